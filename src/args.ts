@@ -1,0 +1,114 @@
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.js";
+import { CI_PROVIDERS, INGRESS, ROUTERS } from "./manifest.js";
+
+export const COMMANDS = ["create", "validate", "doctor"] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const OPTIONS = {
+  name: { type: "string" },
+  module: { type: "string" },
+  ingress: { type: "string" },
+  router: { type: "string" },
+  ci: { type: "string" },
+  "no-docker": { type: "boolean" },
+  docker: { type: "boolean" },
+  config: { type: "string" },
+  yes: { type: "boolean", short: "y" },
+  "dry-run": { type: "boolean" },
+  "no-validate": { type: "boolean" },
+  "no-git": { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+/** Which options make sense for which command; the rest are usage errors. */
+const ALLOWED: Record<Command, readonly (keyof typeof OPTIONS)[]> = {
+  create: Object.keys(OPTIONS) as (keyof typeof OPTIONS)[],
+  validate: ["json", "help", "version"],
+  doctor: ["json", "help", "version"],
+};
+
+export interface ParsedArgs {
+  command: Command;
+  positionals: string[];
+  values: {
+    name?: string;
+    module?: string;
+    ingress?: string;
+    router?: string;
+    ci?: string;
+    "no-docker"?: boolean;
+    docker?: boolean;
+    config?: string;
+    yes?: boolean;
+    "dry-run"?: boolean;
+    "no-validate"?: boolean;
+    "no-git"?: boolean;
+    json?: boolean;
+    help?: boolean;
+    version?: boolean;
+  };
+}
+
+/**
+ * argv → command + options. A known command word comes first; anything else
+ * means `create`, which is what `npm create hybrid-backend my-app` runs.
+ */
+export function parseArgv(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw toUsageError(err as Error & { code?: string });
+  }
+  const [first, ...rest] = parsed.positionals;
+  const explicit = (COMMANDS as readonly string[]).includes(first ?? "");
+  const command = (explicit ? first : "create") as Command;
+  const positionals = explicit ? rest : parsed.positionals;
+  if (positionals.length > 1) {
+    throw new UsageError("arguments", positionals.join(" "), `${command} takes at most one folder`);
+  }
+  for (const key of Object.keys(parsed.values)) {
+    if (!ALLOWED[command].includes(key as keyof typeof OPTIONS)) {
+      throw new UsageError("option", `--${key}`, `not an option of ${command}; run with --help`);
+    }
+  }
+  return { command, positionals, values: parsed.values };
+}
+
+function toUsageError(err: Error & { code?: string }): UsageError {
+  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? err.message;
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return new UsageError("option", quoted, "unknown option; run with --help to see the options");
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return new UsageError("option", quoted, "it needs a value, e.g. --router chi");
+    default:
+      return new UsageError("arguments", quoted, err.message);
+  }
+}
+
+export const HELP = `Usage:
+  create-hybrid-backend [dir] [options]      generate a repo, then validate it
+  hybrid-backend validate [dir] [--json]     re-prove a generated repo
+  hybrid-backend doctor [--json]             check the toolchains validate needs
+
+Create options (prompted for on a TTY unless --yes):
+  --name NAME          project name (default: the folder's name)
+  --module PATH        Go module path of the orchestrator (default: example.com/NAME/orchestrator)
+  --ingress KIND       ${INGRESS.join(" | ")} (default: http)
+  --router KIND        ${ROUTERS.join(" | ")} (default: stdlib)
+  --ci LIST            comma-separated: ${CI_PROVIDERS.join(", ")}, or none (default: github)
+  --no-docker          skip Dockerfiles and compose
+  --config FILE        answers as JSON (the shape of hybrid-backend.json); flags override it
+  -y, --yes            accept defaults, never prompt
+  --dry-run            print the files that would be written; write nothing
+  --no-validate        skip building and smoke-testing the result
+  --no-git             do not git init / commit
+  --json               machine-readable output
+  -h, --help           this help
+  -v, --version        print the version
+
+Exit codes: 0 ok, 1 validation failed, 2 bad input (nothing written).`;

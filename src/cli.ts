@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { HELP, parseArgv } from "./args.js";
+import { runCreate } from "./commands/create.js";
+import { EXIT, UsageError } from "./errors.js";
+import { GENERATOR_VERSION } from "./version.js";
+
+/** argv → command. The only place that decides the process's exit code. */
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgv(argv);
+  if (args.values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (args.values.version) {
+    console.log(GENERATOR_VERSION);
+    return EXIT.ok;
+  }
+  switch (args.command) {
+    case "create":
+      return runCreate(args);
+    case "validate":
+      return (await import("./commands/validate.js")).runValidate(args.positionals[0] ?? ".", { json: Boolean(args.values.json) });
+    case "doctor":
+      return (await import("./commands/validate.js")).runDoctor({ json: Boolean(args.values.json) });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    if (isPromptCancel(err)) {
+      console.error("cancelled; nothing was written");
+      process.exitCode = 130;
+      return;
+    }
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exitCode = EXIT.failed;
+  },
+);
+
+function isPromptCancel(err: unknown): boolean {
+  return err instanceof Error && (err.name === "ExitPromptError" || /force closed/i.test(err.message));
+}

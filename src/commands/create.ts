@@ -1,0 +1,63 @@
+import { relative, resolve } from "node:path";
+import { flagsLayer, merge, readConfig, resolveName, toManifest, type Partial } from "../answers.js";
+import type { ParsedArgs } from "../args.js";
+import { EXIT } from "../errors.js";
+import { render, sortedPaths } from "../render/index.js";
+import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
+import { createProject } from "../write/create.js";
+import { inspectTarget } from "../write/target.js";
+import { equivalentCommand } from "./equivalent.js";
+
+export function isInteractive(values: ParsedArgs["values"]): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !values.yes && !process.env.CI && !values.json);
+}
+
+export async function runCreate(args: ParsedArgs): Promise<number> {
+  const { values } = args;
+  let dir = args.positionals[0];
+  let answers: Partial = merge(values.config ? readConfig(values.config) : {}, flagsLayer(values));
+
+  if (isInteractive(values)) {
+    const { promptAnswers } = await import("../prompts.js");
+    const prompted = await promptAnswers(answers, dir);
+    answers = merge(answers, prompted.answers);
+    dir = prompted.dir;
+  }
+  const name = resolveName(answers, dir);
+  dir ??= name;
+  const manifest = toManifest(answers, name);
+  // Fail on an unusable target before rendering or writing anything.
+  inspectTarget(resolve(dir));
+  const tree = render(manifest);
+
+  if (values["dry-run"]) {
+    if (values.json) console.log(JSON.stringify({ dir: resolve(dir), files: sortedPaths(tree) }, null, 2));
+    else {
+      console.log(`Would create ${resolve(dir)} with ${tree.size} files:`);
+      for (const path of sortedPaths(tree)) console.log(`  ${path}`);
+    }
+    return EXIT.ok;
+  }
+
+  const result = await createProject(dir, tree, {
+    commitMessage: values["no-git"] ? undefined : `Initial commit from ${GENERATOR_NAME} ${GENERATOR_VERSION}`,
+  });
+  const shown = relative(process.cwd(), result.dir) || ".";
+  if (!values.json) {
+    console.log(`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
+    if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
+  }
+  if (values["no-validate"]) {
+    if (values.json) console.log(JSON.stringify({ dir: result.dir, files: result.files, validated: false }));
+    else printNextSteps(shown);
+    return EXIT.ok;
+  }
+  const { runValidate } = await import("./validate.js");
+  const code = await runValidate(result.dir, { json: Boolean(values.json) });
+  if (!values.json && code === EXIT.ok) printNextSteps(shown);
+  return code;
+}
+
+function printNextSteps(dir: string) {
+  console.log(`\nNext:\n  cd ${dir}\n  make build test smoke\n  make run`);
+}

@@ -1,0 +1,17 @@
+import type { Manifest } from "../manifest.js";
+import { defaultModule } from "../manifest.js";
+
+/** The one-line, prompt-free command that reproduces an interactive run. */
+export function equivalentCommand(dir: string, m: Manifest): string {
+  const flags: string[] = ["--yes"];
+  if (m.orchestrator.module !== defaultModule(m.name)) flags.push(`--module ${m.orchestrator.module}`);
+  flags.push(`--ingress ${m.orchestrator.ingress}`, `--router ${m.orchestrator.router}`);
+  flags.push(`--ci ${m.ci.providers.length ? m.ci.providers.join(",") : "none"}`);
+  if (!m.docker) flags.push("--no-docker");
+  const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;
+  return `npm create hybrid-backend@latest ${shellQuote(dir)} -- ${flags.join(" ")}${nameFlag}`;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}

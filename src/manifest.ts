@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { UsageError } from "./errors.js";
+import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
+
+/**
+ * The manifest (`hybrid-backend.json`) is the single source of truth for a
+ * generated repo. This one schema validates it, supplies defaults, yields the
+ * JSON Schema written beside it, and lists the choices the CLI flags and
+ * prompts offer, so none of those can drift from the others.
+ */
+
+export const NAME_RULE =
+  "use 2-64 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen";
+const NAME_RE = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
+
+export const MODULE_RULE =
+  "use a Go module path such as example.com/team/app/orchestrator: slash-separated elements of letters, digits, '.', '-', '_' or '~', the first one lowercase with a dot";
+const MODULE_ELEMENT_RE = /^[A-Za-z0-9_~-](?:[A-Za-z0-9._~-]*[A-Za-z0-9_~-])?$/;
+
+export const VERSION_RULE = "use MAJOR.MINOR, for example 1.26";
+
+export const INGRESS = ["http"] as const;
+export const ROUTERS = ["stdlib", "chi"] as const;
+export const SINKS = ["none"] as const;
+export const CI_PROVIDERS = ["github"] as const;
+export const TRANSPORTS = ["tcp"] as const;
+
+export const projectName = z
+  .string()
+  .max(64)
+  .regex(NAME_RE, { message: NAME_RULE });
+
+export const goModulePath = z
+  .string()
+  .max(200)
+  .refine(isModulePath, { message: MODULE_RULE });
+
+const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
+
+export const manifestSchema = z
+  .object({
+    $schema: z.string().optional(),
+    generator: z
+      .object({ name: z.literal(GENERATOR_NAME), version: z.string() })
+      .default({ name: GENERATOR_NAME, version: GENERATOR_VERSION }),
+    name: projectName,
+    orchestrator: z.object({
+      module: goModulePath,
+      ingress: z.enum(INGRESS).default("http"),
+      router: z.enum(ROUTERS).default("stdlib"),
+      sink: z.enum(SINKS).default("none"),
+    }),
+    workers: z
+      .array(
+        z.object({
+          name: projectName,
+          transport: z.enum(TRANSPORTS).default("tcp"),
+        }),
+      )
+      .length(1, { message: "exactly one worker is supported today" })
+      .default([{ name: "scorer", transport: "tcp" }]),
+    contract: z
+      .object({ package: z.literal("scoring.v1") })
+      .default({ package: "scoring.v1" }),
+    ci: z
+      .object({ providers: z.array(z.enum(CI_PROVIDERS)).default(["github"]) })
+      .default({ providers: ["github"] }),
+    docker: z.boolean().default(true),
+    toolchains: z
+      .object({
+        go: toolchainVersion.default("1.26"),
+        rust: toolchainVersion.default("1.95"),
+      })
+      .default({ go: "1.26", rust: "1.95" }),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    m.ci.providers.forEach((p, i) => {
+      if (seen.has(p)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["ci", "providers", i],
+          message: "list each CI provider once",
+        });
+      }
+      seen.add(p);
+    });
+    const last = m.orchestrator.module.split("/").at(-1);
+    if (last === "gen" || last === "internal") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["orchestrator", "module"],
+        message: `the last element may not be "${last}"; ${MODULE_RULE}`,
+      });
+    }
+  });
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
+
+export const SCHEMA_FILE = ".hybrid-backend/manifest.schema.json";
+export const MANIFEST_FILE = "hybrid-backend.json";
+
+export function defaultModule(name: string): string {
+  return `example.com/${name}/orchestrator`;
+}
+
+/** Parse unknown input into a manifest, or throw a one-line UsageError. */
+export function parseManifest(input: unknown, source = "manifest"): Manifest {
+  const result = manifestSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join(".") || source;
+  const value = valueAt(input, issue.path);
+  throw new UsageError(field, value, allowedFor(issue));
+}
+
+export function manifestJsonSchema(): object {
+  return z.toJSONSchema(manifestSchema, { io: "input" });
+}
+
+function allowedFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value") {
+    return `allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
+  }
+  if (issue.code === "unrecognized_keys") {
+    return `unknown key(s) ${issue.keys.join(", ")}; remove them`;
+  }
+  if (issue.code === "invalid_type") {
+    return `expected ${issue.expected}`;
+  }
+  return issue.message;
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function isModulePath(path: string): boolean {
+  const elements = path.split("/");
+  const first = elements[0] ?? "";
+  if (!first.includes(".") || first !== first.toLowerCase()) return false;
+  if (first.startsWith("-")) return false;
+  return elements.every((e) => MODULE_ELEMENT_RE.test(e) && !/^\.+$/.test(e));
+}

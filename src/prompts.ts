@@ -1,0 +1,89 @@
+import nodePlop from "node-plop";
+import type { Partial } from "./answers.js";
+import { DEFAULT_NAME } from "./answers.js";
+import {
+  CI_PROVIDERS,
+  INGRESS,
+  MODULE_RULE,
+  NAME_RULE,
+  ROUTERS,
+  defaultModule,
+  goModulePath,
+  projectName,
+} from "./manifest.js";
+
+/**
+ * Interactive questions, loaded only on a TTY so `npm create` without prompts
+ * never pays for inquirer. Choices and checks come from the manifest schema;
+ * anything already given by a flag or --config is not asked again.
+ */
+export async function promptAnswers(
+  given: Partial,
+  dir: string | undefined,
+): Promise<{ answers: Partial; dir: string | undefined }> {
+  const plop = await nodePlop();
+  const askName = given.name === undefined && dir === undefined;
+  const prompts = [
+    askName && {
+      type: "input",
+      name: "name",
+      message: "Project name",
+      default: DEFAULT_NAME,
+      validate: (v: string) => projectName.safeParse(v).success || NAME_RULE,
+    },
+    given.orchestrator?.module === undefined && {
+      type: "input",
+      name: "module",
+      message: "Go module path of the orchestrator",
+      default: (a: { name?: string }) => defaultModule(a.name ?? given.name ?? baseName(dir)),
+      validate: (v: string) => goModulePath.safeParse(v).success || MODULE_RULE,
+    },
+    given.orchestrator?.ingress === undefined && {
+      type: "list",
+      name: "ingress",
+      message: "Ingress",
+      choices: [...INGRESS],
+      default: "http",
+    },
+    given.orchestrator?.router === undefined && {
+      type: "list",
+      name: "router",
+      message: "HTTP router",
+      choices: [
+        { name: "stdlib (net/http ServeMux patterns)", value: "stdlib" },
+        { name: "chi (github.com/go-chi/chi/v5)", value: "chi" },
+      ].filter((c) => (ROUTERS as readonly string[]).includes(c.value)),
+      default: "stdlib",
+    },
+    given.ci?.providers === undefined && {
+      type: "checkbox",
+      name: "ci",
+      message: "CI providers",
+      choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: true })),
+    },
+    given.docker === undefined && {
+      type: "confirm",
+      name: "docker",
+      message: "Dockerfiles and compose",
+      default: true,
+    },
+  ].filter(Boolean);
+
+  const generator = plop.setGenerator("create", { description: "new project", prompts: prompts as never, actions: [] });
+  const raw = (await generator.runPrompts()) as Record<string, unknown>;
+
+  const answers: Partial = {};
+  if (typeof raw.name === "string") answers.name = raw.name;
+  const orchestrator: NonNullable<Partial["orchestrator"]> = {};
+  for (const key of ["module", "ingress", "router"] as const) {
+    if (typeof raw[key] === "string") orchestrator[key] = raw[key] as string;
+  }
+  if (Object.keys(orchestrator).length) answers.orchestrator = orchestrator;
+  if (Array.isArray(raw.ci)) answers.ci = { providers: raw.ci as string[] };
+  if (typeof raw.docker === "boolean") answers.docker = raw.docker;
+  return { answers, dir: dir ?? answers.name };
+}
+
+function baseName(dir: string | undefined): string {
+  return dir?.split("/").filter(Boolean).at(-1) ?? DEFAULT_NAME;
+}

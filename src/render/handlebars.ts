@@ -1,0 +1,27 @@
+import Handlebars from "handlebars";
+
+/**
+ * Our own Handlebars instance: no HTML escaping (we emit Go, Rust, YAML), and
+ * strict, so a misspelt variable fails the render instead of printing "".
+ */
+const hbs = Handlebars.create();
+
+hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+hbs.registerHelper("includes", (list: unknown, item: unknown) =>
+  Array.isArray(list) ? list.includes(item) : false,
+);
+
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+export function renderTemplate(id: string, source: string, context: object): string {
+  let template = cache.get(id);
+  if (!template) {
+    template = hbs.compile(source, { noEscape: true, strict: true });
+    cache.set(id, template);
+  }
+  try {
+    return template(context);
+  } catch (err) {
+    throw new Error(`template ${id}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,80 @@
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { execa, type ResultPromise } from "execa";
+
+/** A free loopback port, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface Service {
+  name: string;
+  proc: ResultPromise;
+  exited: boolean;
+}
+
+/** Start a long-running service with its output going to a log file. */
+export function startService(name: string, bin: string, opts: { cwd: string; env: Record<string, string>; log: string }): Service {
+  const out = createWriteStream(opts.log, { flags: "a" });
+  const proc = execa(bin, [], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "ignore",
+    reject: false,
+    buffer: false,
+    cleanup: true,
+  });
+  proc.stdout?.pipe(out);
+  proc.stderr?.pipe(out);
+  const service: Service = { name, proc, exited: false };
+  void proc.finally(() => {
+    service.exited = true;
+  });
+  return service;
+}
+
+/** Poll until check() resolves true; fail early if the service died. */
+export async function waitFor(
+  what: string,
+  service: Service,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.exited) throw new Error(`${service.name} exited before ${what}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+}
+
+/** SIGTERM, then require a clean exit (code 0) within the grace period. */
+export async function stopGracefully(service: Service, graceMs: number): Promise<void> {
+  if (service.exited) {
+    const r = await service.proc;
+    throw new Error(`${service.name} had already exited (code ${r.exitCode ?? r.signal})`);
+  }
+  service.proc.kill("SIGTERM");
+  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref());
+  const outcome = await Promise.race([service.proc, timer]);
+  if (outcome === "timeout") {
+    service.proc.kill("SIGKILL");
+    throw new Error(`${service.name} did not exit within ${graceMs / 1000}s of SIGTERM`);
+  }
+  if (outcome.exitCode !== 0) {
+    throw new Error(`${service.name} exited with ${outcome.exitCode ?? outcome.signal} after SIGTERM, want 0`);
+  }
+}
+
+export function killAll(services: Service[]): void {
+  for (const s of services) if (!s.exited) s.proc.kill("SIGKILL");
+}

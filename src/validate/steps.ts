@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { tmpdir } from "node:os";
+import { CommandFailed, run } from "./exec.js";
+
+export interface StepContext {
+  /** The generated repo. */
+  dir: string;
+  /** Folder for this run's logs and build outputs. */
+  work: string;
+  buf: string;
+  log: (step: string) => string;
+  /** Filled by the build steps, read by smoke. */
+  binaries: { orchestrator?: string; worker?: string };
+}
+
+/** buf format, lint and a fresh generate compared with the committed stubs. */
+export async function contractStep(ctx: StepContext): Promise<void> {
+  const log = ctx.log("contract");
+  const opts = { cwd: ctx.dir };
+  await run(log, ctx.buf, ["format", "--diff", "--exit-code"], opts);
+  await run(log, ctx.buf, ["lint"], opts);
+  const out = mkdtempSync(join(tmpdir(), "hybrid-backend-gen-"));
+  try {
+    await run(log, ctx.buf, ["generate", "--output", out], opts);
+    const stale = compareTrees(join(out, "orchestrator", "gen"), join(ctx.dir, "orchestrator", "gen"));
+    if (stale.length) {
+      throw new CommandFailed(
+        "committed stubs are stale",
+        `${stale.join("\n")}\nrun \`make gen\` (buf generate) and commit the result`,
+      );
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** gofmt, vet, build (including the binary smoke runs) and tests. */
+export async function goStep(ctx: StepContext): Promise<void> {
+  const log = ctx.log("go");
+  const opts = { cwd: join(ctx.dir, "orchestrator") };
+  await run(log, "gofmt", ["-l", "."], { ...opts, expectNoOutput: true });
+  await run(log, "go", ["vet", "./..."], opts);
+  const bin = join(ctx.work, "orchestrator");
+  await run(log, "go", ["build", "-o", bin, "./cmd/orchestrator"], opts);
+  await run(log, "go", ["test", "./..."], opts);
+  ctx.binaries.orchestrator = bin;
+}
+
+/** cargo fmt, clippy -D warnings, build and tests, all against Cargo.lock. */
+export async function rustStep(ctx: StepContext): Promise<void> {
+  const log = ctx.log("rust");
+  const opts = { cwd: join(ctx.dir, "worker") };
+  await run(log, "cargo", ["fmt", "--check"], opts);
+  await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+  await run(log, "cargo", ["build", "--locked"], opts);
+  await run(log, "cargo", ["test", "--locked"], opts);
+  const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
+    target_directory: string;
+    packages: { targets: { kind: string[]; name: string }[] }[];
+  };
+  const bin = meta.packages.flatMap((p) => p.targets).find((t) => t.kind.includes("bin"));
+  if (!bin) throw new CommandFailed("cargo metadata", "the worker crate has no binary target");
+  ctx.binaries.worker = join(meta.target_directory, "debug", bin.name);
+}
+
+/** Paths that differ between two trees (missing on either side included). */
+export function compareTrees(fresh: string, committed: string): string[] {
+  const a = listFiles(fresh);
+  const b = listFiles(committed);
+  const diffs: string[] = [];
+  for (const path of new Set([...a, ...b])) {
+    const fa = join(fresh, path);
+    const fb = join(committed, path);
+    if (!existsSync(fa)) diffs.push(`not generated any more: ${path}`);
+    else if (!existsSync(fb)) diffs.push(`missing: ${path}`);
+    else if (!readFileSync(fa).equals(readFileSync(fb))) diffs.push(`stale: ${path}`);
+  }
+  return diffs.sort();
+}
+
+function listFiles(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)));
+}

@@ -1,0 +1,30 @@
+import { lstatSync, readdirSync } from "node:fs";
+import { UsageError } from "../errors.js";
+
+export type TargetState = "absent" | "empty" | "git-only";
+
+/**
+ * Decide whether a project may be created at dir without touching anything
+ * the user has. A folder holding only `.git` counts as empty: people often
+ * `git init` (or clone an empty remote) before scaffolding.
+ */
+export function inspectTarget(dir: string): TargetState {
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    throw err;
+  }
+  if (!stat.isDirectory()) {
+    throw new UsageError("directory", dir, "it exists and is not a folder; choose a new or empty folder");
+  }
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return "empty";
+  if (entries.length === 1 && entries[0] === ".git") return "git-only";
+  throw new UsageError(
+    "directory",
+    dir,
+    `it is not empty (${entries.length} entries); choose a new or empty folder`,
+  );
+}

@@ -1,0 +1,27 @@
+import { execa } from "execa";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = join(ROOT, "dist", "cli.js");
+
+/** Run the built CLI as a user would: no TTY, CI set, in the given folder. */
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return execa("node", [CLI, ...args], {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    env: { CI: "1", ...env },
+  });
+}
+
+export function tempDir(prefix = "chb-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Every path under dir, for "nothing was written" assertions. */
+export function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).sort();
+}

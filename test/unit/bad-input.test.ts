@@ -1,0 +1,83 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli, snapshot, tempDir } from "../helpers/cli.js";
+
+/**
+ * Every case: exit 2, exactly one line on stderr naming the field and the
+ * value, and nothing written anywhere in the working folder. Runs the built
+ * CLI (npm test builds first), as a user would.
+ */
+type Case = { args: string[]; field: string; value: string; setup?: (cwd: string) => void };
+
+const configCase = (name: string, body: string, field: string, value: string): [string, Case] => [
+  name,
+  { args: ["app", "--config", "answers.json"], field, value, setup: (cwd) => writeFileSync(join(cwd, "answers.json"), body) },
+];
+
+const cases: [string, Case][] = [
+  ["uppercase name", { args: ["MyApp"], field: "name", value: "MyApp" }],
+  ["underscore name", { args: ["my_app"], field: "name", value: "my_app" }],
+  ["name starting with a digit", { args: ["1app"], field: "name", value: "1app" }],
+  ["name with double hyphen", { args: ["my--app"], field: "name", value: "my--app" }],
+  ["name ending with a hyphen", { args: ["app-"], field: "name", value: "app-" }],
+  ["name too long", { args: ["a".repeat(65)], field: "name", value: "a".repeat(65) }],
+  ["empty --name", { args: ["app", "--name", ""], field: "name", value: '""' }],
+  ["--name with a space", { args: ["app", "--name", "my app"], field: "name", value: "my app" }],
+  ["unknown flag", { args: ["app", "--frob"], field: "option", value: "--frob" }],
+  ["unknown short flag", { args: ["app", "-x"], field: "option", value: "-x" }],
+  ["unknown router", { args: ["app", "--router", "gin"], field: "orchestrator.router", value: "gin" }],
+  ["unknown ingress", { args: ["app", "--ingress", "grpc"], field: "orchestrator.ingress", value: "grpc" }],
+  ["ingress not available yet", { args: ["app", "--ingress", "sqs"], field: "orchestrator.ingress", value: "sqs" }],
+  ["unknown CI provider", { args: ["app", "--ci", "travis"], field: "ci.providers.0", value: "travis" }],
+  ["CI provider twice", { args: ["app", "--ci", "github,github"], field: "ci.providers.1", value: "github" }],
+  ["module without a domain", { args: ["app", "--module", "myapp/orchestrator"], field: "orchestrator.module", value: "myapp/orchestrator" }],
+  ["module with uppercase domain", { args: ["app", "--module", "Example.com/x"], field: "orchestrator.module", value: "Example.com/x" }],
+  ["module with an empty element", { args: ["app", "--module", "example.com//x"], field: "orchestrator.module", value: "example.com//x" }],
+  ["module ending in internal", { args: ["app", "--module", "example.com/app/internal"], field: "orchestrator.module", value: "internal" }],
+  ["flag without its value", { args: ["app", "--router"], field: "option", value: "--router" }],
+  ["two folders", { args: ["one", "two"], field: "arguments", value: "one two" }],
+  ["option of another command", { args: ["validate", ".", "--router", "chi"], field: "option", value: "--router" }],
+  ["target is a file", { args: ["taken"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
+  [
+    "target is not empty",
+    {
+      args: ["taken"],
+      field: "directory",
+      value: "taken",
+      setup: (cwd) => {
+        mkdirSync(join(cwd, "taken"));
+        writeFileSync(join(cwd, "taken", "notes.md"), "mine");
+      },
+    },
+  ],
+  ["missing --config file", { args: ["app", "--config", "nope.json"], field: "--config", value: "nope.json" }],
+  configCase("malformed --config", "{ name: ", "--config", "answers.json"),
+  configCase("--config not an object", "[1, 2]", "--config", "answers.json"),
+  configCase("--config with an unknown key", '{"frob": 1}', "frob", "frob"),
+  configCase("--config with a wrong type", '{"docker": "yes"}', "docker", "yes"),
+  configCase("--config with a bad toolchain", '{"toolchains": {"go": "latest"}}', "toolchains.go", "latest"),
+  configCase("--config with a bad name", '{"name": "Bad Name"}', "name", "Bad Name"),
+  ["validate a folder without a manifest", { args: ["validate", "."], field: "directory", value: "." }],
+];
+
+describe("bad input loses nothing", () => {
+  beforeAll(() => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(cases)("%s", async (_name, c) => {
+    const cwd = tempDir();
+    c.setup?.(cwd);
+    const before = snapshot(cwd);
+    const result = await runCli(c.args, cwd);
+    expect(result.exitCode, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: /);
+    expect(lines[0]).toContain(c.field);
+    expect(lines[0]).toContain(c.value);
+    expect(result.stdout).toBe("");
+    expect(snapshot(cwd)).toEqual(before);
+  });
+});

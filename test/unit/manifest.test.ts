@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import { defaultModule, manifestJsonSchema, parseManifest } from "../../src/manifest.js";
+
+const minimal = { name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" } };
+
+describe("manifest schema", () => {
+  it("fills every default from a minimal manifest", () => {
+    const m = parseManifest(minimal);
+    expect(m).toMatchObject({
+      generator: { name: "create-hybrid-backend" },
+      orchestrator: { ingress: "http", router: "stdlib", sink: "none" },
+      workers: [{ name: "scorer", transport: "tcp" }],
+      contract: { package: "scoring.v1" },
+      ci: { providers: ["github"] },
+      docker: true,
+      toolchains: { go: "1.26", rust: "1.95" },
+    });
+  });
+
+  it("round-trips: a parsed manifest parses to itself", () => {
+    const m = parseManifest({ ...minimal, orchestrator: { ...minimal.orchestrator, router: "chi" }, docker: false });
+    expect(parseManifest(JSON.parse(JSON.stringify(m)))).toEqual(m);
+  });
+
+  it.each([
+    ["name", { ...minimal, name: "Risk" }, /^name: "Risk" is not valid; use 2-64 characters/],
+    ["router", { ...minimal, orchestrator: { ...minimal.orchestrator, router: "gin" } }, /orchestrator\.router: "gin" .*allowed: stdlib, chi/],
+    ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs" } }, /orchestrator\.ingress: "sqs" .*allowed: http/],
+    ["unknown key", { ...minimal, extra: 1 }, /unknown key\(s\) extra/],
+    ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /ci\.providers\.1: "github" .*once/],
+    ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /orchestrator\.module: .*may not be "internal"/],
+    ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
+    ["two workers", { ...minimal, workers: [{ name: "a" }, { name: "b" }] }, /workers: .*exactly one worker/],
+  ])("rejects %s with a one-line message naming field and value", (_label, input, message) => {
+    try {
+      parseManifest(input);
+      expect.unreachable("parseManifest accepted bad input");
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain("\n");
+    }
+  });
+
+  it.each(["example.com/a/b", "github.com/Acme/Risk_API/orchestrator", "example.com/x~y/v2", "gitlab.example.org/g/sub/p"])(
+    "accepts module path %s",
+    (module) => {
+      expect(parseManifest({ ...minimal, orchestrator: { module } }).orchestrator.module).toBe(module);
+    },
+  );
+
+  it.each(["noDot/x", "Example.com/x", "example.com//x", "example.com/x/", "example.com/../x", "example.com/a b", "-example.com/x"])(
+    "rejects module path %s",
+    (module) => {
+      expect(() => parseManifest({ ...minimal, orchestrator: { module } })).toThrow(UsageError);
+    },
+  );
+
+  it("derives the default module from the name", () => {
+    expect(defaultModule("risk-api")).toBe("example.com/risk-api/orchestrator");
+  });
+
+  it("exports a JSON Schema whose enums match the CLI choices", () => {
+    const schema = manifestJsonSchema() as { properties: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+    expect(schema.properties.orchestrator!.properties!.router!.enum).toEqual(["stdlib", "chi"]);
+    expect(schema.properties.orchestrator!.properties!.ingress!.enum).toEqual(["http"]);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { parseManifest, type Manifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+
+function manifest(overrides: Partial<Manifest> & { router?: "stdlib" | "chi"; module?: string } = {}): Manifest {
+  const { router = "stdlib", module = "example.com/risk-api/orchestrator", ...rest } = overrides;
+  return parseManifest({ name: "risk-api", orchestrator: { module, router }, ...rest });
+}
+
+const text = (tree: ReturnType<typeof render>, path: string) => tree.get(path)!.content.toString("utf8");
+
+describe("render", () => {
+  const full = render(manifest());
+
+  it("lays out the repo of DESIGN.md §5", () => {
+    for (const path of [
+      "hybrid-backend.json",
+      "README.md",
+      "Makefile",
+      "docker-compose.yml",
+      ".gitignore",
+      ".dockerignore",
+      ".editorconfig",
+      "buf.yaml",
+      "buf.gen.yaml",
+      "proto/scoring/v1/scoring.proto",
+      "testdata/vectors.json",
+      "orchestrator/go.mod",
+      "orchestrator/go.sum",
+      "orchestrator/Dockerfile",
+      "orchestrator/cmd/orchestrator/main.go",
+      "orchestrator/gen/go/scoring/v1/scoring.pb.go",
+      "orchestrator/gen/go/scoring/v1/scoring_grpc.pb.go",
+      "worker/Cargo.toml",
+      "worker/Cargo.lock",
+      "worker/Dockerfile",
+      "worker/build.rs",
+      "worker/src/main.rs",
+      "worker/src/lib.rs",
+      ".github/workflows/ci.yml",
+    ]) {
+      expect(full.has(path), path).toBe(true);
+    }
+  });
+
+  it("leaves no template suffix or unrendered placeholder behind", () => {
+    for (const [path, entry] of full) {
+      expect(path).not.toMatch(/\.hbs$|(^|\/)dot-/);
+      // GitHub expressions `${{ }}` are the one legitimate `{{` in output.
+      const stray = entry.content.toString("utf8").replace(/\$\{\{[^}]*\}\}/g, "").match(/\{\{[^}]*\}\}/);
+      expect(stray?.[0], path).toBeUndefined();
+    }
+  });
+
+  it("records the manifest it rendered", () => {
+    const m = manifest({ router: "chi" });
+    expect(JSON.parse(text(render(m), "hybrid-backend.json"))).toEqual(m);
+  });
+
+  it("puts the module path everywhere Go imports it, and nowhere else hard-coded", () => {
+    const tree = render(manifest({ module: "git.example.org/team/risk/orchestrator" }));
+    expect(text(tree, "orchestrator/go.mod")).toMatch(/^module git\.example\.org\/team\/risk\/orchestrator$/m);
+    expect(text(tree, "orchestrator/cmd/orchestrator/main.go")).toContain('"git.example.org/team/risk/orchestrator/');
+    expect(text(tree, "buf.gen.yaml")).toContain("=git.example.org/team/risk/orchestrator/gen/go/scoring/v1;scoringv1");
+    for (const [path, entry] of tree) expect(entry.content.toString("utf8"), path).not.toContain("example.com/risk-api");
+  });
+
+  it("switches the router inside the same files", () => {
+    const chi = render(manifest({ router: "chi" }));
+    expect(text(chi, "orchestrator/go.mod")).toContain("github.com/go-chi/chi/v5");
+    expect(text(full, "orchestrator/go.mod")).not.toContain("go-chi");
+    expect([...chi.keys()]).toEqual([...full.keys()]);
+  });
+
+  it("drops Docker files with docker: false and CI files without providers", () => {
+    const bare = render(manifest({ docker: false, ci: { providers: [] } }));
+    const paths = [...bare.keys()];
+    expect(paths.filter((p) => /Dockerfile|docker-compose|\.dockerignore/.test(p))).toEqual([]);
+    expect(paths.filter((p) => p.startsWith(".github/"))).toEqual([]);
+    expect(text(bare, "Makefile")).not.toContain("docker compose");
+  });
+
+  it("is deterministic and marks only scripts executable", () => {
+    const again = render(manifest());
+    expect([...again.keys()]).toEqual([...full.keys()]);
+    for (const [path, entry] of full) {
+      expect(again.get(path)!.content.equals(entry.content), path).toBe(true);
+      expect(entry.mode, path).toBe(path.endsWith(".sh") ? 0o755 : 0o644);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import type { FileTree } from "../../src/render/index.js";
+import { createProject } from "../../src/write/create.js";
+import { tempDir } from "../helpers/cli.js";
+
+const tree = (entries: Record<string, string>): FileTree =>
+  new Map(Object.entries(entries).map(([p, c]) => [p, { content: Buffer.from(c), mode: p.endsWith(".sh") ? 0o755 : 0o644 }]));
+
+describe("createProject", () => {
+  it("writes a new folder with modes and leaves no staging folder", async () => {
+    const parent = tempDir();
+    const result = await createProject(join(parent, "app"), tree({ "a/b.txt": "b", "run.sh": "#!/bin/sh\n" }));
+    expect(result.files).toBe(2);
+    expect(readdirSync(parent)).toEqual(["app"]);
+    expect(readdirSync(join(parent, "app")).sort()).toEqual(["a", "run.sh"]);
+  });
+
+  it("fills a folder that holds only .git, keeping the user's .git", async () => {
+    const dir = join(tempDir(), "app");
+    mkdirSync(join(dir, ".git"), { recursive: true });
+    writeFileSync(join(dir, ".git", "HEAD"), "ref: refs/heads/main\n");
+    await createProject(dir, tree({ "x.txt": "x" }), { commitMessage: "init" });
+    expect(readdirSync(dir).sort()).toEqual([".git", "x.txt"]);
+    expect(readdirSync(join(dir, ".git"))).toEqual(["HEAD"]);
+  });
+
+  it("refuses a non-empty folder without writing", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "mine.txt"), "keep");
+    await expect(createProject(dir, tree({ "x.txt": "x" }))).rejects.toThrow(UsageError);
+    expect(readdirSync(dir)).toEqual(["mine.txt"]);
+  });
+
+  it("leaves nothing behind when writing fails part-way", async () => {
+    const parent = tempDir();
+    // "a" as a file and "a/b" under it cannot both exist: the write fails mid-tree.
+    const bad = tree({ "0.txt": "first", a: "file", "a/b": "under a file" });
+    await expect(createProject(join(parent, "app"), bad)).rejects.toThrow();
+    expect(readdirSync(parent)).toEqual([]);
+    expect(existsSync(join(parent, "app"))).toBe(false);
+  });
+
+  it("makes an initial commit when git is present", async () => {
+    const dir = join(tempDir(), "app");
+    const result = await createProject(dir, tree({ "x.txt": "x" }), { commitMessage: "Initial commit" });
+    expect(result.committed).toBe(true);
+    expect(existsSync(join(dir, ".git", "HEAD"))).toBe(true);
+  });
+});

@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import { defineConfig } from "vitest/config";
+
+const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+const define = {
+  __GENERATOR_VERSION__: JSON.stringify(pkg.version),
+  __BUF_VERSION__: JSON.stringify(pkg.devDependencies["@bufbuild/buf"].replace(/^[^\d]*/, "")),
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      { define, test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/golden/**/*.test.ts"] } },
+      {
+        define,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          // Real go/cargo builds on a 2-core machine: one file at a time.
+          fileParallelism: false,
+          testTimeout: 20 * 60_000,
+          hookTimeout: 20 * 60_000,
+        },
+      },
+    ],
+  },
+});
