@@ -1,0 +1,62 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI, tempDir } from "../helpers/cli.js";
+
+/**
+ * The interactive path on a real pseudo-terminal (util-linux `script`): each
+ * answer is typed only once its question is on screen, as a person would.
+ */
+function session(cwd: string, args: string[], steps: [RegExp, string][]) {
+  const env = { ...process.env, TERM: "xterm" } as Record<string, string>;
+  delete env.CI;
+  const child = spawn("script", ["-qfec", ["node", CLI, ...args].join(" "), "/dev/null"], { cwd, env });
+  let screen = "";
+  let next = 0;
+  child.stdout.on("data", (chunk: Buffer) => {
+    screen += chunk.toString("utf8");
+    while (next < steps.length && steps[next]![0].test(screen)) {
+      child.stdin.write(steps[next]![1]);
+      next += 1;
+    }
+  });
+  return new Promise<{ code: number | null; screen: string; answered: number }>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen, answered: next });
+    });
+  });
+}
+
+const ENTER = "\r";
+const DOWN = "\x1b[B";
+
+describe("interactive prompts", () => {
+  it("asks every question, writes the answers and prints the equivalent command", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["--no-validate", "--no-git"], [
+      [/Project name/, `risk-api${ENTER}`],
+      [/Go module path/, ENTER],
+      [/Ingress/, ENTER],
+      [/HTTP router/, `${DOWN}${ENTER}`],
+      [/CI providers/, ENTER],
+      [/Dockerfiles and compose/, `n${ENTER}`],
+    ]);
+    expect(result.answered, result.screen).toBe(6);
+    expect(result.code, result.screen).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(cwd, "risk-api", "hybrid-backend.json"), "utf8"));
+    expect(manifest.orchestrator).toMatchObject({ module: "example.com/risk-api/orchestrator", router: "chi" });
+    expect(manifest.docker).toBe(false);
+    expect(manifest.ci.providers).toEqual(["github"]);
+    expect(result.screen).toContain("npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker");
+  });
+
+  it("does not prompt with --yes even on a TTY", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["quiet", "--yes", "--no-validate", "--no-git"], []);
+    expect(result.code, result.screen).toBe(0);
+    expect(result.screen).not.toContain("?");
+  });
+});
