@@ -47,7 +47,7 @@ describe("packed package", () => {
     const repo = join(work, "empty", "my-app");
     const make = await execa("make", ["lint", "build", "test", "smoke"], {
       cwd: repo,
-      env: { ...E2E_ENV, PATH: `${process.env.HOME}/go/bin:${E2E_ENV.PATH}` },
+      env: E2E_ENV,
       reject: false,
       stdin: "ignore",
       all: true,
