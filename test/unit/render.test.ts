@@ -46,8 +46,12 @@ describe("render", () => {
   it("leaves no template suffix or unrendered placeholder behind", () => {
     for (const [path, entry] of full) {
       expect(path).not.toMatch(/\.hbs$|(^|\/)dot-/);
-      // GitHub expressions `${{ }}` are the one legitimate `{{` in output.
-      const stray = entry.content.toString("utf8").replace(/\$\{\{[^}]*\}\}/g, "").match(/\{\{[^}]*\}\}/);
+      // A Handlebars expression ({{name}}, {{#if x}}, {{/if}}) left in the output; GitHub's
+      // `${{ }}` and code such as Rust's `{{"value":0}}` are legitimate.
+      const stray = entry.content
+        .toString("utf8")
+        .replace(/\$\{\{[^}]*\}\}/g, "")
+        .match(/\{\{\s*[#/^]?[A-Za-z_][\w.]*(\s[^}]*)?\}\}/);
       expect(stray?.[0], path).toBeUndefined();
     }
   });

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ListenAddr:      ":8080",
+		WorkerAddr:      "worker:50051",
+		RequestTimeout:  2 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		MaxBodyBytes:    1 << 20,
+		LogLevel:        slog.LevelInfo,
+	}
+	if cfg != want {
+		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	cfg, err := Load(env(map[string]string{
+		"LISTEN_ADDR":      "127.0.0.1:9000",
+		"WORKER_ADDR":      "dns:///worker.internal:6000",
+		"REQUEST_TIMEOUT":  "750ms",
+		"SHUTDOWN_TIMEOUT": "30s",
+		"MAX_BODY_BYTES":   "2048",
+		"LOG_LEVEL":        "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ListenAddr:      "127.0.0.1:9000",
+		WorkerAddr:      "dns:///worker.internal:6000",
+		RequestTimeout:  750 * time.Millisecond,
+		ShutdownTimeout: 30 * time.Second,
+		MaxBodyBytes:    2048,
+		LogLevel:        slog.LevelDebug,
+	}
+	if cfg != want {
+		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		key, value string
+	}{
+		{"LISTEN_ADDR", "8080"},
+		{"LISTEN_ADDR", ":http-alt"},
+		{"LISTEN_ADDR", ":0"},
+		{"LISTEN_ADDR", ":70000"},
+		{"REQUEST_TIMEOUT", "2"},
+		{"REQUEST_TIMEOUT", "-1s"},
+		{"REQUEST_TIMEOUT", "0s"},
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"MAX_BODY_BYTES", "1MiB"},
+		{"MAX_BODY_BYTES", "0"},
+		{"LOG_LEVEL", "loud"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.key: tt.value}))
+			if err == nil {
+				t.Fatalf("Load() accepted %s=%q", tt.key, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.key) {
+				t.Errorf("error %q does not name %s", err, tt.key)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryBadVariable(t *testing.T) {
+	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "x", "MAX_BODY_BYTES": "y"}))
+	if err == nil {
+		t.Fatal("Load() accepted two bad variables")
+	}
+	for _, key := range []string{"REQUEST_TIMEOUT", "MAX_BODY_BYTES"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %q does not name %s", err, key)
+		}
+	}
+}

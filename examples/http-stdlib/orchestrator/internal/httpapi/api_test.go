@@ -1,0 +1,238 @@
+package httpapi_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/httpapi"
+	"example.com/http-stdlib/orchestrator/internal/workerclient"
+)
+
+func TestVectorsThroughHTTP(t *testing.T) {
+	vectors := loadVectors(t)
+	e := newEnv(t, vectors, 2*time.Second)
+
+	for _, v := range vectors {
+		t.Run(v.name, func(t *testing.T) {
+			rec := post(e.api, "/v1/score", v.rawReq)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			got := &scoringv1.ScoreResponse{}
+			if err := protojson.Unmarshal(rec.Body.Bytes(), got); err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, v.expected) {
+				t.Errorf("got %v, want %v", got, v.expected)
+			}
+		})
+	}
+
+	t.Run("batch", func(t *testing.T) {
+		batch := &scoringv1.ScoreBatchRequest{}
+		for _, v := range vectors {
+			batch.Requests = append(batch.Requests, v.request)
+		}
+		body, err := protojson.Marshal(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := post(e.api, "/v1/score/batch", body)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d, body %s", rec.Code, rec.Body)
+		}
+		got := &scoringv1.ScoreBatchResponse{}
+		if err := protojson.Unmarshal(rec.Body.Bytes(), got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetResponses()) != len(vectors) {
+			t.Fatalf("%d responses, want %d", len(got.GetResponses()), len(vectors))
+		}
+		for i, v := range vectors {
+			if !proto.Equal(got.GetResponses()[i], v.expected) {
+				t.Errorf("responses[%d] (%s): got %v, want %v", i, v.name, got.GetResponses()[i], v.expected)
+			}
+		}
+	})
+}
+
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t, nil, 2*time.Second)
+	tests := []struct {
+		name        string
+		path        string
+		contentType string
+		body        string
+		status      int
+		code        string
+	}{
+		{"malformed JSON", "/v1/score", "application/json", `{"id": `, http.StatusBadRequest, "invalid_argument"},
+		{"empty body", "/v1/score", "application/json", ``, http.StatusBadRequest, "invalid_argument"},
+		{"unknown field", "/v1/score", "application/json", `{"id":"a","amount":3}`, http.StatusBadRequest, "invalid_argument"},
+		{"wrong type", "/v1/score", "application/json", `{"id":7}`, http.StatusBadRequest, "invalid_argument"},
+		{"missing id", "/v1/score", "application/json", `{"numericFeatures":{"a":1}}`, http.StatusBadRequest, "invalid_argument"},
+		{"id too long", "/v1/score", "application/json", `{"id":"` + strings.Repeat("x", 129) + `"}`, http.StatusBadRequest, "invalid_argument"},
+		{"not finite", "/v1/score", "application/json", `{"id":"a","numericFeatures":{"a":"NaN"}}`, http.StatusBadRequest, "invalid_argument"},
+		{"empty batch", "/v1/score/batch", "application/json", `{"requests":[]}`, http.StatusBadRequest, "invalid_argument"},
+		{"bad batch element", "/v1/score/batch", "application/json", `{"requests":[{"id":"a"},{"id":""}]}`, http.StatusBadRequest, "invalid_argument"},
+		{"oversized", "/v1/score", "application/json", `{"id":"` + strings.Repeat("x", 5000) + `"}`, http.StatusRequestEntityTooLarge, "payload_too_large"},
+		{"oversized batch", "/v1/score/batch", "application/json", `{"requests":[` + strings.Repeat(`{"id":"a"},`, 500) + `{"id":"a"}]}`, http.StatusRequestEntityTooLarge, "payload_too_large"},
+		{"no content type", "/v1/score", "", `{"id":"a"}`, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"form content type", "/v1/score", "application/x-www-form-urlencoded", `{"id":"a"}`, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, do(e.api, http.MethodPost, tt.path, tt.contentType, []byte(tt.body)), tt.status, tt.code)
+		})
+	}
+
+	t.Run("JSON with charset", func(t *testing.T) {
+		e.worker.answer(t, func(_ context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+			return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+		})
+		if rec := do(e.api, http.MethodPost, "/v1/score", "application/json; charset=utf-8", []byte(`{"id":"a"}`)); rec.Code != http.StatusOK {
+			t.Errorf("status %d, body %s", rec.Code, rec.Body)
+		}
+	})
+}
+
+func TestWorkerErrors(t *testing.T) {
+	e := newEnv(t, nil, 200*time.Millisecond)
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		code       string
+		retryAfter bool
+	}{
+		{"invalid argument", status.Error(codes.InvalidArgument, "id: too long"), http.StatusBadRequest, "invalid_argument", false},
+		{"resource exhausted", status.Error(codes.ResourceExhausted, "queue full"), http.StatusServiceUnavailable, "resource_exhausted", true},
+		{"unavailable", status.Error(codes.Unavailable, "model reloading"), http.StatusServiceUnavailable, "unavailable", true},
+		{"internal", status.Error(codes.Internal, "boom"), http.StatusBadGateway, "bad_gateway", false},
+		{"deadline", nil, http.StatusGatewayTimeout, "deadline_exceeded", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.worker.answer(t, func(ctx context.Context, _ *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+				if tt.err == nil {
+					<-ctx.Done() // Outlive the client's deadline.
+					return nil, ctx.Err()
+				}
+				return nil, tt.err
+			})
+			rec := post(e.api, "/v1/score", []byte(`{"id":"a"}`))
+			wantError(t, rec, tt.status, tt.code)
+			if got := rec.Header().Get("Retry-After") != ""; got != tt.retryAfter {
+				t.Errorf("Retry-After present = %v, want %v", got, tt.retryAfter)
+			}
+			if tt.code == "invalid_argument" && !strings.Contains(rec.Body.String(), "id: too long") {
+				t.Errorf("body %s does not pass the worker's message through", rec.Body)
+			}
+		})
+	}
+}
+
+func TestRequestIDReachesWorker(t *testing.T) {
+	e := newEnv(t, nil, 2*time.Second)
+	e.worker.answer(t, func(_ context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+		return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+	})
+	req := httptest.NewRequest(http.MethodPost, "/v1/score", strings.NewReader(`{"id":"a"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", "trace-123")
+	rec := httptest.NewRecorder()
+	e.api.ServeHTTP(rec, req)
+
+	if got := rec.Header().Get("X-Request-Id"); got != "trace-123" {
+		t.Errorf("response X-Request-Id %q, want trace-123", got)
+	}
+	e.worker.mu.Lock()
+	defer e.worker.mu.Unlock()
+	if len(e.worker.requestIDs) != 1 || e.worker.requestIDs[0] != "trace-123" {
+		t.Errorf("worker saw request ids %q, want [trace-123]", e.worker.requestIDs)
+	}
+}
+
+func TestReadyzFollowsWorkerHealth(t *testing.T) {
+	e := newEnv(t, nil, 2*time.Second)
+	readyz := func() int { return do(e.api, http.MethodGet, "/readyz", "", nil).Code }
+	svc := scoringv1.ScoringService_ServiceDesc.ServiceName
+
+	eventually(t, "readyz 200 while SERVING", func() bool { return readyz() == http.StatusOK })
+	e.health.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
+	eventually(t, "readyz 503 after NOT_SERVING", func() bool { return readyz() == http.StatusServiceUnavailable })
+	wantError(t, do(e.api, http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, "unavailable")
+	e.health.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
+	eventually(t, "readyz 200 after SERVING again", func() bool { return readyz() == http.StatusOK })
+
+	e.server.Stop()
+	eventually(t, "readyz 503 once the worker is gone", func() bool { return readyz() == http.StatusServiceUnavailable })
+	if rec := do(e.api, http.MethodGet, "/healthz", "", nil); rec.Code != http.StatusOK {
+		t.Errorf("healthz %d with the worker gone, want 200: liveness must not depend on the worker", rec.Code)
+	}
+}
+
+func TestWorkerDownFailsFast(t *testing.T) {
+	// A port that was just free: connections to it are refused.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+
+	const timeout = 5 * time.Second
+	c, err := workerclient.New(addr, workerclient.Options{CallTimeout: timeout, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	api := httpapi.New(httpapi.Config{Worker: c, Logger: slog.New(slog.DiscardHandler)})
+
+	// Health not watched yet, so it is unknown and the call is attempted: it must fail on
+	// the refused connection, not wait out the deadline.
+	start := time.Now()
+	rec := post(api, "/v1/score", []byte(`{"id":"a"}`))
+	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
+	if elapsed := time.Since(start); elapsed > timeout/5 {
+		t.Errorf("took %v with health unknown, want well under the %v timeout", elapsed, timeout)
+	}
+
+	// Once health is known to be bad, the API answers without dialling at all.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.WatchHealth(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	eventually(t, "health to become not_serving", func() bool { return c.Health() == workerclient.HealthNotServing })
+	start = time.Now()
+	rec = post(api, "/v1/score/batch", []byte(`{"requests":[{"id":"a"}]}`))
+	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if elapsed := time.Since(start); elapsed > 200*time.Millisecond {
+		t.Errorf("took %v with health known bad, want an immediate answer", elapsed)
+	}
+}

@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// statusClientClosedRequest is nginx's convention for "the client gave up first";
+// nobody reads the response, but it keeps such requests apart from server errors in the logs.
+const statusClientClosedRequest = 499
+
+var (
+	// Unknown fields are rejected rather than dropped, so a misspelt feature name
+	// is a 400 and not a silently different score.
+	unmarshalOptions = protojson.UnmarshalOptions{}
+	// Zero scores and empty reason lists are still written out, so clients always see every field.
+	marshalOptions = protojson.MarshalOptions{EmitUnpopulated: true}
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, httpStatus int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(body) // A failed write means the client left; there is no one to tell.
+}
+
+func writeError(w http.ResponseWriter, httpStatus int, code, message string) {
+	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: message}}) // Strings always marshal.
+	writeJSON(w, httpStatus, body)
+}
+
+// decode reads a protojson body into m, answering the client itself when it cannot.
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
+	if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
+		return false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_argument", "reading request body: "+err.Error())
+		return false
+	}
+	if err := unmarshalOptions.Unmarshal(body, m); err != nil {
+		name := m.ProtoReflect().Descriptor().Name()
+		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err))
+		return false
+	}
+	return true
+}
+
+func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, m proto.Message) {
+	body, err := marshalOptions.Marshal(m)
+	if err != nil {
+		// Only content the worker sent, such as invalid UTF-8, can make this fail.
+		h.logger.ErrorContext(r.Context(), "encoding worker response", "error", err, "request_id", requestIDFrom(r.Context()))
+		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker sent a response that cannot be encoded")
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// writeWorkerError maps a failed worker call onto HTTP. Only INVALID_ARGUMENT passes the
+// worker's message through: it describes the client's input, while other messages
+// describe the worker's internals and go to the log instead.
+func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	if st.Code() == codes.InvalidArgument {
+		writeError(w, http.StatusBadRequest, "invalid_argument", st.Message())
+		return
+	}
+	if st.Code() == codes.Canceled && r.Context().Err() != nil {
+		writeError(w, statusClientClosedRequest, "canceled", "client closed the request")
+		return
+	}
+	h.logger.WarnContext(r.Context(), "worker call failed",
+		"grpc_code", st.Code().String(), "grpc_message", st.Message(), "request_id", requestIDFrom(r.Context()))
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "scoring worker did not answer in time")
+	case codes.Unavailable:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is unavailable")
+	case codes.ResourceExhausted:
+		// The worker is saturated, which is the service's condition rather than the caller's
+		// over-use (429): 503 plus Retry-After tells clients and proxies to back off and retry.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "resource_exhausted", "scoring worker is overloaded")
+	default:
+		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker failed")
+	}
+}
+
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "not_found", "no route for "+r.URL.Path)
+}
+
+// methodNotAllowed answers 405 with an Allow header taken from the route table.
+func (h *handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, rt := range h.routes {
+		if rt.path != r.URL.Path {
+			continue
+		}
+		allow = append(allow, rt.method)
+		if rt.method == http.MethodGet {
+			allow = append(allow, http.MethodHead) // Both routers answer HEAD on GET routes.
+		}
+	}
+	if len(allow) == 0 {
+		h.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+}
