@@ -49,12 +49,13 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
     expect(tidy.exitCode, tidy.all).toBe(0);
   });
 
-  it.runIf(docker)("has Dockerfiles hadolint accepts", async () => {
+  // Lint only what this combination generates: nothing is skipped.
+  if (docker) it("has Dockerfiles hadolint accepts", async () => {
     const lint = await tool("hadolint", ["orchestrator/Dockerfile", "worker/Dockerfile"], dir);
     expect(lint.exitCode, lint.all).toBe(0);
   });
 
-  it.runIf(github)("has a workflow actionlint accepts", async () => {
+  if (github) it("has a workflow actionlint accepts", async () => {
     const lint = await tool("actionlint", [".github/workflows/ci.yml"], dir);
     expect(lint.exitCode, lint.all).toBe(0);
   });
