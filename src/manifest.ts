@@ -9,6 +9,18 @@ import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
  * prompts offer, so none of those can drift from the others.
  */
 
+export const SCHEMA_FILE = ".hybrid-backend/manifest.schema.json";
+export const MANIFEST_FILE = "hybrid-backend.json";
+
+/** The CLI flag that sets a manifest field, named in errors next to the field. */
+const FLAG_FOR: Record<string, string> = {
+  name: "--name",
+  "orchestrator.module": "--module",
+  "orchestrator.ingress": "--ingress",
+  "orchestrator.router": "--router",
+  "ci.providers": "--ci",
+};
+
 export const NAME_RULE =
   "use 2-64 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen";
 const NAME_RE = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
@@ -39,7 +51,7 @@ const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE 
 
 export const manifestSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().default(`./${SCHEMA_FILE}`),
     generator: z
       .object({ name: z.literal(GENERATOR_NAME), version: z.string() })
       .default({ name: GENERATOR_NAME, version: GENERATOR_VERSION }),
@@ -99,9 +111,6 @@ export const manifestSchema = z
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 
-export const SCHEMA_FILE = ".hybrid-backend/manifest.schema.json";
-export const MANIFEST_FILE = "hybrid-backend.json";
-
 export function defaultModule(name: string): string {
   return `example.com/${name}/orchestrator`;
 }
@@ -111,7 +120,9 @@ export function parseManifest(input: unknown, source = "manifest"): Manifest {
   const result = manifestSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.join(".") || source;
+  const path = issue.path.join(".") || source;
+  const flag = FLAG_FOR[path.replace(/\.\d+$/, "")];
+  const field = flag ? `${path} (${flag})` : path;
   const value = valueAt(input, issue.path);
   throw new UsageError(field, value, allowedFor(issue));
 }

@@ -24,12 +24,12 @@ describe("manifest schema", () => {
   });
 
   it.each([
-    ["name", { ...minimal, name: "Risk" }, /^name: "Risk" is not valid; use 2-64 characters/],
-    ["router", { ...minimal, orchestrator: { ...minimal.orchestrator, router: "gin" } }, /orchestrator\.router: "gin" .*allowed: stdlib, chi/],
-    ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs" } }, /orchestrator\.ingress: "sqs" .*allowed: http/],
+    ["name", { ...minimal, name: "Risk" }, /^name \(--name\): "Risk" is not valid; use 2-64 characters/],
+    ["router", { ...minimal, orchestrator: { ...minimal.orchestrator, router: "gin" } }, /^orchestrator\.router \(--router\): "gin" .*allowed: stdlib, chi/],
+    ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs" } }, /^orchestrator\.ingress \(--ingress\): "sqs" .*allowed: http/],
     ["unknown key", { ...minimal, extra: 1 }, /unknown key\(s\) extra/],
-    ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /ci\.providers\.1: "github" .*once/],
-    ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /orchestrator\.module: .*may not be "internal"/],
+    ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
+    ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
     ["two workers", { ...minimal, workers: [{ name: "a" }, { name: "b" }] }, /workers: .*exactly one worker/],
   ])("rejects %s with a one-line message naming field and value", (_label, input, message) => {
