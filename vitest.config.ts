@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const define = {
   __GENERATOR_VERSION__: JSON.stringify(pkg.version),
-  __BUF_VERSION__: JSON.stringify(pkg.devDependencies["@bufbuild/buf"].replace(/^[^\d]*/, "")),
+  __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
 };
 
 export default defineConfig({

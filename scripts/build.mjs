@@ -20,7 +20,7 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
   define: {
     __GENERATOR_VERSION__: JSON.stringify(pkg.version),
-    __BUF_VERSION__: JSON.stringify(pkg.devDependencies["@bufbuild/buf"].replace(/^[^\d]*/, "")),
+    __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
   },
   // Bundled CommonJS packages (handlebars, grpc-js) still call require().
   banner: {

@@ -7,12 +7,14 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 
 const work = mkdtempSync(join(tmpdir(), "chb-stubs-"));
 const app = join(work, "app");
 try {
   execFileSync("node", ["dist/cli.js", app, "--yes", "--no-validate", "--no-git"], { stdio: "inherit" });
-  execFileSync("npx", ["buf", "generate"], { cwd: app, stdio: "inherit" });
+  const { bufVersion } = JSON.parse(readFileSync("package.json", "utf8")).hybridBackend;
+  execFileSync("npx", ["--yes", `@bufbuild/buf@${bufVersion}`, "generate"], { cwd: app, stdio: "inherit" });
   const target = "templates/go-orchestrator/gen";
   rmSync(target, { recursive: true, force: true });
   cpSync(join(app, "orchestrator", "gen"), target, { recursive: true });

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { execa } from "execa";
 
 declare const __BUF_VERSION__: string;
@@ -68,19 +67,12 @@ export function bufCacheDir(): string {
 
 /**
  * buf is a ~90 MB native binary that only validate needs, so it is not a
- * dependency of the package: use $BUF, then the package's own dev copy (a
- * checkout), then the per-user cache.
+ * dependency of the package: $BUF if set, else the pinned release in the
+ * per-user cache. A buf found on PATH is not used, since another release may
+ * format or lint differently from the one the templates were checked with.
  */
 export function locateBuf(): string | undefined {
   if (process.env.BUF && existsSync(process.env.BUF)) return process.env.BUF;
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve("@bufbuild/buf/package.json");
-    const bin = join(dirname(pkg), "bin", "buf");
-    if (existsSync(bin)) return bin;
-  } catch {
-    // not installed beside us: fall through to the cache
-  }
   const cached = join(bufCacheDir(), "node_modules", "@bufbuild", "buf", "bin", "buf");
   return existsSync(cached) ? cached : undefined;
 }

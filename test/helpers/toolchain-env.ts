@@ -1,15 +1,16 @@
 import { join } from "node:path";
+import { bufCacheDir } from "../../src/validate/toolchains.js";
 import { ROOT } from "./cli.js";
 
 /**
  * One cargo target dir for every e2e case, so the worker's dependencies
  * compile once per run (DESIGN.md §7); Go's build and module caches are
- * shared by default. node_modules/.bin puts the dev copy of buf on PATH for
- * the generated Makefile, and .cache/venv/bin the Python-packaged linters
- * that .ci/run installs (hadolint).
+ * shared by default. PATH gains the buf that validate fetches into its cache
+ * (for the generated Makefile) and .cache/venv/bin, the Python-packaged
+ * linters that .ci/run installs (hadolint).
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? join(ROOT, ".cache", "e2e-target"),
   CARGO_TERM_COLOR: "never",
-  PATH: [join(ROOT, "node_modules", ".bin"), join(ROOT, ".cache", "venv", "bin"), process.env.PATH].join(":"),
+  PATH: [join(bufCacheDir(), "node_modules", ".bin"), join(ROOT, ".cache", "venv", "bin"), process.env.PATH].join(":"),
 };
