@@ -2,17 +2,18 @@ import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
-const define = {
-  __GENERATOR_VERSION__: JSON.stringify(pkg.version),
-  __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
-};
 
 export default defineConfig({
+  // The same constants scripts/build.mjs injects into the bundle.
+  define: {
+    __GENERATOR_VERSION__: JSON.stringify(pkg.version),
+    __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
+  },
   test: {
     projects: [
-      { define, test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/golden/**/*.test.ts"] } },
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/golden/**/*.test.ts"] } },
       {
-        define,
+        extends: true,
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],

@@ -1,8 +1,9 @@
 import { execa } from "execa";
-import { copyFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "../helpers/cli.js";
+import { freePort } from "../../src/validate/processes.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -62,5 +63,40 @@ describe("packed package", () => {
     });
     expect(make.exitCode, make.all?.slice(-4000)).toBe(0);
     expect(make.stdout).toContain("smoke passed");
+  });
+
+  it("serves the README's curl example under make run, and stops on SIGTERM", async () => {
+    const repo = join(work, "empty", "my-app");
+    const readme = readFileSync(join(repo, "README.md"), "utf8");
+    const body = /-d '(\{"id":"txn-1".*\})'/.exec(readme)?.[1];
+    expect(body, "README lost its curl example").toBeDefined();
+    const http = `127.0.0.1:${await freePort()}`;
+    const run = execa("make", ["run"], {
+      cwd: repo,
+      env: { ...E2E_ENV, HTTP_LISTEN: http, WORKER_LISTEN: `127.0.0.1:${await freePort()}` },
+      detached: true,
+      reject: false,
+      stdin: "ignore",
+      all: true,
+    });
+    try {
+      const deadline = Date.now() + 120_000;
+      while ((await fetch(`http://${http}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+        expect(Date.now(), "make run never became ready").toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const res = await fetch(`http://${http}/v1/score`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(res.status).toBe(200);
+      const scored = (await res.json()) as { id: string; score: number; modelVersion: string };
+      expect(scored.id).toBe("txn-1");
+      expect(scored.score).toBeGreaterThan(0);
+      expect(scored.score).toBeLessThanOrEqual(1);
+      expect(scored.modelVersion).not.toBe("");
+    } finally {
+      process.kill(-run.pid!, "SIGTERM");
+      await run;
+    }
+    const after = await fetch(`http://${http}/healthz`).then((r) => r.status, () => "refused");
+    expect(after).toBe("refused");
   });
 });
