@@ -20,7 +20,7 @@ export const DEFAULT_NAME = "my-app";
  */
 export type Partial = {
   name?: string;
-  orchestrator?: { module?: string; ingress?: string; router?: string };
+  orchestrator?: { module?: string; ingress?: string; router?: string; sink?: string };
   ci?: { providers?: string[] };
   docker?: boolean;
   toolchains?: { go?: string; rust?: string };
@@ -53,6 +53,7 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   if (values.module !== undefined) orchestrator.module = values.module;
   if (values.ingress !== undefined) orchestrator.ingress = values.ingress;
   if (values.router !== undefined) orchestrator.router = values.router;
+  if (values.sink !== undefined) orchestrator.sink = values.sink;
   if (Object.keys(orchestrator).length) layer.orchestrator = orchestrator;
   if (values.ci !== undefined) layer.ci = { providers: parseCiList(values.ci) };
   if (values["no-docker"]) layer.docker = false;

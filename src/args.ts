@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
-import { CI_PROVIDERS, INGRESS, ROUTERS } from "./manifest.js";
+import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
 export const COMMANDS = ["create", "validate", "doctor"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -10,6 +10,7 @@ const OPTIONS = {
   module: { type: "string" },
   ingress: { type: "string" },
   router: { type: "string" },
+  sink: { type: "string" },
   ci: { type: "string" },
   "no-docker": { type: "boolean" },
   docker: { type: "boolean" },
@@ -38,6 +39,7 @@ export interface ParsedArgs {
     module?: string;
     ingress?: string;
     router?: string;
+    sink?: string;
     ci?: string;
     "no-docker"?: boolean;
     docker?: boolean;
@@ -99,7 +101,8 @@ Create options (prompted for on a TTY unless --yes):
   --name NAME          project name (default: the folder's name)
   --module PATH        Go module path of the orchestrator (default: example.com/NAME/orchestrator)
   --ingress KIND       ${INGRESS.join(" | ")} (default: http)
-  --router KIND        ${ROUTERS.join(" | ")} (default: stdlib)
+  --router KIND        ${ROUTERS.join(" | ")} (default: stdlib; http ingress only)
+  --sink KIND          ${SINKS.join(" | ")} (default: dynamodb for queue ingress, none for http)
   --ci LIST            comma-separated: ${CI_PROVIDERS.join(", ")}, or none (default: github)
   --no-docker          skip Dockerfiles and compose
   --config FILE        answers as JSON (the shape of hybrid-backend.json); flags override it

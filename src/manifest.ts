@@ -18,6 +18,7 @@ const FLAG_FOR: Record<string, string> = {
   "orchestrator.module": "--module",
   "orchestrator.ingress": "--ingress",
   "orchestrator.router": "--router",
+  "orchestrator.sink": "--sink",
   "ci.providers": "--ci",
 };
 
@@ -31,9 +32,10 @@ const MODULE_ELEMENT_RE = /^[A-Za-z0-9_~-](?:[A-Za-z0-9._~-]*[A-Za-z0-9_~-])?$/;
 
 export const VERSION_RULE = "use MAJOR.MINOR, for example 1.26";
 
-export const INGRESS = ["http"] as const;
+export const INGRESS = ["http", "sqs", "kinesis"] as const;
+export const QUEUE_INGRESS: readonly string[] = ["sqs", "kinesis"];
 export const ROUTERS = ["stdlib", "chi"] as const;
-export const SINKS = ["none"] as const;
+export const SINKS = ["none", "dynamodb"] as const;
 export const CI_PROVIDERS = ["github"] as const;
 export const TRANSPORTS = ["tcp"] as const;
 
@@ -56,12 +58,15 @@ export const manifestSchema = z
       .object({ name: z.literal(GENERATOR_NAME), version: z.string() })
       .default({ name: GENERATOR_NAME, version: GENERATOR_VERSION }),
     name: projectName,
-    orchestrator: z.object({
-      module: goModulePath,
-      ingress: z.enum(INGRESS).default("http"),
-      router: z.enum(ROUTERS).default("stdlib"),
-      sink: z.enum(SINKS).default("none"),
-    }),
+    orchestrator: z.preprocess(
+      defaultSink,
+      z.object({
+        module: goModulePath,
+        ingress: z.enum(INGRESS).default("http"),
+        router: z.enum(ROUTERS).default("stdlib"),
+        sink: z.enum(SINKS).default("none"),
+      }),
+    ),
     workers: z
       .array(
         z.object({
@@ -98,6 +103,22 @@ export const manifestSchema = z
       }
       seen.add(p);
     });
+    const { ingress, sink, router } = m.orchestrator;
+    const queue = QUEUE_INGRESS.includes(ingress);
+    if (sink !== "none" && !queue) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["orchestrator", "sink"],
+        message: `a results sink needs a queue ingress (${QUEUE_INGRESS.join(" or ")}); with ingress ${ingress} use sink none`,
+      });
+    }
+    if (router !== "stdlib" && queue) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["orchestrator", "router"],
+        message: `the router choice applies to the http ingress; with ingress ${ingress} use router stdlib (it serves only health endpoints)`,
+      });
+    }
     const last = m.orchestrator.module.split("/").at(-1);
     if (last === "gen" || last === "internal") {
       ctx.addIssue({
@@ -107,6 +128,16 @@ export const manifestSchema = z
       });
     }
   });
+
+/**
+ * A queue pipeline exists to land results somewhere, so its sink defaults to
+ * DynamoDB; HTTP answers the caller directly, so its sink defaults to none.
+ */
+function defaultSink(input: unknown): unknown {
+  if (input === null || typeof input !== "object" || "sink" in input) return input;
+  const ingress = (input as { ingress?: unknown }).ingress;
+  return typeof ingress === "string" && QUEUE_INGRESS.includes(ingress) ? { ...input, sink: "dynamodb" } : input;
+}
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;

@@ -6,7 +6,9 @@ import {
   INGRESS,
   MODULE_RULE,
   NAME_RULE,
+  QUEUE_INGRESS,
   ROUTERS,
+  SINKS,
   defaultModule,
   goModulePath,
   projectName,
@@ -48,12 +50,24 @@ export async function promptAnswers(
     given.orchestrator?.router === undefined && {
       type: "list",
       name: "router",
+      when: (a: { ingress?: string }) => (a.ingress ?? given.orchestrator?.ingress ?? "http") === "http",
       message: "HTTP router",
       choices: [
         { name: "stdlib (net/http ServeMux patterns)", value: "stdlib" },
         { name: "chi (github.com/go-chi/chi/v5)", value: "chi" },
       ].filter((c) => (ROUTERS as readonly string[]).includes(c.value)),
       default: "stdlib",
+    },
+    given.orchestrator?.sink === undefined && {
+      type: "list",
+      name: "sink",
+      message: "Results sink",
+      when: (a: { ingress?: string }) => QUEUE_INGRESS.includes(a.ingress ?? given.orchestrator?.ingress ?? "http"),
+      choices: [
+        { name: "dynamodb (one item per request id, idempotent writes)", value: "dynamodb" },
+        { name: "none (log results only)", value: "none" },
+      ].filter((c) => (SINKS as readonly string[]).includes(c.value)),
+      default: "dynamodb",
     },
     given.ci?.providers === undefined && {
       type: "checkbox",
@@ -75,7 +89,7 @@ export async function promptAnswers(
   const answers: Partial = {};
   if (typeof raw.name === "string") answers.name = raw.name;
   const orchestrator: NonNullable<Partial["orchestrator"]> = {};
-  for (const key of ["module", "ingress", "router"] as const) {
+  for (const key of ["module", "ingress", "router", "sink"] as const) {
     if (typeof raw[key] === "string") orchestrator[key] = raw[key] as string;
   }
   if (Object.keys(orchestrator).length) answers.orchestrator = orchestrator;

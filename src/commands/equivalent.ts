@@ -5,7 +5,8 @@ import { defaultModule } from "../manifest.js";
 export function equivalentCommand(dir: string, m: Manifest): string {
   const flags: string[] = ["--yes"];
   if (m.orchestrator.module !== defaultModule(m.name)) flags.push(`--module ${m.orchestrator.module}`);
-  flags.push(`--ingress ${m.orchestrator.ingress}`, `--router ${m.orchestrator.router}`);
+  const { ingress, router, sink } = m.orchestrator;
+  flags.push(`--ingress ${ingress}`, ingress === "http" ? `--router ${router}` : `--sink ${sink}`);
   flags.push(`--ci ${m.ci.providers.length ? m.ci.providers.join(",") : "none"}`);
   if (!m.docker) flags.push("--no-docker");
   const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;

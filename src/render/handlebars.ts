@@ -11,6 +11,17 @@ hbs.registerHelper("includes", (list: unknown, item: unknown) =>
   Array.isArray(list) ? list.includes(item) : false,
 );
 
+/**
+ * Whether this project's Go dependency set is one of those named. The sets
+ * (one per ingress, split by router for http) are what scripts/gen-gomod.mjs
+ * resolves go.mod and go.sum for.
+ */
+hbs.registerHelper("goDeps", function (this: unknown, ...args: unknown[]) {
+  const options = args.pop() as Handlebars.HelperOptions;
+  const { ingress, router } = (options.data.root as { orchestrator: { ingress: string; router: string } }).orchestrator;
+  return args.includes(ingress === "http" ? `http-${router}` : ingress);
+});
+
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 export function renderTemplate(id: string, source: string, context: object): string {

@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import type { Report, StepResult } from "./report.js";
+import { ensureMoto } from "./moto.js";
+import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
 import { contractStep, goStep, rustStep, type StepContext } from "./steps.js";
 import { ensureBuf, probeTools } from "./toolchains.js";
@@ -14,7 +16,7 @@ const STEPS: Step[] = [
   { name: "contract", run: contractStep },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
-  { name: "smoke", run: smokeStep },
+  { name: "smoke", run: (ctx) => (ctx.manifest.orchestrator.ingress === "http" ? smokeStep(ctx) : queueSmokeStep(ctx)) },
 ];
 
 export interface ValidateHooks {
@@ -28,11 +30,12 @@ export interface ValidateHooks {
  */
 export async function validate(target: string, hooks: ValidateHooks = {}): Promise<Report> {
   const dir = resolve(target);
-  readRepoManifest(target);
+  const manifest = readRepoManifest(target);
 
   const work = mkdtempSync(join(tmpdir(), "hybrid-backend-validate-"));
   const ctx: StepContext = {
     dir,
+    manifest,
     work,
     buf: "",
     log: (step) => join(work, `${step}.log`),
@@ -82,9 +85,11 @@ export function readRepoManifest(target: string): Manifest {
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
   const tools = await probeTools();
-  const missing = tools.filter((t) => t.required && !t.version && t.name !== "buf");
+  const queue = ctx.manifest.orchestrator.ingress !== "http";
+  const missing = tools.filter((t) => (t.required || (queue && t.name === "python3")) && !t.version && t.name !== "buf");
   if (missing.length) {
     throw new Error(`missing: ${missing.map((t) => `${t.name} (${t.hint})`).join("; ")}`);
   }
   ctx.buf = await ensureBuf(note ?? (() => {}));
+  if (queue) ctx.motoBin = await ensureMoto(note ?? (() => {}));
 }

@@ -22,9 +22,13 @@ export interface Service {
 }
 
 /** Start a long-running service with its output going to a log file. */
-export function startService(name: string, bin: string, opts: { cwd: string; env: Record<string, string>; log: string }): Service {
+export function startService(
+  name: string,
+  bin: string,
+  opts: { cwd: string; env: Record<string, string>; log: string; args?: string[] },
+): Service {
   const out = createWriteStream(opts.log, { flags: "a" });
-  const proc = execa(bin, [], {
+  const proc = execa(bin, opts.args ?? [], {
     cwd: opts.cwd,
     env: opts.env,
     stdin: "ignore",
@@ -57,8 +61,11 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
-/** SIGTERM, then require a clean exit (code 0) within the grace period. */
-export async function stopGracefully(service: Service, graceMs: number): Promise<void> {
+/**
+ * SIGTERM, then require a clean exit (code 0) within the grace period. Our
+ * own services must exit 0; third-party ones (moto) may die by the signal.
+ */
+export async function stopGracefully(service: Service, graceMs: number, opts: { allowSignalExit?: boolean } = {}): Promise<void> {
   if (service.exited) {
     const r = await service.proc;
     throw new Error(`${service.name} had already exited (code ${r.exitCode ?? r.signal})`);
@@ -70,6 +77,7 @@ export async function stopGracefully(service: Service, graceMs: number): Promise
     service.proc.kill("SIGKILL");
     throw new Error(`${service.name} did not exit within ${graceMs / 1000}s of SIGTERM`);
   }
+  if (opts.allowSignalExit && outcome.signal === "SIGTERM") return;
   if (outcome.exitCode !== 0) {
     throw new Error(`${service.name} exited with ${outcome.exitCode ?? outcome.signal} after SIGTERM, want 0`);
   }

@@ -1,17 +1,21 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { tmpdir } from "node:os";
+import type { Manifest } from "../manifest.js";
 import { CommandFailed, run } from "./exec.js";
 
 export interface StepContext {
-  /** The generated repo. */
+  /** The generated repo and its manifest. */
   dir: string;
+  manifest: Manifest;
   /** Folder for this run's logs and build outputs. */
   work: string;
   buf: string;
+  /** moto_server, for queue presets. */
+  motoBin?: string;
   log: (step: string) => string;
   /** Filled by the build steps, read by smoke. */
-  binaries: { orchestrator?: string; worker?: string };
+  binaries: { orchestrator?: string; worker?: string; goBin?: string };
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
@@ -41,10 +45,13 @@ export async function goStep(ctx: StepContext): Promise<void> {
   const opts = { cwd: join(ctx.dir, "orchestrator") };
   await run(log, "gofmt", ["-l", "."], { ...opts, expectNoOutput: true });
   await run(log, "go", ["vet", "./..."], opts);
-  const bin = join(ctx.work, "orchestrator");
-  await run(log, "go", ["build", "-o", bin, "./cmd/orchestrator"], opts);
+  // Every command (orchestrator, and bootstrap/produce for queue presets)
+  // into one folder; `go build ./...` alone would not keep the binaries.
+  const bin = join(ctx.work, "bin");
+  await run(log, "go", ["build", "-o", `${bin}/`, "./cmd/..."], opts);
   await run(log, "go", ["test", "./..."], opts);
-  ctx.binaries.orchestrator = bin;
+  ctx.binaries.orchestrator = join(bin, "orchestrator");
+  ctx.binaries.goBin = bin;
 }
 
 /** cargo fmt, clippy -D warnings, build and tests, all against Cargo.lock. */

@@ -22,6 +22,13 @@ const PROBES: { name: string; cmd: string; args: string[]; hint: string; require
   { name: "cargo", cmd: "cargo", args: ["--version"], required: true, hint: "install Rust with rustup: https://rustup.rs" },
   { name: "rustfmt", cmd: "cargo", args: ["fmt", "--version"], required: true, hint: "rustup component add rustfmt" },
   { name: "clippy", cmd: "cargo", args: ["clippy", "--version"], required: true, hint: "rustup component add clippy" },
+  {
+    name: "python3",
+    cmd: "python3",
+    args: ["--version"],
+    required: false,
+    hint: "install Python 3.9+ (queue presets only: validate runs the moto AWS emulator from a private virtualenv)",
+  },
   { name: "git", cmd: "git", args: ["--version"], required: false, hint: "install git (only needed for the initial commit)" },
 ];
 
@@ -60,9 +67,14 @@ async function bufVersion(path: string): Promise<string | undefined> {
   }
 }
 
-export function bufCacheDir(): string {
+/** The tool's own cache: fetched buf, the moto virtualenv. */
+export function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "create-hybrid-backend", `buf-${BUF_VERSION}`);
+  return join(base, "create-hybrid-backend");
+}
+
+export function bufCacheDir(): string {
+  return join(cacheDir(), `buf-${BUF_VERSION}`);
 }
 
 /**

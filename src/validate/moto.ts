@@ -1,0 +1,54 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { cacheDir } from "./toolchains.js";
+import { freePort, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+
+/** The AWS emulator validate runs queue presets against; pinned like buf. */
+export const MOTO_VERSION = "5.2.5";
+
+function venvDir(): string {
+  return join(cacheDir(), `moto-${MOTO_VERSION}`);
+}
+
+/**
+ * moto_server from a virtualenv in the tool's own cache, created on first
+ * use: nothing is installed system-wide and a second run starts at once.
+ */
+export async function ensureMoto(note: (msg: string) => void): Promise<string> {
+  const bin = join(venvDir(), "bin", "moto_server");
+  if (existsSync(bin)) return bin;
+  mkdirSync(cacheDir(), { recursive: true });
+  note(`installing moto ${MOTO_VERSION} into ${venvDir()} (once)`);
+  await execa("python3", ["-m", "venv", venvDir()], { stdin: "ignore" });
+  await execa(join(venvDir(), "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `moto[server]==${MOTO_VERSION}`], {
+    stdin: "ignore",
+  });
+  if (!existsSync(bin)) throw new Error(`moto ${MOTO_VERSION} installed into ${venvDir()} but moto_server is missing`);
+  return bin;
+}
+
+export interface Moto {
+  endpoint: string;
+  service: Service;
+  stop(): Promise<void>;
+}
+
+/** moto_server on a free loopback port, ready to answer. */
+export async function startMoto(bin: string, log: string): Promise<Moto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const service = startService("moto", bin, { cwd: process.cwd(), env: process.env as Record<string, string>, log, args: ["-H", "127.0.0.1", "-p", String(port)] });
+  await waitFor("moto to answer", service, async () => (await fetch(`${endpoint}/moto-api/`)).ok, 30_000);
+  return { endpoint, service, stop: () => stopGracefully(service, 10_000, { allowSignalExit: true }) };
+}
+
+/** The environment every generated queue binary reads (the SDK's own variables). */
+export function awsEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+  };
+}

@@ -1,0 +1,94 @@
+import { join } from "node:path";
+import type { Manifest } from "../manifest.js";
+import { queueDepth, scanTable } from "./aws-json.js";
+import { run } from "./exec.js";
+import { SERVING, healthCheck } from "./grpc.js";
+import { awsEnv, startMoto } from "./moto.js";
+import { freePort, killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+import type { StepContext } from "./steps.js";
+import { loadVectors, normalizeResponse } from "./vectors.js";
+
+const START_TIMEOUT_MS = 60_000;
+const RESULTS_TIMEOUT_MS = 90_000;
+const GRACE_MS = 15_000;
+
+/** The names validate (and the tests) give the emulated resources. */
+export function resourceEnv(m: Manifest): Record<string, string> {
+  return {
+    SQS_QUEUE_NAME: `${m.name}-requests`,
+    KINESIS_STREAM_NAME: `${m.name}-requests`,
+    DYNAMODB_TABLE: `${m.name}-results`,
+    CHECKPOINT_TABLE: `${m.name}-checkpoints`,
+  };
+}
+
+/**
+ * The queue presets' live proof against moto: bootstrap the resources, send
+ * every vector plus one poison message through the queue or stream, and
+ * wait for every valid result to land in DynamoDB with the expected score
+ * (and, for SQS, the poison message in the dead-letter queue).
+ */
+export async function queueSmokeStep(ctx: StepContext): Promise<void> {
+  const { orchestrator, worker, goBin } = ctx.binaries;
+  if (!orchestrator || !worker || !goBin || !ctx.motoBin) throw new Error("smoke needs the doctor, go and rust steps first");
+  const m = ctx.manifest;
+  const vectors = loadVectors(ctx.dir);
+  const services: Service[] = [];
+  const moto = await startMoto(ctx.motoBin, ctx.log("smoke-moto"));
+  services.push(moto.service);
+  try {
+    const resources = resourceEnv(m);
+    const env = { ...process.env, ...awsEnv(moto.endpoint), ...resources, RUST_LOG: "info" } as Record<string, string>;
+    const goDir = join(ctx.dir, "orchestrator");
+    await run(ctx.log("smoke-bootstrap"), join(goBin, "bootstrap"), [], { cwd: goDir, env });
+
+    const workerAddr = `127.0.0.1:${await freePort()}`;
+    const httpAddr = `127.0.0.1:${await freePort()}`;
+    const w = startService("worker", worker, { cwd: join(ctx.dir, "worker"), env: { ...env, LISTEN_ADDR: workerAddr }, log: ctx.log("smoke-worker") });
+    services.push(w);
+    await waitFor("the worker's gRPC health to report SERVING", w, async () => (await healthCheck(workerAddr)) === SERVING, START_TIMEOUT_MS);
+    const o = startService("orchestrator", orchestrator, {
+      cwd: goDir,
+      env: { ...env, LISTEN_ADDR: httpAddr, WORKER_ADDR: workerAddr },
+      log: ctx.log("smoke-orchestrator"),
+    });
+    services.push(o);
+    await waitFor("GET /readyz to return 200", o, async () => (await fetch(`http://${httpAddr}/readyz`)).status === 200, START_TIMEOUT_MS);
+
+    await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env });
+
+    if (m.orchestrator.sink === "dynamodb") {
+      const table = resources.DYNAMODB_TABLE!;
+      let items: Record<string, unknown>[] = [];
+      await waitFor(`every vector's result in DynamoDB table ${table}`, o, async () => {
+        items = await scanTable(moto.endpoint, table);
+        return vectors.every((v) => items.some((i) => i.id === v.request.id));
+      }, RESULTS_TIMEOUT_MS);
+      for (const v of vectors) {
+        const item = items.find((i) => i.id === v.request.id)!;
+        const got = normalizeResponse({ id: item.id, score: item.score, modelVersion: item.model_version, reasonCodes: item.reason_codes });
+        const want = normalizeResponse(v.expected);
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+          throw new Error(`vector ${v.name}: DynamoDB holds ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        }
+      }
+      if (items.length !== vectors.length) throw new Error(`table ${table} holds ${items.length} items, want ${vectors.length}`);
+    } else {
+      await waitFor("every vector to be processed (/metrics)", o, async () => processed(await (await fetch(`http://${httpAddr}/metrics`)).text()) >= vectors.length, RESULTS_TIMEOUT_MS);
+    }
+    if (m.orchestrator.ingress === "sqs") {
+      const dlq = `${resources.SQS_QUEUE_NAME}-dlq`;
+      await waitFor(`the poison message in ${dlq}`, o, async () => (await queueDepth(moto.endpoint, dlq)) >= 1, RESULTS_TIMEOUT_MS);
+    }
+    await stopGracefully(o, GRACE_MS);
+    await stopGracefully(w, GRACE_MS);
+    await moto.stop();
+  } finally {
+    killAll(services);
+  }
+}
+
+function processed(metrics: string): number {
+  const line = metrics.split("\n").find((l) => /^\w*processed\w*(\{[^}]*\})? /.test(l));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
