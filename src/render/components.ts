@@ -23,22 +23,25 @@ export const COMPONENTS: readonly Component[] = [
 const DOCKER_FILES = /(^|\/)(Dockerfile|docker-compose\.yml|\.dockerignore)$/;
 
 /**
- * Orchestrator folders that exist only for some ingresses. Everything not
+ * Orchestrator folders that exist only for some choices. Everything not
  * listed is shared (config, worker client, server, main).
  */
-const BY_INGRESS: [RegExp, (ingress: string) => boolean][] = [
-  [/^orchestrator\/(internal\/httpapi|cmd\/smoke)\//, (i) => i === "http"],
-  [/^orchestrator\/internal\/sqsconsumer\//, (i) => i === "sqs"],
-  [/^orchestrator\/internal\/kinesisconsumer\//, (i) => i === "kinesis"],
-  [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce))\//, (i) => i !== "http"],
+const queue = (m: Manifest) => m.orchestrator.ingress !== "http";
+const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
+  [/^orchestrator\/(internal\/httpapi|cmd\/smoke)\//, (m) => !queue(m)],
+  [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
+  [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
+  [/^orchestrator\/cmd\/verify\//, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
+  [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce))\//, queue],
+  [/^scripts\/emulator\.sh$/, queue],
 ];
 
 /** Whether a generated path belongs in the repo for this manifest. */
 export function includes(path: string, m: Manifest): boolean {
   if (DOCKER_FILES.test(path)) return m.docker;
   if (path.startsWith(".github/")) return m.ci.providers.includes("github");
-  const rule = BY_INGRESS.find(([re]) => re.test(path));
-  return rule ? rule[1](m.orchestrator.ingress) : true;
+  const rule = BY_CHOICE.find(([re]) => re.test(path));
+  return rule ? rule[1](m) : true;
 }
 
 /**
