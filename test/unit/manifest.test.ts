@@ -26,7 +26,9 @@ describe("manifest schema", () => {
   it.each([
     ["name", { ...minimal, name: "Risk" }, /^name \(--name\): "Risk" is not valid; use 2-64 characters/],
     ["router", { ...minimal, orchestrator: { ...minimal.orchestrator, router: "gin" } }, /^orchestrator\.router \(--router\): "gin" .*allowed: stdlib, chi/],
-    ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs" } }, /^orchestrator\.ingress \(--ingress\): "sqs" .*allowed: http/],
+    ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "amqp" } }, /^orchestrator\.ingress \(--ingress\): "amqp" .*allowed: http, sqs, kinesis/],
+    ["sink on http", { ...minimal, orchestrator: { ...minimal.orchestrator, sink: "dynamodb" } }, /^orchestrator\.sink \(--sink\): "dynamodb" .*needs a queue ingress/],
+    ["router on a queue", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs", router: "chi" } }, /^orchestrator\.router \(--router\): "chi" .*applies to the http ingress/],
     ["unknown key", { ...minimal, extra: 1 }, /unknown key\(s\) extra/],
     ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
     ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
@@ -57,6 +59,18 @@ describe("manifest schema", () => {
     },
   );
 
+  it.each([
+    ["http", "none"],
+    ["sqs", "dynamodb"],
+    ["kinesis", "dynamodb"],
+  ])("defaults the sink for ingress %s to %s", (ingress, sink) => {
+    expect(parseManifest({ ...minimal, orchestrator: { ...minimal.orchestrator, ingress } }).orchestrator.sink).toBe(sink);
+  });
+
+  it("keeps an explicit sink none on a queue", () => {
+    expect(parseManifest({ ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs", sink: "none" } }).orchestrator.sink).toBe("none");
+  });
+
   it("derives the default module from the name", () => {
     expect(defaultModule("risk-api")).toBe("example.com/risk-api/orchestrator");
   });
@@ -64,6 +78,6 @@ describe("manifest schema", () => {
   it("exports a JSON Schema whose enums match the CLI choices", () => {
     const schema = manifestJsonSchema() as { properties: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
     expect(schema.properties.orchestrator!.properties!.router!.enum).toEqual(["stdlib", "chi"]);
-    expect(schema.properties.orchestrator!.properties!.ingress!.enum).toEqual(["http"]);
+    expect(schema.properties.orchestrator!.properties!.ingress!.enum).toEqual(["http", "sqs", "kinesis"]);
   });
 });

@@ -84,6 +84,23 @@ describe("render", () => {
     expect(text(bare, "Makefile")).not.toContain("docker compose");
   });
 
+  it.each([
+    ["http", ["internal/httpapi/", "cmd/smoke/"], ["internal/sqsconsumer/", "internal/kinesisconsumer/", "cmd/bootstrap/", "internal/results/"]],
+    ["sqs", ["internal/sqsconsumer/", "internal/results/", "cmd/bootstrap/", "cmd/produce/", "cmd/verify/"], ["internal/httpapi/", "internal/kinesisconsumer/", "cmd/smoke/"]],
+    ["kinesis", ["internal/kinesisconsumer/", "internal/results/", "cmd/bootstrap/", "cmd/verify/"], ["internal/httpapi/", "internal/sqsconsumer/", "cmd/smoke/"]],
+  ])("renders only the %s ingress's packages", (ingress, present, absent) => {
+    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress } }));
+    const paths = [...tree.keys()];
+    for (const dir of present) expect(paths.some((p) => p.startsWith(`orchestrator/${dir}`)), dir).toBe(true);
+    for (const dir of absent) expect(paths.some((p) => p.startsWith(`orchestrator/${dir}`)), dir).toBe(false);
+    expect(paths.includes("scripts/emulator.sh")).toBe(ingress !== "http");
+  });
+
+  it("leaves cmd/verify out when a queue preset logs its results", () => {
+    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress: "sqs", sink: "none" } }));
+    expect([...tree.keys()].some((p) => p.startsWith("orchestrator/cmd/verify/"))).toBe(false);
+  });
+
   it("is deterministic and marks only scripts executable", () => {
     const again = render(manifest());
     expect([...again.keys()]).toEqual([...full.keys()]);

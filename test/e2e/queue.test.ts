@@ -1,0 +1,123 @@
+import { execa } from "execa";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Service } from "../../src/validate/processes.js";
+import { normalizeResponse } from "../../src/validate/vectors.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { E2E_ENV } from "../helpers/toolchain-env.js";
+
+const N = 600;
+
+/** Every expected id exactly once in the table, each with its expected result. */
+function expectExactlyOnce(items: Record<string, unknown>[], expected: Map<string, unknown>) {
+  const ids = items.map((i) => i.id as string);
+  expect(new Set(ids).size, "duplicate ids").toBe(ids.length);
+  expect(ids.length, "items in the table").toBe(expected.size);
+  for (const item of items) {
+    const got = normalizeResponse({ id: item.id, score: item.score, modelVersion: item.model_version, reasonCodes: item.reason_codes });
+    expect(got, `result ${String(item.id)}`).toEqual(expected.get(item.id as string));
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The queue presets: generated and proven by validate (which starts moto by
+ * itself), then put through failures with a few hundred requests in flight.
+ */
+describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
+  const dir = join(tempDir("chb-queue-"), `${ingress}-app`);
+  const rig = new QueueRig(dir);
+  const services: Service[] = [];
+
+  it("generates and passes validate against moto", async () => {
+    const result = await runCli([dir, "--yes", "--json", "--ingress", ingress], process.cwd(), E2E_ENV);
+    const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
+    expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual([
+      ["doctor", "passed"],
+      ["contract", "passed"],
+      ["go", "passed"],
+      ["rust", "passed"],
+      ["smoke", "passed"],
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it("passes staticcheck and go mod tidy", async () => {
+    for (const [cmd, args] of [["staticcheck", ["./..."]], ["go", ["mod", "tidy", "-diff"]]] as const) {
+      const r = await execa(cmd, args, { cwd: join(dir, "orchestrator"), env: E2E_ENV, reject: false, all: true });
+      expect(r.exitCode, r.all).toBe(0);
+    }
+  });
+
+  describe("reliability", () => {
+    beforeAll(() => rig.setup());
+    afterAll(() => rig.teardown(services));
+
+    it(`loses and duplicates nothing when the worker dies and comes back mid-stream (${N} requests)`, async () => {
+      const env = rig.env("kill");
+      await rig.bootstrap(env);
+      const workerAddr = `127.0.0.1:${await freePort()}`;
+      let worker = await rig.startWorker(env, workerAddr, "kill-1");
+      services.push(worker);
+      const { file, expected } = await rig.workload(workerAddr, N, "kill-");
+      const o = await rig.startOrchestrator(env, workerAddr, "kill");
+      services.push(o.service);
+      await rig.produce(env, file);
+
+      await until("a first share of results", async () => (await counter(o.base, "orchestrator_messages_processed_total")) >= N / 10);
+      worker.proc.kill("SIGKILL");
+      const atKill = await counter(o.base, "orchestrator_messages_processed_total");
+      expect(atKill, "the worker must die with work still in flight").toBeLessThan(N);
+      await new Promise((r) => setTimeout(r, 2_000));
+      worker = await rig.startWorker(env, workerAddr, "kill-2");
+      services.push(worker);
+
+      await until("every result", async () => (await rig.results(env)).length >= N);
+      await new Promise((r) => setTimeout(r, 1_000)); // let any late duplicate write show up
+      expectExactlyOnce(await rig.results(env), expected);
+      const retried = await counter(o.base, "orchestrator_retries_total");
+      console.log(`${ingress} worker kill: ${atKill}/${N} processed at the kill, ${retried} retries, all ${N} stored exactly once`);
+      await stopGracefully(o.service, 15_000);
+      await stopGracefully(worker, 15_000);
+    });
+
+    it(`resumes after SIGTERM mid-stream and stores each id once (${N} requests)`, async () => {
+      const env = rig.env("term");
+      await rig.bootstrap(env);
+      const workerAddr = `127.0.0.1:${await freePort()}`;
+      const worker = await rig.startWorker(env, workerAddr, "term");
+      services.push(worker);
+      const { file, expected } = await rig.workload(workerAddr, N, "term-");
+      const first = await rig.startOrchestrator(env, workerAddr, "term-1");
+      services.push(first.service);
+      await rig.produce(env, file);
+
+      await until("a first share of results", async () => (await counter(first.base, "orchestrator_messages_processed_total")) >= N / 10);
+      await stopGracefully(first.service, 15_000); // exit 0 required
+      const stored = (await rig.results(env)).length;
+      expect(stored, "SIGTERM must land with work still pending").toBeLessThan(N);
+
+      const second = await rig.startOrchestrator(env, workerAddr, "term-2");
+      services.push(second.service);
+      await until("every result", async () => (await rig.results(env)).length >= N);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expectExactlyOnce(await rig.results(env), expected);
+      const reprocessed = await counter(second.base, "orchestrator_messages_processed_total");
+      if (ingress === "kinesis") {
+        // Resumed from the checkpoint, not from the start of the stream.
+        expect(reprocessed).toBeLessThan(N);
+      }
+      console.log(`${ingress} SIGTERM: ${stored}/${N} stored before the stop; the restart processed ${reprocessed}; all ${N} stored exactly once`);
+      await stopGracefully(second.service, 15_000);
+      await stopGracefully(worker, 15_000);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import { execa } from "execa";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseManifest } from "../../src/manifest.js";
+import { scanTable } from "../../src/validate/aws-json.js";
+import { SERVING, healthCheck, scoringClient } from "../../src/validate/grpc.js";
+import { awsEnv, ensureMoto, startMoto, type Moto } from "../../src/validate/moto.js";
+import { freePort, startService, stopGracefully, waitFor, type Service } from "../../src/validate/processes.js";
+import { resourceEnv } from "../../src/validate/queue-smoke.js";
+import { normalizeResponse } from "../../src/validate/vectors.js";
+import { E2E_ENV } from "./toolchain-env.js";
+import { readFileSync } from "node:fs";
+
+/**
+ * Real processes against a real emulator for the reliability tests: the
+ * generated repo's own binaries (bootstrap, produce, orchestrator, worker)
+ * and moto, each scenario on its own queue/stream and tables.
+ */
+export class QueueRig {
+  moto!: Moto;
+  goBin = "";
+  workerBin = "";
+  readonly logs: string;
+
+  constructor(readonly repo: string) {
+    this.logs = join(repo, ".rig");
+  }
+
+  async setup(): Promise<void> {
+    await execa("mkdir", ["-p", this.logs]);
+    const go = join(this.repo, "orchestrator");
+    this.goBin = join(this.logs, "bin");
+    await execa("go", ["build", "-o", `${this.goBin}/`, "./cmd/..."], { cwd: go, env: E2E_ENV });
+    const worker = join(this.repo, "worker");
+    await execa("cargo", ["build", "--locked"], { cwd: worker, env: E2E_ENV });
+    const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: worker, env: E2E_ENV })).stdout);
+    this.workerBin = join(meta.target_directory, "debug", "scorer");
+    this.moto = await startMoto(await ensureMoto(() => {}), join(this.logs, "moto.log"));
+  }
+
+  /** Environment for one scenario: its own resource names. */
+  env(scenario: string): Record<string, string> {
+    const manifest = parseManifest(JSON.parse(readFileSync(join(this.repo, "hybrid-backend.json"), "utf8")));
+    const names = resourceEnv({ ...manifest, name: `${manifest.name}-${scenario}` });
+    return { ...process.env, ...E2E_ENV, ...awsEnv(this.moto.endpoint), ...names, RUST_LOG: "info" } as Record<string, string>;
+  }
+
+  async bootstrap(env: Record<string, string>): Promise<void> {
+    await execa(join(this.goBin, "bootstrap"), [], { cwd: join(this.repo, "orchestrator"), env });
+  }
+
+  async startWorker(env: Record<string, string>, addr: string, tag: string): Promise<Service> {
+    const w = startService("worker", this.workerBin, { cwd: join(this.repo, "worker"), env: { ...env, LISTEN_ADDR: addr }, log: join(this.logs, `worker-${tag}.log`) });
+    await waitFor("worker SERVING", w, async () => (await healthCheck(addr)) === SERVING, 60_000);
+    return w;
+  }
+
+  async startOrchestrator(env: Record<string, string>, workerAddr: string, tag: string): Promise<{ service: Service; base: string }> {
+    const base = `http://127.0.0.1:${await freePort()}`;
+    const o = startService("orchestrator", join(this.goBin, "orchestrator"), {
+      cwd: join(this.repo, "orchestrator"),
+      env: { ...env, LISTEN_ADDR: base.slice("http://".length), WORKER_ADDR: workerAddr },
+      log: join(this.logs, `orchestrator-${tag}.log`),
+    });
+    await waitFor("orchestrator ready", o, async () => (await fetch(`${base}/readyz`)).status === 200, 60_000);
+    return { service: o, base };
+  }
+
+  /** n deterministic requests, their expected responses scored directly by the worker, as a vectors file. */
+  async workload(workerAddr: string, n: number, prefix: string): Promise<{ file: string; expected: Map<string, unknown> }> {
+    const countries = ["US", "GB", "DE", "NG", "BR", "IN"];
+    const channels = ["web", "pos", "app"];
+    const requests = Array.from({ length: n }, (_, i) => ({
+      id: `${prefix}${String(i).padStart(5, "0")}`,
+      numericFeatures: { amount: ((i * 37) % 5000) + 0.5, account_age_days: i % 900, txn_count_24h: i % 30, hour_of_day: i % 24 },
+      categoricalFeatures: { country: countries[i % countries.length]!, channel: channels[i % channels.length]! },
+    }));
+    const client = scoringClient(this.repo, workerAddr);
+    const expected = new Map<string, unknown>();
+    try {
+      for (let i = 0; i < n; i += 1000) {
+        const batch = await client.scoreBatch({ requests: requests.slice(i, i + 1000) });
+        for (const r of batch.responses ?? []) expected.set(r.id as string, normalizeResponse(r));
+      }
+    } finally {
+      client.close();
+    }
+    const file = join(this.logs, `${prefix}vectors.json`);
+    writeFileSync(file, JSON.stringify({ vectors: requests.map((request) => ({ name: request.id, request, expected: expected.get(request.id) })) }));
+    return { file, expected };
+  }
+
+  async produce(env: Record<string, string>, file: string): Promise<void> {
+    await execa(join(this.goBin, "produce"), ["-vectors", file], { cwd: join(this.repo, "orchestrator"), env });
+  }
+
+  async results(env: Record<string, string>): Promise<Record<string, unknown>[]> {
+    return scanTable(this.moto.endpoint, env.DYNAMODB_TABLE!);
+  }
+
+  async teardown(services: Service[]): Promise<void> {
+    for (const s of services) if (!s.exited) s.proc.kill("SIGKILL");
+    await this.moto?.stop().catch(() => {});
+  }
+}
+
+/** A Prometheus counter's value from the orchestrator's /metrics. */
+export async function counter(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+export { stopGracefully, freePort };
