@@ -7,7 +7,12 @@ import { runCli, tempDir } from "../helpers/cli.js";
 import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
-const N = 600;
+// The whole backlog is queued before the orchestrator starts, and large
+// enough that a few hundred requests are still pending when the failure is
+// injected. Kinesis hands out records a thousand at a time, so it gets more;
+// moto's SQS slows with queue depth, so it gets fewer.
+const BACKLOG = { sqs: 1000, kinesis: 3000 } as const;
+const IN_FLIGHT = 200;
 
 /** Every expected id exactly once in the table, each with its expected result. */
 function expectExactlyOnce(items: Record<string, unknown>[], expected: Map<string, unknown>) {
@@ -20,19 +25,24 @@ function expectExactlyOnce(items: Record<string, unknown>[], expected: Map<strin
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000) {
+async function until(what: string, check: () => Promise<boolean>, { timeoutMs = 240_000, everyMs = 500 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Waits for the first results, polling fast so the failure lands early in the stream. */
+const firstResults = (base: string) =>
+  until("the first results", async () => (await counter(base, "orchestrator_messages_processed_total")) >= 20, { everyMs: 20 });
 
 /**
  * The queue presets: generated and proven by validate (which starts moto by
  * itself), then put through failures with a few hundred requests in flight.
  */
 describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
+  const N = BACKLOG[ingress];
   const dir = join(tempDir("chb-queue-"), `${ingress}-app`);
   const rig = new QueueRig(dir);
   const services: Service[] = [];
@@ -61,21 +71,21 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
     beforeAll(() => rig.setup());
     afterAll(() => rig.teardown(services));
 
-    it(`loses and duplicates nothing when the worker dies and comes back mid-stream (${N} requests)`, async () => {
+    it(`loses and duplicates nothing when the worker dies and comes back mid-stream (${BACKLOG[ingress]} requests)`, async () => {
       const env = rig.env("kill");
       await rig.bootstrap(env);
       const workerAddr = `127.0.0.1:${await freePort()}`;
       let worker = await rig.startWorker(env, workerAddr, "kill-1");
       services.push(worker);
       const { file, expected } = await rig.workload(workerAddr, N, "kill-");
+      await rig.produce(env, file);
       const o = await rig.startOrchestrator(env, workerAddr, "kill");
       services.push(o.service);
-      await rig.produce(env, file);
 
-      await until("a first share of results", async () => (await counter(o.base, "orchestrator_messages_processed_total")) >= N / 10);
+      await firstResults(o.base);
       worker.proc.kill("SIGKILL");
       const atKill = await counter(o.base, "orchestrator_messages_processed_total");
-      expect(atKill, "the worker must die with work still in flight").toBeLessThan(N);
+      expect(N - atKill, "requests still in flight when the worker died").toBeGreaterThanOrEqual(IN_FLIGHT);
       await new Promise((r) => setTimeout(r, 2_000));
       worker = await rig.startWorker(env, workerAddr, "kill-2");
       services.push(worker);
@@ -89,21 +99,21 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       await stopGracefully(worker, 15_000);
     });
 
-    it(`resumes after SIGTERM mid-stream and stores each id once (${N} requests)`, async () => {
+    it(`resumes after SIGTERM mid-stream and stores each id once (${BACKLOG[ingress]} requests)`, async () => {
       const env = rig.env("term");
       await rig.bootstrap(env);
       const workerAddr = `127.0.0.1:${await freePort()}`;
       const worker = await rig.startWorker(env, workerAddr, "term");
       services.push(worker);
       const { file, expected } = await rig.workload(workerAddr, N, "term-");
+      await rig.produce(env, file);
       const first = await rig.startOrchestrator(env, workerAddr, "term-1");
       services.push(first.service);
-      await rig.produce(env, file);
 
-      await until("a first share of results", async () => (await counter(first.base, "orchestrator_messages_processed_total")) >= N / 10);
+      await firstResults(first.base);
       await stopGracefully(first.service, 15_000); // exit 0 required
       const stored = (await rig.results(env)).length;
-      expect(stored, "SIGTERM must land with work still pending").toBeLessThan(N);
+      expect(N - stored, "requests still pending when the orchestrator stopped").toBeGreaterThanOrEqual(IN_FLIGHT);
 
       const second = await rig.startOrchestrator(env, workerAddr, "term-2");
       services.push(second.service);
