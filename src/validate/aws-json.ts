@@ -14,7 +14,7 @@ export async function awsJson<T>(endpoint: string, service: "dynamodb" | "sqs", 
       authorization: `AWS4-HMAC-SHA256 Credential=test/${date}/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
     },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${target}: HTTP ${res.status}: ${text.slice(0, 300)}`);

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -24,16 +24,7 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
 
   it("generates and passes validate with the real toolchains", async () => {
     const result = await runCli([dir, "--yes", "--json", ...flags], process.cwd(), E2E_ENV);
-    const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string; durationMs: number }[] };
-    expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual([
-      ["doctor", "passed"],
-      ["contract", "passed"],
-      ["go", "passed"],
-      ["rust", "passed"],
-      ["smoke", "passed"],
-    ]);
-    expect(report.ok).toBe(true);
-    expect(result.exitCode).toBe(0);
+    expectValidated(result);
     const manifest = JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator.router).toBe(router);
     expect(manifest.docker).toBe(docker);

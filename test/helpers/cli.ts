@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
@@ -24,4 +25,14 @@ export function tempDir(prefix = "chb-test-"): string {
 /** Every path under dir, for "nothing was written" assertions. */
 export function snapshot(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+/** The --json report of create/validate, required to have passed every step. */
+export function expectValidated(result: { stdout: string; stderr: string; exitCode?: number }): void {
+  const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
+  expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual(
+    ["doctor", "contract", "go", "rust", "smoke"].map((name) => [name, "passed"]),
+  );
+  expect(report.ok).toBe(true);
+  expect(result.exitCode).toBe(0);
 }

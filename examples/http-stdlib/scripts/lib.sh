@@ -8,16 +8,26 @@ worker_bin() {
   echo "$target/release/scorer"
 }
 
-# stop PID NAME: SIGTERM, then insist on a clean exit within 10 seconds.
+# wait_http URL WHAT: poll until URL answers 200, for up to 60 seconds.
+wait_http() {
+  for _ in $(seq 240); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "timed out waiting for $2 ($1)" >&2
+  return 1
+}
+
+# stop PID NAME: SIGTERM, then insist on a clean exit within 15 seconds.
 stop() {
   local pid=$1 name=$2 code=0
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 100); do
+  for _ in $(seq 150); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    echo "$name did not stop within 10s of SIGTERM" >&2
+    echo "$name did not stop within 15s of SIGTERM" >&2
     kill -KILL "$pid"
     return 1
   fi

@@ -15,7 +15,7 @@ LISTEN_ADDR=$worker_addr "$(worker_bin)" >.smoke/worker.log 2>&1 &
 worker_pid=$!
 LISTEN_ADDR=$http_addr WORKER_ADDR=$worker_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL $worker_pid $orchestrator_pid 2>/dev/null || true' EXIT
+trap 'kill -KILL $worker_pid $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2

@@ -1,0 +1,74 @@
+// Command bootstrap creates the AWS resources the orchestrator uses, named by the same
+// environment variables it reads. Existing resources are fine (queue attributes are brought
+// in line), so it is safe to run before every start, against AWS or an emulator.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
+	"example.com/kinesis-dynamodb/orchestrator/internal/config"
+	"example.com/kinesis-dynamodb/orchestrator/internal/kinesisconsumer"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
+)
+
+// How long to wait for a new stream or table to become ACTIVE.
+const activeTimeout = 5 * time.Minute
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*activeTimeout)
+	defer cancel()
+	awsCfg, err := awsenv.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ensureStream(ctx, kinesis.NewFromConfig(awsCfg), cfg.StreamName); err != nil {
+		return err
+	}
+	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.CheckpointTable, kinesisconsumer.CheckpointKey, activeTimeout); err != nil {
+		return err
+	}
+	fmt.Println("table ready:", cfg.CheckpointTable)
+	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.ResultsTable, results.DynamoDBKey, activeTimeout); err != nil {
+		return err
+	}
+	fmt.Println("table ready:", cfg.ResultsTable)
+	return nil
+}
+
+// shardCount is the new stream's: each shard takes 1 MB/s or 1000 records/s.
+const shardCount = 2
+
+// ensureStream creates the stream unless it exists, and waits until it is ACTIVE.
+func ensureStream(ctx context.Context, client *kinesis.Client, name string) error {
+	_, err := client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shardCount)})
+	var exists *types.ResourceInUseException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("creating stream %s: %w", name, err)
+	}
+	if err := kinesis.NewStreamExistsWaiter(client).Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, activeTimeout); err != nil {
+		return fmt.Errorf("waiting for stream %s: %w", name, err)
+	}
+	fmt.Println("stream ready:", name)
+	return nil
+}

@@ -1,0 +1,131 @@
+// Command orchestrator reads scoring requests from a Kinesis stream, has the Rust worker
+// score them over gRPC and stores the results.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
+	"example.com/kinesis-dynamodb/orchestrator/internal/config"
+	"example.com/kinesis-dynamodb/orchestrator/internal/kinesisconsumer"
+	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
+	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
+	"example.com/kinesis-dynamodb/orchestrator/internal/server"
+	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
+)
+
+func main() {
+	var level slog.LevelVar
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level}))
+	slog.SetDefault(logger)
+	workerclient.RouteGRPCLogs(logger)
+	if err := run(logger, &level); err != nil {
+		logger.Error("orchestrator failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(logger *slog.Logger, level *slog.LevelVar) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	level.Set(cfg.LogLevel)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Once shutdown has begun, a second signal kills the process the default way,
+	// for when a drain hangs and someone at a terminal wants out.
+	context.AfterFunc(ctx, stop)
+
+	worker, err := workerclient.New(cfg.WorkerAddr, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// Deferred before anything that uses it, so it closes last: requests still draining need it.
+	defer worker.Close()
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var watcher sync.WaitGroup
+	watcher.Go(func() { worker.WatchHealth(watchCtx) })
+	defer func() {
+		stopWatching()
+		watcher.Wait()
+	}()
+
+	return consume(ctx, cfg, worker, logger)
+}
+
+// consumer is what main needs of either queue consumer.
+type consumer interface {
+	Run(ctx context.Context) error
+	Running() bool
+}
+
+// consume runs the consumer until ctx is done and in-flight work has drained, with the health
+// and metrics endpoints beside it.
+func consume(ctx context.Context, cfg config.Config, worker *workerclient.Client, logger *slog.Logger) error {
+	awsCfg, err := awsenv.Load(ctx)
+	if err != nil {
+		return err
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	metrics := &ops.Metrics{}
+	proc := &pipeline.Processor{
+		Scorer:  worker,
+		Sink:    results.NewDynamoDB(db, cfg.ResultsTable),
+		Metrics: metrics,
+		Logger:  logger,
+	}
+	checkpoints := kinesisconsumer.NewDynamoDBCheckpoints(db, cfg.CheckpointTable, cfg.StreamName)
+	var c consumer = kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), checkpoints, proc, kinesisconsumer.Config{
+		StreamName:      cfg.StreamName,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Metrics:         metrics,
+		Logger:          logger,
+	})
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
+	}
+	ready := func() error {
+		if h := worker.Health(); h != workerclient.HealthServing {
+			return fmt.Errorf("scoring worker health is %s", h)
+		}
+		if !c.Running() {
+			return errors.New("consumer is not running")
+		}
+		return nil
+	}
+	// The endpoints outlive ctx until the consumer has drained, so the drain shows on /metrics.
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	served := make(chan error, 1)
+	go func() {
+		served <- server.Run(opsCtx, ln, ops.NewHandler(metrics, ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second}, logger)
+	}()
+	var logging sync.WaitGroup
+	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
+
+	logger.Info("starting", "worker_addr", cfg.WorkerAddr, "request_timeout", cfg.RequestTimeout.String())
+	err = c.Run(ctx)
+	stopOps()
+	logging.Wait()
+	if serveErr := <-served; err == nil {
+		err = serveErr
+	}
+	logger.Info("stopped", "counters", metrics)
+	return err
+}

@@ -1,0 +1,46 @@
+// Package awsenv loads the AWS SDK configuration that the orchestrator, bootstrap and produce share.
+package awsenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Load reads the SDK's standard sources: AWS_REGION, the default credential chain, and
+// AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SQS and the like), which points every client at an
+// emulator without code changes. Calls use the SDK's standard retryer: 3 attempts with
+// jittered exponential backoff and a retry budget that stops retry storms during an outage;
+// AWS_MAX_ATTEMPTS and AWS_RETRY_MODE tune it. Whatever it gives up on, the consumers retry
+// on their own schedule, so it need not try hard.
+func Load(ctx context.Context) (aws.Config, error) {
+	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		// The SDK keeps 10 idle connections per host, but every handler stores its results
+		// in parallel, so most connections would be re-dialed (and re-handshaken) each time.
+		tr.MaxIdleConnsPerHost = 200
+		tr.MaxIdleConns = 200
+	})
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(client))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	// Without a region every call fails later with a vaguer message; say what to set now.
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region configured: set AWS_REGION")
+	}
+	return cfg, nil
+}
+
+// Retryable reports whether err is one the SDK's standard retryer retries: throttling,
+// 5xx answers, refused or reset connections. When the SDK has run out of attempts on such
+// an error, trying again a little later is still worthwhile; any other error would only
+// fail again.
+func Retryable(err error) bool {
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}

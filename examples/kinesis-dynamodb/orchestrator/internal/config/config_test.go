@@ -1,0 +1,103 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ListenAddr:      ":8080",
+		WorkerAddr:      "worker:50051",
+		RequestTimeout:  2 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		LogLevel:        slog.LevelInfo,
+	}
+	want.StreamName = "kinesis-dynamodb-requests"
+	want.CheckpointTable = "kinesis-dynamodb-checkpoints"
+	want.ResultsTable = "kinesis-dynamodb-results"
+	if cfg != want {
+		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	cfg, err := Load(env(map[string]string{
+		"LISTEN_ADDR":            "127.0.0.1:9000",
+		"WORKER_ADDR":            "dns:///worker.internal:6000",
+		"REQUEST_TIMEOUT":        "750ms",
+		"SHUTDOWN_TIMEOUT":       "30s",
+		"LOG_LEVEL":              "debug",
+		"SQS_QUEUE_NAME":         "orders",
+		"SQS_VISIBILITY_TIMEOUT": "2m",
+		"CONCURRENCY":            "4",
+		"KINESIS_STREAM_NAME":    "orders-stream",
+		"CHECKPOINT_TABLE":       "orders-checkpoints",
+		"DYNAMODB_TABLE":         "orders-results",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ListenAddr:      "127.0.0.1:9000",
+		WorkerAddr:      "dns:///worker.internal:6000",
+		RequestTimeout:  750 * time.Millisecond,
+		ShutdownTimeout: 30 * time.Second,
+		LogLevel:        slog.LevelDebug,
+	}
+	want.StreamName = "orders-stream"
+	want.CheckpointTable = "orders-checkpoints"
+	want.ResultsTable = "orders-results"
+	if cfg != want {
+		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		key, value string
+	}{
+		{"LISTEN_ADDR", "8080"},
+		{"LISTEN_ADDR", ":http-alt"},
+		{"LISTEN_ADDR", ":0"},
+		{"LISTEN_ADDR", ":70000"},
+		{"REQUEST_TIMEOUT", "2"},
+		{"REQUEST_TIMEOUT", "-1s"},
+		{"REQUEST_TIMEOUT", "0s"},
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"LOG_LEVEL", "loud"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.key: tt.value}))
+			if err == nil {
+				t.Fatalf("Load() accepted %s=%q", tt.key, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.key) {
+				t.Errorf("error %q does not name %s", err, tt.key)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryBadVariable(t *testing.T) {
+	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "x", "LOG_LEVEL": "y"}))
+	if err == nil {
+		t.Fatal("Load() accepted two bad variables")
+	}
+	for _, key := range []string{"REQUEST_TIMEOUT", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %q does not name %s", err, key)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+// Package pipeline is what the queue consumers share: turning a message into a request,
+// scoring requests with the worker and storing the results, with retries.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
+	"example.com/kinesis-dynamodb/orchestrator/internal/validation"
+)
+
+// Decode parses a message body (a ScoreRequest in protojson, as the HTTP API takes it) and
+// validates it. An error means the message is poison: it would fail however often it is retried.
+func Decode(body []byte) (*scoringv1.ScoreRequest, error) {
+	req := &scoringv1.ScoreRequest{}
+	if err := protojson.Unmarshal(body, req); err != nil {
+		return nil, fmt.Errorf("not a ScoreRequest in protojson: %w", err)
+	}
+	if err := validation.ScoreRequest(req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// Scorer is the scoring worker; *workerclient.Client is one.
+type Scorer interface {
+	Score(context.Context, *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error)
+	ScoreBatch(context.Context, *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error)
+}
+
+// Processor scores requests and stores the results.
+type Processor struct {
+	Scorer  Scorer
+	Sink    results.Sink
+	Retry   Retry
+	Metrics *ops.Metrics
+	Logger  *slog.Logger
+}
+
+// Handle scores reqs (in batches when there are several) and stores every result, retrying
+// transient failures. A nil error means every request is stored or was rejected: rejected
+// maps the index of each request the worker refused as invalid to its reason, for the caller
+// to treat as poison. After an error nothing may be acknowledged, though some results may
+// be stored already; storing them again is harmless.
+func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error) {
+	resps, rejected, err := p.score(ctx, reqs)
+	if err == nil && len(resps) > 0 {
+		err = p.Retry.Do(ctx, func(ctx context.Context) error { return p.Sink.Put(ctx, resps) }, p.retried("store"))
+		if err != nil {
+			err = fmt.Errorf("storing results: %w", err)
+		}
+	}
+	if err != nil {
+		p.Metrics.Failed.Add(int64(len(reqs)))
+		return nil, err
+	}
+	p.Metrics.Processed.Add(int64(len(resps)))
+	return rejected, nil
+}
+
+func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) ([]*scoringv1.ScoreResponse, map[int]error, error) {
+	var resps []*scoringv1.ScoreResponse
+	rejected := map[int]error{}
+	for start := 0; start < len(reqs); start += validation.MaxBatchSize {
+		chunk := reqs[start:min(start+validation.MaxBatchSize, len(reqs))]
+		got, err := p.scoreChunk(ctx, chunk)
+		switch {
+		case status.Code(err) != codes.InvalidArgument:
+		case len(chunk) > 1:
+			// Requests were validated as the worker validates them, so the two have drifted
+			// apart. Score one by one to single out the culprit instead of failing the rest.
+			got, err = p.scoreEach(ctx, chunk, start, rejected)
+		default:
+			p.reject(rejected, start, chunk[0], err)
+			got, err = nil, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("scoring: %w", err)
+		}
+		resps = append(resps, got...)
+	}
+	return resps, rejected, nil
+}
+
+// scoreChunk makes one call: Score for a single request, ScoreBatch for several.
+func (p *Processor) scoreChunk(ctx context.Context, chunk []*scoringv1.ScoreRequest) ([]*scoringv1.ScoreResponse, error) {
+	var resps []*scoringv1.ScoreResponse
+	err := p.Retry.Do(ctx, func(ctx context.Context) error {
+		if len(chunk) == 1 {
+			resp, err := p.Scorer.Score(ctx, chunk[0])
+			resps = []*scoringv1.ScoreResponse{resp}
+			return err
+		}
+		resp, err := p.Scorer.ScoreBatch(ctx, &scoringv1.ScoreBatchRequest{Requests: chunk})
+		if err == nil && len(resp.GetResponses()) != len(chunk) {
+			return fmt.Errorf("worker returned %d responses for %d requests", len(resp.GetResponses()), len(chunk))
+		}
+		resps = resp.GetResponses()
+		return err
+	}, p.retried("score"))
+	return resps, err
+}
+
+func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreRequest, start int, rejected map[int]error) ([]*scoringv1.ScoreResponse, error) {
+	var resps []*scoringv1.ScoreResponse
+	for i, req := range chunk {
+		got, err := p.scoreChunk(ctx, chunk[i:i+1])
+		switch {
+		case status.Code(err) == codes.InvalidArgument:
+			p.reject(rejected, start+i, req, err)
+		case err != nil:
+			return nil, err
+		default:
+			resps = append(resps, got...)
+		}
+	}
+	return resps, nil
+}
+
+func (p *Processor) reject(rejected map[int]error, i int, req *scoringv1.ScoreRequest, err error) {
+	rejected[i] = err
+	p.Logger.Warn("worker rejected a request that passed validation", "id", req.GetId(), "error", err)
+}
+
+func (p *Processor) retried(what string) func(int, error) {
+	return func(attempt int, err error) {
+		p.Metrics.Retried.Add(1)
+		p.Logger.Warn("retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
+	}
+}

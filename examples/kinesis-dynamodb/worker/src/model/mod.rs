@@ -1,0 +1,225 @@
+//! Gradient-boosted tree ensemble with a logistic link and per-feature
+//! reason codes.
+//!
+//! # Model file format (`format_version` 1)
+//!
+//! One JSON object. The worker embeds `model/model.json` at compile time and
+//! `MODEL_PATH` replaces it at start. `examples/train` writes it; any other
+//! implementation (the orchestrator's Go port, for one) must follow these rules
+//! exactly to reproduce scores bit for bit.
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "version": "card-risk-gbdt-1.0.0",
+//!   "link": "logistic",
+//!   "base_score": -2.5,
+//!   "features": [
+//!     {"name": "amount",  "type": "numeric",     "reason_code": "AMOUNT_HIGH"},
+//!     {"name": "country", "type": "categorical", "reason_code": "COUNTRY_RISK"}
+//!   ],
+//!   "trees": [
+//!     [
+//!       {"feature": 0, "threshold": 250.5, "default_left": true, "left": 1, "right": 2, "value": 0.01},
+//!       {"value": -0.02},
+//!       {"feature": 1, "categories": ["NG", "RU"], "default_left": false, "left": 3, "right": 4, "value": 0.05},
+//!       {"value": 0.12},
+//!       {"value": 0.0}
+//!     ]
+//!   ]
+//! }
+//! ```
+//!
+//! * `features`: the inputs, in a fixed order; nodes refer to them by index.
+//!   A `numeric` feature is read from the request's `numeric_features` map and
+//!   a `categorical` one from `categorical_features`, by `name`; anything else
+//!   in the request is ignored. `reason_code`s are unique.
+//! * `trees`: each tree is an array of nodes, the root first. A node with a
+//!   `feature` is a split; any other node is a leaf and has only `value`.
+//!   A split's `left` and `right` index nodes of the same tree, and always
+//!   point forward (greater than the split's own index), so a walk ends.
+//! * Numeric split (has `threshold`): go left iff `value < threshold`.
+//! * Categorical split (has `categories`): go left iff the value is one of
+//!   `categories` (exact, case-sensitive match); any other value goes right.
+//! * A feature absent from the request takes the split's `default_left` side.
+//! * `value` on every node is the tree's output had it stopped there
+//!   (log-odds); leaves' values are what the tree contributes.
+//!
+//! Scoring: `margin = base_score`, then for each tree in file order add the
+//! value of the leaf the request reaches. `score = 1 / (1 + exp(-margin))`,
+//! rounded half away from zero to 6 decimal places (`round(p * 1e6) / 1e6`).
+//! The rounding keeps outputs identical across platforms and languages: math
+//! libraries may disagree in the last bit of `exp`, which only shows when a
+//! probability lies within about 1e-16 of a rounding boundary.
+//!
+//! Reason codes use Saabas path attribution: each step from a split to its
+//! child credits `child.value - split.value` to the split's feature. The
+//! features with a total credit strictly above zero are ranked by credit,
+//! highest first (ties: earlier in `features` first), and the `reason_code`s
+//! of the first three are reported. Credits are summed in tree order, then
+//! path order, so every implementation gets the same floats.
+
+mod eval;
+mod file;
+
+use std::{collections::HashMap, fs, io, path::Path};
+
+pub use file::{FeatureSpec, FeatureType, ModelFile, NodeSpec};
+
+/// The model shipped with the worker, compiled in so the binary runs from any
+/// working directory and the container image needs no extra files.
+pub const EMBEDDED_MODEL_JSON: &str = include_str!("../../model/model.json");
+
+/// At most this many reason codes are returned per score.
+pub const MAX_REASON_CODES: usize = 3;
+
+/// A loaded, validated model ready to score. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Model {
+    version: String,
+    base_score: f64,
+    features: Vec<Feature>,
+    trees: Vec<Tree>,
+}
+
+/// The model's verdict on one set of features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Probability in `[0, 1]`, rounded to 6 decimal places.
+    pub score: f64,
+    /// Reason codes of the features that raised the score most, strongest first.
+    pub reason_codes: Vec<String>,
+}
+
+/// Why a model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read model file {path}: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("model file is not valid JSON for format_version 1: {0}")]
+    Parse(#[from] serde_json::Error),
+    #[error("invalid model: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug)]
+struct Feature {
+    name: String,
+    reason_code: String,
+    kind: FeatureKind,
+}
+
+#[derive(Debug)]
+enum FeatureKind {
+    Numeric,
+    /// Maps every category any split mentions to a dense id, so splits can
+    /// test membership with a bitset instead of string comparisons.
+    Categorical {
+        vocabulary: HashMap<String, u32>,
+    },
+}
+
+#[derive(Debug)]
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug)]
+struct Node {
+    value: f64,
+    split: Option<Split>,
+}
+
+#[derive(Debug)]
+struct Split {
+    feature: usize,
+    test: SplitTest,
+    default_left: bool,
+    left: usize,
+    right: usize,
+}
+
+#[derive(Debug)]
+enum SplitTest {
+    LessThan(f64),
+    /// Bit `i` is set when category id `i` goes left.
+    InSet(Box<[u64]>),
+}
+
+impl Model {
+    /// The model compiled into the binary.
+    pub fn embedded() -> Result<Self, LoadError> {
+        Self::from_json(EMBEDDED_MODEL_JSON)
+    }
+
+    /// Reads and validates a model file.
+    pub fn from_path(path: &Path) -> Result<Self, LoadError> {
+        let text = fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// Parses and validates a model from its JSON text.
+    pub fn from_json(text: &str) -> Result<Self, LoadError> {
+        let file: ModelFile = serde_json::from_str(text)?;
+        file.compile().map_err(LoadError::Invalid)
+    }
+
+    /// The `version` string from the model file, echoed in every response.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Number of trees in the ensemble.
+    pub fn tree_count(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Names of the features the model reads, in file order.
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.name.as_str())
+    }
+
+    /// Scores one request's features. Features the model does not know are
+    /// ignored; features it knows but are absent count as missing.
+    pub fn score(
+        &self,
+        numeric: &HashMap<String, f64>,
+        categorical: &HashMap<String, String>,
+    ) -> Scored {
+        let explained = self.explain(numeric, categorical);
+        Scored {
+            score: round_score(sigmoid(explained.margin)),
+            reason_codes: self.reason_codes(&explained.contributions),
+        }
+    }
+
+    fn reason_codes(&self, contributions: &[f64]) -> Vec<String> {
+        let mut raised: Vec<(usize, f64)> = contributions
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|&(_, credit)| credit > 0.0)
+            .collect();
+        // Stable sort keeps file order among equal credits.
+        raised.sort_by(|a, b| b.1.total_cmp(&a.1));
+        raised
+            .into_iter()
+            .take(MAX_REASON_CODES)
+            .map(|(index, _)| self.features[index].reason_code.clone())
+            .collect()
+    }
+}
+
+fn sigmoid(margin: f64) -> f64 {
+    1.0 / (1.0 + (-margin).exp())
+}
+
+fn round_score(probability: f64) -> f64 {
+    (probability * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+// Command produce sends scoring requests to the queue the orchestrator reads, with
+// SendMessageBatch.
+// It sends the shared test vectors, or with -count synthetic requests whose ids and features
+// depend only on their index; -poison adds one message that is no ScoreRequest. Entries the
+// service fails are sent again. Names come from the orchestrator's environment variables.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/config"
+	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+)
+
+// message is one request to send: its id (the partition key on a stream) and its body.
+type message struct {
+	id   string
+	body []byte
+}
+
+func main() {
+	vectors := flag.String("vectors", "../testdata/vectors.json", "shared test vectors to send")
+	count := flag.Int("count", 0, "send this many synthetic requests instead of the vectors")
+	prefix := flag.String("prefix", "synthetic-", "id prefix of synthetic requests")
+	poison := flag.Bool("poison", false, "also send one message that is not a ScoreRequest")
+	flag.Parse()
+	if err := run(*vectors, *count, *prefix, *poison); err != nil {
+		fmt.Fprintln(os.Stderr, "produce:", err)
+		os.Exit(1)
+	}
+}
+
+func run(vectorsPath string, count int, prefix string, poison bool) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	var msgs []message
+	if count > 0 {
+		msgs, err = synthetic(prefix, count)
+	} else {
+		msgs, err = loadVectors(vectorsPath)
+	}
+	if err != nil {
+		return err
+	}
+	if poison {
+		msgs = append(msgs, message{id: "poison", body: []byte("this is not a ScoreRequest")})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	awsCfg, err := awsenv.Load(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := send(ctx, newSender(awsCfg, cfg), msgs); err != nil {
+		return err
+	}
+	fmt.Printf("sent %d messages in %s\n", len(msgs), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// send sends msgs in batches, sending again the entries that failed until none is left or
+// the attempts run out. A failed entry is most often throttling, which passes.
+func send(ctx context.Context, s sender, msgs []message) error {
+	const attempts = 8
+	var retry pipeline.Retry
+	for start := 0; start < len(msgs); start += s.batchSize() {
+		pending := msgs[start:min(start+s.batchSize(), len(msgs))]
+		for attempt := 1; ; attempt++ {
+			failed, err := s.send(ctx, pending)
+			if err != nil {
+				return err
+			}
+			if len(failed) == 0 {
+				break
+			}
+			idx := slices.Sorted(maps.Keys(failed))
+			if attempt == attempts {
+				return fmt.Errorf("%d messages still failing after %d attempts: %w", len(idx), attempts, failed[idx[0]])
+			}
+			next := make([]message, len(idx))
+			for k, i := range idx {
+				next[k] = pending[i]
+			}
+			pending = next
+			if err := retry.Wait(ctx, attempt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sender sends one batch, returning the entries that failed, by index into the batch.
+type sender interface {
+	batchSize() int
+	send(ctx context.Context, batch []message) (failed map[int]error, err error)
+}
+
+func loadVectors(path string) ([]message, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Vectors []struct {
+			Request json.RawMessage `json:"request"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	msgs := make([]message, 0, len(file.Vectors))
+	for i, v := range file.Vectors {
+		req, err := pipeline.Decode(v.Request)
+		if err != nil {
+			return nil, fmt.Errorf("%s: vector %d: %w", path, i, err)
+		}
+		var body bytes.Buffer
+		if err := json.Compact(&body, v.Request); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, message{id: req.GetId(), body: body.Bytes()})
+	}
+	return msgs, nil
+}
+
+// synthetic makes count requests whose features vary with their index, so that scores differ
+// and the same count and prefix always produce the same requests.
+func synthetic(prefix string, count int) ([]message, error) {
+	channels := []string{"pos", "web", "app"}
+	countries := []string{"US", "GB", "NG", "DE", "BR"}
+	categories := []string{"grocery", "electronics", "digital_goods", "travel"}
+	msgs := make([]message, count)
+	for i := range msgs {
+		req := &scoringv1.ScoreRequest{
+			Id: fmt.Sprintf("%s%06d", prefix, i),
+			NumericFeatures: map[string]float64{
+				"amount":                float64(i%5000) + 0.99,
+				"avg_amount_30d":        float64(i%700) + 10,
+				"account_age_days":      float64(i % 3650),
+				"txn_count_24h":         float64(i % 30),
+				"distance_from_home_km": float64(i * 37 % 8000),
+				"hour_of_day":           float64(i % 24),
+			},
+			CategoricalFeatures: map[string]string{
+				"channel":           channels[i%len(channels)],
+				"country":           countries[i%len(countries)],
+				"merchant_category": categories[i%len(categories)],
+			},
+		}
+		body, err := protojson.Marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = message{id: req.GetId(), body: body}
+	}
+	return msgs, nil
+}

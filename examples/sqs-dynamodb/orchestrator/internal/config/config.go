@@ -1,0 +1,139 @@
+// Package config reads the orchestrator's settings from the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds every setting the orchestrator reads at startup.
+type Config struct {
+	// ListenAddr is the host:port of the health and metrics endpoints.
+	ListenAddr string
+	// WorkerAddr is the scoring worker's gRPC target, in any form grpc.NewClient accepts.
+	WorkerAddr string
+	// RequestTimeout bounds each call to the worker, retries included.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds how long in-flight work may take to finish on SIGTERM; what is
+	// unfinished then is read again later.
+	ShutdownTimeout time.Duration
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+	// QueueName is the SQS queue the requests arrive on; bootstrap creates it with a
+	// dead-letter queue named QueueName-dlq.
+	QueueName string
+	// VisibilityTimeout is how long a received message stays hidden from other consumers
+	// (extended while it is being handled), and the queue's default that bootstrap sets.
+	VisibilityTimeout time.Duration
+	// Concurrency is how many batches of up to ten messages are handled at once.
+	Concurrency int
+	// ResultsTable is the DynamoDB table the results are stored in, one item per request id.
+	ResultsTable string
+}
+
+// Load reads the configuration through getenv (os.Getenv in production), so tests need not mutate the process environment.
+// It reports every bad variable at once rather than making operators fix them one restart at a time.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	cfg := Config{
+		ListenAddr:      p.hostPort("LISTEN_ADDR", ":8080"),
+		WorkerAddr:      p.nonEmpty("WORKER_ADDR", "worker:50051"),
+		RequestTimeout:  p.duration("REQUEST_TIMEOUT", 2*time.Second),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 10*time.Second),
+		LogLevel:        p.level("LOG_LEVEL", slog.LevelInfo),
+	}
+	cfg.QueueName = p.nonEmpty("SQS_QUEUE_NAME", "sqs-dynamodb-requests")
+	cfg.VisibilityTimeout = p.seconds("SQS_VISIBILITY_TIMEOUT", 30*time.Second)
+	cfg.Concurrency = p.count("CONCURRENCY", 20)
+	cfg.ResultsTable = p.nonEmpty("DYNAMODB_TABLE", "sqs-dynamodb-results")
+	if len(p.problems) > 0 {
+		return Config{}, errors.New("invalid configuration: " + strings.Join(p.problems, "; "))
+	}
+	return cfg, nil
+}
+
+type parser struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (p *parser) fail(key, value, reason string) {
+	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
+}
+
+// nonEmpty treats an empty variable like an unset one, as compose files often pass VAR= to mean "default".
+func (p *parser) nonEmpty(key, def string) string {
+	if v := p.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) hostPort(key, def string) string {
+	v := p.nonEmpty(key, def)
+	if _, port, err := net.SplitHostPort(v); err != nil {
+		p.fail(key, v, "want host:port, e.g. :8080")
+	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		// Port 0 would pick a random port that nothing in front of the service could find.
+		p.fail(key, v, "want a port number from 1 to 65535")
+	}
+	return v
+}
+
+func (p *parser) duration(key string, def time.Duration) time.Duration {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
+		return def
+	}
+	return d
+}
+
+// seconds takes whole seconds, as SQS does, up to its 12-hour limit.
+func (p *parser) seconds(key string, def time.Duration) time.Duration {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 12*time.Hour || d%time.Second != 0 {
+		p.fail(key, v, "want whole seconds from 1s to 12h, e.g. 30s")
+		return def
+	}
+	return d
+}
+
+func (p *parser) count(key string, def int) int {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		p.fail(key, v, "want a whole number from 1 to 1000")
+		return def
+	}
+	return n
+}
+
+func (p *parser) level(key string, def slog.Level) slog.Level {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(key, v, "want debug, info, warn or error")
+		return def
+	}
+	return l
+}

@@ -1,0 +1,35 @@
+// Package ops serves a queue consumer's operational endpoints: liveness, readiness and metrics.
+package ops
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// NewHandler serves /healthz, /readyz and /metrics. ready reports why the process should not
+// count as ready (nil when it should).
+func NewHandler(m *Metrics, ready func() error) http.Handler {
+	mux := http.NewServeMux()
+	// Liveness ignores the worker and the queue, so the orchestrator is never restarted for their problems.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := ready(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = m.WriteText(w) // The client went away; nothing to tell it.
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, body map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}

@@ -1,0 +1,68 @@
+package ops
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+func TestMetricsInPrometheusTextFormat(t *testing.T) {
+	m := &Metrics{}
+	m.Processed.Add(12)
+	m.DeadLettered.Add(1)
+	m.SetShardLag("shardId-000000000001", 250)
+	m.SetShardLag("shardId-000000000000", 0)
+	m.SetShardLag("shardId-000000000002", 9)
+	m.DropShard("shardId-000000000002")
+
+	rec := get(t, NewHandler(m, func() error { return nil }), "/metrics")
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		"# TYPE orchestrator_messages_processed_total counter\norchestrator_messages_processed_total 12\n",
+		"orchestrator_messages_failed_total 0\n",
+		"orchestrator_retries_total 0\n",
+		"orchestrator_messages_dead_lettered_total 1\n",
+		"# TYPE orchestrator_shard_millis_behind_latest gauge\n" +
+			"orchestrator_shard_millis_behind_latest{shard_id=\"shardId-000000000000\"} 0\n" +
+			"orchestrator_shard_millis_behind_latest{shard_id=\"shardId-000000000001\"} 250\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "000000000002") {
+		t.Errorf("a dropped shard is still reported:\n%s", body)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	var notReady error
+	h := NewHandler(&Metrics{}, func() error { return notReady })
+	if rec := get(t, h, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("/healthz = %d", rec.Code)
+	}
+	if rec := get(t, h, "/readyz"); rec.Code != http.StatusOK {
+		t.Errorf("/readyz = %d while ready", rec.Code)
+	}
+	notReady = errors.New("scoring worker health is not_serving")
+	rec := get(t, h, "/readyz")
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not_serving") {
+		t.Errorf("/readyz = %d %s, want 503 with the reason", rec.Code, rec.Body)
+	}
+	// Liveness ignores what readiness reports.
+	if rec := get(t, h, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("/healthz = %d while not ready", rec.Code)
+	}
+}

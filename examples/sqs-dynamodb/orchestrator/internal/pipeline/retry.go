@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+)
+
+// Retry retries transient failures with exponential backoff and full jitter: each delay is
+// drawn uniformly from zero to min(Max, Base·2ⁿ), which spreads out consumers that failed
+// together, so they do not hammer a recovering worker or table in lockstep.
+// The zero value is usable.
+type Retry struct {
+	// Attempts bounds the calls, the first included. Default 8: with the default delays that
+	// waits about 6s in all on average (11s at most), enough to ride out a worker restart
+	// without giving up the messages in hand.
+	Attempts int
+	// Base is the ceiling of the first delay. Default 100ms.
+	Base time.Duration
+	// Max caps every delay. Default 5s.
+	Max time.Duration
+	// Sleep waits d or until ctx is done. Default: a timer. Tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Rand returns a uniform value in [0, n). Default math/rand/v2's. Tests replace it.
+	Rand func(n int64) int64
+}
+
+// Do calls op until it succeeds, fails with an error that is not transient, runs out of
+// attempts or ctx is done, calling retried before each retry. It returns op's last error.
+func (r Retry) Do(ctx context.Context, op func(context.Context) error, retried func(attempt int, err error)) error {
+	attempts := r.Attempts
+	if attempts <= 0 {
+		attempts = 8
+	}
+	for attempt := 1; ; attempt++ {
+		err := op(ctx)
+		if err == nil || attempt >= attempts || !Transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if retried != nil {
+			retried(attempt, err)
+		}
+		if r.Wait(ctx, attempt) != nil {
+			return err
+		}
+	}
+}
+
+// Wait sleeps the jittered delay that follows failed attempt number attempt (counting from 1).
+// It returns early with ctx's error when ctx is done.
+func (r Retry) Wait(ctx context.Context, attempt int) error {
+	sleep := r.Sleep
+	if sleep == nil {
+		sleep = Sleep
+	}
+	return sleep(ctx, r.Delay(attempt))
+}
+
+// Delay draws the delay after failed attempt number attempt.
+func (r Retry) Delay(attempt int) time.Duration {
+	base, ceiling := r.Base, r.Max
+	if base <= 0 {
+		base = 100 * time.Millisecond
+	}
+	if ceiling <= 0 {
+		ceiling = 5 * time.Second
+	}
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2 // Doubling until the cap, rather than shifting, cannot overflow.
+	}
+	d = min(d, ceiling)
+	random := r.Rand
+	if random == nil {
+		random = rand.Int64N
+	}
+	return time.Duration(random(int64(d) + 1))
+}
+
+// Sleep waits d, or until ctx is done and then returns its error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Transient reports whether err may well go away on its own: the worker restarting or
+// shedding load (UNAVAILABLE, RESOURCE_EXHAUSTED), a call timing out, AWS throttling or
+// a 5xx. Anything else (a bad request, a missing table, denied access) would fail again.
+func Transient(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Aborted:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || awsenv.Retryable(err)
+}

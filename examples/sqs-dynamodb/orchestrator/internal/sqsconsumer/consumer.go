@@ -1,0 +1,207 @@
+// Package sqsconsumer feeds scoring requests from an SQS queue through the pipeline: receive,
+// score, store, and only then delete.
+package sqsconsumer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/ops"
+	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+)
+
+// API is the part of *sqs.Client the consumer uses.
+type API interface {
+	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// Handler scores requests and stores the results; *pipeline.Processor is one.
+type Handler interface {
+	Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error)
+}
+
+// Config tunes a Consumer; zero values pick the defaults.
+type Config struct {
+	// QueueName is resolved to the queue's URL at startup.
+	QueueName string
+	// Concurrency is how many receive-and-handle loops run at once, each holding the up to
+	// ten messages of one receive. Default 20.
+	Concurrency int
+	// VisibilityTimeout is how long a received message stays hidden from other consumers.
+	// It is extended while work is slow. Default 30s.
+	VisibilityTimeout time.Duration
+	// ShutdownTimeout bounds how long in-flight messages may take to finish once Run's context
+	// is done; whatever is still unfinished then is made visible again at once. Default 10s.
+	ShutdownTimeout time.Duration
+	// Ready gates receiving. While it returns false (the worker is known to be down), nothing is
+	// received, so messages do not burn receives towards the dead-letter queue for nothing.
+	Ready func() bool
+	// Retry paces retries of failed receives and deletes.
+	Retry   pipeline.Retry
+	Metrics *ops.Metrics
+	Logger  *slog.Logger
+}
+
+// tidyGrace is how long deletes and releases may still take once work has been cut off at the
+// shutdown timeout. Shutdown thus takes at most SHUTDOWN_TIMEOUT plus this, which the grace
+// period the platform gives (compose's stop_grace_period, Kubernetes'
+// terminationGracePeriodSeconds) must exceed.
+const tidyGrace = 3 * time.Second
+
+// Consumer receives scoring requests from an SQS queue. Delivery is at least once: a message is
+// deleted only after its result is stored, so a crash at any point means a redelivery, never a loss.
+type Consumer struct {
+	client   API
+	handler  Handler
+	cfg      Config
+	queueURL string
+	dlqURL   string // "" when the queue has no redrive policy
+	running  atomic.Bool
+	// tidy bounds the calls that tidy up after handling (deletes, releases): they run even
+	// after work is cut off, but only for a short grace period after that.
+	tidy context.Context
+}
+
+// New returns a consumer; Run starts it.
+func New(client API, handler Handler, cfg Config) *Consumer {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 20
+	}
+	if cfg.VisibilityTimeout < time.Second {
+		cfg.VisibilityTimeout = 30 * time.Second
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = &ops.Metrics{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Consumer{client: client, handler: handler, cfg: cfg, tidy: context.Background()}
+}
+
+// Running reports whether the consumer is receiving, for readiness.
+func (c *Consumer) Running() bool { return c.running.Load() }
+
+// Run consumes until ctx is done, then stops receiving and lets in-flight messages finish within
+// ShutdownTimeout. It returns an error only when the queue cannot be found at startup.
+func (c *Consumer) Run(ctx context.Context) error {
+	if err := c.cfg.Retry.Do(ctx, c.resolve, nil); err != nil {
+		return err
+	}
+	// In-flight work outlives ctx, so that SIGTERM does not throw away a batch scored a
+	// millisecond earlier; cutOff ends it when the shutdown timeout runs out.
+	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
+	tidy, stopTidying := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTidying()
+	c.tidy = tidy
+	var loops sync.WaitGroup
+	for range c.cfg.Concurrency {
+		loops.Go(func() { c.loop(ctx, work) })
+	}
+	c.running.Store(true)
+	c.cfg.Logger.Info("consuming", "queue_url", c.queueURL, "dead_letter_queue_url", c.dlqURL, "concurrency", c.cfg.Concurrency)
+
+	<-ctx.Done()
+	c.running.Store(false)
+	cut := func() {
+		cutOff()
+		time.AfterFunc(tidyGrace, stopTidying)
+	}
+	if pipeline.Drain(&loops, c.cfg.ShutdownTimeout, cut) {
+		c.cfg.Logger.Warn("shutdown timeout reached; unfinished messages were released", "timeout", c.cfg.ShutdownTimeout.String())
+	}
+	return nil
+}
+
+// resolve finds the queue's URL and, from its redrive policy, the dead-letter queue's.
+func (c *Consumer) resolve(ctx context.Context) error {
+	out, err := c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(c.cfg.QueueName)})
+	if err != nil {
+		return fmt.Errorf("finding queue %q: %w", c.cfg.QueueName, err)
+	}
+	c.queueURL = aws.ToString(out.QueueUrl)
+	attrs, err := c.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       out.QueueUrl,
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameRedrivePolicy},
+	})
+	if err != nil {
+		return fmt.Errorf("reading the redrive policy of %q: %w", c.cfg.QueueName, err)
+	}
+	policy := attrs.Attributes[string(types.QueueAttributeNameRedrivePolicy)]
+	if policy == "" {
+		c.cfg.Logger.Warn("queue has no redrive policy: poison messages stay on it until they expire", "queue", c.cfg.QueueName)
+		return nil
+	}
+	var p struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	}
+	if err := json.Unmarshal([]byte(policy), &p); err != nil {
+		return fmt.Errorf("queue %q: unreadable redrive policy %q: %w", c.cfg.QueueName, policy, err)
+	}
+	// An ARN reads arn:partition:sqs:region:account:name.
+	arn := strings.Split(p.DeadLetterTargetArn, ":")
+	if len(arn) != 6 {
+		return fmt.Errorf("queue %q: redrive policy names no queue ARN: %q", c.cfg.QueueName, policy)
+	}
+	dlq, err := c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(arn[5]), QueueOwnerAWSAccountId: aws.String(arn[4])})
+	if err != nil {
+		return fmt.Errorf("finding dead-letter queue %q: %w", arn[5], err)
+	}
+	c.dlqURL = aws.ToString(dlq.QueueUrl)
+	return nil
+}
+
+// loop receives and handles one batch at a time until ctx is done. Receiving only when there is
+// a free handler means no message waits in a buffer with its visibility timeout running.
+func (c *Consumer) loop(ctx, work context.Context) {
+	for failures := 0; ctx.Err() == nil; {
+		if !c.cfg.Ready() {
+			_ = pipeline.Sleep(ctx, time.Second)
+			continue
+		}
+		out, err := c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:            aws.String(c.queueURL),
+			MaxNumberOfMessages: 10,
+			WaitTimeSeconds:     20, // Long polling: an idle queue costs one request per 20s, not a busy loop.
+			VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
+			// Kept so that a message moved to the dead-letter queue keeps them.
+			MessageAttributeNames: []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			c.cfg.Logger.Error("receiving messages", "error", err, "consecutive_failures", failures)
+			_ = c.cfg.Retry.Wait(ctx, failures)
+			continue
+		}
+		failures = 0
+		if len(out.Messages) > 0 {
+			c.handle(work, out.Messages)
+		}
+	}
+}

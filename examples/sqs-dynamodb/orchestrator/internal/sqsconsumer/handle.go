@@ -1,0 +1,225 @@
+package sqsconsumer
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+)
+
+// handle scores and stores one receive's messages, then deletes those that are done. Whatever
+// is not done stays hidden until its visibility timeout runs out and is then redelivered; the
+// queue's redrive policy moves a message that keeps failing to the dead-letter queue.
+func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
+	stopHeartbeat := c.heartbeat(ctx, msgs)
+	var (
+		done []types.Message // safe to delete: stored, or copied to the dead-letter queue
+		reqs []*scoringv1.ScoreRequest
+		from []int // reqs[i] came from msgs[from[i]]
+	)
+	for i, m := range msgs {
+		req, err := pipeline.Decode([]byte(aws.ToString(m.Body)))
+		if err != nil {
+			if c.deadLetter(m, err) {
+				done = append(done, m)
+			}
+			continue
+		}
+		reqs = append(reqs, req)
+		from = append(from, i)
+	}
+	var err error
+	if len(reqs) > 0 {
+		var rejected map[int]error
+		rejected, err = c.handler.Handle(ctx, reqs)
+		for i := range reqs {
+			m := msgs[from[i]]
+			if reason, bad := rejected[i]; bad {
+				if c.deadLetter(m, reason) {
+					done = append(done, m)
+				}
+			} else if err == nil {
+				done = append(done, m)
+			}
+		}
+	}
+	stopHeartbeat()
+	c.delete(done)
+	if err == nil {
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down: hand the rest to another consumer now rather than after the timeout.
+		tidy, cancel := c.tidying()
+		defer cancel()
+		c.changeVisibility(tidy, without(msgs, done), 0)
+		return
+	}
+	c.cfg.Logger.Warn("handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
+}
+
+// deadLetter copies a poison message to the dead-letter queue, with the reason as an attribute,
+// and reports whether it may be deleted. Leaving it to the redrive policy instead would cost
+// maxReceiveCount pointless receives, each a visibility timeout apart, and lose the reason.
+func (c *Consumer) deadLetter(m types.Message, reason error) bool {
+	log := c.cfg.Logger.With("message_id", aws.ToString(m.MessageId), "reason", reason.Error())
+	if c.dlqURL == "" {
+		log.Error("poison message left on the queue: it has no dead-letter queue")
+		return false
+	}
+	attrs := make(map[string]types.MessageAttributeValue, len(m.MessageAttributes)+2)
+	for k, v := range m.MessageAttributes {
+		attrs[k] = types.MessageAttributeValue{DataType: v.DataType, StringValue: v.StringValue, BinaryValue: v.BinaryValue}
+	}
+	// SQS allows ten attributes: the message's own come first, the diagnosis if there is room.
+	names := []string{"poison_reason", "source_message_id"}
+	values := []string{attributeText(reason.Error()), aws.ToString(m.MessageId)}
+	for i, name := range names {
+		if len(attrs) < 10 {
+			attrs[name] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(values[i])}
+		}
+	}
+	tidy, cancel := c.tidying()
+	defer cancel()
+	_, err := c.client.SendMessage(tidy, &sqs.SendMessageInput{QueueUrl: aws.String(c.dlqURL), MessageBody: m.Body, MessageAttributes: attrs})
+	if err != nil {
+		// It comes back after the visibility timeout, and the redrive policy catches it at the latest.
+		log.Error("poison message could not be dead-lettered", "error", err)
+		return false
+	}
+	log.Warn("poison message moved to the dead-letter queue")
+	c.cfg.Metrics.DeadLettered.Add(1)
+	return true
+}
+
+// delete acknowledges msgs. An entry that fails is retried when SQS takes the blame; a sender
+// fault, most often a receipt handle gone stale because the visibility timeout ran out, will
+// not change, and the message simply comes back: its stored result makes that redelivery a no-op.
+func (c *Consumer) delete(msgs []types.Message) {
+	// Even past the shutdown deadline: these results are stored, and redelivering them is waste.
+	ctx, cancel := c.tidying()
+	defer cancel()
+	const attempts = 3
+	for attempt := 1; len(msgs) > 0; attempt++ {
+		entries := make([]types.DeleteMessageBatchRequestEntry, len(msgs))
+		for i, m := range msgs {
+			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
+		}
+		out, err := c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
+		var again []types.Message
+		switch {
+		case err != nil && pipeline.Transient(err):
+			again = msgs
+		case err != nil:
+			c.cfg.Logger.Warn("messages not deleted; they will be redelivered", "messages", len(msgs), "error", err)
+		default:
+			for _, f := range out.Failed {
+				i, convErr := strconv.Atoi(aws.ToString(f.Id))
+				if convErr != nil || i < 0 || i >= len(msgs) {
+					continue
+				}
+				if f.SenderFault || attempt == attempts {
+					c.cfg.Logger.Warn("message not deleted; it will be redelivered", "message_id", aws.ToString(msgs[i].MessageId), "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
+					continue
+				}
+				again = append(again, msgs[i])
+			}
+		}
+		if len(again) == 0 || attempt == attempts || c.cfg.Retry.Wait(ctx, attempt) != nil {
+			return
+		}
+		msgs = again
+	}
+}
+
+// heartbeat keeps msgs hidden while they are handled: every third of the visibility timeout it
+// extends them by a whole timeout again. Slow work (a worker restarting, backoff) thus never
+// lets a message reappear and be handled twice at once, while the messages of a consumer that
+// crashed still come back within one timeout. The returned func stops it.
+func (c *Consumer) heartbeat(ctx context.Context, msgs []types.Message) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ticker := time.NewTicker(c.cfg.VisibilityTimeout / 3)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				// Bounded, so that a slow call cannot hold up stop.
+				extendCtx, cancel := context.WithTimeout(ctx, c.cfg.VisibilityTimeout/3)
+				c.changeVisibility(extendCtx, msgs, c.cfg.VisibilityTimeout)
+				cancel()
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-stopped
+	}
+}
+
+// changeVisibility sets msgs' visibility timeout: 0 releases them to other consumers at once.
+func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration) {
+	if len(msgs) == 0 {
+		return
+	}
+	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(msgs))
+	for i, m := range msgs {
+		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: int32(d / time.Second)}
+	}
+	out, err := c.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
+	if err != nil {
+		c.cfg.Logger.Warn("changing message visibility", "messages", len(msgs), "timeout", d.String(), "error", err)
+		return
+	}
+	// A message deleted or redelivered meanwhile has a stale handle: nothing to extend or release.
+	for _, f := range out.Failed {
+		c.cfg.Logger.Debug("changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
+	}
+}
+
+// tidying returns a context for a call that tidies up after handling. It outlives the work
+// context, whose cancellation it must not share, but not the shutdown's grace period.
+func (c *Consumer) tidying() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.tidy, 5*time.Second)
+}
+
+func without(msgs, done []types.Message) []types.Message {
+	gone := make(map[string]bool, len(done))
+	for _, m := range done {
+		gone[aws.ToString(m.MessageId)] = true
+	}
+	var rest []types.Message
+	for _, m := range msgs {
+		if !gone[aws.ToString(m.MessageId)] {
+			rest = append(rest, m)
+		}
+	}
+	return rest
+}
+
+// attributeText makes s a valid, short string attribute: SQS rejects control characters, and
+// the reason needs no more than a line or two.
+func attributeText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > 1000 {
+		s = strings.ToValidUTF8(s[:1000], "") + "…"
+	}
+	return s
+}

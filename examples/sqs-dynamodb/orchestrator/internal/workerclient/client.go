@@ -1,0 +1,122 @@
+// Package workerclient is the orchestrator's gRPC client for the Rust scoring worker.
+package workerclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+// serviceConfig retries UNAVAILABLE, which is what a worker restart or a refused
+// connection looks like; scoring is a pure function of the request, so a replay is safe.
+// round_robin spreads calls over every address the worker name resolves to,
+// so scaling the worker out needs no orchestrator change.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{"service": "scoring.v1.ScoringService"}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.5s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
+// Options tunes a Client; the zero value of each field picks a default.
+type Options struct {
+	// CallTimeout bounds each RPC, retries included. Default 2s.
+	CallTimeout time.Duration
+	// HealthRetryDelay is how often health is asked again while the worker is not serving
+	// or cannot be reached. Default 1s.
+	HealthRetryDelay time.Duration
+	// Logger receives health transitions. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Client calls the scoring worker and tracks whether its health service reports SERVING.
+// It is safe for concurrent use.
+type Client struct {
+	conn    *grpc.ClientConn
+	scoring scoringv1.ScoringServiceClient
+	health  healthpb.HealthClient
+	// healthService is the name the worker registers with grpc.health.v1.
+	healthService    string
+	callTimeout      time.Duration
+	healthRetryDelay time.Duration
+	logger           *slog.Logger
+	status           atomic.Int32 // a Health
+}
+
+// New prepares a client for target. It does not dial: the connection is made on first use
+// and re-made in the background whenever it drops, so the worker may start after the orchestrator.
+func New(target string, opts Options) (*Client, error) {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 2 * time.Second
+	}
+	if opts.HealthRetryDelay <= 0 {
+		opts.HealthRetryDelay = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	conn, err := grpc.NewClient(target,
+		// The worker sits on a private network next to the orchestrator; put TLS or a mesh in front of it before it leaves one.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+		// gRPC's default reconnect backoff grows to 120s, which would keep the API unready
+		// for minutes after a worker restart; a worker next door is worth retrying sooner.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
+		// The health watch keeps a stream open, so pings run on it and notice a worker that
+		// vanished without closing its connections (a lost node, a dropped network). tonic
+		// accepts pings this often; a grpc-go server would need a keepalive.EnforcementPolicy
+		// with MinTime under 30s, or it answers GOAWAY "too_many_pings".
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("worker client for %q: %w", target, err)
+	}
+	return &Client{
+		conn:             conn,
+		scoring:          scoringv1.NewScoringServiceClient(conn),
+		health:           healthpb.NewHealthClient(conn),
+		healthService:    scoringv1.ScoringService_ServiceDesc.ServiceName,
+		callTimeout:      opts.CallTimeout,
+		healthRetryDelay: opts.HealthRetryDelay,
+		logger:           opts.Logger,
+	}, nil
+}
+
+// Score scores one request.
+func (c *Client) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+	return c.scoring.Score(ctx, req)
+}
+
+// ScoreBatch scores many requests in one call.
+func (c *Client) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+	return c.scoring.ScoreBatch(ctx, req)
+}
+
+// Close tears down the connection; calls in flight fail with codes.Canceled.
+func (c *Client) Close() error {
+	return c.conn.Close()
+}

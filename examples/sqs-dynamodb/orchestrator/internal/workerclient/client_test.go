@@ -1,0 +1,171 @@
+package workerclient_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
+)
+
+// flakyWorker fails the first failures calls with code, then succeeds.
+type flakyWorker struct {
+	scoringv1.UnimplementedScoringServiceServer
+	failures int32
+	code     codes.Code
+	delay    time.Duration
+	calls    atomic.Int32
+}
+
+func (f *flakyWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	if f.calls.Add(1) <= f.failures {
+		return nil, status.Error(f.code, "not yet")
+	}
+	select {
+	case <-time.After(f.delay):
+		return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func serve(t *testing.T, w scoringv1.ScoringServiceServer) (addr string, hs *health.Server, srv *grpc.Server) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = grpc.NewServer()
+	hs = health.NewServer()
+	scoringv1.RegisterScoringServiceServer(srv, w)
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String(), hs, srv
+}
+
+func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.Client {
+	t.Helper()
+	c, err := workerclient.New(addr, workerclient.Options{
+		CallTimeout:      timeout,
+		HealthRetryDelay: 20 * time.Millisecond,
+		Logger:           slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestRetriesUnavailable(t *testing.T) {
+	w := &flakyWorker{failures: 2, code: codes.Unavailable}
+	addr, _, _ := serve(t, w)
+	c := newClient(t, addr, 2*time.Second)
+
+	resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if err != nil {
+		t.Fatalf("Score() error %v, want success on the third attempt", err)
+	}
+	if resp.GetId() != "a" || w.calls.Load() != 3 {
+		t.Errorf("got %v after %d calls, want id a after 3", resp, w.calls.Load())
+	}
+}
+
+func TestGivesUpAfterThreeAttempts(t *testing.T) {
+	w := &flakyWorker{failures: 100, code: codes.Unavailable}
+	addr, _, _ := serve(t, w)
+	c := newClient(t, addr, 2*time.Second)
+
+	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if status.Code(err) != codes.Unavailable || w.calls.Load() != 3 {
+		t.Errorf("error %v after %d calls, want UNAVAILABLE after 3", err, w.calls.Load())
+	}
+}
+
+func TestDoesNotRetryOtherCodes(t *testing.T) {
+	w := &flakyWorker{failures: 100, code: codes.InvalidArgument}
+	addr, _, _ := serve(t, w)
+	c := newClient(t, addr, 2*time.Second)
+
+	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if status.Code(err) != codes.InvalidArgument || w.calls.Load() != 1 {
+		t.Errorf("error %v after %d calls, want INVALID_ARGUMENT after 1", err, w.calls.Load())
+	}
+}
+
+func TestCallTimeout(t *testing.T) {
+	addr, _, _ := serve(t, &flakyWorker{delay: time.Minute})
+	c := newClient(t, addr, 100*time.Millisecond)
+
+	start := time.Now()
+	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("error %v, want DEADLINE_EXCEEDED", err)
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("took %v, want about the 100ms call timeout", elapsed)
+	}
+}
+
+func TestWatchHealth(t *testing.T) {
+	addr, hs, srv := serve(t, &flakyWorker{})
+	svc := scoringv1.ScoringService_ServiceDesc.ServiceName
+	hs.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
+	c := newClient(t, addr, time.Second)
+	if got := c.Health(); got != workerclient.HealthUnknown {
+		t.Fatalf("Health() before watching = %v, want unknown", got)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.WatchHealth(ctx)
+	}()
+
+	waitFor(t, c, workerclient.HealthNotServing)
+	hs.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
+	waitFor(t, c, workerclient.HealthServing)
+	srv.Stop()
+	waitFor(t, c, workerclient.HealthNotServing)
+
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("WatchHealth did not return after its context was cancelled")
+	}
+}
+
+func TestWatchHealthUnregisteredService(t *testing.T) {
+	// A worker that never registers the scoring service's health answers SERVICE_UNKNOWN,
+	// which must not count as ready.
+	addr, _, _ := serve(t, &flakyWorker{})
+	c := newClient(t, addr, time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.WatchHealth(ctx)
+	waitFor(t, c, workerclient.HealthNotServing)
+}
+
+func waitFor(t *testing.T, c *workerclient.Client, want workerclient.Health) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Health() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("Health() = %v, want %v", c.Health(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
