@@ -1,0 +1,75 @@
+// Tool-side benchmarks (issue 5, first part): prints medians and ratios
+// against baselines measured in the same run, alternating the two sides so
+// machine noise hits both alike. Not a test: it asserts nothing.
+//   generation  `create-hybrid-backend DIR --yes --no-validate` vs `create-vite --template vanilla-ts`
+//   footprint   npm pack tarball and what `npm install` of it brings
+//   validate    warm `validate` vs the floor: `go build ./...` + `cargo build` of the same tree
+// Usage: npm run bench [-- --runs N]
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const CREATE_VITE = "create-vite@9.3.0";
+const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
+const runs = Number(values.runs);
+const cli = join(process.cwd(), "dist", "cli.js");
+const work = mkdtempSync(join(tmpdir(), "chb-bench-"));
+const results = {};
+
+function time(cmd, args, opts = {}) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: "ignore", ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function report(name, ours, base, baseName) {
+  const row = { medianMs: Math.round(median(ours)), baselineMs: Math.round(median(base)), ratio: +(median(ours) / median(base)).toFixed(2) };
+  results[name] = { ...row, baseline: baseName, runs: ours.length };
+  console.log(`${name.padEnd(12)} ${String(row.medianMs).padStart(7)} ms   ${baseName}: ${row.baselineMs} ms   ratio ${row.ratio}×`);
+}
+function du(dir) {
+  let bytes = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) bytes += statSync(join(e.parentPath, e.name)).size;
+  return bytes;
+}
+
+try {
+  // Generation, alternated with create-vite run from a local install (no npx resolution in the loop).
+  const vite = join(work, "vite-tool");
+  execFileSync("npm", ["install", "--prefix", vite, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", CREATE_VITE]);
+  const viteBin = join(vite, "node_modules", "create-vite", "index.js");
+  const ours = [];
+  const theirs = [];
+  for (let i = 0; i < runs; i++) {
+    ours.push(time("node", [cli, join(work, `gen-${i}`), "--yes", "--no-validate", "--no-git"]));
+    theirs.push(time("node", [viteBin, join(work, `vite-${i}`), "--template", "vanilla-ts", "--no-interactive"]));
+  }
+  report("generation", ours, theirs, "create-vite");
+
+  // Footprint of what `npm create` downloads and installs.
+  const pack = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { encoding: "utf8" }))[0];
+  const proj = join(work, "install");
+  mkdirSync(proj);
+  execFileSync("npm", ["init", "-y"], { cwd: proj, stdio: "ignore" });
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(work, pack.filename)], { cwd: proj });
+  results.footprint = { tarballBytes: statSync(join(work, pack.filename)).size, installedBytes: du(join(proj, "node_modules")) };
+  console.log(`footprint    tarball ${(results.footprint.tarballBytes / 1e6).toFixed(2)} MB, installed ${(results.footprint.installedBytes / 1e6).toFixed(2)} MB`);
+
+  // Warm validate against the floor of building the same tree.
+  const repo = join(work, "repo");
+  execFileSync("node", [cli, repo, "--yes", "--no-validate", "--no-git"]);
+  time("node", [cli, "validate", repo]); // warm-up: dependencies, buf, tools
+  const validate = [];
+  const floor = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) {
+    validate.push(time("node", [cli, "validate", repo]));
+    floor.push(time("go", ["build", "./..."], { cwd: join(repo, "orchestrator") }) + time("cargo", ["build", "--locked"], { cwd: join(repo, "worker") }));
+  }
+  report("validate", validate, floor, "go+cargo build");
+  console.log(JSON.stringify(results));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
