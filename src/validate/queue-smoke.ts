@@ -2,13 +2,12 @@ import { join } from "node:path";
 import type { Manifest } from "../manifest.js";
 import { queueDepth, scanTable } from "./aws-json.js";
 import { run } from "./exec.js";
-import { SERVING, healthCheck } from "./grpc.js";
 import { awsEnv, startMoto } from "./moto.js";
-import { freePort, killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
+import { metricValue, startOrchestrator, startWorker } from "./services.js";
 import type { StepContext } from "./steps.js";
 import { loadVectors, normalizeResponse } from "./vectors.js";
 
-const START_TIMEOUT_MS = 60_000;
 const RESULTS_TIMEOUT_MS = 90_000;
 const GRACE_MS = 15_000;
 
@@ -44,16 +43,11 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
 
     const workerAddr = `127.0.0.1:${await freePort()}`;
     const httpAddr = `127.0.0.1:${await freePort()}`;
-    const w = startService("worker", worker, { cwd: join(ctx.dir, "worker"), env: { ...env, LISTEN_ADDR: workerAddr }, log: ctx.log("smoke-worker") });
+    const bins = { repo: ctx.dir, worker, orchestrator };
+    const w = await startWorker(bins, env, workerAddr, ctx.log("smoke-worker"));
     services.push(w);
-    await waitFor("the worker's gRPC health to report SERVING", w, async () => (await healthCheck(workerAddr)) === SERVING, START_TIMEOUT_MS);
-    const o = startService("orchestrator", orchestrator, {
-      cwd: goDir,
-      env: { ...env, LISTEN_ADDR: httpAddr, WORKER_ADDR: workerAddr },
-      log: ctx.log("smoke-orchestrator"),
-    });
+    const o = await startOrchestrator(bins, env, httpAddr, workerAddr, ctx.log("smoke-orchestrator"));
     services.push(o);
-    await waitFor("GET /readyz to return 200", o, async () => (await fetch(`http://${httpAddr}/readyz`)).status === 200, START_TIMEOUT_MS);
 
     await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env });
 
@@ -74,7 +68,7 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
       }
       if (items.length !== vectors.length) throw new Error(`table ${table} holds ${items.length} items, want ${vectors.length}`);
     } else {
-      await waitFor("every vector to be processed (/metrics)", o, async () => processed(await (await fetch(`http://${httpAddr}/metrics`)).text()) >= vectors.length, RESULTS_TIMEOUT_MS);
+      await waitFor("every vector to be processed (/metrics)", o, async () => metricValue(await (await fetch(`http://${httpAddr}/metrics`)).text(), "orchestrator_messages_processed_total") >= vectors.length, RESULTS_TIMEOUT_MS);
     }
     if (m.orchestrator.ingress === "sqs") {
       const dlq = `${resources.SQS_QUEUE_NAME}-dlq`;
@@ -88,7 +82,3 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   }
 }
 
-function processed(metrics: string): number {
-  const line = metrics.split("\n").find((l) => /^\w*processed\w*(\{[^}]*\})? /.test(l));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}

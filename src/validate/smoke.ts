@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { diffResponse, loadVectors, type Vector } from "./vectors.js";
-import { SERVING, healthCheck, scoringClient } from "./grpc.js";
-import { freePort, killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+import { scoringClient } from "./grpc.js";
+import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
+import { startOrchestrator, startWorker } from "./services.js";
 import type { StepContext } from "./steps.js";
 
-const START_TIMEOUT_MS = 60_000;
 const GRACE_MS = 10_000;
 
 /**
@@ -22,21 +22,11 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
   const env = { ...process.env, RUST_LOG: "info" } as Record<string, string>;
   const services: Service[] = [];
   try {
-    const w = startService("worker", worker, {
-      cwd: join(ctx.dir, "worker"),
-      env: { ...env, LISTEN_ADDR: workerAddr },
-      log: ctx.log("smoke-worker"),
-    });
+    const bins = { repo: ctx.dir, worker, orchestrator };
+    const w = await startWorker(bins, env, workerAddr, ctx.log("smoke-worker"));
     services.push(w);
-    await waitFor("the worker's gRPC health to report SERVING", w, async () => (await healthCheck(workerAddr)) === SERVING, START_TIMEOUT_MS);
-
-    const o = startService("orchestrator", orchestrator, {
-      cwd: join(ctx.dir, "orchestrator"),
-      env: { ...env, LISTEN_ADDR: httpAddr, WORKER_ADDR: workerAddr },
-      log: ctx.log("smoke-orchestrator"),
-    });
+    const o = await startOrchestrator(bins, env, httpAddr, workerAddr, ctx.log("smoke-orchestrator"));
     services.push(o);
-    await waitFor("GET /readyz to return 200", o, async () => (await fetch(`${base}/readyz`)).status === 200, START_TIMEOUT_MS);
 
     await checkGrpc(ctx.dir, workerAddr, vectors);
     await checkHttp(base, vectors);

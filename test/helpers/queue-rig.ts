@@ -1,15 +1,15 @@
 import { execa } from "execa";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "../../src/manifest.js";
 import { scanTable } from "../../src/validate/aws-json.js";
-import { SERVING, healthCheck, scoringClient } from "../../src/validate/grpc.js";
+import { scoringClient } from "../../src/validate/grpc.js";
 import { awsEnv, ensureMoto, startMoto, type Moto } from "../../src/validate/moto.js";
-import { freePort, startService, stopGracefully, waitFor, type Service } from "../../src/validate/processes.js";
+import { freePort, stopGracefully, type Service } from "../../src/validate/processes.js";
+import { metricValue, startOrchestrator, startWorker } from "../../src/validate/services.js";
 import { resourceEnv } from "../../src/validate/queue-smoke.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { E2E_ENV } from "./toolchain-env.js";
-import { readFileSync } from "node:fs";
 
 /**
  * Real processes against a real emulator for the reliability tests: the
@@ -49,21 +49,18 @@ export class QueueRig {
     await execa(join(this.goBin, "bootstrap"), [], { cwd: join(this.repo, "orchestrator"), env });
   }
 
-  async startWorker(env: Record<string, string>, addr: string, tag: string): Promise<Service> {
-    const w = startService("worker", this.workerBin, { cwd: join(this.repo, "worker"), env: { ...env, LISTEN_ADDR: addr }, log: join(this.logs, `worker-${tag}.log`) });
-    await waitFor("worker SERVING", w, async () => (await healthCheck(addr)) === SERVING, 60_000);
-    return w;
+  private bins() {
+    return { repo: this.repo, worker: this.workerBin, orchestrator: join(this.goBin, "orchestrator") };
+  }
+
+  startWorker(env: Record<string, string>, addr: string, tag: string): Promise<Service> {
+    return startWorker(this.bins(), env, addr, join(this.logs, `worker-${tag}.log`));
   }
 
   async startOrchestrator(env: Record<string, string>, workerAddr: string, tag: string): Promise<{ service: Service; base: string }> {
-    const base = `http://127.0.0.1:${await freePort()}`;
-    const o = startService("orchestrator", join(this.goBin, "orchestrator"), {
-      cwd: join(this.repo, "orchestrator"),
-      env: { ...env, LISTEN_ADDR: base.slice("http://".length), WORKER_ADDR: workerAddr },
-      log: join(this.logs, `orchestrator-${tag}.log`),
-    });
-    await waitFor("orchestrator ready", o, async () => (await fetch(`${base}/readyz`)).status === 200, 60_000);
-    return { service: o, base };
+    const addr = `127.0.0.1:${await freePort()}`;
+    const service = await startOrchestrator(this.bins(), env, addr, workerAddr, join(this.logs, `orchestrator-${tag}.log`));
+    return { service, base: `http://${addr}` };
   }
 
   /** n deterministic requests, their expected responses scored directly by the worker, as a vectors file. */
@@ -104,11 +101,9 @@ export class QueueRig {
   }
 }
 
-/** A Prometheus counter's value from the orchestrator's /metrics. */
+/** A counter's value from the orchestrator's /metrics. */
 export async function counter(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").at(-1)) : 0;
+  return metricValue(await (await fetch(`${base}/metrics`)).text(), name);
 }
 
 export { stopGracefully, freePort };
