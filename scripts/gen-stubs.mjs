@@ -4,10 +4,9 @@
 // the output back. The stubs hold no module path (buf passes an M option), so
 // one copy serves every project.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
 
 const work = mkdtempSync(join(tmpdir(), "chb-stubs-"));
 const app = join(work, "app");
