@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
-export const COMMANDS = ["create", "validate", "doctor"] as const;
+export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -17,6 +17,8 @@ const OPTIONS = {
   config: { type: "string" },
   yes: { type: "boolean", short: "y" },
   "dry-run": { type: "boolean" },
+  check: { type: "boolean" },
+  force: { type: "boolean" },
   "no-validate": { type: "boolean" },
   "no-git": { type: "boolean" },
   json: { type: "boolean" },
@@ -25,10 +27,24 @@ const OPTIONS = {
 } as const;
 
 /** Which options make sense for which command; the rest are usage errors. */
+const SYNC_OPTIONS = ["dry-run", "force", "json", "help", "version"] as const;
 const ALLOWED: Record<Command, readonly (keyof typeof OPTIONS)[]> = {
-  create: Object.keys(OPTIONS) as (keyof typeof OPTIONS)[],
+  create: (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => k !== "check" && k !== "force"),
   validate: ["json", "help", "version"],
   doctor: ["json", "help", "version"],
+  sync: [...SYNC_OPTIONS, "check"],
+  add: SYNC_OPTIONS,
+  remove: SYNC_OPTIONS,
+};
+
+/** How many positionals each command takes: [min, max]. */
+const POSITIONALS: Record<Command, [number, number]> = {
+  create: [0, 1],
+  validate: [0, 1],
+  doctor: [0, 0],
+  sync: [0, 1],
+  add: [2, 3],
+  remove: [2, 3],
 };
 
 export interface ParsedArgs {
@@ -46,6 +62,8 @@ export interface ParsedArgs {
     config?: string;
     yes?: boolean;
     "dry-run"?: boolean;
+    check?: boolean;
+    force?: boolean;
     "no-validate"?: boolean;
     "no-git"?: boolean;
     json?: boolean;
@@ -69,8 +87,9 @@ export function parseArgv(argv: string[]): ParsedArgs {
   const explicit = (COMMANDS as readonly string[]).includes(first ?? "");
   const command = (explicit ? first : "create") as Command;
   const positionals = explicit ? rest : parsed.positionals;
-  if (positionals.length > 1) {
-    throw new UsageError("arguments", positionals.join(" "), `${command} takes at most one folder`);
+  const [min, max] = POSITIONALS[command];
+  if (positionals.length < min || positionals.length > max) {
+    throw new UsageError("arguments", positionals.join(" ") || undefined, USAGE_OF[command]);
   }
   for (const key of Object.keys(parsed.values)) {
     if (!ALLOWED[command].includes(key as keyof typeof OPTIONS)) {
@@ -79,6 +98,15 @@ export function parseArgv(argv: string[]): ParsedArgs {
   }
   return { command, positionals, values: parsed.values };
 }
+
+const USAGE_OF: Record<Command, string> = {
+  create: "create takes at most one folder",
+  validate: "validate takes at most one folder",
+  doctor: "doctor takes no arguments",
+  sync: "sync takes at most one folder",
+  add: "use: add worker NAME [dir] | add ci PROVIDER [dir]",
+  remove: "use: remove worker NAME [dir] | remove ci PROVIDER [dir]",
+};
 
 function toUsageError(err: Error & { code?: string }): UsageError {
   const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? err.message;
@@ -96,6 +124,12 @@ export const HELP = `Usage:
   create-hybrid-backend [dir] [options]      generate a repo, then validate it
   hybrid-backend validate [dir] [--json]     re-prove a generated repo
   hybrid-backend doctor [--json]             check the toolchains validate needs
+  hybrid-backend sync [dir]                  re-render generated files from hybrid-backend.json,
+                                             three-way merging your edits
+  hybrid-backend sync --check [dir]          exit 3 if generated files are stale (for CI)
+  hybrid-backend add worker NAME [dir]       add a Rust worker, then sync
+  hybrid-backend add ci PROVIDER [dir]       add a CI provider (${CI_PROVIDERS.join(", ")}), then sync
+  hybrid-backend remove worker|ci VALUE [dir]
 
 Create options (prompted for on a TTY unless --yes):
   --name NAME          project name (default: the folder's name)
@@ -114,4 +148,10 @@ Create options (prompted for on a TTY unless --yes):
   -h, --help           this help
   -v, --version        print the version
 
-Exit codes: 0 ok, 1 validation failed, 2 bad input (nothing written).`;
+Sync / add / remove options:
+  --dry-run            print the report and the diff; write nothing
+  --force              bring back generated files you deleted
+  --json               machine-readable report
+
+Exit codes: 0 ok, 1 validation failed, 2 bad input (nothing written),
+3 sync left conflicts to resolve, or sync --check found stale files.`;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { HELP, parseArgv } from "./args.js";
+import { HELP, parseArgv, type ParsedArgs } from "./args.js";
 import { runCreate } from "./commands/create.js";
 import { EXIT, UsageError } from "./errors.js";
 import { GENERATOR_VERSION } from "./version.js";
@@ -22,7 +22,16 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./commands/validate.js")).runValidate(args.positionals[0] ?? ".", { json: Boolean(args.values.json) });
     case "doctor":
       return (await import("./commands/validate.js")).runDoctor({ json: Boolean(args.values.json) });
+    case "sync":
+      return (await import("./commands/sync.js")).runSync(args.positionals[0], syncOptions(args));
+    case "add":
+    case "remove":
+      return (await import("./commands/change.js")).runChange(args.command, args.positionals, syncOptions(args));
   }
+}
+
+function syncOptions({ values }: ParsedArgs) {
+  return { check: values.check, dryRun: values["dry-run"], force: values.force, json: values.json };
 }
 
 main(process.argv.slice(2)).then(

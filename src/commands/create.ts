@@ -3,6 +3,7 @@ import { flagsLayer, merge, readConfig, resolveName, toManifest, type Partial } 
 import type { ParsedArgs } from "../args.js";
 import { EXIT } from "../errors.js";
 import { render, sortedPaths } from "../render/index.js";
+import { withLedger } from "../sync/ledger.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
 import { createProject } from "../write/create.js";
 import { inspectTarget } from "../write/target.js";
@@ -28,7 +29,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   const manifest = toManifest(answers, name);
   // Fail on an unusable target before rendering or writing anything.
   inspectTarget(resolve(dir));
-  const tree = render(manifest);
+  const tree = withLedger(render(manifest), manifest);
 
   if (values["dry-run"]) {
     if (values.json) console.log(JSON.stringify({ dir: resolve(dir), files: sortedPaths(tree) }, null, 2));

@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { withLedger } from "../../src/sync/ledger.js";
 import { ROOT } from "../helpers/cli.js";
 
 /**
@@ -17,7 +18,7 @@ describe.each(presets)("examples/%s", (preset) => {
 
   it("matches a fresh render of its manifest byte for byte", () => {
     const manifest = parseManifest(JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8")));
-    const tree = render(manifest);
+    const tree = withLedger(render(manifest), manifest);
     const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => relative(dir, join(e.parentPath, e.name)))

@@ -1,0 +1,93 @@
+import { relative, resolve } from "node:path";
+import { EXIT } from "../errors.js";
+import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { render } from "../render/index.js";
+import { loadBases } from "../sync/bases.js";
+import { describeChanges } from "../sync/diff.js";
+import { blobId, ledgerFor, managedFiles, serializeLedger } from "../sync/ledger.js";
+import { mergeFile } from "../sync/merge.js";
+import { findDrift, hasConflicts, planSync, type FileAction } from "../sync/plan.js";
+import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
+import { GENERATOR_VERSION } from "../version.js";
+import { readRecords } from "../write/repo.js";
+import { applySync, readEntry } from "../write/sync.js";
+
+export interface SyncOptions {
+  check?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+  /** A changed manifest (from `add`/`remove`), written along with the files. */
+  manifest?: Manifest;
+}
+
+/**
+ * manifest → render → three-way plan against the ledger → write (or only
+ * report). Exit 3 when a conflict is left to resolve, or for --check when the
+ * generated files are stale.
+ */
+export async function runSync(dirArg: string | undefined, options: SyncOptions = {}): Promise<number> {
+  const dir = resolve(dirArg ?? ".");
+  const shown = relative(process.cwd(), dir) || ".";
+  const records = readRecords(dir);
+  const manifest = withCurrentGenerator(options.manifest ?? parseManifest(records.manifestJson, MANIFEST_FILE));
+  const { ledger } = records;
+  const next = managedFiles(render(manifest));
+
+  if (options.check) {
+    const drift = findDrift(next, ledger);
+    if (options.json) console.log(JSON.stringify({ dir, drift }, null, 2));
+    else console.log(formatDrift(shown, drift));
+    return drift.length > 0 ? EXIT.drift : EXIT.ok;
+  }
+
+  const stale = [...next].filter(([path, e]) => ledger.files[path] && ledger.files[path].blob !== blobId(e.content));
+  const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
+  const bases = await loadBases(dir, ledger, wanted);
+  const disk = (path: string) => readEntry(dir, path);
+  const actions = await planSync({ next, ledger, disk, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
+
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const manifestChanged = manifestBytes.toString("utf8") !== records.manifestText;
+  const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
+
+  if (options.dryRun) {
+    const diff = await describeChanges(withManifest(actions, manifestChanged, manifestBytes), disk);
+    if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
+    else console.log([formatSyncReport(shown, actions, true), diff].filter(Boolean).join("\n\n"));
+    return code;
+  }
+
+  const newLedger = ledgerFor(next, manifest);
+  const changes = actions.some((a) => a.write || a.remove) || manifestChanged;
+  if (changes || !serializeLedger(newLedger).equals(serializeLedger(ledger))) {
+    await applySync(dir, actions, {
+      ledger: newLedger,
+      generated: next,
+      manifest: manifestChanged ? { path: MANIFEST_FILE, content: manifestBytes } : undefined,
+    });
+  }
+  if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, false), null, 2));
+  else console.log(formatSyncReport(shown, actions, false));
+  return code;
+}
+
+/** Sync records which version of the tool produced the files it wrote. */
+function withCurrentGenerator(manifest: Manifest): Manifest {
+  return { ...manifest, generator: { ...manifest.generator, version: GENERATOR_VERSION } };
+}
+
+function withManifest(actions: FileAction[], changed: boolean, content: Buffer): FileAction[] {
+  return changed ? [...actions, { path: MANIFEST_FILE, status: "updated", write: { content, mode: 0o644 } }] : actions;
+}
+
+function jsonReport(dir: string, actions: FileAction[], exit: number, dryRun: boolean, diff?: string) {
+  return {
+    dir,
+    dryRun,
+    exit,
+    counts: countByStatus(actions),
+    files: actions.map((a) => ({ path: a.path, status: a.status, ...(a.baseMissing ? { baseMissing: true } : {}) })),
+    ...(diff !== undefined ? { diff } : {}),
+  };
+}

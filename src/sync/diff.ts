@@ -1,0 +1,37 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import type { FileEntry } from "../render/index.js";
+import type { FileAction } from "./plan.js";
+
+/**
+ * The unified diff sync would apply, for --dry-run: the before and after
+ * copies go to a scratch folder and `git diff --no-index` compares them, so
+ * the output reads like any other git diff.
+ */
+export async function describeChanges(actions: FileAction[], before: (path: string) => FileEntry | undefined): Promise<string> {
+  const changing = actions.filter((a) => a.write || a.remove);
+  if (changing.length === 0) return "";
+  const root = mkdtempSync(join(tmpdir(), "hybrid-backend-diff-"));
+  try {
+    for (const action of changing) {
+      const old = before(action.path);
+      if (old) put(join(root, "a"), action.path, old.content);
+      if (action.write) put(join(root, "b"), action.path, action.write.content);
+    }
+    mkdirSync(join(root, "a"), { recursive: true });
+    mkdirSync(join(root, "b"), { recursive: true });
+    const result = await execa("git", ["diff", "--no-index", "--no-color", "--no-prefix", "a", "b"], { cwd: root, reject: false });
+    if ((result.exitCode ?? 2) > 1) throw new Error(`git diff failed: ${result.stderr}`);
+    return result.stdout;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function put(root: string, path: string, content: Buffer) {
+  const file = join(root, ...path.split("/"));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}

@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { MANIFEST_FILE, type Manifest } from "../manifest.js";
+import type { FileTree } from "../render/index.js";
+import { GENERATOR_VERSION } from "../version.js";
+
+/**
+ * What the tool last wrote, per file: the git blob id of the content and its
+ * mode. Sync needs it to tell a user's edit (disk differs from the ledger)
+ * from a template change (new render differs from the ledger), and to fetch
+ * the merge base by id. The manifest that produced it is kept too, so the
+ * base can be re-rendered when git no longer has the blob.
+ */
+export const LEDGER_FILE = ".hybrid-backend/ledger.json";
+
+export interface LedgerEntry {
+  blob: string;
+  mode: number;
+}
+
+export interface Ledger {
+  generator: string;
+  manifest: Manifest;
+  files: Record<string, LedgerEntry>;
+}
+
+/** git's blob id, so a base can be looked up with `git cat-file`. */
+export function blobId(content: Buffer): string {
+  return createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
+}
+
+/**
+ * The files sync owns: everything rendered except the manifest, which is the
+ * user's input (sync reads it, never merges it).
+ */
+export function managedFiles(tree: FileTree): FileTree {
+  return new Map([...tree].filter(([path]) => path !== MANIFEST_FILE && path !== LEDGER_FILE));
+}
+
+export function ledgerFor(tree: FileTree, manifest: Manifest): Ledger {
+  const files: Record<string, LedgerEntry> = {};
+  for (const [path, entry] of managedFiles(tree)) files[path] = { blob: blobId(entry.content), mode: entry.mode };
+  return { generator: GENERATOR_VERSION, manifest, files };
+}
+
+export function serializeLedger(ledger: Ledger): Buffer {
+  return Buffer.from(`${JSON.stringify(ledger, null, 2)}\n`);
+}
+
+/** A rendered tree plus its ledger: what create writes. */
+export function withLedger(tree: FileTree, manifest: Manifest): FileTree {
+  const out = new Map(tree);
+  out.set(LEDGER_FILE, { content: serializeLedger(ledgerFor(tree, manifest)), mode: 0o644 });
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Parse a ledger read from disk; a damaged one is reported, never guessed at. */
+export function parseLedger(text: string): Ledger {
+  const value = JSON.parse(text) as Partial<Ledger>;
+  if (typeof value.generator !== "string" || typeof value.files !== "object" || value.files === null || !value.manifest) {
+    throw new Error("missing generator, manifest or files");
+  }
+  for (const [path, entry] of Object.entries(value.files)) {
+    if (!/^[0-9a-f]{40}$/.test(entry?.blob ?? "") || typeof entry.mode !== "number") {
+      throw new Error(`bad entry for ${path}`);
+    }
+  }
+  return value as Ledger;
+}

@@ -1,0 +1,37 @@
+import type { Drift, FileAction, Status } from "./plan.js";
+
+const ORDER: Status[] = ["conflict", "merged", "updated", "added", "restored", "removed", "kept", "kept-deleted", "unchanged"];
+
+const NOTE: Partial<Record<Status, string>> = {
+  conflict: "both you and the templates changed these lines: resolve the <<<<<<< markers, then commit",
+  "kept-deleted": "you deleted these; left deleted (sync --force brings them back)",
+  kept: "no longer generated, but you edited them: left in place and no longer tracked",
+};
+
+export function countByStatus(actions: FileAction[]): Partial<Record<Status, number>> {
+  const counts: Partial<Record<Status, number>> = {};
+  for (const a of actions) counts[a.status] = (counts[a.status] ?? 0) + 1;
+  return counts;
+}
+
+/** Human report: a summary line, then every file that is not plainly unchanged, grouped. */
+export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean): string {
+  const counts = countByStatus(actions);
+  const summary = ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ");
+  const lines = [`${dryRun ? "sync --dry-run" : "sync"} ${dir}: ${summary || "nothing generated"}`];
+  for (const status of ORDER) {
+    if (status === "unchanged") continue;
+    const group = actions.filter((a) => a.status === status);
+    if (group.length === 0) continue;
+    if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
+    for (const a of group) lines.push(`  ${status.padEnd(12)} ${a.path}${a.baseMissing ? "  (last generated version not found: whole file marked)" : ""}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatDrift(dir: string, drift: Drift[]): string {
+  if (drift.length === 0) return `sync --check ${dir}: generated files are current`;
+  const lines = [`sync --check ${dir}: ${drift.length} generated file(s) are stale; run \`hybrid-backend sync\` and commit`];
+  for (const d of drift) lines.push(`  ${d.change.padEnd(8)} ${d.path}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,73 @@
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { FileEntry, FileTree } from "../render/index.js";
+import { LEDGER_FILE, serializeLedger, type Ledger } from "../sync/ledger.js";
+import type { FileAction } from "../sync/plan.js";
+import { storeSnapshot } from "./snapshot.js";
+
+/** What is on disk at a repo-relative path, or undefined if nothing (or not a file). */
+export function readEntry(dir: string, path: string): FileEntry | undefined {
+  const file = join(dir, ...path.split("/"));
+  try {
+    const stat = lstatSync(file);
+    if (!stat.isFile()) return undefined;
+    return { content: readFileSync(file), mode: stat.mode & 0o111 ? 0o755 : 0o644 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw err;
+  }
+}
+
+export interface ApplyOptions {
+  ledger: Ledger;
+  /** The generated tree just rendered, kept in git so later merges find their base. */
+  generated: FileTree;
+  /** The manifest file's new bytes, when they differ from disk. */
+  manifest?: { path: string; content: Buffer };
+}
+
+/**
+ * The only code that changes an existing repo. Each file is replaced by
+ * rename(2) from a sibling temp file, so a crash leaves every file either old
+ * or new; the ledger goes last, so an interrupted sync is simply re-run (files
+ * already current are then "unchanged").
+ */
+export async function applySync(dir: string, actions: FileAction[], options: ApplyOptions): Promise<void> {
+  for (const action of actions) {
+    if (action.write) writeAtomic(dir, action.path, action.write);
+    else if (action.remove) removeFile(dir, action.path);
+  }
+  if (options.manifest) writeAtomic(dir, options.manifest.path, { content: options.manifest.content, mode: 0o644 });
+  await storeSnapshot(dir, options.generated);
+  writeAtomic(dir, LEDGER_FILE, { content: serializeLedger(options.ledger), mode: 0o644 });
+}
+
+function writeAtomic(dir: string, path: string, entry: FileEntry) {
+  const file = join(dir, ...path.split("/"));
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.hybrid-backend-${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, entry.content, { mode: entry.mode });
+    chmodSync(temp, entry.mode);
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Delete a file, then any folders it leaves empty (never the repo root). */
+function removeFile(dir: string, path: string) {
+  rmSync(join(dir, ...path.split("/")), { force: true });
+  const parts = path.split("/").slice(0, -1);
+  while (parts.length > 0) {
+    const folder = join(dir, ...parts);
+    try {
+      if (readdirSync(folder).length > 0) return;
+      rmdirSync(folder);
+    } catch {
+      return;
+    }
+    parts.pop();
+  }
+}
