@@ -36,7 +36,7 @@ export const INGRESS = ["http", "sqs", "kinesis"] as const;
 export const QUEUE_INGRESS: readonly string[] = ["sqs", "kinesis"];
 export const ROUTERS = ["stdlib", "chi"] as const;
 export const SINKS = ["none", "dynamodb"] as const;
-export const CI_PROVIDERS = ["github"] as const;
+export const CI_PROVIDERS = ["github", "gitlab"] as const;
 export const TRANSPORTS = ["tcp"] as const;
 
 export const projectName = z
@@ -51,7 +51,29 @@ export const goModulePath = z
 
 const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
 
-export const manifestSchema = z
+export const REGISTRY_RULE =
+  "use an image repository prefix such as ghcr.io/acme/my-app: a registry host, then lowercase path segments";
+const REGISTRY_RE = /^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/;
+
+/**
+ * GitHub Actions the generated workflow uses, pinned to a commit (a moved tag
+ * cannot change CI); the tag is kept for people. Bump both here, then sync.
+ */
+const actionPin = z.object({
+  sha: z.string().regex(/^[0-9a-f]{40}$/, { message: "use the full 40-character commit SHA of the release" }),
+  version: z.string().regex(/^v\d+(\.\d+){0,2}$/, { message: "use the release tag, for example v5.0.0" }),
+});
+const pin = (sha: string, version: string) => actionPin.default({ sha, version });
+const ACTIONS = z
+  .object({
+    "actions/checkout": pin("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
+    "actions/setup-go": pin("44694675825211faa026b3c33043df3e48a5fa00", "v6.0.0"),
+    "dorny/paths-filter": pin("de90cc6fb38fc0963ad72b210f1f284cd68cea36", "v3.0.2"),
+    "Swatinem/rust-cache": pin("98c8021b550208e191a6a3145459bfc9fb29c4c0", "v2.8.0"),
+  })
+  .strict();
+
+const manifestObject = z
   .object({
     $schema: z.string().default(`./${SCHEMA_FILE}`),
     generator: z
@@ -80,15 +102,21 @@ export const manifestSchema = z
       .object({ package: z.literal("scoring.v1") })
       .default({ package: "scoring.v1" }),
     ci: z
-      .object({ providers: z.array(z.enum(CI_PROVIDERS)).default(["github"]) })
-      .default({ providers: ["github"] }),
+      .object({
+        providers: z.array(z.enum(CI_PROVIDERS)).default(["github"]),
+        /** Where CI pushes images from the main branch: REGISTRY/orchestrator, REGISTRY/<worker>. */
+        registry: z.string().max(200).regex(REGISTRY_RE, { message: REGISTRY_RULE }),
+        actions: ACTIONS.prefault({}),
+      })
+      .strict(),
     docker: z.boolean().default(true),
     toolchains: z
       .object({
         go: toolchainVersion.default("1.26"),
         rust: toolchainVersion.default("1.95"),
+        buf: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "use MAJOR.MINOR.PATCH, for example 1.75.0" }).default("1.75.0"),
       })
-      .default({ go: "1.26", rust: "1.95" }),
+      .prefault({}),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -129,6 +157,31 @@ export const manifestSchema = z
     }
   });
 
+export const manifestSchema = z.preprocess(defaultRegistry, manifestObject);
+
+/**
+ * The image registry defaults to the code host's own: ghcr.io for a
+ * github.com module, the GitLab registry for gitlab.com, else registry.HOST
+ * (a self-hosted GitLab's convention; edit it in hybrid-backend.json and sync). Derived here so one rule serves CLI, config and sync.
+ */
+function defaultRegistry(input: unknown): unknown {
+  if (input === null || typeof input !== "object") return input;
+  const m = input as { name?: unknown; orchestrator?: { module?: unknown }; ci?: unknown };
+  const ci = (m.ci ?? {}) as Record<string, unknown>;
+  if (typeof ci !== "object" || "registry" in ci) return input;
+  const name = typeof m.name === "string" ? m.name : "app";
+  const module = typeof m.orchestrator?.module === "string" ? m.orchestrator.module : "";
+  const [host, rawOwner] = module.toLowerCase().split("/");
+  // Image paths allow less than module paths (no ~, no leading punctuation).
+  const owner = rawOwner?.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const registry =
+    host === "github.com" && owner ? `ghcr.io/${owner}/${name}`
+    : host === "gitlab.com" && owner ? `registry.gitlab.com/${owner}/${name}`
+    : host && owner ? `registry.${host}/${owner}/${name}`
+    : `registry.example.com/${name}`;
+  return { ...m, ci: { ...ci, registry } };
+}
+
 /**
  * A queue pipeline exists to land results somewhere, so its sink defaults to
  * DynamoDB; HTTP answers the caller directly, so its sink defaults to none.
@@ -140,7 +193,7 @@ function defaultSink(input: unknown): unknown {
 }
 
 export type Manifest = z.output<typeof manifestSchema>;
-export type ManifestInput = z.input<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestObject>;
 
 export function defaultModule(name: string): string {
   return `example.com/${name}/orchestrator`;
@@ -159,7 +212,7 @@ export function parseManifest(input: unknown, source = "manifest"): Manifest {
 }
 
 export function manifestJsonSchema(): object {
-  return z.toJSONSchema(manifestSchema, { io: "input" });
+  return z.toJSONSchema(manifestObject, { io: "input" });
 }
 
 function allowedFor(issue: z.core.$ZodIssue): string {

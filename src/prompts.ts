@@ -73,7 +73,7 @@ export async function promptAnswers(
       type: "checkbox",
       name: "ci",
       message: "CI providers",
-      choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: true })),
+      choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: p === "github" })),
     },
     given.docker === undefined && {
       type: "confirm",

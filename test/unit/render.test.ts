@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseManifest, type Manifest } from "../../src/manifest.js";
+import { parseManifest, type Manifest, type ManifestInput } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 
-function manifest(overrides: Partial<Manifest> & { router?: "stdlib" | "chi"; module?: string } = {}): Manifest {
+function manifest(overrides: Partial<ManifestInput> & { router?: "stdlib" | "chi"; module?: string } = {}): Manifest {
   const { router = "stdlib", module = "example.com/risk-api/orchestrator", ...rest } = overrides;
   return parseManifest({ name: "risk-api", orchestrator: { module, router }, ...rest });
 }
@@ -77,7 +77,7 @@ describe("render", () => {
   });
 
   it("drops Docker files with docker: false and CI files without providers", () => {
-    const bare = render(manifest({ docker: false, ci: { providers: [] } }));
+    const bare = render(manifest({ docker: false, ci: { providers: [] } as never }));
     const paths = [...bare.keys()];
     expect(paths.filter((p) => /Dockerfile|docker-compose|\.dockerignore/.test(p))).toEqual([]);
     expect(paths.filter((p) => p.startsWith(".github/"))).toEqual([]);
