@@ -40,6 +40,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
 export function includes(path: string, m: Manifest): boolean {
   if (DOCKER_FILES.test(path)) return m.docker;
   if (path.startsWith(".github/")) return m.ci.providers.includes("github");
+  if (path === ".gitlab-ci.yml") return m.ci.providers.includes("gitlab");
   const rule = BY_CHOICE.find(([re]) => re.test(path));
   return rule ? rule[1](m) : true;
 }

@@ -22,6 +22,18 @@ hbs.registerHelper("goDeps", function (this: unknown, ...args: unknown[]) {
   return args.includes(ingress === "http" ? `http-${router}` : ingress);
 });
 
+hbs.registerHelper("startsWith", (text: unknown, prefix: unknown) =>
+  typeof text === "string" && typeof prefix === "string" && text.startsWith(prefix),
+);
+
+/** `owner/action@sha # version` from the pins recorded in the manifest. */
+hbs.registerHelper("uses", (name: string, options: Handlebars.HelperOptions) => {
+  const pins = (options.data.root as { ci: { actions: Record<string, { sha: string; version: string }> } }).ci.actions;
+  const pin = pins[name];
+  if (!pin) throw new Error(`no pinned version for action ${name} in ci.actions`);
+  return `${name}@${pin.sha} # ${pin.version}`;
+});
+
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 export function renderTemplate(id: string, source: string, context: object): string {

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import type { Report, StepResult } from "./report.js";
+import { ciStep } from "./ci-lint.js";
 import { ensureMoto } from "./moto.js";
 import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
@@ -14,6 +15,7 @@ type Step = { name: string; run: (ctx: StepContext) => Promise<void> };
 
 const STEPS: Step[] = [
   { name: "contract", run: contractStep },
+  { name: "ci", run: ciStep },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
   { name: "smoke", run: (ctx) => (ctx.manifest.orchestrator.ingress === "http" ? smokeStep(ctx) : queueSmokeStep(ctx)) },
@@ -86,7 +88,9 @@ export function readRepoManifest(target: string): Manifest {
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
   const tools = await probeTools();
   const queue = ctx.manifest.orchestrator.ingress !== "http";
-  const missing = tools.filter((t) => (t.required || (queue && t.name === "python3")) && !t.version && t.name !== "buf");
+  // moto and the GitLab CI schema check both run from Python virtualenvs.
+  const python = queue || ctx.manifest.ci.providers.includes("gitlab");
+  const missing = tools.filter((t) => (t.required || (python && t.name === "python3")) && !t.version && t.name !== "buf");
   if (missing.length) {
     throw new Error(`missing: ${missing.map((t) => `${t.name} (${t.hint})`).join("; ")}`);
   }

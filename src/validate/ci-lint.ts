@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { run } from "./exec.js";
+import type { StepContext } from "./steps.js";
+import { cacheDir } from "./toolchains.js";
+
+/** The linters validate runs over generated CI files, pinned like buf and moto. */
+export const ACTIONLINT_VERSION = "1.7.12";
+export const CHECK_JSONSCHEMA_VERSION = "0.39.0";
+
+/**
+ * actionlint for GitHub workflows; check-jsonschema with its vendored GitLab
+ * CI schema for .gitlab-ci.yml. Each is installed once into the tool's cache
+ * (go install / a virtualenv), only when the repo has that provider.
+ */
+export async function ciStep(ctx: StepContext): Promise<void> {
+  const log = ctx.log("ci");
+  const { providers } = ctx.manifest.ci;
+  const opts = { cwd: ctx.dir };
+  if (providers.includes("github") && existsSync(join(ctx.dir, ".github", "workflows", "ci.yml"))) {
+    await run(log, await ensureActionlint(), [".github/workflows/ci.yml"], opts);
+  }
+  if (providers.includes("gitlab") && existsSync(join(ctx.dir, ".gitlab-ci.yml"))) {
+    await run(log, await ensureCheckJsonschema(), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
+  }
+}
+
+async function ensureActionlint(): Promise<string> {
+  const bin = join(cacheDir(), `actionlint-${ACTIONLINT_VERSION}`);
+  const exe = join(bin, "actionlint");
+  if (existsSync(exe)) return exe;
+  mkdirSync(bin, { recursive: true });
+  await execa("go", ["install", `github.com/rhysd/actionlint/cmd/actionlint@v${ACTIONLINT_VERSION}`], {
+    env: { GOBIN: bin, GOFLAGS: "-mod=mod" },
+    stdin: "ignore",
+  });
+  return exe;
+}
+
+async function ensureCheckJsonschema(): Promise<string> {
+  const venv = join(cacheDir(), `check-jsonschema-${CHECK_JSONSCHEMA_VERSION}`);
+  const exe = join(venv, "bin", "check-jsonschema");
+  if (existsSync(exe)) return exe;
+  mkdirSync(cacheDir(), { recursive: true });
+  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
+  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`], {
+    stdin: "ignore",
+  });
+  return exe;
+}
