@@ -1,0 +1,64 @@
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { runSync } from "../../src/commands/sync.js";
+import { MANIFEST_FILE } from "../../src/manifest.js";
+import { ROOT, tempDir } from "../helpers/cli.js";
+
+/**
+ * What sync does to each example after the same scripted history: the team
+ * edits the Makefile and the GitHub workflow, then bumps Rust and Go and adds
+ * GitLab CI in hybrid-backend.json. The dry-run report and diff are kept as
+ * golden files, so any change in what sync writes shows up in review.
+ */
+const presets = Object.keys(JSON.parse(readFileSync(join(ROOT, "scripts", "presets.json"), "utf8")) as object);
+const root = tempDir("chb-sync-golden-");
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe.each(presets)("sync on examples/%s", (preset) => {
+  it("merges the team's edits with a manifest change, as recorded", async () => {
+    const dir = join(root, preset);
+    cpSync(join(ROOT, "examples", preset), dir, { recursive: true });
+    edit(dir, "Makefile", (t) => `${t}\n# Team: deploy with ./deploy.sh after make build.\n`);
+    edit(dir, ".github/workflows/ci.yml", (t) => t.replace("cancel-in-progress: true", "cancel-in-progress: false # keep main runs"));
+    edit(dir, MANIFEST_FILE, (t) => {
+      const m = JSON.parse(t);
+      m.toolchains = { ...m.toolchains, go: "1.27", rust: "1.96" };
+      m.ci.providers.push("gitlab");
+      return `${JSON.stringify(m, null, 2)}\n`;
+    });
+
+    const dry = await capture(() => runSync(dir, { dryRun: true }));
+    expect(dry.code).toBe(0);
+    const text = dry.out.replaceAll(relative(process.cwd(), dir), "<repo>");
+    await expect(`${text}\n`).toMatchFileSnapshot(join("__snapshots__", "sync", `${preset}.txt`));
+
+    const real = await capture(() => runSync(dir, { json: true }));
+    expect(real.code).toBe(0);
+    const makefile = readFileSync(join(dir, "Makefile"), "utf8");
+    expect(makefile).toContain("# Team: deploy with ./deploy.sh after make build.");
+    const ci = readFileSync(join(dir, ".github/workflows/ci.yml"), "utf8");
+    expect(ci).toContain("cancel-in-progress: false # keep main runs");
+    expect(ci).toContain('RUST_TOOLCHAIN: "1.96"');
+    expect(readFileSync(join(dir, "orchestrator/go.mod"), "utf8")).toMatch(/^go 1\.27\.0$/m);
+    expect(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")).toContain("image: rust:1.96-bookworm");
+
+    const check = await capture(() => runSync(dir, { check: true }));
+    expect(check.code).toBe(0);
+  });
+});
+
+function edit(dir: string, path: string, change: (text: string) => string) {
+  const file = join(dir, path);
+  writeFileSync(file, change(readFileSync(file, "utf8")));
+}
+
+async function capture(run: () => Promise<number>) {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+  try {
+    return { code: await run(), out: lines.join("\n") };
+  } finally {
+    spy.mockRestore();
+  }
+}
