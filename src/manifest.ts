@@ -205,8 +205,9 @@ export function parseManifest(input: unknown, source = "manifest"): Manifest {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = issue.path.join(".") || source;
-  const flag = FLAG_FOR[path.replace(/\.\d+$/, "")];
-  const field = flag ? `${path} (${flag})` : path;
+  // A value read from the manifest file is fixed there, not with a flag.
+  const flag = source === MANIFEST_FILE ? undefined : FLAG_FOR[path.replace(/\.\d+$/, "")];
+  const field = source === MANIFEST_FILE && issue.path.length ? `${MANIFEST_FILE} ${path}` : flag ? `${path} (${flag})` : path;
   const value = valueAt(input, issue.path);
   throw new UsageError(field, value, allowedFor(issue));
 }
