@@ -57,7 +57,7 @@ function parseEdited(edited: unknown, kind: string, value: string): Manifest {
   try {
     return parseManifest(edited, MANIFEST_FILE);
   } catch (err) {
-    if (err instanceof UsageError && kind === "worker" && /\bworkers\./.test(err.field)) {
+    if (err instanceof UsageError && kind === "worker" && /\bworkers\b/.test(err.field)) {
       throw new UsageError("worker NAME", value, err.allowed);
     }
     throw err;
