@@ -22,8 +22,13 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     name: w.name,
     index,
     port: FIRST_WORKER_PORT + index,
-    env: `WORKER_${w.name.toUpperCase()}_ADDR`,
+    env: workerAddrVar(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
   }));
+}
+
+/** The orchestrator's environment variable holding a worker's gRPC address. */
+export function workerAddrVar(name: string): string {
+  return `WORKER_${name.toUpperCase()}_ADDR`;
 }
