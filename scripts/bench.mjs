@@ -66,7 +66,7 @@ try {
   const floor = [];
   for (let i = 0; i < Math.min(runs, 3); i++) {
     validate.push(time("node", [cli, "validate", repo]));
-    floor.push(time("go", ["build", "./..."], { cwd: join(repo, "orchestrator") }) + time("cargo", ["build", "--locked"], { cwd: join(repo, "worker") }));
+    floor.push(time("go", ["build", "./..."], { cwd: join(repo, "orchestrator") }) + time("cargo", ["build", "--locked"], { cwd: join(repo, "workers") }));
   }
   report("validate", validate, floor, "go+cargo build");
   console.log(JSON.stringify(results));

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { UsageError } from "./errors.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
+import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 
 /**
  * The manifest (`hybrid-backend.json`) is the single source of truth for a
@@ -92,11 +93,17 @@ const manifestObject = z
     workers: z
       .array(
         z.object({
-          name: projectName,
+          name: workerName,
           transport: z.enum(TRANSPORTS).default("tcp"),
         }),
       )
-      .length(1, { message: "exactly one worker is supported today" })
+      .min(1, { message: `list 1 to ${MAX_WORKERS} workers; the first one is the primary` })
+      .max(MAX_WORKERS, { message: `list 1 to ${MAX_WORKERS} workers; the first one is the primary` })
+      .superRefine((workers, ctx) => {
+        for (const i of duplicateWorkers(workers)) {
+          ctx.addIssue({ code: "custom", path: [i, "name"], message: "give each worker a different name" });
+        }
+      })
       .default([{ name: "scorer", transport: "tcp" }]),
     contract: z
       .object({ package: z.literal("scoring.v1") })

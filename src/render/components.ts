@@ -8,15 +8,21 @@ import type { Manifest } from "../manifest.js";
 export interface Component {
   /** Folder under templates/. */
   source: string;
-  /** Folder in the generated repo ("" = root). */
+  /** Folder in the generated repo ("" = root); `{worker}` makes it one copy per worker. */
   target: string;
 }
+
+/** Where every worker crate lives; the workspace is its parent folder. */
+export const WORKERS_DIR = "workers";
+export const PER_WORKER = "{worker}";
 
 export const COMPONENTS: readonly Component[] = [
   { source: "root", target: "" },
   { source: "proto", target: "proto" },
   { source: "go-orchestrator", target: "orchestrator" },
-  { source: "rust-worker", target: "worker" },
+  { source: "rust-workspace", target: WORKERS_DIR },
+  // Each worker keeps its folder when others are added, so adding one never moves files.
+  { source: "rust-worker", target: `${WORKERS_DIR}/${PER_WORKER}` },
   { source: "ci", target: "" },
 ];
 

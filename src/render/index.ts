@@ -7,13 +7,14 @@ import {
   type Manifest,
 } from "../manifest.js";
 import { TEMPLATES_DIR } from "../paths.js";
-import { COMPONENTS, includes, targetName } from "./components.js";
+import { workspaceLock } from "./cargo-lock.js";
+import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { renderTemplate } from "./handlebars.js";
+import { workerContexts } from "./workers.js";
 import type { FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
 export { sortedPaths } from "./tree.js";
-
 
 /**
  * manifest → file tree. Pure with respect to the target: it reads only the
@@ -24,25 +25,40 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
   const tree: FileTree = new Map();
   for (const component of COMPONENTS) {
     const root = join(templatesDir, component.source);
-    for (const rel of walk(root)) {
-      const isTemplate = rel.endsWith(".hbs");
-      const out = posix.join(
-        component.target,
-        ...rel.replace(/\.hbs$/, "").split("/").map(targetName),
-      );
-      if (!includes(out, manifest)) continue;
-      const file = join(root, rel);
-      const raw = readFileSync(file);
-      const content = isTemplate
-        ? Buffer.from(renderTemplate(`${component.source}/${rel}`, raw.toString("utf8"), manifest))
-        : raw;
-      if (tree.has(out)) throw new Error(`two templates render ${out}`);
-      tree.set(out, { content, mode: modeOf(out) });
+    for (const { target, context } of instances(component.target, manifest)) {
+      for (const rel of walk(root)) {
+        const out = posix.join(target, ...rel.replace(/\.hbs$/, "").split("/").map(targetName));
+        if (!includes(out, manifest)) continue;
+        const raw = readFileSync(join(root, rel));
+        const content = rel.endsWith(".hbs")
+          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, raw.toString("utf8"), context))
+          : raw;
+        if (tree.has(out)) throw new Error(`two templates render ${out}`);
+        tree.set(out, { content, mode: modeOf(out) });
+      }
     }
+  }
+  const lockPath = `${WORKERS_DIR}/Cargo.lock`;
+  const lock = tree.get(lockPath);
+  if (lock) {
+    const text = workspaceLock(lock.content.toString("utf8"), manifest.workers.map((w) => w.name));
+    tree.set(lockPath, { content: Buffer.from(text), mode: lock.mode });
   }
   tree.set(MANIFEST_FILE, json(manifest));
   tree.set(SCHEMA_FILE, json(manifestJsonSchema()));
   return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Where a component lands and what its templates see: once with the manifest,
+ * or once per worker with that `worker` added.
+ */
+function instances(target: string, m: Manifest): { target: string; context: object }[] {
+  // Templates see the workers with what they derive from a name (port, env var, Go name).
+  const workers = workerContexts(m);
+  const base = { ...m, workers, primary: workers[0] };
+  if (!target.includes(PER_WORKER)) return [{ target, context: base }];
+  return workers.map((worker) => ({ target: target.replace(PER_WORKER, worker.name), context: { ...base, worker } }));
 }
 
 /** By rule, not from the template's disk mode, which npm and git may not keep. */

@@ -4,7 +4,7 @@ import { queueDepth, scanTable } from "./aws-json.js";
 import { run } from "./exec.js";
 import { awsEnv, startMoto } from "./moto.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
-import { metricValue, startOrchestrator, startWorker } from "./services.js";
+import { metricValue, startOrchestrator, startWorkers } from "./services.js";
 import type { StepContext } from "./steps.js";
 import { loadVectors, normalizeResponse } from "./vectors.js";
 
@@ -28,8 +28,8 @@ export function resourceEnv(m: Manifest): Record<string, string> {
  * (and, for SQS, the poison message in the dead-letter queue).
  */
 export async function queueSmokeStep(ctx: StepContext): Promise<void> {
-  const { orchestrator, worker, goBin } = ctx.binaries;
-  if (!orchestrator || !worker || !goBin || !ctx.motoBin) throw new Error("smoke needs the doctor, go and rust steps first");
+  const { orchestrator, workers, goBin } = ctx.binaries;
+  if (!orchestrator || !workers?.length || !goBin || !ctx.motoBin) throw new Error("smoke needs the doctor, go and rust steps first");
   const m = ctx.manifest;
   const vectors = loadVectors(ctx.dir);
   const services: Service[] = [];
@@ -41,12 +41,11 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
     const goDir = join(ctx.dir, "orchestrator");
     await run(ctx.log("smoke-bootstrap"), join(goBin, "bootstrap"), [], { cwd: goDir, env });
 
-    const workerAddr = `127.0.0.1:${await freePort()}`;
+    // Every worker runs (readiness needs them all); the primary scores the messages.
     const httpAddr = `127.0.0.1:${await freePort()}`;
-    const bins = { repo: ctx.dir, worker, orchestrator };
-    const w = await startWorker(bins, env, workerAddr, ctx.log("smoke-worker"));
-    services.push(w);
-    const o = await startOrchestrator(bins, env, httpAddr, workerAddr, ctx.log("smoke-orchestrator"));
+    const bins = { repo: ctx.dir, workers, orchestrator };
+    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);
+    const o = await startOrchestrator(bins, env, httpAddr, running, ctx.log("smoke-orchestrator"));
     services.push(o);
 
     await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env });
@@ -75,7 +74,7 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
       await waitFor(`the poison message in ${dlq}`, o, async () => (await queueDepth(moto.endpoint, dlq)) >= 1, RESULTS_TIMEOUT_MS);
     }
     await stopGracefully(o, GRACE_MS);
-    await stopGracefully(w, GRACE_MS);
+    for (const w of running) await stopGracefully(w.service, GRACE_MS);
     await moto.stop();
   } finally {
     killAll(services);

@@ -1,34 +1,77 @@
 import { join } from "node:path";
+import { workerAddrVar } from "../render/workers.js";
 import { SERVING, healthCheck } from "./grpc.js";
-import { startService, waitFor, type Service } from "./processes.js";
+import { freePort, startService, waitFor, type Service } from "./processes.js";
 
 const START_TIMEOUT_MS = 60_000;
 
-/** The generated repo's two services, started from their built binaries. */
+/** One worker's built binary, by its manifest name. */
+export interface WorkerBinary {
+  name: string;
+  bin: string;
+}
+
+/** The generated repo's services, started from their built binaries; workers[0] is the primary. */
 export interface ServiceBinaries {
   repo: string;
-  worker: string;
+  workers: WorkerBinary[];
   orchestrator: string;
 }
 
-/** The worker on addr, once its gRPC health reports SERVING. */
-export async function startWorker(bins: ServiceBinaries, env: Record<string, string>, addr: string, log: string): Promise<Service> {
-  const w = startService("worker", bins.worker, { cwd: join(bins.repo, "worker"), env: { ...env, LISTEN_ADDR: addr }, log });
-  await waitFor("the worker's gRPC health to report SERVING", w, async () => (await healthCheck(addr)) === SERVING, START_TIMEOUT_MS);
+/** A worker's name and gRPC address, as the orchestrator is told it. */
+export interface WorkerAddr {
+  name: string;
+  addr: string;
+}
+
+export interface RunningWorker extends WorkerAddr {
+  service: Service;
+}
+
+/** One worker on addr, once its gRPC health reports SERVING. */
+export async function startWorker(repo: string, worker: WorkerBinary, env: Record<string, string>, addr: string, log: string): Promise<Service> {
+  const w = startService(worker.name, worker.bin, { cwd: join(repo, "workers", worker.name), env: { ...env, LISTEN_ADDR: addr }, log });
+  await waitFor(`${worker.name}'s gRPC health to report SERVING`, w, async () => (await healthCheck(addr)) === SERVING, START_TIMEOUT_MS);
   return w;
 }
 
-/** The orchestrator on httpAddr pointed at workerAddr, once GET /readyz answers 200. */
+/**
+ * Every worker on its own free loopback port, in manifest order. Each one is
+ * pushed to `into` as soon as it starts, so the caller can kill it even when a
+ * later one fails.
+ */
+export async function startWorkers(
+  bins: ServiceBinaries,
+  env: Record<string, string>,
+  log: (name: string) => string,
+  into: Service[],
+): Promise<RunningWorker[]> {
+  const running: RunningWorker[] = [];
+  for (const worker of bins.workers) {
+    const addr = `127.0.0.1:${await freePort()}`;
+    const service = await startWorker(bins.repo, worker, env, addr, log(worker.name));
+    into.push(service);
+    running.push({ name: worker.name, addr, service });
+  }
+  return running;
+}
+
+/** The orchestrator's WORKER_<NAME>_ADDR variables. */
+export function workerEnv(workers: readonly WorkerAddr[]): Record<string, string> {
+  return Object.fromEntries(workers.map((w) => [workerAddrVar(w.name), w.addr]));
+}
+
+/** The orchestrator on httpAddr pointed at the workers, once GET /readyz answers 200. */
 export async function startOrchestrator(
   bins: ServiceBinaries,
   env: Record<string, string>,
   httpAddr: string,
-  workerAddr: string,
+  workers: readonly WorkerAddr[],
   log: string,
 ): Promise<Service> {
   const o = startService("orchestrator", bins.orchestrator, {
     cwd: join(bins.repo, "orchestrator"),
-    env: { ...env, LISTEN_ADDR: httpAddr, WORKER_ADDR: workerAddr },
+    env: { ...env, ...workerEnv(workers), LISTEN_ADDR: httpAddr },
     log,
   });
   await waitFor("GET /readyz to return 200", o, async () => (await fetch(`http://${httpAddr}/readyz`)).status === 200, START_TIMEOUT_MS);

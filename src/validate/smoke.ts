@@ -1,75 +1,77 @@
-import { join } from "node:path";
 import { diffResponse, loadVectors, type Vector } from "./vectors.js";
 import { scoringClient } from "./grpc.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
-import { startOrchestrator, startWorker } from "./services.js";
+import { startOrchestrator, startWorkers } from "./services.js";
 import type { StepContext } from "./steps.js";
 
 const GRACE_MS = 10_000;
 
 /**
- * The live proof: worker and orchestrator on free loopback ports, every test
- * vector through HTTP and directly over gRPC, bad input rejected, and both
- * services stopping cleanly on SIGTERM.
+ * The live proof: every worker and the orchestrator on free loopback ports,
+ * every test vector directly over gRPC to each worker and through HTTP on the
+ * primary's routes and each worker's own, bad input rejected, and every
+ * service stopping cleanly on SIGTERM.
  */
 export async function smokeStep(ctx: StepContext): Promise<void> {
-  const { orchestrator, worker } = ctx.binaries;
-  if (!orchestrator || !worker) throw new Error("smoke needs the go and rust steps to have built both services");
+  const { orchestrator, workers } = ctx.binaries;
+  if (!orchestrator || !workers?.length) throw new Error("smoke needs the go and rust steps to have built every service");
   const vectors = loadVectors(ctx.dir);
-  const workerAddr = `127.0.0.1:${await freePort()}`;
   const httpAddr = `127.0.0.1:${await freePort()}`;
   const base = `http://${httpAddr}`;
   const env = { ...process.env, RUST_LOG: "info" } as Record<string, string>;
   const services: Service[] = [];
   try {
-    const bins = { repo: ctx.dir, worker, orchestrator };
-    const w = await startWorker(bins, env, workerAddr, ctx.log("smoke-worker"));
-    services.push(w);
-    const o = await startOrchestrator(bins, env, httpAddr, workerAddr, ctx.log("smoke-orchestrator"));
+    const bins = { repo: ctx.dir, workers, orchestrator };
+    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);
+    const o = await startOrchestrator(bins, env, httpAddr, running, ctx.log("smoke-orchestrator"));
     services.push(o);
 
-    await checkGrpc(ctx.dir, workerAddr, vectors);
-    await checkHttp(base, vectors);
+    for (const w of running) await checkGrpc(ctx.dir, w.name, w.addr, vectors);
+    await checkHttp(`${base}/v1`, vectors);
+    for (const w of running) await checkHttp(`${base}/v1/workers/${w.name}`, vectors);
+    const bad = await post(`${base}/v1/score`, '{"id": "x", ');
+    if (bad.status !== 400) throw new Error(`malformed JSON: got ${bad.status}, want 400`);
 
-    // Worker gone: the orchestrator must notice and fail fast, not hang.
-    await stopGracefully(w, GRACE_MS);
-    await waitFor("GET /readyz to return 503 once the worker stopped", o, async () => (await fetch(`${base}/readyz`)).status === 503, 15_000);
+    // Primary gone: the orchestrator must notice and fail fast, not hang.
+    const [primary, ...others] = running;
+    await stopGracefully(primary!.service, GRACE_MS);
+    await waitFor(`GET /readyz to return 503 once ${primary!.name} stopped`, o, async () => (await fetch(`${base}/readyz`)).status === 503, 15_000);
     const started = Date.now();
     const res = await post(`${base}/v1/score`, JSON.stringify(vectors[0]!.request));
-    if (res.status !== 503) throw new Error(`POST /v1/score with the worker down: got ${res.status}, want 503`);
+    if (res.status !== 503) throw new Error(`POST /v1/score with ${primary!.name} down: got ${res.status}, want 503`);
     const elapsed = Date.now() - started;
-    if (elapsed > 2_000) throw new Error(`POST /v1/score with the worker down took ${elapsed} ms, want a fast 503`);
+    if (elapsed > 2_000) throw new Error(`POST /v1/score with ${primary!.name} down took ${elapsed} ms, want a fast 503`);
 
     await stopGracefully(o, GRACE_MS);
+    for (const w of others) await stopGracefully(w.service, GRACE_MS);
   } finally {
     killAll(services);
   }
 }
 
-async function checkGrpc(repo: string, addr: string, vectors: Vector[]) {
+async function checkGrpc(repo: string, worker: string, addr: string, vectors: Vector[]) {
   const client = scoringClient(repo, addr);
   try {
-    for (const v of vectors) fail(diffResponse(`${v.name} (gRPC Score)`, await client.score(v.request), v.expected));
+    for (const v of vectors) fail(diffResponse(`${v.name} (${worker} gRPC Score)`, await client.score(v.request), v.expected));
     const batch = await client.scoreBatch({ requests: vectors.map((v) => v.request) });
-    vectors.forEach((v, i) => fail(diffResponse(`${v.name} (gRPC ScoreBatch)`, batch.responses?.[i], v.expected)));
+    vectors.forEach((v, i) => fail(diffResponse(`${v.name} (${worker} gRPC ScoreBatch)`, batch.responses?.[i], v.expected)));
   } finally {
     client.close();
   }
 }
 
-async function checkHttp(base: string, vectors: Vector[]) {
+/** Every vector, one by one and as a batch, through prefix/score and prefix/score/batch. */
+async function checkHttp(prefix: string, vectors: Vector[]) {
+  const path = new URL(prefix).pathname;
   for (const v of vectors) {
-    const res = await post(`${base}/v1/score`, JSON.stringify(v.request));
-    if (res.status !== 200) throw new Error(`POST /v1/score (${v.name}): status ${res.status}: ${await res.text()}`);
-    fail(diffResponse(`${v.name} (HTTP)`, await res.json(), v.expected));
+    const res = await post(`${prefix}/score`, JSON.stringify(v.request));
+    if (res.status !== 200) throw new Error(`POST ${path}/score (${v.name}): status ${res.status}: ${await res.text()}`);
+    fail(diffResponse(`${v.name} (HTTP ${path}/score)`, await res.json(), v.expected));
   }
-  const res = await post(`${base}/v1/score/batch`, JSON.stringify({ requests: vectors.map((v) => v.request) }));
-  if (res.status !== 200) throw new Error(`POST /v1/score/batch: status ${res.status}: ${await res.text()}`);
+  const res = await post(`${prefix}/score/batch`, JSON.stringify({ requests: vectors.map((v) => v.request) }));
+  if (res.status !== 200) throw new Error(`POST ${path}/score/batch: status ${res.status}: ${await res.text()}`);
   const body = (await res.json()) as { responses?: Record<string, unknown>[] };
-  vectors.forEach((v, i) => fail(diffResponse(`${v.name} (HTTP batch)`, body.responses?.[i], v.expected)));
-
-  const bad = await post(`${base}/v1/score`, '{"id": "x", ');
-  if (bad.status !== 400) throw new Error(`malformed JSON: got ${bad.status}, want 400`);
+  vectors.forEach((v, i) => fail(diffResponse(`${v.name} (HTTP ${path}/score/batch)`, body.responses?.[i], v.expected)));
 }
 
 function post(url: string, body: string) {

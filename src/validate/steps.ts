@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { tmpdir } from "node:os";
 import type { Manifest } from "../manifest.js";
 import { CommandFailed, run } from "./exec.js";
+import type { WorkerBinary } from "./services.js";
 
 export interface StepContext {
   /** The generated repo and its manifest. */
@@ -15,7 +16,7 @@ export interface StepContext {
   motoBin?: string;
   log: (step: string) => string;
   /** Filled by the build steps, read by smoke. */
-  binaries: { orchestrator?: string; worker?: string; goBin?: string };
+  binaries: { orchestrator?: string; workers?: WorkerBinary[]; goBin?: string };
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
@@ -54,10 +55,10 @@ export async function goStep(ctx: StepContext): Promise<void> {
   ctx.binaries.goBin = bin;
 }
 
-/** cargo fmt, clippy -D warnings, build and tests, all against Cargo.lock. */
+/** cargo fmt, clippy -D warnings, build and tests of the whole workspace, all against Cargo.lock. */
 export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
-  const opts = { cwd: join(ctx.dir, "worker") };
+  const opts = { cwd: join(ctx.dir, "workers") };
   await run(log, "cargo", ["fmt", "--check"], opts);
   await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
   await run(log, "cargo", ["build", "--locked"], opts);
@@ -66,9 +67,11 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     target_directory: string;
     packages: { targets: { kind: string[]; name: string }[] }[];
   };
-  const bin = meta.packages.flatMap((p) => p.targets).find((t) => t.kind.includes("bin"));
-  if (!bin) throw new CommandFailed("cargo metadata", "the worker crate has no binary target");
-  ctx.binaries.worker = join(meta.target_directory, "debug", bin.name);
+  const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
+  ctx.binaries.workers = ctx.manifest.workers.map(({ name }) => {
+    if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
+    return { name, bin: join(meta.target_directory, "debug", name) };
+  });
 }
 
 /** Paths that differ between two trees (missing on either side included). */

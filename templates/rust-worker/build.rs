@@ -5,7 +5,7 @@ use std::{env, error::Error, fs, path::PathBuf};
 
 /// The contract lives beside the worker, not inside it, because the
 /// orchestrator compiles the same file.
-const PROTO_ROOT: &str = "../proto";
+const PROTO_ROOT: &str = "../../proto";
 const PROTO_FILE: &str = "scoring/v1/scoring.proto";
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
@@ -28,7 +28,7 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
     const manifest = JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator.router).toBe(router);
     expect(manifest.docker).toBe(docker);
-    expect(existsSync(join(dir, "worker", "Dockerfile"))).toBe(docker);
+    expect(existsSync(join(dir, "workers", "scorer", "Dockerfile"))).toBe(docker);
     expect(existsSync(join(dir, ".github", "workflows", "ci.yml"))).toBe(github);
   });
 
@@ -42,12 +42,35 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
 
   // Lint only what this combination generates: nothing is skipped.
   if (docker) it("has Dockerfiles hadolint accepts", async () => {
-    const lint = await tool("hadolint", ["orchestrator/Dockerfile", "worker/Dockerfile"], dir);
+    const lint = await tool("hadolint", ["orchestrator/Dockerfile", "workers/scorer/Dockerfile"], dir);
     expect(lint.exitCode, lint.all).toBe(0);
   });
 
   if (github) it("has a workflow actionlint accepts", async () => {
     const lint = await tool("actionlint", [".github/workflows/ci.yml"], dir);
+    expect(lint.exitCode, lint.all).toBe(0);
+  });
+});
+
+/**
+ * Two workers in one workspace: validate builds and tests both crates, smokes
+ * each over gRPC and through its own /v1/workers/NAME routes, plus the
+ * primary's /v1/score.
+ */
+describe("workers [scorer, pricing]", () => {
+  const root = tempDir("chb-e2e-");
+  const dir = join(root, "app-two");
+
+  it("generates and passes validate with both workers built and smoke-tested", async () => {
+    const config = join(root, "answers.json");
+    writeFileSync(config, JSON.stringify({ workers: [{ name: "scorer" }, { name: "pricing" }] }));
+    const result = await runCli([dir, "--yes", "--json", "--config", config], process.cwd(), E2E_ENV);
+    expectValidated(result);
+    for (const name of ["scorer", "pricing"]) expect(existsSync(join(dir, "workers", name, "Cargo.toml"))).toBe(true);
+  });
+
+  it("has worker Dockerfiles hadolint accepts", async () => {
+    const lint = await tool("hadolint", ["workers/scorer/Dockerfile", "workers/pricing/Dockerfile"], dir);
     expect(lint.exitCode, lint.all).toBe(0);
   });
 });

@@ -31,7 +31,8 @@ export class QueueRig {
     const go = join(this.repo, "orchestrator");
     this.goBin = join(this.logs, "bin");
     await execa("go", ["build", "-o", `${this.goBin}/`, "./cmd/..."], { cwd: go, env: E2E_ENV });
-    const worker = join(this.repo, "worker");
+    // The queue presets the rig drives have the one default worker, scorer.
+    const worker = join(this.repo, "workers");
     await execa("cargo", ["build", "--locked"], { cwd: worker, env: E2E_ENV });
     const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: worker, env: E2E_ENV })).stdout);
     this.workerBin = join(meta.target_directory, "debug", "scorer");
@@ -50,16 +51,16 @@ export class QueueRig {
   }
 
   private bins() {
-    return { repo: this.repo, worker: this.workerBin, orchestrator: join(this.goBin, "orchestrator") };
+    return { repo: this.repo, workers: [{ name: "scorer", bin: this.workerBin }], orchestrator: join(this.goBin, "orchestrator") };
   }
 
   startWorker(env: Record<string, string>, addr: string, tag: string): Promise<Service> {
-    return startWorker(this.bins(), env, addr, join(this.logs, `worker-${tag}.log`));
+    return startWorker(this.repo, this.bins().workers[0]!, env, addr, join(this.logs, `worker-${tag}.log`));
   }
 
   async startOrchestrator(env: Record<string, string>, workerAddr: string, tag: string): Promise<{ service: Service; base: string }> {
     const addr = `127.0.0.1:${await freePort()}`;
-    const service = await startOrchestrator(this.bins(), env, addr, workerAddr, join(this.logs, `orchestrator-${tag}.log`));
+    const service = await startOrchestrator(this.bins(), env, addr, [{ name: "scorer", addr: workerAddr }], join(this.logs, `orchestrator-${tag}.log`));
     return { service, base: `http://${addr}` };
   }
 

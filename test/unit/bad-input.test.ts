@@ -8,12 +8,14 @@ import { runCli, snapshot, tempDir } from "../helpers/cli.js";
  * value, and nothing written anywhere in the working folder. Runs the built
  * CLI (npm test builds first), as a user would.
  */
-type Case = { args: string[]; field: string; value: string; setup?: (cwd: string) => void };
+type Case = { args: string[]; field: string; value: string; allowed?: string; setup?: (cwd: string) => void };
 
-const configCase = (name: string, body: string, field: string, value: string): [string, Case] => [
+const configCase = (name: string, body: string, field: string, value: string, allowed?: string): [string, Case] => [
   name,
-  { args: ["app", "--config", "answers.json"], field, value, setup: (cwd) => writeFileSync(join(cwd, "answers.json"), body) },
+  { args: ["app", "--config", "answers.json"], field, value, allowed, setup: (cwd) => writeFileSync(join(cwd, "answers.json"), body) },
 ];
+
+const WORKER_RULE = "lowercase letters and digits, starting with a letter";
 
 const cases: [string, Case][] = [
   ["uppercase name", { args: ["MyApp"], field: "name", value: "MyApp" }],
@@ -60,6 +62,13 @@ const cases: [string, Case][] = [
   configCase("--config with a wrong type", '{"docker": "yes"}', "docker", "yes"),
   configCase("--config with a bad toolchain", '{"toolchains": {"go": "latest"}}', "toolchains.go", "latest"),
   configCase("--config with a bad name", '{"name": "Bad Name"}', "name", "Bad Name"),
+  configCase("worker name with uppercase", '{"workers": [{"name": "Pricing"}]}', "workers.0.name", "Pricing", WORKER_RULE),
+  configCase("worker name with a hyphen", '{"workers": [{"name": "risk-v2"}]}', "workers.0.name", "risk-v2", WORKER_RULE),
+  configCase("worker name too long", `{"workers": [{"name": "${"w".repeat(25)}"}]}`, "workers.0.name", "w".repeat(25), WORKER_RULE),
+  configCase("reserved worker name", '{"workers": [{"name": "scorer"}, {"name": "moto"}]}', "workers.1.name", "moto", WORKER_RULE),
+  configCase("worker named like a dependency", '{"workers": [{"name": "serde"}]}', "workers.0.name", "serde", WORKER_RULE),
+  configCase("duplicate worker", '{"workers": [{"name": "scorer"}, {"name": "scorer"}]}', "workers.1.name", "scorer", "give each worker a different name"),
+  configCase("no workers", '{"workers": []}', "workers", "[]", "list 1 to 8 workers"),
   ["validate a folder without a manifest", { args: ["validate", "."], field: "directory", value: "." }],
 ];
 
@@ -79,6 +88,7 @@ describe("bad input loses nothing", () => {
     expect(lines[0]).toMatch(/^error: /);
     expect(lines[0]).toContain(c.field);
     expect(lines[0]).toContain(c.value);
+    if (c.allowed) expect(lines[0]).toContain(c.allowed);
     expect(result.stdout).toBe("");
     expect(snapshot(cwd)).toEqual(before);
   });

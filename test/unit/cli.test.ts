@@ -18,7 +18,7 @@ describe("cli", () => {
   it("--dry-run --json prints the file list as JSON", async () => {
     const result = await runCli(["app", "--dry-run", "--json"], tempDir());
     const out = JSON.parse(result.stdout) as { files: string[] };
-    expect(out.files).toContain("worker/src/main.rs");
+    expect(out.files).toContain("workers/scorer/src/main.rs");
   });
 
   it("--config answers, with flags taking precedence", async () => {

@@ -33,7 +33,14 @@ describe("manifest schema", () => {
     ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
     ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
-    ["two workers", { ...minimal, workers: [{ name: "a" }, { name: "b" }] }, /workers: .*exactly one worker/],
+    ["worker name", { ...minimal, workers: [{ name: "Pricing" }] }, /^workers\.0\.name: "Pricing" is not valid; use 2-24 characters: lowercase letters and digits/],
+    ["worker name with a hyphen", { ...minimal, workers: [{ name: "risk-v2" }] }, /^workers\.0\.name: "risk-v2" .*lowercase letters and digits/],
+    ["reserved worker name", { ...minimal, workers: [{ name: "scorer" }, { name: "orchestrator" }] }, /^workers\.1\.name: "orchestrator" .*reserved \(it names another service/],
+    ["worker named like a dependency", { ...minimal, workers: [{ name: "tokio" }] }, /^workers\.0\.name: "tokio" .*reserved \(a dependency/],
+    ["worker named by a Rust keyword", { ...minimal, workers: [{ name: "fn" }] }, /^workers\.0\.name: "fn" .*Rust keyword/],
+    ["duplicate worker", { ...minimal, workers: [{ name: "scorer" }, { name: "scorer" }] }, /^workers\.1\.name: "scorer" .*different name/],
+    ["no workers", { ...minimal, workers: [] }, /^workers: \[\] .*list 1 to 8 workers/],
+    ["nine workers", { ...minimal, workers: [..."abcdefghi"].map((c) => ({ name: `w${c}` })) }, /^workers: .*list 1 to 8 workers/],
   ])("rejects %s with a one-line message naming field and value", (_label, input, message) => {
     try {
       parseManifest(input);
@@ -43,6 +50,11 @@ describe("manifest schema", () => {
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).not.toContain("\n");
     }
+  });
+
+  it("keeps the workers' order: the first is the primary", () => {
+    const m = parseManifest({ ...minimal, workers: [{ name: "pricing" }, { name: "scorer" }] });
+    expect(m.workers).toEqual([{ name: "pricing", transport: "tcp" }, { name: "scorer", transport: "tcp" }]);
   });
 
   it.each(["example.com/a/b", "github.com/Acme/Risk_API/orchestrator", "example.com/x~y/v2", "gitlab.example.org/g/sub/p"])(

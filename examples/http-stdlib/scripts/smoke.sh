@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# The live proof, runnable by hand or in CI: start the built worker and
+# The live proof, runnable by hand or in CI: start the built workers and the
 # orchestrator on loopback, send every vector in testdata/vectors.json through
-# HTTP (Go) into gRPC (Rust), check malformed input gets 400, then stop both
-# with SIGTERM and require a clean exit. Logs land in .smoke/.
+# HTTP (Go) into gRPC (Rust) on the primary's routes and on every worker's
+# /v1/workers/NAME routes, check malformed input gets 400, then stop all with
+# SIGTERM and require a clean exit. Logs land in .smoke/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-worker_addr=127.0.0.1:${SMOKE_WORKER_PORT:-50151}
+# Workers take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
+worker_port=${SMOKE_WORKER_PORT:-50151}
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 
-LISTEN_ADDR=$worker_addr "$(worker_bin)" >.smoke/worker.log 2>&1 &
-worker_pid=$!
-LISTEN_ADDR=$http_addr WORKER_ADDR=$worker_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
+target=$(workers_target)
+worker_pids=()
+export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
+LISTEN_ADDR=$WORKER_SCORER_ADDR "$target/release/scorer" >.smoke/scorer.log 2>&1 &
+worker_pids+=($!)
+LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL $worker_pid $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
+trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi
 stop "$orchestrator_pid" orchestrator
-stop "$worker_pid" worker
+stop "${worker_pids[0]}" scorer
 echo "smoke passed"

@@ -1,11 +1,10 @@
 # Shared by run.sh and smoke.sh: where the binaries are and how to stop them.
 
-# The worker's release binary, wherever cargo puts its target directory.
-worker_bin() {
-  local target
-  target=$(cd worker && cargo metadata --no-deps --format-version 1 |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-  echo "$target/release/scorer"
+# The workspace's target directory, wherever cargo puts it (CARGO_TARGET_DIR
+# included); each worker's release binary is release/NAME inside it.
+workers_target() {
+  (cd workers && cargo metadata --no-deps --format-version 1) |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
 }
 
 # wait_http URL WHAT: poll until URL answers 200, for up to 60 seconds.

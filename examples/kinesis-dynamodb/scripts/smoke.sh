@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The live proof, runnable by hand or in CI: start the moto AWS emulator, create
-# the resources (cmd/bootstrap), start the built worker and orchestrator, send
+# the resources (cmd/bootstrap), start the built workers and orchestrator, send
 # every vector in testdata/vectors.json plus one poison message through the
 # stream (cmd/produce), check every result landed in DynamoDB
 # with the expected score (cmd/verify), then stop everything with SIGTERM
@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-worker_addr=127.0.0.1:${SMOKE_WORKER_PORT:-50151}
+# Workers take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
+worker_port=${SMOKE_WORKER_PORT:-50151}
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 
@@ -22,11 +23,14 @@ trap 'kill -KILL $emulator_pid 2>/dev/null || true' EXIT
 wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator"
 (cd orchestrator && go run ./cmd/bootstrap)
 
-LISTEN_ADDR=$worker_addr "$(worker_bin)" >.smoke/worker.log 2>&1 &
-worker_pid=$!
-LISTEN_ADDR=$http_addr WORKER_ADDR=$worker_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
+target=$(workers_target)
+worker_pids=()
+export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
+LISTEN_ADDR=$WORKER_SCORER_ADDR "$target/release/scorer" >.smoke/scorer.log 2>&1 &
+worker_pids+=($!)
+LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL $worker_pid $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
+trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)
@@ -35,6 +39,6 @@ if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json);
   exit 1
 fi
 stop "$orchestrator_pid" orchestrator
-stop "$worker_pid" worker
+stop "${worker_pids[0]}" scorer
 kill -TERM "$emulator_pid" 2>/dev/null || true
 echo "smoke passed"

@@ -6,7 +6,7 @@ use tracing_subscriber::{Layer, filter::Targets, layer::SubscriberExt, util::Sub
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     #[error(
-        "RUST_LOG={filter:?} is not a valid filter (e.g. `info` or `info,scorer=debug`): {source}"
+        "RUST_LOG={filter:?} is not a valid filter (e.g. `info` or `info,tonic=debug`): {source}"
     )]
     Filter {
         filter: String,

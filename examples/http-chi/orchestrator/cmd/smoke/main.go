@@ -27,6 +27,12 @@ type vector struct {
 	Expected json.RawMessage `json:"expected"`
 }
 
+// prefixes are the primary worker's routes, then every worker's own.
+var prefixes = []string{
+	"/v1",
+	"/v1/workers/scorer",
+}
+
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "orchestrator base URL")
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors")
@@ -49,6 +55,26 @@ func run(base, vectorsPath string, wait time.Duration) error {
 		return err
 	}
 
+	for _, prefix := range prefixes {
+		if err := checkRoutes(client, base+prefix, vectors); err != nil {
+			return fmt.Errorf("%s: %w", prefix, err)
+		}
+	}
+
+	resp, err := client.Post(base+"/v1/score", "application/json", bytes.NewReader([]byte(`{"id": `)))
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		return fmt.Errorf("malformed JSON: got status %d, want 400", resp.StatusCode)
+	}
+	fmt.Printf("smoke: %d vectors matched through HTTP and batch on %d routes; malformed input rejected\n", len(vectors), len(prefixes))
+	return nil
+}
+
+// checkRoutes sends every vector, one by one and as a batch, to prefix/score and prefix/score/batch.
+func checkRoutes(client *http.Client, prefix string, vectors []vector) error {
 	batch := &scoringv1.ScoreBatchRequest{}
 	for _, v := range vectors {
 		req := &scoringv1.ScoreRequest{}
@@ -57,7 +83,7 @@ func run(base, vectorsPath string, wait time.Duration) error {
 		}
 		batch.Requests = append(batch.Requests, req)
 		got := &scoringv1.ScoreResponse{}
-		if err := post(client, base+"/v1/score", v.Request, got); err != nil {
+		if err := post(client, prefix+"/score", v.Request, got); err != nil {
 			return fmt.Errorf("vector %s: %w", v.Name, err)
 		}
 		if err := compare(v, got); err != nil {
@@ -70,7 +96,7 @@ func run(base, vectorsPath string, wait time.Duration) error {
 		return err
 	}
 	gotBatch := &scoringv1.ScoreBatchResponse{}
-	if err := post(client, base+"/v1/score/batch", body, gotBatch); err != nil {
+	if err := post(client, prefix+"/score/batch", body, gotBatch); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
 	if len(gotBatch.GetResponses()) != len(vectors) {
@@ -81,16 +107,6 @@ func run(base, vectorsPath string, wait time.Duration) error {
 			return fmt.Errorf("batch: %w", err)
 		}
 	}
-
-	resp, err := client.Post(base+"/v1/score", "application/json", bytes.NewReader([]byte(`{"id": `)))
-	if err != nil {
-		return err
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		return fmt.Errorf("malformed JSON: got status %d, want 400", resp.StatusCode)
-	}
-	fmt.Printf("smoke: %d vectors matched through HTTP and batch; malformed input rejected\n", len(vectors))
 	return nil
 }
 

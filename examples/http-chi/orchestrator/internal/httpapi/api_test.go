@@ -203,7 +203,7 @@ func TestWorkerDownFailsFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	api := httpapi.New(httpapi.Config{Worker: c, Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(c), Logger: slog.New(slog.DiscardHandler)})
 
 	// Health not watched yet, so it is unknown and the call is attempted: it must fail on
 	// the refused connection, not wait out the deadline.

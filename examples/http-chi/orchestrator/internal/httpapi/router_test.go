@@ -19,13 +19,15 @@ import (
 type stubWorker struct {
 	health workerclient.Health
 	panics bool
+	// version is echoed as the model version, so tests can tell which worker answered.
+	version string
 }
 
 func (s stubWorker) Score(_ context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
 	if s.panics {
 		panic("worker stub exploded")
 	}
-	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+	return &scoringv1.ScoreResponse{Id: req.GetId(), ModelVersion: s.version}, nil
 }
 
 func (s stubWorker) ScoreBatch(_ context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
@@ -34,10 +36,15 @@ func (s stubWorker) ScoreBatch(_ context.Context, req *scoringv1.ScoreBatchReque
 
 func (s stubWorker) Health() workerclient.Health { return s.health }
 
+// primaryOnly is the API's worker list when the test needs just one worker.
+func primaryOnly(w httpapi.Worker) []httpapi.NamedWorker {
+	return []httpapi.NamedWorker{{Name: "primary", Worker: w}}
+}
+
 // TestRouting pins the routing behaviour that both router choices (stdlib and chi) must
 // share; the same file runs against whichever one the repo was generated with.
 func TestRouting(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{health: workerclient.HealthServing}, Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), Logger: slog.New(slog.DiscardHandler)})
 	tests := []struct {
 		method, path string
 		body         string
@@ -81,13 +88,13 @@ func TestRouting(t *testing.T) {
 }
 
 func TestReadyzWhileHealthUnknown(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{}, Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.DiscardHandler)})
 	wantError(t, do(api, http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, "unavailable")
 }
 
 func TestKnownDownWorkerIsNotCalled(t *testing.T) {
 	// The stub panics if called, which would turn into a 500.
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{health: workerclient.HealthNotServing, panics: true}, Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthNotServing, panics: true}), Logger: slog.New(slog.DiscardHandler)})
 	rec := post(api, "/v1/score", []byte(`{"id":"a"}`))
 	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
 	if rec.Header().Get("Retry-After") == "" {
@@ -99,7 +106,7 @@ func TestKnownDownWorkerIsNotCalled(t *testing.T) {
 
 func TestPanicBecomes500(t *testing.T) {
 	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{panics: true}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{panics: true}), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	wantError(t, post(api, "/v1/score", []byte(`{"id":"a"}`)), http.StatusInternalServerError, "internal")
 	if !strings.Contains(logs.String(), "worker stub exploded") {
 		t.Errorf("panic value not logged; logs:\n%s", logs.String())
@@ -112,7 +119,7 @@ func TestPanicBecomes500(t *testing.T) {
 
 func TestRequestLog(t *testing.T) {
 	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	rec := do(api, http.MethodGet, "/v1/score", "", nil)
 	id := rec.Header().Get("X-Request-Id")
 	if id == "" {
@@ -141,7 +148,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestUnsafeRequestIDReplaced(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Worker: stubWorker{}, Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.DiscardHandler)})
 	for _, id := range []string{"has space", strings.Repeat("x", 129), "tab\there"} {
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 		req.Header.Set("X-Request-Id", id)

@@ -42,15 +42,26 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	// for when a drain hangs and someone at a terminal wants out.
 	context.AfterFunc(ctx, stop)
 
-	worker, err := workerclient.New(cfg.WorkerAddr, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger})
-	if err != nil {
-		return err
+	// One client per worker, in the manifest's order: workers[0] is the primary.
+	workers := make([]*workerclient.Client, 0, len(cfg.Workers))
+	// Deferred before anything that uses them, so they close last: requests still draining need them.
+	defer func() {
+		for _, c := range workers {
+			c.Close()
+		}
+	}()
+	for _, w := range cfg.Workers {
+		c, err := workerclient.New(w.Addr, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name)})
+		if err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
+		workers = append(workers, c)
 	}
-	// Deferred before anything that uses it, so it closes last: requests still draining need it.
-	defer worker.Close()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var watcher sync.WaitGroup
-	watcher.Go(func() { worker.WatchHealth(watchCtx) })
+	for _, c := range workers {
+		watcher.Go(func() { c.WatchHealth(watchCtx) })
+	}
 	defer func() {
 		stopWatching()
 		watcher.Wait()
@@ -60,8 +71,12 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
 	}
-	api := httpapi.New(httpapi.Config{Worker: worker, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
-	logger.Info("starting", "worker_addr", cfg.WorkerAddr, "request_timeout", cfg.RequestTimeout.String())
+	named := make([]httpapi.NamedWorker, len(workers))
+	for i, c := range workers {
+		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: c}
+	}
+	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
 	return server.Run(ctx, ln, api, server.Options{
 		// Room past the worker deadline for reading the body and writing a 504.
 		WriteTimeout:    cfg.RequestTimeout + 5*time.Second,

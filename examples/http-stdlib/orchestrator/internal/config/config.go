@@ -15,8 +15,8 @@ import (
 type Config struct {
 	// ListenAddr is the HTTP API's host:port.
 	ListenAddr string
-	// WorkerAddr is the scoring worker's gRPC target, in any form grpc.NewClient accepts.
-	WorkerAddr string
+	// Workers are the scoring workers, in hybrid-backend.json's order; the first is the primary.
+	Workers []Worker
 	// RequestTimeout bounds each call to the worker, retries included.
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to drain on SIGTERM.
@@ -27,17 +27,28 @@ type Config struct {
 	LogLevel slog.Level
 }
 
+// Worker is one scoring worker the orchestrator calls over gRPC.
+type Worker struct {
+	// Name is the worker's name in hybrid-backend.json.
+	Name string
+	// Addr is its gRPC target, in any form grpc.NewClient accepts.
+	Addr string
+}
+
 // Load reads the configuration through getenv (os.Getenv in production), so tests need not mutate the process environment.
 // It reports every bad variable at once rather than making operators fix them one restart at a time.
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	cfg := Config{
 		ListenAddr:      p.hostPort("LISTEN_ADDR", ":8080"),
-		WorkerAddr:      p.nonEmpty("WORKER_ADDR", "worker:50051"),
 		RequestTimeout:  p.duration("REQUEST_TIMEOUT", 2*time.Second),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 10*time.Second),
 		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", 1<<20),
 		LogLevel:        p.level("LOG_LEVEL", slog.LevelInfo),
+	}
+	// The defaults are the ports scripts/run.sh starts the workers on.
+	cfg.Workers = []Worker{
+		{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
 	}
 	if len(p.problems) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(p.problems, "; "))

@@ -22,9 +22,17 @@ type Worker interface {
 	Health() workerclient.Health
 }
 
+// NamedWorker is one scoring worker and the name its routes carry.
+type NamedWorker struct {
+	Name   string
+	Worker Worker
+}
+
 // Config wires the API to its dependencies.
 type Config struct {
-	Worker Worker
+	// Workers each get POST /v1/workers/{name}/score and .../score/batch; the first one, the
+	// primary, also answers POST /v1/score and /v1/score/batch. At least one is required.
+	Workers []NamedWorker
 	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives one line per request. Default slog.Default().
@@ -33,26 +41,38 @@ type Config struct {
 
 // New returns the API's root handler, middleware included.
 func New(cfg Config) http.Handler {
-	h := &handler{worker: cfg.Worker, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger}
+	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger}
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = 1 << 20
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
+	// Fixed paths per worker rather than a {name} wildcard, so an unknown name is a plain 404
+	// and both routers dispatch the same table.
+	primary := h.workers[0].Worker
 	h.routes = []route{
-		{http.MethodPost, "/v1/score", unary(h, validation.ScoreRequest, h.worker.Score)},
-		{http.MethodPost, "/v1/score/batch", unary(h, validation.ScoreBatchRequest, h.worker.ScoreBatch)},
-		{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz)},
-		{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz)},
+		{http.MethodPost, "/v1/score", unary(h, primary, validation.ScoreRequest, primary.Score)},
+		{http.MethodPost, "/v1/score/batch", unary(h, primary, validation.ScoreBatchRequest, primary.ScoreBatch)},
 	}
+	for _, nw := range h.workers {
+		base := "/v1/workers/" + nw.Name
+		h.routes = append(h.routes,
+			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score)},
+			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch)},
+		)
+	}
+	h.routes = append(h.routes,
+		route{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz)},
+		route{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz)},
+	)
 	// The middleware wraps the router rather than living inside it, so both router
 	// choices tag, log and recover requests identically, 404s and 405s included.
 	return requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
 }
 
 type handler struct {
-	worker       Worker
+	workers      []NamedWorker
 	maxBodyBytes int64
 	logger       *slog.Logger
 	routes       []route
@@ -74,7 +94,7 @@ type message[M any] interface {
 }
 
 // unary adapts one worker RPC to HTTP: decode, validate, check health, call, encode.
-func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
+func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Worker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := PReq(new(Req))
 		if !h.decode(w, r, req) {
@@ -86,7 +106,7 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, validate 
 		}
 		// Only a known-bad answer short-circuits: while health is still unknown
 		// (just after startup), the call itself is the best probe.
-		if h.worker.Health() == workerclient.HealthNotServing {
+		if worker.Health() == workerclient.HealthNotServing {
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is not serving")
 			return
@@ -107,11 +127,13 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
-// readyz is readiness: traffic is worth sending here only while the worker is SERVING.
+// readyz is readiness: traffic is worth sending here only while every worker is SERVING.
 func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	if health := h.worker.Health(); health != workerclient.HealthServing {
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker health is "+health.String())
-		return
+	for _, nw := range h.workers {
+		if health := nw.Worker.Health(); health != workerclient.HealthServing {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+nw.Name+" health is "+health.String())
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 }

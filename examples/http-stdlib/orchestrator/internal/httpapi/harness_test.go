@@ -150,7 +150,7 @@ func newEnv(t *testing.T, vectors []vector, timeout time.Duration) *env {
 	t.Cleanup(e.server.Stop)
 
 	e.client = newClient(t, lis.Addr().String(), timeout)
-	e.api = httpapi.New(httpapi.Config{Worker: e.client, MaxBodyBytes: 4096, Logger: slog.New(slog.DiscardHandler)})
+	e.api = httpapi.New(httpapi.Config{Workers: primaryOnly(e.client), MaxBodyBytes: 4096, Logger: slog.New(slog.DiscardHandler)})
 	return e
 }
 

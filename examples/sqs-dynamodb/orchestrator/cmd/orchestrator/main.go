@@ -51,21 +51,32 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	// for when a drain hangs and someone at a terminal wants out.
 	context.AfterFunc(ctx, stop)
 
-	worker, err := workerclient.New(cfg.WorkerAddr, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger})
-	if err != nil {
-		return err
+	// One client per worker, in the manifest's order: workers[0] is the primary.
+	workers := make([]*workerclient.Client, 0, len(cfg.Workers))
+	// Deferred before anything that uses them, so they close last: requests still draining need them.
+	defer func() {
+		for _, c := range workers {
+			c.Close()
+		}
+	}()
+	for _, w := range cfg.Workers {
+		c, err := workerclient.New(w.Addr, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name)})
+		if err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
+		workers = append(workers, c)
 	}
-	// Deferred before anything that uses it, so it closes last: requests still draining need it.
-	defer worker.Close()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var watcher sync.WaitGroup
-	watcher.Go(func() { worker.WatchHealth(watchCtx) })
+	for _, c := range workers {
+		watcher.Go(func() { c.WatchHealth(watchCtx) })
+	}
 	defer func() {
 		stopWatching()
 		watcher.Wait()
 	}()
 
-	return consume(ctx, cfg, worker, logger)
+	return consume(ctx, cfg, workers, logger)
 }
 
 // consumer is what main needs of either queue consumer.
@@ -75,8 +86,10 @@ type consumer interface {
 }
 
 // consume runs the consumer until ctx is done and in-flight work has drained, with the health
-// and metrics endpoints beside it.
-func consume(ctx context.Context, cfg config.Config, worker *workerclient.Client, logger *slog.Logger) error {
+// and metrics endpoints beside it. The primary (first) worker scores every message; the others
+// are connected and gate readiness, ready for the team's own routing to call them.
+func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, logger *slog.Logger) error {
+	worker := workers[0]
 	awsCfg, err := awsenv.Load(ctx)
 	if err != nil {
 		return err
@@ -106,8 +119,10 @@ func consume(ctx context.Context, cfg config.Config, worker *workerclient.Client
 		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
 	}
 	ready := func() error {
-		if h := worker.Health(); h != workerclient.HealthServing {
-			return fmt.Errorf("scoring worker health is %s", h)
+		for i, w := range workers {
+			if h := w.Health(); h != workerclient.HealthServing {
+				return fmt.Errorf("scoring worker %s health is %s", cfg.Workers[i].Name, h)
+			}
 		}
 		if !c.Running() {
 			return errors.New("consumer is not running")
@@ -123,7 +138,7 @@ func consume(ctx context.Context, cfg config.Config, worker *workerclient.Client
 	var logging sync.WaitGroup
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
 
-	logger.Info("starting", "worker_addr", cfg.WorkerAddr, "request_timeout", cfg.RequestTimeout.String())
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
 	err = c.Run(ctx)
 	stopOps()
 	logging.Wait()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,24 +19,25 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{
 		ListenAddr:      ":8080",
-		WorkerAddr:      "worker:50051",
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
+	}
+	want.Workers = []Worker{
+		{Name: "scorer", Addr: "127.0.0.1:50051"},
 	}
 	want.QueueName = "sqs-dynamodb-requests"
 	want.VisibilityTimeout = 30 * time.Second
 	want.Concurrency = 20
 	want.ResultsTable = "sqs-dynamodb-results"
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
 	}
 }
 
 func TestLoadOverrides(t *testing.T) {
-	cfg, err := Load(env(map[string]string{
+	vars := map[string]string{
 		"LISTEN_ADDR":            "127.0.0.1:9000",
-		"WORKER_ADDR":            "dns:///worker.internal:6000",
 		"REQUEST_TIMEOUT":        "750ms",
 		"SHUTDOWN_TIMEOUT":       "30s",
 		"LOG_LEVEL":              "debug",
@@ -45,22 +47,26 @@ func TestLoadOverrides(t *testing.T) {
 		"KINESIS_STREAM_NAME":    "orders-stream",
 		"CHECKPOINT_TABLE":       "orders-checkpoints",
 		"DYNAMODB_TABLE":         "orders-results",
-	}))
+	}
+	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
+	cfg, err := Load(env(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
 		ListenAddr:      "127.0.0.1:9000",
-		WorkerAddr:      "dns:///worker.internal:6000",
 		RequestTimeout:  750 * time.Millisecond,
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        slog.LevelDebug,
+	}
+	want.Workers = []Worker{
+		{Name: "scorer", Addr: "dns:///scorer.internal:6000"},
 	}
 	want.QueueName = "orders"
 	want.VisibilityTimeout = 2 * time.Minute
 	want.Concurrency = 4
 	want.ResultsTable = "orders-results"
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
 	}
 }

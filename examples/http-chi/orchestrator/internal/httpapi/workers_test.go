@@ -1,0 +1,69 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"example.com/http-chi/orchestrator/internal/httpapi"
+	"example.com/http-chi/orchestrator/internal/workerclient"
+)
+
+// twoWorkers is an API over workers "alpha" (the primary) and "beta"; each answers with its
+// own name as the model version.
+func twoWorkers(betaHealth workerclient.Health) http.Handler {
+	return httpapi.New(httpapi.Config{
+		Workers: []httpapi.NamedWorker{
+			{Name: "alpha", Worker: stubWorker{health: workerclient.HealthServing, version: "alpha"}},
+			{Name: "beta", Worker: stubWorker{health: betaHealth, version: "beta"}},
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+}
+
+func TestEachWorkerHasItsOwnRoutes(t *testing.T) {
+	api := twoWorkers(workerclient.HealthServing)
+	tests := []struct{ path, want string }{
+		{"/v1/score", "alpha"},
+		{"/v1/workers/alpha/score", "alpha"},
+		{"/v1/workers/beta/score", "beta"},
+	}
+	for _, tt := range tests {
+		rec := post(api, tt.path, []byte(`{"id":"a"}`))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("POST %s: status %d; body %s", tt.path, rec.Code, rec.Body)
+		}
+		var body struct {
+			ModelVersion string `json:"modelVersion"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.ModelVersion != tt.want {
+			t.Errorf("POST %s answered by %q (%v), want %q", tt.path, body.ModelVersion, err, tt.want)
+		}
+	}
+	for _, path := range []string{"/v1/score/batch", "/v1/workers/alpha/score/batch", "/v1/workers/beta/score/batch"} {
+		if rec := post(api, path, []byte(`{"requests":[{"id":"a"}]}`)); rec.Code != http.StatusOK {
+			t.Errorf("POST %s: status %d; body %s", path, rec.Code, rec.Body)
+		}
+	}
+	wantError(t, post(api, "/v1/workers/gamma/score", []byte(`{"id":"a"}`)), http.StatusNotFound, "not_found")
+	rec := do(api, http.MethodGet, "/v1/workers/beta/score", "", nil)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("GET /v1/workers/beta/score: status %d, Allow %q; want 405 and POST", rec.Code, rec.Header().Get("Allow"))
+	}
+}
+
+func TestReadyzNeedsEveryWorker(t *testing.T) {
+	api := twoWorkers(workerclient.HealthNotServing)
+	rec := do(api, http.MethodGet, "/readyz", "", nil)
+	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
+	if !strings.Contains(rec.Body.String(), "beta") {
+		t.Errorf("readyz body %s does not name the worker that is down", rec.Body)
+	}
+	// One worker down fails only its own routes.
+	if rec := post(api, "/v1/workers/alpha/score", []byte(`{"id":"a"}`)); rec.Code != http.StatusOK {
+		t.Errorf("alpha with beta down: status %d, want 200", rec.Code)
+	}
+	wantError(t, post(api, "/v1/workers/beta/score", []byte(`{"id":"a"}`)), http.StatusServiceUnavailable, "unavailable")
+}

@@ -1,0 +1,334 @@
+#![cfg(unix)] // Sends SIGTERM with kill(1).
+
+//! End to end: starts the real `scorer` binary on an ephemeral loopback port
+//! and talks to it over gRPC, as the orchestrator and Kubernetes would.
+
+mod common;
+
+// Every worker crate shares this code; the alias keeps it identical across them.
+use scorer as worker;
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+use tonic::{Code, transport::Channel};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use tonic_reflection::pb::v1::{
+    ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+    server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+};
+use worker::pb::{ScoreBatchRequest, ScoreRequest, scoring_service_client::ScoringServiceClient};
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running worker process; killed on drop if a test fails midway.
+struct Worker {
+    child: Child,
+    addr: String,
+    logs: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Worker {
+    fn start(env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scorer"));
+        command
+            .env_remove("MODEL_PATH")
+            .env_remove("MAX_IN_FLIGHT")
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("scorer starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, logs) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut worker = Self {
+            child,
+            addr: String::new(),
+            logs,
+            seen: Vec::new(),
+        };
+        let line = worker.wait_for_log("listening");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("logs are JSON");
+        worker.addr = event["addr"]
+            .as_str()
+            .expect("listening log has addr")
+            .to_owned();
+        worker
+    }
+
+    /// Waits for a log line whose message is `message` and returns it.
+    fn wait_for_log(&mut self, message: &str) -> String {
+        let needle = format!(r#""message":"{message}""#);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.logs.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(&needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no {message:?} log; saw:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connects to the worker")
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit and returns its status and remaining logs.
+    fn wait(mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut logs = std::mem::take(&mut self.seen);
+                logs.extend(self.logs.try_iter());
+                return (status, logs);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "worker did not exit within {timeout:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn health_status(channel: Channel, service: &str) -> ServingStatus {
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .expect("health check answers");
+    response.into_inner().status()
+}
+
+// Multi-threaded: the harness blocks on the child process, and the client
+// connection must keep running meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_scoring_health_and_reflection_then_drains_on_sigterm() {
+    let mut worker = Worker::start(&[]);
+    let channel = worker.channel().await;
+
+    assert_eq!(
+        health_status(channel.clone(), "").await,
+        ServingStatus::Serving
+    );
+    assert_eq!(
+        health_status(channel.clone(), "scoring.v1.ScoringService").await,
+        ServingStatus::Serving
+    );
+
+    let cases = common::load();
+    let mut scoring = ScoringServiceClient::new(channel.clone());
+    let first = scoring
+        .score(cases[0].request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first, cases[0].expected, "{}", cases[0].name);
+
+    let requests = cases.iter().map(|c| c.request.clone()).collect();
+    let batch = scoring
+        .score_batch(ScoreBatchRequest { requests })
+        .await
+        .unwrap()
+        .into_inner();
+    let expected: Vec<_> = cases.iter().map(|c| c.expected.clone()).collect();
+    assert_eq!(batch.responses, expected);
+
+    let invalid = scoring.score(ScoreRequest::default()).await.unwrap_err();
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    assert_eq!(invalid.message(), "id must be 1 to 128 characters, got 0");
+
+    let mut services = list_services(channel.clone()).await;
+    services.sort();
+    for expected in [
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "scoring.v1.ScoringService",
+    ] {
+        assert!(
+            services.iter().any(|s| s == expected),
+            "{expected} not in {services:?}"
+        );
+    }
+
+    // A watcher sees NOT_SERVING as soon as shutdown begins.
+    let mut watch = HealthClient::new(channel.clone())
+        .watch(HealthCheckRequest {
+            service: "scoring.v1.ScoringService".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+    worker.terminate();
+    worker.wait_for_log("stop signal received");
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status(),
+        ServingStatus::NotServing
+    );
+
+    // Closing the last connection lets the drain finish well before its deadline.
+    drop((watch, scoring, channel));
+    let (status, logs) = worker.wait(Duration::from_secs(15));
+    assert!(
+        status.success(),
+        "exit status {status}; logs:\n{}",
+        logs.join("\n")
+    );
+    assert!(
+        logs.iter().any(|l| l.contains(r#""message":"stopped""#)),
+        "{logs:?}"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("drain deadline")),
+        "{logs:?}"
+    );
+}
+
+async fn list_services(channel: Channel) -> Vec<String> {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::once(request))
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().unwrap().message_response {
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            list.service.into_iter().map(|s| s.name).collect()
+        }
+        other => panic!("unexpected reflection response {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_do_not_block_shutdown_past_the_grace_period() {
+    let mut worker = Worker::start(&[("SHUTDOWN_GRACE_SECS", "1")]);
+    let channel = worker.channel().await;
+    let _watch = HealthClient::new(channel)
+        .watch(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    worker.terminate();
+    worker.wait_for_log("drain deadline passed; dropping remaining connections");
+    let (status, _) = worker.wait(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_path_overrides_the_embedded_model() {
+    let path = std::env::temp_dir().join(format!("worker-test-model-{}.json", std::process::id()));
+    let model = worker::model::EMBEDDED_MODEL_JSON.replace("card-risk-gbdt-1.0.0", "override-test");
+    std::fs::write(&path, model).unwrap();
+
+    let worker = Worker::start(&[("MODEL_PATH", path.to_str().unwrap())]);
+    let mut scoring = ScoringServiceClient::new(worker.channel().await);
+    let request = common::load().remove(0).request;
+    let response = scoring.score(request).await.unwrap().into_inner();
+    assert_eq!(response.model_version, "override-test");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_batch_the_contract_allows_is_scored() {
+    // 1000 requests with 64 numeric and 64 categorical features: over 4 MiB.
+    let request = |i: usize| ScoreRequest {
+        id: format!("{i:0>128}"),
+        numeric_features: (0..64)
+            .map(|f| (format!("numeric_feature_{f:02}"), f as f64))
+            .collect(),
+        categorical_features: (0..64)
+            .map(|f| {
+                (
+                    format!("categorical_feature_{f:02}"),
+                    format!("value_{f:02}"),
+                )
+            })
+            .collect(),
+    };
+    let requests: Vec<_> = (0..1000).map(request).collect();
+    let worker = Worker::start(&[]);
+    let responses = ScoringServiceClient::new(worker.channel().await)
+        .score_batch(ScoreBatchRequest { requests })
+        .await
+        .expect("a full batch fits the message size limit")
+        .into_inner()
+        .responses;
+    assert_eq!(responses.len(), 1000);
+    assert_eq!(responses[999].id, format!("{:0>128}", 999));
+}
+
+#[test]
+fn a_bad_model_path_fails_at_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("MODEL_PATH", "/nonexistent/model.json")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("cannot read model file /nonexistent/model.json"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_configuration_exits_with_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
+        .env("MAX_IN_FLIGHT", "0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("MAX_IN_FLIGHT=\"0\""), "{stderr}");
+}

@@ -1,0 +1,76 @@
+//! `scorer`: serves the risk model over gRPC until SIGTERM or SIGINT.
+//!
+//! Configured by environment variables; see `scorer::config::Config`.
+
+// Every worker crate shares this code; the alias keeps it identical across them.
+use scorer as worker;
+
+use std::{process::ExitCode, sync::Arc};
+
+use worker::{
+    config::Config,
+    model::Model,
+    server::{self, ServeOptions},
+    telemetry,
+};
+
+fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            // Logging is not set up yet: RUST_LOG itself may be the problem.
+            eprintln!("scorer: invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = telemetry::init(&config.log_filter) {
+        eprintln!("scorer: {error}");
+        return ExitCode::from(2);
+    }
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "scorer failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let model = match &config.model_path {
+        Some(path) => Model::from_path(path)?,
+        None => Model::embedded()?,
+    };
+    tracing::info!(
+        version = model.version(),
+        trees = model.tree_count(),
+        source = config
+            .model_path
+            .as_deref()
+            .map_or("embedded".into(), |path| path.display().to_string()),
+        "model loaded"
+    );
+
+    // Named threads make profiles and stack dumps readable.
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("scorer-cpu-{i}"))
+        .build_global()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("scorer-io")
+        .build()?;
+
+    runtime.block_on(async {
+        let signal = server::shutdown_signal()?;
+        let shutdown = async {
+            let name = signal.await;
+            tracing::info!(signal = name, "stop signal received");
+        };
+        let options = ServeOptions {
+            max_in_flight: config.max_in_flight,
+            shutdown_grace: config.shutdown_grace,
+        };
+        server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
+        Ok(())
+    })
+}

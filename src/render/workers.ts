@@ -1,0 +1,34 @@
+import type { Manifest } from "../manifest.js";
+
+/** First worker's local gRPC port; the others follow it in manifest order. */
+export const FIRST_WORKER_PORT = 50051;
+
+/** What templates know about one worker. */
+export interface WorkerContext {
+  name: string;
+  index: number;
+  /** Local gRPC port (run.sh, the orchestrator's default address). */
+  port: number;
+  /** The orchestrator's environment variable for this worker's address. */
+  env: string;
+  /** Go identifier, e.g. Scorer. */
+  goName: string;
+  /** The first worker answers the unnamed routes (/v1/score) and queue messages. */
+  primary: boolean;
+}
+
+export function workerContexts(m: Manifest): WorkerContext[] {
+  return m.workers.map((w, index) => ({
+    name: w.name,
+    index,
+    port: FIRST_WORKER_PORT + index,
+    env: workerAddrVar(w.name),
+    goName: w.name[0]!.toUpperCase() + w.name.slice(1),
+    primary: index === 0,
+  }));
+}
+
+/** The orchestrator's environment variable holding a worker's gRPC address. */
+export function workerAddrVar(name: string): string {
+  return `WORKER_${name.toUpperCase()}_ADDR`;
+}

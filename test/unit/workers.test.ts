@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { TEMPLATES_DIR } from "../../src/paths.js";
+import { TEMPLATE_MEMBER, lockPackages, workspaceLock } from "../../src/render/cargo-lock.js";
+import { render } from "../../src/render/index.js";
+import { LOCKED_CRATES } from "../../src/worker-names.js";
+
+const templateLock = readFileSync(join(TEMPLATES_DIR, "rust-workspace", "Cargo.lock"), "utf8");
+
+const repo = (workers: string[], ingress = "http") =>
+  render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress }, workers: workers.map((name) => ({ name })) }));
+
+const text = (tree: ReturnType<typeof render>, path: string) => {
+  const entry = tree.get(path);
+  if (!entry) throw new Error(`${path} not rendered`);
+  return entry.content.toString("utf8");
+};
+
+describe("workspace Cargo.lock", () => {
+  it("is the template itself for the default worker", () => {
+    expect(workspaceLock(templateLock, [TEMPLATE_MEMBER])).toBe(templateLock);
+  });
+
+  it("has one member entry per worker, in cargo's order (sorted by name)", () => {
+    const lock = workspaceLock(templateLock, ["scorer", "pricing", "aardvark", "zeta9"]);
+    const names = lockPackages(lock);
+    expect(names).toEqual([...names].sort());
+    for (const w of ["scorer", "pricing", "aardvark", "zeta9"]) expect(names.filter((n) => n === w)).toHaveLength(1);
+    expect(names).toHaveLength(lockPackages(templateLock).length + 3);
+    // The copy has the member's dependencies and, like every workspace member, no source or checksum.
+    const entry = lock.split("\n[[package]]\n").find((b) => b.startsWith('name = "pricing"\n'))!;
+    expect(entry).toMatch(/^name = "pricing"\nversion = "0\.1\.0"\ndependencies = \[\n "prost",/);
+    expect(entry).not.toMatch(/source|checksum/);
+    expect(lock.endsWith("\n") && !lock.endsWith("\n\n")).toBe(true);
+  });
+
+  it("refuses a worker named like a dependency", () => {
+    expect(() => workspaceLock(templateLock, ["tokio"])).toThrow(/dependency/);
+  });
+
+  it("keeps LOCKED_CRATES equal to the lock's dependencies a worker name could collide with", () => {
+    const fit = new Set(lockPackages(templateLock).filter((n) => /^[a-z][a-z0-9]{1,23}$/.test(n) && n !== TEMPLATE_MEMBER));
+    expect([...LOCKED_CRATES].sort()).toEqual([...fit].sort());
+  });
+});
+
+describe("several workers", () => {
+  const one = repo(["scorer"]);
+  const two = repo(["scorer", "pricing"]);
+
+  it("renders each worker as its own crate in the workspace", () => {
+    expect(text(two, "workers/Cargo.toml")).toMatch(/members = \[\n {4}"scorer",\n {4}"pricing",\n\]/);
+    expect(text(two, "workers/pricing/Cargo.toml")).toMatch(/^\[package\]\nname = "pricing"\n/);
+    expect(text(two, "workers/pricing/src/main.rs")).toContain("use pricing as worker;");
+    expect(text(two, "workers/pricing/tests/grpc.rs")).toContain('env!("CARGO_BIN_EXE_pricing")');
+    expect(text(two, "workers/pricing/Dockerfile")).toContain("cargo build --release --locked -p pricing");
+    expect([...two.keys()].filter((p) => p.startsWith("workers/") && !/^workers\/(scorer|pricing)\//.test(p))).toEqual([
+      "workers/Cargo.lock",
+      "workers/Cargo.toml",
+    ]);
+  });
+
+  it("never moves or rewrites the first worker's crate when a worker is added", () => {
+    for (const [path, entry] of one) {
+      if (!path.startsWith("workers/scorer/")) continue;
+      expect(two.has(path), path).toBe(true);
+      // The Dockerfile lists every member's manifest for its dependency layer.
+      if (path !== "workers/scorer/Dockerfile") expect(two.get(path)!.content.equals(entry.content), path).toBe(true);
+    }
+  });
+
+  it("wires every worker into the orchestrator, routes, scripts and compose", () => {
+    const config = text(two, "orchestrator/internal/config/config.go");
+    expect(config).toContain('{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")}');
+    expect(config).toContain('{Name: "pricing", Addr: p.nonEmpty("WORKER_PRICING_ADDR", "127.0.0.1:50052")}');
+    expect(text(two, "orchestrator/cmd/smoke/main.go")).toContain('"/v1/workers/pricing",');
+    expect(text(two, "scripts/run.sh")).toContain("start_worker pricing WORKER_PRICING_ADDR 127.0.0.1:50052");
+    const compose = text(two, "docker-compose.yml");
+    expect(compose).toContain("dockerfile: workers/pricing/Dockerfile");
+    expect(compose).toContain("WORKER_PRICING_ADDR: pricing:50051");
+    expect(text(two, "README.md")).toContain("`POST /v1/workers/pricing/score`");
+  });
+
+  it("renders a queue preset with two workers: both run, the primary scores", () => {
+    const sqs = repo(["scorer", "pricing"], "sqs");
+    expect(sqs.has("workers/pricing/src/main.rs")).toBe(true);
+    expect(sqs.has("orchestrator/internal/httpapi/api.go")).toBe(false);
+    expect(text(sqs, "orchestrator/internal/config/config.go")).toContain('"WORKER_PRICING_ADDR", "127.0.0.1:50052"');
+    const main = text(sqs, "orchestrator/cmd/orchestrator/main.go");
+    expect(main).toContain("worker := workers[0]");
+    expect(main).toMatch(/for i, w := range workers \{\n\t+if h := w\.Health\(\); h != workerclient\.HealthServing/);
+    const smoke = text(sqs, "scripts/smoke.sh");
+    expect(smoke).toContain('"$target/release/pricing"');
+    expect(smoke).toContain('stop "${worker_pids[1]}" pricing');
+    expect(text(sqs, "docker-compose.yml")).toMatch(/ {6}pricing:\n {8}condition: service_started/);
+    expect(text(sqs, "README.md")).toContain("routing work to them is yours to add");
+  });
+});
