@@ -34,6 +34,15 @@ hbs.registerHelper("uses", (name: string, options: Handlebars.HelperOptions) => 
   return `${name}@${pin.sha} # ${pin.version}`;
 });
 
+/**
+ * The one-line header of generated config files (where the format has
+ * comments): where they come from, and that edits survive `sync`.
+ */
+hbs.registerHelper(
+  "generatedHeader",
+  () => "# Generated from hybrid-backend.json by create-hybrid-backend. Edit freely: `npx create-hybrid-backend sync` merges template updates into your edits.",
+);
+
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 export function renderTemplate(id: string, source: string, context: object): string {

@@ -7,8 +7,8 @@ import { ROOT, tempDir } from "../helpers/cli.js";
 
 /**
  * What sync does to each example after the same scripted history: the team
- * edits the Makefile and the GitHub workflow, then bumps Rust and Go and adds
- * GitLab CI in hybrid-backend.json. The dry-run report and diff are kept as
+ * edits the Makefile and the GitHub workflow, then bumps Rust and Go, adds
+ * GitLab CI and a second worker in hybrid-backend.json. The dry-run report and diff are kept as
  * golden files, so any change in what sync writes shows up in review.
  */
 const presets = Object.keys(JSON.parse(readFileSync(join(ROOT, "scripts", "presets.json"), "utf8")) as object);
@@ -25,6 +25,7 @@ describe.each(presets)("sync on examples/%s", (preset) => {
       const m = JSON.parse(t);
       m.toolchains = { ...m.toolchains, go: "1.27", rust: "1.96" };
       m.ci.providers.push("gitlab");
+      m.workers.push({ name: "pricing", transport: "tcp" });
       return `${JSON.stringify(m, null, 2)}\n`;
     });
 
@@ -42,6 +43,9 @@ describe.each(presets)("sync on examples/%s", (preset) => {
     expect(ci).toContain('RUST_TOOLCHAIN: "1.96"');
     expect(readFileSync(join(dir, "orchestrator/go.mod"), "utf8")).toMatch(/^go 1\.27\.0$/m);
     expect(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")).toContain("image: rust:1.96-bookworm");
+    expect(ci).toContain("rust-pricing:");
+    expect(readFileSync(join(dir, "workers/Cargo.toml"), "utf8")).toContain('"pricing"');
+    expect(readFileSync(join(dir, "workers/pricing/Cargo.toml"), "utf8")).toContain('name = "pricing"');
 
     const check = await capture(() => runSync(dir, { check: true }));
     expect(check.code).toBe(0);
