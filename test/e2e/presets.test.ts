@@ -53,20 +53,36 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
 });
 
 /**
- * Two workers in one workspace: validate builds and tests both crates, smokes
- * each over gRPC and through its own /v1/workers/NAME routes, plus the
- * primary's /v1/score.
+ * A repo evolving the way the manifest promises: created with one worker,
+ * edited by the team, then `add worker pricing`. The edits survive, the new
+ * crate is wired everywhere, and validate builds, tests and smoke-tests both
+ * workers (the queue preset starts both and gates readiness on both), and
+ * lints both CI files.
  */
-describe("workers [scorer, pricing]", () => {
+describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated repo", (ingress) => {
   const root = tempDir("chb-e2e-");
-  const dir = join(root, "app-two");
+  const dir = join(root, `app-${ingress}`);
 
-  it("generates and passes validate with both workers built and smoke-tested", async () => {
-    const config = join(root, "answers.json");
-    writeFileSync(config, JSON.stringify({ workers: [{ name: "scorer" }, { name: "pricing" }] }));
-    const result = await runCli([dir, "--yes", "--json", "--config", config], process.cwd(), E2E_ENV);
-    expectValidated(result);
-    for (const name of ["scorer", "pricing"]) expect(existsSync(join(dir, "workers", name, "Cargo.toml"))).toBe(true);
+  it("keeps the team's edits, and passes validate with both workers", async () => {
+    const created = await runCli([dir, "--yes", "--no-validate", "--ingress", ingress, "--ci", "github,gitlab"], process.cwd(), E2E_ENV);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const ci = join(dir, ".github", "workflows", "ci.yml");
+    writeFileSync(ci, readFileSync(ci, "utf8").replace("cancel-in-progress: true", "cancel-in-progress: false # team choice"));
+    const makefile = join(dir, "Makefile");
+    writeFileSync(makefile, `${readFileSync(makefile, "utf8")}\n# Team notes: deploy after make build.\n`);
+
+    const add = await runCli(["add", "worker", "pricing", "--json"], dir, E2E_ENV);
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    const report = JSON.parse(add.stdout) as { files: { path: string; status: string }[] };
+    expect(report.files).toContainEqual({ path: ".github/workflows/ci.yml", status: "merged" });
+    expect(report.files).toContainEqual({ path: "workers/pricing/Cargo.toml", status: "added" });
+    expect(readFileSync(ci, "utf8")).toContain("cancel-in-progress: false # team choice");
+    expect(readFileSync(ci, "utf8")).toContain("rust-pricing:");
+    expect(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")).toContain("rust-pricing:");
+    expect(readFileSync(makefile, "utf8")).toContain("# Team notes: deploy after make build.");
+    expect((await runCli(["sync", "--check"], dir, E2E_ENV)).exitCode).toBe(0);
+
+    expectValidated(await runCli(["validate", "--json"], dir, E2E_ENV));
   });
 
   it("has worker Dockerfiles hadolint accepts", async () => {
