@@ -18,6 +18,7 @@ const OPTIONS = {
   yes: { type: "boolean", short: "y" },
   "dry-run": { type: "boolean" },
   check: { type: "boolean" },
+  "no-cache": { type: "boolean" },
   force: { type: "boolean" },
   "no-validate": { type: "boolean" },
   "no-git": { type: "boolean" },
@@ -29,8 +30,8 @@ const OPTIONS = {
 /** Which options make sense for which command; the rest are usage errors. */
 const SYNC_OPTIONS = ["dry-run", "force", "json", "help", "version"] as const;
 const ALLOWED: Record<Command, readonly (keyof typeof OPTIONS)[]> = {
-  create: (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => k !== "check" && k !== "force"),
-  validate: ["json", "help", "version"],
+  create: (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => !["check", "force", "no-cache"].includes(k)),
+  validate: ["json", "no-cache", "help", "version"],
   doctor: ["json", "help", "version"],
   sync: [...SYNC_OPTIONS, "check"],
   add: SYNC_OPTIONS,
@@ -63,6 +64,7 @@ export interface ParsedArgs {
     yes?: boolean;
     "dry-run"?: boolean;
     check?: boolean;
+    "no-cache"?: boolean;
     force?: boolean;
     "no-validate"?: boolean;
     "no-git"?: boolean;
@@ -122,7 +124,8 @@ function toUsageError(err: Error & { code?: string }): UsageError {
 
 export const HELP = `Usage:
   create-hybrid-backend [dir] [options]      generate a repo, then validate it
-  hybrid-backend validate [dir] [--json]     re-prove a generated repo
+  hybrid-backend validate [dir] [--json]     re-prove a generated repo (--no-cache: rerun every
+                                             check even if nothing changed since the last pass)
   hybrid-backend doctor [--json]             check the toolchains validate needs
   hybrid-backend sync [dir]                  re-render generated files from hybrid-backend.json,
                                              three-way merging your edits

@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     case "create":
       return runCreate(args);
     case "validate":
-      return (await import("./commands/validate.js")).runValidate(args.positionals[0] ?? ".", { json: Boolean(args.values.json) });
+      return (await import("./commands/validate.js")).runValidate(args.positionals[0] ?? ".", { json: Boolean(args.values.json), noCache: Boolean(args.values["no-cache"]) });
     case "doctor":
       return (await import("./commands/validate.js")).runDoctor({ json: Boolean(args.values.json) });
     case "sync":

@@ -3,10 +3,11 @@ import { readRepoManifest, validate } from "../validate/index.js";
 import { stepLine, toJson } from "../validate/report.js";
 import { probeTools } from "../validate/toolchains.js";
 
-export async function runValidate(dir: string, opts: { json: boolean }): Promise<number> {
+export async function runValidate(dir: string, opts: { json: boolean; noCache?: boolean }): Promise<number> {
   readRepoManifest(dir);
   if (!opts.json) console.log(`Validating ${dir}`);
   const report = await validate(dir, {
+    noCache: opts.noCache,
     onStep: (r) => {
       if (!opts.json) console.log(stepLine(r));
     },

@@ -10,30 +10,42 @@ import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
 import { contractStep, goStep, rustStep, type StepContext } from "./steps.js";
 import { ensureBuf, probeTools } from "./toolchains.js";
+import { fingerprint, remember, replay } from "./verdicts.js";
 
 type Step = { name: string; run: (ctx: StepContext) => Promise<void> };
 
-const STEPS: Step[] = [
+const SMOKE: Step = {
+  name: "smoke",
+  run: (ctx) => (ctx.manifest.orchestrator.ingress === "http" ? smokeStep(ctx) : queueSmokeStep(ctx)),
+};
+
+/**
+ * The checks in between need only doctor's tools and are independent of each
+ * other (go and cargo each keep their own locks and caches), so they run at
+ * once; smoke needs the binaries from go and rust.
+ */
+const CHECKS: Step[] = [
   { name: "contract", run: contractStep },
   { name: "ci", run: ciStep },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
-  { name: "smoke", run: (ctx) => (ctx.manifest.orchestrator.ingress === "http" ? smokeStep(ctx) : queueSmokeStep(ctx)) },
 ];
 
-export interface ValidateHooks {
+export interface ValidateOptions {
   onStep?: (r: StepResult) => void;
   onNote?: (msg: string) => void;
+  /** Rerun every check even when the tree is unchanged since the last pass. */
+  noCache?: boolean;
 }
 
 /**
- * doctor → contract → go → rust → smoke. The first failure skips the rest;
- * logs are kept (and named) only when something failed.
+ * doctor → (contract, ci, go, rust) → smoke. A failure skips the later
+ * stages; logs are kept (and named) only when something failed. Results are
+ * reported in this order whatever order the parallel checks finish in.
  */
-export async function validate(target: string, hooks: ValidateHooks = {}): Promise<Report> {
+export async function validate(target: string, options: ValidateOptions = {}): Promise<Report> {
   const dir = resolve(target);
   const manifest = readRepoManifest(target);
-
   const work = mkdtempSync(join(tmpdir(), "hybrid-backend-validate-"));
   const ctx: StepContext = {
     dir,
@@ -42,32 +54,58 @@ export async function validate(target: string, hooks: ValidateHooks = {}): Promi
     buf: "",
     log: (step) => join(work, `${step}.log`),
     binaries: {},
+    toolVersions: [],
   };
   const steps: StepResult[] = [];
   const record = (r: StepResult) => {
     steps.push(r);
-    hooks.onStep?.(r);
+    options.onStep?.(r);
   };
-  const all: Step[] = [{ name: "doctor", run: (c) => doctorStep(c, hooks.onNote) }, ...STEPS];
-  let failed = false;
-  for (const step of all) {
-    if (failed) {
-      record({ name: step.name, status: "skipped", durationMs: 0 });
-      continue;
+
+  let ok = await runStage([{ name: "doctor", run: (c) => doctorStep(c, options.onNote) }], ctx, record, work);
+  let print: string | undefined;
+  if (ok) {
+    print = fingerprint(dir, ctx.toolVersions);
+    const replayed = options.noCache ? undefined : replay(dir, print);
+    if (replayed) {
+      ctx.binaries = replayed;
+      for (const step of CHECKS) record({ name: step.name, status: "passed", durationMs: 0, cached: true });
+    } else {
+      ok = await runStage(CHECKS, ctx, record, work);
     }
-    const started = performance.now();
-    try {
-      await step.run(ctx);
-      record({ name: step.name, status: "passed", durationMs: Math.round(performance.now() - started) });
-    } catch (err) {
-      failed = true;
-      const message = err instanceof Error ? err.message : String(err);
-      writeFileSync(join(work, `${step.name}.error.txt`), `${message}\n`);
-      record({ name: step.name, status: "failed", durationMs: Math.round(performance.now() - started), error: message });
-    }
+  } else {
+    for (const step of CHECKS) record({ name: step.name, status: "skipped", durationMs: 0 });
   }
-  if (!failed) rmSync(work, { recursive: true, force: true });
-  return { ok: !failed, steps, logs: failed ? work : undefined };
+  if (ok) ok = await runStage([SMOKE], ctx, record, work);
+  else record({ name: SMOKE.name, status: "skipped", durationMs: 0 });
+
+  if (ok && print) remember(dir, print, ctx.binaries);
+  if (ok) rmSync(work, { recursive: true, force: true });
+  return { ok, steps, logs: ok ? undefined : work };
+}
+
+/** Runs steps concurrently; reports them in their listed order as each is known. */
+async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult) => void, work: string): Promise<boolean> {
+  const results: (StepResult | undefined)[] = stage.map(() => undefined);
+  let flushed = 0;
+  const flush = () => {
+    while (flushed < stage.length && results[flushed]) record(results[flushed++]!);
+  };
+  await Promise.all(
+    stage.map(async (step, i) => {
+      const started = performance.now();
+      try {
+        await step.run(ctx);
+        results[i] = { name: step.name, status: "passed", durationMs: Math.round(performance.now() - started) };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        writeFileSync(join(work, `${step.name}.error.txt`), `${message}\n`);
+        results[i] = { name: step.name, status: "failed", durationMs: Math.round(performance.now() - started), error: message };
+      }
+      flush();
+    }),
+  );
+  return results.every((r) => r?.status === "passed");
 }
 
 /** The repo's manifest, or a UsageError saying why this is not such a repo. */
@@ -95,5 +133,6 @@ async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promi
     throw new Error(`missing: ${missing.map((t) => `${t.name} (${t.hint})`).join("; ")}`);
   }
   ctx.buf = await ensureBuf(note ?? (() => {}));
+  ctx.toolVersions = tools.map((t) => `${t.name} ${t.version ?? "-"}`);
   if (queue) ctx.motoBin = await ensureMoto(note ?? (() => {}));
 }

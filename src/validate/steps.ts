@@ -3,7 +3,15 @@ import { join, relative } from "node:path";
 import { tmpdir } from "node:os";
 import type { Manifest } from "../manifest.js";
 import { CommandFailed, run } from "./exec.js";
+import { repoStateDir } from "./verdicts.js";
 import type { WorkerBinary } from "./services.js";
+
+export interface Binaries {
+  orchestrator?: string;
+  workers?: WorkerBinary[];
+  /** Folder with every Go command (orchestrator, smoke, bootstrap, ...). */
+  goBin?: string;
+}
 
 export interface StepContext {
   /** The generated repo and its manifest. */
@@ -16,7 +24,9 @@ export interface StepContext {
   motoBin?: string;
   log: (step: string) => string;
   /** Filled by the build steps, read by smoke. */
-  binaries: { orchestrator?: string; workers?: WorkerBinary[]; goBin?: string };
+  binaries: Binaries;
+  /** Toolchain versions found by doctor: part of the verdict cache key. */
+  toolVersions: string[];
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
@@ -44,11 +54,16 @@ export async function contractStep(ctx: StepContext): Promise<void> {
 export async function goStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("go");
   const opts = { cwd: join(ctx.dir, "orchestrator") };
-  await run(log, "gofmt", ["-l", "."], { ...opts, expectNoOutput: true });
-  await run(log, "go", ["vet", "./..."], opts);
   // Every command (orchestrator, and bootstrap/produce for queue presets)
   // into one folder; `go build ./...` alone would not keep the binaries.
-  const bin = join(ctx.work, "bin");
+  // Kept per repo (not in the run's temp folder) so an unchanged tree can
+  // reuse them; see verdicts.ts.
+  const bin = join(repoStateDir(ctx.dir), "bin");
+  rmSync(bin, { recursive: true, force: true });
+  // One after another: run side by side they each re-hash the same packages
+  // and measured slower on two cores (rust and contract already run beside).
+  await run(log, "gofmt", ["-l", "."], { ...opts, expectNoOutput: true });
+  await run(log, "go", ["vet", "./..."], opts);
   await run(log, "go", ["build", "-o", `${bin}/`, "./cmd/..."], opts);
   await run(log, "go", ["test", "./..."], opts);
   ctx.binaries.orchestrator = join(bin, "orchestrator");
@@ -59,10 +74,16 @@ export async function goStep(ctx: StepContext): Promise<void> {
 export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
   const opts = { cwd: join(ctx.dir, "workers") };
-  await run(log, "cargo", ["fmt", "--check"], opts);
-  await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-  await run(log, "cargo", ["build", "--locked"], opts);
-  await run(log, "cargo", ["test", "--locked"], opts);
+  // rustfmt does not take cargo's build-directory lock, so it runs beside the
+  // builds; clippy, build and test share the lock and go one after another.
+  await Promise.all([
+    run(log, "cargo", ["fmt", "--check"], opts),
+    (async () => {
+      await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+      await run(log, "cargo", ["build", "--locked"], opts);
+      await run(log, "cargo", ["test", "--locked"], opts);
+    })(),
+  ]);
   const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
     target_directory: string;
     packages: { targets: { kind: string[]; name: string }[] }[];

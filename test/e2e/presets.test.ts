@@ -85,6 +85,18 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
     expectValidated(await runCli(["validate", "--json"], dir, E2E_ENV));
   });
 
+  it("replays the checks of an unchanged tree, reruns them after any change, and always smokes", async () => {
+    const steps = async () => {
+      const result = await runCli(["validate", "--json"], dir, E2E_ENV);
+      expectValidated(result);
+      return Object.fromEntries((JSON.parse(result.stdout).steps as { name: string; cached?: boolean }[]).map((s) => [s.name, Boolean(s.cached)]));
+    };
+    expect(await steps()).toEqual({ doctor: false, contract: true, ci: true, go: true, rust: true, smoke: false });
+    const main = join(dir, "orchestrator", "cmd", "orchestrator", "main.go");
+    writeFileSync(main, `${readFileSync(main, "utf8")}\n// touched\n`);
+    expect(await steps()).toEqual({ doctor: false, contract: false, ci: false, go: false, rust: false, smoke: false });
+  });
+
   it("has worker Dockerfiles hadolint accepts", async () => {
     const lint = await tool("hadolint", ["workers/scorer/Dockerfile", "workers/pricing/Dockerfile"], dir);
     expect(lint.exitCode, lint.all).toBe(0);
