@@ -14,6 +14,7 @@ type results struct {
 	Direct   directFigures  `json:"direct_grpc"`
 	E2E      *targetFigures `json:"e2e_http,omitempty"`
 	E2ENote  string         `json:"e2e_note,omitempty"`
+	Floor    openFigures    `json:"noop_floor"`
 	Memory   map[string]mem `json:"memory_kb"`
 	Model    modelCompare   `json:"model_per_core"`
 	Targets  []check        `json:"targets"`
@@ -47,6 +48,9 @@ type closedFigures struct {
 	ItemsPerSec float64   `json:"items_per_s"`
 	Errors      int       `json:"errors"`
 	Runs        []float64 `json:"requests_per_s_runs"`
+	// CPUPerRequest splits each request's cost between the processes (loadgen, worker,
+	// orchestrator), in CPU microseconds: on a machine with few cores, the sum caps throughput.
+	CPUPerRequest map[string]float64 `json:"cpu_us_per_request,omitempty"`
 }
 
 type openFigures struct {
@@ -88,6 +92,12 @@ func figures(closed, open []phase, concurrency, items int, rate float64) targetF
 		f.Closed.Errors += p.errors
 	}
 	f.Closed.PerSecond = median(f.Closed.Runs)
+	for name := range closedCPU(closed) {
+		f.Closed.CPUPerRequest = cmpOr(f.Closed.CPUPerRequest)
+		f.Closed.CPUPerRequest[name] = round3(medianBy(closed, func(p phase) float64 {
+			return p.cpu[name].Seconds() * 1e6 / float64(max(p.requests-p.errors, 1))
+		}))
+	}
 	f.Closed.ItemsPerSec = f.Closed.PerSecond * float64(items)
 	f.Open.Rate = rate
 	f.Open.Achieved = round3(medianBy(open, phase.perSecond))
@@ -120,7 +130,9 @@ func (r *results) checks() {
 	if m, ok := r.Memory["orchestrator"]; ok {
 		add("orchestrator idle RSS, MiB", float64(m.Idle)/1024, "<= 25", m.Idle <= 25*1024)
 	}
-	add("Rust / Go batch scoring per core", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
+	if r.Model.Rust.BatchItems > 0 {
+		add("Rust / Go batch scoring per core", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
+	}
 }
 
 // writeSummary prints the human-readable version of results.json.
@@ -138,6 +150,27 @@ func (r *results) writeSummary(w io.Writer) {
 		row(fmt.Sprintf("HTTP->Go->gRPC->Rust (c=%d)", s.Concurrency), *r.E2E)
 	} else {
 		fmt.Fprintf(w, "%-34s %s\n", "HTTP->Go->gRPC->Rust", r.E2ENote)
+	}
+	fmt.Fprintf(w, "%-34s %12s %10s | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", "no-op (loadgen + machine floor)", "-", "-",
+		r.Floor.Rate, r.Floor.P50, r.Floor.P90, r.Floor.P99, r.Floor.Max, r.Floor.Errors)
+	fmt.Fprintf(w, "\nCPU per request at fixed concurrency (microseconds)\n")
+	cpu := func(name string, f targetFigures) {
+		if len(f.Closed.CPUPerRequest) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %-32s", name)
+		total := 0.0
+		for _, p := range []string{"loadgen", "orchestrator", "worker"} {
+			if v, ok := f.Closed.CPUPerRequest[p]; ok {
+				fmt.Fprintf(w, " %s %6.1f ", p, v)
+				total += v
+			}
+		}
+		fmt.Fprintf(w, " total %6.1f\n", total)
+	}
+	cpu("gRPC Score", r.Direct.Score)
+	if r.E2E != nil {
+		cpu("HTTP->Go->gRPC->Rust", *r.E2E)
 	}
 	fmt.Fprintf(w, "\nresident memory (MiB)    idle   under load\n")
 	for _, name := range []string{"worker", "orchestrator"} {
@@ -159,4 +192,29 @@ func (r *results) writeSummary(w io.Writer) {
 		fmt.Fprintf(w, "  %-42s %9.3f  %-6s %s\n", c.Name, c.Value, c.Target, verdict)
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 40))
+}
+
+// closedCPU is the set of processes whose CPU time every run measured.
+func closedCPU(runs []phase) map[string]bool {
+	names := map[string]bool{}
+	for i, p := range runs {
+		for name := range p.cpu {
+			if i == 0 {
+				names[name] = true
+			}
+		}
+		for name := range names {
+			if _, ok := p.cpu[name]; !ok {
+				delete(names, name)
+			}
+		}
+	}
+	return names
+}
+
+func cmpOr(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
 }

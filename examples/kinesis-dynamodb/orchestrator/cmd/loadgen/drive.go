@@ -21,6 +21,7 @@ type phase struct {
 	elapsed   time.Duration
 	latencies []time.Duration // sorted; open loop: from the intended send time
 	firstErr  error
+	cpu       map[string]time.Duration // CPU used per process during the phase, where known
 }
 
 func (p phase) perSecond() float64 {
@@ -70,7 +71,7 @@ func openLoop(ctx context.Context, c call, rate float64, d time.Duration, maxInF
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if wait := time.Until(due); wait > 0 {
-			time.Sleep(wait)
+			preciseSleep(wait)
 		}
 		slots <- struct{}{}
 		wg.Go(func() {
@@ -123,4 +124,26 @@ func merge(per []phase, elapsed time.Duration) phase {
 	}
 	slices.Sort(out.latencies)
 	return out
+}
+
+// cpuTimes snapshots the CPU time of each named process (pid 0: loadgen itself).
+func cpuTimes(pids map[string]int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, pid := range pids {
+		if pid < 0 || (pid == 0 && name != "loadgen") {
+			continue
+		}
+		if t, ok := cpuTime(pid); ok {
+			out[name] = t
+		}
+	}
+	return out
+}
+
+func cpuSince(before map[string]time.Duration, pids map[string]int) map[string]time.Duration {
+	after := cpuTimes(pids)
+	for name, t := range after {
+		after[name] = t - before[name]
+	}
+	return after
 }

@@ -147,6 +147,8 @@ func run(ctx context.Context, o options) error {
 	}
 	peaks := samplePeaks(sampled, 100*time.Millisecond)
 
+	pids["loadgen"] = 0 // this process, for the CPU split only
+	var floor []phase
 	closed := make([][]phase, len(targets))
 	open := make([][]phase, len(targets))
 	for run := range o.runs {
@@ -154,12 +156,18 @@ func run(ctx context.Context, o options) error {
 		for i, t := range targets {
 			fmt.Fprintf(os.Stderr, "loadgen: run %d/%d: %s\n", run+1, o.runs, t.name)
 			closedLoop(ctx, t.call, o.concurrency, o.warmup)
-			closed[i] = append(closed[i], closedLoop(ctx, t.call, o.concurrency, o.duration))
+			before := cpuTimes(pids)
+			p := closedLoop(ctx, t.call, o.concurrency, o.duration)
+			p.cpu = cpuSince(before, pids)
+			closed[i] = append(closed[i], p)
 			open[i] = append(open[i], openLoop(ctx, t.call, t.rate, o.duration, o.maxInFlight))
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
+		// The same schedule with nothing sent: what this machine and loadgen's own timing
+		// add to every latency above, so a tail can be told apart from the services'.
+		floor = append(floor, openLoop(ctx, func(context.Context) error { return nil }, o.rate, o.duration, o.maxInFlight))
 	}
 	peak := peaks.finish()
 	for name, pid := range pids {
@@ -195,6 +203,12 @@ func run(ctx context.Context, o options) error {
 		}
 		chart = append(chart, series{t.name, sortedCopy(pooled)})
 	}
+	r.Floor = figures(nil, floor, 0, 0, o.rate).Open
+	var pooled []time.Duration
+	for _, p := range floor {
+		pooled = append(pooled, p.latencies...)
+	}
+	chart = append(chart, series{fmt.Sprintf("no-op @%g/s: loadgen and machine floor", o.rate), sortedCopy(pooled)})
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)
 }
