@@ -4,9 +4,11 @@
 //   generation  `create-hybrid-backend DIR --yes --no-validate` vs `create-vite --template vanilla-ts`
 //   footprint   npm pack tarball and what `npm install` of it brings
 //   validate    warm `validate` vs the floor: `go build ./...` + `cargo build` of the same tree
+//   system      the generated default preset's own `make bench` (throughput, latency, memory,
+//               Rust vs Go scoring per core) and its targets table
 // Usage: npm run bench [-- --runs N]
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -69,6 +71,16 @@ try {
     floor.push(time("go", ["build", "./..."], { cwd: join(repo, "orchestrator") }) + time("cargo", ["build", "--locked"], { cwd: join(repo, "workers") }));
   }
   report("validate", validate, floor, "go+cargo build");
+
+  // The generated system's own figures: the default preset's `make bench`
+  // (its loadgen takes medians over BENCH_RUNS itself) and the targets table.
+  const sys = join(work, "system");
+  execFileSync("node", [cli, sys, "--yes", "--no-validate", "--no-git"]);
+  execFileSync("make", ["bench"], { cwd: sys, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, BENCH_RUNS: String(Math.min(runs, 3)) } });
+  results.system = JSON.parse(readFileSync(join(sys, "bench", "results.json"), "utf8"));
+  console.log(`\n${readFileSync(join(sys, "bench", "summary.txt"), "utf8")}`);
+  console.log("target                                      value  target  met");
+  for (const t of results.system.targets) console.log(`${t.name.padEnd(42)} ${String(t.value).padStart(7)}  ${t.target.padEnd(6)}  ${t.met ? "yes" : "NO"}`);
   console.log(JSON.stringify(results));
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// results is bench/results.json. Every figure is the median over runs; *_runs keep each
+// run's value so the spread is visible.
+type results struct {
+	Preset   string         `json:"preset"`
+	Settings settings       `json:"settings"`
+	Direct   directFigures  `json:"direct_grpc"`
+	E2E      *targetFigures `json:"e2e_http,omitempty"`
+	E2ENote  string         `json:"e2e_note,omitempty"`
+	Floor    openFigures    `json:"noop_floor"`
+	Memory   map[string]mem `json:"memory_kb"`
+	Model    modelCompare   `json:"model_per_core"`
+	Targets  []check        `json:"targets"`
+}
+
+type settings struct {
+	DurationS   float64 `json:"duration_s"`
+	WarmupS     float64 `json:"warmup_s"`
+	Runs        int     `json:"runs"`
+	Concurrency int     `json:"concurrency"`
+	Rate        float64 `json:"rate_per_s"`
+	BatchSize   int     `json:"batch_size"`
+	BatchRate   float64 `json:"batch_rate_per_s"`
+	GOMAXPROCS  int     `json:"loadgen_gomaxprocs"`
+}
+
+type directFigures struct {
+	Score targetFigures `json:"score"`
+	Batch targetFigures `json:"score_batch"`
+}
+
+// targetFigures are one target's closed-loop (throughput) and open-loop (latency) figures.
+type targetFigures struct {
+	Closed closedFigures `json:"fixed_concurrency"`
+	Open   openFigures   `json:"fixed_rate"`
+}
+
+type closedFigures struct {
+	Concurrency int       `json:"concurrency"`
+	PerSecond   float64   `json:"requests_per_s"`
+	ItemsPerSec float64   `json:"items_per_s"`
+	Errors      int       `json:"errors"`
+	Runs        []float64 `json:"requests_per_s_runs"`
+	// CPUPerRequest splits each request's cost between the processes (loadgen, worker,
+	// orchestrator), in CPU microseconds: on a machine with few cores, the sum caps throughput.
+	CPUPerRequest map[string]float64 `json:"cpu_us_per_request,omitempty"`
+}
+
+type openFigures struct {
+	Rate     float64 `json:"rate_per_s"`
+	Achieved float64 `json:"achieved_per_s"`
+	latencyFigures
+	Errors  int       `json:"errors"`
+	P99Runs []float64 `json:"p99_ms_runs"`
+}
+
+// mem is a process's resident memory: after start-up before any load, and the highest
+// sample while the load ran.
+type mem struct {
+	Idle int64 `json:"idle"`
+	Load int64 `json:"load_peak"`
+}
+
+type modelCompare struct {
+	Go          modelFigures `json:"go"`
+	Rust        modelFigures `json:"rust"`
+	SingleRatio float64      `json:"rust_over_go_single"`
+	BatchRatio  float64      `json:"rust_over_go_batch"`
+}
+
+// check is one row of the targets table.
+type check struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Met    bool    `json:"met"`
+}
+
+// figures turns the runs of one target into medians.
+func figures(closed, open []phase, concurrency, items int, rate float64) targetFigures {
+	f := targetFigures{}
+	f.Closed.Concurrency = concurrency
+	for _, p := range closed {
+		f.Closed.Runs = append(f.Closed.Runs, round3(p.perSecond()))
+		f.Closed.Errors += p.errors
+	}
+	f.Closed.PerSecond = median(f.Closed.Runs)
+	for name := range closedCPU(closed) {
+		f.Closed.CPUPerRequest = cmpOr(f.Closed.CPUPerRequest)
+		f.Closed.CPUPerRequest[name] = round3(medianBy(closed, func(p phase) float64 {
+			return p.cpu[name].Seconds() * 1e6 / float64(max(p.requests-p.errors, 1))
+		}))
+	}
+	f.Closed.ItemsPerSec = f.Closed.PerSecond * float64(items)
+	f.Open.Rate = rate
+	f.Open.Achieved = round3(medianBy(open, phase.perSecond))
+	sums := make([]latencyFigures, len(open))
+	for i, p := range open {
+		sums[i] = summarize(p.latencies)
+		f.Open.P99Runs = append(f.Open.P99Runs, sums[i].P99)
+		f.Open.Errors += p.errors
+	}
+	f.Open.P50 = medianBy(sums, func(s latencyFigures) float64 { return s.P50 })
+	f.Open.P90 = medianBy(sums, func(s latencyFigures) float64 { return s.P90 })
+	f.Open.P99 = medianBy(sums, func(s latencyFigures) float64 { return s.P99 })
+	f.Open.Max = medianBy(sums, func(s latencyFigures) float64 { return s.Max })
+	return f
+}
+
+// checks compares the figures with the targets the generated services are tuned for.
+func (r *results) checks() {
+	add := func(name string, value float64, target string, met bool) {
+		r.Targets = append(r.Targets, check{name, round3(value), target, met})
+	}
+	if r.E2E != nil && r.Direct.Score.Closed.PerSecond > 0 {
+		ratio := r.E2E.Closed.PerSecond / r.Direct.Score.Closed.PerSecond
+		add("e2e throughput / direct gRPC throughput", ratio, ">= 0.75", ratio >= 0.75)
+		add("e2e p99 at fixed rate, ms", r.E2E.Open.P99, "<= 2", r.E2E.Open.P99 <= 2)
+	}
+	if m, ok := r.Memory["worker"]; ok {
+		add("worker idle RSS, MiB", float64(m.Idle)/1024, "<= 10", m.Idle <= 10*1024)
+	}
+	if m, ok := r.Memory["orchestrator"]; ok {
+		add("orchestrator idle RSS, MiB", float64(m.Idle)/1024, "<= 25", m.Idle <= 25*1024)
+	}
+	if r.Model.Rust.BatchItems > 0 {
+		add("Rust / Go batch scoring per core", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
+	}
+}
+
+// writeSummary prints the human-readable version of results.json.
+func (r *results) writeSummary(w io.Writer) {
+	s := r.Settings
+	fmt.Fprintf(w, "Benchmark (%s preset): %d run(s) of %gs per phase, medians; loopback, loadgen GOMAXPROCS=%d\n\n", r.Preset, s.Runs, s.DurationS, s.GOMAXPROCS)
+	fmt.Fprintf(w, "%-34s %12s %10s | %10s %8s %8s %8s %8s %7s\n", "target", "closed req/s", "items/s", "open req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
+	row := func(name string, f targetFigures) {
+		fmt.Fprintf(w, "%-34s %12.0f %10.0f | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", name, f.Closed.PerSecond, f.Closed.ItemsPerSec,
+			f.Open.Rate, f.Open.P50, f.Open.P90, f.Open.P99, f.Open.Max, f.Closed.Errors+f.Open.Errors)
+	}
+	row(fmt.Sprintf("gRPC Score (c=%d)", s.Concurrency), r.Direct.Score)
+	row(fmt.Sprintf("gRPC ScoreBatch x%d (c=%d)", s.BatchSize, s.Concurrency), r.Direct.Batch)
+	if r.E2E != nil {
+		row(fmt.Sprintf("HTTP->Go->gRPC->Rust (c=%d)", s.Concurrency), *r.E2E)
+	} else {
+		fmt.Fprintf(w, "%-34s %s\n", "HTTP->Go->gRPC->Rust", r.E2ENote)
+	}
+	fmt.Fprintf(w, "%-34s %12s %10s | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", "no-op (loadgen + machine floor)", "-", "-",
+		r.Floor.Rate, r.Floor.P50, r.Floor.P90, r.Floor.P99, r.Floor.Max, r.Floor.Errors)
+	fmt.Fprintf(w, "\nCPU per request at fixed concurrency (microseconds)\n")
+	cpu := func(name string, f targetFigures) {
+		if len(f.Closed.CPUPerRequest) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %-32s", name)
+		total := 0.0
+		for _, p := range []string{"loadgen", "orchestrator", "worker"} {
+			if v, ok := f.Closed.CPUPerRequest[p]; ok {
+				fmt.Fprintf(w, " %s %6.1f ", p, v)
+				total += v
+			}
+		}
+		fmt.Fprintf(w, " total %6.1f\n", total)
+	}
+	cpu("gRPC Score", r.Direct.Score)
+	if r.E2E != nil {
+		cpu("HTTP->Go->gRPC->Rust", *r.E2E)
+	}
+	fmt.Fprintf(w, "\nresident memory (MiB)    idle   under load\n")
+	for _, name := range []string{"worker", "orchestrator"} {
+		if m, ok := r.Memory[name]; ok {
+			fmt.Fprintf(w, "  %-20s %7.1f %12.1f\n", name, float64(m.Idle)/1024, float64(m.Load)/1024)
+		}
+	}
+	m := r.Model
+	fmt.Fprintf(w, "\nmodel scoring, one core     single/s   batch items/s\n")
+	fmt.Fprintf(w, "  Rust worker          %12.0f %15.0f\n", m.Rust.Single, m.Rust.BatchItems)
+	fmt.Fprintf(w, "  Go baseline          %12.0f %15.0f\n", m.Go.Single, m.Go.BatchItems)
+	fmt.Fprintf(w, "  Rust / Go            %12.2f %15.2f\n", m.SingleRatio, m.BatchRatio)
+	fmt.Fprintf(w, "\ntargets\n")
+	for _, c := range r.Targets {
+		verdict := "met"
+		if !c.Met {
+			verdict = "NOT met"
+		}
+		fmt.Fprintf(w, "  %-42s %9.3f  %-6s %s\n", c.Name, c.Value, c.Target, verdict)
+	}
+	fmt.Fprintln(w, strings.Repeat("-", 40))
+}
+
+// closedCPU is the set of processes whose CPU time every run measured.
+func closedCPU(runs []phase) map[string]bool {
+	names := map[string]bool{}
+	for i, p := range runs {
+		for name := range p.cpu {
+			if i == 0 {
+				names[name] = true
+			}
+		}
+		for name := range names {
+			if _, ok := p.cpu[name]; !ok {
+				delete(names, name)
+			}
+		}
+	}
+	return names
+}
+
+func cmpOr(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+// loadRequests reads the request of every shared test vector.
+func loadRequests(path string) ([]*scoringv1.ScoreRequest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Vectors []struct {
+			Request json.RawMessage `json:"request"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var reqs []*scoringv1.ScoreRequest
+	for _, v := range file.Vectors {
+		req := &scoringv1.ScoreRequest{}
+		if err := protojson.Unmarshal(v.Request, req); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		reqs = append(reqs, req)
+	}
+	if len(reqs) == 0 {
+		return nil, fmt.Errorf("%s: no vectors", path)
+	}
+	return reqs, nil
+}
+
+// batchOf cycles the vectors into one batch of n requests with distinct ids.
+func batchOf(reqs []*scoringv1.ScoreRequest, n int) *scoringv1.ScoreBatchRequest {
+	b := &scoringv1.ScoreBatchRequest{}
+	for i := range n {
+		r := reqs[i%len(reqs)]
+		b.Requests = append(b.Requests, &scoringv1.ScoreRequest{
+			Id:                  fmt.Sprintf("bench-%d", i),
+			NumericFeatures:     r.GetNumericFeatures(),
+			CategoricalFeatures: r.GetCategoricalFeatures(),
+		})
+	}
+	return b
+}
+
+// dialWorker opens one connection to the worker, as the orchestrator does, so the direct
+// figures are what the orchestrator itself could get at most.
+func dialWorker(addr string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// waitServing polls the worker's gRPC health until the scoring service is SERVING.
+func waitServing(ctx context.Context, conn *grpc.ClientConn, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	health := healthpb.NewHealthClient(conn)
+	for {
+		res, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: scoringv1.ScoringService_ServiceDesc.ServiceName})
+		if err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("worker not SERVING after %s (last error: %v)", within, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// scoreCall sends unary Score requests, cycling through reqs.
+func scoreCall(conn *grpc.ClientConn, reqs []*scoringv1.ScoreRequest) call {
+	client := scoringv1.NewScoringServiceClient(conn)
+	var next counter
+	return func(ctx context.Context) error {
+		_, err := client.Score(ctx, reqs[next.inc()%len(reqs)])
+		return err
+	}
+}
+
+// batchCall sends the same ScoreBatch request every time.
+func batchCall(conn *grpc.ClientConn, batch *scoringv1.ScoreBatchRequest) call {
+	client := scoringv1.NewScoringServiceClient(conn)
+	return func(ctx context.Context) error {
+		res, err := client.ScoreBatch(ctx, batch)
+		if err == nil && len(res.GetResponses()) != len(batch.GetRequests()) {
+			err = fmt.Errorf("batch of %d got %d responses", len(batch.GetRequests()), len(res.GetResponses()))
+		}
+		return err
+	}
+}
+
+// newHTTPClient keeps a warm connection per sender. The default transport keeps only two
+// idle connections per host, so at higher concurrency every other request would open a
+// new TCP connection and the benchmark would measure handshakes instead of the service.
+func newHTTPClient(concurrency int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConns:        concurrency * 2,
+		MaxIdleConnsPerHost: concurrency * 2,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}}
+}
+
+// httpScoreCall posts the vectors' requests, as protobuf JSON, to the orchestrator's API.
+func httpScoreCall(client *http.Client, base string, reqs []*scoringv1.ScoreRequest) (call, error) {
+	bodies := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		b, err := protojson.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		bodies[i] = b
+	}
+	url := base + "/v1/score"
+	var next counter
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(bodies[next.inc()%len(bodies)]))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		// Read to the end so the connection goes back to the pool.
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST %s: %s", url, res.Status)
+		}
+		return nil
+	}, nil
+}
+
+// waitReady polls GET url until it answers 200.
+func waitReady(ctx context.Context, client *http.Client, url string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		res, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s", res.Status)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %v", url, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

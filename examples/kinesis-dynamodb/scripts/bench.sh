@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make bench`: measures the built services on loopback and writes bench/results.json,
+# bench/summary.txt and bench/latency.svg (see "Benchmarks" in README.md).
+#   1. single-core model scoring: the scorer worker's bench_model example against the Go port
+#   2. the worker starts on a free loopback port and orchestrator/cmd/loadgen drives it
+#      over gRPC (the end-to-end figures need the HTTP preset: no queue in the loop)
+# BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
+# BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+duration=${BENCH_DURATION:-2s}
+runs=${BENCH_RUNS:-3}
+rate=${BENCH_RATE:-2000}
+concurrency=${BENCH_CONCURRENCY:-32}
+# Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
+model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ? d + 0 : 1 }')
+mkdir -p bench
+
+(cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
+echo "bench: model scoring on one core (Rust worker)" >&2
+(cd workers && cargo run --release --locked --quiet -p scorer --example bench_model -- ../testdata/vectors.json "$model_round" "$runs") >bench/rust-model.json
+
+# Every worker runs (the orchestrator is ready only when all are); the load
+# goes to the primary, scorer, which also serves /v1/score.
+target=$(workers_target)
+worker_pids=()
+export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+LISTEN_ADDR=$WORKER_SCORER_ADDR RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
+worker_pids+=($!)
+worker_addr=$WORKER_SCORER_ADDR
+worker_pid=${worker_pids[0]}
+trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true' EXIT
+
+bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
+  -preset kinesis -vectors testdata/vectors.json -model workers/scorer/model/model.json \
+  -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
+  -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
+
+for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+echo "bench: wrote bench/results.json, bench/summary.txt and bench/latency.svg" >&2

@@ -1,0 +1,234 @@
+// Command loadgen benchmarks the running services on loopback for `make bench`
+// (scripts/bench.sh starts them): direct gRPC to the worker (Score and ScoreBatch),
+// end to end through the orchestrator's HTTP API when there is one, each at a fixed
+// concurrency (throughput) and at a fixed rate (latency without coordinated omission);
+// the services' resident memory; and single-core model scoring, Rust against a Go port.
+// It writes results.json, summary.txt and latency.svg into -out and prints the summary.
+//
+//	loadgen -worker 127.0.0.1:50051 [-http http://127.0.0.1:8080] [flags]
+//	loadgen freeport   # prints a free loopback port, for the script
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+type options struct {
+	worker, http, vectors, model, rustModel, out, preset string
+	duration, warmup, modelRound                         time.Duration
+	runs, concurrency, batchSize, maxInFlight            int
+	rate, batchRate                                      float64
+	workerPID, orchestratorPID                           int
+}
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "freeport" {
+		// Bound and released at once: a port free now is all a local script needs.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		_ = ln.Close()
+		return
+	}
+	var o options
+	flag.StringVar(&o.worker, "worker", "127.0.0.1:50051", "worker gRPC address")
+	flag.StringVar(&o.http, "http", "", "orchestrator base URL; empty skips the end-to-end figures")
+	flag.StringVar(&o.preset, "preset", "http", "ingress of this repo, for the report")
+	flag.StringVar(&o.vectors, "vectors", "../testdata/vectors.json", "shared test vectors: the requests sent")
+	flag.StringVar(&o.model, "model", "../workers/scorer/model/model.json", "model file for the Go baseline")
+	flag.StringVar(&o.rustModel, "rust-model", "", "output of the worker's bench_model example")
+	flag.StringVar(&o.out, "out", "../bench", "folder for results.json, summary.txt and latency.svg")
+	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each measured phase")
+	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each target's phases")
+	flag.DurationVar(&o.modelRound, "model-round", time.Second, "length of each model scoring round")
+	flag.IntVar(&o.runs, "runs", 3, "runs of every phase; figures are medians")
+	flag.IntVar(&o.concurrency, "concurrency", 32, "requests in flight in the fixed-concurrency phases")
+	flag.Float64Var(&o.rate, "rate", 2000, "requests per second in the fixed-rate phases")
+	flag.IntVar(&o.batchSize, "batch-size", 100, "requests per ScoreBatch call")
+	flag.Float64Var(&o.batchRate, "batch-rate", 100, "ScoreBatch calls per second in its fixed-rate phase")
+	flag.IntVar(&o.maxInFlight, "max-in-flight", 1000, "cap on outstanding requests in the fixed-rate phases")
+	flag.IntVar(&o.workerPID, "worker-pid", 0, "worker process, for its memory (0: not measured)")
+	flag.IntVar(&o.orchestratorPID, "orchestrator-pid", 0, "orchestrator process, for its memory (0: not measured)")
+	flag.Parse()
+	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// target is one kind of request under load; items is how many scores one request asks for.
+type target struct {
+	name  string
+	call  call
+	items int
+	rate  float64
+}
+
+func run(ctx context.Context, o options) error {
+	reqs, err := loadRequests(o.vectors)
+	if err != nil {
+		return err
+	}
+	r := &results{Preset: o.preset, Memory: map[string]mem{}, Settings: settings{
+		DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(), Runs: o.runs, Concurrency: o.concurrency,
+		Rate: o.rate, BatchSize: o.batchSize, BatchRate: o.batchRate, GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}}
+
+	// The model first, while the services sit idle and the machine is quiet.
+	fmt.Fprintln(os.Stderr, "loadgen: model scoring on one core (Go baseline)")
+	if r.Model.Go, err = benchGoModel(o.model, reqs, o.modelRound, o.runs); err != nil {
+		return err
+	}
+	if o.rustModel != "" {
+		if r.Model.Rust, err = readRustModel(o.rustModel); err != nil {
+			return err
+		}
+		r.Model.SingleRatio = round3(r.Model.Rust.Single / r.Model.Go.Single)
+		r.Model.BatchRatio = round3(r.Model.Rust.BatchItems / r.Model.Go.BatchItems)
+	}
+
+	conn, err := dialWorker(o.worker)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := waitServing(ctx, conn, time.Minute); err != nil {
+		return err
+	}
+	httpClient := newHTTPClient(o.concurrency)
+	targets := []target{
+		{fmt.Sprintf("gRPC Score @%g/s", o.rate), scoreCall(conn, reqs), 1, o.rate},
+		{fmt.Sprintf("gRPC ScoreBatch x%d @%g/s", o.batchSize, o.batchRate), batchCall(conn, batchOf(reqs, o.batchSize)), o.batchSize, o.batchRate},
+	}
+	if o.http != "" {
+		if err := waitReady(ctx, httpClient, o.http+"/readyz", time.Minute); err != nil {
+			return err
+		}
+		c, err := httpScoreCall(httpClient, o.http, reqs)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{fmt.Sprintf("HTTP->Go->gRPC->Rust @%g/s", o.rate), c, 1, o.rate})
+	} else {
+		r.E2ENote = "end to end (HTTP -> Go -> gRPC -> Rust) needs the HTTP preset; this repo's ingress is " + o.preset
+	}
+
+	// Idle memory: both services up and ready, nothing sent yet but health checks.
+	pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
+	var sampled []int
+	for name, pid := range pids {
+		if pid > 0 {
+			kb, err := rssKB(pid)
+			if err != nil {
+				return fmt.Errorf("%s memory: %w", name, err)
+			}
+			r.Memory[name] = mem{Idle: kb}
+			sampled = append(sampled, pid)
+		}
+	}
+	peaks := samplePeaks(sampled, 100*time.Millisecond)
+
+	pids["loadgen"] = 0 // this process, for the CPU split only
+	var floor []phase
+	closed := make([][]phase, len(targets))
+	open := make([][]phase, len(targets))
+	for run := range o.runs {
+		// Runs interleave the targets, so a noisy moment on the machine hits all of them alike.
+		for i, t := range targets {
+			fmt.Fprintf(os.Stderr, "loadgen: run %d/%d: %s\n", run+1, o.runs, t.name)
+			closedLoop(ctx, t.call, o.concurrency, o.warmup)
+			before := cpuTimes(pids)
+			p := closedLoop(ctx, t.call, o.concurrency, o.duration)
+			p.cpu = cpuSince(before, pids)
+			closed[i] = append(closed[i], p)
+			open[i] = append(open[i], openLoop(ctx, t.call, t.rate, o.duration, o.maxInFlight))
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		// The same schedule with nothing sent: what this machine and loadgen's own timing
+		// add to every latency above, so a tail can be told apart from the services'.
+		floor = append(floor, openLoop(ctx, func(context.Context) error { return nil }, o.rate, o.duration, o.maxInFlight))
+	}
+	peak := peaks.finish()
+	for name, pid := range pids {
+		if m, ok := r.Memory[name]; ok {
+			m.Load = max(peak[pid], m.Idle)
+			r.Memory[name] = m
+		}
+	}
+
+	var chart []series
+	var errs []error
+	for i, t := range targets {
+		f := figures(closed[i], open[i], o.concurrency, t.items, t.rate)
+		switch i {
+		case 0:
+			r.Direct.Score = f
+		case 1:
+			r.Direct.Batch = f
+		default:
+			r.E2E = &f
+		}
+		var pooled []time.Duration
+		for _, p := range open[i] {
+			pooled = append(pooled, p.latencies...)
+			if p.firstErr != nil {
+				errs = append(errs, fmt.Errorf("%s: %d errors, first: %w", t.name, p.errors, p.firstErr))
+			}
+		}
+		for _, p := range closed[i] {
+			if p.firstErr != nil {
+				errs = append(errs, fmt.Errorf("%s (fixed concurrency): %d errors, first: %w", t.name, p.errors, p.firstErr))
+			}
+		}
+		chart = append(chart, series{t.name, sortedCopy(pooled)})
+	}
+	r.Floor = figures(nil, floor, 0, 0, o.rate).Open
+	var pooled []time.Duration
+	for _, p := range floor {
+		pooled = append(pooled, p.latencies...)
+	}
+	chart = append(chart, series{fmt.Sprintf("no-op @%g/s: loadgen and machine floor", o.rate), sortedCopy(pooled)})
+	r.checks()
+	return errors.Join(append(errs, write(o.out, r, chart))...)
+}
+
+func write(dir string, r *results, chart []series) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	summary, err := os.Create(filepath.Join(dir, "summary.txt"))
+	if err != nil {
+		return err
+	}
+	r.writeSummary(summary)
+	r.writeSummary(os.Stdout)
+	title := fmt.Sprintf("Latency at a fixed request rate (open loop, %d run(s) pooled)", r.Settings.Runs)
+	return errors.Join(summary.Close(),
+		os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644),
+		os.WriteFile(filepath.Join(dir, "latency.svg"), latencySVG(title, chart, 2), 0o644))
+}

@@ -1,0 +1,65 @@
+import { execa } from "execa";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { E2E_ENV } from "../helpers/toolchain-env.js";
+
+/**
+ * The generated repo's `make bench` with short phases: every figure lands in
+ * bench/results.json and the chart is well-formed SVG. The figures' values
+ * are the machine's business; only their presence and the absence of errors
+ * are asserted here.
+ */
+it("runs make bench in the default preset and reports every figure", async () => {
+  const dir = join(tempDir("chb-bench-"), "app");
+  const created = await runCli([dir, "--yes", "--no-validate", "--no-git"], process.cwd(), E2E_ENV);
+  expect(created.exitCode, created.stderr).toBe(0);
+
+  const bench = await execa("make", ["bench"], {
+    cwd: dir,
+    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", BENCH_RATE: "500" },
+    reject: false,
+    stdin: "ignore",
+    all: true,
+  });
+  expect(bench.exitCode, bench.all).toBe(0);
+  expect(bench.stdout).toContain("targets");
+
+  const r = JSON.parse(readFileSync(join(dir, "bench", "results.json"), "utf8"));
+  for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http]]) {
+    expect(f.fixed_concurrency.requests_per_s, name).toBeGreaterThan(0);
+    expect(f.fixed_concurrency.errors, name).toBe(0);
+    expect(f.fixed_rate.errors, name).toBe(0);
+    expect(f.fixed_rate.achieved_per_s, name).toBeGreaterThan(0);
+    for (const p of ["p50_ms", "p90_ms", "p99_ms", "max_ms"]) expect(f.fixed_rate[p], `${name} ${p}`).toBeGreaterThan(0);
+  }
+  expect(r.e2e_http.fixed_concurrency.cpu_us_per_request.orchestrator).toBeGreaterThanOrEqual(0);
+  expect(r.noop_floor.p99_ms).toBeGreaterThan(0);
+  for (const svc of ["worker", "orchestrator"]) {
+    expect(r.memory_kb[svc].idle, svc).toBeGreaterThan(0);
+    expect(r.memory_kb[svc].load_peak, svc).toBeGreaterThanOrEqual(r.memory_kb[svc].idle);
+  }
+  for (const lang of ["go", "rust"]) {
+    expect(r.model_per_core[lang].single_per_s, lang).toBeGreaterThan(0);
+    expect(r.model_per_core[lang].batch_items_per_s, lang).toBeGreaterThan(0);
+  }
+  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(5);
+
+  expect(existsSync(join(dir, "bench", "summary.txt"))).toBe(true);
+  expectWellFormedSvg(readFileSync(join(dir, "bench", "latency.svg"), "utf8"));
+});
+
+/** Tags balance, entities are escaped, the root is <svg> with its namespace: enough XML to trust a browser with it. */
+function expectWellFormedSvg(svg: string): void {
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
+  expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+  expect(svg).not.toMatch(/&(?!amp;|lt;|gt;|quot;|apos;|#\d+;)/);
+  const open: string[] = [];
+  for (const [, close, name, , selfClosing] of svg.matchAll(/<(\/?)([a-zA-Z]+)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g)) {
+    if (close) expect(open.pop(), `</${name}>`).toBe(name);
+    else if (!selfClosing) open.push(name);
+  }
+  expect(open).toEqual([]);
+  expect(svg.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(4);
+}
