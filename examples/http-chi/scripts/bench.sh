@@ -33,7 +33,10 @@ worker_addr=$WORKER_SCORER_ADDR
 worker_pid=${worker_pids[0]}
 trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true' EXIT
 http_addr=127.0.0.1:$(bin/loadgen freeport)
-LISTEN_ADDR=$http_addr bin/orchestrator >bench/orchestrator.log 2>&1 &
+# Both services log at warn here, as the workers do: a benchmark measures the
+# request path, and a JSON access-log line per request costs the orchestrator
+# about a tenth of its CPU (see README "Benchmarks").
+LISTEN_ADDR=$http_addr LOG_LEVEL=warn bin/orchestrator >bench/orchestrator.log 2>&1 &
 orchestrator_pid=$!
 
 bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
