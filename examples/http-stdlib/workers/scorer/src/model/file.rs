@@ -3,11 +3,11 @@
 //! Validation is strict and happens once at start, so a bad model file stops
 //! the worker with a precise message instead of mis-scoring in production.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Feature, FeatureKind, Model, Node, Split, SplitTest, Tree};
+use super::{Feature, FeatureKind, FixedMap, Model, Node, Split, SplitTest, Tree};
 
 /// The only `format_version` this worker reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -70,6 +70,17 @@ pub struct NodeSpec {
 impl ModelFile {
     /// Validates the file and builds the scoring structures.
     pub(super) fn compile(self) -> Result<Model, String> {
+        let checked = self.check()?;
+        Model::assemble(
+            checked.version,
+            checked.base_score,
+            checked.features,
+            &checked.trees,
+        )
+    }
+
+    /// Validates the file into the trees it describes.
+    pub(super) fn check(self) -> Result<Checked, String> {
         if self.format_version != FORMAT_VERSION {
             return Err(format!(
                 "format_version {} is not supported (expected {FORMAT_VERSION})",
@@ -101,13 +112,22 @@ impl ModelFile {
                     .map_err(|message| format!("tree {t}: {message}"))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Model {
+        Ok(Checked {
             version: self.version,
             base_score: self.base_score,
             features,
             trees,
         })
     }
+}
+
+/// A file that passed validation, as trees of [`Node`]s.
+#[derive(Debug)]
+pub(super) struct Checked {
+    pub(super) version: String,
+    pub(super) base_score: f64,
+    pub(super) features: Vec<Feature>,
+    pub(super) trees: Vec<Tree>,
 }
 
 fn compile_features(specs: &[FeatureSpec]) -> Result<Vec<Feature>, String> {
@@ -132,7 +152,7 @@ fn compile_features(specs: &[FeatureSpec]) -> Result<Vec<Feature>, String> {
             let kind = match spec.kind {
                 FeatureType::Numeric => FeatureKind::Numeric,
                 FeatureType::Categorical => FeatureKind::Categorical {
-                    vocabulary: HashMap::new(),
+                    vocabulary: FixedMap::default(),
                 },
             };
             Ok(Feature {
@@ -244,7 +264,7 @@ fn compile_node(
 ///
 /// Bitsets are sized for the vocabulary as it stands when the split is built;
 /// ids interned later are simply past the end, which reads as "not in set".
-fn category_bits(vocabulary: &mut HashMap<String, u32>, categories: &[String]) -> Box<[u64]> {
+fn category_bits(vocabulary: &mut FixedMap<u32>, categories: &[String]) -> Box<[u64]> {
     let ids: Vec<usize> = categories
         .iter()
         .map(|category| {

@@ -61,10 +61,16 @@
 
 mod eval;
 mod file;
+mod flat;
+mod hash;
 
 use std::{collections::HashMap, fs, io, path::Path};
 
+pub use eval::Features;
 pub use file::{FeatureSpec, FeatureType, ModelFile, NodeSpec};
+
+use flat::Forest;
+use hash::FixedMap;
 
 /// The model shipped with the worker, compiled in so the binary runs from any
 /// working directory and the container image needs no extra files.
@@ -79,7 +85,9 @@ pub struct Model {
     version: String,
     base_score: f64,
     features: Vec<Feature>,
-    trees: Vec<Tree>,
+    /// Feature index by name, for resolving requests.
+    names: FixedMap<u32>,
+    forest: Forest,
 }
 
 /// The model's verdict on one set of features.
@@ -115,10 +123,11 @@ enum FeatureKind {
     /// Maps every category any split mentions to a dense id, so splits can
     /// test membership with a bitset instead of string comparisons.
     Categorical {
-        vocabulary: HashMap<String, u32>,
+        vocabulary: FixedMap<u32>,
     },
 }
 
+/// A validated tree as the file describes it, before [`Forest`] lowers it.
 #[derive(Debug)]
 struct Tree {
     nodes: Vec<Node>,
@@ -174,7 +183,7 @@ impl Model {
 
     /// Number of trees in the ensemble.
     pub fn tree_count(&self) -> usize {
-        self.trees.len()
+        self.forest.roots.len()
     }
 
     /// Names of the features the model reads, in file order.
@@ -189,27 +198,30 @@ impl Model {
         numeric: &HashMap<String, f64>,
         categorical: &HashMap<String, String>,
     ) -> Scored {
-        let explained = self.explain(numeric, categorical);
-        Scored {
-            score: round_score(sigmoid(explained.margin)),
-            reason_codes: self.reason_codes(&explained.contributions),
-        }
+        let mut scored = None;
+        self.score_many([(numeric, categorical)], |s| scored = Some(s));
+        scored.expect("one request in, one score out")
     }
 
-    fn reason_codes(&self, contributions: &[f64]) -> Vec<String> {
-        let mut raised: Vec<(usize, f64)> = contributions
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|&(_, credit)| credit > 0.0)
+    /// Builds the scoring layout from a validated file.
+    fn assemble(
+        version: String,
+        base_score: f64,
+        features: Vec<Feature>,
+        trees: &[Tree],
+    ) -> Result<Self, String> {
+        let forest = Forest::lower(trees, &features)?;
+        let names = (0u32..)
+            .zip(&features)
+            .map(|(i, feature)| (feature.name.clone(), i))
             .collect();
-        // Stable sort keeps file order among equal credits.
-        raised.sort_by(|a, b| b.1.total_cmp(&a.1));
-        raised
-            .into_iter()
-            .take(MAX_REASON_CODES)
-            .map(|(index, _)| self.features[index].reason_code.clone())
-            .collect()
+        Ok(Self {
+            version,
+            base_score,
+            features,
+            names,
+            forest,
+        })
     }
 }
 
@@ -221,5 +233,7 @@ fn round_score(probability: f64) -> f64 {
     (probability * 1e6).round() / 1e6
 }
 
+#[cfg(test)]
+mod oracle_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,118 @@
+use std::collections::HashMap;
+
+use tonic::Code;
+
+use super::*;
+use crate::pb::scoring_service_server::ScoringService as _;
+
+fn service(max_in_flight: usize) -> ScoringService {
+    ScoringService::new(Arc::new(Model::embedded().unwrap()), max_in_flight)
+}
+
+fn request(id: &str) -> ScoreRequest {
+    ScoreRequest {
+        id: id.to_owned(),
+        numeric_features: HashMap::from([("amount".to_owned(), 42.0)]),
+        categorical_features: HashMap::new(),
+    }
+}
+
+fn batch(n: usize) -> ScoreBatchRequest {
+    ScoreBatchRequest {
+        requests: (0..n).map(|i| request(&format!("r{i}"))).collect(),
+    }
+}
+
+#[tokio::test]
+async fn scores_a_single_request() {
+    let response = service(4).score(Request::new(request("a"))).await.unwrap();
+    let response = response.into_inner();
+    assert_eq!(response.id, "a");
+    assert!((0.0..=1.0).contains(&response.score));
+    assert!(!response.model_version.is_empty());
+}
+
+#[tokio::test]
+async fn big_batches_score_off_the_runtime() {
+    // The job a big batch becomes runs on a rayon thread...
+    let service = service(4);
+    let on_pool = service
+        .offload(|_| (rayon::current_thread_index().is_some(), ()))
+        .await
+        .unwrap();
+    assert!(on_pool);
+    // ...and holds a permit until done, which inline scoring never waits for.
+    let permits = Arc::clone(&service.in_flight);
+    let held = service
+        .offload(move |_| (permits.available_permits(), ()))
+        .await
+        .unwrap();
+    assert_eq!(held, 3);
+}
+
+#[tokio::test]
+async fn batches_keep_request_order_inline_and_on_the_pool() {
+    for n in [1, INLINE_MAX_ITEMS, INLINE_MAX_ITEMS + 1, 500] {
+        let responses = service(4)
+            .score_batch(Request::new(batch(n)))
+            .await
+            .unwrap()
+            .into_inner()
+            .responses;
+        let ids: Vec<_> = responses.iter().map(|r| r.id.as_str()).collect();
+        let expected: Vec<_> = (0..n).map(|i| format!("r{i}")).collect();
+        assert_eq!(ids, expected, "{n} requests");
+        // Identical requests, identical scores, wherever they were scored.
+        assert!(responses.iter().all(|r| r.score == responses[0].score));
+    }
+}
+
+#[tokio::test]
+async fn sheds_load_beyond_the_limit() {
+    let service = service(1);
+    let busy = Arc::clone(&service.in_flight).try_acquire_owned().unwrap();
+    for call in [
+        service.score(Request::new(request("a"))).await.map(drop),
+        service.score_batch(Request::new(batch(2))).await.map(drop),
+        service
+            .score_batch(Request::new(batch(100)))
+            .await
+            .map(drop),
+    ] {
+        assert_eq!(call.unwrap_err().code(), Code::ResourceExhausted);
+    }
+
+    drop(busy);
+    assert!(service.score(Request::new(request("a"))).await.is_ok());
+    assert!(service.score_batch(Request::new(batch(100))).await.is_ok());
+    // Every permit came back.
+    assert_eq!(service.in_flight.available_permits(), 1);
+}
+
+#[tokio::test]
+async fn rejects_invalid_requests_before_queueing() {
+    let service = service(1);
+    let _busy = Arc::clone(&service.in_flight).try_acquire_owned().unwrap();
+    let status = service.score(Request::new(request(""))).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "id must be 1 to 128 characters, got 0");
+
+    let empty = ScoreBatchRequest { requests: vec![] };
+    let status = service.score_batch(Request::new(empty)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn a_panicking_job_becomes_internal() {
+    let service = service(1);
+    let status = service
+        .offload(|_| -> (u8, ()) { panic!("boom") })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    let status = service.inline(|_| -> u8 { panic!("boom") }).unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    // The permits came back, so the next calls are served.
+    assert!(service.score(Request::new(request("a"))).await.is_ok());
+    assert!(service.score_batch(Request::new(batch(100))).await.is_ok());
+}
