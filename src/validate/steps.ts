@@ -80,8 +80,11 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     run(log, "cargo", ["fmt", "--check"], opts),
     (async () => {
       await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-      await run(log, "cargo", ["build", "--locked"], opts);
       await run(log, "cargo", ["test", "--locked"], opts);
+      // Last: `cargo test` leaves its own build of each binary (the integration
+      // tests' feature set) at target/debug/NAME; this puts back the plain
+      // build, the one smoke should run and a later `cargo build` leaves alone.
+      await run(log, "cargo", ["build", "--locked"], opts);
     })(),
   ]);
   const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
