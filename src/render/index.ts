@@ -11,10 +11,10 @@ import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { renderTemplate } from "./handlebars.js";
 import { workerContexts } from "./workers.js";
-import type { FileTree } from "./tree.js";
+import { sortTree, type FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
-export { sortedPaths } from "./tree.js";
+export { sortedPaths, sortTree } from "./tree.js";
 
 /**
  * manifest → file tree. Pure with respect to the target: it reads only the
@@ -46,7 +46,7 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
   }
   tree.set(MANIFEST_FILE, json(manifest));
   tree.set(SCHEMA_FILE, json(manifestJsonSchema()));
-  return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return sortTree(tree);
 }
 
 /**

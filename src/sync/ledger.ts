@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { MANIFEST_FILE, type Manifest } from "../manifest.js";
-import type { FileTree } from "../render/index.js";
+import { sortTree, type FileTree } from "../render/index.js";
 import { GENERATOR_VERSION } from "../version.js";
 
 /**
@@ -50,7 +50,7 @@ export function serializeLedger(ledger: Ledger): Buffer {
 export function withLedger(tree: FileTree, manifest: Manifest): FileTree {
   const out = new Map(tree);
   out.set(LEDGER_FILE, { content: serializeLedger(ledgerFor(tree, manifest)), mode: 0o644 });
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return sortTree(out);
 }
 
 /** Parse a ledger read from disk; a damaged one is reported, never guessed at. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { run } from "./exec.js";
 import type { StepContext } from "./steps.js";
-import { cacheDir } from "./toolchains.js";
+import { cacheDir, ensurePythonTool } from "./toolchains.js";
 
 /** The linters validate runs over generated CI files, pinned like buf and moto. */
 export const ACTIONLINT_VERSION = "1.7.12";
@@ -22,7 +22,7 @@ export async function ciStep(ctx: StepContext): Promise<void> {
     await run(log, await ensureActionlint(), [".github/workflows/ci.yml"], opts);
   }
   if (providers.includes("gitlab") && existsSync(join(ctx.dir, ".gitlab-ci.yml"))) {
-    await run(log, await ensureCheckJsonschema(), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
+    await run(log, await ensurePythonTool(`check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`, "check-jsonschema", () => {}), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
   }
 }
 
@@ -33,18 +33,6 @@ async function ensureActionlint(): Promise<string> {
   mkdirSync(bin, { recursive: true });
   await execa("go", ["install", `github.com/rhysd/actionlint/cmd/actionlint@v${ACTIONLINT_VERSION}`], {
     env: { GOBIN: bin, GOFLAGS: "-mod=mod" },
-    stdin: "ignore",
-  });
-  return exe;
-}
-
-async function ensureCheckJsonschema(): Promise<string> {
-  const venv = join(cacheDir(), `check-jsonschema-${CHECK_JSONSCHEMA_VERSION}`);
-  const exe = join(venv, "bin", "check-jsonschema");
-  if (existsSync(exe)) return exe;
-  mkdirSync(cacheDir(), { recursive: true });
-  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
-  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`], {
     stdin: "ignore",
   });
   return exe;

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { UsageError } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { readManifestFile } from "../write/repo.js";
 import type { Report, StepResult } from "./report.js";
 import { ciStep } from "./ci-lint.js";
 import { ensureMoto } from "./moto.js";
@@ -110,17 +110,7 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
 
 /** The repo's manifest, or a UsageError saying why this is not such a repo. */
 export function readRepoManifest(target: string): Manifest {
-  const path = join(resolve(target), MANIFEST_FILE);
-  if (!existsSync(path)) {
-    throw new UsageError("directory", target, `it has no ${MANIFEST_FILE}; pass a folder made by create-hybrid-backend`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new UsageError(MANIFEST_FILE, path, `it is not valid JSON (${(err as Error).message})`);
-  }
-  return parseManifest(raw, MANIFEST_FILE);
+  return parseManifest(readManifestFile(resolve(target), target).json, MANIFEST_FILE);
 }
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {

@@ -1,31 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { execa } from "execa";
-import { cacheDir } from "./toolchains.js";
+import { ensurePythonTool } from "./toolchains.js";
 import { freePort, startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
 /** The AWS emulator validate runs queue presets against; pinned like buf. */
 export const MOTO_VERSION = "5.2.5";
 
-function venvDir(): string {
-  return join(cacheDir(), `moto-${MOTO_VERSION}`);
-}
-
-/**
- * moto_server from a virtualenv in the tool's own cache, created on first
- * use: nothing is installed system-wide and a second run starts at once.
- */
-export async function ensureMoto(note: (msg: string) => void): Promise<string> {
-  const bin = join(venvDir(), "bin", "moto_server");
-  if (existsSync(bin)) return bin;
-  mkdirSync(cacheDir(), { recursive: true });
-  note(`installing moto ${MOTO_VERSION} into ${venvDir()} (once)`);
-  await execa("python3", ["-m", "venv", venvDir()], { stdin: "ignore" });
-  await execa(join(venvDir(), "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `moto[server]==${MOTO_VERSION}`], {
-    stdin: "ignore",
-  });
-  if (!existsSync(bin)) throw new Error(`moto ${MOTO_VERSION} installed into ${venvDir()} but moto_server is missing`);
-  return bin;
+/** moto_server, installed once into the tool's cache (see ensurePythonTool). */
+export function ensureMoto(note: (msg: string) => void): Promise<string> {
+  return ensurePythonTool(`moto[server]==${MOTO_VERSION}`, "moto_server", note);
 }
 
 export interface Moto {

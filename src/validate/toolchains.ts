@@ -105,3 +105,20 @@ export async function ensureBuf(log: (msg: string) => void): Promise<string> {
   if (!installed) throw new Error(`buf ${BUF_VERSION} was installed into ${dir} but its binary is missing`);
   return installed;
 }
+
+/**
+ * A Python-packaged tool (moto, check-jsonschema) from its own virtualenv in
+ * the tool's cache, created on first use: nothing is installed system-wide
+ * and a second run starts at once. Returns the path of its `bin` executable.
+ */
+export async function ensurePythonTool(requirement: string, bin: string, note: (msg: string) => void): Promise<string> {
+  const venv = join(cacheDir(), requirement.replace(/\[.*\]/, "").replace("==", "-"));
+  const exe = join(venv, "bin", bin);
+  if (existsSync(exe)) return exe;
+  mkdirSync(cacheDir(), { recursive: true });
+  note(`installing ${requirement} into ${venv} (once)`);
+  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
+  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
+  if (!existsSync(exe)) throw new Error(`${requirement} installed into ${venv} but ${bin} is missing`);
+  return exe;
+}

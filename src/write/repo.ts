@@ -11,18 +11,22 @@ export interface RepoRecords {
   ledger: Ledger;
 }
 
-export function readRecords(dir: string): RepoRecords {
+/** hybrid-backend.json's text and JSON, or a UsageError saying why this is not such a repo. */
+export function readManifestFile(dir: string, shown: string = dir): { text: string; json: unknown } {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
-    throw new UsageError("directory", dir, `it has no ${MANIFEST_FILE}; run this in a repo made by create-hybrid-backend`);
+    throw new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
   }
-  const manifestText = readFileSync(manifestPath, "utf8");
-  let manifestJson: unknown;
+  const text = readFileSync(manifestPath, "utf8");
   try {
-    manifestJson = JSON.parse(manifestText);
+    return { text, json: JSON.parse(text) };
   } catch (err) {
-    throw new UsageError(MANIFEST_FILE, firstLine(manifestText), `it is not valid JSON (${(err as Error).message})`);
+    throw new UsageError(MANIFEST_FILE, firstLine(text), `it is not valid JSON (${(err as Error).message})`);
   }
+}
+
+export function readRecords(dir: string): RepoRecords {
+  const { text: manifestText, json: manifestJson } = readManifestFile(dir);
   const ledgerPath = join(dir, LEDGER_FILE);
   if (!existsSync(ledgerPath)) {
     throw new UsageError(LEDGER_FILE, undefined, "sync needs the record create wrote; restore it, e.g. git checkout -- .hybrid-backend/ledger.json");

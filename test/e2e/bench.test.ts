@@ -58,7 +58,7 @@ function expectWellFormedSvg(svg: string): void {
   const open: string[] = [];
   for (const [, close, name, , selfClosing] of svg.matchAll(/<(\/?)([a-zA-Z]+)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g)) {
     if (close) expect(open.pop(), `</${name}>`).toBe(name);
-    else if (!selfClosing) open.push(name);
+    else if (!selfClosing) open.push(name!);
   }
   expect(open).toEqual([]);
   expect(svg.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(4);

@@ -1,9 +1,9 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runSync } from "../../src/commands/sync.js";
 import { MANIFEST_FILE } from "../../src/manifest.js";
-import { ROOT, tempDir } from "../helpers/cli.js";
+import { ROOT, captureLog, tempDir } from "../helpers/cli.js";
 
 /**
  * What sync does to each example after the same scripted history: the team
@@ -29,7 +29,7 @@ describe.each(presets)("sync on examples/%s", (preset) => {
       return `${JSON.stringify(m, null, 2)}\n`;
     });
 
-    const dry = await capture(() => runSync(dir, { dryRun: true }));
+    const dry = await captureLog(() => runSync(dir, { dryRun: true }));
     expect(dry.code).toBe(0);
     // New files are listed in the report; their whole text in the diff would
     // only repeat the templates, so the golden keeps the changes to existing ones.
@@ -40,7 +40,7 @@ describe.each(presets)("sync on examples/%s", (preset) => {
       .join("");
     await expect(`${text}\n`).toMatchFileSnapshot(join("__snapshots__", "sync", `${preset}.txt`));
 
-    const real = await capture(() => runSync(dir, { json: true }));
+    const real = await captureLog(() => runSync(dir, { json: true }));
     expect(real.code).toBe(0);
     const makefile = readFileSync(join(dir, "Makefile"), "utf8");
     expect(makefile).toContain("# Team: deploy with ./deploy.sh after make build.");
@@ -53,7 +53,7 @@ describe.each(presets)("sync on examples/%s", (preset) => {
     expect(readFileSync(join(dir, "workers/Cargo.toml"), "utf8")).toContain('"pricing"');
     expect(readFileSync(join(dir, "workers/pricing/Cargo.toml"), "utf8")).toContain('name = "pricing"');
 
-    const check = await capture(() => runSync(dir, { check: true }));
+    const check = await captureLog(() => runSync(dir, { check: true }));
     expect(check.code).toBe(0);
   });
 });
@@ -61,14 +61,4 @@ describe.each(presets)("sync on examples/%s", (preset) => {
 function edit(dir: string, path: string, change: (text: string) => string) {
   const file = join(dir, path);
   writeFileSync(file, change(readFileSync(file, "utf8")));
-}
-
-async function capture(run: () => Promise<number>) {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
-  try {
-    return { code: await run(), out: lines.join("\n") };
-  } finally {
-    spy.mockRestore();
-  }
 }

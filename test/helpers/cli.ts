@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
@@ -35,4 +35,15 @@ export function expectValidated(result: { stdout: string; stderr: string; exitCo
   );
   expect(report.ok).toBe(true);
   expect(result.exitCode).toBe(0);
+}
+
+/** Run a command in-process, returning its exit code and what it printed with console.log. */
+export async function captureLog(run: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+  try {
+    return { code: await run(), out: lines.join("\n") };
+  } finally {
+    spy.mockRestore();
+  }
 }

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runSync } from "../../src/commands/sync.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { managedFiles, withLedger } from "../../src/sync/ledger.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
 import { createProject } from "../../src/write/create.js";
-import { tempDir } from "../helpers/cli.js";
+import { captureLog, tempDir } from "../helpers/cli.js";
 import { EDITABLE, applyRandomEdit, count, rng, type Rng, type UserEdit } from "../helpers/user-edits.js";
 
 /**
@@ -97,14 +97,8 @@ describe("sync never loses an edit", () => {
 });
 
 async function sync(dir: string, options: { check?: boolean } = {}) {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, "log").mockImplementation((s: string) => void out.push(s));
-  try {
-    const code = await runSync(dir, { json: true, ...options });
-    return { code, report: JSON.parse(out.join("\n")) as { files: { path: string; status: string }[] } };
-  } finally {
-    spy.mockRestore();
-  }
+  const { code, out } = await captureLog(() => runSync(dir, { json: true, ...options }));
+  return { code, report: JSON.parse(out) as { files: { path: string; status: string }[] } };
 }
 
 function randomManifest(r: Rng, seed: number): Manifest {
