@@ -35,7 +35,7 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
   if (existsSync(exe)) return exe;
   mkdirSync(dir, { recursive: true });
   note(`installing ${name} ${version} into ${dir} (once)`);
-  // GOFLAGS=-mod=mod: a go.work or vendor dir in the caller's cwd must not apply.
+  // GOFLAGS=-mod=mod replaces a user's GOFLAGS (say -mod=vendor), which `go install pkg@version` rejects.
   await execa("go", ["install", `${module}@v${version}`], { env: { GOBIN: dir, GOFLAGS: "-mod=mod" }, stdin: "ignore" });
   if (!existsSync(exe)) throw new Error(`go install ${module}@v${version} left no ${exe}`);
   return exe;
