@@ -1,39 +1,22 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { run } from "./exec.js";
+import { ensureGoLinter, ensurePythonLinter } from "./linters.js";
 import type { StepContext } from "./steps.js";
-import { cacheDir, ensurePythonTool } from "./toolchains.js";
-
-/** The linters validate runs over generated CI files, pinned like buf and moto. */
-export const ACTIONLINT_VERSION = "1.7.12";
-export const CHECK_JSONSCHEMA_VERSION = "0.39.0";
 
 /**
  * actionlint for GitHub workflows; check-jsonschema with its vendored GitLab
- * CI schema for .gitlab-ci.yml. Each is installed once into the tool's cache
- * (go install / a virtualenv), only when the repo has that provider.
+ * CI schema for .gitlab-ci.yml. Each is pinned in linters.ts and installed
+ * once into the tool's cache, only when the repo has that provider.
  */
 export async function ciStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("ci");
   const { providers } = ctx.manifest.ci;
   const opts = { cwd: ctx.dir };
   if (providers.includes("github") && existsSync(join(ctx.dir, ".github", "workflows", "ci.yml"))) {
-    await run(log, await ensureActionlint(), [".github/workflows/ci.yml"], opts);
+    await run(log, await ensureGoLinter("actionlint"), [".github/workflows/ci.yml"], opts);
   }
   if (providers.includes("gitlab") && existsSync(join(ctx.dir, ".gitlab-ci.yml"))) {
-    await run(log, await ensurePythonTool(`check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`, "check-jsonschema", () => {}), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
+    await run(log, await ensurePythonLinter("checkJsonschema"), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
   }
-}
-
-async function ensureActionlint(): Promise<string> {
-  const bin = join(cacheDir(), `actionlint-${ACTIONLINT_VERSION}`);
-  const exe = join(bin, "actionlint");
-  if (existsSync(exe)) return exe;
-  mkdirSync(bin, { recursive: true });
-  await execa("go", ["install", `github.com/rhysd/actionlint/cmd/actionlint@v${ACTIONLINT_VERSION}`], {
-    env: { GOBIN: bin, GOFLAGS: "-mod=mod" },
-    stdin: "ignore",
-  });
-  return exe;
 }

@@ -1,4 +1,4 @@
-import { ensurePythonTool } from "./toolchains.js";
+import { ensurePythonTool } from "./cache.js";
 import { freePort, startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
 /** The AWS emulator validate runs queue presets against; pinned like buf. */

