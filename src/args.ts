@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
-import { nearest } from "./suggest.js";
+import { nearest, oneTypo } from "./suggest.js";
 import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
 export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove"] as const;
@@ -110,7 +110,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
  * silently become the name of a new project; ./WORD still means a folder.
  */
 function rejectMistypedCommand(word: string) {
-  const command = nearest(word, COMMANDS);
+  const command = nearest(word, COMMANDS, oneTypo);
   if (command === undefined) return;
   throw new UsageError("command", word, `unknown command; did you mean ${command}? (to create a project in a folder of that name, pass ./${word})`);
 }

@@ -3,7 +3,7 @@
  * a dependency: it is one textbook dynamic programme over words of a few
  * letters, and the CLI is a single bundle that starts on every `npm create`.
  */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
+export function nearest(word: string, candidates: readonly string[], tolerance = typoTolerance): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -13,9 +13,17 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= tolerance(best) ? best : undefined;
 }
 
-/** Close enough to be a typo: one edit per four letters, at least one, none for words under four. */
-export function tolerance(candidate: string): number {
-  return candidate.length < 4 ? 0 : Math.max(1, Math.floor(candidate.length / 4));
+/** Close enough to be a typo: one edit per three letters, none for words under four letters. */
+export function typoTolerance(candidate: string): number {
+  return candidate.length < 4 ? 0 : Math.floor(candidate.length / 3);
+}
+
+/**
+ * For a word that would otherwise be a project name: one edit only, so
+ * names like `docker` or `app` stay names while `valdate` is caught.
+ */
+export function oneTypo(candidate: string): number {
+  return candidate.length < 4 ? 0 : 1;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */

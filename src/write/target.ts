@@ -13,7 +13,9 @@ export function inspectTarget(dir: string): TargetState {
   try {
     stat = lstatSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "absent";
+    if (code === "ENOTDIR") throw new UsageError("directory", dir, "a folder on its path is a file; choose a new or empty folder");
     throw err;
   }
   if (!stat.isDirectory()) {
