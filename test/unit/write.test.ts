@@ -43,6 +43,26 @@ describe("createProject", () => {
     expect(existsSync(join(parent, "app"))).toBe(false);
   });
 
+  it("fills an existing empty folder in place (it may be a mount point) without a staging folder left", async () => {
+    const dir = tempDir();
+    await createProject(dir, tree({ "a/b.txt": "b", "x.txt": "x" }));
+    expect(readdirSync(dir).sort()).toEqual(["a", "x.txt"]);
+  });
+
+  it("leaves an existing empty folder empty when writing fails part-way", async () => {
+    const dir = tempDir();
+    const bad = tree({ "0.txt": "first", a: "file", "a/b": "under a file" });
+    await expect(createProject(dir, bad)).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("removes the parent folders it made when writing fails part-way", async () => {
+    const parent = tempDir();
+    const bad = tree({ "0.txt": "first", a: "file", "a/b": "under a file" });
+    await expect(createProject(join(parent, "services", "alpha"), bad)).rejects.toThrow();
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it("makes an initial commit when git is present", async () => {
     const dir = join(tempDir(), "app");
     const result = await createProject(dir, tree({ "x.txt": "x" }), { commitMessage: "Initial commit" });
