@@ -129,8 +129,8 @@ function toUsageError(err: Error & { code?: string }): UsageError {
   switch (err.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const near = quoted.startsWith("--") ? nearest(quoted.slice(2).split("=", 1)[0]!, Object.keys(OPTIONS)) : undefined;
-      const hint = near ? `did you mean --${near}? ` : "";
-      return new UsageError("option", quoted, `unknown option; ${hint}run with --help to see the options`);
+      const hint = near ? `did you mean --${near}?` : "run with --help to see the options";
+      return new UsageError("option", quoted, `unknown option; ${hint}`);
     }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       return new UsageError("option", quoted, "it needs a value, e.g. --router chi");
