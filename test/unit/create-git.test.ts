@@ -20,7 +20,7 @@ async function monorepo(): Promise<string> {
 
 const toplevel = async (dir: string) => (await git(dir, "rev-parse", "--show-toplevel")).stdout.trim();
 
-describe("create and git", () => {
+describe("create and git", { timeout: 30_000 }, () => {
   it("inside an existing work tree: no nested repository, no commit, and says so", async () => {
     const mono = await monorepo();
     const result = await runCli(["services/alpha", "--yes", "--no-validate"], mono, IDENTITY);
@@ -83,7 +83,7 @@ describe("create and git", () => {
   });
 });
 
-describe("a byte order mark in user JSON", () => {
+describe("a byte order mark in user JSON", { timeout: 30_000 }, () => {
   const BOM = "\ufeff";
 
   it("is accepted in a --config file (flag-named keys too)", async () => {

@@ -36,7 +36,7 @@ async function inMountPoint(setup: string, args: string[], mountOptions = "") {
   };
 }
 
-describe.skipIf(Boolean(reason))("create into a mount point", () => {
+describe.skipIf(Boolean(reason))("create into a mount point", { timeout: 30_000 }, () => {
   it("create . into an empty mount point writes the project in place", async () => {
     const r = await inMountPoint("", [".", "--name", "app", "--yes", "--no-validate", "--no-git"]);
     expect(r.exit, r.raw).toBe(0);

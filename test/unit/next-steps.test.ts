@@ -17,7 +17,7 @@ function makeTargets(m: Manifest): Set<string> {
 const makeWords = (lines: string[]) =>
   lines.flatMap((l) => /^\s*make ([^#]+)/.exec(l)?.[1]!.trim().split(/\s+/).filter((w) => !w.includes("=")) ?? []);
 
-describe("next steps", () => {
+describe("next steps", { timeout: 30_000 }, () => {
   it.each(INGRESS.flatMap((ingress) => [true, false].map((validated) => [ingress, validated] as const)))(
     "%s (validated: %s) names only targets of the generated Makefile",
     (ingress, validated) => {
