@@ -59,7 +59,10 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
   }
   if (values["no-validate"]) {
-    if (values.json) console.log(JSON.stringify({ dir: result.dir, files: result.files, validated: false }));
+    if (values.json) {
+      const { dir: created, files, committed, enclosingRepo } = result;
+      console.log(JSON.stringify({ dir: created, files, committed, ...(enclosingRepo ? { enclosingRepo } : {}), validated: false }));
+    }
     else printNextSteps(shown, manifest, false);
     return EXIT.ok;
   }

@@ -36,6 +36,13 @@ describe("create and git", { timeout: 30_000 }, () => {
     expect((await git(mono, "log", "--oneline")).stdout.trim().split("\n")).toHaveLength(1);
   });
 
+  it("--json names the enclosing repository", async () => {
+    const mono = await monorepo();
+    const result = await runCli(["services/alpha", "--yes", "--no-validate", "--json"], mono, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ committed: false, enclosingRepo: await toplevel(mono), validated: false });
+  });
+
   it("inside a linked worktree, the same", async () => {
     const mono = await monorepo();
     const linked = join(tempDir(), "linked");
