@@ -132,8 +132,12 @@ function toUsageError(err: Error & { code?: string }): UsageError {
       const hint = near ? `did you mean --${near}?` : "run with --help to see the options";
       return new UsageError("option", quoted, `unknown option; ${hint}`);
     }
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return new UsageError("option", quoted, "it needs a value, e.g. --router chi");
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // Node's parser says this both of a missing value and of a value given to a switch.
+      const option = OPTIONS[quoted.replace(/^-+/, "").split(/[ =]/, 1)[0] as keyof typeof OPTIONS];
+      if (option?.type === "boolean") return new UsageError("option", quoted, "it is a switch and takes no value");
+      return new UsageError("option", quoted, `it needs a value, e.g. ${quoted} VALUE`);
+    }
     default:
       return new UsageError("arguments", quoted, err.message);
   }

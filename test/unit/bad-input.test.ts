@@ -40,6 +40,7 @@ const cases: [string, Case][] = [
   ["module with an empty element", { args: ["app", "--module", "example.com//x"], field: "orchestrator.module", value: "example.com//x" }],
   ["module ending in internal", { args: ["app", "--module", "example.com/app/internal"], field: "orchestrator.module", value: "internal" }],
   ["flag without its value", { args: ["app", "--router"], field: "option", value: "--router" }],
+  ["switch given a value", { args: ["app", "--no-git=yes"], field: "option", value: "--no-git", allowed: "takes no value" }],
   ["two folders", { args: ["one", "two"], field: "arguments", value: "one two" }],
   ["option of another command", { args: ["validate", ".", "--router", "chi"], field: "option", value: "--router" }],
   ["target is a file", { args: ["taken"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
