@@ -45,14 +45,18 @@ main(process.argv.slice(2)).then(
       return;
     }
     console.error(errorLine(err, GENERATOR_VERSION));
-    if (process.env.HYBRID_BACKEND_DEBUG && err instanceof Error && err.stack) {
+    if (debug() && err instanceof Error && err.stack) {
       console.error(err.stack.split("\n").map(escapeInvisible).join("\n"));
     }
     process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.failed;
   },
 );
 
-
 function isPromptCancel(err: unknown): boolean {
   return err instanceof Error && (err.name === "ExitPromptError" || /force closed/i.test(err.message));
+}
+
+function debug(): boolean {
+  const flag = process.env.HYBRID_BACKEND_DEBUG;
+  return flag !== undefined && flag !== "" && flag !== "0";
 }

@@ -20,7 +20,12 @@ export function readManifestFile(dir: string, shown: string = dir): { text: stri
   }
   // A BOM is dropped (see readUserText); sync rewrites the file, without
   // one, only when its content changes.
-  const text = readUserText(manifestPath);
+  let text: string;
+  try {
+    text = readUserText(manifestPath);
+  } catch (err) {
+    throw new UsageError(MANIFEST_FILE, shown, `cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a JSON file`);
+  }
   try {
     return { text, json: JSON.parse(text) };
   } catch (err) {
