@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { ParsedArgs } from "./args.js";
 import { UsageError } from "./errors.js";
+import { readUserText } from "./user-file.js";
 import {
+  CI_PROVIDERS,
   defaultModule,
   parseManifest,
   projectName,
@@ -29,7 +30,7 @@ export type Partial = {
 export function readConfig(path: string): Partial {
   let text;
   try {
-    text = readFileSync(path, "utf8");
+    text = readUserText(path);
   } catch (err) {
     throw new UsageError("--config", path, `cannot read it (${(err as NodeJS.ErrnoException).code}); pass a JSON file`);
   }
@@ -43,7 +44,30 @@ export function readConfig(path: string): Partial {
     throw new UsageError("--config", path, "it must hold a JSON object shaped like hybrid-backend.json");
   }
   const { generator: _g, $schema: _s, ...rest } = value as Record<string, unknown>;
-  return rest as Partial;
+  return hoistFlagKeys(rest) as Partial;
+}
+
+const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
+
+/**
+ * An answers file may also use the flags' own names at top level
+ * ({"router": "chi"}, {"ci": "github,gitlab"}), as people write it after
+ * reading --help; they mean exactly what the flag means.
+ */
+function hoistFlagKeys(config: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...config };
+  if (typeof out.ci === "string") out.ci = { providers: parseCiList(out.ci, "ci") };
+  if (out.orchestrator !== undefined && (typeof out.orchestrator !== "object" || out.orchestrator === null)) return out;
+  const nested = (typeof out.orchestrator === "object" && out.orchestrator !== null ? out.orchestrator : {}) as Record<string, unknown>;
+  const moved: Record<string, unknown> = {};
+  for (const key of ORCHESTRATOR_KEYS) {
+    if (!(key in out)) continue;
+    if (key in nested) throw new UsageError(key, out[key], `it is given both at top level and under orchestrator in --config; keep one`);
+    moved[key] = out[key];
+    delete out[key];
+  }
+  if (Object.keys(moved).length) out.orchestrator = { ...nested, ...moved };
+  return out;
 }
 
 export function flagsLayer(values: ParsedArgs["values"]): Partial {
@@ -61,9 +85,14 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   return layer;
 }
 
-function parseCiList(raw: string): string[] {
-  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
-  if (items.length === 1 && items[0] === "none") return [];
+function parseCiList(raw: string, field = "--ci"): string[] {
+  const items = raw.split(",").map((s) => s.trim());
+  const allowed = `give none, or a comma-separated list of ${CI_PROVIDERS.join(", ")}`;
+  if (items.includes("none")) {
+    if (items.length === 1) return [];
+    throw new UsageError(field, raw, `none stands alone (it means no CI); ${allowed}`);
+  }
+  if (items.includes("")) throw new UsageError(field, raw, `an empty entry; ${allowed}`);
   return items;
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
+import { nearest, oneTypo } from "./suggest.js";
 import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
 export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove"] as const;
@@ -22,6 +23,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   "no-validate": { type: "boolean" },
   "no-git": { type: "boolean" },
+  "git-init": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -68,6 +70,7 @@ export interface ParsedArgs {
     force?: boolean;
     "no-validate"?: boolean;
     "no-git"?: boolean;
+    "git-init"?: boolean;
     json?: boolean;
     help?: boolean;
     version?: boolean;
@@ -87,6 +90,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
   }
   const [first, ...rest] = parsed.positionals;
   const explicit = (COMMANDS as readonly string[]).includes(first ?? "");
+  if (!explicit && first !== undefined) rejectMistypedCommand(first);
   const command = (explicit ? first : "create") as Command;
   const positionals = explicit ? rest : parsed.positionals;
   const [min, max] = POSITIONALS[command];
@@ -101,6 +105,16 @@ export function parseArgv(argv: string[]): ParsedArgs {
   return { command, positionals, values: parsed.values };
 }
 
+/**
+ * A word one typo away from a command (`valdate`, `synk`) would otherwise
+ * silently become the name of a new project; ./WORD still means a folder.
+ */
+function rejectMistypedCommand(word: string) {
+  const command = nearest(word, COMMANDS, oneTypo);
+  if (command === undefined) return;
+  throw new UsageError("command", word, `unknown command; did you mean ${command}? (to create a project in a folder of that name, pass ./${word})`);
+}
+
 const USAGE_OF: Record<Command, string> = {
   create: "create takes at most one folder",
   validate: "validate takes at most one folder",
@@ -113,10 +127,17 @@ const USAGE_OF: Record<Command, string> = {
 function toUsageError(err: Error & { code?: string }): UsageError {
   const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? err.message;
   switch (err.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return new UsageError("option", quoted, "unknown option; run with --help to see the options");
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return new UsageError("option", quoted, "it needs a value, e.g. --router chi");
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const near = quoted.startsWith("--") ? nearest(quoted.slice(2).split("=", 1)[0]!, Object.keys(OPTIONS)) : undefined;
+      const hint = near ? `did you mean --${near}?` : "run with --help to see the options";
+      return new UsageError("option", quoted, `unknown option; ${hint}`);
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // Node's parser says this both of a missing value and of a value given to a switch.
+      const option = OPTIONS[quoted.replace(/^-+/, "").split(/[ =]/, 1)[0] as keyof typeof OPTIONS];
+      if (option?.type === "boolean") return new UsageError("option", quoted, "it is a switch and takes no value");
+      return new UsageError("option", quoted, `it needs a value, e.g. ${quoted} VALUE`);
+    }
     default:
       return new UsageError("arguments", quoted, err.message);
   }
@@ -147,6 +168,8 @@ Create options (prompted for on a TTY unless --yes):
   --dry-run            print the files that would be written; write nothing
   --no-validate        skip building and smoke-testing the result
   --no-git             do not git init / commit
+  --git-init           git init and commit even inside another repository's work
+                       tree (by default create leaves git to that repository)
   --json               machine-readable output
   -h, --help           this help
   -v, --version        print the version

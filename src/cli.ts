@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { HELP, parseArgv, type ParsedArgs } from "./args.js";
 import { runCreate } from "./commands/create.js";
-import { EXIT, UsageError } from "./errors.js";
+import { EXIT, UsageError, errorLine, escapeInvisible } from "./errors.js";
 import { GENERATOR_VERSION } from "./version.js";
 
 /** argv → command. The only place that decides the process's exit code. */
@@ -39,21 +39,24 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
     if (isPromptCancel(err)) {
       console.error("cancelled; nothing was written");
       process.exitCode = 130;
       return;
     }
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = EXIT.failed;
+    console.error(errorLine(err, GENERATOR_VERSION));
+    if (debug() && err instanceof Error && err.stack) {
+      console.error(err.stack.split("\n").map(escapeInvisible).join("\n"));
+    }
+    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.failed;
   },
 );
 
 function isPromptCancel(err: unknown): boolean {
   return err instanceof Error && (err.name === "ExitPromptError" || /force closed/i.test(err.message));
+}
+
+function debug(): boolean {
+  const flag = process.env.HYBRID_BACKEND_DEBUG;
+  return flag !== undefined && flag !== "" && flag !== "0";
 }

@@ -44,7 +44,11 @@ export async function promptAnswers(
       type: "list",
       name: "ingress",
       message: "Ingress",
-      choices: [...INGRESS],
+      choices: [
+        { name: "http (JSON API over HTTP; each request scored and answered)", value: "http" },
+        { name: "sqs (consume an SQS queue; poison messages go to a dead-letter queue)", value: "sqs" },
+        { name: "kinesis (consume a Kinesis stream; checkpoints kept in DynamoDB)", value: "kinesis" },
+      ].filter((c) => (INGRESS as readonly string[]).includes(c.value)),
       default: "http",
     },
     given.orchestrator?.router === undefined && {
@@ -72,7 +76,9 @@ export async function promptAnswers(
     given.ci?.providers === undefined && {
       type: "checkbox",
       name: "ci",
-      message: "CI providers",
+      // An empty selection is a valid answer (no CI); the message says so
+      // because inquirer shows nothing after the question when none is picked.
+      message: "CI providers (none selected = no CI)",
       choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: p === "github" })),
     },
     given.docker === undefined && {

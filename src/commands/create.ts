@@ -1,13 +1,15 @@
 import { relative, resolve } from "node:path";
 import { flagsLayer, merge, readConfig, resolveName, toManifest, type Partial } from "../answers.js";
 import type { ParsedArgs } from "../args.js";
-import { EXIT } from "../errors.js";
+import { EXIT, UsageError } from "../errors.js";
+import type { Manifest } from "../manifest.js";
 import { render, sortedPaths } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
 import { createProject } from "../write/create.js";
 import { inspectTarget } from "../write/target.js";
 import { equivalentCommand } from "./equivalent.js";
+import { nextSteps } from "./next-steps.js";
 
 export function isInteractive(values: ParsedArgs["values"]): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY && !values.yes && !process.env.CI && !values.json);
@@ -15,6 +17,9 @@ export function isInteractive(values: ParsedArgs["values"]): boolean {
 
 export async function runCreate(args: ParsedArgs): Promise<number> {
   const { values } = args;
+  if (values["no-git"] && values["git-init"]) {
+    throw new UsageError("--git-init", "--git-init --no-git", "the two contradict each other; pass one of them");
+  }
   let dir = args.positionals[0];
   let answers: Partial = merge(values.config ? readConfig(values.config) : {}, flagsLayer(values));
 
@@ -42,23 +47,31 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
 
   const result = await createProject(dir, tree, {
     commitMessage: values["no-git"] ? undefined : `Initial commit from ${GENERATOR_NAME} ${GENERATOR_VERSION}`,
+    forceGitInit: values["git-init"],
   });
   const shown = relative(process.cwd(), result.dir) || ".";
   if (!values.json) {
     console.log(`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
+    if (result.enclosingRepo !== undefined) {
+      const repo = relative(process.cwd(), result.enclosingRepo) || ".";
+      console.log(`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
+    }
     if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
   }
   if (values["no-validate"]) {
-    if (values.json) console.log(JSON.stringify({ dir: result.dir, files: result.files, validated: false }));
-    else printNextSteps(shown);
+    if (values.json) {
+      const { dir: created, files, committed, enclosingRepo } = result;
+      console.log(JSON.stringify({ dir: created, files, committed, ...(enclosingRepo ? { enclosingRepo } : {}), validated: false }));
+    }
+    else printNextSteps(shown, manifest, false);
     return EXIT.ok;
   }
   const { runValidate } = await import("./validate.js");
   const code = await runValidate(result.dir, { json: Boolean(values.json) });
-  if (!values.json && code === EXIT.ok) printNextSteps(shown);
+  if (!values.json && code === EXIT.ok) printNextSteps(shown, manifest, true);
   return code;
 }
 
-function printNextSteps(dir: string) {
-  console.log(`\nNext:\n  cd ${dir}\n  make build test smoke\n  make run`);
+function printNextSteps(dir: string, manifest: Manifest, validated: boolean) {
+  console.log(["", "Next:", ...nextSteps(dir, manifest, validated)].join("\n"));
 }

@@ -13,6 +13,6 @@ export function equivalentCommand(dir: string, m: Manifest): string {
   return `npm create hybrid-backend@latest ${shellQuote(dir)} -- ${flags.join(" ")}${nameFlag}`;
 }
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }

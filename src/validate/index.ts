@@ -12,7 +12,8 @@ import { contractStep, goStep, rustStep, type StepContext } from "./steps.js";
 import { ensureBuf, probeTools } from "./toolchains.js";
 import { fingerprint, remember, replay } from "./verdicts.js";
 
-type Step = { name: string; run: (ctx: StepContext) => Promise<void> };
+/** applies: false reports the step as skipped (nothing of that kind in this repo). */
+type Step = { name: string; run: (ctx: StepContext) => Promise<void>; applies?: (m: Manifest) => boolean };
 
 const SMOKE: Step = {
   name: "smoke",
@@ -26,7 +27,7 @@ const SMOKE: Step = {
  */
 const CHECKS: Step[] = [
   { name: "contract", run: contractStep },
-  { name: "ci", run: ciStep },
+  { name: "ci", run: ciStep, applies: (m) => m.ci.providers.length > 0 },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
 ];
@@ -69,7 +70,10 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     const replayed = options.noCache ? undefined : replay(dir, print);
     if (replayed) {
       ctx.binaries = replayed;
-      for (const step of CHECKS) record({ name: step.name, status: "passed", durationMs: 0, cached: true });
+      for (const step of CHECKS) {
+        if (step.applies?.(manifest) === false) record({ name: step.name, status: "skipped", durationMs: 0 });
+        else record({ name: step.name, status: "passed", durationMs: 0, cached: true });
+      }
     } else {
       ok = await runStage(CHECKS, ctx, record, work);
     }
@@ -93,6 +97,11 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
   };
   await Promise.all(
     stage.map(async (step, i) => {
+      if (step.applies?.(ctx.manifest) === false) {
+        results[i] = { name: step.name, status: "skipped", durationMs: 0 };
+        flush();
+        return;
+      }
       const started = performance.now();
       try {
         await step.run(ctx);
@@ -105,7 +114,7 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
       flush();
     }),
   );
-  return results.every((r) => r?.status === "passed");
+  return results.every((r) => r !== undefined && r.status !== "failed");
 }
 
 /** The repo's manifest, or a UsageError saying why this is not such a repo. */

@@ -1,24 +1,31 @@
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
-import { hasGit, initialCommit } from "./git.js";
-import { inspectTarget } from "./target.js";
+import { enclosingWorkTree, hasGit, initialCommit } from "./git.js";
+import { inspectTarget, type TargetState } from "./target.js";
 
 export interface CreateOptions {
   /** Initial commit message; undefined skips git entirely. */
   commitMessage?: string;
+  /** Start a repository even inside another one's work tree (--git-init). */
+  forceGitInit?: boolean;
 }
 
 export interface CreateResult {
   dir: string;
   files: number;
   committed: boolean;
+  /** The work tree the project landed in, when create left git alone because of it. */
+  enclosingRepo?: string;
 }
 
 /**
  * The only code that writes a new project. Files are staged in a hidden
- * folder beside the target and moved into place with rename(2), so an error
- * or Ctrl-C part-way leaves either nothing or the whole project.
+ * folder INSIDE the target and renamed into place, so every rename stays on
+ * the target's own filesystem: the target may be a mount point (a container
+ * or devcontainer workspace, an attached volume) that can neither be replaced
+ * nor renamed into from another filesystem. An error or Ctrl-C part-way
+ * removes everything written, leaving the target as it was (or absent).
  */
 export async function createProject(
   target: string,
@@ -27,9 +34,15 @@ export async function createProject(
 ): Promise<CreateResult> {
   const dir = resolve(target);
   const state = inspectTarget(dir);
-  mkdirSync(dirname(dir), { recursive: true });
-  const staging = join(dirname(dir), `.${basename(dir)}.staging-${process.pid}-${Date.now()}`);
-  const cleanup = () => rmSync(staging, { recursive: true, force: true });
+  // The first folder mkdir made (the target or a missing parent): removed on failure.
+  const created = state === "absent" ? mkdirSync(dir, { recursive: true }) : undefined;
+  const staging = join(dir, `.hybrid-backend-staging-${process.pid}`);
+  const moved: string[] = [];
+  const cleanup = () => {
+    for (const name of moved) rmSync(join(dir, name), { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+    if (created) rmSync(created, { recursive: true, force: true });
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     cleanup();
     process.exit(signal === "SIGINT" ? 130 : 143);
@@ -37,13 +50,15 @@ export async function createProject(
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    const git = options.commitMessage === undefined ? { init: false } : await planGit(dir, state, options);
     writeTree(staging, tree);
-    // A folder that already has .git belongs to the user's own repo: leave
-    // committing to them rather than writing into their history.
-    const commit = options.commitMessage !== undefined && state !== "git-only" && (await hasGit());
-    if (commit) await initialCommit(staging, options.commitMessage!);
-    moveIntoPlace(staging, dir, state);
-    return { dir, files: tree.size, committed: commit };
+    if (git.init) await initialCommit(staging, options.commitMessage!);
+    for (const name of readdirSync(staging)) {
+      renameSync(join(staging, name), join(dir, name));
+      moved.push(name);
+    }
+    rmdirSync(staging);
+    return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
     cleanup();
     throw err;
@@ -53,6 +68,21 @@ export async function createProject(
   }
 }
 
+/**
+ * A target inside an existing work tree (a monorepo's services/alpha, a
+ * linked worktree, or a folder holding only the user's own .git) is left to
+ * that repository: a nested `git init` would turn the project into an
+ * embedded repo the outer one cannot see into. --git-init overrides, except
+ * where the target itself is the repository.
+ */
+async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string }> {
+  if (!(await hasGit())) return { init: false };
+  const enclosing = await enclosingWorkTree(dir);
+  if (state === "git-only") return { init: false, enclosing: enclosing ?? dir };
+  if (enclosing === undefined || options.forceGitInit) return { init: true };
+  return { init: false, enclosing };
+}
+
 export function writeTree(root: string, tree: FileTree): void {
   for (const [path, entry] of tree) {
     const file = join(root, ...path.split("/"));
@@ -60,19 +90,4 @@ export function writeTree(root: string, tree: FileTree): void {
     writeFileSync(file, entry.content, { mode: entry.mode });
     chmodSync(file, entry.mode);
   }
-}
-
-function moveIntoPlace(staging: string, dir: string, state: ReturnType<typeof inspectTarget>) {
-  if (state === "absent") {
-    renameSync(staging, dir);
-    return;
-  }
-  if (state === "empty") {
-    rmdirSync(dir);
-    renameSync(staging, dir);
-    return;
-  }
-  // Only .git is there: move each staged top-level entry in beside it.
-  for (const name of readdirSync(staging)) renameSync(join(staging, name), join(dir, name));
-  rmdirSync(staging);
 }

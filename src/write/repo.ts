@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { MANIFEST_FILE } from "../manifest.js";
+import { readUserText } from "../user-file.js";
 import { LEDGER_FILE, parseLedger, type Ledger } from "../sync/ledger.js";
 
 /** A generated repo's two records, read and checked before anything changes. */
@@ -17,7 +18,14 @@ export function readManifestFile(dir: string, shown: string = dir): { text: stri
   if (!existsSync(manifestPath)) {
     throw new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
   }
-  const text = readFileSync(manifestPath, "utf8");
+  // A BOM is dropped (see readUserText); sync rewrites the file, without
+  // one, only when its content changes.
+  let text: string;
+  try {
+    text = readUserText(manifestPath);
+  } catch (err) {
+    throw new UsageError(MANIFEST_FILE, shown, `cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a JSON file`);
+  }
   try {
     return { text, json: JSON.parse(text) };
   } catch (err) {
@@ -33,7 +41,7 @@ export function readRecords(dir: string): RepoRecords {
   }
   let ledger: Ledger;
   try {
-    ledger = parseLedger(readFileSync(ledgerPath, "utf8"));
+    ledger = parseLedger(readUserText(ledgerPath));
   } catch (err) {
     throw new UsageError(LEDGER_FILE, "(damaged)", `${(err as Error).message}; restore it from git`);
   }

@@ -13,7 +13,9 @@ export function inspectTarget(dir: string): TargetState {
   try {
     stat = lstatSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "absent";
+    if (code === "ENOTDIR") throw new UsageError("directory", dir, "a folder on its path is a file; choose a new or empty folder");
     throw err;
   }
   if (!stat.isDirectory()) {
@@ -25,6 +27,12 @@ export function inspectTarget(dir: string): TargetState {
   throw new UsageError(
     "directory",
     dir,
-    `it is not empty (${entries.length} entries); choose a new or empty folder`,
+    `it is not empty (${entries.length} entries: ${listed(entries)}); choose a new or empty folder`,
   );
+}
+
+/** A few names, so a leftover (say a staging folder of a killed run) is recognisable. */
+function listed(entries: string[]): string {
+  const shown = entries.sort().slice(0, 3).join(", ");
+  return entries.length > 3 ? `${shown}, ...` : shown;
 }

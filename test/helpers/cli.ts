@@ -27,11 +27,11 @@ export function snapshot(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
 }
 
-/** The --json report of create/validate, required to have passed every step. */
-export function expectValidated(result: { stdout: string; stderr: string; exitCode?: number }): void {
+/** The --json report of create/validate, required to have passed every step but the ones named skipped. */
+export function expectValidated(result: { stdout: string; stderr: string; exitCode?: number }, skipped: string[] = []): void {
   const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
   expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual(
-    ["doctor", "contract", "ci", "go", "rust", "smoke"].map((name) => [name, "passed"]),
+    ["doctor", "contract", "ci", "go", "rust", "smoke"].map((name) => [name, skipped.includes(name) ? "skipped" : "passed"]),
   );
   expect(report.ok).toBe(true);
   expect(result.exitCode).toBe(0);
@@ -47,3 +47,6 @@ export async function captureLog(run: () => Promise<number>): Promise<{ code: nu
     spy.mockRestore();
   }
 }
+
+/** What no error line may carry raw: controls, BOM, zero-width, bidi (the kind escapeInvisible handles). */
+export const RAW_INVISIBLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli, snapshot, tempDir } from "../helpers/cli.js";
+import { RAW_INVISIBLE, runCli, snapshot, tempDir } from "../helpers/cli.js";
 
 /**
  * Every case: exit 2, exactly one line on stderr naming the field and the
@@ -40,6 +40,7 @@ const cases: [string, Case][] = [
   ["module with an empty element", { args: ["app", "--module", "example.com//x"], field: "orchestrator.module", value: "example.com//x" }],
   ["module ending in internal", { args: ["app", "--module", "example.com/app/internal"], field: "orchestrator.module", value: "internal" }],
   ["flag without its value", { args: ["app", "--router"], field: "option", value: "--router" }],
+  ["switch given a value", { args: ["app", "--no-git=yes"], field: "option", value: "--no-git", allowed: "takes no value" }],
   ["two folders", { args: ["one", "two"], field: "arguments", value: "one two" }],
   ["option of another command", { args: ["validate", ".", "--router", "chi"], field: "option", value: "--router" }],
   ["target is a file", { args: ["taken"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
@@ -49,6 +50,7 @@ const cases: [string, Case][] = [
       args: ["taken"],
       field: "directory",
       value: "taken",
+      allowed: "1 entries: notes.md",
       setup: (cwd) => {
         mkdirSync(join(cwd, "taken"));
         writeFileSync(join(cwd, "taken", "notes.md"), "mine");
@@ -70,6 +72,34 @@ const cases: [string, Case][] = [
   configCase("duplicate worker", '{"workers": [{"name": "scorer"}, {"name": "scorer"}]}', "workers.1.name", "scorer", "give each worker a different name"),
   configCase("no workers", '{"workers": []}', "workers", "[]", "list 1 to 8 workers"),
   ["validate a folder without a manifest", { args: ["validate", "."], field: "directory", value: "." }],
+  ["manifest that is a folder", { args: ["sync", "--check"], field: "hybrid-backend.json", value: "EISDIR", setup: (cwd) => mkdirSync(join(cwd, "hybrid-backend.json")) }],
+  ["--ci none with a provider", { args: ["app", "--ci", "none,github"], field: "--ci", value: "none,github", allowed: "none stands alone" }],
+  ["--ci with an empty entry", { args: ["app", "--ci", "github,"], field: "--ci", value: "github,", allowed: "comma-separated" }],
+  ["mistyped flag", { args: ["app", "--ingres", "sqs"], field: "option", value: "--ingres", allowed: "did you mean --ingress?" }],
+  ["mistyped flag with =", { args: ["app", "--rooter=chi"], field: "option", value: "--rooter", allowed: "did you mean --router?" }],
+  ["mistyped command", { args: ["valdate"], field: "command", value: "valdate", allowed: "did you mean validate?" }],
+  ["mistyped command before a folder", { args: ["synk", "."], field: "command", value: "synk", allowed: "did you mean sync?" }],
+  ["--git-init with --no-git", { args: ["app", "--git-init", "--no-git"], field: "--git-init", value: "--no-git" }],
+  ["parent of the folder is a file", { args: ["taken/app"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
+  configCase("--config --ci none with a provider", '{"ci": "none,gitlab"}', "ci", "none,gitlab", "none stands alone"),
+  configCase("--config router twice", '{"router": "chi", "orchestrator": {"router": "stdlib"}}', "router", "chi", "keep one"),
+  // Invisible and control characters are spelled \uXXXX in the error, never printed raw.
+  ["name with a byte order mark", { args: ["\ufeffapp"], field: "name", value: "\\ufeffapp" }],
+  ["name with a zero-width space", { args: ["ap\u200bp"], field: "name", value: "ap\\u200bp" }],
+  ["name with a C1 control", { args: ["app\u0085"], field: "name", value: "app\\u0085" }],
+  ["ingress with a zero-width joiner", { args: ["app", "--ingress", "sqs\u200d"], field: "orchestrator.ingress", value: "sqs\\u200d" }],
+  ["router with a bidi override", { args: ["app", "--router", "chi\u202e"], field: "orchestrator.router", value: "chi\\u202e" }],
+  ["module with a bidi isolate", { args: ["app", "--module", "example.com/\u2066x"], field: "orchestrator.module", value: "\\u2066" }],
+  ["--name with a newline", { args: ["app", "--name", "my\napp"], field: "name", value: "my\\napp" }],
+  ["mistyped flag with a right-to-left mark", { args: ["app", "--ingress\u200f", "sqs"], field: "option", value: "--ingress\\u200f" }],
+  configCase("--config key with a control character", '{"fr\\u0001ob": 1}', "fr\\u0001ob", "fr\\u0001ob"),
+  configCase("--config with a BOM and a zero-width space", "\ufeff{\u200b}", "--config", "answers.json", "position 1"),
+  configCase("--config with a zero-width space in a value", '{"name": "ap\u200bp"}', "name", "ap\\u200bp"),
+  configCase("--config with a BOM, then not an object", "\ufeff[1]", "--config", "answers.json", "JSON object"),
+  [
+    "manifest with a BOM and a zero-width space",
+    { args: ["validate", "."], field: "hybrid-backend.json", value: "\\u200b", setup: (cwd) => writeFileSync(join(cwd, "hybrid-backend.json"), "\ufeff{\u200b}") },
+  ],
 ];
 
 describe("bad input loses nothing", () => {
@@ -86,6 +116,7 @@ describe("bad input loses nothing", () => {
     const lines = result.stderr.trim().split("\n");
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: /);
+    expect(lines[0]).not.toMatch(RAW_INVISIBLE);
     expect(lines[0]).toContain(c.field);
     expect(lines[0]).toContain(c.value);
     if (c.allowed) expect(lines[0]).toContain(c.allowed);

@@ -53,6 +53,28 @@ describe("interactive prompts", () => {
     expect(result.screen).toContain("npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker");
   });
 
+  it("describes each ingress, and an empty CI selection means none", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["--no-validate", "--no-git"], [
+      [/Project name/, `queue-app${ENTER}`],
+      [/Go module path/, ENTER],
+      [/Ingress/, `${DOWN}${ENTER}`],
+      [/Results sink/, ENTER],
+      [/CI providers/, ` ${ENTER}`],
+      [/Dockerfiles and compose/, ENTER],
+    ]);
+    expect(result.answered, result.screen).toBe(6);
+    expect(result.code, result.screen).toBe(0);
+    for (const text of ["http (JSON API over HTTP", "sqs (consume an SQS queue", "kinesis (consume a Kinesis stream", "none selected = no CI"]) {
+      expect(result.screen).toContain(text);
+    }
+    const manifest = JSON.parse(readFileSync(join(cwd, "queue-app", "hybrid-backend.json"), "utf8"));
+    expect(manifest.orchestrator.ingress).toBe("sqs");
+    expect(manifest.ci.providers).toEqual([]);
+    expect(result.screen).toContain("--ingress sqs --sink dynamodb --ci none");
+    expect(result.screen).toContain("make emulator");
+  });
+
   it("does not prompt with --yes even on a TTY", async () => {
     const cwd = tempDir();
     const result = await session(cwd, ["quiet", "--yes", "--no-validate", "--no-git"], []);

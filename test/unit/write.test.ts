@@ -1,13 +1,26 @@
 import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import type { FileTree } from "../../src/render/index.js";
+import type { FileEntry, FileTree } from "../../src/render/index.js";
 import { createProject } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
 const tree = (entries: Record<string, string>): FileTree =>
   new Map(Object.entries(entries).map(([p, c]) => [p, { content: Buffer.from(c), mode: p.endsWith(".sh") ? 0o755 : 0o644 }]));
+
+const sigintListeners = process.listenerCount("SIGINT");
+
+/** A file entry whose content, when read for writing, delivers SIGINT to this process first. */
+function withSignal(entry: FileEntry): FileEntry {
+  return {
+    mode: entry.mode,
+    get content() {
+      process.emit("SIGINT", "SIGINT");
+      return entry.content;
+    },
+  };
+}
 
 describe("createProject", () => {
   it("writes a new folder with modes and leaves no staging folder", async () => {
@@ -41,6 +54,43 @@ describe("createProject", () => {
     await expect(createProject(join(parent, "app"), bad)).rejects.toThrow();
     expect(readdirSync(parent)).toEqual([]);
     expect(existsSync(join(parent, "app"))).toBe(false);
+  });
+
+  it("fills an existing empty folder in place (it may be a mount point) without a staging folder left", async () => {
+    const dir = tempDir();
+    await createProject(dir, tree({ "a/b.txt": "b", "x.txt": "x" }));
+    expect(readdirSync(dir).sort()).toEqual(["a", "x.txt"]);
+  });
+
+  it("leaves an existing empty folder empty when writing fails part-way", async () => {
+    const dir = tempDir();
+    const bad = tree({ "0.txt": "first", a: "file", "a/b": "under a file" });
+    await expect(createProject(dir, bad)).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("removes the parent folders it made when writing fails part-way", async () => {
+    const parent = tempDir();
+    const bad = tree({ "0.txt": "first", a: "file", "a/b": "under a file" });
+    await expect(createProject(join(parent, "services", "alpha"), bad)).rejects.toThrow();
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it("Ctrl-C part-way removes what was written, then exits 130", async () => {
+    const parent = tempDir();
+    const files = tree({ "a.txt": "a", "b/c.txt": "c", "d.txt": "d" });
+    // The signal arrives while the second file is being staged.
+    const interrupted: FileTree = new Map([...files].map(([path, entry], i) => [path, i === 1 ? withSignal(entry) : entry]));
+    const exit = vi.spyOn(process, "exit").mockImplementation((code) => {
+      throw new Error(`exit ${code}`);
+    });
+    try {
+      await expect(createProject(join(parent, "app"), interrupted)).rejects.toThrow("exit 130");
+    } finally {
+      exit.mockRestore();
+    }
+    expect(readdirSync(parent)).toEqual([]);
+    expect(process.listenerCount("SIGINT")).toBe(sigintListeners);
   });
 
   it("makes an initial commit when git is present", async () => {

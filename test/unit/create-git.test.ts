@@ -1,0 +1,122 @@
+import { execa } from "execa";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../helpers/cli.js";
+
+const IDENTITY = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+const git = (cwd: string, ...args: string[]) => execa("git", args, { cwd, env: IDENTITY });
+
+/** A repository with one commit, like a monorepo create is run inside. */
+async function monorepo(): Promise<string> {
+  const mono = join(tempDir(), "mono");
+  mkdirSync(mono);
+  await git(mono, "init", "-q", "-b", "main");
+  writeFileSync(join(mono, "README.md"), "# mono\n");
+  await git(mono, "add", "-A");
+  await git(mono, "commit", "-qm", "root");
+  return mono;
+}
+
+const toplevel = async (dir: string) => (await git(dir, "rev-parse", "--show-toplevel")).stdout.trim();
+
+describe("create and git", { timeout: 30_000 }, () => {
+  it("inside an existing work tree: no nested repository, no commit, and says so", async () => {
+    const mono = await monorepo();
+    const result = await runCli(["services/alpha", "--yes", "--no-validate"], mono, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const alpha = join(mono, "services", "alpha");
+    expect(existsSync(join(alpha, ".git"))).toBe(false);
+    expect(await toplevel(alpha)).toBe(await toplevel(mono));
+    expect(result.stdout).toContain("Inside the git repository at .: not initialising a new one; commit when ready");
+    expect(result.stdout).not.toContain("initial commit");
+    // The monorepo sees plain files to add, not an embedded repository.
+    const status = (await git(mono, "status", "--porcelain", "--untracked-files=all")).stdout;
+    expect(status).toContain("services/alpha/hybrid-backend.json");
+    expect((await git(mono, "log", "--oneline")).stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("--json names the enclosing repository", async () => {
+    const mono = await monorepo();
+    const result = await runCli(["services/alpha", "--yes", "--no-validate", "--json"], mono, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ committed: false, enclosingRepo: await toplevel(mono), validated: false });
+  });
+
+  it("inside a linked worktree, the same", async () => {
+    const mono = await monorepo();
+    const linked = join(tempDir(), "linked");
+    await git(mono, "worktree", "add", "-q", "-b", "feature", linked);
+    const result = await runCli(["svc", "--yes", "--no-validate"], linked, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(existsSync(join(linked, "svc", ".git"))).toBe(false);
+    expect(result.stdout).toContain("Inside the git repository at .:");
+  });
+
+  it("create . in a folder of a work tree prints no `cd .`", async () => {
+    const mono = await monorepo();
+    const here = join(mono, "svc");
+    mkdirSync(here);
+    const result = await runCli([".", "--yes", "--no-validate"], here, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Inside the git repository at ..:");
+    expect(result.stdout).not.toMatch(/cd \./);
+  });
+
+  it("--git-init makes a separate repository with its initial commit anyway", async () => {
+    const mono = await monorepo();
+    const result = await runCli(["services/beta", "--yes", "--no-validate", "--git-init"], mono, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const beta = join(mono, "services", "beta");
+    expect(await toplevel(beta)).toBe(beta);
+    expect(result.stdout).toContain("initial commit");
+    expect((await git(beta, "status", "--porcelain")).stdout).toBe("");
+  });
+
+  it("outside any work tree: git init and an initial commit, as before", async () => {
+    const cwd = tempDir();
+    const result = await runCli(["solo", "--yes", "--no-validate"], cwd, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(existsSync(join(cwd, "solo", ".git"))).toBe(true);
+    expect(result.stdout).toContain("initial commit");
+  });
+
+  it("--no-git still writes no .git and says nothing about git", async () => {
+    const mono = await monorepo();
+    const result = await runCli(["services/gamma", "--yes", "--no-validate", "--no-git"], mono, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(existsSync(join(mono, "services", "gamma", ".git"))).toBe(false);
+    expect(result.stdout).not.toContain("git repository");
+  });
+});
+
+describe("a byte order mark in user JSON", { timeout: 30_000 }, () => {
+  const BOM = "\ufeff";
+
+  it("is accepted in a --config file (flag-named keys too)", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "answers.json"), `${BOM}{"router": "chi", "ci": "gitlab"}\n`);
+    const result = await runCli(["fromcfg", "--config", "answers.json", "--yes", "--no-validate", "--no-git"], cwd);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(cwd, "fromcfg", "hybrid-backend.json"), "utf8"));
+    expect(m.orchestrator.router).toBe("chi");
+    expect(m.ci.providers).toEqual(["gitlab"]);
+  });
+
+  it("is accepted in hybrid-backend.json by sync --check, sync and add; sync leaves the file alone", async () => {
+    const cwd = tempDir();
+    expect((await runCli(["app", "--yes", "--no-validate", "--no-git"], cwd)).exitCode).toBe(0);
+    const dir = join(cwd, "app");
+    const manifest = join(dir, "hybrid-backend.json");
+    const withBom = BOM + readFileSync(manifest, "utf8");
+    writeFileSync(manifest, withBom);
+    const check = await runCli(["sync", "--check"], dir);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    const sync = await runCli(["sync"], dir);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(readFileSync(manifest, "utf8")).toBe(withBom);
+    const add = await runCli(["add", "worker", "pricing"], dir);
+    expect(add.exitCode, add.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(manifest, "utf8")).workers.map((w: { name: string }) => w.name)).toContain("pricing");
+  });
+});
