@@ -55,6 +55,9 @@ describe.each(presets)("CI files of %s", (_, flags, extraWorkers) => {
   });
 
   it("has a deny.toml cargo-deny accepts for the locked graph (licenses, bans, sources)", async () => {
+    // The linter is the version the generated audit job pins (.ci/run installs it).
+    const manifest = JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8"));
+    expect((await tool("cargo-deny", ["--version"], dir)).stdout.trim()).toBe(`cargo-deny ${manifest.toolchains.cargoDeny}`);
     const deny = await tool("cargo-deny", ["--locked", "check", "licenses", "bans", "sources"], join(dir, "workers"));
     expect(deny.exitCode, deny.all).toBe(0);
   });
