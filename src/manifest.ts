@@ -203,8 +203,8 @@ const manifestObject = z
         if (!m.images[ref]) {
           ctx.addIssue({
             code: "custom",
-            path: ["images"],
-            message: `add the digest of ${ref} (docker buildx imagetools inspect ${ref})`,
+            path: ["images", ref],
+            message: `add the sha256 digest of ${ref} (docker buildx imagetools inspect ${ref})`,
           });
         }
       }
