@@ -97,7 +97,8 @@ describe.each(presets)("CI of %s", (_, input) => {
       for (const file of gitlabFiles) expect(matches(gl[job.name]!.rules![0]!.changes!, file), `${file} triggers ${job.name} on GitLab`).toBe(true);
     }
     // The case that was missed: a change to the smoke test's own scripts or the Makefile runs it.
-    for (const file of ["scripts/smoke.sh", "scripts/lib.sh", "Makefile"]) expect(reads.get("smoke")!.files.has(file), file).toBe(true);
+    const smokeReads = ["scripts/smoke.sh", "scripts/lib.sh", "Makefile", "testdata/vectors.json", ...(m.orchestrator.ingress === "http" ? [] : ["scripts/emulator.sh"])];
+    for (const file of smokeReads) expect(reads.get("smoke")!.files.has(file), file).toBe(true);
   });
 
   it("publishes only from the default branch, after every check, with least privilege", () => {
