@@ -1,4 +1,5 @@
 import Handlebars from "handlebars";
+import { jobPaths, type CiJob } from "./ci-jobs.js";
 
 /**
  * Our own Handlebars instance: no HTML escaping (we emit Go, Rust, YAML), and
@@ -33,6 +34,33 @@ hbs.registerHelper("uses", (name: string, options: Handlebars.HelperOptions) => 
   if (!pin) throw new Error(`no pinned version for action ${name} in ci.actions`);
   return `${name}@${pin.sha} # ${pin.version}`;
 });
+
+/** `IMAGE:TAG@sha256:...` from the digests recorded in the manifest; the parts are joined into IMAGE:TAG. */
+hbs.registerHelper("image", (...args: unknown[]) => {
+  const options = args.pop() as Handlebars.HelperOptions;
+  const ref = args.join("");
+  const digest = (options.data.root as { images: Record<string, string> }).images[ref];
+  if (!digest) throw new Error(`no digest for base image ${ref} in images`);
+  return `${ref}@${digest}`;
+});
+
+/**
+ * GitLab `rules: changes` of a CI job (the parts are joined into its name),
+ * from the job table the GitHub path filters come from too.
+ */
+hbs.registerHelper("gitlabChanges", (...args: unknown[]) => {
+  const options = args.pop() as Handlebars.HelperOptions;
+  const name = args.join("");
+  const job = (options.data.root as { ciJobs: CiJob[] }).ciJobs.find((j) => j.name === name);
+  if (!job) throw new Error(`no CI job ${name} in the job table`);
+  return jobPaths(job, "gitlab").join(", ");
+});
+
+/** A job's path filter for one provider, as a list (`{{#each (jobPaths this "github")}}`). */
+hbs.registerHelper("jobPaths", (job: CiJob, provider: "github" | "gitlab") => jobPaths(job, provider));
+
+/** The registry host of an image repository prefix (what `docker login` takes). */
+hbs.registerHelper("registryHost", (registry: string) => registry.split("/")[0]);
 
 /**
  * The one-line header of generated config files (where the format has

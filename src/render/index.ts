@@ -9,8 +9,9 @@ import {
 import { TEMPLATES_DIR } from "../paths.js";
 import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
+import { ciImages, ciJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
-import { workerContexts } from "./workers.js";
+import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
@@ -56,7 +57,8 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function instances(target: string, m: Manifest): { target: string; context: object }[] {
   // Templates see the workers with what they derive from a name (port, env var, Go name).
   const workers = workerContexts(m);
-  const base = { ...m, workers, primary: workers[0] };
+  // ...and the CI job table and shutdown timings, each derived in one place.
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext() };
   if (!target.includes(PER_WORKER)) return [{ target, context: base }];
   return workers.map((worker) => ({ target: target.replace(PER_WORKER, worker.name), context: { ...base, worker } }));
 }

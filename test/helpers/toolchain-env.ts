@@ -9,7 +9,7 @@ import { ROOT } from "./cli.js";
  * shared by default. PATH gains the buf that validate fetches into its cache
  * (for the generated Makefile) and the pinned linters the e2e globalSetup
  * (linters-setup.ts) fetches into the same cache: staticcheck, actionlint,
- * hadolint. They come first, so another release on the machine is not used.
+ * hadolint, cargo-deny. They come first, so another release on the machine is not used.
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? join(ROOT, ".cache", "e2e-target"),
@@ -19,6 +19,7 @@ export const E2E_ENV: Record<string, string> = {
     goLinterDir("staticcheck"),
     goLinterDir("actionlint"),
     pythonLinterDir("hadolint"),
+    pythonLinterDir("cargoDeny"),
     process.env.PATH,
   ].join(":"),
 };

@@ -28,4 +28,9 @@ describe("linter pins", () => {
       expect(new Set(pins), ci).toEqual(new Set([version]));
     }
   });
+
+  it("match the cargo-deny release the manifest pins for the generated audit job", () => {
+    const manifest = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" } });
+    expect(manifest.toolchains.cargoDeny).toBe(LINTERS.cargoDeny.version);
+  });
 });

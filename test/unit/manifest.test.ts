@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { defaultModule, manifestJsonSchema, parseManifest } from "../../src/manifest.js";
+import { baseImages, defaultModule, manifestJsonSchema, parseManifest } from "../../src/manifest.js";
 
 const minimal = { name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" } };
 
@@ -33,6 +33,8 @@ describe("manifest schema", () => {
     ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
     ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
+    ["toolchain bump without its base image's digest", { ...minimal, toolchains: { rust: "1.96" } }, /^images\.rust:1\.96-bookworm: \(missing\) .*add the sha256 digest of rust:1\.96-bookworm/],
+    ["base image digest that is a tag", { ...minimal, images: { "golang:1.26-bookworm": "latest" } }, /^images\.golang:1\.26-bookworm: "latest" .*sha256: and the 64 hex digits/],
     ["worker name", { ...minimal, workers: [{ name: "Pricing" }] }, /^workers\.0\.name: "Pricing" is not valid; use 2-24 characters: lowercase letters and digits/],
     ["worker name with a hyphen", { ...minimal, workers: [{ name: "risk-v2" }] }, /^workers\.0\.name: "risk-v2" .*lowercase letters and digits/],
     ["reserved worker name", { ...minimal, workers: [{ name: "scorer" }, { name: "orchestrator" }] }, /^workers\.1\.name: "orchestrator" .*reserved \(it names another service/],
@@ -50,6 +52,13 @@ describe("manifest schema", () => {
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).not.toContain("\n");
     }
+  });
+
+  it("pins every base image the templates derive from the toolchains, and only when something builds from it", () => {
+    const m = parseManifest(minimal);
+    for (const ref of baseImages(m)) expect(m.images[ref], ref).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Without Dockerfiles or GitLab's job images nothing is built FROM them: a bump needs no digest.
+    expect(() => parseManifest({ ...minimal, docker: false, toolchains: { rust: "1.96" } })).not.toThrow();
   });
 
   it("keeps the workers' order: the first is the primary", () => {

@@ -36,6 +36,12 @@ function fingerprint(): string {
   return hash.digest("hex");
 }
 
+
+/** A toolchain bump, with the digest of its base image that the manifest then requires (a test value). */
+function bumpRust(m: Record<string, any>) {
+  m.toolchains.rust = "1.96";
+  m.images["rust:1.96-bookworm"] = `sha256:${"96".repeat(32)}`;
+}
 describe("sync", () => {
   it("is a no-op on a fresh repo, and --check agrees", async () => {
     const before = fingerprint();
@@ -49,7 +55,7 @@ describe("sync", () => {
   it("--check exits 3 on manifest drift, not on the team's own edits", async () => {
     edit("Makefile", (t) => `${t}\n# ours\n`);
     expect((await runCli(["sync", "--check"], dir)).exitCode).toBe(0);
-    setManifest((m) => (m.toolchains.rust = "1.96"));
+    setManifest(bumpRust);
     const check = await runCli(["sync", "--check"], dir);
     expect(check.exitCode).toBe(3);
     expect(check.stdout).toContain(".github/workflows/ci.yml");
@@ -57,7 +63,7 @@ describe("sync", () => {
   });
 
   it("--dry-run shows the diff and writes nothing", async () => {
-    setManifest((m) => (m.toolchains.rust = "1.96"));
+    setManifest(bumpRust);
     const before = fingerprint();
     const dry = await runCli(["sync", "--dry-run"], dir);
     expect(dry.exitCode, dry.stderr).toBe(0);
@@ -67,7 +73,7 @@ describe("sync", () => {
 
   it("leaves conflict markers, names the file and exits 3; the next sync is clean", async () => {
     edit(".github/workflows/ci.yml", (t) => t.replace('RUST_TOOLCHAIN: "1.95"', 'RUST_TOOLCHAIN: "1.94" # pinned by us'));
-    setManifest((m) => (m.toolchains.rust = "1.96"));
+    setManifest(bumpRust);
     const sync = await runCli(["sync", "--json"], dir);
     expect(sync.exitCode).toBe(3);
     const report = JSON.parse(sync.stdout);

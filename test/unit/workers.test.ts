@@ -59,6 +59,7 @@ describe("several workers", () => {
     expect([...two.keys()].filter((p) => p.startsWith("workers/") && !/^workers\/(scorer|pricing)\//.test(p))).toEqual([
       "workers/Cargo.lock",
       "workers/Cargo.toml",
+      "workers/deny.toml",
     ]);
   });
 

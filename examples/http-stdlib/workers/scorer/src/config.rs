@@ -15,8 +15,9 @@ pub const IN_FLIGHT_PER_CPU: usize = 64;
 /// Upper bound on `MAX_IN_FLIGHT`; far beyond anything useful, it only
 /// catches typos such as an extra zero or two.
 pub const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
-/// Default for `SHUTDOWN_GRACE_SECS`: below Kubernetes' 30 s
-/// `terminationGracePeriodSeconds`, so the worker exits before it is killed.
+/// Default for `SHUTDOWN_GRACE_SECS`. Whatever stops the worker waits longer
+/// before SIGKILL (compose's `stop_grace_period` is 25 s), so it exits
+/// on its own; keep that true when you change either.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Everything the worker reads from its environment.

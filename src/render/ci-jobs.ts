@@ -1,0 +1,107 @@
+import type { Manifest } from "../manifest.js";
+import { WORKERS_DIR } from "./components.js";
+
+/**
+ * The CI jobs both providers run and, for each, what its commands read. The
+ * GitHub path filters and GitLab's `rules: changes` are rendered from this one
+ * table, so a job runs whenever a file it builds from changes, and the two
+ * providers cannot drift apart (test/unit/ci-jobs.test.ts holds the generated
+ * files to it, and it to the files the jobs' commands really use).
+ *
+ * Globs keep to the forms that dorny/paths-filter (picomatch, dot: true) and
+ * GitLab (Ruby File.fnmatch, FNM_PATHNAME | FNM_DOTMATCH) read alike: a
+ * literal path, `DIR/**\/*` for everything below DIR, and `*` within one
+ * path segment. (GitLab reads a bare `DIR/**` as `DIR/*`.)
+ */
+export interface CiJob {
+  /** Job name in both providers. */
+  name: string;
+  /** GitHub filter and `changes` output key (an expression identifier: no hyphen). */
+  key: string;
+  /** Globs of every file the job reads, besides the CI file itself; null: runs in every pipeline. */
+  reads: string[] | null;
+  /** Why it runs when it does, for the reader of this table. */
+  why: string;
+}
+
+const PROTO = ["proto/**/*"];
+const TESTDATA = ["testdata/**/*"];
+
+export function ciJobs(m: Manifest): CiJob[] {
+  const jobs: CiJob[] = [
+    {
+      name: "proto",
+      key: "proto",
+      reads: [...PROTO, "buf.yaml", "buf.gen.yaml", "orchestrator/gen/**/*", "orchestrator/go.mod", "orchestrator/go.sum"],
+      why: "buf lint, format and breaking on the contract; buf generate against the committed Go stubs",
+    },
+    {
+      name: "go",
+      key: "go",
+      reads: ["orchestrator/**/*", ...TESTDATA],
+      why: "gofmt, vet, staticcheck, tidy, race tests (which read testdata/vectors.json) and build",
+    },
+    ...m.workers.map((w) => ({
+      name: `rust-${w.name}`,
+      key: `rust_${w.name}`,
+      // Cargo loads every member's manifest to resolve the workspace; build.rs compiles proto/.
+      reads: [`${WORKERS_DIR}/${w.name}/**/*`, `${WORKERS_DIR}/Cargo.toml`, `${WORKERS_DIR}/Cargo.lock`, `${WORKERS_DIR}/*/Cargo.toml`, ...PROTO, ...TESTDATA],
+      why: `cargo fmt, clippy, test and build of ${w.name}`,
+    })),
+    {
+      name: "smoke",
+      key: "smoke",
+      reads: ["Makefile", "scripts/**/*", "orchestrator/**/*", `${WORKERS_DIR}/**/*`, ...PROTO, ...TESTDATA],
+      why: "make smoke: the Makefile builds everything, scripts/ start and stop it, the vectors go through",
+    },
+  ];
+  if (m.docker) {
+    jobs.push({
+      name: "images",
+      key: "images",
+      // Each image's Dockerfile, build context and .dockerignore (see ciImages).
+      reads: ["orchestrator/**/*", `${WORKERS_DIR}/**/*`, ...PROTO, ".dockerignore"],
+      why: "builds every image, so a broken Dockerfile fails the change that broke it",
+    });
+  }
+  jobs.push(
+    {
+      name: "audit",
+      key: "audit",
+      reads: null,
+      why: "govulncheck and cargo-deny: advisories are published without any file changing",
+    },
+    {
+      name: "sync",
+      key: "sync",
+      reads: null,
+      why: "sync --check compares every generated file with hybrid-backend.json",
+    },
+  );
+  return jobs;
+}
+
+/** One image the CI builds, and pushes from the default branch. */
+export interface CiImage {
+  name: string;
+  /** Build context, relative to the repo root. */
+  context: string;
+  dockerfile: string;
+}
+
+export function ciImages(m: Manifest): CiImage[] {
+  if (!m.docker) return [];
+  return [
+    { name: "orchestrator", context: "orchestrator", dockerfile: "orchestrator/Dockerfile" },
+    ...m.workers.map((w) => ({ name: w.name, context: ".", dockerfile: `${WORKERS_DIR}/${w.name}/Dockerfile` })),
+  ];
+}
+
+/** The CI file of each provider: every job reads it (it holds the job's commands). */
+export const CI_FILES = { github: ".github/workflows/ci.yml", gitlab: ".gitlab-ci.yml" } as const;
+
+/** A job's globs for one provider: what it reads, then that provider's CI file. */
+export function jobPaths(job: CiJob, provider: keyof typeof CI_FILES): string[] {
+  if (!job.reads) throw new Error(`CI job ${job.name} runs in every pipeline: it has no path filter`);
+  return [...job.reads, CI_FILES[provider]];
+}

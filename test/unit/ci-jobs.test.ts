@@ -1,0 +1,161 @@
+import picomatch from "picomatch";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseManifest, type Manifest, type ManifestInput } from "../../src/manifest.js";
+import { CI_FILES, ciImages, ciJobs, jobPaths, type CiJob } from "../../src/render/ci-jobs.js";
+import { render, type FileTree } from "../../src/render/index.js";
+import { ReadSet } from "../helpers/ci-reads.js";
+
+/**
+ * The generated CI is held to the job table (src/render/ci-jobs.ts), and the
+ * table to what the jobs' commands really read: for every preset, each file a
+ * job uses must trigger it on GitHub (dorny/paths-filter) and GitLab
+ * (`rules: changes`) alike, and a publish happens only after every check.
+ */
+const presets: [string, Partial<ManifestInput>][] = [
+  ["http stdlib", {}],
+  ["http chi, two workers", { orchestrator: { module: "example.com/shop/orchestrator", router: "chi" }, workers: [{ name: "scorer" }, { name: "pricing" }] } as never],
+  ["sqs + dynamodb, no docker", { orchestrator: { module: "example.com/shop/orchestrator", ingress: "sqs" }, docker: false } as never],
+  ["kinesis, two workers", { orchestrator: { module: "example.com/shop/orchestrator", ingress: "kinesis" }, workers: [{ name: "scorer" }, { name: "fraud" }] } as never],
+];
+
+const manifestOf = (input: Partial<ManifestInput>): Manifest =>
+  parseManifest({ name: "shop", orchestrator: { module: "example.com/shop/orchestrator" }, ci: { providers: ["github", "gitlab"] }, ...input });
+
+const text = (tree: FileTree, path: string) => tree.get(path)!.content.toString("utf8");
+// dorny/paths-filter matches with picomatch and dot: true; the table keeps to globs GitLab's fnmatch reads the same way.
+const matches = (globs: string[], file: string) => globs.some((g) => picomatch(g, { dot: true })(file));
+const SAFE_GLOB = /^(?:(?:[\w.-]+|\*)\/)*(?:[\w.-]+|\*\*\/\*)$/;
+
+interface Workflow {
+  permissions: Record<string, string>;
+  concurrency: { group: string; "cancel-in-progress": string };
+  jobs: Record<string, { needs?: string | string[]; if?: string; permissions?: Record<string, string>; steps: { uses?: string; with?: Record<string, string> }[] }>;
+}
+type GitLab = Record<string, { rules?: { if?: string; changes?: string[] }[]; needs?: { job: string; optional?: boolean }[]; image?: string }>;
+
+describe.each(presets)("CI of %s", (_, input) => {
+  const m = manifestOf(input);
+  const tree = render(m);
+  const jobs = ciJobs(m);
+  const gh = parse(text(tree, CI_FILES.github)) as Workflow;
+  const gl = parse(text(tree, CI_FILES.gitlab)) as GitLab;
+  const filters = parse(gh.jobs.changes!.steps.find((s) => s.uses?.startsWith("dorny/paths-filter@"))!.with!.filters!) as Record<string, string[]>;
+  const filtered = jobs.filter((j): j is CiJob & { reads: string[] } => j.reads !== null);
+
+  it("renders each job's path filter from the table, the same on both providers", () => {
+    expect(Object.keys(filters)).toEqual(filtered.map((j) => j.key));
+    for (const job of filtered) {
+      expect(filters[job.key], job.name).toEqual(jobPaths(job, "github"));
+      expect(gl[job.name]?.rules, job.name).toEqual([{ changes: jobPaths(job, "gitlab") }]);
+      const own = (paths: string[], provider: keyof typeof CI_FILES) => paths.filter((p) => p !== CI_FILES[provider]);
+      expect(own(filters[job.key]!, "github"), job.name).toEqual(own(gl[job.name]!.rules![0]!.changes!, "gitlab"));
+      for (const glob of job.reads) expect(glob, `${job.name}: a glob both providers read alike`).toMatch(SAFE_GLOB);
+    }
+  });
+
+  it("gates each GitHub job on its own filter, and has no job outside the table", () => {
+    const names = jobs.map((j) => j.name);
+    expect(Object.keys(gh.jobs).filter((n) => n !== "changes" && n !== "publish").sort()).toEqual([...names].sort());
+    expect(Object.keys(gl).filter((n) => !n.startsWith(".") && !["workflow", "default", "stages", "variables", "publish"].includes(n)).sort()).toEqual([...names].sort());
+    for (const job of jobs) {
+      const cond = gh.jobs[job.name]!.if ?? "";
+      if (job.reads) expect(cond, job.name).toContain(`needs.changes.outputs.${job.key} == 'true'`);
+      else {
+        expect(cond, job.name).not.toContain("needs.changes");
+        expect(gl[job.name]!.rules, job.name).toBeUndefined();
+      }
+    }
+  });
+
+  it("triggers every job for every file its commands read, on both providers", () => {
+    const reads = new Map<string, ReadSet>();
+    const set = () => new ReadSet(tree);
+    const bufGen = text(tree, "buf.gen.yaml");
+    const proto = set().dir("proto").file("buf.yaml").file("buf.gen.yaml").path(bufOut(bufGen));
+    // Its plugins run as `go -C DIR tool ...`: the module's go.mod and go.sum pin them.
+    for (const dir of bufGen.matchAll(/"-C", "([^"]+)"/g)) proto.file(`${dir[1]}/go.mod`).file(`${dir[1]}/go.sum`);
+    reads.set("proto", proto);
+    reads.set("go", set().dir("orchestrator").testdataUsedBy("orchestrator"));
+    for (const w of m.workers) reads.set(`rust-${w.name}`, set().crate(w.name));
+    reads.set("smoke", set().make("smoke"));
+    if (m.docker) reads.set("images", ciImages(m).reduce((r, img) => r.dockerBuild(img.dockerfile, img.context), set()));
+    // Files the GitHub steps hand to actions: setup-go's go.mod and go.sum, the manifests rust-cache keys on.
+    for (const [name, job] of Object.entries(gh.jobs)) {
+      for (const step of job.steps) {
+        const r = reads.get(name);
+        const w = step.with ?? {};
+        for (const key of ["go-version-file", "cache-dependency-path"]) if (r && w[key]) r.file(w[key]);
+        if (r && w.workspaces) r.file(`${w.workspaces}/Cargo.toml`).file(`${w.workspaces}/Cargo.lock`);
+      }
+    }
+    expect([...reads.keys()].sort()).toEqual(filtered.map((j) => j.name).sort());
+    for (const job of filtered) {
+      const files = [...reads.get(job.name)!.files, CI_FILES.github];
+      for (const file of files) expect(matches(filters[job.key]!, file), `${file} triggers ${job.name} on GitHub`).toBe(true);
+      const gitlabFiles = [...reads.get(job.name)!.files, CI_FILES.gitlab];
+      for (const file of gitlabFiles) expect(matches(gl[job.name]!.rules![0]!.changes!, file), `${file} triggers ${job.name} on GitLab`).toBe(true);
+    }
+    // The case that was missed: a change to the smoke test's own scripts or the Makefile runs it.
+    const smokeReads = ["scripts/smoke.sh", "scripts/lib.sh", "Makefile", "testdata/vectors.json", ...(m.orchestrator.ingress === "http" ? [] : ["scripts/emulator.sh"])];
+    for (const file of smokeReads) expect(reads.get("smoke")!.files.has(file), file).toBe(true);
+  });
+
+  it("publishes only from the default branch, after every check, with least privilege", () => {
+    expect(gh.permissions).toEqual({ contents: "read" });
+    expect(gh.concurrency["cancel-in-progress"]).toBe("${{ github.event_name == 'pull_request' }}");
+    for (const [name, job] of Object.entries(gh.jobs)) {
+      if (name !== "publish") expect(job.permissions, name).toBeUndefined();
+    }
+    if (!m.docker) {
+      expect(gh.jobs.publish).toBeUndefined();
+      expect(gl.publish).toBeUndefined();
+      return;
+    }
+    const publish = gh.jobs.publish!;
+    expect(publish.needs).toEqual(["changes", ...jobs.map((j) => j.name)]);
+    expect(publish.if).toMatch(/github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/);
+    expect(publish.if).toContain("!contains(needs.*.result, 'failure')");
+    expect(publish.permissions).toEqual({ contents: "read", packages: "write", "id-token": "write", attestations: "write" });
+    // One job pushes every image by commit SHA; only then does a single step move latest.
+    const pushes = publish.steps.filter((s) => s.uses?.startsWith("docker/build-push-action@"));
+    expect(pushes.map((s) => s.with!.file)).toEqual(ciImages(m).map((i) => i.dockerfile));
+    for (const s of pushes) expect(s.with).toMatchObject({ push: true, sbom: true, provenance: "mode=max", tags: expect.stringMatching(/:\$\{\{ github\.sha \}\}$/) });
+    const last = publish.steps.at(-1) as { run?: string };
+    expect(last.run?.match(/imagetools create --tag/g)?.length).toBe(ciImages(m).length);
+
+    expect(gl.publish!.rules).toEqual([{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }]);
+    expect(gl.publish!.needs).toEqual(jobs.map((j) => (j.reads ? { job: j.name, optional: true } : { job: j.name })));
+  });
+
+  it("pins every action by commit and every base image by digest", () => {
+    for (const job of Object.values(gh.jobs)) {
+      for (const s of job.steps) if (s.uses) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+    }
+    const dockerfiles = [...tree.keys()].filter((p) => p.endsWith("Dockerfile"));
+    expect(dockerfiles.length).toBe(m.docker ? 1 + m.workers.length : 0);
+    for (const path of dockerfiles) {
+      for (const from of text(tree, path).matchAll(/^FROM (\S+)/gm)) {
+        const [ref, digest] = from[1]!.split("@");
+        expect(digest, `${path}: ${from[1]}`).toBe(m.images[ref!]);
+      }
+    }
+    for (const base of [".go", ".rust"]) expect(gl[base]!.image).toMatch(/^[\w.:-]+@sha256:[0-9a-f]{64}$/);
+  });
+
+  if (m.docker) it("gives each worker longer than its drain before compose kills it", () => {
+    const compose = parse(text(tree, "docker-compose.yml")) as { services: Record<string, { stop_grace_period?: string }> };
+    for (const w of m.workers) {
+      const drain = Number(text(tree, `workers/${w.name}/src/config.rs`).match(/DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs\((\d+)\)/)![1]);
+      const grace = Number(compose.services[w.name]!.stop_grace_period!.replace(/s$/, ""));
+      expect(grace, w.name).toBeGreaterThan(drain);
+    }
+  });
+});
+
+/** The folder buf generate writes to, which the proto job diffs against the committed stubs. */
+function bufOut(bufGen: string): string {
+  const out = bufGen.match(/^\s+out:\s*(\S+)/m)?.[1];
+  if (!out) throw new Error("buf.gen.yaml names no out folder");
+  return out;
+}
