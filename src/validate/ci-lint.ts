@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { run } from "./exec.js";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
+import { track } from "./activity.js";
+import { run, spawn } from "./exec.js";
 import type { StepContext } from "./steps.js";
-import { cacheDir, ensurePythonTool } from "./toolchains.js";
+import { ensurePythonTool } from "./toolchains.js";
 
 /** The linters validate runs over generated CI files, pinned like buf and moto. */
 export const ACTIONLINT_VERSION = "1.7.12";
@@ -17,21 +19,22 @@ export const CHECK_JSONSCHEMA_VERSION = "0.39.0";
 export async function ciStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("ci");
   const { providers } = ctx.manifest.ci;
-  const opts = { cwd: ctx.dir };
+  const opts = { cwd: ctx.dir, track: track(ctx, "ci") };
+  const note = (msg: string) => ctx.activity.commandStarted("ci", msg, "");
   if (providers.includes("github") && existsSync(join(ctx.dir, ".github", "workflows", "ci.yml"))) {
-    await run(log, await ensureActionlint(), [".github/workflows/ci.yml"], opts);
+    await run(log, await ensureActionlint(note), [".github/workflows/ci.yml"], opts);
   }
   if (providers.includes("gitlab") && existsSync(join(ctx.dir, ".gitlab-ci.yml"))) {
-    await run(log, await ensurePythonTool(`check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`, "check-jsonschema", () => {}), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
+    await run(log, await ensurePythonTool(`check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`, "check-jsonschema", note), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
   }
 }
 
-async function ensureActionlint(): Promise<string> {
-  const bin = join(cacheDir(), `actionlint-${ACTIONLINT_VERSION}`);
+async function ensureActionlint(note: (msg: string) => void): Promise<string> {
+  const bin = touchEntry(join(cacheDir(), `actionlint-${ACTIONLINT_VERSION}`));
   const exe = join(bin, "actionlint");
   if (existsSync(exe)) return exe;
-  mkdirSync(bin, { recursive: true });
-  await execa("go", ["install", `github.com/rhysd/actionlint/cmd/actionlint@v${ACTIONLINT_VERSION}`], {
+  note(`go install actionlint@v${ACTIONLINT_VERSION} into ${bin} (once)`);
+  await spawn("go", ["install", `github.com/rhysd/actionlint/cmd/actionlint@v${ACTIONLINT_VERSION}`], {
     env: { GOBIN: bin, GOFLAGS: "-mod=mod" },
     stdin: "ignore",
   });

@@ -1,8 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { tmpdir } from "node:os";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
 import type { Manifest } from "../manifest.js";
+import { track, type Activity } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
+import { removeTemp, tempFolder } from "./lifecycle.js";
+import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
 import { repoStateDir } from "./verdicts.js";
 import type { WorkerBinary } from "./services.js";
 
@@ -27,15 +32,16 @@ export interface StepContext {
   binaries: Binaries;
   /** Toolchain versions found by doctor: part of the verdict cache key. */
   toolVersions: string[];
+  activity: Activity;
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
 export async function contractStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("contract");
-  const opts = { cwd: ctx.dir };
+  const opts = { cwd: ctx.dir, track: track(ctx, "contract") };
   await run(log, ctx.buf, ["format", "--diff", "--exit-code"], opts);
   await run(log, ctx.buf, ["lint"], opts);
-  const out = mkdtempSync(join(tmpdir(), "hybrid-backend-gen-"));
+  const out = tempFolder("hybrid-backend-gen-");
   try {
     await run(log, ctx.buf, ["generate", "--output", out], opts);
     const stale = compareTrees(join(out, "orchestrator", "gen"), join(ctx.dir, "orchestrator", "gen"));
@@ -46,14 +52,14 @@ export async function contractStep(ctx: StepContext): Promise<void> {
       );
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    removeTemp(out);
   }
 }
 
 /** gofmt, vet, build (including the binary smoke runs) and tests. */
 export async function goStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("go");
-  const opts = { cwd: join(ctx.dir, "orchestrator") };
+  const opts = { cwd: join(ctx.dir, "orchestrator"), track: track(ctx, "go") };
   // Every command (orchestrator, and bootstrap/produce for queue presets)
   // into one folder; `go build ./...` alone would not keep the binaries.
   // Kept per repo (not in the run's temp folder) so an unchanged tree can
@@ -66,6 +72,11 @@ export async function goStep(ctx: StepContext): Promise<void> {
   await run(log, "go", ["vet", "./..."], opts);
   await run(log, "go", ["build", "-o", `${bin}/`, "./cmd/..."], opts);
   await run(log, "go", ["test", "./..."], opts);
+  // Every command was built (so each one links); only those smoke runs are
+  // kept, since this folder lives in the tool's cache (loadgen, verify and
+  // the smoke client are 15-25 MB each and validate never runs them).
+  const keep = new Set(["orchestrator", ...(ctx.manifest.orchestrator.ingress === "http" ? [] : QUEUE_SMOKE_COMMANDS)]);
+  for (const f of readdirSync(bin)) if (!keep.has(f)) rmSync(join(bin, f), { force: true });
   ctx.binaries.orchestrator = join(bin, "orchestrator");
   ctx.binaries.goBin = bin;
 }
@@ -73,7 +84,7 @@ export async function goStep(ctx: StepContext): Promise<void> {
 /** cargo fmt, clippy -D warnings, build and tests of the whole workspace, all against Cargo.lock. */
 export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
-  const opts = { cwd: join(ctx.dir, "workers") };
+  const opts = { cwd: join(ctx.dir, "workers"), env: rustBuildEnv(ctx), track: track(ctx, "rust") };
   // rustfmt does not take cargo's build-directory lock, so it runs beside the
   // builds; clippy, build and test share the lock and go one after another.
   await Promise.all([
@@ -96,6 +107,31 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
     return { name, bin: join(meta.target_directory, "debug", name) };
   });
+}
+
+/**
+ * Cargo's intermediate build output (every dependency compiled) goes to one
+ * folder in the tool's cache shared by every repo validated with the same
+ * toolchain and Cargo.lock, so the second project does not recompile tonic
+ * and tokio; the binaries themselves still land in the repo's own
+ * workers/target (cargo's build-dir, stable since Rust 1.91), so two repos
+ * with a worker of the same name never overwrite each other's. Sharing is
+ * safe because cargo keys each unit by package id (which includes a path
+ * crate's location), features and profile. Keyed by lock file too, so one
+ * repo's dependency bump gets its own folder, evicted whole when unused
+ * instead of growing a shared one forever. A CARGO_TARGET_DIR or build-dir
+ * the user set wins.
+ */
+export function rustBuildEnv(ctx: Pick<StepContext, "dir" | "toolVersions">): Record<string, string> {
+  if (process.env.CARGO_TARGET_DIR || process.env.CARGO_BUILD_TARGET_DIR || process.env.CARGO_BUILD_BUILD_DIR) return {};
+  const lock = join(ctx.dir, "workers", "Cargo.lock");
+  const toolchain = ctx.toolVersions.filter((t) => /^(cargo|rustfmt|clippy) /.test(t));
+  const hash = createHash("sha256").update(toolchain.join("\0"));
+  hash.update(existsSync(lock) ? readFileSync(lock) : "");
+  const key = hash.digest("hex").slice(0, 16);
+  const cargo = toolchain[0]?.replace(/^cargo /, "") ?? "cargo";
+  const dir = touchEntry(join(cacheDir(), `rust-build-${key}`), `${cargo}; last used for ${ctx.dir}`);
+  return { CARGO_BUILD_BUILD_DIR: dir };
 }
 
 /** Paths that differ between two trees (missing on either side included). */

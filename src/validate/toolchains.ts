@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
+import { spawn } from "./exec.js";
 
 declare const __BUF_VERSION__: string;
 
@@ -67,11 +69,7 @@ async function bufVersion(path: string): Promise<string | undefined> {
   }
 }
 
-/** The tool's own cache: fetched buf, the moto virtualenv. */
-export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "create-hybrid-backend");
-}
+export { cacheDir };
 
 export function bufCacheDir(): string {
   return join(cacheDir(), `buf-${BUF_VERSION}`);
@@ -92,11 +90,11 @@ export function locateBuf(): string | undefined {
 /** locateBuf, installing the pinned release into the cache when absent. */
 export async function ensureBuf(log: (msg: string) => void): Promise<string> {
   const found = locateBuf();
+  if (found?.startsWith(bufCacheDir())) touchEntry(bufCacheDir());
   if (found) return found;
-  const dir = bufCacheDir();
-  mkdirSync(dir, { recursive: true });
+  const dir = touchEntry(bufCacheDir());
   log(`fetching buf ${BUF_VERSION} into ${dir} (once)`);
-  await execa(
+  await spawn(
     "npm",
     ["install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `@bufbuild/buf@${BUF_VERSION}`],
     { stdin: "ignore" },
@@ -114,11 +112,15 @@ export async function ensureBuf(log: (msg: string) => void): Promise<string> {
 export async function ensurePythonTool(requirement: string, bin: string, note: (msg: string) => void): Promise<string> {
   const venv = join(cacheDir(), requirement.replace(/\[.*\]/, "").replace("==", "-"));
   const exe = join(venv, "bin", bin);
-  if (existsSync(exe)) return exe;
+  if (existsSync(exe)) {
+    touchEntry(venv);
+    return exe;
+  }
   mkdirSync(cacheDir(), { recursive: true });
   note(`installing ${requirement} into ${venv} (once)`);
-  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
-  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
+  await spawn("python3", ["-m", "venv", venv], { stdin: "ignore" });
+  touchEntry(venv);
+  await spawn(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
   if (!existsSync(exe)) throw new Error(`${requirement} installed into ${venv} but ${bin} is missing`);
   return exe;
 }
