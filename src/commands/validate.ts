@@ -1,7 +1,7 @@
 import { formatSize } from "../cache/dir.js";
 import { EXIT } from "../errors.js";
 import { readRepoManifest, validate } from "../validate/index.js";
-import { onInterrupt } from "../validate/lifecycle.js";
+import { interrupted, onInterrupt } from "../validate/lifecycle.js";
 import { liveDisplay, plainDisplay, silentDisplay, type Display } from "../validate/progress.js";
 import { toJson } from "../validate/report.js";
 import { probeTools } from "../validate/toolchains.js";
@@ -36,6 +36,8 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
     display.stop();
     release();
   }
+  // The signal handler is stopping everything and will exit 130: report nothing.
+  if (interrupted()) return new Promise<number>(() => {});
   if (opts.json) {
     console.log(toJson(report));
   } else if (!report.ok) {

@@ -5,7 +5,7 @@ import { evict, type Eviction } from "../cache/entries.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { readManifestFile } from "../write/repo.js";
 import { NO_ACTIVITY, type Activity } from "./activity.js";
-import { keepTemp, removeTemp, tempFolder } from "./lifecycle.js";
+import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import type { Report, StepResult } from "./report.js";
 import { ciStep } from "./ci-lint.js";
 import { ensureMoto } from "./moto.js";
@@ -91,10 +91,11 @@ export async function validate(target: string, options: ValidateOptions = {}): P
 
   if (ok && print) remember(dir, print, ctx.binaries);
   if (ok) removeTemp(work);
-  else keepTemp(work);
   // Whatever this run used stays; older entries go until the cache fits.
-  const eviction = evict(cap);
-  if (eviction.removed.length) options.onEvict?.(eviction);
+  if (!interrupted()) {
+    const eviction = evict(cap);
+    if (eviction.removed.length) options.onEvict?.(eviction);
+  }
   return { ok, steps, logs: ok ? undefined : work };
 }
 

@@ -31,9 +31,11 @@ export function removeTemp(dir: string): void {
   temps.delete(dir);
 }
 
-/** Keeps a temporary folder past the run (failure logs the user is told about). */
-export function keepTemp(dir: string): void {
-  temps.delete(dir);
+let stopping = false;
+
+/** True once a signal arrived: the run's results are moot, only cleanup is left. */
+export function interrupted(): boolean {
+  return stopping;
 }
 
 function alive(pgid: number): boolean {
@@ -55,7 +57,8 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /**
  * SIGTERM to every tracked process group, SIGKILL to those still there after
- * graceMs, then every temporary folder removed. Returns how many groups it
+ * graceMs, then every temporary folder of the run removed (failure logs too:
+ * they would only record the interrupt). Returns how many groups it
  * had to stop.
  */
 export async function stopEverything(graceMs = 3_000): Promise<number> {
@@ -78,7 +81,6 @@ const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTER
  * 128 + the signal number. A second Ctrl-C while stopping is ignored.
  */
 export function onInterrupt(message: () => string, before: () => void = () => {}): () => void {
-  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;

@@ -19,14 +19,20 @@ export function silentDisplay(): Display {
   return { stepStarted() {}, commandStarted() {}, cargoProgress() {}, stepDone() {}, note() {}, stop() {} };
 }
 
-export function plainDisplay(write: (line: string) => void): Display {
+export function plainDisplay(print: (line: string) => void): Display {
+  let stopped = false;
+  const write = (line: string) => {
+    if (!stopped) print(line);
+  };
   return {
     stepStarted() {},
     commandStarted: (step, command, where) => write(`  ${step}: ${command}${where ? ` (${where})` : ""}`),
     cargoProgress() {},
     stepDone: (r) => write(stepLine(r)),
     note: (msg) => write(`  ${msg}`),
-    stop() {},
+    stop() {
+      stopped = true;
+    },
   };
 }
 
@@ -45,6 +51,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
   let drawn = 0;
   let tick = 0;
   let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
 
   const clear = () => {
     // Cursor to the start of the block's first line, then erase to the end.
@@ -52,6 +59,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
     drawn = 0;
   };
   const draw = () => {
+    if (stopped) return;
     clear();
     const width = Math.max(20, (out.columns || 80) - 1);
     const spin = FRAMES[tick++ % FRAMES.length];
@@ -61,6 +69,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
     }
   };
   const print = (line: string) => {
+    if (stopped) return;
     clear();
     out.write(`${line}\n`);
     draw();
@@ -97,6 +106,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
       timer = undefined;
       running.clear();
       clear();
+      stopped = true;
     },
   };
 }
