@@ -130,6 +130,7 @@ export function readRepoManifest(target: string): Manifest {
 }
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
+  ctx.activity.commandStarted("doctor", "checking go, cargo, rustfmt, clippy, buf", "");
   const tools = await probeTools();
   const queue = ctx.manifest.orchestrator.ingress !== "http";
   // moto and the GitLab CI schema check both run from Python virtualenvs.

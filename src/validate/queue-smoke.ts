@@ -37,6 +37,7 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   const m = ctx.manifest;
   const vectors = loadVectors(ctx.dir);
   const services: Service[] = [];
+  ctx.activity.commandStarted("smoke", "starting moto (AWS emulator) on loopback", "");
   const moto = await startMoto(ctx.motoBin, ctx.log("smoke-moto"));
   services.push(moto.service);
   try {
