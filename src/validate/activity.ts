@@ -5,6 +5,8 @@
  */
 export interface Activity {
   stepStarted(step: string): void;
+  /** As soon as it ends; results are reported later, in the steps' order. */
+  stepFinished(step: string, ok: boolean): void;
   /** `where` is the folder relative to the repo ("workers/"), or "" for its root. */
   commandStarted(step: string, command: string, where: string): void;
   /** Cargo's progress bar: units done of total, and the crates being built now. */
@@ -13,6 +15,7 @@ export interface Activity {
 
 export const NO_ACTIVITY: Activity = {
   stepStarted: () => {},
+  stepFinished: () => {},
   commandStarted: () => {},
   cargoProgress: () => {},
 };

@@ -118,6 +118,7 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
         writeFileSync(join(ctx.work, `${step.name}.error.txt`), `${message}\n`);
         results[i] = { name: step.name, status: "failed", durationMs: Math.round(performance.now() - started), error: message };
       }
+      ctx.activity.stepFinished(step.name, results[i]!.status === "passed");
       flush();
     }),
   );

@@ -16,7 +16,7 @@ export interface Display extends Activity {
 }
 
 export function silentDisplay(): Display {
-  return { stepStarted() {}, commandStarted() {}, cargoProgress() {}, stepDone() {}, note() {}, stop() {} };
+  return { stepStarted() {}, stepFinished() {}, commandStarted() {}, cargoProgress() {}, stepDone() {}, note() {}, stop() {} };
 }
 
 export function plainDisplay(print: (line: string) => void): Display {
@@ -26,6 +26,7 @@ export function plainDisplay(print: (line: string) => void): Display {
   };
   return {
     stepStarted() {},
+    stepFinished() {},
     commandStarted: (step, command, where) => write(`  ${step}: ${command}${where ? ` (${where})` : ""}`),
     cargoProgress() {},
     stepDone: (r) => write(stepLine(r)),
@@ -38,6 +39,8 @@ export function plainDisplay(print: (line: string) => void): Display {
 
 interface Running {
   started: number;
+  /** Ended, waiting for the steps before it to be reported. */
+  finished?: { ok: boolean; at: number };
   command?: string;
   cargo?: { done: number; total: number; building: string };
 }
@@ -87,6 +90,11 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
       schedule();
       draw();
     },
+    stepFinished(step, ok) {
+      const r = running.get(step);
+      if (r) r.finished = { ok, at: now() };
+      draw();
+    },
     commandStarted(step, command, where) {
       const r = running.get(step) ?? { started: now() };
       running.set(step, { ...r, command: `${command}${where ? ` (${where})` : ""}`, cargo: undefined });
@@ -113,6 +121,9 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
 
 /** `  ⠋ rust       2m13s  cargo clippy ... (workers/)  87/243 tokio, prost` */
 export function liveLine(step: string, r: Running, at: number, spin: string): string {
+  if (r.finished) {
+    return `  ${r.finished.ok ? "✓" : "✗"} ${step.padEnd(9)} ${elapsed(r.finished.at - r.started).padStart(6)}  ${r.finished.ok ? "done" : "failed"}`;
+  }
   const cargo = r.cargo ? `  [${r.cargo.done}/${r.cargo.total}${r.cargo.building ? ` ${r.cargo.building}` : ""}]` : "";
   return `  ${spin} ${step.padEnd(9)} ${elapsed(at - r.started).padStart(6)}  ${r.command ?? "starting"}${cargo}`;
 }

@@ -116,6 +116,10 @@ describe("progress pieces", () => {
     t = 133_000;
     d.commandStarted("rust", "cargo clippy --all-targets --locked -- -D warnings", "workers/");
     const frame = written.at(-1)!;
+    d.stepStarted("ci");
+    d.stepFinished("ci", true);
+    expect(written.at(-1)).toMatch(/^ {2}✓ ci {12}0s {2}done\n$/);
+    d.stepDone({ name: "ci", status: "passed", durationMs: 200 });
     expect(frame).toMatch(/^ {2}. rust {7}2m13s {2}cargo clippy --all-targets --locked .*…\n$/);
     expect([...frame.trimEnd()].length).toBe(59);
     d.stepDone({ name: "rust", status: "passed", durationMs: 133_000 });
