@@ -1,13 +1,11 @@
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { cacheDir } from "../cache/dir.js";
-import { touchEntry } from "../cache/entries.js";
 import type { Manifest } from "../manifest.js";
 import { track, type Activity } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
 import { removeTemp, tempFolder } from "./lifecycle.js";
 import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
+import { pruneMembers, rustBuildEnv } from "./rust-build.js";
 import { repoStateDir } from "./verdicts.js";
 import type { WorkerBinary } from "./services.js";
 
@@ -84,54 +82,34 @@ export async function goStep(ctx: StepContext): Promise<void> {
 /** cargo fmt, clippy -D warnings, build and tests of the whole workspace, all against Cargo.lock. */
 export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
-  const opts = { cwd: join(ctx.dir, "workers"), env: rustBuildEnv(ctx), track: track(ctx, "rust") };
-  // rustfmt does not take cargo's build-directory lock, so it runs beside the
-  // builds; clippy, build and test share the lock and go one after another.
-  await Promise.all([
-    run(log, "cargo", ["fmt", "--check"], opts),
-    (async () => {
-      await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-      await run(log, "cargo", ["test", "--locked"], opts);
-      // Last: `cargo test` leaves its own build of each binary (the integration
-      // tests' feature set) at target/debug/NAME; this puts back the plain
-      // build, the one smoke should run and a later `cargo build` leaves alone.
-      await run(log, "cargo", ["build", "--locked"], opts);
-    })(),
-  ]);
+  const env = rustBuildEnv(ctx);
+  const opts = { cwd: join(ctx.dir, "workers"), env, track: track(ctx, "rust") };
   const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
     target_directory: string;
-    packages: { targets: { kind: string[]; name: string }[] }[];
+    packages: { name: string; targets: { kind: string[]; name: string }[] }[];
   };
+  try {
+    // rustfmt does not take cargo's build-directory lock, so it runs beside the
+    // builds; clippy, build and test share the lock and go one after another.
+    await Promise.all([
+      run(log, "cargo", ["fmt", "--check"], opts),
+      (async () => {
+        await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+        await run(log, "cargo", ["test", "--locked"], opts);
+        // Last: `cargo test` leaves its own build of each binary (the integration
+        // tests' feature set) at target/debug/NAME; this puts back the plain
+        // build, the one smoke should run and a later `cargo build` leaves alone.
+        await run(log, "cargo", ["build", "--locked"], opts);
+      })(),
+    ]);
+  } finally {
+    if (env.CARGO_BUILD_BUILD_DIR) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
+  }
   const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
   ctx.binaries.workers = ctx.manifest.workers.map(({ name }) => {
     if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
     return { name, bin: join(meta.target_directory, "debug", name) };
   });
-}
-
-/**
- * Cargo's intermediate build output (every dependency compiled) goes to one
- * folder in the tool's cache shared by every repo validated with the same
- * toolchain and Cargo.lock, so the second project does not recompile tonic
- * and tokio; the binaries themselves still land in the repo's own
- * workers/target (cargo's build-dir, stable since Rust 1.91), so two repos
- * with a worker of the same name never overwrite each other's. Sharing is
- * safe because cargo keys each unit by package id (which includes a path
- * crate's location), features and profile. Keyed by lock file too, so one
- * repo's dependency bump gets its own folder, evicted whole when unused
- * instead of growing a shared one forever. A CARGO_TARGET_DIR or build-dir
- * the user set wins.
- */
-export function rustBuildEnv(ctx: Pick<StepContext, "dir" | "toolVersions">): Record<string, string> {
-  if (process.env.CARGO_TARGET_DIR || process.env.CARGO_BUILD_TARGET_DIR || process.env.CARGO_BUILD_BUILD_DIR) return {};
-  const lock = join(ctx.dir, "workers", "Cargo.lock");
-  const toolchain = ctx.toolVersions.filter((t) => /^(cargo|rustfmt|clippy) /.test(t));
-  const hash = createHash("sha256").update(toolchain.join("\0"));
-  hash.update(existsSync(lock) ? readFileSync(lock) : "");
-  const key = hash.digest("hex").slice(0, 16);
-  const cargo = toolchain[0]?.replace(/^cargo /, "") ?? "cargo";
-  const dir = touchEntry(join(cacheDir(), `rust-build-${key}`), `${cargo}; last used for ${ctx.dir}`);
-  return { CARGO_BUILD_BUILD_DIR: dir };
 }
 
 /** Paths that differ between two trees (missing on either side included). */

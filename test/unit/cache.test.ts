@@ -7,7 +7,7 @@ import { fakeToolchain } from "../helpers/fake-toolchain.js";
 import { DEFAULT_CAP_BYTES, cacheCap, cacheDir } from "../../src/cache/dir.js";
 import { LAST_USED, evict, listEntries, touchEntry } from "../../src/cache/entries.js";
 import { UsageError } from "../../src/errors.js";
-import { rustBuildEnv } from "../../src/validate/steps.js";
+import { pruneMembers, rustBuildEnv } from "../../src/validate/rust-build.js";
 
 const MiB = 1024 ** 2;
 
@@ -114,6 +114,7 @@ describe("the shared Rust build folder", () => {
 
   it("is one folder per toolchain and Cargo.lock, in the tool's cache", () => {
     withEnv({ XDG_CACHE_HOME: tempDir(), CARGO_TARGET_DIR: undefined, CARGO_BUILD_TARGET_DIR: undefined, CARGO_BUILD_BUILD_DIR: undefined }, () => {
+      expect(rustBuildEnv({ dir: repo("lock 1"), toolVersions: tools }).CARGO_INCREMENTAL).toBe("0");
       const a = rustBuildEnv({ dir: repo("lock 1"), toolVersions: tools }).CARGO_BUILD_BUILD_DIR!;
       const b = rustBuildEnv({ dir: repo("lock 1"), toolVersions: tools }).CARGO_BUILD_BUILD_DIR!;
       const c = rustBuildEnv({ dir: repo("lock 2"), toolVersions: tools }).CARGO_BUILD_BUILD_DIR!;
@@ -123,6 +124,40 @@ describe("the shared Rust build folder", () => {
       expect(a.startsWith(join(cacheDir(), "rust-build-"))).toBe(true);
       expect(existsSync(join(a, LAST_USED))).toBe(true);
     });
+  });
+
+  it("loses the repo's own crates after a run and keeps the shared dependencies", () => {
+    const dir = tempDir();
+    const files = [
+      "debug/deps/libscorer-0af627fba2d06b26.rlib",
+      "debug/deps/scorer-126cf7ef398faf22",
+      "debug/deps/scorer-126cf7ef398faf22.d",
+      "debug/deps/grpc-5d403cc5952f0044",
+      "debug/deps/my_worker-4d6350a312dad393",
+      "debug/.fingerprint/scorer-172377e704db08c4/bin-scorer",
+      "debug/.fingerprint/my-worker-32e22d5a8dbd5e70/lib",
+      "debug/build/scorer-42734f3a19d11839/output",
+      "debug/incremental/scorer-1anc478d3xvzk/s-x/dep-graph.bin",
+      "debug/examples/vectors-4da03a7b0d6da4d7",
+      "debug/deps/libtokio-5052a53827468635.rlib",
+      "debug/deps/libscorer_derive-56962b852df7073f.rlib",
+      "debug/.fingerprint/tokio-5052a53827468635/lib",
+      "debug/build/prost-build-0123456789abcdef/output",
+    ];
+    for (const f of files) {
+      mkdirSync(join(dir, f, ".."), { recursive: true });
+      writeFileSync(join(dir, f), "");
+    }
+    pruneMembers(dir, [
+      { name: "scorer", targets: [{ name: "scorer" }, { name: "grpc" }, { name: "vectors" }] },
+      { name: "my-worker", targets: [{ name: "my-worker" }] },
+    ]);
+    const left = (sub: string) => (existsSync(join(dir, "debug", sub)) ? readdirSync(join(dir, "debug", sub)).sort() : []);
+    expect(left("deps")).toEqual(["libscorer_derive-56962b852df7073f.rlib", "libtokio-5052a53827468635.rlib"]);
+    expect(left(".fingerprint")).toEqual(["tokio-5052a53827468635"]);
+    expect(left("build")).toEqual(["prost-build-0123456789abcdef"]);
+    expect(left("incremental")).toEqual([]);
+    expect(left("examples")).toEqual([]);
   });
 
   it("is left to the user when CARGO_TARGET_DIR or a build-dir is set", () => {
