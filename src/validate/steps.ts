@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import type { Manifest } from "../manifest.js";
 import { track, type Activity } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
-import { removeTemp, tempFolder } from "./lifecycle.js";
+import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
 import { pruneMembers, rustBuildEnv } from "./rust-build.js";
 import { repoStateDir } from "./verdicts.js";
@@ -103,7 +103,9 @@ export async function rustStep(ctx: StepContext): Promise<void> {
       })(),
     ]);
   } finally {
-    if (env.CARGO_BUILD_BUILD_DIR) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
+    // Not while interrupted: deleting a few hundred MB would hold up the exit;
+    // the next run prunes them.
+    if (env.CARGO_BUILD_BUILD_DIR && !interrupted()) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
   }
   const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
   ctx.binaries.workers = ctx.manifest.workers.map(({ name }) => {
