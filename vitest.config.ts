@@ -11,7 +11,16 @@ export default defineConfig({
   },
   test: {
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/golden/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts", "test/golden/**/*.test.ts"],
+          // Many unit tests run the built CLI and real git several times; on a
+          // 2-core machine busy with the e2e project's builds, 5 s is not enough.
+          testTimeout: 60_000,
+        },
+      },
       {
         extends: true,
         test: {

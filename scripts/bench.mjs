@@ -68,6 +68,9 @@ try {
   const repo = join(work, "repo");
   execFileSync("node", [cli, repo, "--yes", "--no-validate", "--no-git"]);
   time("node", [cli, "validate", repo]); // warm-up: dependencies, buf, tools
+  // The floor's own warm-up: validate builds Rust in the tool's shared build
+  // folder, a plain `cargo build` in workers/target, so each warms its own.
+  time("cargo", ["build", "--locked"], { cwd: join(repo, "workers") });
   const validate = [];
   const full = [];
   const floor = [];

@@ -3,7 +3,7 @@ import { UsageError } from "./errors.js";
 import { nearest, oneTypo } from "./suggest.js";
 import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
-export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove"] as const;
+export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove", "cache"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -38,6 +38,7 @@ const ALLOWED: Record<Command, readonly (keyof typeof OPTIONS)[]> = {
   sync: [...SYNC_OPTIONS, "check"],
   add: SYNC_OPTIONS,
   remove: SYNC_OPTIONS,
+  cache: ["json", "help", "version"],
 };
 
 /** How many positionals each command takes: [min, max]. */
@@ -48,6 +49,7 @@ const POSITIONALS: Record<Command, [number, number]> = {
   sync: [0, 1],
   add: [2, 3],
   remove: [2, 3],
+  cache: [1, 1],
 };
 
 export interface ParsedArgs {
@@ -122,6 +124,7 @@ const USAGE_OF: Record<Command, string> = {
   sync: "sync takes at most one folder",
   add: "use: add worker NAME [dir] | add ci PROVIDER [dir]",
   remove: "use: remove worker NAME [dir] | remove ci PROVIDER [dir]",
+  cache: "use: cache info [--json] | cache clean",
 };
 
 function toUsageError(err: Error & { code?: string }): UsageError {
@@ -154,6 +157,9 @@ export const HELP = `Usage:
   hybrid-backend add worker NAME [dir]       add a Rust worker, then sync
   hybrid-backend add ci PROVIDER [dir]       add a CI provider (${CI_PROVIDERS.join(", ")}), then sync
   hybrid-backend remove worker|ci VALUE [dir]
+  hybrid-backend cache info [--json]         where the tool's cache lives, its size and entries
+  hybrid-backend cache clean                 delete the tool's cache (size cap: HYBRID_BACKEND_CACHE_MAX,
+                                             default 2GiB; least recently used entries go first)
 
 Create options (prompted for on a TTY unless --yes):
   --name NAME          project name (default: the folder's name)

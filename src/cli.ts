@@ -27,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
     case "add":
     case "remove":
       return (await import("./commands/change.js")).runChange(args.command, args.positionals, syncOptions(args));
+    case "cache":
+      return (await import("./commands/cache.js")).runCache(args.positionals[0]!, { json: Boolean(args.values.json) });
   }
 }
 

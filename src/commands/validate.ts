@@ -1,20 +1,43 @@
+import { formatSize } from "../cache/dir.js";
 import { EXIT } from "../errors.js";
 import { readRepoManifest, validate } from "../validate/index.js";
-import { stepLine, toJson } from "../validate/report.js";
+import { interrupted, onInterrupt } from "../validate/lifecycle.js";
+import { liveDisplay, plainDisplay, silentDisplay, type Display } from "../validate/progress.js";
+import { toJson } from "../validate/report.js";
 import { probeTools } from "../validate/toolchains.js";
+
+/** The live block on a terminal, a line per command in a log, nothing with --json. */
+function chooseDisplay(json: boolean): Display {
+  if (json) return silentDisplay();
+  if (process.stdout.isTTY && !process.env.CI) return liveDisplay(process.stdout);
+  return plainDisplay((line) => console.log(line));
+}
 
 export async function runValidate(dir: string, opts: { json: boolean; noCache?: boolean }): Promise<number> {
   readRepoManifest(dir);
   if (!opts.json) console.log(`Validating ${dir}`);
-  const report = await validate(dir, {
-    noCache: opts.noCache,
-    onStep: (r) => {
-      if (!opts.json) console.log(stepLine(r));
-    },
-    onNote: (msg) => {
-      if (!opts.json) console.log(`  ${msg}`);
-    },
-  });
+  const display = chooseDisplay(opts.json);
+  // Ctrl-C: stop every build and service, remove the temporary folders, say how to resume.
+  const release = onInterrupt(
+    () => `\ninterrupted: stopped every build and service validate started; run \`hybrid-backend validate ${shellQuote(dir)}\` to check it later`,
+    () => display.stop(),
+  );
+  let report;
+  try {
+    report = await validate(dir, {
+      noCache: opts.noCache,
+      activity: display,
+      onStep: (r) => display.stepDone(r),
+      onNote: (msg) => display.note(msg),
+      onEvict: (e) =>
+        display.note(`cache: removed ${e.removed.length} least recently used ${e.removed.length === 1 ? "entry" : "entries"} to stay under the size cap (now ${formatSize(e.bytes)}; see \`hybrid-backend cache info\`)`),
+    });
+  } finally {
+    display.stop();
+    release();
+  }
+  // The signal handler is stopping everything and will exit 130: report nothing.
+  if (interrupted()) return new Promise<number>(() => {});
   if (opts.json) {
     console.log(toJson(report));
   } else if (!report.ok) {
@@ -24,6 +47,14 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
     console.log("All checks passed: contract, Go, Rust and a live smoke test through Go into Rust.");
   }
   return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+/** The folder as the user can paste it back into a shell. */
+function shellQuote(s: string): string {
+  if (/^[\w./@%+=:,-]+$/.test(s)) return s;
+  // Control characters shown escaped, never sent raw to the terminal.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) return JSON.stringify(s);
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function runDoctor(opts: { json: boolean }): Promise<number> {

@@ -1,30 +1,32 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
+import { spawn } from "./exec.js";
 
 // No build-time constants here: the e2e globalSetup loads this module
 // outside vitest's `define` (via linters.ts).
 
-/** The tool's own cache: fetched buf, the moto virtualenv. */
-export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "create-hybrid-backend");
-}
+export { cacheDir };
 
 /**
  * A Python-packaged tool (moto, check-jsonschema) from its own virtualenv in
  * the tool's cache, created on first use: nothing is installed system-wide
  * and a second run starts at once. Returns the path of its `bin` executable.
+ * The virtualenv is a cache entry (touched on use, evicted least recently used).
  */
 export async function ensurePythonTool(requirement: string, bin: string, note: (msg: string) => void): Promise<string> {
   const venv = pythonToolDir(requirement);
   const exe = join(venv, "bin", bin);
-  if (existsSync(exe)) return exe;
+  if (existsSync(exe)) {
+    touchEntry(venv);
+    return exe;
+  }
   mkdirSync(cacheDir(), { recursive: true });
   note(`installing ${requirement} into ${venv} (once)`);
-  await execa("python3", ["-m", "venv", venv], { stdin: "ignore" });
-  await execa(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
+  await spawn("python3", ["-m", "venv", venv], { stdin: "ignore" });
+  touchEntry(venv);
+  await spawn(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", requirement], { stdin: "ignore" });
   if (!existsSync(exe)) throw new Error(`${requirement} installed into ${venv} but ${bin} is missing`);
   return exe;
 }

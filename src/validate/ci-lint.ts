@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { track } from "./activity.js";
 import { run } from "./exec.js";
 import { ensureGoLinter, ensurePythonLinter } from "./linters.js";
 import type { StepContext } from "./steps.js";
@@ -12,11 +13,12 @@ import type { StepContext } from "./steps.js";
 export async function ciStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("ci");
   const { providers } = ctx.manifest.ci;
-  const opts = { cwd: ctx.dir };
+  const opts = { cwd: ctx.dir, track: track(ctx, "ci") };
+  const note = (msg: string) => ctx.activity.commandStarted("ci", msg, "");
   if (providers.includes("github") && existsSync(join(ctx.dir, ".github", "workflows", "ci.yml"))) {
-    await run(log, await ensureGoLinter("actionlint"), [".github/workflows/ci.yml"], opts);
+    await run(log, await ensureGoLinter("actionlint", note), [".github/workflows/ci.yml"], opts);
   }
   if (providers.includes("gitlab") && existsSync(join(ctx.dir, ".gitlab-ci.yml"))) {
-    await run(log, await ensurePythonLinter("checkJsonschema"), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
+    await run(log, await ensurePythonLinter("checkJsonschema", note), ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"], opts);
   }
 }

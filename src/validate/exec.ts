@@ -1,5 +1,8 @@
 import { appendFileSync } from "node:fs";
-import { execa } from "execa";
+import { basename, isAbsolute, relative } from "node:path";
+import { execa, type Options, type ResultPromise } from "execa";
+import { CARGO_PROGRESS_ENV, frameSplitter, parseCargoProgress, withoutFrames, type Track } from "./activity.js";
+import { trackGroup } from "./lifecycle.js";
 
 /** A command that failed, with the tail of its output for the report. */
 export class CommandFailed extends Error {
@@ -17,6 +20,20 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Reject when stdout is not empty (gofmt -l style checks). */
   expectNoOutput?: boolean;
+  /** Report the command (and cargo's progress) to the progress display. */
+  track?: Track;
+}
+
+/**
+ * execa in its own process group, known to lifecycle.ts until it ends, so
+ * an interrupt stops it and everything it started. Every child validate
+ * starts goes through here.
+ */
+export function spawn<O extends Options>(cmd: string, args: string[], opts: O): ResultPromise<O> {
+  const proc = execa(cmd, args, { ...opts, detached: true }) as unknown as ResultPromise<O>;
+  const untrack = trackGroup(proc.pid);
+  void proc.finally(untrack).catch(() => {});
+  return proc;
 }
 
 /**
@@ -26,17 +43,35 @@ export interface RunOptions {
 export async function run(log: string, cmd: string, args: string[], opts: RunOptions): Promise<string> {
   const line = [cmd, ...args].join(" ");
   appendFileSync(log, `\n$ (cd ${opts.cwd} && ${line})\n`);
-  const result = await execa(cmd, args, {
+  const cargo = basename(cmd) === "cargo";
+  if (opts.track) {
+    const { step, activity, root } = opts.track;
+    const where = relative(root, opts.cwd);
+    activity.commandStarted(step, [isAbsolute(cmd) ? basename(cmd) : cmd, ...args].join(" "), where ? `${where}/` : "");
+  }
+  const proc = spawn(cmd, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    env: cargo ? { ...opts.env, ...CARGO_PROGRESS_ENV } : opts.env,
     all: true,
     reject: false,
     stdin: "ignore",
   });
-  appendFileSync(log, result.all ?? "");
+  if (cargo && opts.track) {
+    const { step, activity } = opts.track;
+    proc.stderr.on(
+      "data",
+      frameSplitter((frame) => {
+        const p = parseCargoProgress(frame);
+        if (p) activity.cargoProgress(step, p.done, p.total, p.building);
+      }),
+    );
+  }
+  const result = await proc;
+  const all = cargo ? withoutFrames(result.all ?? "") : (result.all ?? "");
+  appendFileSync(log, all);
   if (result.failed) {
     const why = result.exitCode === undefined ? (result.shortMessage ?? "could not start") : `exit ${result.exitCode}`;
-    throw new CommandFailed(`${line} (${why})`, result.all || result.shortMessage || "");
+    throw new CommandFailed(`${line} (${why})`, all || result.shortMessage || "");
   }
   if (opts.expectNoOutput && result.stdout.trim() !== "") {
     throw new CommandFailed(`${line} (reported files)`, result.stdout);

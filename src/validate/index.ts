@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { cacheCap } from "../cache/dir.js";
+import { evict, type Eviction } from "../cache/entries.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { readManifestFile } from "../write/repo.js";
+import { NO_ACTIVITY, type Activity } from "./activity.js";
+import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import type { Report, StepResult } from "./report.js";
 import { ciStep } from "./ci-lint.js";
 import { ensureMoto } from "./moto.js";
@@ -35,6 +38,10 @@ const CHECKS: Step[] = [
 export interface ValidateOptions {
   onStep?: (r: StepResult) => void;
   onNote?: (msg: string) => void;
+  /** Steps starting, the command each runs, cargo's progress. */
+  activity?: Activity;
+  /** Told what the size cap removed from the tool's cache after the run. */
+  onEvict?: (e: Eviction) => void;
   /** Rerun every check even when the tree is unchanged since the last pass. */
   noCache?: boolean;
 }
@@ -47,8 +54,11 @@ export interface ValidateOptions {
 export async function validate(target: string, options: ValidateOptions = {}): Promise<Report> {
   const dir = resolve(target);
   const manifest = readRepoManifest(target);
-  const work = mkdtempSync(join(tmpdir(), "hybrid-backend-validate-"));
+  const cap = cacheCap();
+  const activity = options.activity ?? NO_ACTIVITY;
+  const work = tempFolder("hybrid-backend-validate-");
   const ctx: StepContext = {
+    activity,
     dir,
     manifest,
     work,
@@ -63,7 +73,7 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     options.onStep?.(r);
   };
 
-  let ok = await runStage([{ name: "doctor", run: (c) => doctorStep(c, options.onNote) }], ctx, record, work);
+  let ok = await runStage([{ name: "doctor", run: (c) => doctorStep(c, options.onNote) }], ctx, record);
   let print: string | undefined;
   if (ok) {
     print = fingerprint(dir, ctx.toolVersions);
@@ -75,21 +85,26 @@ export async function validate(target: string, options: ValidateOptions = {}): P
         else record({ name: step.name, status: "passed", durationMs: 0, cached: true });
       }
     } else {
-      ok = await runStage(CHECKS, ctx, record, work);
+      ok = await runStage(CHECKS, ctx, record);
     }
   } else {
     for (const step of CHECKS) record({ name: step.name, status: "skipped", durationMs: 0 });
   }
-  if (ok) ok = await runStage([SMOKE], ctx, record, work);
+  if (ok) ok = await runStage([SMOKE], ctx, record);
   else record({ name: SMOKE.name, status: "skipped", durationMs: 0 });
 
   if (ok && print) remember(dir, print, ctx.binaries);
-  if (ok) rmSync(work, { recursive: true, force: true });
+  if (ok) removeTemp(work);
+  // Whatever this run used stays; older entries go until the cache fits.
+  if (!interrupted()) {
+    const eviction = evict(cap);
+    if (eviction.removed.length) options.onEvict?.(eviction);
+  }
   return { ok, steps, logs: ok ? undefined : work };
 }
 
 /** Runs steps concurrently; reports them in their listed order as each is known. */
-async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult) => void, work: string): Promise<boolean> {
+async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult) => void): Promise<boolean> {
   const results: (StepResult | undefined)[] = stage.map(() => undefined);
   let flushed = 0;
   const flush = () => {
@@ -103,14 +118,16 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
         return;
       }
       const started = performance.now();
+      ctx.activity.stepStarted(step.name);
       try {
         await step.run(ctx);
         results[i] = { name: step.name, status: "passed", durationMs: Math.round(performance.now() - started) };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        writeFileSync(join(work, `${step.name}.error.txt`), `${message}\n`);
+        writeFileSync(join(ctx.work, `${step.name}.error.txt`), `${message}\n`);
         results[i] = { name: step.name, status: "failed", durationMs: Math.round(performance.now() - started), error: message };
       }
+      ctx.activity.stepFinished(step.name, results[i]!.status === "passed");
       flush();
     }),
   );
@@ -123,6 +140,7 @@ export function readRepoManifest(target: string): Manifest {
 }
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
+  ctx.activity.commandStarted("doctor", "checking go, cargo, rustfmt, clippy, buf", "");
   const tools = await probeTools();
   const queue = ctx.manifest.orchestrator.ingress !== "http";
   // moto and the GitLab CI schema check both run from Python virtualenvs.

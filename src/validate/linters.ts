@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
+import { touchEntry } from "../cache/entries.js";
+import { spawn } from "./exec.js";
 import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
 
 /**
@@ -36,11 +37,15 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
   const { module, version } = LINTERS[name];
   const dir = goLinterDir(name);
   const exe = join(dir, name);
-  if (existsSync(exe)) return exe;
+  if (existsSync(exe)) {
+    touchEntry(dir);
+    return exe;
+  }
   mkdirSync(dir, { recursive: true });
+  touchEntry(dir);
   note(`installing ${name} ${version} into ${dir} (once)`);
   // GOFLAGS=-mod=mod replaces a user's GOFLAGS (say -mod=vendor), which `go install pkg@version` rejects.
-  await execa("go", ["install", `${module}@v${version}`], { env: { GOBIN: dir, GOFLAGS: "-mod=mod" }, stdin: "ignore" });
+  await spawn("go", ["install", `${module}@v${version}`], { env: { GOBIN: dir, GOFLAGS: "-mod=mod" }, stdin: "ignore" });
   if (!existsSync(exe)) throw new Error(`go install ${module}@v${version} left no ${exe}`);
   return exe;
 }

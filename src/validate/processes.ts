@@ -1,6 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
+import { spawn } from "./exec.js";
 
 /** A free loopback port, chosen by the kernel. */
 export function freePort(): Promise<number> {
@@ -28,13 +29,14 @@ export function startService(
   opts: { cwd: string; env: Record<string, string>; log: string; args?: string[] },
 ): Service {
   const out = createWriteStream(opts.log, { flags: "a" });
-  const proc = execa(bin, opts.args ?? [], {
+  // Its own process group (see lifecycle.ts); killAll and stopGracefully
+  // still signal the service itself, which is what its shutdown test needs.
+  const proc: ResultPromise = spawn(bin, opts.args ?? [], {
     cwd: opts.cwd,
     env: opts.env,
     stdin: "ignore",
     reject: false,
     buffer: false,
-    cleanup: true,
   });
   proc.stdout?.pipe(out);
   proc.stderr?.pipe(out);

@@ -6,7 +6,11 @@ import { awsEnv, startMoto } from "./moto.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
 import { metricValue, startOrchestrator, startWorkers } from "./services.js";
 import type { StepContext } from "./steps.js";
+import { track } from "./activity.js";
 import { loadVectors, normalizeResponse } from "./vectors.js";
+
+/** The orchestrator's commands this smoke runs besides the orchestrator (kept by the go step). */
+export const QUEUE_SMOKE_COMMANDS = ["bootstrap", "produce"] as const;
 
 const RESULTS_TIMEOUT_MS = 90_000;
 const GRACE_MS = 15_000;
@@ -33,13 +37,14 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   const m = ctx.manifest;
   const vectors = loadVectors(ctx.dir);
   const services: Service[] = [];
+  ctx.activity.commandStarted("smoke", "starting moto (AWS emulator) on loopback", "");
   const moto = await startMoto(ctx.motoBin, ctx.log("smoke-moto"));
   services.push(moto.service);
   try {
     const resources = resourceEnv(m);
     const env = { ...process.env, ...awsEnv(moto.endpoint), ...resources, RUST_LOG: "info" } as Record<string, string>;
     const goDir = join(ctx.dir, "orchestrator");
-    await run(ctx.log("smoke-bootstrap"), join(goBin, "bootstrap"), [], { cwd: goDir, env });
+    await run(ctx.log("smoke-bootstrap"), join(goBin, "bootstrap"), [], { cwd: goDir, env, track: track(ctx, "smoke") });
 
     // Every worker runs (readiness needs them all); the primary scores the messages.
     const httpAddr = `127.0.0.1:${await freePort()}`;
@@ -48,7 +53,7 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
     const o = await startOrchestrator(bins, env, httpAddr, running, ctx.log("smoke-orchestrator"));
     services.push(o);
 
-    await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env });
+    await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env, track: track(ctx, "smoke") });
 
     if (m.orchestrator.sink === "dynamodb") {
       const table = resources.DYNAMODB_TABLE!;

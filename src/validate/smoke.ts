@@ -20,6 +20,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
   const base = `http://${httpAddr}`;
   const env = { ...process.env, RUST_LOG: "info" } as Record<string, string>;
   const services: Service[] = [];
+  ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
   try {
     const bins = { repo: ctx.dir, workers, orchestrator };
     const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);

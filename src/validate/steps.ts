@@ -1,8 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { tmpdir } from "node:os";
 import type { Manifest } from "../manifest.js";
+import { track, type Activity } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
+import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
+import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
+import { pruneMembers, rustBuildEnv } from "./rust-build.js";
 import { repoStateDir } from "./verdicts.js";
 import type { WorkerBinary } from "./services.js";
 
@@ -27,15 +30,16 @@ export interface StepContext {
   binaries: Binaries;
   /** Toolchain versions found by doctor: part of the verdict cache key. */
   toolVersions: string[];
+  activity: Activity;
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
 export async function contractStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("contract");
-  const opts = { cwd: ctx.dir };
+  const opts = { cwd: ctx.dir, track: track(ctx, "contract") };
   await run(log, ctx.buf, ["format", "--diff", "--exit-code"], opts);
   await run(log, ctx.buf, ["lint"], opts);
-  const out = mkdtempSync(join(tmpdir(), "hybrid-backend-gen-"));
+  const out = tempFolder("hybrid-backend-gen-");
   try {
     await run(log, ctx.buf, ["generate", "--output", out], opts);
     const stale = compareTrees(join(out, "orchestrator", "gen"), join(ctx.dir, "orchestrator", "gen"));
@@ -46,14 +50,14 @@ export async function contractStep(ctx: StepContext): Promise<void> {
       );
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    removeTemp(out);
   }
 }
 
 /** gofmt, vet, build (including the binary smoke runs) and tests. */
 export async function goStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("go");
-  const opts = { cwd: join(ctx.dir, "orchestrator") };
+  const opts = { cwd: join(ctx.dir, "orchestrator"), track: track(ctx, "go") };
   // Every command (orchestrator, and bootstrap/produce for queue presets)
   // into one folder; `go build ./...` alone would not keep the binaries.
   // Kept per repo (not in the run's temp folder) so an unchanged tree can
@@ -66,6 +70,11 @@ export async function goStep(ctx: StepContext): Promise<void> {
   await run(log, "go", ["vet", "./..."], opts);
   await run(log, "go", ["build", "-o", `${bin}/`, "./cmd/..."], opts);
   await run(log, "go", ["test", "./..."], opts);
+  // Every command was built (so each one links); only those smoke runs are
+  // kept, since this folder lives in the tool's cache (loadgen, verify and
+  // the smoke client are 15-25 MB each and validate never runs them).
+  const keep = new Set(["orchestrator", ...(ctx.manifest.orchestrator.ingress === "http" ? [] : QUEUE_SMOKE_COMMANDS)]);
+  for (const f of readdirSync(bin)) if (!keep.has(f)) rmSync(join(bin, f), { force: true });
   ctx.binaries.orchestrator = join(bin, "orchestrator");
   ctx.binaries.goBin = bin;
 }
@@ -73,24 +82,31 @@ export async function goStep(ctx: StepContext): Promise<void> {
 /** cargo fmt, clippy -D warnings, build and tests of the whole workspace, all against Cargo.lock. */
 export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
-  const opts = { cwd: join(ctx.dir, "workers") };
-  // rustfmt does not take cargo's build-directory lock, so it runs beside the
-  // builds; clippy, build and test share the lock and go one after another.
-  await Promise.all([
-    run(log, "cargo", ["fmt", "--check"], opts),
-    (async () => {
-      await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-      await run(log, "cargo", ["test", "--locked"], opts);
-      // Last: `cargo test` leaves its own build of each binary (the integration
-      // tests' feature set) at target/debug/NAME; this puts back the plain
-      // build, the one smoke should run and a later `cargo build` leaves alone.
-      await run(log, "cargo", ["build", "--locked"], opts);
-    })(),
-  ]);
+  const env = rustBuildEnv(ctx);
+  const opts = { cwd: join(ctx.dir, "workers"), env, track: track(ctx, "rust") };
   const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
     target_directory: string;
-    packages: { targets: { kind: string[]; name: string }[] }[];
+    packages: { name: string; targets: { kind: string[]; name: string }[] }[];
   };
+  try {
+    // rustfmt does not take cargo's build-directory lock, so it runs beside the
+    // builds; clippy, build and test share the lock and go one after another.
+    await Promise.all([
+      run(log, "cargo", ["fmt", "--check"], opts),
+      (async () => {
+        await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+        await run(log, "cargo", ["test", "--locked"], opts);
+        // Last: `cargo test` leaves its own build of each binary (the integration
+        // tests' feature set) at target/debug/NAME; this puts back the plain
+        // build, the one smoke should run and a later `cargo build` leaves alone.
+        await run(log, "cargo", ["build", "--locked"], opts);
+      })(),
+    ]);
+  } finally {
+    // Not while interrupted: deleting a few hundred MB would hold up the exit;
+    // the next run prunes them.
+    if (env.CARGO_BUILD_BUILD_DIR && !interrupted()) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
+  }
   const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
   ctx.binaries.workers = ctx.manifest.workers.map(({ name }) => {
     if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);

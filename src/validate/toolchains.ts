@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cacheDir } from "./cache.js";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
+import { spawn } from "./exec.js";
 
 declare const __BUF_VERSION__: string;
 
@@ -67,6 +69,8 @@ async function bufVersion(path: string): Promise<string | undefined> {
   }
 }
 
+export { cacheDir };
+
 export function bufCacheDir(): string {
   return join(cacheDir(), `buf-${BUF_VERSION}`);
 }
@@ -86,11 +90,11 @@ export function locateBuf(): string | undefined {
 /** locateBuf, installing the pinned release into the cache when absent. */
 export async function ensureBuf(log: (msg: string) => void): Promise<string> {
   const found = locateBuf();
+  if (found?.startsWith(bufCacheDir())) touchEntry(bufCacheDir());
   if (found) return found;
-  const dir = bufCacheDir();
-  mkdirSync(dir, { recursive: true });
+  const dir = touchEntry(bufCacheDir());
   log(`fetching buf ${BUF_VERSION} into ${dir} (once)`);
-  await execa(
+  await spawn(
     "npm",
     ["install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `@bufbuild/buf@${BUF_VERSION}`],
     { stdin: "ignore" },

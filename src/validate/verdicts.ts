@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join, relative } from "node:path";
 import { GENERATOR_VERSION } from "../version.js";
 import type { Binaries } from "./steps.js";
-import { cacheDir } from "./cache.js";
+import { PROJECTS_DIR, cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
 
 /**
  * Verdicts of the last passing validate of a repo, keyed by a fingerprint of
@@ -16,9 +17,10 @@ import { cacheDir } from "./cache.js";
 /** Build output and local state, not inputs. */
 const IGNORED = new Set([".git", "target", "node_modules", ".venv", ".smoke", "bin", "bench", ".cache"]);
 
+/** The repo's entry in the tool's cache (marked used, labelled with the repo's path). */
 export function repoStateDir(dir: string): string {
   const id = createHash("sha256").update(dir).digest("hex").slice(0, 16);
-  return join(cacheDir(), "validate", id);
+  return touchEntry(join(cacheDir(), PROJECTS_DIR, id), dir);
 }
 
 export function fingerprint(dir: string, toolVersions: string[]): string {

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { cacheDir } from "../cache/dir.js";
+import { touchEntry } from "../cache/entries.js";
+
+/**
+ * Cargo's intermediate build output (every dependency compiled) goes to one
+ * folder in the tool's cache shared by every repo validated with the same
+ * toolchain and Cargo.lock, so the second project does not recompile tonic
+ * and tokio; the binaries themselves still land in the repo's own
+ * workers/target (cargo's build-dir, stable since Rust 1.91), so two repos
+ * with a worker of the same name never overwrite each other's. Sharing is
+ * safe because cargo keys each unit by package id (which includes a path
+ * crate's location), features and profile. Keyed by lock file too, so one
+ * repo's dependency bump gets its own folder, evicted whole when unused
+ * instead of growing a shared one forever. Incremental compilation is off:
+ * validate builds once, and its per-crate session folders were the larger
+ * part of each repo's leftovers. A CARGO_TARGET_DIR or build-dir the user
+ * set wins.
+ */
+export function rustBuildEnv(ctx: { dir: string; toolVersions: string[] }): Record<string, string> {
+  if (process.env.CARGO_TARGET_DIR || process.env.CARGO_BUILD_TARGET_DIR || process.env.CARGO_BUILD_BUILD_DIR) return {};
+  const lock = join(ctx.dir, "workers", "Cargo.lock");
+  const toolchain = ctx.toolVersions.filter((t) => /^(cargo|rustfmt|clippy) /.test(t));
+  const hash = createHash("sha256").update(toolchain.join("\0"));
+  hash.update(existsSync(lock) ? readFileSync(lock) : "");
+  const key = hash.digest("hex").slice(0, 16);
+  const cargo = toolchain[0]?.replace(/^cargo /, "") ?? "cargo";
+  const dir = touchEntry(join(cacheDir(), `rust-build-${key}`), `${cargo}; last used for ${ctx.dir}`);
+  return { CARGO_BUILD_BUILD_DIR: dir, CARGO_INCREMENTAL: "0" };
+}
+
+/**
+ * Removes the repo's own crates (its workspace members: every bin, lib,
+ * test, example and bench target) from the shared folder once validate is
+ * done with them, leaving only the dependencies every repo shares. Without
+ * this each validated repo would add its members' 100-200 MB to a folder
+ * that is always recently used and so never evicted. The repo's binaries
+ * are in its own workers/target and stay; a later validate of a changed
+ * tree rebuilds the members, which it would do anyway. Matched by name:
+ * cargo names units `NAME-HASH` (crate names with `_`, package folders with `-`).
+ */
+export function pruneMembers(buildDir: string, packages: { name: string; targets: { name: string }[] }[]): void {
+  const names = new Set<string>();
+  for (const p of packages) {
+    names.add(p.name);
+    for (const t of p.targets) names.add(t.name);
+  }
+  const prefixes = [...names].flatMap((n) => [n, n.replace(/-/g, "_")]).flatMap((n) => [`${n}-`, `lib${n}-`]);
+  const ours = (file: string) => prefixes.some((p) => file.startsWith(p) && /^[0-9a-z]+(\.|$)/.test(file.slice(p.length)));
+  for (const profile of ["debug"]) {
+    const root = join(buildDir, profile);
+    // Only workspace members have examples built, so that folder is all theirs.
+    rmSync(join(root, "examples"), { recursive: true, force: true });
+    for (const sub of ["deps", ".fingerprint", "build", "incremental"]) {
+      const dir = join(root, sub);
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) if (ours(f)) rmSync(join(dir, f), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "./cli.js";
+
+/**
+ * Stand-ins for go, gofmt, cargo and buf that answer doctor's probes, take
+ * a moment per command and draw cargo's progress bar (the exact frames cargo
+ * draws into a pipe with term.progress.when = always), so validate's
+ * progress display and interrupt handling can be driven end to end in a
+ * second instead of a cold build's ten minutes. They prove validate's own
+ * behaviour, not the generated repo's: that is what the e2e suite's real
+ * builds are for. With FAKE_HANG=1, `cargo clippy` starts a child of its own
+ * and waits, recording both pids in $FAKE_PIDS, for the interrupt test.
+ */
+export interface FakeToolchain {
+  env: Record<string, string>;
+  /** The folder the fake tools record their pids in (FAKE_HANG). */
+  pids: string;
+  /** TMPDIR for the run, to check no temporary folder is left. */
+  tmp: string;
+  /** XDG_CACHE_HOME for the run. */
+  cache: string;
+}
+
+const GO = `#!/bin/sh
+case "$1" in
+  version) echo "go version go1.26.8 linux/amd64" ;;
+  build) out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
+    mkdir -p "$out"; for b in orchestrator bootstrap produce loadgen smoke; do printf '#!/bin/sh\\nexit 3\\n' > "$out/$b"; chmod +x "$out/$b"; done ;;
+  *) sleep 0.3 ;;
+esac
+`;
+
+const CARGO = `#!/bin/sh
+case "$1" in
+  --version) echo "cargo 1.95.0 (fake)" ;;
+  fmt) [ "$2" = "--version" ] && echo "rustfmt 1.8.0-stable (fake)" ;;
+  clippy)
+    [ "$2" = "--version" ] && { echo "clippy 0.1.95 (fake)"; exit 0; }
+    echo "   Compiling fakecrate v0.1.0" >&2
+    if [ -n "$FAKE_HANG" ]; then
+      sleep 300 & echo "$$ $!" > "$FAKE_PIDS/clippy"; wait; exit 1
+    fi
+    for i in 1 2 3 4 5 6; do
+      printf '    Building [=====>          ] %s/6: fakecrate, tokio                \\r' "$i" >&2
+      sleep 0.4
+    done
+    echo "    Finished \\\`dev\\\` profile" >&2 ;;
+  metadata) printf '{"target_directory":"%s/target","packages":[{"targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
+  *) sleep 0.2 ;;
+esac
+exit 0
+`;
+
+const GOFMT = "#!/bin/sh\nexit 0\n";
+
+const BUF = `#!/bin/sh
+case "$1" in
+  --version) echo "1.75.0" ;;
+  generate) mkdir -p "$3/orchestrator" && cp -r orchestrator/gen "$3/orchestrator/gen" ;;
+esac
+`;
+
+export function fakeToolchain(): FakeToolchain {
+  const root = tempDir("chb-fake-");
+  const bin = join(root, "bin");
+  const pids = join(root, "pids");
+  const tmp = join(root, "tmp");
+  const cache = join(root, "cache");
+  for (const d of [bin, pids, tmp, cache]) mkdirSync(d, { recursive: true });
+  for (const [name, text] of Object.entries({ go: GO, cargo: CARGO, gofmt: GOFMT, buf: BUF })) {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  }
+  return {
+    env: { PATH: `${bin}:/usr/bin:/bin`, BUF: join(bin, "buf"), TMPDIR: tmp, XDG_CACHE_HOME: cache, FAKE_PIDS: pids },
+    pids,
+    tmp,
+    cache,
+  };
+}
