@@ -23,6 +23,9 @@ export type Partial = {
   orchestrator?: { module?: string; ingress?: string; router?: string; sink?: string };
   ci?: { providers?: string[] };
   docker?: boolean;
+  deploy?: string[];
+  /** --transport: the transport of every worker (the manifest can also set each). */
+  transport?: string;
   toolchains?: { go?: string; rust?: string };
 };
 
@@ -55,13 +58,16 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   if (values.router !== undefined) orchestrator.router = values.router;
   if (values.sink !== undefined) orchestrator.sink = values.sink;
   if (Object.keys(orchestrator).length) layer.orchestrator = orchestrator;
-  if (values.ci !== undefined) layer.ci = { providers: parseCiList(values.ci) };
+  if (values.ci !== undefined) layer.ci = { providers: parseList(values.ci) };
+  if (values.deploy !== undefined) layer.deploy = parseList(values.deploy);
+  if (values.transport !== undefined) layer.transport = values.transport;
   if (values["no-docker"]) layer.docker = false;
   else if (values.docker) layer.docker = true;
   return layer;
 }
 
-function parseCiList(raw: string): string[] {
+/** A comma-separated flag value; `none` alone is the empty list. */
+function parseList(raw: string): string[] {
   const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (items.length === 1 && items[0] === "none") return [];
   return items;
@@ -93,10 +99,14 @@ export function resolveName(answers: Partial, dir: string | undefined): string {
 }
 
 export function toManifest(answers: Partial, name: string): Manifest {
+  const { transport, ...rest } = answers;
   const input = {
-    ...answers,
+    ...rest,
     name,
     orchestrator: { module: defaultModule(name), ...answers.orchestrator },
   } as ManifestInput;
-  return parseManifest(input);
+  const manifest = parseManifest(input);
+  if (transport === undefined) return manifest;
+  // Applied to the parsed workers, so it reaches the default worker too.
+  return parseManifest({ ...manifest, workers: manifest.workers.map((w) => ({ ...w, transport })) });
 }

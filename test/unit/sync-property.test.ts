@@ -124,7 +124,7 @@ function mutate(m: Manifest, r: Rng): Manifest {
       candidate.ci.providers = has ? candidate.ci.providers.filter((x) => x !== p) : [...candidate.ci.providers, p];
     }
     if (change === "versions") {
-      candidate.toolchains = { go: "1.27", rust: "1.96", buf: "1.76.0" };
+      candidate.toolchains = { go: "1.27", rust: "1.96", buf: "1.76.0", kubernetes: "1.34" };
       candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
