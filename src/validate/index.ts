@@ -5,6 +5,7 @@ import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { readManifestFile } from "../write/repo.js";
 import type { Report, StepResult } from "./report.js";
 import { ciStep } from "./ci-lint.js";
+import { deployStep } from "./deploy.js";
 import { ensureMoto } from "./moto.js";
 import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
@@ -12,7 +13,7 @@ import { contractStep, goStep, rustStep, type StepContext } from "./steps.js";
 import { ensureBuf, probeTools } from "./toolchains.js";
 import { fingerprint, remember, replay } from "./verdicts.js";
 
-type Step = { name: string; run: (ctx: StepContext) => Promise<void> };
+type Step = { name: string; run: (ctx: StepContext) => Promise<void>; when?: (m: Manifest) => boolean };
 
 const SMOKE: Step = {
   name: "smoke",
@@ -29,6 +30,7 @@ const CHECKS: Step[] = [
   { name: "ci", run: ciStep },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
+  { name: "deploy", run: deployStep, when: (m) => m.deploy.includes("kubernetes") },
 ];
 
 export interface ValidateOptions {
@@ -39,7 +41,7 @@ export interface ValidateOptions {
 }
 
 /**
- * doctor → (contract, ci, go, rust) → smoke. A failure skips the later
+ * doctor → (contract, ci, go, rust, deploy) → smoke. A failure skips the later
  * stages; logs are kept (and named) only when something failed. Results are
  * reported in this order whatever order the parallel checks finish in.
  */
@@ -55,7 +57,9 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     log: (step) => join(work, `${step}.log`),
     binaries: {},
     toolVersions: [],
+    note: options.onNote,
   };
+  const checks = CHECKS.filter((s) => s.when?.(manifest) ?? true);
   const steps: StepResult[] = [];
   const record = (r: StepResult) => {
     steps.push(r);
@@ -69,12 +73,12 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     const replayed = options.noCache ? undefined : replay(dir, print);
     if (replayed) {
       ctx.binaries = replayed;
-      for (const step of CHECKS) record({ name: step.name, status: "passed", durationMs: 0, cached: true });
+      for (const step of checks) record({ name: step.name, status: "passed", durationMs: 0, cached: true });
     } else {
-      ok = await runStage(CHECKS, ctx, record, work);
+      ok = await runStage(checks, ctx, record, work);
     }
   } else {
-    for (const step of CHECKS) record({ name: step.name, status: "skipped", durationMs: 0 });
+    for (const step of checks) record({ name: step.name, status: "skipped", durationMs: 0 });
   }
   if (ok) ok = await runStage([SMOKE], ctx, record, work);
   else record({ name: SMOKE.name, status: "skipped", durationMs: 0 });
@@ -116,9 +120,12 @@ export function readRepoManifest(target: string): Manifest {
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
   const tools = await probeTools();
   const queue = ctx.manifest.orchestrator.ingress !== "http";
-  // moto and the GitLab CI schema check both run from Python virtualenvs.
-  const python = queue || ctx.manifest.ci.providers.includes("gitlab");
-  const missing = tools.filter((t) => (t.required || (python && t.name === "python3")) && !t.version && t.name !== "buf");
+  // moto, the GitLab CI schema check and the deploy checks run from Python virtualenvs.
+  const python = queue || ctx.manifest.ci.providers.includes("gitlab") || ctx.manifest.deploy.includes("kubernetes");
+  const kubectl = ctx.manifest.deploy.includes("kubernetes");
+  const missing = tools.filter(
+    (t) => (t.required || (python && t.name === "python3") || (kubectl && t.name === "kubectl")) && !t.version && t.name !== "buf",
+  );
   if (missing.length) {
     throw new Error(`missing: ${missing.map((t) => `${t.name} (${t.hint})`).join("; ")}`);
   }

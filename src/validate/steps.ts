@@ -27,6 +27,8 @@ export interface StepContext {
   binaries: Binaries;
   /** Toolchain versions found by doctor: part of the verdict cache key. */
   toolVersions: string[];
+  /** A line for the person watching (installs, what a step could not check). */
+  note?: (msg: string) => void;
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */
