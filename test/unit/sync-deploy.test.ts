@@ -17,7 +17,8 @@ async function create(flags: string[]): Promise<string> {
 
 const base = "deploy/kubernetes/base";
 
-describe("add worker, deploy/kubernetes", () => {
+// Three CLI runs each (create, add, check or remove) on a shared 2-core machine.
+describe("add worker, deploy/kubernetes", { timeout: 60_000 }, () => {
   it("tcp: its own Deployment, Service, scaler and network rule, wired into the base; edits survive", async () => {
     const dir = await create(["--transport", "tcp"]);
     const read = (p: string) => readFileSync(join(dir, p), "utf8");
