@@ -42,15 +42,21 @@ describe("interactive prompts", () => {
       [/Ingress/, ENTER],
       [/HTTP router/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
+      [/Worker transport/, `${DOWN}${ENTER}`],
+      [/Kubernetes manifests/, `n${ENTER}`],
       [/Dockerfiles and compose/, `n${ENTER}`],
     ]);
-    expect(result.answered, result.screen).toBe(6);
+    expect(result.answered, result.screen).toBe(8);
     expect(result.code, result.screen).toBe(0);
     const manifest = JSON.parse(readFileSync(join(cwd, "risk-api", "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator).toMatchObject({ module: "example.com/risk-api/orchestrator", router: "chi" });
     expect(manifest.docker).toBe(false);
     expect(manifest.ci.providers).toEqual(["github"]);
-    expect(result.screen).toContain("npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker");
+    expect(manifest.deploy).toEqual([]);
+    expect(manifest.workers).toEqual([{ name: "scorer", transport: "uds" }]);
+    expect(result.screen).toContain(
+      "npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds",
+    );
   });
 
   it("does not prompt with --yes even on a TTY", async () => {
