@@ -7,7 +7,7 @@ import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { resourcesFor } from "../../src/render/resources.js";
-import { splitDocs } from "../../src/validate/deploy.js";
+import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
@@ -180,5 +180,23 @@ describe("deploy and transport choices", () => {
   it("name the field, the flag and what is allowed for a bad value", () => {
     expect(() => create(["--transport", "quic"])).toThrow(/workers\.0\.transport \(--transport\).*"quic".*allowed: tcp, uds/);
     expect(() => create(["--deploy", "ecs"])).toThrow(/deploy\.0 \(--deploy\).*"ecs".*allowed: kubernetes/);
+  });
+});
+
+describe("deploy step parsing", () => {
+  it("splits kustomize output by document, reading top-level apiVersion and kind only", () => {
+    const docs = splitDocs("apiVersion: v1\nkind: Service\nspec:\n  kind: nested\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\n");
+    expect(docs.map((d) => [d.apiVersion, d.kind])).toEqual([["v1", "Service"], ["keda.sh/v1alpha1", "ScaledObject"]]);
+  });
+
+  it("sums checkov's per-framework reports and lists each failure", () => {
+    const report = (failed: number) => ({
+      summary: { passed: 3, failed, skipped: 1 },
+      results: { failed_checks: Array.from({ length: failed }, () => ({ check_id: "CKV_K8S_20", check_name: "no escalation", file_path: "/prod.yaml", resource: "Deployment.x" })) },
+    });
+    expect(readCheckov(JSON.stringify(report(0)))).toEqual({ passed: 3, failed: 0, skipped: 1, failures: [] });
+    const both = readCheckov(JSON.stringify([report(0), report(1)]));
+    expect(both).toMatchObject({ passed: 6, failed: 1, skipped: 2 });
+    expect(both.failures).toEqual(["CKV_K8S_20 no escalation: Deployment.x (/prod.yaml)"]);
   });
 });

@@ -108,6 +108,7 @@ function randomManifest(r: Rng, seed: number): Manifest {
     orchestrator: { module: `example.com/case-${seed}/orchestrator`, ingress, ...(ingress === "http" ? { router: r.pick(["stdlib", "chi"]) } : {}) },
     ci: { providers: r.pick([["github"], ["gitlab"], ["github", "gitlab"], []]) },
     docker: r.chance(0.7),
+    workers: [{ name: "scorer", transport: r.pick(["tcp", "uds"]) }],
   });
 }
 
@@ -115,7 +116,7 @@ function randomManifest(r: Rng, seed: number): Manifest {
 function mutate(m: Manifest, r: Rng): Manifest {
   let out = structuredClone(m);
   for (let i = 0, n = 1 + r.int(2); i < n; i++) {
-    const change = r.pick(["worker", "ci", "versions", "docker", "router"] as const);
+    const change = r.pick(["worker", "ci", "versions", "docker", "router", "transport", "deploy"] as const);
     const candidate = structuredClone(out);
     if (change === "worker") candidate.workers.push({ name: r.pick(["pricing", "fraud", "ranker"]), transport: "tcp" });
     if (change === "ci") {
@@ -128,6 +129,11 @@ function mutate(m: Manifest, r: Rng): Manifest {
       candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
+    if (change === "transport") {
+      const w = r.pick(candidate.workers);
+      w.transport = w.transport === "tcp" ? "uds" : "tcp";
+    }
+    if (change === "deploy") candidate.deploy = candidate.deploy.length ? [] : ["kubernetes"];
     if (change === "router" && candidate.orchestrator.ingress === "http") {
       candidate.orchestrator.router = candidate.orchestrator.router === "chi" ? "stdlib" : "chi";
     }
