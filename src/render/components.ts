@@ -50,7 +50,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
 ];
 
 /** deploy/kubernetes/base/workers/NAME/ exists only for a tcp worker. */
-const KUBE_WORKER = /^deploy\/kubernetes\/base\/workers\/([^/]+)\//;
+const KUBE_WORKER = new RegExp(`^deploy/kubernetes/base/${WORKERS_DIR}/([^/]+)/`);
 
 /** Whether a generated path belongs in the repo for this manifest. */
 export function includes(path: string, m: Manifest): boolean {
