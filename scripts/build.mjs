@@ -2,7 +2,7 @@
 // `npm create hybrid-backend` installs one small package and nothing else.
 // Prompt and gRPC code land in their own chunks, loaded only when used.
 import { build } from "esbuild";
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, readFileSync, rmSync } from "node:fs";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
@@ -29,3 +29,5 @@ await build({
   logLevel: "warning",
 });
 chmodSync(new URL("../dist/cli.js", import.meta.url), 0o755);
+// Vendored JSON Schemas validate reads at run time (src/ is not published).
+cpSync(new URL("../src/validate/schemas", import.meta.url), new URL("../dist/schemas", import.meta.url), { recursive: true });

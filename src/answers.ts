@@ -4,6 +4,7 @@ import { UsageError } from "./errors.js";
 import { readUserText } from "./user-file.js";
 import {
   CI_PROVIDERS,
+  DEPLOY_TARGETS,
   defaultModule,
   parseManifest,
   projectName,
@@ -24,6 +25,9 @@ export type Partial = {
   orchestrator?: { module?: string; ingress?: string; router?: string; sink?: string };
   ci?: { providers?: string[] };
   docker?: boolean;
+  deploy?: string[];
+  /** --transport: the transport of every worker (the manifest can also set each). */
+  transport?: string;
   toolchains?: { go?: string; rust?: string };
 };
 
@@ -56,7 +60,7 @@ const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
  */
 function hoistFlagKeys(config: Record<string, unknown>): Record<string, unknown> {
   const out = { ...config };
-  if (typeof out.ci === "string") out.ci = { providers: parseCiList(out.ci, "ci") };
+  if (typeof out.ci === "string") out.ci = { providers: parseList(out.ci, "ci", CI_PROVIDERS, "CI") };
   if (out.orchestrator !== undefined && (typeof out.orchestrator !== "object" || out.orchestrator === null)) return out;
   const nested = (typeof out.orchestrator === "object" && out.orchestrator !== null ? out.orchestrator : {}) as Record<string, unknown>;
   const moved: Record<string, unknown> = {};
@@ -79,18 +83,24 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   if (values.router !== undefined) orchestrator.router = values.router;
   if (values.sink !== undefined) orchestrator.sink = values.sink;
   if (Object.keys(orchestrator).length) layer.orchestrator = orchestrator;
-  if (values.ci !== undefined) layer.ci = { providers: parseCiList(values.ci) };
+  if (values.ci !== undefined) layer.ci = { providers: parseList(values.ci, "--ci", CI_PROVIDERS, "CI") };
+  if (values.deploy !== undefined) layer.deploy = parseList(values.deploy, "--deploy", DEPLOY_TARGETS, "deploy target");
+  if (values.transport !== undefined) layer.transport = values.transport;
   if (values["no-docker"]) layer.docker = false;
   else if (values.docker) layer.docker = true;
   return layer;
 }
 
-function parseCiList(raw: string, field = "--ci"): string[] {
+/**
+ * A comma-separated flag value (`--ci`, `--deploy`): `none` alone is the
+ * empty list and stands alone; empty entries are errors, never dropped.
+ */
+function parseList(raw: string, field: string, choices: readonly string[], what: string): string[] {
   const items = raw.split(",").map((s) => s.trim());
-  const allowed = `give none, or a comma-separated list of ${CI_PROVIDERS.join(", ")}`;
+  const allowed = `give none, or a comma-separated list of ${choices.join(", ")}`;
   if (items.includes("none")) {
     if (items.length === 1) return [];
-    throw new UsageError(field, raw, `none stands alone (it means no CI); ${allowed}`);
+    throw new UsageError(field, raw, `none stands alone (it means no ${what}); ${allowed}`);
   }
   if (items.includes("")) throw new UsageError(field, raw, `an empty entry; ${allowed}`);
   return items;
@@ -122,10 +132,14 @@ export function resolveName(answers: Partial, dir: string | undefined): string {
 }
 
 export function toManifest(answers: Partial, name: string): Manifest {
+  const { transport, ...rest } = answers;
   const input = {
-    ...answers,
+    ...rest,
     name,
     orchestrator: { module: defaultModule(name), ...answers.orchestrator },
   } as ManifestInput;
-  return parseManifest(input);
+  const manifest = parseManifest(input);
+  if (transport === undefined) return manifest;
+  // Applied to the parsed workers, so it reaches the default worker too.
+  return parseManifest({ ...manifest, workers: manifest.workers.map((w) => ({ ...w, transport })) });
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
+import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
 import { nearest, oneTypo } from "./suggest.js";
-import { CI_PROVIDERS, INGRESS, ROUTERS, SINKS } from "./manifest.js";
 
 export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove", "cache"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -13,6 +13,8 @@ const OPTIONS = {
   router: { type: "string" },
   sink: { type: "string" },
   ci: { type: "string" },
+  deploy: { type: "string" },
+  transport: { type: "string" },
   "no-docker": { type: "boolean" },
   docker: { type: "boolean" },
   config: { type: "string" },
@@ -62,6 +64,8 @@ export interface ParsedArgs {
     router?: string;
     sink?: string;
     ci?: string;
+    deploy?: string;
+    transport?: string;
     "no-docker"?: boolean;
     docker?: boolean;
     config?: string;
@@ -168,6 +172,9 @@ Create options (prompted for on a TTY unless --yes):
   --router KIND        ${ROUTERS.join(" | ")} (default: stdlib; http ingress only)
   --sink KIND          ${SINKS.join(" | ")} (default: dynamodb for queue ingress, none for http)
   --ci LIST            comma-separated: ${CI_PROVIDERS.join(", ")}, or none (default: github)
+  --deploy LIST        ${DEPLOY_TARGETS.join(", ")}, or none: manifests under deploy/ (default: kubernetes)
+  --transport KIND     ${TRANSPORTS.join(" | ")}: every worker its own Deployment behind a Service (tcp), or a
+                       sidecar in the orchestrator's pod over a Unix socket (uds) (default: tcp)
   --no-docker          skip Dockerfiles and compose
   --config FILE        answers as JSON (the shape of hybrid-backend.json); flags override it
   -y, --yes            accept defaults, never prompt

@@ -21,6 +21,8 @@ const FLAG_FOR: Record<string, string> = {
   "orchestrator.router": "--router",
   "orchestrator.sink": "--sink",
   "ci.providers": "--ci",
+  deploy: "--deploy",
+  "workers.transport": "--transport",
 };
 
 export const NAME_RULE =
@@ -38,7 +40,10 @@ export const QUEUE_INGRESS: readonly string[] = ["sqs", "kinesis"];
 export const ROUTERS = ["stdlib", "chi"] as const;
 export const SINKS = ["none", "dynamodb"] as const;
 export const CI_PROVIDERS = ["github", "gitlab"] as const;
-export const TRANSPORTS = ["tcp"] as const;
+/** tcp: the worker is its own Deployment behind a Service; uds: a sidecar in the orchestrator's pod, over a Unix socket. */
+export const TRANSPORTS = ["tcp", "uds"] as const;
+/** Where `deploy/` targets; a list so another (ECS) can join without a manifest break. */
+export const DEPLOY_TARGETS = ["kubernetes"] as const;
 
 export const projectName = z
   .string()
@@ -156,6 +161,7 @@ const manifestObject = z
       })
       .strict(),
     docker: z.boolean().default(true),
+    deploy: z.array(z.enum(DEPLOY_TARGETS)).default(["kubernetes"]),
     toolchains: z
       .object({
         go: toolchainVersion.default("1.26"),
@@ -164,6 +170,8 @@ const manifestObject = z
         /** The vulnerability gate's scanners (the audit job): golang.org/x/vuln and cargo-deny. */
         govulncheck: semver.default("1.9.0"),
         cargoDeny: semver.default("0.20.2"),
+        /** The Kubernetes API version deploy/kubernetes is written and validated for (native sidecars need 1.29+). */
+        kubernetes: toolchainVersion.default("1.33"),
       })
       .prefault({}),
     images: BASE_IMAGES,
@@ -180,6 +188,9 @@ const manifestObject = z
         });
       }
       seen.add(p);
+    });
+    m.deploy.forEach((d, i) => {
+      if (m.deploy.indexOf(d) !== i) ctx.addIssue({ code: "custom", path: ["deploy", i], message: "list each deploy target once" });
     });
     const { ingress, sink, router } = m.orchestrator;
     const queue = QUEUE_INGRESS.includes(ingress);
@@ -268,7 +279,7 @@ export function parseManifest(input: unknown, source = "manifest"): Manifest {
   const issue = result.error.issues[0]!;
   const path = issue.path.join(".") || source;
   // A value read from the manifest file is fixed there, not with a flag.
-  const flag = source === MANIFEST_FILE ? undefined : FLAG_FOR[path.replace(/\.\d+$/, "")];
+  const flag = source === MANIFEST_FILE ? undefined : FLAG_FOR[path.replace(/\.\d+(?=\.|$)/g, "")];
   const field = source === MANIFEST_FILE && issue.path.length ? `${MANIFEST_FILE} ${path}` : flag ? `${path} (${flag})` : path;
   const value = valueAt(input, issue.path);
   throw new UsageError(field, value, allowedFor(issue));

@@ -9,6 +9,7 @@ import {
   QUEUE_INGRESS,
   ROUTERS,
   SINKS,
+  TRANSPORTS,
   defaultModule,
   goModulePath,
   projectName,
@@ -81,6 +82,22 @@ export async function promptAnswers(
       message: "CI providers (none selected = no CI)",
       choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: p === "github" })),
     },
+    given.transport === undefined && {
+      type: "list",
+      name: "transport",
+      message: "Worker transport",
+      choices: [
+        { name: "tcp (each worker its own Deployment behind a Service; scales on its own)", value: "tcp" },
+        { name: "uds (sidecar in the orchestrator's pod, gRPC over a Unix socket; no network hop)", value: "uds" },
+      ].filter((c) => (TRANSPORTS as readonly string[]).includes(c.value)),
+      default: "tcp",
+    },
+    given.deploy === undefined && {
+      type: "confirm",
+      name: "kubernetes",
+      message: "Kubernetes manifests (kustomize, deploy/kubernetes)",
+      default: true,
+    },
     given.docker === undefined && {
       type: "confirm",
       name: "docker",
@@ -101,6 +118,8 @@ export async function promptAnswers(
   if (Object.keys(orchestrator).length) answers.orchestrator = orchestrator;
   if (Array.isArray(raw.ci)) answers.ci = { providers: raw.ci as string[] };
   if (typeof raw.docker === "boolean") answers.docker = raw.docker;
+  if (typeof raw.transport === "string") answers.transport = raw.transport;
+  if (typeof raw.kubernetes === "boolean") answers.deploy = raw.kubernetes ? ["kubernetes"] : [];
   return { answers, dir: dir ?? answers.name };
 }
 

@@ -9,6 +9,10 @@ export function equivalentCommand(dir: string, m: Manifest): string {
   flags.push(`--ingress ${ingress}`, ingress === "http" ? `--router ${router}` : `--sink ${sink}`);
   flags.push(`--ci ${m.ci.providers.length ? m.ci.providers.join(",") : "none"}`);
   if (!m.docker) flags.push("--no-docker");
+  if (!m.deploy.length) flags.push("--deploy none");
+  // Only when every worker shares one transport; per-worker choices live in hybrid-backend.json.
+  const transports = new Set(m.workers.map((w) => w.transport));
+  if (transports.size === 1 && !transports.has("tcp")) flags.push(`--transport ${[...transports][0]}`);
   const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;
   return `npm create hybrid-backend@latest ${shellQuote(dir)} -- ${flags.join(" ")}${nameFlag}`;
 }

@@ -24,6 +24,10 @@ export const COMPONENTS: readonly Component[] = [
   // Each worker keeps its folder when others are added, so adding one never moves files.
   { source: "rust-worker", target: `${WORKERS_DIR}/${PER_WORKER}` },
   { source: "ci", target: "" },
+  { source: "deploy/kubernetes/base", target: "deploy/kubernetes/base" },
+  { source: "deploy/kubernetes/overlays", target: "deploy/kubernetes/overlays" },
+  // A tcp worker's own workload, Service, scaler and network rule; a uds worker is a sidecar in base/.
+  { source: "deploy/kubernetes/worker", target: `deploy/kubernetes/base/${WORKERS_DIR}/${PER_WORKER}` },
 ];
 
 const DOCKER_FILES = /(^|\/)(Dockerfile|docker-compose\.yml|\.dockerignore)$/;
@@ -40,13 +44,24 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/verify\//, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce))\//, queue],
   [/^scripts\/emulator\.sh$/, queue],
+  [/^deploy\/kubernetes\/base\/orchestrator-(service|hpa)\.yaml$/, (m) => !queue(m)],
+  [/^deploy\/kubernetes\/base\/orchestrator-keda\.yaml$/, queue],
+  [/^deploy\/kubernetes\/overlays\/[^/]+\/service-account\.yaml$/, queue],
 ];
+
+/** deploy/kubernetes/base/workers/NAME/ exists only for a tcp worker. */
+const KUBE_WORKER = new RegExp(`^deploy/kubernetes/base/${WORKERS_DIR}/([^/]+)/`);
 
 /** Whether a generated path belongs in the repo for this manifest. */
 export function includes(path: string, m: Manifest): boolean {
   if (DOCKER_FILES.test(path)) return m.docker;
   if (path.startsWith(".github/")) return m.ci.providers.includes("github");
   if (path === ".gitlab-ci.yml") return m.ci.providers.includes("gitlab");
+  if (path.startsWith("deploy/kubernetes/")) {
+    if (!m.deploy.includes("kubernetes")) return false;
+    const worker = KUBE_WORKER.exec(path)?.[1];
+    if (worker !== undefined) return m.workers.some((w) => w.name === worker && w.transport === "tcp");
+  }
   const rule = BY_CHOICE.find(([re]) => re.test(path));
   return rule ? rule[1](m) : true;
 }

@@ -11,6 +11,7 @@ import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { ciImages, ciJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
+import { kubernetesContext } from "./kubernetes.js";
 import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
@@ -57,10 +58,14 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function instances(target: string, m: Manifest): { target: string; context: object }[] {
   // Templates see the workers with what they derive from a name (port, env var, Go name).
   const workers = workerContexts(m);
-  // ...and the CI job table and shutdown timings, each derived in one place.
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext() };
+  // ...and the CI job table, shutdown timings and cluster objects, each derived in one place.
+  const k8s = kubernetesContext(m, workers);
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s };
   if (!target.includes(PER_WORKER)) return [{ target, context: base }];
-  return workers.map((worker) => ({ target: target.replace(PER_WORKER, worker.name), context: { ...base, worker } }));
+  return workers.map((worker, i) => ({
+    target: target.replace(PER_WORKER, worker.name),
+    context: { ...base, worker, kworker: k8s.workers[i] },
+  }));
 }
 
 /** By rule, not from the template's disk mode, which npm and git may not keep. */

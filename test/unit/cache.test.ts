@@ -208,7 +208,7 @@ describe("hybrid-backend cache", { timeout: 120_000 }, () => {
     entry(root, "validate/aaaaaaaaaaaaaaaa", 2, 40);
     entry(root, "moto-5.2.5", 4, 30);
     const app = join(tempDir(), "app");
-    expect((await runCli([app, "--yes", "--no-validate", "--no-git", "--ci", "none"], process.cwd())).exitCode).toBe(0);
+    expect((await runCli([app, "--yes", "--no-validate", "--no-git", "--ci", "none", "--deploy", "none"], process.cwd())).exitCode).toBe(0);
     const r = await execa(process.execPath, [CLI, "validate", app], { env: { ...fake.env, CI: "1", HYBRID_BACKEND_CACHE_MAX: "3MiB" }, reject: false, stdin: "ignore" });
     expect(r.stdout).toMatch(/^ {2}cache: removed 3 least recently used entries to stay under the size cap \(now .*\)/m);
     // The run's own entries stay: this repo's verdict folder and the shared Rust build folder.

@@ -55,6 +55,6 @@ describe("cli", () => {
   it("doctor --json names every toolchain", async () => {
     const result = await runCli(["doctor", "--json"], tempDir());
     const report = JSON.parse(result.stdout) as { tools: { name: string }[] };
-    expect(report.tools.map((t) => t.name)).toEqual(["go", "cargo", "rustfmt", "clippy", "python3", "git", "buf"]);
+    expect(report.tools.map((t) => t.name)).toEqual(["go", "cargo", "rustfmt", "clippy", "python3", "git", "kubectl", "buf"]);
   });
 });

@@ -42,15 +42,21 @@ describe("interactive prompts", () => {
       [/Ingress/, ENTER],
       [/HTTP router/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
+      [/Worker transport/, `${DOWN}${ENTER}`],
+      [/Kubernetes manifests/, `n${ENTER}`],
       [/Dockerfiles and compose/, `n${ENTER}`],
     ]);
-    expect(result.answered, result.screen).toBe(6);
+    expect(result.answered, result.screen).toBe(8);
     expect(result.code, result.screen).toBe(0);
     const manifest = JSON.parse(readFileSync(join(cwd, "risk-api", "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator).toMatchObject({ module: "example.com/risk-api/orchestrator", router: "chi" });
     expect(manifest.docker).toBe(false);
     expect(manifest.ci.providers).toEqual(["github"]);
-    expect(result.screen).toContain("npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker");
+    expect(manifest.deploy).toEqual([]);
+    expect(manifest.workers).toEqual([{ name: "scorer", transport: "uds" }]);
+    expect(result.screen).toContain(
+      "npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds",
+    );
   });
 
   it("describes each ingress, and an empty CI selection means none", async () => {
@@ -61,9 +67,11 @@ describe("interactive prompts", () => {
       [/Ingress/, `${DOWN}${ENTER}`],
       [/Results sink/, ENTER],
       [/CI providers/, ` ${ENTER}`],
+      [/Worker transport/, ENTER],
+      [/Kubernetes manifests/, ENTER],
       [/Dockerfiles and compose/, ENTER],
     ]);
-    expect(result.answered, result.screen).toBe(6);
+    expect(result.answered, result.screen).toBe(8);
     expect(result.code, result.screen).toBe(0);
     for (const text of ["http (JSON API over HTTP", "sqs (consume an SQS queue", "kinesis (consume a Kinesis stream", "none selected = no CI"]) {
       expect(result.screen).toContain(text);

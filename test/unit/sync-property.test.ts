@@ -108,6 +108,7 @@ function randomManifest(r: Rng, seed: number): Manifest {
     orchestrator: { module: `example.com/case-${seed}/orchestrator`, ingress, ...(ingress === "http" ? { router: r.pick(["stdlib", "chi"]) } : {}) },
     ci: { providers: r.pick([["github"], ["gitlab"], ["github", "gitlab"], []]) },
     docker: r.chance(0.7),
+    workers: [{ name: "scorer", transport: r.pick(["tcp", "uds"]) }],
   });
 }
 
@@ -115,7 +116,7 @@ function randomManifest(r: Rng, seed: number): Manifest {
 function mutate(m: Manifest, r: Rng): Manifest {
   let out = structuredClone(m);
   for (let i = 0, n = 1 + r.int(2); i < n; i++) {
-    const change = r.pick(["worker", "ci", "versions", "docker", "router"] as const);
+    const change = r.pick(["worker", "ci", "versions", "docker", "router", "transport", "deploy"] as const);
     const candidate = structuredClone(out);
     if (change === "worker") candidate.workers.push({ name: r.pick(["pricing", "fraud", "ranker"]), transport: "tcp" });
     if (change === "ci") {
@@ -124,11 +125,16 @@ function mutate(m: Manifest, r: Rng): Manifest {
       candidate.ci.providers = has ? candidate.ci.providers.filter((x) => x !== p) : [...candidate.ci.providers, p];
     }
     if (change === "versions") {
-      candidate.toolchains = { ...candidate.toolchains, go: "1.27", rust: "1.96", buf: "1.76.0" };
+      candidate.toolchains = { ...candidate.toolchains, go: "1.27", rust: "1.96", buf: "1.76.0", kubernetes: "1.34" };
       candidate.images = { ...candidate.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96-bookworm": `sha256:${"96".repeat(32)}` };
       candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
+    if (change === "transport") {
+      const w = r.pick(candidate.workers);
+      w.transport = w.transport === "tcp" ? "uds" : "tcp";
+    }
+    if (change === "deploy") candidate.deploy = candidate.deploy.length ? [] : ["kubernetes"];
     if (change === "router" && candidate.orchestrator.ingress === "http") {
       candidate.orchestrator.router = candidate.orchestrator.router === "chi" ? "stdlib" : "chi";
     }

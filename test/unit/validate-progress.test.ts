@@ -15,7 +15,7 @@ import { elapsed, liveDisplay, plainDisplay } from "../../src/validate/progress.
 let app: string;
 beforeAll(async () => {
   app = join(tempDir(), "app");
-  const made = await runCli([app, "--yes", "--no-validate", "--no-git", "--ci", "none"], process.cwd());
+  const made = await runCli([app, "--yes", "--no-validate", "--no-git", "--ci", "none", "--deploy", "none"], process.cwd());
   expect(made.exitCode, made.stderr).toBe(0);
 }, 60_000);
 
@@ -69,7 +69,7 @@ describe("validate progress", { timeout: 120_000 }, () => {
     const fake = fakeToolchain();
     const r = await runCli(["validate", app, "--json"], process.cwd(), fake.env);
     const report = JSON.parse(r.stdout) as { steps: { name: string }[] };
-    expect(report.steps.map((s) => s.name)).toEqual(["doctor", "contract", "ci", "go", "rust", "smoke"]);
+    expect(report.steps.map((s) => s.name)).toEqual(["doctor", "contract", "ci", "go", "rust", "deploy", "smoke"]);
   });
 
   it("Ctrl-C stops every child process group, removes its temporary folders and says what to run later", async () => {

@@ -1,0 +1,109 @@
+import type { Manifest } from "../manifest.js";
+import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
+import { STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
+
+/**
+ * What the deploy/kubernetes templates see as `k8s`: every address, port,
+ * image and figure derived here from the manifest, so the templates only
+ * place them.
+ */
+
+/** The orchestrator's one port: the HTTP API (http) or the health/metrics endpoints (queue presets); config.go's LISTEN_ADDR default. */
+export const ORCHESTRATOR_PORT = 8080;
+/** Where sidecar workers' Unix sockets live, an emptyDir shared within the pod. */
+export const SOCKETS_DIR = "/sockets";
+
+/** The orchestrator's SHUTDOWN_TIMEOUT default (config.go). */
+export const ORCHESTRATOR_DRAIN_SECONDS = 10;
+/** Beyond the drain: the kubelet's SIGKILL must never land on a process still finishing its last call. */
+const GRACE_MARGIN_SECONDS = STOP_GRACE_MARGIN_SECS;
+
+/** Messages one orchestrator replica works on at once: CONCURRENCY (20, config.go) × 10 per SQS batch. */
+const SQS_MESSAGES_PER_REPLICA = 20 * 10;
+/** Shards per replica for the kinesis-stream scaler: one consumer per shard at most. */
+const KINESIS_SHARDS_PER_REPLICA = 1;
+/** The region the base renders; overlays (or a sync'd edit) change it. */
+export const DEFAULT_AWS_REGION = "us-east-1";
+
+export interface KubeWorker extends WorkerContext {
+  image: string;
+  /** The orchestrator's value of WORKER_<NAME>_ADDR. */
+  addr: string;
+  /** The worker's LISTEN_ADDR. */
+  listenAddr: string;
+  /** Port of the gRPC health service the kubelet probes (the serving port for tcp, a health-only port for uds). */
+  probePort: number;
+  uds: boolean;
+  resources: Resources;
+  env: string;
+  config: [string, string][];
+}
+
+export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
+  const queue = m.orchestrator.ingress !== "http";
+  const kube = workers.map((w): KubeWorker => {
+    const uds = w.transport === "uds";
+    const socket = `unix://${SOCKETS_DIR}/${w.name}.sock`;
+    const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
+    const config: [string, string][] = [
+      ["LISTEN_ADDR", listenAddr],
+      ["RUST_LOG", "info"],
+      ["SHUTDOWN_GRACE_SECS", String(WORKER_DRAIN_SECS)],
+    ];
+    // The kubelet's grpc probe dials the pod IP, never a socket or loopback: a
+    // sidecar serves only grpc.health.v1 on this extra port (see the README).
+    if (uds) config.push(["HEALTH_LISTEN_ADDR", `0.0.0.0:${w.port}`]);
+    return {
+      ...w,
+      image: `${m.ci.registry}/${w.name}`,
+      // dns:/// resolves every address of the headless Service, for client-side balancing.
+      addr: uds ? socket : `dns:///${w.name}:${w.port}`,
+      listenAddr,
+      probePort: w.port,
+      uds,
+      resources: resourcesFor(BENCH.worker),
+      config,
+    };
+  });
+  const sidecars = kube.filter((w) => w.uds);
+  const orchestratorConfig: [string, string][] = [
+    ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
+    ["LOG_LEVEL", "info"],
+    ...kube.map((w): [string, string] => [w.env, w.addr]),
+  ];
+  const names = {
+    queueName: `${m.name}-requests`,
+    streamName: `${m.name}-requests`,
+    checkpointTable: `${m.name}-checkpoints`,
+    resultsTable: `${m.name}-results`,
+  };
+  if (queue) orchestratorConfig.push(["AWS_REGION", DEFAULT_AWS_REGION]);
+  if (m.orchestrator.ingress === "sqs") orchestratorConfig.push(["SQS_QUEUE_NAME", names.queueName]);
+  if (m.orchestrator.ingress === "kinesis") {
+    orchestratorConfig.push(["KINESIS_STREAM_NAME", names.streamName], ["CHECKPOINT_TABLE", names.checkpointTable]);
+  }
+  if (m.orchestrator.sink === "dynamodb") orchestratorConfig.push(["DYNAMODB_TABLE", names.resultsTable]);
+  return {
+    version: m.toolchains.kubernetes,
+    namespace: m.name,
+    socketsDir: SOCKETS_DIR,
+    region: DEFAULT_AWS_REGION,
+    hpaCpu: HPA_CPU_UTILIZATION,
+    ...names,
+    sqsQueueLength: SQS_MESSAGES_PER_REPLICA,
+    kinesisShardCount: KINESIS_SHARDS_PER_REPLICA,
+    orchestrator: {
+      image: `${m.ci.registry}/orchestrator`,
+      port: ORCHESTRATOR_PORT,
+      portName: queue ? "ops" : "http",
+      resources: resourcesFor(BENCH.orchestrator),
+      config: orchestratorConfig,
+      // Sidecars stop after the orchestrator, within the same grace period.
+      grace: ORCHESTRATOR_DRAIN_SECONDS + (sidecars.length ? WORKER_DRAIN_SECS : 0) + GRACE_MARGIN_SECONDS,
+    },
+    workerGrace: WORKER_DRAIN_SECS + GRACE_MARGIN_SECONDS,
+    workers: kube,
+    tcpWorkers: kube.filter((w) => !w.uds),
+    sidecars,
+  };
+}

@@ -1,0 +1,204 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { flagsLayer, toManifest } from "../../src/answers.js";
+import { parseArgv } from "../../src/args.js";
+import { parseManifest, type Manifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { resourcesFor } from "../../src/render/resources.js";
+import { ORCHESTRATOR_DRAIN_SECONDS } from "../../src/render/kubernetes.js";
+import { STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
+import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
+import { writeTree } from "../../src/write/create.js";
+import { tempDir } from "../helpers/cli.js";
+
+/**
+ * deploy/kubernetes as kustomize builds it (the real kubectl kustomize), per
+ * preset × transport: which objects exist, and the addresses that wire them.
+ */
+const PRESETS = {
+  http: { ingress: "http" },
+  sqs: { ingress: "sqs", sink: "dynamodb" },
+  kinesis: { ingress: "kinesis", sink: "dynamodb" },
+} as const;
+
+function manifest(orchestrator: object, workers: [string, string][]): Manifest {
+  return parseManifest({
+    name: "risk-api",
+    orchestrator: { module: "github.com/acme/risk-api/orchestrator", ...orchestrator },
+    workers: workers.map(([name, transport]) => ({ name, transport })),
+  });
+}
+
+interface Obj {
+  kind: string;
+  name: string;
+  text: string;
+}
+
+function build(m: Manifest, overlay = "prod"): Obj[] {
+  const dir = join(tempDir("chb-kube-"), "repo");
+  mkdirSync(dir);
+  writeTree(dir, render(m));
+  const yaml = execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays", overlay)], { encoding: "utf8" });
+  return splitDocs(yaml).map((d) => ({ kind: d.kind, name: /^metadata:\n(?: {2}.*\n)*? {2}name: (\S+)/m.exec(d.text)![1]!, text: d.text }));
+}
+
+const names = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => o.name.replace(/-[a-z0-9]{10}$/, "")).sort();
+const one = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.name.startsWith(name))!.text;
+
+describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestrator) => {
+  const queue = preset !== "http";
+
+  it("tcp: each worker its own Deployment, headless Service, HPA, PDB and network rule", () => {
+    const objs = build(manifest(orchestrator, [["scorer", "tcp"], ["pricing", "tcp"]]));
+    expect(names(objs, "Deployment")).toEqual(["orchestrator", "pricing", "scorer"]);
+    expect(names(objs, "Service")).toEqual(queue ? ["pricing", "scorer"] : ["orchestrator", "pricing", "scorer"]);
+    expect(names(objs, "HorizontalPodAutoscaler")).toEqual(queue ? ["pricing", "scorer"] : ["orchestrator", "pricing", "scorer"]);
+    expect(names(objs, "PodDisruptionBudget")).toEqual(["orchestrator", "pricing", "scorer"]);
+    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-ingress", "orchestrator", "pricing", "scorer"]);
+    expect(one(objs, "Service", "scorer")).toMatch(/clusterIP: None/);
+    expect(one(objs, "NetworkPolicy", "scorer")).toMatch(/from:\n\s+- podSelector:\n\s+matchLabels:\n\s+app.kubernetes.io\/name: orchestrator/);
+    const config = one(objs, "ConfigMap", "orchestrator-config");
+    expect(config).toContain("WORKER_SCORER_ADDR: dns:///scorer:50051");
+    expect(config).toContain("WORKER_PRICING_ADDR: dns:///pricing:50052");
+    expect(one(objs, "ConfigMap", "pricing-config")).toContain("LISTEN_ADDR: 0.0.0.0:50052");
+    const worker = one(objs, "Deployment", "scorer");
+    expect(worker).toMatch(/livenessProbe:\n\s+failureThreshold: 3\n\s+grpc:\n\s+port: 50051/);
+    expect(worker).toContain("image: ghcr.io/acme/risk-api/scorer:latest");
+    expect(one(objs, "Deployment", "orchestrator")).not.toContain("initContainers");
+  });
+
+  it("uds: workers are native sidecars in the orchestrator's pod; no worker Service, HPA, PDB or network rule", () => {
+    const objs = build(manifest(orchestrator, [["scorer", "uds"], ["pricing", "uds"]]));
+    expect(names(objs, "Deployment")).toEqual(["orchestrator"]);
+    expect(names(objs, "Service")).toEqual(queue ? [] : ["orchestrator"]);
+    expect(names(objs, "HorizontalPodAutoscaler")).toEqual(queue ? [] : ["orchestrator"]);
+    expect(names(objs, "PodDisruptionBudget")).toEqual(["orchestrator"]);
+    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-ingress", "orchestrator"]);
+    const pod = one(objs, "Deployment", "orchestrator");
+    const [from, to] = [pod.indexOf("initContainers:"), pod.indexOf("securityContext:\n        fsGroup")];
+    expect(from).toBeGreaterThan(pod.indexOf("containers:"));
+    expect(to).toBeGreaterThan(from);
+    const sidecars = pod.slice(from, to);
+    for (const [name, port] of [["scorer", 50051], ["pricing", 50052]] as const) {
+      expect(sidecars).toContain(`image: ghcr.io/acme/risk-api/${name}:latest`);
+      expect(sidecars).toMatch(new RegExp(`grpc:\\n\\s+port: ${port}`));
+      const config = one(objs, "ConfigMap", `${name}-config`);
+      expect(config).toContain(`LISTEN_ADDR: unix:///sockets/${name}.sock`);
+      expect(config).toContain(`HEALTH_LISTEN_ADDR: 0.0.0.0:${port}`);
+      expect(one(objs, "ConfigMap", "orchestrator-config")).toContain(`WORKER_${name.toUpperCase()}_ADDR: unix:///sockets/${name}.sock`);
+    }
+    expect(sidecars.match(/restartPolicy: Always/g)).toHaveLength(2);
+    expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
+    expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
+    // Orchestrator drain + sidecar drain + the margin compose uses too.
+    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECONDS + WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS}`);
+  });
+
+  it("scales on the part's own signal and authenticates by pod identity", () => {
+    const objs = build(manifest(orchestrator, [["scorer", "tcp"]]));
+    if (!queue) {
+      expect(one(objs, "HorizontalPodAutoscaler", "orchestrator")).toMatch(/name: cpu/);
+      expect(names(objs, "ScaledObject")).toEqual([]);
+      expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).not.toContain("role-arn");
+      return;
+    }
+    const scaled = one(objs, "ScaledObject", "orchestrator");
+    if (preset === "sqs") {
+      expect(scaled).toContain("type: aws-sqs-queue");
+      expect(scaled).toContain('scaleOnInFlight: "true"');
+      expect(scaled).toContain("queueURL: risk-api-requests");
+    } else {
+      expect(scaled).toContain("type: aws-kinesis-stream");
+      expect(scaled).toContain("streamName: risk-api-requests");
+    }
+    expect(one(objs, "TriggerAuthentication", "orchestrator-aws")).toMatch(/podIdentity:\n\s+identityOwner: workload\n\s+provider: aws/);
+    expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
+    expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
+    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-results");
+  });
+});
+
+describe("every pod", () => {
+  const objs = build(manifest(PRESETS.http, [["scorer", "tcp"], ["pricing", "uds"]]), "dev");
+  const pods = objs.filter((o) => o.kind === "Deployment");
+
+  it("runs restricted: non-root 65532, read-only root, no capabilities, RuntimeDefault seccomp, no API token", () => {
+    for (const { text } of pods) {
+      const containers = (text.match(/^\s+- (?:envFrom|image):/gm) ?? []).length;
+      expect(containers).toBeGreaterThan(0);
+      expect(text).toContain("runAsNonRoot: true");
+      expect(text).toContain("runAsUser: 65532");
+      expect(text).toMatch(/seccompProfile:\n\s+type: RuntimeDefault/);
+      expect(text).toContain("automountServiceAccountToken: false");
+      expect(text.match(/readOnlyRootFilesystem: true/g)!.length).toBe(text.match(/allowPrivilegeEscalation: false/g)!.length);
+      expect(text.match(/drop:\n\s+- ALL/g)!.length).toBe(text.match(/readOnlyRootFilesystem: true/g)!.length);
+      expect(text).toContain("topologySpreadConstraints");
+      expect(text).toMatch(/requests:\n\s+cpu: \d+m\n\s+memory: \d+Mi/);
+    }
+  });
+
+  it("lands in the overlay's namespace, dev at one replica minimum", () => {
+    expect(objs.find((o) => o.kind === "Namespace")!.name).toBe("risk-api-dev");
+    expect(one(objs, "HorizontalPodAutoscaler", "orchestrator")).toContain("minReplicas: 1");
+  });
+
+  it("mixes transports per worker: pricing is a sidecar, scorer has its own Deployment", () => {
+    expect(names(objs, "Deployment")).toEqual(["orchestrator", "scorer"]);
+    expect(one(objs, "Deployment", "orchestrator")).toContain("image: ghcr.io/acme/risk-api/pricing:latest");
+  });
+});
+
+describe("resources derived from bench figures", () => {
+  it("memory request = peak RSS × 2 rounded up to 16 Mi; cpu request from µs per request at the design rate", () => {
+    expect(resourcesFor({ peakRssMiB: 12, cpuMicrosPerRequest: 30 })).toEqual({
+      requests: { cpu: "50m", memory: "32Mi" },
+      limits: { cpu: "200m", memory: "64Mi" },
+    });
+    expect(resourcesFor({ peakRssMiB: 40, cpuMicrosPerRequest: 120 }).requests).toEqual({ cpu: "150m", memory: "80Mi" });
+  });
+});
+
+describe("deploy and transport choices", () => {
+  const create = (argv: string[], config: object = {}) => toManifest({ ...config, ...flagsLayer(parseArgv(argv).values) }, "risk-api");
+
+  it("default to kubernetes and tcp; --deploy none renders no deploy/", () => {
+    const m = create([]);
+    expect(m.deploy).toEqual(["kubernetes"]);
+    expect(m.workers).toEqual([{ name: "scorer", transport: "tcp" }]);
+    const none = create(["--deploy", "none"]);
+    expect(none.deploy).toEqual([]);
+    expect([...render(none).keys()].filter((p) => p.startsWith("deploy/"))).toEqual([]);
+  });
+
+  it("--transport sets every worker, the default one and those from --config", () => {
+    expect(create(["--transport", "uds"]).workers).toEqual([{ name: "scorer", transport: "uds" }]);
+    const m = create(["--transport", "uds"], { workers: [{ name: "scorer" }, { name: "pricing", transport: "tcp" }] });
+    expect(m.workers.map((w) => w.transport)).toEqual(["uds", "uds"]);
+  });
+
+  it("name the field, the flag and what is allowed for a bad value", () => {
+    expect(() => create(["--transport", "quic"])).toThrow(/workers\.0\.transport \(--transport\).*"quic".*allowed: tcp, uds/);
+    expect(() => create(["--deploy", "ecs"])).toThrow(/deploy\.0 \(--deploy\).*"ecs".*allowed: kubernetes/);
+  });
+});
+
+describe("deploy step parsing", () => {
+  it("splits kustomize output by document, reading top-level apiVersion and kind only", () => {
+    const docs = splitDocs("apiVersion: v1\nkind: Service\nspec:\n  kind: nested\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\n");
+    expect(docs.map((d) => [d.apiVersion, d.kind])).toEqual([["v1", "Service"], ["keda.sh/v1alpha1", "ScaledObject"]]);
+  });
+
+  it("sums checkov's per-framework reports and lists each failure", () => {
+    const report = (failed: number) => ({
+      summary: { passed: 3, failed, skipped: 1 },
+      results: { failed_checks: Array.from({ length: failed }, () => ({ check_id: "CKV_K8S_20", check_name: "no escalation", file_path: "/prod.yaml", resource: "Deployment.x" })) },
+    });
+    expect(readCheckov(JSON.stringify(report(0)))).toEqual({ passed: 3, failed: 0, skipped: 1, failures: [] });
+    const both = readCheckov(JSON.stringify([report(0), report(1)]));
+    expect(both).toMatchObject({ passed: 6, failed: 1, skipped: 2 });
+    expect(both.failures).toEqual(["CKV_K8S_20 no escalation: Deployment.x (/prod.yaml)"]);
+  });
+});
