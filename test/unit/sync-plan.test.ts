@@ -20,6 +20,7 @@ function scenario(base: Record<string, string>, disk: Record<string, string>, ne
       next: tree,
       ledger,
       disk: (p) => (p in disk ? file(disk[p]!) : undefined),
+      exists: (p) => p in disk,
       base: (id) => (basesLost ? undefined : blobs.get(id)),
       merge: mergeFile,
       force,
@@ -37,7 +38,8 @@ describe("sync plan", () => {
 
   it("keeps a user's edit when the template did not change that file", async () => {
     const plan = await scenario({ a: "1\n" }, { a: "mine\n" }, { a: "1\n" })();
-    expect(plan).toEqual([{ path: "a", status: "unchanged" }]);
+    expect(plan).toMatchObject([{ path: "a", status: "unchanged" }]);
+    expect(plan[0]!.write).toBeUndefined();
   });
 
   it("merges edits to different lines", async () => {
@@ -60,7 +62,7 @@ describe("sync plan", () => {
 
   it("leaves a deleted file deleted unless forced", async () => {
     const run = scenario({ f: "x\n" }, {}, { f: "y\n" });
-    expect(await run()).toEqual([{ path: "f", status: "kept-deleted" }]);
+    expect(await run()).toMatchObject([{ path: "f", status: "kept-deleted" }]);
     const [forced] = await run(true);
     expect(forced!.status).toBe("restored");
   });
