@@ -1,7 +1,7 @@
 import { relative, resolve } from "node:path";
 import { EXIT } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
-import { render } from "../render/index.js";
+import { render, type FileEntry } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
 import { besidePath, conflictOpen } from "../sync/conflicts.js";
@@ -57,7 +57,12 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
 
   if (options.dryRun) {
-    const diff = await describeChanges(withManifest(actions, manifestChanged, manifestBytes), disk);
+    // Compared in git's stored form, so a CRLF checkout's diff shows only the real changes.
+    const stored = (path: string) => {
+      const e = disk(path);
+      return e && { content: e.clean ?? e.content, mode: e.mode };
+    };
+    const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestBytes), stored);
     if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
     else console.log([formatSyncReport(shown, actions, true), diff].filter(Boolean).join("\n\n"));
     return code;
@@ -90,6 +95,15 @@ function openConflicts(dir: string, ledger: Ledger, next: Map<string, unknown>):
 /** Sync records which version of the tool produced the files it wrote. */
 function withCurrentGenerator(manifest: Manifest): Manifest {
   return { ...manifest, generator: { ...manifest.generator, version: GENERATOR_VERSION } };
+}
+
+/** Mode-only writes keep the file's bytes; a file that cannot be merged shows its new render as FILE.generated. */
+function forDiff(actions: FileAction[], stored: (path: string) => FileEntry | undefined): FileAction[] {
+  return actions.flatMap((a) => {
+    const write = a.write?.asIs ? { content: stored(a.path)!.content, mode: a.write.mode } : a.write;
+    const beside: FileAction[] = a.beside ? [{ path: besidePath(a.path), status: "added", write: a.beside }] : [];
+    return [{ ...a, write }, ...beside];
+  });
 }
 
 function withManifest(actions: FileAction[], changed: boolean, content: Buffer): FileAction[] {

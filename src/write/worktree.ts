@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -57,9 +57,13 @@ export async function storedForms(tree: Worktree, files: Map<string, Buffer>, bl
 
 /**
  * The bytes `git checkout` would put on disk for each (path, stored content):
- * smudge filters, CRLF for autocrlf/`eol=crlf`, working-tree-encoding. The
- * contents are written as objects (no filters) and read back through
- * `git cat-file --batch --filters`. Missing entries mean: write as is.
+ * smudge filters, CRLF for autocrlf/`eol=crlf`, working-tree-encoding. Asked
+ * of git's own checkout: the contents become objects (no filters), a scratch
+ * index lists them at their paths, and `git checkout-index --prefix` writes
+ * them into a scratch folder with the repository's attributes applied.
+ * (`cat-file --batch --filters` would be one process too, but git 2.39 reports
+ * the unfiltered size there, so its output cannot be split.) Missing entries
+ * mean: write as is.
  */
 export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -68,19 +72,26 @@ export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>):
   const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-checkout-"));
   try {
     const names = paths.map((p, i) => {
-      const name = join(scratch, String(i));
+      const name = join(scratch, `in-${i}`);
       writeFileSync(name, files.get(p)!);
       return name;
     });
-    const hashed = await execa("git", ["hash-object", "-w", "--no-filters", "--stdin-paths"], { cwd: tree.top, input: names.join("\n") + "\n", reject: false });
+    const run = (args: string[], input?: string) =>
+      execa("git", args, { cwd: tree.top, input, reject: false, env: { GIT_INDEX_FILE: join(scratch, "index") } });
+    const hashed = await run(["hash-object", "-w", "--no-filters", "--stdin-paths"], names.join("\n") + "\n");
     if (hashed.exitCode !== 0) return out;
     const ids = hashed.stdout.split("\n");
-    const lines = paths.map((p, i) => `${ids[i]} ${tree.prefix}${p}`);
-    const converted = await readBatch(tree.top, lines, ["--filters"]);
-    paths.forEach((p, i) => {
-      const content = converted.get(ids[i]!);
-      if (content) out.set(p, content);
-    });
+    const listed = await run(["update-index", "--add", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${tree.prefix}${p}\n`).join(""));
+    if (listed.exitCode !== 0) return out;
+    const written = await run(["checkout-index", "--all", "--force", `--prefix=${join(scratch, "out")}/`]);
+    if (written.exitCode !== 0) return out;
+    for (const p of paths) {
+      try {
+        out.set(p, readFileSync(join(scratch, "out", ...(tree.prefix + p).split("/"))));
+      } catch {
+        /* not written: keep the stored form */
+      }
+    }
     return out;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
