@@ -127,7 +127,9 @@ function planDropped(path: string, input: PlanInput): FileAction | undefined {
   if (open) return open;
   const clean = ours.clean ?? ours.content;
   const asGenerated = lineEnding(clean) === "crlf" ? toLF(clean) : clean;
-  if (blobId(clean) === record.blob || blobId(asGenerated) === record.blob) return { path, status: "removed", remove: true };
+  // Unchanged but for line endings: removed; a changed mode is the user's, so the file is kept.
+  const same = blobId(clean) === record.blob || blobId(asGenerated) === record.blob;
+  if (same && ours.mode === record.mode) return { path, status: "removed", remove: true };
   return { path, status: "kept" };
 }
 
