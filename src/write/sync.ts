@@ -1,9 +1,8 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FileEntry, FileTree } from "../render/index.js";
-import { LEDGER_FILE, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { besidePath } from "../sync/conflicts.js";
-import { blobId } from "../sync/ledger.js";
+import { LEDGER_FILE, blobId, serializeLedger, type Ledger } from "../sync/ledger.js";
 import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
