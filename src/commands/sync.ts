@@ -1,16 +1,18 @@
 import { relative, resolve } from "node:path";
 import { EXIT } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
-import { render } from "../render/index.js";
+import { render, type FileEntry } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
-import { blobId, ledgerFor, managedFiles, serializeLedger } from "../sync/ledger.js";
+import { besidePath, conflictOpen } from "../sync/conflicts.js";
+import { blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { mergeFile } from "../sync/merge.js";
 import { findDrift, hasConflicts, planSync, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
-import { applySync, readEntry } from "../write/sync.js";
+import { applySync, readDisk, readEntry } from "../write/sync.js";
+import { locate } from "../write/worktree.js";
 
 export interface SyncOptions {
   check?: boolean;
@@ -35,7 +37,7 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const next = managedFiles(render(manifest));
 
   if (options.check) {
-    const drift = findDrift(next, ledger);
+    const drift = findDrift(next, ledger, openConflicts(dir, ledger, next));
     if (options.json) console.log(JSON.stringify({ dir, drift }, null, 2));
     else console.log(formatDrift(shown, drift));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
@@ -44,24 +46,33 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const stale = [...next].filter(([path, e]) => ledger.files[path] && ledger.files[path].blob !== blobId(e.content));
   const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
   const bases = await loadBases(dir, ledger, wanted);
-  const disk = (path: string) => readEntry(dir, path);
-  const actions = await planSync({ next, ledger, disk, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
+  const worktree = await locate(dir);
+  const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);
+  const disk = (path: string) => onDisk.get(path);
+  const exists = (path: string) => readEntry(dir, path) !== undefined;
+  const actions = await planSync({ next, ledger, disk, exists, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
 
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const manifestChanged = manifestBytes.toString("utf8") !== records.manifestText;
   const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
 
   if (options.dryRun) {
-    const diff = await describeChanges(withManifest(actions, manifestChanged, manifestBytes), disk);
+    // Compared in git's stored form, so a CRLF checkout's diff shows only the real changes.
+    const stored = (path: string) => {
+      const e = disk(path);
+      return e && { content: e.clean ?? e.content, mode: e.mode };
+    };
+    const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestBytes), stored);
     if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
     else console.log([formatSyncReport(shown, actions, true), diff].filter(Boolean).join("\n\n"));
     return code;
   }
 
-  const newLedger = ledgerFor(next, manifest);
-  const changes = actions.some((a) => a.write || a.remove) || manifestChanged;
+  const newLedger = recordedLedger(actions, manifest);
+  const changes = actions.some((a) => a.write || a.remove || a.beside) || manifestChanged;
   if (changes || !serializeLedger(newLedger).equals(serializeLedger(ledger))) {
     await applySync(dir, actions, {
+      worktree,
       ledger: newLedger,
       generated: next,
       manifest: manifestChanged ? { path: MANIFEST_FILE, content: manifestBytes } : undefined,
@@ -72,9 +83,27 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   return code;
 }
 
+/** Conflicts an earlier sync left that are still on disk (markers, or FILE.generated beside). */
+function openConflicts(dir: string, ledger: Ledger, next: Map<string, unknown>): string[] {
+  const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
+  return paths.filter((path) => {
+    const probe = { content: readEntry(dir, path)?.content, besideExists: readEntry(dir, besidePath(path)) !== undefined };
+    return conflictOpen(path, ledger.files[path], probe) !== undefined;
+  });
+}
+
 /** Sync records which version of the tool produced the files it wrote. */
 function withCurrentGenerator(manifest: Manifest): Manifest {
   return { ...manifest, generator: { ...manifest.generator, version: GENERATOR_VERSION } };
+}
+
+/** Mode-only writes keep the file's bytes; a file that cannot be merged shows its new render as FILE.generated. */
+function forDiff(actions: FileAction[], stored: (path: string) => FileEntry | undefined): FileAction[] {
+  return actions.flatMap((a) => {
+    const write = a.write?.asIs ? { content: stored(a.path)!.content, mode: a.write.mode } : a.write;
+    const beside: FileAction[] = a.beside ? [{ path: besidePath(a.path), status: "added", write: a.beside }] : [];
+    return [{ ...a, write }, ...beside];
+  });
 }
 
 function withManifest(actions: FileAction[], changed: boolean, content: Buffer): FileAction[] {
@@ -87,7 +116,13 @@ function jsonReport(dir: string, actions: FileAction[], exit: number, dryRun: bo
     dryRun,
     exit,
     counts: countByStatus(actions),
-    files: actions.map((a) => ({ path: a.path, status: a.status, ...(a.baseMissing ? { baseMissing: true } : {}) })),
+    files: actions.map((a) => ({
+      path: a.path,
+      status: a.status,
+      ...(a.baseMissing ? { baseMissing: true } : {}),
+      ...(a.unresolved ? { unresolved: true } : {}),
+      ...(a.beside ? { generatedBeside: besidePath(a.path), reason: a.reason } : {}),
+    })),
     ...(diff !== undefined ? { diff } : {}),
   };
 }

@@ -1,12 +1,12 @@
-import { execa } from "execa";
 import { parseManifest } from "../manifest.js";
 import { render } from "../render/index.js";
+import { readBatch } from "../write/worktree.js";
 import { blobId, managedFiles, type Ledger } from "./ledger.js";
 
 /**
  * Where merge bases come from, in order: git's object store (the initial
- * commit, any commit since, and the refs/hybrid-backend/generated snapshot
- * sync keeps), then a re-render of the recorded manifest, accepted only for
+ * commit, any commit since, and the snapshot commits sync keeps, see
+ * write/snapshot.ts), then a re-render of the recorded manifest, accepted only for
  * files whose blob id matches the ledger. A base found nowhere stays missing
  * and sync falls back to a whole-file conflict, never a guess.
  */
@@ -19,27 +19,8 @@ export async function loadBases(dir: string, ledger: Ledger, wanted: string[]): 
 
 async function fromGit(dir: string, ids: string[]): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
-  if (ids.length === 0) return found;
-  const result = await execa("git", ["cat-file", "--batch"], {
-    cwd: dir,
-    input: `${ids.join("\n")}\n`,
-    encoding: "buffer",
-    reject: false,
-  });
-  if (result.exitCode !== 0) return found; // not a git repo, or no git
-  const out = Buffer.from(result.stdout);
-  let at = 0;
-  while (at < out.length) {
-    const eol = out.indexOf(0x0a, at);
-    if (eol < 0) break;
-    const [id, type, size] = out.subarray(at, eol).toString("utf8").split(" ");
-    at = eol + 1;
-    if (type === "missing" || size === undefined) continue;
-    const length = Number(size);
-    const content = out.subarray(at, at + length);
-    at += length + 1; // content is followed by a newline
-    if (type === "blob" && id && blobId(content) === id) found.set(id, Buffer.from(content));
-  }
+  // Only content that hashes to the id asked for is a base.
+  for (const [id, content] of await readBatch(dir, ids)) if (blobId(content) === id) found.set(id, content);
   return found;
 }
 

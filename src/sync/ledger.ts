@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { MANIFEST_FILE, type Manifest } from "../manifest.js";
 import { sortTree, type FileTree } from "../render/index.js";
 import { GENERATOR_VERSION } from "../version.js";
+import type { ConflictKind } from "./conflicts.js";
 
 /**
  * What the tool last wrote, per file: the git blob id of the content and its
@@ -15,6 +16,8 @@ export const LEDGER_FILE = ".hybrid-backend/ledger.json";
 export interface LedgerEntry {
   blob: string;
   mode: number;
+  /** Set while a conflict sync left in this file is unresolved (see conflicts.ts). */
+  conflict?: ConflictKind;
 }
 
 export interface Ledger {
@@ -42,6 +45,17 @@ export function ledgerFor(tree: FileTree, manifest: Manifest): Ledger {
   return { generator: GENERATOR_VERSION, manifest, files };
 }
 
+/**
+ * The ledger after a sync: per file, the generated version the file on disk
+ * now incorporates (an unresolved conflict keeps the version it was left
+ * against), so it never claims what is not on disk.
+ */
+export function recordedLedger(actions: { path: string; record?: LedgerEntry }[], manifest: Manifest): Ledger {
+  const files: Record<string, LedgerEntry> = {};
+  for (const a of [...actions].sort((x, y) => (x.path < y.path ? -1 : 1))) if (a.record) files[a.path] = a.record;
+  return { generator: GENERATOR_VERSION, manifest, files };
+}
+
 export function serializeLedger(ledger: Ledger): Buffer {
   return Buffer.from(`${JSON.stringify(ledger, null, 2)}\n`);
 }
@@ -60,7 +74,8 @@ export function parseLedger(text: string): Ledger {
     throw new Error("missing generator, manifest or files");
   }
   for (const [path, entry] of Object.entries(value.files)) {
-    if (!/^[0-9a-f]{40}$/.test(entry?.blob ?? "") || typeof entry.mode !== "number") {
+    const conflictOk = entry?.conflict === undefined || entry.conflict === "markers" || entry.conflict === "beside";
+    if (!/^[0-9a-f]{40}$/.test(entry?.blob ?? "") || typeof entry.mode !== "number" || !conflictOk) {
       throw new Error(`bad entry for ${path}`);
     }
   }

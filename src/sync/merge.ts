@@ -2,12 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { LABELS } from "./conflicts.js";
 import type { MergeResult } from "./plan.js";
 
 /**
  * A line-based three-way merge by `git merge-file`, the same algorithm git
  * uses for a branch merge, so conflicts look the way developers expect. It
  * works on scratch copies in the system temp folder, never in the repo.
+ * A file git cannot merge (binary, e.g. a README re-saved as UTF-16) is a
+ * result, not an error: the caller turns it into a per-file conflict.
  */
 export async function mergeFile(ours: Buffer, base: Buffer, theirs: Buffer, path: string): Promise<MergeResult> {
   const dir = mkdtempSync(join(tmpdir(), "hybrid-backend-merge-"));
@@ -16,16 +19,19 @@ export async function mergeFile(ours: Buffer, base: Buffer, theirs: Buffer, path
     writeFileSync(files.ours, ours);
     writeFileSync(files.base, base);
     writeFileSync(files.theirs, theirs);
-    const result = await execa(
-      "git",
-      ["merge-file", "-L", `${path} (yours)`, "-L", `${path} (last generated)`, "-L", `${path} (newly generated)`, files.ours, files.base, files.theirs],
-      { reject: false },
-    );
-    const code = result.exitCode ?? -1;
+    const labels = ["-L", LABELS.ours(path), "-L", LABELS.base(path), "-L", LABELS.theirs(path)];
+    const result = await execa("git", ["merge-file", ...labels, files.ours, files.base, files.theirs], { reject: false });
+    const code = result.exitCode;
     // merge-file exits with the number of conflicts, or a negative (255) on error.
-    if (code < 0 || code > 127) throw new Error(`git merge-file failed on ${path}: ${result.stderr || result.message}`);
+    if (code === undefined || code < 0 || code > 127) {
+      return { failed: firstLine(result.stderr) || result.shortMessage || "git merge-file failed" };
+    }
     return { content: readFileSync(files.ours), conflicts: code };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? "").trim().split("\n")[0]!.replace(/^error:\s*/, "");
 }

@@ -1,9 +1,11 @@
+import { besidePath } from "./conflicts.js";
 import type { Drift, FileAction, Status } from "./plan.js";
 
 const ORDER: Status[] = ["conflict", "merged", "updated", "added", "restored", "removed", "kept", "kept-deleted", "unchanged"];
 
 const NOTE: Partial<Record<Status, string>> = {
-  conflict: "both you and the templates changed these lines: resolve the <<<<<<< markers, then commit",
+  conflict:
+    "both you and the templates changed these: resolve the <<<<<<< markers (or, for FILE.generated, take what you need from it and delete it), then commit; sync exits 3 until then",
   "kept-deleted": "you deleted these; left deleted (sync --force brings them back)",
   kept: "no longer generated, but you edited them: left in place and no longer tracked",
 };
@@ -24,14 +26,27 @@ export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boo
     const group = actions.filter((a) => a.status === status);
     if (group.length === 0) continue;
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
-    for (const a of group) lines.push(`  ${status.padEnd(12)} ${a.path}${a.baseMissing ? "  (last generated version not found: whole file marked)" : ""}`);
+    for (const a of group) lines.push(`  ${status.padEnd(12)} ${a.path}${detail(a)}`);
   }
   return lines.join("\n");
 }
 
+function detail(a: FileAction): string {
+  if (a.unresolved) return "  (unresolved, left by an earlier sync)";
+  if (a.beside) return `  (cannot be merged: ${a.reason}; new version written to ${besidePath(a.path)})`;
+  if (a.baseMissing) return "  (last generated version not found: whole file marked)";
+  return "";
+}
+
 export function formatDrift(dir: string, drift: Drift[]): string {
   if (drift.length === 0) return `sync --check ${dir}: generated files are current`;
-  const lines = [`sync --check ${dir}: ${drift.length} generated file(s) are stale; run \`hybrid-backend sync\` and commit`];
+  const conflicts = drift.filter((d) => d.change === "conflict").length;
+  const stale = drift.length - conflicts;
+  const parts = [
+    ...(stale > 0 ? [`${stale} generated file(s) are stale; run \`hybrid-backend sync\` and commit`] : []),
+    ...(conflicts > 0 ? [`${conflicts} file(s) have unresolved sync conflicts`] : []),
+  ];
+  const lines = [`sync --check ${dir}: ${parts.join("; ")}`];
   for (const d of drift) lines.push(`  ${d.change.padEnd(8)} ${d.path}`);
   return lines.join("\n");
 }

@@ -1,7 +1,10 @@
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
-import { enclosingWorkTree, hasGit, initialCommit } from "./git.js";
+import { managedFiles } from "../sync/ledger.js";
+import { hasGit, initialCommit } from "./git.js";
+import { storeSnapshot } from "./snapshot.js";
+import { locate } from "./worktree.js";
 import { inspectTarget, type TargetState } from "./target.js";
 
 export interface CreateOptions {
@@ -58,6 +61,10 @@ export async function createProject(
       moved.push(name);
     }
     rmdirSync(staging);
+    // Left to an enclosing repository, the project is not committed yet: keep
+    // what was generated on the project's snapshot ref, so sync finds its
+    // merge bases in git whether or not the team has committed.
+    if (git.enclosing !== undefined && !git.init) await storeSnapshot(await locate(dir), managedFiles(tree));
     return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
     cleanup();
@@ -77,7 +84,7 @@ export async function createProject(
  */
 async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string }> {
   if (!(await hasGit())) return { init: false };
-  const enclosing = await enclosingWorkTree(dir);
+  const enclosing = (await locate(dir))?.top;
   if (state === "git-only") return { init: false, enclosing: enclosing ?? dir };
   if (enclosing === undefined || options.forceGitInit) return { init: true };
   return { init: false, enclosing };

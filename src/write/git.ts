@@ -11,16 +11,6 @@ export async function hasGit(): Promise<boolean> {
 }
 
 /**
- * The top of the git work tree dir lies in (a linked worktree or submodule
- * counts), or undefined outside any, or without git.
- */
-export async function enclosingWorkTree(dir: string): Promise<string | undefined> {
-  const result = await execa("git", ["rev-parse", "--show-toplevel"], { cwd: dir, reject: false });
-  const top = result.exitCode === 0 ? String(result.stdout).trim() : "";
-  return top || undefined;
-}
-
-/**
  * `git init` plus an initial commit. A machine without a configured identity
  * (fresh CI runners, containers) still gets its commit, under a neutral name
  * that the user can amend.

@@ -34,6 +34,10 @@ describe("create and git", { timeout: 30_000 }, () => {
     const status = (await git(mono, "status", "--porcelain", "--untracked-files=all")).stdout;
     expect(status).toContain("services/alpha/hybrid-backend.json");
     expect((await git(mono, "log", "--oneline")).stdout.trim().split("\n")).toHaveLength(1);
+    // Uncommitted, the generated files are still kept in git for sync's merge
+    // bases: on the project's own snapshot ref, at their repository paths.
+    const snapshot = (await git(mono, "ls-tree", "-r", "--name-only", "refs/hybrid-backend/projects/services%2Falpha")).stdout;
+    expect(snapshot).toContain("services/alpha/Makefile");
   });
 
   it("--json names the enclosing repository", async () => {

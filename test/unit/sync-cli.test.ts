@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 /**
  * sync / add / remove through the built CLI, as a team would run them: exit
  * codes, what is written and, for bad input, that nothing is.
  */
+// Each case runs the CLI several times; a shared 2-core machine needs more than vitest's 5 s.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
 let dir: string;
 beforeEach(async () => {
   const parent = tempDir("chb-sync-cli-");
@@ -71,7 +74,7 @@ describe("sync", () => {
     expect(fingerprint()).toBe(before);
   });
 
-  it("leaves conflict markers, names the file and exits 3; the next sync is clean", async () => {
+  it("leaves conflict markers, names the file and exits 3 until they are resolved", async () => {
     edit(".github/workflows/ci.yml", (t) => t.replace('RUST_TOOLCHAIN: "1.95"', 'RUST_TOOLCHAIN: "1.94" # pinned by us'));
     setManifest(bumpRust);
     const sync = await runCli(["sync", "--json"], dir);
@@ -82,9 +85,19 @@ describe("sync", () => {
     expect(ci).toContain('"1.94" # pinned by us');
     expect(ci).toContain('RUST_TOOLCHAIN: "1.96"');
     expect(ci).toMatch(/^<<<<<<< .*\n[\s\S]*^=======\n[\s\S]*^>>>>>>> /m);
-    const again = await runCli(["sync"], dir);
-    expect(again.exitCode).toBe(0);
+    // A conflict is state: the next sync and the CI gate keep failing on it, and leave the file alone.
+    const again = await runCli(["sync", "--json"], dir);
+    expect(again.exitCode).toBe(3);
+    expect(JSON.parse(again.stdout).files).toContainEqual({ path: ".github/workflows/ci.yml", status: "conflict", unresolved: true });
     expect(read(".github/workflows/ci.yml")).toBe(ci);
+    const check = await runCli(["sync", "--check"], dir);
+    expect(check.exitCode).toBe(3);
+    expect(check.stdout).toMatch(/conflict\s+\.github\/workflows\/ci\.yml/);
+    // Resolved (markers gone, the team's pin kept): clean again, and the edit stands.
+    edit(".github/workflows/ci.yml", (t) => t.replace(/^<<<<<<< .*\n|^=======\n[\s\S]*?^>>>>>>> .*\n/gm, ""));
+    expect((await runCli(["sync"], dir)).exitCode).toBe(0);
+    expect((await runCli(["sync", "--check"], dir)).exitCode).toBe(0);
+    expect(read(".github/workflows/ci.yml")).toContain('"1.94" # pinned by us');
   });
 
   it("keeps a deleted file deleted unless --force", async () => {

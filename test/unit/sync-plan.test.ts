@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { FileEntry, FileTree } from "../../src/render/index.js";
 import { blobId, type Ledger } from "../../src/sync/ledger.js";
 import { mergeFile } from "../../src/sync/merge.js";
-import { findDrift, planSync } from "../../src/sync/plan.js";
+import { findDrift, mergeMode, planSync } from "../../src/sync/plan.js";
 
 const file = (text: string, mode = 0o644): FileEntry => ({ content: Buffer.from(text), mode });
 
@@ -20,6 +20,7 @@ function scenario(base: Record<string, string>, disk: Record<string, string>, ne
       next: tree,
       ledger,
       disk: (p) => (p in disk ? file(disk[p]!) : undefined),
+      exists: (p) => p in disk,
       base: (id) => (basesLost ? undefined : blobs.get(id)),
       merge: mergeFile,
       force,
@@ -37,7 +38,8 @@ describe("sync plan", () => {
 
   it("keeps a user's edit when the template did not change that file", async () => {
     const plan = await scenario({ a: "1\n" }, { a: "mine\n" }, { a: "1\n" })();
-    expect(plan).toEqual([{ path: "a", status: "unchanged" }]);
+    expect(plan).toMatchObject([{ path: "a", status: "unchanged" }]);
+    expect(plan[0]!.write).toBeUndefined();
   });
 
   it("merges edits to different lines", async () => {
@@ -60,7 +62,7 @@ describe("sync plan", () => {
 
   it("leaves a deleted file deleted unless forced", async () => {
     const run = scenario({ f: "x\n" }, {}, { f: "y\n" });
-    expect(await run()).toEqual([{ path: "f", status: "kept-deleted" }]);
+    expect(await run()).toMatchObject([{ path: "f", status: "kept-deleted" }]);
     const [forced] = await run(true);
     expect(forced!.status).toBe("restored");
   });
@@ -87,5 +89,59 @@ describe("sync plan", () => {
     const next: FileTree = new Map([["a", file("1\n")], ["new", file("n")]]);
     expect(findDrift(next, ledger)).toEqual([{ path: "gone", change: "gone" }, { path: "new", change: "new" }]);
     expect(findDrift(new Map([["a", file("1\n")], ["gone", file("g")]]), ledger)).toEqual([]);
+  });
+
+  it("compares a CRLF file by its LF content and writes the update back in CRLF", async () => {
+    const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+    const base = lines("one", "two", "three", "four");
+    const [untouched] = await scenario({ f: base }, { f: crlf(base) }, { f: lines("one", "TWO", "three", "four") })();
+    expect(untouched).toMatchObject({ status: "updated" });
+    expect(untouched!.write!.content.toString()).toBe(crlf(lines("one", "TWO", "three", "four")));
+    const [merged] = await scenario({ f: base }, { f: crlf(lines("mine", "two", "three", "four")) }, { f: lines("one", "two", "three", "FOUR") })();
+    expect(merged).toMatchObject({ status: "merged" });
+    expect(merged!.write!.content.toString()).toBe(crlf(lines("mine", "two", "three", "FOUR")));
+    const [conflict] = await scenario({ f: base }, { f: crlf(lines("one", "mine", "three", "four")) }, { f: lines("one", "theirs", "three", "four") })();
+    expect(conflict).toMatchObject({ status: "conflict" });
+    expect(conflict!.write!.content.toString()).not.toMatch(/[^\r]\n/);
+  });
+
+  it("merges the mode three ways: the template's change applies unless the user changed it", async () => {
+    const ledger: Ledger = { generator: "x", manifest: {} as Ledger["manifest"], files: { s: { blob: blobId(Buffer.from("a\n")), mode: 0o644 } } };
+    const plan = (disk: FileEntry, next: FileEntry) =>
+      planSync({ next: new Map([["s", next]]), ledger, disk: () => disk, exists: () => true, base: () => Buffer.from("a\n"), merge: mergeFile });
+    // Content edited, template changed only the mode: the user's content with the new mode.
+    const [modeOnly] = await plan(file("mine\n"), file("a\n", 0o755));
+    expect(modeOnly).toMatchObject({ status: "merged", write: { content: Buffer.from("mine\n"), mode: 0o755, asIs: true }, record: { mode: 0o755 } });
+    // The user made it executable, the template did not touch the mode: kept.
+    const [userMode] = await plan(file("a\n", 0o755), file("b\n"));
+    expect(userMode).toMatchObject({ status: "updated", write: { content: Buffer.from("b\n"), mode: 0o755 } });
+    expect(mergeMode(0o644, 0o644, 0o755)).toBe(0o755);
+    expect(mergeMode(0o644, 0o755, 0o644)).toBe(0o755);
+    expect(mergeMode(undefined, 0o644, 0o755)).toBe(0o755);
+  });
+
+  it("turns a file that cannot be merged into a conflict with the new render beside it", async () => {
+    const ledger: Ledger = { generator: "x", manifest: {} as Ledger["manifest"], files: { r: { blob: blobId(Buffer.from("old\n")), mode: 0o644 } } };
+    const utf16 = Buffer.from("\ufeffmine\n", "utf16le");
+    for (const merge of [mergeFile, async () => Promise.reject(new Error("boom"))]) {
+      const [action] = await planSync({ next: new Map([["r", file("new\n")]]), ledger, disk: () => ({ content: utf16, mode: 0o644 }), exists: () => false, base: () => Buffer.from("old\n"), merge });
+      expect(action).toMatchObject({ status: "conflict", beside: { content: Buffer.from("new\n") }, record: { conflict: "beside" } });
+      expect(action!.write).toBeUndefined();
+      expect(action!.reason).toBeTruthy();
+    }
+  });
+
+  it("keeps reporting an unresolved conflict, writes nothing, and keeps the version it was left against", async () => {
+    const marked = lines("<<<<<<< f (yours)", "mine", "=======", "theirs", ">>>>>>> f (newly generated)");
+    const ledger: Ledger = { generator: "x", manifest: {} as Ledger["manifest"], files: { f: { blob: blobId(Buffer.from("theirs\n")), mode: 0o644, conflict: "markers" } } };
+    const run = (disk: string, beside = false) =>
+      planSync({ next: new Map([["f", file("newer\n")]]), ledger, disk: () => file(disk), exists: () => beside, base: () => Buffer.from("theirs\n"), merge: mergeFile });
+    const [open] = await run(marked);
+    expect(open).toEqual({ path: "f", status: "conflict", unresolved: true, record: ledger.files.f });
+    // Resolved: merged against the version the conflict was left against.
+    const [resolved] = await run(lines("mine"));
+    expect(resolved!.unresolved).toBeUndefined();
+    expect(resolved!.record).toEqual({ blob: blobId(Buffer.from("newer\n")), mode: 0o644, conflict: "markers" });
+    expect(findDrift(new Map([["f", file("theirs\n")]]), ledger, ["f"])).toEqual([{ path: "f", change: "conflict" }]);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * A conflict is state, not an event: once sync leaves one, every later sync
+ * and `sync --check` report it (exit 3) until the user has resolved it, so CI
+ * cannot turn green over <<<<<<< markers. Resolved means: no marker line sync
+ * wrote is left in the file, and the new render written beside a file that
+ * could not be merged (FILE.generated) has been deleted.
+ */
+import type { LedgerEntry } from "./ledger.js";
+
+/** How a conflict was left: markers in the file, or the new render beside it. */
+export type ConflictKind = "markers" | "beside";
+
+/** Where the new render goes when a file cannot be merged line by line (e.g. binary). */
+export function besidePath(path: string): string {
+  return `${path}.generated`;
+}
+
+/** The labels `git merge-file` writes into markers; the conflict check looks for them. */
+export const LABELS = {
+  ours: (path: string) => `${path} (yours)`,
+  base: (path: string) => `${path} (last generated)`,
+  theirs: (path: string) => `${path} (newly generated)`,
+};
+
+/** Whether the file still holds a marker line sync wrote for this path (in any line-ending style). */
+export function hasMarkers(content: Buffer, path: string): boolean {
+  const text = content.toString("utf8");
+  return text.split("\n").some((line) => {
+    const bare = line.endsWith("\r") ? line.slice(0, -1) : line;
+    return bare === `<<<<<<< ${LABELS.ours(path)}` || bare === `>>>>>>> ${LABELS.theirs(path)}`;
+  });
+}
+
+export interface ConflictProbe {
+  /** The file's content on disk, or undefined when it is gone. */
+  content: Buffer | undefined;
+  /** Whether FILE.generated exists. */
+  besideExists: boolean;
+}
+
+/**
+ * Is this file still in conflict? Markers count even without a record (a
+ * ledger written before conflicts were recorded); a deleted file is no
+ * longer in conflict (the user chose to drop it).
+ */
+export function conflictOpen(path: string, record: LedgerEntry | undefined, probe: ConflictProbe): ConflictKind | undefined {
+  if (probe.content === undefined) return undefined;
+  if (record?.conflict === "beside" && probe.besideExists) return "beside";
+  if (hasMarkers(probe.content, path)) return "markers";
+  return undefined;
+}

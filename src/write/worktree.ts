@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+
+/**
+ * Where a generated project sits in git, and git's view of its files. A
+ * project need not be a repository's root: it may be a folder of a monorepo
+ * (one of several generated projects), or a linked worktree. Everything is
+ * asked of git (`rev-parse`), never assumed from `<dir>/.git`.
+ */
+export interface Worktree {
+  /** The work tree's root folder. */
+  top: string;
+  /** The project's path inside it, "" or ending in "/". */
+  prefix: string;
+}
+
+/** The git work tree holding dir, or undefined (no git, or not inside a work tree). */
+export async function locate(dir: string): Promise<Worktree | undefined> {
+  const result = await execa("git", ["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"], { cwd: dir, reject: false });
+  if (result.exitCode !== 0) return undefined;
+  const [inside, top, prefix = ""] = result.stdout.split("\n");
+  if (inside !== "true" || !top) return undefined;
+  return { top, prefix };
+}
+
+/**
+ * What git would store for each file (`git hash-object --stdin-paths` applies
+ * the clean filter, core.autocrlf, `eol`/`text` and working-tree-encoding
+ * attributes), for those whose stored form differs from their bytes. The
+ * objects are written so their content can be read back; unreferenced, they
+ * are pruned by gc like any abandoned `git add`. Empty outside a repo, or if
+ * git fails (a filter that cannot run): the bytes are then the identity.
+ */
+export async function storedForms(tree: Worktree, files: Map<string, Buffer>, blobIdOf: (b: Buffer) => string): Promise<Map<string, Buffer>> {
+  const paths = [...files.keys()];
+  const out = new Map<string, Buffer>();
+  if (paths.length === 0) return out;
+  // Paths relative to the top, run from the top: hash-object resolves --stdin-paths there.
+  const hashed = await execa("git", ["hash-object", "-w", "--stdin-paths"], {
+    cwd: tree.top,
+    input: paths.map((p) => tree.prefix + p).join("\n") + "\n",
+    reject: false,
+  });
+  if (hashed.exitCode !== 0) return out;
+  const ids = hashed.stdout.split("\n");
+  const differing = paths.map((p, i) => [p, ids[i]!] as const).filter(([p, id]) => id !== blobIdOf(files.get(p)!));
+  if (differing.length === 0) return out;
+  const contents = await readBatch(tree.top, differing.map(([, id]) => id));
+  for (const [path, id] of differing) {
+    const content = contents.get(id);
+    if (content) out.set(path, content);
+  }
+  return out;
+}
+
+/**
+ * The bytes `git checkout` would put on disk for each (path, stored content):
+ * smudge filters, CRLF for autocrlf/`eol=crlf`, working-tree-encoding. Asked
+ * of git's own checkout: the contents become objects (no filters), a scratch
+ * index lists them at their paths, and `git checkout-index --prefix` writes
+ * them into a scratch folder with the repository's attributes applied.
+ * (`cat-file --batch --filters` would be one process too, but git 2.39 reports
+ * the unfiltered size there, so its output cannot be split.) Missing entries
+ * mean: write as is.
+ */
+export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const paths = [...files.keys()];
+  if (paths.length === 0) return out;
+  const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-checkout-"));
+  try {
+    const names = paths.map((p, i) => {
+      const name = join(scratch, `in-${i}`);
+      writeFileSync(name, files.get(p)!);
+      return name;
+    });
+    const run = (args: string[], input?: string) =>
+      execa("git", args, { cwd: tree.top, input, reject: false, env: { GIT_INDEX_FILE: join(scratch, "index") } });
+    const hashed = await run(["hash-object", "-w", "--no-filters", "--stdin-paths"], names.join("\n") + "\n");
+    if (hashed.exitCode !== 0) return out;
+    const ids = hashed.stdout.split("\n");
+    const listed = await run(["update-index", "--add", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${tree.prefix}${p}\n`).join(""));
+    if (listed.exitCode !== 0) return out;
+    const written = await run(["checkout-index", "--all", "--force", `--prefix=${join(scratch, "out")}/`]);
+    if (written.exitCode !== 0) return out;
+    for (const p of paths) {
+      try {
+        out.set(p, readFileSync(join(scratch, "out", ...(tree.prefix + p).split("/"))));
+      } catch {
+        /* not written: keep the stored form */
+      }
+    }
+    return out;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `git cat-file --batch`: object id → content, for every object found. */
+export async function readBatch(cwd: string, lines: string[], flags: string[] = []): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  if (lines.length === 0) return found;
+  const result = await execa("git", ["cat-file", "--batch", ...flags], { cwd, input: `${lines.join("\n")}\n`, encoding: "buffer", reject: false });
+  if (result.exitCode !== 0) return found; // not a git repo, or no git
+  const out = Buffer.from(result.stdout);
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const [id, type, size] = out.subarray(at, eol).toString("utf8").split(" ");
+    at = eol + 1;
+    if (type === "missing" || size === undefined) continue;
+    const length = Number(size);
+    if (type === "blob" && id) found.set(id, Buffer.from(out.subarray(at, at + length)));
+    at += length + 1; // content is followed by a newline
+  }
+  return found;
+}
