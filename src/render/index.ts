@@ -11,6 +11,7 @@ import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { renderTemplate } from "./handlebars.js";
 import { workerContexts } from "./workers.js";
+import { settingsContext } from "./settings.js";
 import { sortTree, type FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
@@ -57,8 +58,11 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   // Templates see the workers with what they derive from a name (port, env var, Go name).
   const workers = workerContexts(m);
   const base = { ...m, workers, primary: workers[0] };
-  if (!target.includes(PER_WORKER)) return [{ target, context: base }];
-  return workers.map((worker) => ({ target: target.replace(PER_WORKER, worker.name), context: { ...base, worker } }));
+  if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
+  return workers.map((worker) => ({
+    target: target.replace(PER_WORKER, worker.name),
+    context: { ...base, worker, settings: settingsContext(m, workers, worker) },
+  }));
 }
 
 /** By rule, not from the template's disk mode, which npm and git may not keep. */
