@@ -125,7 +125,7 @@ function mutate(m: Manifest, r: Rng): Manifest {
     }
     if (change === "versions") {
       candidate.toolchains = { go: "1.27", rust: "1.96", buf: "1.76.0" };
-      candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
+      if (candidate.ci.actions) candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
     if (change === "router" && candidate.orchestrator.ingress === "http") {
