@@ -131,7 +131,12 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
   const view = (s: ServiceSettings): ServiceView => ({ ...s, settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })) });
   const own = workerSettings(worker ?? workers[0]!);
   if (!worker) {
-    own.settings = own.settings.map((s) => (s.name === "LISTEN_ADDR" ? { ...s, doc: "`0.0.0.0:` its port (Workers, above)" } : s));
+    // The root README has one row per setting for every worker: what differs by worker is named by NAME.
+    const perWorker: Record<string, string> = {
+      LISTEN_ADDR: "`0.0.0.0:` its port (Workers, above)",
+      MODEL_PATH: "embedded `workers/NAME/model/model.json`",
+    };
+    own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name] } : s));
   }
   return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own) };
 }
