@@ -89,7 +89,12 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     for (const line of compose.filter((l) => l.startsWith("docker compose run"))) {
       const [, entrypoint, service] = /--entrypoint (\S+) (\S+)/.exec(line)!;
       expect(file).toMatch(new RegExp(`^  ${service}:$`, "m"));
-      expect(read("orchestrator/Dockerfile")).toContain(entrypoint);
+      // The image holds every command the module builds (go build -o /out/ ./cmd/...) in /usr/local/bin.
+      const dockerfile = read("orchestrator/Dockerfile");
+      expect(dockerfile).toContain("-o /out/ ./cmd/...");
+      expect(dockerfile).toContain("COPY --from=build /out/ /usr/local/bin/");
+      expect(entrypoint).toMatch(/^\/usr\/local\/bin\/[a-z]+$/);
+      expect(readdirSync(join(dir, "orchestrator", "cmd"))).toContain(entrypoint!.split("/").at(-1));
     }
     expect(read("Makefile")).toMatch(/^docker: .*\n\tdocker compose build$/m);
   });
