@@ -157,7 +157,8 @@ const manifestObject = z
         providers: z.array(z.enum(CI_PROVIDERS)).default(["github"]),
         /** Where CI pushes images from the main branch: REGISTRY/orchestrator, REGISTRY/<worker>. */
         registry: z.string().max(200).regex(REGISTRY_RE, { message: REGISTRY_RULE }),
-        actions: ACTIONS.prefault({}),
+        /** Present exactly when GitHub is a provider (see actionPins). */
+        actions: ACTIONS.optional(),
       })
       .strict(),
     docker: z.boolean().default(true),
@@ -230,7 +231,26 @@ const manifestObject = z
     }
   });
 
-export const manifestSchema = z.preprocess(defaultRegistry, manifestObject);
+export const manifestSchema = z.preprocess((input) => actionPins(defaultRegistry(input)), manifestObject);
+
+/**
+ * The GitHub Actions pins belong to the GitHub workflow: a repo without it
+ * records none (nothing would use them), and adding GitHub later
+ * (`add ci github`, or the provider in the file) brings the defaults back,
+ * while pins already recorded are kept as the team bumped them.
+ */
+function actionPins(input: unknown): unknown {
+  if (input === null || typeof input !== "object") return input;
+  const m = input as { ci?: unknown };
+  const ci = (m.ci ?? {}) as Record<string, unknown>;
+  if (typeof ci !== "object") return input;
+  const providers = ci.providers === undefined ? ["github"] : ci.providers;
+  const github = Array.isArray(providers) && providers.includes("github");
+  if (github) return "actions" in ci ? input : { ...m, ci: { ...ci, actions: {} } };
+  if (!("actions" in ci)) return input;
+  const { actions: _dropped, ...rest } = ci;
+  return { ...m, ci: rest };
+}
 
 /**
  * The image registry defaults to the code host's own: ghcr.io for a

@@ -29,8 +29,8 @@ hbs.registerHelper("startsWith", (text: unknown, prefix: unknown) =>
 
 /** `owner/action@sha # version` from the pins recorded in the manifest. */
 hbs.registerHelper("uses", (name: string, options: Handlebars.HelperOptions) => {
-  const pins = (options.data.root as { ci: { actions: Record<string, { sha: string; version: string }> } }).ci.actions;
-  const pin = pins[name];
+  const pins = (options.data.root as { ci: { actions?: Record<string, { sha: string; version: string }> } }).ci.actions;
+  const pin = pins?.[name];
   if (!pin) throw new Error(`no pinned version for action ${name} in ci.actions`);
   return `${name}@${pin.sha} # ${pin.version}`;
 });

@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
-import { STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
+import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -13,8 +13,6 @@ export const ORCHESTRATOR_PORT = 8080;
 /** Where sidecar workers' Unix sockets live, an emptyDir shared within the pod. */
 export const SOCKETS_DIR = "/sockets";
 
-/** The orchestrator's SHUTDOWN_TIMEOUT default (config.go). */
-export const ORCHESTRATOR_DRAIN_SECONDS = 10;
 /** Beyond the drain: the kubelet's SIGKILL must never land on a process still finishing its last call. */
 const GRACE_MARGIN_SECONDS = STOP_GRACE_MARGIN_SECS;
 
@@ -99,7 +97,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       resources: resourcesFor(BENCH.orchestrator),
       config: orchestratorConfig,
       // Sidecars stop after the orchestrator, within the same grace period.
-      grace: ORCHESTRATOR_DRAIN_SECONDS + (sidecars.length ? WORKER_DRAIN_SECS : 0) + GRACE_MARGIN_SECONDS,
+      grace: ORCHESTRATOR_DRAIN_SECS + (sidecars.length ? WORKER_DRAIN_SECS : 0) + GRACE_MARGIN_SECONDS,
     },
     workerGrace: WORKER_DRAIN_SECS + GRACE_MARGIN_SECONDS,
     workers: kube,

@@ -44,8 +44,14 @@ export function workerAddrVar(name: string): string {
  * draining worker is never killed mid-call.
  */
 export const WORKER_DRAIN_SECS = 20;
+/** The orchestrator's SHUTDOWN_TIMEOUT default: in-flight work finishes within it after SIGTERM. */
+export const ORCHESTRATOR_DRAIN_SECS = 10;
 export const STOP_GRACE_MARGIN_SECS = 5;
 
 export function shutdownContext() {
-  return { drainSecs: WORKER_DRAIN_SECS, stopGraceSecs: WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS };
+  return {
+    drainSecs: WORKER_DRAIN_SECS,
+    stopGraceSecs: WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS,
+    orchestratorStopGraceSecs: ORCHESTRATOR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS,
+  };
 }

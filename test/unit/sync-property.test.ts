@@ -171,7 +171,7 @@ function mutate(m: Manifest, r: Rng): Manifest {
     if (change === "versions") {
       candidate.toolchains = { ...candidate.toolchains, go: "1.27", rust: "1.96", buf: "1.76.0", kubernetes: "1.34" };
       candidate.images = { ...candidate.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96-bookworm": `sha256:${"96".repeat(32)}` };
-      candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
+      if (candidate.ci.actions) candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
     if (change === "transport") {

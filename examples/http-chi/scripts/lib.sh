@@ -1,4 +1,23 @@
-# Shared by run.sh and smoke.sh: where the binaries are and how to stop them.
+# Shared by run.sh, smoke.sh and wait-ready.sh: where the binaries are, how to
+# wait for a service and how to stop one.
+
+# The orchestrator's address for local runs: LISTEN_ADDR as you set it (the
+# orchestrator's own setting, passed through), else loopback on port 8080.
+orchestrator_addr() {
+  echo "${LISTEN_ADDR:-127.0.0.1:8080}"
+}
+
+# local_url HOST:PORT: an http:// URL for it that works from this machine
+# (":8080" and "0.0.0.0:8080" listen everywhere, loopback included).
+local_url() {
+  local addr=$1
+  case $addr in
+    :*) addr=127.0.0.1$addr ;;
+    0.0.0.0:*) addr=127.0.0.1:${addr#0.0.0.0:} ;;
+    "[::]:"*) addr="[::1]:${addr#\[::\]:}" ;;
+  esac
+  echo "http://$addr"
+}
 
 # The workspace's target directory, wherever cargo puts it (CARGO_TARGET_DIR
 # included); each worker's release binary is release/NAME inside it.
@@ -7,13 +26,35 @@ workers_target() {
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
 }
 
-# wait_http URL WHAT: poll until URL answers 200, for up to 60 seconds.
+# wait_http URL WHAT [SECONDS] [PID...]: poll until URL answers 200, for up to
+# SECONDS (default 60). Fails at once, naming it, when one of the PIDs (the
+# processes that should be serving) has exited, e.g. because its port is taken.
 wait_http() {
-  for _ in $(seq 240); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+  local url=$1 what=$2 seconds=${3:-60} pid
+  shift 3 2>/dev/null || shift $#
+  local deadline=$((SECONDS + seconds))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
+    for pid in "$@"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "gave up waiting for $what ($url): process $pid exited; see its log above" >&2
+        return 1
+      fi
+    done
     sleep 0.25
   done
-  echo "timed out waiting for $2 ($1)" >&2
+  echo "timed out after ${seconds}s waiting for $what ($url)" >&2
+  return 1
+}
+
+# wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL.
+wait_answer() {
+  local deadline=$((SECONDS + $3))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "timed out after $3s waiting for $2 ($1)" >&2
   return 1
 }
 

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Runs every worker and the orchestrator side by side for local development.
-# HTTP_LISTEN and each worker's WORKER_<NAME>_ADDR override the loopback
-# addresses; the orchestrator reads the same variables.
+# Runs every worker and the orchestrator side by side for local development,
+# with the services' own settings passed through: LISTEN_ADDR is the
+# orchestrator's address (default 127.0.0.1:8080) and each worker serves on
+# its WORKER_<NAME>_ADDR, the address the orchestrator dials (default
+# 127.0.0.1 on the worker's port in the README). It says "ready" only once
+# GET /readyz answers 200, and fails, naming the service, if one cannot start
+# (a port already in use, a bad setting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-http_addr=${HTTP_LISTEN:-127.0.0.1:8080}
+addr=$(orchestrator_addr)
 
 target=$(workers_target)
 pids=()
 names=()
+orchestrator_pid=
 # start_worker NAME VAR DEFAULT: run worker NAME on ${VAR:-DEFAULT} and
 # export VAR so the orchestrator dials the same address.
 start_worker() {
@@ -19,17 +24,21 @@ start_worker() {
   LISTEN_ADDR=$addr "$target/release/$1" &
   pids+=($!)
   names+=("$1")
-  echo "worker $1 on $addr" >&2
 }
 stop_all() {
-  stop "$orchestrator_pid" orchestrator || true
+  trap - INT TERM EXIT
+  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator || true; fi
   for i in "${!pids[@]}"; do stop "${pids[$i]}" "${names[$i]}" || true; done
 }
-
-start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051
-LISTEN_ADDR=$http_addr bin/orchestrator &
-orchestrator_pid=$!
 trap stop_all INT TERM EXIT
 
-echo "orchestrator on http://$http_addr; Ctrl-C stops everything" >&2
+start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051
+LISTEN_ADDR=$addr bin/orchestrator &
+orchestrator_pid=$!
+
+if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "${WAIT_TIMEOUT:-60}" "${pids[@]}" "$orchestrator_pid"; then
+  echo "run failed: a service did not start (is an address already in use? LISTEN_ADDR=$addr WORKER_SCORER_ADDR=$WORKER_SCORER_ADDR)" >&2
+  exit 1
+fi
+echo "ready: orchestrator on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 wait -n "${pids[@]}" "$orchestrator_pid"

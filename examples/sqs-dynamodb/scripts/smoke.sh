@@ -20,7 +20,7 @@ export AWS_REGION=${AWS_REGION:-us-east-1} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACC
 ./scripts/emulator.sh "$emulator_port" >.smoke/emulator.log 2>&1 &
 emulator_pid=$!
 trap 'kill -KILL $emulator_pid 2>/dev/null || true' EXIT
-wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator"
+wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
 (cd orchestrator && go run ./cmd/bootstrap)
 
 target=$(workers_target)
@@ -32,7 +32,7 @@ LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
 trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
 
-wait_http "http://$http_addr/readyz" "the orchestrator to be ready"
+wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)
 if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json -dlq); then
   echo "smoke failed; logs in .smoke/" >&2

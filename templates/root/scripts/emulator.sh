@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs the moto AWS emulator (SQS, Kinesis, DynamoDB) in the foreground on
-# 127.0.0.1:PORT (default 5000), from a virtualenv in .venv created on first use.
+# 127.0.0.1:PORT, from a virtualenv in .venv created on first use. PORT is the
+# argument, else the port of AWS_ENDPOINT_URL (default http://127.0.0.1:5000),
+# so the emulator is where the services and `make bootstrap` look for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
-port=${1:-5000}
+endpoint=${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}
+port=${endpoint##*:}
+port=${1:-${port%%/*}}
 if [ ! -x .venv/bin/moto_server ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,46 +36,131 @@ type Worker struct {
 	Addr string
 }
 
-// Load reads the configuration through getenv (os.Getenv in production), so tests need not mutate the process environment.
-// It reports every bad variable at once rather than making operators fix them one restart at a time.
-func Load(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
-	cfg := Config{
-		ListenAddr:      p.hostPort("LISTEN_ADDR", ":8080"),
-		RequestTimeout:  p.duration("REQUEST_TIMEOUT", 2*time.Second),
-		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 10*time.Second),
-		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", 1<<20),
-		LogLevel:        p.level("LOG_LEVEL", slog.LevelInfo),
-	}
-	// The defaults are the ports scripts/run.sh starts the workers on.
-	cfg.Workers = []Worker{
-		{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
-	}
+// setting is one environment variable the orchestrator reads, with its default in the variable's own syntax.
+type setting struct{ name, def string }
+
+// settings is every variable the orchestrator reads. It is rendered from the same table as the
+// README's Configuration section (create-hybrid-backend's src/render/settings.ts), so the two
+// cannot disagree: Load takes every default from here and reads nothing else.
+var settings = []setting{
+	{"LISTEN_ADDR", ":8080"},
+	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
+	{"REQUEST_TIMEOUT", "2s"},
+	{"MAX_BODY_BYTES", "1048576"},
+	{"SHUTDOWN_TIMEOUT", "10s"},
+	{"LOG_LEVEL", "info"},
+}
+
+// ownedPrefixes are the orchestrator's namespaces: a variable in one that is not a setting is a typo
+// or a retired name, and ignoring it would silently leave a default in force, so it stops start-up.
+// Only prefixes no other program here uses (make run gives the workers the same environment).
+var ownedPrefixes = []string{"WORKER_"}
+
+// rename is a retired name and the setting that replaced it.
+type rename struct{ name, use string }
+
+// retired are names the orchestrator no longer reads, with the setting that replaced each.
+var retired = []rename{
+	{"WORKER_ADDR", "WORKER_SCORER_ADDR"},
+	{"HTTP_LISTEN", "LISTEN_ADDR"},
+}
+
+// Load reads the configuration from environ, KEY=value pairs as os.Environ returns them, so tests
+// need not mutate the process environment. It reports every bad variable at once rather than making
+// operators fix them one restart at a time.
+func Load(environ []string) (Config, error) {
+	cfg, p := load(environ)
 	if len(p.problems) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(p.problems, "; "))
 	}
 	return cfg, nil
 }
 
+func load(environ []string) (Config, *parser) {
+	p := newParser(environ)
+	cfg := Config{
+		ListenAddr:      p.hostPort("LISTEN_ADDR"),
+		RequestTimeout:  p.duration("REQUEST_TIMEOUT"),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT"),
+		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES"),
+		LogLevel:        p.level("LOG_LEVEL"),
+	}
+	// The defaults are the ports scripts/run.sh starts the workers on.
+	cfg.Workers = []Worker{
+		{Name: "scorer", Addr: p.value("WORKER_SCORER_ADDR")},
+	}
+	p.rejectUnknown()
+	return cfg, p
+}
+
 type parser struct {
-	getenv   func(string) string
+	env      map[string]string
+	read     map[string]bool
 	problems []string
+}
+
+func newParser(environ []string) *parser {
+	p := &parser{env: make(map[string]string, len(environ)), read: make(map[string]bool, len(settings))}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			p.env[k] = v
+		}
+	}
+	return p
 }
 
 func (p *parser) fail(key, value, reason string) {
 	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
 }
 
-// nonEmpty treats an empty variable like an unset one, as compose files often pass VAR= to mean "default".
-func (p *parser) nonEmpty(key, def string) string {
-	if v := p.getenv(key); v != "" {
-		return v
+// value is the variable's value, or its default from the settings table when it is unset or empty
+// (compose files often pass VAR= to mean "default"). Reading a name outside the table is a bug in
+// this package, which its tests catch.
+func (p *parser) value(key string) string {
+	for _, s := range settings {
+		if s.name == key {
+			p.read[key] = true
+			if v := p.env[key]; v != "" {
+				return v
+			}
+			return s.def
+		}
 	}
-	return def
+	panic("config: " + key + " is not in the settings table")
 }
 
-func (p *parser) hostPort(key, def string) string {
-	v := p.nonEmpty(key, def)
+// rejectUnknown reports retired names, and names in the orchestrator's namespaces that are not settings.
+func (p *parser) rejectUnknown() {
+	keys := make([]string, 0, len(p.env))
+	for k, v := range p.env {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	known := make([]string, len(settings))
+	for i, s := range settings {
+		known[i] = s.name
+	}
+	for _, k := range keys {
+		if i := slices.IndexFunc(retired, func(r rename) bool { return r.name == k }); i >= 0 {
+			p.problems = append(p.problems, fmt.Sprintf("%s is no longer read: set %s instead", k, retired[i].use))
+			continue
+		}
+		if slices.Contains(known, k) {
+			continue
+		}
+		for _, prefix := range ownedPrefixes {
+			if strings.HasPrefix(k, prefix) {
+				p.problems = append(p.problems, fmt.Sprintf("%s is not a setting (the orchestrator reads %s)", strconv.QuoteToASCII(k), strings.Join(known, ", ")))
+				break
+			}
+		}
+	}
+}
+
+func (p *parser) hostPort(key string) string {
+	v := p.value(key)
 	if _, port, err := net.SplitHostPort(v); err != nil {
 		p.fail(key, v, "want host:port, e.g. :8080")
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
@@ -84,41 +170,32 @@ func (p *parser) hostPort(key, def string) string {
 	return v
 }
 
-func (p *parser) duration(key string, def time.Duration) time.Duration {
-	v := p.getenv(key)
-	if v == "" {
-		return def
-	}
+func (p *parser) duration(key string) time.Duration {
+	v := p.value(key)
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
-		return def
+		return 0
 	}
 	return d
 }
 
-func (p *parser) bytes(key string, def int64) int64 {
-	v := p.getenv(key)
-	if v == "" {
-		return def
-	}
+func (p *parser) bytes(key string) int64 {
+	v := p.value(key)
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
 		p.fail(key, v, "want a positive number of bytes, e.g. 1048576")
-		return def
+		return 0
 	}
 	return n
 }
 
-func (p *parser) level(key string, def slog.Level) slog.Level {
-	v := p.getenv(key)
-	if v == "" {
-		return def
-	}
+func (p *parser) level(key string) slog.Level {
+	v := p.value(key)
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(v)); err != nil {
 		p.fail(key, v, "want debug, info, warn or error")
-		return def
+		return 0
 	}
 	return l
 }

@@ -8,8 +8,50 @@ import (
 	"time"
 )
 
-func env(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
+// env is an environment as os.Environ returns it, with variables no setting uses around kv.
+func env(kv map[string]string) []string {
+	out := []string{"PATH=/usr/bin", "HOME=/home/app", "AWS_REGION=us-east-1"}
+	for k, v := range kv {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func TestLoadReadsEverySettingInTheTable(t *testing.T) {
+	_, p := load(env(nil))
+	for _, s := range settings {
+		if !p.read[s.name] {
+			t.Errorf("%s is in the settings table (and the README) but Load never reads it", s.name)
+		}
+	}
+}
+
+func TestLoadRejectsUnknownAndRetiredNames(t *testing.T) {
+	tests := []struct{ key, want string }{
+		{"WORKER_ADDR", "WORKER_SCORER_ADDR"},
+		{"HTTP_LISTEN", "LISTEN_ADDR"},
+		{"WORKER_TYPO_ADDR", "LISTEN_ADDR"},
+		{"WORKER_TYPO", "WORKER_"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.key: "127.0.0.1:1"}))
+			if err == nil {
+				t.Fatalf("Load() ignored %s", tt.key)
+			}
+			if !strings.Contains(err.Error(), tt.key) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %s and %s", err, tt.key, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadLeavesOtherProgramsVariablesAlone(t *testing.T) {
+	// The workers' settings share the environment under make run; empty means unset.
+	vars := map[string]string{"MAX_IN_FLIGHT": "8", "MODEL_PATH": "/m.json", "SHUTDOWN_GRACE_SECS": "5", "RUST_LOG": "warn", "WORKER_ADDR": ""}
+	if _, err := Load(env(vars)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestLoadDefaults(t *testing.T) {

@@ -30,7 +30,7 @@ func main() {
 }
 
 func run(logger *slog.Logger, level *slog.LevelVar) error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func main() {
 }
 
 func run(vectorsPath string, count int, prefix string, poison bool) error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}

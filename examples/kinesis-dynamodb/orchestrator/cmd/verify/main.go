@@ -45,7 +45,7 @@ func main() {
 }
 
 func run(ctx context.Context, vectorsPath string) error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,48 @@
 //! Settings from the environment, parsed once at start.
 
-use std::{env, net::SocketAddr, path::PathBuf, thread, time::Duration};
+use std::{collections::HashMap, env, net::SocketAddr, path::PathBuf, thread, time::Duration};
 
-/// Default gRPC address: every interface, so it works in a container.
-pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:50051";
-/// Default log filter when `RUST_LOG` is unset.
-pub const DEFAULT_LOG_FILTER: &str = "info";
+/// One environment variable the worker reads, with its default in the
+/// variable's own syntax (empty: computed at start, see [`Config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub default: &'static str,
+}
+
+/// Every variable the worker reads. It is rendered from the same table as the
+/// README's Configuration section (create-hybrid-backend's
+/// `src/render/settings.ts`), so the two cannot disagree; parsing takes every
+/// default from here.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "LISTEN_ADDR",
+        default: "0.0.0.0:50051",
+    },
+    Setting {
+        name: "MODEL_PATH",
+        default: "",
+    },
+    Setting {
+        name: "MAX_IN_FLIGHT",
+        default: "",
+    },
+    Setting {
+        name: "SHUTDOWN_GRACE_SECS",
+        default: "20",
+    },
+    Setting {
+        name: "RUST_LOG",
+        default: "info",
+    },
+];
+
+/// The worker's namespaces: a variable in one that is not a setting is a typo
+/// (or a retired name), and ignoring it would silently leave a default in
+/// force, so it stops start-up. Only prefixes nothing else here uses: `make
+/// run` gives the orchestrator and the workers the same environment.
+pub const OWNED_PREFIXES: &[&str] = &["MODEL_"];
+
 /// In-flight scoring jobs allowed per CPU when `MAX_IN_FLIGHT` is unset.
 ///
 /// A single score takes microseconds and a full batch about a millisecond per
@@ -15,10 +52,6 @@ pub const IN_FLIGHT_PER_CPU: usize = 64;
 /// Upper bound on `MAX_IN_FLIGHT`; far beyond anything useful, it only
 /// catches typos such as an extra zero or two.
 pub const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
-/// Default for `SHUTDOWN_GRACE_SECS`. Whatever stops the worker waits longer
-/// before SIGKILL (compose's `stop_grace_period` is 25 s), so it exits
-/// on its own; keep that true when you change either.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Everything the worker reads from its environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +74,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}={value:?}: {reason}")]
 pub struct ConfigError {
-    pub name: &'static str,
+    pub name: String,
     pub value: String,
     pub reason: String,
 }
@@ -49,50 +82,67 @@ pub struct ConfigError {
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok())
+        Self::from_vars(env::vars_os().map(|(name, value)| {
+            (
+                name.to_string_lossy().into_owned(),
+                value.to_string_lossy().into_owned(),
+            )
+        }))
     }
 
-    /// Reads settings through `lookup`, so tests need not touch the real
-    /// environment. Empty values count as unset, as deploy templates often
-    /// render an unset variable as an empty string.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-
-        let listen_addr = match get("LISTEN_ADDR") {
-            None => DEFAULT_LISTEN_ADDR.parse().expect("default address parses"),
-            Some(value) => value.trim().parse().map_err(|_| ConfigError {
-                name: "LISTEN_ADDR",
-                value,
-                reason: "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051".into(),
-            })?,
+    /// Reads settings from `vars` (name, value pairs), so tests need not
+    /// touch the real environment. Empty values count as unset, as deploy
+    /// templates often render an unset variable as an empty string.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .collect();
+        reject_unknown(&vars)?;
+        let get = |name: &'static str| -> Option<String> {
+            let setting = SETTINGS.iter().find(|s| s.name == name);
+            let default = setting
+                .unwrap_or_else(|| panic!("{name} is not in SETTINGS"))
+                .default;
+            vars.get(name)
+                .map(|value| value.trim().to_owned())
+                .or_else(|| (!default.is_empty()).then(|| default.to_owned()))
         };
+        let invalid = |name: &'static str, value: String, reason: String| ConfigError {
+            name: name.to_owned(),
+            value,
+            reason,
+        };
+
+        let value = get("LISTEN_ADDR").unwrap_or_default();
+        let listen_addr = value.parse().map_err(|_| {
+            invalid(
+                "LISTEN_ADDR",
+                value.clone(),
+                "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051".into(),
+            )
+        })?;
 
         let max_in_flight = match get("MAX_IN_FLIGHT") {
             None => default_max_in_flight(),
-            Some(value) => match value.trim().parse::<usize>() {
+            Some(value) => match value.parse::<usize>() {
                 Ok(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => n,
                 _ => {
-                    return Err(ConfigError {
-                        name: "MAX_IN_FLIGHT",
-                        value,
-                        reason: format!("expected an integer from 1 to {MAX_IN_FLIGHT_LIMIT}"),
-                    });
+                    let reason = format!("expected an integer from 1 to {MAX_IN_FLIGHT_LIMIT}");
+                    return Err(invalid("MAX_IN_FLIGHT", value, reason));
                 }
             },
         };
 
-        let shutdown_grace = match get("SHUTDOWN_GRACE_SECS") {
-            None => DEFAULT_SHUTDOWN_GRACE,
-            Some(value) => match value.trim().parse::<u64>() {
-                Ok(secs) if secs <= 3600 => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError {
-                        name: "SHUTDOWN_GRACE_SECS",
-                        value,
-                        reason: "expected whole seconds from 0 to 3600".into(),
-                    });
-                }
-            },
+        let value = get("SHUTDOWN_GRACE_SECS").unwrap_or_default();
+        let shutdown_grace = match value.parse::<u64>() {
+            Ok(secs) if secs <= 3600 => Duration::from_secs(secs),
+            _ => {
+                let reason = "expected whole seconds from 0 to 3600".into();
+                return Err(invalid("SHUTDOWN_GRACE_SECS", value, reason));
+            }
         };
 
         Ok(Self {
@@ -100,8 +150,29 @@ impl Config {
             model_path: get("MODEL_PATH").map(PathBuf::from),
             max_in_flight,
             shutdown_grace,
-            log_filter: get("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.to_owned()),
+            log_filter: get("RUST_LOG").unwrap_or_default(),
         })
+    }
+}
+
+/// A variable in the worker's namespaces that is not one of its settings.
+fn reject_unknown(vars: &HashMap<String, String>) -> Result<(), ConfigError> {
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    let unknown = names.into_iter().find(|name| {
+        OWNED_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+            && !SETTINGS.iter().any(|s| s.name == name.as_str())
+    });
+    match unknown {
+        None => Ok(()),
+        Some(name) => {
+            let known: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+            Err(ConfigError {
+                name: name.escape_debug().to_string(),
+                value: vars[name].clone(),
+                reason: format!("not a setting; the worker reads {}", known.join(", ")),
+            })
+        }
     }
 }
 
@@ -112,16 +183,10 @@ fn default_max_in_flight() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
     }
 
     #[test]
@@ -130,7 +195,7 @@ mod tests {
         assert_eq!(config.listen_addr, "0.0.0.0:50051".parse().unwrap());
         assert_eq!(config.model_path, None);
         assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
-        assert_eq!(config.shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(20));
         assert_eq!(config.log_filter, "info");
     }
 
@@ -163,6 +228,39 @@ mod tests {
             let err = config(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);
             assert!(err.to_string().starts_with(&format!("{name}=")), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_in_the_workers_namespaces_stop_start_up() {
+        let err = config(&[("MODEL_FILE", "/m.json")]).unwrap_err();
+        assert_eq!(err.name, "MODEL_FILE");
+        assert!(err.reason.contains("MODEL_PATH"), "{err}");
+    }
+
+    #[test]
+    fn the_orchestrators_settings_are_left_alone() {
+        // `make run` gives every service one environment.
+        config(&[
+            ("SHUTDOWN_TIMEOUT", "10s"),
+            ("WORKER_SCORER_ADDR", "127.0.0.1:1"),
+            ("LOG_LEVEL", "debug"),
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        // A name in SETTINGS that parsing never asks for would be documented but ignored.
+        let source = include_str!("config.rs");
+        let body = &source
+            [source.find("pub fn from_vars").unwrap()..source.find("fn reject_unknown").unwrap()];
+        for setting in SETTINGS {
+            assert!(
+                body.contains(&format!("get(\"{}\")", setting.name)),
+                "{} is never read",
+                setting.name
+            );
         }
     }
 }

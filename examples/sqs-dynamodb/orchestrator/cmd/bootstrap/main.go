@@ -30,7 +30,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}

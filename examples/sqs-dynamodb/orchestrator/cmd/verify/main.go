@@ -53,7 +53,7 @@ func main() {
 }
 
 func run(ctx context.Context, vectorsPath string) error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func fromItem(item map[string]types.AttributeValue) (*scoringv1.ScoreResponse, e
 
 // awaitDeadLetter waits until the queue's dead-letter queue holds a message.
 func awaitDeadLetter(ctx context.Context) error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}

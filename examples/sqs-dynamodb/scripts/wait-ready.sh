@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# wait-ready.sh: waits until the orchestrator started by `make run` answers
+# GET /readyz with 200 (every worker SERVING). It looks where run.sh starts
+# it: LISTEN_ADDR, else 127.0.0.1:8080.
+# wait-ready.sh HOST:PORT: waits until HOST:PORT accepts TCP connections (a
+# worker started on its own; it listens once its model is loaded).
+# Either way for at most WAIT_TIMEOUT seconds (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+seconds=${WAIT_TIMEOUT:-60}
+if [ $# -eq 0 ]; then
+  url="$(local_url "$(orchestrator_addr)")/readyz"
+  wait_http "$url" "the orchestrator to be ready" "$seconds"
+  echo "ready: $url" >&2
+  exit 0
+fi
+
+host=${1%:*} port=${1##*:}
+deadline=$((SECONDS + seconds))
+until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "timed out after ${seconds}s waiting for $1 to accept connections" >&2
+    exit 1
+  fi
+  sleep 0.25
+done
+echo "ready: $1" >&2

@@ -1,0 +1,146 @@
+import type { Manifest } from "../manifest.js";
+import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
+
+/**
+ * Every environment variable each generated service reads: the one table per
+ * service. The orchestrator's config.go and each worker's config.rs render
+ * their settings tables from it (parsing takes each default from there and
+ * rejects unknown or retired names in the service's namespaces), and both
+ * READMEs render their Configuration tables from it, so code and docs cannot
+ * disagree on a name or a default.
+ */
+export interface Setting {
+  name: string;
+  /** The default, in the variable's own syntax; "" when it is computed at start (see `doc`). */
+  default: string;
+  /** The README's "default" cell when the default is not a plain value. */
+  doc?: string;
+  meaning: string;
+}
+
+/** A name a service no longer reads, and the setting that replaced it: naming it stops start-up. */
+export interface Retired {
+  name: string;
+  use: string;
+}
+
+export interface ServiceSettings {
+  settings: Setting[];
+  /**
+   * Prefixes the service owns: a variable starting with one that is not a
+   * setting is a typo or a retired name, and stops start-up. Only
+   * distinctive prefixes: `make run` gives every service the same
+   * environment, so a service must not claim the other's names.
+   */
+  prefixes: string[];
+  retired: Retired[];
+}
+
+/** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
+export const ORCHESTRATOR_PORT = 8080;
+
+export function orchestratorSettings(m: Manifest, workers: readonly WorkerContext[]): ServiceSettings {
+  const { ingress, sink } = m.orchestrator;
+  const http = ingress === "http";
+  const rows: Setting[] = [
+    { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, meaning: http ? "HTTP listen address (`make run`: `127.0.0.1:8080`)" : "ops listen address: health, readiness, metrics (`make run`: `127.0.0.1:8080`)" },
+    ...workers.map((w) => ({
+      name: w.env,
+      default: `127.0.0.1:${w.port}`,
+      meaning: `worker ${w.name}'s gRPC address${m.docker ? ` (compose sets \`${w.name}:50051\`)` : ""}`,
+    })),
+    { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
+  ];
+  if (http) rows.push({ name: "MAX_BODY_BYTES", default: "1048576", meaning: "request body limit" });
+  if (ingress === "sqs") {
+    rows.push(
+      { name: "SQS_QUEUE_NAME", default: `${m.name}-requests`, meaning: "queue to consume (its URL is resolved); its dead-letter queue is this name with `-dlq`" },
+      { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", meaning: "visibility per receive, whole seconds; extended while work is slow" },
+      { name: "CONCURRENCY", default: "20", meaning: "batches of up to ten messages handled at once" },
+    );
+  }
+  if (ingress === "kinesis") {
+    rows.push(
+      { name: "KINESIS_STREAM_NAME", default: `${m.name}-requests`, meaning: "stream to consume" },
+      { name: "CHECKPOINT_TABLE", default: `${m.name}-checkpoints`, meaning: "DynamoDB table of per-shard checkpoints" },
+    );
+  }
+  if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: `${m.name}-results`, meaning: "results table (partition key `id`, a string)" });
+  rows.push(
+    { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, meaning: "how long in-flight work may finish after SIGTERM" },
+    { name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
+  );
+  const prefixes = ["WORKER_"];
+  if (ingress === "sqs") prefixes.push("SQS_");
+  if (ingress === "kinesis") prefixes.push("KINESIS_");
+  return {
+    settings: rows,
+    prefixes,
+    retired: [
+      // One worker used to be WORKER_ADDR; every worker now has its own variable.
+      { name: "WORKER_ADDR", use: workers[0]!.env },
+      // scripts/run.sh's own name for the listen address before it passed LISTEN_ADDR through.
+      { name: "HTTP_LISTEN", use: "LISTEN_ADDR" },
+    ],
+  };
+}
+
+export function workerSettings(worker: WorkerContext): ServiceSettings {
+  return {
+    settings: [
+      {
+        name: "LISTEN_ADDR",
+        default: `0.0.0.0:${worker.port}`,
+        meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`)",
+      },
+      { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in" },
+      {
+        name: "MAX_IN_FLIGHT",
+        default: "",
+        doc: "64 × CPUs",
+        meaning: "scoring calls (a batch is one) queued or running; beyond it calls get `RESOURCE_EXHAUSTED`",
+      },
+      {
+        name: "SHUTDOWN_GRACE_SECS",
+        default: String(WORKER_DRAIN_SECS),
+        meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway (compose and Kubernetes wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL)`,
+      },
+      { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\`` },
+    ],
+    prefixes: ["MODEL_"],
+    retired: [],
+  };
+}
+
+/** The README's default cell: the value in backticks, or its description. */
+export function docDefault(s: Setting): string {
+  return s.doc ?? (s.default ? `\`${s.default}\`` : "");
+}
+
+/** A setting as templates see it: with its README cell and the quoting each language needs. */
+export interface SettingView extends Setting {
+  cell: string;
+}
+
+export interface ServiceView extends Omit<ServiceSettings, "settings"> {
+  settings: SettingView[];
+}
+
+/**
+ * What templates see: `settings.orchestrator`, and `settings.worker` (the
+ * worker being rendered, or, for the root README, the primary with its
+ * address described per worker).
+ */
+export function settingsContext(m: Manifest, workers: readonly WorkerContext[], worker?: WorkerContext) {
+  const view = (s: ServiceSettings): ServiceView => ({ ...s, settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })) });
+  const own = workerSettings(worker ?? workers[0]!);
+  if (!worker) {
+    // The root README has one row per setting for every worker: what differs by worker is named by NAME.
+    const perWorker: Record<string, string> = {
+      LISTEN_ADDR: "`0.0.0.0:` its port (Workers, above)",
+      MODEL_PATH: "embedded `workers/NAME/model/model.json`",
+    };
+    own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name] } : s));
+  }
+  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own) };
+}

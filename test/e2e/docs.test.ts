@@ -1,0 +1,172 @@
+import { execa } from "execa";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/validate/processes.js";
+import { ensurePythonLinter } from "../../src/validate/linters.js";
+import { GENERATOR_VERSION } from "../../src/version.js";
+import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { composeHeaderCommands, fencedBlocks, helpTargets, isShell, needsDocker, runBlock, type DocBlock } from "../helpers/doc-blocks.js";
+import { E2E_ENV } from "../helpers/toolchain-env.js";
+
+/**
+ * Everything a generated repo's docs tell you to run, run, for each preset:
+ * every shell block of the root README and of each worker's README, the
+ * command lines of docker-compose.yml's header and every target `make help`
+ * lists. Services start the way the blocks say (`make run &`, `cargo run &`,
+ * `make emulator &`), on free loopback ports given through the settings the
+ * docs name (LISTEN_ADDR, WORKER_<NAME>_ADDR, AWS_ENDPOINT_URL), with the
+ * same ports written into the commands that name them. Only what needs a
+ * Docker engine is skipped, and it must be marked so (```sh docker, or a
+ * `docker` command line); it is checked statically instead: the compose file
+ * against the compose spec, every service and Dockerfile it names.
+ */
+const PRESETS: [string, string[]][] = [
+  ["http", ["--ingress", "http", "--router", "stdlib"]],
+  ["sqs", ["--ingress", "sqs"]],
+  ["kinesis", ["--ingress", "kinesis"]],
+];
+const MINUTES = 60_000;
+
+describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
+  const dir = join(tempDir("chb-docs-"), `docs-${preset}`);
+  let env: Record<string, string> = {};
+  let subst: (text: string) => string = (t) => t;
+  let blocks: DocBlock[] = [];
+  let compose: string[] = [];
+  let ports: { api: number; worker: number; emulator: number };
+
+  const read = (path: string) => readFileSync(join(dir, path), "utf8");
+  const run = async (text: string, cwd = dir, extra: Record<string, string> = {}, minutes = 15) => {
+    const result = await runBlock(subst(text), cwd, { ...env, ...extra }, minutes * MINUTES);
+    expect(result.exitCode, `${subst(text)}\n---\n${result.all?.slice(-6000)}`).toBe(0);
+    return result;
+  };
+
+  beforeAll(async () => {
+    const created = await runCli([dir, "--yes", "--no-validate", ...flags], process.cwd(), E2E_ENV);
+    expect(created.exitCode, created.stderr).toBe(0);
+    ports = { api: await freePort(), worker: await freePort(), emulator: await freePort() };
+    env = {
+      ...(process.env as Record<string, string>),
+      ...E2E_ENV,
+      LISTEN_ADDR: `127.0.0.1:${ports.api}`,
+      WORKER_SCORER_ADDR: `127.0.0.1:${ports.worker}`,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.emulator}`,
+      SMOKE_HTTP_PORT: String(await freePort()),
+      SMOKE_WORKER_PORT: String(await freePort()),
+      SMOKE_EMULATOR_PORT: String(await freePort()),
+      RUST_LOG: "warn",
+    };
+    // The docs name the default ports; this machine's are taken by others, so the same commands
+    // run on free ones, given through the settings above.
+    subst = (t) =>
+      t
+        .replaceAll("localhost:8080", `127.0.0.1:${ports.api}`)
+        .replaceAll("127.0.0.1:50051", `127.0.0.1:${ports.worker}`)
+        .replaceAll(`npx create-hybrid-backend@${GENERATOR_VERSION} `, `node ${CLI} `);
+    const readmes = ["README.md", ...readdirSync(join(dir, "workers")).filter((w) => w !== "target" && !w.includes(".")).map((w) => `workers/${w}/README.md`)];
+    blocks = readmes.flatMap((f) => fencedBlocks(f, read(f)));
+    compose = composeHeaderCommands(read("docker-compose.yml"));
+  });
+
+  it("marks every block: shell, diagram, or Docker-only; the Docker-only ones are all docker commands, checked statically", async () => {
+    for (const b of blocks) expect(["sh", "text"], `${b.file}: a block without sh or text`).toContain(b.info[0]);
+    const skipped = blocks.filter((b) => isShell(b) && needsDocker(b));
+    const runnable = blocks.filter((b) => isShell(b) && !needsDocker(b));
+    expect(skipped.length).toBe(1);
+    for (const b of skipped) for (const line of commands(b.text)) expect(line).toMatch(/^docker compose /);
+    for (const b of runnable) expect(b.text, "an unmarked block runs docker").not.toMatch(/^\s*docker\b/m);
+    expect(compose.filter((l) => !l.startsWith("docker ")).every((l) => l.startsWith("curl "))).toBe(true);
+
+    // The compose file, as `docker compose config` would take it, and every name the commands use.
+    const checker = await ensurePythonLinter("checkJsonschema");
+    const schema = await execa(checker, ["--builtin-schema", "vendor.compose-spec", "docker-compose.yml"], { cwd: dir, reject: false, all: true });
+    expect(schema.exitCode, schema.all).toBe(0);
+    const file = read("docker-compose.yml");
+    for (const m of file.matchAll(/dockerfile: (\S+)/g)) expect(readFileSync(join(dir, m[1]!)).length).toBeGreaterThan(0);
+    for (const line of compose.filter((l) => l.startsWith("docker compose run"))) {
+      const [, entrypoint, service] = /--entrypoint (\S+) (\S+)/.exec(line)!;
+      expect(file).toMatch(new RegExp(`^  ${service}:$`, "m"));
+      // The image holds every command the module builds (go build -o /out/ ./cmd/...) in /usr/local/bin.
+      const dockerfile = read("orchestrator/Dockerfile");
+      expect(dockerfile).toContain("-o /out/ ./cmd/...");
+      expect(dockerfile).toContain("COPY --from=build /out/ /usr/local/bin/");
+      expect(entrypoint).toMatch(/^\/usr\/local\/bin\/[a-z]+$/);
+      expect(readdirSync(join(dir, "orchestrator", "cmd"))).toContain(entrypoint!.split("/").at(-1));
+    }
+    expect(read("Makefile")).toMatch(/^docker: .*\n\tdocker compose build$/m);
+  });
+
+  it("runs the README's try-it block, with the compose header's curls against the stack it starts", async () => {
+    const block = blocks.find((b) => b.file === "README.md" && isShell(b) && /make run &/.test(b.text))!;
+    // The compose header's commands go where the stack is up: before the block stops it.
+    const lines = block.text.trimEnd().split("\n");
+    const stop = lines.findIndex((l) => l.startsWith("kill "));
+    const curls = compose.filter((l) => l.startsWith("curl "));
+    expect(stop).toBeGreaterThan(0);
+    const result = await run([...lines.slice(0, stop), ...curls, ...lines.slice(stop)].join("\n"), dir, {}, 25);
+    if (preset === "http") expect(result.all).toMatch(/"score":/);
+    else expect(result.all).toMatch(/^orchestrator_messages_processed_total \d+/m);
+    // Stopped means stopped: nothing listens on the API port any more.
+    const after = await execa("curl", ["-sS", "-o", "/dev/null", `http://127.0.0.1:${ports.api}/healthz`], { reject: false });
+    expect(after.exitCode).toBe(7);
+  });
+
+  it("make run honours LISTEN_ADDR, and fails naming the address when it is taken", async () => {
+    // The listener's output goes nowhere, so the block ends when make does.
+    const hold = `python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", ${ports.api})); s.listen(); time.sleep(300)' >/dev/null 2>&1 &`;
+    const started = Date.now();
+    const taken = await runBlock(`${hold} sleep 1; make run`, dir, env, 5 * MINUTES);
+    expect(taken.timedOut).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2 * MINUTES);
+    expect(taken.exitCode).not.toBe(0);
+    expect(taken.all).toContain(`run failed: a service did not start (is an address already in use? LISTEN_ADDR=127.0.0.1:${ports.api}`);
+    expect(taken.all).not.toMatch(/^ready:/m);
+  });
+
+  it("runs every target make help lists (docker only statically)", async () => {
+    const help = await run("make help");
+    const targets = helpTargets(help.stdout);
+    const inBlocks = new Set(blocks.filter(isShell).flatMap((b) => [...b.text.matchAll(/(?:^|[;&|]\s*)make ([a-z][a-z-]*(?: [a-z][a-z-]*)*)/gm)].flatMap((m) => m[1]!.split(" "))));
+    const runHere: Record<string, Record<string, string>> = {
+      test: {},
+      lint: {},
+      smoke: {},
+      bench: { BENCH_DURATION: "300ms", BENCH_RUNS: "1" },
+      gen: {},
+    };
+    const skipped = targets.filter((t) => !inBlocks.has(t) && !(t in runHere) && t !== "help" && t !== "clean");
+    expect(skipped).toEqual(["docker"]);
+    for (const t of targets.filter((x) => x in runHere)) await run(`make ${t}`, dir, runHere[t], 20);
+    // make gen regenerates exactly the committed stubs.
+    expect((await execa("git", ["status", "--porcelain", "orchestrator/gen"], { cwd: dir })).stdout).toBe("");
+  });
+
+  it("runs every worker README block", async () => {
+    for (const b of blocks.filter((x) => x.file.startsWith("workers/") && isShell(x))) {
+      const worker = join(dir, b.file.replace(/\/README\.md$/, ""));
+      await run(b.text, worker, { LISTEN_ADDR: `127.0.0.1:${ports.worker}` }, 25);
+    }
+    // The model is refitted from seeded data and the vectors rewritten from it: the same bytes.
+    expect((await execa("git", ["status", "--porcelain", "workers", "testdata"], { cwd: dir })).stdout).toBe("");
+  });
+
+  it("runs make clean (on a target dir of its own: the shared one stays) and the manifest block", async () => {
+    await run("make clean", dir, { CARGO_TARGET_DIR: tempDir("chb-docs-clean-") });
+    expect(readdirSync(dir)).not.toContain("bin");
+    const manifest = blocks.find((b) => b.file === "README.md" && /add worker/.test(b.text))!;
+    await run(manifest.text);
+    expect(read("hybrid-backend.json")).toContain('"pricing"');
+    expect((await runCli(["sync", "--check"], dir, E2E_ENV)).exitCode).toBe(0);
+  });
+});
+
+/** A block's command lines, comments and continuations aside. */
+function commands(text: string): string[] {
+  return text
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((l) => l.replace(/\s+#.*$/, "").trim())
+    .filter((l) => l && !l.startsWith("#"));
+}

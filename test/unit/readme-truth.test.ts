@@ -1,0 +1,154 @@
+import { posix } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest, type Manifest } from "../../src/manifest.js";
+import { render, type FileTree } from "../../src/render/index.js";
+import { orchestratorSettings } from "../../src/render/settings.js";
+import { workerContexts } from "../../src/render/workers.js";
+import { withLedger } from "../../src/sync/ledger.js";
+
+/**
+ * A README says only what the manifest produces. Every option combination
+ * (ingress and its router or sink × docker × CI providers × one or two
+ * workers) is rendered, and each README (the root one and every worker's) is
+ * held to the rendered tree: every path it names exists, every make target it
+ * names is in the Makefile, nothing absent (Docker, compose, a CI provider, a
+ * queue, DynamoDB) is mentioned, and every port it names is a default the
+ * config really has.
+ */
+const presets = [
+  { ingress: "http", router: "stdlib" },
+  { ingress: "http", router: "chi" },
+  { ingress: "sqs", sink: "dynamodb" },
+  { ingress: "sqs", sink: "none" },
+  { ingress: "kinesis", sink: "dynamodb" },
+  { ingress: "kinesis", sink: "none" },
+] as const;
+const ciChoices: ("github" | "gitlab")[][] = [[], ["github"], ["gitlab"], ["github", "gitlab"]];
+const combos = presets.flatMap((orchestrator) =>
+  [true, false].flatMap((docker) =>
+    ciChoices.flatMap((providers) => [["scorer"], ["scorer", "pricing"]].map((workers) => ({ orchestrator, docker, providers, workers }))),
+  ),
+);
+
+/** What the generated commands create: named by the READMEs, never in the rendered tree. */
+const OUTPUTS = [/^bin\//, /^bench\//, /^\.venv$/, /^\.smoke\/?$/, /^workers\/target\//, /^(results\.json|summary\.txt|latency\.svg)$/];
+
+function manifestFor(c: (typeof combos)[number]): Manifest {
+  return parseManifest({
+    name: "risk-api",
+    orchestrator: { module: "example.com/risk-api/orchestrator", ...c.orchestrator },
+    docker: c.docker,
+    ci: { providers: c.providers },
+    workers: c.workers.map((name) => ({ name })),
+  });
+}
+
+/** Inline code spans and fenced blocks: where a README names paths, commands and addresses. */
+function codeOf(md: string): { spans: string[]; blocks: string[] } {
+  const blocks = [...md.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+  const prose = md.replace(/^```[^\n]*\n[\s\S]*?^```/gm, "");
+  const spans = [...prose.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!);
+  return { spans, blocks };
+}
+
+/** Spans that name a file or folder of the repo (not a Go package, an HTTP route or a file extension). */
+function pathsIn(spans: string[], module: string, registry: string): string[] {
+  return spans.filter(
+    (s) =>
+      !/[\s:=,*<>$]/.test(s) &&
+      !/^[/.-]/.test(s.replace(/^\.\.\//, "").replace(/^\.(venv|smoke)$/, "x")) &&
+      !(s === module || s === "net/http" || s.startsWith(registry)) &&
+      (s.includes("/") || /\.(proto|json|ya?ml|rs|go|sh|toml|svg|txt|md)$/.test(s) || /^(Makefile|Dockerfile|\.venv|\.smoke)$/.test(s)),
+  );
+}
+
+function makeTargets(makefile: string): Set<string> {
+  return new Set([...makefile.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]!));
+}
+
+/** `make a b N=1` → a, b: every target a command in the README runs. */
+function targetsNamed(code: string[]): string[] {
+  const out: string[] = [];
+  for (const text of code) {
+    for (const m of text.matchAll(/(?:^|[\s;&|(])make((?:[ \t]+[^\s#;&|)]+)+)/gm)) {
+      out.push(...m[1]!.trim().split(/\s+/).filter((w) => !w.includes("=") && !w.startsWith("-")));
+    }
+  }
+  return out;
+}
+
+describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orchestrator.sink docker=$docker ci=$providers workers=$workers", (c) => {
+  const m = manifestFor(c);
+  const tree: FileTree = withLedger(render(m), m);
+  const workers = workerContexts(m);
+  const readmes = ["README.md", ...workers.map((w) => `workers/${w.name}/README.md`)];
+  const text = (path: string) => tree.get(path)!.content.toString("utf8");
+  const exists = (path: string) => tree.has(path) || [...tree.keys()].some((p) => p.startsWith(`${path.replace(/\/$/, "")}/`));
+
+  it.each(readmes)("%s names only paths the repo has (or its commands create)", (readme) => {
+    const dir = posix.dirname(readme);
+    const missing: string[] = [];
+    for (const raw of pathsIn(codeOf(text(readme)).spans, m.orchestrator.module, m.ci.registry)) {
+      const variants = raw.includes("NAME") ? workers.map((w) => raw.replaceAll("NAME", w.name)) : [raw];
+      for (const p of variants) {
+        const rel = posix.normalize(posix.join(dir, p));
+        if (!exists(rel) && !OUTPUTS.some((re) => re.test(rel) || re.test(p))) missing.push(p);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it.each(readmes)("%s names only make targets the Makefile has", (readme) => {
+    const { spans, blocks } = codeOf(text(readme));
+    const targets = makeTargets(text("Makefile"));
+    const named = targetsNamed([...spans, ...blocks]);
+    expect(named.length).toBeGreaterThan(readme === "README.md" ? 5 : -1);
+    expect(named.filter((t) => !targets.has(t))).toEqual([]);
+  });
+
+  it.each([...readmes, "Makefile", ...(c.docker ? ["docker-compose.yml"] : [])])("%s mentions nothing the manifest left out", (path) => {
+    const body = text(path);
+    const absent: [boolean, RegExp][] = [
+      [!m.docker, /docker|compose|container|image/i],
+      // github.com/... is a Go module path (buf, grpcurl), not GitHub CI.
+      [!c.providers.includes("github"), /github(?!\.com\/)|ghcr|actions\b/i],
+      [!c.providers.includes("gitlab"), /gitlab/i],
+      [c.providers.length === 0, /CI (runs|files|job)|pull request|merge request/],
+      [m.orchestrator.ingress !== "sqs", /\bSQS\b|dead-letter|DLQ/i],
+      [m.orchestrator.ingress !== "kinesis", /kinesis|shard/i],
+      [m.orchestrator.ingress === "http", /moto|emulator|AWS_/],
+      // Kinesis keeps its checkpoints in DynamoDB whatever the sink.
+      [m.orchestrator.sink !== "dynamodb", m.orchestrator.ingress === "kinesis" ? /results table|DYNAMODB_TABLE/ : /dynamodb|results table/i],
+    ];
+    const found = absent.filter(([off]) => off).map(([, re]) => body.match(re)?.[0]).filter(Boolean);
+    expect(found).toEqual([]);
+  });
+
+  it.each(readmes)("%s names only ports the config defaults to", (readme) => {
+    const ports = [...text(readme).matchAll(/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\]|\b[a-z]+):(\d{2,5})\b/g)].map((p) => Number(p[1]));
+    const listen = orchestratorSettings(m, workers).settings.find((s) => s.name === "LISTEN_ADDR")!.default;
+    const worker = workers.find((w) => readme === `workers/${w.name}/README.md`);
+    // A worker's README is about that worker: its port, nothing else. The root one also names the
+    // orchestrator's port, the emulator's (the Makefile's AWS_ENDPOINT_URL) and compose's container port.
+    const emulator = /AWS_ENDPOINT_URL \?= http:\/\/127\.0\.0\.1:(\d+)/.exec(text("Makefile"))?.[1];
+    const allowed = worker
+      ? [worker.port]
+      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? [50051] : [])];
+    expect(ports.length).toBeGreaterThan(0);
+    expect(ports.filter((p) => !allowed.includes(p))).toEqual([]);
+  });
+});
+
+describe("the settings table", () => {
+  it("documents each orchestrator default in the README exactly as config.go declares it", () => {
+    for (const c of [combos[0]!, combos.find((x) => x.orchestrator.ingress === "kinesis" && x.workers.length === 2)!]) {
+      const m = manifestFor(c);
+      const tree = render(m);
+      const readme = tree.get("README.md")!.content.toString("utf8");
+      const config = tree.get("orchestrator/internal/config/config.go")!.content.toString("utf8");
+      const declared = [...config.matchAll(/^\t\{"([A-Z0-9_]+)", "([^"]*)"\},$/gm)].map((x) => [x[1], x[2]]);
+      const documented = [...readme.matchAll(/^\| orchestrator \| `([A-Z0-9_]+)` \| `([^`]*)` \|/gm)].map((x) => [x[1], x[2]]);
+      expect(documented).toEqual(declared.filter(([name]) => !["WORKER_ADDR", "HTTP_LISTEN"].includes(name!)));
+    }
+  });
+});
