@@ -76,7 +76,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: c}
 	}
 	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes)
 	return server.Run(ctx, ln, api, server.Options{
 		// Room past the worker deadline for reading the body and writing a 504.
 		WriteTimeout:    cfg.RequestTimeout + 5*time.Second,
