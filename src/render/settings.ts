@@ -51,7 +51,14 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
   ];
-  if (http) rows.push({ name: "MAX_BODY_BYTES", default: "1048576", meaning: "request body limit" });
+  if (http) {
+    rows.push({
+      name: "MAX_BODY_BYTES",
+      default: "",
+      doc: "the contract's ceiling",
+      meaning: "request body limit; may lower, never raise, the largest request scoring.proto allows (see Limits and retries)",
+    });
+  }
   if (ingress === "sqs") {
     rows.push(
       { name: "SQS_QUEUE_NAME", default: `${m.name}-requests`, meaning: "queue to consume (its URL is resolved); its dead-letter queue is this name with `-dlq`" },

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/validation"
 )
 
 // Config holds every setting the orchestrator reads at startup.
@@ -22,7 +25,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to drain on SIGTERM.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes caps request bodies.
+	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
+	// (validation.MaxJSONBytes of the largest valid ScoreBatchRequest), its default.
 	MaxBodyBytes int64
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
@@ -46,7 +50,7 @@ var settings = []setting{
 	{"LISTEN_ADDR", ":8080"},
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
 	{"REQUEST_TIMEOUT", "2s"},
-	{"MAX_BODY_BYTES", "1048576"},
+	{"MAX_BODY_BYTES", ""},
 	{"SHUTDOWN_TIMEOUT", "10s"},
 	{"LOG_LEVEL", "info"},
 }
@@ -82,7 +86,7 @@ func load(environ []string) (Config, *parser) {
 		ListenAddr:      p.hostPort("LISTEN_ADDR"),
 		RequestTimeout:  p.duration("REQUEST_TIMEOUT"),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT"),
-		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES"),
+		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", bodyCeiling),
 		LogLevel:        p.level("LOG_LEVEL"),
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
@@ -180,12 +184,20 @@ func (p *parser) duration(key string) time.Duration {
 	return d
 }
 
-func (p *parser) bytes(key string) int64 {
+// bodyCeiling is the largest body a valid request needs, derived from scoring.proto's
+// rules; a bigger limit would only let through bodies that must fail validation.
+var bodyCeiling = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
+
+// bytes reads a byte count from 1 to max; unset, it is max.
+func (p *parser) bytes(key string, max int64) int64 {
 	v := p.value(key)
+	if v == "" {
+		return max
+	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		p.fail(key, v, "want a positive number of bytes, e.g. 1048576")
-		return 0
+	if err != nil || n <= 0 || n > max {
+		p.fail(key, v, fmt.Sprintf("want a number of bytes from 1 to %d, the largest request scoring.proto allows in JSON", max))
+		return max
 	}
 	return n
 }
