@@ -76,7 +76,9 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 			return putErr
 		}, p.retried("store"))
 		if err != nil {
-			p.SinkHealth.Failed(err)
+			if ctx.Err() == nil { // Work cut off at shutdown says nothing about the sink.
+				p.SinkHealth.Failed(err)
+			}
 			err = fmt.Errorf("%w: %w", ErrStore, err)
 		}
 	}

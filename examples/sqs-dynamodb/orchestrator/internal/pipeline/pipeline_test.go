@@ -232,6 +232,20 @@ func TestHandleReportsStoreFailuresToSinkHealth(t *testing.T) {
 	}
 }
 
+func TestHandleCutOffAtShutdownLeavesSinkHealthAlone(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{failures: 1, err: context.Canceled}
+	p := newProcessor(w, s)
+	p.SinkHealth = &SinkHealth{Logger: p.Logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Handle(ctx, requests("a")); !errors.Is(err, ErrStore) {
+		t.Fatalf("Handle() = %v, want a store error", err)
+	}
+	if err := p.SinkHealth.Err(); err != nil {
+		t.Errorf("SinkHealth.Err() = %v after a shutdown, want nil", err)
+	}
+}
+
 func TestDecode(t *testing.T) {
 	if req, err := Decode([]byte(`{"id":"t-1","numericFeatures":{"amount":42}}`)); err != nil || req.GetId() != "t-1" {
 		t.Errorf("Decode(valid) = %v, %v", req, err)
