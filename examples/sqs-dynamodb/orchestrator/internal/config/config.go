@@ -101,6 +101,11 @@ func load(environ []string) (Config, *parser) {
 		{Name: "scorer", Addr: p.value("WORKER_SCORER_ADDR")},
 	}
 	cfg.QueueName = p.value("SQS_QUEUE_NAME")
+	if strings.HasSuffix(cfg.QueueName, ".fifo") {
+		// Handling is concurrent and dead-letter copies carry no MessageGroupId: FIFO order and
+		// deduplication would silently not hold.
+		p.fail("SQS_QUEUE_NAME", cfg.QueueName, "FIFO queues are not supported; name a standard queue (no .fifo suffix)")
+	}
 	cfg.VisibilityTimeout = p.seconds("SQS_VISIBILITY_TIMEOUT")
 	cfg.Concurrency = p.count("CONCURRENCY")
 	cfg.ResultsTable = p.value("DYNAMODB_TABLE")
