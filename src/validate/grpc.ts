@@ -1,5 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const SERVING = 1;
@@ -39,16 +41,30 @@ export interface ScoringClient {
   close(): void;
 }
 
+/**
+ * The contract without its buf.validate rules. protobufjs (under
+ * proto-loader) cannot parse the message-literal options of protovalidate's
+ * validate.proto; a client needs only the messages' shape, and the rules are
+ * the servers' to enforce.
+ */
+export function withoutRules(proto: string): string {
+  return proto
+    .replace(/^import "buf\/validate\/validate\.proto";\n/m, "")
+    .replace(/\s*\[[^\]]*\(buf\.validate\.[^\]]*\]/g, "");
+}
+
 /** A ScoringService client built from the generated repo's own .proto. */
 export function scoringClient(repo: string, addr: string): ScoringClient {
-  const protoDir = join(repo, "proto");
-  const def = protoLoader.loadSync(join(protoDir, "scoring", "v1", "scoring.proto"), {
-    includeDirs: [protoDir],
-    longs: String,
-    enums: String,
-    defaults: false,
-    arrays: false,
-  });
+  const source = readFileSync(join(repo, "proto", "scoring", "v1", "scoring.proto"), "utf8");
+  const dir = mkdtempSync(join(tmpdir(), "hybrid-backend-proto-"));
+  let def: protoLoader.PackageDefinition;
+  try {
+    const file = join(dir, "scoring.proto");
+    writeFileSync(file, withoutRules(source));
+    def = protoLoader.loadSync(file, { longs: String, enums: String, defaults: false, arrays: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     scoring: { v1: { ScoringService: grpc.ServiceClientConstructor } };
   };

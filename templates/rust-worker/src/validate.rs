@@ -1,62 +1,123 @@
-//! Request limits from the contract, checked before any scoring work is queued.
+//! The contract's rules, checked before any scoring work is queued.
+//!
+//! The limits come from scoring.proto's buf.validate rules (see
+//! `build/limits.rs`); the messages are protovalidate's, with the field path
+//! first and the same choice of which problem to report (the first by field
+//! number, list index and map key), so a client sees the same error whether
+//! the orchestrator or the worker caught it.
 
+use std::collections::HashMap;
+
+use crate::limits::{
+    SCORE_BATCH_REQUEST_REQUESTS_REPEATED_MAX_ITEMS as MAX_BATCH,
+    SCORE_BATCH_REQUEST_REQUESTS_REPEATED_MIN_ITEMS as MIN_BATCH,
+    SCORE_REQUEST_CATEGORICAL_FEATURES_MAP_KEYS_STRING_MAX_LEN as CATEGORICAL_NAME_MAX,
+    SCORE_REQUEST_CATEGORICAL_FEATURES_MAP_KEYS_STRING_MIN_LEN as CATEGORICAL_NAME_MIN,
+    SCORE_REQUEST_CATEGORICAL_FEATURES_MAP_MAX_PAIRS as MAX_CATEGORICAL,
+    SCORE_REQUEST_CATEGORICAL_FEATURES_MAP_VALUES_STRING_MAX_LEN as CATEGORICAL_VALUE_MAX,
+    SCORE_REQUEST_ID_STRING_MAX_LEN as ID_MAX, SCORE_REQUEST_ID_STRING_MIN_LEN as ID_MIN,
+    SCORE_REQUEST_NUMERIC_FEATURES_MAP_KEYS_STRING_MAX_LEN as NUMERIC_NAME_MAX,
+    SCORE_REQUEST_NUMERIC_FEATURES_MAP_KEYS_STRING_MIN_LEN as NUMERIC_NAME_MIN,
+    SCORE_REQUEST_NUMERIC_FEATURES_MAP_MAX_PAIRS as MAX_NUMERIC,
+    SCORE_REQUEST_NUMERIC_FEATURES_MAP_VALUES_DOUBLE_FINITE as NUMERIC_FINITE,
+};
 use crate::pb::{ScoreBatchRequest, ScoreRequest};
 
-/// Longest accepted `id`, in Unicode code points (Go: `utf8.RuneCountInString`).
-pub const MAX_ID_CHARS: usize = 128;
-/// Most entries accepted in each feature map.
-pub const MAX_FEATURES: usize = 64;
-/// Most requests accepted in one batch.
-pub const MAX_BATCH: usize = 1000;
-
-/// A request the contract forbids; the message is returned to the caller as
+/// A request the contract forbids; it is returned to the caller as
 /// `INVALID_ARGUMENT`, so it names the offending field.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Invalid {
-    #[error("id must be 1 to {MAX_ID_CHARS} characters, got {0}")]
-    IdLength(usize),
-    #[error("numeric_features has {0} entries, at most {MAX_FEATURES} are allowed")]
-    TooManyNumeric(usize),
-    #[error("categorical_features has {0} entries, at most {MAX_FEATURES} are allowed")]
-    TooManyCategorical(usize),
-    #[error("numeric_features[{name:?}] must be a finite number, got {value}")]
-    NotFinite { name: String, value: f64 },
-    #[error("requests must hold 1 to {MAX_BATCH} requests, got {0}")]
-    BatchSize(usize),
-    #[error("requests[{index}]: {source}")]
-    InBatch {
-        index: usize,
-        #[source]
-        source: Box<Invalid>,
-    },
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    /// The field's path, e.g. `requests[3].numeric_features["amount"]`.
+    pub field: String,
+    /// What the rule wants, e.g. `must be at most 32 characters`.
+    pub message: String,
 }
 
-/// Checks one request against the contract's limits.
-pub fn score_request(request: &ScoreRequest) -> Result<(), Invalid> {
-    let id_chars = request.id.chars().count();
-    if !(1..=MAX_ID_CHARS).contains(&id_chars) {
-        return Err(Invalid::IdLength(id_chars));
+fn invalid(field: impl Into<String>, message: String) -> Invalid {
+    Invalid {
+        field: field.into(),
+        message,
     }
-    if request.numeric_features.len() > MAX_FEATURES {
-        return Err(Invalid::TooManyNumeric(request.numeric_features.len()));
-    }
-    if request.categorical_features.len() > MAX_FEATURES {
-        return Err(Invalid::TooManyCategorical(
-            request.categorical_features.len(),
+}
+
+/// Checks a string's length in characters (Unicode code points, as
+/// protovalidate counts them).
+fn length(
+    field: impl FnOnce() -> String,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), Invalid> {
+    let chars = value.chars().count();
+    if chars < min {
+        return Err(invalid(
+            field(),
+            format!("must be at least {min} characters"),
         ));
     }
-    // Report the smallest offending name so the message does not depend on
-    // hash map iteration order.
-    let not_finite = request
-        .numeric_features
-        .iter()
-        .filter(|(_, value)| !value.is_finite())
-        .min_by(|a, b| a.0.cmp(b.0));
-    if let Some((name, &value)) = not_finite {
-        return Err(Invalid::NotFinite {
-            name: name.clone(),
-            value,
-        });
+    if chars > max {
+        return Err(invalid(
+            field(),
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one request against the contract's rules.
+pub fn score_request(request: &ScoreRequest) -> Result<(), Invalid> {
+    length(|| "id".to_owned(), &request.id, ID_MIN, ID_MAX)?;
+    feature_map(
+        "numeric_features",
+        &request.numeric_features,
+        MAX_NUMERIC,
+        (NUMERIC_NAME_MIN, NUMERIC_NAME_MAX),
+        |value| (NUMERIC_FINITE && !value.is_finite()).then(|| "must be finite".to_owned()),
+    )?;
+    feature_map(
+        "categorical_features",
+        &request.categorical_features,
+        MAX_CATEGORICAL,
+        (CATEGORICAL_NAME_MIN, CATEGORICAL_NAME_MAX),
+        |value| {
+            (value.chars().count() > CATEGORICAL_VALUE_MAX)
+                .then(|| format!("must be at most {CATEGORICAL_VALUE_MAX} characters"))
+        },
+    )
+}
+
+/// Checks a map's size, then each entry's name and value in name order, so
+/// the problem reported does not depend on hash map iteration order.
+fn feature_map<V>(
+    name: &str,
+    map: &HashMap<String, V>,
+    max_pairs: usize,
+    (name_min, name_max): (usize, usize),
+    value_problem: impl Fn(&V) -> Option<String>,
+) -> Result<(), Invalid> {
+    if map.len() > max_pairs {
+        return Err(invalid(
+            name,
+            format!("map must be at most {max_pairs} entries"),
+        ));
+    }
+    let path = |key: &str| format!("{name}[{}]", quote_key(key));
+    // Sorting costs a few microseconds at most; valid requests, the common
+    // case, only need the cheap checks, so look for a problem first.
+    let bad = |key: &String, value: &V| {
+        !(name_min..=name_max).contains(&key.chars().count()) || value_problem(value).is_some()
+    };
+    if !map.iter().any(|(k, v)| bad(k, v)) {
+        return Ok(());
+    }
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    for key in keys {
+        length(|| path(key), key, name_min, name_max)?;
+        if let Some(message) = value_problem(&map[key]) {
+            return Err(invalid(path(key), message));
+        }
     }
     Ok(())
 }
@@ -64,19 +125,75 @@ pub fn score_request(request: &ScoreRequest) -> Result<(), Invalid> {
 /// Checks a batch's size and every request in it; the first bad one is reported.
 pub fn batch_request(batch: &ScoreBatchRequest) -> Result<(), Invalid> {
     let len = batch.requests.len();
-    if !(1..=MAX_BATCH).contains(&len) {
-        return Err(Invalid::BatchSize(len));
+    if len < MIN_BATCH {
+        return Err(invalid(
+            "requests",
+            format!("must contain at least {MIN_BATCH} item(s)"),
+        ));
+    }
+    if len > MAX_BATCH {
+        return Err(invalid(
+            "requests",
+            format!("must contain no more than {MAX_BATCH} item(s)"),
+        ));
     }
     batch
         .requests
         .iter()
         .enumerate()
         .try_for_each(|(index, request)| {
-            score_request(request).map_err(|source| Invalid::InBatch {
-                index,
-                source: Box::new(source),
-            })
+            score_request(request)
+                .map_err(|e| invalid(format!("requests[{index}].{}", e.field), e.message))
         })
+}
+
+/// How much of a map key a message quotes: the key is there because it broke
+/// a rule, perhaps by being megabytes long.
+const MAX_KEY_CHARS: usize = 40;
+
+/// Quotes a map key as Go's `strconv.Quote` does (the orchestrator's
+/// messages), so control and invisible characters are escaped, cut after
+/// [`MAX_KEY_CHARS`] characters with `...`.
+pub fn quote_key(key: &str) -> String {
+    let mut out = String::from('"');
+    for c in key.chars().take(MAX_KEY_CHARS) {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if invisible(c) => {
+                if (c as u32) < 0x10000 {
+                    out.push_str(&format!("\\u{:04x}", c as u32));
+                } else {
+                    out.push_str(&format!("\\U{:08x}", c as u32));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    if key.chars().nth(MAX_KEY_CHARS).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+/// Characters Go does not print as themselves: controls, spaces other than
+/// U+0020, and the common invisible format characters (std has no Unicode
+/// category table for the rest).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 #[cfg(test)]
@@ -97,6 +214,10 @@ mod tests {
         (0..n).map(|i| (format!("f{i}"), 1.0)).collect()
     }
 
+    fn message(result: Result<(), Invalid>) -> String {
+        result.unwrap_err().to_string()
+    }
+
     #[test]
     fn accepts_a_typical_request() {
         assert_eq!(score_request(&request("txn-1")), Ok(()));
@@ -104,28 +225,31 @@ mod tests {
 
     #[test]
     fn id_length_is_counted_in_characters() {
-        assert_eq!(score_request(&request("")), Err(Invalid::IdLength(0)));
+        assert_eq!(
+            message(score_request(&request(""))),
+            "id: must be at least 1 characters"
+        );
         assert_eq!(score_request(&request(&"é".repeat(128))), Ok(()));
         assert_eq!(
-            score_request(&request(&"é".repeat(129))),
-            Err(Invalid::IdLength(129))
+            message(score_request(&request(&"é".repeat(129)))),
+            "id: must be at most 128 characters"
         );
     }
 
     #[test]
     fn feature_maps_are_capped() {
         let mut ok = request("a");
-        ok.numeric_features = numeric(MAX_FEATURES);
-        ok.categorical_features = (0..MAX_FEATURES)
+        ok.numeric_features = numeric(MAX_NUMERIC);
+        ok.categorical_features = (0..MAX_CATEGORICAL)
             .map(|i| (format!("c{i}"), "x".to_owned()))
             .collect();
         assert_eq!(score_request(&ok), Ok(()));
 
         let mut too_many = ok.clone();
-        too_many.numeric_features = numeric(MAX_FEATURES + 1);
+        too_many.numeric_features = numeric(MAX_NUMERIC + 1);
         assert_eq!(
-            score_request(&too_many),
-            Err(Invalid::TooManyNumeric(MAX_FEATURES + 1))
+            message(score_request(&too_many)),
+            "numeric_features: map must be at most 64 entries"
         );
 
         let mut too_many = ok;
@@ -133,8 +257,60 @@ mod tests {
             .categorical_features
             .insert("one-more".to_owned(), "x".to_owned());
         assert_eq!(
-            score_request(&too_many),
-            Err(Invalid::TooManyCategorical(MAX_FEATURES + 1))
+            message(score_request(&too_many)),
+            "categorical_features: map must be at most 64 entries"
+        );
+    }
+
+    #[test]
+    fn names_and_values_are_bounded() {
+        let mut req = request("a");
+        req.numeric_features.insert("n".repeat(33), 1.0);
+        req.numeric_features.insert("😀".repeat(32), 1.0);
+        assert_eq!(
+            message(score_request(&req)),
+            format!(
+                "numeric_features[\"{}\"]: must be at most 32 characters",
+                "n".repeat(33)
+            )
+        );
+
+        let mut req = request("a");
+        req.categorical_features
+            .insert(String::new(), "x".to_owned());
+        assert_eq!(
+            message(score_request(&req)),
+            "categorical_features[\"\"]: must be at least 1 characters"
+        );
+
+        let mut req = request("a");
+        req.categorical_features
+            .insert("country".to_owned(), "v".repeat(65));
+        assert_eq!(
+            message(score_request(&req)),
+            "categorical_features[\"country\"]: must be at most 64 characters"
+        );
+    }
+
+    #[test]
+    fn a_huge_name_is_cut_and_escaped_in_the_message() {
+        let mut req = request("a");
+        req.categorical_features
+            .insert("\u{1b}".repeat(900_000), "x".to_owned());
+        assert_eq!(
+            message(score_request(&req)),
+            format!(
+                "categorical_features[\"{}\"...]: must be at most 32 characters",
+                "\\x1b".repeat(40)
+            )
+        );
+    }
+
+    #[test]
+    fn quoting_matches_go() {
+        assert_eq!(
+            quote_key("a\"b\\c\n\u{7f}\u{85}\u{200b}é😀"),
+            r#""a\"b\\c\n\x7f\u0085\u200bé😀""#
         );
     }
 
@@ -144,10 +320,9 @@ mod tests {
             let mut req = request("a");
             req.numeric_features.insert("zeta".to_owned(), bad);
             req.numeric_features.insert("beta".to_owned(), bad);
-            let err = score_request(&req).unwrap_err();
-            assert!(
-                matches!(&err, Invalid::NotFinite { name, .. } if name == "beta"),
-                "{err}"
+            assert_eq!(
+                message(score_request(&req)),
+                "numeric_features[\"beta\"]: must be finite"
             );
         }
         let mut extreme = request("a");
@@ -162,12 +337,15 @@ mod tests {
         let batch = |n| ScoreBatchRequest {
             requests: (0..n).map(|i| request(&format!("r{i}"))).collect(),
         };
-        assert_eq!(batch_request(&batch(0)), Err(Invalid::BatchSize(0)));
+        assert_eq!(
+            message(batch_request(&batch(0))),
+            "requests: must contain at least 1 item(s)"
+        );
         assert_eq!(batch_request(&batch(1)), Ok(()));
         assert_eq!(batch_request(&batch(MAX_BATCH)), Ok(()));
         assert_eq!(
-            batch_request(&batch(MAX_BATCH + 1)),
-            Err(Invalid::BatchSize(MAX_BATCH + 1))
+            message(batch_request(&batch(MAX_BATCH + 1))),
+            "requests: must contain no more than 1000 item(s)"
         );
     }
 
@@ -177,10 +355,9 @@ mod tests {
             requests: vec![request("ok"), request("ok"), request("")],
         };
         batch.requests.push(request(""));
-        let err = batch_request(&batch).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "requests[2]: id must be 1 to 128 characters, got 0"
+            message(batch_request(&batch)),
+            "requests[2].id: must be at least 1 characters"
         );
     }
 }

@@ -1,7 +1,12 @@
 //! Compiles the shared contract with protox, a protobuf compiler written in
-//! Rust, so neither developers, CI nor the Docker build need `protoc`.
+//! Rust, so neither developers, CI nor the Docker build need `protoc`, and
+//! derives the contract's limits from its buf.validate rules (see
+//! `build/limits.rs`).
 
 use std::{env, error::Error, fs, path::PathBuf};
+
+#[path = "build/limits.rs"]
+mod limits;
 
 /// The contract lives beside the worker, not inside it, because the
 /// orchestrator compiles the same file.
@@ -10,6 +15,7 @@ const PROTO_FILE: &str = "scoring/v1/scoring.proto";
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    println!("cargo:rerun-if-changed=build");
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
@@ -24,10 +30,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         compiler.encode_file_descriptor_set(),
     )?;
 
+    fs::write(
+        out_dir.join("limits.rs"),
+        limits::generate(&compiler.descriptor_pool())?,
+    )?;
+
+    // Code for the contract alone: its imports (protovalidate's rule options)
+    // are read above, at build time, and never needed at run time.
+    let mut files = compiler.file_descriptor_set();
+    files.file.retain(|file| file.name() == PROTO_FILE);
     tonic_prost_build::configure()
         // Clients are generated for the tests; the transport helpers
         // (`connect`) would drag the HTTP client stack into the release binary.
         .build_transport(false)
-        .compile_fds(compiler.file_descriptor_set())?;
+        .compile_fds(files)?;
     Ok(())
 }

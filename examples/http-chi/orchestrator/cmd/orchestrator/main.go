@@ -76,10 +76,13 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: c}
 	}
 	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes)
 	return server.Run(ctx, ln, api, server.Options{
-		// Room past the worker deadline for reading the body and writing a 504.
-		WriteTimeout:    cfg.RequestTimeout + 5*time.Second,
+		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and
+		// checking it (seconds for a body near the contract's ceiling, more under load), the
+		// worker call, then writing the answer; past it the client gets a dropped connection
+		// instead of the 504, so it is generous.
+		WriteTimeout:    cfg.RequestTimeout + 20*time.Second,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	}, logger)
 }

@@ -21,7 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 		ListenAddr:      ":8080",
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
-		MaxBodyBytes:    1 << 20,
+		MaxBodyBytes:    bodyCeiling,
 		LogLevel:        slog.LevelInfo,
 	}
 	want.Workers = []Worker{
@@ -74,6 +74,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "soon"},
 		{"MAX_BODY_BYTES", "1MiB"},
 		{"MAX_BODY_BYTES", "0"},
+		{"MAX_BODY_BYTES", "1099511627776"}, // Past the contract's ceiling: the worker could never take it.
 		{"LOG_LEVEL", "loud"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
 	"example.com/http-chi/orchestrator/internal/httpapi"
+	"example.com/http-chi/orchestrator/internal/validation"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
 
@@ -91,6 +93,7 @@ func TestBadRequests(t *testing.T) {
 		{"not finite", "/v1/score", "application/json", `{"id":"a","numericFeatures":{"a":"NaN"}}`, http.StatusBadRequest, "invalid_argument"},
 		{"empty batch", "/v1/score/batch", "application/json", `{"requests":[]}`, http.StatusBadRequest, "invalid_argument"},
 		{"bad batch element", "/v1/score/batch", "application/json", `{"requests":[{"id":"a"},{"id":""}]}`, http.StatusBadRequest, "invalid_argument"},
+		{"feature name too long", "/v1/score", "application/json", `{"id":"a","categoricalFeatures":{"` + strings.Repeat("n", 33) + `":"x"}}`, http.StatusBadRequest, "invalid_argument"},
 		{"oversized", "/v1/score", "application/json", `{"id":"` + strings.Repeat("x", 5000) + `"}`, http.StatusRequestEntityTooLarge, "payload_too_large"},
 		{"oversized batch", "/v1/score/batch", "application/json", `{"requests":[` + strings.Repeat(`{"id":"a"},`, 500) + `{"id":"a"}]}`, http.StatusRequestEntityTooLarge, "payload_too_large"},
 		{"no content type", "/v1/score", "", `{"id":"a"}`, http.StatusUnsupportedMediaType, "unsupported_media_type"},
@@ -126,6 +129,8 @@ func TestWorkerErrors(t *testing.T) {
 		{"unavailable", status.Error(codes.Unavailable, "model reloading"), http.StatusServiceUnavailable, "unavailable", true},
 		{"internal", status.Error(codes.Internal, "boom"), http.StatusBadGateway, "bad_gateway", false},
 		{"deadline", nil, http.StatusGatewayTimeout, "deadline_exceeded", false},
+		// tonic's answer when the deadline it was sent runs out.
+		{"cancelled at the deadline", status.Error(codes.Canceled, "Timeout expired"), http.StatusGatewayTimeout, "deadline_exceeded", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +138,9 @@ func TestWorkerErrors(t *testing.T) {
 				if tt.err == nil {
 					<-ctx.Done() // Outlive the client's deadline.
 					return nil, ctx.Err()
+				}
+				if status.Code(tt.err) == codes.Canceled {
+					<-ctx.Done()
 				}
 				return nil, tt.err
 			})
@@ -234,5 +242,48 @@ func TestWorkerDownFailsFast(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 200*time.Millisecond {
 		t.Errorf("took %v with health known bad, want an immediate answer", elapsed)
+	}
+}
+
+func TestValidationErrorNamesTheField(t *testing.T) {
+	e := newEnv(t, nil, 2*time.Second)
+	rec := post(e.api, "/v1/score/batch", []byte(`{"requests":[{"id":"a"},{"id":"b","numericFeatures":{"`+strings.Repeat("n", 40)+`":1}}]}`))
+	wantError(t, rec, http.StatusBadRequest, "invalid_argument")
+	want := `"field":"requests[1].numeric_features[\"` + strings.Repeat("n", 40) + `\"]"`
+	if !strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Body.String(), "must be at most 32 characters") {
+		t.Errorf("body %s does not name the field and the limit", rec.Body)
+	}
+}
+
+// The default body limit is the contract's: the largest batch it allows (1000 requests of
+// 64 + 64 features) gets through, one byte past the derived ceiling gets 413 naming it.
+func TestDefaultBodyLimitIsTheContracts(t *testing.T) {
+	e := newEnv(t, nil, 10*time.Second)
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(e.client), Logger: slog.New(slog.DiscardHandler)})
+	e.worker.answer(t, func(_ context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+		return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+	})
+	batch := &scoringv1.ScoreBatchRequest{}
+	for i := range validation.MaxBatchSize {
+		req := &scoringv1.ScoreRequest{Id: fmt.Sprint("r", i), NumericFeatures: map[string]float64{}, CategoricalFeatures: map[string]string{}}
+		for f := range 64 {
+			req.NumericFeatures[fmt.Sprintf("numeric_feature_%02d", f)] = 1234.5678
+			req.CategoricalFeatures[fmt.Sprintf("categorical_feature_%02d", f)] = "some_category"
+		}
+		batch.Requests = append(batch.Requests, req)
+	}
+	body, err := protojson.Marshal(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := post(api, "/v1/score/batch", body); rec.Code != http.StatusOK {
+		t.Fatalf("a full batch of %d bytes: status %d, body %.300s", len(body), rec.Code, rec.Body)
+	}
+
+	limit := validation.MaxJSONBytes(&scoringv1.ScoreRequest{})
+	rec := post(api, "/v1/score", []byte(`{"id":"`+strings.Repeat("x", int(limit))+`"}`))
+	wantError(t, rec, http.StatusRequestEntityTooLarge, "payload_too_large")
+	if want := fmt.Sprintf("exceeds %d bytes, the limit for a ScoreRequest", limit); !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("body %s does not name the limit (%q)", rec.Body, want)
 	}
 }

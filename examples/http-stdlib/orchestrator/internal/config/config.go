@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/validation"
 )
 
 // Config holds every setting the orchestrator reads at startup.
@@ -21,7 +24,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to drain on SIGTERM.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes caps request bodies.
+	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
+	// (validation.MaxJSONBytes of the largest valid ScoreBatchRequest), its default.
 	MaxBodyBytes int64
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
@@ -43,7 +47,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ListenAddr:      p.hostPort("LISTEN_ADDR", ":8080"),
 		RequestTimeout:  p.duration("REQUEST_TIMEOUT", 2*time.Second),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 10*time.Second),
-		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", 1<<20),
+		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", bodyCeiling),
 		LogLevel:        p.level("LOG_LEVEL", slog.LevelInfo),
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
@@ -97,15 +101,20 @@ func (p *parser) duration(key string, def time.Duration) time.Duration {
 	return d
 }
 
-func (p *parser) bytes(key string, def int64) int64 {
+// bodyCeiling is the largest body a valid request needs, derived from scoring.proto's
+// rules; a bigger limit would only let through bodies that must fail validation.
+var bodyCeiling = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
+
+// bytes reads a byte count from 1 to max, which is also the default.
+func (p *parser) bytes(key string, max int64) int64 {
 	v := p.getenv(key)
 	if v == "" {
-		return def
+		return max
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		p.fail(key, v, "want a positive number of bytes, e.g. 1048576")
-		return def
+	if err != nil || n <= 0 || n > max {
+		p.fail(key, v, fmt.Sprintf("want a number of bytes from 1 to %d, the largest request scoring.proto allows in JSON", max))
+		return max
 	}
 	return n
 }

@@ -33,7 +33,9 @@ type Config struct {
 	// Workers each get POST /v1/workers/{name}/score and .../score/batch; the first one, the
 	// primary, also answers POST /v1/score and /v1/score/batch. At least one is required.
 	Workers []NamedWorker
-	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
+	// MaxBodyBytes caps request bodies; larger ones get 413. Each route's limit is the lesser
+	// of this and validation.MaxJSONBytes of its message, the largest body the contract
+	// allows, which is also the default.
 	MaxBodyBytes int64
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
@@ -43,7 +45,7 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger}
 	if h.maxBodyBytes <= 0 {
-		h.maxBodyBytes = 1 << 20
+		h.maxBodyBytes = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
@@ -95,13 +97,14 @@ type message[M any] interface {
 
 // unary adapts one worker RPC to HTTP: decode, validate, check health, call, encode.
 func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Worker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
+	limit := min(h.maxBodyBytes, validation.MaxJSONBytes(PReq(new(Req))))
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := PReq(new(Req))
-		if !h.decode(w, r, req) {
+		if !h.decode(w, r, req, limit) {
 			return
 		}
 		if err := validate(req); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_argument", err.Error())
+			writeInvalid(w, err)
 			return
 		}
 		// Only a known-bad answer short-circuits: while health is still unknown

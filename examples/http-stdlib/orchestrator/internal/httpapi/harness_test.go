@@ -25,6 +25,7 @@ import (
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
 	"example.com/http-stdlib/orchestrator/internal/httpapi"
+	"example.com/http-stdlib/orchestrator/internal/validation"
 	"example.com/http-stdlib/orchestrator/internal/workerclient"
 )
 
@@ -142,7 +143,9 @@ func newEnv(t *testing.T, vectors []vector, timeout time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{worker: &fakeWorker{t: t, vectors: vectors}, health: health.NewServer(), server: grpc.NewServer()}
+	// Sized like the real worker, from the contract.
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(validation.MaxRequestBytes))
+	e := &env{worker: &fakeWorker{t: t, vectors: vectors}, health: health.NewServer(), server: srv}
 	scoringv1.RegisterScoringServiceServer(e.server, e.worker)
 	healthpb.RegisterHealthServer(e.server, e.health)
 	e.health.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)

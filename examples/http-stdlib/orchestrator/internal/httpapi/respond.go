@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"example.com/http-stdlib/orchestrator/internal/validation"
 )
 
 // statusClientClosedRequest is nginx's convention for "the client gave up first";
@@ -34,6 +36,8 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the path of the field a rule rejected, e.g. requests[2].id, for 400s from validation.
+	Field string `json:"field,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, httpStatus int, body []byte) {
@@ -47,15 +51,27 @@ func writeError(w http.ResponseWriter, httpStatus int, code, message string) {
 	writeJSON(w, httpStatus, body)
 }
 
-// decode reads a protojson body into m, answering the client itself when it cannot.
-func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message) bool {
+// writeInvalid answers 400 for a request that breaks the contract's rules.
+func writeInvalid(w http.ResponseWriter, err error) {
+	detail := errorDetail{Code: "invalid_argument", Message: err.Error()}
+	if verr, ok := errors.AsType[*validation.Error](err); ok {
+		detail.Field = verr.Field
+	}
+	body, _ := json.Marshal(errorBody{Error: detail}) // Strings always marshal.
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// decode reads a protojson body of at most limit bytes into m, answering the client itself
+// when it cannot.
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
 		return false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
+		name := m.ProtoReflect().Descriptor().Name()
+		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", tooBig.Limit, name))
 		return false
 	}
 	if err != nil {

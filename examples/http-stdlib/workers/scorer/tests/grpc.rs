@@ -178,7 +178,7 @@ async fn serves_scoring_health_and_reflection_then_drains_on_sigterm() {
 
     let invalid = scoring.score(ScoreRequest::default()).await.unwrap_err();
     assert_eq!(invalid.code(), Code::InvalidArgument);
-    assert_eq!(invalid.message(), "id must be 1 to 128 characters, got 0");
+    assert_eq!(invalid.message(), "id: must be at least 1 characters");
 
     let mut services = list_services(channel.clone()).await;
     services.sort();

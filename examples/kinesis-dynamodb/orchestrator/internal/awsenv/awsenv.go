@@ -15,10 +15,8 @@ import (
 
 // Load reads the SDK's standard sources: AWS_REGION, the default credential chain, and
 // AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SQS and the like), which points every client at an
-// emulator without code changes. Calls use the SDK's standard retryer: 3 attempts with
-// jittered exponential backoff and a retry budget that stops retry storms during an outage;
-// AWS_MAX_ATTEMPTS and AWS_RETRY_MODE tune it. Whatever it gives up on, the consumers retry
-// on their own schedule, so it need not try hard.
+// emulator without code changes. Calls use the SDK's standard retryer (jittered exponential
+// backoff and a retry budget that stops retry storms during an outage) with SDKAttempts.
 func Load(ctx context.Context) (aws.Config, error) {
 	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		// The SDK keeps 10 idle connections per host, but every handler stores its results
@@ -26,7 +24,7 @@ func Load(ctx context.Context) (aws.Config, error) {
 		tr.MaxIdleConnsPerHost = 200
 		tr.MaxIdleConns = 200
 	})
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(client))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(client), config.WithRetryMaxAttempts(SDKAttempts))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
@@ -36,6 +34,12 @@ func Load(ctx context.Context) (aws.Config, error) {
 	}
 	return cfg, nil
 }
+
+// SDKAttempts bounds each AWS call's attempts, the first included: one quick retry for a
+// dropped connection. The consumers own retrying on their own schedule (pipeline.Retry), and
+// attempts at the two layers multiply, so this one is set here rather than left to
+// AWS_MAX_ATTEMPTS.
+const SDKAttempts = 2
 
 // Retryable reports whether err is one the SDK's standard retryer retries: throttling,
 // 5xx answers, refused or reset connections. When the SDK has run out of attempts on such

@@ -112,6 +112,7 @@ func TestTransient(t *testing.T) {
 		{status.Error(codes.Unavailable, ""), true},
 		{status.Error(codes.ResourceExhausted, ""), true},
 		{status.Error(codes.DeadlineExceeded, ""), true},
+		{status.Error(codes.Canceled, "Timeout expired"), true}, // tonic's answer when a deadline runs out
 		{fmt.Errorf("scoring: %w", status.Error(codes.Unavailable, "")), true},
 		{context.DeadlineExceeded, true},
 		{&types.ProvisionedThroughputExceededException{}, true},

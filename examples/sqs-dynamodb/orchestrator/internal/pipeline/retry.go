@@ -97,10 +97,15 @@ func Sleep(ctx context.Context, d time.Duration) error {
 
 // Transient reports whether err may well go away on its own: the worker restarting or
 // shedding load (UNAVAILABLE, RESOURCE_EXHAUSTED), a call timing out, AWS throttling or
-// a 5xx. Anything else (a bad request, a missing table, denied access) would fail again.
+// a 5xx. A call that timed out may come back as DEADLINE_EXCEEDED or, from tonic, as
+// CANCELLED ("Timeout expired"); the worker client turns the latter into the former when
+// the deadline was ours, and any other CANCELLED from the worker (a call it dropped while
+// stopping) is as transient. Our own cancellation is no reason to stop here: Do sees ctx
+// done and gives up. Anything else (a bad request, a missing table, denied access) would
+// fail again.
 func Transient(err error) bool {
 	switch status.Code(err) {
-	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Aborted:
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || awsenv.Retryable(err)

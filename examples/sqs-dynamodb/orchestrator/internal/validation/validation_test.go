@@ -1,18 +1,30 @@
 package validation_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/sqs-dynamodb/orchestrator/internal/validation"
 )
 
+// name returns the i-th of distinct names of n characters, in ASCII or, wide, in 4-byte
+// characters only (UTF-8's longest).
+func name(i, n int, wide bool) string {
+	if wide {
+		return string(rune(0x10000+i)) + strings.Repeat("😀", n-1)
+	}
+	return fmt.Sprintf("%04d", i) + strings.Repeat("x", n-4)
+}
+
 func numeric(n int) map[string]float64 {
 	m := make(map[string]float64, n)
 	for i := range n {
-		m["f"+strings.Repeat("x", i)] = float64(i)
+		m[name(i, 8, false)] = float64(i)
 	}
 	return m
 }
@@ -20,7 +32,7 @@ func numeric(n int) map[string]float64 {
 func categorical(n int) map[string]string {
 	m := make(map[string]string, n)
 	for i := range n {
-		m["c"+strings.Repeat("x", i)] = "v"
+		m[name(i, 8, false)] = "v"
 	}
 	return m
 }
@@ -29,21 +41,30 @@ func TestScoreRequest(t *testing.T) {
 	tests := []struct {
 		name    string
 		req     *scoringv1.ScoreRequest
-		wantErr string // substring; "" means valid
+		wantErr string // the whole message; "" means valid
 	}{
 		{name: "minimal", req: &scoringv1.ScoreRequest{Id: "a"}},
 		{name: "id of 128 characters", req: &scoringv1.ScoreRequest{Id: strings.Repeat("x", 128)}},
 		{name: "id of 128 multibyte characters", req: &scoringv1.ScoreRequest{Id: strings.Repeat("é", 128)}},
 		{name: "full feature maps", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: numeric(64), CategoricalFeatures: categorical(64)}},
+		{name: "longest names and values", req: &scoringv1.ScoreRequest{Id: "a",
+			NumericFeatures:     map[string]float64{name(0, 32, true): 1},
+			CategoricalFeatures: map[string]string{name(0, 32, true): strings.Repeat("😀", 64)}}},
 		{name: "extreme but finite", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"max": math.MaxFloat64, "neg": -math.MaxFloat64}}},
-		{name: "empty id", req: &scoringv1.ScoreRequest{}, wantErr: "id must be 1 to 128 characters, got 0"},
-		{name: "id of 129 characters", req: &scoringv1.ScoreRequest{Id: strings.Repeat("x", 129)}, wantErr: "got 129"},
-		{name: "65 numeric features", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: numeric(65)}, wantErr: "numeric_features has 65 entries, at most 64 are allowed"},
-		{name: "65 categorical features", req: &scoringv1.ScoreRequest{Id: "a", CategoricalFeatures: categorical(65)}, wantErr: "categorical_features has 65 entries, at most 64 are allowed"},
-		{name: "NaN", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"amount": math.NaN()}}, wantErr: `numeric_features["amount"] must be a finite number, got NaN`},
-		{name: "+Inf", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"amount": math.Inf(1)}}, wantErr: "got inf"},
-		{name: "-Inf", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"amount": math.Inf(-1)}}, wantErr: "got -inf"},
-		{name: "first bad key by name", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"b": math.NaN(), "a": math.NaN()}}, wantErr: `numeric_features["a"]`},
+		{name: "empty id", req: &scoringv1.ScoreRequest{}, wantErr: "id: must be at least 1 characters"},
+		{name: "id of 129 characters", req: &scoringv1.ScoreRequest{Id: strings.Repeat("x", 129)}, wantErr: "id: must be at most 128 characters"},
+		{name: "65 numeric features", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: numeric(65)}, wantErr: "numeric_features: map must be at most 64 entries"},
+		{name: "65 categorical features", req: &scoringv1.ScoreRequest{Id: "a", CategoricalFeatures: categorical(65)}, wantErr: "categorical_features: map must be at most 64 entries"},
+		{name: "NaN", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"amount": math.NaN()}}, wantErr: `numeric_features["amount"]: must be finite`},
+		{name: "+Inf", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"amount": math.Inf(1)}}, wantErr: `numeric_features["amount"]: must be finite`},
+		{name: "first bad key by name", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"b": math.NaN(), "a": math.Inf(-1)}}, wantErr: `numeric_features["a"]: must be finite`},
+		{name: "empty feature name", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"": 1}}, wantErr: `numeric_features[""]: must be at least 1 characters`},
+		{name: "feature name of 33 characters", req: &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{strings.Repeat("n", 33): 1}},
+			wantErr: `numeric_features["nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"]: must be at most 32 characters`},
+		{name: "huge feature name is cut in the message", req: &scoringv1.ScoreRequest{Id: "a", CategoricalFeatures: map[string]string{strings.Repeat("\x1b", 900_000): "x"}},
+			wantErr: `categorical_features["` + strings.Repeat(`\x1b`, 40) + `"...]: must be at most 32 characters`},
+		{name: "categorical value of 65 characters", req: &scoringv1.ScoreRequest{Id: "a", CategoricalFeatures: map[string]string{"country": strings.Repeat("v", 65)}},
+			wantErr: `categorical_features["country"]: must be at most 64 characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +83,7 @@ func TestScoreBatchRequest(t *testing.T) {
 	}
 	withBadSecond := batch(3)
 	withBadSecond.Requests[1].Id = ""
+	withBadSecond.Requests[2].Id = ""
 
 	tests := []struct {
 		name    string
@@ -70,14 +92,59 @@ func TestScoreBatchRequest(t *testing.T) {
 	}{
 		{name: "one", req: batch(1)},
 		{name: "1000", req: batch(1000)},
-		{name: "empty", req: batch(0), wantErr: "requests must hold 1 to 1000 requests, got 0"},
-		{name: "1001", req: batch(1001), wantErr: "got 1001"},
-		{name: "bad element", req: withBadSecond, wantErr: "requests[1]: id must be 1 to 128 characters, got 0"},
+		{name: "empty", req: batch(0), wantErr: "requests: must contain at least 1 item(s)"},
+		{name: "1001", req: batch(1001), wantErr: "requests: must contain no more than 1000 item(s)"},
+		{name: "first bad element", req: withBadSecond, wantErr: "requests[1].id: must be at least 1 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkErr(t, validation.ScoreBatchRequest(tt.req), tt.wantErr)
 		})
+	}
+}
+
+func TestErrorNamesFieldAndRule(t *testing.T) {
+	err := validation.ScoreRequest(&scoringv1.ScoreRequest{Id: strings.Repeat("x", 129)})
+	verr, ok := err.(*validation.Error)
+	if !ok || verr.Field != "id" || verr.Rule != "string.max_len" {
+		t.Fatalf("got %#v, want a *validation.Error for id, rule string.max_len", err)
+	}
+}
+
+// TestMaxWireBytesIsTheLargestValidBatch builds the largest batch the rules allow (every
+// list and map full, every string at its limit in 4-byte characters) and checks that it is
+// valid and encodes to exactly MaxWireBytes: the figure every size limit is derived from.
+func TestMaxWireBytesIsTheLargestValidBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a batch of tens of megabytes")
+	}
+	batch := &scoringv1.ScoreBatchRequest{}
+	for i := range validation.MaxBatchSize {
+		req := &scoringv1.ScoreRequest{Id: name(i, 128, true),
+			NumericFeatures: map[string]float64{}, CategoricalFeatures: map[string]string{}}
+		for f := range 64 {
+			req.NumericFeatures[name(f, 32, true)] = -math.MaxFloat64
+			req.CategoricalFeatures[name(f, 32, true)] = strings.Repeat("😀", 64)
+		}
+		batch.Requests = append(batch.Requests, req)
+	}
+	if err := validation.ScoreBatchRequest(batch); err != nil {
+		t.Fatalf("the largest batch is invalid: %v", err)
+	}
+	if got := proto.Size(batch); got != validation.MaxWireBytes(batch) || got != validation.MaxRequestBytes {
+		t.Errorf("largest batch encodes to %d bytes; MaxWireBytes = %d, MaxRequestBytes = %d", got, validation.MaxWireBytes(batch), validation.MaxRequestBytes)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	if validation.MaxBatchSize != 1000 {
+		t.Errorf("MaxBatchSize = %d, want scoring.proto's 1000", validation.MaxBatchSize)
+	}
+	if got, want := validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{}), int64(validation.JSONExpansion*validation.MaxRequestBytes); got != want {
+		t.Errorf("MaxJSONBytes(ScoreBatchRequest) = %d, want %d", got, want)
+	}
+	if validation.MaxResponseBytes <= 0 || validation.MaxResponseBytes >= validation.MaxRequestBytes {
+		t.Errorf("MaxResponseBytes = %d, want a positive figure below MaxRequestBytes (%d)", validation.MaxResponseBytes, validation.MaxRequestBytes)
 	}
 }
 
@@ -87,8 +154,8 @@ func checkErr(t *testing.T, err error, want string) {
 	case want == "" && err != nil:
 		t.Errorf("unexpected error: %v", err)
 	case want != "" && err == nil:
-		t.Errorf("no error, want one containing %q", want)
-	case want != "" && !strings.Contains(err.Error(), want):
-		t.Errorf("error %q does not contain %q", err, want)
+		t.Errorf("no error, want %q", want)
+	case want != "" && err.Error() != want:
+		t.Errorf("error %q, want %q", err, want)
 	}
 }

@@ -3,6 +3,7 @@ package workerclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -10,23 +11,28 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/validation"
 )
 
-// serviceConfig retries UNAVAILABLE, which is what a worker restart or a refused
+// serviceConfig retries UNAVAILABLE once, which is what a worker restart or a refused
 // connection looks like; scoring is a pure function of the request, so a replay is safe.
-// round_robin spreads calls over every address the worker name resolves to,
+// Only once, and inside the one CallTimeout: the callers own retrying (the queue pipelines
+// back off and try again, HTTP clients get 503 with Retry-After), and retries at two layers
+// multiply. round_robin spreads calls over every address the worker name resolves to,
 // so scaling the worker out needs no orchestrator change.
 const serviceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
   "methodConfig": [{
     "name": [{"service": "scoring.v1.ScoringService"}],
     "retryPolicy": {
-      "maxAttempts": 3,
+      "maxAttempts": 2,
       "initialBackoff": "0.05s",
       "maxBackoff": "0.5s",
       "backoffMultiplier": 2,
@@ -87,6 +93,12 @@ func New(target string, opts Options) (*Client, error) {
 		// accepts pings this often; a grpc-go server would need a keepalive.EnforcementPolicy
 		// with MinTime under 30s, or it answers GOAWAY "too_many_pings".
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		// Sized from the contract, like the worker's own limits: every valid request fits
+		// (grpc-go's 4 MiB receive default would not fit the largest valid batch response).
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallSendMsgSize(validation.MaxRequestBytes),
+			grpc.MaxCallRecvMsgSize(validation.MaxResponseBytes),
+		),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("worker client for %q: %w", target, err)
@@ -106,14 +118,32 @@ func New(target string, opts Options) (*Client, error) {
 func (c *Client) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
-	return c.scoring.Score(ctx, req)
+	resp, err := c.scoring.Score(ctx, req)
+	return resp, deadlineCause(ctx, err)
 }
 
 // ScoreBatch scores many requests in one call.
 func (c *Client) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
-	return c.scoring.ScoreBatch(ctx, req)
+	resp, err := c.scoring.ScoreBatch(ctx, req)
+	return resp, deadlineCause(ctx, err)
+}
+
+// deadlineCause reports a call that failed because its deadline passed as DEADLINE_EXCEEDED,
+// whatever code it came back with. tonic answers a request whose grpc-timeout ran out with
+// CANCELLED ("Timeout expired"), and that answer can arrive before grpc-go's own timer
+// fires; callers map DEADLINE_EXCEEDED to 504 and retry it, but treat CANCELLED as the
+// caller having gone away.
+func deadlineCause(ctx context.Context, err error) error {
+	if err == nil || status.Code(err) != codes.Canceled {
+		return err
+	}
+	deadline, ok := ctx.Deadline()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || (ok && !time.Now().Before(deadline) && !errors.Is(ctx.Err(), context.Canceled)) {
+		return status.Error(codes.DeadlineExceeded, "worker call deadline exceeded: "+status.Convert(err).Message())
+	}
+	return err
 }
 
 // Close tears down the connection; calls in flight fail with codes.Canceled.

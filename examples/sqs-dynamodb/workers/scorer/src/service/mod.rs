@@ -28,6 +28,7 @@ use tokio::sync::{Semaphore, oneshot};
 use tonic::{Request, Response, Status};
 
 use crate::{
+    limits,
     model::Model,
     pb::{
         ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse,
@@ -49,11 +50,6 @@ pub const INLINE_MAX_ITEMS: usize = 16;
 /// than they gain in parallelism.
 const ITEMS_PER_TASK: usize = 64;
 
-/// Largest request accepted. tonic's 4 MiB default is smaller than a full
-/// batch the contract allows (1000 requests of 64 + 64 features), which
-/// would then fail with a size error instead of being scored.
-const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
-
 /// Serves `scoring.v1.ScoringService` with one shared model.
 #[derive(Debug, Clone)]
 pub struct ScoringService {
@@ -71,9 +67,14 @@ impl ScoringService {
         }
     }
 
-    /// Wraps the service for a tonic router.
+    /// Wraps the service for a tonic router, with message limits derived
+    /// from the contract's rules (tonic's 4 MiB default would refuse a full
+    /// batch the contract allows): the largest valid request decodes, so a
+    /// size error can only mean a request the rules reject anyway.
     pub fn into_server(self) -> ScoringServiceServer<Self> {
-        ScoringServiceServer::new(self).max_decoding_message_size(MAX_REQUEST_BYTES)
+        ScoringServiceServer::new(self)
+            .max_decoding_message_size(limits::MAX_REQUEST_BYTES)
+            .max_encoding_message_size(limits::MAX_RESPONSE_BYTES)
     }
 
     /// Runs `job` on the rayon pool and waits for it without blocking the

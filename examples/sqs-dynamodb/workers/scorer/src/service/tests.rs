@@ -95,7 +95,7 @@ async fn rejects_invalid_requests_before_queueing() {
     let _busy = Arc::clone(&service.in_flight).try_acquire_owned().unwrap();
     let status = service.score(Request::new(request(""))).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(status.message(), "id must be 1 to 128 characters, got 0");
+    assert_eq!(status.message(), "id: must be at least 1 characters");
 
     let empty = ScoreBatchRequest { requests: vec![] };
     let status = service.score_batch(Request::new(empty)).await.unwrap_err();

@@ -7,6 +7,7 @@
 package scoringv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,15 +23,21 @@ const (
 )
 
 // ScoreRequest describes one event to score, for example a card payment.
+//
+// The buf.validate rules below are the contract's limits, and its only
+// source: the orchestrator enforces them with protovalidate, each worker
+// with checks its build derives from these options, and both derive their
+// message-size and HTTP body limits from them. Every string and list is
+// bounded, so a valid request has a known largest size.
 type ScoreRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Caller-supplied identifier, echoed in the response. 1 to 128 characters.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Numeric features by name, for example "amount" or "account_age_days".
-	// Values must be finite. At most 64 entries.
+	// At most 64 entries; names of 1 to 32 characters; values finite.
 	NumericFeatures map[string]float64 `protobuf:"bytes,2,rep,name=numeric_features,json=numericFeatures,proto3" json:"numeric_features,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	// Categorical features by name, for example "country" or "channel".
-	// At most 64 entries.
+	// At most 64 entries; names of 1 to 32 characters; values of at most 64.
 	CategoricalFeatures map[string]string `protobuf:"bytes,3,rep,name=categorical_features,json=categoricalFeatures,proto3" json:"categorical_features,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
@@ -88,6 +95,9 @@ func (x *ScoreRequest) GetCategoricalFeatures() map[string]string {
 }
 
 // ScoreResponse is the model's verdict on one request.
+//
+// Its rules bound what a worker may send, which sizes the response limits;
+// the orchestrator does not check responses against them.
 type ScoreResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The request's id.
@@ -160,7 +170,7 @@ func (x *ScoreResponse) GetReasonCodes() []string {
 	return nil
 }
 
-// ScoreBatchRequest carries up to 1000 requests.
+// ScoreBatchRequest carries 1 to 1000 requests.
 type ScoreBatchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Requests      []*ScoreRequest        `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
@@ -255,26 +265,27 @@ var File_scoring_v1_scoring_proto protoreflect.FileDescriptor
 const file_scoring_v1_scoring_proto_rawDesc = "" +
 	"\n" +
 	"\x18scoring/v1/scoring.proto\x12\n" +
-	"scoring.v1\"\xea\x02\n" +
-	"\fScoreRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12X\n" +
-	"\x10numeric_features\x18\x02 \x03(\v2-.scoring.v1.ScoreRequest.NumericFeaturesEntryR\x0fnumericFeatures\x12d\n" +
-	"\x14categorical_features\x18\x03 \x03(\v21.scoring.v1.ScoreRequest.CategoricalFeaturesEntryR\x13categoricalFeatures\x1aB\n" +
+	"scoring.v1\x1a\x1bbuf/validate/validate.proto\"\xa6\x03\n" +
+	"\fScoreRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x02id\x12p\n" +
+	"\x10numeric_features\x18\x02 \x03(\v2-.scoring.v1.ScoreRequest.NumericFeaturesEntryB\x16\xbaH\x13\x9a\x01\x10\x10@\"\x06r\x04\x10\x01\x18 *\x04\x12\x02@\x01R\x0fnumericFeatures\x12|\n" +
+	"\x14categorical_features\x18\x03 \x03(\v21.scoring.v1.ScoreRequest.CategoricalFeaturesEntryB\x16\xbaH\x13\x9a\x01\x10\x10@\"\x06r\x04\x10\x01\x18 *\x04r\x02\x18@R\x13categoricalFeatures\x1aB\n" +
 	"\x14NumericFeaturesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aF\n" +
 	"\x18CategoricalFeaturesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"}\n" +
-	"\rScoreResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05score\x18\x02 \x01(\x01R\x05score\x12#\n" +
-	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x12!\n" +
-	"\freason_codes\x18\x04 \x03(\tR\vreasonCodes\"I\n" +
-	"\x11ScoreBatchRequest\x124\n" +
-	"\brequests\x18\x01 \x03(\v2\x18.scoring.v1.ScoreRequestR\brequests\"M\n" +
-	"\x12ScoreBatchResponse\x127\n" +
-	"\tresponses\x18\x01 \x03(\v2\x19.scoring.v1.ScoreResponseR\tresponses2\x9b\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa0\x01\n" +
+	"\rScoreResponse\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x02id\x12\x14\n" +
+	"\x05score\x18\x02 \x01(\x01R\x05score\x12,\n" +
+	"\rmodel_version\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\fmodelVersion\x121\n" +
+	"\freason_codes\x18\x04 \x03(\tB\x0e\xbaH\v\x92\x01\b\x10\x03\"\x04r\x02\x18@R\vreasonCodes\"V\n" +
+	"\x11ScoreBatchRequest\x12A\n" +
+	"\brequests\x18\x01 \x03(\v2\x18.scoring.v1.ScoreRequestB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\brequests\"X\n" +
+	"\x12ScoreBatchResponse\x12B\n" +
+	"\tresponses\x18\x01 \x03(\v2\x19.scoring.v1.ScoreResponseB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\tresponses2\x9b\x01\n" +
 	"\x0eScoringService\x12<\n" +
 	"\x05Score\x12\x18.scoring.v1.ScoreRequest\x1a\x19.scoring.v1.ScoreResponse\x12K\n" +
 	"\n" +

@@ -1,0 +1,144 @@
+import { execa } from "execa";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
+import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { E2E_ENV } from "../helpers/toolchain-env.js";
+
+/**
+ * The contract's limits and the HTTP error mapping against the real Rust
+ * worker (the orchestrator's Go tests only have a grpc-go fake, which answers
+ * timeouts and oversized messages differently from tonic): a full batch
+ * scores, the largest message the rules allow reaches the worker and scores,
+ * oversized bodies get 413 naming the limit, rule violations 400 naming the
+ * field, timeouts 504 (tonic answers CANCELLED), and a body limit above the
+ * contract's ceiling is refused at start-up.
+ */
+describe("limits and error mapping, real worker", () => {
+  const dir = join(tempDir("chb-limits-"), "app");
+  const logs = join(dir, ".limits");
+  const services: Service[] = [];
+  let bins: ServiceBinaries;
+  let workerAddr = "";
+
+  const orchestrator = async (env: Record<string, string>, tag: string) => {
+    const http = `127.0.0.1:${await freePort()}`;
+    const worker = { name: "scorer", addr: workerAddr };
+    services.push(await startOrchestrator(bins, { ...E2E_ENV, ...env }, http, [worker], join(logs, `orchestrator-${tag}.log`)));
+    return `http://${http}`;
+  };
+
+  beforeAll(async () => {
+    const created = await runCli([dir, "--yes", "--no-validate", "--no-git"], process.cwd(), E2E_ENV);
+    expect(created.exitCode, created.stderr).toBe(0);
+    mkdirSync(logs, { recursive: true });
+    const goBin = join(logs, "bin");
+    await execa("go", ["build", "-o", `${goBin}/`, "./cmd/orchestrator"], { cwd: join(dir, "orchestrator"), env: E2E_ENV });
+    const workers = join(dir, "workers");
+    await execa("cargo", ["build", "--locked", "--release"], { cwd: workers, env: E2E_ENV });
+    const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: workers, env: E2E_ENV })).stdout);
+    bins = { repo: dir, workers: [{ name: "scorer", bin: join(meta.target_directory, "release", "scorer") }], orchestrator: join(goBin, "orchestrator") };
+    workerAddr = `127.0.0.1:${await freePort()}`;
+    services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn" }, workerAddr, join(logs, "worker.log")));
+  });
+
+  afterAll(async () => {
+    for (const s of services.reverse()) if (!s.exited) await stopGracefully(s, 30_000).catch(() => s.proc.kill("SIGKILL"));
+  });
+
+  it("scores the largest batch the contract allows, and the largest message", async () => {
+    const base = await orchestrator({ REQUEST_TIMEOUT: "60s" }, "default");
+    // 1000 requests × 64 + 64 features, names and values at their length limits.
+    const full = batch(1000, (i) => `r${i}`, (f) => `numeric_feature_${f}`.padEnd(32, "x"), (f) => `categorical_${f}`.padEnd(32, "x"), "v".repeat(64));
+    const started = performance.now();
+    const res = await post(base, "/v1/score/batch", full);
+    const ms = performance.now() - started;
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    const ids = (JSON.parse(res.text).responses as { id: string }[]).map((r) => r.id);
+    expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => `r${i}`));
+    console.log(`full batch: ${full.length} bytes of JSON scored end to end in ${ms.toFixed(0)} ms`);
+
+    // The same in 4-byte characters: its protobuf is exactly the decode limit both sides derive.
+    const wide = (i: number, n: number) => String.fromCodePoint(0x10000 + i) + "😀".repeat(n - 1);
+    const largest = batch(1000, (i) => wide(i, 128), (f) => wide(f, 32), (f) => wide(f, 32), "😀".repeat(64));
+    const big = await post(base, "/v1/score/batch", largest);
+    expect(big.status, big.text.slice(0, 300)).toBe(200);
+    expect(JSON.parse(big.text).responses).toHaveLength(1000);
+  });
+
+  it("answers 413 naming the limit and 400 naming the field, never a worker error", async () => {
+    const base = await orchestrator({}, "bad-input");
+    const tooBig = await post(base, "/v1/score", `{"id":"${"x".repeat(80_000)}"}`);
+    expect(tooBig.status).toBe(413);
+    expect(JSON.parse(tooBig.text).error.message).toMatch(/exceeds \d+ bytes, the limit for a ScoreRequest/);
+
+    // A 900 KB feature name: over a single request's body limit, and a rule broken in a batch.
+    const name = "n".repeat(900_000);
+    expect((await post(base, "/v1/score", JSON.stringify({ id: "a", numericFeatures: { [name]: 1 } }))).status).toBe(413);
+    const hugeName = await post(base, "/v1/score/batch", JSON.stringify({ requests: [{ id: "a", numericFeatures: { [name]: 1 } }] }));
+    expect(hugeName.status, hugeName.text.slice(0, 300)).toBe(400);
+    expect(JSON.parse(hugeName.text).error).toEqual({
+      code: "invalid_argument",
+      field: `requests[0].numeric_features["${"n".repeat(40)}"...]`,
+      message: `requests[0].numeric_features["${"n".repeat(40)}"...]: must be at most 32 characters`,
+    });
+
+    // The fault this file was written for: 20 MiB in one value, once 502 from the worker's size limit.
+    const huge = await post(base, "/v1/score", JSON.stringify({ id: "big", categoricalFeatures: { note: "x".repeat(20 << 20) } }));
+    expect(huge.status, huge.text.slice(0, 300)).toBe(413);
+    const hugeBatch = await post(base, "/v1/score/batch", JSON.stringify({ requests: [{ id: "big", categoricalFeatures: { note: "x".repeat(20 << 20) } }] }));
+    expect(hugeBatch.status, hugeBatch.text.slice(0, 300)).toBe(400);
+    expect(JSON.parse(hugeBatch.text).error).toMatchObject({ field: 'requests[0].categorical_features["note"]', message: expect.stringContaining("must be at most 64 characters") });
+
+    const tooMany = await post(base, "/v1/score/batch", batch(1001, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v"));
+    expect(tooMany.status).toBe(400);
+    expect(JSON.parse(tooMany.text).error.message).toBe("requests: must contain no more than 1000 item(s)");
+  });
+
+  it("maps the worker's timeouts to 504, not 502", async () => {
+    const base = await orchestrator({ REQUEST_TIMEOUT: "25ms" }, "timeout");
+    // 1000 requests × 64 numeric features (1.4 MB), the shape that once got 502s.
+    const full = JSON.stringify({
+      requests: Array.from({ length: 1000 }, (_, i) => ({
+        id: `r${i}`,
+        numericFeatures: Object.fromEntries(Array.from({ length: 64 }, (_, f) => [`feature_${f}`, 1234.5678])),
+      })),
+    });
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => post(base, "/v1/score/batch", full).then((r) => r.status)));
+    const counts = Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]));
+    expect(Object.keys(counts).every((s) => s === "200" || s === "504"), JSON.stringify(counts)).toBe(true);
+    expect(counts[504] ?? 0, JSON.stringify(counts)).toBeGreaterThan(0);
+  });
+
+  it("refuses a body limit above the contract's ceiling at start-up", async () => {
+    const http = `127.0.0.1:${await freePort()}`;
+    const log = join(logs, "orchestrator-refused.log");
+    const o = startService("orchestrator", bins.orchestrator, {
+      cwd: join(dir, "orchestrator"),
+      env: { ...E2E_ENV, MAX_BODY_BYTES: String(1 << 30), LISTEN_ADDR: http, WORKER_SCORER_ADDR: workerAddr },
+      log,
+    });
+    const result = await o.proc;
+    expect(result.exitCode).not.toBe(0);
+    await new Promise((r) => setTimeout(r, 200)); // The log stream's last write.
+    expect(readFileSync(log, "utf8")).toMatch(/MAX_BODY_BYTES=\\?"1073741824\\?": want a number of bytes from 1 to \d+/);
+  });
+});
+
+/** A ScoreBatchRequest in protojson: n requests, each with 64 numeric and 64 categorical features. */
+function batch(n: number, id: (i: number) => string, numeric: (f: number) => string, categorical: (f: number) => string, value: string): string {
+  const names = Array.from({ length: 64 }, (_, f) => f);
+  const one = (i: number) => ({
+    id: id(i),
+    numericFeatures: Object.fromEntries(names.map((f) => [numeric(f), -1.7976931348623157e308])),
+    categoricalFeatures: Object.fromEntries(names.map((f) => [categorical(f), value])),
+  });
+  return JSON.stringify({ requests: Array.from({ length: n }, (_, i) => one(i)) });
+}
+
+async function post(base: string, path: string, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body });
+  return { status: res.status, text: await res.text() };
+}
