@@ -74,8 +74,8 @@ describe("several workers", () => {
 
   it("wires every worker into the orchestrator, routes, scripts and compose", () => {
     const config = text(two, "orchestrator/internal/config/config.go");
-    expect(config).toContain('{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")}');
-    expect(config).toContain('{Name: "pricing", Addr: p.nonEmpty("WORKER_PRICING_ADDR", "127.0.0.1:50052")}');
+    expect(config).toContain('{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR", "127.0.0.1:50051")}');
+    expect(config).toContain('{Name: "pricing", Addrs: p.addrs("WORKER_PRICING_ADDR", "127.0.0.1:50052")}');
     expect(text(two, "orchestrator/cmd/smoke/main.go")).toContain('"/v1/workers/pricing",');
     expect(text(two, "scripts/run.sh")).toContain("start_worker pricing WORKER_PRICING_ADDR 127.0.0.1:50052");
     const compose = text(two, "docker-compose.yml");
