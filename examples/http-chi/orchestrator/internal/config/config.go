@@ -35,8 +35,10 @@ type Config struct {
 type Worker struct {
 	// Name is the worker's name in hybrid-backend.json.
 	Name string
-	// Addr is its gRPC target, in any form grpc.NewClient accepts.
-	Addr string
+	// Addrs are where its replicas are: one gRPC target in any form grpc.NewClient accepts
+	// (host:port, dns:///name:port for a headless Service, unix:///path), or several
+	// host:port or unix:///path addresses, each one replica.
+	Addrs []string
 }
 
 // Load reads the configuration through getenv (os.Getenv in production), so tests need not mutate the process environment.
@@ -52,7 +54,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
-		{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
+		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
 	}
 	if len(p.problems) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(p.problems, "; "))

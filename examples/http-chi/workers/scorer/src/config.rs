@@ -1,6 +1,12 @@
 //! Settings from the environment, parsed once at start.
 
-use std::{env, net::SocketAddr, path::PathBuf, thread, time::Duration};
+use std::{
+    env, fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    thread,
+    time::Duration,
+};
 
 /// Default gRPC address: every interface, so it works in a container.
 pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:50051";
@@ -24,7 +30,7 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `LISTEN_ADDR`: where gRPC is served. Port 0 picks a free port.
-    pub listen_addr: SocketAddr,
+    pub listen_addr: ListenAddr,
     /// `MODEL_PATH`: a model file to load instead of the embedded one.
     pub model_path: Option<PathBuf>,
     /// `MAX_IN_FLIGHT`: scoring jobs (a batch is one job) queued or running
@@ -35,6 +41,38 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `RUST_LOG`: log filter, e.g. `info` or `info,scorer=debug`.
     pub log_filter: String,
+}
+
+/// Prefix of a Unix domain socket address, as gRPC clients spell one.
+pub const UNIX_PREFIX: &str = "unix://";
+
+/// Where the worker listens: a TCP address, or a Unix domain socket for a
+/// sidecar that shares a volume with the orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    /// An absolute path, from `unix:///path`.
+    Unix(PathBuf),
+}
+
+impl ListenAddr {
+    /// Parses `IP:PORT` or `unix:///absolute/path`; `None` if it is neither.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.strip_prefix(UNIX_PREFIX) {
+            Some(path) if Path::new(path).is_absolute() => Some(Self::Unix(path.into())),
+            Some(_) => None,
+            None => value.parse().ok().map(Self::Tcp),
+        }
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(addr) => addr.fmt(f),
+            Self::Unix(path) => write!(f, "{UNIX_PREFIX}{}", path.display()),
+        }
+    }
 }
 
 /// An environment variable with a value the worker cannot use.
@@ -59,11 +97,11 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
         let listen_addr = match get("LISTEN_ADDR") {
-            None => DEFAULT_LISTEN_ADDR.parse().expect("default address parses"),
-            Some(value) => value.trim().parse().map_err(|_| ConfigError {
+            None => ListenAddr::parse(DEFAULT_LISTEN_ADDR).expect("default address parses"),
+            Some(value) => ListenAddr::parse(value.trim()).ok_or_else(|| ConfigError {
                 name: "LISTEN_ADDR",
                 value,
-                reason: "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051".into(),
+                reason: "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051, or unix:///absolute/path.sock".into(),
             })?,
         };
 
@@ -127,7 +165,10 @@ mod tests {
     #[test]
     fn defaults_apply_when_unset_or_empty() {
         let config = config(&[("MODEL_PATH", ""), ("RUST_LOG", " ")]).unwrap();
-        assert_eq!(config.listen_addr, "0.0.0.0:50051".parse().unwrap());
+        assert_eq!(
+            config.listen_addr,
+            ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())
+        );
         assert_eq!(config.model_path, None);
         assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
         assert_eq!(config.shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
@@ -144,7 +185,10 @@ mod tests {
             ("RUST_LOG", "debug"),
         ])
         .unwrap();
-        assert_eq!(config.listen_addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            config.listen_addr,
+            ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())
+        );
         assert_eq!(config.model_path, Some(PathBuf::from("/models/m.json")));
         assert_eq!(config.max_in_flight, 8);
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));
@@ -152,9 +196,19 @@ mod tests {
     }
 
     #[test]
+    fn unix_socket_addresses_are_read() {
+        let config = config(&[("LISTEN_ADDR", "unix:///run/worker/scorer.sock")]).unwrap();
+        let addr = ListenAddr::Unix("/run/worker/scorer.sock".into());
+        assert_eq!(config.listen_addr, addr);
+        assert_eq!(addr.to_string(), "unix:///run/worker/scorer.sock");
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (name, value) in [
             ("LISTEN_ADDR", "localhost"),
+            ("LISTEN_ADDR", "unix://relative.sock"),
+            ("LISTEN_ADDR", "unix:/tmp/one-slash.sock"),
             ("MAX_IN_FLIGHT", "0"),
             ("MAX_IN_FLIGHT", "-1"),
             ("MAX_IN_FLIGHT", "lots"),
