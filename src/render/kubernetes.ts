@@ -29,7 +29,7 @@ export interface KubeWorker extends WorkerContext {
   addr: string;
   /** The worker's LISTEN_ADDR. */
   listenAddr: string;
-  /** Port of the gRPC health service the kubelet probes (the serving port for tcp, a health-only port for uds). */
+  /** Port of the gRPC health service the kubelet probes (tcp workers; uds sidecars are probed with --probe). */
   probePort: number;
   uds: boolean;
   resources: Resources;
@@ -48,9 +48,6 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       ["RUST_LOG", "info"],
       ["SHUTDOWN_GRACE_SECS", String(WORKER_DRAIN_SECS)],
     ];
-    // The kubelet's grpc probe dials the pod IP, never a socket or loopback: a
-    // sidecar serves only grpc.health.v1 on this extra port (see the README).
-    if (uds) config.push(["HEALTH_LISTEN_ADDR", `0.0.0.0:${w.port}`]);
     return {
       ...w,
       image: `${m.ci.registry}/${w.name}`,

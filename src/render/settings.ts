@@ -47,7 +47,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     ...workers.map((w) => ({
       name: w.env,
       default: `127.0.0.1:${w.port}`,
-      meaning: `worker ${w.name}'s gRPC address${m.docker ? ` (compose sets \`${w.name}:50051\`)` : ""}`,
+      meaning: `worker ${w.name}'s gRPC address${m.docker ? ` (compose sets \`${w.name}:50051\`)` : ""}: \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\`, or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
   ];
@@ -98,7 +98,7 @@ export function workerSettings(worker: WorkerContext): ServiceSettings {
       {
         name: "LISTEN_ADDR",
         default: `0.0.0.0:${worker.port}`,
-        meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`)",
+        meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`); or `unix:///absolute/path.sock` for a sidecar (a stale socket is replaced, the socket is mode 0660 and removed at exit; `WORKER --probe` checks its health there, for an exec probe)",
       },
       { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in" },
       {

@@ -81,15 +81,17 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(from).toBeGreaterThan(pod.indexOf("containers:"));
     expect(to).toBeGreaterThan(from);
     const sidecars = pod.slice(from, to);
-    for (const [name, port] of [["scorer", 50051], ["pricing", 50052]] as const) {
+    for (const name of ["scorer", "pricing"] as const) {
       expect(sidecars).toContain(`image: ghcr.io/acme/risk-api/${name}:latest`);
-      expect(sidecars).toMatch(new RegExp(`grpc:\\n\\s+port: ${port}`));
+      // Probed over its own socket by the worker binary: no port is opened for the kubelet.
+      expect(sidecars).toContain(`- /usr/local/bin/${name}\n            - --probe`);
       const config = one(objs, "ConfigMap", `${name}-config`);
       expect(config).toContain(`LISTEN_ADDR: unix:///sockets/${name}.sock`);
-      expect(config).toContain(`HEALTH_LISTEN_ADDR: 0.0.0.0:${port}`);
+      expect(config).not.toContain("HEALTH_LISTEN_ADDR");
       expect(one(objs, "ConfigMap", "orchestrator-config")).toContain(`WORKER_${name.toUpperCase()}_ADDR: unix:///sockets/${name}.sock`);
     }
     expect(sidecars.match(/restartPolicy: Always/g)).toHaveLength(2);
+    expect(sidecars).not.toContain("grpc:");
     expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
     expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
     // Orchestrator drain + sidecar drain + the margin compose uses too.

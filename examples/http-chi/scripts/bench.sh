@@ -6,6 +6,7 @@
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
+# BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -14,6 +15,11 @@ duration=${BENCH_DURATION:-2s}
 runs=${BENCH_RUNS:-3}
 rate=${BENCH_RATE:-2000}
 concurrency=${BENCH_CONCURRENCY:-32}
+transport=${BENCH_TRANSPORT:-tcp}
+case $transport in
+  tcp | uds) ;;
+  *) printf 'bench: BENCH_TRANSPORT=%q: want tcp or uds\n' "$transport" >&2; exit 2 ;;
+esac
 # Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
 model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ? d + 0 : 1 }')
 mkdir -p bench
@@ -26,12 +32,19 @@ echo "bench: model scoring on one core (Rust worker)" >&2
 # goes to the primary, scorer, which also serves /v1/score.
 target=$(workers_target)
 worker_pids=()
-export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+# A socket path must fit in 107 bytes, which a deep checkout can exceed: a short temp dir.
+sockets=$(mktemp -d)
+if [ "$transport" = uds ]; then
+  export WORKER_SCORER_ADDR=unix://$sockets/scorer.sock
+else
+  export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+fi
 LISTEN_ADDR=$WORKER_SCORER_ADDR RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
 worker_pids+=($!)
 worker_addr=$WORKER_SCORER_ADDR
 worker_pid=${worker_pids[0]}
-trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true' EXIT
+trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+echo "bench: workers listen on $transport" >&2
 http_addr=127.0.0.1:$(bin/loadgen freeport)
 # Both services log at warn here, as the workers do: a benchmark measures the
 # request path, and a JSON access-log line per request costs the orchestrator

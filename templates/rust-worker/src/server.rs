@@ -1,12 +1,17 @@
 //! The gRPC server: scoring, health and reflection, plus graceful shutdown.
 
-use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, io, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot};
-use tonic::transport::{Server, server::TcpIncoming};
+use tokio_stream::Stream;
+use tonic::transport::{
+    Server,
+    server::{Connected, TcpIncoming},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
+    config::ListenAddr,
     model::Model,
     pb::{self, scoring_service_server::ScoringServiceServer},
     service::ScoringService,
@@ -15,6 +20,15 @@ use crate::{
 /// Health service name of the scoring service, as clients ask for it.
 pub const SCORING_SERVICE_NAME: &str =
     <ScoringServiceServer<ScoringService> as tonic::server::NamedService>::NAME;
+
+/// How long a client connection lives before the worker asks the client to
+/// reconnect (HTTP/2 GOAWAY; calls in flight finish). Reconnecting makes gRPC
+/// clients resolve the worker's name again, so replicas added behind a
+/// headless Service get their share of calls within this time even while no
+/// connection fails. No `max_connection_age_grace`: in tonic 0.14 setting it
+/// replaces the GOAWAY with a hard close at age + grace. grpc-go ends its
+/// health `Watch` stream on GOAWAY, so the old connection still closes.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
 
 /// How the server behaves under load and at shutdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +43,7 @@ pub struct ServeOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: io::Error },
+    Bind { addr: ListenAddr, source: io::Error },
     #[error("cannot read the listener's address: {0}")]
     LocalAddr(io::Error),
     #[error("cannot build the reflection service: {0}")]
@@ -40,15 +54,26 @@ pub enum ServeError {
 
 /// Binds `addr` and serves until `shutdown` resolves and calls have drained.
 pub async fn run(
-    addr: SocketAddr,
+    addr: ListenAddr,
     model: Arc<Model>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
-    serve(listener, model, options, shutdown).await
+    match &addr {
+        ListenAddr::Tcp(tcp) => {
+            let listener = TcpListener::bind(tcp)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?;
+            serve(listener, model, options, shutdown).await
+        }
+        #[cfg(unix)]
+        ListenAddr::Unix(path) => crate::uds::serve(path, model, options, shutdown).await,
+        #[cfg(not(unix))]
+        ListenAddr::Unix(_) => Err(ServeError::Bind {
+            addr,
+            source: io::Error::from(io::ErrorKind::Unsupported),
+        }),
+    }
 }
 
 /// Serves on an already bound listener until `shutdown` resolves.
@@ -64,7 +89,31 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let local_addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    serve_incoming(
+        incoming,
+        ListenAddr::Tcp(local_addr),
+        model,
+        options,
+        shutdown,
+    )
+    .await
+}
 
+/// Serves the connections `incoming` yields (`addr` is only logged) until
+/// `shutdown` resolves; see [`serve`].
+pub(crate) async fn serve_incoming<I, IO, IE>(
+    incoming: I,
+    addr: ListenAddr,
+    model: Arc<Model>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError>
+where
+    I: Stream<Item = Result<IO, IE>>,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
 
@@ -82,15 +131,15 @@ pub async fn serve(
         let _ = draining.send(());
     };
 
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let server = Server::builder()
+        .max_connection_age(MAX_CONNECTION_AGE)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(scoring)
         .serve_with_incoming_shutdown(incoming, signal);
 
-    tracing::info!(addr = %local_addr, max_in_flight = options.max_in_flight, "listening");
+    tracing::info!(addr = %addr, max_in_flight = options.max_in_flight, "listening");
 
     let grace = options.shutdown_grace;
     let deadline = async move {

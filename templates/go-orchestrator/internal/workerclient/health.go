@@ -2,20 +2,21 @@ package workerclient
 
 import (
 	"context"
-	"time"
+	"errors"
 
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/connectivity"
 )
 
-// Health is what the client last learned from the worker's grpc.health.v1 service.
+// Health is what the client last learned from the grpc.health.v1 service of the worker's
+// replicas.
 type Health int32
 
 const (
 	// HealthUnknown means no answer yet: the worker may well be fine, so calls are still attempted.
 	HealthUnknown Health = iota
-	// HealthServing means the worker reported SERVING.
+	// HealthServing means at least one replica reports SERVING.
 	HealthServing
-	// HealthNotServing means the worker reported anything else, or could not be reached.
+	// HealthNotServing means no replica reports SERVING or can be reached.
 	HealthNotServing
 )
 
@@ -46,54 +47,31 @@ func (c *Client) setHealth(h Health, cause error) {
 	}
 }
 
-// WatchHealth follows the worker's health until ctx is done. While the worker serves, a
-// Watch stream reports its fall the moment it happens, where polling Check would lag;
-// otherwise it asks again every HealthRetryDelay. Run it in its own goroutine.
+// WatchHealth connects to the worker's replicas and follows whether any of them can
+// serve, until ctx is done. Run it in its own goroutine.
+//
+// The health checking is gRPC's own (see serviceConfig): a replica's subchannel is READY
+// only while a Watch stream on it says SERVING, and under round_robin the connection as a
+// whole is READY while at least one subchannel is, TRANSIENT_FAILURE once none is and
+// every one has failed. So READY and TRANSIENT_FAILURE are the two answers; CONNECTING and
+// IDLE are passing states (a replica reconnecting after the worker's max connection age,
+// the first attempts at start) that keep the last answer until one of the two comes.
 func (c *Client) WatchHealth(ctx context.Context) {
+	c.conn.Connect()
 	for {
-		err := c.watch(ctx)
-		if ctx.Err() != nil {
+		state := c.conn.GetState()
+		switch state {
+		case connectivity.Ready:
+			c.setHealth(HealthServing, nil)
+		case connectivity.TransientFailure:
+			c.setHealth(HealthNotServing, errNoReplica)
+		case connectivity.Shutdown:
 			return
 		}
-		// The worker is not serving, restarted, went away or never came up:
-		// requests would fail now in every case.
-		c.setHealth(HealthNotServing, err)
-		select {
-		case <-ctx.Done():
+		if !c.conn.WaitForStateChange(ctx, state) {
 			return
-		case <-time.After(c.healthRetryDelay):
 		}
 	}
 }
 
-// watch follows one Watch stream while the worker reports SERVING; it always returns a
-// non-nil error saying why it stopped.
-func (c *Client) watch(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // Closes the stream whichever way this returns.
-	// Fail-fast (no WaitForReady) so an unreachable worker turns into NOT_SERVING at once
-	// instead of leaving the state unknown while the call waits for a connection.
-	stream, err := c.health.Watch(ctx, &healthpb.HealthCheckRequest{Service: c.healthService})
-	if err != nil {
-		return err
-	}
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			return err
-		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			// A worker mostly says NOT_SERVING while draining for shutdown, and an open
-			// stream would hold its drain open until its grace period ran out; so let go,
-			// and look again after the retry delay.
-			return errNotServing(resp.GetStatus())
-		}
-		c.setHealth(HealthServing, nil)
-	}
-}
-
-type errNotServing healthpb.HealthCheckResponse_ServingStatus
-
-func (e errNotServing) Error() string {
-	return "worker reports " + healthpb.HealthCheckResponse_ServingStatus(e).String()
-}
+var errNoReplica = errors.New("no replica is reachable and SERVING")

@@ -130,7 +130,7 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
-// readyz is readiness: traffic is worth sending here only while every worker is SERVING.
+// readyz is readiness: traffic is worth sending here only while every worker has a replica that is SERVING.
 func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	for _, nw := range h.workers {
 		if health := nw.Worker.Health(); health != workerclient.HealthServing {

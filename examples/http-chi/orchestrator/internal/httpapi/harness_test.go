@@ -159,10 +159,9 @@ func newEnv(t *testing.T, vectors []vector, timeout time.Duration) *env {
 
 func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.Client {
 	t.Helper()
-	c, err := workerclient.New(addr, workerclient.Options{
-		CallTimeout:      timeout,
-		HealthRetryDelay: 20 * time.Millisecond,
-		Logger:           slog.New(slog.DiscardHandler),
+	c, err := workerclient.New([]string{addr}, workerclient.Options{
+		CallTimeout: timeout,
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -39,27 +39,35 @@ func (f *flakyWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*
 	}
 }
 
+// serve starts a worker on TCP whose health reports the scoring service SERVING.
 func serve(t *testing.T, w scoringv1.ScoringServiceServer) (addr string, hs *health.Server, srv *grpc.Server) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = grpc.NewServer()
-	hs = health.NewServer()
+	hs, srv = serveOn(t, lis, w)
+	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	return lis.Addr().String(), hs, srv
+}
+
+// serveOn serves w and a health service that knows nothing of it yet on lis.
+func serveOn(t *testing.T, lis net.Listener, w scoringv1.ScoringServiceServer) (*health.Server, *grpc.Server) {
+	t.Helper()
+	srv := grpc.NewServer()
+	hs := health.NewServer()
 	scoringv1.RegisterScoringServiceServer(srv, w)
 	healthpb.RegisterHealthServer(srv, hs)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	return lis.Addr().String(), hs, srv
+	return hs, srv
 }
 
 func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.Client {
 	t.Helper()
-	c, err := workerclient.New(addr, workerclient.Options{
-		CallTimeout:      timeout,
-		HealthRetryDelay: 20 * time.Millisecond,
-		Logger:           slog.New(slog.DiscardHandler),
+	c, err := workerclient.New([]string{addr}, workerclient.Options{
+		CallTimeout: timeout,
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -153,8 +161,12 @@ func TestWatchHealth(t *testing.T) {
 func TestWatchHealthUnregisteredService(t *testing.T) {
 	// A worker that never registers the scoring service's health answers SERVICE_UNKNOWN,
 	// which must not count as ready.
-	addr, _, _ := serve(t, &flakyWorker{})
-	c := newClient(t, addr, time.Second)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, lis, &flakyWorker{})
+	c := newClient(t, lis.Addr().String(), time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.WatchHealth(ctx)

@@ -1,20 +1,33 @@
 //! `scorer`: serves the risk model over gRPC until SIGTERM or SIGINT.
 //!
 //! Configured by environment variables; see `scorer::config::Config`.
+//! `scorer --probe` instead asks the worker at `LISTEN_ADDR` whether it
+//! is serving and exits 0 if so: an exec probe for a Unix socket, which a
+//! kubelet gRPC probe cannot reach.
 
 // Every worker crate shares this code; the alias keeps it identical across them.
 use scorer as worker;
 
-use std::{process::ExitCode, sync::Arc};
+use std::{ffi::OsString, process::ExitCode, sync::Arc};
 
 use worker::{
     config::Config,
     model::Model,
+    probe,
     server::{self, ServeOptions},
     telemetry,
 };
 
 fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let probe = match args.as_slice() {
+        [] => false,
+        [flag] if flag == "--probe" => true,
+        _ => {
+            eprintln!("scorer: unexpected arguments {args:?}; the only one is --probe");
+            return ExitCode::from(2);
+        }
+    };
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -23,6 +36,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if probe {
+        return run_probe(&config);
+    }
     if let Err(error) = telemetry::init(&config.log_filter) {
         eprintln!("scorer: {error}");
         return ExitCode::from(2);
@@ -31,6 +47,26 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "scorer failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exits 0 if the worker at `LISTEN_ADDR` reports SERVING, 1 otherwise.
+fn run_probe(config: &Config) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())
+        .and_then(|runtime| {
+            runtime
+                .block_on(probe::check(&config.listen_addr, probe::PROBE_TIMEOUT))
+                .map_err(|error| error.to_string())
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("scorer --probe {}: {error}", config.listen_addr);
             ExitCode::FAILURE
         }
     }

@@ -67,7 +67,7 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel:        slog.LevelInfo,
 	}
 	want.Workers = []Worker{
-		{Name: "scorer", Addr: "127.0.0.1:50051"},
+		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
@@ -95,7 +95,7 @@ func TestLoadOverrides(t *testing.T) {
 		LogLevel:        slog.LevelDebug,
 	}
 	want.Workers = []Worker{
-		{Name: "scorer", Addr: "dns:///scorer.internal:6000"},
+		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)

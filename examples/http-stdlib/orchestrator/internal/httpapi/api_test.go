@@ -206,7 +206,7 @@ func TestWorkerDownFailsFast(t *testing.T) {
 	_ = lis.Close()
 
 	const timeout = 5 * time.Second
-	c, err := workerclient.New(addr, workerclient.Options{CallTimeout: timeout, Logger: slog.New(slog.DiscardHandler)})
+	c, err := workerclient.New([]string{addr}, workerclient.Options{CallTimeout: timeout, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,13 @@
 //! Settings from the environment, parsed once at start.
 
-use std::{collections::HashMap, env, net::SocketAddr, path::PathBuf, thread, time::Duration};
+use std::{
+    collections::HashMap,
+    env, fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    thread,
+    time::Duration,
+};
 
 /// One environment variable the worker reads, with its default in the
 /// variable's own syntax (empty: computed at start, see [`Config`]).
@@ -57,7 +64,7 @@ pub const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `LISTEN_ADDR`: where gRPC is served. Port 0 picks a free port.
-    pub listen_addr: SocketAddr,
+    pub listen_addr: ListenAddr,
     /// `MODEL_PATH`: a model file to load instead of the embedded one.
     pub model_path: Option<PathBuf>,
     /// `MAX_IN_FLIGHT`: scoring jobs (a batch is one job) queued or running
@@ -68,6 +75,38 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `RUST_LOG`: log filter, e.g. `info` or `info,scorer=debug`.
     pub log_filter: String,
+}
+
+/// Prefix of a Unix domain socket address, as gRPC clients spell one.
+pub const UNIX_PREFIX: &str = "unix://";
+
+/// Where the worker listens: a TCP address, or a Unix domain socket for a
+/// sidecar that shares a volume with the orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    /// An absolute path, from `unix:///path`.
+    Unix(PathBuf),
+}
+
+impl ListenAddr {
+    /// Parses `IP:PORT` or `unix:///absolute/path`; `None` if it is neither.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.strip_prefix(UNIX_PREFIX) {
+            Some(path) if Path::new(path).is_absolute() => Some(Self::Unix(path.into())),
+            Some(_) => None,
+            None => value.parse().ok().map(Self::Tcp),
+        }
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(addr) => addr.fmt(f),
+            Self::Unix(path) => write!(f, "{UNIX_PREFIX}{}", path.display()),
+        }
+    }
 }
 
 /// An environment variable with a value the worker cannot use.
@@ -117,11 +156,12 @@ impl Config {
         };
 
         let value = get("LISTEN_ADDR").unwrap_or_default();
-        let listen_addr = value.parse().map_err(|_| {
+        let listen_addr = ListenAddr::parse(&value).ok_or_else(|| {
             invalid(
                 "LISTEN_ADDR",
                 value.clone(),
-                "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051".into(),
+                "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051, or unix:///absolute/path.sock"
+                    .into(),
             )
         })?;
 
@@ -192,7 +232,10 @@ mod tests {
     #[test]
     fn defaults_apply_when_unset_or_empty() {
         let config = config(&[("MODEL_PATH", ""), ("RUST_LOG", " ")]).unwrap();
-        assert_eq!(config.listen_addr, "0.0.0.0:50051".parse().unwrap());
+        assert_eq!(
+            config.listen_addr,
+            ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())
+        );
         assert_eq!(config.model_path, None);
         assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
         assert_eq!(config.shutdown_grace, Duration::from_secs(20));
@@ -209,7 +252,10 @@ mod tests {
             ("RUST_LOG", "debug"),
         ])
         .unwrap();
-        assert_eq!(config.listen_addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            config.listen_addr,
+            ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())
+        );
         assert_eq!(config.model_path, Some(PathBuf::from("/models/m.json")));
         assert_eq!(config.max_in_flight, 8);
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));
@@ -217,9 +263,19 @@ mod tests {
     }
 
     #[test]
+    fn unix_socket_addresses_are_read() {
+        let config = config(&[("LISTEN_ADDR", "unix:///run/worker/scorer.sock")]).unwrap();
+        let addr = ListenAddr::Unix("/run/worker/scorer.sock".into());
+        assert_eq!(config.listen_addr, addr);
+        assert_eq!(addr.to_string(), "unix:///run/worker/scorer.sock");
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (name, value) in [
             ("LISTEN_ADDR", "localhost"),
+            ("LISTEN_ADDR", "unix://relative.sock"),
+            ("LISTEN_ADDR", "unix:/tmp/one-slash.sock"),
             ("MAX_IN_FLIGHT", "0"),
             ("MAX_IN_FLIGHT", "-1"),
             ("MAX_IN_FLIGHT", "lots"),

@@ -10,9 +10,12 @@ pub mod limits {
     include!(concat!(env!("OUT_DIR"), "/limits.rs"));
 }
 pub mod model;
+pub mod probe;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+#[cfg(unix)]
+pub mod uds;
 pub mod validate;
 
 pub mod pb {

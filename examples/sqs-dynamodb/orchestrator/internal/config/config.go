@@ -41,8 +41,10 @@ type Config struct {
 type Worker struct {
 	// Name is the worker's name in hybrid-backend.json.
 	Name string
-	// Addr is its gRPC target, in any form grpc.NewClient accepts.
-	Addr string
+	// Addrs are where its replicas are: one gRPC target in any form grpc.NewClient accepts
+	// (host:port, dns:///name:port for a headless Service, unix:///path), or several
+	// host:port or unix:///path addresses, each one replica.
+	Addrs []string
 }
 
 // setting is one environment variable the orchestrator reads, with its default in the variable's own syntax.
@@ -98,7 +100,7 @@ func load(environ []string) (Config, *parser) {
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
-		{Name: "scorer", Addr: p.value("WORKER_SCORER_ADDR")},
+		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
 	}
 	cfg.QueueName = p.value("SQS_QUEUE_NAME")
 	if strings.HasSuffix(cfg.QueueName, ".fifo") {

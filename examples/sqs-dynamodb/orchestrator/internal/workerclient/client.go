@@ -13,7 +13,8 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	// Registers client-side health checking, which healthCheckConfig turns on.
+	_ "google.golang.org/grpc/health"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
@@ -21,16 +22,24 @@ import (
 	"example.com/sqs-dynamodb/orchestrator/internal/validation"
 )
 
-// serviceConfig retries UNAVAILABLE once, which is what a worker restart or a refused
-// connection looks like; scoring is a pure function of the request, so a replay is safe.
-// Only once, and inside the one CallTimeout: the callers own retrying (the queue pipelines
-// back off and try again, HTTP clients get 503 with Retry-After), and retries at two layers
-// multiply. round_robin spreads calls over every address the worker name resolves to,
-// so scaling the worker out needs no orchestrator change.
-const serviceConfig = `{
+// serviceConfig is the connection's policy.
+//
+// healthCheckConfig turns on gRPC client-side health checking: every replica's
+// subchannel keeps a grpc.health.v1 Watch stream open and counts as READY only while its
+// worker reports SERVING, so a replica that is draining or broken gets no calls while the
+// others do. round_robin spreads calls over the READY replicas of every address the name
+// resolves to, so scaling the worker out needs no orchestrator change.
+//
+// The retry policy replays UNAVAILABLE once, which is what a replica restart or a refused
+// connection looks like, and the replay goes to the next replica; scoring is a pure
+// function of the request, so a replay is safe. Only once, and inside the one CallTimeout:
+// the callers own retrying (the queue pipelines back off and try again, HTTP clients get
+// 503 with Retry-After), and retries at two layers multiply.
+var serviceConfig = fmt.Sprintf(`{
   "loadBalancingConfig": [{"round_robin": {}}],
+  "healthCheckConfig": {"serviceName": %[1]q},
   "methodConfig": [{
-    "name": [{"service": "scoring.v1.ScoringService"}],
+    "name": [{"service": %[1]q}],
     "retryPolicy": {
       "maxAttempts": 2,
       "initialBackoff": "0.05s",
@@ -39,46 +48,42 @@ const serviceConfig = `{
       "retryableStatusCodes": ["UNAVAILABLE"]
     }
   }]
-}`
+}`, scoringv1.ScoringService_ServiceDesc.ServiceName)
 
 // Options tunes a Client; the zero value of each field picks a default.
 type Options struct {
 	// CallTimeout bounds each RPC, retries included. Default 2s.
 	CallTimeout time.Duration
-	// HealthRetryDelay is how often health is asked again while the worker is not serving
-	// or cannot be reached. Default 1s.
-	HealthRetryDelay time.Duration
 	// Logger receives health transitions. Default slog.Default().
 	Logger *slog.Logger
 }
 
-// Client calls the scoring worker and tracks whether its health service reports SERVING.
+// Client calls the replicas of one scoring worker and tracks whether any of them serves.
 // It is safe for concurrent use.
 type Client struct {
-	conn    *grpc.ClientConn
-	scoring scoringv1.ScoringServiceClient
-	health  healthpb.HealthClient
-	// healthService is the name the worker registers with grpc.health.v1.
-	healthService    string
-	callTimeout      time.Duration
-	healthRetryDelay time.Duration
-	logger           *slog.Logger
-	status           atomic.Int32 // a Health
+	conn        *grpc.ClientConn
+	scoring     scoringv1.ScoringServiceClient
+	callTimeout time.Duration
+	logger      *slog.Logger
+	status      atomic.Int32 // a Health
 }
 
-// New prepares a client for target. It does not dial: the connection is made on first use
-// and re-made in the background whenever it drops, so the worker may start after the orchestrator.
-func New(target string, opts Options) (*Client, error) {
+// New prepares a client for a worker's replicas at addrs: one gRPC target, or several
+// host:port or unix:///path addresses. It does not dial: connections are made once
+// WatchHealth starts or on first use, and re-made in the background whenever they drop,
+// so the worker may start after the orchestrator.
+func New(addrs []string, opts Options) (*Client, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
-	}
-	if opts.HealthRetryDelay <= 0 {
-		opts.HealthRetryDelay = time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	conn, err := grpc.NewClient(target,
+	target, resolverOpts, err := target(addrs)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(target, append(resolverOpts,
 		// The worker sits on a private network next to the orchestrator; put TLS or a mesh in front of it before it leaves one.
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
@@ -88,6 +93,9 @@ func New(target string, opts Options) (*Client, error) {
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
 			MinConnectTimeout: 5 * time.Second,
 		}),
+		// A channel left idle closes its connections and health streams, and would read
+		// as not ready while the API has no traffic; readiness needs them kept.
+		grpc.WithIdleTimeout(0),
 		// The health watch keeps a stream open, so pings run on it and notice a worker that
 		// vanished without closing its connections (a lost node, a dropped network). tonic
 		// accepts pings this often; a grpc-go server would need a keepalive.EnforcementPolicy
@@ -99,18 +107,15 @@ func New(target string, opts Options) (*Client, error) {
 			grpc.MaxCallSendMsgSize(validation.MaxRequestBytes),
 			grpc.MaxCallRecvMsgSize(validation.MaxResponseBytes),
 		),
-	)
+	)...)
 	if err != nil {
-		return nil, fmt.Errorf("worker client for %q: %w", target, err)
+		return nil, fmt.Errorf("worker client for %q: %w", addrs, err)
 	}
 	return &Client{
-		conn:             conn,
-		scoring:          scoringv1.NewScoringServiceClient(conn),
-		health:           healthpb.NewHealthClient(conn),
-		healthService:    scoringv1.ScoringService_ServiceDesc.ServiceName,
-		callTimeout:      opts.CallTimeout,
-		healthRetryDelay: opts.HealthRetryDelay,
-		logger:           opts.Logger,
+		conn:        conn,
+		scoring:     scoringv1.NewScoringServiceClient(conn),
+		callTimeout: opts.CallTimeout,
+		logger:      opts.Logger,
 	}, nil
 }
 

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"net"
+	"strings"
+)
+
+// unixScheme starts a Unix domain socket address, as gRPC spells one.
+const unixScheme = "unix:"
+
+// addrs reads a worker's address: one gRPC target, or a comma-separated list of
+// replicas (for local runs and tests, where there is no DNS name that lists them).
+// In a list each entry must be something the orchestrator can dial directly,
+// host:port or unix:///path; a name to resolve belongs on its own (dns:///name:port).
+func (p *parser) addrs(key string) []string {
+	v := p.value(key)
+	parts := strings.Split(v, ",")
+	addrs := make([]string, 0, len(parts))
+	for _, part := range parts {
+		a := strings.TrimSpace(part)
+		if a == "" {
+			p.fail(key, v, "want an address, or a comma-separated list of them without empty entries")
+			return nil
+		}
+		addrs = append(addrs, a)
+	}
+	if len(addrs) == 1 {
+		if strings.HasPrefix(addrs[0], unixScheme) && !validUnix(addrs[0]) {
+			p.fail(key, v, "want unix:///absolute/path.sock")
+			return nil
+		}
+		return addrs
+	}
+	for _, a := range addrs {
+		if !validUnix(a) && !validHostPort(a) {
+			p.fail(key, v, "want each entry of a list to be host:port or unix:///absolute/path.sock, e.g. 127.0.0.1:50051,127.0.0.1:50052")
+			return nil
+		}
+	}
+	return addrs
+}
+
+func validUnix(a string) bool {
+	path, ok := strings.CutPrefix(a, unixScheme+"//")
+	return ok && strings.HasPrefix(path, "/") && len(path) > 1
+}
+
+func validHostPort(a string) bool {
+	host, port, err := net.SplitHostPort(a)
+	return err == nil && host != "" && port != "" && !strings.Contains(a, "/")
+}
