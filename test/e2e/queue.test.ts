@@ -1,4 +1,5 @@
 import { execa } from "execa";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Service } from "../../src/validate/processes.js";
@@ -131,6 +132,95 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       }
       console.log(`${ingress} SIGTERM: ${stored}/${N} stored before the stop; the restart processed ${reprocessed}; all ${N} stored exactly once`);
       await stopGracefully(second.service, 15_000);
+      await stopGracefully(worker, 15_000);
+    });
+
+    if (ingress === "sqs") {
+      it("dead-letters nothing while the results table is gone for longer than maxReceiveCount visibility timeouts", async () => {
+        // bootstrap's maxReceiveCount is 5: with a 4s visibility timeout, a consumer that kept
+        // receiving would dead-letter every message within about 20s of the table going.
+        // (Shorter timeouts, or more loops, have moto answer heartbeats too late once the
+        // table is back, and messages come round again while they are being handled.)
+        const VISIBILITY_S = 4;
+        const OUTAGE_MS = 35_000;
+        const SENT = 300;
+        const env = { ...rig.env("sinkdown"), SQS_VISIBILITY_TIMEOUT: `${VISIBILITY_S}s`, CONCURRENCY: "4" };
+        await rig.bootstrap(env);
+        const workerAddr = `127.0.0.1:${await freePort()}`;
+        const worker = await rig.startWorker(env, workerAddr, "sinkdown");
+        services.push(worker);
+        const { file, expected } = await rig.workload(workerAddr, SENT, "sinkdown-");
+        const o = await rig.startOrchestrator(env, workerAddr, "sinkdown");
+        services.push(o.service);
+
+        await rig.deleteResultsTable(env);
+        await rig.produce(env, file);
+        await until("/readyz to report the failing sink", async () => {
+          const res = await fetch(`${o.base}/readyz`);
+          return res.status === 503 && (await res.text()).includes("results sink failing");
+        });
+        await new Promise((r) => setTimeout(r, OUTAGE_MS));
+        const failedDuringOutage = await counter(o.base, "orchestrator_messages_failed_total");
+        expect(await rig.deadLettered(env), "dead-lettered during the outage").toBe(0);
+        expect(o.service.exited, "the orchestrator survives the outage").toBe(false);
+        await rig.bootstrap(env); // the table is back, empty
+
+        await until("every result", async () => (await rig.results(env)).length >= SENT, { everyMs: 2_000 });
+        await new Promise((r) => setTimeout(r, 1_000));
+        const items = await rig.results(env);
+        expectExactlyOnce(items, expected);
+        const deadLettered = await rig.deadLettered(env);
+        expect(deadLettered, "dead-lettered in all").toBe(0);
+        await until("/readyz to recover", async () => (await fetch(`${o.base}/readyz`)).status === 200);
+        console.log(
+          `sqs results-table outage of ${OUTAGE_MS / 1000}s (visibility ${VISIBILITY_S}s, maxReceiveCount 5): sent ${SENT}, stored ${items.length}, dead-lettered ${deadLettered}; ${failedDuringOutage} message failures during the outage`,
+        );
+        await stopGracefully(o.service, 15_000);
+        await stopGracefully(worker, 15_000);
+      });
+    }
+
+    it("sets aside a different request under a stored id and takes an exact redelivery as done", async () => {
+      const env = rig.env("conflict");
+      await rig.bootstrap(env);
+      const workerAddr = `127.0.0.1:${await freePort()}`;
+      const worker = await rig.startWorker(env, workerAddr, "conflict");
+      services.push(worker);
+      const { file, expected } = await rig.workload(workerAddr, 20, "conflict-");
+      await rig.produce(env, file);
+      const o = await rig.startOrchestrator(env, workerAddr, "conflict");
+      services.push(o.service);
+      await until("every result", async () => (await rig.results(env)).length >= 20);
+
+      const sent = JSON.parse(readFileSync(file, "utf8")).vectors.map((v: { request: Record<string, unknown> }) => v.request);
+      const again = sent[3] as Record<string, unknown>;
+      // The same request with its fields and features in another order: the same event.
+      const redelivery = Object.fromEntries(
+        Object.entries({ ...again, numericFeatures: Object.fromEntries(Object.entries(again.numericFeatures as object).reverse()) }).reverse(),
+      );
+      const conflicting: Record<string, unknown> = { ...(sent[5] as Record<string, unknown>), numericFeatures: { amount: 123456.5 } };
+      await rig.produceRequests(env, "conflict-second", [redelivery, conflicting]);
+      await until("the conflict to be counted", async () => (await counter(o.base, "orchestrator_conflicts_total")) >= 1);
+      await until("the redelivery to be processed", async () => (await counter(o.base, "orchestrator_messages_processed_total")) >= 21);
+      await new Promise((r) => setTimeout(r, 1_000));
+
+      expect(await counter(o.base, "orchestrator_conflicts_total"), "conflicts").toBe(1);
+      const items = await rig.results(env);
+      expectExactlyOnce(items, expected); // the first result for each id stands
+      const stored = items.find((i) => i.id === conflicting.id)!;
+      const recorded = stored.conflicts as { M: { request: { S: string } } }[];
+      expect(recorded, "conflicts recorded on the stored item").toHaveLength(1);
+      expect(JSON.parse(recorded[0]!.M.request.S).numericFeatures.amount).toBe(123456.5);
+      expect(items.find((i) => i.id === again.id)!.conflicts, "the redelivery is no conflict").toBeUndefined();
+      if (ingress === "sqs") {
+        await until("the conflict to be dead-lettered", async () => (await rig.deadLettered(env)) >= 1);
+        const [dead, ...rest] = await rig.receiveDeadLetters(env);
+        expect(rest, "only the conflicting message is dead-lettered").toHaveLength(0);
+        expect(JSON.parse(dead!.Body).id).toBe(conflicting.id);
+        expect(dead!.MessageAttributes?.poison_reason?.StringValue).toMatch(/^conflict: id "conflict-00005" is already stored for a different request/);
+      }
+      console.log(`${ingress} conflict: 20 stored, 1 exact redelivery absorbed, 1 conflicting request counted, recorded on the item${ingress === "sqs" ? " and dead-lettered" : ""}`);
+      await stopGracefully(o.service, 15_000);
       await stopGracefully(worker, 15_000);
     });
   });

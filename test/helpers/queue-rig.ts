@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "../../src/manifest.js";
-import { scanTable } from "../../src/validate/aws-json.js";
+import { awsJson, queueDepth, scanTable } from "../../src/validate/aws-json.js";
 import { scoringClient } from "../../src/validate/grpc.js";
 import { awsEnv, ensureMoto, startMoto, type Moto } from "../../src/validate/moto.js";
 import { freePort, stopGracefully, type Service } from "../../src/validate/processes.js";
@@ -92,8 +92,37 @@ export class QueueRig {
     await execa(join(this.goBin, "produce"), ["-vectors", file], { cwd: join(this.repo, "orchestrator"), env });
   }
 
+  /** Sends these requests as they are, through the repo's own produce. */
+  async produceRequests(env: Record<string, string>, tag: string, requests: object[]): Promise<void> {
+    const file = join(this.logs, `${tag}-vectors.json`);
+    writeFileSync(file, JSON.stringify({ vectors: requests.map((request, i) => ({ name: `${tag}-${i}`, request })) }));
+    await this.produce(env, file);
+  }
+
   async results(env: Record<string, string>): Promise<Record<string, unknown>[]> {
     return scanTable(this.moto.endpoint, env.DYNAMODB_TABLE!);
+  }
+
+  /** Deletes the results table: an outage of the sink (bootstrap makes it again). */
+  async deleteResultsTable(env: Record<string, string>): Promise<void> {
+    await awsJson(this.moto.endpoint, "dynamodb", "DynamoDB_20120810.DeleteTable", { TableName: env.DYNAMODB_TABLE });
+  }
+
+  /** Messages on the queue's dead-letter queue, visible or in flight. */
+  deadLettered(env: Record<string, string>): Promise<number> {
+    return queueDepth(this.moto.endpoint, `${env.SQS_QUEUE_NAME}-dlq`);
+  }
+
+  /** Up to ten dead-lettered messages with their attributes (received, so hidden for a while after). */
+  async receiveDeadLetters(env: Record<string, string>): Promise<{ Body: string; MessageAttributes?: Record<string, { StringValue?: string }> }[]> {
+    const { QueueUrl } = await awsJson<{ QueueUrl: string }>(this.moto.endpoint, "sqs", "AmazonSQS.GetQueueUrl", { QueueName: `${env.SQS_QUEUE_NAME}-dlq` });
+    const out = await awsJson<{ Messages?: { Body: string; MessageAttributes?: Record<string, { StringValue?: string }> }[] }>(
+      this.moto.endpoint,
+      "sqs",
+      "AmazonSQS.ReceiveMessage",
+      { QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], WaitTimeSeconds: 1 },
+    );
+    return out.Messages ?? [];
   }
 
   async teardown(services: Service[]): Promise<void> {

@@ -96,16 +96,22 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	metrics := &ops.Metrics{}
+	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
+	// Probes pace themselves up to 5s apart, so consuming resumes within seconds of a recovery.
+	sinkHealth := &pipeline.SinkHealth{Probe: sink.Probe, Logger: logger}
 	proc := &pipeline.Processor{
-		Scorer:  worker,
-		Sink:    results.NewDynamoDB(db, cfg.ResultsTable),
-		Metrics: metrics,
-		Logger:  logger,
+		Scorer:     worker,
+		Sink:       sink,
+		SinkHealth: sinkHealth,
+		Metrics:    metrics,
+		Logger:     logger,
 	}
+	sinkReady := func() bool { return sinkHealth.Err() == nil }
 	checkpoints := kinesisconsumer.NewDynamoDBCheckpoints(db, cfg.CheckpointTable, cfg.StreamName)
 	var c consumer = kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), checkpoints, proc, kinesisconsumer.Config{
 		StreamName:      cfg.StreamName,
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		Ready:           sinkReady,
 		Metrics:         metrics,
 		Logger:          logger,
 	})
@@ -120,6 +126,9 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 				return fmt.Errorf("scoring worker %s health is %s", cfg.Workers[i].Name, h)
 			}
 		}
+		if err := sinkHealth.Err(); err != nil {
+			return fmt.Errorf("results sink failing: %w", err)
+		}
 		if !c.Running() {
 			return errors.New("consumer is not running")
 		}
@@ -133,6 +142,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
+	logging.Go(func() { sinkHealth.Watch(opsCtx) })
 
 	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
 	err = c.Run(ctx)

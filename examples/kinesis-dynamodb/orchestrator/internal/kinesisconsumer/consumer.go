@@ -50,6 +50,9 @@ type Config struct {
 	// ShutdownTimeout bounds how long the batches in flight may take to finish and be
 	// checkpointed once Run's context is done. Default 10s.
 	ShutdownTimeout time.Duration
+	// Ready, when set, holds up the retry of a failed batch while it returns false (the results
+	// sink failed and has not passed a probe since), rather than rescoring it for nothing.
+	Ready func() bool
 	// Retry paces retries of failed reads, batches and checkpoints.
 	Retry   pipeline.Retry
 	Metrics *ops.Metrics
@@ -78,6 +81,9 @@ func New(client API, checkpoints Checkpoints, handler Handler, cfg Config) *Cons
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = &ops.Metrics{}

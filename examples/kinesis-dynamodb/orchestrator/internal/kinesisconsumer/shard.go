@@ -11,6 +11,7 @@ import (
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 )
 
 // minReadInterval keeps a reader within a shard's five GetRecords calls a second, which every
@@ -142,12 +143,25 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 		if c.cfg.Retry.Wait(ctx, attempt) != nil {
 			return false
 		}
+		for !c.cfg.Ready() {
+			if pipeline.Sleep(ctx, time.Second) != nil {
+				return false
+			}
+		}
 	}
 }
 
+// poison skips a record that cannot be handled. A conflict (a different request under a
+// stored id) is no loss: the sink recorded it on the stored result before reporting it.
 func (c *Consumer) poison(shard string, r types.Record, reason error) {
+	log := c.cfg.Logger.With("shard_id", shard, "sequence_number", aws.ToString(r.SequenceNumber), "partition_key", aws.ToString(r.PartitionKey), "reason", reason.Error())
+	var conflict *results.Conflict
+	if errors.As(reason, &conflict) {
+		log.Warn("conflicting record recorded on the stored result and skipped")
+		return
+	}
 	c.cfg.Metrics.DeadLettered.Add(1)
-	c.cfg.Logger.Warn("poison record skipped", "shard_id", shard, "sequence_number", aws.ToString(r.SequenceNumber), "partition_key", aws.ToString(r.PartitionKey), "reason", reason.Error())
+	log.Warn("poison record skipped")
 }
 
 // save writes a checkpoint, retrying until it succeeds or ctx is done.

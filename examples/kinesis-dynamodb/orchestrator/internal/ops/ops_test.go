@@ -19,6 +19,7 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 	m := &Metrics{}
 	m.Processed.Add(12)
 	m.DeadLettered.Add(1)
+	m.Conflicts.Add(2)
 	m.SetShardLag("shardId-000000000001", 250)
 	m.SetShardLag("shardId-000000000000", 0)
 	m.SetShardLag("shardId-000000000002", 9)
@@ -34,6 +35,7 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 		"orchestrator_messages_failed_total 0\n",
 		"orchestrator_retries_total 0\n",
 		"orchestrator_messages_dead_lettered_total 1\n",
+		"orchestrator_conflicts_total 2\n",
 		"# TYPE orchestrator_shard_millis_behind_latest gauge\n" +
 			"orchestrator_shard_millis_behind_latest{shard_id=\"shardId-000000000000\"} 0\n" +
 			"orchestrator_shard_millis_behind_latest{shard_id=\"shardId-000000000001\"} 250\n",

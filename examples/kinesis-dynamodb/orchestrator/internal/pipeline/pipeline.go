@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -36,36 +37,65 @@ type Scorer interface {
 	ScoreBatch(context.Context, *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error)
 }
 
+// ErrStore marks a Handle error that storing the results caused.
+var ErrStore = errors.New("storing results")
+
 // Processor scores requests and stores the results.
 type Processor struct {
-	Scorer  Scorer
-	Sink    results.Sink
-	Retry   Retry
-	Metrics *ops.Metrics
-	Logger  *slog.Logger
+	Scorer Scorer
+	Sink   results.Sink
+	// SinkHealth, when set, learns of every failure to store, so that consumers stop taking
+	// messages until the sink is back.
+	SinkHealth *SinkHealth
+	Retry      Retry
+	Metrics    *ops.Metrics
+	Logger     *slog.Logger
 }
 
 // Handle scores reqs (in batches when there are several) and stores every result, retrying
 // transient failures. A nil error means every request is stored or was rejected: rejected
-// maps the index of each request the worker refused as invalid to its reason, for the caller
-// to treat as poison. After an error nothing may be acknowledged, though some results may
-// be stored already; storing them again is harmless.
+// maps the index of each request the worker refused as invalid, or whose id is stored for a
+// different request (a *results.Conflict), to its reason, for the caller to dead-letter.
+// After an error nothing may be acknowledged, though some results may be stored already;
+// storing them again is harmless.
 func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error) {
 	resps, rejected, err := p.score(ctx, reqs)
-	if err == nil && len(resps) > 0 {
-		err = p.Retry.Do(ctx, func(ctx context.Context) error { return p.Sink.Put(ctx, resps) }, p.retried("store"))
+	var entries []results.Entry
+	var from []int // entries[k] answers reqs[from[k]]
+	for i, r := range resps {
+		if r != nil {
+			entries = append(entries, results.Entry{Request: reqs[i], Result: r})
+			from = append(from, i)
+		}
+	}
+	var conflicts map[int]error
+	if err == nil && len(entries) > 0 {
+		err = p.Retry.Do(ctx, func(ctx context.Context) error {
+			var putErr error
+			conflicts, putErr = p.Sink.Put(ctx, entries)
+			return putErr
+		}, p.retried("store"))
 		if err != nil {
-			err = fmt.Errorf("storing results: %w", err)
+			if ctx.Err() == nil { // Work cut off at shutdown says nothing about the sink.
+				p.SinkHealth.Failed(err)
+			}
+			err = fmt.Errorf("%w: %w", ErrStore, err)
 		}
 	}
 	if err != nil {
 		p.Metrics.Failed.Add(int64(len(reqs)))
 		return nil, err
 	}
-	p.Metrics.Processed.Add(int64(len(resps)))
+	for k, reason := range conflicts {
+		rejected[from[k]] = reason
+		p.Metrics.Conflicts.Add(1)
+		p.Logger.Error("a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
+	}
+	p.Metrics.Processed.Add(int64(len(entries) - len(conflicts)))
 	return rejected, nil
 }
 
+// score returns the responses in reqs' order, nil for a request the worker rejected.
 func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) ([]*scoringv1.ScoreResponse, map[int]error, error) {
 	var resps []*scoringv1.ScoreResponse
 	rejected := map[int]error{}
@@ -80,7 +110,7 @@ func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) (
 			got, err = p.scoreEach(ctx, chunk, start, rejected)
 		default:
 			p.reject(rejected, start, chunk[0], err)
-			got, err = nil, nil
+			got, err = []*scoringv1.ScoreResponse{nil}, nil
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("scoring: %w", err)
@@ -116,6 +146,7 @@ func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreReque
 		switch {
 		case status.Code(err) == codes.InvalidArgument:
 			p.reject(rejected, start+i, req, err)
+			resps = append(resps, nil)
 		case err != nil:
 			return nil, err
 		default:

@@ -14,6 +14,7 @@ import (
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 )
 
 // fakeWorker scores a request as 0.5, fails the first failures calls with code, and rejects
@@ -66,31 +67,40 @@ func (w *fakeWorker) ScoreBatch(_ context.Context, req *scoringv1.ScoreBatchRequ
 	return out, nil
 }
 
-// memorySink stores results in a map; its first failures Puts fail with err.
+// memorySink stores results in a map; its first failures Puts fail with err. Ids in
+// conflicting are reported as stored for a different request.
 type memorySink struct {
-	mu       sync.Mutex
-	failures int
-	err      error
-	puts     int
-	stored   map[string]*scoringv1.ScoreResponse
+	mu          sync.Mutex
+	failures    int
+	err         error
+	puts        int
+	stored      map[string]*scoringv1.ScoreResponse
+	conflicting map[string]bool
 }
 
-func (s *memorySink) Put(_ context.Context, rs []*scoringv1.ScoreResponse) error {
+func (s *memorySink) Put(_ context.Context, entries []results.Entry) (map[int]error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
 	if s.failures > 0 {
 		s.failures--
-		return s.err
+		return nil, s.err
 	}
 	if s.stored == nil {
 		s.stored = map[string]*scoringv1.ScoreResponse{}
 	}
-	for _, r := range rs {
-		s.stored[r.GetId()] = r
+	conflicts := map[int]error{}
+	for i, e := range entries {
+		if s.conflicting[e.Result.GetId()] {
+			conflicts[i] = &results.Conflict{ID: e.Result.GetId()}
+			continue
+		}
+		s.stored[e.Result.GetId()] = e.Result
 	}
-	return nil
+	return conflicts, nil
 }
+
+func (s *memorySink) Probe(context.Context) error { return nil }
 
 func newProcessor(w *fakeWorker, s *memorySink) *Processor {
 	return &Processor{
@@ -186,6 +196,53 @@ func TestHandleSinglesOutRequestsTheWorkerRejects(t *testing.T) {
 	}
 	if len(s.stored) != 2 || s.stored["a"] == nil || s.stored["c"] == nil {
 		t.Errorf("stored %v, want a and c", s.stored)
+	}
+}
+
+func TestHandleRejectsConflictsAndStoresTheRest(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{conflicting: map[string]bool{"b": true}}
+	p := newProcessor(w, s)
+	rejected, err := p.Handle(context.Background(), requests("a", "bad", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflict *results.Conflict
+	if len(rejected) != 2 || rejected[1] == nil || !errors.As(rejected[2], &conflict) || conflict.ID != "b" {
+		t.Errorf("rejected = %v, want index 1 (the worker) and index 2 (a conflict on b)", rejected)
+	}
+	if len(s.stored) != 2 || s.stored["a"] == nil || s.stored["c"] == nil {
+		t.Errorf("stored %v, want a and c", s.stored)
+	}
+	if p.Metrics.Conflicts.Load() != 1 || p.Metrics.Processed.Load() != 2 {
+		t.Errorf("conflicts = %d, processed = %d; want 1 and 2", p.Metrics.Conflicts.Load(), p.Metrics.Processed.Load())
+	}
+}
+
+func TestHandleReportsStoreFailuresToSinkHealth(t *testing.T) {
+	missing := errors.New("table not found")
+	w, s := &fakeWorker{}, &memorySink{failures: 1, err: missing}
+	p := newProcessor(w, s)
+	p.SinkHealth = &SinkHealth{Logger: p.Logger}
+	_, err := p.Handle(context.Background(), requests("a"))
+	if !errors.Is(err, ErrStore) || !errors.Is(err, missing) {
+		t.Errorf("Handle() = %v, want ErrStore wrapping the sink's error", err)
+	}
+	if !errors.Is(p.SinkHealth.Err(), missing) {
+		t.Errorf("SinkHealth.Err() = %v, want the sink's error", p.SinkHealth.Err())
+	}
+}
+
+func TestHandleCutOffAtShutdownLeavesSinkHealthAlone(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{failures: 1, err: context.Canceled}
+	p := newProcessor(w, s)
+	p.SinkHealth = &SinkHealth{Logger: p.Logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Handle(ctx, requests("a")); !errors.Is(err, ErrStore) {
+		t.Fatalf("Handle() = %v, want a store error", err)
+	}
+	if err := p.SinkHealth.Err(); err != nil {
+		t.Errorf("SinkHealth.Err() = %v after a shutdown, want nil", err)
 	}
 }
 

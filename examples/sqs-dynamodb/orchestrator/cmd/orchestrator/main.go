@@ -96,20 +96,25 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	metrics := &ops.Metrics{}
+	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
+	// Probes pace themselves up to 5s apart, so consuming resumes within seconds of a recovery.
+	sinkHealth := &pipeline.SinkHealth{Probe: sink.Probe, Logger: logger}
 	proc := &pipeline.Processor{
-		Scorer:  worker,
-		Sink:    results.NewDynamoDB(db, cfg.ResultsTable),
-		Metrics: metrics,
-		Logger:  logger,
+		Scorer:     worker,
+		Sink:       sink,
+		SinkHealth: sinkHealth,
+		Metrics:    metrics,
+		Logger:     logger,
 	}
+	sinkReady := func() bool { return sinkHealth.Err() == nil }
 	var c consumer = sqsconsumer.New(sqs.NewFromConfig(awsCfg), proc, sqsconsumer.Config{
 		QueueName:         cfg.QueueName,
 		Concurrency:       cfg.Concurrency,
 		VisibilityTimeout: cfg.VisibilityTimeout,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
-		// While the worker is known to be down every message would fail; leaving them on the
-		// queue keeps their receive counts for real failures.
-		Ready:   func() bool { return worker.Health() != workerclient.HealthNotServing },
+		// While the worker is known to be down, or the sink is failing, every message would
+		// fail; leaving them on the queue keeps their receive counts for real failures.
+		Ready:   func() bool { return worker.Health() != workerclient.HealthNotServing && sinkReady() },
 		Metrics: metrics,
 		Logger:  logger,
 	})
@@ -124,6 +129,9 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 				return fmt.Errorf("scoring worker %s health is %s", cfg.Workers[i].Name, h)
 			}
 		}
+		if err := sinkHealth.Err(); err != nil {
+			return fmt.Errorf("results sink failing: %w", err)
+		}
 		if !c.Running() {
 			return errors.New("consumer is not running")
 		}
@@ -137,6 +145,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
+	logging.Go(func() { sinkHealth.Watch(opsCtx) })
 
 	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
 	err = c.Run(ctx)

@@ -59,6 +59,11 @@ func Load(getenv func(string) string) (Config, error) {
 		{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
 	}
 	cfg.QueueName = p.nonEmpty("SQS_QUEUE_NAME", "sqs-dynamodb-requests")
+	if strings.HasSuffix(cfg.QueueName, ".fifo") {
+		// Handling is concurrent and dead-letter copies carry no MessageGroupId: FIFO order and
+		// deduplication would silently not hold.
+		p.fail("SQS_QUEUE_NAME", cfg.QueueName, "FIFO queues are not supported; name a standard queue (no .fifo suffix)")
+	}
 	cfg.VisibilityTimeout = p.seconds("SQS_VISIBILITY_TIMEOUT", 30*time.Second)
 	cfg.Concurrency = p.count("CONCURRENCY", 20)
 	cfg.ResultsTable = p.nonEmpty("DYNAMODB_TABLE", "sqs-dynamodb-results")

@@ -88,6 +88,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"SQS_VISIBILITY_TIMEOUT", "13h"},
 		{"CONCURRENCY", "0"},
 		{"CONCURRENCY", "many"},
+		{"SQS_QUEUE_NAME", "orders.fifo"},
 		{"LOG_LEVEL", "loud"},
 	}
 	for _, tt := range tests {

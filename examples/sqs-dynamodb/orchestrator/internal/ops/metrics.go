@@ -26,6 +26,9 @@ type Metrics struct {
 	// DeadLettered counts poison messages: unparseable or invalid requests, moved to the
 	// dead-letter queue (SQS) or skipped (Kinesis).
 	DeadLettered atomic.Int64
+	// Conflicts counts requests whose id was stored already for a different request: recorded
+	// on the stored result, and dead-lettered too (SQS).
+	Conflicts atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
@@ -59,6 +62,7 @@ func (m *Metrics) counters() []counter {
 		{"orchestrator_messages_failed_total", "Requests whose handling failed and will be tried again.", &m.Failed},
 		{"orchestrator_retries_total", "Retries of worker and sink calls after transient failures.", &m.Retried},
 		{"orchestrator_messages_dead_lettered_total", "Poison messages dead-lettered (SQS) or skipped (Kinesis).", &m.DeadLettered},
+		{"orchestrator_conflicts_total", "Requests whose id was already stored for a different request.", &m.Conflicts},
 	}
 }
 
@@ -89,6 +93,7 @@ func (m *Metrics) LogValue() slog.Value {
 		slog.Int64("failed", m.Failed.Load()),
 		slog.Int64("retried", m.Retried.Load()),
 		slog.Int64("dead_lettered", m.DeadLettered.Load()),
+		slog.Int64("conflicts", m.Conflicts.Load()),
 	)
 }
 

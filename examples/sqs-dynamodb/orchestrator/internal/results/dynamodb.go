@@ -11,20 +11,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
 // DynamoDBKey is the results table's partition key, a string attribute.
 const DynamoDBKey = "id"
 
+// fingerprintAttr holds the Fingerprint of the request a result answers.
+const fingerprintAttr = "request_sha256"
+
 // DynamoDBAPI is the part of *dynamodb.Client the sink uses.
 type DynamoDBAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // DynamoDB stores each result as one item keyed by request id: score (N), model_version (S),
-// reason_codes (L of S, as order matters and the list may be empty) and scored_at (S, RFC 3339).
+// reason_codes (L of S, as order matters and the list may be empty), scored_at (S, RFC 3339)
+// and request_sha256 (S, the request's Fingerprint). Conflicting requests are recorded on the
+// item too: see recordConflict.
 type DynamoDB struct {
 	client DynamoDBAPI
 	table  string
@@ -45,34 +50,45 @@ func NewDynamoDB(client DynamoDBAPI, table string) *DynamoDB {
 // rescore, perhaps from a newer model. TransactWriteItems can carry conditions, but costs
 // twice the write capacity and fails whole when one item conflicts: atomicity buys nothing
 // for independent results.
-func (s *DynamoDB) Put(ctx context.Context, results []*scoringv1.ScoreResponse) error {
+func (s *DynamoDB) Put(ctx context.Context, entries []Entry) (map[int]error, error) {
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		errs      []error
+		conflicts = map[int]error{}
 	)
 	slots := make(chan struct{}, max(s.Parallel, 1))
-	for _, r := range results {
+	for i, e := range entries {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if err := s.put(ctx, r); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("storing %q: %w", r.GetId(), err))
-				mu.Unlock()
+			err := s.put(ctx, e)
+			var conflict *Conflict
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.As(err, &conflict):
+				conflicts[i] = conflict
+			case err != nil:
+				errs = append(errs, fmt.Errorf("storing %q: %w", e.Result.GetId(), err))
 			}
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return conflicts, errors.Join(errs...)
 }
 
-func (s *DynamoDB) put(ctx context.Context, r *scoringv1.ScoreResponse) error {
+func (s *DynamoDB) put(ctx context.Context, e Entry) error {
+	fingerprint, err := Fingerprint(e.Request)
+	if err != nil {
+		return err
+	}
+	r := e.Result
 	reasons := make([]types.AttributeValue, len(r.GetReasonCodes()))
 	for i, code := range r.GetReasonCodes() {
 		reasons[i] = &types.AttributeValueMemberS{Value: code}
 	}
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{
 			DynamoDBKey:     &types.AttributeValueMemberS{Value: r.GetId()},
@@ -80,13 +96,47 @@ func (s *DynamoDB) put(ctx context.Context, r *scoringv1.ScoreResponse) error {
 			"model_version": &types.AttributeValueMemberS{Value: r.GetModelVersion()},
 			"reason_codes":  &types.AttributeValueMemberL{Value: reasons},
 			"scored_at":     &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
+			fingerprintAttr: &types.AttributeValueMemberS{Value: fingerprint},
 		},
 		// First write wins, so a redelivered request can neither duplicate nor change a result.
 		ConditionExpression: aws.String("attribute_not_exists(" + DynamoDBKey + ")"),
+		// The item that is there already, to tell a redelivery from a conflict without a read.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var exists *types.ConditionalCheckFailedException
-	if errors.As(err, &exists) {
-		return nil // Stored by an earlier delivery: the job is done.
+	if !errors.As(err, &exists) {
+		return err
+	}
+	stored, err := s.storedFingerprint(ctx, r.GetId(), exists.Item)
+	if err != nil {
+		return fmt.Errorf("reading the stored request_sha256: %w", err)
+	}
+	// "" is a result stored before fingerprints were: the id is all there is to go by.
+	if stored == "" || stored == fingerprint {
+		return nil // Stored by an earlier delivery of this request: the job is done.
+	}
+	conflict := &Conflict{ID: r.GetId(), Stored: stored, Got: fingerprint}
+	if err := s.recordConflict(ctx, e.Request, conflict); err != nil {
+		return fmt.Errorf("recording %w: %w", conflict, err)
+	}
+	return conflict
+}
+
+// probeCondition can never hold, so a probe never writes.
+const probeCondition = "attribute_exists(" + DynamoDBKey + ") AND attribute_not_exists(" + DynamoDBKey + ")"
+
+// Probe makes the same call as Put, a conditional PutItem, under a condition that always
+// fails: the ConditionalCheckFailed answer proves the table exists and takes this caller's
+// writes (a DescribeTable or a read would not prove the write permission), and stores nothing.
+func (s *DynamoDB) Probe(ctx context.Context) error {
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                map[string]types.AttributeValue{DynamoDBKey: &types.AttributeValueMemberS{Value: "orchestrator-probe"}},
+		ConditionExpression: aws.String(probeCondition),
+	})
+	var refused *types.ConditionalCheckFailedException
+	if err == nil || errors.As(err, &refused) {
+		return nil
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,27 +15,43 @@ import (
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
-// fakeTable honours attribute_not_exists(id) as DynamoDB does, and fails the ids in throttle.
+// fakeTable honours the sink's conditions as DynamoDB does, and fails the ids in throttle.
+// With noOld it does not return the old item on a failed condition, as some emulators do not.
 type fakeTable struct {
 	mu       sync.Mutex
 	items    map[string]map[string]types.AttributeValue
 	throttle map[string]bool
+	missing  bool // the table does not exist
+	noOld    bool
 	calls    int
+	reads    int
 }
 
 func (f *fakeTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.missing {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("no such table")}
+	}
 	id := in.Item["id"].(*types.AttributeValueMemberS).Value
 	if f.throttle[id] {
 		return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}
 	}
-	if aws.ToString(in.ConditionExpression) != "attribute_not_exists(id)" {
-		return nil, errors.New("unconditional write: a redelivery would overwrite the stored result")
-	}
-	if _, ok := f.items[id]; ok {
-		return nil, &types.ConditionalCheckFailedException{Message: aws.String("exists")}
+	old, exists := f.items[id]
+	switch aws.ToString(in.ConditionExpression) {
+	case probeCondition:
+		return nil, &types.ConditionalCheckFailedException{Message: aws.String("never")}
+	case "attribute_not_exists(id)":
+		if exists {
+			e := &types.ConditionalCheckFailedException{Message: aws.String("exists")}
+			if in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld && !f.noOld {
+				e.Item = old
+			}
+			return nil, e
+		}
+	default:
+		return nil, errors.New("unexpected condition: a redelivery could overwrite the stored result")
 	}
 	if f.items == nil {
 		f.items = map[string]map[string]types.AttributeValue{}
@@ -43,35 +60,89 @@ func (f *fakeTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...f
 	return &dynamodb.PutItemOutput{}, nil
 }
 
+func (f *fakeTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	if !aws.ToBool(in.ConsistentRead) {
+		return nil, errors.New("an eventually consistent read may miss a result just stored")
+	}
+	return &dynamodb.GetItemOutput{Item: f.items[in.Key["id"].(*types.AttributeValueMemberS).Value]}, nil
+}
+
+// UpdateItem implements the one update the sink makes: recording a conflict.
+func (f *fakeTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	item := f.items[in.Key["id"].(*types.AttributeValueMemberS).Value]
+	fp := in.ExpressionAttributeValues[":fp"].(*types.AttributeValueMemberS).Value
+	seen, _ := item["conflict_sha256s"].(*types.AttributeValueMemberSS)
+	if item == nil || (seen != nil && contains(seen.Value, fp)) {
+		return nil, &types.ConditionalCheckFailedException{Message: aws.String("recorded")}
+	}
+	list, _ := item["conflicts"].(*types.AttributeValueMemberL)
+	if list == nil {
+		list = &types.AttributeValueMemberL{}
+	}
+	list.Value = append(list.Value, in.ExpressionAttributeValues[":new"].(*types.AttributeValueMemberL).Value...)
+	item["conflicts"] = list
+	if seen == nil {
+		seen = &types.AttributeValueMemberSS{}
+	}
+	seen.Value = append(seen.Value, fp)
+	item["conflict_sha256s"] = seen
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
 func sink(table *fakeTable, at time.Time) *DynamoDB {
 	s := NewDynamoDB(table, "results")
 	s.Now = func() time.Time { return at }
 	return s
 }
 
+// entry pairs a request (whose amount tells requests apart) with its result.
+func entry(id string, amount, score float64) Entry {
+	return Entry{
+		Request: &scoringv1.ScoreRequest{Id: id, NumericFeatures: map[string]float64{"amount": amount}},
+		Result:  &scoringv1.ScoreResponse{Id: id, Score: score},
+	}
+}
+
 func TestDynamoDBStoresEveryAttribute(t *testing.T) {
 	table := &fakeTable{}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	err := sink(table, at).Put(context.Background(), []*scoringv1.ScoreResponse{
-		{Id: "a", Score: 0.972809, ModelVersion: "m-1", ReasonCodes: []string{"AMOUNT_HIGH", "VELOCITY_HIGH"}},
-		{Id: "b", Score: 0, ModelVersion: "m-1"},
-	})
-	if err != nil {
-		t.Fatal(err)
+	a := entry("a", 1, 0.972809)
+	a.Result.ModelVersion, a.Result.ReasonCodes = "m-1", []string{"AMOUNT_HIGH", "VELOCITY_HIGH"}
+	conflicts, err := sink(table, at).Put(context.Background(), []Entry{a, entry("b", 2, 0)})
+	if err != nil || len(conflicts) != 0 {
+		t.Fatal(conflicts, err)
 	}
-	a := table.items["a"]
-	if got := a["score"].(*types.AttributeValueMemberN).Value; got != "0.972809" {
+	item := table.items["a"]
+	if got := item["score"].(*types.AttributeValueMemberN).Value; got != "0.972809" {
 		t.Errorf("score = %s, want 0.972809", got)
 	}
-	if got := a["model_version"].(*types.AttributeValueMemberS).Value; got != "m-1" {
+	if got := item["model_version"].(*types.AttributeValueMemberS).Value; got != "m-1" {
 		t.Errorf("model_version = %s", got)
 	}
-	codes := a["reason_codes"].(*types.AttributeValueMemberL).Value
+	codes := item["reason_codes"].(*types.AttributeValueMemberL).Value
 	if len(codes) != 2 || codes[0].(*types.AttributeValueMemberS).Value != "AMOUNT_HIGH" {
 		t.Errorf("reason_codes = %v, want [AMOUNT_HIGH VELOCITY_HIGH] in order", codes)
 	}
-	if got := a["scored_at"].(*types.AttributeValueMemberS).Value; got != "2026-01-02T03:04:05Z" {
+	if got := item["scored_at"].(*types.AttributeValueMemberS).Value; got != "2026-01-02T03:04:05Z" {
 		t.Errorf("scored_at = %s", got)
+	}
+	want, _ := Fingerprint(a.Request)
+	if got := item["request_sha256"].(*types.AttributeValueMemberS).Value; got != want || len(got) != 64 {
+		t.Errorf("request_sha256 = %s, want %s", got, want)
 	}
 	// An empty list, where a string set could not be empty at all.
 	if codes := table.items["b"]["reason_codes"].(*types.AttributeValueMemberL).Value; len(codes) != 0 {
@@ -79,29 +150,81 @@ func TestDynamoDBStoresEveryAttribute(t *testing.T) {
 	}
 }
 
-func TestDynamoDBTreatsAnExistingResultAsStoredAndKeepsIt(t *testing.T) {
-	table := &fakeTable{}
-	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := sink(table, first).Put(context.Background(), []*scoringv1.ScoreResponse{{Id: "a", Score: 0.1}}); err != nil {
-		t.Fatal(err)
+func TestFingerprintIgnoresMapOrderButNotContent(t *testing.T) {
+	one := &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"x": 1, "y": 2, "z": 3}}
+	two := &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"z": 3, "y": 2, "x": 1}}
+	other := &scoringv1.ScoreRequest{Id: "a", NumericFeatures: map[string]float64{"x": 1, "y": 2, "z": 4}}
+	f1, _ := Fingerprint(one)
+	for range 20 { // Map iteration order is random: equal every time, not by luck.
+		if f2, _ := Fingerprint(two); f1 != f2 {
+			t.Fatalf("same request, fingerprints %s and %s", f1, f2)
+		}
 	}
-	// A redelivery, rescored by a newer model an hour later.
-	err := sink(table, first.Add(time.Hour)).Put(context.Background(), []*scoringv1.ScoreResponse{{Id: "a", Score: 0.9}, {Id: "b", Score: 0.2}})
-	if err != nil {
-		t.Fatalf("Put() = %v, want success: an existing result means already stored", err)
+	if f3, _ := Fingerprint(other); f1 == f3 {
+		t.Error("different requests, same fingerprint")
 	}
-	a := table.items["a"]
-	if a["score"].(*types.AttributeValueMemberN).Value != "0.1" || a["scored_at"].(*types.AttributeValueMemberS).Value != "2026-01-01T00:00:00Z" {
-		t.Errorf("stored result changed to %v", a)
+}
+
+func TestDynamoDBTreatsARedeliveryAsStoredAndKeepsTheResult(t *testing.T) {
+	for _, noOld := range []bool{false, true} {
+		table := &fakeTable{noOld: noOld}
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := sink(table, first).Put(context.Background(), []Entry{entry("a", 1, 0.1)}); err != nil {
+			t.Fatal(err)
+		}
+		// A redelivery, rescored by a newer model an hour later.
+		conflicts, err := sink(table, first.Add(time.Hour)).Put(context.Background(), []Entry{entry("a", 1, 0.9), entry("b", 2, 0.2)})
+		if err != nil || len(conflicts) != 0 {
+			t.Fatalf("Put() = %v, %v; want success: the same request means already stored", conflicts, err)
+		}
+		a := table.items["a"]
+		if a["score"].(*types.AttributeValueMemberN).Value != "0.1" || a["scored_at"].(*types.AttributeValueMemberS).Value != "2026-01-01T00:00:00Z" {
+			t.Errorf("stored result changed to %v", a)
+		}
+		if table.items["b"] == nil {
+			t.Error("b was not stored")
+		}
+		if wantReads := map[bool]int{false: 0, true: 1}[noOld]; table.reads != wantReads {
+			t.Errorf("noOld=%v: %d reads, want %d", noOld, table.reads, wantReads)
+		}
 	}
-	if table.items["b"] == nil {
-		t.Error("b was not stored")
+}
+
+func TestDynamoDBReportsAndRecordsADifferentRequestUnderAStoredID(t *testing.T) {
+	for _, noOld := range []bool{false, true} {
+		table := &fakeTable{noOld: noOld}
+		s := sink(table, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		if _, err := s.Put(context.Background(), []Entry{entry("a", 1, 0.1)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // The second time is a redelivery of the conflicting request.
+			conflicts, err := s.Put(context.Background(), []Entry{entry("b", 2, 0.2), entry("a", 999, 0.9)})
+			var conflict *Conflict
+			if err != nil || len(conflicts) != 1 || !errors.As(conflicts[1], &conflict) || conflict.ID != "a" {
+				t.Fatalf("noOld=%v: Put() = %v, %v; want a conflict on a (index 1)", noOld, conflicts, err)
+			}
+			if !strings.Contains(conflict.Error(), "conflict") || conflict.Stored == conflict.Got {
+				t.Errorf("conflict %v", conflict)
+			}
+		}
+		a := table.items["a"]
+		if a["score"].(*types.AttributeValueMemberN).Value != "0.1" {
+			t.Errorf("stored result changed to %v", a)
+		}
+		recorded := a["conflicts"].(*types.AttributeValueMemberL).Value
+		if len(recorded) != 1 {
+			t.Fatalf("%d conflicts recorded, want 1 however often it is redelivered", len(recorded))
+		}
+		body := recorded[0].(*types.AttributeValueMemberM).Value["request"].(*types.AttributeValueMemberS).Value
+		if !strings.Contains(body, "999") {
+			t.Errorf("recorded request %s, want the conflicting one", body)
+		}
 	}
 }
 
 func TestDynamoDBReportsFailuresAndStoresTheRest(t *testing.T) {
 	table := &fakeTable{throttle: map[string]bool{"b": true}}
-	err := sink(table, time.Now()).Put(context.Background(), []*scoringv1.ScoreResponse{{Id: "a"}, {Id: "b"}, {Id: "c"}})
+	_, err := sink(table, time.Now()).Put(context.Background(), []Entry{entry("a", 1, 0), entry("b", 1, 0), entry("c", 1, 0)})
 	var throttled *types.ProvisionedThroughputExceededException
 	if !errors.As(err, &throttled) {
 		t.Fatalf("Put() = %v, want the throttling error", err)
@@ -115,14 +238,27 @@ func TestDynamoDBBoundsParallelWrites(t *testing.T) {
 	table := &fakeTable{}
 	s := sink(table, time.Now())
 	s.Parallel = 2
-	rs := make([]*scoringv1.ScoreResponse, 50)
-	for i := range rs {
-		rs[i] = &scoringv1.ScoreResponse{Id: string(rune('A' + i))}
+	es := make([]Entry, 50)
+	for i := range es {
+		es[i] = entry(string(rune('A'+i)), 1, 0)
 	}
-	if err := s.Put(context.Background(), rs); err != nil {
+	if _, err := s.Put(context.Background(), es); err != nil {
 		t.Fatal(err)
 	}
 	if table.calls != 50 {
 		t.Errorf("%d writes, want 50", table.calls)
+	}
+}
+
+func TestDynamoDBProbeWritesNothing(t *testing.T) {
+	table := &fakeTable{}
+	s := sink(table, time.Now())
+	if err := s.Probe(context.Background()); err != nil || len(table.items) != 0 {
+		t.Errorf("Probe() = %v with %d items written, want nil and none", err, len(table.items))
+	}
+	table.missing = true
+	var missing *types.ResourceNotFoundException
+	if err := s.Probe(context.Background()); !errors.As(err, &missing) {
+		t.Errorf("Probe() = %v on a missing table, want ResourceNotFound", err)
 	}
 }

@@ -3,26 +3,66 @@ package results
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
+
+	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
-// Sink stores results. Queues deliver at least once, so the same request can be scored
-// and stored twice: Put must be idempotent per id, and the first stored result stands.
-// A nil error means every result is stored.
+// Entry is one result to store, with the request it answers.
+type Entry struct {
+	Request *scoringv1.ScoreRequest
+	Result  *scoringv1.ScoreResponse
+}
+
+// Sink stores results. Queues deliver at least once, so the same request can be scored and
+// stored twice: Put must be idempotent per id, and the first stored result stands. But an id
+// is the caller's promise, not proof: a different request under a stored id is another event,
+// which Put must neither drop nor store over the first, but report as a conflict.
 type Sink interface {
-	Put(ctx context.Context, results []*scoringv1.ScoreResponse) error
+	// Put stores entries. conflicts maps the index of each entry whose id is stored already for
+	// a different request to a *Conflict. A nil error means every other entry is stored.
+	Put(ctx context.Context, entries []Entry) (conflicts map[int]error, err error)
+	// Probe reports whether Put would reach the store now, without storing anything.
+	Probe(ctx context.Context) error
+}
+
+// Conflict is a request whose id is stored already for a different request.
+type Conflict struct {
+	ID string
+	// Stored and Got are the fingerprints of the stored request and of this one.
+	Stored, Got string
+}
+
+func (c *Conflict) Error() string {
+	return fmt.Sprintf("conflict: id %q is already stored for a different request (stored request_sha256 %s, this one %s)", c.ID, c.Stored, c.Got)
+}
+
+// Fingerprint is the hex SHA-256 of req's deterministic protobuf encoding: equal for a
+// redelivery of the same request, whatever order its JSON listed the features in.
+func Fingerprint(req *scoringv1.ScoreRequest) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("encoding request %q: %w", req.GetId(), err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Log is the sink for deployments that store nothing: each result becomes one log line.
+// Having no memory, it cannot tell a redelivery from a conflict.
 type Log struct {
 	Logger *slog.Logger
 }
 
 // Put logs each result.
-func (l Log) Put(ctx context.Context, results []*scoringv1.ScoreResponse) error {
-	for _, r := range results {
+func (l Log) Put(ctx context.Context, entries []Entry) (map[int]error, error) {
+	for _, e := range entries {
+		r := e.Result
 		l.Logger.LogAttrs(ctx, slog.LevelInfo, "scored",
 			slog.String("id", r.GetId()),
 			slog.Float64("score", r.GetScore()),
@@ -30,5 +70,8 @@ func (l Log) Put(ctx context.Context, results []*scoringv1.ScoreResponse) error 
 			slog.Any("reason_codes", r.GetReasonCodes()),
 		)
 	}
-	return nil
+	return nil, nil
 }
+
+// Probe always succeeds: logging does not fail.
+func (Log) Probe(context.Context) error { return nil }

@@ -49,8 +49,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight messages may take to finish once Run's context
 	// is done; whatever is still unfinished then is made visible again at once. Default 10s.
 	ShutdownTimeout time.Duration
-	// Ready gates receiving. While it returns false (the worker is known to be down), nothing is
-	// received, so messages do not burn receives towards the dead-letter queue for nothing.
+	// Ready gates receiving. While it returns false (the worker is known to be down, or the
+	// results sink failed and has not passed a probe since), nothing is received, so messages
+	// do not burn receives towards the dead-letter queue for nothing: however long the outage,
+	// it costs each message at most the receive that ran into it.
 	Ready func() bool
 	// Retry paces retries of failed receives and deletes.
 	Retry   pipeline.Retry
@@ -200,7 +202,13 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			continue
 		}
 		failures = 0
-		if len(out.Messages) > 0 {
+		switch {
+		case len(out.Messages) == 0:
+		case !c.cfg.Ready():
+			// Gone unready during the long poll: hand the messages back untouched rather than
+			// fail them, which would keep them hidden for a visibility timeout for nothing.
+			c.release(out.Messages)
+		default:
 			c.handle(work, out.Messages)
 		}
 	}

@@ -23,12 +23,14 @@ type fakeSQS struct {
 	pending  []types.Message
 	redrive  string // the queue's RedrivePolicy attribute
 	receives int
+	received map[string]int // message id → times delivered
 	// deleteFaults fails the delete of these message ids once; true means the sender's fault.
 	deleteFaults map[string]bool
 	deleteCalls  [][]string // message ids per DeleteMessageBatch call
 	deleted      []string
 	visibility   map[string][]int32 // message id → every visibility timeout set
 	deadLettered []*sqs.SendMessageInput
+	bodies       map[string]*string // message id → body, to deliver a released message again
 }
 
 func message(id, body string) types.Message {
@@ -59,6 +61,16 @@ func (f *fakeSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInpu
 	n := min(int(in.MaxNumberOfMessages), len(f.pending))
 	got := slices.Clone(f.pending[:n])
 	f.pending = f.pending[n:]
+	if f.received == nil {
+		f.received = map[string]int{}
+	}
+	for _, m := range got {
+		f.received[aws.ToString(m.MessageId)]++
+		if f.bodies == nil {
+			f.bodies = map[string]*string{}
+		}
+		f.bodies[aws.ToString(m.MessageId)] = m.Body
+	}
 	f.mu.Unlock()
 	if len(got) == 0 {
 		<-ctx.Done()
@@ -97,6 +109,9 @@ func (f *fakeSQS) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.Change
 	for _, e := range in.Entries {
 		id := idOf(e.ReceiptHandle)
 		f.visibility[id] = append(f.visibility[id], e.VisibilityTimeout)
+		if e.VisibilityTimeout == 0 { // Released: it can be received again at once.
+			f.pending = append(f.pending, types.Message{MessageId: aws.String(id), ReceiptHandle: e.ReceiptHandle, Body: f.bodies[id]})
+		}
 	}
 	return &sqs.ChangeMessageVisibilityBatchOutput{}, nil
 }

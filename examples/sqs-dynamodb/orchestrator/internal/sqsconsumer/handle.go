@@ -58,12 +58,24 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	}
 	if ctx.Err() != nil {
 		// Shutting down: hand the rest to another consumer now rather than after the timeout.
-		tidy, cancel := c.tidying()
-		defer cancel()
-		c.changeVisibility(tidy, without(msgs, done), 0)
+		c.release(without(msgs, done))
+		return
+	}
+	if !c.cfg.Ready() {
+		// The worker or the sink is down, so no loop receives until it is back: release the
+		// rest now, to be received as soon as it is, rather than after the visibility timeout.
+		c.cfg.Logger.Warn("handling failed and consuming is paused; the messages are released for when it resumes", "messages", len(msgs)-len(done), "error", err)
+		c.release(without(msgs, done))
 		return
 	}
 	c.cfg.Logger.Warn("handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
+}
+
+// release makes msgs visible again at once.
+func (c *Consumer) release(msgs []types.Message) {
+	tidy, cancel := c.tidying()
+	defer cancel()
+	c.changeVisibility(tidy, msgs, 0)
 }
 
 // deadLetter copies a poison message to the dead-letter queue, with the reason as an attribute,

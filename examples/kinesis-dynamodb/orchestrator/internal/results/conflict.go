@@ -1,0 +1,70 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+// storedFingerprint returns the request_sha256 of the stored item for id: from old, the item
+// a failed conditional write returned, or else (an emulator that does not return it) by a
+// strongly consistent read.
+func (s *DynamoDB) storedFingerprint(ctx context.Context, id string, old map[string]types.AttributeValue) (string, error) {
+	if old == nil {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:            aws.String(s.table),
+			Key:                  map[string]types.AttributeValue{DynamoDBKey: &types.AttributeValueMemberS{Value: id}},
+			ConsistentRead:       aws.Bool(true),
+			ProjectionExpression: aws.String(fingerprintAttr),
+		})
+		if err != nil {
+			return "", err
+		}
+		old = out.Item
+	}
+	if v, ok := old[fingerprintAttr].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
+}
+
+// recordConflict appends the conflicting request to the stored item's conflicts list (maps of
+// request_sha256, request in protojson and seen_at) and its fingerprint to the string set
+// conflict_sha256s, which keeps a redelivered conflict from being appended twice. The stored
+// result stays as it was. Recording it here, beside the result it collides with, keeps the
+// evidence where a reader of that id looks, for every ingress, without another table.
+func (s *DynamoDB) recordConflict(ctx context.Context, req *scoringv1.ScoreRequest, c *Conflict) error {
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		return err
+	}
+	record := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		fingerprintAttr: &types.AttributeValueMemberS{Value: c.Got},
+		"request":       &types.AttributeValueMemberS{Value: string(body)},
+		"seen_at":       &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
+	}}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 map[string]types.AttributeValue{DynamoDBKey: &types.AttributeValueMemberS{Value: c.ID}},
+		UpdateExpression:    aws.String("SET conflicts = list_append(if_not_exists(conflicts, :none), :new) ADD conflict_sha256s :fps"),
+		ConditionExpression: aws.String("attribute_exists(" + DynamoDBKey + ") AND NOT contains(conflict_sha256s, :fp)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":none": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+			":new":  &types.AttributeValueMemberL{Value: []types.AttributeValue{record}},
+			":fps":  &types.AttributeValueMemberSS{Value: []string{c.Got}},
+			":fp":   &types.AttributeValueMemberS{Value: c.Got},
+		},
+	})
+	var recorded *types.ConditionalCheckFailedException
+	if errors.As(err, &recorded) {
+		return nil // Recorded by an earlier delivery of this conflicting request.
+	}
+	return err
+}
