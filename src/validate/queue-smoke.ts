@@ -21,7 +21,8 @@ export function resourceEnv(m: Manifest): Record<string, string> {
     SQS_QUEUE_NAME: `${m.name}-requests`,
     KINESIS_STREAM_NAME: `${m.name}-requests`,
     DYNAMODB_TABLE: `${m.name}-results`,
-    CHECKPOINT_TABLE: `${m.name}-checkpoints`,
+    LEASE_TABLE: `${m.name}-leases`,
+    DEAD_LETTER_TABLE: `${m.name}-dead-letters`,
   };
 }
 
