@@ -30,6 +30,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutOff()
+	c.cfg.Logger.Info("taking part in the stream's leases", "stream", c.cfg.StreamName, "stream_created", time.Unix(epoch, 0).UTC(), "lease_duration", c.cfg.LeaseDuration.String())
 	c.leases = c.leasesFor(epoch)
 	co := &coordinator{
 		Consumer: c, leases: c.leases, work: work, held: map[string]*held{},
