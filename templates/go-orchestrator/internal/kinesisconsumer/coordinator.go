@@ -77,7 +77,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 func (co *coordinator) renew() {
 	for key, h := range co.held {
 		h.mu.Lock()
-		ctx, cancel := context.WithTimeout(co.work, co.cfg.LeaseDuration/3)
+		// Bounded, so one slow write cannot hold up the others past their expiry; generous, as a
+		// renewal that times out after landing costs the lease (its counter moved under us).
+		ctx, cancel := context.WithTimeout(co.work, co.cfg.LeaseDuration/2)
 		counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
 		cancel()
 		if err == nil {
