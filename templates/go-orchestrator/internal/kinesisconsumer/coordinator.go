@@ -79,7 +79,7 @@ func (co *coordinator) renew() {
 		h.mu.Lock()
 		// Bounded, so one slow write cannot hold up the others past their expiry; generous, as a
 		// renewal that times out after landing costs the lease (its counter moved under us).
-		ctx, cancel := context.WithTimeout(co.work, co.cfg.LeaseDuration/2)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), co.cfg.LeaseDuration/2)
 		counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
 		cancel()
 		if err == nil {
@@ -90,6 +90,7 @@ func (co *coordinator) renew() {
 		case errors.Is(err, ErrLeaseLost):
 			co.cfg.Metrics.LeasesLost.Add(1)
 			co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", h.lease.ShardID)
+			h.lost.Store(true)
 			h.lose()
 		case err != nil:
 			// Not fatal yet: the lease lasts until a renewal is overdue by a lease duration.
