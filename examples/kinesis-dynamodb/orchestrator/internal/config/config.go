@@ -26,8 +26,16 @@ type Config struct {
 	LogLevel slog.Level
 	// StreamName is the Kinesis stream the requests arrive on.
 	StreamName string
-	// CheckpointTable is the DynamoDB table that keeps how far each shard has been handled.
-	CheckpointTable string
+	// LeaseTable is the DynamoDB table of shard leases (in the KCL's shape), which share the
+	// stream's shards among the orchestrator's replicas and keep each shard's checkpoint.
+	LeaseTable string
+	// LeaseDuration is how long a replica that stops renewing keeps its leases before the
+	// others take them over.
+	LeaseDuration time.Duration
+	// MaxAttempts bounds the failures in a row of one shard before its lease is given up.
+	MaxAttempts int
+	// DeadLetterTable keeps the records that cannot be handled, with their payload.
+	DeadLetterTable string
 	// ResultsTable is the DynamoDB table the results are stored in, one item per request id.
 	ResultsTable string
 }
@@ -55,7 +63,14 @@ func Load(getenv func(string) string) (Config, error) {
 		{Name: "scorer", Addr: p.nonEmpty("WORKER_SCORER_ADDR", "127.0.0.1:50051")},
 	}
 	cfg.StreamName = p.nonEmpty("KINESIS_STREAM_NAME", "kinesis-dynamodb-requests")
-	cfg.CheckpointTable = p.nonEmpty("CHECKPOINT_TABLE", "kinesis-dynamodb-checkpoints")
+	cfg.LeaseTable = p.nonEmpty("LEASE_TABLE", "kinesis-dynamodb-leases")
+	cfg.LeaseDuration = p.duration("LEASE_DURATION", 10*time.Second)
+	if cfg.LeaseDuration < time.Second {
+		// Leases are renewed every third of it; under a second, one slow write loses them.
+		p.fail("LEASE_DURATION", cfg.LeaseDuration.String(), "want at least 1s, e.g. 10s")
+	}
+	cfg.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS", 10)
+	cfg.DeadLetterTable = p.nonEmpty("DEAD_LETTER_TABLE", "kinesis-dynamodb-dead-letters")
 	cfg.ResultsTable = p.nonEmpty("DYNAMODB_TABLE", "kinesis-dynamodb-results")
 	if len(p.problems) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(p.problems, "; "))
@@ -102,6 +117,19 @@ func (p *parser) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (p *parser) count(key string, def int) int {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		p.fail(key, v, "want a whole number from 1 to 1000")
+		return def
+	}
+	return n
 }
 
 func (p *parser) level(key string, def slog.Level) slog.Level {
