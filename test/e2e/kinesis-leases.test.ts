@@ -63,7 +63,7 @@ describe("kinesis consumer group", () => {
   it(`shares ${SHARDS} shards among replicas that die, join and stop, storing ${RECORDS} records once`, async () => {
     // Batches take seconds on a busy emulator; the harness' SIGTERM turns into SIGKILL after 5s
     // (execa's default), so a batch in hand is cut off sooner and read again by the next owner.
-    const env = { ...rig.env("group"), LEASE_DURATION: `${LEASE_MS / 1000}s`, SHUTDOWN_TIMEOUT: "3s" };
+    const env: Record<string, string> = { ...rig.env("group"), LEASE_DURATION: `${LEASE_MS / 1000}s`, SHUTDOWN_TIMEOUT: "3s" };
     const endpoint = rig.moto.endpoint;
     await awsJson(endpoint, "kinesis", "Kinesis_20131202.CreateStream", { StreamName: env.KINESIS_STREAM_NAME, ShardCount: SHARDS });
     await rig.bootstrap(env); // waits for the stream, creates the lease and dead-letter tables
