@@ -4,11 +4,11 @@ package kinesisconsumer
 // DynamoDB table of the KCL's shape (leaseKey, leaseOwner, leaseCounter, checkpoint,
 // parentShardIds, ownerSwitchesSinceCheckpoint).
 //
-// It is our own code rather than a library's: harlow/kinesis-consumer's DynamoDB group is
-// marked experimental and does not balance leases or fence checkpoints, and
-// vmware-go-kcl-v2 has had no release since 2024 and pins an older aws-sdk-go-v2 than this
-// module. The protocol is small (conditional writes on a counter) and is tested here and
-// against an emulator with several replicas.
+// It is our own code rather than a library's: harlow/kinesis-consumer's DynamoDB consumer group
+// is marked experimental, and vmware-go-kcl-v2 has had no release since 2024, so adopting it
+// would tie this module's aws-sdk-go-v2 upgrades to an unmaintained dependency. The protocol is
+// small (conditional writes on a counter), and it is tested here and against an emulator with
+// replicas killed, added and stopped mid-stream.
 
 import (
 	"context"
