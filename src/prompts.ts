@@ -48,7 +48,7 @@ export async function promptAnswers(
       choices: [
         { name: "http (JSON API over HTTP; each request scored and answered)", value: "http" },
         { name: "sqs (consume an SQS queue; poison messages go to a dead-letter queue)", value: "sqs" },
-        { name: "kinesis (consume a Kinesis stream; checkpoints kept in DynamoDB)", value: "kinesis" },
+        { name: "kinesis (consume a Kinesis stream; shard leases and checkpoints kept in DynamoDB)", value: "kinesis" },
       ].filter((c) => (INGRESS as readonly string[]).includes(c.value)),
       default: "http",
     },

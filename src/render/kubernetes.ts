@@ -1,5 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
+import { orchestratorSettings } from "./settings.js";
 import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
 /**
@@ -66,16 +67,24 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ["LOG_LEVEL", "info"],
     ...kube.map((w): [string, string] => [w.env, w.addr]),
   ];
+  // Resource names are the orchestrator's setting defaults (one table: settings.ts).
+  const table = orchestratorSettings(m, workers).settings;
+  const setting = (name: string) => table.find((s) => s.name === name)?.default ?? "";
   const names = {
-    queueName: `${m.name}-requests`,
-    streamName: `${m.name}-requests`,
-    checkpointTable: `${m.name}-checkpoints`,
-    resultsTable: `${m.name}-results`,
+    queueName: setting("SQS_QUEUE_NAME"),
+    streamName: setting("KINESIS_STREAM_NAME"),
+    leaseTable: setting("LEASE_TABLE"),
+    deadLetterTable: setting("DEAD_LETTER_TABLE"),
+    resultsTable: setting("DYNAMODB_TABLE"),
   };
   if (queue) orchestratorConfig.push(["AWS_REGION", DEFAULT_AWS_REGION]);
   if (m.orchestrator.ingress === "sqs") orchestratorConfig.push(["SQS_QUEUE_NAME", names.queueName]);
   if (m.orchestrator.ingress === "kinesis") {
-    orchestratorConfig.push(["KINESIS_STREAM_NAME", names.streamName], ["CHECKPOINT_TABLE", names.checkpointTable]);
+    orchestratorConfig.push(
+      ["KINESIS_STREAM_NAME", names.streamName],
+      ["LEASE_TABLE", names.leaseTable],
+      ["DEAD_LETTER_TABLE", names.deadLetterTable],
+    );
   }
   if (m.orchestrator.sink === "dynamodb") orchestratorConfig.push(["DYNAMODB_TABLE", names.resultsTable]);
   return {

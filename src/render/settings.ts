@@ -69,7 +69,10 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   if (ingress === "kinesis") {
     rows.push(
       { name: "KINESIS_STREAM_NAME", default: `${m.name}-requests`, meaning: "stream to consume" },
-      { name: "CHECKPOINT_TABLE", default: `${m.name}-checkpoints`, meaning: "DynamoDB table of per-shard checkpoints" },
+      { name: "LEASE_TABLE", default: `${m.name}-leases`, meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
+      { name: "LEASE_DURATION", default: "10s", meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
+      { name: "KINESIS_MAX_ATTEMPTS", default: "10", meaning: "failures in a row before a shard's lease is released for another try" },
+      { name: "DEAD_LETTER_TABLE", default: `${m.name}-dead-letters`, meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
     );
   }
   if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: `${m.name}-results`, meaning: "results table (partition key `id`, a string)" });
@@ -88,6 +91,8 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       { name: "WORKER_ADDR", use: workers[0]!.env },
       // scripts/run.sh's own name for the listen address before it passed LISTEN_ADDR through.
       { name: "HTTP_LISTEN", use: "LISTEN_ADDR" },
+      // Checkpoints live on the shard leases since the consumer group shares a stream.
+      ...(ingress === "kinesis" ? [{ name: "CHECKPOINT_TABLE", use: "LEASE_TABLE" }] : []),
     ],
   };
 }

@@ -4,7 +4,7 @@
  * package. moto does not verify signatures, so the Authorization header only
  * has to name a region and service.
  */
-export async function awsJson<T>(endpoint: string, service: "dynamodb" | "sqs", target: string, body: object): Promise<T> {
+export async function awsJson<T>(endpoint: string, service: "dynamodb" | "sqs" | "kinesis", target: string, body: object): Promise<T> {
   const date = new Date().toISOString().slice(0, 10).replace(/-/g, "");
   const res = await fetch(endpoint, {
     method: "POST",

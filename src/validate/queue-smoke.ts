@@ -21,7 +21,8 @@ export function resourceEnv(m: Manifest): Record<string, string> {
     SQS_QUEUE_NAME: `${m.name}-requests`,
     KINESIS_STREAM_NAME: `${m.name}-requests`,
     DYNAMODB_TABLE: `${m.name}-results`,
-    CHECKPOINT_TABLE: `${m.name}-checkpoints`,
+    LEASE_TABLE: `${m.name}-leases`,
+    DEAD_LETTER_TABLE: `${m.name}-dead-letters`,
   };
 }
 
@@ -29,7 +30,8 @@ export function resourceEnv(m: Manifest): Record<string, string> {
  * The queue presets' live proof against moto: bootstrap the resources, send
  * every vector plus one poison message through the queue or stream, and
  * wait for every valid result to land in DynamoDB with the expected score
- * (and, for SQS, the poison message in the dead-letter queue).
+ * (and the poison message in the dead-letter queue, or for Kinesis the
+ * dead-letter table).
  */
 export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   const { orchestrator, workers, goBin } = ctx.binaries;
@@ -77,6 +79,11 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
     if (m.orchestrator.ingress === "sqs") {
       const dlq = `${resources.SQS_QUEUE_NAME}-dlq`;
       await waitFor(`the poison message in ${dlq}`, o, async () => (await queueDepth(moto.endpoint, dlq)) >= 1, RESULTS_TIMEOUT_MS);
+    } else {
+      // A stream has no dead-letter queue: the poison record is kept, payload and reason, in a table.
+      const table = resources.DEAD_LETTER_TABLE!;
+      const kept = (i: Record<string, unknown>) => typeof (i.payload as { B?: unknown } | undefined)?.B === "string" && typeof i.reason === "string";
+      await waitFor(`the poison record in ${table}`, o, async () => (await scanTable(moto.endpoint, table)).some(kept), RESULTS_TIMEOUT_MS);
     }
     await stopGracefully(o, GRACE_MS);
     for (const w of running) await stopGracefully(w.service, GRACE_MS);

@@ -45,10 +45,15 @@ func run() error {
 	if err := ensureStream(ctx, kinesis.NewFromConfig(awsCfg), cfg.StreamName); err != nil {
 		return err
 	}
-	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.CheckpointTable, kinesisconsumer.CheckpointKey, activeTimeout); err != nil {
-		return err
+	for _, t := range []struct{ name, key string }{
+		{cfg.LeaseTable, kinesisconsumer.LeaseKey},
+		{cfg.DeadLetterTable, kinesisconsumer.DeadLetterKey},
+	} {
+		if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), t.name, t.key, activeTimeout); err != nil {
+			return err
+		}
+		fmt.Println("table ready:", t.name)
 	}
-	fmt.Println("table ready:", cfg.CheckpointTable)
 	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.ResultsTable, results.DynamoDBKey, activeTimeout); err != nil {
 		return err
 	}

@@ -107,9 +107,14 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		Logger:     logger,
 	}
 	sinkReady := func() bool { return sinkHealth.Err() == nil }
-	checkpoints := kinesisconsumer.NewDynamoDBCheckpoints(db, cfg.CheckpointTable, cfg.StreamName)
-	var c consumer = kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), checkpoints, proc, kinesisconsumer.Config{
+	leases := func(epoch int64) kinesisconsumer.Leases {
+		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, logger)
+	}
+	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName)
+	var c consumer = kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, proc, kinesisconsumer.Config{
 		StreamName:      cfg.StreamName,
+		LeaseDuration:   cfg.LeaseDuration,
+		MaxAttempts:     cfg.MaxAttempts,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Ready:           sinkReady,
 		Metrics:         metrics,

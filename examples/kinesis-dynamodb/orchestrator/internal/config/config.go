@@ -27,8 +27,16 @@ type Config struct {
 	LogLevel slog.Level
 	// StreamName is the Kinesis stream the requests arrive on.
 	StreamName string
-	// CheckpointTable is the DynamoDB table that keeps how far each shard has been handled.
-	CheckpointTable string
+	// LeaseTable is the DynamoDB table of shard leases (in the KCL's shape), which share the
+	// stream's shards among the orchestrator's replicas and keep each shard's checkpoint.
+	LeaseTable string
+	// LeaseDuration is how long a replica that stops renewing keeps its leases before the
+	// others take them over.
+	LeaseDuration time.Duration
+	// MaxAttempts bounds the failures in a row of one shard before its lease is given up.
+	MaxAttempts int
+	// DeadLetterTable keeps the records that cannot be handled, with their payload.
+	DeadLetterTable string
 	// ResultsTable is the DynamoDB table the results are stored in, one item per request id.
 	ResultsTable string
 }
@@ -54,7 +62,10 @@ var settings = []setting{
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
 	{"REQUEST_TIMEOUT", "2s"},
 	{"KINESIS_STREAM_NAME", "kinesis-dynamodb-requests"},
-	{"CHECKPOINT_TABLE", "kinesis-dynamodb-checkpoints"},
+	{"LEASE_TABLE", "kinesis-dynamodb-leases"},
+	{"LEASE_DURATION", "10s"},
+	{"KINESIS_MAX_ATTEMPTS", "10"},
+	{"DEAD_LETTER_TABLE", "kinesis-dynamodb-dead-letters"},
 	{"DYNAMODB_TABLE", "kinesis-dynamodb-results"},
 	{"SHUTDOWN_TIMEOUT", "10s"},
 	{"LOG_LEVEL", "info"},
@@ -72,6 +83,7 @@ type rename struct{ name, use string }
 var retired = []rename{
 	{"WORKER_ADDR", "WORKER_SCORER_ADDR"},
 	{"HTTP_LISTEN", "LISTEN_ADDR"},
+	{"CHECKPOINT_TABLE", "LEASE_TABLE"},
 }
 
 // Load reads the configuration from environ, KEY=value pairs as os.Environ returns them, so tests
@@ -98,7 +110,14 @@ func load(environ []string) (Config, *parser) {
 		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
 	}
 	cfg.StreamName = p.value("KINESIS_STREAM_NAME")
-	cfg.CheckpointTable = p.value("CHECKPOINT_TABLE")
+	cfg.LeaseTable = p.value("LEASE_TABLE")
+	cfg.LeaseDuration = p.duration("LEASE_DURATION")
+	if cfg.LeaseDuration > 0 && cfg.LeaseDuration < time.Second {
+		// Leases are renewed every third of it; under a second, one slow write loses them.
+		p.fail("LEASE_DURATION", cfg.LeaseDuration.String(), "want at least 1s, e.g. 10s")
+	}
+	cfg.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS")
+	cfg.DeadLetterTable = p.value("DEAD_LETTER_TABLE")
 	cfg.ResultsTable = p.value("DYNAMODB_TABLE")
 	p.rejectUnknown()
 	return cfg, p
@@ -189,6 +208,16 @@ func (p *parser) duration(key string) time.Duration {
 		return 0
 	}
 	return d
+}
+
+func (p *parser) count(key string) int {
+	v := p.value(key)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		p.fail(key, v, "want a whole number from 1 to 1000")
+		return 0
+	}
+	return n
 }
 
 func (p *parser) level(key string) slog.Level {

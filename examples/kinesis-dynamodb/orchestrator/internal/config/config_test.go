@@ -70,7 +70,10 @@ func TestLoadDefaults(t *testing.T) {
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
 	}
 	want.StreamName = "kinesis-dynamodb-requests"
-	want.CheckpointTable = "kinesis-dynamodb-checkpoints"
+	want.LeaseTable = "kinesis-dynamodb-leases"
+	want.LeaseDuration = 10 * time.Second
+	want.MaxAttempts = 10
+	want.DeadLetterTable = "kinesis-dynamodb-dead-letters"
 	want.ResultsTable = "kinesis-dynamodb-results"
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
@@ -87,7 +90,10 @@ func TestLoadOverrides(t *testing.T) {
 		"SQS_VISIBILITY_TIMEOUT": "2m",
 		"CONCURRENCY":            "4",
 		"KINESIS_STREAM_NAME":    "orders-stream",
-		"CHECKPOINT_TABLE":       "orders-checkpoints",
+		"LEASE_TABLE":            "orders-leases",
+		"LEASE_DURATION":         "3s",
+		"KINESIS_MAX_ATTEMPTS":   "4",
+		"DEAD_LETTER_TABLE":      "orders-dead",
 		"DYNAMODB_TABLE":         "orders-results",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
@@ -105,7 +111,10 @@ func TestLoadOverrides(t *testing.T) {
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
 	want.StreamName = "orders-stream"
-	want.CheckpointTable = "orders-checkpoints"
+	want.LeaseTable = "orders-leases"
+	want.LeaseDuration = 3 * time.Second
+	want.MaxAttempts = 4
+	want.DeadLetterTable = "orders-dead"
 	want.ResultsTable = "orders-results"
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)

@@ -1,17 +1,17 @@
 // Package kinesisconsumer feeds scoring requests from a Kinesis stream through the pipeline.
-// Every shard is read by polling, in order, and checkpointed in DynamoDB only once the results
-// of the records up to the checkpoint are stored, so a restart resumes where storing stopped.
-//
-// It is a small loop of its own rather than a KCL port: the Go ports of the KCL lag behind the
-// SDK this module pins, and leases are the one thing they add. In exchange, run one
-// orchestrator per stream: two would both read every shard (harmlessly, as stores are
-// idempotent, but for nothing).
+// Any number of orchestrators may read one stream: they share its shards through leases in
+// DynamoDB (see lease.go), each shard read by one of them at a time, in order, and checkpointed
+// on its lease only once the results up to the checkpoint are stored, so a replica that stops
+// or dies is taken over from where storing stopped.
 package kinesisconsumer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +27,7 @@ import (
 
 // API is the part of *kinesis.Client the consumer uses.
 type API interface {
+	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
 	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
 	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
 	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
@@ -40,6 +41,15 @@ type Handler interface {
 // Config tunes a Consumer; zero values pick the defaults.
 type Config struct {
 	StreamName string
+	// Owner names this replica in the lease table. Default host:pid:random.
+	Owner string
+	// LeaseDuration is how long a lease lasts without renewal before other replicas take it
+	// over; leases are renewed three times within it. Default 10s.
+	LeaseDuration time.Duration
+	// MaxAttempts bounds the failures in a row of one shard's reads, batches or checkpoints
+	// (throttling and expired iterators aside) before its lease is released for another replica,
+	// or this one a lease duration later, to try. Default 10.
+	MaxAttempts int
 	// RecordLimit caps the records of one GetRecords call, and so of one batch. Default 1000.
 	RecordLimit int32
 	// PollInterval is the wait between reads of a shard that is caught up. Default 1s.
@@ -59,17 +69,29 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-// Consumer reads every shard of a stream.
+// Consumer reads the shards of a stream it holds leases on.
 type Consumer struct {
 	client      API
-	checkpoints Checkpoints
+	leasesFor   func(epoch int64) Leases
+	leases      Leases // set by Run before any reader starts
+	deadLetters DeadLetters
 	handler     Handler
 	cfg         Config
 	running     atomic.Bool
 }
 
-// New returns a consumer; Run starts it.
-func New(client API, checkpoints Checkpoints, handler Handler, cfg Config) *Consumer {
+// New returns a consumer; Run starts it. leasesFor returns the lease table of the stream's
+// incarnation created at epoch (Unix seconds).
+func New(client API, leasesFor func(epoch int64) Leases, deadLetters DeadLetters, handler Handler, cfg Config) *Consumer {
+	if cfg.Owner == "" {
+		cfg.Owner = defaultOwner()
+	}
+	if cfg.LeaseDuration <= 0 {
+		cfg.LeaseDuration = 10 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
 	if cfg.RecordLimit <= 0 {
 		cfg.RecordLimit = 1000
 	}
@@ -91,111 +113,55 @@ func New(client API, checkpoints Checkpoints, handler Handler, cfg Config) *Cons
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Consumer{client: client, checkpoints: checkpoints, handler: handler, cfg: cfg}
+	cfg.Logger = cfg.Logger.With("lease_owner", cfg.Owner)
+	return &Consumer{client: client, leasesFor: leasesFor, deadLetters: deadLetters, handler: handler, cfg: cfg}
 }
 
-// Running reports whether the consumer has found its shards and is reading them, for readiness.
+// defaultOwner is unique per process: a restarted replica is a new owner, and its old leases
+// expire rather than being mistaken for its own.
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Running reports whether the consumer is taking part in the stream's leases, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
 
-type shardEnd struct {
-	id       string
-	finished bool
-}
-
-// Run reads the stream until ctx is done, then lets each shard finish and checkpoint the batch
-// in hand within ShutdownTimeout. Failures are retried for as long as it runs: a stream has no
-// dead-letter queue, so giving up would lose records.
-func (c *Consumer) Run(ctx context.Context) error {
-	// Batches in hand outlive ctx, so SIGTERM does not throw away work done; cutOff ends them
-	// when the shutdown timeout runs out, and they are read again after the restart.
-	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
-	defer cutOff()
-	var (
-		readers  sync.WaitGroup
-		ended    = make(chan shardEnd)
-		active   = map[string]bool{}
-		finished = map[string]bool{}
-	)
-	for failures := 0; ; {
-		wait := c.cfg.ShardSyncInterval
-		if err := c.startShards(ctx, work, active, finished, &readers, ended); err != nil {
-			failures++
-			wait = c.cfg.Retry.Delay(failures)
-			c.cfg.Logger.Error("looking for shards", "error", err, "consecutive_failures", failures)
-		} else {
-			failures = 0
-			c.running.Store(true)
+// streamEpoch is the stream's creation time, which tells a stream created again under the
+// same name from the old one.
+func (c *Consumer) streamEpoch(ctx context.Context) (int64, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := c.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(c.cfg.StreamName)})
+		if err == nil {
+			return aws.ToTime(out.StreamDescriptionSummary.StreamCreationTimestamp).Unix(), nil
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			c.running.Store(false)
-			if pipeline.Drain(&readers, c.cfg.ShutdownTimeout, cutOff) {
-				c.cfg.Logger.Warn("shutdown timeout reached; unfinished batches will be read again", "timeout", c.cfg.ShutdownTimeout.String())
-			}
-			return nil
-		case e := <-ended:
-			// A finished shard's children may start now, without waiting for the next sync.
-			timer.Stop()
-			delete(active, e.id)
-			finished[e.id] = finished[e.id] || e.finished
-		case <-timer.C:
+		c.cfg.Logger.Error("describing the stream", "stream", c.cfg.StreamName, "error", err, "attempt", attempt)
+		if werr := c.cfg.Retry.Wait(ctx, attempt); werr != nil {
+			return 0, werr
 		}
 	}
 }
 
-// startShards lists the stream's shards and starts a reader for each that is neither read
-// nor finished, once its parents are finished, so that records of one partition key are
-// handled in order across a split or merge.
-func (c *Consumer) startShards(ctx, work context.Context, active, finished map[string]bool, readers *sync.WaitGroup, ended chan<- shardEnd) error {
+// syncShards creates a lease for every listed shard that has none.
+func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 	shards, err := c.listShards(ctx)
 	if err != nil {
 		return err
 	}
-	listed := make(map[string]types.Shard, len(shards))
-	pending := map[string]Checkpoint{}
 	for _, s := range shards {
-		id := aws.ToString(s.ShardId)
-		listed[id] = s
-		if active[id] || finished[id] {
-			continue
-		}
-		cp, err := c.checkpoints.Get(ctx, id)
-		if err != nil {
-			return fmt.Errorf("reading the checkpoint of %s: %w", id, err)
-		}
-		if cp.Finished {
-			finished[id] = true
-			continue
-		}
-		pending[id] = cp
-	}
-	for id, cp := range pending {
-		if !parentsDone(listed[id], listed, finished) {
-			continue
-		}
-		active[id] = true
-		readers.Go(func() {
-			done := c.readShard(ctx, work, id, cp)
-			select {
-			case ended <- shardEnd{id: id, finished: done}:
-			case <-ctx.Done():
+		var parents []string
+		for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+			if aws.ToString(p) != "" {
+				parents = append(parents, aws.ToString(p))
 			}
-		})
+		}
+		if err := leases.Create(ctx, aws.ToString(s.ShardId), parents); err != nil {
+			return fmt.Errorf("creating the lease of %s: %w", aws.ToString(s.ShardId), err)
+		}
 	}
 	return nil
-}
-
-// parentsDone reports whether s's parents are read to their end. A parent no longer listed has
-// aged out of the stream's retention: nothing is left to read in it.
-func parentsDone(s types.Shard, listed map[string]types.Shard, finished map[string]bool) bool {
-	for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
-		if _, ok := listed[aws.ToString(p)]; ok && !finished[aws.ToString(p)] {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
@@ -213,4 +179,34 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 		// A call with a token must not name the stream again.
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
+}
+
+// held is a lease this replica holds, shared by its reader (checkpoints) and the coordinator
+// (renewals); mu orders their writes, each conditional on the other's last.
+type held struct {
+	mu    sync.Mutex
+	lease Lease
+	lose  context.CancelFunc // stops the reader when the lease is lost
+	lost  atomic.Bool        // set, before lose, when a renewal finds the lease taken
+}
+
+func (h *held) get() Lease {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lease
+}
+
+// outcome is how a reader ended.
+type outcome int
+
+const (
+	stopped  outcome = iota // shutting down: release the lease once checkpointed
+	finished                // read to the end of a closed shard
+	lost                    // someone else holds the lease now
+	failed                  // too many failures in a row: release it for another try
+)
+
+type ended struct {
+	key string
+	how outcome
 }

@@ -1,10 +1,12 @@
 package kinesisconsumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -51,11 +53,20 @@ func (r *recorder) setFailing(v bool) {
 func body(id string) string { return `{"id":"` + id + `"}` }
 
 // run starts a consumer and returns a func that stops it and reports Run's result.
-func run(t *testing.T, k *fakeKinesis, cps *memoryCheckpoints, h Handler) (*Consumer, func() error) {
+func run(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler) (*Consumer, func() error) {
 	t.Helper()
-	c := New(k, cps, h, Config{
+	return runAs(t, k, cps, h, Config{MaxAttempts: 1000})
+}
+
+// runAs starts a consumer with cfg's owner, lease duration and attempts.
+func runAs(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler, cfg Config) (*Consumer, func() error) {
+	t.Helper()
+	c := New(k, func(int64) Leases { return cps }, &memoryDeadLetters{}, h, Config{
 		StreamName:      "requests",
-		ShutdownTimeout: 10 * time.Second,
+		Owner:           cfg.Owner,
+		LeaseDuration:   cfg.LeaseDuration,
+		MaxAttempts:     cfg.MaxAttempts,
+		ShutdownTimeout: cmp.Or(cfg.ShutdownTimeout, 10*time.Second),
 		Retry:           pipeline.Retry{Max: time.Second},
 		Metrics:         &ops.Metrics{},
 		Logger:          slog.New(slog.DiscardHandler),
@@ -77,16 +88,16 @@ func settle(d time.Duration) {
 
 func TestCheckpointsAfterStoringAndResumesAfterTheCheckpoint(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryCheckpoints{}, &recorder{failing: true}
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{failing: true}
 		k.put("s0", "", body("a"), body("b"))
 		_, stop := run(t, k, cps, h)
 		settle(5 * time.Second)
-		if cp := cps.get("s0"); cp.SequenceNumber != "" {
+		if cp := cps.get("s0").Checkpoint; cp != TrimHorizon {
 			t.Fatalf("checkpoint %+v while nothing could be stored, want none", cp)
 		}
 		h.setFailing(false)
 		settle(5 * time.Second)
-		if cp := cps.get("s0"); cp.SequenceNumber != "2" || !slices.Equal(h.ids(), []string{"a", "b"}) {
+		if cp := cps.get("s0").Checkpoint; cp != "2" || !slices.Equal(h.ids(), []string{"a", "b"}) {
 			t.Fatalf("checkpoint %+v after storing %v, want 2 after [a b]", cp, h.ids())
 		}
 		if err := stop(); err != nil {
@@ -107,7 +118,7 @@ func TestCheckpointsAfterStoringAndResumesAfterTheCheckpoint(t *testing.T) {
 
 func TestGetsANewIteratorWhenOneExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryCheckpoints{}, &recorder{}
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
 		k.put("s0", "", body("a"))
 		_, stop := run(t, k, cps, h)
 		settle(5 * time.Second)
@@ -127,7 +138,7 @@ func TestGetsANewIteratorWhenOneExpires(t *testing.T) {
 
 func TestReadsAChildShardOnlyOnceItsParentIsFinished(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryCheckpoints{}, &recorder{delay: 2 * time.Second}
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{delay: 2 * time.Second}
 		k.put("parent", "", body("p1"), body("p2"))
 		k.put("child", "parent", body("c1"))
 		k.shards[0].closed = true
@@ -139,8 +150,8 @@ func TestReadsAChildShardOnlyOnceItsParentIsFinished(t *testing.T) {
 		if !slices.Equal(h.ids(), []string{"p1", "p2", "c1"}) {
 			t.Errorf("stored %v, want the parent's records before the child's", h.ids())
 		}
-		if cp := cps.get("parent"); !cp.Finished || cp.SequenceNumber != "2" {
-			t.Errorf("parent's checkpoint %+v, want finished at 2", cp)
+		if len(cps.writes) < 2 || !strings.HasPrefix(cps.writes[0], "parent 2 ") || cps.get("parent").Checkpoint != ShardEnd {
+			t.Errorf("parent's checkpoints %v, want 2 then %s", cps.writes, ShardEnd)
 		}
 	})
 }
@@ -148,7 +159,7 @@ func TestReadsAChildShardOnlyOnceItsParentIsFinished(t *testing.T) {
 func TestSkipsFinishedShardsOnRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		k, h := &fakeKinesis{}, &recorder{}
-		cps := &memoryCheckpoints{cps: map[string]Checkpoint{"parent": {SequenceNumber: "1", Finished: true}}}
+		cps := seeded(map[string]string{"parent": ShardEnd})
 		k.put("parent", "", body("p1"))
 		k.put("child", "parent", body("c1"))
 		k.shards[0].closed = true
@@ -165,33 +176,113 @@ func TestSkipsFinishedShardsOnRestart(t *testing.T) {
 
 func TestSkipsPoisonRecordsAndCheckpointsPastThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryCheckpoints{}, &recorder{}
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
 		k.put("s0", "", body("a"), "not json", `{"id":""}`)
 		c, stop := run(t, k, cps, h)
 		settle(5 * time.Second)
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(h.ids(), []string{"a"}) || cps.get("s0").SequenceNumber != "3" {
+		if !slices.Equal(h.ids(), []string{"a"}) || cps.get("s0").Checkpoint != "3" {
 			t.Errorf("stored %v, checkpoint %+v; want [a] and a checkpoint past the poison", h.ids(), cps.get("s0"))
 		}
 		if got := c.cfg.Metrics.DeadLettered.Load(); got != 2 {
 			t.Errorf("dead_lettered = %d, want 2", got)
+		}
+		dead := c.deadLetters.(*memoryDeadLetters).records
+		if !slices.Equal(dead, []string{"s0 2 not json", `s0 3 {"id":""}`}) {
+			t.Errorf("dead letters %q, want both poison records with their payload", dead)
 		}
 	})
 }
 
 func TestShutdownFinishesAndCheckpointsTheBatchInHand(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryCheckpoints{}, &recorder{delay: 3 * time.Second}
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{delay: 3 * time.Second}
 		k.put("s0", "", body("a"))
 		_, stop := run(t, k, cps, h)
 		time.Sleep(time.Second)
 		if err := stop(); err != nil {
 			t.Fatalf("Run() = %v, want nil", err)
 		}
-		if cp := cps.get("s0"); cp.SequenceNumber != "1" || !slices.Equal(h.ids(), []string{"a"}) {
+		if cp := cps.get("s0").Checkpoint; cp != "1" || !slices.Equal(h.ids(), []string{"a"}) {
 			t.Errorf("checkpoint %+v after storing %v, want the batch finished and checkpointed", cp, h.ids())
+		}
+		if owner := cps.get("s0").Owner; owner != "" {
+			t.Errorf("lease held by %q after shutdown, want it released", owner)
+		}
+	})
+}
+
+func owners(m *memoryLeases) map[string]int {
+	out := map[string]int{}
+	for _, l := range m.leases {
+		out[l.Owner]++
+	}
+	return out
+}
+
+func TestReplicasShareTheShardsAndTakeOverOnStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		for _, s := range []string{"s0", "s1", "s2", "s3"} {
+			k.put(s, "", body(s+"-a"))
+		}
+		cfg := Config{LeaseDuration: 3 * time.Second, MaxAttempts: 10}
+		cfg.Owner = "a"
+		_, stopA := runAs(t, k, cps, h, cfg)
+		settle(2 * time.Second)
+		cfg.Owner = "b"
+		_, stopB := runAs(t, k, cps, h, cfg)
+		settle(10 * time.Second) // b steals one lease a round until both hold two
+		if got := owners(cps); got["a"] != 2 || got["b"] != 2 {
+			t.Fatalf("owners %v, want two shards each", got)
+		}
+		if err := stopA(); err != nil {
+			t.Fatal(err)
+		}
+		settle(2 * time.Second) // released on stop: taken within a round, not a lease duration
+		if got := owners(cps); got["b"] != 4 {
+			t.Errorf("owners %v after a stopped, want b holding all 4", got)
+		}
+		if err := stopB(); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ids(); len(got) != 4 {
+			t.Errorf("stored %v, want each shard's record once", got)
+		}
+	})
+}
+
+func TestReleasesTheLeaseOfAShardThatKeepsFailing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{failing: true}
+		k.put("s0", "", body("a"))
+		c, stop := runAs(t, k, cps, h, Config{MaxAttempts: 3})
+		settle(20 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.cfg.Metrics.LeasesReleasedOnError.Load(); got < 1 {
+			t.Errorf("leases released on error = %d, want at least 1", got)
+		}
+		if cp := cps.get("s0").Checkpoint; cp != TrimHorizon {
+			t.Errorf("checkpoint %s, want none past records never stored", cp)
+		}
+	})
+}
+
+func TestShutdownReleasesLeasesEvenWhenTheBatchIsCutOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{delay: time.Minute}
+		k.put("s0", "", body("a"))
+		_, stop := runAs(t, k, cps, h, Config{MaxAttempts: 10, ShutdownTimeout: 2 * time.Second})
+		time.Sleep(time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if l := cps.get("s0"); l.Owner != "" {
+			t.Errorf("lease %+v after a cut-off shutdown, want it released", l)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -53,6 +54,10 @@ func (f *fakeKinesis) put(shard, parent string, bodies ...string) {
 		f.seq++
 		s.records = append(s.records, types.Record{Data: []byte(b), SequenceNumber: aws.String(strconv.Itoa(f.seq)), PartitionKey: aws.String("k")})
 	}
+}
+
+func (f *fakeKinesis) DescribeStreamSummary(context.Context, *kinesis.DescribeStreamSummaryInput, ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error) {
+	return &kinesis.DescribeStreamSummaryOutput{StreamDescriptionSummary: &types.StreamDescriptionSummary{StreamCreationTimestamp: aws.Time(time.Unix(1700000000, 0))}}, nil
 }
 
 func (f *fakeKinesis) ListShards(_ context.Context, in *kinesis.ListShardsInput, _ ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
@@ -116,31 +121,125 @@ func (f *fakeKinesis) GetRecords(_ context.Context, in *kinesis.GetRecordsInput,
 	return out, nil
 }
 
-// memoryCheckpoints keeps checkpoints in a map and logs every write.
-type memoryCheckpoints struct {
+// memoryLeases is a lease table in memory with the conditions DynamoDBLeases writes with, and a
+// log of checkpoint writes.
+type memoryLeases struct {
 	mu     sync.Mutex
-	cps    map[string]Checkpoint
-	writes []string // "shard sequence finished"
+	leases map[string]Lease
+	writes []string // "shard checkpoint owner"
 }
 
-func (m *memoryCheckpoints) Get(_ context.Context, shard string) (Checkpoint, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cps[shard], nil
-}
-
-func (m *memoryCheckpoints) Put(_ context.Context, shard string, cp Checkpoint) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cps == nil {
-		m.cps = map[string]Checkpoint{}
+// seeded returns a table holding these unowned leases at these checkpoints.
+func seeded(checkpoints map[string]string) *memoryLeases {
+	m := &memoryLeases{leases: map[string]Lease{}}
+	for shard, cp := range checkpoints {
+		m.leases[shard] = Lease{Key: shard, ShardID: shard, Checkpoint: cp}
 	}
-	m.cps[shard] = cp
-	m.writes = append(m.writes, fmt.Sprintf("%s %s %v", shard, cp.SequenceNumber, cp.Finished))
+	return m
+}
+
+func (m *memoryLeases) List(context.Context) ([]Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Lease
+	for _, l := range m.leases {
+		l.Parents = slices.Clone(l.Parents)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (m *memoryLeases) Create(_ context.Context, shard string, parents []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leases == nil {
+		m.leases = map[string]Lease{}
+	}
+	if l, ok := m.leases[shard]; ok {
+		l.Parents = parents
+		m.leases[shard] = l
+		return nil
+	}
+	m.leases[shard] = Lease{Key: shard, ShardID: shard, Checkpoint: TrimHorizon, Parents: parents}
 	return nil
 }
 
-func (m *memoryCheckpoints) get(shard string) Checkpoint {
-	cp, _ := m.Get(context.Background(), shard)
-	return cp
+func (m *memoryLeases) Take(_ context.Context, l Lease, owner string) (Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.leases[l.Key]
+	if cur.Counter != l.Counter {
+		return Lease{}, ErrLeaseLost
+	}
+	cur.Owner, cur.Counter, cur.OwnerSwitches = owner, cur.Counter+1, cur.OwnerSwitches+1
+	m.leases[l.Key] = cur
+	return cur, nil
+}
+
+func (m *memoryLeases) held(l Lease, owner string) (Lease, error) {
+	cur := m.leases[l.Key]
+	if cur.Owner != owner || cur.Counter != l.Counter {
+		return Lease{}, ErrLeaseLost
+	}
+	return cur, nil
+}
+
+func (m *memoryLeases) Renew(_ context.Context, l Lease, owner string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.held(l, owner)
+	if err != nil {
+		return 0, err
+	}
+	cur.Counter++
+	m.leases[l.Key] = cur
+	return cur.Counter, nil
+}
+
+func (m *memoryLeases) Checkpoint(_ context.Context, l Lease, owner, cp string) error {
+	if err := checkForward(l.Checkpoint, cp); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.held(l, owner)
+	if err != nil || cur.Checkpoint != l.Checkpoint {
+		return ErrLeaseLost
+	}
+	cur.Checkpoint, cur.OwnerSwitches = cp, 0
+	m.leases[l.Key] = cur
+	m.writes = append(m.writes, fmt.Sprintf("%s %s %s", l.ShardID, cp, owner))
+	return nil
+}
+
+func (m *memoryLeases) Release(_ context.Context, l Lease, owner string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.held(l, owner)
+	if err != nil {
+		return err
+	}
+	cur.Owner, cur.Counter = "", cur.Counter+1
+	m.leases[l.Key] = cur
+	return nil
+}
+
+// get returns a shard's lease.
+func (m *memoryLeases) get(shard string) Lease {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.leases[shard]
+}
+
+// memoryDeadLetters keeps dead letters in memory.
+type memoryDeadLetters struct {
+	mu      sync.Mutex
+	records []string // "shard sequence payload"
+}
+
+func (m *memoryDeadLetters) Put(_ context.Context, shard string, r types.Record, _ error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.records = append(m.records, fmt.Sprintf("%s %s %s", shard, aws.ToString(r.SequenceNumber), r.Data))
+	return nil
 }

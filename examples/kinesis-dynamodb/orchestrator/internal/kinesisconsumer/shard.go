@@ -18,15 +18,31 @@ import (
 // consumer of the stream shares.
 const minReadInterval = 200 * time.Millisecond
 
-// readShard reads shard from just after cp until ctx is done or the shard is finished, which
-// it reports. Each batch is handled and checkpointed with work, which outlives ctx so that a
-// shutdown completes the batch in hand.
-func (c *Consumer) readShard(ctx, work context.Context, shard string, cp Checkpoint) (finished bool) {
+// errGaveUp ends a reader after MaxAttempts failures in a row.
+var errGaveUp = errors.New("too many failures in a row")
+
+// readShard reads h's shard from just after its checkpoint until ctx is done, the lease is lost
+// (work is done then too), the shard is finished, or it keeps failing. Each batch is handled and
+// checkpointed with work, which outlives ctx so that a shutdown completes the batch in hand.
+func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
+	l := h.get()
+	shard := l.ShardID
 	log := c.cfg.Logger.With("shard_id", shard)
-	pos := cp.SequenceNumber
-	iter, ok := c.iterator(ctx, shard, pos)
-	if !ok {
-		return false
+	// how tells a stop for shutdown (work may be cut off then too) from a lost lease or too
+	// many failures.
+	how := func(err error) outcome {
+		switch {
+		case errors.Is(err, ErrLeaseLost) || h.lost.Load():
+			return lost
+		case errors.Is(err, errGaveUp):
+			return failed
+		}
+		return stopped
+	}
+	pos := position(l.Checkpoint)
+	iter, err := c.iterator(ctx, shard, pos)
+	if err != nil {
+		return how(err)
 	}
 	log.Info("reading shard", "after_sequence_number", pos)
 	for failures := 0; ctx.Err() == nil; {
@@ -37,19 +53,24 @@ func (c *Consumer) readShard(ctx, work context.Context, shard string, cp Checkpo
 			// Iterators last five minutes, which a long worker outage outlasts: start again after
 			// the last checkpoint, which is exactly where handling stopped.
 			log.Info("shard iterator expired; getting a new one", "after_sequence_number", pos)
-			if iter, ok = c.iterator(ctx, shard, pos); !ok {
-				return false
+			if iter, err = c.iterator(ctx, shard, pos); err != nil {
+				return how(err)
 			}
 			continue
 		case err != nil:
 			if ctx.Err() != nil {
-				return false
+				return how(nil)
 			}
-			// ProvisionedThroughputExceeded, most often: the shard's read limits are shared
-			// with every consumer of the stream, and backing off is all there is to do.
-			failures++
+			// Throttling is shared with every consumer of the stream and backing off is all there
+			// is to do; anything else is bounded.
+			if !throttled(err) {
+				if failures++; failures >= c.cfg.MaxAttempts {
+					log.Error("reading records", "error", err, "consecutive_failures", failures)
+					return failed
+				}
+			}
 			log.Warn("reading records", "error", err, "consecutive_failures", failures)
-			_ = c.cfg.Retry.Wait(ctx, failures)
+			_ = c.cfg.Retry.Wait(ctx, max(failures, 1))
 			continue
 		}
 		failures = 0
@@ -57,19 +78,23 @@ func (c *Consumer) readShard(ctx, work context.Context, shard string, cp Checkpo
 		c.cfg.Metrics.SetShardLag(shard, behind)
 		if n := len(out.Records); n > 0 {
 			last := aws.ToString(out.Records[n-1].SequenceNumber)
-			if !c.process(work, shard, out.Records) || !c.save(work, shard, Checkpoint{SequenceNumber: last}) {
-				return false
+			log.Info("records read", "first_sequence_number", aws.ToString(out.Records[0].SequenceNumber), "last_sequence_number", last, "records", n)
+			if err := c.process(work, shard, out.Records); err != nil {
+				return how(err)
+			}
+			if err := c.save(work, h, last); err != nil {
+				return how(err)
 			}
 			pos = last
 		}
 		if out.NextShardIterator == nil {
-			// Closed by a split or merge, and read to its end: its children may start now.
-			if !c.save(work, shard, Checkpoint{SequenceNumber: pos, Finished: true}) {
-				return false
+			// Closed by a split or merge, and read to its end: its children may be leased now.
+			if err := c.save(work, h, ShardEnd); err != nil {
+				return how(err)
 			}
 			c.cfg.Metrics.DropShard(shard)
 			log.Info("shard finished", "last_sequence_number", pos)
-			return true
+			return finished
 		}
 		iter = aws.ToString(out.NextShardIterator)
 		wait := c.cfg.PollInterval
@@ -78,11 +103,21 @@ func (c *Consumer) readShard(ctx, work context.Context, shard string, cp Checkpo
 		}
 		_ = pipeline.Sleep(ctx, max(wait, minReadInterval))
 	}
-	return false
+	return how(nil)
+}
+
+// throttled reports read-limit errors, which are retried for as long as they last.
+func throttled(err error) bool {
+	var (
+		pte *types.ProvisionedThroughputExceededException
+		lee *types.LimitExceededException
+		kte *types.KMSThrottlingException
+	)
+	return errors.As(err, &pte) || errors.As(err, &lee) || errors.As(err, &kte)
 }
 
 // iterator returns an iterator just after pos, or at the oldest record when pos is "".
-func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, bool) {
+func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, error) {
 	in := &kinesis.GetShardIteratorInput{
 		StreamName:        aws.String(c.cfg.StreamName),
 		ShardId:           aws.String(shard),
@@ -95,23 +130,26 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, boo
 	for attempt := 1; ; attempt++ {
 		out, err := c.client.GetShardIterator(ctx, in)
 		if err == nil {
-			return aws.ToString(out.ShardIterator), true
+			return aws.ToString(out.ShardIterator), nil
 		}
 		if ctx.Err() != nil {
-			return "", false
+			return "", ctx.Err()
 		}
 		c.cfg.Logger.Warn("getting a shard iterator", "shard_id", shard, "error", err, "attempt", attempt)
-		if c.cfg.Retry.Wait(ctx, attempt) != nil {
-			return "", false
+		if attempt >= c.cfg.MaxAttempts && !throttled(err) {
+			return "", errGaveUp
+		}
+		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
+			return "", err
 		}
 	}
 }
 
-// process handles one batch of records, retrying until it succeeds or ctx is done. Poison
-// records are counted and skipped. Other failures hold the shard up: skipping them would lose
-// records and reading on past them would reorder them, so the shard waits, and its lag shows
-// on /metrics.
-func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) bool {
+// process handles one batch of records, retrying up to MaxAttempts times. Records that cannot
+// be parsed or are invalid go to the dead letters. Other failures hold the shard up: skipping
+// them would lose records and reading on past them would reorder them, so the shard waits, and
+// its lag shows on /metrics; past MaxAttempts, its lease goes to another try.
+func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) error {
 	var (
 		reqs []*scoringv1.ScoreRequest
 		from []int // reqs[i] came from records[from[i]]
@@ -119,64 +157,101 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 	for i, r := range records {
 		req, err := pipeline.Decode(r.Data)
 		if err != nil {
-			c.poison(shard, r, err)
+			if err := c.poison(ctx, shard, r, err); err != nil {
+				return err
+			}
 			continue
 		}
 		reqs = append(reqs, req)
 		from = append(from, i)
 	}
 	if len(reqs) == 0 {
-		return true
+		return nil
 	}
 	for attempt := 1; ; attempt++ {
 		rejected, err := c.handler.Handle(ctx, reqs)
 		if err == nil {
 			for i, reason := range rejected {
-				c.poison(shard, records[from[i]], reason)
+				if err := c.poison(ctx, shard, records[from[i]], reason); err != nil {
+					return err
+				}
 			}
-			return true
+			return nil
 		}
 		if ctx.Err() != nil {
-			return false
+			return ctx.Err()
 		}
 		c.cfg.Logger.Error("handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
-		if c.cfg.Retry.Wait(ctx, attempt) != nil {
-			return false
+		if attempt >= c.cfg.MaxAttempts {
+			return errGaveUp
+		}
+		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
+			return err
 		}
 		for !c.cfg.Ready() {
-			if pipeline.Sleep(ctx, time.Second) != nil {
-				return false
+			if err := pipeline.Sleep(ctx, time.Second); err != nil {
+				return err
 			}
 		}
 	}
 }
 
-// poison skips a record that cannot be handled. A conflict (a different request under a
-// stored id) is no loss: the sink recorded it on the stored result before reporting it.
-func (c *Consumer) poison(shard string, r types.Record, reason error) {
+// poison dead-letters a record that cannot be handled, with its payload. A conflict (a
+// different request under a stored id) is no loss: the sink recorded it on the stored result
+// before reporting it.
+func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, reason error) error {
 	log := c.cfg.Logger.With("shard_id", shard, "sequence_number", aws.ToString(r.SequenceNumber), "partition_key", aws.ToString(r.PartitionKey), "reason", reason.Error())
 	var conflict *results.Conflict
 	if errors.As(reason, &conflict) {
 		log.Warn("conflicting record recorded on the stored result and skipped")
-		return
+		return nil
 	}
-	c.cfg.Metrics.DeadLettered.Add(1)
-	log.Warn("poison record skipped")
-}
-
-// save writes a checkpoint, retrying until it succeeds or ctx is done.
-func (c *Consumer) save(ctx context.Context, shard string, cp Checkpoint) bool {
 	for attempt := 1; ; attempt++ {
-		err := c.checkpoints.Put(ctx, shard, cp)
+		err := c.deadLetters.Put(ctx, shard, r, reason)
 		if err == nil {
-			return true
+			break
 		}
 		if ctx.Err() != nil {
-			return false
+			return ctx.Err()
 		}
-		c.cfg.Logger.Warn("writing a checkpoint", "shard_id", shard, "error", err, "attempt", attempt)
-		if c.cfg.Retry.Wait(ctx, attempt) != nil {
-			return false
+		log.Warn("dead-lettering a record", "error", err, "attempt", attempt)
+		if attempt >= c.cfg.MaxAttempts {
+			return errGaveUp
+		}
+		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	c.cfg.Metrics.DeadLettered.Add(1)
+	log.Warn("poison record dead-lettered")
+	return nil
+}
+
+// save checkpoints the held lease at cp. The write is fenced by the lease: once another
+// replica holds it, it fails with ErrLeaseLost and is not retried.
+func (c *Consumer) save(ctx context.Context, h *held, cp string) error {
+	for attempt := 1; ; attempt++ {
+		h.mu.Lock()
+		l := h.lease
+		err := c.leases.Checkpoint(ctx, l, c.cfg.Owner, cp)
+		if err == nil {
+			h.lease.Checkpoint = cp
+		}
+		h.mu.Unlock()
+		if err == nil {
+			// One line per checkpoint, so its history across replicas can be checked.
+			c.cfg.Logger.Info("checkpoint written", "shard_id", l.ShardID, "lease_key", l.Key, "lease_counter", l.Counter, "previous_checkpoint", l.Checkpoint, "checkpoint", cp)
+			return nil
+		}
+		if errors.Is(err, ErrLeaseLost) || ctx.Err() != nil {
+			return err
+		}
+		c.cfg.Logger.Warn("writing a checkpoint", "shard_id", l.ShardID, "error", err, "attempt", attempt)
+		if attempt >= c.cfg.MaxAttempts {
+			return errGaveUp
+		}
+		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
+			return err
 		}
 	}
 }

@@ -24,11 +24,16 @@ type Metrics struct {
 	// Retried counts retries of worker and sink calls after transient failures.
 	Retried atomic.Int64
 	// DeadLettered counts poison messages: unparseable or invalid requests, moved to the
-	// dead-letter queue (SQS) or skipped (Kinesis).
+	// dead-letter queue (SQS) or table (Kinesis).
 	DeadLettered atomic.Int64
 	// Conflicts counts requests whose id was stored already for a different request: recorded
 	// on the stored result, and dead-lettered too (SQS).
 	Conflicts atomic.Int64
+	// LeasesTaken, LeasesLost and LeasesReleasedOnError count Kinesis shard leases taken, found
+	// taken by another replica, and given up after too many failures in a row.
+	LeasesTaken           atomic.Int64
+	LeasesLost            atomic.Int64
+	LeasesReleasedOnError atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
@@ -61,8 +66,11 @@ func (m *Metrics) counters() []counter {
 		{"orchestrator_messages_processed_total", "Requests scored and stored.", &m.Processed},
 		{"orchestrator_messages_failed_total", "Requests whose handling failed and will be tried again.", &m.Failed},
 		{"orchestrator_retries_total", "Retries of worker and sink calls after transient failures.", &m.Retried},
-		{"orchestrator_messages_dead_lettered_total", "Poison messages dead-lettered (SQS) or skipped (Kinesis).", &m.DeadLettered},
+		{"orchestrator_messages_dead_lettered_total", "Poison messages dead-lettered.", &m.DeadLettered},
 		{"orchestrator_conflicts_total", "Requests whose id was already stored for a different request.", &m.Conflicts},
+		{"orchestrator_leases_taken_total", "Kinesis shard leases taken.", &m.LeasesTaken},
+		{"orchestrator_leases_lost_total", "Kinesis shard leases found taken by another replica.", &m.LeasesLost},
+		{"orchestrator_leases_released_on_error_total", "Kinesis shard leases given up after too many failures in a row.", &m.LeasesReleasedOnError},
 	}
 }
 

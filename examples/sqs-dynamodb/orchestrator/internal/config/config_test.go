@@ -88,7 +88,10 @@ func TestLoadOverrides(t *testing.T) {
 		"SQS_VISIBILITY_TIMEOUT": "2m",
 		"CONCURRENCY":            "4",
 		"KINESIS_STREAM_NAME":    "orders-stream",
-		"CHECKPOINT_TABLE":       "orders-checkpoints",
+		"LEASE_TABLE":            "orders-leases",
+		"LEASE_DURATION":         "3s",
+		"KINESIS_MAX_ATTEMPTS":   "4",
+		"DEAD_LETTER_TABLE":      "orders-dead",
 		"DYNAMODB_TABLE":         "orders-results",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"

@@ -1,0 +1,47 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// scanTable answers Scan with its items, as a table holding only this stream's would, and
+// records deletions; the other writes are not used here.
+type scanTable struct {
+	DynamoDBAPI
+	items   []map[string]types.AttributeValue
+	deleted []string
+}
+
+func (f *scanTable) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return &dynamodb.ScanOutput{Items: f.items}, nil
+}
+
+func (f *scanTable) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	f.deleted = append(f.deleted, in.Key[LeaseKey].(*types.AttributeValueMemberS).Value)
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+func TestAStreamCreatedAgainDoesNotResumeFromTheOldCheckpoints(t *testing.T) {
+	lease := func(key, cp string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{LeaseKey: str(key), "streamName": str("orders"), "shardId": str("shardId-0"), "checkpoint": str(cp), "leaseCounter": num(7)}
+	}
+	table := &scanTable{items: []map[string]types.AttributeValue{
+		lease("orders:1000:shardId-0", "4960"), // the stream deleted since
+		lease("orders:2000:shardId-0", TrimHorizon),
+	}}
+	got, err := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler)).List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != "orders:2000:shardId-0" || got[0].Checkpoint != TrimHorizon || got[0].Counter != 7 {
+		t.Errorf("List() = %+v, want the current stream's lease alone", got)
+	}
+	if len(table.deleted) != 1 || table.deleted[0] != "orders:1000:shardId-0" {
+		t.Errorf("deleted %v, want the old stream's lease", table.deleted)
+	}
+}

@@ -1,0 +1,200 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// coordinator is Run's state: the leases held and the readers of their shards.
+type coordinator struct {
+	*Consumer
+	leases  Leases
+	work    context.Context // outlives Run's context, so batches in hand finish on SIGTERM
+	held    map[string]*held
+	readers sync.WaitGroup
+	ended   chan ended
+	expiry  expiry
+	coolOff map[string]time.Time // leases released after failures, not to be taken again before
+}
+
+// Run takes part in the stream's leases until ctx is done: every third of a lease duration it
+// renews the leases it holds, and takes free, expired or (one at a time) surplus ones up to its
+// share. Then it lets each reader finish and checkpoint the batch in hand within
+// ShutdownTimeout, still renewing, and releases its leases for the other replicas.
+func (c *Consumer) Run(ctx context.Context) error {
+	epoch, err := c.streamEpoch(ctx)
+	if err != nil {
+		return nil // ctx is done
+	}
+	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
+	c.cfg.Logger.Info("taking part in the stream's leases", "stream", c.cfg.StreamName, "stream_created", time.Unix(epoch, 0).UTC(), "lease_duration", c.cfg.LeaseDuration.String())
+	c.leases = c.leasesFor(epoch)
+	co := &coordinator{
+		Consumer: c, leases: c.leases, work: work, held: map[string]*held{},
+		ended: make(chan ended), expiry: expiry{duration: c.cfg.LeaseDuration}, coolOff: map[string]time.Time{},
+	}
+	tick := c.cfg.LeaseDuration / 3
+	var lastSync time.Time
+	for failures := 0; ; {
+		co.renew()
+		wait := tick
+		if time.Since(lastSync) >= c.cfg.ShardSyncInterval {
+			if err := c.syncShards(ctx, co.leases); err != nil {
+				c.cfg.Logger.Error("looking for shards", "error", err)
+			} else {
+				lastSync = time.Now()
+			}
+		}
+		if err := co.balance(ctx); err != nil {
+			failures++
+			wait = min(tick, c.cfg.Retry.Delay(failures))
+			c.cfg.Logger.Error("reading the lease table", "error", err, "consecutive_failures", failures)
+		} else {
+			failures = 0
+			c.running.Store(true)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			c.running.Store(false)
+			co.drain(cutOff)
+			return nil
+		case e := <-co.ended:
+			timer.Stop()
+			if co.end(e) == finished {
+				lastSync = time.Time{} // its children may be leased now
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+// renew bumps the counter of every lease held; one found taken stops its reader.
+func (co *coordinator) renew() {
+	for key, h := range co.held {
+		h.mu.Lock()
+		// Bounded, so one slow write cannot hold up the others past their expiry; generous, as a
+		// renewal that times out after landing costs the lease (its counter moved under us).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), co.cfg.LeaseDuration/2)
+		counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
+		cancel()
+		if err == nil {
+			h.lease.Counter = counter
+		}
+		h.mu.Unlock()
+		switch {
+		case errors.Is(err, ErrLeaseLost):
+			co.cfg.Metrics.LeasesLost.Add(1)
+			co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", h.lease.ShardID)
+			h.lost.Store(true)
+			h.lose()
+		case err != nil:
+			// Not fatal yet: the lease lasts until a renewal is overdue by a lease duration.
+			co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err)
+		}
+	}
+}
+
+// balance lists the leases and takes those plan picks.
+func (co *coordinator) balance(ctx context.Context) error {
+	all, err := co.leases.List(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	expired := co.expiry.update(all, now)
+	skip := map[string]bool{}
+	for key, until := range co.coolOff {
+		if now.Before(until) {
+			skip[key] = true
+		} else {
+			delete(co.coolOff, key)
+		}
+	}
+	for key := range co.held {
+		skip[key] = true // its reader has not ended yet
+	}
+	for _, l := range plan(all, co.cfg.Owner, expired, skip) {
+		from := l.Owner
+		taken, err := co.leases.Take(ctx, l, co.cfg.Owner)
+		if errors.Is(err, ErrLeaseLost) {
+			continue // another replica was faster
+		}
+		if err != nil {
+			return err
+		}
+		co.cfg.Metrics.LeasesTaken.Add(1)
+		co.cfg.Logger.Info("lease taken", "lease_key", l.Key, "shard_id", l.ShardID, "from_owner", from, "expired", expired[l.Key], "checkpoint", taken.Checkpoint, "lease_counter", taken.Counter)
+		co.start(ctx, taken)
+	}
+	return nil
+}
+
+// start reads a newly taken lease's shard. The reader stops reading when ctx is done or the
+// lease is lost, and its batch in hand is cut off only if the lease is lost.
+func (co *coordinator) start(ctx context.Context, l Lease) {
+	leaseWork, lose := context.WithCancel(co.work)
+	reading, stop := context.WithCancel(leaseWork)
+	unhook := context.AfterFunc(ctx, stop)
+	h := &held{lease: l, lose: lose}
+	co.held[l.Key] = h
+	co.readers.Go(func() {
+		defer stop()
+		defer unhook()
+		how := co.readShard(reading, leaseWork, h)
+		// Run waits for every reader to end before it returns, so this send always lands.
+		co.ended <- ended{key: l.Key, how: how}
+	})
+}
+
+// end forgets a lease whose reader ended, releasing it unless it was lost.
+func (co *coordinator) end(e ended) outcome {
+	h := co.held[e.key]
+	delete(co.held, e.key)
+	h.lose()
+	l := h.get()
+	switch e.how {
+	case lost:
+		return e.how
+	case failed:
+		co.cfg.Metrics.LeasesReleasedOnError.Add(1)
+		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
+		co.cfg.Logger.Error("releasing the lease of a shard that keeps failing, for another replica to try", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), co.cfg.LeaseDuration)
+	defer cancel()
+	if err := co.leases.Release(ctx, l, co.cfg.Owner); err != nil {
+		// It expires in a lease duration instead.
+		co.cfg.Logger.Warn("releasing a lease", "lease_key", e.key, "error", err)
+	} else {
+		co.cfg.Logger.Info("lease released", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
+	}
+	return e.how
+}
+
+// drain waits for the readers to checkpoint their batches in hand, renewing meanwhile so no
+// other replica takes a lease over a batch about to be checkpointed, then releases the leases.
+func (co *coordinator) drain(cutOff context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { co.readers.Wait(); close(done) }()
+	deadline := time.NewTimer(co.cfg.ShutdownTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(co.cfg.LeaseDuration / 3)
+	defer tick.Stop()
+	for len(co.held) > 0 {
+		select {
+		case e := <-co.ended:
+			co.end(e)
+		case <-tick.C:
+			co.renew()
+		case <-deadline.C:
+			co.cfg.Logger.Warn("shutdown timeout reached; unfinished batches will be read again", "timeout", co.cfg.ShutdownTimeout.String())
+			cutOff()
+		}
+	}
+	<-done
+}

@@ -1,0 +1,178 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsJson, scanTable } from "../../src/validate/aws-json.js";
+import type { Service } from "../../src/validate/processes.js";
+import { normalizeResponse } from "../../src/validate/vectors.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { QueueRig, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { E2E_ENV } from "../helpers/toolchain-env.js";
+
+// Several orchestrators share one stream through leases: replicas die, join and stop while
+// records flow, and every record is still stored once, by one reader per shard at a time,
+// with checkpoints that only move forward.
+const SHARDS = 4;
+const RECORDS = 3000;
+const LEASE_MS = 3000;
+
+type LogLine = { t: number; owner: string; msg: string; [k: string]: unknown };
+
+/** The orchestrator's JSON log lines that carry a lease owner. */
+function readLog(file: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const j = JSON.parse(line) as Record<string, unknown>;
+    if (typeof j.lease_owner !== "string") continue;
+    // slog writes nanoseconds; Date parses milliseconds.
+    const t = Date.parse(String(j.time).replace(/(\.\d{3})\d+/, "$1"));
+    out.push({ ...j, t, owner: j.lease_owner, msg: String(j.msg) });
+  }
+  return out;
+}
+
+function byShard(lines: LogLine[], msg: string): Map<string, LogLine[]> {
+  const m = new Map<string, LogLine[]>();
+  for (const l of lines.filter((l) => l.msg === msg).sort((a, b) => a.t - b.t)) {
+    const shard = String(l.shard_id);
+    m.set(shard, [...(m.get(shard) ?? []), l]);
+  }
+  return m;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+describe("kinesis consumer group", () => {
+  const dir = join(tempDir("chb-leases-"), "leases-app");
+  const rig = new QueueRig(dir);
+  const services: Service[] = [];
+
+  beforeAll(async () => {
+    const gen = await runCli([dir, "--yes", "--json", "--ingress", "kinesis", "--no-validate", "--no-git", "--ci", "none", "--no-docker"], process.cwd(), E2E_ENV);
+    expect(gen.exitCode, gen.stderr).toBe(0);
+    await rig.setup();
+  }, 600_000);
+  afterAll(() => rig.teardown(services));
+
+  it(`shares ${SHARDS} shards among replicas that die, join and stop, storing ${RECORDS} records once`, async () => {
+    // Batches take seconds on a busy emulator; the harness' SIGTERM turns into SIGKILL after 5s
+    // (execa's default), so a batch in hand is cut off sooner and read again by the next owner.
+    const env: Record<string, string> = { ...rig.env("group"), LEASE_DURATION: `${LEASE_MS / 1000}s`, SHUTDOWN_TIMEOUT: "3s" };
+    const endpoint = rig.moto.endpoint;
+    await awsJson(endpoint, "kinesis", "Kinesis_20131202.CreateStream", { StreamName: env.KINESIS_STREAM_NAME, ShardCount: SHARDS });
+    await rig.bootstrap(env); // waits for the stream, creates the lease and dead-letter tables
+    const workerAddr = `127.0.0.1:${await freePort()}`;
+    const worker = await rig.startWorker(env, workerAddr, "group");
+    services.push(worker);
+    const { file, expected } = await rig.workload(workerAddr, RECORDS, "group-");
+    const vectors = JSON.parse(readFileSync(file, "utf8")).vectors as unknown[];
+    const third = RECORDS / 3;
+    const produceThird = async (i: number) => {
+      const part = join(rig.logs, `group-part${i}.json`);
+      writeFileSync(part, JSON.stringify({ vectors: vectors.slice(i * third, (i + 1) * third) }));
+      await rig.produce(env, part);
+    };
+    const logs: string[] = [];
+    const start = async (tag: string) => {
+      const o = await rig.startOrchestrator(env, workerAddr, tag);
+      services.push(o.service);
+      logs.push(join(rig.logs, `orchestrator-${tag}.log`));
+      return { ...o, owner: readLog(logs.at(-1)!)[0]!.owner };
+    };
+    const leases = async () => (await scanTable(endpoint, env.LEASE_TABLE!)).filter((l) => l.checkpoint !== "SHARD_END");
+    const stored = async () => (await rig.results(env)).length;
+
+    const [o1, o2, o3] = [await start("g1"), await start("g2"), await start("g3")];
+    await produceThird(0);
+    await until("the first results", async () => (await stored()) >= 200, 120_000, 100);
+
+    // SIGKILL: o1's leases stand still until they expire, then the others take them.
+    const killedAt = Date.now();
+    o1.service.proc.kill("SIGKILL");
+    await produceThird(1);
+    await until("o1's leases to be taken over", async () => (await leases()).every((l) => l.leaseOwner && l.leaseOwner !== o1.owner), 30_000);
+    const rebalanceAfterKillMs = Date.now() - killedAt;
+
+    // A fourth replica joins and steals its share, one lease a round.
+    const o4 = await start("g4");
+    const joinedAt = Date.now();
+    await produceThird(2);
+    await until("o4 to hold a lease", async () => (await leases()).some((l) => l.leaseOwner === o4.owner), 30_000);
+    const joinMs = Date.now() - joinedAt;
+
+    // SIGTERM: o2 checkpoints, releases, and the others take its leases at once.
+    const termAt = Date.now();
+    await stopGracefully(o2.service, 15_000); // exit 0 required
+    await until("o2's leases to be taken over", async () => (await leases()).every((l) => l.leaseOwner && l.leaseOwner !== o2.owner), 30_000);
+    const takeoverAfterTermMs = Date.now() - termAt;
+
+    await until("every result", async () => (await stored()) >= RECORDS, 120_000, 2_000);
+    await new Promise((r) => setTimeout(r, 1_000)); // let a late duplicate show
+    const items = await rig.results(env);
+    const ids = items.map((i) => i.id as string);
+    const duplicates = ids.length - new Set(ids).size;
+    expect(duplicates, "duplicate ids").toBe(0);
+    expect(ids.length, "items in the table").toBe(RECORDS);
+    for (const item of items) {
+      const got = normalizeResponse({ id: item.id, score: item.score, modelVersion: item.model_version, reasonCodes: item.reason_codes });
+      expect(got, `result ${String(item.id)}`).toEqual(expected.get(item.id as string));
+    }
+    for (const o of [o3, o4]) await stopGracefully(o.service, 15_000);
+
+    const lines = logs.flatMap(readLog);
+    // Checkpoints: per shard, in time order, each moves on from the one before (compared as big
+    // integers), and is written on top of it.
+    const checkpoints = byShard(lines, "checkpoint written");
+    expect(checkpoints.size, "shards checkpointed").toBe(SHARDS);
+    let writes = 0;
+    for (const [shard, cps] of checkpoints) {
+      for (let i = 1; i < cps.length; i++) {
+        const [a, b] = [cps[i - 1]!, cps[i]!];
+        expect(BigInt(String(b.checkpoint)) > BigInt(String(a.checkpoint)), `${shard}: checkpoint ${b.checkpoint} after ${a.checkpoint}`).toBe(true);
+        expect(b.previous_checkpoint, `${shard}: written on top of the last checkpoint`).toBe(a.checkpoint);
+      }
+      writes += cps.length;
+    }
+    // Reads: once another owner has read a shard, the one before reads it again for at most a
+    // lease period (until its renewal fails).
+    let handovers = 0;
+    let overlapMs = 0;
+    for (const [shard, reads] of byShard(lines, "records read")) {
+      for (let k = 0; k < reads.length; k++) {
+        const a = reads[k]!.owner;
+        const firstA = reads.findIndex((r) => r.owner === a);
+        const other = reads.findIndex((r, j) => j > firstA && j < k && r.owner !== a);
+        if (other >= 0) {
+          overlapMs = Math.max(overlapMs, reads[k]!.t - reads[other]!.t);
+          expect(reads[k]!.t - reads[other]!.t, `${shard} read by ${a} after ${reads[other]!.owner} took it`).toBeLessThanOrEqual(LEASE_MS);
+        }
+      }
+      handovers += reads.filter((r, j) => j > 0 && r.owner !== reads[j - 1]!.owner).length;
+    }
+    // Expiry takes a lease duration without renewal, seen on the next round (a third of one).
+    expect(rebalanceAfterKillMs, "leases of the killed replica taken over").toBeLessThan(2 * LEASE_MS + 2_000);
+    // SIGTERM lets the batch in hand finish (SHUTDOWN_TIMEOUT), then releases: a released lease is
+    // taken on the others' next round, well within a lease duration.
+    const released = lines.filter((l) => l.msg === "lease released" && l.owner === o2.owner);
+    expect(released.length, "leases o2 released on SIGTERM").toBeGreaterThan(0);
+    let releaseToTakeMs = 0;
+    for (const r of released) {
+      const taken = lines.find((l) => l.msg === "lease taken" && l.lease_key === r.lease_key && l.t >= r.t);
+      expect(taken, `${String(r.lease_key)} taken after o2 released it`).toBeDefined();
+      releaseToTakeMs = Math.max(releaseToTakeMs, taken!.t - r.t);
+    }
+    expect(releaseToTakeMs, "a released lease taken over").toBeLessThan(LEASE_MS);
+    console.log(
+      `kinesis group: ${SHARDS} shards, ${RECORDS} records stored, ${duplicates} duplicates; rebalanced ${rebalanceAfterKillMs}ms after SIGKILL ` +
+        `(lease ${LEASE_MS}ms), joiner leased in ${joinMs}ms, taken over ${takeoverAfterTermMs}ms after SIGTERM (${releaseToTakeMs}ms after the release); ${writes} checkpoints, none backwards; ` +
+        `${handovers} shard handovers, longest old-owner read after a handover ${overlapMs}ms`,
+    );
+    await stopGracefully(worker, 15_000);
+  }, 240_000);
+});
