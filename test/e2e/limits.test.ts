@@ -1,10 +1,10 @@
-import { execa } from "execa";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { tempDir } from "../helpers/cli.js";
+import { generateReleaseBuild } from "../helpers/release-build.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -31,15 +31,7 @@ describe("limits and error mapping, real worker", () => {
   };
 
   beforeAll(async () => {
-    const created = await runCli([dir, "--yes", "--no-validate", "--no-git"], process.cwd(), E2E_ENV);
-    expect(created.exitCode, created.stderr).toBe(0);
-    mkdirSync(logs, { recursive: true });
-    const goBin = join(logs, "bin");
-    await execa("go", ["build", "-o", `${goBin}/`, "./cmd/orchestrator"], { cwd: join(dir, "orchestrator"), env: E2E_ENV });
-    const workers = join(dir, "workers");
-    await execa("cargo", ["build", "--locked", "--release"], { cwd: workers, env: E2E_ENV });
-    const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: workers, env: E2E_ENV })).stdout);
-    bins = { repo: dir, workers: [{ name: "scorer", bin: join(meta.target_directory, "release", "scorer") }], orchestrator: join(goBin, "orchestrator") };
+    bins = await generateReleaseBuild(dir, logs);
     workerAddr = `127.0.0.1:${await freePort()}`;
     services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn" }, workerAddr, join(logs, "worker.log")));
   });

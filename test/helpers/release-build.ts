@@ -1,0 +1,25 @@
+import { execa } from "execa";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { ServiceBinaries } from "../../src/validate/services.js";
+import { runCli } from "./cli.js";
+import { E2E_ENV } from "./toolchain-env.js";
+
+/**
+ * A default project generated at `dir` and built as it runs in production:
+ * the orchestrator with `go build` into `logs/bin`, the workers with
+ * `cargo build --release` (in E2E_ENV's shared target dir, so dependencies
+ * compile once per run). For e2e tests that start the real processes.
+ */
+export async function generateReleaseBuild(dir: string, logs: string): Promise<ServiceBinaries> {
+  const created = await runCli([dir, "--yes", "--no-validate", "--no-git"], process.cwd(), E2E_ENV);
+  expect(created.exitCode, created.stderr).toBe(0);
+  mkdirSync(logs, { recursive: true });
+  const goBin = join(logs, "bin");
+  await execa("go", ["build", "-o", `${goBin}/`, "./cmd/orchestrator"], { cwd: join(dir, "orchestrator"), env: E2E_ENV });
+  const workers = join(dir, "workers");
+  await execa("cargo", ["build", "--locked", "--release"], { cwd: workers, env: E2E_ENV });
+  const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: workers, env: E2E_ENV })).stdout);
+  return { repo: dir, workers: [{ name: "scorer", bin: join(meta.target_directory, "release", "scorer") }], orchestrator: join(goBin, "orchestrator") };
+}
