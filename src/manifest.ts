@@ -193,6 +193,13 @@ const manifestObject = z
     m.deploy.forEach((d, i) => {
       if (m.deploy.indexOf(d) !== i) ctx.addIssue({ code: "custom", path: ["deploy", i], message: "list each deploy target once" });
     });
+    if (m.deploy.includes("kubernetes") && !m.docker) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["deploy"],
+        message: "kubernetes runs the images the Dockerfiles build; keep Docker, or use deploy none",
+      });
+    }
     const { ingress, sink, router } = m.orchestrator;
     const queue = QUEUE_INGRESS.includes(ingress);
     if (sink !== "none" && !queue) {
@@ -231,7 +238,17 @@ const manifestObject = z
     }
   });
 
-export const manifestSchema = z.preprocess((input) => actionPins(defaultRegistry(input)), manifestObject);
+export const manifestSchema = z.preprocess((input) => defaultDeploy(actionPins(defaultRegistry(input))), manifestObject);
+
+/**
+ * Kubernetes runs the images the Dockerfiles build: without Docker
+ * (`--no-docker`) the deploy targets default to none, and asking for both
+ * is an error (the schema's rule below).
+ */
+function defaultDeploy(input: unknown): unknown {
+  if (input === null || typeof input !== "object" || "deploy" in input) return input;
+  return (input as { docker?: unknown }).docker === false ? { ...input, deploy: [] } : input;
+}
 
 /**
  * The GitHub Actions pins belong to the GitHub workflow: a repo without it

@@ -115,7 +115,7 @@ export function workerSettings(worker: WorkerContext): ServiceSettings {
       {
         name: "SHUTDOWN_GRACE_SECS",
         default: String(WORKER_DRAIN_SECS),
-        meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway (compose and Kubernetes wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL)`,
+        meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL`,
       },
       { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\`` },
     ],

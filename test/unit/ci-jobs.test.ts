@@ -146,7 +146,7 @@ describe.each(presets)("CI of %s", (_, input) => {
   if (m.docker) it("gives each worker longer than its drain before compose kills it", () => {
     const compose = parse(text(tree, "docker-compose.yml")) as { services: Record<string, { stop_grace_period?: string }> };
     for (const w of m.workers) {
-      const drain = Number(text(tree, `workers/${w.name}/src/config.rs`).match(/DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs\((\d+)\)/)![1]);
+      const drain = Number(text(tree, `workers/${w.name}/src/config.rs`).match(/name: "SHUTDOWN_GRACE_SECS",\s+default: "(\d+)"/)![1]);
       const grace = Number(compose.services[w.name]!.stop_grace_period!.replace(/s$/, ""));
       expect(grace, w.name).toBeGreaterThan(drain);
     }
