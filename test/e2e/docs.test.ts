@@ -6,7 +6,7 @@ import { freePort } from "../../src/validate/processes.js";
 import { ensurePythonLinter } from "../../src/validate/linters.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";
-import { composeHeaderCommands, fencedBlocks, helpTargets, isShell, needsDocker, runBlock, type DocBlock } from "../helpers/doc-blocks.js";
+import { composeHeaderCommands, fencedBlocks, helpTargets, isShell, needsCluster, needsDocker, runBlock, type DocBlock } from "../helpers/doc-blocks.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -73,10 +73,23 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
   it("marks every block: shell, diagram, or Docker-only; the Docker-only ones are all docker commands, checked statically", async () => {
     for (const b of blocks) expect(["sh", "text"], `${b.file}: a block without sh or text`).toContain(b.info[0]);
     const skipped = blocks.filter((b) => isShell(b) && needsDocker(b));
-    const runnable = blocks.filter((b) => isShell(b) && !needsDocker(b));
+    const runnable = blocks.filter((b) => isShell(b) && !needsDocker(b) && !needsCluster(b));
     expect(skipped.length).toBe(1);
     for (const b of skipped) for (const line of commands(b.text)) expect(line).toMatch(/^docker compose /);
     for (const b of runnable) expect(b.text, "an unmarked block runs docker").not.toMatch(/^\s*docker\b/m);
+    for (const b of runnable) expect(b.text, "an unmarked block needs a cluster").not.toMatch(/^\s*(kubectl|kustomize)\b/m);
+
+    // Cluster blocks (no cluster here): only kubectl and kustomize against the generated overlays,
+    // each of which kustomize builds (validate's deploy step holds them to the schemas and checkov).
+    const cluster = blocks.filter((b) => isShell(b) && needsCluster(b));
+    expect(cluster.length).toBe(2);
+    for (const b of cluster) for (const line of commands(b.text)) expect(line).toMatch(/^(kubectl|kustomize|cd deploy\/kubernetes\/overlays\/[a-z]+$)/);
+    const overlays = readdirSync(join(dir, "deploy", "kubernetes", "overlays"));
+    for (const b of cluster) for (const m of b.text.matchAll(/overlays\/([a-z]+)/g)) expect(overlays).toContain(m[1]);
+    for (const overlay of overlays) {
+      const built = await execa("kubectl", ["kustomize", join("deploy", "kubernetes", "overlays", overlay)], { cwd: dir, reject: false, all: true });
+      expect(built.exitCode, built.all).toBe(0);
+    }
     expect(compose.filter((l) => !l.startsWith("docker ")).every((l) => l.startsWith("curl "))).toBe(true);
 
     // The compose file, as `docker compose config` would take it, and every name the commands use.

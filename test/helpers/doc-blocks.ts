@@ -20,6 +20,8 @@ export function fencedBlocks(file: string, md: string): DocBlock[] {
 /** Shell blocks run; `text` blocks are diagrams; `sh docker` blocks need a Docker engine. */
 export const isShell = (b: DocBlock) => b.info[0] === "sh";
 export const needsDocker = (b: DocBlock) => b.info.includes("docker");
+/** Blocks that need a Kubernetes cluster (```sh cluster): none here; their manifests are built statically. */
+export const needsCluster = (b: DocBlock) => b.info.includes("cluster");
 
 /** docker-compose.yml's header: the indented command lines of its leading comment. */
 export function composeHeaderCommands(compose: string): string[] {
