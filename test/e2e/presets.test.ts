@@ -92,10 +92,10 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
       expectValidated(result);
       return Object.fromEntries((JSON.parse(result.stdout).steps as { name: string; cached?: boolean }[]).map((s) => [s.name, Boolean(s.cached)]));
     };
-    expect(await steps()).toEqual({ doctor: false, contract: true, ci: true, go: true, rust: true, smoke: false });
+    expect(await steps()).toEqual({ doctor: false, contract: true, ci: true, go: true, rust: true, deploy: true, smoke: false });
     const main = join(dir, "orchestrator", "cmd", "orchestrator", "main.go");
     writeFileSync(main, `${readFileSync(main, "utf8")}\n// touched\n`);
-    expect(await steps()).toEqual({ doctor: false, contract: false, ci: false, go: false, rust: false, smoke: false });
+    expect(await steps()).toEqual({ doctor: false, contract: false, ci: false, go: false, rust: false, deploy: false, smoke: false });
   });
 
   it("has worker Dockerfiles hadolint accepts", async () => {
