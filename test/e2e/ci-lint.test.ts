@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { ciStep } from "../../src/validate/ci-lint.js";
+import { NO_ACTIVITY } from "../../src/validate/activity.js";
 import type { StepContext } from "../../src/validate/steps.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
@@ -41,7 +42,7 @@ describe.each(presets)("CI files of %s", (_, flags, extraWorkers) => {
     const work = join(dir, ".lint");
     mkdirSync(work, { recursive: true });
     const manifest = parseManifest(JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8")));
-    const ctx = { dir, manifest, work, buf: "", log: (step: string) => join(work, `${step}.log`), binaries: {}, toolVersions: [] } as unknown as StepContext;
+    const ctx = { activity: NO_ACTIVITY, dir, manifest, work, buf: "", log: (step: string) => join(work, `${step}.log`), binaries: {}, toolVersions: [] } as unknown as StepContext;
     await expect(ciStep(ctx)).resolves.toBeUndefined();
   });
 

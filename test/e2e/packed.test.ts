@@ -67,7 +67,8 @@ describe("packed package", () => {
     const http = `127.0.0.1:${await freePort()}`;
     const run = execa("make", ["run"], {
       cwd: repo,
-      env: { ...E2E_ENV, HTTP_LISTEN: http, WORKER_LISTEN: `127.0.0.1:${await freePort()}` },
+      // The documented settings: run.sh passes them to the orchestrator and starts the worker there.
+      env: { ...E2E_ENV, LISTEN_ADDR: http, WORKER_SCORER_ADDR: `127.0.0.1:${await freePort()}` },
       detached: true,
       reject: false,
       stdin: "ignore",
