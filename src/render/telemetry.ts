@@ -1,0 +1,73 @@
+import type { Manifest } from "../manifest.js";
+
+/**
+ * The telemetry both services emit and `validate`'s smoke checks: one table,
+ * so the Go and Rust code (rendered from it), the READMEs and the smoke's
+ * assertions cannot disagree on a span or metric name.
+ *
+ * Names follow the OpenTelemetry semantic conventions (HTTP, RPC and messaging
+ * spans and metrics, v1.37) written the Prometheus way: dots become
+ * underscores, the unit becomes a suffix (`_seconds`), counters end in `_total`.
+ */
+
+/** The gRPC method names of the contract, as `package.Service/Method` (the span name otelgrpc and the worker use). */
+export function rpcSpanName(m: Manifest, method: "Score" | "ScoreBatch"): string {
+  return `${m.contract.package}.ScoringService/${method}`;
+}
+
+/**
+ * The worker's child spans of each call's server span, in the order a call
+ * passes through them: where the worker's time goes.
+ */
+export const WORKER_PHASE_SPANS = ["decode", "validate", "queue", "score"] as const;
+
+export interface MetricDoc {
+  name: string;
+  type: "counter" | "gauge" | "histogram" | "info";
+  labels: string[];
+  meaning: string;
+}
+
+/** Metrics the orchestrator exposes on `/metrics` (its LISTEN_ADDR), besides Go runtime and process metrics. */
+export function orchestratorMetrics(m: Manifest): MetricDoc[] {
+  const { ingress } = m.orchestrator;
+  const rows: MetricDoc[] = [];
+  if (ingress === "http") {
+    rows.push({
+      name: "http_server_request_duration_seconds",
+      type: "histogram",
+      labels: ["http_request_method", "http_route", "http_response_status_code"],
+      meaning: "time from request to response, per route",
+    });
+  } else {
+    rows.push({
+      name: "messaging_process_duration_seconds",
+      type: "histogram",
+      labels: ["messaging_system", "messaging_destination_name", "outcome"],
+      meaning: ingress === "sqs" ? "time to handle one SQS message, receive to delete" : "time to handle one Kinesis record batch",
+    });
+  }
+  rows.push(
+    {
+      name: "rpc_client_call_duration_seconds",
+      type: "histogram",
+      labels: ["worker", "rpc_method", "rpc_grpc_status_code"],
+      meaning: "each call to a worker, retries included, by gRPC status",
+    },
+    { name: "orchestrator_worker_retries_total", type: "counter", labels: ["worker"], meaning: "worker calls tried again after a transient failure" },
+  );
+  return rows;
+}
+
+/** Metrics each worker exposes on `/metrics` at its METRICS_ADDR, besides process metrics. */
+export const WORKER_METRICS: readonly MetricDoc[] = [
+  { name: "rpc_server_call_duration_seconds", type: "histogram", labels: ["rpc_method", "rpc_grpc_status_code"], meaning: "each call, decode to response, by gRPC status" },
+  { name: "scoring_batch_items", type: "histogram", labels: [], meaning: "items per ScoreBatch call" },
+  { name: "scoring_shed_calls_total", type: "counter", labels: ["rpc_method"], meaning: "calls answered RESOURCE_EXHAUSTED without being scored" },
+  { name: "scoring_in_flight_calls", type: "gauge", labels: [], meaning: "scoring calls queued or running" },
+  { name: "scoring_pool_queue_duration_seconds", type: "histogram", labels: [], meaning: "time a call waits for the CPU pool" },
+  { name: "scoring_model_info", type: "info", labels: ["model_version"], meaning: "the loaded model (value 1)" },
+];
+
+/** Each worker's local metrics port is its gRPC port plus this (50051 → 51051), so no two workers share one. */
+export const WORKER_METRICS_PORT_OFFSET = 1000;
