@@ -1,0 +1,33 @@
+import type { Manifest } from "../manifest.js";
+import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
+
+/**
+ * Where telemetry goes and what each service is called in it: one place for
+ * the names the smoke, compose, Kubernetes, Prometheus and the README use.
+ */
+
+/** The OpenTelemetry Collector's OTLP ports (its defaults): gRPC and HTTP/protobuf. */
+export const OTLP_GRPC_PORT = 4317;
+export const OTLP_HTTP_PORT = 4318;
+
+/** What a service is called in traces (OTEL_SERVICE_NAME): the project's name, then the component's. */
+export function otelServiceName(m: Manifest, component: string): string {
+  return `${m.name}-${component}`;
+}
+
+/** The component of the queue presets' `cmd/produce`, whose PRODUCER span starts each message's trace. */
+export const PRODUCER_COMPONENT = "produce";
+
+/** A worker's metrics port beside its gRPC port (see WORKER_METRICS_PORT_OFFSET). */
+export function workerMetricsPort(grpcPort: number): number {
+  return grpcPort + WORKER_METRICS_PORT_OFFSET;
+}
+
+/** The OTEL_* settings a deployed service gets: export to the collector over gRPC, name the service. */
+export function otelEnv(m: Manifest, component: string, collectorHost: string): [string, string][] {
+  return [
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", `http://${collectorHost}:${OTLP_GRPC_PORT}`],
+    ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
+    ["OTEL_SERVICE_NAME", otelServiceName(m, component)],
+  ];
+}
