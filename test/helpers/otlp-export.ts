@@ -45,7 +45,7 @@ export function encodeExport(req: object): Buffer {
 export function exportGrpc(addr: string, req: object): Promise<void> {
   const pkg = grpc.loadPackageDefinition(traceServiceDefinition());
   const Svc = TRACE_SERVICE.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
-  const client = new Svc(addr, grpc.credentials.createInsecure()) as grpc.Client & {
+  const client = new Svc(addr, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     Export(req: object, opts: grpc.CallOptions, cb: (e: Error | null) => void): void;
   };
   return new Promise((resolve, reject) =>

@@ -31,11 +31,11 @@ it("decodes spans exported over OTLP/gRPC into flat records", async () => {
 
 it("decodes spans posted over OTLP/HTTP protobuf, plain and gzipped", async () => {
   const before = rx.spans().length;
-  const body = encodeExport(exportRequest([server]));
+  const body = new Uint8Array(encodeExport(exportRequest([server])));
   const plain = await fetch(`http://${rx.httpAddr}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body });
   expect(plain.status).toBe(200);
   expect(plain.headers.get("content-type")).toBe("application/x-protobuf");
-  const gz = await fetch(`http://${rx.httpAddr}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf", "content-encoding": "gzip" }, body: gzipSync(encodeExport(exportRequest([client]))) });
+  const gz = await fetch(`http://${rx.httpAddr}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf", "content-encoding": "gzip" }, body: new Uint8Array(gzipSync(encodeExport(exportRequest([client])))) });
   expect(gz.status).toBe(200);
   expect(rx.spans().slice(before).map((s) => `${s.kind} ${s.parentSpanId || "-"}`)).toEqual(["SERVER -", "CLIENT b7ad6b7169203331"]);
 });
