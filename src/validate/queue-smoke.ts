@@ -3,11 +3,13 @@ import type { Manifest } from "../manifest.js";
 import { queueDepth, scanTable } from "./aws-json.js";
 import { run } from "./exec.js";
 import { awsEnv, startMoto } from "./moto.js";
+import { PRODUCER_COMPONENT } from "../render/otel-env.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
 import { metricValue, startOrchestrator, startWorkers } from "./services.js";
 import type { StepContext } from "./steps.js";
 import { track } from "./activity.js";
 import { loadVectors, normalizeResponse } from "./vectors.js";
+import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type SmokeTelemetry } from "./telemetry-smoke.js";
 
 /** The orchestrator's commands this smoke runs besides the orchestrator (kept by the go step). */
 export const QUEUE_SMOKE_COMMANDS = ["bootstrap", "produce"] as const;
@@ -42,7 +44,10 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   ctx.activity.commandStarted("smoke", "starting moto (AWS emulator) on loopback", "");
   const moto = await startMoto(ctx.motoBin, ctx.log("smoke-moto"));
   services.push(moto.service);
+  let telemetry: SmokeTelemetry | undefined;
   try {
+    telemetry = await startSmokeTelemetry(m);
+    const own = (name: string) => telemetry?.env(name, protocolFor(name, m)) ?? {};
     const resources = resourceEnv(m);
     const env = { ...process.env, ...awsEnv(moto.endpoint), ...resources, RUST_LOG: "info" } as Record<string, string>;
     const goDir = join(ctx.dir, "orchestrator");
@@ -51,11 +56,12 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
     // Every worker runs (readiness needs them all); the primary scores the messages.
     const httpAddr = `127.0.0.1:${await freePort()}`;
     const bins = { repo: ctx.dir, workers, orchestrator };
-    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);
-    const o = await startOrchestrator(bins, env, httpAddr, running, ctx.log("smoke-orchestrator"));
+    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services, own);
+    const o = await startOrchestrator(bins, { ...env, ...own("orchestrator") }, httpAddr, running, ctx.log("smoke-orchestrator"));
     services.push(o);
 
-    await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env, track: track(ctx, "smoke") });
+    const produceEnv = { ...env, ...own(PRODUCER_COMPONENT) };
+    await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env: produceEnv, track: track(ctx, "smoke") });
 
     if (m.orchestrator.sink === "dynamodb") {
       const table = resources.DYNAMODB_TABLE!;
@@ -85,11 +91,19 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
       const kept = (i: Record<string, unknown>) => typeof (i.payload as { B?: unknown } | undefined)?.B === "string" && typeof i.reason === "string";
       await waitFor(`the poison record in ${table}`, o, async () => (await scanTable(moto.endpoint, table)).some(kept), RESULTS_TIMEOUT_MS);
     }
+    if (telemetry) {
+      // SQS counts each message; Kinesis each record batch, and ScoreBatch may carry many messages in one call.
+      const handled = m.orchestrator.ingress === "sqs" ? vectors.length : 1;
+      const trace = await awaitTrace(m, telemetry);
+      const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled, workerCalls: 1, served: { [running[0]!.name]: 1 } });
+      ctx.note?.(`smoke: ${trace.summary}; ${metrics}`);
+    }
     await stopGracefully(o, GRACE_MS);
     for (const w of running) await stopGracefully(w.service, GRACE_MS);
     await moto.stop();
   } finally {
     killAll(services);
+    await telemetry?.close();
   }
 }
 

@@ -38,18 +38,19 @@ export async function startWorker(repo: string, worker: WorkerBinary, env: Recor
 /**
  * Every worker on its own free loopback port, in manifest order. Each one is
  * pushed to `into` as soon as it starts, so the caller can kill it even when a
- * later one fails.
+ * later one fails. `own` adds settings for one worker (its telemetry).
  */
 export async function startWorkers(
   bins: ServiceBinaries,
   env: Record<string, string>,
   log: (name: string) => string,
   into: Service[],
+  own: (name: string) => Record<string, string> = () => ({}),
 ): Promise<RunningWorker[]> {
   const running: RunningWorker[] = [];
   for (const worker of bins.workers) {
     const addr = `127.0.0.1:${await freePort()}`;
-    const service = await startWorker(bins.repo, worker, env, addr, log(worker.name));
+    const service = await startWorker(bins.repo, worker, { ...env, ...own(worker.name) }, addr, log(worker.name));
     into.push(service);
     running.push({ name: worker.name, addr, service });
   }

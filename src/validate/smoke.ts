@@ -3,6 +3,7 @@ import { scoringClient } from "./grpc.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
 import { startOrchestrator, startWorkers } from "./services.js";
 import type { StepContext } from "./steps.js";
+import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type SmokeTelemetry } from "./telemetry-smoke.js";
 
 const GRACE_MS = 10_000;
 
@@ -20,11 +21,15 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
   const base = `http://${httpAddr}`;
   const env = { ...process.env, RUST_LOG: "info" } as Record<string, string>;
   const services: Service[] = [];
+  const m = ctx.manifest;
+  let telemetry: SmokeTelemetry | undefined;
   ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
   try {
+    telemetry = await startSmokeTelemetry(m);
     const bins = { repo: ctx.dir, workers, orchestrator };
-    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);
-    const o = await startOrchestrator(bins, env, httpAddr, running, ctx.log("smoke-orchestrator"));
+    const own = (name: string) => telemetry?.env(name, protocolFor(name, m)) ?? {};
+    const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services, own);
+    const o = await startOrchestrator(bins, { ...env, ...own("orchestrator") }, httpAddr, running, ctx.log("smoke-orchestrator"));
     services.push(o);
 
     for (const w of running) await checkGrpc(ctx.dir, w.name, w.addr, vectors);
@@ -32,6 +37,16 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
     for (const w of running) await checkHttp(`${base}/v1/workers/${w.name}`, vectors);
     const bad = await post(`${base}/v1/score`, '{"id": "x", ');
     if (bad.status !== 400) throw new Error(`malformed JSON: got ${bad.status}, want 400`);
+
+    if (telemetry) {
+      // Per route: every vector one by one plus one batch; the primary answers /v1 too.
+      const perRoute = vectors.length + 1;
+      const routed = perRoute * (1 + running.length);
+      const served = Object.fromEntries(running.map((w, i) => [w.name, perRoute * (i === 0 ? 3 : 2)]));
+      const trace = await awaitTrace(m, telemetry);
+      const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled: routed, workerCalls: routed, served });
+      ctx.note?.(`smoke: ${trace.summary}; ${metrics}`);
+    }
 
     // Primary gone: the orchestrator must notice and fail fast, not hang.
     const [primary, ...others] = running;
@@ -47,6 +62,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
     for (const w of others) await stopGracefully(w.service, GRACE_MS);
   } finally {
     killAll(services);
+    await telemetry?.close();
   }
 }
 
