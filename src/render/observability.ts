@@ -1,0 +1,61 @@
+import type { Manifest } from "../manifest.js";
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
+import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_PHASE_SPANS } from "./telemetry.js";
+import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
+
+/**
+ * The local observability stack compose runs beside the services (issue 13):
+ * an OpenTelemetry Collector taking the services' OTLP, Jaeger showing the
+ * traces, Prometheus scraping every /metrics. Images pinned by version here,
+ * in one place, as compose pins moto; the base images the Dockerfiles build
+ * FROM are the ones pinned by digest in the manifest's `images`.
+ */
+export const STACK_IMAGES = {
+  collector: "otel/opentelemetry-collector-contrib:0.150.1",
+  jaeger: "jaegertracing/jaeger:2.17.0",
+  prometheus: "prom/prometheus:v3.16.0",
+} as const;
+
+/** Host ports of the stack's UIs (the images' defaults). */
+export const JAEGER_UI_PORT = 16686;
+export const PROMETHEUS_PORT = 9090;
+/** The compose service the services export to. */
+export const COLLECTOR_HOST = "otel-collector";
+/** Where the stack's config files live in the generated repo (docker only). */
+export const STACK_DIR = "deploy/compose";
+/** Where the Grafana dashboard lives (always: it imports into any Grafana). */
+export const DASHBOARD_PATH = "deploy/grafana/dashboard.json";
+
+/** Every worker listens on the same gRPC port in its own container under compose. */
+const COMPOSE_WORKER_PORT = FIRST_WORKER_PORT;
+
+/** What the compose file, the stack's configs and the README see as `obs`. */
+export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
+  const workerMetrics = workerMetricsPort(COMPOSE_WORKER_PORT);
+  const env = (component: string) => otelEnv(m, component, COLLECTOR_HOST);
+  return {
+    images: STACK_IMAGES,
+    jaegerPort: JAEGER_UI_PORT,
+    prometheusPort: PROMETHEUS_PORT,
+    otlpGrpcPort: OTLP_GRPC_PORT,
+    otlpHttpPort: OTLP_HTTP_PORT,
+    stackDir: STACK_DIR,
+    dashboardPath: DASHBOARD_PATH,
+    orchestratorEnv: env("orchestrator"),
+    producerEnv: env(PRODUCER_COMPONENT),
+    workers: workers.map((w) => ({
+      name: w.name,
+      env: env(w.name),
+      metricsAddr: `0.0.0.0:${workerMetrics}`,
+      target: `${w.name}:${workerMetrics}`,
+    })),
+    // For the README: every name comes from telemetry.ts.
+    spans: {
+      rpc: [rpcSpanName(m, "Score"), rpcSpanName(m, "ScoreBatch")],
+      phases: WORKER_PHASE_SPANS,
+    },
+    services: [otelServiceName(m, "orchestrator"), ...workers.map((w) => otelServiceName(m, w.name))],
+    orchestratorMetrics: orchestratorMetrics(m),
+    workerMetrics: WORKER_METRICS,
+  };
+}
