@@ -1,5 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
+import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
@@ -13,6 +14,13 @@ import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, typ
 export const ORCHESTRATOR_PORT = 8080;
 /** Where sidecar workers' Unix sockets live, an emptyDir shared within the pod. */
 export const SOCKETS_DIR = "/sockets";
+
+/**
+ * Where pods send OTLP in a cluster: a Collector Service in an `observability`
+ * namespace (the OpenTelemetry Operator's and Helm chart's usual home); point
+ * OTEL_EXPORTER_OTLP_ENDPOINT elsewhere in an overlay if yours lives elsewhere.
+ */
+export const KUBE_COLLECTOR_HOST = "otel-collector.observability.svc";
 
 /** Beyond the drain: the kubelet's SIGKILL must never land on a process still finishing its last call. */
 const GRACE_MARGIN_SECONDS = STOP_GRACE_MARGIN_SECS;
@@ -32,6 +40,10 @@ export interface KubeWorker extends WorkerContext {
   listenAddr: string;
   /** Port of the gRPC health service the kubelet probes (tcp workers; uds sidecars are probed with --probe). */
   probePort: number;
+  /** Its /metrics port (METRICS_ADDR); unique in the pod, as sidecars share one. */
+  metricsPort: number;
+  /** The metrics containerPort's name: at most 15 characters, unique in the pod. */
+  metricsPortName: string;
   uds: boolean;
   resources: Resources;
   env: string;
@@ -44,10 +56,13 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     const uds = w.transport === "uds";
     const socket = `unix://${SOCKETS_DIR}/${w.name}.sock`;
     const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
+    const metricsPort = workerMetricsPort(w.port);
     const config: [string, string][] = [
       ["LISTEN_ADDR", listenAddr],
+      ["METRICS_ADDR", `0.0.0.0:${metricsPort}`],
       ["RUST_LOG", "info"],
       ["SHUTDOWN_GRACE_SECS", String(WORKER_DRAIN_SECS)],
+      ...otelEnv(m, w.name, KUBE_COLLECTOR_HOST),
     ];
     return {
       ...w,
@@ -56,6 +71,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       addr: uds ? socket : `dns:///${w.name}:${w.port}`,
       listenAddr,
       probePort: w.port,
+      metricsPort,
+      // A tcp worker has the pod to itself; sidecars are told apart by their index.
+      metricsPortName: uds ? `metrics-${w.index}` : "metrics",
       uds,
       resources: resourcesFor(BENCH.worker),
       config,
@@ -66,6 +84,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
     ["LOG_LEVEL", "info"],
     ...kube.map((w): [string, string] => [w.env, w.addr]),
+    ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];
   // Resource names are the orchestrator's setting defaults (one table: settings.ts).
   const table = orchestratorSettings(m, workers).settings;

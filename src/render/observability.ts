@@ -21,10 +21,10 @@ export const JAEGER_UI_PORT = 16686;
 export const PROMETHEUS_PORT = 9090;
 /** The compose service the services export to. */
 export const COLLECTOR_HOST = "otel-collector";
-/** Where the stack's config files live in the generated repo (docker only). */
-export const STACK_DIR = "deploy/compose";
-/** Where the Grafana dashboard lives (always: it imports into any Grafana). */
-export const DASHBOARD_PATH = "deploy/grafana/dashboard.json";
+/** Where the observability files live in the generated repo (deploy/ is the cluster's alone). */
+export const STACK_DIR = "observability";
+/** The Grafana dashboard (always: it imports into any Grafana); the stack's configs beside it are compose's (docker only). */
+export const DASHBOARD_PATH = `${STACK_DIR}/grafana-dashboard.json`;
 
 /** Every worker listens on the same gRPC port in its own container under compose. */
 const COMPOSE_WORKER_PORT = FIRST_WORKER_PORT;
