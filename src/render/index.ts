@@ -12,7 +12,8 @@ import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./com
 import { ciImages, ciJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
 import { kubernetesContext } from "./kubernetes.js";
-import { observabilityContext } from "./observability.js";
+import { dashboardJson } from "./dashboard.js";
+import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
 import { settingsContext } from "./settings.js";
 import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
@@ -48,6 +49,7 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
     const text = workspaceLock(lock.content.toString("utf8"), manifest.workers.map((w) => w.name));
     tree.set(lockPath, { content: Buffer.from(text), mode: lock.mode });
   }
+  tree.set(DASHBOARD_PATH, { content: Buffer.from(dashboardJson(manifest)), mode: 0o644 });
   tree.set(MANIFEST_FILE, json(manifest));
   tree.set(SCHEMA_FILE, json(manifestJsonSchema()));
   return sortTree(tree);

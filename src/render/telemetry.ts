@@ -71,3 +71,6 @@ export const WORKER_METRICS: readonly MetricDoc[] = [
 
 /** Each worker's local metrics port is its gRPC port plus this (50051 → 51051), so no two workers share one. */
 export const WORKER_METRICS_PORT_OFFSET = 1000;
+
+/** The standard process collector's metrics both services expose beside their own (the dashboard's memory and CPU panels). */
+export const PROCESS_METRICS = ["process_resident_memory_bytes", "process_cpu_seconds_total"] as const;
