@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { STACK_IMAGES } from "../../src/render/observability.js";
+
+/**
+ * The compose stack held together structurally (the collector is not on the
+ * Go module proxy to build a validator from): every pipeline names
+ * defined components, every service exports to the collector compose runs,
+ * Prometheus scrapes the ports the services really listen on, and the files
+ * compose mounts exist.
+ */
+const presets = [{ ingress: "http" }, { ingress: "sqs", sink: "dynamodb" }, { ingress: "kinesis", sink: "none" }];
+
+/** The components the contrib distribution at STACK_IMAGES.collector ships that this config uses. */
+const CONTRIB = { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"], extensions: ["health_check"] };
+
+type Obj = Record<string, unknown>;
+const hostPort = (url: string) => /^(?:https?:\/\/)?([^:/]+):(\d+)$/.exec(url)!.slice(1);
+
+describe.each(presets)("compose observability stack, $ingress", (orchestrator) => {
+  const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator }, workers: [{ name: "scorer" }, { name: "pricing" }] });
+  const tree = render(m);
+  const file = (p: string) => parse(tree.get(p)!.content.toString("utf8")) as Obj;
+  const compose = file("docker-compose.yml") as { services: Record<string, { image?: string; environment?: Obj; ports?: string[]; volumes?: string[] }> };
+  const collector = file("observability/otel-collector.yaml") as Record<string, Obj> & { service: { extensions: string[]; pipelines: Record<string, Record<string, string[]>> } };
+
+  it("the collector's pipelines use only components it defines, all in the contrib distribution", () => {
+    for (const pipeline of Object.values(collector.service.pipelines)) {
+      for (const kind of ["receivers", "processors", "exporters"] as const) {
+        for (const id of pipeline[kind]!) {
+          expect(Object.keys(collector[kind]!), `${kind} ${id}`).toContain(id);
+          expect(CONTRIB[kind]).toContain(id.split("/")[0]);
+        }
+      }
+    }
+    for (const id of collector.service.extensions) expect(Object.keys(collector.extensions!)).toContain(id);
+    const exporter = (collector.exporters as Record<string, { endpoint: string }>)["otlp_grpc/jaeger"]!;
+    expect(Object.keys(compose.services)).toContain(hostPort(exporter.endpoint)[0]);
+  });
+
+  it("every service exports to the collector compose runs, on a port its receiver listens on", () => {
+    const receiver = (collector.receivers as { otlp: { protocols: Record<string, { endpoint: string }> } }).otlp.protocols;
+    const grpcPort = hostPort(receiver.grpc!.endpoint)[1];
+    const exporting = Object.entries(compose.services).filter(([, s]) => s.environment?.OTEL_EXPORTER_OTLP_ENDPOINT);
+    expect(exporting.map(([n]) => n).sort()).toEqual(["orchestrator", "pricing", "scorer", ...(orchestrator.ingress === "http" ? [] : ["bootstrap"])].sort());
+    for (const [, s] of exporting) {
+      const [host, port] = hostPort(String(s.environment!.OTEL_EXPORTER_OTLP_ENDPOINT));
+      expect(compose.services[host!]?.image).toBe(STACK_IMAGES.collector);
+      expect(port).toBe(grpcPort);
+      expect(s.environment!.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("grpc");
+    }
+  });
+
+  it("Prometheus scrapes the orchestrator's LISTEN_ADDR and each worker's METRICS_ADDR", () => {
+    const prom = file("observability/prometheus.yml") as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const targets = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]));
+    expect(Object.keys(targets).sort()).toEqual(["orchestrator", "pricing", "scorer"]);
+    for (const [job, [target]] of Object.entries(targets)) {
+      const [host, port] = hostPort(target!);
+      expect(host).toBe(job);
+      const env = compose.services[host!]!.environment!;
+      expect(String(env[job === "orchestrator" ? "LISTEN_ADDR" : "METRICS_ADDR"])).toBe(`0.0.0.0:${port}`);
+    }
+  });
+
+  it("mounts files the repo has, and pins every image by version", () => {
+    for (const s of Object.values(compose.services)) {
+      for (const v of s.volumes ?? []) expect(tree.has(v.split(":")[0]!.replace(/^\.\//, "")), v).toBe(true);
+      if (s.image) expect(s.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+    }
+  });
+});
