@@ -109,6 +109,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   return {
     version: m.toolchains.kubernetes,
     namespace: m.name,
+    otlpEndpoint: otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1],
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,

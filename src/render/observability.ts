@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
-import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_PHASE_SPANS } from "./telemetry.js";
+import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
 import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
 
 /**
@@ -40,6 +40,7 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     otlpGrpcPort: OTLP_GRPC_PORT,
     otlpHttpPort: OTLP_HTTP_PORT,
     stackDir: STACK_DIR,
+    metricsPortOffset: WORKER_METRICS_PORT_OFFSET,
     dashboardPath: DASHBOARD_PATH,
     orchestratorEnv: env("orchestrator"),
     producerEnv: env(PRODUCER_COMPONENT),

@@ -2,6 +2,8 @@ import { posix } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render, type FileTree } from "../../src/render/index.js";
+import { JAEGER_UI_PORT, PROMETHEUS_PORT } from "../../src/render/observability.js";
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../../src/render/otel-env.js";
 import { orchestratorSettings } from "../../src/render/settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { withLedger } from "../../src/sync/ledger.js";
@@ -29,6 +31,9 @@ const combos = presets.flatMap((orchestrator) =>
     ciChoices.flatMap((providers) => [["scorer"], ["scorer", "pricing"]].map((workers) => ({ orchestrator, docker, providers, workers }))),
   ),
 );
+
+/** The compose observability stack's published ports (Jaeger's UI, Prometheus, the collector's OTLP). */
+const stackPorts = [JAEGER_UI_PORT, PROMETHEUS_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT];
 
 /** What the generated commands create: named by the READMEs, never in the rendered tree. */
 const OUTPUTS = [/^bin\//, /^bench\//, /^\.venv$/, /^\.smoke\/?$/, /^workers\/target\//, /^(results\.json|summary\.txt|latency\.svg)$/];
@@ -58,6 +63,8 @@ function pathsIn(spans: string[], module: string, registry: string): string[] {
       !/[\s:=,*<>$]/.test(s) &&
       !/^[/.-]/.test(s.replace(/^\.\.\//, "").replace(/^\.(venv|smoke)$/, "x")) &&
       !(s === module || s === "net/http" || s.startsWith(registry)) &&
+      // Names with a slash that are not paths: an OTLP protocol, scrape annotation keys, gRPC span names.
+      !/^(http\/protobuf|prometheus\.io\/[a-z]+|[a-z0-9.]+\.[A-Za-z]+Service\/[A-Za-z]+)$/.test(s) &&
       (s.includes("/") || /\.(proto|json|ya?ml|rs|go|sh|toml|svg|txt|md)$/.test(s) || /^(Makefile|Dockerfile|\.venv|\.smoke)$/.test(s)),
   );
 }
@@ -137,7 +144,7 @@ describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orch
     const emulator = /AWS_ENDPOINT_URL \?= http:\/\/127\.0\.0\.1:(\d+)/.exec(text("Makefile"))?.[1];
     const allowed = worker
       ? [worker.port]
-      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? [50051] : [])];
+      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? [50051, ...stackPorts] : []), ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT] : [])];
     expect(ports.length).toBeGreaterThan(0);
     expect(ports.filter((p) => !allowed.includes(p))).toEqual([]);
   });
