@@ -45,7 +45,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce))\//, queue],
   [/^scripts\/emulator\.sh$/, queue],
   // The local observability stack's configs go with the compose file that runs it.
-  [/^observability\/(otel-collector\.yaml|prometheus\.yml)$/, (m) => m.docker],
+  [/^observability\/(otel-collector\.yaml|prometheus\.yml|grafana-(datasource|dashboards)\.yaml)$/, (m) => m.docker],
   [/^deploy\/kubernetes\/base\/orchestrator-(service|hpa)\.yaml$/, (m) => !queue(m)],
   [/^deploy\/kubernetes\/base\/orchestrator-keda\.yaml$/, queue],
   [/^deploy\/kubernetes\/overlays\/[^/]+\/service-account\.yaml$/, queue],

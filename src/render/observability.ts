@@ -6,7 +6,7 @@ import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
 /**
  * The local observability stack compose runs beside the services (issue 13):
  * an OpenTelemetry Collector taking the services' OTLP, Jaeger showing the
- * traces, Prometheus scraping every /metrics. Images pinned by version here,
+ * traces, Prometheus scraping every /metrics, Grafana showing the dashboard. Images pinned by version here,
  * in one place, as compose pins moto; the base images the Dockerfiles build
  * FROM are the ones pinned by digest in the manifest's `images`.
  */
@@ -14,11 +14,13 @@ export const STACK_IMAGES = {
   collector: "otel/opentelemetry-collector-contrib:0.150.1",
   jaeger: "jaegertracing/jaeger:2.17.0",
   prometheus: "prom/prometheus:v3.16.0",
+  grafana: "grafana/grafana:12.2.1",
 } as const;
 
 /** Host ports of the stack's UIs (the images' defaults). */
 export const JAEGER_UI_PORT = 16686;
 export const PROMETHEUS_PORT = 9090;
+export const GRAFANA_PORT = 3000;
 /** The compose service the services export to. */
 export const COLLECTOR_HOST = "otel-collector";
 /** Where the observability files live in the generated repo (deploy/ is the cluster's alone). */
@@ -37,6 +39,7 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     images: STACK_IMAGES,
     jaegerPort: JAEGER_UI_PORT,
     prometheusPort: PROMETHEUS_PORT,
+    grafanaPort: GRAFANA_PORT,
     otlpGrpcPort: OTLP_GRPC_PORT,
     otlpHttpPort: OTLP_HTTP_PORT,
     stackDir: STACK_DIR,

@@ -60,5 +60,7 @@ it("the dashboard is there without Docker; the compose stack's configs are not",
   expect(tree.has(DASHBOARD_PATH)).toBe(true);
   expect([...tree.keys()].filter((p) => p.startsWith("observability/"))).toEqual([DASHBOARD_PATH]);
   const docker = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" } }));
-  expect([...docker.keys()].filter((p) => p.startsWith("observability/")).sort()).toEqual([DASHBOARD_PATH, "observability/otel-collector.yaml", "observability/prometheus.yml"].sort());
+  expect([...docker.keys()].filter((p) => p.startsWith("observability/")).sort()).toEqual(
+    [DASHBOARD_PATH, "observability/otel-collector.yaml", "observability/prometheus.yml", "observability/grafana-datasource.yaml", "observability/grafana-dashboards.yaml"].sort(),
+  );
 });

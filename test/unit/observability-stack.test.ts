@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { STACK_IMAGES } from "../../src/render/observability.js";
+import { DASHBOARD_PATH, STACK_IMAGES } from "../../src/render/observability.js";
 
 /**
  * The compose stack held together structurally (the collector is not on the
@@ -63,6 +63,17 @@ describe.each(presets)("compose observability stack, $ingress", (orchestrator) =
       const env = compose.services[host!]!.environment!;
       expect(String(env[job === "orchestrator" ? "LISTEN_ADDR" : "METRICS_ADDR"])).toBe(`0.0.0.0:${port}`);
     }
+  });
+
+  it("Grafana reads the Prometheus compose runs and loads the dashboard from where compose mounts it", () => {
+    const ds = (file("observability/grafana-datasource.yaml") as { datasources: { url: string; type: string; isDefault: boolean }[] }).datasources;
+    expect(ds).toHaveLength(1);
+    const [host, port] = hostPort(ds[0]!.url);
+    expect(compose.services[host!]?.image).toBe(STACK_IMAGES.prometheus);
+    expect(compose.services[host!]!.ports).toContain(`${port}:${port}`);
+    const provider = (file("observability/grafana-dashboards.yaml") as { providers: { options: { path: string } }[] }).providers[0]!;
+    const mount = compose.services.grafana!.volumes!.find((v) => v.startsWith(`./${DASHBOARD_PATH}:`))!;
+    expect(mount.split(":")[1]!.startsWith(`${provider.options.path}/`)).toBe(true);
   });
 
   it("mounts files the repo has, and pins every image by version", () => {

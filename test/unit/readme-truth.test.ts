@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render, type FileTree } from "../../src/render/index.js";
-import { JAEGER_UI_PORT, PROMETHEUS_PORT } from "../../src/render/observability.js";
+import { GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT } from "../../src/render/observability.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../../src/render/otel-env.js";
 import { orchestratorSettings } from "../../src/render/settings.js";
 import { workerContexts } from "../../src/render/workers.js";
@@ -32,8 +32,8 @@ const combos = presets.flatMap((orchestrator) =>
   ),
 );
 
-/** The compose observability stack's published ports (Jaeger's UI, Prometheus, the collector's OTLP). */
-const stackPorts = [JAEGER_UI_PORT, PROMETHEUS_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT];
+/** The compose observability stack's published ports (Jaeger's UI, Prometheus, Grafana, the collector's OTLP). */
+const stackPorts = [JAEGER_UI_PORT, PROMETHEUS_PORT, GRAFANA_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT];
 
 /** What the generated commands create: named by the READMEs, never in the rendered tree. */
 const OUTPUTS = [/^bin\//, /^bench\//, /^\.venv$/, /^\.smoke\/?$/, /^workers\/target\//, /^(results\.json|summary\.txt|latency\.svg)$/];
