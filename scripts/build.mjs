@@ -31,5 +31,5 @@ await build({
 chmodSync(new URL("../dist/cli.js", import.meta.url), 0o755);
 // Vendored JSON Schemas validate reads at run time (src/ is not published).
 cpSync(new URL("../src/validate/schemas", import.meta.url), new URL("../dist/schemas", import.meta.url), { recursive: true });
-// The vendored OpenTelemetry trace protos (Apache-2.0, LICENSE included) the smoke's OTLP receiver loads.
+// The OTLP trace proto the smoke's receiver loads.
 cpSync(new URL("../src/validate/otlp/proto", import.meta.url), new URL("../dist/otlp-proto", import.meta.url), { recursive: true });

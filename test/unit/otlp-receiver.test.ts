@@ -49,3 +49,51 @@ it("refuses what it cannot read, and says so", async () => {
   expect(wrongPath.status).toBe(404);
   expect(rx.errors().join("\n")).toMatch(/application\/json[\s\S]*POST \/v1\/traces: [\s\S]*\/v1\/metrics/);
 });
+
+// Protobuf wire format by hand, so the request carries fields the receiver's proto leaves out.
+const varint = (n: number): Buffer => {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  return Buffer.from([...out, n]);
+};
+const field = (no: number, body: Buffer | string) => {
+  const b = typeof body === "string" ? Buffer.from(body) : body;
+  return Buffer.concat([varint((no << 3) | 2), varint(b.length), b]);
+};
+const fixed64 = (no: number, v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return Buffer.concat([varint((no << 3) | 1), b]);
+};
+const fixed32 = (no: number, v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return Buffer.concat([varint((no << 3) | 5), b]);
+};
+
+it("reads spans from a full OTLP message, skipping the fields it does not declare", async () => {
+  const span = Buffer.concat([
+    field(1, Buffer.from(TRACE, "hex")),
+    field(2, Buffer.from("b7ad6b7169203331", "hex")),
+    field(3, "vendor=1"), // trace_state
+    field(5, "POST /v1/score"),
+    Buffer.concat([varint((6 << 3) | 0), varint(2)]), // kind SERVER
+    fixed64(7, 1_700_000_000_000_000_000n),
+    fixed64(8, 1_700_000_000_000_000_500n),
+    field(11, field(2, "exception")), // an event
+    field(15, Buffer.concat([varint((3 << 3) | 0), varint(1)])), // status OK
+    fixed32(16, 0x301), // flags
+  ]);
+  const resource = field(1, field(1, Buffer.concat([field(1, "service.name"), field(2, field(1, "svc"))])));
+  const scope = field(1, Buffer.concat([field(1, "go.opentelemetry.io/otel"), field(2, "1.0")]));
+  const body = field(1, Buffer.concat([resource, field(2, Buffer.concat([scope, field(2, span)])), field(3, "https://opentelemetry.io/schemas/1.37.0")]));
+  const before = rx.spans().length;
+  const res = await fetch(`http://${rx.httpAddr}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: new Uint8Array(body) });
+  expect(res.status).toBe(200);
+  expect(rx.spans().slice(before)).toEqual([
+    { traceId: TRACE, spanId: "b7ad6b7169203331", parentSpanId: "", name: "POST /v1/score", kind: "SERVER", service: "svc", startNs: 1_700_000_000_000_000_000n, endNs: 1_700_000_000_000_000_500n, attributes: {}, links: [] },
+  ]);
+});

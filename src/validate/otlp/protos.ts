@@ -4,20 +4,21 @@ import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../paths.js";
 
 /**
- * opentelemetry-proto's trace collector service, vendored (Apache-2.0, LICENSE
- * beside the files) at this tag: the wire format the services' OTLP exporters
- * speak, loaded with proto-loader so the gRPC and HTTP receivers and the tests'
- * exporters decode and encode with one definition.
+ * OTLP's trace export, as the services' exporters speak it: the subset of
+ * opentelemetry-proto the receiver reads (proto/otlp-trace.proto, written
+ * from the specification's field numbers at this release), loaded with
+ * proto-loader so the gRPC and HTTP receivers and the tests' exporters decode
+ * and encode with one definition.
  */
 export const OTLP_PROTO_VERSION = "v1.11.0";
 
 export const TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService";
 
-/** The vendored .proto files: src/ in a checkout, dist/ (copied by the build) in the published package. */
+/** The .proto's folder: src/ in a checkout, dist/ (copied by the build) in the published package. */
 export function otlpProtoDir(): string {
   const candidates = [join(PACKAGE_ROOT, "src", "validate", "otlp", "proto"), join(PACKAGE_ROOT, "dist", "otlp-proto")];
   const dir = candidates.find((d) => existsSync(d));
-  if (!dir) throw new Error(`the vendored OpenTelemetry protos are missing (looked in ${candidates.join(", ")})`);
+  if (!dir) throw new Error(`the OTLP trace proto is missing (looked in ${candidates.join(", ")})`);
   return dir;
 }
 
@@ -28,8 +29,7 @@ let cached: protoLoader.PackageDefinition | undefined;
  * fit a double), enums as names, bytes as Buffers (ids become hex).
  */
 export function traceServiceDefinition(): protoLoader.PackageDefinition {
-  cached ??= protoLoader.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto", {
-    includeDirs: [otlpProtoDir()],
+  cached ??= protoLoader.loadSync(join(otlpProtoDir(), "otlp-trace.proto"), {
     longs: String,
     enums: String,
     defaults: true,
