@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 )
 
 // Load reads the SDK's standard sources: AWS_REGION, the default credential chain, and
@@ -28,6 +29,9 @@ func Load(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	// A client span for every AWS call, named "SQS.ReceiveMessage" and the like, in the trace of
+	// the context the call is made with.
+	otelaws.AppendMiddlewares(&cfg.APIOptions)
 	// Without a region every call fails later with a vaguer message; say what to set now.
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region configured: set AWS_REGION")
