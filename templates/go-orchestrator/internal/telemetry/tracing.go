@@ -92,7 +92,7 @@ func newExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
 
 func serviceNameOf(res *resource.Resource, fallback string) string {
 	if v, ok := res.Set().Value(semconv.ServiceNameKey); ok {
-		return v.Emit()
+		return v.AsString()
 	}
 	return fallback
 }
