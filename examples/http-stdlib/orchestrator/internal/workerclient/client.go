@@ -120,6 +120,8 @@ func New(addrs []string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("worker client for %q: %w", addrs, err)
 	}
+	// Shown at 0 from the start, so a rate over it works before the first retry.
+	Retries.WithLabelValues(opts.Name)
 	return &Client{
 		conn:        conn,
 		scoring:     scoringv1.NewScoringServiceClient(conn),
