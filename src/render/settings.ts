@@ -36,6 +36,30 @@ export interface ServiceSettings {
   retired: Retired[];
 }
 
+/**
+ * The OpenTelemetry SDK's standard variables the orchestrator honours. Not its
+ * settings (config.go neither reads nor checks them: `OTEL_` is no prefix of
+ * its own); listed so the README documents them beside the settings.
+ */
+export const OTEL_VARIABLES: readonly Setting[] = [
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: "",
+    doc: "unset: no export",
+    meaning: "OTLP collector for traces (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` overrides it); unset, spans are not recorded and cost next to nothing, while an incoming `traceparent` still reaches the workers",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    default: "http/protobuf",
+    doc: "http/protobuf",
+    meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
+  },
+  { name: "OTEL_SERVICE_NAME", default: "orchestrator", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)" },
+  { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler, with `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1`)" },
+  { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain" },
+  { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set" },
+];
+
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;
 
@@ -154,5 +178,9 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
     };
     own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name] } : s));
   }
-  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own) };
+  return {
+    orchestrator: view(orchestratorSettings(m, workers)),
+    worker: view(own),
+    otel: OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) })),
+  };
 }

@@ -40,12 +40,33 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       meaning: "time from request to response, per route",
     });
   } else {
-    rows.push({
-      name: "messaging_process_duration_seconds",
-      type: "histogram",
-      labels: ["messaging_system", "messaging_destination_name", "outcome"],
-      meaning: ingress === "sqs" ? "time to handle one SQS message, receive to delete" : "time to handle one Kinesis record batch",
-    });
+    rows.push(
+      {
+        name: "messaging_process_duration_seconds",
+        type: "histogram",
+        labels: ["messaging_system", "messaging_destination_name", "outcome"],
+        meaning: ingress === "sqs" ? "time to handle one SQS message, receive to delete" : "time to handle one Kinesis record batch",
+      },
+      {
+        name: "messaging_batch_message_count",
+        type: "histogram",
+        labels: ["messaging_system", "messaging_destination_name"],
+        meaning: ingress === "sqs" ? "messages per SQS receive" : "records per Kinesis GetRecords batch",
+      },
+      { name: "orchestrator_messages_processed_total", type: "counter", labels: [], meaning: "requests scored and stored" },
+      { name: "orchestrator_messages_failed_total", type: "counter", labels: [], meaning: "requests whose handling failed and will be tried again" },
+      { name: "orchestrator_retries_total", type: "counter", labels: [], meaning: "retries of worker and sink calls after transient failures" },
+      { name: "orchestrator_messages_dead_lettered_total", type: "counter", labels: [], meaning: "poison messages dead-lettered" },
+      { name: "orchestrator_conflicts_total", type: "counter", labels: [], meaning: "requests whose id was already stored for a different request" },
+    );
+  }
+  if (ingress === "kinesis") {
+    rows.push(
+      { name: "orchestrator_leases_taken_total", type: "counter", labels: [], meaning: "Kinesis shard leases taken" },
+      { name: "orchestrator_leases_lost_total", type: "counter", labels: [], meaning: "Kinesis shard leases found taken by another replica" },
+      { name: "orchestrator_leases_released_on_error_total", type: "counter", labels: [], meaning: "Kinesis shard leases given up after too many failures in a row" },
+      { name: "orchestrator_shard_millis_behind_latest", type: "gauge", labels: ["shard_id"], meaning: "how far each shard's reader is behind the tip of the stream" },
+    );
   }
   rows.push(
     {
@@ -55,8 +76,27 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       meaning: "each call to a worker, retries included, by gRPC status",
     },
     { name: "orchestrator_worker_retries_total", type: "counter", labels: ["worker"], meaning: "worker calls tried again after a transient failure" },
+    { name: "orchestrator_worker_batch_items", type: "histogram", labels: ["worker"], meaning: "requests per ScoreBatch call to a worker" },
   );
   return rows;
+}
+
+/**
+ * What the Go templates see as `telemetry`: each orchestrator metric with the
+ * name of the Go constant that holds its name (`http_server_request_duration_seconds`
+ * → `HTTPServerRequestDurationSeconds`), so Go code cannot use a name the table lacks.
+ */
+export function telemetryContext(m: Manifest) {
+  const initialisms: Record<string, string> = { http: "HTTP", rpc: "RPC", grpc: "GRPC", id: "ID" };
+  const goName = (name: string) =>
+    name
+      .split("_")
+      .map((w) => initialisms[w] ?? w.charAt(0).toUpperCase() + w.slice(1))
+      .join("");
+  return {
+    metrics: orchestratorMetrics(m).map((row) => ({ ...row, goName: goName(row.name) })),
+    rpc: { score: rpcSpanName(m, "Score"), scoreBatch: rpcSpanName(m, "ScoreBatch") },
+  };
 }
 
 /** Metrics each worker exposes on `/metrics` at its METRICS_ADDR, besides process metrics. */

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	//lint:ignore SA1019 see Load: the successor is not available at a pinned version.
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 )
 
 // Load reads the SDK's standard sources: AWS_REGION, the default credential chain, and
@@ -28,6 +30,11 @@ func Load(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	// A client span for every AWS call, named "SQS.ReceiveMessage" and the like, in the trace of
+	// the context the call is made with. otelaws is marked deprecated in favour of the SDK's own
+	// tracing through smithy-go's smithyoteltracing adapter, which the Go module proxy did not
+	// serve when this was pinned; otelaws still works with the pinned SDK.
+	otelaws.AppendMiddlewares(&cfg.APIOptions)
 	// Without a region every call fails later with a vaguer message; say what to set now.
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region configured: set AWS_REGION")

@@ -6,9 +6,9 @@ import (
 	"net/http"
 )
 
-// NewHandler serves /healthz, /readyz and /metrics. ready reports why the process should not
-// count as ready (nil when it should).
-func NewHandler(m *Metrics, ready func() error) http.Handler {
+// NewHandler serves /healthz, /readyz and, from metrics, /metrics. ready reports why the
+// process should not count as ready (nil when it should).
+func NewHandler(metrics http.Handler, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	// Liveness ignores the worker and the queue, so the orchestrator is never restarted for their problems.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -21,10 +21,7 @@ func NewHandler(m *Metrics, ready func() error) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = m.WriteText(w) // The client went away; nothing to tell it.
-	})
+	mux.Handle("GET /metrics", metrics)
 	return mux
 }
 

@@ -15,12 +15,13 @@ import (
 	"example.com/http-chi/orchestrator/internal/config"
 	"example.com/http-chi/orchestrator/internal/httpapi"
 	"example.com/http-chi/orchestrator/internal/server"
+	"example.com/http-chi/orchestrator/internal/telemetry"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
 
 func main() {
 	var level slog.LevelVar
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level}))
+	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
 	workerclient.RouteGRPCLogs(logger)
 	if err := run(logger, &level); err != nil {
@@ -29,12 +30,29 @@ func main() {
 	}
 }
 
+// traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
+// orchestrator waits 15s before SIGKILL, the default SHUTDOWN_TIMEOUT and a margin;
+// the flush follows the drain, within that margin.
+const traceFlushTimeout = 2 * time.Second
+
 func run(logger *slog.Logger, level *slog.LevelVar) error {
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}
 	level.Set(cfg.LogLevel)
+	flushTraces, err := telemetry.Setup(context.Background(), "orchestrator", logger)
+	if err != nil {
+		return err
+	}
+	// Deferred first, so it runs last: after the drain, within the stop grace's margin over it.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+		defer cancel()
+		if err := flushTraces(ctx); err != nil {
+			logger.Warn("flushing traces", "error", err)
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -51,7 +69,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 	}()
 	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name)})
+		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name})
 		if err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}

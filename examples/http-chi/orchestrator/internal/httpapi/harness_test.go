@@ -81,8 +81,9 @@ type fakeWorker struct {
 
 	mu sync.Mutex
 	// override, when set, answers instead of the vectors.
-	override   func(context.Context, *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error)
-	requestIDs []string
+	override     func(context.Context, *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error)
+	requestIDs   []string
+	traceparents []string
 }
 
 // answer makes fn answer every Score call until the test ends.
@@ -101,6 +102,7 @@ func (f *fakeWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*s
 	f.mu.Lock()
 	md, _ := metadata.FromIncomingContext(ctx)
 	f.requestIDs = append(f.requestIDs, md.Get("x-request-id")...)
+	f.traceparents = append(f.traceparents, md.Get("traceparent")...)
 	override := f.override
 	f.mu.Unlock()
 	if override != nil {
@@ -162,6 +164,7 @@ func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.C
 	c, err := workerclient.New([]string{addr}, workerclient.Options{
 		CallTimeout: timeout,
 		Logger:      slog.New(slog.DiscardHandler),
+		Name:        "primary",
 	})
 	if err != nil {
 		t.Fatal(err)

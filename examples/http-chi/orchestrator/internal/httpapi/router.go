@@ -15,7 +15,7 @@ func (h *handler) router() http.Handler {
 	r.NotFound(h.notFound)
 	r.MethodNotAllowed(h.methodNotAllowed)
 	for _, rt := range h.routes {
-		r.Method(rt.method, rt.path, rt.handler)
+		r.Method(rt.method, rt.path, withRoute(rt.path, rt.handler))
 	}
 	return r
 }

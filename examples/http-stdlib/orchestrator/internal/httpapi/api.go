@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/telemetry"
 	"example.com/http-stdlib/orchestrator/internal/validation"
 	"example.com/http-stdlib/orchestrator/internal/workerclient"
 )
@@ -67,10 +68,11 @@ func New(cfg Config) http.Handler {
 	h.routes = append(h.routes,
 		route{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz)},
 		route{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz)},
+		route{http.MethodGet, "/metrics", telemetry.Handler()},
 	)
 	// The middleware wraps the router rather than living inside it, so both router
-	// choices tag, log and recover requests identically, 404s and 405s included.
-	return requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
+	// choices trace, tag, log and recover requests identically, 404s and 405s included.
+	return traced(requestID(logRequests(h.logger, recoverPanics(h.logger, h.router()))))
 }
 
 type handler struct {

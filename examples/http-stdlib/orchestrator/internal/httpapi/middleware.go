@@ -72,15 +72,18 @@ func (rec *recorder) Unwrap() http.ResponseWriter {
 	return rec.ResponseWriter
 }
 
-// logRequests writes one line per request.
+// logRequests writes one line per request and records it in the duration histogram.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
+		var route string // set by withRoute once a route matches
+		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &route))
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		observeRequest(r, route, rec.status, time.Since(start))
 		level := slog.LevelInfo
 		if (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && rec.status < 400 {
 			// Probes arrive every few seconds; their successes would bury the real traffic.

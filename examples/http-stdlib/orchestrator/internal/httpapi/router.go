@@ -13,7 +13,7 @@ func (h *handler) router() http.Handler {
 	mux.HandleFunc("/", h.notFound)
 	seen := make(map[string]bool)
 	for _, rt := range h.routes {
-		mux.Handle(rt.method+" "+rt.path, rt.handler)
+		mux.Handle(rt.method+" "+rt.path, withRoute(rt.path, rt.handler))
 		if !seen[rt.path] {
 			seen[rt.path] = true
 			mux.HandleFunc(rt.path, h.methodNotAllowed)

@@ -66,7 +66,7 @@ func TestRouting(t *testing.T) {
 		{http.MethodGet, "/v1", "", http.StatusNotFound, ""},
 		{http.MethodPost, "/v1/score/", `{"id":"a"}`, http.StatusNotFound, ""},
 		{http.MethodPost, "/v1/scores", `{"id":"a"}`, http.StatusNotFound, ""},
-		{http.MethodGet, "/metrics", "", http.StatusNotFound, ""},
+		{http.MethodPost, "/metrics", "", http.StatusMethodNotAllowed, "GET, HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/telemetry"
 	"example.com/http-stdlib/orchestrator/internal/validation"
 )
 
@@ -56,6 +58,8 @@ type Options struct {
 	CallTimeout time.Duration
 	// Logger receives health transitions. Default slog.Default().
 	Logger *slog.Logger
+	// Name is the worker's name in metrics.
+	Name string
 }
 
 // Client calls the replicas of one scoring worker and tracks whether any of them serves.
@@ -65,6 +69,7 @@ type Client struct {
 	scoring     scoringv1.ScoringServiceClient
 	callTimeout time.Duration
 	logger      *slog.Logger
+	name        string
 	status      atomic.Int32 // a Health
 }
 
@@ -96,6 +101,10 @@ func New(addrs []string, opts Options) (*Client, error) {
 		// A channel left idle closes its connections and health streams, and would read
 		// as not ready while the API has no traffic; readiness needs them kept.
 		grpc.WithIdleTimeout(0),
+		// A client span per call, named scoring.v1.ScoringService/Score and the like, whose
+		// traceparent travels in the call's metadata; and the attempt count for the retry metric.
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithStatsHandler(attempts{}),
 		// The health watch keeps a stream open, so pings run on it and notice a worker that
 		// vanished without closing its connections (a lost node, a dropped network). tonic
 		// accepts pings this often; a grpc-go server would need a keepalive.EnforcementPolicy
@@ -111,28 +120,38 @@ func New(addrs []string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("worker client for %q: %w", addrs, err)
 	}
+	// Shown at 0 from the start, so a rate over it works before the first retry.
+	Retries.WithLabelValues(opts.Name)
 	return &Client{
 		conn:        conn,
 		scoring:     scoringv1.NewScoringServiceClient(conn),
 		callTimeout: opts.CallTimeout,
 		logger:      opts.Logger,
+		name:        opts.Name,
 	}, nil
 }
 
 // Score scores one request.
-func (c *Client) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
-	defer cancel()
-	resp, err := c.scoring.Score(ctx, req)
-	return resp, deadlineCause(ctx, err)
+func (c *Client) Score(ctx context.Context, req *scoringv1.ScoreRequest) (resp *scoringv1.ScoreResponse, err error) {
+	err = c.observe(ctx, telemetry.RPCScore, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+		defer cancel()
+		resp, err = c.scoring.Score(ctx, req)
+		return deadlineCause(ctx, err)
+	})
+	return resp, err
 }
 
 // ScoreBatch scores many requests in one call.
-func (c *Client) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
-	defer cancel()
-	resp, err := c.scoring.ScoreBatch(ctx, req)
-	return resp, deadlineCause(ctx, err)
+func (c *Client) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (resp *scoringv1.ScoreBatchResponse, err error) {
+	batchItems.WithLabelValues(c.name).Observe(float64(len(req.GetRequests())))
+	err = c.observe(ctx, telemetry.RPCScoreBatch, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+		defer cancel()
+		resp, err = c.scoring.ScoreBatch(ctx, req)
+		return deadlineCause(ctx, err)
+	})
+	return resp, err
 }
 
 // deadlineCause reports a call that failed because its deadline passed as DEADLINE_EXCEEDED,

@@ -24,12 +24,13 @@ import (
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 	"example.com/kinesis-dynamodb/orchestrator/internal/server"
+	"example.com/kinesis-dynamodb/orchestrator/internal/telemetry"
 	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
 )
 
 func main() {
 	var level slog.LevelVar
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level}))
+	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
 	workerclient.RouteGRPCLogs(logger)
 	if err := run(logger, &level); err != nil {
@@ -38,12 +39,29 @@ func main() {
 	}
 }
 
+// traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
+// orchestrator waits 15s before SIGKILL, the default SHUTDOWN_TIMEOUT and a margin;
+// the flush follows the drain, within that margin.
+const traceFlushTimeout = 2 * time.Second
+
 func run(logger *slog.Logger, level *slog.LevelVar) error {
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}
 	level.Set(cfg.LogLevel)
+	flushTraces, err := telemetry.Setup(context.Background(), "orchestrator", logger)
+	if err != nil {
+		return err
+	}
+	// Deferred first, so it runs last: after the drain, within the stop grace's margin over it.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+		defer cancel()
+		if err := flushTraces(ctx); err != nil {
+			logger.Warn("flushing traces", "error", err)
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -60,7 +78,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 	}()
 	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name)})
+		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name})
 		if err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}
@@ -96,6 +114,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	metrics := &ops.Metrics{}
+	telemetry.Registry.MustRegister(metrics)
 	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
 	// Probes pace themselves up to 5s apart, so consuming resumes within seconds of a recovery.
 	sinkHealth := &pipeline.SinkHealth{Probe: sink.Probe, Logger: logger}
@@ -104,6 +123,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		Sink:       sink,
 		SinkHealth: sinkHealth,
 		Metrics:    metrics,
+		WorkerName: cfg.Workers[0].Name,
 		Logger:     logger,
 	}
 	sinkReady := func() bool { return sinkHealth.Err() == nil }
@@ -143,7 +163,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(metrics, ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second}, logger)
+		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(), ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second}, logger)
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })

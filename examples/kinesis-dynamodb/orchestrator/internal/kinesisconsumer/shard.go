@@ -149,7 +149,9 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 // be parsed or are invalid go to the dead letters. Other failures hold the shard up: skipping
 // them would lose records and reading on past them would reorder them, so the shard waits, and
 // its lag shows on /metrics; past MaxAttempts, its lease goes to another try.
-func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) error {
+func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) (err error) {
+	ctx, batch := c.startBatch(ctx, shard, records)
+	defer func() { batch.end(err) }()
 	var (
 		reqs []*scoringv1.ScoreRequest
 		from []int // reqs[i] came from records[from[i]]
@@ -181,7 +183,7 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.cfg.Logger.Error("handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
+		c.cfg.Logger.ErrorContext(ctx, "handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
 			return errGaveUp
 		}
@@ -203,7 +205,7 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 	log := c.cfg.Logger.With("shard_id", shard, "sequence_number", aws.ToString(r.SequenceNumber), "partition_key", aws.ToString(r.PartitionKey), "reason", reason.Error())
 	var conflict *results.Conflict
 	if errors.As(reason, &conflict) {
-		log.Warn("conflicting record recorded on the stored result and skipped")
+		log.WarnContext(ctx, "conflicting record recorded on the stored result and skipped")
 		return nil
 	}
 	for attempt := 1; ; attempt++ {
@@ -214,7 +216,7 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		log.Warn("dead-lettering a record", "error", err, "attempt", attempt)
+		log.WarnContext(ctx, "dead-lettering a record", "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
 			return errGaveUp
 		}
@@ -223,7 +225,7 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		}
 	}
 	c.cfg.Metrics.DeadLettered.Add(1)
-	log.Warn("poison record dead-lettered")
+	log.WarnContext(ctx, "poison record dead-lettered")
 	return nil
 }
 

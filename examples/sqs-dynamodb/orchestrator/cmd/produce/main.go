@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+	"example.com/sqs-dynamodb/orchestrator/internal/telemetry"
 )
 
 // message is one request to send: its id (the partition key on a stream) and its body.
@@ -61,6 +63,13 @@ func run(vectorsPath string, count int, prefix string, poison bool) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	// Traces go where the OTEL_* variables say, as the orchestrator's do; the SQS producer's
+	// context travels in each message's attributes.
+	flushTraces, err := telemetry.Setup(ctx, "produce", slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = flushTraces(context.WithoutCancel(ctx)) }()
 	awsCfg, err := awsenv.Load(ctx)
 	if err != nil {
 		return err

@@ -8,8 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
+	"example.com/sqs-dynamodb/orchestrator/internal/sqsconsumer"
+	"example.com/sqs-dynamodb/orchestrator/internal/telemetry"
 )
 
 func newSender(awsCfg aws.Config, cfg config.Config) sender {
@@ -33,9 +37,22 @@ func (s *queueSender) send(ctx context.Context, batch []message) (map[int]error,
 		}
 		s.url = aws.ToString(out.QueueUrl)
 	}
+	// A producer span per batch, whose context every message carries in its attributes: the
+	// orchestrator's consumer spans continue this trace.
+	ctx, span := telemetry.Tracer().Start(ctx, "send "+s.name,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			semconv.MessagingSystemAWSSQS,
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingDestinationName(s.name),
+			semconv.MessagingBatchMessageCount(len(batch)),
+		))
+	defer span.End()
 	entries := make([]types.SendMessageBatchRequestEntry, len(batch))
 	for i, m := range batch {
-		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(m.body))}
+		attrs := map[string]types.MessageAttributeValue{}
+		sqsconsumer.Inject(ctx, attrs)
+		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(m.body)), MessageAttributes: attrs}
 	}
 	out, err := s.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.url), Entries: entries})
 	if err != nil {

@@ -2,19 +2,18 @@ package ops
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
-	"maps"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/telemetry"
 )
 
-// Metrics are the consumer's counters. They are plain atomics rather than a metrics
-// library: a handful of counters in Prometheus' text format needs no dependency.
+// Metrics are the consumer's counters, plain atomics that the pipeline and the consumers add
+// to and that tests read; registered on telemetry.Registry, they appear on /metrics.
 type Metrics struct {
 	// Processed counts requests scored and stored.
 	Processed atomic.Int64
@@ -37,6 +36,9 @@ type Metrics struct {
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
+
+	once  sync.Once
+	descs map[string]*prometheus.Desc // the table's metrics, by name
 }
 
 // SetShardLag records how far behind the tip of the stream a shard's reader is.
@@ -56,42 +58,46 @@ func (m *Metrics) DropShard(shard string) {
 	delete(m.lag, shard)
 }
 
+// counter is one of the Metrics' counters with the table's name for it.
 type counter struct {
-	name, help string
-	value      *atomic.Int64
+	desc  *prometheus.Desc
+	value *atomic.Int64
 }
 
 func (m *Metrics) counters() []counter {
-	return []counter{
-		{"orchestrator_messages_processed_total", "Requests scored and stored.", &m.Processed},
-		{"orchestrator_messages_failed_total", "Requests whose handling failed and will be tried again.", &m.Failed},
-		{"orchestrator_retries_total", "Retries of worker and sink calls after transient failures.", &m.Retried},
-		{"orchestrator_messages_dead_lettered_total", "Poison messages dead-lettered.", &m.DeadLettered},
-		{"orchestrator_conflicts_total", "Requests whose id was already stored for a different request.", &m.Conflicts},
-		{"orchestrator_leases_taken_total", "Kinesis shard leases taken.", &m.LeasesTaken},
-		{"orchestrator_leases_lost_total", "Kinesis shard leases found taken by another replica.", &m.LeasesLost},
-		{"orchestrator_leases_released_on_error_total", "Kinesis shard leases given up after too many failures in a row.", &m.LeasesReleasedOnError},
+	m.once.Do(func() {
+		m.descs = map[string]*prometheus.Desc{}
+		for _, name := range []string{
+			telemetry.OrchestratorMessagesProcessedTotal, telemetry.OrchestratorMessagesFailedTotal,
+			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
+			telemetry.OrchestratorConflictsTotal,
+		} {
+			m.descs[name] = telemetry.Desc(name)
+		}
+	})
+	cs := []counter{
+		{m.descs[telemetry.OrchestratorMessagesProcessedTotal], &m.Processed},
+		{m.descs[telemetry.OrchestratorMessagesFailedTotal], &m.Failed},
+		{m.descs[telemetry.OrchestratorRetriesTotal], &m.Retried},
+		{m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], &m.DeadLettered},
+		{m.descs[telemetry.OrchestratorConflictsTotal], &m.Conflicts},
+	}
+	return cs
+}
+
+// Describe and Collect make Metrics a prometheus.Collector: the counters stay plain atomics
+// where the work happens, and client_golang writes the exposition at each scrape.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.counters() {
+		ch <- c.desc
 	}
 }
 
-// WriteText writes the metrics in Prometheus' text exposition format.
-func (m *Metrics) WriteText(w io.Writer) error {
-	var b strings.Builder
+// Collect reports the counters' current values.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range m.counters() {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.value.Load())
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.value.Load()))
 	}
-	m.mu.Lock()
-	lag := maps.Clone(m.lag)
-	m.mu.Unlock()
-	if len(lag) > 0 {
-		const name = "orchestrator_shard_millis_behind_latest"
-		fmt.Fprintf(&b, "# HELP %s How far each shard's reader is behind the tip of the stream.\n# TYPE %s gauge\n", name, name)
-		for _, shard := range slices.Sorted(maps.Keys(lag)) {
-			fmt.Fprintf(&b, "%s{shard_id=%q} %d\n", name, shard, lag[shard])
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // LogValue makes the counters one structured log attribute.

@@ -16,6 +16,7 @@ import (
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/results"
 	"example.com/sqs-dynamodb/orchestrator/internal/validation"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
 )
 
 // Decode parses a message body (a ScoreRequest in protojson, as the HTTP API takes it) and
@@ -49,6 +50,8 @@ type Processor struct {
 	SinkHealth *SinkHealth
 	Retry      Retry
 	Metrics    *ops.Metrics
+	// WorkerName labels the Scorer's retries in orchestrator_worker_retries_total.
+	WorkerName string
 	Logger     *slog.Logger
 }
 
@@ -74,7 +77,7 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 			var putErr error
 			conflicts, putErr = p.Sink.Put(ctx, entries)
 			return putErr
-		}, p.retried("store"))
+		}, p.retried(ctx, "store"))
 		if err != nil {
 			if ctx.Err() == nil { // Work cut off at shutdown says nothing about the sink.
 				p.SinkHealth.Failed(err)
@@ -89,7 +92,7 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 	for k, reason := range conflicts {
 		rejected[from[k]] = reason
 		p.Metrics.Conflicts.Add(1)
-		p.Logger.Error("a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
+		p.Logger.ErrorContext(ctx, "a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
 	}
 	p.Metrics.Processed.Add(int64(len(entries) - len(conflicts)))
 	return rejected, nil
@@ -109,7 +112,7 @@ func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) (
 			// apart. Score one by one to single out the culprit instead of failing the rest.
 			got, err = p.scoreEach(ctx, chunk, start, rejected)
 		default:
-			p.reject(rejected, start, chunk[0], err)
+			p.reject(ctx, rejected, start, chunk[0], err)
 			got, err = []*scoringv1.ScoreResponse{nil}, nil
 		}
 		if err != nil {
@@ -135,7 +138,7 @@ func (p *Processor) scoreChunk(ctx context.Context, chunk []*scoringv1.ScoreRequ
 		}
 		resps = resp.GetResponses()
 		return err
-	}, p.retried("score"))
+	}, p.retried(ctx, "score"))
 	return resps, err
 }
 
@@ -145,7 +148,7 @@ func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreReque
 		got, err := p.scoreChunk(ctx, chunk[i:i+1])
 		switch {
 		case status.Code(err) == codes.InvalidArgument:
-			p.reject(rejected, start+i, req, err)
+			p.reject(ctx, rejected, start+i, req, err)
 			resps = append(resps, nil)
 		case err != nil:
 			return nil, err
@@ -156,14 +159,17 @@ func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreReque
 	return resps, nil
 }
 
-func (p *Processor) reject(rejected map[int]error, i int, req *scoringv1.ScoreRequest, err error) {
+func (p *Processor) reject(ctx context.Context, rejected map[int]error, i int, req *scoringv1.ScoreRequest, err error) {
 	rejected[i] = err
-	p.Logger.Warn("worker rejected a request that passed validation", "id", req.GetId(), "error", err)
+	p.Logger.WarnContext(ctx, "worker rejected a request that passed validation", "id", req.GetId(), "error", err)
 }
 
-func (p *Processor) retried(what string) func(int, error) {
+func (p *Processor) retried(ctx context.Context, what string) func(int, error) {
 	return func(attempt int, err error) {
 		p.Metrics.Retried.Add(1)
-		p.Logger.Warn("retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
+		if what == "score" {
+			workerclient.Retries.WithLabelValues(p.WorkerName).Inc()
+		}
+		p.Logger.WarnContext(ctx, "retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.opentelemetry.io/otel/trace"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
@@ -20,6 +21,7 @@ import (
 // queue's redrive policy moves a message that keeps failing to the dead-letter queue.
 func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	stopHeartbeat := c.heartbeat(ctx, msgs)
+	got := c.receive(ctx, msgs)
 	var (
 		done []types.Message // safe to delete: stored, or copied to the dead-letter queue
 		reqs []*scoringv1.ScoreRequest
@@ -28,8 +30,9 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	for i, m := range msgs {
 		req, err := pipeline.Decode([]byte(aws.ToString(m.Body)))
 		if err != nil {
-			if c.deadLetter(m, err) {
+			if c.deadLetter(got.ctxs[i], m, err) {
 				done = append(done, m)
+				got.outcomes[i] = outcomeDeadLettered
 			}
 			continue
 		}
@@ -38,21 +41,26 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	}
 	var err error
 	if len(reqs) > 0 {
+		batchCtx, endBatch := got.batch(ctx, from)
 		var rejected map[int]error
-		rejected, err = c.handler.Handle(ctx, reqs)
+		rejected, err = c.handler.Handle(batchCtx, reqs)
+		endBatch()
 		for i := range reqs {
 			m := msgs[from[i]]
 			if reason, bad := rejected[i]; bad {
-				if c.deadLetter(m, reason) {
+				if c.deadLetter(got.ctxs[from[i]], m, reason) {
 					done = append(done, m)
+					got.outcomes[from[i]] = outcomeDeadLettered
 				}
 			} else if err == nil {
 				done = append(done, m)
+				got.outcomes[from[i]] = outcomeProcessed
 			}
 		}
 	}
 	stopHeartbeat()
 	c.delete(done)
+	got.finish(err)
 	if err == nil {
 		return
 	}
@@ -64,11 +72,11 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	if !c.cfg.Ready() {
 		// The worker or the sink is down, so no loop receives until it is back: release the
 		// rest now, to be received as soon as it is, rather than after the visibility timeout.
-		c.cfg.Logger.Warn("handling failed and consuming is paused; the messages are released for when it resumes", "messages", len(msgs)-len(done), "error", err)
+		c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages are released for when it resumes", "messages", len(msgs)-len(done), "error", err)
 		c.release(without(msgs, done))
 		return
 	}
-	c.cfg.Logger.Warn("handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
+	c.cfg.Logger.WarnContext(ctx, "handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
 }
 
 // release makes msgs visible again at once.
@@ -81,10 +89,10 @@ func (c *Consumer) release(msgs []types.Message) {
 // deadLetter copies a poison message to the dead-letter queue, with the reason as an attribute,
 // and reports whether it may be deleted. Leaving it to the redrive policy instead would cost
 // maxReceiveCount pointless receives, each a visibility timeout apart, and lose the reason.
-func (c *Consumer) deadLetter(m types.Message, reason error) bool {
+func (c *Consumer) deadLetter(ctx context.Context, m types.Message, reason error) bool {
 	log := c.cfg.Logger.With("message_id", aws.ToString(m.MessageId), "reason", reason.Error())
 	if c.dlqURL == "" {
-		log.Error("poison message left on the queue: it has no dead-letter queue")
+		log.ErrorContext(ctx, "poison message left on the queue: it has no dead-letter queue")
 		return false
 	}
 	attrs := make(map[string]types.MessageAttributeValue, len(m.MessageAttributes)+2)
@@ -101,13 +109,15 @@ func (c *Consumer) deadLetter(m types.Message, reason error) bool {
 	}
 	tidy, cancel := c.tidying()
 	defer cancel()
+	// The send is a span of the message's trace, while its deadline stays the tidying one.
+	tidy = trace.ContextWithSpan(tidy, trace.SpanFromContext(ctx))
 	_, err := c.client.SendMessage(tidy, &sqs.SendMessageInput{QueueUrl: aws.String(c.dlqURL), MessageBody: m.Body, MessageAttributes: attrs})
 	if err != nil {
 		// It comes back after the visibility timeout, and the redrive policy catches it at the latest.
-		log.Error("poison message could not be dead-lettered", "error", err)
+		log.ErrorContext(ctx, "poison message could not be dead-lettered", "error", err)
 		return false
 	}
-	log.Warn("poison message moved to the dead-letter queue")
+	log.WarnContext(ctx, "poison message moved to the dead-letter queue")
 	c.cfg.Metrics.DeadLettered.Add(1)
 	return true
 }

@@ -1,0 +1,111 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+func TestLogLinesCarryTheActiveSpan(t *testing.T) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
+	ctx, span := tp.Tracer("test").Start(context.Background(), "work")
+	defer span.End()
+	var buf bytes.Buffer
+	logger := slog.New(LogHandler(slog.NewJSONHandler(&buf, nil))).With("component", "test")
+
+	logger.InfoContext(ctx, "inside")
+	logger.Info("outside")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 log lines, got %q", buf.String())
+	}
+	var inside, outside map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &inside); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &outside); err != nil {
+		t.Fatal(err)
+	}
+	sc := span.SpanContext()
+	if inside["trace_id"] != sc.TraceID().String() || inside["span_id"] != sc.SpanID().String() || inside["component"] != "test" {
+		t.Errorf("line logged in a span: %v, want trace_id %s span_id %s and the logger's attributes", inside, sc.TraceID(), sc.SpanID())
+	}
+	if _, ok := outside["trace_id"]; ok {
+		t.Errorf("line logged outside any span carries a trace id: %v", outside)
+	}
+}
+
+func TestWithoutAnEndpointNothingIsExported(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	before := otel.GetTracerProvider()
+	shutdown, err := Setup(context.Background(), "orchestrator", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if otel.GetTracerProvider() != before {
+		t.Error("Setup installed a tracer provider with no endpoint set")
+	}
+	if _, span := Tracer().Start(context.Background(), "x"); span.IsRecording() {
+		t.Error("spans record with no endpoint set")
+	}
+}
+
+func TestExportersByProtocol(t *testing.T) {
+	for _, tt := range []struct{ protocol, wantErr string }{
+		{"grpc", ""},
+		{"http/protobuf", ""},
+		{"", ""},
+		{"http/json", `OTEL_EXPORTER_OTLP_PROTOCOL "http/json" is not supported: use grpc or http/protobuf`},
+	} {
+		t.Run(tt.protocol, func(t *testing.T) {
+			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", tt.protocol)
+			t.Setenv("OTEL_SERVICE_NAME", "svc")
+			prev := otel.GetTracerProvider()
+			t.Cleanup(func() { otel.SetTracerProvider(prev) })
+			shutdown, err := Setup(context.Background(), "orchestrator", slog.New(slog.DiscardHandler))
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := otel.GetTracerProvider().(*sdktrace.TracerProvider); !ok {
+				t.Errorf("provider %T, want the SDK's", otel.GetTracerProvider())
+			}
+			// Nothing was recorded, so the flush has nothing to send to the closed port.
+			if err := shutdown(context.Background()); err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		})
+	}
+}
+
+func TestEveryMetricOfTheTableIsDocumented(t *testing.T) {
+	for _, d := range docs {
+		if d.help == "" {
+			t.Errorf("metric %s has no help text", d.name)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a name outside the table was accepted")
+		}
+	}()
+	NewCounter("made_up_total")
+}

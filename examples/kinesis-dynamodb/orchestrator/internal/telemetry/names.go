@@ -1,0 +1,70 @@
+package telemetry
+
+// The orchestrator's metric names, rendered from create-hybrid-backend's src/render/telemetry.ts:
+// the table the README lists and validate's smoke checks, so code, docs and checks agree.
+const (
+	// MessagingProcessDurationSeconds is a histogram: time to handle one Kinesis record batch.
+	MessagingProcessDurationSeconds = "messaging_process_duration_seconds"
+
+	// MessagingBatchMessageCount is a histogram: records per Kinesis GetRecords batch.
+	MessagingBatchMessageCount = "messaging_batch_message_count"
+
+	// OrchestratorMessagesProcessedTotal is a counter: requests scored and stored.
+	OrchestratorMessagesProcessedTotal = "orchestrator_messages_processed_total"
+
+	// OrchestratorMessagesFailedTotal is a counter: requests whose handling failed and will be tried again.
+	OrchestratorMessagesFailedTotal = "orchestrator_messages_failed_total"
+
+	// OrchestratorRetriesTotal is a counter: retries of worker and sink calls after transient failures.
+	OrchestratorRetriesTotal = "orchestrator_retries_total"
+
+	// OrchestratorMessagesDeadLetteredTotal is a counter: poison messages dead-lettered.
+	OrchestratorMessagesDeadLetteredTotal = "orchestrator_messages_dead_lettered_total"
+
+	// OrchestratorConflictsTotal is a counter: requests whose id was already stored for a different request.
+	OrchestratorConflictsTotal = "orchestrator_conflicts_total"
+
+	// OrchestratorLeasesTakenTotal is a counter: Kinesis shard leases taken.
+	OrchestratorLeasesTakenTotal = "orchestrator_leases_taken_total"
+
+	// OrchestratorLeasesLostTotal is a counter: Kinesis shard leases found taken by another replica.
+	OrchestratorLeasesLostTotal = "orchestrator_leases_lost_total"
+
+	// OrchestratorLeasesReleasedOnErrorTotal is a counter: Kinesis shard leases given up after too many failures in a row.
+	OrchestratorLeasesReleasedOnErrorTotal = "orchestrator_leases_released_on_error_total"
+
+	// OrchestratorShardMillisBehindLatest is a gauge: how far each shard's reader is behind the tip of the stream.
+	OrchestratorShardMillisBehindLatest = "orchestrator_shard_millis_behind_latest"
+
+	// RPCClientCallDurationSeconds is a histogram: each call to a worker, retries included, by gRPC status.
+	RPCClientCallDurationSeconds = "rpc_client_call_duration_seconds"
+
+	// OrchestratorWorkerRetriesTotal is a counter: worker calls tried again after a transient failure.
+	OrchestratorWorkerRetriesTotal = "orchestrator_worker_retries_total"
+
+	// OrchestratorWorkerBatchItems is a histogram: requests per ScoreBatch call to a worker.
+	OrchestratorWorkerBatchItems = "orchestrator_worker_batch_items"
+
+	// RPCScore and RPCScoreBatch are the worker's methods as spans and metrics name them.
+	RPCScore = "scoring.v1.ScoringService/Score"
+
+	RPCScoreBatch = "scoring.v1.ScoringService/ScoreBatch"
+)
+
+// docs is each metric's help text and label names, from the same table.
+var docs = []doc{
+	{MessagingProcessDurationSeconds, "time to handle one Kinesis record batch", []string{"messaging_system", "messaging_destination_name", "outcome"}},
+	{MessagingBatchMessageCount, "records per Kinesis GetRecords batch", []string{"messaging_system", "messaging_destination_name"}},
+	{OrchestratorMessagesProcessedTotal, "requests scored and stored", []string{}},
+	{OrchestratorMessagesFailedTotal, "requests whose handling failed and will be tried again", []string{}},
+	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
+	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
+	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
+	{OrchestratorLeasesTakenTotal, "Kinesis shard leases taken", []string{}},
+	{OrchestratorLeasesLostTotal, "Kinesis shard leases found taken by another replica", []string{}},
+	{OrchestratorLeasesReleasedOnErrorTotal, "Kinesis shard leases given up after too many failures in a row", []string{}},
+	{OrchestratorShardMillisBehindLatest, "how far each shard's reader is behind the tip of the stream", []string{"shard_id"}},
+	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
+	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},
+	{OrchestratorWorkerBatchItems, "requests per ScoreBatch call to a worker", []string{"worker"}},
+}

@@ -1,0 +1,72 @@
+package telemetry
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics come from prometheus/client_golang rather than OpenTelemetry metrics behind its
+// Prometheus exporter: the exposition carries exactly the names and labels of the table (the
+// exporter adds scope labels and rewrites names), the Go runtime and process collectors come
+// with it, and an observation is a few atomic adds, with nothing to set up at start.
+
+// Registry holds what /metrics serves: the orchestrator's own metrics, and Go runtime and
+// process metrics. Its own registry rather than the global one, so a library's metrics do not
+// appear without being chosen.
+var Registry = prometheus.NewRegistry()
+
+func init() {
+	Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+}
+
+// DurationBuckets are the OpenTelemetry semantic conventions' advised boundaries for request
+// durations, in seconds.
+var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
+// CountBuckets are boundaries for batch sizes: powers of two up to 1024.
+var CountBuckets = prometheus.ExponentialBuckets(1, 2, 11)
+
+type doc struct {
+	name, help string
+	labels     []string
+}
+
+func lookup(name string) doc {
+	for _, d := range docs {
+		if d.name == name {
+			return d
+		}
+	}
+	panic(fmt.Sprintf("telemetry: metric %q is not in the table (src/render/telemetry.ts)", name))
+}
+
+// NewHistogram registers the table's histogram name on Registry.
+func NewHistogram(name string, buckets []float64) *prometheus.HistogramVec {
+	d := lookup(name)
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: d.name, Help: d.help, Buckets: buckets}, d.labels)
+	Registry.MustRegister(h)
+	return h
+}
+
+// NewCounter registers the table's counter name on Registry.
+func NewCounter(name string) *prometheus.CounterVec {
+	d := lookup(name)
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.name, Help: d.help}, d.labels)
+	Registry.MustRegister(c)
+	return c
+}
+
+// Desc describes the table's metric name for a custom collector; variable labels are the table's.
+func Desc(name string) *prometheus.Desc {
+	d := lookup(name)
+	return prometheus.NewDesc(d.name, d.help, d.labels, nil)
+}
+
+// Handler serves Registry in Prometheus' exposition formats.
+func Handler() http.Handler {
+	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
+}
