@@ -4,7 +4,7 @@ import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_PHASE_SPANS } 
 import { checkCounts, type CountExpectation } from "./metrics-check.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp/receiver.js";
 import { freePort } from "./processes.js";
-import { checkHttpTrace, checkQueueTrace, type TraceNames, type TraceOk } from "./trace-check.js";
+import { checkHttpTrace, checkQueueTrace, checkStreamTrace, type TraceNames, type TraceOk } from "./trace-check.js";
 
 /**
  * Whether the smoke proves the services' telemetry (issue 13). Off until the
@@ -72,10 +72,12 @@ export function traceNames(m: Manifest): TraceNames {
 /** Waits (bounded) until the received spans hold the chain one request must leave; throws the last miss. */
 export async function awaitTrace(m: Manifest, t: SmokeTelemetry): Promise<TraceOk> {
   const names = traceNames(m);
-  const check = () =>
-    m.orchestrator.ingress === "http"
-      ? checkHttpTrace(t.receiver.spans(), names)
-      : checkQueueTrace(t.receiver.spans(), { ...names, producer: otelServiceName(m, PRODUCER_COMPONENT) });
+  const checks = {
+    http: () => checkHttpTrace(t.receiver.spans(), names),
+    sqs: () => checkQueueTrace(t.receiver.spans(), { ...names, producer: otelServiceName(m, PRODUCER_COMPONENT) }),
+    kinesis: () => checkStreamTrace(t.receiver.spans(), names),
+  };
+  const check = checks[m.orchestrator.ingress];
   const deadline = Date.now() + SPANS_TIMEOUT_MS;
   for (;;) {
     try {

@@ -61,6 +61,18 @@ export function checkQueueTrace(spans: SpanRecord[], names: TraceNames & { produ
   return checkChain(spans, [producer, consumer, ...workerHops(names)]);
 }
 
+/**
+ * Kinesis: records carry no attributes, so each record batch starts its own
+ * trace at the orchestrator's CONSUMER span → client → worker server → phase.
+ */
+export function checkStreamTrace(spans: SpanRecord[], names: TraceNames): TraceOk {
+  const consumer: Hop = {
+    label: `the orchestrator's (${names.orchestrator}) CONSUMER span`,
+    find: (_, all) => all.filter((s) => s.service === names.orchestrator && s.kind === "CONSUMER"),
+  };
+  return checkChain(spans, [consumer, ...workerHops(names)]);
+}
+
 /** From an orchestrator span down: its CLIENT call (any depth below, same process), the worker's SERVER span under that call, its phase span. */
 function workerHops(names: TraceNames): Hop[] {
   return [

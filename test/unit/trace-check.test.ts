@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { rpcSpanName, WORKER_PHASE_SPANS } from "../../src/render/telemetry.js";
 import type { SpanRecord } from "../../src/validate/otlp/spans.js";
-import { checkHttpTrace, checkQueueTrace } from "../../src/validate/trace-check.js";
+import { checkHttpTrace, checkQueueTrace, checkStreamTrace } from "../../src/validate/trace-check.js";
 
 const m = parseManifest({ name: "risk-api", orchestrator: { module: "github.com/acme/risk-api/orchestrator" } });
 const SCORE = rpcSpanName(m, "Score");
@@ -112,5 +112,16 @@ describe("queue trace", () => {
   it("fails without the producer's span", () => {
     const q = message(false);
     expect(() => checkQueueTrace(q.all.slice(1), qnames)).toThrow(/missing the producer's \(risk-api-produce\) PRODUCER span\. Received 4 spans/);
+  });
+});
+
+describe("Kinesis trace", () => {
+  it("starts at the consumer span of a record batch (records carry no trace context)", () => {
+    const consumer = span(names.orchestrator, "CONSUMER", "process risk-api-requests", undefined, { traceId: "d".repeat(32) });
+    const client = span(names.orchestrator, "CLIENT", SCORE, consumer);
+    const worker = span("risk-api-scorer", "SERVER", SCORE, client);
+    const score = span("risk-api-scorer", "INTERNAL", "score", worker);
+    expect(checkStreamTrace([consumer, client, worker, score], names).chain).toEqual([consumer, client, worker, score]);
+    expect(() => checkStreamTrace([client, worker, score], names)).toThrow(/missing the orchestrator's .* CONSUMER span/);
   });
 });
