@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MANIFEST_JSON_SCHEMA } from "./prebuilt.js";
 import { UsageError } from "./errors.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";

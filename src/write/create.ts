@@ -2,10 +2,9 @@ import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, write
 import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
-import { hasGit, initialCommit } from "./git.js";
-import { storeSnapshot } from "./snapshot.js";
-import { locate } from "./worktree.js";
+import { gitState, initialCommit, startInit } from "./git.js";
 import { inspectTarget, type TargetState } from "./target.js";
+import type { Worktree } from "./worktree.js";
 
 export interface CreateOptions {
   /** Initial commit message; undefined skips git entirely. */
@@ -52,10 +51,22 @@ export async function createProject(
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  let init: Promise<string | undefined> | undefined;
   try {
-    const git = options.commitMessage === undefined ? { init: false } : await planGit(dir, state, options);
+    mkdirSync(staging);
+    // Asking git where the target is and `git init` in the staging folder
+    // run while the files are written. The init is speculative: inside
+    // another work tree (the rare case) its .git is dropped again.
+    const useGit = options.commitMessage !== undefined;
+    const planned = useGit ? planGit(dir, state, options) : undefined;
+    init = useGit && state !== "git-only" ? startInit(staging) : undefined;
     writeTree(staging, tree);
-    if (git.init) await initialCommit(staging, options.commitMessage!);
+    const git = planned ? await planned : { init: false };
+    const initFailure = await init;
+    if (git.init) {
+      if (initFailure) throw new Error(initFailure);
+      await initialCommit(staging, options.commitMessage!);
+    } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     for (const name of readdirSync(staging)) {
       renameSync(join(staging, name), join(dir, name));
       moved.push(name);
@@ -64,9 +75,14 @@ export async function createProject(
     // Left to an enclosing repository, the project is not committed yet: keep
     // what was generated on the project's snapshot ref, so sync finds its
     // merge bases in git whether or not the team has committed.
-    if (git.enclosing !== undefined && !git.init) await storeSnapshot(await locate(dir), managedFiles(tree));
+    if (git.enclosing !== undefined && !git.init) {
+      const { storeSnapshot } = await import("./snapshot.js");
+      await storeSnapshot(git.worktree, managedFiles(tree));
+    }
     return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
+    // A git init still running would recreate the staging folder after cleanup.
+    await init;
     cleanup();
     throw err;
   } finally {
@@ -82,18 +98,22 @@ export async function createProject(
  * embedded repo the outer one cannot see into. --git-init overrides, except
  * where the target itself is the repository.
  */
-async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string }> {
-  if (!(await hasGit())) return { init: false };
-  const enclosing = (await locate(dir))?.top;
-  if (state === "git-only") return { init: false, enclosing: enclosing ?? dir };
+async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string; worktree?: Worktree }> {
+  const { available, worktree } = await gitState(dir);
+  if (!available) return { init: false };
+  const enclosing = worktree?.top;
+  if (state === "git-only") return { init: false, enclosing: enclosing ?? dir, worktree };
   if (enclosing === undefined || options.forceGitInit) return { init: true };
-  return { init: false, enclosing };
+  return { init: false, enclosing, worktree };
 }
 
 export function writeTree(root: string, tree: FileTree): void {
+  const made = new Set<string>();
   for (const [path, entry] of tree) {
     const file = join(root, ...path.split("/"));
-    mkdirSync(dirname(file), { recursive: true });
+    const folder = dirname(file);
+    if (!made.has(folder)) mkdirSync(folder, { recursive: true });
+    made.add(folder);
     writeFileSync(file, entry.content, { mode: entry.mode });
     chmodSync(file, entry.mode);
   }
