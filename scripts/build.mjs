@@ -48,7 +48,9 @@ const prebuiltPlugin = {
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
   plugins: [prebuiltPlugin],
-  entryPoints: ["src/cli.ts"],
+  // dist/cli.js is src/entry.ts, which enables the compile cache and then
+  // loads the CLI (src/cli.ts) as a chunk.
+  entryPoints: { cli: "src/entry.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,
