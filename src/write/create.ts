@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, write
 import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
-import { gitState, initialCommit, startInit } from "./git.js";
+import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
 import { inspectTarget, type TargetState } from "./target.js";
 import type { Worktree } from "./worktree.js";
 
@@ -51,7 +51,7 @@ export async function createProject(
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  let init: Promise<string | undefined> | undefined;
+  let init: Promise<InitResult> | undefined;
   try {
     mkdirSync(staging);
     // Asking git where the target is and `git init` in the staging folder
@@ -61,10 +61,12 @@ export async function createProject(
     const planned = useGit ? planGit(dir, state, options) : undefined;
     init = useGit && state !== "git-only" ? startInit(staging) : undefined;
     writeTree(staging, tree);
-    const git = planned ? await planned : { init: false };
-    const initFailure = await init;
+    const plan = planned ? await planned : { init: false };
+    const initResult = await init;
+    // Git not on PATH: generated all the same, just uncommitted.
+    const git = { ...plan, init: plan.init && initResult?.started === true };
     if (git.init) {
-      if (initFailure) throw new Error(initFailure);
+      if (initResult?.error) throw new Error(initResult.error);
       await initialCommit(staging, options.commitMessage!);
     } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     for (const name of readdirSync(staging)) {
@@ -99,6 +101,9 @@ export async function createProject(
  * where the target itself is the repository.
  */
 async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string; worktree?: Worktree }> {
+  // Outside any repository (the usual case) there is nothing to ask git:
+  // whether it is installed shows when its init starts or not.
+  if (state !== "git-only" && surelyOutsideWorktree(dir)) return { init: true };
   const { available, worktree } = await gitState(dir);
   if (!available) return { init: false };
   const enclosing = worktree?.top;

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { Worktree } from "./worktree.js";
 
 interface GitResult {
@@ -42,13 +44,34 @@ export async function gitState(dir: string): Promise<GitState> {
 }
 
 /**
- * Starts `git init` of a new repository at dir, so it runs while the files
- * are being written (it touches only dir/.git). Resolves to why it failed,
- * or undefined.
+ * Whether git could not place dir in any work tree, known without running
+ * it: no folder from dir up holds a `.git` or looks like a repository itself
+ * (HEAD and objects/), and no GIT_DIR / GIT_WORK_TREE points elsewhere. Any
+ * hint of a repository (false) leaves the question to `git rev-parse`. Saves
+ * create one git process in the usual case, a new folder outside any repo.
  */
-export async function startInit(dir: string): Promise<string | undefined> {
+export function surelyOutsideWorktree(dir: string): boolean {
+  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return false;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git")) || (existsSync(join(d, "HEAD")) && existsSync(join(d, "objects")))) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+
+/** How `git init` went: whether git started at all, and why it failed if it did. */
+export interface InitResult {
+  started: boolean;
+  error?: string;
+}
+
+/**
+ * Starts `git init` of a new repository at dir, so it runs while the files
+ * are being written (it touches only dir/.git).
+ */
+export async function startInit(dir: string): Promise<InitResult> {
   const result = await git(["init", "-q", "-b", "main", dir], dir);
-  return result.exitCode === 0 ? undefined : `git init failed: ${lastLine(result.stderr) || "git did not start"}`;
+  if (result.exitCode === undefined) return { started: false };
+  return result.exitCode === 0 ? { started: true } : { started: true, error: `git init failed: ${lastLine(result.stderr)}` };
 }
 
 /**

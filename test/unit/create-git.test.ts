@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -104,6 +104,18 @@ describe("create and git", { timeout: 30_000 }, () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const log = await execa("git", ["log", "--format=%an <%ae> / %cn <%ce>"], { cwd: join(cwd, "solo"), env: bare });
     expect(log.stdout).toBe("create-hybrid-backend <create-hybrid-backend@localhost> / create-hybrid-backend <create-hybrid-backend@localhost>");
+  });
+
+  it("without git on PATH the project is written all the same, uncommitted", async () => {
+    const cwd = tempDir();
+    const bin = join(tempDir(), "bin");
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, "node"));
+    const result = await runCli(["solo", "--yes", "--no-validate", "--json"], cwd, { PATH: bin });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ committed: false });
+    expect(existsSync(join(cwd, "solo", "hybrid-backend.json"))).toBe(true);
+    expect(readdirSync(join(cwd, "solo")).filter((n) => n === ".git" || n.startsWith(".hybrid-backend-staging"))).toEqual([]);
   });
 
   it("--no-git still writes no .git and says nothing about git", async () => {
