@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
@@ -114,12 +114,17 @@ async function planGit(dir: string, state: TargetState, options: CreateOptions):
 
 export function writeTree(root: string, tree: FileTree): void {
   const made = new Set<string>();
+  // Per mode: whether a new file gets exactly it (the umask clears none of
+  // its bits), checked on the first file; if not, each file is chmod-ed.
+  const exact = new Map<number, boolean>();
   for (const [path, entry] of tree) {
     const file = join(root, ...path.split("/"));
     const folder = dirname(file);
     if (!made.has(folder)) mkdirSync(folder, { recursive: true });
     made.add(folder);
     writeFileSync(file, entry.content, { mode: entry.mode });
-    chmodSync(file, entry.mode);
+    let same = exact.get(entry.mode);
+    if (same === undefined) exact.set(entry.mode, (same = (statSync(file).mode & 0o7777) === entry.mode));
+    if (!same) chmodSync(file, entry.mode);
   }
 }
