@@ -2,13 +2,55 @@
 // `npm create hybrid-backend` installs one small package and nothing else.
 // Prompt and gRPC code land in their own chunks, loaded only when used.
 import { build } from "esbuild";
-import { chmodSync, cpSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const define = {
+  __GENERATOR_VERSION__: JSON.stringify(pkg.version),
+  __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
+};
+
+/**
+ * The precompiled templates and the manifest's JSON Schema, computed by
+ * src/prebuild.ts (bundled and run here, so build and tool share its code),
+ * as the module that replaces src/prebuilt.ts in the bundle.
+ */
+async function prebuilt() {
+  const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-build-"));
+  try {
+    const script = join(scratch, "prebuild.mjs");
+    await build({
+      entryPoints: ["src/prebuild.ts"],
+      outfile: script,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      define,
+      logLevel: "warning",
+    });
+    const { prebuiltModule } = await import(pathToFileURL(script).href);
+    return prebuiltModule(fileURLToPath(new URL("../templates", import.meta.url)));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+const prebuiltSource = await prebuilt();
+const prebuiltPlugin = {
+  name: "prebuilt",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]prebuilt\.ts$/ }, () => ({ contents: prebuiltSource, loader: "js" }));
+  },
+};
 
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: ["src/cli.ts"],
+  plugins: [prebuiltPlugin],
+  // dist/cli.js is src/entry.ts, which enables the compile cache and then
+  // loads the CLI (src/cli.ts) as a chunk.
+  entryPoints: { cli: "src/entry.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,
@@ -18,10 +60,7 @@ await build({
   minify: true,
   legalComments: "linked",
   chunkNames: "chunks/[name]-[hash]",
-  define: {
-    __GENERATOR_VERSION__: JSON.stringify(pkg.version),
-    __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
-  },
+  define,
   // Bundled CommonJS packages (handlebars, grpc-js) still call require().
   banner: {
     js: 'import { createRequire as __hbCreateRequire } from "node:module"; const require = __hbCreateRequire(import.meta.url);',

@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod";
+import { MANIFEST_JSON_SCHEMA } from "./prebuilt.js";
 import { UsageError } from "./errors.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
@@ -323,7 +324,8 @@ export function parseManifest(input: unknown, source = "manifest"): Manifest {
 }
 
 export function manifestJsonSchema(): object {
-  return z.toJSONSchema(manifestObject, { io: "input" });
+  // The build computes it once (prebuild.ts); under vitest it is derived here.
+  return MANIFEST_JSON_SCHEMA ?? z.toJSONSchema(manifestObject, { io: "input" });
 }
 
 function allowedFor(issue: z.core.$ZodIssue): string {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A worker's name becomes a Rust crate and binary, a folder, a Go identifier

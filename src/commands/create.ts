@@ -12,7 +12,8 @@ import { equivalentCommand } from "./equivalent.js";
 import { nextSteps } from "./next-steps.js";
 
 export function isInteractive(values: ParsedArgs["values"]): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !values.yes && !process.env.CI && !values.json);
+  // The flags first: reading process.stdin builds its stream, ~10 ms that --yes need not pay.
+  return Boolean(!values.yes && !process.env.CI && !values.json && process.stdin.isTTY && process.stdout.isTTY);
 }
 
 export async function runCreate(args: ParsedArgs): Promise<number> {

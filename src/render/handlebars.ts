@@ -1,5 +1,10 @@
+import { createHash } from "node:crypto";
 import Handlebars from "handlebars";
+import { PRECOMPILED, type PrecompiledTemplate } from "../prebuilt.js";
 import { jobPaths, type CiJob } from "./ci-jobs.js";
+
+/** The argument of env.template(): what Handlebars.precompile returned, evaluated. */
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
 /**
  * Our own Handlebars instance: no HTML escaping (we emit Go, Rust, YAML), and
@@ -71,14 +76,50 @@ hbs.registerHelper(
   () => "# Generated from hybrid-backend.json by create-hybrid-backend. Edit freely: `npx create-hybrid-backend sync` merges template updates into your edits.",
 );
 
+/** How every template is compiled, at run time or by the build (prebuild.ts). */
+export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+
+/** What a precompiled spec is checked against: the exact source it came from. */
+export function templateHash(source: string): string {
+  return createHash("sha1").update(source).digest("hex");
+}
+
+let precompiled: Readonly<Record<string, PrecompiledTemplate>> = PRECOMPILED;
+/** Compiled templates by id and source hash (render may read another templates folder). */
 const cache = new Map<string, Handlebars.TemplateDelegate>();
+const stats = { precompiled: 0, compiled: 0 };
+
+/** Render from these specs instead of the built-in table (tests compare both paths). */
+export function usePrecompiled(specs: Readonly<Record<string, PrecompiledTemplate>>): void {
+  precompiled = specs;
+  cache.clear();
+  stats.precompiled = stats.compiled = 0;
+}
+
+/** How many templates came from precompiled specs and how many were compiled here. */
+export function templateStats(): { precompiled: number; compiled: number } {
+  return { ...stats };
+}
+
+function templateFor(id: string, source: string): Handlebars.TemplateDelegate {
+  const hash = templateHash(source);
+  const key = `${id}\0${hash}`;
+  let template = cache.get(key);
+  if (template) return template;
+  const built = precompiled[id];
+  if (built?.hash === hash) {
+    template = hbs.template(built.spec as TemplateSpecification);
+    stats.precompiled++;
+  } else {
+    template = hbs.compile(source, COMPILE_OPTIONS);
+    stats.compiled++;
+  }
+  cache.set(key, template);
+  return template;
+}
 
 export function renderTemplate(id: string, source: string, context: object): string {
-  let template = cache.get(id);
-  if (!template) {
-    template = hbs.compile(source, { noEscape: true, strict: true });
-    cache.set(id, template);
-  }
+  const template = templateFor(id, source);
   try {
     return template(context);
   } catch (err) {

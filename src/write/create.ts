@@ -1,11 +1,10 @@
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
-import { hasGit, initialCommit } from "./git.js";
-import { storeSnapshot } from "./snapshot.js";
-import { locate } from "./worktree.js";
+import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
 import { inspectTarget, type TargetState } from "./target.js";
+import type { Worktree } from "./worktree.js";
 
 export interface CreateOptions {
   /** Initial commit message; undefined skips git entirely. */
@@ -52,10 +51,24 @@ export async function createProject(
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  let init: Promise<InitResult> | undefined;
   try {
-    const git = options.commitMessage === undefined ? { init: false } : await planGit(dir, state, options);
+    mkdirSync(staging);
+    // Asking git where the target is and `git init` in the staging folder
+    // run while the files are written. The init is speculative: inside
+    // another work tree (the rare case) its .git is dropped again.
+    const useGit = options.commitMessage !== undefined;
+    const planned = useGit ? planGit(dir, state, options) : undefined;
+    init = useGit && state !== "git-only" ? startInit(staging) : undefined;
     writeTree(staging, tree);
-    if (git.init) await initialCommit(staging, options.commitMessage!);
+    const plan = planned ? await planned : { init: false };
+    const initResult = await init;
+    // Git not on PATH: generated all the same, just uncommitted.
+    const git = { ...plan, init: plan.init && initResult?.started === true };
+    if (git.init) {
+      if (initResult?.error) throw new Error(initResult.error);
+      await initialCommit(staging, options.commitMessage!);
+    } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     for (const name of readdirSync(staging)) {
       renameSync(join(staging, name), join(dir, name));
       moved.push(name);
@@ -64,9 +77,14 @@ export async function createProject(
     // Left to an enclosing repository, the project is not committed yet: keep
     // what was generated on the project's snapshot ref, so sync finds its
     // merge bases in git whether or not the team has committed.
-    if (git.enclosing !== undefined && !git.init) await storeSnapshot(await locate(dir), managedFiles(tree));
+    if (git.enclosing !== undefined && !git.init) {
+      const { storeSnapshot } = await import("./snapshot.js");
+      await storeSnapshot(git.worktree, managedFiles(tree));
+    }
     return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
+    // A git init still running would recreate the staging folder after cleanup.
+    await init;
     cleanup();
     throw err;
   } finally {
@@ -82,19 +100,31 @@ export async function createProject(
  * embedded repo the outer one cannot see into. --git-init overrides, except
  * where the target itself is the repository.
  */
-async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string }> {
-  if (!(await hasGit())) return { init: false };
-  const enclosing = (await locate(dir))?.top;
-  if (state === "git-only") return { init: false, enclosing: enclosing ?? dir };
+async function planGit(dir: string, state: TargetState, options: CreateOptions): Promise<{ init: boolean; enclosing?: string; worktree?: Worktree }> {
+  // Outside any repository (the usual case) there is nothing to ask git:
+  // whether it is installed shows when its init starts or not.
+  if (state !== "git-only" && surelyOutsideWorktree(dir)) return { init: true };
+  const { available, worktree } = await gitState(dir);
+  if (!available) return { init: false };
+  const enclosing = worktree?.top;
+  if (state === "git-only") return { init: false, enclosing: enclosing ?? dir, worktree };
   if (enclosing === undefined || options.forceGitInit) return { init: true };
-  return { init: false, enclosing };
+  return { init: false, enclosing, worktree };
 }
 
 export function writeTree(root: string, tree: FileTree): void {
+  const made = new Set<string>();
+  // Per mode: whether a new file gets exactly it (the umask clears none of
+  // its bits), checked on the first file; if not, each file is chmod-ed.
+  const exact = new Map<number, boolean>();
   for (const [path, entry] of tree) {
     const file = join(root, ...path.split("/"));
-    mkdirSync(dirname(file), { recursive: true });
+    const folder = dirname(file);
+    if (!made.has(folder)) mkdirSync(folder, { recursive: true });
+    made.add(folder);
     writeFileSync(file, entry.content, { mode: entry.mode });
-    chmodSync(file, entry.mode);
+    let same = exact.get(entry.mode);
+    if (same === undefined) exact.set(entry.mode, (same = (statSync(file).mode & 0o7777) === entry.mode));
+    if (!same) chmodSync(file, entry.mode);
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { gitState } from "./git.js";
 
 /**
  * Where a generated project sits in git, and git's view of its files. A
@@ -18,11 +19,7 @@ export interface Worktree {
 
 /** The git work tree holding dir, or undefined (no git, or not inside a work tree). */
 export async function locate(dir: string): Promise<Worktree | undefined> {
-  const result = await execa("git", ["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"], { cwd: dir, reject: false });
-  if (result.exitCode !== 0) return undefined;
-  const [inside, top, prefix = ""] = result.stdout.split("\n");
-  if (inside !== "true" || !top) return undefined;
-  return { top, prefix };
+  return (await gitState(dir)).worktree;
 }
 
 /**

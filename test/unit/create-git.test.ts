@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -83,6 +83,39 @@ describe("create and git", { timeout: 30_000 }, () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(existsSync(join(cwd, "solo", ".git"))).toBe(true);
     expect(result.stdout).toContain("initial commit");
+  });
+
+  it("the initial commit is the user's: their identity, every file, a clean status, nothing but the project", async () => {
+    const cwd = tempDir();
+    const result = await runCli(["solo", "--yes", "--no-validate", "--json"], cwd, IDENTITY);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const solo = join(cwd, "solo");
+    expect((await git(solo, "log", "--format=%an <%ae> / %cn <%ce>|%s")).stdout).toMatch(/^t <t@t> \/ t <t@t>\|Initial commit from create-hybrid-backend \S+$/);
+    expect((await git(solo, "ls-files")).stdout.split("\n")).toHaveLength(JSON.parse(result.stdout).files);
+    expect((await git(solo, "status", "--porcelain", "--untracked-files=all")).stdout).toBe("");
+    expect((await git(solo, "fsck", "--strict")).exitCode).toBe(0);
+    expect(readdirSync(solo).filter((n) => n.startsWith(".hybrid-backend-staging"))).toEqual([]);
+  });
+
+  it("without a configured identity the commit is made under the neutral one, not a guessed one", async () => {
+    const cwd = tempDir();
+    const bare = { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", EMAIL: "guess@example.com" };
+    const result = await runCli(["solo", "--yes", "--no-validate"], cwd, bare);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const log = await execa("git", ["log", "--format=%an <%ae> / %cn <%ce>"], { cwd: join(cwd, "solo"), env: bare });
+    expect(log.stdout).toBe("create-hybrid-backend <create-hybrid-backend@localhost> / create-hybrid-backend <create-hybrid-backend@localhost>");
+  });
+
+  it("without git on PATH the project is written all the same, uncommitted", async () => {
+    const cwd = tempDir();
+    const bin = join(tempDir(), "bin");
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, "node"));
+    const result = await runCli(["solo", "--yes", "--no-validate", "--json"], cwd, { PATH: bin });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ committed: false });
+    expect(existsSync(join(cwd, "solo", "hybrid-backend.json"))).toBe(true);
+    expect(readdirSync(join(cwd, "solo")).filter((n) => n === ".git" || n.startsWith(".hybrid-backend-staging"))).toEqual([]);
   });
 
   it("--no-git still writes no .git and says nothing about git", async () => {

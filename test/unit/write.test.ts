@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import type { FileEntry, FileTree } from "../../src/render/index.js";
-import { createProject } from "../../src/write/create.js";
+import { createProject, writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
 const tree = (entries: Record<string, string>): FileTree =>
@@ -29,6 +29,19 @@ describe("createProject", () => {
     expect(result.files).toBe(2);
     expect(readdirSync(parent)).toEqual(["app"]);
     expect(readdirSync(join(parent, "app")).sort()).toEqual(["a", "run.sh"]);
+  });
+
+  it.each([0o000, 0o002, 0o022, 0o077])("files get exactly 0644 / 0755 whatever the umask (%o)", (umask) => {
+    const previous = process.umask(umask);
+    try {
+      const root = join(tempDir(), "out");
+      writeTree(root, tree({ "a/b.txt": "b", "a/c.txt": "c", "run.sh": "#!/bin/sh\n", "x/run.sh": "#!/bin/sh\n" }));
+      for (const [path, mode] of [["a/b.txt", 0o644], ["a/c.txt", 0o644], ["run.sh", 0o755], ["x/run.sh", 0o755]] as const) {
+        expect(statSync(join(root, path)).mode & 0o7777, path).toBe(mode);
+      }
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it("fills a folder that holds only .git, keeping the user's .git", async () => {

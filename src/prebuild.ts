@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Handlebars from "handlebars";
+import { manifestJsonSchema } from "./manifest.js";
+import { COMPILE_OPTIONS, templateHash } from "./render/handlebars.js";
+
+/**
+ * The source of the module scripts/build.mjs bundles in place of
+ * prebuilt.ts. Templates: every `.hbs` under templatesDir, precompiled with
+ * the options renderTemplate compiles with, keyed by its path under
+ * templatesDir and tagged with its source's hash, so a template edited after
+ * the build is compiled at run time instead of rendering a stale spec. The
+ * schema is a pure function of the bundled code, so it cannot go stale.
+ */
+export function prebuiltModule(templatesDir: string): string {
+  const entries = templateFiles(templatesDir).map((id) => {
+    const source = readFileSync(join(templatesDir, ...id.split("/")), "utf8");
+    const spec = Handlebars.precompile(source, COMPILE_OPTIONS);
+    return `${JSON.stringify(id)}:{hash:${JSON.stringify(templateHash(source))},spec:${spec}}`;
+  });
+  return [
+    `export const PRECOMPILED = {${entries.join(",\n")}};`,
+    `export const MANIFEST_JSON_SCHEMA = ${JSON.stringify(manifestJsonSchema())};`,
+    "",
+  ].join("\n");
+}
+
+/** Relative POSIX paths of the `.hbs` files under dir (build output skipped, as render's walk does). */
+function templateFiles(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "target" || entry.name === "node_modules") continue;
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...templateFiles(join(dir, entry.name), rel));
+    else if (entry.isFile() && entry.name.endsWith(".hbs")) out.push(rel);
+  }
+  return out.sort();
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manifestJsonSchema, parseManifest } from "../../src/manifest.js";
+import { TEMPLATES_DIR } from "../../src/paths.js";
+import { prebuiltModule } from "../../src/prebuild.js";
+import type { PrecompiledTemplate } from "../../src/prebuilt.js";
+import { templateHash, templateStats, usePrecompiled } from "../../src/render/handlebars.js";
+import { render, type FileTree } from "../../src/render/index.js";
+import { ROOT } from "../helpers/cli.js";
+
+/**
+ * The bundle renders from templates compiled at build time (prebuild.ts)
+ * and writes the schema computed there; src/ compiles and derives them at run
+ * time. Both paths must give the same bytes for every preset.
+ */
+const presets = Object.keys(JSON.parse(readFileSync(join(ROOT, "scripts", "presets.json"), "utf8")) as object);
+const manifestOf = (preset: string) => parseManifest(JSON.parse(readFileSync(join(ROOT, "examples", preset, "hybrid-backend.json"), "utf8")));
+
+let prebuilt: { PRECOMPILED: Record<string, PrecompiledTemplate>; MANIFEST_JSON_SCHEMA: object };
+let scratch: string;
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "hb-prebuilt-"));
+  const file = join(scratch, "prebuilt.mjs");
+  writeFileSync(file, prebuiltModule(TEMPLATES_DIR));
+  prebuilt = await import(pathToFileURL(file).href);
+});
+afterAll(() => {
+  usePrecompiled({});
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function renderWith(specs: Record<string, PrecompiledTemplate>, preset: string): { tree: FileTree; stats: ReturnType<typeof templateStats> } {
+  usePrecompiled(specs);
+  const tree = render(manifestOf(preset));
+  return { tree, stats: templateStats() };
+}
+
+describe.each(presets)("prebuilt templates, %s", (preset) => {
+  it("render the same bytes as templates compiled at run time, and none is compiled", () => {
+    const compiled = renderWith({}, preset);
+    const built = renderWith(prebuilt.PRECOMPILED, preset);
+    expect(built.stats.compiled).toBe(0);
+    expect(built.stats.precompiled).toBe(compiled.stats.compiled);
+    expect([...built.tree.keys()]).toEqual([...compiled.tree.keys()]);
+    for (const [path, entry] of compiled.tree) expect(built.tree.get(path)!.content.equals(entry.content), path).toBe(true);
+  });
+});
+
+describe("prebuilt", () => {
+  it("a spec whose source changed since the build is not used: the template is compiled afresh", () => {
+    // The README's spec (and hash) under the Makefile's id: rendering it would write the README there.
+    const stale = { ...prebuilt.PRECOMPILED, "root/Makefile.hbs": prebuilt.PRECOMPILED["root/README.md.hbs"]! };
+    const good = renderWith(prebuilt.PRECOMPILED, "http-stdlib").tree;
+    const { tree, stats } = renderWith(stale, "http-stdlib");
+    expect(stats.compiled).toBe(1);
+    for (const [path, entry] of good) expect(tree.get(path)!.content.equals(entry.content), path).toBe(true);
+  });
+
+  it("hashes what it compiled", () => {
+    const source = readFileSync(join(TEMPLATES_DIR, "root", "README.md.hbs"), "utf8");
+    expect(prebuilt.PRECOMPILED["root/README.md.hbs"]!.hash).toBe(templateHash(source));
+  });
+
+  it("the schema computed at build time is the one zod derives", () => {
+    expect(prebuilt.MANIFEST_JSON_SCHEMA).toEqual(manifestJsonSchema());
+  });
+});
