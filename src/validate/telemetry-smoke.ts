@@ -105,7 +105,10 @@ export interface SmokeTraffic {
 
 /** The count expectations for one smoke's traffic, every name from telemetry.ts. */
 export function countExpectations(m: Manifest, traffic: SmokeTraffic): CountExpectation[] {
-  const [front, client] = orchestratorMetrics(m).filter((x) => x.type === "histogram");
+  // The table's first row is the front door's histogram (HTTP requests, or messages handled).
+  const rows = orchestratorMetrics(m);
+  const front = rows[0];
+  const client = rows.find((x) => x.name === "rpc_client_call_duration_seconds");
   const server = WORKER_METRICS.find((x) => x.name === "rpc_server_call_duration_seconds")!;
   return [
     { source: "orchestrator", histogram: front!.name, atLeast: traffic.handled },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
-import { orchestratorMetrics, WORKER_METRICS } from "../../src/render/telemetry.js";
+import { WORKER_METRICS } from "../../src/render/telemetry.js";
+import { countExpectations } from "../../src/validate/telemetry-smoke.js";
 import { checkCounts, histogramCount, parseExposition } from "../../src/validate/metrics-check.js";
 
 // Scrapes shaped as the Go (client_golang via the OTel Prometheus exporter) and Rust exporters write them.
@@ -51,7 +52,7 @@ describe("Prometheus text parser", () => {
 
 describe("smoke metric counts", () => {
   const m = parseManifest({ name: "risk-api", orchestrator: { module: "github.com/acme/risk-api/orchestrator" } });
-  const histograms = orchestratorMetrics(m).filter((x) => x.type === "histogram").map((x) => x.name);
+  const histograms = countExpectations(m, { handled: 8, workerCalls: 8, served: {} }).map((x) => x.histogram);
   const serverCalls = WORKER_METRICS.find((x) => x.name === "rpc_server_call_duration_seconds")!.name;
 
   it("passes when every histogram counted at least the smoke's requests (names from telemetry.ts)", () => {
@@ -75,6 +76,16 @@ describe("smoke metric counts", () => {
       "metrics from worker scorer: no messaging_process_duration_seconds_count; histograms present: rpc_server_call_duration_seconds",
       "metrics: no scrape from worker pricing",
       'metrics from worker bad: metrics line 1 is not a sample: "x{"',
+    ]);
+  });
+});
+
+describe("smoke metric counts for queue presets", () => {
+  it("count the messages handled and the worker calls, not the receive batches", () => {
+    const m = parseManifest({ name: "risk-q", orchestrator: { module: "github.com/acme/risk-q/orchestrator", ingress: "sqs", sink: "dynamodb" } });
+    expect(countExpectations(m, { handled: 3, workerCalls: 3, served: {} }).map((x) => x.histogram)).toEqual([
+      "messaging_process_duration_seconds",
+      "rpc_client_call_duration_seconds",
     ]);
   });
 });
