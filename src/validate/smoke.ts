@@ -7,7 +7,8 @@ import type { StepContext } from "./steps.js";
 const GRACE_MS = 10_000;
 
 /**
- * The live proof: every worker and the orchestrator on free loopback ports,
+ * The live proof: every worker and the orchestrator on free loopback ports
+ * (a uds worker on its Unix socket),
  * every test vector directly over gRPC to each worker and through HTTP on the
  * primary's routes and each worker's own, bad input rejected, and every
  * service stopping cleanly on SIGTERM.
@@ -20,7 +21,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
   const base = `http://${httpAddr}`;
   const env = { ...process.env, RUST_LOG: "info" } as Record<string, string>;
   const services: Service[] = [];
-  ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
+  ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name + (w.transport === "uds" ? " (unix socket)" : "")).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
   try {
     const bins = { repo: ctx.dir, workers, orchestrator };
     const running = await startWorkers(bins, env, (name) => ctx.log(`smoke-${name}`), services);
