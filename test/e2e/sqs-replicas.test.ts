@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsJson } from "../../src/validate/aws-json.js";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -51,6 +52,18 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 18
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** What is on the dead-letter queue, with how often each message was received, for the failure message. */
+async function deadLetters(endpoint: string, env: Record<string, string>): Promise<string> {
+  const { QueueUrl } = await awsJson<{ QueueUrl: string }>(endpoint, "sqs", "AmazonSQS.GetQueueUrl", { QueueName: `${env.SQS_QUEUE_NAME}-dlq` });
+  const out = await awsJson<{ Messages?: { Body: string; Attributes?: Record<string, string> }[] }>(endpoint, "sqs", "AmazonSQS.ReceiveMessage", {
+    QueueUrl,
+    MaxNumberOfMessages: 10,
+    AttributeNames: ["All"],
+    WaitTimeSeconds: 1,
+  });
+  return JSON.stringify((out.Messages ?? []).map((m) => ({ id: (JSON.parse(m.Body) as { id?: string }).id, attributes: m.Attributes })));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -129,7 +142,7 @@ describe("sqs consumer replicas", () => {
       expect(item.conflicts, `${String(item.id)}: a redelivery taken for another request`).toBeUndefined();
     }
     const deadLettered = await rig.deadLettered(env);
-    expect(deadLettered, "dead-lettered").toBe(0);
+    expect(deadLettered, `dead-lettered: ${deadLettered ? await deadLetters(rig.moto.endpoint, env) : ""}`).toBe(0);
 
     const counters = tags.map((t) => stoppedCounters(join(rig.logs, `orchestrator-${t}.log`)));
     const sum = (k: keyof Counters) => counters.reduce((a, c) => a + c[k], 0);
