@@ -93,10 +93,19 @@ func (co *coordinator) renewOne(key string, h *held) {
 	start := time.Now()
 	counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
 	cancel()
-	if err == nil {
+	switch {
+	case err == nil:
 		h.lease.Counter = counter
 		h.proof.extend(start, co.proven())
+	case errors.Is(err, ErrLeaseLost) && h.unsure:
+		// The last renewal failed, maybe only its answer: if it landed, the counter moved on
+		// under us and the lease is ours still. The proof stays as the last known renewal left it.
+		if l, ok := co.stillOurs(key); ok {
+			h.lease.Counter = l.Counter
+			err = nil
+		}
 	}
+	h.unsure = err != nil && !errors.Is(err, ErrLeaseLost)
 	h.mu.Unlock()
 	switch {
 	case errors.Is(err, ErrLeaseLost):
@@ -107,6 +116,22 @@ func (co *coordinator) renewOne(key string, h *held) {
 	case err != nil:
 		co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err, "proven_for", time.Until(h.proof.deadline()).Round(time.Millisecond).String())
 	}
+}
+
+// stillOurs reads the lease table for key's lease, and reports whether this replica owns it.
+func (co *coordinator) stillOurs(key string) (Lease, bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+	defer cancel()
+	all, err := co.leases.List(ctx)
+	if err != nil {
+		return Lease{}, false
+	}
+	for _, l := range all {
+		if l.Key == key {
+			return l, l.Owner == co.cfg.Owner
+		}
+	}
+	return Lease{}, false
 }
 
 // proven is how long a take or renewal proves a lease ours, from the moment the call started.

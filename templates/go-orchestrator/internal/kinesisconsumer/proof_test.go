@@ -44,7 +44,25 @@ type unreachableLeases struct {
 	*memoryLeases
 	mu     sync.Mutex
 	down   bool
+	late   int // renewals still to land without an answer
 	proven []time.Time
+}
+
+// landLate reports, once per call of lateOnce, that a renewal lands without an answer.
+func (u *unreachableLeases) landLate() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	late := u.late > 0
+	if late {
+		u.late--
+	}
+	return late
+}
+
+func (u *unreachableLeases) lateOnce() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.late++
 }
 
 func (u *unreachableLeases) setDown(v bool) {
@@ -79,6 +97,13 @@ func (u *unreachableLeases) Take(ctx context.Context, l Lease, owner string) (Le
 
 func (u *unreachableLeases) Renew(ctx context.Context, l Lease, owner string) (int64, error) {
 	start := time.Now()
+	if u.landLate() {
+		// Written, but the answer is lost: the caller's counter is one behind now.
+		if _, err := u.memoryLeases.Renew(ctx, l, owner); err != nil {
+			return 0, err
+		}
+		return 0, context.DeadlineExceeded
+	}
 	if u.isDown() {
 		// At once, not after the timeout: under synctest a checkpoint waiting on the held lease's
 		// mutex meanwhile would keep the fake clock from moving.
@@ -164,6 +189,33 @@ func TestAnOldOwnerStopsReadingWithinALeaseOfASteal(t *testing.T) {
 		}
 		if l := leases.get("s0"); l.Owner != "b" {
 			t.Errorf("lease %+v, want b's still", l)
+		}
+	})
+}
+
+func TestKeepsALeaseWhoseRenewalLandedWithoutAnAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := &timedKinesis{fakeKinesis: &fakeKinesis{}}
+		k.put("s0", "", body("a"))
+		leases := &unreachableLeases{memoryLeases: &memoryLeases{}}
+		c, stop := runAs(t, k, leases, &recorder{}, Config{Owner: "a", LeaseDuration: testLease, MaxAttempts: 10})
+		settle(5 * time.Second)
+		leases.lateOnce()
+		settle(5 * time.Second)
+		late := time.Now()
+		k.put("s0", "", body("b"))
+		settle(5 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.cfg.Metrics.LeasesLost.Load(); n != 0 {
+			t.Errorf("%d leases lost, want none: the renewal that moved the counter was our own", n)
+		}
+		if n := c.cfg.Metrics.LeasesTaken.Load(); n != 1 {
+			t.Errorf("%d leases taken, want the first take only", n)
+		}
+		if k.readsIn(late, time.Now()) == 0 || leases.get("s0").Checkpoint != "2" {
+			t.Errorf("lease %+v, reads %v: want b read and checkpointed after the late renewal", leases.get("s0"), k.reads)
 		}
 	})
 }
