@@ -106,8 +106,11 @@ describe("sqs consumer replicas", () => {
     const processed = async () => (await Promise.all(replicas.filter((r) => !r.service.exited).map((r) => counter(r.base, "orchestrator_messages_processed_total")))).reduce((a, b) => a + b, 0);
     const started = Date.now();
 
-    await produceHalf(0);
-    const second = produceHalf(1); // the rest arrives while the failures happen
+    // Requests keep arriving while the failures happen.
+    const producing = (async () => {
+      await produceHalf(0);
+      await produceHalf(1);
+    })();
     await until("the first results", async () => (await processed()) >= 200, 120_000, 50);
 
     // The worker dies with batches in hand on every replica, and comes back on its port.
@@ -117,15 +120,17 @@ describe("sqs consumer replicas", () => {
     worker = await rig.startWorker(env, workerAddr, "replicas-2");
     services.push(worker);
 
-    // r2 is stopped while requests still arrive: it finishes (or hands back) its batches within
-    // SHUTDOWN_TIMEOUT and exits 0; the other two carry on.
+    // Once results flow again, r2 is stopped with batches in hand while requests still arrive:
+    // it finishes (or hands back) its batches within SHUTDOWN_TIMEOUT and exits 0; the other two
+    // carry on.
+    await until("results to flow again", async () => (await processed()) >= atKill + 200, 120_000, 50);
     const atTerm = (await rig.results(env)).length;
     expect(RECORDS - atTerm, "requests still to store when r2 was stopped").toBeGreaterThanOrEqual(200);
     const termAt = Date.now();
     await stopGracefully(r2.service, (SHUTDOWN_S + TIDY_GRACE_S + 2) * 1000); // exit 0 required
     const drainMs = Date.now() - termAt;
     expect(drainMs, "r2's drain").toBeLessThan((SHUTDOWN_S + TIDY_GRACE_S) * 1000);
-    await second;
+    await producing;
 
     await until("every result", async () => (await rig.results(env)).length >= RECORDS, 180_000, 2_000);
     const elapsedMs = Date.now() - started;
