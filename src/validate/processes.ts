@@ -37,6 +37,9 @@ export function startService(
     stdin: "ignore",
     reject: false,
     buffer: false,
+    // stopGracefully owns the grace period: execa's own SIGKILL 5s after a SIGTERM would cut a
+    // longer, configured shutdown (SHUTDOWN_TIMEOUT) short.
+    forceKillAfterDelay: false,
   });
   proc.stdout?.pipe(out);
   proc.stderr?.pipe(out);

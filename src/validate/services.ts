@@ -1,3 +1,5 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { workerAddrVar } from "../render/workers.js";
 import { SERVING, healthCheck } from "./grpc.js";
@@ -5,10 +7,11 @@ import { freePort, startService, waitFor, type Service } from "./processes.js";
 
 const START_TIMEOUT_MS = 60_000;
 
-/** One worker's built binary, by its manifest name. */
+/** One worker's built binary, by its manifest name, and how the orchestrator reaches it (default tcp). */
 export interface WorkerBinary {
   name: string;
   bin: string;
+  transport?: "tcp" | "uds";
 }
 
 /** The generated repo's services, started from their built binaries; workers[0] is the primary. */
@@ -36,9 +39,10 @@ export async function startWorker(repo: string, worker: WorkerBinary, env: Recor
 }
 
 /**
- * Every worker on its own free loopback port, in manifest order. Each one is
- * pushed to `into` as soon as it starts, so the caller can kill it even when a
- * later one fails. `own` adds settings for one worker (its telemetry).
+ * Every worker on its own free loopback port, or, with transport uds, on a
+ * Unix socket in a fresh temp dir (as in a pod or compose), in manifest order.
+ * Each one is pushed to `into` as soon as it starts, so the caller can kill it
+ * even when a later one fails. `own` adds settings for one worker (its telemetry).
  */
 export async function startWorkers(
   bins: ServiceBinaries,
@@ -49,12 +53,21 @@ export async function startWorkers(
 ): Promise<RunningWorker[]> {
   const running: RunningWorker[] = [];
   for (const worker of bins.workers) {
-    const addr = `127.0.0.1:${await freePort()}`;
+    const addr = worker.transport === "uds" ? socketAddr(worker.name) : `127.0.0.1:${await freePort()}`;
     const service = await startWorker(bins.repo, worker, { ...env, ...own(worker.name) }, addr, log(worker.name));
     into.push(service);
     running.push({ name: worker.name, addr, service });
   }
   return running;
+}
+
+/**
+ * A unix:// address in its own short temp dir: a socket path must fit in 107
+ * bytes, which a deep checkout can exceed. The worker removes the socket when
+ * it stops; the empty dir stays with the other temp files.
+ */
+function socketAddr(name: string): string {
+  return `unix://${join(mkdtempSync(join(tmpdir(), "chb-sock-")), `${name}.sock`)}`;
 }
 
 /** The orchestrator's WORKER_<NAME>_ADDR variables. */

@@ -8,7 +8,8 @@ import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type S
 const GRACE_MS = 10_000;
 
 /**
- * The live proof: every worker and the orchestrator on free loopback ports,
+ * The live proof: every worker and the orchestrator on free loopback ports
+ * (a uds worker on its Unix socket),
  * every test vector directly over gRPC to each worker and through HTTP on the
  * primary's routes and each worker's own, bad input rejected, and every
  * service stopping cleanly on SIGTERM.
@@ -23,7 +24,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
   const services: Service[] = [];
   const m = ctx.manifest;
   let telemetry: SmokeTelemetry | undefined;
-  ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
+  ctx.activity.commandStarted("smoke", `${workers.map((w) => w.name + (w.transport === "uds" ? " (unix socket)" : "")).join(", ")} and the orchestrator on loopback; every test vector over gRPC and HTTP`, "");
   try {
     telemetry = await startSmokeTelemetry(m);
     const bins = { repo: ctx.dir, workers, orchestrator };

@@ -110,9 +110,9 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     if (env.CARGO_BUILD_BUILD_DIR && !interrupted()) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
   }
   const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
-  ctx.binaries.workers = ctx.manifest.workers.map(({ name }) => {
+  ctx.binaries.workers = ctx.manifest.workers.map(({ name, transport }) => {
     if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
-    return { name, bin: join(meta.target_directory, "debug", name) };
+    return { name, bin: join(meta.target_directory, "debug", name), transport };
   });
 }
 

@@ -103,3 +103,21 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
     expect(lint.exitCode, lint.all).toBe(0);
   });
 });
+
+/**
+ * A worker with transport uds (a sidecar in its pod) is smoke-tested on its
+ * Unix socket, by validate and by the repo's own make smoke: the orchestrator
+ * dials unix://, and every vector scores through it.
+ */
+describe("transport uds", () => {
+  const dir = join(tempDir("chb-e2e-"), "app-uds");
+
+  it("passes validate, and make smoke, with the worker on a Unix socket", async () => {
+    const result = await runCli([dir, "--yes", "--json", "--transport", "uds", "--ci", "none", "--no-docker"], process.cwd(), E2E_ENV);
+    expectValidated(result, ["ci", "deploy"]);
+    const smoke = await tool("make", ["smoke"], dir);
+    expect(smoke.exitCode, smoke.all?.slice(-4000)).toBe(0);
+    const started = readFileSync(join(dir, ".smoke", "orchestrator.log"), "utf8").split("\n").find((l) => l.includes('"msg":"starting"'));
+    expect(started, "the orchestrator's starting line").toMatch(/"Addrs":\["unix:\/\/[^"]+\/scorer\.sock"\]/);
+  });
+});

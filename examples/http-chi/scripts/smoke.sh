@@ -14,13 +14,16 @@ http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 
 target=$(workers_target)
+# Workers with transport uds listen on a Unix socket, as in their pod: in a
+# short temp dir, since a socket path must fit in 107 bytes.
+sockets=$(mktemp -d)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 LISTEN_ADDR=$WORKER_SCORER_ADDR "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
+trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2

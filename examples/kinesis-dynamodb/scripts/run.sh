@@ -3,7 +3,8 @@
 # with the services' own settings passed through: LISTEN_ADDR is the
 # orchestrator's address (default 127.0.0.1:8080) and each worker serves on
 # its WORKER_<NAME>_ADDR, the address the orchestrator dials (default
-# 127.0.0.1 on the worker's port in the README). It says "ready" only once
+# 127.0.0.1 on the worker's port in the README, or a Unix socket in a temp
+# dir for a worker with transport uds). It says "ready" only once
 # GET /readyz answers 200, and fails, naming the service, if one cannot start
 # (a port already in use, a bad setting).
 # The AWS resources come from AWS_ENDPOINT_URL (default: `make emulator` on
@@ -21,6 +22,9 @@ if [ -n "$AWS_ENDPOINT_URL" ]; then
 fi
 
 target=$(workers_target)
+# Workers with transport uds listen on a Unix socket, as in their pod: in a
+# short temp dir, since a socket path must fit in 107 bytes.
+sockets=$(mktemp -d)
 pids=()
 names=()
 orchestrator_pid=
@@ -37,6 +41,7 @@ stop_all() {
   trap - INT TERM EXIT
   if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator || true; fi
   for i in "${!pids[@]}"; do stop "${pids[$i]}" "${names[$i]}" || true; done
+  rm -rf "$sockets"
 }
 trap stop_all INT TERM EXIT
 

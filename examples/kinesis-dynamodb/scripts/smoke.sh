@@ -24,13 +24,16 @@ wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
 (cd orchestrator && go run ./cmd/bootstrap)
 
 target=$(workers_target)
+# Workers with transport uds listen on a Unix socket, as in their pod: in a
+# short temp dir, since a socket path must fit in 107 bytes.
+sockets=$(mktemp -d)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 LISTEN_ADDR=$WORKER_SCORER_ADDR "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true' EXIT
+trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)

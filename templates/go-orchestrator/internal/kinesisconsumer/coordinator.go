@@ -73,30 +73,70 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// renew bumps the counter of every lease held; one found taken stops its reader.
+// renew bumps the counter of every lease held, all at once so that one slow write cannot hold
+// up the others; each success extends the lease's proof, and one found taken stops its reader.
+// A renewal that fails otherwise leaves the proof to run out: the reader stops then, unless a
+// later renewal lands first.
 func (co *coordinator) renew() {
+	var renewals sync.WaitGroup
 	for key, h := range co.held {
-		h.mu.Lock()
-		// Bounded, so one slow write cannot hold up the others past their expiry; generous, as a
-		// renewal that times out after landing costs the lease (its counter moved under us).
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), co.cfg.LeaseDuration/2)
-		counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
-		cancel()
-		if err == nil {
-			h.lease.Counter = counter
-		}
-		h.mu.Unlock()
-		switch {
-		case errors.Is(err, ErrLeaseLost):
-			co.cfg.Metrics.LeasesLost.Add(1)
-			co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", h.lease.ShardID)
-			h.lost.Store(true)
-			h.lose()
-		case err != nil:
-			// Not fatal yet: the lease lasts until a renewal is overdue by a lease duration.
-			co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err)
+		renewals.Go(func() { co.renewOne(key, h) })
+	}
+	renewals.Wait()
+}
+
+func (co *coordinator) renewOne(key string, h *held) {
+	h.mu.Lock()
+	// A renewal that times out after landing costs the lease (its counter moved under us); the
+	// next round then finds it ours but unread and takes it again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+	start := time.Now()
+	counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
+	cancel()
+	switch {
+	case err == nil:
+		h.lease.Counter = counter
+		h.proof.extend(start, co.proven())
+	case errors.Is(err, ErrLeaseLost) && h.unsure:
+		// The last renewal failed, maybe only its answer: if it landed, the counter moved on
+		// under us and the lease is ours still. The proof stays as the last known renewal left it.
+		if l, ok := co.stillOurs(key); ok {
+			h.lease.Counter = l.Counter
+			err = nil
 		}
 	}
+	h.unsure = err != nil && !errors.Is(err, ErrLeaseLost)
+	h.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		co.cfg.Metrics.LeasesLost.Add(1)
+		co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", h.lease.ShardID)
+		h.lost.Store(true)
+		h.lose()
+	case err != nil:
+		co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err, "proven_for", time.Until(h.proof.deadline()).Round(time.Millisecond).String())
+	}
+}
+
+// stillOurs reads the lease table for key's lease, and reports whether this replica owns it.
+func (co *coordinator) stillOurs(key string) (Lease, bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+	defer cancel()
+	all, err := co.leases.List(ctx)
+	if err != nil {
+		return Lease{}, false
+	}
+	for _, l := range all {
+		if l.Key == key {
+			return l, l.Owner == co.cfg.Owner
+		}
+	}
+	return Lease{}, false
+}
+
+// proven is how long a take or renewal proves a lease ours, from the moment the call started.
+func (co *coordinator) proven() time.Duration {
+	return co.cfg.LeaseDuration - proofMargin(co.cfg.LeaseDuration)
 }
 
 // balance lists the leases and takes those plan picks.
@@ -120,6 +160,7 @@ func (co *coordinator) balance(ctx context.Context) error {
 	}
 	for _, l := range plan(all, co.cfg.Owner, expired, skip) {
 		from := l.Owner
+		start := time.Now()
 		taken, err := co.leases.Take(ctx, l, co.cfg.Owner)
 		if errors.Is(err, ErrLeaseLost) {
 			continue // another replica was faster
@@ -129,18 +170,20 @@ func (co *coordinator) balance(ctx context.Context) error {
 		}
 		co.cfg.Metrics.LeasesTaken.Add(1)
 		co.cfg.Logger.Info("lease taken", "lease_key", l.Key, "shard_id", l.ShardID, "from_owner", from, "expired", expired[l.Key], "checkpoint", taken.Checkpoint, "lease_counter", taken.Counter)
-		co.start(ctx, taken)
+		co.start(ctx, taken, start)
 	}
 	return nil
 }
 
-// start reads a newly taken lease's shard. The reader stops reading when ctx is done or the
-// lease is lost, and its batch in hand is cut off only if the lease is lost.
-func (co *coordinator) start(ctx context.Context, l Lease) {
+// start reads a newly taken lease's shard, proven ours from takenAt, when the take started. The
+// reader stops reading when ctx is done or the lease is lost, and its batch in hand is cut off
+// only if the lease is lost.
+func (co *coordinator) start(ctx context.Context, l Lease, takenAt time.Time) {
 	leaseWork, lose := context.WithCancel(co.work)
 	reading, stop := context.WithCancel(leaseWork)
 	unhook := context.AfterFunc(ctx, stop)
 	h := &held{lease: l, lose: lose}
+	h.proof.extend(takenAt, co.proven())
 	co.held[l.Key] = h
 	co.readers.Go(func() {
 		defer stop()

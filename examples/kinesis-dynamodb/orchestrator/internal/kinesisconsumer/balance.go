@@ -40,8 +40,9 @@ func (e *expiry) update(leases []Lease, now time.Time) map[string]bool {
 	return expired
 }
 
-// plan picks the leases me should take, given the table and which owners have expired:
-// available leases (unowned or expired) whose parents are finished, up to
+// plan picks the leases me should take, given the table, which owners have expired and which
+// leases to leave alone (skip: those held, whose readers run, and those cooling off):
+// available leases (unowned, expired, or ours but not held) whose parents are finished, up to
 // ceil(unfinished shards / live owners) held in all; if none is available and another owner
 // holds more than its share, one lease of the most loaded owner (stealing one at a time keeps
 // replicas from trading leases back and forth).
@@ -70,9 +71,11 @@ func plan(leases []Lease, me string, expired map[string]bool, skip map[string]bo
 		}
 		unfinished++
 		switch {
-		case l.Owner == me:
+		case l.Owner == me && skip[l.Key]:
 			load[me] = append(load[me], l)
-		case l.Owner == "" || expired[l.Key]:
+		case l.Owner == me || l.Owner == "" || expired[l.Key]:
+			// Ours but not held: its reader stopped when it could no longer prove the lease
+			// (proof.go), and nobody has taken it since, so it is taken again like a free one.
 			if ready(l) && !skip[l.Key] {
 				available = append(available, l)
 			}

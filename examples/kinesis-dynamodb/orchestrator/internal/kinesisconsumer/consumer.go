@@ -188,6 +188,9 @@ type held struct {
 	lease Lease
 	lose  context.CancelFunc // stops the reader when the lease is lost
 	lost  atomic.Bool        // set, before lose, when a renewal finds the lease taken
+	proof proof              // until when the lease is proven ours: reads and checkpoints stop after
+	// unsure is set while the last renewal failed without an answer: it may have landed.
+	unsure bool
 }
 
 func (h *held) get() Lease {

@@ -59,7 +59,7 @@ func run(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler) (*Consumer,
 }
 
 // runAs starts a consumer with cfg's owner, lease duration and attempts.
-func runAs(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler, cfg Config) (*Consumer, func() error) {
+func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, func() error) {
 	t.Helper()
 	c := New(k, func(int64) Leases { return cps }, &memoryDeadLetters{}, h, Config{
 		StreamName:      "requests",

@@ -46,9 +46,21 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 	}
 	log.Info("reading shard", "after_sequence_number", pos)
 	for failures := 0; ctx.Err() == nil; {
-		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter), Limit: aws.Int32(c.cfg.RecordLimit)})
+		if !h.proof.holds() {
+			return c.unproven(h)
+		}
+		// A read still in flight when the proof runs out is abandoned, and what it returns unused.
+		read, cancel := context.WithDeadline(ctx, h.proof.deadline())
+		out, err := c.client.GetRecords(read, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter), Limit: aws.Int32(c.cfg.RecordLimit)})
+		cut := read.Err() != nil
+		cancel()
+		if !h.proof.holds() {
+			return c.unproven(h)
+		}
 		var expired *types.ExpiredIteratorException
 		switch {
+		case err != nil && cut && ctx.Err() == nil:
+			continue // Cut off at an earlier deadline of the proof, which a renewal has moved since.
 		case errors.As(err, &expired):
 			// Iterators last five minutes, which a long worker outage outlasts: start again after
 			// the last checkpoint, which is exactly where handling stopped.
@@ -104,6 +116,14 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 		_ = pipeline.Sleep(ctx, max(wait, minReadInterval))
 	}
 	return how(nil)
+}
+
+// unproven ends a reader whose lease can no longer be proven ours (see proof.go). The lease is
+// not released: if nobody took it, the coordinator takes it again on its next round.
+func (c *Consumer) unproven(h *held) outcome {
+	l := h.get()
+	c.cfg.Logger.Warn("lease no longer proven by a renewal; the reader stops", "lease_key", l.Key, "shard_id", l.ShardID, "proven_until", h.proof.deadline().UTC())
+	return lost
 }
 
 // throttled reports read-limit errors, which are retried for as long as they last.
@@ -233,6 +253,10 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 // replica holds it, it fails with ErrLeaseLost and is not retried.
 func (c *Consumer) save(ctx context.Context, h *held, cp string) error {
 	for attempt := 1; ; attempt++ {
+		if !h.proof.holds() {
+			// The write is fenced anyway; this spares it, and the reader stops here.
+			return ErrLeaseLost
+		}
 		h.mu.Lock()
 		l := h.lease
 		err := c.leases.Checkpoint(ctx, l, c.cfg.Owner, cp)
