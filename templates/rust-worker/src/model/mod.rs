@@ -59,6 +59,7 @@
 //! of the first three are reported. Credits are summed in tree order, then
 //! path order, so every implementation gets the same floats.
 
+mod caps;
 mod eval;
 mod file;
 mod flat;
@@ -66,6 +67,10 @@ mod hash;
 
 use std::{collections::HashMap, fs, io, path::Path};
 
+pub use caps::{
+    MODEL_MAX_DEPTH, MODEL_MAX_FILE_BYTES, MODEL_MAX_NODES, MODEL_MAX_PATH_STEPS,
+    MODEL_MAX_TREE_NODES,
+};
 pub use eval::Features;
 pub use file::{FeatureSpec, FeatureType, ModelFile, NodeSpec};
 
@@ -163,15 +168,20 @@ impl Model {
 
     /// Reads and validates a model file.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        let text = fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let read_error = |source| LoadError::Read {
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        // Checked before reading, so a huge file is never held in memory.
+        let bytes = fs::metadata(path).map_err(read_error)?.len();
+        caps::admit_file(bytes).map_err(LoadError::Invalid)?;
+        let text = fs::read_to_string(path).map_err(read_error)?;
         Self::from_json(&text)
     }
 
     /// Parses and validates a model from its JSON text.
     pub fn from_json(text: &str) -> Result<Self, LoadError> {
+        caps::admit_file(text.len() as u64).map_err(LoadError::Invalid)?;
         let file: ModelFile = serde_json::from_str(text)?;
         file.compile().map_err(LoadError::Invalid)
     }
