@@ -54,6 +54,11 @@ pub const ITEMS_PER_PERMIT: usize = 64;
 /// call itself. Far above what one orchestrator connection needs.
 pub const MAX_CONCURRENT_STREAMS: u32 = 256;
 
+/// Largest message decoded on the runtime thread that received it: a
+/// `Score` call or a small batch decodes in microseconds, less than a hop to
+/// another thread costs.
+pub const DECODE_INLINE_MAX_BYTES: usize = 16 * 1024;
+
 /// Length of the gRPC message prefix: compressed flag, then a big-endian
 /// u32 length.
 const GRPC_PREFIX: usize = 5;
@@ -191,7 +196,18 @@ where
             request
                 .extensions_mut()
                 .insert(Admitted::from_permit(permit));
-            inner.call(request).await
+            if bytes <= DECODE_INLINE_MAX_BYTES {
+                return inner.call(request).await;
+            }
+            // Decoding a big message takes milliseconds (~13 ms for 1,000
+            // items), and on a runtime thread it would stall every other
+            // call's I/O, refusals included, which then wait for a decode to
+            // end. So the call runs on a blocking-pool thread; admission
+            // bounds how many do at once.
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || runtime.block_on(inner.call(request)))
+                .await
+                .unwrap_or_else(|_| Ok(Status::internal("scoring failed unexpectedly").into_http()))
         })
     }
 }
