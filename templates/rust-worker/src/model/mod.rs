@@ -44,6 +44,10 @@
 //! * A feature absent from the request takes the split's `default_left` side.
 //! * `value` on every node is the tree's output had it stopped there
 //!   (log-odds); leaves' values are what the tree contributes.
+//! * Size: depth, nodes per tree and in all, root-to-leaf path steps and
+//!   file bytes are capped (the `MODEL_MAX_*` constants, defined and
+//!   explained in one place, `caps.rs`); a file over a cap is refused with a
+//!   message naming it.
 //!
 //! Scoring: `margin = base_score`, then for each tree in file order add the
 //! value of the leaf the request reaches. `score = 1 / (1 + exp(-margin))`,
