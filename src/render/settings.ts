@@ -134,7 +134,8 @@ export function workerSettings(worker: WorkerContext): ServiceSettings {
         name: "MAX_IN_FLIGHT",
         default: "",
         doc: "64 × CPUs",
-        meaning: "scoring calls (a batch is one) queued or running; beyond it calls get `RESOURCE_EXHAUSTED`",
+        meaning:
+          "permits for scoring work queued or running: a `Score` call or up to 64 batch items takes one (a 1,000-item batch 16), charged by encoded size before the message is decoded and trued up after; beyond it calls get `RESOURCE_EXHAUSTED` without being decoded",
       },
       {
         name: "SHUTDOWN_GRACE_SECS",

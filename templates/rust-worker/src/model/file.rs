@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Feature, FeatureKind, FixedMap, Model, Node, Split, SplitTest, Tree};
+use super::{Feature, FeatureKind, FixedMap, Model, Node, Split, SplitTest, Tree, caps};
 
 /// The only `format_version` this worker reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -103,15 +103,20 @@ impl ModelFile {
             return Err("trees must not be empty".into());
         }
         let mut features = compile_features(&self.features)?;
+        // Each tree's shape is checked against the caps before the next is
+        // compiled, and before lowering builds anything its shape implies.
+        let mut total = caps::Shape::default();
         let trees = self
             .trees
             .iter()
             .enumerate()
             .map(|(t, nodes)| {
-                compile_tree(nodes, &self.features, &mut features)
-                    .map_err(|message| format!("tree {t}: {message}"))
+                let tree = compile_tree(nodes, &self.features, &mut features)
+                    .map_err(|message| format!("tree {t}: {message}"))?;
+                caps::admit(t, caps::measure(&tree.nodes), &mut total)?;
+                Ok(tree)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, String>>()?;
         Ok(Checked {
             version: self.version,
             base_score: self.base_score,

@@ -50,11 +50,12 @@ pub const SETTINGS: &[Setting] = &[
 /// run` gives the orchestrator and the workers the same environment.
 pub const OWNED_PREFIXES: &[&str] = &["MODEL_"];
 
-/// In-flight scoring jobs allowed per CPU when `MAX_IN_FLIGHT` is unset.
+/// In-flight permits per CPU when `MAX_IN_FLIGHT` is unset.
 ///
-/// A single score takes microseconds and a full batch about a millisecond per
-/// core, so this keeps the worst queueing delay in the tens of milliseconds
-/// while leaving enough queued work to keep every core busy.
+/// A permit is a `Score` call or up to 64 batch items (see `crate::shed`);
+/// 64 items score in about 100 µs per core, so this keeps the worst queueing
+/// delay in the tens of milliseconds (4 full batches per CPU) while leaving
+/// enough queued work to keep every core busy.
 pub const IN_FLIGHT_PER_CPU: usize = 64;
 /// Upper bound on `MAX_IN_FLIGHT`; far beyond anything useful, it only
 /// catches typos such as an extra zero or two.
@@ -67,8 +68,10 @@ pub struct Config {
     pub listen_addr: ListenAddr,
     /// `MODEL_PATH`: a model file to load instead of the embedded one.
     pub model_path: Option<PathBuf>,
-    /// `MAX_IN_FLIGHT`: scoring jobs (a batch is one job) queued or running
-    /// at once; beyond it calls fail fast with `RESOURCE_EXHAUSTED`.
+    /// `MAX_IN_FLIGHT`: permits for scoring work queued or running at once
+    /// (a `Score` call or up to 64 batch items takes one; see `crate::shed`);
+    /// beyond it calls fail fast with `RESOURCE_EXHAUSTED`, before their
+    /// message is decoded.
     pub max_in_flight: usize,
     /// `SHUTDOWN_GRACE_SECS`: how long to drain in-flight calls after a stop
     /// signal before exiting anyway.

@@ -13,6 +13,7 @@ pub mod model;
 pub mod probe;
 pub mod server;
 pub mod service;
+pub mod shed;
 pub mod telemetry;
 #[cfg(unix)]
 pub mod uds;

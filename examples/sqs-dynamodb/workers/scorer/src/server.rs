@@ -15,6 +15,7 @@ use crate::{
     model::Model,
     pb::{self, scoring_service_server::ScoringServiceServer},
     service::ScoringService,
+    shed,
 };
 
 /// Health service name of the scoring service, as clients ask for it.
@@ -121,7 +122,7 @@ where
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let scoring = ScoringService::new(model, options.max_in_flight).into_server();
+    let scoring = ScoringService::new(model, options.max_in_flight).into_shedding_server();
 
     let (draining, drain_started) = oneshot::channel();
     let signal = async move {
@@ -133,6 +134,7 @@ where
 
     let server = Server::builder()
         .max_connection_age(MAX_CONNECTION_AGE)
+        .max_concurrent_streams(shed::MAX_CONCURRENT_STREAMS)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -33,12 +33,6 @@ pub(super) const MISSING_CATEGORY: u64 = 1 << SET_BITS;
 /// Set bits per membership word; the top bit marks a missing category.
 const SET_BITS: usize = 63;
 
-/// Most nodes a tree may unfold to when nodes are shared between parents
-/// (each parent gets its own copy). A real tree shares nothing and unfolds to
-/// at most its own size, which is always allowed; the limit only stops a file
-/// whose nodes form a chain of diamonds from unfolding exponentially.
-const MAX_UNFOLDED_NODES: usize = 1 << 20;
-
 #[derive(Debug, Clone, Copy)]
 pub(super) struct FlatNode {
     /// Split: ANDed with the slot. Leaf: the value's bits (any mask passes).
@@ -170,13 +164,10 @@ impl Forest {
             parent: None,
             depth: 0,
         }];
-        let limit = tree.nodes.len().max(MAX_UNFOLDED_NODES);
         let mut next = 0;
         while let Some(&Pending { source, depth, .. }) = pending.get(next) {
+            // The caps bound how far shared nodes unfold (see `caps::measure`).
             if let Some(split) = &tree.nodes[source].split {
-                if pending.len() + 2 > limit {
-                    return Err("shares nodes between too many paths".into());
-                }
                 let parent = Some(index(first + next)?);
                 // A set test passing means left, so the left child goes second.
                 let children = match split.test {

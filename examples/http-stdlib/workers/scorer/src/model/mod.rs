@@ -44,6 +44,10 @@
 //! * A feature absent from the request takes the split's `default_left` side.
 //! * `value` on every node is the tree's output had it stopped there
 //!   (log-odds); leaves' values are what the tree contributes.
+//! * Size: depth, nodes per tree and in all, root-to-leaf path steps and
+//!   file bytes are capped (the `MODEL_MAX_*` constants, defined and
+//!   explained in one place, `caps.rs`); a file over a cap is refused with a
+//!   message naming it.
 //!
 //! Scoring: `margin = base_score`, then for each tree in file order add the
 //! value of the leaf the request reaches. `score = 1 / (1 + exp(-margin))`,
@@ -59,6 +63,7 @@
 //! of the first three are reported. Credits are summed in tree order, then
 //! path order, so every implementation gets the same floats.
 
+mod caps;
 mod eval;
 mod file;
 mod flat;
@@ -66,6 +71,10 @@ mod hash;
 
 use std::{collections::HashMap, fs, io, path::Path};
 
+pub use caps::{
+    MODEL_MAX_DEPTH, MODEL_MAX_FILE_BYTES, MODEL_MAX_NODES, MODEL_MAX_PATH_STEPS,
+    MODEL_MAX_TREE_NODES,
+};
 pub use eval::Features;
 pub use file::{FeatureSpec, FeatureType, ModelFile, NodeSpec};
 
@@ -163,15 +172,20 @@ impl Model {
 
     /// Reads and validates a model file.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        let text = fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let read_error = |source| LoadError::Read {
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        // Checked before reading, so a huge file is never held in memory.
+        let bytes = fs::metadata(path).map_err(read_error)?.len();
+        caps::admit_file(bytes).map_err(LoadError::Invalid)?;
+        let text = fs::read_to_string(path).map_err(read_error)?;
         Self::from_json(&text)
     }
 
     /// Parses and validates a model from its JSON text.
     pub fn from_json(text: &str) -> Result<Self, LoadError> {
+        caps::admit_file(text.len() as u64).map_err(LoadError::Invalid)?;
         let file: ModelFile = serde_json::from_str(text)?;
         file.compile().map_err(LoadError::Invalid)
     }

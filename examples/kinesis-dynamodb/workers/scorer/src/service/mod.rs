@@ -11,10 +11,12 @@
 //!   threads, and its result comes back through a oneshot channel, so the
 //!   runtime keeps serving other calls meanwhile.
 //!
-//! A semaphore caps the jobs of both kinds queued or running; past the cap
-//! calls fail at once with `RESOURCE_EXHAUSTED`, so an overloaded worker
-//! answers quickly and callers can back off or try another replica instead
-//! of piling up latency.
+//! The `MAX_IN_FLIGHT` budget caps the work of both kinds queued or running,
+//! weighted by items; past the cap calls fail at once with
+//! `RESOURCE_EXHAUSTED`, so an overloaded worker answers quickly and callers
+//! can back off or try another replica instead of piling up latency. The
+//! transport charges a call before its message is decoded and the service
+//! trues the charge up once it knows the items (see [`crate::shed`]).
 
 use std::{
     mem,
@@ -24,7 +26,7 @@ use std::{
 
 use rayon::iter::{IndexedParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -34,6 +36,7 @@ use crate::{
         ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse,
         scoring_service_server::{self, ScoringServiceServer},
     },
+    shed::{Admission, Admitted, Shed},
     validate,
 };
 
@@ -54,17 +57,33 @@ const ITEMS_PER_TASK: usize = 64;
 #[derive(Debug, Clone)]
 pub struct ScoringService {
     model: Arc<Model>,
-    in_flight: Arc<Semaphore>,
+    admission: Admission,
 }
 
 impl ScoringService {
-    /// `max_in_flight` is the number of jobs (a batch counts as one) that may
-    /// be queued or running at once.
+    /// `max_in_flight` is the budget of permits for work queued or running
+    /// (see [`crate::shed`] for what a call is charged).
     pub fn new(model: Arc<Model>, max_in_flight: usize) -> Self {
         Self {
             model,
-            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            admission: Admission::new(max_in_flight),
         }
+    }
+
+    /// [`Self::into_server`] behind the transport's admission stage, which
+    /// sheds calls before their messages are decoded.
+    pub fn into_shedding_server(self) -> Shed<ScoringServiceServer<Self>> {
+        let admission = self.admission.clone();
+        Shed::new(self.into_server(), admission)
+    }
+
+    /// The permits the transport charged `request`, if it came through it;
+    /// [`Admission::settle`] trues them up once the items are known.
+    fn charged<R>(request: &Request<R>) -> Option<OwnedSemaphorePermit> {
+        request
+            .extensions()
+            .get::<Admitted>()
+            .and_then(Admitted::take)
     }
 
     /// Wraps the service for a tonic router, with message limits derived
@@ -77,19 +96,16 @@ impl ScoringService {
             .max_encoding_message_size(limits::MAX_RESPONSE_BYTES)
     }
 
-    /// Runs `job` on the rayon pool and waits for it without blocking the
-    /// runtime, or refuses at once if the worker is at capacity. `job`
+    /// Runs `job` on the rayon pool, holding `permit` until it ends, and
+    /// waits for it without blocking the runtime. `job`
     /// returns the reply and what it no longer needs, dropped after the reply
     /// is sent: freeing a big decoded batch is work the caller need not wait for.
-    async fn offload<T, D, F>(&self, job: F) -> Result<T, Status>
+    async fn offload<T, D, F>(&self, permit: OwnedSemaphorePermit, job: F) -> Result<T, Status>
     where
         T: Send + 'static,
         D: Send + 'static,
         F: FnOnce(&Model) -> (T, D) + Send + 'static,
     {
-        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            return Err(shed());
-        };
         let model = Arc::clone(&self.model);
         let (done, result) = oneshot::channel();
         rayon::spawn(move || {
@@ -109,20 +125,16 @@ impl ScoringService {
         result.await.map_err(|_| panicked())
     }
 
-    /// Runs `job` here, on the runtime thread, under the same in-flight limit
-    /// as offloaded jobs: for work too short to be worth a thread hop.
-    fn inline<T>(&self, job: impl FnOnce(&Model) -> T) -> Result<T, Status> {
-        let Ok(_permit) = self.in_flight.try_acquire() else {
-            return Err(shed());
-        };
+    /// Runs `job` here, on the runtime thread, holding `_permit` as
+    /// offloaded jobs do: for work too short to be worth a thread hop.
+    fn inline<T>(
+        &self,
+        _permit: OwnedSemaphorePermit,
+        job: impl FnOnce(&Model) -> T,
+    ) -> Result<T, Status> {
         // As on the pool: a panic fails this call, not the connection's task.
         panic::catch_unwind(AssertUnwindSafe(|| job(&self.model))).map_err(|_| panicked())
     }
-}
-
-fn shed() -> Status {
-    tracing::debug!("shedding load: in-flight limit reached");
-    Status::resource_exhausted("scoring worker is at its in-flight limit; retry with backoff")
 }
 
 fn panicked() -> Status {
@@ -182,9 +194,11 @@ impl scoring_service_server::ScoringService for ScoringService {
         &self,
         request: Request<ScoreRequest>,
     ) -> Result<Response<ScoreResponse>, Status> {
+        let charged = Self::charged(&request);
         let request = request.into_inner();
         validate::score_request(&request).map_err(invalid)?;
-        let response = self.inline(|model| respond(model, request))?;
+        let permit = self.admission.settle(charged, 1)?;
+        let response = self.inline(permit, |model| respond(model, request))?;
         Ok(Response::new(response))
     }
 
@@ -192,19 +206,23 @@ impl scoring_service_server::ScoringService for ScoringService {
         &self,
         request: Request<ScoreBatchRequest>,
     ) -> Result<Response<ScoreBatchResponse>, Status> {
+        let charged = Self::charged(&request);
         let batch = request.into_inner();
         validate::batch_request(&batch).map_err(invalid)?;
+        let permit = self.admission.settle(charged, batch.requests.len())?;
         let mut requests = batch.requests;
         let responses = if requests.len() <= INLINE_MAX_ITEMS {
-            self.inline(|model| {
+            self.inline(permit, |model| {
                 let mut responses = vec![ScoreResponse::default(); requests.len()];
                 respond_all(model, &mut requests, &mut responses);
                 responses
             })?
         } else {
             // The decoded requests are freed after the reply is on its way.
-            self.offload(move |model| (respond_batch(model, &mut requests), requests))
-                .await?
+            self.offload(permit, move |model| {
+                (respond_batch(model, &mut requests), requests)
+            })
+            .await?
         };
         Ok(Response::new(ScoreBatchResponse { responses }))
     }

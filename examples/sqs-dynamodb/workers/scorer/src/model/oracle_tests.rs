@@ -223,7 +223,7 @@ fn shared_nodes_cannot_unfold_without_bound() {
     );
     let error = Model::from_json(&json).unwrap_err().to_string();
     assert!(
-        error.contains("tree 0: shares nodes between too many paths"),
+        error.contains("tree 0 has 2199023255551 nodes; the limit is 65536 (MODEL_MAX_TREE_NODES)"),
         "{error}"
     );
 }

@@ -9,6 +9,10 @@ fn service(max_in_flight: usize) -> ScoringService {
     ScoringService::new(Arc::new(Model::embedded().unwrap()), max_in_flight)
 }
 
+fn permit(service: &ScoringService) -> OwnedSemaphorePermit {
+    service.admission.settle(None, 1).unwrap()
+}
+
 fn request(id: &str) -> ScoreRequest {
     ScoreRequest {
         id: id.to_owned(),
@@ -37,14 +41,16 @@ async fn big_batches_score_off_the_runtime() {
     // The job a big batch becomes runs on a rayon thread...
     let service = service(4);
     let on_pool = service
-        .offload(|_| (rayon::current_thread_index().is_some(), ()))
+        .offload(permit(&service), |_| {
+            (rayon::current_thread_index().is_some(), ())
+        })
         .await
         .unwrap();
     assert!(on_pool);
     // ...and holds a permit until done, which inline scoring never waits for.
-    let permits = Arc::clone(&service.in_flight);
+    let permits = Arc::clone(&service.admission.permits);
     let held = service
-        .offload(move |_| (permits.available_permits(), ()))
+        .offload(permit(&service), move |_| (permits.available_permits(), ()))
         .await
         .unwrap();
     assert_eq!(held, 3);
@@ -70,7 +76,9 @@ async fn batches_keep_request_order_inline_and_on_the_pool() {
 #[tokio::test]
 async fn sheds_load_beyond_the_limit() {
     let service = service(1);
-    let busy = Arc::clone(&service.in_flight).try_acquire_owned().unwrap();
+    let busy = Arc::clone(&service.admission.permits)
+        .try_acquire_owned()
+        .unwrap();
     for call in [
         service.score(Request::new(request("a"))).await.map(drop),
         service.score_batch(Request::new(batch(2))).await.map(drop),
@@ -86,13 +94,15 @@ async fn sheds_load_beyond_the_limit() {
     assert!(service.score(Request::new(request("a"))).await.is_ok());
     assert!(service.score_batch(Request::new(batch(100))).await.is_ok());
     // Every permit came back.
-    assert_eq!(service.in_flight.available_permits(), 1);
+    assert_eq!(service.admission.permits.available_permits(), 1);
 }
 
 #[tokio::test]
 async fn rejects_invalid_requests_before_queueing() {
     let service = service(1);
-    let _busy = Arc::clone(&service.in_flight).try_acquire_owned().unwrap();
+    let _busy = Arc::clone(&service.admission.permits)
+        .try_acquire_owned()
+        .unwrap();
     let status = service.score(Request::new(request(""))).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "id: must be at least 1 characters");
@@ -106,13 +116,39 @@ async fn rejects_invalid_requests_before_queueing() {
 async fn a_panicking_job_becomes_internal() {
     let service = service(1);
     let status = service
-        .offload(|_| -> (u8, ()) { panic!("boom") })
+        .offload(permit(&service), |_| -> (u8, ()) { panic!("boom") })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Internal);
-    let status = service.inline(|_| -> u8 { panic!("boom") }).unwrap_err();
+    let status = service
+        .inline(permit(&service), |_| -> u8 { panic!("boom") })
+        .unwrap_err();
     assert_eq!(status.code(), Code::Internal);
     // The permits came back, so the next calls are served.
     assert!(service.score(Request::new(request("a"))).await.is_ok());
     assert!(service.score_batch(Request::new(batch(100))).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_transport_charge_is_trued_up_to_the_items() {
+    let service = service(100);
+    let permits = &service.admission.permits;
+    // The transport charged 40 permits; a batch of 500 needs 8.
+    let charged = Arc::clone(permits).try_acquire_many_owned(40).unwrap();
+    let mut request = Request::new(batch(500));
+    request
+        .extensions_mut()
+        .insert(Admitted::from_permit(charged));
+    assert!(service.score_batch(request).await.is_ok());
+    assert_eq!(permits.available_permits(), 100);
+    // Charged 1 while 95 are busy: the 8 it needs are not there.
+    let _busy = Arc::clone(permits).try_acquire_many_owned(95).unwrap();
+    let charged = Arc::clone(permits).try_acquire_owned().unwrap();
+    let mut request = Request::new(batch(500));
+    request
+        .extensions_mut()
+        .insert(Admitted::from_permit(charged));
+    let status = service.score_batch(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(permits.available_permits(), 5);
 }
