@@ -13,6 +13,7 @@ import { ciImages, ciJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { settingsContext } from "./settings.js";
+import { workerTelemetry } from "./telemetry.js";
 import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
@@ -65,7 +66,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),
-    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker) },
+    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker), telemetry: workerTelemetry(m) },
   }));
 }
 

@@ -71,3 +71,17 @@ export const WORKER_METRICS: readonly MetricDoc[] = [
 
 /** Each worker's local metrics port is its gRPC port plus this (50051 → 51051), so no two workers share one. */
 export const WORKER_METRICS_PORT_OFFSET = 1000;
+
+/**
+ * What the worker templates see as `telemetry`: the span names of both
+ * methods, the phase spans and the metric table, rendered into the worker's
+ * `src/telemetry/names.rs`.
+ */
+export function workerTelemetry(m: Manifest) {
+  return {
+    scoreSpan: rpcSpanName(m, "Score"),
+    scoreBatchSpan: rpcSpanName(m, "ScoreBatch"),
+    phases: WORKER_PHASE_SPANS.map((name) => ({ name, constant: name.toUpperCase() })),
+    metrics: WORKER_METRICS.map((row) => ({ ...row, constant: row.name.toUpperCase(), help: `${row.meaning[0]!.toUpperCase()}${row.meaning.slice(1)}.` })),
+  };
+}
