@@ -20,20 +20,23 @@ use std::{
     mem,
     panic::{self, AssertUnwindSafe},
     sync::Arc,
+    time::Instant,
 };
 
 use rayon::iter::{IndexedParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 use tokio::sync::{Semaphore, oneshot};
 use tonic::{Request, Response, Status};
+use tracing::info_span;
 
 use crate::{
-    limits,
+    limits, metrics,
     model::Model,
     pb::{
         ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse,
         scoring_service_server::{self, ScoringServiceServer},
     },
+    telemetry::{names, rpc::end_decode},
     validate,
 };
 
@@ -92,7 +95,14 @@ impl ScoringService {
         };
         let model = Arc::clone(&self.model);
         let (done, result) = oneshot::channel();
+        // The call's span, so the job's `score` span is its child.
+        let call = tracing::Span::current();
+        let queued = (Instant::now(), info_span!(names::QUEUE_SPAN));
         rayon::spawn(move || {
+            let (since, queue) = queued;
+            drop(queue);
+            metrics::record_pool_queue(since.elapsed());
+            let _score = info_span!(parent: &call, names::SCORE_SPAN).entered();
             // A panic in a rayon job aborts the process; contain it to this
             // call instead. Dropping `done` turns it into INTERNAL below.
             let output = panic::catch_unwind(AssertUnwindSafe(|| job(&model)));
@@ -112,11 +122,15 @@ impl ScoringService {
     /// Runs `job` here, on the runtime thread, under the same in-flight limit
     /// as offloaded jobs: for work too short to be worth a thread hop.
     fn inline<T>(&self, job: impl FnOnce(&Model) -> T) -> Result<T, Status> {
-        let Ok(_permit) = self.in_flight.try_acquire() else {
+        // No wait here, but the span keeps every call's trace the same shape.
+        let permit = info_span!(names::QUEUE_SPAN).in_scope(|| self.in_flight.try_acquire());
+        let Ok(_permit) = permit else {
             return Err(shed());
         };
         // As on the pool: a panic fails this call, not the connection's task.
-        panic::catch_unwind(AssertUnwindSafe(|| job(&self.model))).map_err(|_| panicked())
+        info_span!(names::SCORE_SPAN)
+            .in_scope(|| panic::catch_unwind(AssertUnwindSafe(|| job(&self.model))))
+            .map_err(|_| panicked())
     }
 }
 
@@ -180,20 +194,27 @@ fn invalid(error: validate::Invalid) -> Status {
 impl scoring_service_server::ScoringService for ScoringService {
     async fn score(
         &self,
-        request: Request<ScoreRequest>,
+        mut request: Request<ScoreRequest>,
     ) -> Result<Response<ScoreResponse>, Status> {
+        end_decode(&mut request);
         let request = request.into_inner();
-        validate::score_request(&request).map_err(invalid)?;
+        info_span!(names::VALIDATE_SPAN)
+            .in_scope(|| validate::score_request(&request))
+            .map_err(invalid)?;
         let response = self.inline(|model| respond(model, request))?;
         Ok(Response::new(response))
     }
 
     async fn score_batch(
         &self,
-        request: Request<ScoreBatchRequest>,
+        mut request: Request<ScoreBatchRequest>,
     ) -> Result<Response<ScoreBatchResponse>, Status> {
+        end_decode(&mut request);
         let batch = request.into_inner();
-        validate::batch_request(&batch).map_err(invalid)?;
+        metrics::record_batch_items(batch.requests.len());
+        info_span!(names::VALIDATE_SPAN)
+            .in_scope(|| validate::batch_request(&batch))
+            .map_err(invalid)?;
         let mut requests = batch.requests;
         let responses = if requests.len() <= INLINE_MAX_ITEMS {
             self.inline(|model| {
