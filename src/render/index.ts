@@ -15,7 +15,7 @@ import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
 import { settingsContext } from "./settings.js";
-import { telemetryContext } from "./telemetry.js";
+import { telemetryContext, workerTelemetry } from "./telemetry.js";
 import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
@@ -69,7 +69,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),
-    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker) },
+    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker), telemetry: workerTelemetry(m) },
   }));
 }
 

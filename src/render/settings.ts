@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
 /**
@@ -143,6 +144,11 @@ export function workerSettings(worker: WorkerContext): ServiceSettings {
         meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL`,
       },
       { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\`` },
+      {
+        name: "METRICS_ADDR",
+        default: `0.0.0.0:${worker.metricsPort}`,
+        meaning: "`IP:PORT` serving Prometheus `/metrics` over HTTP (also for a `unix://` worker); port `0` picks a free one (logged as `metrics listening`)",
+      },
     ],
     prefixes: ["MODEL_"],
     retired: [],
@@ -176,6 +182,7 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
     const perWorker: Record<string, string> = {
       LISTEN_ADDR: "`0.0.0.0:` its port (Workers, above)",
       MODEL_PATH: "embedded `workers/NAME/model/model.json`",
+      METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
     own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name] } : s));
   }

@@ -114,3 +114,17 @@ export const WORKER_METRICS_PORT_OFFSET = 1000;
 
 /** The standard process collector's metrics both services expose beside their own (the dashboard's memory and CPU panels). */
 export const PROCESS_METRICS = ["process_resident_memory_bytes", "process_cpu_seconds_total"] as const;
+
+/**
+ * What the worker templates see as `telemetry`: the span names of both
+ * methods, the phase spans and the metric table, rendered into the worker's
+ * `src/telemetry/names.rs`.
+ */
+export function workerTelemetry(m: Manifest) {
+  return {
+    scoreSpan: rpcSpanName(m, "Score"),
+    scoreBatchSpan: rpcSpanName(m, "ScoreBatch"),
+    phases: WORKER_PHASE_SPANS.map((name) => ({ name, constant: name.toUpperCase() })),
+    metrics: WORKER_METRICS.map((row) => ({ ...row, constant: row.name.toUpperCase(), help: `${row.meaning[0]!.toUpperCase()}${row.meaning.slice(1)}.` })),
+  };
+}

@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 
 /** First worker's local gRPC port; the others follow it in manifest order. */
 export const FIRST_WORKER_PORT = 50051;
@@ -9,6 +10,8 @@ export interface WorkerContext {
   index: number;
   /** Local gRPC port (run.sh, the orchestrator's default address). */
   port: number;
+  /** Local Prometheus `/metrics` port (the worker's METRICS_ADDR default). */
+  metricsPort: number;
   /** The orchestrator's environment variable for this worker's address. */
   env: string;
   /** Go identifier, e.g. Scorer. */
@@ -24,6 +27,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     name: w.name,
     index,
     port: FIRST_WORKER_PORT + index,
+    metricsPort: FIRST_WORKER_PORT + index + WORKER_METRICS_PORT_OFFSET,
     env: workerAddrVar(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,

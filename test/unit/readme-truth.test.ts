@@ -143,7 +143,7 @@ describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orch
     // orchestrator's port, the emulator's (the Makefile's AWS_ENDPOINT_URL) and compose's container port.
     const emulator = /AWS_ENDPOINT_URL \?= http:\/\/127\.0\.0\.1:(\d+)/.exec(text("Makefile"))?.[1];
     const allowed = worker
-      ? [worker.port]
+      ? [worker.port, worker.metricsPort]
       : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? [50051, ...stackPorts] : []), ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT] : [])];
     expect(ports.length).toBeGreaterThan(0);
     expect(ports.filter((p) => !allowed.includes(p))).toEqual([]);

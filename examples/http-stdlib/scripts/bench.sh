@@ -39,7 +39,7 @@ if [ "$transport" = uds ]; then
 else
   export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
 fi
-LISTEN_ADDR=$WORKER_SCORER_ADDR RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
+LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
 worker_pids+=($!)
 worker_addr=$WORKER_SCORER_ADDR
 worker_pid=${worker_pids[0]}

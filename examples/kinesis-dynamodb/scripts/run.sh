@@ -28,12 +28,21 @@ sockets=$(mktemp -d)
 pids=()
 names=()
 orchestrator_pid=
-# start_worker NAME VAR DEFAULT: run worker NAME on ${VAR:-DEFAULT} and
-# export VAR so the orchestrator dials the same address.
+# start_worker NAME VAR DEFAULT METRICS_PORT: run worker NAME on
+# ${VAR:-DEFAULT} and export VAR so the orchestrator dials the same address.
+# Its /metrics is on the gRPC host at the gRPC port plus the offset its
+# METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
+# a free port for port 0), so workers moved to other ports never clash.
 start_worker() {
-  local addr=${!2:-$3}
+  local addr=${!2:-$3} metrics
+  case $addr in
+    unix://*) metrics=127.0.0.1:$4 ;;
+    *:0) metrics=${addr%:*}:0 ;;
+    # A moved gRPC port moves the metrics port with it (both defaults are derived).
+    *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
+  esac
   export "$2=$addr"
-  LISTEN_ADDR=$addr "$target/release/$1" &
+  LISTEN_ADDR=$addr METRICS_ADDR=$metrics "$target/release/$1" &
   pids+=($!)
   names+=("$1")
 }
@@ -45,7 +54,7 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051
+start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
 LISTEN_ADDR=$addr bin/orchestrator &
 orchestrator_pid=$!
 

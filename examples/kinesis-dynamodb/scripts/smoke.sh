@@ -29,7 +29,8 @@ target=$(workers_target)
 sockets=$(mktemp -d)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
-LISTEN_ADDR=$WORKER_SCORER_ADDR "$target/release/scorer" >.smoke/scorer.log 2>&1 &
+# METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
+LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!

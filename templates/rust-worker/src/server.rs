@@ -115,6 +115,7 @@ where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    crate::metrics::set_model(model.version());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
 
@@ -135,6 +136,7 @@ where
     let server = Server::builder()
         .max_connection_age(MAX_CONNECTION_AGE)
         .max_concurrent_streams(shed::MAX_CONCURRENT_STREAMS)
+        .layer(crate::telemetry::rpc::RpcTelemetryLayer)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

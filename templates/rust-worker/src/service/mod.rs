@@ -22,21 +22,24 @@ use std::{
     mem,
     panic::{self, AssertUnwindSafe},
     sync::Arc,
+    time::Instant,
 };
 
 use rayon::iter::{IndexedParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tonic::{Request, Response, Status};
+use tracing::info_span;
 
 use crate::{
-    limits,
+    limits, metrics,
     model::Model,
     pb::{
         ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse,
         scoring_service_server::{self, ScoringServiceServer},
     },
     shed::{Admission, Admitted, Shed},
+    telemetry::{names, rpc::end_decode},
     validate,
 };
 
@@ -108,7 +111,14 @@ impl ScoringService {
     {
         let model = Arc::clone(&self.model);
         let (done, result) = oneshot::channel();
+        // The call's span, so the job's `score` span is its child.
+        let call = tracing::Span::current();
+        let queued = (Instant::now(), info_span!(names::QUEUE_SPAN));
         rayon::spawn(move || {
+            let (since, queue) = queued;
+            drop(queue);
+            metrics::record_pool_queue(since.elapsed());
+            let _score = info_span!(parent: &call, names::SCORE_SPAN).entered();
             // A panic in a rayon job aborts the process; contain it to this
             // call instead. Dropping `done` turns it into INTERNAL below.
             let output = panic::catch_unwind(AssertUnwindSafe(|| job(&model)));
@@ -132,8 +142,12 @@ impl ScoringService {
         _permit: OwnedSemaphorePermit,
         job: impl FnOnce(&Model) -> T,
     ) -> Result<T, Status> {
+        // No wait here, but the span keeps every call's trace the same shape.
+        info_span!(names::QUEUE_SPAN).in_scope(|| ());
         // As on the pool: a panic fails this call, not the connection's task.
-        panic::catch_unwind(AssertUnwindSafe(|| job(&self.model))).map_err(|_| panicked())
+        info_span!(names::SCORE_SPAN)
+            .in_scope(|| panic::catch_unwind(AssertUnwindSafe(|| job(&self.model))))
+            .map_err(|_| panicked())
     }
 }
 
@@ -192,11 +206,14 @@ fn invalid(error: validate::Invalid) -> Status {
 impl scoring_service_server::ScoringService for ScoringService {
     async fn score(
         &self,
-        request: Request<ScoreRequest>,
+        mut request: Request<ScoreRequest>,
     ) -> Result<Response<ScoreResponse>, Status> {
+        end_decode(&mut request);
         let charged = Self::charged(&request);
         let request = request.into_inner();
-        validate::score_request(&request).map_err(invalid)?;
+        info_span!(names::VALIDATE_SPAN)
+            .in_scope(|| validate::score_request(&request))
+            .map_err(invalid)?;
         let permit = self.admission.settle(charged, 1)?;
         let response = self.inline(permit, |model| respond(model, request))?;
         Ok(Response::new(response))
@@ -204,11 +221,15 @@ impl scoring_service_server::ScoringService for ScoringService {
 
     async fn score_batch(
         &self,
-        request: Request<ScoreBatchRequest>,
+        mut request: Request<ScoreBatchRequest>,
     ) -> Result<Response<ScoreBatchResponse>, Status> {
+        end_decode(&mut request);
         let charged = Self::charged(&request);
         let batch = request.into_inner();
-        validate::batch_request(&batch).map_err(invalid)?;
+        metrics::record_batch_items(batch.requests.len());
+        info_span!(names::VALIDATE_SPAN)
+            .in_scope(|| validate::batch_request(&batch))
+            .map_err(invalid)?;
         let permit = self.admission.settle(charged, batch.requests.len())?;
         let mut requests = batch.requests;
         let responses = if requests.len() <= INLINE_MAX_ITEMS {

@@ -43,6 +43,7 @@ impl Worker {
             .env_remove("MODEL_PATH")
             .env_remove("MAX_IN_FLIGHT")
             .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("METRICS_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped());
         for (key, value) in env {

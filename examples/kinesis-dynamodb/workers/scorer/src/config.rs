@@ -42,6 +42,10 @@ pub const SETTINGS: &[Setting] = &[
         name: "RUST_LOG",
         default: "info",
     },
+    Setting {
+        name: "METRICS_ADDR",
+        default: "0.0.0.0:51051",
+    },
 ];
 
 /// The worker's namespaces: a variable in one that is not a setting is a typo
@@ -78,6 +82,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `RUST_LOG`: log filter, e.g. `info` or `info,scorer=debug`.
     pub log_filter: String,
+    /// `METRICS_ADDR`: where Prometheus `/metrics` is served over HTTP, also
+    /// when gRPC is on a Unix socket. Port 0 picks a free port.
+    pub metrics_addr: SocketAddr,
 }
 
 /// Prefix of a Unix domain socket address, as gRPC clients spell one.
@@ -188,8 +195,15 @@ impl Config {
             }
         };
 
+        let value = get("METRICS_ADDR").unwrap_or_default();
+        let metrics_addr = value.parse().map_err(|_| {
+            let reason = "expected IP:PORT, e.g. 0.0.0.0:51051 or 127.0.0.1:0".into();
+            invalid("METRICS_ADDR", value.clone(), reason)
+        })?;
+
         Ok(Self {
             listen_addr,
+            metrics_addr,
             model_path: get("MODEL_PATH").map(PathBuf::from),
             max_in_flight,
             shutdown_grace,
@@ -243,6 +257,7 @@ mod tests {
         assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
         assert_eq!(config.shutdown_grace, Duration::from_secs(20));
         assert_eq!(config.log_filter, "info");
+        assert_eq!(config.metrics_addr, "0.0.0.0:51051".parse().unwrap());
     }
 
     #[test]
@@ -253,6 +268,7 @@ mod tests {
             ("MAX_IN_FLIGHT", "8"),
             ("SHUTDOWN_GRACE_SECS", "5"),
             ("RUST_LOG", "debug"),
+            ("METRICS_ADDR", "127.0.0.1:0"),
         ])
         .unwrap();
         assert_eq!(
@@ -263,6 +279,7 @@ mod tests {
         assert_eq!(config.max_in_flight, 8);
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));
         assert_eq!(config.log_filter, "debug");
+        assert_eq!(config.metrics_addr, "127.0.0.1:0".parse().unwrap());
     }
 
     #[test]
@@ -283,6 +300,8 @@ mod tests {
             ("MAX_IN_FLIGHT", "-1"),
             ("MAX_IN_FLIGHT", "lots"),
             ("SHUTDOWN_GRACE_SECS", "1.5"),
+            ("METRICS_ADDR", "unix:///tmp/metrics.sock"),
+            ("METRICS_ADDR", "9090"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

@@ -10,8 +10,11 @@ use scorer as worker;
 
 use std::{ffi::OsString, process::ExitCode, sync::Arc};
 
+use tokio::{net::TcpListener, runtime::Runtime};
+
 use worker::{
     config::Config,
+    metrics,
     model::Model,
     probe,
     server::{self, ServeOptions},
@@ -39,17 +42,39 @@ fn main() -> ExitCode {
     if probe {
         return run_probe(&config);
     }
-    if let Err(error) = telemetry::init(&config.log_filter) {
-        eprintln!("scorer: {error}");
-        return ExitCode::from(2);
-    }
-    match run(config) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("scorer-io")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("scorer: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let telemetry = {
+        // Inside the runtime: trace export runs on it.
+        let _runtime = runtime.enter();
+        telemetry::init(&config.log_filter)
+    };
+    let telemetry = match telemetry {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("scorer: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match run(config, &runtime) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "scorer failed");
             ExitCode::FAILURE
         }
-    }
+    };
+    // After the drain, while the runtime still runs the exporter.
+    telemetry.shutdown();
+    code
 }
 
 /// Exits 0 if the worker at `LISTEN_ADDR` reports SERVING, 1 otherwise.
@@ -72,7 +97,7 @@ fn run_probe(config: &Config) -> ExitCode {
     }
 }
 
-fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+fn run(config: Config, runtime: &Runtime) -> Result<(), Box<dyn std::error::Error>> {
     let model = match &config.model_path {
         Some(path) => Model::from_path(path)?,
         None => Model::embedded()?,
@@ -91,13 +116,25 @@ fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     rayon::ThreadPoolBuilder::new()
         .thread_name(|i| format!("scorer-cpu-{i}"))
         .build_global()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("scorer-io")
-        .build()?;
 
     runtime.block_on(async {
         let signal = server::shutdown_signal()?;
+        // Bound before gRPC, so a taken metrics port stops start-up.
+        let metrics_listener = TcpListener::bind(config.metrics_addr)
+            .await
+            .map_err(|error| {
+                format!(
+                    "cannot listen on METRICS_ADDR={}: {error}",
+                    config.metrics_addr
+                )
+            })?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
+        // Served until the process exits: scrapes still work while draining.
+        tokio::spawn(async move {
+            if let Err(error) = metrics::serve(metrics_listener, std::future::pending()).await {
+                tracing::error!(%error, "metrics server failed");
+            }
+        });
         let shutdown = async {
             let name = signal.await;
             tracing::info!(signal = name, "stop signal received");

@@ -1,0 +1,180 @@
+//! Prometheus metrics, served as text on `/metrics` at `METRICS_ADDR`.
+//!
+//! The `prometheus` crate (the Prometheus client library for Rust, kept by
+//! TiKV): one small dependency that also collects the Linux process metrics
+//! (`process_cpu_seconds_total`, `process_resident_memory_bytes`, …) the
+//! Go orchestrator's client exposes too. The OpenTelemetry metrics SDK with
+//! its Prometheus exporter would pull a second metrics pipeline into the
+//! build for the same text; `metrics-exporter-prometheus` brings its own
+//! HTTP stack and no process metrics.
+
+use std::{future::Future, sync::LazyLock, time::Duration};
+
+use axum::{Router, http::header, routing::get};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder, exponential_buckets,
+};
+use tokio::net::TcpListener;
+
+use crate::telemetry::names::{self, MetricName};
+
+/// The worker's collectors, in a registry of its own.
+struct Metrics {
+    registry: Registry,
+    call_duration: HistogramVec,
+    batch_items: Histogram,
+    shed_calls: IntCounterVec,
+    in_flight: IntGauge,
+    pool_queue: Histogram,
+    model_info: IntGaugeVec,
+}
+
+fn opts(metric: MetricName) -> Opts {
+    Opts::new(metric.name, metric.help)
+}
+
+fn histogram(metric: MetricName, buckets: Vec<f64>) -> HistogramOpts {
+    HistogramOpts::new(metric.name, metric.help).buckets(buckets)
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
+    registry
+        .register(Box::new(c.clone()))
+        .expect("metric names are unique");
+    c
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    // A call takes from tens of microseconds (one score) to tens of
+    // milliseconds (a full batch under load): 50 µs to ~1.6 s, doubling.
+    let latency = || exponential_buckets(0.000_05, 2.0, 16).expect("valid buckets");
+    let registry = Registry::new();
+    #[cfg(target_os = "linux")]
+    registry
+        .register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("process metric names are unique");
+    let r = &registry;
+    let metrics = Metrics {
+        call_duration: register(
+            r,
+            HistogramVec::new(
+                histogram(names::RPC_SERVER_CALL_DURATION_SECONDS, latency()),
+                &["rpc_method", "rpc_grpc_status_code"],
+            )
+            .expect("valid histogram"),
+        ),
+        batch_items: register(
+            r,
+            Histogram::with_opts(histogram(
+                names::SCORING_BATCH_ITEMS,
+                exponential_buckets(1.0, 2.0, 14).expect("valid buckets"),
+            ))
+            .expect("valid histogram"),
+        ),
+        shed_calls: register(
+            r,
+            IntCounterVec::new(opts(names::SCORING_SHED_CALLS_TOTAL), &["rpc_method"])
+                .expect("valid counter"),
+        ),
+        in_flight: register(
+            r,
+            IntGauge::with_opts(opts(names::SCORING_IN_FLIGHT_CALLS)).expect("valid gauge"),
+        ),
+        pool_queue: register(
+            r,
+            Histogram::with_opts(histogram(
+                names::SCORING_POOL_QUEUE_DURATION_SECONDS,
+                latency(),
+            ))
+            .expect("valid histogram"),
+        ),
+        model_info: register(
+            r,
+            IntGaugeVec::new(opts(names::SCORING_MODEL_INFO), &["model_version"])
+                .expect("valid gauge"),
+        ),
+        registry,
+    };
+    // Series exist from the start, so a scrape (and a rate() over it) sees
+    // zero rather than nothing before the first call.
+    for method in crate::telemetry::rpc::SCORING_METHODS {
+        metrics.shed_calls.with_label_values(&[method]);
+        metrics.call_duration.with_label_values(&[method, "0"]);
+    }
+    metrics
+});
+
+/// gRPC status code of a call shed for load (`RESOURCE_EXHAUSTED`).
+const RESOURCE_EXHAUSTED: i32 = 8;
+
+/// Records one finished scoring call.
+pub fn record_call(method: &'static str, grpc_status: i32, elapsed: Duration) {
+    let m = &*METRICS;
+    let status = grpc_status.to_string();
+    m.call_duration
+        .with_label_values(&[method, status.as_str()])
+        .observe(elapsed.as_secs_f64());
+    if grpc_status == RESOURCE_EXHAUSTED {
+        m.shed_calls.with_label_values(&[method]).inc();
+    }
+}
+
+/// Records the size of one `ScoreBatch` call.
+pub fn record_batch_items(items: usize) {
+    METRICS.batch_items.observe(items as f64);
+}
+
+/// Records how long a job waited for the CPU pool.
+pub fn record_pool_queue(waited: Duration) {
+    METRICS.pool_queue.observe(waited.as_secs_f64());
+}
+
+/// Marks the model being served (value 1, the version as a label).
+pub fn set_model(version: &str) {
+    METRICS.model_info.reset();
+    METRICS.model_info.with_label_values(&[version]).set(1);
+}
+
+/// A scoring call counted in the in-flight gauge until dropped, so a call
+/// the client cancels is counted out too.
+#[derive(Debug)]
+pub struct InFlight(());
+
+impl InFlight {
+    pub fn start() -> Self {
+        METRICS.in_flight.inc();
+        Self(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        METRICS.in_flight.dec();
+    }
+}
+
+/// The current metrics in the Prometheus text format.
+pub fn render() -> String {
+    let mut out = Vec::new();
+    TextEncoder::new()
+        .encode(&METRICS.registry.gather(), &mut out)
+        .expect("text encoding into memory cannot fail");
+    String::from_utf8(out).expect("the text format is UTF-8")
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new().route(
+        "/metrics",
+        get(|| async { ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], render()) }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

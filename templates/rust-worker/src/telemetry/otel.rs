@@ -1,0 +1,121 @@
+//! Trace export over OTLP, configured only by the standard `OTEL_*`
+//! environment variables, so the worker is set up like every other
+//! OpenTelemetry SDK (and like the orchestrator).
+//!
+//! Export is on only when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (and `OTEL_SDK_DISABLED` is not
+//! `true`, nor `OTEL_TRACES_EXPORTER` `none`). Without it no OpenTelemetry
+//! layer is installed: spans are plain `tracing` spans that nothing records.
+//! The SDK itself reads the rest: `OTEL_EXPORTER_OTLP_PROTOCOL` (`grpc` or
+//! `http/protobuf`, the default), `OTEL_SERVICE_NAME`,
+//! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and `_ARG`,
+//! `OTEL_BSP_SCHEDULE_DELAY` and the other batch settings.
+
+use std::{sync::mpsc, thread, time::Duration};
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::SpanExporter;
+use opentelemetry_sdk::{
+    Resource, runtime,
+    trace::{SdkTracer, SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
+};
+
+/// How long shutdown waits for the last spans to be sent. The drain budget
+/// (`SHUTDOWN_GRACE_SECS`) is spent by then, and whatever stops the worker
+/// allows a few seconds more to exit: this stays well inside them.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why trace export could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up OTLP trace export (check OTEL_EXPORTER_OTLP_*): {0}")]
+pub struct ExportError(#[from] opentelemetry_otlp::ExporterBuildError);
+
+/// Whether the `OTEL_*` variables (read through `var`) ask for trace export.
+pub fn export_enabled(var: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| var(name).is_some_and(|v| !v.trim().is_empty());
+    let is =
+        |name: &str, value: &str| var(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
+    (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        && !is("OTEL_SDK_DISABLED", "true")
+        && !is("OTEL_TRACES_EXPORTER", "none")
+}
+
+/// The tracer provider exporting to the configured endpoint, or `None` if
+/// export is off. The service is named after the worker unless
+/// `OTEL_SERVICE_NAME` says otherwise. Call it inside the tokio runtime: the batch processor runs
+/// on it, which the async HTTP and gRPC clients need.
+pub fn provider() -> Result<Option<SdkTracerProvider>, ExportError> {
+    if !export_enabled(|name| std::env::var(name).ok()) {
+        return Ok(None);
+    }
+    // The protocol comes from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL.
+    let exporter = SpanExporter::builder().build()?;
+    let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
+    let mut resource = Resource::builder();
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name(env!("CARGO_PKG_NAME"));
+    }
+    Ok(Some(
+        SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_resource(resource.build())
+            .build(),
+    ))
+}
+
+/// The tracer the `tracing` layer records spans with.
+pub fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
+    provider.tracer(env!("CARGO_PKG_NAME"))
+}
+
+/// Sends the spans still queued, waiting at most [`FLUSH_TIMEOUT`]. Call it
+/// while the runtime still runs: the batch processor's task does the sending.
+pub fn shutdown(provider: SdkTracerProvider) {
+    // The SDK's shutdown blocks until the exporter gives up (its own timeout
+    // is 10 s), so it runs on a helper thread that is abandoned if slow.
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(provider.shutdown());
+    });
+    match finished.recv_timeout(FLUSH_TIMEOUT) {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "could not flush traces"),
+        Err(_) => tracing::warn!(
+            timeout_secs = FLUSH_TIMEOUT.as_secs_f64(),
+            "trace flush timed out; unsent spans are dropped"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enabled(vars: &[(&str, &str)]) -> bool {
+        export_enabled(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn export_needs_an_endpoint() {
+        assert!(!enabled(&[]));
+        assert!(!enabled(&[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")]));
+        assert!(!enabled(&[("OTEL_SERVICE_NAME", "scorer")]));
+        assert!(enabled(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")]));
+        assert!(enabled(&[(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://c:4317"
+        )]));
+    }
+
+    #[test]
+    fn export_can_be_switched_off() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
+        assert!(!enabled(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")]));
+        assert!(!enabled(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")]));
+        assert!(enabled(&[endpoint, ("OTEL_SDK_DISABLED", "false")]));
+    }
+}
