@@ -11,7 +11,7 @@ import { checkHttpTrace, checkQueueTrace, checkStreamTrace, type TraceNames, typ
  * orchestrator and worker templates export traces and serve /metrics; then
  * this one switch turns on the receiver, the OTEL_* settings and the checks.
  */
-export const SMOKE_CHECKS_TELEMETRY = false;
+export const SMOKE_CHECKS_TELEMETRY = true;
 
 /** How long the smoke waits for the spans of its requests to arrive (the exporters batch every BSP_DELAY_MS). */
 const SPANS_TIMEOUT_MS = 15_000;

@@ -140,7 +140,7 @@ func TestMetricsCountARequestInTheRouteHistogram(t *testing.T) {
 	}
 	body := do(e.api, http.MethodGet, "/metrics", "", nil).Body.String()
 	for _, name := range []string{
-		telemetry.RPCClientCallDurationSeconds + `_count{rpc_grpc_status_code="0",rpc_method="` + telemetry.RPCScore + `",worker="primary"}`,
+		telemetry.RPCClientCallDurationSeconds + `_count{rpc_grpc_status_code="0",rpc_method="Score",worker="primary"}`,
 		"go_goroutines ",
 		"process_resident_memory_bytes ",
 	} {

@@ -3,6 +3,7 @@ package workerclient
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +29,10 @@ func (c *Client) observe(ctx context.Context, method string, call func(context.C
 	var n atomic.Int32
 	start := time.Now()
 	err := call(context.WithValue(ctx, attemptsKey{}, &n))
-	callDuration.WithLabelValues(c.name, method, strconv.Itoa(int(status.Code(err)))).Observe(time.Since(start).Seconds())
+	// rpc_method is the bare method name ("Score"), as the semantic conventions and the worker's
+	// own rpc_server_call_duration_seconds have it, so the two sides of a call join on it.
+	short := method[strings.LastIndexByte(method, '/')+1:]
+	callDuration.WithLabelValues(c.name, short, strconv.Itoa(int(status.Code(err)))).Observe(time.Since(start).Seconds())
 	if extra := n.Load() - 1; extra > 0 {
 		Retries.WithLabelValues(c.name).Add(float64(extra))
 	}
