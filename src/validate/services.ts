@@ -33,8 +33,9 @@ export interface RunningWorker extends WorkerAddr {
 
 /** One worker on addr, once its gRPC health reports SERVING. */
 export async function startWorker(repo: string, worker: WorkerBinary, env: Record<string, string>, addr: string, log: string): Promise<Service> {
-  // A free metrics port too: the default (gRPC port + an offset) would clash between parallel runs.
-  const metrics = `127.0.0.1:${await freePort()}`;
+  // A free metrics port too, unless the caller chose one (the smoke scrapes it): the default
+  // (gRPC port + an offset) would clash between parallel runs.
+  const metrics = env.METRICS_ADDR ?? `127.0.0.1:${await freePort()}`;
   const w = startService(worker.name, worker.bin, { cwd: join(repo, "workers", worker.name), env: { ...env, LISTEN_ADDR: addr, METRICS_ADDR: metrics }, log });
   await waitFor(`${worker.name}'s gRPC health to report SERVING`, w, async () => (await healthCheck(addr)) === SERVING, START_TIMEOUT_MS);
   return w;
