@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { traceTree } from "./trace-check.js";
 import { join } from "node:path";
 import type { Manifest } from "../manifest.js";
 import { queueDepth, scanTable } from "./aws-json.js";
@@ -95,6 +97,7 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
       // SQS counts each message; Kinesis each record batch, and ScoreBatch may carry many messages in one call.
       const handled = m.orchestrator.ingress === "sqs" ? vectors.length : 1;
       const trace = await awaitTrace(m, telemetry);
+      await writeFile(ctx.log("smoke-trace"), traceTree(telemetry.receiver.spans(), trace));
       const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled, workerCalls: 1, served: { [running[0]!.name]: 1 } });
       ctx.note?.(`smoke: ${trace.summary}; ${metrics}`);
     }

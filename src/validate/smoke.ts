@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { traceTree } from "./trace-check.js";
 import { diffResponse, loadVectors, type Vector } from "./vectors.js";
 import { scoringClient } from "./grpc.js";
 import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
@@ -45,6 +47,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
       const routed = perRoute * (1 + running.length);
       const served = Object.fromEntries(running.map((w, i) => [w.name, perRoute * (i === 0 ? 3 : 2)]));
       const trace = await awaitTrace(m, telemetry);
+      await writeFile(ctx.log("smoke-trace"), traceTree(telemetry.receiver.spans(), trace));
       const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled: routed, workerCalls: routed, served });
       ctx.note?.(`smoke: ${trace.summary}; ${metrics}`);
     }

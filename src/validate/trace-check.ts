@@ -141,3 +141,22 @@ function describe(s: SpanRecord): string {
   const links = s.links.length ? ` links=${s.links.map((l) => `${l.traceId.slice(0, 8)}/${l.spanId}`).join(",")}` : "";
   return `${s.service || "(no service.name)"} ${s.kind} "${s.name}" trace=${s.traceId.slice(0, 8)} span=${s.spanId} parent=${s.parentSpanId || "-"}${links}`;
 }
+
+/**
+ * The traces of a proven chain as an indented tree, one span a line with its
+ * service, kind, name, duration and ids: what `validate` leaves in its logs
+ * (smoke-trace.log) so a reader sees where the request's time went.
+ */
+export function traceTree(spans: SpanRecord[], ok: TraceOk): string {
+  const traceIds = new Set(ok.chain.map((s) => s.traceId));
+  const inTraces = spans.filter((s) => traceIds.has(s.traceId));
+  const ids = new Set(inTraces.map((s) => s.spanId));
+  const lines: string[] = [];
+  const visit = (s: SpanRecord, depth: number) => {
+    const ms = Number(s.endNs - s.startNs) / 1e6;
+    lines.push(`${"  ".repeat(depth)}${s.service} ${s.kind} "${s.name}" ${ms.toFixed(3)} ms span=${s.spanId} parent=${s.parentSpanId || "-"}`);
+    for (const child of inTraces.filter((c) => c.parentSpanId === s.spanId).sort((a, b) => Number(a.startNs - b.startNs))) visit(child, depth + 1);
+  };
+  for (const root of inTraces.filter((s) => !ids.has(s.parentSpanId)).sort((a, b) => Number(a.startNs - b.startNs))) visit(root, 0);
+  return `${lines.join("\n")}\n`;
+}

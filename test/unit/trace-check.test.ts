@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { rpcSpanName, WORKER_PHASE_SPANS } from "../../src/render/telemetry.js";
 import type { SpanRecord } from "../../src/validate/otlp/spans.js";
-import { checkHttpTrace, checkQueueTrace, checkStreamTrace } from "../../src/validate/trace-check.js";
+import { checkHttpTrace, checkQueueTrace, checkStreamTrace, traceTree } from "../../src/validate/trace-check.js";
 
 const m = parseManifest({ name: "risk-api", orchestrator: { module: "github.com/acme/risk-api/orchestrator" } });
 const SCORE = rpcSpanName(m, "Score");
@@ -123,5 +123,20 @@ describe("Kinesis trace", () => {
     const score = span("risk-api-scorer", "INTERNAL", "score", worker);
     expect(checkStreamTrace([consumer, client, worker, score], names).chain).toEqual([consumer, client, worker, score]);
     expect(() => checkStreamTrace([client, worker, score], names)).toThrow(/missing the orchestrator's .* CONSUMER span/);
+  });
+});
+
+describe("trace tree", () => {
+  it("prints the proven trace as an indented tree with durations and ids, and leaves other traces out", () => {
+    const r = httpRequest("e".repeat(32));
+    const other = span(names.orchestrator, "SERVER", "GET /other", undefined, { traceId: "f".repeat(32) });
+    r.worker.endNs = 2_500_000n;
+    const text = traceTree([...r.all, other], checkHttpTrace(r.all, names));
+    const lines = text.trimEnd().split("\n");
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toMatch(/^risk-api-orchestrator SERVER "POST \/v1\/score" 0\.000 ms span=\w+ parent=-$/);
+    expect(lines[2]).toBe(`    risk-api-scorer SERVER "${SCORE}" 2.500 ms span=${r.worker.spanId} parent=${r.client.spanId}`);
+    expect(lines.slice(3).every((l) => l.startsWith("      risk-api-scorer INTERNAL"))).toBe(true);
+    expect(text).not.toContain("GET /other");
   });
 });
