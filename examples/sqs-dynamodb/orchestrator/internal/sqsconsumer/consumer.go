@@ -52,7 +52,8 @@ type Config struct {
 	// Ready gates receiving. While it returns false (the worker is known to be down, or the
 	// results sink failed and has not passed a probe since), nothing is received, so messages
 	// do not burn receives towards the dead-letter queue for nothing: however long the outage,
-	// it costs each message at most the receive that ran into it.
+	// the messages in hand when it began stay hidden and are retried once it is over, so it
+	// costs them no receive.
 	Ready func() bool
 	// Retry paces retries of failed receives and deletes.
 	Retry   pipeline.Retry
@@ -202,13 +203,9 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			continue
 		}
 		failures = 0
-		switch {
-		case len(out.Messages) == 0:
-		case !c.cfg.Ready():
-			// Gone unready during the long poll: hand the messages back untouched rather than
-			// fail them, which would keep them hidden for a visibility timeout for nothing.
-			c.release(out.Messages)
-		default:
+		// Even if the worker or the sink went down during the long poll: handle keeps the
+		// messages hidden until it is back, where releasing them would spend a receive each.
+		if len(out.Messages) > 0 {
 			c.handle(work, out.Messages)
 		}
 	}

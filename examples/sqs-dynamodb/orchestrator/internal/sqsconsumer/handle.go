@@ -16,11 +16,16 @@ import (
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
 
-// handle scores and stores one receive's messages, then deletes those that are done. Whatever
-// is not done stays hidden until its visibility timeout runs out and is then redelivered; the
-// queue's redrive policy moves a message that keeps failing to the dead-letter queue.
+// handle scores and stores one receive's messages, then deletes those that are done.
+//
+// A message's receive count is its poison budget: the redrive policy dead-letters it after
+// maxReceiveCount receives, so only a failure the message itself causes may spend one. Hence
+// the heartbeat keeps the messages hidden for as long as they are in hand, and a failure while
+// the worker or the sink is down (Ready false) is retried here, in place, once it is back,
+// rather than handing the messages back to be received, and counted, again. What fails while
+// all is up is left hidden until its visibility timeout runs out and is then redelivered.
 func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
-	stopHeartbeat := c.heartbeat(ctx, msgs)
+	stopHeartbeat := c.heartbeat(ctx, msgs, time.Now())
 	got := c.receive(ctx, msgs)
 	var (
 		done []types.Message // safe to delete: stored, or copied to the dead-letter queue
@@ -40,11 +45,17 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 		from = append(from, i)
 	}
 	var err error
-	if len(reqs) > 0 {
+	for len(reqs) > 0 {
+		// Received while the worker or the sink went down, or failed because it did: wait.
+		if err = c.awaitReady(ctx); err != nil {
+			break
+		}
 		batchCtx, endBatch := got.batch(ctx, from)
 		var rejected map[int]error
 		rejected, err = c.handler.Handle(batchCtx, reqs)
 		endBatch()
+		var retryReqs []*scoringv1.ScoreRequest
+		var retryFrom []int
 		for i := range reqs {
 			m := msgs[from[i]]
 			if reason, bad := rejected[i]; bad {
@@ -55,8 +66,17 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 			} else if err == nil {
 				done = append(done, m)
 				got.outcomes[from[i]] = outcomeProcessed
+			} else {
+				retryReqs, retryFrom = append(retryReqs, reqs[i]), append(retryFrom, from[i])
 			}
 		}
+		if err == nil || ctx.Err() != nil || c.cfg.Ready() {
+			break
+		}
+		// The outage is not these messages' fault. Their stored results, if any, make the
+		// retry a no-op for those already stored.
+		c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
+		reqs, from = retryReqs, retryFrom
 	}
 	stopHeartbeat()
 	c.delete(done)
@@ -69,14 +89,17 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 		c.release(without(msgs, done))
 		return
 	}
-	if !c.cfg.Ready() {
-		// The worker or the sink is down, so no loop receives until it is back: release the
-		// rest now, to be received as soon as it is, rather than after the visibility timeout.
-		c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages are released for when it resumes", "messages", len(msgs)-len(done), "error", err)
-		c.release(without(msgs, done))
-		return
-	}
 	c.cfg.Logger.WarnContext(ctx, "handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
+}
+
+// awaitReady returns once Ready is true, polling with a bounded backoff, or ctx's error.
+func (c *Consumer) awaitReady(ctx context.Context) error {
+	for wait := 100 * time.Millisecond; !c.cfg.Ready(); wait = min(2*wait, 2*time.Second) {
+		if err := pipeline.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // release makes msgs visible again at once.
@@ -162,39 +185,11 @@ func (c *Consumer) delete(msgs []types.Message) {
 	}
 }
 
-// heartbeat keeps msgs hidden while they are handled: every third of the visibility timeout it
-// extends them by a whole timeout again. Slow work (a worker restarting, backoff) thus never
-// lets a message reappear and be handled twice at once, while the messages of a consumer that
-// crashed still come back within one timeout. The returned func stops it.
-func (c *Consumer) heartbeat(ctx context.Context, msgs []types.Message) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		ticker := time.NewTicker(c.cfg.VisibilityTimeout / 3)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.C:
-				// Bounded, so that a slow call cannot hold up stop.
-				extendCtx, cancel := context.WithTimeout(ctx, c.cfg.VisibilityTimeout/3)
-				c.changeVisibility(extendCtx, msgs, c.cfg.VisibilityTimeout)
-				cancel()
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-stopped
-	}
-}
-
 // changeVisibility sets msgs' visibility timeout: 0 releases them to other consumers at once.
-func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration) {
+// It reports whether SQS answered; entries it failed (stale handles) do not count against that.
+func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration) bool {
 	if len(msgs) == 0 {
-		return
+		return true
 	}
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(msgs))
 	for i, m := range msgs {
@@ -203,12 +198,13 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 	out, err := c.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
 	if err != nil {
 		c.cfg.Logger.Warn("changing message visibility", "messages", len(msgs), "timeout", d.String(), "error", err)
-		return
+		return false
 	}
 	// A message deleted or redelivered meanwhile has a stale handle: nothing to extend or release.
 	for _, f := range out.Failed {
 		c.cfg.Logger.Debug("changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
 	}
+	return true
 }
 
 // tidying returns a context for a call that tidies up after handling. It outlives the work

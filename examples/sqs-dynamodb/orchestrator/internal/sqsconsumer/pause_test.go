@@ -16,9 +16,9 @@ import (
 )
 
 // An outage of the results table longer than maxReceiveCount visibility timeouts must not
-// dead-letter healthy messages: the failure pauses receiving, releases what is in hand, and
-// each message costs one receive more than it would have, however long the outage lasts.
-func TestASinkOutagePausesReceivingAndCostsOneReceive(t *testing.T) {
+// dead-letter healthy messages, nor spend their receives at all: the failure pauses receiving,
+// the messages in hand stay hidden (never released) and are retried in place once it is over.
+func TestASinkOutageKeepsMessagesInHandAndCostsNoReceive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &fakeSQS{pending: []types.Message{valid("a"), valid("b")}}
 		var healthy atomic.Bool
@@ -40,43 +40,90 @@ func TestASinkOutagePausesReceivingAndCostsOneReceive(t *testing.T) {
 		q.mu.Lock()
 		during := maps.Clone(q.received)
 		q.mu.Unlock()
-		if deleted, _, _ := q.snapshot(); len(deleted) != 0 || during["a"] != 1 || during["b"] != 1 {
-			t.Errorf("during the outage: deleted %v, receives %v; want none deleted, each received once", deleted, during)
+		deleted, visibility, _ := q.snapshot()
+		if len(deleted) != 0 || during["a"] != 1 || during["b"] != 1 || calls.Load() != 1 {
+			t.Errorf("during the outage: deleted %v, receives %v, handled %d times; want none deleted, each received and handled once", deleted, during, calls.Load())
+		}
+		if slices.Contains(visibility["a"], 0) || len(visibility["a"]) < 19 {
+			t.Errorf("during the outage: visibility of a set to %v; want extended all along, never released", visibility["a"])
 		}
 		healthy.Store(true)
-		time.Sleep(2 * time.Second)
+		time.Sleep(5 * time.Second)
 		synctest.Wait()
 		q.mu.Lock()
 		after := maps.Clone(q.received)
 		q.mu.Unlock()
-		deleted, _, _ := q.snapshot()
+		deleted, visibility, _ = q.snapshot()
 		slices.Sort(deleted)
-		if !slices.Equal(deleted, []string{"a", "b"}) || after["a"] != 2 || after["b"] != 2 {
-			t.Errorf("after the outage: deleted %v, receives %v; want both deleted after two receives each", deleted, after)
+		if !slices.Equal(deleted, []string{"a", "b"}) || after["a"] != 1 || after["b"] != 1 || calls.Load() != 2 || slices.Contains(visibility["a"], 0) {
+			t.Errorf("after the outage: deleted %v, receives %v, handled %d times; want both stored by one retry in place and deleted, received once each, never released", deleted, after, calls.Load())
 		}
 		cancel()
 		<-done
 	})
 }
 
-func TestReleasesWhatArrivesOnceUnready(t *testing.T) {
-	q := &fakeSQS{pending: []types.Message{valid("a")}}
-	c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
-		t.Error("handled while unready")
-		return nil, nil
-	})
-	var checks atomic.Int32
-	ctx, cancel := context.WithCancel(context.Background())
-	// Ready before the receive, not after it: the sink failed during the long poll.
-	c.cfg.Ready = func() bool {
-		if checks.Add(1) > 1 {
-			cancel()
-			return false
+// Messages that arrive as the worker goes down (during the long poll) are kept hidden and
+// handled once it is back, not handed back to be received, and counted, again.
+func TestKeepsWhatArrivesOnceUnreadyUntilReady(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{pending: []types.Message{valid("a")}}
+		var handled atomic.Int32
+		var up atomic.Bool
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			if !up.Load() {
+				t.Error("handled while unready")
+			}
+			handled.Add(1)
+			return nil, nil
+		})
+		var checks atomic.Int32
+		// Ready before the receive, not after it: the worker went down during the long poll.
+		c.cfg.Ready = func() bool { return checks.Add(1) == 1 || up.Load() }
+		ctx, cancel := context.WithCancel(context.Background())
+		go c.loop(ctx, context.Background())
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		if _, visibility, _ := q.snapshot(); handled.Load() != 0 || slices.Contains(visibility["a"], 0) {
+			t.Errorf("while down: handled %d times, visibility %v; want kept hidden, unhandled", handled.Load(), visibility)
 		}
-		return true
-	}
-	c.loop(ctx, context.Background())
-	if _, visibility, _ := q.snapshot(); !slices.Equal(visibility["a"], []int32{0}) {
-		t.Errorf("visibility changes %v, want a released with 0", visibility)
-	}
+		up.Store(true)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if deleted, visibility, _ := q.snapshot(); handled.Load() != 1 || !slices.Equal(deleted, []string{"a"}) || slices.Contains(visibility["a"], 0) {
+			t.Errorf("once up: handled %d times, deleted %v, visibility %v; want handled once and deleted, never released", handled.Load(), deleted, visibility)
+		}
+		cancel()
+		synctest.Wait()
+	})
+}
+
+// Waiting out an outage gives up only at shutdown: once the shutdown timeout cuts the work
+// off, the messages in hand are released to another consumer rather than held to the end.
+func TestShutdownDuringAnOutageReleasesTheMessagesInHand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{pending: []types.Message{valid("a")}}
+		var healthy atomic.Bool
+		healthy.Store(true)
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			healthy.Store(false)
+			return nil, errors.New("scoring: worker unavailable")
+		})
+		c.cfg.Ready = healthy.Load
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if _, visibility, _ := q.snapshot(); slices.Contains(visibility["a"], 0) {
+			t.Fatalf("released during the outage: visibility %v", visibility["a"])
+		}
+		cancel()
+		start := time.Now()
+		<-done
+		deleted, visibility, _ := q.snapshot()
+		if v := visibility["a"]; len(deleted) != 0 || len(v) == 0 || v[len(v)-1] != 0 || time.Since(start) != c.cfg.ShutdownTimeout {
+			t.Errorf("after %v: deleted %v, visibility %v; want a released at the shutdown timeout", time.Since(start), deleted, v)
+		}
+	})
 }

@@ -1,0 +1,112 @@
+package sqsconsumer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+// slowSQS answers ChangeMessageVisibilityBatch late, as a loaded SQS (or moto) does, and keeps
+// the time each message becomes visible again, to tell whether it ever could have been
+// received by another consumer. A call cut off by its context does not take effect.
+type slowSQS struct {
+	*fakeSQS
+	delays []time.Duration // per call, in order; then instant
+	fail   int             // the first fail calls answer with an error, as a throttled SQS does
+
+	mu          sync.Mutex
+	calls       int
+	hiddenUntil map[string]time.Time
+	lapsed      map[string]bool
+}
+
+func (s *slowSQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	s.mu.Lock()
+	var delay time.Duration
+	if s.calls < len(s.delays) {
+		delay = s.delays[s.calls]
+	}
+	s.calls++
+	failing := s.calls <= s.fail
+	s.mu.Unlock()
+	if failing {
+		return nil, errors.New("ThrottlingException: rate exceeded")
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(delay):
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &sqs.ChangeMessageVisibilityBatchOutput{}
+	for _, e := range in.Entries {
+		id := idOf(e.ReceiptHandle)
+		if !time.Now().Before(s.hiddenUntil[id]) {
+			s.lapsed[id] = true
+			out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ReceiptHandleIsInvalid"), SenderFault: true})
+			continue
+		}
+		s.hiddenUntil[id] = time.Now().Add(time.Duration(e.VisibilityTimeout) * time.Second)
+	}
+	if _, err := s.fakeSQS.ChangeMessageVisibilityBatch(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// A first extension that takes longer than a third of the visibility timeout (the old bound,
+// which cut it off and waited for the next tick, by when the message had reappeared) still
+// keeps the message hidden: it may take the time left, and later ones follow on.
+func TestSlowExtensionStillKeepsMessagesHidden(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{}
+		slow := &slowSQS{fakeSQS: q, delays: []time.Duration{15 * time.Second}, hiddenUntil: map[string]time.Time{}, lapsed: map[string]bool{}}
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			time.Sleep(90 * time.Second) // Three visibility timeouts.
+			return nil, nil
+		})
+		c.client = slow
+		slow.hiddenUntil["a"] = time.Now().Add(c.cfg.VisibilityTimeout) // As received now.
+		c.handle(context.Background(), []types.Message{valid("a")})
+		slow.mu.Lock()
+		defer slow.mu.Unlock()
+		if slow.lapsed["a"] || len(q.visibility["a"]) < 3 {
+			t.Errorf("lapsed %v after extensions %v; want the message hidden throughout", slow.lapsed["a"], q.visibility["a"])
+		}
+		if deleted, _, _ := q.snapshot(); len(deleted) != 1 {
+			t.Errorf("deleted %v, want a", deleted)
+		}
+	})
+}
+
+// A failed extension is retried at once, not a third of the timeout later: with two failures
+// in a row, the old tick-paced retry reached the third attempt only as the message reappeared.
+func TestFailedExtensionIsRetriedPromptly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{}
+		slow := &slowSQS{fakeSQS: q, fail: 2, hiddenUntil: map[string]time.Time{}, lapsed: map[string]bool{}}
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			time.Sleep(40 * time.Second)
+			return nil, nil
+		})
+		c.client = slow
+		slow.hiddenUntil["a"] = time.Now().Add(c.cfg.VisibilityTimeout)
+		start := time.Now()
+		c.handle(context.Background(), []types.Message{valid("a")})
+		slow.mu.Lock()
+		defer slow.mu.Unlock()
+		if slow.lapsed["a"] || slow.calls < 3 || slow.hiddenUntil["a"].Sub(start) < 40*time.Second {
+			t.Errorf("lapsed %v after %d calls, hidden until %v after the start; want the failed extension retried at once", slow.lapsed["a"], slow.calls, slow.hiddenUntil["a"].Sub(start))
+		}
+	})
+}
