@@ -70,7 +70,21 @@ export function dashboardPanels(m: Manifest): Panel[] {
     { title: "Batch sizes", unit: "none", targets: quantiles(batch), description: `${batch}: items per ScoreBatch call.` },
     { title: "In-flight scoring calls", unit: "none", targets: [{ expr: `sum by (job) (${inFlight})`, legend: "{{job}}" }], description: `${inFlight}: calls queued or running per worker.` },
     { title: "Memory (RSS)", unit: "bytes", targets: [{ expr: `sum by (job) (${rss})`, legend: "{{job}}" }], description: `${rss} of every service.` },
+    ...queueLag(m, o),
   ];
+}
+
+/** How far consuming is behind: SQS messages' age at receive, or each Kinesis shard's distance from the tip. */
+function queueLag(m: Manifest, o: MetricDoc[]): Panel[] {
+  if (m.orchestrator.ingress === "sqs") {
+    const age = metric(o, "orchestrator_message_age_seconds");
+    return [{ title: "Queue lag: message age at receive", unit: "s", targets: quantiles(age), description: `${age}: now − SentTimestamp of each message received.` }];
+  }
+  if (m.orchestrator.ingress === "kinesis") {
+    const behind = metric(o, "orchestrator_shard_millis_behind_latest");
+    return [{ title: "Stream lag: behind the tip per shard", unit: "ms", targets: [{ expr: `max by (shard_id) (${behind})`, legend: "{{shard_id}}" }], description: `${behind}: how far each shard's reader is behind.` }];
+  }
+  return [];
 }
 
 /** The dashboard JSON (Grafana's schema 39), two panels a row. */

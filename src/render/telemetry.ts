@@ -60,6 +60,14 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       { name: "orchestrator_conflicts_total", type: "counter", labels: [], meaning: "requests whose id was already stored for a different request" },
     );
   }
+  if (ingress === "sqs") {
+    rows.push({
+      name: "orchestrator_message_age_seconds",
+      type: "histogram",
+      labels: ["messaging_destination_name"],
+      meaning: "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue",
+    });
+  }
   if (ingress === "kinesis") {
     rows.push(
       { name: "orchestrator_leases_taken_total", type: "counter", labels: [], meaning: "Kinesis shard leases taken" },

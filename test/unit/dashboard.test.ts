@@ -8,8 +8,8 @@ const manifest = (ingress: string) =>
   parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress }, docker: false, workers: [{ name: "scorer" }, { name: "pricing" }] });
 
 /** PromQL's words in the dashboard's expressions; any other identifier must be a metric from telemetry.ts. */
-const PROMQL = new Set(["histogram_quantile", "sum", "by", "rate"]);
-const LABELS = new Set(["le", "worker", "job", "rpc_method", "outcome", "http_response_status_code"]);
+const PROMQL = new Set(["histogram_quantile", "sum", "max", "by", "rate"]);
+const LABELS = new Set(["le", "worker", "job", "rpc_method", "outcome", "http_response_status_code", "shard_id"]);
 
 function identifiers(expr: string): string[] {
   return [...expr.replace(/\$__rate_interval/g, "").matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((x) => x[0]).filter((t) => !PROMQL.has(t) && !LABELS.has(t));
@@ -63,4 +63,13 @@ it("the dashboard is there without Docker; the compose stack's configs are not",
   expect([...docker.keys()].filter((p) => p.startsWith("observability/")).sort()).toEqual(
     [DASHBOARD_PATH, "observability/otel-collector.yaml", "observability/prometheus.yml", "observability/grafana-datasource.yaml", "observability/grafana-dashboards.yaml"].sort(),
   );
+});
+
+describe("Grafana dashboard, queue lag", () => {
+  it("shows how far consuming is behind: SQS message age, Kinesis distance from the tip", () => {
+    const titles = (ingress: string) => (JSON.parse(render(manifest(ingress)).get(DASHBOARD_PATH)!.content.toString("utf8")) as { panels: { title: string }[] }).panels.map((p) => p.title);
+    expect(titles("sqs")).toContain("Queue lag: message age at receive");
+    expect(titles("kinesis")).toContain("Stream lag: behind the tip per shard");
+    expect(titles("http").some((t) => /lag/i.test(t))).toBe(false);
+  });
 });

@@ -27,6 +27,10 @@ func init() {
 // durations, in seconds.
 var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
+// AgeBuckets are boundaries for how far consuming is behind: 10 ms to about 45 minutes, each
+// four times the last, as a backlog grows by orders of magnitude rather than by steps.
+var AgeBuckets = prometheus.ExponentialBuckets(0.01, 4, 12)
+
 // CountBuckets are boundaries for batch sizes: powers of two up to 1024.
 var CountBuckets = prometheus.ExponentialBuckets(1, 2, 11)
 

@@ -192,6 +192,8 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
 			// Kept so that a message moved to the dead-letter queue keeps them.
 			MessageAttributeNames: []string{"All"},
+			// For orchestrator_message_age_seconds: how far consuming is behind.
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
 		})
 		if err != nil {
 			if ctx.Err() != nil {

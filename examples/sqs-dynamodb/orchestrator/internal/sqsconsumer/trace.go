@@ -2,6 +2,7 @@ package sqsconsumer
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,7 @@ import (
 var (
 	processDuration = telemetry.NewHistogram(telemetry.MessagingProcessDurationSeconds, telemetry.DurationBuckets)
 	batchSize       = telemetry.NewHistogram(telemetry.MessagingBatchMessageCount, telemetry.CountBuckets)
+	messageAge      = telemetry.NewHistogram(telemetry.OrchestratorMessageAgeSeconds, telemetry.AgeBuckets)
 )
 
 // system is the messaging.system value for SQS.
@@ -78,6 +80,9 @@ func (c *Consumer) receive(ctx context.Context, msgs []types.Message) *receipt {
 	r := &receipt{queue: c.cfg.QueueName, at: time.Now(), outcomes: make([]string, len(msgs))}
 	batchSize.WithLabelValues(system, r.queue).Observe(float64(len(msgs)))
 	for _, m := range msgs {
+		if age, ok := messageAgeAt(m, r.at); ok {
+			messageAge.WithLabelValues(r.queue).Observe(age.Seconds())
+		}
 		mctx, span := telemetry.Tracer().Start(Extract(ctx, m), "process "+r.queue,
 			trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(
@@ -141,4 +146,15 @@ func (r *receipt) finish(err error) {
 		span.End()
 		processDuration.WithLabelValues(system, r.queue, outcome).Observe(took)
 	}
+}
+
+// messageAgeAt is how long before now m was sent, from its SentTimestamp system attribute
+// (milliseconds since the epoch); false when SQS did not send it. Clocks differ a little
+// between SQS and this host, so a negative age counts as zero.
+func messageAgeAt(m types.Message, now time.Time) (time.Duration, bool) {
+	ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return max(now.Sub(time.UnixMilli(ms)), 0), true
 }

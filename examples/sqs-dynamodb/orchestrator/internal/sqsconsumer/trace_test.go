@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.opentelemetry.io/otel"
@@ -126,5 +127,27 @@ func TestAttributesCarryTheTraceContext(t *testing.T) {
 	}
 	if dt := attrs["traceparent"].DataType; dt == nil || *dt != "String" {
 		t.Errorf("traceparent attribute data type %v, want String", dt)
+	}
+}
+
+func TestMessageAgeIsMeasuredFromSentTimestamp(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	sent := func(ms string) types.Message {
+		return types.Message{Attributes: map[string]string{string(types.MessageSystemAttributeNameSentTimestamp): ms}}
+	}
+	for _, tc := range []struct {
+		m    types.Message
+		want time.Duration
+		ok   bool
+	}{
+		{sent("1799999995000"), 5 * time.Second, true},
+		{sent("1800000001000"), 0, true}, // SQS's clock a second ahead of ours
+		{sent("soon"), 0, false},
+		{types.Message{}, 0, false},
+	} {
+		got, ok := messageAgeAt(tc.m, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("messageAgeAt(%v) = %v, %v; want %v, %v", tc.m.Attributes, got, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -24,6 +24,9 @@ const (
 	// OrchestratorConflictsTotal is a counter: requests whose id was already stored for a different request.
 	OrchestratorConflictsTotal = "orchestrator_conflicts_total"
 
+	// OrchestratorMessageAgeSeconds is a histogram: each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue.
+	OrchestratorMessageAgeSeconds = "orchestrator_message_age_seconds"
+
 	// RPCClientCallDurationSeconds is a histogram: each call to a worker, retries included, by gRPC status.
 	RPCClientCallDurationSeconds = "rpc_client_call_duration_seconds"
 
@@ -48,6 +51,7 @@ var docs = []doc{
 	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
+	{OrchestratorMessageAgeSeconds, "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue", []string{"messaging_destination_name"}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},
 	{OrchestratorWorkerBatchItems, "requests per ScoreBatch call to a worker", []string{"worker"}},
