@@ -46,6 +46,24 @@ it("runs make bench in the default preset and reports every figure", async () =>
   }
   expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(5);
 
+  // The HTTP preset's tracing overhead row: off, 1% and always_on, exporting to loadgen's OTLP sink.
+  const tracing = r.tracing_overhead;
+  expect(tracing.map((t: { variant: string }) => t.variant)).toEqual(["off", "1pct", "always"]);
+  for (const t of tracing) {
+    expect(t.max_requests_per_s, t.variant).toBeGreaterThan(0);
+    expect(t.p50_ms, t.variant).toBeGreaterThan(0);
+    expect(t.p99_ms, t.variant).toBeGreaterThan(0);
+    expect(t.cpu_us_per_request, t.variant).toBeGreaterThan(0);
+    expect(t.errors, t.variant).toBe(0);
+    expect(t.max_requests_per_s_vs_off, t.variant).toBeGreaterThan(0);
+  }
+  expect(tracing[0].otlp_sink.export_requests).toBe(0);
+  expect(tracing[0].cpu_per_request_vs_off).toBe(1);
+  // always_on fills the batch processor's 512-span batches within a phase: the sink received them.
+  expect(tracing[2].otlp_sink.export_requests).toBeGreaterThan(0);
+  expect(tracing[2].otlp_sink.bytes).toBeGreaterThan(0);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/tracing overhead[\s\S]*\n  off [\s\S]*\n  1pct [\s\S]*\n  always /);
+
   expect(existsSync(join(dir, "bench", "summary.txt"))).toBe(true);
   expectWellFormedSvg(readFileSync(join(dir, "bench", "latency.svg"), "utf8"));
 });

@@ -4,6 +4,8 @@
 #   1. single-core model scoring: the scorer worker's bench_model example against the Go port
 #   2. the worker and the orchestrator start on free loopback ports and
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP
+#   3. before that, the tracing overhead: the HTTP path with tracing off, at 1% and always
+#      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP.
@@ -31,33 +33,83 @@ echo "bench: model scoring on one core (Rust worker)" >&2
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
 target=$(workers_target)
-worker_pids=()
 # A socket path must fit in 107 bytes, which a deep checkout can exceed: a short temp dir.
 sockets=$(mktemp -d)
-if [ "$transport" = uds ]; then
-  export WORKER_SCORER_ADDR=unix://$sockets/scorer.sock
-else
-  export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
-fi
-LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
-worker_pids+=($!)
-worker_addr=$WORKER_SCORER_ADDR
-worker_pid=${worker_pids[0]}
-trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+sink_pid=
+worker_pids=()
+trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+# start_services NAME: starts every worker and the orchestrator with the environment as it is,
+# logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
+start_services() {
+  worker_pids=()
+  if [ "$transport" = uds ]; then
+    export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
+  else
+    export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+  fi
+  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  worker_pids+=($!)
+  worker_addr=$WORKER_SCORER_ADDR
+  worker_pid=${worker_pids[0]}
+  http_addr=127.0.0.1:$(bin/loadgen freeport)
+  # Both services log at warn here, as the workers do: a benchmark measures the
+  # request path, and a JSON access-log line per request costs the orchestrator
+  # about a tenth of its CPU (see README "Benchmarks").
+  LISTEN_ADDR=$http_addr LOG_LEVEL=warn bin/orchestrator >"bench/orchestrator$1.log" 2>&1 &
+  orchestrator_pid=$!
+}
+stop_services() {
+  stop "$orchestrator_pid" orchestrator
+  orchestrator_pid=
+  for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+  worker_pids=()
+}
+
+# Tracing overhead: the HTTP path with tracing off, sampled at 1% and always on, both
+# services exporting over OTLP/HTTP to loadgen's discarding sink (what exporting costs
+# them in production, minus the collector). Each variant restarts the services.
+sink_port=$(bin/loadgen freeport)
+bin/loadgen otlp-sink "127.0.0.1:$sink_port" >bench/otlp-sink.log 2>&1 &
+sink_pid=$!
+tracing_rows=()
+# "off" means off, whatever this shell exports; the main run below is tracing off too.
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
+for variant in off 1pct always; do
+  case $variant in
+    off) sampler="none (no OTLP endpoint)" ;;
+    1pct)
+      sampler="parentbased_traceidratio 0.01"
+      export OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
+    always)
+      sampler="always_on"
+      export OTEL_TRACES_SAMPLER=always_on
+      unset OTEL_TRACES_SAMPLER_ARG ;;
+  esac
+  if [ "$variant" != off ]; then
+    export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+  fi
+  echo "bench: tracing overhead, $variant" >&2
+  start_services "-tracing-$variant"
+  unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
+  bin/loadgen -tracing-variant "$variant" -tracing-sampler "$sampler" -tracing-out "bench/tracing-$variant.json" \
+    -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+    -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -runs "$runs" \
+    -rate "$rate" -concurrency "$concurrency"
+  stop_services
+  tracing_rows+=("bench/tracing-$variant.json")
+done
+stop "$sink_pid" otlp-sink
+sink_pid=
+
+start_services ""
 echo "bench: workers listen on $transport" >&2
-http_addr=127.0.0.1:$(bin/loadgen freeport)
-# Both services log at warn here, as the workers do: a benchmark measures the
-# request path, and a JSON access-log line per request costs the orchestrator
-# about a tenth of its CPU (see README "Benchmarks").
-LISTEN_ADDR=$http_addr LOG_LEVEL=warn bin/orchestrator >bench/orchestrator.log 2>&1 &
-orchestrator_pid=$!
 
 bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
   -http "http://$http_addr" -orchestrator-pid "$orchestrator_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
-  -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
+  -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s" \
+  -tracing "$(IFS=,; echo "${tracing_rows[*]}")"
 
-stop "$orchestrator_pid" orchestrator
-for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+stop_services
 echo "bench: wrote bench/results.json, bench/summary.txt and bench/latency.svg" >&2

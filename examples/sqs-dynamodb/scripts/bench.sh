@@ -31,19 +31,31 @@ echo "bench: model scoring on one core (Rust worker)" >&2
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
 target=$(workers_target)
-worker_pids=()
 # A socket path must fit in 107 bytes, which a deep checkout can exceed: a short temp dir.
 sockets=$(mktemp -d)
-if [ "$transport" = uds ]; then
-  export WORKER_SCORER_ADDR=unix://$sockets/scorer.sock
-else
-  export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
-fi
-LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >bench/scorer.log 2>&1 &
-worker_pids+=($!)
-worker_addr=$WORKER_SCORER_ADDR
-worker_pid=${worker_pids[0]}
-trap 'kill -KILL "${worker_pids[@]}" ${orchestrator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+sink_pid=
+worker_pids=()
+trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+# start_services NAME: starts every worker with the environment as it is,
+# logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
+start_services() {
+  worker_pids=()
+  if [ "$transport" = uds ]; then
+    export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
+  else
+    export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+  fi
+  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  worker_pids+=($!)
+  worker_addr=$WORKER_SCORER_ADDR
+  worker_pid=${worker_pids[0]}
+}
+stop_services() {
+  for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+  worker_pids=()
+}
+
+start_services ""
 echo "bench: workers listen on $transport" >&2
 
 bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
@@ -51,5 +63,5 @@ bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
 
-for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+stop_services
 echo "bench: wrote bench/results.json, bench/summary.txt and bench/latency.svg" >&2

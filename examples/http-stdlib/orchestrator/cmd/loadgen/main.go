@@ -7,6 +7,8 @@
 //
 //	loadgen -worker 127.0.0.1:50051 [-http http://127.0.0.1:8080] [flags]
 //	loadgen freeport   # prints a free loopback port, for the script
+//	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
+//	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
 package main
 
 import (
@@ -29,6 +31,8 @@ type options struct {
 	runs, concurrency, batchSize, maxInFlight            int
 	rate, batchRate                                      float64
 	workerPID, orchestratorPID                           int
+	// The tracing overhead row (HTTP preset): one variant's run, or the variants' files.
+	tracingVariant, tracingSampler, tracingOut, otlpSink, tracing string
 }
 
 func main() {
@@ -41,6 +45,13 @@ func main() {
 		}
 		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
 		_ = ln.Close()
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "otlp-sink" {
+		if err := otlpSink(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	var o options
@@ -62,6 +73,11 @@ func main() {
 	flag.IntVar(&o.maxInFlight, "max-in-flight", 1000, "cap on outstanding requests in the fixed-rate phases")
 	flag.IntVar(&o.workerPID, "worker-pid", 0, "worker process, for its memory (0: not measured)")
 	flag.IntVar(&o.orchestratorPID, "orchestrator-pid", 0, "orchestrator process, for its memory (0: not measured)")
+	flag.StringVar(&o.tracingVariant, "tracing-variant", "", "drive only the HTTP path and write this tracing variant's row to -tracing-out")
+	flag.StringVar(&o.tracingSampler, "tracing-sampler", "", "the variant's sampler, for the report")
+	flag.StringVar(&o.tracingOut, "tracing-out", "", "file for the variant's row")
+	flag.StringVar(&o.otlpSink, "otlp-sink", "", "base URL of `loadgen otlp-sink`, for its counts (empty: no sink)")
+	flag.StringVar(&o.tracing, "tracing", "", "comma-separated variant rows to report, tracing off first")
 	flag.Parse()
 	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
@@ -69,7 +85,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, o); err != nil {
+	do := run
+	if o.tracingVariant != "" {
+		if o.http == "" || o.tracingOut == "" {
+			fmt.Fprintln(os.Stderr, "loadgen: -tracing-variant needs -http and -tracing-out")
+			os.Exit(2)
+		}
+		do = runTracingVariant
+	}
+	if err := do(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -92,6 +116,14 @@ func run(ctx context.Context, o options) error {
 		DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(), Runs: o.runs, Concurrency: o.concurrency,
 		Rate: o.rate, BatchSize: o.batchSize, BatchRate: o.batchRate, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}}
+
+	if o.tracing != "" {
+		if r.Tracing, err = readTracingRows(o.tracing); err != nil {
+			return err
+		}
+	} else if o.http == "" {
+		r.TracingNote = "measured for the HTTP preset only (no queue in the loop); this repo's ingress is " + o.preset
+	}
 
 	// The model first, while the services sit idle and the machine is quiet.
 	fmt.Fprintln(os.Stderr, "loadgen: model scoring on one core (Go baseline)")

@@ -15,9 +15,12 @@ type results struct {
 	E2E      *targetFigures `json:"e2e_http,omitempty"`
 	E2ENote  string         `json:"e2e_note,omitempty"`
 	Floor    openFigures    `json:"noop_floor"`
-	Memory   map[string]mem `json:"memory_kb"`
-	Model    modelCompare   `json:"model_per_core"`
-	Targets  []check        `json:"targets"`
+	// Tracing is the HTTP path with tracing off, sampled and always on (see tracing.go).
+	Tracing     []tracingRow   `json:"tracing_overhead,omitempty"`
+	TracingNote string         `json:"tracing_note,omitempty"`
+	Memory      map[string]mem `json:"memory_kb"`
+	Model       modelCompare   `json:"model_per_core"`
+	Targets     []check        `json:"targets"`
 }
 
 type settings struct {
@@ -172,6 +175,7 @@ func (r *results) writeSummary(w io.Writer) {
 	if r.E2E != nil {
 		cpu("HTTP->Go->gRPC->Rust", *r.E2E)
 	}
+	r.writeTracing(w)
 	fmt.Fprintf(w, "\nresident memory (MiB)    idle   under load\n")
 	for _, name := range []string{"worker", "orchestrator"} {
 		if m, ok := r.Memory[name]; ok {

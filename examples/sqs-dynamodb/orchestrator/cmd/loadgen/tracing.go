@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// tracingRow is one tracing variant of the HTTP path (off, sampled, always on): what the
+// services cost with their spans exported over OTLP to a sink that discards them.
+type tracingRow struct {
+	Variant string `json:"variant"`
+	Sampler string `json:"sampler"`
+	// MaxPerSecond is the fixed-concurrency throughput; P50/P99 are at the fixed rate.
+	MaxPerSecond float64 `json:"max_requests_per_s"`
+	P50          float64 `json:"p50_ms"`
+	P99          float64 `json:"p99_ms"`
+	// CPUPerRequest is the orchestrator's plus the worker's CPU per request, in microseconds.
+	CPUPerRequest float64   `json:"cpu_us_per_request"`
+	Errors        int       `json:"errors"`
+	Sink          sinkStats `json:"otlp_sink"`
+	// Ratios to the "off" row (1 for the row itself).
+	ThroughputRatio float64       `json:"max_requests_per_s_vs_off"`
+	P99Ratio        float64       `json:"p99_vs_off"`
+	CPURatio        float64       `json:"cpu_per_request_vs_off"`
+	Figures         targetFigures `json:"figures"`
+}
+
+// sinkStats is what the OTLP sink received while one variant ran.
+type sinkStats struct {
+	Requests int64 `json:"export_requests"`
+	Bytes    int64 `json:"bytes"`
+}
+
+// otlpSink serves OTLP/HTTP trace exports on addr and discards them, answering each with an
+// empty ExportTraceServiceResponse (zero protobuf bytes), so exporting costs the services
+// what it costs against a real collector, minus the collector. GET /stats reports the counts.
+// Written here rather than run as a collector: the bench needs nothing but the HTTP answer.
+func otlpSink(addr string) error {
+	var requests, bytes atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		requests.Add(1)
+		bytes.Add(n)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(sinkStats{requests.Load(), bytes.Load()})
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// runTracingVariant drives only the HTTP path, as run does (warm-up, fixed concurrency with
+// the services' CPU, fixed rate), and writes the variant's row for the main run to read.
+func runTracingVariant(ctx context.Context, o options) error {
+	reqs, err := loadRequests(o.vectors)
+	if err != nil {
+		return err
+	}
+	client := newHTTPClient(o.concurrency)
+	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
+		return err
+	}
+	c, err := httpScoreCall(client, o.http, reqs)
+	if err != nil {
+		return err
+	}
+	before, err := readSinkStats(ctx, client, o.otlpSink)
+	if err != nil {
+		return err
+	}
+	pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
+	var closed, open []phase
+	var errs []error
+	for run := range o.runs {
+		fmt.Fprintf(os.Stderr, "loadgen: tracing %s: run %d/%d\n", o.tracingVariant, run+1, o.runs)
+		closedLoop(ctx, c, o.concurrency, o.warmup)
+		t0 := cpuTimes(pids)
+		p := closedLoop(ctx, c, o.concurrency, o.duration)
+		p.cpu = cpuSince(t0, pids)
+		closed = append(closed, p)
+		open = append(open, openLoop(ctx, c, o.rate, o.duration, o.maxInFlight))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	for _, p := range append(closed, open...) {
+		if p.firstErr != nil {
+			errs = append(errs, fmt.Errorf("tracing %s: %d errors, first: %w", o.tracingVariant, p.errors, p.firstErr))
+		}
+	}
+	after, err := readSinkStats(ctx, client, o.otlpSink)
+	if err != nil {
+		return err
+	}
+	f := figures(closed, open, o.concurrency, 1, o.rate)
+	row := tracingRow{
+		Variant: o.tracingVariant, Sampler: o.tracingSampler, MaxPerSecond: f.Closed.PerSecond,
+		P50: f.Open.P50, P99: f.Open.P99, Errors: f.Closed.Errors + f.Open.Errors,
+		CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
+		Sink:          sinkStats{after.Requests - before.Requests, after.Bytes - before.Bytes},
+		Figures:       f,
+	}
+	data, err := json.MarshalIndent(row, "", "  ")
+	if err != nil {
+		return err
+	}
+	return errors.Join(append(errs, os.WriteFile(o.tracingOut, append(data, '\n'), 0o644))...)
+}
+
+// readSinkStats asks the sink what it received so far; no sink (tracing off) reads as zero.
+func readSinkStats(ctx context.Context, client *http.Client, base string) (sinkStats, error) {
+	var s sinkStats
+	if base == "" {
+		return s, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/stats", nil)
+	if err != nil {
+		return s, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return s, fmt.Errorf("OTLP sink: %w", err)
+	}
+	defer res.Body.Close()
+	return s, json.NewDecoder(res.Body).Decode(&s)
+}
+
+// readTracingRows reads the variants' rows (the first is the baseline, tracing off) and
+// sets each one's ratios to it.
+func readTracingRows(files string) ([]tracingRow, error) {
+	var rows []tracingRow
+	for _, path := range strings.Split(files, ",") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var row tracingRow
+		if err := json.Unmarshal(data, &row); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rows = append(rows, row)
+	}
+	off := rows[0]
+	ratio := func(a, b float64) float64 {
+		if b <= 0 {
+			return 0
+		}
+		return round3(a / b)
+	}
+	for i := range rows {
+		rows[i].ThroughputRatio = ratio(rows[i].MaxPerSecond, off.MaxPerSecond)
+		rows[i].P99Ratio = ratio(rows[i].P99, off.P99)
+		rows[i].CPURatio = ratio(rows[i].CPUPerRequest, off.CPUPerRequest)
+	}
+	return rows, nil
+}
+
+// writeTracing prints the tracing overhead table of the summary.
+func (r *results) writeTracing(w io.Writer) {
+	if len(r.Tracing) == 0 {
+		if r.TracingNote != "" {
+			fmt.Fprintf(w, "\ntracing overhead: %s\n", r.TracingNote)
+		}
+		return
+	}
+	fmt.Fprintf(w, "\ntracing overhead, HTTP->Go->gRPC->Rust (spans exported over OTLP/HTTP to a discarding sink)\n")
+	fmt.Fprintf(w, "  %-8s %-30s %10s %8s %8s %10s | %7s %7s %7s %9s %7s\n", "variant", "sampler", "max req/s", "p50 ms", "p99 ms",
+		"cpu us/req", "x req/s", "x p99", "x cpu", "exports", "errors")
+	for _, t := range r.Tracing {
+		fmt.Fprintf(w, "  %-8s %-30s %10.0f %8.3f %8.3f %10.1f | %7.3f %7.3f %7.3f %9d %7d\n", t.Variant, t.Sampler, t.MaxPerSecond, t.P50, t.P99,
+			t.CPUPerRequest, t.ThroughputRatio, t.P99Ratio, t.CPURatio, t.Sink.Requests, t.Errors)
+	}
+}
