@@ -29,7 +29,13 @@ export function snapshot(dir: string): string[] {
 
 /** The --json report of create/validate, required to have passed every step but the ones named skipped. */
 export function expectValidated(result: { stdout: string; stderr: string; exitCode?: number }, skipped: string[] = []): void {
-  const report = JSON.parse(result.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
+  // A crash leaves no report: say what the process printed instead of "Unexpected end of JSON input".
+  let report: { ok: boolean; steps: { name: string; status: string }[] };
+  try {
+    report = JSON.parse(result.stdout) as typeof report;
+  } catch {
+    throw new Error(`no --json report (exit ${result.exitCode}); stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
   expect(report.steps.map((s) => [s.name, s.status]), result.stdout + result.stderr).toEqual(
     ["doctor", "contract", "ci", "go", "rust", "deploy", "smoke"].map((name) => [name, skipped.includes(name) ? "skipped" : "passed"]),
   );

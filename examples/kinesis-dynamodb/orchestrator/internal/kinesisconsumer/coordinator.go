@@ -99,10 +99,19 @@ func (co *coordinator) renewOne(key string, h *held) {
 		h.proof.extend(start, co.proven())
 	case errors.Is(err, ErrLeaseLost) && h.unsure:
 		// The last renewal failed, maybe only its answer: if it landed, the counter moved on
-		// under us and the lease is ours still. The proof stays as the last known renewal left it.
+		// under us and the lease is ours still. Take up its counter and renew again at once:
+		// the proof still dates from the renewal before the lost answer, and would run out
+		// before the next round (a third of a lease later) stopped the reader for nothing.
 		if l, ok := co.stillOurs(key); ok {
 			h.lease.Counter = l.Counter
-			err = nil
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+			start = time.Now()
+			counter, err = co.leases.Renew(ctx, h.lease, co.cfg.Owner)
+			cancel()
+			if err == nil {
+				h.lease.Counter = counter
+				h.proof.extend(start, co.proven())
+			}
 		}
 	}
 	h.unsure = err != nil && !errors.Is(err, ErrLeaseLost)
