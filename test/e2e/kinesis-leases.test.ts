@@ -139,20 +139,21 @@ describe("kinesis consumer group", () => {
       }
       writes += cps.length;
     }
-    // Reads: while a replica holds a shard's lease (since its latest take of it), another one
-    // may have read it after a steal or an expiry; the replica's own reads of the shard then
-    // stop within one lease period, as it reads only while a take or renewal proves the lease
-    // (kinesisconsumer/proof.go).
+    // Reads after a handover: once another replica has taken a shard's lease (a steal, an expiry),
+    // the old owner's reads of it stop within one lease period, as it reads only while a take or
+    // renewal proves the lease (kinesisconsumer/proof.go). For each read, the handover it may
+    // follow is the latest take by another replica since this replica's own latest take.
     const takes = byShard(lines, "lease taken");
     let handovers = 0;
     let overlapMs = 0;
     for (const [shard, reads] of byShard(lines, "records read")) {
+      const shardTakes = takes.get(shard) ?? [];
       for (const read of reads) {
-        const tenure = (takes.get(shard) ?? []).filter((t) => t.owner === read.owner && t.t <= read.t).at(-1)?.t ?? 0;
-        const other = reads.find((r) => r.owner !== read.owner && r.t >= tenure && r.t < read.t);
-        if (other) {
-          overlapMs = Math.max(overlapMs, read.t - other.t);
-          expect(read.t - other.t, `${shard} read by ${read.owner} after ${other.owner} read it`).toBeLessThanOrEqual(LEASE_MS);
+        const tenure = shardTakes.filter((t) => t.owner === read.owner && t.t <= read.t).at(-1)?.t ?? 0;
+        const handover = shardTakes.filter((t) => t.owner !== read.owner && t.t > tenure && t.t <= read.t).at(0);
+        if (handover) {
+          overlapMs = Math.max(overlapMs, read.t - handover.t);
+          expect(read.t - handover.t, `${shard} read by ${read.owner} after ${handover.owner} took its lease`).toBeLessThanOrEqual(LEASE_MS);
         }
       }
       handovers += reads.filter((r, j) => j > 0 && r.owner !== reads[j - 1]!.owner).length;
