@@ -63,9 +63,15 @@ export function listEntries(root: string = cacheDir()): Entry[] {
     else dirs.push(path);
   }
   return dirs
-    .map((path) => {
+    .flatMap((path) => {
       const name = path.slice(root.length + 1);
-      return { name, path, kind: kindOf(name), label: readLabel(path), bytes: sizeOf(path), lastUsed: lastUsed(path) };
+      // Other runs share the cache: an entry may vanish (their eviction) while it is measured.
+      try {
+        return [{ name, path, kind: kindOf(name), label: readLabel(path), bytes: sizeOf(path), lastUsed: lastUsed(path) }];
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw e;
+      }
     })
     .sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime() || (a.name < b.name ? -1 : 1));
 }
@@ -97,12 +103,25 @@ function lastUsed(path: string): Date {
 
 /** Apparent size of every file under path (symlinks counted, not followed). */
 export function sizeOf(path: string): number {
-  const st = lstatSync(path);
-  if (!st.isDirectory()) return st.size;
-  let total = 0;
-  for (const name of readdirSync(path)) total += sizeOf(join(path, name));
-  return total;
+  try {
+    const st = lstatSync(path);
+    if (!st.isDirectory()) return st.size;
+    let total = 0;
+    for (const name of readdirSync(path)) total += sizeOf(join(path, name));
+    return total;
+  } catch (e) {
+    // A file another run (cargo, go, an eviction) removed between listing and measuring.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw e;
+  }
 }
+
+/**
+ * An entry used this recently may be in use by another run sharing the
+ * cache (a validate touches what it uses when it starts; a cold Rust build
+ * takes many minutes), so eviction leaves it alone.
+ */
+export const IN_USE_WINDOW_MS = 2 * 60 * 60 * 1000;
 
 export interface Eviction {
   removed: Entry[];
@@ -115,13 +134,13 @@ export interface Eviction {
  * Entries in keep (those this run used) stay even if the cache is still
  * over: deleting what validate is about to need would only re-download it.
  */
-export function evict(cap: number, keep: ReadonlySet<string> = usedNow, root: string = cacheDir()): Eviction {
+export function evict(cap: number, keep: ReadonlySet<string> = usedNow, root: string = cacheDir(), now: number = Date.now()): Eviction {
   const entries = listEntries(root);
   let bytes = entries.reduce((sum, e) => sum + e.bytes, 0);
   const removed: Entry[] = [];
   for (const entry of entries) {
     if (bytes <= cap) break;
-    if (keep.has(entry.path)) continue;
+    if (keep.has(entry.path) || now - entry.lastUsed.getTime() < IN_USE_WINDOW_MS) continue;
     rmSync(entry.path, { recursive: true, force: true });
     bytes -= entry.bytes;
     removed.push(entry);

@@ -100,8 +100,13 @@ export async function validate(target: string, options: ValidateOptions = {}): P
   if (ok) removeTemp(work);
   // Whatever this run used stays; older entries go until the cache fits.
   if (!interrupted()) {
-    const eviction = evict(cap);
-    if (eviction.removed.length) options.onEvict?.(eviction);
+    // Housekeeping: a failure here (the cache changed under us) must not cost the run its report.
+    try {
+      const eviction = evict(cap);
+      if (eviction.removed.length) options.onEvict?.(eviction);
+    } catch (e) {
+      options.onNote?.(`cache: not trimmed (${(e as Error).message})`);
+    }
   }
   return { ok, steps, logs: ok ? undefined : work };
 }

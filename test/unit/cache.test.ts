@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";
 import { fakeToolchain } from "../helpers/fake-toolchain.js";
 import { DEFAULT_CAP_BYTES, cacheCap, cacheDir } from "../../src/cache/dir.js";
-import { LAST_USED, evict, listEntries, touchEntry } from "../../src/cache/entries.js";
+import { LAST_USED, evict, listEntries, sizeOf, touchEntry } from "../../src/cache/entries.js";
 import { UsageError } from "../../src/errors.js";
 import { pruneMembers, rustBuildEnv } from "../../src/validate/rust-build.js";
 
@@ -61,6 +61,21 @@ describe("cache entries", () => {
     const { removed } = evict(0, keep, root);
     expect(removed.map((e) => e.name)).toEqual(["validate/aaaaaaaaaaaaaaaa", "moto-5.2.5", "rust-build-0123456789abcdef", "validate/bbbbbbbbbbbbbbbb"]);
     expect(listEntries(root).map((e) => e.name)).toEqual(["buf-1.75.0"]);
+  });
+
+  it("leaves an entry another run used within the in-use window, even over the cap", () => {
+    const root = fakeCache();
+    entry(root, "rust-build-fedcba9876543210", 6, 0.5); // another validate's cold build, half an hour in
+    const { removed } = evict(0, new Set(), root);
+    expect(removed.map((e) => e.name)).not.toContain("rust-build-fedcba9876543210");
+    expect(listEntries(root).map((e) => e.name)).toEqual(["rust-build-fedcba9876543210"]);
+  });
+
+  it("measures a cache whose files vanish meanwhile (another run evicting or building)", () => {
+    const root = fakeCache();
+    expect(sizeOf(join(root, "moto-5.2.5", "gone"))).toBe(0);
+    rmSync(join(root, "moto-5.2.5"), { recursive: true });
+    expect(listEntries(root).map((e) => e.name)).not.toContain("moto-5.2.5");
   });
 
   it("touching an entry makes it the most recently used", () => {
