@@ -10,6 +10,9 @@ export default defineConfig({
     __BUF_VERSION__: JSON.stringify(pkg.hybridBackend.bufVersion),
   },
   test: {
+    // One temp folder per run (TMPDIR), emptied after each file and removed at the end.
+    globalSetup: ["test/helpers/temp-root.ts"],
+    setupFiles: ["test/helpers/temp-cleanup.ts"],
     projects: [
       {
         extends: true,
@@ -27,7 +30,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           // The pinned linters, fetched once per run before any e2e file.
-          globalSetup: ["test/helpers/linters-setup.ts"],
+          globalSetup: ["test/helpers/temp-root.ts", "test/helpers/linters-setup.ts"],
           // Real go/cargo builds on a 2-core machine: one file at a time.
           fileParallelism: false,
           testTimeout: 20 * 60_000,

@@ -1,9 +1,8 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { workerAddrVar } from "../render/workers.js";
 import { SERVING, healthCheck } from "./grpc.js";
-import { freePort, startService, waitFor, type Service } from "./processes.js";
+import { removeTemp, tempFolder } from "./lifecycle.js";
+import { freePort, killAll, startService, waitFor, type Service } from "./processes.js";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -37,7 +36,13 @@ export async function startWorker(repo: string, worker: WorkerBinary, env: Recor
   // (gRPC port + an offset) would clash between parallel runs.
   const metrics = env.METRICS_ADDR ?? `127.0.0.1:${await freePort()}`;
   const w = startService(worker.name, worker.bin, { cwd: join(repo, "workers", worker.name), env: { ...env, LISTEN_ADDR: addr, METRICS_ADDR: metrics }, log });
-  await waitFor(`${worker.name}'s gRPC health to report SERVING`, w, async () => (await healthCheck(addr)) === SERVING, START_TIMEOUT_MS);
+  try {
+    await waitFor(`${worker.name}'s gRPC health to report SERVING`, w, async () => (await healthCheck(addr)) === SERVING, START_TIMEOUT_MS);
+  } catch (e) {
+    // The caller never sees a worker that failed to start: it must not outlive the run.
+    killAll([w]);
+    throw e;
+  }
   return w;
 }
 
@@ -56,21 +61,18 @@ export async function startWorkers(
 ): Promise<RunningWorker[]> {
   const running: RunningWorker[] = [];
   for (const worker of bins.workers) {
-    const addr = worker.transport === "uds" ? socketAddr(worker.name) : `127.0.0.1:${await freePort()}`;
-    const service = await startWorker(bins.repo, worker, { ...env, ...own(worker.name) }, addr, log(worker.name));
+    const socketDir = worker.transport === "uds" ? tempFolder("chb-sock-") : undefined;
+    const addr = socketDir ? `unix://${join(socketDir, `${worker.name}.sock`)}` : `127.0.0.1:${await freePort()}`;
+    // The socket's folder goes with the worker, whether it stops, is killed or never starts.
+    const service = await startWorker(bins.repo, worker, { ...env, ...own(worker.name) }, addr, log(worker.name)).catch((e: unknown) => {
+      if (socketDir) removeTemp(socketDir);
+      throw e;
+    });
+    if (socketDir) void service.proc.finally(() => removeTemp(socketDir));
     into.push(service);
     running.push({ name: worker.name, addr, service });
   }
   return running;
-}
-
-/**
- * A unix:// address in its own short temp dir: a socket path must fit in 107
- * bytes, which a deep checkout can exceed. The worker removes the socket when
- * it stops; the empty dir stays with the other temp files.
- */
-function socketAddr(name: string): string {
-  return `unix://${join(mkdtempSync(join(tmpdir(), "chb-sock-")), `${name}.sock`)}`;
 }
 
 /** The orchestrator's WORKER_<NAME>_ADDR variables. */

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
@@ -112,9 +112,12 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
 describe("transport uds", () => {
   const dir = join(tempDir("chb-e2e-"), "app-uds");
 
-  it("passes validate, and make smoke, with the worker on a Unix socket", async () => {
-    const result = await runCli([dir, "--yes", "--json", "--transport", "uds", "--ci", "none", "--no-docker"], process.cwd(), E2E_ENV);
+  it("passes validate, and make smoke, with the worker on a Unix socket, and leaves no temp folder behind", async () => {
+    // Its own TMPDIR, to see what a successful run leaves there: nothing (a socket's folder once stayed).
+    const tmp = tempDir("chb-uds-tmp-");
+    const result = await runCli([dir, "--yes", "--json", "--transport", "uds", "--ci", "none", "--no-docker"], process.cwd(), { ...E2E_ENV, TMPDIR: tmp });
     expectValidated(result, ["ci", "deploy"]);
+    expect(readdirSync(tmp), "left in TMPDIR by validate").toEqual([]);
     const smoke = await tool("make", ["smoke"], dir);
     expect(smoke.exitCode, smoke.all?.slice(-4000)).toBe(0);
     const started = readFileSync(join(dir, ".smoke", "orchestrator.log"), "utf8").split("\n").find((l) => l.includes('"msg":"starting"'));

@@ -1,6 +1,5 @@
 import { execa } from "execa";
-import { mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, vi } from "vitest";
@@ -18,9 +17,7 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
   });
 }
 
-export function tempDir(prefix = "chb-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from "./temp-dirs.js";
 
 /** Every path under dir, for "nothing was written" assertions. */
 export function snapshot(dir: string): string[] {
