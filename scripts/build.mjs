@@ -72,3 +72,5 @@ chmodSync(new URL("../dist/cli.js", import.meta.url), 0o755);
 cpSync(new URL("../src/validate/schemas", import.meta.url), new URL("../dist/schemas", import.meta.url), { recursive: true });
 // The OTLP trace proto the smoke's receiver loads.
 cpSync(new URL("../src/validate/otlp/proto", import.meta.url), new URL("../dist/otlp-proto", import.meta.url), { recursive: true });
+// The collector config validator's Go main (src/validate/collector-validator.ts builds it).
+cpSync(new URL("../src/validate/otelcol", import.meta.url), new URL("../dist/otelcol", import.meta.url), { recursive: true });

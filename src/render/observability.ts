@@ -10,8 +10,16 @@ import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
  * in one place, as compose pins moto; the base images the Dockerfiles build
  * FROM are the ones pinned by digest in the manifest's `images`.
  */
+/**
+ * The OpenTelemetry Collector release compose runs (the contrib image's tag,
+ * which follows the release without a leading v) and the one the tool's
+ * config validator (src/validate/otelcol, go.mod) is built at, core and
+ * contrib modules alike: test/unit/otelcol-validator.test.ts holds go.mod to it.
+ */
+export const COLLECTOR_RELEASE = "0.165.0";
+
 export const STACK_IMAGES = {
-  collector: "otel/opentelemetry-collector-contrib:0.150.1",
+  collector: `otel/opentelemetry-collector-contrib:${COLLECTOR_RELEASE}`,
   jaeger: "jaegertracing/jaeger:2.17.0",
   prometheus: "prom/prometheus:v3.16.0",
   grafana: "grafana/grafana:12.2.1",

@@ -1,4 +1,5 @@
 import { execa } from "execa";
+import { ensureCollectorValidator } from "../../src/validate/collector-validator.js";
 import { ensureGoLinter, ensurePythonLinter } from "../../src/validate/linters.js";
 
 /**
@@ -20,6 +21,8 @@ export default async function setup(): Promise<void> {
     // validate's deploy step (Kubernetes manifests).
     ensurePythonLinter("kubernetesValidate", note),
     ensurePythonLinter("checkov", note),
+    // the collector's own check of the compose stack's otel-collector.yaml (test/e2e/collector-config.test.ts).
+    ensureCollectorValidator(note),
     ensureRustComponents(note),
   ]);
 }
