@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
-import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
+import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
 import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
 
 /**
@@ -61,11 +61,8 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
       metricsAddr: `0.0.0.0:${workerMetrics}`,
       target: `${w.name}:${workerMetrics}`,
     })),
-    // For the README: every name comes from telemetry.ts.
-    spans: {
-      rpc: [rpcSpanName(m, "Score"), rpcSpanName(m, "ScoreBatch")],
-      phases: WORKER_PHASE_SPANS,
-    },
+    // For the README: every name comes from telemetry.ts (the RPC span names from telemetryContext).
+    spans: { phases: WORKER_PHASE_SPANS },
     services: [otelServiceName(m, "orchestrator"), ...workers.map((w) => otelServiceName(m, w.name))],
     orchestratorMetrics: orchestratorMetrics(m),
     workerMetrics: WORKER_METRICS,
