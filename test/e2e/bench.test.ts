@@ -59,6 +59,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(o.accepted_p99_vs_unloaded, JSON.stringify(o)).toBeGreaterThan(0);
   expect(o.errors, o.first_error).toBe(0);
   expect(o.cores_busy.worker).toBeGreaterThan(0);
+  expect(o.machine_cores_busy).toBeGreaterThan(0);
   for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms", "accepted p99 at 2x saturation / unloaded p99"]) {
     expect(r.targets.map((t: { name: string }) => t.name)).toContain(name);
   }
