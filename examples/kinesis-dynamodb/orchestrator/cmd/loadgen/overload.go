@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,10 +46,14 @@ type overloadFigures struct {
 	P99Ratio    float64 `json:"accepted_p99_vs_unloaded"`
 	// Cores is the CPU each process used during the phase, in cores (CPU seconds per second):
 	// the profile that says where the limit is when a target is missed on a small machine.
-	Cores       map[string]float64 `json:"cores_busy,omitempty"`
-	GoodputRuns []float64          `json:"goodput_vs_peak_runs"`
-	Pinning     string             `json:"cpu_pinning"`
-	FirstError  string             `json:"first_error,omitempty"`
+	Cores map[string]float64 `json:"cores_busy,omitempty"`
+	// MachineCores is every process's CPU meanwhile, in cores (Linux /proc/stat; 0: unknown):
+	// what it exceeds the processes above by, other tenants of the machine took.
+	MachineCores float64   `json:"machine_cores_busy"`
+	NumCPU       int       `json:"machine_cores"`
+	GoodputRuns  []float64 `json:"goodput_vs_peak_runs"`
+	Pinning      string    `json:"cpu_pinning"`
+	FirstError   string    `json:"first_error,omitempty"`
 }
 
 // overloadPhase is one open-loop run of the overload row.
@@ -57,6 +64,7 @@ type overloadPhase struct {
 	firstErr error
 	elapsed  time.Duration
 	cpu      map[string]time.Duration
+	machine  time.Duration // CPU of the whole machine during the phase
 }
 
 // overloadLoop is openLoop with each call's outcome kept apart: accepted calls are timed from
@@ -106,16 +114,20 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 // runOverload drives c at overloadFactor times peak, runs times, after a pause for the
 // previous phase's backlog to drain, and sums the runs up against peak and unloadedP99.
 func runOverload(ctx context.Context, c call, name string, peak, unloadedP99 float64, o options, pids map[string]int) overloadFigures {
-	f := overloadFigures{Call: name, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99, Pinning: o.pinning}
+	f := overloadFigures{Call: name, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
+		Pinning: o.pinning, NumCPU: runtime.NumCPU()}
 	if peak <= 0 {
 		return f
 	}
 	var runs []overloadPhase
 	for range o.runs {
 		time.Sleep(200 * time.Millisecond)
-		before := cpuTimes(pids)
+		before, machineBefore := cpuTimes(pids), machineCPU()
 		p := overloadLoop(ctx, c, f.Rate, o.duration, o.maxInFlight)
 		p.cpu = cpuSince(before, pids)
+		if machineBefore > 0 {
+			p.machine = machineCPU() - machineBefore
+		}
 		runs = append(runs, p)
 		if ctx.Err() != nil {
 			break
@@ -129,6 +141,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	var shedP99, acceptedP99 []float64
 	var goodput []float64
 	cores := map[string][]float64{}
+	var machine []float64
 	for _, p := range runs {
 		f.Accepted += len(p.accepted)
 		f.Shed += len(p.shed)
@@ -141,6 +154,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 			for name, t := range p.cpu {
 				cores[name] = append(cores[name], t.Seconds()/p.elapsed.Seconds())
 			}
+			machine = append(machine, p.machine.Seconds()/p.elapsed.Seconds())
 		}
 		if len(p.shed) > 0 {
 			shedP99 = append(shedP99, summarize(p.shed).P99)
@@ -157,6 +171,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	if f.UnloadedP99 > 0 {
 		f.P99Ratio = round3(f.AcceptedP99 / f.UnloadedP99)
 	}
+	f.MachineCores = round3(median(machine))
 	for name, xs := range cores {
 		f.Cores = cmpOr(f.Cores)
 		f.Cores[name] = round3(median(xs))
@@ -185,9 +200,45 @@ func (f overloadFigures) write(w io.Writer) {
 				fmt.Fprintf(w, " %s %.2f", name, c)
 			}
 		}
-		fmt.Fprintf(w, " (of %d; a sum near it means the machine, not the worker, is the limit)\n", runtime.NumCPU())
+		fmt.Fprintf(w, "; the whole machine %.2f of %d cores\n", f.MachineCores, f.NumCPU)
+		switch {
+		case f.MachineCores <= 0:
+		case f.MachineCores >= 0.9*float64(f.NumCPU):
+			fmt.Fprintf(w, "  the machine ran out of cores: it is the limit here, not the worker's admission (what the\n"+
+				"  processes above did not use, other tenants did); BENCH_PIN=1 on 3+ cores gives each its own\n")
+		default:
+			fmt.Fprintf(w, "  the machine had cores to spare: the limit is in the worker or in loadgen's single connection\n")
+		}
 	}
 	if f.FirstError != "" {
 		fmt.Fprintf(w, "  first other error: %s\n", f.FirstError)
 	}
+}
+
+// machineCPU is the CPU time all processes have used since boot: the busy fields of the
+// first line of /proc/stat (user nice system idle iowait irq softirq steal, in USER_HZ ticks),
+// 0 off Linux.
+func machineCPU() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, f := range fields[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0
+		}
+		busy += n
+	}
+	// USER_HZ is 100 on every Linux platform Go supports (as in cpuTime).
+	return time.Duration(busy) * 10 * time.Millisecond
 }

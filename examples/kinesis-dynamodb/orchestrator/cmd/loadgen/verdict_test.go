@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestSummarizeOverload(t *testing.T) {
 	}
 	f := overloadFigures{PeakPerSec: 100, UnloadedP99: 2}
 	f = summarizeOverload(f, []overloadPhase{
-		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}},
+		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond},
 		{accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond}},
 		{accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
 	})
@@ -95,8 +96,8 @@ func TestSummarizeOverload(t *testing.T) {
 	if f.AcceptedP99 != 6 || f.P99Ratio != 3 || f.ShedP99 != 0.1 {
 		t.Errorf("accepted p99 %v (x%v), shed p99 %v; want 6 (x3), 0.1", f.AcceptedP99, f.P99Ratio, f.ShedP99)
 	}
-	if f.Cores["worker"] != 1 {
-		t.Errorf("worker cores %v, want the median 1", f.Cores["worker"])
+	if f.Cores["worker"] != 1 || f.MachineCores != 0 {
+		t.Errorf("worker cores %v, machine %v; want the medians 1 and 0 (two runs knew nothing of the machine)", f.Cores["worker"], f.MachineCores)
 	}
 	var rows []check
 	f.checks(func(name string, value float64, target string, met bool) {
@@ -113,5 +114,18 @@ func TestSummarizeOverload(t *testing.T) {
 	})
 	if rows[1].Met {
 		t.Error("shed latency met with nothing shed")
+	}
+}
+
+func TestMachineCPUGrows(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/stat is Linux's")
+	}
+	before := machineCPU()
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		// Busy: the machine's counter must move.
+	}
+	if after := machineCPU(); after <= before {
+		t.Errorf("machine CPU %v after 50 ms of busy work, %v before", after, before)
 	}
 }
