@@ -7,7 +7,8 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
  * The generated repo's `make bench` with short phases: every figure lands in
- * bench/results.json and the chart is well-formed SVG. The figures' values
+ * bench/results.json (the overload row and the verdict included) and the chart
+ * is well-formed SVG. The figures' values
  * are the machine's business; only their presence and the absence of errors
  * are asserted here.
  */
@@ -44,7 +45,43 @@ it("runs make bench in the default preset and reports every figure", async () =>
     expect(r.model_per_core[lang].single_per_s, lang).toBeGreaterThan(0);
     expect(r.model_per_core[lang].batch_items_per_s, lang).toBeGreaterThan(0);
   }
-  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(5);
+  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(8);
+
+  // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is
+  // the machine's business; that it overloaded the worker and measured each figure is not.
+  const o = r.overload;
+  expect(o.rate_per_s).toBeCloseTo(2 * o.peak_calls_per_s, 1);
+  expect(o.goodput_vs_peak, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.goodput_vs_peak, JSON.stringify(o)).toBeLessThanOrEqual(1.5);
+  expect(o.shed, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.shed_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.accepted_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.accepted_p99_vs_unloaded, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.errors, o.first_error).toBe(0);
+  expect(o.cores_busy.worker).toBeGreaterThan(0);
+  expect(o.machine_cores_busy).toBeGreaterThan(0);
+  for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms", "accepted p99 at 2x saturation / unloaded p99"]) {
+    expect(r.targets.map((t: { name: string }) => t.name)).toContain(name);
+  }
+
+  // The verdict: the hop over both transports, scoring per item, break-even, CPU saved or lost.
+  const v = r.verdict;
+  expect(v.note, JSON.stringify(v)).toBeUndefined();
+  expect(v.hop_per_call.map((h: { transport: string }) => h.transport)).toEqual(["tcp", "uds"]);
+  for (const h of v.hop_per_call) {
+    expect(h.cpu_us, h.transport).toBeGreaterThan(0);
+    expect(h.p50_ms, h.transport).toBeGreaterThan(0);
+  }
+  for (const k of ["rust_score_us_per_item_single", "rust_score_us_per_item_batch", "go_score_us_per_item_single", "go_score_us_per_item_batch"]) {
+    expect(v[k], k).toBeGreaterThan(0);
+  }
+  expect(Number.isInteger(v.break_even_batch_size) && v.break_even_batch_size >= 0).toBe(true);
+  expect(Number.isFinite(v.cpu_us_saved_per_request_single) && Number.isFinite(v.cpu_us_saved_per_request_batch)).toBe(true);
+  // make bench ends with it, and bench/verdict.md puts it beside the latency chart.
+  expect(bench.stdout).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*\ntargets\n[\s\S]*\nverdict [\s\S]*break-even batch size[\s\S]*CPU per request[^\n]*\n-+\s*$/);
+  const md = readFileSync(join(dir, "bench", "verdict.md"), "utf8");
+  expect(md).toContain("](latency.svg)");
+  expect(md).toMatch(/hop per call over tcp:[\s\S]*hop per call over uds:/);
 
   // The HTTP preset's tracing overhead row: off, 1% and always_on, exporting to loadgen's OTLP sink.
   const tracing = r.tracing_overhead;

@@ -13,8 +13,9 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
  * timeouts and oversized messages differently from tonic): a full batch
  * scores, the largest message the rules allow reaches the worker and scores,
  * oversized bodies get 413 naming the limit, rule violations 400 naming the
- * field, timeouts 504 (tonic answers CANCELLED), and a body limit above the
- * contract's ceiling is refused at start-up.
+ * field, timeouts 504 (tonic answers CANCELLED), calls the worker sheds 429
+ * with Retry-After, and a body limit above the contract's ceiling is refused
+ * at start-up.
  */
 describe("limits and error mapping, real worker", () => {
   const dir = join(tempDir("chb-limits-"), "app");
@@ -102,6 +103,30 @@ describe("limits and error mapping, real worker", () => {
     const counts = Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]));
     expect(Object.keys(counts).every((s) => s === "200" || s === "504"), JSON.stringify(counts)).toBe(true);
     expect(counts[504] ?? 0, JSON.stringify(counts)).toBeGreaterThan(0);
+  });
+
+  it("answers 429 with Retry-After when the worker sheds a call, never a 5xx", async () => {
+    // A worker with one in-flight permit: concurrent full batches overlap, and all but the
+    // one it holds are shed (RESOURCE_EXHAUSTED) before they are decoded.
+    const shedding = `127.0.0.1:${await freePort()}`;
+    services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", MAX_IN_FLIGHT: "1" }, shedding, join(logs, "worker-shedding.log")));
+    const http = `127.0.0.1:${await freePort()}`;
+    services.push(await startOrchestrator(bins, { ...E2E_ENV, REQUEST_TIMEOUT: "30s" }, http, [{ name: "scorer", addr: shedding }], join(logs, "orchestrator-shedding.log")));
+    const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(`http://${http}/v1/score/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: full });
+        return { status: res.status, retryAfter: res.headers.get("retry-after"), text: await res.text() };
+      }),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.every((s) => s === 200 || s === 429), JSON.stringify(statuses)).toBe(true);
+    const shed = answers.filter((a) => a.status === 429);
+    expect(shed.length, JSON.stringify(statuses)).toBeGreaterThan(0);
+    for (const a of shed) {
+      expect(a.retryAfter).toBe("1");
+      expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("at capacity") });
+    }
   });
 
   it("refuses a body limit above the contract's ceiling at start-up", async () => {

@@ -6,7 +6,10 @@
 #      over gRPC (the end-to-end figures need the HTTP preset: no queue in the loop)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
-# BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP.
+# BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
+# measures the hop over the other transport too, on a second primary worker.
+# BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores of their own with
+# taskset (needs 3 cores or more; it says so and runs unpinned otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -20,6 +23,29 @@ case $transport in
   tcp | uds) ;;
   *) printf 'bench: BENCH_TRANSPORT=%q: want tcp or uds\n' "$transport" >&2; exit 2 ;;
 esac
+pin=${BENCH_PIN:-0}
+case $pin in
+  0 | 1) ;;
+  *) printf 'bench: BENCH_PIN=%q: want 0 or 1\n' "$pin" >&2; exit 2 ;;
+esac
+# Prefixes for the processes' command lines: empty unless pinned.
+pin_worker=() pin_orchestrator=() pin_loadgen=()
+pinning="not pinned to cores (BENCH_PIN=1 pins them)"
+if [ "$pin" = 1 ]; then
+  cores=$(getconf _NPROCESSORS_ONLN)
+  if ! command -v taskset >/dev/null; then
+    pinning="not pinned: BENCH_PIN=1 needs taskset (util-linux)"
+  elif [ "$cores" -lt 3 ]; then
+    pinning="not pinned: BENCH_PIN=1 needs 3 cores (worker, orchestrator, loadgen), this machine has $cores"
+  else
+    # loadgen and the orchestrator one core each, the worker(s) the rest.
+    pin_loadgen=(taskset -c "$((cores - 1))")
+    pin_orchestrator=(taskset -c "$((cores - 2))")
+    pin_worker=(taskset -c "0-$((cores - 3))")
+    pinning="pinned: worker cores 0-$((cores - 3)), orchestrator core $((cores - 2)), loadgen core $((cores - 1))"
+  fi
+  echo "bench: $pinning" >&2
+fi
 # Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
 model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ? d + 0 : 1 }')
 mkdir -p bench
@@ -35,7 +61,7 @@ target=$(workers_target)
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
-trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
 # start_services NAME: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
@@ -45,7 +71,7 @@ start_services() {
   else
     export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
   fi
-  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
   worker_addr=$WORKER_SCORER_ADDR
   worker_pid=${worker_pids[0]}
@@ -57,11 +83,22 @@ stop_services() {
 
 start_services ""
 echo "bench: workers listen on $transport" >&2
+# For the verdict's hop per transport: the primary worker once more, on the other transport.
+if [ "$transport" = tcp ]; then
+  alt_addr=unix://$sockets/scorer-alt.sock
+else
+  alt_addr=127.0.0.1:$(bin/loadgen freeport)
+fi
+LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
+alt_pid=$!
 
-bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
+${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
+  -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset sqs -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
 
 stop_services
-echo "bench: wrote bench/results.json, bench/summary.txt and bench/latency.svg" >&2
+stop "$alt_pid" worker
+alt_pid=
+echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg and bench/verdict.md" >&2

@@ -129,3 +129,23 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+func TestShedIsResourceExhaustedOnly(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{status.Error(codes.ResourceExhausted, "at its in-flight limit"), true},
+		// Handle wraps the worker's error; the code must still be found.
+		{fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, "")), true},
+		{status.Error(codes.Unavailable, ""), false},
+		{status.Error(codes.InvalidArgument, ""), false},
+		{context.DeadlineExceeded, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := Shed(tt.err); got != tt.want {
+			t.Errorf("Shed(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

@@ -33,6 +33,9 @@ type options struct {
 	workerPID, orchestratorPID                           int
 	// The tracing overhead row (HTTP preset): one variant's run, or the variants' files.
 	tracingVariant, tracingSampler, tracingOut, otlpSink, tracing string
+	// The primary worker again on the other transport (verdict.go), and the cores each process got.
+	workerAlt, pinning string
+	workerAltPID       int
 }
 
 func main() {
@@ -78,6 +81,9 @@ func main() {
 	flag.StringVar(&o.tracingOut, "tracing-out", "", "file for the variant's row")
 	flag.StringVar(&o.otlpSink, "otlp-sink", "", "base URL of `loadgen otlp-sink`, for its counts (empty: no sink)")
 	flag.StringVar(&o.tracing, "tracing", "", "comma-separated variant rows to report, tracing off first")
+	flag.StringVar(&o.workerAlt, "worker-alt", "", "the primary worker over the other transport (unix:///path or host:port), for the verdict's hop per transport; empty: not measured")
+	flag.IntVar(&o.workerAltPID, "worker-alt-pid", 0, "that worker's process, for its CPU")
+	flag.StringVar(&o.pinning, "pinning", "not pinned to cores", "how the bench pinned the processes to cores, for the report")
 	flag.Parse()
 	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
@@ -115,6 +121,7 @@ func run(ctx context.Context, o options) error {
 	r := &results{Preset: o.preset, Memory: map[string]mem{}, Settings: settings{
 		DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(), Runs: o.runs, Concurrency: o.concurrency,
 		Rate: o.rate, BatchSize: o.batchSize, BatchRate: o.batchRate, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Transport: transportOf(o.worker), Pinning: o.pinning,
 	}}
 
 	if o.tracing != "" {
@@ -163,6 +170,18 @@ func run(ctx context.Context, o options) error {
 	} else {
 		r.E2ENote = "end to end (HTTP -> Go -> gRPC -> Rust) needs the HTTP preset; this repo's ingress is " + o.preset
 	}
+	if o.workerAlt != "" {
+		alt, err := dialWorker(o.workerAlt)
+		if err != nil {
+			return err
+		}
+		defer alt.Close()
+		if err := waitServing(ctx, alt, time.Minute); err != nil {
+			return err
+		}
+		r.Settings.OtherTransport = transportOf(o.workerAlt)
+		targets = append(targets, target{fmt.Sprintf("gRPC Score over %s @%g/s", r.Settings.OtherTransport, o.rate), scoreCall(alt, reqs), 1, o.rate})
+	}
 
 	// Idle memory: both services up and ready, nothing sent yet but health checks.
 	pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
@@ -180,6 +199,9 @@ func run(ctx context.Context, o options) error {
 	peaks := samplePeaks(sampled, 100*time.Millisecond)
 
 	pids["loadgen"] = 0 // this process, for the CPU split only
+	if o.workerAltPID > 0 {
+		pids["worker-alt"] = o.workerAltPID
+	}
 	var floor []phase
 	closed := make([][]phase, len(targets))
 	open := make([][]phase, len(targets))
@@ -213,10 +235,12 @@ func run(ctx context.Context, o options) error {
 	var errs []error
 	for i, t := range targets {
 		f := figures(closed[i], open[i], o.concurrency, t.items, t.rate)
-		switch i {
-		case 0:
+		switch {
+		case o.workerAlt != "" && i == len(targets)-1: // appended last
+			r.Direct.Other = &f
+		case i == 0:
 			r.Direct.Score = f
-		case 1:
+		case i == 1:
 			r.Direct.Batch = f
 		default:
 			r.E2E = &f
@@ -241,6 +265,11 @@ func run(ctx context.Context, o options) error {
 		pooled = append(pooled, p.latencies...)
 	}
 	chart = append(chart, series{fmt.Sprintf("no-op @%g/s: loadgen and machine floor", o.rate), sortedCopy(pooled)})
+	// Last, as it leaves the worker with a backlog: twice the batch peak measured above.
+	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
+	r.Overload = runOverload(ctx, batchCall(conn, batchOf(reqs, o.batchSize)), fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize),
+		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids)
+	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)
 }
@@ -262,5 +291,6 @@ func write(dir string, r *results, chart []series) error {
 	title := fmt.Sprintf("Latency at a fixed request rate (open loop, %d run(s) pooled)", r.Settings.Runs)
 	return errors.Join(summary.Close(),
 		os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644),
-		os.WriteFile(filepath.Join(dir, "latency.svg"), latencySVG(title, chart, 2), 0o644))
+		os.WriteFile(filepath.Join(dir, "latency.svg"), latencySVG(title, chart, 2), 0o644),
+		os.WriteFile(filepath.Join(dir, "verdict.md"), []byte(r.Verdict.markdown(&r.Overload)), 0o644))
 }

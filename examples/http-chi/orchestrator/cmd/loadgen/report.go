@@ -20,7 +20,10 @@ type results struct {
 	TracingNote string         `json:"tracing_note,omitempty"`
 	Memory      map[string]mem `json:"memory_kb"`
 	Model       modelCompare   `json:"model_per_core"`
-	Targets     []check        `json:"targets"`
+	// Overload is ScoreBatch at twice its peak (overload.go); Verdict sums up the hop (verdict.go).
+	Overload overloadFigures `json:"overload"`
+	Verdict  verdict         `json:"verdict"`
+	Targets  []check         `json:"targets"`
 }
 
 type settings struct {
@@ -32,11 +35,17 @@ type settings struct {
 	BatchSize   int     `json:"batch_size"`
 	BatchRate   float64 `json:"batch_rate_per_s"`
 	GOMAXPROCS  int     `json:"loadgen_gomaxprocs"`
+	Transport   string  `json:"transport"`
+	// OtherTransport is the one the verdict's second hop was measured over, if any.
+	OtherTransport string `json:"other_transport,omitempty"`
+	Pinning        string `json:"cpu_pinning"`
 }
 
 type directFigures struct {
 	Score targetFigures `json:"score"`
 	Batch targetFigures `json:"score_batch"`
+	// Other is Score over the other transport (uds when the bench runs on tcp, and back).
+	Other *targetFigures `json:"score_other_transport,omitempty"`
 }
 
 // targetFigures are one target's closed-loop (throughput) and open-loop (latency) figures.
@@ -136,12 +145,13 @@ func (r *results) checks() {
 	if r.Model.Rust.BatchItems > 0 {
 		add("Rust / Go batch scoring per core", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
 	}
+	r.Overload.checks(add)
 }
 
 // writeSummary prints the human-readable version of results.json.
 func (r *results) writeSummary(w io.Writer) {
 	s := r.Settings
-	fmt.Fprintf(w, "Benchmark (%s preset): %d run(s) of %gs per phase, medians; loopback, loadgen GOMAXPROCS=%d\n\n", r.Preset, s.Runs, s.DurationS, s.GOMAXPROCS)
+	fmt.Fprintf(w, "Benchmark (%s preset): %d run(s) of %gs per phase, medians; loopback %s, loadgen GOMAXPROCS=%d, %s\n\n", r.Preset, s.Runs, s.DurationS, s.Transport, s.GOMAXPROCS, s.Pinning)
 	fmt.Fprintf(w, "%-34s %12s %10s | %10s %8s %8s %8s %8s %7s\n", "target", "closed req/s", "items/s", "open req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
 	row := func(name string, f targetFigures) {
 		fmt.Fprintf(w, "%-34s %12.0f %10.0f | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", name, f.Closed.PerSecond, f.Closed.ItemsPerSec,
@@ -149,6 +159,9 @@ func (r *results) writeSummary(w io.Writer) {
 	}
 	row(fmt.Sprintf("gRPC Score (c=%d)", s.Concurrency), r.Direct.Score)
 	row(fmt.Sprintf("gRPC ScoreBatch x%d (c=%d)", s.BatchSize, s.Concurrency), r.Direct.Batch)
+	if r.Direct.Other != nil {
+		row(fmt.Sprintf("gRPC Score over %s (c=%d)", s.OtherTransport, s.Concurrency), *r.Direct.Other)
+	}
 	if r.E2E != nil {
 		row(fmt.Sprintf("HTTP->Go->gRPC->Rust (c=%d)", s.Concurrency), *r.E2E)
 	} else {
@@ -187,14 +200,16 @@ func (r *results) writeSummary(w io.Writer) {
 	fmt.Fprintf(w, "  Rust worker          %12.0f %15.0f\n", m.Rust.Single, m.Rust.BatchItems)
 	fmt.Fprintf(w, "  Go baseline          %12.0f %15.0f\n", m.Go.Single, m.Go.BatchItems)
 	fmt.Fprintf(w, "  Rust / Go            %12.2f %15.2f\n", m.SingleRatio, m.BatchRatio)
+	r.Overload.write(w)
 	fmt.Fprintf(w, "\ntargets\n")
 	for _, c := range r.Targets {
 		verdict := "met"
 		if !c.Met {
 			verdict = "NOT met"
 		}
-		fmt.Fprintf(w, "  %-42s %9.3f  %-6s %s\n", c.Name, c.Value, c.Target, verdict)
+		fmt.Fprintf(w, "  %-46s %9.3f  %-6s %s\n", c.Name, c.Value, c.Target, verdict)
 	}
+	r.Verdict.write(w)
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 }
 

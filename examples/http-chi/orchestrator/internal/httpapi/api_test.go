@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestWorkerErrors(t *testing.T) {
 		retryAfter bool
 	}{
 		{"invalid argument", status.Error(codes.InvalidArgument, "id: too long"), http.StatusBadRequest, "invalid_argument", false},
-		{"resource exhausted", status.Error(codes.ResourceExhausted, "queue full"), http.StatusServiceUnavailable, "resource_exhausted", true},
+		{"resource exhausted (shed)", status.Error(codes.ResourceExhausted, "queue full"), http.StatusTooManyRequests, "resource_exhausted", true},
 		{"unavailable", status.Error(codes.Unavailable, "model reloading"), http.StatusServiceUnavailable, "unavailable", true},
 		{"internal", status.Error(codes.Internal, "boom"), http.StatusBadGateway, "bad_gateway", false},
 		{"deadline", nil, http.StatusGatewayTimeout, "deadline_exceeded", false},
@@ -148,6 +149,9 @@ func TestWorkerErrors(t *testing.T) {
 			wantError(t, rec, tt.status, tt.code)
 			if got := rec.Header().Get("Retry-After") != ""; got != tt.retryAfter {
 				t.Errorf("Retry-After present = %v, want %v", got, tt.retryAfter)
+			}
+			if want := strconv.Itoa(httpapi.ShedRetryAfterSeconds); tt.status == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != want {
+				t.Errorf("shed: Retry-After %q, want %q", rec.Header().Get("Retry-After"), want)
 			}
 			if tt.code == "invalid_argument" && !strings.Contains(rec.Body.String(), "id: too long") {
 				t.Errorf("body %s does not pass the worker's message through", rec.Body)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -16,6 +17,11 @@ import (
 
 	"example.com/http-stdlib/orchestrator/internal/validation"
 )
+
+// ShedRetryAfterSeconds is the Retry-After of a 429 for a call the worker shed: its
+// admission frees permits within milliseconds, so the smallest value HTTP can express
+// (whole seconds) is enough, and clients with jittered backoff retry well inside it.
+const ShedRetryAfterSeconds = 1
 
 // statusClientClosedRequest is nginx's convention for "the client gave up first";
 // nobody reads the response, but it keeps such requests apart from server errors in the logs.
@@ -119,10 +125,11 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, err e
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is unavailable")
 	case codes.ResourceExhausted:
-		// The worker is saturated, which is the service's condition rather than the caller's
-		// over-use (429): 503 plus Retry-After tells clients and proxies to back off and retry.
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "resource_exhausted", "scoring worker is overloaded")
+		// The worker shed the call before doing its work: it is up and will take the call
+		// once load drops, so 429 plus Retry-After asks the client to slow down and retry,
+		// where a 503 would read as an outage (and make load balancers eject the instance).
+		w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
+		writeError(w, http.StatusTooManyRequests, "resource_exhausted", "scoring worker is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
 	default:
 		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker failed")
 	}

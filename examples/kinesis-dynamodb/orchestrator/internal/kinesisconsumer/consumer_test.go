@@ -4,13 +4,18 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
@@ -283,6 +288,46 @@ func TestShutdownReleasesLeasesEvenWhenTheBatchIsCutOff(t *testing.T) {
 		}
 		if l := cps.get("s0"); l.Owner != "" {
 			t.Errorf("lease %+v after a cut-off shutdown, want it released", l)
+		}
+	})
+}
+
+// shedder is a Handler whose worker refuses every call for load until shedding is cleared.
+type shedder struct {
+	recorder
+	shedding atomic.Bool
+	calls    atomic.Int32
+}
+
+func (s *shedder) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (map[int]error, error) {
+	s.calls.Add(1)
+	if s.shedding.Load() {
+		return nil, fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, "scoring worker is at its in-flight limit"))
+	}
+	return s.recorder.Handle(ctx, reqs)
+}
+
+// Shedding is the worker's load, not the shard's failure: however long it lasts (here far
+// more retries than MaxAttempts), the shard keeps its lease and backs off, and the records
+// are stored once the worker takes them, never dead-lettered.
+func TestSheddingBacksOffWithoutGivingUpTheShard(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &shedder{}
+		h.shedding.Store(true)
+		k.put("s0", "", body("a"), body("b"))
+		c, stop := runAs(t, k, cps, h, Config{MaxAttempts: 3})
+		settle(time.Minute)
+		if calls := h.calls.Load(); calls <= 3 || c.cfg.Metrics.LeasesReleasedOnError.Load() != 0 || cps.get("s0").Checkpoint != TrimHorizon {
+			t.Fatalf("while shedding: %d calls, %d leases released on error, checkpoint %s; want retries past MaxAttempts, the lease kept, no checkpoint",
+				calls, c.cfg.Metrics.LeasesReleasedOnError.Load(), cps.get("s0").Checkpoint)
+		}
+		h.shedding.Store(false)
+		settle(5 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if cp := cps.get("s0").Checkpoint; cp != "2" || !slices.Equal(h.ids(), []string{"a", "b"}) || c.cfg.Metrics.DeadLettered.Load() != 0 {
+			t.Errorf("after shedding: checkpoint %s, stored %v, dead-lettered %d; want 2, [a b], 0", cp, h.ids(), c.cfg.Metrics.DeadLettered.Load())
 		}
 	})
 }

@@ -190,6 +190,8 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 	if len(reqs) == 0 {
 		return nil
 	}
+	// failures counts what may end the reader; attempt, every retry, paces the backoff.
+	failures := 0
 	for attempt := 1; ; attempt++ {
 		rejected, err := c.handler.Handle(ctx, reqs)
 		if err == nil {
@@ -203,9 +205,16 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.cfg.Logger.ErrorContext(ctx, "handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
-		if attempt >= c.cfg.MaxAttempts {
-			return errGaveUp
+		if pipeline.Shed(err) {
+			// The worker refused the batch for load: it is up and the records are blameless, so
+			// the shard backs off and retries in place however long it lasts, as for throttling,
+			// rather than giving up its lease (another reader would only add to the load).
+			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the shard backs off and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
+		} else {
+			c.cfg.Logger.ErrorContext(ctx, "handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
+			if failures++; failures >= c.cfg.MaxAttempts {
+				return errGaveUp
+			}
 		}
 		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
 			return err

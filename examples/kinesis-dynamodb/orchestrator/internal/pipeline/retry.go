@@ -110,3 +110,10 @@ func Transient(err error) bool {
 	}
 	return errors.Is(err, context.DeadlineExceeded) || awsenv.Retryable(err)
 }
+
+// Shed reports whether err is the worker refusing a call for load (RESOURCE_EXHAUSTED): the
+// worker is up and the message blameless, so the consumers back off and retry it in place,
+// without spending its redelivery budget, however long the overload lasts.
+func Shed(err error) bool {
+	return status.Code(err) == codes.ResourceExhausted
+}

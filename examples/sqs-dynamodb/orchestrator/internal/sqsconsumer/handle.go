@@ -22,8 +22,9 @@ import (
 // maxReceiveCount receives, so only a failure the message itself causes may spend one. Hence
 // the heartbeat keeps the messages hidden for as long as they are in hand, and a failure while
 // the worker or the sink is down (Ready false) is retried here, in place, once it is back,
-// rather than handing the messages back to be received, and counted, again. What fails while
-// all is up is left hidden until its visibility timeout runs out and is then redelivered.
+// rather than handing the messages back to be received, and counted, again; so is a batch the
+// worker shed for load (RESOURCE_EXHAUSTED), after a backoff. What fails otherwise while all
+// is up is left hidden until its visibility timeout runs out and is then redelivered.
 func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	stopHeartbeat := c.heartbeat(ctx, msgs, time.Now())
 	got := c.receive(ctx, msgs)
@@ -45,7 +46,7 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 		from = append(from, i)
 	}
 	var err error
-	for len(reqs) > 0 {
+	for shed := 0; len(reqs) > 0; {
 		// Received while the worker or the sink went down, or failed because it did: wait.
 		if err = c.awaitReady(ctx); err != nil {
 			break
@@ -70,7 +71,22 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 				retryReqs, retryFrom = append(retryReqs, reqs[i]), append(retryFrom, from[i])
 			}
 		}
-		if err == nil || ctx.Err() != nil || c.cfg.Ready() {
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if pipeline.Shed(err) {
+			// The worker is up and refused the calls for load: no fault of these messages either.
+			// They stay hidden (the heartbeat) and are retried in place after a jittered,
+			// exponentially growing and capped wait, so shedding never costs a receive.
+			shed++
+			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the messages stay hidden and are retried after a backoff", "messages", len(retryReqs), "attempt", shed, "error", err)
+			if c.cfg.Retry.Wait(ctx, shed) != nil {
+				break
+			}
+			reqs, from = retryReqs, retryFrom
+			continue
+		}
+		if c.cfg.Ready() {
 			break
 		}
 		// The outage is not these messages' fault. Their stored results, if any, make the

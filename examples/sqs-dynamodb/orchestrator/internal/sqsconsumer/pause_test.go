@@ -3,6 +3,7 @@ package sqsconsumer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -11,8 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
 
 // An outage of the results table longer than maxReceiveCount visibility timeouts must not
@@ -125,5 +129,56 @@ func TestShutdownDuringAnOutageReleasesTheMessagesInHand(t *testing.T) {
 		if v := visibility["a"]; len(deleted) != 0 || len(v) == 0 || v[len(v)-1] != 0 || time.Since(start) != c.cfg.ShutdownTimeout {
 			t.Errorf("after %v: deleted %v, visibility %v; want a released at the shutdown timeout", time.Since(start), deleted, v)
 		}
+	})
+}
+
+// A worker shedding load (RESOURCE_EXHAUSTED) for longer than many visibility timeouts costs
+// the messages no receive and never dead-letters them: they stay hidden and are retried in
+// place after exponentially growing, capped, jittered waits until the worker takes them.
+func TestSheddingBacksOffInPlaceAndCostsNoReceive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{pending: []types.Message{valid("a"), valid("b")}, redrive: redrive}
+		const sheds = 12
+		var calls atomic.Int32
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			if calls.Add(1) <= sheds {
+				return nil, fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, "scoring worker is at its in-flight limit"))
+			}
+			return nil, nil
+		})
+		var waits []time.Duration
+		c.cfg.Retry = pipeline.Retry{
+			Base: time.Second, Max: 30 * time.Second,
+			Rand: func(n int64) int64 { return n - 1 }, // the ceiling: the longest wait the jitter may draw
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return pipeline.Sleep(ctx, d)
+			},
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		q.mu.Lock()
+		received := maps.Clone(q.received)
+		q.mu.Unlock()
+		deleted, visibility, deadLettered := q.snapshot()
+		slices.Sort(deleted)
+		if !slices.Equal(deleted, []string{"a", "b"}) || received["a"] != 1 || received["b"] != 1 || deadLettered != 0 || calls.Load() != sheds+1 {
+			t.Errorf("deleted %v, receives %v, dead-lettered %d, handled %d times; want both stored after %d sheds, received once each, none dead-lettered", deleted, received, deadLettered, calls.Load(), sheds)
+		}
+		if slices.Contains(visibility["a"], 0) || len(visibility["a"]) < 5 {
+			t.Errorf("visibility of a set to %v; want extended all through the backoff, never released", visibility["a"])
+		}
+		want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30, 30, 30, 30, 30}
+		for i := range want {
+			want[i] *= time.Second
+		}
+		if !slices.Equal(waits, want) {
+			t.Errorf("waits %v, want %v: exponential from Retry.Base, capped at Retry.Max", waits, want)
+		}
+		cancel()
+		<-done
 	})
 }

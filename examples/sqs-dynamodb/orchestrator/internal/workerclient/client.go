@@ -36,7 +36,7 @@ import (
 // connection looks like, and the replay goes to the next replica; scoring is a pure
 // function of the request, so a replay is safe. Only once, and inside the one CallTimeout:
 // the callers own retrying (the queue pipelines back off and try again, HTTP clients get
-// 503 with Retry-After), and retries at two layers multiply.
+// 429 or 503 with Retry-After), and retries at two layers multiply.
 var serviceConfig = fmt.Sprintf(`{
   "loadBalancingConfig": [{"round_robin": {}}],
   "healthCheckConfig": {"serviceName": %[1]q},

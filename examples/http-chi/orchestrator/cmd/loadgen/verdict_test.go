@@ -1,0 +1,131 @@
+package main
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVerdictArithmetic(t *testing.T) {
+	in := verdictInput{
+		Single: []hopCost{
+			{Transport: "tcp", CPUUS: 41, P50: 0.2, P99: 0.9},
+			{Transport: "uds", CPUUS: 31, P50: 0.1, P99: 0.5},
+		},
+		// cost(n) = 40 + n·1: a Score call 41 µs, a batch of 100 140 µs.
+		BatchCPUUS: 140,
+		BatchSize:  100,
+		Rust:       modelFigures{Single: 1e6, BatchItems: 2e6},   // 1 µs, 0.5 µs per item
+		Go:         modelFigures{Single: 5e5, BatchItems: 2.5e5}, // 2 µs, 4 µs per item
+	}
+	v := computeVerdict(in)
+	if v.Note != "" {
+		t.Fatalf("note %q on complete input", v.Note)
+	}
+	if len(v.Hops) != 2 || v.Hops[0].CPUUS != 40 || v.Hops[1].CPUUS != 30 || v.Hops[1].P99 != 0.5 {
+		t.Errorf("hops %+v, want 40 µs over tcp and 30 over uds beyond the 1 µs of scoring", v.Hops)
+	}
+	if v.RustSingleUS != 1 || v.RustBatchUS != 0.5 || v.GoSingleUS != 2 || v.GoBatchUS != 4 {
+		t.Errorf("per item: Rust %v/%v, Go %v/%v; want 1/0.5, 2/4", v.RustSingleUS, v.RustBatchUS, v.GoSingleUS, v.GoBatchUS)
+	}
+	if v.FixedUS != 40 || v.PerItemUS != 1 {
+		t.Errorf("Rust path %v µs per call + %v per item, want 40 + 1", v.FixedUS, v.PerItemUS)
+	}
+	// 40 + n·1 <= 4n from n = 40/3 = 13.3, so 14.
+	if v.BreakEven != 14 {
+		t.Errorf("break-even %d, want 14", v.BreakEven)
+	}
+	// One item per call: Go spends 2 µs where the hop spends 41. A batch of 100: 4 vs 1.4 per item.
+	if v.SavedSingleUS != -39 || v.SavedBatchUS != 2.6 {
+		t.Errorf("saved %v single, %v batch; want -39, 2.6", v.SavedSingleUS, v.SavedBatchUS)
+	}
+	var b strings.Builder
+	v.write(&b)
+	for _, want := range []string{"over tcp:", "over uds:", "break-even batch size    14", "39.00 us lost at 1 item per call", "2.60 us saved at 100 items"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("verdict text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestVerdictWithoutBreakEven(t *testing.T) {
+	// Each extra item costs 5 µs on the Rust path, more than the 4 µs Go takes: no batch pays.
+	v := computeVerdict(verdictInput{
+		Single: []hopCost{{Transport: "tcp", CPUUS: 45}}, BatchCPUUS: 45 + 99*5, BatchSize: 100,
+		Rust: modelFigures{Single: 1e6, BatchItems: 1e6}, Go: modelFigures{Single: 2.5e5, BatchItems: 2.5e5},
+	})
+	if v.BreakEven != 0 || v.PerItemUS != 5 {
+		t.Errorf("break-even %d at %v µs per item, want none at 5", v.BreakEven, v.PerItemUS)
+	}
+	var b strings.Builder
+	v.write(&b)
+	if !strings.Contains(b.String(), "break-even batch size    none") {
+		t.Errorf("verdict text:\n%s", b.String())
+	}
+}
+
+func TestVerdictNeedsEveryFigure(t *testing.T) {
+	// No CPU figures (not Linux, or no pids): said, not computed from zeros.
+	v := computeVerdict(verdictInput{Single: []hopCost{{Transport: "tcp"}}, BatchSize: 100,
+		Rust: modelFigures{Single: 1, BatchItems: 1}, Go: modelFigures{Single: 1, BatchItems: 1}})
+	if v.Note == "" || v.BreakEven != 0 || len(v.Hops) != 0 {
+		t.Errorf("verdict %+v from missing CPU figures, want a note and nothing else", v)
+	}
+}
+
+func TestSummarizeOverload(t *testing.T) {
+	ms := func(xs ...float64) []time.Duration {
+		out := make([]time.Duration, len(xs))
+		for i, x := range xs {
+			out[i] = time.Duration(x * float64(time.Millisecond))
+		}
+		return out
+	}
+	f := overloadFigures{PeakPerSec: 100, UnloadedP99: 2}
+	f = summarizeOverload(f, []overloadPhase{
+		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond},
+		{accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond}},
+		{accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
+	})
+	// Goodput per run: 100, 100, 100 calls/s; p99 per run: 8, 4, 6 ms -> median 6 = 3x the unloaded 2.
+	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 1 || f.GoodputPS != 100 {
+		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 1 (100/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
+	}
+	// Shed p99 per run with sheds: 0.4, 0.1 -> lower median 0.1.
+	if f.AcceptedP99 != 6 || f.P99Ratio != 3 || f.ShedP99 != 0.1 {
+		t.Errorf("accepted p99 %v (x%v), shed p99 %v; want 6 (x3), 0.1", f.AcceptedP99, f.P99Ratio, f.ShedP99)
+	}
+	if f.Cores["worker"] != 1 || f.MachineCores != 0 {
+		t.Errorf("worker cores %v, machine %v; want the medians 1 and 0 (two runs knew nothing of the machine)", f.Cores["worker"], f.MachineCores)
+	}
+	var rows []check
+	f.checks(func(name string, value float64, target string, met bool) {
+		rows = append(rows, check{name, value, target, met})
+	})
+	if len(rows) != 3 || !rows[0].Met || !rows[1].Met || !rows[2].Met {
+		t.Errorf("checks %+v, want all three met", rows)
+	}
+	// Nothing shed: no shed latency to judge, so that target is not met.
+	f.Shed, f.ShedP99 = 0, 0
+	rows = nil
+	f.checks(func(name string, value float64, target string, met bool) {
+		rows = append(rows, check{name, value, target, met})
+	})
+	if rows[1].Met {
+		t.Error("shed latency met with nothing shed")
+	}
+}
+
+func TestMachineCPUGrows(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/stat is Linux's")
+	}
+	before := machineCPU()
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		// Busy: the machine's counter must move.
+	}
+	if after := machineCPU(); after <= before {
+		t.Errorf("machine CPU %v after 50 ms of busy work, %v before", after, before)
+	}
+}
