@@ -75,6 +75,12 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       meaning: `worker ${w.name}'s gRPC address${m.docker ? ` (compose sets \`${w.name}:50051\`)` : ""}: \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\`, or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
+    {
+      name: "COALESCE",
+      default: "on",
+      meaning:
+        "`on`: a single request goes to its worker at once while no call to it is in flight, and waits for the next shared `ScoreBatch` while one is (see Coalescing); `off`: every request is its own call",
+    },
   ];
   if (http) {
     rows.push({
