@@ -61,6 +61,13 @@ export const OTEL_VARIABLES: readonly Setting[] = [
   { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set" },
 ];
 
+/**
+ * The orchestrator's coalescer (COALESCE): calls to one worker out at once
+ * when batches fill, and how many full batches may wait. Rendered into
+ * workerclient/coalesce.go and the README's Coalescing section.
+ */
+export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
+
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;
 
