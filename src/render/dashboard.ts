@@ -46,6 +46,7 @@ export function dashboardPanels(m: Manifest): Panel[] {
   const shed = metric(WORKER_METRICS, "scoring_shed_calls_total");
   const inFlight = metric(WORKER_METRICS, "scoring_in_flight_calls");
   const retries = metric(o, "orchestrator_worker_retries_total");
+  const coalesced = metric(o, "orchestrator_coalesced_batch_size");
   const [rss] = PROCESS_METRICS;
   return [
     { title: http ? "Front door: HTTP request latency" : "Front door: message handling latency", unit: "s", targets: quantiles(front), description: `${front}: the orchestrator's whole handling of one ${http ? "request" : "message or record batch"}.` },
@@ -68,6 +69,7 @@ export function dashboardPanels(m: Manifest): Panel[] {
       description: `${shed}: calls answered RESOURCE_EXHAUSTED; ${retries}: calls the orchestrator tried again.`,
     },
     { title: "Batch sizes", unit: "none", targets: quantiles(batch), description: `${batch}: items per ScoreBatch call.` },
+    { title: "Coalesced requests per worker call", unit: "none", targets: quantiles(coalesced, ["worker"]), description: `${coalesced}: single requests that shared one call (1: sent alone, the worker idle).` },
     { title: "In-flight scoring calls", unit: "none", targets: [{ expr: `sum by (job) (${inFlight})`, legend: "{{job}}" }], description: `${inFlight}: calls queued or running per worker.` },
     { title: "Memory (RSS)", unit: "bytes", targets: [{ expr: `sum by (job) (${rss})`, legend: "{{job}}" }], description: `${rss} of every service.` },
     ...queueLag(m, o),

@@ -14,7 +14,7 @@ import { renderTemplate } from "./handlebars.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
-import { settingsContext } from "./settings.js";
+import { COALESCE, settingsContext } from "./settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
 import { shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
@@ -65,7 +65,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m) };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE };
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),

@@ -61,6 +61,13 @@ export const OTEL_VARIABLES: readonly Setting[] = [
   { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set" },
 ];
 
+/**
+ * The orchestrator's coalescer (COALESCE): calls to one worker out at once
+ * when batches fill, and how many full batches may wait. Rendered into
+ * workerclient/coalesce.go and the README's Coalescing section.
+ */
+export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
+
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;
 
@@ -75,6 +82,12 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       meaning: `worker ${w.name}'s gRPC address${m.docker ? ` (compose sets \`${w.name}:50051\`)` : ""}: \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\`, or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
+    {
+      name: "COALESCE",
+      default: "on",
+      meaning:
+        "`on`: a single request goes to its worker at once while no call to it is in flight, and waits for the next shared `ScoreBatch` while one is (see Coalescing); `off`: every request is its own call",
+    },
   ];
   if (http) {
     rows.push({

@@ -21,6 +21,13 @@ export function rpcSpanName(m: Manifest, method: "Score" | "ScoreBatch"): string
  */
 export const WORKER_PHASE_SPANS = ["decode", "validate", "queue", "score"] as const;
 
+/**
+ * The orchestrator's span around a coalesced ScoreBatch call: the child of
+ * its first member's span, linked to every member's, the parent of the
+ * worker call's CLIENT span.
+ */
+export const COALESCE_SPAN = "coalesce";
+
 export interface MetricDoc {
   name: string;
   type: "counter" | "gauge" | "histogram" | "info";
@@ -85,6 +92,12 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
     },
     { name: "orchestrator_worker_retries_total", type: "counter", labels: ["worker"], meaning: "worker calls tried again after a transient failure" },
     { name: "orchestrator_worker_batch_items", type: "histogram", labels: ["worker"], meaning: "requests per ScoreBatch call to a worker" },
+    {
+      name: "orchestrator_coalesced_batch_size",
+      type: "histogram",
+      labels: ["worker"],
+      meaning: "single requests per call the coalescer made to a worker (1: sent alone, no call was in flight)",
+    },
   );
   return rows;
 }
@@ -104,6 +117,7 @@ export function telemetryContext(m: Manifest) {
   return {
     metrics: orchestratorMetrics(m).map((row) => ({ ...row, goName: goName(row.name) })),
     rpc: { score: rpcSpanName(m, "Score"), scoreBatch: rpcSpanName(m, "ScoreBatch") },
+    coalesceSpan: COALESCE_SPAN,
   };
 }
 

@@ -101,6 +101,19 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(tracing[2].otlp_sink.bytes).toBeGreaterThan(0);
   expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/tracing overhead[\s\S]*\n  off [\s\S]*\n  1pct [\s\S]*\n  always /);
 
+  // The coalescing comparison: COALESCE=off then on, single requests through HTTP. Off, every
+  // request is its own worker call; on, concurrent requests shared calls (more than one per call).
+  const coalescing = r.coalescing;
+  expect(coalescing.map((c: { variant: string }) => c.variant)).toEqual(["off", "on"]);
+  for (const c of coalescing) {
+    expect(c.max_requests_per_s, c.variant).toBeGreaterThan(0);
+    expect(c.errors, c.variant).toBe(0);
+  }
+  expect(coalescing[0].mean_requests_per_worker_call).toBe(1);
+  expect(coalescing[1].mean_requests_per_worker_call).toBeGreaterThan(1);
+  console.log(`coalescing: off ${coalescing[0].max_requests_per_s} req/s, on ${coalescing[1].max_requests_per_s} req/s (x${coalescing[1].max_requests_per_s_vs_off}), ${coalescing[1].mean_requests_per_worker_call} requests per call`);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/coalescing[\s\S]*\n  off [\s\S]*\n  on /);
+
   expect(existsSync(join(dir, "bench", "summary.txt"))).toBe(true);
   expectWellFormedSvg(readFileSync(join(dir, "bench", "latency.svg"), "utf8"));
 });

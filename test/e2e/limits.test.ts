@@ -53,7 +53,7 @@ describe("limits and error mapping, real worker", () => {
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => `r${i}`));
     console.log(`full batch: ${full.length} bytes of JSON scored end to end in ${ms.toFixed(0)} ms`);
 
-    // The same in 4-byte characters: its protobuf is exactly the decode limit both sides derive.
+    // The same in 4-byte characters: its protobuf is the decode limit both sides derive, less the 2 bytes of itemResults.
     const wide = (i: number, n: number) => String.fromCodePoint(0x10000 + i) + "😀".repeat(n - 1);
     const largest = batch(1000, (i) => wide(i, 128), (f) => wide(f, 32), (f) => wide(f, 32), "😀".repeat(64));
     const big = await post(base, "/v1/score/batch", largest);

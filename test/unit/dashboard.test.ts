@@ -49,7 +49,7 @@ describe.each(["http", "sqs", "kinesis"])("Grafana dashboard, %s", (ingress) => 
   it("shows latency per hop, shed rate, batch sizes and memory", () => {
     const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
     const front = ingress === "http" ? "http_server_request_duration_seconds_bucket" : "messaging_process_duration_seconds_bucket";
-    for (const name of [front, "rpc_client_call_duration_seconds_bucket", "rpc_server_call_duration_seconds_bucket", "scoring_pool_queue_duration_seconds_bucket", "scoring_shed_calls_total", "scoring_batch_items_bucket", "process_resident_memory_bytes"]) {
+    for (const name of [front, "rpc_client_call_duration_seconds_bucket", "rpc_server_call_duration_seconds_bucket", "scoring_pool_queue_duration_seconds_bucket", "scoring_shed_calls_total", "scoring_batch_items_bucket", "orchestrator_coalesced_batch_size_bucket", "process_resident_memory_bytes"]) {
       expect(exprs).toContain(name);
     }
   });

@@ -90,7 +90,7 @@ describe("several workers", () => {
     expect(sqs.has("orchestrator/internal/httpapi/api.go")).toBe(false);
     expect(text(sqs, "orchestrator/internal/config/config.go")).toContain('"WORKER_PRICING_ADDR", "127.0.0.1:50052"');
     const main = text(sqs, "orchestrator/cmd/orchestrator/main.go");
-    expect(main).toContain("worker := workers[0]");
+    expect(main).toContain("consume(ctx, cfg, workers, scorers[0], logger)");
     expect(main).toMatch(/for i, w := range workers \{\n\t+if h := w\.Health\(\); h != workerclient\.HealthServing/);
     const smoke = text(sqs, "scripts/smoke.sh");
     expect(smoke).toContain('"$target/release/pricing"');

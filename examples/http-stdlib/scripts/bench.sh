@@ -5,7 +5,8 @@
 #   2. the worker and the orchestrator start on free loopback ports and
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP
 #   3. before that, the tracing overhead: the HTTP path with tracing off, at 1% and always
-#      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`)
+#      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`); then
+#      the HTTP path with the orchestrator's coalescing off and on (COALESCE)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
@@ -127,6 +128,21 @@ done
 stop "$sink_pid" otlp-sink
 sink_pid=
 
+# Coalescing: the HTTP path's single requests with COALESCE=off, then on (the default), each
+# variant on freshly started services; the same phases as above.
+coalesce_rows=()
+for variant in off on; do
+  echo "bench: coalescing $variant" >&2
+  export COALESCE=$variant
+  start_services "-coalesce-$variant"
+  unset COALESCE
+  bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant.json" \
+    -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+    -vectors testdata/vectors.json -duration "$duration" -runs "$runs" -rate "$rate" -concurrency "$concurrency"
+  stop_services
+  coalesce_rows+=("bench/coalesce-$variant.json")
+done
+
 start_services ""
 echo "bench: workers listen on $transport" >&2
 # For the verdict's hop per transport: the primary worker once more, on the other transport.
@@ -144,7 +160,7 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s" \
-  -tracing "$(IFS=,; echo "${tracing_rows[*]}")"
+  -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")"
 
 stop_services
 stop "$alt_pid" worker

@@ -53,6 +53,8 @@ const SUPPORTED: &[(&str, &str)] = &[
         "repeated.items.string.max_len",
     ),
     ("ScoreBatchResponse.responses", "repeated.max_items"),
+    ("ScoreBatchResponse.results", "repeated.max_items"),
+    ("ItemError.message", "string.max_len"),
 ];
 
 type BoxError = Box<dyn Error>;
@@ -144,7 +146,8 @@ fn flatten(rules: &DynamicMessage, prefix: &str) -> Vec<(String, Value)> {
 }
 
 /// Largest protobuf encoding of `message` under its fields' rules: the same
-/// figure the orchestrator's validation.MaxWireBytes computes.
+/// figure the orchestrator's validation.MaxWireBytes computes. A oneof's
+/// members all count, as if all were set: an upper bound.
 fn message_size(
     message: &MessageDescriptor,
     rules_of: &dyn Fn(&FieldDescriptor) -> Option<DynamicMessage>,
@@ -189,6 +192,9 @@ fn value_size(
 ) -> Result<usize, BoxError> {
     Ok(match field.kind() {
         Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => 8,
+        Kind::Bool => 1,
+        // A negative int32 or enum is sign-extended to ten varint bytes.
+        Kind::Int32 | Kind::Int64 | Kind::Uint64 | Kind::Enum(_) => varint_len(u64::MAX),
         Kind::String => len_prefixed(4 * bounded(field, "string.max_len", max_len)?),
         Kind::Message(message) => len_prefixed(message_size(&message, rules_of)?),
         other => {

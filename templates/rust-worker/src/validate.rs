@@ -124,7 +124,19 @@ fn feature_map<V>(
 
 /// Checks a batch's size and every request in it; the first bad one is reported.
 pub fn batch_request(batch: &ScoreBatchRequest) -> Result<(), Invalid> {
-    let len = batch.requests.len();
+    batch_size(batch.requests.len())?;
+    batch
+        .requests
+        .iter()
+        .enumerate()
+        .try_for_each(|(index, request)| {
+            score_request(request)
+                .map_err(|e| invalid(format!("requests[{index}].{}", e.field), e.message))
+        })
+}
+
+/// Checks a batch's number of requests.
+pub fn batch_size(len: usize) -> Result<(), Invalid> {
     if len < MIN_BATCH {
         return Err(invalid(
             "requests",
@@ -137,14 +149,7 @@ pub fn batch_request(batch: &ScoreBatchRequest) -> Result<(), Invalid> {
             format!("must contain no more than {MAX_BATCH} item(s)"),
         ));
     }
-    batch
-        .requests
-        .iter()
-        .enumerate()
-        .try_for_each(|(index, request)| {
-            score_request(request)
-                .map_err(|e| invalid(format!("requests[{index}].{}", e.field), e.message))
-        })
+    Ok(())
 }
 
 /// How much of a map key a message quotes: the key is there because it broke
@@ -336,6 +341,7 @@ mod tests {
     fn batch_size_is_bounded() {
         let batch = |n| ScoreBatchRequest {
             requests: (0..n).map(|i| request(&format!("r{i}"))).collect(),
+            ..Default::default()
         };
         assert_eq!(
             message(batch_request(&batch(0))),
@@ -353,6 +359,7 @@ mod tests {
     fn batch_errors_name_the_request() {
         let mut batch = ScoreBatchRequest {
             requests: vec![request("ok"), request("ok"), request("")],
+            ..Default::default()
         };
         batch.requests.push(request(""));
         assert_eq!(

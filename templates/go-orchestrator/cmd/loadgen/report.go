@@ -24,6 +24,9 @@ type results struct {
 	Overload overloadFigures `json:"overload"`
 	Verdict  verdict         `json:"verdict"`
 	Targets  []check         `json:"targets"`
+
+	// Coalescing is the HTTP path with COALESCE off and on (see coalesce.go).
+	Coalescing []coalesceRow `json:"coalescing,omitempty"`
 }
 
 type settings struct {
@@ -189,6 +192,7 @@ func (r *results) writeSummary(w io.Writer) {
 		cpu("HTTP->Go->gRPC->Rust", *r.E2E)
 	}
 	r.writeTracing(w)
+	r.writeCoalescing(w)
 	fmt.Fprintf(w, "\nresident memory (MiB)    idle   under load\n")
 	for _, name := range []string{"worker", "orchestrator"} {
 		if m, ok := r.Memory[name]; ok {

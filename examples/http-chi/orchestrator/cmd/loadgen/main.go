@@ -9,6 +9,7 @@
 //	loadgen freeport   # prints a free loopback port, for the script
 //	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
 //	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
+//	loadgen -coalesce-variant off|on -coalesce-out FILE -http URL [flags]   # one coalescing row
 package main
 
 import (
@@ -36,6 +37,8 @@ type options struct {
 	// The primary worker again on the other transport (verdict.go), and the cores each process got.
 	workerAlt, pinning string
 	workerAltPID       int
+	// The coalescing comparison (HTTP preset): one variant's run, or the variants' files.
+	coalesceVariant, coalesceOut, coalescing string
 }
 
 func main() {
@@ -84,6 +87,9 @@ func main() {
 	flag.StringVar(&o.workerAlt, "worker-alt", "", "the primary worker over the other transport (unix:///path or host:port), for the verdict's hop per transport; empty: not measured")
 	flag.IntVar(&o.workerAltPID, "worker-alt-pid", 0, "that worker's process, for its CPU")
 	flag.StringVar(&o.pinning, "pinning", "not pinned to cores", "how the bench pinned the processes to cores, for the report")
+	flag.StringVar(&o.coalesceVariant, "coalesce-variant", "", "drive only the HTTP path and write this coalescing variant's row to -coalesce-out")
+	flag.StringVar(&o.coalesceOut, "coalesce-out", "", "file for the coalescing variant's row")
+	flag.StringVar(&o.coalescing, "coalescing", "", "comma-separated coalescing rows to report, coalescing off first")
 	flag.Parse()
 	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
@@ -98,6 +104,13 @@ func main() {
 			os.Exit(2)
 		}
 		do = runTracingVariant
+	}
+	if o.coalesceVariant != "" {
+		if o.http == "" || o.coalesceOut == "" {
+			fmt.Fprintln(os.Stderr, "loadgen: -coalesce-variant needs -http and -coalesce-out")
+			os.Exit(2)
+		}
+		do = runCoalesceVariant
 	}
 	if err := do(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -130,6 +143,12 @@ func run(ctx context.Context, o options) error {
 		}
 	} else if o.http == "" {
 		r.TracingNote = "measured for the HTTP preset only (no queue in the loop); this repo's ingress is " + o.preset
+	}
+
+	if o.coalescing != "" {
+		if r.Coalescing, err = readCoalesceRows(o.coalescing); err != nil {
+			return err
+		}
 	}
 
 	// The model first, while the services sit idle and the machine is quiet.

@@ -75,6 +75,17 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 		workers = append(workers, c)
 	}
+	// Concurrent single requests for a busy worker share its calls (COALESCE); closed before
+	// the clients, once what they queued has been answered.
+	scorers := make([]*workerclient.Coalescer, len(workers))
+	for i, c := range workers {
+		scorers[i] = workerclient.NewCoalescer(c, workerclient.CoalesceOptions{Off: !cfg.Coalesce, CallTimeout: cfg.RequestTimeout, Name: cfg.Workers[i].Name})
+	}
+	defer func() {
+		for _, s := range scorers {
+			s.Close()
+		}
+	}()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var watcher sync.WaitGroup
 	for _, c := range workers {
@@ -90,11 +101,11 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
 	}
 	named := make([]httpapi.NamedWorker, len(workers))
-	for i, c := range workers {
-		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: c}
+	for i, s := range scorers {
+		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: s}
 	}
 	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes)
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "coalesce", cfg.Coalesce)
 	return server.Run(ctx, ln, api, server.Options{
 		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and
 		// checking it (seconds for a body near the contract's ceiling, more under load), the

@@ -23,6 +23,8 @@ type Config struct {
 	Workers []Worker
 	// RequestTimeout bounds each call to the worker, retries included.
 	RequestTimeout time.Duration
+	// Coalesce puts concurrent single requests for a busy worker into shared ScoreBatch calls.
+	Coalesce bool
 	// ShutdownTimeout bounds how long in-flight requests may take to drain on SIGTERM.
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
@@ -52,6 +54,7 @@ var settings = []setting{
 	{"LISTEN_ADDR", ":8080"},
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
 	{"REQUEST_TIMEOUT", "2s"},
+	{"COALESCE", "on"},
 	{"MAX_BODY_BYTES", ""},
 	{"SHUTDOWN_TIMEOUT", "10s"},
 	{"LOG_LEVEL", "info"},
@@ -90,6 +93,7 @@ func load(environ []string) (Config, *parser) {
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT"),
 		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", bodyCeiling),
 		LogLevel:        p.level("LOG_LEVEL"),
+		Coalesce:        p.onOff("COALESCE"),
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
@@ -212,4 +216,16 @@ func (p *parser) level(key string) slog.Level {
 		return 0
 	}
 	return l
+}
+
+func (p *parser) onOff(key string) bool {
+	switch v := p.value(key); v {
+	case "on":
+		return true
+	case "off":
+		return false
+	default:
+		p.fail(key, v, "want on or off")
+		return false
+	}
 }

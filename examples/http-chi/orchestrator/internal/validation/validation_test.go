@@ -118,7 +118,8 @@ func TestMaxWireBytesIsTheLargestValidBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a batch of tens of megabytes")
 	}
-	batch := &scoringv1.ScoreBatchRequest{}
+	// Per-item results asked for: the flag is part of the largest request.
+	batch := &scoringv1.ScoreBatchRequest{ItemResults: true}
 	for i := range validation.MaxBatchSize {
 		req := &scoringv1.ScoreRequest{Id: name(i, 128, true),
 			NumericFeatures: map[string]float64{}, CategoricalFeatures: map[string]string{}}

@@ -24,7 +24,10 @@ use tonic_reflection::pb::v1::{
     ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
     server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
 };
-use worker::pb::{ScoreBatchRequest, ScoreRequest, scoring_service_client::ScoringServiceClient};
+use worker::pb::{
+    ScoreBatchRequest, ScoreRequest, score_result::Outcome,
+    scoring_service_client::ScoringServiceClient,
+};
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -170,12 +173,44 @@ async fn serves_scoring_health_and_reflection_then_drains_on_sigterm() {
 
     let requests = cases.iter().map(|c| c.request.clone()).collect();
     let batch = scoring
-        .score_batch(ScoreBatchRequest { requests })
+        .score_batch(ScoreBatchRequest {
+            requests,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     let expected: Vec<_> = cases.iter().map(|c| c.expected.clone()).collect();
     assert_eq!(batch.responses, expected);
+
+    // Per-item results: an invalid request in the middle gets its own error
+    // (the message a Score of it alone fails with); the others score.
+    let mut requests: Vec<_> = cases.iter().map(|c| c.request.clone()).collect();
+    let bad = requests.len() / 2;
+    requests.insert(bad, ScoreRequest::default());
+    let items = scoring
+        .score_batch(ScoreBatchRequest {
+            requests,
+            item_results: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(items.responses.is_empty());
+    assert_eq!(items.results.len(), cases.len() + 1);
+    for (i, result) in items.results.into_iter().enumerate() {
+        match (i.cmp(&bad), result.outcome) {
+            (std::cmp::Ordering::Equal, Some(Outcome::Error(error))) => {
+                assert_eq!(error.code, Code::InvalidArgument as i32);
+                assert_eq!(error.message, "id: must be at least 1 characters");
+            }
+            (order, Some(Outcome::Response(response))) if order != std::cmp::Ordering::Equal => {
+                let case = &cases[if order.is_lt() { i } else { i - 1 }];
+                assert_eq!(response, case.expected, "{}", case.name);
+            }
+            (_, other) => panic!("item {i}: unexpected {other:?}"),
+        }
+    }
 
     let invalid = scoring.score(ScoreRequest::default()).await.unwrap_err();
     assert_eq!(invalid.code(), Code::InvalidArgument);
@@ -298,7 +333,10 @@ async fn the_largest_batch_the_contract_allows_is_scored() {
     let requests: Vec<_> = (0..1000).map(request).collect();
     let worker = Worker::start(&[]);
     let responses = ScoringServiceClient::new(worker.channel().await)
-        .score_batch(ScoreBatchRequest { requests })
+        .score_batch(ScoreBatchRequest {
+            requests,
+            ..Default::default()
+        })
         .await
         .expect("a full batch fits the message size limit")
         .into_inner()

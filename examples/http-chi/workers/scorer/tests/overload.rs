@@ -54,7 +54,10 @@ fn full_batch() -> ScoreBatchRequest {
                 .collect(),
         })
         .collect();
-    ScoreBatchRequest { requests }
+    ScoreBatchRequest {
+        requests,
+        ..Default::default()
+    }
 }
 
 /// Serves on its own runtime and threads, as the worker binary does, so

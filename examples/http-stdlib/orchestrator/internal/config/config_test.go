@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 		MaxBodyBytes:    bodyCeiling,
 		LogLevel:        slog.LevelInfo,
+		Coalesce:        true,
 	}
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
@@ -81,6 +82,7 @@ func TestLoadOverrides(t *testing.T) {
 		"SHUTDOWN_TIMEOUT": "30s",
 		"MAX_BODY_BYTES":   "2048",
 		"LOG_LEVEL":        "debug",
+		"COALESCE":         "off",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
 	cfg, err := Load(env(vars))
@@ -118,6 +120,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"MAX_BODY_BYTES", "0"},
 		{"MAX_BODY_BYTES", "1099511627776"}, // Past the contract's ceiling: the worker could never take it.
 		{"LOG_LEVEL", "loud"},
+		{"COALESCE", "yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

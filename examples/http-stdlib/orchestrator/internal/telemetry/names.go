@@ -15,10 +15,16 @@ const (
 	// OrchestratorWorkerBatchItems is a histogram: requests per ScoreBatch call to a worker.
 	OrchestratorWorkerBatchItems = "orchestrator_worker_batch_items"
 
+	// OrchestratorCoalescedBatchSize is a histogram: single requests per call the coalescer made to a worker (1: sent alone, no call was in flight).
+	OrchestratorCoalescedBatchSize = "orchestrator_coalesced_batch_size"
+
 	// RPCScore and RPCScoreBatch are the worker's methods as spans and metrics name them.
 	RPCScore = "scoring.v1.ScoringService/Score"
 
 	RPCScoreBatch = "scoring.v1.ScoringService/ScoreBatch"
+
+	// CoalesceSpan names the span around a coalesced ScoreBatch call.
+	CoalesceSpan = "coalesce"
 )
 
 // docs is each metric's help text and label names, from the same table.
@@ -27,4 +33,5 @@ var docs = []doc{
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},
 	{OrchestratorWorkerBatchItems, "requests per ScoreBatch call to a worker", []string{"worker"}},
+	{OrchestratorCoalescedBatchSize, "single requests per call the coalescer made to a worker (1: sent alone, no call was in flight)", []string{"worker"}},
 }

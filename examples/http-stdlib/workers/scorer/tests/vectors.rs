@@ -38,7 +38,10 @@ async fn all_vectors_as_one_batch_keep_order() {
     let cases = common::load();
     let requests = cases.iter().map(|c| c.request.clone()).collect();
     let responses = service()
-        .score_batch(Request::new(ScoreBatchRequest { requests }))
+        .score_batch(Request::new(ScoreBatchRequest {
+            requests,
+            ..Default::default()
+        }))
         .await
         .unwrap()
         .into_inner()

@@ -84,6 +84,17 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 		workers = append(workers, c)
 	}
+	// Concurrent single requests for a busy worker share its calls (COALESCE); closed before
+	// the clients, once what they queued has been answered.
+	scorers := make([]*workerclient.Coalescer, len(workers))
+	for i, c := range workers {
+		scorers[i] = workerclient.NewCoalescer(c, workerclient.CoalesceOptions{Off: !cfg.Coalesce, CallTimeout: cfg.RequestTimeout, Name: cfg.Workers[i].Name})
+	}
+	defer func() {
+		for _, s := range scorers {
+			s.Close()
+		}
+	}()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var watcher sync.WaitGroup
 	for _, c := range workers {
@@ -94,7 +105,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		watcher.Wait()
 	}()
 
-	return consume(ctx, cfg, workers, logger)
+	return consume(ctx, cfg, workers, scorers[0], logger)
 }
 
 // consumer is what main needs of either queue consumer.
@@ -104,10 +115,10 @@ type consumer interface {
 }
 
 // consume runs the consumer until ctx is done and in-flight work has drained, with the health
-// and metrics endpoints beside it. The primary (first) worker scores every message; the others
+// and metrics endpoints beside it. The primary (first) worker scores every message, through
+// scorer (its Coalescer); the others
 // are connected and gate readiness, ready for the team's own routing to call them.
-func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, logger *slog.Logger) error {
-	worker := workers[0]
+func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, scorer *workerclient.Coalescer, logger *slog.Logger) error {
 	awsCfg, err := awsenv.Load(ctx)
 	if err != nil {
 		return err
@@ -119,7 +130,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	// Probes pace themselves up to 5s apart, so consuming resumes within seconds of a recovery.
 	sinkHealth := &pipeline.SinkHealth{Probe: sink.Probe, Logger: logger}
 	proc := &pipeline.Processor{
-		Scorer:     worker,
+		Scorer:     scorer,
 		Sink:       sink,
 		SinkHealth: sinkHealth,
 		Metrics:    metrics,
@@ -169,7 +180,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
 	logging.Go(func() { sinkHealth.Watch(opsCtx) })
 
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String())
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "coalesce", cfg.Coalesce)
 	err = c.Run(ctx)
 	stopOps()
 	logging.Wait()

@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		Coalesce:        true,
 	}
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
@@ -86,6 +87,7 @@ func TestLoadOverrides(t *testing.T) {
 		"REQUEST_TIMEOUT":        "750ms",
 		"SHUTDOWN_TIMEOUT":       "30s",
 		"LOG_LEVEL":              "debug",
+		"COALESCE":               "off",
 		"SQS_QUEUE_NAME":         "orders",
 		"SQS_VISIBILITY_TIMEOUT": "2m",
 		"CONCURRENCY":            "4",
@@ -134,6 +136,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"REQUEST_TIMEOUT", "0s"},
 		{"SHUTDOWN_TIMEOUT", "soon"},
 		{"LOG_LEVEL", "loud"},
+		{"COALESCE", "yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

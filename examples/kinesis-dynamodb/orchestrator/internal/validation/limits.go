@@ -34,7 +34,8 @@ var (
 
 // MaxWireBytes is the largest protobuf encoding of a message of m's type that satisfies
 // the contract's rules: each list and map at its most entries, each string at its most
-// bytes. It panics on a field the rules leave unbounded, a defect in scoring.proto that
+// bytes. Every field counts, those of a oneof too, so a oneof is sized as if all its
+// members were set: an upper bound, a little above the truth. It panics on a field the rules leave unbounded, a defect in scoring.proto that
 // the package's tests report; every limit downstream is derived from this figure.
 func MaxWireBytes(m proto.Message) int {
 	return messageSize(m.ProtoReflect().Descriptor())
@@ -73,6 +74,11 @@ func valueSize(fd protoreflect.FieldDescriptor, rules *validate.FieldRules) int 
 	switch fd.Kind() {
 	case protoreflect.DoubleKind, protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind:
 		return 8
+	case protoreflect.BoolKind:
+		return 1
+	case protoreflect.Int32Kind, protoreflect.Int64Kind, protoreflect.Uint64Kind, protoreflect.EnumKind:
+		// A negative int32 or enum is sign-extended to ten varint bytes.
+		return protowire.SizeVarint(1<<64 - 1)
 	case protoreflect.StringKind:
 		sr := rules.GetString()
 		if sr.HasMaxBytes() {

@@ -20,6 +20,8 @@ type Config struct {
 	Workers []Worker
 	// RequestTimeout bounds each call to the worker, retries included.
 	RequestTimeout time.Duration
+	// Coalesce puts concurrent single requests for a busy worker into shared ScoreBatch calls.
+	Coalesce bool
 	// ShutdownTimeout bounds how long in-flight work may take to finish on SIGTERM; what is
 	// unfinished then is read again later.
 	ShutdownTimeout time.Duration
@@ -57,6 +59,7 @@ var settings = []setting{
 	{"LISTEN_ADDR", ":8080"},
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
 	{"REQUEST_TIMEOUT", "2s"},
+	{"COALESCE", "on"},
 	{"SQS_QUEUE_NAME", "sqs-dynamodb-requests"},
 	{"SQS_VISIBILITY_TIMEOUT", "30s"},
 	{"CONCURRENCY", "20"},
@@ -97,6 +100,7 @@ func load(environ []string) (Config, *parser) {
 		RequestTimeout:  p.duration("REQUEST_TIMEOUT"),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT"),
 		LogLevel:        p.level("LOG_LEVEL"),
+		Coalesce:        p.onOff("COALESCE"),
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
@@ -231,4 +235,16 @@ func (p *parser) level(key string) slog.Level {
 		return 0
 	}
 	return l
+}
+
+func (p *parser) onOff(key string) bool {
+	switch v := p.value(key); v {
+	case "on":
+		return true
+	case "off":
+		return false
+	default:
+		p.fail(key, v, "want on or off")
+		return false
+	}
 }

@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		Coalesce:        true,
 	}
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
@@ -84,6 +85,7 @@ func TestLoadOverrides(t *testing.T) {
 		"REQUEST_TIMEOUT":        "750ms",
 		"SHUTDOWN_TIMEOUT":       "30s",
 		"LOG_LEVEL":              "debug",
+		"COALESCE":               "off",
 		"SQS_QUEUE_NAME":         "orders",
 		"SQS_VISIBILITY_TIMEOUT": "2m",
 		"CONCURRENCY":            "4",
@@ -136,6 +138,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CONCURRENCY", "many"},
 		{"SQS_QUEUE_NAME", "orders.fifo"},
 		{"LOG_LEVEL", "loud"},
+		{"COALESCE", "yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

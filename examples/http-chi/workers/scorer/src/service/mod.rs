@@ -227,27 +227,48 @@ impl scoring_service_server::ScoringService for ScoringService {
         let charged = Self::charged(&request);
         let batch = request.into_inner();
         metrics::record_batch_items(batch.requests.len());
+        if batch.item_results {
+            return self
+                .score_items(charged, batch.requests)
+                .await
+                .map(Response::new);
+        }
         info_span!(names::VALIDATE_SPAN)
             .in_scope(|| validate::batch_request(&batch))
             .map_err(invalid)?;
         let permit = self.admission.settle(charged, batch.requests.len())?;
-        let mut requests = batch.requests;
-        let responses = if requests.len() <= INLINE_MAX_ITEMS {
+        let responses = self.respond_valid(permit, batch.requests).await?;
+        Ok(Response::new(ScoreBatchResponse {
+            responses,
+            results: Vec::new(),
+        }))
+    }
+}
+
+impl ScoringService {
+    /// Scores validated `requests` in order: inline when few, on the rayon
+    /// pool otherwise (see the module's documentation).
+    async fn respond_valid(
+        &self,
+        permit: OwnedSemaphorePermit,
+        mut requests: Vec<ScoreRequest>,
+    ) -> Result<Vec<ScoreResponse>, Status> {
+        if requests.len() <= INLINE_MAX_ITEMS {
             self.inline(permit, |model| {
                 let mut responses = vec![ScoreResponse::default(); requests.len()];
                 respond_all(model, &mut requests, &mut responses);
                 responses
-            })?
+            })
         } else {
             // The decoded requests are freed after the reply is on its way.
             self.offload(permit, move |model| {
                 (respond_batch(model, &mut requests), requests)
             })
-            .await?
-        };
-        Ok(Response::new(ScoreBatchResponse { responses }))
+            .await
+        }
     }
 }
 
+mod items;
 #[cfg(test)]
 mod tests;

@@ -24,6 +24,7 @@ fn request(id: &str) -> ScoreRequest {
 fn batch(n: usize) -> ScoreBatchRequest {
     ScoreBatchRequest {
         requests: (0..n).map(|i| request(&format!("r{i}"))).collect(),
+        ..Default::default()
     }
 }
 
@@ -107,7 +108,7 @@ async fn rejects_invalid_requests_before_queueing() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "id: must be at least 1 characters");
 
-    let empty = ScoreBatchRequest { requests: vec![] };
+    let empty = ScoreBatchRequest::default();
     let status = service.score_batch(Request::new(empty)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 }
@@ -151,4 +152,52 @@ async fn the_transport_charge_is_trued_up_to_the_items() {
     let status = service.score_batch(request).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(permits.available_permits(), 5);
+}
+
+#[tokio::test]
+async fn item_results_fail_only_the_invalid_items() {
+    use crate::pb::score_result::Outcome;
+    // Inline and on the pool, with invalid items first, in the middle and last.
+    for n in [3, INLINE_MAX_ITEMS + 5, 200] {
+        let mut batch = batch(n);
+        batch.item_results = true;
+        let bad = [0, n / 2, n - 1];
+        for &i in &bad {
+            batch.requests[i].id.clear();
+        }
+        let answer = service(4)
+            .score_batch(Request::new(batch))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(answer.responses.is_empty());
+        assert_eq!(answer.results.len(), n);
+        for (i, result) in answer.results.into_iter().enumerate() {
+            match result.outcome {
+                Some(Outcome::Error(e)) if bad.contains(&i) => {
+                    assert_eq!(e.code, Code::InvalidArgument as i32);
+                    assert_eq!(e.message, "id: must be at least 1 characters");
+                }
+                Some(Outcome::Response(r)) if !bad.contains(&i) => {
+                    assert_eq!(r.id, format!("r{i}"))
+                }
+                other => panic!("{n} requests, item {i}: {other:?}"),
+            }
+        }
+    }
+    // Every item invalid: still an answer per item, and no permit kept.
+    let service = service(1);
+    let mut all_bad = batch(2);
+    all_bad.item_results = true;
+    all_bad.requests.iter_mut().for_each(|r| r.id.clear());
+    let answer = service.score_batch(Request::new(all_bad)).await.unwrap();
+    assert_eq!(answer.into_inner().results.len(), 2);
+    assert_eq!(service.admission.permits.available_permits(), 1);
+    // A batch of the wrong size has no item to blame: the call fails.
+    let empty = ScoreBatchRequest {
+        item_results: true,
+        ..Default::default()
+    };
+    let status = service.score_batch(Request::new(empty)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
 }

@@ -172,8 +172,14 @@ func (x *ScoreResponse) GetReasonCodes() []string {
 
 // ScoreBatchRequest carries 1 to 1000 requests.
 type ScoreBatchRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Requests      []*ScoreRequest        `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Requests []*ScoreRequest        `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	// When true, the worker answers each request on its own in
+	// ScoreBatchResponse.results: an invalid request gets its own error there
+	// and the others are scored. When false (the default, and what a caller
+	// built before this field existed sends), one invalid request fails the
+	// whole call with INVALID_ARGUMENT and the answers are in responses.
+	ItemResults   bool `protobuf:"varint,2,opt,name=item_results,json=itemResults,proto3" json:"item_results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -215,10 +221,20 @@ func (x *ScoreBatchRequest) GetRequests() []*ScoreRequest {
 	return nil
 }
 
-// ScoreBatchResponse holds one response per request, in request order.
+func (x *ScoreBatchRequest) GetItemResults() bool {
+	if x != nil {
+		return x.ItemResults
+	}
+	return false
+}
+
+// ScoreBatchResponse holds one answer per request, in request order: in
+// responses, or in results when the request asked for item_results.
 type ScoreBatchResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Responses     []*ScoreResponse       `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Responses []*ScoreResponse       `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	// One per request, in request order, when item_results was asked for.
+	Results       []*ScoreResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -260,6 +276,159 @@ func (x *ScoreBatchResponse) GetResponses() []*ScoreResponse {
 	return nil
 }
 
+func (x *ScoreBatchResponse) GetResults() []*ScoreResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// ScoreResult is one request's outcome in a batch: its response or its error.
+type ScoreResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*ScoreResult_Response
+	//	*ScoreResult_Error
+	Outcome       isScoreResult_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScoreResult) Reset() {
+	*x = ScoreResult{}
+	mi := &file_scoring_v1_scoring_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScoreResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScoreResult) ProtoMessage() {}
+
+func (x *ScoreResult) ProtoReflect() protoreflect.Message {
+	mi := &file_scoring_v1_scoring_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScoreResult.ProtoReflect.Descriptor instead.
+func (*ScoreResult) Descriptor() ([]byte, []int) {
+	return file_scoring_v1_scoring_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ScoreResult) GetOutcome() isScoreResult_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *ScoreResult) GetResponse() *ScoreResponse {
+	if x != nil {
+		if x, ok := x.Outcome.(*ScoreResult_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *ScoreResult) GetError() *ItemError {
+	if x != nil {
+		if x, ok := x.Outcome.(*ScoreResult_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isScoreResult_Outcome interface {
+	isScoreResult_Outcome()
+}
+
+type ScoreResult_Response struct {
+	// The request scored.
+	Response *ScoreResponse `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+type ScoreResult_Error struct {
+	// The request did not; the rest of the batch is unaffected.
+	Error *ItemError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+func (*ScoreResult_Response) isScoreResult_Outcome() {}
+
+func (*ScoreResult_Error) isScoreResult_Outcome() {}
+
+// ItemError is why one request of a batch was not scored.
+//
+// Its own message rather than google.rpc.Status: Status carries unbounded
+// details (repeated google.protobuf.Any), and every message here must have a
+// largest size the limits are derived from; it would also add a dependency
+// on googleapis to a contract that vendors only protovalidate.
+type ItemError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code the request would have failed with on its own, as
+	// google.rpc.Code numbers it (3 is INVALID_ARGUMENT).
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// What is wrong, naming the field, as the call's status message would.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemError) Reset() {
+	*x = ItemError{}
+	mi := &file_scoring_v1_scoring_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemError) ProtoMessage() {}
+
+func (x *ItemError) ProtoReflect() protoreflect.Message {
+	mi := &file_scoring_v1_scoring_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemError.ProtoReflect.Descriptor instead.
+func (*ItemError) Descriptor() ([]byte, []int) {
+	return file_scoring_v1_scoring_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ItemError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ItemError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_scoring_v1_scoring_proto protoreflect.FileDescriptor
 
 const file_scoring_v1_scoring_proto_rawDesc = "" +
@@ -281,11 +450,20 @@ const file_scoring_v1_scoring_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x02id\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12,\n" +
 	"\rmodel_version\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\fmodelVersion\x121\n" +
-	"\freason_codes\x18\x04 \x03(\tB\x0e\xbaH\v\x92\x01\b\x10\x03\"\x04r\x02\x18@R\vreasonCodes\"V\n" +
+	"\freason_codes\x18\x04 \x03(\tB\x0e\xbaH\v\x92\x01\b\x10\x03\"\x04r\x02\x18@R\vreasonCodes\"y\n" +
 	"\x11ScoreBatchRequest\x12A\n" +
-	"\brequests\x18\x01 \x03(\v2\x18.scoring.v1.ScoreRequestB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\brequests\"X\n" +
+	"\brequests\x18\x01 \x03(\v2\x18.scoring.v1.ScoreRequestB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\brequests\x12!\n" +
+	"\fitem_results\x18\x02 \x01(\bR\vitemResults\"\x96\x01\n" +
 	"\x12ScoreBatchResponse\x12B\n" +
-	"\tresponses\x18\x01 \x03(\v2\x19.scoring.v1.ScoreResponseB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\tresponses2\x9b\x01\n" +
+	"\tresponses\x18\x01 \x03(\v2\x19.scoring.v1.ScoreResponseB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\tresponses\x12<\n" +
+	"\aresults\x18\x02 \x03(\v2\x17.scoring.v1.ScoreResultB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\aresults\"\x80\x01\n" +
+	"\vScoreResult\x127\n" +
+	"\bresponse\x18\x01 \x01(\v2\x19.scoring.v1.ScoreResponseH\x00R\bresponse\x12-\n" +
+	"\x05error\x18\x02 \x01(\v2\x15.scoring.v1.ItemErrorH\x00R\x05errorB\t\n" +
+	"\aoutcome\"C\n" +
+	"\tItemError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\"\n" +
+	"\amessage\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\amessage2\x9b\x01\n" +
 	"\x0eScoringService\x12<\n" +
 	"\x05Score\x12\x18.scoring.v1.ScoreRequest\x1a\x19.scoring.v1.ScoreResponse\x12K\n" +
 	"\n" +
@@ -303,29 +481,34 @@ func file_scoring_v1_scoring_proto_rawDescGZIP() []byte {
 	return file_scoring_v1_scoring_proto_rawDescData
 }
 
-var file_scoring_v1_scoring_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_scoring_v1_scoring_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_scoring_v1_scoring_proto_goTypes = []any{
 	(*ScoreRequest)(nil),       // 0: scoring.v1.ScoreRequest
 	(*ScoreResponse)(nil),      // 1: scoring.v1.ScoreResponse
 	(*ScoreBatchRequest)(nil),  // 2: scoring.v1.ScoreBatchRequest
 	(*ScoreBatchResponse)(nil), // 3: scoring.v1.ScoreBatchResponse
-	nil,                        // 4: scoring.v1.ScoreRequest.NumericFeaturesEntry
-	nil,                        // 5: scoring.v1.ScoreRequest.CategoricalFeaturesEntry
+	(*ScoreResult)(nil),        // 4: scoring.v1.ScoreResult
+	(*ItemError)(nil),          // 5: scoring.v1.ItemError
+	nil,                        // 6: scoring.v1.ScoreRequest.NumericFeaturesEntry
+	nil,                        // 7: scoring.v1.ScoreRequest.CategoricalFeaturesEntry
 }
 var file_scoring_v1_scoring_proto_depIdxs = []int32{
-	4, // 0: scoring.v1.ScoreRequest.numeric_features:type_name -> scoring.v1.ScoreRequest.NumericFeaturesEntry
-	5, // 1: scoring.v1.ScoreRequest.categorical_features:type_name -> scoring.v1.ScoreRequest.CategoricalFeaturesEntry
+	6, // 0: scoring.v1.ScoreRequest.numeric_features:type_name -> scoring.v1.ScoreRequest.NumericFeaturesEntry
+	7, // 1: scoring.v1.ScoreRequest.categorical_features:type_name -> scoring.v1.ScoreRequest.CategoricalFeaturesEntry
 	0, // 2: scoring.v1.ScoreBatchRequest.requests:type_name -> scoring.v1.ScoreRequest
 	1, // 3: scoring.v1.ScoreBatchResponse.responses:type_name -> scoring.v1.ScoreResponse
-	0, // 4: scoring.v1.ScoringService.Score:input_type -> scoring.v1.ScoreRequest
-	2, // 5: scoring.v1.ScoringService.ScoreBatch:input_type -> scoring.v1.ScoreBatchRequest
-	1, // 6: scoring.v1.ScoringService.Score:output_type -> scoring.v1.ScoreResponse
-	3, // 7: scoring.v1.ScoringService.ScoreBatch:output_type -> scoring.v1.ScoreBatchResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 4: scoring.v1.ScoreBatchResponse.results:type_name -> scoring.v1.ScoreResult
+	1, // 5: scoring.v1.ScoreResult.response:type_name -> scoring.v1.ScoreResponse
+	5, // 6: scoring.v1.ScoreResult.error:type_name -> scoring.v1.ItemError
+	0, // 7: scoring.v1.ScoringService.Score:input_type -> scoring.v1.ScoreRequest
+	2, // 8: scoring.v1.ScoringService.ScoreBatch:input_type -> scoring.v1.ScoreBatchRequest
+	1, // 9: scoring.v1.ScoringService.Score:output_type -> scoring.v1.ScoreResponse
+	3, // 10: scoring.v1.ScoringService.ScoreBatch:output_type -> scoring.v1.ScoreBatchResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_scoring_v1_scoring_proto_init() }
@@ -333,13 +516,17 @@ func file_scoring_v1_scoring_proto_init() {
 	if File_scoring_v1_scoring_proto != nil {
 		return
 	}
+	file_scoring_v1_scoring_proto_msgTypes[4].OneofWrappers = []any{
+		(*ScoreResult_Response)(nil),
+		(*ScoreResult_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_scoring_v1_scoring_proto_rawDesc), len(file_scoring_v1_scoring_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

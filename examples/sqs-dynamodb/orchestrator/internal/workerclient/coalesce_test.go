@@ -1,0 +1,280 @@
+package workerclient
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+// gatedWorker answers every call once its gate opens (at once while the gate is nil),
+// recording what it was sent. Ids starting with "bad" get an item error, as the worker
+// answers an invalid request of a per-item batch.
+type gatedWorker struct {
+	mu        sync.Mutex
+	gate      chan struct{}
+	started   chan string
+	scores    int
+	batches   []*scoringv1.ScoreBatchRequest
+	deadlines []time.Time
+}
+
+func newGatedWorker() *gatedWorker {
+	return &gatedWorker{gate: make(chan struct{}), started: make(chan string, 100)}
+}
+
+func (g *gatedWorker) wait(ctx context.Context, kind string) error {
+	g.started <- kind
+	if g.gate == nil {
+		return nil
+	}
+	select {
+	case <-g.gate:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+func (g *gatedWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	g.mu.Lock()
+	g.scores++
+	g.mu.Unlock()
+	if err := g.wait(ctx, "Score"); err != nil {
+		return nil, err
+	}
+	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+}
+
+func (g *gatedWorker) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
+	deadline, _ := ctx.Deadline()
+	g.mu.Lock()
+	g.batches = append(g.batches, req)
+	g.deadlines = append(g.deadlines, deadline)
+	g.mu.Unlock()
+	if err := g.wait(ctx, "ScoreBatch"); err != nil {
+		return nil, err
+	}
+	resp := &scoringv1.ScoreBatchResponse{}
+	for _, r := range req.GetRequests() {
+		if r.GetId()[:min(3, len(r.GetId()))] == "bad" {
+			resp.Results = append(resp.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Error{Error: &scoringv1.ItemError{Code: int32(codes.InvalidArgument), Message: "id: bad"}}})
+			continue
+		}
+		resp.Results = append(resp.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Response{Response: &scoringv1.ScoreResponse{Id: r.GetId()}}})
+	}
+	return resp, nil
+}
+
+func (g *gatedWorker) Health() Health { return HealthServing }
+
+func (g *gatedWorker) expectStart(t *testing.T, kind string) {
+	t.Helper()
+	select {
+	case got := <-g.started:
+		if got != kind {
+			t.Fatalf("worker got a %s call, want %s", got, kind)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no %s call reached the worker", kind)
+	}
+}
+
+type answered struct {
+	id  string
+	err error
+}
+
+// score sends req through c in the background; its answer arrives on the returned channel.
+func score(ctx context.Context, c *Coalescer, id string) <-chan answered {
+	out := make(chan answered, 1)
+	go func() {
+		resp, err := c.Score(ctx, &scoringv1.ScoreRequest{Id: id})
+		out <- answered{resp.GetId(), err}
+	}()
+	return out
+}
+
+// waitQueued returns once n requests wait in c's queue.
+func waitQueued(t *testing.T, c *Coalescer, n int) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		got := len(c.queue)
+		c.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%d requests queued, want %d", got, n)
+		}
+	}
+}
+
+func recv(t *testing.T, ch <-chan answered) answered {
+	t.Helper()
+	select {
+	case a := <-ch:
+		return a
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer")
+		return answered{}
+	}
+}
+
+func TestAnIdleWorkerGetsASingleRequestAtOnce(t *testing.T) {
+	g := &gatedWorker{started: make(chan string, 1)} // nil gate: answers at once
+	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+	start := time.Now()
+	resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if err != nil || resp.GetId() != "a" {
+		t.Fatalf("got %v, %v", resp, err)
+	}
+	if g.scores != 1 || len(g.batches) != 0 {
+		t.Errorf("worker got %d Score and %d ScoreBatch calls, want the request alone", g.scores, len(g.batches))
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("an idle request took %v", d)
+	}
+}
+
+func TestConcurrentRequestsShareOneBatch(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+	first := score(context.Background(), c, "first")
+	g.expectStart(t, "Score")
+	var waiting []<-chan answered
+	for i := range 10 {
+		waiting = append(waiting, score(context.Background(), c, fmt.Sprint("r", i)))
+	}
+	waitQueued(t, c, 10)
+	close(g.gate)
+	if a := recv(t, first); a.err != nil || a.id != "first" {
+		t.Errorf("first: %+v", a)
+	}
+	for i, ch := range waiting {
+		if a := recv(t, ch); a.err != nil || a.id != fmt.Sprint("r", i) {
+			t.Errorf("r%d: %+v", i, a)
+		}
+	}
+	c.Close()
+	if len(g.batches) != 1 || len(g.batches[0].GetRequests()) != 10 || !g.batches[0].GetItemResults() {
+		t.Fatalf("worker got batches %v, want one of 10 asking for item results", g.batches)
+	}
+}
+
+func TestAFullBatchGoesOutWithoutWaiting(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{MaxBatch: 3, Name: "t"})
+	score(context.Background(), c, "first")
+	g.expectStart(t, "Score")
+	for i := range 3 {
+		score(context.Background(), c, fmt.Sprint("r", i))
+	}
+	g.expectStart(t, "ScoreBatch") // while the first call is still out
+	close(g.gate)
+	c.Close()
+}
+
+func TestAnInvalidItemFailsOnlyItsCaller(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+	score(context.Background(), c, "first")
+	g.expectStart(t, "Score")
+	good := score(context.Background(), c, "good")
+	waitQueued(t, c, 1)
+	bad := score(context.Background(), c, "bad")
+	waitQueued(t, c, 2)
+	close(g.gate)
+	if a := recv(t, bad); status.Code(a.err) != codes.InvalidArgument || status.Convert(a.err).Message() != "id: bad" {
+		t.Errorf("bad: %+v, want its own INVALID_ARGUMENT", a)
+	}
+	if a := recv(t, good); a.err != nil || a.id != "good" {
+		t.Errorf("good: %+v", a)
+	}
+	c.Close()
+}
+
+func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{MaxQueue: 2, Name: "t"})
+	score(context.Background(), c, "first")
+	g.expectStart(t, "Score")
+	score(context.Background(), c, "q1")
+	score(context.Background(), c, "q2")
+	waitQueued(t, c, 2)
+	start := time.Now()
+	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "over"})
+	if status.Code(err) != codes.ResourceExhausted || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("got %v after %v, want RESOURCE_EXHAUSTED at once", err, time.Since(start))
+	}
+	close(g.gate)
+	c.Close()
+}
+
+func TestCloseDrainsTheQueueAndRefusesNewRequests(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{CallTimeout: time.Minute, Name: "t"})
+	first := score(context.Background(), c, "first")
+	g.expectStart(t, "Score")
+	queued := []<-chan answered{score(context.Background(), c, "q1"), score(context.Background(), c, "q2")}
+	waitQueued(t, c, 2)
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		closing := c.closed
+		c.mu.Unlock()
+		if closing {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("Close did not begin")
+		}
+	}
+	if _, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "late"}); status.Code(err) != codes.Unavailable {
+		t.Errorf("a request after Close got %v, want UNAVAILABLE", err)
+	}
+	select {
+	case <-closed:
+		t.Fatal("Close returned with requests still queued")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(g.gate)
+	recv(t, first)
+	for _, ch := range queued {
+		if a := recv(t, ch); a.err != nil {
+			t.Errorf("queued request: %+v", a)
+		}
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return after the drain")
+	}
+}
+
+func TestOffSendsEveryRequestAlone(t *testing.T) {
+	g := newGatedWorker()
+	c := NewCoalescer(g, CoalesceOptions{Off: true, Name: "t"})
+	var all []<-chan answered
+	for i := range 5 {
+		all = append(all, score(context.Background(), c, fmt.Sprint("r", i)))
+	}
+	for range 5 {
+		g.expectStart(t, "Score")
+	}
+	close(g.gate)
+	for _, ch := range all {
+		recv(t, ch)
+	}
+	if len(g.batches) != 0 {
+		t.Errorf("COALESCE=off made %d batches", len(g.batches))
+	}
+}
