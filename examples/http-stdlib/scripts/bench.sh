@@ -136,7 +136,7 @@ for variant in off on; do
   export COALESCE=$variant
   start_services "-coalesce-$variant"
   unset COALESCE
-  bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant.json" \
+  ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant.json" \
     -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
     -vectors testdata/vectors.json -duration "$duration" -runs "$runs" -rate "$rate" -concurrency "$concurrency"
   stop_services
