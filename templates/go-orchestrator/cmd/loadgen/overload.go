@@ -71,41 +71,26 @@ type overloadPhase struct {
 // when they were due (so the backlog counts), refused ones from when they were sent (the
 // worker's time to say no, which is what shedding promises).
 func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, maxInFlight int) overloadPhase {
-	n := int(rate * d.Seconds())
-	interval := time.Duration(float64(time.Second) / rate)
 	var mu sync.Mutex
 	var p overloadPhase
-	slots := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			preciseSleep(wait)
-		}
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			sent := time.Now()
-			err := send(ctx, c)
-			done := time.Now()
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				p.accepted = append(p.accepted, done.Sub(due))
-			case status.Code(err) == codes.ResourceExhausted:
-				p.shed = append(p.shed, done.Sub(sent))
-			default:
-				p.errors++
-				if p.firstErr == nil {
-					p.firstErr = err
-				}
+	p.elapsed = pace(ctx, rate, int(rate*d.Seconds()), maxInFlight, func(_ int, due time.Time) {
+		sent := time.Now()
+		err := send(ctx, c)
+		done := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			p.accepted = append(p.accepted, done.Sub(due))
+		case status.Code(err) == codes.ResourceExhausted:
+			p.shed = append(p.shed, done.Sub(sent))
+		default:
+			p.errors++
+			if p.firstErr == nil {
+				p.firstErr = err
 			}
-		})
-	}
-	wg.Wait()
-	p.elapsed = time.Since(start)
+		}
+	})
 	slices.Sort(p.accepted)
 	slices.Sort(p.shed)
 	return p

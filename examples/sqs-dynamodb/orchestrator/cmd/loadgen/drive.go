@@ -61,12 +61,35 @@ func closedLoop(ctx context.Context, c call, concurrency int, d time.Duration) p
 // it is reached the sender waits, and the wait is charged to the requests it delays.
 func openLoop(ctx context.Context, c call, rate float64, d time.Duration, maxInFlight int) phase {
 	n := int(rate * d.Seconds())
-	interval := time.Duration(float64(time.Second) / rate)
 	latencies := make([]time.Duration, n)
 	failed := make([]error, n)
+	var errs atomic.Int64
+	elapsed := pace(ctx, rate, n, maxInFlight, func(i int, due time.Time) {
+		err := send(ctx, c)
+		latencies[i] = time.Since(due)
+		if err != nil {
+			failed[i] = err
+			errs.Add(1)
+		}
+	})
+	p := phase{requests: n, errors: int(errs.Load()), elapsed: elapsed, latencies: latencies}
+	for _, err := range failed {
+		if err != nil {
+			p.firstErr = err
+			break
+		}
+	}
+	slices.Sort(p.latencies)
+	return p
+}
+
+// pace starts do(i, due) for i in [0, n) at rate per second, each in a goroutine of its own
+// once one of maxInFlight slots is free, and returns when all n have finished (or ctx ended
+// the sending), with the time that took. due is when call i should have started.
+func pace(ctx context.Context, rate float64, n, maxInFlight int, do func(i int, due time.Time)) time.Duration {
+	interval := time.Duration(float64(time.Second) / rate)
 	slots := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
-	var errs atomic.Int64
 	start := time.Now()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
@@ -76,24 +99,11 @@ func openLoop(ctx context.Context, c call, rate float64, d time.Duration, maxInF
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			err := send(ctx, c)
-			latencies[i] = time.Since(due)
-			if err != nil {
-				failed[i] = err
-				errs.Add(1)
-			}
+			do(i, due)
 		})
 	}
 	wg.Wait()
-	p := phase{requests: n, errors: int(errs.Load()), elapsed: time.Since(start), latencies: latencies}
-	for _, err := range failed {
-		if err != nil {
-			p.firstErr = err
-			break
-		}
-	}
-	slices.Sort(p.latencies)
-	return p
+	return time.Since(start)
 }
 
 func send(ctx context.Context, c call) error {
