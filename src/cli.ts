@@ -36,11 +36,24 @@ function syncOptions({ values }: ParsedArgs) {
   return { check: values.check, dryRun: values["dry-run"], force: values.force, json: values.json };
 }
 
+let settled = false;
+// Node ends a process whose event loop has emptied with exit code 0, even while main() is
+// still awaiting (a promise nothing is left to settle): a run would stop with no report and
+// read as success. Never exit silently: say so and fail.
+process.on("beforeExit", () => {
+  if (settled) return;
+  settled = true;
+  console.error(`create-hybrid-backend ${GENERATOR_VERSION}: internal error: the run stopped waiting before it finished (nothing was left running); please report it`);
+  process.exitCode = EXIT.failed;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     if (isPromptCancel(err)) {
       console.error("cancelled; nothing was written");
       process.exitCode = 130;

@@ -76,8 +76,12 @@ export async function stopGracefully(service: Service, graceMs: number, opts: { 
     throw new Error(`${service.name} had already exited (code ${r.exitCode ?? r.signal})`);
   }
   service.proc.kill("SIGTERM");
-  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref());
-  const outcome = await Promise.race([service.proc, timer]);
+  // A ref'd timer, cleared when the service wins: an unref'd one leaves nothing keeping the
+  // event loop alive if the service's own handles close first, and Node then ends the whole
+  // run with exit 0 mid-await (see the beforeExit guard in cli.ts).
+  let timeout: NodeJS.Timeout | undefined;
+  const timer = new Promise<"timeout">((r) => (timeout = setTimeout(() => r("timeout"), graceMs)));
+  const outcome = await Promise.race([service.proc, timer]).finally(() => clearTimeout(timeout));
   if (outcome === "timeout") {
     service.proc.kill("SIGKILL");
     throw new Error(`${service.name} did not exit within ${graceMs / 1000}s of SIGTERM`);
