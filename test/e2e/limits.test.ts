@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { tempDir } from "../helpers/cli.js";
-import { generateReleaseBuild } from "../helpers/release-build.js";
+import { sharedReleaseBuild } from "../helpers/release-build.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -18,8 +18,9 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
  * at start-up.
  */
 describe("limits and error mapping, real worker", () => {
-  const dir = join(tempDir("chb-limits-"), "app");
-  const logs = join(dir, ".limits");
+  // The shared release build (read-only); logs go to a folder of this file's own.
+  let dir = "";
+  const logs = tempDir("chb-limits-");
   const services: Service[] = [];
   let bins: ServiceBinaries;
   let workerAddr = "";
@@ -32,7 +33,8 @@ describe("limits and error mapping, real worker", () => {
   };
 
   beforeAll(async () => {
-    bins = await generateReleaseBuild(dir, logs);
+    bins = await sharedReleaseBuild();
+    dir = bins.repo;
     workerAddr = `127.0.0.1:${await freePort()}`;
     services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn" }, workerAddr, join(logs, "worker.log")));
   });

@@ -6,7 +6,7 @@ import { freePort, stopGracefully, type Service } from "../../src/validate/proce
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { diffResponse, loadVectors, type Vector } from "../../src/validate/vectors.js";
 import { tempDir } from "../helpers/cli.js";
-import { generateReleaseBuild } from "../helpers/release-build.js";
+import { sharedReleaseBuild } from "../helpers/release-build.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -17,8 +17,9 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
  * answers its own `--probe`, and removes its socket when it stops.
  */
 describe("worker replicas and unix sockets, real processes", () => {
-  const dir = join(tempDir("chb-replicas-"), "app");
-  const logs = join(dir, ".replicas");
+  // The shared release build (read-only); logs go to a folder of this file's own.
+  let dir = "";
+  const logs = tempDir("chb-replicas-");
   const services: Service[] = [];
   let bins: ServiceBinaries;
   let vectors: Vector[];
@@ -39,7 +40,8 @@ describe("worker replicas and unix sockets, real processes", () => {
   };
 
   beforeAll(async () => {
-    bins = await generateReleaseBuild(dir, logs);
+    bins = await sharedReleaseBuild();
+    dir = bins.repo;
     vectors = loadVectors(dir);
   });
 
