@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsJson, scanTable } from "../../src/validate/aws-json.js";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { tempDir } from "../helpers/cli.js";
+import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { QueueRig, freePort, stopGracefully } from "../helpers/queue-rig.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -49,13 +50,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 }
 
 describe("kinesis consumer group", () => {
-  const dir = join(tempDir("chb-leases-"), "leases-app");
-  const rig = new QueueRig(dir);
+  // The project queue.test.ts validates, generated once per run (shared-projects.ts).
+  let rig: QueueRig;
   const services: Service[] = [];
 
   beforeAll(async () => {
-    const gen = await runCli([dir, "--yes", "--json", "--ingress", "kinesis", "--no-validate", "--no-git", "--ci", "none", "--no-docker"], process.cwd(), E2E_ENV);
-    expect(gen.exitCode, gen.stderr).toBe(0);
+    rig = new QueueRig(await sharedQueueProject("kinesis"), tempDir("chb-leases-"));
     await rig.setup();
   }, 600_000);
   afterAll(() => rig.teardown(services));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { tempDir } from "../helpers/cli.js";
-import { sharedReleaseBuild } from "../helpers/release-build.js";
+import { sharedReleaseBuild } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**

@@ -6,6 +6,7 @@ import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
 import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 // The whole backlog is queued before the orchestrator starts, and large
@@ -45,13 +46,17 @@ const firstResults = (base: string) =>
  */
 describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
   const N = BACKLOG[ingress];
-  const dir = join(tempDir("chb-queue-"), `${ingress}-app`);
-  const rig = new QueueRig(dir);
+  // Shared with the replica and lease tests (shared-projects.ts): generated once per run.
+  let dir = "";
+  let rig: QueueRig;
   const services: Service[] = [];
+  beforeAll(async () => {
+    dir = await sharedQueueProject(ingress);
+    rig = new QueueRig(dir, tempDir(`chb-queue-${ingress}-`));
+  });
 
   it("generates and passes validate against moto", async () => {
-    const result = await runCli([dir, "--yes", "--json", "--ingress", ingress], process.cwd(), E2E_ENV);
-    expectValidated(result);
+    expectValidated(await runCli(["validate", "--json"], dir, E2E_ENV));
   });
 
   it("passes staticcheck and go mod tidy", async () => {

@@ -6,7 +6,7 @@ import { freePort, stopGracefully, type Service } from "../../src/validate/proce
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { diffResponse, loadVectors, type Vector } from "../../src/validate/vectors.js";
 import { tempDir } from "../helpers/cli.js";
-import { sharedReleaseBuild } from "../helpers/release-build.js";
+import { sharedReleaseBuild } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**

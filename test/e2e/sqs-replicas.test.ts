@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsJson } from "../../src/validate/aws-json.js";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { tempDir } from "../helpers/cli.js";
+import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -69,13 +70,12 @@ async function deadLetters(endpoint: string, env: Record<string, string>): Promi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("sqs consumer replicas", () => {
-  const dir = join(tempDir("chb-sqs-replicas-"), "sqs-app");
-  const rig = new QueueRig(dir);
+  // The project queue.test.ts validates, generated once per run (shared-projects.ts).
+  let rig: QueueRig;
   const services: Service[] = [];
 
   beforeAll(async () => {
-    const gen = await runCli([dir, "--yes", "--json", "--ingress", "sqs", "--no-validate", "--no-git", "--ci", "none", "--no-docker"], process.cwd(), E2E_ENV);
-    expect(gen.exitCode, gen.stderr).toBe(0);
+    rig = new QueueRig(await sharedQueueProject("sqs"), tempDir("chb-sqs-replicas-"));
     await rig.setup();
   }, 600_000);
   afterAll(() => rig.teardown(services));

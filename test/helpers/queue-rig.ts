@@ -20,11 +20,11 @@ export class QueueRig {
   moto!: Moto;
   goBin = "";
   workerBin = "";
-  readonly logs: string;
-
-  constructor(readonly repo: string) {
-    this.logs = join(repo, ".rig");
-  }
+  /** The repo is only read: the rig's binaries, logs and workloads go to `logs`. */
+  constructor(
+    readonly repo: string,
+    readonly logs: string,
+  ) {}
 
   async setup(): Promise<void> {
     await execa("mkdir", ["-p", this.logs]);
