@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -111,6 +112,27 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 	slices.Sort(p.accepted)
 	slices.Sort(p.shed)
 	return p
+}
+
+// runOverloads fills the overload rows: ScoreBatch straight at the worker at twice its peak,
+// then, when the batch route was measured (HTTP preset), the same through the orchestrator,
+// which answers the worker's refusals 429, with the call httpBatch makes.
+func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() (call, error), o options, pids map[string]int) error {
+	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
+	r.Overload = runOverload(ctx, batch, fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize), "RESOURCE_EXHAUSTED",
+		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids)
+	if r.E2EBatch == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "loadgen: overload through the orchestrator, %dx the HTTP batch peak\n", overloadFactor)
+	c, err := httpBatch()
+	if err != nil {
+		return err
+	}
+	f := runOverload(ctx, c, fmt.Sprintf("HTTP POST /v1/score/batch x%d", o.batchSize), "429",
+		r.E2EBatch.Closed.PerSecond, r.E2EBatch.Open.P99, o, pids)
+	r.OverloadHTTP = &f
+	return ctx.Err()
 }
 
 // runOverload drives c at overloadFactor times peak, runs times, after a pause for the
