@@ -126,6 +126,7 @@ export const WORKER_METRICS: readonly MetricDoc[] = [
   { name: "rpc_server_call_duration_seconds", type: "histogram", labels: ["rpc_method", "rpc_grpc_status_code"], meaning: "each call, decode to response, by gRPC status" },
   { name: "scoring_batch_items", type: "histogram", labels: [], meaning: "items per ScoreBatch call" },
   { name: "scoring_shed_calls_total", type: "counter", labels: ["rpc_method"], meaning: "calls answered RESOURCE_EXHAUSTED without being scored" },
+  { name: "scoring_shed_duration_seconds", type: "histogram", labels: ["rpc_method"], meaning: "time from a shed call's arrival to its RESOURCE_EXHAUSTED answer" },
   { name: "scoring_in_flight_calls", type: "gauge", labels: [], meaning: "scoring calls queued or running" },
   { name: "scoring_pool_queue_duration_seconds", type: "histogram", labels: [], meaning: "time a call waits for the CPU pool" },
   { name: "scoring_model_info", type: "info", labels: ["model_version"], meaning: "the loaded model (value 1)" },

@@ -28,7 +28,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(bench.stdout).toContain("targets");
 
   const r = JSON.parse(readFileSync(join(dir, "bench", "results.json"), "utf8"));
-  for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http]]) {
+  for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http], ["e2e batch", r.e2e_http_batch]]) {
     expect(f.fixed_concurrency.requests_per_s, name).toBeGreaterThan(0);
     expect(f.fixed_concurrency.errors, name).toBe(0);
     expect(f.fixed_rate.errors, name).toBe(0);
@@ -60,7 +60,30 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(o.errors, o.first_error).toBe(0);
   expect(o.cores_busy.worker).toBeGreaterThan(0);
   expect(o.machine_cores_busy).toBeGreaterThan(0);
-  for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms", "accepted p99 at 2x saturation / unloaded p99"]) {
+  // The worker's own timing of its refusals, read from its /metrics: it saw the shed calls
+  // (the counts differ only by calls loadgen gave up on), at a p99 of its own.
+  expect(o.shed_answer).toBe("RESOURCE_EXHAUSTED");
+  expect(o.worker_shed_note, JSON.stringify(o)).toBeUndefined();
+  expect(o.worker_shed_calls, JSON.stringify(o)).toBeGreaterThan(0.9 * o.shed);
+  expect(o.worker_shed_calls, JSON.stringify(o)).toBeLessThanOrEqual(o.shed);
+  expect(o.worker_shed_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
+  expect(o.worker_shed_mean_ms, JSON.stringify(o)).toBeGreaterThan(0);
+
+  // The same through the orchestrator's batch route: the worker's refusals come back as 429.
+  const h = r.overload_http;
+  expect(h.call).toMatch(/^HTTP POST \/v1\/score\/batch x100$/);
+  expect(h.shed_answer).toBe("429");
+  expect(h.peak_calls_per_s).toBeCloseTo(r.e2e_http_batch.fixed_concurrency.requests_per_s, 1);
+  expect(h.rate_per_s).toBeCloseTo(2 * h.peak_calls_per_s, 1);
+  expect(h.goodput_vs_peak, JSON.stringify(h)).toBeGreaterThan(0);
+  expect(h.goodput_vs_peak, JSON.stringify(h)).toBeLessThanOrEqual(1.5);
+  expect(h.accepted_p99_vs_unloaded, JSON.stringify(h)).toBeGreaterThan(0);
+  expect(h.errors, h.first_error).toBe(0);
+  expect(h.cores_busy.orchestrator, JSON.stringify(h)).toBeGreaterThan(0);
+  if (h.shed > 0) expect(h.shed_p99_ms, JSON.stringify(h)).toBeGreaterThan(0);
+  console.log(`overload: gRPC goodput ${o.goodput_vs_peak}, shed p99 ${o.shed_p99_ms} ms (worker ${o.worker_shed_p99_ms} ms), accepted ${o.accepted_p99_vs_unloaded}x; HTTP goodput ${h.goodput_vs_peak}, 429 p99 ${h.shed_p99_ms} ms (${h.shed} shed), accepted ${h.accepted_p99_vs_unloaded}x`);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*the worker's own time to refuse[\s\S]*\noverload: HTTP POST \/v1\/score\/batch x100[\s\S]*answered 429/);
+  for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms (loadgen)", "accepted p99 at 2x saturation / unloaded p99"]) {
     expect(r.targets.map((t: { name: string }) => t.name)).toContain(name);
   }
 

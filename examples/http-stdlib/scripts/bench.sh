@@ -68,16 +68,20 @@ trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${s
 # start_services NAME: starts every worker and the orchestrator with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
-  worker_pids=()
+  worker_pids=() worker_metrics=()
   if [ "$transport" = uds ]; then
     export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
   else
     export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
   fi
-  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  # A known metrics port: loadgen reads the worker's own shed timing from it.
+  metrics_addr=127.0.0.1:$(bin/loadgen freeport)
+  worker_metrics+=("$metrics_addr")
+  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
   worker_addr=$WORKER_SCORER_ADDR
   worker_pid=${worker_pids[0]}
+  worker_metrics_url=http://${worker_metrics[0]}/metrics
   http_addr=127.0.0.1:$(bin/loadgen freeport)
   # Both services log at warn here, as the workers do: a benchmark measures the
   # request path, and a JSON access-log line per request costs the orchestrator
@@ -154,7 +158,7 @@ fi
 LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
 
-${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
+${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -http "http://$http_addr" -orchestrator-pid "$orchestrator_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \

@@ -65,16 +65,20 @@ trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${s
 # start_services NAME: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
-  worker_pids=()
+  worker_pids=() worker_metrics=()
   if [ "$transport" = uds ]; then
     export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
   else
     export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
   fi
-  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  # A known metrics port: loadgen reads the worker's own shed timing from it.
+  metrics_addr=127.0.0.1:$(bin/loadgen freeport)
+  worker_metrics+=("$metrics_addr")
+  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
   worker_addr=$WORKER_SCORER_ADDR
   worker_pid=${worker_pids[0]}
+  worker_metrics_url=http://${worker_metrics[0]}/metrics
 }
 stop_services() {
   for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
@@ -92,7 +96,7 @@ fi
 LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
 
-${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" \
+${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset sqs -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +21,7 @@ const overloadFactor = 2
 // Targets of the overload row (see checks).
 const (
 	goodputTarget     = 0.9 // accepted calls per second at 2x saturation, over the peak
-	shedLatencyTarget = 1.0 // ms, p99 of the time a refused call takes to come back
+	shedLatencyTarget = 1.0 // ms, p99 of the time a refused call takes to come back, as loadgen sees it
 	acceptedP99Target = 5.0 // accepted calls' p99 at 2x saturation, over the unloaded p99
 )
 
@@ -32,18 +30,31 @@ const (
 // on the runtime thread that decoded it and never queues in the worker, so it is never shed:
 // the worker's admission guards the expensive work, and batches are that work.
 type overloadFigures struct {
-	Call        string  `json:"call"`
-	PeakPerSec  float64 `json:"peak_calls_per_s"`
-	Rate        float64 `json:"rate_per_s"`
-	GoodputPS   float64 `json:"goodput_calls_per_s"`
-	Goodput     float64 `json:"goodput_vs_peak"`
-	Accepted    int     `json:"accepted"`
-	Shed        int     `json:"shed"`
-	Errors      int     `json:"errors"`
-	ShedP99     float64 `json:"shed_p99_ms"`
-	AcceptedP99 float64 `json:"accepted_p99_ms"`
-	UnloadedP99 float64 `json:"unloaded_p99_ms"`
-	P99Ratio    float64 `json:"accepted_p99_vs_unloaded"`
+	Call       string  `json:"call"`
+	PeakPerSec float64 `json:"peak_calls_per_s"`
+	Rate       float64 `json:"rate_per_s"`
+	GoodputPS  float64 `json:"goodput_calls_per_s"`
+	Goodput    float64 `json:"goodput_vs_peak"`
+	Accepted   int     `json:"accepted"`
+	Shed       int     `json:"shed"`
+	Errors     int     `json:"errors"`
+	// Answer is how a refusal comes back: RESOURCE_EXHAUSTED straight from the worker, 429
+	// through the orchestrator.
+	Answer string `json:"shed_answer"`
+	// ShedP99 is a refusal as loadgen sees it, from sending the call to the answer: the figure
+	// the shed latency target reads.
+	ShedP99 float64 `json:"shed_p99_ms"`
+	// WorkerShed* are the worker's own timing of the refusals it made meanwhile, from a call's
+	// arrival at its server to its answer (scoring_shed_duration_seconds on its /metrics,
+	// scraped before and after each run): ShedP99 less this is the wait in the client, on the
+	// connection and, through the orchestrator, in the orchestrator.
+	WorkerShedCalls int     `json:"worker_shed_calls"`
+	WorkerShedP99   float64 `json:"worker_shed_p99_ms"`
+	WorkerShedMean  float64 `json:"worker_shed_mean_ms"`
+	WorkerShedNote  string  `json:"worker_shed_note,omitempty"`
+	AcceptedP99     float64 `json:"accepted_p99_ms"`
+	UnloadedP99     float64 `json:"unloaded_p99_ms"`
+	P99Ratio        float64 `json:"accepted_p99_vs_unloaded"`
 	// Cores is the CPU each process used during the phase, in cores (CPU seconds per second):
 	// the profile that says where the limit is when a target is missed on a small machine.
 	Cores map[string]float64 `json:"cores_busy,omitempty"`
@@ -65,6 +76,13 @@ type overloadPhase struct {
 	elapsed  time.Duration
 	cpu      map[string]time.Duration
 	machine  time.Duration // CPU of the whole machine during the phase
+	worker   histogram     // the worker's shed timings during the phase
+	noWorker error         // why worker is empty
+}
+
+// shed reports whether err is a refusal: RESOURCE_EXHAUSTED, or the orchestrator's 429 for it.
+func shed(err error) bool {
+	return status.Code(err) == codes.ResourceExhausted || errors.Is(err, errTooManyRequests)
 }
 
 // overloadLoop is openLoop with each call's outcome kept apart: accepted calls are timed from
@@ -82,7 +100,7 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 		switch {
 		case err == nil:
 			p.accepted = append(p.accepted, done.Sub(due))
-		case status.Code(err) == codes.ResourceExhausted:
+		case shed(err):
 			p.shed = append(p.shed, done.Sub(sent))
 		default:
 			p.errors++
@@ -96,10 +114,33 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 	return p
 }
 
+// runOverloads fills the overload rows: ScoreBatch straight at the worker at twice its peak,
+// then, when the batch route was measured (HTTP preset), the same through the orchestrator,
+// which answers the worker's refusals 429, with the call httpBatch makes.
+func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() (call, error), o options, pids map[string]int) error {
+	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
+	r.Overload = runOverload(ctx, batch, fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize), "RESOURCE_EXHAUSTED",
+		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids)
+	if r.E2EBatch == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "loadgen: overload through the orchestrator, %dx the HTTP batch peak\n", overloadFactor)
+	c, err := httpBatch()
+	if err != nil {
+		return err
+	}
+	f := runOverload(ctx, c, fmt.Sprintf("HTTP POST /v1/score/batch x%d", o.batchSize), "429",
+		r.E2EBatch.Closed.PerSecond, r.E2EBatch.Open.P99, o, pids)
+	r.OverloadHTTP = &f
+	return ctx.Err()
+}
+
 // runOverload drives c at overloadFactor times peak, runs times, after a pause for the
 // previous phase's backlog to drain, and sums the runs up against peak and unloadedP99.
-func runOverload(ctx context.Context, c call, name string, peak, unloadedP99 float64, o options, pids map[string]int) overloadFigures {
-	f := overloadFigures{Call: name, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
+// answer names how a refusal comes back; with o.workerMetrics set, each run also reads the
+// worker's own timing of its refusals.
+func runOverload(ctx context.Context, c call, name, answer string, peak, unloadedP99 float64, o options, pids map[string]int) overloadFigures {
+	f := overloadFigures{Call: name, Answer: answer, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
 		Pinning: o.pinning, NumCPU: runtime.NumCPU()}
 	if peak <= 0 {
 		return f
@@ -107,12 +148,25 @@ func runOverload(ctx context.Context, c call, name string, peak, unloadedP99 flo
 	var runs []overloadPhase
 	for range o.runs {
 		time.Sleep(200 * time.Millisecond)
+		var workerBefore histogram
+		var workerErr error
+		if o.workerMetrics == "" {
+			workerErr = errors.New("the worker's metrics address was not given (-worker-metrics)")
+		} else {
+			workerBefore, workerErr = scrapeHistogram(ctx, o.workerMetrics, shedHistogram, "rpc_method", "ScoreBatch")
+		}
 		before, machineBefore := cpuTimes(pids), machineCPU()
 		p := overloadLoop(ctx, c, f.Rate, o.duration, o.maxInFlight)
 		p.cpu = cpuSince(before, pids)
 		if machineBefore > 0 {
 			p.machine = machineCPU() - machineBefore
 		}
+		if workerErr == nil {
+			var after histogram
+			after, workerErr = scrapeHistogram(ctx, o.workerMetrics, shedHistogram, "rpc_method", "ScoreBatch")
+			p.worker = after.since(workerBefore)
+		}
+		p.noWorker = workerErr
 		runs = append(runs, p)
 		if ctx.Err() != nil {
 			break
@@ -123,7 +177,8 @@ func runOverload(ctx context.Context, c call, name string, peak, unloadedP99 flo
 
 // summarizeOverload fills f from the runs: medians over runs, as everywhere in the report.
 func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures {
-	var shedP99, acceptedP99 []float64
+	var shedP99, acceptedP99, workerP99 []float64
+	var workerSum float64
 	var goodput []float64
 	cores := map[string][]float64{}
 	var machine []float64
@@ -144,6 +199,14 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 		if len(p.shed) > 0 {
 			shedP99 = append(shedP99, summarize(p.shed).P99)
 		}
+		if p.noWorker != nil && f.WorkerShedNote == "" {
+			f.WorkerShedNote = "worker-side shed timing not read: " + p.noWorker.Error()
+		}
+		if n := p.worker.count(); n > 0 {
+			f.WorkerShedCalls += int(n)
+			workerSum += p.worker.sum
+			workerP99 = append(workerP99, round3(1000*p.worker.quantile(0.99)))
+		}
 		acceptedP99 = append(acceptedP99, summarize(p.accepted).P99)
 	}
 	f.GoodputPS = round3(median(goodput))
@@ -153,6 +216,10 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	f.Goodput = round3(f.GoodputPS / f.PeakPerSec)
 	f.ShedP99 = median(shedP99)
 	f.AcceptedP99 = median(acceptedP99)
+	if f.WorkerShedCalls > 0 {
+		f.WorkerShedP99 = median(workerP99)
+		f.WorkerShedMean = round3(1000 * workerSum / float64(f.WorkerShedCalls))
+	}
 	if f.UnloadedP99 > 0 {
 		f.P99Ratio = round3(f.AcceptedP99 / f.UnloadedP99)
 	}
@@ -168,62 +235,6 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 // latency to judge, and says so rather than passing.
 func (f overloadFigures) checks(add func(name string, value float64, target string, met bool)) {
 	add("goodput at 2x saturation / peak", f.Goodput, fmt.Sprintf(">= %g", goodputTarget), f.Goodput >= goodputTarget)
-	add("shed latency p99 at 2x saturation, ms", f.ShedP99, fmt.Sprintf("<= %g", shedLatencyTarget), f.Shed > 0 && f.ShedP99 <= shedLatencyTarget)
+	add("shed latency p99 at 2x saturation, ms (loadgen)", f.ShedP99, fmt.Sprintf("<= %g", shedLatencyTarget), f.Shed > 0 && f.ShedP99 <= shedLatencyTarget)
 	add("accepted p99 at 2x saturation / unloaded p99", f.P99Ratio, fmt.Sprintf("<= %g", acceptedP99Target), f.P99Ratio > 0 && f.P99Ratio <= acceptedP99Target)
-}
-
-// write prints the overload row and, for a missed target, the CPU profile that locates the limit.
-func (f overloadFigures) write(w io.Writer) {
-	fmt.Fprintf(w, "\noverload: %s open loop at %dx its peak (%.0f -> %.0f calls/s), %s\n", f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
-	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak; %d accepted, %d shed, %d other errors\n", f.GoodputPS, f.Goodput, f.Accepted, f.Shed, f.Errors)
-	fmt.Fprintf(w, "  shed calls answered RESOURCE_EXHAUSTED in p99 %.3f ms\n", f.ShedP99)
-	fmt.Fprintf(w, "  accepted p99 %.3f ms = %.2fx the unloaded p99 (%.3f ms)\n", f.AcceptedP99, f.P99Ratio, f.UnloadedP99)
-	if len(f.Cores) > 0 {
-		fmt.Fprintf(w, "  cores busy meanwhile:")
-		for _, name := range []string{"loadgen", "orchestrator", "worker"} {
-			if c, ok := f.Cores[name]; ok {
-				fmt.Fprintf(w, " %s %.2f", name, c)
-			}
-		}
-		fmt.Fprintf(w, "; the whole machine %.2f of %d cores\n", f.MachineCores, f.NumCPU)
-		switch {
-		case f.MachineCores <= 0:
-		case f.MachineCores >= 0.9*float64(f.NumCPU):
-			fmt.Fprintf(w, "  the machine ran out of cores: it is the limit here, not the worker's admission (what the\n"+
-				"  processes above did not use, other tenants did); BENCH_PIN=1 on 3+ cores gives each its own\n")
-		default:
-			fmt.Fprintf(w, "  the machine had cores to spare: the limit is in the worker or in loadgen's single connection\n")
-		}
-	}
-	if f.FirstError != "" {
-		fmt.Fprintf(w, "  first other error: %s\n", f.FirstError)
-	}
-}
-
-// machineCPU is the CPU time all processes have used since boot: the busy fields of the
-// first line of /proc/stat (user nice system idle iowait irq softirq steal, in USER_HZ ticks),
-// 0 off Linux.
-func machineCPU() time.Duration {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	fields := strings.Fields(line)
-	if len(fields) < 9 || fields[0] != "cpu" {
-		return 0
-	}
-	var busy int64
-	for i, f := range fields[1:9] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0
-		}
-		busy += n
-	}
-	// USER_HZ is 100 on every Linux platform Go supports (as in cpuTime).
-	return time.Duration(busy) * 10 * time.Millisecond
 }

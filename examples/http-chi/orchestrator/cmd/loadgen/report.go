@@ -14,6 +14,8 @@ type results struct {
 	Direct   directFigures  `json:"direct_grpc"`
 	E2E      *targetFigures `json:"e2e_http,omitempty"`
 	E2ENote  string         `json:"e2e_note,omitempty"`
+	// E2EBatch is the HTTP batch route, the overload row through the orchestrator's baseline.
+	E2EBatch *targetFigures `json:"e2e_http_batch,omitempty"`
 	Floor    openFigures    `json:"noop_floor"`
 	// Tracing is the HTTP path with tracing off, sampled and always on (see tracing.go).
 	Tracing     []tracingRow   `json:"tracing_overhead,omitempty"`
@@ -22,8 +24,10 @@ type results struct {
 	Model       modelCompare   `json:"model_per_core"`
 	// Overload is ScoreBatch at twice its peak (overload.go); Verdict sums up the hop (verdict.go).
 	Overload overloadFigures `json:"overload"`
-	Verdict  verdict         `json:"verdict"`
-	Targets  []check         `json:"targets"`
+	// OverloadHTTP is the HTTP batch route at twice its peak (HTTP preset).
+	OverloadHTTP *overloadFigures `json:"overload_http,omitempty"`
+	Verdict      verdict          `json:"verdict"`
+	Targets      []check          `json:"targets"`
 
 	// Coalescing is the HTTP path with COALESCE off and on (see coalesce.go).
 	Coalescing []coalesceRow `json:"coalescing,omitempty"`
@@ -170,6 +174,9 @@ func (r *results) writeSummary(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "%-34s %s\n", "HTTP->Go->gRPC->Rust", r.E2ENote)
 	}
+	if r.E2EBatch != nil {
+		row(fmt.Sprintf("HTTP batch x%d (c=%d)", s.BatchSize, s.Concurrency), *r.E2EBatch)
+	}
 	fmt.Fprintf(w, "%-34s %12s %10s | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", "no-op (loadgen + machine floor)", "-", "-",
 		r.Floor.Rate, r.Floor.P50, r.Floor.P90, r.Floor.P99, r.Floor.Max, r.Floor.Errors)
 	fmt.Fprintf(w, "\nCPU per request at fixed concurrency (microseconds)\n")
@@ -205,6 +212,9 @@ func (r *results) writeSummary(w io.Writer) {
 	fmt.Fprintf(w, "  Go baseline          %12.0f %15.0f\n", m.Go.Single, m.Go.BatchItems)
 	fmt.Fprintf(w, "  Rust / Go            %12.2f %15.2f\n", m.SingleRatio, m.BatchRatio)
 	r.Overload.write(w)
+	if r.OverloadHTTP != nil {
+		r.OverloadHTTP.write(w)
+	}
 	fmt.Fprintf(w, "\ntargets\n")
 	for _, c := range r.Targets {
 		verdict := "met"

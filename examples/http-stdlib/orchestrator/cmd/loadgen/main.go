@@ -37,6 +37,8 @@ type options struct {
 	// The primary worker again on the other transport (verdict.go), and the cores each process got.
 	workerAlt, pinning string
 	workerAltPID       int
+	// The primary worker's /metrics URL, for its own timing of the calls it sheds.
+	workerMetrics string
 	// The coalescing comparison (HTTP preset): one variant's run, or the variants' files.
 	coalesceVariant, coalesceOut, coalescing string
 }
@@ -86,6 +88,7 @@ func main() {
 	flag.StringVar(&o.tracing, "tracing", "", "comma-separated variant rows to report, tracing off first")
 	flag.StringVar(&o.workerAlt, "worker-alt", "", "the primary worker over the other transport (unix:///path or host:port), for the verdict's hop per transport; empty: not measured")
 	flag.IntVar(&o.workerAltPID, "worker-alt-pid", 0, "that worker's process, for its CPU")
+	flag.StringVar(&o.workerMetrics, "worker-metrics", "", "the primary worker's /metrics URL, for its own shed timing in the overload rows (empty: not read)")
 	flag.StringVar(&o.pinning, "pinning", "not pinned to cores", "how the bench pinned the processes to cores, for the report")
 	flag.StringVar(&o.coalesceVariant, "coalesce-variant", "", "drive only the HTTP path and write this coalescing variant's row to -coalesce-out")
 	flag.StringVar(&o.coalesceOut, "coalesce-out", "", "file for the coalescing variant's row")
@@ -118,12 +121,14 @@ func main() {
 	}
 }
 
-// target is one kind of request under load; items is how many scores one request asks for.
+// target is one kind of request under load; items is how many scores one request asks for;
+// set files its figures in the results.
 type target struct {
 	name  string
 	call  call
 	items int
 	rate  float64
+	set   func(targetFigures)
 }
 
 func run(ctx context.Context, o options) error {
@@ -173,10 +178,15 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	httpClient := newHTTPClient(o.concurrency)
-	targets := []target{
-		{fmt.Sprintf("gRPC Score @%g/s", o.rate), scoreCall(conn, reqs), 1, o.rate},
-		{fmt.Sprintf("gRPC ScoreBatch x%d @%g/s", o.batchSize, o.batchRate), batchCall(conn, batchOf(reqs, o.batchSize)), o.batchSize, o.batchRate},
+	batch, err := batchCall(conn, batchOf(reqs, o.batchSize))
+	if err != nil {
+		return err
 	}
+	targets := []target{
+		{fmt.Sprintf("gRPC Score @%g/s", o.rate), scoreCall(conn, reqs), 1, o.rate, func(f targetFigures) { r.Direct.Score = f }},
+		{fmt.Sprintf("gRPC ScoreBatch x%d @%g/s", o.batchSize, o.batchRate), batch, o.batchSize, o.batchRate, func(f targetFigures) { r.Direct.Batch = f }},
+	}
+	var httpBatch call
 	if o.http != "" {
 		if err := waitReady(ctx, httpClient, o.http+"/readyz", time.Minute); err != nil {
 			return err
@@ -185,7 +195,12 @@ func run(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
-		targets = append(targets, target{fmt.Sprintf("HTTP->Go->gRPC->Rust @%g/s", o.rate), c, 1, o.rate})
+		targets = append(targets, target{fmt.Sprintf("HTTP->Go->gRPC->Rust @%g/s", o.rate), c, 1, o.rate, func(f targetFigures) { r.E2E = &f }})
+		// The batch route, for the overload row through the orchestrator: its peak and unloaded p99.
+		if httpBatch, err = httpBatchCall(httpClient, o.http, batchOf(reqs, o.batchSize)); err != nil {
+			return err
+		}
+		targets = append(targets, target{fmt.Sprintf("HTTP batch x%d @%g/s", o.batchSize, o.batchRate), httpBatch, o.batchSize, o.batchRate, func(f targetFigures) { r.E2EBatch = &f }})
 	} else {
 		r.E2ENote = "end to end (HTTP -> Go -> gRPC -> Rust) needs the HTTP preset; this repo's ingress is " + o.preset
 	}
@@ -199,7 +214,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		r.Settings.OtherTransport = transportOf(o.workerAlt)
-		targets = append(targets, target{fmt.Sprintf("gRPC Score over %s @%g/s", r.Settings.OtherTransport, o.rate), scoreCall(alt, reqs), 1, o.rate})
+		targets = append(targets, target{fmt.Sprintf("gRPC Score over %s @%g/s", r.Settings.OtherTransport, o.rate), scoreCall(alt, reqs), 1, o.rate, func(f targetFigures) { r.Direct.Other = &f }})
 	}
 
 	// Idle memory: both services up and ready, nothing sent yet but health checks.
@@ -253,17 +268,7 @@ func run(ctx context.Context, o options) error {
 	var chart []series
 	var errs []error
 	for i, t := range targets {
-		f := figures(closed[i], open[i], o.concurrency, t.items, t.rate)
-		switch {
-		case o.workerAlt != "" && i == len(targets)-1: // appended last
-			r.Direct.Other = &f
-		case i == 0:
-			r.Direct.Score = f
-		case i == 1:
-			r.Direct.Batch = f
-		default:
-			r.E2E = &f
-		}
+		t.set(figures(closed[i], open[i], o.concurrency, t.items, t.rate))
 		var pooled []time.Duration
 		for _, p := range open[i] {
 			pooled = append(pooled, p.latencies...)
@@ -284,10 +289,14 @@ func run(ctx context.Context, o options) error {
 		pooled = append(pooled, p.latencies...)
 	}
 	chart = append(chart, series{fmt.Sprintf("no-op @%g/s: loadgen and machine floor", o.rate), sortedCopy(pooled)})
-	// Last, as it leaves the worker with a backlog: twice the batch peak measured above.
-	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
-	r.Overload = runOverload(ctx, batchCall(conn, batchOf(reqs, o.batchSize)), fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize),
-		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids)
+	// Last, as they leave the worker with a backlog.
+	httpOverload := func() (call, error) {
+		// A client of its own with room for every call in flight, so loadgen opens no connection per call.
+		return httpBatchCall(newHTTPClient(o.maxInFlight), o.http, batchOf(reqs, o.batchSize))
+	}
+	if err := runOverloads(ctx, r, batch, httpOverload, o, pids); err != nil {
+		return err
+	}
 	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,18 +95,6 @@ func scoreCall(conn *grpc.ClientConn, reqs []*scoringv1.ScoreRequest) call {
 	}
 }
 
-// batchCall sends the same ScoreBatch request every time.
-func batchCall(conn *grpc.ClientConn, batch *scoringv1.ScoreBatchRequest) call {
-	client := scoringv1.NewScoringServiceClient(conn)
-	return func(ctx context.Context) error {
-		res, err := client.ScoreBatch(ctx, batch)
-		if err == nil && len(res.GetResponses()) != len(batch.GetRequests()) {
-			err = fmt.Errorf("batch of %d got %d responses", len(batch.GetRequests()), len(res.GetResponses()))
-		}
-		return err
-	}
-}
-
 // newHTTPClient keeps a warm connection per sender. The default transport keeps only two
 // idle connections per host, so at higher concurrency every other request would open a
 // new TCP connection and the benchmark would measure handshakes instead of the service.
@@ -118,6 +107,9 @@ func newHTTPClient(concurrency int) *http.Client {
 	}}
 }
 
+// errTooManyRequests marks an HTTP call the orchestrator answered 429: the worker shed it.
+var errTooManyRequests = errors.New("429 Too Many Requests")
+
 // httpScoreCall posts the vectors' requests, as protobuf JSON, to the orchestrator's API.
 func httpScoreCall(client *http.Client, base string, reqs []*scoringv1.ScoreRequest) (call, error) {
 	bodies := make([][]byte, len(reqs))
@@ -128,7 +120,20 @@ func httpScoreCall(client *http.Client, base string, reqs []*scoringv1.ScoreRequ
 		}
 		bodies[i] = b
 	}
-	url := base + "/v1/score"
+	return httpPost(client, base+"/v1/score", bodies), nil
+}
+
+// httpBatchCall posts batch, as protobuf JSON, to the orchestrator's batch route.
+func httpBatchCall(client *http.Client, base string, batch *scoringv1.ScoreBatchRequest) (call, error) {
+	body, err := protojson.Marshal(batch)
+	if err != nil {
+		return nil, err
+	}
+	return httpPost(client, base+"/v1/score/batch", [][]byte{body}), nil
+}
+
+// httpPost posts bodies in turn to url; a 429 fails with errTooManyRequests.
+func httpPost(client *http.Client, url string, bodies [][]byte) call {
 	var next counter
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(bodies[next.inc()%len(bodies)]))
@@ -143,11 +148,15 @@ func httpScoreCall(client *http.Client, base string, reqs []*scoringv1.ScoreRequ
 		// Read to the end so the connection goes back to the pool.
 		_, _ = io.Copy(io.Discard, res.Body)
 		_ = res.Body.Close()
-		if res.StatusCode != http.StatusOK {
+		switch res.StatusCode {
+		case http.StatusOK:
+			return nil
+		case http.StatusTooManyRequests:
+			return fmt.Errorf("POST %s: %w", url, errTooManyRequests)
+		default:
 			return fmt.Errorf("POST %s: %s", url, res.Status)
 		}
-		return nil
-	}, nil
+	}
 }
 
 // waitReady polls GET url until it answers 200.

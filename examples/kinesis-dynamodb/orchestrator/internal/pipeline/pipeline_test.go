@@ -18,11 +18,14 @@ import (
 )
 
 // fakeWorker scores a request as 0.5, fails the first failures calls with code, and rejects
-// requests whose id is "bad" with INVALID_ARGUMENT, as a worker whose validation drifted would.
+// requests whose id is "bad" with INVALID_ARGUMENT, as a worker whose validation drifted would:
+// as an item error when a batch asks for item_results, else by failing the whole batch, as a
+// worker that predates item_results (legacy, or a caller that did not ask) does.
 type fakeWorker struct {
 	mu         sync.Mutex
 	failures   int
 	code       codes.Code
+	legacy     bool
 	single     int
 	batches    int
 	batchSizes []int
@@ -58,6 +61,16 @@ func (w *fakeWorker) ScoreBatch(_ context.Context, req *scoringv1.ScoreBatchRequ
 		return nil, err
 	}
 	out := &scoringv1.ScoreBatchResponse{}
+	if req.GetItemResults() && !w.legacy {
+		for _, r := range req.GetRequests() {
+			if r.GetId() == "bad" {
+				out.Results = append(out.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Error{Error: &scoringv1.ItemError{Code: int32(codes.InvalidArgument), Message: "id is bad"}}})
+				continue
+			}
+			out.Results = append(out.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Response{Response: &scoringv1.ScoreResponse{Id: r.GetId(), Score: 0.5}}})
+		}
+		return out, nil
+	}
 	for _, r := range req.GetRequests() {
 		if r.GetId() == "bad" {
 			return nil, status.Error(codes.InvalidArgument, "requests: id is bad")

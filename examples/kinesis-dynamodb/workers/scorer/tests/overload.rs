@@ -177,10 +177,36 @@ async fn overload_is_shed_fast_and_accepted_calls_succeed() {
     // an accepted call (by a wide margin on an idle machine; the bound is
     // loose so a busy CI runner does not fail it).
     assert!(
-        median(shed) < median(accepted),
+        median(shed.clone()) < median(accepted),
         "shedding is not faster than serving"
+    );
+
+    // The worker times each refusal itself, from the call's arrival to its
+    // answer: one observation per shed call, each no longer than the
+    // caller's own wait, which adds the client and the connection.
+    let text = worker::metrics::render();
+    let count = sample(
+        &text,
+        "scoring_shed_duration_seconds_count{rpc_method=\"ScoreBatch\"}",
+    );
+    let sum = sample(
+        &text,
+        "scoring_shed_duration_seconds_sum{rpc_method=\"ScoreBatch\"}",
+    );
+    assert_eq!(count, shed.len() as f64, "shed calls the worker timed");
+    assert!(
+        sum > 0.0 && sum <= shed.iter().map(Duration::as_secs_f64).sum::<f64>(),
+        "worker-side shed time {sum}s exceeds what the callers waited"
     );
 
     let _ = stop.send(());
     server.join().unwrap();
+}
+
+/// The value of the sample `series` (name and labels as written) in the
+/// Prometheus text `text`.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in /metrics:\n{text}"))
 }

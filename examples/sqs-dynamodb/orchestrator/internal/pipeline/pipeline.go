@@ -99,6 +99,11 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 }
 
 // score returns the responses in reqs' order, nil for a request the worker rejected.
+//
+// A chunk of several goes out as one ScoreBatch with item_results, so a request the worker
+// finds invalid comes back as its own item error and only it is rejected: no second round
+// of calls to find it. A shed call (RESOURCE_EXHAUSTED) or any other failure of the whole
+// call is retried and, once retries run out, fails the chunk as before.
 func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) ([]*scoringv1.ScoreResponse, map[int]error, error) {
 	var resps []*scoringv1.ScoreResponse
 	rejected := map[int]error{}
@@ -106,57 +111,99 @@ func (p *Processor) score(ctx context.Context, reqs []*scoringv1.ScoreRequest) (
 		chunk := reqs[start:min(start+validation.MaxBatchSize, len(reqs))]
 		got, err := p.scoreChunk(ctx, chunk)
 		switch {
-		case status.Code(err) != codes.InvalidArgument:
-		case len(chunk) > 1:
-			// Requests were validated as the worker validates them, so the two have drifted
-			// apart. Score one by one to single out the culprit instead of failing the rest.
+		case err == nil:
+			for i, e := range got.errs {
+				if e != nil {
+					p.reject(ctx, rejected, start+i, chunk[i], e)
+				}
+			}
+		case status.Code(err) == codes.InvalidArgument && len(chunk) > 1:
+			// Only a worker that predates item_results (one rolling out alongside this
+			// orchestrator) fails a whole batch for one request: score one by one there.
 			got, err = p.scoreEach(ctx, chunk, start, rejected)
-		default:
+		case status.Code(err) == codes.InvalidArgument:
 			p.reject(ctx, rejected, start, chunk[0], err)
-			got, err = []*scoringv1.ScoreResponse{nil}, nil
+			got, err = chunkResult{resps: []*scoringv1.ScoreResponse{nil}}, nil
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("scoring: %w", err)
 		}
-		resps = append(resps, got...)
+		resps = append(resps, got.resps...)
 	}
 	return resps, rejected, nil
 }
 
-// scoreChunk makes one call: Score for a single request, ScoreBatch for several.
-func (p *Processor) scoreChunk(ctx context.Context, chunk []*scoringv1.ScoreRequest) ([]*scoringv1.ScoreResponse, error) {
-	var resps []*scoringv1.ScoreResponse
+// chunkResult is a chunk's outcome per request: resps[i] when request i scored, errs[i]
+// (the worker's item error) when it did not.
+type chunkResult struct {
+	resps []*scoringv1.ScoreResponse
+	errs  []error
+}
+
+// scoreChunk makes one call: Score for a single request, ScoreBatch with item_results for several.
+func (p *Processor) scoreChunk(ctx context.Context, chunk []*scoringv1.ScoreRequest) (chunkResult, error) {
+	var got chunkResult
 	err := p.Retry.Do(ctx, func(ctx context.Context) error {
 		if len(chunk) == 1 {
 			resp, err := p.Scorer.Score(ctx, chunk[0])
-			resps = []*scoringv1.ScoreResponse{resp}
+			got = chunkResult{resps: []*scoringv1.ScoreResponse{resp}}
 			return err
 		}
-		resp, err := p.Scorer.ScoreBatch(ctx, &scoringv1.ScoreBatchRequest{Requests: chunk})
-		if err == nil && len(resp.GetResponses()) != len(chunk) {
-			return fmt.Errorf("worker returned %d responses for %d requests", len(resp.GetResponses()), len(chunk))
+		resp, err := p.Scorer.ScoreBatch(ctx, &scoringv1.ScoreBatchRequest{Requests: chunk, ItemResults: true})
+		if err != nil {
+			return err
 		}
-		resps = resp.GetResponses()
+		got, err = itemResults(resp, len(chunk))
 		return err
 	}, p.retried(ctx, "score"))
-	return resps, err
+	return got, err
 }
 
-func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreRequest, start int, rejected map[int]error) ([]*scoringv1.ScoreResponse, error) {
-	var resps []*scoringv1.ScoreResponse
+// itemResults reads a batch answer of n requests: per-item results, or the plain responses of
+// a worker that predates item_results.
+func itemResults(resp *scoringv1.ScoreBatchResponse, n int) (chunkResult, error) {
+	got := chunkResult{resps: make([]*scoringv1.ScoreResponse, n), errs: make([]error, n)}
+	switch {
+	case len(resp.GetResults()) == n:
+		for i, r := range resp.GetResults() {
+			switch {
+			case r.GetError() != nil:
+				e := status.Error(codes.Code(r.GetError().GetCode()), r.GetError().GetMessage())
+				if status.Code(e) != codes.InvalidArgument {
+					// Only an invalid request is the request's own fault; anything else
+					// fails the chunk, to be retried like a failed call.
+					return chunkResult{}, e
+				}
+				got.errs[i] = e
+			case r.GetResponse() != nil:
+				got.resps[i] = r.GetResponse()
+			default:
+				return chunkResult{}, fmt.Errorf("worker answered item %d of %d with neither a response nor an error", i, n)
+			}
+		}
+	case len(resp.GetResponses()) == n:
+		copy(got.resps, resp.GetResponses())
+	default:
+		return chunkResult{}, fmt.Errorf("worker returned %d results for %d requests", max(len(resp.GetResults()), len(resp.GetResponses())), n)
+	}
+	return got, nil
+}
+
+func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreRequest, start int, rejected map[int]error) (chunkResult, error) {
+	var out chunkResult
 	for i, req := range chunk {
 		got, err := p.scoreChunk(ctx, chunk[i:i+1])
 		switch {
 		case status.Code(err) == codes.InvalidArgument:
 			p.reject(ctx, rejected, start+i, req, err)
-			resps = append(resps, nil)
+			out.resps = append(out.resps, nil)
 		case err != nil:
-			return nil, err
+			return chunkResult{}, err
 		default:
-			resps = append(resps, got...)
+			out.resps = append(out.resps, got.resps...)
 		}
 	}
-	return resps, nil
+	return out, nil
 }
 
 func (p *Processor) reject(ctx context.Context, rejected map[int]error, i int, req *scoringv1.ScoreRequest, err error) {

@@ -35,6 +35,11 @@ pub const SCORING_SHED_CALLS_TOTAL: MetricName = MetricName {
     name: "scoring_shed_calls_total",
     help: "Calls answered RESOURCE_EXHAUSTED without being scored.",
 };
+/// histogram by `rpc_method`.
+pub const SCORING_SHED_DURATION_SECONDS: MetricName = MetricName {
+    name: "scoring_shed_duration_seconds",
+    help: "Time from a shed call's arrival to its RESOURCE_EXHAUSTED answer.",
+};
 /// gauge.
 pub const SCORING_IN_FLIGHT_CALLS: MetricName = MetricName {
     name: "scoring_in_flight_calls",

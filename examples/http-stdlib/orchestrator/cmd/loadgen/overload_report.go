@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// write prints the overload row and, for a missed target, the CPU profile that locates the limit.
+func (f overloadFigures) write(w io.Writer) {
+	fmt.Fprintf(w, "\noverload: %s open loop at %dx its peak (%.0f -> %.0f calls/s), %s\n", f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
+	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak; %d accepted, %d shed, %d other errors\n", f.GoodputPS, f.Goodput, f.Accepted, f.Shed, f.Errors)
+	fmt.Fprintf(w, "  shed calls answered %s in p99 %.3f ms as loadgen sees them (sent to answer)\n", f.Answer, f.ShedP99)
+	switch {
+	case f.WorkerShedNote != "":
+		fmt.Fprintf(w, "  %s\n", f.WorkerShedNote)
+	case f.WorkerShedCalls > 0:
+		fmt.Fprintf(w, "  the worker's own time to refuse (arrival to RESOURCE_EXHAUSTED, %s): p99 %.3f ms, mean %.3f ms over %d calls;\n",
+			shedHistogram, f.WorkerShedP99, f.WorkerShedMean, f.WorkerShedCalls)
+		via := "loadgen's gRPC client and the connection (HTTP/2 flow control, the stream limit, the socket)"
+		if f.Answer != "RESOURCE_EXHAUSTED" {
+			via = "loadgen's HTTP client, the orchestrator (HTTP, JSON, its gRPC client) and both connections"
+		}
+		fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0), via)
+	default:
+		fmt.Fprintf(w, "  the worker shed no ScoreBatch calls meanwhile\n")
+	}
+	fmt.Fprintf(w, "  accepted p99 %.3f ms = %.2fx the unloaded p99 (%.3f ms)\n", f.AcceptedP99, f.P99Ratio, f.UnloadedP99)
+	if len(f.Cores) > 0 {
+		fmt.Fprintf(w, "  cores busy meanwhile:")
+		for _, name := range []string{"loadgen", "orchestrator", "worker"} {
+			if c, ok := f.Cores[name]; ok {
+				fmt.Fprintf(w, " %s %.2f", name, c)
+			}
+		}
+		fmt.Fprintf(w, "; the whole machine %.2f of %d cores\n", f.MachineCores, f.NumCPU)
+		switch {
+		case f.MachineCores <= 0:
+		case f.MachineCores >= 0.9*float64(f.NumCPU):
+			fmt.Fprintf(w, "  the machine ran out of cores: it is the limit here, not the worker's admission (what the\n"+
+				"  processes above did not use, other tenants did); BENCH_PIN=1 on 3+ cores gives each its own\n")
+		default:
+			fmt.Fprintf(w, "  the machine had cores to spare: the limit is in the worker or in loadgen's single connection\n")
+		}
+	}
+	if f.FirstError != "" {
+		fmt.Fprintf(w, "  first other error: %s\n", f.FirstError)
+	}
+}
+
+// machineCPU is the CPU time all processes have used since boot: the busy fields of the
+// first line of /proc/stat (user nice system idle iowait irq softirq steal, in USER_HZ ticks),
+// 0 off Linux.
+func machineCPU() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, f := range fields[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0
+		}
+		busy += n
+	}
+	// USER_HZ is 100 on every Linux platform Go supports (as in cpuTime).
+	return time.Duration(busy) * 10 * time.Millisecond
+}
