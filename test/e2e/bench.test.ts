@@ -81,6 +81,9 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(bench.stdout).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*\ntargets\n[\s\S]*\nverdict [\s\S]*break-even batch size[\s\S]*CPU per request[^\n]*\n-+\s*$/);
   const md = readFileSync(join(dir, "bench", "verdict.md"), "utf8");
   expect(md).toContain("](latency.svg)");
+  expect(md).toContain("](verdict.svg)");
+  const chart = readFileSync(join(dir, "bench", "verdict.svg"), "utf8");
+  expect(chart).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>[\s\S]*Rust hop, 1 item per call[\s\S]*HTTP server: grpc-gateway[\s\S]*<\/svg>\n$/);
   expect(md).toMatch(/hop per call over tcp:[\s\S]*hop per call over uds:/);
 
   // The HTTP preset's tracing overhead row: off, 1% and always_on, exporting to loadgen's OTLP sink.
