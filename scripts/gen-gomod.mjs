@@ -18,6 +18,7 @@ const PINS = [
   "github.com/aws/aws-sdk-go-v2/service/kinesis v1.56.11",
   "github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10",
   "github.com/go-chi/chi/v5 v5.5.0",
+  "github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0",
   "github.com/prometheus/client_golang v1.25.0",
   "go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws v0.72.0",
   "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0",
@@ -32,6 +33,8 @@ const PINS = [
   "google.golang.org/protobuf v1.36.12",
 ];
 const TOOLS = ["google.golang.org/grpc/cmd/protoc-gen-go-grpc", "google.golang.org/protobuf/cmd/protoc-gen-go"];
+/** buf.gen.yaml's grpc-gateway plugin, for the HTTP API's bench baseline (cmd/gateway) only. */
+const HTTP_TOOLS = [...TOOLS, "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway"].sort();
 
 /** Dependency set → the flags that render a project needing it (see goDeps in src/render/handlebars.ts). */
 const SETS = {
@@ -40,6 +43,7 @@ const SETS = {
   sqs: ["--ingress", "sqs"],
   kinesis: ["--ingress", "kinesis"],
 };
+const toolsOf = (set) => (set.startsWith("http-") ? HTTP_TOOLS : TOOLS);
 
 const work = mkdtempSync(join(tmpdir(), "chb-gomod-"));
 const resolved = {};
@@ -51,7 +55,7 @@ try {
     const module = /^module (\S+)/m.exec(readFileSync(join(dir, "go.mod"), "utf8"))[1];
     writeFileSync(
       join(dir, "go.mod"),
-      `module ${module}\n\ngo 1.26.0\n\nrequire (\n${PINS.map((p) => `\t${p}\n`).join("")})\n\ntool (\n${TOOLS.map((t) => `\t${t}\n`).join("")})\n`,
+      `module ${module}\n\ngo 1.26.0\n\nrequire (\n${PINS.map((p) => `\t${p}\n`).join("")})\n\ntool (\n${toolsOf(set).map((t) => `\t${t}\n`).join("")})\n`,
     );
     rmSync(join(dir, "go.sum"), { force: true });
     execFileSync("go", ["mod", "tidy"], { cwd: dir, stdio: "inherit" });
@@ -59,6 +63,7 @@ try {
     const blocks = [...mod.matchAll(/^require \(\n([\s\S]*?)^\)/gm)].map((m) => m[1].split("\n").filter(Boolean));
     if (blocks.length !== 2) throw new Error(`${set}: expected a direct and an indirect require block in:\n${mod}`);
     resolved[set] = {
+      tool: toolsOf(set).map((t) => `\t${t}`),
       direct: blocks[0],
       indirect: blocks[1],
       sum: readFileSync(join(dir, "go.sum"), "utf8").split("\n").filter(Boolean),
@@ -73,7 +78,7 @@ const section = (key) => conditional(mergeOrdered(sets.map((s) => resolved[s][ke
 
 writeFileSync(
   "templates/go-orchestrator/go.mod.hbs",
-  `module {{orchestrator.module}}\n\ngo {{toolchains.go}}.0\n\nrequire (\n${section("direct")})\n\nrequire (\n${section("indirect")})\n\ntool (\n${TOOLS.map((t) => `\t${t}\n`).join("")})\n`,
+  `module {{orchestrator.module}}\n\ngo {{toolchains.go}}.0\n\nrequire (\n${section("direct")})\n\nrequire (\n${section("indirect")})\n\ntool (\n${section("tool")})\n`,
 );
 writeFileSync("templates/go-orchestrator/go.sum.hbs", section("sum"));
 console.log("updated templates/go-orchestrator/go.mod.hbs and go.sum.hbs");

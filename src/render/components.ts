@@ -38,7 +38,8 @@ const DOCKER_FILES = /(^|\/)(Dockerfile|docker-compose\.yml|\.dockerignore)$/;
  */
 const queue = (m: Manifest) => m.orchestrator.ingress !== "http";
 const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
-  [/^orchestrator\/(internal\/httpapi|cmd\/smoke)\//, (m) => !queue(m)],
+  // cmd/gateway and its generated reverse proxy: the bench's grpc-gateway baseline for the HTTP API.
+  [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/cmd\/verify\//, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],

@@ -45,7 +45,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
     expect(r.model_per_core[lang].single_per_s, lang).toBeGreaterThan(0);
     expect(r.model_per_core[lang].batch_items_per_s, lang).toBeGreaterThan(0);
   }
-  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(8);
+  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(9);
 
   // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is
   // the machine's business; that it overloaded the worker and measured each figure is not.
@@ -104,6 +104,9 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(bench.stdout).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*\ntargets\n[\s\S]*\nverdict [\s\S]*break-even batch size[\s\S]*CPU per request[^\n]*\n-+\s*$/);
   const md = readFileSync(join(dir, "bench", "verdict.md"), "utf8");
   expect(md).toContain("](latency.svg)");
+  expect(md).toContain("](verdict.svg)");
+  const chart = readFileSync(join(dir, "bench", "verdict.svg"), "utf8");
+  expect(chart).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>[\s\S]*Rust hop, 1 item per call[\s\S]*HTTP server: grpc-gateway[\s\S]*<\/svg>\n$/);
   expect(md).toMatch(/hop per call over tcp:[\s\S]*hop per call over uds:/);
 
   // The HTTP preset's tracing overhead row: off, 1% and always_on, exporting to loadgen's OTLP sink.
@@ -136,6 +139,25 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(coalescing[1].mean_requests_per_worker_call).toBeGreaterThan(1);
   console.log(`coalescing: off ${coalescing[0].max_requests_per_s} req/s, on ${coalescing[1].max_requests_per_s} req/s (x${coalescing[1].max_requests_per_s_vs_off}), ${coalescing[1].mean_requests_per_worker_call} requests per call`);
   expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/coalescing[\s\S]*\n  off [\s\S]*\n  on /);
+
+  // The grpc-gateway comparison: the same POST /v1/score through the orchestrator (coalescing
+  // on, then off) and through cmd/gateway, a grpc-gateway proxy generated from the contract.
+  // Every server answered every request, and each one's CPU per request was measured.
+  const gateway = r.grpc_gateway;
+  expect(gateway.map((g: { variant: string }) => g.variant)).toEqual(["orchestrator-coalesce-on", "grpc-gateway", "orchestrator-coalesce-off"]);
+  for (const g of gateway) {
+    expect(g.requests, g.variant).toBeGreaterThan(0);
+    expect(g.errors, g.variant).toBe(0);
+    expect(g.requests_per_s, g.variant).toBeGreaterThan(0);
+    expect(g.server_cpu_us_per_request, g.variant).toBeGreaterThan(0);
+    expect(g.worker_cpu_us_per_request, g.variant).toBeGreaterThan(0);
+  }
+  expect(gateway[1].server_cpu_vs_grpc_gateway).toBe(1);
+  const check = r.targets.find((t: { name: string }) => /gateway/i.test(t.name));
+  expect(check, JSON.stringify(r.targets)).toMatchObject({ name: "orchestrator / grpc-gateway CPU per request", target: "<= 1.0" });
+  expect(check.value).toBeCloseTo(gateway[0].server_cpu_us_per_request / gateway[1].server_cpu_us_per_request, 2);
+  console.log(`grpc-gateway: orchestrator ${gateway[0].server_cpu_us_per_request} us/req (coalescing on), ${gateway[2].server_cpu_us_per_request} (off), gateway ${gateway[1].server_cpu_us_per_request}`);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/orchestrator vs grpc-gateway[\s\S]*\n  orchestrator-coalesce-on [\s\S]*\n  grpc-gateway [\s\S]*\n  orchestrator-coalesce-off /);
 
   expect(existsSync(join(dir, "bench", "summary.txt"))).toBe(true);
   expectWellFormedSvg(readFileSync(join(dir, "bench", "latency.svg"), "utf8"));

@@ -6,7 +6,9 @@
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP
 #   3. before that, the tracing overhead: the HTTP path with tracing off, at 1% and always
 #      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`); then
-#      the HTTP path with the orchestrator's coalescing off and on (COALESCE)
+#      the HTTP path with the orchestrator's coalescing off and on (COALESCE); then the
+#      orchestrator against orchestrator/cmd/gateway, a grpc-gateway proxy generated from
+#      the same contract, on the same route: server CPU per request, runs alternated
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
@@ -54,6 +56,7 @@ model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ?
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
+(cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/gateway ./cmd/gateway)
 echo "bench: model scoring on one core (Rust worker)" >&2
 (cd workers && cargo run --release --locked --quiet -p scorer --example bench_model -- ../testdata/vectors.json "$model_round" "$runs") >bench/rust-model.json
 
@@ -65,7 +68,8 @@ sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
 trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
-# start_services NAME: starts every worker and the orchestrator with the environment as it is,
+# start_services NAME [SERVER]: starts every worker and the orchestrator (SERVER=gateway: bin/gateway
+# in its place, the grpc-gateway baseline) with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
   worker_pids=() worker_metrics=()
@@ -86,7 +90,8 @@ start_services() {
   # Both services log at warn here, as the workers do: a benchmark measures the
   # request path, and a JSON access-log line per request costs the orchestrator
   # about a tenth of its CPU (see README "Benchmarks").
-  LISTEN_ADDR=$http_addr LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} bin/orchestrator >"bench/orchestrator$1.log" 2>&1 &
+  local server=${2:-orchestrator}
+  LISTEN_ADDR=$http_addr LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
   orchestrator_pid=$!
 }
 stop_services() {
@@ -147,6 +152,25 @@ for variant in off on; do
   coalesce_rows+=("bench/coalesce-$variant.json")
 done
 
+# The orchestrator against grpc-gateway (orchestrator/cmd/gateway) on POST /v1/score: one
+# run per server in turn, BENCH_RUNS times, each on freshly started services, so drift on
+# the machine hits all alike; loadgen reads each server's CPU per request from /proc.
+gateway_rows=()
+for run in $(seq "$runs"); do
+  for variant in orchestrator-coalesce-on grpc-gateway orchestrator-coalesce-off; do
+    echo "bench: grpc-gateway comparison, run $run/$runs: $variant" >&2
+    case $variant in
+      grpc-gateway) start_services "-$variant-$run" gateway ;;
+      *) COALESCE=${variant##*-} start_services "-$variant-$run" ;;
+    esac
+    ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -gateway-variant "$variant" -gateway-out "bench/gateway-$variant-$run.json" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -vectors testdata/vectors.json -duration "$duration" -concurrency "$concurrency"
+    stop_services
+    gateway_rows+=("bench/gateway-$variant-$run.json")
+  done
+done
+
 start_services ""
 echo "bench: workers listen on $transport" >&2
 # For the verdict's hop per transport: the primary worker once more, on the other transport.
@@ -164,9 +188,10 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s" \
-  -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")"
+  -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")" \
+  -gateway "$(IFS=,; echo "${gateway_rows[*]}")"
 
 stop_services
 stop "$alt_pid" worker
 alt_pid=
-echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg and bench/verdict.md" >&2
+echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg, bench/verdict.svg and bench/verdict.md" >&2

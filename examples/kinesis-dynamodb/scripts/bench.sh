@@ -62,7 +62,7 @@ sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
 trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
-# start_services NAME: starts every worker with the environment as it is,
+# start_services NAME [SERVER]: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
   worker_pids=() worker_metrics=()
@@ -105,4 +105,4 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
 stop_services
 stop "$alt_pid" worker
 alt_pid=
-echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg and bench/verdict.md" >&2
+echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg, bench/verdict.svg and bench/verdict.md" >&2

@@ -35,17 +35,22 @@ func Tracer() trace.Tracer { return otel.Tracer(ScopeName) }
 // Without an endpoint, no provider is installed: the global one is OpenTelemetry's no-op,
 // so spans cost a context lookup, while an incoming traceparent still reaches the workers.
 // shutdown flushes the spans still buffered; call it once the work has drained.
+// Exporting reports whether Setup installs a tracer provider: an OTLP endpoint is named and
+// OTEL_SDK_DISABLED is not true. Without one, a service can skip building spans altogether.
+func Exporting() bool {
+	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+		return false
+	}
+	return os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
+}
+
 func Setup(ctx context.Context, serviceName string, logger *slog.Logger) (shutdown func(context.Context) error, err error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Warn("telemetry", "error", err)
 	}))
-	none := func(context.Context) error { return nil }
-	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
-		return none, nil
-	}
-	if os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
-		return none, nil
+	if !Exporting() {
+		return func(context.Context) error { return nil }, nil
 	}
 	exporter, err := newExporter(ctx)
 	if err != nil {

@@ -31,6 +31,8 @@ type results struct {
 
 	// Coalescing is the HTTP path with COALESCE off and on (see coalesce.go).
 	Coalescing []coalesceRow `json:"coalescing,omitempty"`
+	// Gateway is the orchestrator against a grpc-gateway proxy, same route (see gateway.go).
+	Gateway []gatewayRow `json:"grpc_gateway,omitempty"`
 }
 
 type settings struct {
@@ -152,6 +154,9 @@ func (r *results) checks() {
 	if r.Model.Rust.BatchItems > 0 {
 		add("Rust / Go batch scoring per core", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
 	}
+	if ratio, ok := gatewayCheck(r.Gateway); ok {
+		add("orchestrator / grpc-gateway CPU per request", ratio, "<= 1.0", ratio <= 1.0)
+	}
 	r.Overload.checks(add)
 }
 
@@ -200,6 +205,7 @@ func (r *results) writeSummary(w io.Writer) {
 	}
 	r.writeTracing(w)
 	r.writeCoalescing(w)
+	r.writeGateway(w)
 	fmt.Fprintf(w, "\nresident memory (MiB)    idle   under load\n")
 	for _, name := range []string{"worker", "orchestrator"} {
 		if m, ok := r.Memory[name]; ok {

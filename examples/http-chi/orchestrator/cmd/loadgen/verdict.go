@@ -111,10 +111,15 @@ func savedOrLost(us float64) string {
 	return fmt.Sprintf("%.2f us lost", -us)
 }
 
-// markdown is bench/verdict.md: the verdict beside the latency chart.
+// markdown is bench/verdict.md: the verdict charted (verdict.svg, when computed) beside the
+// latency chart, then in figures.
 func (v verdict) markdown(o *overloadFigures) string {
 	var b strings.Builder
-	b.WriteString("# Benchmark verdict\n\n![latency at a fixed rate](latency.svg)\n\n```\n")
+	b.WriteString("# Benchmark verdict\n\n")
+	if v.Note == "" {
+		b.WriteString("![CPU per request by path](verdict.svg) ")
+	}
+	b.WriteString("![latency at a fixed rate](latency.svg)\n\n```\n")
 	v.write(&b)
 	if o != nil {
 		o.write(&b)

@@ -69,7 +69,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 	}()
 	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name})
+		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name, Untraced: !telemetry.Exporting()})
 		if err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}
@@ -104,7 +104,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	for i, s := range scorers {
 		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: s}
 	}
-	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger})
+	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger, Untraced: !telemetry.Exporting()})
 	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "coalesce", cfg.Coalesce)
 	return server.Run(ctx, ln, api, server.Options{
 		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and

@@ -40,6 +40,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
+	// Untraced skips the server span, for a process with no tracer provider installed
+	// (telemetry.Exporting is false): the caller's trace context still reaches the workers and
+	// the logs, but no per-request span work is done for a span nobody records (propagated).
+	Untraced bool
 }
 
 // New returns the API's root handler, middleware included.
@@ -72,7 +76,11 @@ func New(cfg Config) http.Handler {
 	)
 	// The middleware wraps the router rather than living inside it, so both router
 	// choices trace, tag, log and recover requests identically, 404s and 405s included.
-	return traced(requestID(logRequests(h.logger, recoverPanics(h.logger, h.router()))))
+	inner := requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
+	if cfg.Untraced {
+		return propagated(inner)
+	}
+	return traced(inner)
 }
 
 type handler struct {

@@ -1,14 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -34,6 +35,27 @@ var (
 	// Zero scores and empty reason lists are still written out, so clients always see every field.
 	marshalOptions = protojson.MarshalOptions{EmitUnpopulated: true}
 )
+
+// bodies recycles the buffers request bodies are read into and responses are encoded into,
+// so steady traffic allocates none for them. protojson copies whatever it keeps (strings,
+// numbers, decoded bytes), so a buffer is free again once its message is decoded, or once
+// its body is written. Buffers grown past maxPooledBody (a large batch) are left to the GC
+// rather than kept for every later small request.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 10
+
+func getBody() *bytes.Buffer {
+	b := bodies.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBody(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		bodies.Put(b)
+	}
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -70,11 +92,16 @@ func writeInvalid(w http.ResponseWriter, err error) {
 // decode reads a protojson body of at most limit bytes into m, answering the client itself
 // when it cannot.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) bool {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
-		return false
+	// The plain value skips the parse (and its map); anything else gets the full one.
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
+			return false
+		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	buf := getBody()
+	defer putBody(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		name := m.ProtoReflect().Descriptor().Name()
 		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", tooBig.Limit, name))
@@ -84,7 +111,7 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		writeError(w, http.StatusBadRequest, "invalid_argument", "reading request body: "+err.Error())
 		return false
 	}
-	if err := unmarshalOptions.Unmarshal(body, m); err != nil {
+	if err := unmarshalOptions.Unmarshal(buf.Bytes(), m); err != nil {
 		name := m.ProtoReflect().Descriptor().Name()
 		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err))
 		return false
@@ -93,7 +120,9 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 }
 
 func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, m proto.Message) {
-	body, err := marshalOptions.Marshal(m)
+	buf := getBody()
+	defer putBody(buf)
+	body, err := marshalOptions.MarshalAppend(buf.AvailableBuffer(), m)
 	if err != nil {
 		// Only content the worker sent, such as invalid UTF-8, can make this fail.
 		h.logger.ErrorContext(r.Context(), "encoding worker response", "error", err, "request_id", requestIDFrom(r.Context()))
@@ -101,6 +130,10 @@ func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, m proto.Mes
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+	// The encoding may have outgrown the buffer's storage: keep the larger one for the next.
+	if cap(body) > buf.Cap() {
+		*buf = *bytes.NewBuffer(body[:0])
+	}
 }
 
 // writeWorkerError maps a failed worker call onto HTTP. Only INVALID_ARGUMENT passes the

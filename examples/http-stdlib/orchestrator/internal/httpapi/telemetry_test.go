@@ -157,3 +157,30 @@ func names(rec *tracetest.SpanRecorder) []string {
 	}
 	return out
 }
+
+// With no tracer provider installed the API skips the server span (Config.Untraced), yet the
+// caller's trace still reaches the worker call and the request's log line.
+func TestUntracedStillCarriesTheCallersTrace(t *testing.T) {
+	vectors := loadVectors(t)
+	e := newEnv(t, vectors, 2*time.Second)
+	var logs bytes.Buffer
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(e.client), Untraced: true, Logger: slog.New(telemetry.LogHandler(slog.NewJSONHandler(&logs, nil)))})
+
+	r := httptest.NewRequest(http.MethodPost, "/v1/score", bytes.NewReader(vectors[0].rawReq))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+	got := httptest.NewRecorder()
+	api.ServeHTTP(got, r)
+	if got.Code != http.StatusOK {
+		t.Fatalf("status %d, body %s", got.Code, got.Body)
+	}
+	e.worker.mu.Lock()
+	sent := strings.Join(e.worker.traceparents, " ")
+	e.worker.mu.Unlock()
+	if !strings.Contains(sent, "00-"+callerTrace+"-") {
+		t.Errorf("the worker received traceparent %q, want one in trace %s", sent, callerTrace)
+	}
+	if !strings.Contains(logs.String(), `"trace_id":"`+callerTrace+`"`) {
+		t.Errorf("no request log line names trace %s; logs:\n%s", callerTrace, logs.String())
+	}
+}

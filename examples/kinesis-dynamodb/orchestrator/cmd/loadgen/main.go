@@ -10,6 +10,7 @@
 //	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
 //	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
 //	loadgen -coalesce-variant off|on -coalesce-out FILE -http URL [flags]   # one coalescing row
+//	loadgen -gateway-variant NAME -gateway-out FILE -http URL -orchestrator-pid PID [flags]   # one grpc-gateway comparison run
 package main
 
 import (
@@ -41,6 +42,8 @@ type options struct {
 	workerMetrics string
 	// The coalescing comparison (HTTP preset): one variant's run, or the variants' files.
 	coalesceVariant, coalesceOut, coalescing string
+	// The grpc-gateway comparison (HTTP preset, gateway.go): one server's run, or all runs' files.
+	gatewayVariant, gatewayOut, gateway string
 }
 
 func main() {
@@ -93,6 +96,9 @@ func main() {
 	flag.StringVar(&o.coalesceVariant, "coalesce-variant", "", "drive only the HTTP path and write this coalescing variant's row to -coalesce-out")
 	flag.StringVar(&o.coalesceOut, "coalesce-out", "", "file for the coalescing variant's row")
 	flag.StringVar(&o.coalescing, "coalescing", "", "comma-separated coalescing rows to report, coalescing off first")
+	flag.StringVar(&o.gatewayVariant, "gateway-variant", "", "drive only POST /v1/score on -http (the orchestrator or cmd/gateway, process -orchestrator-pid) for one run and write it to -gateway-out")
+	flag.StringVar(&o.gatewayOut, "gateway-out", "", "file for the grpc-gateway comparison run")
+	flag.StringVar(&o.gateway, "gateway", "", "comma-separated grpc-gateway comparison runs to report")
 	flag.Parse()
 	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
@@ -114,6 +120,13 @@ func main() {
 			os.Exit(2)
 		}
 		do = runCoalesceVariant
+	}
+	if o.gatewayVariant != "" {
+		if o.http == "" || o.gatewayOut == "" {
+			fmt.Fprintln(os.Stderr, "loadgen: -gateway-variant needs -http and -gateway-out")
+			os.Exit(2)
+		}
+		do = runGatewayVariant
 	}
 	if err := do(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -152,6 +165,11 @@ func run(ctx context.Context, o options) error {
 
 	if o.coalescing != "" {
 		if r.Coalescing, err = readCoalesceRows(o.coalescing); err != nil {
+			return err
+		}
+	}
+	if o.gateway != "" {
+		if r.Gateway, err = readGatewayRows(o.gateway); err != nil {
 			return err
 		}
 	}
@@ -317,7 +335,12 @@ func write(dir string, r *results, chart []series) error {
 	r.writeSummary(summary)
 	r.writeSummary(os.Stdout)
 	title := fmt.Sprintf("Latency at a fixed request rate (open loop, %d run(s) pooled)", r.Settings.Runs)
-	return errors.Join(summary.Close(),
+	var verdictChart error
+	if bars := verdictBars(r.Verdict, r.Gateway); len(bars) > 0 {
+		verdictChart = os.WriteFile(filepath.Join(dir, "verdict.svg"),
+			barsSVG("CPU per request by path (medians of this run)", "CPU microseconds per request (per item in a batch)", bars), 0o644)
+	}
+	return errors.Join(summary.Close(), verdictChart,
 		os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644),
 		os.WriteFile(filepath.Join(dir, "latency.svg"), latencySVG(title, chart, 2), 0o644),
 		os.WriteFile(filepath.Join(dir, "verdict.md"), []byte(r.Verdict.markdown(&r.Overload)), 0o644))

@@ -78,7 +78,7 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 		}
 	}()
 	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name})
+		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name, Untraced: !telemetry.Exporting()})
 		if err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}

@@ -60,6 +60,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Name is the worker's name in metrics.
 	Name string
+	// Untraced skips the client span, for a process with no tracer provider installed
+	// (telemetry.Exporting is false): calls still carry the caller's trace context (propagate).
+	Untraced bool
 }
 
 // Client calls the replicas of one scoring worker and tracks whether any of them serves.
@@ -88,6 +91,12 @@ func New(addrs []string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A client span per call, named scoring.v1.ScoringService/Score and the like, whose
+	// traceparent travels in the call's metadata; untraced, only the caller's traceparent.
+	tracing := grpc.WithStatsHandler(otelgrpc.NewClientHandler())
+	if opts.Untraced {
+		tracing = grpc.WithChainUnaryInterceptor(propagate)
+	}
 	conn, err := grpc.NewClient(target, append(resolverOpts,
 		// The worker sits on a private network next to the orchestrator; put TLS or a mesh in front of it before it leaves one.
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -101,9 +110,8 @@ func New(addrs []string, opts Options) (*Client, error) {
 		// A channel left idle closes its connections and health streams, and would read
 		// as not ready while the API has no traffic; readiness needs them kept.
 		grpc.WithIdleTimeout(0),
-		// A client span per call, named scoring.v1.ScoringService/Score and the like, whose
-		// traceparent travels in the call's metadata; and the attempt count for the retry metric.
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		// Tracing, and the attempt count for the retry metric.
+		tracing,
 		grpc.WithStatsHandler(attempts{}),
 		// The health watch keeps a stream open, so pings run on it and notice a worker that
 		// vanished without closing its connections (a lost node, a dropped network). tonic

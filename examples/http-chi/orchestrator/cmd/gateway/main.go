@@ -1,0 +1,81 @@
+// Command gateway is the benchmark's baseline, not a product path: a grpc-gateway reverse
+// proxy generated from the same contract (gen/go/scoring/v1/scoring.pb.gw.go; its routes
+// in routes.yaml) that serves the orchestrator's POST /v1/score and /v1/score/batch and
+// forwards them to the primary worker. `make bench` runs it beside the orchestrator and
+// compares the CPU each spends per request (README "Benchmarks"). It has none of the
+// orchestrator's validation, limits, coalescing, metrics or tracing: it is the
+// off-the-shelf floor for this layer, what the orchestrator's extra work is weighed against.
+//
+//	LISTEN_ADDR=127.0.0.1:8081 WORKER_SCORER_ADDR=127.0.0.1:50051 gateway
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("gateway failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	listen, worker := os.Getenv("LISTEN_ADDR"), os.Getenv("WORKER_SCORER_ADDR")
+	if listen == "" || worker == "" {
+		return errors.New("LISTEN_ADDR and WORKER_SCORER_ADDR must be set")
+	}
+	// One address (host:port or unix:///path): a baseline needs no replica list.
+	if strings.Contains(worker, ",") {
+		return fmt.Errorf("WORKER_SCORER_ADDR=%q: the gateway takes one address, not a list", worker)
+	}
+	conn, err := grpc.NewClient(worker, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("WORKER_SCORER_ADDR=%q: %w", worker, err)
+	}
+	defer conn.Close()
+	handler, err := newHandler(conn)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: listen, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("listening", "addr", listen, "worker", worker)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// newHandler is the generated routes on grpc-gateway's mux, plus GET /readyz answered by the
+// worker's gRPC health check, the path the orchestrator is polled on as well.
+func newHandler(conn *grpc.ClientConn) (http.Handler, error) {
+	mux := runtime.NewServeMux(runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/readyz"))
+	if err := scoringv1.RegisterScoringServiceHandler(context.Background(), mux, conn); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
