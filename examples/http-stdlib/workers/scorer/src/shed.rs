@@ -11,7 +11,8 @@
 //!    message prefix, charges one permit per [`BYTES_PER_PERMIT`] of the
 //!    encoded message (bytes are what decoding costs, and the only size known
 //!    before decoding), and answers `RESOURCE_EXHAUSTED` at once if the budget
-//!    lacks them. The message is never decoded.
+//!    lacks them (with no permit free, on the call's headers alone, before
+//!    any of its data arrives). The message is never decoded.
 //! 2. The service, once it knows the item count, trues the charge up or down
 //!    to one permit per [`ITEMS_PER_PERMIT`] items ([`Admission::settle`]),
 //!    the cost of scoring, and holds it until the scoring work ends.
@@ -183,6 +184,13 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let admission = self.admission.clone();
+        // Every charge is at least one permit, so with none free the answer is
+        // known from the headers alone. Waiting for the message prefix first
+        // made a refusal wait for the call's first data frame, which on a
+        // connection busy with other calls' data can come tens of ms later.
+        if admission.permits.available_permits() == 0 {
+            return Box::pin(std::future::ready(Ok(exhausted().into_http())));
+        }
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let (head, rest) = read_prefix(body).await;

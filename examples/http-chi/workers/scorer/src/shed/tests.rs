@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 #[test]
@@ -42,4 +44,53 @@ fn the_message_length_is_read_from_the_prefix_across_frames() {
     assert_eq!(message_len(&head), Some(0x0001_0203));
     let short: VecDeque<Item> = [data(&[0, 0])].into();
     assert_eq!(message_len(&short), None);
+}
+
+/// A body whose bytes never come, as on a connection busy with other calls' data.
+struct Stalled;
+
+impl http_body::Body for Stalled {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        Poll::Pending
+    }
+}
+
+/// The scoring service a refused call must never reach.
+#[derive(Clone)]
+struct NeverCalled;
+
+impl Service<http::Request<Body>> for NeverCalled {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<Body>) -> Self::Future {
+        unreachable!("a call the worker has no room for reached the service")
+    }
+}
+
+#[tokio::test]
+async fn with_no_permit_free_a_call_is_refused_on_its_headers() {
+    let admission = Admission::new(2);
+    let held = admission.try_take(2).unwrap();
+    let mut shed = Shed::new(NeverCalled, admission.clone());
+    let request = http::Request::new(Body::new(Stalled));
+    let response = tokio::time::timeout(Duration::from_secs(5), shed.call(request))
+        .await
+        .expect("refused without waiting for the message")
+        .unwrap();
+    let status = Status::from_header_map(response.headers()).expect("a gRPC status");
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+    drop(held);
+    assert_eq!(admission.permits.available_permits(), 2);
 }
