@@ -32,7 +32,7 @@ async function oncePerRun<T>(key: string, make: (root: string) => Promise<T>): P
   return made;
 }
 
-/** The default project, release-built (limits, replicas): only its binaries are run. */
+/** The default project, release-built: limits and replicas run its binaries, bench its `make bench`. */
 export function sharedReleaseBuild(): Promise<ServiceBinaries> {
   return oncePerRun("default-release", (root) => generateReleaseBuild(join(root, "app")));
 }
