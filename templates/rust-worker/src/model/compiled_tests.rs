@@ -35,7 +35,14 @@ fn random_request(rng: &mut Rng, model: &Model, seen: &[(String, f64, String)]) 
     let mut categorical = HashMap::new();
     for name in model.feature_names().chain(["unknown_feature"]) {
         let (_, number, category) = &seen[rng.below(seen.len())];
-        let numbers = [*number, number + 1.0, number * 0.5, -number, f64::NAN, f64::INFINITY];
+        let numbers = [
+            *number,
+            number + 1.0,
+            number * 0.5,
+            -number,
+            f64::NAN,
+            f64::INFINITY,
+        ];
         match rng.below(5) {
             0 => {}
             1 => {
@@ -97,7 +104,11 @@ fn bits(explained: &Explained) -> (u64, Vec<u64>) {
 fn the_embedded_model_is_compiled_and_other_models_are_not() {
     assert!(Model::embedded().unwrap().is_compiled());
     let reformatted = format!("{}\n", super::EMBEDDED_MODEL_JSON.trim_end());
-    assert!(!Model::from_json(&format!("{reformatted} ")).unwrap().is_compiled());
+    assert!(
+        !Model::from_json(&format!("{reformatted} "))
+            .unwrap()
+            .is_compiled()
+    );
 }
 
 #[test]
@@ -111,7 +122,8 @@ fn compiled_trees_match_the_flat_walk() {
         .iter()
         .flat_map(|(n, c)| {
             let category = c.values().next().cloned().unwrap_or_default();
-            n.iter().map(move |(k, &v)| (k.clone(), v, category.clone()))
+            n.iter()
+                .map(move |(k, &v)| (k.clone(), v, category.clone()))
         })
         .chain(split_values())
         .collect();
