@@ -250,13 +250,16 @@ func (m *modelCompare) write(w io.Writer) {
 		}
 		return "tree walk"
 	}
-	fmt.Fprintf(w, "\nmodel scoring, one core                single/s   batch items/s\n")
-	fmt.Fprintf(w, "  Rust worker, %-20s %12.0f %15.0f\n", how(m.Rust), m.Rust.Single, m.Rust.BatchItems)
-	fmt.Fprintf(w, "  Go baseline, %-20s %12.0f %15.0f\n", how(m.Go), m.Go.Single, m.Go.BatchItems)
-	if m.Rust.InterpretedBatchItems > 0 && m.Go.InterpretedBatchItems > 0 {
-		fmt.Fprintf(w, "  Rust worker, tree walk (info)  %12.0f %15.0f\n", m.Rust.InterpretedSingle, m.Rust.InterpretedBatchItems)
-		fmt.Fprintf(w, "  Go baseline, tree walk (info)  %12.0f %15.0f\n", m.Go.InterpretedSingle, m.Go.InterpretedBatchItems)
-		fmt.Fprintf(w, "  Rust / Go, tree walk (info)    %12.2f %15.2f\n", m.InterpretedSingleRatio, m.InterpretedBatchRatio)
+	fmt.Fprintf(w, "\nmodel scoring, one core                  single/s   batch items/s\n")
+	row := func(name string, single, batch float64) {
+		fmt.Fprintf(w, "  %-34s %12.0f %15.0f\n", name, single, batch)
 	}
-	fmt.Fprintf(w, "  Rust / Go, target: %-13s %12.2f %15.2f\n", m.Pair, m.SingleRatio, m.BatchRatio)
+	row("Rust worker, "+how(m.Rust), m.Rust.Single, m.Rust.BatchItems)
+	row("Go baseline, "+how(m.Go), m.Go.Single, m.Go.BatchItems)
+	if m.Rust.InterpretedBatchItems > 0 && m.Go.InterpretedBatchItems > 0 {
+		row("Rust worker, tree walk (info)", m.Rust.InterpretedSingle, m.Rust.InterpretedBatchItems)
+		row("Go baseline, tree walk (info)", m.Go.InterpretedSingle, m.Go.InterpretedBatchItems)
+		fmt.Fprintf(w, "  %-34s %12.2f %15.2f\n", "Rust / Go, tree walk (info)", m.InterpretedSingleRatio, m.InterpretedBatchRatio)
+	}
+	fmt.Fprintf(w, "  %-34s %12.2f %15.2f   <- the target compares %s\n", "Rust / Go", m.SingleRatio, m.BatchRatio, m.Pair)
 }
