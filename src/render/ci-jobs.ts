@@ -38,8 +38,9 @@ export function ciJobs(m: Manifest): CiJob[] {
     {
       name: "go",
       key: "go",
-      reads: ["orchestrator/**/*", ...TESTDATA],
-      why: "gofmt, vet, staticcheck, tidy, race tests (which read testdata/vectors.json) and build",
+      // The Go baseline's tests read the first worker's model (its compiled copy must be in step).
+      reads: ["orchestrator/**/*", ...TESTDATA, `${WORKERS_DIR}/${m.workers[0]!.name}/model/model.json`],
+      why: "gofmt, vet, staticcheck, tidy, race tests (which read testdata/vectors.json and the first worker's model) and build",
     },
     ...m.workers.map((w) => ({
       name: `rust-${w.name}`,

@@ -44,7 +44,12 @@ it("runs make bench in the default preset and reports every figure", async () =>
   for (const lang of ["go", "rust"]) {
     expect(r.model_per_core[lang].single_per_s, lang).toBeGreaterThan(0);
     expect(r.model_per_core[lang].batch_items_per_s, lang).toBeGreaterThan(0);
+    // Both sides score the shipped model with its compiled trees, and the walk is timed too.
+    expect(r.model_per_core[lang].compiled, lang).toBe(true);
+    expect(r.model_per_core[lang].interpreted_batch_items_per_s, lang).toBeGreaterThan(0);
   }
+  expect(r.model_per_core.pair).toBe("compiled trees, both");
+  expect(r.model_per_core.rust_over_go_batch_interpreted).toBeGreaterThan(0);
   expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(9);
 
   // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is

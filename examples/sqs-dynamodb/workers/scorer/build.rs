@@ -1,12 +1,20 @@
 //! Compiles the shared contract with protox, a protobuf compiler written in
 //! Rust, so neither developers, CI nor the Docker build need `protoc`, and
 //! derives the contract's limits from its buf.validate rules (see
-//! `build/limits.rs`).
+//! `build/limits.rs`), and compiles the shipped model into code (see
+//! `src/model/codegen.rs`).
 
 use std::{env, error::Error, fs, path::PathBuf};
 
 #[path = "build/limits.rs"]
 mod limits;
+// The worker's own model module, so the compiled trees come from the same
+// validation and lowering the worker runs (see `src/model/codegen.rs`).
+// Most of it is unused here, and it tests `cfg(compiled_model)`, which only
+// the library is built with.
+#[allow(dead_code, unused_imports, unexpected_cfgs)]
+#[path = "src/model/mod.rs"]
+mod model;
 
 /// The contract lives beside the worker, not inside it, because the
 /// orchestrator compiles the same file.
@@ -16,6 +24,10 @@ const PROTO_FILE: &str = "scoring/v1/scoring.proto";
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
     println!("cargo:rerun-if-changed=build");
+    println!("cargo:rerun-if-changed=model/model.json");
+    println!("cargo:rerun-if-changed=src/model");
+    println!("cargo::rustc-check-cfg=cfg(compiled_model)");
+    println!("cargo::rustc-cfg=compiled_model");
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
@@ -34,6 +46,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         out_dir.join("limits.rs"),
         limits::generate(&compiler.descriptor_pool())?,
     )?;
+
+    let model = model::Model::embedded()?;
+    fs::write(out_dir.join("compiled_model.rs"), model.compiled_source())?;
 
     // Code for the contract alone: its imports (protovalidate's rule options)
     // are read above, at build time, and never needed at run time.

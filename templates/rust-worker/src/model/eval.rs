@@ -191,6 +191,23 @@ impl Model {
         let rows = margins.len();
         let stride = slots.len() / rows;
         let width = self.features.len();
+        #[cfg(compiled_model)]
+        if self.compiled {
+            // The compiled trees read the same slots and make the same
+            // additions, one row at a time (see `codegen`).
+            for (row, margin) in margins.iter_mut().enumerate() {
+                super::compiled::score_row(
+                    slots[row * stride..][..stride]
+                        .try_into()
+                        .expect("the compiled model's row width"),
+                    margin,
+                    (&mut contributions[row * width..][..width])
+                        .try_into()
+                        .expect("the compiled model's feature count"),
+                );
+            }
+            return;
+        }
         let (mut tree, mut row) = (0, 0);
         while tree < forest.roots.len() {
             // Unused lanes walk tree 0 for row 0 and are ignored: cheaper

@@ -64,6 +64,14 @@
 //! path order, so every implementation gets the same floats.
 
 mod caps;
+mod codegen;
+#[cfg(compiled_model)]
+mod compiled {
+    //! `model/model.json` compiled into code by `build.rs` (see `codegen`).
+    //! A cfg and not a plain module because `build.rs` compiles this model
+    //! module too, before the code exists.
+    include!(concat!(env!("OUT_DIR"), "/compiled_model.rs"));
+}
 mod eval;
 mod file;
 mod flat;
@@ -97,6 +105,8 @@ pub struct Model {
     /// Feature index by name, for resolving requests.
     names: FixedMap<u32>,
     forest: Forest,
+    /// Scores with the compiled trees: the model is the embedded one.
+    compiled: bool,
 }
 
 /// The model's verdict on one set of features.
@@ -187,7 +197,22 @@ impl Model {
     pub fn from_json(text: &str) -> Result<Self, LoadError> {
         caps::admit_file(text.len() as u64).map_err(LoadError::Invalid)?;
         let file: ModelFile = serde_json::from_str(text)?;
-        file.compile().map_err(LoadError::Invalid)
+        let mut model = file.compile().map_err(LoadError::Invalid)?;
+        model.compiled = compiled_from(text);
+        Ok(model)
+    }
+
+    /// Whether scoring runs the trees compiled into the binary (the model is
+    /// `model/model.json` byte for byte) rather than interpreting the file.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled
+    }
+
+    /// The same model scored by the flat walk, as a `MODEL_PATH` override
+    /// is: for benchmarks and tests that compare the two.
+    pub fn interpreted(mut self) -> Self {
+        self.compiled = false;
+        self
     }
 
     /// The `version` string from the model file, echoed in every response.
@@ -235,8 +260,21 @@ impl Model {
             features,
             names,
             forest,
+            compiled: false,
         })
     }
+}
+
+/// The compiled trees are `EMBEDDED_MODEL_JSON` lowered at build time, so
+/// they stand for a model exactly when its text is that text.
+#[cfg(compiled_model)]
+fn compiled_from(text: &str) -> bool {
+    compiled::AVAILABLE && text == EMBEDDED_MODEL_JSON
+}
+
+#[cfg(not(compiled_model))]
+fn compiled_from(_text: &str) -> bool {
+    false
 }
 
 fn sigmoid(margin: f64) -> f64 {
@@ -247,6 +285,8 @@ fn round_score(probability: f64) -> f64 {
     (probability * 1e6).round() / 1e6
 }
 
+#[cfg(test)]
+mod compiled_tests;
 #[cfg(test)]
 mod oracle_tests;
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! the median over rounds of `single` (one `Model::score` after another) and
 //! `batch` (the service's batch path, `service::respond_batch`: a 1000-request
 //! batch in, its responses out, on a one-thread rayon pool so it stays on one
-//! core).
+//! core), with the compiled trees (`compiled` says whether the model was
+//! compiled in) and, as `interpreted_*`, with the flat walk.
 
 // Every worker crate shares this code; the alias keeps it identical across them.
 use scorer as worker;
@@ -75,37 +76,55 @@ fn main() -> Result<(), Box<dyn Error>> {
         })
         .collect();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    // The same model scored by its compiled trees (when the binary was built
+    // from this model/model.json and it is small enough to compile) and by
+    // the flat walk a MODEL_PATH override gets, round by round.
+    let compiled = model.is_compiled();
+    let interpreted = Model::embedded()?.interpreted();
 
-    let mut single = Vec::with_capacity(rounds);
-    let mut batch = Vec::with_capacity(rounds);
+    let mut figures: [Vec<f64>; 4] = Default::default();
     for _ in 0..rounds {
-        single.push(rate(round, || {
-            for r in &requests {
-                black_box(model.score(&r.numeric_features, &r.categorical_features));
-            }
-            requests.len()
-        }));
-        batch.push(rate(round, || {
-            // The service takes the ids out of its decoded batch and frees the
-            // rest after replying, so copying the batch (decoding, there) and
-            // freeing it are outside the clock. Building and freeing the
-            // responses is inside.
-            let mut owned = requests.clone();
-            let started = Instant::now();
-            let out: Vec<ScoreResponse> =
-                pool.install(|| service::respond_batch(&model, &mut owned));
-            black_box(out);
-            let elapsed = started.elapsed();
-            drop(owned);
-            (BATCH_SIZE, elapsed)
-        }));
+        for (m, at) in [(&model, 0), (&interpreted, 2)] {
+            let (single, batch) = measure(m, &requests, &pool, round);
+            figures[at].push(single);
+            figures[at + 1].push(batch);
+        }
     }
+    let [single, batch, flat_single, flat_batch] = figures.map(median);
     println!(
-        "{{\"language\":\"rust\",\"rounds\":{rounds},\"batch_size\":{BATCH_SIZE},\"single_per_s\":{:.0},\"batch_items_per_s\":{:.0}}}",
-        median(single),
-        median(batch)
+        "{{\"language\":\"rust\",\"rounds\":{rounds},\"batch_size\":{BATCH_SIZE},\"compiled\":{compiled},\"single_per_s\":{single:.0},\"batch_items_per_s\":{batch:.0},\"interpreted_single_per_s\":{flat_single:.0},\"interpreted_batch_items_per_s\":{flat_batch:.0}}}"
     );
     Ok(())
+}
+
+/// `single` (one `Model::score` after another) and `batch` (the service's
+/// batch path) items per second of `model` over about `round` each.
+fn measure(
+    model: &Model,
+    requests: &[ScoreRequest],
+    pool: &rayon::ThreadPool,
+    round: Duration,
+) -> (f64, f64) {
+    let single = rate(round, || {
+        for r in requests {
+            black_box(model.score(&r.numeric_features, &r.categorical_features));
+        }
+        requests.len()
+    });
+    let batch = rate(round, || {
+        // The service takes the ids out of its decoded batch and frees the
+        // rest after replying, so copying the batch (decoding, there) and
+        // freeing it are outside the clock. Building and freeing the
+        // responses is inside.
+        let mut owned = requests.to_vec();
+        let started = Instant::now();
+        let out: Vec<ScoreResponse> = pool.install(|| service::respond_batch(model, &mut owned));
+        black_box(out);
+        let elapsed = started.elapsed();
+        drop(owned);
+        (BATCH_SIZE, elapsed)
+    });
+    (single, batch)
 }
 
 /// Items per second of `work` over about `round`. `work` returns how many

@@ -183,8 +183,7 @@ func run(ctx context.Context, o options) error {
 		if r.Model.Rust, err = readRustModel(o.rustModel); err != nil {
 			return err
 		}
-		r.Model.SingleRatio = round3(r.Model.Rust.Single / r.Model.Go.Single)
-		r.Model.BatchRatio = round3(r.Model.Rust.BatchItems / r.Model.Go.BatchItems)
+		r.Model.compare()
 	}
 
 	conn, err := dialWorker(o.worker)

@@ -14,11 +14,16 @@ import (
 // modelBatchSize matches workers/scorer/examples/bench_model.rs, so both sides score the same batch.
 const modelBatchSize = 1000
 
-// modelFigures is single-core scoring throughput of one implementation of the model.
+// modelFigures is single-core scoring throughput of one implementation of the model: as
+// loaded (compiled trees when the file is the one the code was generated from, see
+// Compiled) and, as Interpreted*, walking the trees as any other model file is.
 type modelFigures struct {
-	Language   string  `json:"language"`
-	Single     float64 `json:"single_per_s"`
-	BatchItems float64 `json:"batch_items_per_s"`
+	Language              string  `json:"language"`
+	Compiled              bool    `json:"compiled"`
+	Single                float64 `json:"single_per_s"`
+	BatchItems            float64 `json:"batch_items_per_s"`
+	InterpretedSingle     float64 `json:"interpreted_single_per_s,omitempty"`
+	InterpretedBatchItems float64 `json:"interpreted_batch_items_per_s,omitempty"`
 }
 
 // benchGoModel times the Go port on one core: GOMAXPROCS(1) puts the garbage collector on
@@ -30,31 +35,62 @@ func benchGoModel(modelPath string, reqs []*scoringv1.ScoreRequest, round time.D
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	batch := batchOf(reqs, modelBatchSize).GetRequests()
-	var single, items []float64
+	var figures [4][]float64
 	// Read at the end, so the compiler cannot drop scores nobody would otherwise look at.
 	var sink float64
 	for range rounds {
-		single = append(single, itemsPerSecond(round, func() int {
-			for _, r := range batch {
-				sink += m.Score(r.GetNumericFeatures(), r.GetCategoricalFeatures()).Score
-			}
-			return len(batch)
-		}))
-		items = append(items, itemsPerSecond(round, func() int {
-			// What an in-process Go scorer would do for ScoreBatch: one response per request.
-			out := make([]*scoringv1.ScoreResponse, len(batch))
-			for i, r := range batch {
-				s := m.Score(r.GetNumericFeatures(), r.GetCategoricalFeatures())
-				out[i] = &scoringv1.ScoreResponse{Id: r.GetId(), Score: s.Score, ModelVersion: m.Version(), ReasonCodes: s.ReasonCodes}
-			}
-			sink += out[len(out)-1].GetScore()
-			return len(out)
-		}))
+		for at, m := range []*benchmodel.Model{m, m.Interpreted()} {
+			single, items := timeGoModel(m, batch, round, &sink)
+			figures[2*at] = append(figures[2*at], single)
+			figures[2*at+1] = append(figures[2*at+1], items)
+		}
 	}
 	if sink <= 0 {
 		return modelFigures{}, fmt.Errorf("%s: the model scored nothing", modelPath)
 	}
-	return modelFigures{Language: "go", Single: median(single), BatchItems: median(items)}, nil
+	return modelFigures{Language: "go", Compiled: m.IsCompiled(), Single: median(figures[0]), BatchItems: median(figures[1]),
+		InterpretedSingle: median(figures[2]), InterpretedBatchItems: median(figures[3])}, nil
+}
+
+// timeGoModel returns single scores per second and batch items per second over round each.
+func timeGoModel(m *benchmodel.Model, batch []*scoringv1.ScoreRequest, round time.Duration, sink *float64) (float64, float64) {
+	single := itemsPerSecond(round, func() int {
+		for _, r := range batch {
+			*sink += m.Score(r.GetNumericFeatures(), r.GetCategoricalFeatures()).Score
+		}
+		return len(batch)
+	})
+	items := itemsPerSecond(round, func() int {
+		// What an in-process Go scorer would do for ScoreBatch: one response per request.
+		out := make([]*scoringv1.ScoreResponse, len(batch))
+		for i, r := range batch {
+			s := m.Score(r.GetNumericFeatures(), r.GetCategoricalFeatures())
+			out[i] = &scoringv1.ScoreResponse{Id: r.GetId(), Score: s.Score, ModelVersion: m.Version(), ReasonCodes: s.ReasonCodes}
+		}
+		*sink += out[len(out)-1].GetScore()
+		return len(out)
+	})
+	return single, items
+}
+
+// compare fills the ratios. The target compares like with like: compiled trees on both
+// sides when both have them, the tree walk on both sides otherwise.
+func (c *modelCompare) compare() {
+	rust, goFig := c.Rust, c.Go
+	c.Pair = "as loaded"
+	c.SingleRatio = round3(rust.Single / goFig.Single)
+	c.BatchRatio = round3(rust.BatchItems / goFig.BatchItems)
+	if rust.InterpretedBatchItems > 0 && goFig.InterpretedBatchItems > 0 {
+		c.InterpretedSingleRatio = round3(rust.InterpretedSingle / goFig.InterpretedSingle)
+		c.InterpretedBatchRatio = round3(rust.InterpretedBatchItems / goFig.InterpretedBatchItems)
+	}
+	switch {
+	case rust.Compiled && goFig.Compiled:
+		c.Pair = "compiled trees, both"
+	case c.InterpretedBatchRatio > 0:
+		c.Pair = "tree walk, both"
+		c.SingleRatio, c.BatchRatio = c.InterpretedSingleRatio, c.InterpretedBatchRatio
+	}
 }
 
 func itemsPerSecond(round time.Duration, work func() int) float64 {

@@ -8,6 +8,8 @@ package benchmodel
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -24,6 +26,8 @@ type Model struct {
 	baseScore float64
 	features  []feature
 	trees     [][]node
+	// compiled: Score runs compiled_gen.go, generated from this very file.
+	compiled bool
 }
 
 // Scored is the model's verdict on one set of features.
@@ -95,7 +99,8 @@ func Parse(data []byte) (*Model, error) {
 	if f.FormatVersion != 1 || f.Link != "logistic" {
 		return nil, fmt.Errorf("model: format_version %d with link %q is not supported", f.FormatVersion, f.Link)
 	}
-	m := &Model{version: f.Version, baseScore: f.BaseScore}
+	sum := sha256.Sum256(data)
+	m := &Model{version: f.Version, baseScore: f.BaseScore, compiled: hex.EncodeToString(sum[:]) == compiledSHA256}
 	for _, fs := range f.Features {
 		ft := feature{name: fs.Name, reasonCode: fs.ReasonCode}
 		switch fs.Type {
@@ -187,6 +192,15 @@ const (
 
 // Score scores one request's features; unknown features are ignored, absent ones are missing.
 func (m *Model) Score(numeric map[string]float64, categorical map[string]string) Scored {
+	if m.compiled {
+		return m.scoreCompiledModel(numeric, categorical)
+	}
+	margin, credits := m.explain(numeric, categorical)
+	return Scored{Score: math.Round(1/(1+math.Exp(-margin))*1e6) / 1e6, ReasonCodes: m.reasonCodes(credits)}
+}
+
+// explain walks every tree and returns the margin and the credit per feature.
+func (m *Model) explain(numeric map[string]float64, categorical map[string]string) (float64, []float64) {
 	inputs := make([]input, len(m.features))
 	for i, f := range m.features {
 		if f.vocabulary == nil {
@@ -206,7 +220,7 @@ func (m *Model) Score(numeric map[string]float64, categorical map[string]string)
 	for _, tree := range m.trees {
 		margin += walk(tree, inputs, credits)
 	}
-	return Scored{Score: math.Round(1/(1+math.Exp(-margin))*1e6) / 1e6, ReasonCodes: m.reasonCodes(credits)}
+	return margin, credits
 }
 
 // walk returns the reached leaf's value and credits each step to its split's feature.

@@ -105,6 +105,7 @@ fn run(config: Config, runtime: &Runtime) -> Result<(), Box<dyn std::error::Erro
     tracing::info!(
         version = model.version(),
         trees = model.tree_count(),
+        compiled = model.is_compiled(),
         source = config
             .model_path
             .as_deref()
