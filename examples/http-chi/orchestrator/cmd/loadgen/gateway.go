@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 )
 
 // The grpc-gateway comparison: the same single-score POST /v1/score through the orchestrator
@@ -53,15 +52,7 @@ func runGatewayVariant(ctx context.Context, o options) error {
 	if o.orchestratorPID <= 0 {
 		return errors.New("-gateway-variant needs -orchestrator-pid, the server's process")
 	}
-	reqs, err := loadRequests(o.vectors)
-	if err != nil {
-		return err
-	}
-	client := newHTTPClient(o.concurrency)
-	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
-		return err
-	}
-	c, err := httpScoreCall(client, o.http, reqs)
+	_, c, err := readyHTTPScore(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"example.com/http-stdlib/orchestrator/internal/telemetry"
 )
@@ -40,15 +39,7 @@ type coalesceRow struct {
 // runCoalesceVariant drives only the HTTP path, as runTracingVariant does, and writes the
 // variant's row for the main run to read.
 func runCoalesceVariant(ctx context.Context, o options) error {
-	reqs, err := loadRequests(o.vectors)
-	if err != nil {
-		return err
-	}
-	client := newHTTPClient(o.concurrency)
-	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
-		return err
-	}
-	c, err := httpScoreCall(client, o.http, reqs)
+	client, c, err := readyHTTPScore(ctx, o)
 	if err != nil {
 		return err
 	}

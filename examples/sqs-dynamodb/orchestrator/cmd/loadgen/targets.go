@@ -159,6 +159,25 @@ func httpPost(client *http.Client, url string, bodies [][]byte) call {
 	}
 }
 
+// readyHTTPScore waits until the HTTP service at o.http is ready, then returns a client
+// keeping o.concurrency connections warm and the single-score call over the vectors' requests:
+// the start of every phase that drives only the HTTP path.
+func readyHTTPScore(ctx context.Context, o options) (*http.Client, call, error) {
+	reqs, err := loadRequests(o.vectors)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := newHTTPClient(o.concurrency)
+	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
+		return nil, nil, err
+	}
+	c, err := httpScoreCall(client, o.http, reqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, c, nil
+}
+
 // waitReady polls GET url until it answers 200.
 func waitReady(ctx context.Context, client *http.Client, url string, within time.Duration) error {
 	deadline := time.Now().Add(within)

@@ -80,15 +80,7 @@ func otlpSink(addr string) error {
 // runTracingVariant drives only the HTTP path, as run does (warm-up, fixed concurrency with
 // the services' CPU, fixed rate), and writes the variant's row for the main run to read.
 func runTracingVariant(ctx context.Context, o options) error {
-	reqs, err := loadRequests(o.vectors)
-	if err != nil {
-		return err
-	}
-	client := newHTTPClient(o.concurrency)
-	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
-		return err
-	}
-	c, err := httpScoreCall(client, o.http, reqs)
+	client, c, err := readyHTTPScore(ctx, o)
 	if err != nil {
 		return err
 	}

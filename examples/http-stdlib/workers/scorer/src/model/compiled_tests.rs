@@ -5,22 +5,7 @@
 
 use std::{collections::HashMap, fs};
 
-use super::{Model, ModelFile, eval::Explained};
-
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use super::{Model, ModelFile, eval::Explained, oracle_tests::Rng};
 
 type Request = (HashMap<String, f64>, HashMap<String, String>);
 

@@ -62,17 +62,18 @@ fn reference_codes(checked: &Checked, contributions: &[f64]) -> Vec<String> {
         .collect()
 }
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
+/// xorshift64*: deterministic, so a failure reproduces (the compiled
+/// trees' tests draw from it too).
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     fn value(&mut self) -> f64 {
