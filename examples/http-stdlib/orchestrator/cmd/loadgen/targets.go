@@ -110,6 +110,10 @@ func newHTTPClient(concurrency int) *http.Client {
 // errTooManyRequests marks an HTTP call the orchestrator answered 429: the worker shed it.
 var errTooManyRequests = errors.New("429 Too Many Requests")
 
+// errGatewayTimeout marks an HTTP call the orchestrator answered 504: its deadline for the
+// worker's answer passed.
+var errGatewayTimeout = errors.New("504 Gateway Timeout")
+
 // httpScoreCall posts the vectors' requests, as protobuf JSON, to the orchestrator's API.
 func httpScoreCall(client *http.Client, base string, reqs []*scoringv1.ScoreRequest) (call, error) {
 	bodies := make([][]byte, len(reqs))
@@ -132,7 +136,8 @@ func httpBatchCall(client *http.Client, base string, batch *scoringv1.ScoreBatch
 	return httpPost(client, base+"/v1/score/batch", [][]byte{body}), nil
 }
 
-// httpPost posts bodies in turn to url; a 429 fails with errTooManyRequests.
+// httpPost posts bodies in turn to url; a 429 fails with errTooManyRequests, a 504 with
+// errGatewayTimeout.
 func httpPost(client *http.Client, url string, bodies [][]byte) call {
 	var next counter
 	return func(ctx context.Context) error {
@@ -153,6 +158,8 @@ func httpPost(client *http.Client, url string, bodies [][]byte) call {
 			return nil
 		case http.StatusTooManyRequests:
 			return fmt.Errorf("POST %s: %w", url, errTooManyRequests)
+		case http.StatusGatewayTimeout:
+			return fmt.Errorf("POST %s: %w", url, errGatewayTimeout)
 		default:
 			return fmt.Errorf("POST %s: %s", url, res.Status)
 		}

@@ -37,7 +37,11 @@ type overloadFigures struct {
 	Goodput    float64 `json:"goodput_vs_peak"`
 	Accepted   int     `json:"accepted"`
 	Shed       int     `json:"shed"`
-	Errors     int     `json:"errors"`
+	// TimedOut calls got no answer within their deadline: loadgen's own (DEADLINE_EXCEEDED) or,
+	// through the orchestrator, its deadline for the worker (504). Under overload that is an
+	// outcome to count, like shedding, not a fault of the bench.
+	TimedOut int `json:"timed_out"`
+	Errors   int `json:"errors"`
 	// Answer is how a refusal comes back: RESOURCE_EXHAUSTED straight from the worker, 429
 	// through the orchestrator.
 	Answer string `json:"shed_answer"`
@@ -71,6 +75,7 @@ type overloadFigures struct {
 type overloadPhase struct {
 	accepted []time.Duration // from when each call was due, as openLoop times
 	shed     []time.Duration // from when each refused call went out to its RESOURCE_EXHAUSTED
+	timedOut int
 	errors   int
 	firstErr error
 	elapsed  time.Duration
@@ -83,6 +88,12 @@ type overloadPhase struct {
 // shed reports whether err is a refusal: RESOURCE_EXHAUSTED, or the orchestrator's 429 for it.
 func shed(err error) bool {
 	return status.Code(err) == codes.ResourceExhausted || errors.Is(err, errTooManyRequests)
+}
+
+// timedOut reports whether err is a call that got no answer in time: loadgen's deadline, or
+// the orchestrator's 504 for its own.
+func timedOut(err error) bool {
+	return status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errGatewayTimeout)
 }
 
 // overloadLoop is openLoop with each call's outcome kept apart: accepted calls are timed from
@@ -102,6 +113,8 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 			p.accepted = append(p.accepted, done.Sub(due))
 		case shed(err):
 			p.shed = append(p.shed, done.Sub(sent))
+		case timedOut(err):
+			p.timedOut++
 		default:
 			p.errors++
 			if p.firstErr == nil {
@@ -185,6 +198,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	for _, p := range runs {
 		f.Accepted += len(p.accepted)
 		f.Shed += len(p.shed)
+		f.TimedOut += p.timedOut
 		f.Errors += p.errors
 		if p.firstErr != nil && f.FirstError == "" {
 			f.FirstError = p.firstErr.Error()
