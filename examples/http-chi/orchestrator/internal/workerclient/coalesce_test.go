@@ -3,6 +3,7 @@ package workerclient
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,8 +15,8 @@ import (
 )
 
 // gatedWorker answers every call once its gate opens (at once while the gate is nil),
-// recording what it was sent. Ids starting with "bad" get an item error, as the worker
-// answers an invalid request of a per-item batch.
+// recording what it was sent. Ids starting with "bad" are invalid (see invalid): a Score
+// call fails INVALID_ARGUMENT and a per-item batch gets an item error, as the worker answers.
 type gatedWorker struct {
 	mu        sync.Mutex
 	gate      chan struct{}
@@ -49,6 +50,17 @@ func (g *gatedWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*
 	if err := g.wait(ctx, "Score"); err != nil {
 		return nil, err
 	}
+	return fakeScore(req)
+}
+
+// invalid is the fakes' stand-in for the worker's validation.
+func invalid(id string) bool { return strings.HasPrefix(id, "bad") }
+
+// fakeScore is what the worker answers a Score call of req.
+func fakeScore(req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	if invalid(req.GetId()) {
+		return nil, status.Error(codes.InvalidArgument, "id: bad")
+	}
 	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
 }
 
@@ -63,7 +75,7 @@ func (g *gatedWorker) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchR
 	}
 	resp := &scoringv1.ScoreBatchResponse{}
 	for _, r := range req.GetRequests() {
-		if r.GetId()[:min(3, len(r.GetId()))] == "bad" {
+		if invalid(r.GetId()) {
 			resp.Results = append(resp.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Error{Error: &scoringv1.ItemError{Code: int32(codes.InvalidArgument), Message: "id: bad"}}})
 			continue
 		}

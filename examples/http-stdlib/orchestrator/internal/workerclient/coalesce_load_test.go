@@ -75,7 +75,7 @@ type slowWorker struct{ gatedWorker }
 
 func (s *slowWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
 	time.Sleep(time.Millisecond)
-	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+	return fakeScore(req)
 }
 
 func (s *slowWorker) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
@@ -86,6 +86,11 @@ func (s *slowWorker) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRe
 func TestUnderLoadEveryCallerGetsItsOwnAnswer(t *testing.T) {
 	w := &slowWorker{gatedWorker{started: make(chan string, 100000)}}
 	c := NewCoalescer(w, CoalesceOptions{MaxBatch: 16, MaxQueue: 64, Name: "t"})
+	// Alone, an invalid request goes out as Score, and is answered as the worker would: the
+	// load below sends some that way too, whenever nothing happens to be in flight.
+	if _, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "bad-alone"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad-alone: got %v, want INVALID_ARGUMENT", err)
+	}
 	var wg sync.WaitGroup
 	for g := range 64 {
 		wg.Go(func() {
