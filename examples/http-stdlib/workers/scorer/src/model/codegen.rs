@@ -9,15 +9,24 @@
 //! the same additions in the same order, so scores and reason codes are
 //! identical; what it saves is every load of a node (thresholds and masks are
 //! immediates) and every store of a credit (the credits live in registers).
+//!
+//! It also writes `resolve_row`, which fills a row's slots from a request's
+//! maps with one `match` on the feature names and, for a categorical feature,
+//! one on its categories: the constants sit in the code, so a name costs a
+//! length test and a compare of a few words instead of a hash table probe.
 
 use std::fmt::Write;
 
-use super::{Model, flat::Forest};
+use super::{FeatureKind, Model, flat::Forest};
 
 /// Past this many nodes (or this depth) the generated function would take
 /// longer to compile than it saves; such a model is only interpreted.
 const MAX_COMPILED_NODES: usize = 20_000;
 const MAX_COMPILED_DEPTH: u32 = 40;
+/// rustc tests a `match` on strings one arm after another, so past this many
+/// names (or categories of one feature) the hash tables of the interpreter
+/// resolve faster than the generated code would.
+const MAX_MATCH_ARMS: usize = 64;
 
 impl Model {
     /// The Rust source of this model's compiled trees (see the module docs).
@@ -69,7 +78,70 @@ impl Model {
             let _ = writeln!(out, "*credits = [{}];", credits.join(", "));
         }
         out.push_str("}\n");
+        self.emit_resolve(available, &mut out);
         out
+    }
+
+    /// Writes `RESOLVE` and `resolve_row(numeric, categorical, slots)`, which
+    /// sets the slots of every model feature the maps hold, as
+    /// `Model::resolve` does, into a row that starts as the missing row.
+    fn emit_resolve(&self, available: bool, out: &mut String) {
+        let arms = |kind: &FeatureKind| match kind {
+            FeatureKind::Numeric => 0,
+            FeatureKind::Categorical { vocabulary } => vocabulary.len(),
+        };
+        let resolve = available
+            && self.features.len() <= MAX_MATCH_ARMS
+            && self
+                .features
+                .iter()
+                .all(|f| arms(&f.kind) <= MAX_MATCH_ARMS);
+        let _ = writeln!(out, "pub(super) const RESOLVE: bool = {resolve};");
+        out.push_str(
+            "#[allow(unreachable_code, clippy::match_single_binding, clippy::match_same_arms, clippy::too_many_lines)]\n\
+             pub(super) fn resolve_row(\n\
+             numeric: &std::collections::HashMap<String, f64>,\n\
+             categorical: &std::collections::HashMap<String, String>,\n\
+             s: &mut [u64; STRIDE],\n\
+             ) {\n\
+             for (name, &value) in numeric {\n\
+             let at: usize = match name.as_str() {\n",
+        );
+        let spans = &self.forest.spans;
+        let numeric = self.features.iter().zip(spans);
+        for (feature, span) in numeric.filter(|(f, _)| matches!(f.kind, FeatureKind::Numeric)) {
+            let _ = writeln!(out, "{:?} => {},", feature.name, span.start);
+        }
+        out.push_str(
+            "_ => continue,\n\
+             };\n\
+             let key = super::flat::number_key(value);\n\
+             s[at..at + 2].fill(key);\n\
+             }\n\
+             for (name, value) in categorical {\n\
+             match name.as_str() {\n",
+        );
+        for (feature, span) in self.features.iter().zip(spans) {
+            let FeatureKind::Categorical { vocabulary } = &feature.kind else {
+                continue;
+            };
+            let mut ids: Vec<(&String, &u32)> = vocabulary.iter().collect();
+            ids.sort_by_key(|&(_, &id)| id);
+            let (start, words) = (span.start, span.words);
+            let _ = writeln!(
+                out,
+                "{:?} => s[{start}..{}].copy_from_slice(match value.as_str() {{",
+                feature.name,
+                start + words
+            );
+            for (category, &id) in ids {
+                let table = span.table + id as usize * words;
+                let set = &self.forest.membership[table..table + words];
+                let _ = writeln!(out, "{category:?} => &{set:#x?},");
+            }
+            let _ = writeln!(out, "_ => &[0; {words}],\n}}),");
+        }
+        out.push_str("_ => {}\n}\n}\n}\n");
     }
 }
 

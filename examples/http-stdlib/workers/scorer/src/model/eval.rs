@@ -112,7 +112,9 @@ impl Model {
 
     /// Fills one row's slots. Each request map is either walked once against
     /// the model's name table or, when it has more entries than the model has
-    /// features, probed once per model feature: whichever hashes less.
+    /// features, probed once per model feature: whichever hashes less. With
+    /// the compiled model, the first way goes through generated `match`es
+    /// instead of the tables (see `codegen`).
     fn resolve(
         &self,
         numeric: &HashMap<String, f64>,
@@ -122,6 +124,16 @@ impl Model {
         let forest = &self.forest;
         slots.copy_from_slice(&forest.missing_row);
         let features = &self.features;
+        #[cfg(compiled_model)]
+        if self.compiled
+            && super::compiled::RESOLVE
+            && numeric.len() <= features.len()
+            && categorical.len() <= features.len()
+        {
+            let row = slots.try_into().expect("the compiled model's row width");
+            super::compiled::resolve_row(numeric, categorical, row);
+            return;
+        }
         let spans = &forest.spans;
         if numeric.len() <= features.len() {
             for (name, &value) in numeric {

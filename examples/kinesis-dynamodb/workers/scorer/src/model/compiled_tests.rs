@@ -18,7 +18,13 @@ fn interpreted() -> Model {
 fn random_request(rng: &mut Rng, model: &Model, seen: &[(String, f64, String)]) -> Request {
     let mut numeric = HashMap::new();
     let mut categorical = HashMap::new();
-    for name in model.feature_names().chain(["unknown_feature"]) {
+    // A name one byte off a model feature's, to catch a match on length or
+    // prefix alone in the compiled resolve.
+    let names: Vec<&str> = model.feature_names().collect();
+    let mut near = names[rng.below(names.len())].to_owned();
+    let last = near.pop().map_or('x', |c| if c == 'x' { 'y' } else { 'x' });
+    near.push(last);
+    for name in names.iter().copied().chain(["unknown_feature", near.as_str()]) {
         let (_, number, category) = &seen[rng.below(seen.len())];
         let numbers = [
             *number,
