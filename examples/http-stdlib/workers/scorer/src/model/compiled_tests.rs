@@ -24,7 +24,11 @@ fn random_request(rng: &mut Rng, model: &Model, seen: &[(String, f64, String)]) 
     let mut near = names[rng.below(names.len())].to_owned();
     let last = near.pop().map_or('x', |c| if c == 'x' { 'y' } else { 'x' });
     near.push(last);
-    for name in names.iter().copied().chain(["unknown_feature", near.as_str()]) {
+    for name in names
+        .iter()
+        .copied()
+        .chain(["unknown_feature", near.as_str()])
+    {
         let (_, number, category) = &seen[rng.below(seen.len())];
         let numbers = [
             *number,
