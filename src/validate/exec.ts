@@ -22,6 +22,8 @@ export interface RunOptions {
   expectNoOutput?: boolean;
   /** Report the command (and cargo's progress) to the progress display. */
   track?: Track;
+  /** Words shown after the command, for what its environment changes. */
+  label?: string;
 }
 
 /**
@@ -41,13 +43,14 @@ export function spawn<O extends Options>(cmd: string, args: string[], opts: O): 
  * failure can be read in full later; throws CommandFailed on a non-zero exit.
  */
 export async function run(log: string, cmd: string, args: string[], opts: RunOptions): Promise<string> {
-  const line = [cmd, ...args].join(" ");
+  const shown = opts.label ? [...args, opts.label] : args;
+  const line = [cmd, ...shown].join(" ");
   appendFileSync(log, `\n$ (cd ${opts.cwd} && ${line})\n`);
   const cargo = basename(cmd) === "cargo";
   if (opts.track) {
     const { step, activity, root } = opts.track;
     const where = relative(root, opts.cwd);
-    activity.commandStarted(step, [isAbsolute(cmd) ? basename(cmd) : cmd, ...args].join(" "), where ? `${where}/` : "");
+    activity.commandStarted(step, [isAbsolute(cmd) ? basename(cmd) : cmd, ...shown].join(" "), where ? `${where}/` : "");
   }
   const proc = spawn(cmd, args, {
     cwd: opts.cwd,

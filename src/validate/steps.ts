@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Manifest } from "../manifest.js";
 import { track, type Activity } from "./activity.js";
+import { LINTED_TEST_LABEL, lintingEnv } from "./clippy-lint.js";
 import { CommandFailed, run } from "./exec.js";
 import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
@@ -90,14 +91,23 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     target_directory: string;
     packages: { name: string; targets: { kind: string[]; name: string }[] }[];
   };
+  const clippy = ctx.toolVersions.find((t) => t.startsWith("clippy "))?.replace(/^clippy /, "");
+  const linting = await lintingEnv(opts.cwd, { ...process.env, ...env } as Record<string, string>, clippy);
   try {
     // rustfmt does not take cargo's build-directory lock, so it runs beside the
     // builds; clippy, build and test share the lock and go one after another.
     await Promise.all([
       run(log, "cargo", ["fmt", "--check"], opts),
       (async () => {
-        await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-        await run(log, "cargo", ["test", "--locked"], opts);
+        if (linting) {
+          // Compiles (so lints) what `clippy --all-targets` checks but benches,
+          // which the workers have none of: the library and binaries plain and
+          // as tests, the integration tests and the examples.
+          await run(log, "cargo", ["test", "--locked"], { ...opts, env: { ...env, ...linting }, label: LINTED_TEST_LABEL });
+        } else {
+          await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+          await run(log, "cargo", ["test", "--locked"], opts);
+        }
         // Last: `cargo test` leaves its own build of each binary (the integration
         // tests' feature set) at target/debug/NAME; this puts back the plain
         // build, the one smoke should run and a later `cargo build` leaves alone.

@@ -98,6 +98,23 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
     expect(await steps()).toEqual({ doctor: false, contract: false, ci: false, go: false, rust: false, deploy: false, smoke: false });
   });
 
+  // validate lints the workers while `cargo test` compiles them (clippy-lint.ts):
+  // a clippy lint, not only a compiler warning, must still fail the rust step.
+  if (ingress === "http") it("fails the rust step on a clippy lint in a worker, naming the lint", async () => {
+    const file = join(dir, "workers", "pricing", "src", "probe.rs");
+    const before = readFileSync(file, "utf8");
+    writeFileSync(file, `${before}\n/// Lint bait.\n#[must_use]\npub fn is_empty_bait(v: &[u8]) -> bool {\n    v.len() == 0\n}\n`);
+    try {
+      const r = await runCli(["validate", "--json"], dir, E2E_ENV);
+      expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
+      const report = JSON.parse(r.stdout) as { ok: boolean; error?: { step: string; message: string } };
+      expect(report.error?.step, r.stdout).toBe("rust");
+      expect(report.error?.message, r.stdout).toMatch(/length comparison to zero|len_zero/);
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
   it("has worker Dockerfiles hadolint accepts", async () => {
     const lint = await tool("hadolint", ["workers/scorer/Dockerfile", "workers/pricing/Dockerfile"], dir);
     expect(lint.exitCode, lint.all).toBe(0);

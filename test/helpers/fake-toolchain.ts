@@ -46,6 +46,11 @@ case "$1" in
       sleep 0.4
     done
     echo "    Finished \\\`dev\\\` profile" >&2 ;;
+  test)
+    # validate's linted test build (src/validate/clippy-lint.ts): record what
+    # cargo would hand the workspace's crates.
+    [ -n "$RUSTC_WORKSPACE_WRAPPER" ] && printf '%s|%s' "$RUSTC_WORKSPACE_WRAPPER" "$CLIPPY_ARGS" > "$FAKE_PIDS/linted-test"
+    sleep 0.2 ;;
   metadata) printf '{"target_directory":"%s/target","packages":[{"targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
   *) sleep 0.2 ;;
 esac
@@ -61,14 +66,21 @@ case "$1" in
 esac
 `;
 
-export function fakeToolchain(): FakeToolchain {
+/**
+ * `clippyDriver`: the first line a stand-in clippy-driver prints for
+ * `--version`; without it there is none on PATH (validate then runs the
+ * separate `cargo clippy` pass).
+ */
+export function fakeToolchain(opts: { clippyDriver?: string } = {}): FakeToolchain {
   const root = tempDir("chb-fake-");
   const bin = join(root, "bin");
   const pids = join(root, "pids");
   const tmp = join(root, "tmp");
   const cache = join(root, "cache");
   for (const d of [bin, pids, tmp, cache]) mkdirSync(d, { recursive: true });
-  for (const [name, text] of Object.entries({ go: GO, cargo: CARGO, gofmt: GOFMT, buf: BUF })) {
+  const tools: Record<string, string> = { go: GO, cargo: CARGO, gofmt: GOFMT, buf: BUF };
+  if (opts.clippyDriver) tools["clippy-driver"] = `#!/bin/sh\necho '${opts.clippyDriver}'\n`;
+  for (const [name, text] of Object.entries(tools)) {
     writeFileSync(join(bin, name), text);
     chmodSync(join(bin, name), 0o755);
   }

@@ -65,6 +65,22 @@ describe("validate progress", { timeout: 120_000 }, () => {
     expect(rustLog).not.toContain("Building [");
   });
 
+  it("lints while compiling when clippy-driver is doctor's clippy, and runs a separate clippy pass otherwise", async () => {
+    const linted = fakeToolchain({ clippyDriver: "clippy 0.1.95 (fake)" });
+    const r = await runCli(["validate", app], process.cwd(), linted.env);
+    const lines = r.stdout.split("\n");
+    expect(lines, r.stdout).toContain("  rust: cargo test --locked (clippy -D warnings while compiling) (workers/)");
+    expect(r.stdout).not.toContain("cargo clippy");
+    expect(readFileSync(join(linted.pids, "linted-test"), "utf8")).toBe("clippy-driver|-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
+
+    // Another toolchain's driver must not lint this one's build.
+    const other = fakeToolchain({ clippyDriver: "clippy 0.1.94 (fake)" });
+    const o = await runCli(["validate", app], process.cwd(), other.env);
+    expect(o.stdout.split("\n"), o.stdout).toContain("  rust: cargo clippy --all-targets --locked -- -D warnings (workers/)");
+    expect(o.stdout.split("\n")).toContain("  rust: cargo test --locked (workers/)");
+    expect(existsSync(join(other.pids, "linted-test"))).toBe(false);
+  });
+
   it("--json keeps stdout pure JSON", async () => {
     const fake = fakeToolchain();
     const r = await runCli(["validate", app, "--json"], process.cwd(), fake.env);
