@@ -107,9 +107,13 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
     try {
       const r = await runCli(["validate", "--json"], dir, E2E_ENV);
       expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
-      const report = JSON.parse(r.stdout) as { ok: boolean; error?: { step: string; message: string } };
+      const report = JSON.parse(r.stdout) as { ok: boolean; error?: { step: string; message: string; logs: string } };
       expect(report.error?.step, r.stdout).toBe("rust");
       expect(report.error?.message, r.stdout).toMatch(/length comparison to zero|len_zero/);
+      // Caught by the linted test build, not by a separate clippy pass.
+      const log = readFileSync(join(report.error!.logs, "rust.log"), "utf8");
+      expect(log).toContain("cargo test --locked (clippy -D warnings while compiling)");
+      expect(log).not.toContain("cargo clippy");
     } finally {
       writeFileSync(file, before);
     }
