@@ -173,13 +173,6 @@ async fn overload_is_shed_fast_and_accepted_calls_succeed() {
     );
     assert!(!shed.is_empty(), "nothing was shed");
     assert!(!accepted.is_empty(), "nothing was accepted");
-    // A refusal costs no decoding or scoring, so it comes back sooner than
-    // an accepted call (by a wide margin on an idle machine; the bound is
-    // loose so a busy CI runner does not fail it).
-    assert!(
-        median(shed.clone()) < median(accepted),
-        "shedding is not faster than serving"
-    );
 
     // The worker times each refusal itself, from the call's arrival to its
     // answer: one observation per shed call, each no longer than the
@@ -198,9 +191,45 @@ async fn overload_is_shed_fast_and_accepted_calls_succeed() {
         sum > 0.0 && sum <= shed.iter().map(Duration::as_secs_f64).sum::<f64>(),
         "worker-side shed time {sum}s exceeds what the callers waited"
     );
+    // A refusal costs no decoding or scoring, so the worker answers it sooner
+    // than it serves a call. Compared on the worker's own clock: what the
+    // callers see adds queueing in their clients and connections, which on
+    // a busy machine is most of both waits (a CI run saw a shed median of
+    // 179 ms against 166 ms for accepted calls, client-side).
+    let served = histogram_mean(
+        &text,
+        worker::telemetry::names::RPC_SERVER_CALL_DURATION_SECONDS.name,
+        &[("rpc_method", "ScoreBatch"), ("rpc_grpc_status_code", "0")],
+    );
+    assert!(
+        sum / count < served,
+        "shedding ({:?} mean) is not faster than serving ({:?} mean), worker-side",
+        Duration::from_secs_f64(sum / count),
+        Duration::from_secs_f64(served),
+    );
 
     let _ = stop.send(());
     server.join().unwrap();
+}
+
+/// The mean of the histogram `name`'s series with `labels` (in any order)
+/// in the Prometheus text `text`: its sum over its count.
+fn histogram_mean(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let value = |suffix: &str| {
+        text.lines()
+            .find_map(|line| {
+                let rest = line.strip_prefix(name)?.strip_prefix(suffix)?;
+                let (set, value) = rest.strip_prefix('{')?.split_once("} ")?;
+                let has =
+                    |(k, v): &(&str, &str)| set.split(',').any(|p| p == format!("{k}=\"{v}\""));
+                labels
+                    .iter()
+                    .all(has)
+                    .then(|| value.trim().parse::<f64>().ok())?
+            })
+            .unwrap_or_else(|| panic!("{name}{suffix} {labels:?} not in /metrics:\n{text}"))
+    };
+    value("_sum") / value("_count")
 }
 
 /// The value of the sample `series` (name and labels as written) in the
