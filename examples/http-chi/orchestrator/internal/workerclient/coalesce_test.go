@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -140,20 +141,26 @@ func recv(t *testing.T, ch <-chan answered) answered {
 	}
 }
 
+// "At once" is checked on synctest's clock, which moves only while every goroutine waits:
+// any timer or sleep on the way (a batching window, a backoff) shows as time passed, and a
+// busy machine does not (a wall-clock bound would be either loose or flaky).
 func TestAnIdleWorkerGetsASingleRequestAtOnce(t *testing.T) {
-	g := &gatedWorker{started: make(chan string, 1)} // nil gate: answers at once
-	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
-	start := time.Now()
-	resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
-	if err != nil || resp.GetId() != "a" {
-		t.Fatalf("got %v, %v", resp, err)
-	}
-	if g.scores != 1 || len(g.batches) != 0 {
-		t.Errorf("worker got %d Score and %d ScoreBatch calls, want the request alone", g.scores, len(g.batches))
-	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("an idle request took %v", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := &gatedWorker{started: make(chan string, 1)} // nil gate: answers at once
+		c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+		defer c.Close()
+		start := time.Now()
+		resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+		if err != nil || resp.GetId() != "a" {
+			t.Fatalf("got %v, %v", resp, err)
+		}
+		if g.scores != 1 || len(g.batches) != 0 {
+			t.Errorf("worker got %d Score and %d ScoreBatch calls, want the request alone", g.scores, len(g.batches))
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("an idle request waited %v", d)
+		}
+	})
 }
 
 func TestConcurrentRequestsShareOneBatch(t *testing.T) {
@@ -213,21 +220,24 @@ func TestAnInvalidItemFailsOnlyItsCaller(t *testing.T) {
 	c.Close()
 }
 
+// On synctest's clock, as TestAnIdleWorkerGetsASingleRequestAtOnce.
 func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{MaxQueue: 2, Name: "t"})
-	score(context.Background(), c, "first")
-	g.expectStart(t, "Score")
-	score(context.Background(), c, "q1")
-	score(context.Background(), c, "q2")
-	waitQueued(t, c, 2)
-	start := time.Now()
-	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "over"})
-	if status.Code(err) != codes.ResourceExhausted || time.Since(start) > 100*time.Millisecond {
-		t.Errorf("got %v after %v, want RESOURCE_EXHAUSTED at once", err, time.Since(start))
-	}
-	close(g.gate)
-	c.Close()
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWorker()
+		c := NewCoalescer(g, CoalesceOptions{MaxQueue: 2, Name: "t"})
+		score(context.Background(), c, "first")
+		g.expectStart(t, "Score")
+		score(context.Background(), c, "q1")
+		score(context.Background(), c, "q2")
+		waitQueued(t, c, 2)
+		start := time.Now()
+		_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "over"})
+		if status.Code(err) != codes.ResourceExhausted || time.Since(start) != 0 {
+			t.Errorf("got %v after %v, want RESOURCE_EXHAUSTED at once", err, time.Since(start))
+		}
+		close(g.gate)
+		c.Close()
+	})
 }
 
 func TestCloseDrainsTheQueueAndRefusesNewRequests(t *testing.T) {
