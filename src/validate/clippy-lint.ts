@@ -34,7 +34,7 @@ export async function lintingEnv(
   env: Record<string, string>,
   clippyVersion: string | undefined,
 ): Promise<Record<string, string> | undefined> {
-  if (!clippyVersion || process.env.RUSTC_WORKSPACE_WRAPPER || env.RUSTC_WORKSPACE_WRAPPER) return undefined;
+  if (!clippyVersion || process.env.RUSTC_WORKSPACE_WRAPPER) return undefined;
   const driver = "clippy-driver";
   try {
     const { stdout } = await execa(driver, ["--version"], { cwd, env, stdin: "ignore" });

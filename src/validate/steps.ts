@@ -92,7 +92,7 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     packages: { name: string; targets: { kind: string[]; name: string }[] }[];
   };
   const clippy = ctx.toolVersions.find((t) => t.startsWith("clippy "))?.replace(/^clippy /, "");
-  const linting = await lintingEnv(opts.cwd, { ...process.env, ...env } as Record<string, string>, clippy);
+  const linting = await lintingEnv(opts.cwd, env, clippy);
   try {
     // rustfmt does not take cargo's build-directory lock, so it runs beside the
     // builds; clippy, build and test share the lock and go one after another.
