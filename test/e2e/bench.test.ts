@@ -49,6 +49,8 @@ it("runs make bench in the default preset and reports every figure", async () =>
     expect(r.model_per_core[lang].interpreted_batch_items_per_s, lang).toBeGreaterThan(0);
   }
   expect(r.model_per_core.pair).toBe("compiled trees, both");
+  // One round of each language in turn (BENCH_RUNS of them), each its own file.
+  for (const f of ["rust-model-1.json", "go-model-1.json"]) expect(existsSync(join(dir, "bench", f)), f).toBe(true);
   expect(r.model_per_core.rust_over_go_batch_interpreted).toBeGreaterThan(0);
   expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(9);
 
