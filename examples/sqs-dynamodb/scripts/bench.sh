@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: measures the built services on loopback and writes bench/results.json,
 # bench/summary.txt and bench/latency.svg (see "Benchmarks" in README.md).
-#   1. single-core model scoring: the scorer worker's bench_model example against the Go port
+#   1. single-core model scoring: the scorer worker's bench_model example against the Go port,
+#      one round of each in turn
 #   2. the worker starts on a free loopback port and orchestrator/cmd/loadgen drives it
 #      over gRPC (the end-to-end figures need the HTTP preset: no queue in the loop)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
@@ -51,12 +52,21 @@ model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ?
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
-echo "bench: model scoring on one core (Rust worker)" >&2
-(cd workers && cargo run --release --locked --quiet -p scorer --example bench_model -- ../testdata/vectors.json "$model_round" "$runs") >bench/rust-model.json
+target=$(workers_target)
+# Model scoring on one core, the Rust worker's and the Go baseline's rounds alternated, so
+# a busy spell on a shared machine slows both languages rather than one.
+(cd workers && cargo build --release --locked --quiet -p scorer --example bench_model)
+rust_models=() go_models=()
+for ((i = 1; i <= runs; i++)); do
+  echo "bench: model scoring on one core, round $i/$runs: Rust worker, then Go baseline" >&2
+  "$target/release/examples/bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
+  bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
+    -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
+  rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
+done
 
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
-target=$(workers_target)
 # A socket path must fit in 107 bytes, which a deep checkout can exceed: a short temp dir.
 sockets=$(mktemp -d)
 sink_pid=
@@ -99,7 +109,7 @@ alt_pid=$!
 ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset sqs -vectors testdata/vectors.json -model workers/scorer/model/model.json \
-  -rust-model bench/rust-model.json -out bench -duration "$duration" -runs "$runs" \
+  -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
 
 stop_services

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -102,15 +103,47 @@ func itemsPerSecond(round time.Duration, work func() int) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
-// readRustModel reads what `cargo run --release --example bench_model` printed.
-func readRustModel(path string) (modelFigures, error) {
-	data, err := os.ReadFile(path)
+// writeGoModel is `-model-out`: the Go baseline timed alone, its figures written as JSON to
+// o.modelOut. bench.sh runs it one round at a time, each right after a round of the worker's
+// bench_model, so both languages meet the same moments of a shared machine.
+func writeGoModel(_ context.Context, o options) error {
+	reqs, err := loadRequests(o.vectors)
+	if err != nil {
+		return err
+	}
+	f, err := benchGoModel(o.model, reqs, o.modelRound, o.runs)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(o.modelOut, data, 0o644)
+}
+
+// readModelRounds reads the rounds one language's scorer wrote (files, comma-separated: the
+// worker's bench_model output or writeGoModel's) and gives the median of each figure.
+// Every round must score the same way (compiled or walked) for their median to mean anything.
+func readModelRounds(files, language string) (modelFigures, error) {
+	rounds, err := readRows[modelFigures](files)
 	if err != nil {
 		return modelFigures{}, err
 	}
-	var f modelFigures
-	if err := json.Unmarshal(data, &f); err != nil || f.Single <= 0 || f.BatchItems <= 0 {
-		return modelFigures{}, fmt.Errorf("%s: not bench_model output (%v)", path, err)
+	for i, r := range rounds {
+		if r.Language != language || r.Single <= 0 || r.BatchItems <= 0 {
+			return modelFigures{}, fmt.Errorf("round %d of %s: want the %s scorer's positive figures, got %+v", i+1, files, language, r)
+		}
+		if r.Compiled != rounds[0].Compiled {
+			return modelFigures{}, fmt.Errorf("%s: rounds disagree on compiled trees", files)
+		}
 	}
-	return f, nil
+	by := func(f func(modelFigures) float64) float64 { return medianBy(rounds, f) }
+	return modelFigures{
+		Language: language, Compiled: rounds[0].Compiled,
+		Single:                by(func(r modelFigures) float64 { return r.Single }),
+		BatchItems:            by(func(r modelFigures) float64 { return r.BatchItems }),
+		InterpretedSingle:     by(func(r modelFigures) float64 { return r.InterpretedSingle }),
+		InterpretedBatchItems: by(func(r modelFigures) float64 { return r.InterpretedBatchItems }),
+	}, nil
 }

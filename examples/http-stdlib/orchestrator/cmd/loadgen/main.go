@@ -28,11 +28,13 @@ import (
 )
 
 type options struct {
-	worker, http, vectors, model, rustModel, out, preset string
-	duration, warmup, modelRound                         time.Duration
-	runs, concurrency, batchSize, maxInFlight            int
-	rate, batchRate                                      float64
-	workerPID, orchestratorPID                           int
+	worker, http, vectors, model, out, preset string
+	// Model scoring per core: the rounds' files of each language, or the one Go round to write.
+	rustModel, goModel, modelOut              string
+	duration, warmup, modelRound              time.Duration
+	runs, concurrency, batchSize, maxInFlight int
+	rate, batchRate                           float64
+	workerPID, orchestratorPID                int
 	// The tracing overhead row (HTTP preset): one variant's run, or the variants' files.
 	tracingVariant, tracingSampler, tracingOut, otlpSink, tracing string
 	// The primary worker again on the other transport (verdict.go), and the cores each process got.
@@ -71,7 +73,9 @@ func main() {
 	flag.StringVar(&o.preset, "preset", "http", "ingress of this repo, for the report")
 	flag.StringVar(&o.vectors, "vectors", "../testdata/vectors.json", "shared test vectors: the requests sent")
 	flag.StringVar(&o.model, "model", "../workers/scorer/model/model.json", "model file for the Go baseline")
-	flag.StringVar(&o.rustModel, "rust-model", "", "output of the worker's bench_model example")
+	flag.StringVar(&o.rustModel, "rust-model", "", "comma-separated outputs of the worker's bench_model example, one per round")
+	flag.StringVar(&o.goModel, "go-model", "", "comma-separated -model-out files, one per round (empty: the Go baseline is timed here, -runs rounds)")
+	flag.StringVar(&o.modelOut, "model-out", "", "only time the Go baseline (-model, -vectors, -runs rounds of -model-round) and write its figures to this file")
 	flag.StringVar(&o.out, "out", "../bench", "folder for results.json, summary.txt and latency.svg")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each measured phase")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each target's phases")
@@ -120,6 +124,9 @@ func main() {
 			os.Exit(2)
 		}
 		do = runCoalesceVariant
+	}
+	if o.modelOut != "" {
+		do = writeGoModel
 	}
 	if o.gatewayVariant != "" {
 		if o.http == "" || o.gatewayOut == "" {
@@ -174,13 +181,18 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	// The model first, while the services sit idle and the machine is quiet.
-	fmt.Fprintln(os.Stderr, "loadgen: model scoring on one core (Go baseline)")
-	if r.Model.Go, err = benchGoModel(o.model, reqs, o.modelRound, o.runs); err != nil {
+	if o.goModel != "" {
+		r.Model.Go, err = readModelRounds(o.goModel, "go")
+	} else {
+		// The model first, while the services sit idle and the machine is quiet.
+		fmt.Fprintln(os.Stderr, "loadgen: model scoring on one core (Go baseline)")
+		r.Model.Go, err = benchGoModel(o.model, reqs, o.modelRound, o.runs)
+	}
+	if err != nil {
 		return err
 	}
 	if o.rustModel != "" {
-		if r.Model.Rust, err = readRustModel(o.rustModel); err != nil {
+		if r.Model.Rust, err = readModelRounds(o.rustModel, "rust"); err != nil {
 			return err
 		}
 		r.Model.compare()

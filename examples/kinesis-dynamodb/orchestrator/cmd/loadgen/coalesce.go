@@ -130,17 +130,9 @@ func parseSumCount(r io.Reader, name string) (sum, count float64, err error) {
 // readCoalesceRows reads the variants' rows (the first is the baseline, coalescing off) and
 // sets each one's ratios to it.
 func readCoalesceRows(files string) ([]coalesceRow, error) {
-	var rows []coalesceRow
-	for _, path := range strings.Split(files, ",") {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		var row coalesceRow
-		if err := json.Unmarshal(data, &row); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		rows = append(rows, row)
+	rows, err := readRows[coalesceRow](files)
+	if err != nil {
+		return nil, err
 	}
 	off := rows[0]
 	for i := range rows {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -148,17 +147,9 @@ func readSinkStats(ctx context.Context, client *http.Client, base string) (sinkS
 // readTracingRows reads the variants' rows (the first is the baseline, tracing off) and
 // sets each one's ratios to it.
 func readTracingRows(files string) ([]tracingRow, error) {
-	var rows []tracingRow
-	for _, path := range strings.Split(files, ",") {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		var row tracingRow
-		if err := json.Unmarshal(data, &row); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		rows = append(rows, row)
+	rows, err := readRows[tracingRow](files)
+	if err != nil {
+		return nil, err
 	}
 	off := rows[0]
 	ratio := func(a, b float64) float64 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 )
 
 // The grpc-gateway comparison: the same single-score POST /v1/score through the orchestrator
@@ -88,17 +87,13 @@ func runGatewayVariant(ctx context.Context, o options) error {
 // readGatewayRows reads the runs' files and makes one row per variant, in the order the
 // variants first appear, each with its medians and its ratio to grpc-gateway's server CPU.
 func readGatewayRows(files string) ([]gatewayRow, error) {
+	runs, err := readRows[gatewayRun](files)
+	if err != nil {
+		return nil, err
+	}
 	byVariant := map[string][]gatewayRun{}
 	var order []string
-	for _, path := range strings.Split(files, ",") {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		var run gatewayRun
-		if err := json.Unmarshal(data, &run); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+	for _, run := range runs {
 		if _, seen := byVariant[run.Variant]; !seen {
 			order = append(order, run.Variant)
 		}

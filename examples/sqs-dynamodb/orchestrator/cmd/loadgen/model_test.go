@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // The target compares like with like: compiled with compiled only when both sides are
 // compiled, the tree walk on both sides otherwise.
@@ -17,5 +23,44 @@ func TestModelCompareUsesAFairPair(t *testing.T) {
 	c.compare()
 	if c.Pair != "tree walk, both" || c.BatchRatio != 3 || c.SingleRatio != 2 {
 		t.Fatalf("Go not compiled: %+v", c)
+	}
+}
+
+// The rounds bench.sh alternates between the languages come back as each figure's median,
+// and rounds that cannot be one language's scorer, or that disagree on how it scored, are
+// refused rather than mixed into a figure.
+func TestReadModelRoundsTakesEachFiguresMedian(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	round := func(i int, single, batch float64, compiled bool) string {
+		return write(fmt.Sprintf("rust-%d.json", i), fmt.Sprintf(
+			`{"language":"rust","rounds":1,"compiled":%t,"single_per_s":%g,"batch_items_per_s":%g,"interpreted_single_per_s":1,"interpreted_batch_items_per_s":%g}`,
+			compiled, single, batch, batch/3))
+	}
+	files := strings.Join([]string{round(1, 30, 9, true), round(2, 10, 3, true), round(3, 20, 6, true)}, ",")
+	got, err := readModelRounds(files, "rust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := modelFigures{Language: "rust", Compiled: true, Single: 20, BatchItems: 6, InterpretedSingle: 1, InterpretedBatchItems: 2}
+	if got != want {
+		t.Fatalf("medians: got %+v, want %+v", got, want)
+	}
+
+	for name, files := range map[string]string{
+		"another language":      files + "," + write("go.json", `{"language":"go","compiled":true,"single_per_s":1,"batch_items_per_s":1}`),
+		"no figures":            write("empty.json", `{"language":"rust","compiled":true}`),
+		"compiled, then walked": files + "," + round(4, 10, 3, false),
+		"not JSON":              write("text.json", "bench_model: no such file"),
+	} {
+		if _, err := readModelRounds(files, "rust"); err == nil {
+			t.Errorf("%s: read without an error", name)
+		}
 	}
 }
