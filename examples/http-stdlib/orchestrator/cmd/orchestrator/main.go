@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ func main() {
 	var level slog.LevelVar
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
+	logger.Info("runtime", "gogc", tuneGC(os.Getenv), "gomaxprocs", runtime.GOMAXPROCS(0))
 	workerclient.RouteGRPCLogs(logger)
 	if err := run(logger, &level); err != nil {
 		logger.Error("orchestrator failed", "error", err)
