@@ -2,6 +2,7 @@ import { execa } from "execa";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { BENCH, resourcesFor } from "../../src/render/resources.js";
 import { sharedReleaseBuild } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -37,9 +38,14 @@ it("runs make bench in the default preset and reports every figure", async () =>
   }
   expect(r.e2e_http.fixed_concurrency.cpu_us_per_request.orchestrator).toBeGreaterThanOrEqual(0);
   expect(r.noop_floor.p99_ms).toBeGreaterThan(0);
-  for (const svc of ["worker", "orchestrator"]) {
+  for (const svc of ["worker", "orchestrator"] as const) {
     expect(r.memory_kb[svc].idle, svc).toBeGreaterThan(0);
     expect(r.memory_kb[svc].load_peak, svc).toBeGreaterThanOrEqual(r.memory_kb[svc].idle);
+    // The deployment's memory request is derived from BENCH's peaks (src/render/resources.ts):
+    // a service whose peak under this load outgrew it has drifted from the figures the cluster
+    // manifests were sized by (and is nearer its limit, an OOMKill, than they say).
+    const requestMiB = Number.parseInt(resourcesFor(BENCH[svc]).requests.memory, 10);
+    expect(r.memory_kb[svc].load_peak / 1024, `${svc} peak RSS under load, MiB, vs its memory request`).toBeLessThanOrEqual(requestMiB);
   }
   for (const lang of ["go", "rust"]) {
     expect(r.model_per_core[lang].single_per_s, lang).toBeGreaterThan(0);
