@@ -197,7 +197,7 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -http "http://$http_addr" -orchestrator-pid "$orchestrator_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
-  -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s" \
+  -rate "$rate" -concurrency "$concurrency" \
   -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")" \
   -gateway "$(IFS=,; echo "${gateway_rows[*]}")"
 

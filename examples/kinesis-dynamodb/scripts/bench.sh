@@ -110,7 +110,7 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset kinesis -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
-  -rate "$rate" -concurrency "$concurrency" -model-round "${model_round}s"
+  -rate "$rate" -concurrency "$concurrency"
 
 stop_services
 stop "$alt_pid" worker

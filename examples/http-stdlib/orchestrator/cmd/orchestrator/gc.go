@@ -21,6 +21,7 @@ const defaultGCPercent = 400
 // already), and returns the GOGC in effect (-1: collection off).
 func tuneGC(getenv func(string) string) int {
 	if getenv("GOGC") != "" {
+		// Setting is the runtime's only way to read GOGC: set, then put back what it returned.
 		percent := debug.SetGCPercent(100)
 		debug.SetGCPercent(percent)
 		return percent
