@@ -130,20 +130,36 @@ export interface Eviction {
 }
 
 /**
- * Deletes least recently used entries until the cache fits in cap bytes.
- * Entries in keep (those this run used) stay even if the cache is still
- * over: deleting what validate is about to need would only re-download it.
+ * A repo's validate entry whose repo is gone: its verdicts and binaries can
+ * never be replayed (the entry is keyed by the repo's path), so it is waste
+ * whatever the cap. Generating, validating and deleting trial repos would
+ * otherwise pile up tens of MiB each until the cap is reached.
+ */
+function isOrphan(entry: Entry): boolean {
+  return entry.kind === "project" && entry.label !== undefined && !existsSync(entry.label);
+}
+
+/**
+ * Deletes the entries of repos that no longer exist, then least recently
+ * used entries until the cache fits in cap bytes. Entries in keep (those
+ * this run used) stay even if the cache is still over: deleting what
+ * validate is about to need would only re-download it.
  */
 export function evict(cap: number, keep: ReadonlySet<string> = usedNow, root: string = cacheDir(), now: number = Date.now()): Eviction {
   const entries = listEntries(root);
   let bytes = entries.reduce((sum, e) => sum + e.bytes, 0);
   const removed: Entry[] = [];
-  for (const entry of entries) {
-    if (bytes <= cap) break;
-    if (keep.has(entry.path) || now - entry.lastUsed.getTime() < IN_USE_WINDOW_MS) continue;
+  const remove = (entry: Entry) => {
     rmSync(entry.path, { recursive: true, force: true });
     bytes -= entry.bytes;
     removed.push(entry);
+  };
+  for (const entry of entries.filter((e) => isOrphan(e) && !keep.has(e.path))) remove(entry);
+  for (const entry of entries) {
+    if (removed.includes(entry)) continue;
+    if (bytes <= cap) break;
+    if (keep.has(entry.path) || now - entry.lastUsed.getTime() < IN_USE_WINDOW_MS) continue;
+    remove(entry);
   }
   return { removed, bytes };
 }

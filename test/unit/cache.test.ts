@@ -71,6 +71,22 @@ describe("cache entries", () => {
     expect(listEntries(root).map((e) => e.name)).toEqual(["rust-build-fedcba9876543210"]);
   });
 
+  it("deletes the entries of repos that are gone, under the cap and however recent, and keeps the rest", () => {
+    const root = fakeCache();
+    const alive = tempDir();
+    const gone = join(tempDir(), "deleted-repo");
+    const label = (name: string, repo: string) => writeFileSync(join(root, name, ".label"), repo);
+    label("validate/aaaaaaaaaaaaaaaa", alive);
+    label("validate/bbbbbbbbbbbbbbbb", gone); // used 10 h ago
+    entry(root, "validate/cccccccccccccccc", 1, 0.1);
+    label("validate/cccccccccccccccc", gone); // used minutes ago: still waste
+    entry(root, "validate/dddddddddddddddd", 1, 0.1);
+    label("validate/dddddddddddddddd", gone); // this run's own: stays
+    const { removed } = evict(1024 * MiB, new Set([join(root, "validate/dddddddddddddddd")]), root);
+    expect(removed.map((e) => e.name).sort()).toEqual(["validate/bbbbbbbbbbbbbbbb", "validate/cccccccccccccccc"]);
+    expect(listEntries(root).map((e) => e.name)).toEqual(["buf-1.75.0", "validate/aaaaaaaaaaaaaaaa", "moto-5.2.5", "rust-build-0123456789abcdef", "validate/dddddddddddddddd"]);
+  });
+
   it("measures a cache whose files vanish meanwhile (another run evicting or building)", () => {
     const root = fakeCache();
     expect(sizeOf(join(root, "moto-5.2.5", "gone"))).toBe(0);
