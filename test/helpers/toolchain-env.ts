@@ -13,6 +13,10 @@ import { ROOT } from "./cli.js";
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? join(ROOT, ".cache", "e2e-target"),
+  // As validate sets for users (rust-build.ts): each variant is built once, so
+  // incremental state is never reused, and it was 3.0 of the 7.3 GB a full run
+  // left in the shared target (a CI machine ran out of disk).
+  CARGO_INCREMENTAL: "0",
   CARGO_TERM_COLOR: "never",
   PATH: [
     join(bufCacheDir(), "node_modules", ".bin"),
