@@ -29,8 +29,10 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          // The pinned linters, fetched once per run before any e2e file.
-          globalSetup: ["test/helpers/temp-root.ts", "test/helpers/linters-setup.ts"],
+          // The disk check (before the linters, so their download counts
+          // against the budget), then the pinned linters, fetched once per run
+          // before any e2e file.
+          globalSetup: ["test/helpers/temp-root.ts", "test/helpers/disk-setup.ts", "test/helpers/linters-setup.ts"],
           // Real go/cargo builds on a 2-core machine: one file at a time.
           fileParallelism: false,
           testTimeout: 20 * 60_000,

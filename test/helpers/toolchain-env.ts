@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { goLinterDir, pythonLinterDir } from "../../src/validate/linters.js";
 import { bufCacheDir } from "../../src/validate/toolchains.js";
-import { ROOT } from "./cli.js";
+import { E2E_TARGET_DIR } from "./e2e-target.js";
 
 /**
  * One cargo target dir for every e2e case, so the worker's dependencies
@@ -12,7 +12,7 @@ import { ROOT } from "./cli.js";
  * hadolint, cargo-deny. They come first, so another release on the machine is not used.
  */
 export const E2E_ENV: Record<string, string> = {
-  CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? join(ROOT, ".cache", "e2e-target"),
+  CARGO_TARGET_DIR: E2E_TARGET_DIR,
   // As validate sets for users (rust-build.ts): each variant is built once, so
   // incremental state is never reused, and it was 3.0 of the 7.3 GB a full run
   // left in the shared target (a CI machine ran out of disk).
