@@ -3,6 +3,7 @@ import { formatSize } from "../../src/cache/dir.js";
 import { COLD_RUN_MIB, existingAncestor, freeBytes, places, usedBytes, type Place } from "./disk-budget.js";
 
 const MiB = 1024 ** 2;
+const PLACES = Object.keys(COLD_RUN_MIB) as Place[];
 const LABEL: Record<Place, string> = {
   cargoTarget: "shared cargo target",
   goBuildCache: "Go build cache",
@@ -29,9 +30,9 @@ export default function setup(): () => void {
   return () => {
     clearInterval(sampler);
     const grew = mapPlaces((p) => (p === "runTemp" ? tempPeak : Math.max(0, usedBytes(where[p]) - before[p])));
-    const lines = (Object.keys(LABEL) as Place[]).map((p) => `${LABEL[p]} +${formatSize(grew[p])} (budget ${formatSize(COLD_RUN_MIB[p] * MiB)})`);
+    const lines = PLACES.map((p) => `${LABEL[p]} +${formatSize(grew[p])} (budget ${formatSize(COLD_RUN_MIB[p] * MiB)})`);
     console.log(`[e2e disk] ${lines.join("; ")}`);
-    const over = (Object.keys(LABEL) as Place[]).filter((p) => grew[p] > COLD_RUN_MIB[p] * MiB);
+    const over = PLACES.filter((p) => grew[p] > COLD_RUN_MIB[p] * MiB);
     if (over.length) {
       // vitest reports an error thrown by a teardown but still exits 0.
       console.error(`[e2e disk] over budget: ${over.map((p) => `${LABEL[p]} grew ${formatSize(grew[p])}, budget ${formatSize(COLD_RUN_MIB[p] * MiB)}`).join("; ")} (test/helpers/disk-budget.ts)`);
@@ -41,13 +42,13 @@ export default function setup(): () => void {
 }
 
 function mapPlaces(f: (p: Place) => number): Record<Place, number> {
-  return Object.fromEntries((Object.keys(COLD_RUN_MIB) as Place[]).map((p) => [p, f(p)])) as Record<Place, number>;
+  return Object.fromEntries(PLACES.map((p) => [p, f(p)])) as Record<Place, number>;
 }
 
 /** Throws one line per short filesystem: what it must hold, what it has. */
 function checkRoom(where: Record<Place, string>, before: Record<Place, number>): void {
   const byDevice = new Map<number, { places: Place[]; need: number; path: string }>();
-  for (const p of Object.keys(where) as Place[]) {
+  for (const p of PLACES) {
     const dev = statSync(existingAncestor(where[p])).dev;
     const group = byDevice.get(dev) ?? { places: [], need: 0, path: where[p] };
     group.places.push(p);
