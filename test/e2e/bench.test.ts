@@ -29,7 +29,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(bench.stdout).toContain("targets");
 
   const r = JSON.parse(readFileSync(join(dir, "bench", "results.json"), "utf8"));
-  for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http], ["e2e batch", r.e2e_http_batch]]) {
+  for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http], ["e2e batch", r.e2e_http_batch], ["http floor", r.http_floor]]) {
     expect(f.fixed_concurrency.requests_per_s, name).toBeGreaterThan(0);
     expect(f.fixed_concurrency.errors, name).toBe(0);
     expect(f.fixed_rate.errors, name).toBe(0);
@@ -38,6 +38,12 @@ it("runs make bench in the default preset and reports every figure", async () =>
   }
   expect(r.e2e_http.fixed_concurrency.cpu_us_per_request.orchestrator).toBeGreaterThanOrEqual(0);
   expect(r.noop_floor.p99_ms).toBeGreaterThan(0);
+  // The bare net/http server's CPU was read apart from loadgen's, and the e2e ceiling follows
+  // from the same run's figures: direct CPU / (floor CPU + the worker's e2e CPU).
+  expect(r.http_floor.fixed_concurrency.cpu_us_per_request["http-floor"]).toBeGreaterThan(0);
+  const c = r.e2e_ceiling;
+  expect(c.ceiling).toBeCloseTo(c.direct_cpu_us_per_request / (c.http_floor_cpu_us_per_request + c.e2e_worker_cpu_us_per_request), 2);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\n  HTTP floor, no work +loadgen +[\d.]+ +http-floor +[\d.]+ +total +[\d.]+\n  e2e \/ direct throughput can reach at most [\d.]+ on these cores/);
   for (const svc of ["worker", "orchestrator"] as const) {
     expect(r.memory_kb[svc].idle, svc).toBeGreaterThan(0);
     expect(r.memory_kb[svc].load_peak, svc).toBeGreaterThanOrEqual(r.memory_kb[svc].idle);
