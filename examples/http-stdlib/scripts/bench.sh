@@ -4,7 +4,9 @@
 #   1. single-core model scoring: the scorer worker's bench_model example against the Go port,
 #      one round of each in turn
 #   2. the worker and the orchestrator start on free loopback ports and
-#      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP
+#      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP, and
+#      drives a bare net/http server (`bin/loadgen http-floor`): the least any Go HTTP
+#      front end costs here, which bounds the e2e throughput target from above
 #   3. before that, the tracing overhead: the HTTP path with tracing off, at 1% and always
 #      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`); then
 #      the HTTP path with the orchestrator's coalescing off and on (COALESCE); then the
@@ -77,7 +79,7 @@ done
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
-trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
 # start_services NAME [SERVER]: starts every worker and the orchestrator (SERVER=gateway: bin/gateway
 # in its place, the grpc-gateway baseline) with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
@@ -191,10 +193,16 @@ else
 fi
 LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
+# The HTTP floor: a bare net/http server on the orchestrator's cores, answering POST
+# /v1/score with no work, for the ceiling of the e2e throughput target on this machine.
+floor_addr=127.0.0.1:$(bin/loadgen freeport)
+${pin_orchestrator[@]+"${pin_orchestrator[@]}"} bin/loadgen http-floor "$floor_addr" >bench/http-floor.log 2>&1 &
+floor_pid=$!
 
 ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -http "http://$http_addr" -orchestrator-pid "$orchestrator_pid" \
+  -http-floor "http://$floor_addr" -http-floor-pid "$floor_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" \
@@ -204,4 +212,6 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
 stop_services
 stop "$alt_pid" worker
 alt_pid=
+stop "$floor_pid" http-floor
+floor_pid=
 echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg, bench/verdict.svg and bench/verdict.md" >&2

@@ -71,7 +71,7 @@ done
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
-trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
 # start_services NAME [SERVER]: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {

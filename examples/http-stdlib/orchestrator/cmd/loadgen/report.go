@@ -17,6 +17,10 @@ type results struct {
 	// E2EBatch is the HTTP batch route, the overload row through the orchestrator's baseline.
 	E2EBatch *targetFigures `json:"e2e_http_batch,omitempty"`
 	Floor    openFigures    `json:"noop_floor"`
+	// HTTPFloor is POST /v1/score against a bare net/http server (httpfloor.go), and
+	// E2ECeiling what it leaves the e2e throughput target on these cores (HTTP preset).
+	HTTPFloor  *targetFigures `json:"http_floor,omitempty"`
+	E2ECeiling *e2eCeiling    `json:"e2e_ceiling,omitempty"`
 	// Tracing is the HTTP path with tracing off, sampled and always on (see tracing.go).
 	Tracing     []tracingRow   `json:"tracing_overhead,omitempty"`
 	TracingNote string         `json:"tracing_note,omitempty"`
@@ -148,6 +152,10 @@ func (r *results) checks() {
 		ratio := r.E2E.Closed.PerSecond / r.Direct.Score.Closed.PerSecond
 		add("e2e throughput / direct gRPC throughput", ratio, ">= 0.75", ratio >= 0.75)
 		add("e2e p99 at fixed rate, ms", r.E2E.Open.P99, "<= 2", r.E2E.Open.P99 <= 2)
+		if r.HTTPFloor != nil {
+			c := ceilingOf(r.Direct.Score, *r.HTTPFloor, *r.E2E)
+			r.E2ECeiling = &c
+		}
 	}
 	if m, ok := r.Memory["worker"]; ok {
 		add("worker idle RSS, MiB", float64(m.Idle)/1024, "<= 10", m.Idle <= 10*1024)
@@ -186,27 +194,32 @@ func (r *results) writeSummary(w io.Writer) {
 	if r.E2EBatch != nil {
 		row(fmt.Sprintf("HTTP batch x%d (c=%d)", s.BatchSize, s.Concurrency), *r.E2EBatch)
 	}
+	if r.HTTPFloor != nil {
+		row(fmt.Sprintf("HTTP floor, no work (c=%d)", s.Concurrency), *r.HTTPFloor)
+	}
 	fmt.Fprintf(w, "%-34s %12s %10s | %10.0f %8.3f %8.3f %8.3f %8.3f %7d\n", "no-op (loadgen + machine floor)", "-", "-",
 		r.Floor.Rate, r.Floor.P50, r.Floor.P90, r.Floor.P99, r.Floor.Max, r.Floor.Errors)
 	fmt.Fprintf(w, "\nCPU per request at fixed concurrency (microseconds)\n")
-	cpu := func(name string, f targetFigures) {
+	cpu := func(name string, f targetFigures, path []string) {
 		if len(f.Closed.CPUPerRequest) == 0 {
 			return
 		}
 		fmt.Fprintf(w, "  %-32s", name)
-		total := 0.0
-		for _, p := range []string{"loadgen", "orchestrator", "worker"} {
+		for _, p := range path {
 			if v, ok := f.Closed.CPUPerRequest[p]; ok {
 				fmt.Fprintf(w, " %s %6.1f ", p, v)
-				total += v
 			}
 		}
-		fmt.Fprintf(w, " total %6.1f\n", total)
+		fmt.Fprintf(w, " total %6.1f\n", cpuSum(f, path))
 	}
-	cpu("gRPC Score", r.Direct.Score)
+	cpu("gRPC Score", r.Direct.Score, servicePath)
 	if r.E2E != nil {
-		cpu("HTTP->Go->gRPC->Rust", *r.E2E)
+		cpu("HTTP->Go->gRPC->Rust", *r.E2E, servicePath)
 	}
+	if r.HTTPFloor != nil {
+		cpu("HTTP floor, no work", *r.HTTPFloor, floorPath)
+	}
+	r.writeCeiling(w)
 	r.writeTracing(w)
 	r.writeCoalescing(w)
 	r.writeGateway(w)

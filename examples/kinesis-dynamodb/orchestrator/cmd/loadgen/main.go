@@ -8,6 +8,7 @@
 //	loadgen -worker 127.0.0.1:50051 [-http http://127.0.0.1:8080] [flags]
 //	loadgen freeport   # prints a free loopback port, for the script
 //	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
+//	loadgen http-floor 127.0.0.1:8081   # a bare net/http server answering POST /v1/score, until SIGTERM
 //	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
 //	loadgen -coalesce-variant off|on -coalesce-out FILE -http URL [flags]   # one coalescing row
 //	loadgen -gateway-variant NAME -gateway-out FILE -http URL -orchestrator-pid PID [flags]   # one grpc-gateway comparison run
@@ -35,6 +36,9 @@ type options struct {
 	runs, concurrency, batchSize, maxInFlight int
 	rate, batchRate                           float64
 	workerPID, orchestratorPID                int
+	// `loadgen http-floor` (HTTP preset): its base URL and process, for the e2e ceiling.
+	httpFloor    string
+	httpFloorPID int
 	// The tracing overhead row (HTTP preset): one variant's run, or the variants' files.
 	tracingVariant, tracingSampler, tracingOut, otlpSink, tracing string
 	// The primary worker again on the other transport (verdict.go), and the cores each process got.
@@ -60,8 +64,10 @@ func main() {
 		_ = ln.Close()
 		return
 	}
-	if len(os.Args) == 3 && os.Args[1] == "otlp-sink" {
-		if err := otlpSink(os.Args[2]); err != nil {
+	// The bench's helper servers, each a process of its own: `loadgen NAME ADDR`.
+	servers := map[string]func(string) error{"otlp-sink": otlpSink, "http-floor": httpFloor}
+	if len(os.Args) == 3 && servers[os.Args[1]] != nil {
+		if err := servers[os.Args[1]](os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
 		}
@@ -103,6 +109,8 @@ func main() {
 	flag.StringVar(&o.gatewayVariant, "gateway-variant", "", "drive only POST /v1/score on -http (the orchestrator or cmd/gateway, process -orchestrator-pid) for one run and write it to -gateway-out")
 	flag.StringVar(&o.gatewayOut, "gateway-out", "", "file for the grpc-gateway comparison run")
 	flag.StringVar(&o.gateway, "gateway", "", "comma-separated grpc-gateway comparison runs to report")
+	flag.StringVar(&o.httpFloor, "http-floor", "", "base URL of `loadgen http-floor`, for the e2e throughput ceiling (empty: not measured)")
+	flag.IntVar(&o.httpFloorPID, "http-floor-pid", 0, "that server's process, for its CPU")
 	flag.Parse()
 	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
@@ -230,6 +238,16 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		targets = append(targets, target{fmt.Sprintf("HTTP batch x%d @%g/s", o.batchSize, o.batchRate), httpBatch, o.batchSize, o.batchRate, func(f targetFigures) { r.E2EBatch = &f }})
+		if o.httpFloor != "" {
+			if err := waitReady(ctx, httpClient, o.httpFloor+"/readyz", time.Minute); err != nil {
+				return err
+			}
+			c, err := httpScoreCall(httpClient, o.httpFloor, reqs)
+			if err != nil {
+				return err
+			}
+			targets = append(targets, target{fmt.Sprintf("HTTP floor, no work @%g/s", o.rate), c, 1, o.rate, func(f targetFigures) { r.HTTPFloor = &f }})
+		}
 	} else {
 		r.E2ENote = "end to end (HTTP -> Go -> gRPC -> Rust) needs the HTTP preset; this repo's ingress is " + o.preset
 	}
@@ -264,6 +282,9 @@ func run(ctx context.Context, o options) error {
 	pids["loadgen"] = 0 // this process, for the CPU split only
 	if o.workerAltPID > 0 {
 		pids["worker-alt"] = o.workerAltPID
+	}
+	if o.httpFloorPID > 0 {
+		pids["http-floor"] = o.httpFloorPID
 	}
 	var floor []phase
 	closed := make([][]phase, len(targets))
