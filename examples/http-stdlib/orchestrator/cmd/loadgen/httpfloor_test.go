@@ -73,6 +73,14 @@ func TestE2ECeilingArithmetic(t *testing.T) {
 	if !strings.Contains(b.String(), "can reach at most 0.800 on these cores") {
 		t.Errorf("summary lacks the ceiling:\n%s", b.String())
 	}
+	// The ceiling is claimed only where the processes share the cores.
+	for pinning, want := range map[string]bool{"not pinned to cores": true, "pinned: worker cores 0-1, orchestrator core 2, loadgen core 3": false} {
+		r := &results{Settings: settings{Pinning: pinning}, E2E: &e2e, HTTPFloor: &floor, Direct: directFigures{Score: direct}}
+		r.checks()
+		if got := r.E2ECeiling != nil; got != want {
+			t.Errorf("%s: ceiling given %v, want %v", pinning, got, want)
+		}
+	}
 	// No floor measured: no ceiling claimed.
 	if c := ceilingOf(direct, targetFigures{}, e2e); c.Ceiling != 0 {
 		t.Errorf("ceiling %v without a floor, want 0", c.Ceiling)
