@@ -98,7 +98,10 @@ export async function initialCommit(dir: string, message: string): Promise<void>
   // filter, eol or autocrlf setting would convert take git's usual path
   // (index_fd checks that first), so what is stored is the same; the setting
   // holds for this one process, and gc repacks the pack as usual.
-  const added = await git(["-c", "core.bigFileThreshold=1", "add", "-A"], dir);
+  // pack.compression=1 (zlib's fastest; git's default is 6, and loose objects
+  // already get 1): zlib was over half of `git add`'s time, and a default
+  // project's pack measured 504 KB at 6, 552 KB at 1, for 72 -> 55 ms.
+  const added = await git(["-c", "core.bigFileThreshold=1", "-c", "pack.compression=1", "add", "-A"], dir);
   if (added.exitCode !== 0) throw new Error(`git add failed: ${lastLine(added.stderr)}`);
   // maintenance.auto=false: `git commit` would start `git maintenance run
   // --auto`, one more process, which has nothing to do in a new repository.
