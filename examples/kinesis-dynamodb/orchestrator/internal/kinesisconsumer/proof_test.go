@@ -3,6 +3,7 @@ package kinesisconsumer
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -218,4 +219,37 @@ func TestKeepsALeaseWhoseRenewalLandedWithoutAnAnswer(t *testing.T) {
 			t.Errorf("lease %+v, reads %v: want b read and checkpointed after the late renewal", leases.get("s0"), k.reads)
 		}
 	})
+}
+
+// A batch whose handling outlasts the proof (the lease table too slow to answer renewals) is
+// checkpointed all the same while the lease is still ours, and not once another replica took it.
+func TestCheckpointsABatchHandledPastItsProofOnlyWhileTheLeaseIsOurs(t *testing.T) {
+	for _, stolen := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			k := &fakeKinesis{}
+			k.put("s0", "", body("a"))
+			leases := &unreachableLeases{memoryLeases: &memoryLeases{}}
+			h := &recorder{delay: 2 * testLease}
+			_, stop := runAs(t, k, leases, h, Config{Owner: "a", LeaseDuration: testLease, MaxAttempts: 10})
+			time.Sleep(testLease / 10) // taken and read; the batch is in hand
+			leases.setDown(true)
+			if stolen {
+				if _, err := leases.memoryLeases.Take(context.Background(), leases.get("s0"), "b"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			settle(3 * testLease)
+			got := leases.get("s0")
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			want := Lease{Owner: "a", Checkpoint: "1"}
+			if stolen {
+				want = Lease{Owner: "b", Checkpoint: TrimHorizon}
+			}
+			if !slices.Equal(h.ids(), []string{"a"}) || got.Owner != want.Owner || got.Checkpoint != want.Checkpoint {
+				t.Errorf("stolen=%v: stored %v, lease %+v; want a stored, owner %q, checkpoint %q", stolen, h.ids(), got, want.Owner, want.Checkpoint)
+			}
+		})
+	}
 }

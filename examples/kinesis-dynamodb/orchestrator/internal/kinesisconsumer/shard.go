@@ -258,14 +258,14 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 	return nil
 }
 
-// save checkpoints the held lease at cp. The write is fenced by the lease: once another
-// replica holds it, it fails with ErrLeaseLost and is not retried.
+// save checkpoints the held lease at cp. The write is fenced by the lease (owner, counter and
+// the checkpoint it moves from): once another replica holds it, it fails with ErrLeaseLost and
+// is not retried. It is tried even when the proof ran out while the batch was being handled
+// (renewals slower than the batch, say): reads need the proof, as two readers must not overlap,
+// but a fenced write is safe without it, and while nobody has taken the lease it saves the
+// next owner from handling the whole batch again.
 func (c *Consumer) save(ctx context.Context, h *held, cp string) error {
 	for attempt := 1; ; attempt++ {
-		if !h.proof.holds() {
-			// The write is fenced anyway; this spares it, and the reader stops here.
-			return ErrLeaseLost
-		}
 		h.mu.Lock()
 		l := h.lease
 		err := c.leases.Checkpoint(ctx, l, c.cfg.Owner, cp)
