@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
@@ -129,6 +129,16 @@ describe("limits and error mapping, real worker", () => {
       expect(a.retryAfter).toBe("1");
       expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("at capacity") });
     }
+
+    // The admitted work ran below the threads that refuse (the worker's priority.rs): the rayon
+    // pool at nice 10, and so the blocking threads that decoded the full batches (named like the
+    // runtime's, idle for 10 s before they exit); the runtime's own threads at nice 0.
+    const threads = niceByThread(services.at(-2)!.proc.pid!);
+    const cpu = threads.filter((t) => t.name.startsWith("scorer-cpu-"));
+    const io = threads.filter((t) => t.name === "scorer-io");
+    expect(cpu.length, JSON.stringify(threads)).toBeGreaterThan(0);
+    expect(cpu.every((t) => t.nice === 10), JSON.stringify(cpu)).toBe(true);
+    expect(io.some((t) => t.nice === 0) && io.some((t) => t.nice === 10), JSON.stringify(io)).toBe(true);
   });
 
   it("refuses a body limit above the contract's ceiling at start-up", async () => {
@@ -160,4 +170,15 @@ function batch(n: number, id: (i: number) => string, numeric: (f: number) => str
 async function post(base: string, path: string, body: string): Promise<{ status: number; text: string }> {
   const res = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body });
   return { status: res.status, text: await res.text() };
+}
+
+/** Each thread of a process: its name and nice value (/proc/PID/task/TID/stat, field 19). */
+function niceByThread(pid: number): { name: string; nice: number }[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    // The name is in parentheses and may hold spaces: count fields after its closing one.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    return { name: stat.slice(stat.indexOf("(") + 1, close), nice: Number(fields[16]) };
+  });
 }
