@@ -212,10 +212,14 @@ where
             // call's I/O, refusals included, which then wait for a decode to
             // end. So the call runs on a blocking-pool thread; admission
             // bounds how many do at once.
+            // Admitted work, so it runs below the runtime threads (priority.rs).
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || runtime.block_on(inner.call(request)))
-                .await
-                .unwrap_or_else(|_| Ok(Status::internal("scoring failed unexpectedly").into_http()))
+            tokio::task::spawn_blocking(move || {
+                crate::priority::lower_current_thread_or_warn();
+                runtime.block_on(inner.call(request))
+            })
+            .await
+            .unwrap_or_else(|_| Ok(Status::internal("scoring failed unexpectedly").into_http()))
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod limits {
     include!(concat!(env!("OUT_DIR"), "/limits.rs"));
 }
 pub mod model;
+pub mod priority;
 pub mod probe;
 pub mod server;
 pub mod service;

@@ -16,7 +16,7 @@ use worker::{
     config::Config,
     metrics,
     model::Model,
-    probe,
+    priority, probe,
     server::{self, ServeOptions},
     telemetry,
 };
@@ -113,9 +113,11 @@ fn run(config: Config, runtime: &Runtime) -> Result<(), Box<dyn std::error::Erro
         "model loaded"
     );
 
-    // Named threads make profiles and stack dumps readable.
+    // Named threads make profiles and stack dumps readable. Scoring runs
+    // below the runtime threads that admit and refuse calls (priority.rs).
     rayon::ThreadPoolBuilder::new()
         .thread_name(|i| format!("scorer-cpu-{i}"))
+        .start_handler(|_| priority::lower_current_thread_or_warn())
         .build_global()?;
 
     runtime.block_on(async {
