@@ -184,6 +184,29 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expectWellFormedSvg(readFileSync(join(dir, "bench", "latency.svg"), "utf8"));
 });
 
+it("names a service that died, with its exit status and log, instead of waiting for it to be ready", async () => {
+  // A worker that cannot start: its model file does not exist. Without the liveness checks the
+  // first phase waited a minute for /readyz and reported only "not ready after 1m0s: 503".
+  const dir = (await sharedReleaseBuild()).repo;
+  const missing = join(dir, "no-such-model.json");
+  const bench = await execa("make", ["bench"], {
+    cwd: dir,
+    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", MODEL_PATH: missing },
+    reject: false,
+    stdin: "ignore",
+    all: true,
+  });
+  expect(bench.exitCode, bench.all).not.toBe(0);
+  // The orchestrator answered 503, or was not listening yet: either way the wait ends at once.
+  expect(bench.stderr).toMatch(/\/readyz not ready: worker \(pid \d+\) has exited \(last answer: /);
+  expect(bench.stderr).not.toMatch(/not ready after|Killed/);
+  // The script's exit names the process and shows the end of its log, which says why.
+  const [, log] = /\nscorer \(pid \d+\) exited with status [1-9]\d*; the end of (bench\/scorer-tracing-off\.log):\n/.exec(bench.stderr) ?? [];
+  expect(log, bench.stderr).toBeDefined();
+  expect(bench.stderr).toContain(missing);
+  expect(readFileSync(join(dir, log!), "utf8")).toContain(missing);
+});
+
 /** Tags balance, entities are escaped, the root is <svg> with its namespace: enough XML to trust a browser with it. */
 function expectWellFormedSvg(svg: string): void {
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
