@@ -79,7 +79,11 @@ done
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
-trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+# On failure, first name any service that died (a readiness wait only says it gave up);
+# then kill the rest, quietly (bash would report each as "Killed").
+trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+{ kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-}; wait; } 2>/dev/null || true
+rm -rf "$sockets"' EXIT
 # start_services NAME [SERVER]: starts every worker and the orchestrator (SERVER=gateway: bin/gateway
 # in its place, the grpc-gateway baseline) with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
@@ -95,6 +99,7 @@ start_services() {
   worker_metrics+=("$metrics_addr")
   LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
+  started $! scorer "bench/scorer$1.log"
   worker_addr=$WORKER_SCORER_ADDR
   worker_pid=${worker_pids[0]}
   worker_metrics_url=http://${worker_metrics[0]}/metrics
@@ -105,6 +110,7 @@ start_services() {
   local server=${2:-orchestrator}
   LISTEN_ADDR=$http_addr LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
   orchestrator_pid=$!
+  started "$orchestrator_pid" "$server" "bench/$server$1.log"
 }
 stop_services() {
   stop "$orchestrator_pid" orchestrator
@@ -119,6 +125,7 @@ stop_services() {
 sink_port=$(bin/loadgen freeport)
 bin/loadgen otlp-sink "127.0.0.1:$sink_port" >bench/otlp-sink.log 2>&1 &
 sink_pid=$!
+started "$sink_pid" otlp-sink bench/otlp-sink.log
 tracing_rows=()
 # "off" means off, whatever this shell exports; the main run below is tracing off too.
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
@@ -193,11 +200,13 @@ else
 fi
 LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
+started "$alt_pid" scorer-alt bench/scorer-alt.log
 # The HTTP floor: a bare net/http server on the orchestrator's cores, answering POST
 # /v1/score with no work, for the ceiling of the e2e throughput target on this machine.
 floor_addr=127.0.0.1:$(bin/loadgen freeport)
 ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} bin/loadgen http-floor "$floor_addr" >bench/http-floor.log 2>&1 &
 floor_pid=$!
+started "$floor_pid" http-floor bench/http-floor.log
 
 ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \

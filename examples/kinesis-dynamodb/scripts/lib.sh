@@ -58,9 +58,37 @@ wait_answer() {
   return 1
 }
 
+# The services a script started in the background, for report_exited: parallel
+# arrays, as bash 3.2 (macOS's) has no associative ones. stop clears an entry.
+started_pids=() started_names=() started_logs=()
+
+# started PID NAME LOG: remember a service started in the background, and its log.
+started() {
+  started_pids+=("$1") started_names+=("$2") started_logs+=("$3")
+}
+
+# report_exited: names each service started and not stopped that is no longer
+# running, with its exit status and the end of its log. A script calls it when
+# it fails, so the failure names the service that died, not only the wait
+# that gave up on it.
+report_exited() {
+  local i pid code
+  for ((i = 0; i < ${#started_pids[@]}; i++)); do
+    pid=${started_pids[$i]}
+    if [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null; then continue; fi
+    code=0
+    wait "$pid" 2>/dev/null || code=$?
+    echo "${started_names[$i]} (pid $pid) exited with status $code; the end of ${started_logs[$i]}:" >&2
+    tail -n 20 "${started_logs[$i]}" >&2 || true
+  done
+}
+
 # stop PID NAME: SIGTERM, then insist on a clean exit within 15 seconds.
 stop() {
-  local pid=$1 name=$2 code=0
+  local pid=$1 name=$2 code=0 i
+  for ((i = 0; i < ${#started_pids[@]}; i++)); do
+    if [ "${started_pids[$i]}" = "$pid" ]; then started_pids[$i]=""; fi
+  done
   kill -TERM "$pid" 2>/dev/null || return 0
   for _ in $(seq 150); do
     kill -0 "$pid" 2>/dev/null || break

@@ -71,7 +71,11 @@ done
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
-trap 'kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+# On failure, first name any service that died (a readiness wait only says it gave up);
+# then kill the rest, quietly (bash would report each as "Killed").
+trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+{ kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-}; wait; } 2>/dev/null || true
+rm -rf "$sockets"' EXIT
 # start_services NAME [SERVER]: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
@@ -86,6 +90,7 @@ start_services() {
   worker_metrics+=("$metrics_addr")
   LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
+  started $! scorer "bench/scorer$1.log"
   worker_addr=$WORKER_SCORER_ADDR
   worker_pid=${worker_pids[0]}
   worker_metrics_url=http://${worker_metrics[0]}/metrics
@@ -105,6 +110,7 @@ else
 fi
 LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
+started "$alt_pid" scorer-alt bench/scorer-alt.log
 
 ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \

@@ -67,8 +67,9 @@ func dialWorker(addr string) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 }
 
-// waitServing polls the worker's gRPC health until the scoring service is SERVING.
-func waitServing(ctx context.Context, conn *grpc.ClientConn, within time.Duration) error {
+// waitServing polls the worker's gRPC health until the scoring service is SERVING; it
+// fails at once if one of procs, the processes that should serve it, has exited.
+func waitServing(ctx context.Context, conn *grpc.ClientConn, within time.Duration, procs ...service) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	health := healthpb.NewHealthClient(conn)
@@ -76,6 +77,9 @@ func waitServing(ctx context.Context, conn *grpc.ClientConn, within time.Duratio
 		res, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: scoringv1.ScoringService_ServiceDesc.ServiceName})
 		if err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 			return nil
+		}
+		if exited := firstExited(procs); exited != nil {
+			return fmt.Errorf("worker not SERVING: %w", exited)
 		}
 		select {
 		case <-ctx.Done():
@@ -175,7 +179,11 @@ func readyHTTPScore(ctx context.Context, o options) (*http.Client, call, error) 
 		return nil, nil, err
 	}
 	client := newHTTPClient(o.concurrency)
-	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute); err != nil {
+	server := service{"orchestrator", o.orchestratorPID}
+	if o.gatewayVariant == "grpc-gateway" {
+		server.name = "grpc-gateway"
+	}
+	if err := waitReady(ctx, client, o.http+"/readyz", time.Minute, server, service{"worker", o.workerPID}); err != nil {
 		return nil, nil, err
 	}
 	c, err := httpScoreCall(client, o.http, reqs)
@@ -185,8 +193,9 @@ func readyHTTPScore(ctx context.Context, o options) (*http.Client, call, error) 
 	return client, c, nil
 }
 
-// waitReady polls GET url until it answers 200.
-func waitReady(ctx context.Context, client *http.Client, url string, within time.Duration) error {
+// waitReady polls GET url until it answers 200; it fails at once if one of procs, the
+// processes behind url, has exited.
+func waitReady(ctx context.Context, client *http.Client, url string, within time.Duration, procs ...service) error {
 	deadline := time.Now().Add(within)
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -201,6 +210,9 @@ func waitReady(ctx context.Context, client *http.Client, url string, within time
 				return nil
 			}
 			err = fmt.Errorf("%s", res.Status)
+		}
+		if exited := firstExited(procs); exited != nil {
+			return fmt.Errorf("%s not ready: %w (last answer: %v)", url, exited, err)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready after %s: %v", url, within, err)

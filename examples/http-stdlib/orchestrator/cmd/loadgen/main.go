@@ -211,7 +211,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer conn.Close()
-	if err := waitServing(ctx, conn, time.Minute); err != nil {
+	if err := waitServing(ctx, conn, time.Minute, service{"worker", o.workerPID}); err != nil {
 		return err
 	}
 	httpClient := newHTTPClient(o.concurrency)
@@ -225,7 +225,7 @@ func run(ctx context.Context, o options) error {
 	}
 	var httpBatch call
 	if o.http != "" {
-		if err := waitReady(ctx, httpClient, o.http+"/readyz", time.Minute); err != nil {
+		if err := waitReady(ctx, httpClient, o.http+"/readyz", time.Minute, service{"orchestrator", o.orchestratorPID}, service{"worker", o.workerPID}); err != nil {
 			return err
 		}
 		c, err := httpScoreCall(httpClient, o.http, reqs)
@@ -239,7 +239,7 @@ func run(ctx context.Context, o options) error {
 		}
 		targets = append(targets, target{fmt.Sprintf("HTTP batch x%d @%g/s", o.batchSize, o.batchRate), httpBatch, o.batchSize, o.batchRate, func(f targetFigures) { r.E2EBatch = &f }})
 		if o.httpFloor != "" {
-			if err := waitReady(ctx, httpClient, o.httpFloor+"/readyz", time.Minute); err != nil {
+			if err := waitReady(ctx, httpClient, o.httpFloor+"/readyz", time.Minute, service{"http-floor", o.httpFloorPID}); err != nil {
 				return err
 			}
 			c, err := httpScoreCall(httpClient, o.httpFloor, reqs)
@@ -257,7 +257,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		defer alt.Close()
-		if err := waitServing(ctx, alt, time.Minute); err != nil {
+		if err := waitServing(ctx, alt, time.Minute, service{"worker-alt", o.workerAltPID}); err != nil {
 			return err
 		}
 		r.Settings.OtherTransport = transportOf(o.workerAlt)

@@ -20,6 +20,13 @@
 //! value, and `CAP_SYS_NICE`, which lowering it back would need, is never
 //! asked for. Linux keeps the nice value per thread, which is what lets one
 //! pool run below the other.
+//!
+//! So a blocking-pool thread lowered by a big call stays lowered when tokio
+//! later hands it another blocking task. In this worker those are the name
+//! lookups of the OTLP exporter's HTTP client (hyper-util's resolver runs
+//! `getaddrinfo` on the blocking pool): background work, never on the path
+//! that admits or refuses a call, and due no more than the scoring it waits
+//! behind.
 
 /// The nice value of the threads doing admitted work (0 is the default;
 /// 19 the lowest priority).
