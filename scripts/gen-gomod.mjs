@@ -12,6 +12,7 @@ import { join } from "node:path";
 const PINS = [
   "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.1",
   "buf.build/go/protovalidate v1.4.0",
+  "github.com/KimMachineGun/automemlimit v1.0.2",
   "github.com/aws/aws-sdk-go-v2 v1.47.7",
   "github.com/aws/aws-sdk-go-v2/config v1.33.15",
   "github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1",
