@@ -33,7 +33,7 @@ func main() {
 	var level slog.LevelVar
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
-	logger.Info("runtime", "gogc", tuneGC(os.Getenv), "gomaxprocs", runtime.GOMAXPROCS(0))
+	logger.Info("runtime", "gogc", tuneGC(os.Getenv), "gomaxprocs", runtime.GOMAXPROCS(0), "gomemlimit", limitMemory(logger))
 	workerclient.RouteGRPCLogs(logger)
 	if err := run(logger, &level); err != nil {
 		logger.Error("orchestrator failed", "error", err)
