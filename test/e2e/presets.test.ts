@@ -23,6 +23,14 @@ const combos = ["stdlib", "chi"].flatMap((router) =>
 /** With the default (stdlib, docker, github), every pair of choices: validated in full. */
 const ALL_PAIRS = new Set(["stdlib false false", "chi true false", "chi false true"]);
 
+it("validates a set of combinations that holds every pair of choices", () => {
+  const validated = [...ALL_PAIRS, "stdlib true true"].map((c) => c.split(" "));
+  const choices = [["stdlib", "chi"], ["true", "false"], ["true", "false"]];
+  for (let a = 0; a < choices.length; a++)
+    for (let b = a + 1; b < choices.length; b++)
+      for (const x of choices[a]!) for (const y of choices[b]!) expect(validated.some((c) => c[a] === x && c[b] === y), `${x} with ${y}`).toBe(true);
+});
+
 const tool = (cmd: string, args: string[], cwd: string) =>
   execa(cmd, args, { cwd, env: E2E_ENV, reject: false, stdin: "ignore", all: true });
 
