@@ -1,16 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 )
 
 // floorResponse is what the HTTP floor answers every POST /v1/score with: fixed, in the
@@ -40,25 +33,6 @@ func httpFloor(addr string) error {
 	return serveUntilSignal(addr, httpFloorHandler())
 }
 
-// serveUntilSignal serves h on addr until SIGINT or SIGTERM: the bench's helper servers.
-func serveUntilSignal(addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
 // e2eCeiling bounds what the e2e/direct throughput target can reach on this machine, from
 // CPU per request in the same run. With the cores saturated (the closed-loop phases), a
 // path's throughput is the cores over its total CPU per request (loadgen's included, as it
@@ -70,21 +44,17 @@ func serveUntilSignal(addr string, h http.Handler) error {
 // Zero when a figure is missing. With the processes pinned to cores of their own
 // (BENCH_PIN=1) each is bound by its own cores instead, and checks leaves the ceiling out.
 type e2eCeiling struct {
-	Ceiling      float64 `json:"ceiling"`
-	DirectUS     float64 `json:"direct_cpu_us_per_request"`
-	FloorUS      float64 `json:"http_floor_cpu_us_per_request"`
-	E2EWorkerUS  float64 `json:"e2e_worker_cpu_us_per_request"`
-	FloorPerSec  float64 `json:"http_floor_requests_per_s"`
-	DirectPerSec float64 `json:"direct_requests_per_s"`
+	Ceiling     float64 `json:"ceiling"`
+	DirectUS    float64 `json:"direct_cpu_us_per_request"`
+	FloorUS     float64 `json:"http_floor_cpu_us_per_request"`
+	E2EWorkerUS float64 `json:"e2e_worker_cpu_us_per_request"`
 }
 
 func ceilingOf(direct, floor, e2e targetFigures) e2eCeiling {
 	c := e2eCeiling{
-		DirectUS:     round3(cpuSum(direct, servicePath)),
-		FloorUS:      round3(cpuSum(floor, floorPath)),
-		E2EWorkerUS:  round3(e2e.Closed.CPUPerRequest["worker"]),
-		FloorPerSec:  floor.Closed.PerSecond,
-		DirectPerSec: direct.Closed.PerSecond,
+		DirectUS:    round3(cpuSum(direct, servicePath)),
+		FloorUS:     round3(cpuSum(floor, floorPath)),
+		E2EWorkerUS: round3(e2e.Closed.CPUPerRequest["worker"]),
 	}
 	if c.DirectUS > 0 && c.FloorUS > 0 {
 		c.Ceiling = round3(c.DirectUS / (c.FloorUS + c.E2EWorkerUS))
@@ -112,10 +82,10 @@ func cpuSum(f targetFigures, path []string) float64 {
 // writeCeiling prints the ceiling under the CPU table.
 func (r *results) writeCeiling(w io.Writer) {
 	c := r.E2ECeiling
-	if c == nil || c.Ceiling <= 0 {
+	if c == nil || c.Ceiling <= 0 || r.HTTPFloor == nil {
 		return
 	}
 	fmt.Fprintf(w, "  e2e / direct throughput can reach at most %.3f on these cores: direct %.1f us / (HTTP floor %.1f us + worker %.1f us);\n",
 		c.Ceiling, c.DirectUS, c.FloorUS, c.E2EWorkerUS)
-	fmt.Fprintf(w, "  the floor is loadgen's HTTP client and a bare net/http server (`loadgen http-floor`), %.0f req/s with no work done\n", c.FloorPerSec)
+	fmt.Fprintf(w, "  the floor is loadgen's HTTP client and a bare net/http server (`loadgen http-floor`), %.0f req/s with no work done\n", r.HTTPFloor.Closed.PerSecond)
 }

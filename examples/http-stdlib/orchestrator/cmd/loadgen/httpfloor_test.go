@@ -67,11 +67,13 @@ func TestE2ECeilingArithmetic(t *testing.T) {
 	if c.DirectUS != 100 || c.FloorUS != 100 || c.E2EWorkerUS != 25 || c.Ceiling != 0.8 {
 		t.Fatalf("ceiling %+v, want 100 / (100 + 25) = 0.8 (idle processes off the path not counted)", c)
 	}
-	r := &results{E2ECeiling: &c}
+	r := &results{E2ECeiling: &c, HTTPFloor: &floor}
 	var b strings.Builder
 	r.writeCeiling(&b)
-	if !strings.Contains(b.String(), "can reach at most 0.800 on these cores") {
-		t.Errorf("summary lacks the ceiling:\n%s", b.String())
+	for _, want := range []string{"can reach at most 0.800 on these cores", "`loadgen http-floor`), 1000 req/s with no work done"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
 	}
 	// The ceiling is claimed only where the processes share the cores.
 	for pinning, want := range map[string]bool{"not pinned to cores": true, "pinned: worker cores 0-1, orchestrator core 2, loadgen core 3": false} {
