@@ -2,7 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
-import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
+import { WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -21,9 +21,6 @@ export const SOCKETS_DIR = "/sockets";
  * OTEL_EXPORTER_OTLP_ENDPOINT elsewhere in an overlay if yours lives elsewhere.
  */
 export const KUBE_COLLECTOR_HOST = "otel-collector.observability.svc";
-
-/** Beyond the drain: the kubelet's SIGKILL must never land on a process still finishing its last call. */
-const GRACE_MARGIN_SECONDS = STOP_GRACE_MARGIN_SECS;
 
 /** Messages one orchestrator replica works on at once: CONCURRENCY (20, config.go) × 10 per SQS batch. */
 const SQS_MESSAGES_PER_REPLICA = 20 * 10;
@@ -123,9 +120,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       resources: resourcesFor(BENCH.orchestrator),
       config: orchestratorConfig,
       // Sidecars stop after the orchestrator, within the same grace period.
-      grace: ORCHESTRATOR_DRAIN_SECS + (sidecars.length ? WORKER_DRAIN_SECS : 0) + GRACE_MARGIN_SECONDS,
+      grace: orchestratorStopGraceSecs() + (sidecars.length ? workerStopGraceSecs() : 0),
     },
-    workerGrace: WORKER_DRAIN_SECS + GRACE_MARGIN_SECONDS,
+    workerGrace: workerStopGraceSecs(),
     workers: kube,
     tcpWorkers: kube.filter((w) => !w.uds),
     sidecars,

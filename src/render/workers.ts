@@ -52,10 +52,33 @@ export const WORKER_DRAIN_SECS = 20;
 export const ORCHESTRATOR_DRAIN_SECS = 10;
 export const STOP_GRACE_MARGIN_SECS = 5;
 
+/**
+ * What the orchestrator does after its drain (SHUTDOWN_TIMEOUT), in seconds,
+ * one step after another, each bounded by its own timeout in the generated
+ * main.go: tidying up after the cut (SQS deletes and visibility releases,
+ * Kinesis lease releases), stopping the health and metrics server, flushing
+ * buffered spans, and exiting. Their sum is the margin whatever stops the
+ * orchestrator waits past SHUTDOWN_TIMEOUT before SIGKILL, so a shutdown that
+ * uses every timeout in full still ends in a clean exit.
+ */
+export const ORCHESTRATOR_AFTER_DRAIN = { tidySecs: 3, opsStopSecs: 1, traceFlushSecs: 2, exitSecs: 1 } as const;
+export const ORCHESTRATOR_STOP_MARGIN_SECS = Object.values(ORCHESTRATOR_AFTER_DRAIN).reduce((a, b) => a + b, 0);
+
+/** How long to wait for an orchestrator started with SHUTDOWN_TIMEOUT = shutdownSecs to exit after SIGTERM. */
+export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS): number {
+  return shutdownSecs + ORCHESTRATOR_STOP_MARGIN_SECS;
+}
+
+/** How long to wait for a worker to exit after SIGTERM, its default SHUTDOWN_GRACE_SECS and a margin. */
+export function workerStopGraceSecs(): number {
+  return WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+}
+
 export function shutdownContext() {
   return {
     drainSecs: WORKER_DRAIN_SECS,
-    stopGraceSecs: WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS,
-    orchestratorStopGraceSecs: ORCHESTRATOR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS,
+    stopGraceSecs: workerStopGraceSecs(),
+    orchestratorStopGraceSecs: orchestratorStopGraceSecs(),
+    orchestrator: ORCHESTRATOR_AFTER_DRAIN,
   };
 }

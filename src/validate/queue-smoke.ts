@@ -6,8 +6,8 @@ import { queueDepth, scanTable } from "./aws-json.js";
 import { run } from "./exec.js";
 import { awsEnv, startMoto } from "./moto.js";
 import { PRODUCER_COMPONENT } from "../render/otel-env.js";
-import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
-import { metricValue, startOrchestrator, startWorkers } from "./services.js";
+import { freePort, killAll, waitFor, type Service } from "./processes.js";
+import { metricValue, startOrchestrator, startWorkers, stopOrchestrator, stopWorker } from "./services.js";
 import type { StepContext } from "./steps.js";
 import { track } from "./activity.js";
 import { loadVectors, normalizeResponse } from "./vectors.js";
@@ -17,7 +17,6 @@ import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type S
 export const QUEUE_SMOKE_COMMANDS = ["bootstrap", "produce"] as const;
 
 const RESULTS_TIMEOUT_MS = 90_000;
-const GRACE_MS = 15_000;
 
 /** The names validate (and the tests) give the emulated resources. */
 export function resourceEnv(m: Manifest): Record<string, string> {
@@ -101,8 +100,8 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
       const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled, workerCalls: 1, served: { [running[0]!.name]: 1 } });
       ctx.note?.(`smoke: ${trace.summary}; ${metrics}`);
     }
-    await stopGracefully(o, GRACE_MS);
-    for (const w of running) await stopGracefully(w.service, GRACE_MS);
+    await stopOrchestrator(o);
+    for (const w of running) await stopWorker(w.service);
     await moto.stop();
   } finally {
     killAll(services);

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { workerAddrVar } from "../render/workers.js";
+import { orchestratorStopGraceSecs, workerAddrVar, workerStopGraceSecs } from "../render/workers.js";
 import { SERVING, healthCheck } from "./grpc.js";
 import { removeTemp, tempFolder } from "./lifecycle.js";
-import { freePort, killAll, startService, waitFor, type Service } from "./processes.js";
+import { freePort, killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -101,4 +101,18 @@ export async function startOrchestrator(
 export function metricValue(metrics: string, name: string): number {
   const line = metrics.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+/**
+ * Stops the orchestrator as its platform would: SIGTERM, then exit code 0
+ * required within the grace period compose and Kubernetes give it before
+ * SIGKILL, for the SHUTDOWN_TIMEOUT (seconds) it was started with.
+ */
+export function stopOrchestrator(service: Service, shutdownSecs?: number): Promise<void> {
+  return stopGracefully(service, orchestratorStopGraceSecs(shutdownSecs) * 1000);
+}
+
+/** Stops a worker the same way, within its grace period. */
+export function stopWorker(service: Service): Promise<void> {
+  return stopGracefully(service, workerStopGraceSecs() * 1000);
 }

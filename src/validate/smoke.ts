@@ -2,12 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { traceTree } from "./trace-check.js";
 import { diffResponse, loadVectors, type Vector } from "./vectors.js";
 import { scoringClient } from "./grpc.js";
-import { freePort, killAll, stopGracefully, waitFor, type Service } from "./processes.js";
-import { startOrchestrator, startWorkers } from "./services.js";
+import { freePort, killAll, waitFor, type Service } from "./processes.js";
+import { startOrchestrator, startWorkers, stopOrchestrator, stopWorker } from "./services.js";
 import type { StepContext } from "./steps.js";
 import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type SmokeTelemetry } from "./telemetry-smoke.js";
 
-const GRACE_MS = 10_000;
 
 /**
  * The live proof: every worker and the orchestrator on free loopback ports
@@ -54,7 +53,7 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
 
     // Primary gone: the orchestrator must notice and fail fast, not hang.
     const [primary, ...others] = running;
-    await stopGracefully(primary!.service, GRACE_MS);
+    await stopWorker(primary!.service);
     await waitFor(`GET /readyz to return 503 once ${primary!.name} stopped`, o, async () => (await fetch(`${base}/readyz`)).status === 503, 15_000);
     const started = Date.now();
     const res = await post(`${base}/v1/score`, JSON.stringify(vectors[0]!.request));
@@ -62,8 +61,8 @@ export async function smokeStep(ctx: StepContext): Promise<void> {
     const elapsed = Date.now() - started;
     if (elapsed > 2_000) throw new Error(`POST /v1/score with ${primary!.name} down took ${elapsed} ms, want a fast 503`);
 
-    await stopGracefully(o, GRACE_MS);
-    for (const w of others) await stopGracefully(w.service, GRACE_MS);
+    await stopOrchestrator(o);
+    for (const w of others) await stopWorker(w.service);
   } finally {
     killAll(services);
     await telemetry?.close();

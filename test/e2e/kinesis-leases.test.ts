@@ -6,7 +6,7 @@ import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { tempDir } from "../helpers/cli.js";
 import { sharedQueueProject } from "../helpers/shared-projects.js";
-import { QueueRig, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { QueueRig, freePort, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 // Several orchestrators share one stream through leases: replicas die, join and stop while
@@ -15,6 +15,7 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
 const SHARDS = 4;
 const RECORDS = 3000;
 const LEASE_MS = 3000;
+const SHUTDOWN_S = 3;
 
 type LogLine = { t: number; owner: string; msg: string; [k: string]: unknown };
 
@@ -89,7 +90,7 @@ describe("kinesis consumer group", () => {
   it(`shares ${SHARDS} shards among replicas that die, join and stop, storing ${RECORDS} records once`, async () => {
     // Batches take seconds on a busy emulator: a batch still in hand at SHUTDOWN_TIMEOUT is cut
     // off and read again by the next owner.
-    const env: Record<string, string> = { ...rig.env("group"), LEASE_DURATION: `${LEASE_MS / 1000}s`, SHUTDOWN_TIMEOUT: "3s" };
+    const env: Record<string, string> = { ...rig.env("group"), LEASE_DURATION: `${LEASE_MS / 1000}s`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_S}s` };
     const endpoint = rig.moto.endpoint;
     await awsJson(endpoint, "kinesis", "Kinesis_20131202.CreateStream", { StreamName: env.KINESIS_STREAM_NAME, ShardCount: SHARDS });
     await rig.bootstrap(env); // waits for the stream, creates the lease and dead-letter tables
@@ -134,7 +135,7 @@ describe("kinesis consumer group", () => {
 
     // SIGTERM: o2 checkpoints, releases, and the others take its leases at once.
     const termAt = Date.now();
-    await stopGracefully(o2.service, 15_000); // exit 0 required
+    await stopOrchestrator(o2.service, SHUTDOWN_S); // exit 0 required
     await until("o2's leases to be taken over", async () => (await leases()).every((l) => l.leaseOwner && l.leaseOwner !== o2.owner), 30_000);
     const takeoverAfterTermMs = Date.now() - termAt;
 
@@ -164,7 +165,7 @@ describe("kinesis consumer group", () => {
       const got = normalizeResponse({ id: item.id, score: item.score, modelVersion: item.model_version, reasonCodes: item.reason_codes });
       expect(got, `result ${String(item.id)}`).toEqual(expected.get(item.id as string));
     }
-    for (const o of [o3, o4]) await stopGracefully(o.service, 15_000);
+    for (const o of [o3, o4]) await stopOrchestrator(o.service, SHUTDOWN_S);
 
     const lines = logs.flatMap(readLog);
     // Checkpoints: per shard, in time order, each moves on from the one before (compared as big
@@ -220,6 +221,6 @@ describe("kinesis consumer group", () => {
         `(lease ${LEASE_MS}ms), joiner leased in ${joinMs}ms, taken over ${takeoverAfterTermMs}ms after SIGTERM (${releaseToTakeMs}ms after the release); ${writes} checkpoints, none backwards; ` +
         `${handovers} shard handovers, longest old-owner read after a handover ${overlapMs}ms`,
     );
-    await stopGracefully(worker, 15_000);
+    await stopWorker(worker);
   }, 240_000);
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
-import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { QueueRig, counter, freePort, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
 import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -107,8 +107,8 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       console.log(
         `${ingress} worker kill: ${atKill}/${N} processed at the kill, ${retried} retries, ${failed} failed then redelivered, all ${N} stored exactly once`,
       );
-      await stopGracefully(o.service, 15_000);
-      await stopGracefully(worker, 15_000);
+      await stopOrchestrator(o.service);
+      await stopWorker(worker);
     });
 
     it(`resumes after SIGTERM mid-stream and stores each id once (${BACKLOG[ingress]} requests)`, async () => {
@@ -123,7 +123,7 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       services.push(first.service);
 
       await firstResults(first.base);
-      await stopGracefully(first.service, 15_000); // exit 0 required
+      await stopOrchestrator(first.service); // exit 0 required
       const stored = (await rig.results(env)).length;
       expect(N - stored, "requests still pending when the orchestrator stopped").toBeGreaterThanOrEqual(IN_FLIGHT);
 
@@ -138,8 +138,8 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
         expect(reprocessed).toBeLessThan(N);
       }
       console.log(`${ingress} SIGTERM: ${stored}/${N} stored before the stop; the restart processed ${reprocessed}; all ${N} stored exactly once`);
-      await stopGracefully(second.service, 15_000);
-      await stopGracefully(worker, 15_000);
+      await stopOrchestrator(second.service);
+      await stopWorker(worker);
     });
 
     if (ingress === "sqs") {
@@ -182,8 +182,8 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
         console.log(
           `sqs results-table outage of ${OUTAGE_MS / 1000}s (visibility ${VISIBILITY_S}s, maxReceiveCount 5): sent ${SENT}, stored ${items.length}, dead-lettered ${deadLettered}; ${failedDuringOutage} message failures during the outage`,
         );
-        await stopGracefully(o.service, 15_000);
-        await stopGracefully(worker, 15_000);
+        await stopOrchestrator(o.service);
+        await stopWorker(worker);
       });
     }
 
@@ -227,8 +227,8 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
         expect(dead!.MessageAttributes?.poison_reason?.StringValue).toMatch(/^conflict: id "conflict-00005" is already stored for a different request/);
       }
       console.log(`${ingress} conflict: 20 stored, 1 exact redelivery absorbed, 1 conflicting request counted, recorded on the item${ingress === "sqs" ? " and dead-lettered" : ""}`);
-      await stopGracefully(o.service, 15_000);
-      await stopGracefully(worker, 15_000);
+      await stopOrchestrator(o.service);
+      await stopWorker(worker);
     });
   });
 });

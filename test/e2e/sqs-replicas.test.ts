@@ -6,7 +6,7 @@ import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { tempDir } from "../helpers/cli.js";
 import { sharedQueueProject } from "../helpers/shared-projects.js";
-import { QueueRig, counter, freePort, stopGracefully } from "../helpers/queue-rig.js";
+import { QueueRig, counter, freePort, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 // Three orchestrator replicas share one SQS queue while the worker is SIGKILLed and restarted
@@ -26,9 +26,6 @@ const RECORDS = 2000;
 const SHUTDOWN_S = 5;
 // bootstrap sets the queue's maxReceiveCount; see queue.test.ts for why the timeout is not shorter.
 const VISIBILITY_S = 10;
-// The orchestrator's tidy-up grace after the shutdown timeout (sqsconsumer's tidyGrace), plus
-// the time to flush and exit.
-const TIDY_GRACE_S = 3;
 // Receive loops per replica: three replicas at the default 20 keep moto too busy to answer the
 // visibility heartbeats in time.
 const CONCURRENCY = 8;
@@ -127,15 +124,16 @@ describe("sqs consumer replicas", () => {
     const atTerm = (await rig.results(env)).length;
     expect(RECORDS - atTerm, "requests still to store when r2 was stopped").toBeGreaterThanOrEqual(200);
     const termAt = Date.now();
-    await stopGracefully(r2.service, (SHUTDOWN_S + TIDY_GRACE_S + 2) * 1000); // exit 0 required
+    // Exit 0 required within what the platform waits before SIGKILL, however slow the emulator
+    // makes the tidying up.
+    await stopOrchestrator(r2.service, SHUTDOWN_S);
     const drainMs = Date.now() - termAt;
-    expect(drainMs, "r2's drain").toBeLessThan((SHUTDOWN_S + TIDY_GRACE_S) * 1000);
     await producing;
 
     await until("every result", async () => (await rig.results(env)).length >= RECORDS, 180_000, 2_000);
     const elapsedMs = Date.now() - started;
     await sleep(2_000); // let a late duplicate or conflict show
-    for (const r of [r1, r3]) await stopGracefully(r.service, (SHUTDOWN_S + TIDY_GRACE_S + 2) * 1000);
+    for (const r of [r1, r3]) await stopOrchestrator(r.service, SHUTDOWN_S);
 
     const items = await rig.results(env);
     const ids = items.map((i) => i.id as string);
@@ -162,6 +160,6 @@ describe("sqs consumer replicas", () => {
         `processed ${counters.map((c) => c.processed).join("+")} = ${sum("processed")} (${reprocessed} redeliveries of stored requests absorbed), ` +
         `${sum("failed")} failed deliveries redelivered, ${sum("retried")} call retries`,
     );
-    await stopGracefully(worker, 15_000);
+    await stopWorker(worker);
   }, 480_000);
 });

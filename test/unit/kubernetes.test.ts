@@ -7,7 +7,7 @@ import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { resourcesFor } from "../../src/render/resources.js";
-import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
+import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
@@ -94,8 +94,8 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(sidecars).not.toContain("grpc:");
     expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
     expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
-    // Orchestrator drain + sidecar drain + the margin compose uses too.
-    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECS + WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS}`);
+    // The orchestrator's drain and the steps after it, then the sidecars' drain and margin: compose's figures, one after the other.
+    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS}`);
   });
 
   it("scales on the part's own signal and authenticates by pod identity", () => {
