@@ -33,8 +33,8 @@ func main() {
 }
 
 // traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
-// orchestrator waits 15s before SIGKILL, the default SHUTDOWN_TIMEOUT and a margin;
-// the flush follows the drain, within that margin.
+// orchestrator waits 17s before SIGKILL: the default SHUTDOWN_TIMEOUT, then the steps after
+// the drain, each bounded (this flush is the last), and a second to exit.
 const traceFlushTimeout = 2 * time.Second
 
 func run(logger *slog.Logger, level *slog.LevelVar) error {

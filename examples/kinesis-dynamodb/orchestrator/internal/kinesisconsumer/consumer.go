@@ -60,6 +60,11 @@ type Config struct {
 	// ShutdownTimeout bounds how long the batches in flight may take to finish and be
 	// checkpointed once Run's context is done. Default 10s.
 	ShutdownTimeout time.Duration
+	// TidyGrace is how long the lease table's calls (renewals, releases) may still take once
+	// the batches have been cut off at the shutdown timeout, so Run returns at most
+	// ShutdownTimeout plus TidyGrace after its context is done. Zero leaves none: the leases
+	// left unreleased then expire a lease duration later.
+	TidyGrace time.Duration
 	// Ready, when set, holds up the retry of a failed batch while it returns false (the results
 	// sink failed and has not passed a probe since), rather than rescoring it for nothing.
 	Ready func() bool

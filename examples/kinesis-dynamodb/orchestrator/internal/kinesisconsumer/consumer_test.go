@@ -72,6 +72,7 @@ func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, f
 		LeaseDuration:   cfg.LeaseDuration,
 		MaxAttempts:     cfg.MaxAttempts,
 		ShutdownTimeout: cmp.Or(cfg.ShutdownTimeout, 10*time.Second),
+		TidyGrace:       3 * time.Second,
 		Retry:           pipeline.Retry{Max: time.Second},
 		Metrics:         &ops.Metrics{},
 		Logger:          slog.New(slog.DiscardHandler),
@@ -288,6 +289,42 @@ func TestShutdownReleasesLeasesEvenWhenTheBatchIsCutOff(t *testing.T) {
 		}
 		if l := cps.get("s0"); l.Owner != "" {
 			t.Errorf("lease %+v after a cut-off shutdown, want it released", l)
+		}
+	})
+}
+
+// releaseHangs is a lease table whose releases hang until their context ends, as on a
+// DynamoDB endpoint that stopped answering.
+type releaseHangs struct{ *memoryLeases }
+
+func (releaseHangs) Release(ctx context.Context, _ Lease, _ string) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// scoresUntilCut is a Handler whose batch is still scoring when the work is cut off.
+type scoresUntilCut struct{}
+
+func (scoresUntilCut) Handle(ctx context.Context, _ []*scoringv1.ScoreRequest) (map[int]error, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Shutdown is bounded however the lease table behaves: the batch is cut off at the shutdown
+// timeout, and the release after it (here one that never answers) at TidyGrace more, which is
+// what the platform's grace period is sized by. The lease then expires instead.
+func TestShutdownEndsWithinTheTimeoutAndTidyGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := &fakeKinesis{}
+		k.put("s0", "", body("a"))
+		c, stop := runAs(t, k, releaseHangs{&memoryLeases{}}, scoresUntilCut{}, Config{MaxAttempts: 10, ShutdownTimeout: 2 * time.Second})
+		time.Sleep(time.Second)
+		start := time.Now()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if took, want := time.Since(start), c.cfg.ShutdownTimeout+c.cfg.TidyGrace; took != want {
+			t.Errorf("Run returned %v after its context ended; want %v (shutdown timeout %v + tidy grace %v)", took, want, c.cfg.ShutdownTimeout, c.cfg.TidyGrace)
 		}
 	})
 }

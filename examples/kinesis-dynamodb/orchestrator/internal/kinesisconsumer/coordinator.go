@@ -10,8 +10,11 @@ import (
 // coordinator is Run's state: the leases held and the readers of their shards.
 type coordinator struct {
 	*Consumer
-	leases  Leases
-	work    context.Context // outlives Run's context, so batches in hand finish on SIGTERM
+	leases Leases
+	work   context.Context // outlives Run's context, so batches in hand finish on SIGTERM
+	// tidy bounds the lease table's calls (renewals, releases): they outlive the work's cut at
+	// the shutdown timeout, so leases are still released, but only by TidyGrace.
+	tidy    context.Context
 	held    map[string]*held
 	readers sync.WaitGroup
 	ended   chan ended
@@ -30,10 +33,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutOff()
+	tidy, stopTidying := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTidying()
 	c.cfg.Logger.Info("taking part in the stream's leases", "stream", c.cfg.StreamName, "stream_created", time.Unix(epoch, 0).UTC(), "lease_duration", c.cfg.LeaseDuration.String())
 	c.leases = c.leasesFor(epoch)
 	co := &coordinator{
-		Consumer: c, leases: c.leases, work: work, held: map[string]*held{},
+		Consumer: c, leases: c.leases, work: work, tidy: tidy, held: map[string]*held{},
 		ended: make(chan ended), expiry: expiry{duration: c.cfg.LeaseDuration}, coolOff: map[string]time.Time{},
 	}
 	tick := c.cfg.LeaseDuration / 3
@@ -61,7 +66,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			timer.Stop()
 			c.running.Store(false)
-			co.drain(cutOff)
+			co.drain(func() {
+				cutOff()
+				time.AfterFunc(c.cfg.TidyGrace, stopTidying)
+			})
 			return nil
 		case e := <-co.ended:
 			timer.Stop()
@@ -89,7 +97,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 	h.mu.Lock()
 	// A renewal that times out after landing costs the lease (its counter moved under us); the
 	// next round then finds it ours but unread and takes it again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+	ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
 	start := time.Now()
 	counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
 	cancel()
@@ -104,7 +112,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 		// before the next round (a third of a lease later) stopped the reader for nothing.
 		if l, ok := co.stillOurs(key); ok {
 			h.lease.Counter = l.Counter
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+			ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
 			start = time.Now()
 			counter, err = co.leases.Renew(ctx, h.lease, co.cfg.Owner)
 			cancel()
@@ -129,7 +137,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 
 // stillOurs reads the lease table for key's lease, and reports whether this replica owns it.
 func (co *coordinator) stillOurs(key string) (Lease, bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), renewTimeout(co.cfg.LeaseDuration))
+	ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
 	defer cancel()
 	all, err := co.leases.List(ctx)
 	if err != nil {
@@ -217,7 +225,7 @@ func (co *coordinator) end(e ended) outcome {
 		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
 		co.cfg.Logger.Error("releasing the lease of a shard that keeps failing, for another replica to try", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(co.work), co.cfg.LeaseDuration)
+	ctx, cancel := context.WithTimeout(co.tidy, co.cfg.LeaseDuration)
 	defer cancel()
 	if err := co.leases.Release(ctx, l, co.cfg.Owner); err != nil {
 		// It expires in a lease duration instead.

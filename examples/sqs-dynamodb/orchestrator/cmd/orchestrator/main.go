@@ -42,8 +42,8 @@ func main() {
 }
 
 // traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
-// orchestrator waits 15s before SIGKILL, the default SHUTDOWN_TIMEOUT and a margin;
-// the flush follows the drain, within that margin.
+// orchestrator waits 17s before SIGKILL: the default SHUTDOWN_TIMEOUT, then the steps after
+// the drain, each bounded (this flush is the last), and a second to exit.
 const traceFlushTimeout = 2 * time.Second
 
 func run(logger *slog.Logger, level *slog.LevelVar) error {
@@ -110,6 +110,16 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	return consume(ctx, cfg, workers, scorers[0], logger)
 }
 
+// The steps of a consumer's shutdown after the drain, before the trace flush; see traceFlushTimeout.
+const (
+	// tidyGrace is how long the calls that tidy up after the drain's cut (deletes, visibility
+	// or lease releases) may still take.
+	tidyGrace = 3 * time.Second
+	// opsStopTimeout bounds stopping the health and metrics server: a probe or scrape in flight
+	// takes milliseconds.
+	opsStopTimeout = 1 * time.Second
+)
+
 // consumer is what main needs of either queue consumer.
 type consumer interface {
 	Run(ctx context.Context) error
@@ -145,6 +155,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		Concurrency:       cfg.Concurrency,
 		VisibilityTimeout: cfg.VisibilityTimeout,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
+		TidyGrace:         tidyGrace,
 		// While the worker is known to be down, or the sink is failing, every message would
 		// fail; leaving them on the queue keeps their receive counts for real failures.
 		Ready:   func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkReady() },
@@ -174,7 +185,7 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(), ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second}, logger)
+		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(), ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })

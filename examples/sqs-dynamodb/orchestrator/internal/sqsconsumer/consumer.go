@@ -49,6 +49,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight messages may take to finish once Run's context
 	// is done; whatever is still unfinished then is made visible again at once. Default 10s.
 	ShutdownTimeout time.Duration
+	// TidyGrace is how long deletes and releases may still take once work has been cut off at
+	// the shutdown timeout, so Run returns at most ShutdownTimeout plus TidyGrace after its
+	// context is done. Zero leaves none: tidying stops with the cut.
+	TidyGrace time.Duration
 	// Ready gates receiving. While it returns false (the worker is known to be down, or the
 	// results sink failed and has not passed a probe since), nothing is received, so messages
 	// do not burn receives towards the dead-letter queue for nothing: however long the outage,
@@ -60,12 +64,6 @@ type Config struct {
 	Metrics *ops.Metrics
 	Logger  *slog.Logger
 }
-
-// tidyGrace is how long deletes and releases may still take once work has been cut off at the
-// shutdown timeout. Shutdown thus takes at most SHUTDOWN_TIMEOUT plus this, which the grace
-// period the platform gives (compose's stop_grace_period, Kubernetes'
-// terminationGracePeriodSeconds) must exceed.
-const tidyGrace = 3 * time.Second
 
 // Consumer receives scoring requests from an SQS queue. Delivery is at least once: a message is
 // deleted only after its result is stored, so a crash at any point means a redelivery, never a loss.
@@ -131,7 +129,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.running.Store(false)
 	cut := func() {
 		cutOff()
-		time.AfterFunc(tidyGrace, stopTidying)
+		time.AfterFunc(c.cfg.TidyGrace, stopTidying)
 	}
 	if pipeline.Drain(&loops, c.cfg.ShutdownTimeout, cut) {
 		c.cfg.Logger.Warn("shutdown timeout reached; unfinished messages were released", "timeout", c.cfg.ShutdownTimeout.String())

@@ -36,6 +36,7 @@ func newConsumer(t *testing.T, q *fakeSQS, h handlerFunc) *Consumer {
 		Concurrency:       1,
 		VisibilityTimeout: 30 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
+		TidyGrace:         3 * time.Second,
 		Retry:             pipeline.Retry{Sleep: func(context.Context, time.Duration) error { return nil }},
 		Metrics:           &ops.Metrics{},
 		Logger:            slog.New(slog.DiscardHandler),

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -128,6 +129,45 @@ func TestShutdownDuringAnOutageReleasesTheMessagesInHand(t *testing.T) {
 		deleted, visibility, _ := q.snapshot()
 		if v := visibility["a"]; len(deleted) != 0 || len(v) == 0 || v[len(v)-1] != 0 || time.Since(start) != c.cfg.ShutdownTimeout {
 			t.Errorf("after %v: deleted %v, visibility %v; want a released at the shutdown timeout", time.Since(start), deleted, v)
+		}
+	})
+}
+
+// releaseHangs is a queue whose visibility releases (timeout 0) hang until their context ends,
+// as on an SQS endpoint that stopped answering.
+type releaseHangs struct{ *fakeSQS }
+
+func (q releaseHangs) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	if in.Entries[0].VisibilityTimeout == 0 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return q.fakeSQS.ChangeMessageVisibilityBatch(ctx, in, opts...)
+}
+
+// Shutdown is bounded however the queue behaves: the work is cut off at the shutdown timeout,
+// and the tidying after it (here a release that never answers) at TidyGrace more, which is
+// what the platform's grace period is sized by.
+func TestShutdownEndsWithinTheTimeoutAndTidyGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{pending: []types.Message{valid("a")}}
+		c := newConsumer(t, q, func(ctx context.Context, _ []*scoringv1.ScoreRequest) (map[int]error, error) {
+			<-ctx.Done() // a batch that is still scoring when the work is cut off
+			return nil, ctx.Err()
+		})
+		c.client = releaseHangs{q}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		start := time.Now()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if took, want := time.Since(start), c.cfg.ShutdownTimeout+c.cfg.TidyGrace; took != want {
+			t.Errorf("Run returned %v after its context ended; want %v (shutdown timeout %v + tidy grace %v)", took, want, c.cfg.ShutdownTimeout, c.cfg.TidyGrace)
 		}
 	})
 }
