@@ -286,7 +286,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let count = vectors.len();
     let mut json = serde_json::to_string_pretty(&File { vectors })?;
     json.push('\n');
-    fs::write(&path, json)?;
-    println!("wrote {count} vectors to {}", path.display());
+    // go test's cache knows the files a test opened by size and mtime: leaving the same bytes
+    // untouched keeps the cached results of the orchestrator's vector tests.
+    if fs::read_to_string(&path).is_ok_and(|old| old == json) {
+        println!("unchanged: {count} vectors in {}", path.display());
+    } else {
+        fs::write(&path, json)?;
+        println!("wrote {count} vectors to {}", path.display());
+    }
     Ok(())
 }

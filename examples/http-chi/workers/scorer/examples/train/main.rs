@@ -78,14 +78,20 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("model/model.json");
     let text = render(&file)?;
-    fs::write(&path, &text)?;
+    // build.rs compiles the trees from this file, and cargo reruns it when the file's mtime
+    // moves: rewriting the same bytes (the fit is seeded) would rebuild the crate for nothing.
+    let unchanged = fs::read_to_string(&path).is_ok_and(|old| old == text);
+    if !unchanged {
+        fs::write(&path, &text)?;
+    }
 
     let model = Model::from_json(&text)?;
     check_file_matches_fit(&model, &samples, &margins);
     let holdout = train_rows..SAMPLES;
     let true_logits: Vec<f64> = samples.iter().map(|s| s.true_logit).collect();
     println!(
-        "wrote {} ({} bytes, {} trees)\nbase rate {:.4}; holdout ({} rows): log loss {:.4} (base {:.4}), AUC {:.4} (ground truth {:.4})",
+        "{} {} ({} bytes, {} trees)\nbase rate {:.4}; holdout ({} rows): log loss {:.4} (base {:.4}), AUC {:.4} (ground truth {:.4})",
+        if unchanged { "unchanged:" } else { "wrote" },
         path.display(),
         text.len(),
         model.tree_count(),
