@@ -5,8 +5,8 @@ import { parseManifest } from "../../src/manifest.js";
 import { awsJson, queueDepth, scanTable } from "../../src/validate/aws-json.js";
 import { scoringClient } from "../../src/validate/grpc.js";
 import { awsEnv, ensureMoto, startMoto, type Moto } from "../../src/validate/moto.js";
-import { freePort, stopGracefully, type Service } from "../../src/validate/processes.js";
-import { metricValue, startOrchestrator, startWorker } from "../../src/validate/services.js";
+import { freePort, type Service } from "../../src/validate/processes.js";
+import { metricValue, startOrchestrator, startWorker, stopOrchestrator, stopWorker } from "../../src/validate/services.js";
 import { resourceEnv } from "../../src/validate/queue-smoke.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { E2E_ENV } from "./toolchain-env.js";
@@ -136,4 +136,4 @@ export async function counter(base: string, name: string): Promise<number> {
   return metricValue(await (await fetch(`${base}/metrics`)).text(), name);
 }
 
-export { stopGracefully, freePort };
+export { stopOrchestrator, stopWorker, freePort };
