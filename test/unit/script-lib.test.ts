@@ -1,0 +1,61 @@
+import { execa } from "execa";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dirs.js";
+
+const LIB = resolve("templates/root/scripts/lib.sh");
+
+/**
+ * A script's EXIT trap kills what it started. CI once failed because bash printed
+ * "<pid> Killed  LISTEN_ADDR=... bin/orchestrator" into `make bench`'s output: the
+ * trap's `{ kill -KILL ...; wait; } 2>/dev/null` ended before bash reported the
+ * death, at the trap's next command. The script shape below (jobs started in a
+ * function, a command after the kill) is the one that leaked, about half the time.
+ */
+function script(dir: string, cleanup: string): string {
+  const path = join(dir, `cleanup-${Math.random().toString(36).slice(2)}.sh`);
+  writeFileSync(
+    path,
+    `. ${LIB}
+start() { sleep 30 >/dev/null 2>&1 & a=$!; sleep 30 >/dev/null 2>&1 & b=$!; }
+start
+echo "$a $b"
+sleep 0.02
+trap 'status=$?; [ "$status" -ne 0 ] && echo "failed with $status" >&2
+${cleanup}' EXIT
+exit 3
+`,
+  );
+  return path;
+}
+
+async function run(path: string) {
+  const r = await execa("bash", [path], { reject: false });
+  const pids = r.stdout.trim().split(" ").map(Number);
+  return { ...r, pids };
+}
+
+describe("scripts/lib.sh kill_quietly", () => {
+  it("kills and reaps every job, keeps the exit status and prints no job report", async () => {
+    const dir = tempDir();
+    const path = script(dir, `kill_quietly $a $b`);
+    for (let i = 0; i < 40; i++) {
+      const r = await run(path);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toBe("failed with 3");
+      for (const pid of r.pids) expect(() => process.kill(pid, 0), `pid ${pid} still runs`).toThrow();
+    }
+  });
+
+  it("is needed: a redirection around kill and wait lets bash report the death after it", async () => {
+    const dir = tempDir();
+    const path = script(dir, `{ kill -KILL $a $b; wait; } 2>/dev/null || true\nrm -f /nonexistent`);
+    let leaked = "";
+    for (let i = 0; i < 300 && !leaked; i++) {
+      const r = await run(path);
+      if (/Killed/.test(r.stderr)) leaked = r.stderr;
+    }
+    expect(leaked).toMatch(/Killed\s+sleep 30/);
+  });
+});
