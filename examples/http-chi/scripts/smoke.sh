@@ -24,7 +24,7 @@ LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer
 worker_pids+=($!)
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+trap 'rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2

@@ -83,6 +83,16 @@ report_exited() {
   done
 }
 
+# kill_quietly PID...: for an EXIT trap. SIGKILLs what still runs and reaps it,
+# with stderr closed for the rest of the exit: bash reports a job killed by a
+# signal ("Killed") whenever it next notices the death, which can fall after a
+# redirection around kill and wait has already ended.
+kill_quietly() {
+  exec 2>/dev/null
+  kill -KILL "$@" || true
+  wait || true
+}
+
 # stop PID NAME: SIGTERM, then insist on a clean exit within 15 seconds.
 stop() {
   local pid=$1 name=$2 code=0 i

@@ -19,7 +19,7 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:$emulator_port
 export AWS_REGION=${AWS_REGION:-us-east-1} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 ./scripts/emulator.sh "$emulator_port" >.smoke/emulator.log 2>&1 &
 emulator_pid=$!
-trap 'kill -KILL $emulator_pid 2>/dev/null || true' EXIT
+trap 'kill_quietly $emulator_pid' EXIT
 wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
 (cd orchestrator && go run ./cmd/bootstrap)
 
@@ -34,7 +34,7 @@ LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer
 worker_pids+=($!)
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'kill -KILL "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-} 2>/dev/null || true; rm -rf "$sockets"' EXIT
+trap 'rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)

@@ -72,10 +72,10 @@ sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()
 # On failure, first name any service that died (a readiness wait only says it gave up);
-# then kill the rest, quietly (bash would report each as "Killed").
+# then kill the rest, quietly.
 trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
-{ kill -KILL ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-}; wait; } 2>/dev/null || true
-rm -rf "$sockets"' EXIT
+rm -rf "$sockets"
+kill_quietly ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-}' EXIT
 # start_services NAME [SERVER]: starts every worker with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.
 start_services() {
