@@ -151,6 +151,21 @@ describe.each(presets)("CI of %s", (_, input) => {
       expect(grace, w.name).toBeGreaterThan(drain);
     }
   });
+
+  if (m.docker) it("has the local scripts wait for each service's exit as long as compose does", () => {
+    const compose = parse(text(tree, "docker-compose.yml")) as { services: Record<string, { stop_grace_period?: string }> };
+    const composeGrace = (service: string) => Number(compose.services[service]!.stop_grace_period!.replace(/s$/, ""));
+    for (const script of ["scripts/run.sh", "scripts/smoke.sh", "scripts/bench.sh"]) {
+      const body = text(tree, script);
+      const [, orchestrator, worker] = /^orchestrator_grace=(\d+) worker_grace=(\d+)/m.exec(body) ?? [];
+      expect(Number(orchestrator), script).toBe(composeGrace("orchestrator"));
+      for (const w of m.workers) expect(Number(worker), `${script}: ${w.name}`).toBe(composeGrace(w.name));
+      // Every stop names its grace: none falls back to a figure of its own.
+      for (const call of body.matchAll(/^\s*(?:for .*; do )?stop (.*?)(?:;|\|\||$)/gm)) {
+        expect(call[1], `${script}: stop ${call[1]}`).toMatch(/ "\$(orchestrator|worker|tool)_grace"\s*$/);
+      }
+    }
+  });
 });
 
 /** The folder buf generate writes to, which the proto job diffs against the committed stubs. */

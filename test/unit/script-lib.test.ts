@@ -59,3 +59,20 @@ describe("scripts/lib.sh kill_quietly", () => {
     expect(leaked).toMatch(/Killed\s+sleep 30/);
   });
 });
+
+describe("scripts/lib.sh stop", () => {
+  // A service that drains for 1.5 s after SIGTERM, then exits 0.
+  const slow = `bash -c 'trap "sleep 1.5; exit 0" TERM; while :; do sleep 0.1; done' &\npid=$!\nsleep 0.3\n`;
+
+  it("waits the grace it is given for a clean exit (lib.sh once waited a fixed 15 s, less than the orchestrator's 17)", async () => {
+    const r = await execa("bash", ["-c", `. ${LIB}\n${slow}stop "$pid" slow 4 && echo stopped`], { reject: false });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("stopped");
+  });
+
+  it("kills a service still running when its grace ends, and says so", async () => {
+    const r = await execa("bash", ["-c", `. ${LIB}\n${slow}stop "$pid" slow 1`], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("slow did not stop within 1s of SIGTERM");
+  });
+});
