@@ -21,6 +21,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
+# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
+# drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
+# floor) hold no work to drain.
+orchestrator_grace=17 worker_grace=25 tool_grace=5
 
 duration=${BENCH_DURATION:-2s}
 runs=${BENCH_RUNS:-3}
@@ -113,9 +118,9 @@ start_services() {
   started "$orchestrator_pid" "$server" "bench/$server$1.log"
 }
 stop_services() {
-  stop "$orchestrator_pid" orchestrator
+  stop "$orchestrator_pid" orchestrator "$orchestrator_grace"
   orchestrator_pid=
-  for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+  for pid in "${worker_pids[@]}"; do stop "$pid" worker "$worker_grace"; done
   worker_pids=()
 }
 
@@ -153,7 +158,7 @@ for variant in off 1pct always; do
   stop_services
   tracing_rows+=("bench/tracing-$variant.json")
 done
-stop "$sink_pid" otlp-sink
+stop "$sink_pid" otlp-sink "$tool_grace"
 sink_pid=
 
 # Coalescing: the HTTP path's single requests with COALESCE=off, then on (the default), each
@@ -219,8 +224,8 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -gateway "$(IFS=,; echo "${gateway_rows[*]}")"
 
 stop_services
-stop "$alt_pid" worker
+stop "$alt_pid" worker "$worker_grace"
 alt_pid=
-stop "$floor_pid" http-floor
+stop "$floor_pid" http-floor "$tool_grace"
 floor_pid=
 echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg, bench/verdict.svg and bench/verdict.md" >&2

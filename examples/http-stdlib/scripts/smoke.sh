@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
+# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
+# drain; a worker's drain and its margin.
+orchestrator_grace=17 worker_grace=25
 
 # Workers take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
@@ -30,6 +34,6 @@ if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors .
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi
-stop "$orchestrator_pid" orchestrator
-stop "${worker_pids[0]}" scorer
+stop "$orchestrator_pid" orchestrator "$orchestrator_grace"
+stop "${worker_pids[0]}" scorer "$worker_grace"
 echo "smoke passed"

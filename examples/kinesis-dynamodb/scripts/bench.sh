@@ -14,6 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
+# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
+# drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
+# floor) hold no work to drain.
+orchestrator_grace=17 worker_grace=25 tool_grace=5
 
 duration=${BENCH_DURATION:-2s}
 runs=${BENCH_RUNS:-3}
@@ -96,7 +101,7 @@ start_services() {
   worker_metrics_url=http://${worker_metrics[0]}/metrics
 }
 stop_services() {
-  for pid in "${worker_pids[@]}"; do stop "$pid" worker; done
+  for pid in "${worker_pids[@]}"; do stop "$pid" worker "$worker_grace"; done
   worker_pids=()
 }
 
@@ -119,6 +124,6 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -rate "$rate" -concurrency "$concurrency"
 
 stop_services
-stop "$alt_pid" worker
+stop "$alt_pid" worker "$worker_grace"
 alt_pid=
 echo "bench: wrote bench/results.json, bench/summary.txt, bench/latency.svg, bench/verdict.svg and bench/verdict.md" >&2

@@ -13,6 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
+# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
+# drain; a worker's drain and its margin.
+orchestrator_grace=17 worker_grace=25
 
 addr=$(orchestrator_addr)
 export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL-http://127.0.0.1:5000}
@@ -48,8 +52,8 @@ start_worker() {
 }
 stop_all() {
   trap - INT TERM EXIT
-  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator || true; fi
-  for i in "${!pids[@]}"; do stop "${pids[$i]}" "${names[$i]}" || true; done
+  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || true; fi
+  for i in "${!pids[@]}"; do stop "${pids[$i]}" "${names[$i]}" "$worker_grace" || true; done
   rm -rf "$sockets"
 }
 trap stop_all INT TERM EXIT

@@ -93,19 +93,22 @@ kill_quietly() {
   wait || true
 }
 
-# stop PID NAME: SIGTERM, then insist on a clean exit within 15 seconds.
+# stop PID NAME GRACE: SIGTERM, then insist on a clean exit within GRACE
+# seconds: what compose's stop_grace_period and Kubernetes'
+# terminationGracePeriodSeconds give that service, so a drain that takes its
+# whole allowance here is not mistaken for a hang.
 stop() {
-  local pid=$1 name=$2 code=0 i
+  local pid=$1 name=$2 grace=${3:?stop PID NAME GRACE: no grace given} code=0 i
   for ((i = 0; i < ${#started_pids[@]}; i++)); do
     if [ "${started_pids[$i]}" = "$pid" ]; then started_pids[$i]=""; fi
   done
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 150); do
+  for _ in $(seq $((grace * 10))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    echo "$name did not stop within 15s of SIGTERM" >&2
+    echo "$name did not stop within ${grace}s of SIGTERM" >&2
     kill -KILL "$pid"
     return 1
   fi

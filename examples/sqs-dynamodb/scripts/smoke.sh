@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
+# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
+# drain; a worker's drain and its margin.
+orchestrator_grace=17 worker_grace=25
 
 # Workers take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
@@ -42,7 +46,7 @@ if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json -
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi
-stop "$orchestrator_pid" orchestrator
-stop "${worker_pids[0]}" scorer
+stop "$orchestrator_pid" orchestrator "$orchestrator_grace"
+stop "${worker_pids[0]}" scorer "$worker_grace"
 kill -TERM "$emulator_pid" 2>/dev/null || true
 echo "smoke passed"
