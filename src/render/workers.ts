@@ -50,7 +50,13 @@ export function workerAddrVar(name: string): string {
 export const WORKER_DRAIN_SECS = 20;
 /** The orchestrator's SHUTDOWN_TIMEOUT default: in-flight work finishes within it after SIGTERM. */
 export const ORCHESTRATOR_DRAIN_SECS = 10;
-export const STOP_GRACE_MARGIN_SECS = 5;
+/**
+ * What a worker does after its drain, in seconds, one step after the other:
+ * flushing buffered spans (the generated telemetry/otel.rs FLUSH_TIMEOUT),
+ * then exiting (dropping the runtime, closing the metrics listener).
+ */
+export const WORKER_AFTER_DRAIN = { traceFlushSecs: 2, exitSecs: 3 } as const;
+export const STOP_GRACE_MARGIN_SECS = WORKER_AFTER_DRAIN.traceFlushSecs + WORKER_AFTER_DRAIN.exitSecs;
 
 /**
  * What the orchestrator does after its drain (SHUTDOWN_TIMEOUT), in seconds,
@@ -80,5 +86,6 @@ export function shutdownContext() {
     stopGraceSecs: workerStopGraceSecs(),
     orchestratorStopGraceSecs: orchestratorStopGraceSecs(),
     orchestrator: ORCHESTRATOR_AFTER_DRAIN,
+    worker: WORKER_AFTER_DRAIN,
   };
 }
