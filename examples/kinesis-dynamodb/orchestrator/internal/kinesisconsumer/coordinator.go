@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 )
 
 // coordinator is Run's state: the leases held and the readers of their shards.
@@ -31,14 +33,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return nil // ctx is done
 	}
-	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
-	defer cutOff()
-	tidy, stopTidying := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopTidying()
+	shutdown := pipeline.NewShutdown(ctx, c.cfg.TidyGrace)
+	defer shutdown.Close()
 	c.cfg.Logger.Info("taking part in the stream's leases", "stream", c.cfg.StreamName, "stream_created", time.Unix(epoch, 0).UTC(), "lease_duration", c.cfg.LeaseDuration.String())
 	c.leases = c.leasesFor(epoch)
 	co := &coordinator{
-		Consumer: c, leases: c.leases, work: work, tidy: tidy, held: map[string]*held{},
+		Consumer: c, leases: c.leases, work: shutdown.Work, tidy: shutdown.Tidy, held: map[string]*held{},
 		ended: make(chan ended), expiry: expiry{duration: c.cfg.LeaseDuration}, coolOff: map[string]time.Time{},
 	}
 	tick := c.cfg.LeaseDuration / 3
@@ -66,10 +66,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			timer.Stop()
 			c.running.Store(false)
-			co.drain(func() {
-				cutOff()
-				time.AfterFunc(c.cfg.TidyGrace, stopTidying)
-			})
+			co.drain(shutdown.Cut)
 			return nil
 		case e := <-co.ended:
 			timer.Stop()
@@ -238,7 +235,7 @@ func (co *coordinator) end(e ended) outcome {
 
 // drain waits for the readers to checkpoint their batches in hand, renewing meanwhile so no
 // other replica takes a lease over a batch about to be checkpointed, then releases the leases.
-func (co *coordinator) drain(cutOff context.CancelFunc) {
+func (co *coordinator) drain(cutOff func()) {
 	done := make(chan struct{})
 	go func() { co.readers.Wait(); close(done) }()
 	deadline := time.NewTimer(co.cfg.ShutdownTimeout)

@@ -111,27 +111,20 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err := c.cfg.Retry.Do(ctx, c.resolve, nil); err != nil {
 		return err
 	}
-	// In-flight work outlives ctx, so that SIGTERM does not throw away a batch scored a
-	// millisecond earlier; cutOff ends it when the shutdown timeout runs out.
-	work, cutOff := context.WithCancel(context.WithoutCancel(ctx))
-	defer cutOff()
-	tidy, stopTidying := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopTidying()
-	c.tidy = tidy
+	// In-flight work outlives ctx; the cut ends it when the shutdown timeout runs out.
+	shutdown := pipeline.NewShutdown(ctx, c.cfg.TidyGrace)
+	defer shutdown.Close()
+	c.tidy = shutdown.Tidy
 	var loops sync.WaitGroup
 	for range c.cfg.Concurrency {
-		loops.Go(func() { c.loop(ctx, work) })
+		loops.Go(func() { c.loop(ctx, shutdown.Work) })
 	}
 	c.running.Store(true)
 	c.cfg.Logger.Info("consuming", "queue_url", c.queueURL, "dead_letter_queue_url", c.dlqURL, "concurrency", c.cfg.Concurrency)
 
 	<-ctx.Done()
 	c.running.Store(false)
-	cut := func() {
-		cutOff()
-		time.AfterFunc(c.cfg.TidyGrace, stopTidying)
-	}
-	if pipeline.Drain(&loops, c.cfg.ShutdownTimeout, cut) {
+	if pipeline.Drain(&loops, c.cfg.ShutdownTimeout, shutdown.Cut) {
 		c.cfg.Logger.Warn("shutdown timeout reached; unfinished messages were released", "timeout", c.cfg.ShutdownTimeout.String())
 	}
 	return nil

@@ -21,8 +21,8 @@ use opentelemetry_sdk::{
 };
 
 /// How long shutdown waits for the last spans to be sent. The drain budget
-/// (`SHUTDOWN_GRACE_SECS`) is spent by then, and whatever stops the worker
-/// allows a few seconds more to exit: this stays well inside them.
+/// (`SHUTDOWN_GRACE_SECS`) is spent by then; whatever stops the worker waits
+/// 25 s in all, this flush and time to exit included.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why trace export could not be set up.
