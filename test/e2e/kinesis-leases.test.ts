@@ -203,8 +203,11 @@ describe("kinesis consumer group", () => {
       }
       handovers += reads.filter((r, j) => j > 0 && r.owner !== reads[j - 1]!.owner).length;
     }
-    // Expiry takes a lease duration without renewal, seen on the next round (a third of one).
-    expect(rebalanceAfterKillMs, "leases of the killed replica taken over").toBeLessThan(2 * LEASE_MS + 2_000);
+    // Expiry: the last renewal is seen up to a round (a third of a lease) after it is made, its
+    // counter must stand still for a whole lease, and that shows on the round after, when the
+    // leases are taken: LEASE_MS + 2 rounds < 2 * LEASE_MS from the kill. 3 s more for the
+    // lease table's calls on a loaded 2-core machine (CI measured 6.7 s in all).
+    expect(rebalanceAfterKillMs, "leases of the killed replica taken over").toBeLessThan(2 * LEASE_MS + 3_000);
     // SIGTERM lets the batch in hand finish (SHUTDOWN_TIMEOUT), then releases: a released lease is
     // taken on the others' next round, well within a lease duration.
     const released = lines.filter((l) => l.msg === "lease released" && l.owner === o2.owner);
