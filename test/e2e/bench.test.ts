@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { BENCH, resourcesFor } from "../../src/render/resources.js";
@@ -191,12 +192,15 @@ it("names a service that died, with its exit status and log, instead of waiting 
   const missing = join(dir, "no-such-model.json");
   const bench = await execa("make", ["bench"], {
     cwd: dir,
-    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", MODEL_PATH: missing },
+    // Pinned (BENCH_PIN=1), so the pinned command lines run too: the model rounds and the
+    // service starts (scripts/pinning.sh; test/unit/script-pinning.test.ts checks the plan).
+    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", MODEL_PATH: missing, BENCH_PIN: "1" },
     reject: false,
     stdin: "ignore",
     all: true,
   });
   expect(bench.exitCode, bench.all).not.toBe(0);
+  expect(bench.stderr).toMatch(availableParallelism() >= 2 ? /(^|\n)bench: pinned: / : /(^|\n)bench: not pinned: /);
   // The orchestrator answered 503, or was not listening yet: either way the wait ends at once.
   expect(bench.stderr).toMatch(/\/readyz not ready: worker \(pid \d+\) has exited \(last answer: /);
   expect(bench.stderr).not.toMatch(/not ready after|Killed/);
