@@ -9,8 +9,8 @@
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
 # measures the hop over the other transport too, on a second primary worker.
-# BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores of their own with
-# taskset (needs 3 cores or more; it says so and runs unpinned otherwise).
+# BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores with taskset: each its
+# own on 3 cores or more, loadgen apart from the services on 2 (see scripts/pinning.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -34,22 +34,12 @@ case $pin in
   0 | 1) ;;
   *) printf 'bench: BENCH_PIN=%q: want 0 or 1\n' "$pin" >&2; exit 2 ;;
 esac
-# Prefixes for the processes' command lines: empty unless pinned.
-pin_worker=() pin_orchestrator=() pin_loadgen=()
+# Prefixes for the processes' command lines: empty unless pinned (scripts/pinning.sh).
+. scripts/pinning.sh
+pin_worker=() pin_orchestrator=() pin_loadgen=() pin_model=()
 pinning="not pinned to cores (BENCH_PIN=1 pins them)"
 if [ "$pin" = 1 ]; then
-  cores=$(getconf _NPROCESSORS_ONLN)
-  if ! command -v taskset >/dev/null; then
-    pinning="not pinned: BENCH_PIN=1 needs taskset (util-linux)"
-  elif [ "$cores" -lt 3 ]; then
-    pinning="not pinned: BENCH_PIN=1 needs 3 cores (worker, orchestrator, loadgen), this machine has $cores"
-  else
-    # loadgen and the orchestrator one core each, the worker(s) the rest.
-    pin_loadgen=(taskset -c "$((cores - 1))")
-    pin_orchestrator=(taskset -c "$((cores - 2))")
-    pin_worker=(taskset -c "0-$((cores - 3))")
-    pinning="pinned: worker cores 0-$((cores - 3)), orchestrator core $((cores - 2)), loadgen core $((cores - 1))"
-  fi
+  plan_pinning "$(getconf _NPROCESSORS_ONLN)"
   echo "bench: $pinning" >&2
 fi
 # Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
@@ -64,8 +54,8 @@ target=$(workers_target)
 rust_models=() go_models=()
 for ((i = 1; i <= runs; i++)); do
   echo "bench: model scoring on one core, round $i/$runs: Rust worker, then Go baseline" >&2
-  "$target/release/examples/bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
-  bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
+  ${pin_model[@]+"${pin_model[@]}"} "$target/release/examples/bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
+  ${pin_model[@]+"${pin_model[@]}"} bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
     -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +40,11 @@ func (f overloadFigures) write(w io.Writer) {
 		fmt.Fprintf(w, "; the whole machine %.2f of %d cores\n", f.MachineCores, f.NumCPU)
 		switch {
 		case f.MachineCores <= 0:
+		case strings.HasPrefix(f.Pinning, "pinned"):
+			fmt.Fprintf(w, "  pinned: each process above had only its own cores, so one busy near their count was the limit\n")
 		case f.MachineCores >= 0.9*float64(f.NumCPU):
 			fmt.Fprintf(w, "  the machine ran out of cores: it is the limit here, not the worker's admission (what the\n"+
-				"  processes above did not use, other tenants did); BENCH_PIN=1 on 3+ cores gives each its own\n")
+				"  processes above did not use, other tenants did); BENCH_PIN=1 keeps loadgen off the services' cores\n")
 		default:
 			fmt.Fprintf(w, "  the machine had cores to spare: the limit is in the worker or in loadgen's single connection\n")
 		}
@@ -49,6 +52,22 @@ func (f overloadFigures) write(w io.Writer) {
 	if f.FirstError != "" {
 		fmt.Fprintf(w, "  first other error: %s\n", f.FirstError)
 	}
+}
+
+// onlineCores is the machine's cores: the "cpuN" lines of /proc/stat, as runtime.NumCPU
+// counts only those this process may run on (one, when BENCH_PIN=1 pins loadgen).
+func onlineCores() int {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for line := range strings.Lines(string(data)) {
+		if len(line) > 3 && strings.HasPrefix(line, "cpu") && line[3] >= '0' && line[3] <= '9' {
+			n++
+		}
+	}
+	return max(n, 1)
 }
 
 // machineCPU is the CPU time all processes have used since boot: the busy fields of the

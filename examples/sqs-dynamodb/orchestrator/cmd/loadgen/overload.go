@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -63,7 +62,8 @@ type overloadFigures struct {
 	// the profile that says where the limit is when a target is missed on a small machine.
 	Cores map[string]float64 `json:"cores_busy,omitempty"`
 	// MachineCores is every process's CPU meanwhile, in cores (Linux /proc/stat; 0: unknown):
-	// what it exceeds the processes above by, other tenants of the machine took.
+	// what it exceeds the processes above by, other tenants of the machine took. NumCPU is
+	// the machine's cores, not the few loadgen may be pinned to.
 	MachineCores float64   `json:"machine_cores_busy"`
 	NumCPU       int       `json:"machine_cores"`
 	GoodputRuns  []float64 `json:"goodput_vs_peak_runs"`
@@ -154,7 +154,7 @@ func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() 
 // worker's own timing of its refusals.
 func runOverload(ctx context.Context, c call, name, answer string, peak, unloadedP99 float64, o options, pids map[string]int) overloadFigures {
 	f := overloadFigures{Call: name, Answer: answer, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
-		Pinning: o.pinning, NumCPU: runtime.NumCPU()}
+		Pinning: o.pinning, NumCPU: onlineCores()}
 	if peak <= 0 {
 		return f
 	}

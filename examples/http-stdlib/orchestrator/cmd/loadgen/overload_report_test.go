@@ -1,0 +1,35 @@
+package main
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestOverloadProfileNamesTheLimit(t *testing.T) {
+	f := overloadFigures{Call: "gRPC ScoreBatch x100", Cores: map[string]float64{"loadgen": 0.7, "worker": 1.2}, MachineCores: 1.95, NumCPU: 2}
+	for _, c := range []struct{ pinning, want, not string }{
+		{"not pinned to cores (BENCH_PIN=1 pins them)", "the machine ran out of cores", "pinned: each process"},
+		{"pinned: worker and orchestrator core 0 (shared: 2 cores), loadgen core 1", "pinned: each process above had only its own cores", "ran out of cores"},
+	} {
+		f.Pinning = c.pinning
+		var b strings.Builder
+		f.write(&b)
+		if !strings.Contains(b.String(), c.want) || strings.Contains(b.String(), c.not) {
+			t.Errorf("%s: profile\n%s\nwant %q, not %q", c.pinning, b.String(), c.want, c.not)
+		}
+		if !strings.Contains(b.String(), "the whole machine 1.95 of 2 cores") {
+			t.Errorf("%s: profile\n%s\nwant the machine's cores", c.pinning, b.String())
+		}
+	}
+}
+
+func TestOnlineCoresCountsTheMachineNotTheAffinity(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/stat is Linux's")
+	}
+	// runtime.NumCPU is the cores this process may use: never more than the machine's.
+	if n := onlineCores(); n < runtime.NumCPU() {
+		t.Errorf("onlineCores() = %d, fewer than runtime.NumCPU() = %d", n, runtime.NumCPU())
+	}
+}
