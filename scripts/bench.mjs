@@ -202,6 +202,8 @@ function targetsTable() {
     ["warm validate vs floor", "<= 1.3x", tool(results.validate, 1.3) ?? notRun("--validate")],
   );
   console.log("\ntargets");
+  // Pinned or not changes what the system's rows mean (make bench's BENCH_PIN=1).
+  if (system) console.log(`(system rows from ${values.system}: ${system.settings?.cpu_pinning ?? "pinning not recorded"})`);
   console.log(`${"figure".padEnd(74)} ${"target".padEnd(22)} ${"met".padEnd(8)} value`);
   for (const [name, target, r] of rows) {
     const met = r.met === undefined ? "-" : r.met ? "met" : "NOT MET";
