@@ -187,6 +187,7 @@ function targetsTable() {
     ["goodput at 2x saturation vs peak", ">= 0.9", fromSystem(/^goodput/i)],
     ["shed latency (time to RESOURCE_EXHAUSTED), p99", "<= 1 ms", fromSystem(/^shed latency/i)],
     ["accepted p99 at 2x saturation vs unloaded p99", "<= 5x", fromSystem(/^accepted p99/i)],
+    ["burst of full batches straight at the worker: calls neither scored nor shed", "= 0", fromSystem(/^burst/i)],
     ["model load memory vs file size", "linear, capped", fromSystem(/model.*(memory|rss|load)|load.*memory/i)],
     ["generation with git vs create-vite", "<= 3x", tool(results["generation (with git)"], 3)],
     ["cold validate vs cold build floor", "<= 1.5x", tool(results["cold validate"], 1.5) ?? notRun("--cold")],
