@@ -65,7 +65,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   // One round of each language in turn (BENCH_RUNS of them), each its own file.
   for (const f of ["rust-model-1.json", "go-model-1.json"]) expect(existsSync(join(dir, "bench", f)), f).toBe(true);
   expect(r.model_per_core.rust_over_go_batch_interpreted).toBeGreaterThan(0);
-  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(9);
+  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(10);
 
   // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is
   // the machine's business; that it overloaded the worker (calls were shed) and measured each
@@ -108,6 +108,16 @@ it("runs make bench in the default preset and reports every figure", async () =>
   for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms (loadgen)", "accepted p99 at 2x saturation / unloaded p99"]) {
     expect(r.targets.map((t: { name: string }) => t.name)).toContain(name);
   }
+
+  // The burst of full batches straight at the worker: every call scored or shed, none timed out
+  // (overload.test.ts drives the same row on its own; here it runs inside make bench).
+  const b = r.burst;
+  expect(b, JSON.stringify(b)).toMatchObject({ clients: 200, batches_per_client: 3, timed_out: 0, errors: 0 });
+  expect(b.accepted + b.shed).toBe(600);
+  expect(b.accepted, JSON.stringify(b)).toBeGreaterThan(0);
+  expect(b.worker_shed_calls, JSON.stringify(b)).toBe(b.shed);
+  expect(r.targets).toContainEqual(expect.objectContaining({ name: "burst: calls neither scored nor shed", value: 0, met: true }));
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\nburst: 200 clients x 3 ScoreBatch calls of 1000 items[^\n]*\n[^\n]*0 timed out, 0 other errors\n/);
 
   // The verdict: the hop over both transports, scoring per item, break-even, CPU saved or lost.
   const v = r.verdict;
