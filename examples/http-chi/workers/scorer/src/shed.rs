@@ -55,6 +55,31 @@ pub const ITEMS_PER_PERMIT: usize = 64;
 /// call itself. Far above what one orchestrator connection needs.
 pub const MAX_CONCURRENT_STREAMS: u32 = 256;
 
+/// Bytes one typical request takes on the wire, as [`BYTES_PER_PERMIT`]
+/// assumes: 256.
+const TYPICAL_REQUEST_BYTES: usize = BYTES_PER_PERMIT / ITEMS_PER_PERMIT;
+
+/// HTTP/2 flow-control window of one call (stream): what a client may send
+/// of a message before the worker has read any of it. A full batch of
+/// typical requests (the contract's maximum items) fits, so no call the
+/// orchestrator makes waits for a window update; a larger message takes
+/// several windows.
+///
+/// Why not hyper's default of 1 MiB: a refused call's bytes past its prefix
+/// still cross the connection and the worker reads and drops them, so the
+/// window is what each refusal costs. In `make bench`'s burst row (200
+/// clients × 3 batches of 1,000 items × 64 features, 1.48 MB each), with
+/// the default the worker took a mean of 5.0–11.1 ms per refusal by its own
+/// clock, scored calls 190–438 ms at p50, and the burst lasted 580–722 ms;
+/// with this window 0.01–0.22 ms, 29–57 ms and 398–423 ms (3 runs each,
+/// alternated, on 2 cores). Such a batch sent alone waits for a few window
+/// updates: p50 of 60 calls, 21.0–24.7 ms before and 20.3–23.6 ms after in
+/// 3 pairs, though 0.6–7 ms more in 4 earlier pairs, so within the noise of
+/// a shared machine. 64 KiB, HTTP/2's own default, cut refusals as much but
+/// cost that batch 4–10 ms in every pair.
+pub const STREAM_WINDOW_BYTES: u32 =
+    (crate::limits::SCORE_BATCH_REQUEST_REQUESTS_REPEATED_MAX_ITEMS * TYPICAL_REQUEST_BYTES) as u32;
+
 /// Largest message decoded on the runtime thread that received it: a
 /// `Score` call or a small batch decodes in microseconds, less than a hop to
 /// another thread costs.

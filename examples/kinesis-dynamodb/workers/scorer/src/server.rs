@@ -133,7 +133,9 @@ where
         let _ = draining.send(());
     };
 
-    // hyper's default connection window (1 MiB) stays, though admitted calls'
+    // Each call's window is smaller than hyper's default (see
+    // `shed::STREAM_WINDOW_BYTES`), so a refused call pushes less; hyper's
+    // default connection window (1 MiB) stays, though admitted calls'
     // unread messages can fill it and a refusal that needs the next call's
     // prefix (see `crate::shed`) then waits for it. A window twice the budget's
     // bytes cut the worker's refusal p99 under overload from ~15 ms to ~0.2 ms,
@@ -142,6 +144,7 @@ where
     let server = Server::builder()
         .max_connection_age(MAX_CONNECTION_AGE)
         .max_concurrent_streams(shed::MAX_CONCURRENT_STREAMS)
+        .initial_stream_window_size(shed::STREAM_WINDOW_BYTES)
         .layer(crate::telemetry::rpc::RpcTelemetryLayer)
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -7,6 +7,7 @@
 //
 //	loadgen -worker 127.0.0.1:50051 [-http http://127.0.0.1:8080] [flags]
 //	loadgen freeport   # prints a free loopback port, for the script
+//	loadgen burst -worker ADDR [-worker-metrics URL]   # the burst row alone (burst.go), as JSON
 //	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
 //	loadgen http-floor 127.0.0.1:8081   # a bare net/http server answering POST /v1/score, until SIGTERM
 //	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
@@ -62,6 +63,13 @@ func main() {
 		}
 		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
 		_ = ln.Close()
+		return
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "burst" {
+		if err := burstCommand(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	// The bench's helper servers, each a process of its own: `loadgen NAME ADDR`.
@@ -347,6 +355,12 @@ func run(ctx context.Context, o options) error {
 	if err := runOverloads(ctx, r, batch, httpOverload, o, pids); err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "loadgen: burst, %d clients x %d full batches\n", burstClients, burstBatches)
+	burst, err := runBurst(ctx, o.worker, o.workerMetrics)
+	if err != nil {
+		return err
+	}
+	r.Burst = &burst
 	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)

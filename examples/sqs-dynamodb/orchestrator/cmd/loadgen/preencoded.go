@@ -79,7 +79,12 @@ func batchCall(conn *grpc.ClientConn, batch *scoringv1.ScoreBatchRequest) (call,
 	if err != nil {
 		return nil, fmt.Errorf("encoding the bench batch: %w", err)
 	}
-	want := len(batch.GetRequests())
+	return wireBatchCall(conn, wire, len(batch.GetRequests())), nil
+}
+
+// wireBatchCall is batchCall for a batch of want requests already encoded as wire, which
+// calls on many connections can then share.
+func wireBatchCall(conn *grpc.ClientConn, wire []byte, want int) call {
 	codec := grpc.ForceCodecV2(preEncoded{})
 	return func(ctx context.Context) error {
 		var got batchAnswer
@@ -90,5 +95,5 @@ func batchCall(conn *grpc.ClientConn, batch *scoringv1.ScoreBatchRequest) (call,
 			return fmt.Errorf("batch of %d got %d responses", want, got.responses)
 		}
 		return nil
-	}, nil
+	}
 }

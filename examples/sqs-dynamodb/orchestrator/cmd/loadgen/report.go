@@ -30,8 +30,10 @@ type results struct {
 	Overload overloadFigures `json:"overload"`
 	// OverloadHTTP is the HTTP batch route at twice its peak (HTTP preset).
 	OverloadHTTP *overloadFigures `json:"overload_http,omitempty"`
-	Verdict      verdict          `json:"verdict"`
-	Targets      []check          `json:"targets"`
+	// Burst is issue 12's burst of full batches straight at the worker (burst.go).
+	Burst   *burstFigures `json:"burst,omitempty"`
+	Verdict verdict       `json:"verdict"`
+	Targets []check       `json:"targets"`
 
 	// Coalescing is the HTTP path with COALESCE off and on (see coalesce.go).
 	Coalescing []coalesceRow `json:"coalescing,omitempty"`
@@ -171,6 +173,9 @@ func (r *results) checks() {
 		add("orchestrator / grpc-gateway CPU per request", ratio, "<= 1.0", ratio <= 1.0)
 	}
 	r.Overload.checks(add)
+	if r.Burst != nil {
+		r.Burst.checks(add)
+	}
 }
 
 // writeSummary prints the human-readable version of results.json.
@@ -234,6 +239,9 @@ func (r *results) writeSummary(w io.Writer) {
 	r.Overload.write(w)
 	if r.OverloadHTTP != nil {
 		r.OverloadHTTP.write(w)
+	}
+	if r.Burst != nil {
+		r.Burst.write(w)
 	}
 	fmt.Fprintf(w, "\ntargets\n")
 	for _, c := range r.Targets {

@@ -135,6 +135,12 @@ func newParser(environ []string) *parser {
 	return p
 }
 
+// Default is key's default from the settings table, in the variable's own syntax, for tools
+// that must act as the orchestrator does (cmd/loadgen's deadline). It panics on a name outside the table.
+func Default(key string) string {
+	return newParser(nil).value(key)
+}
+
 func (p *parser) fail(key, value, reason string) {
 	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
 }

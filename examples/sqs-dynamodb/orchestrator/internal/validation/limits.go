@@ -25,6 +25,8 @@ const JSONExpansion = 2
 var (
 	// MaxBatchSize is the most requests a ScoreBatchRequest may carry.
 	MaxBatchSize = int(rulesOf(scoringv1.File_scoring_v1_scoring_proto.Messages().ByName("ScoreBatchRequest").Fields().ByName("requests")).GetRepeated().GetMaxItems())
+	// MaxNumericFeatures is the most numeric features a ScoreRequest may carry.
+	MaxNumericFeatures = int(rulesOf(scoringv1.File_scoring_v1_scoring_proto.Messages().ByName("ScoreRequest").Fields().ByName("numeric_features")).GetMap().GetMaxPairs())
 	// MaxRequestBytes is the largest valid request of either RPC, in protobuf: the worker
 	// client's send limit and the worker's decode limit.
 	MaxRequestBytes = max(MaxWireBytes(&scoringv1.ScoreRequest{}), MaxWireBytes(&scoringv1.ScoreBatchRequest{}))
