@@ -96,6 +96,12 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       doc: "the contract's ceiling",
       meaning: "request body limit; may lower, never raise, the largest request scoring.proto allows (see Limits and retries)",
     });
+    rows.push({
+      name: "MAX_IN_FLIGHT_BYTES",
+      default: "",
+      doc: "1 MiB per core (GOMAXPROCS)",
+      meaning: "request body bytes the scoring routes handle at once; a request past it gets 429 with `Retry-After` before its body is read, and one larger than the whole budget runs alone (see Limits and retries)",
+    });
   }
   if (ingress === "sqs") {
     rows.push(

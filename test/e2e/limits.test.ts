@@ -93,7 +93,9 @@ describe("limits and error mapping, real worker", () => {
   });
 
   it("maps the worker's timeouts to 504, not 502", async () => {
-    const base = await orchestrator({ REQUEST_TIMEOUT: "25ms" }, "timeout");
+    // A budget for every batch at once, so all of them reach the worker and time out there
+    // rather than most being refused 429 by the orchestrator's own in-flight budget.
+    const base = await orchestrator({ REQUEST_TIMEOUT: "25ms", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, "timeout");
     // 1000 requests × 64 numeric features (1.4 MB), the shape that once got 502s.
     const full = JSON.stringify({
       requests: Array.from({ length: 1000 }, (_, i) => ({
@@ -113,7 +115,8 @@ describe("limits and error mapping, real worker", () => {
     const shedding = `127.0.0.1:${await freePort()}`;
     services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", MAX_IN_FLIGHT: "1" }, shedding, join(logs, "worker-shedding.log")));
     const http = `127.0.0.1:${await freePort()}`;
-    services.push(await startOrchestrator(bins, { ...E2E_ENV, REQUEST_TIMEOUT: "30s" }, http, [{ name: "scorer", addr: shedding }], join(logs, "orchestrator-shedding.log")));
+    // The orchestrator's own in-flight budget as large as it goes, so the worker is the one that sheds.
+    services.push(await startOrchestrator(bins, { ...E2E_ENV, REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, http, [{ name: "scorer", addr: shedding }], join(logs, "orchestrator-shedding.log")));
     const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
     const answers = await Promise.all(
       Array.from({ length: 20 }, async () => {
@@ -127,7 +130,7 @@ describe("limits and error mapping, real worker", () => {
     expect(shed.length, JSON.stringify(statuses)).toBeGreaterThan(0);
     for (const a of shed) {
       expect(a.retryAfter).toBe("1");
-      expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("at capacity") });
+      expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("scoring worker is at capacity") });
     }
 
     // The admitted work ran below the threads that refuse (the worker's priority.rs): the rayon
@@ -139,6 +142,27 @@ describe("limits and error mapping, real worker", () => {
     expect(cpu.length, JSON.stringify(threads)).toBeGreaterThan(0);
     expect(cpu.every((t) => t.nice === 10), JSON.stringify(cpu)).toBe(true);
     expect(io.some((t) => t.nice === 0) && io.some((t) => t.nice === 10), JSON.stringify(io)).toBe(true);
+  });
+
+  it("answers 429 itself, before decoding, past its in-flight budget", async () => {
+    // Room for one full batch's JSON at a time: concurrent ones past it are refused unread.
+    const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
+    const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(Buffer.byteLength(full)) }, "in-flight");
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const res = await fetch(`${base}/v1/score/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: full });
+        return { status: res.status, retryAfter: res.headers.get("retry-after"), text: await res.text() };
+      }),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.every((s) => s === 200 || s === 429), JSON.stringify(statuses)).toBe(true);
+    expect(statuses.filter((s) => s === 200).length, JSON.stringify(statuses)).toBeGreaterThan(0);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length, JSON.stringify(statuses)).toBeGreaterThan(0);
+    for (const a of refused) {
+      expect(a.retryAfter).toBe("1");
+      expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("orchestrator is at capacity") });
+    }
   });
 
   it("refuses a body limit above the contract's ceiling at start-up", async () => {
