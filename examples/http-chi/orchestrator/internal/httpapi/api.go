@@ -38,6 +38,10 @@ type Config struct {
 	// of this and validation.MaxJSONBytes of its message, the largest body the contract
 	// allows, which is also the default.
 	MaxBodyBytes int64
+	// MaxInFlightBytes is the request body bytes the scoring routes handle at once; a request
+	// past it gets 429 with Retry-After before its body is read (see admission). Default
+	// DefaultInFlightBytesPerCore per GOMAXPROCS.
+	MaxInFlightBytes int64
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
 	// Untraced skips the server span, for a process with no tracer provider installed
@@ -48,7 +52,7 @@ type Config struct {
 
 // New returns the API's root handler, middleware included.
 func New(cfg Config) http.Handler {
-	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger}
+	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger, admission: newAdmission(cfg.MaxInFlightBytes)}
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
 	}
@@ -87,6 +91,7 @@ type handler struct {
 	workers      []NamedWorker
 	maxBodyBytes int64
 	logger       *slog.Logger
+	admission    *admission
 	routes       []route
 }
 
@@ -105,10 +110,15 @@ type message[M any] interface {
 	proto.Message
 }
 
-// unary adapts one worker RPC to HTTP: decode, validate, check health, call, encode.
+// unary adapts one worker RPC to HTTP: admit, decode, validate, check health, call, encode.
 func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Worker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
 	limit := min(h.maxBodyBytes, validation.MaxJSONBytes(PReq(new(Req))))
 	return func(w http.ResponseWriter, r *http.Request) {
+		release, ok := h.admission.admit(w, r, limit)
+		if !ok {
+			return
+		}
+		defer release()
 		req := PReq(new(Req))
 		if !h.decode(w, r, req, limit) {
 			return

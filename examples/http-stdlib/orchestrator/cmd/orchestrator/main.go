@@ -106,8 +106,12 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 	for i, s := range scorers {
 		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: s}
 	}
-	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger, Untraced: !telemetry.Exporting()})
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "coalesce", cfg.Coalesce)
+	inFlight := cfg.MaxInFlightBytes
+	if inFlight == 0 {
+		inFlight = int64(runtime.GOMAXPROCS(0)) * httpapi.DefaultInFlightBytesPerCore
+	}
+	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlightBytes: inFlight, Logger: logger, Untraced: !telemetry.Exporting()})
+	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "max_in_flight_bytes", inFlight, "coalesce", cfg.Coalesce)
 	return server.Run(ctx, ln, api, server.Options{
 		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and
 		// checking it (seconds for a body near the contract's ceiling, more under load), the

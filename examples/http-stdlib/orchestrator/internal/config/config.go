@@ -30,6 +30,8 @@ type Config struct {
 	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
 	// (validation.MaxJSONBytes of the largest valid ScoreBatchRequest), its default.
 	MaxBodyBytes int64
+	// MaxInFlightBytes is the request body bytes handled at once; 0 leaves httpapi's default.
+	MaxInFlightBytes int64
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 }
@@ -56,6 +58,7 @@ var settings = []setting{
 	{"REQUEST_TIMEOUT", "2s"},
 	{"COALESCE", "on"},
 	{"MAX_BODY_BYTES", ""},
+	{"MAX_IN_FLIGHT_BYTES", ""},
 	{"SHUTDOWN_TIMEOUT", "10s"},
 	{"LOG_LEVEL", "info"},
 }
@@ -95,6 +98,7 @@ func load(environ []string) (Config, *parser) {
 		LogLevel:        p.level("LOG_LEVEL"),
 		Coalesce:        p.onOff("COALESCE"),
 	}
+	cfg.MaxInFlightBytes = p.positiveBytes("MAX_IN_FLIGHT_BYTES")
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
 		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
@@ -210,6 +214,20 @@ func (p *parser) bytes(key string, max int64) int64 {
 	if err != nil || n <= 0 || n > max {
 		p.fail(key, v, fmt.Sprintf("want a number of bytes from 1 to %d, the largest request scoring.proto allows in JSON", max))
 		return max
+	}
+	return n
+}
+
+// positiveBytes is a number of bytes above zero, or 0 when the variable is unset.
+func (p *parser) positiveBytes(key string) int64 {
+	v := p.value(key)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		p.fail(key, v, "want a positive number of bytes")
+		return 0
 	}
 	return n
 }

@@ -77,12 +77,13 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadOverrides(t *testing.T) {
 	vars := map[string]string{
-		"LISTEN_ADDR":      "127.0.0.1:9000",
-		"REQUEST_TIMEOUT":  "750ms",
-		"SHUTDOWN_TIMEOUT": "30s",
-		"MAX_BODY_BYTES":   "2048",
-		"LOG_LEVEL":        "debug",
-		"COALESCE":         "off",
+		"LISTEN_ADDR":         "127.0.0.1:9000",
+		"REQUEST_TIMEOUT":     "750ms",
+		"SHUTDOWN_TIMEOUT":    "30s",
+		"MAX_BODY_BYTES":      "2048",
+		"MAX_IN_FLIGHT_BYTES": "65536",
+		"LOG_LEVEL":           "debug",
+		"COALESCE":            "off",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
 	cfg, err := Load(env(vars))
@@ -99,6 +100,7 @@ func TestLoadOverrides(t *testing.T) {
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
+	want.MaxInFlightBytes = 65536
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
 	}
@@ -119,6 +121,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"MAX_BODY_BYTES", "1MiB"},
 		{"MAX_BODY_BYTES", "0"},
 		{"MAX_BODY_BYTES", "1099511627776"}, // Past the contract's ceiling: the worker could never take it.
+		{"MAX_IN_FLIGHT_BYTES", "0"},
+		{"MAX_IN_FLIGHT_BYTES", "1MiB"},
 		{"LOG_LEVEL", "loud"},
 		{"COALESCE", "yes"},
 	}

@@ -1,0 +1,80 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/httpapi"
+	"example.com/http-chi/orchestrator/internal/workerclient"
+)
+
+// heldWorker answers a call only once release is closed, telling entered when it starts.
+type heldWorker struct {
+	stubWorker
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h heldWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.stubWorker.Score(ctx, req)
+}
+
+// unreadBody fails the test if the handler reads it: a refused request's body must not be decoded.
+type unreadBody struct{ t *testing.T }
+
+func (u unreadBody) Read([]byte) (int, error) {
+	u.t.Error("the body of a request past the in-flight budget was read")
+	return 0, errors.New("read")
+}
+
+func TestRequestPastTheInFlightBudgetIs429BeforeItsBodyIsRead(t *testing.T) {
+	held := heldWorker{stubWorker: stubWorker{health: workerclient.HealthServing}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	body := `{"id":"a"}`
+	// Room for one such body at a time.
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(held), MaxInFlightBytes: int64(len(body)), Logger: slog.New(slog.DiscardHandler)})
+
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(api, "/v1/score", []byte(body)) }()
+	<-held.entered
+
+	req := httptest.NewRequest(http.MethodPost, "/v1/score", io.NopCloser(unreadBody{t}))
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	refused := httptest.NewRecorder()
+	api.ServeHTTP(refused, req)
+	wantError(t, refused, http.StatusTooManyRequests, "resource_exhausted")
+	if refused.Header().Get("Retry-After") != "1" {
+		t.Errorf("Retry-After %q, want 1", refused.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(refused.Body.String(), "orchestrator is at capacity") {
+		t.Errorf("body %s: want the orchestrator named as the one at capacity", refused.Body)
+	}
+
+	close(held.release)
+	if rec := <-first; rec.Code != http.StatusOK {
+		t.Fatalf("the admitted request: %d %s", rec.Code, rec.Body)
+	}
+	// Its charge is given back: the next one is admitted.
+	held.entered = make(chan struct{}, 1)
+	if rec := post(api, "/v1/score", []byte(body)); rec.Code != http.StatusOK {
+		t.Errorf("after the first returned: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestBodyLargerThanTheWholeBudgetRunsAlone(t *testing.T) {
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), MaxInFlightBytes: 4, Logger: slog.New(slog.DiscardHandler)})
+	for range 2 {
+		if rec := post(api, "/v1/score", []byte(`{"id":"larger than four bytes"}`)); rec.Code != http.StatusOK {
+			t.Fatalf("idle API refused a body over its budget: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
