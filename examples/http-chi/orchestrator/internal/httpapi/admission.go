@@ -16,7 +16,8 @@ import (
 // `make bench`'s HTTP overload row (x100 batches at twice the route's peak, pinned, 2 cores)
 // kept 0.15 of the peak as goodput, with 429s taking 2.2 s at p99 and 181 calls timed out.
 // With this budget a request past it is answered 429 before its body is read, and the same
-// row kept 0.98 of the peak, with 429s at 44 ms p99 and none timed out. Why 1 MiB: about 35
+// row kept 0.98 of the peak, with 429s at 44 ms p99 and none timed out (one run each; the
+// second with other work on the machine, so if anything a harder case). Why 1 MiB: about 35
 // of the bench's x100 batches per core, several times what one core decodes in a worker
 // call's time, so a core never idles for want of admitted work.
 const DefaultInFlightBytesPerCore = 1 << 20
