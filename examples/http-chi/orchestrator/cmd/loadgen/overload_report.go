@@ -22,12 +22,18 @@ func (f overloadFigures) write(w io.Writer) {
 		fmt.Fprintf(w, "  the worker's own time to refuse (arrival to RESOURCE_EXHAUSTED, %s): p99 %.3f ms, mean %.3f ms over %d calls;\n",
 			shedHistogram, f.WorkerShedP99, f.WorkerShedMean, f.WorkerShedCalls)
 		via := "loadgen's gRPC client and the connection (HTTP/2 flow control, the stream limit, the socket)"
-		if f.Answer != "RESOURCE_EXHAUSTED" {
+		if f.throughOrchestrator() {
 			via = "loadgen's HTTP client, the orchestrator (HTTP, JSON, its gRPC client) and both connections"
 		}
 		fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0), via)
-	default:
+	case !f.throughOrchestrator():
 		fmt.Fprintf(w, "  the worker shed no ScoreBatch calls meanwhile\n")
+	}
+	if own := f.Shed - f.WorkerShedCalls; f.throughOrchestrator() && f.WorkerShedNote == "" && own > 0 {
+		// The orchestrator answers 429 itself, before reading the body, past its in-flight
+		// budget (MAX_IN_FLIGHT_BYTES); only the rest are the worker's refusals passed on.
+		fmt.Fprintf(w, "  %d of the %d refusals were the orchestrator's own (its in-flight budget, MAX_IN_FLIGHT_BYTES,\n"+
+			"  spent: answered before reading the body); the worker refused %d\n", own, f.Shed, f.WorkerShedCalls)
 	}
 	fmt.Fprintf(w, "  accepted p99 %.3f ms = %.2fx the unloaded p99 (%.3f ms)\n", f.AcceptedP99, f.P99Ratio, f.UnloadedP99)
 	if len(f.Cores) > 0 {
@@ -53,6 +59,10 @@ func (f overloadFigures) write(w io.Writer) {
 		fmt.Fprintf(w, "  first other error: %s\n", f.FirstError)
 	}
 }
+
+// throughOrchestrator reports whether the row drove the orchestrator's HTTP API, where a
+// refusal is a 429 from the orchestrator's own admission or the worker's passed on.
+func (f overloadFigures) throughOrchestrator() bool { return f.Answer != "RESOURCE_EXHAUSTED" }
 
 // onlineCores is the machine's cores: the "cpuN" lines of /proc/stat, as runtime.NumCPU
 // counts only those this process may run on (one, when BENCH_PIN=1 pins loadgen).

@@ -111,7 +111,8 @@ func newHTTPClient(concurrency int) *http.Client {
 	}}
 }
 
-// errTooManyRequests marks an HTTP call the orchestrator answered 429: the worker shed it.
+// errTooManyRequests marks an HTTP call the orchestrator answered 429: past its own in-flight
+// budget, or passing on the worker's refusal.
 var errTooManyRequests = errors.New("429 Too Many Requests")
 
 // errGatewayTimeout marks an HTTP call the orchestrator answered 504: its deadline for the

@@ -24,6 +24,36 @@ func TestOverloadProfileNamesTheLimit(t *testing.T) {
 	}
 }
 
+func TestOverloadReportSaysWhoRefused(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		f         overloadFigures
+		want, not []string
+	}{
+		{"worker row", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40},
+			[]string{"the worker shed no ScoreBatch calls"}, []string{"orchestrator's own"}},
+		{"HTTP row, all the orchestrator's", overloadFigures{Answer: "429", Shed: 40},
+			[]string{"40 of the 40 refusals were the orchestrator's own", "the worker refused 0"}, []string{"the worker shed no"}},
+		{"HTTP row, some the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 15, WorkerShedP99: 0.2, ShedP99: 3},
+			[]string{"25 of the 40 refusals were the orchestrator's own", "the worker refused 15", "the orchestrator (HTTP, JSON"}, nil},
+		{"HTTP row, all the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 40, WorkerShedP99: 0.2, ShedP99: 3},
+			[]string{"over 40 calls"}, []string{"orchestrator's own"}},
+	} {
+		var b strings.Builder
+		c.f.write(&b)
+		for _, want := range c.want {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s: report\n%s\nwant %q", c.name, b.String(), want)
+			}
+		}
+		for _, not := range c.not {
+			if strings.Contains(b.String(), not) {
+				t.Errorf("%s: report\n%s\nhas %q", c.name, b.String(), not)
+			}
+		}
+	}
+}
+
 func TestOnlineCoresCountsTheMachineNotTheAffinity(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/stat is Linux's")
