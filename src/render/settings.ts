@@ -100,7 +100,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       name: "MAX_IN_FLIGHT_BYTES",
       default: "",
       doc: "1 MiB per core (GOMAXPROCS)",
-      meaning: "request body bytes the scoring routes handle at once; a request past it gets 429 with `Retry-After` before its body is read, and one larger than the whole budget runs alone (see Limits and retries)",
+      meaning: "request body bytes the scoring routes handle at once; a request past it gets 429 with `Retry-After` before its body is decoded, and one larger than the whole budget runs only when nothing else is in flight (see Limits and retries)",
     });
   }
   if (ingress === "sqs") {

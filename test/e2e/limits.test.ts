@@ -145,7 +145,7 @@ describe("limits and error mapping, real worker", () => {
   });
 
   it("answers 429 itself, before decoding, past its in-flight budget", async () => {
-    // Room for one full batch's JSON at a time: concurrent ones past it are refused unread.
+    // Room for one full batch's JSON at a time: concurrent ones past it are refused undecoded.
     const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
     const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(Buffer.byteLength(full)) }, "in-flight");
     const answers = await Promise.all(
