@@ -39,7 +39,7 @@ type Config struct {
 	// allows, which is also the default.
 	MaxBodyBytes int64
 	// MaxInFlightBytes is the request body bytes the scoring routes handle at once; a request
-	// past it gets 429 with Retry-After before its body is read (see admission). Default
+	// past it gets 429 with Retry-After before its body is decoded (see admission). Default
 	// DefaultInFlightBytesPerCore per GOMAXPROCS.
 	MaxInFlightBytes int64
 	// Logger receives one line per request. Default slog.Default().
@@ -110,17 +110,26 @@ type message[M any] interface {
 	proto.Message
 }
 
-// unary adapts one worker RPC to HTTP: admit, decode, validate, check health, call, encode.
+// unary adapts one worker RPC to HTTP: admit, read, charge, decode, validate, check health,
+// call, encode.
 func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Worker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
 	limit := min(h.maxBodyBytes, validation.MaxJSONBytes(PReq(new(Req))))
 	return func(w http.ResponseWriter, r *http.Request) {
-		release, ok := h.admission.admit(w, r, limit)
+		if !h.admission.precheck(w, r) {
+			return
+		}
+		req := PReq(new(Req))
+		body, ok := readBody(w, r, req, limit)
+		if !ok {
+			return
+		}
+		defer putBody(body)
+		release, ok := h.admission.charge(w, int64(body.Len()))
 		if !ok {
 			return
 		}
 		defer release()
-		req := PReq(new(Req))
-		if !h.decode(w, r, req, limit) {
+		if !decode(w, body.Bytes(), req) {
 			return
 		}
 		if err := validate(req); err != nil {

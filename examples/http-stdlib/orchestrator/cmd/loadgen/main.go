@@ -356,6 +356,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "loadgen: burst, %d clients x %d full batches\n", burstClients, burstBatches)
+	time.Sleep(backlogDrainPause)
 	burst, err := runBurst(ctx, o.worker, o.workerMetrics)
 	if err != nil {
 		return err

@@ -21,19 +21,26 @@ func (f overloadFigures) write(w io.Writer) {
 	case f.WorkerShedCalls > 0:
 		fmt.Fprintf(w, "  the worker's own time to refuse (arrival to RESOURCE_EXHAUSTED, %s): p99 %.3f ms, mean %.3f ms over %d calls;\n",
 			shedHistogram, f.WorkerShedP99, f.WorkerShedMean, f.WorkerShedCalls)
-		via := "loadgen's gRPC client and the connection (HTTP/2 flow control, the stream limit, the socket)"
-		if f.throughOrchestrator() {
-			via = "loadgen's HTTP client, the orchestrator (HTTP, JSON, its gRPC client) and both connections"
+		switch {
+		case !f.throughOrchestrator():
+			fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0),
+				"loadgen's gRPC client and the connection (HTTP/2 flow control, the stream limit, the socket)")
+		case f.Shed <= f.WorkerShedCalls:
+			fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0),
+				"loadgen's HTTP client, the orchestrator (HTTP, JSON, its gRPC client) and both connections")
 		}
-		fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0), via)
+		// Else loadgen's p99 mixes the worker's refusals with the orchestrator's own, so the
+		// difference would describe neither.
 	case !f.throughOrchestrator():
 		fmt.Fprintf(w, "  the worker shed no ScoreBatch calls meanwhile\n")
 	}
 	if own := f.Shed - f.WorkerShedCalls; f.throughOrchestrator() && f.WorkerShedNote == "" && own > 0 {
-		// The orchestrator answers 429 itself, before reading the body, past its in-flight
-		// budget (MAX_IN_FLIGHT_BYTES); only the rest are the worker's refusals passed on.
-		fmt.Fprintf(w, "  %d of the %d refusals were the orchestrator's own (its in-flight budget, MAX_IN_FLIGHT_BYTES,\n"+
-			"  spent: answered before reading the body); the worker refused %d\n", own, f.Shed, f.WorkerShedCalls)
+		// The orchestrator answers 429 itself, before decoding, past its in-flight budget
+		// (MAX_IN_FLIGHT_BYTES); the rest are the worker's refusals passed on. Counted by the
+		// worker's own counter, so a worker refusal that reached loadgen late (a timeout) makes
+		// the orchestrator's share look smaller, never larger.
+		fmt.Fprintf(w, "  at least %d of the %d 429s were the orchestrator's own (its in-flight budget, MAX_IN_FLIGHT_BYTES,\n"+
+			"  spent: answered before decoding); the worker refused %d calls by its own count\n", own, f.Shed, f.WorkerShedCalls)
 	}
 	fmt.Fprintf(w, "  accepted p99 %.3f ms = %.2fx the unloaded p99 (%.3f ms)\n", f.AcceptedP99, f.P99Ratio, f.UnloadedP99)
 	if len(f.Cores) > 0 {

@@ -15,7 +15,7 @@ import (
 // bodies at once, each more slowly, and the worker's refusals come back after the deadlines:
 // `make bench`'s HTTP overload row (x100 batches at twice the route's peak, pinned, 2 cores)
 // kept 0.15 of the peak as goodput, with 429s taking 2.2 s at p99 and 181 calls timed out.
-// With this budget a request past it is answered 429 before its body is read, and the same
+// With this budget a request past it is answered 429 before its body is decoded, and the same
 // row kept 0.98 of the peak, with 429s at 44 ms p99 and none timed out (one run each; the
 // second with other work on the machine, so if anything a harder case). Why 1 MiB: about 35
 // of the bench's x100 batches per core, several times what one core decodes in a worker
@@ -23,9 +23,11 @@ import (
 const DefaultInFlightBytesPerCore = 1 << 20
 
 // admission is the API's in-flight budget, in request body bytes (the cost of decoding).
-// A counter rather than golang.org/x/sync/semaphore: nothing ever waits here (a request past
-// the budget is refused, not queued), so Weighted's queue of waiters would go unused, and a
-// refuse-only weighted count is one compare-and-swap loop.
+// A request is charged the bytes of its body once they are read, so a slow or chunked upload
+// holds nothing while it arrives; before the read, precheck refuses what could not be charged
+// now anyway. A counter rather than golang.org/x/sync/semaphore: nothing ever waits here (a
+// request past the budget is refused, not queued), so Weighted's queue of waiters would go
+// unused, and a refuse-only weighted count is one compare-and-swap loop.
 type admission struct {
 	inFlight atomic.Int64
 	capacity int64
@@ -38,10 +40,14 @@ func newAdmission(capacity int64) *admission {
 	return &admission{capacity: capacity}
 }
 
-// take charges a request of n body bytes, reporting false if the budget lacks them. A request
-// larger than the whole budget is charged all of it, so any valid request runs when idle.
+// cost is what n body bytes are charged: at least 1, at most the whole budget, so an empty
+// body still counts and any valid body runs when nothing else is in flight. Such a body is
+// refused while anything else is: where they are common traffic, raise MAX_IN_FLIGHT_BYTES.
+func (a *admission) cost(n int64) int64 { return min(max(n, 1), a.capacity) }
+
+// take charges n body bytes, reporting false if the budget lacks them.
 func (a *admission) take(n int64) bool {
-	n = min(max(n, 1), a.capacity)
+	n = a.cost(n)
 	for {
 		cur := a.inFlight.Load()
 		if cur+n > a.capacity {
@@ -53,22 +59,33 @@ func (a *admission) take(n int64) bool {
 	}
 }
 
-func (a *admission) give(n int64) {
-	a.inFlight.Add(-min(max(n, 1), a.capacity))
+func (a *admission) give(n int64) { a.inFlight.Add(-a.cost(n)) }
+
+// precheck answers 429 itself, before the body is read, when the budget could not take r
+// now: the bytes its Content-Length declares are not free or, for a body of unknown length,
+// none are. It reserves nothing, so a request it lets through may still be refused by charge.
+// The handler leaves a refused body unread; net/http still drains up to 256 KiB of it to keep
+// the connection open, and closes the connection past that.
+func (a *admission) precheck(w http.ResponseWriter, r *http.Request) bool {
+	cur := a.inFlight.Load()
+	if r.ContentLength < 0 && cur < a.capacity || r.ContentLength >= 0 && cur+a.cost(r.ContentLength) <= a.capacity {
+		return true
+	}
+	refuseAtCapacity(w)
+	return false
 }
 
-// admit charges r against the budget by its declared length (limit, the route's body limit,
-// when it declares none or more), answering 429 with Retry-After itself when the budget lacks
-// it; release gives the charge back.
-func (a *admission) admit(w http.ResponseWriter, r *http.Request, limit int64) (release func(), ok bool) {
-	n := r.ContentLength
-	if n < 0 || n > limit {
-		n = limit
-	}
+// charge takes n bytes of a body read and about to be decoded, answering 429 itself when the
+// budget lacks them; release gives them back.
+func (a *admission) charge(w http.ResponseWriter, n int64) (release func(), ok bool) {
 	if !a.take(n) {
-		w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
-		writeError(w, http.StatusTooManyRequests, "resource_exhausted", "orchestrator is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
+		refuseAtCapacity(w)
 		return nil, false
 	}
 	return func() { a.give(n) }, true
+}
+
+func refuseAtCapacity(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
+	writeError(w, http.StatusTooManyRequests, "resource_exhausted", "orchestrator is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
 }

@@ -46,17 +46,20 @@ func TestRequestPastTheInFlightBudgetIs429BeforeItsBodyIsRead(t *testing.T) {
 	go func() { first <- post(api, "/v1/score", []byte(body)) }()
 	<-held.entered
 
-	req := httptest.NewRequest(http.MethodPost, "/v1/score", io.NopCloser(unreadBody{t}))
-	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/json")
-	refused := httptest.NewRecorder()
-	api.ServeHTTP(refused, req)
-	wantError(t, refused, http.StatusTooManyRequests, "resource_exhausted")
-	if refused.Header().Get("Retry-After") != "1" {
-		t.Errorf("Retry-After %q, want 1", refused.Header().Get("Retry-After"))
-	}
-	if !strings.Contains(refused.Body.String(), "orchestrator is at capacity") {
-		t.Errorf("body %s: want the orchestrator named as the one at capacity", refused.Body)
+	// Declaring the bytes the budget lacks, or no length at all while none are free.
+	for _, length := range []int64{int64(len(body)), -1} {
+		req := httptest.NewRequest(http.MethodPost, "/v1/score", io.NopCloser(unreadBody{t}))
+		req.ContentLength = length
+		req.Header.Set("Content-Type", "application/json")
+		refused := httptest.NewRecorder()
+		api.ServeHTTP(refused, req)
+		wantError(t, refused, http.StatusTooManyRequests, "resource_exhausted")
+		if refused.Header().Get("Retry-After") != "1" {
+			t.Errorf("Content-Length %d: Retry-After %q, want 1", length, refused.Header().Get("Retry-After"))
+		}
+		if !strings.Contains(refused.Body.String(), "orchestrator is at capacity") {
+			t.Errorf("Content-Length %d: body %s: want the orchestrator named as the one at capacity", length, refused.Body)
+		}
 	}
 
 	close(held.release)
@@ -64,9 +67,38 @@ func TestRequestPastTheInFlightBudgetIs429BeforeItsBodyIsRead(t *testing.T) {
 		t.Fatalf("the admitted request: %d %s", rec.Code, rec.Body)
 	}
 	// Its charge is given back: the next one is admitted.
-	held.entered = make(chan struct{}, 1)
 	if rec := post(api, "/v1/score", []byte(body)); rec.Code != http.StatusOK {
 		t.Errorf("after the first returned: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A body still arriving holds none of the budget: a slow or chunked upload must not refuse
+// everyone else while it trickles in.
+func TestBodyIsChargedOnlyOnceRead(t *testing.T) {
+	body := `{"id":"a"}`
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), MaxInFlightBytes: int64(len(body)), Logger: slog.New(slog.DiscardHandler)})
+	upload, sender := io.Pipe()
+	slow := httptest.NewRequest(http.MethodPost, "/v1/score", upload)
+	slow.ContentLength = -1 // chunked: its size is known only once read
+	slow.Header.Set("Content-Type", "application/json")
+	done := make(chan *httptest.ResponseRecorder)
+	go func() {
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, slow)
+		done <- rec
+	}()
+	if _, err := sender.Write([]byte(body[:3])); err != nil { // the handler is reading it
+		t.Fatal(err)
+	}
+	if rec := post(api, "/v1/score", []byte(body)); rec.Code != http.StatusOK {
+		t.Errorf("beside an upload still arriving: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := sender.Write([]byte(body[3:])); err != nil {
+		t.Fatal(err)
+	}
+	_ = sender.Close()
+	if rec := <-done; rec.Code != http.StatusOK {
+		t.Errorf("the slow upload: %d %s", rec.Code, rec.Body)
 	}
 }
 

@@ -19,9 +19,11 @@ import (
 	"example.com/http-stdlib/orchestrator/internal/validation"
 )
 
-// ShedRetryAfterSeconds is the Retry-After of a 429 for a call the worker shed: its
-// admission frees permits within milliseconds, so the smallest value HTTP can express
-// (whole seconds) is enough, and clients with jittered backoff retry well inside it.
+// ShedRetryAfterSeconds is the Retry-After of a 429, the worker's refusal passed on or the
+// orchestrator's own: the smallest value HTTP can express (whole seconds), since both budgets
+// free up as calls end (the worker's permits within milliseconds, the orchestrator's bytes
+// within a worker call, at most REQUEST_TIMEOUT), and clients with jittered backoff retry
+// well inside it.
 const ShedRetryAfterSeconds = 1
 
 // statusClientClosedRequest is nginx's convention for "the client gave up first";
@@ -89,29 +91,35 @@ func writeInvalid(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusBadRequest, body)
 }
 
-// decode reads a protojson body of at most limit bytes into m, answering the client itself
-// when it cannot.
-func (h *handler) decode(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) bool {
+// readBody reads a protojson body for m, of at most limit bytes, into a pooled buffer (give it
+// back with putBody), answering the client itself when it cannot.
+func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) (*bytes.Buffer, bool) {
 	// The plain value skips the parse (and its map); anything else gets the full one.
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
-			return false
+			return nil, false
 		}
 	}
 	buf := getBody()
-	defer putBody(buf)
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		putBody(buf)
 		name := m.ProtoReflect().Descriptor().Name()
 		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", tooBig.Limit, name))
-		return false
+		return nil, false
 	}
 	if err != nil {
+		putBody(buf)
 		writeError(w, http.StatusBadRequest, "invalid_argument", "reading request body: "+err.Error())
-		return false
+		return nil, false
 	}
-	if err := unmarshalOptions.Unmarshal(buf.Bytes(), m); err != nil {
+	return buf, true
+}
+
+// decode unmarshals a body readBody read into m, answering the client itself when it is not one.
+func decode(w http.ResponseWriter, body []byte, m proto.Message) bool {
+	if err := unmarshalOptions.Unmarshal(body, m); err != nil {
 		name := m.ProtoReflect().Descriptor().Name()
 		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err))
 		return false

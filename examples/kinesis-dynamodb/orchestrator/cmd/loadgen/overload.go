@@ -148,6 +148,10 @@ func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() 
 	return ctx.Err()
 }
 
+// backlogDrainPause is the wait before an overload phase, for the previous phase's calls still
+// queued in the worker to finish, so none of its refusals counts towards the next phase.
+const backlogDrainPause = 200 * time.Millisecond
+
 // runOverload drives c at overloadFactor times peak, runs times, after a pause for the
 // previous phase's backlog to drain, and sums the runs up against peak and unloadedP99.
 // answer names how a refusal comes back; with o.workerMetrics set, each run also reads the
@@ -160,7 +164,7 @@ func runOverload(ctx context.Context, c call, name, answer string, peak, unloade
 	}
 	var runs []overloadPhase
 	for range o.runs {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(backlogDrainPause)
 		var workerBefore histogram
 		var workerErr error
 		if o.workerMetrics == "" {

@@ -33,11 +33,11 @@ func TestOverloadReportSaysWhoRefused(t *testing.T) {
 		{"worker row", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40},
 			[]string{"the worker shed no ScoreBatch calls"}, []string{"orchestrator's own"}},
 		{"HTTP row, all the orchestrator's", overloadFigures{Answer: "429", Shed: 40},
-			[]string{"40 of the 40 refusals were the orchestrator's own", "the worker refused 0"}, []string{"the worker shed no"}},
+			[]string{"at least 40 of the 40 429s were the orchestrator's own", "the worker refused 0 calls"}, []string{"the worker shed no"}},
 		{"HTTP row, some the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 15, WorkerShedP99: 0.2, ShedP99: 3},
-			[]string{"25 of the 40 refusals were the orchestrator's own", "the worker refused 15", "the orchestrator (HTTP, JSON"}, nil},
+			[]string{"at least 25 of the 40 429s were the orchestrator's own", "the worker refused 15 calls"}, []string{"the rest of what loadgen saw"}},
 		{"HTTP row, all the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 40, WorkerShedP99: 0.2, ShedP99: 3},
-			[]string{"over 40 calls"}, []string{"orchestrator's own"}},
+			[]string{"over 40 calls", "the rest of what loadgen saw, 2.800 ms at p99, is queueing in loadgen's HTTP client, the orchestrator"}, []string{"orchestrator's own"}},
 	} {
 		var b strings.Builder
 		c.f.write(&b)

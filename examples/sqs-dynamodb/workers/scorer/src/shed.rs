@@ -60,10 +60,10 @@ pub const MAX_CONCURRENT_STREAMS: u32 = 256;
 const TYPICAL_REQUEST_BYTES: usize = BYTES_PER_PERMIT / ITEMS_PER_PERMIT;
 
 /// HTTP/2 flow-control window of one call (stream): what a client may send
-/// of a message before the worker has read any of it. A full batch of
-/// typical requests (the contract's maximum items) fits, so no call the
-/// orchestrator makes waits for a window update; a larger message takes
-/// several windows.
+/// of a message before the worker has read any of it. About a full batch of
+/// typical requests (the contract's maximum items), so the orchestrator's
+/// calls rarely wait for a window update; a larger message takes several
+/// windows.
 ///
 /// Why not hyper's default of 1 MiB: a refused call's bytes past its prefix
 /// still cross the connection and the worker reads and drops them, so the
@@ -77,8 +77,19 @@ const TYPICAL_REQUEST_BYTES: usize = BYTES_PER_PERMIT / ITEMS_PER_PERMIT;
 /// 3 pairs, though 0.6–7 ms more in 4 earlier pairs, so within the noise of
 /// a shared machine. 64 KiB, HTTP/2's own default, cut refusals as much but
 /// cost that batch 4–10 ms in every pair.
-pub const STREAM_WINDOW_BYTES: u32 =
-    (crate::limits::SCORE_BATCH_REQUEST_REQUESTS_REPEATED_MAX_ITEMS * TYPICAL_REQUEST_BYTES) as u32;
+pub const STREAM_WINDOW_BYTES: u32 = {
+    let bytes =
+        crate::limits::SCORE_BATCH_REQUEST_REQUESTS_REPEATED_MAX_ITEMS * TYPICAL_REQUEST_BYTES;
+    // Within HTTP/2's bounds (RFC 9113, 6.9.1 and 6.9.2) whatever the
+    // contract's limit: no smaller than its default, no larger than its most.
+    if bytes < 65_535 {
+        65_535
+    } else if bytes > (1 << 31) - 1 {
+        (1 << 31) - 1
+    } else {
+        bytes as u32
+    }
+};
 
 /// Largest message decoded on the runtime thread that received it: a
 /// `Score` call or a small batch decodes in microseconds, less than a hop to
