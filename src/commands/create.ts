@@ -35,9 +35,10 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   const manifest = toManifest(answers, name);
   // Fail on an unusable target before rendering or writing anything.
   inspectTarget(resolve(dir));
-  const tree = withLedger(render(manifest), manifest);
+  const renderTree = () => withLedger(render(manifest), manifest);
 
   if (values["dry-run"]) {
+    const tree = renderTree();
     if (values.json) console.log(JSON.stringify({ dir: resolve(dir), files: sortedPaths(tree) }, null, 2));
     else {
       console.log(`Would create ${resolve(dir)} with ${tree.size} files:`);
@@ -46,7 +47,8 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     return EXIT.ok;
   }
 
-  const result = await createProject(dir, tree, {
+  // Rendered inside createProject, while its `git init` runs.
+  const result = await createProject(dir, renderTree, {
     commitMessage: values["no-git"] ? undefined : `Initial commit from ${GENERATOR_NAME} ${GENERATOR_VERSION}`,
     forceGitInit: values["git-init"],
   });

@@ -28,10 +28,13 @@ export interface CreateResult {
  * or devcontainer workspace, an attached volume) that can neither be replaced
  * nor renamed into from another filesystem. An error or Ctrl-C part-way
  * removes everything written, leaving the target as it was (or absent).
+ *
+ * files: the tree, or a pure function rendering it, called once after the
+ * target is checked and `git init` has started, so the two overlap.
  */
 export async function createProject(
   target: string,
-  tree: FileTree,
+  files: FileTree | (() => FileTree),
   options: CreateOptions = {},
 ): Promise<CreateResult> {
   const dir = resolve(target);
@@ -55,11 +58,14 @@ export async function createProject(
   try {
     mkdirSync(staging);
     // Asking git where the target is and `git init` in the staging folder
-    // run while the files are written. The init is speculative: inside
-    // another work tree (the rare case) its .git is dropped again.
+    // run while the files are rendered (when given as a function) and
+    // written: git's process starts and its mkdirs take longer than the init
+    // does, and all of it overlaps. The init is speculative: inside another
+    // work tree (the rare case) its .git is dropped again.
     const useGit = options.commitMessage !== undefined;
     const planned = useGit ? planGit(dir, state, options) : undefined;
     init = useGit && state !== "git-only" ? startInit(staging) : undefined;
+    const tree = typeof files === "function" ? files() : files;
     writeTree(staging, tree);
     const plan = planned ? await planned : { init: false };
     const initResult = await init;

@@ -60,6 +60,29 @@ describe("createProject", () => {
     expect(readdirSync(dir)).toEqual(["mine.txt"]);
   });
 
+  it("renders a tree given as a function once, only for a usable target, and cleans up if rendering fails", async () => {
+    const render = vi.fn(() => tree({ "x.txt": "x" }));
+    const dir = join(tempDir(), "app");
+    const result = await createProject(dir, render, { commitMessage: "init" });
+    expect(render).toHaveBeenCalledTimes(1);
+    expect(result).toMatchObject({ files: 1, committed: true });
+    expect(readdirSync(dir).sort()).toEqual([".git", "x.txt"]);
+
+    const taken = tempDir();
+    writeFileSync(join(taken, "mine.txt"), "keep");
+    const never = vi.fn(() => tree({ "x.txt": "x" }));
+    await expect(createProject(taken, never, { commitMessage: "init" })).rejects.toThrow(UsageError);
+    expect(never).not.toHaveBeenCalled();
+
+    // A render that throws while `git init` runs: nothing is left, not even the init's .git.
+    const parent = tempDir();
+    const broken = () => {
+      throw new Error("render failed");
+    };
+    await expect(createProject(join(parent, "app"), broken, { commitMessage: "init" })).rejects.toThrow("render failed");
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it("leaves nothing behind when writing fails part-way", async () => {
     const parent = tempDir();
     // "a" as a file and "a/b" under it cannot both exist: the write fails mid-tree.
