@@ -48,25 +48,36 @@ export async function createProject(
     rmSync(staging, { recursive: true, force: true });
     if (created) rmSync(created, { recursive: true, force: true });
   };
+  // Ctrl-C or SIGTERM is only recorded here and acted on at the next
+  // checkpoint: render and write are synchronous (a signal waits for them),
+  // and git may be running in the staging folder, which cleanup must not race.
+  let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    cleanup();
-    process.exit(signal === "SIGINT" ? 130 : 143);
+    interrupted ??= signal;
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // One turn of the event loop, so a signal that arrived during synchronous
+  // work reaches onSignal; without it, removing the listeners would drop it.
+  const checkpoint = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (interrupted) throw new Error(`interrupted by ${interrupted}`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let init: Promise<InitResult> | undefined;
+  let planned: ReturnType<typeof planGit> | undefined;
   try {
     mkdirSync(staging);
     // Asking git where the target is and `git init` in the staging folder
     // run while the files are rendered (when given as a function) and
-    // written: git's process starts and its mkdirs take longer than the init
-    // does, and all of it overlaps. The init is speculative: inside another
+    // written: starting git's process and its mkdirs overlap that work
+    // instead of following it. The init is speculative: inside another
     // work tree (the rare case) its .git is dropped again.
     const useGit = options.commitMessage !== undefined;
-    const planned = useGit ? planGit(dir, state, options) : undefined;
+    planned = useGit ? planGit(dir, state, options) : undefined;
     init = useGit && state !== "git-only" ? startInit(staging) : undefined;
     const tree = typeof files === "function" ? files() : files;
     writeTree(staging, tree);
+    await checkpoint();
     const plan = planned ? await planned : { init: false };
     const initResult = await init;
     // Git not on PATH: generated all the same, just uncommitted.
@@ -75,6 +86,7 @@ export async function createProject(
       if (initResult?.error) throw new Error(initResult.error);
       await initialCommit(staging, options.commitMessage!);
     } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
+    await checkpoint();
     for (const name of readdirSync(staging)) {
       renameSync(join(staging, name), join(dir, name));
       moved.push(name);
@@ -87,11 +99,14 @@ export async function createProject(
       const { storeSnapshot } = await import("./snapshot.js");
       await storeSnapshot(git.worktree, managedFiles(tree));
     }
+    await checkpoint();
     return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
-    // A git init still running would recreate the staging folder after cleanup.
-    await init;
+    // git still running (an init, a rev-parse) would recreate the staging
+    // folder after cleanup; neither rejects.
+    await Promise.all([init, planned]);
     cleanup();
+    if (interrupted) process.exit(interrupted === "SIGINT" ? 130 : 143);
     throw err;
   } finally {
     process.off("SIGINT", onSignal);

@@ -129,6 +129,29 @@ describe("createProject", () => {
     expect(process.listenerCount("SIGINT")).toBe(sigintListeners);
   });
 
+  // A real signal, not process.emit: it waits while render and write run
+  // synchronously, and must still be acted on, not dropped with the listener.
+  it.each([
+    ["without git", undefined],
+    ["with git", "init"],
+  ])("a real SIGINT during the render (%s) removes everything and exits 130", async (_, commitMessage) => {
+    const parent = tempDir();
+    const render = () => {
+      process.kill(process.pid, "SIGINT");
+      return tree({ "a.txt": "a", "b/c.txt": "c" });
+    };
+    const exit = vi.spyOn(process, "exit").mockImplementation((code) => {
+      throw new Error(`exit ${code}`);
+    });
+    try {
+      await expect(createProject(join(parent, "app"), render, { commitMessage })).rejects.toThrow("exit 130");
+    } finally {
+      exit.mockRestore();
+    }
+    expect(readdirSync(parent)).toEqual([]);
+    expect(process.listenerCount("SIGINT")).toBe(sigintListeners);
+  });
+
   it("makes an initial commit when git is present", async () => {
     const dir = join(tempDir(), "app");
     const result = await createProject(dir, tree({ "x.txt": "x" }), { commitMessage: "Initial commit" });
