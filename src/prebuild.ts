@@ -15,7 +15,8 @@ import { COMPILE_OPTIONS, templateHash } from "./render/handlebars.js";
 export function prebuiltModule(templatesDir: string): string {
   const entries = templateFiles(templatesDir).map((id) => {
     const source = readFileSync(join(templatesDir, ...id.split("/")), "utf8");
-    const spec = Handlebars.precompile(source, COMPILE_OPTIONS);
+    // A copy: precompile writes its defaults into the options it is given.
+    const spec = Handlebars.precompile(source, { ...COMPILE_OPTIONS });
     return `${JSON.stringify(id)}:{hash:${JSON.stringify(templateHash(source))},spec:${spec}}`;
   });
   return [
