@@ -25,12 +25,23 @@ describe("limits and error mapping, real worker", () => {
   let bins: ServiceBinaries;
   let workerAddr = "";
 
-  const orchestrator = async (env: Record<string, string>, tag: string) => {
+  const orchestrator = async (env: Record<string, string>, tag: string, addr = workerAddr) => {
     const http = `127.0.0.1:${await freePort()}`;
-    const worker = { name: "scorer", addr: workerAddr };
+    const worker = { name: "scorer", addr };
     services.push(await startOrchestrator(bins, { ...E2E_ENV, ...env }, http, [worker], join(logs, `orchestrator-${tag}.log`)));
     return `http://${http}`;
   };
+  /**
+   * A worker of a test's own: the shared one may still be working through
+   * another test's abandoned calls, and sheds what arrives meanwhile.
+   */
+  const ownWorker = async (env: Record<string, string>, tag: string) => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", ...env }, addr, join(logs, `worker-${tag}.log`)));
+    return addr;
+  };
+  // An in-flight budget the worker never reaches: every call it gets is scored, never shed.
+  const NEVER_SHEDS = { MAX_IN_FLIGHT: "1000000" };
 
   beforeAll(async () => {
     bins = await sharedReleaseBuild();
@@ -93,9 +104,12 @@ describe("limits and error mapping, real worker", () => {
   });
 
   it("maps the worker's timeouts to 504, not 502", async () => {
-    // A budget for every batch at once, so all of them reach the worker and time out there
-    // rather than most being refused 429 by the orchestrator's own in-flight budget.
-    const base = await orchestrator({ REQUEST_TIMEOUT: "25ms", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, "timeout");
+    // A budget for every batch at once, in the orchestrator and in a worker of its own, so all
+    // of them reach the worker and time out there rather than being refused 429 by either
+    // budget (calls that overlap at a worker with the default budget are shed, timing decides
+    // how many).
+    const worker = await ownWorker(NEVER_SHEDS, "timeout");
+    const base = await orchestrator({ REQUEST_TIMEOUT: "25ms", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, "timeout", worker);
     // 1000 requests × 64 numeric features (1.4 MB), the shape that once got 502s.
     const full = JSON.stringify({
       requests: Array.from({ length: 1000 }, (_, i) => ({
@@ -112,15 +126,13 @@ describe("limits and error mapping, real worker", () => {
   it("answers 429 with Retry-After when the worker sheds a call, never a 5xx", async () => {
     // A worker with one in-flight permit: concurrent full batches overlap, and all but the
     // one it holds are shed (RESOURCE_EXHAUSTED) before they are decoded.
-    const shedding = `127.0.0.1:${await freePort()}`;
-    services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", MAX_IN_FLIGHT: "1" }, shedding, join(logs, "worker-shedding.log")));
-    const http = `127.0.0.1:${await freePort()}`;
+    const shedding = await ownWorker({ MAX_IN_FLIGHT: "1" }, "shedding");
     // The orchestrator's own in-flight budget as large as it goes, so the worker is the one that sheds.
-    services.push(await startOrchestrator(bins, { ...E2E_ENV, REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, http, [{ name: "scorer", addr: shedding }], join(logs, "orchestrator-shedding.log")));
+    const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, "shedding", shedding);
     const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
     const answers = await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const res = await fetch(`http://${http}/v1/score/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: full });
+        const res = await fetch(`${base}/v1/score/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: full });
         return { status: res.status, retryAfter: res.headers.get("retry-after"), text: await res.text() };
       }),
     );
@@ -146,8 +158,10 @@ describe("limits and error mapping, real worker", () => {
 
   it("answers 429 itself, before decoding, past its in-flight budget", async () => {
     // Room for one full batch's JSON at a time: concurrent ones past it are refused undecoded.
+    // The worker never sheds, so every 429 here is the orchestrator's own.
     const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
-    const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(Buffer.byteLength(full)) }, "in-flight");
+    const worker = await ownWorker(NEVER_SHEDS, "in-flight");
+    const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(Buffer.byteLength(full)) }, "in-flight", worker);
     const answers = await Promise.all(
       Array.from({ length: 12 }, async () => {
         const res = await fetch(`${base}/v1/score/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: full });
