@@ -1,5 +1,6 @@
 import { ensurePythonTool } from "./cache.js";
-import { freePort, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+import { freePort } from "./ports.js";
+import { startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
 /** The AWS emulator validate runs queue presets against; pinned like buf. */
 export const MOTO_VERSION = "5.2.5";

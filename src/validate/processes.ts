@@ -1,25 +1,16 @@
-import { createWriteStream } from "node:fs";
-import { createServer } from "node:net";
+import { createWriteStream, readFileSync } from "node:fs";
+import { escapeInvisible } from "../errors.js";
 import type { ResultPromise } from "execa";
 import { spawn } from "./exec.js";
-
-/** A free loopback port, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export interface Service {
   name: string;
   proc: ResultPromise;
   exited: boolean;
+  /** Where its stdout and stderr go. */
+  log: string;
+  /** Settles once all it wrote is in the log file. */
+  logged: Promise<void>;
 }
 
 /** Start a long-running service with its output going to a log file. */
@@ -41,13 +32,46 @@ export function startService(
     // longer, configured shutdown (SHUTDOWN_TIMEOUT) short.
     forceKillAfterDelay: false,
   });
-  proc.stdout?.pipe(out);
-  proc.stderr?.pipe(out);
-  const service: Service = { name, proc, exited: false };
+  // Two sources, one file: neither may end it alone, or the other's later
+  // output is written after the end, an uncaught error. It ends once both have.
+  const sources = [proc.stdout, proc.stderr].filter((s) => s !== null && s !== undefined);
+  const logged = new Promise<void>((resolve) => {
+    let open = sources.length;
+    const closed = () => {
+      if (--open <= 0) out.end(() => resolve());
+    };
+    for (const source of sources) {
+      source.pipe(out, { end: false });
+      source.once("close", closed);
+    }
+    if (open === 0) out.end(() => resolve());
+  });
+  const service: Service = { name, proc, exited: false, log: opts.log, logged };
   void proc.finally(() => {
     service.exited = true;
   });
   return service;
+}
+
+/**
+ * The last line a dead service logged (say, "bind: address already in use"),
+ * escaped and cut to 300 characters, so the error says why without a trip to
+ * a log folder that a failed run may already have removed.
+ */
+export async function lastWords(service: Pick<Service, "log" | "logged">): Promise<string> {
+  // A grandchild holding stdout open would keep the log from ever closing: wait a moment at most.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([service.logged, new Promise((r) => (timer = setTimeout(r, 1_000)))]).finally(() => clearTimeout(timer));
+  let text = "";
+  try {
+    text = readFileSync(service.log, "utf8");
+  } catch {
+    return "";
+  }
+  const line = text.split("\n").map((l) => l.trim()).filter(Boolean).pop();
+  if (!line) return "";
+  const cut = line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  return `; its log ends: ${escapeInvisible(cut)}`;
 }
 
 /** Poll until check() resolves true; fail early if the service died. */
@@ -59,7 +83,7 @@ export async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.exited) throw new Error(`${service.name} exited before ${what}`);
+    if (service.exited) throw new Error(`${service.name} exited before ${what}${await lastWords(service)}`);
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { orchestratorStopGraceSecs, workerAddrVar, workerStopGraceSecs } from "../render/workers.js";
 import { SERVING, healthCheck } from "./grpc.js";
 import { removeTemp, tempFolder } from "./lifecycle.js";
-import { freePort, killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
+import { freePort } from "./ports.js";
+import { killAll, startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
 const START_TIMEOUT_MS = 60_000;
 

@@ -3,7 +3,7 @@ import { otelServiceName, PRODUCER_COMPONENT } from "../render/otel-env.js";
 import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_PHASE_SPANS } from "../render/telemetry.js";
 import { checkCounts, type CountExpectation } from "./metrics-check.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp/receiver.js";
-import { freePort } from "./processes.js";
+import { freePort } from "./ports.js";
 import { checkHttpTrace, checkQueueTrace, checkStreamTrace, type TraceNames, type TraceOk } from "./trace-check.js";
 
 /**

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/validate/processes.js";
+import { freePort } from "../../src/validate/ports.js";
 import { ensurePythonLinter } from "../../src/validate/linters.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";

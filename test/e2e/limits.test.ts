@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startService, stopGracefully, type Service } from "../../src/validate/processes.js";
+import { freePort } from "../../src/validate/ports.js";
+import { startService, stopGracefully, type Service } from "../../src/validate/processes.js";
 import { startOrchestrator, startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { tempDir } from "../helpers/cli.js";
 import { sharedReleaseBuild } from "../helpers/shared-projects.js";
@@ -46,8 +47,7 @@ describe("limits and error mapping, real worker", () => {
   beforeAll(async () => {
     bins = await sharedReleaseBuild();
     dir = bins.repo;
-    workerAddr = `127.0.0.1:${await freePort()}`;
-    services.push(await startWorker(dir, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn" }, workerAddr, join(logs, "worker.log")));
+    workerAddr = await ownWorker({}, "shared");
   });
 
   afterAll(async () => {

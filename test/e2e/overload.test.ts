@@ -1,7 +1,8 @@
 import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, stopGracefully, type Service } from "../../src/validate/processes.js";
+import { freePort } from "../../src/validate/ports.js";
+import { stopGracefully, type Service } from "../../src/validate/processes.js";
 import { startWorker, type ServiceBinaries } from "../../src/validate/services.js";
 import { tempDir } from "../helpers/cli.js";
 import { sharedReleaseBuild } from "../helpers/shared-projects.js";

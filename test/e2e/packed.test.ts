@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from "no
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "../helpers/cli.js";
-import { freePort } from "../../src/validate/processes.js";
+import { freePort } from "../../src/validate/ports.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { rpcSpanName } from "../../src/render/telemetry.js";
-import { freePort } from "../../src/validate/processes.js";
+import { freePort } from "../../src/validate/ports.js";
 import { awaitTrace, checkSmokeMetrics, protocolFor, SMOKE_CHECKS_TELEMETRY, startSmokeTelemetry, traceNames } from "../../src/validate/telemetry-smoke.js";
 import { encodeExport, exportGrpc, exportRequest, type TestSpan } from "../helpers/otlp-export.js";
 

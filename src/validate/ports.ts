@@ -1,0 +1,118 @@
+import { closeSync, mkdirSync, openSync, statSync, utimesSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/*
+ * Why not the usual listen(0)-then-close: the port it returns is free only
+ * until it is closed. Until the service binds it, the kernel may hand the
+ * same port to any process on the machine, for a listen(0) or, far more
+ * often, as the source port of an outgoing connection (a load test opens
+ * thousands); the service then dies with "address already in use". A clean-
+ * clone CI lost a smoke test that way. get-port and portfinder have the same
+ * window and only lock ports within one process, while vitest runs e2e files
+ * in several. So, after Google's portpicker: pick below the kernel's
+ * ephemeral range, where nothing is ever bound implicitly; reserve the pick
+ * across processes; then check it binds.
+ */
+
+/** Lowest candidate: below it sit well-known defaults (8080, 9090) a developer may be running. */
+const LOWEST = 10_000;
+/** Enough candidates that a random pick rarely meets a port in use. */
+const MIN_CANDIDATES = 1_000;
+/** How long a pick stays reserved: ample for a service to start and bind it, after which the bind itself excludes it. */
+export const RESERVATION_MS = 60_000;
+const ATTEMPTS = 200;
+
+/**
+ * The kernel's ephemeral (implicit-bind) range, inclusive. Linux publishes
+ * it; elsewhere (macOS, Windows) IANA's dynamic range 49152–65535 is the default.
+ */
+export function ephemeralRange(read: () => string = () => readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")): [number, number] {
+  try {
+    const [low = NaN, high = NaN] = read().trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && 0 < low && low <= high && high <= 65_535) return [low, high];
+  } catch {
+    // not Linux: the IANA default below
+  }
+  return [49_152, 65_535];
+}
+
+/** The ports freePort picks from, inclusive: below the ephemeral range, or above it when too little is left below. */
+export function candidateRange([low, high]: [number, number]): [number, number] {
+  if (low - LOWEST >= MIN_CANDIDATES) return [LOWEST, low - 1];
+  if (65_535 - high >= MIN_CANDIDATES) return [high + 1, 65_535];
+  return [LOWEST, 65_535]; // no room outside: bind checks and reservations still apply
+}
+
+/**
+ * Reserve port for RESERVATION_MS against every other caller on this
+ * machine: a file created exclusively, or an expired one taken over. False
+ * when someone else holds it. Two processes taking over the same expired
+ * file at once could both win; that needs the same random pick within the
+ * same instant, and the bind check still stands behind it.
+ */
+export function reserve(port: number, dir: string, now = Date.now()): boolean {
+  const file = join(dir, String(port));
+  try {
+    closeSync(openSync(file, "wx"));
+    return true;
+  } catch (e) {
+    // An unwritable folder (another user's, a read-only temp) leaves only the bind check.
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") return true;
+  }
+  try {
+    if (now - statSync(file).mtimeMs < RESERVATION_MS) return false;
+    const at = new Date(now);
+    utimesSync(file, at, at);
+  } catch {
+    // removed or not ours meanwhile: the bind check decides
+  }
+  return true;
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's pick: the fallback when every attempt above met a port in use. */
+function anyPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Per user, so one user's folder never blocks another's reservations. */
+function defaultReservations(): string {
+  return join(tmpdir(), `create-hybrid-backend-ports-${process.getuid?.() ?? "user"}`);
+}
+
+/**
+ * A loopback TCP port that binds now and stays out of every other freePort
+ * caller's hands for RESERVATION_MS: bind it within that time.
+ */
+export async function freePort(dir = defaultReservations()): Promise<number> {
+  try {
+    // One level, not recursive: the temp folder exists, and Node's recursive mkdir spins forever on some refusals (ENOENT under /proc).
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // reserve() then falls back to the bind check alone
+  }
+  const [from, to] = candidateRange(ephemeralRange());
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (reserve(port, dir) && (await bindable(port))) return port;
+  }
+  return anyPort();
+}
