@@ -21,7 +21,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -55,14 +54,12 @@ type options struct {
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "freeport" {
-		// Bound and released at once: a port free now is all a local script needs.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := freePort()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
 		}
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-		_ = ln.Close()
+		fmt.Println(port)
 		return
 	}
 	if len(os.Args) >= 2 && os.Args[1] == "burst" {
