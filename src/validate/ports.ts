@@ -20,8 +20,13 @@ import { join } from "node:path";
 const LOWEST = 10_000;
 /** Enough candidates that a random pick rarely meets a port in use. */
 const MIN_CANDIDATES = 1_000;
-/** How long a pick stays reserved: ample for a service to start and bind it, after which the bind itself excludes it. */
-export const RESERVATION_MS = 60_000;
+/**
+ * How long a pick stays reserved. Callers may pick a port minutes before its
+ * service binds it (the smoke picks the orchestrator's before the workers
+ * start), or rebind it after a restart; 22,768 candidates leave room to hold
+ * every pick of a whole test run this long.
+ */
+export const RESERVATION_MS = 10 * 60_000;
 const ATTEMPTS = 200;
 
 /**
@@ -47,24 +52,29 @@ export function candidateRange([low, high]: [number, number]): [number, number] 
 
 /**
  * Reserve port for RESERVATION_MS against every other caller on this
- * machine: a file created exclusively, or an expired one taken over. False
- * when someone else holds it. Two processes taking over the same expired
- * file at once could both win; that needs the same random pick within the
- * same instant, and the bind check still stands behind it.
+ * machine: a file created exclusively and stamped `now`, or an expired one
+ * taken over. False when someone else holds it. A stamp further from `now`
+ * than RESERVATION_MS, either way, has expired, so a clock step cannot make
+ * one permanent. Two processes taking over the same expired file in the same
+ * instant could both win; that also needs the same random pick, and is left.
  */
 export function reserve(port: number, dir: string, now = Date.now()): boolean {
   const file = join(dir, String(port));
+  const stamp = () => {
+    const at = new Date(now);
+    utimesSync(file, at, at);
+  };
   try {
     closeSync(openSync(file, "wx"));
+    stamp();
     return true;
   } catch (e) {
     // An unwritable folder (another user's, a read-only temp) leaves only the bind check.
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") return true;
   }
   try {
-    if (now - statSync(file).mtimeMs < RESERVATION_MS) return false;
-    const at = new Date(now);
-    utimesSync(file, at, at);
+    if (Math.abs(now - statSync(file).mtimeMs) < RESERVATION_MS) return false;
+    stamp();
   } catch {
     // removed or not ours meanwhile: the bind check decides
   }
@@ -100,9 +110,10 @@ function defaultReservations(): string {
 
 /**
  * A loopback TCP port that binds now and stays out of every other freePort
- * caller's hands for RESERVATION_MS: bind it within that time.
+ * caller's hands for RESERVATION_MS: bind it within that time. `random`
+ * ([0, 1), as Math.random) is for tests.
  */
-export async function freePort(dir = defaultReservations()): Promise<number> {
+export async function freePort(dir = defaultReservations(), random: () => number = Math.random): Promise<number> {
   try {
     // One level, not recursive: the temp folder exists, and Node's recursive mkdir spins forever on some refusals (ENOENT under /proc).
     mkdirSync(dir, { mode: 0o700 });
@@ -111,8 +122,11 @@ export async function freePort(dir = defaultReservations()): Promise<number> {
   }
   const [from, to] = candidateRange(ephemeralRange());
   for (let i = 0; i < ATTEMPTS; i++) {
-    const port = from + Math.floor(Math.random() * (to - from + 1));
+    const port = from + Math.floor(random() * (to - from + 1));
     if (reserve(port, dir) && (await bindable(port))) return port;
   }
-  return anyPort();
+  // Every pick was taken: the kernel's, which the reservation still guards from our other callers.
+  const port = await anyPort();
+  reserve(port, dir);
+  return port;
 }

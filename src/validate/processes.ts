@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync } from "node:fs";
+import { closeSync, createWriteStream, openSync, readSync, statSync } from "node:fs";
 import { escapeInvisible } from "../errors.js";
 import type { ResultPromise } from "execa";
 import { spawn } from "./exec.js";
@@ -7,8 +7,9 @@ export interface Service {
   name: string;
   proc: ResultPromise;
   exited: boolean;
-  /** Where its stdout and stderr go. */
+  /** Where its stdout and stderr go, from byte logFrom on (the file may hold an earlier run's). */
   log: string;
+  logFrom: number;
   /** Settles once all it wrote is in the log file. */
   logged: Promise<void>;
 }
@@ -19,6 +20,7 @@ export function startService(
   bin: string,
   opts: { cwd: string; env: Record<string, string>; log: string; args?: string[] },
 ): Service {
+  const logFrom = sizeOf(opts.log);
   const out = createWriteStream(opts.log, { flags: "a" });
   // Its own process group (see lifecycle.ts); killAll and stopGracefully
   // still signal the service itself, which is what its shutdown test needs.
@@ -46,32 +48,57 @@ export function startService(
     }
     if (open === 0) out.end(() => resolve());
   });
-  const service: Service = { name, proc, exited: false, log: opts.log, logged };
+  const service: Service = { name, proc, exited: false, log: opts.log, logFrom, logged };
   void proc.finally(() => {
     service.exited = true;
   });
   return service;
 }
 
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** How much of a log's end lastWords reads: its last line is in there. */
+const TAIL_BYTES = 64 * 1024;
+
 /**
- * The last line a dead service logged (say, "bind: address already in use"),
- * escaped and cut to 300 characters, so the error says why without a trip to
- * a log folder that a failed run may already have removed.
+ * The last line a dead service logged in this run (say, "bind: address
+ * already in use"), escaped and cut to 300 characters, so the error says why
+ * without a trip to a log folder that a failed run may already have removed.
+ * Rust's closing hint after a panic is passed over for the panic's own words.
  */
-export async function lastWords(service: Pick<Service, "log" | "logged">): Promise<string> {
-  // A grandchild holding stdout open would keep the log from ever closing: wait a moment at most.
+export async function lastWords(service: Pick<Service, "log" | "logFrom" | "logged">): Promise<string> {
+  // Only a defence: execa settles proc, which callers wait on, after both streams finish.
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([service.logged, new Promise((r) => (timer = setTimeout(r, 1_000)))]).finally(() => clearTimeout(timer));
   let text = "";
   try {
-    text = readFileSync(service.log, "utf8");
+    const from = Math.max(service.logFrom, sizeOf(service.log) - TAIL_BYTES);
+    const fd = openSync(service.log, "r");
+    try {
+      const buf = Buffer.alloc(Math.max(0, sizeOf(service.log) - from));
+      text = buf.subarray(0, readSync(fd, buf, 0, buf.length, from)).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return "";
   }
-  const line = text.split("\n").map((l) => l.trim()).filter(Boolean).pop();
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("note: run with `RUST_BACKTRACE"));
+  const line = lines.pop();
   if (!line) return "";
-  const cut = line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  const chars = Array.from(line); // whole code points: a cut must not split a surrogate pair
+  const cut = chars.length > 300 ? `${chars.slice(0, 300).join("")}…` : line;
   return `; its log ends: ${escapeInvisible(cut)}`;
+}
+
+async function died(service: Service, what: string): Promise<Error> {
+  return new Error(`${service.name} exited before ${what}${await lastWords(service)}`);
 }
 
 /** Poll until check() resolves true; fail early if the service died. */
@@ -83,10 +110,12 @@ export async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.exited) throw new Error(`${service.name} exited before ${what}${await lastWords(service)}`);
+    if (service.exited) throw await died(service, what);
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 150));
   }
+  // It may have died during the last wait: that, not the clock, is then the reason.
+  if (service.exited) throw await died(service, what);
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
@@ -97,7 +126,7 @@ export async function waitFor(
 export async function stopGracefully(service: Service, graceMs: number, opts: { allowSignalExit?: boolean } = {}): Promise<void> {
   if (service.exited) {
     const r = await service.proc;
-    throw new Error(`${service.name} had already exited (code ${r.exitCode ?? r.signal})`);
+    throw new Error(`${service.name} had already exited (code ${r.exitCode ?? r.signal})${await lastWords(service)}`);
   }
   service.proc.kill("SIGTERM");
   // A ref'd timer, cleared when the service wins: an unref'd one leaves nothing keeping the

@@ -189,7 +189,7 @@ describe("limits and error mapping, real worker", () => {
     });
     const result = await o.proc;
     expect(result.exitCode).not.toBe(0);
-    await new Promise((r) => setTimeout(r, 200)); // The log stream's last write.
+    await o.logged;
     expect(readFileSync(log, "utf8")).toMatch(/MAX_BODY_BYTES=\\?"1073741824\\?": want a number of bytes from 1 to \d+/);
   });
 });

@@ -1,12 +1,13 @@
-import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RESERVATION_MS, candidateRange, ephemeralRange, freePort, reserve } from "../../src/validate/ports.js";
 import { startService, waitFor } from "../../src/validate/processes.js";
+import { tempDir } from "../helpers/temp-dirs.js";
 
-const reservations = () => mkdtempSync(join(tmpdir(), "ports-"));
+const reservations = () => tempDir("ports-");
 
 describe("freePort", () => {
   it("reads the kernel's ephemeral range, and falls back to IANA's where there is none", () => {
@@ -27,19 +28,25 @@ describe("freePort", () => {
     expect(candidateRange([1024, 65000])).toEqual([10000, 65535]);
   });
 
-  it("returns a port that binds and that neither a listen(0) nor an outgoing connection on this machine can be handed", async () => {
+  it("returns a port that binds, from where neither a listen(0) nor an outgoing connection on this machine is handed one", async () => {
     const [low, high] = ephemeralRange();
+    const [from, to] = candidateRange([low, high]);
     const port = await freePort(reservations());
-    expect(port < low || port > high, `${port} inside ${low}-${high}`).toBe(true);
+    expect(port >= from && port <= to, `${port} outside ${from}-${to}`).toBe(true);
+    // Only a machine whose ephemeral range leaves no room (say 1024-65535) has candidates inside it.
+    if (to < low || from > high) expect(port < low || port > high, `${port} inside ${low}-${high}`).toBe(true);
     const srv = createServer();
     await new Promise<void>((resolve, reject) => srv.once("error", reject).listen(port, "127.0.0.1", resolve));
     await new Promise((r) => srv.close(r));
   });
 
-  it("never gives one port to two callers at once, which is what parallel test files and validates are", async () => {
+  it("never gives a reserved port to another caller, though it is free to bind until its service starts", async () => {
     const dir = reservations();
-    const ports = await Promise.all(Array.from({ length: 150 }, () => freePort(dir)));
-    expect(new Set(ports).size).toBe(ports.length);
+    const samePick = () => 0.5; // every caller's random pick lands on one port
+    const first = await freePort(dir, samePick);
+    const second = await freePort(dir, samePick);
+    expect(second).not.toBe(first);
+    expect(await freePort(reservations(), samePick), "another machine's callers (another folder) may pick it").toBe(first);
   });
 
   it("holds a reservation for its lifetime, then lets it be taken over", () => {
@@ -49,6 +56,13 @@ describe("freePort", () => {
     expect(reserve(20_001, dir, now + 1_000)).toBe(false);
     expect(reserve(20_001, dir, now + RESERVATION_MS + 1)).toBe(true);
     expect(reserve(20_001, dir, now + RESERVATION_MS + 2)).toBe(false);
+  });
+
+  it("lets a reservation stamped in the future (a clock stepped back) expire too", () => {
+    const dir = reservations();
+    const now = Date.now();
+    expect(reserve(20_004, dir, now + 2 * RESERVATION_MS)).toBe(true);
+    expect(reserve(20_004, dir, now)).toBe(true);
   });
 
   it("skips a port another caller reserved, and ignores a stale reservation", () => {
@@ -69,16 +83,27 @@ describe("freePort", () => {
 });
 
 describe("a service that dies while starting", () => {
-  it("is reported with the last line it logged, escaped", async () => {
-    const log = join(reservations(), "svc.log");
-    const svc = startService("orchestrator", "sh", {
-      cwd: tmpdir(),
-      env: { PATH: process.env.PATH ?? "" },
-      log,
-      args: ["-c", 'echo starting; printf "listen tcp 127.0.0.1:20003: bind: address already in use\\033[0m\\n" >&2; exit 1'],
-    });
-    await expect(waitFor("GET /readyz to return 200", svc, async () => false, 10_000)).rejects.toThrow(
+  const dies = (script: string, log = join(tempDir("svc-"), "svc.log")) =>
+    waitFor("GET /readyz to return 200", startService("orchestrator", "sh", { cwd: tmpdir(), env: { PATH: process.env.PATH ?? "" }, log, args: ["-c", script] }), async () => false, 10_000);
+
+  it("is reported with the last line it logged, escaped, whichever stream it came last on", async () => {
+    await expect(dies('echo starting; printf "listen tcp 127.0.0.1:20003: bind: address already in use\\033[0m\\n" >&2; exit 1')).rejects.toThrow(
       "orchestrator exited before GET /readyz to return 200; its log ends: listen tcp 127.0.0.1:20003: bind: address already in use\\u001b[0m",
     );
+  });
+
+  it("with a panic's own words, not Rust's closing hint", async () => {
+    const panic = "printf \"thread 'main' panicked at src/main.rs:9:5:\\nMODEL_PATH: no such file\\nnote: run with \\`RUST_BACKTRACE=1\\` environment variable to display a backtrace\\n\" >&2; exit 101";
+    await expect(dies(panic)).rejects.toThrow(/its log ends: MODEL_PATH: no such file$/);
+  });
+
+  it("never with an earlier run's line from the same log file", async () => {
+    const log = join(tempDir("svc-"), "svc.log");
+    writeFileSync(log, "bind: address already in use\n");
+    await expect(dies("exit 3", log)).rejects.toThrow(/^orchestrator exited before GET \/readyz to return 200$/);
+  });
+
+  it("cut to 300 characters, on a character boundary", async () => {
+    await expect(dies(`printf '${"😀".repeat(400)}\\n'; exit 1`)).rejects.toThrow(`its log ends: ${"😀".repeat(300)}…`);
   });
 });
