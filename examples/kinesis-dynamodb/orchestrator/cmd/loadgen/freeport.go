@@ -10,11 +10,13 @@ import (
 )
 
 // Why not bind port 0 and print what the kernel picked: that port is free only
-// until it is released, and the bench then opens thousands of connections, each
-// taking a source port from that same ephemeral range, before every service
-// has bound its pick; one that lands on a pick kills the service with "address
-// already in use". Ports below the range (as Google's portpicker does) are
-// never bound implicitly, so only an explicit listener can take one.
+// until it is released, and until its service binds it any outgoing connection
+// on the machine (a dial, an exporter, a probe, another test's load) may be
+// handed it as its source port, and the service then dies with "address
+// already in use". Ports below the ephemeral range (as Google's portpicker
+// picks) are never bound implicitly, so only an explicit listener can take one.
+// Two picks of one run meet with odds of 1 in about 22,000; the bind fails
+// loudly then.
 
 const (
 	lowestPort    = 10000 // below: well-known defaults (8080, 9090) a developer may be running

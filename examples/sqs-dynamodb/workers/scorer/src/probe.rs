@@ -144,13 +144,15 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_listening_on_tcp_fails() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Bound but never listening, and held through the check: a port
+        // released first could be taken by a parallel test's listener.
+        let held = tokio::net::TcpSocket::new_v4().unwrap();
+        held.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .unwrap();
+        let port = held.local_addr().unwrap().port();
         let addr = ListenAddr::Tcp(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
         assert!(check(&addr, PROBE_TIMEOUT).await.is_err());
+        drop(held);
     }
 
     #[test]
