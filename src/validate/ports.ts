@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync, statSync, utimesSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /*
  * Why not the usual listen(0)-then-close: the port it returns is free only
@@ -67,6 +67,7 @@ export function reserve(port: number, dir: string, now = Date.now()): boolean {
   try {
     closeSync(openSync(file, "wx"));
     stamp();
+    held(file);
     return true;
   } catch (e) {
     // An unwritable folder (another user's, a read-only temp) leaves only the bind check.
@@ -75,10 +76,46 @@ export function reserve(port: number, dir: string, now = Date.now()): boolean {
   try {
     if (Math.abs(now - statSync(file).mtimeMs) < RESERVATION_MS) return false;
     stamp();
+    held(file);
   } catch {
     // removed or not ours meanwhile: the bind check decides
   }
   return true;
+}
+
+/** Reservations this process made: its services go when it does, and so do they. */
+const ours = new Set<string>();
+let releasedAtExit = false;
+
+function held(file: string): void {
+  if (!releasedAtExit) process.once("exit", releaseReservations);
+  releasedAtExit = true;
+  ours.add(file);
+}
+
+/**
+ * Removes this process's reservations, and their folder once no other
+ * process has one there, so a finished run leaves nothing in the temp
+ * folder. Runs at exit; synchronous, as an exit handler must be.
+ */
+export function releaseReservations(): void {
+  const dirs = new Set<string>();
+  for (const file of ours) {
+    dirs.add(dirname(file));
+    try {
+      unlinkSync(file);
+    } catch {
+      // already taken over or removed
+    }
+  }
+  ours.clear();
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // another process still holds ports there (ENOTEMPTY), or it is gone
+    }
+  }
 }
 
 function bindable(port: number): Promise<boolean> {

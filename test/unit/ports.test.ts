@@ -1,9 +1,9 @@
-import { utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RESERVATION_MS, candidateRange, ephemeralRange, freePort, reserve } from "../../src/validate/ports.js";
+import { RESERVATION_MS, candidateRange, ephemeralRange, freePort, releaseReservations, reserve } from "../../src/validate/ports.js";
 import { startService, waitFor } from "../../src/validate/processes.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
@@ -72,6 +72,18 @@ describe("freePort", () => {
     const old = new Date(Date.now() - RESERVATION_MS - 5_000);
     utimesSync(join(dir, "20002"), old, old);
     expect(reserve(20_002, dir)).toBe(true);
+  });
+
+  it("removes its own reservations, and their folder once empty, leaving other processes' in place", async () => {
+    const mine = join(reservations(), "ports");
+    await freePort(mine);
+    await freePort(mine);
+    const shared = join(reservations(), "ports");
+    await freePort(shared);
+    writeFileSync(join(shared, "20005"), ""); // another process's
+    releaseReservations();
+    expect(existsSync(mine), "a folder only this process used").toBe(false);
+    expect(readdirSync(shared)).toEqual(["20005"]);
   });
 
   it("still works, by the bind check alone, when the reservations folder cannot be written", async () => {
