@@ -65,7 +65,19 @@ it("runs make bench in the default preset and reports every figure", async () =>
   // One round of each language in turn (BENCH_RUNS of them), each its own file.
   for (const f of ["rust-model-1.json", "go-model-1.json"]) expect(existsSync(join(dir, "bench", f)), f).toBe(true);
   expect(r.model_per_core.rust_over_go_batch_interpreted).toBeGreaterThan(0);
-  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(10);
+  expect(r.targets.map((t: { name: string }) => t.name)).toHaveLength(12);
+
+  // Model load memory: the worker's own model_memory test measured it, in fresh processes,
+  // and its limits judge both rows; the caps hold on any machine, so both are met.
+  const mm = r.model_load_memory;
+  expect(mm.files.map((f: { file: string }) => f.file)).toEqual(["hostile", "1x", "2x", "4x"]);
+  expect(mm.files.map((f: { loaded: boolean }) => f.loaded)).toEqual([false, true, true, true]);
+  for (const f of mm.files) expect(f.peak_kib, JSON.stringify(f)).toBeGreaterThan(0);
+  expect(mm.growth).toBeLessThanOrEqual(mm.growth_limit);
+  for (const name of ["model load memory refusing hostile, B/byte", "model load memory per byte, growth with size"]) {
+    expect(r.targets).toContainEqual(expect.objectContaining({ name, met: true }));
+  }
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\nmodel load memory, a fresh process loading one file \(caps: depth \d+, \d+ nodes a tree\)\n[^\n]*\n  hostile [^\n]* refused\n/);
 
   // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is
   // the machine's business; that it overloaded the worker (calls were shed) and measured each
