@@ -2,7 +2,7 @@
 # `make bench`: measures the built services on loopback and writes bench/results.json,
 # bench/summary.txt and bench/latency.svg (see "Benchmarks" in README.md).
 #   1. single-core model scoring: the scorer worker's bench_model example against the Go port,
-#      one round of each in turn
+#      one round of each in turn; then model load memory, by the worker's model_memory test
 #   2. the worker and the orchestrator start on free loopback ports and
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP, and
 #      drives a bare net/http server (`bin/loadgen http-floor`): the least any Go HTTP
@@ -67,6 +67,20 @@ for ((i = 1; i <= runs; i++)); do
     -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
+# Model load memory: the worker's own model_memory test measures it (Linux only: it reads
+# /proc) and, given MODEL_MEMORY_OUT, writes its figures with its limits for the targets
+# table. A release build, as the worker ships. A failed assertion still leaves its figures,
+# which the table then reports as not met; no figures at all stops the bench.
+model_memory=()
+if [ "$(uname -s)" = Linux ]; then
+  echo "bench: model load memory (the scorer worker's model_memory test)" >&2
+  rm -f bench/model-memory.json
+  (cd workers && MODEL_MEMORY_OUT=$PWD/../bench/model-memory.json cargo test --release --locked --quiet \
+    -p scorer --test model_memory -- --exact model_memory_is_linear_in_file_size) ||
+    echo "bench: the model_memory test failed; the targets table reports its figures" >&2
+  [ -s bench/model-memory.json ] || { echo "bench: the model_memory test wrote no figures" >&2; exit 1; }
+  model_memory=(-model-memory bench/model-memory.json)
+fi
 
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
@@ -208,7 +222,8 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -http "http://$http_addr" -orchestrator-pid "$orchestrator_pid" \
   -http-floor "http://$floor_addr" -http-floor-pid "$floor_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
-  -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
+  -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" ${model_memory[@]+"${model_memory[@]}"} \
+  -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" \
   -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")" \
   -gateway "$(IFS=,; echo "${gateway_rows[*]}")"

@@ -2,7 +2,7 @@
 # `make bench`: measures the built services on loopback and writes bench/results.json,
 # bench/summary.txt and bench/latency.svg (see "Benchmarks" in README.md).
 #   1. single-core model scoring: the scorer worker's bench_model example against the Go port,
-#      one round of each in turn
+#      one round of each in turn; then model load memory, by the worker's model_memory test
 #   2. the worker starts on a free loopback port and orchestrator/cmd/loadgen drives it
 #      over gRPC (the end-to-end figures need the HTTP preset: no queue in the loop)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
@@ -59,6 +59,20 @@ for ((i = 1; i <= runs; i++)); do
     -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
+# Model load memory: the worker's own model_memory test measures it (Linux only: it reads
+# /proc) and, given MODEL_MEMORY_OUT, writes its figures with its limits for the targets
+# table. A release build, as the worker ships. A failed assertion still leaves its figures,
+# which the table then reports as not met; no figures at all stops the bench.
+model_memory=()
+if [ "$(uname -s)" = Linux ]; then
+  echo "bench: model load memory (the scorer worker's model_memory test)" >&2
+  rm -f bench/model-memory.json
+  (cd workers && MODEL_MEMORY_OUT=$PWD/../bench/model-memory.json cargo test --release --locked --quiet \
+    -p scorer --test model_memory -- --exact model_memory_is_linear_in_file_size) ||
+    echo "bench: the model_memory test failed; the targets table reports its figures" >&2
+  [ -s bench/model-memory.json ] || { echo "bench: the model_memory test wrote no figures" >&2; exit 1; }
+  model_memory=(-model-memory bench/model-memory.json)
+fi
 
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
@@ -110,7 +124,8 @@ started "$alt_pid" scorer-alt bench/scorer-alt.log
 ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker-pid "$worker_pid" -worker-metrics "$worker_metrics_url" \
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset kinesis -vectors testdata/vectors.json -model workers/scorer/model/model.json \
-  -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" -out bench -duration "$duration" -runs "$runs" \
+  -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" ${model_memory[@]+"${model_memory[@]}"} \
+  -out bench -duration "$duration" -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency"
 
 stop_services

@@ -26,6 +26,8 @@ type results struct {
 	TracingNote string         `json:"tracing_note,omitempty"`
 	Memory      map[string]mem `json:"memory_kb"`
 	Model       modelCompare   `json:"model_per_core"`
+	// ModelMemory is the worker's model_memory test's figures (modelmemory.go).
+	ModelMemory *modelMemory `json:"model_load_memory,omitempty"`
 	// Overload is ScoreBatch at twice its peak (overload.go); Verdict sums up the hop (verdict.go).
 	Overload overloadFigures `json:"overload"`
 	// OverloadHTTP is the HTTP batch route at twice its peak (HTTP preset).
@@ -172,6 +174,9 @@ func (r *results) checks() {
 	if ratio, ok := gatewayCheck(r.Gateway); ok {
 		add("orchestrator / grpc-gateway CPU per request", ratio, "<= 1.0", ratio <= 1.0)
 	}
+	if r.ModelMemory != nil {
+		r.ModelMemory.checks(add)
+	}
 	r.Overload.checks(add)
 	if r.Burst != nil {
 		r.Burst.checks(add)
@@ -236,6 +241,9 @@ func (r *results) writeSummary(w io.Writer) {
 		}
 	}
 	r.Model.write(w)
+	if r.ModelMemory != nil {
+		r.ModelMemory.write(w)
+	}
 	r.Overload.write(w)
 	if r.OverloadHTTP != nil {
 		r.OverloadHTTP.write(w)

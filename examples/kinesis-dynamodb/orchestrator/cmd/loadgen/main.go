@@ -30,8 +30,9 @@ import (
 
 type options struct {
 	worker, http, vectors, model, out, preset string
-	// Model scoring per core: the rounds' files of each language, or the one Go round to write.
-	rustModel, goModel, modelOut              string
+	// Model scoring per core: the rounds' files of each language, or the one Go round to write;
+	// the primary worker's model_memory test's figures (modelmemory.go).
+	rustModel, goModel, modelOut, modelMemory string
 	duration, warmup, modelRound              time.Duration
 	runs, concurrency, batchSize, maxInFlight int
 	rate, batchRate                           float64
@@ -87,6 +88,7 @@ func main() {
 	flag.StringVar(&o.rustModel, "rust-model", "", "comma-separated outputs of the worker's bench_model example, one per round")
 	flag.StringVar(&o.goModel, "go-model", "", "comma-separated -model-out files, one per round (empty: the Go baseline is timed here, -runs rounds)")
 	flag.StringVar(&o.modelOut, "model-out", "", "only time the Go baseline (-model, -vectors, -runs rounds of -model-round) and write its figures to this file")
+	flag.StringVar(&o.modelMemory, "model-memory", "", "the worker's model_memory test's figures (MODEL_MEMORY_OUT), for the model load memory rows; empty: not measured")
 	flag.StringVar(&o.out, "out", "../bench", "folder for results.json, summary.txt and latency.svg")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each measured phase")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each target's phases")
@@ -209,6 +211,11 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		r.Model.compare()
+	}
+	if o.modelMemory != "" {
+		if r.ModelMemory, err = readModelMemory(o.modelMemory); err != nil {
+			return err
+		}
 	}
 
 	conn, err := dialWorker(o.worker)
