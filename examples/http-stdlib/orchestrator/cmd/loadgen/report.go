@@ -21,6 +21,8 @@ type results struct {
 	// E2ECeiling what it leaves the e2e throughput target on these cores (HTTP preset).
 	HTTPFloor  *targetFigures `json:"http_floor,omitempty"`
 	E2ECeiling *e2eCeiling    `json:"e2e_ceiling,omitempty"`
+	// OwnCores projects the e2e throughput figure to services on cores of their own (owncores.go).
+	OwnCores *ownCores `json:"own_cores_projection,omitempty"`
 	// Tracing is the HTTP path with tracing off, sampled and always on (see tracing.go).
 	Tracing     []tracingRow   `json:"tracing_overhead,omitempty"`
 	TracingNote string         `json:"tracing_note,omitempty"`
@@ -154,7 +156,10 @@ func (r *results) checks() {
 	}
 	if r.E2E != nil && r.Direct.Score.Closed.PerSecond > 0 {
 		ratio := r.E2E.Closed.PerSecond / r.Direct.Score.Closed.PerSecond
-		add("e2e throughput / direct gRPC throughput", ratio, ">= 0.75", ratio >= 0.75)
+		add("e2e throughput / direct gRPC throughput", ratio, fmt.Sprintf(">= %g", e2eThroughputTarget), ratio >= e2eThroughputTarget)
+		if p, ok := ownCoresOf(r.Direct.Score, *r.E2E); ok {
+			r.OwnCores = &p
+		}
 		add("e2e p99 at fixed rate, ms", r.E2E.Open.P99, "<= 2", r.E2E.Open.P99 <= 2)
 		// The ceiling sums CPU over shared cores; pinned processes are each bound by their own.
 		if r.HTTPFloor != nil && !strings.HasPrefix(r.Settings.Pinning, "pinned") {
@@ -231,6 +236,9 @@ func (r *results) writeSummary(w io.Writer) {
 		cpu("HTTP floor, no work", *r.HTTPFloor, floorPath)
 	}
 	r.writeCeiling(w)
+	if r.OwnCores != nil {
+		r.OwnCores.write(w)
+	}
 	r.writeTracing(w)
 	r.writeCoalescing(w)
 	r.writeGateway(w)
