@@ -33,8 +33,8 @@ type ownCores struct {
 	// Bottleneck is the service whose CPU per request bounds e2e: orchestrator or worker.
 	Bottleneck string `json:"e2e_bottleneck"`
 	// OrchestratorCores is the orchestrator cores per worker core for e2e to reach the
-	// target; 0 when none do (the worker is the bottleneck even then).
-	OrchestratorCores float64 `json:"orchestrator_cores_for_target"`
+	// target; nil when no number does (the worker is the bottleneck even then).
+	OrchestratorCores *float64 `json:"orchestrator_cores_for_target,omitempty"`
 }
 
 // ownCoresOf projects from the direct and e2e figures; false when a CPU figure is missing.
@@ -52,7 +52,8 @@ func ownCoresOf(direct, e2e targetFigures) (ownCores, bool) {
 	p.E2EPerSec = round3(1e6 / busiest)
 	p.Ratio = round3(directWorker / busiest)
 	if worker*e2eThroughputTarget <= directWorker {
-		p.OrchestratorCores = round3(orchestrator * e2eThroughputTarget / directWorker)
+		cores := round3(orchestrator * e2eThroughputTarget / directWorker)
+		p.OrchestratorCores = &cores
 	}
 	return p, true
 }
@@ -62,8 +63,8 @@ func (p *ownCores) write(w io.Writer) {
 	fmt.Fprintf(w, "  with each service on a core of its own and the callers not the limit (bottleneck law, a projection):\n")
 	fmt.Fprintf(w, "    direct %.0f req/s, e2e %.0f req/s = %.3f of direct, bound by the %s's CPU per request;\n",
 		p.DirectPerSec, p.E2EPerSec, p.Ratio, p.Bottleneck)
-	if p.OrchestratorCores > 0 {
-		fmt.Fprintf(w, "    e2e reaches %.2f of direct with the orchestrator on %.1f cores per worker core\n", e2eThroughputTarget, p.OrchestratorCores)
+	if p.OrchestratorCores != nil {
+		fmt.Fprintf(w, "    e2e reaches %.2f of direct with the orchestrator on %.2f cores per worker core\n", e2eThroughputTarget, *p.OrchestratorCores)
 	} else {
 		fmt.Fprintf(w, "    e2e cannot reach %.2f of direct on any number of orchestrator cores: the worker spends more per e2e request\n", e2eThroughputTarget)
 	}

@@ -265,7 +265,7 @@ func (r *results) writeSummary(w io.Writer) {
 		if !c.Met {
 			verdict = "NOT met"
 		}
-		fmt.Fprintf(w, "  %-46s %9.3f  %-6s %s\n", c.Name, c.Value, c.Target, verdict)
+		fmt.Fprintf(w, "  %-46s %9.3f  %-7s %s\n", c.Name, c.Value, c.Target, verdict)
 	}
 	r.Verdict.write(w)
 	fmt.Fprintln(w, strings.Repeat("-", 40))

@@ -8,17 +8,19 @@ import (
 	"testing"
 )
 
-// modelMemoryFile writes figures in the shape the worker's model_memory test writes them.
-func modelMemoryFile(t *testing.T, hostilePeakKiB int, hostileLoaded bool, growth float64, admittedLoaded bool) string {
+// modelMemoryFile writes figures in the shape the worker's model_memory test writes them:
+// the hostile file, then admitted files of 617,141 and 2,468,141 bytes, the larger grown by
+// largeKiB (42,064 KiB: 0.93 times the smaller's 11,264 KiB per file byte).
+func modelMemoryFile(t *testing.T, hostilePeakKiB int, hostileLoaded bool, largeKiB int, largeLoaded bool) string {
 	t.Helper()
 	body := fmt.Sprintf(`{
 		"files": [
 			{"file": "hostile", "bytes": 819941, "peak_kib": %d, "load_ms": 5.5, "loaded": %t},
 			{"file": "1x", "bytes": 617141, "peak_kib": 11264, "load_ms": 14.7, "loaded": true},
-			{"file": "4x", "bytes": 2468141, "peak_kib": 42064, "load_ms": 40.4, "loaded": %t}
+			{"file": "4x", "bytes": 2468141, "peak_kib": %d, "load_ms": 40.4, "loaded": %t}
 		],
-		"growth": %g, "growth_limit": 1.15, "refusal_limit_bytes_per_file_byte": 40,
-		"max_depth": 64, "max_tree_nodes": 65536}`, hostilePeakKiB, hostileLoaded, admittedLoaded, growth)
+		"growth_limit": 1.15, "refusal_limit_bytes_per_file_byte": 40,
+		"max_depth": 64, "max_tree_nodes": 65536}`, hostilePeakKiB, hostileLoaded, largeKiB, largeLoaded)
 	path := filepath.Join(t.TempDir(), "model-memory.json")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
@@ -26,26 +28,31 @@ func modelMemoryFile(t *testing.T, hostilePeakKiB int, hostileLoaded bool, growt
 	return path
 }
 
-// Each row is met only when the test's own limit holds: growth within its slack with every
-// admitted file loaded, and the hostile file refused within its memory bound.
+// Each row is met only when the test's own limit holds: growth, worked out from the files,
+// within its slack with every admitted file loaded, and the hostile file refused within its
+// memory bound.
 func TestModelMemoryRowsJudgeByTheTestsLimits(t *testing.T) {
 	for _, c := range []struct {
 		name                  string
 		hostileKiB            int
 		hostileLoaded         bool
+		largeKiB              int
+		largeLoaded           bool
 		growth                float64
-		admittedLoaded        bool
 		wantRefusal, wantGrow bool
 	}{
-		{"as measured", 5760, false, 0.93, true, true, true},
-		{"growth past its slack", 5760, false, 1.2, true, true, false},
-		{"an admitted file refused", 5760, false, 0.93, false, true, false},
-		{"the hostile file loaded", 5760, true, 0.93, true, false, true},
-		{"refusing cost too much", 40000, false, 0.93, true, false, true},
+		{"as measured", 5760, false, 42064, true, 0.934, true, true},
+		{"growth past its slack", 5760, false, 54000, true, 1.199, true, false},
+		{"an admitted file refused", 5760, false, 42064, false, 0.934, true, false},
+		{"the hostile file loaded", 5760, true, 42064, true, 0.934, false, true},
+		{"refusing cost too much", 40000, false, 42064, true, 0.934, false, true},
 	} {
-		m, err := readModelMemory(modelMemoryFile(t, c.hostileKiB, c.hostileLoaded, c.growth, c.admittedLoaded))
+		m, err := readModelMemory(modelMemoryFile(t, c.hostileKiB, c.hostileLoaded, c.largeKiB, c.largeLoaded))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
+		}
+		if m.Growth != c.growth {
+			t.Errorf("%s: growth %v, want %v", c.name, m.Growth, c.growth)
 		}
 		met := map[string]bool{}
 		m.checks(func(name string, _ float64, _ string, ok bool) { met[name] = ok })
@@ -58,34 +65,51 @@ func TestModelMemoryRowsJudgeByTheTestsLimits(t *testing.T) {
 
 // The summary gives every file's figures and the growth against its limit.
 func TestModelMemorySummary(t *testing.T) {
-	m, err := readModelMemory(modelMemoryFile(t, 5760, false, 0.93, true))
+	m, err := readModelMemory(modelMemoryFile(t, 5760, false, 42064, true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	m.write(&b)
-	for _, want := range []string{"caps: depth 64, 65536 nodes a tree", "hostile", "refused", "4x", "2.47", "41.1", "0.93x (at most 1.15x)"} {
+	for _, want := range []string{"caps: depth 64, 65536 nodes a tree", "hostile", "refused", "4x", "2.35", "41.1", "0.93x (at most 1.15x)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary\n%s\nlacks %q", b.String(), want)
 		}
 	}
 }
 
-// Figures without the hostile load, an admitted file or the limits are refused, not reported.
+// Figures without the limits, the hostile load or two admitted files, or with a load that
+// grew nothing (no growth to compare), are refused, not reported. Each case breaks one thing
+// of figures that read.
 func TestReadModelMemoryRefusesIncompleteFigures(t *testing.T) {
+	const (
+		hostile = `{"file":"hostile","bytes":9,"peak_kib":1}`
+		small   = `{"file":"1x","bytes":10,"peak_kib":1,"loaded":true}`
+		large   = `{"file":"2x","bytes":20,"peak_kib":2,"loaded":true}`
+		limits  = `"growth_limit":1.15,"refusal_limit_bytes_per_file_byte":40`
+	)
+	figures := func(files, limits string) string { return `{"files":[` + files + `],` + limits + `}` }
 	dir := t.TempDir()
-	for name, body := range map[string]string{
-		"no hostile file":  `{"files":[{"file":"1x","bytes":1,"peak_kib":1,"loaded":true}],"growth":1,"growth_limit":1.15,"refusal_limit_bytes_per_file_byte":40}`,
-		"no admitted file": `{"files":[{"file":"hostile","bytes":1,"peak_kib":1}],"growth":1,"growth_limit":1.15,"refusal_limit_bytes_per_file_byte":40}`,
-		"no limits":        `{"files":[{"file":"hostile","bytes":1},{"file":"1x","bytes":1,"loaded":true}],"growth":1}`,
-		"an empty file":    `{"files":[{"file":"hostile","bytes":0},{"file":"1x","bytes":1,"loaded":true}],"growth":1,"growth_limit":1.15,"refusal_limit_bytes_per_file_byte":40}`,
-		"not JSON":         `test result: FAILED`,
-	} {
+	read := func(name, body string) error {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := readModelMemory(path); err == nil {
+		_, err := readModelMemory(path)
+		return err
+	}
+	if err := read("whole", figures(hostile+","+small+","+large, limits)); err != nil {
+		t.Fatalf("whole figures: %v", err)
+	}
+	for name, body := range map[string]string{
+		"no hostile file":   figures(small+","+large, limits),
+		"one admitted file": figures(hostile+","+small, limits),
+		"no limits":         strings.TrimSuffix(figures(hostile+","+small+","+large, ""), ",}") + "}",
+		"an empty file":     figures(strings.Replace(hostile, `"bytes":9`, `"bytes":0`, 1)+","+small+","+large, limits),
+		"a load of no size": figures(hostile+","+strings.Replace(small, `"peak_kib":1`, `"peak_kib":0`, 1)+","+large, limits),
+		"not JSON":          `test result: FAILED`,
+	} {
+		if err := read(name, body); err == nil {
 			t.Errorf("%s: read without an error", name)
 		}
 	}

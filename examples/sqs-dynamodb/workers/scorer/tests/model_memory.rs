@@ -15,7 +15,6 @@ use scorer as worker;
 use std::{
     fs,
     path::Path,
-    process::Command,
     time::{Duration, Instant},
 };
 
@@ -24,17 +23,6 @@ use worker::model::{MODEL_MAX_DEPTH, MODEL_MAX_TREE_NODES, Model};
 
 /// Set in a child process: the file [`child_loads_one_file`] loads.
 const CHILD_ENV: &str = "MODEL_MEMORY_CHILD";
-
-/// Where the figures go as JSON when set (`make bench`).
-const OUT_ENV: &str = "MODEL_MEMORY_OUT";
-
-/// Peak memory per file byte may rise this much from the smallest file to a
-/// larger one: allocator rounding and page granularity, not growth.
-const GROWTH_SLACK: f64 = 1.15;
-
-/// Refusing the hostile file may cost at most this many bytes of peak
-/// memory per byte of file: parsing it, not building it.
-const REFUSAL_BYTES_PER_FILE_BYTE: usize = 40;
 
 /// A tree of `splits` splits, each with a leaf on its left and the next split
 /// on its right: the deepest tree per byte of file.
@@ -112,38 +100,6 @@ fn child_loads_one_file() {
     println!("CHILD {peak} {} {loaded}", elapsed.as_micros());
 }
 
-/// File bytes, peak resident growth in KiB, load time, and whether it
-/// loaded, for a fresh process loading the file `which` names.
-fn measure_in_child(which: &str) -> (usize, usize, Duration, bool) {
-    let json = file_for(which);
-    let path =
-        std::env::temp_dir().join(format!("model-memory-{}-{which}.json", std::process::id()));
-    fs::write(&path, &json).expect("write the model file");
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_loads_one_file",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, &path)
-        .output()
-        .expect("run the child");
-    let _ = fs::remove_file(&path);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("CHILD "))
-        .unwrap_or_else(|| panic!("child printed no figures: {stdout}"));
-    let f: Vec<&str> = line.split(' ').collect();
-    (
-        json.len(),
-        f[0].parse().unwrap(),
-        Duration::from_micros(f[1].parse().unwrap()),
-        f[2] == "true",
-    )
-}
-
 #[test]
 fn a_deep_one_sided_tree_is_refused_fast() {
     let hostile = file_for("hostile");
@@ -168,58 +124,107 @@ fn models_at_the_caps_load() {
     assert_eq!(loaded.tree_count(), 2);
 }
 
-/// One file's load, as `make bench` reports it.
-fn figure(file: &str, (bytes, kib, elapsed, loaded): (usize, usize, Duration, bool)) -> Value {
-    eprintln!(
-        "{file}: {bytes} bytes of file -> +{kib} KiB peak RSS, {elapsed:?}, loaded: {loaded}"
-    );
-    json!({"file": file, "bytes": bytes, "peak_kib": kib,
-        "load_ms": elapsed.as_secs_f64() * 1e3, "loaded": loaded})
-}
-
+/// What only Linux can measure: peak resident memory from `/proc`.
 #[cfg(target_os = "linux")]
-#[test]
-fn model_memory_is_linear_in_file_size() {
-    let hostile = measure_in_child("hostile");
-    let sized: Vec<_> = ["1", "2", "4"]
-        .map(|copies| (copies, measure_in_child(copies)))
-        .into();
-    // Peak memory per file byte, the largest rise from the smallest file.
-    let per_byte =
-        |&(bytes, kib, ..): &(usize, usize, Duration, bool)| kib as f64 * 1024.0 / bytes as f64;
-    let growth = sized[1..]
-        .iter()
-        .map(|(_, m)| per_byte(m) / per_byte(&sized[0].1))
-        .fold(0.0, f64::max);
-    let mut files = vec![figure("hostile", hostile)];
-    files.extend(
-        sized
-            .iter()
-            .map(|&(copies, m)| figure(&format!("{copies}x"), m)),
-    );
-    if let Ok(out) = std::env::var(OUT_ENV) {
-        let report = json!({
-            "files": files,
-            "growth": growth,
-            "growth_limit": GROWTH_SLACK,
-            "refusal_limit_bytes_per_file_byte": REFUSAL_BYTES_PER_FILE_BYTE,
-            "max_depth": MODEL_MAX_DEPTH,
-            "max_tree_nodes": MODEL_MAX_TREE_NODES,
-        });
-        fs::write(&out, report.to_string()).expect("write MODEL_MEMORY_OUT");
+mod on_linux {
+    use std::process::Command;
+
+    use super::*;
+
+    /// Where the figures go as JSON when set (`make bench`).
+    const OUT_ENV: &str = "MODEL_MEMORY_OUT";
+
+    /// Peak memory per file byte may rise this much from the smallest file to a
+    /// larger one: allocator rounding and page granularity, not growth.
+    const GROWTH_SLACK: f64 = 1.15;
+
+    /// Refusing the hostile file may cost at most this many bytes of peak
+    /// memory per byte of file: parsing it, not building it.
+    const REFUSAL_BYTES_PER_FILE_BYTE: usize = 40;
+
+    /// File bytes, peak resident growth in KiB, load time, and whether it
+    /// loaded, for a fresh process loading the file `which` names.
+    fn measure_in_child(which: &str) -> (usize, usize, Duration, bool) {
+        let json = file_for(which);
+        let path =
+            std::env::temp_dir().join(format!("model-memory-{}-{which}.json", std::process::id()));
+        fs::write(&path, &json).expect("write the model file");
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "child_loads_one_file",
+                "--nocapture",
+            ])
+            .env(CHILD_ENV, &path)
+            .output()
+            .expect("run the child");
+        let _ = fs::remove_file(&path);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("CHILD "))
+            .unwrap_or_else(|| panic!("child printed no figures: {stdout}"));
+        let f: Vec<&str> = line.split(' ').collect();
+        (
+            json.len(),
+            f[0].parse().unwrap(),
+            Duration::from_micros(f[1].parse().unwrap()),
+            f[2] == "true",
+        )
     }
 
-    let (bytes, kib, _, loaded) = hostile;
-    assert!(!loaded, "the hostile file loaded");
-    assert!(
-        kib * 1024 < REFUSAL_BYTES_PER_FILE_BYTE * bytes,
-        "refusing took {kib} KiB"
-    );
-    for (copies, (.., loaded)) in &sized {
-        assert!(loaded, "{copies}x chains at the depth cap load");
+    /// One file's load, as `make bench` reports it.
+    fn figure(file: &str, (bytes, kib, elapsed, loaded): (usize, usize, Duration, bool)) -> Value {
+        eprintln!(
+            "{file}: {bytes} bytes of file -> +{kib} KiB peak RSS, {elapsed:?}, loaded: {loaded}"
+        );
+        json!({"file": file, "bytes": bytes, "peak_kib": kib,
+            "load_ms": elapsed.as_secs_f64() * 1e3, "loaded": loaded})
     }
-    assert!(
-        growth <= GROWTH_SLACK,
-        "peak memory per file byte grew {growth:.2}x: {files:?}"
-    );
+
+    #[test]
+    fn model_memory_is_linear_in_file_size() {
+        let hostile = measure_in_child("hostile");
+        let sized: Vec<_> = ["1", "2", "4"]
+            .map(|copies| (copies, measure_in_child(copies)))
+            .into();
+        // Peak memory per file byte, the largest rise from the smallest file.
+        let per_byte =
+            |&(bytes, kib, ..): &(usize, usize, Duration, bool)| kib as f64 * 1024.0 / bytes as f64;
+        let growth = sized[1..]
+            .iter()
+            .map(|(_, m)| per_byte(m) / per_byte(&sized[0].1))
+            .fold(0.0, f64::max);
+        let mut files = vec![figure("hostile", hostile)];
+        files.extend(
+            sized
+                .iter()
+                .map(|&(copies, m)| figure(&format!("{copies}x"), m)),
+        );
+        if let Ok(out) = std::env::var(OUT_ENV) {
+            let report = json!({
+                "files": files,
+                "growth_limit": GROWTH_SLACK,
+                "refusal_limit_bytes_per_file_byte": REFUSAL_BYTES_PER_FILE_BYTE,
+                "max_depth": MODEL_MAX_DEPTH,
+                "max_tree_nodes": MODEL_MAX_TREE_NODES,
+            });
+            fs::write(&out, report.to_string()).expect("write MODEL_MEMORY_OUT");
+        }
+
+        let (bytes, kib, _, loaded) = hostile;
+        assert!(!loaded, "the hostile file loaded");
+        assert!(
+            kib * 1024 < REFUSAL_BYTES_PER_FILE_BYTE * bytes,
+            "refusing took {kib} KiB"
+        );
+        for (copies, (.., loaded)) in &sized {
+            assert!(loaded, "{copies}x chains at the depth cap load");
+        }
+        assert!(
+            growth <= GROWTH_SLACK,
+            "peak memory per file byte grew {growth:.2}x: {files:?}"
+        );
+    }
 }
