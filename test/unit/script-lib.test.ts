@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dirs.js";
@@ -74,5 +74,54 @@ describe("scripts/lib.sh stop", () => {
     const r = await execa("bash", ["-c", `. ${LIB}\n${slow}stop "$pid" slow 1`], { reject: false });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe("slow did not stop within 1s of SIGTERM");
+  });
+});
+
+describe("scripts/lib.sh model_memory_figures", () => {
+  /**
+   * A repo whose `cargo` is a stand-in: it records its arguments and MODEL_MEMORY_OUT, writes
+   * figures there or not, and exits with the status given. A stale file from an earlier run
+   * sits where the figures go, so a run that writes none cannot pass for one that did.
+   */
+  async function figures(writes: boolean, status: number) {
+    const dir = tempDir();
+    mkdirSync(join(dir, "workers"));
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(
+      join(dir, "bin", "cargo"),
+      `#!/usr/bin/env bash\necho "$PWD $* OUT=$MODEL_MEMORY_OUT" > ${dir}/args\n${writes ? `echo '{"files":[]}' > "$MODEL_MEMORY_OUT"\n` : ""}exit ${status}\n`,
+      { mode: 0o755 },
+    );
+    const out = join(dir, "bench-model-memory.json");
+    writeFileSync(out, "stale figures");
+    const r = await execa("bash", ["-c", `. ${LIB}\nmodel_memory_figures scorer "$1"`, "-", out], {
+      cwd: dir,
+      env: { PATH: `${join(dir, "bin")}:${process.env.PATH}` },
+      reject: false,
+    });
+    return { ...r, args: readFileSync(join(dir, "args"), "utf8").trim(), dir, out: existsSync(out) ? readFileSync(out, "utf8") : undefined };
+  }
+
+  it("runs the worker's test in workers/ with MODEL_MEMORY_OUT and succeeds quietly when it passes", async () => {
+    const r = await figures(true, 0);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.args).toBe(
+      `${join(r.dir, "workers")} test --release --locked --quiet -p scorer --test model_memory -- --exact on_linux::model_memory_is_linear_in_file_size OUT=${join(r.dir, "bench-model-memory.json")}`,
+    );
+    expect(r.out).toBe('{"files":[]}\n');
+  });
+
+  it("keeps the figures of a failed assertion, for the table to report as not met, and says so", async () => {
+    const r = await figures(true, 101);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe("bench: the model_memory test failed; the targets table reports the figures it wrote");
+  });
+
+  it("fails, naming the exit status, when the test wrote no figures, and leaves no stale ones behind", async () => {
+    const r = await figures(false, 101);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("bench: the model_memory test wrote no figures (exit status 101, output above); the model load memory rows are left out");
+    expect(r.out).toBeUndefined();
   });
 });
