@@ -68,24 +68,13 @@ for ((i = 1; i <= runs; i++)); do
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
 # Model load memory: the worker's own model_memory test measures it (Linux only: it reads
-# /proc) and, given MODEL_MEMORY_OUT, writes its figures with its limits for the targets
-# table. A release build, as the worker ships. A failed assertion still leaves its figures,
-# which the table then reports as not met; without figures the rows are left out, and the
-# bench goes on.
+# /proc) and writes its figures with its limits (scripts/lib.sh model_memory_figures); the
+# targets table judges them. Without figures the rows are left out and the bench goes on.
 model_memory=()
 if [ "$(uname -s)" = Linux ]; then
   echo "bench: model load memory (the scorer worker's model_memory test)" >&2
-  model_memory_out=$PWD/bench/model-memory.json
-  rm -f "$model_memory_out"
-  model_memory_status=0
-  (cd workers && MODEL_MEMORY_OUT=$model_memory_out cargo test --release --locked --quiet \
-    -p scorer --test model_memory -- --exact on_linux::model_memory_is_linear_in_file_size) ||
-    model_memory_status=$?
-  if [ -s "$model_memory_out" ]; then
-    model_memory=(-model-memory "$model_memory_out")
-    [ "$model_memory_status" = 0 ] || echo "bench: the model_memory test failed; the targets table reports the figures it wrote" >&2
-  else
-    echo "bench: the model_memory test wrote no figures (exit status $model_memory_status, output above); the model load memory rows are left out" >&2
+  if model_memory_figures scorer "$PWD/bench/model-memory.json"; then
+    model_memory=(-model-memory "$PWD/bench/model-memory.json")
   fi
 fi
 

@@ -1,5 +1,5 @@
-# Shared by run.sh, smoke.sh and wait-ready.sh: where the binaries are, how to
-# wait for a service and how to stop one.
+# Shared by run.sh, smoke.sh, wait-ready.sh and bench.sh: where the binaries are,
+# how to wait for a service and how to stop one.
 
 # The orchestrator's address for local runs: LISTEN_ADDR as you set it (the
 # orchestrator's own setting, passed through), else loopback on port 8080.
@@ -117,4 +117,22 @@ stop() {
     echo "$name exited with $code after SIGTERM, want 0" >&2
     return 1
   fi
+}
+
+# model_memory_figures WORKER FILE: runs WORKER's model_memory test (a release
+# build, as the worker ships) with MODEL_MEMORY_OUT=FILE, an absolute path, for
+# make bench's model load memory rows. Succeeds when FILE then holds figures: a
+# failed assertion's too, which the targets table reports as not met. Fails,
+# saying why, when there are none, for the bench to leave the rows out.
+model_memory_figures() {
+  local worker=$1 out=$2 status=0
+  rm -f "$out"
+  (cd workers && MODEL_MEMORY_OUT=$out cargo test --release --locked --quiet -p "$worker" \
+    --test model_memory -- --exact on_linux::model_memory_is_linear_in_file_size) || status=$?
+  if [ -s "$out" ]; then
+    [ "$status" = 0 ] || echo "bench: the model_memory test failed; the targets table reports the figures it wrote" >&2
+    return 0
+  fi
+  echo "bench: the model_memory test wrote no figures (exit status $status, output above); the model load memory rows are left out" >&2
+  return 1
 }
