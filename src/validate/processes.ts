@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, openSync, readSync, statSync } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { escapeInvisible } from "../errors.js";
 import type { ResultPromise } from "execa";
 import { spawn } from "./exec.js";
@@ -78,10 +78,12 @@ export async function lastWords(service: Pick<Service, "log" | "logFrom" | "logg
   await Promise.race([service.logged, new Promise((r) => (timer = setTimeout(r, 1_000)))]).finally(() => clearTimeout(timer));
   let text = "";
   try {
-    const from = Math.max(service.logFrom, sizeOf(service.log) - TAIL_BYTES);
     const fd = openSync(service.log, "r");
     try {
-      const buf = Buffer.alloc(Math.max(0, sizeOf(service.log) - from));
+      // One size for both: the file may still grow while it is read.
+      const size = fstatSync(fd).size;
+      const from = Math.max(service.logFrom, size - TAIL_BYTES);
+      const buf = Buffer.alloc(Math.max(0, size - from));
       text = buf.subarray(0, readSync(fd, buf, 0, buf.length, from)).toString("utf8");
     } finally {
       closeSync(fd);
