@@ -46,7 +46,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(c.ceiling).toBeCloseTo(c.direct_cpu_us_per_request / (c.http_floor_cpu_us_per_request + c.e2e_worker_cpu_us_per_request), 2);
   expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\n  HTTP floor, no work +loadgen +[\d.]+ +http-floor +[\d.]+ +total +[\d.]+\n  e2e \/ direct throughput can reach at most [\d.]+ on these cores/);
   // The projection to each service on a core of its own (bottleneck law), from the same CPU figures.
-  const cpu = (f: { fixed_concurrency: { cpu_us_per_request: Record<string, number> } }, name: string) => f.fixed_concurrency.cpu_us_per_request[name];
+  const cpu = (f: { fixed_concurrency: { cpu_us_per_request: Record<string, number> } }, name: string) => f.fixed_concurrency.cpu_us_per_request[name] ?? Number.NaN;
   const p = r.own_cores_projection;
   expect(p.e2e_vs_direct).toBeCloseTo(cpu(r.direct_grpc.score, "worker") / Math.max(cpu(r.e2e_http, "orchestrator"), cpu(r.e2e_http, "worker")), 2);
   expect(["orchestrator", "worker"]).toContain(p.e2e_bottleneck);
