@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -52,35 +52,60 @@ export function candidateRange([low, high]: [number, number]): [number, number] 
 
 /**
  * Reserve port for RESERVATION_MS against every other caller on this
- * machine: a file created exclusively and stamped `now`, or an expired one
- * taken over. False when someone else holds it. A stamp further from `now`
- * than RESERVATION_MS, either way, has expired, so a clock step cannot make
- * one permanent. Two processes taking over the same expired file in the same
- * instant could both win; that also needs the same random pick, and is left.
+ * machine: a file created exclusively, holding this process's id and
+ * stamped `now`, or a stale one taken over. False when someone else holds
+ * it. Stale is either of:
+ * - its owner has exited: a process killed with SIGKILL runs no exit
+ *   handler, so only the id it left says its reservations are free;
+ * - its stamp is further from `now` than RESERVATION_MS, either way, so a
+ *   clock step cannot make one permanent; this also frees a file whose id
+ *   cannot be read, or whose owner's id the system has reused.
+ * Two processes taking over the same stale file in the same instant could
+ * both win; that also needs the same random pick, and is left.
  */
 export function reserve(port: number, dir: string, now = Date.now()): boolean {
   const file = join(dir, String(port));
-  const stamp = () => {
+  const claim = (flags: "wx" | "w") => {
+    const fd = openSync(file, flags);
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
     const at = new Date(now);
     utimesSync(file, at, at);
+    held(file);
   };
   try {
-    closeSync(openSync(file, "wx"));
-    stamp();
-    held(file);
+    claim("wx");
     return true;
   } catch (e) {
     // An unwritable folder (another user's, a read-only temp) leaves only the bind check.
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") return true;
   }
   try {
-    if (Math.abs(now - statSync(file).mtimeMs) < RESERVATION_MS) return false;
-    stamp();
-    held(file);
+    if (ownerAlive(file) && Math.abs(now - statSync(file).mtimeMs) < RESERVATION_MS) return false;
+    claim("w");
   } catch {
     // removed or not ours meanwhile: the bind check decides
   }
   return true;
+}
+
+/**
+ * Whether the process whose id a reservation holds may still be running:
+ * true unless the id reads and signal 0 finds no such process (ESRCH).
+ * EPERM means it runs as someone else, so it is alive too.
+ */
+function ownerAlive(file: string): boolean {
+  const pid = Number(readFileSync(file, "utf8").trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
+  }
 }
 
 /** Reservations this process made: its services go when it does, and so do they. */

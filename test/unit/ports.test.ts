@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +73,25 @@ describe("freePort", () => {
     const old = new Date(Date.now() - RESERVATION_MS - 5_000);
     utimesSync(join(dir, "20002"), old, old);
     expect(reserve(20_002, dir)).toBe(true);
+  });
+
+  it("takes over at once a reservation whose owner has exited (killed, so it never released it), but not a live owner's", () => {
+    const dir = reservations();
+    const exited = spawnSync(process.execPath, ["-e", ""]).pid;
+    expect(exited).toBeGreaterThan(0);
+    writeFileSync(join(dir, "20006"), `${exited}\n`);
+    expect(reserve(20_006, dir), "its owner has exited").toBe(true);
+    expect(readFileSync(join(dir, "20006"), "utf8"), "now this process's").toBe(`${process.pid}\n`);
+    writeFileSync(join(dir, "20007"), `${process.ppid}\n`); // alive: the process that started this one
+    expect(reserve(20_007, dir), "its owner is alive").toBe(false);
+    writeFileSync(join(dir, "20008"), "not a process id\n");
+    expect(reserve(20_008, dir), "no id to check: its stamp decides").toBe(false);
+  });
+
+  it("writes its own process id into each reservation it makes", async () => {
+    const dir = reservations();
+    const port = await freePort(dir);
+    expect(readFileSync(join(dir, String(port)), "utf8")).toBe(`${process.pid}\n`);
   });
 
   it("removes its own reservations, and their folder once empty, leaving other processes' in place", async () => {
