@@ -1,6 +1,7 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECTS_DIR, cacheDir } from "./dir.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * The cache is a set of whole entries (a tool release, a virtualenv, the
@@ -35,7 +36,7 @@ const usedNow = new Set<string>();
  * `touchEntry(dir)` where they would have written `dir`.
  */
 export function touchEntry(path: string, label?: string): string {
-  mkdirSync(path, { recursive: true });
+  makeDirs(path);
   const marker = join(path, LAST_USED);
   const now = new Date();
   try {

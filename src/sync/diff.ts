@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import type { FileEntry } from "../render/index.js";
 import type { FileAction } from "./plan.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * The unified diff sync would apply, for --dry-run: the before and after
@@ -20,8 +21,8 @@ export async function describeChanges(actions: FileAction[], before: (path: stri
       if (old) put(join(root, "a"), action.path, old.content);
       if (action.write) put(join(root, "b"), action.path, action.write.content);
     }
-    mkdirSync(join(root, "a"), { recursive: true });
-    mkdirSync(join(root, "b"), { recursive: true });
+    makeDirs(join(root, "a"));
+    makeDirs(join(root, "b"));
     const result = await execa("git", ["diff", "--no-index", "--no-color", "--no-prefix", "a", "b"], { cwd: root, reject: false });
     if ((result.exitCode ?? 2) > 1) throw new Error(`git diff failed: ${result.stderr}`);
     return result.stdout;
@@ -32,6 +33,6 @@ export async function describeChanges(actions: FileAction[], before: (path: stri
 
 function put(root: string, path: string, content: Buffer) {
   const file = join(root, ...path.split("/"));
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   writeFileSync(file, content);
 }

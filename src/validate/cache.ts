@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "../cache/dir.js";
 import { touchEntry } from "../cache/entries.js";
 import { spawn } from "./exec.js";
+import { makeDirs } from "../make-dirs.js";
 
 // No build-time constants here: the e2e globalSetup loads this module
 // outside vitest's `define` (via linters.ts).
@@ -22,7 +23,7 @@ export async function ensurePythonTool(requirement: string, bin: string, note: (
     touchEntry(venv);
     return exe;
   }
-  mkdirSync(cacheDir(), { recursive: true });
+  makeDirs(cacheDir());
   note(`installing ${requirement} into ${venv} (once)`);
   await spawn("python3", ["-m", "venv", venv], { stdin: "ignore" });
   touchEntry(venv);

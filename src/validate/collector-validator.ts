@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { touchEntry } from "../cache/entries.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { COLLECTOR_RELEASE } from "../render/observability.js";
 import { cacheDir } from "./cache.js";
 import { spawn } from "./exec.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * The OpenTelemetry Collector's own config check for the generated
@@ -37,7 +38,7 @@ export async function ensureCollectorValidator(note: (msg: string) => void = () 
     touchEntry(dir);
     return exe;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   touchEntry(dir);
   note(`building the OpenTelemetry Collector ${COLLECTOR_RELEASE} config validator into ${dir} (once; minutes)`);
   // Built under a private name and renamed: two runs building at once never leave a half-written binary.

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../paths.js";
 import { track } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
 import { LINTERS, ensurePythonLinter } from "./linters.js";
 import type { StepContext } from "./steps.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * deploy/kubernetes, proved offline (there is no cluster to dry-run
@@ -56,7 +57,7 @@ export async function deployStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("deploy");
   const root = join(ctx.dir, "deploy", "kubernetes");
   const out = join(ctx.work, "deploy");
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const install = (msg: string) => ctx.activity.commandStarted("deploy", msg, "");
   const opts = { cwd: ctx.dir, track: track(ctx, "deploy") };
   const [kubernetesValidate, checkJsonschema, checkov] = await Promise.all([

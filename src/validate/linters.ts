@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { touchEntry } from "../cache/entries.js";
 import { spawn } from "./exec.js";
 import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * The one place the linters generated repos are held to are pinned, and
@@ -44,7 +45,7 @@ export async function ensureGoLinter(name: GoLinter, note: (msg: string) => void
     touchEntry(dir);
     return exe;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   touchEntry(dir);
   note(`installing ${name} ${version} into ${dir} (once)`);
   // GOFLAGS=-mod=mod replaces a user's GOFLAGS (say -mod=vendor), which `go install pkg@version` rejects.

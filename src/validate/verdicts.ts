@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { GENERATOR_VERSION } from "../version.js";
 import type { Binaries } from "./steps.js";
 import { PROJECTS_DIR, cacheDir } from "../cache/dir.js";
 import { touchEntry } from "../cache/entries.js";
+import { makeDirs } from "../make-dirs.js";
 
 /**
  * Verdicts of the last passing validate of a repo, keyed by a fingerprint of
@@ -76,7 +77,7 @@ export function remember(dir: string, print: string, binaries: Binaries): void {
   const goCommands = binaries.goBin && existsSync(binaries.goBin) ? readdirSync(binaries.goBin).map((f) => join(binaries.goBin!, f)) : [];
   const paths = [...goCommands, ...(binaries.workers ?? []).map((w) => w.bin)];
   const stamps = paths.map(stamp).filter((s): s is Stamp => s !== undefined);
-  mkdirSync(repoStateDir(dir), { recursive: true });
+  makeDirs(repoStateDir(dir));
   writeFileSync(recordFile(dir), JSON.stringify({ fingerprint: print, binaries, stamps } satisfies Record));
 }
 

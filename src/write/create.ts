@@ -1,8 +1,10 @@
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { UsageError } from "../errors.js";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
 import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
+import { makeDirs } from "../make-dirs.js";
 import { inspectTarget, type TargetState } from "./target.js";
 import type { Worktree } from "./worktree.js";
 
@@ -40,7 +42,7 @@ export async function createProject(
   const dir = resolve(target);
   const state = inspectTarget(dir);
   // The first folder mkdir made (the target or a missing parent): removed on failure.
-  const created = state === "absent" ? mkdirSync(dir, { recursive: true }) : undefined;
+  const created = state === "absent" ? makeTarget(dir) : undefined;
   const staging = join(dir, `.hybrid-backend-staging-${process.pid}`);
   const moved: string[] = [];
   const cleanup = () => {
@@ -141,11 +143,26 @@ export function writeTree(root: string, tree: FileTree): void {
   for (const [path, entry] of tree) {
     const file = join(root, ...path.split("/"));
     const folder = dirname(file);
-    if (!made.has(folder)) mkdirSync(folder, { recursive: true });
+    if (!made.has(folder)) makeDirs(folder);
     made.add(folder);
     writeFileSync(file, entry.content, { mode: entry.mode });
     let same = exact.get(entry.mode);
     if (same === undefined) exact.set(entry.mode, (same = (statSync(file).mode & 0o7777) === entry.mode));
     if (!same) chmodSync(file, entry.mode);
+  }
+}
+
+/**
+ * The target folder and its missing parents; the first one made, for
+ * cleanup. A folder the system refuses (EACCES, a read-only mount, /proc,
+ * /sys) is the user's choice to change, so it is a usage error naming it.
+ */
+function makeTarget(dir: string): string | undefined {
+  try {
+    return makeDirs(dir);
+  } catch (err) {
+    const { code, path } = err as NodeJS.ErrnoException;
+    const where = path && path !== dir ? ` (at ${path})` : "";
+    throw new UsageError("directory", dir, `it cannot be created${where}: ${code ?? "error"}; choose a folder you can write to`);
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FileEntry, FileTree } from "../render/index.js";
 import { besidePath } from "../sync/conflicts.js";
@@ -6,6 +6,7 @@ import { LEDGER_FILE, blobId, serializeLedger, type Ledger } from "../sync/ledge
 import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
+import { makeDirs } from "../make-dirs.js";
 
 /** What is on disk at a repo-relative path, or undefined if nothing (or not a file). */
 export function readEntry(dir: string, path: string): FileEntry | undefined {
@@ -75,7 +76,7 @@ export async function applySync(dir: string, actions: FileAction[], options: App
 
 function writeAtomic(dir: string, path: string, entry: FileEntry) {
   const file = join(dir, ...path.split("/"));
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   const temp = `${file}.hybrid-backend-${process.pid}.tmp`;
   try {
     writeFileSync(temp, entry.content, { mode: entry.mode });

@@ -93,6 +93,14 @@ const cases: [string, Case][] = [
   ["--name with a newline", { args: ["app", "--name", "my\napp"], field: "name", value: "my\\napp" }],
   ["mistyped flag with a right-to-left mark", { args: ["app", "--ingress\u200f", "sqs"], field: "option", value: "--ingress\\u200f" }],
   configCase("--config key with a control character", '{"fr\\u0001ob": 1}', "fr\\u0001ob", "fr\\u0001ob"),
+  // Folders the system refuses: Node's recursive mkdir spun forever on /proc's ENOENT (see src/make-dirs.ts).
+  ...(process.platform === "linux"
+    ? ([
+        ["target the system refuses with ENOENT (/proc)", { args: ["/proc/hybrid-app", "--yes"], field: "directory", value: "/proc/hybrid-app", allowed: "cannot be created: ENOENT" }],
+        ["target under a missing folder the system refuses (/proc)", { args: ["/proc/self/new/app", "--yes"], field: "directory", value: "/proc/self/new/app", allowed: "cannot be created (at /proc/self/new): ENOENT" }],
+        ["target the system refuses with EPERM (/sys)", { args: ["/sys/hybrid-app", "--yes"], field: "directory", value: "/sys/hybrid-app", allowed: "cannot be created" }],
+      ] satisfies typeof cases)
+    : []),
   configCase("--config with a BOM and a zero-width space", "\ufeff{\u200b}", "--config", "answers.json", "position 1"),
   configCase("--config with a zero-width space in a value", '{"name": "ap\u200bp"}', "name", "ap\\u200bp"),
   configCase("--config with a BOM, then not an object", "\ufeff[1]", "--config", "answers.json", "JSON object"),
