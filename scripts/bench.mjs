@@ -46,9 +46,9 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 function report(name, ours, base, baseName) {
-  const row = { medianMs: Math.round(median(ours)), baselineMs: Math.round(median(base)), ratio: +(median(ours) / median(base)).toFixed(2) };
+  const row = { medianMs: Math.round(median(ours)), baselineMs: Math.round(median(base)), ratio: median(ours) / median(base) };
   results[name] = { ...row, baseline: baseName, runs: ours.length, samplesMs: ours.map(Math.round), baselineSamplesMs: base.map(Math.round) };
-  console.log(`${name.padEnd(24)} ${String(row.medianMs).padStart(7)} ms   ${baseName}: ${row.baselineMs} ms   ratio ${row.ratio}x`);
+  console.log(`${name.padEnd(24)} ${String(row.medianMs).padStart(7)} ms   ${baseName}: ${row.baselineMs} ms   ratio ${row.ratio.toFixed(2)}x`);
 }
 function du(dir) {
   let bytes = 0;
@@ -142,25 +142,38 @@ function coldValidate() {
   if (v.status !== 0) throw new Error(`validate exited ${v.status}: ${v.stdout.slice(-2000)}${v.stderr.slice(-2000)}`);
   const steps = Object.fromEntries(JSON.parse(v.stdout).steps.map((s) => [s.name, s.durationMs]));
   const fEnv = fresh("floor");
+  // The issue's floor is `cargo build` + `go build`. Validate also builds the
+  // worker's tests, so that build is timed after the floor, on its warm
+  // target, and shown beside it, never counted in it.
   const floorSteps = {
     "go build ./...": time("go", ["build", "./..."], { cwd: orchestrator, env: fEnv }),
     "cargo build": time("cargo", ["build", "--locked"], { cwd: workers, env: fEnv }),
-    "cargo test --no-run": time("cargo", ["test", "--no-run", "--locked"], { cwd: workers, env: fEnv }),
   };
   const floorMs = Object.values(floorSteps).reduce((a, b) => a + b, 0);
+  const testBuildMs = time("cargo", ["test", "--no-run", "--locked"], { cwd: workers, env: fEnv });
   results["cold validate"] = {
     medianMs: Math.round(validateMs),
     baselineMs: Math.round(floorMs),
-    ratio: +(validateMs / floorMs).toFixed(2),
-    baseline: "cold go build + cargo build + cargo test --no-run",
+    ratio: validateMs / floorMs,
+    baseline: "cold go build + cargo build",
+    testBuildMs: Math.round(testBuildMs),
+    ratioWithTestBuild: validateMs / (floorMs + testBuildMs),
     runs: 1,
     validateStepsMs: steps,
     floorStepsMs: Object.fromEntries(Object.entries(floorSteps).map(([k, ms]) => [k, Math.round(ms)])),
   };
   const r = results["cold validate"];
-  console.log(`${"cold validate".padEnd(24)} ${String(r.medianMs).padStart(7)} ms   floor: ${r.baselineMs} ms   ratio ${r.ratio}x`);
+  console.log(`${"cold validate".padEnd(24)} ${String(r.medianMs).padStart(7)} ms   floor: ${r.baselineMs} ms   ratio ${r.ratio.toFixed(2)}x`);
   console.log(`  validate steps (ms, go/rust/contract/ci/deploy run side by side): ${JSON.stringify(steps)}`);
   console.log(`  floor steps (ms, one after another): ${JSON.stringify(r.floorStepsMs)}`);
+  console.log(`  then cargo test --no-run: ${r.testBuildMs} ms (info: validate builds the tests too; ratio with it in the floor ${r.ratioWithTestBuild.toFixed(2)}x)`);
+}
+
+/** The issue sets the p99 target at 2,000 req/s: a run at another BENCH_RATE is not that figure. */
+function atIssueRate(system, row) {
+  const rate = system?.settings?.rate_per_s;
+  if (rate === undefined || rate === 2000) return row;
+  return { value: `${row.value} (measured at ${rate} req/s, not 2,000: rerun make bench without BENCH_RATE)`, met: false };
 }
 
 /**
@@ -177,11 +190,13 @@ function targetsTable() {
     if (hits.length === 0) return { value: `not in ${values.system}` };
     return { value: hits.map((t) => `${t.name}: ${t.value}`).join("; "), met: hits.every((t) => t.met) };
   };
-  const tool = (row, target) => (row ? { value: `${row.ratio}x (${row.medianMs} / ${row.baselineMs} ms)`, met: row.ratio <= target } : undefined);
+  // Judged on the unrounded ratio: 3.004 is over 3. No target: an (info) row, neither met nor not.
+  const tool = (row, target) =>
+    row ? { value: `${row.ratio.toFixed(2)}x (${row.medianMs} / ${row.baselineMs} ms)`, met: target === undefined ? undefined : row.ratio <= target } : undefined;
   const notRun = (flag) => ({ value: `not measured (npm run bench -- ${flag})` });
   const rows = [
     ["end-to-end throughput vs direct single-call gRPC, same run", ">= 0.75x", fromSystem(/throughput.*direct|direct.*throughput/i)],
-    ["end-to-end p99 at 2,000 req/s", "<= 2 ms", fromSystem(/^e2e p99/i)],
+    ["end-to-end p99 at 2,000 req/s", "<= 2 ms", atIssueRate(system, fromSystem(/^e2e p99/i))],
     ["orchestrator CPU per request vs grpc-gateway for the same call", "<= 1.0x", fromSystem(/gateway/i)],
     ["Rust batch scoring per core vs the Go baseline", ">= 2x", fromSystem(/rust.*go.*(core|batch)/i)],
     ["goodput at 2x saturation vs peak", ">= 0.9", fromSystem(/^goodput/i)],
@@ -198,7 +213,7 @@ function targetsTable() {
   // The tool's own earlier targets (issue 5), kept beside the issue's table.
   const fp = results.footprint;
   rows.push(
-    ["generation --no-git vs create-vite", "(info)", tool(results["generation --no-git"], Infinity)],
+    ["generation --no-git vs create-vite", "(info)", tool(results["generation --no-git"])],
     ["install footprint, MB (buf is not in it)", "<= 5", { value: (fp.installedBytes / 1e6).toFixed(2), met: fp.installedBytes <= 5e6 }],
     ["warm validate vs floor", "<= 1.3x", tool(results.validate, 1.3) ?? notRun("--validate")],
   );
