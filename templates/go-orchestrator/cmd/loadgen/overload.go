@@ -225,7 +225,10 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 			workerSum += p.worker.sum
 			workerP99 = append(workerP99, round3(1000*p.worker.quantile(0.99)))
 		}
-		acceptedP99 = append(acceptedP99, summarize(p.accepted).P99)
+		// A run that accepted nothing has no accepted latency; a 0 here would pull the median down.
+		if len(p.accepted) > 0 {
+			acceptedP99 = append(acceptedP99, summarize(p.accepted).P99)
+		}
 	}
 	f.GoodputPS = round3(median(goodput))
 	for _, g := range goodput {

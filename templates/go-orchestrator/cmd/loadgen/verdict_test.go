@@ -117,6 +117,25 @@ func TestSummarizeOverload(t *testing.T) {
 	}
 }
 
+// A run that accepted nothing has no accepted p99: counted as 0 it would let runs of 40 ms
+// and 4 ms read as a median of 4 ms.
+func TestSummarizeOverloadSkipsRunsWithNothingAccepted(t *testing.T) {
+	f := summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, []overloadPhase{
+		{shed: []time.Duration{time.Millisecond}, elapsed: time.Second},
+		{accepted: []time.Duration{4 * time.Millisecond}, elapsed: time.Second},
+		{accepted: []time.Duration{40 * time.Millisecond}, elapsed: time.Second},
+	})
+	if f.AcceptedP99 != 4 || f.P99Ratio != 2 {
+		t.Fatalf("accepted p99 %v (x%v), want the lower median of 4 and 40 ms: 4 (x2)", f.AcceptedP99, f.P99Ratio)
+	}
+	f = summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, []overloadPhase{{shed: []time.Duration{time.Millisecond}, elapsed: time.Second}})
+	var met []bool
+	f.checks(func(_ string, _ float64, _ string, m bool) { met = append(met, m) })
+	if f.AcceptedP99 != 0 || met[2] {
+		t.Fatalf("nothing accepted: p99 %v, target met %v; want 0 and not met", f.AcceptedP99, met[2])
+	}
+}
+
 func TestMachineCPUGrows(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/stat is Linux's")
