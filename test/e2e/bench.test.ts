@@ -150,6 +150,14 @@ it("runs make bench in the default preset and reports every figure", async () =>
   }
   expect(Number.isInteger(v.break_even_batch_size) && v.break_even_batch_size >= 0).toBe(true);
   expect(Number.isFinite(v.cpu_us_saved_per_request_single) && Number.isFinite(v.cpu_us_saved_per_request_batch)).toBe(true);
+  // Batches are priced with the generated client, which encodes each request and decodes each
+  // answer as the orchestrator's does, not with the throughput row's batch encoded once: its
+  // client CPU per call is the higher, and the verdict's batch figure is made from it.
+  const viaClient = r.direct_grpc.score_batch_generated_client;
+  expect(viaClient.fixed_concurrency.errors).toBe(0);
+  expect(cpu(viaClient, "loadgen")).toBeGreaterThan(cpu(r.direct_grpc.score_batch, "loadgen"));
+  const batchCPU = cpu(viaClient, "loadgen") + cpu(viaClient, "worker");
+  expect(v.cpu_us_saved_per_request_batch).toBeCloseTo(1e6 / r.model_per_core.go.batch_items_per_s - batchCPU / r.settings.batch_size, 1);
   // make bench ends with it, and bench/verdict.md puts it beside the latency chart.
   expect(bench.stdout).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*\ntargets\n[\s\S]*\nverdict [\s\S]*break-even batch size[\s\S]*CPU per request[^\n]*\n-+\s*$/);
   const md = readFileSync(join(dir, "bench", "verdict.md"), "utf8");

@@ -54,6 +54,26 @@ func medianBy[T any](runs []T, f func(T) float64) float64 {
 	return median(xs)
 }
 
+// medianRatio is the median over runs of num[i]/den[i]: the runs of the two sides are
+// interleaved so that run i of each meets the same moment of a shared machine, and a ratio
+// of independently picked medians would throw that pairing away. Runs beyond the shorter
+// side, or with a non-positive denominator, are left out; 0 when no pair is left.
+func medianRatio(num, den []float64) float64 {
+	var ratios []float64
+	for i := range min(len(num), len(den)) {
+		if den[i] > 0 {
+			ratios = append(ratios, num[i]/den[i])
+		}
+	}
+	return median(ratios)
+}
+
+// vsBaseline is f's throughput and fixed-rate p99 against base's, each the median of the
+// per-run ratios (see medianRatio).
+func vsBaseline(f, base targetFigures) (throughput, p99 float64) {
+	return round3(medianRatio(f.Closed.Runs, base.Closed.Runs)), round3(medianRatio(f.Open.P99Runs, base.Open.P99Runs))
+}
+
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func sortedCopy(xs []time.Duration) []time.Duration {

@@ -44,3 +44,14 @@ func TestMedianPicksAMeasuredValue(t *testing.T) {
 		t.Errorf("empty: %v", got)
 	}
 }
+
+// Ratios pair run i with run i; a run without a positive denominator, or beyond the shorter
+// side, has no ratio.
+func TestMedianRatioPairsRuns(t *testing.T) {
+	if got := medianRatio([]float64{2, 9, 4, 7}, []float64{1, 3, 0}); got != 2 {
+		t.Fatalf("median of 2 and 3 = %v, want the lower one, 2", got)
+	}
+	if got := medianRatio(nil, []float64{1}); got != 0 {
+		t.Fatalf("no pairs: %v", got)
+	}
+}
