@@ -172,7 +172,7 @@ function coldValidate() {
 /** The issue sets the p99 target at 2,000 req/s: a run at another BENCH_RATE is not that figure. */
 function atIssueRate(system, row) {
   const rate = system?.settings?.rate_per_s;
-  if (rate === undefined || rate === 2000) return row;
+  if (row.met === undefined || rate === undefined || rate === 2000) return row;
   return { value: `${row.value} (measured at ${rate} req/s, not 2,000: rerun make bench without BENCH_RATE)`, met: false };
 }
 

@@ -153,8 +153,9 @@ it("runs make bench in the default preset and reports every figure", async () =>
   // Batches are priced with the generated client, which encodes each request and decodes each
   // answer as the orchestrator's does, not with the throughput row's batch encoded once: its
   // client CPU per call is the higher, and the verdict's batch figure is made from it.
-  const viaClient = r.direct_grpc.score_batch_generated_client;
+  const viaClient = { fixed_concurrency: r.direct_grpc.score_batch_generated_client };
   expect(viaClient.fixed_concurrency.errors).toBe(0);
+  expect(r.direct_grpc.score_batch_generated_client.fixed_rate).toBeUndefined();
   expect(cpu(viaClient, "loadgen")).toBeGreaterThan(cpu(r.direct_grpc.score_batch, "loadgen"));
   const batchCPU = cpu(viaClient, "loadgen") + cpu(viaClient, "worker");
   expect(v.cpu_us_saved_per_request_batch).toBeCloseTo(1e6 / r.model_per_core.go.batch_items_per_s - batchCPU / r.settings.batch_size, 1);

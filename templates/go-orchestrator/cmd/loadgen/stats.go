@@ -54,10 +54,11 @@ func medianBy[T any](runs []T, f func(T) float64) float64 {
 	return median(xs)
 }
 
-// medianRatio is the median over runs of num[i]/den[i]: the runs of the two sides are
-// interleaved so that run i of each meets the same moment of a shared machine, and a ratio
-// of independently picked medians would throw that pairing away. Runs beyond the shorter
-// side, or with a non-positive denominator, are left out; 0 when no pair is left.
+// medianRatio is the median over runs of num[i]/den[i], for two sides whose runs alternate
+// so that run i of each meets the same moment of a shared machine: a ratio of medians picked
+// independently would throw that pairing away. With an even count it is the mean of the two
+// middle ratios, leaning toward neither side of a target. Runs beyond the shorter side, or
+// with a non-positive denominator, are left out; 0 when no pair is left.
 func medianRatio(num, den []float64) float64 {
 	var ratios []float64
 	for i := range min(len(num), len(den)) {
@@ -65,13 +66,15 @@ func medianRatio(num, den []float64) float64 {
 			ratios = append(ratios, num[i]/den[i])
 		}
 	}
-	return median(ratios)
-}
-
-// vsBaseline is f's throughput and fixed-rate p99 against base's, each the median of the
-// per-run ratios (see medianRatio).
-func vsBaseline(f, base targetFigures) (throughput, p99 float64) {
-	return round3(medianRatio(f.Closed.Runs, base.Closed.Runs)), round3(medianRatio(f.Open.P99Runs, base.Open.P99Runs))
+	if len(ratios) == 0 {
+		return 0
+	}
+	slices.Sort(ratios)
+	mid := len(ratios) / 2
+	if len(ratios)%2 == 0 {
+		return (ratios[mid-1] + ratios[mid]) / 2
+	}
+	return ratios[mid]
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -141,8 +141,8 @@ func readTracingRows(files string) ([]tracingRow, error) {
 		return round3(a / b)
 	}
 	for i := range rows {
-		rows[i].ThroughputRatio, rows[i].P99Ratio = vsBaseline(rows[i].Figures, off.Figures)
-		// CPU is kept per variant only as its median over runs, so this one stays a ratio of medians.
+		rows[i].ThroughputRatio = ratio(rows[i].MaxPerSecond, off.MaxPerSecond)
+		rows[i].P99Ratio = ratio(rows[i].P99, off.P99)
 		rows[i].CPURatio = ratio(rows[i].CPUPerRequest, off.CPUPerRequest)
 	}
 	return rows, nil

@@ -140,7 +140,7 @@ func verdictFor(r *results) verdict {
 		in.Single = append(in.Single, hop(r.Settings.OtherTransport, *r.Direct.Other, "worker-alt"))
 	}
 	if r.Direct.BatchClient != nil {
-		in.BatchCPUUS = callCPU(*r.Direct.BatchClient, "worker")
+		in.BatchCPUUS = callCPU(targetFigures{Closed: *r.Direct.BatchClient}, "worker")
 	}
 	return computeVerdict(in)
 }
