@@ -60,7 +60,24 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
         labels: ["messaging_system", "messaging_destination_name"],
         meaning: ingress === "sqs" ? "messages per SQS receive" : "records per Kinesis GetRecords batch",
       },
-      { name: "orchestrator_messages_processed_total", type: "counter", labels: [], meaning: "requests scored and stored" },
+      {
+        name: "orchestrator_messages_processed_total",
+        type: "counter",
+        labels: [],
+        meaning:
+          m.orchestrator.sink === "dynamodb"
+            ? "requests scored and stored, each once: when its result is first written to the results table (a redelivery of a stored request counts in orchestrator_messages_stored_before_total instead)"
+            : "requests scored and logged, once per delivery: the log sink keeps nothing, so a redelivered request is logged and counted again",
+      },
+      {
+        name: "orchestrator_messages_stored_before_total",
+        type: "counter",
+        labels: [],
+        meaning:
+          m.orchestrator.sink === "dynamodb"
+            ? "redelivered requests scored again whose result an earlier delivery had stored: the stored result stands, nothing is written"
+            : "always 0: the log sink keeps nothing to recognise a redelivery by",
+      },
       { name: "orchestrator_messages_failed_total", type: "counter", labels: [], meaning: "requests whose handling failed and will be tried again" },
       { name: "orchestrator_retries_total", type: "counter", labels: [], meaning: "retries of worker and sink calls after transient failures" },
       { name: "orchestrator_messages_dead_lettered_total", type: "counter", labels: [], meaning: "poison messages dead-lettered" },
