@@ -1,0 +1,107 @@
+import { execa } from "execa";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { tempDir } from "../helpers/temp-dirs.js";
+
+/**
+ * The generated scripts/run.sh (make run) with stand-in services: cargo only
+ * names the target directory, and bin/orchestrator and the worker are small
+ * scripts that fail, serve or die the way the real ones can. What is asserted
+ * is what run.sh says, and whom it blames.
+ */
+const tree = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress: "http" } }));
+const text = (path: string) => tree.get(path)!.content.toString("utf8");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A repo with run.sh and lib.sh as generated, and the given stand-ins for the orchestrator and the scorer worker. */
+function repo(orchestrator: string, scorer: string): string {
+  const dir = tempDir("chb-run-");
+  for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, "scripts/run.sh"), text("scripts/run.sh"));
+  writeFileSync(join(dir, "scripts/lib.sh"), text("scripts/lib.sh"));
+  const exe = (path: string, body: string) => {
+    writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
+    chmodSync(join(dir, path), 0o755);
+  };
+  exe("fakebin/cargo", `echo '{"packages":[],"target_directory":"${dir}/target","version":1}'`);
+  exe("bin/orchestrator", orchestrator);
+  exe("target/release/scorer", scorer);
+  return dir;
+}
+
+async function run(dir: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  return execa("bash", ["scripts/run.sh"], {
+    cwd: dir,
+    env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1", WAIT_TIMEOUT: "20", ...env },
+    reject: false,
+    all: true,
+    timeout: 60_000,
+  });
+}
+
+/** An orchestrator that serves /readyz and stops cleanly on SIGTERM, as the real one does. */
+const serving = `mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
+python3 -m http.server --bind 127.0.0.1 "\${LISTEN_ADDR##*:}" --directory "$PWD/.www" >/dev/null 2>&1 &
+trap 'kill $!; echo "orchestrator: drained"; exit 0' TERM
+echo "orchestrator: starting"
+wait`;
+
+describe("scripts/run.sh (make run)", () => {
+  it("blames the worker that could not start, with its status and log, not the orchestrator it stops", async () => {
+    // The worker's port is taken; the orchestrator is still starting (no SIGTERM handler yet: SIGTERM kills it, 143).
+    const dir = repo(`echo "orchestrator: starting"\nexec sleep 30`, `echo "Error: binding 127.0.0.1:50051: Address already in use (os error 98)" >&2\nexit 1`);
+    const r = await run(dir);
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toMatch(/gave up waiting for the orchestrator on [^\n]* to be ready \([^)]*\): scorer \(pid \d+\) exited/);
+    expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 1; the end of [^\n]*scorer\.log:\nError: binding 127\.0\.0\.1:50051: Address already in use/);
+    expect(r.all).toContain("run failed: a service did not start (is an address already in use?");
+    expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
+  });
+
+  it("names a service that exits after start-up, and stops the rest without blaming them", async () => {
+    const dir = repo(serving, `echo "scorer: serving"\nsleep 1.5\necho "scorer: panicked" >&2\nexit 3`);
+    const r = await run(dir);
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toMatch(/^ready: orchestrator on /m);
+    expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 3; the end of [^\n]*:\nscorer: serving\nscorer: panicked/);
+    expect(r.all).toContain("run failed: a service exited; the others were stopped");
+    expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
+  });
+
+  it("stops everything on SIGTERM and exits 0 when every service stops cleanly", async () => {
+    const dir = repo(serving, `trap 'exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0.1; done`);
+    const port = await freePort();
+    const proc = execa("bash", ["scripts/run.sh"], {
+      cwd: dir,
+      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
+      reject: false,
+      all: true,
+      timeout: 60_000,
+    });
+    let seen = "";
+    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!/^ready:/m.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    proc.kill("SIGTERM");
+    const r = await proc;
+    expect(r.all).toMatch(/^ready:/m);
+    expect(r.all).toContain("orchestrator: drained");
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).not.toContain("run failed");
+  });
+});
