@@ -33,11 +33,15 @@ function repo(orchestrator: string, scorer: string): string {
   for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "scripts/run.sh"), text("scripts/run.sh"));
   writeFileSync(join(dir, "scripts/lib.sh"), text("scripts/lib.sh"));
+  writeFileSync(join(dir, "scripts/smoke.sh"), text("scripts/smoke.sh"));
   const exe = (path: string, body: string) => {
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(dir, path), 0o755);
   };
   exe("fakebin/cargo", `echo '{"packages":[],"target_directory":"${dir}/target","version":1}'`);
+  // cmd/smoke, which would find no orchestrator to talk to.
+  exe("fakebin/go", `sleep 1; echo "smoke: the orchestrator does not answer" >&2; exit 1`);
+  mkdirSync(join(dir, "orchestrator"));
   exe("bin/orchestrator", orchestrator);
   exe("target/release/scorer", scorer);
   return dir;
@@ -103,5 +107,19 @@ describe("scripts/run.sh (make run)", () => {
     expect(r.all).toContain("orchestrator: drained");
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).not.toContain("run failed");
+  });
+
+  it("make smoke names the service that died too, with its status and log", async () => {
+    const dir = repo(`echo "orchestrator: starting"\nexec sleep 30`, `echo "Error: binding: Address already in use (os error 98)" >&2\nexit 1`);
+    const r = await execa("bash", ["scripts/smoke.sh"], {
+      cwd: dir,
+      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, SMOKE_HTTP_PORT: String(await freePort()) },
+      reject: false,
+      all: true,
+      timeout: 60_000,
+    });
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 1; the end of \.smoke\/scorer\.log:\nError: binding: Address already in use/);
+    expect(r.all).not.toMatch(/orchestrator \(pid/);
   });
 });
