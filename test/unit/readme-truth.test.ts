@@ -168,3 +168,55 @@ describe("the settings table", () => {
     }
   });
 });
+
+/**
+ * A block that starts services in the background stops them before what they
+ * depend on: the emulator (`make emulator &`) is killed only once every other
+ * job of the block has been waited for, so the orchestrator's drain (lease
+ * releases, checkpoints, deletes) still reaches it. `kill %2 %1; wait` once
+ * stopped moto with the orchestrator, whose lease release then failed.
+ */
+function stopOrderFaults(block: string): string[] {
+  const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim());
+  const jobs: string[] = []; // jobs[n - 1]: the command of job %n
+  const waited = new Set<number>();
+  const faults: string[] = [];
+  for (const line of lines) {
+    if (/&$/.test(line) && !/&&$/.test(line)) jobs.push(line.replace(/\s*&$/, ""));
+    for (const part of line.split(";").map((p) => p.trim())) {
+      const kill = /^kill ((?:%\d+\s*)+)$/.exec(part);
+      if (kill) {
+        const killed = [...kill[1]!.matchAll(/%(\d+)/g)].map((k) => Number(k[1]));
+        for (const n of killed) {
+          if (!/make emulator/.test(jobs[n - 1] ?? "")) continue;
+          const running = jobs.map((_, i) => i + 1).filter((j) => j !== n && !waited.has(j));
+          if (running.length > 0) faults.push(`${part}: stops the emulator (%${n}) while ${running.map((j) => `%${j} (${jobs[j - 1]})`).join(", ")} may still run`);
+        }
+      }
+      const wait = /^wait((?:\s+%\d+)*)(?:\s*\|\|\s*:)?$/.exec(part);
+      if (wait) {
+        const which = [...wait[1]!.matchAll(/%(\d+)/g)].map((w) => Number(w[1]));
+        for (const j of which.length > 0 ? which : jobs.map((_, i) => i + 1)) waited.add(j);
+      }
+    }
+  }
+  return faults;
+}
+
+describe("README stop order", () => {
+  it("catches the fault it is for", () => {
+    expect(stopOrderFaults("make emulator &\nmake run &\nkill %2 %1; wait\n")).toHaveLength(1);
+    expect(stopOrderFaults("make emulator &\nmake run &\nkill %2; wait %2 || :\nkill %1; wait\n")).toEqual([]);
+  });
+
+  it.each(presets)("stops every service before the emulator: $ingress $sink", (orchestrator) => {
+    const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator }, workers: [{ name: "scorer" }] });
+    const tree = render(m);
+    const readmes = [...tree.keys()].filter((p) => p.endsWith("README.md"));
+    const blocks = readmes.flatMap((p) => codeOf(tree.get(p)!.content.toString("utf8")).blocks);
+    const withJobs = blocks.filter((b) => /&\s*(#.*)?$/m.test(b));
+    expect(withJobs.length).toBeGreaterThan(0);
+    for (const b of withJobs) expect(stopOrderFaults(b), b).toEqual([]);
+    if (orchestrator.ingress !== "http") expect(blocks.some((b) => b.includes("make emulator &"))).toBe(true);
+  });
+});
