@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -72,7 +72,9 @@ describe("scripts/run.sh (make run)", () => {
     const r = await run(dir);
     expect(r.exitCode, r.all).toBe(1);
     expect(r.all).toMatch(/gave up waiting for the orchestrator on [^\n]* to be ready \([^)]*\): scorer \(pid \d+\) exited/);
-    expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 1; the end of [^\n]*scorer\.log:\nError: binding 127\.0\.0\.1:50051: Address already in use/);
+    expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 1; the end of \.run\/scorer\.log:\nError: binding 127\.0\.0\.1:50051: Address already in use/);
+    // The log it names is still there to read after run has ended.
+    expect(readFileSync(join(dir, ".run", "scorer.log"), "utf8")).toContain("Address already in use");
     expect(r.all).toContain("run failed: a service did not start (is an address already in use?");
     expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
   });
