@@ -37,7 +37,7 @@ wait_http() {
     if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
     for pid in "$@"; do
       if ! kill -0 "$pid" 2>/dev/null; then
-        echo "gave up waiting for $what ($url): process $pid exited; see its log above" >&2
+        echo "gave up waiting for $what ($url): $(started_name "$pid") exited; see its log above" >&2
         return 1
       fi
     done
@@ -65,6 +65,19 @@ started_pids=() started_names=() started_logs=()
 # started PID NAME LOG: remember a service started in the background, and its log.
 started() {
   started_pids+=("$1") started_names+=("$2") started_logs+=("$3")
+}
+
+# started_name PID: the name started gave PID, with the pid ("scorer (pid 42)"),
+# or "process PID" for one it was not given.
+started_name() {
+  local i
+  for ((i = 0; i < ${#started_pids[@]}; i++)); do
+    if [ "${started_pids[$i]}" = "$1" ]; then
+      echo "${started_names[$i]} (pid $1)"
+      return
+    fi
+  done
+  echo "process $1"
 }
 
 # report_exited: names each service started and not stopped that is no longer

@@ -26,9 +26,14 @@ export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 # METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
 LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
+started $! scorer .smoke/scorer.log
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
+started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
+# On failure, first name any service that died (a readiness wait only says it gave up);
+# then kill the rest, quietly.
+trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2

@@ -19,11 +19,26 @@ addr=$(orchestrator_addr)
 
 target=$(workers_target)
 # Workers with transport uds listen on a Unix socket, as in their pod: in a
-# short temp dir, since a socket path must fit in 107 bytes.
+# short temp dir, since a socket path must fit in 107 bytes. Each service's
+# output is also kept in .run/NAME.log (this run's only), for the report when one
+# exits and for reading after.
 sockets=$(mktemp -d)
-pids=()
-names=()
+mkdir -p .run
+worker_pids=()
+worker_names=()
 orchestrator_pid=
+# failed: set once run has failed because a service exited, so stopping the
+# rest reports nothing of theirs (one stopped mid start-up is no culprit).
+failed=
+# launch NAME CMD...: start CMD in the background, its output shown here and
+# kept in .run/NAME.log for report_exited. tee ignores Ctrl-C and SIGTERM,
+# so a service draining after either still has somewhere to write its logs.
+launch() {
+  local name=$1
+  shift
+  "$@" > >(trap '' INT TERM; exec tee ".run/$name.log") 2>&1 &
+  started $! "$name" ".run/$name.log"
+}
 # start_worker NAME VAR DEFAULT METRICS_PORT: run worker NAME on
 # ${VAR:-DEFAULT} and export VAR so the orchestrator dials the same address.
 # Its /metrics is on the gRPC host at the gRPC port plus the offset its
@@ -38,25 +53,46 @@ start_worker() {
     *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
   esac
   export "$2=$addr"
-  LISTEN_ADDR=$addr METRICS_ADDR=$metrics "$target/release/$1" &
-  pids+=($!)
-  names+=("$1")
+  launch "$1" env LISTEN_ADDR="$addr" METRICS_ADDR="$metrics" "$target/release/$1"
+  worker_pids+=($!)
+  worker_names+=("$1")
 }
+# stop_all: stops every service still running, the orchestrator first, and
+# fails when one does not stop cleanly (exit 0 within its grace).
 stop_all() {
   trap - INT TERM EXIT
-  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || true; fi
-  for i in "${!pids[@]}"; do stop "${pids[$i]}" "${names[$i]}" "$worker_grace" || true; done
+  local ok=0 i
+  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || ok=1; fi
+  for i in "${!worker_pids[@]}"; do stop "${worker_pids[$i]}" "${worker_names[$i]}" "$worker_grace" || ok=1; done
   rm -rf "$sockets"
+  return $ok
 }
-trap stop_all INT TERM EXIT
+# blame WHY: names every service that has exited, with its status and the end
+# of its log (report_exited), then fails run with WHY.
+blame() {
+  failed=1
+  report_exited
+  echo "run failed: $1" >&2
+  exit 1
+}
+# After a failure the services stopped are bystanders, the one that exited
+# named already: how they take the stop is not reported.
+trap 'if [ -n "$failed" ]; then stop_all 2>/dev/null; else stop_all; fi' EXIT
+trap 'stop_all && exit 0 || exit 1' INT TERM
 
 start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
-LISTEN_ADDR=$addr bin/orchestrator &
+launch orchestrator env LISTEN_ADDR="$addr" bin/orchestrator
 orchestrator_pid=$!
+pids=("${worker_pids[@]}" "$orchestrator_pid")
 
-if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "${WAIT_TIMEOUT:-60}" "${pids[@]}" "$orchestrator_pid"; then
-  echo "run failed: a service did not start (is an address already in use? LISTEN_ADDR=$addr WORKER_SCORER_ADDR=$WORKER_SCORER_ADDR)" >&2
-  exit 1
+if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "${WAIT_TIMEOUT:-60}" "${pids[@]}"; then
+  blame "a service did not start (is an address already in use? LISTEN_ADDR=$addr WORKER_SCORER_ADDR=$WORKER_SCORER_ADDR)"
 fi
 echo "ready: orchestrator on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
-wait -n "${pids[@]}" "$orchestrator_pid"
+# Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.
+while :; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || blame "a service exited; the others were stopped"
+  done
+  sleep 0.25
+done

@@ -23,7 +23,9 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:$emulator_port
 export AWS_REGION=${AWS_REGION:-us-east-1} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 ./scripts/emulator.sh "$emulator_port" >.smoke/emulator.log 2>&1 &
 emulator_pid=$!
-trap 'kill_quietly $emulator_pid' EXIT
+started "$emulator_pid" emulator .smoke/emulator.log
+trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+kill_quietly $emulator_pid' EXIT
 wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
 (cd orchestrator && go run ./cmd/bootstrap)
 
@@ -36,9 +38,14 @@ export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 # METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
 LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
+started $! scorer .smoke/scorer.log
 LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
-trap 'rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
+started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
+# On failure, first name any service that died (a readiness wait only says it gave up);
+# then kill the rest, quietly.
+trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)

@@ -63,6 +63,9 @@ type settings struct {
 type directFigures struct {
 	Score targetFigures `json:"score"`
 	Batch targetFigures `json:"score_batch"`
+	// BatchClient is ScoreBatch through the generated client at fixed concurrency only: the
+	// client CPU an orchestrator pays per batch, which the verdict charges (verdict.go).
+	BatchClient *closedFigures `json:"score_batch_generated_client,omitempty"`
 	// Other is Score over the other transport (uds when the bench runs on tcp, and back).
 	Other *targetFigures `json:"score_other_transport,omitempty"`
 }
@@ -108,6 +111,8 @@ type modelCompare struct {
 	BatchRatio             float64 `json:"rust_over_go_batch"`
 	InterpretedSingleRatio float64 `json:"rust_over_go_single_interpreted,omitempty"`
 	InterpretedBatchRatio  float64 `json:"rust_over_go_batch_interpreted,omitempty"`
+	// batchRatio is BatchRatio unrounded, which the target judges.
+	batchRatio float64
 }
 
 // check is one row of the targets table.
@@ -155,12 +160,16 @@ func (r *results) checks() {
 		r.Targets = append(r.Targets, check{name, round3(value), target, met})
 	}
 	if r.E2E != nil && r.Direct.Score.Closed.PerSecond > 0 {
-		ratio := r.E2E.Closed.PerSecond / r.Direct.Score.Closed.PerSecond
-		add("e2e throughput / direct gRPC throughput", ratio, fmt.Sprintf(">= %g", e2eThroughputTarget), ratio >= e2eThroughputTarget)
+		// A figure measured while calls failed is not the service's: failed calls are not
+		// counted as throughput, and answered fast they would shorten the tail.
+		clean := func(f targetFigures) bool { return f.Closed.Errors == 0 && f.Open.Errors == 0 }
+		ratio := medianRatio(r.E2E.Closed.Runs, r.Direct.Score.Closed.Runs)
+		add("e2e throughput / direct gRPC throughput", ratio, fmt.Sprintf(">= %g", e2eThroughputTarget),
+			ratio >= e2eThroughputTarget && clean(*r.E2E) && clean(r.Direct.Score))
 		if p, ok := ownCoresOf(r.Direct.Score, *r.E2E); ok {
 			r.OwnCores = &p
 		}
-		add("e2e p99 at fixed rate, ms", r.E2E.Open.P99, "<= 2", r.E2E.Open.P99 <= 2)
+		add("e2e p99 at fixed rate, ms", r.E2E.Open.P99, "<= 2", r.E2E.Open.P99 <= 2 && clean(*r.E2E))
 		// The ceiling sums CPU over shared cores; pinned processes are each bound by their own.
 		if r.HTTPFloor != nil && !strings.HasPrefix(r.Settings.Pinning, "pinned") {
 			c := ceilingOf(r.Direct.Score, *r.HTTPFloor, *r.E2E)
@@ -174,10 +183,10 @@ func (r *results) checks() {
 		add("orchestrator idle RSS, MiB", float64(m.Idle)/1024, "<= 25", m.Idle <= 25*1024)
 	}
 	if r.Model.Rust.BatchItems > 0 {
-		add("Rust / Go batch scoring per core ("+r.Model.Pair+")", r.Model.BatchRatio, ">= 2", r.Model.BatchRatio >= 2)
+		add("Rust / Go batch scoring per core ("+r.Model.Pair+")", r.Model.BatchRatio, ">= 2", r.Model.batchRatio >= 2)
 	}
-	if ratio, ok := gatewayCheck(r.Gateway); ok {
-		add("orchestrator / grpc-gateway CPU per request", ratio, "<= 1.0", ratio <= 1.0)
+	if ratio, met, ok := gatewayCheck(r.Gateway); ok {
+		add("orchestrator / grpc-gateway CPU per request", ratio, "<= 1.0", met)
 	}
 	if r.ModelMemory != nil {
 		r.ModelMemory.checks(add)
@@ -229,6 +238,10 @@ func (r *results) writeSummary(w io.Writer) {
 		fmt.Fprintf(w, " total %6.1f\n", cpuSum(f, path))
 	}
 	cpu("gRPC Score", r.Direct.Score, servicePath)
+	cpu(fmt.Sprintf("gRPC ScoreBatch x%d", s.BatchSize), r.Direct.Batch, servicePath)
+	if r.Direct.BatchClient != nil {
+		cpu("  same, generated client", targetFigures{Closed: *r.Direct.BatchClient}, servicePath)
+	}
 	if r.E2E != nil {
 		cpu("HTTP->Go->gRPC->Rust", *r.E2E, servicePath)
 	}

@@ -12,9 +12,10 @@ import (
 // Rust and in the Go baseline, and from both the batch size at which the hop pays, and the
 // CPU per request saved (positive) or lost (negative) at the shapes the bench sent.
 //
-// CPU per call is the client's (loadgen, standing in for the orchestrator's gRPC client)
-// plus the worker's, at fixed concurrency; the in-process alternative is the Go port scoring
-// on one core, building the responses as an in-process scorer would.
+// CPU per call is the client's plus the worker's, at fixed concurrency. The client is loadgen
+// calling through the generated client, which encodes each request and decodes each answer
+// as the orchestrator's does, for single calls and batches alike. The in-process alternative
+// is the Go port scoring on one core, building the responses as an in-process scorer would.
 type verdict struct {
 	Hops []hopCost `json:"hop_per_call"`
 	// Scoring alone, one core, microseconds per item.
@@ -138,7 +139,9 @@ func verdictFor(r *results) verdict {
 	if r.Direct.Other != nil {
 		in.Single = append(in.Single, hop(r.Settings.OtherTransport, *r.Direct.Other, "worker-alt"))
 	}
-	in.BatchCPUUS = callCPU(r.Direct.Batch, "worker")
+	if r.Direct.BatchClient != nil {
+		in.BatchCPUUS = callCPU(targetFigures{Closed: *r.Direct.BatchClient}, "worker")
+	}
 	return computeVerdict(in)
 }
 

@@ -117,6 +117,55 @@ func TestSummarizeOverload(t *testing.T) {
 	}
 }
 
+// A run that accepted nothing has no accepted p99. Counted as 0, two such runs beside one of
+// 40 ms would make the median 0 ms; and four runs of nothing, 4, 40 and 50 ms would give 4.
+func TestSummarizeOverloadSkipsRunsWithNothingAccepted(t *testing.T) {
+	nothing := overloadPhase{shed: []time.Duration{time.Millisecond}, elapsed: time.Second}
+	accepted := func(ms time.Duration) overloadPhase {
+		return overloadPhase{accepted: []time.Duration{ms * time.Millisecond}, elapsed: time.Second}
+	}
+	for _, c := range []struct {
+		runs []overloadPhase
+		want float64
+	}{
+		{[]overloadPhase{nothing, nothing, accepted(40)}, 40},
+		{[]overloadPhase{nothing, accepted(4), accepted(40), accepted(50)}, 40},
+	} {
+		f := summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, c.runs)
+		if f.AcceptedP99 != c.want || f.P99Ratio != c.want/2 {
+			t.Errorf("%d runs: accepted p99 %v (x%v), want %v (x%v)", len(c.runs), f.AcceptedP99, f.P99Ratio, c.want, c.want/2)
+		}
+	}
+	f := summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, []overloadPhase{nothing})
+	var met []bool
+	f.checks(func(_ string, _ float64, _ string, m bool) { met = append(met, m) })
+	if f.AcceptedP99 != 0 || met[2] {
+		t.Fatalf("nothing accepted: p99 %v, target met %v; want 0 and not met", f.AcceptedP99, met[2])
+	}
+}
+
+// The targets judge the figures unrounded: 0.8996 of peak is not 0.9, and 5.0004x is not 5x.
+func TestOverloadTargetsAreJudgedUnrounded(t *testing.T) {
+	accepted := make([]time.Duration, 8996)
+	for i := range accepted {
+		accepted[i] = 5002 * time.Microsecond
+	}
+	// 8,996 accepted in 10 s against a peak of 1,000/s; p99 5.002 ms against 1.00035 ms.
+	f := summarizeOverload(overloadFigures{PeakPerSec: 1000, UnloadedP99: 1.00035}, []overloadPhase{
+		{accepted: accepted, shed: []time.Duration{time.Microsecond}, elapsed: 10 * time.Second},
+	})
+	var rows []check
+	f.checks(func(name string, value float64, target string, met bool) {
+		rows = append(rows, check{name, value, target, met})
+	})
+	if f.Goodput != 0.9 || rows[0].Met {
+		t.Errorf("goodput %v (0.8996 unrounded) read %+v, want not met", f.Goodput, rows[0])
+	}
+	if f.P99Ratio != 5 || rows[2].Met {
+		t.Errorf("accepted p99 %vx (5.00025 unrounded) read %+v, want not met", f.P99Ratio, rows[2])
+	}
+}
+
 func TestMachineCPUGrows(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/stat is Linux's")

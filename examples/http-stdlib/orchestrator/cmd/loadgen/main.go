@@ -157,7 +157,8 @@ func main() {
 }
 
 // target is one kind of request under load; items is how many scores one request asks for;
-// set files its figures in the results.
+// rate is its fixed-rate phase's (0: it has none, only the fixed-concurrency one); set files
+// its figures in the results.
 type target struct {
 	name  string
 	call  call
@@ -235,6 +236,9 @@ func run(ctx context.Context, o options) error {
 		{fmt.Sprintf("gRPC Score @%g/s", o.rate), scoreCall(conn, reqs), 1, o.rate, func(f targetFigures) { r.Direct.Score = f }},
 		{fmt.Sprintf("gRPC ScoreBatch x%d @%g/s", o.batchSize, o.batchRate), batch, o.batchSize, o.batchRate, func(f targetFigures) { r.Direct.Batch = f }},
 	}
+	// Closed loop only: the verdict needs this one's CPU per call, not its latency.
+	targets = append(targets, target{name: fmt.Sprintf("gRPC ScoreBatch x%d, generated client", o.batchSize),
+		call: batchScoreCall(conn, batchOf(reqs, o.batchSize)), items: o.batchSize, set: func(f targetFigures) { r.Direct.BatchClient = &f.Closed }})
 	var httpBatch call
 	if o.http != "" {
 		if err := waitReady(ctx, httpClient, o.http+"/readyz", time.Minute, service{"orchestrator", o.orchestratorPID}, service{"worker", o.workerPID}); err != nil {
@@ -310,7 +314,9 @@ func run(ctx context.Context, o options) error {
 			p := closedLoop(ctx, t.call, o.concurrency, o.duration)
 			p.cpu = cpuSince(before, pids)
 			closed[i] = append(closed[i], p)
-			open[i] = append(open[i], openLoop(ctx, t.call, t.rate, o.duration, o.maxInFlight))
+			if t.rate > 0 {
+				open[i] = append(open[i], openLoop(ctx, t.call, t.rate, o.duration, o.maxInFlight))
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -343,7 +349,9 @@ func run(ctx context.Context, o options) error {
 				errs = append(errs, fmt.Errorf("%s (fixed concurrency): %d errors, first: %w", t.name, p.errors, p.firstErr))
 			}
 		}
-		chart = append(chart, series{t.name, sortedCopy(pooled)})
+		if t.rate > 0 {
+			chart = append(chart, series{t.name, sortedCopy(pooled)})
+		}
 	}
 	r.Floor = figures(nil, floor, 0, 0, o.rate).Open
 	var pooled []time.Duration

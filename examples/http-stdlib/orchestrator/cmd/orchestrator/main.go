@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,15 +22,41 @@ import (
 )
 
 func main() {
+	// First of all, so that SIGTERM at any point of start-up asks for a clean stop (exit 0)
+	// instead of killing the process.
+	ctx, stop := stopSignals()
+	defer stop()
+
 	var level slog.LevelVar
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
 	logger.Info("runtime", "gogc", tuneGC(os.Getenv), "gomaxprocs", runtime.GOMAXPROCS(0), "gomemlimit", limitMemory(logger))
 	workerclient.RouteGRPCLogs(logger)
-	if err := run(logger, &level); err != nil {
+	if err := run(ctx, logger, &level); err != nil {
 		logger.Error("orchestrator failed", "error", err)
+		stop()
 		os.Exit(1)
 	}
+}
+
+// stopSignals returns a context done at the first SIGTERM or Ctrl-C (SIGINT). After it, a
+// second Ctrl-C kills the process the default way, for when a drain hangs and someone at a
+// terminal wants out; a second SIGTERM changes nothing: the terminal's signal and then the
+// one make run (or a supervisor) sends its process are one request to stop, not two.
+func stopSignals() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, func() {
+		signal.Ignore(syscall.SIGTERM) // first: from here on SIGTERM is never the default action
+		stop()                         // restores SIGINT's default action
+	})
+	return ctx, stop
+}
+
+// stoppedEarly reports whether err is only what being told to stop (ctx done) cut short: a
+// call still waiting at start-up (an AWS endpoint that does not answer, say) ends with
+// context.Canceled. A service told to stop has not failed, so run returns nil for it.
+func stoppedEarly(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
@@ -37,7 +64,14 @@ func main() {
 // the drain, each bounded (this flush is the last), and a second to exit.
 const traceFlushTimeout = 2 * time.Second
 
-func run(logger *slog.Logger, level *slog.LevelVar) error {
+// run runs the orchestrator until ctx is done (SIGTERM) and its work has drained.
+func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err error) {
+	defer func() {
+		if err != nil && stoppedEarly(ctx, err) {
+			logger.Info("told to stop, which cut a call short: no failure", "cut_short", err.Error())
+			err = nil
+		}
+	}()
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
@@ -55,12 +89,6 @@ func run(logger *slog.Logger, level *slog.LevelVar) error {
 			logger.Warn("flushing traces", "error", err)
 		}
 	}()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// Once shutdown has begun, a second signal kills the process the default way,
-	// for when a drain hangs and someone at a terminal wants out.
-	context.AfterFunc(ctx, stop)
 
 	// One client per worker, in the manifest's order: workers[0] is the primary.
 	workers := make([]*workerclient.Client, 0, len(cfg.Workers))

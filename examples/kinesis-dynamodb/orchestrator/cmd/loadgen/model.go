@@ -25,6 +25,9 @@ type modelFigures struct {
 	BatchItems            float64 `json:"batch_items_per_s"`
 	InterpretedSingle     float64 `json:"interpreted_single_per_s,omitempty"`
 	InterpretedBatchItems float64 `json:"interpreted_batch_items_per_s,omitempty"`
+	// Runs holds each round's figures when these are medians over rounds: bench.sh times the
+	// two languages round by round in turn, so the ratios pair round i of each (medianRatio).
+	Runs []modelFigures `json:"per_round,omitempty"`
 }
 
 // benchGoModel times the Go port on one core: GOMAXPROCS(1) puts the garbage collector on
@@ -49,8 +52,25 @@ func benchGoModel(modelPath string, reqs []*scoringv1.ScoreRequest, round time.D
 	if sink <= 0 {
 		return modelFigures{}, fmt.Errorf("%s: the model scored nothing", modelPath)
 	}
-	return modelFigures{Language: "go", Compiled: m.IsCompiled(), Single: median(figures[0]), BatchItems: median(figures[1]),
-		InterpretedSingle: median(figures[2]), InterpretedBatchItems: median(figures[3])}, nil
+	var runs []modelFigures
+	for i := range rounds {
+		runs = append(runs, modelFigures{Language: "go", Compiled: m.IsCompiled(), Single: figures[0][i], BatchItems: figures[1][i],
+			InterpretedSingle: figures[2][i], InterpretedBatchItems: figures[3][i]})
+	}
+	return mediansOf("go", runs), nil
+}
+
+// mediansOf is the median of each figure over the rounds, which it keeps as Runs.
+func mediansOf(language string, rounds []modelFigures) modelFigures {
+	by := func(f func(modelFigures) float64) float64 { return medianBy(rounds, f) }
+	return modelFigures{
+		Language: language, Compiled: rounds[0].Compiled,
+		Single:                by(func(r modelFigures) float64 { return r.Single }),
+		BatchItems:            by(func(r modelFigures) float64 { return r.BatchItems }),
+		InterpretedSingle:     by(func(r modelFigures) float64 { return r.InterpretedSingle }),
+		InterpretedBatchItems: by(func(r modelFigures) float64 { return r.InterpretedBatchItems }),
+		Runs:                  rounds,
+	}
 }
 
 // timeGoModel returns single scores per second and batch items per second over round each.
@@ -77,21 +97,45 @@ func timeGoModel(m *benchmodel.Model, batch []*scoringv1.ScoreRequest, round tim
 // compare fills the ratios. The target compares like with like: compiled trees on both
 // sides when both have them, the tree walk on both sides otherwise.
 func (c *modelCompare) compare() {
-	rust, goFig := c.Rust, c.Go
+	ratio := func(f func(modelFigures) float64) float64 {
+		rust, goRounds := roundsOf(c.Rust, f), roundsOf(c.Go, f)
+		if len(rust) != len(goRounds) {
+			// Not timed round by round in turn, so there is no pairing to keep.
+			if f(c.Go) <= 0 {
+				return 0
+			}
+			return f(c.Rust) / f(c.Go)
+		}
+		return medianRatio(rust, goRounds)
+	}
 	c.Pair = "as loaded"
-	c.SingleRatio = round3(rust.Single / goFig.Single)
-	c.BatchRatio = round3(rust.BatchItems / goFig.BatchItems)
-	if rust.InterpretedBatchItems > 0 && goFig.InterpretedBatchItems > 0 {
-		c.InterpretedSingleRatio = round3(rust.InterpretedSingle / goFig.InterpretedSingle)
-		c.InterpretedBatchRatio = round3(rust.InterpretedBatchItems / goFig.InterpretedBatchItems)
+	c.batchRatio = ratio(func(m modelFigures) float64 { return m.BatchItems })
+	c.SingleRatio = round3(ratio(func(m modelFigures) float64 { return m.Single }))
+	if c.Rust.InterpretedBatchItems > 0 && c.Go.InterpretedBatchItems > 0 {
+		c.InterpretedSingleRatio = round3(ratio(func(m modelFigures) float64 { return m.InterpretedSingle }))
+		c.InterpretedBatchRatio = round3(ratio(func(m modelFigures) float64 { return m.InterpretedBatchItems }))
 	}
 	switch {
-	case rust.Compiled && goFig.Compiled:
+	case c.Rust.Compiled && c.Go.Compiled:
 		c.Pair = "compiled trees, both"
 	case c.InterpretedBatchRatio > 0:
 		c.Pair = "tree walk, both"
-		c.SingleRatio, c.BatchRatio = c.InterpretedSingleRatio, c.InterpretedBatchRatio
+		c.SingleRatio = c.InterpretedSingleRatio
+		c.batchRatio = ratio(func(m modelFigures) float64 { return m.InterpretedBatchItems })
 	}
+	c.BatchRatio = round3(c.batchRatio)
+}
+
+// roundsOf is figure f of each of m's rounds, or of m itself when it kept none.
+func roundsOf(m modelFigures, f func(modelFigures) float64) []float64 {
+	if len(m.Runs) == 0 {
+		return []float64{f(m)}
+	}
+	xs := make([]float64, len(m.Runs))
+	for i, r := range m.Runs {
+		xs[i] = f(r)
+	}
+	return xs
 }
 
 func itemsPerSecond(round time.Duration, work func() int) float64 {
@@ -115,6 +159,8 @@ func writeGoModel(_ context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	// One file is one round, as the worker's bench_model writes it; the reader keeps the rounds.
+	f.Runs = nil
 	data, err := json.Marshal(f)
 	if err != nil {
 		return err
@@ -138,12 +184,5 @@ func readModelRounds(files, language string) (modelFigures, error) {
 			return modelFigures{}, fmt.Errorf("%s: rounds disagree on compiled trees", files)
 		}
 	}
-	by := func(f func(modelFigures) float64) float64 { return medianBy(rounds, f) }
-	return modelFigures{
-		Language: language, Compiled: rounds[0].Compiled,
-		Single:                by(func(r modelFigures) float64 { return r.Single }),
-		BatchItems:            by(func(r modelFigures) float64 { return r.BatchItems }),
-		InterpretedSingle:     by(func(r modelFigures) float64 { return r.InterpretedSingle }),
-		InterpretedBatchItems: by(func(r modelFigures) float64 { return r.InterpretedBatchItems }),
-	}, nil
+	return mediansOf(language, rounds), nil
 }

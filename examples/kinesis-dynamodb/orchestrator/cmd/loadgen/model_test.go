@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,22 @@ func TestModelCompareUsesAFairPair(t *testing.T) {
 	c.compare()
 	if c.Pair != "tree walk, both" || c.BatchRatio != 3 || c.SingleRatio != 2 {
 		t.Fatalf("Go not compiled: %+v", c)
+	}
+}
+
+// Rust and Go are timed round by round in turn, so the ratio pairs round i of each: here
+// 2, 1.5 and 4, median 2, where the ratio of the medians would be 6/2 = 3.
+func TestModelRatiosPairTheRounds(t *testing.T) {
+	round := func(lang string, batch float64) modelFigures {
+		return modelFigures{Language: lang, Compiled: true, Single: batch, BatchItems: batch}
+	}
+	c := modelCompare{
+		Rust: mediansOf("rust", []modelFigures{round("rust", 6), round("rust", 3), round("rust", 8)}),
+		Go:   mediansOf("go", []modelFigures{round("go", 3), round("go", 2), round("go", 2)}),
+	}
+	c.compare()
+	if c.BatchRatio != 2 || c.SingleRatio != 2 {
+		t.Fatalf("ratios %v and %v, want the median of the per-round ratios, 2", c.BatchRatio, c.SingleRatio)
 	}
 }
 
@@ -49,7 +66,11 @@ func TestReadModelRoundsTakesEachFiguresMedian(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := modelFigures{Language: "rust", Compiled: true, Single: 20, BatchItems: 6, InterpretedSingle: 1, InterpretedBatchItems: 2}
-	if got != want {
+	if len(got.Runs) != 3 || got.Runs[0].Single != 30 {
+		t.Fatalf("rounds kept: %+v", got.Runs)
+	}
+	got.Runs = nil
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("medians: got %+v, want %+v", got, want)
 	}
 

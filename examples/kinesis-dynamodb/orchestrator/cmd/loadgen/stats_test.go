@@ -44,3 +44,17 @@ func TestMedianPicksAMeasuredValue(t *testing.T) {
 		t.Errorf("empty: %v", got)
 	}
 }
+
+// Ratios pair run i with run i; a run without a positive denominator, or beyond the shorter
+// side, has no ratio.
+func TestMedianRatioPairsRuns(t *testing.T) {
+	if got := medianRatio([]float64{2, 9, 4, 7}, []float64{1, 3, 0}); got != 2.5 {
+		t.Fatalf("median of 2 and 3 = %v, want their mean, 2.5", got)
+	}
+	if got := medianRatio([]float64{3, 8, 1}, []float64{1, 2, 1}); got != 3 {
+		t.Fatalf("median of 3, 4 and 1 = %v, want 3", got)
+	}
+	if got := medianRatio(nil, []float64{1}); got != 0 {
+		t.Fatalf("no pairs: %v", got)
+	}
+}

@@ -99,6 +99,25 @@ func scoreCall(conn *grpc.ClientConn, reqs []*scoringv1.ScoreRequest) call {
 	}
 }
 
+// batchScoreCall sends batch through the generated client, which encodes it and decodes
+// every answer on each call, as the orchestrator's own client does. The verdict prices the
+// Rust path's batches with it; the throughput row uses batchCall, whose client work is
+// lighter, so that loadgen is not what runs out of CPU first (preencoded.go).
+func batchScoreCall(conn *grpc.ClientConn, batch *scoringv1.ScoreBatchRequest) call {
+	client := scoringv1.NewScoringServiceClient(conn)
+	want := len(batch.GetRequests())
+	return func(ctx context.Context) error {
+		resp, err := client.ScoreBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		if got := len(resp.GetResponses()); got != want {
+			return fmt.Errorf("batch of %d got %d responses", want, got)
+		}
+		return nil
+	}
+}
+
 // newHTTPClient keeps a warm connection per sender. The default transport keeps only two
 // idle connections per host, so at higher concurrency every other request would open a
 // new TCP connection and the benchmark would measure handshakes instead of the service.

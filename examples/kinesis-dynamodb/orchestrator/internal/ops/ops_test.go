@@ -21,6 +21,7 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 func TestMetricsInPrometheusTextFormat(t *testing.T) {
 	m := &Metrics{}
 	m.Processed.Add(12)
+	m.StoredBefore.Add(4)
 	m.DeadLettered.Add(1)
 	m.Conflicts.Add(2)
 	m.LeasesTaken.Add(3)
@@ -38,6 +39,7 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		"# TYPE orchestrator_messages_processed_total counter\norchestrator_messages_processed_total 12\n",
+		"orchestrator_messages_stored_before_total 4\n",
 		"orchestrator_messages_failed_total 0\n",
 		"orchestrator_retries_total 0\n",
 		"orchestrator_messages_dead_lettered_total 1\n",

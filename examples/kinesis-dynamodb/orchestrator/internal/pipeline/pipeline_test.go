@@ -80,37 +80,48 @@ func (w *fakeWorker) ScoreBatch(_ context.Context, req *scoringv1.ScoreBatchRequ
 	return out, nil
 }
 
-// memorySink stores results in a map; its first failures Puts fail with err. Ids in
-// conflicting are reported as stored for a different request.
+// memorySink stores results in a map, the first for each id standing; its first failures
+// Puts fail with err, after storing the first partial entries of each (as a sink that
+// writes in parallel does). Ids in conflicting are reported as stored for a different request.
 type memorySink struct {
 	mu          sync.Mutex
 	failures    int
+	partial     int
 	err         error
 	puts        int
+	put         []int // entries in each Put
 	stored      map[string]*scoringv1.ScoreResponse
 	conflicting map[string]bool
 }
 
-func (s *memorySink) Put(_ context.Context, entries []results.Entry) (map[int]error, error) {
+func (s *memorySink) Put(_ context.Context, entries []results.Entry) (results.PutResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
-	if s.failures > 0 {
-		s.failures--
-		return nil, s.err
-	}
+	s.put = append(s.put, len(entries))
 	if s.stored == nil {
 		s.stored = map[string]*scoringv1.ScoreResponse{}
 	}
-	conflicts := map[int]error{}
+	got := results.PutResult{Conflicts: map[int]error{}}
+	var failure error
 	for i, e := range entries {
-		if s.conflicting[e.Result.GetId()] {
-			conflicts[i] = &results.Conflict{ID: e.Result.GetId()}
-			continue
+		id := e.Result.GetId()
+		switch {
+		case s.failures > 0 && i >= s.partial:
+			failure = s.err
+		case s.conflicting[id]:
+			got.Conflicts[i] = &results.Conflict{ID: id}
+		case s.stored[id] != nil:
+			got.StoredBefore = append(got.StoredBefore, i)
+		default:
+			s.stored[id] = e.Result
+			got.Stored = append(got.Stored, i)
 		}
-		s.stored[e.Result.GetId()] = e.Result
 	}
-	return conflicts, nil
+	if s.failures > 0 {
+		s.failures--
+	}
+	return got, failure
 }
 
 func (s *memorySink) Probe(context.Context) error { return nil }
@@ -267,5 +278,58 @@ func TestDecode(t *testing.T) {
 		if _, err := Decode([]byte(body)); err == nil {
 			t.Errorf("Decode(%s) accepted poison", body)
 		}
+	}
+}
+
+func TestHandleCountsEachStoredResultOnceThoughRedelivered(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{}
+	p := newProcessor(w, s)
+	if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	// The queue delivers a and b again (a visibility timeout ran out), with c.
+	if _, err := p.Handle(context.Background(), requests("a", "b", "c")); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Metrics.Processed.Load(); got != int64(len(s.stored)) || got != 3 {
+		t.Errorf("processed = %d with %d results stored; want 3 and 3", got, len(s.stored))
+	}
+	if got := p.Metrics.StoredBefore.Load(); got != 2 {
+		t.Errorf("stored before = %d, want 2 (the redelivered a and b)", got)
+	}
+}
+
+func TestHandleRetriesOnlyTheResultsNotStoredAndCountsEachOnce(t *testing.T) {
+	throttled := status.Error(codes.Unavailable, "slow down")
+	w, s := &fakeWorker{}, &memorySink{failures: 1, partial: 2, err: throttled}
+	p := newProcessor(w, s)
+	if _, err := p.Handle(context.Background(), requests("a", "b", "c", "d")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.put) != 2 || s.put[0] != 4 || s.put[1] != 2 {
+		t.Errorf("puts of %v entries, want [4 2]: the retry puts only c and d", s.put)
+	}
+	if p.Metrics.Processed.Load() != 4 || p.Metrics.StoredBefore.Load() != 0 {
+		t.Errorf("processed = %d, stored before = %d; want 4 and 0", p.Metrics.Processed.Load(), p.Metrics.StoredBefore.Load())
+	}
+}
+
+func TestHandleCountsWhatItStoredBeforeFailing(t *testing.T) {
+	throttled := status.Error(codes.Unavailable, "slow down")
+	w, s := &fakeWorker{}, &memorySink{failures: 1, partial: 1, err: throttled}
+	p := newProcessor(w, s)
+	p.Retry.Attempts = 1
+	if _, err := p.Handle(context.Background(), requests("a", "b")); !errors.Is(err, ErrStore) {
+		t.Fatalf("Handle() = %v, want a store error", err)
+	}
+	// a is stored now, so its redelivery must not count it again: it counts here, once.
+	if p.Metrics.Processed.Load() != 1 {
+		t.Errorf("processed = %d, want 1 (a, stored before the sink gave out)", p.Metrics.Processed.Load())
+	}
+	if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	if p.Metrics.Processed.Load() != 2 || p.Metrics.StoredBefore.Load() != 1 {
+		t.Errorf("processed = %d, stored before = %d; want 2 and 1", p.Metrics.Processed.Load(), p.Metrics.StoredBefore.Load())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,38 +51,46 @@ func NewDynamoDB(client DynamoDBAPI, table string) *DynamoDB {
 // rescore, perhaps from a newer model. TransactWriteItems can carry conditions, but costs
 // twice the write capacity and fails whole when one item conflicts: atomicity buys nothing
 // for independent results.
-func (s *DynamoDB) Put(ctx context.Context, entries []Entry) (map[int]error, error) {
+func (s *DynamoDB) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		errs      []error
-		conflicts = map[int]error{}
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		got  = PutResult{Conflicts: map[int]error{}}
 	)
 	slots := make(chan struct{}, max(s.Parallel, 1))
 	for i, e := range entries {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			err := s.put(ctx, e)
+			stored, err := s.put(ctx, e)
 			var conflict *Conflict
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case errors.As(err, &conflict):
-				conflicts[i] = conflict
+				got.Conflicts[i] = conflict
 			case err != nil:
 				errs = append(errs, fmt.Errorf("storing %q: %w", e.Result.GetId(), err))
+			case stored:
+				got.Stored = append(got.Stored, i)
+			default:
+				got.StoredBefore = append(got.StoredBefore, i)
 			}
 		})
 	}
 	wg.Wait()
-	return conflicts, errors.Join(errs...)
+	slices.Sort(got.Stored)
+	slices.Sort(got.StoredBefore)
+	return got, errors.Join(errs...)
 }
 
-func (s *DynamoDB) put(ctx context.Context, e Entry) error {
+// put stores e: stored reports whether this call wrote it (false: an earlier delivery of the
+// same request had), and a *Conflict error a different request stored under its id.
+func (s *DynamoDB) put(ctx context.Context, e Entry) (stored bool, err error) {
 	fingerprint, err := Fingerprint(e.Request)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r := e.Result
 	reasons := make([]types.AttributeValue, len(r.GetReasonCodes()))
@@ -105,21 +114,21 @@ func (s *DynamoDB) put(ctx context.Context, e Entry) error {
 	})
 	var exists *types.ConditionalCheckFailedException
 	if !errors.As(err, &exists) {
-		return err
+		return err == nil, err
 	}
-	stored, err := s.storedFingerprint(ctx, r.GetId(), exists.Item)
+	had, err := s.storedFingerprint(ctx, r.GetId(), exists.Item)
 	if err != nil {
-		return fmt.Errorf("reading the stored request_sha256: %w", err)
+		return false, fmt.Errorf("reading the stored request_sha256: %w", err)
 	}
 	// "" is a result stored before fingerprints were: the id is all there is to go by.
-	if stored == "" || stored == fingerprint {
-		return nil // Stored by an earlier delivery of this request: the job is done.
+	if had == "" || had == fingerprint {
+		return false, nil // Stored by an earlier delivery of this request: the job is done.
 	}
-	conflict := &Conflict{ID: r.GetId(), Stored: stored, Got: fingerprint}
+	conflict := &Conflict{ID: r.GetId(), Stored: had, Got: fingerprint}
 	if err := s.recordConflict(ctx, e.Request, conflict); err != nil {
-		return fmt.Errorf("recording %w: %w", conflict, err)
+		return false, fmt.Errorf("recording %w: %w", conflict, err)
 	}
-	return conflict
+	return false, conflict
 }
 
 // probeCondition can never hold, so a probe never writes.

@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,9 +123,9 @@ func TestDynamoDBStoresEveryAttribute(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	a := entry("a", 1, 0.972809)
 	a.Result.ModelVersion, a.Result.ReasonCodes = "m-1", []string{"AMOUNT_HIGH", "VELOCITY_HIGH"}
-	conflicts, err := sink(table, at).Put(context.Background(), []Entry{a, entry("b", 2, 0)})
-	if err != nil || len(conflicts) != 0 {
-		t.Fatal(conflicts, err)
+	got, err := sink(table, at).Put(context.Background(), []Entry{a, entry("b", 2, 0)})
+	if err != nil || len(got.Conflicts) != 0 || !slices.Equal(got.Stored, []int{0, 1}) || len(got.StoredBefore) != 0 {
+		t.Fatalf("Put() = %+v, %v; want both stored", got, err)
 	}
 	item := table.items["a"]
 	if got := item["score"].(*types.AttributeValueMemberN).Value; got != "0.972809" {
@@ -173,9 +174,12 @@ func TestDynamoDBTreatsARedeliveryAsStoredAndKeepsTheResult(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A redelivery, rescored by a newer model an hour later.
-		conflicts, err := sink(table, first.Add(time.Hour)).Put(context.Background(), []Entry{entry("a", 1, 0.9), entry("b", 2, 0.2)})
-		if err != nil || len(conflicts) != 0 {
-			t.Fatalf("Put() = %v, %v; want success: the same request means already stored", conflicts, err)
+		got, err := sink(table, first.Add(time.Hour)).Put(context.Background(), []Entry{entry("a", 1, 0.9), entry("b", 2, 0.2)})
+		if err != nil || len(got.Conflicts) != 0 {
+			t.Fatalf("Put() = %+v, %v; want success: the same request means already stored", got, err)
+		}
+		if !slices.Equal(got.StoredBefore, []int{0}) || !slices.Equal(got.Stored, []int{1}) {
+			t.Errorf("noOld=%v: stored before %v, stored %v; want a (index 0) stored before and b (1) stored now", noOld, got.StoredBefore, got.Stored)
 		}
 		a := table.items["a"]
 		if a["score"].(*types.AttributeValueMemberN).Value != "0.1" || a["scored_at"].(*types.AttributeValueMemberS).Value != "2026-01-01T00:00:00Z" {
@@ -198,10 +202,13 @@ func TestDynamoDBReportsAndRecordsADifferentRequestUnderAStoredID(t *testing.T) 
 			t.Fatal(err)
 		}
 		for range 2 { // The second time is a redelivery of the conflicting request.
-			conflicts, err := s.Put(context.Background(), []Entry{entry("b", 2, 0.2), entry("a", 999, 0.9)})
+			got, err := s.Put(context.Background(), []Entry{entry("b", 2, 0.2), entry("a", 999, 0.9)})
 			var conflict *Conflict
-			if err != nil || len(conflicts) != 1 || !errors.As(conflicts[1], &conflict) || conflict.ID != "a" {
-				t.Fatalf("noOld=%v: Put() = %v, %v; want a conflict on a (index 1)", noOld, conflicts, err)
+			if err != nil || len(got.Conflicts) != 1 || !errors.As(got.Conflicts[1], &conflict) || conflict.ID != "a" {
+				t.Fatalf("noOld=%v: Put() = %+v, %v; want a conflict on a (index 1)", noOld, got, err)
+			}
+			if len(got.Stored)+len(got.StoredBefore) != 1 {
+				t.Errorf("noOld=%v: Put() = %+v; want b stored, now or before", noOld, got)
 			}
 			if !strings.Contains(conflict.Error(), "conflict") || conflict.Stored == conflict.Got {
 				t.Errorf("conflict %v", conflict)
@@ -224,10 +231,13 @@ func TestDynamoDBReportsAndRecordsADifferentRequestUnderAStoredID(t *testing.T) 
 
 func TestDynamoDBReportsFailuresAndStoresTheRest(t *testing.T) {
 	table := &fakeTable{throttle: map[string]bool{"b": true}}
-	_, err := sink(table, time.Now()).Put(context.Background(), []Entry{entry("a", 1, 0), entry("b", 1, 0), entry("c", 1, 0)})
+	got, err := sink(table, time.Now()).Put(context.Background(), []Entry{entry("a", 1, 0), entry("b", 1, 0), entry("c", 1, 0)})
 	var throttled *types.ProvisionedThroughputExceededException
 	if !errors.As(err, &throttled) {
 		t.Fatalf("Put() = %v, want the throttling error", err)
+	}
+	if !slices.Equal(got.Stored, []int{0, 2}) {
+		t.Errorf("stored %v, want [0 2]: a and c are settled though b failed", got.Stored)
 	}
 	if len(table.items) != 2 {
 		t.Errorf("%d items stored, want a and c", len(table.items))

@@ -9,8 +9,11 @@ const (
 	// MessagingBatchMessageCount is a histogram: records per Kinesis GetRecords batch.
 	MessagingBatchMessageCount = "messaging_batch_message_count"
 
-	// OrchestratorMessagesProcessedTotal is a counter: requests scored and stored.
+	// OrchestratorMessagesProcessedTotal is a counter: requests scored and stored, each once: when its result is first written to the results table (a redelivery of a stored request counts in orchestrator_messages_stored_before_total instead).
 	OrchestratorMessagesProcessedTotal = "orchestrator_messages_processed_total"
+
+	// OrchestratorMessagesStoredBeforeTotal is a counter: redelivered requests scored again whose result an earlier delivery had stored: the stored result stands, nothing is written.
+	OrchestratorMessagesStoredBeforeTotal = "orchestrator_messages_stored_before_total"
 
 	// OrchestratorMessagesFailedTotal is a counter: requests whose handling failed and will be tried again.
 	OrchestratorMessagesFailedTotal = "orchestrator_messages_failed_total"
@@ -61,7 +64,8 @@ const (
 var docs = []doc{
 	{MessagingProcessDurationSeconds, "time to handle one Kinesis record batch", []string{"messaging_system", "messaging_destination_name", "outcome"}},
 	{MessagingBatchMessageCount, "records per Kinesis GetRecords batch", []string{"messaging_system", "messaging_destination_name"}},
-	{OrchestratorMessagesProcessedTotal, "requests scored and stored", []string{}},
+	{OrchestratorMessagesProcessedTotal, "requests scored and stored, each once: when its result is first written to the results table (a redelivery of a stored request counts in orchestrator_messages_stored_before_total instead)", []string{}},
+	{OrchestratorMessagesStoredBeforeTotal, "redelivered requests scored again whose result an earlier delivery had stored: the stored result stands, nothing is written", []string{}},
 	{OrchestratorMessagesFailedTotal, "requests whose handling failed and will be tried again", []string{}},
 	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},

@@ -54,6 +54,29 @@ func medianBy[T any](runs []T, f func(T) float64) float64 {
 	return median(xs)
 }
 
+// medianRatio is the median over runs of num[i]/den[i], for two sides whose runs alternate
+// so that run i of each meets the same moment of a shared machine: a ratio of medians picked
+// independently would throw that pairing away. With an even count it is the mean of the two
+// middle ratios, leaning toward neither side of a target. Runs beyond the shorter side, or
+// with a non-positive denominator, are left out; 0 when no pair is left.
+func medianRatio(num, den []float64) float64 {
+	var ratios []float64
+	for i := range min(len(num), len(den)) {
+		if den[i] > 0 {
+			ratios = append(ratios, num[i]/den[i])
+		}
+	}
+	if len(ratios) == 0 {
+		return 0
+	}
+	slices.Sort(ratios)
+	mid := len(ratios) / 2
+	if len(ratios)%2 == 0 {
+		return (ratios[mid-1] + ratios[mid]) / 2
+	}
+	return ratios[mid]
+}
+
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func sortedCopy(xs []time.Duration) []time.Duration {

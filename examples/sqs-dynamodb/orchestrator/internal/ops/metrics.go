@@ -15,8 +15,12 @@ import (
 // Metrics are the consumer's counters, plain atomics that the pipeline and the consumers add
 // to and that tests read; registered on telemetry.Registry, they appear on /metrics.
 type Metrics struct {
-	// Processed counts requests scored and stored.
+	// Processed counts requests scored and stored, each once: when its result is first stored
+	// (with the log sink, which keeps nothing to compare with, every result it logs).
 	Processed atomic.Int64
+	// StoredBefore counts requests scored again whose result an earlier delivery had stored
+	// (a queue redelivery): the stored result stands and nothing is written.
+	StoredBefore atomic.Int64
 	// Failed counts requests whose handling failed and went back to be tried again
 	// (SQS: redelivered after the visibility timeout; Kinesis: the shard retries them).
 	Failed atomic.Int64
@@ -68,7 +72,8 @@ func (m *Metrics) counters() []counter {
 	m.once.Do(func() {
 		m.descs = map[string]*prometheus.Desc{}
 		for _, name := range []string{
-			telemetry.OrchestratorMessagesProcessedTotal, telemetry.OrchestratorMessagesFailedTotal,
+			telemetry.OrchestratorMessagesProcessedTotal, telemetry.OrchestratorMessagesStoredBeforeTotal,
+			telemetry.OrchestratorMessagesFailedTotal,
 			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
 			telemetry.OrchestratorConflictsTotal,
 		} {
@@ -77,6 +82,7 @@ func (m *Metrics) counters() []counter {
 	})
 	cs := []counter{
 		{m.descs[telemetry.OrchestratorMessagesProcessedTotal], &m.Processed},
+		{m.descs[telemetry.OrchestratorMessagesStoredBeforeTotal], &m.StoredBefore},
 		{m.descs[telemetry.OrchestratorMessagesFailedTotal], &m.Failed},
 		{m.descs[telemetry.OrchestratorRetriesTotal], &m.Retried},
 		{m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], &m.DeadLettered},
@@ -104,6 +110,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int64("processed", m.Processed.Load()),
+		slog.Int64("stored_before", m.StoredBefore.Load()),
 		slog.Int64("failed", m.Failed.Load()),
 		slog.Int64("retried", m.Retried.Load()),
 		slog.Int64("dead_lettered", m.DeadLettered.Load()),

@@ -61,6 +61,10 @@ type Processor struct {
 // different request (a *results.Conflict), to its reason, for the caller to dead-letter.
 // After an error nothing may be acknowledged, though some results may be stored already;
 // storing them again is harmless.
+//
+// Metrics.Processed counts the results Handle stores, once each, when they are stored, even
+// if Handle fails later: a queue's redelivery of a request stored already counts in
+// Metrics.StoredBefore instead, so Processed matches what the store holds.
 func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error) {
 	resps, rejected, err := p.score(ctx, reqs)
 	var entries []results.Entry
@@ -73,11 +77,7 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 	}
 	var conflicts map[int]error
 	if err == nil && len(entries) > 0 {
-		err = p.Retry.Do(ctx, func(ctx context.Context) error {
-			var putErr error
-			conflicts, putErr = p.Sink.Put(ctx, entries)
-			return putErr
-		}, p.retried(ctx, "store"))
+		conflicts, err = p.store(ctx, entries)
 		if err != nil {
 			if ctx.Err() == nil { // Work cut off at shutdown says nothing about the sink.
 				p.SinkHealth.Failed(err)
@@ -94,8 +94,51 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 		p.Metrics.Conflicts.Add(1)
 		p.Logger.ErrorContext(ctx, "a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
 	}
-	p.Metrics.Processed.Add(int64(len(entries) - len(conflicts)))
 	return rejected, nil
+}
+
+// store puts entries in the sink, retrying transient failures with the entries not settled
+// yet, and counts each entry as it settles: stored now (Metrics.Processed) or by an earlier
+// delivery (Metrics.StoredBefore). conflicts maps the index of each entry whose id is stored
+// for a different request to its *results.Conflict.
+func (p *Processor) store(ctx context.Context, entries []results.Entry) (conflicts map[int]error, err error) {
+	conflicts = map[int]error{}
+	pending := make([]int, len(entries)) // the indexes in entries of those not settled yet
+	for i := range pending {
+		pending[i] = i
+	}
+	err = p.Retry.Do(ctx, func(ctx context.Context) error {
+		batch := make([]results.Entry, len(pending))
+		for k, i := range pending {
+			batch[k] = entries[i]
+		}
+		got, putErr := p.Sink.Put(ctx, batch)
+		settled := make([]bool, len(batch))
+		for _, k := range got.Stored {
+			settled[k] = true
+		}
+		for _, k := range got.StoredBefore {
+			settled[k] = true
+		}
+		for k, reason := range got.Conflicts {
+			settled[k] = true
+			conflicts[pending[k]] = reason
+		}
+		p.Metrics.Processed.Add(int64(len(got.Stored)))
+		p.Metrics.StoredBefore.Add(int64(len(got.StoredBefore)))
+		var rest []int
+		for k, i := range pending {
+			if !settled[k] {
+				rest = append(rest, i)
+			}
+		}
+		pending = rest
+		if putErr == nil && len(pending) > 0 {
+			return fmt.Errorf("the sink settled %d of %d results without an error", len(batch)-len(pending), len(batch))
+		}
+		return putErr
+	}, p.retried(ctx, "store"))
+	return conflicts, err
 }
 
 // score returns the responses in reqs' order, nil for a request the worker rejected.

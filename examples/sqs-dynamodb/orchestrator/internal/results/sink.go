@@ -24,11 +24,23 @@ type Entry struct {
 // is the caller's promise, not proof: a different request under a stored id is another event,
 // which Put must neither drop nor store over the first, but report as a conflict.
 type Sink interface {
-	// Put stores entries. conflicts maps the index of each entry whose id is stored already for
-	// a different request to a *Conflict. A nil error means every other entry is stored.
-	Put(ctx context.Context, entries []Entry) (conflicts map[int]error, err error)
+	// Put stores entries and says what became of each. A nil error means every entry is in
+	// one of the PutResult's fields; after an error, the entries in none are not settled (the
+	// error says why) and may be put again, while those in a field are settled all the same.
+	Put(ctx context.Context, entries []Entry) (PutResult, error)
 	// Probe reports whether Put would reach the store now, without storing anything.
 	Probe(ctx context.Context) error
+}
+
+// PutResult is what Put made of its entries, each named by its index in them.
+type PutResult struct {
+	// Stored lists the entries this Put stored: the first result for their id.
+	Stored []int
+	// StoredBefore lists the entries an earlier delivery of the same request had stored: that
+	// result stands, and nothing was written.
+	StoredBefore []int
+	// Conflicts maps each entry whose id is stored already for a different request to a *Conflict.
+	Conflicts map[int]error
 }
 
 // Conflict is a request whose id is stored already for a different request.
@@ -54,14 +66,17 @@ func Fingerprint(req *scoringv1.ScoreRequest) (string, error) {
 }
 
 // Log is the sink for deployments that store nothing: each result becomes one log line.
-// Having no memory, it cannot tell a redelivery from a conflict.
+// Having no memory, it cannot tell a redelivery from a conflict, nor from a first delivery:
+// every entry it logs counts as Stored.
 type Log struct {
 	Logger *slog.Logger
 }
 
 // Put logs each result.
-func (l Log) Put(ctx context.Context, entries []Entry) (map[int]error, error) {
-	for _, e := range entries {
+func (l Log) Put(ctx context.Context, entries []Entry) (PutResult, error) {
+	var got PutResult
+	for i, e := range entries {
+		got.Stored = append(got.Stored, i)
 		r := e.Result
 		l.Logger.LogAttrs(ctx, slog.LevelInfo, "scored",
 			slog.String("id", r.GetId()),
@@ -70,7 +85,7 @@ func (l Log) Put(ctx context.Context, entries []Entry) (map[int]error, error) {
 			slog.Any("reason_codes", r.GetReasonCodes()),
 		)
 	}
-	return nil, nil
+	return got, nil
 }
 
 // Probe always succeeds: logging does not fail.
