@@ -63,6 +63,23 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
     expect(tidy.exitCode, tidy.all).toBe(0);
   });
 
+  // validate runs `cargo test`, then `cargo build`: were a dev-dependency to
+  // add a feature to a crate the binaries use, the test build would compile
+  // its own copy of that crate and of every crate above it, and the plain
+  // build would compile them all again. The workers are the same in every
+  // combination, so one checks them.
+  if (validated && router === "stdlib") it("builds its workers' dependencies once for the tests and the binaries", async () => {
+    const units = async (edges: string) => {
+      const tree = await tool("cargo", ["tree", "--locked", "--offline", "-e", edges, "--prefix", "none", "-f", "{p} {f}"], join(dir, "workers"));
+      expect(tree.exitCode, tree.all).toBe(0);
+      return new Set(tree.stdout.split("\n").map((l) => l.replace(/ \(\*\)$/, "")).filter(Boolean));
+    };
+    const plain = await units("normal,build");
+    const withTests = await units("normal,build,dev");
+    expect(plain.size).toBeGreaterThan(50);
+    expect([...plain].filter((unit) => !withTests.has(unit))).toEqual([]);
+  });
+
   // Lint only what this combination generates: nothing is skipped.
   if (docker) it("has Dockerfiles hadolint accepts", async () => {
     const lint = await tool("hadolint", ["orchestrator/Dockerfile", "workers/scorer/Dockerfile"], dir);
