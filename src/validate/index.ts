@@ -12,7 +12,7 @@ import { deployStep } from "./deploy.js";
 import { ensureMoto } from "./moto.js";
 import { queueSmokeStep } from "./queue-smoke.js";
 import { smokeStep } from "./smoke.js";
-import { contractStep, goStep, rustStep, type StepContext } from "./steps.js";
+import { contractStep, goDepsGate, goStep, rustStep, type StepContext } from "./steps.js";
 import { ensureBuf, probeTools } from "./toolchains.js";
 import { fingerprint, remember, replay } from "./verdicts.js";
 
@@ -32,7 +32,8 @@ const SMOKE: Step = {
 const CHECKS: Step[] = [
   { name: "contract", run: contractStep },
   { name: "ci", run: ciStep, applies: (m) => m.ci.providers.length > 0 },
-  { name: "go", run: goStep },
+  // Whatever way the go step ends, the contract step's wait for it ends too.
+  { name: "go", run: (ctx) => goStep(ctx).finally(ctx.goDepsDone) },
   { name: "rust", run: rustStep },
   { name: "deploy", run: deployStep, applies: (m) => m.deploy.includes("kubernetes") },
 ];
@@ -69,6 +70,7 @@ export async function validate(target: string, options: ValidateOptions = {}): P
     binaries: {},
     toolVersions: [],
     note: options.onNote,
+    ...goDepsGate(),
   };
   const steps: StepResult[] = [];
   const record = (r: StepResult) => {

@@ -6,7 +6,7 @@ import { render } from "../../src/render/index.js";
 import { writeTree } from "../../src/write/create.js";
 import { deployStep } from "../../src/validate/deploy.js";
 import { NO_ACTIVITY } from "../../src/validate/activity.js";
-import type { StepContext } from "../../src/validate/steps.js";
+import { goDepsGate, type StepContext } from "../../src/validate/steps.js";
 import { tempDir } from "../helpers/cli.js";
 
 /**
@@ -44,6 +44,7 @@ async function runStep(dir: string, m: Manifest): Promise<{ notes: string[]; ms:
     binaries: {},
     toolVersions: [],
     note: (msg) => notes.push(msg),
+    ...goDepsGate(),
   };
   const started = performance.now();
   await deployStep(ctx);
