@@ -1,5 +1,5 @@
 //! The worker's telemetry end to end in one process: a real gRPC call over
-//! loopback, spans caught by the SDK's in-memory exporter, log lines by a
+//! loopback, spans caught in memory as they end, log lines by a
 //! buffer, and `/metrics` read over HTTP.
 
 use std::{
@@ -12,7 +12,10 @@ use opentelemetry::{
     SpanId, TraceId, Value,
     trace::{SpanKind, TracerProvider as _},
 };
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::{
+    error::OTelSdkResult,
+    trace::{SdkTracerProvider, SpanData, SpanExporter},
+};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -62,13 +65,32 @@ impl<'a> MakeWriter<'a> for Logs {
     }
 }
 
+/// Spans as they end, kept in memory.
+///
+/// Not the SDK's `InMemorySpanExporter`: that one is behind the SDK's
+/// `testing` feature, which also turns on its metrics and logs. As a
+/// dev-dependency feature it gave the test build its own copy of the whole
+/// OpenTelemetry stack (sdk, otlp, proto, tracing-opentelemetry), so a
+/// `cargo build` after `cargo test` compiled that stack a second time.
+#[derive(Clone, Debug, Default)]
+struct Spans(Arc<Mutex<Vec<SpanData>>>);
+
+impl Spans {
+    fn finished(&self) -> Vec<SpanData> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl SpanExporter for Spans {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
 /// A subscriber like the worker's, exporting every span as it ends.
-fn capture() -> (
-    tracing::subscriber::DefaultGuard,
-    InMemorySpanExporter,
-    Logs,
-) {
-    let exporter = InMemorySpanExporter::default();
+fn capture() -> (tracing::subscriber::DefaultGuard, Spans, Logs) {
+    let exporter = Spans::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
@@ -92,7 +114,7 @@ fn a_log_line_in_a_span_carries_its_trace_and_span_ids() {
     tracing::info_span!("work").in_scope(|| tracing::info!("inside"));
     tracing::info!("outside");
 
-    let spans = exporter.get_finished_spans().unwrap();
+    let spans = exporter.finished();
     let span = spans
         .iter()
         .find(|s| s.name == "work")
@@ -170,7 +192,7 @@ async fn a_call_continues_the_callers_trace_and_is_counted() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 
-    let spans = exporter.get_finished_spans().unwrap();
+    let spans = exporter.finished();
     let named = |name: &str| spans.iter().find(|s| s.name == name);
     let call = named(names::SCORE_RPC_SPAN).expect("server span exported");
     assert_eq!(call.span_kind, SpanKind::Server);
