@@ -63,10 +63,11 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
     expect(tidy.exitCode, tidy.all).toBe(0);
   });
 
-  // validate runs `cargo test`, then `cargo build`: were a dev-dependency to
-  // add a feature to a crate the binaries use, the test build would compile
-  // its own copy of that crate and of every crate above it, and the plain
-  // build would compile them all again. The workers are the same in every
+  // validate's smoke runs the binaries `cargo test` built: were a
+  // dev-dependency to add a feature to a crate the binaries use, those would
+  // not be the plain build, the test build would compile its own copy of that
+  // crate and of every crate above it, and a `cargo build` after `cargo test`
+  // would compile them all again. The workers are the same in every
   // combination, so one checks them.
   if (validated && router === "stdlib") it("builds its workers' dependencies once for the tests and the binaries", async () => {
     const units = async (edges: string) => {
