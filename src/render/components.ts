@@ -42,8 +42,12 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
-  [/^orchestrator\/cmd\/verify\//, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
-  [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce))\//, queue],
+  // cmd/verify reads the results where the sink keeps them: one store file per sink.
+  [/^orchestrator\/cmd\/verify\/store_dynamodb(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
+  [/^orchestrator\/cmd\/verify\/store_log(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
+  [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
+  [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
+  [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce|verify))\//, queue],
   [/^scripts\/emulator\.sh$/, queue],
   // The local observability stack's configs go with the compose file that runs it.
   [/^observability\/(otel-collector\.yaml|prometheus\.yml|grafana-(datasource|dashboards)\.yaml)$/, (m) => m.docker],

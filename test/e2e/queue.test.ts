@@ -237,9 +237,18 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
 });
 
 describe("sqs preset with sink none", () => {
-  it("passes validate: results logged and counted on /metrics", async () => {
-    const dir = join(tempDir("chb-queue-"), "logged-app");
+  const dir = join(tempDir("chb-queue-"), "logged-app");
+
+  it("passes validate: every result logged with its vector's score, and counted on /metrics", async () => {
     const result = await runCli([dir, "--yes", "--json", "--ingress", "sqs", "--sink", "none", "--ci", "none"], process.cwd(), E2E_ENV);
     expectValidated(result, ["ci"]);
+  });
+
+  it("runs make smoke as written: cmd/verify checks each result in the orchestrator's log, and the dead-letter queue", async () => {
+    const make = await execa("make", ["smoke"], { cwd: dir, env: E2E_ENV, reject: false, stdin: "ignore", all: true });
+    expect(make.exitCode, make.all?.slice(-4000)).toBe(0);
+    expect(make.stdout).toMatch(/verify: all \d+ results in the orchestrator's log \.\.\/\.smoke\/orchestrator\.log match the vectors/);
+    expect(make.stdout).toContain("logged-app-requests-dlq holds");
+    expect(make.stdout).toContain("smoke passed");
   });
 });

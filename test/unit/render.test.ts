@@ -98,9 +98,16 @@ describe("render", () => {
     expect(paths.includes("scripts/emulator.sh")).toBe(ingress !== "http");
   });
 
-  it("leaves cmd/verify out when a queue preset logs its results", () => {
-    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress: "sqs", sink: "none" } }));
-    expect([...tree.keys()].some((p) => p.startsWith("orchestrator/cmd/verify/"))).toBe(false);
+  it.each([
+    ["sqs", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "deadletter_sqs.go"]],
+    ["sqs", "none", ["main.go", "main_test.go", "store_log.go", "store_log_test.go", "deadletter_sqs.go"]],
+    ["kinesis", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "deadletter_kinesis.go"]],
+    ["kinesis", "none", ["main.go", "main_test.go", "store_log.go", "store_log_test.go", "deadletter_kinesis.go"]],
+  ])("cmd/verify for %s with sink %s reads the sink's own store", (ingress, sink, files) => {
+    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress, sink } }));
+    const verify = [...tree.keys()].filter((p) => p.startsWith("orchestrator/cmd/verify/")).map((p) => p.slice("orchestrator/cmd/verify/".length));
+    expect(verify.sort()).toEqual([...files].sort());
+    expect(text(tree, "scripts/smoke.sh")).toContain("go run ./cmd/verify");
   });
 
   it("is deterministic and marks only scripts executable", () => {
