@@ -2,9 +2,9 @@
 # The live proof, runnable by hand or in CI: start the moto AWS emulator, create
 # the resources (cmd/bootstrap), start the built workers and orchestrator, send
 # every vector in testdata/vectors.json plus one poison message through the
-# stream (cmd/produce), check every result landed in DynamoDB
-# with the expected score (cmd/verify), then stop everything with SIGTERM
-# and require a clean exit. Logs land in .smoke/.
+# stream (cmd/produce); cmd/verify checks every result in DynamoDB
+# against the expected score, and the poison record in the dead-letter table.
+# Then stop everything with SIGTERM and require a clean exit. Logs land in .smoke/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -49,7 +49,7 @@ rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)
-if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json); then
+if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json -dlq); then
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi

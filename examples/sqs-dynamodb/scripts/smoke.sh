@@ -2,9 +2,9 @@
 # The live proof, runnable by hand or in CI: start the moto AWS emulator, create
 # the resources (cmd/bootstrap), start the built workers and orchestrator, send
 # every vector in testdata/vectors.json plus one poison message through the
-# queue (cmd/produce), check every result landed in DynamoDB
-# with the expected score (cmd/verify), then stop everything with SIGTERM
-# and require a clean exit. Logs land in .smoke/.
+# queue (cmd/produce); cmd/verify checks every result in DynamoDB
+# against the expected score, and the poison message in the dead-letter queue.
+# Then stop everything with SIGTERM and require a clean exit. Logs land in .smoke/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

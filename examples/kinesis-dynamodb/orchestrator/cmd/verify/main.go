@@ -1,5 +1,7 @@
 // Command verify checks what the pipeline delivered: it waits until every shared test
-// vector's result is in the results table and equals the vector's expected response.
+// vector's result has arrived where the sink keeps it (openStore, in the store file of
+// this project's sink) and checks each result found against the vector's expected
+// response; then the checks other files add (afterResults).
 // scripts/smoke.sh runs it after produce; it exits non-zero on the first mismatch.
 package main
 
@@ -10,18 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
-	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
-	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 )
 
 type vector struct {
@@ -29,6 +25,10 @@ type vector struct {
 	Request  json.RawMessage `json:"request"`
 	Expected json.RawMessage `json:"expected"`
 }
+
+// afterResults are the checks other files of this command add, run once every result
+// matched: the dead-letter check of this project's ingress.
+var afterResults []func(context.Context) error
 
 func main() {
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors whose results to check")
@@ -38,46 +38,87 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
 	err := run(ctx, *vectorsPath)
+	for _, check := range afterResults {
+		if err == nil {
+			err = check(ctx)
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "verify:", err)
 		os.Exit(1)
 	}
 }
 
+// results are the results a sink holds so far, by request id: one per id in a table, and
+// as many as were logged for a log, where a redelivered message is logged again.
+type results map[string][]*scoringv1.ScoreResponse
+
+// resultStore is where the sink keeps results; openStore (store_SINK.go) opens it.
+type resultStore interface {
+	// read returns the results held so far for the wanted ids, and any others it holds.
+	read(ctx context.Context, want map[string]*scoringv1.ScoreResponse) (results, error)
+	// String names the store in messages.
+	String() string
+}
+
 func run(ctx context.Context, vectorsPath string) error {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
 	want, err := expected(vectorsPath)
 	if err != nil {
 		return err
 	}
-	awsCfg, err := awsenv.Load(ctx)
+	store, err := openStore(ctx)
 	if err != nil {
 		return err
 	}
-	client := dynamodb.NewFromConfig(awsCfg)
 	for {
-		got, err := stored(ctx, client, cfg.ResultsTable, want)
+		got, err := store.read(ctx, want)
 		if err != nil {
 			return err
 		}
-		if len(got) == len(want) {
-			for id, w := range want {
-				if !proto.Equal(got[id], w) {
-					return fmt.Errorf("result %s: table holds %v, want %v", id, got[id], w)
-				}
+		arrived := arrivedCount(got, want)
+		if arrived == len(want) {
+			if err := check(store, got, want); err != nil {
+				return err
 			}
-			fmt.Printf("verify: all %d results in %s match the vectors\n", len(want), cfg.ResultsTable)
+			fmt.Printf("verify: all %d results in %s match the vectors\n", len(want), store)
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("only %d of %d results arrived in %s", len(got), len(want), cfg.ResultsTable)
+			return fmt.Errorf("only %d of %d results arrived in %s", arrived, len(want), store)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// arrivedCount is how many wanted ids have a result: not how many results there are,
+// which a redelivered message counts twice.
+func arrivedCount(got results, want map[string]*scoringv1.ScoreResponse) int {
+	n := 0
+	for id := range want {
+		if len(got[id]) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// check compares every result found with its vector's expected response, so a redelivery
+// scored differently fails as surely as a wrong first answer, and a result for an id no
+// vector sent fails too.
+func check(store fmt.Stringer, got results, want map[string]*scoringv1.ScoreResponse) error {
+	for id, rs := range got {
+		w, ok := want[id]
+		if !ok {
+			return fmt.Errorf("%s holds a result for %q, which no vector sent", store, id)
+		}
+		for _, r := range rs {
+			if !proto.Equal(r, w) {
+				return fmt.Errorf("result %s: %s holds %v, want %v", id, store, r, w)
+			}
+		}
+	}
+	return nil
 }
 
 // expected maps each vector's request id to its expected response.
@@ -104,53 +145,4 @@ func expected(path string) (map[string]*scoringv1.ScoreResponse, error) {
 		return nil, errors.New(path + ": no vectors")
 	}
 	return want, nil
-}
-
-// stored reads the results of the wanted ids that are already in the table.
-func stored(ctx context.Context, client *dynamodb.Client, table string, want map[string]*scoringv1.ScoreResponse) (map[string]*scoringv1.ScoreResponse, error) {
-	got := make(map[string]*scoringv1.ScoreResponse, len(want))
-	for id := range want {
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(table),
-			Key:            map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading %s from %s: %w", id, table, err)
-		}
-		if out.Item == nil {
-			continue
-		}
-		resp, err := fromItem(out.Item)
-		if err != nil {
-			return nil, fmt.Errorf("result %s: %w", id, err)
-		}
-		got[id] = resp
-	}
-	return got, nil
-}
-
-func fromItem(item map[string]types.AttributeValue) (*scoringv1.ScoreResponse, error) {
-	resp := &scoringv1.ScoreResponse{}
-	if v, ok := item["id"].(*types.AttributeValueMemberS); ok {
-		resp.Id = v.Value
-	}
-	if v, ok := item["model_version"].(*types.AttributeValueMemberS); ok {
-		resp.ModelVersion = v.Value
-	}
-	if v, ok := item["score"].(*types.AttributeValueMemberN); ok {
-		score, err := strconv.ParseFloat(v.Value, 64)
-		if err != nil {
-			return nil, fmt.Errorf("score %q: %w", v.Value, err)
-		}
-		resp.Score = score
-	}
-	if v, ok := item["reason_codes"].(*types.AttributeValueMemberL); ok {
-		for _, code := range v.Value {
-			if s, ok := code.(*types.AttributeValueMemberS); ok {
-				resp.ReasonCodes = append(resp.ReasonCodes, s.Value)
-			}
-		}
-	}
-	return resp, nil
 }

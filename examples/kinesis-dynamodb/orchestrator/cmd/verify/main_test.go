@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+)
+
+type named string
+
+func (n named) String() string { return string(n) }
+
+func response(id string, score float64) *scoringv1.ScoreResponse {
+	return &scoringv1.ScoreResponse{Id: id, Score: score, ModelVersion: "m1", ReasonCodes: []string{"AMOUNT_HIGH"}}
+}
+
+var want = map[string]*scoringv1.ScoreResponse{"a": response("a", 0.5), "b": response("b", 0.25)}
+
+func TestARedeliveryDoesNotStandInForAnUnscoredVector(t *testing.T) {
+	got := results{"a": {response("a", 0.5), response("a", 0.5)}}
+	if n := arrivedCount(got, want); n != 1 {
+		t.Fatalf("arrivedCount = %d, want 1: two results of one id are one arrival", n)
+	}
+	got["b"] = []*scoringv1.ScoreResponse{response("b", 0.25)}
+	if n := arrivedCount(got, want); n != 2 {
+		t.Fatalf("arrivedCount = %d, want 2", n)
+	}
+}
+
+func TestCheckComparesEveryResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, wantErr string
+		got           results
+	}{
+		{"all match, one redelivered", "", results{"a": {response("a", 0.5), response("a", 0.5)}, "b": {response("b", 0.25)}}},
+		{"a redelivery scored differently", "result a: the store holds", results{"a": {response("a", 0.5), response("a", 0.6)}, "b": {response("b", 0.25)}}},
+		{"an id no vector sent", `a result for "zz", which no vector sent`, results{"a": {response("a", 0.5)}, "b": {response("b", 0.25)}, "zz": {response("zz", 0.1)}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := check(named("the store"), tc.got, want)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("check: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("check = %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
