@@ -99,9 +99,9 @@ describe("render", () => {
   });
 
   it.each([
-    ["sqs", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "deadletter_sqs.go"]],
+    ["sqs", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "store_dynamodb_test.go", "deadletter_sqs.go"]],
     ["sqs", "none", ["main.go", "main_test.go", "store_log.go", "store_log_test.go", "deadletter_sqs.go"]],
-    ["kinesis", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "deadletter_kinesis.go"]],
+    ["kinesis", "dynamodb", ["main.go", "main_test.go", "store_dynamodb.go", "store_dynamodb_test.go", "deadletter_kinesis.go"]],
     ["kinesis", "none", ["main.go", "main_test.go", "store_log.go", "store_log_test.go", "deadletter_kinesis.go"]],
   ])("cmd/verify for %s with sink %s reads the sink's own store", (ingress, sink, files) => {
     const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress, sink } }));
