@@ -11,7 +11,8 @@
 #      on, the services exporting to a discarding OTLP sink (`bin/loadgen otlp-sink`); then
 #      the HTTP path with the orchestrator's coalescing off and on (COALESCE); then the
 #      orchestrator against orchestrator/cmd/gateway, a grpc-gateway proxy generated from
-#      the same contract, on the same route: server CPU per request, runs alternated
+#      the same contract, on the same route: server CPU per request; each comparison's
+#      variants alternate run by run on freshly started services
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
@@ -126,7 +127,8 @@ stop_services() {
 
 # Tracing overhead: the HTTP path with tracing off, sampled at 1% and always on, both
 # services exporting over OTLP/HTTP to loadgen's discarding sink (what exporting costs
-# them in production, minus the collector). Each variant restarts the services.
+# them in production, minus the collector). Each variant restarts the services; the variants
+# alternate run by run, BENCH_RUNS times, so drift on the machine hits all alike.
 sink_port=$(bin/loadgen freeport)
 bin/loadgen otlp-sink "127.0.0.1:$sink_port" >bench/otlp-sink.log 2>&1 &
 sink_pid=$!
@@ -134,46 +136,50 @@ started "$sink_pid" otlp-sink bench/otlp-sink.log
 tracing_rows=()
 # "off" means off, whatever this shell exports; the main run below is tracing off too.
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
-for variant in off 1pct always; do
-  case $variant in
-    off) sampler="none (no OTLP endpoint)" ;;
-    1pct)
-      sampler="parentbased_traceidratio 0.01"
-      export OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
-    always)
-      sampler="always_on"
-      export OTEL_TRACES_SAMPLER=always_on
-      unset OTEL_TRACES_SAMPLER_ARG ;;
-  esac
-  if [ "$variant" != off ]; then
-    export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
-  fi
-  echo "bench: tracing overhead, $variant" >&2
-  start_services "-tracing-$variant"
-  unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
-  ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -tracing-variant "$variant" -tracing-sampler "$sampler" -tracing-out "bench/tracing-$variant.json" \
-    -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
-    -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -runs "$runs" \
-    -rate "$rate" -concurrency "$concurrency"
-  stop_services
-  tracing_rows+=("bench/tracing-$variant.json")
+for run in $(seq "$runs"); do
+  for variant in off 1pct always; do
+    case $variant in
+      off) sampler="none (no OTLP endpoint)" ;;
+      1pct)
+        sampler="parentbased_traceidratio 0.01"
+        export OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
+      always)
+        sampler="always_on"
+        export OTEL_TRACES_SAMPLER=always_on
+        unset OTEL_TRACES_SAMPLER_ARG ;;
+    esac
+    if [ "$variant" != off ]; then
+      export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    fi
+    echo "bench: tracing overhead, run $run/$runs: $variant" >&2
+    start_services "-tracing-$variant-$run"
+    unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
+    ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -tracing-variant "$variant" -tracing-sampler "$sampler" -tracing-out "bench/tracing-$variant-$run.json" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -runs 1 \
+      -rate "$rate" -concurrency "$concurrency"
+    stop_services
+    tracing_rows+=("bench/tracing-$variant-$run.json")
+  done
 done
 stop "$sink_pid" otlp-sink "$tool_grace"
 sink_pid=
 
 # Coalescing: the HTTP path's single requests with COALESCE=off, then on (the default), each
-# variant on freshly started services; the same phases as above.
+# variant on freshly started services, alternated run by run; the same phases as above.
 coalesce_rows=()
-for variant in off on; do
-  echo "bench: coalescing $variant" >&2
-  export COALESCE=$variant
-  start_services "-coalesce-$variant"
-  unset COALESCE
-  ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant.json" \
-    -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
-    -vectors testdata/vectors.json -duration "$duration" -runs "$runs" -rate "$rate" -concurrency "$concurrency"
-  stop_services
-  coalesce_rows+=("bench/coalesce-$variant.json")
+for run in $(seq "$runs"); do
+  for variant in off on; do
+    echo "bench: coalescing, run $run/$runs: $variant" >&2
+    export COALESCE=$variant
+    start_services "-coalesce-$variant-$run"
+    unset COALESCE
+    ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant-$run.json" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -vectors testdata/vectors.json -duration "$duration" -runs 1 -rate "$rate" -concurrency "$concurrency"
+    stop_services
+    coalesce_rows+=("bench/coalesce-$variant-$run.json")
+  done
 done
 
 # The orchestrator against grpc-gateway (orchestrator/cmd/gateway) on POST /v1/score: one

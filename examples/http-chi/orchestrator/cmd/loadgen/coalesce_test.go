@@ -20,3 +20,23 @@ orchestrator_worker_batch_items_sum{worker="a"} 99
 		t.Fatalf("got sum %v, count %v, err %v; want 13, 5", sum, count, err)
 	}
 }
+
+func TestCoalesceRowsFoldAlternatedRuns(t *testing.T) {
+	run := func(v string, perSecond, batch float64, errs int) coalesceRow {
+		return coalesceRow{Variant: v, MaxPerSecond: perSecond, P99: 2, MeanBatch: batch, Errors: errs, Runs: 1}
+	}
+	order, groups := byVariant([]coalesceRow{
+		run("off", 1000, 1, 0), run("on", 1100, 3, 0),
+		run("off", 500, 1, 1), run("on", 600, 4, 0),
+		run("off", 900, 1, 0), run("on", 1000, 2, 2),
+	}, func(r coalesceRow) string { return r.Variant })
+	rows := coalesceRows(order, groups)
+	if len(rows) != 2 || rows[0].Errors != 1 || rows[1].Errors != 2 || rows[1].Runs != 3 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	// Per run 1.1, 1.2, 1.111: median 1.111; the medians' ratio would be 1000/900 too, but
+	// the mean batch is the median of the runs' means.
+	if on := rows[1]; on.MaxPerSecond != 1000 || on.MeanBatch != 3 || on.ThroughputRatio != 1.111 || rows[0].MeanBatch != 1 {
+		t.Fatalf("on = %+v", on)
+	}
+}

@@ -25,3 +25,17 @@ func readRows[T any](files string) ([]T, error) {
 	}
 	return rows, nil
 }
+
+// byVariant groups runs by their variant, the variants in the order of their first run: the
+// bench alternates variants run by run, so run i of each met the same moment of the machine.
+func byVariant[T any](runs []T, variant func(T) string) (order []string, groups map[string][]T) {
+	groups = map[string][]T{}
+	for _, run := range runs {
+		v := variant(run)
+		if _, seen := groups[v]; !seen {
+			order = append(order, v)
+		}
+		groups[v] = append(groups[v], run)
+	}
+	return order, groups
+}

@@ -24,11 +24,14 @@ type tracingRow struct {
 	CPUPerRequest float64   `json:"cpu_us_per_request"`
 	Errors        int       `json:"errors"`
 	Sink          sinkStats `json:"otlp_sink"`
-	// Ratios to the "off" row (1 for the row itself).
-	ThroughputRatio float64       `json:"max_requests_per_s_vs_off"`
-	P99Ratio        float64       `json:"p99_vs_off"`
-	CPURatio        float64       `json:"cpu_per_request_vs_off"`
-	Figures         targetFigures `json:"figures"`
+	// Ratios to the "off" row (1 for the row itself): medians of the per-run ratios.
+	ThroughputRatio float64 `json:"max_requests_per_s_vs_off"`
+	P99Ratio        float64 `json:"p99_vs_off"`
+	CPURatio        float64 `json:"cpu_per_request_vs_off"`
+	// Runs is how many runs the row's figures are medians over; Figures holds each
+	// loadgen -tracing-variant invocation's own figures (one per run as bench.sh calls it).
+	Runs    int             `json:"runs"`
+	Figures []targetFigures `json:"figures"`
 }
 
 // sinkStats is what the OTLP sink received while one variant ran.
@@ -99,7 +102,7 @@ func runTracingVariant(ctx context.Context, o options) error {
 		P50: f.Open.P50, P99: f.Open.P99, Errors: f.Closed.Errors + f.Open.Errors,
 		CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
 		Sink:          sinkStats{after.Requests - before.Requests, after.Bytes - before.Bytes},
-		Figures:       f,
+		Runs:          o.runs, Figures: []targetFigures{f},
 	}
 	data, err := json.MarshalIndent(row, "", "  ")
 	if err != nil {
@@ -126,26 +129,47 @@ func readSinkStats(ctx context.Context, client *http.Client, base string) (sinkS
 	return s, json.NewDecoder(res.Body).Decode(&s)
 }
 
-// readTracingRows reads the variants' rows (the first is the baseline, tracing off) and
-// sets each one's ratios to it.
+// readTracingRows reads the variants' runs (bench.sh alternates off, 1pct and always run by
+// run; the first variant is the baseline) and folds each variant's runs into one row:
+// medians of the figures, sums of errors and exports, and ratios to the baseline that are
+// medians of the per-run ratios, since run i of every variant met the same moment of the
+// machine.
 func readTracingRows(files string) ([]tracingRow, error) {
-	rows, err := readRows[tracingRow](files)
+	runs, err := readRows[tracingRow](files)
 	if err != nil {
 		return nil, err
 	}
-	off := rows[0]
-	ratio := func(a, b float64) float64 {
-		if b <= 0 {
-			return 0
+	order, groups := byVariant(runs, func(r tracingRow) string { return r.Variant })
+	return tracingRows(order, groups), nil
+}
+
+func tracingRows(order []string, groups map[string][]tracingRow) []tracingRow {
+	var (
+		perSecond = func(r tracingRow) float64 { return r.MaxPerSecond }
+		p99       = func(r tracingRow) float64 { return r.P99 }
+		cpu       = func(r tracingRow) float64 { return r.CPUPerRequest }
+	)
+	off := groups[order[0]]
+	rows := make([]tracingRow, 0, len(order))
+	for _, v := range order {
+		runs := groups[v]
+		row := tracingRow{
+			Variant: v, Sampler: runs[0].Sampler,
+			MaxPerSecond: medianBy(runs, perSecond), P99: medianBy(runs, p99), CPUPerRequest: medianBy(runs, cpu),
+			P50:             medianBy(runs, func(r tracingRow) float64 { return r.P50 }),
+			ThroughputRatio: pairedRatio(runs, off, perSecond), P99Ratio: pairedRatio(runs, off, p99),
+			CPURatio: pairedRatio(runs, off, cpu),
 		}
-		return round3(a / b)
+		for _, r := range runs {
+			row.Runs += r.Runs
+			row.Errors += r.Errors
+			row.Sink.Requests += r.Sink.Requests
+			row.Sink.Bytes += r.Sink.Bytes
+			row.Figures = append(row.Figures, r.Figures...)
+		}
+		rows = append(rows, row)
 	}
-	for i := range rows {
-		rows[i].ThroughputRatio = ratio(rows[i].MaxPerSecond, off.MaxPerSecond)
-		rows[i].P99Ratio = ratio(rows[i].P99, off.P99)
-		rows[i].CPURatio = ratio(rows[i].CPUPerRequest, off.CPUPerRequest)
-	}
-	return rows, nil
+	return rows
 }
 
 // writeTracing prints the tracing overhead table of the summary.

@@ -47,11 +47,22 @@ func median(xs []float64) float64 {
 
 // medianBy is the median of one figure over several runs.
 func medianBy[T any](runs []T, f func(T) float64) float64 {
+	return median(perRun(runs, f))
+}
+
+// pairedRatio is medianRatio of one figure of two variants' runs, run i of each paired,
+// rounded for the report.
+func pairedRatio[T any](num, den []T, f func(T) float64) float64 {
+	return round3(medianRatio(perRun(num, f), perRun(den, f)))
+}
+
+// perRun is one figure of each run, in run order.
+func perRun[T any](runs []T, f func(T) float64) []float64 {
 	xs := make([]float64, len(runs))
 	for i, r := range runs {
 		xs[i] = f(r)
 	}
-	return median(xs)
+	return xs
 }
 
 // medianRatio is the median over runs of num[i]/den[i], for two sides whose runs alternate

@@ -30,10 +30,13 @@ type coalesceRow struct {
 	// phases: requests per worker call (1 with coalescing off).
 	MeanBatch float64 `json:"mean_requests_per_worker_call"`
 	Errors    int     `json:"errors"`
-	// Ratios to the "off" row (1 for the row itself).
-	ThroughputRatio float64       `json:"max_requests_per_s_vs_off"`
-	P99Ratio        float64       `json:"p99_vs_off"`
-	Figures         targetFigures `json:"figures"`
+	// Ratios to the "off" row (1 for the row itself): medians of the per-run ratios.
+	ThroughputRatio float64 `json:"max_requests_per_s_vs_off"`
+	P99Ratio        float64 `json:"p99_vs_off"`
+	// Runs is how many runs the row's figures are medians over; Figures holds each
+	// loadgen -coalesce-variant invocation's own figures (one per run as bench.sh calls it).
+	Runs    int             `json:"runs"`
+	Figures []targetFigures `json:"figures"`
 }
 
 // runCoalesceVariant drives only the HTTP path, as runTracingVariant does, and writes the
@@ -77,7 +80,7 @@ func runCoalesceVariant(ctx context.Context, o options) error {
 	row := coalesceRow{
 		Variant: o.coalesceVariant, MaxPerSecond: f.Closed.PerSecond, P50: f.Open.P50, P99: f.Open.P99,
 		CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
-		Errors:        f.Closed.Errors + f.Open.Errors, Figures: f,
+		Errors:        f.Closed.Errors + f.Open.Errors, Runs: o.runs, Figures: []targetFigures{f},
 	}
 	if count > 0 {
 		row.MeanBatch = round3(sum / count)
@@ -127,23 +130,41 @@ func parseSumCount(r io.Reader, name string) (sum, count float64, err error) {
 	return sum, count, lines.Err()
 }
 
-// readCoalesceRows reads the variants' rows (the first is the baseline, coalescing off) and
-// sets each one's ratios to it.
+// readCoalesceRows reads the variants' runs (bench.sh alternates off and on run by run; off
+// is the baseline) and folds each variant's runs into one row, as readTracingRows does.
 func readCoalesceRows(files string) ([]coalesceRow, error) {
-	rows, err := readRows[coalesceRow](files)
+	runs, err := readRows[coalesceRow](files)
 	if err != nil {
 		return nil, err
 	}
-	off := rows[0]
-	for i := range rows {
-		if off.MaxPerSecond > 0 {
-			rows[i].ThroughputRatio = round3(rows[i].MaxPerSecond / off.MaxPerSecond)
+	order, groups := byVariant(runs, func(r coalesceRow) string { return r.Variant })
+	return coalesceRows(order, groups), nil
+}
+
+func coalesceRows(order []string, groups map[string][]coalesceRow) []coalesceRow {
+	var (
+		perSecond = func(r coalesceRow) float64 { return r.MaxPerSecond }
+		p99       = func(r coalesceRow) float64 { return r.P99 }
+	)
+	off := groups[order[0]]
+	rows := make([]coalesceRow, 0, len(order))
+	for _, v := range order {
+		runs := groups[v]
+		row := coalesceRow{
+			Variant: v, MaxPerSecond: medianBy(runs, perSecond), P99: medianBy(runs, p99),
+			P50:             medianBy(runs, func(r coalesceRow) float64 { return r.P50 }),
+			CPUPerRequest:   medianBy(runs, func(r coalesceRow) float64 { return r.CPUPerRequest }),
+			MeanBatch:       medianBy(runs, func(r coalesceRow) float64 { return r.MeanBatch }),
+			ThroughputRatio: pairedRatio(runs, off, perSecond), P99Ratio: pairedRatio(runs, off, p99),
 		}
-		if off.P99 > 0 {
-			rows[i].P99Ratio = round3(rows[i].P99 / off.P99)
+		for _, r := range runs {
+			row.Runs += r.Runs
+			row.Errors += r.Errors
+			row.Figures = append(row.Figures, r.Figures...)
 		}
+		rows = append(rows, row)
 	}
-	return rows, nil
+	return rows
 }
 
 // writeCoalescing prints the coalescing comparison of the summary.

@@ -91,24 +91,17 @@ func readGatewayRows(files string) ([]gatewayRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	byVariant := map[string][]gatewayRun{}
-	var order []string
-	for _, run := range runs {
-		if _, seen := byVariant[run.Variant]; !seen {
-			order = append(order, run.Variant)
-		}
-		byVariant[run.Variant] = append(byVariant[run.Variant], run)
-	}
-	return gatewayRows(order, byVariant), nil
+	order, groups := byVariant(runs, func(r gatewayRun) string { return r.Variant })
+	return gatewayRows(order, groups), nil
 }
 
-func gatewayRows(order []string, byVariant map[string][]gatewayRun) []gatewayRow {
+func gatewayRows(order []string, groups map[string][]gatewayRun) []gatewayRow {
 	rows := make([]gatewayRow, 0, len(order))
 	// The variants' runs alternate on fresh services, so run i of each shares a moment of the
 	// machine: the ratio to grpc-gateway is the median of the per-run ratios.
 	var base []float64
 	for _, v := range order {
-		runs := byVariant[v]
+		runs := groups[v]
 		row := gatewayRow{
 			Variant: v, Runs: len(runs),
 			PerSecond: medianBy(runs, func(r gatewayRun) float64 { return r.PerSecond }),

@@ -3,11 +3,11 @@ package main
 import "testing"
 
 func TestGatewayRowsTakeMediansAndRatios(t *testing.T) {
-	byVariant := map[string][]gatewayRun{
+	groups := map[string][]gatewayRun{
 		"orchestrator-coalesce-on": {{Variant: "orchestrator-coalesce-on", ServerCPU: 90, Requests: 10}, {ServerCPU: 70, Requests: 10}, {ServerCPU: 80, Requests: 10}},
 		"grpc-gateway":             {{ServerCPU: 100, Requests: 5}, {ServerCPU: 60, Requests: 5, Errors: 0}, {ServerCPU: 110, Requests: 5}},
 	}
-	rows := gatewayRows([]string{"orchestrator-coalesce-on", "grpc-gateway"}, byVariant)
+	rows := gatewayRows([]string{"orchestrator-coalesce-on", "grpc-gateway"}, groups)
 	if len(rows) != 2 || rows[0].ServerCPU != 80 || rows[1].ServerCPU != 100 || rows[0].Requests != 30 || rows[0].Runs != 3 {
 		t.Fatalf("rows = %+v", rows)
 	}
