@@ -242,7 +242,7 @@ it("names a service that died, with its exit status and log, instead of waiting 
   expect(bench.stderr).toMatch(/\/readyz not ready: worker \(pid \d+\) has exited \(last answer: /);
   expect(bench.stderr).not.toMatch(/not ready after|Killed/);
   // The script's exit names the process and shows the end of its log, which says why.
-  const [, log] = /\nscorer \(pid \d+\) exited with status [1-9]\d*; the end of (bench\/scorer-tracing-off\.log):\n/.exec(bench.stderr) ?? [];
+  const [, log] = /\nscorer \(pid \d+\) exited with status [1-9]\d*; the end of (bench\/scorer-tracing-off-1\.log):\n/.exec(bench.stderr) ?? [];
   expect(log, bench.stderr).toBeDefined();
   expect(bench.stderr).toContain(missing);
   expect(readFileSync(join(dir, log!), "utf8")).toContain(missing);
