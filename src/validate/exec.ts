@@ -24,6 +24,8 @@ export interface RunOptions {
   track?: Track;
   /** Words shown after the command, for what its environment changes. */
   label?: string;
+  /** Stops the command (it then fails as cancelled). */
+  cancelSignal?: AbortSignal;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function run(log: string, cmd: string, args: string[], opts: RunOpt
     all: true,
     reject: false,
     stdin: "ignore",
+    cancelSignal: opts.cancelSignal,
   });
   if (cargo && opts.track) {
     const { step, activity } = opts.track;

@@ -2,7 +2,6 @@ import { writeFile } from "node:fs/promises";
 import { traceTree } from "./trace-check.js";
 import { join } from "node:path";
 import type { Manifest } from "../manifest.js";
-import { queueDepth, scanTable } from "./aws-json.js";
 import { run } from "./exec.js";
 import { awsEnv, startMoto } from "./moto.js";
 import { PRODUCER_COMPONENT } from "../render/otel-env.js";
@@ -12,11 +11,10 @@ import { metricValue, startOrchestrator, startWorkers, stopOrchestrator, stopWor
 import type { StepContext } from "./steps.js";
 import { track } from "./activity.js";
 import { loadVectors } from "./vectors.js";
-import { everyVectorFound, expectResults, loggedResults, type StoredResult } from "./smoke-results.js";
 import { awaitTrace, checkSmokeMetrics, protocolFor, startSmokeTelemetry, type SmokeTelemetry } from "./telemetry-smoke.js";
 
 /** The orchestrator's commands this smoke runs besides the orchestrator (kept by the go step). */
-export const QUEUE_SMOKE_COMMANDS = ["bootstrap", "produce"] as const;
+export const QUEUE_SMOKE_COMMANDS = ["bootstrap", "produce", "verify"] as const;
 
 const RESULTS_TIMEOUT_MS = 90_000;
 
@@ -34,15 +32,15 @@ export function resourceEnv(m: Manifest): Record<string, string> {
 /**
  * The queue presets' live proof against moto: bootstrap the resources, send
  * every vector plus one poison message through the queue or stream, and
- * wait for every valid result to land in DynamoDB with the expected score
- * (and the poison message in the dead-letter queue, or for Kinesis the
- * dead-letter table).
+ * have the repo's cmd/verify wait for every valid result with the expected
+ * score where the sink keeps it (and the poison message in the dead-letter
+ * queue, or for Kinesis the dead-letter table).
  */
 export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   const { orchestrator, workers, goBin } = ctx.binaries;
   if (!orchestrator || !workers?.length || !goBin || !ctx.motoBin) throw new Error("smoke needs the doctor, go and rust steps first");
   const m = ctx.manifest;
-  const vectors = loadVectors(ctx.dir);
+  const vectors = loadVectors(ctx.dir).length;
   const services: Service[] = [];
   ctx.activity.commandStarted("smoke", "starting moto (AWS emulator) on loopback", "");
   const moto = await startMoto(ctx.motoBin, ctx.log("smoke-moto"));
@@ -66,32 +64,14 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
     const produceEnv = { ...env, ...own(PRODUCER_COMPONENT) };
     await run(ctx.log("smoke-produce"), join(goBin, "produce"), ["-vectors", "../testdata/vectors.json", "-poison"], { cwd: goDir, env: produceEnv, track: track(ctx, "smoke") });
 
-    // Each vector's result, stored or logged, checked against what the vector expects.
-    if (m.orchestrator.sink === "dynamodb") {
-      const table = resources.DYNAMODB_TABLE!;
-      let items: StoredResult[] = [];
-      await waitFor(`every vector's result in DynamoDB table ${table}`, o, async () => everyVectorFound(vectors, (items = await scanTable(moto.endpoint, table))), RESULTS_TIMEOUT_MS);
-      expectResults(vectors, items, `DynamoDB table ${table}`);
-    } else {
-      // Not a count of processed messages: a redelivery counts again, so a
-      // count can be met before every vector was scored.
-      let lines: StoredResult[] = [];
-      await waitFor("every vector's result in the orchestrator's log (sink none)", o, async () => everyVectorFound(vectors, (lines = loggedResults(o))), RESULTS_TIMEOUT_MS);
-      expectResults(vectors, lines, "the orchestrator's log");
-      await waitFor("every vector counted on /metrics", o, async () => metricValue(await (await fetch(`http://${httpAddr}/metrics`)).text(), "orchestrator_messages_processed_total") >= vectors.length, RESULTS_TIMEOUT_MS);
-    }
-    if (m.orchestrator.ingress === "sqs") {
-      const dlq = `${resources.SQS_QUEUE_NAME}-dlq`;
-      await waitFor(`the poison message in ${dlq}`, o, async () => (await queueDepth(moto.endpoint, dlq)) >= 1, RESULTS_TIMEOUT_MS);
-    } else {
-      // A stream has no dead-letter queue: the poison record is kept, payload and reason, in a table.
-      const table = resources.DEAD_LETTER_TABLE!;
-      const kept = (i: Record<string, unknown>) => typeof (i.payload as { B?: unknown } | undefined)?.B === "string" && typeof i.reason === "string";
-      await waitFor(`the poison record in ${table}`, o, async () => (await scanTable(moto.endpoint, table)).some(kept), RESULTS_TIMEOUT_MS);
+    await verifyDelivery(ctx, join(goBin, "verify"), { cwd: goDir, env }, o);
+    if (m.orchestrator.sink === "none") {
+      // The log holds the results; /metrics must have counted them too.
+      await waitFor("every vector counted on /metrics", o, async () => metricValue(await (await fetch(`http://${httpAddr}/metrics`)).text(), "orchestrator_messages_processed_total") >= vectors, RESULTS_TIMEOUT_MS);
     }
     if (telemetry) {
       // SQS counts each message; Kinesis each record batch, and ScoreBatch may carry many messages in one call.
-      const handled = m.orchestrator.ingress === "sqs" ? vectors.length : 1;
+      const handled = m.orchestrator.ingress === "sqs" ? vectors : 1;
       const trace = await awaitTrace(m, telemetry);
       await writeFile(ctx.log("smoke-trace"), traceTree(telemetry.receiver.spans(), trace));
       const metrics = await checkSmokeMetrics(m, telemetry, httpAddr, { handled, workerCalls: 1, served: { [running[0]!.name]: 1 } });
@@ -106,3 +86,37 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   }
 }
 
+
+/**
+ * The repo's own cmd/verify, as `make smoke` runs it: it waits for every
+ * vector's result where the sink keeps it (DynamoDB, or for sink none the
+ * orchestrator's log from this run's first byte), checks each result found
+ * against its vector (a redelivery scored differently, or a result for an id
+ * no vector sent, fails), then for the poison message in the dead-letter
+ * queue or table. So validate and the repo check delivery with one code, and
+ * the names results are stored under live in the repo's results package
+ * alone. The orchestrator is watched meanwhile: if it dies, that is the
+ * error, and verify is stopped.
+ */
+async function verifyDelivery(ctx: StepContext, verify: string, opts: { cwd: string; env: Record<string, string> }, o: Service): Promise<void> {
+  const args = ["-vectors", "../testdata/vectors.json", "-wait", `${RESULTS_TIMEOUT_MS / 1000}s`, "-dlq"];
+  if (ctx.manifest.orchestrator.sink === "none") args.push("-log", o.log, "-log-from", String(o.logFrom));
+  const stop = new AbortController();
+  let done = false;
+  // Settled into a value at once: a failure is thrown below, never left unhandled.
+  const outcome = run(ctx.log("smoke-verify"), verify, args, { ...opts, track: track(ctx, "smoke"), cancelSignal: stop.signal }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  void outcome.then(() => (done = true));
+  try {
+    // verify gives up after its -wait; the margin is for its start and last poll.
+    await waitFor("cmd/verify found every vector's result and the dead letter", o, async () => done, RESULTS_TIMEOUT_MS + 30_000);
+  } catch (err) {
+    stop.abort();
+    await outcome;
+    throw err;
+  }
+  const failed = await outcome;
+  if (failed) throw failed;
+}

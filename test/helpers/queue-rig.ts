@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "../../src/manifest.js";
-import { awsJson, queueDepth, scanTable } from "../../src/validate/aws-json.js";
+import { awsJson, queueDepth, scanTable } from "./aws-json.js";
 import { scoringClient } from "../../src/validate/grpc.js";
 import { awsEnv, ensureMoto, startMoto, type Moto } from "../../src/validate/moto.js";
 import { freePort } from "../../src/validate/ports.js";

@@ -1,8 +1,9 @@
 /**
- * Just enough of the AWS JSON protocol to read back what a queue preset did
- * (DynamoDB Scan, SQS queue attributes) from moto, without an AWS SDK in the
- * package. moto does not verify signatures, so the Authorization header only
- * has to name a region and service.
+ * Just enough of the AWS JSON protocol for the tests to read back what a
+ * queue preset did (DynamoDB Scan, SQS queue attributes) from moto, without
+ * an AWS SDK (validate itself leaves that to the repo's cmd/verify). moto
+ * does not verify signatures, so the Authorization header only has to name a
+ * region and service.
  */
 export async function awsJson<T>(endpoint: string, service: "dynamodb" | "sqs" | "kinesis", target: string, body: object): Promise<T> {
   const date = new Date().toISOString().slice(0, 10).replace(/-/g, "");
