@@ -13,6 +13,7 @@ import (
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
+	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 )
 
 // table is the DynamoDB results table the orchestrator writes, one item per request id.
@@ -39,7 +40,7 @@ func (t table) String() string { return "table " + t.name }
 // including one for an id no vector sent (check fails on that). The smoke run's table is
 // fresh and holds only what this run wrote; a Scan is one call per 1 MB page instead of
 // one GetItem per id.
-func (t table) read(ctx context.Context, _ map[string]*scoringv1.ScoreResponse) (results, error) {
+func (t table) read(ctx context.Context, _ map[string]*scoringv1.ScoreResponse) (found, error) {
 	var items []map[string]types.AttributeValue
 	pages := dynamodb.NewScanPaginator(t.client, &dynamodb.ScanInput{
 		TableName:      aws.String(t.name),
@@ -57,8 +58,8 @@ func (t table) read(ctx context.Context, _ map[string]*scoringv1.ScoreResponse) 
 
 // collect turns the table's items into results by request id; an item without an id or
 // with an unreadable score is an error, not a result left out.
-func collect(items []map[string]types.AttributeValue) (results, error) {
-	got := make(results, len(items))
+func collect(items []map[string]types.AttributeValue) (found, error) {
+	got := make(found, len(items))
 	for _, item := range items {
 		resp, err := fromItem(item)
 		if err != nil {
@@ -74,20 +75,20 @@ func collect(items []map[string]types.AttributeValue) (results, error) {
 
 func fromItem(item map[string]types.AttributeValue) (*scoringv1.ScoreResponse, error) {
 	resp := &scoringv1.ScoreResponse{}
-	if v, ok := item["id"].(*types.AttributeValueMemberS); ok {
+	if v, ok := item[results.FieldID].(*types.AttributeValueMemberS); ok {
 		resp.Id = v.Value
 	}
-	if v, ok := item["model_version"].(*types.AttributeValueMemberS); ok {
+	if v, ok := item[results.FieldModelVersion].(*types.AttributeValueMemberS); ok {
 		resp.ModelVersion = v.Value
 	}
-	if v, ok := item["score"].(*types.AttributeValueMemberN); ok {
+	if v, ok := item[results.FieldScore].(*types.AttributeValueMemberN); ok {
 		score, err := strconv.ParseFloat(v.Value, 64)
 		if err != nil {
 			return nil, fmt.Errorf("score %q: %w", v.Value, err)
 		}
 		resp.Score = score
 	}
-	if v, ok := item["reason_codes"].(*types.AttributeValueMemberL); ok {
+	if v, ok := item[results.FieldReasonCodes].(*types.AttributeValueMemberL); ok {
 		for _, code := range v.Value {
 			if s, ok := code.(*types.AttributeValueMemberS); ok {
 				resp.ReasonCodes = append(resp.ReasonCodes, s.Value)

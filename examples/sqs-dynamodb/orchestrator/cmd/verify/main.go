@@ -49,14 +49,14 @@ func main() {
 	}
 }
 
-// results are the results a sink holds so far, by request id: one per id in a table, and
+// found are the results a sink holds so far, by request id: one per id in a table, and
 // as many as were logged for a log, where a redelivered message is logged again.
-type results map[string][]*scoringv1.ScoreResponse
+type found map[string][]*scoringv1.ScoreResponse
 
 // resultStore is where the sink keeps results; openStore (store_SINK.go) opens it.
 type resultStore interface {
 	// read returns the results held so far for the wanted ids, and any others it holds.
-	read(ctx context.Context, want map[string]*scoringv1.ScoreResponse) (results, error)
+	read(ctx context.Context, want map[string]*scoringv1.ScoreResponse) (found, error)
 	// String names the store in messages.
 	String() string
 }
@@ -93,7 +93,7 @@ func run(ctx context.Context, vectorsPath string) error {
 
 // arrivedCount is how many wanted ids have a result: not how many results there are,
 // which a redelivered message counts twice.
-func arrivedCount(got results, want map[string]*scoringv1.ScoreResponse) int {
+func arrivedCount(got found, want map[string]*scoringv1.ScoreResponse) int {
 	n := 0
 	for id := range want {
 		if len(got[id]) > 0 {
@@ -106,7 +106,7 @@ func arrivedCount(got results, want map[string]*scoringv1.ScoreResponse) int {
 // check compares every result found with its vector's expected response, so a redelivery
 // scored differently fails as surely as a wrong first answer, and a result for an id no
 // vector sent fails too.
-func check(store fmt.Stringer, got results, want map[string]*scoringv1.ScoreResponse) error {
+func check(store fmt.Stringer, got found, want map[string]*scoringv1.ScoreResponse) error {
 	for id, rs := range got {
 		w, ok := want[id]
 		if !ok {

@@ -18,7 +18,7 @@ func response(id string, score float64) *scoringv1.ScoreResponse {
 var want = map[string]*scoringv1.ScoreResponse{"a": response("a", 0.5), "b": response("b", 0.25)}
 
 func TestARedeliveryDoesNotStandInForAnUnscoredVector(t *testing.T) {
-	got := results{"a": {response("a", 0.5), response("a", 0.5)}}
+	got := found{"a": {response("a", 0.5), response("a", 0.5)}}
 	if n := arrivedCount(got, want); n != 1 {
 		t.Fatalf("arrivedCount = %d, want 1: two results of one id are one arrival", n)
 	}
@@ -31,11 +31,11 @@ func TestARedeliveryDoesNotStandInForAnUnscoredVector(t *testing.T) {
 func TestCheckComparesEveryResult(t *testing.T) {
 	for _, tc := range []struct {
 		name, wantErr string
-		got           results
+		got           found
 	}{
-		{"all match, one redelivered", "", results{"a": {response("a", 0.5), response("a", 0.5)}, "b": {response("b", 0.25)}}},
-		{"a redelivery scored differently", "result a: the store holds", results{"a": {response("a", 0.5), response("a", 0.6)}, "b": {response("b", 0.25)}}},
-		{"an id no vector sent", `a result for "zz", which no vector sent`, results{"a": {response("a", 0.5)}, "b": {response("b", 0.25)}, "zz": {response("zz", 0.1)}}},
+		{"all match, one redelivered", "", found{"a": {response("a", 0.5), response("a", 0.5)}, "b": {response("b", 0.25)}}},
+		{"a redelivery scored differently", "result a: the store holds", found{"a": {response("a", 0.5), response("a", 0.6)}, "b": {response("b", 0.25)}}},
+		{"an id no vector sent", `a result for "zz", which no vector sent`, found{"a": {response("a", 0.5)}, "b": {response("b", 0.25)}, "zz": {response("zz", 0.1)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := check(named("the store"), tc.got, want)

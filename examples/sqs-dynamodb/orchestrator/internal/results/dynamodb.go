@@ -15,7 +15,7 @@ import (
 )
 
 // DynamoDBKey is the results table's partition key, a string attribute.
-const DynamoDBKey = "id"
+const DynamoDBKey = FieldID
 
 // fingerprintAttr holds the Fingerprint of the request a result answers.
 const fingerprintAttr = "request_sha256"
@@ -100,12 +100,12 @@ func (s *DynamoDB) put(ctx context.Context, e Entry) (stored bool, err error) {
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{
-			DynamoDBKey:     &types.AttributeValueMemberS{Value: r.GetId()},
-			"score":         &types.AttributeValueMemberN{Value: strconv.FormatFloat(r.GetScore(), 'f', -1, 64)},
-			"model_version": &types.AttributeValueMemberS{Value: r.GetModelVersion()},
-			"reason_codes":  &types.AttributeValueMemberL{Value: reasons},
-			"scored_at":     &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
-			fingerprintAttr: &types.AttributeValueMemberS{Value: fingerprint},
+			DynamoDBKey:       &types.AttributeValueMemberS{Value: r.GetId()},
+			FieldScore:        &types.AttributeValueMemberN{Value: strconv.FormatFloat(r.GetScore(), 'f', -1, 64)},
+			FieldModelVersion: &types.AttributeValueMemberS{Value: r.GetModelVersion()},
+			FieldReasonCodes:  &types.AttributeValueMemberL{Value: reasons},
+			"scored_at":       &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
+			fingerprintAttr:   &types.AttributeValueMemberS{Value: fingerprint},
 		},
 		// First write wins, so a redelivered request can neither duplicate nor change a result.
 		ConditionExpression: aws.String("attribute_not_exists(" + DynamoDBKey + ")"),

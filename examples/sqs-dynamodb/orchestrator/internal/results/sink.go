@@ -13,6 +13,19 @@ import (
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
+// The names of a stored result's fields: the keys of the line Log writes per result and
+// the attributes of the DynamoDB sink's items. cmd/verify reads results back by them, so
+// they are named once, here.
+const (
+	FieldID           = "id"
+	FieldScore        = "score"
+	FieldModelVersion = "model_version"
+	FieldReasonCodes  = "reason_codes"
+)
+
+// ScoredMsg is the message of the line Log writes per result.
+const ScoredMsg = "scored"
+
 // Entry is one result to store, with the request it answers.
 type Entry struct {
 	Request *scoringv1.ScoreRequest
@@ -78,11 +91,11 @@ func (l Log) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 	for i, e := range entries {
 		got.Stored = append(got.Stored, i)
 		r := e.Result
-		l.Logger.LogAttrs(ctx, slog.LevelInfo, "scored",
-			slog.String("id", r.GetId()),
-			slog.Float64("score", r.GetScore()),
-			slog.String("model_version", r.GetModelVersion()),
-			slog.Any("reason_codes", r.GetReasonCodes()),
+		l.Logger.LogAttrs(ctx, slog.LevelInfo, ScoredMsg,
+			slog.String(FieldID, r.GetId()),
+			slog.Float64(FieldScore, r.GetScore()),
+			slog.String(FieldModelVersion, r.GetModelVersion()),
+			slog.Any(FieldReasonCodes, r.GetReasonCodes()),
 		)
 	}
 	return got, nil
