@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -48,12 +49,16 @@ func TestCollectRefusesUnreadableItems(t *testing.T) {
 	}
 }
 
-// putRecorder is a results table that takes every first write and keeps its item.
+// putRecorder is a results table that takes every first write and keeps its item. The
+// sink writes a batch's items concurrently, hence the lock.
 type putRecorder struct {
+	mu    sync.Mutex
 	items []map[string]types.AttributeValue
 }
 
 func (p *putRecorder) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.items = append(p.items, in.Item)
 	return &dynamodb.PutItemOutput{}, nil
 }
