@@ -145,6 +145,7 @@ export const WORKER_METRICS: readonly MetricDoc[] = [
   { name: "scoring_shed_calls_total", type: "counter", labels: ["rpc_method"], meaning: "calls answered RESOURCE_EXHAUSTED without being scored" },
   { name: "scoring_shed_duration_seconds", type: "histogram", labels: ["rpc_method"], meaning: "time from a shed call's arrival to its RESOURCE_EXHAUSTED answer" },
   { name: "scoring_in_flight_calls", type: "gauge", labels: [], meaning: "scoring calls queued or running" },
+  { name: "scoring_admission_limit", type: "gauge", labels: [], meaning: "permits the adaptive admission limit lets be in use now; it falls while calls take longer than unloaded ones" },
   { name: "scoring_pool_queue_duration_seconds", type: "histogram", labels: [], meaning: "time a call waits for the CPU pool" },
   { name: "scoring_model_info", type: "info", labels: ["model_version"], meaning: "the loaded model (value 1)" },
 ];
