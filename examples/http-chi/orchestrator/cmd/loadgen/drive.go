@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ const callTimeout = 5 * time.Second
 type phase struct {
 	requests  int
 	errors    int
+	shed      int // closed loop: refusals, retried after a backoff; not counted in requests
 	elapsed   time.Duration
 	latencies []time.Duration // sorted; open loop: from the intended send time
 	firstErr  error
@@ -31,9 +33,19 @@ func (p phase) perSecond() float64 {
 	return float64(p.requests-p.errors) / p.elapsed.Seconds()
 }
 
+// Backoff of a closed-loop sender after a refusal: exponential from shedBackoffBase, capped
+// at shedBackoffCap, with "full jitter" (a uniform wait up to the bound; AWS Architecture
+// Blog, "Exponential Backoff And Jitter", 2015), as the refusal asks ("retry with backoff").
+const (
+	shedBackoffBase = time.Millisecond
+	shedBackoffCap  = 32 * time.Millisecond
+)
+
 // closedLoop keeps `concurrency` requests in flight for d: each sender sends its next
-// request as soon as the previous answer arrives. It measures throughput; its latencies
-// are only indicative, because a slow answer also delays the requests behind it.
+// request as soon as the previous answer arrives, or, when it was a refusal, after a
+// backoff. Retrying a refusal at once would measure how fast the worker can refuse,
+// not how much it can score. It measures throughput; its latencies are only indicative,
+// because a slow answer also delays the requests behind it.
 func closedLoop(ctx context.Context, c call, concurrency int, d time.Duration) phase {
 	deadline := time.Now().Add(d)
 	per := make([]phase, concurrency)
@@ -42,9 +54,17 @@ func closedLoop(ctx context.Context, c call, concurrency int, d time.Duration) p
 	for i := range per {
 		wg.Go(func() {
 			p := &per[i]
+			backoff := shedBackoffBase
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t := time.Now()
 				err := send(ctx, c)
+				if shed(err) {
+					p.shed++
+					time.Sleep(rand.N(backoff) + 1)
+					backoff = min(2*backoff, shedBackoffCap)
+					continue
+				}
+				backoff = shedBackoffBase
 				p.latencies = append(p.latencies, time.Since(t))
 				p.record(err)
 			}
@@ -127,6 +147,7 @@ func merge(per []phase, elapsed time.Duration) phase {
 	for _, p := range per {
 		out.requests += p.requests
 		out.errors += p.errors
+		out.shed += p.shed
 		out.latencies = append(out.latencies, p.latencies...)
 		if out.firstErr == nil {
 			out.firstErr = p.firstErr

@@ -77,11 +77,13 @@ type targetFigures struct {
 }
 
 type closedFigures struct {
-	Concurrency int       `json:"concurrency"`
-	PerSecond   float64   `json:"requests_per_s"`
-	ItemsPerSec float64   `json:"items_per_s"`
-	Errors      int       `json:"errors"`
-	Runs        []float64 `json:"requests_per_s_runs"`
+	Concurrency int     `json:"concurrency"`
+	PerSecond   float64 `json:"requests_per_s"`
+	ItemsPerSec float64 `json:"items_per_s"`
+	Errors      int     `json:"errors"`
+	// Shed is the refusals the senders backed off from and retried (see closedLoop).
+	Shed int       `json:"shed"`
+	Runs []float64 `json:"requests_per_s_runs"`
 	// CPUPerRequest splits each request's cost between the processes (loadgen, worker,
 	// orchestrator), in CPU microseconds: on a machine with few cores, the sum caps throughput.
 	CPUPerRequest map[string]float64 `json:"cpu_us_per_request,omitempty"`
@@ -130,6 +132,7 @@ func figures(closed, open []phase, concurrency, items int, rate float64) targetF
 	for _, p := range closed {
 		f.Closed.Runs = append(f.Closed.Runs, round3(p.perSecond()))
 		f.Closed.Errors += p.errors
+		f.Closed.Shed += p.shed
 	}
 	f.Closed.PerSecond = median(f.Closed.Runs)
 	for name := range closedCPU(closed) {

@@ -10,35 +10,44 @@
 //! 1. [`Shed`], in front of the scoring service, reads only the 5-byte gRPC
 //!    message prefix, charges one permit per [`BYTES_PER_PERMIT`] of the
 //!    encoded message (bytes are what decoding costs, and the only size known
-//!    before decoding), and answers `RESOURCE_EXHAUSTED` at once if the budget
-//!    lacks them (with no permit free, on the call's headers alone, before
-//!    any of its data arrives). The message is never decoded.
+//!    before decoding), and answers `RESOURCE_EXHAUSTED` at once if the
+//!    limit lacks them (with the limit reached, on the call's headers alone,
+//!    before any of its data arrives). The message is never decoded.
 //! 2. The service, once it knows the item count, trues the charge up or down
 //!    to one permit per [`ITEMS_PER_PERMIT`] items ([`Admission::settle`]),
-//!    the cost of scoring, and holds it until the scoring work ends.
+//!    the cost of scoring, and holds the [`Lease`] until the scoring ends.
 //!
-//! A charge is at least one permit and at most the whole budget, so any
-//! valid call can run on an idle worker. Our own layer rather than tower's
+//! How many permits may be in use at once is not the whole budget but an
+//! adaptive limit within it ([`limit`]), lowered while calls take longer
+//! than unloaded ones did: a fixed budget lets every admitted call queue.
+//! A charge is at least one permit and at most the whole budget, and an idle
+//! worker admits any call, so any valid call can run on an idle worker. Our own layer rather than tower's
 //! `ConcurrencyLimit` + `LoadShed` (what tonic's `Server::load_shed` wires):
 //! those count calls, not their weight, and cannot hand a permit on to the
 //! service to be trued up after decoding.
 
 use std::{
-    collections::VecDeque,
     convert::Infallible,
-    pin::Pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
     task::{Context, Poll},
 };
 
-use http_body::{Body as _, Frame, SizeHint};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{
     Status,
     body::Body,
-    codegen::{BoxFuture, Bytes, Service, http},
+    codegen::{BoxFuture, Service, http},
     server::NamedService,
 };
+
+use crate::metrics;
+pub use lease::{Admitted, Lease};
+use limit::Limit;
+use prefix::{Replay, message_len, read_prefix};
+
+mod lease;
+pub mod limit;
+mod prefix;
 
 /// Encoded bytes charged one permit before decoding: about what
 /// [`ITEMS_PER_PERMIT`] typical requests take on the wire (~250 bytes each),
@@ -96,22 +105,25 @@ pub const STREAM_WINDOW_BYTES: u32 = {
 /// another thread costs.
 pub const DECODE_INLINE_MAX_BYTES: usize = 16 * 1024;
 
-/// Length of the gRPC message prefix: compressed flag, then a big-endian
-/// u32 length.
-const GRPC_PREFIX: usize = 5;
-
-/// The `MAX_IN_FLIGHT` budget, shared by both stages.
+/// The `MAX_IN_FLIGHT` budget, shared by both stages, and the adaptive
+/// limit on how much of it may be in use now ([`limit`]).
 #[derive(Debug, Clone)]
 pub struct Admission {
     pub(crate) permits: Arc<Semaphore>,
     capacity: usize,
+    limit: Arc<Limit>,
 }
 
 impl Admission {
+    /// A budget of `max_in_flight` permits, whose adaptive limit never falls
+    /// below [`limit::FLOOR_PER_POOL_THREAD`] per thread of the rayon pool.
     pub fn new(max_in_flight: usize) -> Self {
+        let floor = limit::FLOOR_PER_POOL_THREAD * rayon::current_num_threads();
+        metrics::set_admission_limit(max_in_flight);
         Self {
             permits: Arc::new(Semaphore::new(max_in_flight)),
             capacity: max_in_flight,
+            limit: Arc::new(Limit::new(floor, max_in_flight)),
         }
     }
 
@@ -129,32 +141,56 @@ impl Admission {
         permits.clamp(1, self.capacity.max(1))
     }
 
+    /// Permits in use now.
+    fn in_use(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
+    /// Whether no call can be admitted now: every charge is at least one
+    /// permit, so this is known before a call's size is.
+    pub fn full(&self) -> bool {
+        self.in_use() >= self.limit.current()
+    }
+
+    /// `permits` more, if the adaptive limit has room for them; an idle
+    /// worker takes any call, so a call charged more than the limit still
+    /// runs once the worker has nothing else to do.
     fn try_take(&self, permits: usize) -> Result<OwnedSemaphorePermit, Status> {
+        let in_use = self.in_use();
+        if in_use > 0 && in_use + permits > self.limit.current() {
+            return Err(exhausted());
+        }
         let permits = u32::try_from(permits).map_err(|_| exhausted())?;
         Arc::clone(&self.permits)
             .try_acquire_many_owned(permits)
             .map_err(|_| exhausted())
     }
 
-    /// The permits for a decoded call of `items`: what the transport charged
-    /// (`held`), trued up or down, or a fresh charge if nothing was charged
-    /// (the service called directly, as in unit tests).
-    pub fn settle(
-        &self,
-        held: Option<OwnedSemaphorePermit>,
-        items: usize,
-    ) -> Result<OwnedSemaphorePermit, Status> {
+    /// The lease for a decoded call of `items`: the one the transport
+    /// granted (`held`) with its permits trued up or down, or a fresh one if
+    /// there was none (the service called directly, as in unit tests).
+    pub fn settle(&self, held: Option<Lease>, items: usize) -> Result<Lease, Status> {
         let need = self.for_items(items);
         let Some(mut held) = held else {
-            return self.try_take(need);
+            return Ok(Lease::new(self.try_take(need)?, 0).with_items(items));
         };
-        let have = held.num_permits();
+        let have = held.permits();
         if have > need {
-            drop(held.split(have - need));
+            held.release(have - need);
         } else if have < need {
-            held.merge(self.try_take(need - have)?);
+            held.add(self.try_take(need - have)?);
         }
-        Ok(held)
+        Ok(held.with_items(items))
+    }
+
+    /// Ends `lease` once its call's scoring is done, teaching the adaptive
+    /// limit how long the call took for its cost. Only calls scored on the
+    /// pool report: those scored inline never queue, and their far smaller
+    /// time per unit of cost would make every pooled call look slow.
+    pub fn finish(&self, lease: Lease) {
+        self.limit
+            .observe(lease.admitted().elapsed(), lease.cost(), self.in_use());
+        metrics::set_admission_limit(self.limit.current());
     }
 }
 
@@ -162,22 +198,6 @@ impl Admission {
 pub fn exhausted() -> Status {
     tracing::debug!("shedding load: in-flight limit reached");
     Status::resource_exhausted("scoring worker is at its in-flight limit; retry with backoff")
-}
-
-/// The permits the transport charged a call, handed to the service in the
-/// request's extensions (which need `Clone`, hence the shared slot).
-#[derive(Debug, Clone)]
-pub struct Admitted(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
-
-impl Admitted {
-    pub fn from_permit(permit: OwnedSemaphorePermit) -> Self {
-        Self(Arc::new(Mutex::new(Some(permit))))
-    }
-
-    /// Takes the permits; `None` if they were already taken.
-    pub fn take(&self) -> Option<OwnedSemaphorePermit> {
-        self.0.lock().ok()?.take()
-    }
 }
 
 /// Wraps a gRPC service with the first stage of admission (see the module
@@ -224,22 +244,20 @@ where
         // known from the headers alone. Waiting for the message prefix first
         // made a refusal wait for the call's first data frame, which on a
         // connection busy with other calls' data can come tens of ms later.
-        if admission.permits.available_permits() == 0 {
+        if admission.full() {
             return Box::pin(std::future::ready(Ok(exhausted().into_http())));
         }
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let (head, rest) = read_prefix(body).await;
             let bytes = message_len(&head).unwrap_or(0);
-            let permit = match admission.try_take(admission.for_bytes(bytes)) {
-                Ok(permit) => permit,
+            let lease = match admission.try_take(admission.for_bytes(bytes)) {
+                Ok(permit) => Lease::new(permit, bytes),
                 Err(status) => return Ok(status.into_http()),
             };
             let body = Body::new(Replay { head, rest });
             let mut request = http::Request::from_parts(parts, body);
-            request
-                .extensions_mut()
-                .insert(Admitted::from_permit(permit));
+            request.extensions_mut().insert(Admitted::new(lease));
             if bytes <= DECODE_INLINE_MAX_BYTES {
                 return inner.call(request).await;
             }
@@ -257,74 +275,6 @@ where
             .await
             .unwrap_or_else(|_| Ok(Status::internal("scoring failed unexpectedly").into_http()))
         })
-    }
-}
-
-type Item = Result<Frame<Bytes>, Status>;
-
-/// Reads frames until the gRPC prefix is in or the body ends.
-async fn read_prefix(mut body: Body) -> (VecDeque<Item>, Body) {
-    let mut head = VecDeque::new();
-    let mut seen = 0;
-    while seen < GRPC_PREFIX {
-        let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await else {
-            break;
-        };
-        let more = match &item {
-            Ok(frame) => frame.data_ref().map(|data| seen += data.len()).is_some(),
-            Err(_) => false,
-        };
-        head.push_back(item);
-        if !more {
-            break;
-        }
-    }
-    (head, body)
-}
-
-/// The message length in the gRPC prefix at the start of `head`.
-fn message_len(head: &VecDeque<Item>) -> Option<usize> {
-    let mut prefix = Vec::with_capacity(GRPC_PREFIX);
-    for data in head
-        .iter()
-        .filter_map(|item| item.as_ref().ok()?.data_ref())
-    {
-        prefix.extend(data.iter().take(GRPC_PREFIX - prefix.len()));
-    }
-    let length: [u8; 4] = prefix.get(1..GRPC_PREFIX)?.try_into().ok()?;
-    usize::try_from(u32::from_be_bytes(length)).ok()
-}
-
-/// The frames read for the prefix, then the rest of the body.
-struct Replay {
-    head: VecDeque<Item>,
-    rest: Body,
-}
-
-impl http_body::Body for Replay {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        if let Some(item) = self.head.pop_front() {
-            return Poll::Ready(Some(item));
-        }
-        Pin::new(&mut self.rest).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.head.is_empty() && self.rest.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        if self.head.is_empty() {
-            self.rest.size_hint()
-        } else {
-            SizeHint::default()
-        }
     }
 }
 

@@ -59,7 +59,8 @@ pub const OWNED_PREFIXES: &[&str] = &["MODEL_"];
 /// A permit is a `Score` call or up to 64 batch items (see `crate::shed`);
 /// 64 items score in about 100 µs per core, so this keeps the worst queueing
 /// delay in the tens of milliseconds (4 full batches per CPU) while leaving
-/// enough queued work to keep every core busy.
+/// enough queued work to keep every core busy. It is the ceiling of the
+/// adaptive limit (`crate::shed::limit`), which starts there.
 pub const IN_FLIGHT_PER_CPU: usize = 64;
 /// Upper bound on `MAX_IN_FLIGHT`; far beyond anything useful, it only
 /// catches typos such as an extra zero or two.
@@ -72,10 +73,11 @@ pub struct Config {
     pub listen_addr: ListenAddr,
     /// `MODEL_PATH`: a model file to load instead of the embedded one.
     pub model_path: Option<PathBuf>,
-    /// `MAX_IN_FLIGHT`: permits for scoring work queued or running at once
-    /// (a `Score` call or up to 64 batch items takes one; see `crate::shed`);
-    /// beyond it calls fail fast with `RESOURCE_EXHAUSTED`, before their
-    /// message is decoded.
+    /// `MAX_IN_FLIGHT`: the most permits for scoring work queued or running
+    /// at once (a `Score` call or up to 64 batch items takes one; see
+    /// `crate::shed`), within which an adaptive limit falls under overload;
+    /// beyond the limit calls fail fast with `RESOURCE_EXHAUSTED`, before
+    /// their message is decoded.
     pub max_in_flight: usize,
     /// `SHUTDOWN_GRACE_SECS`: how long to drain in-flight calls after a stop
     /// signal before exiting anyway.

@@ -27,6 +27,7 @@ struct Metrics {
     shed_calls: IntCounterVec,
     shed_duration: HistogramVec,
     in_flight: IntGauge,
+    admission_limit: IntGauge,
     pool_queue: Histogram,
     model_info: IntGaugeVec,
 }
@@ -97,6 +98,10 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             r,
             IntGauge::with_opts(opts(names::SCORING_IN_FLIGHT_CALLS)).expect("valid gauge"),
         ),
+        admission_limit: register(
+            r,
+            IntGauge::with_opts(opts(names::SCORING_ADMISSION_LIMIT)).expect("valid gauge"),
+        ),
         pool_queue: register(
             r,
             Histogram::with_opts(histogram(
@@ -151,6 +156,13 @@ pub fn record_batch_items(items: usize) {
 /// Records how long a job waited for the CPU pool.
 pub fn record_pool_queue(waited: Duration) {
     METRICS.pool_queue.observe(waited.as_secs_f64());
+}
+
+/// Records the adaptive admission limit, in permits.
+pub fn set_admission_limit(permits: usize) {
+    METRICS
+        .admission_limit
+        .set(i64::try_from(permits).unwrap_or(i64::MAX));
 }
 
 /// Marks the model being served (value 1, the version as a label).

@@ -1,5 +1,11 @@
 use std::time::Duration;
 
+use std::{collections::VecDeque, pin::Pin};
+
+use http_body::Frame;
+use tonic::codegen::Bytes;
+
+use super::prefix::{Item, message_len};
 use super::*;
 
 #[test]
@@ -19,22 +25,69 @@ fn charges_are_at_least_one_permit_and_at_most_the_budget() {
 fn settling_trues_the_charge_up_or_down() {
     let admission = Admission::new(20);
     // Charged 5 by bytes, needs 2 by items: 3 go back.
-    let held = admission.try_take(5).unwrap();
+    let held = Lease::new(admission.try_take(5).unwrap(), 0);
     let settled = admission.settle(Some(held), 2 * ITEMS_PER_PERMIT).unwrap();
-    assert_eq!(settled.num_permits(), 2);
+    assert_eq!(settled.permits(), 2);
     assert_eq!(admission.permits.available_permits(), 18);
     // Charged 1, needs 16: takes 15 more.
-    let held = admission.try_take(1).unwrap();
+    let held = Lease::new(admission.try_take(1).unwrap(), 0);
     let settled_up = admission.settle(Some(held), 1000).unwrap();
-    assert_eq!(settled_up.num_permits(), 16);
+    assert_eq!(settled_up.permits(), 16);
     assert_eq!(admission.permits.available_permits(), 2);
     // Not enough left: refused, and what was held goes back.
-    let held = admission.try_take(1).unwrap();
+    let held = Lease::new(admission.try_take(1).unwrap(), 0);
     let status = admission.settle(Some(held), 1000).unwrap_err();
     assert_eq!(status.code(), tonic::Code::ResourceExhausted);
     assert_eq!(admission.permits.available_permits(), 2);
     drop((settled, settled_up));
     assert_eq!(admission.permits.available_permits(), 20);
+}
+
+#[test]
+fn a_lowered_limit_refuses_before_the_budget_runs_out_but_an_idle_worker_admits_any_call() {
+    let admission = Admission::new(64);
+    // Calls that took 100× the first one's time per permit pull the limit
+    // down to its floor.
+    admission.limit.observe(Duration::from_micros(10), 1.0, 64);
+    for _ in 0..500 {
+        admission.limit.observe(Duration::from_millis(1), 1.0, 64);
+    }
+    let floor = admission.limit.current();
+    assert!(floor < 64, "the limit stayed at {floor}");
+    assert!(!admission.full());
+    // Idle: a call charged the whole budget still runs.
+    let whole = admission.try_take(64).unwrap();
+    assert!(admission.full());
+    drop(whole);
+    // Busy: up to the limit, then refused though permits are free.
+    let held = admission.try_take(floor).unwrap();
+    assert!(admission.full());
+    let status = admission.try_take(1).unwrap_err();
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+    assert_eq!(admission.permits.available_permits(), 64 - floor);
+    drop(held);
+}
+
+#[test]
+fn a_lease_costs_its_bytes_or_its_items_whichever_is_more_and_at_least_one_permit() {
+    let admission = Admission::new(64);
+    let lease = |bytes, items| Lease::new(admission.try_take(1).unwrap(), bytes).with_items(items);
+    assert_eq!(lease(0, 0).cost(), 1.0);
+    assert_eq!(
+        lease(BYTES_PER_PERMIT / 2, 2 * ITEMS_PER_PERMIT).cost(),
+        2.0
+    );
+    assert_eq!(lease(3 * BYTES_PER_PERMIT, ITEMS_PER_PERMIT).cost(), 3.0);
+    assert_eq!(lease(0, ITEMS_PER_PERMIT * 5 / 2).cost(), 2.5);
+}
+
+#[test]
+fn finishing_a_lease_returns_its_permits_and_reports_its_time() {
+    let admission = Admission::new(8);
+    let lease = admission.settle(None, 3 * ITEMS_PER_PERMIT).unwrap();
+    assert_eq!(lease.permits(), 3);
+    admission.finish(lease);
+    assert_eq!(admission.permits.available_permits(), 8);
 }
 
 #[test]

@@ -9,7 +9,7 @@ fn service(max_in_flight: usize) -> ScoringService {
     ScoringService::new(Arc::new(Model::embedded().unwrap()), max_in_flight)
 }
 
-fn permit(service: &ScoringService) -> OwnedSemaphorePermit {
+fn permit(service: &ScoringService) -> Lease {
     service.admission.settle(None, 1).unwrap()
 }
 
@@ -139,7 +139,7 @@ async fn the_transport_charge_is_trued_up_to_the_items() {
     let mut request = Request::new(batch(500));
     request
         .extensions_mut()
-        .insert(Admitted::from_permit(charged));
+        .insert(Admitted::new(Lease::new(charged, 0)));
     assert!(service.score_batch(request).await.is_ok());
     assert_eq!(permits.available_permits(), 100);
     // Charged 1 while 95 are busy: the 8 it needs are not there.
@@ -148,7 +148,7 @@ async fn the_transport_charge_is_trued_up_to_the_items() {
     let mut request = Request::new(batch(500));
     request
         .extensions_mut()
-        .insert(Admitted::from_permit(charged));
+        .insert(Admitted::new(Lease::new(charged, 0)));
     let status = service.score_batch(request).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(permits.available_permits(), 5);

@@ -5,7 +5,6 @@
 
 use std::mem;
 
-use tokio::sync::OwnedSemaphorePermit;
 use tonic::Status;
 use tracing::info_span;
 
@@ -13,6 +12,7 @@ use super::{ScoringService, invalid};
 use crate::{
     limits::ITEM_ERROR_MESSAGE_STRING_MAX_LEN as MESSAGE_MAX,
     pb::{ItemError, ScoreBatchResponse, ScoreRequest, ScoreResult, score_result::Outcome},
+    shed::Lease,
     telemetry::names,
     validate,
 };
@@ -23,7 +23,7 @@ impl ScoringService {
     /// charged for those alone, and answers every request in order.
     pub(super) async fn score_items(
         &self,
-        charged: Option<OwnedSemaphorePermit>,
+        charged: Option<Lease>,
         mut requests: Vec<ScoreRequest>,
     ) -> Result<ScoreBatchResponse, Status> {
         let errors: Vec<Option<ItemError>> = info_span!(names::VALIDATE_SPAN).in_scope(|| {
@@ -41,11 +41,11 @@ impl ScoringService {
             .filter(|(_, error)| error.is_none())
             .map(|(request, _)| mem::take(request))
             .collect();
-        let permit = self.admission.settle(charged, valid.len())?;
+        let lease = self.admission.settle(charged, valid.len())?;
         let mut responses = if valid.is_empty() {
             Vec::new()
         } else {
-            self.respond_valid(permit, valid).await?
+            self.respond_valid(lease, valid).await?
         }
         .into_iter();
         let results = errors

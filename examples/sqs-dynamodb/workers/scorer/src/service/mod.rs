@@ -27,7 +27,7 @@ use std::{
 
 use rayon::iter::{IndexedParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
-use tokio::sync::{OwnedSemaphorePermit, oneshot};
+use tokio::sync::oneshot;
 use tonic::{Request, Response, Status};
 use tracing::info_span;
 
@@ -38,7 +38,7 @@ use crate::{
         ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse,
         scoring_service_server::{self, ScoringServiceServer},
     },
-    shed::{Admission, Admitted, Shed},
+    shed::{Admission, Admitted, Lease, Shed},
     telemetry::{names, rpc::end_decode},
     validate,
 };
@@ -80,9 +80,9 @@ impl ScoringService {
         Shed::new(self.into_server(), admission)
     }
 
-    /// The permits the transport charged `request`, if it came through it;
-    /// [`Admission::settle`] trues them up once the items are known.
-    fn charged<R>(request: &Request<R>) -> Option<OwnedSemaphorePermit> {
+    /// The lease the transport granted `request`, if it came through it;
+    /// [`Admission::settle`] trues its permits up once the items are known.
+    fn charged<R>(request: &Request<R>) -> Option<Lease> {
         request
             .extensions()
             .get::<Admitted>()
@@ -99,17 +99,18 @@ impl ScoringService {
             .max_encoding_message_size(limits::MAX_RESPONSE_BYTES)
     }
 
-    /// Runs `job` on the rayon pool, holding `permit` until it ends, and
+    /// Runs `job` on the rayon pool, holding `lease` until it ends, and
     /// waits for it without blocking the runtime. `job`
     /// returns the reply and what it no longer needs, dropped after the reply
     /// is sent: freeing a big decoded batch is work the caller need not wait for.
-    async fn offload<T, D, F>(&self, permit: OwnedSemaphorePermit, job: F) -> Result<T, Status>
+    async fn offload<T, D, F>(&self, lease: Lease, job: F) -> Result<T, Status>
     where
         T: Send + 'static,
         D: Send + 'static,
         F: FnOnce(&Model) -> (T, D) + Send + 'static,
     {
         let model = Arc::clone(&self.model);
+        let admission = self.admission.clone();
         let (done, result) = oneshot::channel();
         // The call's span, so the job's `score` span is its child.
         let call = tracing::Span::current();
@@ -125,7 +126,7 @@ impl ScoringService {
             // Released when the CPU work ends, even if the caller hung up, so
             // the limit tracks real load; and before replying, so a caller
             // that heard back can be served again at once.
-            drop(permit);
+            admission.finish(lease);
             if let Ok((output, leftovers)) = output {
                 // The caller may have gone away; nobody else wants the result.
                 let _ = done.send(output);
@@ -135,13 +136,9 @@ impl ScoringService {
         result.await.map_err(|_| panicked())
     }
 
-    /// Runs `job` here, on the runtime thread, holding `_permit` as
+    /// Runs `job` here, on the runtime thread, holding `_lease` as
     /// offloaded jobs do: for work too short to be worth a thread hop.
-    fn inline<T>(
-        &self,
-        _permit: OwnedSemaphorePermit,
-        job: impl FnOnce(&Model) -> T,
-    ) -> Result<T, Status> {
+    fn inline<T>(&self, _lease: Lease, job: impl FnOnce(&Model) -> T) -> Result<T, Status> {
         // No wait here, but the span keeps every call's trace the same shape.
         info_span!(names::QUEUE_SPAN).in_scope(|| ());
         // As on the pool: a panic fails this call, not the connection's task.
@@ -214,8 +211,8 @@ impl scoring_service_server::ScoringService for ScoringService {
         info_span!(names::VALIDATE_SPAN)
             .in_scope(|| validate::score_request(&request))
             .map_err(invalid)?;
-        let permit = self.admission.settle(charged, 1)?;
-        let response = self.inline(permit, |model| respond(model, request))?;
+        let lease = self.admission.settle(charged, 1)?;
+        let response = self.inline(lease, |model| respond(model, request))?;
         Ok(Response::new(response))
     }
 
@@ -236,8 +233,8 @@ impl scoring_service_server::ScoringService for ScoringService {
         info_span!(names::VALIDATE_SPAN)
             .in_scope(|| validate::batch_request(&batch))
             .map_err(invalid)?;
-        let permit = self.admission.settle(charged, batch.requests.len())?;
-        let responses = self.respond_valid(permit, batch.requests).await?;
+        let lease = self.admission.settle(charged, batch.requests.len())?;
+        let responses = self.respond_valid(lease, batch.requests).await?;
         Ok(Response::new(ScoreBatchResponse {
             responses,
             results: Vec::new(),
@@ -250,18 +247,18 @@ impl ScoringService {
     /// pool otherwise (see the module's documentation).
     async fn respond_valid(
         &self,
-        permit: OwnedSemaphorePermit,
+        lease: Lease,
         mut requests: Vec<ScoreRequest>,
     ) -> Result<Vec<ScoreResponse>, Status> {
         if requests.len() <= INLINE_MAX_ITEMS {
-            self.inline(permit, |model| {
+            self.inline(lease, |model| {
                 let mut responses = vec![ScoreResponse::default(); requests.len()];
                 respond_all(model, &mut requests, &mut responses);
                 responses
             })
         } else {
             // The decoded requests are freed after the reply is on its way.
-            self.offload(permit, move |model| {
+            self.offload(lease, move |model| {
                 (respond_batch(model, &mut requests), requests)
             })
             .await

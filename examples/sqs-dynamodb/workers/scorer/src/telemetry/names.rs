@@ -45,6 +45,11 @@ pub const SCORING_IN_FLIGHT_CALLS: MetricName = MetricName {
     name: "scoring_in_flight_calls",
     help: "Scoring calls queued or running.",
 };
+/// gauge.
+pub const SCORING_ADMISSION_LIMIT: MetricName = MetricName {
+    name: "scoring_admission_limit",
+    help: "Permits the adaptive admission limit lets be in use now; it falls while calls take longer than unloaded ones.",
+};
 /// histogram.
 pub const SCORING_POOL_QUEUE_DURATION_SECONDS: MetricName = MetricName {
     name: "scoring_pool_queue_duration_seconds",
