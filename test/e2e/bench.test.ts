@@ -33,6 +33,8 @@ it("runs make bench in the default preset and reports every figure", async () =>
   for (const [name, f] of [["score", r.direct_grpc.score], ["batch", r.direct_grpc.score_batch], ["e2e", r.e2e_http], ["e2e batch", r.e2e_http_batch], ["http floor", r.http_floor]]) {
     expect(f.fixed_concurrency.requests_per_s, name).toBeGreaterThan(0);
     expect(f.fixed_concurrency.errors, name).toBe(0);
+    // Refusals a closed-loop sender backed off from are counted apart from errors.
+    expect(Number.isInteger(f.fixed_concurrency.shed), name).toBe(true);
     expect(f.fixed_rate.errors, name).toBe(0);
     expect(f.fixed_rate.achieved_per_s, name).toBeGreaterThan(0);
     for (const p of ["p50_ms", "p90_ms", "p99_ms", "max_ms"]) expect(f.fixed_rate[p], `${name} ${p}`).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { execa } from "execa";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/validate/ports.js";
@@ -50,5 +51,11 @@ describe("a burst of full batches straight at the worker (issue 12)", () => {
     expect(f.shed, run.stderr).toBeGreaterThan(0);
     // Every refusal loadgen saw is one the worker made and timed itself, before decoding.
     expect(f.worker_shed_calls).toBe(f.shed);
+    // The adaptive admission limit is on /metrics, within its ceiling (MAX_IN_FLIGHT's default,
+    // 64 permits per CPU the worker may use) and its floor (4 per rayon thread).
+    const text = await (await fetch(`http://${metrics}/metrics`)).text();
+    const limit = Number(/^scoring_admission_limit (\d+)$/m.exec(text)?.[1]);
+    expect(limit, text).toBeGreaterThanOrEqual(4);
+    expect(limit, text).toBeLessThanOrEqual(64 * availableParallelism());
   });
 });
