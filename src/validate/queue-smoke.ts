@@ -86,7 +86,6 @@ export async function queueSmokeStep(ctx: StepContext): Promise<void> {
   }
 }
 
-
 /**
  * The repo's own cmd/verify, as `make smoke` runs it: it waits for every
  * vector's result where the sink keeps it (DynamoDB, or for sink none the
