@@ -21,10 +21,11 @@
 //! adaptive limit within it ([`limit`]), lowered while calls take longer
 //! than unloaded ones did: a fixed budget lets every admitted call queue.
 //! A charge is at least one permit and at most the whole budget, and an idle
-//! worker admits any call, so any valid call can run on an idle worker. Our own layer rather than tower's
-//! `ConcurrencyLimit` + `LoadShed` (what tonic's `Server::load_shed` wires):
-//! those count calls, not their weight, and cannot hand a permit on to the
-//! service to be trued up after decoding.
+//! worker admits any call, so any valid call can run on an idle worker.
+//!
+//! Our own layer rather than tower's `ConcurrencyLimit` + `LoadShed` (what
+//! tonic's `Server::load_shed` wires): those count calls, not their weight,
+//! and cannot hand a permit on to the service to be trued up after decoding.
 
 use std::{
     convert::Infallible,
