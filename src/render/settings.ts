@@ -155,7 +155,7 @@ export function workerSettings(worker: WorkerContext): ServiceSettings {
         default: "",
         doc: "64 × CPUs",
         meaning:
-          "most permits for scoring work queued or running: a `Score` call or up to 64 batch items takes one (a 1,000-item batch 16), charged by encoded size before the message is decoded and trued up after; within it an adaptive limit (gauge `scoring_admission_limit`) falls while calls take over twice their unloaded time; beyond the limit calls get `RESOURCE_EXHAUSTED` without being decoded",
+          "most permits for scoring work queued or running: a `Score` call or up to 64 batch items takes one (a 1,000-item batch 16), charged by encoded size before the message is decoded and trued up after; within it an adaptive limit (gauge `scoring_admission_limit`) falls while calls take over three times their unloaded time; beyond the limit calls get `RESOURCE_EXHAUSTED` without being decoded",
       },
       {
         name: "SHUTDOWN_GRACE_SECS",
