@@ -12,8 +12,9 @@
 //! So the limit moves, with the gradient rule of Netflix's
 //! concurrency-limits (`GradientLimit`, after TCP Vegas): each call scored
 //! on the pool reports its time from admission to the end of its scoring,
-//! per unit of its cost ([`super::Lease::cost`]); against the least such time seen lately (the baseline,
-//! unloaded work), `gradient = TOLERANCE × baseline ÷ sample`, kept within
+//! per unit of its cost ([`super::Lease::cost`]); against the least such
+//! time seen lately (the baseline, unloaded work),
+//! `gradient = TOLERANCE × baseline ÷ sample`, kept within
 //! [0.5, 1]; the limit moves towards `limit × gradient + √limit` (the square
 //! root is the queue it allows, so an idle-enough worker keeps growing it),
 //! by [`SMOOTHING`] of the way per sample, within [floor, `MAX_IN_FLIGHT`].
@@ -32,8 +33,12 @@ use std::{
 };
 
 /// How much longer than the baseline a call may take, per unit of cost, before
-/// the limit falls: twice, as in concurrency-limits' gradient limit.
-pub const TOLERANCE: f64 = 2.0;
+/// the limit falls: three times. concurrency-limits uses twice; on a worker
+/// pinned to one core, five alternated pairs of the overload row measured
+/// 3 against 2 at a median 1.18× the accepted calls (goodput 1.11 of peak
+/// against 0.87) for an accepted p99 of 1.1–3.6× the unloaded p99 (target
+/// ≤ 5×); three earlier pairs put it at 0.90 of a fixed budget's goodput.
+pub const TOLERANCE: f64 = 3.0;
 
 /// Share of the way to the new limit moved per sample: concurrency-limits'
 /// default. Smaller reacts slower to overload; larger overreacts to one
@@ -155,8 +160,9 @@ mod tests {
         assert_eq!(next_limit(40.0, 0.1 * MS, 0.1 * MS, 19), 40.0);
         assert!(next_limit(40.0, 0.1 * MS, 0.1 * MS, 20) > 40.0);
         // Within the tolerance the limit holds or grows; past it, it falls.
-        assert!(next_limit(40.0, 0.1 * MS, 0.2 * MS, 40) >= 40.0);
-        assert!(next_limit(40.0, 0.1 * MS, 0.5 * MS, 40) < 40.0);
+        let at_tolerance = 0.1 * MS * TOLERANCE;
+        assert!(next_limit(40.0, 0.1 * MS, at_tolerance, 40) >= 40.0);
+        assert!(next_limit(40.0, 0.1 * MS, 2.5 * at_tolerance, 40) < 40.0);
     }
 
     #[test]
