@@ -46,6 +46,12 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       labels: ["http_request_method", "http_route", "http_response_status_code"],
       meaning: "time from request to response, per route",
     });
+    rows.push({
+      name: "orchestrator_admission_limit_bytes",
+      type: "gauge",
+      labels: [],
+      meaning: "request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body",
+    });
   } else {
     rows.push(
       {

@@ -127,7 +127,8 @@ describe("limits and error mapping, real worker", () => {
     // A worker with one in-flight permit: concurrent full batches overlap, and all but the
     // one it holds are shed (RESOURCE_EXHAUSTED) before they are decoded.
     const shedding = await ownWorker({ MAX_IN_FLIGHT: "1" }, "shedding");
-    // The orchestrator's own in-flight budget as large as it goes, so the worker is the one that sheds.
+    // The orchestrator's own in-flight budget as large as it goes, so the worker is the one that
+    // sheds (its adaptive limit starts at the budget and falls at most a tenth per answer).
     const base = await orchestrator({ REQUEST_TIMEOUT: "30s", MAX_IN_FLIGHT_BYTES: String(1 << 30) }, "shedding", shedding);
     const full = batch(1000, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v");
     const answers = await Promise.all(
@@ -177,6 +178,12 @@ describe("limits and error mapping, real worker", () => {
       expect(a.retryAfter).toBe("1");
       expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("orchestrator is at capacity") });
     }
+    // The adaptive limit is on /metrics, within the budget and at least its floor (64 KiB per
+    // core, so at least one core's).
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const limit = Number(/^orchestrator_admission_limit_bytes (\S+)$/m.exec(metrics)?.[1]);
+    expect(limit, metrics.slice(0, 2000)).toBeGreaterThanOrEqual(64 << 10);
+    expect(limit, metrics.slice(0, 2000)).toBeLessThanOrEqual(Buffer.byteLength(full));
   });
 
   it("refuses a body limit above the contract's ceiling at start-up", async () => {
