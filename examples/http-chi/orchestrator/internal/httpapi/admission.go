@@ -5,6 +5,9 @@ import (
 	"runtime"
 	"strconv"
 	"sync/atomic"
+	"time"
+
+	"example.com/http-chi/orchestrator/internal/telemetry"
 )
 
 // DefaultInFlightBytesPerCore is the API's in-flight budget per core (GOMAXPROCS) unless
@@ -17,12 +20,18 @@ import (
 // kept 0.15 of the peak as goodput, with 429s taking 2.2 s at p99 and 181 calls timed out.
 // With this budget a request past it is answered 429 before its body is decoded, and the same
 // row kept 0.98 of the peak, with 429s at 44 ms p99 and none timed out (one run each; the
-// second with other work on the machine, so if anything a harder case). Why 1 MiB: about 35
+// second with other work on the machine, so if anything a harder case). Why 1 MiB: it is the
+// ceiling of the adaptive limit (gradientLimit), where a fresh orchestrator starts: about 35
 // of the bench's x100 batches per core, several times what one core decodes in a worker
-// call's time, so a core never idles for want of admitted work.
+// call's time even with the worker a network hop away; the limit falls from it while
+// requests queue.
 const DefaultInFlightBytesPerCore = 1 << 20
 
-// admission is the API's in-flight budget, in request body bytes (the cost of decoding).
+// admissionLimit shows the adaptive limit of the API's latest admission (one per process).
+var admissionLimit = telemetry.NewGauge(telemetry.OrchestratorAdmissionLimitBytes)
+
+// admission is the API's in-flight budget, in request body bytes (the cost of decoding), and
+// within it the adaptive limit (gradientLimit) that keeps requests from queueing past it.
 // A request is charged the bytes of its body once they are read, so a slow or chunked upload
 // holds nothing while it arrives; before the read, precheck refuses what could not be charged
 // now anyway. A counter rather than golang.org/x/sync/semaphore: nothing ever waits here (a
@@ -31,26 +40,35 @@ const DefaultInFlightBytesPerCore = 1 << 20
 type admission struct {
 	inFlight atomic.Int64
 	capacity int64
+	limit    *gradientLimit
 }
 
 func newAdmission(capacity int64) *admission {
+	cores := int64(runtime.GOMAXPROCS(0))
 	if capacity <= 0 {
-		capacity = int64(runtime.GOMAXPROCS(0)) * DefaultInFlightBytesPerCore
+		capacity = cores * DefaultInFlightBytesPerCore
 	}
-	return &admission{capacity: capacity}
+	a := &admission{capacity: capacity, limit: newGradientLimit(cores*FloorBytesPerCore, capacity)}
+	admissionLimit.Set(float64(a.limit.current()))
+	return a
 }
 
 // cost is what n body bytes are charged: at least 1, at most the whole budget, so an empty
-// body still counts and any valid body runs when nothing else is in flight. Such a body is
-// refused while anything else is: where they are common traffic, raise MAX_IN_FLIGHT_BYTES.
+// body still counts.
 func (a *admission) cost(n int64) int64 { return min(max(n, 1), a.capacity) }
 
-// take charges n body bytes, reporting false if the budget lacks them.
+// fits reports whether n more bytes may be admitted with cur in flight: within the adaptive
+// limit, or anything at all when nothing is in flight, so any valid body runs on an idle
+// orchestrator. A body over the limit is refused while anything else is in flight: where
+// such bodies are common traffic, raise MAX_IN_FLIGHT_BYTES.
+func (a *admission) fits(cur, n int64) bool { return cur == 0 || cur+n <= a.limit.current() }
+
+// take charges n body bytes, reporting false if the limit lacks them.
 func (a *admission) take(n int64) bool {
 	n = a.cost(n)
 	for {
 		cur := a.inFlight.Load()
-		if cur+n > a.capacity {
+		if !a.fits(cur, n) {
 			return false
 		}
 		if a.inFlight.CompareAndSwap(cur, cur+n) {
@@ -61,14 +79,14 @@ func (a *admission) take(n int64) bool {
 
 func (a *admission) give(n int64) { a.inFlight.Add(-a.cost(n)) }
 
-// precheck answers 429 itself, before the body is read, when the budget could not take r
+// precheck answers 429 itself, before the body is read, when the limit could not take r
 // now: the bytes its Content-Length declares are not free or, for a body of unknown length,
 // none are. It reserves nothing, so a request it lets through may still be refused by charge.
 // The handler leaves a refused body unread; net/http still drains up to 256 KiB of it to keep
 // the connection open, and closes the connection past that.
 func (a *admission) precheck(w http.ResponseWriter, r *http.Request) bool {
 	cur := a.inFlight.Load()
-	if r.ContentLength < 0 && cur < a.capacity || r.ContentLength >= 0 && cur+a.cost(r.ContentLength) <= a.capacity {
+	if r.ContentLength < 0 && cur < a.limit.current() || r.ContentLength >= 0 && a.fits(cur, a.cost(r.ContentLength)) {
 		return true
 	}
 	refuseAtCapacity(w)
@@ -76,14 +94,32 @@ func (a *admission) precheck(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // charge takes n bytes of a body read and about to be decoded, answering 429 itself when the
-// budget lacks them; release gives them back.
-func (a *admission) charge(w http.ResponseWriter, n int64) (release func(), ok bool) {
+// limit lacks them.
+func (a *admission) charge(w http.ResponseWriter, n int64) (ticket, bool) {
 	if !a.take(n) {
 		refuseAtCapacity(w)
-		return nil, false
+		return ticket{}, false
 	}
-	return func() { a.give(n) }, true
+	return ticket{a: a, n: n, admitted: time.Now()}, true
 }
+
+// ticket is one admitted request's charge.
+type ticket struct {
+	a        *admission
+	n        int64
+	admitted time.Time
+}
+
+// answered feeds the request's time since admission to the adaptive limit. Only requests
+// answered 200 call it: a refusal or a rejected body is quick for reasons that say nothing
+// about how long scoring takes, and would drag the baseline down.
+func (t ticket) answered() {
+	t.a.limit.observe(time.Since(t.admitted), t.n, t.a.inFlight.Load())
+	admissionLimit.Set(float64(t.a.limit.current()))
+}
+
+// release gives the charge back.
+func (t ticket) release() { t.a.give(t.n) }
 
 func refuseAtCapacity(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))

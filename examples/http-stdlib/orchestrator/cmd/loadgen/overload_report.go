@@ -35,12 +35,12 @@ func (f overloadFigures) write(w io.Writer) {
 		fmt.Fprintf(w, "  the worker shed no ScoreBatch calls meanwhile\n")
 	}
 	if own := f.Shed - f.WorkerShedCalls; f.throughOrchestrator() && f.WorkerShedNote == "" && own > 0 {
-		// The orchestrator answers 429 itself, before decoding, past its in-flight budget
-		// (MAX_IN_FLIGHT_BYTES); the rest are the worker's refusals passed on. Counted by the
+		// The orchestrator answers 429 itself, before decoding, past its admission limit (the
+		// adaptive limit within MAX_IN_FLIGHT_BYTES); the rest are the worker's refusals passed on. Counted by the
 		// worker's own counter, so a worker refusal that reached loadgen late (a timeout) makes
 		// the orchestrator's share look smaller, never larger.
-		fmt.Fprintf(w, "  at least %d of the %d 429s were the orchestrator's own (its in-flight budget, MAX_IN_FLIGHT_BYTES,\n"+
-			"  spent: answered before decoding); the worker refused %d calls by its own count\n", own, f.Shed, f.WorkerShedCalls)
+		fmt.Fprintf(w, "  at least %d of the %d 429s were the orchestrator's own (past its admission limit, gauge\n"+
+			"  orchestrator_admission_limit_bytes: answered before decoding); the worker refused %d calls by its own count\n", own, f.Shed, f.WorkerShedCalls)
 	}
 	fmt.Fprintf(w, "  accepted p99 %.3f ms = %.2fx the unloaded p99 (%.3f ms)\n", f.AcceptedP99, f.P99Ratio, f.UnloadedP99)
 	if len(f.Cores) > 0 {

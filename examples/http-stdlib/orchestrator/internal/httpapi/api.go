@@ -38,8 +38,9 @@ type Config struct {
 	// of this and validation.MaxJSONBytes of its message, the largest body the contract
 	// allows, which is also the default.
 	MaxBodyBytes int64
-	// MaxInFlightBytes is the request body bytes the scoring routes handle at once; a request
-	// past it gets 429 with Retry-After before its body is decoded (see admission). Default
+	// MaxInFlightBytes is the most request body bytes the scoring routes handle at once; within
+	// it an adaptive limit falls while requests queue (see gradientLimit), and a request past
+	// that gets 429 with Retry-After before its body is decoded (see admission). Default
 	// DefaultInFlightBytesPerCore per GOMAXPROCS.
 	MaxInFlightBytes int64
 	// Logger receives one line per request. Default slog.Default().
@@ -124,11 +125,11 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Wo
 			return
 		}
 		defer putBody(body)
-		release, ok := h.admission.charge(w, int64(body.Len()))
+		charged, ok := h.admission.charge(w, int64(body.Len()))
 		if !ok {
 			return
 		}
-		defer release()
+		defer charged.release()
 		if !decode(w, body.Bytes(), req) {
 			return
 		}
@@ -150,6 +151,7 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Wo
 			return
 		}
 		h.writeProto(w, r, resp)
+		charged.answered()
 	}
 }
 
