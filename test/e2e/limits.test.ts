@@ -178,11 +178,11 @@ describe("limits and error mapping, real worker", () => {
       expect(a.retryAfter).toBe("1");
       expect(JSON.parse(a.text).error).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("orchestrator is at capacity") });
     }
-    // The adaptive limit is on /metrics, within the budget and at least its floor (64 KiB per
+    // The adaptive limit is on /metrics, within the budget and at least its floor (256 KiB per
     // core, so at least one core's).
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const limit = Number(/^orchestrator_admission_limit_bytes (\S+)$/m.exec(metrics)?.[1]);
-    expect(limit, metrics.slice(0, 2000)).toBeGreaterThanOrEqual(64 << 10);
+    expect(limit, metrics.slice(0, 2000)).toBeGreaterThanOrEqual(256 << 10);
     expect(limit, metrics.slice(0, 2000)).toBeLessThanOrEqual(Buffer.byteLength(full));
   });
 

@@ -53,9 +53,11 @@ const baselineWindow = 10 * time.Second
 const costUnitBytes = 4 << 10
 
 // FloorBytesPerCore is the least the adaptive limit admits per core (GOMAXPROCS), unless the
-// whole budget is smaller: about two 100-item batches, one decoding while the other is at the
-// worker, so a falling limit never idles a core.
-const FloorBytesPerCore = 64 << 10
+// whole budget is smaller: about ten 100-item batches. Why so many when two keep a core busy:
+// the limit stays where an overload left it until requests fill half of it again, and light
+// traffic has bursts; with 64 KiB, `BENCH_PIN=1 make bench`'s fixed-rate phase of 100 batches
+// a second, right after its saturating phase, had a request refused in each of two runs.
+const FloorBytesPerCore = 256 << 10
 
 // gradientLimit is the adaptive limit, held in units of costUnitBytes so that it grows by the
 // square root of a queue of requests, not of bytes. Reads are lock-free; samples take a lock.
