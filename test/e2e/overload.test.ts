@@ -52,10 +52,10 @@ describe("a burst of full batches straight at the worker (issue 12)", () => {
     // Every refusal loadgen saw is one the worker made and timed itself, before decoding.
     expect(f.worker_shed_calls).toBe(f.shed);
     // The adaptive admission limit is on /metrics, within its ceiling (MAX_IN_FLIGHT's default,
-    // 64 permits per CPU the worker may use) and its floor (4 per rayon thread).
+    // 64 permits per CPU the worker may use) and its floor (8 per rayon thread).
     const text = await (await fetch(`http://${metrics}/metrics`)).text();
     const limit = Number(/^scoring_admission_limit (\d+)$/m.exec(text)?.[1]);
-    expect(limit, text).toBeGreaterThanOrEqual(4);
+    expect(limit, text).toBeGreaterThanOrEqual(8);
     expect(limit, text).toBeLessThanOrEqual(64 * availableParallelism());
   });
 });
