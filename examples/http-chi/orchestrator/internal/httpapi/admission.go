@@ -114,7 +114,7 @@ type ticket struct {
 // answered 200 call it: a refusal or a rejected body is quick for reasons that say nothing
 // about how long scoring takes, and would drag the baseline down.
 func (t ticket) answered() {
-	t.a.limit.observe(time.Since(t.admitted), t.n, t.a.inFlight.Load())
+	t.a.limit.observe(time.Since(t.admitted), t.n)
 	admissionLimit.Set(float64(t.a.limit.current()))
 }
 

@@ -16,9 +16,10 @@ import (
 // peak, orchestrator and worker pinned to one core) measured the accepted p99 at 21–31× the
 // unloaded p99 (187–220 ms) with the fixed default of 1 MiB per core: about 35 batches queued
 // per core. A smaller fixed budget would idle the cores of an orchestrator whose worker is a
-// network hop away. With this limit, three alternated pairs of that row measured the accepted
-// p99 at 1.5–1.6× the unloaded p99 (16–23 ms, against 54–136 ms fixed), 429s at 10–14 ms p99
-// (against 49–113 ms), for 0.93–1.13× the fixed budget's accepted calls.
+// network hop away. With this limit (its floor then 64 KiB a core), three alternated pairs of
+// that row measured the accepted p99 at 1.5–1.6× the unloaded p99 (16–23 ms, against 54–136 ms
+// fixed), 429s at 10–14 ms p99 (against 49–113 ms), for 0.93–1.13× the fixed budget's accepted
+// calls.
 //
 // So the limit moves, with the rule the workers use (workers/NAME/src/shed/limit.rs):
 // Netflix concurrency-limits' GradientLimit, after TCP Vegas. Each request answered 200
@@ -26,7 +27,12 @@ import (
 // against the least such time seen lately (the baseline),
 // gradient = limitTolerance × baseline ÷ sample, kept within [0.5, 1]; the limit moves
 // towards limit × gradient + √limit by limitSmoothing of the way per sample, within
-// [floor, MAX_IN_FLIGHT_BYTES], and grows only while at least half of it is in use.
+// [floor, MAX_IN_FLIGHT_BYTES]. Like the workers' and unlike concurrency-limits, it grows
+// whenever requests run within the tolerance, however few are in flight: a limit learned in an
+// overload must not stay at its floor and refuse the bursts of the light load after it (the
+// workers' did, in `make bench`'s fixed-rate phases right after its saturating ones), and the
+// ceiling is the operator's budget, so growing back to it unused costs nothing the fixed
+// budget did not.
 //
 // Our own rather than a module: the Go port of concurrency-limits counts requests, not their
 // cost, and here a 1,000-item batch must weigh more than a single score; the rule is a few
@@ -53,9 +59,10 @@ const baselineWindow = 10 * time.Second
 const costUnitBytes = 4 << 10
 
 // FloorBytesPerCore is the least the adaptive limit admits per core (GOMAXPROCS), unless the
-// whole budget is smaller: about two 100-item batches, one decoding while the other is at the
-// worker, so a falling limit never idles a core.
-const FloorBytesPerCore = 64 << 10
+// whole budget is smaller: about ten 100-item batches. Two would keep a core busy; the rest is
+// room for the bursts of light traffic while the limit is low, as it is just after an overload
+// (at 100 batches a second, ten overlap only when answers stall for about 100 ms).
+const FloorBytesPerCore = 256 << 10
 
 // gradientLimit is the adaptive limit, held in units of costUnitBytes so that it grows by the
 // square root of a queue of requests, not of bytes. Reads are lock-free; samples take a lock.
@@ -87,9 +94,8 @@ func newGradientLimit(floor, ceiling int64) *gradientLimit {
 // current is the request body bytes that may be in flight at once now.
 func (l *gradientLimit) current() int64 { return l.bytes.Load() }
 
-// observe takes a sample: a request of n body bytes took elapsed from admission to its
-// answer, with inUse bytes (its own included) in flight when it ended.
-func (l *gradientLimit) observe(elapsed time.Duration, n, inUse int64) {
+// observe takes a sample: a request of n body bytes took elapsed from admission to its answer.
+func (l *gradientLimit) observe(elapsed time.Duration, n int64) {
 	sample := elapsed.Seconds() / math.Max(float64(n)/costUnitBytes, 1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -98,22 +104,18 @@ func (l *gradientLimit) observe(elapsed time.Duration, n, inUse int64) {
 		l.leastBefore, l.least = l.least, math.Inf(1)
 	}
 	l.least = math.Min(l.least, sample)
-	next := nextLimit(l.limit, math.Min(l.least, l.leastBefore), sample, float64(inUse)/costUnitBytes)
+	next := nextLimit(l.limit, math.Min(l.least, l.leastBefore), sample)
 	l.limit = math.Min(math.Max(next, l.floor), l.ceiling)
 	// A budget under one unit keeps its own size, not the unit's.
 	l.bytes.Store(min(int64(l.limit*costUnitBytes), l.ceilingBytes))
 }
 
-// nextLimit is one step of the gradient rule, unclamped; limit and inUse are units of cost,
-// baseline and sample seconds per unit.
-func nextLimit(limit, baseline, sample, inUse float64) float64 {
+// nextLimit is one step of the gradient rule, unclamped; limit is in units of cost, baseline
+// and sample in seconds per unit.
+func nextLimit(limit, baseline, sample float64) float64 {
 	if !(sample > 0) {
 		return limit
 	}
 	gradient := math.Min(math.Max(limitTolerance*baseline/sample, 0.5), 1)
-	target := limit*gradient + math.Sqrt(limit)
-	if inUse < limit/2 {
-		target = math.Min(target, limit)
-	}
-	return limit + limitSmoothing*(target-limit)
+	return limit + limitSmoothing*(limit*gradient+math.Sqrt(limit)-limit)
 }

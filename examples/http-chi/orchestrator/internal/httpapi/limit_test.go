@@ -12,36 +12,49 @@ func TestOverloadLowersTheLimitAndWorkAtTheBaselineRaisesItAgain(t *testing.T) {
 	// Requests taking ten times the baseline per unit: the limit falls to its floor.
 	limit := 256.0
 	for range 200 {
-		limit = max(nextLimit(limit, 0.1*ms, 1*ms, 256), 16)
+		limit = max(nextLimit(limit, 0.1*ms, 1*ms), 16)
 	}
 	if limit != 16 {
 		t.Fatalf("limit %v after 200 slow samples, want the floor 16", limit)
 	}
-	// Back at the baseline and busy: it grows by its square root per step to the ceiling.
+	// Back at the baseline: it grows by its square root per step to the ceiling.
 	for range 200 {
-		limit = min(nextLimit(limit, 0.1*ms, 0.1*ms, limit), 256)
+		limit = min(nextLimit(limit, 0.1*ms, 0.1*ms), 256)
 	}
 	if limit != 256 {
 		t.Errorf("limit %v after 200 samples at the baseline, want the ceiling 256", limit)
 	}
 }
 
-func TestTheLimitGrowsOnlyWhileHalfOfItIsInUseAndFallsOnlyPastTheTolerance(t *testing.T) {
-	if got := nextLimit(40, 0.1*ms, 0.1*ms, 19); got != 40 {
-		t.Errorf("19 of 40 in use: limit %v, want 40 (no growth)", got)
-	}
-	if got := nextLimit(40, 0.1*ms, 0.1*ms, 20); got <= 40 {
-		t.Errorf("20 of 40 in use: limit %v, want growth", got)
-	}
+func TestWithinTheToleranceTheLimitGrowsAndPastItFalls(t *testing.T) {
 	atTolerance := 0.1 * ms * limitTolerance
-	if got := nextLimit(40, 0.1*ms, atTolerance, 40); got < 40 {
-		t.Errorf("at the tolerance: limit %v, want at least 40", got)
+	if got := nextLimit(40, 0.1*ms, atTolerance); got <= 40 {
+		t.Errorf("at the tolerance: limit %v, want over 40", got)
 	}
-	if got := nextLimit(40, 0.1*ms, 2.5*atTolerance, 40); got >= 40 {
+	if got := nextLimit(40, 0.1*ms, 2.5*atTolerance); got >= 40 {
 		t.Errorf("2.5 times past the tolerance: limit %v, want under 40", got)
 	}
-	if got := nextLimit(40, 0.1*ms, 0, 40); got != 40 {
+	if got := nextLimit(40, 0.1*ms, 0); got != 40 {
 		t.Errorf("a zero sample: limit %v, want 40 unchanged", got)
+	}
+}
+
+// The light load after an overload: requests at the baseline's pace, one at a time. Within 50
+// of them the limit is back at four times its floor, so that load's bursts are not refused.
+func TestALimitLeftAtItsFloorByAnOverloadRecoversUnderLightLoad(t *testing.T) {
+	l := newGradientLimit(64<<10, 1<<20)
+	l.observe(time.Millisecond, 250)
+	for range 500 {
+		l.observe(50*time.Millisecond, 250)
+	}
+	if got := l.current(); got != 64<<10 {
+		t.Fatalf("limit %d after the overload, want the floor %d", got, 64<<10)
+	}
+	for range 50 {
+		l.observe(time.Millisecond, 250)
+	}
+	if got := l.current(); got < 256<<10 {
+		t.Errorf("limit %d after 50 requests at the baseline's pace, want at least %d", got, 256<<10)
 	}
 }
 
@@ -50,9 +63,9 @@ func TestGradientLimitStaysWithinItsFloorAndCeilingInBytes(t *testing.T) {
 	if got := l.current(); got != 1<<20 {
 		t.Fatalf("fresh limit %d, want the ceiling %d", got, 1<<20)
 	}
-	l.observe(100*time.Microsecond, 300, 1<<20) // the baseline
+	l.observe(100*time.Microsecond, 300) // the baseline
 	for range 500 {
-		l.observe(50*time.Millisecond, 300, 1<<20)
+		l.observe(50*time.Millisecond, 300)
 	}
 	if got := l.current(); got != 64<<10 {
 		t.Errorf("limit %d after slow requests, want the floor %d", got, 64<<10)
@@ -62,7 +75,7 @@ func TestGradientLimitStaysWithinItsFloorAndCeilingInBytes(t *testing.T) {
 		t.Errorf("floor over ceiling: %d, want the ceiling", got)
 	}
 	tiny := newGradientLimit(0, 10)
-	tiny.observe(time.Millisecond, 1, 10)
+	tiny.observe(time.Millisecond, 1)
 	if got := tiny.current(); got != 10 {
 		t.Errorf("a 10-byte budget: limit %d, want 10", got)
 	}
@@ -71,9 +84,9 @@ func TestGradientLimitStaysWithinItsFloorAndCeilingInBytes(t *testing.T) {
 // A 24 KB batch taking six times a 250-byte score's time is the same pace per unit of cost.
 func TestASampleIsPerUnitOfCostSoBigBodiesAreNotSlowOnes(t *testing.T) {
 	l := newGradientLimit(64<<10, 1<<20)
-	l.observe(time.Millisecond, 250, 1<<20)
+	l.observe(time.Millisecond, 250)
 	for range 100 {
-		l.observe(6*time.Millisecond, 24<<10, 1<<20)
+		l.observe(6*time.Millisecond, 24<<10)
 	}
 	if got := l.current(); got != 1<<20 {
 		t.Errorf("limit %d after batches at the single score's pace, want the ceiling", got)
@@ -89,7 +102,7 @@ func TestALoweredLimitRefusesWithTheBudgetFreeButAnIdleAPIAdmitsAnyBody(t *testi
 	}
 	first.answered() // the baseline
 	for range 300 {
-		a.limit.observe(time.Second, 10<<10, 1<<20)
+		a.limit.observe(time.Second, 10<<10)
 	}
 	if got := a.limit.current(); got != 16<<10 {
 		t.Fatalf("limit %d, want the floor %d", got, 16<<10)

@@ -189,8 +189,7 @@ impl Admission {
     /// pool report: those scored inline never queue, and their far smaller
     /// time per unit of cost would make every pooled call look slow.
     pub fn finish(&self, lease: Lease) {
-        self.limit
-            .observe(lease.admitted().elapsed(), lease.cost(), self.in_use());
+        self.limit.observe(lease.admitted().elapsed(), lease.cost());
         metrics::set_admission_limit(self.limit.current());
     }
 }

@@ -134,6 +134,10 @@ func newHTTPClient(concurrency int) *http.Client {
 // budget, or passing on the worker's refusal.
 var errTooManyRequests = errors.New("429 Too Many Requests")
 
+// maxErrorBody is how much of a failed answer's body an error quotes: the API's error object
+// in full, a proxy's HTML page in part.
+const maxErrorBody = 512
+
 // errGatewayTimeout marks an HTTP call the orchestrator answered 504: its deadline for the
 // worker's answer passed.
 var errGatewayTimeout = errors.New("504 Gateway Timeout")
@@ -161,7 +165,8 @@ func httpBatchCall(client *http.Client, base string, batch *scoringv1.ScoreBatch
 }
 
 // httpPost posts bodies in turn to url; a 429 fails with errTooManyRequests, a 504 with
-// errGatewayTimeout.
+// errGatewayTimeout. A failure carries the start of the answer's body: the API's error
+// message says who refused (the orchestrator at capacity, or the worker).
 func httpPost(client *http.Client, url string, bodies [][]byte) call {
 	var next counter
 	return func(ctx context.Context) error {
@@ -174,6 +179,10 @@ func httpPost(client *http.Client, url string, bodies [][]byte) call {
 		if err != nil {
 			return err
 		}
+		var answer []byte
+		if res.StatusCode != http.StatusOK {
+			answer, _ = io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
+		}
 		// Read to the end so the connection goes back to the pool.
 		_, _ = io.Copy(io.Discard, res.Body)
 		_ = res.Body.Close()
@@ -181,11 +190,11 @@ func httpPost(client *http.Client, url string, bodies [][]byte) call {
 		case http.StatusOK:
 			return nil
 		case http.StatusTooManyRequests:
-			return fmt.Errorf("POST %s: %w", url, errTooManyRequests)
+			return fmt.Errorf("POST %s: %w: %s", url, errTooManyRequests, answer)
 		case http.StatusGatewayTimeout:
-			return fmt.Errorf("POST %s: %w", url, errGatewayTimeout)
+			return fmt.Errorf("POST %s: %w: %s", url, errGatewayTimeout, answer)
 		default:
-			return fmt.Errorf("POST %s: %s", url, res.Status)
+			return fmt.Errorf("POST %s: %s: %s", url, res.Status, answer)
 		}
 	}
 }

@@ -48,9 +48,9 @@ fn a_lowered_limit_refuses_before_the_budget_runs_out_but_an_idle_worker_admits_
     let admission = Admission::new(64);
     // Calls that took 100× the first one's time per permit pull the limit
     // down to its floor.
-    admission.limit.observe(Duration::from_micros(10), 1.0, 64);
+    admission.limit.observe(Duration::from_micros(10), 1.0);
     for _ in 0..500 {
-        admission.limit.observe(Duration::from_millis(1), 1.0, 64);
+        admission.limit.observe(Duration::from_millis(1), 1.0);
     }
     let floor = admission.limit.current();
     assert!(floor < 64, "the limit stayed at {floor}");
