@@ -150,6 +150,8 @@ func main() {
 		}
 		do = runGatewayVariant
 	}
+	// The fixed-rate phases pace with a sleep that blocks its P (sleep_linux.go).
+	sparePacingProc()
 	if err := do(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
