@@ -24,7 +24,7 @@ func (f overloadFigures) write(w io.Writer) {
 		switch {
 		case !f.throughOrchestrator():
 			fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0),
-				"loadgen's gRPC client and the connection (HTTP/2 flow control, the stream limit, the socket)")
+				"loadgen itself (its Go runtime and gRPC client, on the cores it has) and the kernel's loopback")
 		case f.Shed <= f.WorkerShedCalls:
 			fmt.Fprintf(w, "  the rest of what loadgen saw, %.3f ms at p99, is queueing in %s\n", max(f.ShedP99-f.WorkerShedP99, 0),
 				"loadgen's HTTP client, the orchestrator (HTTP, JSON, its gRPC client) and both connections")

@@ -32,6 +32,10 @@ func TestOverloadReportSaysWhoRefused(t *testing.T) {
 	}{
 		{"worker row", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40},
 			[]string{"the worker shed no ScoreBatch calls"}, []string{"orchestrator's own"}},
+		{"worker row, refusals timed by the worker", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40, WorkerShedCalls: 40, WorkerShedP99: 0.2, ShedP99: 3},
+			// A low-rate probe on a connection of its own saw the bulk calls' refusal latency: the
+			// remainder is not this connection's flow control, so the report must not blame it.
+			[]string{"the rest of what loadgen saw, 2.800 ms at p99, is queueing in loadgen itself"}, []string{"flow control", "orchestrator"}},
 		{"HTTP row, all the orchestrator's", overloadFigures{Answer: "429", Shed: 40},
 			[]string{"at least 40 of the 40 429s were the orchestrator's own", "the worker refused 0 calls"}, []string{"the worker shed no"}},
 		{"HTTP row, some the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 15, WorkerShedP99: 0.2, ShedP99: 3},
