@@ -3,18 +3,25 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, vi } from "vitest";
+import { untilHung } from "./hang-watch.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
 
-/** Run the built CLI as a user would: no TTY, CI set, in the given folder. */
+/**
+ * Run the built CLI as a user would: no TTY, CI set, in the given folder.
+ * Inside a test, a run still going shortly before the test's timeout is
+ * killed with its whole process tree and fails the test with what it printed
+ * and which processes it was waiting on (a bare vitest timeout says neither).
+ */
 export function runCli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  return execa("node", [CLI, ...args], {
+  const child = execa("node", [CLI, ...args], {
     cwd,
     reject: false,
     stdin: "ignore",
     env: { CI: "1", ...env },
   });
+  return untilHung(child, `hybrid-backend ${args.join(" ")} (in ${cwd})`);
 }
 
 export { tempDir } from "./temp-dirs.js";
