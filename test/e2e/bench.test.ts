@@ -106,9 +106,19 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(o.shed_answer).toBe("RESOURCE_EXHAUSTED");
   expect(o.worker_shed_note, JSON.stringify(o)).toBeUndefined();
   expect(o.worker_shed_calls, JSON.stringify(o)).toBeGreaterThan(0.9 * o.shed);
-  expect(o.worker_shed_calls, JSON.stringify(o)).toBeLessThanOrEqual(o.shed);
+  // The worker's count holds the shed probe's refusals too.
+  expect(o.worker_shed_calls, JSON.stringify(o)).toBeLessThanOrEqual(o.shed + o.shed_probe.shed);
   expect(o.worker_shed_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
   expect(o.worker_shed_mean_ms, JSON.stringify(o)).toBeGreaterThan(0);
+  // The shed probe, a client in a process of its own beside each run, was refused too, and
+  // timed its refusals: the figure the shed latency target reads.
+  const probe = o.shed_probe;
+  expect(probe, JSON.stringify(o)).toMatchObject({ rate_per_s: 200, errors: 0 });
+  expect(probe.note, JSON.stringify(probe)).toBeUndefined();
+  expect(probe.shed, JSON.stringify(probe)).toBeGreaterThan(0);
+  expect(probe.shed_p99_ms, JSON.stringify(probe)).toBeGreaterThanOrEqual(probe.shed_p50_ms);
+  expect(probe.shed_p50_ms, JSON.stringify(probe)).toBeGreaterThan(0);
+  expect(r.targets).toContainEqual(expect.objectContaining({ name: "shed latency p99 at 2x saturation, ms (probe client)", value: probe.shed_p99_ms }));
 
   // The same through the orchestrator's batch route: the worker's refusals come back as 429.
   const h = r.overload_http;
@@ -123,9 +133,9 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(h.errors, h.first_error).toBe(0);
   expect(h.cores_busy.orchestrator, JSON.stringify(h)).toBeGreaterThan(0);
   if (h.shed > 0) expect(h.shed_p99_ms, JSON.stringify(h)).toBeGreaterThan(0);
-  console.log(`overload: gRPC goodput ${o.goodput_vs_peak}, shed p99 ${o.shed_p99_ms} ms (worker ${o.worker_shed_p99_ms} ms), accepted ${o.accepted_p99_vs_unloaded}x; HTTP goodput ${h.goodput_vs_peak}, 429 p99 ${h.shed_p99_ms} ms (${h.shed} shed), accepted ${h.accepted_p99_vs_unloaded}x`);
-  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*the worker's own time to refuse[\s\S]*\noverload: HTTP POST \/v1\/score\/batch x100[\s\S]*answered 429/);
-  for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms (loadgen)", "accepted p99 at 2x saturation / unloaded p99"]) {
+  console.log(`overload: gRPC goodput ${o.goodput_vs_peak}, shed p99 ${o.shed_probe.shed_p99_ms} ms (probe; loadgen ${o.shed_p99_ms} ms, worker ${o.worker_shed_p99_ms} ms), accepted ${o.accepted_p99_vs_unloaded}x; HTTP goodput ${h.goodput_vs_peak}, 429 p99 ${h.shed_p99_ms} ms (${h.shed} shed), accepted ${h.accepted_p99_vs_unloaded}x`);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\noverload: gRPC ScoreBatch[\s\S]*shed probe \(a client in a process of its own[\s\S]*the worker's own time to refuse[\s\S]*\noverload: HTTP POST \/v1\/score\/batch x100[\s\S]*answered 429/);
+  for (const name of ["goodput at 2x saturation / peak", "shed latency p99 at 2x saturation, ms (probe client)", "accepted p99 at 2x saturation / unloaded p99"]) {
     expect(r.targets.map((t: { name: string }) => t.name)).toContain(name);
   }
 

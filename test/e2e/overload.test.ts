@@ -58,4 +58,19 @@ describe("a burst of full batches straight at the worker (issue 12)", () => {
     expect(limit, text).toBeGreaterThanOrEqual(8);
     expect(limit, text).toBeLessThanOrEqual(64 * availableParallelism());
   });
+
+  // The overload row's shed probe (`loadgen shed-probe`), on its own against an idle worker:
+  // every call it paces goes out and is scored, so a refusal it reports under load is the
+  // worker's and not the probe's. The bench's e2e run drives it under overload.
+  it("shed probe: paces its calls and sorts out the answers, here all scored", async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    services.push(await startWorker(bins.repo, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", METRICS_ADDR: `127.0.0.1:${await freePort()}` }, addr, join(scratch, "probe-worker.log")));
+    const vectors = join(bins.repo, "testdata", "vectors.json");
+    const run = await execa(loadgen, ["shed-probe", "-worker", addr, "-vectors", vectors, "-rate", "100", "-duration", "1s"], { env: E2E_ENV, reject: false });
+    expect(run.exitCode, run.stderr).toBe(0);
+    // "ready" once connected and warmed up (loadgen starts its overload run on it), then the result.
+    const [ready, result, ...rest] = run.stdout.split("\n");
+    expect([ready, rest]).toEqual(["ready", []]);
+    expect(JSON.parse(result!)).toEqual({ shed_us: [], accepted: 100, timed_out: 0, errors: 0 });
+  });
 });
