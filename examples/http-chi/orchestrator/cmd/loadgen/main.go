@@ -8,6 +8,7 @@
 //	loadgen -worker 127.0.0.1:50051 [-http http://127.0.0.1:8080] [flags]
 //	loadgen freeport   # prints a free loopback port, for the script
 //	loadgen burst -worker ADDR [-worker-metrics URL]   # the burst row alone (burst.go), as JSON
+//	loadgen shed-probe -worker ADDR [flags]   # the overload row's shed probe (shedprobe.go), as JSON
 //	loadgen otlp-sink 127.0.0.1:4318   # a discarding OTLP/HTTP trace sink, until SIGTERM
 //	loadgen http-floor 127.0.0.1:8081   # a bare net/http server answering POST /v1/score, until SIGTERM
 //	loadgen -tracing-variant NAME -tracing-out FILE -http URL [flags]   # one tracing overhead row
@@ -65,6 +66,13 @@ func main() {
 	}
 	if len(os.Args) >= 2 && os.Args[1] == "burst" {
 		if err := burstCommand(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) >= 2 && os.Args[1] == probeCommand {
+		if err := shedProbeCommand(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
 		}

@@ -20,7 +20,7 @@ const overloadFactor = 2
 // Targets of the overload row (see checks).
 const (
 	goodputTarget     = 0.9 // accepted calls per second at 2x saturation, over the peak
-	shedLatencyTarget = 1.0 // ms, p99 of the time a refused call takes to come back, as loadgen sees it
+	shedLatencyTarget = 1.0 // ms, p99 of the time a refused call takes to come back, as the shed probe sees it
 	acceptedP99Target = 5.0 // accepted calls' p99 at 2x saturation, over the unloaded p99
 )
 
@@ -44,9 +44,11 @@ type overloadFigures struct {
 	// Answer is how a refusal comes back: RESOURCE_EXHAUSTED straight from the worker, 429
 	// through the orchestrator.
 	Answer string `json:"shed_answer"`
-	// ShedP99 is a refusal as loadgen sees it, from sending the call to the answer: the figure
-	// the shed latency target reads.
+	// ShedP99 is a refusal as loadgen sees it, from sending the call to the answer.
 	ShedP99 float64 `json:"shed_p99_ms"`
+	// Probe is the shed probe's view of the refusals (shedprobe.go), the figure the shed latency
+	// target reads; nil for a row run without one.
+	Probe *probeFigures `json:"shed_probe,omitempty"`
 	// WorkerShed* are the worker's own timing of the refusals it made meanwhile, from a call's
 	// arrival at its server to its answer (scoring_shed_duration_seconds on its /metrics,
 	// scraped before and after each run): ShedP99 less this is the wait in the client, on the
@@ -85,6 +87,8 @@ type overloadPhase struct {
 	machine  time.Duration // CPU of the whole machine during the phase
 	worker   histogram     // the worker's shed timings during the phase
 	noWorker error         // why worker is empty
+	probe    *probeResult  // the shed probe's run beside it, if one ran
+	noProbe  error         // why a shed probe that was to run has no result
 }
 
 // shed reports whether err is a refusal: RESOURCE_EXHAUSTED, or the orchestrator's 429 for it.
@@ -135,7 +139,7 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() (call, error), o options, pids map[string]int) error {
 	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
 	r.Overload = runOverload(ctx, batch, fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize), "RESOURCE_EXHAUSTED",
-		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids)
+		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids, true)
 	if r.E2EBatch == nil {
 		return nil
 	}
@@ -145,7 +149,7 @@ func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() 
 		return err
 	}
 	f := runOverload(ctx, c, fmt.Sprintf("HTTP POST /v1/score/batch x%d", o.batchSize), "429",
-		r.E2EBatch.Closed.PerSecond, r.E2EBatch.Open.P99, o, pids)
+		r.E2EBatch.Closed.PerSecond, r.E2EBatch.Open.P99, o, pids, false)
 	r.OverloadHTTP = &f
 	return ctx.Err()
 }
@@ -157,8 +161,8 @@ const backlogDrainPause = 200 * time.Millisecond
 // runOverload drives c at overloadFactor times peak, runs times, after a pause for the
 // previous phase's backlog to drain, and sums the runs up against peak and unloadedP99.
 // answer names how a refusal comes back; with o.workerMetrics set, each run also reads the
-// worker's own timing of its refusals.
-func runOverload(ctx context.Context, c call, name, answer string, peak, unloadedP99 float64, o options, pids map[string]int) overloadFigures {
+// worker's own timing of its refusals; with probed, a shed probe runs beside each run.
+func runOverload(ctx context.Context, c call, name, answer string, peak, unloadedP99 float64, o options, pids map[string]int, probed bool) overloadFigures {
 	f := overloadFigures{Call: name, Answer: answer, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
 		Pinning: o.pinning, NumCPU: onlineCores()}
 	if peak <= 0 {
@@ -174,9 +178,21 @@ func runOverload(ctx context.Context, c call, name, answer string, peak, unloade
 		} else {
 			workerBefore, workerErr = scrapeHistogram(ctx, o.workerMetrics, shedHistogram, "rpc_method", "ScoreBatch")
 		}
+		var probe *probeRun
+		var probeErr error
+		if probed {
+			probe, probeErr = startShedProbe(ctx, o, o.duration)
+		}
 		before, machineBefore := cpuTimes(pids), machineCPU()
 		p := overloadLoop(ctx, c, f.Rate, o.duration, o.maxInFlight)
 		p.cpu = cpuSince(before, pids)
+		if probe != nil {
+			var result probeResult
+			if result, probeErr = probe.wait(); probeErr == nil {
+				p.probe = &result
+			}
+		}
+		p.noProbe = probeErr
 		if machineBefore > 0 {
 			p.machine = machineCPU() - machineBefore
 		}
@@ -201,7 +217,15 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	var goodput []float64
 	cores := map[string][]float64{}
 	var machine []float64
+	var probes []probeResult
+	var probeErrs []error
 	for _, p := range runs {
+		if p.probe != nil {
+			probes = append(probes, *p.probe)
+		}
+		if p.noProbe != nil {
+			probeErrs = append(probeErrs, p.noProbe)
+		}
 		f.Accepted += len(p.accepted)
 		f.Shed += len(p.shed)
 		f.TimedOut += p.timedOut
@@ -210,7 +234,13 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 			f.FirstError = p.firstErr.Error()
 		}
 		if p.elapsed > 0 {
-			goodput = append(goodput, float64(len(p.accepted))/p.elapsed.Seconds())
+			// The shed probe's accepted calls are the worker's work too: counted, as its
+			// calls (a few percent of the rate) took their share of the worker's cores.
+			scored := len(p.accepted)
+			if p.probe != nil {
+				scored += p.probe.Accepted
+			}
+			goodput = append(goodput, float64(scored)/p.elapsed.Seconds())
 			for name, t := range p.cpu {
 				cores[name] = append(cores[name], t.Seconds()/p.elapsed.Seconds())
 			}
@@ -249,6 +279,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 		f.P99Ratio = round3(f.p99Ratio)
 	}
 	f.MachineCores = round3(median(machine))
+	f.Probe = summarizeProbes(probes, probeErrs)
 	for name, xs := range cores {
 		f.Cores = cmpOr(f.Cores)
 		f.Cores[name] = round3(median(xs))
@@ -256,10 +287,14 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 	return f
 }
 
-// overloadChecks are the overload row's targets. A run in which nothing was shed has no shed
-// latency to judge, and says so rather than passing.
+// checks are the overload row's targets. A row whose shed probe got no refusal (or did not
+// run) has no shed latency to judge, and says so rather than passing.
 func (f overloadFigures) checks(add func(name string, value float64, target string, met bool)) {
 	add("goodput at 2x saturation / peak", f.Goodput, fmt.Sprintf(">= %g", goodputTarget), f.goodput >= goodputTarget)
-	add("shed latency p99 at 2x saturation, ms (loadgen)", f.ShedP99, fmt.Sprintf("<= %g", shedLatencyTarget), f.Shed > 0 && f.ShedP99 <= shedLatencyTarget)
+	var probe probeFigures
+	if f.Probe != nil {
+		probe = *f.Probe
+	}
+	add("shed latency p99 at 2x saturation, ms (probe client)", probe.ShedP99, fmt.Sprintf("<= %g", shedLatencyTarget), probe.Shed > 0 && probe.ShedP99 <= shedLatencyTarget)
 	add("accepted p99 at 2x saturation / unloaded p99", f.P99Ratio, fmt.Sprintf("<= %g", acceptedP99Target), f.p99Ratio > 0 && f.p99Ratio <= acceptedP99Target)
 }

@@ -15,6 +15,15 @@ func (f overloadFigures) write(w io.Writer) {
 	fmt.Fprintf(w, "\noverload: %s open loop at %dx its peak (%.0f -> %.0f calls/s), %s\n", f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
 	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak; %d accepted, %d shed, %d timed out, %d other errors\n", f.GoodputPS, f.Goodput, f.Accepted, f.Shed, f.TimedOut, f.Errors)
 	fmt.Fprintf(w, "  shed calls answered %s in p99 %.3f ms as loadgen sees them (sent to answer)\n", f.Answer, f.ShedP99)
+	if p := f.Probe; p != nil {
+		// The unloaded p99 beside it: no answer on these cores comes faster than an unloaded call's.
+		fmt.Fprintf(w, "  shed probe (a client in a process of its own, %g calls/s beside the load; the target's figure):\n"+
+			"    %d refused, p50 %.3f ms, p99 %.3f ms over all runs (the same call unloaded: p99 %.3f ms); %d accepted (counted in the goodput), %d timed out, %d other errors\n",
+			p.Rate, p.Shed, p.ShedP50, p.ShedP99, f.UnloadedP99, p.Accepted, p.TimedOut, p.Errors)
+		if p.Note != "" {
+			fmt.Fprintf(w, "    %s\n", p.Note)
+		}
+	}
 	switch {
 	case f.WorkerShedNote != "":
 		fmt.Fprintf(w, "  %s\n", f.WorkerShedNote)

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The e2e rows judge the service: a throughput ratio is the median of the per-run ratios,
 // and neither row is met while calls failed, whose fast answers would shorten the tail.
@@ -36,5 +39,23 @@ func TestE2EChecksPairRunsAndRefuseErrors(t *testing.T) {
 	}
 	if c := row(r, "e2e throughput / direct gRPC throughput"); c.Met {
 		t.Errorf("throughput row met with 3 failed calls: %+v", c)
+	}
+}
+
+// The values of the targets table line up, however long a name is.
+func TestTargetsTableLinesUpItsValues(t *testing.T) {
+	var b strings.Builder
+	writeTargets(&b, []check{{"short", 1, "<= 2", true}, {"a name longer than any column width set by hand", 2.5, ">= 3", false}})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")[1:]
+	if len(lines) != 2 {
+		t.Fatalf("table\n%s\nwant two rows", b.String())
+	}
+	for _, want := range []string{"1.000", "2.500"} {
+		if !strings.Contains(b.String(), want) {
+			t.Fatalf("table\n%s\nhas no %s", b.String(), want)
+		}
+	}
+	if strings.Index(lines[0], "1.000") != strings.Index(lines[1], "2.500") || !strings.HasSuffix(lines[1], "NOT met") {
+		t.Errorf("table\n%s\nvalues not in one column", b.String())
 	}
 }

@@ -36,6 +36,10 @@ func TestOverloadReportSaysWhoRefused(t *testing.T) {
 			// A low-rate probe on a connection of its own saw the bulk calls' refusal latency: the
 			// remainder is not this connection's flow control, so the report must not blame it.
 			[]string{"the rest of what loadgen saw, 2.800 ms at p99, is queueing in loadgen itself"}, []string{"flow control", "orchestrator"}},
+		{"worker row with its shed probe", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40, UnloadedP99: 1.5,
+			Probe: &probeFigures{Rate: probeRate, Shed: 30, ShedP50: 0.3, ShedP99: 1.9, Accepted: 10, Note: "first error: boom"}},
+			[]string{"shed probe (a client in a process of its own, 200 calls/s beside the load; the target's figure)",
+				"30 refused, p50 0.300 ms, p99 1.900 ms over all runs (the same call unloaded: p99 1.500 ms); 10 accepted (counted in the goodput)", "    first error: boom"}, nil},
 		{"HTTP row, all the orchestrator's", overloadFigures{Answer: "429", Shed: 40},
 			[]string{"at least 40 of the 40 429s were the orchestrator's own", "the worker refused 0 calls"}, []string{"the worker shed no"}},
 		{"HTTP row, some the worker's", overloadFigures{Answer: "429", Shed: 40, WorkerShedCalls: 15, WorkerShedP99: 0.2, ShedP99: 3},

@@ -84,13 +84,16 @@ func TestSummarizeOverload(t *testing.T) {
 	}
 	f := overloadFigures{PeakPerSec: 100, UnloadedP99: 2}
 	f = summarizeOverload(f, []overloadPhase{
-		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond},
-		{accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond}},
+		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond,
+			probe: &probeResult{ShedUS: []int64{200, 900}, Accepted: 3}},
+		{accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond},
+			probe: &probeResult{ShedUS: []int64{100}, Accepted: 5}},
 		{accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
 	})
-	// Goodput per run: 100, 100, 100 calls/s; p99 per run: 8, 4, 6 ms -> median 6 = 3x the unloaded 2.
-	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 1 || f.GoodputPS != 100 {
-		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 1 (100/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
+	// Goodput per run, the probe's accepted calls counted: 200, 225, 100 calls/s -> median 200;
+	// p99 per run: 8, 4, 6 ms -> median 6 = 3x the unloaded 2.
+	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 2 || f.GoodputPS != 200 {
+		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 2 (200/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
 	}
 	// Shed p99 per run with sheds: 0.4, 0.1 -> lower median 0.1.
 	if f.AcceptedP99 != 6 || f.P99Ratio != 3 || f.ShedP99 != 0.1 {
@@ -106,14 +109,21 @@ func TestSummarizeOverload(t *testing.T) {
 	if len(rows) != 3 || !rows[0].Met || !rows[1].Met || !rows[2].Met {
 		t.Errorf("checks %+v, want all three met", rows)
 	}
-	// Nothing shed: no shed latency to judge, so that target is not met.
-	f.Shed, f.ShedP99 = 0, 0
-	rows = nil
-	f.checks(func(name string, value float64, target string, met bool) {
-		rows = append(rows, check{name, value, target, met})
-	})
-	if rows[1].Met {
-		t.Error("shed latency met with nothing shed")
+	// The probe's refusals pooled over the runs, 0.1, 0.2 and 0.9 ms: the target reads its p99.
+	if f.Probe == nil || f.Probe.Shed != 3 || f.Probe.ShedP99 != 0.9 || rows[1].Value != 0.9 {
+		t.Errorf("probe %+v, shed latency row %+v; want 3 refusals, p99 0.9 ms read by the target", f.Probe, rows[1])
+	}
+	// A probe that was refused nothing, or did not run, leaves no shed latency to judge, so
+	// that target is not met; loadgen's own refusal times do not stand in for it.
+	for _, probe := range []*probeFigures{{Rate: probeRate, Accepted: 10}, nil} {
+		f.Probe = probe
+		rows = nil
+		f.checks(func(name string, value float64, target string, met bool) {
+			rows = append(rows, check{name, value, target, met})
+		})
+		if rows[1].Met {
+			t.Errorf("shed latency met with probe %+v", probe)
+		}
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 )
 
 // shedHistogram is the worker's own timing of refusals: how long each call it answered
-// RESOURCE_EXHAUSTED took from its arrival at the worker's server to the answer. loadgen's
-// shed latency adds to it the wait in loadgen's gRPC client and on the connection (HTTP/2
-// flow control, the stream limit, the socket), so the two side by side say where a slow
-// refusal spends its time.
+// RESOURCE_EXHAUSTED took from its arrival at the worker's server to the answer. A client's
+// shed latency adds to it the kernel's loopback and the client's own wait (loadgen's, behind
+// its bulk calls; the shed probe's, on a core it shares), so the figures side by side say
+// where a slow refusal spends its time.
 const shedHistogram = "scoring_shed_duration_seconds"
 
 // histogram is one series of a Prometheus histogram: cumulative counts by upper bound.

@@ -275,16 +275,25 @@ func (r *results) writeSummary(w io.Writer) {
 	if r.Burst != nil {
 		r.Burst.write(w)
 	}
+	writeTargets(w, r.Targets)
+	r.Verdict.write(w)
+	fmt.Fprintln(w, strings.Repeat("-", 40))
+}
+
+// writeTargets prints the targets table, its values in one column whatever the names' lengths.
+func writeTargets(w io.Writer, targets []check) {
 	fmt.Fprintf(w, "\ntargets\n")
-	for _, c := range r.Targets {
+	width := 0
+	for _, c := range targets {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range targets {
 		verdict := "met"
 		if !c.Met {
 			verdict = "NOT met"
 		}
-		fmt.Fprintf(w, "  %-46s %9.3f  %-7s %s\n", c.Name, c.Value, c.Target, verdict)
+		fmt.Fprintf(w, "  %-*s %9.3f  %-7s %s\n", width, c.Name, c.Value, c.Target, verdict)
 	}
-	r.Verdict.write(w)
-	fmt.Fprintln(w, strings.Repeat("-", 40))
 }
 
 // closedCPU is the set of processes whose CPU time every run measured.
