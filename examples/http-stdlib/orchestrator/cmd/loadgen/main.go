@@ -64,15 +64,10 @@ func main() {
 		fmt.Println(port)
 		return
 	}
-	if len(os.Args) >= 2 && os.Args[1] == "burst" {
-		if err := burstCommand(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "loadgen:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if len(os.Args) >= 2 && os.Args[1] == probeCommand {
-		if err := shedProbeCommand(os.Args[2:]); err != nil {
+	// The rows the bench runs as processes of their own: `loadgen NAME [flags]`.
+	rows := map[string]func([]string) error{"burst": burstCommand, probeCommand: shedProbeCommand}
+	if len(os.Args) >= 2 && rows[os.Args[1]] != nil {
+		if err := rows[os.Args[1]](os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
 		}
