@@ -7,8 +7,9 @@
 //   --validate  warm `validate` (unchanged tree: checks replayed, smoke live) and
 //               `validate --no-cache` vs `go build ./...` + `cargo build` of the same tree
 //   --cold      cold `validate` vs the cold build floor, on one default project with
-//               dependencies downloaded but EMPTY build caches (fresh GOCACHE and
-//               CARGO_TARGET_DIR on each side); takes many minutes, hence opt-in
+//               dependencies downloaded but EMPTY build caches (fresh GOCACHE,
+//               CARGO_TARGET_DIR and staticcheck cache on each side), min(runs, 3)
+//               alternated pairs; each pair takes minutes, hence opt-in
 //   --system F  the generated system's rows (throughput, p99, grpc-gateway, Rust per
 //               core, goodput, model memory) from F, a generated repo's bench/results.json
 //               written by its `make bench` (this script does not run it)
@@ -119,10 +120,15 @@ function warmValidate() {
 /**
  * Cold validate vs the cold build floor: one default project, its Go modules
  * and crates downloaded (the shared module cache and cargo registry are
- * warm), each side with its own EMPTY GOCACHE and CARGO_TARGET_DIR. The
- * floor is what any check of the tree must compile: `go build ./...`,
- * `cargo build` and the test builds (`cargo test --no-run`) validate's rust
- * step needs. Validate's own per-step times come from its --json report.
+ * warm), each side with its own EMPTY build caches: GOCACHE and
+ * CARGO_TARGET_DIR, and for validate staticcheck's cache too (it keeps one
+ * of its own, outside GOCACHE). The floor is what any check of the tree must
+ * compile: `go build ./...` and `cargo build`; the test builds (`cargo test
+ * --no-run`) validate's rust step also needs are timed after it, shown
+ * beside it and never counted in it. min(--runs, 3) pairs, the order
+ * alternating from pair to pair so a slow spell of the machine hits both
+ * sides alike; medians over the pairs, as the other rows. Validate's own
+ * per-step times come from its --json report.
  */
 function coldValidate() {
   const repo = join(work, "cold");
@@ -131,41 +137,64 @@ function coldValidate() {
   const workers = join(repo, "workers");
   execFileSync("go", ["mod", "download"], { cwd: orchestrator, stdio: "ignore" });
   execFileSync("cargo", ["fetch", "--locked"], { cwd: workers, stdio: "ignore" });
-  const fresh = (side) => {
+  // Each side's caches are removed once it is timed: a cold Rust target is
+  // gigabytes, and pairs would otherwise pile them up.
+  const coldly = (side, run) => {
     const root = mkdtempSync(join(work, `cold-${side}-`));
-    return { ...process.env, GOCACHE: join(root, "gocache"), CARGO_TARGET_DIR: join(root, "target"), CARGO_INCREMENTAL: "0" };
+    const env = { ...process.env, GOCACHE: join(root, "gocache"), CARGO_TARGET_DIR: join(root, "target"), CARGO_INCREMENTAL: "0", STATICCHECK_CACHE: join(root, "staticcheck") };
+    try {
+      return run(env);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   };
-  const vEnv = fresh("validate");
-  const started = process.hrtime.bigint();
-  const v = spawnSync("node", [cli, "validate", "--no-cache", "--json", repo], { env: vEnv, encoding: "utf8", maxBuffer: 64 << 20 });
-  const validateMs = Number(process.hrtime.bigint() - started) / 1e6;
-  if (v.status !== 0) throw new Error(`validate exited ${v.status}: ${v.stdout.slice(-2000)}${v.stderr.slice(-2000)}`);
-  const steps = Object.fromEntries(JSON.parse(v.stdout).steps.map((s) => [s.name, s.durationMs]));
-  const fEnv = fresh("floor");
-  // The issue's floor is `cargo build` + `go build`. Validate also builds the
-  // worker's tests, so that build is timed after the floor, on its warm
-  // target, and shown beside it, never counted in it.
-  const floorSteps = {
-    "go build ./...": time("go", ["build", "./..."], { cwd: orchestrator, env: fEnv }),
-    "cargo build": time("cargo", ["build", "--locked"], { cwd: workers, env: fEnv }),
-  };
-  const floorMs = Object.values(floorSteps).reduce((a, b) => a + b, 0);
-  const testBuildMs = time("cargo", ["test", "--no-run", "--locked"], { cwd: workers, env: fEnv });
+  const validate = () =>
+    coldly("validate", (env) => {
+      const started = process.hrtime.bigint();
+      const v = spawnSync("node", [cli, "validate", "--no-cache", "--json", repo], { env, encoding: "utf8", maxBuffer: 64 << 20 });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (v.status !== 0) throw new Error(`validate exited ${v.status}: ${v.stdout.slice(-2000)}${v.stderr.slice(-2000)}`);
+      return { ms, steps: Object.fromEntries(JSON.parse(v.stdout).steps.map((s) => [s.name, s.durationMs])) };
+    });
+  const floor = () =>
+    coldly("floor", (env) => {
+      const steps = {
+        "go build ./...": time("go", ["build", "./..."], { cwd: orchestrator, env }),
+        "cargo build": time("cargo", ["build", "--locked"], { cwd: workers, env }),
+      };
+      const testBuildMs = time("cargo", ["test", "--no-run", "--locked"], { cwd: workers, env });
+      return { ms: steps["go build ./..."] + steps["cargo build"], steps, testBuildMs };
+    });
+  const vs = [];
+  const floors = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) {
+    if (i % 2 === 1) floors.push(floor());
+    vs.push(validate());
+    if (i % 2 === 0) floors.push(floor());
+  }
+  // Per step: the median over the pairs of each step's own time.
+  const stepMedians = (sides) => Object.fromEntries(Object.keys(sides[0].steps).map((k) => [k, Math.round(median(sides.map((r) => r.steps[k])))]));
+  const validateMs = median(vs.map((v) => v.ms));
+  const floorMs = median(floors.map((f) => f.ms));
+  const testBuildMs = median(floors.map((f) => f.testBuildMs));
   results["cold validate"] = {
     medianMs: Math.round(validateMs),
     baselineMs: Math.round(floorMs),
     ratio: validateMs / floorMs,
     baseline: "cold go build + cargo build",
+    runs: vs.length,
+    samplesMs: vs.map((v) => Math.round(v.ms)),
+    baselineSamplesMs: floors.map((f) => Math.round(f.ms)),
+    pairRatios: vs.map((v, i) => Number((v.ms / floors[i].ms).toFixed(3))),
     testBuildMs: Math.round(testBuildMs),
     ratioWithTestBuild: validateMs / (floorMs + testBuildMs),
-    runs: 1,
-    validateStepsMs: steps,
-    floorStepsMs: Object.fromEntries(Object.entries(floorSteps).map(([k, ms]) => [k, Math.round(ms)])),
+    validateStepsMs: stepMedians(vs),
+    floorStepsMs: stepMedians(floors),
   };
   const r = results["cold validate"];
-  console.log(`${"cold validate".padEnd(24)} ${String(r.medianMs).padStart(7)} ms   floor: ${r.baselineMs} ms   ratio ${r.ratio.toFixed(2)}x`);
-  console.log(`  validate steps (ms, go/rust/contract/ci/deploy run side by side): ${JSON.stringify(steps)}`);
-  console.log(`  floor steps (ms, one after another): ${JSON.stringify(r.floorStepsMs)}`);
+  console.log(`${"cold validate".padEnd(24)} ${String(r.medianMs).padStart(7)} ms   floor: ${r.baselineMs} ms   ratio ${r.ratio.toFixed(2)}x (medians of ${r.runs}; per pair ${r.pairRatios.join(", ")})`);
+  console.log(`  validate steps (median ms, go/rust/contract/ci/deploy run side by side): ${JSON.stringify(r.validateStepsMs)}`);
+  console.log(`  floor steps (median ms, one after another): ${JSON.stringify(r.floorStepsMs)}`);
   console.log(`  then cargo test --no-run: ${r.testBuildMs} ms (info: validate builds the tests too; ratio with it in the floor ${r.ratioWithTestBuild.toFixed(2)}x)`);
 }
 
