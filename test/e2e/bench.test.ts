@@ -87,13 +87,13 @@ it("runs make bench in the default preset and reports every figure", async () =>
   }
   expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\nmodel load memory, a fresh process loading one file \(caps: depth \d+, \d+ nodes a tree\)\n[^\n]*\n  hostile [^\n]* refused\n/);
 
-  // The overload row: ScoreBatch open loop at twice its peak. Whether its targets are met is
-  // the machine's business; that it overloaded the worker (calls were shed) and measured each
-  // figure is not. Goodput has no upper bound here: a peak measured while other work had the
-  // cores is low, and goodput against it can then exceed 1 (seen at 1.84 in a 300 ms phase).
+  // The overload row: each run measures ScoreBatch's peak at fixed concurrency, then drives it
+  // open loop at twice that. Whether its targets are met is the machine's business; that it
+  // overloaded the worker (calls were shed) and measured each figure is not. Goodput is the
+  // median of each run's own ratio (a peak from an earlier phase once put it at 1.84).
   const o = r.overload;
   expect(o.rate_per_s).toBeCloseTo(2 * o.peak_calls_per_s, 1);
-  expect(o.goodput_vs_peak, JSON.stringify(o)).toBeGreaterThan(0);
+  expectPairedGoodput(o, r.settings.runs);
   expect(o.shed, JSON.stringify(o)).toBeGreaterThan(0);
   expect(o.shed_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
   expect(o.accepted_p99_ms, JSON.stringify(o)).toBeGreaterThan(0);
@@ -124,9 +124,8 @@ it("runs make bench in the default preset and reports every figure", async () =>
   const h = r.overload_http;
   expect(h.call).toMatch(/^HTTP POST \/v1\/score\/batch x100$/);
   expect(h.shed_answer).toBe("429");
-  expect(h.peak_calls_per_s).toBeCloseTo(r.e2e_http_batch.fixed_concurrency.requests_per_s, 1);
   expect(h.rate_per_s).toBeCloseTo(2 * h.peak_calls_per_s, 1);
-  expect(h.goodput_vs_peak, JSON.stringify(h)).toBeGreaterThan(0);
+  expectPairedGoodput(h, r.settings.runs);
   expect(h.accepted_p99_vs_unloaded, JSON.stringify(h)).toBeGreaterThan(0);
   // Calls whose deadline passed while the worker was overloaded (504) are counted apart; no other errors.
   expect(Number.isInteger(h.timed_out), JSON.stringify(h)).toBe(true);
@@ -272,4 +271,21 @@ function expectWellFormedSvg(svg: string): void {
   }
   expect(open).toEqual([]);
   expect(svg.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(4);
+}
+
+/**
+ * An overload row's goodput is judged within each run (its own fixed-concurrency peak, then
+ * twice it): one peak and one ratio per run, and the row's goodput their median.
+ */
+function expectPairedGoodput(row: { peak_calls_per_s_runs: number[]; goodput_vs_peak_runs: number[]; goodput_vs_peak: number; peak_calls_per_s: number }, runs: number): void {
+  const context = JSON.stringify(row);
+  expect(row.peak_calls_per_s_runs, context).toHaveLength(runs);
+  expect(row.goodput_vs_peak_runs, context).toHaveLength(runs);
+  for (const peak of row.peak_calls_per_s_runs) expect(peak, context).toBeGreaterThan(0);
+  expect(row.peak_calls_per_s_runs, context).toContain(row.peak_calls_per_s);
+  const ratios = [...row.goodput_vs_peak_runs].sort((a, b) => a - b);
+  const mid = ratios.length / 2;
+  const median = ratios.length % 2 ? ratios[Math.floor(mid)]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  expect(row.goodput_vs_peak, context).toBeGreaterThan(0);
+  expect(row.goodput_vs_peak, context).toBeCloseTo(median, 2);
 }
