@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,11 +26,13 @@ const (
 )
 
 // overloadFigures is the overload row: ScoreBatch straight at the worker, open loop at twice
-// the rate its fixed-concurrency phase peaked at. Batches, because a unary Score is scored
+// the rate a fixed-concurrency run of the same call peaked at just before it. Batches, because a unary Score is scored
 // on the runtime thread that decoded it and never queues in the worker, so it is never shed:
 // the worker's admission guards the expensive work, and batches are that work.
 type overloadFigures struct {
-	Call       string  `json:"call"`
+	Call string `json:"call"`
+	// PeakPerSec and Rate are medians over the runs: each run measures its own peak, then
+	// drives the call at overloadFactor times it.
 	PeakPerSec float64 `json:"peak_calls_per_s"`
 	Rate       float64 `json:"rate_per_s"`
 	GoodputPS  float64 `json:"goodput_calls_per_s"`
@@ -70,13 +73,15 @@ type overloadFigures struct {
 	// the machine's cores, not the few loadgen may be pinned to.
 	MachineCores float64   `json:"machine_cores_busy"`
 	NumCPU       int       `json:"machine_cores"`
+	PeakRuns     []float64 `json:"peak_calls_per_s_runs"`
 	GoodputRuns  []float64 `json:"goodput_vs_peak_runs"`
 	Pinning      string    `json:"cpu_pinning"`
 	FirstError   string    `json:"first_error,omitempty"`
 }
 
-// overloadPhase is one open-loop run of the overload row.
+// overloadPhase is one run of the overload row: its peak, then the open loop at twice it.
 type overloadPhase struct {
+	peak     float64         // calls/s of the fixed-concurrency run just before; 0: none measured
 	accepted []time.Duration // from when each call was due, as openLoop times
 	shed     []time.Duration // from when each refused call went out to its RESOURCE_EXHAUSTED
 	timedOut int
@@ -139,7 +144,7 @@ func overloadLoop(ctx context.Context, c call, rate float64, d time.Duration, ma
 func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() (call, error), o options, pids map[string]int) error {
 	fmt.Fprintf(os.Stderr, "loadgen: overload, %dx the ScoreBatch peak\n", overloadFactor)
 	r.Overload = runOverload(ctx, batch, fmt.Sprintf("gRPC ScoreBatch x%d", o.batchSize), "RESOURCE_EXHAUSTED",
-		r.Direct.Batch.Closed.PerSecond, r.Direct.Batch.Open.P99, o, pids, true)
+		r.Direct.Batch.Open.P99, o, pids, true)
 	if r.E2EBatch == nil {
 		return nil
 	}
@@ -149,7 +154,7 @@ func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() 
 		return err
 	}
 	f := runOverload(ctx, c, fmt.Sprintf("HTTP POST /v1/score/batch x%d", o.batchSize), "429",
-		r.E2EBatch.Closed.PerSecond, r.E2EBatch.Open.P99, o, pids, false)
+		r.E2EBatch.Open.P99, o, pids, false)
 	r.OverloadHTTP = &f
 	return ctx.Err()
 }
@@ -158,19 +163,23 @@ func runOverloads(ctx context.Context, r *results, batch call, httpBatch func() 
 // queued in the worker to finish, so none of its refusals counts towards the next phase.
 const backlogDrainPause = 200 * time.Millisecond
 
-// runOverload drives c at overloadFactor times peak, runs times, after a pause for the
-// previous phase's backlog to drain, and sums the runs up against peak and unloadedP99.
+// runOverload runs the row o.runs times, each after a pause for the previous phase's backlog
+// to drain: a fixed-concurrency run of c for its peak, then c open loop at overloadFactor
+// times that peak. Goodput is judged within each pair, as the other same-run ratios are: a
+// peak taken minutes earlier, while the machine's other tenants were busier or quieter, put
+// goodput anywhere from 0.86 to 1.84 of it. The runs are summed up against unloadedP99.
 // answer names how a refusal comes back; with o.workerMetrics set, each run also reads the
 // worker's own timing of its refusals; with probed, a shed probe runs beside each run.
-func runOverload(ctx context.Context, c call, name, answer string, peak, unloadedP99 float64, o options, pids map[string]int, probed bool) overloadFigures {
-	f := overloadFigures{Call: name, Answer: answer, PeakPerSec: round3(peak), Rate: round3(overloadFactor * peak), UnloadedP99: unloadedP99,
-		Pinning: o.pinning, NumCPU: onlineCores()}
-	if peak <= 0 {
-		return f
-	}
+func runOverload(ctx context.Context, c call, name, answer string, unloadedP99 float64, o options, pids map[string]int, probed bool) overloadFigures {
+	f := overloadFigures{Call: name, Answer: answer, UnloadedP99: unloadedP99, Pinning: o.pinning, NumCPU: onlineCores()}
 	var runs []overloadPhase
 	for range o.runs {
 		time.Sleep(backlogDrainPause)
+		peak := closedLoop(ctx, c, o.concurrency, o.duration)
+		if peak.perSecond() <= 0 {
+			runs = append(runs, overloadPhase{firstErr: cmp.Or(peak.firstErr, errors.New("no call succeeded at fixed concurrency"))})
+			continue
+		}
 		var workerBefore histogram
 		var workerErr error
 		if o.workerMetrics == "" {
@@ -184,7 +193,8 @@ func runOverload(ctx context.Context, c call, name, answer string, peak, unloade
 			probe, probeErr = startShedProbe(ctx, o, o.duration)
 		}
 		before, machineBefore := cpuTimes(pids), machineCPU()
-		p := overloadLoop(ctx, c, f.Rate, o.duration, o.maxInFlight)
+		p := overloadLoop(ctx, c, overloadFactor*peak.perSecond(), o.duration, o.maxInFlight)
+		p.peak = peak.perSecond()
 		p.cpu = cpuSince(before, pids)
 		if probe != nil {
 			var result probeResult
@@ -214,7 +224,7 @@ func runOverload(ctx context.Context, c call, name, answer string, peak, unloade
 func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures {
 	var shedP99, acceptedP99, workerP99 []float64
 	var workerSum float64
-	var goodput []float64
+	var goodput, peaks []float64
 	cores := map[string][]float64{}
 	var machine []float64
 	var probes []probeResult
@@ -233,7 +243,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 		if p.firstErr != nil && f.FirstError == "" {
 			f.FirstError = p.firstErr.Error()
 		}
-		if p.elapsed > 0 {
+		if p.elapsed > 0 && p.peak > 0 {
 			// The shed probe's accepted calls are the worker's work too: counted, as its
 			// calls (a few percent of the rate) took their share of the worker's cores.
 			scored := len(p.accepted)
@@ -241,6 +251,9 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 				scored += p.probe.Accepted
 			}
 			goodput = append(goodput, float64(scored)/p.elapsed.Seconds())
+			peaks = append(peaks, p.peak)
+			f.PeakRuns = append(f.PeakRuns, round3(p.peak))
+			f.GoodputRuns = append(f.GoodputRuns, round3(goodput[len(goodput)-1]/p.peak))
 			for name, t := range p.cpu {
 				cores[name] = append(cores[name], t.Seconds()/p.elapsed.Seconds())
 			}
@@ -263,10 +276,9 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 		}
 	}
 	f.GoodputPS = round3(median(goodput))
-	for _, g := range goodput {
-		f.GoodputRuns = append(f.GoodputRuns, round3(g/f.PeakPerSec))
-	}
-	f.goodput = median(goodput) / f.PeakPerSec
+	f.PeakPerSec = round3(median(peaks))
+	f.Rate = round3(overloadFactor * median(peaks))
+	f.goodput = medianRatio(goodput, peaks)
 	f.Goodput = round3(f.goodput)
 	f.ShedP99 = median(shedP99)
 	f.AcceptedP99 = median(acceptedP99)

@@ -12,8 +12,10 @@ import (
 
 // write prints the overload row and, for a missed target, the CPU profile that locates the limit.
 func (f overloadFigures) write(w io.Writer) {
-	fmt.Fprintf(w, "\noverload: %s open loop at %dx its peak (%.0f -> %.0f calls/s), %s\n", f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
-	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak; %d accepted, %d shed, %d timed out, %d other errors\n", f.GoodputPS, f.Goodput, f.Accepted, f.Shed, f.TimedOut, f.Errors)
+	fmt.Fprintf(w, "\noverload: %s open loop at %dx the peak a fixed-concurrency run measured just before each run (median %.0f -> %.0f calls/s), %s\n",
+		f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
+	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak (median of the runs' own ratios %v); %d accepted, %d shed, %d timed out, %d other errors\n",
+		f.GoodputPS, f.Goodput, f.GoodputRuns, f.Accepted, f.Shed, f.TimedOut, f.Errors)
 	fmt.Fprintf(w, "  shed calls answered %s in p99 %.3f ms as loadgen sees them (sent to answer)\n", f.Answer, f.ShedP99)
 	if p := f.Probe; p != nil {
 		// The unloaded p99 beside it: no answer on these cores comes faster than an unloaded call's.

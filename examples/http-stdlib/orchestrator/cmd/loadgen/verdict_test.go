@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,18 +84,22 @@ func TestSummarizeOverload(t *testing.T) {
 		}
 		return out
 	}
-	f := overloadFigures{PeakPerSec: 100, UnloadedP99: 2}
+	f := overloadFigures{UnloadedP99: 2}
 	f = summarizeOverload(f, []overloadPhase{
-		{accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond,
+		{peak: 100, accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond,
 			probe: &probeResult{ShedUS: []int64{200, 900}, Accepted: 3}},
-		{accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond},
+		{peak: 225, accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond},
 			probe: &probeResult{ShedUS: []int64{100}, Accepted: 5}},
-		{accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
+		{peak: 100, accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
 	})
-	// Goodput per run, the probe's accepted calls counted: 200, 225, 100 calls/s -> median 200;
+	// Goodput per run, the probe's accepted calls counted: 200, 225, 100 calls/s -> median 200,
+	// against each run's own peak: 2, 1, 1 -> median 1 (a ratio of the medians would say 2);
 	// p99 per run: 8, 4, 6 ms -> median 6 = 3x the unloaded 2.
-	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 2 || f.GoodputPS != 200 {
-		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 2 (200/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
+	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 1 || f.GoodputPS != 200 {
+		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 1 (200/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
+	}
+	if f.PeakPerSec != 100 || f.Rate != 200 || !slices.Equal(f.PeakRuns, []float64{100, 225, 100}) || !slices.Equal(f.GoodputRuns, []float64{2, 1, 1}) {
+		t.Errorf("peak %v, rate %v, runs %v and %v; want 100, 200, [100 225 100] and [2 1 1]", f.PeakPerSec, f.Rate, f.PeakRuns, f.GoodputRuns)
 	}
 	// Shed p99 per run with sheds: 0.4, 0.1 -> lower median 0.1.
 	if f.AcceptedP99 != 6 || f.P99Ratio != 3 || f.ShedP99 != 0.1 {
@@ -141,12 +147,12 @@ func TestSummarizeOverloadSkipsRunsWithNothingAccepted(t *testing.T) {
 		{[]overloadPhase{nothing, nothing, accepted(40)}, 40},
 		{[]overloadPhase{nothing, accepted(4), accepted(40), accepted(50)}, 40},
 	} {
-		f := summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, c.runs)
+		f := summarizeOverload(overloadFigures{UnloadedP99: 2}, c.runs)
 		if f.AcceptedP99 != c.want || f.P99Ratio != c.want/2 {
 			t.Errorf("%d runs: accepted p99 %v (x%v), want %v (x%v)", len(c.runs), f.AcceptedP99, f.P99Ratio, c.want, c.want/2)
 		}
 	}
-	f := summarizeOverload(overloadFigures{PeakPerSec: 100, UnloadedP99: 2}, []overloadPhase{nothing})
+	f := summarizeOverload(overloadFigures{UnloadedP99: 2}, []overloadPhase{nothing})
 	var met []bool
 	f.checks(func(_ string, _ float64, _ string, m bool) { met = append(met, m) })
 	if f.AcceptedP99 != 0 || met[2] {
@@ -161,8 +167,8 @@ func TestOverloadTargetsAreJudgedUnrounded(t *testing.T) {
 		accepted[i] = 5002 * time.Microsecond
 	}
 	// 8,996 accepted in 10 s against a peak of 1,000/s; p99 5.002 ms against 1.00035 ms.
-	f := summarizeOverload(overloadFigures{PeakPerSec: 1000, UnloadedP99: 1.00035}, []overloadPhase{
-		{accepted: accepted, shed: []time.Duration{time.Microsecond}, elapsed: 10 * time.Second},
+	f := summarizeOverload(overloadFigures{UnloadedP99: 1.00035}, []overloadPhase{
+		{peak: 1000, accepted: accepted, shed: []time.Duration{time.Microsecond}, elapsed: 10 * time.Second},
 	})
 	var rows []check
 	f.checks(func(name string, value float64, target string, met bool) {
@@ -173,6 +179,23 @@ func TestOverloadTargetsAreJudgedUnrounded(t *testing.T) {
 	}
 	if f.P99Ratio != 5 || rows[2].Met {
 		t.Errorf("accepted p99 %vx (5.00025 unrounded) read %+v, want not met", f.P99Ratio, rows[2])
+	}
+}
+
+// A run whose fixed-concurrency peak failed drove nothing: it is not judged, and its error is
+// the row's first error, so a row of such runs reads goodput 0 (not met) and says why.
+func TestOverloadRunWithoutAPeakIsNotJudged(t *testing.T) {
+	failed := overloadPhase{firstErr: errors.New("connection refused")}
+	f := summarizeOverload(overloadFigures{UnloadedP99: 2}, []overloadPhase{failed,
+		{peak: 100, accepted: make([]time.Duration, 95), elapsed: time.Second}})
+	if f.Goodput != 0.95 || len(f.GoodputRuns) != 1 || f.FirstError != "connection refused" {
+		t.Errorf("goodput %v over %v, first error %q; want 0.95 over one run, connection refused", f.Goodput, f.GoodputRuns, f.FirstError)
+	}
+	f = summarizeOverload(overloadFigures{UnloadedP99: 2}, []overloadPhase{failed})
+	var met []bool
+	f.checks(func(_ string, _ float64, _ string, m bool) { met = append(met, m) })
+	if f.Goodput != 0 || f.PeakPerSec != 0 || met[0] {
+		t.Errorf("no peak: goodput %v, peak %v, met %v; want 0, 0, not met", f.Goodput, f.PeakPerSec, met[0])
 	}
 }
 
