@@ -26,9 +26,10 @@ const (
 )
 
 // overloadFigures is the overload row: ScoreBatch straight at the worker, open loop at twice
-// the rate a fixed-concurrency run of the same call peaked at just before it. Batches, because a unary Score is scored
-// on the runtime thread that decoded it and never queues in the worker, so it is never shed:
-// the worker's admission guards the expensive work, and batches are that work.
+// the rate a fixed-concurrency run of the same call peaked at just before it. Batches,
+// because a unary Score is scored on the runtime thread that decoded it and never queues in
+// the worker, so it is never shed: the worker's admission guards the expensive work, and
+// batches are that work.
 type overloadFigures struct {
 	Call string `json:"call"`
 	// PeakPerSec and Rate are medians over the runs: each run measures its own peak, then
