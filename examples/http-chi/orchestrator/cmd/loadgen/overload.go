@@ -75,14 +75,19 @@ type overloadFigures struct {
 	MachineCores float64   `json:"machine_cores_busy"`
 	NumCPU       int       `json:"machine_cores"`
 	PeakRuns     []float64 `json:"peak_calls_per_s_runs"`
-	GoodputRuns  []float64 `json:"goodput_vs_peak_runs"`
-	Pinning      string    `json:"cpu_pinning"`
-	FirstError   string    `json:"first_error,omitempty"`
+	// PeakShed is how many calls the peak runs were refused: a peak taken past the worker's
+	// admission limit, whose senders back off after each refusal, is below what an open loop
+	// gets accepted, and goodput against it can exceed 1.
+	PeakShed    int       `json:"peak_shed"`
+	GoodputRuns []float64 `json:"goodput_vs_peak_runs"`
+	Pinning     string    `json:"cpu_pinning"`
+	FirstError  string    `json:"first_error,omitempty"`
 }
 
 // overloadPhase is one run of the overload row: its peak, then the open loop at twice it.
 type overloadPhase struct {
 	peak     float64         // calls/s of the fixed-concurrency run just before; 0: none measured
+	peakShed int             // calls that run was refused (its senders backed off and retried)
 	accepted []time.Duration // from when each call was due, as openLoop times
 	shed     []time.Duration // from when each refused call went out to its RESOURCE_EXHAUSTED
 	timedOut int
@@ -176,9 +181,10 @@ func runOverload(ctx context.Context, c call, name, answer string, unloadedP99 f
 	var runs []overloadPhase
 	for range o.runs {
 		time.Sleep(backlogDrainPause)
-		peak := closedLoop(ctx, c, o.concurrency, o.duration)
-		if peak.perSecond() <= 0 {
-			runs = append(runs, overloadPhase{firstErr: cmp.Or(peak.firstErr, errors.New("no call succeeded at fixed concurrency"))})
+		fixed := closedLoop(ctx, c, o.concurrency, o.duration)
+		peak := fixed.perSecond()
+		if peak <= 0 {
+			runs = append(runs, overloadPhase{firstErr: cmp.Or(fixed.firstErr, errors.New("no call succeeded at fixed concurrency"))})
 			continue
 		}
 		var workerBefore histogram
@@ -194,8 +200,8 @@ func runOverload(ctx context.Context, c call, name, answer string, unloadedP99 f
 			probe, probeErr = startShedProbe(ctx, o, o.duration)
 		}
 		before, machineBefore := cpuTimes(pids), machineCPU()
-		p := overloadLoop(ctx, c, overloadFactor*peak.perSecond(), o.duration, o.maxInFlight)
-		p.peak = peak.perSecond()
+		p := overloadLoop(ctx, c, overloadFactor*peak, o.duration, o.maxInFlight)
+		p.peak, p.peakShed = peak, fixed.shed
 		p.cpu = cpuSince(before, pids)
 		if probe != nil {
 			var result probeResult
@@ -240,6 +246,7 @@ func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures 
 		f.Accepted += len(p.accepted)
 		f.Shed += len(p.shed)
 		f.TimedOut += p.timedOut
+		f.PeakShed += p.peakShed
 		f.Errors += p.errors
 		if p.firstErr != nil && f.FirstError == "" {
 			f.FirstError = p.firstErr.Error()

@@ -14,6 +14,10 @@ import (
 func (f overloadFigures) write(w io.Writer) {
 	fmt.Fprintf(w, "\noverload: %s open loop at %dx the peak a fixed-concurrency run measured just before each run (median %.0f -> %.0f calls/s), %s\n",
 		f.Call, overloadFactor, f.PeakPerSec, f.Rate, f.Pinning)
+	if f.PeakShed > 0 {
+		fmt.Fprintf(w, "  the peak runs were refused %d calls, their senders backing off after each: a peak past the admission limit,\n"+
+			"  below what an open loop gets accepted, so goodput can exceed 1\n", f.PeakShed)
+	}
 	fmt.Fprintf(w, "  goodput %.0f calls/s = %.3f of peak (median of the runs' own ratios %v); %d accepted, %d shed, %d timed out, %d other errors\n",
 		f.GoodputPS, f.Goodput, f.GoodputRuns, f.Accepted, f.Shed, f.TimedOut, f.Errors)
 	fmt.Fprintf(w, "  shed calls answered %s in p99 %.3f ms as loadgen sees them (sent to answer)\n", f.Answer, f.ShedP99)

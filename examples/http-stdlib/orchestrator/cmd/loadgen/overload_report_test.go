@@ -31,7 +31,9 @@ func TestOverloadReportSaysWhoRefused(t *testing.T) {
 		want, not []string
 	}{
 		{"worker row", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40},
-			[]string{"the worker shed no ScoreBatch calls"}, []string{"orchestrator's own"}},
+			[]string{"the worker shed no ScoreBatch calls"}, []string{"orchestrator's own", "the peak runs were refused"}},
+		{"worker row, its peak taken past the admission limit", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40, PeakShed: 12},
+			[]string{"the peak runs were refused 12 calls", "so goodput can exceed 1"}, nil},
 		{"worker row, refusals timed by the worker", overloadFigures{Answer: "RESOURCE_EXHAUSTED", Shed: 40, WorkerShedCalls: 40, WorkerShedP99: 0.2, ShedP99: 3},
 			// A low-rate probe on a connection of its own saw the bulk calls' refusal latency: the
 			// remainder is not this connection's flow control, so the report must not blame it.

@@ -86,9 +86,9 @@ func TestSummarizeOverload(t *testing.T) {
 	}
 	f := overloadFigures{UnloadedP99: 2}
 	f = summarizeOverload(f, []overloadPhase{
-		{peak: 100, accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond,
+		{peak: 100, peakShed: 5, accepted: ms(1, 2, 8), shed: ms(0.2, 0.4), elapsed: 30 * time.Millisecond, cpu: map[string]time.Duration{"worker": 15 * time.Millisecond}, machine: 60 * time.Millisecond,
 			probe: &probeResult{ShedUS: []int64{200, 900}, Accepted: 3}},
-		{peak: 225, accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond},
+		{peak: 225, peakShed: 7, accepted: ms(1, 2, 3, 4), shed: ms(0.1), errors: 1, elapsed: 40 * time.Millisecond, cpu: map[string]time.Duration{"worker": 40 * time.Millisecond},
 			probe: &probeResult{ShedUS: []int64{100}, Accepted: 5}},
 		{peak: 100, accepted: ms(2, 6), elapsed: 20 * time.Millisecond, cpu: map[string]time.Duration{"worker": 20 * time.Millisecond}},
 	})
@@ -98,8 +98,9 @@ func TestSummarizeOverload(t *testing.T) {
 	if f.Accepted != 9 || f.Shed != 3 || f.Errors != 1 || f.Goodput != 1 || f.GoodputPS != 200 {
 		t.Errorf("counts %d/%d/%d, goodput %v (%v/s); want 9/3/1, 1 (200/s)", f.Accepted, f.Shed, f.Errors, f.Goodput, f.GoodputPS)
 	}
-	if f.PeakPerSec != 100 || f.Rate != 200 || !slices.Equal(f.PeakRuns, []float64{100, 225, 100}) || !slices.Equal(f.GoodputRuns, []float64{2, 1, 1}) {
-		t.Errorf("peak %v, rate %v, runs %v and %v; want 100, 200, [100 225 100] and [2 1 1]", f.PeakPerSec, f.Rate, f.PeakRuns, f.GoodputRuns)
+	if f.PeakPerSec != 100 || f.Rate != 200 || !slices.Equal(f.PeakRuns, []float64{100, 225, 100}) || !slices.Equal(f.GoodputRuns, []float64{2, 1, 1}) || f.PeakShed != 12 {
+		t.Errorf("peak %v, rate %v, runs %v and %v, peak refusals %d; want 100, 200, [100 225 100] and [2 1 1], 12",
+			f.PeakPerSec, f.Rate, f.PeakRuns, f.GoodputRuns, f.PeakShed)
 	}
 	// Shed p99 per run with sheds: 0.4, 0.1 -> lower median 0.1.
 	if f.AcceptedP99 != 6 || f.P99Ratio != 3 || f.ShedP99 != 0.1 {
