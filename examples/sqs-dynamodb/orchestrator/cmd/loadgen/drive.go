@@ -105,8 +105,10 @@ func openLoop(ctx context.Context, c call, rate float64, d time.Duration, maxInF
 
 // pace starts do(i, due) for i in [0, n) at rate per second, each in a goroutine of its own
 // once one of maxInFlight slots is free, and returns when all n have finished (or ctx ended
-// the sending), with the time that took. due is when call i should have started.
+// the sending), with the time that took. due is when call i should have started. loadgen's
+// collector is paused meanwhile (pauseCollection), so its own pauses are not timed.
 func pace(ctx context.Context, rate float64, n, maxInFlight int, do func(i int, due time.Time)) time.Duration {
+	defer pauseCollection()()
 	interval := time.Duration(float64(time.Second) / rate)
 	slots := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
