@@ -5,6 +5,7 @@ import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
 import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
 import { makeDirs } from "../make-dirs.js";
+import { writeObjectsAhead } from "./objects-ahead.js";
 import { inspectTarget, type TargetState } from "./target.js";
 import type { Worktree } from "./worktree.js";
 
@@ -67,26 +68,28 @@ export async function createProject(
   process.on("SIGTERM", onSignal);
   let init: Promise<InitResult> | undefined;
   let planned: ReturnType<typeof planGit> | undefined;
+  let ahead: Promise<boolean> | undefined;
   try {
     mkdirSync(staging);
     // Asking git where the target is and `git init` in the staging folder
-    // run while the files are rendered (when given as a function) and
-    // written: starting git's process and its mkdirs overlap that work
-    // instead of following it. The init is speculative: inside another
-    // work tree (the rare case) its .git is dropped again.
+    // run while the files are rendered (when given as a function): starting
+    // git's process and its mkdirs overlap that work instead of following
+    // it. The init is speculative: inside another work tree (the rare case)
+    // its .git is dropped again.
     const useGit = options.commitMessage !== undefined;
     planned = useGit ? planGit(dir, state, options) : undefined;
     init = useGit && state !== "git-only" ? startInit(staging) : undefined;
     const tree = typeof files === "function" ? files() : files;
-    writeTree(staging, tree);
-    await checkpoint();
     const plan = planned ? await planned : { init: false };
     const initResult = await init;
     // Git not on PATH: generated all the same, just uncommitted.
     const git = { ...plan, init: plan.init && initResult?.started === true };
+    if (git.init && !initResult?.error) ahead = writeObjectsAhead(staging, tree);
+    writeTree(staging, tree);
+    await checkpoint();
     if (git.init) {
       if (initResult?.error) throw new Error(initResult.error);
-      await initialCommit(staging, options.commitMessage!);
+      await initialCommit(staging, options.commitMessage!, await ahead);
     } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     await checkpoint();
     for (const name of readdirSync(staging)) {
@@ -104,9 +107,9 @@ export async function createProject(
     await checkpoint();
     return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
   } catch (err) {
-    // git still running (an init, a rev-parse) would recreate the staging
-    // folder after cleanup; neither rejects.
-    await Promise.all([init, planned]);
+    // git still running (an init, a rev-parse, a fast-import) would recreate
+    // the staging folder after cleanup; none rejects.
+    await Promise.all([init, planned, ahead]);
     cleanup();
     if (interrupted) process.exit(interrupted === "SIGINT" ? 130 : 143);
     throw err;
