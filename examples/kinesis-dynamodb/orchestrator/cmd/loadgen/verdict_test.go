@@ -15,11 +15,14 @@ func TestVerdictArithmetic(t *testing.T) {
 			{Transport: "tcp", CPUUS: 41, P50: 0.2, P99: 0.9},
 			{Transport: "uds", CPUUS: 31, P50: 0.1, P99: 0.5},
 		},
-		// cost(n) = 40 + n·1: a Score call 41 µs, a batch of 100 140 µs.
-		BatchCPUUS: 140,
-		BatchSize:  100,
-		Rust:       modelFigures{Single: 1e6, BatchItems: 2e6},   // 1 µs, 0.5 µs per item
-		Go:         modelFigures{Single: 5e5, BatchItems: 2.5e5}, // 2 µs, 4 µs per item
+		// cost(n) = 40 + n·1: a Score call 41 µs, a batch of 100 140 µs; of each, the client
+		// spent 11 and 70.4 µs, so 0.6 µs of every item is the client's and 0.4 the worker's.
+		BatchCPUUS:     140,
+		BatchSize:      100,
+		SingleClientUS: 11,
+		BatchClientUS:  70.4,
+		Rust:           modelFigures{Single: 1e6, BatchItems: 2e6},   // 1 µs, 0.5 µs per item
+		Go:             modelFigures{Single: 5e5, BatchItems: 2.5e5}, // 2 µs, 4 µs per item
 	}
 	v := computeVerdict(in)
 	if v.Note != "" {
@@ -34,6 +37,9 @@ func TestVerdictArithmetic(t *testing.T) {
 	if v.FixedUS != 40 || v.PerItemUS != 1 {
 		t.Errorf("Rust path %v µs per call + %v per item, want 40 + 1", v.FixedUS, v.PerItemUS)
 	}
+	if v.PerItemClientUS != 0.6 || v.PerItemWorkerUS != 0.4 {
+		t.Errorf("per item: client %v µs, worker %v; want 0.6 and 0.4", v.PerItemClientUS, v.PerItemWorkerUS)
+	}
 	// 40 + n·1 <= 4n from n = 40/3 = 13.3, so 14.
 	if v.BreakEven != 14 {
 		t.Errorf("break-even %d, want 14", v.BreakEven)
@@ -44,7 +50,8 @@ func TestVerdictArithmetic(t *testing.T) {
 	}
 	var b strings.Builder
 	v.write(&b)
-	for _, want := range []string{"over tcp:", "over uds:", "break-even batch size    14", "39.00 us lost at 1 item per call", "2.60 us saved at 100 items"} {
+	for _, want := range []string{"over tcp:", "over uds:", "break-even batch size    14", "39.00 us lost at 1 item per call", "2.60 us saved at 100 items",
+		"per item, by process   client 0.60 us (encoding it, decoding its answer), worker 0.40 us (decoding, validating, scoring 0.50, encoding)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("verdict text lacks %q:\n%s", want, b.String())
 		}
@@ -62,6 +69,10 @@ func TestVerdictWithoutBreakEven(t *testing.T) {
 	}
 	var b strings.Builder
 	v.write(&b)
+	// The client's share unmeasured: no split printed rather than one made of zeros.
+	if v.PerItemClientUS != 0 || strings.Contains(b.String(), "by process") {
+		t.Errorf("a per-process split without the client's CPU:\n%s", b.String())
+	}
 	if !strings.Contains(b.String(), "break-even batch size    none") {
 		t.Errorf("verdict text:\n%s", b.String())
 	}

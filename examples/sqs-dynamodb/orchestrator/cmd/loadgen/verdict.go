@@ -27,7 +27,12 @@ type verdict struct {
 	// on the main transport: FixedUS per call plus PerItemUS per item (wire and scoring).
 	FixedUS   float64 `json:"rust_path_cpu_us_per_call"`
 	PerItemUS float64 `json:"rust_path_cpu_us_per_item"`
-	BatchSize int     `json:"batch_size"`
+	// PerItemUS split by process: the client's encoding of each item and decoding of its
+	// answer, and the worker's decoding, validation, scoring and encoding. Which side to make
+	// cheaper first; both 0 when the client's CPU was not measured apart.
+	PerItemClientUS float64 `json:"rust_path_cpu_us_per_item_client,omitempty"`
+	PerItemWorkerUS float64 `json:"rust_path_cpu_us_per_item_worker,omitempty"`
+	BatchSize       int     `json:"batch_size"`
 	// BreakEven is the smallest batch whose hop the faster scoring wins back; 0: none does.
 	BreakEven int `json:"break_even_batch_size"`
 	// Saved CPU per request (item) by the Rust hop against scoring in-process in Go; negative
@@ -51,8 +56,10 @@ type verdictInput struct {
 	Single []hopCost
 	// Total client + worker CPU per ScoreBatch call of BatchSize items, main transport.
 	BatchCPUUS float64
-	BatchSize  int
-	Rust, Go   modelFigures
+	// The client's (loadgen's) share of Single[0].CPUUS and of BatchCPUUS.
+	SingleClientUS, BatchClientUS float64
+	BatchSize                     int
+	Rust, Go                      modelFigures
 }
 
 // computeVerdict is pure arithmetic on measured figures (see verdict_test.go).
@@ -74,6 +81,10 @@ func computeVerdict(in verdictInput) verdict {
 	perItem := (in.BatchCPUUS - single) / float64(in.BatchSize-1)
 	fixed := single - perItem
 	v.FixedUS, v.PerItemUS = round3(fixed), round3(perItem)
+	if in.SingleClientUS > 0 && in.BatchClientUS > 0 {
+		client := (in.BatchClientUS - in.SingleClientUS) / float64(in.BatchSize-1)
+		v.PerItemClientUS, v.PerItemWorkerUS = round3(client), round3(perItem-client)
+	}
 	// In-process Go costs n·GoBatchUS; the hop pays once fixed + n·perItem <= n·GoBatchUS.
 	if gain := us(in.Go.BatchItems) - perItem; gain > 0 {
 		v.BreakEven = max(1, int(math.Ceil(fixed/gain)))
@@ -96,6 +107,10 @@ func (v verdict) write(w io.Writer) {
 	fmt.Fprintf(w, "  scoring per item         Rust %.2f us single, %.2f us in a batch; Go baseline %.2f us, %.2f us\n",
 		v.RustSingleUS, v.RustBatchUS, v.GoSingleUS, v.GoBatchUS)
 	fmt.Fprintf(w, "  Rust path cost           %.1f us per call + %.2f us per item (wire and scoring)\n", v.FixedUS, v.PerItemUS)
+	if v.PerItemClientUS != 0 || v.PerItemWorkerUS != 0 {
+		fmt.Fprintf(w, "    per item, by process   client %.2f us (encoding it, decoding its answer), worker %.2f us (decoding, validating, scoring %.2f, encoding)\n",
+			v.PerItemClientUS, v.PerItemWorkerUS, v.RustBatchUS)
+	}
 	if v.BreakEven > 0 {
 		fmt.Fprintf(w, "  break-even batch size    %d items per call: from there the hop costs less CPU than Go in-process\n", v.BreakEven)
 	} else {
@@ -136,11 +151,13 @@ func verdictFor(r *results) verdict {
 		return hopCost{Transport: transport, CPUUS: callCPU(f, worker), P50: f.Open.P50, P99: f.Open.P99}
 	}
 	in.Single = append(in.Single, hop(r.Settings.Transport, r.Direct.Score, "worker"))
+	in.SingleClientUS = r.Direct.Score.Closed.CPUPerRequest["loadgen"]
 	if r.Direct.Other != nil {
 		in.Single = append(in.Single, hop(r.Settings.OtherTransport, *r.Direct.Other, "worker-alt"))
 	}
 	if r.Direct.BatchClient != nil {
 		in.BatchCPUUS = callCPU(targetFigures{Closed: *r.Direct.BatchClient}, "worker")
+		in.BatchClientUS = r.Direct.BatchClient.CPUPerRequest["loadgen"]
 	}
 	return computeVerdict(in)
 }
