@@ -20,6 +20,7 @@ const PINS = [
   "github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10",
   "github.com/go-chi/chi/v5 v5.5.0",
   "github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0",
+  "github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10",
   "github.com/prometheus/client_golang v1.25.0",
   "go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws v0.72.0",
   "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0",
@@ -33,7 +34,8 @@ const PINS = [
   "google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2",
   "google.golang.org/protobuf v1.36.12",
 ];
-const TOOLS = ["google.golang.org/grpc/cmd/protoc-gen-go-grpc", "google.golang.org/protobuf/cmd/protoc-gen-go"];
+// vtprotobuf at the version grpc-go itself requires (a tagged v0.6.0 would downgrade grpc).
+const TOOLS = ["github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto", "google.golang.org/grpc/cmd/protoc-gen-go-grpc", "google.golang.org/protobuf/cmd/protoc-gen-go"];
 /** buf.gen.yaml's grpc-gateway plugin, for the HTTP API's bench baseline (cmd/gateway) only. */
 const HTTP_TOOLS = [...TOOLS, "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway"].sort();
 

@@ -31,6 +31,8 @@ describe("render", () => {
       "orchestrator/cmd/orchestrator/main.go",
       "orchestrator/gen/go/scoring/v1/scoring.pb.go",
       "orchestrator/gen/go/scoring/v1/scoring_grpc.pb.go",
+      "orchestrator/gen/go/scoring/v1/scoring_vtproto.pb.go",
+      "orchestrator/internal/workerclient/codec.go",
       "workers/Cargo.toml",
       "workers/Cargo.lock",
       "workers/scorer/Cargo.toml",
