@@ -123,6 +123,8 @@ func New(addrs []string, opts Options) (*Client, error) {
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallSendMsgSize(validation.MaxRequestBytes),
 			grpc.MaxCallRecvMsgSize(validation.MaxResponseBytes),
+			// Generated encoding for the contract's messages (codec.go).
+			grpc.ForceCodecV2(Codec),
 		),
 	)...)
 	if err != nil {

@@ -40,21 +40,21 @@ func (f *flakyWorker) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*
 }
 
 // serve starts a worker on TCP whose health reports the scoring service SERVING.
-func serve(t *testing.T, w scoringv1.ScoringServiceServer) (addr string, hs *health.Server, srv *grpc.Server) {
+func serve(t *testing.T, w scoringv1.ScoringServiceServer, opts ...grpc.ServerOption) (addr string, hs *health.Server, srv *grpc.Server) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, srv = serveOn(t, lis, w)
+	hs, srv = serveOn(t, lis, w, opts...)
 	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return lis.Addr().String(), hs, srv
 }
 
 // serveOn serves w and a health service that knows nothing of it yet on lis.
-func serveOn(t *testing.T, lis net.Listener, w scoringv1.ScoringServiceServer) (*health.Server, *grpc.Server) {
+func serveOn(t *testing.T, lis net.Listener, w scoringv1.ScoringServiceServer, opts ...grpc.ServerOption) (*health.Server, *grpc.Server) {
 	t.Helper()
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	hs := health.NewServer()
 	scoringv1.RegisterScoringServiceServer(srv, w)
 	healthpb.RegisterHealthServer(srv, hs)

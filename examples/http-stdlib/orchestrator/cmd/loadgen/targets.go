@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/workerclient"
 )
 
 // loadRequests reads the request of every shared test vector.
@@ -61,10 +62,11 @@ func batchOf(reqs []*scoringv1.ScoreRequest, n int) *scoringv1.ScoreBatchRequest
 	return b
 }
 
-// dialWorker opens one connection to the worker, as the orchestrator does, so the direct
-// figures are what the orchestrator itself could get at most.
+// dialWorker opens one connection to the worker, as the orchestrator does (with its codec),
+// so the direct figures are what the orchestrator itself could get at most.
 func dialWorker(addr string) (*grpc.ClientConn, error) {
-	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(workerclient.Codec)))
 }
 
 // waitServing polls the worker's gRPC health until the scoring service is SERVING; it
