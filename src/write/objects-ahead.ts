@@ -31,9 +31,10 @@ const SCRATCH_MESSAGE = "create-hybrid-backend: objects written ahead of the ini
  * entries after create instead of 138.
  *
  * Trees match what `git commit` computes as long as git stores the files
- * as they are (no autocrlf, clean/smudge filter or ident conversion, and
- * modes kept: core.fileMode); where it does not, add and commit simply
- * write their own objects as before, and these stay unreferenced.
+ * as they are (no end-of-line conversion, clean filter or ident expansion
+ * changes them, and core.fileMode keeps their modes); where it does not,
+ * add and commit write their own objects, loose ones as git does by
+ * default, and these stay unreferenced.
  * What fast-import leaves behind: one commit object no ref points to,
  * named by its message, which `git fsck` lists as dangling and gc prunes.
  * The stream goes through a file in .git because the file writes that
