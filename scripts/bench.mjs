@@ -13,7 +13,7 @@
 //   --system F  the generated system's rows (throughput, p99, grpc-gateway, Rust per
 //               core, goodput, model memory) from F, a generated repo's bench/results.json
 //               written by its `make bench` (this script does not run it)
-// Usage: npm run bench [-- --runs N] [--validate] [--cold] [--system FILE] [--json FILE]
+// Usage: USAGE below
 //        (or BENCH_VALIDATE=1, BENCH_COLD=1, BENCH_SYSTEM=FILE in the environment)
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";

@@ -148,28 +148,29 @@ func (v verdict) markdown(o *overloadFigures) string {
 func verdictFor(r *results) verdict {
 	in := verdictInput{BatchSize: r.Settings.BatchSize, Rust: r.Model.Rust, Go: r.Model.Go}
 	hop := func(transport string, f targetFigures, worker string) hopCost {
-		return hopCost{Transport: transport, CPUUS: callCPU(f, worker), P50: f.Open.P50, P99: f.Open.P99}
+		_, total := callCPU(f.Closed, worker)
+		return hopCost{Transport: transport, CPUUS: total, P50: f.Open.P50, P99: f.Open.P99}
 	}
 	in.Single = append(in.Single, hop(r.Settings.Transport, r.Direct.Score, "worker"))
-	in.SingleClientUS = r.Direct.Score.Closed.CPUPerRequest["loadgen"]
+	in.SingleClientUS, _ = callCPU(r.Direct.Score.Closed, "worker")
 	if r.Direct.Other != nil {
 		in.Single = append(in.Single, hop(r.Settings.OtherTransport, *r.Direct.Other, "worker-alt"))
 	}
 	if r.Direct.BatchClient != nil {
-		in.BatchCPUUS = callCPU(targetFigures{Closed: *r.Direct.BatchClient}, "worker")
-		in.BatchClientUS = r.Direct.BatchClient.CPUPerRequest["loadgen"]
+		in.BatchClientUS, in.BatchCPUUS = callCPU(*r.Direct.BatchClient, "worker")
 	}
 	return computeVerdict(in)
 }
 
-// callCPU is the client's plus the worker's CPU per call, 0 if either was not measured.
-func callCPU(f targetFigures, worker string) float64 {
-	client, ok1 := f.Closed.CPUPerRequest["loadgen"]
-	server, ok2 := f.Closed.CPUPerRequest[worker]
+// callCPU is the client's (loadgen's) CPU per call and the client's plus the worker's; both
+// 0 if either was not measured.
+func callCPU(f closedFigures, worker string) (client, total float64) {
+	client, ok1 := f.CPUPerRequest["loadgen"]
+	server, ok2 := f.CPUPerRequest[worker]
 	if !ok1 || !ok2 {
-		return 0
+		return 0, 0
 	}
-	return client + server
+	return client, client + server
 }
 
 // transportOf names the transport of a gRPC target: a unix: URI is a Unix socket.
