@@ -10,18 +10,28 @@ import (
 
 // defaultGCPercent is the orchestrator's GOGC unless the environment sets one.
 //
-// Why not Go's 100: the orchestrator keeps little alive (about 2 MB of heap serving 2,000
-// req/s) and allocates about 19 KB per request, so at GOGC=100 its heap goal sits at the
-// runtime's 4 MB floor and a collection starts every 90 ms or so. With two Ps, each
-// collection's mark phase held request handling for about 4 ms (the Ps run mark workers and
-// the network poller waits; golang/go#16528, #18534), and the requests queued behind it made
-// the HTTP path's tail: of 10,000 requests sent open loop at 2,000 req/s (cmd/loadgen's
-// pacing) through the orchestrator, 72-89 runs of requests answered over 2 ms late against
-// 29-37 at GOGC=400 and 18-26 at 1000 (alternated on 2 cores; the rest are the machine's,
-// such as other tenants). The queue presets keep as little alive. 400 raises the
-// floor to 16 MB and the goal to five times the live heap, which stays well inside the
-// deployment's memory limit: the bench's peak RSS under load is the figure to watch.
-const defaultGCPercent = 400
+// Why not Go's 100: the orchestrator keeps little alive (about 3 MB of heap) and allocates
+// about 9-19 KB per request, so at GOGC=100 its heap goal sits at the runtime's 4 MB floor
+// and a collection starts many times a second. Each collection's mark phase holds up the
+// requests that arrive during it (the Ps run mark workers and assists, and the network
+// poller waits; golang/go#16528, #18534), and those requests make the HTTP path's tail.
+// Measured with `make bench`'s paced phase (2,000 req/s open loop through the orchestrator,
+// 4 s runs, the services on one core and loadgen on the other as BENCH_PIN=1 pins them),
+// GOGC values alternated run by run in three sets of 5 runs each; a median per set:
+//
+//	GOGC  p99 (ms)             peak RSS
+//	100   2.22                 29 MB
+//	400   1.82, 2.50, 1.93     40 MB
+//	1000  1.25, 1.52, 1.45     63 MB
+//	2000  1.96                 104 MB
+//	off   0.81                 (grows without bound)
+//
+// So collections are most of the tail, and past 1000 the machine's own noise is. 1000 puts
+// the heap goal's floor at 44 MB, which stays well inside the deployment's memory limit,
+// and limitMemory's GOMEMLIMIT makes the collector run sooner should a burst of large
+// batches take the heap near that limit. The bench's peak RSS under load is the figure to
+// watch; deploy/kubernetes sizes the pod's memory from it.
+const defaultGCPercent = 1000
 
 // tuneGC applies defaultGCPercent unless GOGC is set (then the runtime has applied that
 // already), and returns the GOGC in effect (-1: collection off).
@@ -39,7 +49,7 @@ func tuneGC(getenv func(string) string) int {
 // memoryLimitRatio is the share of the container's memory limit (its cgroup's) that
 // limitMemory gives the Go runtime as GOMEMLIMIT.
 //
-// Why a memory limit: at GOGC=400 the heap goal is five times the live heap, and a burst of
+// Why a memory limit: at GOGC=1000 the heap goal is eleven times the live heap, and a burst of
 // large batches could take that goal past the container's limit, where the kernel OOM-kills
 // the pod; with GOMEMLIMIT the collector runs sooner instead as the heap nears it. Why 0.9:
 // GOMEMLIMIT counts only the memory the Go runtime manages, so the rest of the limit is left
