@@ -11,13 +11,15 @@ import (
 // defaultGCPercent is the orchestrator's GOGC unless the environment sets one.
 //
 // Why not Go's 100: the orchestrator keeps little alive (about 3 MB of heap) and allocates
-// about 9-19 KB per request, so at GOGC=100 its heap goal sits at the runtime's 4 MB floor
-// and a collection starts many times a second. Each collection's mark phase holds up the
-// requests that arrive during it (the Ps run mark workers and assists, and the network
-// poller waits; golang/go#16528, #18534), and those requests make the HTTP path's tail.
-// Measured with `make bench`'s paced phase (2,000 req/s open loop through the orchestrator,
-// 4 s runs, the services on one core and loadgen on the other as BENCH_PIN=1 pins them),
-// GOGC values alternated run by run in three sets of 5 runs each; a median per set:
+// about 16 KB per request at 2,000 req/s (9 KB at full load, where calls to the worker are
+// coalesced), so at GOGC=100 its heap goal sits at the runtime's 4 MB floor and a collection
+// starts many times a second. Each collection's mark phase holds up the requests that arrive
+// during it (the Ps run mark workers and assists, and the network poller waits;
+// golang/go#16528, #18534), and those requests make the HTTP path's tail. Measured with
+// `make bench`'s paced phase (2,000 req/s open loop through the orchestrator, 4 s runs, the
+// services on one core and loadgen on the other as BENCH_PIN=1 pins them), GOGC values
+// alternated run by run in three sets of 5 runs each; a median per set, and the runs' peak
+// RSS:
 //
 //	GOGC  p99 (ms)             peak RSS
 //	100   2.22                 29 MB
@@ -27,10 +29,11 @@ import (
 //	off   0.81                 (grows without bound)
 //
 // So collections are most of the tail, and past 1000 the machine's own noise is. 1000 puts
-// the heap goal's floor at 44 MB, which stays well inside the deployment's memory limit,
-// and limitMemory's GOMEMLIMIT makes the collector run sooner should a burst of large
-// batches take the heap near that limit. The bench's peak RSS under load is the figure to
-// watch; deploy/kubernetes sizes the pod's memory from it.
+// the heap goal's floor at 40 MB (4 MB x GOGC/100) and the goal at eleven times the live
+// heap: a whole `make bench`, whose batch phases keep more alive, peaked at 112 MiB, and the
+// deployment's memory request is derived from that peak. Should a burst of large batches
+// take the heap near the container's limit, limitMemory's GOMEMLIMIT makes the collector
+// run sooner.
 const defaultGCPercent = 1000
 
 // tuneGC applies defaultGCPercent unless GOGC is set (then the runtime has applied that
