@@ -40,7 +40,8 @@ export type Place = keyof typeof COLD_RUN_MIB;
 /** Where each budgeted place is on this machine. */
 export function places(): Record<Place, string> {
   return {
-    cargoTarget: E2E_TARGET_DIR,
+    // Read now, not at import: disk-setup.ts may have moved it (a spill to RAM).
+    cargoTarget: process.env.CARGO_TARGET_DIR ?? E2E_TARGET_DIR,
     goBuildCache: goEnv("GOCACHE"),
     goModCache: goEnv("GOMODCACHE"),
     cargoRegistry: join(process.env.CARGO_HOME || join(homedir(), ".cargo"), "registry"),

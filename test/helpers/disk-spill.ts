@@ -1,0 +1,92 @@
+import type { Place } from "./disk-budget.js";
+
+const GiB = 1024 ** 3;
+
+/**
+ * The places a cold run fills with what it rebuilds anyway (compiled code,
+ * fetched linters, generated repos), so they can live in RAM for the run and
+ * go with it. The module caches are left out: they are small (1.2 of the
+ * 12.5 GiB budget) and worth keeping between runs.
+ */
+export const SPILLABLE: readonly Place[] = ["cargoTarget", "goBuildCache", "staticcheckCache", "toolCache", "runTemp"];
+
+/**
+ * RAM the run itself needs beside a spill: its peak use with every place on
+ * disk was 3.1 GiB (MemTotal less the lowest MemAvailable, sampled every 20 s
+ * through a clean-clone run: the worker's thin-LTO link, go builds, moto and
+ * the vitest workers), doubled for the page cache the builds read through.
+ */
+export const RUN_RAM_HEADROOM = 6 * GiB;
+
+/** Linux's statfs magic for tmpfs: a folder whose pages live in RAM (or swap). */
+export const TMPFS_MAGIC = 0x01021994;
+
+export interface RoomFacts {
+  /** Bytes each place still has to write (its budget less what it holds). */
+  need: Record<Place, number>;
+  /** The filesystem (st_dev) each place is on. */
+  device: Record<Place, number>;
+  /** Free bytes per filesystem, for an unprivileged writer. */
+  free: ReadonlyMap<number, number>;
+  /** A tmpfs the spillable places may move to, if the machine has one. */
+  ram?: { path: string; free: number; memAvailable: number };
+}
+
+/** Where the run puts its places: all where they are, some spilled to RAM, or neither fits. */
+export type RoomPlan = { spill: Place[] } | { short: string };
+
+/**
+ * Decides, per filesystem, whether the run fits where its places are; where
+ * it does not, moves that filesystem's spillable places to the tmpfs when the
+ * rest then fits on the disk and the RAM can hold the spill beside the run's
+ * own needs (RUN_RAM_HEADROOM). Pure, so each case is a unit test.
+ */
+export function planRoom(facts: RoomFacts, places: readonly Place[]): RoomPlan {
+  const spill: Place[] = [];
+  const shortDisks: string[] = [];
+  for (const [dev, group] of groupBy(places, (p) => facts.device[p])) {
+    const free = facts.free.get(dev) ?? 0;
+    const need = sum(group.map((p) => facts.need[p]));
+    if (free >= need) continue;
+    const kept = group.filter((p) => !SPILLABLE.includes(p));
+    const keptNeed = sum(kept.map((p) => facts.need[p]));
+    if (facts.ram && free >= keptNeed) spill.push(...group.filter((p) => SPILLABLE.includes(p)));
+    else shortDisks.push(`${group.join(", ")} need ${gib(need)} more, ${gib(free)} free`);
+  }
+  if (shortDisks.length) return { short: `disk: ${shortDisks.join("; ")}` };
+  if (spill.length === 0) return { spill };
+  const ram = facts.ram!;
+  const spillNeed = sum(spill.map((p) => facts.need[p]));
+  if (spillNeed > ram.free || ram.memAvailable - spillNeed < RUN_RAM_HEADROOM) {
+    return {
+      short:
+        `disk too small for ${spill.join(", ")} (${gib(spillNeed)}), and ${ram.path} cannot take them: ` +
+        `${gib(ram.free)} free there, ${gib(ram.memAvailable)} RAM available of which the run keeps ${gib(RUN_RAM_HEADROOM)}`,
+    };
+  }
+  return { spill };
+}
+
+/**
+ * The environment that moves the spilled places under root: the variables
+ * every tool involved reads (cargo, go, staticcheck and the tool's cache via
+ * XDG_CACHE_HOME, the run's temp folder via TMPDIR and runTmpVar).
+ */
+export function spillEnv(spill: readonly Place[], root: string, runTmpVar: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (spill.includes("cargoTarget")) env.CARGO_TARGET_DIR = `${root}/cargo-target`;
+  if (spill.includes("goBuildCache")) env.GOCACHE = `${root}/go-build`;
+  // staticcheck's and the tool's caches are both under XDG_CACHE_HOME.
+  if (spill.includes("toolCache") || spill.includes("staticcheckCache")) env.XDG_CACHE_HOME = `${root}/cache`;
+  if (spill.includes("runTemp")) env.TMPDIR = env[runTmpVar] = `${root}/tmp`;
+  return env;
+}
+
+function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const t of items) out.set(key(t), [...(out.get(key(t)) ?? []), t]);
+  return out;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
