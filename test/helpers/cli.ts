@@ -14,7 +14,7 @@ export const CLI = join(ROOT, "dist", "cli.js");
  * killed with its whole process tree and fails the test with what it printed
  * and which processes it was waiting on (a bare vitest timeout says neither).
  */
-export function runCli(args: string[], cwd: string, env: Record<string, string> = {}) {
+export function runCli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
   const child = execa("node", [CLI, ...args], {
     cwd,
     reject: false,

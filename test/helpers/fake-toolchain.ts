@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CAP_ENV } from "../../src/cache/dir.js";
 import { tempDir } from "./cli.js";
 
 /**
@@ -13,7 +14,8 @@ import { tempDir } from "./cli.js";
  * and waits, recording both pids in $FAKE_PIDS, for the interrupt test.
  */
 export interface FakeToolchain {
-  env: Record<string, string>;
+  /** The run's environment, laid over the caller's: CALLER_ENV_CLEARED are undefined (unset). */
+  env: Record<string, string | undefined>;
   /** The folder the fake tools record their pids in (FAKE_HANG). */
   pids: string;
   /** TMPDIR for the run, to check no temporary folder is left. */
@@ -72,6 +74,26 @@ esac
  * `--version`; without it there is none on PATH (validate then runs the
  * separate `cargo clippy` pass).
  */
+/**
+ * Variables the tool reads (src/) that the caller's shell may have set and
+ * that would change what a fake run does: a CARGO_TARGET_DIR, for one, moves
+ * the Rust build out of the tool's cache, and the e2e run's RAM spill sets it
+ * for every test worker (a cache test failed only there). Unset for a fake
+ * run, so it behaves the same in any shell; a test that wants one sets it
+ * after. test/unit/fake-toolchain.test.ts holds this list to src's reads. CI
+ * is not here: every caller sets it (runCli to 1).
+ */
+export const CALLER_ENV_CLEARED = [
+  "CARGO_TARGET_DIR",
+  "CARGO_BUILD_TARGET_DIR",
+  "CARGO_BUILD_BUILD_DIR",
+  "RUSTC_WORKSPACE_WRAPPER",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "HYBRID_BACKEND_DEBUG",
+  CAP_ENV,
+] as const;
+
 export function fakeToolchain(opts: { clippyDriver?: string } = {}): FakeToolchain {
   const root = tempDir("chb-fake-");
   const bin = join(root, "bin");
@@ -86,7 +108,14 @@ export function fakeToolchain(opts: { clippyDriver?: string } = {}): FakeToolcha
     chmodSync(join(bin, name), 0o755);
   }
   return {
-    env: { PATH: `${bin}:/usr/bin:/bin`, BUF: join(bin, "buf"), TMPDIR: tmp, XDG_CACHE_HOME: cache, FAKE_PIDS: pids },
+    env: {
+      ...Object.fromEntries(CALLER_ENV_CLEARED.map((name) => [name, undefined])),
+      PATH: `${bin}:/usr/bin:/bin`,
+      BUF: join(bin, "buf"),
+      TMPDIR: tmp,
+      XDG_CACHE_HOME: cache,
+      FAKE_PIDS: pids,
+    },
     pids,
     tmp,
     cache,
