@@ -5,16 +5,18 @@ const GiB = 1024 ** 3;
 /**
  * The places a cold run fills with what it rebuilds anyway (compiled code,
  * fetched linters, generated repos), so they can live in RAM for the run and
- * go with it. The module caches are left out: they are small (1.2 of the
- * 12.5 GiB budget) and worth keeping between runs.
+ * go with it. The module caches are left out: they are small (1.7 of the
+ * 13.0 GiB budget) and worth keeping between runs.
  */
 export const SPILLABLE: readonly Place[] = ["cargoTarget", "goBuildCache", "staticcheckCache", "toolCache", "runTemp"];
 
 /**
- * RAM the run itself needs beside a spill: its peak use with every place on
- * disk was 3.1 GiB (MemTotal less the lowest MemAvailable, sampled every 20 s
- * through a clean-clone run: the worker's thin-LTO link, go builds, moto and
- * the vitest workers), doubled for the page cache the builds read through.
+ * RAM the run itself needs beside a spill. The cold run that spilled 7.5 GiB
+ * used at most 1.7 GiB outside tmpfs (MemTotal less MemAvailable and Shmem,
+ * sampled every 20 s: the worker's links, go builds, moto, the vitest
+ * workers), its lowest MemAvailable 14.5 of 23.5 GiB. Samples that far apart
+ * miss the short peaks of a thin-LTO link, so the margin is over three times
+ * the figure.
  */
 export const RUN_RAM_HEADROOM = 6 * GiB;
 

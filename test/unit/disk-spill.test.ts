@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Place } from "../helpers/disk-budget.js";
+import { COLD_RUN_MIB, type Place } from "../helpers/disk-budget.js";
 import { planRoom, RUN_RAM_HEADROOM, SPILLABLE, spillEnv, type RoomFacts } from "../helpers/disk-spill.js";
 
 /**
@@ -9,17 +9,8 @@ import { planRoom, RUN_RAM_HEADROOM, SPILLABLE, spillEnv, type RoomFacts } from 
  * when the disk is short and the RAM can hold them.
  */
 const GiB = 1024 ** 3;
-const ALL: Place[] = ["cargoTarget", "goBuildCache", "goModCache", "cargoRegistry", "staticcheckCache", "toolCache", "runTemp"];
-// The cold-run budgets of disk-budget.ts, rounded.
-const COLD: Record<Place, number> = {
-  cargoTarget: 3.5 * GiB,
-  goBuildCache: 4 * GiB,
-  goModCache: 0.8 * GiB,
-  cargoRegistry: 0.4 * GiB,
-  staticcheckCache: 0.2 * GiB,
-  toolCache: 2.3 * GiB,
-  runTemp: 1.6 * GiB,
-};
+const ALL = Object.keys(COLD_RUN_MIB) as Place[];
+const COLD = Object.fromEntries(ALL.map((p) => [p, COLD_RUN_MIB[p] * 1024 ** 2])) as Record<Place, number>;
 const SPILL_NEED = SPILLABLE.reduce((s, p) => s + COLD[p], 0);
 
 function facts(diskFree: number, ram?: { free: number; memAvailable: number }, device: Partial<Record<Place, number>> = {}): RoomFacts {
@@ -44,13 +35,13 @@ describe("the e2e run's room plan", () => {
 
   it("moves only the places on the short disk", () => {
     const plan = planRoom(facts(3.6 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { cargoTarget: 2 }), ALL);
-    // Both disks report 3.6 GiB: the target alone (3.5) fits on its own disk.
+    // Both disks report 3.6 GiB: the target alone (its 3.4 GiB budget) fits on its own disk.
     expect(plan).toEqual({ spill: ["goBuildCache", "staticcheckCache", "toolCache", "runTemp"] });
   });
 
   it("refuses, naming the places and both figures, when even the module caches do not fit", () => {
     const plan = planRoom(facts(0.3 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }), ALL);
-    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 12\.8 GiB more, 0\.3 GiB free$/) });
+    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 13\.0 GiB more, 0\.3 GiB free$/) });
   });
 
   it("refuses when there is no tmpfs to move to", () => {
