@@ -70,13 +70,12 @@ function spillIfShort(where: Record<Place, string>, before: Record<Place, number
     need: mapPlaces((p) => Math.max(0, COLD_RUN_MIB[p] * MiB - before[p])),
     device,
     free: new Map(PLACES.map((p) => [device[p], freeBytes(where[p])])),
+    at: where,
     ram: ramDisk(),
   };
   const plan = planRoom(facts, PLACES);
   if ("short" in plan) {
-    throw new Error(
-      `e2e: not enough room: ${plan.short}; free some, or point CARGO_TARGET_DIR, GOCACHE, XDG_CACHE_HOME or TMPDIR at another disk`,
-    );
+    throw new Error(`e2e: not enough room: ${plan.short}`);
   }
   if (plan.spill.length === 0) return undefined;
   const root = mkdtempSync(join(RAM_DIR, `${SPILL_PREFIX}${process.pid}-`));

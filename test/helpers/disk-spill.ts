@@ -20,6 +20,17 @@ export const SPILLABLE: readonly Place[] = ["cargoTarget", "goBuildCache", "stat
  */
 export const RUN_RAM_HEADROOM = 6 * GiB;
 
+/** The variable that moves each place (staticcheck's cache and the tool's are both under XDG_CACHE_HOME). */
+export const PLACE_VAR: Record<Place, string> = {
+  cargoTarget: "CARGO_TARGET_DIR",
+  goBuildCache: "GOCACHE",
+  goModCache: "GOMODCACHE",
+  cargoRegistry: "CARGO_HOME",
+  staticcheckCache: "XDG_CACHE_HOME",
+  toolCache: "XDG_CACHE_HOME",
+  runTemp: "TMPDIR",
+};
+
 /** Linux's statfs magic for tmpfs: a folder whose pages live in RAM (or swap). */
 export const TMPFS_MAGIC = 0x01021994;
 
@@ -30,6 +41,8 @@ export interface RoomFacts {
   device: Record<Place, number>;
   /** Free bytes per filesystem, for an unprivileged writer. */
   free: ReadonlyMap<number, number>;
+  /** Where each place is (or would be made), to name a short filesystem by. */
+  at: Record<Place, string>;
   /** A tmpfs the spillable places may move to, if the machine has one. */
   ram?: { path: string; free: number; memAvailable: number };
 }
@@ -46,16 +59,21 @@ export type RoomPlan = { spill: Place[] } | { short: string };
 export function planRoom(facts: RoomFacts, places: readonly Place[]): RoomPlan {
   const spill: Place[] = [];
   const shortDisks: string[] = [];
+  const shortPlaces: Place[] = [];
   for (const [dev, group] of groupBy(places, (p) => facts.device[p])) {
     const free = facts.free.get(dev) ?? 0;
     const need = sum(group.map((p) => facts.need[p]));
     if (free >= need) continue;
     const kept = group.filter((p) => !SPILLABLE.includes(p));
     const keptNeed = sum(kept.map((p) => facts.need[p]));
-    if (facts.ram && free >= keptNeed) spill.push(...group.filter((p) => SPILLABLE.includes(p)));
-    else shortDisks.push(`${group.join(", ")} need ${gib(need)} more, ${gib(free)} free`);
+    if (facts.ram && free >= keptNeed) {
+      spill.push(...group.filter((p) => SPILLABLE.includes(p)));
+    } else {
+      shortPlaces.push(...group);
+      shortDisks.push(`${group.join(", ")} need ${gib(need)} more on the filesystem of ${facts.at[group[0]!]}, ${gib(free)} free`);
+    }
   }
-  if (shortDisks.length) return { short: `disk: ${shortDisks.join("; ")}` };
+  if (shortDisks.length) return { short: `disk: ${shortDisks.join("; ")}; free some, or point ${movers(shortPlaces)} at another disk` };
   if (spill.length === 0) return { spill };
   const ram = facts.ram!;
   const spillNeed = sum(spill.map((p) => facts.need[p]));
@@ -63,7 +81,8 @@ export function planRoom(facts: RoomFacts, places: readonly Place[]): RoomPlan {
     return {
       short:
         `disk too small for ${spill.join(", ")} (${gib(spillNeed)}), and ${ram.path} cannot take them: ` +
-        `${gib(ram.free)} free there, ${gib(ram.memAvailable)} RAM available of which the run keeps ${gib(RUN_RAM_HEADROOM)}`,
+        `${gib(ram.free)} free there, ${gib(ram.memAvailable)} RAM available of which the run keeps ${gib(RUN_RAM_HEADROOM)}; ` +
+        `free some, or point ${movers(spill)} at another disk`,
     };
   }
   return { spill };
@@ -75,13 +94,17 @@ export function planRoom(facts: RoomFacts, places: readonly Place[]): RoomPlan {
  * XDG_CACHE_HOME, the run's temp folder via TMPDIR and runTmpVar).
  */
 export function spillEnv(spill: readonly Place[], root: string, runTmpVar: string): Record<string, string> {
+  const folder: Partial<Record<Place, string>> = { cargoTarget: "cargo-target", goBuildCache: "go-build", staticcheckCache: "cache", toolCache: "cache", runTemp: "tmp" };
   const env: Record<string, string> = {};
-  if (spill.includes("cargoTarget")) env.CARGO_TARGET_DIR = `${root}/cargo-target`;
-  if (spill.includes("goBuildCache")) env.GOCACHE = `${root}/go-build`;
-  // staticcheck's and the tool's caches are both under XDG_CACHE_HOME.
-  if (spill.includes("toolCache") || spill.includes("staticcheckCache")) env.XDG_CACHE_HOME = `${root}/cache`;
-  if (spill.includes("runTemp")) env.TMPDIR = env[runTmpVar] = `${root}/tmp`;
+  for (const p of spill) env[PLACE_VAR[p]] = `${root}/${folder[p]}`;
+  if (spill.includes("runTemp")) env[runTmpVar] = env.TMPDIR!;
   return env;
+}
+
+/** "GOMODCACHE or CARGO_HOME": the variables that would move these places elsewhere. */
+function movers(places: readonly Place[]): string {
+  const vars = [...new Set(places.map((p) => PLACE_VAR[p]))];
+  return vars.length > 1 ? `${vars.slice(0, -1).join(", ")} or ${vars.at(-1)}` : vars[0]!;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {

@@ -19,6 +19,7 @@ function facts(diskFree: number, ram?: { free: number; memAvailable: number }, d
     need: COLD,
     device: dev,
     free: new Map([...new Set(Object.values(dev))].map((d) => [d, diskFree])),
+    at: Object.fromEntries(ALL.map((p) => [p, `/disk${dev[p]}/${p}`])) as Record<Place, string>,
     ram: ram && { path: "/dev/shm", ...ram },
   };
 }
@@ -41,11 +42,20 @@ describe("the e2e run's room plan", () => {
 
   it("refuses, naming the places and both figures, when even the module caches do not fit", () => {
     const plan = planRoom(facts(0.3 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }), ALL);
-    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 13\.0 GiB more, 0\.3 GiB free$/) });
+    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 13\.0 GiB more on the filesystem of \/disk1\/cargoTarget, 0\.3 GiB free; free some, or point CARGO_TARGET_DIR, GOCACHE, GOMODCACHE, CARGO_HOME, XDG_CACHE_HOME or TMPDIR at another disk$/) });
   });
 
   it("refuses when there is no tmpfs to move to", () => {
     expect(planRoom(facts(3.6 * GiB), ALL)).toMatchObject({ short: expect.stringContaining("3.6 GiB free") });
+  });
+
+  it("names only the variables that would move the short places", () => {
+    const plan = planRoom(facts(3.6 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { goModCache: 2, cargoRegistry: 2 }), ALL);
+    expect(plan).toEqual({ spill: ["cargoTarget", "goBuildCache", "staticcheckCache", "toolCache", "runTemp"] });
+    const tiny = facts(0.1 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { goModCache: 2 });
+    expect(planRoom({ ...tiny, free: new Map([[1, 13 * GiB], [2, 0.1 * GiB]]) }, ALL)).toEqual({
+      short: "disk: goModCache need 1.3 GiB more on the filesystem of /disk2/goModCache, 0.1 GiB free; free some, or point GOMODCACHE at another disk",
+    });
   });
 
   it("refuses when the tmpfs has less room than the spill", () => {
