@@ -70,11 +70,6 @@ esac
 `;
 
 /**
- * `clippyDriver`: the first line a stand-in clippy-driver prints for
- * `--version`; without it there is none on PATH (validate then runs the
- * separate `cargo clippy` pass).
- */
-/**
  * Variables the tool reads (src/) that the caller's shell may have set and
  * that would change what a fake run does: a CARGO_TARGET_DIR, for one, moves
  * the Rust build out of the tool's cache, and the e2e run's RAM spill sets it
@@ -94,6 +89,11 @@ export const CALLER_ENV_CLEARED = [
   CAP_ENV,
 ] as const;
 
+/**
+ * `clippyDriver`: the first line a stand-in clippy-driver prints for
+ * `--version`; without it there is none on PATH (validate then runs the
+ * separate `cargo clippy` pass).
+ */
 export function fakeToolchain(opts: { clippyDriver?: string } = {}): FakeToolchain {
   const root = tempDir("chb-fake-");
   const bin = join(root, "bin");
