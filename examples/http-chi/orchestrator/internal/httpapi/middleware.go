@@ -11,11 +11,28 @@ import (
 
 const requestIDHeader = "X-Request-Id"
 
-type requestIDKey struct{}
+// requestInfo is what the middleware learns of a request on its way through: its id
+// (requestID) and the route that matched (withRoute), which logRequests reads back after
+// the handler returns. One value for both, so the chain derives one context and copies the
+// request once (each r.WithContext is a copy of the whole http.Request).
+type requestInfo struct {
+	id    string
+	route string // "" until a route matches
+}
+
+type requestInfoKey struct{}
+
+// infoFrom returns the request's record, or a blank one outside the middleware chain
+// (a handler under test), so callers need no nil checks.
+func infoFrom(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{}
+}
 
 func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	return infoFrom(ctx).id
 }
 
 // requestID tags each request with an id, echoed in the response, the logs and the
@@ -28,7 +45,7 @@ func requestID(next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(requestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, &requestInfo{id: id})))
 	})
 }
 
@@ -72,18 +89,18 @@ func (rec *recorder) Unwrap() http.ResponseWriter {
 	return rec.ResponseWriter
 }
 
-// logRequests writes one line per request and records it in the duration histogram.
+// logRequests writes one line per request and records it in the duration histogram. It runs
+// inside requestID, whose record carries the id and the matched route to it.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		var route string // set by withRoute once a route matches
-		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &route))
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		observeRequest(r, route, rec.status, time.Since(start))
+		info := infoFrom(r.Context())
+		observeRequest(r, info.route, rec.status, time.Since(start))
 		level := slog.LevelInfo
 		if (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && rec.status < 400 {
 			// Probes arrive every few seconds; their successes would bury the real traffic.
@@ -95,7 +112,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("request_id", requestIDFrom(r.Context())),
+			slog.String("request_id", info.id),
 			slog.String("remote_addr", r.RemoteAddr),
 		)
 	})

@@ -43,8 +43,6 @@ func propagated(next http.Handler) http.Handler {
 	})
 }
 
-type routeKey struct{}
-
 // withRoute names the request's span and metrics after the route that matched, the same way
 // whichever router dispatched it.
 func withRoute(path string, next http.Handler) http.Handler {
@@ -53,9 +51,7 @@ func withRoute(path string, next http.Handler) http.Handler {
 		span := trace.SpanFromContext(r.Context())
 		span.SetName(method(r.Method) + " " + path)
 		span.SetAttributes(attr)
-		if route, ok := r.Context().Value(routeKey{}).(*string); ok {
-			*route = path
-		}
+		infoFrom(r.Context()).route = path
 		next.ServeHTTP(w, r)
 	})
 }
