@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -25,31 +25,39 @@ export async function locate(dir: string): Promise<Worktree | undefined> {
 /**
  * What git would store for each file (`git hash-object --stdin-paths` applies
  * the clean filter, core.autocrlf, `eol`/`text` and working-tree-encoding
- * attributes), for those whose stored form differs from their bytes. The
- * objects are written so their content can be read back; unreferenced, they
- * are pruned by gc like any abandoned `git add`. Empty outside a repo, or if
- * git fails (a filter that cannot run): the bytes are then the identity.
+ * attributes), for those whose stored form differs from their bytes. Empty
+ * outside a repo, or if git fails (a filter that cannot run): the bytes are
+ * then the identity. The objects are written to a scratch object store, only
+ * to be read back: sync --check and --dry-run promise to change nothing, the
+ * repository's .git included.
  */
 export async function storedForms(tree: Worktree, files: Map<string, Buffer>, blobIdOf: (b: Buffer) => string): Promise<Map<string, Buffer>> {
   const paths = [...files.keys()];
   const out = new Map<string, Buffer>();
   if (paths.length === 0) return out;
-  // Paths relative to the top, run from the top: hash-object resolves --stdin-paths there.
-  const hashed = await execa("git", ["hash-object", "-w", "--stdin-paths"], {
-    cwd: tree.top,
-    input: paths.map((p) => tree.prefix + p).join("\n") + "\n",
-    reject: false,
-  });
-  if (hashed.exitCode !== 0) return out;
-  const ids = hashed.stdout.split("\n");
-  const differing = paths.map((p, i) => [p, ids[i]!] as const).filter(([p, id]) => id !== blobIdOf(files.get(p)!));
-  if (differing.length === 0) return out;
-  const contents = await readBatch(tree.top, differing.map(([, id]) => id));
-  for (const [path, id] of differing) {
-    const content = contents.get(id);
-    if (content) out.set(path, content);
+  const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-stored-"));
+  try {
+    const env = { GIT_OBJECT_DIRECTORY: scratch };
+    // Paths relative to the top, run from the top: hash-object resolves --stdin-paths there.
+    const hashed = await execa("git", ["hash-object", "-w", "--stdin-paths"], {
+      cwd: tree.top,
+      input: paths.map((p) => tree.prefix + p).join("\n") + "\n",
+      reject: false,
+      env,
+    });
+    if (hashed.exitCode !== 0) return out;
+    const ids = hashed.stdout.split("\n");
+    const differing = paths.map((p, i) => [p, ids[i]!] as const).filter(([p, id]) => id !== blobIdOf(files.get(p)!));
+    if (differing.length === 0) return out;
+    const contents = await readBatch(tree.top, differing.map(([, id]) => id), [], env);
+    for (const [path, id] of differing) {
+      const content = contents.get(id);
+      if (content) out.set(path, content);
+    }
+    return out;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  return out;
 }
 
 /**
@@ -59,8 +67,9 @@ export async function storedForms(tree: Worktree, files: Map<string, Buffer>, bl
  * index lists them at their paths, and `git checkout-index --prefix` writes
  * them into a scratch folder with the repository's attributes applied.
  * (`cat-file --batch --filters` would be one process too, but git 2.39 reports
- * the unfiltered size there, so its output cannot be split.) Missing entries
- * mean: write as is.
+ * the unfiltered size there, so its output cannot be split.) The objects go
+ * to a scratch object store too, like the index. Missing entries mean: write
+ * as is.
  */
 export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -68,13 +77,20 @@ export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>):
   if (paths.length === 0) return out;
   const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-checkout-"));
   try {
+    // git takes a missing object store for "not a repository".
+    mkdirSync(join(scratch, "objects"));
     const names = paths.map((p, i) => {
       const name = join(scratch, `in-${i}`);
       writeFileSync(name, files.get(p)!);
       return name;
     });
     const run = (args: string[], input?: string) =>
-      execa("git", args, { cwd: tree.top, input, reject: false, env: { GIT_INDEX_FILE: join(scratch, "index") } });
+      execa("git", args, {
+        cwd: tree.top,
+        input,
+        reject: false,
+        env: { GIT_INDEX_FILE: join(scratch, "index"), GIT_OBJECT_DIRECTORY: join(scratch, "objects") },
+      });
     const hashed = await run(["hash-object", "-w", "--no-filters", "--stdin-paths"], names.join("\n") + "\n");
     if (hashed.exitCode !== 0) return out;
     const ids = hashed.stdout.split("\n");
@@ -95,11 +111,11 @@ export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>):
   }
 }
 
-/** `git cat-file --batch`: object id → content, for every object found. */
-export async function readBatch(cwd: string, lines: string[], flags: string[] = []): Promise<Map<string, Buffer>> {
+/** `git cat-file --batch`: object id → content, for every object found (env: e.g. another object store). */
+export async function readBatch(cwd: string, lines: string[], flags: string[] = [], env: Record<string, string> = {}): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
   if (lines.length === 0) return found;
-  const result = await execa("git", ["cat-file", "--batch", ...flags], { cwd, input: `${lines.join("\n")}\n`, encoding: "buffer", reject: false });
+  const result = await execa("git", ["cat-file", "--batch", ...flags], { cwd, input: `${lines.join("\n")}\n`, encoding: "buffer", reject: false, env });
   if (result.exitCode !== 0) return found; // not a git repo, or no git
   const out = Buffer.from(result.stdout);
   let at = 0;
