@@ -7,9 +7,13 @@ import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
 import { makeDirs } from "../make-dirs.js";
+import { UsageError } from "../errors.js";
+import { insideRepo, obstacle } from "./repo-path.js";
 
-/** What is on disk at a repo-relative path, or undefined if nothing (or not a file). */
+/** What is on disk at a repo-relative path, or undefined if nothing (or not a file, or under a folder that is not a real one). */
 export function readEntry(dir: string, path: string): FileEntry | undefined {
+  // A file under a linked folder is not the repo's: reading it would diff (and merge) what lies outside.
+  if (!insideRepo(dir, path)) return undefined;
   const file = join(dir, ...path.split("/"));
   try {
     const stat = lstatSync(file);
@@ -49,47 +53,116 @@ export interface ApplyOptions {
 }
 
 /**
- * The only code that changes an existing repo. Each file is replaced by
- * rename(2) from a sibling temp file, so a crash leaves every file either old
- * or new; the ledger goes last, so an interrupted sync is simply re-run (files
- * already current are then "unchanged"). Content is planned in git's stored
- * form and written in the form `git checkout` would give it (CRLF under
- * autocrlf, smudge filters), so git sees exactly the planned change.
+ * The only code that changes an existing repo, all or nothing. First every
+ * new file is written beside its place as a temp file (what fails in
+ * practice fails here: permissions, a full disk, a folder in the way, a
+ * symbolic link out of the repo), and on any failure the temp files go and
+ * nothing has changed. Then each is renamed into place: the manifest first,
+ * the ledger last, so a crash part-way leaves every file old or new and a
+ * re-run of sync renders the new manifest, finds the files already written
+ * current and writes the rest. Ctrl-C and SIGTERM wait for the end of that
+ * and then exit 130 / 143. Content is planned in git's stored form and
+ * written in the form `git checkout` would give it (CRLF under autocrlf,
+ * smudge filters), so git sees exactly the planned change.
  */
 export async function applySync(dir: string, actions: FileAction[], options: ApplyOptions): Promise<void> {
-  await storeSnapshot(options.worktree, options.generated);
-  const stored = new Map<string, Buffer>();
-  for (const a of actions) {
-    if (a.write && !a.write.asIs) stored.set(a.path, a.write.content);
-    if (a.beside) stored.set(a.path, a.beside.content);
+  const held = holdSignals();
+  try {
+    await storeSnapshot(options.worktree, options.generated);
+    const stored = new Map<string, Buffer>();
+    for (const a of actions) {
+      if (a.write && !a.write.asIs) stored.set(a.path, a.write.content);
+      if (a.beside) stored.set(a.path, a.beside.content);
+    }
+    const onDisk = options.worktree ? await checkoutForms(options.worktree, stored) : new Map<string, Buffer>();
+    await held.checkpoint();
+    const checkedOut = (path: string, entry: FileEntry) => ({ content: onDisk.get(path) ?? entry.content, mode: entry.mode });
+    const writes: { path: string; entry: FileEntry }[] = [];
+    if (options.manifest) writes.push({ path: options.manifest.path, entry: { content: options.manifest.content, mode: 0o644 } });
+    for (const action of actions) {
+      if (action.write) writes.push({ path: action.path, entry: action.write.asIs ? action.write : checkedOut(action.path, action.write) });
+      if (action.beside) writes.push({ path: besidePath(action.path), entry: checkedOut(action.path, action.beside) });
+    }
+    writes.push({ path: LEDGER_FILE, entry: { content: serializeLedger(options.ledger), mode: 0o644 } });
+    const staged = stage(dir, writes);
+    try {
+      await held.checkpoint();
+    } catch (err) {
+      staged.undo();
+      throw err;
+    }
+    const ledger = staged.files.pop()!;
+    for (const { temp, file } of staged.files) renameSync(temp, file);
+    for (const action of actions) if (!action.write && action.remove) removeFile(dir, action.path);
+    renameSync(ledger.temp, ledger.file);
+    await held.checkpoint();
+  } finally {
+    held.release();
   }
-  const onDisk = options.worktree ? await checkoutForms(options.worktree, stored) : new Map<string, Buffer>();
-  const checkedOut = (path: string, entry: FileEntry) => ({ content: onDisk.get(path) ?? entry.content, mode: entry.mode });
-  for (const action of actions) {
-    if (action.write) writeAtomic(dir, action.path, action.write.asIs ? action.write : checkedOut(action.path, action.write));
-    else if (action.remove) removeFile(dir, action.path);
-    if (action.beside) writeAtomic(dir, besidePath(action.path), checkedOut(action.path, action.beside));
-  }
-  if (options.manifest) writeAtomic(dir, options.manifest.path, { content: options.manifest.content, mode: 0o644 });
-  writeAtomic(dir, LEDGER_FILE, { content: serializeLedger(options.ledger), mode: 0o644 });
 }
 
-function writeAtomic(dir: string, path: string, entry: FileEntry) {
-  const file = join(dir, ...path.split("/"));
-  makeDirs(dirname(file));
-  const temp = `${file}.hybrid-backend-${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, entry.content, { mode: entry.mode });
-    chmodSync(temp, entry.mode);
-    renameSync(temp, file);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
+interface Staged {
+  files: { temp: string; file: string }[];
+  /** Removes the temp files and the folders made for them. */
+  undo(): void;
+}
+
+/** Writes each entry to a temp file beside its place (folders made as needed); on failure, undoes all and throws. */
+function stage(dir: string, writes: { path: string; entry: FileEntry }[]): Staged {
+  const files: Staged["files"] = [];
+  const made: string[] = [];
+  const undo = () => {
+    for (const { temp } of files) rmSync(temp, { force: true });
+    for (const folder of made.reverse()) rmSync(folder, { recursive: true, force: true });
+  };
+  for (const { path, entry } of writes) {
+    try {
+      const blocked = obstacle(dir, path);
+      if (blocked) throw blocked;
+      const file = join(dir, ...path.split("/"));
+      const first = makeDirs(dirname(file));
+      if (first) made.push(first);
+      const temp = `${file}.hybrid-backend-${process.pid}.tmp`;
+      files.push({ temp, file });
+      writeFileSync(temp, entry.content, { mode: entry.mode });
+      chmodSync(temp, entry.mode);
+    } catch (err) {
+      undo();
+      if (err instanceof UsageError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? "an error";
+      throw new UsageError(path, code, "sync could not write it, so it changed nothing: fix that (permissions, a read-only or full disk), then run sync again");
+    }
   }
+  return { files, undo };
+}
+
+/**
+ * Ctrl-C / SIGTERM recorded instead of acted on while the repo is changed:
+ * acted on (exit 130 / 143) at the next checkpoint, one turn of the event
+ * loop, where synchronous work has let the signal's listener run.
+ */
+function holdSignals(): { checkpoint(): Promise<void>; release(): void } {
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (s: NodeJS.Signals) => {
+    signal ??= s;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    async checkpoint() {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal) process.exit(signal === "SIGINT" ? 130 : 143);
+    },
+    release() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 /** Delete a file, then any folders it leaves empty (never the repo root). */
 function removeFile(dir: string, path: string) {
+  if (!insideRepo(dir, path)) return; // under a linked folder: not the repo's to delete
   rmSync(join(dir, ...path.split("/")), { force: true });
   const parts = path.split("/").slice(0, -1);
   while (parts.length > 0) {
