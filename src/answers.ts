@@ -2,6 +2,7 @@ import { basename, resolve } from "node:path";
 import type { ParsedArgs } from "./args.js";
 import { UsageError } from "./errors.js";
 import { readUserText } from "./user-file.js";
+import { checkConfigGenerator } from "./generator-version.js";
 import {
   CI_PROVIDERS,
   DEPLOY_TARGETS,
@@ -47,7 +48,8 @@ export function readConfig(path: string): Partial {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new UsageError("--config", path, "it must hold a JSON object shaped like hybrid-backend.json");
   }
-  const { generator: _g, $schema: _s, ...rest } = value as Record<string, unknown>;
+  const { generator, $schema: _s, ...rest } = value as Record<string, unknown>;
+  checkConfigGenerator(generator);
   return hoistFlagKeys(rest) as Partial;
 }
 

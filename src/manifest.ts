@@ -3,6 +3,7 @@ import { MANIFEST_JSON_SCHEMA } from "./prebuilt.js";
 import { UsageError } from "./errors.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
+import { generatorVersion } from "./generator-version.js";
 
 /**
  * The manifest (`hybrid-backend.json`) is the single source of truth for a
@@ -123,7 +124,7 @@ const manifestObject = z
   .object({
     $schema: z.string().default(`./${SCHEMA_FILE}`),
     generator: z
-      .object({ name: z.literal(GENERATOR_NAME), version: z.string() })
+      .object({ name: z.literal(GENERATOR_NAME), version: generatorVersion })
       .default({ name: GENERATOR_NAME, version: GENERATOR_VERSION }),
     name: projectName,
     orchestrator: z.preprocess(
