@@ -4,6 +4,7 @@ import { UsageError } from "./errors.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 import { generatorVersion } from "./generator-version.js";
+import { goModulePathProblem } from "./go-module-path.js";
 
 /**
  * The manifest (`hybrid-backend.json`) is the single source of truth for a
@@ -33,7 +34,6 @@ const NAME_RE = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 
 export const MODULE_RULE =
   "use a Go module path such as example.com/team/app/orchestrator: slash-separated elements of letters, digits, '.', '-', '_' or '~', the first one lowercase with a dot";
-const MODULE_ELEMENT_RE = /^[A-Za-z0-9_~-](?:[A-Za-z0-9._~-]*[A-Za-z0-9_~-])?$/;
 
 export const VERSION_RULE = "use MAJOR.MINOR, for example 1.26";
 
@@ -55,7 +55,10 @@ export const projectName = z
 export const goModulePath = z
   .string()
   .max(200)
-  .refine(isModulePath, { message: MODULE_RULE });
+  .superRefine((path, ctx) => {
+    const problem = goModulePathProblem(path);
+    if (problem) ctx.addIssue({ code: "custom", message: `${problem}; ${MODULE_RULE}` });
+  });
 
 const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "use MAJOR.MINOR.PATCH, for example 1.75.0" });
@@ -349,12 +352,4 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
     cur = (cur as Record<PropertyKey, unknown>)[key];
   }
   return cur;
-}
-
-function isModulePath(path: string): boolean {
-  const elements = path.split("/");
-  const first = elements[0] ?? "";
-  if (!first.includes(".") || first !== first.toLowerCase()) return false;
-  if (first.startsWith("-")) return false;
-  return elements.every((e) => MODULE_ELEMENT_RE.test(e) && !/^\.+$/.test(e));
 }
