@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { templateNames } from "./template-names.js";
 
 /**
  * A worker's name becomes a Rust crate and binary, a folder, a Go identifier
@@ -26,16 +27,27 @@ export const LOCKED_CRATES = [
   "valuable", "want", "wasi", "wasip2", "zerocopy", "zmij",
 ] as const;
 
-const RESERVED: Record<string, string> = Object.fromEntries([
-  // Other services in docker-compose.yml and commands of the orchestrator.
-  ...["orchestrator", "moto", "bootstrap", "produce", "verify", "smoke"].map((n) => [n, "it names another service or command"]),
-  // Folders beside the crates in workers/ and at the repo root, and the alias the crates' code uses.
-  ...["target", "worker", "workers", "proto", "testdata", "scripts", "bin", "gen"].map((n) => [n, "it names a generated folder"]),
-  // Cargo refuses these as package names, or they shadow the standard crates.
-  ...["std", "core", "alloc", "test", "self", "super", "crate", "build", "deps", "examples", "incremental"].map((n) => [n, "Cargo reserves it"]),
-  ...rustKeywords().map((n) => [n, "it is a Rust keyword"]),
-  ...LOCKED_CRATES.map((n) => [n, "a dependency in the workers' Cargo.lock has that name"]),
-]);
+/** Why each name is reserved; built on first use, since part of it is read from the templates. */
+let reserved: Record<string, string> | undefined;
+function reservedNames(): Record<string, string> {
+  if (reserved) return reserved;
+  const fixed = templateNames();
+  const table: Record<string, string> = Object.fromEntries([
+    // Commands of the orchestrator (cmd/NAME, bin/NAME), then Kubernetes objects and compose services;
+    // later entries win, so the message names the most visible clash.
+    ...fixed.commands.map((n) => [n, "it names an orchestrator command"]),
+    ...fixed.kubernetesObjects.map((n) => [n, "it names another object in deploy/kubernetes"]),
+    ...fixed.composeServices.map((n) => [n, "it names another service in docker-compose.yml"]),
+    // Folders beside the crates in workers/ and at the repo root, and the alias the crates' code uses.
+    ...["target", "worker", "workers", "proto", "testdata", "scripts", "bin", "gen"].map((n) => [n, "it names a generated folder"]),
+    // Cargo refuses these as package names, or they shadow the standard crates.
+    ...["std", "core", "alloc", "test", "self", "super", "crate", "build", "deps", "examples", "incremental"].map((n) => [n, "Cargo reserves it"]),
+    ...rustKeywords().map((n) => [n, "it is a Rust keyword"]),
+    ...LOCKED_CRATES.map((n) => [n, "a dependency in the workers' Cargo.lock has that name"]),
+  ]);
+  reserved = table;
+  return table;
+}
 
 function rustKeywords(): string[] {
   return (
@@ -49,7 +61,7 @@ export const workerName = z
   .string()
   .regex(WORKER_NAME_RE, { message: WORKER_NAME_RULE })
   .superRefine((name, ctx) => {
-    const why = RESERVED[name];
+    const why = reservedNames()[name];
     if (why) ctx.addIssue({ code: "custom", message: `"${name}" is reserved (${why}); ${WORKER_NAME_RULE}` });
   });
 
