@@ -5,6 +5,7 @@ import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 import { generatorVersion } from "./generator-version.js";
 import { goModulePathProblem } from "./go-module-path.js";
+import { PROJECT_NAME_BOUND, PROJECT_NAME_MAX, PROJECT_NAME_MIN } from "./project-names.js";
 
 /**
  * The manifest (`hybrid-backend.json`) is the single source of truth for a
@@ -29,7 +30,7 @@ const FLAG_FOR: Record<string, string> = {
 };
 
 export const NAME_RULE =
-  "use 2-64 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen";
+  `use ${PROJECT_NAME_MIN}-${PROJECT_NAME_MAX} characters (so ${PROJECT_NAME_BOUND} fits its limit): lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`;
 const NAME_RE = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 
 export const MODULE_RULE =
@@ -49,7 +50,7 @@ export const DEPLOY_TARGETS = ["kubernetes"] as const;
 
 export const projectName = z
   .string()
-  .max(64)
+  .max(PROJECT_NAME_MAX, { message: NAME_RULE })
   .regex(NAME_RE, { message: NAME_RULE });
 
 export const goModulePath = z

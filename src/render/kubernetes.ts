@@ -2,6 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
+import { PROJECT_NAMES } from "../project-names.js";
 import { WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
@@ -105,7 +106,10 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   if (m.orchestrator.sink === "dynamodb") orchestratorConfig.push(["DYNAMODB_TABLE", names.resultsTable]);
   return {
     version: m.toolchains.kubernetes,
-    namespace: m.name,
+    namespace: PROJECT_NAMES.namespace.of(m.name),
+    devNamespace: PROJECT_NAMES.devNamespace.of(m.name),
+    devRole: PROJECT_NAMES.devRole.of(m.name),
+    prodRole: PROJECT_NAMES.prodRole.of(m.name),
     otlpEndpoint: otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1],
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,

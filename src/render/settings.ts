@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { PROJECT_NAMES } from "../project-names.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
@@ -105,21 +106,21 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   }
   if (ingress === "sqs") {
     rows.push(
-      { name: "SQS_QUEUE_NAME", default: `${m.name}-requests`, meaning: "queue to consume (its URL is resolved); its dead-letter queue is this name with `-dlq`" },
+      { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is this name with `-dlq`" },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", meaning: "visibility per receive, whole seconds; extended while work is slow" },
       { name: "CONCURRENCY", default: "20", meaning: "batches of up to ten messages handled at once" },
     );
   }
   if (ingress === "kinesis") {
     rows.push(
-      { name: "KINESIS_STREAM_NAME", default: `${m.name}-requests`, meaning: "stream to consume" },
-      { name: "LEASE_TABLE", default: `${m.name}-leases`, meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
+      { name: "KINESIS_STREAM_NAME", default: PROJECT_NAMES.stream.of(m.name), meaning: "stream to consume" },
+      { name: "LEASE_TABLE", default: PROJECT_NAMES.leaseTable.of(m.name), meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
       { name: "LEASE_DURATION", default: "10s", meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
       { name: "KINESIS_MAX_ATTEMPTS", default: "10", meaning: "failures in a row before a shard's lease is released for another try" },
-      { name: "DEAD_LETTER_TABLE", default: `${m.name}-dead-letters`, meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
+      { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
     );
   }
-  if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: `${m.name}-results`, meaning: "results table (partition key `id`, a string)" });
+  if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), meaning: "results table (partition key `id`, a string)" });
   rows.push(
     { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, meaning: "how long in-flight work may finish after SIGTERM" },
     { name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },

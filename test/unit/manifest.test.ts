@@ -24,7 +24,7 @@ describe("manifest schema", () => {
   });
 
   it.each([
-    ["name", { ...minimal, name: "Risk" }, /^name \(--name\): "Risk" is not valid; use 2-64 characters/],
+    ["name", { ...minimal, name: "Risk" }, /^name \(--name\): "Risk" is not valid; use 2-46 characters/],
     ["router", { ...minimal, orchestrator: { ...minimal.orchestrator, router: "gin" } }, /^orchestrator\.router \(--router\): "gin" .*allowed: stdlib, chi/],
     ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "amqp" } }, /^orchestrator\.ingress \(--ingress\): "amqp" .*allowed: http, sqs, kinesis/],
     ["sink on http", { ...minimal, orchestrator: { ...minimal.orchestrator, sink: "dynamodb" } }, /^orchestrator\.sink \(--sink\): "dynamodb" .*needs a queue ingress/],

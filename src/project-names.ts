@@ -1,0 +1,49 @@
+/**
+ * Every name the generated repo derives from the project name, with the
+ * limit of the system that has to accept it. The renderers build these names
+ * with the functions below, and the longest project name the manifest allows
+ * is computed from them, so a longer prefix or suffix added here lowers the
+ * limit by itself (and one added elsewhere is a bug in that place).
+ */
+interface DerivedName {
+  /** The derived name for a project name. */
+  of: (name: string) => string;
+  /** The most characters its system accepts. */
+  max: number;
+  what: string;
+}
+
+/** Kubernetes namespaces and label values: a DNS-1123 label. */
+const DNS_LABEL = 63;
+/** IAM role names (the overlays' IRSA role ARNs). */
+const IAM_ROLE = 64;
+/** SQS queue names, the dead-letter queue included. */
+const SQS_QUEUE = 80;
+/** Kinesis stream names. */
+const KINESIS_STREAM = 128;
+/** DynamoDB table names. */
+const DYNAMODB_TABLE = 255;
+
+const queue = (name: string) => `${name}-requests`;
+
+export const PROJECT_NAMES = {
+  namespace: { of: (n) => n, max: DNS_LABEL, what: "the prod namespace and the app.kubernetes.io/part-of label" },
+  devNamespace: { of: (n) => `${n}-dev`, max: DNS_LABEL, what: "the dev overlay's namespace" },
+  devRole: { of: (n) => `${n}-dev-orchestrator`, max: IAM_ROLE, what: "the dev overlay's IAM role" },
+  prodRole: { of: (n) => `${n}-prod-orchestrator`, max: IAM_ROLE, what: "the prod overlay's IAM role" },
+  queue: { of: queue, max: SQS_QUEUE, what: "the SQS queue" },
+  // The Go bootstrap (cmd/bootstrap) names the dead-letter queue QUEUE-dlq.
+  deadLetterQueue: { of: (n) => `${queue(n)}-dlq`, max: SQS_QUEUE, what: "the SQS dead-letter queue" },
+  stream: { of: queue, max: KINESIS_STREAM, what: "the Kinesis stream" },
+  leaseTable: { of: (n) => `${n}-leases`, max: DYNAMODB_TABLE, what: "the lease table" },
+  deadLetterTable: { of: (n) => `${n}-dead-letters`, max: DYNAMODB_TABLE, what: "the dead-letter table" },
+  resultsTable: { of: (n) => `${n}-results`, max: DYNAMODB_TABLE, what: "the results table" },
+} satisfies Record<string, DerivedName>;
+
+export const PROJECT_NAME_MIN = 2;
+
+/** The longest project name whose every derived name fits its system. */
+export const PROJECT_NAME_MAX = Math.min(...Object.values(PROJECT_NAMES).map((d: DerivedName) => d.max - d.of("").length));
+
+/** The derived name that sets PROJECT_NAME_MAX, named in the rule so the limit explains itself. */
+export const PROJECT_NAME_BOUND: string = Object.values(PROJECT_NAMES).find((d: DerivedName) => d.max - d.of("").length === PROJECT_NAME_MAX)!.what;
