@@ -1,40 +1,17 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
+import { OPTIONS, isOption, needsValue, takesValue, type OptionName } from "./options.js";
 import { nearest, oneTypo } from "./suggest.js";
 
 export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove", "cache"] as const;
 export type Command = (typeof COMMANDS)[number];
 
-const OPTIONS = {
-  name: { type: "string" },
-  module: { type: "string" },
-  ingress: { type: "string" },
-  router: { type: "string" },
-  sink: { type: "string" },
-  ci: { type: "string" },
-  deploy: { type: "string" },
-  transport: { type: "string" },
-  "no-docker": { type: "boolean" },
-  docker: { type: "boolean" },
-  config: { type: "string" },
-  yes: { type: "boolean", short: "y" },
-  "dry-run": { type: "boolean" },
-  check: { type: "boolean" },
-  "no-cache": { type: "boolean" },
-  force: { type: "boolean" },
-  "no-validate": { type: "boolean" },
-  "no-git": { type: "boolean" },
-  "git-init": { type: "boolean" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "v" },
-} as const;
 
 /** Which options make sense for which command; the rest are usage errors. */
 const SYNC_OPTIONS = ["dry-run", "force", "json", "help", "version"] as const;
-const ALLOWED: Record<Command, readonly (keyof typeof OPTIONS)[]> = {
-  create: (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => !["check", "force", "no-cache"].includes(k)),
+const ALLOWED: Record<Command, readonly OptionName[]> = {
+  create: (Object.keys(OPTIONS) as OptionName[]).filter((k) => !["check", "force", "no-cache"].includes(k)),
   validate: ["json", "no-cache", "help", "version"],
   doctor: ["json", "help", "version"],
   sync: [...SYNC_OPTIONS, "check"],
@@ -104,11 +81,23 @@ export function parseArgv(argv: string[]): ParsedArgs {
     throw new UsageError("arguments", positionals.join(" ") || undefined, USAGE_OF[command]);
   }
   for (const key of Object.keys(parsed.values)) {
-    if (!ALLOWED[command].includes(key as keyof typeof OPTIONS)) {
+    if (!ALLOWED[command].includes(key as OptionName)) {
       throw new UsageError("option", `--${key}`, `not an option of ${command}; run with --help`);
     }
   }
+  rejectEmptyValues(parsed.values);
   return { command, positionals, values: parsed.values };
+}
+
+/**
+ * An empty value (`--config ""`, `--ingress=`) is never "not given": a
+ * caller's unset shell variable would otherwise silently drop the option,
+ * or reach a check that only tests truthiness. One rule for every value option.
+ */
+function rejectEmptyValues(values: Record<string, unknown>) {
+  for (const [key, value] of Object.entries(values)) {
+    if (value === "" && isOption(key) && takesValue(key)) throw new UsageError(`--${key}`, value, needsValue(key));
+  }
 }
 
 /**
@@ -141,7 +130,7 @@ function toUsageError(err: Error & { code?: string }): UsageError {
     }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
       // Node's parser says this both of a missing value and of a value given to a switch.
-      const option = OPTIONS[quoted.replace(/^-+/, "").split(/[ =]/, 1)[0] as keyof typeof OPTIONS];
+      const option = OPTIONS[quoted.replace(/^-+/, "").split(/[ =]/, 1)[0] as OptionName];
       if (option?.type === "boolean") return new UsageError("option", quoted, "it is a switch and takes no value");
       return new UsageError("option", quoted, `it needs a value, e.g. ${quoted} VALUE`);
     }

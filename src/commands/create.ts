@@ -22,7 +22,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     throw new UsageError("--git-init", "--git-init --no-git", "the two contradict each other; pass one of them");
   }
   let dir = args.positionals[0];
-  let answers: Partial = merge(values.config ? readConfig(values.config) : {}, flagsLayer(values));
+  let answers: Partial = merge(values.config !== undefined ? readConfig(values.config) : {}, flagsLayer(values));
 
   if (isInteractive(values)) {
     const { promptAnswers } = await import("../prompts.js");

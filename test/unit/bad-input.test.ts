@@ -25,6 +25,9 @@ const cases: [string, Case][] = [
   ["name ending with a hyphen", { args: ["app-"], field: "name", value: "app-" }],
   ["name too long", { args: ["a".repeat(65)], field: "name", value: "a".repeat(65) }],
   ["empty --name", { args: ["app", "--name", ""], field: "name", value: '""' }],
+  // An empty value is refused the same way for every value option, never read as "not given".
+  ["empty --config", { args: ["cfgapp", "--yes", "--no-validate", "--config", ""], field: "--config", value: '""', allowed: "needs a value" }],
+  ["empty --ci after =", { args: ["app", "--ci="], field: "--ci", value: '""', allowed: "e.g. --ci github,gitlab" }],
   ["--name with a space", { args: ["app", "--name", "my app"], field: "name", value: "my app" }],
   ["unknown flag", { args: ["app", "--frob"], field: "option", value: "--frob" }],
   ["unknown short flag", { args: ["app", "-x"], field: "option", value: "-x" }],

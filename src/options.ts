@@ -1,0 +1,58 @@
+/** Every option the CLI knows, in node:util parseArgs' shape (args.ts decides which command takes which). */
+export const OPTIONS = {
+  name: { type: "string" },
+  module: { type: "string" },
+  ingress: { type: "string" },
+  router: { type: "string" },
+  sink: { type: "string" },
+  ci: { type: "string" },
+  deploy: { type: "string" },
+  transport: { type: "string" },
+  "no-docker": { type: "boolean" },
+  docker: { type: "boolean" },
+  config: { type: "string" },
+  yes: { type: "boolean", short: "y" },
+  "dry-run": { type: "boolean" },
+  check: { type: "boolean" },
+  "no-cache": { type: "boolean" },
+  force: { type: "boolean" },
+  "no-validate": { type: "boolean" },
+  "no-git": { type: "boolean" },
+  "git-init": { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+export type ValueOption = { [K in OptionName]: (typeof OPTIONS)[K]["type"] extends "string" ? K : never }[OptionName];
+
+/**
+ * A real value for each value option, shown when one is missing or empty:
+ * a usage message that only says VALUE leaves the user to guess its form.
+ * A Record over ValueOption, so a new value option cannot be added without one.
+ */
+const EXAMPLE: Record<ValueOption, string> = {
+  name: "my-app",
+  module: "example.com/my-app/orchestrator",
+  ingress: "sqs",
+  router: "chi",
+  sink: "dynamodb",
+  ci: "github,gitlab",
+  deploy: "kubernetes",
+  transport: "uds",
+  config: "answers.json",
+};
+
+export function isOption(name: string): name is OptionName {
+  return Object.hasOwn(OPTIONS, name);
+}
+
+export function takesValue(name: OptionName): name is ValueOption {
+  return OPTIONS[name].type === "string";
+}
+
+/** "it needs a value, e.g. --ci github,gitlab". */
+export function needsValue(name: ValueOption): string {
+  return `it needs a value, e.g. --${name} ${EXAMPLE[name]}`;
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { parseArgv } from "../../src/args.js";
+import { UsageError } from "../../src/errors.js";
+import { OPTIONS, takesValue, type OptionName } from "../../src/options.js";
+
+const VALUE_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).filter(takesValue);
+
+/** The one-line message parseArgv throws for argv (fails the test if it accepts it). */
+function refusal(argv: string[]): string {
+  try {
+    parseArgv(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as UsageError).message;
+  }
+  throw new Error(`accepted: ${JSON.stringify(argv)}`);
+}
+
+describe("parseArgv: empty values", () => {
+  it("knows at least the value options the tester tried", () => {
+    expect(VALUE_OPTIONS).toEqual(expect.arrayContaining(["name", "ingress", "config", "ci"]));
+  });
+
+  it.each(VALUE_OPTIONS)("--%s \"\" is refused, as a separate word and after =", (option) => {
+    for (const argv of [["app", `--${option}`, ""], ["app", `--${option}=`]]) {
+      const message = refusal(argv);
+      expect(message).toMatch(new RegExp(`^--${option}: "" is not valid; it needs a value, e\\.g\\. --${option} \\S+$`));
+    }
+  });
+});
