@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
-import { OPTIONS, isOption, needsValue, takesValue, type OptionName } from "./options.js";
+import { rejectEmptyValues, rejectRepeats } from "./option-checks.js";
+import { OPTIONS, type OptionName } from "./options.js";
 import { nearest, oneTypo } from "./suggest.js";
 
 export const COMMANDS = ["create", "validate", "doctor", "sync", "add", "remove", "cache"] as const;
@@ -67,7 +68,7 @@ export interface ParsedArgs {
 export function parseArgv(argv: string[]): ParsedArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw toUsageError(err as Error & { code?: string });
   }
@@ -86,18 +87,8 @@ export function parseArgv(argv: string[]): ParsedArgs {
     }
   }
   rejectEmptyValues(parsed.values);
+  rejectRepeats(parsed.tokens);
   return { command, positionals, values: parsed.values };
-}
-
-/**
- * An empty value (`--config ""`, `--ingress=`) is never "not given": a
- * caller's unset shell variable would otherwise silently drop the option,
- * or reach a check that only tests truthiness. One rule for every value option.
- */
-function rejectEmptyValues(values: Record<string, unknown>) {
-  for (const [key, value] of Object.entries(values)) {
-    if (value === "" && isOption(key) && takesValue(key)) throw new UsageError(`--${key}`, value, needsValue(key));
-  }
 }
 
 /**

@@ -21,6 +21,9 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   if (values["no-git"] && values["git-init"]) {
     throw new UsageError("--git-init", "--git-init --no-git", "the two contradict each other; pass one of them");
   }
+  if (values["no-docker"] && values.docker) {
+    throw new UsageError("--docker", "--docker --no-docker", "the two contradict each other; pass one of them");
+  }
   let dir = args.positionals[0];
   let answers: Partial = merge(values.config !== undefined ? readConfig(values.config) : {}, flagsLayer(values));
 

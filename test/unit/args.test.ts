@@ -28,3 +28,22 @@ describe("parseArgv: empty values", () => {
     }
   });
 });
+
+describe("parseArgv: an option given twice", () => {
+  it.each(VALUE_OPTIONS)("--%s twice is refused, naming it and both values", (option) => {
+    for (const argv of [["app", `--${option}`, "a", `--${option}`, "b"], ["app", `--${option}=a`, "--yes", `--${option}=b`]]) {
+      const message = refusal(argv);
+      expect(message).toMatch(new RegExp(`^--${option}: "b" is not valid; it is given twice \\(first "a"\\); give --${option} once`));
+    }
+  });
+
+  it("tells a list option's user to combine the values", () => {
+    expect(refusal(["app", "--ci", "github", "--ci", "gitlab"])).toContain("one comma-separated list: --ci github,gitlab");
+    expect(refusal(["app", "--deploy", "kubernetes", "--deploy", "none"])).toContain("--deploy kubernetes,none");
+  });
+
+  it("lets a switch repeat: it means the same thing twice and drops nothing", () => {
+    expect(parseArgv(["app", "-y", "--yes", "--no-git", "--no-git"]).values).toMatchObject({ yes: true, "no-git": true });
+    expect(parseArgv(["sync", "--json", "--json"]).values.json).toBe(true);
+  });
+});
