@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
-import { rejectEmptyValues, rejectRepeats } from "./option-checks.js";
+import { checkOptionWords, rejectEmptyValues, rejectRepeats } from "./option-checks.js";
 import { OPTIONS, type OptionName } from "./options.js";
 import { nearest, oneTypo } from "./suggest.js";
 
@@ -66,12 +66,8 @@ export interface ParsedArgs {
  * means `create`, which is what `npm create hybrid-backend my-app` runs.
  */
 export function parseArgv(argv: string[]): ParsedArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  } catch (err) {
-    throw toUsageError(err as Error & { code?: string });
-  }
+  const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  checkOptionWords(parsed.tokens, argv);
   const [first, ...rest] = parsed.positionals;
   const explicit = (COMMANDS as readonly string[]).includes(first ?? "");
   if (!explicit && first !== undefined) rejectMistypedCommand(first);
@@ -88,7 +84,8 @@ export function parseArgv(argv: string[]): ParsedArgs {
   }
   rejectEmptyValues(parsed.values);
   rejectRepeats(parsed.tokens);
-  return { command, positionals, values: parsed.values };
+  // checkOptionWords held every option to its type, as strict parsing would have.
+  return { command, positionals, values: parsed.values as ParsedArgs["values"] };
 }
 
 /**
@@ -110,25 +107,6 @@ const USAGE_OF: Record<Command, string> = {
   remove: "use: remove worker NAME [dir] | remove ci PROVIDER [dir]",
   cache: "use: cache info [--json] | cache clean",
 };
-
-function toUsageError(err: Error & { code?: string }): UsageError {
-  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? err.message;
-  switch (err.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
-      const near = quoted.startsWith("--") ? nearest(quoted.slice(2).split("=", 1)[0]!, Object.keys(OPTIONS)) : undefined;
-      const hint = near ? `did you mean --${near}?` : "run with --help to see the options";
-      return new UsageError("option", quoted, `unknown option; ${hint}`);
-    }
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
-      // Node's parser says this both of a missing value and of a value given to a switch.
-      const option = OPTIONS[quoted.replace(/^-+/, "").split(/[ =]/, 1)[0] as OptionName];
-      if (option?.type === "boolean") return new UsageError("option", quoted, "it is a switch and takes no value");
-      return new UsageError("option", quoted, `it needs a value, e.g. ${quoted} VALUE`);
-    }
-    default:
-      return new UsageError("arguments", quoted, err.message);
-  }
-}
 
 export const HELP = `Usage:
   create-hybrid-backend [dir] [options]      generate a repo, then validate it

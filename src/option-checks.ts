@@ -1,5 +1,6 @@
 import { UsageError } from "./errors.js";
 import { OPTIONS, isOption, needsValue, takesValue } from "./options.js";
+import { nearest } from "./suggest.js";
 
 /** What node:util parseArgs reports per argument it read (with `tokens: true`). */
 export interface Token {
@@ -10,6 +11,47 @@ export interface Token {
   value?: string;
   inlineValue?: boolean;
 }
+
+/**
+ * Every option word judged from what the parser read, never from the text of
+ * its error: node's messages spell an option as "-y, --yes" or "--name <value>"
+ * and say the same thing of a missing value and of a value given to a switch,
+ * so rewording them garbled the one line a user reads. parseArgs runs
+ * non-strict, and these checks are the strict ones, worded here.
+ */
+export function checkOptionWords(tokens: readonly Token[], argv: readonly string[]): void {
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === undefined) continue;
+    const raw = argv[token.index] ?? "";
+    const flag = token.rawName ?? raw;
+    // `-y=no` reads as the letters y, =, n, o: the value was meant for the letter before "=".
+    const short = /^-([^-=][^=]*)=/.exec(raw);
+    if (short) {
+      const letter = `-${short[1]!.at(-1)}`;
+      if (SHORT.has(letter)) throw new UsageError("option", letter, "it is a switch and takes no value");
+    }
+    if (!isOption(token.name)) {
+      const near = flag.startsWith("--") ? nearest(flag.slice(2), Object.keys(OPTIONS)) : undefined;
+      throw new UsageError("option", flag, `unknown option; ${near ? `did you mean --${near}?` : "run with --help to see the options"}`);
+    }
+    if (!takesValue(token.name)) {
+      if (token.value !== undefined) throw new UsageError("option", flag, "it is a switch and takes no value");
+      continue;
+    }
+    if (token.value === undefined) throw new UsageError("option", flag, needsValue(token.name));
+    // `--name --yes`: the next word is an option, not the value the user forgot.
+    if (!token.inlineValue && token.value.startsWith("-")) {
+      const meant = isOptionWord(token.value) ? "" : ` (if ${JSON.stringify(token.value)} is the value, write --${token.name}=${token.value})`;
+      throw new UsageError("option", flag, `${needsValue(token.name)}${meant}`);
+    }
+  }
+}
+
+function isOptionWord(word: string): boolean {
+  return word === "--" || SHORT.has(word.slice(0, 2)) || isOption(word.replace(/^--/, "").split("=", 1)[0]!);
+}
+
+const SHORT: ReadonlySet<string> = new Set(Object.values(OPTIONS).flatMap((o) => ("short" in o ? [`-${o.short}`] : [])));
 
 /**
  * An empty value (`--config ""`, `--ingress=`) is never "not given": a

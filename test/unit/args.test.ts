@@ -47,3 +47,33 @@ describe("parseArgv: an option given twice", () => {
     expect(parseArgv(["sync", "--json", "--json"]).values.json).toBe(true);
   });
 });
+
+describe("parseArgv: usage messages name the option once, as typed", () => {
+  const SWITCHES = (Object.keys(OPTIONS) as OptionName[]).filter((o) => !takesValue(o));
+  const SHORTS = Object.values(OPTIONS).flatMap((o) => ("short" in o ? [`-${o.short}`] : []));
+
+  it.each(SWITCHES)("--%s=VALUE: a switch takes no value", (option) => {
+    expect(refusal(["app", `--${option}=no`])).toBe(`option: "--${option}" is not valid; it is a switch and takes no value`);
+  });
+
+  it.each(SHORTS)("%s=VALUE: a short switch takes no value", (short) => {
+    expect(refusal(["app", `${short}=1`])).toBe(`option: "${short}" is not valid; it is a switch and takes no value`);
+  });
+
+  it.each(VALUE_OPTIONS)("--%s with nothing after it needs a value, shown by example", (option) => {
+    for (const argv of [["app", `--${option}`], ["app", `--${option}`, "--yes"], ["app", `--${option}`, "-y"]]) {
+      const message = refusal(argv);
+      expect(message).toMatch(new RegExp(`^option: "--${option}" is not valid; it needs a value, e\\.g\\. --${option} [^\\s<>]+$`));
+      expect(message).not.toMatch(/VALUE|<value>|, --/);
+    }
+  });
+
+  it("says how to pass a value that starts with a dash", () => {
+    expect(refusal(["app", "--module", "-x"])).toContain('(if "-x" is the value, write --module=-x)');
+  });
+
+  it("names an unknown option as typed, with a suggestion", () => {
+    expect(refusal(["app", "--rooter=chi"])).toBe('option: "--rooter" is not valid; unknown option; did you mean --router?');
+    expect(refusal(["app", "-yx"])).toMatch(/^option: "-x" is not valid; unknown option/);
+  });
+});
