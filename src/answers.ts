@@ -112,11 +112,15 @@ export function merge(...layers: Partial[]): Partial {
   const out: Partial = {};
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) {
-      const prev = (out as Record<string, unknown>)[key];
-      (out as Record<string, unknown>)[key] =
+      const prev = Object.hasOwn(out, key) ? (out as Record<string, unknown>)[key] : undefined;
+      const next =
         value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object"
           ? { ...prev, ...value }
           : value;
+      // Defined, not assigned: assigning a "__proto__" key (JSON.parse keeps
+      // it as an own key) would set out's prototype and hide the key from the
+      // schema, which reports it as unknown.
+      Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
     }
   }
   return out;

@@ -64,6 +64,8 @@ const cases: [string, Case][] = [
   configCase("malformed --config", "{ name: ", "--config", "answers.json"),
   configCase("--config not an object", "[1, 2]", "--config", "answers.json"),
   configCase("--config with an unknown key", '{"frob": 1}', "frob", "frob"),
+  configCase("--config with __proto__", '{"__proto__": {"docker": false}, "router": "chi"}', "manifest", "__proto__", "unknown key(s) __proto__"),
+  configCase("--config with a nested unknown key", '{"orchestrator": {"routr": "chi"}}', "orchestrator", "routr", "unknown key(s) routr"),
   configCase("--config with a wrong type", '{"docker": "yes"}', "docker", "yes"),
   configCase("--config with a bad toolchain", '{"toolchains": {"go": "latest"}}', "toolchains.go", "latest"),
   configCase("--config with a bad name", '{"name": "Bad Name"}', "name", "Bad Name"),
