@@ -1,6 +1,7 @@
 import { CAP_ENV, cacheCap, cacheDir, formatSize } from "../cache/dir.js";
 import { cleanAll, listEntries, type Entry } from "../cache/entries.js";
 import { EXIT, UsageError } from "../errors.js";
+import { human } from "../human.js";
 
 export const CACHE_ACTIONS = ["info", "clean"] as const;
 
@@ -15,7 +16,7 @@ export async function runCache(action: string, opts: { json: boolean }): Promise
     const removed = cleanAll(dir);
     const bytes = total(removed);
     if (opts.json) console.log(JSON.stringify({ dir, removed: removed.map(toJson), bytes }, null, 2));
-    else console.log(`Removed ${removed.length} ${removed.length === 1 ? "entry" : "entries"} (${formatSize(bytes)}) from ${dir}`);
+    else console.log(`Removed ${removed.length} ${removed.length === 1 ? "entry" : "entries"} (${formatSize(bytes)}) from ${human`${dir}`}`);
     return EXIT.ok;
   }
   const entries = listEntries(dir);
@@ -23,7 +24,7 @@ export async function runCache(action: string, opts: { json: boolean }): Promise
     console.log(JSON.stringify({ dir, capBytes: cap, bytes: total(entries), entries: entries.map(toJson) }, null, 2));
     return EXIT.ok;
   }
-  console.log(`Cache: ${dir}`);
+  console.log(human`Cache: ${dir}`);
   console.log(`Size:  ${formatSize(total(entries))} in ${entries.length} ${entries.length === 1 ? "entry" : "entries"}; cap ${formatSize(cap)} (${CAP_ENV})`);
   if (entries.length) {
     console.log("\n  kind        size        last used          entry (least recently used first: removed first)");

@@ -2,6 +2,7 @@ import { relative, resolve } from "node:path";
 import { flagsLayer, merge, readConfig, resolveName, toManifest, type Partial } from "../answers.js";
 import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
+import { human } from "../human.js";
 import type { Manifest } from "../manifest.js";
 import { render, sortedPaths } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
@@ -44,7 +45,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     const tree = renderTree();
     if (values.json) console.log(JSON.stringify({ dir: resolve(dir), files: sortedPaths(tree) }, null, 2));
     else {
-      console.log(`Would create ${resolve(dir)} with ${tree.size} files:`);
+      console.log(human`Would create ${resolve(dir)} with ${tree.size} files:`);
       for (const path of sortedPaths(tree)) console.log(`  ${path}`);
     }
     return EXIT.ok;
@@ -57,10 +58,10 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   });
   const shown = relative(process.cwd(), result.dir) || ".";
   if (!values.json) {
-    console.log(`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
+    console.log(human`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
     if (result.enclosingRepo !== undefined) {
       const repo = relative(process.cwd(), result.enclosingRepo) || ".";
-      console.log(`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
+      console.log(human`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
     }
     if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
   }

@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { shellQuote } from "../human.js";
 import { defaultModule } from "../manifest.js";
 
 /** The one-line, prompt-free command that reproduces an interactive run. */
@@ -15,8 +16,4 @@ export function equivalentCommand(dir: string, m: Manifest): string {
   if (transports.size === 1 && !transports.has("tcp")) flags.push(`--transport ${[...transports][0]}`);
   const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;
   return `npm create hybrid-backend@latest ${shellQuote(dir)} -- ${flags.join(" ")}${nameFlag}`;
-}
-
-export function shellQuote(s: string): string {
-  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }

@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { shellQuote } from "./equivalent.js";
+import { shellQuote } from "../human.js";
 
 /**
  * What to type after create, for the chosen ingress. Every `make` word here

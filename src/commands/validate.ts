@@ -1,5 +1,6 @@
 import { formatSize } from "../cache/dir.js";
 import { EXIT } from "../errors.js";
+import { human, humanLines, shellQuote } from "../human.js";
 import { readRepoManifest, validate } from "../validate/index.js";
 import { interrupted, onInterrupt } from "../validate/lifecycle.js";
 import { liveDisplay, plainDisplay, silentDisplay, type Display } from "../validate/progress.js";
@@ -15,7 +16,7 @@ function chooseDisplay(json: boolean): Display {
 
 export async function runValidate(dir: string, opts: { json: boolean; noCache?: boolean }): Promise<number> {
   readRepoManifest(dir);
-  if (!opts.json) console.log(`Validating ${dir}`);
+  if (!opts.json) console.log(human`Validating ${dir}`);
   const display = chooseDisplay(opts.json);
   // Ctrl-C: stop every build and service, remove the temporary folders, say how to resume.
   const release = onInterrupt(
@@ -42,21 +43,13 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
     console.log(toJson(report));
   } else if (!report.ok) {
     const failed = report.steps.find((s) => s.status === "failed")!;
-    console.error(`\n${failed.name} failed: ${failed.error}\nlogs: ${report.logs}`);
+    console.error(`\n${failed.name} failed: ${humanLines(failed.error ?? "")}\n${human`logs: ${report.logs}`}`);
   } else {
     // Name what actually ran: a step with nothing to check here (no CI, no deploy target) was skipped.
     const ran = report.steps.filter((s) => s.status === "passed" && s.name !== "doctor" && s.name !== "smoke").map((s) => s.name);
     console.log(`All checks passed: ${ran.join(", ")} and a live smoke test through Go into Rust.`);
   }
   return report.ok ? EXIT.ok : EXIT.failed;
-}
-
-/** The folder as the user can paste it back into a shell. */
-function shellQuote(s: string): string {
-  if (/^[\w./@%+=:,-]+$/.test(s)) return s;
-  // Control characters shown escaped, never sent raw to the terminal.
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) return JSON.stringify(s);
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function runDoctor(opts: { json: boolean }): Promise<number> {
@@ -67,7 +60,7 @@ export async function runDoctor(opts: { json: boolean }): Promise<number> {
   } else {
     for (const t of tools) {
       const state = t.version ?? (t.name === "buf" ? "not yet fetched" : "MISSING");
-      console.log(`  ${t.version ? "ok  " : t.required && t.name !== "buf" ? "FAIL" : "--  "} ${t.name.padEnd(8)} ${state}`);
+      console.log(`  ${t.version ? "ok  " : t.required && t.name !== "buf" ? "FAIL" : "--  "} ${t.name.padEnd(8)} ${human`${state}`}`);
       if (!t.version) console.log(`         ${t.hint}`);
     }
   }

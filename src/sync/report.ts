@@ -1,3 +1,4 @@
+import { human } from "../human.js";
 import { besidePath } from "./conflicts.js";
 import type { Drift, FileAction, Status } from "./plan.js";
 
@@ -20,33 +21,33 @@ export function countByStatus(actions: FileAction[]): Partial<Record<Status, num
 export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean): string {
   const counts = countByStatus(actions);
   const summary = ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ");
-  const lines = [`${dryRun ? "sync --dry-run" : "sync"} ${dir}: ${summary || "nothing generated"}`];
+  const lines = [`${dryRun ? "sync --dry-run" : "sync"} ${human`${dir}`}: ${summary || "nothing generated"}`];
   for (const status of ORDER) {
     if (status === "unchanged") continue;
     const group = actions.filter((a) => a.status === status);
     if (group.length === 0) continue;
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
-    for (const a of group) lines.push(`  ${status.padEnd(12)} ${a.path}${detail(a)}`);
+    for (const a of group) lines.push(`  ${status.padEnd(12)} ${human`${a.path}`}${detail(a)}`);
   }
   return lines.join("\n");
 }
 
 function detail(a: FileAction): string {
   if (a.unresolved) return "  (unresolved, left by an earlier sync)";
-  if (a.beside) return `  (cannot be merged: ${a.reason}; new version written to ${besidePath(a.path)})`;
+  if (a.beside) return human`  (cannot be merged: ${a.reason}; new version written to ${besidePath(a.path)})`;
   if (a.baseMissing) return "  (last generated version not found: whole file marked)";
   return "";
 }
 
 export function formatDrift(dir: string, drift: Drift[]): string {
-  if (drift.length === 0) return `sync --check ${dir}: generated files are current`;
+  if (drift.length === 0) return human`sync --check ${dir}: generated files are current`;
   const conflicts = drift.filter((d) => d.change === "conflict").length;
   const stale = drift.length - conflicts;
   const parts = [
     ...(stale > 0 ? [`${stale} generated file(s) are stale; run \`hybrid-backend sync\` and commit`] : []),
     ...(conflicts > 0 ? [`${conflicts} file(s) have unresolved sync conflicts`] : []),
   ];
-  const lines = [`sync --check ${dir}: ${parts.join("; ")}`];
-  for (const d of drift) lines.push(`  ${d.change.padEnd(8)} ${d.path}`);
+  const lines = [`sync --check ${human`${dir}`}: ${parts.join("; ")}`];
+  for (const d of drift) lines.push(`  ${d.change.padEnd(8)} ${human`${d.path}`}`);
   return lines.join("\n");
 }

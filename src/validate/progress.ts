@@ -1,5 +1,6 @@
 import type { Activity } from "./activity.js";
 import { stepLine, type StepResult } from "./report.js";
+import { human } from "../human.js";
 
 /**
  * How validate shows itself while it runs. Three forms from one event feed:
@@ -27,10 +28,10 @@ export function plainDisplay(print: (line: string) => void): Display {
   return {
     stepStarted() {},
     stepFinished() {},
-    commandStarted: (step, command, where) => write(`  ${step}: ${command}${where ? ` (${where})` : ""}`),
+    commandStarted: (step, command, where) => write(human`  ${step}: ${command}${where ? ` (${where})` : ""}`),
     cargoProgress() {},
     stepDone: (r) => write(stepLine(r)),
-    note: (msg) => write(`  ${msg}`),
+    note: (msg) => write(human`  ${msg}`),
     stop() {
       stopped = true;
     },
@@ -97,7 +98,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
     },
     commandStarted(step, command, where) {
       const r = running.get(step) ?? { started: now() };
-      running.set(step, { ...r, command: `${command}${where ? ` (${where})` : ""}`, cargo: undefined });
+      running.set(step, { ...r, command: human`${command}${where ? ` (${where})` : ""}`, cargo: undefined });
       draw();
     },
     cargoProgress(step, done, total, building) {
@@ -108,7 +109,7 @@ export function liveDisplay(out: Pick<NodeJS.WriteStream, "write" | "columns">, 
       running.delete(r.name);
       print(stepLine(r));
     },
-    note: (msg) => print(`  ${msg}`),
+    note: (msg) => print(human`  ${msg}`),
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
