@@ -70,7 +70,7 @@ export async function createProject(
   let planned: ReturnType<typeof planGit> | undefined;
   let ahead: Promise<boolean> | undefined;
   try {
-    mkdirSync(staging);
+    makeStaging(dir, staging);
     // Asking git where the target is and `git init` in the staging folder
     // run while the files are rendered (when given as a function): starting
     // git's process and its mkdirs overlap that work instead of following
@@ -152,6 +152,23 @@ export function writeTree(root: string, tree: FileTree): void {
     let same = exact.get(entry.mode);
     if (same === undefined) exact.set(entry.mode, (same = (statSync(file).mode & 0o7777) === entry.mode));
     if (!same) chmodSync(file, entry.mode);
+  }
+}
+
+/**
+ * The first write inside the target: an existing folder the user may not
+ * write to (owned by another user, a read-only mount) refuses it, and that is
+ * the user's to change, as for an unwritable parent (makeTarget). A full disk
+ * is not a usage error: it stays the machine's own one-line refusal (exit 1).
+ */
+function makeStaging(dir: string, staging: string): void {
+  try {
+    mkdirSync(staging);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw err;
+    const fix = code === "EROFS" ? "it is on a read-only file system" : "you may not write to it";
+    throw new UsageError("directory", dir, `files cannot be created in it (${code}: ${fix}); choose a folder you can write to`);
   }
 }
 

@@ -16,12 +16,17 @@ export function inspectTarget(dir: string): TargetState {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return "absent";
     if (code === "ENOTDIR") throw new UsageError("directory", dir, "a folder on its path is a file; choose a new or empty folder");
-    throw err;
+    throw unreadable(dir, err);
   }
   if (!stat.isDirectory()) {
     throw new UsageError("directory", dir, "it exists and is not a folder; choose a new or empty folder");
   }
-  const entries = readdirSync(dir);
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    throw unreadable(dir, err);
+  }
   if (entries.length === 0) return "empty";
   if (entries.length === 1 && entries[0] === ".git") return "git-only";
   throw new UsageError(
@@ -29,6 +34,13 @@ export function inspectTarget(dir: string): TargetState {
     dir,
     `it is not empty (${entries.length} entries: ${listed(entries)}); choose a new or empty folder`,
   );
+}
+
+/** A folder the system will not let us look into is the user's to fix (as one we may not write to). */
+function unreadable(dir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== "EACCES" && code !== "EPERM") return err;
+  return new UsageError("directory", dir, `it cannot be read (${code}: you may not list it); choose a folder you can read and write`);
 }
 
 /** A few names, so a leftover (say a staging folder of a killed run) is recognisable. */
