@@ -141,7 +141,7 @@ Create options (prompted for on a TTY unless --yes):
   --no-git             do not git init / commit
   --git-init           git init and commit even inside another repository's work
                        tree (by default create leaves git to that repository)
-  --json               machine-readable output
+  --json               machine-readable output (a failure too: {"ok": false, "exit", "error"})
   -h, --help           this help
   -v, --version        print the version
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { HELP, parseArgv, type ParsedArgs } from "./args.js";
 import { runCreate } from "./commands/create.js";
-import { EXIT, UsageError, errorLine, escapeInvisible } from "./errors.js";
+import { EXIT, UsageError, errorJson, errorLine, escapeInvisible } from "./errors.js";
 import { GENERATOR_VERSION } from "./version.js";
 
 /** argv → command. The only place that decides the process's exit code. */
@@ -59,13 +59,24 @@ main(process.argv.slice(2)).then(
       process.exitCode = 130;
       return;
     }
+    const code = err instanceof UsageError ? EXIT.usage : EXIT.failed;
+    if (wantsJson(process.argv.slice(2))) console.log(errorJson(err, code, GENERATOR_VERSION));
     console.error(errorLine(err, GENERATOR_VERSION));
     if (debug() && err instanceof Error && err.stack) {
       console.error(err.stack.split("\n").map(escapeInvisible).join("\n"));
     }
-    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.failed;
+    process.exitCode = code;
   },
 );
+
+/**
+ * Whether the run asked for --json, read from argv itself: the error may be
+ * that argv did not parse, and a script asking for JSON still gets JSON.
+ */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--json" || a.startsWith("--json="));
+}
 
 function isPromptCancel(err: unknown): boolean {
   return err instanceof Error && (err.name === "ExitPromptError" || /force closed/i.test(err.message));

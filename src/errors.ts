@@ -55,6 +55,20 @@ export function errorLine(err: unknown, version: string): string {
   return escapeInvisible(`error: ${firstLine(err)}${hint}`);
 }
 
+/**
+ * A failure under --json, for scripts: the shape of the reports (ok, exit)
+ * with the error's parts, so a caller can read the field and value instead
+ * of parsing the human line (which stderr still carries). Values are raw
+ * here: JSON escapes them itself.
+ */
+export function errorJson(err: unknown, exit: number, version: string): string {
+  const error =
+    err instanceof UsageError
+      ? { field: err.field, value: err.value, allowed: err.allowed, message: err.message }
+      : { message: errorLine(err, version).replace(/^error: /, "") };
+  return JSON.stringify({ ok: false, exit, error });
+}
+
 const ENVIRONMENT_ERRORS = new Set(["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EMFILE", "ENFILE", "ENAMETOOLONG", "ELOOP", "EIO"]);
 
 /** A failed subprocess (execa) names the command, then the tool's own last word on stderr. */
