@@ -23,6 +23,8 @@ import {
 export async function promptAnswers(
   given: Partial,
   dir: string | undefined,
+  /** Why a project cannot go in this folder, if it cannot: checked as the name is typed, since it names the folder. */
+  folderProblem: (folder: string) => string | undefined = () => undefined,
 ): Promise<{ answers: Partial; dir: string | undefined }> {
   const plop = await nodePlop();
   const askName = given.name === undefined && dir === undefined;
@@ -32,7 +34,7 @@ export async function promptAnswers(
       name: "name",
       message: "Project name",
       default: DEFAULT_NAME,
-      validate: (v: string) => projectName.safeParse(v).success || NAME_RULE,
+      validate: (v: string) => (projectName.safeParse(v).success ? (folderProblem(v) ?? true) : NAME_RULE),
     },
     given.orchestrator?.module === undefined && {
       type: "input",

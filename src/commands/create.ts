@@ -8,7 +8,7 @@ import { render, sortedPaths } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
 import { createProject } from "../write/create.js";
-import { inspectTarget } from "../write/target.js";
+import { inspectTarget, preflightTarget } from "../write/target.js";
 import { equivalentCommand } from "./equivalent.js";
 import { nextSteps } from "./next-steps.js";
 
@@ -28,9 +28,17 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   let dir = args.positionals[0];
   let answers: Partial = merge(values.config !== undefined ? readConfig(values.config) : {}, flagsLayer(values));
 
+  // A dry run writes nothing, so only what is in the folder matters to it.
+  const checkTarget = (folder: string) => (values["dry-run"] ? inspectTarget(resolve(folder)) : preflightTarget(resolve(folder)));
   if (isInteractive(values)) {
+    // What is already known about the folder (and the name taken from it) is
+    // checked before the first question, so no answers are lost to it.
+    if (dir !== undefined || answers.name !== undefined) {
+      const name = resolveName(answers, dir);
+      checkTarget(dir ?? name);
+    }
     const { promptAnswers } = await import("../prompts.js");
-    const prompted = await promptAnswers(answers, dir);
+    const prompted = await promptAnswers(answers, dir, (folder) => problemWith(() => checkTarget(folder)));
     answers = merge(answers, prompted.answers);
     dir = prompted.dir;
   }
@@ -38,7 +46,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   dir ??= name;
   const manifest = toManifest(answers, name);
   // Fail on an unusable target before rendering or writing anything.
-  inspectTarget(resolve(dir));
+  checkTarget(dir);
   const renderTree = () => withLedger(render(manifest), manifest);
 
   if (values["dry-run"]) {
@@ -77,6 +85,17 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   const code = await runValidate(result.dir, { json: Boolean(values.json) });
   if (!values.json && code === EXIT.ok) printNextSteps(shown, manifest, true);
   return code;
+}
+
+/** A usage error's line, for a prompt to show and ask again; anything else still fails the run. */
+function problemWith(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
 }
 
 function printNextSteps(dir: string, manifest: Manifest, validated: boolean) {

@@ -6,7 +6,7 @@ import { managedFiles } from "../sync/ledger.js";
 import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
 import { makeDirs } from "../make-dirs.js";
 import { writeObjectsAhead } from "./objects-ahead.js";
-import { inspectTarget, type TargetState } from "./target.js";
+import { inspectTarget, refusedTarget, type TargetState } from "./target.js";
 import type { Worktree } from "./worktree.js";
 
 export interface CreateOptions {
@@ -167,8 +167,7 @@ function makeStaging(dir: string, staging: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw err;
-    const fix = code === "EROFS" ? "it is on a read-only file system" : "you may not write to it";
-    throw new UsageError("directory", dir, `files cannot be created in it (${code}: ${fix}); choose a folder you can write to`);
+    throw refusedTarget(dir, dir, code);
   }
 }
 

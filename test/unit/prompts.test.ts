@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, tempDir } from "../helpers/cli.js";
@@ -81,6 +81,42 @@ describe("interactive prompts", () => {
     expect(manifest.ci.providers).toEqual([]);
     expect(result.screen).toContain("--ingress sqs --sink dynamodb --ci none");
     expect(result.screen).toContain("make emulator");
+  });
+
+  // The folder, and the name taken from it, are known before any question: checked first, no answers lost.
+  it.each([
+    ["a folder whose name is not a valid project name", ["'sp ace'"], "name (from the folder)"],
+    ["a folder that is not empty", ["taken"], "it is not empty"],
+    ["--name naming a folder that is not empty", ["--name", "taken"], "it is not empty"],
+  ])("refuses %s before the first question", async (_name, args, said) => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, "taken"));
+    writeFileSync(join(cwd, "taken", "notes.md"), "mine");
+    const result = await session(cwd, [...args, "--no-validate", "--no-git"], [[/Go module path/, ENTER]]);
+    expect(result.code, result.screen).toBe(2);
+    expect(result.answered, result.screen).toBe(0);
+    expect(result.screen).not.toMatch(/Project name|Go module path/);
+    expect(result.screen).toContain(said);
+  });
+
+  it("asks for the name again when its folder is taken", async () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, "taken"));
+    writeFileSync(join(cwd, "taken", "notes.md"), "mine");
+    const result = await session(cwd, ["--no-validate", "--no-git"], [
+      [/Project name/, `taken${ENTER}`],
+      [/not empty/, `${"\x7f".repeat(5)}fresh${ENTER}`],
+      [/Go module path/, ENTER],
+      [/Ingress/, ENTER],
+      [/HTTP router/, ENTER],
+      [/CI providers/, ENTER],
+      [/Worker transport/, ENTER],
+      [/Kubernetes manifests/, ENTER],
+      [/Dockerfiles and compose/, ENTER],
+    ]);
+    expect(result.answered, result.screen).toBe(9);
+    expect(result.code, result.screen).toBe(0);
+    expect(JSON.parse(readFileSync(join(cwd, "fresh", "hybrid-backend.json"), "utf8")).name).toBe("fresh");
   });
 
   it("does not prompt with --yes even on a TTY", async () => {

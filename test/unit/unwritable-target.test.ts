@@ -28,17 +28,18 @@ describe.runIf(process.platform === "linux")("a target folder that refuses us", 
   it.each([
     ["empty, not writable (555)", 0o555, "files cannot be created in it (EACCES"],
     ["empty, not listable (311)", 0o311, "it cannot be read (EACCES"],
-  ])("%s: exit 2, one line, nothing written", async (_name, mode, allowed) => {
+    ["absent, in a folder not writable (555)", 0o555, "it cannot be created (at ", "locked/app"],
+  ])("%s: exit 2, one line, nothing written", async (_name, mode, allowed, arg = "locked") => {
     const cwd = reachableDir();
     const target = join(cwd, "locked");
     mkdirSync(target);
     chmodSync(target, mode);
-    const result = await runAsUser(["locked", "--yes", "--no-validate", "--no-git"], cwd);
+    const result = await runAsUser([arg, "--yes", "--no-validate", "--no-git"], cwd);
     chmodSync(target, 0o755);
     expect(result.exitCode, result.stderr).toBe(2);
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: directory: ".*\/locked" is not valid; /);
+    expect(lines[0]).toMatch(new RegExp(`^error: directory: ".*/${arg}" is not valid; `));
     expect(lines[0]).toContain(allowed);
     expect(lines[0]).toContain("choose a folder you can");
     expect(lines[0]).not.toMatch(RAW_INVISIBLE);
