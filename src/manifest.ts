@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { MANIFEST_JSON_SCHEMA } from "./prebuilt.js";
 import { UsageError } from "./errors.js";
+import { protoKeyPath } from "./proto-key.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 import { generatorVersion } from "./generator-version.js";
@@ -72,13 +73,13 @@ const REGISTRY_RE = /^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/;
  * GitHub Actions the generated workflow uses, pinned to a commit (a moved tag
  * cannot change CI); the tag is kept for people. Bump both here, then sync.
  */
-const actionPin = z.object({
+const actionPin = z.strictObject({
   sha: z.string().regex(/^[0-9a-f]{40}$/, { message: "use the full 40-character commit SHA of the release" }),
   version: z.string().regex(/^v\d+(\.\d+){0,2}$/, { message: "use the release tag, for example v5.0.0" }),
 });
 const pin = (sha: string, version: string) => actionPin.default({ sha, version });
 const ACTIONS = z
-  .object({
+  .strictObject({
     "actions/checkout": pin("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
     "actions/setup-go": pin("44694675825211faa026b3c33043df3e48a5fa00", "v6.0.0"),
     "dorny/paths-filter": pin("de90cc6fb38fc0963ad72b210f1f284cd68cea36", "v3.0.2"),
@@ -88,8 +89,7 @@ const ACTIONS = z
     "docker/build-push-action": pin("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
     "docker/login-action": pin("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
     "actions/attest": pin("1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2"),
-  })
-  .strict();
+  });
 
 /**
  * Base images, pinned by the digest of their multi-arch index so a moved tag
@@ -124,16 +124,18 @@ export function baseImages(m: { toolchains: { go: string; rust: string } }): str
   ];
 }
 
+// Strict at every depth: an unknown or misspelt key anywhere (orchestrator.routr,
+// workers[0].transprot) is an error, where zod's plain objects would drop it silently.
 const manifestObject = z
-  .object({
+  .strictObject({
     $schema: z.string().default(`./${SCHEMA_FILE}`),
     generator: z
-      .object({ name: z.literal(GENERATOR_NAME), version: generatorVersion })
+      .strictObject({ name: z.literal(GENERATOR_NAME), version: generatorVersion })
       .default({ name: GENERATOR_NAME, version: GENERATOR_VERSION }),
     name: projectName,
     orchestrator: z.preprocess(
       defaultSink,
-      z.object({
+      z.strictObject({
         module: goModulePath,
         ingress: z.enum(INGRESS).default("http"),
         router: z.enum(ROUTERS).default("stdlib"),
@@ -142,7 +144,7 @@ const manifestObject = z
     ),
     workers: z
       .array(
-        z.object({
+        z.strictObject({
           name: workerName,
           transport: z.enum(TRANSPORTS).default("tcp"),
         }),
@@ -156,21 +158,20 @@ const manifestObject = z
       })
       .default([{ name: "scorer", transport: "tcp" }]),
     contract: z
-      .object({ package: z.literal("scoring.v1") })
+      .strictObject({ package: z.literal("scoring.v1") })
       .default({ package: "scoring.v1" }),
     ci: z
-      .object({
+      .strictObject({
         providers: z.array(z.enum(CI_PROVIDERS)).default(["github"]),
         /** Where CI pushes images from the main branch: REGISTRY/orchestrator, REGISTRY/<worker>. */
         registry: z.string().max(200).regex(REGISTRY_RE, { message: REGISTRY_RULE }),
         /** Present exactly when GitHub is a provider (see actionPins). */
         actions: ACTIONS.optional(),
-      })
-      .strict(),
+      }),
     docker: z.boolean().default(true),
     deploy: z.array(z.enum(DEPLOY_TARGETS)).default(["kubernetes"]),
     toolchains: z
-      .object({
+      .strictObject({
         go: toolchainVersion.default("1.26"),
         rust: toolchainVersion.default("1.95"),
         buf: semver.default("1.75.0"),
@@ -183,7 +184,6 @@ const manifestObject = z
       .prefault({}),
     images: BASE_IMAGES,
   })
-  .strict()
   .superRefine((m, ctx) => {
     const seen = new Set<string>();
     m.ci.providers.forEach((p, i) => {
@@ -317,15 +317,19 @@ export function defaultModule(name: string): string {
 
 /** Parse unknown input into a manifest, or throw a one-line UsageError. */
 export function parseManifest(input: unknown, source = "manifest"): Manifest {
+  const proto = protoKeyPath(input);
+  if (proto) throw new UsageError(fieldAt(proto, source), valueAt(input, proto), "unknown key(s) __proto__; remove them");
   const result = manifestSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.join(".") || source;
+  throw new UsageError(fieldAt(issue.path, source), valueAt(input, issue.path), allowedFor(issue));
+}
+
+function fieldAt(at: PropertyKey[], source: string): string {
+  const path = at.map(String).join(".") || source;
   // A value read from the manifest file is fixed there, not with a flag.
   const flag = source === MANIFEST_FILE ? undefined : FLAG_FOR[path.replace(/\.\d+(?=\.|$)/g, "")];
-  const field = source === MANIFEST_FILE && issue.path.length ? `${MANIFEST_FILE} ${path}` : flag ? `${path} (${flag})` : path;
-  const value = valueAt(input, issue.path);
-  throw new UsageError(field, value, allowedFor(issue));
+  return source === MANIFEST_FILE && at.length ? `${MANIFEST_FILE} ${path}` : flag ? `${path} (${flag})` : path;
 }
 
 export function manifestJsonSchema(): object {
