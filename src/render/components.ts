@@ -45,6 +45,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   // cmd/verify reads the results where the sink keeps them: one store file per sink.
   [/^orchestrator\/cmd\/verify\/store_dynamodb(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/cmd\/verify\/store_log(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
+  // The DynamoDB sink, for the sink that uses it: the orchestrator of another sink holds no code it cannot call.
+  [/^orchestrator\/internal\/results\/(dynamodb(_test)?|conflict)\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce|verify))\//, queue],

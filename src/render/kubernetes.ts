@@ -1,5 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
+import { orchestratorIam } from "./iam.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { PROJECT_NAMES } from "../project-names.js";
@@ -115,6 +116,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
     ...names,
+    iam: orchestratorIam(m, names),
     sqsQueueLength: SQS_MESSAGES_PER_REPLICA,
     kinesisShardCount: KINESIS_SHARDS_PER_REPLICA,
     orchestrator: {
