@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
+import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
 import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
 import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
 
@@ -50,6 +50,9 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     grafanaPort: GRAFANA_PORT,
     otlpGrpcPort: OTLP_GRPC_PORT,
     otlpHttpPort: OTLP_HTTP_PORT,
+    // What a service exports with when nothing sets OTEL_EXPORTER_OTLP_PROTOCOL, and the port that takes it.
+    otlpDefaultProtocol: OTLP_DEFAULT_PROTOCOL,
+    otlpDefaultPort: OTLP_PORTS[OTLP_DEFAULT_PROTOCOL],
     stackDir: STACK_DIR,
     metricsPortOffset: WORKER_METRICS_PORT_OFFSET,
     dashboardPath: DASHBOARD_PATH,

@@ -10,6 +10,18 @@ import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 export const OTLP_GRPC_PORT = 4317;
 export const OTLP_HTTP_PORT = 4318;
 
+export type OtlpProtocol = "grpc" | "http/protobuf";
+
+/** The collector port that takes each OTEL_EXPORTER_OTLP_PROTOCOL. */
+export const OTLP_PORTS: Readonly<Record<OtlpProtocol, number>> = { grpc: OTLP_GRPC_PORT, "http/protobuf": OTLP_HTTP_PORT };
+
+/**
+ * The protocol both services export with when OTEL_EXPORTER_OTLP_PROTOCOL is
+ * unset: the specification's default, which the Go setup (telemetry.protocol)
+ * and the Rust SDK both apply.
+ */
+export const OTLP_DEFAULT_PROTOCOL: OtlpProtocol = "http/protobuf";
+
 /** What a service is called in traces (OTEL_SERVICE_NAME): the project's name, then the component's. */
 export function otelServiceName(m: Manifest, component: string): string {
   return `${m.name}-${component}`;

@@ -1,5 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { PROJECT_NAMES } from "../project-names.js";
+import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
@@ -52,8 +53,8 @@ export const OTEL_VARIABLES: readonly Setting[] = [
   },
   {
     name: "OTEL_EXPORTER_OTLP_PROTOCOL",
-    default: "http/protobuf",
-    doc: "http/protobuf",
+    default: OTLP_DEFAULT_PROTOCOL,
+    doc: OTLP_DEFAULT_PROTOCOL,
     meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
   },
   { name: "OTEL_SERVICE_NAME", default: "orchestrator", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)" },

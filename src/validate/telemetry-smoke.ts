@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { otelServiceName, PRODUCER_COMPONENT } from "../render/otel-env.js";
+import { otelServiceName, PRODUCER_COMPONENT, type OtlpProtocol } from "../render/otel-env.js";
 import { orchestratorMetrics, rpcSpanName, WORKER_METRICS, WORKER_PHASE_SPANS } from "../render/telemetry.js";
 import { checkCounts, type CountExpectation } from "./metrics-check.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp/receiver.js";
@@ -18,7 +18,7 @@ const SPANS_TIMEOUT_MS = 15_000;
 const BSP_DELAY_MS = 100;
 const POLL_MS = 100;
 
-export type OtlpProtocol = "grpc" | "http/protobuf";
+export type { OtlpProtocol };
 
 /** The smoke's side of telemetry: the receiver the services export to, and what each service is told. */
 export interface SmokeTelemetry {
