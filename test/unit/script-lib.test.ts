@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 const LIB = resolve("templates/root/scripts/lib.sh");
+const AWS = resolve("templates/root/scripts/aws.sh");
 
 /**
  * A script's EXIT trap kills what it started. CI once failed because bash printed
@@ -123,5 +124,31 @@ describe("scripts/lib.sh model_memory_figures", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe("bench: the model_memory test wrote no figures (exit status 101, output above); the model load memory rows are left out");
     expect(r.out).toBeUndefined();
+  });
+});
+
+describe("scripts/aws.sh aws_env", () => {
+  /** AWS_* after aws_env, started from an environment without AWS settings plus env. */
+  async function awsEnv(env: Record<string, string>) {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+    const r = await execa("bash", ["-c", `. ${AWS}; aws_env; env | grep '^AWS_' || true`], { env: { ...clean, ...env }, extendEnv: false });
+    return Object.fromEntries(r.stdout.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  }
+
+  it("defaults to the local emulator, with its fake keys and a region", async () => {
+    expect(await awsEnv({})).toEqual({ AWS_ENDPOINT_URL: "http://127.0.0.1:5000", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+    expect(await awsEnv({ AWS_ENDPOINT_URL: "http://localhost:4566" })).toMatchObject({ AWS_ACCESS_KEY_ID: "test" });
+  });
+
+  it("never signs real AWS calls as test: no keys or region for AWS or a remote endpoint", async () => {
+    expect(await awsEnv({ AWS_ENDPOINT_URL: "" })).toEqual({ AWS_ENDPOINT_URL: "" });
+    expect(await awsEnv({ AWS_ENDPOINT_URL: "https://sqs.eu-west-1.amazonaws.com", AWS_PROFILE: "dev" })).toEqual({
+      AWS_ENDPOINT_URL: "https://sqs.eu-west-1.amazonaws.com",
+      AWS_PROFILE: "dev",
+    });
+  });
+
+  it("keeps keys already set, even for the emulator", async () => {
+    expect(await awsEnv({ AWS_ACCESS_KEY_ID: "mine", AWS_SECRET_ACCESS_KEY: "s" })).toMatchObject({ AWS_ACCESS_KEY_ID: "mine", AWS_SECRET_ACCESS_KEY: "s" });
   });
 });
