@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the moto AWS emulator (SQS, Kinesis, DynamoDB) in the foreground on
 # 127.0.0.1:PORT, from a virtualenv in .venv created on first use. PORT is the
-# argument, else the port of AWS_ENDPOINT_URL (default http://127.0.0.1:5000),
-# so the emulator is where the services and `make bootstrap` look for it.
+# argument, else the port of AWS_ENDPOINT_URL (default LOCAL_AWS_ENDPOINT,
+# scripts/aws.sh), so the emulator is where the services and `make bootstrap`
+# look for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/aws.sh
 
 MOTO_VERSION=5.2.5
-endpoint=${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}
+endpoint=${AWS_ENDPOINT_URL:-$LOCAL_AWS_ENDPOINT}
 port=${endpoint##*:}
 port=${1:-${port%%/*}}
 if [ ! -x .venv/bin/moto_server ]; then

@@ -9,7 +9,8 @@
 # (a port already in use, a bad setting).
 # The AWS resources come from AWS_ENDPOINT_URL (default: `make emulator` on
 # 127.0.0.1:5000; run `make bootstrap` once), or from real AWS when you set
-# AWS_ENDPOINT_URL to "" and provide credentials.
+# AWS_ENDPOINT_URL to "", with your usual credentials and region (aws_env,
+# scripts/aws.sh, sets fake keys for a local emulator only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -19,11 +20,8 @@ cd "$(dirname "$0")/.."
 orchestrator_grace=17 worker_grace=25
 
 addr=$(orchestrator_addr)
-export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL-http://127.0.0.1:5000}
-export AWS_REGION=${AWS_REGION:-us-east-1}
-if [ -n "$AWS_ENDPOINT_URL" ]; then
-  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
-fi
+. scripts/aws.sh
+aws_env
 
 target=$(workers_target)
 # Workers with transport uds listen on a Unix socket, as in their pod: in a
