@@ -4,7 +4,7 @@ import { orchestratorIam } from "./iam.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { PROJECT_NAMES } from "../project-names.js";
-import { WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs, type WorkerContext } from "./workers.js";
+import { SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -14,8 +14,7 @@ import { WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs, type
 
 /** The orchestrator's one port: the HTTP API (http) or the health/metrics endpoints (queue presets); config.go's LISTEN_ADDR default. */
 export const ORCHESTRATOR_PORT = 8080;
-/** Where sidecar workers' Unix sockets live, an emptyDir shared within the pod. */
-export const SOCKETS_DIR = "/sockets";
+export { SOCKETS_DIR };
 
 /**
  * Where pods send OTLP in a cluster: a Collector Service in an `observability`
@@ -53,7 +52,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const queue = m.orchestrator.ingress !== "http";
   const kube = workers.map((w): KubeWorker => {
     const uds = w.transport === "uds";
-    const socket = `unix://${SOCKETS_DIR}/${w.name}.sock`;
+    const socket = socketAddr(w.name);
     const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
     const metricsPort = workerMetricsPort(w.port);
     const config: [string, string][] = [

@@ -1,7 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
 import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
-import { FIRST_WORKER_PORT, type WorkerContext } from "./workers.js";
+import { COMPOSE_WORKER_PORT, type WorkerContext } from "./workers.js";
 
 /**
  * The local observability stack compose runs beside the services (issue 13):
@@ -36,9 +36,6 @@ export const STACK_DIR = "observability";
 /** The Grafana dashboard (always: it imports into any Grafana); the stack's configs beside it are compose's (docker only). */
 export const DASHBOARD_PATH = `${STACK_DIR}/grafana-dashboard.json`;
 
-/** Every worker listens on the same gRPC port in its own container under compose. */
-const COMPOSE_WORKER_PORT = FIRST_WORKER_PORT;
-
 /** What the compose file, the stack's configs and the README see as `obs`. */
 export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
   const workerMetrics = workerMetricsPort(COMPOSE_WORKER_PORT);
@@ -61,6 +58,8 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     workers: workers.map((w) => ({
       name: w.name,
       env: env(w.name),
+      // Its LISTEN_ADDR under compose: the socket the orchestrator dials, or the gRPC port on every interface.
+      listenAddr: w.transport === "uds" ? w.composeAddr : `0.0.0.0:${COMPOSE_WORKER_PORT}`,
       metricsAddr: `0.0.0.0:${workerMetrics}`,
       target: `${w.name}:${workerMetrics}`,
     })),

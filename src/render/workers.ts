@@ -4,6 +4,16 @@ import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 /** First worker's local gRPC port; the others follow it in manifest order. */
 export const FIRST_WORKER_PORT = 50051;
 
+/** Where uds workers' Unix sockets live in a container: the pod's shared emptyDir, compose's shared volume. */
+export const SOCKETS_DIR = "/sockets";
+/** Every worker's gRPC port under compose, each in a container of its own. */
+export const COMPOSE_WORKER_PORT = FIRST_WORKER_PORT;
+
+/** A uds worker's socket in a container (compose, the pod). */
+export function socketAddr(name: string): string {
+  return `unix://${SOCKETS_DIR}/${name}.sock`;
+}
+
 /** What templates know about one worker. */
 export interface WorkerContext {
   name: string;
@@ -20,6 +30,8 @@ export interface WorkerContext {
   primary: boolean;
   /** How the orchestrator reaches it in a cluster: tcp (own Deployment + Service) or uds (sidecar). */
   transport: Manifest["workers"][number]["transport"];
+  /** Where it serves under compose, and the orchestrator's WORKER_<NAME>_ADDR there. */
+  composeAddr: string;
 }
 
 export function workerContexts(m: Manifest): WorkerContext[] {
@@ -32,6 +44,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
     transport: w.transport,
+    composeAddr: w.transport === "uds" ? socketAddr(w.name) : `${w.name}:${COMPOSE_WORKER_PORT}`,
   }));
 }
 

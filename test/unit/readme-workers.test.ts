@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+
+/**
+ * The README's Workers table gives each worker's address as `make run`
+ * (scripts/run.sh) and compose (docker-compose.yml) set it, per transport.
+ */
+describe.each(["http", "sqs"])("README worker addresses, %s", (ingress) => {
+  const tree = render(
+    parseManifest({
+      name: "risk-api",
+      orchestrator: { module: "github.com/acme/risk-api/orchestrator", ingress },
+      workers: [{ name: "scorer", transport: "uds" }, { name: "pricing", transport: "tcp" }],
+    }),
+  );
+  const text = (p: string) => tree.get(p)!.content.toString("utf8");
+  const readme = text("README.md");
+  const run = text("scripts/run.sh");
+  const compose = text("docker-compose.yml");
+
+  it.each([
+    ["scorer", "SCORER"],
+    ["pricing", "PRICING"],
+  ])("%s", (name, env) => {
+    const row = new RegExp(`^\\| ${name}(?: \\(primary\\))? \\| \`workers/${name}/\` \\| (tcp|uds) \\| (.+?) \\| (.+?) \\| \`WORKER_${env}_ADDR\` \\|`, "m").exec(readme);
+    expect(row, `${name}'s row`).not.toBeNull();
+    const [, transport, local, composed] = row!;
+    const started = new RegExp(`^start_worker ${name} WORKER_${env}_ADDR (\\S+) `, "m").exec(run)![1]!;
+    if (transport === "uds") {
+      expect(started).toBe(`unix://$sockets/${name}.sock`);
+      expect(local).toContain(`\`${name}.sock\` in a temp dir`);
+    } else {
+      expect(local).toBe(`\`${started}\``);
+    }
+    const dialled = new RegExp(`^ {6}WORKER_${env}_ADDR: (\\S+)$`, "m").exec(compose)![1]!;
+    expect(composed).toBe(`\`${dialled}\``);
+    // A uds worker serves where the orchestrator dials it; a tcp one on its port, on every interface.
+    const service = compose.slice(compose.indexOf(`\n  ${name}:\n`));
+    const listen = /^ {6}LISTEN_ADDR: (\S+)$/m.exec(service)![1]!;
+    expect(listen).toBe(transport === "uds" ? dialled : `0.0.0.0:${dialled.split(":").at(-1)}`);
+  });
+});
