@@ -40,7 +40,8 @@ export interface ServiceSettings {
 }
 
 /**
- * The OpenTelemetry SDK's standard variables the orchestrator honours. Not its
+ * The OpenTelemetry SDK's standard variables the orchestrator and the workers
+ * honour (Setup in telemetry/tracing.go, the SDK and otel.rs). Not the orchestrator's
  * settings (config.go neither reads nor checks them: `OTEL_` is no prefix of
  * its own); listed so the README documents them beside the settings.
  */
@@ -57,10 +58,11 @@ export const OTEL_VARIABLES: readonly Setting[] = [
     doc: OTLP_DEFAULT_PROTOCOL,
     meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
   },
-  { name: "OTEL_SERVICE_NAME", default: "orchestrator", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)" },
+  { name: "OTEL_SERVICE_NAME", default: "orchestrator", doc: "`orchestrator`; a worker: its name", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)" },
   { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler, with `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1`)" },
   { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain" },
   { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set" },
+  { name: "OTEL_TRACES_EXPORTER", default: "otlp", meaning: "`none` turns trace export off even with an endpoint set" },
 ];
 
 /**
