@@ -25,25 +25,29 @@ const ScopeName = "orchestrator"
 // otelaws start theirs. It reads the global provider at each call, so it follows Setup.
 func Tracer() trace.Tracer { return otel.Tracer(ScopeName) }
 
-// Setup installs the W3C trace-context and baggage propagators and, when the standard
-// OpenTelemetry variables name an OTLP endpoint, a tracer provider exporting there. It reads
-// only the OTEL_* variables: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-// OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL (grpc or http/protobuf, the default),
-// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and _ARG,
-// OTEL_BSP_SCHEDULE_DELAY, and OTEL_SDK_DISABLED; the exporters and the SDK read most of them.
-//
-// Without an endpoint, no provider is installed: the global one is OpenTelemetry's no-op,
-// so spans cost a context lookup, while an incoming traceparent still reaches the workers.
-// shutdown flushes the spans still buffered; call it once the work has drained.
-// Exporting reports whether Setup installs a tracer provider: an OTLP endpoint is named and
-// OTEL_SDK_DISABLED is not true. Without one, a service can skip building spans altogether.
+// Exporting reports whether Setup installs a tracer provider: an OTLP endpoint is named
+// (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_SDK_DISABLED is not
+// true and OTEL_TRACES_EXPORTER is not none, as for the workers. Without one, a service can
+// skip building spans altogether.
 func Exporting() bool {
-	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+	is := func(name, value string) bool { return strings.EqualFold(strings.TrimSpace(os.Getenv(name)), value) }
+	if is("OTEL_SDK_DISABLED", "true") || is("OTEL_TRACES_EXPORTER", "none") {
 		return false
 	}
-	return os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
+	set := func(name string) bool { return strings.TrimSpace(os.Getenv(name)) != "" }
+	return set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || set("OTEL_EXPORTER_OTLP_ENDPOINT")
 }
 
+// Setup installs the W3C trace-context and baggage propagators and, when Exporting, a tracer
+// provider exporting over OTLP. It reads only the OTEL_* variables: OTEL_EXPORTER_OTLP_ENDPOINT
+// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL (grpc or
+// http/protobuf, the default), OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES,
+// OTEL_TRACES_SAMPLER and _ARG, OTEL_BSP_SCHEDULE_DELAY, OTEL_SDK_DISABLED and
+// OTEL_TRACES_EXPORTER (none turns export off); the exporters and the SDK read most of them.
+//
+// Without export, no provider is installed: the global one is OpenTelemetry's no-op, so spans
+// cost a context lookup, while an incoming traceparent still reaches the workers. shutdown
+// flushes the spans still buffered; call it once the work has drained.
 func Setup(ctx context.Context, serviceName string, logger *slog.Logger) (shutdown func(context.Context) error, err error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {

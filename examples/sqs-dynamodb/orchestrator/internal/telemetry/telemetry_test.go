@@ -62,6 +62,30 @@ func TestWithoutAnEndpointNothingIsExported(t *testing.T) {
 	}
 }
 
+func TestExportingFollowsTheStandardSwitches(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"no endpoint", map[string]string{}, false},
+		{"endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, true},
+		{"traces endpoint", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, true},
+		{"exporter otlp", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "otlp"}, true},
+		{"exporter none", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": " None "}, false},
+		{"sdk disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "TRUE"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"} {
+				t.Setenv(name, tt.env[name])
+			}
+			if got := Exporting(); got != tt.want {
+				t.Errorf("Exporting() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestExportersByProtocol(t *testing.T) {
 	for _, tt := range []struct{ protocol, wantErr string }{
 		{"grpc", ""},
