@@ -18,9 +18,6 @@ http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 
 target=$(workers_target)
-# Workers with transport uds listen on a Unix socket, as in their pod: in a
-# short temp dir, since a socket path must fit in 107 bytes.
-sockets=$(mktemp -d)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 # METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
@@ -33,7 +30,7 @@ started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
 # On failure, first name any service that died (a readiness wait only says it gave up);
 # then kill the rest, quietly.
 trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
-rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
+kill_quietly "${worker_pids[@]}" $orchestrator_pid' EXIT
 
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2

@@ -24,11 +24,8 @@ addr=$(orchestrator_addr)
 aws_env
 
 target=$(workers_target)
-# Workers with transport uds listen on a Unix socket, as in their pod: in a
-# short temp dir, since a socket path must fit in 107 bytes. Each service's
-# output is also kept in .run/NAME.log (this run's only), for the report when one
-# exits and for reading after.
-sockets=$(mktemp -d)
+# Each service's output is also kept in .run/NAME.log (this run's only), for
+# the report when one exits and for reading after.
 mkdir -p .run
 worker_pids=()
 worker_names=()
@@ -70,7 +67,6 @@ stop_all() {
   local ok=0 i
   if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || ok=1; fi
   for i in "${!worker_pids[@]}"; do stop "${worker_pids[$i]}" "${worker_names[$i]}" "$worker_grace" || ok=1; done
-  rm -rf "$sockets"
   return $ok
 }
 # blame WHY: names every service that has exited, with its status and the end

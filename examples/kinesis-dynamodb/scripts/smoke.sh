@@ -30,9 +30,6 @@ wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
 (cd orchestrator && go run ./cmd/bootstrap)
 
 target=$(workers_target)
-# Workers with transport uds listen on a Unix socket, as in their pod: in a
-# short temp dir, since a socket path must fit in 107 bytes.
-sockets=$(mktemp -d)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 # METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
@@ -45,7 +42,7 @@ started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
 # On failure, first name any service that died (a readiness wait only says it gave up);
 # then kill the rest, quietly.
 trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
-rm -rf "$sockets"; kill_quietly "${worker_pids[@]}" $orchestrator_pid ${emulator_pid:-}' EXIT
+kill_quietly "${worker_pids[@]}" $orchestrator_pid $emulator_pid' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 (cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -148,5 +149,16 @@ func TestLoadReportsEveryBadVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error %q does not name %s", err, key)
 		}
+	}
+}
+
+func TestWorkersLogWithSnakeCaseKeys(t *testing.T) {
+	var out bytes.Buffer
+	workers := []Worker{
+		{Name: "w", Addrs: []string{"127.0.0.1:1"}},
+	}
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("starting", "workers", workers)
+	if got, want := out.String(), `"workers":[{"name":"w","addrs":["127.0.0.1:1"]}]`; !strings.Contains(got, want) {
+		t.Errorf("log line %s, want it to contain %s", got, want)
 	}
 }

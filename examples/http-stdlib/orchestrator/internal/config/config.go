@@ -36,14 +36,15 @@ type Config struct {
 	LogLevel slog.Level
 }
 
-// Worker is one scoring worker the orchestrator calls over gRPC.
+// Worker is one scoring worker the orchestrator calls over gRPC. The JSON names are the start-up
+// log's keys, snake_case like every other key there.
 type Worker struct {
 	// Name is the worker's name in hybrid-backend.json.
-	Name string
+	Name string `json:"name"`
 	// Addrs are where its replicas are: one gRPC target in any form grpc.NewClient accepts
 	// (host:port, dns:///name:port for a headless Service, unix:///path), or several
 	// host:port or unix:///path addresses, each one replica.
-	Addrs []string
+	Addrs []string `json:"addrs"`
 }
 
 // setting is one environment variable the orchestrator reads, with its default in the variable's own syntax.
