@@ -12,6 +12,8 @@ import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
  */
 
 // semver.org's grammar: no leading zeros, optional prerelease and build metadata.
+// Our own rather than the semver package: one comparison of two versions is all
+// the tool needs, and every dependency is bundled into what `npm create` downloads.
 const NUM = "(0|[1-9]\\d*)";
 const IDENT = "(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)";
 const SEMVER_RE = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(?:-(${IDENT}(?:\\.${IDENT})*))?(?:\\+[0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*)?$`);
