@@ -89,7 +89,11 @@ export async function createProject(
     await checkpoint();
     if (git.init) {
       if (initResult?.error) throw new Error(initResult.error);
-      await initialCommit(staging, options.commitMessage!, await ahead);
+      const written = await ahead;
+      await initialCommit(staging, options.commitMessage!, written);
+      // The objects written ahead include the snapshot ref; without them, it is made here, as
+      // best it can be: sync finds its bases in the initial commit all the same.
+      if (!written) await (await import("./snapshot.js")).storeSnapshot({ top: staging, prefix: "" }, managedFiles(tree)).catch(() => false);
     } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     await checkpoint();
     for (const name of readdirSync(staging)) {

@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FileTree } from "../render/index.js";
+import { managedFiles } from "../sync/ledger.js";
+import { SNAPSHOT_REF, snapshotMessage } from "./snapshot-ref.js";
 
 /**
  * A ref fast-import needs to build the trees on, reset (deleted) in the same
@@ -36,7 +38,9 @@ const SCRATCH_MESSAGE = "create-hybrid-backend: objects written ahead of the ini
  * add and commit write their own objects, loose ones as git does by
  * default, and these stay unreferenced.
  * What fast-import leaves behind: one commit object no ref points to,
- * named by its message, which `git fsck` lists as dangling and gc prunes.
+ * named by its message, which `git fsck` lists as dangling and gc prunes;
+ * and the project's snapshot ref (snapshot.ts), so `git diff` against it
+ * shows the team's edits from the first commit on, not only after a sync.
  * The stream goes through a file in .git because the file writes that
  * follow block Node's event loop, which would stall a pipe after 64 KB.
  */
@@ -68,25 +72,38 @@ export function writeObjectsAhead(dir: string, tree: FileTree): Promise<boolean>
 /**
  * The fast-import stream (git-fast-import(1)): one blob per file, then one
  * commit on SCRATCH_REF naming them with their modes (which makes
- * fast-import build and store the trees), then that ref reset and `done`.
+ * fast-import build and store the trees), then that ref reset; then the
+ * project's first snapshot commit (snapshot.ts), the generated files
+ * without the manifest and the ledger, on SNAPSHOT_REF, from the same
+ * blobs; then `done`. `now`: the snapshot's commit time, in seconds.
  */
-export function fastImportStream(tree: FileTree): Buffer {
+export function fastImportStream(tree: FileTree, now = Math.floor(Date.now() / 1000)): Buffer {
   const parts: Buffer[] = [];
   const entries: string[] = [];
+  const generated: string[] = [];
+  const managed = managedFiles(tree);
   let mark = 0;
   for (const [path, { content, mode }] of tree) {
     mark++;
     parts.push(Buffer.from(`blob\nmark :${mark}\ndata ${content.length}\n`), content, Buffer.from("\n"));
-    entries.push(`M ${mode & 0o111 ? "100755" : "100644"} :${mark} ${quotePath(path)}\n`);
+    const entry = `M ${mode & 0o111 ? "100755" : "100644"} :${mark} ${quotePath(path)}\n`;
+    entries.push(entry);
+    if (managed.has(path)) generated.push(entry);
   }
   const message = Buffer.from(SCRATCH_MESSAGE);
+  const snapshot = snapshotMessage("");
   parts.push(
-    Buffer.from(`commit ${SCRATCH_REF}\ncommitter create-hybrid-backend <create-hybrid-backend@localhost> 0 +0000\ndata ${message.length}\n`),
+    Buffer.from(`commit ${SCRATCH_REF}\n${COMMITTER} 0 +0000\ndata ${message.length}\n`),
     message,
-    Buffer.from(`${entries.join("")}\nreset ${SCRATCH_REF}\n\ndone\n`),
+    Buffer.from(`${entries.join("")}\nreset ${SCRATCH_REF}\n\n`),
+    Buffer.from(`commit ${SNAPSHOT_REF}\n${COMMITTER} ${now} +0000\ndata ${snapshot.length}\n`),
+    snapshot,
+    Buffer.from(`${generated.join("")}\ndone\n`),
   );
   return Buffer.concat(parts);
 }
+
+const COMMITTER = "committer create-hybrid-backend <create-hybrid-backend@localhost>";
 
 /** A path as fast-import reads it: as is, or C-quoted when it starts with a quote or holds a newline. */
 function quotePath(path: string): string {

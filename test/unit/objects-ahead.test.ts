@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render, type FileTree } from "../../src/render/index.js";
+import { managedFiles } from "../../src/sync/ledger.js";
 import { writeTree } from "../../src/write/create.js";
 import { fastImportStream, writeObjectsAhead } from "../../src/write/objects-ahead.js";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -45,7 +46,10 @@ describe("objects written ahead of the initial commit", { timeout: 60_000 }, () 
       const expected = await treeGitComputes(dir);
       // Present in the object store before any add: fast-import wrote it.
       expect(await git(dir, "cat-file", "-t", expected)).toBe("tree");
-      expect(await git(dir, "for-each-ref")).toBe("");
+      // The one ref written is the project's first snapshot: the generated files, without the manifest and ledger.
+      expect(await git(dir, "for-each-ref", "--format=%(refname)")).toBe("refs/hybrid-backend/generated");
+      const snapshot = (await git(dir, "ls-tree", "-r", "-z", "--name-only", "refs/hybrid-backend/generated")).split("\0").filter(Boolean);
+      expect(snapshot.sort()).toEqual([...managedFiles(t).keys()].sort());
       expect(readdirSync(join(dir, ".git")).filter((n) => n.startsWith("hybrid-backend"))).toEqual([]);
     }
   });
@@ -55,7 +59,8 @@ describe("objects written ahead of the initial commit", { timeout: 60_000 }, () 
     expect(stream.match(/^blob$/gm)).toHaveLength(2);
     expect(stream).toMatch(/^M 100644 :1 a\.txt$/m);
     expect(stream).toMatch(/^M 100755 :2 b\/run\.sh$/m);
-    expect(stream).toMatch(/^reset refs\/hybrid-backend\/objects-ahead\n\ndone\n$/m);
+    expect(stream).toMatch(/^reset refs\/hybrid-backend\/objects-ahead\n\ncommit refs\/hybrid-backend\/generated\n/m);
+    expect(stream.endsWith("M 100644 :1 a.txt\nM 100755 :2 b/run.sh\n\ndone\n")).toBe(true);
   });
 
   it("without a repository it answers false and writes nothing", async () => {
@@ -72,7 +77,9 @@ describe("objects written ahead of the initial commit", { timeout: 60_000 }, () 
     const head = await git(solo, "rev-parse", "HEAD");
     expect(looseObjects(solo).map((name) => head.slice(0, 2) + name)).toEqual([head]);
     expect(await git(solo, "status", "--porcelain", "--untracked-files=all")).toBe("");
-    expect(await git(solo, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+    expect(await git(solo, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main\nrefs/hybrid-backend/generated");
+    // What the README says of that ref holds from the initial commit on.
+    expect(await git(solo, "diff", "--diff-filter=MD", "refs/hybrid-backend/generated")).toBe("");
     const fsck = await execa("git", ["fsck", "--strict", "--no-reflogs"], { cwd: solo });
     expect(fsck.exitCode).toBe(0);
     const dangling = [...fsck.stdout.matchAll(/^dangling (\w+) ([0-9a-f]+)$/gm)];

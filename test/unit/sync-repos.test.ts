@@ -187,3 +187,23 @@ async function execOk(cwd: string, ...args: string[]): Promise<boolean> {
 async function execaLines(cwd: string, args: string[], input: string): Promise<string[]> {
   return (await execa("git", args, { cwd, input: `${input}\n` })).stdout.split("\n");
 }
+
+describe("the generated README's diff against refs/hybrid-backend/generated", () => {
+  it("shows the team's edits to generated files (and deletions), from the initial commit on and after add worker", async () => {
+    const dir = join(root, "readme-diff");
+    await generate(dir);
+    const changed = async () => (await git(dir, "diff", "--diff-filter=MD", "--name-only", SNAPSHOT_REF)).split("\n").filter(Boolean);
+    expect(await changed()).toEqual([]);
+    edit(dir, "Makefile", (t) => `${t}\n# ours\n`);
+    rmSync(join(dir, ".editorconfig"));
+    writeFileSync(join(dir, "NOTES.md"), "team notes\n");
+    await git(dir, "add", "-A");
+    await git(dir, "commit", "-qm", "team edits");
+    expect(await changed()).toEqual([".editorconfig", "Makefile"]);
+    const { code } = await addWorker(dir, "pricing");
+    expect(code).toBe(0);
+    await git(dir, "add", "-A");
+    await git(dir, "commit", "-qm", "add worker pricing");
+    expect(await changed()).toEqual([".editorconfig", "Makefile"]);
+  });
+});
