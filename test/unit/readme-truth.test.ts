@@ -63,8 +63,8 @@ function pathsIn(spans: string[], module: string, registry: string): string[] {
       !/[\s:=,*<>$]/.test(s) &&
       !/^[/.-]/.test(s.replace(/^\.\.\//, "").replace(/^\.(venv|smoke)$/, "x")) &&
       !(s === module || s === "net/http" || s.startsWith(registry)) &&
-      // Names with a slash that are not paths: an OTLP protocol, scrape annotation keys, gRPC span names.
-      !/^(http\/protobuf|prometheus\.io\/[a-z]+|[a-z0-9.]+\.[A-Za-z]+Service\/[A-Za-z]+)$/.test(s) &&
+      // Names with a slash that are not paths: an OTLP protocol, scrape annotation keys, gRPC span names, git refs.
+      !/^(http\/protobuf|prometheus\.io\/[a-z]+|[a-z0-9.]+\.[A-Za-z]+Service\/[A-Za-z]+|refs\/[a-z-]+\/[a-z-]+)$/.test(s) &&
       (s.includes("/") || /\.(proto|json|ya?ml|rs|go|sh|toml|svg|txt|md)$/.test(s) || /^(Makefile|Dockerfile|\.venv|\.smoke)$/.test(s)),
   );
 }
