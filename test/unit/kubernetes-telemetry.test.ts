@@ -12,12 +12,15 @@ import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
 /** Issue 13 in the cluster: every pod says where its /metrics is, lets it be scraped, and exports OTLP to the collector. */
-function build(workers: [string, string][]) {
-  const m = parseManifest({
+const manifest = (workers: [string, string][]) =>
+  parseManifest({
     name: "risk-api",
     orchestrator: { module: "github.com/acme/risk-api/orchestrator" },
     workers: workers.map(([name, transport]) => ({ name, transport })),
   });
+
+function build(workers: [string, string][]) {
+  const m = manifest(workers);
   const dir = join(tempDir("chb-kube-otel-"), "repo");
   mkdirSync(dir);
   writeTree(dir, render(m));
@@ -53,5 +56,10 @@ describe("telemetry in deploy/kubernetes", () => {
     expect(o).toMatch(new RegExp(`- containerPort: ${pricingMetrics}\\n\\s+name: metrics-1`));
     expect(one("NetworkPolicy", "orchestrator")).toMatch(/- port: metrics-0[\s\S]*- port: metrics-1/);
     expect(one("ConfigMap", "scorer-config")).toContain(`METRICS_ADDR: 0.0.0.0:${scorerMetrics}`);
+    // The pod's annotations can name one port: the README says where the sidecars' are instead.
+    const readme = render(manifest([["scorer", "uds"], ["pricing", "uds"]])).get("README.md")!.content.toString("utf8");
+    expect(readme).toContain(`\`metrics-0\` (scorer, ${scorerMetrics}), \`metrics-1\` (pricing, ${pricingMetrics})`);
+    const tcp = render(manifest([["scorer", "tcp"]])).get("README.md")!.content.toString("utf8");
+    expect(tcp).not.toContain("sidecar workers serve their `/metrics`");
   });
 });
