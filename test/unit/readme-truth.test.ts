@@ -105,6 +105,13 @@ describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orch
     expect(missing).toEqual([]);
   });
 
+  it("README.md's command table has a row for every make target with a help line", () => {
+    const helped = [...text("Makefile").matchAll(/^([a-z][a-z-]*):[^\n]*##/gm)].map((t) => t[1]!);
+    const rows = new Set([...text("README.md").matchAll(/^\| `make ([a-z][a-z-]*)` \|/gm)].map((r) => r[1]!));
+    expect(helped.length).toBeGreaterThan(5);
+    expect(helped.filter((t) => !rows.has(t))).toEqual([]);
+  });
+
   it.each(readmes)("%s names only make targets the Makefile has", (readme) => {
     const { spans, blocks } = codeOf(text(readme));
     const targets = makeTargets(text("Makefile"));
