@@ -182,6 +182,6 @@ describe("transport uds", () => {
     const smoke = await tool("make", ["smoke"], dir);
     expect(smoke.exitCode, smoke.all?.slice(-4000)).toBe(0);
     const started = readFileSync(join(dir, ".smoke", "orchestrator.log"), "utf8").split("\n").find((l) => l.includes('"msg":"starting"'));
-    expect(started, "the orchestrator's starting line").toMatch(/"Addrs":\["unix:\/\/[^"]+\/scorer\.sock"\]/);
+    expect(started, "the orchestrator's starting line").toMatch(/"addrs":\["unix:\/\/[^"]+\/scorer\.sock"\]/);
   });
 });
