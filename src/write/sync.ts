@@ -85,12 +85,8 @@ export async function applySync(dir: string, actions: FileAction[], options: App
     }
     writes.push({ path: LEDGER_FILE, entry: { content: serializeLedger(options.ledger), mode: 0o644 } });
     const staged = stage(dir, writes);
-    try {
-      await held.checkpoint();
-    } catch (err) {
-      staged.undo();
-      throw err;
-    }
+    // Interrupted while staging: nothing is renamed yet, so the temp files go and the repo is as it was.
+    await held.checkpoint(staged.undo);
     const ledger = staged.files.pop()!;
     for (const { temp, file } of staged.files) renameSync(temp, file);
     for (const action of actions) if (!action.write && action.remove) removeFile(dir, action.path);
@@ -139,9 +135,10 @@ function stage(dir: string, writes: { path: string; entry: FileEntry }[]): Stage
 /**
  * Ctrl-C / SIGTERM recorded instead of acted on while the repo is changed:
  * acted on (exit 130 / 143) at the next checkpoint, one turn of the event
- * loop, where synchronous work has let the signal's listener run.
+ * loop, where synchronous work has let the signal's listener run; undo, if
+ * given, runs first.
  */
-function holdSignals(): { checkpoint(): Promise<void>; release(): void } {
+function holdSignals(): { checkpoint(undo?: () => void): Promise<void>; release(): void } {
   let signal: NodeJS.Signals | undefined;
   const onSignal = (s: NodeJS.Signals) => {
     signal ??= s;
@@ -149,9 +146,11 @@ function holdSignals(): { checkpoint(): Promise<void>; release(): void } {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   return {
-    async checkpoint() {
+    async checkpoint(undo) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (signal) process.exit(signal === "SIGINT" ? 130 : 143);
+      if (!signal) return;
+      undo?.();
+      process.exit(signal === "SIGINT" ? 130 : 143);
     },
     release() {
       process.off("SIGINT", onSignal);

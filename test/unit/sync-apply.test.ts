@@ -2,6 +2,9 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
+import type { FileAction } from "../../src/sync/plan.js";
+import { applySync } from "../../src/write/sync.js";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";
 
 /**
@@ -78,6 +81,32 @@ describe("sync writes all or nothing", () => {
       outcomes.add("new");
     }
     expect(outcomes.size).toBeGreaterThan(0);
+  });
+});
+
+describe("Ctrl-C while sync stages its files", () => {
+  it("removes the temp files, changes nothing and exits 130", async () => {
+    const before = changes();
+    // The signal arrives while the new Makefile is being staged (its bytes are read there).
+    const write = {
+      mode: 0o644,
+      asIs: true,
+      get content() {
+        process.emit("SIGINT", "SIGINT");
+        return Buffer.from("new\n");
+      },
+    };
+    const actions = [{ path: "Makefile", status: "updated", write }] as unknown as FileAction[];
+    const ledger = parseLedger(readFileSync(join(dir, LEDGER_FILE), "utf8"));
+    const exit = vi.spyOn(process, "exit").mockImplementation((code) => {
+      throw new Error(`exit ${code}`);
+    });
+    try {
+      await expect(applySync(dir, actions, { worktree: undefined, ledger, generated: new Map() })).rejects.toThrow("exit 130");
+    } finally {
+      exit.mockRestore();
+    }
+    expect(changes()).toBe(before);
   });
 });
 
