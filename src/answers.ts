@@ -3,10 +3,13 @@ import type { ParsedArgs } from "./args.js";
 import { UsageError } from "./errors.js";
 import { readUserText } from "./user-file.js";
 import { checkConfigGenerator } from "./generator-version.js";
+import { type Origin, fromFlags } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
+  DEFAULT_WORKERS,
   DEPLOY_TARGETS,
   defaultModule,
+  givenFault,
   parseManifest,
   projectName,
   NAME_RULE,
@@ -50,7 +53,7 @@ export function readConfig(path: string): Partial {
   }
   const { generator, $schema: _s, ...rest } = value as Record<string, unknown>;
   checkConfigGenerator(generator);
-  return hoistFlagKeys(rest) as Partial;
+  return hoistFlagKeys(rest, `--config ${path}`) as Partial;
 }
 
 const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
@@ -60,15 +63,15 @@ const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
  * ({"router": "chi"}, {"ci": "github,gitlab"}), as people write it after
  * reading --help; they mean exactly what the flag means.
  */
-function hoistFlagKeys(config: Record<string, unknown>): Record<string, unknown> {
+function hoistFlagKeys(config: Record<string, unknown>, file: string): Record<string, unknown> {
   const out = { ...config };
-  if (typeof out.ci === "string") out.ci = { providers: parseList(out.ci, "ci", CI_PROVIDERS, "CI") };
+  if (typeof out.ci === "string") out.ci = { providers: parseList(out.ci, `${file} ci`, CI_PROVIDERS, "CI") };
   if (out.orchestrator !== undefined && (typeof out.orchestrator !== "object" || out.orchestrator === null)) return out;
   const nested = (typeof out.orchestrator === "object" && out.orchestrator !== null ? out.orchestrator : {}) as Record<string, unknown>;
   const moved: Record<string, unknown> = {};
   for (const key of ORCHESTRATOR_KEYS) {
     if (!(key in out)) continue;
-    if (key in nested) throw new UsageError(key, out[key], `it is given both at top level and under orchestrator in --config; keep one`);
+    if (key in nested) throw new UsageError(`${file} ${key}`, out[key], `it is given both at top level and under orchestrator; keep one`);
     moved[key] = out[key];
     delete out[key];
   }
@@ -130,22 +133,58 @@ export function merge(...layers: Partial[]): Partial {
  * The project name comes from --name/--config, else the folder's name, and
  * is never silently rewritten: an invalid folder name is an error.
  */
-export function resolveName(answers: Partial, dir: string | undefined): string {
+export function resolveName(answers: Partial, dir: string | undefined, origin: Origin = fromFlags): string {
   const name = answers.name ?? (dir ? basename(resolve(dir)) : DEFAULT_NAME);
-  const field = answers.name !== undefined ? "name" : dir ? "name (from the folder)" : "name";
+  const file = answers.name !== undefined ? origin(["name"]) : undefined;
+  const field = answers.name !== undefined ? (file ? `${file} name` : "name") : dir ? "name (from the folder)" : "name";
   if (!projectName.safeParse(name).success) throw new UsageError(field, name, NAME_RULE);
   return name;
 }
 
-export function toManifest(answers: Partial, name: string): Manifest {
+/** One layer of answers, and the file it was read from (for --config). */
+export type Layer = { answers: Partial; file?: string };
+
+/**
+ * Where the value at a manifest path came from: the last layer that gives
+ * it, since later layers win (see merge). Errors name a --config file's
+ * values as written there, and the others by their flag.
+ */
+export function originOf(layers: readonly Layer[]): Origin {
+  return (path) => [...layers].reverse().find((layer) => gives(layer.answers, path))?.file;
+}
+
+function gives(layer: unknown, path: readonly PropertyKey[]): boolean {
+  let cur = layer;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, key)) return false;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return true;
+}
+
+export function toManifest(answers: Partial, name: string, origin: Origin = fromFlags): Manifest {
   const { transport, ...rest } = answers;
-  const input = {
-    ...rest,
-    name,
-    orchestrator: { module: defaultModule(name), ...answers.orchestrator },
-  } as ManifestInput;
-  const manifest = parseManifest(input);
+  const manifest = parseManifest(manifestInput(rest, name), origin);
   if (transport === undefined) return manifest;
   // Applied to the parsed workers, so it reaches the default worker too.
-  return parseManifest({ ...manifest, workers: manifest.workers.map((w) => ({ ...w, transport })) });
+  return parseManifest({ ...manifest, workers: manifest.workers.map((w) => ({ ...w, transport })) }, origin);
+}
+
+/**
+ * A fault in the answers given so far (flags, --config) that no prompt can
+ * mend, so an interactive run refuses it before its first question.
+ */
+export function answersFault(answers: Partial, origin: Origin): UsageError | undefined {
+  const { transport, ...rest } = answers;
+  const input = manifestInput(rest, rest.name ?? DEFAULT_NAME);
+  const workers = (rest as { workers?: unknown }).workers ?? DEFAULT_WORKERS;
+  if (transport !== undefined && Array.isArray(workers)) {
+    (input as Record<string, unknown>).workers = workers.map((w: object) => ({ ...w, transport }));
+  }
+  const byTransport = (path: readonly PropertyKey[]) => transport !== undefined && path[0] === "workers" && path[2] === "transport";
+  return givenFault(input, (path) => gives(answers, path) || byTransport(path), origin);
+}
+
+function manifestInput(answers: Omit<Partial, "transport">, name: string): ManifestInput {
+  return { ...answers, name, orchestrator: { module: defaultModule(name), ...answers.orchestrator } } as ManifestInput;
 }

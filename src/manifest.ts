@@ -2,6 +2,7 @@ import * as z from "zod";
 import { MANIFEST_JSON_SCHEMA } from "./prebuilt.js";
 import { UsageError } from "./errors.js";
 import { protoKeyPath } from "./proto-key.js";
+import { type Origin, faultFor, fromFile, fromFlags, issuePath, unknownKey } from "./manifest-faults.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 import { generatorVersion } from "./generator-version.js";
@@ -20,18 +21,7 @@ export { DIGEST_RE, baseImages } from "./manifest-pins.js";
 
 export const SCHEMA_FILE = ".hybrid-backend/manifest.schema.json";
 export const MANIFEST_FILE = "hybrid-backend.json";
-
-/** The CLI flag that sets a manifest field, named in errors next to the field. */
-const FLAG_FOR: Record<string, string> = {
-  name: "--name",
-  "orchestrator.module": "--module",
-  "orchestrator.ingress": "--ingress",
-  "orchestrator.router": "--router",
-  "orchestrator.sink": "--sink",
-  "ci.providers": "--ci",
-  deploy: "--deploy",
-  "workers.transport": "--transport",
-};
+export const DEFAULT_WORKERS = [{ name: "scorer", transport: "tcp" as const }];
 
 export const NAME_RULE =
   `use ${PROJECT_NAME_MIN}-${PROJECT_NAME_MAX} characters (so ${PROJECT_NAME_BOUND} fits its limit): lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`;
@@ -74,8 +64,7 @@ const REGISTRY_RE = /^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/;
 
 // Strict at every depth: an unknown or misspelt key anywhere (orchestrator.routr,
 // workers[0].transprot) is an error, where zod's plain objects would drop it silently.
-const manifestObject = z
-  .strictObject({
+const manifestFields = z.strictObject({
     $schema: z.string().default(`./${SCHEMA_FILE}`),
     generator: z
       .strictObject({ name: z.literal(GENERATOR_NAME), version: generatorVersion })
@@ -104,7 +93,7 @@ const manifestObject = z
           ctx.addIssue({ code: "custom", path: [i, "name"], message: "give each worker a different name" });
         }
       })
-      .default([{ name: "scorer", transport: "tcp" }]),
+      .default(DEFAULT_WORKERS),
     contract: z
       .strictObject({ package: z.literal("scoring.v1") })
       .default({ package: "scoring.v1" }),
@@ -131,8 +120,10 @@ const manifestObject = z
       })
       .prefault({}),
     images: BASE_IMAGES,
-  })
-  .superRefine((m, ctx) => {
+  });
+
+// Rules across fields: the only ones an answer still to come (a prompt) can mend.
+const manifestObject = manifestFields.superRefine((m, ctx) => {
     const seen = new Set<string>();
     m.ci.providers.forEach((p, i) => {
       if (seen.has(p)) {
@@ -192,7 +183,9 @@ const manifestObject = z
     }
   });
 
-export const manifestSchema = z.preprocess((input) => defaultDeploy(actionPins(defaultRegistry(input))), manifestObject);
+const withDefaults = (input: unknown) => defaultDeploy(actionPins(defaultRegistry(input)));
+export const manifestSchema = z.preprocess(withDefaults, manifestObject);
+const fieldsSchema = z.preprocess(withDefaults, manifestFields);
 
 /**
  * Kubernetes runs the images the Dockerfiles build: without Docker
@@ -244,46 +237,34 @@ export function defaultModule(name: string): string {
   return `example.com/${name}/orchestrator`;
 }
 
-/** Parse unknown input into a manifest, or throw a one-line UsageError. */
-export function parseManifest(input: unknown, source = "manifest"): Manifest {
+/**
+ * Parse unknown input into a manifest, or throw a one-line UsageError naming
+ * the field where it was written: pass the file's name (MANIFEST_FILE) or an
+ * Origin that tells a --config file's values from the flags'.
+ */
+export function parseManifest(input: unknown, origin: Origin | string = fromFlags): Manifest {
+  const from = typeof origin === "string" ? fromFile(origin) : origin;
   const proto = protoKeyPath(input);
-  if (proto) throw new UsageError(fieldAt(proto, source), valueAt(input, proto), "unknown key(s) __proto__; remove them");
+  if (proto) throw unknownKey(proto, ["__proto__"], from, manifestJsonSchema());
   const result = manifestSchema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new UsageError(fieldAt(issue.path, source), valueAt(input, issue.path), allowedFor(issue));
+  throw faultFor(result.error.issues[0]!, input, from, manifestJsonSchema());
 }
 
-function fieldAt(at: PropertyKey[], source: string): string {
-  const path = at.map(String).join(".") || source;
-  // A value read from the manifest file is fixed there, not with a flag.
-  const flag = source === MANIFEST_FILE ? undefined : FLAG_FOR[path.replace(/\.\d+(?=\.|$)/g, "")];
-  return source === MANIFEST_FILE && at.length ? `${MANIFEST_FILE} ${path}` : flag ? `${path} (${flag})` : path;
+/**
+ * The first fault in partial answers that no answer still to come can mend: a
+ * rule on one field, broken at a path `given` says the answers supply. Rules
+ * across fields are left to the full parse, since a prompt may yet satisfy
+ * them. Lets an interactive run refuse a bad flag before its first question.
+ */
+export function givenFault(input: unknown, given: (path: readonly PropertyKey[]) => boolean, origin: Origin): UsageError | undefined {
+  const proto = protoKeyPath(input);
+  if (proto) return unknownKey(proto, ["__proto__"], origin, manifestJsonSchema());
+  const issue = fieldsSchema.safeParse(input).error?.issues.find((i) => given(issuePath(i)));
+  return issue && faultFor(issue, input, origin, manifestJsonSchema());
 }
 
 export function manifestJsonSchema(): object {
   // The build computes it once (prebuild.ts); under vitest it is derived here.
   return MANIFEST_JSON_SCHEMA ?? z.toJSONSchema(manifestObject, { io: "input" });
-}
-
-function allowedFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_value") {
-    return `allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
-  }
-  if (issue.code === "unrecognized_keys") {
-    return `unknown key(s) ${issue.keys.join(", ")}; remove them`;
-  }
-  if (issue.code === "invalid_type") {
-    return `expected ${issue.expected}`;
-  }
-  return issue.message;
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let cur: unknown = input;
-  for (const key of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
 }

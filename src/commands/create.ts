@@ -1,5 +1,5 @@
 import { relative, resolve } from "node:path";
-import { flagsLayer, merge, readConfig, resolveName, toManifest, type Partial } from "../answers.js";
+import { answersFault, flagsLayer, merge, originOf, readConfig, resolveName, toManifest, type Layer } from "../answers.js";
 import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
@@ -26,7 +26,9 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     throw new UsageError("--docker", "--docker --no-docker", "the two contradict each other; pass one of them");
   }
   let dir = args.positionals[0];
-  let answers: Partial = merge(values.config !== undefined ? readConfig(values.config) : {}, flagsLayer(values));
+  const layers: Layer[] = [{ answers: flagsLayer(values) }];
+  if (values.config !== undefined) layers.unshift({ answers: readConfig(values.config), file: `--config ${values.config}` });
+  let answers = merge(...layers.map((layer) => layer.answers));
 
   // A dry run writes nothing, so only what is in the folder matters to it.
   const checkTarget = (folder: string) => (values["dry-run"] ? inspectTarget(resolve(folder)) : preflightTarget(resolve(folder)));
@@ -34,17 +36,20 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     // What is already known about the folder (and the name taken from it) is
     // checked before the first question, so no answers are lost to it.
     if (dir !== undefined || answers.name !== undefined) {
-      const name = resolveName(answers, dir);
+      const name = resolveName(answers, dir, originOf(layers));
       checkTarget(dir ?? name);
     }
+    const fault = answersFault(answers, originOf(layers));
+    if (fault) throw fault;
     const { promptAnswers } = await import("../prompts.js");
     const prompted = await promptAnswers(answers, dir, (folder) => problemWith(() => checkTarget(folder)));
+    layers.push({ answers: prompted.answers });
     answers = merge(answers, prompted.answers);
     dir = prompted.dir;
   }
-  const name = resolveName(answers, dir);
+  const name = resolveName(answers, dir, originOf(layers));
   dir ??= name;
-  const manifest = toManifest(answers, name);
+  const manifest = toManifest(answers, name, originOf(layers));
   // Fail on an unusable target before rendering or writing anything.
   checkTarget(dir);
   const renderTree = () => withLedger(render(manifest), manifest);

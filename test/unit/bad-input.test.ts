@@ -10,9 +10,16 @@ import { RAW_INVISIBLE, runCli, snapshot, tempDir } from "../helpers/cli.js";
  */
 type Case = { args: string[]; field: string; value: string; allowed?: string; setup?: (cwd: string) => void };
 
+/** A fault in an answers file is named where it was written there: "--config answers.json PATH" ("" for its top level). */
 const configCase = (name: string, body: string, field: string, value: string, allowed?: string): [string, Case] => [
   name,
-  { args: ["app", "--config", "answers.json"], field, value, allowed, setup: (cwd) => writeFileSync(join(cwd, "answers.json"), body) },
+  {
+    args: ["app", "--config", "answers.json"],
+    field: field === "--config" ? field : `--config answers.json${field ? ` ${field}` : ""}`,
+    value,
+    allowed,
+    setup: (cwd) => writeFileSync(join(cwd, "answers.json"), body),
+  },
 ];
 
 const WORKER_RULE = "lowercase letters and digits, starting with a letter";
@@ -24,7 +31,7 @@ const cases: [string, Case][] = [
   ["name with double hyphen", { args: ["my--app"], field: "name", value: "my--app" }],
   ["name ending with a hyphen", { args: ["app-"], field: "name", value: "app-" }],
   ["name too long", { args: ["a".repeat(65)], field: "name", value: "a".repeat(65) }],
-  ["empty --name", { args: ["app", "--name", ""], field: "name", value: '""' }],
+  ["empty --name", { args: ["app", "--name", ""], field: "--name", value: '""' }],
   // An empty value is refused the same way for every value option, never read as "not given".
   ["empty --config", { args: ["cfgapp", "--yes", "--no-validate", "--config", ""], field: "--config", value: '""', allowed: "needs a value" }],
   ["empty --ci after =", { args: ["app", "--ci="], field: "--ci", value: '""', allowed: "e.g. --ci github,gitlab" }],
@@ -63,9 +70,12 @@ const cases: [string, Case][] = [
   ["missing --config file", { args: ["app", "--config", "nope.json"], field: "--config", value: "nope.json" }],
   configCase("malformed --config", "{ name: ", "--config", "answers.json"),
   configCase("--config not an object", "[1, 2]", "--config", "answers.json"),
-  configCase("--config with an unknown key", '{"frob": 1}', "frob", "frob"),
-  configCase("--config with __proto__", '{"__proto__": {"docker": false}, "router": "chi"}', "manifest", "__proto__", "unknown key(s) __proto__"),
-  configCase("--config with a nested unknown key", '{"orchestrator": {"routr": "chi"}}', "orchestrator", "routr", "unknown key(s) routr"),
+  configCase("--config with an unknown key", '{"frob": 1}', "", "frob", "an unknown key; remove it; the keys here are $schema, generator, name"),
+  configCase("--config with __proto__", '{"__proto__": {"docker": false}, "router": "chi"}', "", "__proto__", "an unknown key"),
+  configCase("--config with a nested unknown key", '{"orchestrator": {"routr": "chi"}}', "orchestrator", "routr", "did you mean router?"),
+  configCase("--config with two unknown keys", '{"workers": [{"name": "ab", "port": 1, "host": "x"}]}', "workers.0", "port", "also unknown here: host; the keys here are name, transport"),
+  // A flag overrides the file, so a fault in the flag's value is the flag's.
+  ["--config overridden by a bad flag", { args: ["app", "--config", "answers.json", "--router", "gin"], field: "orchestrator.router (--router)", value: "gin", setup: (cwd) => writeFileSync(join(cwd, "answers.json"), '{"router": "chi"}') }],
   configCase("--config with a wrong type", '{"docker": "yes"}', "docker", "yes"),
   configCase("--config with a bad toolchain", '{"toolchains": {"go": "latest"}}', "toolchains.go", "latest"),
   configCase("--config with a bad name", '{"name": "Bad Name"}', "name", "Bad Name"),
@@ -100,7 +110,7 @@ const cases: [string, Case][] = [
   ["module with a bidi isolate", { args: ["app", "--module", "example.com/\u2066x"], field: "orchestrator.module", value: "\\u2066" }],
   ["--name with a newline", { args: ["app", "--name", "my\napp"], field: "name", value: "my\\napp" }],
   ["mistyped flag with a right-to-left mark", { args: ["app", "--ingress\u200f", "sqs"], field: "option", value: "--ingress\\u200f" }],
-  configCase("--config key with a control character", '{"fr\\u0001ob": 1}', "fr\\u0001ob", "fr\\u0001ob"),
+  configCase("--config key with a control character", '{"fr\\u0001ob": 1}', "", "fr\\u0001ob"),
   // Folders the system refuses: Node's recursive mkdir spun forever on /proc's ENOENT (see src/make-dirs.ts).
   ...(process.platform === "linux"
     ? ([
@@ -133,7 +143,9 @@ describe("bad input loses nothing", () => {
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: /);
     expect(lines[0]).not.toMatch(RAW_INVISIBLE);
-    expect(lines[0]).toContain(c.field);
+    // The line starts with the field: "error: FIELD: VALUE ..." or "error: FIELD (--flag): ...".
+    const said = lines[0]!.slice("error: ".length);
+    expect(said.startsWith(`${c.field}:`) || said.startsWith(`${c.field} `), said).toBe(true);
     expect(lines[0]).toContain(c.value);
     if (c.allowed) expect(lines[0]).toContain(c.allowed);
     expect(result.stdout).toBe("");

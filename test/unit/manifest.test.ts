@@ -29,7 +29,7 @@ describe("manifest schema", () => {
     ["ingress", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "amqp" } }, /^orchestrator\.ingress \(--ingress\): "amqp" .*allowed: http, sqs, kinesis/],
     ["sink on http", { ...minimal, orchestrator: { ...minimal.orchestrator, sink: "dynamodb" } }, /^orchestrator\.sink \(--sink\): "dynamodb" .*needs a queue ingress/],
     ["router on a queue", { ...minimal, orchestrator: { ...minimal.orchestrator, ingress: "sqs", router: "chi" } }, /^orchestrator\.router \(--router\): "chi" .*applies to the http ingress/],
-    ["unknown key", { ...minimal, extra: 1 }, /unknown key\(s\) extra/],
+    ["unknown key", { ...minimal, extra: 1 }, /^\(top level\): "extra" is not valid; an unknown key; remove it/],
     ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
     ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],

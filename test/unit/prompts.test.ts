@@ -88,15 +88,39 @@ describe("interactive prompts", () => {
     ["a folder whose name is not a valid project name", ["'sp ace'"], "name (from the folder)"],
     ["a folder that is not empty", ["taken"], "it is not empty"],
     ["--name naming a folder that is not empty", ["--name", "taken"], "it is not empty"],
+    // A value no answer can mend is refused before the questions, not after the last of them.
+    ["a bad flag value", ["--router", "gin"], 'error: orchestrator.router (--router): "gin" is not valid'],
+    ["a bad --transport", ["--transport", "unix"], 'error: workers.0.transport (--transport): "unix" is not valid'],
+    ["a bad value in --config", ["--config", "answers.json"], 'error: --config answers.json toolchains.go: "latest" is not valid'],
+    ["an unknown key in --config", ["--config", "typo.json"], 'error: --config typo.json orchestrator: "routr" is not valid'],
   ])("refuses %s before the first question", async (_name, args, said) => {
     const cwd = tempDir();
     mkdirSync(join(cwd, "taken"));
     writeFileSync(join(cwd, "taken", "notes.md"), "mine");
+    writeFileSync(join(cwd, "answers.json"), '{"toolchains": {"go": "latest"}}');
+    writeFileSync(join(cwd, "typo.json"), '{"orchestrator": {"routr": "chi"}}');
     const result = await session(cwd, [...args, "--no-validate", "--no-git"], [[/Go module path/, ENTER]]);
     expect(result.code, result.screen).toBe(2);
     expect(result.answered, result.screen).toBe(0);
     expect(result.screen).not.toMatch(/Project name|Go module path/);
     expect(result.screen).toContain(said);
+  });
+
+  // A rule across fields waits for the answers: the ingress still to be chosen can satisfy --sink.
+  it("leaves a rule a later answer can satisfy to the end", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["sinky", "--sink", "dynamodb", "--no-validate", "--no-git"], [
+      [/Go module path/, ENTER],
+      [/Ingress/, `${DOWN}${ENTER}`],
+      [/CI providers/, ENTER],
+      [/Worker transport/, ENTER],
+      [/Kubernetes manifests/, ENTER],
+      [/Dockerfiles and compose/, ENTER],
+    ]);
+    expect(result.answered, result.screen).toBe(6);
+    expect(result.code, result.screen).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(cwd, "sinky", "hybrid-backend.json"), "utf8"));
+    expect(manifest.orchestrator).toMatchObject({ ingress: "sqs", sink: "dynamodb" });
   });
 
   it("asks for the name again when its folder is taken", async () => {

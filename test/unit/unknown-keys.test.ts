@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { flagsLayer, merge, readConfig, toManifest } from "../../src/answers.js";
+import { type Layer, flagsLayer, merge, originOf, readConfig, toManifest } from "../../src/answers.js";
 import { UsageError } from "../../src/errors.js";
 import { MANIFEST_FILE, parseManifest } from "../../src/manifest.js";
 import { tempDir } from "../helpers/cli.js";
@@ -41,6 +41,8 @@ function refusal(run: () => unknown): string {
 
 const paths = objectPaths(full);
 const shown = (path: string[]) => path.join(".") || "(top level)";
+/** The error names the object that holds the key, as the file it is in spells it. */
+const where = (file: string, path: string[]) => (path.length ? `${file} ${path.join(".")}` : file);
 
 describe("unknown keys at any depth", () => {
   it("walks the nested objects the tester could reach", () => {
@@ -48,9 +50,12 @@ describe("unknown keys at any depth", () => {
   });
 
   it.each(paths.map((p) => [shown(p), p] as const))("in hybrid-backend.json, at %s", (_name, path) => {
-    expect(refusal(() => parseManifest(withKey(path, "__proto__"), MANIFEST_FILE))).toContain("unknown key(s) __proto__");
+    const said = refusal(() => parseManifest(withKey(path, "__proto__"), MANIFEST_FILE));
+    expect(said).toContain(`${where(MANIFEST_FILE, path)}: "__proto__" is not valid; an unknown key; remove it`);
     // images maps any image reference to a digest, so only __proto__ is unknown there.
-    if (path[0] !== "images") expect(refusal(() => parseManifest(withKey(path, "frob"), MANIFEST_FILE))).toContain("unknown key(s) frob");
+    if (path[0] !== "images") {
+      expect(refusal(() => parseManifest(withKey(path, "frob"), MANIFEST_FILE))).toContain(`${where(MANIFEST_FILE, path)}: "frob" is not valid; an unknown key`);
+    }
   });
 
   // --config drops the generator's own record (generator, $schema); the rest is the user's.
@@ -59,7 +64,9 @@ describe("unknown keys at any depth", () => {
     // Rest and JSON.stringify keep an own __proto__ key, so the file holds it where it was put.
     const { generator: _g, ...answers } = withKey(path, "__proto__") as Record<string, unknown>;
     writeFileSync(file, JSON.stringify(answers));
-    expect(refusal(() => toManifest(merge(readConfig(file), flagsLayer({})), "app"))).toContain("unknown key(s) __proto__");
+    const layers: Layer[] = [{ answers: readConfig(file), file: `--config ${file}` }, { answers: flagsLayer({}) }];
+    const said = refusal(() => toManifest(merge(...layers.map((l) => l.answers)), "app", originOf(layers)));
+    expect(said).toContain(`${where(`--config ${file}`, path)}: "__proto__" is not valid; an unknown key`);
   });
 
   it("merge keeps a __proto__ key as data, never as the result's prototype", () => {
