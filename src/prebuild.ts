@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import { manifestJsonSchema } from "./manifest.js";
 import { COMPILE_OPTIONS, templateHash } from "./render/handlebars.js";
+import { templateNamesIn } from "./template-names.js";
 
 /**
  * The source of the module scripts/build.mjs bundles in place of
@@ -10,7 +11,8 @@ import { COMPILE_OPTIONS, templateHash } from "./render/handlebars.js";
  * the options renderTemplate compiles with, keyed by its path under
  * templatesDir and tagged with its source's hash, so a template edited after
  * the build is compiled at run time instead of rendering a stale spec. The
- * schema is a pure function of the bundled code, so it cannot go stale.
+ * schema is a pure function of the bundled code, so it cannot go stale; the
+ * reserved names are read from the templates the bundle ships with.
  */
 export function prebuiltModule(templatesDir: string): string {
   const entries = templateFiles(templatesDir).map((id) => {
@@ -22,6 +24,7 @@ export function prebuiltModule(templatesDir: string): string {
   return [
     `export const PRECOMPILED = {${entries.join(",\n")}};`,
     `export const MANIFEST_JSON_SCHEMA = ${JSON.stringify(manifestJsonSchema())};`,
+    `export const TEMPLATE_NAMES = ${JSON.stringify(templateNamesIn(templatesDir))};`,
     "",
   ].join("\n");
 }

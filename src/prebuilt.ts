@@ -1,6 +1,7 @@
 /**
  * What the build computes once instead of every run of the tool: the
- * Handlebars templates, compiled, and the manifest's JSON Schema. This file
+ * Handlebars templates, compiled, the manifest's JSON Schema and the names
+ * the templates reserve. This file
  * is the stand-in that src/ (vitest) sees: nothing prebuilt, so templates are
  * compiled when first used and the schema is derived from zod.
  * scripts/build.mjs replaces its contents in the bundle with the real values
@@ -19,3 +20,6 @@ export const PRECOMPILED: Readonly<Record<string, PrecompiledTemplate>> = {};
 
 /** manifestJsonSchema(), as computed at build time. */
 export const MANIFEST_JSON_SCHEMA: object | undefined = undefined;
+
+/** templateNames(), as read from templates/ at build time (so create reads no template to check a worker name). */
+export const TEMPLATE_NAMES: import("./template-names.js").TemplateNames | undefined = undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TEMPLATE_NAMES } from "./prebuilt.js";
 
 /**
  * The fixed names the templates give things a worker's name would sit
@@ -26,13 +27,24 @@ export function literalObjectNames(source: string): string[] {
   return [...source.matchAll(/^ {2}(?:- )?name: ([a-z0-9][a-z0-9.-]*)\s*$/gm)].map((m) => m[1]!);
 }
 
-let cached: { composeServices: string[]; kubernetesObjects: string[]; commands: string[] } | undefined;
+export interface TemplateNames {
+  composeServices: string[];
+  kubernetesObjects: string[];
+  commands: string[];
+}
 
-export function templateNames() {
-  if (cached) return cached;
-  const dir = templatesDir();
+let cached: TemplateNames | undefined;
+
+/** The names, as the build read them (see prebuild.ts) or, under vitest, read now. */
+export function templateNames(): TemplateNames {
+  cached ??= TEMPLATE_NAMES ?? templateNamesIn(templatesDir());
+  return cached;
+}
+
+/** The names the templates under dir give things. */
+export function templateNamesIn(dir: string): TemplateNames {
   const kube = join(dir, "deploy", "kubernetes");
-  cached = {
+  return {
     composeServices: literalServices(readFileSync(join(dir, "root", "docker-compose.yml.hbs"), "utf8")),
     kubernetesObjects: [
       ...new Set(
@@ -41,15 +53,14 @@ export function templateNames() {
           .flatMap((p) => literalObjectNames(readFileSync(join(kube, p), "utf8"))),
       ),
     ],
-    commands: readdirSync(join(dir, "go-orchestrator", "cmd")),
+    commands: readdirSync(join(dir, "go-orchestrator", "cmd")).sort(),
   };
-  return cached;
 }
 
 /**
- * paths.ts finds templates/ when it is imported; the build bundles the
- * manifest (hence this module) into a script run outside the package, so
- * the walk happens here, and only when a name is checked.
+ * paths.ts finds templates/ when it is imported, which the build's prebuild
+ * script (run outside the package) cannot do; so the walk happens here, and
+ * only when a name is checked without the build's list.
  */
 function templatesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

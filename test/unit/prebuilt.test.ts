@@ -9,6 +9,7 @@ import { prebuiltModule } from "../../src/prebuild.js";
 import type { PrecompiledTemplate } from "../../src/prebuilt.js";
 import { templateHash, templateStats, usePrecompiled } from "../../src/render/handlebars.js";
 import { render, type FileTree } from "../../src/render/index.js";
+import { type TemplateNames, templateNames } from "../../src/template-names.js";
 import { ROOT } from "../helpers/cli.js";
 
 /**
@@ -19,7 +20,7 @@ import { ROOT } from "../helpers/cli.js";
 const presets = Object.keys(JSON.parse(readFileSync(join(ROOT, "scripts", "presets.json"), "utf8")) as object);
 const manifestOf = (preset: string) => parseManifest(JSON.parse(readFileSync(join(ROOT, "examples", preset, "hybrid-backend.json"), "utf8")));
 
-let prebuilt: { PRECOMPILED: Record<string, PrecompiledTemplate>; MANIFEST_JSON_SCHEMA: object };
+let prebuilt: { PRECOMPILED: Record<string, PrecompiledTemplate>; MANIFEST_JSON_SCHEMA: object; TEMPLATE_NAMES: TemplateNames };
 let scratch: string;
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "hb-prebuilt-"));
@@ -66,5 +67,10 @@ describe("prebuilt", () => {
 
   it("the schema computed at build time is the one zod derives", () => {
     expect(prebuilt.MANIFEST_JSON_SCHEMA).toEqual(manifestJsonSchema());
+  });
+
+  it("the names the templates reserve, read at build time, are the ones read from them now", () => {
+    expect(prebuilt.TEMPLATE_NAMES).toEqual(templateNames());
+    expect(prebuilt.TEMPLATE_NAMES.composeServices).toContain("orchestrator");
   });
 });
