@@ -47,9 +47,17 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/verify\/store_log(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // The DynamoDB sink, for the sink that uses it: the orchestrator of another sink holds no code it cannot call.
   [/^orchestrator\/internal\/results\/(dynamodb(_test)?|conflict)\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
+  // The log sink, for the sink that stores nothing.
+  [/^orchestrator\/internal\/results\/log\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
+  // DynamoDB tables: the results table (sink dynamodb) and Kinesis' lease and dead-letter tables.
+  [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
   [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce|verify))\//, queue],
+  // Custom collectors (read when scraped) belong to the queue ingresses' ops metrics, plain
+  // gauges to the HTTP API's admission limit: neither orchestrator holds the other's helper.
+  [/^orchestrator\/internal\/telemetry\/collector\.go$/, queue],
+  [/^orchestrator\/internal\/telemetry\/gauge\.go$/, (m) => !queue(m)],
   [/^scripts\/(emulator|aws)\.sh$/, queue],
   // The local observability stack's configs go with the compose file that runs it.
   [/^observability\/(otel-collector\.yaml|prometheus\.yml|grafana-(datasource|dashboards)\.yaml)$/, (m) => m.docker],

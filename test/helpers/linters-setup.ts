@@ -14,6 +14,7 @@ export default async function setup(): Promise<void> {
   const note = (msg: string) => console.log(`[e2e setup] ${msg}`);
   await Promise.all([
     ensureGoLinter("staticcheck", note),
+    ensureGoLinter("deadcode", note),
     ensureGoLinter("actionlint", note),
     ensurePythonLinter("hadolint", note),
     ensurePythonLinter("checkJsonschema", note),

@@ -8,7 +8,7 @@ import { E2E_TARGET_DIR } from "./e2e-target.js";
  * compile once per run (DESIGN.md §7); Go's build and module caches are
  * shared by default. PATH gains the buf that validate fetches into its cache
  * (for the generated Makefile) and the pinned linters the e2e globalSetup
- * (linters-setup.ts) fetches into the same cache: staticcheck, actionlint,
+ * (linters-setup.ts) fetches into the same cache: staticcheck, deadcode, actionlint,
  * hadolint, cargo-deny. They come first, so another release on the machine is not used.
  */
 export const E2E_ENV: Record<string, string> = {
@@ -21,6 +21,7 @@ export const E2E_ENV: Record<string, string> = {
   PATH: [
     join(bufCacheDir(), "node_modules", ".bin"),
     goLinterDir("staticcheck"),
+    goLinterDir("deadcode"),
     goLinterDir("actionlint"),
     pythonLinterDir("hadolint"),
     pythonLinterDir("cargoDeny"),
