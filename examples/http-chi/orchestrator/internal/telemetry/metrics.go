@@ -64,23 +64,6 @@ func NewCounter(name string) *prometheus.CounterVec {
 	return c
 }
 
-// NewGauge registers the table's gauge name, which has no labels, on Registry.
-func NewGauge(name string) prometheus.Gauge {
-	d := lookup(name)
-	if len(d.labels) > 0 {
-		panic(fmt.Sprintf("telemetry: gauge %q has labels %v: use a GaugeVec", name, d.labels))
-	}
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: d.name, Help: d.help})
-	Registry.MustRegister(g)
-	return g
-}
-
-// Desc describes the table's metric name for a custom collector; variable labels are the table's.
-func Desc(name string) *prometheus.Desc {
-	d := lookup(name)
-	return prometheus.NewDesc(d.name, d.help, d.labels, nil)
-}
-
 // Handler serves Registry in Prometheus' exposition formats.
 func Handler() http.Handler {
 	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})

@@ -2,13 +2,17 @@ package results
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
@@ -67,4 +71,15 @@ func (s *DynamoDB) recordConflict(ctx context.Context, req *scoringv1.ScoreReque
 		return nil // Recorded by an earlier delivery of this conflicting request.
 	}
 	return err
+}
+
+// Fingerprint is the hex SHA-256 of req's deterministic protobuf encoding: equal for a
+// redelivery of the same request, whatever order its JSON listed the features in.
+func Fingerprint(req *scoringv1.ScoreRequest) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("encoding request %q: %w", req.GetId(), err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }

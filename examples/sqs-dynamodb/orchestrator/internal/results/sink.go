@@ -3,18 +3,13 @@ package results
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
-
-	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
-// The names of a stored result's fields: the keys of the line Log writes per result and
-// the attributes of the DynamoDB sink's items. cmd/verify reads results back by them, so
+// The names of a stored result's fields, whichever sink stores it: the keys of a logged
+// result's line, the attributes of a DynamoDB item. cmd/verify reads results back by them, so
 // they are named once, here.
 const (
 	FieldID           = "id"
@@ -22,9 +17,6 @@ const (
 	FieldModelVersion = "model_version"
 	FieldReasonCodes  = "reason_codes"
 )
-
-// ScoredMsg is the message of the line Log writes per result.
-const ScoredMsg = "scored"
 
 // Entry is one result to store, with the request it answers.
 type Entry struct {
@@ -66,40 +58,3 @@ type Conflict struct {
 func (c *Conflict) Error() string {
 	return fmt.Sprintf("conflict: id %q is already stored for a different request (stored request_sha256 %s, this one %s)", c.ID, c.Stored, c.Got)
 }
-
-// Fingerprint is the hex SHA-256 of req's deterministic protobuf encoding: equal for a
-// redelivery of the same request, whatever order its JSON listed the features in.
-func Fingerprint(req *scoringv1.ScoreRequest) (string, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
-	if err != nil {
-		return "", fmt.Errorf("encoding request %q: %w", req.GetId(), err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// Log is the sink for deployments that store nothing: each result becomes one log line.
-// Having no memory, it cannot tell a redelivery from a conflict, nor from a first delivery:
-// every entry it logs counts as Stored.
-type Log struct {
-	Logger *slog.Logger
-}
-
-// Put logs each result.
-func (l Log) Put(ctx context.Context, entries []Entry) (PutResult, error) {
-	var got PutResult
-	for i, e := range entries {
-		got.Stored = append(got.Stored, i)
-		r := e.Result
-		l.Logger.LogAttrs(ctx, slog.LevelInfo, ScoredMsg,
-			slog.String(FieldID, r.GetId()),
-			slog.Float64(FieldScore, r.GetScore()),
-			slog.String(FieldModelVersion, r.GetModelVersion()),
-			slog.Any(FieldReasonCodes, r.GetReasonCodes()),
-		)
-	}
-	return got, nil
-}
-
-// Probe always succeeds: logging does not fail.
-func (Log) Probe(context.Context) error { return nil }

@@ -1,0 +1,18 @@
+package telemetry
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// NewGauge registers the table's gauge name, which has no labels, on Registry.
+func NewGauge(name string) prometheus.Gauge {
+	d := lookup(name)
+	if len(d.labels) > 0 {
+		panic(fmt.Sprintf("telemetry: gauge %q has labels %v: use a GaugeVec", name, d.labels))
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: d.name, Help: d.help})
+	Registry.MustRegister(g)
+	return g
+}
