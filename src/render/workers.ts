@@ -48,6 +48,17 @@ export function workerContexts(m: Manifest): WorkerContext[] {
   }));
 }
 
+/**
+ * Names the README's `add worker` example offers, the first one free taken:
+ * every command a generated README shows must run as written, so it never
+ * names a worker the repo has. One more than MAX_WORKERS, so one is always free.
+ */
+export const EXAMPLE_NEW_WORKERS = ["pricing", "fraud", "ranking", "churn", "risk", "demand", "routing", "anomaly", "quality"] as const;
+
+export function exampleNewWorker(m: Manifest): string {
+  return EXAMPLE_NEW_WORKERS.find((name) => !m.workers.some((w) => w.name === name))!;
+}
+
 /** The orchestrator's environment variable holding a worker's gRPC address. */
 export function workerAddrVar(name: string): string {
   return `WORKER_${name.toUpperCase()}_ADDR`;

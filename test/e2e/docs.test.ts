@@ -181,7 +181,8 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     expect(readdirSync(dir)).not.toContain("bin");
     const manifest = blocks.find((b) => b.file === "README.md" && /add worker/.test(b.text))!;
     await run(manifest.text);
-    expect(read("hybrid-backend.json")).toContain('"pricing"');
+    const added = /add worker (\w+)/.exec(manifest.text)![1]!;
+    expect(read("hybrid-backend.json")).toContain(`"${added}"`);
     expect((await runCli(["sync", "--check"], dir, E2E_ENV)).exitCode).toBe(0);
   });
 });

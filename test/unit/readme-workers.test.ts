@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { EXAMPLE_NEW_WORKERS } from "../../src/render/workers.js";
+import { MAX_WORKERS } from "../../src/worker-names.js";
 
 /**
  * The README's Workers table gives each worker's address as `make run`
@@ -39,5 +41,25 @@ describe.each(["http", "sqs"])("README worker addresses, %s", (ingress) => {
     const service = compose.slice(compose.indexOf(`\n  ${name}:\n`));
     const listen = /^ {6}LISTEN_ADDR: (\S+)$/m.exec(service)![1]!;
     expect(listen).toBe(transport === "uds" ? dialled : `0.0.0.0:${dialled.split(":").at(-1)}`);
+  });
+});
+
+/** The README's `add worker` example runs as written: it never names a worker the repo has. */
+describe("README add worker example", () => {
+  const readmeOf = (workers: string[]) =>
+    render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" }, workers: workers.map((name) => ({ name })) }))
+      .get("README.md")!
+      .content.toString("utf8");
+  const offered = (workers: string[]) => /add worker (\w+) /.exec(readmeOf(workers))![1];
+
+  it("offers a name the repo does not have", () => {
+    expect(offered(["scorer"])).toBe("pricing");
+    expect(offered(["scorer", "pricing"])).toBe("fraud");
+    const taken = EXAMPLE_NEW_WORKERS.slice(0, MAX_WORKERS);
+    expect(taken).not.toContain(offered([...taken]));
+  });
+
+  it("offers only names a worker may have", () => {
+    for (const name of EXAMPLE_NEW_WORKERS) expect(() => parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" }, workers: [{ name }] }), name).not.toThrow();
   });
 });
