@@ -95,9 +95,11 @@ describe("scripts/lib.sh model_memory_figures", () => {
     );
     const out = join(dir, "bench-model-memory.json");
     writeFileSync(out, "stale figures");
-    const r = await execa("bash", ["-c", `. ${LIB}\nmodel_memory_figures scorer "$1"`, "-", out], {
+    // PATH is set inside the script: bash may read ~/.bashrc first (it does when stdin is a
+    // socket, as Node's default pipes are), and one that prepends ~/.cargo/bin put the real cargo first.
+    const r = await execa("bash", ["-c", `PATH=${join(dir, "bin")}:$PATH\n. ${LIB}\nmodel_memory_figures scorer "$1"`, "-", out], {
       cwd: dir,
-      env: { PATH: `${join(dir, "bin")}:${process.env.PATH}` },
+      stdin: "ignore",
       reject: false,
     });
     return { ...r, args: readFileSync(join(dir, "args"), "utf8").trim(), dir, out: existsSync(out) ? readFileSync(out, "utf8") : undefined };
