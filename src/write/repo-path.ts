@@ -17,32 +17,58 @@ export function obstacle(dir: string, path: string): UsageError | undefined {
     const stat = lstatOrUndefined(join(dir, ...parts.slice(0, depth)));
     if (!stat) return undefined;
     const last = depth === parts.length;
-    if (!last && stat.isSymbolicLink()) {
-      return new UsageError(
-        `${shown} (a symbolic link)`,
-        readlinkSync(join(dir, ...parts.slice(0, depth))),
-        `sync writes only inside the repository, and ${path} is generated under ${shown}: make ${shown} a real folder, then run sync again; nothing was changed`,
-      );
-    }
+    if (!last && stat.isSymbolicLink()) return linkOnTheWay(dir, path, shown);
     if (!last && !stat.isDirectory()) {
-      return new UsageError(shown, "a file", `${path} is generated under it, so it must be a folder: move the file away, then run sync again; nothing was changed`);
+      return new UsageError(shown, "a file", `${path} is generated under it, so it must be a folder: move the file away, then run the command again; nothing was changed`);
     }
-    if (last && stat.isDirectory()) {
-      return new UsageError(shown, "a folder", `sync writes the generated file ${path} there: move the folder away, then run sync again; nothing was changed`);
+    if (last && stat.isDirectory()) return notAFile(path, "a folder");
+  }
+  return undefined;
+}
+
+/**
+ * What keeps sync from reading the generated file at path as the repo's:
+ * a symbolic link among its folders (what lies there is outside the repo,
+ * so it is neither "deleted" nor "current"), or something at the path
+ * that is not a file git stores (a folder, a pipe, a socket, a device).
+ * Every command that compares the work tree refuses these rather than
+ * guess. A plain file where a folder was means the files under it are gone,
+ * as if the folder had been deleted, so that is not an obstacle to reading.
+ */
+export function readObstacle(dir: string, path: string): UsageError | undefined {
+  const parts = path.split("/");
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const shown = parts.slice(0, depth).join("/");
+    const stat = lstatOrUndefined(join(dir, ...parts.slice(0, depth)));
+    if (!stat) return undefined;
+    if (depth < parts.length) {
+      if (stat.isSymbolicLink()) return linkOnTheWay(dir, path, shown);
+      if (!stat.isDirectory()) return undefined;
+    } else if (!stat.isFile() && !stat.isSymbolicLink()) {
+      return notAFile(path, kindOf(stat));
     }
   }
   return undefined;
 }
 
-/** Whether every folder on the way to path under dir is a real folder inside dir (what sync may read as the repo's). */
-export function insideRepo(dir: string, path: string): boolean {
-  const parts = path.split("/");
-  for (let depth = 1; depth < parts.length; depth++) {
-    const stat = lstatOrUndefined(join(dir, ...parts.slice(0, depth)));
-    if (!stat) return true;
-    if (!stat.isDirectory()) return false;
-  }
-  return true;
+function linkOnTheWay(dir: string, path: string, shown: string): UsageError {
+  return new UsageError(
+    `${shown} (a symbolic link)`,
+    readlinkSync(join(dir, ...shown.split("/"))),
+    `sync writes only inside the repository and reads only what is in it, and ${path} is generated under ${shown}: make ${shown} a real folder (move what it links to into its place), then run the command again; nothing was changed`,
+  );
+}
+
+function notAFile(path: string, kind: string): UsageError {
+  return new UsageError(path, kind, `it is a generated file, which sync reads and writes only as a file: move that away, then run the command again; nothing was changed`);
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return "a folder";
+  if (stat.isFIFO()) return "a named pipe";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isBlockDevice() || stat.isCharacterDevice()) return "a device";
+  return "not a file";
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {

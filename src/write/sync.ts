@@ -8,12 +8,18 @@ import { storeSnapshot } from "./snapshot.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
 import { makeDirs } from "../make-dirs.js";
 import { UsageError } from "../errors.js";
-import { insideRepo, obstacle } from "./repo-path.js";
+import { obstacle, readObstacle } from "./repo-path.js";
 
-/** What is on disk at a repo-relative path, or undefined if nothing (or not a file, or under a folder that is not a real one). */
+/**
+ * What is on disk at a repo-relative path, or undefined if nothing is (a
+ * symbolic link in the file's place counts as the file deleted, as today).
+ * Throws (exit 2) when the way there passes through a symbolic link or
+ * something other than a file stands there: reading "nothing" then would
+ * report the files as deleted, or as current, when they are only elsewhere.
+ */
 export function readEntry(dir: string, path: string): FileEntry | undefined {
-  // A file under a linked folder is not the repo's: reading it would diff (and merge) what lies outside.
-  if (!insideRepo(dir, path)) return undefined;
+  const blocked = readObstacle(dir, path);
+  if (blocked) throw blocked;
   const file = join(dir, ...path.split("/"));
   try {
     const stat = lstatSync(file);
@@ -161,7 +167,7 @@ function holdSignals(): { checkpoint(undo?: () => void): Promise<void>; release(
 
 /** Delete a file, then any folders it leaves empty (never the repo root). */
 function removeFile(dir: string, path: string) {
-  if (!insideRepo(dir, path)) return; // under a linked folder: not the repo's to delete
+  if (obstacle(dir, path)) return; // a link on the way (made since it was read): not the repo's to delete
   rmSync(join(dir, ...path.split("/")), { force: true });
   const parts = path.split("/").slice(0, -1);
   while (parts.length > 0) {
