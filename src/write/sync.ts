@@ -1,14 +1,14 @@
-import { chmodSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { lstatSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { FileEntry, FileTree } from "../render/index.js";
 import { besidePath } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, serializeLedger, type Ledger } from "../sync/ledger.js";
 import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
-import { makeDirs } from "../make-dirs.js";
-import { UsageError } from "../errors.js";
-import { obstacle, readObstacle } from "./repo-path.js";
+import { removeEmptyFolders } from "./prune.js";
+import { readObstacle } from "./repo-path.js";
+import { stage } from "./stage.js";
 
 /**
  * What is on disk at a repo-relative path, or undefined if nothing is (a
@@ -60,13 +60,14 @@ export interface ApplyOptions {
 
 /**
  * The only code that changes an existing repo, all or nothing. First every
- * new file is written beside its place as a temp file (what fails in
- * practice fails here: permissions, a full disk, a folder in the way, a
- * symbolic link out of the repo), and on any failure the temp files go and
- * nothing has changed. Then each is renamed into place: the manifest first,
- * the ledger last, so a crash part-way leaves every file old or new and a
- * re-run of sync renders the new manifest, finds the files already written
- * current and writes the rest. Ctrl-C and SIGTERM wait for the end of that
+ * new file is written beside its place as a temp file and every file to
+ * remove is renamed aside (stage.ts; what fails in practice fails there:
+ * permissions, a full disk, a folder in the way, a symbolic link out of
+ * the repo), and on any failure that is undone and nothing has changed.
+ * Then each temp file is renamed into place and the set-aside files are
+ * deleted: the manifest first, the ledger last, so a crash part-way leaves
+ * every file old or new and a re-run of sync renders the new manifest,
+ * finds the files already written current and writes the rest. Ctrl-C and SIGTERM wait for the end of that
  * and then exit 130 / 143. Content is planned in git's stored form and
  * written in the form `git checkout` would give it (CRLF under autocrlf,
  * smudge filters), so git sees exactly the planned change.
@@ -90,52 +91,23 @@ export async function applySync(dir: string, actions: FileAction[], options: App
       if (action.beside) writes.push({ path: besidePath(action.path), entry: checkedOut(action.path, action.beside) });
     }
     writes.push({ path: LEDGER_FILE, entry: { content: serializeLedger(options.ledger), mode: 0o644 } });
-    const staged = stage(dir, writes);
-    // Interrupted while staging: nothing is renamed yet, so the temp files go and the repo is as it was.
+    const removals = actions.filter((a) => !a.write && a.remove).map((a) => a.path);
+    const staged = stage(dir, writes, removals);
+    // Interrupted while staging: nothing is in place yet, so the staging is undone and the repo is as it was.
     await held.checkpoint(staged.undo);
     const ledger = staged.files.pop()!;
     for (const { temp, file } of staged.files) renameSync(temp, file);
-    for (const action of actions) if (!action.write && action.remove) removeFile(dir, action.path);
+    // Deleted before the ledger moves: a crash in between leaves an old ledger listing files already gone, which the
+    // next sync just forgets; set-aside files still there after a new ledger would have no record left to remove them by.
+    for (const { path, temp } of staged.aside) {
+      rmSync(temp, { force: true });
+      removeEmptyFolders(dir, path.split("/").slice(0, -1).join("/"));
+    }
     renameSync(ledger.temp, ledger.file);
     await held.checkpoint();
   } finally {
     held.release();
   }
-}
-
-interface Staged {
-  files: { temp: string; file: string }[];
-  /** Removes the temp files and the folders made for them. */
-  undo(): void;
-}
-
-/** Writes each entry to a temp file beside its place (folders made as needed); on failure, undoes all and throws. */
-function stage(dir: string, writes: { path: string; entry: FileEntry }[]): Staged {
-  const files: Staged["files"] = [];
-  const made: string[] = [];
-  const undo = () => {
-    for (const { temp } of files) rmSync(temp, { force: true });
-    for (const folder of made.reverse()) rmSync(folder, { recursive: true, force: true });
-  };
-  for (const { path, entry } of writes) {
-    try {
-      const blocked = obstacle(dir, path);
-      if (blocked) throw blocked;
-      const file = join(dir, ...path.split("/"));
-      const first = makeDirs(dirname(file));
-      if (first) made.push(first);
-      const temp = `${file}.hybrid-backend-${process.pid}.tmp`;
-      files.push({ temp, file });
-      writeFileSync(temp, entry.content, { mode: entry.mode });
-      chmodSync(temp, entry.mode);
-    } catch (err) {
-      undo();
-      if (err instanceof UsageError) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? "an error";
-      throw new UsageError(path, code, "sync could not write it, so it changed nothing: fix that (permissions, a read-only or full disk), then run sync again");
-    }
-  }
-  return { files, undo };
 }
 
 /**
@@ -163,21 +135,4 @@ function holdSignals(): { checkpoint(undo?: () => void): Promise<void>; release(
       process.off("SIGTERM", onSignal);
     },
   };
-}
-
-/** Delete a file, then any folders it leaves empty (never the repo root). */
-function removeFile(dir: string, path: string) {
-  if (obstacle(dir, path)) return; // a link on the way (made since it was read): not the repo's to delete
-  rmSync(join(dir, ...path.split("/")), { force: true });
-  const parts = path.split("/").slice(0, -1);
-  while (parts.length > 0) {
-    const folder = join(dir, ...parts);
-    try {
-      if (readdirSync(folder).length > 0) return;
-      rmdirSync(folder);
-    } catch {
-      return;
-    }
-    parts.pop();
-  }
 }
