@@ -11,6 +11,7 @@ import { findDrift, hasConflicts, planSync, type FileAction } from "../sync/plan
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
+import { removeStaleTemps } from "../write/stale-temps.js";
 import { applySync, readDisk, readEntry } from "../write/sync.js";
 import { locate } from "../write/worktree.js";
 
@@ -47,7 +48,10 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
   const bases = await loadBases(dir, ledger, wanted);
   const worktree = await locate(dir);
-  const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);
+  const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
+  // What a killed run left goes first, so a file it had set aside for removal is read back in its place (--dry-run writes nothing).
+  if (!options.dryRun) removeStaleTemps(dir, paths);
+  const onDisk = await readDisk(dir, worktree, paths);
   const disk = (path: string) => onDisk.get(path);
   const exists = (path: string) => readEntry(dir, path) !== undefined;
   const actions = await planSync({ next, ledger, disk, exists, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
