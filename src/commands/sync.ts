@@ -7,13 +7,13 @@ import { describeChanges } from "../sync/diff.js";
 import { besidePath, conflictOpen } from "../sync/conflicts.js";
 import { blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { mergeFile } from "../sync/merge.js";
-import { findDrift, hasConflicts, planSync, type FileAction } from "../sync/plan.js";
+import { findDrift, hasConflicts, planSync, storedForm, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
 import { applySync, readDisk, readEntry } from "../write/sync.js";
-import { locate } from "../write/worktree.js";
+import { locate, type Worktree } from "../write/worktree.js";
 
 export interface SyncOptions {
   check?: boolean;
@@ -36,9 +36,10 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const manifest = withCurrentGenerator(options.manifest ?? parseManifest(records.manifestJson, MANIFEST_FILE));
   const { ledger } = records;
   const next = managedFiles(render(manifest));
+  const worktree = await locate(dir);
 
   if (options.check) {
-    const drift = findDrift(next, ledger, openConflicts(dir, ledger, next));
+    const drift = findDrift(next, ledger, await openConflicts(dir, worktree, ledger, next));
     if (options.json) console.log(JSON.stringify({ dir, drift }, null, 2));
     else console.log(formatDrift(shown, drift));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
@@ -47,7 +48,6 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const stale = [...next].filter(([path, e]) => ledger.files[path] && ledger.files[path].blob !== blobId(e.content));
   const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
   const bases = await loadBases(dir, ledger, wanted);
-  const worktree = await locate(dir);
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
   // What a killed run left goes first, so a file it had set aside for removal is read back in its place (--dry-run writes nothing).
   if (!options.dryRun) removeStaleTemps(dir, paths);
@@ -64,7 +64,7 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
     // Compared in git's stored form, so a CRLF checkout's diff shows only the real changes.
     const stored = (path: string) => {
       const e = disk(path);
-      return e && { content: e.clean ?? e.content, mode: e.mode };
+      return e && { content: storedForm(e), mode: e.mode };
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestBytes), stored);
     if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
@@ -87,11 +87,13 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   return code;
 }
 
-/** Conflicts an earlier sync left that are still on disk (markers, or FILE.generated beside). */
-function openConflicts(dir: string, ledger: Ledger, next: Map<string, unknown>): string[] {
+/** Conflicts an earlier sync left that are still on disk (markers, or FILE.generated beside), found in the files' stored form as sync itself does. */
+async function openConflicts(dir: string, worktree: Worktree | undefined, ledger: Ledger, next: Map<string, unknown>): Promise<string[]> {
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
+  const onDisk = await readDisk(dir, worktree, paths);
   return paths.filter((path) => {
-    const probe = { content: readEntry(dir, path)?.content, besideExists: readEntry(dir, besidePath(path)) !== undefined };
+    const entry = onDisk.get(path);
+    const probe = { stored: entry && storedForm(entry), besideExists: readEntry(dir, besidePath(path)) !== undefined };
     return conflictOpen(path, ledger.files[path], probe) !== undefined;
   });
 }

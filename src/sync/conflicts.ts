@@ -22,7 +22,13 @@ export const LABELS = {
   theirs: (path: string) => `${path} (newly generated)`,
 };
 
-/** Whether the file still holds a marker line sync wrote for this path (in any line-ending style). */
+/**
+ * Whether the file still holds a marker line sync wrote for this path (in any
+ * line-ending style). content is the file's stored form (what git would
+ * commit): sync merged and wrote the markers in that form, and the working
+ * bytes may be in another encoding (working-tree-encoding=UTF-16) where no
+ * UTF-8 marker line can be found.
+ */
 export function hasMarkers(content: Buffer, path: string): boolean {
   const text = content.toString("utf8");
   return text.split("\n").some((line) => {
@@ -32,8 +38,8 @@ export function hasMarkers(content: Buffer, path: string): boolean {
 }
 
 export interface ConflictProbe {
-  /** The file's content on disk, or undefined when it is gone. */
-  content: Buffer | undefined;
+  /** The file's stored form (what git would commit, see plan.storedForm), or undefined when it is gone. */
+  stored: Buffer | undefined;
   /** Whether FILE.generated exists. */
   besideExists: boolean;
 }
@@ -44,8 +50,8 @@ export interface ConflictProbe {
  * longer in conflict (the user chose to drop it).
  */
 export function conflictOpen(path: string, record: LedgerEntry | undefined, probe: ConflictProbe): ConflictKind | undefined {
-  if (probe.content === undefined) return undefined;
+  if (probe.stored === undefined) return undefined;
   if (record?.conflict === "beside" && probe.besideExists) return "beside";
-  if (hasMarkers(probe.content, path)) return "markers";
+  if (hasMarkers(probe.stored, path)) return "markers";
   return undefined;
 }

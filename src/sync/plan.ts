@@ -54,6 +54,16 @@ export interface DiskEntry extends FileEntry {
   clean?: Buffer;
 }
 
+/**
+ * The content every check of a working file looks at: what git would commit
+ * (line endings normalized, working-tree-encoding decoded), never the raw
+ * bytes, which may be UTF-16 or CRLF. Only writes of the user's own bytes
+ * (mode-only changes) use `content`.
+ */
+export function storedForm(entry: DiskEntry): Buffer {
+  return entry.clean ?? entry.content;
+}
+
 export interface PlanInput {
   next: FileTree;
   ledger: Ledger;
@@ -88,7 +98,7 @@ async function planGenerated(path: string, theirs: FileEntry, input: PlanInput):
   const open = unresolved(path, record, ours, input);
   if (open) return open;
 
-  const { content: mine, style } = comparable(ours.clean ?? ours.content, theirs.content);
+  const { content: mine, style } = comparable(storedForm(ours), theirs.content);
   const mode = mergeMode(record?.mode, ours.mode, theirs.mode);
   // Content stays the user's; only the mode may need the template's change.
   const keepContent = (status: Status): FileAction =>
@@ -125,7 +135,7 @@ function planDropped(path: string, input: PlanInput): FileAction | undefined {
   if (!ours) return undefined;
   const open = unresolved(path, record, ours, input);
   if (open) return open;
-  const clean = ours.clean ?? ours.content;
+  const clean = storedForm(ours);
   const asGenerated = lineEnding(clean) === "crlf" ? toLF(clean) : clean;
   // Unchanged but for line endings: removed; a changed mode is the user's, so the file is kept.
   const same = blobId(clean) === record.blob || blobId(asGenerated) === record.blob;
@@ -135,9 +145,9 @@ function planDropped(path: string, input: PlanInput): FileAction | undefined {
 
 /** An earlier conflict still open: report it again and keep its record, write nothing. */
 function unresolved(path: string, record: LedgerEntry | undefined, ours: DiskEntry, input: PlanInput): FileAction | undefined {
-  const kind = conflictOpen(path, record, { content: ours.content, besideExists: input.exists(besidePath(path)) });
+  const kind = conflictOpen(path, record, { stored: storedForm(ours), besideExists: input.exists(besidePath(path)) });
   if (!kind) return undefined;
-  const kept = record ?? { blob: blobId(ours.clean ?? ours.content), mode: ours.mode };
+  const kept = record ?? { blob: blobId(storedForm(ours)), mode: ours.mode };
   return { path, status: "conflict", unresolved: true, record: { ...kept, conflict: kind } };
 }
 
