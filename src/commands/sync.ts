@@ -5,7 +5,8 @@ import { render, type FileEntry } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
 import { besidePath, conflictOpen } from "../sync/conflicts.js";
-import { blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
+import { LEDGER_FILE, blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
+import { manifestBytes, recordFile } from "../sync/records.js";
 import { mergeFile } from "../sync/merge.js";
 import { findDrift, hasConflicts, planSync, storedForm, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
@@ -51,13 +52,14 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
   // What a killed run left goes first, so a file it had set aside for removal is read back in its place (--dry-run writes nothing).
   if (!options.dryRun) removeStaleTemps(dir, paths);
-  const onDisk = await readDisk(dir, worktree, paths);
+  const onDisk = await readDisk(dir, worktree, [...paths, MANIFEST_FILE, LEDGER_FILE]);
   const disk = (path: string) => onDisk.get(path);
   const exists = (path: string) => readEntry(dir, path) !== undefined;
   const actions = await planSync({ next, ledger, disk, exists, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
 
-  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-  const manifestChanged = manifestBytes.toString("utf8") !== records.manifestText;
+  // The records are compared and written like generated files (sync/records.ts).
+  const manifestFile = recordFile(onDisk.get(MANIFEST_FILE), manifestBytes(manifest));
+  const manifestChanged = manifestFile.changed;
   const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
 
   if (options.dryRun) {
@@ -66,7 +68,7 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
       const e = disk(path);
       return e && { content: storedForm(e), mode: e.mode };
     };
-    const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestBytes), stored);
+    const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
     if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
     else console.log([formatSyncReport(shown, actions, true), diff].filter(Boolean).join("\n\n"));
     return code;
@@ -79,7 +81,8 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
       worktree,
       ledger: newLedger,
       generated: next,
-      manifest: manifestChanged ? { path: MANIFEST_FILE, content: manifestBytes } : undefined,
+      manifest: manifestChanged ? { path: MANIFEST_FILE, content: manifestFile.content } : undefined,
+      ledgerStyle: recordFile(onDisk.get(LEDGER_FILE), serializeLedger(newLedger)).style,
     });
   }
   if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, false), null, 2));

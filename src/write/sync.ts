@@ -5,6 +5,7 @@ import { besidePath } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, serializeLedger, type Ledger } from "../sync/ledger.js";
 import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
+import { inStyle, type LineEnding } from "../sync/eol.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
 import { removeEmptyFolders } from "./prune.js";
 import { readObstacle } from "./repo-path.js";
@@ -56,6 +57,8 @@ export interface ApplyOptions {
   generated: FileTree;
   /** The manifest file's new bytes, when they differ from disk. */
   manifest?: { path: string; content: Buffer };
+  /** The ledger file's line endings on disk, kept like a generated file's (LF if not given). */
+  ledgerStyle?: LineEnding;
 }
 
 /**
@@ -81,16 +84,20 @@ export async function applySync(dir: string, actions: FileAction[], options: App
       if (a.write && !a.write.asIs) stored.set(a.path, a.write.content);
       if (a.beside) stored.set(a.path, a.beside.content);
     }
+    // The manifest and the ledger are checked out like every other file (CRLF under autocrlf, encodings).
+    const ledgerBytes = inStyle(serializeLedger(options.ledger), options.ledgerStyle ?? "lf");
+    if (options.manifest) stored.set(options.manifest.path, options.manifest.content);
+    stored.set(LEDGER_FILE, ledgerBytes);
     const onDisk = options.worktree ? await checkoutForms(options.worktree, stored) : new Map<string, Buffer>();
     await held.checkpoint();
     const checkedOut = (path: string, entry: FileEntry) => ({ content: onDisk.get(path) ?? entry.content, mode: entry.mode });
     const writes: { path: string; entry: FileEntry }[] = [];
-    if (options.manifest) writes.push({ path: options.manifest.path, entry: { content: options.manifest.content, mode: 0o644 } });
+    if (options.manifest) writes.push({ path: options.manifest.path, entry: checkedOut(options.manifest.path, { content: options.manifest.content, mode: 0o644 }) });
     for (const action of actions) {
       if (action.write) writes.push({ path: action.path, entry: action.write.asIs ? action.write : checkedOut(action.path, action.write) });
       if (action.beside) writes.push({ path: besidePath(action.path), entry: checkedOut(action.path, action.beside) });
     }
-    writes.push({ path: LEDGER_FILE, entry: { content: serializeLedger(options.ledger), mode: 0o644 } });
+    writes.push({ path: LEDGER_FILE, entry: checkedOut(LEDGER_FILE, { content: ledgerBytes, mode: 0o644 }) });
     const removals = actions.filter((a) => !a.write && a.remove).map((a) => a.path);
     const staged = stage(dir, writes, removals);
     // Interrupted while staging: nothing is in place yet, so the staging is undone and the repo is as it was.
