@@ -8,13 +8,13 @@ import { besidePath, conflictOpen } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { manifestBytes, recordFile } from "../sync/records.js";
 import { mergeFile } from "../sync/merge.js";
-import { findDrift, hasConflicts, planSync, storedForm, type FileAction } from "../sync/plan.js";
+import { findDrift, hasConflicts, planSync, storedForm, type DiskEntry, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
 import { applySync, readDisk, readEntry } from "../write/sync.js";
-import { locate, type Worktree } from "../write/worktree.js";
+import { locate } from "../write/worktree.js";
 
 export interface SyncOptions {
   check?: boolean;
@@ -40,9 +40,11 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
   const worktree = await locate(dir);
 
   if (options.check) {
-    const drift = findDrift(next, ledger, await openConflicts(dir, worktree, ledger, next));
-    if (options.json) console.log(JSON.stringify({ dir, drift }, null, 2));
-    else console.log(formatDrift(shown, drift));
+    const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);
+    const drift = findDrift(next, ledger, openConflicts(dir, ledger, onDisk));
+    const unconverted = [...onDisk].flatMap(([path, e]) => (e.unconverted ? [{ path, unconverted: e.unconverted }] : []));
+    if (options.json) console.log(JSON.stringify({ dir, drift, ...(unconverted.length > 0 ? { unconverted } : {}) }, null, 2));
+    else console.log(formatDrift(shown, drift, unconverted));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
   }
 
@@ -91,10 +93,8 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
 }
 
 /** Conflicts an earlier sync left that are still on disk (markers, or FILE.generated beside), found in the files' stored form as sync itself does. */
-async function openConflicts(dir: string, worktree: Worktree | undefined, ledger: Ledger, next: Map<string, unknown>): Promise<string[]> {
-  const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
-  const onDisk = await readDisk(dir, worktree, paths);
-  return paths.filter((path) => {
+function openConflicts(dir: string, ledger: Ledger, onDisk: Map<string, DiskEntry>): string[] {
+  return [...onDisk.keys()].filter((path) => {
     const entry = onDisk.get(path);
     const probe = { stored: entry && storedForm(entry), besideExists: readEntry(dir, besidePath(path)) !== undefined };
     return conflictOpen(path, ledger.files[path], probe) !== undefined;
@@ -131,6 +131,7 @@ function jsonReport(dir: string, actions: FileAction[], exit: number, dryRun: bo
       ...(a.baseMissing ? { baseMissing: true } : {}),
       ...(a.unresolved ? { unresolved: true } : {}),
       ...(a.beside ? { generatedBeside: besidePath(a.path), reason: a.reason } : {}),
+      ...(a.unconverted ? { unconverted: a.unconverted } : {}),
     })),
     ...(diff !== undefined ? { diff } : {}),
   };

@@ -45,6 +45,8 @@ export interface FileAction {
   unresolved?: boolean;
   /** What the ledger records for this path after the sync; none = no longer tracked. */
   record?: LedgerEntry;
+  /** Why git could not give the file's stored form: it was compared and merged as its bytes on disk. */
+  unconverted?: string;
 }
 
 export type MergeResult = { content: Buffer; conflicts: number } | { failed: string };
@@ -52,6 +54,8 @@ export type MergeResult = { content: Buffer; conflicts: number } | { failed: str
 /** A file on disk; `clean` is what git would store for it, when that differs from the bytes. */
 export interface DiskEntry extends FileEntry {
   clean?: Buffer;
+  /** git could not convert it to its stored form (its message): its bytes stand in. */
+  unconverted?: string;
 }
 
 /**
@@ -82,7 +86,9 @@ export async function planSync(input: PlanInput): Promise<FileAction[]> {
   for (const path of paths) {
     const theirs = next.get(path);
     const action = theirs ? await planGenerated(path, theirs, input) : planDropped(path, input);
-    if (action) actions.push(action);
+    // Said whatever the status: every decision for this file rests on its raw bytes.
+    const unconverted = input.disk(path)?.unconverted;
+    if (action) actions.push(unconverted ? { ...action, unconverted } : action);
   }
   return actions;
 }

@@ -29,7 +29,21 @@ export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boo
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
     for (const a of group) lines.push(`  ${status.padEnd(12)} ${human`${a.path}`}${detail(a)}`);
   }
+  lines.push(...formatUnconverted(actions));
   return lines.join("\n");
+}
+
+/**
+ * Files git could not convert to the form it stores (e.g. bytes not in the
+ * working-tree-encoding .gitattributes names): sync compared them as their
+ * bytes, which it says, with git's own words, whatever their status.
+ */
+export function formatUnconverted(files: { path: string; unconverted?: string }[]): string[] {
+  const hit = files.filter((f) => f.unconverted);
+  if (hit.length === 0) return [];
+  const lines = ["  (git could not convert these to the form it stores, so sync compared their bytes as they are on disk; fix the file or its .gitattributes rule)"];
+  for (const f of hit) lines.push(human`  unconverted  ${f.path}  (git: ${f.unconverted})`);
+  return lines;
 }
 
 function detail(a: FileAction): string {
@@ -39,8 +53,8 @@ function detail(a: FileAction): string {
   return "";
 }
 
-export function formatDrift(dir: string, drift: Drift[]): string {
-  if (drift.length === 0) return human`sync --check ${dir}: generated files are current`;
+export function formatDrift(dir: string, drift: Drift[], unconverted: { path: string; unconverted?: string }[] = []): string {
+  if (drift.length === 0) return [human`sync --check ${dir}: generated files are current`, ...formatUnconverted(unconverted)].join("\n");
   const conflicts = drift.filter((d) => d.change === "conflict").length;
   const stale = drift.length - conflicts;
   const parts = [
@@ -49,5 +63,6 @@ export function formatDrift(dir: string, drift: Drift[]): string {
   ];
   const lines = [`sync --check ${human`${dir}`}: ${parts.join("; ")}`];
   for (const d of drift) lines.push(`  ${d.change.padEnd(8)} ${human`${d.path}`}`);
+  lines.push(...formatUnconverted(unconverted));
   return lines.join("\n");
 }

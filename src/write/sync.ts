@@ -35,7 +35,8 @@ export function readEntry(dir: string, path: string): FileEntry | undefined {
 /**
  * The files at these paths as sync compares them: bytes, mode, and (in a git
  * work tree) what git would store for them, so a checkout's line endings or
- * encoding filters are not taken for edits.
+ * encoding filters are not taken for edits; a file git cannot convert keeps
+ * its bytes and says why (unconverted).
  */
 export async function readDisk(dir: string, worktree: Worktree | undefined, paths: string[]): Promise<Map<string, DiskEntry>> {
   const entries = new Map<string, DiskEntry>();
@@ -45,7 +46,8 @@ export async function readDisk(dir: string, worktree: Worktree | undefined, path
   }
   if (!worktree) return entries;
   const stored = await storedForms(worktree, new Map([...entries].map(([p, e]) => [p, e.content])), blobId);
-  for (const [path, clean] of stored) entries.set(path, { ...entries.get(path)!, clean });
+  for (const [path, clean] of stored.forms) entries.set(path, { ...entries.get(path)!, clean });
+  for (const [path, said] of stored.failed) entries.set(path, { ...entries.get(path)!, unconverted: said });
   return entries;
 }
 

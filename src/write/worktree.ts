@@ -22,42 +22,86 @@ export async function locate(dir: string): Promise<Worktree | undefined> {
   return (await gitState(dir)).worktree;
 }
 
+/** What git would store for a set of files (see storedForms). */
+export interface StoredForms {
+  /** Per path, the stored form, for those whose stored form differs from their bytes. */
+  forms: Map<string, Buffer>;
+  /** Paths git could not convert (e.g. bytes not in their working-tree-encoding), with what git said: their bytes stand in. */
+  failed: Map<string, string>;
+}
+
 /**
  * What git would store for each file (`git hash-object --stdin-paths` applies
  * the clean filter, core.autocrlf, `eol`/`text` and working-tree-encoding
- * attributes), for those whose stored form differs from their bytes. Empty
- * outside a repo, or if git fails (a filter that cannot run): the bytes are
- * then the identity. The objects are written to a scratch object store, only
- * to be read back: sync --check and --dry-run promise to change nothing, the
- * repository's .git included.
+ * attributes), for those whose stored form differs from their bytes. A file
+ * git cannot convert is named in `failed` with git's message, and only its
+ * own bytes stand in for its stored form; every other file keeps its
+ * conversion. Empty outside a repo. The objects are written to a scratch
+ * object store, only to be read back: sync --check and --dry-run promise to
+ * change nothing, the repository's .git included.
  */
-export async function storedForms(tree: Worktree, files: Map<string, Buffer>, blobIdOf: (b: Buffer) => string): Promise<Map<string, Buffer>> {
+export async function storedForms(tree: Worktree, files: Map<string, Buffer>, blobIdOf: (b: Buffer) => string): Promise<StoredForms> {
   const paths = [...files.keys()];
-  const out = new Map<string, Buffer>();
-  if (paths.length === 0) return out;
+  const result: StoredForms = { forms: new Map(), failed: new Map() };
+  if (paths.length === 0) return result;
   const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-stored-"));
   try {
     const env = { GIT_OBJECT_DIRECTORY: scratch };
-    // Paths relative to the top, run from the top: hash-object resolves --stdin-paths there.
-    const hashed = await execa("git", ["hash-object", "-w", "--stdin-paths"], {
-      cwd: tree.top,
-      input: paths.map((p) => tree.prefix + p).join("\n") + "\n",
-      reject: false,
-      env,
-    });
-    if (hashed.exitCode !== 0) return out;
-    const ids = hashed.stdout.split("\n");
-    const differing = paths.map((p, i) => [p, ids[i]!] as const).filter(([p, id]) => id !== blobIdOf(files.get(p)!));
-    if (differing.length === 0) return out;
+    const { ids, failed } = await hashPaths(tree, paths, env);
+    result.failed = failed;
+    const differing = [...ids].filter(([p, id]) => id !== blobIdOf(files.get(p)!));
+    if (differing.length === 0) return result;
     const contents = await readBatch(tree.top, differing.map(([, id]) => id), [], env);
     for (const [path, id] of differing) {
       const content = contents.get(id);
-      if (content) out.set(path, content);
+      if (content) result.forms.set(path, content);
     }
-    return out;
+    return result;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * `git hash-object -w --stdin-paths`, one process for all paths. git stops at
+ * the first path it cannot convert, after printing the ids of those before
+ * it; that path is set aside with git's message and the rest are hashed
+ * again, so each such file costs one more process and affects only itself.
+ * A failure that names no path (git itself cannot run) sets aside every path
+ * left, with that message.
+ */
+async function hashPaths(tree: Worktree, paths: string[], env: Record<string, string>): Promise<{ ids: Map<string, string>; failed: Map<string, string> }> {
+  const ids = new Map<string, string>();
+  const failed = new Map<string, string>();
+  let rest = paths;
+  while (rest.length > 0) {
+    // Paths relative to the top, run from the top: hash-object resolves --stdin-paths there.
+    const run = await execa("git", ["hash-object", "-w", "--stdin-paths"], {
+      cwd: tree.top,
+      input: rest.map((p) => tree.prefix + p).join("\n") + "\n",
+      reject: false,
+      env,
+    });
+    const printed = (run.stdout ?? "").split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line)).slice(0, rest.length);
+    printed.forEach((id, i) => ids.set(rest[i]!, id));
+    if (printed.length === rest.length) break;
+    const said = gitSaid(run.stderr, run.shortMessage);
+    const stopped = rest[printed.length]!;
+    if (run.exitCode === 0 || !said.includes(tree.prefix + stopped)) {
+      for (const p of rest.slice(printed.length)) failed.set(p, said);
+      break;
+    }
+    failed.set(stopped, said);
+    rest = rest.slice(printed.length + 1);
+  }
+  return { ids, failed };
+}
+
+/** git's last word on stderr ("fatal: failed to encode 'README.md' from UTF-16LE-BOM to UTF-8" → without "fatal: "). */
+function gitSaid(stderr: string | undefined, fallback: string | undefined): string {
+  const lines = (stderr ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const last = lines.at(-1) ?? fallback ?? "git hash-object failed";
+  return last.replace(/^(fatal|error):\s*/, "");
 }
 
 /**
@@ -69,7 +113,7 @@ export async function storedForms(tree: Worktree, files: Map<string, Buffer>, bl
  * (`cat-file --batch --filters` would be one process too, but git 2.39 reports
  * the unfiltered size there, so its output cannot be split.) The objects go
  * to a scratch object store too, like the index. Missing entries mean: write
- * as is.
+ * as is (git could not check that one out).
  */
 export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -96,14 +140,23 @@ export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>):
     const ids = hashed.stdout.split("\n");
     const listed = await run(["update-index", "--add", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${tree.prefix}${p}\n`).join(""));
     if (listed.exitCode !== 0) return out;
-    const written = await run(["checkout-index", "--all", "--force", `--prefix=${join(scratch, "out")}/`]);
-    if (written.exitCode !== 0) return out;
-    for (const p of paths) {
+    // checkout-index stops at a path it cannot check out (a required smudge
+    // filter that fails), having written those before it: that one is left as
+    // it is and the rest are checked out again, so it affects only itself.
+    const read = (p: string) => {
       try {
         out.set(p, readFileSync(join(scratch, "out", ...(tree.prefix + p).split("/"))));
       } catch {
         /* not written: keep the stored form */
       }
+    };
+    let pending = paths;
+    while (pending.length > 0) {
+      await run(["checkout-index", "--force", "--stdin", `--prefix=${join(scratch, "out")}/`], pending.map((p) => tree.prefix + p).join("\n") + "\n");
+      pending.forEach(read);
+      const stopped = pending.findIndex((p) => !out.has(p));
+      if (stopped < 0) break;
+      pending = pending.slice(stopped + 1);
     }
     return out;
   } finally {

@@ -1,7 +1,8 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
+import { blobId, LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
+import { checkoutForms, storedForms } from "../../src/write/worktree.js";
 import { tempDir } from "../helpers/cli.js";
 import { generate, git, read, statusOf, sync } from "../helpers/git-repo.js";
 
@@ -68,5 +69,74 @@ describe("conflict markers in a working-tree-encoding (UTF-16) file", () => {
     expect((await sync(dir, { check: true })).code).toBe(0);
     expect(ledgerEntry(dir, "README.md")?.conflict).toBeUndefined();
     expect(readUtf16(dir, "README.md")).toContain("example.com/team/orch");
+  });
+});
+
+describe("a file git cannot convert to its stored form", () => {
+  it("affects only itself: the others keep their stored forms, and git's message names it", async () => {
+    const dir = join(root, "one-bad");
+    mkdirSync(dir, { recursive: true });
+    await git(dir, "init", "-q");
+    writeFileSync(join(dir, ".gitattributes"), "*.md working-tree-encoding=UTF-16LE-BOM text eol=crlf\n");
+    // UTF-8 where UTF-16 is declared, an odd number of bytes (no UTF-16 text): git cannot
+    // convert it; the files before and after it can.
+    writeFileSync(join(dir, "bad.md"), "odd length\n");
+    writeUtf16(dir, "a.md", "first\r\n");
+    writeUtf16(dir, "z.md", "last\r\n");
+    const files = new Map(["a.md", "bad.md", "z.md"].map((p) => [p, read(dir, p)]));
+    const { forms, failed } = await storedForms({ top: dir, prefix: "" }, files, blobId);
+    expect(forms.get("a.md")?.toString()).toBe("first\n");
+    expect(forms.get("z.md")?.toString()).toBe("last\n");
+    expect(forms.has("bad.md")).toBe(false);
+    expect([...failed.keys()]).toEqual(["bad.md"]);
+    expect(failed.get("bad.md")).toMatch(/failed to encode 'bad\.md' from UTF-16LE-BOM/);
+  });
+
+  it("a rule that also matches a UTF-8 README: the UTF-16 one still merges, and sync names the other with git's words", async () => {
+    const dir = join(root, "unslashed");
+    await generate(dir);
+    // No leading slash: workers/scorer/README.md matches too, and it is UTF-8.
+    writeFileSync(join(dir, ".gitattributes"), "README.md working-tree-encoding=UTF-16LE-BOM text eol=crlf\n");
+    await git(dir, "add", ".gitattributes");
+    await git(dir, "add", "--renormalize", ".");
+    rmSync(join(dir, "README.md"));
+    await git(dir, "checkout", "--", "README.md");
+    // Not commit -a: git would re-read workers/scorer/README.md if its stat looks racy, and die on it.
+    await git(dir, "commit", "-qm", "team: UTF-16 READMEs");
+    expect(read(dir, "README.md").subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+    editUtf16(dir, "README.md", (t) => `${t}Team notes.\r\n`);
+    setModule(dir, "example.com/acme/orch");
+
+    const { code, report } = await sync(dir);
+    expect(code, JSON.stringify(report!.files.filter((f) => f.status === "conflict"))).toBe(0);
+    expect(statusOf(report!, "README.md")).toBe("merged");
+    expect(existsSync(join(dir, "README.md.generated"))).toBe(false);
+    const readme = readUtf16(dir, "README.md");
+    expect(readme).toContain("example.com/acme/orch");
+    expect(readme).toContain("Team notes.\r\n");
+    const scorer = report!.files.find((f) => f.path === "workers/scorer/README.md") as { unconverted?: string };
+    expect(scorer.unconverted).toMatch(/failed to encode 'workers\/scorer\/README\.md'/);
+    expect(report!.files.filter((f) => (f as { unconverted?: string }).unconverted).map((f) => f.path)).toEqual(["workers/scorer/README.md"]);
+
+    const check = await sync(dir, { check: true });
+    expect(check.code).toBe(0);
+    expect(check.out).toMatch(/unconverted\s+workers\/scorer\/README\.md\s+\(git: failed to encode 'workers\/scorer\/README\.md'/);
+  });
+});
+
+describe("a file git cannot check out", () => {
+  it("affects only itself: the others still get their checkout form", async () => {
+    const dir = join(root, "one-unsmudgeable");
+    mkdirSync(dir, { recursive: true });
+    await git(dir, "init", "-q");
+    // A required smudge filter that fails: checkout-index exits non-zero for that one path.
+    writeFileSync(join(dir, ".gitattributes"), "*.txt text eol=crlf\nbad.txt filter=broken\n");
+    await git(dir, "config", "filter.broken.smudge", "false");
+    await git(dir, "config", "filter.broken.required", "true");
+    const files = new Map(["a.txt", "bad.txt", "z.txt"].map((p) => [p, Buffer.from(`${p}\nline\n`)]));
+    const out = await checkoutForms({ top: dir, prefix: "" }, files);
+    expect(out.get("a.txt")?.toString()).toBe("a.txt\r\nline\r\n");
+    expect(out.get("z.txt")?.toString()).toBe("z.txt\r\nline\r\n");
+    expect(out.has("bad.txt")).toBe(false);
   });
 });
