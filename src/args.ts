@@ -73,6 +73,12 @@ export function parseArgv(argv: string[]): ParsedArgs {
   if (!explicit && first !== undefined) rejectMistypedCommand(first);
   const command = (explicit ? first : "create") as Command;
   const positionals = explicit ? rest : parsed.positionals;
+  // --help and --version answer whatever else the line holds: `add --help`
+  // is how one learns the arguments add needs, so their absence (or an
+  // option the command does not take) must not refuse it.
+  if (parsed.values.help === true || parsed.values.version === true) {
+    return { command, positionals, values: parsed.values as ParsedArgs["values"] };
+  }
   const [min, max] = POSITIONALS[command];
   if (positionals.length < min || positionals.length > max) {
     throw new UsageError("arguments", positionals.join(" ") || undefined, USAGE_OF[command]);
