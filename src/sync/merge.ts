@@ -24,12 +24,26 @@ export async function mergeFile(ours: Buffer, base: Buffer, theirs: Buffer, path
     const code = result.exitCode;
     // merge-file exits with the number of conflicts, or a negative (255) on error.
     if (code === undefined || code < 0 || code > 127) {
-      return { failed: firstLine(result.stderr) || result.shortMessage || "git merge-file failed" };
+      const said = firstLine(result.stderr) || result.shortMessage || "git merge-file failed";
+      return { failed: named(said, files, dir, path) };
     }
     return { content: readFileSync(files.ours), conflicts: code };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * git names the scratch copies it was given ("Cannot merge binary files:
+ * /tmp/hybrid-backend-merge-X/ours"): a path that is gone once this returns
+ * and means nothing to the user. Each is named as the conflict markers name
+ * it (the repo path, yours / last generated / newly generated), and any
+ * other mention of the scratch folder as the repo path.
+ */
+function named(message: string, files: Record<"ours" | "base" | "theirs", string>, dir: string, path: string): string {
+  let out = message;
+  for (const side of ["ours", "base", "theirs"] as const) out = out.split(files[side]).join(LABELS[side](path));
+  return out.split(dir).join(path);
 }
 
 function firstLine(text: string | undefined): string {
