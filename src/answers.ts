@@ -1,6 +1,7 @@
 import { basename, resolve } from "node:path";
 import type { ParsedArgs } from "./args.js";
 import { UsageError } from "./errors.js";
+import { checkJsonDepth } from "./json-depth.js";
 import { readUserText } from "./user-file.js";
 import { checkConfigGenerator } from "./generator-version.js";
 import { type Origin, fromFlags } from "./manifest-faults.js";
@@ -48,6 +49,7 @@ export function readConfig(path: string): Partial {
   } catch (err) {
     throw new UsageError("--config", path, `it is not valid JSON (${(err as Error).message})`);
   }
+  checkJsonDepth(value, `--config ${path}`);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new UsageError("--config", path, "it must hold a JSON object shaped like hybrid-backend.json");
   }

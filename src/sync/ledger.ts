@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE, type Manifest } from "../manifest.js";
 import { sortTree, type FileTree } from "../render/index.js";
 import { GENERATOR_VERSION } from "../version.js";
@@ -70,6 +71,7 @@ export function withLedger(tree: FileTree, manifest: Manifest): FileTree {
 /** Parse a ledger read from disk; a damaged one is reported, never guessed at. */
 export function parseLedger(text: string): Ledger {
   const value = JSON.parse(text) as Partial<Ledger>;
+  checkJsonDepth(value, LEDGER_FILE);
   if (typeof value.generator !== "string" || typeof value.files !== "object" || value.files === null || !value.manifest) {
     throw new Error("missing generator, manifest or files");
   }

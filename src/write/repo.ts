@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
+import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE } from "../manifest.js";
 import { readUserText } from "../user-file.js";
 import { LEDGER_FILE, parseLedger, type Ledger } from "../sync/ledger.js";
@@ -26,11 +27,14 @@ export function readManifestFile(dir: string, shown: string = dir): { text: stri
   } catch (err) {
     throw new UsageError(MANIFEST_FILE, shown, `cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a JSON file`);
   }
+  let json: unknown;
   try {
-    return { text, json: JSON.parse(text) };
+    json = JSON.parse(text);
   } catch (err) {
     throw new UsageError(MANIFEST_FILE, firstLine(text), `it is not valid JSON (${(err as Error).message})`);
   }
+  checkJsonDepth(json, MANIFEST_FILE);
+  return { text, json };
 }
 
 export function readRecords(dir: string): RepoRecords {
@@ -43,6 +47,7 @@ export function readRecords(dir: string): RepoRecords {
   try {
     ledger = parseLedger(readUserText(ledgerPath));
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(LEDGER_FILE, "(damaged)", `${(err as Error).message}; restore it from git`);
   }
   return { manifestText, manifestJson, ledger };
