@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { CLEAN_PATH_RULE, pathFault } from "../clean-path.js";
+import { UsageError } from "../errors.js";
 import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE, type Manifest } from "../manifest.js";
 import { sortTree, type FileTree } from "../render/index.js";
@@ -68,7 +70,12 @@ export function withLedger(tree: FileTree, manifest: Manifest): FileTree {
   return sortTree(out);
 }
 
-/** Parse a ledger read from disk; a damaged one is reported, never guessed at. */
+/**
+ * Parse a ledger read from disk; a damaged one is reported, never guessed at.
+ * Its paths are what sync reads, overwrites and deletes: one that is not
+ * clean (or names the manifest or the ledger, which are never generated
+ * files) is refused by name before anything is touched.
+ */
 export function parseLedger(text: string): Ledger {
   const value = JSON.parse(text) as Partial<Ledger>;
   checkJsonDepth(value, LEDGER_FILE);
@@ -76,10 +83,24 @@ export function parseLedger(text: string): Ledger {
     throw new Error("missing generator, manifest or files");
   }
   for (const [path, entry] of Object.entries(value.files)) {
+    const fault = pathFault(path) ?? (isRecord(path) ? "it is the manifest or the ledger, which sync never generates" : undefined);
+    if (fault) {
+      throw new UsageError(
+        `${LEDGER_FILE} files`,
+        path,
+        `${fault}; the ledger lists generated files by ${CLEAN_PATH_RULE}, since sync reads and deletes only inside the repository: restore the ledger from git (git checkout -- ${LEDGER_FILE})`,
+      );
+    }
     const conflictOk = entry?.conflict === undefined || entry.conflict === "markers" || entry.conflict === "beside";
     if (!/^[0-9a-f]{40}$/.test(entry?.blob ?? "") || typeof entry.mode !== "number" || !conflictOk) {
       throw new Error(`bad entry for ${path}`);
     }
   }
   return value as Ledger;
+}
+
+/** The manifest and the ledger, in any case (a case-insensitive disk takes HYBRID-BACKEND.JSON for the manifest). */
+function isRecord(path: string): boolean {
+  const lower = path.toLowerCase();
+  return lower === MANIFEST_FILE.toLowerCase() || lower === LEDGER_FILE.toLowerCase();
 }

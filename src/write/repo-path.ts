@@ -1,5 +1,6 @@
 import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { CLEAN_PATH_RULE, pathFault } from "../clean-path.js";
 import { UsageError } from "../errors.js";
 
 /**
@@ -11,6 +12,8 @@ import { UsageError } from "../errors.js";
  * folders are fine: they are made).
  */
 export function obstacle(dir: string, path: string): UsageError | undefined {
+  const fault = pathFault(path);
+  if (fault) return new UsageError("path", path, `${fault}; sync writes only at ${CLEAN_PATH_RULE}; nothing was changed`);
   const parts = path.split("/");
   for (let depth = 1; depth <= parts.length; depth++) {
     const shown = parts.slice(0, depth).join("/");
@@ -36,6 +39,9 @@ export function obstacle(dir: string, path: string): UsageError | undefined {
  * as if the folder had been deleted, so that is not an obstacle to reading.
  */
 export function readObstacle(dir: string, path: string): UsageError | undefined {
+  // A path that is not clean (.., absolute, .git) leads outside what sync may read or delete.
+  const fault = pathFault(path);
+  if (fault) return new UsageError("path", path, `${fault}; sync reads and deletes only at ${CLEAN_PATH_RULE}; nothing was changed`);
   const parts = path.split("/");
   for (let depth = 1; depth <= parts.length; depth++) {
     const shown = parts.slice(0, depth).join("/");
