@@ -1,13 +1,17 @@
 import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { CI_PROVIDERS, MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { withRepoLock } from "../write/repo-lock.js";
 import { readRecords } from "../write/repo.js";
-import { runSync, type SyncOptions } from "./sync.js";
+import { syncIn, type SyncOptions } from "./sync.js";
 
 /**
  * `add` / `remove`: one edit to the manifest, then the same sync a hand edit
  * of hybrid-backend.json would need. Nothing is written when the edit is
- * invalid: the new manifest is checked by the one schema first.
+ * invalid: the new manifest is checked by the one schema first. The
+ * repository's lock is held from before the manifest is read until the sync
+ * has written (two runs editing one manifest would lose an edit), except for
+ * --dry-run, which only reads.
  */
 export async function runChange(
   verb: "add" | "remove",
@@ -15,10 +19,13 @@ export async function runChange(
   options: Omit<SyncOptions, "manifest" | "check">,
 ): Promise<number> {
   const target = resolve(dir ?? ".");
-  const current = parseManifest(readRecords(target).manifestJson, MANIFEST_FILE);
-  const edited = edit(verb, kind!, value!, current);
-  const manifest = parseEdited(edited, kind!, value!);
-  return runSync(target, { ...options, manifest });
+  const change = () => {
+    const current = parseManifest(readRecords(target).manifestJson, MANIFEST_FILE);
+    const edited = edit(verb, kind!, value!, current);
+    const manifest = parseEdited(edited, kind!, value!);
+    return syncIn(target, { ...options, manifest });
+  };
+  return options.dryRun ? change() : withRepoLock(target, change);
 }
 
 function edit(verb: "add" | "remove", kind: string, value: string, m: Manifest): unknown {

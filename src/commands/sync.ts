@@ -14,6 +14,7 @@ import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
 import { applySync, readDisk, readEntry } from "../write/sync.js";
+import { withRepoLock } from "../write/repo-lock.js";
 import { locate } from "../write/worktree.js";
 
 export interface SyncOptions {
@@ -28,10 +29,17 @@ export interface SyncOptions {
 /**
  * manifest → render → three-way plan against the ledger → write (or only
  * report). Exit 3 when a conflict is left to resolve, or for --check when the
- * generated files are stale.
+ * generated files are stale. A run that may write holds the repository's
+ * lock throughout (repo-lock.ts); --check and --dry-run only read.
  */
 export async function runSync(dirArg: string | undefined, options: SyncOptions = {}): Promise<number> {
   const dir = resolve(dirArg ?? ".");
+  if (options.check || options.dryRun) return syncIn(dir, options);
+  return withRepoLock(dir, () => syncIn(dir, options));
+}
+
+/** runSync's work, for a caller that already holds the lock (or needs none). */
+export async function syncIn(dir: string, options: SyncOptions): Promise<number> {
   const shown = relative(process.cwd(), dir) || ".";
   const records = readRecords(dir);
   const manifest = withCurrentGenerator(options.manifest ?? parseManifest(records.manifestJson, MANIFEST_FILE));

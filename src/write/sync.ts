@@ -7,6 +7,7 @@ import type { DiskEntry, FileAction } from "../sync/plan.js";
 import { storeSnapshot } from "./snapshot.js";
 import { inStyle, type LineEnding } from "../sync/eol.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
+import { holdSignals } from "./held-signals.js";
 import { removeEmptyFolders } from "./prune.js";
 import { readObstacle } from "./repo-path.js";
 import { stage } from "./stage.js";
@@ -117,31 +118,4 @@ export async function applySync(dir: string, actions: FileAction[], options: App
   } finally {
     held.release();
   }
-}
-
-/**
- * Ctrl-C / SIGTERM recorded instead of acted on while the repo is changed:
- * acted on (exit 130 / 143) at the next checkpoint, one turn of the event
- * loop, where synchronous work has let the signal's listener run; undo, if
- * given, runs first.
- */
-function holdSignals(): { checkpoint(undo?: () => void): Promise<void>; release(): void } {
-  let signal: NodeJS.Signals | undefined;
-  const onSignal = (s: NodeJS.Signals) => {
-    signal ??= s;
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    async checkpoint(undo) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!signal) return;
-      undo?.();
-      process.exit(signal === "SIGINT" ? 130 : 143);
-    },
-    release() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
 }
