@@ -207,7 +207,12 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
       MODEL_PATH: "embedded `workers/NAME/model/model.json`",
       METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
-    own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name] } : s));
+    // Under `make run` one environment serves every service: the addresses are per worker there.
+    const underRun: Record<string, string> = {
+      LISTEN_ADDR: "; `make run`: `WORKER_<NAME>_ADDR`",
+      METRICS_ADDR: "; `make run`: `WORKER_<NAME>_METRICS_ADDR`, else this one for every worker (see above)",
+    };
+    own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name], meaning: s.meaning + (underRun[s.name] ?? "") } : s));
   }
   return {
     orchestrator: view(orchestratorSettings(m, workers)),

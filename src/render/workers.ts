@@ -109,6 +109,10 @@ export function shutdownContext() {
     drainSecs: WORKER_DRAIN_SECS,
     stopGraceSecs: workerStopGraceSecs(),
     orchestratorStopGraceSecs: orchestratorStopGraceSecs(),
+    /** For scripts that follow a SHUTDOWN_TIMEOUT or SHUTDOWN_GRACE_SECS you set: the defaults and the margins past them. */
+    orchestratorDrainSecs: ORCHESTRATOR_DRAIN_SECS,
+    orchestratorStopMarginSecs: ORCHESTRATOR_STOP_MARGIN_SECS,
+    workerStopMarginSecs: STOP_GRACE_MARGIN_SECS,
     orchestrator: ORCHESTRATOR_AFTER_DRAIN,
     worker: WORKER_AFTER_DRAIN,
   };

@@ -75,7 +75,8 @@ describe("scripts/run.sh (make run)", () => {
     expect(r.all).toMatch(/scorer \(pid \d+\) exited with status 1; the end of \.run\/scorer\.log:\nError: binding 127\.0\.0\.1:50051: Address already in use/);
     // The log it names is still there to read after run has ended.
     expect(readFileSync(join(dir, ".run", "scorer.log"), "utf8")).toContain("Address already in use");
-    expect(r.all).toContain("run failed: a service did not start (is an address already in use?");
+    // The hint names the variable that moves the service that could not start.
+    expect(r.all).toContain("run failed: scorer did not start (is an address already in use? set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
     expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
   });
 
