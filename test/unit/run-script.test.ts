@@ -112,6 +112,60 @@ describe("scripts/run.sh (make run)", () => {
     expect(r.all).not.toContain("run failed");
   });
 
+  it("Ctrl-C in a terminal (SIGINT to the whole process group) stops the orchestrator first, drained, then the workers", async () => {
+    // Stand-ins in Python: a non-interactive bash ignores SIGINT in what it starts with &, and a
+    // shell cannot trap a signal ignored at entry, while Go and Rust programs (as Python) install
+    // their handlers over it, which is how the real services see a terminal's Ctrl-C.
+    const orchestrator = `mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
+exec python3 -u -c 'import functools, http.server as h, signal, sys, threading, time
+def stop(sig, _):
+    print("orchestrator: draining after", signal.Signals(sig).name)
+    time.sleep(1.5)
+    print("orchestrator: drained")
+    sys.exit(0)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+srv = h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.SimpleHTTPRequestHandler, directory=sys.argv[2]))
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+while True: time.sleep(0.1)' "\${LISTEN_ADDR##*:}" "$PWD/.www"`;
+    const scorer = `exec python3 -u -c 'import signal, sys, time
+def stop(sig, _):
+    print("scorer: stopped by", signal.Signals(sig).name)
+    sys.exit(0)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+print("scorer: serving")
+while True: time.sleep(0.1)'`;
+    const dir = repo(orchestrator, scorer);
+    const port = await freePort();
+    // A process group of its own, as make run's in a terminal: the group is what Ctrl-C signals.
+    const proc = execa("bash", ["scripts/run.sh"], {
+      cwd: dir,
+      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
+      detached: true,
+      forceKillAfterDelay: false,
+      reject: false,
+      all: true,
+      timeout: 60_000,
+    });
+    let seen = "";
+    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!/^ready:/m.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toMatch(/^ready:/m);
+    process.kill(-proc.pid!, "SIGINT");
+    const r = await proc;
+    expect(r.exitCode, r.all).toBe(0);
+    // The Ctrl-C reached run.sh only: it stopped the orchestrator with SIGTERM, waited for its
+    // drain, and only then stopped the worker.
+    expect(r.all).toContain("orchestrator: draining after SIGTERM");
+    expect(r.all).not.toContain("SIGINT");
+    const drained = r.all!.indexOf("orchestrator: drained");
+    const workerStopped = r.all!.indexOf("scorer: stopped by SIGTERM");
+    expect(drained, r.all).toBeGreaterThan(0);
+    expect(workerStopped, r.all).toBeGreaterThan(drained);
+  });
+
   it("make smoke names the service that died too, with its status and log", async () => {
     const dir = repo(`echo "orchestrator: starting"\nexec sleep 30`, `echo "Error: binding: Address already in use (os error 98)" >&2\nexit 1`);
     const r = await execa("bash", ["scripts/smoke.sh"], {
