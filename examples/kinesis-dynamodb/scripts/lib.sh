@@ -7,6 +7,26 @@ orchestrator_addr() {
   echo "${LISTEN_ADDR:-127.0.0.1:8080}"
 }
 
+# duration_secs DURATION: a Go duration ("10s", "1m30s", "500ms", "0") in
+# whole seconds, rounded up, as the orchestrator reads SHUTDOWN_TIMEOUT. Fails,
+# printing nothing, on an empty or malformed one.
+duration_secs() {
+  awk -v d="$1" 'BEGIN {
+    if (d == "0") { print 0; exit }
+    if (d == "") exit 1
+    split("h m s ms us ns", u, " "); split("3600 60 1 0.001 0.000001 0.000000001", f, " ")
+    t = 0
+    while (d != "") {
+      if (!match(d, /^([0-9]+\.?[0-9]*|\.[0-9]+)(h|ms|m|s|us|ns)/)) exit 1
+      part = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
+      n = part; sub(/[a-z]+$/, "", n); unit = substr(part, length(n) + 1)
+      for (i = 1; i <= 6; i++) if (u[i] == unit) t += n * f[i]
+    }
+    s = int(t); if (s < t) s++
+    print s
+  }'
+}
+
 # local_url HOST:PORT: an http:// URL for it that works from this machine
 # (":8080" and "0.0.0.0:8080" listen everywhere, loopback included).
 local_url() {

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs every worker and the orchestrator side by side for local development,
-# with the services' own settings passed through: LISTEN_ADDR is the
-# orchestrator's address (default 127.0.0.1:8080) and each worker serves on
-# its WORKER_<NAME>_ADDR, the address the orchestrator dials (default
+# with the services' own settings passed through: each service gets the whole
+# environment, so a setting you set reaches every service that reads it. The
+# settings that must differ by service are per service here: LISTEN_ADDR is
+# the orchestrator's address (default 127.0.0.1:8080); each worker serves
+# gRPC on its WORKER_<NAME>_ADDR, the address the orchestrator dials (default
 # 127.0.0.1 on the worker's port in the README, or a Unix socket in a temp
-# dir for a worker with transport uds). It says "ready" only once
-# GET /readyz answers 200, and fails, naming the service, if one cannot start
-# (a port already in use, a bad setting).
+# dir for a worker with transport uds), and /metrics on its
+# WORKER_<NAME>_METRICS_ADDR (default METRICS_ADDR if you set it, else derived
+# from its gRPC address, see start_worker). SHUTDOWN_TIMEOUT and
+# SHUTDOWN_GRACE_SECS, as you set them, also set how long a stop waits.
+# It says "ready" only once GET /readyz answers 200, and fails, naming the
+# service and the variable that moves it, if one cannot start (a port
+# already in use, a bad setting).
 # The AWS resources come from AWS_ENDPOINT_URL (default: `make emulator` on
 # 127.0.0.1:5000; run `make bootstrap` once), or from real AWS when you set
 # AWS_ENDPOINT_URL to "", with your usual credentials and region (aws_env,
@@ -15,9 +21,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
-# compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
-# drain; a worker's drain and its margin.
+# compose, but after the drains the services are given here: the
+# orchestrator's SHUTDOWN_TIMEOUT (default 10s) and the steps after its
+# drain (7s); a worker's SHUTDOWN_GRACE_SECS (default 20) and its margin
+# (5s). A value the service refuses stops it at start, so its default serves.
 orchestrator_grace=17 worker_grace=25
+if drain=$(duration_secs "${SHUTDOWN_TIMEOUT:-}"); then orchestrator_grace=$((drain + 7)); fi
+if [[ ${SHUTDOWN_GRACE_SECS:-} =~ ^[0-9]{1,6}$ ]]; then worker_grace=$((10#$SHUTDOWN_GRACE_SECS + 5)); fi
 
 addr=$(orchestrator_addr)
 . scripts/aws.sh
@@ -34,34 +44,84 @@ orchestrator_pid=
 # rest reports nothing of theirs (one stopped mid start-up is no culprit).
 failed=
 # launch NAME CMD...: start CMD in the background, its output shown here and
-# kept in .run/NAME.log for report_exited. tee ignores Ctrl-C and SIGTERM,
-# so a service draining after either still has somewhere to write its logs.
+# kept in .run/NAME.log for report_exited. Each service runs in a process
+# group of its own (job control, set -m, on for the launch only), so a
+# terminal's Ctrl-C, which signals the whole foreground group, reaches make
+# and this script but no service: the INT trap below stops them in order, the
+# orchestrator drained first, while the workers still answer its calls. tee
+# ignores Ctrl-C and SIGTERM, so a service draining after either still has
+# somewhere to write its logs.
 launch() {
   local name=$1
   shift
+  set -m
   "$@" > >(trap '' INT TERM; exec tee ".run/$name.log") 2>&1 &
+  set +m
   started $! "$name" ".run/$name.log"
 }
-# start_worker NAME VAR DEFAULT METRICS_PORT: run worker NAME on
-# ${VAR:-DEFAULT} and export VAR so the orchestrator dials the same address.
-# Its /metrics is on the gRPC host at the gRPC port plus the offset its
+# The variables that place each service, and their values, by service name:
+# what the failure hint names when that service could not start.
+placed_names=() placed_vars=()
+# start_worker NAME VAR DEFAULT METRICS_PORT: places worker NAME on
+# ${VAR:-DEFAULT} and exports VAR so the orchestrator dials the same address;
+# launch_workers starts it there, once every service has its addresses.
+# Its /metrics is on ${NAME's WORKER_<NAME>_METRICS_ADDR}, else on METRICS_ADDR
+# if set (one METRICS_ADDR for several workers works only with port 0: each
+# gets a free port), else on the gRPC host at the gRPC port plus the offset its
 # METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
 # a free port for port 0), so workers moved to other ports never clash.
 start_worker() {
-  local addr=${!2:-$3} metrics
-  case $addr in
-    unix://*) metrics=127.0.0.1:$4 ;;
-    *:0) metrics=${addr%:*}:0 ;;
-    # A moved gRPC port moves the metrics port with it (both defaults are derived).
-    *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
-  esac
+  local addr=${!2:-$3} mvar=${2%_ADDR}_METRICS_ADDR metrics
+  metrics=${!mvar:-${METRICS_ADDR:-}}
+  if [ -z "$metrics" ]; then
+    case $addr in
+      unix://*) metrics=127.0.0.1:$4 ;;
+      *:0) metrics=${addr%:*}:0 ;;
+      # A moved gRPC port moves the metrics port with it (both defaults are derived).
+      *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
+    esac
+  fi
+  claim "$1" "$2" "$addr"
+  claim "$1" "$mvar" "$metrics"
   export "$2=$addr"
-  launch "$1" env LISTEN_ADDR="$addr" METRICS_ADDR="$metrics" "$target/release/$1"
-  worker_pids+=($!)
-  worker_names+=("$1")
+  worker_names+=("$1") worker_addrs+=("$addr") worker_metrics+=("$metrics") metrics_vars+=("$mvar")
 }
-# stop_all: stops every service still running, the orchestrator first, and
-# fails when one does not stop cleanly (exit 0 within its grace).
+worker_addrs=() worker_metrics=() metrics_vars=()
+# launch_workers: starts every worker start_worker placed.
+launch_workers() {
+  local i
+  for i in "${!worker_names[@]}"; do
+    launch "${worker_names[$i]}" env LISTEN_ADDR="${worker_addrs[$i]}" METRICS_ADDR="${worker_metrics[$i]}" "$target/release/${worker_names[$i]}"
+    worker_pids+=($!)
+  done
+}
+# claim SERVICE VAR ADDR: SERVICE listens on ADDR, set by VAR. Fails at once,
+# naming both variables, when another service was given the same address
+# (port 0 aside: each listener gets a free one).
+claim() {
+  local i
+  if [[ $3 != *:0 ]]; then
+    for ((i = 0; i < ${#placed_vars[@]}; i++)); do
+      if [ "${placed_vars[$i]#*=}" = "$3" ]; then
+        echo "run failed: $1 would listen on $3 ($2), as ${placed_names[$i]} does (${placed_vars[$i]%%=*}): set $2 to another address" >&2
+        exit 1
+      fi
+    done
+  fi
+  placed_names+=("$1") placed_vars+=("$2=$3")
+}
+# placement SERVICE...: "VAR=VALUE ..." for the addresses of those services
+# (every service when none is named): the variables that move them.
+placement() {
+  local i out=()
+  for ((i = 0; i < ${#placed_vars[@]}; i++)); do
+    if [ $# -eq 0 ] || [[ " $* " == *" ${placed_names[$i]} "* ]]; then out+=("${placed_vars[$i]}"); fi
+  done
+  echo "${out[*]}"
+}
+# stop_all: stops every service still running, the orchestrator first (the
+# workers only once it has exited: its drain still calls them), and fails
+# when one does not stop cleanly (exit 0 within its grace).
 stop_all() {
   trap - INT TERM EXIT
   local ok=0 i
@@ -83,12 +143,20 @@ trap 'if [ -n "$failed" ]; then stop_all 2>/dev/null; else stop_all; fi' EXIT
 trap 'stop_all && exit 0 || exit 1' INT TERM
 
 start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
-launch orchestrator env LISTEN_ADDR="$addr" bin/orchestrator
+claim orchestrator LISTEN_ADDR "$addr"
+launch_workers
+# WORKER_<NAME>_METRICS_ADDR is this script's, not the orchestrator's: its
+# WORKER_ namespace would refuse the name.
+launch orchestrator env $(printf -- '-u %s ' "${metrics_vars[@]}") LISTEN_ADDR="$addr" bin/orchestrator
 orchestrator_pid=$!
 pids=("${worker_pids[@]}" "$orchestrator_pid")
+names=("${worker_names[@]}" orchestrator)
 
 if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "${WAIT_TIMEOUT:-60}" "${pids[@]}"; then
-  blame "a service did not start (is an address already in use? LISTEN_ADDR=$addr WORKER_SCORER_ADDR=$WORKER_SCORER_ADDR)"
+  # The settings that move the services that exited (all of them if none has).
+  exited=()
+  for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
+  blame "${exited[*]:-a service} did not start (is an address already in use? set another: $(placement ${exited[@]+"${exited[@]}"}))"
 fi
 echo "ready: orchestrator health and metrics on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 # Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.

@@ -158,7 +158,10 @@ type consumer interface {
 // scorer (its Coalescer); the others
 // are connected and gate readiness, ready for the team's own routing to call them.
 func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, scorer *workerclient.Coalescer, logger *slog.Logger) error {
-	awsCfg, err := awsenv.Load(ctx)
+	// Every attempt of every AWS call, the results sink's included, is bounded by the figure
+	// the consumer's own deadlines use: a table or stream that stops answering fails calls
+	// rather than hanging a shard's batch.
+	awsCfg, err := awsenv.Load(ctx, kinesisconsumer.CallTimeout(cfg.LeaseDuration))
 	if err != nil {
 		return err
 	}
@@ -181,16 +184,19 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, logger)
 	}
 	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName)
-	var c consumer = kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, proc, kinesisconsumer.Config{
+	kc := kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, proc, kinesisconsumer.Config{
 		StreamName:      cfg.StreamName,
 		LeaseDuration:   cfg.LeaseDuration,
 		MaxAttempts:     cfg.MaxAttempts,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		TidyGrace:       tidyGrace,
-		Ready:           sinkReady,
-		Metrics:         metrics,
-		Logger:          logger,
+		// While the worker is known to be down, or the sink is failing, every batch would fail:
+		// the shards pause with their leases kept, rather than release and retake them.
+		Ready:   func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkReady() },
+		Metrics: metrics,
+		Logger:  logger,
 	})
+	var c consumer = kc
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -207,6 +213,9 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		}
 		if !c.Running() {
 			return errors.New("consumer is not running")
+		}
+		if err := kc.Stalled(); err != nil {
+			return fmt.Errorf("consumer cannot keep its leases: %w", err)
 		}
 		return nil
 	}

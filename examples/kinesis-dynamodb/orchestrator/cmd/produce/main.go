@@ -70,7 +70,7 @@ func run(vectorsPath string, count int, prefix string, poison bool) error {
 		return err
 	}
 	defer func() { _ = flushTraces(context.WithoutCancel(ctx)) }()
-	awsCfg, err := awsenv.Load(ctx)
+	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -46,9 +47,10 @@ type Config struct {
 	// LeaseDuration is how long a lease lasts without renewal before other replicas take it
 	// over; leases are renewed three times within it. Default 10s.
 	LeaseDuration time.Duration
-	// MaxAttempts bounds the failures in a row of one shard's reads, batches or checkpoints
+	// MaxAttempts bounds the failures in a row of one shard's reads, checkpoints or dead letters
 	// (throttling and expired iterators aside) before its lease is released for another replica,
-	// or this one a lease duration later, to try. Default 10.
+	// or this one a lease duration later, to try. Default 10. A batch gets no retries of its own
+	// on top of the Handler's: one failure with Ready true releases the lease the same way.
 	MaxAttempts int
 	// RecordLimit caps the records of one GetRecords call, and so of one batch. Default 1000.
 	RecordLimit int32
@@ -65,8 +67,9 @@ type Config struct {
 	// ShutdownTimeout plus TidyGrace after its context is done. Zero leaves none: the leases
 	// left unreleased then expire a lease duration later.
 	TidyGrace time.Duration
-	// Ready, when set, holds up the retry of a failed batch while it returns false (the results
-	// sink failed and has not passed a probe since), rather than rescoring it for nothing.
+	// Ready, when set, holds a shard's batches up while it returns false (the worker's gRPC
+	// health is NOT_SERVING, or the results sink failed and has not passed a probe since),
+	// with its lease kept, rather than scoring them for nothing.
 	Ready func() bool
 	// Retry paces retries of failed reads, batches and checkpoints.
 	Retry   pipeline.Retry
@@ -83,6 +86,9 @@ type Consumer struct {
 	handler     Handler
 	cfg         Config
 	running     atomic.Bool
+	// failing holds, by lease key, the last error of a renewal or checkpoint that did not land,
+	// for readiness: a replica that cannot keep or move its leases is not doing its share.
+	failing sync.Map
 }
 
 // New returns a consumer; Run starts it. leasesFor returns the lease table of the stream's
@@ -134,11 +140,55 @@ func defaultOwner() string {
 // Running reports whether the consumer is taking part in the stream's leases, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
 
+// Stalled returns, for readiness, why a lease this replica holds is not being renewed or
+// checkpointed (its last write failed or timed out), or nil.
+func (c *Consumer) Stalled() error {
+	var err error
+	c.failing.Range(func(key, v any) bool {
+		w := key.(write)
+		err = fmt.Errorf("%s lease %s: %w", w.what, w.lease, v.(error))
+		return false
+	})
+	return err
+}
+
+// write names a lease's renewals or checkpoints in failing.
+type write struct{ lease, what string }
+
+// noteWrite records how a renewal or checkpoint (what) of key's lease ended, for Stalled. A
+// lost lease is no stall: it is simply no longer ours.
+func (c *Consumer) noteWrite(key, what string, err error) {
+	if err == nil || errors.Is(err, ErrLeaseLost) {
+		c.failing.Delete(write{key, what})
+		return
+	}
+	c.failing.Store(write{key, what}, err)
+}
+
+// forget drops key's lease from Stalled.
+func (c *Consumer) forget(key string) {
+	c.failing.Delete(write{key, renewing})
+	c.failing.Delete(write{key, checkpointing})
+}
+
+// The writes noteWrite tells apart.
+const (
+	renewing      = "renewing"
+	checkpointing = "checkpointing"
+)
+
+// call bounds one AWS call by CallTimeout.
+func (c *Consumer) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, CallTimeout(c.cfg.LeaseDuration))
+}
+
 // streamEpoch is the stream's creation time, which tells a stream created again under the
 // same name from the old one.
 func (c *Consumer) streamEpoch(ctx context.Context) (int64, error) {
 	for attempt := 1; ; attempt++ {
-		out, err := c.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(c.cfg.StreamName)})
+		call, cancel := c.call(ctx)
+		out, err := c.client.DescribeStreamSummary(call, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(c.cfg.StreamName)})
+		cancel()
 		if err == nil {
 			return aws.ToTime(out.StreamDescriptionSummary.StreamCreationTimestamp).Unix(), nil
 		}
@@ -162,7 +212,10 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 				parents = append(parents, aws.ToString(p))
 			}
 		}
-		if err := leases.Create(ctx, aws.ToString(s.ShardId), parents); err != nil {
+		call, cancel := c.call(ctx)
+		err := leases.Create(call, aws.ToString(s.ShardId), parents)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("creating the lease of %s: %w", aws.ToString(s.ShardId), err)
 		}
 	}
@@ -173,7 +226,9 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 	in := &kinesis.ListShardsInput{StreamName: aws.String(c.cfg.StreamName)}
 	var shards []types.Shard
 	for {
-		out, err := c.client.ListShards(ctx, in)
+		call, cancel := c.call(ctx)
+		out, err := c.client.ListShards(call, in)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("listing the shards of %q: %w", c.cfg.StreamName, err)
 		}
@@ -187,21 +242,61 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 }
 
 // held is a lease this replica holds, shared by its reader (checkpoints) and the coordinator
-// (renewals); mu orders their writes, each conditional on the other's last.
+// (renewals). mu guards the view of the lease and is never held across a call: a checkpoint
+// that hangs must not hold up the renewals. The two writes may then cross: a renewal moves the
+// counter a checkpoint in flight is conditional on, which fails it, and save tries again with
+// the new counter (see moved); a checkpoint never moves what a renewal is conditional on.
 type held struct {
 	mu    sync.Mutex
 	lease Lease
-	lose  context.CancelFunc // stops the reader when the lease is lost
-	lost  atomic.Bool        // set, before lose, when a renewal finds the lease taken
-	proof proof              // until when the lease is proven ours: reads and checkpoints stop after
 	// unsure is set while the last renewal failed without an answer: it may have landed.
 	unsure bool
+	lose   context.CancelFunc // stops the reader when the lease is lost
+	lost   atomic.Bool        // set, before lose, when a renewal finds the lease taken
+	proof  proof              // until when the lease is proven ours: reads and checkpoints stop after
+	// renewing is set while a renewal is in flight: the next round skips the lease rather than
+	// wait for it or send a second one conditional on the same counter.
+	renewing atomic.Bool
+	renewals sync.WaitGroup // the renewal in flight, which a release waits for
 }
 
 func (h *held) get() Lease {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.lease
+}
+
+// renewed records how a renewal ended: its new counter, or whether it may have landed unseen.
+func (h *held) renewed(counter int64, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil {
+		h.lease.Counter = counter
+	}
+	h.unsure = err != nil && !errors.Is(err, ErrLeaseLost)
+}
+
+func (h *held) setCounter(counter int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lease.Counter = counter
+}
+
+func (h *held) checkpointed(cp string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lease.Checkpoint = cp
+}
+
+// moved reports whether a checkpoint conditional on l may have failed only because a renewal of
+// ours crossed it: the counter moved since, or a renewal is in flight or unanswered.
+func (h *held) moved(l Lease) bool {
+	if h.lost.Load() {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lease.Counter != l.Counter || h.unsure || h.renewing.Load()
 }
 
 // outcome is how a reader ended.

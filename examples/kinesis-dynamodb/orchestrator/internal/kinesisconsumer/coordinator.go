@@ -19,6 +19,10 @@ type coordinator struct {
 	tidy    context.Context
 	held    map[string]*held
 	readers sync.WaitGroup
+	// calls are the renewals and releases in flight: run beside the loop, so that a call that
+	// hangs (until its deadline) holds up only its own lease, never the loop's rounds, its
+	// other leases or the shutdown; Run waits for them before returning.
+	calls   sync.WaitGroup
 	ended   chan ended
 	expiry  expiry
 	coolOff map[string]time.Time // leases released after failures, not to be taken again before
@@ -67,6 +71,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			timer.Stop()
 			c.running.Store(false)
 			co.drain(shutdown.Cut)
+			co.calls.Wait() // each bounded by CallTimeout, and by Tidy
 			return nil
 		case e := <-co.ended:
 			timer.Stop()
@@ -78,53 +83,61 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// renew bumps the counter of every lease held, all at once so that one slow write cannot hold
-// up the others; each success extends the lease's proof, and one found taken stops its reader.
-// A renewal that fails otherwise leaves the proof to run out: the reader stops then, unless a
-// later renewal lands first.
+// renew bumps the counter of every lease held, each in its own goroutine so that one slow
+// write cannot hold up the others or the loop; a lease whose last renewal is still in flight
+// (until its deadline) is skipped this round. Each success extends the lease's proof, and one
+// found taken stops its reader. A renewal that fails otherwise leaves the proof to run out:
+// the reader stops then, unless a later renewal lands first.
 func (co *coordinator) renew() {
-	var renewals sync.WaitGroup
 	for key, h := range co.held {
-		renewals.Go(func() { co.renewOne(key, h) })
+		if !h.renewing.CompareAndSwap(false, true) {
+			continue
+		}
+		h.renewals.Add(1)
+		co.calls.Go(func() {
+			defer h.renewals.Done()
+			defer h.renewing.Store(false)
+			co.renewOne(key, h)
+		})
 	}
-	renewals.Wait()
 }
 
 func (co *coordinator) renewOne(key string, h *held) {
 	h.mu.Lock()
+	l, unsure := h.lease, h.unsure
+	h.mu.Unlock()
 	// A renewal that times out after landing costs the lease (its counter moved under us); the
 	// next round then finds it ours but unread and takes it again.
-	ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
+	ctx, cancel := co.call(co.tidy)
 	start := time.Now()
-	counter, err := co.leases.Renew(ctx, h.lease, co.cfg.Owner)
+	counter, err := co.leases.Renew(ctx, l, co.cfg.Owner)
 	cancel()
 	switch {
 	case err == nil:
-		h.lease.Counter = counter
 		h.proof.extend(start, co.proven())
-	case errors.Is(err, ErrLeaseLost) && h.unsure:
+	case errors.Is(err, ErrLeaseLost) && unsure:
 		// The last renewal failed, maybe only its answer: if it landed, the counter moved on
 		// under us and the lease is ours still. Take up its counter and renew again at once:
 		// the proof still dates from the renewal before the lost answer, and would run out
 		// before the next round (a third of a lease later) stopped the reader for nothing.
-		if l, ok := co.stillOurs(key); ok {
-			h.lease.Counter = l.Counter
-			ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
+		if cur, ok := co.stillOurs(key); ok {
+			h.setCounter(cur.Counter)
+			l.Counter = cur.Counter
+			ctx, cancel := co.call(co.tidy)
 			start = time.Now()
-			counter, err = co.leases.Renew(ctx, h.lease, co.cfg.Owner)
+			counter, err = co.leases.Renew(ctx, l, co.cfg.Owner)
 			cancel()
 			if err == nil {
-				h.lease.Counter = counter
 				h.proof.extend(start, co.proven())
 			}
 		}
 	}
-	h.unsure = err != nil && !errors.Is(err, ErrLeaseLost)
-	h.mu.Unlock()
+	h.renewed(counter, err)
+	co.noteWrite(key, renewing, err)
 	switch {
 	case errors.Is(err, ErrLeaseLost):
 		co.cfg.Metrics.LeasesLost.Add(1)
-		co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", h.lease.ShardID)
+		co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", l.ShardID)
 		h.lost.Store(true)
 		h.lose()
 	case err != nil:
@@ -134,7 +147,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 
 // stillOurs reads the lease table for key's lease, and reports whether this replica owns it.
 func (co *coordinator) stillOurs(key string) (Lease, bool) {
-	ctx, cancel := context.WithTimeout(co.tidy, renewTimeout(co.cfg.LeaseDuration))
+	ctx, cancel := co.call(co.tidy)
 	defer cancel()
 	all, err := co.leases.List(ctx)
 	if err != nil {
@@ -155,7 +168,9 @@ func (co *coordinator) proven() time.Duration {
 
 // balance lists the leases and takes those plan picks.
 func (co *coordinator) balance(ctx context.Context) error {
-	all, err := co.leases.List(ctx)
+	call, cancel := co.call(ctx)
+	all, err := co.leases.List(call)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -167,6 +182,7 @@ func (co *coordinator) balance(ctx context.Context) error {
 			skip[key] = true
 		} else {
 			delete(co.coolOff, key)
+			co.forget(key) // to be tried again: its failures are history now
 		}
 	}
 	for key := range co.held {
@@ -175,7 +191,9 @@ func (co *coordinator) balance(ctx context.Context) error {
 	for _, l := range plan(all, co.cfg.Owner, expired, skip) {
 		from := l.Owner
 		start := time.Now()
-		taken, err := co.leases.Take(ctx, l, co.cfg.Owner)
+		call, cancel := co.call(ctx)
+		taken, err := co.leases.Take(call, l, co.cfg.Owner)
+		cancel()
 		if errors.Is(err, ErrLeaseLost) {
 			continue // another replica was faster
 		}
@@ -208,7 +226,9 @@ func (co *coordinator) start(ctx context.Context, l Lease, takenAt time.Time) {
 	})
 }
 
-// end forgets a lease whose reader ended, releasing it unless it was lost.
+// end forgets a lease whose reader ended, releasing it unless it was lost. The release runs
+// beside the loop, after the lease's renewal in flight (whose counter it needs), so a table that
+// does not answer holds up neither.
 func (co *coordinator) end(e ended) outcome {
 	h := co.held[e.key]
 	delete(co.held, e.key)
@@ -216,20 +236,28 @@ func (co *coordinator) end(e ended) outcome {
 	l := h.get()
 	switch e.how {
 	case lost:
+		co.forget(e.key)
 		return e.how
 	case failed:
+		// Its failures stay on Stalled until the cool-off ends: the shard is not being read.
 		co.cfg.Metrics.LeasesReleasedOnError.Add(1)
 		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
 		co.cfg.Logger.Error("releasing the lease of a shard that keeps failing, for another replica to try", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
+	default:
+		co.forget(e.key)
 	}
-	ctx, cancel := context.WithTimeout(co.tidy, co.cfg.LeaseDuration)
-	defer cancel()
-	if err := co.leases.Release(ctx, l, co.cfg.Owner); err != nil {
-		// It expires in a lease duration instead.
-		co.cfg.Logger.Warn("releasing a lease", "lease_key", e.key, "error", err)
-	} else {
-		co.cfg.Logger.Info("lease released", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
-	}
+	co.calls.Go(func() {
+		h.renewals.Wait()
+		l := h.get()
+		ctx, cancel := co.call(co.tidy)
+		defer cancel()
+		if err := co.leases.Release(ctx, l, co.cfg.Owner); err != nil {
+			// It expires in a lease duration instead.
+			co.cfg.Logger.Warn("releasing a lease", "lease_key", e.key, "error", err)
+		} else {
+			co.cfg.Logger.Info("lease released", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
+		}
+	})
 	return e.how
 }
 

@@ -17,9 +17,13 @@ import (
 // the replicas' clocks to run at slightly different rates and for the call a check lets through.
 func proofMargin(lease time.Duration) time.Duration { return lease / 10 }
 
-// renewTimeout bounds one renewal: shorter than the renewal interval (a third of a lease), so a
-// slow call never holds up the next round, and a renewal that cannot land in time counts as failed.
-func renewTimeout(lease time.Duration) time.Duration { return lease / 4 }
+// CallTimeout bounds every AWS call the consumer makes (a renewal, take, release, listing,
+// checkpoint, dead letter, stream read) and, through the orchestrator's HTTP client, every
+// attempt of the results sink's calls: the one figure, derived from the lease duration. It is
+// shorter than the renewal interval (a third of a lease), so a call that does not answer counts
+// as failed before the next round, and a hung one costs its shard a few of them, never the
+// others' leases or the shutdown.
+func CallTimeout(lease time.Duration) time.Duration { return lease / 4 }
 
 // proof is how long a held lease is proven to be ours. Its own lock, not held's, keeps a check
 // from waiting on a renewal or checkpoint in flight.

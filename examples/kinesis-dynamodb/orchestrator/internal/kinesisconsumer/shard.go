@@ -2,6 +2,8 @@ package kinesisconsumer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -49,10 +51,16 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 		if !h.proof.holds() {
 			return c.unproven(h)
 		}
-		// A read still in flight when the proof runs out is abandoned, and what it returns unused.
-		read, cancel := context.WithDeadline(ctx, h.proof.deadline())
+		// A read still in flight when the proof runs out is abandoned, and what it returns unused;
+		// one that does not answer within CallTimeout fails like any other.
+		proven, callEnd := h.proof.deadline(), time.Now().Add(CallTimeout(c.cfg.LeaseDuration))
+		cut, until := proven.Before(callEnd), callEnd
+		if cut {
+			until = proven
+		}
+		read, cancel := context.WithDeadline(ctx, until)
 		out, err := c.client.GetRecords(read, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter), Limit: aws.Int32(c.cfg.RecordLimit)})
-		cut := read.Err() != nil
+		cut = cut && read.Err() != nil
 		cancel()
 		if !h.proof.holds() {
 			return c.unproven(h)
@@ -148,7 +156,9 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 		in.StartingSequenceNumber = aws.String(pos)
 	}
 	for attempt := 1; ; attempt++ {
-		out, err := c.client.GetShardIterator(ctx, in)
+		call, cancel := c.call(ctx)
+		out, err := c.client.GetShardIterator(call, in)
+		cancel()
 		if err == nil {
 			return aws.ToString(out.ShardIterator), nil
 		}
@@ -165,10 +175,11 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 	}
 }
 
-// process handles one batch of records, retrying up to MaxAttempts times. Records that cannot
-// be parsed or are invalid go to the dead letters. Other failures hold the shard up: skipping
-// them would lose records and reading on past them would reorder them, so the shard waits, and
-// its lag shows on /metrics; past MaxAttempts, its lease goes to another try.
+// process handles one batch of records. Records that cannot be parsed or are invalid go to the
+// dead letters. Other failures hold the shard up: skipping them would lose records and reading
+// on past them would reorder them, so the shard waits, and its lag shows on /metrics. It
+// pauses while Ready is false and retries in place while the worker sheds load; a failure
+// after the pipeline's own retries with both looking healthy fails the batch (errGaveUp).
 func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) (err error) {
 	ctx, batch := c.startBatch(ctx, shard, records)
 	defer func() { batch.end(err) }()
@@ -190,9 +201,10 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 	if len(reqs) == 0 {
 		return nil
 	}
-	// failures counts what may end the reader; attempt, every retry, paces the backoff.
-	failures := 0
 	for attempt := 1; ; attempt++ {
+		if err := c.await(ctx, shard); err != nil {
+			return err
+		}
 		rejected, err := c.handler.Handle(ctx, reqs)
 		if err == nil {
 			for i, reason := range rejected {
@@ -205,26 +217,43 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if pipeline.Shed(err) {
+		switch {
+		case pipeline.Shed(err):
 			// The worker refused the batch for load: it is up and the records are blameless, so
 			// the shard backs off and retries in place however long it lasts, as for throttling,
 			// rather than giving up its lease (another reader would only add to the load).
 			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the shard backs off and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
-		} else {
-			c.cfg.Logger.ErrorContext(ctx, "handling records; the shard waits and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
-			if failures++; failures >= c.cfg.MaxAttempts {
-				return errGaveUp
-			}
-		}
-		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
-			return err
-		}
-		for !c.cfg.Ready() {
-			if err := pipeline.Sleep(ctx, time.Second); err != nil {
+			if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
 				return err
 			}
+		case !c.cfg.Ready():
+			// An outage of the worker or the sink is no fault of the records: the shard pauses
+			// (await) with its lease renewed, and retries once they are back.
+			c.cfg.Logger.WarnContext(ctx, "handling records failed while the worker or the sink is down; the shard waits for them", "shard_id", shard, "records", len(reqs), "error", err)
+		default:
+			// Handle has spent the delivery's one retry budget (pipeline.Retry's attempts, see
+			// the README's "Limits and retries") on a worker and sink that look healthy. Retrying
+			// here would stack a second budget on it, so the batch fails: its lease is released
+			// for another try after a cool-off of a lease duration, a redelivery.
+			c.cfg.Logger.ErrorContext(ctx, "handling records failed after the pipeline's retries", "shard_id", shard, "records", len(reqs), "error", err)
+			return errGaveUp
 		}
 	}
+}
+
+// await holds the shard up while Ready is false (the worker's gRPC health is NOT_SERVING, or
+// the sink failed and has not passed a probe since), rather than spending retries and leases
+// on calls bound to fail. The lease is renewed meanwhile, so no replica churns it.
+func (c *Consumer) await(ctx context.Context, shard string) error {
+	for paused := false; !c.cfg.Ready(); paused = true {
+		if !paused {
+			c.cfg.Logger.WarnContext(ctx, "the worker or the results sink is down; the shard pauses", "shard_id", shard)
+		}
+		if err := pipeline.Sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // poison dead-letters a record that cannot be handled, with its payload. A conflict (a
@@ -238,12 +267,24 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		return nil
 	}
 	for attempt := 1; ; attempt++ {
-		err := c.deadLetters.Put(ctx, shard, r, reason)
+		call, cancel := c.call(ctx)
+		err := c.deadLetters.Put(call, shard, r, reason)
+		cancel()
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if !pipeline.Transient(err) {
+			// Refused for good (the item is malformed, the table missing or not ours to write):
+			// retrying cannot help, and holding the shard up would stop every record behind this
+			// one for ever. So it is skipped, logged with where to read it again while the stream
+			// retains it, and counted apart from the records kept.
+			sum := sha256.Sum256(r.Data)
+			log.ErrorContext(ctx, "dead-lettering a record failed for good; the record is skipped", "error", err, "payload_bytes", len(r.Data), "payload_sha256", hex.EncodeToString(sum[:]))
+			c.cfg.Metrics.DeadLetterFailures.Add(1)
+			return nil
 		}
 		log.WarnContext(ctx, "dead-lettering a record", "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
@@ -263,23 +304,31 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 // is not retried. It is tried even when the proof ran out while the batch was being handled
 // (renewals slower than the batch, say): reads need the proof, as two readers must not overlap,
 // but a fenced write is safe without it, and while nobody has taken the lease it saves the
-// next owner from handling the whole batch again.
+// next owner from handling the whole batch again. Each write is bounded by CallTimeout and made
+// without holding h.mu, so one that hangs delays this shard only, never its renewals.
 func (c *Consumer) save(ctx context.Context, h *held, cp string) error {
 	for attempt := 1; ; attempt++ {
-		h.mu.Lock()
-		l := h.lease
-		err := c.leases.Checkpoint(ctx, l, c.cfg.Owner, cp)
+		l := h.get()
+		call, cancel := c.call(ctx)
+		err := c.leases.Checkpoint(call, l, c.cfg.Owner, cp)
+		cancel()
 		if err == nil {
-			h.lease.Checkpoint = cp
-		}
-		h.mu.Unlock()
-		if err == nil {
+			h.checkpointed(cp)
+			c.noteWrite(l.Key, checkpointing, nil)
 			// One line per checkpoint, so its history across replicas can be checked.
 			c.cfg.Logger.Info("checkpoint written", "shard_id", l.ShardID, "lease_key", l.Key, "lease_counter", l.Counter, "previous_checkpoint", l.Checkpoint, "checkpoint", cp)
 			return nil
 		}
-		if errors.Is(err, ErrLeaseLost) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return err
+		}
+		if errors.Is(err, ErrLeaseLost) {
+			if !h.moved(l) {
+				return err
+			}
+			// A renewal of ours crossed the write; try again on the counter it leaves.
+		} else {
+			c.noteWrite(l.Key, checkpointing, err)
 		}
 		c.cfg.Logger.Warn("writing a checkpoint", "shard_id", l.ShardID, "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {

@@ -38,6 +38,9 @@ type Metrics struct {
 	LeasesTaken           atomic.Int64
 	LeasesLost            atomic.Int64
 	LeasesReleasedOnError atomic.Int64
+	// DeadLetterFailures counts Kinesis poison records skipped because the dead-letter table
+	// refused them with an error retrying cannot fix.
+	DeadLetterFailures atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
@@ -79,6 +82,7 @@ func (m *Metrics) counters() []counter {
 			telemetry.OrchestratorConflictsTotal,
 			telemetry.OrchestratorLeasesTakenTotal, telemetry.OrchestratorLeasesLostTotal,
 			telemetry.OrchestratorLeasesReleasedOnErrorTotal, telemetry.OrchestratorShardMillisBehindLatest,
+			telemetry.OrchestratorDeadLetterFailuresTotal,
 		} {
 			m.descs[name] = telemetry.Desc(name)
 		}
@@ -95,6 +99,7 @@ func (m *Metrics) counters() []counter {
 		counter{m.descs[telemetry.OrchestratorLeasesTakenTotal], &m.LeasesTaken},
 		counter{m.descs[telemetry.OrchestratorLeasesLostTotal], &m.LeasesLost},
 		counter{m.descs[telemetry.OrchestratorLeasesReleasedOnErrorTotal], &m.LeasesReleasedOnError},
+		counter{m.descs[telemetry.OrchestratorDeadLetterFailuresTotal], &m.DeadLetterFailures},
 	)
 	return cs
 }

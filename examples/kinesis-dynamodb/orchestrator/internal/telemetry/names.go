@@ -36,6 +36,9 @@ const (
 	// OrchestratorLeasesReleasedOnErrorTotal is a counter: Kinesis shard leases given up after too many failures in a row.
 	OrchestratorLeasesReleasedOnErrorTotal = "orchestrator_leases_released_on_error_total"
 
+	// OrchestratorDeadLetterFailuresTotal is a counter: poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number).
+	OrchestratorDeadLetterFailuresTotal = "orchestrator_dead_letter_failures_total"
+
 	// OrchestratorShardMillisBehindLatest is a gauge: how far each shard's reader is behind the tip of the stream.
 	OrchestratorShardMillisBehindLatest = "orchestrator_shard_millis_behind_latest"
 
@@ -73,6 +76,7 @@ var docs = []doc{
 	{OrchestratorLeasesTakenTotal, "Kinesis shard leases taken", []string{}},
 	{OrchestratorLeasesLostTotal, "Kinesis shard leases found taken by another replica", []string{}},
 	{OrchestratorLeasesReleasedOnErrorTotal, "Kinesis shard leases given up after too many failures in a row", []string{}},
+	{OrchestratorDeadLetterFailuresTotal, "poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number)", []string{}},
 	{OrchestratorShardMillisBehindLatest, "how far each shard's reader is behind the tip of the stream", []string{"shard_id"}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},

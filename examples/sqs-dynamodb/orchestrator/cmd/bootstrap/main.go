@@ -36,7 +36,7 @@ func run() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*activeTimeout)
 	defer cancel()
-	awsCfg, err := awsenv.Load(ctx)
+	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err
 	}

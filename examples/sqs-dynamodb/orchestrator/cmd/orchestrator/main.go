@@ -158,7 +158,7 @@ type consumer interface {
 // scorer (its Coalescer); the others
 // are connected and gate readiness, ready for the team's own routing to call them.
 func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, scorer *workerclient.Coalescer, logger *slog.Logger) error {
-	awsCfg, err := awsenv.Load(ctx)
+	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func awaitDeadLetter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := awsenv.Load(ctx)
+	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err
 	}

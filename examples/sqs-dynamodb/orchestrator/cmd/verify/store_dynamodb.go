@@ -27,7 +27,7 @@ func openStore(ctx context.Context) (resultStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsenv.Load(ctx)
+	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return nil, err
 	}

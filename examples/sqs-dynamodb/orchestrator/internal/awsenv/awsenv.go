@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -19,13 +20,19 @@ import (
 // AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SQS and the like), which points every client at an
 // emulator without code changes. Calls use the SDK's standard retryer (jittered exponential
 // backoff and a retry budget that stops retry storms during an outage) with SDKAttempts.
-func Load(ctx context.Context) (aws.Config, error) {
+// A positive attemptTimeout bounds each HTTP attempt (the SDK's own client timeout), so an
+// endpoint that never answers fails the call however its caller's context was made; zero
+// leaves attempts unbounded, for the command-line tools, which their user stops.
+func Load(ctx context.Context, attemptTimeout time.Duration) (aws.Config, error) {
 	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		// The SDK keeps 10 idle connections per host, but every handler stores its results
 		// in parallel, so most connections would be re-dialed (and re-handshaken) each time.
 		tr.MaxIdleConnsPerHost = 200
 		tr.MaxIdleConns = 200
 	})
+	if attemptTimeout > 0 {
+		client = client.WithTimeout(attemptTimeout)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(client), config.WithRetryMaxAttempts(SDKAttempts))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)

@@ -37,6 +37,9 @@ type Metrics struct {
 	LeasesTaken           atomic.Int64
 	LeasesLost            atomic.Int64
 	LeasesReleasedOnError atomic.Int64
+	// DeadLetterFailures counts Kinesis poison records skipped because the dead-letter table
+	// refused them with an error retrying cannot fix.
+	DeadLetterFailures atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip

@@ -1,0 +1,76 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// checkpointHangs is a lease table whose checkpoint writes to one shard never answer: each
+// waits until its context ends, as behind a proxy that swallows every `SET checkpoint`.
+type checkpointHangs struct {
+	*memoryLeases
+	shard string
+}
+
+func (c checkpointHangs) Checkpoint(ctx context.Context, l Lease, owner, cp string) error {
+	if l.ShardID == c.shard {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return c.memoryLeases.Checkpoint(ctx, l, owner, cp)
+}
+
+// A checkpoint write that hangs holds up its own shard only: the other shard's lease is still
+// renewed and its records read and checkpointed, readiness reports the stall, and shutdown
+// ends within the shutdown timeout and tidy grace.
+func TestAHungCheckpointHoldsUpOnlyItsShard(t *testing.T) {
+	// A goroutine waiting on a mutex keeps synctest's clock still, so a lock held across the
+	// hung write would freeze the test rather than fail it: the watchdog, on the real clock,
+	// turns that into a failure.
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		synctest.Test(t, hungCheckpoint)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the consumer froze behind a hung checkpoint write (a lock held across the call?)")
+	}
+}
+
+func hungCheckpoint(t *testing.T) {
+	k := &fakeKinesis{}
+	k.put("s0", "", body("a"))
+	k.put("s1", "")
+	leases := checkpointHangs{memoryLeases: &memoryLeases{}, shard: "s0"}
+	h := &recorder{}
+	c, stop := runAs(t, k, leases, h, Config{Owner: "a", LeaseDuration: testLease, MaxAttempts: 3, ShutdownTimeout: 2 * time.Second})
+	settle(2 * time.Second)
+	if err := c.Stalled(); err == nil {
+		t.Error("Stalled() = nil while a checkpoint write hangs, want it reported for readiness")
+	}
+	before := leases.get("s1")
+	settle(10 * testLease)
+	after := leases.get("s1")
+	if after.Owner != "a" || after.Counter < before.Counter+10 {
+		t.Errorf("idle shard's lease went from %+v to %+v in %v, want it held by a and renewed every %v", before, after, 10*testLease, testLease/3)
+	}
+	k.put("s1", "", body("b"))
+	settle(testLease)
+	if cp := leases.get("s1").Checkpoint; cp == TrimHorizon {
+		t.Errorf("idle shard's checkpoint %s after a record arrived, want it read and checkpointed", cp)
+	}
+	if n := c.cfg.Metrics.LeasesLost.Load(); n != 0 {
+		t.Errorf("%d leases lost, want none: the hung writes are this replica's own", n)
+	}
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if took, want := time.Since(start), c.cfg.ShutdownTimeout+c.cfg.TidyGrace; took > want {
+		t.Errorf("Run returned %v after its context ended, want at most %v", took, want)
+	}
+}
