@@ -1,11 +1,12 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
 import type { FileAction } from "../../src/sync/plan.js";
 import { applySync } from "../../src/write/sync.js";
-import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { CLI, runCli } from "../helpers/cli.js";
+import { builtApp, changesIn, gitIn } from "../helpers/built-app.js";
 
 /**
  * sync changes a repo all or nothing, only inside it, and --check / --dry-run
@@ -17,15 +18,11 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 let parent: string;
 let dir: string;
 beforeEach(async () => {
-  parent = tempDir("chb-sync-apply-");
-  dir = join(parent, "app");
-  const created = await runCli(["app", "--yes", "--no-validate"], parent);
-  expect(created.exitCode, created.stderr).toBe(0);
+  ({ parent, dir } = await builtApp("chb-sync-apply-"));
 });
 
-const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
-/** Everything git sees changed, untracked files included (ignored ones too: a temp file must not hide). */
-const changes = () => git("status", "--porcelain", "--ignored", "--untracked-files=all");
+const git = (...args: string[]) => gitIn(dir, ...args);
+const changes = () => changesIn(dir);
 const objects = () => readdirSync(join(dir, ".git", "objects"), { recursive: true }).length;
 
 describe("sync writes all or nothing", () => {

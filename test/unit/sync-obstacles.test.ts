@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { builtApp, changesIn, gitIn } from "../helpers/built-app.js";
 
 /**
  * What sync cannot read as the repo's own is an obstacle, for every command
@@ -15,14 +16,11 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 let parent: string;
 let dir: string;
 beforeEach(async () => {
-  parent = tempDir("chb-sync-obstacles-");
-  dir = join(parent, "app");
-  const created = await runCli(["app", "--yes", "--no-validate"], parent);
-  expect(created.exitCode, created.stderr).toBe(0);
+  ({ parent, dir } = await builtApp("chb-sync-obstacles-"));
 });
 
-const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
-const changes = () => git("status", "--porcelain", "--ignored", "--untracked-files=all");
+const git = (...args: string[]) => gitIn(dir, ...args);
+const changes = () => changesIn(dir);
 
 /** Runs each command and expects the same refusal from all, with the repo (and what lies outside it) unchanged. */
 async function expectRefused(commands: string[][], message: RegExp, outside?: string) {

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -6,7 +5,7 @@ import { UsageError } from "../../src/errors.js";
 import { LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
 import type { FileAction } from "../../src/sync/plan.js";
 import { applySync } from "../../src/write/sync.js";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { builtApp, changesIn, gitIn } from "../helpers/built-app.js";
 
 /**
  * Removing files is part of sync's all or nothing: a file it cannot delete
@@ -20,14 +19,11 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let dir: string;
 beforeEach(async () => {
-  const parent = tempDir("chb-sync-removals-");
-  dir = join(parent, "app");
-  const created = await runCli(["app", "--yes", "--no-validate"], parent);
-  expect(created.exitCode, created.stderr).toBe(0);
+  ({ dir } = await builtApp("chb-sync-removals-"));
 });
 
-const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
-const changes = () => git("status", "--porcelain", "--ignored", "--untracked-files=all");
+const git = (...args: string[]) => gitIn(dir, ...args);
+const changes = () => changesIn(dir);
 const ledger = () => parseLedger(readFileSync(join(dir, LEDGER_FILE), "utf8"));
 const manifest = () => ({ path: "hybrid-backend.json", content: Buffer.from('{"changed": true}\n') });
 

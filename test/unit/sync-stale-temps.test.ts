@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { builtApp, gitIn } from "../helpers/built-app.js";
 
 /**
  * A sync killed where it cannot hold the signal (kill -9) leaves its temp
@@ -15,13 +16,10 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let dir: string;
 beforeEach(async () => {
-  const parent = tempDir("chb-sync-stale-");
-  dir = join(parent, "app");
-  const created = await runCli(["app", "--yes", "--no-validate"], parent);
-  expect(created.exitCode, created.stderr).toBe(0);
+  ({ dir } = await builtApp("chb-sync-stale-"));
 });
 
-const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
+const git = (...args: string[]) => gitIn(dir, ...args);
 const untracked = () => git("status", "--porcelain", "--ignored", "--untracked-files=all").split("\n").filter(Boolean).sort();
 const plant = (path: string) => {
   mkdirSync(dirname(join(dir, path)), { recursive: true });
