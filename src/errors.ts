@@ -31,7 +31,7 @@ export class ValidationFailed extends Error {
 const INVISIBLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /**
- * Spells every invisible or control character as \uXXXX, so an error line
+ * Spells every invisible or control character as \u plus four hex digits (\u0007), so an error line
  * shows exactly what was typed (a BOM, a zero-width space, a newline) and
  * stays one line. Idempotent: its output is plain ASCII where it changed.
  */

@@ -2,7 +2,7 @@ import { escapeInvisible } from "./errors.js";
 
 /**
  * For lines a person reads (not --json): every interpolated value is spelled
- * as errors spell it (\uXXXX for control and invisible characters), while the
+ * as errors spell it (\u plus four hex digits for control and invisible characters), while the
  * template's own text is kept. A folder named with an ESC would otherwise
  * recolour or rewrite the terminal, and a bidi mark reorder the line; the
  * same name in an error is already escaped, so success must match.

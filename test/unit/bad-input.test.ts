@@ -101,7 +101,7 @@ const cases: [string, Case][] = [
   ["parent of the folder is a file", { args: ["taken/app"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
   configCase("--config --ci none with a provider", '{"ci": "none,gitlab"}', "ci", "none,gitlab", "none stands alone"),
   configCase("--config router twice", '{"router": "chi", "orchestrator": {"router": "stdlib"}}', "router", "chi", "keep one"),
-  // Invisible and control characters are spelled \uXXXX in the error, never printed raw.
+  // Invisible and control characters are spelled as a \u escape of four hex digits in the error, never printed raw.
   ["name with a byte order mark", { args: ["\ufeffapp"], field: "name", value: "\\ufeffapp" }],
   ["name with a zero-width space", { args: ["ap\u200bp"], field: "name", value: "ap\\u200bp" }],
   ["name with a C1 control", { args: ["app\u0085"], field: "name", value: "app\\u0085" }],

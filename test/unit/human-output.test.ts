@@ -5,7 +5,7 @@ import { RAW_INVISIBLE, runCli, tempDir } from "../helpers/cli.js";
 
 /**
  * What a person reads spells a user's control and invisible characters the
- * way errors do (\uXXXX), whichever command prints them: a folder named with
+ * way errors do (\u0007 for a bell), whichever command prints them: a folder named with
  * an ESC must not recolour the terminal on success either.
  */
 const FOLDER = "esc\u001b[31mdir\u202e";
