@@ -40,6 +40,8 @@ const queue = (m: Manifest) => m.orchestrator.ingress !== "http";
 const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   // cmd/gateway and its generated reverse proxy: the bench's grpc-gateway baseline for the HTTP API.
   [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
+  // The checks only the HTTP API makes (whole batches, protojson body limits).
+  [/^orchestrator\/internal\/validation\/http(_test)?\.go$/, (m) => !queue(m)],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
   // cmd/verify reads the results where the sink keeps them: one store file per sink.
@@ -53,6 +55,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
   [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
+  // Draining a handler pool at shutdown: the SQS consumer's; Kinesis readers stop with their leases.
+  [/^orchestrator\/internal\/pipeline\/drain(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline)|cmd\/(bootstrap|produce|verify))\//, queue],
   // Custom collectors (read when scraped) belong to the queue ingresses' ops metrics, plain
   // gauges to the HTTP API's admission limit: neither orchestrator holds the other's helper.
