@@ -109,7 +109,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   }
   if (ingress === "sqs") {
     rows.push(
-      { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is this name with `-dlq`" },
+      { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)" },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", meaning: "visibility per receive, whole seconds; extended while work is slow" },
       { name: "CONCURRENCY", default: "20", meaning: "batches of up to ten messages handled at once" },
     );
