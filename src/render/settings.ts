@@ -21,6 +21,24 @@ export interface Setting {
   meaning: string;
 }
 
+/**
+ * How `make run`, which starts every service from one environment, hands out
+ * a setting that more than one service reads (scripts/run.sh renders its
+ * table from these, the README its text). `shared`: the variable reaches
+ * every service that reads it, and its per-service name (`ORCHESTRATOR_VAR`,
+ * `WORKER_<NAME>_VAR`) sets it for that service alone. `own`: one value would
+ * be wrong for all at once (one model loaded into every worker, every service
+ * under one name in traces), so only the per-service name sets it, make run
+ * refuses the plain one, and a service given none keeps its own default.
+ * `placed`: an address, which run.sh gives each service itself.
+ */
+export type RunScope = "shared" | "own" | "placed";
+
+/** A setting more than one service reads: the OTEL_* variables, and every worker setting (there may be several workers). */
+export interface SharedSetting extends Setting {
+  run: RunScope;
+}
+
 /** A name a service no longer reads, and the setting that replaced it: naming it stops start-up. */
 export interface Retired {
   name: string;
@@ -45,24 +63,26 @@ export interface ServiceSettings {
  * settings (config.go neither reads nor checks them: `OTEL_` is no prefix of
  * its own); listed so the README documents them beside the settings.
  */
-export const OTEL_VARIABLES: readonly Setting[] = [
+export const OTEL_VARIABLES: readonly SharedSetting[] = [
   {
     name: "OTEL_EXPORTER_OTLP_ENDPOINT",
     default: "",
     doc: "unset: no export",
+    run: "shared",
     meaning: "OTLP collector for traces (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` overrides it); unset, spans are not recorded and cost next to nothing, while an incoming `traceparent` still reaches the workers",
   },
   {
     name: "OTEL_EXPORTER_OTLP_PROTOCOL",
     default: OTLP_DEFAULT_PROTOCOL,
     doc: OTLP_DEFAULT_PROTOCOL,
+    run: "shared",
     meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
   },
-  { name: "OTEL_SERVICE_NAME", default: "orchestrator", doc: "`orchestrator`; a worker: its name", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)" },
-  { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler, with `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1`)" },
-  { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain" },
-  { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set" },
-  { name: "OTEL_TRACES_EXPORTER", default: "otlp", meaning: "`none` turns trace export off even with an endpoint set" },
+  { name: "OTEL_SERVICE_NAME", default: "orchestrator", doc: "`orchestrator`; a worker: its name", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)", run: "own" },
+  { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler, with `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1`)", run: "shared" },
+  { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain", run: "shared" },
+  { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set", run: "shared" },
+  { name: "OTEL_TRACES_EXPORTER", default: "otlp", meaning: "`none` turns trace export off even with an endpoint set", run: "shared" },
 ];
 
 /**
@@ -145,31 +165,35 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   };
 }
 
-export function workerSettings(worker: WorkerContext): ServiceSettings {
+export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "settings"> & { settings: SharedSetting[] } {
   return {
     settings: [
       {
         name: "LISTEN_ADDR",
         default: `0.0.0.0:${worker.port}`,
+        run: "placed",
         meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`); or `unix:///absolute/path.sock` for a sidecar (a stale socket is replaced, the socket is mode 0660 and removed at exit; `WORKER --probe` checks its health there, for an exec probe)",
       },
-      { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in" },
+      { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in", run: "own" },
       {
         name: "MAX_IN_FLIGHT",
         default: "",
         doc: "64 × CPUs",
+        run: "shared",
         meaning:
           "most permits for scoring work queued or running: a `Score` call or up to 64 batch items takes one (a 1,000-item batch 16), charged by encoded size before the message is decoded and trued up after; within it an adaptive limit (gauge `scoring_admission_limit`) falls while calls take over three times their unloaded time; beyond the limit calls get `RESOURCE_EXHAUSTED` without being decoded",
       },
       {
         name: "SHUTDOWN_GRACE_SECS",
         default: String(WORKER_DRAIN_SECS),
+        run: "shared",
         meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL`,
       },
-      { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\`` },
+      { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\``, run: "shared" },
       {
         name: "METRICS_ADDR",
         default: `0.0.0.0:${worker.metricsPort}`,
+        run: "shared",
         meaning: "`IP:PORT` serving Prometheus `/metrics` over HTTP (also for a `unix://` worker); port `0` picks a free one (logged as `metrics listening`)",
       },
     ],
@@ -200,6 +224,13 @@ export interface ServiceView extends Omit<ServiceSettings, "settings"> {
 export function settingsContext(m: Manifest, workers: readonly WorkerContext[], worker?: WorkerContext) {
   const view = (s: ServiceSettings): ServiceView => ({ ...s, settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })) });
   const own = workerSettings(worker ?? workers[0]!);
+  const otel = OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) }));
+  const names = (rows: readonly SharedSetting[], run: RunScope) => rows.filter((r) => r.run === run).map((r) => r.name);
+  // make run's table (scripts/run.sh): the orchestrator shares only the OTEL_* variables with the workers.
+  const run = {
+    orchestrator: { shared: names(OTEL_VARIABLES, "shared"), own: names(OTEL_VARIABLES, "own") },
+    worker: { shared: [...names(own.settings, "shared"), ...names(OTEL_VARIABLES, "shared")], own: [...names(own.settings, "own"), ...names(OTEL_VARIABLES, "own")] },
+  };
   if (!worker) {
     // The root README has one row per setting for every worker: what differs by worker is named by NAME.
     const perWorker: Record<string, string> = {
@@ -207,16 +238,26 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
       MODEL_PATH: "embedded `workers/NAME/model/model.json`",
       METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
-    // Under `make run` one environment serves every service: the addresses are per worker there.
-    const underRun: Record<string, string> = {
-      LISTEN_ADDR: "; `make run`: `WORKER_<NAME>_ADDR`",
-      METRICS_ADDR: "; `make run`: `WORKER_<NAME>_METRICS_ADDR`, else this one for every worker (see above)",
-    };
-    own.settings = own.settings.map((s) => (perWorker[s.name] ? { ...s, doc: perWorker[s.name], meaning: s.meaning + (underRun[s.name] ?? "") } : s));
+    own.settings = own.settings.map((s) => ({ ...s, ...(perWorker[s.name] ? { doc: perWorker[s.name] } : {}), meaning: s.meaning + underRun(s, false) }));
+    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run };
   }
-  return {
-    orchestrator: view(orchestratorSettings(m, workers)),
-    worker: view(own),
-    otel: OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) })),
-  };
+  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run };
+}
+
+/**
+ * What the root README's Configuration table says of a setting under `make run`
+ * (one environment for every service), as scripts/run.sh does it: the
+ * per-service names, and whether the plain one reaches every service.
+ */
+function underRun(s: SharedSetting, orchestratorToo: boolean): string {
+  const perService = `${orchestratorToo ? `\`ORCHESTRATOR_${s.name}\` or ` : ""}\`WORKER_<NAME>_${s.name}\``;
+  const every = orchestratorToo ? "every service" : "every worker";
+  switch (s.run) {
+    case "placed":
+      return "; `make run`: `WORKER_<NAME>_ADDR`";
+    case "own":
+      return `; \`make run\`: only by ${perService}, per ${orchestratorToo ? "service" : "worker"} (it refuses \`${s.name}\`)`;
+    case "shared":
+      return `; \`make run\`: ${every}, or one by ${perService}${s.name === "METRICS_ADDR" ? " (neither set: derived, see above)" : ""}`;
+  }
 }

@@ -8,12 +8,15 @@ import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
- * The README's Configuration section says `make run` passes every setting
- * through, per service where a setting cannot be shared (the addresses).
- * Each variable of its table, for each ingress, with a uds and a tcp worker:
- * set as the README says to set it under `make run`, it must reach the
- * services the row names, with the value given. The services are stand-ins
- * that write down the environment they were started with.
+ * The README's Configuration section says how `make run`, which starts every
+ * service from one environment, hands out each setting: as it is, or, for one
+ * several services read, by per-service names (`ORCHESTRATOR_VAR`,
+ * `WORKER_<NAME>_VAR`), which either override the plain name for one service
+ * or are the only way to set it. Each variable of its table, for each
+ * ingress, with a uds and a tcp worker: set as the README says to set it
+ * under `make run`, it must reach the services the row names, each with its
+ * own value where the row gives per-service names, and no other. The services
+ * are stand-ins that write down the environment they were started with.
  */
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,6 +98,9 @@ interface Row {
   services: string[];
   names: string[];
   meaning: string;
+  /** What the row says of `make run`: the per-service names (with <NAME>), and whether only they set it. */
+  perService: string[];
+  only: boolean;
 }
 
 /** The README's Configuration table: who reads each variable, and what the row says. */
@@ -105,10 +111,16 @@ function configurationRows(readme: string): Row[] {
     .filter((l) => /^\| (orchestrator|worker)/.test(l))
     .map((l) => {
       const cells = l.split(" | ");
+      const meaning = cells.slice(3).join(" | ");
+      const underRun = /`make run`: (.*)$/.exec(meaning)?.[1] ?? "";
+      const perService = [...underRun.matchAll(/`((?:ORCHESTRATOR_|WORKER_<NAME>_)[A-Z_]+)`/g)].map((m) => m[1]!);
       return {
         services: cells[0]!.replace(/^\| /, "").split(", "),
         names: [...cells[1]!.matchAll(/`([A-Z_][A-Z0-9_]*)`/g)].map((m) => m[1]!),
-        meaning: cells.slice(3).join(" | "),
+        meaning,
+        perService,
+        // A worker's address is set only by its WORKER_<NAME>_ADDR.
+        only: /only by/.test(underRun) || /^`WORKER_<NAME>_ADDR`/.test(underRun),
       };
     });
 }
@@ -123,28 +135,43 @@ describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration s
     /** service → variable the service reads → the value it must get. */
     const want: Record<string, Record<string, string>> = { orchestrator: {}, scorer: {}, pricing: {} };
     const apiPort = await freePort();
+    /** The value VAR gets: an address where one is wanted, else one that names the variable. */
+    const valueFor = async (given: string, tag = ""): Promise<string> => {
+      if (given === "LISTEN_ADDR") return `127.0.0.1:${apiPort}`;
+      if (given === "WORKER_SCORER_ADDR") return `unix://${dir}/s.sock`;
+      // One METRICS_ADDR for both workers must be port 0: each gets a free one.
+      if (given === "METRICS_ADDR") return "127.0.0.1:0";
+      if (/_ADDR$/.test(given)) return `127.0.0.1:${await freePort()}`;
+      if (given === "AWS_ENDPOINT_URL") return "http://127.0.0.1:1";
+      return `set-${tag}${given.toLowerCase()}`;
+    };
     for (const row of rows) {
       for (const name of row.names) {
         for (const who of row.services) {
           const services = who === "orchestrator" ? ["orchestrator"] : WORKERS.map((w) => w.name);
           for (const service of services) {
-            // Under make run a worker's per-service settings have their own name, which the row gives.
-            const perWorker = service !== "orchestrator" ? /`make run`: `(WORKER_<NAME>_[A-Z_]+)`/.exec(row.meaning) : null;
-            const given = perWorker ? perWorker[1]!.replace("<NAME>", service.toUpperCase()) : name;
-            let value: string;
-            if (given === "LISTEN_ADDR") value = `127.0.0.1:${apiPort}`;
-            else if (given === "WORKER_SCORER_ADDR") value = `unix://${dir}/s.sock`;
-            else if (/_ADDR$/.test(given)) value = `127.0.0.1:${await freePort()}`;
-            else if (given === "AWS_ENDPOINT_URL") value = "http://127.0.0.1:1";
-            else value = env[given] ?? `set-${given.toLowerCase()}`;
-            env[given] ??= value;
-            want[service]![name] = env[given]!;
+            const own = row.perService.find((n) => n.startsWith(service === "orchestrator" ? "ORCHESTRATOR_" : "WORKER_<NAME>_"));
+            const perServiceName = own?.replace("<NAME>", service.toUpperCase());
+            // A per-service name where the row gives one: always where only it sets the variable;
+            // else for every service but pricing, which takes the plain name every service shares.
+            if (perServiceName && (row.only || service !== "pricing")) {
+              env[perServiceName] ??= await valueFor(perServiceName, `${service}-`);
+              want[service]![name] = env[perServiceName]!;
+            } else {
+              env[name] ??= await valueFor(name);
+              want[service]![name] = env[name]!;
+            }
           }
         }
       }
     }
+    // The rows that give per-service names: a worker's settings and the OTEL_* ones, two set only per service.
+    expect(rows.filter((r) => r.perService.length > 0).length).toBeGreaterThan(10);
+    expect(rows.filter((r) => r.only).flatMap((r) => r.names)).toEqual(["OTEL_SERVICE_NAME", "LISTEN_ADDR", "MODEL_PATH"]);
     // Every per-worker name the README gives is one make run reads.
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(["WORKER_SCORER_ADDR", "WORKER_PRICING_ADDR", "WORKER_SCORER_METRICS_ADDR", "WORKER_PRICING_METRICS_ADDR"]));
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(["WORKER_SCORER_ADDR", "WORKER_PRICING_ADDR", "WORKER_SCORER_METRICS_ADDR", "WORKER_SCORER_MODEL_PATH", "WORKER_PRICING_MODEL_PATH", "ORCHESTRATOR_OTEL_SERVICE_NAME", "WORKER_SCORER_RUST_LOG"]),
+    );
     const r = await runUntilReady(dir, env);
     const result = await r;
     expect(result.all).toMatch(/^ready:/m);
@@ -153,8 +180,12 @@ describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration s
       const got = envOf(dir, service);
       for (const [name, value] of Object.entries(vars)) expect(`${service}: ${name}=${got[name]}`).toBe(`${service}: ${name}=${value}`);
     }
-    // make run's own per-worker names stay out of the orchestrator's WORKER_ namespace, which would refuse them.
-    expect(Object.keys(envOf(dir, "orchestrator")).filter((k) => k.endsWith("_METRICS_ADDR"))).toEqual([]);
+    // make run's per-service names reach no service as they are: the orchestrator's WORKER_ namespace
+    // would refuse them, and a worker would never read them.
+    for (const service of Object.keys(want)) {
+      const perService = Object.keys(envOf(dir, service)).filter((k) => k.startsWith("ORCHESTRATOR_") || (k.startsWith("WORKER_") && !/^WORKER_[A-Z]+_ADDR$/.test(k)));
+      expect(`${service}: ${perService.join(" ")}`).toBe(`${service}: `);
+    }
   });
 });
 
@@ -206,4 +237,52 @@ h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.Simpl
     expect(result.all).toContain("orchestrator did not stop within 8s of SIGTERM");
     expect(result.all).toContain("scorer did not stop within 6s of SIGTERM");
   }, 90_000);
+
+  it("WORKER_<NAME>_SHUTDOWN_GRACE_SECS sets that worker's drain, and so its stop's wait, alone", async () => {
+    const text = treeFor("http", [
+      { name: "scorer", transport: "tcp" },
+      { name: "pricing", transport: "tcp" },
+    ]);
+    const dir = repo(text, ["scorer", "pricing"], ORCHESTRATOR, `env > "$PWD/.env-$(basename "$0")"\ntrap '' TERM\nwhile :; do sleep 0.1; done`);
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, SHUTDOWN_GRACE_SECS: "1", WORKER_PRICING_SHUTDOWN_GRACE_SECS: "2" });
+    expect(envOf(dir, "scorer").SHUTDOWN_GRACE_SECS).toBe("1");
+    expect(envOf(dir, "pricing").SHUTDOWN_GRACE_SECS).toBe("2");
+    expect(result.all).toContain("scorer did not stop within 6s of SIGTERM");
+    expect(result.all).toContain("pricing did not stop within 7s of SIGTERM");
+  }, 90_000);
+});
+
+describe("make run refuses a setting it would hand to every service alike", () => {
+  it.each([
+    ["OTEL_SERVICE_NAME", "ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME"],
+    ["MODEL_PATH", "WORKER_SCORER_MODEL_PATH WORKER_PRICING_MODEL_PATH"],
+  ])("%s: every service under one name, or one model in every worker, stops it before start, naming the per-service names", async (name, perService) => {
+    const text = treeFor("http");
+    const dir = repo(text, ["scorer", "pricing"]);
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, [name]: "/tmp/x" });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toBe(`run failed: ${name}=/tmp/x would reach every service that reads it alike: set it per service instead (${perService})`);
+    expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
+  });
+
+  it("a per-service name no service reads (a typo) stops it before start, naming the ones it knows", async () => {
+    const text = treeFor("http", [{ name: "scorer", transport: "tcp" }]);
+    const dir = repo(text, ["scorer"]);
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_MODLE_PATH: "/tmp/x" });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toMatch(/^run failed: WORKER_SCORER_MODLE_PATH is not a setting of scorer under make run; WORKER_SCORER_ is followed by one of: ADDR .*METRICS_ADDR .*MODEL_PATH/);
+    expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
+  });
+
+  it("with no per-service name set, no service is given one, and each keeps its own default name", async () => {
+    const text = treeFor("sqs");
+    const dir = repo(text, ["scorer", "pricing"]);
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, RUST_LOG: "debug" });
+    expect(result.exitCode, result.all).toBe(0);
+    for (const service of ["orchestrator", "scorer", "pricing"]) {
+      expect(envOf(dir, service).OTEL_SERVICE_NAME).toBeUndefined();
+      expect(envOf(dir, service).MODEL_PATH).toBeUndefined();
+    }
+    expect(envOf(dir, "pricing").RUST_LOG).toBe("debug");
+  });
 });
