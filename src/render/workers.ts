@@ -72,6 +72,8 @@ export function workerAddrVar(name: string): string {
  * draining worker is never killed mid-call.
  */
 export const WORKER_DRAIN_SECS = 20;
+/** The longest SHUTDOWN_GRACE_SECS a worker takes (config.rs); make run's stop follows any it takes. */
+export const WORKER_MAX_DRAIN_SECS = 3600;
 /** The orchestrator's SHUTDOWN_TIMEOUT default: in-flight work finishes within it after SIGTERM. */
 export const ORCHESTRATOR_DRAIN_SECS = 10;
 /**
@@ -107,6 +109,7 @@ export function workerStopGraceSecs(): number {
 export function shutdownContext() {
   return {
     drainSecs: WORKER_DRAIN_SECS,
+    maxDrainSecs: WORKER_MAX_DRAIN_SECS,
     stopGraceSecs: workerStopGraceSecs(),
     orchestratorStopGraceSecs: orchestratorStopGraceSecs(),
     /** For scripts that follow a SHUTDOWN_TIMEOUT or SHUTDOWN_GRACE_SECS you set: the defaults and the margins past them. */

@@ -244,9 +244,10 @@ h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.Simpl
       { name: "pricing", transport: "tcp" },
     ]);
     const dir = repo(text, ["scorer", "pricing"], ORCHESTRATOR, `env > "$PWD/.env-$(basename "$0")"\ntrap '' TERM\nwhile :; do sleep 0.1; done`);
-    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, SHUTDOWN_GRACE_SECS: "1", WORKER_PRICING_SHUTDOWN_GRACE_SECS: "2" });
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, SHUTDOWN_GRACE_SECS: "1", WORKER_PRICING_SHUTDOWN_GRACE_SECS: "+02" });
     expect(envOf(dir, "scorer").SHUTDOWN_GRACE_SECS).toBe("1");
-    expect(envOf(dir, "pricing").SHUTDOWN_GRACE_SECS).toBe("2");
+    // Read as the worker reads it (Rust's u64::from_str takes a + and leading zeros): 2 s.
+    expect(envOf(dir, "pricing").SHUTDOWN_GRACE_SECS).toBe("+02");
     expect(result.all).toContain("scorer did not stop within 6s of SIGTERM");
     expect(result.all).toContain("pricing did not stop within 7s of SIGTERM");
   }, 90_000);
