@@ -30,7 +30,7 @@ describe.each(["http", "sqs"])("README worker addresses, %s", (ingress) => {
     const [, transport, local, composed] = row!;
     const started = new RegExp(`^start_worker ${name} WORKER_${env}_ADDR (\\S+) `, "m").exec(run)![1]!;
     if (transport === "uds") {
-      expect(started).toBe(`unix://$sockets/${name}.sock`);
+      expect(started).toBe(`"unix://$sockets/${name}.sock"`);
       expect(local).toContain(`\`${name}.sock\` in a temp dir`);
     } else {
       expect(local).toBe(`\`${started}\``);

@@ -65,7 +65,7 @@ describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (in
   it("make run and make smoke put the uds worker on a socket in a temp dir", () => {
     const run = text(tree, "scripts/run.sh");
     expect(run).toContain("sockets=$(mktemp -d)");
-    expect(run).toContain("start_worker scorer WORKER_SCORER_ADDR unix://$sockets/scorer.sock");
+    expect(run).toContain('start_worker scorer WORKER_SCORER_ADDR "unix://$sockets/scorer.sock"');
     expect(run).toContain("start_worker pricing WORKER_PRICING_ADDR 127.0.0.1:50052");
     const smoke = text(tree, "scripts/smoke.sh");
     expect(smoke).toContain("export WORKER_SCORER_ADDR=unix://$sockets/scorer.sock");

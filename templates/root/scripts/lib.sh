@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by run.sh, smoke.sh, wait-ready.sh and bench.sh: where the binaries are,
 # how to wait for a service and how to stop one.
 
@@ -182,15 +183,17 @@ kill_quietly() {
 # terminationGracePeriodSeconds give that service, so a drain that takes its
 # whole allowance here is not mistaken for a hang.
 stop() {
-  local pid=$1 name=$2 grace=${3:?stop PID NAME GRACE: no grace given} code=0 i deadline
+  local pid=$1 name=$2 grace=${3:?stop PID NAME GRACE: no grace given} code=0 i polls
   for ((i = 0; i < ${#started_pids[@]}; i++)); do
-    if [ "${started_pids[$i]}" = "$pid" ]; then started_pids[$i]=""; fi
+    if [ "${started_pids[$i]}" = "$pid" ]; then started_pids[i]=""; fi
   done
   kill -TERM "$pid" 2>/dev/null || return 0
-  # A deadline, not a count of polls (SHUTDOWN_TIMEOUT=100h is no list to make); SECONDS
-  # counts whole seconds, so one more makes it at least GRACE.
-  deadline=$((SECONDS + grace + 1))
-  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  # GRACE seconds of 0.1 s polls, counted (seq would list them all: SHUTDOWN_TIMEOUT=100h).
+  polls=$((grace * 10))
+  while [ "$polls" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+    sleep 0.1
+    polls=$((polls - 1))
+  done
   if kill -0 "$pid" 2>/dev/null; then
     echo "$name did not stop within ${grace}s of SIGTERM" >&2
     kill -KILL "$pid"
