@@ -1,6 +1,6 @@
 import { execa } from "execa";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, readdirSync, realpathSync } from "node:fs";
+import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/validate/ports.js";
 import { ensurePythonLinter } from "../../src/validate/linters.js";
@@ -148,6 +148,46 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     expect(taken.exitCode).not.toBe(0);
     expect(taken.all).toContain(`run failed: orchestrator did not start (is an address already in use? set another: LISTEN_ADDR=127.0.0.1:${ports.api})`);
     expect(taken.all).not.toMatch(/^ready:/m);
+  });
+
+  // Read from the running processes (/proc, so Linux only): what each real service was given.
+  it.skipIf(preset !== "http" || process.platform !== "linux")("make run gives each service its own settings, and none the per-service names", async () => {
+    const model = join(dir, "workers", "scorer", "model", "model.json");
+    const perService = {
+      ORCHESTRATOR_OTEL_SERVICE_NAME: "docs-orchestrator",
+      WORKER_SCORER_OTEL_SERVICE_NAME: "docs-scorer",
+      WORKER_SCORER_MODEL_PATH: model,
+      WORKER_SCORER_RUST_LOG: "info",
+    };
+    const proc = execa("make", ["run"], { cwd: dir, env: { ...env, ...perService }, reject: false, all: true, forceKillAfterDelay: false, timeout: 15 * MINUTES });
+    let seen = "";
+    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    while (!/^ready:/m.test(seen) && proc.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toMatch(/^ready:/m);
+    // The services are the processes run.sh started in the repo: their executables are named so.
+    const services: Record<string, Record<string, string>> = {};
+    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (realpathSync(`/proc/${pid}/cwd`) !== realpathSync(dir)) continue;
+        const name = basename(realpathSync(`/proc/${pid}/exe`));
+        if (name !== "orchestrator" && name !== "scorer") continue;
+        const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+        services[name] = Object.fromEntries(environ.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+      } catch {
+        // A process that ended, or not ours to read.
+      }
+    }
+    // As the README's `kill %1`: make passes the SIGTERM on to run.sh, which stops every service.
+    proc.kill("SIGTERM");
+    const result = await proc;
+    expect(result.all).not.toMatch(/run failed|did not stop|exited with/);
+    expect(Object.keys(services).sort()).toEqual(["orchestrator", "scorer"]);
+    expect(services.orchestrator).toMatchObject({ OTEL_SERVICE_NAME: "docs-orchestrator", LISTEN_ADDR: `127.0.0.1:${ports.api}`, WORKER_SCORER_ADDR: `127.0.0.1:${ports.worker}` });
+    expect(services.orchestrator!.MODEL_PATH).toBeUndefined();
+    expect(services.scorer).toMatchObject({ OTEL_SERVICE_NAME: "docs-scorer", MODEL_PATH: model, RUST_LOG: "info", LISTEN_ADDR: `127.0.0.1:${ports.worker}` });
+    for (const [name, vars] of Object.entries(services)) {
+      expect(`${name}: ${Object.keys(vars).filter((k) => k in perService).join(" ")}`).toBe(`${name}: `);
+    }
   });
 
   it("runs every target make help lists (docker only statically)", async () => {
