@@ -1,59 +1,78 @@
 import { execa } from "execa";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
  * `make wait-ready PROCESSED=N` (scripts/wait-ready.sh), which the queue
- * presets' "Try it" block runs between `make produce N=1000` and reading the
- * counters, so the counters it prints show the work done. Against a stand-in
- * orchestrator whose counters rise while it is polled.
+ * presets' "Try it" block runs after `make produce N=1000`. It used to add up
+ * the orchestrator's delivery counters, so a redelivered request stood in for
+ * one still in flight and it returned early; now it waits for a result of
+ * each of the N requests where the sink keeps it (cmd/verify -count, whose
+ * counting the generated repo's Go tests cover and the e2e docs test runs for
+ * real). Here: what the script hands to cmd/verify, from where, and that its
+ * answer is the script's, with a stand-in `go` and orchestrator.
  */
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-/** An orchestrator that is ready, and whose counters grow by `step` per /metrics read, up to `total`. */
-async function orchestrator(total: number, step: number, storedBefore = 0): Promise<number> {
-  let processed = 0;
-  server = createServer((req, res) => {
-    if (req.url === "/readyz") return res.end("ok");
-    processed = Math.min(total, processed + step);
-    res.end(`# TYPE orchestrator_messages_processed_total counter\norchestrator_messages_processed_total ${processed}\norchestrator_messages_stored_before_total ${storedBefore}\norchestrator_messages_failed_total 0\n`);
-  });
+async function readyOrchestrator(): Promise<number> {
+  server = createServer((req, res) => res.end(req.url === "/readyz" ? "ok" : ""));
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
   return (server.address() as { port: number }).port;
 }
 
-function repo(): string {
+function repo(sink: "none" | "dynamodb", goExit: number): string {
+  const tree = render(parseManifest({ name: "wait-app", orchestrator: { module: "example.com/wait-app/orchestrator", ingress: "sqs", sink } }));
   const dir = tempDir("chb-wait-");
-  mkdirSync(join(dir, "scripts"));
-  for (const f of ["wait-ready.sh", "lib.sh"]) writeFileSync(join(dir, "scripts", f), readFileSync(resolve("templates/root/scripts", f), "utf8"));
+  for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
+  for (const f of ["wait-ready.sh", "lib.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
+  writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$PWD $*" > "${dir}/go-call"\nexit ${goExit}\n`);
+  chmodSync(join(dir, "fakebin/go"), 0o755);
   return dir;
 }
 
-const wait = (dir: string, port: number, env: Record<string, string>) =>
-  execa("bash", ["scripts/wait-ready.sh"], { cwd: dir, env: { LISTEN_ADDR: `127.0.0.1:${port}`, ...env }, reject: false, all: true, timeout: 30_000 });
+async function wait(dir: string, env: Record<string, string>) {
+  const port = await readyOrchestrator();
+  return execa("bash", ["scripts/wait-ready.sh"], {
+    cwd: dir,
+    env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WAIT_TIMEOUT: "20", ...env },
+    reject: false,
+    all: true,
+    timeout: 30_000,
+  });
+}
+
+const goCall = (dir: string) => execa("cat", [join(dir, "go-call")]).then((r) => r.stdout);
 
 describe("make wait-ready PROCESSED=N", () => {
-  it("returns only once N requests are handled", async () => {
-    const port = await orchestrator(1000, 250);
-    const r = await wait(repo(), port, { PROCESSED: "1000", WAIT_TIMEOUT: "20" });
+  it("waits in cmd/verify for a result of each of the N synthetic requests, in the log make run writes (sink none)", async () => {
+    const dir = repo("none", 0);
+    const r = await wait(dir, { PROCESSED: "1000" });
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toContain("handled: 1000 requests");
+    expect(await goCall(dir)).toMatch(new RegExp(`^${join(dir, "orchestrator")} run ./cmd/verify -count 1000 -wait \\d+s -log ../.run/orchestrator.log$`));
   });
 
-  it("counts redeliveries of stored results (a rerun against the same tables)", async () => {
-    const port = await orchestrator(0, 0, 1000);
-    const r = await wait(repo(), port, { PROCESSED: "1000", WAIT_TIMEOUT: "20" });
+  it("reads the results table where the sink keeps them (sink dynamodb)", async () => {
+    const dir = repo("dynamodb", 0);
+    const r = await wait(dir, { PROCESSED: "5" });
     expect(r.exitCode, r.all).toBe(0);
+    expect(await goCall(dir)).toMatch(/ run \.\/cmd\/verify -count 5 -wait \d+s$/);
   });
 
-  it("gives up after WAIT_TIMEOUT, saying how many are handled", async () => {
-    const port = await orchestrator(259, 259);
-    const r = await wait(repo(), port, { PROCESSED: "1000", WAIT_TIMEOUT: "2" });
+  it("fails as cmd/verify fails (a request still without a result at the deadline)", async () => {
+    const r = await wait(repo("none", 1), { PROCESSED: "1000" });
     expect(r.exitCode).toBe(1);
-    expect(r.all).toMatch(/timed out after 2s waiting for 1000 requests handled \(http:\/\/127\.0\.0\.1:\d+\/metrics\): 259 so far/);
+  });
+
+  it("refuses a PROCESSED that is not a number, before asking verify", async () => {
+    const dir = repo("none", 0);
+    const r = await wait(dir, { PROCESSED: "lots" });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain("PROCESSED=lots: want a number of requests");
   });
 });
