@@ -13,7 +13,8 @@ import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js"
 import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
-import { applySync, readDisk, readEntry } from "../write/sync.js";
+import { readEntry } from "../write/repo-path.js";
+import { applySync, readDisk } from "../write/sync.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { locate } from "../write/worktree.js";
 

@@ -1,5 +1,4 @@
-import { lstatSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { renameSync, rmSync } from "node:fs";
 import type { FileEntry, FileTree } from "../render/index.js";
 import { besidePath } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, serializeLedger, type Ledger } from "../sync/ledger.js";
@@ -9,29 +8,8 @@ import { inStyle, type LineEnding } from "../sync/eol.js";
 import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
 import { holdSignals } from "./held-signals.js";
 import { removeEmptyFolders } from "./prune.js";
-import { readObstacle } from "./repo-path.js";
+import { readEntry } from "./repo-path.js";
 import { stage } from "./stage.js";
-
-/**
- * What is on disk at a repo-relative path, or undefined if nothing is (a
- * symbolic link in the file's place counts as the file deleted, as today).
- * Throws (exit 2) when the way there passes through a symbolic link or
- * something other than a file stands there: reading "nothing" then would
- * report the files as deleted, or as current, when they are only elsewhere.
- */
-export function readEntry(dir: string, path: string): FileEntry | undefined {
-  const blocked = readObstacle(dir, path);
-  if (blocked) throw blocked;
-  const file = join(dir, ...path.split("/"));
-  try {
-    const stat = lstatSync(file);
-    if (!stat.isFile()) return undefined;
-    return { content: readFileSync(file), mode: stat.mode & 0o111 ? 0o755 : 0o644 };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-    throw err;
-  }
-}
 
 /**
  * The files at these paths as sync compares them: bytes, mode, and (in a git

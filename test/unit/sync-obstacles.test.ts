@@ -80,3 +80,24 @@ describe("something other than a file where a generated file goes", () => {
     await expectRefused(EVERY, /^error: README\.md: "a named pipe" is not valid; /);
   });
 });
+
+describe("a symbolic link in a generated file's own place", () => {
+  // Each was read as "you deleted this" (kept-deleted), and --force would have written through nothing but the link.
+  it("to a copy outside the repo: refused by every command, never followed, never 'deleted'", async () => {
+    const outside = join(parent, "outside");
+    mkdirSync(outside);
+    renameSync(join(dir, "Makefile"), join(outside, "Makefile"));
+    symlinkSync(join(outside, "Makefile"), join(dir, "Makefile"));
+    await expectRefused([...EVERY, ["remove", "ci", "github"]], /^error: Makefile \(a symbolic link\): ".*outside\/Makefile" is not valid; it is a generated file, which sync reads and writes only as a file in the repository: .*nothing was changed$/m, outside);
+  });
+
+  it("to another file of the repo, or to nothing: the same", async () => {
+    rmSync(join(dir, "buf.yaml"));
+    symlinkSync("buf.gen.yaml", join(dir, "buf.yaml"));
+    await expectRefused(EVERY, /^error: buf\.yaml \(a symbolic link\): "buf\.gen\.yaml" is not valid; /);
+    rmSync(join(dir, "buf.yaml"));
+    symlinkSync("nowhere", join(dir, "buf.yaml"));
+    await expectRefused(EVERY, /^error: buf\.yaml \(a symbolic link\): "nowhere" is not valid; /);
+  });
+
+});
