@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { CI_PROVIDERS, MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { readRecords } from "../write/repo.js";
+import { locate } from "../write/worktree.js";
 import { syncIn, type SyncOptions } from "./sync.js";
 
 /**
@@ -19,8 +20,8 @@ export async function runChange(
   options: Omit<SyncOptions, "manifest" | "check">,
 ): Promise<number> {
   const target = resolve(dir ?? ".");
-  const change = () => {
-    const current = parseManifest(readRecords(target).manifestJson, MANIFEST_FILE);
+  const change = async () => {
+    const current = parseManifest((await readRecords(target, await locate(target))).manifestJson, MANIFEST_FILE);
     const edited = edit(verb, kind!, value!, current);
     const manifest = parseEdited(edited, kind!, value!);
     return syncIn(target, { ...options, manifest });

@@ -42,11 +42,11 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
 /** runSync's work, for a caller that already holds the lock (or needs none). */
 export async function syncIn(dir: string, options: SyncOptions): Promise<number> {
   const shown = relative(process.cwd(), dir) || ".";
-  const records = readRecords(dir);
+  const worktree = await locate(dir);
+  const records = await readRecords(dir, worktree);
   const manifest = withCurrentGenerator(options.manifest ?? parseManifest(records.manifestJson, MANIFEST_FILE));
   const { ledger } = records;
   const next = managedFiles(render(manifest));
-  const worktree = await locate(dir);
 
   if (options.check) {
     const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);

@@ -15,7 +15,7 @@ function chooseDisplay(json: boolean): Display {
 }
 
 export async function runValidate(dir: string, opts: { json: boolean; noCache?: boolean }): Promise<number> {
-  readRepoManifest(dir);
+  await readRepoManifest(dir);
   if (!opts.json) console.log(human`Validating ${dir}`);
   const display = chooseDisplay(opts.json);
   // Ctrl-C: stop every build and service, remove the temporary folders, say how to resume.

@@ -4,6 +4,7 @@ import { cacheCap } from "../cache/dir.js";
 import { evict, type Eviction } from "../cache/entries.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { readManifestFile } from "../write/repo.js";
+import { locate } from "../write/worktree.js";
 import { NO_ACTIVITY, type Activity } from "./activity.js";
 import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import type { Report, StepResult } from "./report.js";
@@ -56,7 +57,7 @@ export interface ValidateOptions {
  */
 export async function validate(target: string, options: ValidateOptions = {}): Promise<Report> {
   const dir = resolve(target);
-  const manifest = readRepoManifest(target);
+  const manifest = await readRepoManifest(target);
   const cap = cacheCap();
   const activity = options.activity ?? NO_ACTIVITY;
   const work = tempFolder("hybrid-backend-validate-");
@@ -145,8 +146,9 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
 }
 
 /** The repo's manifest, or a UsageError saying why this is not such a repo. */
-export function readRepoManifest(target: string): Manifest {
-  return parseManifest(readManifestFile(resolve(target), target).json, MANIFEST_FILE);
+export async function readRepoManifest(target: string): Promise<Manifest> {
+  const dir = resolve(target);
+  return parseManifest((await readManifestFile(dir, await locate(dir), target)).json, MANIFEST_FILE);
 }
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {

@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE } from "../manifest.js";
-import { readUserText } from "../user-file.js";
-import { LEDGER_FILE, parseLedger, type Ledger } from "../sync/ledger.js";
+import { stripBom } from "../user-file.js";
+import { LEDGER_FILE, blobId, parseLedger, type Ledger } from "../sync/ledger.js";
+import { readEntry } from "./repo-path.js";
+import { storedForms, type Worktree } from "./worktree.js";
 
 /** A generated repo's two records, read and checked before anything changes. */
 export interface RepoRecords {
@@ -13,44 +13,88 @@ export interface RepoRecords {
   ledger: Ledger;
 }
 
-/** hybrid-backend.json's text and JSON, or a UsageError saying why this is not such a repo. */
-export function readManifestFile(dir: string, shown: string = dir): { text: string; json: unknown } {
-  const manifestPath = join(dir, MANIFEST_FILE);
-  if (!existsSync(manifestPath)) {
-    throw new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
+/** A record's text, and git's message when it could not give the file's stored form. */
+interface RecordText {
+  text: string;
+  unconverted?: string;
+}
+
+/**
+ * The records' text as git would store it, the form sync writes them from
+ * (applySync checks them out like every generated file): a
+ * working-tree-encoding (UTF-16) decoded, CRLF as LF. Read as raw bytes,
+ * such a manifest failed to parse. A UTF-8 BOM is dropped (see
+ * readUserText); sync rewrites the file, without one, only when its content
+ * changes. Like a generated file, a record that is a symbolic link or not a
+ * file is refused (readEntry). Absent files are left out.
+ */
+async function readRecordTexts(dir: string, worktree: Worktree | undefined, paths: string[]): Promise<Map<string, RecordText>> {
+  const bytes = new Map<string, Buffer>();
+  for (const path of paths) {
+    let entry;
+    try {
+      entry = readEntry(dir, path);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(path, dir, `cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a JSON file`);
+    }
+    if (entry) bytes.set(path, entry.content);
   }
-  // A BOM is dropped (see readUserText); sync rewrites the file, without
-  // one, only when its content changes.
-  let text: string;
-  try {
-    text = readUserText(manifestPath);
-  } catch (err) {
-    throw new UsageError(MANIFEST_FILE, shown, `cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a JSON file`);
+  const stored = worktree ? await storedForms(worktree, bytes, blobId) : undefined;
+  const texts = new Map<string, RecordText>();
+  for (const [path, raw] of bytes) {
+    const text = stripBom((stored?.forms.get(path) ?? raw).toString("utf8"));
+    const unconverted = stored?.failed.get(path);
+    texts.set(path, unconverted ? { text, unconverted } : { text });
   }
+  return texts;
+}
+
+/**
+ * hybrid-backend.json's text and JSON, or a UsageError saying why this is
+ * not such a repo. worktree: the git work tree holding dir, whose
+ * attributes shape the file (worktree.ts locate); none reads the bytes.
+ */
+export async function readManifestFile(dir: string, worktree: Worktree | undefined, shown: string = dir): Promise<{ text: string; json: unknown }> {
+  const found = (await readRecordTexts(dir, worktree, [MANIFEST_FILE])).get(MANIFEST_FILE);
+  if (!found) throw new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
+  return { text: found.text, json: parseManifestText(found) };
+}
+
+function parseManifestText({ text, unconverted }: RecordText): unknown {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(MANIFEST_FILE, firstLine(text), `it is not valid JSON (${(err as Error).message})`);
+    throw new UsageError(MANIFEST_FILE, firstLine(text), `it is not valid JSON (${(err as Error).message})${gitSaid(unconverted)}`);
   }
   checkJsonDepth(json, MANIFEST_FILE);
-  return { text, json };
+  return json;
 }
 
-export function readRecords(dir: string): RepoRecords {
-  const { text: manifestText, json: manifestJson } = readManifestFile(dir);
-  const ledgerPath = join(dir, LEDGER_FILE);
-  if (!existsSync(ledgerPath)) {
+/** The manifest and the ledger, both read as git would store them (readRecordTexts). */
+export async function readRecords(dir: string, worktree: Worktree | undefined): Promise<RepoRecords> {
+  const texts = await readRecordTexts(dir, worktree, [MANIFEST_FILE, LEDGER_FILE]);
+  const manifest = texts.get(MANIFEST_FILE);
+  if (!manifest) throw new UsageError("directory", dir, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
+  const manifestJson = parseManifestText(manifest);
+  const ledgerText = texts.get(LEDGER_FILE);
+  if (!ledgerText) {
     throw new UsageError(LEDGER_FILE, undefined, "sync needs the record create wrote; restore it, e.g. git checkout -- .hybrid-backend/ledger.json");
   }
   let ledger: Ledger;
   try {
-    ledger = parseLedger(readUserText(ledgerPath));
+    ledger = parseLedger(ledgerText.text);
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(LEDGER_FILE, "(damaged)", `${(err as Error).message}; restore it from git`);
+    throw new UsageError(LEDGER_FILE, "(damaged)", `${(err as Error).message}${gitSaid(ledgerText.unconverted)}; restore it from git`);
   }
-  return { manifestText, manifestJson, ledger };
+  return { manifestText: manifest.text, manifestJson, ledger };
+}
+
+/** Why the bytes were read as they are, when git could not convert them. */
+function gitSaid(unconverted: string | undefined): string {
+  return unconverted ? `; git could not convert it to the form it stores, so its bytes were read as they are (git: ${unconverted})` : "";
 }
 
 function firstLine(text: string): string {

@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { blobId, LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
+import { readRepoManifest } from "../../src/validate/index.js";
 import { checkoutForms, storedForms } from "../../src/write/worktree.js";
 import { tempDir } from "../helpers/cli.js";
-import { generate, git, read, statusOf, sync } from "../helpers/git-repo.js";
+import { addWorker, generate, git, read, statusOf, sync } from "../helpers/git-repo.js";
 
 /**
  * Files git re-encodes on checkout (`working-tree-encoding`): sync looks at
@@ -69,6 +70,38 @@ describe("conflict markers in a working-tree-encoding (UTF-16) file", () => {
     expect((await sync(dir, { check: true })).code).toBe(0);
     expect(ledgerEntry(dir, "README.md")?.conflict).toBeUndefined();
     expect(readUtf16(dir, "README.md")).toContain("example.com/team/orch");
+  });
+});
+
+describe("the records (manifest, ledger) under working-tree-encoding=UTF-16", () => {
+  // They were read as raw bytes: UTF-16 is no JSON, so every command failed (exit 2, "not valid JSON").
+  it("are read as git stores them, like the generated files: sync, --check, add and validate's read all work", async () => {
+    const dir = join(root, "utf16-records");
+    await generate(dir);
+    const records = ["hybrid-backend.json", LEDGER_FILE];
+    writeFileSync(join(dir, ".gitattributes"), records.map((p) => `/${p} working-tree-encoding=UTF-16LE-BOM text eol=crlf\n`).join(""));
+    await git(dir, "add", ".gitattributes");
+    for (const p of records) rmSync(join(dir, p));
+    await git(dir, "checkout", "--", ...records);
+    await git(dir, "commit", "-qm", "team: UTF-16 records");
+    for (const p of records) expect(read(dir, p).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+
+    expect((await readRepoManifest(dir)).name).toBe("app");
+    const check = await sync(dir, { check: true });
+    expect(check.code, check.out).toBe(0);
+    const first = await sync(dir);
+    expect(first.code, first.out).toBe(0);
+    expect(await git(dir, "status", "--porcelain")).toBe("");
+
+    const added = await addWorker(dir, "pricing");
+    expect(added.code).toBe(0);
+    // Written back in the checkout form: still UTF-16, and git sees only the real change.
+    for (const p of records) expect(read(dir, p).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+    expect(JSON.parse(readUtf16(dir, "hybrid-backend.json")).workers.map((w: { name: string }) => w.name)).toEqual(["scorer", "pricing"]);
+    expect(parseLedger(readUtf16(dir, LEDGER_FILE)).files["workers/pricing/Cargo.toml"]).toBeDefined();
+    const [addedLines, deletedLines] = (await git(dir, "diff", "--numstat", "--", "hybrid-backend.json")).split(/\s+/).map(Number);
+    expect(addedLines! + deletedLines!).toBeLessThan(20);
+    expect((await sync(dir, { check: true })).code).toBe(0);
   });
 });
 

@@ -100,4 +100,17 @@ describe("a symbolic link in a generated file's own place", () => {
     await expectRefused(EVERY, /^error: buf\.yaml \(a symbolic link\): "nowhere" is not valid; /);
   });
 
+  it("at the manifest or the ledger: refused before either is read", async () => {
+    const outside = join(parent, "outside");
+    mkdirSync(outside);
+    for (const record of ["hybrid-backend.json", ".hybrid-backend/ledger.json"]) {
+      const copy = join(outside, record.replace("/", "-"));
+      renameSync(join(dir, record), copy);
+      symlinkSync(copy, join(dir, record));
+      const escaped = record.replace(/[.]/g, "\\.");
+      await expectRefused([["sync", "--check"], ["sync"], ["add", "worker", "pricing"]], new RegExp(`^error: ${escaped} \\(a symbolic link\\): `), outside);
+      rmSync(join(dir, record));
+      renameSync(copy, join(dir, record));
+    }
+  });
 });
