@@ -14,7 +14,7 @@ import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
 import { readEntry } from "../write/repo-path.js";
-import { applySync, readDisk } from "../write/sync.js";
+import { applySync, readDisk, type Unconverted } from "../write/sync.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { locate } from "../write/worktree.js";
 
@@ -87,8 +87,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
 
   const newLedger = recordedLedger(actions, manifest);
   const changes = actions.some((a) => a.write || a.remove || a.beside) || manifestChanged;
+  let notCheckedOut: Unconverted[] = [];
   if (changes || !serializeLedger(newLedger).equals(serializeLedger(ledger))) {
-    await applySync(dir, actions, {
+    notCheckedOut = await applySync(dir, actions, {
       worktree,
       ledger: newLedger,
       generated: next,
@@ -96,8 +97,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       ledgerStyle: recordFile(onDisk.get(LEDGER_FILE), serializeLedger(newLedger)).style,
     });
   }
-  if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, false), null, 2));
-  else console.log(formatSyncReport(shown, actions, false));
+  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}) }, null, 2));
+  else console.log(formatSyncReport(shown, actions, false, notCheckedOut));
   return code;
 }
 

@@ -18,7 +18,7 @@ export function countByStatus(actions: FileAction[]): Partial<Record<Status, num
 }
 
 /** Human report: a summary line, then every file that is not plainly unchanged, grouped. */
-export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean): string {
+export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean, notCheckedOut: { path: string; unconverted?: string }[] = []): string {
   const counts = countByStatus(actions);
   const summary = ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ");
   const lines = [`${dryRun ? "sync --dry-run" : "sync"} ${human`${dir}`}: ${summary || "nothing generated"}`];
@@ -29,7 +29,7 @@ export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boo
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
     for (const a of group) lines.push(`  ${status.padEnd(12)} ${human`${a.path}`}${detail(a)}`);
   }
-  lines.push(...formatUnconverted(actions));
+  lines.push(...formatUnconverted(actions), ...formatUnconverted(notCheckedOut, CHECKOUT_NOTE));
   return lines.join("\n");
 }
 
@@ -38,13 +38,19 @@ export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boo
  * working-tree-encoding .gitattributes names): sync compared them as their
  * bytes, which it says, with git's own words, whatever their status.
  */
-export function formatUnconverted(files: { path: string; unconverted?: string }[]): string[] {
+export function formatUnconverted(files: { path: string; unconverted?: string }[], note: string = STORED_NOTE): string[] {
   const hit = files.filter((f) => f.unconverted);
   if (hit.length === 0) return [];
-  const lines = ["  (git could not convert these to the form it stores, so sync compared their bytes as they are on disk; fix the file or its .gitattributes rule)"];
+  const lines = [`  (${note})`];
   for (const f of hit) lines.push(human`  unconverted  ${f.path}  (git: ${f.unconverted})`);
   return lines;
 }
+
+const STORED_NOTE = "git could not convert these to the form it stores, so sync compared their bytes as they are on disk; fix the file or its .gitattributes rule";
+
+/** The other direction: files sync wrote that git could not convert to the form it checks out (a smudge filter failed), said the same way. */
+export const CHECKOUT_NOTE =
+  "git could not convert these to the form it checks out, so sync wrote them as git stores them; fix the filter or the .gitattributes rule, then git checkout -- FILE";
 
 function detail(a: FileAction): string {
   if (a.unresolved) return "  (unresolved, left by an earlier sync)";

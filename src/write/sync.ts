@@ -30,6 +30,12 @@ export async function readDisk(dir: string, worktree: Worktree | undefined, path
   return entries;
 }
 
+/** A file git could not convert (to its stored form, or to its checkout form), with git's message. */
+export interface Unconverted {
+  path: string;
+  unconverted: string;
+}
+
 export interface ApplyOptions {
   /** The git work tree the project is in, if any: its filters shape what is written. */
   worktree: Worktree | undefined;
@@ -54,9 +60,11 @@ export interface ApplyOptions {
  * finds the files already written current and writes the rest. Ctrl-C and SIGTERM wait for the end of that
  * and then exit 130 / 143. Content is planned in git's stored form and
  * written in the form `git checkout` would give it (CRLF under autocrlf,
- * smudge filters), so git sees exactly the planned change.
+ * smudge filters), so git sees exactly the planned change. Returns the
+ * files git could not check out, written in their stored form, each with
+ * git's message (as readDisk names those it could not convert).
  */
-export async function applySync(dir: string, actions: FileAction[], options: ApplyOptions): Promise<void> {
+export async function applySync(dir: string, actions: FileAction[], options: ApplyOptions): Promise<Unconverted[]> {
   const held = holdSignals();
   try {
     await storeSnapshot(options.worktree, options.generated);
@@ -69,9 +77,9 @@ export async function applySync(dir: string, actions: FileAction[], options: App
     const ledgerBytes = inStyle(serializeLedger(options.ledger), options.ledgerStyle ?? "lf");
     if (options.manifest) stored.set(options.manifest.path, options.manifest.content);
     stored.set(LEDGER_FILE, ledgerBytes);
-    const onDisk = options.worktree ? await checkoutForms(options.worktree, stored) : new Map<string, Buffer>();
+    const onDisk = options.worktree ? await checkoutForms(options.worktree, stored) : { forms: new Map<string, Buffer>(), failed: new Map<string, string>() };
     await held.checkpoint();
-    const checkedOut = (path: string, entry: FileEntry) => ({ content: onDisk.get(path) ?? entry.content, mode: entry.mode });
+    const checkedOut = (path: string, entry: FileEntry) => ({ content: onDisk.forms.get(path) ?? entry.content, mode: entry.mode });
     const writes: { path: string; entry: FileEntry }[] = [];
     if (options.manifest) writes.push({ path: options.manifest.path, entry: checkedOut(options.manifest.path, { content: options.manifest.content, mode: 0o644 }) });
     for (const action of actions) {
@@ -93,6 +101,9 @@ export async function applySync(dir: string, actions: FileAction[], options: App
     }
     renameSync(ledger.temp, ledger.file);
     await held.checkpoint();
+    // Named by the file written: a render that could not be merged went beside its file.
+    const beside = new Set(actions.filter((a) => a.beside).map((a) => a.path));
+    return [...onDisk.failed].map(([path, said]) => ({ path: beside.has(path) ? besidePath(path) : path, unconverted: said }));
   } finally {
     held.release();
   }

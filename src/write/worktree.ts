@@ -104,6 +104,14 @@ function gitSaid(stderr: string | undefined, fallback: string | undefined): stri
   return last.replace(/^(fatal|error):\s*/, "");
 }
 
+/** What `git checkout` would put on disk for a set of files (see checkoutForms); the same shape as StoredForms. */
+export interface CheckoutForms {
+  /** Per path, the checkout form. */
+  forms: Map<string, Buffer>;
+  /** Paths git could not check out (e.g. a required smudge filter failed), with what git said: written in their stored form. */
+  failed: Map<string, string>;
+}
+
 /**
  * The bytes `git checkout` would put on disk for each (path, stored content):
  * smudge filters, CRLF for autocrlf/`eol=crlf`, working-tree-encoding. Asked
@@ -112,14 +120,21 @@ function gitSaid(stderr: string | undefined, fallback: string | undefined): stri
  * them into a scratch folder with the repository's attributes applied.
  * (`cat-file --batch --filters` would be one process too, but git 2.39 reports
  * the unfiltered size there, so its output cannot be split.) The objects go
- * to a scratch object store too, like the index. Missing entries mean: write
- * as is (git could not check that one out).
+ * to a scratch object store too, like the index. A path git could not check
+ * out is named in `failed` with git's message, as storedForms names the
+ * files it could not convert, and is to be written as it is.
  */
-export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
+export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>): Promise<CheckoutForms> {
+  const result: CheckoutForms = { forms: new Map(), failed: new Map() };
+  const out = result.forms;
   const paths = [...files.keys()];
-  if (paths.length === 0) return out;
+  if (paths.length === 0) return result;
   const scratch = mkdtempSync(join(tmpdir(), "hybrid-backend-checkout-"));
+  // A failure before checkout-index (git itself cannot run) sets aside every path, with that message.
+  const failAll = (run: { stderr?: string; shortMessage?: string }) => {
+    for (const p of paths) result.failed.set(p, gitSaid(run.stderr, run.shortMessage));
+    return result;
+  };
   try {
     // git takes a missing object store for "not a repository".
     mkdirSync(join(scratch, "objects"));
@@ -136,29 +151,31 @@ export async function checkoutForms(tree: Worktree, files: Map<string, Buffer>):
         env: { GIT_INDEX_FILE: join(scratch, "index"), GIT_OBJECT_DIRECTORY: join(scratch, "objects") },
       });
     const hashed = await run(["hash-object", "-w", "--no-filters", "--stdin-paths"], names.join("\n") + "\n");
-    if (hashed.exitCode !== 0) return out;
+    if (hashed.exitCode !== 0) return failAll(hashed);
     const ids = hashed.stdout.split("\n");
     const listed = await run(["update-index", "--add", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${tree.prefix}${p}\n`).join(""));
-    if (listed.exitCode !== 0) return out;
+    if (listed.exitCode !== 0) return failAll(listed);
     // checkout-index stops at a path it cannot check out (a required smudge
-    // filter that fails), having written those before it: that one is left as
-    // it is and the rest are checked out again, so it affects only itself.
+    // filter that fails), having written those before it: that one is set
+    // aside with git's message and the rest are checked out again, so it
+    // affects only itself.
     const read = (p: string) => {
       try {
         out.set(p, readFileSync(join(scratch, "out", ...(tree.prefix + p).split("/"))));
       } catch {
-        /* not written: keep the stored form */
+        /* not written: the caller keeps the stored form */
       }
     };
     let pending = paths;
     while (pending.length > 0) {
-      await run(["checkout-index", "--force", "--stdin", `--prefix=${join(scratch, "out")}/`], pending.map((p) => tree.prefix + p).join("\n") + "\n");
+      const checkedOut = await run(["checkout-index", "--force", "--stdin", `--prefix=${join(scratch, "out")}/`], pending.map((p) => tree.prefix + p).join("\n") + "\n");
       pending.forEach(read);
       const stopped = pending.findIndex((p) => !out.has(p));
       if (stopped < 0) break;
+      result.failed.set(pending[stopped]!, gitSaid(checkedOut.stderr, checkedOut.shortMessage));
       pending = pending.slice(stopped + 1);
     }
-    return out;
+    return result;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

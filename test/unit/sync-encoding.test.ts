@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { blobId, LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
+import { runSync } from "../../src/commands/sync.js";
 import { readRepoManifest } from "../../src/validate/index.js";
 import { checkoutForms, storedForms } from "../../src/write/worktree.js";
-import { tempDir } from "../helpers/cli.js";
+import { captureLog, tempDir } from "../helpers/cli.js";
 import { addWorker, generate, git, read, statusOf, sync } from "../helpers/git-repo.js";
 
 /**
@@ -172,9 +173,37 @@ describe("a file git cannot check out", () => {
     await git(dir, "config", "filter.broken.smudge", "false");
     await git(dir, "config", "filter.broken.required", "true");
     const files = new Map(["a.txt", "bad.txt", "z.txt"].map((p) => [p, Buffer.from(`${p}\nline\n`)]));
-    const out = await checkoutForms({ top: dir, prefix: "" }, files);
-    expect(out.get("a.txt")?.toString()).toBe("a.txt\r\nline\r\n");
-    expect(out.get("z.txt")?.toString()).toBe("z.txt\r\nline\r\n");
-    expect(out.has("bad.txt")).toBe(false);
+    const { forms, failed } = await checkoutForms({ top: dir, prefix: "" }, files);
+    expect(forms.get("a.txt")?.toString()).toBe("a.txt\r\nline\r\n");
+    expect(forms.get("z.txt")?.toString()).toBe("z.txt\r\nline\r\n");
+    expect(forms.has("bad.txt")).toBe(false);
+    // Named with git's message, as storedForms names a file it cannot convert (it gave none).
+    expect([...failed.keys()]).toEqual(["bad.txt"]);
+    expect(failed.get("bad.txt")).toMatch(/bad\.txt/);
+  });
+
+  it("sync names it in its report (human and --json), with git's words, and writes the rest as checked out", async () => {
+    const dir = join(root, "sync-unsmudgeable");
+    await generate(dir);
+    writeFileSync(join(dir, ".gitattributes"), "/README.md filter=broken\n");
+    await git(dir, "add", ".gitattributes");
+    await git(dir, "commit", "-qm", "team: a smudge filter");
+    await git(dir, "config", "filter.broken.smudge", "false");
+    await git(dir, "config", "filter.broken.clean", "cat");
+    await git(dir, "config", "filter.broken.required", "true");
+    setModule(dir, "example.com/acme/orch");
+
+    const { code, out, report } = await sync(dir);
+    expect(code, out).toBe(0);
+    const failed = (report as unknown as { notCheckedOut?: { path: string; unconverted: string }[] }).notCheckedOut;
+    expect(failed?.map((f) => f.path)).toEqual(["README.md"]);
+    expect(failed![0]!.unconverted).toMatch(/README\.md/);
+    expect(read(dir, "README.md").toString()).toContain("example.com/acme/orch");
+
+    setModule(dir, "example.com/other/orch");
+    const human = await captureLog(() => runSync(dir, {}));
+    expect(human.code).toBe(0);
+    expect(human.out).toMatch(/git could not convert these to the form it checks out, so sync wrote them as git stores them/);
+    expect(human.out).toMatch(/unconverted\s+README\.md\s+\(git: README\.md: smudge filter broken failed\)/);
   });
 });
