@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { UsageError, escapeInvisible } from "../errors.js";
 import { signalsHeld } from "./held-signals.js";
+import { processIdentity, stillRunning } from "./process-identity.js";
 
 /**
  * One run at a time changes a repository. Two at once each read the same
@@ -27,6 +28,8 @@ interface Holder {
   pid: number;
   started: string;
   host: string;
+  /** Which process the pid was (process-identity.ts), where that can be known; absent in older runs' locks. */
+  process?: string;
 }
 
 export interface RepoLock {
@@ -47,13 +50,15 @@ export async function withRepoLock<T>(dir: string, run: () => Promise<T>): Promi
 
 /**
  * Takes the lock, or refuses (UsageError, exit 2) while another live run
- * holds it. A lock whose run is gone (its pid not alive on this host) is
- * stale and taken over. Released by release(), and on any exit the process
+ * holds it. A lock whose run is gone (its pid not alive on this host, or
+ * alive as another process) is stale and taken over. Released by release(), and on any exit the process
  * takes meanwhile: Ctrl-C or SIGTERM (exit 130 / 143), process.exit.
  */
 export async function acquireRepoLock(dir: string): Promise<RepoLock> {
   const file = await lockFile(dir);
-  const mine = `${JSON.stringify({ pid: process.pid, started: new Date().toISOString(), host: hostname() } satisfies Holder)}\n`;
+  const identity = processIdentity(process.pid);
+  const me: Holder = { pid: process.pid, started: new Date().toISOString(), host: hostname(), ...(identity ? { process: identity } : {}) };
+  const mine = `${JSON.stringify(me)}\n`;
   // Listening before the lock exists: with no listener, a signal ends the
   // process at once (the system's default), and one landing between
   // creating the lock and listening would leave the lock behind.
@@ -141,7 +146,8 @@ function read(file: string): string | undefined {
 function parseHolder(text: string): Holder | undefined {
   try {
     const value = JSON.parse(text) as Partial<Holder>;
-    if (Number.isSafeInteger(value.pid) && value.pid! > 0 && typeof value.started === "string" && typeof value.host === "string") {
+    const processOk = value.process === undefined || typeof value.process === "string";
+    if (Number.isSafeInteger(value.pid) && value.pid! > 0 && typeof value.started === "string" && typeof value.host === "string" && processOk) {
       return value as Holder;
     }
   } catch {
@@ -151,18 +157,14 @@ function parseHolder(text: string): Holder | undefined {
 }
 
 /**
- * Whether the run that took the lock may still be running. Only a pid known
- * dead on this host (ESRCH) says no; another host's pid (a shared disk)
- * cannot be asked, and EPERM is a live process of another user.
+ * Whether the run that took the lock may still be running. Only this host
+ * can say no: its pid is dead (ESRCH), or now names another process (the
+ * pid was reused: its recorded identity differs, process-identity.ts).
+ * Another host's pid (a shared disk) cannot be asked.
  */
 function alive(holder: Holder): boolean {
   if (holder.host !== hostname()) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== "ESRCH";
-  }
+  return stillRunning(holder.pid, holder.process, processIdentity);
 }
 
 /**

@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { LEDGER_FILE } from "../sync/ledger.js";
 import { removeEmptyFolders } from "./prune.js";
+import { startTicks, stillRunning } from "./process-identity.js";
 import { parseTempName } from "./temp-names.js";
 
 /**
@@ -9,7 +10,8 @@ import { parseTempName } from "./temp-names.js";
  * what it staged: temp files beside their places, folders made to hold
  * only those, and files it had set aside for removal. The next writing run
  * clears them here, before it reads the work tree: a temp file whose pid
- * is no longer alive is deleted (one still alive is another run's, left
+ * is no longer alive, or alive as a process started since (its name records
+ * when its run started), is deleted (one still alive is another run's, left
  * alone); a set-aside file goes back to its place, so the new run decides
  * about it afresh (if something is there by now, the set-aside copy goes:
  * sync sets aside only files unchanged since it generated them, so nothing
@@ -50,7 +52,7 @@ export function removeStaleTemps(dir: string, paths: Iterable<string>): void {
 /** A temp file of a run no longer alive: deleted, or (set aside for removal) put back where it was. */
 function settle(folder: string, name: string): void {
   const temp = parseTempName(name);
-  if (!temp || alive(temp.pid)) return;
+  if (!temp || alive(temp)) return;
   const file = join(folder, name);
   attempt(() => {
     if (temp.aside && !exists(join(folder, temp.original))) renameSync(file, join(folder, temp.original));
@@ -65,7 +67,7 @@ function onlyDeadTemps(folder: string): string[] | undefined {
   const files: string[] = [];
   for (const entry of entries.filter((e) => !e.isDirectory())) {
     const temp = entry.isFile() ? parseTempName(entry.name) : undefined;
-    if (!temp || temp.aside || alive(temp.pid)) return undefined;
+    if (!temp || temp.aside || alive(temp)) return undefined;
     files.push(join(folder, entry.name));
   }
   for (const entry of entries.filter((e) => e.isDirectory())) {
@@ -76,15 +78,9 @@ function onlyDeadTemps(folder: string): string[] | undefined {
   return files;
 }
 
-/** Whether a process with this id is running; kill(pid, 0) only asks. EPERM: it is, as another user. */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== "ESRCH";
-  }
+/** Whether the run that named a temp file may still be running: its pid alive, as the process that started then (process-identity.ts). */
+function alive(temp: { pid: number; ticks?: string }): boolean {
+  return stillRunning(temp.pid, temp.ticks, startTicks);
 }
 
 /** Whether folder (repo-relative) is a real folder all the way down from dir: never sweep through a link. */

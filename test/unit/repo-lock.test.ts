@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { processIdentity } from "../../src/write/process-identity.js";
 import { LOCK_NAME, acquireRepoLock } from "../../src/write/repo-lock.js";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";
 
@@ -146,6 +147,26 @@ describe("a stale lock and releasing", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  // pids are reused: a lock whose run died, its pid since given to another process, was never taken over.
+  it("a lock whose pid is alive as another process (it started later than the run that wrote it) is taken over", async () => {
+    const pid = liveProcess();
+    const identity = processIdentity(pid);
+    expect(identity, "this test needs Linux's /proc").toMatch(/^[0-9a-f-]+\/[0-9]+$/);
+    const [boot, ticks] = identity!.split("/");
+    const held = (process: string) => `${JSON.stringify({ pid, started: "2026-01-01T00:00:00.000Z", host: hostname(), process })}\n`;
+    // The very process that took it: refused, as is an older run's lock that records no identity.
+    writeFileSync(lock, held(identity!));
+    expect((await runCli(["add", "worker", "beta"], dir)).stderr).toBe(REFUSAL(lock, pid));
+    // Started earlier (the dead run), or in another boot: stale.
+    for (const [name, other] of [["gamma", `${boot}/${Number(ticks) - 1}`], ["delta", `00000000-0000-0000-0000-000000000000/${ticks}`]] as const) {
+      writeFileSync(lock, held(other));
+      const result = await runCli(["add", "worker", name], dir);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(existsSync(lock)).toBe(false);
+    }
+    expect(workers()).toEqual(["scorer", "gamma", "delta"]);
+  });
+
   it("the lock is gone after success, a refusal inside the run (2), a conflict (3) and Ctrl-C (130)", async () => {
     expect((await runCli(["add", "worker", "beta"], dir)).exitCode).toBe(0);
     expect(existsSync(lock)).toBe(false);
@@ -190,7 +211,7 @@ describe("a stale lock and releasing", () => {
   it("release removes only its own lock", async () => {
     const held = await acquireRepoLock(dir);
     expect(held.file).toBe(lock);
-    expect(JSON.parse(readFileSync(lock, "utf8"))).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(lock, "utf8"))).toEqual({ pid: process.pid, started: expect.any(String), host: hostname(), process: processIdentity(process.pid) });
     // A second taker in the same live process is refused: the pid is alive.
     await expect(acquireRepoLock(dir)).rejects.toThrow(/is changing this repository/);
     writeFileSync(lock, holding(12345));

@@ -5,6 +5,7 @@ import { UsageError } from "../../src/errors.js";
 import { LEDGER_FILE, parseLedger } from "../../src/sync/ledger.js";
 import type { FileAction } from "../../src/sync/plan.js";
 import { applySync } from "../../src/write/sync.js";
+import { asideName } from "../../src/write/temp-names.js";
 import { builtApp, changesIn, gitIn } from "../helpers/built-app.js";
 
 /**
@@ -40,14 +41,14 @@ async function expectRefused(removed: string[], message: RegExp) {
   await expect(run).rejects.toThrow(message);
   // Nothing changed: not the Makefile, the manifest, the ledger, nor a removal done before the one that failed.
   expect(changes()).toBe(before);
-  expect(changes()).not.toMatch(/hybrid-backend-\d+\.(tmp|removing)$/m);
+  expect(changes()).not.toMatch(/hybrid-backend-\d+(-\d+)?\.(tmp|removing)$/m);
 }
 
 describe("a file sync cannot remove", () => {
   it("because it cannot be set aside (the way a folder that is not writable stops it): exit 2 naming it, nothing changed", async () => {
     // README.md is set aside first, then .editorconfig's rename fails: README.md must come back.
-    mkdirSync(join(dir, `.editorconfig.hybrid-backend-${process.pid}.removing`));
-    writeFileSync(join(dir, `.editorconfig.hybrid-backend-${process.pid}.removing`, "in the way"), "x\n");
+    mkdirSync(asideName(join(dir, ".editorconfig")));
+    writeFileSync(join(asideName(join(dir, ".editorconfig")), "in the way"), "x\n");
     await expectRefused(["README.md", ".editorconfig"], /^\.editorconfig: "E\w+" is not valid; sync could not remove it, so it changed nothing/);
   });
 

@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { startTicks } from "../../src/write/process-identity.js";
 import { runCli } from "../helpers/cli.js";
 import { builtApp, gitIn } from "../helpers/built-app.js";
 
@@ -69,5 +70,34 @@ describe("temp files of a killed run", () => {
     expect(existsSync(join(dir, "workers", "pricing"))).toBe(false);
     expect(existsSync(join(dir, "deploy", "kubernetes", "base", "workers", "pricing"))).toBe(false);
     expect(untracked()).toEqual(kept.map((path) => `?? ${path}`).sort());
+  });
+});
+
+describe("temp files whose pid was reused", () => {
+  // The name records when its run started: a live process with that pid, started at another time, is not that run.
+  it("are removed (or put back) when the pid is alive as another process; a live run's own are left", async () => {
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 600000)"], { stdio: "ignore" });
+    try {
+      const pid = other.pid!;
+      const ticks = startTicks(pid);
+      expect(ticks, "this test needs Linux's /proc").toMatch(/^[0-9]+$/);
+      const earlier = Number(ticks) - 1;
+      plant(`Makefile.hybrid-backend-${pid}-${earlier}.tmp`);
+      plant(`workers/pricing/Cargo.toml.hybrid-backend-${pid}-${earlier}.tmp`);
+      const readme = readFileSync(join(dir, "README.md"));
+      renameSync(join(dir, "README.md"), join(dir, `README.md.hybrid-backend-${pid}-${earlier}.removing`));
+      // That process's own, and an older run's name without a start time: alive, left alone.
+      const kept = [`Makefile.hybrid-backend-${pid}-${ticks}.tmp`, `buf.yaml.hybrid-backend-${pid}.tmp`];
+      kept.forEach(plant);
+
+      const sync = await runCli(["sync"], dir);
+      expect(sync.exitCode, sync.stderr).toBe(0);
+      expect(sync.stdout).not.toMatch(/kept-deleted/);
+      expect(readFileSync(join(dir, "README.md"))).toEqual(readme);
+      expect(existsSync(join(dir, "workers", "pricing"))).toBe(false);
+      expect(untracked()).toEqual(kept.map((path) => `?? ${path}`).sort());
+    } finally {
+      other.kill();
+    }
   });
 });
