@@ -6,6 +6,7 @@ import { human } from "../human.js";
 import type { Manifest } from "../manifest.js";
 import { render, sortedPaths } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
+import { formatUnconverted } from "../sync/report.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
 import { createProject } from "../write/create.js";
 import { inspectTarget, preflightTarget } from "../write/target.js";
@@ -76,12 +77,13 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
       const repo = relative(process.cwd(), result.enclosingRepo) || ".";
       console.log(human`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
     }
+    if (result.notCheckedOut) console.log(formatUnconverted(result.notCheckedOut, NOT_CHECKED_OUT).join("\n"));
     if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
   }
   if (values["no-validate"]) {
     if (values.json) {
-      const { dir: created, files, committed, enclosingRepo } = result;
-      console.log(JSON.stringify({ dir: created, files, committed, ...(enclosingRepo ? { enclosingRepo } : {}), validated: false }));
+      const { dir: created, files, committed, enclosingRepo, notCheckedOut } = result;
+      console.log(JSON.stringify({ dir: created, files, committed, ...(enclosingRepo ? { enclosingRepo } : {}), ...(notCheckedOut ? { notCheckedOut } : {}), validated: false }));
     }
     else printNextSteps(shown, manifest, false);
     return EXIT.ok;
@@ -91,6 +93,10 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   if (!values.json && code === EXIT.ok) printNextSteps(shown, manifest, true);
   return code;
 }
+
+/** As sync says it (sync/report.ts CHECKOUT_NOTE), for what create wrote. */
+const NOT_CHECKED_OUT =
+  "git could not convert these to the form it checks out, so create wrote them as generated; fix the filter or the .gitattributes rule, then git checkout -- FILE";
 
 /** A usage error's line, for a prompt to show and ask again; anything else still fails the run. */
 function problemWith(check: () => unknown): string | undefined {

@@ -3,11 +3,13 @@ import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { FileTree } from "../render/index.js";
 import { managedFiles } from "../sync/ledger.js";
-import { gitState, initialCommit, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
+import { gitState, initialCommit, mayConvertOnCheckout, startInit, surelyOutsideWorktree, type InitResult } from "./git.js";
 import { makeDirs } from "../make-dirs.js";
 import { writeObjectsAhead } from "./objects-ahead.js";
 import { inspectTarget, refusedTarget, type TargetState } from "./target.js";
-import type { Worktree } from "./worktree.js";
+import { holdSignals } from "./held-signals.js";
+import { LOCK_NAME, acquireRepoLock, type RepoLock } from "./repo-lock.js";
+import type { CheckoutForms, Worktree } from "./worktree.js";
 
 export interface CreateOptions {
   /** Initial commit message; undefined skips git entirely. */
@@ -22,6 +24,8 @@ export interface CreateResult {
   committed: boolean;
   /** The work tree the project landed in, when create left git alone because of it. */
   enclosingRepo?: string;
+  /** Files git could not convert to the form it checks out (with git's message): written as generated. */
+  notCheckedOut?: { path: string; unconverted: string }[];
 }
 
 /**
@@ -69,6 +73,9 @@ export async function createProject(
   let init: Promise<InitResult> | undefined;
   let planned: ReturnType<typeof planGit> | undefined;
   let ahead: Promise<boolean> | undefined;
+  let converting: Promise<string[]> | undefined;
+  let lock: RepoLock | undefined;
+  let held: ReturnType<typeof holdSignals> | undefined;
   try {
     makeStaging(dir, staging);
     // Asking git where the target is and `git init` in the staging folder
@@ -85,7 +92,13 @@ export async function createProject(
     // Git not on PATH: generated all the same, just uncommitted.
     const git = { ...plan, init: plan.init && initResult?.started === true };
     if (git.init && !initResult?.error) ahead = writeObjectsAhead(staging, tree);
+    // Written as git would check them out there, as sync writes them (its CRLF, encodings, smudge
+    // filters): git is asked which files it may convert while they are written, and those few
+    // (usually none) are written again in their checkout form.
+    const into = git.init && !initResult?.error ? { top: staging, prefix: "" } : git.enclosing !== undefined ? git.worktree : undefined;
+    converting = into && mayConvertOnCheckout(into, [...tree.keys()]);
     writeTree(staging, tree);
+    const checkout = into && converting ? await rewriteInCheckoutForm(staging, into, tree, await converting) : undefined;
     await checkpoint();
     if (git.init) {
       if (initResult?.error) throw new Error(initResult.error);
@@ -96,10 +109,21 @@ export async function createProject(
       if (!written) await (await import("./snapshot.js")).storeSnapshot({ top: staging, prefix: "" }, managedFiles(tree)).catch(() => false);
     } else if (init) rmSync(join(staging, ".git"), { recursive: true, force: true });
     await checkpoint();
-    for (const name of readdirSync(staging)) {
+    // From here on the project is in the repository, so it holds the lock sync, add and remove take
+    // (repo-lock.ts), where they look for it: the folder that keeps it (a new .git, or the
+    // .hybrid-backend of a project outside git) goes first; an enclosing repository has its own.
+    // A run busy there refuses create as it would refuse them (exit 2, everything removed).
+    const move = (name: string) => {
       renameSync(join(staging, name), join(dir, name));
       moved.push(name);
-    }
+    };
+    const names = readdirSync(staging);
+    const first: string[] = names.filter((name) => name === ".git" || name === ".hybrid-backend");
+    first.forEach(move);
+    held = holdSignals();
+    // A new repository's lock is in its .git: known without asking git where.
+    lock = await acquireRepoLock(dir, git.init ? join(dir, ".git", LOCK_NAME) : undefined);
+    names.filter((name) => !first.includes(name)).forEach(move);
     rmdirSync(staging);
     // Left to an enclosing repository, the project is not committed yet: keep
     // what was generated on the project's snapshot ref, so sync finds its
@@ -109,18 +133,30 @@ export async function createProject(
       await storeSnapshot(git.worktree, managedFiles(tree));
     }
     await checkpoint();
-    return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing };
+    const notCheckedOut = [...(checkout?.failed ?? [])].map(([path, unconverted]) => ({ path, unconverted }));
+    return { dir, files: tree.size, committed: git.init, enclosingRepo: git.enclosing, ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}) };
   } catch (err) {
-    // git still running (an init, a rev-parse, a fast-import) would recreate
+    // git still running (an init, a rev-parse, a fast-import, a check-attr) would recreate
     // the staging folder after cleanup; none rejects.
-    await Promise.all([init, planned, ahead]);
+    await Promise.all([init, planned, ahead, converting]);
     cleanup();
     if (interrupted) process.exit(interrupted === "SIGINT" ? 130 : 143);
     throw err;
   } finally {
+    lock?.release();
+    held?.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** The files at paths written again (over writeTree's) as git checks them out in `into`; what git could not check out stays as generated. */
+async function rewriteInCheckoutForm(root: string, into: Worktree, tree: FileTree, paths: string[]): Promise<CheckoutForms> {
+  if (paths.length === 0) return { forms: new Map(), failed: new Map() };
+  const { checkoutForms } = await import("./worktree.js");
+  const checkout = await checkoutForms(into, new Map(paths.map((path) => [path, tree.get(path)!.content])));
+  writeTree(root, new Map([...checkout.forms].map(([path, content]) => [path, { ...tree.get(path)!, content }])));
+  return checkout;
 }
 
 /**

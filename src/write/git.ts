@@ -15,12 +15,15 @@ interface GitResult {
  * exit code and the output, and loading execa cost it ~30 ms, about a tenth
  * of its run. Never rejects.
  */
-function git(args: string[], cwd: string): Promise<GitResult> {
+function git(args: string[], cwd: string, input?: string): Promise<GitResult> {
   return new Promise((resolve) => {
-    execFile("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = (err as NodeJS.ErrnoException | null)?.code;
       resolve({ exitCode: err ? (typeof code === "number" ? code : undefined) : 0, stdout, stderr });
     });
+    // A git that did not start (or exited early) closes its stdin: the callback above reports it.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(input);
   });
 }
 
@@ -41,6 +44,16 @@ export async function gitState(dir: string): Promise<GitState> {
   const [inside, top, prefix = ""] = result.stdout.split("\n");
   if (inside !== "true" || !top) return { available: true };
   return { available: true, worktree: { top, prefix } };
+}
+
+/**
+ * The repository's common git dir (shared by its linked worktrees) when dir
+ * is inside a work tree, else undefined (no git, or not in a work tree).
+ */
+export async function commonGitDir(dir: string): Promise<string | undefined> {
+  const result = await git(["rev-parse", "--is-inside-work-tree", "--git-common-dir"], dir);
+  const [inside, common] = result.exitCode === 0 ? result.stdout.split("\n") : [];
+  return inside === "true" && common ? resolve(dir, common) : undefined;
 }
 
 /**
@@ -119,4 +132,32 @@ export async function initialCommit(dir: string, message: string, objectsAhead =
 
 function lastLine(text: string): string {
   return text.trim().split("\n").pop() ?? "";
+}
+
+/** Attributes under which git may check a file out differently from how it stores it. */
+const CHECKOUT_ATTRIBUTES = ["text", "eol", "crlf", "working-tree-encoding", "filter", "ident"];
+
+/**
+ * The paths git may check out differently from how it stores them: each
+ * with one of CHECKOUT_ATTRIBUTES set (any value but unset or unspecified),
+ * or every path under core.autocrlf=true. Two small processes, where
+ * checkoutForms (worktree.ts) writes and reads every file (about a
+ * second for a default project on a busy machine): a cheap filter for
+ * create, whose files mostly need no conversion. Errs towards "may": a .gitattributes among
+ * the paths (not in the work tree yet, so git cannot see its rules), or git
+ * failing to answer, lists every path.
+ */
+export async function mayConvertOnCheckout(tree: Worktree, paths: string[]): Promise<string[]> {
+  if (paths.length === 0 || paths.some((p) => p === ".gitattributes" || p.endsWith("/.gitattributes"))) return paths;
+  const [attrs, autocrlf] = await Promise.all([
+    git(["check-attr", "-z", "--stdin", ...CHECKOUT_ATTRIBUTES], tree.top, paths.map((p) => tree.prefix + p).join("\0")),
+    git(["config", "--type=bool", "core.autocrlf"], tree.top),
+  ]);
+  if (autocrlf.stdout.trim() === "true" || attrs.exitCode !== 0) return paths;
+  const fields = attrs.stdout.split("\0");
+  const converted = new Set<string>();
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    if (fields[i + 2] !== "unspecified" && fields[i + 2] !== "unset") converted.add(fields[i]!);
+  }
+  return paths.filter((p) => converted.has(tree.prefix + p));
 }

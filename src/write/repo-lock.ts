@@ -1,8 +1,8 @@
 import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
-import { execa } from "execa";
+import { join } from "node:path";
 import { UsageError, escapeInvisible } from "../errors.js";
+import { commonGitDir } from "./git.js";
 import { signalsHeld } from "./held-signals.js";
 import { processIdentity, stillRunning } from "./process-identity.js";
 
@@ -51,11 +51,13 @@ export async function withRepoLock<T>(dir: string, run: () => Promise<T>): Promi
 /**
  * Takes the lock, or refuses (UsageError, exit 2) while another live run
  * holds it. A lock whose run is gone (its pid not alive on this host, or
- * alive as another process) is stale and taken over. Released by release(), and on any exit the process
+ * alive as another process) is stale and taken over. knownFile: where
+ * lockFile would put it, when the caller knows (create, in the repository
+ * it has just made). Released by release(), and on any exit the process
  * takes meanwhile: Ctrl-C or SIGTERM (exit 130 / 143), process.exit.
  */
-export async function acquireRepoLock(dir: string): Promise<RepoLock> {
-  const file = await lockFile(dir);
+export async function acquireRepoLock(dir: string, knownFile?: string): Promise<RepoLock> {
+  const file = knownFile ?? (await lockFile(dir));
   const identity = processIdentity(process.pid);
   const me: Holder = { pid: process.pid, started: new Date().toISOString(), host: hostname(), ...(identity ? { process: identity } : {}) };
   const mine = `${JSON.stringify(me)}\n`;
@@ -95,10 +97,8 @@ export async function acquireRepoLock(dir: string): Promise<RepoLock> {
  * .hybrid-backend folder (no git, or not in a work tree).
  */
 async function lockFile(dir: string): Promise<string> {
-  const asked = await execa("git", ["rev-parse", "--is-inside-work-tree", "--git-common-dir"], { cwd: dir, reject: false }).catch(() => undefined);
-  const [inside, common] = asked?.exitCode === 0 ? asked.stdout.split("\n") : [];
-  if (inside === "true" && common) return join(resolve(dir, common), LOCK_NAME);
-  return join(dir, ".hybrid-backend", LOCK_NAME);
+  const common = await commonGitDir(dir);
+  return common ? join(common, LOCK_NAME) : join(dir, ".hybrid-backend", LOCK_NAME);
 }
 
 /**
