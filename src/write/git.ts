@@ -138,26 +138,41 @@ function lastLine(text: string): string {
 const CHECKOUT_ATTRIBUTES = ["text", "eol", "crlf", "working-tree-encoding", "filter", "ident"];
 
 /**
- * The paths git may check out differently from how it stores them: each
- * with one of CHECKOUT_ATTRIBUTES set (any value but unset or unspecified),
- * or every path under core.autocrlf=true. Two small processes, where
- * checkoutForms (worktree.ts) writes and reads every file (about a
- * second for a default project on a busy machine): a cheap filter for
- * create, whose files mostly need no conversion. Errs towards "may": a .gitattributes among
- * the paths (not in the work tree yet, so git cannot see its rules), or git
- * failing to answer, lists every path.
+ * The paths git may check out differently from how it stores them (a
+ * smudge filter, ident, a working-tree-encoding, CRLF line endings), asked
+ * of `git check-attr` and the core.autocrlf / core.eol settings: two small
+ * processes, where checkoutForms (worktree.ts) writes and reads every file
+ * (about a second for a default project on a busy machine). A cheap filter
+ * for create, whose files mostly need no conversion. Errs towards "may":
+ * a .gitattributes among the paths (not in the work tree yet, so git
+ * cannot see its rules), or git failing to answer, lists every path.
  */
 export async function mayConvertOnCheckout(tree: Worktree, paths: string[]): Promise<string[]> {
   if (paths.length === 0 || paths.some((p) => p === ".gitattributes" || p.endsWith("/.gitattributes"))) return paths;
-  const [attrs, autocrlf] = await Promise.all([
-    git(["check-attr", "-z", "--stdin", ...CHECKOUT_ATTRIBUTES], tree.top, paths.map((p) => tree.prefix + p).join("\0")),
-    git(["config", "--type=bool", "core.autocrlf"], tree.top),
+  const [attrs, config] = await Promise.all([
+    git(["check-attr", "-z", "--stdin", ...CHECKOUT_ATTRIBUTES], tree.top, paths.map((p) => `${tree.prefix}${p}\0`).join("")),
+    git(["config", "--get-regexp", "^core\\.(autocrlf|eol)$"], tree.top),
   ]);
-  if (autocrlf.stdout.trim() === "true" || attrs.exitCode !== 0) return paths;
+  if (attrs.exitCode !== 0) return paths;
+  // "key value" lines, the last one of a key winning as in git.
+  const settings = new Map(config.stdout.split("\n").map((line): [string, string] => [line.split(" ")[0]!.toLowerCase(), line.slice(line.indexOf(" ") + 1).toLowerCase()]));
+  if (["true", "yes", "on", "1"].includes(settings.get("core.autocrlf") ?? "")) return paths;
+  // Text files get CRLF under core.eol=crlf, and by default on Windows (core.eol=native).
+  const eol = settings.get("core.eol") ?? "native";
+  const textIsCRLF = eol === "crlf" || (eol === "native" && process.platform === "win32");
+  const attributes = new Map<string, Map<string, string>>();
   const fields = attrs.stdout.split("\0");
-  const converted = new Set<string>();
   for (let i = 0; i + 2 < fields.length; i += 3) {
-    if (fields[i + 2] !== "unspecified" && fields[i + 2] !== "unset") converted.add(fields[i]!);
+    const [path, name, value] = [fields[i]!, fields[i + 1]!, fields[i + 2]!];
+    if (!attributes.has(path)) attributes.set(path, new Map());
+    attributes.get(path)!.set(name, value);
   }
-  return paths.filter((p) => converted.has(tree.prefix + p));
+  const converts = (path: string) => {
+    const a = attributes.get(tree.prefix + path);
+    const given = (name: string) => a?.get(name) !== undefined && a.get(name) !== "unspecified" && a.get(name) !== "unset";
+    if (given("filter") || given("ident") || given("working-tree-encoding") || given("crlf")) return true;
+    if (a?.get("eol") === "crlf") return true;
+    return textIsCRLF && given("text");
+  };
+  return paths.filter(converts);
 }

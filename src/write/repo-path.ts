@@ -75,7 +75,7 @@ export function readEntry(dir: string, path: string): FileEntry | undefined {
   const file = join(dir, ...path.split("/"));
   try {
     const stat = lstatSync(file);
-    // Gone, or replaced by a link or a pipe, since readObstacle looked: refused as it would have been.
+    // Replaced by a link or a pipe since readObstacle looked: refused as it would have been.
     if (!stat.isFile()) throw readObstacle(dir, path) ?? new Error(`${path} changed while sync read it`);
     return { content: readFileSync(file), mode: stat.mode & 0o111 ? 0o755 : 0o644 };
   } catch (err) {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, 
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mayConvertOnCheckout } from "../../src/write/git.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 const IDENTITY = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
@@ -223,5 +224,24 @@ describe("create takes the repository's lock, as sync, add and remove do", { tim
     rmSync(lock);
     expect((await runCli(["services/alpha", "--yes", "--no-validate"], mono, IDENTITY)).exitCode).toBe(0);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe("which files git may convert on checkout (create converts only those)", { timeout: 30_000 }, () => {
+  const ask = async (attributes: string, config: string[] = []) => {
+    const repo = join(tempDir(), "attrs");
+    mkdirSync(repo);
+    await git(repo, "init", "-q");
+    for (const setting of config) await git(repo, "config", ...setting.split("="));
+    writeFileSync(join(repo, ".gitattributes"), attributes);
+    return mayConvertOnCheckout({ top: repo, prefix: "sub/" }, ["a.txt", "b.md", "c.sh"]);
+  };
+
+  it("none under plain text=auto or -text; each file its rules name; all under core.autocrlf", async () => {
+    expect(await ask("* text=auto\n*.sh -text\n")).toEqual([]);
+    expect(await ask("* text=auto\n*.md eol=crlf\n")).toEqual(["b.md"]);
+    expect(await ask("*.md working-tree-encoding=UTF-16LE\n/sub/c.sh filter=x\n")).toEqual(["b.md", "c.sh"]);
+    expect(await ask("* text=auto\n*.sh -text\n", ["core.eol=crlf"])).toEqual(["a.txt", "b.md"]);
+    expect(await ask("", ["core.autocrlf=true"])).toEqual(["a.txt", "b.md", "c.sh"]);
   });
 });
