@@ -8,6 +8,11 @@ import { WORKERS_DIR } from "./components.js";
  * providers cannot drift apart (test/unit/ci-jobs.test.ts holds the generated
  * files to it, and it to the files the jobs' commands really use).
  *
+ * The filters apply to pull and merge requests only. On the default branch,
+ * which publishes, every job runs on every commit: filtered there, a commit
+ * after a failed one (a README edit) would skip the failed check and publish
+ * the code it failed on.
+ *
  * Globs keep to the forms that dorny/paths-filter (picomatch, dot: true) and
  * GitLab (Ruby File.fnmatch, FNM_PATHNAME | FNM_DOTMATCH) read alike: a
  * literal path, `DIR/**\/*` for everything below DIR, and `*` within one
@@ -18,7 +23,7 @@ export interface CiJob {
   name: string;
   /** GitHub filter and `changes` output key (an expression identifier: no hyphen). */
   key: string;
-  /** Globs of every file the job reads, besides the CI file itself; null: runs in every pipeline. */
+  /** Globs of every file the job reads, besides the CI file itself (a request's filter); null: runs in every pipeline. */
   reads: string[] | null;
   /** Why it runs when it does, for the reader of this table. */
   why: string;

@@ -30,9 +30,12 @@ const SAFE_GLOB = /^(?:(?:[\w.-]+|\*)\/)*(?:[\w.-]+|\*\*\/\*)$/;
 interface Workflow {
   permissions: Record<string, string>;
   concurrency: { group: string; "cancel-in-progress": string };
-  jobs: Record<string, { needs?: string | string[]; if?: string; permissions?: Record<string, string>; steps: { uses?: string; with?: Record<string, string> }[] }>;
+  jobs: Record<string, { needs?: string | string[]; if?: string; outputs?: Record<string, string>; permissions?: Record<string, string>; steps: { uses?: string; if?: string; with?: Record<string, string> }[] }>;
 }
-type GitLab = Record<string, { rules?: { if?: string; changes?: string[] }[]; needs?: { job: string; optional?: boolean }[]; image?: string }>;
+type GitLab = Record<string, { rules?: { if?: string; changes?: string[]; when?: string }[]; needs?: { job: string; optional?: boolean }[]; image?: string }>;
+/** GitLab's changes rule of a filtered job, which follows the rule that runs it outside merge requests. */
+const changesOf = (gl: GitLab, job: string) => gl[job]!.rules!.find((r) => r.changes)!.changes!;
+const NOT_A_MERGE_REQUEST = '$CI_PIPELINE_SOURCE != "merge_request_event"';
 
 describe.each(presets)("CI of %s", (_, input) => {
   const m = manifestOf(input);
@@ -47,9 +50,9 @@ describe.each(presets)("CI of %s", (_, input) => {
     expect(Object.keys(filters)).toEqual(filtered.map((j) => j.key));
     for (const job of filtered) {
       expect(filters[job.key], job.name).toEqual(jobPaths(job, "github"));
-      expect(gl[job.name]?.rules, job.name).toEqual([{ changes: jobPaths(job, "gitlab") }]);
+      expect(gl[job.name]?.rules, job.name).toEqual([{ if: NOT_A_MERGE_REQUEST }, { changes: jobPaths(job, "gitlab") }]);
       const own = (paths: string[], provider: keyof typeof CI_FILES) => paths.filter((p) => p !== CI_FILES[provider]);
-      expect(own(filters[job.key]!, "github"), job.name).toEqual(own(gl[job.name]!.rules![0]!.changes!, "gitlab"));
+      expect(own(filters[job.key]!, "github"), job.name).toEqual(own(changesOf(gl, job.name), "gitlab"));
       for (const glob of job.reads) expect(glob, `${job.name}: a glob both providers read alike`).toMatch(SAFE_GLOB);
     }
   });
@@ -94,11 +97,28 @@ describe.each(presets)("CI of %s", (_, input) => {
       const files = [...reads.get(job.name)!.files, CI_FILES.github];
       for (const file of files) expect(matches(filters[job.key]!, file), `${file} triggers ${job.name} on GitHub`).toBe(true);
       const gitlabFiles = [...reads.get(job.name)!.files, CI_FILES.gitlab];
-      for (const file of gitlabFiles) expect(matches(gl[job.name]!.rules![0]!.changes!, file), `${file} triggers ${job.name} on GitLab`).toBe(true);
+      for (const file of gitlabFiles) expect(matches(changesOf(gl, job.name), file), `${file} triggers ${job.name} on GitLab`).toBe(true);
     }
     // The case that was missed: a change to the smoke test's own scripts or the Makefile runs it.
     const smokeReads = ["scripts/smoke.sh", "scripts/lib.sh", "Makefile", "testdata/vectors.json", ...(m.orchestrator.ingress === "http" ? [] : ["scripts/emulator.sh"])];
     for (const file of smokeReads) expect(reads.get("smoke")!.files.has(file), file).toBe(true);
+  });
+
+  // A filter on main let a README-only commit after a failed smoke skip smoke and publish the code it failed on.
+  it("filters only pull and merge requests: on the default branch every check runs on every commit", () => {
+    const changes = gh.jobs.changes!;
+    const filterStep = changes.steps.find((s) => s.uses?.startsWith("dorny/paths-filter@"))!;
+    expect(filterStep.if).toBe("github.event_name == 'pull_request'");
+    expect(Object.keys(changes.outputs!)).toEqual(filtered.map((j) => j.key));
+    for (const job of filtered) {
+      expect(changes.outputs![job.key], job.name).toBe(`\${{ github.event_name != 'pull_request' || steps.filter.outputs.${job.key} == 'true' }}`);
+    }
+    // GitLab runs pipelines for merge requests and the default branch only; a job's first rule runs it in every non-MR one.
+    expect((gl.workflow as unknown as { rules: { if: string }[] }).rules.map((r) => r.if)).toEqual([
+      '$CI_PIPELINE_SOURCE == "merge_request_event"',
+      "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+    ]);
+    for (const job of filtered) expect(gl[job.name]!.rules![0], job.name).toEqual({ if: NOT_A_MERGE_REQUEST });
   });
 
   it("publishes only from the default branch, after every check, with least privilege", () => {
@@ -115,7 +135,10 @@ describe.each(presets)("CI of %s", (_, input) => {
     const publish = gh.jobs.publish!;
     expect(publish.needs).toEqual(["changes", ...jobs.map((j) => j.name)]);
     expect(publish.if).toMatch(/github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/);
-    expect(publish.if).toContain("!contains(needs.*.result, 'failure')");
+    // Every check ran and passed: a skipped one is not tolerated, nor is a run that goes on past a failure.
+    expect(publish.if).toContain("success()");
+    expect(publish.if).toContain("!contains(needs.*.result, 'skipped')");
+    expect(publish.if).not.toMatch(/always\(\)|!cancelled\(\)|failure\(\)/);
     expect(publish.permissions).toEqual({ contents: "read", packages: "write", "id-token": "write", attestations: "write" });
     // One job pushes every image by commit SHA; only then does a single step move latest.
     const pushes = publish.steps.filter((s) => s.uses?.startsWith("docker/build-push-action@"));
@@ -124,8 +147,9 @@ describe.each(presets)("CI of %s", (_, input) => {
     const last = publish.steps.at(-1) as { run?: string };
     expect(last.run?.match(/imagetools create --tag/g)?.length).toBe(ciImages(m).length);
 
-    expect(gl.publish!.rules).toEqual([{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }]);
-    expect(gl.publish!.needs).toEqual(jobs.map((j) => (j.reads ? { job: j.name, optional: true } : { job: j.name })));
+    // A push only (a schedule would rebuild a published commit), and every check is a hard need: none is optional.
+    expect(gl.publish!.rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]);
+    expect(gl.publish!.needs).toEqual(jobs.map((j) => ({ job: j.name })));
   });
 
   it("pins every action by commit and every base image by digest", () => {
