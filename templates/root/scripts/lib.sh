@@ -215,7 +215,7 @@ model_memory_figures() {
   local worker=$1 out=$2 status=0
   rm -f "$out"
   (cd workers && MODEL_MEMORY_OUT=$out cargo test --release --locked --quiet -p "$worker" \
-    --test model_memory -- --exact on_linux::model_memory_is_linear_in_file_size) || status=$?
+    --test "${worker}_model_memory" -- --exact on_linux::model_memory_is_linear_in_file_size) || status=$?
   if [ -s "$out" ]; then
     [ "$status" = 0 ] || echo "bench: the model_memory test failed; the targets table reports the figures it wrote" >&2
     return 0
