@@ -110,7 +110,7 @@ describe("scripts/lib.sh model_memory_figures", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.args).toBe(
-      `${join(r.dir, "workers")} test --release --locked --quiet -p scorer --test model_memory -- --exact on_linux::model_memory_is_linear_in_file_size OUT=${join(r.dir, "bench-model-memory.json")}`,
+      `${join(r.dir, "workers")} test --release --locked --quiet -p scorer --test scorer_model_memory -- --exact on_linux::model_memory_is_linear_in_file_size OUT=${join(r.dir, "bench-model-memory.json")}`,
     );
     expect(r.out).toBe('{"files":[]}\n');
   });
