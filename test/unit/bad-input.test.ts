@@ -87,7 +87,7 @@ const cases: [string, Case][] = [
   configCase("duplicate worker", '{"workers": [{"name": "scorer"}, {"name": "scorer"}]}', "workers.1.name", "scorer", "give each worker a different name"),
   configCase("no workers", '{"workers": []}', "workers", "[]", "list 1 to 8 workers"),
   ["validate a folder without a manifest", { args: ["validate", "."], field: "directory", value: "." }],
-  ["manifest that is a folder", { args: ["sync", "--check"], field: "hybrid-backend.json", value: "EISDIR", setup: (cwd) => mkdirSync(join(cwd, "hybrid-backend.json")) }],
+  ["manifest that is a folder", { args: ["sync", "--check"], field: "hybrid-backend.json", value: "a folder", setup: (cwd) => mkdirSync(join(cwd, "hybrid-backend.json")) }],
   ["--ci none with a provider", { args: ["app", "--ci", "none,github"], field: "--ci", value: "none,github", allowed: "none stands alone" }],
   ["--ci with an empty entry", { args: ["app", "--ci", "github,"], field: "--ci", value: "github,", allowed: "comma-separated" }],
   ["mistyped flag", { args: ["app", "--ingres", "sqs"], field: "option", value: "--ingres", allowed: "did you mean --ingress?" }],

@@ -181,12 +181,15 @@ describe.each(presets)("CI of %s", (_, input) => {
     const composeGrace = (service: string) => Number(compose.services[service]!.stop_grace_period!.replace(/s$/, ""));
     for (const script of ["scripts/run.sh", "scripts/smoke.sh", "scripts/bench.sh"]) {
       const body = text(tree, script);
-      const [, orchestrator, worker] = /^orchestrator_grace=(\d+) worker_grace=(\d+)/m.exec(body) ?? [];
+      const orchestrator = /^orchestrator_grace=(\d+)/m.exec(body)?.[1];
+      // smoke and bench give every worker one grace; run.sh gives each its own, from the
+      // SHUTDOWN_GRACE_SECS it hands that worker, and this default when it hands none.
+      const worker = /^orchestrator_grace=\d+ worker_grace=(\d+)/m.exec(body)?.[1] ?? /^worker_grace\(\) \{\n(?:.*\n)*?\s+else\n\s+echo (\d+)\n/m.exec(body)?.[1];
       expect(Number(orchestrator), script).toBe(composeGrace("orchestrator"));
       for (const w of m.workers) expect(Number(worker), `${script}: ${w.name}`).toBe(composeGrace(w.name));
       // Every stop names its grace: none falls back to a figure of its own.
-      for (const call of body.matchAll(/^\s*(?:for .*; do )?stop (.*?)(?:;|\|\||$)/gm)) {
-        expect(call[1], `${script}: stop ${call[1]}`).toMatch(/ "\$(orchestrator|worker|tool)_grace"\s*$/);
+      for (const call of body.matchAll(/^\s*(?:(?:for|if) .*; (?:do|then) )?stop (.*?)(?:;|\|\||$)/gm)) {
+        expect(call[1], `${script}: stop ${call[1]}`).toMatch(/ "\$(?:(?:orchestrator|worker|tool)_grace|\{worker_graces\[\$i\]\})"\s*$/);
       }
     }
   });
