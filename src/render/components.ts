@@ -42,6 +42,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
   // The checks only the HTTP API makes (whole batches, protojson body limits).
   [/^orchestrator\/internal\/validation\/http(_test)?\.go$/, (m) => !queue(m)],
+  // The bound of the results table's calls, and its test, for the sink that has one.
+  [/^orchestrator\/internal\/sqsconsumer\/sink_dynamodb(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs" && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
   // cmd/verify reads the results where the sink keeps them: one store file per sink.
