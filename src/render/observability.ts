@@ -1,7 +1,7 @@
 import type { Manifest } from "../manifest.js";
-import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelEnv, otelServiceName, PRODUCER_COMPONENT, workerMetricsPort } from "./otel-env.js";
+import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelEnv, otelServiceName, PRODUCER_COMPONENT } from "./otel-env.js";
 import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
-import { COMPOSE_WORKER_PORT, type WorkerContext } from "./workers.js";
+import { type WorkerContext } from "./workers.js";
 
 /**
  * The local observability stack compose runs beside the services (issue 13):
@@ -38,7 +38,6 @@ export const DASHBOARD_PATH = `${STACK_DIR}/grafana-dashboard.json`;
 
 /** What the compose file, the stack's configs and the README see as `obs`. */
 export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
-  const workerMetrics = workerMetricsPort(COMPOSE_WORKER_PORT);
   const env = (component: string) => otelEnv(m, component, COLLECTOR_HOST);
   return {
     images: STACK_IMAGES,
@@ -57,11 +56,12 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     producerEnv: env(PRODUCER_COMPONENT),
     workers: workers.map((w) => ({
       name: w.name,
+      // Ports as everywhere else (workers.ts), so the image's defaults, compose and the README agree.
       env: env(w.name),
       // Its LISTEN_ADDR under compose: the socket the orchestrator dials, or the gRPC port on every interface.
-      listenAddr: w.transport === "uds" ? w.composeAddr : `0.0.0.0:${COMPOSE_WORKER_PORT}`,
-      metricsAddr: `0.0.0.0:${workerMetrics}`,
-      target: `${w.name}:${workerMetrics}`,
+      listenAddr: w.transport === "uds" ? w.composeAddr : `0.0.0.0:${w.port}`,
+      metricsAddr: `0.0.0.0:${w.metricsPort}`,
+      target: `${w.name}:${w.metricsPort}`,
     })),
     // For the README: every name comes from telemetry.ts (the RPC span names from telemetryContext).
     spans: { phases: WORKER_PHASE_SPANS },

@@ -6,8 +6,6 @@ export const FIRST_WORKER_PORT = 50051;
 
 /** Where uds workers' Unix sockets live in a container: the pod's shared emptyDir, compose's shared volume. */
 export const SOCKETS_DIR = "/sockets";
-/** Every worker's gRPC port under compose, each in a container of its own. */
-export const COMPOSE_WORKER_PORT = FIRST_WORKER_PORT;
 
 /** A uds worker's socket in a container (compose, the pod). */
 export function socketAddr(name: string): string {
@@ -18,7 +16,11 @@ export function socketAddr(name: string): string {
 export interface WorkerContext {
   name: string;
   index: number;
-  /** Local gRPC port (run.sh, the orchestrator's default address). */
+  /**
+   * Its gRPC port everywhere it listens on TCP: run.sh, the orchestrator's
+   * default address, its config.rs default, its image, compose, the cluster.
+   * Assigned here alone; every other artefact takes it from this.
+   */
   port: number;
   /** Local Prometheus `/metrics` port (the worker's METRICS_ADDR default). */
   metricsPort: number;
@@ -44,7 +46,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
     transport: w.transport,
-    composeAddr: w.transport === "uds" ? socketAddr(w.name) : `${w.name}:${COMPOSE_WORKER_PORT}`,
+    composeAddr: w.transport === "uds" ? socketAddr(w.name) : `${w.name}:${FIRST_WORKER_PORT + index}`,
   }));
 }
 

@@ -147,11 +147,11 @@ describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orch
     const listen = orchestratorSettings(m, workers).settings.find((s) => s.name === "LISTEN_ADDR")!.default;
     const worker = workers.find((w) => readme === `workers/${w.name}/README.md`);
     // A worker's README is about that worker: its port, nothing else. The root one also names the
-    // orchestrator's port, the emulator's (scripts/aws.sh's default AWS_ENDPOINT_URL) and compose's container port.
+    // orchestrator's port and the emulator's (scripts/aws.sh's default AWS_ENDPOINT_URL).
     const emulator = m.orchestrator.ingress === "http" ? undefined : /^LOCAL_AWS_ENDPOINT=http:\/\/127\.0\.0\.1:(\d+)$/m.exec(text("scripts/aws.sh"))![1];
     const allowed = worker
       ? [worker.port, worker.metricsPort]
-      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? [50051, ...stackPorts] : []), ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT] : [])];
+      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? stackPorts : []), ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT] : [])];
     expect(ports.length).toBeGreaterThan(0);
     expect(ports.filter((p) => !allowed.includes(p))).toEqual([]);
   });

@@ -75,7 +75,7 @@ describe.each(shapes)("%s", (name, setUp) => {
     expect(code, JSON.stringify(report.files.filter((f) => f.status === "conflict"))).toBe(0);
     expect(statusOf(report, "docker-compose.yml")).toBe("updated");
     expect(notCRLF(dir, TEXT)).toEqual([]);
-    expect(read(dir, "docker-compose.yml").toString()).toContain("WORKER_PRICING_ADDR: pricing:50051\r\n");
+    expect(read(dir, "docker-compose.yml").toString()).toContain("WORKER_PRICING_ADDR: pricing:50052\r\n");
     if (!name.includes("without git")) {
       // New files come out the way git would check them out (CRLF here), and git sees only the real change.
       expect(notCRLF(dir, ["workers/pricing/Cargo.toml"])).toEqual([]);

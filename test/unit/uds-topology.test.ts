@@ -44,9 +44,9 @@ describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (in
     expect(orchestrator!.environment.WORKER_SCORER_ADDR).toBe(socket);
     expect(orchestrator!.volumes).toEqual([`sockets:${SOCKETS_DIR}`]);
     // The tcp worker is untouched: its own port, no volume.
-    expect(pricing!.environment.LISTEN_ADDR).toBe("0.0.0.0:50051");
+    expect(pricing!.environment.LISTEN_ADDR).toBe("0.0.0.0:50052");
     expect(pricing!.volumes).toBeUndefined();
-    expect(orchestrator!.environment.WORKER_PRICING_ADDR).toBe("pricing:50051");
+    expect(orchestrator!.environment.WORKER_PRICING_ADDR).toBe("pricing:50052");
   });
 
   it("Dockerfiles: both images run as the same non-root uid and own the socket directory", () => {

@@ -80,7 +80,7 @@ describe("several workers", () => {
     expect(text(two, "scripts/run.sh")).toContain("start_worker pricing WORKER_PRICING_ADDR 127.0.0.1:50052");
     const compose = text(two, "docker-compose.yml");
     expect(compose).toContain("dockerfile: workers/pricing/Dockerfile");
-    expect(compose).toContain("WORKER_PRICING_ADDR: pricing:50051");
+    expect(compose).toContain("WORKER_PRICING_ADDR: pricing:50052");
     expect(text(two, "README.md")).toContain("`POST /v1/workers/pricing/score`");
   });
 
