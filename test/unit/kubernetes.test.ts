@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { flagsLayer, toManifest } from "../../src/answers.js";
 import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
@@ -139,6 +140,12 @@ describe("every pod", () => {
       expect(text).toContain("topologySpreadConstraints");
       expect(text).toMatch(/requests:\n\s+cpu: \d+m\n\s+memory: \d+Mi/);
     }
+  });
+
+  it("gets no service-link variables: the configs refuse unknown ones in their prefixes (WORKER_, SQS_, ...)", () => {
+    const templates = objs.map((o) => (parse(o.text) as { spec?: { template?: { spec?: { enableServiceLinks?: boolean } } } }).spec?.template?.spec).filter((s) => s !== undefined);
+    expect(templates).toHaveLength(pods.length);
+    for (const spec of templates) expect(spec.enableServiceLinks).toBe(false);
   });
 
   it("lands in the overlay's namespace, dev at one replica minimum", () => {
