@@ -1,6 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
 import { orchestratorIam } from "./iam.js";
+import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { PROJECT_NAMES } from "../project-names.js";
@@ -38,6 +39,8 @@ export interface KubeWorker extends WorkerContext {
   listenAddr: string;
   /** Port of the gRPC health service the kubelet probes (tcp workers; uds sidecars are probed with --probe). */
   probePort: number;
+  /** Seconds from SIGTERM to its exit: its own SHUTDOWN_GRACE_SECS plus the steps after it. */
+  stopGraceSecs: number;
   /** Its /metrics port (METRICS_ADDR); unique in the pod, as sidecars share one. */
   metricsPort: number;
   /** The metrics containerPort's name: at most 15 characters, unique in the pod. */
@@ -48,6 +51,16 @@ export interface KubeWorker extends WorkerContext {
   config: [string, string][];
 }
 
+/**
+ * The orchestrator pod's terminationGracePeriodSeconds: the longest path from
+ * SIGTERM to the last exit. The kubelet signals native sidecars only once the
+ * main container has exited, then one after another in reverse order, so the
+ * path is the orchestrator's stop grace followed by every sidecar's in turn.
+ */
+export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars: Pick<KubeWorker, "stopGraceSecs">[]): number {
+  return sidecars.reduce((total, w) => total + w.stopGraceSecs, orchestratorGraceSecs);
+}
+
 export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const queue = m.orchestrator.ingress !== "http";
   const kube = workers.map((w): KubeWorker => {
@@ -55,11 +68,12 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     const socket = socketAddr(w.name);
     const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
     const metricsPort = workerMetricsPort(w.port);
+    const drainSecs = WORKER_DRAIN_SECS;
     const config: [string, string][] = [
       ["LISTEN_ADDR", listenAddr],
       ["METRICS_ADDR", `0.0.0.0:${metricsPort}`],
       ["RUST_LOG", "info"],
-      ["SHUTDOWN_GRACE_SECS", String(WORKER_DRAIN_SECS)],
+      ["SHUTDOWN_GRACE_SECS", String(drainSecs)],
       ...otelEnv(m, w.name, KUBE_COLLECTOR_HOST),
     ];
     return {
@@ -70,6 +84,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       listenAddr,
       probePort: w.port,
       metricsPort,
+      stopGraceSecs: workerStopGraceSecs(drainSecs),
       // A tcp worker has the pod to itself; sidecars are told apart by their index.
       metricsPortName: uds ? `metrics-${w.index}` : "metrics",
       uds,
@@ -114,6 +129,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
+    // Every probe's figures, and the uds workers' own --probe deadline within each.
+    probes: probesContext(),
     ...names,
     iam: orchestratorIam(m, names),
     sqsQueueLength: SQS_MESSAGES_PER_REPLICA,
@@ -124,10 +141,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       portName: queue ? "ops" : "http",
       resources: resourcesFor(BENCH.orchestrator),
       config: orchestratorConfig,
-      // Sidecars stop after the orchestrator, within the same grace period.
-      grace: orchestratorStopGraceSecs() + (sidecars.length ? workerStopGraceSecs() : 0),
+      grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(), sidecars),
     },
-    workerGrace: workerStopGraceSecs(),
     workers: kube,
     tcpWorkers: kube.filter((w) => !w.uds),
     sidecars,

@@ -103,9 +103,9 @@ export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS
   return shutdownSecs + ORCHESTRATOR_STOP_MARGIN_SECS;
 }
 
-/** How long to wait for a worker to exit after SIGTERM, its default SHUTDOWN_GRACE_SECS and a margin. */
-export function workerStopGraceSecs(): number {
-  return WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+/** How long to wait for a worker started with SHUTDOWN_GRACE_SECS = drainSecs to exit after SIGTERM: the drain and a margin. */
+export function workerStopGraceSecs(drainSecs = WORKER_DRAIN_SECS): number {
+  return drainSecs + STOP_GRACE_MARGIN_SECS;
 }
 
 export function shutdownContext() {

@@ -7,6 +7,7 @@ import { flagsLayer, toManifest } from "../../src/answers.js";
 import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { PROBES } from "../../src/render/probes.js";
 import { resourcesFor } from "../../src/render/resources.js";
 import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
@@ -65,7 +66,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(config).toContain("WORKER_PRICING_ADDR: dns:///pricing:50052");
     expect(one(objs, "ConfigMap", "pricing-config")).toContain("LISTEN_ADDR: 0.0.0.0:50052");
     const worker = one(objs, "Deployment", "scorer");
-    expect(worker).toMatch(/livenessProbe:\n\s+failureThreshold: 3\n\s+grpc:\n\s+port: 50051/);
+    expect(worker).toMatch(new RegExp(`livenessProbe:\\n\\s+failureThreshold: ${PROBES.liveness.failureThreshold}\\n\\s+grpc:\\n\\s+port: 50051`));
     expect(worker).toContain("image: ghcr.io/acme/risk-api/scorer:latest");
     expect(one(objs, "Deployment", "orchestrator")).not.toContain("initContainers");
   });
@@ -95,8 +96,8 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(sidecars).not.toContain("grpc:");
     expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
     expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
-    // The orchestrator's drain and the steps after it, then the sidecars' drain and margin: compose's figures, one after the other.
-    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS}`);
+    // The orchestrator's drain and the steps after it, then each sidecar's drain and margin in turn: compose's figures, one after the other.
+    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
   });
 
   it("scales on the part's own signal and authenticates by pod identity", () => {
@@ -148,6 +149,29 @@ describe("every pod", () => {
     for (const spec of templates) expect(spec.enableServiceLinks).toBe(false);
   });
 
+  it("probes every container with liveness strictly more tolerant than readiness, exec deadlines inside timeoutSeconds", () => {
+    interface K8sProbe { timeoutSeconds?: number; failureThreshold?: number; periodSeconds?: number; exec?: { command: string[] } }
+    interface Container { name: string; livenessProbe?: K8sProbe; readinessProbe?: K8sProbe; startupProbe?: K8sProbe }
+    const containers = pods.flatMap((o) => {
+      const spec = (parse(o.text) as { spec: { template: { spec: { containers: Container[]; initContainers?: Container[] } } } }).spec.template.spec;
+      return [...spec.containers, ...(spec.initContainers ?? [])];
+    });
+    // The orchestrator, the tcp worker and the uds sidecar.
+    expect(containers.map((c) => c.name).sort()).toEqual(["orchestrator", "pricing", "scorer"]);
+    for (const c of containers) {
+      const [live, ready, start] = [c.livenessProbe!, c.readinessProbe!, c.startupProbe!];
+      for (const probe of [live, ready, start]) {
+        expect(probe.timeoutSeconds, c.name).toBeGreaterThan(1);
+        const deadline = probe.exec?.command.at(-1);
+        if (probe.exec) expect(probe.exec.command.at(-2)).toBe("--probe");
+        if (deadline !== undefined) expect(Number(deadline), c.name).toBeLessThan(probe.timeoutSeconds! * 1000);
+      }
+      expect(live.timeoutSeconds!, c.name).toBeGreaterThan(ready.timeoutSeconds!);
+      expect(live.failureThreshold!, c.name).toBeGreaterThan(ready.failureThreshold!);
+      expect(live.failureThreshold! * live.periodSeconds!, c.name).toBeGreaterThan(ready.failureThreshold! * ready.periodSeconds!);
+    }
+  });
+
   it("lands in the overlay's namespace, dev at one replica minimum", () => {
     expect(objs.find((o) => o.kind === "Namespace")!.name).toBe("risk-api-dev");
     expect(one(objs, "HorizontalPodAutoscaler", "orchestrator")).toContain("minReplicas: 1");
@@ -156,6 +180,23 @@ describe("every pod", () => {
   it("mixes transports per worker: pricing is a sidecar, scorer has its own Deployment", () => {
     expect(names(objs, "Deployment")).toEqual(["orchestrator", "scorer"]);
     expect(one(objs, "Deployment", "orchestrator")).toContain("image: ghcr.io/acme/risk-api/pricing:latest");
+  });
+});
+
+describe("terminationGracePeriodSeconds", () => {
+  const grace = (text: string) => Number(/terminationGracePeriodSeconds: (\d+)/.exec(text)![1]);
+  const orchestratorGrace = (workers: [string, string][]) => grace(one(build(manifest(PRESETS.sqs, workers)), "Deployment", "orchestrator"));
+
+  it("covers the orchestrator's stop, then every sidecar's in turn: each added uds worker adds its own", () => {
+    const worker = WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+    const alone = orchestratorGrace([["scorer", "tcp"]]);
+    expect(alone).toBe(ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS);
+    expect(orchestratorGrace([["scorer", "uds"]])).toBe(alone + worker);
+    expect(orchestratorGrace([["scorer", "uds"], ["pricing", "uds"]])).toBe(alone + 2 * worker);
+    // A tcp worker stops in its own pod: it adds nothing to the orchestrator's, and its own is its stop alone.
+    const mixed = build(manifest(PRESETS.sqs, [["scorer", "uds"], ["pricing", "tcp"]]));
+    expect(grace(one(mixed, "Deployment", "orchestrator"))).toBe(alone + worker);
+    expect(grace(one(mixed, "Deployment", "pricing"))).toBe(worker);
   });
 });
 

@@ -28,7 +28,7 @@ const text = (tree: ReturnType<typeof render>, path: string) => {
   return entry.content.toString("utf8");
 };
 
-type Service = { environment: Record<string, string>; volumes?: string[]; healthcheck?: { test: string[] } };
+type Service = { environment: Record<string, string>; volumes?: string[]; healthcheck?: { test: string[]; timeout: string } };
 
 describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (ingress) => {
   const tree = repo(ingress);
@@ -40,7 +40,9 @@ describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (in
     expect(Object.keys(compose.volumes ?? {})).toEqual(["sockets"]);
     expect(scorer!.environment.LISTEN_ADDR).toBe(socket);
     expect(scorer!.volumes).toEqual([`sockets:${SOCKETS_DIR}`]);
-    expect(scorer!.healthcheck?.test).toEqual(["CMD", "/usr/local/bin/scorer", "--probe"]);
+    expect(scorer!.healthcheck?.test.slice(0, 3)).toEqual(["CMD", "/usr/local/bin/scorer", "--probe"]);
+    // The probe's own deadline ends before compose gives up on it.
+    expect(Number(scorer!.healthcheck!.test[3])).toBeLessThan(Number.parseInt(scorer!.healthcheck!.timeout) * 1000);
     expect(orchestrator!.environment.WORKER_SCORER_ADDR).toBe(socket);
     expect(orchestrator!.volumes).toEqual([`sockets:${SOCKETS_DIR}`]);
     // The tcp worker is untouched: its own port, no volume.
