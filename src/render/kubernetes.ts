@@ -93,6 +93,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     };
   });
   const sidecars = kube.filter((w) => w.uds);
+  // What a HorizontalPodAutoscaler scales (base/kustomization.yaml renders one for each): the README names these alone.
+  const hpaTargets = [...(queue ? [] : ["orchestrator"]), ...kube.filter((w) => !w.uds).map((w) => w.name)];
+  const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
   const orchestratorConfig: [string, string][] = [
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
     ["LOG_LEVEL", "info"],
@@ -109,6 +112,13 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     deadLetterTable: setting("DEAD_LETTER_TABLE"),
     resultsTable: setting("DYNAMODB_TABLE"),
   };
+  // What bootstrap creates (compose) and your infrastructure code must (the cluster), in prose.
+  const awsResources = [
+    ...(m.orchestrator.ingress === "sqs" ? ["queue", "its dead-letter queue"] : []),
+    ...(m.orchestrator.ingress === "kinesis" ? ["stream", "lease table", "dead-letter table"] : []),
+    ...(m.orchestrator.sink === "dynamodb" ? ["results table"] : []),
+  ];
+  const awsResourcesText = awsResources.length > 1 ? `${awsResources.slice(0, -1).join(", ")} and ${awsResources.at(-1)}` : (awsResources[0] ?? "");
   if (queue) orchestratorConfig.push(["AWS_REGION", DEFAULT_AWS_REGION]);
   if (m.orchestrator.ingress === "sqs") orchestratorConfig.push(["SQS_QUEUE_NAME", names.queueName]);
   if (m.orchestrator.ingress === "kinesis") {
@@ -129,6 +139,10 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
+    hpaTargets,
+    awsResources: awsResourcesText,
+    hpaList: list(hpaTargets),
+    sidecarList: list(sidecars.map((w) => w.name)),
     // Every probe's figures, and the uds workers' own --probe deadline within each.
     probes: probesContext(),
     ...names,

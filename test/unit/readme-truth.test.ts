@@ -227,3 +227,34 @@ describe("README stop order", () => {
     if (orchestrator.ingress !== "http") expect(blocks.some((b) => b.includes("make emulator &"))).toBe(true);
   });
 });
+
+describe("the Deploy section and the compose file name only what is rendered", () => {
+  const transports = [["tcp"], ["uds"], ["uds", "tcp"]] as const;
+  const cases = presets.flatMap((orchestrator) => transports.map((t) => ({ orchestrator, transports: t })));
+
+  it.each(cases)("$orchestrator.ingress/$orchestrator.sink, workers $transports", ({ orchestrator, transports: t }) => {
+    const m = parseManifest({
+      name: "risk-api",
+      orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator },
+      workers: t.map((transport, i) => ({ name: ["scorer", "pricing"][i]!, transport })),
+    });
+    const tree = render(m);
+    const read = (path: string) => tree.get(path)?.content.toString("utf8") ?? "";
+    const deploy = /^## Deploy\n[\s\S]*?(?=^## )/m.exec(read("README.md"))![0];
+    const hpas = [...tree.keys()].filter((p) => p.startsWith("deploy/") && /^kind: HorizontalPodAutoscaler$/m.test(read(p)));
+    const kustomized = [...tree.keys()].filter((p) => p.startsWith("deploy/") && /^kind: ScaledObject$/m.test(read(p)));
+    expect(/HorizontalPodAutoscaler|metrics-server/.test(deploy), "HPAs in README vs manifests").toBe(hpas.length > 0);
+    expect(/ScaledObject|KEDA/.test(deploy)).toBe(kustomized.length > 0);
+    for (const path of hpas) {
+      const target = /scaleTargetRef:\n(?:\s+.*\n)*?\s+name: (\S+)/.exec(read(path))![1]!;
+      expect(deploy).toContain(`\`${target}\``);
+    }
+    // The bootstrap comment lists tables only if bootstrap creates some.
+    const compose = read("docker-compose.yml");
+    if (orchestrator.ingress !== "http") {
+      const bootstrap = [...tree.keys()].filter((p) => p.startsWith("orchestrator/") && !p.endsWith("_test.go") && p.endsWith(".go")).map(read).join("\n");
+      const creates = /# Creates the ([^\n]*) once/.exec(compose)![1]!;
+      expect(/table/.test(creates), creates).toBe(/CreateTable/.test(bootstrap));
+    }
+  });
+});
