@@ -59,11 +59,11 @@ mkdir -p bench
 target=$(workers_target)
 # Model scoring on one core, the Rust worker's and the Go baseline's rounds alternated, so
 # a busy spell on a shared machine slows both languages rather than one.
-(cd workers && cargo build --release --locked --quiet -p scorer --example bench_model)
+(cd workers && cargo build --release --locked --quiet -p scorer --example scorer_bench_model)
 rust_models=() go_models=()
 for ((i = 1; i <= runs; i++)); do
   echo "bench: model scoring on one core, round $i/$runs: Rust worker, then Go baseline" >&2
-  ${pin_model[@]+"${pin_model[@]}"} "$target/release/examples/bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
+  ${pin_model[@]+"${pin_model[@]}"} "$target/release/examples/scorer_bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
   ${pin_model[@]+"${pin_model[@]}"} bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
     -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")

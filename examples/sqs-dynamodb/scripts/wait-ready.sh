@@ -5,10 +5,10 @@
 # wait-ready.sh HOST:PORT: waits until HOST:PORT accepts TCP connections (a
 # worker started on its own; it listens once its model is loaded).
 # Either way for at most WAIT_TIMEOUT seconds (default 60).
-# With PROCESSED=N (a queue preset's `make wait-ready PROCESSED=1000`), it then
-# waits, within the same time, until the orchestrator has handled N requests
-# since it started (orchestrator_messages_processed_total plus, for a
-# redelivery of a stored result, orchestrator_messages_stored_before_total).
+# With PROCESSED=N (a queue preset's `make wait-ready PROCESSED=1000` after
+# `make produce N=1000`), it then waits, within the same time, until each of
+# the N synthetic requests has a result where the sink keeps it (cmd/verify
+# -count): N requests, however often the queue delivered each of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -22,20 +22,9 @@ if [ $# -eq 0 ]; then
     case $PROCESSED in
       *[!0-9]*) echo "PROCESSED=$PROCESSED: want a number of requests, e.g. PROCESSED=1000" >&2 && exit 2 ;;
     esac
-    metrics="$(local_url "$(orchestrator_addr)")/metrics"
-    handled() {
-      curl -fsS --max-time 2 "$metrics" 2>/dev/null |
-        awk '/^orchestrator_messages_(processed|stored_before)_total /{n += $2} END {print n + 0}'
-    }
-    deadline=$((SECONDS + seconds))
-    until [ "$(handled)" -ge "$PROCESSED" ]; do
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        echo "timed out after ${seconds}s waiting for $PROCESSED requests handled ($metrics): $(handled) so far" >&2
-        exit 1
-      fi
-      sleep 0.5
-    done
-    echo "handled: $(handled) requests ($metrics)" >&2
+    left=$((seconds - SECONDS > 0 ? seconds - SECONDS : 1))
+    . scripts/aws.sh && aws_env
+    (cd orchestrator && go run ./cmd/verify -count "$PROCESSED" -wait "${left}s")
   fi
   exit 0
 fi

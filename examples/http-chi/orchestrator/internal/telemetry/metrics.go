@@ -45,7 +45,7 @@ func lookup(name string) doc {
 			return d
 		}
 	}
-	panic(fmt.Sprintf("telemetry: metric %q is not in the table (src/render/telemetry.ts)", name))
+	panic(fmt.Sprintf("telemetry: metric %q is not in names.go's docs", name))
 }
 
 // NewHistogram registers the table's histogram name on Registry.

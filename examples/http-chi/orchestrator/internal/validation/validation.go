@@ -33,11 +33,6 @@ func (e *Error) Error() string {
 	return e.Field + ": " + e.Message
 }
 
-// ScoreBatchRequest reports the first problem with req or any of its requests.
-func ScoreBatchRequest(req *scoringv1.ScoreBatchRequest) error {
-	return check(req)
-}
-
 // ScoreRequest reports the first problem with req, naming the offending field.
 func ScoreRequest(req *scoringv1.ScoreRequest) error {
 	return check(req)

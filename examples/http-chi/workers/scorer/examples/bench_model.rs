@@ -3,7 +3,7 @@
 //! is `orchestrator/internal/benchmodel`, timed by `cmd/loadgen`).
 //!
 //! ```sh
-//! cargo run --release --example bench_model -- ../testdata/vectors.json 1.0 3
+//! cargo run --release --example scorer_bench_model -- ../testdata/vectors.json 1.0 3
 //! ```
 //!
 //! Arguments: vectors file, seconds per round, rounds. Prints one JSON object:

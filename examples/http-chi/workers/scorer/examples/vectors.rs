@@ -3,7 +3,7 @@
 //! model must give, in protobuf's canonical JSON mapping.
 //!
 //! ```sh
-//! cargo run --example vectors
+//! cargo run --example scorer_vectors
 //! ```
 //!
 //! Run it after retraining; `tests/vectors.rs` fails until you do.

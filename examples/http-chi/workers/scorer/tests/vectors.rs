@@ -1,6 +1,6 @@
 //! The worker reproduces `testdata/vectors.json` exactly, one call at a time
 //! and as one batch. If the model changed on purpose, regenerate the file
-//! with `cargo run --example vectors`.
+//! with `cargo run --example scorer_vectors`.
 
 mod common;
 

@@ -11,16 +11,6 @@ import (
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
 )
 
-// JSONExpansion bounds the protojson size of a valid message by its largest protobuf size.
-// The wire size counts each string character at 4 bytes (UTF-8's most) and each number at
-// 9 (tag and value); protojson writes a character in at most 6 bytes (a \uXXXX escape) and
-// a number in at most 24 (the longest shortest round-trip form of a double), plus quotes,
-// colons and commas: under 1.6 times the wire size for a message at every limit. 2 leaves
-// room for whitespace. Only a body whose strings are all at their limits and made of
-// characters outside the Basic Multilingual Plane, each escaped as a surrogate pair (12
-// bytes), can need more; it gets 413, never a worker error.
-const JSONExpansion = 2
-
 // The contract's limits, derived once from scoring.proto's rules; see MaxWireBytes.
 var (
 	// MaxBatchSize is the most requests a ScoreBatchRequest may carry.
@@ -41,11 +31,6 @@ var (
 // the package's tests report; every limit downstream is derived from this figure.
 func MaxWireBytes(m proto.Message) int {
 	return messageSize(m.ProtoReflect().Descriptor())
-}
-
-// MaxJSONBytes is the body limit for a message of m's type in protojson; see JSONExpansion.
-func MaxJSONBytes(m proto.Message) int64 {
-	return int64(JSONExpansion * MaxWireBytes(m))
 }
 
 func messageSize(md protoreflect.MessageDescriptor) int {

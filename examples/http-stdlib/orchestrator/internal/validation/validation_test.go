@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
@@ -73,36 +74,6 @@ func TestScoreRequest(t *testing.T) {
 	}
 }
 
-func TestScoreBatchRequest(t *testing.T) {
-	batch := func(n int) *scoringv1.ScoreBatchRequest {
-		b := &scoringv1.ScoreBatchRequest{}
-		for range n {
-			b.Requests = append(b.Requests, &scoringv1.ScoreRequest{Id: "a"})
-		}
-		return b
-	}
-	withBadSecond := batch(3)
-	withBadSecond.Requests[1].Id = ""
-	withBadSecond.Requests[2].Id = ""
-
-	tests := []struct {
-		name    string
-		req     *scoringv1.ScoreBatchRequest
-		wantErr string
-	}{
-		{name: "one", req: batch(1)},
-		{name: "1000", req: batch(1000)},
-		{name: "empty", req: batch(0), wantErr: "requests: must contain at least 1 item(s)"},
-		{name: "1001", req: batch(1001), wantErr: "requests: must contain no more than 1000 item(s)"},
-		{name: "first bad element", req: withBadSecond, wantErr: "requests[1].id: must be at least 1 characters"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkErr(t, validation.ScoreBatchRequest(tt.req), tt.wantErr)
-		})
-	}
-}
-
 func TestErrorNamesFieldAndRule(t *testing.T) {
 	err := validation.ScoreRequest(&scoringv1.ScoreRequest{Id: strings.Repeat("x", 129)})
 	verr, ok := err.(*validation.Error)
@@ -129,7 +100,7 @@ func TestMaxWireBytesIsTheLargestValidBatch(t *testing.T) {
 		}
 		batch.Requests = append(batch.Requests, req)
 	}
-	if err := validation.ScoreBatchRequest(batch); err != nil {
+	if err := protovalidate.Validate(batch); err != nil {
 		t.Fatalf("the largest batch is invalid: %v", err)
 	}
 	if got := proto.Size(batch); got != validation.MaxWireBytes(batch) || got != validation.MaxRequestBytes {
@@ -140,9 +111,6 @@ func TestMaxWireBytesIsTheLargestValidBatch(t *testing.T) {
 func TestLimits(t *testing.T) {
 	if validation.MaxBatchSize != 1000 {
 		t.Errorf("MaxBatchSize = %d, want scoring.proto's 1000", validation.MaxBatchSize)
-	}
-	if got, want := validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{}), int64(validation.JSONExpansion*validation.MaxRequestBytes); got != want {
-		t.Errorf("MaxJSONBytes(ScoreBatchRequest) = %d, want %d", got, want)
 	}
 	if validation.MaxResponseBytes <= 0 || validation.MaxResponseBytes >= validation.MaxRequestBytes {
 		t.Errorf("MaxResponseBytes = %d, want a positive figure below MaxRequestBytes (%d)", validation.MaxResponseBytes, validation.MaxRequestBytes)

@@ -1,14 +1,14 @@
 //! `scorer`: serves the risk model over gRPC until SIGTERM or SIGINT.
 //!
 //! Configured by environment variables; see `scorer::config::Config`.
-//! `scorer --probe` instead asks the worker at `LISTEN_ADDR` whether it
+//! `scorer --probe [MILLISECONDS]` instead asks the worker at `LISTEN_ADDR` whether it
 //! is serving and exits 0 if so: an exec probe for a Unix socket, which a
 //! kubelet gRPC probe cannot reach.
 
 // Every worker crate shares this code; the alias keeps it identical across them.
 use scorer as worker;
 
-use std::{ffi::OsString, process::ExitCode, sync::Arc};
+use std::{ffi::OsString, process::ExitCode, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, runtime::Runtime};
 
@@ -23,11 +23,10 @@ use worker::{
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let probe = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--probe" => true,
-        _ => {
-            eprintln!("scorer: unexpected arguments {args:?}; the only one is --probe");
+    let probe = match probe_deadline(&args) {
+        Ok(probe) => probe,
+        Err(message) => {
+            eprintln!("scorer: {message}");
             return ExitCode::from(2);
         }
     };
@@ -39,8 +38,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if probe {
-        return run_probe(&config);
+    if let Some(deadline) = probe {
+        return run_probe(&config, deadline);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,15 +76,34 @@ fn main() -> ExitCode {
     code
 }
 
+/// `--probe [MILLISECONDS]`: probe instead of serving, within that deadline;
+/// the generated probes pass their timeoutSeconds less the process's own
+/// start and exit, so a slow answer fails here before the kubelet gives up.
+fn probe_deadline(args: &[OsString]) -> Result<Option<Duration>, String> {
+    match args {
+        [] => Ok(None),
+        [flag] if flag == "--probe" => Ok(Some(probe::PROBE_TIMEOUT)),
+        [flag, millis] if flag == "--probe" => match millis.to_str().map(str::parse::<u64>) {
+            Some(Ok(millis)) if millis > 0 => Ok(Some(Duration::from_millis(millis))),
+            _ => Err(format!(
+                "--probe {millis:?}: want a deadline in milliseconds above 0"
+            )),
+        },
+        _ => Err(format!(
+            "unexpected arguments {args:?}; the only one is --probe [MILLISECONDS]"
+        )),
+    }
+}
+
 /// Exits 0 if the worker at `LISTEN_ADDR` reports SERVING, 1 otherwise.
-fn run_probe(config: &Config) -> ExitCode {
+fn run_probe(config: &Config, deadline: Duration) -> ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| error.to_string())
         .and_then(|runtime| {
             runtime
-                .block_on(probe::check(&config.listen_addr, probe::PROBE_TIMEOUT))
+                .block_on(probe::check(&config.listen_addr, deadline))
                 .map_err(|error| error.to_string())
         });
     match result {
@@ -149,4 +167,34 @@ fn run(config: Config, runtime: &Runtime) -> Result<(), Box<dyn std::error::Erro
         server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn probe_takes_the_deadline_the_manifests_pass() {
+        assert_eq!(probe_deadline(&args(&[])), Ok(None));
+        assert_eq!(
+            probe_deadline(&args(&["--probe"])),
+            Ok(Some(probe::PROBE_TIMEOUT))
+        );
+        assert_eq!(
+            probe_deadline(&args(&["--probe", "4700"])),
+            Ok(Some(Duration::from_millis(4700)))
+        );
+        for bad in [
+            &["--probe", "0"][..],
+            &["--probe", "5s"],
+            &["--probe", "1", "2"],
+            &["--serve"],
+        ] {
+            assert!(probe_deadline(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -18,8 +18,9 @@ use tonic_health::pb::{
 
 use crate::{config::ListenAddr, server::SCORING_SERVICE_NAME};
 
-/// Bounds connecting and the call each; a probe must answer before the
-/// kubelet's own `timeoutSeconds` (1 s by default) gives up on it.
+/// Bounds connecting and the call each when `--probe` is given no deadline,
+/// inside the kubelet's default `timeoutSeconds` (1 s). The generated probes
+/// pass their own, derived from their `timeoutSeconds`.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
 
 /// Why a probe failed.

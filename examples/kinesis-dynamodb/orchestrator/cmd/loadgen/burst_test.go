@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"buf.build/go/protovalidate"
+
 	"example.com/kinesis-dynamodb/orchestrator/internal/validation"
 )
 
@@ -15,7 +17,7 @@ func TestFullBatchIsTheContractsLargestInItemsAndFeatures(t *testing.T) {
 	if got := len(b.GetRequests()[0].GetNumericFeatures()); got != validation.MaxNumericFeatures {
 		t.Errorf("%d numeric features, want the contract's %d", got, validation.MaxNumericFeatures)
 	}
-	if err := validation.ScoreBatchRequest(b); err != nil {
+	if err := protovalidate.Validate(b); err != nil {
 		t.Errorf("the burst's batch breaks the contract: %v", err)
 	}
 }

@@ -19,10 +19,10 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
+	"example.com/kinesis-dynamodb/orchestrator/internal/synthetic"
 	"example.com/kinesis-dynamodb/orchestrator/internal/telemetry"
 )
 
@@ -35,7 +35,7 @@ type message struct {
 func main() {
 	vectors := flag.String("vectors", "../testdata/vectors.json", "shared test vectors to send")
 	count := flag.Int("count", 0, "send this many synthetic requests instead of the vectors")
-	prefix := flag.String("prefix", "synthetic-", "id prefix of synthetic requests")
+	prefix := flag.String("prefix", synthetic.DefaultPrefix, "id prefix of synthetic requests")
 	poison := flag.Bool("poison", false, "also send one message that is not a ScoreRequest")
 	flag.Parse()
 	if err := run(*vectors, *count, *prefix, *poison); err != nil {
@@ -51,7 +51,7 @@ func run(vectorsPath string, count int, prefix string, poison bool) error {
 	}
 	var msgs []message
 	if count > 0 {
-		msgs, err = synthetic(prefix, count)
+		msgs, err = syntheticMessages(prefix, count)
 	} else {
 		msgs, err = loadVectors(vectorsPath)
 	}
@@ -148,30 +148,11 @@ func loadVectors(path string) ([]message, error) {
 	return msgs, nil
 }
 
-// synthetic makes count requests whose features vary with their index, so that scores differ
-// and the same count and prefix always produce the same requests.
-func synthetic(prefix string, count int) ([]message, error) {
-	channels := []string{"pos", "web", "app"}
-	countries := []string{"US", "GB", "NG", "DE", "BR"}
-	categories := []string{"grocery", "electronics", "digital_goods", "travel"}
+// syntheticMessages makes count requests from synthetic.Request, as protobuf JSON messages.
+func syntheticMessages(prefix string, count int) ([]message, error) {
 	msgs := make([]message, count)
 	for i := range msgs {
-		req := &scoringv1.ScoreRequest{
-			Id: fmt.Sprintf("%s%06d", prefix, i),
-			NumericFeatures: map[string]float64{
-				"amount":                float64(i%5000) + 0.99,
-				"avg_amount_30d":        float64(i%700) + 10,
-				"account_age_days":      float64(i % 3650),
-				"txn_count_24h":         float64(i % 30),
-				"distance_from_home_km": float64(i * 37 % 8000),
-				"hour_of_day":           float64(i % 24),
-			},
-			CategoricalFeatures: map[string]string{
-				"channel":           channels[i%len(channels)],
-				"country":           countries[i%len(countries)],
-				"merchant_category": categories[i%len(categories)],
-			},
-		}
+		req := synthetic.Request(prefix, i)
 		body, err := protojson.Marshal(req)
 		if err != nil {
 			return nil, err

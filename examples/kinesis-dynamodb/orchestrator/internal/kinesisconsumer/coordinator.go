@@ -3,6 +3,7 @@ package kinesisconsumer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -103,11 +104,7 @@ func (co *coordinator) renew() {
 }
 
 func (co *coordinator) renewOne(key string, h *held) {
-	h.mu.Lock()
-	l, unsure := h.lease, h.unsure
-	h.mu.Unlock()
-	// A renewal that times out after landing costs the lease (its counter moved under us); the
-	// next round then finds it ours but unread and takes it again.
+	l := h.get()
 	ctx, cancel := co.call(co.tidy)
 	start := time.Now()
 	counter, err := co.leases.Renew(ctx, l, co.cfg.Owner)
@@ -115,12 +112,20 @@ func (co *coordinator) renewOne(key string, h *held) {
 	switch {
 	case err == nil:
 		h.proof.extend(start, co.proven())
-	case errors.Is(err, ErrLeaseLost) && unsure:
-		// The last renewal failed, maybe only its answer: if it landed, the counter moved on
-		// under us and the lease is ours still. Take up its counter and renew again at once:
-		// the proof still dates from the renewal before the lost answer, and would run out
-		// before the next round (a third of a lease later) stopped the reader for nothing.
-		if cur, ok := co.stillOurs(key); ok {
+	case errors.Is(err, ErrLeaseLost):
+		// A failed condition is no proof of a takeover: a renewal of ours whose answer was lost
+		// (the last round's, timed out, or this one's first try, which the SDK re-sent after a
+		// dropped connection) may have landed and moved the counter on under us, and the lease
+		// is ours still. Only the table can tell: if it names us, take up its counter and renew
+		// again at once, as the proof still dates from the renewal before the lost answer, and
+		// would run out before the next round (a third of a lease later) stopped the reader for
+		// nothing. A table that cannot be read settles nothing either: the renewal counts as
+		// failed without an answer, and the proof runs out unless a later one lands.
+		cur, readErr := co.readLease(co.tidy, key)
+		switch {
+		case readErr != nil:
+			err = fmt.Errorf("renewal refused (%v) and the lease unreadable: %w", err, readErr)
+		case cur.Owner == co.cfg.Owner:
 			h.setCounter(cur.Counter)
 			l.Counter = cur.Counter
 			ctx, cancel := co.call(co.tidy)
@@ -145,20 +150,21 @@ func (co *coordinator) renewOne(key string, h *held) {
 	}
 }
 
-// stillOurs reads the lease table for key's lease, and reports whether this replica owns it.
-func (co *coordinator) stillOurs(key string) (Lease, bool) {
-	ctx, cancel := co.call(co.tidy)
+// readLease reads key's lease back from the table, to settle what a conditional write whose
+// answer was lost left there.
+func (c *Consumer) readLease(ctx context.Context, key string) (Lease, error) {
+	call, cancel := c.call(ctx)
 	defer cancel()
-	all, err := co.leases.List(ctx)
+	all, err := c.leases.List(call)
 	if err != nil {
-		return Lease{}, false
+		return Lease{}, err
 	}
 	for _, l := range all {
 		if l.Key == key {
-			return l, l.Owner == co.cfg.Owner
+			return l, nil
 		}
 	}
-	return Lease{}, false
+	return Lease{}, fmt.Errorf("lease %s is no longer in the table", key)
 }
 
 // proven is how long a take or renewal proves a lease ours, from the moment the call started.

@@ -235,11 +235,13 @@ func (m *memoryLeases) get(shard string) Lease {
 type memoryDeadLetters struct {
 	mu      sync.Mutex
 	records []string // "shard sequence payload"
+	reasons []string // records[i]'s reason
 }
 
-func (m *memoryDeadLetters) Put(_ context.Context, shard string, r types.Record, _ error) error {
+func (m *memoryDeadLetters) Put(_ context.Context, shard string, r types.Record, reason error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.records = append(m.records, fmt.Sprintf("%s %s %s", shard, aws.ToString(r.SequenceNumber), r.Data))
+	m.reasons = append(m.reasons, reason.Error())
 	return nil
 }

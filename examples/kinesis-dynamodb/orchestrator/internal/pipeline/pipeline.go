@@ -41,6 +41,11 @@ type Scorer interface {
 // ErrStore marks a Handle error that storing the results caused.
 var ErrStore = errors.New("storing results")
 
+// ErrConflict marks a rejection Handle reports for a request whose id the sink holds for a
+// different request, wrapping the sink's reason: the sink recorded the conflict on the stored
+// result, so the request is set aside rather than retried.
+var ErrConflict = errors.New("conflict")
+
 // Processor scores requests and stores the results.
 type Processor struct {
 	Scorer Scorer
@@ -58,7 +63,7 @@ type Processor struct {
 // Handle scores reqs (in batches when there are several) and stores every result, retrying
 // transient failures. A nil error means every request is stored or was rejected: rejected
 // maps the index of each request the worker refused as invalid, or whose id is stored for a
-// different request (a *results.Conflict), to its reason, for the caller to dead-letter.
+// different request (an ErrConflict), to its reason, for the caller to dead-letter.
 // After an error nothing may be acknowledged, though some results may be stored already;
 // storing them again is harmless.
 //
@@ -90,7 +95,7 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 		return nil, err
 	}
 	for k, reason := range conflicts {
-		rejected[from[k]] = reason
+		rejected[from[k]] = fmt.Errorf("%w: %w", ErrConflict, reason)
 		p.Metrics.Conflicts.Add(1)
 		p.Logger.ErrorContext(ctx, "a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
 	}
@@ -100,7 +105,7 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 // store puts entries in the sink, retrying transient failures with the entries not settled
 // yet, and counts each entry as it settles: stored now (Metrics.Processed) or by an earlier
 // delivery (Metrics.StoredBefore). conflicts maps the index of each entry whose id is stored
-// for a different request to its *results.Conflict.
+// for a different request to the sink's reason.
 func (p *Processor) store(ctx context.Context, entries []results.Entry) (conflicts map[int]error, err error) {
 	conflicts = map[int]error{}
 	pending := make([]int, len(entries)) // the indexes in entries of those not settled yet

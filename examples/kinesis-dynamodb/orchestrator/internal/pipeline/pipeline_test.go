@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,7 +112,7 @@ func (s *memorySink) Put(_ context.Context, entries []results.Entry) (results.Pu
 		case s.failures > 0 && i >= s.partial:
 			failure = s.err
 		case s.conflicting[id]:
-			got.Conflicts[i] = &results.Conflict{ID: id}
+			got.Conflicts[i] = fmt.Errorf("id %q is stored for another request", id)
 		case s.stored[id] != nil:
 			got.StoredBefore = append(got.StoredBefore, i)
 		default:
@@ -230,8 +232,7 @@ func TestHandleRejectsConflictsAndStoresTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conflict *results.Conflict
-	if len(rejected) != 2 || rejected[1] == nil || !errors.As(rejected[2], &conflict) || conflict.ID != "b" {
+	if len(rejected) != 2 || rejected[1] == nil || !errors.Is(rejected[2], ErrConflict) || !strings.Contains(rejected[2].Error(), `"b"`) {
 		t.Errorf("rejected = %v, want index 1 (the worker) and index 2 (a conflict on b)", rejected)
 	}
 	if len(s.stored) != 2 || s.stored["a"] == nil || s.stored["c"] == nil {

@@ -17,6 +17,17 @@ import (
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 )
 
+// Conflict is a request whose id is stored already for a different request.
+type Conflict struct {
+	ID string
+	// Stored and Got are the fingerprints of the stored request and of this one.
+	Stored, Got string
+}
+
+func (c *Conflict) Error() string {
+	return fmt.Sprintf("id %q is already stored for a different request (stored request_sha256 %s, this one %s)", c.ID, c.Stored, c.Got)
+}
+
 // storedFingerprint returns the request_sha256 of the stored item for id: from old, the item
 // a failed conditional write returned, or else (an emulator that does not return it) by a
 // strongly consistent read.

@@ -210,7 +210,7 @@ func TestDynamoDBReportsAndRecordsADifferentRequestUnderAStoredID(t *testing.T) 
 			if len(got.Stored)+len(got.StoredBefore) != 1 {
 				t.Errorf("noOld=%v: Put() = %+v; want b stored, now or before", noOld, got)
 			}
-			if !strings.Contains(conflict.Error(), "conflict") || conflict.Stored == conflict.Got {
+			if !strings.Contains(conflict.Error(), "already stored for a different request") || conflict.Stored == conflict.Got {
 				t.Errorf("conflict %v", conflict)
 			}
 		}

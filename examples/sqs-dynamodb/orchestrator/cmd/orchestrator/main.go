@@ -158,11 +158,22 @@ type consumer interface {
 // scorer (its Coalescer); the others
 // are connected and gate readiness, ready for the team's own routing to call them.
 func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, scorer *workerclient.Coalescer, logger *slog.Logger) error {
-	awsCfg, err := awsenv.Load(ctx, 0)
+	queueCfg := sqsconsumer.Config{
+		QueueName:         cfg.QueueName,
+		Concurrency:       cfg.Concurrency,
+		VisibilityTimeout: cfg.VisibilityTimeout,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		TidyGrace:         tidyGrace,
+		Logger:            logger,
+	}
+	// Every AWS call, and each of its attempts, is bounded by the consumer's figures
+	// (sqsconsumer's deadline.go), so an endpoint that stops answering fails calls rather
+	// than hanging them: the queue's bound fits a receive's long poll.
+	awsCfg, err := awsenv.Load(ctx, sqsconsumer.QueueAttemptTimeout(queueCfg))
 	if err != nil {
 		return err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
+	db := dynamodb.NewFromConfig(awsenv.Bounded(awsCfg, sqsconsumer.SinkAttemptTimeout(queueCfg)))
 	metrics := &ops.Metrics{}
 	telemetry.Registry.MustRegister(metrics)
 	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
@@ -177,18 +188,12 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		Logger:     logger,
 	}
 	sinkReady := func() bool { return sinkHealth.Err() == nil }
-	var c consumer = sqsconsumer.New(sqs.NewFromConfig(awsCfg), proc, sqsconsumer.Config{
-		QueueName:         cfg.QueueName,
-		Concurrency:       cfg.Concurrency,
-		VisibilityTimeout: cfg.VisibilityTimeout,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-		TidyGrace:         tidyGrace,
-		// While the worker is known to be down, or the sink is failing, every message would
-		// fail; leaving them on the queue keeps their receive counts for real failures.
-		Ready:   func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkReady() },
-		Metrics: metrics,
-		Logger:  logger,
-	})
+	// While the worker is known to be down, or the sink is failing, every message would fail;
+	// leaving them on the queue keeps their receive counts for real failures.
+	queueCfg.Ready = func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkReady() }
+	queueCfg.Metrics = metrics
+	sc := sqsconsumer.New(sqs.NewFromConfig(awsCfg), proc, queueCfg)
+	var c consumer = sc
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -205,6 +210,9 @@ func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Cli
 		}
 		if !c.Running() {
 			return errors.New("consumer is not running")
+		}
+		if err := sc.Unreachable(); err != nil {
+			return fmt.Errorf("queue cannot be reached: %w", err)
 		}
 		return nil
 	}

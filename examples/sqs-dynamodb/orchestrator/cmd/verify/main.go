@@ -1,7 +1,9 @@
 // Command verify checks what the pipeline delivered: it waits until every shared test
 // vector's result has arrived where the sink keeps it (openStore, in the store file of
 // this project's sink) and checks each result found against the vector's expected
-// response; then the checks other files add (afterResults).
+// response; then the checks other files add (afterResults). With -count N it waits instead
+// until each of the N synthetic requests `make produce N=...` sent has a result, whatever
+// its score: `make wait-ready PROCESSED=N` runs it so, counting requests, not deliveries.
 // scripts/smoke.sh runs it after produce; it exits non-zero on the first mismatch.
 package main
 
@@ -18,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/synthetic"
 )
 
 type vector struct {
@@ -32,12 +35,22 @@ var afterResults []func(context.Context) error
 
 func main() {
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors whose results to check")
+	count := flag.Int("count", 0, "instead of the vectors, wait for a result of each of this many synthetic requests")
+	prefix := flag.String("prefix", synthetic.DefaultPrefix, "id prefix of the synthetic requests (-count)")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for every result")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
-	err := run(ctx, *vectorsPath)
+	var err error
+	if *count > 0 {
+		err = run(ctx, syntheticIDs(*prefix, *count), false)
+	} else {
+		var want map[string]*scoringv1.ScoreResponse
+		if want, err = expected(*vectorsPath); err == nil {
+			err = run(ctx, want, true)
+		}
+	}
 	for _, check := range afterResults {
 		if err == nil {
 			err = check(ctx)
@@ -61,11 +74,9 @@ type resultStore interface {
 	String() string
 }
 
-func run(ctx context.Context, vectorsPath string) error {
-	want, err := expected(vectorsPath)
-	if err != nil {
-		return err
-	}
+// run waits until every id of want has a result in the store; with compare, it then checks
+// each result against want's expected response, and that the store holds no other id.
+func run(ctx context.Context, want map[string]*scoringv1.ScoreResponse, compare bool) error {
 	store, err := openStore(ctx)
 	if err != nil {
 		return err
@@ -76,6 +87,10 @@ func run(ctx context.Context, vectorsPath string) error {
 			return err
 		}
 		arrived := arrivedCount(got, want)
+		if arrived == len(want) && !compare {
+			fmt.Printf("verify: all %d requests have a result in %s\n", len(want), store)
+			return nil
+		}
 		if arrived == len(want) {
 			if err := check(store, got, want); err != nil {
 				return err
@@ -119,6 +134,16 @@ func check(store fmt.Stringer, got found, want map[string]*scoringv1.ScoreRespon
 		}
 	}
 	return nil
+}
+
+// syntheticIDs are the ids of the count synthetic requests with prefix, each with no
+// expected response: their scores are whatever the model makes of them.
+func syntheticIDs(prefix string, count int) map[string]*scoringv1.ScoreResponse {
+	want := make(map[string]*scoringv1.ScoreResponse, count)
+	for i := range count {
+		want[synthetic.ID(prefix, i)] = nil
+	}
+	return want
 }
 
 // expected maps each vector's request id to its expected response.

@@ -48,3 +48,15 @@ func TestCheckComparesEveryResult(t *testing.T) {
 		})
 	}
 }
+
+func TestCountModeWantsEachSyntheticIDOnceWhateverItsScore(t *testing.T) {
+	want := syntheticIDs("s-", 3)
+	if len(want) != 3 {
+		t.Fatalf("%d ids, want 3", len(want))
+	}
+	// Two deliveries of s-000000 and one of s-000001: two of the three requests, not three.
+	got := found{"s-000000": {response("s-000000", 0.1), response("s-000000", 0.1)}, "s-000001": {response("s-000001", 0.9)}, "other": {response("other", 0)}}
+	if n := arrivedCount(got, want); n != 2 {
+		t.Fatalf("arrivedCount = %d, want 2: a redelivery does not stand in for s-000002", n)
+	}
+}

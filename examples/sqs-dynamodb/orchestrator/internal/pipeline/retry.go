@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -101,11 +102,13 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // CANCELLED ("Timeout expired"); the worker client turns the latter into the former when
 // the deadline was ours, and any other CANCELLED from the worker (a call it dropped while
 // stopping) is as transient. Our own cancellation is no reason to stop here: Do sees ctx
-// done and gives up. Anything else (a bad request, a missing table, denied access) would
-// fail again.
+// done and gives up. Anything else (a bad request, a missing table, denied access, a
+// message over a size limit) would fail again.
 func Transient(err error) bool {
 	switch status.Code(err) {
-	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
+	case codes.ResourceExhausted:
+		return !tooLarge(err)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || awsenv.Retryable(err)
@@ -113,7 +116,35 @@ func Transient(err error) bool {
 
 // Shed reports whether err is the worker refusing a call for load (RESOURCE_EXHAUSTED): the
 // worker is up and the message blameless, so the consumers back off and retry it in place,
-// without spending its redelivery budget, however long the overload lasts.
+// without spending its redelivery budget, however long the overload lasts. A message over a
+// size limit is RESOURCE_EXHAUSTED too, but no load: it is Refused.
 func Shed(err error) bool {
-	return status.Code(err) == codes.ResourceExhausted
+	return status.Code(err) == codes.ResourceExhausted && !tooLarge(err)
+}
+
+// Refused reports whether err is the worker turning a call down for what it carries, with
+// the worker itself up: a request it finds invalid (INVALID_ARGUMENT, OUT_OF_RANGE), cannot
+// score (FAILED_PRECONDITION) or does not support (UNIMPLEMENTED), or a message over a size
+// limit. The same requests would fail the same way however often they are retried, but fewer
+// of them may pass: a consumer narrows such a call down to the requests refused on their own,
+// and dead-letters those alone. A failure to store (ErrStore) is never the worker's refusal.
+func Refused(err error) bool {
+	if err == nil || errors.Is(err, ErrStore) {
+		return false
+	}
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange, codes.Unimplemented:
+		return true
+	case codes.ResourceExhausted:
+		return tooLarge(err)
+	}
+	return false
+}
+
+// tooLarge reports whether err is grpc-go refusing a message over its size limit, to send
+// or as received, which it reports as RESOURCE_EXHAUSTED with no mark but these words (tonic,
+// on the worker's side, answers OUT_OF_RANGE instead).
+func tooLarge(err error) bool {
+	s, _ := status.FromError(err)
+	return strings.Contains(s.Message(), "larger than max")
 }

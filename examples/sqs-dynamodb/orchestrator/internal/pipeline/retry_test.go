@@ -111,6 +111,7 @@ func TestTransient(t *testing.T) {
 	}{
 		{status.Error(codes.Unavailable, ""), true},
 		{status.Error(codes.ResourceExhausted, ""), true},
+		{status.Error(codes.ResourceExhausted, tooBig), false},
 		{status.Error(codes.DeadlineExceeded, ""), true},
 		{status.Error(codes.Canceled, "Timeout expired"), true}, // tonic's answer when a deadline runs out
 		{fmt.Errorf("scoring: %w", status.Error(codes.Unavailable, "")), true},
@@ -138,6 +139,7 @@ func TestShedIsResourceExhaustedOnly(t *testing.T) {
 		{status.Error(codes.ResourceExhausted, "at its in-flight limit"), true},
 		// Handle wraps the worker's error; the code must still be found.
 		{fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, "")), true},
+		{fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, tooBig)), false},
 		{status.Error(codes.Unavailable, ""), false},
 		{status.Error(codes.InvalidArgument, ""), false},
 		{context.DeadlineExceeded, false},
@@ -146,6 +148,36 @@ func TestShedIsResourceExhaustedOnly(t *testing.T) {
 	for _, tt := range tests {
 		if got := Shed(tt.err); got != tt.want {
 			t.Errorf("Shed(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// tooBig is grpc-go's word for a message over its size limit, which it sends as
+// RESOURCE_EXHAUSTED like a worker shedding load.
+const tooBig = "grpc: received message larger than max (2048 vs. 1024)"
+
+func TestRefusedIsTheWorkerTurningTheRequestsDown(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{status.Error(codes.InvalidArgument, ""), true},
+		{fmt.Errorf("scoring: %w", status.Error(codes.FailedPrecondition, "model not loaded for this region")), true},
+		{status.Error(codes.OutOfRange, "Error, decoded message length too large"), true},
+		{status.Error(codes.Unimplemented, ""), true},
+		{fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, tooBig)), true},
+		{status.Error(codes.ResourceExhausted, "scoring worker is at its in-flight limit"), false},
+		{status.Error(codes.Unavailable, ""), false},
+		{status.Error(codes.PermissionDenied, ""), false},
+		{status.Error(codes.Internal, ""), false},
+		// The sink's failures are never the worker's refusal, whatever code they carry.
+		{fmt.Errorf("%w: %w", ErrStore, status.Error(codes.InvalidArgument, "")), false},
+		{errors.New("something else"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := Refused(tt.err); got != tt.want {
+			t.Errorf("Refused(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }

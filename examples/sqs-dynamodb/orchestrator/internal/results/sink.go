@@ -3,7 +3,6 @@ package results
 
 import (
 	"context"
-	"fmt"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
 )
@@ -44,17 +43,7 @@ type PutResult struct {
 	// StoredBefore lists the entries an earlier delivery of the same request had stored: that
 	// result stands, and nothing was written.
 	StoredBefore []int
-	// Conflicts maps each entry whose id is stored already for a different request to a *Conflict.
+	// Conflicts maps each entry whose id is stored already for a different request to its reason
+	// (the DynamoDB sink's *Conflict); the pipeline reports it as a pipeline.ErrConflict.
 	Conflicts map[int]error
-}
-
-// Conflict is a request whose id is stored already for a different request.
-type Conflict struct {
-	ID string
-	// Stored and Got are the fingerprints of the stored request and of this one.
-	Stored, Got string
-}
-
-func (c *Conflict) Error() string {
-	return fmt.Sprintf("conflict: id %q is already stored for a different request (stored request_sha256 %s, this one %s)", c.ID, c.Stored, c.Got)
 }

@@ -49,6 +49,13 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight messages may take to finish once Run's context
 	// is done; whatever is still unfinished then is made visible again at once. Default 10s.
 	ShutdownTimeout time.Duration
+	// LongPoll is how long a receive waits for messages on an idle queue, in whole seconds.
+	// Default 20s, SQS's most: an idle queue costs one request per 20s, not a busy loop.
+	LongPoll time.Duration
+	// AnswerTimeout is how long SQS or the results table may take to answer a call that asks
+	// it to wait for nothing; every AWS call's bound derives from it and LongPoll (deadline.go).
+	// Default 5s.
+	AnswerTimeout time.Duration
 	// TidyGrace is how long deletes and releases may still take once work has been cut off at
 	// the shutdown timeout, so Run returns at most ShutdownTimeout plus TidyGrace after its
 	// context is done. Zero leaves none: tidying stops with the cut.
@@ -74,6 +81,9 @@ type Consumer struct {
 	queueURL string
 	dlqURL   string // "" when the queue has no redrive policy
 	running  atomic.Bool
+	// receiveErr is the error of the last receive to end, nil once one succeeded: the queue
+	// cannot be reached while it is set (Unreachable).
+	receiveErr atomic.Pointer[error]
 	// tidy bounds the calls that tidy up after handling (deletes, releases): they run even
 	// after work is cut off, but only for a short grace period after that.
 	tidy context.Context
@@ -81,11 +91,22 @@ type Consumer struct {
 
 // New returns a consumer; Run starts it.
 func New(client API, handler Handler, cfg Config) *Consumer {
+	return &Consumer{client: client, handler: handler, cfg: cfg.withDefaults(), tidy: context.Background()}
+}
+
+func (cfg Config) withDefaults() Config {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 20
 	}
 	if cfg.VisibilityTimeout < time.Second {
 		cfg.VisibilityTimeout = 30 * time.Second
+	}
+	if cfg.LongPoll < time.Second || cfg.LongPoll > maxLongPoll {
+		cfg.LongPoll = maxLongPoll
+	}
+	cfg.LongPoll = cfg.LongPoll.Truncate(time.Second)
+	if cfg.AnswerTimeout <= 0 {
+		cfg.AnswerTimeout = 5 * time.Second
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
@@ -99,11 +120,19 @@ func New(client API, handler Handler, cfg Config) *Consumer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Consumer{client: client, handler: handler, cfg: cfg, tidy: context.Background()}
+	return cfg
 }
 
 // Running reports whether the consumer is receiving, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
+
+// Unreachable returns why the last receive failed, for readiness, or nil once one succeeded.
+func (c *Consumer) Unreachable() error {
+	if err := c.receiveErr.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
 
 // Run consumes until ctx is done, then stops receiving and lets in-flight messages finish within
 // ShutdownTimeout. It returns an error only when the queue cannot be found at startup.
@@ -132,12 +161,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // resolve finds the queue's URL and, from its redrive policy, the dead-letter queue's.
 func (c *Consumer) resolve(ctx context.Context) error {
-	out, err := c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(c.cfg.QueueName)})
+	// Every call waits for nothing: each is bounded by AnswerTimeout, and Run's Retry tries again.
+	call, cancel := c.answering(ctx)
+	defer cancel()
+	out, err := c.client.GetQueueUrl(call, &sqs.GetQueueUrlInput{QueueName: aws.String(c.cfg.QueueName)})
 	if err != nil {
 		return fmt.Errorf("finding queue %q: %w", c.cfg.QueueName, err)
 	}
 	c.queueURL = aws.ToString(out.QueueUrl)
-	attrs, err := c.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+	attrs, err := c.client.GetQueueAttributes(call, &sqs.GetQueueAttributesInput{
 		QueueUrl:       out.QueueUrl,
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameRedrivePolicy},
 	})
@@ -160,7 +192,7 @@ func (c *Consumer) resolve(ctx context.Context) error {
 	if len(arn) != 6 {
 		return fmt.Errorf("queue %q: redrive policy names no queue ARN: %q", c.cfg.QueueName, policy)
 	}
-	dlq, err := c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(arn[5]), QueueOwnerAWSAccountId: aws.String(arn[4])})
+	dlq, err := c.client.GetQueueUrl(call, &sqs.GetQueueUrlInput{QueueName: aws.String(arn[5]), QueueOwnerAWSAccountId: aws.String(arn[4])})
 	if err != nil {
 		return fmt.Errorf("finding dead-letter queue %q: %w", arn[5], err)
 	}
@@ -176,25 +208,18 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			_ = pipeline.Sleep(ctx, time.Second)
 			continue
 		}
-		out, err := c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:            aws.String(c.queueURL),
-			MaxNumberOfMessages: 10,
-			WaitTimeSeconds:     20, // Long polling: an idle queue costs one request per 20s, not a busy loop.
-			VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
-			// Kept so that a message moved to the dead-letter queue keeps them.
-			MessageAttributeNames: []string{"All"},
-			// For orchestrator_message_age_seconds: how far consuming is behind.
-			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
-		})
+		out, err := c.receiveMessages(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			c.receiveErr.Store(&err)
 			failures++
 			c.cfg.Logger.Error("receiving messages", "error", err, "consecutive_failures", failures)
 			_ = c.cfg.Retry.Wait(ctx, failures)
 			continue
 		}
+		c.receiveErr.Store(nil)
 		failures = 0
 		// Even if the worker or the sink went down during the long poll: handle keeps the
 		// messages hidden until it is back, where releasing them would spend a receive each.
@@ -202,4 +227,20 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			c.handle(work, out.Messages)
 		}
 	}
+}
+
+// receiveMessages long-polls for up to ten messages, bounded by receiveTimeout.
+func (c *Consumer) receiveMessages(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.receiveTimeout())
+	defer cancel()
+	return c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(c.queueURL),
+		MaxNumberOfMessages: 10,
+		WaitTimeSeconds:     int32(c.cfg.LongPoll / time.Second),
+		VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
+		// Kept so that a message moved to the dead-letter queue keeps them.
+		MessageAttributeNames: []string{"All"},
+		// For orchestrator_message_age_seconds: how far consuming is behind.
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -16,8 +17,8 @@ const (
 	dlqURL   = "https://sqs.test/1/requests-dlq"
 )
 
-// fakeSQS is a queue in memory. ReceiveMessage long-polls: with nothing to deliver it blocks
-// until its context is done.
+// fakeSQS is a queue in memory. ReceiveMessage long-polls: with nothing to deliver it answers
+// nothing once the wait it was asked for has passed, or fails when its context is done first.
 type fakeSQS struct {
 	mu       sync.Mutex
 	pending  []types.Message
@@ -73,8 +74,12 @@ func (f *fakeSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInpu
 	}
 	f.mu.Unlock()
 	if len(got) == 0 {
-		<-ctx.Done()
-		return nil, ctx.Err()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(in.WaitTimeSeconds) * time.Second):
+			return &sqs.ReceiveMessageOutput{}, nil // SQS answers an idle long poll with nothing
+		}
 	}
 	return &sqs.ReceiveMessageOutput{Messages: got}, nil
 }

@@ -1,6 +1,7 @@
 package sqsconsumer
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -23,89 +24,127 @@ import (
 // the heartbeat keeps the messages hidden for as long as they are in hand, and a failure while
 // the worker or the sink is down (Ready false) is retried here, in place, once it is back,
 // rather than handing the messages back to be received, and counted, again; so is a batch the
-// worker shed for load (RESOURCE_EXHAUSTED), after a backoff. What fails otherwise while all
-// is up is left hidden until its visibility timeout runs out and is then redelivered.
+// worker shed for load (RESOURCE_EXHAUSTED), after a backoff. A batch the worker refuses
+// whole for what it carries is split until the messages it refuses on their own are found,
+// and those dead-lettered (process).
+// What fails otherwise while all is up is left hidden until its visibility timeout runs out
+// and is then redelivered.
 func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 	stopHeartbeat := c.heartbeat(ctx, msgs, time.Now())
-	got := c.receive(ctx, msgs)
+	h := &handling{msgs: msgs, got: c.receive(ctx, msgs)}
 	var (
-		done []types.Message // safe to delete: stored, or copied to the dead-letter queue
 		reqs []*scoringv1.ScoreRequest
 		from []int // reqs[i] came from msgs[from[i]]
 	)
 	for i, m := range msgs {
 		req, err := pipeline.Decode([]byte(aws.ToString(m.Body)))
 		if err != nil {
-			if c.deadLetter(got.ctxs[i], m, err) {
-				done = append(done, m)
-				got.outcomes[i] = outcomeDeadLettered
-			}
+			c.setAside(h, i, err)
 			continue
 		}
 		reqs = append(reqs, req)
 		from = append(from, i)
 	}
 	var err error
-	for shed := 0; len(reqs) > 0; {
+	if len(reqs) > 0 {
+		err = c.process(ctx, h, reqs, from)
+	}
+	stopHeartbeat()
+	c.delete(h.done)
+	h.got.finish(err)
+	if err == nil {
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down: hand the rest to another consumer now rather than after the timeout.
+		c.release(without(msgs, h.done))
+		return
+	}
+	c.cfg.Logger.WarnContext(ctx, "handling failed; the messages will be redelivered", "messages", len(msgs)-len(h.done), "error", err)
+}
+
+// handling is one receive's messages while they are handled.
+type handling struct {
+	msgs []types.Message
+	got  *receipt
+	done []types.Message // safe to delete: stored, or copied to the dead-letter queue
+}
+
+// setAside dead-letters msgs[i], poison for reason, and marks it done if that worked.
+func (c *Consumer) setAside(h *handling, i int, reason error) (done bool) {
+	if !c.deadLetter(h.got.ctxs[i], h.msgs[i], reason) {
+		return false
+	}
+	h.done = append(h.done, h.msgs[i])
+	h.got.outcomes[i] = outcomeDeadLettered
+	return true
+}
+
+// process scores and stores reqs, which came from h.msgs[from[i]], and returns the error that
+// left any of them unfinished.
+//
+// When the worker, up and not shedding, refuses a whole call for what it carries
+// (pipeline.Refused), one message of the batch may well be the cause and the others innocent:
+// left to be redelivered together they would fail together until the redrive policy
+// dead-lettered them all. So the batch is halved and each half processed on its own, down to
+// single messages where need be: a message refused on its own is poison and dead-lettered
+// with the worker's reason, while the rest are stored and deleted. A batch of n costs at most
+// 2n-1 calls.
+func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.ScoreRequest, from []int) error {
+	for shed := 0; ; {
 		// Received while the worker or the sink went down, or failed because it did: wait.
-		if err = c.awaitReady(ctx); err != nil {
-			break
+		if err := c.awaitReady(ctx); err != nil {
+			return err
 		}
-		batchCtx, endBatch := got.batch(ctx, from)
-		var rejected map[int]error
-		rejected, err = c.handler.Handle(batchCtx, reqs)
+		batchCtx, endBatch := h.got.batch(ctx, from)
+		rejected, err := c.handler.Handle(batchCtx, reqs)
 		endBatch()
 		var retryReqs []*scoringv1.ScoreRequest
 		var retryFrom []int
 		for i := range reqs {
-			m := msgs[from[i]]
 			if reason, bad := rejected[i]; bad {
-				if c.deadLetter(got.ctxs[from[i]], m, reason) {
-					done = append(done, m)
-					got.outcomes[from[i]] = outcomeDeadLettered
-				}
+				c.setAside(h, from[i], reason)
 			} else if err == nil {
-				done = append(done, m)
-				got.outcomes[from[i]] = outcomeProcessed
+				h.done = append(h.done, h.msgs[from[i]])
+				h.got.outcomes[from[i]] = outcomeProcessed
 			} else {
 				retryReqs, retryFrom = append(retryReqs, reqs[i]), append(retryFrom, from[i])
 			}
 		}
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if pipeline.Shed(err) {
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return err
+		case pipeline.Shed(err):
 			// The worker is up and refused the calls for load: no fault of these messages either.
 			// They stay hidden (the heartbeat) and are retried in place after a jittered,
 			// exponentially growing and capped wait, so shedding never costs a receive.
 			shed++
 			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the messages stay hidden and are retried after a backoff", "messages", len(retryReqs), "attempt", shed, "error", err)
 			if c.cfg.Retry.Wait(ctx, shed) != nil {
-				break
+				return err
 			}
-			reqs, from = retryReqs, retryFrom
-			continue
+		case !c.cfg.Ready():
+			// The outage is not these messages' fault. Their stored results, if any, make the
+			// retry a no-op for those already stored.
+			c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
+		case pipeline.Refused(err) && len(retryReqs) > 1:
+			c.cfg.Logger.WarnContext(ctx, "the worker refused a batch whole; its halves are tried apart to single out the messages at fault", "messages", len(retryReqs), "error", err)
+			half := len(retryReqs) / 2
+			first := c.process(ctx, h, retryReqs[:half], retryFrom[:half])
+			if ctx.Err() != nil {
+				return cmp.Or(first, ctx.Err()) // the second half is unfinished too
+			}
+			return cmp.Or(first, c.process(ctx, h, retryReqs[half:], retryFrom[half:]))
+		case pipeline.Refused(err):
+			if c.setAside(h, retryFrom[0], err) {
+				return nil
+			}
+			return err
+		default:
+			return err
 		}
-		if c.cfg.Ready() {
-			break
-		}
-		// The outage is not these messages' fault. Their stored results, if any, make the
-		// retry a no-op for those already stored.
-		c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
 		reqs, from = retryReqs, retryFrom
 	}
-	stopHeartbeat()
-	c.delete(done)
-	got.finish(err)
-	if err == nil {
-		return
-	}
-	if ctx.Err() != nil {
-		// Shutting down: hand the rest to another consumer now rather than after the timeout.
-		c.release(without(msgs, done))
-		return
-	}
-	c.cfg.Logger.WarnContext(ctx, "handling failed; the messages will be redelivered", "messages", len(msgs)-len(done), "error", err)
 }
 
 // awaitReady returns once Ready is true, polling with a bounded backoff, or ctx's error.
@@ -226,7 +265,7 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 // tidying returns a context for a call that tidies up after handling. It outlives the work
 // context, whose cancellation it must not share, but not the shutdown's grace period.
 func (c *Consumer) tidying() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(c.tidy, 5*time.Second)
+	return c.answering(c.tidy)
 }
 
 func without(msgs, done []types.Message) []types.Message {

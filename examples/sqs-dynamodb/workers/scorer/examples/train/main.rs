@@ -1,8 +1,8 @@
 //! Fits the card-payment risk model and writes `model/model.json`.
 //!
 //! ```sh
-//! cargo run --release --example train
-//! cargo run --example vectors   # then refresh ../../testdata/vectors.json
+//! cargo run --release --example scorer_train
+//! cargo run --example scorer_vectors   # then refresh ../../testdata/vectors.json
 //! ```
 //!
 //! The data are synthetic, drawn from a known risk function with a fixed

@@ -2,29 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"sync"
 	"time"
 )
-
-// Drain waits for wg. If that takes longer than timeout, it calls cutOff, which must make the
-// waited-on work give up, and waits on. It reports whether the work had to be cut off.
-func Drain(wg *sync.WaitGroup, timeout time.Duration, cutOff func()) (cut bool) {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-		return false
-	case <-timer.C:
-		cutOff()
-		<-done
-		return true
-	}
-}
 
 // Shutdown holds the two contexts a consumer's shutdown runs on, both outliving the context
 // the consumer was run with. Work (scoring, storing) goes on after SIGTERM so that a batch

@@ -1,0 +1,34 @@
+package sqsconsumer
+
+import (
+	"context"
+	"time"
+)
+
+// Every AWS call the consumer makes, and every call of the results sink beside it, is bounded,
+// so an endpoint that accepts the connection and never answers fails calls (and shows on
+// readiness) rather than hanging the loops, handlers, heartbeats and shutdown. The bounds all
+// derive here from Config's LongPoll, which a receive must outlast, and AnswerTimeout, what
+// any call may take on top of the waiting it asks for:
+//
+//   - a receive: LongPoll + AnswerTimeout (receiveTimeout);
+//   - finding the queues, deletes, releases, dead-letter copies: AnswerTimeout (answering);
+//   - a heartbeat's extension: the visibility it has left, less a margin (heartbeat.go), so
+//     it ends well inside the visibility timeout;
+//   - each HTTP attempt: QueueAttemptTimeout for the queue's client, whose longest call is a
+//     receive, and SinkAttemptTimeout (sink_dynamodb.go) for the results table's, whose calls
+//     wait for nothing; the whole call within awsenv.CallTimeout of that (awsenv.Bounded).
+
+// maxLongPoll is SQS's longest receive wait.
+const maxLongPoll = 20 * time.Second
+
+// receiveTimeout bounds a receive: its long poll, then the answer.
+func (cfg Config) receiveTimeout() time.Duration { return cfg.LongPoll + cfg.AnswerTimeout }
+
+// answering returns ctx bounded by AnswerTimeout, for a call that waits for nothing.
+func (c *Consumer) answering(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.cfg.AnswerTimeout)
+}
+
+// QueueAttemptTimeout bounds each HTTP attempt of the queue's calls: long enough for a receive.
+func QueueAttemptTimeout(cfg Config) time.Duration { return cfg.withDefaults().receiveTimeout() }
