@@ -176,7 +176,7 @@ export function toManifest(answers: Partial, name: string, origin: Origin = from
  * A fault in the answers given so far (flags, --config) that no prompt can
  * mend, so an interactive run refuses it before its first question.
  */
-export function answersFault(answers: Partial, origin: Origin): UsageError | undefined {
+export function answersFault(answers: Partial, origin: Origin, acrossFields = false): UsageError | undefined {
   const { transport, ...rest } = answers;
   const input = manifestInput(rest, rest.name ?? DEFAULT_NAME);
   const workers = (rest as { workers?: unknown }).workers ?? DEFAULT_WORKERS;
@@ -184,7 +184,7 @@ export function answersFault(answers: Partial, origin: Origin): UsageError | und
     (input as Record<string, unknown>).workers = workers.map((w: object) => ({ ...w, transport }));
   }
   const byTransport = (path: readonly PropertyKey[]) => transport !== undefined && path[0] === "workers" && path[2] === "transport";
-  return givenFault(input, (path) => gives(answers, path) || byTransport(path), origin);
+  return givenFault(input, (path) => gives(answers, path) || byTransport(path), origin, acrossFields);
 }
 
 function manifestInput(answers: Omit<Partial, "transport">, name: string): ManifestInput {

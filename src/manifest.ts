@@ -257,10 +257,16 @@ export function parseManifest(input: unknown, origin: Origin | string = fromFlag
  * across fields are left to the full parse, since a prompt may yet satisfy
  * them. Lets an interactive run refuse a bad flag before its first question.
  */
-export function givenFault(input: unknown, given: (path: readonly PropertyKey[]) => boolean, origin: Origin): UsageError | undefined {
+export function givenFault(
+  input: unknown,
+  given: (path: readonly PropertyKey[]) => boolean,
+  origin: Origin,
+  /** Also the rules across fields, where all the fields they read are known (a prompt choosing among choices). */
+  acrossFields = false,
+): UsageError | undefined {
   const proto = protoKeyPath(input);
   if (proto) return unknownKey(proto, ["__proto__"], origin, manifestJsonSchema());
-  const issue = fieldsSchema.safeParse(input).error?.issues.find((i) => given(issuePath(i)));
+  const issue = (acrossFields ? manifestSchema : fieldsSchema).safeParse(input).error?.issues.find((i) => given(issuePath(i)));
   return issue && faultFor(issue, input, origin, manifestJsonSchema());
 }
 

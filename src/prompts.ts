@@ -1,6 +1,7 @@
 import nodePlop from "node-plop";
 import type { Partial } from "./answers.js";
-import { DEFAULT_NAME } from "./answers.js";
+import { DEFAULT_NAME, answersFault, merge } from "./answers.js";
+import { fromFlags } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
   INGRESS,
@@ -18,7 +19,11 @@ import {
 /**
  * Interactive questions, loaded only on a TTY so `npm create` without prompts
  * never pays for inquirer. Choices and checks come from the manifest schema;
- * anything already given by a flag or --config is not asked again.
+ * anything already given by a flag or --config is not asked again. A choice
+ * the schema's rules across fields would refuse, given the flags and the
+ * answers so far, is not offered; a question left with one possible answer is
+ * not asked, and that answer is recorded. So no answer is lost to an error
+ * at the end.
  */
 export async function promptAnswers(
   given: Partial,
@@ -27,6 +32,23 @@ export async function promptAnswers(
   folderProblem: (folder: string) => string | undefined = () => undefined,
 ): Promise<{ answers: Partial; dir: string | undefined }> {
   const plop = await nodePlop();
+  /** The values of one question that, with the flags and the answers so far, break no rule of the manifest. */
+  const fitting = <T>(key: string, values: T[], soFar: Record<string, unknown>) =>
+    values.filter((value) => answersFault(merge(given, toPartial({ ...soFar, [key]: value })), fromFlags, true) === undefined);
+  /** Asked only when more than one value fits; a single fitting value is answered for the user. */
+  const onlyIfOpen = (key: string, values: unknown[], when: (a: Record<string, unknown>) => boolean = () => true) => (a: Record<string, unknown>) => {
+    if (!when(a)) return false;
+    const open = fitting(key, values, a);
+    if (open.length === 1) a[key] = open[0];
+    return open.length > 1;
+  };
+  const ingressOf = (a: Record<string, unknown>) => String(a.ingress ?? given.orchestrator?.ingress ?? "http");
+  const listOf = (key: string, choices: { name: string; value: string }[]) => ({
+    choices: (a: Record<string, unknown>) => {
+      const open = fitting(key, choices.map((c) => c.value), a);
+      return choices.filter((c) => open.includes(c.value));
+    },
+  });
   const askName = given.name === undefined && dir === undefined;
   const prompts = [
     askName && {
@@ -47,33 +69,35 @@ export async function promptAnswers(
       type: "list",
       name: "ingress",
       message: "Ingress",
-      choices: [
+      when: onlyIfOpen("ingress", [...INGRESS]),
+      ...listOf("ingress", [
         { name: "http (JSON API over HTTP; each request scored and answered)", value: "http" },
         { name: "sqs (consume an SQS queue; poison messages go to a dead-letter queue)", value: "sqs" },
         { name: "kinesis (consume a Kinesis stream; shard leases and checkpoints kept in DynamoDB)", value: "kinesis" },
-      ].filter((c) => (INGRESS as readonly string[]).includes(c.value)),
+      ]),
       default: "http",
     },
     given.orchestrator?.router === undefined && {
       type: "list",
       name: "router",
-      when: (a: { ingress?: string }) => (a.ingress ?? given.orchestrator?.ingress ?? "http") === "http",
+      // The router serves only health endpoints on a queue ingress: not a choice there.
+      when: onlyIfOpen("router", [...ROUTERS], (a) => ingressOf(a) === "http"),
       message: "HTTP router",
-      choices: [
+      ...listOf("router", [
         { name: "stdlib (net/http ServeMux patterns)", value: "stdlib" },
         { name: "chi (github.com/go-chi/chi/v5)", value: "chi" },
-      ].filter((c) => (ROUTERS as readonly string[]).includes(c.value)),
+      ]),
       default: "stdlib",
     },
     given.orchestrator?.sink === undefined && {
       type: "list",
       name: "sink",
       message: "Results sink",
-      when: (a: { ingress?: string }) => QUEUE_INGRESS.includes(a.ingress ?? given.orchestrator?.ingress ?? "http"),
-      choices: [
+      when: onlyIfOpen("sink", [...SINKS], (a) => QUEUE_INGRESS.includes(ingressOf(a))),
+      ...listOf("sink", [
         { name: "dynamodb (one item per request id, idempotent writes)", value: "dynamodb" },
         { name: "none (log results only)", value: "none" },
-      ].filter((c) => (SINKS as readonly string[]).includes(c.value)),
+      ]),
       default: "dynamodb",
     },
     given.ci?.providers === undefined && {
@@ -88,22 +112,26 @@ export async function promptAnswers(
       type: "list",
       name: "transport",
       message: "Worker transport",
-      choices: [
+      when: onlyIfOpen("transport", [...TRANSPORTS]),
+      ...listOf("transport", [
         { name: "tcp (each worker its own Deployment behind a Service; scales on its own)", value: "tcp" },
         { name: "uds (sidecar in the orchestrator's pod, gRPC over a Unix socket; no network hop)", value: "uds" },
-      ].filter((c) => (TRANSPORTS as readonly string[]).includes(c.value)),
+      ]),
       default: "tcp",
+    },
+    // Docker before Kubernetes: the manifests run the images the Dockerfiles build.
+    given.docker === undefined && {
+      type: "confirm",
+      name: "docker",
+      message: "Dockerfiles and compose",
+      when: onlyIfOpen("docker", [true, false]),
+      default: true,
     },
     given.deploy === undefined && {
       type: "confirm",
       name: "kubernetes",
       message: "Kubernetes manifests (kustomize, deploy/kubernetes)",
-      default: true,
-    },
-    given.docker === undefined && {
-      type: "confirm",
-      name: "docker",
-      message: "Dockerfiles and compose",
+      when: onlyIfOpen("kubernetes", [true, false]),
       default: true,
     },
   ].filter(Boolean);
@@ -111,6 +139,12 @@ export async function promptAnswers(
   const generator = plop.setGenerator("create", { description: "new project", prompts: prompts as never, actions: [] });
   const raw = (await generator.runPrompts()) as Record<string, unknown>;
 
+  const answers = toPartial(raw);
+  return { answers, dir: dir ?? answers.name };
+}
+
+/** inquirer's answers (the questions' names) as a partial manifest. */
+function toPartial(raw: Record<string, unknown>): Partial {
   const answers: Partial = {};
   if (typeof raw.name === "string") answers.name = raw.name;
   const orchestrator: NonNullable<Partial["orchestrator"]> = {};
@@ -122,7 +156,7 @@ export async function promptAnswers(
   if (typeof raw.docker === "boolean") answers.docker = raw.docker;
   if (typeof raw.transport === "string") answers.transport = raw.transport;
   if (typeof raw.kubernetes === "boolean") answers.deploy = raw.kubernetes ? ["kubernetes"] : [];
-  return { answers, dir: dir ?? answers.name };
+  return answers;
 }
 
 function baseName(dir: string | undefined): string {

@@ -43,10 +43,11 @@ describe("interactive prompts", () => {
       [/HTTP router/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
       [/Worker transport/, `${DOWN}${ENTER}`],
-      [/Kubernetes manifests/, `n${ENTER}`],
       [/Dockerfiles and compose/, `n${ENTER}`],
     ]);
-    expect(result.answered, result.screen).toBe(8);
+    expect(result.answered, result.screen).toBe(7);
+    // Without images there is nothing for Kubernetes to run: not asked, answered "none".
+    expect(result.screen).not.toContain("Kubernetes manifests");
     expect(result.code, result.screen).toBe(0);
     const manifest = JSON.parse(readFileSync(join(cwd, "risk-api", "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator).toMatchObject({ module: "example.com/risk-api/orchestrator", router: "chi" });
@@ -68,8 +69,8 @@ describe("interactive prompts", () => {
       [/Results sink/, ENTER],
       [/CI providers/, ` ${ENTER}`],
       [/Worker transport/, ENTER],
-      [/Kubernetes manifests/, ENTER],
       [/Dockerfiles and compose/, ENTER],
+      [/Kubernetes manifests/, ENTER],
     ]);
     expect(result.answered, result.screen).toBe(8);
     expect(result.code, result.screen).toBe(0);
@@ -106,21 +107,38 @@ describe("interactive prompts", () => {
     expect(result.screen).toContain(said);
   });
 
-  // A rule across fields waits for the answers: the ingress still to be chosen can satisfy --sink.
-  it("leaves a rule a later answer can satisfy to the end", async () => {
+  // The schema's rules across fields decide what is offered: a choice they would refuse at the end is not offered.
+  it("offers only the ingresses --sink allows", async () => {
     const cwd = tempDir();
     const result = await session(cwd, ["sinky", "--sink", "dynamodb", "--no-validate", "--no-git"], [
       [/Go module path/, ENTER],
       [/Ingress/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
       [/Worker transport/, ENTER],
-      [/Kubernetes manifests/, ENTER],
       [/Dockerfiles and compose/, ENTER],
+      [/Kubernetes manifests/, ENTER],
     ]);
     expect(result.answered, result.screen).toBe(6);
     expect(result.code, result.screen).toBe(0);
+    expect(result.screen).toContain("kinesis (consume a Kinesis stream");
+    expect(result.screen).not.toContain("http (JSON API over HTTP");
     const manifest = JSON.parse(readFileSync(join(cwd, "sinky", "hybrid-backend.json"), "utf8"));
-    expect(manifest.orchestrator).toMatchObject({ ingress: "sqs", sink: "dynamodb" });
+    expect(manifest.orchestrator).toMatchObject({ ingress: "kinesis", sink: "dynamodb" });
+  });
+
+  // One possible answer is no question: it is recorded, and the rest go on.
+  it.each([
+    ["--router chi allows only the http ingress", ["--router", "chi"], "Ingress", [/CI providers/, /Worker transport/, /Dockerfiles/, /Kubernetes/], { orchestrator: { ingress: "http", router: "chi" } }],
+    ["--deploy kubernetes needs the Dockerfiles", ["--deploy", "kubernetes"], "Dockerfiles and compose", [/Ingress/, /HTTP router/, /CI providers/, /Worker transport/], { docker: true, deploy: ["kubernetes"] }],
+    ["--no-docker leaves Kubernetes nothing to run", ["--no-docker"], "Kubernetes manifests", [/Ingress/, /HTTP router/, /CI providers/, /Worker transport/], { docker: false, deploy: [] }],
+  ] as const)("does not ask what has one possible answer: %s", async (_name, flags, unasked, asked, expected) => {
+    const cwd = tempDir();
+    const steps: [RegExp, string][] = [[/Go module path/, ENTER], ...asked.map((q): [RegExp, string] => [q, ENTER])];
+    const result = await session(cwd, ["one-way", ...flags, "--no-validate", "--no-git"], steps);
+    expect(result.answered, result.screen).toBe(steps.length);
+    expect(result.code, result.screen).toBe(0);
+    expect(result.screen).not.toContain(unasked);
+    expect(JSON.parse(readFileSync(join(cwd, "one-way", "hybrid-backend.json"), "utf8"))).toMatchObject(expected);
   });
 
   it("asks for the name again when its folder is taken", async () => {
@@ -135,8 +153,8 @@ describe("interactive prompts", () => {
       [/HTTP router/, ENTER],
       [/CI providers/, ENTER],
       [/Worker transport/, ENTER],
-      [/Kubernetes manifests/, ENTER],
       [/Dockerfiles and compose/, ENTER],
+      [/Kubernetes manifests/, ENTER],
     ]);
     expect(result.answered, result.screen).toBe(9);
     expect(result.code, result.screen).toBe(0);
