@@ -95,6 +95,12 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const sidecars = kube.filter((w) => w.uds);
   // What a HorizontalPodAutoscaler scales (base/kustomization.yaml renders one for each): the README names these alone.
   const hpaTargets = [...(queue ? [] : ["orchestrator"]), ...kube.filter((w) => !w.uds).map((w) => w.name)];
+  // The replica floor of every autoscaler kind the base renders, which the dev overlay lowers to one.
+  // Only kinds present: kustomize applies a patch whose target matches nothing as a silent no-op.
+  const scaleFloors = [
+    ...(hpaTargets.length > 0 ? [{ kind: "HorizontalPodAutoscaler", field: "/spec/minReplicas" }] : []),
+    ...(queue ? [{ kind: "ScaledObject", field: "/spec/minReplicaCount" }] : []),
+  ];
   const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
   const orchestratorConfig: [string, string][] = [
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
@@ -140,6 +146,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
     hpaTargets,
+    scaleFloors,
     awsResources: awsResourcesText,
     hpaList: list(hpaTargets),
     sidecarList: list(sidecars.map((w) => w.name)),
