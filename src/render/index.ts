@@ -16,7 +16,7 @@ import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
 import { COALESCE, settingsContext } from "./settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
-import { exampleNewWorker, shutdownContext, workerContexts } from "./workers.js";
+import { exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
@@ -65,7 +65,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m) };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers) };
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),

@@ -51,6 +51,20 @@ export function workerContexts(m: Manifest): WorkerContext[] {
 }
 
 /**
+ * Which workers the orchestrator calls, so whose health gates its readiness
+ * (cmd/orchestrator's workers.route, where the Go side decides it): under HTTP
+ * every worker, each having routes of its own; under a queue ingress the
+ * primary alone, which the consumer scores every message with. The README
+ * states it from here; the generated Go tests prove the Go side agrees.
+ */
+export function readinessContext(m: Manifest, workers: WorkerContext[]) {
+  const gated = m.orchestrator.ingress === "http" ? workers : workers.filter((w) => w.primary);
+  const ungated = workers.filter((w) => !gated.includes(w));
+  const list = (ws: WorkerContext[]) => ws.map((w) => `\`${w.name}\``).join(", ");
+  return { gated: list(gated), ungated: list(ungated), someUngated: ungated.length > 0 };
+}
+
+/**
  * Names the README's `add worker` example offers, the first one free taken:
  * every command a generated README shows must run as written, so it never
  * names a worker the repo has. One more than MAX_WORKERS, so one is always free.

@@ -88,14 +88,21 @@ describe("several workers", () => {
     const sqs = repo(["scorer", "pricing"], "sqs");
     expect(sqs.has("workers/pricing/src/main.rs")).toBe(true);
     expect(sqs.has("orchestrator/internal/httpapi/api.go")).toBe(false);
+    // The wiring is a whole file per ingress.
+    expect(["wire_http.go", "wire_sqs.go", "wire_kinesis.go"].filter((f) => sqs.has(`orchestrator/cmd/orchestrator/${f}`))).toEqual(["wire_sqs.go"]);
     expect(text(sqs, "orchestrator/internal/config/config.go")).toContain('"WORKER_PRICING_ADDR", "127.0.0.1:50052"');
-    const main = text(sqs, "orchestrator/cmd/orchestrator/main.go");
-    expect(main).toContain("consume(ctx, cfg, workers, scorers[0], logger)");
-    expect(main).toMatch(/for i, w := range workers \{\n\t+if h := w\.Health\(\); h != workerclient\.HealthServing/);
+    // Only the worker the consumer calls gates readiness (the generated ready_queue_test.go
+    // proves it against real gRPC health); the added one is connected and reported.
+    const consume = text(sqs, "orchestrator/cmd/orchestrator/consume.go");
+    expect(consume).toContain("scorer := ws.route(primary)");
+    expect(consume).toMatch(/for i, s := range ws\.scorers \{\n\t+if s == nil \{\n\t+continue/);
+    expect(text(sqs, "orchestrator/cmd/orchestrator/wire_sqs.go")).toContain("p := newPipe(cfg, ws, sink, logger)");
     const smoke = text(sqs, "scripts/smoke.sh");
     expect(smoke).toContain('"$target/release/pricing"');
     expect(smoke).toContain('stop "${worker_pids[1]}" pricing');
     expect(text(sqs, "docker-compose.yml")).toMatch(/ {6}pricing:\n {8}condition: service_started/);
-    expect(text(sqs, "README.md")).toContain("routing work to them is yours to add");
+    const readme = text(sqs, "README.md");
+    expect(readme).toContain("the others (`pricing`) are connected");
+    expect(readme).toContain("`pricing`, which nothing calls, does not gate it");
   });
 });
