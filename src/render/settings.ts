@@ -22,9 +22,10 @@ export interface Setting {
 }
 
 /**
- * How `make run`, which starts every service from one environment, hands out
- * a setting that more than one service reads (scripts/run.sh renders its
- * table from these, the README its text). `shared`: the variable reaches
+ * How `make run`, `make smoke` and `make bench`, which start every service
+ * from one environment, hand out a setting that more than one service reads
+ * (scripts/services.sh, which all three source, renders its table from these,
+ * the README its text). `shared`: the variable reaches
  * every service that reads it, and its per-service name (`ORCHESTRATOR_VAR`,
  * `WORKER_<NAME>_VAR`) sets it for that service alone. `own`: one value would
  * be wrong for all at once (one model loaded into every worker, every service
@@ -37,6 +38,13 @@ export type RunScope = "shared" | "own" | "placed";
 /** A setting more than one service reads: the OTEL_* variables, and every worker setting (there may be several workers). */
 export interface SharedSetting extends Setting {
   run: RunScope;
+  /**
+   * A `shared` list of `key=value` entries in which one key would be wrong
+   * for every service at once, as an `own` setting would: the plain name may
+   * not hold it (the scripts refuse it, naming `use`, the own setting that
+   * sets it per service), the per-service names may.
+   */
+  ownEntry?: { key: string; use: string };
 }
 
 /** A name a service no longer reads, and the setting that replaced it: naming it stops start-up. */
@@ -79,6 +87,14 @@ export const OTEL_VARIABLES: readonly SharedSetting[] = [
     meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
   },
   { name: "OTEL_SERVICE_NAME", default: "orchestrator", doc: "`orchestrator`; a worker: its name", meaning: "the traces' `service.name` (`OTEL_RESOURCE_ATTRIBUTES` adds attributes)", run: "own" },
+  {
+    name: "OTEL_RESOURCE_ATTRIBUTES",
+    default: "",
+    doc: "unset",
+    meaning: "more attributes of every span's resource, `key=value` pairs separated by commas (e.g. `deployment.environment=dev`); a `service.name` entry here names the service as `OTEL_SERVICE_NAME` does",
+    run: "shared",
+    ownEntry: { key: "service.name", use: "OTEL_SERVICE_NAME" },
+  },
   { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler, with `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1`)", run: "shared" },
   { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain", run: "shared" },
   { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set", run: "shared" },
@@ -226,10 +242,11 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
   const own = workerSettings(worker ?? workers[0]!);
   const otel = OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) }));
   const names = (rows: readonly SharedSetting[], run: RunScope) => rows.filter((r) => r.run === run).map((r) => r.name);
-  // make run's table (scripts/run.sh): the orchestrator shares only the OTEL_* variables with the workers.
+  // The scripts' table (scripts/services.sh): the orchestrator shares only the OTEL_* variables with the workers.
   const run = {
     orchestrator: { shared: names(OTEL_VARIABLES, "shared"), own: names(OTEL_VARIABLES, "own") },
     worker: { shared: [...names(own.settings, "shared"), ...names(OTEL_VARIABLES, "shared")], own: [...names(own.settings, "own"), ...names(OTEL_VARIABLES, "own")] },
+    refusedEntries: [...OTEL_VARIABLES, ...own.settings].flatMap((r) => (r.ownEntry ? [{ name: r.name, entry: r.ownEntry.key, use: r.ownEntry.use }] : [])),
   };
   if (!worker) {
     // The root README has one row per setting for every worker: what differs by worker is named by NAME.
@@ -246,7 +263,7 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
 
 /**
  * What the root README's Configuration table says of a setting under `make run`
- * (one environment for every service), as scripts/run.sh does it: the
+ * (one environment for every service), as scripts/services.sh does it: the
  * per-service names, and whether the plain one reaches every service.
  */
 function underRun(s: SharedSetting, orchestratorToo: boolean): string {
@@ -258,6 +275,8 @@ function underRun(s: SharedSetting, orchestratorToo: boolean): string {
     case "own":
       return `; \`make run\`: only by ${perService}, per ${orchestratorToo ? "service" : "worker"} (it refuses \`${s.name}\`)`;
     case "shared":
-      return `; \`make run\`: ${every}, or one by ${perService}${s.name === "METRICS_ADDR" ? " (neither set: derived, see above)" : ""}`;
+      return `; \`make run\`: ${every}, or one by ${perService}${s.name === "METRICS_ADDR" ? " (neither set: derived, see above)" : ""}${
+        s.ownEntry ? `; a \`${s.ownEntry.key}\` entry goes only in those, per ${orchestratorToo ? "service" : "worker"} (it refuses one in \`${s.name}\`: one name for every service)` : ""
+      }`;
   }
 }

@@ -26,6 +26,8 @@ export interface WorkerContext {
   metricsPort: number;
   /** The orchestrator's environment variable for this worker's address. */
   env: string;
+  /** The prefix of the scripts' per-service names for this worker (WORKER_<NAME>_), of `env` too. */
+  envPrefix: string;
   /** Go identifier, e.g. Scorer. */
   goName: string;
   /** The first worker answers the unnamed routes (/v1/score) and queue messages. */
@@ -43,6 +45,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     port: FIRST_WORKER_PORT + index,
     metricsPort: FIRST_WORKER_PORT + index + WORKER_METRICS_PORT_OFFSET,
     env: workerAddrVar(w.name),
+    envPrefix: workerEnvPrefix(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
     transport: w.transport,
@@ -77,7 +80,12 @@ export function exampleNewWorker(m: Manifest): string {
 
 /** The orchestrator's environment variable holding a worker's gRPC address. */
 export function workerAddrVar(name: string): string {
-  return `WORKER_${name.toUpperCase()}_ADDR`;
+  return `${workerEnvPrefix(name)}ADDR`;
+}
+
+/** What the worker's per-service names start with in the scripts that start every service (scripts/services.sh). */
+export function workerEnvPrefix(name: string): string {
+  return `WORKER_${name.toUpperCase()}_`;
 }
 
 /**

@@ -242,7 +242,8 @@ it("names a service that died, with its exit status and log, instead of waiting 
     cwd: dir,
     // Pinned (BENCH_PIN=1), so the pinned command lines run too: the model rounds and the
     // service starts (scripts/pinning.sh; test/unit/script-pinning.test.ts checks the plan).
-    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", MODEL_PATH: missing, BENCH_PIN: "1" },
+    // The scorer's own model (make bench, as make run, refuses one MODEL_PATH for every worker).
+    env: { ...E2E_ENV, BENCH_DURATION: "300ms", BENCH_RUNS: "1", WORKER_SCORER_MODEL_PATH: missing, BENCH_PIN: "1" },
     reject: false,
     stdin: "ignore",
     all: true,

@@ -33,6 +33,7 @@ function repo(orchestrator: string, scorer: string): string {
   for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "scripts/run.sh"), text("scripts/run.sh"));
   writeFileSync(join(dir, "scripts/lib.sh"), text("scripts/lib.sh"));
+  writeFileSync(join(dir, "scripts/services.sh"), text("scripts/services.sh"));
   writeFileSync(join(dir, "scripts/smoke.sh"), text("scripts/smoke.sh"));
   const exe = (path: string, body: string) => {
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);

@@ -54,7 +54,7 @@ while :; do sleep 0.1; done`;
 function repo(text: (path: string) => string, workers: string[], orchestrator = ORCHESTRATOR, worker = WORKER): string {
   const dir = tempDir("chb-runenv-");
   for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin", "orchestrator"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["run.sh", "lib.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  for (const s of ["run.sh", "lib.sh", "services.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
   const exe = (path: string, body: string) => {
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(dir, path), 0o755);

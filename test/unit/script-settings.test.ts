@@ -1,0 +1,130 @@
+import { execa } from "execa";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { tempDir } from "../helpers/temp-dirs.js";
+
+/**
+ * `make smoke` and `make bench` start every service from one environment, as
+ * `make run` does (test/unit/run-settings.test.ts), and must hand the
+ * settings out the same way (scripts/services.sh): a per-service name
+ * (`WORKER_<NAME>_MODEL_PATH`, `ORCHESTRATOR_OTEL_SERVICE_NAME`) reaches its
+ * service alone, under the plain name, and no service sees the per-service
+ * names themselves; a plain name that would be wrong for every service at
+ * once is refused before anything starts. The services, cargo, go and
+ * loadgen are stand-ins; each service writes down its environment.
+ */
+const WORKERS = [
+  { name: "scorer", transport: "tcp" },
+  { name: "pricing", transport: "tcp" },
+] as const;
+
+function treeFor(ingress: string) {
+  const tree = render(parseManifest({ name: "set-app", orchestrator: { module: "example.com/set-app/orchestrator", ingress }, workers: WORKERS.map((w) => ({ ...w })) }));
+  return (path: string) => tree.get(path)?.content.toString("utf8") ?? "";
+}
+
+/** A service that records its environment (the file named after it) and exits 0 on SIGTERM. */
+const SERVICE = `trap 'exit 0' TERM
+env > "$PWD/.env-$(basename "$0")"
+while :; do sleep 0.1; done`;
+
+function repo(text: (path: string) => string): string {
+  const dir = tempDir("chb-scriptenv-");
+  for (const sub of ["scripts", "bin", "target/release/examples", "fakebin", "orchestrator", "workers/scorer/model", "testdata"]) mkdirSync(join(dir, sub), { recursive: true });
+  for (const s of ["run.sh", "smoke.sh", "bench.sh", "lib.sh", "services.sh", "pinning.sh", "aws.sh", "emulator.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  const exe = (path: string, body: string) => {
+    writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
+    chmodSync(join(dir, path), 0o755);
+  };
+  // cargo: the workspace's metadata; builds and tests do nothing (the bench's model memory rows are left out).
+  exe("fakebin/cargo", `if [ "$1" = metadata ]; then echo '{"packages":[],"target_directory":"${dir}/target","version":1}'; fi`);
+  // go: cmd/smoke, once the services have written their environment; builds do nothing.
+  exe("fakebin/go", `if [ "$1" = run ]; then for i in $(seq 100); do [ -e ../.env-orchestrator ] && [ -e ../.env-scorer ] && [ -e ../.env-pricing ] && break; sleep 0.1; done; fi`);
+  exe(
+    "bin/loadgen",
+    `case $1 in
+  freeport) python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ;;
+  otlp-sink | http-floor) trap 'exit 0' TERM; while :; do sleep 0.1; done ;;
+  # A measurement: time for the services just started to write their environment.
+  *) sleep 0.3 ;;
+esac`,
+  );
+  for (const bin of ["bin/orchestrator", "bin/gateway", ...WORKERS.map((w) => `target/release/${w.name}`)]) exe(bin, SERVICE);
+  exe("target/release/examples/scorer_bench_model", "echo '{}'");
+  return dir;
+}
+
+function script(dir: string, name: string, env: Record<string, string>) {
+  return execa("bash", [`scripts/${name}.sh`], {
+    cwd: dir,
+    env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, BENCH_DURATION: "100ms", BENCH_RUNS: "1", ...env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    timeout: 120_000,
+  });
+}
+
+function envOf(dir: string, service: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(dir, `.env-${service}`), "utf8").split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+const PER_SERVICE = {
+  WORKER_SCORER_MODEL_PATH: "/models/scorer.json",
+  WORKER_PRICING_OTEL_SERVICE_NAME: "pricing-dev",
+  ORCHESTRATOR_OTEL_SERVICE_NAME: "orchestrator-dev",
+  ORCHESTRATOR_OTEL_RESOURCE_ATTRIBUTES: "service.name=orchestrator-dev,deployment.environment=dev",
+  OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=dev",
+  WORKER_PRICING_MAX_IN_FLIGHT: "7",
+  MAX_IN_FLIGHT: "9",
+};
+
+describe.each(["smoke", "bench"])("make %s hands each service its own settings, as make run does", (name) => {
+  it("a per-service name reaches its service alone, under the plain name; no service sees the per-service names", async () => {
+    const dir = repo(treeFor("http"));
+    const r = await script(dir, name, PER_SERVICE);
+    expect(r.exitCode, r.all).toBe(0);
+    const orchestrator = envOf(dir, "orchestrator");
+    const scorer = envOf(dir, "scorer");
+    const pricing = envOf(dir, "pricing");
+    expect(scorer.MODEL_PATH).toBe("/models/scorer.json");
+    expect(pricing.MODEL_PATH).toBeUndefined();
+    expect(pricing.OTEL_SERVICE_NAME).toBe("pricing-dev");
+    expect(scorer.OTEL_SERVICE_NAME).toBeUndefined();
+    expect(orchestrator.OTEL_SERVICE_NAME).toBe("orchestrator-dev");
+    expect(orchestrator.OTEL_RESOURCE_ATTRIBUTES).toBe("service.name=orchestrator-dev,deployment.environment=dev");
+    expect(scorer.OTEL_RESOURCE_ATTRIBUTES).toBe("deployment.environment=dev");
+    expect(pricing.MAX_IN_FLIGHT).toBe("7");
+    expect(scorer.MAX_IN_FLIGHT).toBe("9");
+    // The orchestrator's WORKER_ namespace would refuse them; a worker never reads them.
+    for (const [service, env] of Object.entries({ orchestrator, scorer, pricing })) {
+      const perService = Object.keys(env).filter((k) => k.startsWith("ORCHESTRATOR_") || (k.startsWith("WORKER_") && !/^WORKER_[A-Z]+_ADDR$/.test(k)));
+      expect(`${service}: ${perService.join(" ")}`).toBe(`${service}: `);
+    }
+  }, 120_000);
+});
+
+describe.each(["run", "smoke", "bench"])("make %s refuses a setting it would hand to every service alike", (name) => {
+  it.each([
+    ["MODEL_PATH", "/tmp/m.json", "would reach every service that reads it alike: set it per service instead (WORKER_SCORER_MODEL_PATH WORKER_PRICING_MODEL_PATH)"],
+    [
+      "OTEL_RESOURCE_ATTRIBUTES",
+      "deployment.environment=dev, service.name =one",
+      "would give every service that reads it one service.name: set OTEL_SERVICE_NAME per service instead (ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME), or give the entry in a per-service OTEL_RESOURCE_ATTRIBUTES (ORCHESTRATOR_OTEL_RESOURCE_ATTRIBUTES WORKER_SCORER_OTEL_RESOURCE_ATTRIBUTES WORKER_PRICING_OTEL_RESOURCE_ATTRIBUTES)",
+    ],
+  ])("%s=%s, before anything starts", async (variable, value, why) => {
+    const dir = repo(treeFor("sqs"));
+    const r = await script(dir, name, { [variable]: value });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toBe(`${name} failed: ${variable}=${value} ${why}`);
+    for (const service of ["orchestrator", "scorer", "pricing"]) expect(existsSync(join(dir, `.env-${service}`))).toBe(false);
+  });
+});
