@@ -7,6 +7,7 @@ import {
   type Manifest,
 } from "../manifest.js";
 import { TEMPLATES_DIR } from "../paths.js";
+import { benchContext } from "./bench.js";
 import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { ciImages, ciJobs } from "./ci-jobs.js";
@@ -65,7 +66,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers) };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers) };
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),

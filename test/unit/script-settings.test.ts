@@ -41,8 +41,9 @@ function repo(text: (path: string) => string): string {
   };
   // cargo: the workspace's metadata; builds and tests do nothing (the bench's model memory rows are left out).
   exe("fakebin/cargo", `if [ "$1" = metadata ]; then echo '{"packages":[],"target_directory":"${dir}/target","version":1}'; fi`);
-  // go: cmd/smoke, once the services have written their environment; builds do nothing.
-  exe("fakebin/go", `if [ "$1" = run ]; then for i in $(seq 100); do [ -e ../.env-orchestrator ] && [ -e ../.env-scorer ] && [ -e ../.env-pricing ] && break; sleep 0.1; done; fi`);
+  // go: cmd/smoke, once the services have written their environment; builds do nothing (fail with STOP_AT_BUILD).
+  exe("fakebin/go", `if [ "$1" = build ] && [ -n "\${STOP_AT_BUILD:-}" ]; then exit 1; fi
+if [ "$1" = run ]; then for i in $(seq 100); do [ -e ../.env-orchestrator ] && [ -e ../.env-scorer ] && [ -e ../.env-pricing ] && break; sleep 0.1; done; fi`);
   exe(
     "bin/loadgen",
     `case $1 in
@@ -126,5 +127,39 @@ describe.each(["run", "smoke", "bench"])("make %s refuses a setting it would han
     expect(r.exitCode).toBe(1);
     expect(r.all).toBe(`${name} failed: ${variable}=${value} ${why}`);
     for (const service of ["orchestrator", "scorer", "pricing"]) expect(existsSync(join(dir, `.env-${service}`))).toBe(false);
+  });
+});
+
+describe.each(["http", "sqs"])("how long make bench takes, %s", (ingress) => {
+  it("the README's figure is the one the bench prints from its own settings, and follows them", async () => {
+    const text = treeFor(ingress);
+    const readme = text("README.md");
+    const [, phases, rounds, roundSecs, secs, quickSecs] =
+      /each run measures (\d+) phases of `BENCH_DURATION` and\n(\d+) model scoring rounds of at most (\d+) s .*\ndefaults the measuring takes about (\d+) s .*, and the quick check\nabout (\d+) s;/.exec(readme) ?? [];
+    expect(secs, readme.slice(readme.indexOf("## Benchmarks"), readme.indexOf("## Benchmarks") + 2000)).toBeDefined();
+    const { BENCH_DEFAULTS } = await import("../../src/render/bench.js");
+    expect(Number(secs)).toBe(BENCH_DEFAULTS.runs * (Number(phases) * BENCH_DEFAULTS.durationSecs + Number(rounds) * Math.min(BENCH_DEFAULTS.durationSecs, Number(roundSecs))));
+    const dir = repo(text);
+    // What the bench prints before its first build, which then stops it.
+    const printed = async (env: Record<string, string>) => {
+      const r = await script(dir, "bench", { ...env, STOP_AT_BUILD: "1" });
+      return /^bench: .*: about (\d+)s of measuring/m.exec(r.all)?.[1];
+    };
+    // Unset, the defaults: the README's figure.
+    expect(await printed({ BENCH_DURATION: "", BENCH_RUNS: "" })).toBe(secs);
+    const quick = /`(BENCH_DURATION=(\S+) BENCH_RUNS=(\d+))`\s+is a quick check/.exec(readme)!;
+    expect(await printed({ BENCH_DURATION: quick[2]!, BENCH_RUNS: quick[3]! })).toBe(quickSecs);
+  }, 240_000);
+
+  it("refuses a BENCH_DURATION or BENCH_RUNS it cannot bound, naming it", async () => {
+    const dir = repo(treeFor(ingress));
+    for (const [name, value, want] of [
+      ["BENCH_DURATION", "2", "want a positive Go duration such as 2s or 500ms"],
+      ["BENCH_RUNS", "0", "want a whole number of runs, 1 or more"],
+    ] as const) {
+      const r = await script(dir, "bench", { [name]: value });
+      expect(r.exitCode).toBe(2);
+      expect(r.all).toBe(`bench: ${name}=${value}: ${want}`);
+    }
   });
 });
