@@ -42,7 +42,7 @@ export interface SharedSetting extends Setting {
    * A `shared` list of `key=value` entries in which one key would be wrong
    * for every service at once, as an `own` setting would: the plain name may
    * not hold it (the scripts refuse it, naming `use`, the own setting that
-   * sets it per service), the per-service names may.
+   * sets it per service).
    */
   ownEntry?: { key: string; use: string };
 }
@@ -91,7 +91,7 @@ export const OTEL_VARIABLES: readonly SharedSetting[] = [
     name: "OTEL_RESOURCE_ATTRIBUTES",
     default: "",
     doc: "unset",
-    meaning: "more attributes of every span's resource, `key=value` pairs separated by commas (e.g. `deployment.environment=dev`); a `service.name` entry here names the service as `OTEL_SERVICE_NAME` does",
+    meaning: "more attributes of every span's resource, `key=value` pairs separated by commas (e.g. `deployment.environment=dev`); name a service by `OTEL_SERVICE_NAME`, not by a `service.name` entry here",
     run: "shared",
     ownEntry: { key: "service.name", use: "OTEL_SERVICE_NAME" },
   },
@@ -276,7 +276,7 @@ function underRun(s: SharedSetting, orchestratorToo: boolean): string {
       return `; \`make run\`: only by ${perService}, per ${orchestratorToo ? "service" : "worker"} (it refuses \`${s.name}\`)`;
     case "shared":
       return `; \`make run\`: ${every}, or one by ${perService}${s.name === "METRICS_ADDR" ? " (neither set: derived, see above)" : ""}${
-        s.ownEntry ? `; a \`${s.ownEntry.key}\` entry goes only in those, per ${orchestratorToo ? "service" : "worker"} (it refuses one in \`${s.name}\`: one name for every service)` : ""
+        s.ownEntry ? ` (it refuses a \`${s.ownEntry.key}\` entry in \`${s.name}\`, one for every service: set \`${s.ownEntry.use}\` per service)` : ""
       }`;
   }
 }

@@ -82,7 +82,7 @@ const PER_SERVICE = {
   WORKER_SCORER_MODEL_PATH: "/models/scorer.json",
   WORKER_PRICING_OTEL_SERVICE_NAME: "pricing-dev",
   ORCHESTRATOR_OTEL_SERVICE_NAME: "orchestrator-dev",
-  ORCHESTRATOR_OTEL_RESOURCE_ATTRIBUTES: "service.name=orchestrator-dev,deployment.environment=dev",
+  ORCHESTRATOR_OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=orchestrator-dev",
   OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=dev",
   WORKER_PRICING_MAX_IN_FLIGHT: "7",
   MAX_IN_FLIGHT: "9",
@@ -101,7 +101,7 @@ describe.each(["smoke", "bench"])("make %s hands each service its own settings, 
     expect(pricing.OTEL_SERVICE_NAME).toBe("pricing-dev");
     expect(scorer.OTEL_SERVICE_NAME).toBeUndefined();
     expect(orchestrator.OTEL_SERVICE_NAME).toBe("orchestrator-dev");
-    expect(orchestrator.OTEL_RESOURCE_ATTRIBUTES).toBe("service.name=orchestrator-dev,deployment.environment=dev");
+    expect(orchestrator.OTEL_RESOURCE_ATTRIBUTES).toBe("deployment.environment=orchestrator-dev");
     expect(scorer.OTEL_RESOURCE_ATTRIBUTES).toBe("deployment.environment=dev");
     expect(pricing.MAX_IN_FLIGHT).toBe("7");
     expect(scorer.MAX_IN_FLIGHT).toBe("9");
@@ -119,7 +119,7 @@ describe.each(["run", "smoke", "bench"])("make %s refuses a setting it would han
     [
       "OTEL_RESOURCE_ATTRIBUTES",
       "deployment.environment=dev, service.name =one",
-      "would give every service that reads it one service.name: set OTEL_SERVICE_NAME per service instead (ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME), or give the entry in a per-service OTEL_RESOURCE_ATTRIBUTES (ORCHESTRATOR_OTEL_RESOURCE_ATTRIBUTES WORKER_SCORER_OTEL_RESOURCE_ATTRIBUTES WORKER_PRICING_OTEL_RESOURCE_ATTRIBUTES)",
+      "would give every service that reads it one service.name: set OTEL_SERVICE_NAME per service instead (ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME)",
     ],
   ])("%s=%s, before anything starts", async (variable, value, why) => {
     const dir = repo(treeFor("sqs"));
