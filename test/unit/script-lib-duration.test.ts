@@ -33,7 +33,7 @@ function randomInputs(n: number): string[] {
   return Array.from({ length: n }, () => Array.from({ length: 1 + next(6) }, () => PIECES[next(PIECES.length)]).join(""));
 }
 
-/** Go's answer for each input: time.ParseDuration in seconds rounded up, or "refused". */
+/** Go's answer for each input: time.ParseDuration in seconds and in milliseconds, each rounded up, or "refused". */
 async function goAnswers(inputs: string[]): Promise<string[]> {
   const dir = tempDir("chb-duration-");
   writeFileSync(
@@ -58,11 +58,14 @@ func main() {
 			fmt.Println("refused")
 			continue
 		}
-		secs := d / time.Second
+		secs, ms := d/time.Second, d/time.Millisecond
 		if d%time.Second > 0 {
 			secs++
 		}
-		fmt.Println(int64(secs))
+		if d%time.Millisecond > 0 {
+			ms++
+		}
+		fmt.Println(int64(secs), int64(ms))
 	}
 }
 `,
@@ -71,13 +74,13 @@ func main() {
   return r.stdout.split("\n");
 }
 
-/** duration_secs's answer for each input, with AWK as awk. */
+/** duration_secs's and duration_ms's answers for each input, with AWK as awk. */
 async function shellAnswers(awk: string, inputs: string[]): Promise<string[]> {
   const bin = join(tempDir("chb-awk-"), "bin");
   mkdirSync(bin);
   symlinkSync(awk, join(bin, "awk"));
   // PATH is set inside the script: bash may read ~/.bashrc first (it does when stdin is a socket).
-  const r = await execa("bash", ["-c", `PATH=${bin}:$PATH\n. ${LIB}\nfor d in "$@"; do duration_secs "$d" || echo refused; done`, "-", ...inputs], {
+  const r = await execa("bash", ["-c", `PATH=${bin}:$PATH\n. ${LIB}\nfor d in "$@"; do if s=$(duration_secs "$d") && ms=$(duration_ms "$d"); then echo "$s $ms"; else echo refused; fi; done`, "-", ...inputs], {
     stdin: "ignore",
     // A UTF-8 locale, where gawk would count characters, not bytes, unless duration_secs says otherwise.
     env: { LC_ALL: "C.UTF-8" },
@@ -87,7 +90,7 @@ async function shellAnswers(awk: string, inputs: string[]): Promise<string[]> {
 
 const AWKS = ["/usr/bin/mawk", "/usr/bin/gawk", "/usr/bin/original-awk", "/usr/bin/busybox"].filter((a) => existsSync(a));
 
-describe("scripts/lib.sh duration_secs reads a duration as the orchestrator does (time.ParseDuration)", () => {
+describe("scripts/lib.sh duration_secs (and duration_ms, make bench's) reads a duration as the orchestrator does (time.ParseDuration)", () => {
   const inputs = [...TABLE, ...randomInputs(600)];
 
   it("has awks to run under", () => {

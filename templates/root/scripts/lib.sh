@@ -78,7 +78,14 @@ duration_in() {
     }
     if (!neg && (S > 9223372036 || S == 9223372036 && N >= 854775808)) exit 1
     # %.0f: print would write a count past 2^31 in exponent form (mawk).
-    if (ENVIRON["UNIT"] == "ms") { M = S * 1000 + int(N / 1e6); if (neg) printf "%s%.0f\n", (M == 0 ? "" : "-"), M; else printf "%.0f\n", M + (N % 1e6 > 0); exit }
+    if (ENVIRON["UNIT"] == "ms") {
+      # Seconds and milliseconds written side by side: S * 1000 can pass 2^53, past a double.
+      ms = int(N / 1e6) + (!neg && N % 1e6 > 0)
+      if (ms == 1000) { S++; ms = 0 }
+      out = S == 0 ? sprintf("%d", ms) : sprintf("%.0f%03d", S, ms)
+      printf "%s%s\n", (neg && out != "0" ? "-" : ""), out
+      exit
+    }
     if (neg) printf "%s%.0f\n", (S == 0 ? "" : "-"), S; else printf "%.0f\n", S + (N > 0)
   }
   function digit(c) { return c != "" && index("0123456789", c) > 0 }
