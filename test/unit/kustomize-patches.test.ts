@@ -46,7 +46,7 @@ function objects(yaml: string): Required<Target>[] {
 function targets(overlay: string): { patch: string; target: Target }[] {
   const k = parse(readFileSync(join(overlay, "kustomization.yaml"), "utf8")) as { patches?: Patch[]; patchesStrategicMerge?: string[]; patchesJson6902?: Patch[] };
   const out: { patch: string; target: Target }[] = [];
-  for (const p of [...(k.patches ?? []), ...(k.patchesJson6902 ?? []), ...(k.patchesStrategicMerge ?? []).map((path) => ({ path }))]) {
+  for (const p of [...(k.patches ?? []), ...(k.patchesJson6902 ?? []), ...(k.patchesStrategicMerge ?? []).map((path): Patch => ({ path }))]) {
     const label = p.path ?? p.patch ?? "";
     if (p.target) {
       out.push({ patch: label, target: p.target });
