@@ -8,6 +8,7 @@ import {
 } from "../manifest.js";
 import { TEMPLATES_DIR } from "../paths.js";
 import { benchContext } from "./bench.js";
+import { CARGO_COMMANDS } from "./cargo-commands.js";
 import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
 import { ciImages, ciJobs } from "./ci-jobs.js";
@@ -64,9 +65,9 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function instances(target: string, m: Manifest): { target: string; context: object }[] {
   // Templates see the workers with what they derive from a name (port, env var, Go name).
   const workers = workerContexts(m);
-  // ...and the CI job table, shutdown timings, settings tables and cluster objects, each derived in one place.
+  // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers) };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS };
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Manifest } from "../manifest.js";
+import { CARGO_COMMANDS } from "../render/cargo-commands.js";
 import { track, type Activity } from "./activity.js";
 import { LINTED_TEST_LABEL, lintingEnv } from "./clippy-lint.js";
 import { CommandFailed, run } from "./exec.js";
 import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
-import { pruneMembers, rustBuildEnv } from "./rust-build.js";
+import { pruneMembers, rustBuildEnv, seedTarget } from "./rust-build.js";
 import { repoStateDir } from "./verdicts.js";
 import type { WorkerBinary } from "./services.js";
 
@@ -116,6 +117,9 @@ export async function rustStep(ctx: StepContext): Promise<void> {
   };
   const clippy = ctx.toolVersions.find((t) => t.startsWith("clippy "))?.replace(/^clippy /, "");
   const linting = await lintingEnv(opts.cwd, env, clippy);
+  // The repo's own `make test`, so the dependencies it compiles are the ones that command needs.
+  const [cargo, ...testArgs] = CARGO_COMMANDS.test.split(" ");
+  let tested = false;
   try {
     // rustfmt does not take cargo's build-directory lock, so it runs beside the
     // builds; clippy, build and test share the lock and go one after another.
@@ -126,11 +130,12 @@ export async function rustStep(ctx: StepContext): Promise<void> {
           // Compiles (so lints) what `clippy --all-targets` checks but benches,
           // which the workers have none of: the library and binaries plain and
           // as tests, the integration tests and the examples.
-          await run(log, "cargo", ["test", "--locked"], { ...opts, env: { ...env, ...linting }, label: LINTED_TEST_LABEL });
+          await run(log, cargo!, testArgs, { ...opts, env: { ...env, ...linting }, label: LINTED_TEST_LABEL });
         } else {
           await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
-          await run(log, "cargo", ["test", "--locked"], opts);
+          await run(log, cargo!, testArgs, opts);
         }
+        tested = true;
         // No `cargo build` after it: `cargo test` built each binary for the
         // integration tests and left it at target/debug/NAME, which smoke runs.
         // The generated dev-dependencies add no features (presets.test.ts holds
@@ -141,7 +146,10 @@ export async function rustStep(ctx: StepContext): Promise<void> {
   } finally {
     // Not while interrupted: deleting a few hundred MB would hold up the exit;
     // the next run prunes them.
-    if (env.CARGO_BUILD_BUILD_DIR && !interrupted()) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
+    if (env.CARGO_BUILD_BUILD_DIR && !interrupted()) {
+      pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
+      if (tested) seedTarget(env.CARGO_BUILD_BUILD_DIR, meta.target_directory);
+    }
   }
   const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
   ctx.binaries.workers = ctx.manifest.workers.map(({ name, transport }) => {

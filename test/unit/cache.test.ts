@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { fakeToolchain } from "../helpers/fake-toolchain.js";
 import { DEFAULT_CAP_BYTES, cacheCap, cacheDir } from "../../src/cache/dir.js";
 import { LAST_USED, evict, listEntries, sizeOf, touchEntry } from "../../src/cache/entries.js";
 import { UsageError } from "../../src/errors.js";
-import { pruneMembers, rustBuildEnv } from "../../src/validate/rust-build.js";
+import { pruneMembers, rustBuildEnv, seedTarget } from "../../src/validate/rust-build.js";
 
 const MiB = 1024 ** 2;
 
@@ -189,6 +189,28 @@ describe("the shared Rust build folder", () => {
     expect(left("build")).toEqual(["prost-build-0123456789abcdef"]);
     expect(left("incremental")).toEqual([]);
     expect(left("examples")).toEqual([]);
+  });
+
+  // Cargo trusts a unit whose outputs are newer than its inputs: a copy stamped now would be
+  // as fresh, but one older than a source it lists would be rebuilt, so the stamps travel too.
+  it("seeds the repo's target with the shared dependencies, timestamps kept, the repo's own files untouched", () => {
+    const shared = tempDir();
+    const target = tempDir();
+    const old = new Date(Date.now() - 86_400_000);
+    for (const f of ["debug/deps/libtokio-5052a53827468635.rlib", "debug/build/libc-0123456789abcdef/output", "debug/.fingerprint/tokio-5052a53827468635/lib-tokio"]) {
+      mkdirSync(join(shared, f, ".."), { recursive: true });
+      writeFileSync(join(shared, f), "shared");
+      utimesSync(join(shared, f), old, old);
+    }
+    mkdirSync(join(target, "debug", "deps"), { recursive: true });
+    writeFileSync(join(target, "debug", "deps", "libtokio-5052a53827468635.rlib"), "the repo's");
+    seedTarget(shared, target);
+    expect(readFileSync(join(target, "debug/deps/libtokio-5052a53827468635.rlib"), "utf8")).toBe("the repo's");
+    for (const f of ["debug/build/libc-0123456789abcdef/output", "debug/.fingerprint/tokio-5052a53827468635/lib-tokio"]) {
+      expect(readFileSync(join(target, f), "utf8"), f).toBe("shared");
+      expect(statSync(join(target, f)).mtimeMs, f).toBe(statSync(join(shared, f)).mtimeMs);
+    }
+    expect(existsSync(join(shared, "debug/deps/libtokio-5052a53827468635.rlib"))).toBe(true);
   });
 
   it("is left to the user when CARGO_TARGET_DIR or a build-dir is set", () => {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseManifest, type ManifestInput } from "../../src/manifest.js";
+import { CARGO_COMMANDS } from "../../src/render/cargo-commands.js";
+import { CI_FILES } from "../../src/render/ci-jobs.js";
+import { render, type FileTree } from "../../src/render/index.js";
+
+/**
+ * Validate leaves the dependencies its `cargo test` compiled in the repo's
+ * workers/target, for `make test` to reuse (src/validate/rust-build.ts,
+ * seedTarget): that holds only while the Makefile runs the same command,
+ * and CI is held to the Makefile so a change to one reaches the other.
+ * (test/e2e/rust-seed.test.ts proves the reuse with cargo itself.)
+ */
+const presets: [string, Partial<ManifestInput>][] = [
+  ["one worker", {}],
+  ["two workers, sqs", { orchestrator: { module: "example.com/shop/orchestrator", ingress: "sqs" }, workers: [{ name: "scorer" }, { name: "pricing" }] } as never],
+];
+
+const text = (tree: FileTree, path: string) => tree.get(path)!.content.toString("utf8");
+
+/** The cargo commands of a Makefile target's recipe, without the `cd workers &&`. */
+function recipe(makefile: string, target: string): string[] {
+  const body = new RegExp(`^${target}:.*\\n((?:\\t.*\\n)+)`, "m").exec(makefile)?.[1];
+  if (!body) throw new Error(`no ${target} target in the Makefile`);
+  return [...body.matchAll(/\bcargo [^\n;&|]*/g)].map((m) => m[0].trim());
+}
+
+describe.each(presets)("the workers' cargo commands, %s", (_, input) => {
+  const m = parseManifest({ name: "shop", orchestrator: { module: "example.com/shop/orchestrator" }, ci: { providers: ["github", "gitlab"] }, ...input });
+  const tree = render(m);
+  const makefile = text(tree, "Makefile");
+
+  it("are the Makefile's build and test, the test the one validate runs", () => {
+    expect(recipe(makefile, "build")).toEqual([CARGO_COMMANDS.build]);
+    expect(recipe(makefile, "test")).toEqual([CARGO_COMMANDS.test]);
+  });
+
+  it("are what each worker's CI job runs, for that worker", () => {
+    const gh = parse(text(tree, CI_FILES.github)) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const gl = parse(text(tree, CI_FILES.gitlab)) as Record<string, { script?: string[] }>;
+    for (const w of m.workers) {
+      const github = gh.jobs[`rust-${w.name}`]!.steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
+      const gitlab = gl[`rust-${w.name}`]!.script!;
+      for (const [provider, lines] of [["github", github], ["gitlab", gitlab]] as const) {
+        const cargo = lines.filter((l) => /^cargo (test|build)\b/.test(l));
+        expect(cargo, `${provider} rust-${w.name}`).toEqual([`${CARGO_COMMANDS.test} -p ${w.name}`, `${CARGO_COMMANDS.build} -p ${w.name}`]);
+      }
+    }
+  });
+});
