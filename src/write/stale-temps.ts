@@ -2,8 +2,7 @@ import { lstatSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { LEDGER_FILE } from "../sync/ledger.js";
 import { removeEmptyFolders } from "./prune.js";
-import { startTicks, stillRunning } from "./process-identity.js";
-import { parseTempName } from "./temp-names.js";
+import { parseTempName, tempOwnerAlive } from "./temp-names.js";
 
 /**
  * A sync killed where no signal can be held (kill -9, a power cut) leaves
@@ -52,7 +51,7 @@ export function removeStaleTemps(dir: string, paths: Iterable<string>): void {
 /** A temp file of a run no longer alive: deleted, or (set aside for removal) put back where it was. */
 function settle(folder: string, name: string): void {
   const temp = parseTempName(name);
-  if (!temp || alive(temp)) return;
+  if (!temp || tempOwnerAlive(temp)) return;
   const file = join(folder, name);
   attempt(() => {
     if (temp.aside && !exists(join(folder, temp.original))) renameSync(file, join(folder, temp.original));
@@ -67,7 +66,7 @@ function onlyDeadTemps(folder: string): string[] | undefined {
   const files: string[] = [];
   for (const entry of entries.filter((e) => !e.isDirectory())) {
     const temp = entry.isFile() ? parseTempName(entry.name) : undefined;
-    if (!temp || temp.aside || alive(temp)) return undefined;
+    if (!temp || temp.aside || tempOwnerAlive(temp)) return undefined;
     files.push(join(folder, entry.name));
   }
   for (const entry of entries.filter((e) => e.isDirectory())) {
@@ -76,11 +75,6 @@ function onlyDeadTemps(folder: string): string[] | undefined {
     files.push(...inner);
   }
   return files;
-}
-
-/** Whether the run that named a temp file may still be running: its pid alive, as the process that started then (process-identity.ts). */
-function alive(temp: { pid: number; ticks?: string }): boolean {
-  return stillRunning(temp.pid, temp.ticks, startTicks);
 }
 
 /** Whether folder (repo-relative) is a real folder all the way down from dir: never sweep through a link. */

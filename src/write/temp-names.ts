@@ -1,12 +1,13 @@
-import { startTicks } from "./process-identity.js";
+import { processIdentity, startTicks, stillRunning } from "./process-identity.js";
 
 /**
  * The names sync gives its temp files, beside the file each is for, with
- * the writing process's id in them, and where it can be known its start
- * time (process-identity.ts), so a file left by a dead run whose pid was
- * reused since is still known for dead: a file being staged (written, then
- * renamed into place) and a file set aside for removal (renamed back if
- * the run fails, deleted if it succeeds).
+ * the writing process's id in them, and where it can be known its identity
+ * (boot id and start time, process-identity.ts: the same identity a lock
+ * records), so a file left by a dead run whose pid was reused since, in
+ * this boot or after a reboot, is still known for dead: a file being staged
+ * (written, then renamed into place) and a file set aside for removal
+ * (renamed back if the run fails, deleted if it succeeds).
  */
 export function stagedName(file: string, pid: number = process.pid): string {
   return `${file}.hybrid-backend-${runTag(pid)}.tmp`;
@@ -16,22 +17,47 @@ export function asideName(file: string, pid: number = process.pid): string {
   return `${file}.hybrid-backend-${runTag(pid)}.removing`;
 }
 
-/** PID-TICKS, or PID alone where the start time cannot be known (and in names older runs left). */
+/** PID-BOOT-TICKS (the identity "BOOT/TICKS" with a file-name-safe separator), or PID alone where it cannot be known. */
 function runTag(pid: number): string {
-  const ticks = startTicks(pid);
-  return ticks ? `${pid}-${ticks}` : `${pid}`;
+  const identity = processIdentity(pid);
+  const [boot, ticks] = identity?.split("/") ?? [];
+  return boot && ticks && BOOT_ID.test(boot) ? `${pid}-${boot}-${ticks}` : `${pid}`;
 }
 
-/** Exactly the names above: anything else, however close, is not this tool's to touch. */
-const TEMP_NAME = /^(.+)\.hybrid-backend-([1-9][0-9]{0,9})(?:-(0|[1-9][0-9]{0,19}))?\.(tmp|removing)$/;
+/** Linux's boot id: a UUID, lower-case hex. */
+const BOOT_ID = /^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 
 /**
- * The file a temp name is for (its name in the same folder), the pid that
- * made it and its start time if recorded, and whether it is a set-aside file.
+ * Exactly the names above, and PID-TICKS (no boot id), which earlier
+ * versions wrote: anything else, however close, is not this tool's to touch.
  */
-export function parseTempName(name: string): { original: string; pid: number; ticks?: string; aside: boolean } | undefined {
+const TEMP_NAME = /^(.+)\.hybrid-backend-([1-9][0-9]{0,9})(?:-([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}))?(?:-(0|[1-9][0-9]{0,19}))?\.(tmp|removing)$/;
+
+export interface TempName {
+  /** The file it is for (its name in the same folder). */
+  original: string;
+  pid: number;
+  /** "BOOT/TICKS", as processIdentity gives it, when the name records it. */
+  identity?: string;
+  /** The start time alone, in names earlier versions wrote (no boot id). */
+  ticks?: string;
+  /** A file set aside for removal, not one being staged. */
+  aside: boolean;
+}
+
+export function parseTempName(name: string): TempName | undefined {
   const match = TEMP_NAME.exec(name);
   if (!match) return undefined;
-  const found = { original: match[1]!, pid: Number(match[2]), aside: match[4] === "removing" };
-  return match[3] === undefined ? found : { ...found, ticks: match[3] };
+  const [, original, pid, boot, ticks, kind] = match;
+  // A boot id without a start time is no name this tool writes.
+  if (boot !== undefined && ticks === undefined) return undefined;
+  const found: TempName = { original: original!, pid: Number(pid), aside: kind === "removing" };
+  if (boot !== undefined) return { ...found, identity: `${boot}/${ticks}` };
+  return ticks === undefined ? found : { ...found, ticks };
+}
+
+/** Whether the run that named a temp file may still be running: its pid alive, as the process it recorded. */
+export function tempOwnerAlive(temp: TempName): boolean {
+  if (temp.identity !== undefined) return stillRunning(temp.pid, temp.identity, processIdentity);
+  return stillRunning(temp.pid, temp.ticks, startTicks);
 }

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { startTicks } from "../../src/write/process-identity.js";
+import { processIdentity, startTicks } from "../../src/write/process-identity.js";
+import { asideName, stagedName } from "../../src/write/temp-names.js";
 import { runCli } from "../helpers/cli.js";
 import { builtApp, gitIn } from "../helpers/built-app.js";
 
@@ -95,6 +96,35 @@ describe("temp files whose pid was reused", () => {
       expect(sync.stdout).not.toMatch(/kept-deleted/);
       expect(readFileSync(join(dir, "README.md"))).toEqual(readme);
       expect(existsSync(join(dir, "workers", "pricing"))).toBe(false);
+      expect(untracked()).toEqual(kept.map((path) => `?? ${path}`).sort());
+    } finally {
+      other.kill();
+    }
+  });
+});
+
+describe("temp files of a run in another boot", () => {
+  // Start times count from boot: after a reboot a new process may have the dead run's pid and start time. The name
+  // records the same identity a lock does (boot id and start time, process-identity.ts), so that is told apart too.
+  it("names carry the lock's process identity; one from another boot with a live pid and start time is removed", async () => {
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 600000)"], { stdio: "ignore" });
+    try {
+      const pid = other.pid!;
+      const identity = processIdentity(pid);
+      expect(identity, "this test needs Linux's /proc").toMatch(/^[0-9a-f-]{36}\/[0-9]+$/);
+      const [boot, ticks] = identity!.split("/");
+      expect(stagedName("Makefile", pid)).toBe(`Makefile.hybrid-backend-${pid}-${boot}-${ticks}.tmp`);
+      expect(asideName("Makefile", pid)).toBe(`Makefile.hybrid-backend-${pid}-${boot}-${ticks}.removing`);
+      const elsewhere = `00000000-0000-0000-0000-000000000000`;
+      plant(`Makefile.hybrid-backend-${pid}-${elsewhere}-${ticks}.tmp`);
+      const readme = readFileSync(join(dir, "README.md"));
+      renameSync(join(dir, "README.md"), join(dir, `README.md.hybrid-backend-${pid}-${elsewhere}-${ticks}.removing`));
+      const kept = [`Makefile.hybrid-backend-${pid}-${boot}-${ticks}.tmp`];
+      kept.forEach(plant);
+
+      const sync = await runCli(["sync"], dir);
+      expect(sync.exitCode, sync.stderr).toBe(0);
+      expect(readFileSync(join(dir, "README.md"))).toEqual(readme);
       expect(untracked()).toEqual(kept.map((path) => `?? ${path}`).sort());
     } finally {
       other.kill();
