@@ -10,7 +10,7 @@ export type Command = (typeof COMMANDS)[number];
 
 
 /** Which options make sense for which command; the rest are usage errors. */
-const SYNC_OPTIONS = ["dry-run", "force", "json", "help", "version"] as const;
+const SYNC_OPTIONS = ["dry-run", "force", "json", "verbose", "help", "version"] as const;
 const ALLOWED: Record<Command, readonly OptionName[]> = {
   create: (Object.keys(OPTIONS) as OptionName[]).filter((k) => !["check", "force", "no-cache"].includes(k)),
   validate: ["json", "no-cache", "help", "version"],
@@ -56,6 +56,7 @@ export interface ParsedArgs {
     "no-git"?: boolean;
     "git-init"?: boolean;
     json?: boolean;
+    verbose?: boolean;
     help?: boolean;
     version?: boolean;
   };
@@ -148,6 +149,7 @@ Create options (prompted for on a TTY unless --yes):
   --git-init           git init and commit even inside another repository's work
                        tree (by default create leaves git to that repository)
   --json               machine-readable output (a failure too: {"ok": false, "exit", "error"})
+  --verbose            list every file written
   -h, --help           this help
   -v, --version        print the version
 
@@ -155,6 +157,7 @@ Sync / add / remove options:
   --dry-run            print the report and the diff; write nothing
   --force              bring back generated files you deleted
   --json               machine-readable report
+  --verbose            list every file written, not only those that need you (conflicts, kept edits)
 
 Exit codes: 0 ok, 1 validation failed, 2 bad input (nothing written),
 3 sync left conflicts to resolve, or sync --check found stale files.`;

@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function syncOptions({ values }: ParsedArgs) {
-  return { check: values.check, dryRun: values["dry-run"], force: values.force, json: values.json };
+  return { check: values.check, dryRun: values["dry-run"], force: values.force, json: values.json, verbose: values.verbose };
 }
 
 let settled = false;

@@ -20,6 +20,7 @@ export const OPTIONS = {
   "no-git": { type: "boolean" },
   "git-init": { type: "boolean" },
   json: { type: "boolean" },
+  verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;

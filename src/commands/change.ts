@@ -1,10 +1,15 @@
 import { resolve } from "node:path";
-import { UsageError } from "../errors.js";
+import { EXIT, UsageError } from "../errors.js";
+import { human } from "../human.js";
 import { CI_PROVIDERS, MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { WORKERS_DIR } from "../render/components.js";
+import { render } from "../render/index.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { readRecords } from "../write/repo.js";
+import { cargoTomlOnDisk, crateTargets, removeWorkerLeftovers } from "../write/worker-leftovers.js";
 import { locate } from "../write/worktree.js";
-import { syncIn, type SyncOptions } from "./sync.js";
+import { changeSteps } from "./next-steps.js";
+import { syncIn, type Afterword, type SyncOptions } from "./sync.js";
 
 /**
  * `add` / `remove`: one edit to the manifest, then the same sync a hand edit
@@ -17,14 +22,32 @@ import { syncIn, type SyncOptions } from "./sync.js";
 export async function runChange(
   verb: "add" | "remove",
   [kind, value, dir]: string[],
-  options: Omit<SyncOptions, "manifest" | "check">,
+  options: Omit<SyncOptions, "manifest" | "check" | "command" | "after">,
 ): Promise<number> {
   const target = resolve(dir ?? ".");
   const change = async () => {
     const current = parseManifest((await readRecords(target, await locate(target))).manifestJson, MANIFEST_FILE);
     const edited = edit(verb, kind!, value!, current);
     const manifest = parseEdited(edited, kind!, value!);
-    return syncIn(target, { ...options, manifest });
+    // Read before the sync removes the worker's Cargo.toml: its targets name its build output.
+    const targets = verb === "remove" && kind === "worker" ? workerTargets(target, value!, current) : undefined;
+    const after = ({ dryRun, code }: { dryRun: boolean; code: number }): Afterword => {
+      const lines: string[] = [];
+      let json: Record<string, unknown> = {};
+      if (targets) {
+        const leftovers = removeWorkerLeftovers(target, value!, targets, dryRun);
+        json = { leftovers };
+        if (leftovers.removed.length > 0) {
+          lines.push(`  ${dryRun ? "would remove" : "removed"} ${value}'s build output and logs (${leftovers.removed.length}): ${summarize(leftovers.removed)}`);
+          if (options.verbose) for (const path of leftovers.removed) lines.push(human`  ${"removed".padEnd(12)} ${path}`);
+        }
+        for (const kept of leftovers.kept) lines.push(human`  left         ${kept.path}  (${kept.why})`);
+      }
+      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".");
+      if (!dryRun && code === EXIT.ok) lines.push("", "Next:", ...next);
+      return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
+    };
+    return syncIn(target, { ...options, manifest, command: `${verb} ${kind} ${value}`, after });
   };
   return options.dryRun ? change() : withRepoLock(target, change);
 }
@@ -70,6 +93,21 @@ function parseEdited(edited: unknown, kind: string, value: string): Manifest {
     }
     throw err;
   }
+}
+
+/** The worker's crate targets as generated and as on disk. */
+function workerTargets(dir: string, name: string, m: Manifest): string[] {
+  return crateTargets(name, render(m).get(`${WORKERS_DIR}/${name}/Cargo.toml`)?.content, cargoTomlOnDisk(dir, name));
+}
+
+/** Paths by folder with a count, so cargo's dozens of files read as a line: "workers/target/release (9), .run (1)". */
+function summarize(paths: string[]): string {
+  const folders = new Map<string, number>();
+  for (const path of paths) {
+    const folder = path.split("/").slice(0, path.startsWith(`${WORKERS_DIR}/target/`) ? 3 : -1).join("/");
+    folders.set(folder, (folders.get(folder) ?? 0) + 1);
+  }
+  return [...folders].map(([folder, n]) => human`${folder}/ (${String(n)})`).join(", ");
 }
 
 function names(m: Manifest): string {

@@ -4,7 +4,7 @@ import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
 import type { Manifest } from "../manifest.js";
-import { render, sortedPaths } from "../render/index.js";
+import { render, sortedPaths, type FileTree } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
 import { formatUnconverted } from "../sync/report.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
@@ -53,7 +53,8 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   const manifest = toManifest(answers, name, originOf(layers));
   // Fail on an unusable target before rendering or writing anything.
   checkTarget(dir);
-  const renderTree = () => withLedger(render(manifest), manifest);
+  let rendered: FileTree | undefined;
+  const renderTree = () => (rendered = withLedger(render(manifest), manifest));
 
   if (values["dry-run"]) {
     const tree = renderTree();
@@ -73,6 +74,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   const shown = relative(process.cwd(), result.dir) || ".";
   if (!values.json) {
     console.log(human`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
+    if (values.verbose && rendered) for (const path of sortedPaths(rendered)) console.log(human`  ${path}`);
     if (result.enclosingRepo !== undefined) {
       const repo = relative(process.cwd(), result.enclosingRepo) || ".";
       console.log(human`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);

@@ -1,5 +1,8 @@
 import type { Manifest } from "../manifest.js";
 import { shellQuote } from "../human.js";
+import { CI_FILES } from "../render/ci-jobs.js";
+import { WORKERS_DIR } from "../render/components.js";
+import { workerAddrVar, workerContexts } from "../render/workers.js";
 
 /**
  * What to type after create, for the chosen ingress. Every `make` word here
@@ -22,4 +25,32 @@ export function nextSteps(dir: string, m: Manifest, validated: boolean): string[
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`).trimEnd());
+}
+
+/**
+ * What to type after `add`/`remove`, and how the change is wired. Every
+ * `make` word is a target of the generated Makefile (the unit tests run
+ * them with `make -n` in a repo changed this way); other lines are notes.
+ * `smoke` builds first and, for a queue preset, starts the emulator itself.
+ */
+export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string): string[] {
+  const steps: [string, string][] = [];
+  if (dir !== ".") steps.push([`cd ${shellQuote(dir)}`, ""]);
+  if (kind === "worker") {
+    const worker = workerContexts(m).find((w) => w.name === value);
+    if (verb === "add" && worker) {
+      steps.push(["make test smoke", `build and test every worker, ${value} too, then send every test vector through the orchestrator into each`]);
+      const addr = worker.transport === "uds" ? `a Unix socket, ${value}.sock, under make run` : `127.0.0.1:${worker.port}`;
+      const route = m.orchestrator.ingress === "http" ? `, and serves it at POST /v1/workers/${value}/score` : "";
+      steps.push(["", `${value}'s code is in ${WORKERS_DIR}/${value}/; the orchestrator dials it at ${worker.env} (${addr})${route}`]);
+    } else {
+      steps.push(["make test smoke", `rebuild and test the workers left: ${m.workers.map((w) => w.name).join(", ")}`]);
+      steps.push(["", `the orchestrator no longer dials ${value} (${workerAddrVar(value)} is no longer read)`]);
+    }
+  } else {
+    const file = CI_FILES[value as keyof typeof CI_FILES];
+    steps.push(["", verb === "add" ? `commit ${file}: ${value} runs the pipeline on the next push` : `${file} is gone: ${value} runs no pipeline for this repo on the next push`]);
+  }
+  const width = Math.max(...steps.map(([cmd]) => cmd.length));
+  return steps.map(([cmd, why]) => (cmd ? (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`) : `  ${why}`).trimEnd());
 }

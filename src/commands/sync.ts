@@ -23,8 +23,23 @@ export interface SyncOptions {
   dryRun?: boolean;
   force?: boolean;
   json?: boolean;
+  /** List every file written, not only those that need the user. */
+  verbose?: boolean;
   /** A changed manifest (from `add`/`remove`), written along with the files. */
   manifest?: Manifest;
+  /** What ran, for the report's first line (`add worker pricing`); sync by default. */
+  command?: string;
+  /**
+   * Work for `add`/`remove` once the files are written (or, for --dry-run,
+   * what it would do), told whether the sync left conflicts: its report's
+   * lines follow the file report, its JSON joins the JSON report.
+   */
+  after?: (run: { dryRun: boolean; code: number }) => Afterword;
+}
+
+export interface Afterword {
+  lines: string[];
+  json?: Record<string, unknown>;
 }
 
 /**
@@ -72,6 +87,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const manifestFile = recordFile(onDisk.get(MANIFEST_FILE), manifestBytes(manifest));
   const manifestChanged = manifestFile.changed;
   const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
+  const style = { command: options.command, verbose: options.verbose };
 
   if (options.dryRun) {
     // Compared in git's stored form, so a CRLF checkout's diff shows only the real changes.
@@ -80,8 +96,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       return e && { content: storedForm(e), mode: e.mode };
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
-    if (options.json) console.log(JSON.stringify(jsonReport(dir, actions, code, true, diff), null, 2));
-    else console.log([formatSyncReport(shown, actions, true), diff].filter(Boolean).join("\n\n"));
+    const after = options.after?.({ dryRun: true, code }) ?? { lines: [] };
+    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...after.json }, null, 2));
+    else console.log([[formatSyncReport(shown, actions, true, [], style), ...after.lines].join("\n"), diff].filter(Boolean).join("\n\n"));
     return code;
   }
 
@@ -97,8 +114,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       ledgerStyle: recordFile(onDisk.get(LEDGER_FILE), serializeLedger(newLedger)).style,
     });
   }
-  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}) }, null, 2));
-  else console.log(formatSyncReport(shown, actions, false, notCheckedOut));
+  const after = options.after?.({ dryRun: false, code }) ?? { lines: [] };
+  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...after.json }, null, 2));
+  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...after.lines].join("\n"));
   return code;
 }
 

@@ -17,13 +17,31 @@ export function countByStatus(actions: FileAction[]): Partial<Record<Status, num
   return counts;
 }
 
-/** Human report: a summary line, then every file that is not plainly unchanged, grouped. */
-export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean, notCheckedOut: { path: string; unconverted?: string }[] = []): string {
+/** The statuses that ask something of the user: always listed in full, the others only with --verbose. */
+const NEEDS_YOU: ReadonlySet<Status> = new Set(["conflict", "kept", "kept-deleted"]);
+
+export interface ReportStyle {
+  /** What ran, for the first line: "sync" (the default), or e.g. "add worker pricing". */
+  command?: string;
+  /** Every file that is not plainly unchanged, grouped; otherwise counts, and only the files that need the user. */
+  verbose?: boolean;
+}
+
+/**
+ * Human report: a summary line of counts, then the files that need the user
+ * (conflicts, edited files left in place, deleted files left deleted) in full;
+ * with verbose (and always for --dry-run, a preview) every file that changed.
+ */
+export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean, notCheckedOut: { path: string; unconverted?: string }[] = [], style: ReportStyle = {}): string {
   const counts = countByStatus(actions);
   const summary = ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ");
-  const lines = [`${dryRun ? "sync --dry-run" : "sync"} ${human`${dir}`}: ${summary || "nothing generated"}`];
+  const command = `${style.command ?? "sync"}${dryRun ? " --dry-run" : ""}`;
+  const where = style.command === undefined ? human` ${dir}` : dir === "." ? "" : human` in ${dir}`;
+  const every = style.verbose || dryRun;
+  const hidden = every ? 0 : actions.filter((a) => a.status !== "unchanged" && !NEEDS_YOU.has(a.status)).length;
+  const lines = [`${command}${where}: ${summary || "nothing generated"}${hidden > 0 ? " (--verbose lists every file)" : ""}`];
   for (const status of ORDER) {
-    if (status === "unchanged") continue;
+    if (status === "unchanged" || !(every || NEEDS_YOU.has(status))) continue;
     const group = actions.filter((a) => a.status === status);
     if (group.length === 0) continue;
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);

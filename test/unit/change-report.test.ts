@@ -1,0 +1,200 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { changeSteps } from "../../src/commands/next-steps.js";
+import { INGRESS, TRANSPORTS, parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { BENCH_DIR, CARGO_TARGET, WORKER_LOGS } from "../../src/write/worker-leftovers.js";
+import { builtApp, gitIn } from "../helpers/built-app.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+
+/**
+ * `add` and `remove` report counts, the files that need the user in full,
+ * and what to type next (each a command that works in the changed repo);
+ * --verbose lists every file. `remove worker` takes away what the repo's own
+ * scripts and cargo made for the worker, and nothing else.
+ */
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
+// A remove run in a session with CARGO_TARGET_DIR set would (rightly) report it; these repos build in workers/target.
+const env = { CARGO_TARGET_DIR: undefined };
+let dir: string;
+beforeEach(async () => {
+  ({ dir } = await builtApp("chb-change-report-"));
+});
+
+const plant = (path: string, content = "built\n") => {
+  mkdirSync(dirname(join(dir, path)), { recursive: true });
+  writeFileSync(join(dir, path), content);
+};
+/** The command lines of a Next: section (notes are lines that do not start with a command). */
+const commands = (stdout: string) =>
+  stdout
+    .slice(stdout.indexOf("\nNext:\n") + 7)
+    .split("\n")
+    .filter((l) => /^ {2}(make|cd) /.test(l))
+    .map((l) => l.replace(/ +#.*$/, "").trim());
+
+describe("add worker", () => {
+  it("prints a summary and the next step, not a line per file; each printed make command exists in the repo", async () => {
+    const add = await runCli(["add", "worker", "pricing"], dir, env);
+    expect(add.exitCode, add.stderr).toBe(0);
+    const lines = add.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^add worker pricing: \d+ updated, \d+ added, \d+ unchanged \(--verbose lists every file\)$/);
+    expect(lines.length).toBeLessThan(10);
+    expect(add.stdout).not.toMatch(/^ {2}(added|updated) /m);
+    expect(add.stdout).toMatch(/WORKER_PRICING_ADDR \(127\.0\.0\.1:50052\)/);
+    const next = commands(add.stdout);
+    expect(next).toEqual(["make test smoke"]);
+    // make -n: every target named exists in the generated Makefile, and make can plan the run (nothing is built).
+    for (const command of next) execFileSync("make", ["-n", ...command.split(" ").slice(1)], { cwd: dir, stdio: "pipe" });
+  });
+
+  it("--verbose lists every file; a conflict is listed in full without it", async () => {
+    const verbose = await runCli(["add", "worker", "pricing", "--verbose"], dir, env);
+    expect(verbose.exitCode, verbose.stderr).toBe(0);
+    expect(verbose.stdout).toMatch(/^ {2}added {8}workers\/pricing\/Cargo\.toml$/m);
+    expect(verbose.stdout).not.toContain("--verbose lists");
+
+    // Both sides change the worker list in the README: a conflict, which needs the user.
+    const readme = join(dir, "README.md");
+    writeFileSync(readme, readFileSync(readme, "utf8").replace(/^\| pricing .*$/m, "| pricing | edited by hand |"));
+    const add = await runCli(["add", "worker", "fraud"], dir, env);
+    expect(add.exitCode, add.stdout).toBe(3);
+    expect(add.stdout).toMatch(/^ {2}conflict {5}README\.md/m);
+    expect(add.stdout).not.toMatch(/^ {2}added /m);
+    // With a conflict open, the next step is resolving it (the note says how), not building.
+    expect(add.stdout).not.toContain("Next:");
+  });
+
+  it.each(INGRESS.flatMap((ingress) => TRANSPORTS.map((transport) => [ingress, transport] as const)))(
+    "%s, %s: the steps of add and remove name only targets of the generated Makefile",
+    (ingress, transport) => {
+      const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress }, workers: [{ name: "scorer", transport }, { name: "pricing", transport }] });
+      const makefile = render(m).get("Makefile")!.content.toString("utf8");
+      const targets = new Set([...makefile.matchAll(/^([a-z][\w-]*):/gm)].map((match) => match[1]!));
+      const steps = [...changeSteps("add", "worker", "pricing", m, "."), ...changeSteps("remove", "worker", "scorer", { ...m, workers: m.workers.slice(1) }, "sub dir")];
+      const words = steps.flatMap((l) => /^ {2}make ([^#]+)/.exec(l)?.[1]!.trim().split(/\s+/) ?? []);
+      expect(words.length).toBeGreaterThan(0);
+      for (const word of words) expect(targets, `make ${word}`).toContain(word);
+      expect(steps).toContain("  cd 'sub dir'");
+    },
+  );
+});
+
+describe("remove worker", () => {
+  beforeEach(async () => {
+    const add = await runCli(["add", "worker", "pricing"], dir, env);
+    expect(add.exitCode, add.stderr).toBe(0);
+    gitIn(dir, "add", "-A");
+    gitIn(dir, "commit", "-qm", "add pricing");
+  });
+
+  // What make build/test/smoke/run/bench leave for pricing (cargo's names for its crate targets), and for the others.
+  const ours = [
+    ".run/pricing.log",
+    ".smoke/pricing.log",
+    `${CARGO_TARGET}/release/pricing`,
+    `${CARGO_TARGET}/release/pricing.d`,
+    `${CARGO_TARGET}/release/libpricing.rlib`,
+    `${CARGO_TARGET}/release/deps/pricing-0123456789abcdef`,
+    `${CARGO_TARGET}/release/deps/libpricing-0123456789abcdef.rmeta`,
+    `${CARGO_TARGET}/release/examples/pricing_bench_model`,
+    `${CARGO_TARGET}/release/.fingerprint/pricing-0123456789abcdef/bin-pricing`,
+    `${CARGO_TARGET}/release/build/pricing-0123456789abcdef/output`,
+    `${CARGO_TARGET}/debug/deps/pricing_grpc-0123456789abcdef`,
+    `${CARGO_TARGET}/debug/.fingerprint/pricing-fedcba9876543210/lib-pricing`,
+    `${CARGO_TARGET}/debug/incremental/pricing-0123456789abcdef/s-1/dep-graph.bin`,
+  ];
+  const theirs = [
+    ".run/scorer.log",
+    ".run/pricing-notes.txt", // not a name run.sh writes
+    `${CARGO_TARGET}/release/scorer`,
+    `${CARGO_TARGET}/release/.fingerprint/scorer-0123456789abcdef/bin-scorer`,
+    `${CARGO_TARGET}/release/deps/libpricingx-0123456789abcdef.rlib`, // another crate's
+    `${CARGO_TARGET}/release/deps/libtokio-0123456789abcdef.rlib`,
+    `${CARGO_TARGET}/release/pricing.txt.bak`, // not a name cargo gives
+    `${CARGO_TARGET}/notes/pricing`, // not a profile folder
+    `${BENCH_DIR}/pricing.log`, // a bench run's record
+  ];
+
+  it("removes the worker's build output and logs, reports a bench run's, and leaves everything else", async () => {
+    [...ours, ...theirs].forEach((path) => plant(path));
+    const remove = await runCli(["remove", "worker", "pricing"], dir, env);
+    expect(remove.exitCode, remove.stderr).toBe(0);
+    for (const path of ours) expect(existsSync(join(dir, path)), path).toBe(false);
+    for (const path of theirs) expect(existsSync(join(dir, path)), path).toBe(true);
+    expect(remove.stdout).toMatch(/^ {2}removed pricing's build output and logs \(13\): \.run\/ \(1\), \.smoke\/ \(1\), workers\/target\/debug\/ \(3\), workers\/target\/release\/ \(8\)$/m);
+    expect(remove.stdout).toMatch(/^ {2}left {9}bench\/pricing\.log {2}\(a log of an earlier make bench, kept with that run's results\)$/m);
+    expect(remove.stdout).not.toMatch(/^ {2}removed {6}/m);
+    expect(remove.stdout).toMatch(/\nNext:\n {2}make test smoke +# rebuild and test the workers left: scorer\n/);
+    for (const command of commands(remove.stdout)) execFileSync("make", ["-n", ...command.split(" ").slice(1)], { cwd: dir, stdio: "pipe" });
+    // Nothing it removed was tracked by git.
+    expect(gitIn(dir, "status", "--porcelain")).not.toMatch(/^ D (\.run|\.smoke|workers\/target)/m);
+  });
+
+  it("--dry-run says what it would remove and removes nothing; --verbose lists each; a linked target folder is not followed", async () => {
+    ours.forEach((path) => plant(path));
+    const dry = await runCli(["remove", "worker", "pricing", "--dry-run"], dir, env);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^ {2}would remove pricing's build output and logs \(13\)/m);
+    for (const path of ours) expect(existsSync(join(dir, path)), path).toBe(true);
+
+    const elsewhere = tempDir("chb-change-target-");
+    plant(".run/keep");
+    execFileSync("mv", [join(dir, CARGO_TARGET), join(elsewhere, "target")]);
+    symlinkSync(join(elsewhere, "target"), join(dir, CARGO_TARGET));
+    const remove = await runCli(["remove", "worker", "pricing", "--verbose"], dir, env);
+    expect(remove.exitCode, remove.stderr).toBe(0);
+    expect(remove.stdout).toMatch(/^ {2}removed {6}\.run\/pricing\.log$/m);
+    expect(remove.stdout).toMatch(/^ {2}removed {6}workers\/pricing\/Cargo\.toml$/m);
+    expect(existsSync(join(elsewhere, "target", "release", "pricing"))).toBe(true);
+    expect(existsSync(join(dir, ".run", "keep"))).toBe(true);
+  });
+
+  it("reports a CARGO_TARGET_DIR it leaves alone", async () => {
+    const remove = await runCli(["remove", "worker", "pricing"], dir, { CARGO_TARGET_DIR: "/tmp/shared-target" });
+    expect(remove.exitCode, remove.stderr).toBe(0);
+    expect(remove.stdout).toMatch(/^ {2}left {9}\/tmp\/shared-target {2}\(CARGO_TARGET_DIR: /m);
+  });
+});
+
+describe("the logs the generated scripts write per worker", () => {
+  // The kind: a script that starts writing another per-worker file must be met by remove. Every redirection or tee
+  // in the rendered scripts that names a worker (or run.sh's $name) goes to a folder remove knows.
+  it("all go to a folder remove worker clears (or reports, for bench)", () => {
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" }, workers: [{ name: "scorer" }, { name: "pricing" }] });
+    const tree = render(m);
+    const scripts = [...tree].filter(([path]) => path.startsWith("scripts/") || path === "Makefile");
+    const found: string[] = [];
+    for (const [path, entry] of scripts) {
+      const text = entry.content.toString("utf8");
+      for (const match of text.matchAll(/(?:>|\btee )\s*"?([^\s"&;|)]+)/g)) {
+        const target = match[1]!;
+        if (/pricing|\$name\b|\$\{?name\}?/.test(target)) found.push(`${path}: ${target}`);
+      }
+    }
+    expect(found.length).toBeGreaterThan(0);
+    const known = [...WORKER_LOGS.map((folder) => new RegExp(`^${folder.replace(".", "\\.")}/(pricing|\\$name)\\.log$`)), new RegExp(`^${BENCH_DIR}/pricing\\$1\\.log$`)];
+    for (const line of found) {
+      const target = line.slice(line.indexOf(": ") + 2);
+      expect(known.some((re) => re.test(target)), line).toBe(true);
+    }
+  });
+});
+
+describe("--verbose on create", () => {
+  it("lists every file created after the count; without it, only the count", async () => {
+    const cwd = tempDir("chb-create-verbose-");
+    const plain = await runCli(["plain", "--yes", "--no-validate", "--no-git"], cwd);
+    expect(plain.stdout).not.toMatch(/^ {2}Makefile$/m);
+    const verbose = await runCli(["app", "--yes", "--no-validate", "--no-git", "--verbose"], cwd);
+    expect(verbose.exitCode, verbose.stderr).toBe(0);
+    const count = Number(/^Created app \((\d+) files\)\.$/m.exec(verbose.stdout)?.[1]);
+    expect(verbose.stdout).toMatch(/^ {2}Makefile$/m);
+    expect(verbose.stdout).toMatch(/^ {2}\.hybrid-backend\/ledger\.json$/m);
+    const listed = verbose.stdout.slice(0, verbose.stdout.indexOf("\nNext:")).split("\n").slice(1).filter(Boolean);
+    expect(listed).toHaveLength(count);
+  });
+});
