@@ -2,6 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { processIdentity } from "../../src/write/process-identity.js";
 import { LOCK_NAME, acquireRepoLock } from "../../src/write/repo-lock.js";
@@ -254,5 +256,49 @@ describe("where the lock is", () => {
     expect((await runCli(["add", "worker", "beta"], dir)).exitCode).toBe(0);
     expect(existsSync(lock)).toBe(false);
     expect(workers()).toEqual(["scorer", "beta"]);
+  });
+});
+
+describe("the lock of a repository being created", () => {
+  // create takes the lock sync, add and remove take as soon as the new .git is in place, and holds it while it moves
+  // the files in. A run against the folder then is refused as any other: exit 2, one line, nothing written. The create
+  // run is held inside that window by a preload (test/helpers/pause-in-lock.mjs) so the test sees it every time.
+  it("a sync or add while create holds it is refused (exit 2, one line); create then finishes", async () => {
+    parent = tempDir("chb-lock-create-");
+    dir = join(parent, "app");
+    const pause = tempDir("chb-lock-pause-");
+    const helper = join(import.meta.dirname, "..", "helpers", "pause-in-lock.mjs");
+    const creating = execa("node", ["--import", pathToFileURL(helper).href, CLI, "app", "--yes", "--no-validate"], {
+      cwd: parent,
+      reject: false,
+      stdin: "ignore",
+      env: { CI: "1", PAUSE_DIR: pause },
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(join(pause, "ready"))) {
+        expect(Date.now(), "create never reached its lock window").toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      lock = join(dir, ".git", LOCK_NAME);
+      const holder = JSON.parse(readFileSync(lock, "utf8")) as { pid: number; started: string };
+      expect(holder.pid).toBe(creating.pid);
+      for (const args of [["sync"], ["add", "worker", "beta"], ["remove", "ci", "github"]]) {
+        const run = await runCli(args, dir);
+        expect(run.exitCode, `${args.join(" ")}: ${run.stdout}${run.stderr}`).toBe(2);
+        expect(run.stderr).toBe(`error: ${lock}: another hybrid-backend run (pid ${holder.pid}, started ${holder.started}) is changing this repository; wait for it, or remove ${lock} if no such run is alive`);
+        expect(run.stdout).toBe("");
+      }
+    } finally {
+      writeFileSync(join(pause, "go"), "");
+    }
+    const created = await creating;
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+    // Nothing the refused runs asked for happened, and the repository is as create made it.
+    expect(workers()).toEqual(["scorer"]);
+    expect(git("status", "--porcelain", "--untracked-files=all")).toBe("");
+    const check = await runCli(["sync", "--check"], dir);
+    expect(check.exitCode, check.stdout).toBe(0);
   });
 });
