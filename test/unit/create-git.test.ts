@@ -227,6 +227,36 @@ describe("create takes the repository's lock, as sync, add and remove do", { tim
   });
 });
 
+describe("a file git cannot check out, in create's new repository", { timeout: 60_000 }, () => {
+  // The user's global attributes give README.md a required smudge filter that fails: git stores the file (its clean
+  // filter works) but cannot give its checkout form, so create writes it as generated and says so, as sync does.
+  it("is named in the report (human and --json), with git's words; the rest is created and committed", async () => {
+    const cwd = tempDir();
+    const attributes = join(cwd, "attributes");
+    writeFileSync(attributes, "/README.md filter=broken\n");
+    const config = join(cwd, "gitconfig");
+    writeFileSync(config, `[core]\n\tattributesFile = ${attributes}\n[filter "broken"]\n\tsmudge = false\n\tclean = cat\n\trequired = true\n`);
+    const env = { ...IDENTITY, GIT_CONFIG_GLOBAL: config };
+
+    const human = await runCli(["solo", "--yes", "--no-validate"], cwd, env);
+    expect(human.exitCode, human.stderr).toBe(0);
+    expect(human.stdout).toContain("git could not convert these to the form it checks out, so create wrote them as generated");
+    expect(human.stdout).toMatch(/^ {2}unconverted {2}README\.md {2}\(git: README\.md: smudge filter broken failed\)$/m);
+    const solo = join(cwd, "solo");
+    expect(readFileSync(join(solo, "README.md"), "utf8")).toMatch(/^# solo/);
+    expect((await execa("git", ["log", "--oneline"], { cwd: solo, env })).stdout).toMatch(/Initial commit/);
+
+    const json = await runCli(["other", "--yes", "--no-validate", "--json"], cwd, env);
+    expect(json.exitCode, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as { notCheckedOut?: { path: string; unconverted: string }[] };
+    expect(report.notCheckedOut).toEqual([{ path: "README.md", unconverted: expect.stringMatching(/README\.md/) }]);
+
+    // Without the filter, nothing is reported.
+    const plain = await runCli(["plain", "--yes", "--no-validate", "--json"], cwd, IDENTITY);
+    expect(JSON.parse(plain.stdout)).not.toHaveProperty("notCheckedOut");
+  });
+});
+
 describe("which files git may convert on checkout (create converts only those)", { timeout: 30_000 }, () => {
   const ask = async (attributes: string, config: string[] = []) => {
     const repo = join(tempDir(), "attrs");
