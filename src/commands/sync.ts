@@ -1,7 +1,7 @@
 import { relative, resolve } from "node:path";
 import { EXIT } from "../errors.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
-import { render, type FileEntry } from "../render/index.js";
+import { render, type FileEntry, type FileTree } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
 import { besidePath, conflictOpen } from "../sync/conflicts.js";
@@ -16,7 +16,9 @@ import { removeStaleTemps } from "../write/stale-temps.js";
 import { readEntry } from "../write/repo-path.js";
 import { applySync, readDisk, type Unconverted } from "../write/sync.js";
 import { withRepoLock } from "../write/repo-lock.js";
-import { locate } from "../write/worktree.js";
+import { locate, type Worktree } from "../write/worktree.js";
+import { snapshotBlobs, snapshotRef, storeSnapshot } from "../write/snapshot.js";
+import { snapshotStale } from "../sync/snapshot-check.js";
 
 export interface SyncOptions {
   check?: boolean;
@@ -76,6 +78,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
   const bases = await loadBases(dir, ledger, wanted);
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
+  const snapshotNote = await rerecordStaleSnapshot(dir, worktree, ledger, Boolean(options.dryRun));
   // What a killed run left goes first, so a file it had set aside for removal is read back in its place (--dry-run writes nothing).
   if (!options.dryRun) removeStaleTemps(dir, paths);
   const onDisk = await readDisk(dir, worktree, [...paths, MANIFEST_FILE, LEDGER_FILE]);
@@ -97,8 +100,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
     const after = options.after?.({ dryRun: true, code }) ?? { lines: [] };
-    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...after.json }, null, 2));
-    else console.log([[formatSyncReport(shown, actions, true, [], style), ...after.lines].join("\n"), diff].filter(Boolean).join("\n\n"));
+    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...snapshotNote?.json, ...after.json }, null, 2));
+    else console.log([[formatSyncReport(shown, actions, true, [], style), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"), diff].filter(Boolean).join("\n\n"));
     return code;
   }
 
@@ -115,9 +118,35 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     });
   }
   const after = options.after?.({ dryRun: false, code }) ?? { lines: [] };
-  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...after.json }, null, 2));
-  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...after.lines].join("\n"));
+  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...snapshotNote?.json, ...after.json }, null, 2));
+  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;
+}
+
+/**
+ * The snapshot ref back in step with the checked-out ledger when they
+ * parted (snapshot-check.ts: a reset to a commit before the last sync): a
+ * new commit on the ref, its parent the old tip so every base stays
+ * reachable, holding the files the ledger records (their blobs, from git or
+ * a re-render of the recorded manifest). Merges never read the ref: their
+ * bases are the ledger's blob ids. --dry-run only says it would.
+ */
+async function rerecordStaleSnapshot(dir: string, worktree: Worktree | undefined, ledger: Ledger, dryRun: boolean): Promise<Afterword | undefined> {
+  const onRef = await snapshotBlobs(worktree);
+  if (!onRef || !snapshotStale(ledger, onRef)) return undefined;
+  const ref = snapshotRef(worktree!.prefix);
+  if (!dryRun) {
+    const ids = [...new Set(Object.values(ledger.files).map((e) => e.blob))];
+    const contents = await loadBases(dir, ledger, ids);
+    const tree: FileTree = new Map();
+    for (const [path, entry] of Object.entries(ledger.files)) {
+      const content = contents.get(entry.blob);
+      if (content) tree.set(path, { content, mode: entry.mode });
+    }
+    await storeSnapshot(worktree, tree);
+  }
+  const line = `  (${ref} recorded another generation than this commit's ledger, as after a git reset to a commit before the last sync: sync merges against the ledger's record${dryRun ? ", and will record it on the ref again" : ", now recorded on the ref again"})`;
+  return { lines: [line], json: { snapshotRerecorded: { ref, dryRun } } };
 }
 
 /** Conflicts an earlier sync left that are still on disk (markers, or FILE.generated beside), found in the files' stored form as sync itself does. */

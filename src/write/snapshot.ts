@@ -41,6 +41,25 @@ export async function storeSnapshot(worktree: Worktree | undefined, tree: FileTr
   return true;
 }
 
+/**
+ * The blob id at each of the project's paths on the tip of its snapshot ref,
+ * or undefined where there is none to compare (outside git, no ref yet).
+ */
+export async function snapshotBlobs(worktree: Worktree | undefined): Promise<Map<string, string> | undefined> {
+  if (!worktree) return undefined;
+  const listed = await execa("git", ["ls-tree", "-r", "-z", "--full-tree", `${snapshotRef(worktree.prefix)}^{commit}`], { cwd: worktree.top, reject: false });
+  if (listed.exitCode !== 0) return undefined;
+  const blobs = new Map<string, string>();
+  for (const line of listed.stdout.split("\0")) {
+    // "MODE TYPE ID\tPATH"
+    const tab = line.indexOf("\t");
+    const path = line.slice(tab + 1);
+    if (tab < 0 || !path.startsWith(worktree.prefix)) continue;
+    blobs.set(path.slice(worktree.prefix.length), line.slice(0, tab).split(" ")[2]!);
+  }
+  return blobs;
+}
+
 /** fast-import takes a path bare unless it starts with a quote or has a newline. */
 function quote(path: string): string {
   return /^"|\n/.test(path) ? JSON.stringify(path) : path;
