@@ -42,6 +42,11 @@ export async function runChange(
           if (options.verbose) for (const path of leftovers.removed) lines.push(human`  ${"removed".padEnd(12)} ${path}`);
         }
         for (const kept of leftovers.kept) lines.push(human`  left         ${kept.path}  (${kept.why})`);
+        // Outside the repo: compose names its images PROJECT-SERVICE (docker-compose.yml's name: is the project's).
+        if (current.docker) {
+          const image = `${current.name}-${value}`;
+          lines.push(human`  left         docker image ${image}, if make docker or make up built it (docker compose down --remove-orphans, then docker image rm ${image})`);
+        }
       }
       const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".");
       if (!dryRun && code === EXIT.ok) lines.push("", "Next:", ...next);

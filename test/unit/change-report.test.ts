@@ -83,6 +83,14 @@ describe("add worker", () => {
   );
 });
 
+describe("add and remove ci", () => {
+  it("say which pipeline file the change wrote or removed", () => {
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" } });
+    expect(changeSteps("add", "ci", "gitlab", m, ".")).toEqual(["  commit .gitlab-ci.yml: gitlab runs the pipeline on the next push"]);
+    expect(changeSteps("remove", "ci", "github", m, ".")).toEqual(["  .github/workflows/ci.yml is gone: github runs no pipeline for this repo on the next push"]);
+  });
+});
+
 describe("remove worker", () => {
   beforeEach(async () => {
     const add = await runCli(["add", "worker", "pricing"], dir, env);
@@ -128,6 +136,7 @@ describe("remove worker", () => {
     expect(remove.stdout).toMatch(/^ {2}removed pricing's build output and logs \(13\): \.run\/ \(1\), \.smoke\/ \(1\), workers\/target\/debug\/ \(3\), workers\/target\/release\/ \(8\)$/m);
     expect(remove.stdout).toMatch(/^ {2}left {9}bench\/pricing\.log {2}\(a log of an earlier make bench, kept with that run's results\)$/m);
     expect(remove.stdout).not.toMatch(/^ {2}removed {6}/m);
+    expect(remove.stdout).toMatch(/^ {2}left {9}docker image app-pricing, if make docker or make up built it \(docker compose down --remove-orphans, then docker image rm app-pricing\)$/m);
     expect(remove.stdout).toMatch(/\nNext:\n {2}make test smoke +# rebuild and test the workers left: scorer\n/);
     for (const command of commands(remove.stdout)) execFileSync("make", ["-n", ...command.split(" ").slice(1)], { cwd: dir, stdio: "pipe" });
     // Nothing it removed was tracked by git.
