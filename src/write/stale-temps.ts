@@ -9,8 +9,8 @@ import { parseTempName, tempOwnerAlive } from "./temp-names.js";
  * what it staged: temp files beside their places, folders made to hold
  * only those, and files it had set aside for removal. The next writing run
  * clears them here, before it reads the work tree: a temp file whose pid
- * is no longer alive, or alive as a process started since (its name records
- * when its run started), is deleted (one still alive is another run's, left
+ * is no longer alive, or alive as another process (its name records which
+ * process made it, boot id and start time, as a lock does), is deleted (one still alive is another run's, left
  * alone); a set-aside file goes back to its place, so the new run decides
  * about it afresh (if something is there by now, the set-aside copy goes:
  * sync sets aside only files unchanged since it generated them, so nothing
