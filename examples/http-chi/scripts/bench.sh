@@ -14,7 +14,8 @@
 #      the same contract, on the same route: server CPU per request; each comparison's
 #      variants alternate run by run on freshly started services
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
-# BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
+# BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them:
+# each run measures 31 phases of BENCH_DURATION and 8 model scoring rounds.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
 # measures the hop over the other transport too, on a second primary worker.
 # BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores with taskset: each its
@@ -22,16 +23,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Each service gets its own settings from this environment, as under make run
+# (scripts/services.sh): refused before anything builds if one would reach
+# every service alike.
+. scripts/services.sh
+check_settings bench
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
 # floor) hold no work to drain.
 orchestrator_grace=17 worker_grace=25 tool_grace=5
 
-duration=${BENCH_DURATION:-2s}
-runs=${BENCH_RUNS:-3}
-rate=${BENCH_RATE:-2000}
-concurrency=${BENCH_CONCURRENCY:-32}
+# The defaults, from which the README's "how long" is computed too.
+duration=2s runs=3 rate=2000 concurrency=32
+duration=${BENCH_DURATION:-$duration}
+runs=${BENCH_RUNS:-$runs}
+rate=${BENCH_RATE:-$rate}
+concurrency=${BENCH_CONCURRENCY:-$concurrency}
+if ! phase_ms=$(duration_ms "$duration") || [ "$phase_ms" -le 0 ]; then
+  printf 'bench: BENCH_DURATION=%q: want a positive Go duration such as 2s or 500ms\n' "$duration" >&2
+  exit 2
+fi
+if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
+  printf 'bench: BENCH_RUNS=%q: want a whole number of runs, 1 or more\n' "$runs" >&2
+  exit 2
+fi
 transport=${BENCH_TRANSPORT:-tcp}
 case $transport in
   tcp | uds) ;;
@@ -50,8 +66,11 @@ if [ "$pin" = 1 ]; then
   plan_pinning "$(getconf _NPROCESSORS_ONLN)"
   echo "bench: $pinning" >&2
 fi
-# Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
-model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ? d + 0 : 1 }')
+# Milliseconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
+model_round_ms=$((phase_ms < 1000 ? phase_ms : 1000))
+model_round=$(awk -v ms="$model_round_ms" 'BEGIN { print ms / 1000 }')
+# The README's "how long" comes from the same counts.
+echo "bench: $runs run(s) of 31 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (31 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring, plus builds, warm-ups and service starts" >&2
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
@@ -65,7 +84,7 @@ for ((i = 1; i <= runs; i++)); do
   echo "bench: model scoring on one core, round $i/$runs: Rust worker, then Go baseline" >&2
   ${pin_model[@]+"${pin_model[@]}"} "$target/release/examples/scorer_bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
   ${pin_model[@]+"${pin_model[@]}"} bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
-    -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
+    -vectors testdata/vectors.json -model-round "${model_round_ms}ms" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
 # Model load memory: the worker's own model_memory test measures it (Linux only: it reads
@@ -96,14 +115,16 @@ kill_quietly ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_
 start_services() {
   worker_pids=() worker_metrics=()
   if [ "$transport" = uds ]; then
-    export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
+    WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
   else
-    export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+    WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
   fi
+  export WORKER_SCORER_ADDR
   # A known metrics port: loadgen reads the worker's own shed timing from it.
   metrics_addr=127.0.0.1:$(bin/loadgen freeport)
   worker_metrics+=("$metrics_addr")
-  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  service_env scorer
+  env "${env_args[@]}" LISTEN_ADDR="$WORKER_SCORER_ADDR" METRICS_ADDR="$metrics_addr" RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
   started $! scorer "bench/scorer$1.log"
   worker_addr=$WORKER_SCORER_ADDR
@@ -114,7 +135,8 @@ start_services() {
   # request path, and a JSON access-log line per request costs the orchestrator
   # about a tenth of its CPU (see README "Benchmarks").
   local server=${2:-orchestrator}
-  LISTEN_ADDR=$http_addr LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
+  service_env orchestrator
+  env "${env_args[@]}" LISTEN_ADDR="$http_addr" LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
   orchestrator_pid=$!
   started "$orchestrator_pid" "$server" "bench/$server$1.log"
 }
@@ -134,8 +156,13 @@ bin/loadgen otlp-sink "127.0.0.1:$sink_port" >bench/otlp-sink.log 2>&1 &
 sink_pid=$!
 started "$sink_pid" otlp-sink bench/otlp-sink.log
 tracing_rows=()
-# "off" means off, whatever this shell exports; the main run below is tracing off too.
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
+# "off" means off, whatever this shell exports, for one service too; the main run below is
+# tracing off too.
+tracing_vars=(OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG)
+for var in "${tracing_vars[@]}"; do
+  unset "$var"
+  for prefix in "${service_prefixes[@]}"; do unset "$prefix$var"; done
+done
 for run in $(seq "$runs"); do
   for variant in off 1pct always; do
     case $variant in
@@ -209,7 +236,8 @@ if [ "$transport" = tcp ]; then
 else
   alt_addr=127.0.0.1:$(bin/loadgen freeport)
 fi
-LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
+service_env scorer
+env "${env_args[@]}" LISTEN_ADDR="$alt_addr" METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
 started "$alt_pid" scorer-alt bench/scorer-alt.log
 # The HTTP floor: a bare net/http server on the orchestrator's cores, answering POST

@@ -16,7 +16,17 @@ orchestrator_addr() {
 # would round them), a fraction as Go computes it (in float64, truncated to the
 # nanosecond), so the result is Go's to the nanosecond before rounding up.
 duration_secs() {
-  DURATION=$1 LC_ALL=C awk 'BEGIN {
+  duration_in s "$1"
+}
+
+# duration_ms DURATION: the same in whole milliseconds, rounded up (make bench's phases).
+duration_ms() {
+  duration_in ms "$1"
+}
+
+# duration_in UNIT DURATION: duration_secs (UNIT s) or duration_ms (UNIT ms).
+duration_in() {
+  UNIT=$1 DURATION=$2 LC_ALL=C awk 'BEGIN {
     s = ENVIRON["DURATION"]; neg = 0
     c = substr(s, 1, 1)
     if (c == "-" || c == "+") { neg = c == "-"; s = substr(s, 2) }
@@ -68,6 +78,14 @@ duration_secs() {
     }
     if (!neg && (S > 9223372036 || S == 9223372036 && N >= 854775808)) exit 1
     # %.0f: print would write a count past 2^31 in exponent form (mawk).
+    if (ENVIRON["UNIT"] == "ms") {
+      # Seconds and milliseconds written side by side: S * 1000 can pass 2^53, past a double.
+      ms = int(N / 1e6) + (!neg && N % 1e6 > 0)
+      if (ms == 1000) { S++; ms = 0 }
+      out = S == 0 ? sprintf("%d", ms) : sprintf("%.0f%03d", S, ms)
+      printf "%s%s\n", (neg && out != "0" ? "-" : ""), out
+      exit
+    }
     if (neg) printf "%s%.0f\n", (S == 0 ? "" : "-"), S; else printf "%.0f\n", S + (N > 0)
   }
   function digit(c) { return c != "" && index("0123456789", c) > 0 }

@@ -35,80 +35,9 @@ worker_grace() {
   fi
 }
 
-# The settings more than one service reads, and how they are handed out from
-# this one environment (the generator's settings table, as the README's
-# Configuration says): a shared one reaches every service that reads it, and
-# its per-service name, ORCHESTRATOR_<VAR> or WORKER_<NAME>_<VAR>, sets it for
-# that service alone; an own one would be wrong for every service at once (one
-# model in every worker, one service name in every trace), so only its
-# per-service name sets it, the plain name is refused, and a service given
-# none keeps its own default. The addresses are placed by start_worker.
-orchestrator_shared=(OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
-orchestrator_own=(OTEL_SERVICE_NAME)
-worker_shared=(MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS RUST_LOG METRICS_ADDR OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
-worker_own=(MODEL_PATH OTEL_SERVICE_NAME)
-# Every service, its kind (which lists apply) and the prefix of its per-service names.
-service_names=(orchestrator) service_kinds=(orchestrator) service_prefixes=(ORCHESTRATOR_)
-# per_service: every per-service name of every service, which no service is given as is.
-per_service=()
-
-# setting PREFIX VAR: VAR's value for the service whose names start with PREFIX:
-# its own PREFIXVAR if set, else VAR.
-setting() {
-  local own=$1$2
-  echo "${!own:-${!2:-}}"
-}
-
-# service_env I: sets env_args to what env(1) needs to start service I with
-# its settings: the per-service names removed, their values given by the plain
-# names. Every -u comes first: env takes no option after an assignment.
-service_env() {
-  local prefix=${service_prefixes[$1]} kind=${service_kinds[$1]} list var own sets=()
-  env_args=()
-  for var in "${per_service[@]}"; do env_args+=(-u "$var"); done
-  for list in "${kind}_shared[@]" "${kind}_own[@]"; do
-    for var in "${!list}"; do
-      own=$prefix$var
-      if [ -n "${!own:-}" ]; then
-        sets+=("$var=${!own}")
-      # An own setting none gave this service: its default, whatever the plain name holds.
-      elif [[ $list == *_own* ]]; then
-        env_args+=(-u "$var")
-      fi
-    done
-  done
-  env_args+=(${sets[@]+"${sets[@]}"})
-}
-
-# check_settings: fails, before anything starts, on a plain name that must be
-# set per service, and on a per-service name no service reads (a typo would
-# otherwise leave a default in force unnoticed).
-check_settings() {
-  local i var list names=() known
-  for var in "${orchestrator_own[@]}" "${worker_own[@]}"; do
-    if [ -z "${!var:-}" ]; then continue; fi
-    for i in "${!service_names[@]}"; do
-      list="${service_kinds[$i]}_own[@]"
-      if [[ " ${!list} " == *" $var "* ]]; then names+=("${service_prefixes[$i]}$var"); fi
-    done
-    echo "run failed: $var=${!var} would reach every service that reads it alike: set it per service instead (${names[*]})" >&2
-    exit 1
-  done
-  # The orchestrator's own WORKER_<NAME>_ADDR settings are no per-service names, but known.
-  known=" ${per_service[*]} "
-  for ((i = 1; i < ${#service_names[@]}; i++)); do known+="${service_prefixes[$i]}ADDR "; done
-  for var in $(compgen -e); do
-    if [[ $known == *" $var "* ]]; then continue; fi
-    for i in "${!service_names[@]}"; do
-      if [[ $var != "${service_prefixes[$i]}"* ]]; then continue; fi
-      names=()
-      if [ "${service_kinds[$i]}" = worker ]; then names=(ADDR); fi
-      for list in "${service_kinds[$i]}_shared[@]" "${service_kinds[$i]}_own[@]"; do names+=("${!list}"); done
-      echo "run failed: $var is not a setting of ${service_names[$i]} under make run; ${service_prefixes[$i]} is followed by one of: ${names[*]}" >&2
-      exit 1
-    done
-  done
-}
+# Each service's settings from this one environment (scripts/services.sh,
+# shared with smoke.sh and bench.sh); the addresses are placed by start_worker.
+. scripts/services.sh
 
 addr=$(orchestrator_addr)
 
@@ -151,7 +80,7 @@ placed_names=() placed_vars=()
 # METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
 # a free port for port 0), so workers moved to other ports never clash.
 start_worker() {
-  local addr=${!2:-$3} prefix=${2%ADDR} metrics var
+  local addr=${!2:-$3} prefix=${2%ADDR} metrics
   metrics=$(setting "$prefix" METRICS_ADDR)
   if [ -z "$metrics" ]; then
     case $addr in
@@ -166,17 +95,13 @@ start_worker() {
   export "$2=$addr"
   worker_names+=("$1") worker_addrs+=("$addr") worker_metrics+=("$metrics")
   worker_graces+=("$(worker_grace "$(setting "$prefix" SHUTDOWN_GRACE_SECS)")")
-  service_names+=("$1") service_kinds+=(worker) service_prefixes+=("$prefix")
-  for var in "${worker_shared[@]}" "${worker_own[@]}"; do per_service+=("$prefix$var"); done
 }
 worker_addrs=() worker_metrics=()
-for var in "${orchestrator_shared[@]}" "${orchestrator_own[@]}"; do per_service+=("ORCHESTRATOR_$var"); done
 # launch_workers: starts every worker start_worker placed.
 launch_workers() {
   local i
   for i in "${!worker_names[@]}"; do
-    # Service 0 is the orchestrator; the workers follow in order.
-    service_env $((i + 1))
+    service_env "${worker_names[$i]}"
     launch "${worker_names[$i]}" env "${env_args[@]}" LISTEN_ADDR="${worker_addrs[$i]}" METRICS_ADDR="${worker_metrics[$i]}" "$target/release/${worker_names[$i]}"
     worker_pids+=($!)
   done
@@ -230,10 +155,10 @@ trap 'stop_all && exit 0 || exit 1' INT TERM
 
 start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
 claim orchestrator LISTEN_ADDR "$addr"
-check_settings
+check_settings run
 launch_workers
 # The per-service names are this script's: the orchestrator's WORKER_ namespace would refuse them.
-service_env 0
+service_env orchestrator
 launch orchestrator env "${env_args[@]}" LISTEN_ADDR="$addr" bin/orchestrator
 orchestrator_pid=$!
 pids=("${worker_pids[@]}" "$orchestrator_pid")

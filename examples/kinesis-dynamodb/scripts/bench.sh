@@ -6,7 +6,8 @@
 #   2. the worker starts on a free loopback port and orchestrator/cmd/loadgen drives it
 #      over gRPC (the end-to-end figures need the HTTP preset: no queue in the loop)
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
-# BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them.
+# BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them:
+# each run measures 10 phases of BENCH_DURATION and 8 model scoring rounds.
 # BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
 # measures the hop over the other transport too, on a second primary worker.
 # BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores with taskset: each its
@@ -14,16 +15,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Each service gets its own settings from this environment, as under make run
+# (scripts/services.sh): refused before anything builds if one would reach
+# every service alike.
+. scripts/services.sh
+check_settings bench
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
 # floor) hold no work to drain.
 orchestrator_grace=17 worker_grace=25 tool_grace=5
 
-duration=${BENCH_DURATION:-2s}
-runs=${BENCH_RUNS:-3}
-rate=${BENCH_RATE:-2000}
-concurrency=${BENCH_CONCURRENCY:-32}
+# The defaults, from which the README's "how long" is computed too.
+duration=2s runs=3 rate=2000 concurrency=32
+duration=${BENCH_DURATION:-$duration}
+runs=${BENCH_RUNS:-$runs}
+rate=${BENCH_RATE:-$rate}
+concurrency=${BENCH_CONCURRENCY:-$concurrency}
+if ! phase_ms=$(duration_ms "$duration") || [ "$phase_ms" -le 0 ]; then
+  printf 'bench: BENCH_DURATION=%q: want a positive Go duration such as 2s or 500ms\n' "$duration" >&2
+  exit 2
+fi
+if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
+  printf 'bench: BENCH_RUNS=%q: want a whole number of runs, 1 or more\n' "$runs" >&2
+  exit 2
+fi
 transport=${BENCH_TRANSPORT:-tcp}
 case $transport in
   tcp | uds) ;;
@@ -42,8 +58,11 @@ if [ "$pin" = 1 ]; then
   plan_pinning "$(getconf _NPROCESSORS_ONLN)"
   echo "bench: $pinning" >&2
 fi
-# Seconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
-model_round=$(awk -v d="${duration%s}" 'BEGIN { print (d + 0 > 0 && d + 0 < 1) ? d + 0 : 1 }')
+# Milliseconds per model scoring round: the phase length, capped at 1s (the figure settles fast).
+model_round_ms=$((phase_ms < 1000 ? phase_ms : 1000))
+model_round=$(awk -v ms="$model_round_ms" 'BEGIN { print ms / 1000 }')
+# The README's "how long" comes from the same counts.
+echo "bench: $runs run(s) of 10 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (10 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring, plus builds, warm-ups and service starts" >&2
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
@@ -56,7 +75,7 @@ for ((i = 1; i <= runs; i++)); do
   echo "bench: model scoring on one core, round $i/$runs: Rust worker, then Go baseline" >&2
   ${pin_model[@]+"${pin_model[@]}"} "$target/release/examples/scorer_bench_model" testdata/vectors.json "$model_round" 1 >"bench/rust-model-$i.json"
   ${pin_model[@]+"${pin_model[@]}"} bin/loadgen -model-out "bench/go-model-$i.json" -model workers/scorer/model/model.json \
-    -vectors testdata/vectors.json -model-round "${model_round}s" -runs 1
+    -vectors testdata/vectors.json -model-round "${model_round_ms}ms" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
 # Model load memory: the worker's own model_memory test measures it (Linux only: it reads
@@ -86,14 +105,16 @@ kill_quietly ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_
 start_services() {
   worker_pids=() worker_metrics=()
   if [ "$transport" = uds ]; then
-    export WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
+    WORKER_SCORER_ADDR=unix://$sockets/scorer$1.sock
   else
-    export WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
+    WORKER_SCORER_ADDR=127.0.0.1:$(bin/loadgen freeport)
   fi
+  export WORKER_SCORER_ADDR
   # A known metrics port: loadgen reads the worker's own shed timing from it.
   metrics_addr=127.0.0.1:$(bin/loadgen freeport)
   worker_metrics+=("$metrics_addr")
-  LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=$metrics_addr RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
+  service_env scorer
+  env "${env_args[@]}" LISTEN_ADDR="$WORKER_SCORER_ADDR" METRICS_ADDR="$metrics_addr" RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >"bench/scorer$1.log" 2>&1 &
   worker_pids+=($!)
   started $! scorer "bench/scorer$1.log"
   worker_addr=$WORKER_SCORER_ADDR
@@ -113,7 +134,8 @@ if [ "$transport" = tcp ]; then
 else
   alt_addr=127.0.0.1:$(bin/loadgen freeport)
 fi
-LISTEN_ADDR=$alt_addr METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
+service_env scorer
+env "${env_args[@]}" LISTEN_ADDR="$alt_addr" METRICS_ADDR=127.0.0.1:0 RUST_LOG=warn ${pin_worker[@]+"${pin_worker[@]}"} "$target/release/scorer" >bench/scorer-alt.log 2>&1 &
 alt_pid=$!
 started "$alt_pid" scorer-alt bench/scorer-alt.log
 

@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+# Each service gets its own settings from this environment, as under make run
+# (scripts/services.sh): refused before anything starts if one would reach
+# every service alike.
+. scripts/services.sh
+check_settings smoke
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin.
@@ -21,7 +26,7 @@ mkdir -p .smoke
 emulator_port=${SMOKE_EMULATOR_PORT:-15000}
 export AWS_ENDPOINT_URL=http://127.0.0.1:$emulator_port
 export AWS_REGION=${AWS_REGION:-us-east-1} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
-./scripts/emulator.sh "$emulator_port" >.smoke/emulator.log 2>&1 &
+./scripts/emulator.sh "$emulator_port" - >.smoke/emulator.log 2>&1 &
 emulator_pid=$!
 started "$emulator_pid" emulator .smoke/emulator.log
 trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
@@ -33,10 +38,12 @@ target=$(workers_target)
 worker_pids=()
 export WORKER_SCORER_ADDR=127.0.0.1:$((worker_port + 0))
 # METRICS_ADDR: a free port (logged as "metrics listening"), so no two workers clash.
-LISTEN_ADDR=$WORKER_SCORER_ADDR METRICS_ADDR=127.0.0.1:0 "$target/release/scorer" >.smoke/scorer.log 2>&1 &
+service_env scorer
+env "${env_args[@]}" LISTEN_ADDR="$WORKER_SCORER_ADDR" METRICS_ADDR=127.0.0.1:0 "$target/release/scorer" >.smoke/scorer.log 2>&1 &
 worker_pids+=($!)
 started $! scorer .smoke/scorer.log
-LISTEN_ADDR=$http_addr bin/orchestrator >.smoke/orchestrator.log 2>&1 &
+service_env orchestrator
+env "${env_args[@]}" LISTEN_ADDR="$http_addr" bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
 started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
 # On failure, first name any service that died (a readiness wait only says it gave up);

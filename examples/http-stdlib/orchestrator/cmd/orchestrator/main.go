@@ -1,22 +1,16 @@
-// Command orchestrator serves the HTTP API and has the Rust worker do the scoring over gRPC.
 package main
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
-	"sync"
 	"syscall"
 	"time"
 
 	"example.com/http-stdlib/orchestrator/internal/config"
-	"example.com/http-stdlib/orchestrator/internal/httpapi"
-	"example.com/http-stdlib/orchestrator/internal/server"
 	"example.com/http-stdlib/orchestrator/internal/telemetry"
 	"example.com/http-stdlib/orchestrator/internal/workerclient"
 )
@@ -90,62 +84,13 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err er
 		}
 	}()
 
-	// One client per worker, in the manifest's order: workers[0] is the primary.
-	workers := make([]*workerclient.Client, 0, len(cfg.Workers))
-	// Deferred before anything that uses them, so they close last: requests still draining need them.
-	defer func() {
-		for _, c := range workers {
-			c.Close()
-		}
-	}()
-	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name, Untraced: !telemetry.Exporting()})
-		if err != nil {
-			return fmt.Errorf("worker %s: %w", w.Name, err)
-		}
-		workers = append(workers, c)
-	}
-	// Concurrent single requests for a busy worker share its calls (COALESCE); closed before
-	// the clients, once what they queued has been answered.
-	scorers := make([]*workerclient.Coalescer, len(workers))
-	for i, c := range workers {
-		scorers[i] = workerclient.NewCoalescer(c, workerclient.CoalesceOptions{Off: !cfg.Coalesce, CallTimeout: cfg.RequestTimeout, Name: cfg.Workers[i].Name})
-	}
-	defer func() {
-		for _, s := range scorers {
-			s.Close()
-		}
-	}()
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	var watcher sync.WaitGroup
-	for _, c := range workers {
-		watcher.Go(func() { c.WatchHealth(watchCtx) })
-	}
-	defer func() {
-		stopWatching()
-		watcher.Wait()
-	}()
-
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ws, err := dialWorkers(cfg, logger)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
+		return err
 	}
-	named := make([]httpapi.NamedWorker, len(workers))
-	for i, s := range scorers {
-		named[i] = httpapi.NamedWorker{Name: cfg.Workers[i].Name, Worker: s}
-	}
-	inFlight := cfg.MaxInFlightBytes
-	if inFlight == 0 {
-		inFlight = int64(runtime.GOMAXPROCS(0)) * httpapi.DefaultInFlightBytesPerCore
-	}
-	api := httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlightBytes: inFlight, Logger: logger, Untraced: !telemetry.Exporting()})
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "max_in_flight_bytes", inFlight, "coalesce", cfg.Coalesce)
-	return server.Run(ctx, ln, api, server.Options{
-		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and
-		// checking it (seconds for a body near the contract's ceiling, more under load), the
-		// worker call, then writing the answer; past it the client gets a dropped connection
-		// instead of the 504, so it is generous.
-		WriteTimeout:    cfg.RequestTimeout + 20*time.Second,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, logger)
+	// Deferred before anything that uses them, so they close last: work still draining needs them.
+	defer ws.close()
+	stopWatching := ws.watch(ctx)
+	defer stopWatching()
+	return serve(ctx, cfg, ws, logger)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -62,23 +63,25 @@ func New(cfg Config) http.Handler {
 	}
 	// Fixed paths per worker rather than a {name} wildcard, so an unknown name is a plain 404
 	// and both routers dispatch the same table.
-	primary := h.workers[0].Worker
+	primary := &h.workers[0]
 	h.routes = []route{
-		{http.MethodPost, "/v1/score", unary(h, primary, validation.ScoreRequest, primary.Score)},
-		{http.MethodPost, "/v1/score/batch", unary(h, primary, validation.ScoreBatchRequest, primary.ScoreBatch)},
+		{http.MethodPost, "/v1/score", unary(h, primary.Worker, validation.ScoreRequest, primary.Worker.Score), primary},
+		{http.MethodPost, "/v1/score/batch", unary(h, primary.Worker, validation.ScoreBatchRequest, primary.Worker.ScoreBatch), primary},
 	}
-	for _, nw := range h.workers {
+	for i := range h.workers {
+		nw := &h.workers[i]
 		base := "/v1/workers/" + nw.Name
 		h.routes = append(h.routes,
-			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score)},
-			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch)},
+			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score), nw},
+			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch), nw},
 		)
 	}
 	h.routes = append(h.routes,
-		route{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz)},
-		route{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz)},
-		route{http.MethodGet, "/metrics", telemetry.Handler()},
+		route{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz), nil},
+		route{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz), nil},
+		route{http.MethodGet, "/metrics", telemetry.Handler(), nil},
 	)
+	h.gates = called(h.routes)
 	// The middleware wraps the router rather than living inside it, so both router
 	// choices trace, tag, log and recover requests identically, 404s and 405s included.
 	inner := requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
@@ -94,6 +97,8 @@ type handler struct {
 	logger       *slog.Logger
 	admission    *admission
 	routes       []route
+	// gates are the workers some route calls, in route order: readiness needs exactly these.
+	gates []*NamedWorker
 }
 
 // route is one entry of the API's route table. The router is built from the table,
@@ -102,6 +107,19 @@ type route struct {
 	method  string
 	path    string
 	handler http.Handler
+	// calls is the worker the route scores with; nil for the operational routes.
+	calls *NamedWorker
+}
+
+// called lists each worker the routes call, once, in route order.
+func called(routes []route) []*NamedWorker {
+	var out []*NamedWorker
+	for _, rt := range routes {
+		if rt.calls != nil && !slices.Contains(out, rt.calls) {
+			out = append(out, rt.calls)
+		}
+	}
+	return out
 }
 
 // message is satisfied by *M for a generated message M; it lets generic code allocate
@@ -161,9 +179,10 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
-// readyz is readiness: traffic is worth sending here only while every worker has a replica that is SERVING.
+// readyz is readiness: traffic is worth sending here only while every worker a route calls
+// has a replica that is SERVING.
 func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	for _, nw := range h.workers {
+	for _, nw := range h.gates {
 		if health := nw.Worker.Health(); health != workerclient.HealthServing {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+nw.Name+" health is "+health.String())
 			return

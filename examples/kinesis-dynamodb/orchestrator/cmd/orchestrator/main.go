@@ -1,30 +1,16 @@
-// Command orchestrator reads scoring requests from a Kinesis stream, has the Rust worker
-// score them over gRPC and stores the results.
 package main
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
-	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
-	"example.com/kinesis-dynamodb/orchestrator/internal/kinesisconsumer"
-	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
-	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
-	"example.com/kinesis-dynamodb/orchestrator/internal/results"
-	"example.com/kinesis-dynamodb/orchestrator/internal/server"
 	"example.com/kinesis-dynamodb/orchestrator/internal/telemetry"
 	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
 )
@@ -98,144 +84,13 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err er
 		}
 	}()
 
-	// One client per worker, in the manifest's order: workers[0] is the primary.
-	workers := make([]*workerclient.Client, 0, len(cfg.Workers))
-	// Deferred before anything that uses them, so they close last: requests still draining need them.
-	defer func() {
-		for _, c := range workers {
-			c.Close()
-		}
-	}()
-	for _, w := range cfg.Workers {
-		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name, Untraced: !telemetry.Exporting()})
-		if err != nil {
-			return fmt.Errorf("worker %s: %w", w.Name, err)
-		}
-		workers = append(workers, c)
-	}
-	// Concurrent single requests for a busy worker share its calls (COALESCE); closed before
-	// the clients, once what they queued has been answered.
-	scorers := make([]*workerclient.Coalescer, len(workers))
-	for i, c := range workers {
-		scorers[i] = workerclient.NewCoalescer(c, workerclient.CoalesceOptions{Off: !cfg.Coalesce, CallTimeout: cfg.RequestTimeout, Name: cfg.Workers[i].Name})
-	}
-	defer func() {
-		for _, s := range scorers {
-			s.Close()
-		}
-	}()
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	var watcher sync.WaitGroup
-	for _, c := range workers {
-		watcher.Go(func() { c.WatchHealth(watchCtx) })
-	}
-	defer func() {
-		stopWatching()
-		watcher.Wait()
-	}()
-
-	return consume(ctx, cfg, workers, scorers[0], logger)
-}
-
-// The steps of a consumer's shutdown after the drain, before the trace flush; see traceFlushTimeout.
-const (
-	// tidyGrace is how long the calls that tidy up after the drain's cut (deletes, visibility
-	// or lease releases) may still take.
-	tidyGrace = 3 * time.Second
-	// opsStopTimeout bounds stopping the health and metrics server: a probe or scrape in flight
-	// takes milliseconds.
-	opsStopTimeout = 1 * time.Second
-)
-
-// consumer is what main needs of either queue consumer.
-type consumer interface {
-	Run(ctx context.Context) error
-	Running() bool
-}
-
-// consume runs the consumer until ctx is done and in-flight work has drained, with the health
-// and metrics endpoints beside it. The primary (first) worker scores every message, through
-// scorer (its Coalescer); the others
-// are connected and gate readiness, ready for the team's own routing to call them.
-func consume(ctx context.Context, cfg config.Config, workers []*workerclient.Client, scorer *workerclient.Coalescer, logger *slog.Logger) error {
-	// Every attempt of every AWS call, the results sink's included, is bounded by the figure
-	// the consumer's own deadlines use: a table or stream that stops answering fails calls
-	// rather than hanging a shard's batch.
-	awsCfg, err := awsenv.Load(ctx, kinesisconsumer.CallTimeout(cfg.LeaseDuration))
+	ws, err := dialWorkers(cfg, logger)
 	if err != nil {
 		return err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
-	metrics := &ops.Metrics{}
-	telemetry.Registry.MustRegister(metrics)
-	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
-	// Probes pace themselves up to 5s apart, so consuming resumes within seconds of a recovery.
-	sinkHealth := &pipeline.SinkHealth{Probe: sink.Probe, Logger: logger}
-	proc := &pipeline.Processor{
-		Scorer:     scorer,
-		Sink:       sink,
-		SinkHealth: sinkHealth,
-		Metrics:    metrics,
-		WorkerName: cfg.Workers[0].Name,
-		Logger:     logger,
-	}
-	sinkReady := func() bool { return sinkHealth.Err() == nil }
-	leases := func(epoch int64) kinesisconsumer.Leases {
-		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, logger)
-	}
-	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName)
-	kc := kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, proc, kinesisconsumer.Config{
-		StreamName:      cfg.StreamName,
-		LeaseDuration:   cfg.LeaseDuration,
-		MaxAttempts:     cfg.MaxAttempts,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		TidyGrace:       tidyGrace,
-		// While the worker is known to be down, or the sink is failing, every batch would fail:
-		// the shards pause with their leases kept, rather than release and retake them.
-		Ready:   func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkReady() },
-		Metrics: metrics,
-		Logger:  logger,
-	})
-	var c consumer = kc
-
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
-	}
-	ready := func() error {
-		for i, w := range workers {
-			if h := w.Health(); h != workerclient.HealthServing {
-				return fmt.Errorf("scoring worker %s health is %s", cfg.Workers[i].Name, h)
-			}
-		}
-		if err := sinkHealth.Err(); err != nil {
-			return fmt.Errorf("results sink failing: %w", err)
-		}
-		if !c.Running() {
-			return errors.New("consumer is not running")
-		}
-		if err := kc.Stalled(); err != nil {
-			return fmt.Errorf("consumer cannot keep its leases: %w", err)
-		}
-		return nil
-	}
-	// The endpoints outlive ctx until the consumer has drained, so the drain shows on /metrics.
-	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
-	served := make(chan error, 1)
-	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(), ready), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
-	}()
-	var logging sync.WaitGroup
-	logging.Go(func() { metrics.LogEvery(opsCtx, logger, 30*time.Second) })
-	logging.Go(func() { sinkHealth.Watch(opsCtx) })
-
-	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "coalesce", cfg.Coalesce)
-	err = c.Run(ctx)
-	stopOps()
-	logging.Wait()
-	if serveErr := <-served; err == nil {
-		err = serveErr
-	}
-	logger.Info("stopped", "counters", metrics)
-	return err
+	// Deferred before anything that uses them, so they close last: work still draining needs them.
+	defer ws.close()
+	stopWatching := ws.watch(ctx)
+	defer stopWatching()
+	return serve(ctx, cfg, ws, logger)
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // process handles one batch of records. Records that cannot be parsed or are invalid go to the
-// dead letters, and so do those the worker refuses on their own (see handle). Other failures
+// dead letters, and so do those the worker fails on their own (see handle). Other failures
 // hold the shard up: skipping them would lose records and reading on past them would reorder
 // them, so the shard waits, and its lag shows on /metrics. It returns nil once every record is
 // stored or dead-lettered (or refused by the dead-letter table for good, see poison), and only
@@ -42,65 +42,6 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 		return nil
 	}
 	return c.handle(ctx, shard, reqs, from)
-}
-
-// handle scores and stores reqs, which came from records. It pauses while Ready is false and
-// retries in place while the worker sheds load; a failure after the pipeline's own retries with
-// both looking healthy fails the batch (errGaveUp).
-//
-// A call the worker refuses for what it carries (pipeline.Refused) would be refused again on
-// every redelivery, and with it the whole batch: one such record would hold its shard up for
-// good. So the records are halved, in order, each half handled on its own, down to the records
-// refused even alone, which are dead-lettered with the worker's reason while every other one is
-// stored. One refused record among n costs about 2·log₂(n) calls more.
-func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.ScoreRequest, records []types.Record) error {
-	for attempt := 1; ; attempt++ {
-		if err := c.await(ctx, shard); err != nil {
-			return err
-		}
-		rejected, err := c.handler.Handle(ctx, reqs)
-		if err == nil {
-			for i, reason := range rejected {
-				if err := c.poison(ctx, shard, records[i], reason); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		switch {
-		case pipeline.Shed(err):
-			// The worker refused the batch for load: it is up and the records are blameless, so
-			// the shard backs off and retries in place however long it lasts, as for throttling,
-			// rather than giving up its lease (another reader would only add to the load).
-			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the shard backs off and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
-			if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
-				return err
-			}
-		case !c.cfg.Ready():
-			// An outage of the worker or the sink is no fault of the records: the shard pauses
-			// (await) with its lease renewed, and retries once they are back.
-			c.cfg.Logger.WarnContext(ctx, "handling records failed while the worker or the sink is down; the shard waits for them", "shard_id", shard, "records", len(reqs), "error", err)
-		case pipeline.Refused(err) && len(reqs) == 1:
-			return c.poison(ctx, shard, records[0], err)
-		case pipeline.Refused(err):
-			c.cfg.Logger.WarnContext(ctx, "the worker refused the records; halving them to find those it refuses alone", "shard_id", shard, "records", len(reqs), "first_sequence_number", aws.ToString(records[0].SequenceNumber), "error", err)
-			half := len(reqs) / 2
-			if err := c.handle(ctx, shard, reqs[:half], records[:half]); err != nil {
-				return err
-			}
-			return c.handle(ctx, shard, reqs[half:], records[half:])
-		default:
-			// Handle has spent the delivery's one retry budget (pipeline.Retry's attempts, see
-			// the README's "Limits and retries") on a worker and sink that look healthy. Retrying
-			// here would stack a second budget on it, so the batch fails: its lease is released
-			// for another try after a cool-off of a lease duration, a redelivery.
-			c.cfg.Logger.ErrorContext(ctx, "handling records failed after the pipeline's retries", "shard_id", shard, "records", len(reqs), "error", err)
-			return errGaveUp
-		}
-	}
 }
 
 // await holds the shard up while Ready is false (the worker's gRPC health is NOT_SERVING, or

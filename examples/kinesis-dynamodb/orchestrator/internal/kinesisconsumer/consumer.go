@@ -50,7 +50,8 @@ type Config struct {
 	// MaxAttempts bounds the failures in a row of one shard's reads, checkpoints or dead letters
 	// (throttling and expired iterators aside) before its lease is released for another replica,
 	// or this one a lease duration later, to try. Default 10. A batch gets no retries of its own
-	// on top of the Handler's: one failure with Ready true releases the lease the same way.
+	// on top of the Handler's: one failure with Ready true releases the lease the same way,
+	// unless the worker failed it for what it carries, which handle narrows down in place.
 	MaxAttempts int
 	// RecordLimit caps the records of one GetRecords call, and so of one batch. Default 1000.
 	RecordLimit int32
@@ -89,6 +90,8 @@ type Consumer struct {
 	// failing holds, by lease key, the last error of a renewal or checkpoint that did not land,
 	// for readiness: a replica that cannot keep or move its leases is not doing its share.
 	failing sync.Map
+	// isolation tells records the worker fails on from a worker that fails everything.
+	isolation pipeline.Isolation
 }
 
 // New returns a consumer; Run starts it. leasesFor returns the lease table of the stream's
@@ -151,6 +154,10 @@ func (c *Consumer) Stalled() error {
 	})
 	return err
 }
+
+// WorkerBroken returns, for readiness, why the worker counts as broken (it scores nothing while
+// it refuses or crashes on every record tried alone), or nil. See pipeline.Isolation.
+func (c *Consumer) WorkerBroken() error { return c.isolation.Err() }
 
 // write names a lease's renewals or checkpoints in failing.
 type write struct{ lease, what string }

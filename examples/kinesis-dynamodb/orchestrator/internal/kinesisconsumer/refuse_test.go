@@ -130,10 +130,10 @@ func bulky(id string) string {
 	return `{"id":"` + id + `","categoricalFeatures":{` + strings.Join(features, ",") + `}}`
 }
 
-// A valid record the worker turns down for the whole call, with a code that no retry changes,
-// must not hold its shard up for good (the batch redelivered for ever) nor take the records
-// around it down with it: it alone is dead-lettered, with the worker's reason, and every other
-// record is stored, in order, so the batch can be checkpointed.
+// A valid record the worker turns down for the whole call, with a code that no retry changes, or
+// crashes on every time, must not hold its shard up for good (the batch redelivered for ever)
+// nor take the records around it down with it: it alone is dead-lettered, with the worker's
+// reason, and every other record is stored, in order, so the batch can be checkpointed.
 func TestARecordTheWorkerRefusesIsDeadLetteredAloneAndTheRestStored(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -144,7 +144,9 @@ func TestARecordTheWorkerRefusesIsDeadLetteredAloneAndTheRestStored(t *testing.T
 	}{
 		{"failed precondition", &refusingWorker{code: codes.FailedPrecondition}, nil, [2]string{body("poison-1"), body("poison-2")}, "FailedPrecondition"},
 		{"out of range", &refusingWorker{code: codes.OutOfRange}, nil, [2]string{body("poison-1"), body("poison-2")}, "OutOfRange"},
-		{"unimplemented", &refusingWorker{code: codes.Unimplemented}, nil, [2]string{body("poison-1"), body("poison-2")}, "Unimplemented"},
+		// As the Rust worker answers a panic in scoring, and grpc-go a handler's plain error.
+		{"internal", &refusingWorker{code: codes.Internal}, nil, [2]string{body("poison-1"), body("poison-2")}, "Internal"},
+		{"unknown", &refusingWorker{code: codes.Unknown}, nil, [2]string{body("poison-1"), body("poison-2")}, "Unknown"},
 		// grpc-go's size limit answers RESOURCE_EXHAUSTED, as shedding does, but it is no load.
 		{"over the message size limit", &refusingWorker{}, []grpc.ServerOption{grpc.MaxRecvMsgSize(1024)}, [2]string{bulky("big-1"), bulky("big-2")}, "larger than max"},
 	} {

@@ -194,6 +194,32 @@ func TestDynamoDBTreatsARedeliveryAsStoredAndKeepsTheResult(t *testing.T) {
 	}
 }
 
+// The write id on the stored item tells a write of ours that landed unseen (Stored) from an
+// earlier delivery's (StoredBefore), and never outweighs a different request (a Conflict).
+func TestDynamoDBKnowsItsOwnWriteByItsWriteID(t *testing.T) {
+	for _, noOld := range []bool{false, true} {
+		s := sink(&fakeTable{noOld: noOld}, time.Now())
+		for _, step := range []struct {
+			writeID           string
+			amount            float64
+			stored, before, n int // the entries stored, stored before and in conflict
+		}{
+			{"w1", 1, 1, 0, 0},
+			{"w1", 1, 1, 0, 0}, // the same write again, as a retry finds it landed
+			{"w2", 1, 0, 1, 0},
+			{"", 1, 0, 1, 0},
+			{"w1", 2, 0, 0, 1},
+		} {
+			e := entry("a", step.amount, 0.1)
+			e.WriteID = step.writeID
+			got, err := s.Put(context.Background(), []Entry{e})
+			if err != nil || len(got.Stored) != step.stored || len(got.StoredBefore) != step.before || len(got.Conflicts) != step.n {
+				t.Errorf("noOld=%v: Put(write %q, amount %v) = %+v, %v; want %d stored, %d before, %d conflicts", noOld, step.writeID, step.amount, got, err, step.stored, step.before, step.n)
+			}
+		}
+	}
+}
+
 func TestDynamoDBReportsAndRecordsADifferentRequestUnderAStoredID(t *testing.T) {
 	for _, noOld := range []bool{false, true} {
 		table := &fakeTable{noOld: noOld}

@@ -27,7 +27,7 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 
-	rec := get(t, NewHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), func() error { return nil }), "/metrics")
+	rec := get(t, NewHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), func() error { return nil }, nil), "/metrics")
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -48,9 +48,10 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	var notReady error
-	h := NewHandler(http.NotFoundHandler(), func() error { return notReady })
-	if rec := get(t, h, "/healthz"); rec.Code != http.StatusOK {
-		t.Errorf("/healthz = %d", rec.Code)
+	h := NewHandler(http.NotFoundHandler(), func() error { return notReady }, func() map[string]string { return map[string]string{"pricing": "not_serving"} })
+	// Every worker's health is reported, whether or not it gates readiness.
+	if rec := get(t, h, "/healthz"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"workers":{"pricing":"not_serving"}`) {
+		t.Errorf("/healthz = %d %s, want 200 with each worker's health", rec.Code, rec.Body)
 	}
 	if rec := get(t, h, "/readyz"); rec.Code != http.StatusOK {
 		t.Errorf("/readyz = %d while ready", rec.Code)

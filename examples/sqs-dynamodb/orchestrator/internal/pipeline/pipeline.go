@@ -58,6 +58,8 @@ type Processor struct {
 	// WorkerName labels the Scorer's retries in orchestrator_worker_retries_total.
 	WorkerName string
 	Logger     *slog.Logger
+
+	writes writeIDs
 }
 
 // Handle scores reqs (in batches when there are several) and stores every result, retrying
@@ -100,50 +102,6 @@ func (p *Processor) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) 
 		p.Logger.ErrorContext(ctx, "a different request arrived under a stored id; the stored result stands and the request is set aside", "id", reqs[from[k]].GetId(), "reason", reason.Error())
 	}
 	return rejected, nil
-}
-
-// store puts entries in the sink, retrying transient failures with the entries not settled
-// yet, and counts each entry as it settles: stored now (Metrics.Processed) or by an earlier
-// delivery (Metrics.StoredBefore). conflicts maps the index of each entry whose id is stored
-// for a different request to the sink's reason.
-func (p *Processor) store(ctx context.Context, entries []results.Entry) (conflicts map[int]error, err error) {
-	conflicts = map[int]error{}
-	pending := make([]int, len(entries)) // the indexes in entries of those not settled yet
-	for i := range pending {
-		pending[i] = i
-	}
-	err = p.Retry.Do(ctx, func(ctx context.Context) error {
-		batch := make([]results.Entry, len(pending))
-		for k, i := range pending {
-			batch[k] = entries[i]
-		}
-		got, putErr := p.Sink.Put(ctx, batch)
-		settled := make([]bool, len(batch))
-		for _, k := range got.Stored {
-			settled[k] = true
-		}
-		for _, k := range got.StoredBefore {
-			settled[k] = true
-		}
-		for k, reason := range got.Conflicts {
-			settled[k] = true
-			conflicts[pending[k]] = reason
-		}
-		p.Metrics.Processed.Add(int64(len(got.Stored)))
-		p.Metrics.StoredBefore.Add(int64(len(got.StoredBefore)))
-		var rest []int
-		for k, i := range pending {
-			if !settled[k] {
-				rest = append(rest, i)
-			}
-		}
-		pending = rest
-		if putErr == nil && len(pending) > 0 {
-			return fmt.Errorf("the sink settled %d of %d results without an error", len(batch)-len(pending), len(batch))
-		}
-		return putErr
-	}, p.retried(ctx, "store"))
-	return conflicts, err
 }
 
 // score returns the responses in reqs' order, nil for a request the worker rejected.
@@ -218,9 +176,10 @@ func itemResults(resp *scoringv1.ScoreBatchResponse, n int) (chunkResult, error)
 			case r.GetError() != nil:
 				e := status.Error(codes.Code(r.GetError().GetCode()), r.GetError().GetMessage())
 				if status.Code(e) != codes.InvalidArgument {
-					// Only an invalid request is the request's own fault; anything else
-					// fails the chunk, to be retried like a failed call.
-					return chunkResult{}, e
+					// Only an invalid request is rejected here; anything else fails the
+					// chunk, for the consumer to narrow down like a failed call, marked as
+					// an item's so that it is not taken for the call's own (Broken).
+					return chunkResult{}, fmt.Errorf("%w %d of %d: %w", errItem, i+1, n, e)
 				}
 				got.errs[i] = e
 			case r.GetResponse() != nil:

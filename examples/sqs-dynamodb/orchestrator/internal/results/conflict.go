@@ -28,26 +28,32 @@ func (c *Conflict) Error() string {
 	return fmt.Sprintf("id %q is already stored for a different request (stored request_sha256 %s, this one %s)", c.ID, c.Stored, c.Got)
 }
 
-// storedFingerprint returns the request_sha256 of the stored item for id: from old, the item
-// a failed conditional write returned, or else (an emulator that does not return it) by a
-// strongly consistent read.
-func (s *DynamoDB) storedFingerprint(ctx context.Context, id string, old map[string]types.AttributeValue) (string, error) {
+// stored returns the request_sha256 and write_id of the stored item for id ("" for one it
+// lacks): from old, the item a failed conditional write returned, as it stood when the
+// condition failed, or else (an emulator that does not return it) by a strongly consistent
+// read, which sees every write DynamoDB has applied, a try of our own whose answer was lost too.
+func (s *DynamoDB) stored(ctx context.Context, id string, old map[string]types.AttributeValue) (fingerprint, writeID string, err error) {
 	if old == nil {
 		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:            aws.String(s.table),
 			Key:                  map[string]types.AttributeValue{DynamoDBKey: &types.AttributeValueMemberS{Value: id}},
 			ConsistentRead:       aws.Bool(true),
-			ProjectionExpression: aws.String(fingerprintAttr),
+			ProjectionExpression: aws.String(fingerprintAttr + ", " + writeAttr),
 		})
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		old = out.Item
 	}
-	if v, ok := old[fingerprintAttr].(*types.AttributeValueMemberS); ok {
-		return v.Value, nil
+	return stringAttr(old, fingerprintAttr), stringAttr(old, writeAttr), nil
+}
+
+// stringAttr returns item's string attribute name, or "" when it has none.
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
 	}
-	return "", nil
+	return ""
 }
 
 // recordConflict appends the conflicting request to the stored item's conflicts list (maps of

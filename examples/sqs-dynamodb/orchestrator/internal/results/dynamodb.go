@@ -20,6 +20,9 @@ const DynamoDBKey = FieldID
 // fingerprintAttr holds the Fingerprint of the request a result answers.
 const fingerprintAttr = "request_sha256"
 
+// writeAttr holds the Entry.WriteID of the write that stored the item.
+const writeAttr = "write_id"
+
 // DynamoDBAPI is the part of *dynamodb.Client the sink uses.
 type DynamoDBAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
@@ -28,9 +31,9 @@ type DynamoDBAPI interface {
 }
 
 // DynamoDB stores each result as one item keyed by request id: score (N), model_version (S),
-// reason_codes (L of S, as order matters and the list may be empty), scored_at (S, RFC 3339)
-// and request_sha256 (S, the request's Fingerprint). Conflicting requests are recorded on the
-// item too: see recordConflict.
+// reason_codes (L of S, as order matters and the list may be empty), scored_at (S, RFC 3339),
+// request_sha256 (S, the request's Fingerprint) and write_id (S, the Entry's WriteID, when it
+// has one). Conflicting requests are recorded on the item too: see recordConflict.
 type DynamoDB struct {
 	client DynamoDBAPI
 	table  string
@@ -85,7 +88,7 @@ func (s *DynamoDB) Put(ctx context.Context, entries []Entry) (PutResult, error) 
 	return got, errors.Join(errs...)
 }
 
-// put stores e: stored reports whether this call wrote it (false: an earlier delivery of the
+// put stores e: stored reports whether this write stored it (false: an earlier delivery of the
 // same request had), and a *Conflict error a different request stored under its id.
 func (s *DynamoDB) put(ctx context.Context, e Entry) (stored bool, err error) {
 	fingerprint, err := Fingerprint(e.Request)
@@ -97,32 +100,43 @@ func (s *DynamoDB) put(ctx context.Context, e Entry) (stored bool, err error) {
 	for i, code := range r.GetReasonCodes() {
 		reasons[i] = &types.AttributeValueMemberS{Value: code}
 	}
+	item := map[string]types.AttributeValue{
+		DynamoDBKey:       &types.AttributeValueMemberS{Value: r.GetId()},
+		FieldScore:        &types.AttributeValueMemberN{Value: strconv.FormatFloat(r.GetScore(), 'f', -1, 64)},
+		FieldModelVersion: &types.AttributeValueMemberS{Value: r.GetModelVersion()},
+		FieldReasonCodes:  &types.AttributeValueMemberL{Value: reasons},
+		"scored_at":       &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
+		fingerprintAttr:   &types.AttributeValueMemberS{Value: fingerprint},
+	}
+	if e.WriteID != "" {
+		item[writeAttr] = &types.AttributeValueMemberS{Value: e.WriteID}
+	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			DynamoDBKey:       &types.AttributeValueMemberS{Value: r.GetId()},
-			FieldScore:        &types.AttributeValueMemberN{Value: strconv.FormatFloat(r.GetScore(), 'f', -1, 64)},
-			FieldModelVersion: &types.AttributeValueMemberS{Value: r.GetModelVersion()},
-			FieldReasonCodes:  &types.AttributeValueMemberL{Value: reasons},
-			"scored_at":       &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
-			fingerprintAttr:   &types.AttributeValueMemberS{Value: fingerprint},
-		},
+		Item:      item,
 		// First write wins, so a redelivered request can neither duplicate nor change a result.
 		ConditionExpression: aws.String("attribute_not_exists(" + DynamoDBKey + ")"),
-		// The item that is there already, to tell a redelivery from a conflict without a read.
+		// The item that is there already, to tell a redelivery from a conflict, or from a try of
+		// this write that landed unseen, without a read.
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var exists *types.ConditionalCheckFailedException
 	if !errors.As(err, &exists) {
 		return err == nil, err
 	}
-	had, err := s.storedFingerprint(ctx, r.GetId(), exists.Item)
+	// A failed condition is no proof of an earlier delivery: a try of this very write whose
+	// answer was lost (one that timed out after DynamoDB applied it, or the first of this call,
+	// which the SDK re-sent after a dropped connection) leaves the item that fails it. Only the
+	// stored item can tell, by the write id on it.
+	had, wrote, err := s.stored(ctx, r.GetId(), exists.Item)
 	if err != nil {
-		return false, fmt.Errorf("reading the stored request_sha256: %w", err)
+		return false, fmt.Errorf("reading the stored item back: %w", err)
 	}
 	// "" is a result stored before fingerprints were: the id is all there is to go by.
 	if had == "" || had == fingerprint {
-		return false, nil // Stored by an earlier delivery of this request: the job is done.
+		// With this write's id on it, a try of this write landed unseen and stored the result;
+		// else an earlier delivery of this request stored it, and the job is done.
+		return e.WriteID != "" && wrote == e.WriteID, nil
 	}
 	conflict := &Conflict{ID: r.GetId(), Stored: had, Got: fingerprint}
 	if err := s.recordConflict(ctx, e.Request, conflict); err != nil {

@@ -21,6 +21,11 @@ const (
 type Entry struct {
 	Request *scoringv1.ScoreRequest
 	Result  *scoringv1.ScoreResponse
+	// WriteID names this write of the entry, as no other write of the same id is named: a sink
+	// that finds the id stored already and WriteID on it knows the stored result is this
+	// write's own, applied by an earlier try whose answer was lost, and reports it Stored.
+	// Empty names nothing. The pipeline sets it (see its writeIDs).
+	WriteID string
 }
 
 // Sink stores results. Queues deliver at least once, so the same request can be scored and
@@ -38,7 +43,8 @@ type Sink interface {
 
 // PutResult is what Put made of its entries, each named by its index in them.
 type PutResult struct {
-	// Stored lists the entries this Put stored: the first result for their id.
+	// Stored lists the entries this Put stored: the first result for their id, written by this
+	// Put or by an earlier try of the same write (its WriteID) whose answer was lost.
 	Stored []int
 	// StoredBefore lists the entries an earlier delivery of the same request had stored: that
 	// result stands, and nothing was written.

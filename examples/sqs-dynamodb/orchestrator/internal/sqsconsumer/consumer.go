@@ -87,6 +87,8 @@ type Consumer struct {
 	// tidy bounds the calls that tidy up after handling (deletes, releases): they run even
 	// after work is cut off, but only for a short grace period after that.
 	tidy context.Context
+	// isolation tells messages the worker fails on from a worker that fails everything.
+	isolation pipeline.Isolation
 }
 
 // New returns a consumer; Run starts it.
@@ -133,6 +135,10 @@ func (c *Consumer) Unreachable() error {
 	}
 	return nil
 }
+
+// WorkerBroken returns, for readiness, why the worker counts as broken (it scores nothing while
+// it refuses or crashes on every message tried alone), or nil. See pipeline.Isolation.
+func (c *Consumer) WorkerBroken() error { return c.isolation.Err() }
 
 // Run consumes until ctx is done, then stops receiving and lets in-flight messages finish within
 // ShutdownTimeout. It returns an error only when the queue cannot be found at startup.

@@ -114,8 +114,15 @@ func TestMovesPoisonToTheDeadLetterQueue(t *testing.T) {
 
 func TestDeadLettersRequestsTheWorkerRejects(t *testing.T) {
 	q := &fakeSQS{redrive: redrive}
-	c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
-		return map[int]error{1: errors.New("rejected")}, nil
+	// The worker rejects b whenever it is asked, alone too, and scores a meanwhile.
+	c := newConsumer(t, q, func(_ context.Context, reqs []*scoringv1.ScoreRequest) (map[int]error, error) {
+		rejected := map[int]error{}
+		for i, r := range reqs {
+			if r.GetId() == "b" {
+				rejected[i] = errors.New("rejected")
+			}
+		}
+		return rejected, nil
 	})
 	c.handle(context.Background(), []types.Message{valid("a"), valid("b")})
 	if deleted, _, deadLettered := q.snapshot(); deadLettered != 1 || len(deleted) != 2 {

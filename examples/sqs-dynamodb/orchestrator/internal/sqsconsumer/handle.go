@@ -1,7 +1,6 @@
 package sqsconsumer
 
 import (
-	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -25,8 +24,8 @@ import (
 // the worker or the sink is down (Ready false) is retried here, in place, once it is back,
 // rather than handing the messages back to be received, and counted, again; so is a batch the
 // worker shed for load (RESOURCE_EXHAUSTED), after a backoff. A batch the worker refuses
-// whole for what it carries is split until the messages it refuses on their own are found,
-// and those dead-lettered (process).
+// whole for what it carries, or crashes on, is split until the messages that fail on their own
+// are found, and those dead-lettered, as long as the worker is seen to score others (process).
 // What fails otherwise while all is up is left hidden until its visibility timeout runs out
 // and is then redelivered.
 func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
@@ -78,73 +77,6 @@ func (c *Consumer) setAside(h *handling, i int, reason error) (done bool) {
 	h.done = append(h.done, h.msgs[i])
 	h.got.outcomes[i] = outcomeDeadLettered
 	return true
-}
-
-// process scores and stores reqs, which came from h.msgs[from[i]], and returns the error that
-// left any of them unfinished.
-//
-// When the worker, up and not shedding, refuses a whole call for what it carries
-// (pipeline.Refused), one message of the batch may well be the cause and the others innocent:
-// left to be redelivered together they would fail together until the redrive policy
-// dead-lettered them all. So the batch is halved and each half processed on its own, down to
-// single messages where need be: a message refused on its own is poison and dead-lettered
-// with the worker's reason, while the rest are stored and deleted. A batch of n costs at most
-// 2n-1 calls.
-func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.ScoreRequest, from []int) error {
-	for shed := 0; ; {
-		// Received while the worker or the sink went down, or failed because it did: wait.
-		if err := c.awaitReady(ctx); err != nil {
-			return err
-		}
-		batchCtx, endBatch := h.got.batch(ctx, from)
-		rejected, err := c.handler.Handle(batchCtx, reqs)
-		endBatch()
-		var retryReqs []*scoringv1.ScoreRequest
-		var retryFrom []int
-		for i := range reqs {
-			if reason, bad := rejected[i]; bad {
-				c.setAside(h, from[i], reason)
-			} else if err == nil {
-				h.done = append(h.done, h.msgs[from[i]])
-				h.got.outcomes[from[i]] = outcomeProcessed
-			} else {
-				retryReqs, retryFrom = append(retryReqs, reqs[i]), append(retryFrom, from[i])
-			}
-		}
-		switch {
-		case err == nil || ctx.Err() != nil:
-			return err
-		case pipeline.Shed(err):
-			// The worker is up and refused the calls for load: no fault of these messages either.
-			// They stay hidden (the heartbeat) and are retried in place after a jittered,
-			// exponentially growing and capped wait, so shedding never costs a receive.
-			shed++
-			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the messages stay hidden and are retried after a backoff", "messages", len(retryReqs), "attempt", shed, "error", err)
-			if c.cfg.Retry.Wait(ctx, shed) != nil {
-				return err
-			}
-		case !c.cfg.Ready():
-			// The outage is not these messages' fault. Their stored results, if any, make the
-			// retry a no-op for those already stored.
-			c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
-		case pipeline.Refused(err) && len(retryReqs) > 1:
-			c.cfg.Logger.WarnContext(ctx, "the worker refused a batch whole; its halves are tried apart to single out the messages at fault", "messages", len(retryReqs), "error", err)
-			half := len(retryReqs) / 2
-			first := c.process(ctx, h, retryReqs[:half], retryFrom[:half])
-			if ctx.Err() != nil {
-				return cmp.Or(first, ctx.Err()) // the second half is unfinished too
-			}
-			return cmp.Or(first, c.process(ctx, h, retryReqs[half:], retryFrom[half:]))
-		case pipeline.Refused(err):
-			if c.setAside(h, retryFrom[0], err) {
-				return nil
-			}
-			return err
-		default:
-			return err
-		}
-		reqs, from = retryReqs, retryFrom
-	}
 }
 
 // awaitReady returns once Ready is true, polling with a bounded backoff, or ctx's error.

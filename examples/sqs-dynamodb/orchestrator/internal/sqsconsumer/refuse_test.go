@@ -2,6 +2,7 @@ package sqsconsumer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -99,7 +100,7 @@ func serveWorker(t *testing.T, w scoringv1.ScoringServiceServer) *workerclient.C
 }
 
 // A worker, up and healthy, that refuses a whole batch for what one or two of its messages
-// carry must cost only those messages: the rest of the batch is scored, stored and deleted at
+// carry, or crashes on them, must cost only those messages: the rest of the batch is scored, stored and deleted at
 // once, and the refused ones alone are dead-lettered, with the worker's reason. Left together,
 // every message of the batch would be redelivered with the poison until all were dead-lettered.
 func TestAWholeBatchRefusalCostsOnlyTheMessagesAtFault(t *testing.T) {
@@ -111,7 +112,9 @@ func TestAWholeBatchRefusalCostsOnlyTheMessagesAtFault(t *testing.T) {
 	}{
 		{"failed precondition", status.Error(codes.FailedPrecondition, "feature store has no entry for this customer"), "FailedPrecondition"},
 		{"out of range", status.Error(codes.OutOfRange, "amount out of the model's range"), "OutOfRange"},
-		{"unimplemented", status.Error(codes.Unimplemented, "currency not supported"), "Unimplemented"},
+		// As the Rust worker answers a panic in scoring, and grpc-go a handler's plain error.
+		{"internal", status.Error(codes.Internal, "scoring failed unexpectedly"), "Internal"},
+		{"unknown", errors.New("index out of range"), "Unknown"},
 		{"message over the size limit", nil, "larger than max"},
 		{"invalid argument from a worker without item results", status.Error(codes.InvalidArgument, "bad request"), "InvalidArgument"},
 	} {

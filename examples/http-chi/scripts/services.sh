@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# Sourced by run.sh, smoke.sh and bench.sh, which start every service from one
+# environment: how each service gets its own settings from it (the generator's
+# settings table, as the README's Configuration says). A setting only one
+# service reads reaches it as you set it. A shared one reaches every service
+# that reads it, and its per-service name, ORCHESTRATOR_<VAR> or
+# WORKER_<NAME>_<VAR>, sets it for that service alone; an own one would be
+# wrong for every service at once (one model in every worker, one service name
+# in every trace), so only its per-service name sets it, the plain name is
+# refused, and a service given none keeps its own default. The addresses are
+# each script's to place. The lists are read by name ("${kind}_shared[@]").
+# shellcheck disable=SC2034
+orchestrator_shared=(OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_RESOURCE_ATTRIBUTES OTEL_TRACES_SAMPLER OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
+orchestrator_own=(OTEL_SERVICE_NAME)
+worker_shared=(MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS RUST_LOG METRICS_ADDR OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_RESOURCE_ATTRIBUTES OTEL_TRACES_SAMPLER OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
+worker_own=(MODEL_PATH OTEL_SERVICE_NAME)
+# "VAR KEY OWN": a shared VAR whose plain value must not hold a KEY entry, as
+# that one value would be wrong for every service alike; OWN is the setting
+# that sets it per service.
+refused_entries=("OTEL_RESOURCE_ATTRIBUTES service.name OTEL_SERVICE_NAME")
+# Every service, its kind (which lists apply) and the prefix of its per-service
+# names; per_service: every per-service name of every service, which no service
+# is given as is.
+service_names=() service_kinds=() service_prefixes=() per_service=()
+# add_service NAME KIND PREFIX: a service, and its per-service names.
+add_service() {
+  local list var
+  service_names+=("$1") service_kinds+=("$2") service_prefixes+=("$3")
+  for list in "$2_shared[@]" "$2_own[@]"; do
+    for var in "${!list}"; do per_service+=("$3$var"); done
+  done
+}
+add_service orchestrator orchestrator ORCHESTRATOR_
+add_service scorer worker WORKER_SCORER_
+
+# setting PREFIX VAR: VAR's value for the service whose names start with PREFIX:
+# its own PREFIXVAR if set, else VAR.
+setting() {
+  local own=$1$2
+  echo "${!own:-${!2:-}}"
+}
+
+# service_env NAME: sets env_args to what env(1) needs to start service NAME
+# with its settings: the per-service names removed, their values given by the
+# plain names. Every -u comes first: env takes no option after an assignment,
+# and a script's own assignments after env_args win over them.
+service_env() {
+  local i prefix kind list var own sets=()
+  for i in "${!service_names[@]}"; do
+    if [ "${service_names[$i]}" = "$1" ]; then prefix=${service_prefixes[$i]} kind=${service_kinds[$i]}; fi
+  done
+  env_args=()
+  for var in "${per_service[@]}"; do env_args+=(-u "$var"); done
+  for list in "${kind:?service_env: no service $1}_shared[@]" "${kind}_own[@]"; do
+    for var in "${!list}"; do
+      own=$prefix$var
+      if [ -n "${!own:-}" ]; then
+        sets+=("$var=${!own}")
+      # An own setting none gave this service: its default, whatever the plain name holds.
+      elif [[ $list == *_own* ]]; then
+        env_args+=(-u "$var")
+      fi
+    done
+  done
+  env_args+=(${sets[@]+"${sets[@]}"})
+}
+
+# per_service_names VAR: every service's per-service name for VAR.
+per_service_names() {
+  local i list names=()
+  for i in "${!service_names[@]}"; do
+    for list in "${service_kinds[$i]}_shared[@]" "${service_kinds[$i]}_own[@]"; do
+      if [[ " ${!list} " == *" $1 "* ]]; then names+=("${service_prefixes[$i]}$1"); fi
+    done
+  done
+  echo "${names[*]}"
+}
+
+# check_settings SCRIPT: fails SCRIPT (run, smoke, bench), before anything
+# starts, on a plain name that must be set per service, on a shared one holding
+# an entry that must be, and on a per-service name no service reads (a typo
+# would otherwise leave a default in force unnoticed).
+check_settings() {
+  local i var list names=() known item key use entry entries
+  for var in "${orchestrator_own[@]}" "${worker_own[@]}"; do
+    if [ -z "${!var:-}" ]; then continue; fi
+    echo "$1 failed: $var=${!var} would reach every service that reads it alike: set it per service instead ($(per_service_names "$var"))" >&2
+    exit 1
+  done
+  for item in ${refused_entries[@]+"${refused_entries[@]}"}; do
+    read -r var key use <<<"$item"
+    IFS=, read -r -a entries <<<"${!var:-}"
+    for entry in ${entries[@]+"${entries[@]}"}; do
+      entry=${entry%%=*}
+      # Trimmed as the SDKs read the key: spaces around it do not count.
+      entry=${entry#"${entry%%[![:space:]]*}"} && entry=${entry%"${entry##*[![:space:]]}"}
+      if [ "$entry" = "$key" ]; then
+        echo "$1 failed: $var=${!var} would give every service that reads it one $key: set $use per service instead ($(per_service_names "$use"))" >&2
+        exit 1
+      fi
+    done
+  done
+  # The orchestrator's own WORKER_<NAME>_ADDR settings are no per-service names, but known.
+  known=" ${per_service[*]} "
+  for ((i = 1; i < ${#service_names[@]}; i++)); do known+="${service_prefixes[$i]}ADDR "; done
+  for var in $(compgen -e); do
+    if [[ $known == *" $var "* ]]; then continue; fi
+    for i in "${!service_names[@]}"; do
+      if [[ $var != "${service_prefixes[$i]}"* ]]; then continue; fi
+      names=()
+      if [ "${service_kinds[$i]}" = worker ]; then names=(ADDR); fi
+      for list in "${service_kinds[$i]}_shared[@]" "${service_kinds[$i]}_own[@]"; do names+=("${!list}"); done
+      echo "$1 failed: $var is not a setting of ${service_names[$i]} under make $1; ${service_prefixes[$i]} is followed by one of: ${names[*]}" >&2
+      exit 1
+    done
+  done
+}

@@ -1,0 +1,113 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
+)
+
+// brokenWorker is a scoring worker that fails every call with code until fixed is set, as a
+// broken release does, and then scores everything.
+type brokenWorker struct {
+	scoringv1.UnimplementedScoringServiceServer
+	code  codes.Code
+	fixed atomic.Bool
+	calls atomic.Int64
+}
+
+func (w *brokenWorker) Score(_ context.Context, req *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	w.calls.Add(1)
+	if !w.fixed.Load() {
+		return nil, status.Error(w.code, "broken release")
+	}
+	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
+}
+
+func (w *brokenWorker) ScoreBatch(_ context.Context, in *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
+	w.calls.Add(1)
+	if !w.fixed.Load() {
+		return nil, status.Error(w.code, "broken release")
+	}
+	out := &scoringv1.ScoreBatchResponse{}
+	for _, r := range in.GetRequests() {
+		out.Results = append(out.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Response{Response: &scoringv1.ScoreResponse{Id: r.GetId()}}})
+	}
+	return out, nil
+}
+
+// A worker that refuses or crashes on every record is broken, not shown a shard of poison: the
+// shard must dead-letter nothing and keep its checkpoint (the batch unfinished) however long it
+// lasts, readiness must say why, and once the worker is fixed the same records are stored, in
+// order.
+func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T) {
+	for _, code := range []codes.Code{codes.FailedPrecondition, codes.Unimplemented, codes.Internal} {
+		t.Run(code.String(), func(t *testing.T) {
+			worker, sink, dead := &brokenWorker{code: code}, &orderedSink{}, &memoryDeadLetters{}
+			// The backoff between held rounds is real, but short. Every wait is counted.
+			var waits atomic.Int64
+			sleep := func(ctx context.Context, _ time.Duration) error {
+				waits.Add(1)
+				return pipeline.Sleep(ctx, time.Millisecond)
+			}
+			c := New(&fakeKinesis{}, nil, dead, scoringOver(t, worker, sink), Config{
+				StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			processed := make(chan error, 1)
+			go func() {
+				processed <- c.process(ctx, "s0", records(body("a"), body("b"), body("c"), body("d"), body("e")))
+			}()
+			for c.WorkerBroken() == nil {
+				select {
+				case err := <-processed:
+					dead.mu.Lock()
+					defer dead.mu.Unlock()
+					t.Fatalf("process() = %v (%d dead-lettered) while the worker fails everything, want it to hold the batch", err, len(dead.records))
+				case <-ctx.Done():
+					t.Fatal("readiness never reported the broken worker")
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			dead.mu.Lock()
+			if len(dead.records) != 0 {
+				t.Errorf("dead letters %.80q for a broken worker, want none", dead.records)
+			}
+			dead.mu.Unlock()
+			// Held, the batch costs the broken worker one call per wait, not a halving per round.
+			calls, from := worker.calls.Load(), waits.Load()
+			for waits.Load() < from+10 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > w+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about one per wait", n, w)
+			}
+			worker.fixed.Store(true)
+			if err := <-processed; err != nil {
+				t.Fatalf("process() = %v once the worker was fixed, want nil", err)
+			}
+			// Records held for the broken worker are stored as it recovers, perhaps after
+			// records that followed them.
+			got := sink.stored()
+			slices.Sort(got)
+			if !slices.Equal(slices.Compact(got), []string{"a", "b", "c", "d", "e"}) {
+				t.Errorf("stored %v, want all of [a b c d e]", got)
+			}
+			if len(dead.records) != 0 {
+				t.Errorf("dead letters %.80q, want none", dead.records)
+			}
+			if err := c.WorkerBroken(); err != nil {
+				t.Errorf("readiness still reports %v once the worker scores again", err)
+			}
+		})
+	}
+}

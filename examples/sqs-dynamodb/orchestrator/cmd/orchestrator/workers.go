@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/config"
+	"example.com/sqs-dynamodb/orchestrator/internal/telemetry"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
+)
+
+// workers is one client per configured worker, in the manifest's order (index 0 is the
+// primary), and the record of which of them the ingress sends work to. Handing a worker to
+// the code that calls it (route) is the one place that decides both where work goes and
+// whose health gates readiness, so a worker nothing calls can never make the orchestrator
+// unready.
+type workers struct {
+	cfg     config.Config
+	clients []*workerclient.Client
+	// scorers holds a routed worker's Coalescer, nil for a worker nothing calls.
+	scorers []*workerclient.Coalescer
+}
+
+// dialWorkers creates a client per configured worker; none of them dials until watch.
+func dialWorkers(cfg config.Config, logger *slog.Logger) (*workers, error) {
+	ws := &workers{cfg: cfg, scorers: make([]*workerclient.Coalescer, len(cfg.Workers))}
+	for _, w := range cfg.Workers {
+		c, err := workerclient.New(w.Addrs, workerclient.Options{CallTimeout: cfg.RequestTimeout, Logger: logger.With("worker", w.Name), Name: w.Name, Untraced: !telemetry.Exporting()})
+		if err != nil {
+			ws.close()
+			return nil, fmt.Errorf("worker %s: %w", w.Name, err)
+		}
+		ws.clients = append(ws.clients, c)
+	}
+	return ws, nil
+}
+
+// route returns what the caller scores with on worker i, and from then on that worker's
+// health gates readiness. Concurrent single requests for a busy worker share its calls
+// (COALESCE).
+func (ws *workers) route(i int) *workerclient.Coalescer {
+	if ws.scorers[i] == nil {
+		ws.scorers[i] = workerclient.NewCoalescer(ws.clients[i], workerclient.CoalesceOptions{Off: !ws.cfg.Coalesce, CallTimeout: ws.cfg.RequestTimeout, Name: ws.cfg.Workers[i].Name})
+	}
+	return ws.scorers[i]
+}
+
+// watch follows every worker's health, routed or not, until the returned stop is called.
+func (ws *workers) watch(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	for _, c := range ws.clients {
+		watchers.Go(func() { c.WatchHealth(ctx) })
+	}
+	return func() {
+		cancel()
+		watchers.Wait()
+	}
+}
+
+// close closes the Coalescers first, once what they queued has been answered, then the
+// clients they call.
+func (ws *workers) close() {
+	for _, s := range ws.scorers {
+		if s != nil {
+			s.Close()
+		}
+	}
+	for _, c := range ws.clients {
+		c.Close()
+	}
+}

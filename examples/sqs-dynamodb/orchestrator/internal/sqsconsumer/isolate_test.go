@@ -1,0 +1,121 @@
+package sqsconsumer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/ops"
+	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+)
+
+// brokenWorker is a scoring worker that fails every call with failure until fixed is set, as a
+// broken release does, and then scores everything.
+type brokenWorker struct {
+	scoringv1.UnimplementedScoringServiceServer
+	failure error
+	fixed   atomic.Bool
+	calls   atomic.Int64
+}
+
+func (w *brokenWorker) Score(_ context.Context, r *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	w.calls.Add(1)
+	if !w.fixed.Load() {
+		return nil, w.failure
+	}
+	return &scoringv1.ScoreResponse{Id: r.GetId(), Score: 0.5}, nil
+}
+
+func (w *brokenWorker) ScoreBatch(_ context.Context, b *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
+	w.calls.Add(1)
+	if !w.fixed.Load() {
+		return nil, w.failure
+	}
+	out := &scoringv1.ScoreBatchResponse{}
+	for _, r := range b.GetRequests() {
+		out.Results = append(out.Results, &scoringv1.ScoreResult{Outcome: &scoringv1.ScoreResult_Response{Response: &scoringv1.ScoreResponse{Id: r.GetId()}}})
+	}
+	return out, nil
+}
+
+// A worker that refuses or crashes on everything is broken, not shown ten poison messages:
+// nothing may be dead-lettered for it, however long it lasts, and readiness must say why
+// consuming stalls. The messages stay in hand and are stored once the worker is fixed.
+func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T) {
+	watchdog(t, time.Minute, "messages held for a broken worker were not retried once it was fixed")
+	for _, tc := range []struct {
+		name    string
+		failure error
+	}{
+		{"failed precondition", status.Error(codes.FailedPrecondition, "model not loaded")},
+		{"unimplemented", status.Error(codes.Unimplemented, "unknown service scoring.v1.ScoringService")},
+		{"internal", status.Error(codes.Internal, "scoring failed unexpectedly")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &fakeSQS{redrive: redrive}
+			worker := &brokenWorker{failure: tc.failure}
+			noSleep := func(context.Context, time.Duration) error { return nil }
+			proc := &pipeline.Processor{
+				Scorer: serveWorker(t, worker), Sink: storeAll{},
+				Retry: pipeline.Retry{Sleep: noSleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
+			}
+			c := newConsumer(t, q, proc.Handle)
+			// The backoff between held rounds is real, but short. Every wait is counted.
+			var waits atomic.Int64
+			c.cfg.Retry = pipeline.Retry{Sleep: func(ctx context.Context, _ time.Duration) error {
+				waits.Add(1)
+				return pipeline.Sleep(ctx, time.Millisecond)
+			}}
+			var msgs []types.Message
+			var all []string
+			for i := range 10 {
+				id := fmt.Sprintf("m%d", i)
+				all = append(all, id)
+				msgs = append(msgs, valid(id))
+			}
+			handled := make(chan struct{})
+			go func() {
+				defer close(handled)
+				c.handle(context.Background(), msgs)
+			}()
+			for deadline := time.After(20 * time.Second); c.WorkerBroken() == nil; {
+				select {
+				case <-handled:
+					_, _, dead := q.snapshot()
+					t.Fatalf("handled the messages (%d dead-lettered) while the worker fails everything, want them held", dead)
+				case <-deadline:
+					t.Fatal("readiness never reported the broken worker")
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if _, _, dead := q.snapshot(); dead != 0 {
+				t.Errorf("%d messages dead-lettered for a broken worker, want none", dead)
+			}
+			// Held, the batch costs the broken worker one call per wait, not a halving per round.
+			calls, from := worker.calls.Load(), waits.Load()
+			waitFor(20*time.Second, func() bool { return waits.Load() >= from+10 })
+			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > w+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about one per wait", n, w)
+			}
+			worker.fixed.Store(true)
+			<-handled
+			deleted, _, dead := q.snapshot()
+			slices.Sort(deleted)
+			if !slices.Equal(deleted, all) || dead != 0 {
+				t.Errorf("deleted %v with %d dead-lettered, want all of %v stored once the worker was fixed, none dead-lettered", deleted, dead, all)
+			}
+			if err := c.WorkerBroken(); err != nil {
+				t.Errorf("readiness still reports %v once the worker scores again", err)
+			}
+		})
+	}
+}
