@@ -29,36 +29,79 @@ export const ACTIONS = z
   });
 
 /**
- * Base images, pinned by the digest of their multi-arch index so a moved tag
- * cannot change a build; the tag is kept for people and for Dependabot or
- * Renovate. Keyed by the reference the templates derive from toolchains, so
- * bumping toolchains.go or toolchains.rust needs the new image's digest here
- * too (`docker buildx imagetools inspect IMAGE:TAG` prints it).
+ * Everything the Dockerfiles and the CI files pull by name, pinned by digest
+ * so a moved tag cannot change a build: images by the digest of their
+ * multi-arch index (the tag kept for people and for Dependabot or Renovate),
+ * and the rustup installer GitLab's Go-image jobs fetch by the sha256 of the
+ * file at its versioned URL. Keyed by the reference the templates derive
+ * (from toolchains where a version lives there), so bumping toolchains.go,
+ * toolchains.rust or toolchains.rustup needs the new digest here too
+ * (`docker buildx imagetools inspect IMAGE:TAG` prints an image's).
  */
 export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+const DEFAULT_PINS: Record<string, string> = {
+  "golang:1.26-bookworm": "sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81",
+  "rust:1.95-bookworm": "sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1",
+  "gcr.io/distroless/static-debian12:nonroot": "sha256:f5b485ea962d9bd1186b2f6b3a061191539b905b82ec395de78cbfae51f20e35",
+  "gcr.io/distroless/cc-debian12:nonroot": "sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f",
+  // GitLab's image jobs: the Docker client, the daemon it talks to, and the BuildKit both providers build with.
+  "docker:29.7-cli": "sha256:27a51d5ab1cd38d9eeaba7b415b8c07bc10c31e1cf1ec8d78f6413fcfab3f44f",
+  "docker:29.7-dind": "sha256:084e385b0c9b7ab35d5a46dfedd033721448c000dbec71adcf13da8a9e71baa8",
+  "moby/buildkit:v0.29.0": "sha256:0039c1d47e8748b5afea56f4e85f14febaf34452bd99d9552d2daa82262b5cc5",
+  // GitLab's sync job.
+  "node:22-bookworm-slim": "sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9",
+  "static.rust-lang.org/rustup/archive/1.28.2/x86_64-unknown-linux-gnu/rustup-init": "sha256:20a06e644b0d9bd2fbdbfd52d42540bdde820ea7df86e92e533c073da0cdd43c",
+  "static.rust-lang.org/rustup/archive/1.28.2/aarch64-unknown-linux-gnu/rustup-init": "sha256:e3853c5a252fca15252d07cb23a1bdd9377a8c6f3efa01531109281ae47f841c",
+};
 export const BASE_IMAGES = z
-  .record(z.string().min(1), z.string().regex(DIGEST_RE, { message: "use sha256: and the 64 hex digits of the image index" }))
+  .record(z.string().min(1), z.string().regex(DIGEST_RE, { message: "use sha256: and the 64 hex digits of the image index (or of the file)" }))
   .describe(
-    "Base image digests by reference (IMAGE:TAG -> sha256:...). The defaults were taken in November 2026 from " +
-      "docker-library/repo-info (golang:1.26-bookworm, Go 1.26.8) and from public repositories that pin the same index " +
-      "(rust:1.95-bookworm, gcr.io/distroless/*-debian12:nonroot); the generator's build machine cannot reach the registries, " +
-      "so check them with `docker buildx imagetools inspect` before you rely on them.",
+    "Digests by reference (IMAGE:TAG or a download's URL without https:// -> sha256:...). The defaults were taken from " +
+      "docker-library/repo-info (golang:1.26-bookworm in November 2026; docker:29.7-cli, docker:29.7-dind and " +
+      "node:22-bookworm-slim as recorded there in August and September 2026; rustup-init 1.28.2 from the rust images' " +
+      "Dockerfiles recorded there) and from public repositories that pin the same index (rust:1.95-bookworm, " +
+      "gcr.io/distroless/*-debian12:nonroot, moby/buildkit:v0.29.0); the generator's build machine cannot reach the " +
+      "registries, so check them with `docker buildx imagetools inspect` (and sha256sum) before you rely on them.",
   )
-  .default({
-    "golang:1.26-bookworm": "sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81",
-    "rust:1.95-bookworm": "sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1",
-    "gcr.io/distroless/static-debian12:nonroot": "sha256:f5b485ea962d9bd1186b2f6b3a061191539b905b82ec395de78cbfae51f20e35",
-    "gcr.io/distroless/cc-debian12:nonroot": "sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f",
-  });
+  .default(DEFAULT_PINS);
 
-/** The base images the templates use, derived from the toolchains; each needs a digest in `images`. */
-export function baseImages(m: { toolchains: { go: string; rust: string } }): string[] {
-  return [
-    `golang:${m.toolchains.go}-bookworm`,
-    `rust:${m.toolchains.rust}-bookworm`,
-    "gcr.io/distroless/static-debian12:nonroot",
-    "gcr.io/distroless/cc-debian12:nonroot",
-  ];
+/**
+ * A recorded `images` map gains the defaults it lacks: a newer generator that
+ * pulls one more image or tool brings its digest, while every digest the
+ * team recorded (or bumped) stays as it is.
+ */
+export function imagePins(input: unknown): unknown {
+  if (input === null || typeof input !== "object") return input;
+  const m = input as { images?: unknown };
+  if (m.images === null || typeof m.images !== "object" || Array.isArray(m.images)) return input;
+  return { ...m, images: { ...DEFAULT_PINS, ...(m.images as Record<string, unknown>) } };
+}
+
+/** Where rustup-init RELEASE for TARGET is downloaded from, less https:// (its key in `images`). */
+export const rustupInit = (release: string, target: string) => `static.rust-lang.org/rustup/archive/${release}/${target}/rustup-init`;
+/** The hosts GitLab's Go-image jobs install Rust on (`uname -m` -> rustup target). */
+export const RUSTUP_TARGETS = { x86_64: "x86_64-unknown-linux-gnu", aarch64: "aarch64-unknown-linux-gnu" } as const;
+export const DOCKER_CLI = "docker:29.7-cli";
+export const DOCKER_DIND = "docker:29.7-dind";
+export const BUILDKIT = "moby/buildkit:v0.29.0";
+export const NODE = "node:22-bookworm-slim";
+
+interface PinScope {
+  toolchains: { go: string; rust: string; rustup: string };
+  docker: boolean;
+  ci: { providers: readonly string[] };
+}
+
+/** Every reference this project's Dockerfiles and CI files pull; each needs a digest in `images`. */
+export function baseImages(m: PinScope): string[] {
+  const gitlab = m.ci.providers.includes("gitlab");
+  const refs: string[] = [];
+  if (m.docker || gitlab) refs.push(`golang:${m.toolchains.go}-bookworm`, `rust:${m.toolchains.rust}-bookworm`);
+  if (m.docker) refs.push("gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/cc-debian12:nonroot");
+  if (gitlab) refs.push(NODE, ...Object.values(RUSTUP_TARGETS).map((t) => rustupInit(m.toolchains.rustup, t)));
+  if (m.docker && gitlab) refs.push(DOCKER_CLI, DOCKER_DIND);
+  if (m.docker && m.ci.providers.length > 0) refs.push(BUILDKIT);
+  return refs;
 }
 
 /**
@@ -78,4 +121,20 @@ export function actionPins(input: unknown): unknown {
   if (!("actions" in ci)) return input;
   const { actions: _dropped, ...rest } = ci;
   return { ...m, ci: rest };
+}
+
+/** What the CI templates pull besides the toolchain images: references, and rustup-init per host with its sha256. */
+export function ciPins(m: PinScope & { images: Record<string, string> }) {
+  return {
+    dockerCli: DOCKER_CLI,
+    dockerDind: DOCKER_DIND,
+    buildkit: BUILDKIT,
+    node: NODE,
+    // Only GitLab's jobs fetch it, so only they need (and the schema requires) its sha256.
+    rustupInit: !m.ci.providers.includes("gitlab") ? [] : Object.entries(RUSTUP_TARGETS).map(([arch, target]) => {
+      const digest = m.images[rustupInit(m.toolchains.rustup, target)];
+      if (!digest) throw new Error(`no sha256 for ${rustupInit(m.toolchains.rustup, target)} in images`);
+      return { arch, target, sha256: digest.slice("sha256:".length) };
+    }),
+  };
 }

@@ -8,7 +8,7 @@ import { MAX_WORKERS, duplicateWorkers, workerName } from "./worker-names.js";
 import { generatorVersion } from "./generator-version.js";
 import { goModulePathProblem } from "./go-module-path.js";
 import { PROJECT_NAME_BOUND, PROJECT_NAME_MAX, PROJECT_NAME_MIN } from "./project-names.js";
-import { ACTIONS, BASE_IMAGES, actionPins, baseImages } from "./manifest-pins.js";
+import { ACTIONS, BASE_IMAGES, actionPins, baseImages, imagePins } from "./manifest-pins.js";
 
 export { DIGEST_RE, baseImages } from "./manifest-pins.js";
 
@@ -115,6 +115,8 @@ const manifestFields = z.strictObject({
         /** The vulnerability gate's scanners (the audit job): golang.org/x/vuln and cargo-deny. */
         govulncheck: semver.default("1.9.0"),
         cargoDeny: semver.default("0.20.2"),
+        /** The rustup installer GitLab's Go-image jobs fetch (its sha256 per host is in images). */
+        rustup: semver.default("1.28.2"),
         /** The Kubernetes API version deploy/kubernetes is written and validated for (native sidecars need 1.29+). */
         kubernetes: toolchainVersion.default("1.33"),
       })
@@ -161,16 +163,16 @@ const manifestObject = manifestFields.superRefine((m, ctx) => {
         message: `the router choice applies to the http ingress; with ingress ${ingress} use router stdlib (it serves only health endpoints)`,
       });
     }
-    // Docker images and GitLab's job images are built FROM these: none may go unpinned.
-    if (m.docker || m.ci.providers.includes("gitlab")) {
-      for (const ref of baseImages(m)) {
-        if (!m.images[ref]) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["images", ref],
-            message: `add the sha256 digest of ${ref} (docker buildx imagetools inspect ${ref})`,
-          });
-        }
+    // The Dockerfiles build FROM these and the CI files pull them: none may go unpinned.
+    for (const ref of baseImages(m)) {
+      if (!m.images[ref]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["images", ref],
+          message: ref.startsWith("static.rust-lang.org/")
+            ? `add the sha256 of https://${ref} (sha256sum of the file)`
+            : `add the sha256 digest of ${ref} (docker buildx imagetools inspect ${ref})`,
+        });
       }
     }
     const last = m.orchestrator.module.split("/").at(-1);
@@ -183,7 +185,7 @@ const manifestObject = manifestFields.superRefine((m, ctx) => {
     }
   });
 
-const withDefaults = (input: unknown) => defaultDeploy(actionPins(defaultRegistry(input)));
+const withDefaults = (input: unknown) => imagePins(defaultDeploy(actionPins(defaultRegistry(input))));
 export const manifestSchema = z.preprocess(withDefaults, manifestObject);
 const fieldsSchema = z.preprocess(withDefaults, manifestFields);
 

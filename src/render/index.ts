@@ -6,6 +6,7 @@ import {
   manifestJsonSchema,
   type Manifest,
 } from "../manifest.js";
+import { ciPins } from "../manifest-pins.js";
 import { TEMPLATES_DIR } from "../paths.js";
 import { benchContext } from "./bench.js";
 import { CARGO_COMMANDS } from "./cargo-commands.js";
@@ -67,7 +68,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS };
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),
