@@ -9,7 +9,8 @@ import { render } from "../../src/render/index.js";
  * `images` (the one source, which the schema requires for every reference
  * the project uses): each job and service image of GitLab, the BuildKit image
  * of both providers' builders, and the rustup installer, checked by sha256
- * rather than piped from the network into a shell.
+ * rather than piped from the network into a shell. GitLab's image jobs log in
+ * to the registry before BuildKit touches its cache.
  */
 type Image = string | { name: string };
 type GitLabJob = { extends?: string | string[]; image?: Image; services?: Image[]; before_script?: string[]; script?: string[] };
@@ -30,6 +31,14 @@ function expectPinned(m: Manifest, pinned: string, where: string): string {
   expect(digest, `${where}: ${pinned}`).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(digest, `${where}: ${ref} is pinned from the manifest's images`).toBe(m.images[ref!]);
   return ref!;
+}
+
+/** A GitLab job's before_script and script, with what it extends resolved (the last template wins, as in GitLab). */
+function effective(gl: Record<string, GitLabJob>, name: string): { before: string[]; script: string[] } {
+  const job = gl[name]!;
+  const parents = ([] as string[]).concat(job.extends ?? []).map((p) => effective(gl, p));
+  const before = job.before_script ?? parents.reverse().find((p) => p.before.length)?.before ?? [];
+  return { before, script: job.script ?? [] };
 }
 
 describe.each(presets)("CI of %s", (_, extra) => {
@@ -69,6 +78,18 @@ describe.each(presets)("CI of %s", (_, extra) => {
       if (!/\b(curl|wget)\b/.test(script)) continue;
       expect(script).toMatch(/sha256sum -c/);
       for (const sum of script.matchAll(/sum=([0-9a-f]{64})/g)) expect(Object.values(m.images)).toContain(`sha256:${sum[1]}`);
+    }
+  });
+
+  if (m.docker) it("logs GitLab's image jobs in before BuildKit reads or writes the registry", () => {
+    for (const name of ["images", "publish"]) {
+      const { before, script } = effective(gl, name);
+      const lines = [...before, ...script];
+      const login = lines.findIndex((l) => /docker login/.test(l));
+      const registry = lines.findIndex((l) => /type=registry|--push|imagetools/.test(l));
+      expect(registry, `${name} uses the registry`).toBeGreaterThanOrEqual(0);
+      expect(login, `${name} logs in`).toBeGreaterThanOrEqual(0);
+      expect(login, `${name} logs in before its first registry command`).toBeLessThan(registry);
     }
   });
 });
