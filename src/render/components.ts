@@ -57,10 +57,10 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
   // The orchestrator's wiring, one file per ingress (its package doc and serve), and what the
   // queue ingresses share: the consumer's pipe, its readiness and the ops endpoints.
-  [/^orchestrator\/cmd\/orchestrator\/(wire_http|ready_http_test)\.go$/, (m) => !queue(m)],
+  [/^orchestrator\/cmd\/orchestrator\/(wire_http|ready_http_test|start_http_test)\.go$/, (m) => !queue(m)],
   [/^orchestrator\/cmd\/orchestrator\/wire_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/orchestrator\/wire_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
-  [/^orchestrator\/cmd\/orchestrator\/(consume|ready_queue_test)\.go$/, queue],
+  [/^orchestrator\/cmd\/orchestrator\/(consume|ready_queue_test|start_queue_test)\.go$/, queue],
   [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   // Draining a handler pool at shutdown: the SQS consumer's; Kinesis readers stop with their leases.
