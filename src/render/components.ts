@@ -42,8 +42,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
   // The checks only the HTTP API makes (whole batches, protojson body limits).
   [/^orchestrator\/internal\/validation\/http(_test)?\.go$/, (m) => !queue(m)],
-  // The bound of the results table's calls, and its test, for the sink that has one.
-  [/^orchestrator\/internal\/sqsconsumer\/sink_dynamodb(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs" && m.orchestrator.sink === "dynamodb"],
+  // The test of the results table's bound, for the sink that has one.
+  [/^orchestrator\/internal\/sqsconsumer\/sink_dynamodb_test\.go$/, (m) => m.orchestrator.ingress === "sqs" && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/internal\/kinesisconsumer\//, (m) => m.orchestrator.ingress === "kinesis"],
   // cmd/verify reads the results where the sink keeps them: one store file per sink.
@@ -53,6 +53,9 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/results\/(dynamodb(_test)?|conflict)\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   // The log sink, for the sink that stores nothing.
   [/^orchestrator\/internal\/results\/log\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
+  // The orchestrator's results sink, one file per sink, each making it with newSink.
+  [/^orchestrator\/cmd\/orchestrator\/sink_dynamodb\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
+  [/^orchestrator\/cmd\/orchestrator\/sink_none\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // DynamoDB tables: the results table (sink dynamodb) and Kinesis' lease and dead-letter tables.
   [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
   // The orchestrator's wiring, one file per ingress (its package doc and serve), and what the
