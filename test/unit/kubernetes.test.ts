@@ -71,6 +71,14 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(one(objs, "Deployment", "orchestrator")).not.toContain("initContainers");
   });
 
+  it("every PodDisruptionBudget lets unready pods go: a downstream outage leaves them all unready, and a drain must not stall on them", () => {
+    for (const overlay of ["dev", "prod"]) {
+      const pdbs = build(manifest(orchestrator, [["scorer", "tcp"], ["pricing", "tcp"]]), overlay).filter((o) => o.kind === "PodDisruptionBudget");
+      expect(pdbs.length).toBeGreaterThan(0);
+      for (const pdb of pdbs) expect((parse(pdb.text) as { spec: { unhealthyPodEvictionPolicy?: string } }).spec.unhealthyPodEvictionPolicy, pdb.name).toBe("AlwaysAllow");
+    }
+  });
+
   it("uds: workers are native sidecars in the orchestrator's pod; no worker Service, HPA, PDB or network rule", () => {
     const objs = build(manifest(orchestrator, [["scorer", "uds"], ["pricing", "uds"]]));
     expect(names(objs, "Deployment")).toEqual(["orchestrator"]);
