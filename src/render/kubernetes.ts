@@ -28,6 +28,14 @@ export const KUBE_COLLECTOR_HOST = "otel-collector.observability.svc";
 const SQS_MESSAGES_PER_REPLICA = 20 * 10;
 /** Shards per replica for the kinesis-stream scaler: one consumer per shard at most. */
 const KINESIS_SHARDS_PER_REPLICA = 1;
+/** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to one. */
+export const SCALE = { min: 2, max: 10 } as const;
+/**
+ * KEDA's fallback when the scaler cannot read its metric: after this many
+ * failed reads, keep the current replicas (never fewer than the floor), so an
+ * IAM or AWS outage freezes the count instead of scaling on nothing.
+ */
+export const KEDA_FALLBACK = { failureThreshold: 3, replicas: SCALE.min } as const;
 /** The region the base renders; overlays (or a sync'd edit) change it. */
 export const DEFAULT_AWS_REGION = "us-east-1";
 
@@ -145,6 +153,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
+    scale: SCALE,
+    kedaFallback: KEDA_FALLBACK,
     hpaTargets,
     scaleFloors,
     awsResources: awsResourcesText,

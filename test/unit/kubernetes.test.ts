@@ -7,6 +7,7 @@ import { flagsLayer, toManifest } from "../../src/answers.js";
 import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { KEDA_FALLBACK } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { resourcesFor } from "../../src/render/resources.js";
 import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
@@ -125,6 +126,9 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
       expect(scaled).toContain("type: aws-kinesis-stream");
       expect(scaled).toContain("streamName: risk-api-requests");
     }
+    // A backlog KEDA cannot read (IAM, an AWS outage) keeps the replicas that run instead of scaling on nothing.
+    const fallback = (parse(scaled) as { spec: { fallback?: object; minReplicaCount: number } }).spec;
+    expect(fallback.fallback).toEqual({ failureThreshold: KEDA_FALLBACK.failureThreshold, replicas: fallback.minReplicaCount, behavior: "currentReplicasIfHigher" });
     expect(one(objs, "TriggerAuthentication", "orchestrator-aws")).toMatch(/podIdentity:\n\s+identityOwner: workload\n\s+provider: aws/);
     expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
     expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
