@@ -15,6 +15,8 @@ export interface Component {
 /** Where every worker crate lives; the workspace is its parent folder. */
 export const WORKERS_DIR = "workers";
 export const PER_WORKER = "{worker}";
+/** One copy per deploy environment (project-names.ts ENVIRONMENTS): the kustomize overlays. */
+export const PER_ENV = "{env}";
 
 export const COMPONENTS: readonly Component[] = [
   { source: "root", target: "" },
@@ -25,7 +27,8 @@ export const COMPONENTS: readonly Component[] = [
   { source: "rust-worker", target: `${WORKERS_DIR}/${PER_WORKER}` },
   { source: "ci", target: "" },
   { source: "deploy/kubernetes/base", target: "deploy/kubernetes/base" },
-  { source: "deploy/kubernetes/overlays", target: "deploy/kubernetes/overlays" },
+  // One template per overlay file: environments differ only in what kubernetes.ts derives for each.
+  { source: "deploy/kubernetes/overlay", target: `deploy/kubernetes/overlays/${PER_ENV}` },
   // A tcp worker's own workload, Service, scaler and network rule; a uds worker is a sidecar in base/.
   { source: "deploy/kubernetes/worker", target: `deploy/kubernetes/base/${WORKERS_DIR}/${PER_WORKER}` },
 ];

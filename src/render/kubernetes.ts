@@ -4,7 +4,7 @@ import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
-import { PROJECT_NAMES } from "../project-names.js";
+import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
@@ -36,8 +36,25 @@ export const SCALE = { min: 2, max: 10 } as const;
  * IAM or AWS outage freezes the count instead of scaling on nothing.
  */
 export const KEDA_FALLBACK = { failureThreshold: 3, replicas: SCALE.min } as const;
-/** The region the base renders; overlays (or a sync'd edit) change it. */
+/** The region each overlay renders (AWS_REGION, the KEDA trigger's awsRegion); an edit there changes it. */
 export const DEFAULT_AWS_REGION = "us-east-1";
+
+/**
+ * The tag prod's images carry until the deploy step pins the commit CI
+ * published (`kustomize edit set image NAME=IMAGE:SHA`, README, Rolling out).
+ * Not a valid reference, so a forgotten pin fails at once (InvalidImageName,
+ * no registry asked) instead of running whatever :latest holds.
+ */
+export const UNPINNED_TAG = "<commit-sha>";
+
+/** The tag dev runs: the build CI pushes from main last (pulled on every pod start, the default for :latest). */
+export const DEV_TAG = "latest";
+
+/** The orchestrator settings that name an AWS resource: each environment sets its own (overlays/ENV/kustomization.yaml). */
+const AWS_RESOURCE_SETTINGS = ["SQS_QUEUE_NAME", "KINESIS_STREAM_NAME", "LEASE_TABLE", "DEAD_LETTER_TABLE", "DYNAMODB_TABLE"] as const;
+
+/** The OpenTelemetry resource attribute naming an environment (semantic conventions 1.27+). */
+export const OTEL_ENV_ATTRIBUTE = "deployment.environment.name";
 
 export interface KubeWorker extends WorkerContext {
   image: string;
@@ -68,6 +85,67 @@ export interface KubeWorker extends WorkerContext {
 export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars: Pick<KubeWorker, "stopGraceSecs">[]): number {
   return sidecars.reduce((total, w) => total + w.stopGraceSecs, orchestratorGraceSecs);
 }
+
+/** The AWS resource names an environment's orchestrator uses: the settings' defaults for a project named NAME-ENV. */
+export function environmentResources(m: Manifest, workers: WorkerContext[], env: Environment) {
+  return resourceSettings({ ...m, name: envProject(m.name, env) }, workers);
+}
+
+/** The AWS resource names of the orchestrator's setting defaults (one table: settings.ts), and those settings. */
+function resourceSettings(m: Manifest, workers: WorkerContext[]) {
+  const table = orchestratorSettings(m, workers).settings;
+  const setting = (name: string) => table.find((s) => s.name === name)?.default ?? "";
+  const names = {
+    queueName: setting("SQS_QUEUE_NAME"),
+    streamName: setting("KINESIS_STREAM_NAME"),
+    leaseTable: setting("LEASE_TABLE"),
+    deadLetterTable: setting("DEAD_LETTER_TABLE"),
+    resultsTable: setting("DYNAMODB_TABLE"),
+  };
+  const settings = AWS_RESOURCE_SETTINGS.flatMap((name): [string, string][] => (table.some((s) => s.name === name) ? [[name, setting(name)]] : []));
+  return { names, settings };
+}
+
+/**
+ * What one overlay sets on top of the base: everything that must differ
+ * between environments (namespace, IAM role, AWS resource names, the
+ * telemetry's environment, image tags) and nothing else.
+ */
+function environmentContext(m: Manifest, workers: WorkerContext[], env: Environment, kube: KubeWorker[], orchestratorImage: string) {
+  const queue = m.orchestrator.ingress !== "http";
+  const { names, settings } = environmentResources(m, workers, env);
+  const otel: [string, string] = ["OTEL_RESOURCE_ATTRIBUTES", `${OTEL_ENV_ATTRIBUTE}=${env}`];
+  const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings, otel];
+  const scalerMetadata: [string, string][] =
+    m.orchestrator.ingress === "sqs"
+      ? [["queueURL", names.queueName], ["awsRegion", DEFAULT_AWS_REGION]]
+      : m.orchestrator.ingress === "kinesis"
+        ? [["streamName", names.streamName], ["awsRegion", DEFAULT_AWS_REGION]]
+        : [];
+  const pinned = env === "prod";
+  const tag = pinned ? UNPINNED_TAG : DEV_TAG;
+  return {
+    name: env,
+    dev: env === "dev",
+    // dev lowers the replica floors; a queue preset points KEDA at the environment's backlog.
+    patched: env === "dev" || queue,
+    pinned,
+    namespace: env === "dev" ? PROJECT_NAMES.devNamespace.of(m.name) : PROJECT_NAMES.namespace.of(m.name),
+    role: env === "dev" ? PROJECT_NAMES.devRole.of(m.name) : PROJECT_NAMES.prodRole.of(m.name),
+    iam: orchestratorIam(m, names),
+    /** Its AWS resources, for the README: `NAME-ENV-requests`, ... */
+    resourceList: settings.map(([, v]) => `\`${v}\``).join(", "),
+    config: [
+      { name: "orchestrator-config", literals: orchestratorLiterals },
+      ...kube.map((w) => ({ name: `${w.name}-config`, literals: [otel] })),
+    ],
+    scalerMetadata,
+    // Every image of every pod, sidecars included: an image left out would run the base's bare name.
+    images: [{ name: "orchestrator", newName: orchestratorImage }, ...kube.map((w) => ({ name: w.name, newName: w.image }))].map((i) => ({ ...i, newTag: tag })),
+  };
+}
+
+export type KubeEnvironment = ReturnType<typeof environmentContext>;
 
 export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const queue = m.orchestrator.ingress !== "http";
@@ -116,16 +194,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...kube.map((w): [string, string] => [w.env, w.addr]),
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];
-  // Resource names are the orchestrator's setting defaults (one table: settings.ts).
-  const table = orchestratorSettings(m, workers).settings;
-  const setting = (name: string) => table.find((s) => s.name === name)?.default ?? "";
-  const names = {
-    queueName: setting("SQS_QUEUE_NAME"),
-    streamName: setting("KINESIS_STREAM_NAME"),
-    leaseTable: setting("LEASE_TABLE"),
-    deadLetterTable: setting("DEAD_LETTER_TABLE"),
-    resultsTable: setting("DYNAMODB_TABLE"),
-  };
+  const orchestratorImage = `${m.ci.registry}/orchestrator`;
+  const environments = Object.fromEntries(ENVIRONMENTS.map((env) => [env, environmentContext(m, workers, env, kube, orchestratorImage)])) as Record<Environment, KubeEnvironment>;
   // What bootstrap creates (compose) and your infrastructure code must (the cluster), in prose.
   const awsResources = [
     ...(m.orchestrator.ingress === "sqs" ? ["queue", "its dead-letter queue"] : []),
@@ -133,27 +203,19 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...(m.orchestrator.sink === "dynamodb" ? ["results table"] : []),
   ];
   const awsResourcesText = awsResources.length > 1 ? `${awsResources.slice(0, -1).join(", ")} and ${awsResources.at(-1)}` : (awsResources[0] ?? "");
-  if (queue) orchestratorConfig.push(["AWS_REGION", DEFAULT_AWS_REGION]);
-  if (m.orchestrator.ingress === "sqs") orchestratorConfig.push(["SQS_QUEUE_NAME", names.queueName]);
-  if (m.orchestrator.ingress === "kinesis") {
-    orchestratorConfig.push(
-      ["KINESIS_STREAM_NAME", names.streamName],
-      ["LEASE_TABLE", names.leaseTable],
-      ["DEAD_LETTER_TABLE", names.deadLetterTable],
-    );
-  }
-  if (m.orchestrator.sink === "dynamodb") orchestratorConfig.push(["DYNAMODB_TABLE", names.resultsTable]);
   return {
     version: m.toolchains.kubernetes,
     namespace: PROJECT_NAMES.namespace.of(m.name),
     devNamespace: PROJECT_NAMES.devNamespace.of(m.name),
-    devRole: PROJECT_NAMES.devRole.of(m.name),
-    prodRole: PROJECT_NAMES.prodRole.of(m.name),
+    environments,
+    // The settings' own defaults (config.go, compose); no environment uses them.
+    ...resourceSettings(m, workers).names,
     otlpEndpoint: otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1],
     socketsDir: SOCKETS_DIR,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
     scale: SCALE,
+    otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
     kedaFallback: KEDA_FALLBACK,
     hpaTargets,
     scaleFloors,
@@ -162,12 +224,10 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     sidecarList: list(sidecars.map((w) => w.name)),
     // Every probe's figures, and the uds workers' own --probe deadline within each.
     probes: probesContext(),
-    ...names,
-    iam: orchestratorIam(m, names),
     sqsQueueLength: SQS_MESSAGES_PER_REPLICA,
     kinesisShardCount: KINESIS_SHARDS_PER_REPLICA,
     orchestrator: {
-      image: `${m.ci.registry}/orchestrator`,
+      image: orchestratorImage,
       port: ORCHESTRATOR_PORT,
       portName: queue ? "ops" : "http",
       resources: resourcesFor(BENCH.orchestrator),

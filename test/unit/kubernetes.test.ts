@@ -7,7 +7,7 @@ import { flagsLayer, toManifest } from "../../src/answers.js";
 import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { KEDA_FALLBACK } from "../../src/render/kubernetes.js";
+import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { resourcesFor } from "../../src/render/resources.js";
 import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
@@ -68,7 +68,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(one(objs, "ConfigMap", "pricing-config")).toContain("LISTEN_ADDR: 0.0.0.0:50052");
     const worker = one(objs, "Deployment", "scorer");
     expect(worker).toMatch(new RegExp(`livenessProbe:\\n\\s+failureThreshold: ${PROBES.liveness.failureThreshold}\\n\\s+grpc:\\n\\s+port: 50051`));
-    expect(worker).toContain("image: ghcr.io/acme/risk-api/scorer:latest");
+    expect(worker).toContain(`image: ghcr.io/acme/risk-api/scorer:${UNPINNED_TAG}`);
     expect(one(objs, "Deployment", "orchestrator")).not.toContain("initContainers");
   });
 
@@ -93,7 +93,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(to).toBeGreaterThan(from);
     const sidecars = pod.slice(from, to);
     for (const name of ["scorer", "pricing"] as const) {
-      expect(sidecars).toContain(`image: ghcr.io/acme/risk-api/${name}:latest`);
+      expect(sidecars).toContain(`image: ghcr.io/acme/risk-api/${name}:${UNPINNED_TAG}`);
       // Probed over its own socket by the worker binary: no port is opened for the kubelet.
       expect(sidecars).toContain(`- /usr/local/bin/${name}\n            - --probe`);
       const config = one(objs, "ConfigMap", `${name}-config`);
@@ -121,10 +121,10 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     if (preset === "sqs") {
       expect(scaled).toContain("type: aws-sqs-queue");
       expect(scaled).toContain('scaleOnInFlight: "true"');
-      expect(scaled).toContain("queueURL: risk-api-requests");
+      expect(scaled).toContain("queueURL: risk-api-prod-requests");
     } else {
       expect(scaled).toContain("type: aws-kinesis-stream");
-      expect(scaled).toContain("streamName: risk-api-requests");
+      expect(scaled).toContain("streamName: risk-api-prod-requests");
     }
     // A backlog KEDA cannot read (IAM, an AWS outage) keeps the replicas that run instead of scaling on nothing.
     const fallback = (parse(scaled) as { spec: { fallback?: object; minReplicaCount: number } }).spec;
@@ -132,7 +132,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(one(objs, "TriggerAuthentication", "orchestrator-aws")).toMatch(/podIdentity:\n\s+identityOwner: workload\n\s+provider: aws/);
     expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
     expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
-    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-results");
+    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-prod-results");
   });
 });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 /**
@@ -45,7 +46,9 @@ describe("add worker, deploy/kubernetes", { timeout: 60_000 }, () => {
     expect(add.exitCode, add.stderr + add.stdout).toBe(0);
     expect(existsSync(join(dir, base, "workers"))).toBe(false);
     const pod = read(`${base}/orchestrator-deployment.yaml`);
-    expect(pod).toMatch(/initContainers:[\s\S]*- name: scorer\n[\s\S]*- name: pricing\n\s+image: pricing\n\s+imagePullPolicy: Always\n\s+restartPolicy: Always/);
+    expect(pod).toMatch(/initContainers:[\s\S]*- name: scorer\n[\s\S]*- name: pricing\n\s+image: pricing\n\s+restartPolicy: Always/);
+    // The new sidecar's image is pinned in prod like every other.
+    expect(read("deploy/kubernetes/overlays/prod/kustomization.yaml")).toMatch(new RegExp(`- name: pricing\\n\\s+newName: \\S+/pricing\\n\\s+newTag: "${UNPINNED_TAG}"`));
     expect(read(`${base}/kustomization.yaml`)).toContain("      - WORKER_PRICING_ADDR=unix:///sockets/pricing.sock\n");
     const remove = await runCli(["remove", "worker", "pricing"], dir);
     expect(remove.exitCode, remove.stderr + remove.stdout).toBe(0);
