@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { routedWorker } from "./workers.js";
 
 /**
  * Which template tree lands where in the generated repo, and which generated
@@ -95,7 +96,11 @@ export function includes(path: string, m: Manifest): boolean {
   if (path.startsWith("deploy/kubernetes/")) {
     if (!m.deploy.includes("kubernetes")) return false;
     const worker = KUBE_WORKER.exec(path)?.[1];
-    if (worker !== undefined) return m.workers.some((w) => w.name === worker && w.transport === "tcp");
+    if (worker !== undefined) {
+      const index = m.workers.findIndex((w) => w.name === worker && w.transport === "tcp");
+      // A PodDisruptionBudget only for a worker the orchestrator calls: one nothing routes to runs a single replica.
+      return index >= 0 && (!path.endsWith("/pdb.yaml") || routedWorker(m, index));
+    }
   }
   const rule = BY_CHOICE.find(([re]) => re.test(path));
   return rule ? rule[1](m) : true;

@@ -71,6 +71,12 @@ export interface KubeWorker extends WorkerContext {
   /** The metrics containerPort's name: at most 15 characters, unique in the pod. */
   metricsPortName: string;
   uds: boolean;
+  /**
+   * Its HorizontalPodAutoscaler's floor: two of a worker the orchestrator
+   * calls (one survives a disruption), one of a worker nothing routes to yet,
+   * which gets no PodDisruptionBudget either.
+   */
+  minReplicas: number;
   resources: Resources;
   env: string;
   config: [string, string][];
@@ -174,6 +180,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       // A tcp worker has the pod to itself; sidecars are told apart by their index.
       metricsPortName: uds ? `metrics-${w.index}` : "metrics",
       uds,
+      minReplicas: w.routed ? SCALE.min : 1,
       resources: resourcesFor(BENCH.worker),
       config,
     };
@@ -221,6 +228,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     scaleFloors,
     awsResources: awsResourcesText,
     hpaList: list(hpaTargets),
+    // tcp workers nothing routes to: one replica, no PodDisruptionBudget.
+    idleList: list(kube.filter((w) => !w.uds && !w.routed).map((w) => w.name)),
     sidecarList: list(sidecars.map((w) => w.name)),
     // Every probe's figures, and the uds workers' own --probe deadline within each.
     probes: probesContext(),

@@ -32,6 +32,8 @@ export interface WorkerContext {
   goName: string;
   /** The first worker answers the unnamed routes (/v1/score) and queue messages. */
   primary: boolean;
+  /** Whether the orchestrator calls it (routedWorker): what gates its readiness, and what the cluster keeps two of. */
+  routed: boolean;
   /** How the orchestrator reaches it in a cluster: tcp (own Deployment + Service) or uds (sidecar). */
   transport: Manifest["workers"][number]["transport"];
   /** Where it serves under compose, and the orchestrator's WORKER_<NAME>_ADDR there. */
@@ -48,20 +50,26 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     envPrefix: workerEnvPrefix(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
     primary: index === 0,
+    routed: routedWorker(m, index),
     transport: w.transport,
     composeAddr: w.transport === "uds" ? socketAddr(w.name) : `${w.name}:${FIRST_WORKER_PORT + index}`,
   }));
 }
 
 /**
- * Which workers the orchestrator calls, so whose health gates its readiness
- * (cmd/orchestrator's workers.route, where the Go side decides it): under HTTP
- * every worker, each having routes of its own; under a queue ingress the
- * primary alone, which the consumer scores every message with. The README
- * states it from here; the generated Go tests prove the Go side agrees.
+ * Whether the orchestrator calls the worker at this index, so whether its
+ * health gates the orchestrator's readiness (cmd/orchestrator's workers.route,
+ * where the Go side decides it) and the cluster keeps it highly available:
+ * under HTTP every worker, each having routes of its own; under a queue
+ * ingress the primary alone, which the consumer scores every message with.
+ * The README states it from here; the generated Go tests prove the Go side agrees.
  */
+export function routedWorker(m: Manifest, index: number): boolean {
+  return m.orchestrator.ingress === "http" || index === 0;
+}
+
 export function readinessContext(m: Manifest, workers: WorkerContext[]) {
-  const gated = m.orchestrator.ingress === "http" ? workers : workers.filter((w) => w.primary);
+  const gated = workers.filter((w) => w.routed);
   const ungated = workers.filter((w) => !gated.includes(w));
   const list = (ws: WorkerContext[]) => ws.map((w) => `\`${w.name}\``).join(", ");
   return { gated: list(gated), ungated: list(ungated), someUngated: ungated.length > 0 };

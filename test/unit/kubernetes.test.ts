@@ -58,7 +58,10 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(names(objs, "Deployment")).toEqual(["orchestrator", "pricing", "scorer"]);
     expect(names(objs, "Service")).toEqual(queue ? ["pricing", "scorer"] : ["orchestrator", "pricing", "scorer"]);
     expect(names(objs, "HorizontalPodAutoscaler")).toEqual(queue ? ["pricing", "scorer"] : ["orchestrator", "pricing", "scorer"]);
-    expect(names(objs, "PodDisruptionBudget")).toEqual(["orchestrator", "pricing", "scorer"]);
+    // Under a queue ingress the consumer calls the primary alone: pricing, which nothing routes to, idles at one replica with no PDB.
+    expect(names(objs, "PodDisruptionBudget")).toEqual(queue ? ["orchestrator", "scorer"] : ["orchestrator", "pricing", "scorer"]);
+    const floor = (name: string) => (parse(one(objs, "HorizontalPodAutoscaler", name)) as { spec: { minReplicas: number } }).spec.minReplicas;
+    expect([floor("scorer"), floor("pricing")]).toEqual(queue ? [2, 1] : [2, 2]);
     expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-ingress", "orchestrator", "pricing", "scorer"]);
     expect(one(objs, "Service", "scorer")).toMatch(/clusterIP: None/);
     expect(one(objs, "NetworkPolicy", "scorer")).toMatch(/from:\n\s+- podSelector:\n\s+matchLabels:\n\s+app.kubernetes.io\/name: orchestrator/);
