@@ -5,7 +5,7 @@ import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
-import { SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
+import { ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -198,6 +198,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const orchestratorConfig: [string, string][] = [
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
     ["LOG_LEVEL", "info"],
+    // Shown here, beside the grace period derived from it: raise both together (validate checks they fit).
+    ["SHUTDOWN_TIMEOUT", `${ORCHESTRATOR_DRAIN_SECS}s`],
     ...kube.map((w): [string, string] => [w.env, w.addr]),
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];

@@ -94,6 +94,13 @@ describe("deploy step fails on", () => {
     await expect(runStep(dir, m)).rejects.toThrow(/checkov \(\d+ failed\)[\s\S]*CKV_K8S_20/);
   });
 
+  it("a pod whose drain outlasts its grace period (SHUTDOWN_GRACE_SECS raised in an overlay)", async () => {
+    const dir = generate(m);
+    const file = join(dir, "deploy/kubernetes/overlays/prod/kustomization.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("  - name: scorer-config\n    behavior: merge\n    literals:\n", "$&      - SHUTDOWN_GRACE_SECS=120\n"));
+    await expect(runStep(dir, m)).rejects.toThrow(/prod: Deployment scorer: terminationGracePeriodSeconds/);
+  });
+
   it("an overlay kustomize cannot build", async () => {
     const dir = generate(m);
     writeFileSync(join(dir, "deploy/kubernetes/overlays/dev/kustomization.yaml"), "resources:\n  - ../../missing\n");

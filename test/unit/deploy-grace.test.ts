@@ -1,0 +1,76 @@
+import { execFileSync } from "node:child_process";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { goDurationSecs, graceFaults } from "../../src/validate/grace.js";
+import { writeTree } from "../../src/write/create.js";
+import { tempDir } from "../helpers/cli.js";
+
+/**
+ * terminationGracePeriodSeconds is derived from the default drains; the
+ * settings live in the ConfigMaps, where an overlay can raise them. validate
+ * (graceFaults, run on every built overlay) refuses a pod whose grace its own
+ * settings outlast, so raising one without the other cannot pass silently.
+ */
+function generate(transport: "tcp" | "uds"): string {
+  const dir = join(tempDir("chb-grace-"), "repo");
+  mkdirSync(dir);
+  const m = parseManifest({
+    name: "risk-api",
+    orchestrator: { module: "github.com/acme/risk-api/orchestrator", ingress: "sqs", sink: "dynamodb" },
+    workers: [{ name: "scorer", transport }],
+  });
+  writeTree(dir, render(m));
+  return dir;
+}
+
+const overlay = (dir: string, env = "prod") => join(dir, "deploy/kubernetes/overlays", env);
+const build = (dir: string, env = "prod") => execFileSync("kubectl", ["kustomize", overlay(dir, env)], { encoding: "utf8" });
+
+/** Set one setting in an overlay's merge of a ConfigMap, as a team would. */
+function raise(dir: string, configMap: string, setting: string) {
+  const file = join(overlay(dir), "kustomization.yaml");
+  const text = readFileSync(file, "utf8");
+  const at = text.indexOf(`  - name: ${configMap}\n    behavior: merge\n    literals:\n`);
+  expect(at, configMap).toBeGreaterThan(-1);
+  const end = text.indexOf("literals:\n", at) + "literals:\n".length;
+  writeFileSync(file, `${text.slice(0, end)}      - ${setting}\n${text.slice(end)}`);
+}
+
+describe("grace periods against the drains an overlay configures", () => {
+  it.each(["tcp", "uds"] as const)("the generated overlays fit (workers %s)", (transport) => {
+    const dir = generate(transport);
+    for (const env of ["dev", "prod"]) expect(graceFaults(build(dir, env)), env).toEqual([]);
+  });
+
+  it("refuses a SHUTDOWN_TIMEOUT raised past the orchestrator's grace", () => {
+    const dir = generate("tcp");
+    raise(dir, "orchestrator-config", "SHUTDOWN_TIMEOUT=1m");
+    expect(graceFaults(build(dir))).toEqual([expect.stringMatching(/^Deployment orchestrator: terminationGracePeriodSeconds \d+ is shorter than the 67s its drains take \(SHUTDOWN_TIMEOUT=1m\)/)]);
+  });
+
+  it("refuses a sidecar's SHUTDOWN_GRACE_SECS raised past the pod's grace, and a tcp worker's past its own", () => {
+    const uds = generate("uds");
+    raise(uds, "scorer-config", "SHUTDOWN_GRACE_SECS=120");
+    expect(graceFaults(build(uds))).toEqual([expect.stringContaining("Deployment orchestrator: terminationGracePeriodSeconds")]);
+    const tcp = generate("tcp");
+    raise(tcp, "scorer-config", "SHUTDOWN_GRACE_SECS=120");
+    expect(graceFaults(build(tcp))).toEqual([expect.stringMatching(/^Deployment scorer: .* 125s .*scorer SHUTDOWN_GRACE_SECS=120/)]);
+  });
+
+  it("accepts the raise once the grace follows it", () => {
+    const dir = generate("tcp");
+    raise(dir, "orchestrator-config", "SHUTDOWN_TIMEOUT=1m");
+    appendFileSync(
+      join(overlay(dir), "kustomization.yaml"),
+      "  - target:\n      kind: Deployment\n      name: orchestrator\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/terminationGracePeriodSeconds\n        value: 67\n",
+    );
+    expect(graceFaults(build(dir))).toEqual([]);
+  });
+
+  it("reads Go durations as the orchestrator does", () => {
+    expect([goDurationSecs("10s"), goDurationSecs("1m30s"), goDurationSecs("1.5h"), goDurationSecs("500ms"), goDurationSecs("10")]).toEqual([10, 90, 5400, 1, undefined]);
+  });
+});
