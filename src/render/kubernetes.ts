@@ -18,11 +18,18 @@ export const ORCHESTRATOR_PORT = 8080;
 export { SOCKETS_DIR };
 
 /**
- * Where pods send OTLP in a cluster: a Collector Service in an `observability`
+ * The namespace of the cluster's telemetry: the OpenTelemetry Collector pods
+ * export to, and the Prometheus whose scrapes the NetworkPolicies admit to the
+ * metrics ports (from no other namespace).
+ */
+export const MONITORING_NAMESPACE = "observability";
+
+/**
+ * Where pods send OTLP in a cluster: a Collector Service in the monitoring
  * namespace (the OpenTelemetry Operator's and Helm chart's usual home); point
  * OTEL_EXPORTER_OTLP_ENDPOINT elsewhere in an overlay if yours lives elsewhere.
  */
-export const KUBE_COLLECTOR_HOST = "otel-collector.observability.svc";
+export const KUBE_COLLECTOR_HOST = `otel-collector.${MONITORING_NAMESPACE}.svc`;
 
 /** Messages one orchestrator replica works on at once: CONCURRENCY (20, config.go) × 10 per SQS batch. */
 const SQS_MESSAGES_PER_REPLICA = 20 * 10;
@@ -221,6 +228,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...resourceSettings(m, workers).names,
     otlpEndpoint: otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1],
     socketsDir: SOCKETS_DIR,
+    monitoringNamespace: MONITORING_NAMESPACE,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
     scale: SCALE,
