@@ -28,13 +28,16 @@ const queue = (name: string) => `${name}-requests`;
 
 /**
  * The deploy environments, one kustomize overlay each. Each has AWS resources
- * of its own, named as a project called NAME-ENV would name them
- * (NAME-dev-requests), so no overlay can consume another's queue.
+ * of its own, so no overlay can consume another's queue. prod keeps the names
+ * a project has always had (NAME-requests), as its namespace does, so a repo
+ * that syncs this in points prod at the resources it already runs on; the
+ * others are named as a project called NAME-ENV would name them
+ * (NAME-dev-requests).
  */
 export const ENVIRONMENTS = ["dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
-export const envProject = (name: string, env: Environment) => `${name}-${env}`;
-const LONGEST_ENV = ENVIRONMENTS.reduce((a, b) => (b.length > a.length ? b : a));
+export const envProject = (name: string, env: Environment) => (env === "prod" ? name : `${name}-${env}`);
+const longestEnvProject = (name: string) => ENVIRONMENTS.map((env) => envProject(name, env)).reduce((a, b) => (b.length > a.length ? b : a));
 
 export const PROJECT_NAMES = {
   namespace: { of: (n) => n, max: DNS_LABEL, what: "the prod namespace and the app.kubernetes.io/part-of label" },
@@ -44,7 +47,7 @@ export const PROJECT_NAMES = {
   queue: { of: queue, max: SQS_QUEUE, what: "the SQS queue" },
   // The Go bootstrap (cmd/bootstrap) names the dead-letter queue QUEUE-dlq.
   deadLetterQueue: { of: (n) => `${queue(n)}-dlq`, max: SQS_QUEUE, what: "the SQS dead-letter queue" },
-  envDeadLetterQueue: { of: (n) => `${queue(envProject(n, LONGEST_ENV))}-dlq`, max: SQS_QUEUE, what: "an environment's SQS dead-letter queue" },
+  envDeadLetterQueue: { of: (n) => `${queue(longestEnvProject(n))}-dlq`, max: SQS_QUEUE, what: "an environment's SQS dead-letter queue" },
   stream: { of: queue, max: KINESIS_STREAM, what: "the Kinesis stream" },
   leaseTable: { of: (n) => `${n}-leases`, max: DYNAMODB_TABLE, what: "the lease table" },
   deadLetterTable: { of: (n) => `${n}-dead-letters`, max: DYNAMODB_TABLE, what: "the dead-letter table" },

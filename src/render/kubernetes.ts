@@ -99,7 +99,7 @@ export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars
   return sidecars.reduce((total, w) => total + w.stopGraceSecs, orchestratorGraceSecs);
 }
 
-/** The AWS resource names an environment's orchestrator uses: the settings' defaults for a project named NAME-ENV. */
+/** The AWS resource names an environment's orchestrator uses: the settings' defaults for the project envProject names. */
 export function environmentResources(m: Manifest, workers: WorkerContext[], env: Environment) {
   return resourceSettings({ ...m, name: envProject(m.name, env) }, workers);
 }
@@ -146,7 +146,7 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
     namespace: env === "dev" ? PROJECT_NAMES.devNamespace.of(m.name) : PROJECT_NAMES.namespace.of(m.name),
     role: env === "dev" ? PROJECT_NAMES.devRole.of(m.name) : PROJECT_NAMES.prodRole.of(m.name),
     iam: orchestratorIam(m, names),
-    /** Its AWS resources, for the README: `NAME-ENV-requests`, ... */
+    /** Its AWS resources, for the README: `NAME-dev-requests` in dev, `NAME-requests` in prod, ... */
     resourceList: settings.map(([, v]) => `\`${v}\``).join(", "),
     config: [
       { name: "orchestrator-config", literals: orchestratorLiterals },

@@ -124,10 +124,10 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     if (preset === "sqs") {
       expect(scaled).toContain("type: aws-sqs-queue");
       expect(scaled).toContain('scaleOnInFlight: "true"');
-      expect(scaled).toContain("queueURL: risk-api-prod-requests");
+      expect(scaled).toContain("queueURL: risk-api-requests");
     } else {
       expect(scaled).toContain("type: aws-kinesis-stream");
-      expect(scaled).toContain("streamName: risk-api-prod-requests");
+      expect(scaled).toContain("streamName: risk-api-requests");
     }
     // A backlog KEDA cannot read (IAM, an AWS outage) keeps the replicas that run instead of scaling on nothing.
     const fallback = (parse(scaled) as { spec: { fallback?: object; minReplicaCount: number } }).spec;
@@ -135,7 +135,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(one(objs, "TriggerAuthentication", "orchestrator-aws")).toMatch(/podIdentity:\n\s+identityOwner: workload\n\s+provider: aws/);
     expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
     expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
-    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-prod-results");
+    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-results");
   });
 });
 
