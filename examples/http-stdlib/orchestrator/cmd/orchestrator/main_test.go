@@ -49,15 +49,16 @@ func TestStopSignalsSecondSIGTERMChangesNothing(t *testing.T) {
 	}
 }
 
-// A service told to stop has not failed: SIGTERM while start-up still waits on something
-// (here, once it serves) makes run return nil, for an exit status of 0.
-func TestRunToldToStopDuringStartUpReturnsNil(t *testing.T) {
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
+// silentPeer listens on loopback and takes every connection without reading or answering,
+// like a peer that hangs; accepted receives once a connection is taken.
+func silentPeer(t *testing.T) (addr string, accepted <-chan struct{}) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer silent.Close()
-	accepted := make(chan struct{}, 1)
+	t.Cleanup(func() { l.Close() })
+	taken := make(chan struct{}, 1)
 	go func() {
 		var held []net.Conn // read nothing, answer nothing
 		defer func() {
@@ -66,35 +67,45 @@ func TestRunToldToStopDuringStartUpReturnsNil(t *testing.T) {
 			}
 		}()
 		for {
-			c, err := silent.Accept()
+			c, err := l.Accept()
 			if err != nil {
 				return
 			}
 			held = append(held, c)
 			select {
-			case accepted <- struct{}{}:
+			case taken <- struct{}{}:
 			default:
 			}
 		}
 	}()
+	return l.Addr().String(), taken
+}
+
+// startRun starts run on a free LISTEN_ADDR, with every worker at workerAddr and tracing
+// off; done receives what run returns.
+func startRun(ctx context.Context, t *testing.T, workerAddr string) (done <-chan error) {
+	t.Helper()
 	free, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("LISTEN_ADDR", free.Addr().String())
 	free.Close()
-	t.Setenv("WORKER_SCORER_ADDR", silent.Addr().String())
+	t.Setenv("WORKER_SCORER_ADDR", workerAddr)
 	t.Setenv("OTEL_SDK_DISABLED", "true")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
+	returned := make(chan error, 1)
 	go func() {
 		var level slog.LevelVar
-		done <- run(ctx, slog.New(slog.DiscardHandler), &level)
+		returned <- run(ctx, slog.New(slog.DiscardHandler), &level)
 	}()
-	time.Sleep(200 * time.Millisecond)
-	cancel() // as SIGTERM does, through signal.NotifyContext
+	return returned
+}
+
+// stopRun tells run to stop as SIGTERM does, through signal.NotifyContext's cancel: a
+// service told to stop has not failed, so run must return nil, for an exit status of 0.
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
 	select {
 	case err := <-done:
 		if err != nil {

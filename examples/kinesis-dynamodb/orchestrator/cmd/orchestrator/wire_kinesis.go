@@ -13,7 +13,6 @@ import (
 	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 	"example.com/kinesis-dynamodb/orchestrator/internal/kinesisconsumer"
-	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 )
 
 // serve consumes the stream until ctx is done (SIGTERM) and in-flight batches have drained.
@@ -26,8 +25,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 		return err
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
-	var sink results.Sink = results.NewDynamoDB(db, cfg.ResultsTable)
-	p := newPipe(cfg, ws, sink, logger)
+	p := newPipe(cfg, ws, newSink(awsCfg, cfg, logger), logger)
 	leases := func(epoch int64) kinesisconsumer.Leases {
 		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, logger)
 	}

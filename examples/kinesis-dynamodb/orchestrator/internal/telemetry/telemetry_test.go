@@ -86,6 +86,33 @@ func TestExportingFollowsTheStandardSwitches(t *testing.T) {
 	}
 }
 
+func TestServiceNameFollowsTheSpecification(t *testing.T) {
+	const attributes = "deployment.environment=dev, service.name = from-attributes"
+	for _, tt := range []struct {
+		name, serviceName, attributes, want string
+	}{
+		{"default", "", "", "orchestrator"},
+		{"OTEL_SERVICE_NAME", "named", "", "named"},
+		{"service.name entry", "", attributes, "from-attributes"},
+		{"OTEL_SERVICE_NAME over the entry", "named", attributes, "named"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OTEL_SERVICE_NAME", tt.serviceName)
+			t.Setenv("OTEL_RESOURCE_ATTRIBUTES", tt.attributes)
+			res, err := newResource(context.Background(), "orchestrator")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := serviceNameOf(res, ""); got != tt.want {
+				t.Errorf("service.name %q, want %q", got, tt.want)
+			}
+			if env, _ := res.Set().Value("deployment.environment"); tt.attributes != "" && env.AsString() != "dev" {
+				t.Errorf("deployment.environment %q, want the attribute's dev", env.AsString())
+			}
+		})
+	}
+}
+
 func TestExportersByProtocol(t *testing.T) {
 	for _, tt := range []struct{ protocol, wantErr string }{
 		{"grpc", ""},

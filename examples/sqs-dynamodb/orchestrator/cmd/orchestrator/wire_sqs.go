@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
-	"example.com/sqs-dynamodb/orchestrator/internal/results"
 	"example.com/sqs-dynamodb/orchestrator/internal/sqsconsumer"
 )
 
@@ -33,7 +31,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	if err != nil {
 		return err
 	}
-	var sink results.Sink = results.NewDynamoDB(dynamodb.NewFromConfig(awsenv.Bounded(awsCfg, sqsconsumer.SinkAttemptTimeout(queueCfg))), cfg.ResultsTable)
+	sink := newSink(awsenv.Bounded(awsCfg, sqsconsumer.SinkAttemptTimeout(queueCfg)), cfg, logger)
 	p := newPipe(cfg, ws, sink, logger)
 	queueCfg.Ready = p.canProcess
 	queueCfg.Metrics = p.metrics

@@ -16,7 +16,7 @@ import (
 //   - a heartbeat's extension: the visibility it has left, less a margin (heartbeat.go), so
 //     it ends well inside the visibility timeout;
 //   - each HTTP attempt: QueueAttemptTimeout for the queue's client, whose longest call is a
-//     receive, and SinkAttemptTimeout (sink_dynamodb.go) for the results table's, whose calls
+//     receive, and SinkAttemptTimeout for the results table's, whose calls
 //     wait for nothing; the whole call within awsenv.CallTimeout of that (awsenv.Bounded).
 
 // maxLongPoll is SQS's longest receive wait.
@@ -32,3 +32,7 @@ func (c *Consumer) answering(ctx context.Context) (context.Context, context.Canc
 
 // QueueAttemptTimeout bounds each HTTP attempt of the queue's calls: long enough for a receive.
 func QueueAttemptTimeout(cfg Config) time.Duration { return cfg.withDefaults().receiveTimeout() }
+
+// SinkAttemptTimeout bounds each HTTP attempt of the results table's calls, which wait for
+// nothing, unlike the queue's receives.
+func SinkAttemptTimeout(cfg Config) time.Duration { return cfg.withDefaults().AnswerTimeout }

@@ -60,7 +60,21 @@ func Setup(ctx context.Context, serviceName string, logger *slog.Logger) (shutdo
 	if err != nil {
 		return nil, err
 	}
-	// Later sources win: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the default name.
+	res, err := newResource(ctx, serviceName)
+	if err != nil {
+		return nil, err
+	}
+	// The SDK reads the sampler (OTEL_TRACES_SAMPLER) and the batch delay (OTEL_BSP_*) itself.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	logger.Info("exporting traces", "protocol", protocol(), "service_name", serviceNameOf(res, serviceName))
+	return tp.Shutdown, nil
+}
+
+// newResource is the spans' resource, named as the specification orders it (and as the workers
+// are): OTEL_SERVICE_NAME, else a service.name entry of OTEL_RESOURCE_ATTRIBUTES, else
+// serviceName. Later options win, and WithFromEnv puts OTEL_SERVICE_NAME over the attributes.
+func newResource(ctx context.Context, serviceName string) (*resource.Resource, error) {
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(serviceName)),
 		resource.WithTelemetrySDK(),
@@ -69,11 +83,7 @@ func Setup(ctx context.Context, serviceName string, logger *slog.Logger) (shutdo
 	if err != nil {
 		return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
-	// The SDK reads the sampler (OTEL_TRACES_SAMPLER) and the batch delay (OTEL_BSP_*) itself.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
-	otel.SetTracerProvider(tp)
-	logger.Info("exporting traces", "protocol", protocol(), "service_name", serviceNameOf(res, serviceName))
-	return tp.Shutdown, nil
+	return res, nil
 }
 
 // protocol is the OTLP transport the variables choose; the specification's default is http/protobuf.

@@ -16,7 +16,12 @@ use std::{sync::mpsc, thread, time::Duration};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::SpanExporter;
 use opentelemetry_sdk::{
-    Resource, runtime,
+    Resource,
+    resource::{
+        EnvResourceDetector, ResourceDetector, SdkProvidedResourceDetector,
+        TelemetryResourceDetector,
+    },
+    runtime,
     trace::{SdkTracer, SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
 };
 
@@ -41,8 +46,7 @@ pub fn export_enabled(var: impl Fn(&str) -> Option<String>) -> bool {
 }
 
 /// The tracer provider exporting to the configured endpoint, or `None` if
-/// export is off. The service is named after the worker unless
-/// `OTEL_SERVICE_NAME` says otherwise. Call it inside the tokio runtime: the batch processor runs
+/// export is off. Call it inside the tokio runtime: the batch processor runs
 /// on it, which the async HTTP and gRPC clients need.
 pub fn provider() -> Result<Option<SdkTracerProvider>, ExportError> {
     if !export_enabled(|name| std::env::var(name).ok()) {
@@ -51,16 +55,38 @@ pub fn provider() -> Result<Option<SdkTracerProvider>, ExportError> {
     // The protocol comes from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL.
     let exporter = SpanExporter::builder().build()?;
     let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
-    let mut resource = Resource::builder();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
-        resource = resource.with_service_name(env!("CARGO_PKG_NAME"));
-    }
     Ok(Some(
         SdkTracerProvider::builder()
             .with_span_processor(processor)
-            .with_resource(resource.build())
+            .with_resource(resource())
             .build(),
     ))
+}
+
+/// The spans' resource, named as the specification orders it (and as the
+/// orchestrator's SDK does): `OTEL_SERVICE_NAME`, else a `service.name` entry
+/// of `OTEL_RESOURCE_ATTRIBUTES`, else the worker's name.
+///
+/// Not `Resource::builder()`: its resource attributes override
+/// `OTEL_SERVICE_NAME`, and unnamed it says `unknown_service`.
+fn resource() -> Resource {
+    let detectors: [Box<dyn ResourceDetector>; 2] = [
+        Box::new(TelemetryResourceDetector),
+        Box::new(EnvResourceDetector::new()),
+    ];
+    let resource = Resource::builder_empty()
+        .with_service_name(env!("CARGO_PKG_NAME"))
+        .with_detectors(&detectors);
+    // Given OTEL_SERVICE_NAME (the SDK ignores an empty one), this detector
+    // returns it; without, it would replace the worker's name by
+    // `unknown_service`.
+    if std::env::var("OTEL_SERVICE_NAME").is_ok_and(|name| !name.is_empty()) {
+        resource
+            .with_detector(Box::new(SdkProvidedResourceDetector))
+            .build()
+    } else {
+        resource.build()
+    }
 }
 
 /// The tracer the `tracing` layer records spans with.
@@ -89,7 +115,84 @@ pub fn shutdown(provider: SdkTracerProvider) {
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
+    use opentelemetry::Key;
+
     use super::*;
+
+    /// Set in the child process that [`resource_in_this_process`] runs in.
+    const CHILD: &str = "WORKER_OTEL_RESOURCE_TEST_CHILD";
+    /// Starts the child's line that reports the resource.
+    const REPORT: &str = "resource: ";
+
+    /// The `service.name` and `deployment.environment` of the resource built
+    /// with `vars` (and no other `OTEL_SERVICE_NAME` or
+    /// `OTEL_RESOURCE_ATTRIBUTES`) set. The detectors read the process
+    /// environment, which tests running in parallel must not change, so the
+    /// resource is built in a child: this test binary running only
+    /// [`resource_in_this_process`].
+    fn resource_under(vars: &[(&str, &str)]) -> String {
+        let path = concat!(module_path!(), "::resource_in_this_process");
+        // Test names leave out the crate's name.
+        let (_, test) = path.split_once("::").expect("a path in the crate");
+        let out = Command::new(std::env::current_exe().expect("the test binary"))
+            .args([test, "--exact", "--nocapture", "--test-threads=1"])
+            .env_remove("OTEL_SERVICE_NAME")
+            .env_remove("OTEL_RESOURCE_ATTRIBUTES")
+            .env(CHILD, "1")
+            .envs(vars.iter().copied())
+            .output()
+            .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{test} failed: {stdout}");
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(REPORT))
+            .unwrap_or_else(|| panic!("{test} reported no resource: {stdout}"))
+            .to_owned()
+    }
+
+    /// Reports the resource when run by [`resource_under`]; on its own, a no-op.
+    #[test]
+    fn resource_in_this_process() {
+        if std::env::var_os(CHILD).is_none() {
+            return;
+        }
+        let resource = resource();
+        let value = |key: &'static str| resource.get(&Key::new(key)).map(|v| v.to_string());
+        // On a line of its own: the harness's own output shares the stream.
+        println!(
+            "\n{REPORT}{} {}",
+            value("service.name").unwrap_or_default(),
+            value("deployment.environment").unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn service_name_follows_the_specification() {
+        let worker = env!("CARGO_PKG_NAME");
+        let attributes = (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment=dev, service.name = from-attributes",
+        );
+        let cases: [(&[(&str, &str)], String); 5] = [
+            (&[], format!("{worker} ")),
+            (&[("OTEL_SERVICE_NAME", "named")], "named ".into()),
+            (&[attributes], "from-attributes dev".into()),
+            (
+                &[attributes, ("OTEL_SERVICE_NAME", "named")],
+                "named dev".into(),
+            ),
+            (
+                &[attributes, ("OTEL_SERVICE_NAME", "")],
+                "from-attributes dev".into(),
+            ),
+        ];
+        for (vars, want) in cases {
+            assert_eq!(resource_under(vars), want, "with {vars:?}");
+        }
+    }
 
     fn enabled(vars: &[(&str, &str)]) -> bool {
         export_enabled(|name| {
