@@ -104,6 +104,12 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       { name: "orchestrator_leases_lost_total", type: "counter", labels: [], meaning: "Kinesis shard leases found taken by another replica" },
       { name: "orchestrator_leases_released_on_error_total", type: "counter", labels: [], meaning: "Kinesis shard leases given up after too many failures in a row" },
       { name: "orchestrator_dead_letter_failures_total", type: "counter", labels: [], meaning: "poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number)" },
+      {
+        name: "orchestrator_shards_aged_out_total",
+        type: "counter",
+        labels: [],
+        meaning: "Kinesis shards that aged out of the stream's retention before being read to their end: the records after their checkpoint were lost (logged with shard and checkpoint)",
+      },
       { name: "orchestrator_shard_millis_behind_latest", type: "gauge", labels: ["shard_id"], meaning: "how far each shard's reader is behind the tip of the stream" },
     );
   }

@@ -2,9 +2,11 @@ package kinesisconsumer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -43,5 +45,40 @@ func TestAStreamCreatedAgainDoesNotResumeFromTheOldCheckpoints(t *testing.T) {
 	}
 	if len(table.deleted) != 1 || table.deleted[0] != "orders:1000:shardId-0" {
 		t.Errorf("deleted %v, want the old stream's lease", table.deleted)
+	}
+}
+
+// getTable answers GetItem from items by key, and fails a Scan: reading one lease must not
+// scan the table.
+type getTable struct {
+	DynamoDBAPI
+	items map[string]map[string]types.AttributeValue
+	gets  []*dynamodb.GetItemInput
+}
+
+func (f *getTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.gets = append(f.gets, in)
+	return &dynamodb.GetItemOutput{Item: f.items[in.Key[LeaseKey].(*types.AttributeValueMemberS).Value]}, nil
+}
+
+func (f *getTable) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return nil, errors.New("scanned the table to read one lease")
+}
+
+func TestALeaseIsReadByAConsistentGetItem(t *testing.T) {
+	key := "orders:2000:shardId-0"
+	table := &getTable{items: map[string]map[string]types.AttributeValue{
+		key: {LeaseKey: str(key), "shardId": str("shardId-0"), "leaseOwner": str("a"), "leaseCounter": num(7), "checkpoint": str("4960")},
+	}}
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	got, err := leases.Get(context.Background(), key)
+	if err != nil || got.Owner != "a" || got.Counter != 7 || got.Checkpoint != "4960" {
+		t.Fatalf("Get() = %+v, %v; want the stored lease", got, err)
+	}
+	if len(table.gets) != 1 || !aws.ToBool(table.gets[0].ConsistentRead) {
+		t.Errorf("GetItem calls %+v, want one consistent read", table.gets)
+	}
+	if _, err := leases.Get(context.Background(), "orders:2000:shardId-9"); !errors.Is(err, ErrNoLease) {
+		t.Errorf("Get() of a missing lease = %v, want ErrNoLease", err)
 	}
 }
