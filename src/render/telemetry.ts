@@ -109,7 +109,7 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
           "Kinesis shard leases found taken by another replica, by reason: rebalanced (taken from this live replica to even out the shares, routine) or expired (taken once this replica's renewals had stopped landing for a lease duration)",
       },
       { name: "orchestrator_leases_released_on_error_total", type: "counter", labels: [], meaning: "Kinesis shard leases given up after too many failures in a row" },
-      { name: "orchestrator_dead_letter_failures_total", type: "counter", labels: [], meaning: "poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number)" },
+      { name: "orchestrator_dead_letter_failures_total", type: "counter", labels: [], meaning: "poison records the dead-letter table refused for good: their shard pauses until the table takes them (logged with shard and sequence number)" },
       {
         name: "orchestrator_shards_aged_out_total",
         type: "counter",
