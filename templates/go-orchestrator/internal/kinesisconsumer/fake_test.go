@@ -139,8 +139,8 @@ func (f *fakeKinesis) GetRecords(_ context.Context, in *kinesis.GetRecordsInput,
 // memoryLeases is a lease table in memory with the conditions DynamoDBLeases writes with, and a
 // log of checkpoint writes.
 type memoryLeases struct {
-	mu     sync.Mutex
-	leases map[string]Lease
+	mu      sync.Mutex
+	leases  map[string]Lease
 	writes  []string // "shard checkpoint owner"
 	deleted []string // the keys of the leases deleted
 }
