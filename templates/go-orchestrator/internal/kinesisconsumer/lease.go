@@ -68,8 +68,8 @@ type Leases interface {
 	Checkpoint(ctx context.Context, l Lease, owner, cp string) error
 	// Release gives a held lease up, so that another replica may take it at once.
 	Release(ctx context.Context, l Lease, owner string) error
-	// Finish marks the lease of a shard that has aged out of the stream ShardEnd, if l is still
-	// as listed (counter and checkpoint): there is nothing left in it to read.
+	// Finish marks the lease of a shard that has aged out of the stream ShardEnd, if its
+	// checkpoint is still l's: there is nothing left in it to read.
 	Finish(ctx context.Context, l Lease) error
 	// Delete removes a finished lease (see collect).
 	Delete(ctx context.Context, l Lease) error

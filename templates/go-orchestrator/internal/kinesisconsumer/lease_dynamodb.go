@@ -209,11 +209,12 @@ func (d *DynamoDBLeases) Release(ctx context.Context, l Lease, owner string) err
 	return err
 }
 
-// Finish is conditional on the counter and checkpoint as listed, so it never overwrites a
-// checkpoint a reader wrote since.
+// Finish is conditional on the checkpoint as listed, so it never overwrites one a reader wrote
+// since. It leaves owner and counter alone: a holder's renewals go on landing (its reader meets
+// ResourceNotFoundException and ends), rather than failing as if the lease had been taken.
 func (d *DynamoDBLeases) Finish(ctx context.Context, l Lease) error {
-	_, err := d.update(ctx, l, "SET checkpoint = :end, leaseCounter = :next", "leaseCounter = :seen AND checkpoint = :from",
-		map[string]types.AttributeValue{":end": str(ShardEnd), ":next": num(l.Counter + 1), ":seen": num(l.Counter), ":from": str(l.Checkpoint)})
+	_, err := d.update(ctx, l, "SET checkpoint = :end", "checkpoint = :from",
+		map[string]types.AttributeValue{":end": str(ShardEnd), ":from": str(l.Checkpoint)})
 	return err
 }
 

@@ -70,7 +70,7 @@ func (c *Consumer) agedOut(ctx context.Context, leases Leases, l Lease) {
 	cancel()
 	switch {
 	case errors.Is(err, ErrLeaseLost):
-		return // moved since it was listed: the next sync looks again
+		return // checkpointed since it was listed: the next sync looks again
 	case err != nil:
 		c.cfg.Logger.Warn("finishing the lease of a shard that aged out", "lease_key", l.Key, "shard_id", l.ShardID, "error", err)
 		return
