@@ -82,3 +82,59 @@ func TestALeaseIsReadByAConsistentGetItem(t *testing.T) {
 		t.Errorf("Get() of a missing lease = %v, want ErrNoLease", err)
 	}
 }
+
+// writeTable records the conditional writes it is sent and fails their condition while refuse
+// is set, as DynamoDB does when the item moved on.
+type writeTable struct {
+	DynamoDBAPI
+	refuse  bool
+	updates []*dynamodb.UpdateItemInput
+	deletes []*dynamodb.DeleteItemInput
+}
+
+func (f *writeTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.updates = append(f.updates, in)
+	if f.refuse {
+		return nil, &types.ConditionalCheckFailedException{}
+	}
+	return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{}}, nil
+}
+
+func (f *writeTable) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	f.deletes = append(f.deletes, in)
+	if f.refuse {
+		return nil, &types.ConditionalCheckFailedException{}
+	}
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// Finishing an aged-out lease must not overwrite a checkpoint written since it was listed, and
+// only a finished lease may be deleted; a failed condition is ErrLeaseLost, for the next sync.
+func TestFinishAndDeleteAreConditional(t *testing.T) {
+	ctx := context.Background()
+	table := &writeTable{}
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	l := Lease{Key: "orders:2000:shardId-0", ShardID: "shardId-0", Owner: "a", Counter: 7, Checkpoint: "4960"}
+	if err := leases.Finish(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	up := table.updates[0]
+	if aws.ToString(up.ConditionExpression) != "checkpoint = :from" || up.ExpressionAttributeValues[":from"].(*types.AttributeValueMemberS).Value != "4960" ||
+		up.ExpressionAttributeValues[":end"].(*types.AttributeValueMemberS).Value != ShardEnd {
+		t.Errorf("Finish sent %q with %v, want SHARD_END conditional on the listed checkpoint", aws.ToString(up.ConditionExpression), up.ExpressionAttributeValues)
+	}
+	if err := leases.Delete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	del := table.deletes[0]
+	if aws.ToString(del.ConditionExpression) != "checkpoint = :end" || del.ExpressionAttributeValues[":end"].(*types.AttributeValueMemberS).Value != ShardEnd {
+		t.Errorf("Delete sent %q with %v, want it conditional on SHARD_END", aws.ToString(del.ConditionExpression), del.ExpressionAttributeValues)
+	}
+	table.refuse = true
+	if err := leases.Finish(ctx, l); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Finish on a failed condition = %v, want ErrLeaseLost", err)
+	}
+	if err := leases.Delete(ctx, l); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Delete on a failed condition = %v, want ErrLeaseLost", err)
+	}
+}
