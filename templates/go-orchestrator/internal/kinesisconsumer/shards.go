@@ -30,19 +30,17 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 	if err != nil {
 		return err
 	}
-	leased, named, listed := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	leased, listed := map[string]bool{}, map[string]bool{}
 	for _, l := range all {
 		leased[l.ShardID] = true
-		for _, p := range l.Parents {
-			named[p] = true
-		}
 	}
+	descends := leasedDescendant(shards, leased)
 	for _, s := range parentsFirst(shards) {
 		id := aws.ToString(s.ShardId)
 		listed[id] = true
-		// A parent named by a lease but without one of its own was finished and collected:
-		// creating it again would read it again from the start.
-		if leased[id] || named[id] {
+		// A shard without a lease whose descendants have one was finished and collected:
+		// creating its lease again would read it again from the start.
+		if leased[id] || descends(id) {
 			continue
 		}
 		call, cancel := c.call(ctx)
@@ -83,8 +81,9 @@ func (c *Consumer) agedOut(ctx context.Context, leases Leases, l Lease) {
 // collect deletes finished leases that are no longer needed, so that the table (which every
 // replica scans every third of a lease duration) does not grow with every reshard: one that is
 // no longer listed, as nothing can create it again; and one whose children all have leases and
-// have started, as its children no longer wait for it, and syncShards does not create a lease
-// again for a shard a lease names as parent. A failed delete is tried again at the next sync.
+// have started, as its children no longer wait for it, and syncShards creates no lease for a
+// shard with a leased descendant (the open shards always are). A failed delete is tried again
+// at the next sync.
 func (c *Consumer) collect(ctx context.Context, leases Leases, all []Lease, listed map[string]bool) {
 	children := map[string][]Lease{}
 	for _, l := range all {
@@ -127,9 +126,36 @@ func parents(s types.Shard) []string {
 	return ps
 }
 
+// leasedDescendant returns whether a listed shard has a descendant, by the listing's parent
+// links, that holds a lease.
+func leasedDescendant(shards []types.Shard, leased map[string]bool) func(id string) bool {
+	children := map[string][]string{}
+	for _, s := range shards {
+		for _, p := range parents(s) {
+			children[p] = append(children[p], aws.ToString(s.ShardId))
+		}
+	}
+	memo := map[string]bool{}
+	var descends func(id string) bool
+	descends = func(id string) bool {
+		if v, ok := memo[id]; ok {
+			return v
+		}
+		memo[id] = false // a cycle, which Kinesis never lists, ends here
+		for _, c := range children[id] {
+			if leased[c] || descends(c) {
+				memo[id] = true
+				break
+			}
+		}
+		return memo[id]
+	}
+	return descends
+}
+
 // parentsFirst orders shards so that each comes after its listed parents: a replica that stops
 // halfway through creating leases never leaves a child's lease without its parent's, which
-// syncShards would take for a collected parent.
+// syncShards would take for a collected parent and never create.
 func parentsFirst(shards []types.Shard) []types.Shard {
 	byID := make(map[string]types.Shard, len(shards))
 	for _, s := range shards {

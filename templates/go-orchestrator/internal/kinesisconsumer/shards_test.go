@@ -81,3 +81,26 @@ func TestFinishedLeasesAreDeletedOnceTheirChildrenStart(t *testing.T) {
 		}
 	})
 }
+
+// Once the children too are finished and collected, the grandparent, still listed, is not
+// leased again either: its open descendants have leases.
+func TestACollectedLineageIsNotLeasedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("g", "", body("g1"))
+		k.put("p", "g", body("p1"))
+		k.put("c", "p", body("c1"))
+		k.shards[0].closed, k.shards[1].closed = true, true
+		_, stop := run(t, k, cps, h)
+		settle(200 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"g1", "p1", "c1"}) {
+			t.Errorf("stored %v, want each record once", h.ids())
+		}
+		if _, ok := cps.leases["c"]; !ok || len(cps.leases) != 1 {
+			t.Errorf("leases %v, deleted %v; want the open shard's alone", cps.leases, cps.deleted)
+		}
+	})
+}
