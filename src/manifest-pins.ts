@@ -41,7 +41,7 @@ export const ACTIONS = z
 export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const DEFAULT_PINS: Record<string, string> = {
   "golang:1.26-bookworm": "sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81",
-  "rust:1.95-bookworm": "sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1",
+  "rust:1.95.0-bookworm": "sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1",
   "gcr.io/distroless/static-debian12:nonroot": "sha256:f5b485ea962d9bd1186b2f6b3a061191539b905b82ec395de78cbfae51f20e35",
   "gcr.io/distroless/cc-debian12:nonroot": "sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f",
   // GitLab's image jobs: the Docker client, the daemon it talks to, and the BuildKit both providers build with.
@@ -59,7 +59,7 @@ export const BASE_IMAGES = z
     "Digests by reference (IMAGE:TAG or a download's URL without https:// -> sha256:...). The defaults were taken from " +
       "docker-library/repo-info (golang:1.26-bookworm in November 2026; docker:29.7-cli, docker:29.7-dind and " +
       "node:22-bookworm-slim as recorded there in August and September 2026; rustup-init 1.28.2 from the rust images' " +
-      "Dockerfiles recorded there) and from public repositories that pin the same index (rust:1.95-bookworm, " +
+      "Dockerfiles recorded there) and from public repositories that pin the same index (rust:1.95.0-bookworm, " +
       "gcr.io/distroless/*-debian12:nonroot, moby/buildkit:v0.29.0); the generator's build machine cannot reach the " +
       "registries, so check them with `docker buildx imagetools inspect` (and sha256sum) before you rely on them.",
   )

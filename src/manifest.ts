@@ -57,6 +57,15 @@ export const goModulePath = z
 
 const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "use MAJOR.MINOR.PATCH, for example 1.75.0" });
+/**
+ * The one Rust release every place installs or builds with: CI's rustup
+ * (both providers), the rust image tag of GitLab's jobs and the Dockerfiles,
+ * and Cargo's rust-version. A patch release, because rustup given MAJOR.MINOR
+ * installs whatever patch is newest that day, so CI and the images could
+ * build with different compilers from one manifest.
+ */
+export const RUST_RULE = "use the exact release MAJOR.MINOR.PATCH (rustc --version prints it), for example 1.95.0";
+const rustRelease = z.string().regex(/^\d+\.\d+\.\d+$/, { message: RUST_RULE });
 
 export const REGISTRY_RULE =
   "use an image repository prefix such as ghcr.io/acme/my-app: a registry host, then lowercase path segments";
@@ -110,7 +119,7 @@ const manifestFields = z.strictObject({
     toolchains: z
       .strictObject({
         go: toolchainVersion.default("1.26"),
-        rust: toolchainVersion.default("1.95"),
+        rust: rustRelease.default("1.95.0"),
         buf: semver.default("1.75.0"),
         /** The vulnerability gate's scanners (the audit job): golang.org/x/vuln and cargo-deny. */
         govulncheck: semver.default("1.9.0"),

@@ -14,7 +14,7 @@ describe("manifest schema", () => {
       contract: { package: "scoring.v1" },
       ci: { providers: ["github"] },
       docker: true,
-      toolchains: { go: "1.26", rust: "1.95" },
+      toolchains: { go: "1.26", rust: "1.95.0" },
     });
   });
 
@@ -33,7 +33,7 @@ describe("manifest schema", () => {
     ["ci twice", { ...minimal, ci: { providers: ["github", "github"] } }, /^ci\.providers\.1 \(--ci\): "github" .*once/],
     ["module tail", { ...minimal, orchestrator: { module: "example.com/x/internal" } }, /^orchestrator\.module \(--module\): .*may not be "internal"/],
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
-    ["toolchain bump without its base image's digest", { ...minimal, toolchains: { rust: "1.96" } }, /^images\.rust:1\.96-bookworm: \(missing\) .*add the sha256 digest of rust:1\.96-bookworm/],
+    ["toolchain bump without its base image's digest", { ...minimal, toolchains: { rust: "1.96.0" } }, /^images\.rust:1\.96\.0-bookworm: \(missing\) .*add the sha256 digest of rust:1\.96\.0-bookworm/],
     ["base image digest that is a tag", { ...minimal, images: { "golang:1.26-bookworm": "latest" } }, /^images\.golang:1\.26-bookworm: "latest" .*sha256: and the 64 hex digits/],
     ["worker name", { ...minimal, workers: [{ name: "Pricing" }] }, /^workers\.0\.name: "Pricing" is not valid; use 2-24 characters: lowercase letters and digits/],
     ["worker name with a hyphen", { ...minimal, workers: [{ name: "risk-v2" }] }, /^workers\.0\.name: "risk-v2" .*lowercase letters and digits/],
@@ -58,7 +58,7 @@ describe("manifest schema", () => {
     const m = parseManifest(minimal);
     for (const ref of baseImages(m)) expect(m.images[ref], ref).toMatch(/^sha256:[0-9a-f]{64}$/);
     // Without Dockerfiles or GitLab's job images nothing is built FROM them: a bump needs no digest.
-    expect(() => parseManifest({ ...minimal, docker: false, toolchains: { rust: "1.96" } })).not.toThrow();
+    expect(() => parseManifest({ ...minimal, docker: false, toolchains: { rust: "1.96.0" } })).not.toThrow();
   });
 
   it("keeps the workers' order: the first is the primary", () => {

@@ -179,10 +179,10 @@ describe("a stale lock and releasing", () => {
     expect(existsSync(lock)).toBe(false);
 
     const ci = join(dir, ".github/workflows/ci.yml");
-    writeFileSync(ci, readFileSync(ci, "utf8").replace('RUST_TOOLCHAIN: "1.95"', 'RUST_TOOLCHAIN: "1.94" # ours'));
+    writeFileSync(ci, readFileSync(ci, "utf8").replace('RUST_TOOLCHAIN: "1.95.0"', 'RUST_TOOLCHAIN: "1.94" # ours'));
     const m = JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8"));
-    m.toolchains.rust = "1.96";
-    m.images["rust:1.96-bookworm"] = `sha256:${"96".repeat(32)}`;
+    m.toolchains.rust = "1.96.0";
+    m.images["rust:1.96.0-bookworm"] = `sha256:${"96".repeat(32)}`;
     writeFileSync(join(dir, "hybrid-backend.json"), `${JSON.stringify(m, null, 2)}\n`);
     expect((await runCli(["sync"], dir)).exitCode).toBe(3);
     expect(existsSync(lock)).toBe(false);

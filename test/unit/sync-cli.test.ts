@@ -42,8 +42,8 @@ function fingerprint(): string {
 
 /** A toolchain bump, with the digest of its base image that the manifest then requires (a test value). */
 function bumpRust(m: Record<string, any>) {
-  m.toolchains.rust = "1.96";
-  m.images["rust:1.96-bookworm"] = `sha256:${"96".repeat(32)}`;
+  m.toolchains.rust = "1.96.0";
+  m.images["rust:1.96.0-bookworm"] = `sha256:${"96".repeat(32)}`;
 }
 describe("sync", () => {
   it("is a no-op on a fresh repo, and --check agrees", async () => {
@@ -70,12 +70,12 @@ describe("sync", () => {
     const before = fingerprint();
     const dry = await runCli(["sync", "--dry-run"], dir);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('+  RUST_TOOLCHAIN: "1.96"');
+    expect(dry.stdout).toContain('+  RUST_TOOLCHAIN: "1.96.0"');
     expect(fingerprint()).toBe(before);
   });
 
   it("leaves conflict markers, names the file and exits 3 until they are resolved", async () => {
-    edit(".github/workflows/ci.yml", (t) => t.replace('RUST_TOOLCHAIN: "1.95"', 'RUST_TOOLCHAIN: "1.94" # pinned by us'));
+    edit(".github/workflows/ci.yml", (t) => t.replace('RUST_TOOLCHAIN: "1.95.0"', 'RUST_TOOLCHAIN: "1.94" # pinned by us'));
     setManifest(bumpRust);
     const sync = await runCli(["sync", "--json"], dir);
     expect(sync.exitCode).toBe(3);
@@ -83,7 +83,7 @@ describe("sync", () => {
     expect(report.files).toContainEqual({ path: ".github/workflows/ci.yml", status: "conflict" });
     const ci = read(".github/workflows/ci.yml");
     expect(ci).toContain('"1.94" # pinned by us');
-    expect(ci).toContain('RUST_TOOLCHAIN: "1.96"');
+    expect(ci).toContain('RUST_TOOLCHAIN: "1.96.0"');
     expect(ci).toMatch(/^<<<<<<< .*\n[\s\S]*^=======\n[\s\S]*^>>>>>>> /m);
     // A conflict is state: the next sync and the CI gate keep failing on it, and leave the file alone.
     const again = await runCli(["sync", "--json"], dir);

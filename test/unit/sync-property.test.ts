@@ -169,8 +169,8 @@ function mutate(m: Manifest, r: Rng): Manifest {
       candidate.ci.providers = has ? candidate.ci.providers.filter((x) => x !== p) : [...candidate.ci.providers, p];
     }
     if (change === "versions") {
-      candidate.toolchains = { ...candidate.toolchains, go: "1.27", rust: "1.96", buf: "1.76.0", kubernetes: "1.34" };
-      candidate.images = { ...candidate.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96-bookworm": `sha256:${"96".repeat(32)}` };
+      candidate.toolchains = { ...candidate.toolchains, go: "1.27", rust: "1.96.0", buf: "1.76.0", kubernetes: "1.34" };
+      candidate.images = { ...candidate.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96.0-bookworm": `sha256:${"96".repeat(32)}` };
       if (candidate.ci.actions) candidate.ci.actions["actions/checkout"] = { sha: "0123456789abcdef0123456789abcdef01234567", version: "v5.1.0" };
     }
     if (change === "docker") candidate.docker = !candidate.docker;
