@@ -27,6 +27,13 @@ export interface CiJob {
   reads: string[] | null;
   /** Why it runs when it does, for the reader of this table. */
   why: string;
+  /**
+   * Its timeout in minutes (GitHub `timeout-minutes`, GitLab `timeout`), so a
+   * hung build or smoke fails instead of holding a runner for the provider's
+   * default (6 h on GitHub). About twice a cold run on a hosted runner
+   * (2-4 cores, no cache), sized per job below.
+   */
+  minutes: number;
 }
 
 const PROTO = ["proto/**/*"];
@@ -39,6 +46,8 @@ export function ciJobs(m: Manifest): CiJob[] {
       key: "proto",
       reads: [...PROTO, "buf.yaml", "buf.gen.yaml", "orchestrator/gen/**/*", "orchestrator/go.mod", "orchestrator/go.sum"],
       why: "buf lint, format and breaking on the contract; buf generate against the committed Go stubs",
+      // An npm or go install of buf and seconds of linting and generating.
+      minutes: 10,
     },
     {
       name: "go",
@@ -46,6 +55,8 @@ export function ciJobs(m: Manifest): CiJob[] {
       // The Go baseline's tests read the first worker's model (its compiled copy must be in step).
       reads: ["orchestrator/**/*", ...TESTDATA, `${WORKERS_DIR}/${m.workers[0]!.name}/model/model.json`],
       why: "gofmt, vet, staticcheck, tidy, race tests (which read testdata/vectors.json and the first worker's model) and build",
+      // Compiling staticcheck and the race-instrumented tests cold take most of it.
+      minutes: 20,
     },
     ...m.workers.map((w) => ({
       name: `rust-${w.name}`,
@@ -53,12 +64,16 @@ export function ciJobs(m: Manifest): CiJob[] {
       // Cargo loads every member's manifest to resolve the workspace; build.rs compiles proto/.
       reads: [`${WORKERS_DIR}/${w.name}/**/*`, `${WORKERS_DIR}/Cargo.toml`, `${WORKERS_DIR}/Cargo.lock`, `${WORKERS_DIR}/*/Cargo.toml`, ...PROTO, ...TESTDATA],
       why: `cargo fmt, clippy, test and build of ${w.name}`,
+      // tonic, prost and tokio compile three times over (clippy, test, release): ~10 min cold.
+      minutes: 30,
     })),
     {
       name: "smoke",
       key: "smoke",
       reads: ["Makefile", "scripts/**/*", "orchestrator/**/*", `${WORKERS_DIR}/**/*`, ...PROTO, ...TESTDATA],
       why: "make smoke: the Makefile builds everything, scripts/ start and stop it, the vectors go through",
+      // A rustup install, the Go and every worker's release build cold, then seconds of vectors.
+      minutes: 30,
     },
   ];
   if (m.docker) {
@@ -68,6 +83,8 @@ export function ciJobs(m: Manifest): CiJob[] {
       // Each image's Dockerfile, build context and .dockerignore (see ciImages).
       reads: ["orchestrator/**/*", `${WORKERS_DIR}/**/*`, ...PROTO, ".dockerignore"],
       why: "builds every image, so a broken Dockerfile fails the change that broke it",
+      // One image per job: a worker's release build inside Docker without Cargo's cache is the longest.
+      minutes: 30,
     });
   }
   jobs.push(
@@ -76,15 +93,31 @@ export function ciJobs(m: Manifest): CiJob[] {
       key: "audit",
       reads: null,
       why: "govulncheck and cargo-deny: advisories are published without any file changing",
+      // cargo install of cargo-deny when its cache is cold (~6 min), govulncheck in a minute.
+      minutes: 20,
     },
     {
       name: "sync",
       key: "sync",
       reads: null,
       why: "sync --check compares every generated file with hybrid-backend.json",
+      // npx fetches the generator and renders: a minute or two.
+      minutes: 10,
     },
   );
   return jobs;
+}
+
+/**
+ * Timeouts of the jobs outside the table, which run no check of their own:
+ * GitHub's `changes` (a checkout and the API's file list) and `publish` (loads
+ * the tested images, pushes and attests them: network, no build).
+ */
+const SUPPORT_MINUTES = { changes: 5, publish: 20 } as const;
+
+/** Every job's timeout in minutes, by job name, on both providers. */
+export function ciTimeouts(m: Manifest): Record<string, number> {
+  return { ...Object.fromEntries(ciJobs(m).map((j) => [j.name, j.minutes])), ...SUPPORT_MINUTES };
 }
 
 /** One image the CI builds, and pushes from the default branch. */

@@ -61,6 +61,15 @@ hbs.registerHelper("gitlabChanges", (...args: unknown[]) => {
   return jobPaths(job, "gitlab").join(", ");
 });
 
+/** A CI job's timeout in minutes, from the job table (the parts are joined into its name). */
+hbs.registerHelper("timeout", (...args: unknown[]) => {
+  const options = args.pop() as Handlebars.HelperOptions;
+  const name = args.join("");
+  const minutes = (options.data.root as { ciTimeouts: Record<string, number> }).ciTimeouts[name];
+  if (minutes === undefined) throw new Error(`no timeout for CI job ${name} in the job table`);
+  return String(minutes);
+});
+
 /** A job's path filter for one provider, as a list (`{{#each (jobPaths this "github")}}`). */
 hbs.registerHelper("jobPaths", (job: CiJob, provider: "github" | "gitlab") => jobPaths(job, provider));
 

@@ -2,7 +2,7 @@ import picomatch from "picomatch";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest, type Manifest, type ManifestInput } from "../../src/manifest.js";
-import { CI_FILES, ciImages, ciJobs, jobPaths, type CiJob } from "../../src/render/ci-jobs.js";
+import { CI_FILES, ciImages, ciJobs, ciTimeouts, jobPaths, type CiJob } from "../../src/render/ci-jobs.js";
 import { render, type FileTree } from "../../src/render/index.js";
 import { ReadSet } from "../helpers/ci-reads.js";
 
@@ -30,9 +30,9 @@ const SAFE_GLOB = /^(?:(?:[\w.-]+|\*)\/)*(?:[\w.-]+|\*\*\/\*)$/;
 interface Workflow {
   permissions: Record<string, string>;
   concurrency: { group: string; "cancel-in-progress": string };
-  jobs: Record<string, { needs?: string | string[]; if?: string; outputs?: Record<string, string>; permissions?: Record<string, string>; steps: { uses?: string; if?: string; with?: Record<string, string> }[] }>;
+  jobs: Record<string, { needs?: string | string[]; if?: string; "timeout-minutes"?: number; outputs?: Record<string, string>; permissions?: Record<string, string>; steps: { uses?: string; if?: string; with?: Record<string, string> }[] }>;
 }
-type GitLab = Record<string, { rules?: { if?: string; changes?: string[]; when?: string }[]; needs?: { job: string; optional?: boolean }[]; image?: string }>;
+type GitLab = Record<string, { timeout?: string; rules?: { if?: string; changes?: string[]; when?: string }[]; needs?: { job: string; optional?: boolean }[]; image?: string }>;
 /** GitLab's changes rule of a filtered job, which follows the rule that runs it outside merge requests. */
 const changesOf = (gl: GitLab, job: string) => gl[job]!.rules!.find((r) => r.changes)!.changes!;
 const NOT_A_MERGE_REQUEST = '$CI_PIPELINE_SOURCE != "merge_request_event"';
@@ -54,6 +54,20 @@ describe.each(presets)("CI of %s", (_, input) => {
       const own = (paths: string[], provider: keyof typeof CI_FILES) => paths.filter((p) => p !== CI_FILES[provider]);
       expect(own(filters[job.key]!, "github"), job.name).toEqual(own(changesOf(gl, job.name), "gitlab"));
       for (const glob of job.reads) expect(glob, `${job.name}: a glob both providers read alike`).toMatch(SAFE_GLOB);
+    }
+  });
+
+  it("gives every job of both providers its timeout from the table", () => {
+    const timeouts = ciTimeouts(m);
+    const glJobs = Object.keys(gl).filter((n) => !n.startsWith(".") && !["workflow", "default", "stages", "variables"].includes(n));
+    expect(glJobs.length).toBeGreaterThan(0);
+    for (const [name, job] of Object.entries(gh.jobs)) {
+      expect(timeouts[name], `${name} is in the table`).toBeGreaterThan(0);
+      expect(job["timeout-minutes"], `GitHub ${name}`).toBe(timeouts[name]);
+    }
+    for (const name of glJobs) {
+      expect(timeouts[name], `${name} is in the table`).toBeGreaterThan(0);
+      expect(gl[name]!.timeout, `GitLab ${name}`).toBe(`${timeouts[name]}m`);
     }
   });
 
