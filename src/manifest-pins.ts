@@ -25,6 +25,9 @@ export const ACTIONS = z
     "docker/setup-buildx-action": pin("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
     "docker/build-push-action": pin("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
     "docker/login-action": pin("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    // The images job hands the images it built to publish, which pushes them unchanged.
+    "actions/upload-artifact": pin("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": pin("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
     "actions/attest": pin("1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2"),
   });
 

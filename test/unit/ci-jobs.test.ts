@@ -152,15 +152,49 @@ describe.each(presets)("CI of %s", (_, input) => {
     expect(publish.if).toContain("!contains(needs.*.result, 'skipped')");
     expect(publish.if).not.toMatch(/always\(\)|!cancelled\(\)|failure\(\)/);
     // One job pushes every image by commit SHA; only then does a single step move latest.
-    const pushes = publish.steps.filter((s) => s.uses?.startsWith("docker/build-push-action@"));
-    expect(pushes.map((s) => s.with!.file)).toEqual(ciImages(m).map((i) => i.dockerfile));
-    for (const s of pushes) expect(s.with).toMatchObject({ push: true, sbom: true, provenance: "mode=max", tags: expect.stringMatching(/:\$\{\{ github\.sha \}\}$/) });
+    const pushes = publish.steps.filter((s) => /skopeo copy[\s\S]*oci-archive:/.test((s as { run?: string }).run ?? ""));
+    expect(pushes.length).toBe(ciImages(m).length);
+    for (const s of pushes) expect((s as { run?: string }).run).toMatch(/docker:\/\/\$\{REGISTRY\}\/[\w-]+:\$\{GITHUB_SHA\}"/);
     const last = publish.steps.at(-1) as { run?: string };
-    expect(last.run?.match(/imagetools create --tag/g)?.length).toBe(ciImages(m).length);
+    expect(last.run?.match(/skopeo copy --all --preserve-digests "docker:[^"]+:\$\{GITHUB_SHA\}" "docker:[^"]+:latest"/g)?.length).toBe(ciImages(m).length);
 
     // A push only (a schedule would rebuild a published commit), and every check is a hard need: none is optional.
     expect(gl.publish!.rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"' }]);
     expect(gl.publish!.needs).toEqual(jobs.map((j) => ({ job: j.name })));
+  });
+
+  // Publish rebuilt every image, so what reached the registry was not what the images job had built and the checks passed on.
+  if (m.docker) it("publishes the very images the images job built: it builds nothing, it pushes their archives", () => {
+    const built = gh.jobs.images!.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"))!;
+    expect(built.with).toMatchObject({ push: false, sbom: true, provenance: "mode=max" });
+    const dest = /^type=oci,dest=(.+)$/.exec(built.with!.outputs ?? "")?.[1];
+    expect(dest, "the images job writes an OCI archive").toBe("${{ runner.temp }}/${{ matrix.image }}.tar");
+    const kept = gh.jobs.images!.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+    expect(kept.with).toMatchObject({ name: "image-${{ matrix.image }}", path: dest });
+    // Kept on main only: a pull request's build goes nowhere.
+    expect(kept.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+
+    const publish = gh.jobs.publish!;
+    const runs = publish.steps.map((s) => (s as { run?: string }).run ?? "").join("\n");
+    expect(publish.steps.filter((s) => /^docker\/(build-push|setup-buildx)-action@/.test(s.uses ?? ""))).toEqual([]);
+    expect(runs).not.toMatch(/docker (buildx )?build|docker push/);
+    const fetched = publish.steps.find((s) => s.uses?.startsWith("actions/download-artifact@"))!;
+    expect(fetched.with).toMatchObject({ pattern: "image-*", path: "${{ runner.temp }}/images", "merge-multiple": true });
+    for (const img of ciImages(m)) {
+      const step = publish.steps.find((s) => (s as { id?: string }).id === img.name) as { run?: string };
+      expect(step.run, img.name).toContain(`"oci-archive:\${RUNNER_TEMP}/images/${img.name}.tar" "docker://\${REGISTRY}/${img.name}:\${GITHUB_SHA}"`);
+      expect(step.run, `${img.name}: the digest pushed is the digest built`).toContain("--preserve-digests");
+    }
+
+    const glImages = gl.images as unknown as { script: string[]; artifacts: { paths: string[] } };
+    expect(glImages.script.join("\n")).toContain('--output "type=oci,dest=image-${IMAGE_NAME}.tar"');
+    expect(glImages.artifacts.paths).toEqual(["image-$IMAGE_NAME.tar"]);
+    const glPublish = gl.publish as unknown as { script: string[]; needs: { job: string; artifacts?: boolean }[] };
+    expect(glPublish.needs.find((n) => n.job === "images")?.artifacts, "the need brings the archives").not.toBe(false);
+    expect(glPublish.script.join("\n")).not.toMatch(/docker (buildx )?build|docker push/);
+    for (const img of ciImages(m)) {
+      expect(glPublish.script, img.name).toContain(`skopeo copy --all --preserve-digests "oci-archive:image-${img.name}.tar" "docker://\${REGISTRY}/${img.name}:\${CI_COMMIT_SHA}"`);
+    }
   });
 
   it("pins every action by commit and every base image by digest", () => {

@@ -81,12 +81,12 @@ describe.each(presets)("CI of %s", (_, extra) => {
     }
   });
 
-  if (m.docker) it("logs GitLab's image jobs in before BuildKit reads or writes the registry", () => {
+  if (m.docker) it("logs GitLab's image jobs in before BuildKit or skopeo reads or writes the registry", () => {
     for (const name of ["images", "publish"]) {
       const { before, script } = effective(gl, name);
       const lines = [...before, ...script];
-      const login = lines.findIndex((l) => /docker login/.test(l));
-      const registry = lines.findIndex((l) => /type=registry|--push|imagetools/.test(l));
+      const login = lines.findIndex((l) => /(docker|skopeo) login/.test(l));
+      const registry = lines.findIndex((l) => /type=registry|--push|imagetools|docker:\/\//.test(l));
       expect(registry, `${name} uses the registry`).toBeGreaterThanOrEqual(0);
       expect(login, `${name} logs in`).toBeGreaterThanOrEqual(0);
       expect(login, `${name} logs in before its first registry command`).toBeLessThan(registry);
