@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { SHARED_CRATES } from "./render/components.js";
 import { templateNames } from "./template-names.js";
 
 /**
@@ -40,6 +41,8 @@ function reservedNames(): Record<string, string> {
     ...fixed.composeServices.map((n) => [n, "it names another service in docker-compose.yml"]),
     // Folders beside the crates in workers/ and at the repo root, and the alias the crates' code uses.
     ...["target", "worker", "workers", "proto", "testdata", "scripts", "bin", "gen"].map((n) => [n, "it names a generated folder"]),
+    // The workspace's shared crates (today's name rule already keeps their hyphen out).
+    ...SHARED_CRATES.map((n) => [n, "it names a crate every worker shares"]),
     // Cargo refuses these as package names, or they shadow the standard crates.
     ...["std", "core", "alloc", "test", "self", "super", "crate", "build", "deps", "examples", "incremental"].map((n) => [n, "Cargo reserves it"]),
     ...rustKeywords().map((n) => [n, "it is a Rust keyword"]),

@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { WORKERS_DIR } from "./components.js";
+import { SHARED_CRATES, WORKERS_DIR } from "./components.js";
 
 /**
  * The CI jobs both providers run and, for each, what its commands read. The
@@ -38,6 +38,10 @@ export interface CiJob {
 
 const PROTO = ["proto/**/*"];
 const TESTDATA = ["testdata/**/*"];
+/** Cargo loads every member's manifest to resolve the workspace; every crate builds on the shared ones, whose build.rs compiles proto/. */
+const WORKSPACE = [`${WORKERS_DIR}/Cargo.toml`, `${WORKERS_DIR}/Cargo.lock`, `${WORKERS_DIR}/*/Cargo.toml`, ...SHARED_CRATES.map((c) => `${WORKERS_DIR}/${c}/**/*`), ...PROTO, ...TESTDATA];
+/** The job that checks the shared crates, once for all workers: hyphenated, so no rust-NAME job can take its name. */
+export const SHARED_JOB = { name: "rust-worker-kit", key: "rust_worker_kit" } as const;
 
 export function ciJobs(m: Manifest): CiJob[] {
   const jobs: CiJob[] = [
@@ -58,11 +62,17 @@ export function ciJobs(m: Manifest): CiJob[] {
       // Compiling staticcheck and the race-instrumented tests cold take most of it.
       minutes: 20,
     },
+    {
+      ...SHARED_JOB,
+      reads: WORKSPACE,
+      why: `cargo fmt, clippy and test of ${SHARED_CRATES.join(" and ")}, which every worker builds on`,
+      // The same dependency tree as a worker's job, compiled twice (clippy, test) with no release build.
+      minutes: 30,
+    },
     ...m.workers.map((w) => ({
       name: `rust-${w.name}`,
       key: `rust_${w.name}`,
-      // Cargo loads every member's manifest to resolve the workspace; build.rs compiles proto/.
-      reads: [`${WORKERS_DIR}/${w.name}/**/*`, `${WORKERS_DIR}/Cargo.toml`, `${WORKERS_DIR}/Cargo.lock`, `${WORKERS_DIR}/*/Cargo.toml`, ...PROTO, ...TESTDATA],
+      reads: [`${WORKERS_DIR}/${w.name}/**/*`, ...WORKSPACE],
       why: `cargo fmt, clippy, test and build of ${w.name}`,
       // tonic, prost and tokio compile three times over (clippy, test, release): ~10 min cold.
       minutes: 30,
@@ -118,6 +128,25 @@ const SUPPORT_MINUTES = { changes: 5, publish: 20 } as const;
 /** Every job's timeout in minutes, by job name, on both providers. */
 export function ciTimeouts(m: Manifest): Record<string, number> {
   return { ...Object.fromEntries(ciJobs(m).map((j) => [j.name, j.minutes])), ...SUPPORT_MINUTES };
+}
+
+/** A Rust job's commands, for the CI templates: which packages it checks, and whether it builds release binaries. */
+export interface RustJob {
+  name: string;
+  key: string;
+  /** rust-cache's key: the job's own target folder. */
+  cacheKey: string;
+  /** Cargo's package selection, `-p A -p B`. */
+  packages: string;
+  /** A worker's job builds its release binary; the shared crates have none of their own. */
+  build: boolean;
+}
+
+export function rustJobs(m: Manifest): RustJob[] {
+  return [
+    { ...SHARED_JOB, cacheKey: "worker-kit", packages: SHARED_CRATES.map((c) => `-p ${c}`).join(" "), build: false },
+    ...m.workers.map((w) => ({ name: `rust-${w.name}`, key: `rust_${w.name}`, cacheKey: w.name, packages: `-p ${w.name}`, build: true })),
+  ];
 }
 
 /** One image the CI builds, and pushes from the default branch. */

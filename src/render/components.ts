@@ -18,12 +18,22 @@ export const WORKERS_DIR = "workers";
 export const PER_WORKER = "{worker}";
 /** One copy per deploy environment (project-names.ts ENVIRONMENTS): the kustomize overlays. */
 export const PER_ENV = "{env}";
+/** The workspace's shared crates, beside the workers' folders (so no worker may take their names). */
+export const WORKER_KIT = "worker-kit";
+export const WORKER_MODEL = "worker-model";
+export const SHARED_CRATES = [WORKER_KIT, WORKER_MODEL] as const;
 
 export const COMPONENTS: readonly Component[] = [
   { source: "root", target: "" },
   { source: "proto", target: "proto" },
   { source: "go-orchestrator", target: "orchestrator" },
   { source: "rust-workspace", target: WORKERS_DIR },
+  // What every worker shares, once: the server, shedding, telemetry and contract
+  // (worker-kit), and the model engine each worker's build.rs compiles its model with
+  // (worker-model), tested against the shipped model as its fixture.
+  { source: "worker-kit", target: `${WORKERS_DIR}/${WORKER_KIT}` },
+  { source: "worker-model", target: `${WORKERS_DIR}/${WORKER_MODEL}` },
+  { source: "rust-worker/model", target: `${WORKERS_DIR}/${WORKER_MODEL}/testdata` },
   // Each worker keeps its folder when others are added, so adding one never moves files.
   { source: "rust-worker", target: `${WORKERS_DIR}/${PER_WORKER}` },
   { source: "ci", target: "" },

@@ -11,9 +11,9 @@ import { TEMPLATES_DIR } from "../paths.js";
 import { benchContext } from "./bench.js";
 import { CARGO_COMMANDS } from "./cargo-commands.js";
 import { workspaceLock } from "./cargo-lock.js";
-import { COMPONENTS, PER_ENV, PER_WORKER, WORKERS_DIR, includes, targetName } from "./components.js";
+import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, includes, targetName } from "./components.js";
 import { ENVIRONMENTS } from "../project-names.js";
-import { ciImages, ciJobs, ciTimeouts } from "./ci-jobs.js";
+import { ciImages, ciJobs, ciTimeouts, rustJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
@@ -69,14 +69,14 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), ciImages: ciImages(m), ciPins: ciPins(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES };
   if (target.includes(PER_ENV)) {
     return ENVIRONMENTS.map((env) => ({ target: target.replace(PER_ENV, env), context: { ...base, settings: settingsContext(m, workers), env: k8s.environments[env] } }));
   }
   if (!target.includes(PER_WORKER)) return [{ target, context: { ...base, settings: settingsContext(m, workers) } }];
   return workers.map((worker, i) => ({
     target: target.replace(PER_WORKER, worker.name),
-    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker), telemetry: workerTelemetry(m) },
+    context: { ...base, worker, kworker: k8s.workers[i], settings: settingsContext(m, workers, worker) },
   }));
 }
 

@@ -205,7 +205,7 @@ export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "se
         run: "shared",
         meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL`,
       },
-      { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,${worker.name}=debug\``, run: "shared" },
+      { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,worker_kit=debug\` (the code every worker shares)`, run: "shared" },
       {
         name: "METRICS_ADDR",
         default: `0.0.0.0:${worker.metricsPort}`,

@@ -176,9 +176,9 @@ export const WORKER_METRICS_PORT_OFFSET = 1000;
 export const PROCESS_METRICS = ["process_resident_memory_bytes", "process_cpu_seconds_total"] as const;
 
 /**
- * What the worker templates see as `telemetry`: the span names of both
- * methods, the phase spans and the metric table, rendered into the worker's
- * `src/telemetry/names.rs`.
+ * What the worker-kit templates see as `workerTelemetry`: the span names of both
+ * methods, the phase spans and the metric table, rendered into
+ * `workers/worker-kit/src/telemetry/names.rs`.
  */
 export function workerTelemetry(m: Manifest) {
   return {

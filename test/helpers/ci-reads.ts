@@ -34,22 +34,37 @@ export class ReadSet {
     return this.tree.has(p) ? this.file(p) : this.dir(p);
   }
 
-  /** Test data the sources below dir open by a relative path such as ../../testdata/vectors.json. */
+  /**
+   * Test data the sources below dir open by a relative path such as
+   * ../../testdata/vectors.json. One `../` (src/ to the crate's own
+   * testdata/) stays inside dir, which a crate's job reads whole.
+   */
   testdataUsedBy(dir: string): this {
     for (const p of [...this.tree.keys()].filter((f) => f.startsWith(`${dir}/`))) {
-      for (const m of this.text(p).matchAll(/(?:\.\.\/)+(testdata\/[\w./-]+\w)/g)) this.file(m[1]!);
+      for (const m of this.text(p).matchAll(/(?<![\w-]\/)(?:\.\.\/){2,}(testdata\/[\w./-]+\w)/g)) this.file(m[1]!);
     }
     return this;
   }
 
-  /** A worker crate: its folder, the workspace manifests cargo loads, and what build.rs compiles. */
-  crate(worker: string): this {
-    this.dir(`workers/${worker}`).file("workers/Cargo.toml").file("workers/Cargo.lock");
-    const members = this.text("workers/Cargo.toml").match(/members\s*=\s*\[([^\]]*)\]/)?.[1] ?? "";
+  /**
+   * A crate of the workspace: its folder, the workspace manifests cargo
+   * loads, the crates it depends on by path (followed), and what a build.rs
+   * compiles from outside the workspace.
+   */
+  crate(name: string, seen = new Set<string>()): this {
+    if (seen.has(name)) return this;
+    seen.add(name);
+    this.dir(`workers/${name}`).file("workers/Cargo.toml").file("workers/Cargo.lock");
+    const workspace = this.text("workers/Cargo.toml");
+    const members = workspace.match(/members\s*=\s*\[([^\]]*)\]/)?.[1] ?? "";
     for (const m of members.matchAll(/"([^"]+)"/g)) this.file(`workers/${m[1]}/Cargo.toml`);
-    const root = this.text(`workers/${worker}/build.rs`).match(/PROTO_ROOT: &str = "([^"]+)"/)?.[1];
-    if (!root) throw new Error(`workers/${worker}/build.rs names no PROTO_ROOT`);
-    return this.dir(posix.join("workers", worker, root)).testdataUsedBy(`workers/${worker}`);
+    const own = this.text(`workers/${name}/Cargo.toml`);
+    for (const [, dep, path] of workspace.matchAll(/^([\w-]+) = \{ path = "([^"]+)" \}$/gm)) {
+      if (new RegExp(`^${dep}(\\.workspace|\\s*=)`, "m").test(own)) this.crate(path!, seen);
+    }
+    const root = this.text(`workers/${name}/build.rs`).match(/PROTO_ROOT: &str = "([^"]+)"/)?.[1];
+    if (root) this.dir(posix.join("workers", name, root));
+    return this.testdataUsedBy(`workers/${name}`);
   }
 
   /**

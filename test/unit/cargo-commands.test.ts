@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest, type ManifestInput } from "../../src/manifest.js";
 import { CARGO_COMMANDS } from "../../src/render/cargo-commands.js";
-import { CI_FILES } from "../../src/render/ci-jobs.js";
+import { CI_FILES, SHARED_JOB } from "../../src/render/ci-jobs.js";
+import { SHARED_CRATES } from "../../src/render/components.js";
 import { render, type FileTree } from "../../src/render/index.js";
 
 /**
@@ -36,15 +37,20 @@ describe.each(presets)("the workers' cargo commands, %s", (_, input) => {
     expect(recipe(makefile, "test")).toEqual([CARGO_COMMANDS.test]);
   });
 
-  it("are what each worker's CI job runs, for that worker", () => {
+  it("are what each worker's CI job runs, for that worker, and the shared crates' job tests them once", () => {
     const gh = parse(text(tree, CI_FILES.github)) as { jobs: Record<string, { steps: { run?: string }[] }> };
     const gl = parse(text(tree, CI_FILES.gitlab)) as Record<string, { script?: string[] }>;
-    for (const w of m.workers) {
-      const github = gh.jobs[`rust-${w.name}`]!.steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
-      const gitlab = gl[`rust-${w.name}`]!.script!;
+    const shared = SHARED_CRATES.map((c) => `-p ${c}`).join(" ");
+    const expected: [string, string[]][] = [
+      [SHARED_JOB.name, [`${CARGO_COMMANDS.test} ${shared}`]],
+      ...m.workers.map((w): [string, string[]] => [`rust-${w.name}`, [`${CARGO_COMMANDS.test} -p ${w.name}`, `${CARGO_COMMANDS.build} -p ${w.name}`]]),
+    ];
+    for (const [job, commands] of expected) {
+      const github = gh.jobs[job]!.steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
+      const gitlab = gl[job]!.script!;
       for (const [provider, lines] of [["github", github], ["gitlab", gitlab]] as const) {
         const cargo = lines.filter((l) => /^cargo (test|build)\b/.test(l));
-        expect(cargo, `${provider} rust-${w.name}`).toEqual([`${CARGO_COMMANDS.test} -p ${w.name}`, `${CARGO_COMMANDS.build} -p ${w.name}`]);
+        expect(cargo, `${provider} ${job}`).toEqual(commands);
       }
     }
   });

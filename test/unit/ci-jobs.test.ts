@@ -2,7 +2,8 @@ import picomatch from "picomatch";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest, type Manifest, type ManifestInput } from "../../src/manifest.js";
-import { CI_FILES, ciImages, ciJobs, ciTimeouts, jobPaths, type CiJob } from "../../src/render/ci-jobs.js";
+import { CI_FILES, SHARED_JOB, ciImages, ciJobs, ciTimeouts, jobPaths, type CiJob } from "../../src/render/ci-jobs.js";
+import { SHARED_CRATES } from "../../src/render/components.js";
 import { render, type FileTree } from "../../src/render/index.js";
 import { ReadSet } from "../helpers/ci-reads.js";
 
@@ -95,6 +96,7 @@ describe.each(presets)("CI of %s", (_, input) => {
     reads.set("proto", proto);
     reads.set("go", set().dir("orchestrator").testdataUsedBy("orchestrator"));
     for (const w of m.workers) reads.set(`rust-${w.name}`, set().crate(w.name));
+    reads.set(SHARED_JOB.name, SHARED_CRATES.reduce((r, c) => r.crate(c), set()));
     reads.set("smoke", set().make("smoke"));
     if (m.docker) reads.set("images", ciImages(m).reduce((r, img) => r.dockerBuild(img.dockerfile, img.context), set()));
     // Files the GitHub steps hand to actions: setup-go's go.mod and go.sum, the manifests rust-cache keys on.

@@ -20,7 +20,7 @@ describe("trace export switches", () => {
 
   it("are the same in Go and Rust, and documented", () => {
     const go = names(body(text("orchestrator/internal/telemetry/tracing.go"), /^func Exporting\(\)/m));
-    const rust = names(body(text("workers/scorer/src/telemetry/otel.rs"), /^pub fn export_enabled\(/m));
+    const rust = names(body(text("workers/worker-kit/src/telemetry/otel.rs"), /^pub fn export_enabled\(/m));
     expect(go).toContain("OTEL_TRACES_EXPORTER");
     expect(go).toEqual(rust);
     const documented = OTEL_VARIABLES.map((v) => `${v.name} ${v.meaning}`).join("\n");

@@ -97,7 +97,7 @@ describe("scripts/lib.sh model_memory_figures", () => {
     writeFileSync(out, "stale figures");
     // PATH is set inside the script: bash may read ~/.bashrc first (it does when stdin is a
     // socket, as Node's default pipes are), and one that prepends ~/.cargo/bin put the real cargo first.
-    const r = await execa("bash", ["-c", `PATH=${join(dir, "bin")}:$PATH\n. ${LIB}\nmodel_memory_figures scorer "$1"`, "-", out], {
+    const r = await execa("bash", ["-c", `PATH=${join(dir, "bin")}:$PATH\n. ${LIB}\nmodel_memory_figures "$1"`, "-", out], {
       cwd: dir,
       stdin: "ignore",
       reject: false,
@@ -110,7 +110,7 @@ describe("scripts/lib.sh model_memory_figures", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.args).toBe(
-      `${join(r.dir, "workers")} test --release --locked --quiet -p scorer --test scorer_model_memory -- --exact on_linux::model_memory_is_linear_in_file_size OUT=${join(r.dir, "bench-model-memory.json")}`,
+      `${join(r.dir, "workers")} test --release --locked --quiet -p worker-kit --test worker_kit_model_memory -- --exact on_linux::model_memory_is_linear_in_file_size OUT=${join(r.dir, "bench-model-memory.json")}`,
     );
     expect(r.out).toBe('{"files":[]}\n');
   });

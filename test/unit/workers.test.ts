@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { TEMPLATES_DIR } from "../../src/paths.js";
 import { TEMPLATE_MEMBER, lockPackages, workspaceLock } from "../../src/render/cargo-lock.js";
+import { SHARED_CRATES } from "../../src/render/components.js";
 import { render } from "../../src/render/index.js";
 import { LOCKED_CRATES } from "../../src/worker-names.js";
 
@@ -31,7 +32,9 @@ describe("workspace Cargo.lock", () => {
     expect(names).toHaveLength(lockPackages(templateLock).length + 3);
     // The copy has the member's dependencies and, like every workspace member, no source or checksum.
     const entry = lock.split("\n[[package]]\n").find((b) => b.startsWith('name = "pricing"\n'))!;
-    expect(entry).toMatch(/^name = "pricing"\nversion = "0\.1\.0"\ndependencies = \[\n "axum",/);
+    // A worker builds on the shared crates, not on its own copy of their dependencies.
+    expect(entry).toMatch(/^name = "pricing"\nversion = "0\.1\.0"\ndependencies = \[\n(?: "[\w-]+",\n)* "worker-kit",\n "worker-model",\n\]\n/);
+    expect(entry).not.toMatch(/"(axum|prometheus|opentelemetry|tonic-prost-build|protox)"/);
     expect(entry).not.toMatch(/source|checksum/);
     expect(lock.endsWith("\n") && !lock.endsWith("\n\n")).toBe(true);
   });
@@ -51,16 +54,33 @@ describe("several workers", () => {
   const two = repo(["scorer", "pricing"]);
 
   it("renders each worker as its own crate in the workspace", () => {
-    expect(text(two, "workers/Cargo.toml")).toMatch(/members = \[\n {4}"scorer",\n {4}"pricing",\n\]/);
+    expect(text(two, "workers/Cargo.toml")).toMatch(/members = \[\n {4}"worker-kit",\n {4}"worker-model",\n {4}"scorer",\n {4}"pricing",\n\]/);
     expect(text(two, "workers/pricing/Cargo.toml")).toMatch(/^\[package\]\nname = "pricing"\n/);
-    expect(text(two, "workers/pricing/src/main.rs")).toContain("use pricing as worker;");
+    expect(text(two, "workers/pricing/src/main.rs")).toContain("worker_kit::run(&pricing::WORKER)");
     expect(text(two, "workers/pricing/tests/grpc.rs")).toContain('env!("CARGO_BIN_EXE_pricing")');
     expect(text(two, "workers/pricing/Dockerfile")).toContain("cargo build --release --locked -p pricing");
-    expect([...two.keys()].filter((p) => p.startsWith("workers/") && !/^workers\/(scorer|pricing)\//.test(p))).toEqual([
+    expect([...two.keys()].filter((p) => p.startsWith("workers/") && !/^workers\/(scorer|pricing|worker-kit|worker-model)\//.test(p))).toEqual([
       "workers/Cargo.lock",
       "workers/Cargo.toml",
       "workers/deny.toml",
     ]);
+  });
+
+  it("renders what workers share once, so a worker adds only its own code", () => {
+    const crate = (tree: ReturnType<typeof render>, dir: string) => [...tree.keys()].filter((p) => p.startsWith(`${dir}/`));
+    // The shared crates are the same files, whatever the workers.
+    for (const shared of SHARED_CRATES) {
+      expect(crate(two, `workers/${shared}`)).toEqual(crate(one, `workers/${shared}`));
+      for (const p of crate(one, `workers/${shared}`)) expect(text(two, p), p).toBe(text(one, p));
+    }
+    // A worker's crate holds none of their modules...
+    const kit = new Set(crate(two, "workers/worker-kit").filter((p) => p.endsWith(".rs")).map((p) => p.replace(/^workers\/worker-kit\//, "")));
+    const own = crate(two, "workers/pricing").filter((p) => p.endsWith(".rs")).map((p) => p.replace(/^workers\/pricing\//, ""));
+    expect(own.filter((p) => kit.has(p) && p !== "build.rs" && p !== "src/lib.rs")).toEqual([]);
+    // ...and stays small: its settings, its model's glue, its tests and its examples
+    // (the copy of the whole worker it replaced was about 8,600 lines).
+    const lines = own.reduce((n, p) => n + text(two, `workers/pricing/${p}`).split("\n").length, 0);
+    expect(lines).toBeLessThan(2_500);
   });
 
   it("never moves or rewrites the first worker's crate when a worker is added", () => {

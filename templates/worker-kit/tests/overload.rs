@@ -3,9 +3,6 @@
 //! succeed. The server runs in this process with a small `MAX_IN_FLIGHT`:
 //! room for two full batches at a time, while 24 callers send four each.
 
-// Every worker crate shares this code; the alias keeps it identical across them.
-use {{worker.name}} as worker;
-
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -14,7 +11,7 @@ use std::{
 use std::thread;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinSet};
 use tonic::{Code, transport::Channel};
-use worker::{
+use worker_kit::{
     model::Model,
     pb::{ScoreBatchRequest, ScoreRequest, scoring_service_client::ScoringServiceClient},
     server::{self, ServeOptions},
@@ -24,6 +21,11 @@ use worker::{
 const BATCH: usize = 1000;
 const CALLERS: usize = 24;
 const CALLS_EACH: usize = 4;
+
+/// The engine's test model; which model serves does not matter here.
+fn fixture_model() -> Model {
+    Model::from_json(include_str!("../../worker-model/testdata/model.json")).unwrap()
+}
 
 /// A full batch of requests shaped like the shared vectors' (every model
 /// feature present), ~200 bytes each.
@@ -80,7 +82,7 @@ fn start_worker(max_in_flight: usize) -> (String, oneshot::Sender<()>, thread::J
             .unwrap();
         runtime.block_on(async move {
             let listener = TcpListener::from_std(listener).unwrap();
-            let model = Arc::new(Model::embedded().unwrap());
+            let model = Arc::new(fixture_model());
             let shutdown = async {
                 let _ = stopped.await;
             };
@@ -177,7 +179,7 @@ async fn overload_is_shed_fast_and_accepted_calls_succeed() {
     // The worker times each refusal itself, from the call's arrival to its
     // answer: one observation per shed call, each no longer than the
     // caller's own wait, which adds the client and the connection.
-    let text = worker::metrics::render();
+    let text = worker_kit::metrics::render();
     let count = sample(
         &text,
         "scoring_shed_duration_seconds_count{rpc_method=\"ScoreBatch\"}",
@@ -198,7 +200,7 @@ async fn overload_is_shed_fast_and_accepted_calls_succeed() {
     // 179 ms against 166 ms for accepted calls, client-side).
     let served = histogram_mean(
         &text,
-        worker::telemetry::names::RPC_SERVER_CALL_DURATION_SECONDS.name,
+        worker_kit::telemetry::names::RPC_SERVER_CALL_DURATION_SECONDS.name,
         &[("rpc_method", "ScoreBatch"), ("rpc_grpc_status_code", "0")],
     );
     assert!(

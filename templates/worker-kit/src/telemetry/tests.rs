@@ -26,7 +26,6 @@ use tracing_subscriber::{filter::Targets, fmt::MakeWriter};
 use super::{names, subscriber};
 use crate::{
     metrics,
-    model::Model,
     pb::{ScoreRequest, scoring_service_client::ScoringServiceClient},
     server::{self, ServeOptions},
 };
@@ -164,7 +163,7 @@ async fn a_call_continues_the_callers_trace_and_is_counted() {
         max_in_flight: 4,
         shutdown_grace: Duration::from_secs(1),
     };
-    let model = Arc::new(Model::embedded().unwrap());
+    let model = Arc::new(crate::fixture_model());
     let server = tokio::spawn(server::serve(listener, model, options, async {
         let _ = stopped.await;
     }));

@@ -9,9 +9,6 @@
 //! JSON, and the bench reports them, so the targets table and this test judge
 //! by the same numbers.
 
-// Every worker crate shares this code; the alias keeps it identical across them.
-use {{worker.name}} as worker;
-
 use std::{
     fs,
     path::Path,
@@ -19,7 +16,7 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use worker::model::{MODEL_MAX_DEPTH, MODEL_MAX_TREE_NODES, Model};
+use worker_kit::model::{MODEL_MAX_DEPTH, MODEL_MAX_TREE_NODES, Model};
 
 /// Set in a child process: the file [`child_loads_one_file`] loads.
 const CHILD_ENV: &str = "MODEL_MEMORY_CHILD";

@@ -1,15 +1,16 @@
-//! Scoring worker for the `scoring.v1.ScoringService` contract.
-//!
-//! The binary (`src/main.rs`) only wires these modules together, so the
-//! tests drive the same code the container runs.
+//! What every scoring worker of the `scoring.v1.ScoringService` contract
+//! shares: the contract's types and limits, the gRPC server with its load
+//! shedding, validation, telemetry and metrics, the probe, and the model
+//! engine. A worker crate adds its settings table and its compiled model
+//! and calls [`run`]; its tests drive the same code the container runs.
 
 // mimalloc, not the system allocator: a scored batch allocates and frees a
 // few small strings per request (ids, reason codes, the model version), and
 // glibc's malloc/free were about a third of `bench_model`'s batch time;
 // mimalloc cut that to a tenth (1.06M -> 1.42M items/s on one core). It also
 // keeps per-thread free lists, so the rayon pool and the tokio workers do not
-// contend on glibc's arenas. Declared in the library so the binary, the
-// examples that measure it and the tests all run on the same allocator.
+// contend on glibc's arenas. Declared in the library so every worker binary,
+// the examples that measure it and the tests all run on the same allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -20,9 +21,12 @@ pub mod limits {
     //! buf.validate rules.
     include!(concat!(env!("OUT_DIR"), "/limits.rs"));
 }
-pub mod model;
+/// The model engine, its own crate so workers' build scripts can compile
+/// their models with it without building this one.
+pub use worker_model as model;
 pub mod priority;
 pub mod probe;
+mod run;
 pub mod server;
 pub mod service;
 pub mod shed;
@@ -30,6 +34,8 @@ pub mod telemetry;
 #[cfg(unix)]
 pub mod uds;
 pub mod validate;
+
+pub use run::{Worker, run};
 
 pub mod pb {
     //! Types and service stubs generated from `proto/scoring/v1/scoring.proto`.
@@ -40,4 +46,11 @@ pub mod pb {
     /// Encoded `FileDescriptorSet` of the contract, served by gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/scoring_descriptor.bin"));
+}
+
+/// The model the kit's own tests serve: the engine's test model.
+#[cfg(test)]
+pub(crate) fn fixture_model() -> model::Model {
+    model::Model::from_json(include_str!("../../worker-model/testdata/model.json"))
+        .expect("the fixture model loads")
 }

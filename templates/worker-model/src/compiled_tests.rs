@@ -10,7 +10,9 @@ use super::{Model, ModelFile, eval::Explained, oracle_tests::Rng};
 type Request = (HashMap<String, f64>, HashMap<String, String>);
 
 fn interpreted() -> Model {
-    Model::embedded().unwrap().interpreted()
+    Model::embedded(&crate::fixture::COMPILED)
+        .unwrap()
+        .interpreted()
 }
 
 /// Values around every threshold the model tests, and categories from every
@@ -97,7 +99,11 @@ fn bits(explained: &Explained) -> (u64, Vec<u64>) {
 
 #[test]
 fn the_embedded_model_is_compiled_and_other_models_are_not() {
-    assert!(Model::embedded().unwrap().is_compiled());
+    assert!(
+        Model::embedded(&crate::fixture::COMPILED)
+            .unwrap()
+            .is_compiled()
+    );
     let reformatted = format!("{}\n", super::EMBEDDED_MODEL_JSON.trim_end());
     assert!(
         !Model::from_json(&format!("{reformatted} "))
@@ -108,7 +114,7 @@ fn the_embedded_model_is_compiled_and_other_models_are_not() {
 
 #[test]
 fn compiled_trees_match_the_flat_walk() {
-    let compiled = Model::embedded().unwrap();
+    let compiled = Model::embedded(&crate::fixture::COMPILED).unwrap();
     let flat = interpreted();
     let mut requests = vectors();
     assert!(!requests.is_empty());

@@ -124,14 +124,12 @@ impl Model {
         let forest = &self.forest;
         slots.copy_from_slice(&forest.missing_row);
         let features = &self.features;
-        #[cfg(compiled_model)]
-        if self.compiled
-            && super::compiled::RESOLVE
+        if let Some(compiled) = self.compiled
+            && compiled.resolves()
             && numeric.len() <= features.len()
             && categorical.len() <= features.len()
         {
-            let row = slots.try_into().expect("the compiled model's row width");
-            super::compiled::resolve_row(numeric, categorical, row);
+            compiled.resolve_row(numeric, categorical, slots);
             return;
         }
         let spans = &forest.spans;
@@ -203,19 +201,14 @@ impl Model {
         let rows = margins.len();
         let stride = slots.len() / rows;
         let width = self.features.len();
-        #[cfg(compiled_model)]
-        if self.compiled {
+        if let Some(compiled) = self.compiled {
             // The compiled trees read the same slots and make the same
             // additions, one row at a time (see `codegen`).
             for (row, margin) in margins.iter_mut().enumerate() {
-                super::compiled::score_row(
-                    slots[row * stride..][..stride]
-                        .try_into()
-                        .expect("the compiled model's row width"),
+                compiled.score_row(
+                    &slots[row * stride..][..stride],
                     margin,
-                    (&mut contributions[row * width..][..width])
-                        .try_into()
-                        .expect("the compiled model's feature count"),
+                    &mut contributions[row * width..][..width],
                 );
             }
             return;

@@ -65,13 +65,6 @@
 
 mod caps;
 mod codegen;
-#[cfg(compiled_model)]
-mod compiled {
-    //! `model/model.json` compiled into code by `build.rs` (see `codegen`).
-    //! A cfg and not a plain module because `build.rs` compiles this model
-    //! module too, before the code exists.
-    include!(concat!(env!("OUT_DIR"), "/compiled_model.rs"));
-}
 mod eval;
 mod file;
 mod flat;
@@ -83,15 +76,12 @@ pub use caps::{
     MODEL_MAX_DEPTH, MODEL_MAX_FILE_BYTES, MODEL_MAX_NODES, MODEL_MAX_PATH_STEPS,
     MODEL_MAX_TREE_NODES,
 };
+pub use codegen::Compiled;
 pub use eval::Features;
 pub use file::{FeatureSpec, FeatureType, ModelFile, NodeSpec};
 
 use flat::Forest;
 use hash::FixedMap;
-
-/// The model shipped with the worker, compiled in so the binary runs from any
-/// working directory and the container image needs no extra files.
-pub const EMBEDDED_MODEL_JSON: &str = include_str!("../../model/model.json");
 
 /// At most this many reason codes are returned per score.
 pub const MAX_REASON_CODES: usize = 3;
@@ -105,8 +95,9 @@ pub struct Model {
     /// Feature index by name, for resolving requests.
     names: FixedMap<u32>,
     forest: Forest,
-    /// Scores with the compiled trees: the model is the embedded one.
-    compiled: bool,
+    /// The worker's compiled trees, when this model is the one they were
+    /// compiled from; `None`: the flat walk scores it.
+    compiled: Option<&'static Compiled>,
 }
 
 /// The model's verdict on one set of features.
@@ -175,43 +166,50 @@ enum SplitTest {
 }
 
 impl Model {
-    /// The model compiled into the binary.
-    pub fn embedded() -> Result<Self, LoadError> {
-        Self::from_json(EMBEDDED_MODEL_JSON)
+    /// The model a worker's `build.rs` compiled into the binary, scored by
+    /// its compiled trees.
+    pub fn embedded(compiled: &'static Compiled) -> Result<Self, LoadError> {
+        Self::from_json_with(compiled.json(), compiled)
     }
 
-    /// Reads and validates a model file.
+    /// Reads and validates a model file, scored by the flat walk.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        let read_error = |source| LoadError::Read {
-            path: path.display().to_string(),
-            source,
-        };
-        // Checked before reading, so a huge file is never held in memory.
-        let bytes = fs::metadata(path).map_err(read_error)?.len();
-        caps::admit_file(bytes).map_err(LoadError::Invalid)?;
-        let text = fs::read_to_string(path).map_err(read_error)?;
-        Self::from_json(&text)
+        Self::from_json(&read(path)?)
     }
 
-    /// Parses and validates a model from its JSON text.
+    /// [`Self::from_path`], scored by `compiled` when the file is the model
+    /// those trees were compiled from (see [`Self::from_json_with`]).
+    pub fn from_path_with(path: &Path, compiled: &'static Compiled) -> Result<Self, LoadError> {
+        Self::from_json_with(&read(path)?, compiled)
+    }
+
+    /// Parses and validates a model from its JSON text, scored by the flat walk.
     pub fn from_json(text: &str) -> Result<Self, LoadError> {
         caps::admit_file(text.len() as u64).map_err(LoadError::Invalid)?;
         let file: ModelFile = serde_json::from_str(text)?;
-        let mut model = file.compile().map_err(LoadError::Invalid)?;
-        model.compiled = compiled_from(text);
+        file.compile().map_err(LoadError::Invalid)
+    }
+
+    /// Parses and validates a model, scored by `compiled` when the text is
+    /// the model those trees were compiled from, byte for byte (a
+    /// `MODEL_PATH` holding a copy of the shipped model), by the flat walk
+    /// otherwise.
+    pub fn from_json_with(text: &str, compiled: &'static Compiled) -> Result<Self, LoadError> {
+        let mut model = Self::from_json(text)?;
+        model.compiled = compiled.stands_for(text).then_some(compiled);
         Ok(model)
     }
 
     /// Whether scoring runs the trees compiled into the binary (the model is
     /// `model/model.json` byte for byte) rather than interpreting the file.
     pub fn is_compiled(&self) -> bool {
-        self.compiled
+        self.compiled.is_some()
     }
 
     /// The same model scored by the flat walk, as a `MODEL_PATH` override
     /// is: for benchmarks and tests that compare the two.
     pub fn interpreted(mut self) -> Self {
-        self.compiled = false;
+        self.compiled = None;
         self
     }
 
@@ -260,21 +258,21 @@ impl Model {
             features,
             names,
             forest,
-            compiled: false,
+            compiled: None,
         })
     }
 }
 
-/// The compiled trees are `EMBEDDED_MODEL_JSON` lowered at build time, so
-/// they stand for a model exactly when its text is that text.
-#[cfg(compiled_model)]
-fn compiled_from(text: &str) -> bool {
-    compiled::AVAILABLE && text == EMBEDDED_MODEL_JSON
-}
-
-#[cfg(not(compiled_model))]
-fn compiled_from(_text: &str) -> bool {
-    false
+/// A model file's text, its size checked before reading so a huge file is
+/// never held in memory.
+fn read(path: &Path) -> Result<String, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let bytes = fs::metadata(path).map_err(read_error)?.len();
+    caps::admit_file(bytes).map_err(LoadError::Invalid)?;
+    fs::read_to_string(path).map_err(read_error)
 }
 
 fn sigmoid(margin: f64) -> f64 {
@@ -284,6 +282,17 @@ fn sigmoid(margin: f64) -> f64 {
 fn round_score(probability: f64) -> f64 {
     (probability * 1e6).round() / 1e6
 }
+
+/// The engine's own test model, compiled by `build.rs` as a worker compiles its own.
+#[cfg(test)]
+mod fixture {
+    use crate::Compiled;
+
+    include!(concat!(env!("OUT_DIR"), "/compiled_fixture.rs"));
+}
+
+#[cfg(test)]
+const EMBEDDED_MODEL_JSON: &str = include_str!("../testdata/model.json");
 
 #[cfg(test)]
 mod compiled_tests;

@@ -245,7 +245,7 @@ fn invalid_files_are_rejected_with_a_reason() {
 
 #[test]
 fn embedded_model_is_the_card_risk_model() {
-    let model = Model::embedded().unwrap();
+    let model = Model::embedded(&crate::fixture::COMPILED).unwrap();
     assert!(model.version().starts_with("card-risk"));
     assert!((60..=100).contains(&model.tree_count()));
     let names: Vec<_> = model.feature_names().collect();
@@ -266,7 +266,7 @@ fn embedded_model_is_the_card_risk_model() {
 
 #[test]
 fn embedded_model_ranks_obvious_risk_above_obvious_safety() {
-    let model = Model::embedded().unwrap();
+    let model = Model::embedded(&crate::fixture::COMPILED).unwrap();
     let safe = model.score(
         &HashMap::from([
             ("amount".to_owned(), 25.0),

@@ -1,11 +1,11 @@
 //! Compiled trees: the [flat layout](super::flat) of a model written out as
 //! Rust, one `if` per split, the way treelite and lleaves compile ensembles.
 //!
-//! `build.rs` loads `model/model.json` with this very module (the same
-//! validation and lowering the worker runs at start) and writes the result
-//! into `OUT_DIR`; the worker scores with it whenever the model it loaded is
-//! that file byte for byte, and with the flat walk otherwise (a `MODEL_PATH`
-//! override). The code reads the same row of slots the walk reads and makes
+//! A worker's `build.rs` loads its `model/model.json` with this crate (the
+//! same validation and lowering the worker runs at start) and writes the
+//! result into `OUT_DIR`, where the worker includes it as a [`Compiled`]; the
+//! worker scores with it whenever the model it loaded is that file byte for
+//! byte, and with the flat walk otherwise (a `MODEL_PATH` override). The code reads the same row of slots the walk reads and makes
 //! the same additions in the same order, so scores and reason codes are
 //! identical; what it saves is every load of a node (thresholds and masks are
 //! immediates) and every store of a credit (the credits live in registers).
@@ -15,9 +15,89 @@
 //! one on its categories: the constants sit in the code, so a name costs a
 //! length test and a compare of a few words instead of a hash table probe.
 
-use std::fmt::Write;
+use std::{collections::HashMap, fmt, fmt::Write};
 
 use super::{FeatureKind, Model, flat::Forest};
+
+/// A row's slots, its margin and its per-feature credits (see `flat`).
+type ScoreRow = fn(&[u64], &mut f64, &mut [f64]);
+/// A request's maps into a row's slots.
+type ResolveRow = fn(&HashMap<String, f64>, &HashMap<String, String>, &mut [u64]);
+
+/// One model's compiled trees, as [`Model::compiled_source`] writes them: a
+/// worker includes that source and hands the `COMPILED` it defines to
+/// [`Model::embedded`]. Function pointers rather than generics, so the
+/// engine is compiled once for every worker; the indirect call is one per
+/// row, against a whole ensemble's splits.
+pub struct Compiled {
+    json: &'static str,
+    available: bool,
+    resolve: bool,
+    score_row: ScoreRow,
+    resolve_row: ResolveRow,
+}
+
+impl Compiled {
+    /// Used by the generated source only.
+    #[doc(hidden)]
+    pub const fn new(
+        json: &'static str,
+        (available, resolve): (bool, bool),
+        score_row: ScoreRow,
+        resolve_row: ResolveRow,
+    ) -> Self {
+        Self {
+            json,
+            available,
+            resolve,
+            score_row,
+            resolve_row,
+        }
+    }
+
+    /// Used by the generated source only: a number's slot key (see `flat`).
+    #[doc(hidden)]
+    pub fn number_key(value: f64) -> u64 {
+        super::flat::number_key(value)
+    }
+
+    /// The model file these trees were compiled from.
+    pub fn json(&self) -> &'static str {
+        self.json
+    }
+
+    /// The trees score a model exactly when its text is the text they were
+    /// lowered from (and the model was small enough to compile at all).
+    pub(super) fn stands_for(&self, text: &str) -> bool {
+        self.available && text == self.json
+    }
+
+    pub(super) fn resolves(&self) -> bool {
+        self.resolve
+    }
+
+    pub(super) fn score_row(&self, slots: &[u64], margin: &mut f64, credits: &mut [f64]) {
+        (self.score_row)(slots, margin, credits);
+    }
+
+    pub(super) fn resolve_row(
+        &self,
+        numeric: &HashMap<String, f64>,
+        categorical: &HashMap<String, String>,
+        slots: &mut [u64],
+    ) {
+        (self.resolve_row)(numeric, categorical, slots);
+    }
+}
+
+impl fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compiled")
+            .field("available", &self.available)
+            .field("resolve", &self.resolve)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Past this many nodes (or this depth) the generated function would take
 /// longer to compile than it saves; such a model is only interpreted.
@@ -29,30 +109,45 @@ const MAX_COMPILED_DEPTH: u32 = 40;
 const MAX_MATCH_ARMS: usize = 64;
 
 impl Model {
-    /// The Rust source of this model's compiled trees (see the module docs).
+    /// The Rust source of this model's compiled trees (see the module docs),
+    /// for a module that has [`Compiled`] in scope. `json_file` is the model
+    /// file's path from the including crate's manifest directory.
     ///
-    /// Defines `AVAILABLE`, `STRIDE` (slots per row), `WIDTH` (features) and
+    /// Defines `COMPILED` over `STRIDE` (slots per row), `WIDTH` (features),
     /// `score_row`, which adds the ensemble's leaves to a row's margin and
-    /// its path credits to the row's credits.
-    pub fn compiled_source(&self) -> String {
+    /// its path credits to the row's credits, and `resolve_row`.
+    pub fn compiled_source(&self, json_file: &str) -> String {
         let forest = &self.forest;
         let width = self.features.len();
-        let mut out = String::from(
-            "// @generated by build.rs from model/model.json (src/model/codegen.rs).\n",
-        );
+        let mut out =
+            format!("// @generated by build.rs from {json_file} (worker-model's codegen.rs).\n");
         let depth = forest.depths.iter().copied().max().unwrap_or(0);
         let available = forest.nodes.len() <= MAX_COMPILED_NODES && depth <= MAX_COMPILED_DEPTH;
-        let _ = writeln!(out, "pub(super) const AVAILABLE: bool = {available};");
         let _ = writeln!(
             out,
-            "pub(super) const STRIDE: usize = {};",
-            forest.missing_row.len()
+            "pub static COMPILED: Compiled = Compiled::new(\n\
+             include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?})),\n\
+             (AVAILABLE, RESOLVE),\n\
+             |s, margin, credits| {{\n\
+             score_row(\n\
+             s.try_into().expect(\"the compiled model's row width\"),\n\
+             margin,\n\
+             credits.try_into().expect(\"the compiled model's feature count\"),\n\
+             );\n\
+             }},\n\
+             |numeric, categorical, s| {{\n\
+             resolve_row(numeric, categorical, s.try_into().expect(\"the compiled model's row width\"));\n\
+             }},\n\
+             );",
+            format!("/{json_file}")
         );
-        let _ = writeln!(out, "pub(super) const WIDTH: usize = {width};");
+        let _ = writeln!(out, "const AVAILABLE: bool = {available};");
+        let _ = writeln!(out, "const STRIDE: usize = {};", forest.missing_row.len());
+        let _ = writeln!(out, "const WIDTH: usize = {width};");
         out.push_str(
             "#[allow(clippy::too_many_lines, unused_mut, unused_variables)]\n\
              #[inline(never)]\n\
-             pub(super) fn score_row(s: &[u64; STRIDE], margin: &mut f64, credits: &mut [f64; WIDTH]) {\n\
+             fn score_row(s: &[u64; STRIDE], margin: &mut f64, credits: &mut [f64; WIDTH]) {\n\
              let mut m = *margin;\n",
         );
         let credits: Vec<String> = (0..width).map(|f| format!("c{f}")).collect();
@@ -96,10 +191,10 @@ impl Model {
                 .features
                 .iter()
                 .all(|f| arms(&f.kind) <= MAX_MATCH_ARMS);
-        let _ = writeln!(out, "pub(super) const RESOLVE: bool = {resolve};");
+        let _ = writeln!(out, "const RESOLVE: bool = {resolve};");
         out.push_str(
             "#[allow(unreachable_code, clippy::match_single_binding, clippy::match_same_arms, clippy::too_many_lines)]\n\
-             pub(super) fn resolve_row(\n\
+             fn resolve_row(\n\
              numeric: &std::collections::HashMap<String, f64>,\n\
              categorical: &std::collections::HashMap<String, String>,\n\
              s: &mut [u64; STRIDE],\n\
@@ -115,7 +210,7 @@ impl Model {
         out.push_str(
             "_ => continue,\n\
              };\n\
-             let key = super::flat::number_key(value);\n\
+             let key = Compiled::number_key(value);\n\
              s[at..at + 2].fill(key);\n\
              }\n\
              for (name, value) in categorical {\n\

@@ -92,7 +92,7 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
-    use crate::{model::Model, server::ServeOptions, uds};
+    use crate::{server::ServeOptions, uds};
 
     fn socket_path(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("worker-probe-{}-{name}.sock", std::process::id()))
@@ -110,7 +110,7 @@ mod tests {
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(std::fs::metadata(&path).unwrap().file_type().is_socket());
 
-        let model = Arc::new(Model::embedded().unwrap());
+        let model = Arc::new(crate::fixture_model());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn({
             let path = path.clone();

@@ -6,7 +6,7 @@ use super::*;
 use crate::pb::scoring_service_server::ScoringService as _;
 
 fn service(max_in_flight: usize) -> ScoringService {
-    ScoringService::new(Arc::new(Model::embedded().unwrap()), max_in_flight)
+    ScoringService::new(Arc::new(crate::fixture_model()), max_in_flight)
 }
 
 fn permit(service: &ScoringService) -> Lease {
