@@ -2,7 +2,7 @@
 # `make bench`: measures the built services on loopback and writes bench/results.json,
 # bench/summary.txt and bench/latency.svg (see "Benchmarks" in README.md).
 #   1. single-core model scoring: the scorer worker's bench_model example against the Go port,
-#      one round of each in turn; then model load memory, by the worker's model_memory test
+#      one round of each in turn; then model load memory, by worker-kit's model_memory test
 #   2. the worker and the orchestrator start on free loopback ports and
 #      orchestrator/cmd/loadgen drives them, directly over gRPC and through HTTP, and
 #      drives a bare net/http server (`bin/loadgen http-floor`): the least any Go HTTP
@@ -87,13 +87,13 @@ for ((i = 1; i <= runs; i++)); do
     -vectors testdata/vectors.json -model-round "${model_round_ms}ms" -runs 1
   rust_models+=("bench/rust-model-$i.json") go_models+=("bench/go-model-$i.json")
 done
-# Model load memory: the worker's own model_memory test measures it (Linux only: it reads
+# Model load memory: worker-kit's model_memory test measures it (Linux only: it reads
 # /proc) and writes its figures with its limits (scripts/lib.sh model_memory_figures); the
 # targets table judges them. Without figures the rows are left out and the bench goes on.
 model_memory=()
 if [ "$(uname -s)" = Linux ]; then
-  echo "bench: model load memory (the scorer worker's model_memory test)" >&2
-  if model_memory_figures scorer "$PWD/bench/model-memory.json"; then
+  echo "bench: model load memory (worker-kit's model_memory test)" >&2
+  if model_memory_figures "$PWD/bench/model-memory.json"; then
     model_memory=(-model-memory "$PWD/bench/model-memory.json")
   fi
 fi

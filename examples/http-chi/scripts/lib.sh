@@ -224,16 +224,16 @@ stop() {
   fi
 }
 
-# model_memory_figures WORKER FILE: runs WORKER's model_memory test (a release
-# build, as the worker ships) with MODEL_MEMORY_OUT=FILE, an absolute path, for
+# model_memory_figures FILE: runs worker-kit's model_memory test (a release
+# build, as the workers ship) with MODEL_MEMORY_OUT=FILE, an absolute path, for
 # make bench's model load memory rows. Succeeds when FILE then holds figures: a
 # failed assertion's too, which the targets table reports as not met. Fails,
 # saying why, when there are none, for the bench to leave the rows out.
 model_memory_figures() {
-  local worker=$1 out=$2 status=0
+  local out=$1 status=0
   rm -f "$out"
-  (cd workers && MODEL_MEMORY_OUT=$out cargo test --release --locked --quiet -p "$worker" \
-    --test "${worker}_model_memory" -- --exact on_linux::model_memory_is_linear_in_file_size) || status=$?
+  (cd workers && MODEL_MEMORY_OUT=$out cargo test --release --locked --quiet -p worker-kit \
+    --test worker_kit_model_memory -- --exact on_linux::model_memory_is_linear_in_file_size) || status=$?
   if [ -s "$out" ]; then
     [ "$status" = 0 ] || echo "bench: the model_memory test failed; the targets table reports the figures it wrote" >&2
     return 0

@@ -1,63 +1,18 @@
-//! Compiles the shared contract with protox, a protobuf compiler written in
-//! Rust, so neither developers, CI nor the Docker build need `protoc`, and
-//! derives the contract's limits from its buf.validate rules (see
-//! `build/limits.rs`), and compiles the shipped model into code (see
-//! `src/model/codegen.rs`).
+//! Compiles the shipped model into code with the engine's own validation and
+//! lowering (see worker-model's `codegen.rs`), so the worker scores it without
+//! walking node tables. The contract is compiled once, by worker-kit.
 
 use std::{env, error::Error, fs, path::PathBuf};
 
-#[path = "build/limits.rs"]
-mod limits;
-// The worker's own model module, so the compiled trees come from the same
-// validation and lowering the worker runs (see `src/model/codegen.rs`).
-// Most of it is unused here, and it tests `cfg(compiled_model)`, which only
-// the library is built with.
-#[allow(dead_code, unused_imports, unexpected_cfgs)]
-#[path = "src/model/mod.rs"]
-mod model;
-
-/// The contract lives beside the worker, not inside it, because the
-/// orchestrator compiles the same file.
-const PROTO_ROOT: &str = "../../proto";
-const PROTO_FILE: &str = "scoring/v1/scoring.proto";
+const MODEL_FILE: &str = "model/model.json";
 
 fn main() -> Result<(), Box<dyn Error>> {
-    println!("cargo:rerun-if-changed={PROTO_ROOT}");
-    println!("cargo:rerun-if-changed=build");
-    println!("cargo:rerun-if-changed=model/model.json");
-    println!("cargo:rerun-if-changed=src/model");
-    println!("cargo::rustc-check-cfg=cfg(compiled_model)");
-    println!("cargo::rustc-cfg=compiled_model");
-
+    println!("cargo:rerun-if-changed={MODEL_FILE}");
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
-    compiler
-        .include_imports(true)
-        .include_source_info(true)
-        .open_file(PROTO_FILE)?;
-
-    // Served by gRPC reflection so grpcurl and friends need no local .proto.
+    let model = worker_model::Model::from_json(&fs::read_to_string(MODEL_FILE)?)?;
     fs::write(
-        out_dir.join("scoring_descriptor.bin"),
-        compiler.encode_file_descriptor_set(),
+        out_dir.join("compiled_model.rs"),
+        model.compiled_source(MODEL_FILE),
     )?;
-
-    fs::write(
-        out_dir.join("limits.rs"),
-        limits::generate(&compiler.descriptor_pool())?,
-    )?;
-
-    let model = model::Model::embedded()?;
-    fs::write(out_dir.join("compiled_model.rs"), model.compiled_source())?;
-
-    // Code for the contract alone: its imports (protovalidate's rule options)
-    // are read above, at build time, and never needed at run time.
-    let mut files = compiler.file_descriptor_set();
-    files.file.retain(|file| file.name() == PROTO_FILE);
-    tonic_prost_build::configure()
-        // Clients are generated for the tests; the transport helpers
-        // (`connect`) would drag the HTTP client stack into the release binary.
-        .build_transport(false)
-        .compile_fds(files)?;
     Ok(())
 }

@@ -29,8 +29,8 @@ use std::{
 };
 
 use serde::Deserialize;
-use worker::{
-    model::Model,
+use worker::model::{self, Model};
+use worker_kit::{
     pb::{ScoreRequest, ScoreResponse},
     service,
 };
@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let rounds: usize = args.next().map_or(Ok(3), |s| s.parse())?;
     let round = Duration::from_secs_f64(seconds);
 
-    let model = Model::embedded()?;
+    let model = model::embedded()?;
     let vectors: Vectors = serde_json::from_str(&fs::read_to_string(&path)?)?;
     let requests: Vec<ScoreRequest> = (0..BATCH_SIZE)
         .map(|i| {
@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // from this model/model.json and it is small enough to compile) and by
     // the flat walk a MODEL_PATH override gets, round by round.
     let compiled = model.is_compiled();
-    let interpreted = Model::embedded()?.interpreted();
+    let interpreted = model::embedded()?.interpreted();
 
     let mut figures: [Vec<f64>; 4] = Default::default();
     for _ in 0..rounds {

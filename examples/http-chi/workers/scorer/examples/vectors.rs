@@ -14,7 +14,7 @@ use scorer as worker;
 use std::{collections::BTreeMap, error::Error, fs, path::Path};
 
 use serde::{Serialize, Serializer};
-use worker::model::Model;
+use worker::model;
 
 struct Case {
     name: &'static str,
@@ -246,7 +246,7 @@ struct Vector {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let model = Model::embedded()?;
+    let model = model::embedded()?;
     let vectors: Vec<Vector> = cases()
         .into_iter()
         .map(|case| {

@@ -10,14 +10,13 @@ use scorer as worker;
 use std::{collections::HashSet, sync::Arc};
 
 use tonic::Request;
-use worker::{
-    model::Model,
+use worker_kit::{
     pb::{ScoreBatchRequest, scoring_service_server::ScoringService as _},
     service::ScoringService,
 };
 
 fn service() -> ScoringService {
-    ScoringService::new(Arc::new(Model::embedded().unwrap()), 64)
+    ScoringService::new(Arc::new(worker::model::embedded().unwrap()), 64)
 }
 
 #[tokio::test]

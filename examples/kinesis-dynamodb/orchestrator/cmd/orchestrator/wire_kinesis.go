@@ -44,7 +44,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	})
 	return runConsumer(ctx, cfg, ws, p, kc, func() error {
 		if err := kc.Stalled(); err != nil {
-			return fmt.Errorf("consumer cannot keep its leases: %w", err)
+			return fmt.Errorf("consumer stalled: %w", err)
 		}
 		return nil
 	}, logger)

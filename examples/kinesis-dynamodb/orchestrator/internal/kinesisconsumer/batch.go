@@ -1,6 +1,7 @@
 package kinesisconsumer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,12 +15,20 @@ import (
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 )
 
+// kplMagic opens every record in the KPL's aggregation format.
+var kplMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+
+// errAggregated names why a KPL-aggregated record is dead-lettered, so that its dead letter
+// says what to change rather than "not JSON". Records are not de-aggregated (see the README):
+// the user records of one aggregate share its sequence number, which a checkpoint could not
+// resume in the middle of.
+var errAggregated = errors.New("a KPL-aggregated record, which this consumer does not de-aggregate: turn aggregation off in the producer (AggregationEnabled=false)")
+
 // process handles one batch of records. Records that cannot be parsed or are invalid go to the
 // dead letters, and so do those the worker fails on their own (see handle). Other failures
 // hold the shard up: skipping them would lose records and reading on past them would reorder
 // them, so the shard waits, and its lag shows on /metrics. It returns nil once every record is
-// stored or dead-lettered (or refused by the dead-letter table for good, see poison), and only
-// then may the batch be checkpointed.
+// stored or dead-lettered, and only then may the batch be checkpointed.
 func (c *Consumer) process(ctx context.Context, shard string, records []types.Record) (err error) {
 	ctx, batch := c.startBatch(ctx, shard, records)
 	defer func() { batch.end(err) }()
@@ -30,6 +39,9 @@ func (c *Consumer) process(ctx context.Context, shard string, records []types.Re
 	for _, r := range records {
 		req, err := pipeline.Decode(r.Data)
 		if err != nil {
+			if bytes.HasPrefix(r.Data, kplMagic) {
+				err = errAggregated
+			}
 			if err := c.poison(ctx, shard, r, err); err != nil {
 				return err
 			}
@@ -62,13 +74,24 @@ func (c *Consumer) await(ctx context.Context, shard string) error {
 // poison dead-letters a record that cannot be handled, with its payload. A conflict (a
 // different request under a stored id) is no loss: the sink recorded it on the stored result
 // before reporting it.
+//
+// A record is never skipped without a dead letter: the checkpoint must not move past a record
+// kept nowhere. A table that refuses it for good (missing, misconfigured, not ours to write)
+// pauses the shard instead, as a failing results sink does: its lease kept and renewed, the
+// refusal counted, logged and reported by Stalled (so readiness fails), and the write tried
+// again after a backoff for as long as it takes an operator to fix the table. Another replica
+// would meet the same table, so the lease is not given up. Failures that may pass (throttling,
+// timeouts) are retried, and give the lease up after MaxAttempts like any other.
 func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, reason error) error {
 	log := c.cfg.Logger.With("shard_id", shard, "sequence_number", aws.ToString(r.SequenceNumber), "partition_key", aws.ToString(r.PartitionKey), "reason", reason.Error())
 	if errors.Is(reason, pipeline.ErrConflict) {
 		log.WarnContext(ctx, "conflicting record recorded on the stored result and skipped")
 		return nil
 	}
-	for attempt := 1; ; attempt++ {
+	stalled := write{shard, deadLettering}
+	defer c.failing.Delete(stalled)
+	attempt, refused := 1, 0
+	for {
 		call, cancel := c.call(ctx)
 		err := c.deadLetters.Put(call, shard, r, reason)
 		cancel()
@@ -79,14 +102,16 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 			return ctx.Err()
 		}
 		if !pipeline.Transient(err) {
-			// Refused for good (the item is malformed, the table missing or not ours to write):
-			// retrying cannot help, and holding the shard up would stop every record behind this
-			// one for ever. So it is skipped, logged with where to read it again while the stream
-			// retains it, and counted apart from the records kept.
-			sum := sha256.Sum256(r.Data)
-			log.ErrorContext(ctx, "dead-lettering a record failed for good; the record is skipped", "error", err, "payload_bytes", len(r.Data), "payload_sha256", hex.EncodeToString(sum[:]))
-			c.cfg.Metrics.DeadLetterFailures.Add(1)
-			return nil
+			if refused++; refused == 1 {
+				sum := sha256.Sum256(r.Data)
+				c.cfg.Metrics.DeadLetterFailures.Add(1)
+				log.ErrorContext(ctx, "the dead-letter table refuses the record for good; the shard pauses, its checkpoint held before the record, until the table takes it", "error", err, "payload_bytes", len(r.Data), "payload_sha256", hex.EncodeToString(sum[:]))
+			}
+			c.failing.Store(stalled, err)
+			if err := c.cfg.Retry.Wait(ctx, refused); err != nil {
+				return err
+			}
+			continue
 		}
 		log.WarnContext(ctx, "dead-lettering a record", "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
@@ -95,6 +120,10 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
 			return err
 		}
+		attempt++
+	}
+	if refused > 0 {
+		log.InfoContext(ctx, "the dead-letter table took the record it refused; the shard resumes", "refusals", refused)
 	}
 	c.cfg.Metrics.DeadLettered.Add(1)
 	log.WarnContext(ctx, "poison record dead-lettered")

@@ -19,7 +19,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
@@ -143,13 +142,14 @@ func defaultOwner() string {
 // Running reports whether the consumer is taking part in the stream's leases, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
 
-// Stalled returns, for readiness, why a lease this replica holds is not being renewed or
-// checkpointed (its last write failed or timed out), or nil.
+// Stalled returns, for readiness, why a shard this replica holds is stuck, or nil: its lease is
+// not being renewed or checkpointed (the last write failed or timed out), or the dead-letter
+// table refuses one of its records.
 func (c *Consumer) Stalled() error {
 	var err error
 	c.failing.Range(func(key, v any) bool {
 		w := key.(write)
-		err = fmt.Errorf("%s lease %s: %w", w.what, w.lease, v.(error))
+		err = fmt.Errorf("%s %s: %w", w.what, w.lease, v.(error))
 		return false
 	})
 	return err
@@ -159,7 +159,7 @@ func (c *Consumer) Stalled() error {
 // it refuses or crashes on every record tried alone), or nil. See pipeline.Isolation.
 func (c *Consumer) WorkerBroken() error { return c.isolation.Err() }
 
-// write names a lease's renewals or checkpoints in failing.
+// write names a lease's renewals or checkpoints, or a shard's dead letters, in failing.
 type write struct{ lease, what string }
 
 // noteWrite records how a renewal or checkpoint (what) of key's lease ended, for Stalled. A
@@ -178,10 +178,11 @@ func (c *Consumer) forget(key string) {
 	c.failing.Delete(write{key, checkpointing})
 }
 
-// The writes noteWrite tells apart.
+// The writes failing tells apart.
 const (
-	renewing      = "renewing"
-	checkpointing = "checkpointing"
+	renewing      = "renewing lease"
+	checkpointing = "checkpointing lease"
+	deadLettering = "dead-lettering a record of shard"
 )
 
 // call bounds one AWS call by CallTimeout.
@@ -203,48 +204,6 @@ func (c *Consumer) streamEpoch(ctx context.Context) (int64, error) {
 		if werr := c.cfg.Retry.Wait(ctx, attempt); werr != nil {
 			return 0, werr
 		}
-	}
-}
-
-// syncShards creates a lease for every listed shard that has none.
-func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
-	shards, err := c.listShards(ctx)
-	if err != nil {
-		return err
-	}
-	for _, s := range shards {
-		var parents []string
-		for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
-			if aws.ToString(p) != "" {
-				parents = append(parents, aws.ToString(p))
-			}
-		}
-		call, cancel := c.call(ctx)
-		err := leases.Create(call, aws.ToString(s.ShardId), parents)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("creating the lease of %s: %w", aws.ToString(s.ShardId), err)
-		}
-	}
-	return nil
-}
-
-func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
-	in := &kinesis.ListShardsInput{StreamName: aws.String(c.cfg.StreamName)}
-	var shards []types.Shard
-	for {
-		call, cancel := c.call(ctx)
-		out, err := c.client.ListShards(call, in)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("listing the shards of %q: %w", c.cfg.StreamName, err)
-		}
-		shards = append(shards, out.Shards...)
-		if out.NextToken == nil {
-			return shards, nil
-		}
-		// A call with a token must not name the stream again.
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
 }
 
@@ -314,6 +273,7 @@ const (
 	finished                // read to the end of a closed shard
 	lost                    // someone else holds the lease now
 	failed                  // too many failures in a row: release it for another try
+	gone                    // the stream does not know the shard: list the shards again
 )
 
 type ended struct {

@@ -80,7 +80,7 @@ func run(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler) (*Consumer,
 	return runAs(t, k, cps, h, Config{MaxAttempts: 1000})
 }
 
-// runAs starts a consumer with cfg's owner, lease duration and attempts.
+// runAs starts a consumer with cfg's owner, lease duration, attempts and logger.
 func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, func() error) {
 	t.Helper()
 	var ready func() bool
@@ -97,7 +97,7 @@ func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, f
 		TidyGrace:       3 * time.Second,
 		Retry:           pipeline.Retry{Max: time.Second},
 		Metrics:         &ops.Metrics{},
-		Logger:          slog.New(slog.DiscardHandler),
+		Logger:          cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)

@@ -76,8 +76,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return nil
 		case e := <-co.ended:
 			timer.Stop()
-			if co.end(e) == finished {
-				lastSync = time.Time{} // its children may be leased now
+			if how := co.end(e); how == finished || how == gone {
+				// Its children may be leased now, or the listing tells whether it aged out.
+				lastSync = time.Time{}
 			}
 		case <-timer.C:
 		}
@@ -140,9 +141,17 @@ func (co *coordinator) renewOne(key string, h *held) {
 	h.renewed(counter, err)
 	co.noteWrite(key, renewing, err)
 	switch {
+	case errors.Is(err, ErrLeaseLost) && h.proof.holds():
+		// Taken while our renewals were landing: another replica sees a lease expire only after
+		// its counter stood still for a lease duration, which outlasts the proof (proof.go), so
+		// this was the balancing rule handing the lease over to even out the shares.
+		co.cfg.Metrics.LeasesRebalanced.Add(1)
+		co.cfg.Logger.Info("lease handed over to another replica to balance the shards", "lease_key", key, "shard_id", l.ShardID)
+		h.lost.Store(true)
+		h.lose()
 	case errors.Is(err, ErrLeaseLost):
 		co.cfg.Metrics.LeasesLost.Add(1)
-		co.cfg.Logger.Warn("lease lost", "lease_key", key, "shard_id", l.ShardID)
+		co.cfg.Logger.Warn("lease lost: taken over after our renewals stopped landing", "lease_key", key, "shard_id", l.ShardID, "proven_until", h.proof.deadline().UTC())
 		h.lost.Store(true)
 		h.lose()
 	case err != nil:
@@ -155,16 +164,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 func (c *Consumer) readLease(ctx context.Context, key string) (Lease, error) {
 	call, cancel := c.call(ctx)
 	defer cancel()
-	all, err := c.leases.List(call)
-	if err != nil {
-		return Lease{}, err
-	}
-	for _, l := range all {
-		if l.Key == key {
-			return l, nil
-		}
-	}
-	return Lease{}, fmt.Errorf("lease %s is no longer in the table", key)
+	return c.leases.Get(call, key)
 }
 
 // proven is how long a take or renewal proves a lease ours, from the moment the call started.
@@ -249,6 +249,10 @@ func (co *coordinator) end(e ended) outcome {
 		co.cfg.Metrics.LeasesReleasedOnError.Add(1)
 		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
 		co.cfg.Logger.Error("releasing the lease of a shard that keeps failing, for another replica to try", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
+	case gone:
+		// Not taken again until the shard sync, which runs now, has finished it if it aged out.
+		co.forget(e.key)
+		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
 	default:
 		co.forget(e.key)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -83,51 +84,103 @@ func TestADeadLetterAlwaysFitsInAnItem(t *testing.T) {
 	}
 }
 
-// refusingDeadLetters refuses every record for good, as a table that is missing or
-// misconfigured does.
-type refusingDeadLetters struct{}
-
-func (refusingDeadLetters) Put(context.Context, string, kinesistypes.Record, error) error {
-	return errors.New("ValidationException: One or more parameter values were invalid")
+// refusingDeadLetters refuses every record for good while refuse is set, as a table that is
+// missing or misconfigured does, and keeps them once it is fixed.
+type refusingDeadLetters struct {
+	memoryDeadLetters
+	refuse atomic.Bool
 }
 
-// A poison record the dead-letter table refuses for good is skipped and counted apart, rather
-// than holding its shard (and the valid records behind it) up for ever; and one over
-// DynamoDB's item limit is dead-lettered, not refused.
-func TestAPoisonRecordNeverHoldsItsShardUpForEver(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		deadLetters func() DeadLetters
-		kept        int64
-		refused     int64
-	}{
-		{"over the item limit", func() DeadLetters { return NewDynamoDBDeadLetters(&sizedTable{}, "dead-letters", "requests") }, 1, 0},
-		{"refused for good", func() DeadLetters { return refusingDeadLetters{} }, 0, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
-				k.put("s0", "", strings.Repeat("x", 500_000), body("a"), body("b"))
-				metrics := &ops.Metrics{}
-				c := New(k, func(int64) Leases { return cps }, tc.deadLetters(), h, Config{
-					StreamName: "requests", Owner: "a", MaxAttempts: 10, TidyGrace: time.Second,
-					Metrics: metrics, Logger: slog.New(slog.DiscardHandler),
-				})
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan error)
-				go func() { done <- c.Run(ctx) }()
-				settle(time.Minute)
-				cancel()
-				if err := <-done; err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(h.ids(), []string{"a", "b"}) || cps.get("s0").Checkpoint != "3" {
-					t.Errorf("stored %v, checkpoint %s; want [a b] stored past the poison record, checkpoint 3", h.ids(), cps.get("s0").Checkpoint)
-				}
-				if got, want := [3]int64{metrics.DeadLettered.Load(), metrics.DeadLetterFailures.Load(), metrics.LeasesReleasedOnError.Load()}, [3]int64{tc.kept, tc.refused, 0}; got != want {
-					t.Errorf("dead-lettered, refused, leases released on error = %v, want %v", got, want)
-				}
-			})
-		})
+func (d *refusingDeadLetters) Put(ctx context.Context, shard string, r kinesistypes.Record, reason error) error {
+	if d.refuse.Load() {
+		return errors.New("ValidationException: One or more parameter values were invalid")
+	}
+	return d.memoryDeadLetters.Put(ctx, shard, r, reason)
+}
+
+// A record over DynamoDB's item limit is dead-lettered, not refused, and the shard reads on.
+func TestARecordOverTheItemLimitIsDeadLettered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("s0", "", strings.Repeat("x", 500_000), body("a"), body("b"))
+		c, stop := runWith(t, k, cps, NewDynamoDBDeadLetters(&sizedTable{}, "dead-letters", "requests"), h)
+		settle(time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"a", "b"}) || cps.get("s0").Checkpoint != "3" {
+			t.Errorf("stored %v, checkpoint %s; want [a b] stored past the poison record, checkpoint 3", h.ids(), cps.get("s0").Checkpoint)
+		}
+		if got, want := [2]int64{c.cfg.Metrics.DeadLettered.Load(), c.cfg.Metrics.DeadLetterFailures.Load()}, [2]int64{1, 0}; got != want {
+			t.Errorf("dead-lettered, refused = %v, want %v", got, want)
+		}
+	})
+}
+
+// A poison record the dead-letter table refuses for good is never skipped: the shard pauses
+// with its lease kept and its checkpoint before the record, readiness says why, and once the
+// table is fixed the record is kept and the shard reads on.
+func TestARecordTheDeadLetterTableRefusesPausesItsShard(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("s0", "", "not json", body("a"), body("b"))
+		dead := &refusingDeadLetters{}
+		dead.refuse.Store(true)
+		c, stop := runWith(t, k, cps, dead, h)
+		settle(time.Minute)
+		if got := cps.get("s0"); len(h.ids()) != 0 || got.Checkpoint != TrimHorizon || got.Owner != "a" {
+			t.Errorf("stored %v, lease %+v while the table refuses; want nothing stored, the lease held at %s", h.ids(), got, TrimHorizon)
+		}
+		if err := c.Stalled(); err == nil || !strings.Contains(err.Error(), "dead-lettering") {
+			t.Errorf("Stalled() = %v while the dead-letter table refuses, want it reported for readiness", err)
+		}
+		if got, want := [2]int64{c.cfg.Metrics.DeadLetterFailures.Load(), c.cfg.Metrics.LeasesReleasedOnError.Load()}, [2]int64{1, 0}; got != want {
+			t.Errorf("refused, leases released on error = %v, want %v", got, want)
+		}
+		dead.refuse.Store(false)
+		settle(time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"a", "b"}) || cps.get("s0").Checkpoint != "3" || len(dead.records) != 1 {
+			t.Errorf("stored %v, checkpoint %s, dead letters %v once fixed; want [a b], 3 and the poison record", h.ids(), cps.get("s0").Checkpoint, dead.records)
+		}
+		if err := c.Stalled(); err != nil {
+			t.Errorf("Stalled() = %v once the table takes the record, want nil", err)
+		}
+	})
+}
+
+// A KPL-aggregated record is dead-lettered saying so, not as a record that is not JSON, and the
+// shard reads on.
+func TestAnAggregatedRecordIsDeadLetteredAsSuch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("s0", "", string(kplMagic)+"\x1a\x07user-01", body("a"))
+		dead := &memoryDeadLetters{}
+		_, stop := runWith(t, k, cps, dead, h)
+		settle(10 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if len(dead.reasons) != 1 || !strings.Contains(dead.reasons[0], "KPL-aggregated") || !slices.Equal(h.ids(), []string{"a"}) {
+			t.Errorf("dead letters %q, stored %v; want the aggregate dead-lettered as such and [a] stored", dead.reasons, h.ids())
+		}
+	})
+}
+
+// runWith starts a consumer owned by "a" with these dead letters.
+func runWith(t *testing.T, k API, cps Leases, dead DeadLetters, h Handler) (*Consumer, func() error) {
+	t.Helper()
+	c := New(k, func(int64) Leases { return cps }, dead, h, Config{
+		StreamName: "requests", Owner: "a", MaxAttempts: 10, TidyGrace: time.Second,
+		Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	return c, func() error {
+		cancel()
+		return <-done
 	}
 }

@@ -19,6 +19,9 @@ type fakeShard struct {
 	parent  string
 	records []types.Record
 	closed  bool
+	// agedOut shards are past the stream's retention: no longer listed, and unknown to
+	// GetShardIterator and GetRecords.
+	agedOut bool
 }
 
 // fakeKinesis is a stream in memory. Iterators are "shard/index"; sequence numbers are
@@ -71,15 +74,21 @@ func (f *fakeKinesis) ListShards(_ context.Context, in *kinesis.ListShardsInput,
 		}
 		start, _ = strconv.Atoi(aws.ToString(in.NextToken))
 	}
-	if start >= len(f.shards) {
+	var listed []*fakeShard
+	for _, s := range f.shards {
+		if !s.agedOut {
+			listed = append(listed, s)
+		}
+	}
+	if start >= len(listed) {
 		return &kinesis.ListShardsOutput{}, nil
 	}
-	s := f.shards[start]
+	s := listed[start]
 	out := &kinesis.ListShardsOutput{Shards: []types.Shard{{ShardId: aws.String(s.id)}}}
 	if s.parent != "" {
 		out.Shards[0].ParentShardId = aws.String(s.parent)
 	}
-	if start+1 < len(f.shards) {
+	if start+1 < len(listed) {
 		out.NextToken = aws.String(strconv.Itoa(start + 1))
 	}
 	return out, nil
@@ -90,6 +99,9 @@ func (f *fakeKinesis) GetShardIterator(_ context.Context, in *kinesis.GetShardIt
 	defer f.mu.Unlock()
 	id := aws.ToString(in.ShardId)
 	f.iterators = append(f.iterators, fmt.Sprintf("%s %s %s", id, in.ShardIteratorType, aws.ToString(in.StartingSequenceNumber)))
+	if s := f.shard(id); s == nil || s.agedOut {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Shard " + id + " does not exist")}
+	}
 	index := 0
 	if in.ShardIteratorType == types.ShardIteratorTypeAfterSequenceNumber {
 		index = 1 + slices.IndexFunc(f.shard(id).records, func(r types.Record) bool {
@@ -108,6 +120,9 @@ func (f *fakeKinesis) GetRecords(_ context.Context, in *kinesis.GetRecordsInput,
 		return nil, &types.ExpiredIteratorException{Message: aws.String("expired")}
 	}
 	s := f.shard(id)
+	if s.agedOut {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Shard " + id + " does not exist")}
+	}
 	from, _ := strconv.Atoi(index)
 	to := min(from+int(aws.ToInt32(in.Limit)), len(s.records))
 	out := &kinesis.GetRecordsOutput{
@@ -124,9 +139,10 @@ func (f *fakeKinesis) GetRecords(_ context.Context, in *kinesis.GetRecordsInput,
 // memoryLeases is a lease table in memory with the conditions DynamoDBLeases writes with, and a
 // log of checkpoint writes.
 type memoryLeases struct {
-	mu     sync.Mutex
-	leases map[string]Lease
-	writes []string // "shard checkpoint owner"
+	mu      sync.Mutex
+	leases  map[string]Lease
+	writes  []string // "shard checkpoint owner"
+	deleted []string // the keys of the leases deleted
 }
 
 // seeded returns a table holding these unowned leases at these checkpoints.
@@ -221,6 +237,40 @@ func (m *memoryLeases) Release(_ context.Context, l Lease, owner string) error {
 	}
 	cur.Owner, cur.Counter = "", cur.Counter+1
 	m.leases[l.Key] = cur
+	return nil
+}
+
+func (m *memoryLeases) Get(_ context.Context, key string) (Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.leases[key]
+	if !ok {
+		return Lease{}, ErrNoLease
+	}
+	l.Parents = slices.Clone(l.Parents)
+	return l, nil
+}
+
+func (m *memoryLeases) Finish(_ context.Context, l Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.leases[l.Key]
+	if !ok || cur.Checkpoint != l.Checkpoint {
+		return ErrLeaseLost
+	}
+	cur.Checkpoint = ShardEnd
+	m.leases[l.Key] = cur
+	return nil
+}
+
+func (m *memoryLeases) Delete(_ context.Context, l Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.leases[l.Key]; !ok || !cur.Finished() {
+		return ErrLeaseLost
+	}
+	delete(m.leases, l.Key)
+	m.deleted = append(m.deleted, l.Key)
 	return nil
 }
 

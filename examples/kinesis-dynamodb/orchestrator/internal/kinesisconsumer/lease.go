@@ -54,6 +54,9 @@ var ErrLeaseLost = errors.New("lease lost")
 type Leases interface {
 	// List returns the stream's leases, read consistently.
 	List(ctx context.Context) ([]Lease, error)
+	// Get reads the lease under key consistently, to settle what a conditional write whose
+	// answer was lost left there; ErrNoLease when it is gone.
+	Get(ctx context.Context, key string) (Lease, error)
 	// Create adds a lease for a new shard, unowned at TrimHorizon; an existing one is kept.
 	Create(ctx context.Context, shardID string, parents []string) error
 	// Take makes owner the holder of l if l is still as listed (its counter unchanged), and
@@ -65,7 +68,15 @@ type Leases interface {
 	Checkpoint(ctx context.Context, l Lease, owner, cp string) error
 	// Release gives a held lease up, so that another replica may take it at once.
 	Release(ctx context.Context, l Lease, owner string) error
+	// Finish marks the lease of a shard that has aged out of the stream ShardEnd, if its
+	// checkpoint is still l's: there is nothing left in it to read.
+	Finish(ctx context.Context, l Lease) error
+	// Delete removes a finished lease (see collect).
+	Delete(ctx context.Context, l Lease) error
 }
+
+// ErrNoLease is returned by Get for a key the table does not hold.
+var ErrNoLease = errors.New("no such lease")
 
 // checkForward refuses a checkpoint that does not move forward. Sequence numbers are decimal
 // strings of up to 129 digits, so they are compared as big integers, not as strings.

@@ -19,6 +19,7 @@ const LeaseKey = "leaseKey"
 // DynamoDBAPI is the part of *dynamodb.Client the leases and dead letters use.
 type DynamoDBAPI interface {
 	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
@@ -52,8 +53,10 @@ func (d *DynamoDBLeases) key(l Lease) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{LeaseKey: str(l.Key)}
 }
 
-// List scans the table for the stream's leases. A lease table holds a few items per shard, so
-// a scan is cheap; a consistent one sees every renewal made before it.
+// List scans the table for the stream's leases. The table holds one item per shard that is
+// open, or closed with children not yet started (collect deletes the rest), so a scan stays
+// cheap however often the stream is resharded; a consistent one sees every renewal made
+// before it.
 func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 	in := &dynamodb.ScanInput{
 		TableName:                 aws.String(d.table),
@@ -87,6 +90,23 @@ func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 func (d *DynamoDBLeases) dropStale(ctx context.Context, l Lease) {
 	_, err := d.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(d.table), Key: d.key(l)})
 	d.logger.Warn("stream was created again since this lease was written; dropping the stale lease", "lease_key", l.Key, "checkpoint", l.Checkpoint, "error", err)
+}
+
+// Get reads one lease with a consistent GetItem: settling a lost answer must not cost a scan
+// of the table.
+func (d *DynamoDBLeases) Get(ctx context.Context, key string) (Lease, error) {
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(d.table),
+		Key:            map[string]types.AttributeValue{LeaseKey: str(key)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Lease{}, fmt.Errorf("reading lease %s: %w", key, err)
+	}
+	if len(out.Item) == 0 {
+		return Lease{}, fmt.Errorf("lease %s: %w", key, ErrNoLease)
+	}
+	return decodeLease(out.Item), nil
 }
 
 func decodeLease(item map[string]types.AttributeValue) Lease {
@@ -186,6 +206,30 @@ func (d *DynamoDBLeases) Checkpoint(ctx context.Context, l Lease, owner, cp stri
 func (d *DynamoDBLeases) Release(ctx context.Context, l Lease, owner string) error {
 	_, err := d.update(ctx, l, "REMOVE leaseOwner SET leaseCounter = :next", "leaseOwner = :me AND leaseCounter = :held",
 		map[string]types.AttributeValue{":me": str(owner), ":next": num(l.Counter + 1), ":held": num(l.Counter)})
+	return err
+}
+
+// Finish is conditional on the checkpoint as listed, so it never overwrites one a reader wrote
+// since. It leaves owner and counter alone: a holder's renewals go on landing (its reader meets
+// ResourceNotFoundException and ends), rather than failing as if the lease had been taken.
+func (d *DynamoDBLeases) Finish(ctx context.Context, l Lease) error {
+	_, err := d.update(ctx, l, "SET checkpoint = :end", "checkpoint = :from",
+		map[string]types.AttributeValue{":end": str(ShardEnd), ":from": str(l.Checkpoint)})
+	return err
+}
+
+// Delete is conditional on the lease being finished: a finished lease never reopens, so
+// nothing else about it can have changed that matters.
+func (d *DynamoDBLeases) Delete(ctx context.Context, l Lease) error {
+	_, err := d.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       d.key(l),
+		ConditionExpression:       aws.String("checkpoint = :end"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":end": str(ShardEnd)},
+	})
+	if conditionFailed(err) {
+		return ErrLeaseLost
+	}
 	return err
 }
 

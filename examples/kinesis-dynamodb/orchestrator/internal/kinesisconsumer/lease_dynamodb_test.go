@@ -2,9 +2,11 @@ package kinesisconsumer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -43,5 +45,96 @@ func TestAStreamCreatedAgainDoesNotResumeFromTheOldCheckpoints(t *testing.T) {
 	}
 	if len(table.deleted) != 1 || table.deleted[0] != "orders:1000:shardId-0" {
 		t.Errorf("deleted %v, want the old stream's lease", table.deleted)
+	}
+}
+
+// getTable answers GetItem from items by key, and fails a Scan: reading one lease must not
+// scan the table.
+type getTable struct {
+	DynamoDBAPI
+	items map[string]map[string]types.AttributeValue
+	gets  []*dynamodb.GetItemInput
+}
+
+func (f *getTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.gets = append(f.gets, in)
+	return &dynamodb.GetItemOutput{Item: f.items[in.Key[LeaseKey].(*types.AttributeValueMemberS).Value]}, nil
+}
+
+func (f *getTable) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return nil, errors.New("scanned the table to read one lease")
+}
+
+func TestALeaseIsReadByAConsistentGetItem(t *testing.T) {
+	key := "orders:2000:shardId-0"
+	table := &getTable{items: map[string]map[string]types.AttributeValue{
+		key: {LeaseKey: str(key), "shardId": str("shardId-0"), "leaseOwner": str("a"), "leaseCounter": num(7), "checkpoint": str("4960")},
+	}}
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	got, err := leases.Get(context.Background(), key)
+	if err != nil || got.Owner != "a" || got.Counter != 7 || got.Checkpoint != "4960" {
+		t.Fatalf("Get() = %+v, %v; want the stored lease", got, err)
+	}
+	if len(table.gets) != 1 || !aws.ToBool(table.gets[0].ConsistentRead) {
+		t.Errorf("GetItem calls %+v, want one consistent read", table.gets)
+	}
+	if _, err := leases.Get(context.Background(), "orders:2000:shardId-9"); !errors.Is(err, ErrNoLease) {
+		t.Errorf("Get() of a missing lease = %v, want ErrNoLease", err)
+	}
+}
+
+// writeTable records the conditional writes it is sent and fails their condition while refuse
+// is set, as DynamoDB does when the item moved on.
+type writeTable struct {
+	DynamoDBAPI
+	refuse  bool
+	updates []*dynamodb.UpdateItemInput
+	deletes []*dynamodb.DeleteItemInput
+}
+
+func (f *writeTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.updates = append(f.updates, in)
+	if f.refuse {
+		return nil, &types.ConditionalCheckFailedException{}
+	}
+	return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{}}, nil
+}
+
+func (f *writeTable) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	f.deletes = append(f.deletes, in)
+	if f.refuse {
+		return nil, &types.ConditionalCheckFailedException{}
+	}
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// Finishing an aged-out lease must not overwrite a checkpoint written since it was listed, and
+// only a finished lease may be deleted; a failed condition is ErrLeaseLost, for the next sync.
+func TestFinishAndDeleteAreConditional(t *testing.T) {
+	ctx := context.Background()
+	table := &writeTable{}
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	l := Lease{Key: "orders:2000:shardId-0", ShardID: "shardId-0", Owner: "a", Counter: 7, Checkpoint: "4960"}
+	if err := leases.Finish(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	up := table.updates[0]
+	if aws.ToString(up.ConditionExpression) != "checkpoint = :from" || up.ExpressionAttributeValues[":from"].(*types.AttributeValueMemberS).Value != "4960" ||
+		up.ExpressionAttributeValues[":end"].(*types.AttributeValueMemberS).Value != ShardEnd {
+		t.Errorf("Finish sent %q with %v, want SHARD_END conditional on the listed checkpoint", aws.ToString(up.ConditionExpression), up.ExpressionAttributeValues)
+	}
+	if err := leases.Delete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	del := table.deletes[0]
+	if aws.ToString(del.ConditionExpression) != "checkpoint = :end" || del.ExpressionAttributeValues[":end"].(*types.AttributeValueMemberS).Value != ShardEnd {
+		t.Errorf("Delete sent %q with %v, want it conditional on SHARD_END", aws.ToString(del.ConditionExpression), del.ExpressionAttributeValues)
+	}
+	table.refuse = true
+	if err := leases.Finish(ctx, l); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Finish on a failed condition = %v, want ErrLeaseLost", err)
+	}
+	if err := leases.Delete(ctx, l); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Delete on a failed condition = %v, want ErrLeaseLost", err)
 	}
 }

@@ -35,6 +35,9 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 			return lost
 		case errors.Is(err, errGaveUp):
 			return failed
+		case vanished(err):
+			log.Warn("the stream no longer knows the shard; the shards are listed again to tell whether it aged out", "error", err)
+			return gone
 		}
 		return stopped
 	}
@@ -74,6 +77,8 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 				return how(err)
 			}
 			continue
+		case vanished(err):
+			return how(err)
 		case err != nil:
 			if ctx.Err() != nil {
 				return how(nil)
@@ -141,6 +146,13 @@ func throttled(err error) bool {
 	return errors.As(err, &pte) || errors.As(err, &lee) || errors.As(err, &kte)
 }
 
+// vanished reports the stream answering that it does not know the shard: it has aged out of
+// the stream's retention (or the stream is gone), which syncShards settles from the listing.
+func vanished(err error) bool {
+	var rnf *types.ResourceNotFoundException
+	return errors.As(err, &rnf)
+}
+
 // iterator returns an iterator just after pos, or at the oldest record when pos is "".
 func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, error) {
 	in := &kinesis.GetShardIteratorInput{
@@ -161,6 +173,9 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 		}
 		if ctx.Err() != nil {
 			return "", ctx.Err()
+		}
+		if vanished(err) {
+			return "", err // retrying cannot bring it back
 		}
 		c.cfg.Logger.Warn("getting a shard iterator", "shard_id", shard, "error", err, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts && !throttled(err) {

@@ -34,13 +34,19 @@ type Metrics struct {
 	// on the stored result, and dead-lettered too (SQS).
 	Conflicts atomic.Int64
 	// LeasesTaken, LeasesLost and LeasesReleasedOnError count Kinesis shard leases taken, found
-	// taken by another replica, and given up after too many failures in a row.
+	// taken by another replica after this one's renewals had stopped landing (a real loss), and
+	// given up after too many failures in a row. LeasesRebalanced counts those taken from this
+	// replica while it was renewing them, by the balancing rule: routine, not an incident.
 	LeasesTaken           atomic.Int64
 	LeasesLost            atomic.Int64
+	LeasesRebalanced      atomic.Int64
 	LeasesReleasedOnError atomic.Int64
-	// DeadLetterFailures counts Kinesis poison records skipped because the dead-letter table
-	// refused them with an error retrying cannot fix.
+	// DeadLetterFailures counts Kinesis poison records the dead-letter table refused with an
+	// error retrying cannot fix: their shard pauses until the table takes them.
 	DeadLetterFailures atomic.Int64
+	// ShardsAgedOut counts Kinesis shards that aged out of the stream's retention before they
+	// were read to their end: the records after their checkpoint were lost.
+	ShardsAgedOut atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
@@ -66,10 +72,12 @@ func (m *Metrics) DropShard(shard string) {
 	delete(m.lag, shard)
 }
 
-// counter is one of the Metrics' counters with the table's name for it.
+// counter is one of the Metrics' counters with the table's name for it, and its label values
+// when the table gives it labels.
 type counter struct {
-	desc  *prometheus.Desc
-	value *atomic.Int64
+	desc   *prometheus.Desc
+	value  *atomic.Int64
+	labels []string
 }
 
 func (m *Metrics) counters() []counter {
@@ -82,24 +90,26 @@ func (m *Metrics) counters() []counter {
 			telemetry.OrchestratorConflictsTotal,
 			telemetry.OrchestratorLeasesTakenTotal, telemetry.OrchestratorLeasesLostTotal,
 			telemetry.OrchestratorLeasesReleasedOnErrorTotal, telemetry.OrchestratorShardMillisBehindLatest,
-			telemetry.OrchestratorDeadLetterFailuresTotal,
+			telemetry.OrchestratorDeadLetterFailuresTotal, telemetry.OrchestratorShardsAgedOutTotal,
 		} {
 			m.descs[name] = telemetry.Desc(name)
 		}
 	})
 	cs := []counter{
-		{m.descs[telemetry.OrchestratorMessagesProcessedTotal], &m.Processed},
-		{m.descs[telemetry.OrchestratorMessagesStoredBeforeTotal], &m.StoredBefore},
-		{m.descs[telemetry.OrchestratorMessagesFailedTotal], &m.Failed},
-		{m.descs[telemetry.OrchestratorRetriesTotal], &m.Retried},
-		{m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], &m.DeadLettered},
-		{m.descs[telemetry.OrchestratorConflictsTotal], &m.Conflicts},
+		{desc: m.descs[telemetry.OrchestratorMessagesProcessedTotal], value: &m.Processed},
+		{desc: m.descs[telemetry.OrchestratorMessagesStoredBeforeTotal], value: &m.StoredBefore},
+		{desc: m.descs[telemetry.OrchestratorMessagesFailedTotal], value: &m.Failed},
+		{desc: m.descs[telemetry.OrchestratorRetriesTotal], value: &m.Retried},
+		{desc: m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], value: &m.DeadLettered},
+		{desc: m.descs[telemetry.OrchestratorConflictsTotal], value: &m.Conflicts},
 	}
 	cs = append(cs,
-		counter{m.descs[telemetry.OrchestratorLeasesTakenTotal], &m.LeasesTaken},
-		counter{m.descs[telemetry.OrchestratorLeasesLostTotal], &m.LeasesLost},
-		counter{m.descs[telemetry.OrchestratorLeasesReleasedOnErrorTotal], &m.LeasesReleasedOnError},
-		counter{m.descs[telemetry.OrchestratorDeadLetterFailuresTotal], &m.DeadLetterFailures},
+		counter{desc: m.descs[telemetry.OrchestratorLeasesTakenTotal], value: &m.LeasesTaken},
+		counter{desc: m.descs[telemetry.OrchestratorLeasesLostTotal], value: &m.LeasesLost, labels: []string{"expired"}},
+		counter{desc: m.descs[telemetry.OrchestratorLeasesLostTotal], value: &m.LeasesRebalanced, labels: []string{"rebalanced"}},
+		counter{desc: m.descs[telemetry.OrchestratorLeasesReleasedOnErrorTotal], value: &m.LeasesReleasedOnError},
+		counter{desc: m.descs[telemetry.OrchestratorDeadLetterFailuresTotal], value: &m.DeadLetterFailures},
+		counter{desc: m.descs[telemetry.OrchestratorShardsAgedOutTotal], value: &m.ShardsAgedOut},
 	)
 	return cs
 }
@@ -107,8 +117,12 @@ func (m *Metrics) counters() []counter {
 // Describe and Collect make Metrics a prometheus.Collector: the counters stay plain atomics
 // where the work happens, and client_golang writes the exposition at each scrape.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	sent := map[*prometheus.Desc]bool{}
 	for _, c := range m.counters() {
-		ch <- c.desc
+		if !sent[c.desc] {
+			sent[c.desc] = true
+			ch <- c.desc
+		}
 	}
 	ch <- m.descs[telemetry.OrchestratorShardMillisBehindLatest]
 }
@@ -116,7 +130,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect reports the counters' current values and each shard's lag.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range m.counters() {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.value.Load()))
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.value.Load()), c.labels...)
 	}
 	m.mu.Lock()
 	lag := maps.Clone(m.lag)

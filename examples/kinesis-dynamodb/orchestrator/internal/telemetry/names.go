@@ -30,14 +30,17 @@ const (
 	// OrchestratorLeasesTakenTotal is a counter: Kinesis shard leases taken.
 	OrchestratorLeasesTakenTotal = "orchestrator_leases_taken_total"
 
-	// OrchestratorLeasesLostTotal is a counter: Kinesis shard leases found taken by another replica.
+	// OrchestratorLeasesLostTotal is a counter: Kinesis shard leases found taken by another replica, by reason: rebalanced (taken from this live replica to even out the shares, routine) or expired (taken once this replica's renewals had stopped landing for a lease duration).
 	OrchestratorLeasesLostTotal = "orchestrator_leases_lost_total"
 
 	// OrchestratorLeasesReleasedOnErrorTotal is a counter: Kinesis shard leases given up after too many failures in a row.
 	OrchestratorLeasesReleasedOnErrorTotal = "orchestrator_leases_released_on_error_total"
 
-	// OrchestratorDeadLetterFailuresTotal is a counter: poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number).
+	// OrchestratorDeadLetterFailuresTotal is a counter: poison records the dead-letter table refused for good: their shard pauses until the table takes them (logged with shard and sequence number).
 	OrchestratorDeadLetterFailuresTotal = "orchestrator_dead_letter_failures_total"
+
+	// OrchestratorShardsAgedOutTotal is a counter: Kinesis shards that aged out of the stream's retention before being read to their end: the records after their checkpoint were lost (logged with shard and checkpoint).
+	OrchestratorShardsAgedOutTotal = "orchestrator_shards_aged_out_total"
 
 	// OrchestratorShardMillisBehindLatest is a gauge: how far each shard's reader is behind the tip of the stream.
 	OrchestratorShardMillisBehindLatest = "orchestrator_shard_millis_behind_latest"
@@ -74,9 +77,10 @@ var docs = []doc{
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
 	{OrchestratorLeasesTakenTotal, "Kinesis shard leases taken", []string{}},
-	{OrchestratorLeasesLostTotal, "Kinesis shard leases found taken by another replica", []string{}},
+	{OrchestratorLeasesLostTotal, "Kinesis shard leases found taken by another replica, by reason: rebalanced (taken from this live replica to even out the shares, routine) or expired (taken once this replica's renewals had stopped landing for a lease duration)", []string{"reason"}},
 	{OrchestratorLeasesReleasedOnErrorTotal, "Kinesis shard leases given up after too many failures in a row", []string{}},
-	{OrchestratorDeadLetterFailuresTotal, "poison records skipped because the dead-letter table refused them for good (logged with shard and sequence number)", []string{}},
+	{OrchestratorDeadLetterFailuresTotal, "poison records the dead-letter table refused for good: their shard pauses until the table takes them (logged with shard and sequence number)", []string{}},
+	{OrchestratorShardsAgedOutTotal, "Kinesis shards that aged out of the stream's retention before being read to their end: the records after their checkpoint were lost (logged with shard and checkpoint)", []string{}},
 	{OrchestratorShardMillisBehindLatest, "how far each shard's reader is behind the tip of the stream", []string{"shard_id"}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},

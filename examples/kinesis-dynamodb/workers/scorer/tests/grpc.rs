@@ -24,7 +24,7 @@ use tonic_reflection::pb::v1::{
     ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
     server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
 };
-use worker::pb::{
+use worker_kit::pb::{
     ScoreBatchRequest, ScoreRequest, score_result::Outcome,
     scoring_service_client::ScoringServiceClient,
 };
@@ -302,7 +302,9 @@ async fn open_streams_do_not_block_shutdown_past_the_grace_period() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_path_overrides_the_embedded_model() {
     let path = std::env::temp_dir().join(format!("worker-test-model-{}.json", std::process::id()));
-    let model = worker::model::EMBEDDED_MODEL_JSON.replace("card-risk-gbdt-1.0.0", "override-test");
+    let model = worker::model::COMPILED
+        .json()
+        .replace("card-risk-gbdt-1.0.0", "override-test");
     std::fs::write(&path, model).unwrap();
 
     let worker = Worker::start(&[("MODEL_PATH", path.to_str().unwrap())]);

@@ -1,251 +1,53 @@
-//! Settings from the environment, parsed once at start.
+//! `scorer`'s environment variables; `worker_kit::config` parses them.
 
-use std::{
-    collections::HashMap,
-    env, fmt,
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    thread,
-    time::Duration,
-};
-
-/// One environment variable the worker reads, with its default in the
-/// variable's own syntax (empty: computed at start, see [`Config`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
-    pub name: &'static str,
-    pub default: &'static str,
-}
+pub use worker_kit::config::{Config, ConfigError, ListenAddr, Setting, Settings};
 
 /// Every variable the worker reads. It is rendered from the same table as the
 /// README's Configuration section (create-hybrid-backend's
 /// `src/render/settings.ts`), so the two cannot disagree; parsing takes every
-/// default from here.
-pub const SETTINGS: &[Setting] = &[
-    Setting {
-        name: "LISTEN_ADDR",
-        default: "0.0.0.0:50051",
-    },
-    Setting {
-        name: "MODEL_PATH",
-        default: "",
-    },
-    Setting {
-        name: "MAX_IN_FLIGHT",
-        default: "",
-    },
-    Setting {
-        name: "SHUTDOWN_GRACE_SECS",
-        default: "20",
-    },
-    Setting {
-        name: "RUST_LOG",
-        default: "info",
-    },
-    Setting {
-        name: "METRICS_ADDR",
-        default: "0.0.0.0:51051",
-    },
-];
-
-/// The worker's namespaces: a variable in one that is not a setting is a typo
-/// (or a retired name), and ignoring it would silently leave a default in
-/// force, so it stops start-up. Only prefixes nothing else here uses: `make
+/// default from here. Only prefixes nothing else here uses are owned: `make
 /// run` gives the orchestrator and the workers the same environment.
-pub const OWNED_PREFIXES: &[&str] = &["MODEL_"];
-
-/// In-flight permits per CPU when `MAX_IN_FLIGHT` is unset.
-///
-/// A permit is a `Score` call or up to 64 batch items (see `crate::shed`);
-/// 64 items score in about 100 µs per core, so this keeps the worst queueing
-/// delay in the tens of milliseconds (4 full batches per CPU) while leaving
-/// enough queued work to keep every core busy. It is the ceiling of the
-/// adaptive limit (`crate::shed::limit`), which starts there.
-pub const IN_FLIGHT_PER_CPU: usize = 64;
-/// Upper bound on `MAX_IN_FLIGHT`; far beyond anything useful, it only
-/// catches typos such as an extra zero or two.
-pub const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
-
-/// Everything the worker reads from its environment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// `LISTEN_ADDR`: where gRPC is served. Port 0 picks a free port.
-    pub listen_addr: ListenAddr,
-    /// `MODEL_PATH`: a model file to load instead of the embedded one.
-    pub model_path: Option<PathBuf>,
-    /// `MAX_IN_FLIGHT`: the most permits for scoring work queued or running
-    /// at once (a `Score` call or up to 64 batch items takes one; see
-    /// `crate::shed`), within which an adaptive limit falls under overload;
-    /// beyond the limit calls fail fast with `RESOURCE_EXHAUSTED`, before
-    /// their message is decoded.
-    pub max_in_flight: usize,
-    /// `SHUTDOWN_GRACE_SECS`: how long to drain in-flight calls after a stop
-    /// signal before exiting anyway.
-    pub shutdown_grace: Duration,
-    /// `RUST_LOG`: log filter, e.g. `info` or `info,scorer=debug`.
-    pub log_filter: String,
-    /// `METRICS_ADDR`: where Prometheus `/metrics` is served over HTTP, also
-    /// when gRPC is on a Unix socket. Port 0 picks a free port.
-    pub metrics_addr: SocketAddr,
-}
-
-/// Prefix of a Unix domain socket address, as gRPC clients spell one.
-pub const UNIX_PREFIX: &str = "unix://";
-
-/// Where the worker listens: a TCP address, or a Unix domain socket for a
-/// sidecar that shares a volume with the orchestrator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    Tcp(SocketAddr),
-    /// An absolute path, from `unix:///path`.
-    Unix(PathBuf),
-}
-
-impl ListenAddr {
-    /// Parses `IP:PORT` or `unix:///absolute/path`; `None` if it is neither.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value.strip_prefix(UNIX_PREFIX) {
-            Some(path) if Path::new(path).is_absolute() => Some(Self::Unix(path.into())),
-            Some(_) => None,
-            None => value.parse().ok().map(Self::Tcp),
-        }
-    }
-}
-
-impl fmt::Display for ListenAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Tcp(addr) => addr.fmt(f),
-            Self::Unix(path) => write!(f, "{UNIX_PREFIX}{}", path.display()),
-        }
-    }
-}
-
-/// An environment variable with a value the worker cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name}={value:?}: {reason}")]
-pub struct ConfigError {
-    pub name: String,
-    pub value: String,
-    pub reason: String,
-}
-
-impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(env::vars_os().map(|(name, value)| {
-            (
-                name.to_string_lossy().into_owned(),
-                value.to_string_lossy().into_owned(),
-            )
-        }))
-    }
-
-    /// Reads settings from `vars` (name, value pairs), so tests need not
-    /// touch the real environment. Empty values count as unset, as deploy
-    /// templates often render an unset variable as an empty string.
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .into_iter()
-            .filter(|(_, value)| !value.trim().is_empty())
-            .collect();
-        reject_unknown(&vars)?;
-        let get = |name: &'static str| -> Option<String> {
-            let setting = SETTINGS.iter().find(|s| s.name == name);
-            let default = setting
-                .unwrap_or_else(|| panic!("{name} is not in SETTINGS"))
-                .default;
-            vars.get(name)
-                .map(|value| value.trim().to_owned())
-                .or_else(|| (!default.is_empty()).then(|| default.to_owned()))
-        };
-        let invalid = |name: &'static str, value: String, reason: String| ConfigError {
-            name: name.to_owned(),
-            value,
-            reason,
-        };
-
-        let value = get("LISTEN_ADDR").unwrap_or_default();
-        let listen_addr = ListenAddr::parse(&value).ok_or_else(|| {
-            invalid(
-                "LISTEN_ADDR",
-                value.clone(),
-                "expected IP:PORT, e.g. 0.0.0.0:50051 or [::]:50051, or unix:///absolute/path.sock"
-                    .into(),
-            )
-        })?;
-
-        let max_in_flight = match get("MAX_IN_FLIGHT") {
-            None => default_max_in_flight(),
-            Some(value) => match value.parse::<usize>() {
-                Ok(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => n,
-                _ => {
-                    let reason = format!("expected an integer from 1 to {MAX_IN_FLIGHT_LIMIT}");
-                    return Err(invalid("MAX_IN_FLIGHT", value, reason));
-                }
-            },
-        };
-
-        let value = get("SHUTDOWN_GRACE_SECS").unwrap_or_default();
-        let shutdown_grace = match value.parse::<u64>() {
-            Ok(secs) if secs <= 3600 => Duration::from_secs(secs),
-            _ => {
-                let reason = "expected whole seconds from 0 to 3600".into();
-                return Err(invalid("SHUTDOWN_GRACE_SECS", value, reason));
-            }
-        };
-
-        let value = get("METRICS_ADDR").unwrap_or_default();
-        let metrics_addr = value.parse().map_err(|_| {
-            let reason = "expected IP:PORT, e.g. 0.0.0.0:51051 or 127.0.0.1:0".into();
-            invalid("METRICS_ADDR", value.clone(), reason)
-        })?;
-
-        Ok(Self {
-            listen_addr,
-            metrics_addr,
-            model_path: get("MODEL_PATH").map(PathBuf::from),
-            max_in_flight,
-            shutdown_grace,
-            log_filter: get("RUST_LOG").unwrap_or_default(),
-        })
-    }
-}
-
-/// A variable in the worker's namespaces that is not one of its settings.
-fn reject_unknown(vars: &HashMap<String, String>) -> Result<(), ConfigError> {
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    let unknown = names.into_iter().find(|name| {
-        OWNED_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-            && !SETTINGS.iter().any(|s| s.name == name.as_str())
-    });
-    match unknown {
-        None => Ok(()),
-        Some(name) => {
-            let known: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
-            Err(ConfigError {
-                name: name.escape_debug().to_string(),
-                value: vars[name].clone(),
-                reason: format!("not a setting; the worker reads {}", known.join(", ")),
-            })
-        }
-    }
-}
-
-fn default_max_in_flight() -> usize {
-    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-    cpus * IN_FLIGHT_PER_CPU
-}
+pub const SETTINGS: Settings = Settings {
+    table: &[
+        Setting {
+            name: "LISTEN_ADDR",
+            default: "0.0.0.0:50051",
+        },
+        Setting {
+            name: "MODEL_PATH",
+            default: "",
+        },
+        Setting {
+            name: "MAX_IN_FLIGHT",
+            default: "",
+        },
+        Setting {
+            name: "SHUTDOWN_GRACE_SECS",
+            default: "20",
+        },
+        Setting {
+            name: "RUST_LOG",
+            default: "info",
+        },
+        Setting {
+            name: "METRICS_ADDR",
+            default: "0.0.0.0:51051",
+        },
+    ],
+    owned_prefixes: &["MODEL_"],
+};
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+        Config::from_vars(
+            &SETTINGS,
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
     }
 
     #[test]
@@ -256,66 +58,19 @@ mod tests {
             ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())
         );
         assert_eq!(config.model_path, None);
-        assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
         assert_eq!(config.shutdown_grace, Duration::from_secs(20));
         assert_eq!(config.log_filter, "info");
         assert_eq!(config.metrics_addr, "0.0.0.0:51051".parse().unwrap());
     }
 
     #[test]
-    fn values_are_read() {
-        let config = config(&[
-            ("LISTEN_ADDR", "127.0.0.1:0"),
-            ("MODEL_PATH", "/models/m.json"),
-            ("MAX_IN_FLIGHT", "8"),
-            ("SHUTDOWN_GRACE_SECS", "5"),
-            ("RUST_LOG", "debug"),
-            ("METRICS_ADDR", "127.0.0.1:0"),
-        ])
-        .unwrap();
-        assert_eq!(
-            config.listen_addr,
-            ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())
-        );
-        assert_eq!(config.model_path, Some(PathBuf::from("/models/m.json")));
-        assert_eq!(config.max_in_flight, 8);
-        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
-        assert_eq!(config.log_filter, "debug");
-        assert_eq!(config.metrics_addr, "127.0.0.1:0".parse().unwrap());
-    }
-
-    #[test]
-    fn unix_socket_addresses_are_read() {
-        let config = config(&[("LISTEN_ADDR", "unix:///run/worker/scorer.sock")]).unwrap();
-        let addr = ListenAddr::Unix("/run/worker/scorer.sock".into());
-        assert_eq!(config.listen_addr, addr);
-        assert_eq!(addr.to_string(), "unix:///run/worker/scorer.sock");
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        for (name, value) in [
-            ("LISTEN_ADDR", "localhost"),
-            ("LISTEN_ADDR", "unix://relative.sock"),
-            ("LISTEN_ADDR", "unix:/tmp/one-slash.sock"),
-            ("MAX_IN_FLIGHT", "0"),
-            ("MAX_IN_FLIGHT", "-1"),
-            ("MAX_IN_FLIGHT", "lots"),
-            ("SHUTDOWN_GRACE_SECS", "1.5"),
-            ("METRICS_ADDR", "unix:///tmp/metrics.sock"),
-            ("METRICS_ADDR", "9090"),
-        ] {
-            let err = config(&[(name, value)]).unwrap_err();
-            assert_eq!(err.name, name);
-            assert!(err.to_string().starts_with(&format!("{name}=")), "{err}");
-        }
-    }
-
-    #[test]
-    fn unknown_names_in_the_workers_namespaces_stop_start_up() {
-        let err = config(&[("MODEL_FILE", "/m.json")]).unwrap_err();
-        assert_eq!(err.name, "MODEL_FILE");
-        assert!(err.reason.contains("MODEL_PATH"), "{err}");
+    fn the_table_is_what_the_kit_reads() {
+        // A setting the kit never reads would be documented but ignored.
+        let mut table: Vec<&str> = SETTINGS.table.iter().map(|s| s.name).collect();
+        let mut read = worker_kit::config::READ.to_vec();
+        table.sort_unstable();
+        read.sort_unstable();
+        assert_eq!(table, read);
     }
 
     #[test]
@@ -327,20 +82,5 @@ mod tests {
             ("LOG_LEVEL", "debug"),
         ])
         .unwrap();
-    }
-
-    #[test]
-    fn every_setting_is_read() {
-        // A name in SETTINGS that parsing never asks for would be documented but ignored.
-        let source = include_str!("config.rs");
-        let body = &source
-            [source.find("pub fn from_vars").unwrap()..source.find("fn reject_unknown").unwrap()];
-        for setting in SETTINGS {
-            assert!(
-                body.contains(&format!("get(\"{}\")", setting.name)),
-                "{} is never read",
-                setting.name
-            );
-        }
     }
 }

@@ -1,13 +1,10 @@
 //! Loads `testdata/vectors.json`, the shared request/response examples that
 //! every implementation of the contract must reproduce exactly.
 
-// Every worker crate shares this code; the alias keeps it identical across them.
-use scorer as worker;
-
 use std::{collections::HashMap, fs, path::PathBuf};
 
 use serde::Deserialize;
-use worker::pb::{ScoreRequest, ScoreResponse};
+use worker_kit::pb::{ScoreRequest, ScoreResponse};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,147 @@
+use super::*;
+
+/// A worker's table as create-hybrid-backend's `src/render/settings.ts` renders one.
+const SETTINGS: Settings = Settings {
+    table: &[
+        Setting {
+            name: "LISTEN_ADDR",
+            default: "0.0.0.0:50051",
+        },
+        Setting {
+            name: "MODEL_PATH",
+            default: "",
+        },
+        Setting {
+            name: "MAX_IN_FLIGHT",
+            default: "",
+        },
+        Setting {
+            name: "SHUTDOWN_GRACE_SECS",
+            default: "20",
+        },
+        Setting {
+            name: "RUST_LOG",
+            default: "info",
+        },
+        Setting {
+            name: "METRICS_ADDR",
+            default: "0.0.0.0:9464",
+        },
+    ],
+    owned_prefixes: &["MODEL_"],
+};
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_vars(
+        &SETTINGS,
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    )
+}
+
+#[test]
+fn defaults_apply_when_unset_or_empty() {
+    let config = config(&[("MODEL_PATH", ""), ("RUST_LOG", " ")]).unwrap();
+    assert_eq!(
+        config.listen_addr,
+        ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())
+    );
+    assert_eq!(config.model_path, None);
+    assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
+    assert_eq!(config.shutdown_grace, Duration::from_secs(20));
+    assert_eq!(config.log_filter, "info");
+    assert_eq!(config.metrics_addr, "0.0.0.0:9464".parse().unwrap());
+}
+
+#[test]
+fn values_are_read() {
+    let config = config(&[
+        ("LISTEN_ADDR", "127.0.0.1:0"),
+        ("MODEL_PATH", "/models/m.json"),
+        ("MAX_IN_FLIGHT", "8"),
+        ("SHUTDOWN_GRACE_SECS", "5"),
+        ("RUST_LOG", "debug"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.listen_addr,
+        ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())
+    );
+    assert_eq!(config.model_path, Some(PathBuf::from("/models/m.json")));
+    assert_eq!(config.max_in_flight, 8);
+    assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+    assert_eq!(config.log_filter, "debug");
+    assert_eq!(config.metrics_addr, "127.0.0.1:0".parse().unwrap());
+}
+
+#[test]
+fn unix_socket_addresses_are_read() {
+    let config = config(&[("LISTEN_ADDR", "unix:///run/worker/scorer.sock")]).unwrap();
+    let addr = ListenAddr::Unix("/run/worker/scorer.sock".into());
+    assert_eq!(config.listen_addr, addr);
+    assert_eq!(addr.to_string(), "unix:///run/worker/scorer.sock");
+}
+
+#[test]
+fn bad_values_name_the_variable() {
+    for (name, value) in [
+        ("LISTEN_ADDR", "localhost"),
+        ("LISTEN_ADDR", "unix://relative.sock"),
+        ("LISTEN_ADDR", "unix:/tmp/one-slash.sock"),
+        ("MAX_IN_FLIGHT", "0"),
+        ("MAX_IN_FLIGHT", "-1"),
+        ("MAX_IN_FLIGHT", "lots"),
+        ("SHUTDOWN_GRACE_SECS", "1.5"),
+        ("METRICS_ADDR", "unix:///tmp/metrics.sock"),
+        ("METRICS_ADDR", "9090"),
+    ] {
+        let err = config(&[(name, value)]).unwrap_err();
+        assert_eq!(err.name, name);
+        assert!(err.to_string().starts_with(&format!("{name}=")), "{err}");
+    }
+}
+
+#[test]
+fn errors_suggest_the_workers_own_defaults() {
+    let err = config(&[("LISTEN_ADDR", "localhost")]).unwrap_err();
+    assert!(err.reason.contains("0.0.0.0:50051"), "{err}");
+    let err = config(&[("METRICS_ADDR", "9090")]).unwrap_err();
+    assert!(err.reason.contains("0.0.0.0:9464"), "{err}");
+}
+
+#[test]
+fn unknown_names_in_the_workers_namespaces_stop_start_up() {
+    let err = config(&[("MODEL_FILE", "/m.json")]).unwrap_err();
+    assert_eq!(err.name, "MODEL_FILE");
+    assert!(err.reason.contains("MODEL_PATH"), "{err}");
+}
+
+#[test]
+fn the_orchestrators_settings_are_left_alone() {
+    // `make run` gives every service one environment.
+    config(&[
+        ("SHUTDOWN_TIMEOUT", "10s"),
+        ("WORKER_SCORER_ADDR", "127.0.0.1:1"),
+        ("LOG_LEVEL", "debug"),
+    ])
+    .unwrap();
+}
+
+#[test]
+fn every_setting_read_is_listed() {
+    // A name parsing asks for that READ lacks would be missing from a worker's
+    // table check; one READ lists that parsing never asks for, documented but ignored.
+    let source = include_str!("mod.rs");
+    let body = &source
+        [source.find("pub fn from_vars").unwrap()..source.find("fn reject_unknown").unwrap()];
+    let asked: Vec<&str> = body
+        .split("get(\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    let mut read = READ.to_vec();
+    read.sort_unstable();
+    let mut asked_sorted = asked.clone();
+    asked_sorted.sort_unstable();
+    assert_eq!(asked_sorted, read);
+}

@@ -1,0 +1,213 @@
+//! A worker's `main`: serves its model over gRPC until SIGTERM or SIGINT, or
+//! with `--probe [MILLISECONDS]` instead asks the worker at `LISTEN_ADDR`
+//! whether it is serving and exits 0 if so: an exec probe for a Unix socket,
+//! which a kubelet gRPC probe cannot reach.
+
+use std::{ffi::OsString, process::ExitCode, sync::Arc, time::Duration};
+
+use tokio::{net::TcpListener, runtime::Runtime};
+
+use crate::{
+    config::{Config, Settings},
+    metrics,
+    model::{Compiled, Model},
+    priority, probe,
+    server::{self, ServeOptions},
+    telemetry,
+};
+
+/// What makes one worker binary differ from another.
+#[derive(Debug, Clone, Copy)]
+pub struct Worker {
+    /// The crate and binary name: messages and thread names carry it.
+    pub name: &'static str,
+    /// Its environment variables and their defaults.
+    pub settings: Settings,
+    /// Its model, compiled in by its `build.rs`.
+    pub model: &'static Compiled,
+}
+
+/// Runs `worker` with the process's arguments and environment.
+pub fn run(worker: &Worker) -> ExitCode {
+    let name = worker.name;
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let probe = match probe_deadline(&args) {
+        Ok(probe) => probe,
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::from_env(&worker.settings) {
+        Ok(config) => config,
+        Err(error) => {
+            // Logging is not set up yet: RUST_LOG itself may be the problem.
+            eprintln!("{name}: invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(deadline) = probe {
+        return run_probe(name, &config, deadline);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(format!("{name}-io"))
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{name}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let telemetry = {
+        // Inside the runtime: trace export runs on it.
+        let _runtime = runtime.enter();
+        telemetry::init(&config.log_filter)
+    };
+    let telemetry = match telemetry {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match serve(worker, config, &runtime) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "{name} failed");
+            ExitCode::FAILURE
+        }
+    };
+    // After the drain, while the runtime still runs the exporter.
+    telemetry.shutdown();
+    code
+}
+
+/// `--probe [MILLISECONDS]`: probe instead of serving, within that deadline;
+/// the generated probes pass their timeoutSeconds less the process's own
+/// start and exit, so a slow answer fails here before the kubelet gives up.
+fn probe_deadline(args: &[OsString]) -> Result<Option<Duration>, String> {
+    match args {
+        [] => Ok(None),
+        [flag] if flag == "--probe" => Ok(Some(probe::PROBE_TIMEOUT)),
+        [flag, millis] if flag == "--probe" => match millis.to_str().map(str::parse::<u64>) {
+            Some(Ok(millis)) if millis > 0 => Ok(Some(Duration::from_millis(millis))),
+            _ => Err(format!(
+                "--probe {millis:?}: want a deadline in milliseconds above 0"
+            )),
+        },
+        _ => Err(format!(
+            "unexpected arguments {args:?}; the only one is --probe [MILLISECONDS]"
+        )),
+    }
+}
+
+/// Exits 0 if the worker at `LISTEN_ADDR` reports SERVING, 1 otherwise.
+fn run_probe(name: &str, config: &Config, deadline: Duration) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())
+        .and_then(|runtime| {
+            runtime
+                .block_on(probe::check(&config.listen_addr, deadline))
+                .map_err(|error| error.to_string())
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{name} --probe {}: {error}", config.listen_addr);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(
+    worker: &Worker,
+    config: Config,
+    runtime: &Runtime,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let model = match &config.model_path {
+        Some(path) => Model::from_path_with(path, worker.model)?,
+        None => Model::embedded(worker.model)?,
+    };
+    tracing::info!(
+        version = model.version(),
+        trees = model.tree_count(),
+        compiled = model.is_compiled(),
+        source = config
+            .model_path
+            .as_deref()
+            .map_or("embedded".into(), |path| path.display().to_string()),
+        "model loaded"
+    );
+
+    // Named threads make profiles and stack dumps readable. Scoring runs
+    // below the runtime threads that admit and refuse calls (priority.rs).
+    let name = worker.name;
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(move |i| format!("{name}-cpu-{i}"))
+        .start_handler(|_| priority::lower_current_thread_or_warn())
+        .build_global()?;
+
+    runtime.block_on(async {
+        let signal = server::shutdown_signal()?;
+        // Bound before gRPC, so a taken metrics port stops start-up.
+        let metrics_listener = TcpListener::bind(config.metrics_addr)
+            .await
+            .map_err(|error| {
+                format!(
+                    "cannot listen on METRICS_ADDR={}: {error}",
+                    config.metrics_addr
+                )
+            })?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
+        // Served until the process exits: scrapes still work while draining.
+        tokio::spawn(async move {
+            if let Err(error) = metrics::serve(metrics_listener, std::future::pending()).await {
+                tracing::error!(%error, "metrics server failed");
+            }
+        });
+        let shutdown = async {
+            let name = signal.await;
+            tracing::info!(signal = name, "stop signal received");
+        };
+        let options = ServeOptions {
+            max_in_flight: config.max_in_flight,
+            shutdown_grace: config.shutdown_grace,
+        };
+        server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn probe_takes_the_deadline_the_manifests_pass() {
+        assert_eq!(probe_deadline(&args(&[])), Ok(None));
+        assert_eq!(
+            probe_deadline(&args(&["--probe"])),
+            Ok(Some(probe::PROBE_TIMEOUT))
+        );
+        assert_eq!(
+            probe_deadline(&args(&["--probe", "4700"])),
+            Ok(Some(Duration::from_millis(4700)))
+        );
+        for bad in [
+            &["--probe", "0"][..],
+            &["--probe", "5s"],
+            &["--probe", "1", "2"],
+            &["--serve"],
+        ] {
+            assert!(probe_deadline(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+}

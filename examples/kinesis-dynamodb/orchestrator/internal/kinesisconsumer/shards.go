@@ -1,0 +1,201 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// syncShards brings the lease table in line with the stream's shards, as the KCL's shard sync
+// and lease cleanup do. A listed shard without a lease gets one, parents before children. A
+// shard no longer listed has aged out of the stream's retention (ListShards lists every shard,
+// closed ones too, while it holds records), so its lease is finished: nothing is left to read,
+// and its children must not wait for it for ever. Finished leases are then collected.
+//
+// The leases are listed before the shards: a lease the listing holds was created from a
+// listing older than this one, so a shard missing from this one can only have aged out, never
+// be too new to be listed.
+func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
+	call, cancel := c.call(ctx)
+	all, err := leases.List(call)
+	cancel()
+	if err != nil {
+		return err
+	}
+	shards, err := c.listShards(ctx)
+	if err != nil {
+		return err
+	}
+	leased, listed := map[string]bool{}, map[string]bool{}
+	for _, l := range all {
+		leased[l.ShardID] = true
+	}
+	descends := leasedDescendant(shards, leased)
+	for _, s := range parentsFirst(shards) {
+		id := aws.ToString(s.ShardId)
+		listed[id] = true
+		// A shard without a lease whose descendants have one was finished and collected:
+		// creating its lease again would read it again from the start.
+		if leased[id] || descends(id) {
+			continue
+		}
+		call, cancel := c.call(ctx)
+		err := leases.Create(call, id, parents(s))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("creating the lease of %s: %w", id, err)
+		}
+	}
+	for _, l := range all {
+		if !l.Finished() && !listed[l.ShardID] {
+			c.agedOut(ctx, leases, l)
+		}
+	}
+	c.collect(ctx, leases, all, listed)
+	return nil
+}
+
+// agedOut finishes the lease of a shard the stream no longer lists. Unless it was read to its
+// end unrecorded, the records after its checkpoint were lost to retention: that is logged as an
+// error and counted, as the KCL does, and reading goes on with its children.
+func (c *Consumer) agedOut(ctx context.Context, leases Leases, l Lease) {
+	call, cancel := c.call(ctx)
+	err := leases.Finish(call, l)
+	cancel()
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		return // checkpointed since it was listed: the next sync looks again
+	case err != nil:
+		c.cfg.Logger.Warn("finishing the lease of a shard that aged out", "lease_key", l.Key, "shard_id", l.ShardID, "error", err)
+		return
+	}
+	c.cfg.Metrics.ShardsAgedOut.Add(1)
+	c.cfg.Logger.Error("shard aged out of the stream's retention before it was read to its end; the records after its checkpoint are lost, and its children are read now",
+		"lease_key", l.Key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint, "lease_owner_was", l.Owner)
+}
+
+// collect deletes finished leases that are no longer needed, so that the table (which every
+// replica scans every third of a lease duration) does not grow with every reshard: one that is
+// no longer listed, as nothing can create it again; and one whose children all have leases and
+// have started, as its children no longer wait for it, and syncShards creates no lease for a
+// shard with a leased descendant (the open shards always are). A failed delete is tried again
+// at the next sync.
+func (c *Consumer) collect(ctx context.Context, leases Leases, all []Lease, listed map[string]bool) {
+	children := map[string][]Lease{}
+	for _, l := range all {
+		for _, p := range l.Parents {
+			children[p] = append(children[p], l)
+		}
+	}
+	for _, l := range all {
+		if !l.Finished() || listed[l.ShardID] && !allStarted(children[l.ShardID]) {
+			continue
+		}
+		call, cancel := c.call(ctx)
+		err := leases.Delete(call, l)
+		cancel()
+		if err != nil && !errors.Is(err, ErrLeaseLost) {
+			c.cfg.Logger.Warn("deleting a finished lease", "lease_key", l.Key, "error", err)
+			continue
+		}
+		c.cfg.Logger.Info("finished lease deleted", "lease_key", l.Key, "shard_id", l.ShardID)
+	}
+}
+
+// allStarted reports whether there are children and each has been taken or has checkpointed.
+func allStarted(children []Lease) bool {
+	for _, l := range children {
+		if l.Owner == "" && l.Checkpoint == TrimHorizon {
+			return false
+		}
+	}
+	return len(children) > 0
+}
+
+func parents(s types.Shard) []string {
+	var ps []string
+	for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+		if aws.ToString(p) != "" {
+			ps = append(ps, aws.ToString(p))
+		}
+	}
+	return ps
+}
+
+// leasedDescendant returns whether a listed shard has a descendant, by the listing's parent
+// links, that holds a lease.
+func leasedDescendant(shards []types.Shard, leased map[string]bool) func(id string) bool {
+	children := map[string][]string{}
+	for _, s := range shards {
+		for _, p := range parents(s) {
+			children[p] = append(children[p], aws.ToString(s.ShardId))
+		}
+	}
+	memo := map[string]bool{}
+	var descends func(id string) bool
+	descends = func(id string) bool {
+		if v, ok := memo[id]; ok {
+			return v
+		}
+		memo[id] = false // a cycle, which Kinesis never lists, ends here
+		for _, c := range children[id] {
+			if leased[c] || descends(c) {
+				memo[id] = true
+				break
+			}
+		}
+		return memo[id]
+	}
+	return descends
+}
+
+// parentsFirst orders shards so that each comes after its listed parents: a replica that stops
+// halfway through creating leases never leaves a child's lease without its parent's, which
+// syncShards would take for a collected parent and never create.
+func parentsFirst(shards []types.Shard) []types.Shard {
+	byID := make(map[string]types.Shard, len(shards))
+	for _, s := range shards {
+		byID[aws.ToString(s.ShardId)] = s
+	}
+	out := make([]types.Shard, 0, len(shards))
+	seen := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		s, ok := byID[id]
+		if !ok || seen[id] {
+			return
+		}
+		seen[id] = true
+		for _, p := range parents(s) {
+			visit(p)
+		}
+		out = append(out, s)
+	}
+	for _, s := range shards {
+		visit(aws.ToString(s.ShardId))
+	}
+	return out
+}
+
+func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
+	in := &kinesis.ListShardsInput{StreamName: aws.String(c.cfg.StreamName)}
+	var shards []types.Shard
+	for {
+		call, cancel := c.call(ctx)
+		out, err := c.client.ListShards(call, in)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("listing the shards of %q: %w", c.cfg.StreamName, err)
+		}
+		shards = append(shards, out.Shards...)
+		if out.NextToken == nil {
+			return shards, nil
+		}
+		// A call with a token must not name the stream again.
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+}
