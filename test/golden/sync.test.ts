@@ -23,9 +23,9 @@ describe.each(presets)("sync on examples/%s", (preset) => {
     edit(dir, ".github/workflows/ci.yml", (t) => t.replace(/^  cancel-in-progress: .*$/m, "  cancel-in-progress: false # keep main runs"));
     edit(dir, MANIFEST_FILE, (t) => {
       const m = JSON.parse(t);
-      m.toolchains = { ...m.toolchains, go: "1.27", rust: "1.96" };
+      m.toolchains = { ...m.toolchains, go: "1.27", rust: "1.96.0" };
       // A toolchain bump brings the digests of its base images (test values).
-      m.images = { ...m.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96-bookworm": `sha256:${"96".repeat(32)}` };
+      m.images = { ...m.images, "golang:1.27-bookworm": `sha256:${"27".repeat(32)}`, "rust:1.96.0-bookworm": `sha256:${"96".repeat(32)}` };
       m.ci.providers.push("gitlab");
       m.workers.push({ name: "pricing", transport: "tcp" });
       return `${JSON.stringify(m, null, 2)}\n`;
@@ -48,9 +48,9 @@ describe.each(presets)("sync on examples/%s", (preset) => {
     expect(makefile).toContain("# Team: deploy with ./deploy.sh after make build.");
     const ci = readFileSync(join(dir, ".github/workflows/ci.yml"), "utf8");
     expect(ci).toContain("cancel-in-progress: false # keep main runs");
-    expect(ci).toContain('RUST_TOOLCHAIN: "1.96"');
+    expect(ci).toContain('RUST_TOOLCHAIN: "1.96.0"');
     expect(readFileSync(join(dir, "orchestrator/go.mod"), "utf8")).toMatch(/^go 1\.27\.0$/m);
-    expect(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")).toContain(`image: rust:1.96-bookworm@sha256:${"96".repeat(32)}`);
+    expect(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")).toContain(`image: rust:1.96.0-bookworm@sha256:${"96".repeat(32)}`);
     expect(ci).toContain("rust-pricing:");
     expect(readFileSync(join(dir, "workers/Cargo.toml"), "utf8")).toContain('"pricing"');
     expect(readFileSync(join(dir, "workers/pricing/Cargo.toml"), "utf8")).toContain('name = "pricing"');
