@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+// idleTimeout is how long a keep-alive connection may sit idle before the server closes it.
+// It outlasts the idle timeout of the load balancers that pool connections to backends, so
+// the balancer, never the server, closes an idle one: a server that closes first races the
+// balancer's next request on that connection, which its client gets as a 502. AWS ALB's
+// default is 60 s and its docs ask targets for a longer keep-alive (docs.aws.amazon.com,
+// "Application Load Balancers", Connection idle timeout); ingress-nginx's upstream keep-alive
+// is 60 s. Behind a balancer set longer (GCP's external Application Load Balancer keeps
+// backend connections 600 s), raise this past it.
+const idleTimeout = 120 * time.Second
+
 // Options are the server's timeouts.
 type Options struct {
 	// WriteTimeout bounds a whole request, so it must exceed the slowest worker call.
@@ -28,7 +38,7 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, log
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      opts.WriteTimeout,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 

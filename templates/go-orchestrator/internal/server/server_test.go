@@ -96,3 +96,13 @@ func TestRunGivesUpAfterShutdownTimeout(t *testing.T) {
 		t.Fatal("Run did not give up after its shutdown timeout")
 	}
 }
+
+// albIdleTimeout is AWS Application Load Balancer's default idle timeout, the usual
+// balancer in front of the API; the server closing an idle connection first races its next request.
+const albIdleTimeout = 60 * time.Second
+
+func TestIdleTimeoutOutlastsTheLoadBalancers(t *testing.T) {
+	if idleTimeout <= albIdleTimeout {
+		t.Errorf("idleTimeout %v, want more than the ALB's %v", idleTimeout, albIdleTimeout)
+	}
+}
