@@ -74,7 +74,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
   // The orchestrator's wiring, one file per ingress (its package doc and serve), and what the
   // queue ingresses share: the consumer's pipe, its readiness and the ops endpoints.
-  [/^orchestrator\/cmd\/orchestrator\/(wire_http|ready_http_test|start_http_test)\.go$/, (m) => !queue(m)],
+  [/^orchestrator\/cmd\/orchestrator\/(wire_http|ready_http_test|start_http_test|drain_http_test)\.go$/, (m) => !queue(m)],
   [/^orchestrator\/cmd\/orchestrator\/wire_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/orchestrator\/wire_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/cmd\/orchestrator\/(consume|ready_queue_test|start_queue_test)\.go$/, queue],

@@ -5,7 +5,7 @@ import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
-import { ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -202,11 +202,15 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...(queue ? [{ kind: "ScaledObject", field: "/spec/minReplicaCount" }] : []),
   ];
   const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
+  // A queue consumer has no endpoints to leave (nothing routes to it; KEDA reads the queue), so only the API waits for them.
+  const shutdownDelaySecs = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
+  const shutdownDelay = `${shutdownDelaySecs}s`;
   const orchestratorConfig: [string, string][] = [
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
     ["LOG_LEVEL", "info"],
     // Shown here, beside the grace period derived from it: raise both together (validate checks they fit).
     ["SHUTDOWN_TIMEOUT", `${ORCHESTRATOR_DRAIN_SECS}s`],
+    ...(queue ? [] : [["SHUTDOWN_DELAY", shutdownDelay] as [string, string]]),
     ...kube.map((w): [string, string] => [w.env, w.addr]),
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];
@@ -221,6 +225,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const awsResourcesText = awsResources.length > 1 ? `${awsResources.slice(0, -1).join(", ")} and ${awsResources.at(-1)}` : (awsResources[0] ?? "");
   return {
     version: m.toolchains.kubernetes,
+    shutdownDelay,
     namespace: PROJECT_NAMES.namespace.of(m.name),
     devNamespace: PROJECT_NAMES.devNamespace.of(m.name),
     environments,
@@ -251,7 +256,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       portName: queue ? "ops" : "http",
       resources: resourcesFor(BENCH.orchestrator),
       config: orchestratorConfig,
-      grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(), sidecars),
+      grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(ORCHESTRATOR_DRAIN_SECS, shutdownDelaySecs), sidecars),
     },
     workers: kube,
     tcpWorkers: kube.filter((w) => !w.uds),

@@ -2,7 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { PROJECT_NAMES } from "../project-names.js";
 import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
-import { ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
 /**
  * Every environment variable each generated service reads: the one table per
@@ -131,6 +131,11 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   ];
   if (http) {
     rows.push({
+      name: "SHUTDOWN_DELAY",
+      default: "0s",
+      meaning: `after SIGTERM, how long the API goes on serving, \`/readyz\` answering 503, before it stops accepting and drains (\`SHUTDOWN_TIMEOUT\`): the time load balancers take to stop sending; the Kubernetes manifests set \`${KUBE_SHUTDOWN_DELAY_SECS}s\` and add it to the pod's grace period`,
+    });
+    rows.push({
       name: "MAX_BODY_BYTES",
       default: "",
       doc: "the contract's ceiling",
@@ -161,7 +166,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   }
   if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), meaning: "results table (partition key `id`, a string)" });
   rows.push(
-    { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, meaning: "how long in-flight work may finish after SIGTERM" },
+    { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, meaning: http ? "how long in-flight requests may finish once the API stops accepting (after `SHUTDOWN_DELAY`)" : "how long in-flight work may finish after SIGTERM" },
     { name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
   );
   const prefixes = ["WORKER_"];

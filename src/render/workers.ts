@@ -128,9 +128,24 @@ export const STOP_GRACE_MARGIN_SECS = WORKER_AFTER_DRAIN.traceFlushSecs + WORKER
 export const ORCHESTRATOR_AFTER_DRAIN = { tidySecs: 3, opsStopSecs: 1, traceFlushSecs: 2, exitSecs: 1 } as const;
 export const ORCHESTRATOR_STOP_MARGIN_SECS = Object.values(ORCHESTRATOR_AFTER_DRAIN).reduce((a, b) => a + b, 0);
 
-/** How long to wait for an orchestrator started with SHUTDOWN_TIMEOUT = shutdownSecs to exit after SIGTERM. */
-export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS): number {
-  return shutdownSecs + ORCHESTRATOR_STOP_MARGIN_SECS;
+/**
+ * The HTTP orchestrator's SHUTDOWN_DELAY in a cluster: after SIGTERM it
+ * serves on this long, /readyz answering 503, before it stops accepting.
+ * Kubernetes takes a terminating pod out of its Service's endpoints as it
+ * sends SIGTERM, and kube-proxy and ingress controllers follow within
+ * seconds; until they have, connections still arrive. The setting's default
+ * is 0 (make run, smoke, compose: nothing there routes by endpoints), so
+ * local stops stay fast; the cluster's ConfigMap sets this.
+ */
+export const KUBE_SHUTDOWN_DELAY_SECS = 5;
+
+/**
+ * How long to wait for an orchestrator started with SHUTDOWN_TIMEOUT =
+ * shutdownSecs and SHUTDOWN_DELAY = delaySecs to exit after SIGTERM: the
+ * delay, the drain, then the steps after it.
+ */
+export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS, delaySecs = 0): number {
+  return delaySecs + shutdownSecs + ORCHESTRATOR_STOP_MARGIN_SECS;
 }
 
 /** How long to wait for a worker started with SHUTDOWN_GRACE_SECS = drainSecs to exit after SIGTERM: the drain and a margin. */

@@ -5,7 +5,7 @@ import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, 
 /**
  * Every pod's terminationGracePeriodSeconds against the drains its containers
  * are configured for, in a built overlay. The generated grace is derived from
- * the default SHUTDOWN_TIMEOUT and SHUTDOWN_GRACE_SECS (render/workers.ts); an
+ * the default SHUTDOWN_TIMEOUT, SHUTDOWN_DELAY and SHUTDOWN_GRACE_SECS (render/workers.ts); an
  * overlay that raises either without the grace would have the kubelet SIGKILL
  * a drain midway, which nothing else notices, so validate refuses it.
  */
@@ -74,7 +74,11 @@ export function graceFaults(yaml: string): string[] {
     if (orchestrator) {
       const raw = envOf(orchestrator, maps, "SHUTDOWN_TIMEOUT");
       if (raw !== undefined) why.unshift(`SHUTDOWN_TIMEOUT=${raw}`);
-      needed = orchestratorPodGraceSecs(orchestratorStopGraceSecs(raw === undefined ? ORCHESTRATOR_DRAIN_SECS : (goDurationSecs(raw) ?? ORCHESTRATOR_DRAIN_SECS)), sidecars);
+      // The HTTP API's SHUTDOWN_DELAY comes before its drain (default 0: none).
+      const rawDelay = envOf(orchestrator, maps, "SHUTDOWN_DELAY");
+      if (rawDelay !== undefined) why.unshift(`SHUTDOWN_DELAY=${rawDelay}`);
+      const drain = raw === undefined ? ORCHESTRATOR_DRAIN_SECS : (goDurationSecs(raw) ?? ORCHESTRATOR_DRAIN_SECS);
+      needed = orchestratorPodGraceSecs(orchestratorStopGraceSecs(drain, rawDelay === undefined ? 0 : (goDurationSecs(rawDelay) ?? 0)), sidecars);
     } else {
       needed = Math.max(...pod.containers.map((c) => workerGrace(c).stopGraceSecs));
     }

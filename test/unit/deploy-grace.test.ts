@@ -14,12 +14,12 @@ import { tempDir } from "../helpers/cli.js";
  * (graceFaults, run on every built overlay) refuses a pod whose grace its own
  * settings outlast, so raising one without the other cannot pass silently.
  */
-function generate(transport: "tcp" | "uds"): string {
+function generate(transport: "tcp" | "uds", ingress: "sqs" | "http" = "sqs"): string {
   const dir = join(tempDir("chb-grace-"), "repo");
   mkdirSync(dir);
   const m = parseManifest({
     name: "risk-api",
-    orchestrator: { module: "github.com/acme/risk-api/orchestrator", ingress: "sqs", sink: "dynamodb" },
+    orchestrator: { module: "github.com/acme/risk-api/orchestrator", ingress, ...(ingress === "sqs" ? { sink: "dynamodb" } : {}) },
     workers: [{ name: "scorer", transport }],
   });
   writeTree(dir, render(m));
@@ -49,6 +49,13 @@ describe("grace periods against the drains an overlay configures", () => {
     const dir = generate("tcp");
     raise(dir, "orchestrator-config", "SHUTDOWN_TIMEOUT=1m");
     expect(graceFaults(build(dir))).toEqual([expect.stringMatching(/^Deployment orchestrator: terminationGracePeriodSeconds \d+ is shorter than the 67s its drains take \(SHUTDOWN_TIMEOUT=1m\)/)]);
+  });
+
+  it("counts the HTTP API's SHUTDOWN_DELAY, which comes before its drain", () => {
+    const dir = generate("tcp", "http");
+    for (const env of ["dev", "prod"]) expect(graceFaults(build(dir, env)), env).toEqual([]);
+    raise(dir, "orchestrator-config", "SHUTDOWN_DELAY=30s");
+    expect(graceFaults(build(dir))).toEqual([expect.stringMatching(/^Deployment orchestrator: terminationGracePeriodSeconds \d+ is shorter than the 47s its drains take \(SHUTDOWN_DELAY=30s, SHUTDOWN_TIMEOUT=10s\)/)]);
   });
 
   it("refuses a sidecar's SHUTDOWN_GRACE_SECS raised past the pod's grace, and a tcp worker's past its own", () => {

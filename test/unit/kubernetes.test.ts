@@ -10,7 +10,7 @@ import { render } from "../../src/render/index.js";
 import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { resourcesFor } from "../../src/render/resources.js";
-import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
@@ -108,8 +108,9 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(sidecars).not.toContain("grpc:");
     expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
     expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
-    // The orchestrator's drain and the steps after it, then each sidecar's drain and margin in turn: compose's figures, one after the other.
-    expect(pod).toContain(`terminationGracePeriodSeconds: ${ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
+    // The API's shutdown delay, the orchestrator's drain and the steps after it, then each sidecar's drain and margin in turn: compose's figures, one after the other.
+    const delay = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
+    expect(pod).toContain(`terminationGracePeriodSeconds: ${delay + ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
   });
 
   it("scales on the part's own signal and authenticates by pod identity", () => {
@@ -212,6 +213,15 @@ describe("terminationGracePeriodSeconds", () => {
     const mixed = build(manifest(PRESETS.sqs, [["scorer", "uds"], ["pricing", "tcp"]]));
     expect(grace(one(mixed, "Deployment", "orchestrator"))).toBe(alone + worker);
     expect(grace(one(mixed, "Deployment", "pricing"))).toBe(worker);
+  });
+
+  it("adds the HTTP API's SHUTDOWN_DELAY, which its ConfigMap sets, ahead of its drain; a queue consumer has none", () => {
+    const http = build(manifest(PRESETS.http, [["scorer", "tcp"]]));
+    const delay = Number(/SHUTDOWN_DELAY: (\d+)s\n/.exec(one(http, "ConfigMap", "orchestrator-config"))?.[1]);
+    expect(delay).toBe(KUBE_SHUTDOWN_DELAY_SECS);
+    expect(delay).toBeGreaterThan(0);
+    expect(grace(one(http, "Deployment", "orchestrator"))).toBe(delay + orchestratorGrace([["scorer", "tcp"]]));
+    expect(one(build(manifest(PRESETS.sqs, [["scorer", "tcp"]])), "ConfigMap", "orchestrator-config")).not.toContain("SHUTDOWN_DELAY");
   });
 });
 

@@ -113,7 +113,7 @@ describe("render", () => {
   });
 
   it.each([
-    ["http", "none", ["wire_http.go", "ready_http_test.go", "start_http_test.go"]],
+    ["http", "none", ["wire_http.go", "ready_http_test.go", "start_http_test.go", "drain_http_test.go"]],
     ["sqs", "dynamodb", ["wire_sqs.go", "sink_dynamodb.go", "consume.go", "ready_queue_test.go", "start_queue_test.go"]],
     ["sqs", "none", ["wire_sqs.go", "sink_none.go", "consume.go", "ready_queue_test.go", "start_queue_test.go"]],
     ["kinesis", "dynamodb", ["wire_kinesis.go", "sink_dynamodb.go", "consume.go", "ready_queue_test.go", "start_queue_test.go"]],

@@ -219,7 +219,7 @@ describe("make run's per-worker metrics address", () => {
 });
 
 describe("make run waits as long as the drains you set", () => {
-  it("SHUTDOWN_TIMEOUT and SHUTDOWN_GRACE_SECS set how long a stop waits before SIGKILL", async () => {
+  it("SHUTDOWN_DELAY, SHUTDOWN_TIMEOUT and SHUTDOWN_GRACE_SECS set how long a stop waits before SIGKILL", async () => {
     const text = treeFor("http", [{ name: "scorer", transport: "tcp" }]);
     // Services that ignore SIGTERM: run.sh must give up on each after its grace.
     // (The orchestrator is the server itself, so the SIGKILL leaves nothing behind.)
@@ -232,9 +232,9 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN)
 h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.SimpleHTTPRequestHandler, directory=sys.argv[2])).serve_forever()' "\${LISTEN_ADDR##*:}" "$PWD/.www"`,
       `trap '' TERM\nwhile :; do sleep 0.1; done`,
     );
-    const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, SHUTDOWN_TIMEOUT: "500ms", SHUTDOWN_GRACE_SECS: "1" }));
-    // 500ms rounds up to 1 s, plus the orchestrator's 7 s of steps after its drain; the worker 1 s and its 5 s margin.
-    expect(result.all).toContain("orchestrator did not stop within 8s of SIGTERM");
+    const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, SHUTDOWN_TIMEOUT: "500ms", SHUTDOWN_DELAY: "300ms", SHUTDOWN_GRACE_SECS: "1" }));
+    // The API's SHUTDOWN_DELAY, then its drain: each rounds up to 1 s, plus the orchestrator's 7 s of steps after its drain; the worker 1 s and its 5 s margin.
+    expect(result.all).toContain("orchestrator did not stop within 9s of SIGTERM");
     expect(result.all).toContain("scorer did not stop within 6s of SIGTERM");
   }, 90_000);
 
