@@ -82,6 +82,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   // Draining a handler pool at shutdown: the SQS consumer's; Kinesis readers stop with their leases.
   [/^orchestrator\/internal\/pipeline\/drain(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],
+  // The ops endpoints' handler serves every preset (the HTTP API's on OPS_LISTEN_ADDR); their counters are the consumers'.
+  [/^orchestrator\/internal\/ops\/ops(_test)?\.go$/, () => true],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline|synthetic)|cmd\/(bootstrap|produce|verify))\//, queue],
   // Custom collectors (read when scraped) belong to the queue ingresses' ops metrics, plain
   // gauges to the HTTP API's admission limit: neither orchestrator holds the other's helper.

@@ -3,7 +3,7 @@ import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./reso
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
-import { orchestratorSettings } from "./settings.js";
+import { ORCHESTRATOR_OPS_PORT, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
@@ -13,7 +13,7 @@ import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_
  * place them.
  */
 
-/** The orchestrator's one port: the HTTP API (http) or the health/metrics endpoints (queue presets); config.go's LISTEN_ADDR default. */
+/** The orchestrator's main port: the HTTP API (http) or the health/metrics endpoints (queue presets); config.go's LISTEN_ADDR default. */
 export const ORCHESTRATOR_PORT = 8080;
 export { SOCKETS_DIR };
 
@@ -205,12 +205,15 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   // A queue consumer has no endpoints to leave (nothing routes to it; KEDA reads the queue), so only the API waits for them.
   const shutdownDelaySecs = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
   const shutdownDelay = `${shutdownDelaySecs}s`;
+  // The API's health, readiness and metrics off its public port, as a queue consumer's ops port is the only one it has.
+  const opsPort = queue ? ORCHESTRATOR_PORT : ORCHESTRATOR_OPS_PORT;
   const orchestratorConfig: [string, string][] = [
     ["LISTEN_ADDR", `0.0.0.0:${ORCHESTRATOR_PORT}`],
     ["LOG_LEVEL", "info"],
     // Shown here, beside the grace period derived from it: raise both together (validate checks they fit).
     ["SHUTDOWN_TIMEOUT", `${ORCHESTRATOR_DRAIN_SECS}s`],
     ...(queue ? [] : [["SHUTDOWN_DELAY", shutdownDelay] as [string, string]]),
+    ...(queue ? [] : [["OPS_LISTEN_ADDR", `0.0.0.0:${opsPort}`] as [string, string]]),
     ...kube.map((w): [string, string] => [w.env, w.addr]),
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];
@@ -254,6 +257,10 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       image: orchestratorImage,
       port: ORCHESTRATOR_PORT,
       portName: queue ? "ops" : "http",
+      /** Where the probes and Prometheus go: the HTTP API's own ops listener, or a consumer's one port. */
+      opsPort,
+      opsPortName: "ops",
+      separateOps: opsPort !== ORCHESTRATOR_PORT,
       resources: resourcesFor(BENCH.orchestrator),
       config: orchestratorConfig,
       grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(ORCHESTRATOR_DRAIN_SECS, shutdownDelaySecs), sidecars),

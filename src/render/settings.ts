@@ -110,12 +110,25 @@ export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
 
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;
+/** The HTTP orchestrator's ops port in the cluster (OPS_LISTEN_ADDR there): health, readiness and metrics off the public port. */
+export const ORCHESTRATOR_OPS_PORT = 8081;
 
 export function orchestratorSettings(m: Manifest, workers: readonly WorkerContext[]): ServiceSettings {
   const { ingress, sink } = m.orchestrator;
   const http = ingress === "http";
+  const kube = m.deploy.includes("kubernetes");
   const rows: Setting[] = [
     { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, meaning: http ? "HTTP listen address (`make run`: `127.0.0.1:8080`)" : "ops listen address: health, readiness, metrics (`make run`: `127.0.0.1:8080`)" },
+    ...(http
+      ? [
+          {
+            name: "OPS_LISTEN_ADDR",
+            default: "",
+            doc: "unset: on `LISTEN_ADDR`",
+            meaning: `ops listen address: \`/healthz\`, \`/readyz\`, \`/metrics\`, off the API's port${kube ? ` (the Kubernetes manifests set \`0.0.0.0:${ORCHESTRATOR_OPS_PORT}\`)` : ""}; unset, the API's port serves them too`,
+          },
+        ]
+      : []),
     ...workers.map((w) => ({
       name: w.env,
       default: `127.0.0.1:${w.port}`,
@@ -133,7 +146,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     rows.push({
       name: "SHUTDOWN_DELAY",
       default: "0s",
-      meaning: `after SIGTERM, how long the API goes on serving, \`/readyz\` answering 503, before it stops accepting and drains (\`SHUTDOWN_TIMEOUT\`): the time load balancers take to stop sending; the Kubernetes manifests set \`${KUBE_SHUTDOWN_DELAY_SECS}s\` and add it to the pod's grace period`,
+      meaning: `after SIGTERM, how long the API goes on serving, \`/readyz\` answering 503, before it stops accepting and drains (\`SHUTDOWN_TIMEOUT\`): the time load balancers take to stop sending${kube ? `; the Kubernetes manifests set \`${KUBE_SHUTDOWN_DELAY_SECS}s\` and add it to the pod's grace period` : ""}`,
     });
     rows.push({
       name: "MAX_BODY_BYTES",

@@ -6,6 +6,7 @@ import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { KUBE_COLLECTOR_HOST } from "../../src/render/kubernetes.js";
 import { OTLP_GRPC_PORT, workerMetricsPort } from "../../src/render/otel-env.js";
+import { ORCHESTRATOR_OPS_PORT } from "../../src/render/settings.js";
 import { FIRST_WORKER_PORT } from "../../src/render/workers.js";
 import { splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
@@ -45,7 +46,8 @@ describe("telemetry in deploy/kubernetes", () => {
     expect(config).toContain(`OTEL_EXPORTER_OTLP_ENDPOINT: http://${KUBE_COLLECTOR_HOST}:${OTLP_GRPC_PORT}`);
     expect(config).toContain("OTEL_SERVICE_NAME: risk-api-pricing");
     const o = one("Deployment", "orchestrator");
-    expect(o).toContain('prometheus.io/port: "8080"');
+    // The HTTP API's /metrics is on its ops port, off the public one.
+    expect(o).toContain(`prometheus.io/port: "${ORCHESTRATOR_OPS_PORT}"`);
     expect(one("ConfigMap", "orchestrator-config")).toContain("OTEL_SERVICE_NAME: risk-api-orchestrator");
   });
 

@@ -10,6 +10,7 @@ import { render } from "../../src/render/index.js";
 import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { resourcesFor } from "../../src/render/resources.js";
+import { ORCHESTRATOR_OPS_PORT, ORCHESTRATOR_PORT } from "../../src/render/settings.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
@@ -111,6 +112,25 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     // The API's shutdown delay, the orchestrator's drain and the steps after it, then each sidecar's drain and margin in turn: compose's figures, one after the other.
     const delay = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
     expect(pod).toContain(`terminationGracePeriodSeconds: ${delay + ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
+  });
+
+  it("probes and scrapes the ops port: the HTTP API's own listener off its public port, a consumer's only one", () => {
+    const objs = build(manifest(orchestrator, [["scorer", "tcp"]]));
+    const pod = one(objs, "Deployment", "orchestrator");
+    const ops = queue ? ORCHESTRATOR_PORT : ORCHESTRATOR_OPS_PORT;
+    expect(pod).toMatch(new RegExp(`- containerPort: ${ops}\\n\\s+name: ops`));
+    expect(pod).toContain(`prometheus.io/port: "${ops}"`);
+    expect(pod.match(/port: ops\n/g)).toHaveLength(3); // startup, liveness, readiness
+    const policy = one(objs, "NetworkPolicy", "orchestrator");
+    expect(policy).toMatch(/ports:\n\s+- port: ops/);
+    if (queue) {
+      expect(one(objs, "ConfigMap", "orchestrator-config")).not.toContain("OPS_LISTEN_ADDR");
+      return;
+    }
+    expect(one(objs, "ConfigMap", "orchestrator-config")).toContain(`OPS_LISTEN_ADDR: 0.0.0.0:${ORCHESTRATOR_OPS_PORT}`);
+    expect(pod).toMatch(new RegExp(`- containerPort: ${ORCHESTRATOR_PORT}\\n\\s+name: http`));
+    expect(policy).toMatch(/- ports:\n\s+- port: http/);
+    expect(one(objs, "Service", "orchestrator")).toContain("targetPort: http");
   });
 
   it("scales on the part's own signal and authenticates by pod identity", () => {

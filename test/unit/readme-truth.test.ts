@@ -4,7 +4,7 @@ import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render, type FileTree } from "../../src/render/index.js";
 import { GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT } from "../../src/render/observability.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../../src/render/otel-env.js";
-import { OTEL_VARIABLES, orchestratorSettings } from "../../src/render/settings.js";
+import { ORCHESTRATOR_OPS_PORT, OTEL_VARIABLES, orchestratorSettings } from "../../src/render/settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { withLedger } from "../../src/sync/ledger.js";
 
@@ -151,7 +151,14 @@ describe.each(combos)("README of $orchestrator.ingress $orchestrator.router$orch
     const emulator = m.orchestrator.ingress === "http" ? undefined : /^LOCAL_AWS_ENDPOINT=http:\/\/127\.0\.0\.1:(\d+)$/m.exec(text("scripts/aws.sh"))![1];
     const allowed = worker
       ? [worker.port, worker.metricsPort]
-      : [Number(listen.split(":").at(-1)), ...workers.map((w) => w.port), ...(emulator ? [Number(emulator)] : []), ...(m.docker ? stackPorts : []), ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT] : [])];
+      : [
+          Number(listen.split(":").at(-1)),
+          ...workers.map((w) => w.port),
+          ...(emulator ? [Number(emulator)] : []),
+          ...(m.docker ? stackPorts : []),
+          // The cluster's collector, and the HTTP API's ops port there (OPS_LISTEN_ADDR in its ConfigMap).
+          ...(m.deploy.includes("kubernetes") ? [OTLP_GRPC_PORT, ...(m.orchestrator.ingress === "http" ? [ORCHESTRATOR_OPS_PORT] : [])] : []),
+        ];
     expect(ports.length).toBeGreaterThan(0);
     expect(ports.filter((p) => !allowed.includes(p))).toEqual([]);
   });
