@@ -115,7 +115,7 @@ describe("several workers", () => {
     // proves it against real gRPC health); the added one is connected and reported.
     const consume = text(sqs, "orchestrator/cmd/orchestrator/consume.go");
     expect(consume).toContain("scorer := ws.route(primary)");
-    expect(consume).toMatch(/for i, s := range ws\.scorers \{\n\t+if s == nil \{\n\t+continue/);
+    expect(text(sqs, "orchestrator/cmd/orchestrator/workers.go")).toMatch(/for i, s := range ws\.scorers \{\n\t+if s == nil \{\n\t+continue/);
     expect(text(sqs, "orchestrator/cmd/orchestrator/wire_sqs.go")).toContain("p := newPipe(cfg, ws, sink, logger)");
     const smoke = text(sqs, "scripts/smoke.sh");
     expect(smoke).toContain('"$target/release/pricing"');
