@@ -2,10 +2,12 @@ import { execa } from "execa";
 import { readFileSync, readdirSync, realpathSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { freePort } from "../../src/validate/ports.js";
 import { ensurePythonLinter } from "../../src/validate/linters.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
 import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { dockerfileStages } from "../helpers/dockerfile-stages.js";
 import { composeHeaderCommands, fencedBlocks, helpTargets, isShell, needsCluster, needsDocker, runBlock, type DocBlock } from "../helpers/doc-blocks.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -101,12 +103,11 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     for (const line of compose.filter((l) => l.startsWith("docker compose run"))) {
       const [, entrypoint, service] = /--entrypoint (\S+) (\S+)/.exec(line)!;
       expect(file).toMatch(new RegExp(`^  ${service}:$`, "m"));
-      // The image holds every command the module builds (go build -o /out/ ./cmd/...) in /usr/local/bin.
-      const dockerfile = read("orchestrator/Dockerfile");
-      expect(dockerfile).toContain("-o /out/ ./cmd/...");
-      expect(dockerfile).toContain("COPY --from=build /out/ /usr/local/bin/");
+      // The stage the service builds (its target, else the final one) holds the command in /usr/local/bin.
+      const stages = dockerfileStages(read("orchestrator/Dockerfile"));
+      const target = (parse(file) as { services: Record<string, { build?: { target?: string } }> }).services[service!]?.build?.target ?? stages.final;
       expect(entrypoint).toMatch(/^\/usr\/local\/bin\/[a-z]+$/);
-      expect(readdirSync(join(dir, "orchestrator", "cmd"))).toContain(entrypoint!.split("/").at(-1));
+      expect(stages.commands.get(target)).toContain(entrypoint!.split("/").at(-1));
     }
     expect(read("Makefile")).toMatch(/^docker: .*\n\tdocker compose build$/m);
   });
