@@ -25,6 +25,8 @@ cd "$(dirname "$0")/.."
 orchestrator_grace=17
 # The orchestrator refuses a duration that is not positive (config.go).
 if drain=$(duration_secs "${SHUTDOWN_TIMEOUT:-}") && [ "$drain" -gt 0 ]; then orchestrator_grace=$((drain + 7)); fi
+# The API serves on for SHUTDOWN_DELAY (default 0) before that drain.
+if delay=$(duration_secs "${SHUTDOWN_DELAY:-}") && [ "$delay" -gt 0 ]; then orchestrator_grace=$((orchestrator_grace + delay)); fi
 # worker_grace SECS: a worker's stop grace for the SHUTDOWN_GRACE_SECS it is given,
 # read as the worker reads it (Rust's u64: an optional +, whole seconds up to 3600).
 worker_grace() {

@@ -47,6 +47,28 @@ func (ws *workers) route(i int) *workerclient.Coalescer {
 	return ws.scorers[i]
 }
 
+// ready is nil while every worker something routes work to has a replica that is SERVING.
+func (ws *workers) ready() error {
+	for i, s := range ws.scorers {
+		if s == nil {
+			continue
+		}
+		if h := s.Health(); h != workerclient.HealthServing {
+			return fmt.Errorf("scoring worker %s health is %s", ws.cfg.Workers[i].Name, h)
+		}
+	}
+	return nil
+}
+
+// health is every worker's last known health by name, routed or not.
+func (ws *workers) health() map[string]string {
+	out := make(map[string]string, len(ws.clients))
+	for i, c := range ws.clients {
+		out[ws.cfg.Workers[i].Name] = c.Health().String()
+	}
+	return out
+}
+
 // watch follows every worker's health, routed or not, until the returned stop is called.
 func (ws *workers) watch(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)

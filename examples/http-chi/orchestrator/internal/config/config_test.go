@@ -81,6 +81,8 @@ func TestLoadOverrides(t *testing.T) {
 		"LISTEN_ADDR":         "127.0.0.1:9000",
 		"REQUEST_TIMEOUT":     "750ms",
 		"SHUTDOWN_TIMEOUT":    "30s",
+		"SHUTDOWN_DELAY":      "7s",
+		"OPS_LISTEN_ADDR":     "127.0.0.1:9001",
 		"MAX_BODY_BYTES":      "2048",
 		"MAX_IN_FLIGHT_BYTES": "65536",
 		"LOG_LEVEL":           "debug",
@@ -102,6 +104,8 @@ func TestLoadOverrides(t *testing.T) {
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
 	want.MaxInFlightBytes = 65536
+	want.ShutdownDelay = 7 * time.Second
+	want.OpsListenAddr = "127.0.0.1:9001"
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
 	}
@@ -124,6 +128,10 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"MAX_BODY_BYTES", "1099511627776"}, // Past the contract's ceiling: the worker could never take it.
 		{"MAX_IN_FLIGHT_BYTES", "0"},
 		{"MAX_IN_FLIGHT_BYTES", "1MiB"},
+		{"SHUTDOWN_DELAY", "-1s"},
+		{"SHUTDOWN_DELAY", "5"},
+		{"OPS_LISTEN_ADDR", "8081"},
+		{"OPS_LISTEN_ADDR", ":8080"}, // the API's own
 		{"LOG_LEVEL", "loud"},
 		{"COALESCE", "yes"},
 	}

@@ -6,13 +6,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
-	"example.com/http-chi/orchestrator/internal/telemetry"
 	"example.com/http-chi/orchestrator/internal/validation"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
@@ -50,6 +48,9 @@ type Config struct {
 	// (telemetry.Exporting is false): the caller's trace context still reaches the workers and
 	// the logs, but no per-request span work is done for a span nobody records (propagated).
 	Untraced bool
+	// Ops, if set, answers GET /healthz, /readyz and /metrics on the API's port too (ops.NewHandler,
+	// which decides readiness); nil when they have a listener of their own.
+	Ops http.Handler
 }
 
 // New returns the API's root handler, middleware included.
@@ -65,23 +66,22 @@ func New(cfg Config) http.Handler {
 	// and both routers dispatch the same table.
 	primary := &h.workers[0]
 	h.routes = []route{
-		{http.MethodPost, "/v1/score", unary(h, primary.Worker, validation.ScoreRequest, primary.Worker.Score), primary},
-		{http.MethodPost, "/v1/score/batch", unary(h, primary.Worker, validation.ScoreBatchRequest, primary.Worker.ScoreBatch), primary},
+		{http.MethodPost, "/v1/score", unary(h, primary.Worker, validation.ScoreRequest, primary.Worker.Score)},
+		{http.MethodPost, "/v1/score/batch", unary(h, primary.Worker, validation.ScoreBatchRequest, primary.Worker.ScoreBatch)},
 	}
 	for i := range h.workers {
 		nw := &h.workers[i]
 		base := "/v1/workers/" + nw.Name
 		h.routes = append(h.routes,
-			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score), nw},
-			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch), nw},
+			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score)},
+			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch)},
 		)
 	}
-	h.routes = append(h.routes,
-		route{http.MethodGet, "/healthz", http.HandlerFunc(h.healthz), nil},
-		route{http.MethodGet, "/readyz", http.HandlerFunc(h.readyz), nil},
-		route{http.MethodGet, "/metrics", telemetry.Handler(), nil},
-	)
-	h.gates = called(h.routes)
+	if cfg.Ops != nil {
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			h.routes = append(h.routes, route{http.MethodGet, path, cfg.Ops})
+		}
+	}
 	// The middleware wraps the router rather than living inside it, so both router
 	// choices trace, tag, log and recover requests identically, 404s and 405s included.
 	inner := requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
@@ -97,8 +97,6 @@ type handler struct {
 	logger       *slog.Logger
 	admission    *admission
 	routes       []route
-	// gates are the workers some route calls, in route order: readiness needs exactly these.
-	gates []*NamedWorker
 }
 
 // route is one entry of the API's route table. The router is built from the table,
@@ -107,19 +105,6 @@ type route struct {
 	method  string
 	path    string
 	handler http.Handler
-	// calls is the worker the route scores with; nil for the operational routes.
-	calls *NamedWorker
-}
-
-// called lists each worker the routes call, once, in route order.
-func called(routes []route) []*NamedWorker {
-	var out []*NamedWorker
-	for _, rt := range routes {
-		if rt.calls != nil && !slices.Contains(out, rt.calls) {
-			out = append(out, rt.calls)
-		}
-	}
-	return out
 }
 
 // message is satisfied by *M for a generated message M; it lets generic code allocate
@@ -171,22 +156,4 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Wo
 		h.writeProto(w, r, resp)
 		charged.answered()
 	}
-}
-
-// healthz is liveness: the process is up and serving HTTP. It deliberately ignores the
-// worker, so an orchestrator is never restarted for the worker's problems.
-func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
-}
-
-// readyz is readiness: traffic is worth sending here only while every worker a route calls
-// has a replica that is SERVING.
-func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	for _, nw := range h.gates {
-		if health := nw.Worker.Health(); health != workerclient.HealthServing {
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+nw.Name+" health is "+health.String())
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -178,25 +177,6 @@ func TestRequestIDReachesWorker(t *testing.T) {
 	defer e.worker.mu.Unlock()
 	if len(e.worker.requestIDs) != 1 || e.worker.requestIDs[0] != "trace-123" {
 		t.Errorf("worker saw request ids %q, want [trace-123]", e.worker.requestIDs)
-	}
-}
-
-func TestReadyzFollowsWorkerHealth(t *testing.T) {
-	e := newEnv(t, nil, 2*time.Second)
-	readyz := func() int { return do(e.api, http.MethodGet, "/readyz", "", nil).Code }
-	svc := scoringv1.ScoringService_ServiceDesc.ServiceName
-
-	eventually(t, "readyz 200 while SERVING", func() bool { return readyz() == http.StatusOK })
-	e.health.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
-	eventually(t, "readyz 503 after NOT_SERVING", func() bool { return readyz() == http.StatusServiceUnavailable })
-	wantError(t, do(e.api, http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, "unavailable")
-	e.health.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
-	eventually(t, "readyz 200 after SERVING again", func() bool { return readyz() == http.StatusOK })
-
-	e.server.Stop()
-	eventually(t, "readyz 503 once the worker is gone", func() bool { return readyz() == http.StatusServiceUnavailable })
-	if rec := do(e.api, http.MethodGet, "/healthz", "", nil); rec.Code != http.StatusOK {
-		t.Errorf("healthz %d with the worker gone, want 200: liveness must not depend on the worker", rec.Code)
 	}
 }
 

@@ -25,6 +25,8 @@ import (
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
 	"example.com/http-chi/orchestrator/internal/httpapi"
+	"example.com/http-chi/orchestrator/internal/ops"
+	"example.com/http-chi/orchestrator/internal/telemetry"
 	"example.com/http-chi/orchestrator/internal/validation"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
@@ -141,12 +143,18 @@ type env struct {
 // so the tests cover the protojson and gRPC paths end to end.
 func newEnv(t *testing.T, vectors []vector, timeout time.Duration) *env {
 	t.Helper()
+	// Sized like the real worker, from the contract.
+	return newEnvLimited(t, vectors, timeout, validation.MaxRequestBytes)
+}
+
+// newEnvLimited is newEnv with a worker that takes requests of at most maxRecv bytes.
+func newEnvLimited(t *testing.T, vectors []vector, timeout time.Duration, maxRecv int) *env {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sized like the real worker, from the contract.
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(validation.MaxRequestBytes))
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxRecv))
 	e := &env{worker: &fakeWorker{t: t, vectors: vectors}, health: health.NewServer(), server: srv}
 	scoringv1.RegisterScoringServiceServer(e.server, e.worker)
 	healthpb.RegisterHealthServer(e.server, e.health)
@@ -155,8 +163,14 @@ func newEnv(t *testing.T, vectors []vector, timeout time.Duration) *env {
 	t.Cleanup(e.server.Stop)
 
 	e.client = newClient(t, lis.Addr().String(), timeout)
-	e.api = httpapi.New(httpapi.Config{Workers: primaryOnly(e.client), MaxBodyBytes: 4096, Logger: slog.New(slog.DiscardHandler)})
+	e.api = httpapi.New(httpapi.Config{Workers: primaryOnly(e.client), MaxBodyBytes: 4096, Logger: slog.New(slog.DiscardHandler), Ops: opsStub()})
 	return e
+}
+
+// opsStub is the ops endpoints as the orchestrator serves them, always ready: readiness
+// itself is decided in cmd/orchestrator (workers.ready).
+func opsStub() http.Handler {
+	return ops.NewHandler(telemetry.Handler(), func() error { return nil }, nil)
 }
 
 func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.Client {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"example.com/http-chi/orchestrator/internal/validation"
+	"example.com/http-chi/orchestrator/internal/workerclient"
 )
 
 // ShedRetryAfterSeconds is the Retry-After of a 429, the worker's refusal passed on or the
@@ -166,6 +167,13 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, err e
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is unavailable")
 	case codes.ResourceExhausted:
+		if workerclient.TooLarge(err) {
+			// A gRPC message size limit, not load: the same request fails the same way however
+			// often it is retried, so no 429, while a smaller one (fewer requests in a batch)
+			// may pass, which 413 says and a 502 would not.
+			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over the scoring worker's message size limit; send fewer requests per call")
+			return
+		}
 		// The worker shed the call before doing its work: it is up and will take the call
 		// once load drops, so 429 plus Retry-After asks the client to slow down and retry,
 		// where a 503 would read as an outage (and make load balancers eject the instance).

@@ -55,8 +55,13 @@ func stoppedEarly(ctx context.Context, err error) bool {
 
 // traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
 // orchestrator waits 17s before SIGKILL: the default SHUTDOWN_TIMEOUT, then the steps after
-// the drain, each bounded (this flush is the last), and a second to exit.
+// the drain, each bounded (this flush is the last), and a second to exit; the
+// Kubernetes pod waits SHUTDOWN_DELAY more, which comes first.
 const traceFlushTimeout = 2 * time.Second
+
+// opsStopTimeout bounds stopping the health and metrics server, after the drain: a probe or
+// scrape in flight takes milliseconds.
+const opsStopTimeout = 1 * time.Second
 
 // run runs the orchestrator until ctx is done (SIGTERM) and its work has drained.
 func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err error) {

@@ -25,7 +25,13 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Coalesce puts concurrent single requests for a busy worker into shared ScoreBatch calls.
 	Coalesce bool
-	// ShutdownTimeout bounds how long in-flight requests may take to drain on SIGTERM.
+	// OpsListenAddr is the host:port of the health and metrics endpoints; empty, the API's
+	// port serves them too.
+	OpsListenAddr string
+	// ShutdownDelay is how long the API serves on after SIGTERM, readiness failing, while
+	// load balancers stop sending; zero stops accepting at once.
+	ShutdownDelay time.Duration
+	// ShutdownTimeout bounds how long in-flight requests may take to drain after ShutdownDelay.
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
 	// (validation.MaxJSONBytes of the largest valid ScoreBatchRequest), its default.
@@ -55,9 +61,11 @@ type setting struct{ name, def string }
 // cannot disagree: Load takes every default from here and reads nothing else.
 var settings = []setting{
 	{"LISTEN_ADDR", ":8080"},
+	{"OPS_LISTEN_ADDR", ""},
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051"},
 	{"REQUEST_TIMEOUT", "2s"},
 	{"COALESCE", "on"},
+	{"SHUTDOWN_DELAY", "0s"},
 	{"MAX_BODY_BYTES", ""},
 	{"MAX_IN_FLIGHT_BYTES", ""},
 	{"SHUTDOWN_TIMEOUT", "10s"},
@@ -100,6 +108,13 @@ func load(environ []string) (Config, *parser) {
 		Coalesce:        p.onOff("COALESCE"),
 	}
 	cfg.MaxInFlightBytes = p.positiveBytes("MAX_IN_FLIGHT_BYTES")
+	cfg.ShutdownDelay = p.delay("SHUTDOWN_DELAY")
+	if p.value("OPS_LISTEN_ADDR") != "" {
+		cfg.OpsListenAddr = p.hostPort("OPS_LISTEN_ADDR")
+		if cfg.OpsListenAddr == cfg.ListenAddr {
+			p.fail("OPS_LISTEN_ADDR", cfg.OpsListenAddr, "want another address than LISTEN_ADDR, or unset to serve both on it")
+		}
+	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
 		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
@@ -196,6 +211,17 @@ func (p *parser) duration(key string) time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
+		return 0
+	}
+	return d
+}
+
+// delay reads a duration that may be zero (none).
+func (p *parser) delay(key string) time.Duration {
+	v := p.value(key)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.fail(key, v, "want a duration of 0s or more, e.g. 5s")
 		return 0
 	}
 	return d

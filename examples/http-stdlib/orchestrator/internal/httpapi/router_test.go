@@ -44,7 +44,7 @@ func primaryOnly(w httpapi.Worker) []httpapi.NamedWorker {
 // TestRouting pins the routing behaviour that both router choices (stdlib and chi) must
 // share; the same file runs against whichever one the repo was generated with.
 func TestRouting(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), Logger: slog.New(slog.DiscardHandler), Ops: opsStub()})
 	tests := []struct {
 		method, path string
 		body         string
@@ -68,6 +68,10 @@ func TestRouting(t *testing.T) {
 		{http.MethodPost, "/v1/scores", `{"id":"a"}`, http.StatusNotFound, ""},
 		{http.MethodPost, "/metrics", "", http.StatusMethodNotAllowed, "GET, HEAD"},
 	}
+	// /metrics is Prometheus' text, not JSON.
+	if rec := do(api, http.MethodGet, "/metrics", "", nil); rec.Code != http.StatusOK {
+		t.Errorf("GET /metrics: status %d", rec.Code)
+	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			rec := do(api, tt.method, tt.path, "application/json", []byte(tt.body))
@@ -87,9 +91,13 @@ func TestRouting(t *testing.T) {
 	}
 }
 
-func TestReadyzWhileHealthUnknown(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.DiscardHandler)})
-	wantError(t, do(api, http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, "unavailable")
+// With the ops endpoints on a listener of their own (OPS_LISTEN_ADDR), the API's port serves
+// none of them: nothing but the API is open to its clients.
+func TestWithoutOpsTheAPIServesNoOpsEndpoint(t *testing.T) {
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{health: workerclient.HealthServing}), Logger: slog.New(slog.DiscardHandler)})
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		wantError(t, do(api, http.MethodGet, path, "", nil), http.StatusNotFound, "not_found")
+	}
 }
 
 func TestKnownDownWorkerIsNotCalled(t *testing.T) {
@@ -106,7 +114,7 @@ func TestKnownDownWorkerIsNotCalled(t *testing.T) {
 
 func TestPanicBecomes500(t *testing.T) {
 	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{panics: true}), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{panics: true}), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Ops: opsStub()})
 	wantError(t, post(api, "/v1/score", []byte(`{"id":"a"}`)), http.StatusInternalServerError, "internal")
 	if !strings.Contains(logs.String(), "worker stub exploded") {
 		t.Errorf("panic value not logged; logs:\n%s", logs.String())
@@ -119,7 +127,7 @@ func TestPanicBecomes500(t *testing.T) {
 
 func TestRequestLog(t *testing.T) {
 	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Ops: opsStub()})
 	rec := do(api, http.MethodGet, "/v1/score", "", nil)
 	id := rec.Header().Get("X-Request-Id")
 	if id == "" {
@@ -148,7 +156,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestUnsafeRequestIDReplaced(t *testing.T) {
-	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(stubWorker{}), Logger: slog.New(slog.DiscardHandler), Ops: opsStub()})
 	for _, id := range []string{"has space", strings.Repeat("x", 129), "tab\there"} {
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 		req.Header.Set("X-Request-Id", id)

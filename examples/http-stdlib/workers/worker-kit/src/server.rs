@@ -26,10 +26,12 @@ pub const SCORING_SERVICE_NAME: &str =
 /// reconnect (HTTP/2 GOAWAY; calls in flight finish). Reconnecting makes gRPC
 /// clients resolve the worker's name again, so replicas added behind a
 /// headless Service get their share of calls within this time even while no
-/// connection fails. No `max_connection_age_grace`: in tonic 0.14 setting it
-/// replaces the GOAWAY with a hard close at age + grace. grpc-go ends its
+/// connection fails. A minute: an HPA adds replicas every 15 s, so a longer
+/// age left new replicas idle while it added more, and grpc-go re-resolves a
+/// name at most every 30 s anyway. No `max_connection_age_grace`: in tonic 0.14
+/// setting it replaces the GOAWAY with a hard close at age + grace. grpc-go ends its
 /// health `Watch` stream on GOAWAY, so the old connection still closes.
-pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(60);
 
 /// How the server behaves under load and at shutdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

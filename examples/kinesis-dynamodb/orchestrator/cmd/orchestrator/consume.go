@@ -18,14 +18,12 @@ import (
 	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
 )
 
-// The steps of a consumer's shutdown after the drain, before the trace flush; see traceFlushTimeout.
+// A step of a consumer's shutdown after the drain, before stopping the ops server and the
+// trace flush; see traceFlushTimeout.
 const (
 	// tidyGrace is how long the calls that tidy up after the drain's cut (deletes, visibility
 	// or lease releases) may still take.
 	tidyGrace = 3 * time.Second
-	// opsStopTimeout bounds stopping the health and metrics server: a probe or scrape in flight
-	// takes milliseconds.
-	opsStopTimeout = 1 * time.Second
 )
 
 // primary is the worker the consumer scores every message with. The others are connected and
@@ -70,28 +68,6 @@ func newPipe(cfg config.Config, ws *workers, sink results.Sink, logger *slog.Log
 		metrics:    metrics,
 		canProcess: func() bool { return scorer.Health() != workerclient.HealthNotServing && sinkHealth.Err() == nil },
 	}
-}
-
-// ready is nil while every worker something routes work to has a replica that is SERVING.
-func (ws *workers) ready() error {
-	for i, s := range ws.scorers {
-		if s == nil {
-			continue
-		}
-		if h := s.Health(); h != workerclient.HealthServing {
-			return fmt.Errorf("scoring worker %s health is %s", ws.cfg.Workers[i].Name, h)
-		}
-	}
-	return nil
-}
-
-// health is every worker's last known health by name, routed or not.
-func (ws *workers) health() map[string]string {
-	out := make(map[string]string, len(ws.clients))
-	for i, c := range ws.clients {
-		out[ws.cfg.Workers[i].Name] = c.Health().String()
-	}
-	return out
 }
 
 // runConsumer runs c until ctx is done and in-flight work has drained, with the health and

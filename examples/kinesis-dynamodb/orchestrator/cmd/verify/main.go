@@ -2,8 +2,9 @@
 // vector's result has arrived where the sink keeps it (openStore, in the store file of
 // this project's sink) and checks each result found against the vector's expected
 // response; then the checks other files add (afterResults). With -count N it waits instead
-// until each of the N synthetic requests `make produce N=...` sent has a result, whatever
-// its score: `make wait-ready PROCESSED=N` runs it so, counting requests, not deliveries.
+// until each of the N synthetic requests the last `make produce N=...` sent (the prefix it
+// recorded in -run-file) has a result, whatever its score: `make wait-ready PROCESSED=N`
+// runs it so, counting this run's requests, not deliveries nor an earlier run's results.
 // scripts/smoke.sh runs it after produce; it exits non-zero on the first mismatch.
 package main
 
@@ -36,7 +37,8 @@ var afterResults []func(context.Context) error
 func main() {
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors whose results to check")
 	count := flag.Int("count", 0, "instead of the vectors, wait for a result of each of this many synthetic requests")
-	prefix := flag.String("prefix", synthetic.DefaultPrefix, "id prefix of the synthetic requests (-count)")
+	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (-count; default: the one in -run-file)")
+	runFile := flag.String("run-file", synthetic.RunFile, "where cmd/produce recorded its synthetic requests' prefix")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for every result")
 	flag.Parse()
 
@@ -44,7 +46,10 @@ func main() {
 	defer cancel()
 	var err error
 	if *count > 0 {
-		err = run(ctx, syntheticIDs(*prefix, *count), false)
+		var want map[string]*scoringv1.ScoreResponse
+		if want, err = runIDs(*prefix, *runFile, *count); err == nil {
+			err = run(ctx, want, false)
+		}
 	} else {
 		var want map[string]*scoringv1.ScoreResponse
 		if want, err = expected(*vectorsPath); err == nil {
@@ -134,6 +139,18 @@ func check(store fmt.Stringer, got found, want map[string]*scoringv1.ScoreRespon
 		}
 	}
 	return nil
+}
+
+// runIDs are the ids of the count synthetic requests of one produce run: prefix's, or if
+// none is given the run's that runFile records.
+func runIDs(prefix, runFile string, count int) (map[string]*scoringv1.ScoreResponse, error) {
+	if prefix == "" {
+		var err error
+		if prefix, err = synthetic.Recorded(runFile); err != nil {
+			return nil, err
+		}
+	}
+	return syntheticIDs(prefix, count), nil
 }
 
 // syntheticIDs are the ids of the count synthetic requests with prefix, each with no

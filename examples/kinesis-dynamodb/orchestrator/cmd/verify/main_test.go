@@ -1,10 +1,13 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/synthetic"
 )
 
 type named string
@@ -58,5 +61,30 @@ func TestCountModeWantsEachSyntheticIDOnceWhateverItsScore(t *testing.T) {
 	got := found{"s-000000": {response("s-000000", 0.1), response("s-000000", 0.1)}, "s-000001": {response("s-000001", 0.9)}, "other": {response("other", 0)}}
 	if n := arrivedCount(got, want); n != 2 {
 		t.Fatalf("arrivedCount = %d, want 2: a redelivery does not stand in for s-000002", n)
+	}
+}
+
+// The rerun fault: every result of the first `make produce N=3` is in the store, a second
+// run is produced and nothing of it handled yet. Verify must see none of the three.
+func TestCountModeWaitsForTheLastRunsRequestsNotAnEarlierRunsResults(t *testing.T) {
+	runFile := filepath.Join(t.TempDir(), "synthetic-prefix")
+	if _, err := runIDs("", runFile, 3); err == nil {
+		t.Fatal("runIDs with no run recorded: want an error, not some default ids")
+	}
+	got := found{}
+	for _, run := range []string{"first", "second"} {
+		if err := synthetic.Record(runFile, synthetic.NewPrefix(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		want, err := runIDs("", runFile, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := arrivedCount(got, want); n != 0 {
+			t.Fatalf("%s run: %d of its 3 requests counted as arrived before any was handled", run, n)
+		}
+		for id := range want {
+			got[id] = []*scoringv1.ScoreResponse{response(id, 0.5)}
+		}
 	}
 }

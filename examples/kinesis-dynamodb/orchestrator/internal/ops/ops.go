@@ -1,4 +1,4 @@
-// Package ops serves a queue consumer's operational endpoints: liveness, readiness and metrics.
+// Package ops serves the orchestrator's operational endpoints: liveness, readiness and metrics.
 package ops
 
 import (

@@ -2,8 +2,10 @@ package workerclient_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,5 +216,27 @@ func TestCancelledByTheCallerStaysCancelled(t *testing.T) {
 	_, err := c.Score(ctx, &scoringv1.ScoreRequest{Id: "a"})
 	if status.Code(err) != codes.Canceled {
 		t.Errorf("error %v, want CANCELED", err)
+	}
+}
+
+// A grpc-go worker refuses a request over its receive limit with RESOURCE_EXHAUSTED, the code
+// it sheds load with: TooLarge tells the two apart, as a retry helps only the shed call.
+func TestTooLargeTellsASizeLimitFromShedding(t *testing.T) {
+	w := &flakyWorker{}
+	addr, _, _ := serve(t, w, grpc.MaxRecvMsgSize(64))
+	c := newClient(t, addr, 2*time.Second)
+	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: strings.Repeat("x", 128)})
+	if status.Code(err) != codes.ResourceExhausted || !workerclient.TooLarge(err) {
+		t.Errorf("a request over the worker's receive limit: %v, TooLarge %v; want RESOURCE_EXHAUSTED, TooLarge", err, workerclient.TooLarge(err))
+	}
+	if !workerclient.TooLarge(fmt.Errorf("scoring: %w", err)) {
+		t.Error("TooLarge misses a wrapped size-limit error")
+	}
+
+	shed := &flakyWorker{failures: 100, code: codes.ResourceExhausted}
+	addr, _, _ = serve(t, shed)
+	_, err = newClient(t, addr, 2*time.Second).Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	if status.Code(err) != codes.ResourceExhausted || workerclient.TooLarge(err) {
+		t.Errorf("a shed call: %v, TooLarge %v; want RESOURCE_EXHAUSTED, not TooLarge", err, workerclient.TooLarge(err))
 	}
 }

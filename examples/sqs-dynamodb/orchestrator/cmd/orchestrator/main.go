@@ -58,6 +58,10 @@ func stoppedEarly(ctx context.Context, err error) bool {
 // the drain, each bounded (this flush is the last), and a second to exit.
 const traceFlushTimeout = 2 * time.Second
 
+// opsStopTimeout bounds stopping the health and metrics server, after the drain: a probe or
+// scrape in flight takes milliseconds.
+const opsStopTimeout = 1 * time.Second
+
 // run runs the orchestrator until ctx is done (SIGTERM) and its work has drained.
 func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err error) {
 	defer func() {

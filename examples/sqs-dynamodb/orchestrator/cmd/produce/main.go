@@ -1,8 +1,10 @@
 // Command produce sends scoring requests to the queue the orchestrator reads, with
 // SendMessageBatch.
-// It sends the shared test vectors, or with -count synthetic requests whose ids and features
-// depend only on their index; -poison adds one message that is no ScoreRequest. Entries the
-// service fails are sent again. Names come from the orchestrator's environment variables.
+// It sends the shared test vectors, or with -count synthetic requests whose features depend
+// only on their index and whose ids start with a prefix new to this run, recorded in -run-file
+// for `make wait-ready PROCESSED=N` (cmd/verify -count); -poison adds one message that is no
+// ScoreRequest. Entries the service fails are sent again. Names come from the orchestrator's
+// environment variables.
 package main
 
 import (
@@ -35,22 +37,27 @@ type message struct {
 func main() {
 	vectors := flag.String("vectors", "../testdata/vectors.json", "shared test vectors to send")
 	count := flag.Int("count", 0, "send this many synthetic requests instead of the vectors")
-	prefix := flag.String("prefix", synthetic.DefaultPrefix, "id prefix of synthetic requests")
+	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (default: one new to this run)")
+	runFile := flag.String("run-file", synthetic.RunFile, "where to record the synthetic requests' prefix for cmd/verify (empty: nowhere)")
 	poison := flag.Bool("poison", false, "also send one message that is not a ScoreRequest")
 	flag.Parse()
-	if err := run(*vectors, *count, *prefix, *poison); err != nil {
+	if err := run(*vectors, *count, *prefix, *runFile, *poison); err != nil {
 		fmt.Fprintln(os.Stderr, "produce:", err)
 		os.Exit(1)
 	}
 }
 
-func run(vectorsPath string, count int, prefix string, poison bool) error {
+func run(vectorsPath string, count int, prefix, runFile string, poison bool) error {
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		return err
 	}
 	var msgs []message
 	if count > 0 {
+		if prefix, err = startRun(prefix, runFile, time.Now()); err != nil {
+			return err
+		}
+		fmt.Printf("synthetic requests %s to %s\n", synthetic.ID(prefix, 0), synthetic.ID(prefix, count-1))
 		msgs, err = syntheticMessages(prefix, count)
 	} else {
 		msgs, err = loadVectors(vectorsPath)
@@ -146,6 +153,18 @@ func loadVectors(path string) ([]message, error) {
 		msgs = append(msgs, message{id: req.GetId(), body: body.Bytes()})
 	}
 	return msgs, nil
+}
+
+// startRun is the prefix of this run's synthetic requests, prefix if given, else a new one,
+// recorded in runFile before anything is sent, so verify never waits on an earlier run's.
+func startRun(prefix, runFile string, now time.Time) (string, error) {
+	if prefix == "" {
+		prefix = synthetic.NewPrefix(now)
+	}
+	if runFile == "" {
+		return prefix, nil
+	}
+	return prefix, synthetic.Record(runFile, prefix)
 }
 
 // syntheticMessages makes count requests from synthetic.Request, as protobuf JSON messages.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
 )
 
 // Retry retries transient failures with exponential backoff and full jitter: each delay is
@@ -107,7 +107,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 func Transient(err error) bool {
 	switch status.Code(err) {
 	case codes.ResourceExhausted:
-		return !tooLarge(err)
+		return !workerclient.TooLarge(err)
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 		return true
 	}
@@ -119,7 +119,7 @@ func Transient(err error) bool {
 // without spending its redelivery budget, however long the overload lasts. A message over a
 // size limit is RESOURCE_EXHAUSTED too, but no load: it is Refused.
 func Shed(err error) bool {
-	return status.Code(err) == codes.ResourceExhausted && !tooLarge(err)
+	return status.Code(err) == codes.ResourceExhausted && !workerclient.TooLarge(err)
 }
 
 // Refused reports whether err is the worker turning a call down for what it carries, with
@@ -136,15 +136,7 @@ func Refused(err error) bool {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange, codes.Unimplemented:
 		return true
 	case codes.ResourceExhausted:
-		return tooLarge(err)
+		return workerclient.TooLarge(err)
 	}
 	return false
-}
-
-// tooLarge reports whether err is grpc-go refusing a message over its size limit, to send
-// or as received, which it reports as RESOURCE_EXHAUSTED with no mark but these words (tonic,
-// on the worker's side, answers OUT_OF_RANGE instead).
-func tooLarge(err error) bool {
-	s, _ := status.FromError(err)
-	return strings.Contains(s.Message(), "larger than max")
 }

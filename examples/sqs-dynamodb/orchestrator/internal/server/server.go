@@ -11,16 +11,34 @@ import (
 	"time"
 )
 
+// idleTimeout is how long a keep-alive connection may sit idle before the server closes it.
+// It outlasts the idle timeout of the load balancers that pool connections to backends, so
+// the balancer, never the server, closes an idle one: a server that closes first races the
+// balancer's next request on that connection, which its client gets as a 502. AWS ALB's
+// default is 60 s and its docs ask targets for a longer keep-alive (docs.aws.amazon.com,
+// "Application Load Balancers", Connection idle timeout); ingress-nginx's upstream keep-alive
+// is 60 s. Behind a balancer set longer (GCP's external Application Load Balancer keeps
+// backend connections 600 s), raise this past it.
+const idleTimeout = 120 * time.Second
+
 // Options are the server's timeouts.
 type Options struct {
 	// WriteTimeout bounds a whole request, so it must exceed the slowest worker call.
 	WriteTimeout time.Duration
-	// ShutdownTimeout bounds the drain of in-flight requests after ctx is done.
+	// DrainDelay is how long the server goes on accepting and serving after ctx is done,
+	// before it stops accepting. Kubernetes takes a terminating pod out of its Service's
+	// endpoints as it sends SIGTERM, and kube-proxy and ingress controllers take seconds to
+	// follow: connections still arrive meanwhile, and a closed listener would refuse them.
+	// Whatever reports readiness should fail from ctx's end on, so balancers that probe it
+	// stop sending too.
+	DrainDelay time.Duration
+	// ShutdownTimeout bounds the drain of in-flight requests after DrainDelay.
 	ShutdownTimeout time.Duration
 }
 
-// Run serves h on ln until ctx is done, then stops accepting connections and waits up to
-// ShutdownTimeout for in-flight requests. It returns nil after a clean drain.
+// Run serves h on ln until ctx is done, serves on for DrainDelay, then stops accepting
+// connections and waits up to ShutdownTimeout for in-flight requests. It returns nil after a
+// clean drain.
 func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: h,
@@ -28,7 +46,7 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, log
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      opts.WriteTimeout,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
@@ -40,6 +58,18 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, log
 	case err := <-served:
 		return fmt.Errorf("serving HTTP: %w", err)
 	case <-ctx.Done():
+	}
+
+	if opts.DrainDelay > 0 {
+		logger.Info("draining: serving on while load balancers stop sending", "delay", opts.DrainDelay.String())
+		// Each answer from now on closes its connection, so keep-alive clients reconnect
+		// through the balancer, which sends them to another replica once it has caught up.
+		srv.SetKeepAlivesEnabled(false)
+		select {
+		case err := <-served:
+			return fmt.Errorf("serving HTTP: %w", err)
+		case <-time.After(opts.DrainDelay):
+		}
 	}
 
 	logger.Info("shutting down", "timeout", opts.ShutdownTimeout.String())

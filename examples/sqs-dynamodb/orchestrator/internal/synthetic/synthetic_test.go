@@ -1,7 +1,10 @@
 package synthetic_test
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -28,5 +31,29 @@ func TestRequestsAreValidDistinctAndRepeatable(t *testing.T) {
 		if !proto.Equal(req, synthetic.Request("p-", i)) {
 			t.Fatalf("request %d differs between two calls", i)
 		}
+	}
+}
+
+// Two produce runs must never share ids, even started in the same second: else results an
+// earlier run left in the table or log would pass for the later run's.
+func TestEachRunHasItsOwnPrefix(t *testing.T) {
+	now := time.Now()
+	if a, b := synthetic.NewPrefix(now), synthetic.NewPrefix(now); a == b {
+		t.Fatalf("two runs at %s both got prefix %q", now, a)
+	}
+}
+
+func TestRecordedIsTheLastRecordedPrefix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".run", "synthetic-prefix")
+	if _, err := synthetic.Recorded(path); err == nil || !strings.Contains(err.Error(), "make produce N=") {
+		t.Fatalf("Recorded with no run = %v, want an error that says to run make produce", err)
+	}
+	for _, prefix := range []string{"first-", "second-"} {
+		if err := synthetic.Record(path, prefix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := synthetic.Recorded(path); err != nil || got != "second-" {
+		t.Fatalf("Recorded = %q, %v; want the last run's %q", got, err, "second-")
 	}
 }
