@@ -67,7 +67,9 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
         .replaceAll("localhost:8080", `127.0.0.1:${ports.api}`)
         .replaceAll("127.0.0.1:50051", `127.0.0.1:${ports.worker}`)
         .replaceAll(`npx create-hybrid-backend@${GENERATOR_VERSION} `, `node ${CLI} `);
-    const readmes = ["README.md", ...readdirSync(join(dir, "workers")).filter((w) => w !== "target" && !w.includes(".")).map((w) => `workers/${w}/README.md`)];
+    // Each worker's crate has its README; the shared crates beside them are libraries with none.
+    const workerNames = (JSON.parse(read("hybrid-backend.json")) as { workers: { name: string }[] }).workers.map((w) => w.name);
+    const readmes = ["README.md", ...workerNames.map((w) => `workers/${w}/README.md`)];
     blocks = readmes.flatMap((f) => fencedBlocks(f, read(f)));
     compose = composeHeaderCommands(read("docker-compose.yml"));
   });
@@ -82,10 +84,12 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     for (const b of runnable) expect(b.text, "an unmarked block needs a cluster").not.toMatch(/^\s*(kubectl|kustomize)\b/m);
 
     // Cluster blocks (no cluster here): only kubectl and kustomize against the generated overlays,
-    // each of which kustomize builds (validate's deploy step holds them to the schemas and checkov).
+    // each of which kustomize builds (validate's deploy step holds them to the schemas and checkov),
+    // and the commit prod's images are pinned to (kubernetes-environments.test.ts runs that
+    // block's `kustomize edit set image` line against the overlay).
     const cluster = blocks.filter((b) => isShell(b) && needsCluster(b));
     expect(cluster.length).toBe(2);
-    for (const b of cluster) for (const line of commands(b.text)) expect(line).toMatch(/^(kubectl|kustomize|cd deploy\/kubernetes\/overlays\/[a-z]+$)/);
+    for (const b of cluster) for (const line of commands(b.text)) expect(line).toMatch(/^(kubectl|kustomize|cd deploy\/kubernetes\/overlays\/[a-z]+$|SHA=\$\(git rev-parse HEAD\)$)/);
     const overlays = readdirSync(join(dir, "deploy", "kubernetes", "overlays"));
     for (const b of cluster) for (const m of b.text.matchAll(/overlays\/([a-z]+)/g)) expect(overlays).toContain(m[1]);
     for (const overlay of overlays) {
