@@ -3,6 +3,7 @@ import { join, relative, sep } from "node:path";
 import { LEDGER_FILE } from "../sync/ledger.js";
 import { removeEmptyFolders } from "./prune.js";
 import { parseTempName, tempOwnerAlive } from "./temp-names.js";
+import { realFolder } from "./real-folder.js";
 
 /**
  * A sync killed where no signal can be held (kill -9, a power cut) leaves
@@ -77,18 +78,6 @@ function onlyDeadTemps(folder: string): string[] | undefined {
   return files;
 }
 
-/** Whether folder (repo-relative) is a real folder all the way down from dir: never sweep through a link. */
-function realFolder(dir: string, folder: string): boolean {
-  const parts = folder ? folder.split("/") : [];
-  for (let depth = 1; depth <= parts.length; depth++) {
-    try {
-      if (!lstatSync(join(dir, ...parts.slice(0, depth))).isDirectory()) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
 
 function list(folder: string) {
   try {

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { WORKERS_DIR } from "../render/components.js";
+import { realFolder } from "./real-folder.js";
 
 /**
  * What the generated repo's own commands make for one worker outside the
@@ -111,15 +112,3 @@ function isFile(file: string): boolean {
   }
 }
 
-/** Whether folder (repo-relative) is a real folder all the way down from dir: never remove through a link. */
-function realFolder(dir: string, folder: string): boolean {
-  const parts = folder.split("/");
-  for (let depth = 1; depth <= parts.length; depth++) {
-    try {
-      if (!lstatSync(join(dir, ...parts.slice(0, depth))).isDirectory()) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
