@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
+import { envOf } from "../helpers/service-env.js";
 
 /**
  * The README's Configuration section says how `make run`, which starts every
@@ -83,15 +84,6 @@ async function runUntilReady(dir: string, env: Record<string, string>) {
   while (!/^ready:/m.test(seen) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   proc.kill("SIGTERM");
   return proc;
-}
-
-function envOf(dir: string, service: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(join(dir, `.env-${service}`), "utf8").split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 interface Row {

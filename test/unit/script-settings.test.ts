@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
+import { envOf } from "../helpers/service-env.js";
 
 /**
  * `make smoke` and `make bench` start every service from one environment, as
@@ -67,15 +68,6 @@ function script(dir: string, name: string, env: Record<string, string>) {
     all: true,
     timeout: 120_000,
   });
-}
-
-function envOf(dir: string, service: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(join(dir, `.env-${service}`), "utf8").split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 const PER_SERVICE = {
