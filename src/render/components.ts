@@ -84,6 +84,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/pipeline\/drain(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   // The ops endpoints' handler serves every preset (the HTTP API's on OPS_LISTEN_ADDR); their counters are the consumers'.
   [/^orchestrator\/internal\/ops\/ops(_test)?\.go$/, () => true],
+  // The Kinesis consumer's series (leases, shard lag), tested where they exist.
+  [/^orchestrator\/internal\/ops\/metrics_kinesis_test\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline|synthetic)|cmd\/(bootstrap|produce|verify))\//, queue],
   // Custom collectors (read when scraped) belong to the queue ingresses' ops metrics, plain
   // gauges to the HTTP API's admission limit: neither orchestrator holds the other's helper.

@@ -42,7 +42,7 @@ export function orchestratorIam(m: Manifest, names: IamNames): IamGrant[] {
         actions: ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:GetShardIterator", "kinesis:GetRecords"],
         resource: `stream ${names.streamName}`,
       },
-      { actions: ["dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resource: `lease table ${names.leaseTable}` },
+      { actions: ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resource: `lease table ${names.leaseTable}` },
       { actions: ["dynamodb:PutItem"], resource: `dead-letter table ${names.deadLetterTable}` },
     );
   }

@@ -21,7 +21,6 @@ const NOT_YET_SPLIT = [
   "go-orchestrator/internal/config/config_test.go.hbs",
   "go-orchestrator/internal/httpapi/router.go.hbs",
   "go-orchestrator/internal/ops/metrics.go.hbs",
-  "go-orchestrator/internal/ops/ops_test.go.hbs",
 ];
 
 function files(dir: string): string[] {
