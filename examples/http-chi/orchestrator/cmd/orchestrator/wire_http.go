@@ -53,6 +53,8 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 		return server.Run(ctx, ln, api, apiOpts, logger)
 	}
 
+	// Routed before the ops server starts: readiness reads which workers are routed.
+	api := newAPI(cfg, ws, inFlight, nil, logger)
 	opsLn, err := net.Listen("tcp", cfg.OpsListenAddr)
 	if err != nil {
 		ln.Close()
@@ -65,7 +67,6 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	go func() {
 		served <- server.Run(opsCtx, opsLn, opsHandler, server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
 	}()
-	api := newAPI(cfg, ws, inFlight, nil, logger)
 	err = server.Run(ctx, ln, api, apiOpts, logger)
 	stopOps()
 	if opsErr := <-served; err == nil {

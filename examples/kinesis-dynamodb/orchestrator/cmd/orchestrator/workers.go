@@ -39,7 +39,8 @@ func dialWorkers(cfg config.Config, logger *slog.Logger) (*workers, error) {
 
 // route returns what the caller scores with on worker i, and from then on that worker's
 // health gates readiness. Concurrent single requests for a busy worker share its calls
-// (COALESCE).
+// (COALESCE). Wiring only: route every worker before readiness is served, since ready reads
+// the routed set without a lock.
 func (ws *workers) route(i int) *workerclient.Coalescer {
 	if ws.scorers[i] == nil {
 		ws.scorers[i] = workerclient.NewCoalescer(ws.clients[i], workerclient.CoalesceOptions{Off: !ws.cfg.Coalesce, CallTimeout: ws.cfg.RequestTimeout, Name: ws.cfg.Workers[i].Name})

@@ -55,7 +55,8 @@ func stoppedEarly(ctx context.Context, err error) bool {
 
 // traceFlushTimeout bounds sending the spans still buffered at exit. Whatever stops the
 // orchestrator waits 17s before SIGKILL: the default SHUTDOWN_TIMEOUT, then the steps after
-// the drain, each bounded (this flush is the last), and a second to exit.
+// the drain, each bounded (this flush is the last), and a second to exit; a SHUTDOWN_DELAY
+// before the drain (the HTTP API's, in Kubernetes) is added to the pod's grace too.
 const traceFlushTimeout = 2 * time.Second
 
 // opsStopTimeout bounds stopping the health and metrics server, after the drain: a probe or
