@@ -141,18 +141,18 @@ func (co *coordinator) renewOne(key string, h *held) {
 	h.renewed(counter, err)
 	co.noteWrite(key, renewing, err)
 	switch {
+	case errors.Is(err, ErrLeaseLost) && h.lost.Swap(true):
+		// Reported already: another renewal of this lease, in flight beside this one, saw it go.
 	case errors.Is(err, ErrLeaseLost) && h.proof.holds():
 		// Taken while our renewals were landing: another replica sees a lease expire only after
 		// its counter stood still for a lease duration, which outlasts the proof (proof.go), so
 		// this was the balancing rule handing the lease over to even out the shares.
 		co.cfg.Metrics.LeasesRebalanced.Add(1)
 		co.cfg.Logger.Info("lease handed over to another replica to balance the shards", "lease_key", key, "shard_id", l.ShardID)
-		h.lost.Store(true)
 		h.lose()
 	case errors.Is(err, ErrLeaseLost):
 		co.cfg.Metrics.LeasesLost.Add(1)
 		co.cfg.Logger.Warn("lease lost: taken over after our renewals stopped landing", "lease_key", key, "shard_id", l.ShardID, "proven_until", h.proof.deadline().UTC())
-		h.lost.Store(true)
 		h.lose()
 	case err != nil:
 		co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err, "proven_for", time.Until(h.proof.deadline()).Round(time.Millisecond).String())
