@@ -136,7 +136,8 @@ describe.each(["http", "sqs"])("ingress %s: add worker pricing to a generated re
   // validate lints the workers while `cargo test` compiles them (clippy-lint.ts):
   // a clippy lint, not only a compiler warning, must still fail the rust step.
   if (ingress === "http") it("fails the rust step on a clippy lint in a worker, naming the lint", async () => {
-    const file = join(dir, "workers", "pricing", "src", "probe.rs");
+    // The crate root: a public function there is part of the crate, so only the lint can fail it.
+    const file = join(dir, "workers", "pricing", "src", "lib.rs");
     const before = readFileSync(file, "utf8");
     writeFileSync(file, `${before}\n/// Lint bait.\n#[must_use]\npub fn is_empty_bait(v: &[u8]) -> bool {\n    v.len() == 0\n}\n`);
     try {
