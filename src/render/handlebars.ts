@@ -126,16 +126,23 @@ export function templateStats(): { precompiled: number; compiled: number } {
   return { ...stats };
 }
 
-function templateFor(id: string, source: string): Handlebars.TemplateDelegate {
-  const hash = templateHash(source);
-  const key = `${id}\0${hash}`;
+/** The ids of the templates that can render without their source (the published package ships none). */
+export function precompiledIds(): string[] {
+  return Object.keys(precompiled);
+}
+
+/** source undefined: the template ships compiled only (see template-files.ts), so its spec is used unchecked. */
+function templateFor(id: string, source: string | undefined): Handlebars.TemplateDelegate {
+  const hash = source === undefined ? undefined : templateHash(source);
+  const key = `${id}\0${hash ?? "compiled only"}`;
   let template = cache.get(key);
   if (template) return template;
   const built = precompiled[id];
-  if (built?.hash === hash) {
+  if (built && (hash === undefined || built.hash === hash)) {
     template = hbs.template(built.spec as TemplateSpecification);
     stats.precompiled++;
   } else {
+    if (source === undefined) throw new Error(`template ${id}: neither its source nor its compiled form is here`);
     template = hbs.compile(source, { ...COMPILE_OPTIONS });
     stats.compiled++;
   }
@@ -143,7 +150,7 @@ function templateFor(id: string, source: string): Handlebars.TemplateDelegate {
   return template;
 }
 
-export function renderTemplate(id: string, source: string, context: object): string {
+export function renderTemplate(id: string, source: string | undefined, context: object): string {
   const template = templateFor(id, source);
   try {
     return template(context);

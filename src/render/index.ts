@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join, posix } from "node:path";
+import { posix } from "node:path";
 import {
   MANIFEST_FILE,
   SCHEMA_FILE,
@@ -16,6 +15,7 @@ import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, includes, 
 import { ENVIRONMENTS } from "../project-names.js";
 import { ciImages, ciJobs, ciTimeouts, rustJobs } from "./ci-jobs.js";
 import { renderTemplate } from "./handlebars.js";
+import { templateFiles } from "./template-files.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
@@ -35,15 +35,14 @@ export { sortedPaths, sortTree } from "./tree.js";
 export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTree {
   const tree: FileTree = new Map();
   for (const component of COMPONENTS) {
-    const root = join(templatesDir, component.source);
+    const files = templateFiles(templatesDir, component.source);
     for (const { target, context } of instances(component.target, manifest)) {
-      for (const rel of walk(root)) {
+      for (const { rel, source } of files) {
         const out = posix.join(target, ...rel.replace(/\.hbs$/, "").split("/").map(targetName));
         if (!includes(out, manifest)) continue;
-        const raw = readFileSync(join(root, rel));
         const content = rel.endsWith(".hbs")
-          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, raw.toString("utf8"), context))
-          : raw;
+          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, source?.toString("utf8"), context))
+          : source!;
         if (tree.has(out)) throw new Error(`two templates render ${out}`);
         tree.set(out, { content, mode: modeOf(out) });
       }
@@ -88,16 +87,4 @@ function modeOf(path: string): number {
 
 function json(value: unknown) {
   return { content: Buffer.from(`${JSON.stringify(value, null, 2)}\n`), mode: 0o644 };
-}
-
-/** Relative POSIX paths of every file under dir, skipping build output. */
-function walk(dir: string, prefix = ""): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "target" || entry.name === "node_modules") continue;
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...walk(join(dir, entry.name), rel));
-    else if (entry.isFile()) out.push(rel);
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestJsonSchema, parseManifest } from "../../src/manifest.js";
@@ -50,7 +50,40 @@ describe.each(presets)("prebuilt templates, %s", (preset) => {
   });
 });
 
+/** templates/ as npm packs it (package.json "files"): no .hbs, no build output, no empty folder. */
+function packTemplates(to: string): void {
+  for (const rel of readdirSync(TEMPLATES_DIR, { recursive: true }).map(String)) {
+    const from = join(TEMPLATES_DIR, rel);
+    if (rel.endsWith(".hbs") || /(^|[\\/])(target|node_modules)([\\/]|$)/.test(rel) || !statSync(from).isFile()) continue;
+    mkdirSync(dirname(join(to, rel)), { recursive: true });
+    copyFileSync(from, join(to, rel));
+  }
+}
+
 describe("prebuilt", () => {
+  it("a templates folder shipped without its .hbs sources (the published package) renders the same bytes", () => {
+    const stripped = join(scratch, "templates");
+    packTemplates(stripped);
+    for (const preset of presets) {
+      const good = renderWith(prebuilt.PRECOMPILED, preset).tree;
+      usePrecompiled(prebuilt.PRECOMPILED);
+      const tree = render(manifestOf(preset), stripped);
+      expect([...tree.keys()], preset).toEqual([...good.keys()]);
+      for (const [path, entry] of good) expect(tree.get(path)!.content.equals(entry.content), `${preset}: ${path}`).toBe(true);
+    }
+  });
+
+  it("without sources, the compiled templates are the list: one left out of the bundle is not rendered", () => {
+    const stripped = join(scratch, "bare");
+    packTemplates(stripped);
+    const { ["root/Makefile.hbs"]: _dropped, ...rest } = prebuilt.PRECOMPILED;
+    usePrecompiled(rest);
+    const tree = render(manifestOf("http-stdlib"), stripped);
+    expect(tree.has("Makefile")).toBe(false);
+    usePrecompiled(prebuilt.PRECOMPILED);
+    expect(render(manifestOf("http-stdlib"), stripped).has("Makefile")).toBe(true);
+  });
+
   it("a spec whose source changed since the build is not used: the template is compiled afresh", () => {
     // The README's spec (and hash) under the Makefile's id: rendering it would write the README there.
     const stale = { ...prebuilt.PRECOMPILED, "root/Makefile.hbs": prebuilt.PRECOMPILED["root/README.md.hbs"]! };
