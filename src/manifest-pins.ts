@@ -80,6 +80,21 @@ export function imagePins(input: unknown): unknown {
   return { ...m, images: { ...DEFAULT_PINS, ...(m.images as Record<string, unknown>) } };
 }
 
+/** The rust image the Dockerfiles and GitLab's jobs build with, for toolchains.rust RELEASE (its key in `images`). */
+export const rustImage = (release: string) => `rust:${release}-bookworm`;
+
+/**
+ * The patch releases of a Rust minor this tool pins an image digest for
+ * (its own version table): the one a MAJOR.MINOR recorded by an older
+ * release is taken to mean (manifest-migrations.ts).
+ */
+export function pinnedRustReleases(minor: string): { release: string; digest: string }[] {
+  return Object.entries(DEFAULT_PINS).flatMap(([ref, digest]) => {
+    const release = /^rust:(\d+\.\d+\.\d+)-bookworm$/.exec(ref)?.[1];
+    return release?.startsWith(`${minor}.`) ? [{ release, digest }] : [];
+  });
+}
+
 /** Where rustup-init RELEASE for TARGET is downloaded from, less https:// (its key in `images`). */
 export const rustupInit = (release: string, target: string) => `static.rust-lang.org/rustup/archive/${release}/${target}/rustup-init`;
 /** The hosts GitLab's Go-image jobs install Rust on (`uname -m` -> rustup target). */
@@ -99,7 +114,7 @@ interface PinScope {
 export function baseImages(m: PinScope): string[] {
   const gitlab = m.ci.providers.includes("gitlab");
   const refs: string[] = [];
-  if (m.docker || gitlab) refs.push(`golang:${m.toolchains.go}-bookworm`, `rust:${m.toolchains.rust}-bookworm`);
+  if (m.docker || gitlab) refs.push(`golang:${m.toolchains.go}-bookworm`, rustImage(m.toolchains.rust));
   if (m.docker) refs.push("gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/cc-debian12:nonroot");
   if (gitlab) refs.push(NODE, ...Object.values(RUSTUP_TARGETS).map((t) => rustupInit(m.toolchains.rustup, t)));
   if (m.docker && gitlab) refs.push(DOCKER_CLI, DOCKER_DIND);

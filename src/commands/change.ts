@@ -4,6 +4,7 @@ import { human } from "../human.js";
 import { CI_PROVIDERS, MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
 import { WORKERS_DIR } from "../render/components.js";
 import { render } from "../render/index.js";
+import { parseRecordedManifest } from "../manifest-migrations.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { readRecords } from "../write/repo.js";
 import { cargoTomlOnDisk, crateTargets, removeWorkerLeftovers } from "../write/worker-leftovers.js";
@@ -26,7 +27,7 @@ export async function runChange(
 ): Promise<number> {
   const target = resolve(dir ?? ".");
   const change = async () => {
-    const current = parseManifest((await readRecords(target, await locate(target))).manifestJson, MANIFEST_FILE);
+    const { manifest: current, notices: migrated } = parseRecordedManifest((await readRecords(target, await locate(target))).manifestJson);
     const edited = edit(verb, kind!, value!, current);
     const manifest = parseEdited(edited, kind!, value!);
     // Read before the sync removes the worker's Cargo.toml: its targets name its build output.
@@ -52,7 +53,7 @@ export async function runChange(
       if (!dryRun && code === EXIT.ok) lines.push("", "Next:", ...next);
       return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
     };
-    return syncIn(target, { ...options, manifest, command: `${verb} ${kind} ${value}`, after });
+    return syncIn(target, { ...options, manifest, migrated, command: `${verb} ${kind} ${value}`, after });
   };
   return options.dryRun ? change() : withRepoLock(target, change);
 }

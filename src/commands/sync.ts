@@ -1,6 +1,7 @@
 import { relative, resolve } from "node:path";
 import { EXIT } from "../errors.js";
-import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { MANIFEST_FILE, type Manifest } from "../manifest.js";
+import { formatMigrations, parseRecordedManifest, type MigrationNotice } from "../manifest-migrations.js";
 import { render, type FileEntry, type FileTree } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
@@ -29,6 +30,8 @@ export interface SyncOptions {
   verbose?: boolean;
   /** A changed manifest (from `add`/`remove`), written along with the files. */
   manifest?: Manifest;
+  /** What reading the recorded manifest migrated (manifest-migrations.ts), when the caller read it. */
+  migrated?: MigrationNotice[];
   /** What ran, for the report's first line (`add worker pricing`); sync by default. */
   command?: string;
   /**
@@ -61,7 +64,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const shown = relative(process.cwd(), dir) || ".";
   const worktree = await locate(dir);
   const records = await readRecords(dir, worktree);
-  const manifest = withCurrentGenerator(options.manifest ?? parseManifest(records.manifestJson, MANIFEST_FILE));
+  const recorded = options.manifest ? { manifest: options.manifest, notices: options.migrated ?? [] } : parseRecordedManifest(records.manifestJson);
+  const manifest = withCurrentGenerator(recorded.manifest);
+  const migrated = recorded.notices.length > 0 ? { migrated: recorded.notices } : {};
   const { ledger } = records;
   const next = managedFiles(render(manifest));
 
@@ -69,8 +74,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);
     const drift = findDrift(next, ledger, openConflicts(dir, ledger, onDisk));
     const unconverted = [...onDisk].flatMap(([path, e]) => (e.unconverted ? [{ path, unconverted: e.unconverted }] : []));
-    if (options.json) console.log(JSON.stringify({ dir, drift, ...(unconverted.length > 0 ? { unconverted } : {}) }, null, 2));
-    else console.log(formatDrift(shown, drift, unconverted));
+    if (options.json) console.log(JSON.stringify({ dir, drift, ...(unconverted.length > 0 ? { unconverted } : {}), ...migrated }, null, 2));
+    else console.log([formatDrift(shown, drift, unconverted), ...formatMigrations(recorded.notices, true)].join("\n"));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
   }
 
@@ -100,8 +105,11 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
     const after = options.after?.({ dryRun: true, code }) ?? { lines: [] };
-    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...snapshotNote?.json, ...after.json }, null, 2));
-    else console.log([[formatSyncReport(shown, actions, true, [], style), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"), diff].filter(Boolean).join("\n\n"));
+    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
+    else {
+      const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(recorded.notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
+      console.log([lines.join("\n"), diff].filter(Boolean).join("\n\n"));
+    }
     return code;
   }
 
@@ -118,8 +126,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     });
   }
   const after = options.after?.({ dryRun: false, code }) ?? { lines: [] };
-  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...snapshotNote?.json, ...after.json }, null, 2));
-  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
+  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
+  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(recorded.notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;
 }
 

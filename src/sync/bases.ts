@@ -1,4 +1,4 @@
-import { parseManifest } from "../manifest.js";
+import { parseRecordedManifest } from "../manifest-migrations.js";
 import { render } from "../render/index.js";
 import { readBatch } from "../write/worktree.js";
 import { blobId, managedFiles, type Ledger } from "./ledger.js";
@@ -28,7 +28,7 @@ function fromRerender(ledger: Ledger, ids: string[]): Map<string, Buffer> {
   const found = new Map<string, Buffer>();
   let tree;
   try {
-    tree = managedFiles(render(parseManifest(ledger.manifest)));
+    tree = managedFiles(render(parseRecordedManifest(ledger.manifest, "the ledger's manifest").manifest));
   } catch {
     return found; // the recorded manifest no longer parses under this version
   }

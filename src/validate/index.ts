@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cacheCap } from "../cache/dir.js";
 import { evict, type Eviction } from "../cache/entries.js";
-import { MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import type { Manifest } from "../manifest.js";
+import { parseRecordedManifest } from "../manifest-migrations.js";
 import { readManifestFile } from "../write/repo.js";
 import { locate } from "../write/worktree.js";
 import { NO_ACTIVITY, type Activity } from "./activity.js";
@@ -148,7 +149,7 @@ async function runStage(stage: Step[], ctx: StepContext, record: (r: StepResult)
 /** The repo's manifest, or a UsageError saying why this is not such a repo. */
 export async function readRepoManifest(target: string): Promise<Manifest> {
   const dir = resolve(target);
-  return parseManifest((await readManifestFile(dir, await locate(dir), target)).json, MANIFEST_FILE);
+  return parseRecordedManifest((await readManifestFile(dir, await locate(dir), target)).json).manifest;
 }
 
 async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promise<void> {
