@@ -9,6 +9,7 @@ import { besidePath, conflictOpen } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { manifestBytes, recordFile } from "../sync/records.js";
 import { mergeFile } from "../sync/merge.js";
+import { movedTo } from "../sync/moves.js";
 import { findDrift, hasConflicts, planSync, storedForm, type DiskEntry, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
@@ -80,7 +81,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   }
 
   const stale = [...next].filter(([path, e]) => ledger.files[path] && ledger.files[path].blob !== blobId(e.content));
-  const wanted = [...new Set(stale.map(([path]) => ledger.files[path]!.blob))];
+  // A moved file's edit is merged from the old file's last generated version (sync/moves.ts).
+  const moved = Object.keys(ledger.files).filter((path) => !next.has(path) && movedTo(path) !== undefined);
+  const wanted = [...new Set([...stale.map(([path]) => path), ...moved].map((path) => ledger.files[path]!.blob))];
   const bases = await loadBases(dir, ledger, wanted);
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])];
   const snapshotNote = await rerecordStaleSnapshot(dir, worktree, ledger, Boolean(options.dryRun));

@@ -2,6 +2,7 @@ import type { FileEntry, FileTree } from "../render/index.js";
 import { besidePath, conflictOpen } from "./conflicts.js";
 import { comparable, inStyle, lineEnding, toLF } from "./eol.js";
 import { blobId, type Ledger, type LedgerEntry } from "./ledger.js";
+import { planMoves } from "./moves.js";
 
 /**
  * Decides, per file, what sync does. No disk and no git in here: the caller
@@ -47,6 +48,10 @@ export interface FileAction {
   record?: LedgerEntry;
   /** Why git could not give the file's stored form: it was compared and merged as its bytes on disk. */
   unconverted?: string;
+  /** A file a release moved (moves.ts): where its edit went. */
+  movedTo?: string;
+  /** The moved files whose edits were merged into this one. */
+  movedFrom?: string[];
 }
 
 export type MergeResult = { content: Buffer; conflicts: number } | { failed: string };
@@ -83,9 +88,10 @@ export async function planSync(input: PlanInput): Promise<FileAction[]> {
   const { next, ledger } = input;
   const paths = [...new Set([...next.keys(), ...Object.keys(ledger.files)])].sort();
   const actions: FileAction[] = [];
+  const moved = await planMoves(input);
   for (const path of paths) {
     const theirs = next.get(path);
-    const action = theirs ? await planGenerated(path, theirs, input) : planDropped(path, input);
+    const action = moved.get(path) ?? (theirs ? await planGenerated(path, theirs, input) : planDropped(path, input));
     // Said whatever the status: every decision for this file rests on its raw bytes.
     const unconverted = input.disk(path)?.unconverted;
     if (action) actions.push(unconverted ? { ...action, unconverted } : action);

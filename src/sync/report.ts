@@ -20,6 +20,11 @@ export function countByStatus(actions: FileAction[]): Partial<Record<Status, num
 /** The statuses that ask something of the user: always listed in full, the others only with --verbose. */
 const NEEDS_YOU: ReadonlySet<Status> = new Set(["conflict", "kept", "kept-deleted"]);
 
+/** A file a release moved is listed too: the team's edit is now in another file than the one they made it in. */
+function needsYou(a: FileAction): boolean {
+  return NEEDS_YOU.has(a.status) || a.movedTo !== undefined || a.movedFrom !== undefined;
+}
+
 export interface ReportStyle {
   /** What ran, for the first line: "sync" (the default), or e.g. "add worker pricing". */
   command?: string;
@@ -38,11 +43,11 @@ export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boo
   const command = `${style.command ?? "sync"}${dryRun ? " --dry-run" : ""}`;
   const where = style.command === undefined ? human` ${dir}` : dir === "." ? "" : human` in ${dir}`;
   const every = style.verbose || dryRun;
-  const hidden = every ? 0 : actions.filter((a) => a.status !== "unchanged" && !NEEDS_YOU.has(a.status)).length;
+  const hidden = every ? 0 : actions.filter((a) => a.status !== "unchanged" && !needsYou(a)).length;
   const lines = [`${command}${where}: ${summary || "nothing generated"}${hidden > 0 ? " (--verbose lists every file)" : ""}`];
   for (const status of ORDER) {
-    if (status === "unchanged" || !(every || NEEDS_YOU.has(status))) continue;
-    const group = actions.filter((a) => a.status === status);
+    if (status === "unchanged") continue;
+    const group = actions.filter((a) => a.status === status && (every || needsYou(a)));
     if (group.length === 0) continue;
     if (NOTE[status]) lines.push(`  (${NOTE[status]})`);
     for (const a of group) lines.push(`  ${status.padEnd(12)} ${human`${a.path}`}${detail(a)}`);
@@ -74,6 +79,9 @@ function detail(a: FileAction): string {
   if (a.unresolved) return "  (unresolved, left by an earlier sync)";
   if (a.beside) return human`  (cannot be merged: ${a.reason}; new version written to ${besidePath(a.path)})`;
   if (a.baseMissing) return "  (last generated version not found: whole file marked)";
+  if (a.movedFrom) return human`  (your edits to ${a.movedFrom.join(", ")}, which moved here, merged in)`;
+  if (a.movedTo && a.status === "kept") return human`  (moved to ${a.movedTo}, where your edit is in conflict; delete this once that is resolved)`;
+  if (a.movedTo) return human`  (moved to ${a.movedTo}, with your edit)`;
   return "";
 }
 
