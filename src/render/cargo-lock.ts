@@ -9,8 +9,10 @@ export const TEMPLATE_MEMBER = "scorer";
 
 const SEPARATOR = "\n[[package]]\n";
 
-export function workspaceLock(template: string, members: readonly string[]): string {
-  const [header, ...blocks] = template.split(SEPARATOR);
+export function workspaceLock(template: string, members: readonly string[], version: string): string {
+  const [header, ...sourced] = template.split(SEPARATOR);
+  // A workspace crate (a worker or a shared crate) has no source; its version is the workspace's.
+  const blocks = sourced.map((b) => (/^source = /m.test(b) ? b : b.replace(/^version = "[^"]*"$/m, `version = "${version}"`)));
   const isMember = (b: string) => b.startsWith(`name = "${TEMPLATE_MEMBER}"\n`) && !/^source = /m.test(b);
   const member = blocks.find(isMember);
   if (header === undefined || !member) throw new Error(`the template Cargo.lock has no workspace member "${TEMPLATE_MEMBER}"`);

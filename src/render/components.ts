@@ -22,6 +22,12 @@ export const PER_ENV = "{env}";
 export const WORKER_KIT = "worker-kit";
 export const WORKER_MODEL = "worker-model";
 export const SHARED_CRATES = [WORKER_KIT, WORKER_MODEL] as const;
+/**
+ * The version of every crate in the workspace (each takes it with
+ * version.workspace): the path dependencies on the shared crates name it,
+ * as cargo-deny's bans require, and Cargo.lock records it for each member.
+ */
+export const WORKSPACE_VERSION = "0.1.0";
 
 export const COMPONENTS: readonly Component[] = [
   { source: "root", target: "" },

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { TEMPLATES_DIR } from "../../src/paths.js";
 import { TEMPLATE_MEMBER, lockPackages, workspaceLock } from "../../src/render/cargo-lock.js";
-import { SHARED_CRATES } from "../../src/render/components.js";
+import { SHARED_CRATES, WORKSPACE_VERSION } from "../../src/render/components.js";
 import { render } from "../../src/render/index.js";
 import { LOCKED_CRATES } from "../../src/worker-names.js";
 
@@ -21,11 +21,11 @@ const text = (tree: ReturnType<typeof render>, path: string) => {
 
 describe("workspace Cargo.lock", () => {
   it("is the template itself for the default worker", () => {
-    expect(workspaceLock(templateLock, [TEMPLATE_MEMBER])).toBe(templateLock);
+    expect(workspaceLock(templateLock, [TEMPLATE_MEMBER], WORKSPACE_VERSION)).toBe(templateLock);
   });
 
   it("has one member entry per worker, in cargo's order (sorted by name)", () => {
-    const lock = workspaceLock(templateLock, ["scorer", "pricing", "aardvark", "zeta9"]);
+    const lock = workspaceLock(templateLock, ["scorer", "pricing", "aardvark", "zeta9"], WORKSPACE_VERSION);
     const names = lockPackages(lock);
     expect(names).toEqual([...names].sort());
     for (const w of ["scorer", "pricing", "aardvark", "zeta9"]) expect(names.filter((n) => n === w)).toHaveLength(1);
@@ -39,8 +39,23 @@ describe("workspace Cargo.lock", () => {
     expect(lock.endsWith("\n") && !lock.endsWith("\n\n")).toBe(true);
   });
 
+  it("gives every workspace crate the workspace's version, and no dependency", () => {
+    const lock = workspaceLock(templateLock, ["scorer", "pricing"], "2.3.4");
+    const version = (name: string) => /^version = "([^"]+)"$/m.exec(lock.split("\n[[package]]\n").find((b) => b.startsWith(`name = "${name}"\n`))!)![1];
+    for (const crate of ["scorer", "pricing", ...SHARED_CRATES]) expect(version(crate)).toBe("2.3.4");
+    expect(version("tokio")).not.toBe("2.3.4");
+  });
+
+  it("takes the workspace's version in Cargo.toml from WORKSPACE_VERSION alone, path dependencies included", () => {
+    const hbs = readFileSync(join(TEMPLATES_DIR, "rust-workspace", "Cargo.toml.hbs"), "utf8");
+    expect(hbs).not.toContain(`"${WORKSPACE_VERSION}"`);
+    const toml = text(repo(["scorer"]), "workers/Cargo.toml");
+    expect(toml).toMatch(new RegExp(`\\[workspace\\.package\\]\\nversion = "${WORKSPACE_VERSION}"\\n`));
+    for (const crate of SHARED_CRATES) expect(toml).toContain(`${crate} = { path = "${crate}", version = "${WORKSPACE_VERSION}" }`);
+  });
+
   it("refuses a worker named like a dependency", () => {
-    expect(() => workspaceLock(templateLock, ["tokio"])).toThrow(/dependency/);
+    expect(() => workspaceLock(templateLock, ["tokio"], WORKSPACE_VERSION)).toThrow(/dependency/);
   });
 
   it("keeps LOCKED_CRATES equal to the lock's dependencies a worker name could collide with", () => {
