@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -13,16 +14,20 @@ import (
 )
 
 // TestStopSignalsSecondSIGTERMChangesNothing runs itself as a child that waits on
-// stopSignals, drains for a moment and exits 0: SIGINT (the terminal's Ctrl-C, which reaches
+// stopSignals, drains until told and exits 0: SIGINT (the terminal's Ctrl-C, which reaches
 // every process of make run) and then SIGTERM (make run stopping each service) must still
-// end in exit 0, not in death by the second signal (143).
+// end in exit 0, not in death by the second signal (143). The child says when it drains and
+// drains until its stdin closes, so SIGTERM lands in the drain however slow either process
+// is scheduled: with a fixed drain, a stalled parent's SIGTERM reached a child that had
+// already exited, and the test passed having proved nothing.
 func TestStopSignalsSecondSIGTERMChangesNothing(t *testing.T) {
 	if os.Getenv("STOP_SIGNALS_CHILD") == "1" {
 		ctx, stop := stopSignals()
 		defer stop()
 		os.Stdout.WriteString("waiting\n")
 		<-ctx.Done()
-		time.Sleep(500 * time.Millisecond) // the drain, during which SIGTERM arrives
+		os.Stdout.WriteString("draining\n")
+		_, _ = io.Copy(io.Discard, os.Stdin) // the drain, during which SIGTERM arrives
 		os.Exit(0)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStopSignalsSecondSIGTERMChangesNothing$")
@@ -31,19 +36,30 @@ func TestStopSignalsSecondSIGTERMChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	drain, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "waiting\n" {
-		t.Fatalf("child said %q, %v", line, err)
+	said := bufio.NewReader(out)
+	expect := func(want string) {
+		t.Helper()
+		if line, err := said.ReadString('\n'); err != nil || line != want {
+			_ = cmd.Process.Kill()
+			t.Fatalf("child said %q, %v; want %q", line, err, want)
+		}
 	}
+	expect("waiting\n")
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	expect("draining\n")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	drain.Close()
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("child ended with %v after SIGINT then SIGTERM, want exit 0", err)
 	}

@@ -6,13 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// NewGauge registers the table's gauge name, which has no labels, on Registry.
+// NewGauge registers the table's gauge name, which has no labels, for the whole process: call
+// it only to initialise a package-level variable.
 func NewGauge(name string) prometheus.Gauge {
 	d := lookup(name)
 	if len(d.labels) > 0 {
 		panic(fmt.Sprintf("telemetry: gauge %q has labels %v: use a GaugeVec", name, d.labels))
 	}
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: d.name, Help: d.help})
-	Registry.MustRegister(g)
+	processMetrics.MustRegister(g)
 	return g
 }

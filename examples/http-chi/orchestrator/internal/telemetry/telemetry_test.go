@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -159,4 +163,22 @@ func TestEveryMetricOfTheTableIsDocumented(t *testing.T) {
 		}
 	}()
 	NewCounter("made_up_total")
+}
+
+// Each run of the orchestrator hands its own collectors to Handler; a second run in the same
+// process (a test run twice) must serve its own values, not panic on a duplicate registration.
+func TestHandlersOfTwoRunsInOneProcess(t *testing.T) {
+	for run := range 2 {
+		runs := prometheus.NewCounter(prometheus.CounterOpts{Name: "test_runs_total", Help: "Runs."})
+		runs.Add(float64(run + 1))
+		rec := httptest.NewRecorder()
+		Handler(runs).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		body := rec.Body.String()
+		if want := fmt.Sprintf("test_runs_total %d\n", run+1); !strings.Contains(body, want) {
+			t.Errorf("run %d: /metrics lacks %q:\n%s", run, want, body)
+		}
+		if !strings.Contains(body, "go_goroutines ") {
+			t.Errorf("run %d: /metrics lacks the process's metrics:\n%s", run, body)
+		}
+	}
 }

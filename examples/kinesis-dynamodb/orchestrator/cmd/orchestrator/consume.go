@@ -73,7 +73,6 @@ func newPipe(cfg config.Config, ws *workers, sink results.Sink, logger *slog.Log
 // runConsumer runs c until ctx is done and in-flight work has drained, with the health and
 // metrics endpoints beside it. stuck reports why c cannot make progress though running.
 func runConsumer(ctx context.Context, cfg config.Config, ws *workers, p *pipe, c consumer, stuck func() error, logger *slog.Logger) error {
-	telemetry.Registry.MustRegister(p.metrics)
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)
@@ -97,7 +96,7 @@ func runConsumer(ctx context.Context, cfg config.Config, ws *workers, p *pipe, c
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(), ready, ws.health), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
+		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(p.metrics), ready, ws.health), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { p.metrics.LogEvery(opsCtx, logger, 30*time.Second) })

@@ -33,7 +33,9 @@ type API interface {
 	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
 }
 
-// Handler scores requests and stores the results; *pipeline.Processor is one.
+// Handler scores requests and stores the results; *pipeline.Processor is one. One that also
+// has Canary (as *pipeline.Processor does) lets isolation ask the worker whether it scores at
+// all, rather than wait for other traffic to say so (see pipeline.Isolation).
 type Handler interface {
 	Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error)
 }
@@ -127,7 +129,9 @@ func New(client API, leasesFor func(epoch int64) Leases, deadLetters DeadLetters
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("lease_owner", cfg.Owner)
-	return &Consumer{client: client, leasesFor: leasesFor, deadLetters: deadLetters, handler: handler, cfg: cfg}
+	c := &Consumer{client: client, leasesFor: leasesFor, deadLetters: deadLetters, handler: handler, cfg: cfg}
+	c.isolation.Canary = canaryOf(handler)
+	return c
 }
 
 // defaultOwner is unique per process: a restarted replica is a new owner, and its old leases

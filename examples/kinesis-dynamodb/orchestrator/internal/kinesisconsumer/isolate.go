@@ -21,13 +21,19 @@ import (
 // such record would hold its shard up for good. So the records are narrowed down (narrow) to
 // those that fail alone, while every other one is stored, in order. Those are dead-lettered
 // with the worker's reason only if the worker scored some other record meanwhile, here or on
-// another shard, and they fail alone once more after that (a worker fixed mid-round must not
-// cost the records it failed before): else the worker itself may be broken, refusing everything, and the shard holds
-// them, its checkpoint unmoved and its lease kept, and tries them again after a backoff
-// (pipeline.Isolation, which also reports a broken worker for readiness).
+// another shard, or else a canary (pipeline.Isolation), and they fail alone
+// pipeline.ConfirmAttempts rounds more after that (a worker fixed mid-round must not cost the
+// records it failed before): else the worker itself may be broken, refusing everything, and
+// the shard holds them, its checkpoint unmoved and its lease kept, and tries them again after
+// a backoff (pipeline.Isolation, which also reports a broken worker for readiness).
+//
+// Order suffers within the batch, whatever the partition keys: a record that fails alone is
+// stored or dead-lettered after the records behind it, and a held round's first record, tried
+// alone, ahead of those before it. Nothing keeps a key's later records behind a held one; the
+// README's delivery section states the order that does hold.
 func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.ScoreRequest, records []types.Record) error {
-	for round, vouched, held := 1, false, false; ; round++ {
-		s := suspects{mark: c.isolation.Mark(), canary: held}
+	for round, confirming, held := 1, 0, false; ; round++ {
+		s := suspects{mark: c.isolation.Mark(), held: held}
 		var err error
 		if held {
 			// Tried alone first, one record (another each round, so that a poison one cannot
@@ -47,21 +53,25 @@ func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.S
 		held = false
 		switch {
 		case s.broken:
-			vouched = false
-		case vouched:
+			confirming = 0
+		case confirming == pipeline.ConfirmAttempts:
 			for k, r := range s.records {
 				if err := c.poison(ctx, shard, r, s.reasons[k]); err != nil {
 					return err
 				}
 			}
 			return nil
-		case c.isolation.Isolated(s.mark, len(s.records), s.reason):
-			vouched = true
-			c.cfg.Logger.WarnContext(ctx, "records failed alone while the worker scored others; they are tried alone once more before they are dead-lettered", "shard_id", shard, "records", len(s.records), "error", s.reason)
+		case confirming > 0:
+			confirming++
+			reqs, records = s.reqs, s.records
+			continue
+		case c.isolation.Isolated(ctx, s.mark, len(s.records), s.reason):
+			confirming = 1
+			c.cfg.Logger.WarnContext(ctx, "records failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "shard_id", shard, "records", len(s.records), "error", s.reason)
 			reqs, records = s.reqs, s.records
 			continue
 		}
-		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else while records failed alone; the shard holds them, not dead-lettered, and tries again after a backoff", "shard_id", shard, "records", len(s.records), "round", round, "error", s.reason)
+		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else, canary included, while records failed alone; the shard holds them, not dead-lettered, and tries again after a backoff", "shard_id", shard, "records", len(s.records), "round", round, "error", s.reason)
 		if err := c.cfg.Retry.Wait(ctx, round); err != nil {
 			return err
 		}
@@ -69,20 +79,28 @@ func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.S
 	}
 }
 
+// canaryOf is h's Canary, or nil when h has none (see Handler).
+func canaryOf(h Handler) func(context.Context) error {
+	if c, ok := h.(interface{ Canary(context.Context) error }); ok {
+		return c.Canary
+	}
+	return nil
+}
+
 // suspects are the records of a round that failed alone, in order, each with its reason.
 type suspects struct {
 	reqs    []*scoringv1.ScoreRequest
 	records []types.Record
 	reasons []error
-	reason  error  // the last one
-	broken  bool   // the worker answered a call UNIMPLEMENTED: hold everything
-	mark    uint64 // the round's start (pipeline.Isolation.Mark)
-	canary  bool   // once one fails with nothing scored since mark, hold the rest untried
+	reason  error          // the last one
+	broken  bool           // the worker answered a call UNIMPLEMENTED: hold everything
+	mark    pipeline.Round // the round's start (pipeline.Isolation.Mark)
+	held    bool           // a held round: once one fails with nothing scored since mark, hold the rest untried
 }
 
 // hold reports whether the rest of the round is held untried (see suspects).
 func (s *suspects) hold(iso *pipeline.Isolation) bool {
-	return s.broken || s.canary && len(s.records) > 0 && iso.Mark() == s.mark
+	return s.broken || s.held && len(s.records) > 0 && !iso.ScoredSince(s.mark)
 }
 
 func (s *suspects) add(reqs []*scoringv1.ScoreRequest, records []types.Record, reason error) {

@@ -2,8 +2,10 @@ package kinesisconsumer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,13 +85,14 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				t.Errorf("dead letters %.80q for a broken worker, want none", dead.records)
 			}
 			dead.mu.Unlock()
-			// Held, the batch costs the broken worker one call per wait, not a halving per round.
+			// Held, the batch costs the broken worker two calls per wait (a record tried alone
+			// and a canary), not a halving per round.
 			calls, from := worker.calls.Load(), waits.Load()
 			for waits.Load() < from+10 && ctx.Err() == nil {
 				time.Sleep(time.Millisecond)
 			}
-			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > w+pipeline.PoisonAttempts {
-				t.Errorf("%d calls to the broken worker over %d waits, want about one per wait", n, w)
+			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > 2*w+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, w)
 			}
 			worker.fixed.Store(true)
 			if err := <-processed; err != nil {
@@ -109,5 +112,97 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				t.Errorf("readiness still reports %v once the worker scores again", err)
 			}
 		})
+	}
+}
+
+// One poison record on a quiet stream is no broken worker: with no other traffic to vouch for
+// the worker, a canary does, so the record is dead-lettered with the worker's reason, the
+// batch finishes and readiness never fails, rather than the shard holding it and reporting the
+// worker broken until other traffic comes.
+func TestALonePoisonRecordOnAQuietStreamIsDeadLetteredWithoutFailingReadiness(t *testing.T) {
+	for _, code := range []codes.Code{codes.FailedPrecondition, codes.Internal} {
+		t.Run(code.String(), func(t *testing.T) {
+			sink, dead := &orderedSink{}, &memoryDeadLetters{}
+			sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+			c := New(&fakeKinesis{}, nil, dead, scoringOver(t, &refusingWorker{code: code}, sink), Config{
+				StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			processed := make(chan error, 1)
+			go func() { processed <- c.process(ctx, "s0", records(body("poison-1"))) }()
+			for done := false; !done; {
+				select {
+				case err := <-processed:
+					if err != nil {
+						t.Fatalf("process() = %v, want nil: the poison record dead-lettered", err)
+					}
+					done = true
+				case <-time.After(time.Millisecond):
+				}
+				if err := c.WorkerBroken(); err != nil {
+					t.Fatalf("readiness reports %v for a worker that fails one record", err)
+				}
+			}
+			dead.mu.Lock()
+			defer dead.mu.Unlock()
+			if want := []string{"s0 1 " + body("poison-1")}; !slices.Equal(dead.records, want) {
+				t.Errorf("dead letters %.80q, want the poison record alone", dead.records)
+			}
+			for _, reason := range dead.reasons {
+				if !strings.Contains(reason, code.String()) {
+					t.Errorf("dead letter reason %q, want the worker's (%s)", reason, code)
+				}
+			}
+			if got := sink.stored(); len(got) != 0 {
+				t.Errorf("stored %v, want nothing: the canary is never stored", got)
+			}
+		})
+	}
+}
+
+// A replica that fails everything while it reports SERVING, beside a sound one, is no reason to
+// dead-letter what it refuses, though the canary, balanced onto the sound one, scores: the
+// record must fail alone on tries in a row after it (pipeline.ConfirmAttempts), which
+// round_robin spreads over both replicas, so it is stored. Each record's first try is steered
+// onto the broken replica, where a single try after the canary would land again.
+func TestARecordABrokenReplicaRefusesIsStoredByASoundOne(t *testing.T) {
+	broken := &brokenWorker{code: codes.FailedPrecondition}
+	sink, dead := &orderedSink{}, &memoryDeadLetters{}
+	proc := scoringAt(t, sink, serve(t, broken), serve(t, &refusingWorker{code: codes.FailedPrecondition}))
+	// steer makes the client's next call go to the broken replica: round_robin takes the
+	// replicas in turn, so it calls until the sound one has just answered, both being ready.
+	steer := func() {
+		t.Helper()
+		for range 1000 {
+			calls := broken.calls.Load()
+			_, err := proc.Scorer.Score(context.Background(), pipeline.CanaryRequest())
+			if err == nil && broken.calls.Load() == calls && calls > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond) // while a replica is still connecting
+		}
+		t.Fatal("the calls never reached both replicas")
+	}
+	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+	var want []string
+	for i := range 4 {
+		c := New(&fakeKinesis{}, nil, dead, proc, Config{
+			StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		steer()
+		id := fmt.Sprintf("r%d", i)
+		want = append(want, id)
+		if err := c.process(ctx, "s0", records(body(id))); err != nil {
+			t.Errorf("process(%s) = %v, want nil", id, err)
+		}
+		cancel()
+	}
+	if got := sink.stored(); !slices.Equal(got, want) {
+		t.Errorf("stored %v, want %v, each by the sound replica", got, want)
+	}
+	if len(dead.records) != 0 {
+		t.Errorf("dead letters %.80q, want none", dead.records)
 	}
 }

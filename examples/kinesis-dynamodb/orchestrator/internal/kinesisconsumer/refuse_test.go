@@ -91,6 +91,12 @@ func (s *orderedSink) stored() []string {
 // scores in sink, through the worker client the orchestrator uses.
 func scoringOver(t *testing.T, w scoringv1.ScoringServiceServer, sink results.Sink, opts ...grpc.ServerOption) *pipeline.Processor {
 	t.Helper()
+	return scoringAt(t, sink, serve(t, w, opts...))
+}
+
+// serve serves w, healthy, over gRPC on loopback with opts, and returns its address.
+func serve(t *testing.T, w scoringv1.ScoringServiceServer, opts ...grpc.ServerOption) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +107,14 @@ func scoringOver(t *testing.T, w scoringv1.ScoringServiceServer, sink results.Si
 	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	client, err := workerclient.New([]string{lis.Addr().String()}, workerclient.Options{Logger: slog.New(slog.DiscardHandler), Untraced: true})
+	return lis.Addr().String()
+}
+
+// scoringAt returns a pipeline storing in sink what the worker replicas at addrs score, through
+// the worker client the orchestrator uses, balancing over them.
+func scoringAt(t *testing.T, sink results.Sink, addrs ...string) *pipeline.Processor {
+	t.Helper()
+	client, err := workerclient.New(addrs, workerclient.Options{Logger: slog.New(slog.DiscardHandler), Untraced: true})
 	if err != nil {
 		t.Fatal(err)
 	}

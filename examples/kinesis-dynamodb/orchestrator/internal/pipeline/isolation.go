@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -18,6 +19,14 @@ const PoisonAttempts = 3
 // BrokenAfter is how many rounds in a row (see Isolation) may end with records the worker
 // refused alone, and no record scored anywhere in between, before the worker counts as broken.
 const BrokenAfter = 3
+
+// ConfirmAttempts is how many rounds in a row a record must still fail alone, once something
+// vouched that the worker works (see Isolation), before it is dead-lettered. More than one,
+// because what vouched may have been scored by another replica than the one that failed the
+// record: round_robin sends a caller's consecutive calls to consecutive replicas, so with no
+// other traffic a record tried once after the canary would meet the replica that refused it
+// again whenever there are two, while two tries in a row reach two different ones.
+const ConfirmAttempts = 2
 
 // errItem marks a chunk failed for one item's error, which the worker reported as the item's
 // own, where the call itself was answered.
@@ -52,21 +61,43 @@ func Broken(err error) bool {
 // Isolation tells "this record breaks the worker" from "the worker is broken", for one
 // consumer (all its loops or shards share it). A record is dead-lettered for the worker's
 // verdict only when something vouches that the worker works: it scored some other record
-// while the record was being tried, a neighbour in the batch or a record elsewhere, and the
-// record then fails alone once more (so a worker fixed mid-round does not cost the records it
-// failed before the fix). So a consumer narrows a failed call down to the records that fail
-// alone (a round, see Mark), and if nothing was scored meanwhile holds them instead, unacknowledged (SQS: hidden; Kinesis:
-// not checkpointed), and tries them again after a backoff. A healthy worker soon scores
-// something and the held records go then; a worker that refuses everything never does, so
-// nothing is dead-lettered however long it lasts, and after BrokenAfter such rounds in a row
-// (or at once, for a call answered UNIMPLEMENTED) Err reports it for readiness, until the
-// worker scores a record again. A lone poison record with no traffic around it waits for some.
-// The zero value is ready to use.
+// while the record was being tried, a neighbour in the batch or a record elsewhere, or, with
+// no such traffic, a canary (Canary, a known-valid request of its own); and the record then
+// fails alone ConfirmAttempts rounds more (so a worker fixed mid-round does not cost the
+// records it failed before the fix, nor a sound replica those a broken one failed). So a
+// consumer narrows a failed call down to the records that fail alone (a round, see Mark), and
+// if nothing vouches holds them instead, unacknowledged (SQS: hidden; Kinesis: not
+// checkpointed), and tries them again after a backoff. A worker that
+// refuses everything refuses the canary too, so nothing is dead-lettered however long it
+// lasts, and after BrokenAfter such rounds in a row (or at once, for a call answered
+// UNIMPLEMENTED) Err reports it for readiness, until the worker scores a record again.
+// The zero value is ready to use, without a canary: a lone poison record then waits for
+// other traffic to vouch for the worker.
+//
+// The canary asks the worker behind the client, not the replica that failed the record:
+// round_robin may send it to another one. A replica that is broken, yet healthy to its health
+// check, could thus have a record it refused taken for poison when the canary reaches a sound
+// one. Two things narrow that: the record must fail alone ConfirmAttempts rounds in a row
+// after the vouch, so its tries reach other replicas, and a replica that cannot score should
+// say NOT_SERVING, which takes it out of the balancer. What remains is a record whose every
+// try meets such a replica (with two or more of them broken, or other traffic moving the
+// balancer on between tries); the README's delivery section says so.
 type Isolation struct {
-	mu      sync.Mutex
-	scored  uint64 // records scored so far
-	strikes int    // rounds held in a row, with nothing scored since
-	broken  error  // why the worker counts as broken; nil while it does not
+	// Canary, when set, scores a fixed, known-valid request (Processor.Canary) and returns
+	// why the worker failed it, nil when it scored. It is asked at most once a round: not when another
+	// round's canary went out since this one began.
+	Canary func(context.Context) error
+
+	mu       sync.Mutex
+	scored   uint64 // records scored so far, canaries included
+	canaries uint64 // canaries sent so far
+	strikes  int    // rounds held in a row, with nothing scored since
+	broken   error  // why the worker counts as broken; nil while it does not
+}
+
+// Round is where a round began, for Isolated and ScoredSince.
+type Round struct {
+	scored, canaries uint64
 }
 
 // Scored notes n records the worker scored: it answers normally, so it is not broken.
@@ -81,23 +112,47 @@ func (iso *Isolation) Scored(n int) {
 }
 
 // Mark starts a round: Isolated compares against it.
-func (iso *Isolation) Mark() uint64 {
+func (iso *Isolation) Mark() Round {
 	iso.mu.Lock()
 	defer iso.mu.Unlock()
-	return iso.scored
+	return Round{scored: iso.scored, canaries: iso.canaries}
+}
+
+// ScoredSince reports whether the worker scored anything since r began.
+func (iso *Isolation) ScoredSince(r Round) bool {
+	iso.mu.Lock()
+	defer iso.mu.Unlock()
+	return iso.scored > r.scored
 }
 
 // Isolated ends a round that left n records failing alone, the last with reason: it reports
-// whether they are poison, the worker having scored another record since mark. If not, the
-// round counts towards BrokenAfter and the caller holds the records for another round.
-func (iso *Isolation) Isolated(mark uint64, n int, reason error) bool {
+// whether they are poison, the worker having scored another record since mark, or, with
+// nothing else scored, the canary. If not, the round counts towards BrokenAfter and the
+// caller holds the records for another round.
+func (iso *Isolation) Isolated(ctx context.Context, mark Round, n int, reason error) bool {
+	iso.mu.Lock()
+	vouched := iso.scored > mark.scored
+	// One canary a round at most, whichever loop or shard asks: one sent since mark that
+	// did not score speaks for this round too.
+	ask := !vouched && iso.Canary != nil && iso.canaries == mark.canaries
+	if ask {
+		iso.canaries++
+	}
+	iso.mu.Unlock()
+	if vouched {
+		return true
+	}
+	if ask && iso.Canary(ctx) == nil {
+		iso.Scored(1) // vouches for every other round held meanwhile, too
+		return true
+	}
 	iso.mu.Lock()
 	defer iso.mu.Unlock()
-	if iso.scored > mark {
+	if iso.scored > mark.scored { // scored elsewhere while the canary was out
 		return true
 	}
 	if iso.strikes++; iso.strikes >= BrokenAfter && iso.broken == nil {
-		iso.broken = fmt.Errorf("the worker scored no record while it failed %d tried alone, %d rounds in a row (last: %w); they are held, not dead-lettered, until it scores again", n, iso.strikes, reason)
+		iso.broken = fmt.Errorf("the worker scored no record, canary included, while it failed %d tried alone, %d rounds in a row (last: %w); they are held, not dead-lettered, until it scores again", n, iso.strikes, reason)
 	}
 	return false
 }

@@ -14,13 +14,16 @@ import (
 // exporter adds scope labels and rewrites names), the Go runtime and process collectors come
 // with it, and an observation is a few atomic adds, with nothing to set up at start.
 
-// Registry holds what /metrics serves: the orchestrator's own metrics, and Go runtime and
-// process metrics. Its own registry rather than the global one, so a library's metrics do not
-// appear without being chosen.
-var Registry = prometheus.NewRegistry()
+// processMetrics holds the metrics that exist once per process: Go runtime and process
+// metrics, and the package-level metrics NewHistogram, NewCounter and NewGauge make, which Go
+// initialises exactly once. Its own registry rather than client_golang's global one, so a
+// library's metrics do not appear without being chosen. Unexported, so nothing a run
+// constructs can register here: a second run in the same process (a test run twice, -count=2)
+// would panic on the duplicate. What a run constructs goes to Handler instead.
+var processMetrics = prometheus.NewRegistry()
 
 func init() {
-	Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	processMetrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
 // DurationBuckets are the OpenTelemetry semantic conventions' advised boundaries for request
@@ -48,23 +51,29 @@ func lookup(name string) doc {
 	panic(fmt.Sprintf("telemetry: metric %q is not in names.go's docs", name))
 }
 
-// NewHistogram registers the table's histogram name on Registry.
+// NewHistogram registers the table's histogram name for the whole process: call it only to
+// initialise a package-level variable.
 func NewHistogram(name string, buckets []float64) *prometheus.HistogramVec {
 	d := lookup(name)
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: d.name, Help: d.help, Buckets: buckets}, d.labels)
-	Registry.MustRegister(h)
+	processMetrics.MustRegister(h)
 	return h
 }
 
-// NewCounter registers the table's counter name on Registry.
+// NewCounter registers the table's counter name for the whole process: call it only to
+// initialise a package-level variable.
 func NewCounter(name string) *prometheus.CounterVec {
 	d := lookup(name)
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.name, Help: d.help}, d.labels)
-	Registry.MustRegister(c)
+	processMetrics.MustRegister(c)
 	return c
 }
 
-// Handler serves Registry in Prometheus' exposition formats.
-func Handler() http.Handler {
-	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
+// Handler serves the process's metrics and a run's own collectors (the queue consumer's
+// counters) in Prometheus' exposition formats. The run's collectors go on a registry of this
+// handler's, so each run in a process has its own and none outlives it.
+func Handler(own ...prometheus.Collector) http.Handler {
+	run := prometheus.NewRegistry()
+	run.MustRegister(own...)
+	return promhttp.HandlerFor(prometheus.Gatherers{processMetrics, run}, promhttp.HandlerOpts{})
 }

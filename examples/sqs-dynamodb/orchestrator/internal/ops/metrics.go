@@ -13,7 +13,7 @@ import (
 )
 
 // Metrics are the consumer's counters, plain atomics that the pipeline and the consumers add
-// to and that tests read; registered on telemetry.Registry, they appear on /metrics.
+// to and that tests read; served by the run's telemetry.Handler, they appear on /metrics.
 type Metrics struct {
 	// Processed counts requests scored and stored, each once: when its result is first stored
 	// (with the log sink, which keeps nothing to compare with, every result it logs).

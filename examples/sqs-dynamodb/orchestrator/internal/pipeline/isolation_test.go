@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -55,7 +56,7 @@ func TestIsolationVouchesOnlyForAWorkerThatScores(t *testing.T) {
 	var iso Isolation
 	reason := status.Error(codes.FailedPrecondition, "model not loaded")
 	for round := 1; round <= BrokenAfter; round++ {
-		if iso.Isolated(iso.Mark(), 10, reason) {
+		if iso.Isolated(context.Background(), iso.Mark(), 10, reason) {
 			t.Fatalf("round %d: isolated with nothing scored", round)
 		}
 		if broken := iso.Err() != nil; broken != (round >= BrokenAfter) {
@@ -67,11 +68,49 @@ func TestIsolationVouchesOnlyForAWorkerThatScores(t *testing.T) {
 	if err := iso.Err(); err != nil {
 		t.Errorf("still broken (%v) once the worker scored", err)
 	}
-	if !iso.Isolated(mark, 1, reason) {
+	if !iso.Isolated(context.Background(), mark, 1, reason) {
 		t.Error("not isolated though the worker scored another record in the round")
 	}
 	iso.Broke(status.Error(codes.Unimplemented, "unknown service"))
 	if iso.Err() == nil {
 		t.Error("a call answered UNIMPLEMENTED did not make the worker broken at once")
+	}
+}
+
+// With no other traffic, the canary speaks for the worker: one that scores it makes the records
+// poison at once, and readiness never fails; one that fails it counts towards BrokenAfter as
+// before. A round asks at most once, and not after another round's canary failed since it began.
+func TestIsolationAsksACanaryWhenNothingElseVouches(t *testing.T) {
+	reason := status.Error(codes.FailedPrecondition, "feature store has no entry for this customer")
+	var canaryErr error
+	sent := 0
+	iso := Isolation{Canary: func(context.Context) error {
+		sent++
+		return canaryErr
+	}}
+	for round := 1; round <= 2*BrokenAfter; round++ {
+		if !iso.Isolated(context.Background(), iso.Mark(), 1, reason) {
+			t.Fatalf("round %d: held though the canary scored", round)
+		}
+		if err := iso.Err(); err != nil {
+			t.Fatalf("round %d: readiness reports %v for a worker that scores the canary", round, err)
+		}
+	}
+	if sent != 2*BrokenAfter {
+		t.Errorf("%d canaries over %d rounds, want one a round", sent, 2*BrokenAfter)
+	}
+	canaryErr = status.Error(codes.FailedPrecondition, "model not loaded")
+	sent = 0
+	for round := 1; round <= BrokenAfter; round++ {
+		early := iso.Mark() // a round on another loop, begun before this one's canary
+		if iso.Isolated(context.Background(), iso.Mark(), 10, reason) || iso.Isolated(context.Background(), early, 10, reason) {
+			t.Fatalf("round %d: isolated though the canary failed", round)
+		}
+	}
+	if sent != BrokenAfter {
+		t.Errorf("%d canaries over %d rounds on two loops, want one a round", sent, BrokenAfter)
+	}
+	if iso.Err() == nil {
+		t.Error("a worker that fails the canary too was not reported broken")
 	}
 }

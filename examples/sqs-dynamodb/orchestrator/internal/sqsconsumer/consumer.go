@@ -31,7 +31,9 @@ type API interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// Handler scores requests and stores the results; *pipeline.Processor is one.
+// Handler scores requests and stores the results; *pipeline.Processor is one. One that also
+// has Canary (as *pipeline.Processor does) lets isolation ask the worker whether it scores at
+// all, rather than wait for other traffic to say so (see pipeline.Isolation).
 type Handler interface {
 	Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (rejected map[int]error, err error)
 }
@@ -93,7 +95,9 @@ type Consumer struct {
 
 // New returns a consumer; Run starts it.
 func New(client API, handler Handler, cfg Config) *Consumer {
-	return &Consumer{client: client, handler: handler, cfg: cfg.withDefaults(), tidy: context.Background()}
+	c := &Consumer{client: client, handler: handler, cfg: cfg.withDefaults(), tidy: context.Background()}
+	c.isolation.Canary = canaryOf(handler)
+	return c
 }
 
 func (cfg Config) withDefaults() Config {

@@ -31,6 +31,12 @@ func succeed(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) 
 
 func newConsumer(t *testing.T, q *fakeSQS, h handlerFunc) *Consumer {
 	t.Helper()
+	return newConsumerOf(t, q, h)
+}
+
+// newConsumerOf is newConsumer for any Handler, a *pipeline.Processor with its canary included.
+func newConsumerOf(t *testing.T, q *fakeSQS, h Handler) *Consumer {
+	t.Helper()
 	c := New(q, h, Config{
 		QueueName:         "requests",
 		Concurrency:       1,

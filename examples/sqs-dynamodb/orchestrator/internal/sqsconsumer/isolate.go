@@ -18,16 +18,16 @@ import (
 // the cause and the others innocent: left to be redelivered together they would fail together
 // until the redrive policy dead-lettered them all. So the batch is narrowed down (narrow) to
 // the messages that fail alone, while the rest are stored and deleted. Those are dead-lettered
-// with the worker's reason only if the worker scored some other message meanwhile and they
-// fail alone once more after that (a worker fixed mid-round must not cost the messages it
-// failed before): else the
-// worker itself may be broken, refusing everything, and they are held, hidden by the heartbeat
+// with the worker's reason only if the worker scored some other message meanwhile, or else a
+// canary (pipeline.Isolation), and they fail alone pipeline.ConfirmAttempts rounds more after
+// that (a worker fixed mid-round must not cost the messages it failed before): else the worker
+// itself may be broken, refusing everything, and they are held, hidden by the heartbeat
 // without spending a receive, and tried again after a backoff (pipeline.Isolation, which also
 // reports a broken worker for readiness). Holding the batch keeps this loop from receiving
 // more, so a broken worker stops consuming once every loop holds one.
 func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.ScoreRequest, from []int) error {
-	for round, vouched, held := 1, false, false; ; round++ {
-		s := suspects{mark: c.isolation.Mark(), canary: held}
+	for round, confirming, held := 1, 0, false; ; round++ {
+		s := suspects{mark: c.isolation.Mark(), held: held}
 		var err error
 		if held {
 			// Tried alone first, one message (another each round, so that a poison one cannot
@@ -47,21 +47,25 @@ func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.S
 		held = false
 		switch {
 		case s.broken:
-			vouched = false
-		case vouched:
+			confirming = 0
+		case confirming == pipeline.ConfirmAttempts:
 			for k, i := range s.from {
 				if !c.setAside(h, i, s.reasons[k]) {
 					err = cmp.Or(err, s.reasons[k])
 				}
 			}
 			return err
-		case c.isolation.Isolated(s.mark, len(s.from), s.reason):
-			vouched = true
-			c.cfg.Logger.WarnContext(ctx, "messages failed alone while the worker scored others; they are tried alone once more before they are dead-lettered", "messages", len(s.from), "error", s.reason)
+		case confirming > 0:
+			confirming++
+			reqs, from = s.reqs, s.from
+			continue
+		case c.isolation.Isolated(ctx, s.mark, len(s.from), s.reason):
+			confirming = 1
+			c.cfg.Logger.WarnContext(ctx, "messages failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "messages", len(s.from), "error", s.reason)
 			reqs, from = s.reqs, s.from
 			continue
 		}
-		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else while messages failed alone; they are held, not dead-lettered, and tried again after a backoff", "messages", len(s.from), "round", round, "error", s.reason)
+		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else, canary included, while messages failed alone; they are held, not dead-lettered, and tried again after a backoff", "messages", len(s.from), "round", round, "error", s.reason)
 		if err := c.cfg.Retry.Wait(ctx, round); err != nil {
 			return err
 		}
@@ -69,20 +73,28 @@ func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.S
 	}
 }
 
+// canaryOf is h's Canary, or nil when h has none (see Handler).
+func canaryOf(h Handler) func(context.Context) error {
+	if c, ok := h.(interface{ Canary(context.Context) error }); ok {
+		return c.Canary
+	}
+	return nil
+}
+
 // suspects are the messages of a round that failed alone, each with its reason.
 type suspects struct {
 	reqs    []*scoringv1.ScoreRequest
 	from    []int
 	reasons []error
-	reason  error  // the last one
-	broken  bool   // the worker answered a call UNIMPLEMENTED: hold everything
-	mark    uint64 // the round's start (pipeline.Isolation.Mark)
-	canary  bool   // once one fails with nothing scored since mark, hold the rest untried
+	reason  error          // the last one
+	broken  bool           // the worker answered a call UNIMPLEMENTED: hold everything
+	mark    pipeline.Round // the round's start (pipeline.Isolation.Mark)
+	held    bool           // a held round: once one fails with nothing scored since mark, hold the rest untried
 }
 
 // hold reports whether the rest of the round is held untried (see suspects).
 func (s *suspects) hold(iso *pipeline.Isolation) bool {
-	return s.broken || s.canary && len(s.from) > 0 && iso.Mark() == s.mark
+	return s.broken || s.held && len(s.from) > 0 && !iso.ScoredSince(s.mark)
 }
 
 func (s *suspects) add(reqs []*scoringv1.ScoreRequest, from []int, reason error) {

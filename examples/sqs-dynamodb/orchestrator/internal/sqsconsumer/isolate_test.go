@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -68,7 +70,7 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				Scorer: serveWorker(t, worker), Sink: storeAll{},
 				Retry: pipeline.Retry{Sleep: noSleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
 			}
-			c := newConsumer(t, q, proc.Handle)
+			c := newConsumerOf(t, q, proc)
 			// The backoff between held rounds is real, but short. Every wait is counted.
 			var waits atomic.Int64
 			c.cfg.Retry = pipeline.Retry{Sleep: func(ctx context.Context, _ time.Duration) error {
@@ -100,11 +102,12 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 			if _, _, dead := q.snapshot(); dead != 0 {
 				t.Errorf("%d messages dead-lettered for a broken worker, want none", dead)
 			}
-			// Held, the batch costs the broken worker one call per wait, not a halving per round.
+			// Held, the batch costs the broken worker two calls per wait (a message tried alone
+			// and a canary), not a halving per round.
 			calls, from := worker.calls.Load(), waits.Load()
 			waitFor(20*time.Second, func() bool { return waits.Load() >= from+10 })
-			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > w+pipeline.PoisonAttempts {
-				t.Errorf("%d calls to the broken worker over %d waits, want about one per wait", n, w)
+			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > 2*w+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, w)
 			}
 			worker.fixed.Store(true)
 			<-handled
@@ -117,5 +120,100 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				t.Errorf("readiness still reports %v once the worker scores again", err)
 			}
 		})
+	}
+}
+
+// One poison message on a quiet queue is no broken worker: with no other traffic to vouch for
+// the worker, a canary does, so the message is dead-lettered with the worker's reason and
+// readiness never fails, rather than holding it and reporting the worker broken until other
+// traffic comes.
+func TestALonePoisonMessageOnAQuietQueueIsDeadLetteredWithoutFailingReadiness(t *testing.T) {
+	watchdog(t, time.Minute, "a lone poison message was held without end")
+	for _, tc := range []struct {
+		name    string
+		refusal error
+		reason  string
+	}{
+		{"failed precondition", status.Error(codes.FailedPrecondition, "feature store has no entry for this customer"), "FailedPrecondition"},
+		{"internal", status.Error(codes.Internal, "scoring failed unexpectedly"), "Internal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &fakeSQS{redrive: redrive}
+			sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+			proc := &pipeline.Processor{
+				Scorer: serveWorker(t, refusingWorker{refusal: tc.refusal}), Sink: storeAll{},
+				Retry: pipeline.Retry{Sleep: sleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
+			}
+			c := newConsumerOf(t, q, proc)
+			c.cfg.Retry = pipeline.Retry{Sleep: sleep}
+			handled := make(chan struct{})
+			go func() {
+				defer close(handled)
+				c.handle(context.Background(), []types.Message{valid("poison-m0")})
+			}()
+			for done := false; !done; {
+				select {
+				case <-handled:
+					done = true
+				case <-time.After(time.Millisecond):
+				}
+				if err := c.WorkerBroken(); err != nil {
+					t.Fatalf("readiness reports %v for a worker that fails one message", err)
+				}
+			}
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			if len(q.deadLettered) != 1 {
+				t.Fatalf("%d messages dead-lettered, want the poison one", len(q.deadLettered))
+			}
+			in := q.deadLettered[0]
+			if id := aws.ToString(in.MessageAttributes["source_message_id"].StringValue); id != "poison-m0" {
+				t.Errorf("dead-lettered %s, want poison-m0", id)
+			}
+			if reason := aws.ToString(in.MessageAttributes["poison_reason"].StringValue); !strings.Contains(reason, tc.reason) {
+				t.Errorf("poison_reason %q, want the worker's refusal (%s)", reason, tc.reason)
+			}
+		})
+	}
+}
+
+// A replica that fails everything while it reports SERVING, beside a sound one, is no reason to
+// dead-letter what it refuses, though the canary, balanced onto the sound one, scores: the
+// message must fail alone on tries in a row after it (pipeline.ConfirmAttempts), which
+// round_robin spreads over both replicas, so it is stored. Each message's first try is steered
+// onto the broken replica, where a single try after the canary would land again.
+func TestAMessageABrokenReplicaRefusesIsStoredByASoundOne(t *testing.T) {
+	watchdog(t, time.Minute, "a message refused by one broken replica was held without end")
+	broken := &brokenWorker{failure: status.Error(codes.FailedPrecondition, "model not loaded")}
+	client := serveReplicas(t, broken, refusingWorker{refusal: status.Error(codes.FailedPrecondition, "cannot score")})
+	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+	proc := &pipeline.Processor{
+		Scorer: client, Sink: storeAll{},
+		Retry: pipeline.Retry{Sleep: sleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
+	}
+	// steer makes the client's next call go to the broken replica: round_robin takes the
+	// replicas in turn, so it calls until the sound one has just answered, both being ready.
+	steer := func() {
+		t.Helper()
+		for range 1000 {
+			calls := broken.calls.Load()
+			_, err := client.Score(context.Background(), pipeline.CanaryRequest())
+			if err == nil && broken.calls.Load() == calls && calls > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond) // while a replica is still connecting
+		}
+		t.Fatal("the calls never reached both replicas")
+	}
+	for i := range 4 {
+		q := &fakeSQS{redrive: redrive}
+		c := newConsumerOf(t, q, proc)
+		c.cfg.Retry = pipeline.Retry{Sleep: sleep}
+		steer()
+		id := fmt.Sprintf("m%d", i)
+		c.handle(context.Background(), []types.Message{valid(id)})
+		if deleted, _, dead := q.snapshot(); !slices.Equal(deleted, []string{id}) || dead != 0 {
+			t.Errorf("deleted %v with %d dead-lettered, want %s stored by the sound replica", deleted, dead, id)
+		}
 	}
 }

@@ -79,19 +79,30 @@ func (storeAll) Probe(context.Context) error { return nil }
 // serveWorker serves w on a local port and returns a client of it, as main makes one.
 func serveWorker(t *testing.T, w scoringv1.ScoringServiceServer) *workerclient.Client {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return serveReplicas(t, w)
+}
+
+// serveReplicas serves each of ws on a local port of its own and returns a client balancing
+// over them all, as main makes one for a worker's replicas.
+func serveReplicas(t *testing.T, ws ...scoringv1.ScoringServiceServer) *workerclient.Client {
+	t.Helper()
+	var addrs []string
+	for _, w := range ws {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := grpc.NewServer()
+		scoringv1.RegisterScoringServiceServer(srv, w)
+		// The client sends calls only to a replica whose health says SERVING.
+		hs := health.NewServer()
+		hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+		healthpb.RegisterHealthServer(srv, hs)
+		go func() { _ = srv.Serve(lis) }()
+		t.Cleanup(srv.Stop)
+		addrs = append(addrs, lis.Addr().String())
 	}
-	srv := grpc.NewServer()
-	scoringv1.RegisterScoringServiceServer(srv, w)
-	// The client sends calls only to a replica whose health says SERVING.
-	hs := health.NewServer()
-	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	c, err := workerclient.New([]string{lis.Addr().String()}, workerclient.Options{CallTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler), Name: "refusing", Untraced: true})
+	c, err := workerclient.New(addrs, workerclient.Options{CallTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler), Name: "refusing", Untraced: true})
 	if err != nil {
 		t.Fatal(err)
 	}

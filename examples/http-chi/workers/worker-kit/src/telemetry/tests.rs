@@ -4,7 +4,7 @@
 
 use std::{
     io::Write,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, Once},
     time::Duration,
 };
 
@@ -26,7 +26,10 @@ use tracing_subscriber::{filter::Targets, fmt::MakeWriter};
 use super::{names, subscriber};
 use crate::{
     metrics,
-    pb::{ScoreRequest, scoring_service_client::ScoringServiceClient},
+    pb::{
+        ScoreRequest, scoring_service_client::ScoringServiceClient,
+        scoring_service_server::ScoringService as _,
+    },
     server::{self, ServeOptions},
 };
 
@@ -88,7 +91,21 @@ impl SpanExporter for Spans {
 }
 
 /// A subscriber like the worker's, exporting every span as it ends.
+///
+/// `tracing` caches whether a callsite is enabled once for the whole
+/// process, asking the subscriber of the thread that reaches it first. A
+/// test running beside this one with no subscriber would cache "never" for
+/// the server's spans, and they would be missing here whatever the timing of
+/// their export (which is synchronous, as each ends). A bare registry as the
+/// global default answers for such threads: a callsite's interest is then
+/// never "never", and each thread's own subscriber decides. Installing it
+/// (and each test's subscriber) re-asks every callsite already cached.
 fn capture() -> (tracing::subscriber::DefaultGuard, Spans, Logs) {
+    static BASELINE: Once = Once::new();
+    BASELINE.call_once(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry())
+            .expect("no other global subscriber in the unit tests");
+    });
     let exporter = Spans::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -164,6 +181,21 @@ async fn a_call_continues_the_callers_trace_and_is_counted() {
         shutdown_grace: Duration::from_secs(1),
     };
     let model = Arc::new(crate::fixture_model());
+    // A test beside this one with no subscriber reaching the service's spans
+    // first, as the service's own tests do: that must not hide them here.
+    let untraced = crate::service::ScoringService::new(Arc::clone(&model), 4);
+    std::thread::spawn(move || {
+        let request = tonic::Request::new(ScoreRequest {
+            id: "untraced".into(),
+            ..Default::default()
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(untraced.score(request)).unwrap();
+    })
+    .join()
+    .unwrap();
     let server = tokio::spawn(server::serve(listener, model, options, async {
         let _ = stopped.await;
     }));
