@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { BENCH, HPA_CPU_UTILIZATION, resourcesFor, type Resources } from "./resources.js";
+import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingContext, type Resources } from "./resources.js";
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
@@ -188,7 +188,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       metricsPortName: uds ? `metrics-${w.index}` : "metrics",
       uds,
       minReplicas: w.routed ? SCALE.min : 1,
-      resources: resourcesFor(BENCH.worker),
+      resources: serviceResources("worker"),
       config,
     };
   });
@@ -239,6 +239,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     monitoringNamespace: MONITORING_NAMESPACE,
     region: DEFAULT_AWS_REGION,
     hpaCpu: HPA_CPU_UTILIZATION,
+    sizing: sizingContext(),
+    /** checkov's skip of CKV_K8S_11 for a pod with a container that has no CPU limit, and why. */
+    noCpuLimitReason: NO_CPU_LIMIT_REASON,
     scale: SCALE,
     otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
     kedaFallback: KEDA_FALLBACK,
@@ -261,7 +264,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       opsPort,
       opsPortName: "ops",
       separateOps: opsPort !== ORCHESTRATOR_PORT,
-      resources: resourcesFor(BENCH.orchestrator),
+      resources: serviceResources("orchestrator"),
+      /** A container of its pod (itself or a sidecar) runs without a CPU limit: checkov's CKV_K8S_11 is skipped with the reason. */
+      uncappedCpu: [serviceResources("orchestrator"), ...sidecars.map((w) => w.resources)].some((r) => r.limits.cpu === null),
       config: orchestratorConfig,
       grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(ORCHESTRATOR_DRAIN_SECS, shutdownDelaySecs), sidecars),
     },

@@ -4,8 +4,8 @@
  * `--probe`) and the orchestrator (httpGet) alike.
  *
  * Liveness is strictly more tolerant than readiness, in both its timeout and
- * the failures it takes: a container slowed by load (CFS throttling under
- * its cpu limit answers late) leaves the endpoints through readiness long
+ * the failures it takes: a container slowed by load (a contended node, or
+ * CFS throttling where it has a cpu limit, answers late) leaves the endpoints through readiness long
  * before liveness would restart it, so load alone never restarts anything.
  */
 export interface Probe {
@@ -15,7 +15,7 @@ export interface Probe {
 }
 
 export const PROBES = {
-  // Up to 30 s to start; generous per attempt, as start-up competes for the cpu limit.
+  // Up to 30 s to start; generous per attempt, as start-up competes for CPU.
   startup: { periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 30 },
   readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
   // Restarts only after a minute without an answer within 5 s.

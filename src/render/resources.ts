@@ -42,30 +42,68 @@ export const BENCH: Record<"orchestrator" | "worker", BenchFigures> = {
 
 /** Memory request = peak RSS × this: room for a model larger than the bench's and for allocator slack. */
 export const MEMORY_HEADROOM = 2;
-/** Memory limit = request × this: a leak is stopped (OOMKilled, restarted) long before it starves a node. */
-export const MEMORY_LIMIT_FACTOR = 2;
 /** Requests per second one replica is sized for; the HPA adds replicas beyond it (CPU target below). */
 export const DESIGN_RPS_PER_REPLICA = 1000;
-/** CPU limit = request × this: bursts (start-up, GC) may use more, a runaway loop may not take the node. */
-export const CPU_LIMIT_FACTOR = 4;
 /** The HPA's target: average CPU use as a share of the request. */
 export const HPA_CPU_UTILIZATION = 70;
 
+/**
+ * Each service's CPU limit as a multiple of its request, or none.
+ *
+ * The memory limit is always the request: memory cannot be throttled, only
+ * reclaimed by OOM kills, so a pod may never use more than the scheduler
+ * reserved for it (a leak OOM-kills its own container, not a neighbour).
+ *
+ * A CPU limit is a CFS quota: a container that spends it within a 100 ms
+ * period waits out the rest of the period, however idle the node. The worker
+ * scores on every core rayon finds, in bursts, against the orchestrator's
+ * REQUEST_TIMEOUT (settings.ts), so a quota turns a burst into stalls of tens of milliseconds per
+ * period and load into deadline misses; it gets no limit, and its request
+ * (from `make bench`) is what the scheduler reserves and what the HPA scales
+ * on. The orchestrator keeps one well above its request: it waits on I/O
+ * rather than computing, and the Go runtime sizes GOMAXPROCS (and with it the
+ * garbage collector's workers and the API's in-flight budget) from a CPU
+ * limit, which without one would follow the node's core count instead.
+ */
+export const CPU_LIMIT_FACTOR: Record<Service, number | undefined> = { orchestrator: 4, worker: undefined };
+
+/** Why a pod has a container without a CPU limit: checkov's CKV_K8S_11 (CPU limits should be set) is skipped with this. */
+export const NO_CPU_LIMIT_REASON = "the worker scores CPU-bound within the orchestrator's REQUEST_TIMEOUT, which CFS quota throttling would eat into; its CPU request is sized from make bench";
+
+export type Service = keyof typeof BENCH;
+
 export interface Resources {
   requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+  /** cpu null: no limit, the container may use any idle CPU on its node (see CPU_LIMIT_FACTOR). */
+  limits: { cpu: string | null; memory: string };
 }
 
 /**
  * cpu request = µs per request × design rps / 1e6 cores, in millicores,
- * at least 50m; memory request = peak RSS × headroom, rounded up to 16 MiB.
+ * at least 50m; memory request = peak RSS × headroom, rounded up to 16 MiB;
+ * memory limit = request; cpu limit = request × cpuLimitFactor, if any.
  */
-export function resourcesFor(f: BenchFigures): Resources {
+export function resourcesFor(f: BenchFigures, cpuLimitFactor: number | undefined): Resources {
   const cpuMilli = Math.max(50, roundUp((f.cpuMicrosPerRequest * DESIGN_RPS_PER_REPLICA) / 1000, 50));
-  const memMiB = roundUp(f.peakRssMiB * MEMORY_HEADROOM, 16);
+  const memory = `${roundUp(f.peakRssMiB * MEMORY_HEADROOM, 16)}Mi`;
   return {
-    requests: { cpu: `${cpuMilli}m`, memory: `${memMiB}Mi` },
-    limits: { cpu: `${cpuMilli * CPU_LIMIT_FACTOR}m`, memory: `${memMiB * MEMORY_LIMIT_FACTOR}Mi` },
+    requests: { cpu: `${cpuMilli}m`, memory },
+    limits: { cpu: cpuLimitFactor === undefined ? null : `${cpuMilli * cpuLimitFactor}m`, memory },
+  };
+}
+
+/** A service's resources: its bench figures under its CPU limit policy. */
+export function serviceResources(service: Service): Resources {
+  return resourcesFor(BENCH[service], CPU_LIMIT_FACTOR[service]);
+}
+
+/** What the manifests' comments and the README say of the sizing: the figures above, never copies of them. */
+export function sizingContext() {
+  return {
+    memoryHeadroom: MEMORY_HEADROOM,
+    designRps: DESIGN_RPS_PER_REPLICA,
+    orchestratorCpuLimitFactor: CPU_LIMIT_FACTOR.orchestrator ?? null,
+    workerCpuLimitFactor: CPU_LIMIT_FACTOR.worker ?? null,
   };
 }
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { BENCH, resourcesFor } from "../../src/render/resources.js";
+import { serviceResources } from "../../src/render/resources.js";
 import { sharedReleaseBuild } from "../helpers/shared-projects.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
 
@@ -58,8 +58,8 @@ it("runs make bench in the default preset and reports every figure", async () =>
     expect(r.memory_kb[svc].load_peak, svc).toBeGreaterThanOrEqual(r.memory_kb[svc].idle);
     // The deployment's memory request is derived from BENCH's peaks (src/render/resources.ts):
     // a service whose peak under this load outgrew it has drifted from the figures the cluster
-    // manifests were sized by (and is nearer its limit, an OOMKill, than they say).
-    const requestMiB = Number.parseInt(resourcesFor(BENCH[svc]).requests.memory, 10);
+    // manifests were sized by (and, its memory limit being that request, would be OOMKilled).
+    const requestMiB = Number.parseInt(serviceResources(svc).requests.memory, 10);
     expect(r.memory_kb[svc].load_peak / 1024, `${svc} peak RSS under load, MiB, vs its memory request`).toBeLessThanOrEqual(requestMiB);
   }
   for (const lang of ["go", "rust"]) {

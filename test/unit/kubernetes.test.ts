@@ -9,7 +9,6 @@ import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
-import { resourcesFor } from "../../src/render/resources.js";
 import { ORCHESTRATOR_OPS_PORT, ORCHESTRATOR_PORT } from "../../src/render/settings.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
@@ -242,16 +241,6 @@ describe("terminationGracePeriodSeconds", () => {
     expect(delay).toBeGreaterThan(0);
     expect(grace(one(http, "Deployment", "orchestrator"))).toBe(delay + orchestratorGrace([["scorer", "tcp"]]));
     expect(one(build(manifest(PRESETS.sqs, [["scorer", "tcp"]])), "ConfigMap", "orchestrator-config")).not.toContain("SHUTDOWN_DELAY");
-  });
-});
-
-describe("resources derived from bench figures", () => {
-  it("memory request = peak RSS × 2 rounded up to 16 Mi; cpu request from µs per request at the design rate", () => {
-    expect(resourcesFor({ peakRssMiB: 12, cpuMicrosPerRequest: 30 })).toEqual({
-      requests: { cpu: "50m", memory: "32Mi" },
-      limits: { cpu: "200m", memory: "64Mi" },
-    });
-    expect(resourcesFor({ peakRssMiB: 40, cpuMicrosPerRequest: 120 }).requests).toEqual({ cpu: "150m", memory: "80Mi" });
   });
 });
 
