@@ -5,7 +5,7 @@ import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { ORCHESTRATOR_OPS_PORT, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
-import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /**
  * What the deploy/kubernetes templates see as `k8s`: every address, port,
@@ -71,7 +71,9 @@ export interface KubeWorker extends WorkerContext {
   listenAddr: string;
   /** Port of the gRPC health service the kubelet probes (tcp workers; uds sidecars are probed with --probe). */
   probePort: number;
-  /** Seconds from SIGTERM to its exit: its own SHUTDOWN_GRACE_SECS plus the steps after it. */
+  /** Its SHUTDOWN_GRACE_SECS. */
+  drainSecs: number;
+  /** Seconds from SIGTERM to its exit in a pod of its own (tcp): its SHUTDOWN_GRACE_SECS plus the steps after it. */
   stopGraceSecs: number;
   /** Its /metrics port (METRICS_ADDR); unique in the pod, as sidecars share one. */
   metricsPort: number;
@@ -93,10 +95,11 @@ export interface KubeWorker extends WorkerContext {
  * The orchestrator pod's terminationGracePeriodSeconds: the longest path from
  * SIGTERM to the last exit. The kubelet signals native sidecars only once the
  * main container has exited, then one after another in reverse order, so the
- * path is the orchestrator's stop grace followed by every sidecar's in turn.
+ * path is the orchestrator's stop grace followed by every sidecar's in turn,
+ * each the stop of a worker whose one client is gone (sidecarStopGraceSecs).
  */
-export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars: Pick<KubeWorker, "stopGraceSecs">[]): number {
-  return sidecars.reduce((total, w) => total + w.stopGraceSecs, orchestratorGraceSecs);
+export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars: Pick<KubeWorker, "drainSecs">[]): number {
+  return sidecars.reduce((total, w) => total + sidecarStopGraceSecs(w.drainSecs), orchestratorGraceSecs);
 }
 
 /** The AWS resource names an environment's orchestrator uses: the settings' defaults for the project envProject names. */
@@ -183,6 +186,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       listenAddr,
       probePort: w.port,
       metricsPort,
+      drainSecs,
       stopGraceSecs: workerStopGraceSecs(drainSecs),
       // A tcp worker has the pod to itself; sidecars are told apart by their index.
       metricsPortName: uds ? `metrics-${w.index}` : "metrics",

@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest.js";
+import { PROBES, execProbeDeadlineMs } from "./probes.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 
 /** First worker's local gRPC port; the others follow it in manifest order. */
@@ -151,6 +152,25 @@ export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS
 /** How long to wait for a worker started with SHUTDOWN_GRACE_SECS = drainSecs to exit after SIGTERM: the drain and a margin. */
 export function workerStopGraceSecs(drainSecs = WORKER_DRAIN_SECS): number {
   return drainSecs + STOP_GRACE_MARGIN_SECS;
+}
+
+/**
+ * The longest a uds sidecar's drain can take in a pod: the kubelet stops it
+ * only after the orchestrator, its one client, has exited, so no call is
+ * left in flight and that client's connections are closed. What can still
+ * hold a connection open is an exec probe (`--probe`) already running, which
+ * gives up at its own deadline; the longest is liveness'.
+ */
+export const SIDECAR_DRAIN_SECS = Math.ceil(Math.max(...Object.values(PROBES).map(execProbeDeadlineMs)) / 1000);
+
+/**
+ * A uds sidecar's share of its pod's grace, after the orchestrator's: its
+ * drain (SHUTDOWN_GRACE_SECS cuts it shorter still) and the steps after it.
+ * Its full workerStopGraceSecs would count a drain of calls that no longer
+ * exist.
+ */
+export function sidecarStopGraceSecs(drainSecs = WORKER_DRAIN_SECS): number {
+  return Math.min(drainSecs, SIDECAR_DRAIN_SECS) + STOP_GRACE_MARGIN_SECS;
 }
 
 export function shutdownContext() {

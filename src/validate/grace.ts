@@ -66,7 +66,8 @@ export function graceFaults(yaml: string): string[] {
       const raw = envOf(c, maps, "SHUTDOWN_GRACE_SECS");
       const secs = raw === undefined ? WORKER_DRAIN_SECS : Number(raw);
       if (raw !== undefined) why.push(`${c.name} SHUTDOWN_GRACE_SECS=${raw}`);
-      return { stopGraceSecs: workerStopGraceSecs(Number.isFinite(secs) ? secs : WORKER_DRAIN_SECS) };
+      const drainSecs = Number.isFinite(secs) ? secs : WORKER_DRAIN_SECS;
+      return { drainSecs, stopGraceSecs: workerStopGraceSecs(drainSecs) };
     };
     const orchestrator = pod.containers.find((c) => c.name === "orchestrator");
     const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map(workerGrace);

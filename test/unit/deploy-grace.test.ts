@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, SIDECAR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS } from "../../src/render/workers.js";
+import { splitDocs } from "../../src/validate/deploy.js";
 import { goDurationSecs, graceFaults } from "../../src/validate/grace.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
@@ -39,6 +41,20 @@ function raise(dir: string, configMap: string, setting: string) {
   writeFileSync(file, `${text.slice(0, end)}      - ${setting}\n${text.slice(end)}`);
 }
 
+/** Patch the orchestrator pod's grace in the prod overlay, as a team would. */
+function setGrace(dir: string, secs: number) {
+  appendFileSync(
+    join(overlay(dir), "kustomization.yaml"),
+    `  - target:\n      kind: Deployment\n      name: orchestrator\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/terminationGracePeriodSeconds\n        value: ${secs}\n`,
+  );
+}
+
+/** The orchestrator pod's terminationGracePeriodSeconds in a built overlay. */
+function podGrace(yaml: string): number {
+  const pod = splitDocs(yaml).find((d) => d.kind === "Deployment" && /^ {2}name: orchestrator$/m.test(d.text))!;
+  return Number(/terminationGracePeriodSeconds: (\d+)/.exec(pod.text)![1]);
+}
+
 describe("grace periods against the drains an overlay configures", () => {
   it.each(["tcp", "uds"] as const)("the generated overlays fit (workers %s)", (transport) => {
     const dir = generate(transport);
@@ -58,10 +74,15 @@ describe("grace periods against the drains an overlay configures", () => {
     expect(graceFaults(build(dir))).toEqual([expect.stringMatching(/^Deployment orchestrator: terminationGracePeriodSeconds \d+ is shorter than the 47s its drains take \(SHUTDOWN_DELAY=30s, SHUTDOWN_TIMEOUT=10s\)/)]);
   });
 
-  it("refuses a sidecar's SHUTDOWN_GRACE_SECS raised past the pod's grace, and a tcp worker's past its own", () => {
+  it("refuses a tcp worker's SHUTDOWN_GRACE_SECS raised past its grace; a sidecar's needs none, as its one client has exited before it stops", () => {
     const uds = generate("uds");
     raise(uds, "scorer-config", "SHUTDOWN_GRACE_SECS=120");
-    expect(graceFaults(build(uds))).toEqual([expect.stringContaining("Deployment orchestrator: terminationGracePeriodSeconds")]);
+    expect(graceFaults(build(uds))).toEqual([]);
+    // What the pod's grace does hold: the orchestrator's stop, then the sidecar's; a second less is refused.
+    const sidecarShare = SIDECAR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+    expect(podGrace(build(uds))).toBe(ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + sidecarShare);
+    setGrace(uds, podGrace(build(uds)) - 1);
+    expect(graceFaults(build(uds))).toEqual([expect.stringMatching(new RegExp(`^Deployment orchestrator: terminationGracePeriodSeconds \\d+ is shorter than the ${podGrace(build(generate("uds")))}s`))]);
     const tcp = generate("tcp");
     raise(tcp, "scorer-config", "SHUTDOWN_GRACE_SECS=120");
     expect(graceFaults(build(tcp))).toEqual([expect.stringMatching(/^Deployment scorer: .* 125s .*scorer SHUTDOWN_GRACE_SECS=120/)]);
@@ -70,10 +91,7 @@ describe("grace periods against the drains an overlay configures", () => {
   it("accepts the raise once the grace follows it", () => {
     const dir = generate("tcp");
     raise(dir, "orchestrator-config", "SHUTDOWN_TIMEOUT=1m");
-    appendFileSync(
-      join(overlay(dir), "kustomization.yaml"),
-      "  - target:\n      kind: Deployment\n      name: orchestrator\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/terminationGracePeriodSeconds\n        value: 67\n",
-    );
+    setGrace(dir, 67);
     expect(graceFaults(build(dir))).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import { render } from "../../src/render/index.js";
 import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { ORCHESTRATOR_OPS_PORT, ORCHESTRATOR_PORT } from "../../src/render/settings.js";
-import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, SIDECAR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
 import { readCheckov, splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
@@ -108,9 +108,9 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(sidecars).not.toContain("grpc:");
     expect(pod.match(/mountPath: \/sockets/g)).toHaveLength(3);
     expect(pod).toMatch(/emptyDir:\n\s+medium: Memory/);
-    // The API's shutdown delay, the orchestrator's drain and the steps after it, then each sidecar's drain and margin in turn: compose's figures, one after the other.
+    // The API's shutdown delay, the orchestrator's drain and the steps after it, then each sidecar's stop in turn: a probe's drain and its margin, no calls.
     const delay = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
-    expect(pod).toContain(`terminationGracePeriodSeconds: ${delay + ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
+    expect(pod).toContain(`terminationGracePeriodSeconds: ${delay + ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (SIDECAR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
   });
 
   it("probes and scrapes the ops port: the HTTP API's own listener off its public port, a consumer's only one", () => {
@@ -224,13 +224,17 @@ describe("terminationGracePeriodSeconds", () => {
 
   it("covers the orchestrator's stop, then every sidecar's in turn: each added uds worker adds its own", () => {
     const worker = WORKER_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+    // Stopped after its one client has exited, a sidecar drains no calls: at most an exec probe still running.
+    const sidecar = SIDECAR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS;
+    expect(SIDECAR_DRAIN_SECS).toBe(Math.ceil(Math.max(...Object.values(PROBES).map((p) => p.timeoutSeconds))));
+    expect(sidecar).toBeLessThan(worker);
     const alone = orchestratorGrace([["scorer", "tcp"]]);
     expect(alone).toBe(ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS);
-    expect(orchestratorGrace([["scorer", "uds"]])).toBe(alone + worker);
-    expect(orchestratorGrace([["scorer", "uds"], ["pricing", "uds"]])).toBe(alone + 2 * worker);
-    // A tcp worker stops in its own pod: it adds nothing to the orchestrator's, and its own is its stop alone.
+    expect(orchestratorGrace([["scorer", "uds"]])).toBe(alone + sidecar);
+    expect(orchestratorGrace([["scorer", "uds"], ["pricing", "uds"]])).toBe(alone + 2 * sidecar);
+    // A tcp worker stops in its own pod, its clients still running: it adds nothing to the orchestrator's, and its own is its full drain and margin.
     const mixed = build(manifest(PRESETS.sqs, [["scorer", "uds"], ["pricing", "tcp"]]));
-    expect(grace(one(mixed, "Deployment", "orchestrator"))).toBe(alone + worker);
+    expect(grace(one(mixed, "Deployment", "orchestrator"))).toBe(alone + sidecar);
     expect(grace(one(mixed, "Deployment", "pricing"))).toBe(worker);
   });
 
