@@ -55,6 +55,9 @@ const DEFAULT_PINS: Record<string, string> = {
   "node:22-bookworm-slim": "sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9",
   "static.rust-lang.org/rustup/archive/1.28.2/x86_64-unknown-linux-gnu/rustup-init": "sha256:20a06e644b0d9bd2fbdbfd52d42540bdde820ea7df86e92e533c073da0cdd43c",
   "static.rust-lang.org/rustup/archive/1.28.2/aarch64-unknown-linux-gnu/rustup-init": "sha256:e3853c5a252fca15252d07cb23a1bdd9377a8c6f3efa01531109281ae47f841c",
+  // GitHub's proto job: buf 1.75.0's Linux x64 package. Its sha512 matched the npm registry's
+  // dist.integrity (sha512-YGGJAx0l...) when this sha256 was taken from the tarball, in December 2026.
+  "registry.npmjs.org/@bufbuild/buf-linux-x64/-/buf-linux-x64-1.75.0.tgz": "sha256:98b19d4b2b46130e083157490c54dfdcb8ea771e53204d3c6a06a2b12edd0503",
 };
 export const BASE_IMAGES = z
   .record(z.string().min(1), z.string().regex(DIGEST_RE, { message: "use sha256: and the 64 hex digits of the image index (or of the file)" }))
@@ -97,6 +100,38 @@ export function pinnedRustReleases(minor: string): { release: string; digest: st
 
 /** Where rustup-init RELEASE for TARGET is downloaded from, less https:// (its key in `images`). */
 export const rustupInit = (release: string, target: string) => `static.rust-lang.org/rustup/archive/${release}/${target}/rustup-init`;
+/**
+ * The npm package holding buf RELEASE's Linux x64 binary (the one @bufbuild/buf's
+ * installer would pick on GitHub's ubuntu-24.04 runners), less https:// (its key in `images`).
+ */
+export const bufLinuxX64 = (release: string) => `registry.npmjs.org/@bufbuild/buf-linux-x64/-/buf-linux-x64-${release}.tgz`;
+/** GitHub's hosted runners (ubuntu-24.04) are x86_64: the one rustup-init they fetch. */
+export const GITHUB_RUSTUP_TARGET = "x86_64-unknown-linux-gnu";
+
+/**
+ * Distribution packages CI jobs install, at exact versions, as `NAME=VERSION`
+ * for apt-get and apk alike. Each belongs to the image its job runs on: bump
+ * it with that image. Debian and Alpine keep only the newest build of a
+ * package in a release's index, so a rebuild there (a new -rN or +debNuN)
+ * fails the install at once rather than changing it: bump the version here.
+ */
+export const CI_PACKAGES = {
+  /**
+   * GitLab's smoke job (golang:*-bookworm, Debian 12): moto's virtualenv.
+   * bookworm/main's only build, checked with `apt-cache policy python3-venv`
+   * on Debian 12. Its dependencies (python3.11-venv and below) follow the
+   * point release the image was built from.
+   */
+  python3Venv: "python3-venv=3.11.2-1+b1",
+  /**
+   * GitLab's publish job (docker:29.7-cli, Alpine 3.23: docker-library's
+   * 29/cli Dockerfile). Not checked from the generator's build machine, which
+   * reaches no Alpine mirror: the version public Dockerfiles on alpine:3.23
+   * pin; check it with `apk policy skopeo` in that image.
+   */
+  skopeo: "skopeo=1.20.0-r8",
+} as const;
+
 /** The hosts GitLab's Go-image jobs install Rust on (`uname -m` -> rustup target). */
 export const RUSTUP_TARGETS = { x86_64: "x86_64-unknown-linux-gnu", aarch64: "aarch64-unknown-linux-gnu" } as const;
 export const DOCKER_CLI = "docker:29.7-cli";
@@ -105,7 +140,7 @@ export const BUILDKIT = "moby/buildkit:v0.29.0";
 export const NODE = "node:22-bookworm-slim";
 
 interface PinScope {
-  toolchains: { go: string; rust: string; rustup: string };
+  toolchains: { go: string; rust: string; rustup: string; buf: string };
   docker: boolean;
   ci: { providers: readonly string[] };
 }
@@ -117,6 +152,10 @@ export function baseImages(m: PinScope): string[] {
   if (m.docker || gitlab) refs.push(`golang:${m.toolchains.go}-bookworm`, rustImage(m.toolchains.rust));
   if (m.docker) refs.push("gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/cc-debian12:nonroot");
   if (gitlab) refs.push(NODE, ...Object.values(RUSTUP_TARGETS).map((t) => rustupInit(m.toolchains.rustup, t)));
+  if (m.ci.providers.includes("github")) {
+    const runner = rustupInit(m.toolchains.rustup, GITHUB_RUSTUP_TARGET);
+    refs.push(...(refs.includes(runner) ? [] : [runner]), bufLinuxX64(m.toolchains.buf));
+  }
   if (m.docker && gitlab) refs.push(DOCKER_CLI, DOCKER_DIND);
   if (m.docker && m.ci.providers.length > 0) refs.push(BUILDKIT);
   return refs;
@@ -142,8 +181,20 @@ export function actionPins(input: unknown): unknown {
 }
 
 /** What the CI templates pull besides the toolchain images: references, and rustup-init per host with its sha256. */
-export function ciPins(m: PinScope & { images: Record<string, string> }) {
+export function ciPins(m: PinScope & { images: Record<string, string>; orchestrator: { ingress: string } }) {
+  const sha256 = (ref: string) => {
+    const digest = m.images[ref];
+    if (!digest) throw new Error(`no sha256 for ${ref} in images`);
+    return digest.slice("sha256:".length);
+  };
+  const github = m.ci.providers.includes("github");
   return {
+    packages: CI_PACKAGES,
+    /** The ones GitLab's jobs install here: smoke's for a queue preset's moto, publish's where there are images. */
+    gitlabPackages: !m.ci.providers.includes("gitlab") ? [] : [...(m.orchestrator.ingress !== "http" ? [CI_PACKAGES.python3Venv] : []), ...(m.docker ? [CI_PACKAGES.skopeo] : [])],
+    // GitHub's runners: rustup-init and buf, each fetched at its version and checked against its sha256.
+    githubRustupInit: github ? { target: GITHUB_RUSTUP_TARGET, sha256: sha256(rustupInit(m.toolchains.rustup, GITHUB_RUSTUP_TARGET)) } : null,
+    githubBuf: github ? { url: `https://${bufLinuxX64(m.toolchains.buf)}`, sha256: sha256(bufLinuxX64(m.toolchains.buf)) } : null,
     dockerCli: DOCKER_CLI,
     dockerDind: DOCKER_DIND,
     buildkit: BUILDKIT,

@@ -20,9 +20,10 @@ const presets: [string, Record<string, unknown>][] = [
   ["docker, both providers", {}],
   ["no docker, both providers", { docker: false, deploy: [] }],
   ["docker on registry.gitlab.com", { orchestrator: { module: "gitlab.com/acme/risk-api/orchestrator" } }],
+  ["sqs, both providers", { orchestrator: { ingress: "sqs" } }],
 ];
 const manifestOf = (extra: Record<string, unknown>): Manifest =>
-  parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" }, ci: { providers: ["github", "gitlab"] }, ...extra });
+  parseManifest({ name: "risk-api", ci: { providers: ["github", "gitlab"] }, ...extra, orchestrator: { module: "example.com/risk-api/orchestrator", ...(extra.orchestrator as object) } });
 
 const nameOf = (image: Image) => (typeof image === "string" ? image : image.name);
 /** REF@sha256:... split, checked against the manifest. */
@@ -77,8 +78,33 @@ describe.each(presets)("CI of %s", (_, extra) => {
       expect(script).not.toMatch(/\b(curl|wget)\b[^\n]*\|\s*(ba)?sh\b/);
       if (!/\b(curl|wget)\b/.test(script)) continue;
       expect(script).toMatch(/sha256sum -c/);
-      for (const sum of script.matchAll(/sum=([0-9a-f]{64})/g)) expect(Object.values(m.images)).toContain(`sha256:${sum[1]}`);
+      // Every sha256 a download is checked against comes from the manifest's images (one source).
+      const sums = [...script.matchAll(/\b([0-9a-f]{64})\b/g)].map((s) => `sha256:${s[1]}`);
+      if (!/sum=\$\{?\w/.test(script)) expect(sums.length, script).toBeGreaterThan(0);
+      for (const sum of sums) expect(Object.values(m.images)).toContain(sum);
     }
+  });
+
+  it("installs every package and tool at an exact version, and brings no tool of the runner's own", () => {
+    const scripts = [...jobs.flatMap(([, j]) => [...(j.before_script ?? []), ...(j.script ?? [])]), ...Object.values(gh.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""))];
+    const args = (line: string, verb: RegExp) => line.split(verb)[1]!.split(/[;&|>]/)[0]!.trim().split(/\s+/).filter((a) => a && !a.startsWith("-")).map((a) => a.replace(/^"|"$/g, ""));
+    let packages = 0;
+    for (const script of scripts) {
+      for (const line of script.split("\n")) {
+        for (const verb of [/\bapt-get install\b/, /\bapk add\b/]) {
+          if (!verb.test(line)) continue;
+          for (const pkg of args(line, verb)) {
+            packages++;
+            expect(pkg, `${line}: NAME=VERSION`).toMatch(/^[a-z0-9][a-z0-9.+-]*=[0-9][\w.+~:-]*$/);
+          }
+        }
+        // npm's global installs check no recorded integrity; the runner's preinstalled rustup is whatever the image had.
+        expect(line, "npm install").not.toMatch(/\bnpm (install|i)\b/);
+        expect(line, "the runner's rustup").not.toMatch(/\brustup (toolchain install|default|update|self update)\b/);
+        expect(line, "pip install").not.toMatch(/\bpip3? install\b(?![^\n]*==)/);
+      }
+    }
+    expect(packages, "GitLab's smoke (apt) and publish (apk) install packages").toBe((m.orchestrator.ingress !== "http" ? 1 : 0) + (m.docker ? 1 : 0));
   });
 
   if (m.docker) it("logs GitLab's image jobs in before BuildKit or skopeo reads or writes the registry", () => {
