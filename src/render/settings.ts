@@ -206,7 +206,7 @@ export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "se
         name: "LISTEN_ADDR",
         default: `0.0.0.0:${worker.port}`,
         run: "placed",
-        meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`); or `unix:///absolute/path.sock` for a sidecar (a stale socket is replaced, the socket is mode 0660 and removed at exit; `WORKER --probe` checks its health there, for an exec probe)",
+        meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`); or `unix:///absolute/path.sock` for a sidecar (a stale socket is replaced, one another process still serves is refused, the socket is mode 0660 and removed at exit unless another worker has bound the path since; `WORKER --probe` checks its health there, for an exec probe)",
       },
       { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in", run: "own" },
       {
