@@ -132,7 +132,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     ...workers.map((w) => ({
       name: w.env,
       default: `127.0.0.1:${w.port}`,
-      meaning: `worker ${w.name}'s gRPC address (\`make run\` sets ${w.transport === "uds" ? "a Unix socket in a temp dir" : `\`127.0.0.1:${w.port}\``}${m.docker ? `, compose \`${w.composeAddr}\`` : ""}): \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\`, or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
+      meaning: `worker ${w.name}'s gRPC address (\`make run\` sets ${w.transport === "uds" ? "a Unix socket in a temp dir" : `\`127.0.0.1:${w.port}\``}${m.docker ? `, compose \`${w.composeAddr}\`` : ""}): \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\` (its path at most 107 bytes on Linux, 103 on macOS: what a socket address holds), or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
     {
