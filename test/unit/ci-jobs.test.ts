@@ -248,3 +248,19 @@ function bufOut(bufGen: string): string {
   if (!out) throw new Error("buf.gen.yaml names no out folder");
   return out;
 }
+
+describe("the README's CI section names every job the CI files run", () => {
+  it.each(presets)("%s", (_name, input) => {
+    const m = manifestOf(input);
+    const tree = render(m);
+    const readme = text(tree, "README.md");
+    const section = readme.slice(readme.indexOf("\n## CI\n"), readme.indexOf("\n## ", readme.indexOf("\n## CI\n") + 1));
+    const gitlab = parse(text(tree, ".gitlab-ci.yml")) as GitLab;
+    // The shared crates' job is listed by name; each worker's through rust-NAME.
+    const named = Object.keys(gitlab).filter((k) => !k.startsWith(".") && !["workflow", "default", "stages", "variables"].includes(k));
+    for (const job of named) {
+      const listed = job.startsWith("rust-") && job !== SHARED_JOB.name ? "**rust-NAME**" : `**${job}**`;
+      expect(section, `${job} is not described in the README's CI section`).toContain(listed);
+    }
+  });
+});
