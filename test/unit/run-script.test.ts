@@ -181,3 +181,17 @@ while True: time.sleep(0.1)'`;
     expect(r.all).not.toMatch(/orchestrator \(pid/);
   });
 });
+
+describe("scripts/run.sh (make run) of a queue preset", () => {
+  const sqs = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress: "sqs" }, workers: [{ name: "scorer", transport: "uds" }] } as never));
+  it("says to start the emulator when nothing answers at AWS_ENDPOINT_URL, before starting any service", async () => {
+    const dir = repo(`echo "orchestrator: started" > "$PWD/started"\nexec sleep 30`, `echo "scorer: started" >> "$PWD/started"\nexec sleep 30`);
+    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/aws.sh"]) writeFileSync(join(dir, path), sqs.get(path)!.content);
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const r = await run(dir, { AWS_ENDPOINT_URL: endpoint, WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toContain(`run failed: nothing answers at AWS_ENDPOINT_URL=${endpoint}: start the emulator first (make emulator`);
+    expect(r.all).not.toContain("address already in use");
+    expect(() => readFileSync(join(dir, "started"), "utf8"), "a service was started").toThrow();
+  });
+});
