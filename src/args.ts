@@ -157,7 +157,7 @@ Sync / add / remove options:
   --dry-run            print the report and the diff; write nothing
   --force              bring back generated files you deleted
   --json               machine-readable report
-  --verbose            list every file written, not only those that need you (conflicts, kept edits)
+  --verbose            list every file written, not only those that need you (conflicts, merged or kept edits)
 
 Exit codes: 0 ok, 1 validation failed, 2 bad input (nothing written),
 3 sync left conflicts to resolve, or sync --check found stale files.`;

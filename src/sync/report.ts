@@ -7,6 +7,8 @@ const ORDER: Status[] = ["conflict", "merged", "updated", "added", "restored", "
 const NOTE: Partial<Record<Status, string>> = {
   conflict:
     "both you and the templates changed these: resolve the <<<<<<< markers (or, for FILE.generated, take what you need from it and delete it), then commit; sync exits 3 until then",
+  merged:
+    "you edited these and the templates changed them too: merged without a conflict, your edits kept; a clean merge can still be wrong (a YAML block, a duplicated step), so read `git diff` of each before you commit",
   "kept-deleted": "you deleted these; left deleted (sync --force brings them back)",
   kept: "no longer generated, but you edited them: left in place and no longer tracked",
 };
@@ -18,7 +20,7 @@ export function countByStatus(actions: FileAction[]): Partial<Record<Status, num
 }
 
 /** The statuses that ask something of the user: always listed in full, the others only with --verbose. */
-const NEEDS_YOU: ReadonlySet<Status> = new Set(["conflict", "kept", "kept-deleted"]);
+const NEEDS_YOU: ReadonlySet<Status> = new Set(["conflict", "merged", "kept", "kept-deleted"]);
 
 /** A file a release moved is listed too: the team's edit is now in another file than the one they made it in. */
 function needsYou(a: FileAction): boolean {
@@ -34,7 +36,7 @@ export interface ReportStyle {
 
 /**
  * Human report: a summary line of counts, then the files that need the user
- * (conflicts, edited files left in place, deleted files left deleted) in full;
+ * (conflicts, edited files merged or left in place, deleted files left deleted) in full;
  * with verbose (and always for --dry-run, a preview) every file that changed.
  */
 export function formatSyncReport(dir: string, actions: FileAction[], dryRun: boolean, notCheckedOut: { path: string; unconverted?: string }[] = [], style: ReportStyle = {}): string {

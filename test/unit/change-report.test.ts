@@ -68,6 +68,18 @@ describe("add worker", () => {
     expect(add.stdout).not.toContain("Next:");
   });
 
+  it("lists a file it merged into your edits without --verbose, so you can review it", async () => {
+    // An edit away from the worker table the add changes: merged cleanly, and named.
+    const readme = join(dir, "README.md");
+    writeFileSync(readme, `${readFileSync(readme, "utf8")}\nOur own notes.\n`);
+    const add = await runCli(["add", "worker", "pricing"], dir, env);
+    expect(add.exitCode, add.stdout).toBe(0);
+    expect(add.stdout).toMatch(/^add worker pricing: 1 merged, /);
+    expect(add.stdout).toMatch(/^ {2}merged {7}README\.md$/m);
+    expect(add.stdout).toContain("git diff");
+    expect(readFileSync(readme, "utf8")).toContain("Our own notes.");
+  });
+
   it.each(INGRESS.flatMap((ingress) => TRANSPORTS.map((transport) => [ingress, transport] as const)))(
     "%s, %s: the steps of add and remove name only targets of the generated Makefile",
     (ingress, transport) => {
