@@ -77,7 +77,7 @@ describe("scripts/run.sh (make run)", () => {
     // The log it names is still there to read after run has ended.
     expect(readFileSync(join(dir, ".run", "scorer.log"), "utf8")).toContain("Address already in use");
     // The hint names the variable that moves the service that could not start.
-    expect(r.all).toContain("run failed: scorer did not start (is an address already in use? set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
+    expect(r.all).toContain("run failed: scorer did not start (its log above says why; if an address is in use, set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
     expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
   });
 
@@ -184,14 +184,24 @@ while True: time.sleep(0.1)'`;
 
 describe("scripts/run.sh (make run) of a queue preset", () => {
   const sqs = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress: "sqs" }, workers: [{ name: "scorer", transport: "uds" }] } as never));
-  it("says to start the emulator when nothing answers at AWS_ENDPOINT_URL, before starting any service", async () => {
-    const dir = repo(`echo "orchestrator: started" > "$PWD/started"\nexec sleep 30`, `echo "scorer: started" >> "$PWD/started"\nexec sleep 30`);
+  it("says to start the emulator when the orchestrator gave up and nothing answers at AWS_ENDPOINT_URL", async () => {
+    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": connection refused' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`);
     for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/aws.sh"]) writeFileSync(join(dir, path), sqs.get(path)!.content);
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const r = await run(dir, { AWS_ENDPOINT_URL: endpoint, WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
     expect(r.exitCode, r.all).toBe(1);
-    expect(r.all).toContain(`run failed: nothing answers at AWS_ENDPOINT_URL=${endpoint}: start the emulator first (make emulator`);
-    expect(r.all).not.toContain("address already in use");
-    expect(() => readFileSync(join(dir, "started"), "utf8"), "a service was started").toThrow();
+    expect(r.all).toContain(`nothing answers at AWS_ENDPOINT_URL=${endpoint}: start the emulator (make emulator`);
+    expect(r.all).not.toContain("is an address already in use?");
+  });
+
+  it("does not guess a taken address when the orchestrator exits for another reason (a queue bootstrap never made)", async () => {
+    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": NonExistentQueue' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`);
+    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/aws.sh"]) writeFileSync(join(dir, path), sqs.get(path)!.content);
+    const r = await run(dir, { AWS_ENDPOINT_URL: "", WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toMatch(/orchestrator \(pid \d+\) exited with status 1; the end of \.run\/orchestrator\.log:\norchestrator failed: finding queue/);
+    expect(r.all).toContain("run failed: orchestrator did not start (its log above says why; if an address is in use, set another: LISTEN_ADDR=");
+    expect(r.all).not.toContain("is an address already in use?");
+    expect(r.all, "no endpoint to blame: real AWS").not.toContain("nothing answers");
   });
 });
