@@ -210,9 +210,17 @@ export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "se
       },
       { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in", run: "own" },
       {
+        name: "CPU_BUDGET",
+        default: "",
+        doc: "the CPUs it may run on",
+        run: "shared",
+        meaning:
+          "whole CPUs the worker sizes itself for: its scoring threads, its async runtime's threads and the default `MAX_IN_FLIGHT`; unset, the CPUs it may run on, which without a CPU limit are the whole node's, so the Kubernetes manifests set it to the container's CPU request, rounded up",
+      },
+      {
         name: "MAX_IN_FLIGHT",
         default: "",
-        doc: "64 × CPUs",
+        doc: "64 × `CPU_BUDGET`",
         run: "shared",
         meaning:
           "most permits for scoring work queued or running: a `Score` call or up to 64 batch items takes one (a 1,000-item batch 16), charged by encoded size before the message is decoded and trued up after; within it an adaptive limit (gauge `scoring_admission_limit`) falls while calls take over three times their unloaded time; beyond the limit calls get `RESOURCE_EXHAUSTED` without being decoded",
