@@ -87,6 +87,12 @@ export interface KubeWorker extends WorkerContext {
    */
   minReplicas: number;
   resources: Resources;
+  /**
+   * The resource its CPU_BUDGET comes from (downward API): its cpu limit if
+   * it has one, else its request; never left unset, as without a limit the
+   * CPUs it may run on are the node's.
+   */
+  cpuBudgetFrom: "limits.cpu" | "requests.cpu";
   env: string;
   config: [string, string][];
 }
@@ -171,6 +177,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
     const metricsPort = workerMetricsPort(w.port);
     const drainSecs = WORKER_DRAIN_SECS;
+    const resources = serviceResources("worker");
     const config: [string, string][] = [
       ["LISTEN_ADDR", listenAddr],
       ["METRICS_ADDR", `0.0.0.0:${metricsPort}`],
@@ -192,7 +199,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       metricsPortName: uds ? `metrics-${w.index}` : "metrics",
       uds,
       minReplicas: w.routed ? SCALE.min : 1,
-      resources: serviceResources("worker"),
+      resources,
+      cpuBudgetFrom: resources.limits.cpu === null ? "requests.cpu" : "limits.cpu",
       config,
     };
   });

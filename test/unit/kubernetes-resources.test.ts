@@ -17,6 +17,7 @@ import { tempDir } from "../helpers/cli.js";
  */
 interface Container {
   name: string;
+  env?: { name: string; value?: string; valueFrom?: { resourceFieldRef?: { resource: string; divisor?: string } } }[];
   resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
 }
 interface Deployment {
@@ -77,6 +78,21 @@ describe.each(["tcp", "uds"] as const)("built resources, %s workers", (transport
     const orchestrator = all.find((c) => c.name === "orchestrator")!;
     expect(orchestrator.resources.limits.cpu).toBe(serviceResources("orchestrator").limits.cpu);
     for (const c of all) expect(c.resources.limits.memory, c.name).toBe(c.resources.requests.memory);
+  });
+
+  it("every worker container takes CPU_BUDGET from its own cpu (the downward API, whole CPUs), never the node's cores", () => {
+    const workers = deployments.flatMap(containers).filter((c) => c.name !== "orchestrator");
+    expect(workers.length).toBe(2);
+    for (const c of workers) {
+      const budget = (c.env ?? []).filter((e) => e.name === "CPU_BUDGET");
+      // Without a limit, limits.cpu would give the node's allocatable CPUs.
+      const resource = c.resources.limits.cpu === undefined ? "requests.cpu" : "limits.cpu";
+      expect(budget, c.name).toEqual([{ name: "CPU_BUDGET", valueFrom: { resourceFieldRef: { resource, divisor: "1" } } }]);
+    }
+  });
+
+  it("the README tells how the uncapped workers size themselves", () => {
+    expect(readme).toContain("`CPU_BUDGET` to its CPU request, rounded up to whole CPUs");
   });
 
   it("skips checkov's CPU-limit check, with the reason, on exactly the pods with an uncapped container", () => {
