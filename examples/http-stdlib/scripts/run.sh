@@ -170,7 +170,7 @@ if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be re
   # The settings that move the services that exited (all of them if none has).
   exited=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
-  blame "${exited[*]:-a service} did not start (is an address already in use? set another: $(placement ${exited[@]+"${exited[@]}"}))"
+  blame "${exited[*]:-a service} did not start (its log above says why; if an address is in use, set another: $(placement ${exited[@]+"${exited[@]}"}))"
 fi
 echo "ready: orchestrator on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 # Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.

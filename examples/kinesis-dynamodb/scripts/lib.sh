@@ -137,11 +137,16 @@ wait_http() {
   return 1
 }
 
+# answers URL: whether anything answers an HTTP request to URL (any status), within 2s.
+answers() {
+  curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null
+}
+
 # wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL.
 wait_answer() {
   local deadline=$((SECONDS + $3))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    if curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null; then return 0; fi
+    if answers "$1"; then return 0; fi
     sleep 0.25
   done
   echo "timed out after $3s waiting for $2 ($1)" >&2

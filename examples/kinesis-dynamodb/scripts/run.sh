@@ -174,7 +174,11 @@ if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be re
   # The settings that move the services that exited (all of them if none has).
   exited=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
-  blame "${exited[*]:-a service} did not start (is an address already in use? set another: $(placement ${exited[@]+"${exited[@]}"}))"
+  # The orchestrator exits once its first AWS calls have failed: the likeliest cause.
+  if [ -n "$AWS_ENDPOINT_URL" ] && ! answers "$AWS_ENDPOINT_URL"; then
+    echo "nothing answers at AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL: start the emulator (make emulator, in a terminal of its own, then make bootstrap), or set AWS_ENDPOINT_URL (\"\" for real AWS)" >&2
+  fi
+  blame "${exited[*]:-a service} did not start (its log above says why; if an address is in use, set another: $(placement ${exited[@]+"${exited[@]}"}))"
 fi
 echo "ready: orchestrator health and metrics on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 # Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.

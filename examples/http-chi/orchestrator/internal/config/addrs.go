@@ -1,12 +1,20 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"strings"
+	"syscall"
 )
 
 // unixScheme starts a Unix domain socket address, as gRPC spells one.
 const unixScheme = "unix:"
+
+// maxSocketPath is the longest Unix socket path a worker can listen on: a socket address holds
+// this platform's sun_path bytes, one of which Rust's std (the workers) keeps for the closing
+// NUL. Go would dial a path one byte longer, and a longer one fails on every attempt, so the
+// orchestrator would start and stay unready instead of naming the setting.
+const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1
 
 // addrs reads a worker's address: one gRPC target, or a comma-separated list of
 // replicas (for local runs and tests, where there is no DNS name that lists them).
@@ -26,14 +34,14 @@ func (p *parser) addrs(key string) []string {
 	}
 	if len(addrs) == 1 {
 		if strings.HasPrefix(addrs[0], unixScheme) && !validUnix(addrs[0]) {
-			p.fail(key, v, "want unix:///absolute/path.sock")
+			p.fail(key, v, fmt.Sprintf("want unix:///absolute/path.sock, the path at most %d bytes", maxSocketPath))
 			return nil
 		}
 		return addrs
 	}
 	for _, a := range addrs {
 		if !validUnix(a) && !validHostPort(a) {
-			p.fail(key, v, "want each entry of a list to be host:port or unix:///absolute/path.sock, e.g. 127.0.0.1:50051,127.0.0.1:50052")
+			p.fail(key, v, fmt.Sprintf("want each entry of a list to be host:port or unix:///absolute/path.sock (the path at most %d bytes), e.g. 127.0.0.1:50051,127.0.0.1:50052", maxSocketPath))
 			return nil
 		}
 	}
@@ -42,7 +50,7 @@ func (p *parser) addrs(key string) []string {
 
 func validUnix(a string) bool {
 	path, ok := strings.CutPrefix(a, unixScheme+"//")
-	return ok && strings.HasPrefix(path, "/") && len(path) > 1
+	return ok && strings.HasPrefix(path, "/") && len(path) > 1 && len(path) <= maxSocketPath
 }
 
 func validHostPort(a string) bool {

@@ -15,6 +15,7 @@ func TestAddrsAcceptsReplicaLists(t *testing.T) {
 		{"unix:///run/worker/scorer.sock", []string{"unix:///run/worker/scorer.sock"}},
 		{"127.0.0.1:50051, 127.0.0.1:50052", []string{"127.0.0.1:50051", "127.0.0.1:50052"}},
 		{"[::1]:50051,unix:///tmp/a.sock", []string{"[::1]:50051", "unix:///tmp/a.sock"}},
+		{longestSocket(), []string{longestSocket()}},
 	}
 	for _, tt := range tests {
 		key := workerKey(t)
@@ -34,6 +35,10 @@ func TestAddrsRejectsBadLists(t *testing.T) {
 		"unix://relative.sock",
 		"unix:///",
 		"127.0.0.1:50051,unix:/one-slash.sock",
+		// One byte over what a socket address holds: no worker can listen there, and
+		// dialing it fails on every attempt while the orchestrator just looks unready.
+		longestSocket() + "k",
+		"127.0.0.1:50051," + longestSocket() + "k",
 	} {
 		key := workerKey(t)
 		p := newParser([]string{key + "=" + value})
@@ -54,4 +59,9 @@ func workerKey(t *testing.T) string {
 	}
 	t.Fatal("no worker address in the settings table")
 	return ""
+}
+
+// longestSocket is a unix:// address whose path is exactly maxSocketPath bytes.
+func longestSocket() string {
+	return unixScheme + "//" + "/" + strings.Repeat("s", maxSocketPath-len("/.sock")) + ".sock"
 }

@@ -18,6 +18,10 @@ pub const SETTINGS: Settings = Settings {
             default: "",
         },
         Setting {
+            name: "CPU_BUDGET",
+            default: "",
+        },
+        Setting {
             name: "MAX_IN_FLIGHT",
             default: "",
         },

@@ -45,6 +45,7 @@ impl Worker {
         command
             .env_remove("MODEL_PATH")
             .env_remove("MAX_IN_FLIGHT")
+            .env_remove("CPU_BUDGET")
             .env("LISTEN_ADDR", "127.0.0.1:0")
             .env("METRICS_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
@@ -365,11 +366,15 @@ fn a_bad_model_path_fails_at_start() {
 
 #[test]
 fn bad_configuration_exits_with_usage_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
-        .env("MAX_IN_FLIGHT", "0")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("MAX_IN_FLIGHT=\"0\""), "{stderr}");
+    // CPU_BUDGET as a millicore quantity, not the whole CPUs the downward API gives.
+    for (name, value) in [("MAX_IN_FLIGHT", "0"), ("CPU_BUDGET", "250m")] {
+        let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("{name}={value:?}")), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
 }

@@ -3,8 +3,9 @@
 //! whether it is serving and exits 0 if so: an exec probe for a Unix socket,
 //! which a kubelet gRPC probe cannot reach.
 
-use std::{ffi::OsString, process::ExitCode, sync::Arc, time::Duration};
+use std::{ffi::OsString, num::NonZeroUsize, process::ExitCode, sync::Arc, time::Duration};
 
+use rayon::ThreadPoolBuilder;
 use tokio::{net::TcpListener, runtime::Runtime};
 
 use crate::{
@@ -49,11 +50,7 @@ pub fn run(worker: &Worker) -> ExitCode {
     if let Some(deadline) = probe {
         return run_probe(name, &config, deadline);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name(format!("{name}-io"))
-        .build()
-    {
+    let runtime = match io_runtime(name, config.cpu_budget) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("{name}: cannot start the async runtime: {error}");
@@ -103,6 +100,31 @@ fn probe_deadline(args: &[OsString]) -> Result<Option<Duration>, String> {
     }
 }
 
+// Both pools are sized from CPU_BUDGET, never left to their own default: that
+// is the CPUs the process may run on, the whole node's when the container has
+// no CPU quota, which would start a thread per node core and, through the
+// default MAX_IN_FLIGHT, admit far more work than the pod's CPUs can finish.
+// One setting for both: rayon's own RAYON_NUM_THREADS is overridden.
+
+/// The async runtime that admits, refuses and answers calls.
+fn io_runtime(name: &str, cpus: NonZeroUsize) -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cpus.get())
+        .enable_all()
+        .thread_name(format!("{name}-io"))
+        .build()
+}
+
+/// The scoring pool. Named threads make profiles and stack dumps readable;
+/// scoring runs below the runtime threads that admit and refuse calls
+/// (priority.rs).
+fn scoring_pool(name: &'static str, cpus: NonZeroUsize) -> ThreadPoolBuilder {
+    ThreadPoolBuilder::new()
+        .num_threads(cpus.get())
+        .thread_name(move |i| format!("{name}-cpu-{i}"))
+        .start_handler(|_| priority::lower_current_thread_or_warn())
+}
+
 /// Exits 0 if the worker at `LISTEN_ADDR` reports SERVING, 1 otherwise.
 fn run_probe(name: &str, config: &Config, deadline: Duration) -> ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
@@ -143,13 +165,8 @@ fn serve(
         "model loaded"
     );
 
-    // Named threads make profiles and stack dumps readable. Scoring runs
-    // below the runtime threads that admit and refuse calls (priority.rs).
-    let name = worker.name;
-    rayon::ThreadPoolBuilder::new()
-        .thread_name(move |i| format!("{name}-cpu-{i}"))
-        .start_handler(|_| priority::lower_current_thread_or_warn())
-        .build_global()?;
+    scoring_pool(worker.name, config.cpu_budget).build_global()?;
+    tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
         let signal = server::shutdown_signal()?;
@@ -209,5 +226,17 @@ mod tests {
         ] {
             assert!(probe_deadline(&args(bad)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn both_pools_have_a_thread_per_cpu_of_the_budget() {
+        // One more than this machine's: what neither pool picks by itself.
+        let cpus = std::thread::available_parallelism()
+            .unwrap()
+            .saturating_add(1);
+        let runtime = io_runtime("test", cpus).unwrap();
+        assert_eq!(runtime.metrics().num_workers(), cpus.get());
+        let pool = scoring_pool("test", cpus).build().unwrap();
+        assert_eq!(pool.current_num_threads(), cpus.get());
     }
 }

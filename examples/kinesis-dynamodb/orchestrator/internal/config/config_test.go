@@ -50,7 +50,7 @@ func TestLoadRejectsUnknownAndRetiredNames(t *testing.T) {
 
 func TestLoadLeavesOtherProgramsVariablesAlone(t *testing.T) {
 	// The workers' settings share the environment under make run; empty means unset.
-	vars := map[string]string{"MAX_IN_FLIGHT": "8", "MODEL_PATH": "/m.json", "SHUTDOWN_GRACE_SECS": "5", "RUST_LOG": "warn", "WORKER_ADDR": ""}
+	vars := map[string]string{"CPU_BUDGET": "2", "MAX_IN_FLIGHT": "8", "MODEL_PATH": "/m.json", "SHUTDOWN_GRACE_SECS": "5", "RUST_LOG": "warn", "WORKER_ADDR": ""}
 	if _, err := Load(env(vars)); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,10 @@ use std::{
     fs::{self, Permissions},
     future::Future,
     io,
-    os::unix::fs::{FileTypeExt, PermissionsExt},
+    os::unix::{
+        fs::{FileTypeExt, MetadataExt, PermissionsExt},
+        net::UnixStream,
+    },
     path::Path,
     sync::Arc,
 };
@@ -36,19 +39,46 @@ pub async fn serve(
         addr: addr.clone(),
         source,
     })?;
+    let bound = identity(path);
     let incoming = UnixListenerStream::new(listener);
     let result = serve_incoming(incoming, addr, model, options, shutdown).await;
-    if let Err(error) = fs::remove_file(path) {
+    // Only the file this process bound: a restarted worker may already serve
+    // on the path, and removing its socket would leave it unreachable.
+    if bound.is_some()
+        && identity(path) == bound
+        && let Err(error) = fs::remove_file(path)
+    {
         tracing::warn!(path = %path.display(), %error, "cannot remove the socket file");
     }
     result
 }
 
+/// The device and inode of the file at `path`, which a new bind changes.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    fs::symlink_metadata(path)
+        .ok()
+        .map(|meta| (meta.dev(), meta.ino()))
+}
+
 /// Binds `path`, first removing a socket file a killed worker left behind
-/// (bind fails on an existing file); any other kind of file is left alone.
+/// (bind fails on an existing file). A socket something still accepts on is
+/// refused, as a taken TCP port is: removing it would leave that server
+/// running but unreachable. Any other kind of file is left alone.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => fs::remove_file(path)?,
+        Ok(meta) if meta.file_type().is_socket() => match UnixStream::connect(path) {
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    "another process serves on this socket",
+                ));
+            }
+            // Nothing listens: the file is a dead worker's.
+            Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
+                fs::remove_file(path)?;
+            }
+            Err(error) => return Err(error),
+        },
         Ok(_) => {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -61,4 +91,69 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
     let listener = UnixListener::bind(path)?;
     fs::set_permissions(path, Permissions::from_mode(SOCKET_MODE))?;
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{os::unix::net::UnixStream, path::PathBuf, time::Duration};
+
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn socket_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("worker-uds-{}-{name}.sock", std::process::id()))
+    }
+
+    #[test]
+    fn a_socket_another_process_serves_is_not_taken_over() {
+        let path = socket_path("live");
+        let _ = fs::remove_file(&path);
+        let live = std::os::unix::net::UnixListener::bind(&path).unwrap();
+
+        let err = bind(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err}");
+        // The first server still owns the path: a client reaches it.
+        UnixStream::connect(&path).unwrap();
+        live.accept().unwrap();
+        drop(live);
+        fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_leaves_a_socket_its_successor_bound() {
+        let path = socket_path("successor");
+        let _ = fs::remove_file(&path);
+        let options = ServeOptions {
+            max_in_flight: 4,
+            shutdown_grace: Duration::from_secs(1),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn({
+            let path = path.clone();
+            let model = Arc::new(crate::fixture_model());
+            async move {
+                serve(&path, model, options, async {
+                    let _ = stopped.await;
+                })
+                .await
+            }
+        });
+        for _ in 0..100 {
+            if path.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // A restarted worker replaces the socket while this one drains.
+        fs::remove_file(&path).unwrap();
+        let successor = std::os::unix::net::UnixListener::bind(&path).unwrap();
+
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        assert!(path.exists(), "the successor's socket file was removed");
+        UnixStream::connect(&path).unwrap();
+        drop(successor);
+        fs::remove_file(&path).unwrap();
+    }
 }

@@ -12,6 +12,10 @@ const SETTINGS: Settings = Settings {
             default: "",
         },
         Setting {
+            name: "CPU_BUDGET",
+            default: "",
+        },
+        Setting {
             name: "MAX_IN_FLIGHT",
             default: "",
         },
@@ -46,7 +50,9 @@ fn defaults_apply_when_unset_or_empty() {
         ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())
     );
     assert_eq!(config.model_path, None);
-    assert!(config.max_in_flight >= IN_FLIGHT_PER_CPU);
+    let cpus = thread::available_parallelism().unwrap();
+    assert_eq!(config.cpu_budget, cpus);
+    assert_eq!(config.max_in_flight, cpus.get() * IN_FLIGHT_PER_CPU);
     assert_eq!(config.shutdown_grace, Duration::from_secs(20));
     assert_eq!(config.log_filter, "info");
     assert_eq!(config.metrics_addr, "0.0.0.0:9464".parse().unwrap());
@@ -57,6 +63,7 @@ fn values_are_read() {
     let config = config(&[
         ("LISTEN_ADDR", "127.0.0.1:0"),
         ("MODEL_PATH", "/models/m.json"),
+        ("CPU_BUDGET", "3"),
         ("MAX_IN_FLIGHT", "8"),
         ("SHUTDOWN_GRACE_SECS", "5"),
         ("RUST_LOG", "debug"),
@@ -68,10 +75,21 @@ fn values_are_read() {
         ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())
     );
     assert_eq!(config.model_path, Some(PathBuf::from("/models/m.json")));
+    assert_eq!(config.cpu_budget.get(), 3);
     assert_eq!(config.max_in_flight, 8);
     assert_eq!(config.shutdown_grace, Duration::from_secs(5));
     assert_eq!(config.log_filter, "debug");
     assert_eq!(config.metrics_addr, "127.0.0.1:0".parse().unwrap());
+}
+
+#[test]
+fn the_cpu_budget_sizes_the_default_in_flight_limit() {
+    // As the Kubernetes manifests set it: the CPU request, rounded up, on a
+    // node with more cores, which must not count.
+    let cpus = thread::available_parallelism().unwrap().get() + 1;
+    let config = config(&[("CPU_BUDGET", &cpus.to_string())]).unwrap();
+    assert_eq!(config.cpu_budget.get(), cpus);
+    assert_eq!(config.max_in_flight, cpus * IN_FLIGHT_PER_CPU);
 }
 
 #[test]
@@ -88,6 +106,11 @@ fn bad_values_name_the_variable() {
         ("LISTEN_ADDR", "localhost"),
         ("LISTEN_ADDR", "unix://relative.sock"),
         ("LISTEN_ADDR", "unix:/tmp/one-slash.sock"),
+        ("CPU_BUDGET", "0"),
+        ("CPU_BUDGET", "250m"),
+        ("CPU_BUDGET", "0.5"),
+        ("CPU_BUDGET", "-1"),
+        ("CPU_BUDGET", "1025"),
         ("MAX_IN_FLIGHT", "0"),
         ("MAX_IN_FLIGHT", "-1"),
         ("MAX_IN_FLIGHT", "lots"),

@@ -4,6 +4,7 @@ use std::{
     collections::HashMap,
     env, fmt,
     net::SocketAddr,
+    num::NonZeroUsize,
     path::{Path, PathBuf},
     thread,
     time::Duration,
@@ -46,13 +47,18 @@ impl Settings {
 pub const READ: &[&str] = &[
     "LISTEN_ADDR",
     "MODEL_PATH",
+    "CPU_BUDGET",
     "MAX_IN_FLIGHT",
     "SHUTDOWN_GRACE_SECS",
     "RUST_LOG",
     "METRICS_ADDR",
 ];
 
-/// In-flight permits per CPU when `MAX_IN_FLIGHT` is unset.
+/// Upper bound on `CPU_BUDGET`; beyond the largest nodes, it only catches
+/// typos such as an extra zero or two.
+pub const CPU_BUDGET_LIMIT: usize = 1024;
+
+/// In-flight permits per CPU of `CPU_BUDGET` when `MAX_IN_FLIGHT` is unset.
 ///
 /// A permit is a `Score` call or up to 64 batch items (see `crate::shed`);
 /// 64 items score in about 100 µs per core, so this keeps the worst queueing
@@ -71,6 +77,12 @@ pub struct Config {
     pub listen_addr: ListenAddr,
     /// `MODEL_PATH`: a model file to load instead of the embedded one.
     pub model_path: Option<PathBuf>,
+    /// `CPU_BUDGET`: the CPUs the worker sizes itself for: its scoring
+    /// threads, its async runtime's threads and the default `MAX_IN_FLIGHT`.
+    /// Unset, the CPUs it may run on, which without a cgroup CPU quota are
+    /// the whole node's: a container without a CPU limit must set it (the
+    /// Kubernetes manifests pass the CPU request, rounded up).
+    pub cpu_budget: NonZeroUsize,
     /// `MAX_IN_FLIGHT`: the most permits for scoring work queued or running
     /// at once (a `Score` call or up to 64 batch items takes one; see
     /// `crate::shed`), within which an adaptive limit falls under overload;
@@ -179,8 +191,20 @@ impl Config {
             )
         })?;
 
+        let cpu_budget = match get("CPU_BUDGET") {
+            None => thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            Some(value) => match value.parse::<NonZeroUsize>() {
+                Ok(n) if n.get() <= CPU_BUDGET_LIMIT => n,
+                _ => {
+                    let reason =
+                        format!("expected whole CPUs from 1 to {CPU_BUDGET_LIMIT}, e.g. 2");
+                    return Err(invalid("CPU_BUDGET", value, reason));
+                }
+            },
+        };
+
         let max_in_flight = match get("MAX_IN_FLIGHT") {
-            None => default_max_in_flight(),
+            None => cpu_budget.get() * IN_FLIGHT_PER_CPU,
             Some(value) => match value.parse::<usize>() {
                 Ok(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => n,
                 _ => {
@@ -212,6 +236,7 @@ impl Config {
             listen_addr,
             metrics_addr,
             model_path: get("MODEL_PATH").map(PathBuf::from),
+            cpu_budget,
             max_in_flight,
             shutdown_grace,
             log_filter: get("RUST_LOG").unwrap_or_default(),
@@ -241,11 +266,6 @@ fn reject_unknown(settings: &Settings, vars: &HashMap<String, String>) -> Result
             })
         }
     }
-}
-
-fn default_max_in_flight() -> usize {
-    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-    cpus * IN_FLIGHT_PER_CPU
 }
 
 #[cfg(test)]
