@@ -199,7 +199,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   };
 }
 
-export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "settings"> & { settings: SharedSetting[] } {
+export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy">): Omit<ServiceSettings, "settings"> & { settings: SharedSetting[] } {
   return {
     settings: [
       {
@@ -215,7 +215,7 @@ export function workerSettings(worker: WorkerContext): Omit<ServiceSettings, "se
         doc: "the CPUs it may run on",
         run: "shared",
         meaning:
-          "whole CPUs the worker sizes itself for: its scoring threads, its async runtime's threads and the default `MAX_IN_FLIGHT`; unset, the CPUs it may run on, which without a CPU limit are the whole node's, so the Kubernetes manifests set it to the container's CPU request, rounded up",
+          `whole CPUs the worker sizes itself for: its scoring threads, its async runtime's threads and the default \`MAX_IN_FLIGHT\`; unset, the CPUs it may run on, which without a CPU quota are all the machine's${m.deploy.includes("kubernetes") ? "; the Kubernetes manifests set it to the container's CPU request, rounded up" : ""}`,
       },
       {
         name: "MAX_IN_FLIGHT",
@@ -265,7 +265,7 @@ export interface ServiceView extends Omit<ServiceSettings, "settings"> {
  */
 export function settingsContext(m: Manifest, workers: readonly WorkerContext[], worker?: WorkerContext) {
   const view = (s: ServiceSettings): ServiceView => ({ ...s, settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })) });
-  const own = workerSettings(worker ?? workers[0]!);
+  const own = workerSettings(worker ?? workers[0]!, m);
   const otel = OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) }));
   const names = (rows: readonly SharedSetting[], run: RunScope) => rows.filter((r) => r.run === run).map((r) => r.name);
   // The scripts' table (scripts/services.sh): the orchestrator shares only the OTEL_* variables with the workers.
