@@ -1,13 +1,15 @@
 //! The tower layer around the gRPC server that gives each scoring call its
 //! server span, continuing the caller's trace from the W3C `traceparent` in
-//! the call's metadata, and records the call's metrics. Health and
-//! reflection calls pass straight through.
+//! the call's metadata, and records the call's metrics. It also ends a call
+//! whose `grpc-timeout` has passed with `DEADLINE_EXCEEDED`: tonic's own
+//! timer answers such a call `CANCELLED` and drops it before its metrics
+//! are recorded. Health and reflection calls pass straight through.
 
 use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use http::{HeaderMap, Request, Response};
@@ -92,10 +94,37 @@ impl Extractor for Headers<'_> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// How much before the caller's deadline a call is ended: tonic's timer for
+/// it started a moment earlier, and tokio fires timers on whole
+/// milliseconds, so ours must fall a tick earlier to be seen first (tonic
+/// polls the call before its timer).
+const DEADLINE_LEAD: Duration = Duration::from_millis(1);
+
+/// The call's `grpc-timeout` (gRPC over HTTP/2: at most 8 digits, then a
+/// unit), or `None` if absent or malformed, as tonic reads it.
+fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let digits = value.get(..value.len().checked_sub(1)?)?;
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match &value[digits.len()..] {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
 impl<S, B, RB> Service<Request<B>> for RpcTelemetry<S>
 where
     S: Service<Request<B>, Response = Response<RB>> + Send + 'static,
     S::Future: Send + 'static,
+    RB: Default,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -125,12 +154,23 @@ where
         let decode = tracing::info_span!(parent: &span, names::DECODE_SPAN);
         request.extensions_mut().insert(DecodeSpan(decode));
 
+        let deadline = grpc_timeout(request.headers())
+            .map(|timeout| start + timeout.saturating_sub(DEADLINE_LEAD));
         let in_flight = metrics::InFlight::start();
         let call = self.inner.call(request);
         let recorded = span.clone();
         Box::pin(
             async move {
-                let result = call.await;
+                let result = match deadline {
+                    None => call.await,
+                    Some(at) => tokio::time::timeout_at(at.into(), call)
+                        .await
+                        .unwrap_or_else(|_| {
+                            let status =
+                                tonic::Status::deadline_exceeded("the call's deadline passed");
+                            Ok(status.into_http())
+                        }),
+                };
                 let status = result.as_ref().map_or(2, |r| grpc_status(r.headers()));
                 recorded.record("rpc.grpc.status_code", status);
                 metrics::record_call(method, status, start.elapsed());
@@ -170,5 +210,62 @@ mod tests {
         assert_eq!(grpc_status(&headers), 0);
         headers.insert("grpc-status", "8".parse().unwrap());
         assert_eq!(grpc_status(&headers), 8);
+    }
+
+    #[test]
+    fn the_grpc_timeout_is_read_as_the_protocol_writes_it() {
+        let timeout = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("grpc-timeout", value.parse().unwrap());
+            grpc_timeout(&headers)
+        };
+        assert_eq!(timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(
+            timeout("99999999H"),
+            Some(Duration::from_secs(99_999_999 * 3600))
+        );
+        assert_eq!(timeout("2S"), Some(Duration::from_secs(2)));
+        for bad in ["", "m", "123456789m", "1x", "-1m", "1.5S", "+1m"] {
+            assert_eq!(timeout(bad), None, "{bad:?}");
+        }
+        assert_eq!(grpc_timeout(&HeaderMap::new()), None);
+    }
+
+    /// A scoring service that never answers in time.
+    #[derive(Clone)]
+    struct Stuck;
+
+    impl Service<Request<()>> for Stuck {
+        type Response = Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(Response::default())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_past_its_deadline_is_answered_deadline_exceeded() {
+        use tower_layer::Layer as _;
+        let mut service = RpcTelemetryLayer.layer(Stuck);
+        let request = Request::builder()
+            .uri(format!("/{SCORING_SERVICE_NAME}/Score"))
+            .header("grpc-timeout", "50m")
+            .body(())
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(5), service.call(request))
+            .await
+            .expect("answered at its deadline")
+            .unwrap();
+        let status = tonic::Status::from_header_map(response.headers()).expect("a gRPC status");
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
     }
 }
