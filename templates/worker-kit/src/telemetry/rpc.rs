@@ -9,7 +9,7 @@ use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use http::{HeaderMap, Request, Response};
@@ -19,7 +19,10 @@ use tower_service::Service;
 use tracing::{Instrument, Span, field};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::names;
+use super::{
+    deadline::{DEADLINE_LEAD, grpc_timeout},
+    names,
+};
 use crate::{metrics, server::SCORING_SERVICE_NAME};
 
 /// Adds [`RpcTelemetry`] to every service of a tonic server.
@@ -94,32 +97,6 @@ impl Extractor for Headers<'_> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// How much before the caller's deadline a call is ended: tonic's timer for
-/// it started a moment earlier, and tokio fires timers on whole
-/// milliseconds, so ours must fall a tick earlier to be seen first (tonic
-/// polls the call before its timer).
-const DEADLINE_LEAD: Duration = Duration::from_millis(1);
-
-/// The call's `grpc-timeout` (gRPC over HTTP/2: at most 8 digits, then a
-/// unit), or `None` if absent or malformed, as tonic reads it.
-fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get("grpc-timeout")?.to_str().ok()?;
-    let digits = value.get(..value.len().checked_sub(1)?)?;
-    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    Some(match &value[digits.len()..] {
-        "H" => Duration::from_secs(n * 3600),
-        "M" => Duration::from_secs(n * 60),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
-
 impl<S, B, RB> Service<Request<B>> for RpcTelemetry<S>
 where
     S: Service<Request<B>, Response = Response<RB>> + Send + 'static,
@@ -157,6 +134,7 @@ where
         let deadline = grpc_timeout(request.headers())
             .map(|timeout| start + timeout.saturating_sub(DEADLINE_LEAD));
         let in_flight = metrics::InFlight::start();
+        let mut unanswered = Unanswered(Some((method, start)));
         let call = self.inner.call(request);
         let recorded = span.clone();
         Box::pin(
@@ -173,6 +151,7 @@ where
                 };
                 let status = result.as_ref().map_or(2, |r| grpc_status(r.headers()));
                 recorded.record("rpc.grpc.status_code", status);
+                unanswered.0.take();
                 metrics::record_call(method, status, start.elapsed());
                 drop(in_flight);
                 result
@@ -182,8 +161,23 @@ where
     }
 }
 
+/// A call whose future was dropped before it answered: the client reset
+/// its stream (cancelled, or its own deadline fired first). Recorded as
+/// `CANCELLED`, so every call the worker took counts in its metrics.
+struct Unanswered(Option<(&'static str, Instant)>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some((method, start)) = self.0.take() {
+            metrics::record_call(method, tonic::Code::Cancelled as i32, start.elapsed());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -210,25 +204,6 @@ mod tests {
         assert_eq!(grpc_status(&headers), 0);
         headers.insert("grpc-status", "8".parse().unwrap());
         assert_eq!(grpc_status(&headers), 8);
-    }
-
-    #[test]
-    fn the_grpc_timeout_is_read_as_the_protocol_writes_it() {
-        let timeout = |value: &str| {
-            let mut headers = HeaderMap::new();
-            headers.insert("grpc-timeout", value.parse().unwrap());
-            grpc_timeout(&headers)
-        };
-        assert_eq!(timeout("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(
-            timeout("99999999H"),
-            Some(Duration::from_secs(99_999_999 * 3600))
-        );
-        assert_eq!(timeout("2S"), Some(Duration::from_secs(2)));
-        for bad in ["", "m", "123456789m", "1x", "-1m", "1.5S", "+1m"] {
-            assert_eq!(timeout(bad), None, "{bad:?}");
-        }
-        assert_eq!(grpc_timeout(&HeaderMap::new()), None);
     }
 
     /// A scoring service that never answers in time.
@@ -267,5 +242,32 @@ mod tests {
             .unwrap();
         let status = tonic::Status::from_header_map(response.headers()).expect("a gRPC status");
         assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    }
+
+    #[tokio::test]
+    async fn a_call_its_client_dropped_is_counted_cancelled() {
+        use tower_layer::Layer as _;
+        let cancelled = || {
+            let series = format!(
+                "{}_count{{rpc_grpc_status_code=\"1\",rpc_method=\"ScoreBatch\"}} ",
+                names::RPC_SERVER_CALL_DURATION_SECONDS.name
+            );
+            metrics::render()
+                .lines()
+                .find_map(|line| line.strip_prefix(&series)?.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let before = cancelled();
+        let request = Request::builder()
+            .uri(format!("/{SCORING_SERVICE_NAME}/ScoreBatch"))
+            .body(())
+            .unwrap();
+        let call = RpcTelemetryLayer.layer(Stuck).call(request);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), call)
+                .await
+                .is_err()
+        );
+        assert_eq!(cancelled(), before + 1);
     }
 }
