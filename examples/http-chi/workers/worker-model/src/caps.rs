@@ -20,7 +20,9 @@
 //! code, so a model that needs more is a code change, not an environment
 //! variable an attacker who can swap the file might also set.
 
-use super::Node;
+use std::{fs, io::Read, path::Path};
+
+use super::{LoadError, Node};
 
 /// Longest root-to-leaf path, in splits (shipped model: 4). 64 levels hold
 /// any balanced tree that fits [`MODEL_MAX_TREE_NODES`] many times over, and
@@ -154,4 +156,69 @@ pub(super) fn admit_file(bytes: u64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A model file's text, never more of it than the cap: its stated size is
+/// checked first (for the message), but a file that grows while read, or
+/// one with no size (a FIFO, `/dev/zero`), is cut off by the read itself.
+pub(super) fn read(path: &Path) -> Result<String, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    admit_file(fs::metadata(path).map_err(read_error)?.len()).map_err(LoadError::Invalid)?;
+    let mut text = String::new();
+    let cap = MODEL_MAX_FILE_BYTES as u64;
+    let file = fs::File::open(path).map_err(read_error)?;
+    file.take(cap + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    admit_file(text.len() as u64).map_err(LoadError::Invalid)?;
+    Ok(text)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::{fs, io::Write, process::Command};
+
+    use super::MODEL_MAX_FILE_BYTES;
+
+    #[test]
+    fn a_model_file_with_no_size_is_read_no_further_than_the_cap() {
+        // A FIFO states no size, so only the read itself can enforce the cap.
+        let path = std::env::temp_dir().join(format!("model-fifo-{}", std::process::id()));
+        let _ = fs::remove_file(&path);
+        assert!(
+            Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut fifo = fs::OpenOptions::new().write(true).open(path).unwrap();
+                let chunk = vec![b' '; 1 << 20];
+                let mut written = 0;
+                // Twice the cap, or until the reader stops reading.
+                while written < 2 * MODEL_MAX_FILE_BYTES && fifo.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                written
+            })
+        };
+        let result = super::read(&path);
+        let written = writer.join().unwrap();
+        fs::remove_file(&path).unwrap();
+        let error = result
+            .map(|text| text.len())
+            .expect_err("read a file past the cap")
+            .to_string();
+        assert!(error.contains("MODEL_MAX_FILE_BYTES"), "{error}");
+        assert!(
+            written < 2 * MODEL_MAX_FILE_BYTES,
+            "read all {written} bytes"
+        );
+    }
 }

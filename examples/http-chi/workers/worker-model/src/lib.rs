@@ -70,7 +70,7 @@ mod file;
 mod flat;
 mod hash;
 
-use std::{collections::HashMap, fs, io, path::Path};
+use std::{collections::HashMap, io, path::Path};
 
 pub use caps::{
     MODEL_MAX_DEPTH, MODEL_MAX_FILE_BYTES, MODEL_MAX_NODES, MODEL_MAX_PATH_STEPS,
@@ -174,13 +174,13 @@ impl Model {
 
     /// Reads and validates a model file, scored by the flat walk.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        Self::from_json(&read(path)?)
+        Self::from_json(&caps::read(path)?)
     }
 
     /// [`Self::from_path`], scored by `compiled` when the file is the model
     /// those trees were compiled from (see [`Self::from_json_with`]).
     pub fn from_path_with(path: &Path, compiled: &'static Compiled) -> Result<Self, LoadError> {
-        Self::from_json_with(&read(path)?, compiled)
+        Self::from_json_with(&caps::read(path)?, compiled)
     }
 
     /// Parses and validates a model from its JSON text, scored by the flat walk.
@@ -261,18 +261,6 @@ impl Model {
             compiled: None,
         })
     }
-}
-
-/// A model file's text, its size checked before reading so a huge file is
-/// never held in memory.
-fn read(path: &Path) -> Result<String, LoadError> {
-    let read_error = |source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    };
-    let bytes = fs::metadata(path).map_err(read_error)?.len();
-    caps::admit_file(bytes).map_err(LoadError::Invalid)?;
-    fs::read_to_string(path).map_err(read_error)
 }
 
 fn sigmoid(margin: f64) -> f64 {

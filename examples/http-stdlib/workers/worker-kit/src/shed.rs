@@ -267,10 +267,20 @@ where
             // end. So the call runs on a blocking-pool thread; admission
             // bounds how many do at once.
             // Admitted work, so it runs below the runtime threads (priority.rs).
+            // Dropping this future (the client cancelled, or tonic ended the
+            // call at its deadline) drops `_caller`, which ends the call on
+            // the blocking thread too: its decoding and scoring stop and its
+            // permits come back, rather than serving nobody at full cost.
+            let (_caller, hung_up) = tokio::sync::oneshot::channel::<()>();
             let runtime = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
                 crate::priority::lower_current_thread_or_warn();
-                runtime.block_on(inner.call(request))
+                runtime.block_on(async move {
+                    tokio::select! {
+                        response = inner.call(request) => response,
+                        _ = hung_up => Ok(Status::cancelled("the caller went away").into_http()),
+                    }
+                })
             })
             .await
             .unwrap_or_else(|_| Ok(Status::internal("scoring failed unexpectedly").into_http()))

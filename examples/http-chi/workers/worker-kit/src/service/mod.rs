@@ -119,13 +119,20 @@ impl ScoringService {
             let (since, queue) = queued;
             drop(queue);
             metrics::record_pool_queue(since.elapsed());
+            // A caller that hung up (cancelled, or its deadline passed) while
+            // the job queued gets nothing from it: under overload most queued
+            // jobs are such, and scoring them starves the calls still waiting.
+            if done.is_closed() {
+                tracing::debug!("skipped a queued job whose caller hung up");
+                return;
+            }
             let _score = info_span!(parent: &call, names::SCORE_SPAN).entered();
             // A panic in a rayon job aborts the process; contain it to this
             // call instead. Dropping `done` turns it into INTERNAL below.
             let output = panic::catch_unwind(AssertUnwindSafe(|| job(&model)));
-            // Released when the CPU work ends, even if the caller hung up, so
-            // the limit tracks real load; and before replying, so a caller
-            // that heard back can be served again at once.
+            // Released when the CPU work ends, even if the caller hung up
+            // during it, so the limit tracks real load; and before replying,
+            // so a caller that heard back can be served again at once.
             admission.finish(lease);
             if let Ok((output, leftovers)) = output {
                 // The caller may have gone away; nobody else wants the result.

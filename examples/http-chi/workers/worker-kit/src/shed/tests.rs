@@ -147,3 +147,87 @@ async fn with_no_permit_free_a_call_is_refused_on_its_headers() {
     drop(held);
     assert_eq!(admission.permits.available_permits(), 2);
 }
+
+/// A body with a message prefix announcing `len` bytes, which then never come.
+struct PrefixThenStall(Option<Bytes>);
+
+impl PrefixThenStall {
+    fn new(len: u32) -> Self {
+        let mut prefix = vec![0];
+        prefix.extend(len.to_be_bytes());
+        Self(Some(Bytes::from(prefix)))
+    }
+}
+
+impl http_body::Body for PrefixThenStall {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        match self.0.take() {
+            Some(prefix) => Poll::Ready(Some(Ok(Frame::data(prefix)))),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// A service whose calls take `Slow::TAKES` and say when they are dropped.
+#[derive(Clone)]
+struct Slow(Arc<std::sync::atomic::AtomicBool>);
+
+impl Slow {
+    const TAKES: Duration = Duration::from_secs(10);
+}
+
+struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Service<http::Request<Body>> for Slow {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<Body>) -> Self::Future {
+        let dropped = SetOnDrop(Arc::clone(&self.0));
+        Box::pin(async move {
+            tokio::time::sleep(Self::TAKES).await;
+            drop(dropped);
+            Ok(http::Response::new(Body::empty()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_big_call_dropped_by_its_caller_stops_and_frees_its_permits() {
+    let admission = Admission::new(64);
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut shed = Shed::new(Slow(Arc::clone(&dropped)), admission.clone());
+    // Big enough to be decoded (and scored) off the runtime threads.
+    let len = u32::try_from(DECODE_INLINE_MAX_BYTES + 1).unwrap();
+    let request = http::Request::new(Body::new(PrefixThenStall::new(len)));
+    // What tonic does when the client cancels or the call's deadline passes.
+    let gone = tokio::time::timeout(Duration::from_millis(200), shed.call(request)).await;
+    assert!(gone.is_err(), "the slow call ended early");
+    let deadline = tokio::time::Instant::now() + Slow::TAKES / 3;
+    while !dropped.load(std::sync::atomic::Ordering::SeqCst)
+        || admission.permits.available_permits() < 64
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dropped call kept running on its blocking thread"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -3,6 +3,7 @@
 //! ([`otel`]); and the gRPC layer that gives each call its server span
 //! ([`rpc`]).
 
+mod deadline;
 mod json;
 pub mod names;
 pub mod otel;

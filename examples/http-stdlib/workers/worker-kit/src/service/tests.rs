@@ -201,3 +201,34 @@ async fn item_results_fail_only_the_invalid_items() {
     let status = service.score_batch(Request::new(empty)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 }
+
+#[test]
+fn a_job_whose_caller_hung_up_before_it_ran_is_skipped_and_frees_its_permit() {
+    // One pool thread, busy running this closure: the job queues behind it,
+    // as it would behind other calls' work on an overloaded worker.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let service = service(4);
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    pool.install(|| {
+        let ran = Arc::clone(&ran);
+        let mut call = Box::pin(service.offload(permit(&service), move |_| {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            ((), ())
+        }));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(call.as_mut().poll(&mut cx).is_pending());
+        // The client cancels (or its deadline passes): tonic drops the call.
+    });
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while service.admission.permits.available_permits() < 4 {
+        assert!(Instant::now() < deadline, "the permit was never returned");
+        std::thread::yield_now();
+    }
+    assert!(
+        !ran.load(std::sync::atomic::Ordering::SeqCst),
+        "scored a call nobody waits for"
+    );
+}
