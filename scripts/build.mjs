@@ -69,7 +69,6 @@ await build({
 });
 chmodSync(new URL("../dist/cli.js", import.meta.url), 0o755);
 // Vendored JSON Schemas validate reads at run time (src/ is not published).
-cpSync(new URL("../src/validate/schemas", import.meta.url), new URL("../dist/schemas", import.meta.url), { recursive: true });
 // The OTLP trace proto the smoke's receiver loads.
 cpSync(new URL("../src/validate/otlp/proto", import.meta.url), new URL("../dist/otlp-proto", import.meta.url), { recursive: true });
 // The collector config validator's Go main (src/validate/collector-validator.ts builds it).

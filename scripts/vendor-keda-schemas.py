@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Vendor KEDA's CRD schemas as JSON Schema for validate's deploy step.
+"""Vendor KEDA's CRD schemas as JSON Schema for validate's deploy step and the generated deploy job.
 
 Usage: python3 scripts/vendor-keda-schemas.py KEDA_CHECKOUT TAG
 (KEDA_CHECKOUT: a clone of github.com/kedacore/keda; TAG: its release tag,
@@ -21,7 +21,8 @@ CRDS = {
     "scaledobject": "keda.sh_scaledobjects.yaml",
     "triggerauthentication": "keda.sh_triggerauthentications.yaml",
 }
-OUT = pathlib.Path(__file__).resolve().parent.parent / "src" / "validate" / "schemas" / "keda"
+# The generated repo's copy (its deploy job checks against it), which validate reads too.
+OUT = pathlib.Path(__file__).resolve().parent.parent / "templates" / "deploy" / "kubernetes" / "check" / "schemas" / "keda"
 
 
 def strict(node):

@@ -132,6 +132,22 @@ export const CI_PACKAGES = {
   skopeo: "skopeo=1.20.0-r8",
 } as const;
 
+/**
+ * The deploy job's tools (deploy/kubernetes/check.sh), pinned by version and
+ * installed with `go install`, so the Go checksum database checks each
+ * module's hash as go.sum does (a re-tagged release fails the install). The
+ * Kubernetes schemas kubeconform fetches are read at one commit of
+ * yannh/kubernetes-json-schema, never its moving master; the KEDA ones are
+ * vendored under deploy/kubernetes/schemas. validate's standalone kustomize
+ * is this one (src/validate/linters.ts).
+ */
+export const DEPLOY_CHECK = {
+  kustomize: { module: "sigs.k8s.io/kustomize/kustomize/v5", version: "5.8.1" },
+  kubeconform: { module: "github.com/yannh/kubeconform/cmd/kubeconform", version: "0.7.0" },
+  // The commit that holds v1.33.0's schemas (v1.33.0-standalone/index.json), from the public repository's history.
+  schemas: "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/8d21367eb974e6a9b6cfd19c6d2a209a962d7769",
+} as const;
+
 /** The hosts GitLab's Go-image jobs install Rust on (`uname -m` -> rustup target). */
 export const RUSTUP_TARGETS = { x86_64: "x86_64-unknown-linux-gnu", aarch64: "aarch64-unknown-linux-gnu" } as const;
 export const DOCKER_CLI = "docker:29.7-cli";
@@ -181,7 +197,7 @@ export function actionPins(input: unknown): unknown {
 }
 
 /** What the CI templates pull besides the toolchain images: references, and rustup-init per host with its sha256. */
-export function ciPins(m: PinScope & { images: Record<string, string>; orchestrator: { ingress: string } }) {
+export function ciPins(m: PinScope & { images: Record<string, string>; orchestrator: { ingress: string }; deploy: readonly string[] }) {
   const sha256 = (ref: string) => {
     const digest = m.images[ref];
     if (!digest) throw new Error(`no sha256 for ${ref} in images`);
@@ -195,6 +211,8 @@ export function ciPins(m: PinScope & { images: Record<string, string>; orchestra
     // GitHub's runners: rustup-init and buf, each fetched at its version and checked against its sha256.
     githubRustupInit: github ? { target: GITHUB_RUSTUP_TARGET, sha256: sha256(rustupInit(m.toolchains.rustup, GITHUB_RUSTUP_TARGET)) } : null,
     githubBuf: github ? { url: `https://${bufLinuxX64(m.toolchains.buf)}`, sha256: sha256(bufLinuxX64(m.toolchains.buf)) } : null,
+    // The deploy job's tools, for a repo with deploy/kubernetes to check (null: no deploy job).
+    deployCheck: m.deploy.includes("kubernetes") ? DEPLOY_CHECK : null,
     dockerCli: DOCKER_CLI,
     dockerDind: DOCKER_DIND,
     buildkit: BUILDKIT,

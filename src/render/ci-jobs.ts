@@ -86,6 +86,17 @@ export function ciJobs(m: Manifest): CiJob[] {
       minutes: 30,
     },
   ];
+  if (m.deploy.includes("kubernetes")) {
+    jobs.push({
+      name: "deploy",
+      key: "deploy",
+      // setup-go reads orchestrator/go.mod for the Go that installs the tools.
+      reads: ["deploy/**/*", "orchestrator/go.mod"],
+      why: "deploy/kubernetes/check.sh: kustomize builds every overlay, kubeconform checks the output strictly (Kubernetes and KEDA schemas)",
+      // Two go installs cold, then seconds of building and validating.
+      minutes: 10,
+    });
+  }
   if (m.docker) {
     jobs.push({
       name: "images",

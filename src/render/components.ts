@@ -43,6 +43,8 @@ export const COMPONENTS: readonly Component[] = [
   // Each worker keeps its folder when others are added, so adding one never moves files.
   { source: "rust-worker", target: `${WORKERS_DIR}/${PER_WORKER}` },
   { source: "ci", target: "" },
+  // The deploy job's check and the KEDA CRD schemas it (and validate) hold the manifests to.
+  { source: "deploy/kubernetes/check", target: "deploy/kubernetes" },
   { source: "deploy/kubernetes/base", target: "deploy/kubernetes/base" },
   // One template per overlay file: environments differ only in what kubernetes.ts derives for each.
   { source: "deploy/kubernetes/overlay", target: `deploy/kubernetes/overlays/${PER_ENV}` },

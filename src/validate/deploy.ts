@@ -18,7 +18,7 @@ import { makeDirs } from "../make-dirs.js";
  * (skips are annotated with their reason where they apply).
  */
 
-/** The KEDA release whose CRD schemas are vendored in schemas/keda (scripts/vendor-keda-schemas.py). */
+/** The KEDA release whose CRD schemas are vendored in templates/deploy/kubernetes/check/schemas/keda (scripts/vendor-keda-schemas.py). */
 export const KEDA_VERSION = "v2.18.3";
 const KEDA_SCHEMAS: Record<string, string> = {
   ScaledObject: "scaledobject.json",
@@ -151,8 +151,8 @@ export function readCheckov(json: string): CheckovSummary {
 
 /** The vendored KEDA schemas: src/ in a checkout, dist/ (copied by the build) in the published package. */
 function kedaSchemasDir(): string {
-  const candidates = [join(PACKAGE_ROOT, "src", "validate", "schemas", "keda"), join(PACKAGE_ROOT, "dist", "schemas", "keda")];
-  const dir = candidates.find((d) => existsSync(join(d, "scaledobject.json")));
-  if (!dir) throw new Error(`the vendored KEDA schemas are missing (looked in ${candidates.join(", ")})`);
+  // The copy every generated repo gets (deploy/kubernetes/schemas), read from this package, not the repo under test.
+  const dir = join(PACKAGE_ROOT, "templates", "deploy", "kubernetes", "check", "schemas", "keda");
+  if (!existsSync(join(dir, "scaledobject.json"))) throw new Error(`the vendored KEDA schemas are missing from ${dir}`);
   return dir;
 }

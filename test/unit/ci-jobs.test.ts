@@ -99,6 +99,8 @@ describe.each(presets)("CI of %s", (_, input) => {
     reads.set(SHARED_JOB.name, SHARED_CRATES.reduce((r, c) => r.crate(c), set()));
     reads.set("smoke", set().make("smoke"));
     if (m.docker) reads.set("images", ciImages(m).reduce((r, img) => r.dockerBuild(img.dockerfile, img.context), set()));
+    // deploy/kubernetes/check.sh builds the overlays (base and its workers) and reads the vendored schemas beside it.
+    if (m.deploy.includes("kubernetes")) reads.set("deploy", set().dir("deploy/kubernetes"));
     // Files the GitHub steps hand to actions: setup-go's go.mod and go.sum, the manifests rust-cache keys on.
     for (const [name, job] of Object.entries(gh.jobs)) {
       for (const step of job.steps) {
