@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../paths.js";
+import { TEMPLATES_DIR } from "../paths.js";
 import { track } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
 import { graceFaults } from "./grace.js";
@@ -152,7 +152,7 @@ export function readCheckov(json: string): CheckovSummary {
 /** The vendored KEDA schemas: src/ in a checkout, dist/ (copied by the build) in the published package. */
 function kedaSchemasDir(): string {
   // The copy every generated repo gets (deploy/kubernetes/schemas), read from this package, not the repo under test.
-  const dir = join(PACKAGE_ROOT, "templates", "deploy", "kubernetes", "check", "schemas", "keda");
+  const dir = join(TEMPLATES_DIR, "deploy", "kubernetes", "check", "schemas", "keda");
   if (!existsSync(join(dir, "scaledobject.json"))) throw new Error(`the vendored KEDA schemas are missing from ${dir}`);
   return dir;
 }
