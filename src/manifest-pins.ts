@@ -55,7 +55,7 @@ const DEFAULT_PINS: Record<string, string> = {
   "node:22-bookworm-slim": "sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9",
   "static.rust-lang.org/rustup/archive/1.28.2/x86_64-unknown-linux-gnu/rustup-init": "sha256:20a06e644b0d9bd2fbdbfd52d42540bdde820ea7df86e92e533c073da0cdd43c",
   "static.rust-lang.org/rustup/archive/1.28.2/aarch64-unknown-linux-gnu/rustup-init": "sha256:e3853c5a252fca15252d07cb23a1bdd9377a8c6f3efa01531109281ae47f841c",
-  // GitHub's proto job: buf 1.75.0's Linux x64 package. Its sha512 matched the npm registry's
+  // buf 1.75.0's Linux x64 package: GitHub's proto job, and the Makefile on Linux x86_64. Its sha512 matched the npm registry's
   // dist.integrity (sha512-YGGJAx0l...) when this sha256 was taken from the tarball, in December 2026.
   "registry.npmjs.org/@bufbuild/buf-linux-x64/-/buf-linux-x64-1.75.0.tgz": "sha256:98b19d4b2b46130e083157490c54dfdcb8ea771e53204d3c6a06a2b12edd0503",
 };
@@ -102,7 +102,8 @@ export function pinnedRustReleases(minor: string): { release: string; digest: st
 export const rustupInit = (release: string, target: string) => `static.rust-lang.org/rustup/archive/${release}/${target}/rustup-init`;
 /**
  * The npm package holding buf RELEASE's Linux x64 binary (the one @bufbuild/buf's
- * installer would pick on GitHub's ubuntu-24.04 runners), less https:// (its key in `images`).
+ * installer would pick on GitHub's ubuntu-24.04 runners and on a developer's
+ * Linux x86_64 machine), less https:// (its key in `images`).
  */
 export const bufLinuxX64 = (release: string) => `registry.npmjs.org/@bufbuild/buf-linux-x64/-/buf-linux-x64-${release}.tgz`;
 /** GitHub's hosted runners (ubuntu-24.04) are x86_64: the one rustup-init they fetch. */
@@ -170,8 +171,10 @@ export function baseImages(m: PinScope): string[] {
   if (gitlab) refs.push(NODE, ...Object.values(RUSTUP_TARGETS).map((t) => rustupInit(m.toolchains.rustup, t)));
   if (m.ci.providers.includes("github")) {
     const runner = rustupInit(m.toolchains.rustup, GITHUB_RUSTUP_TARGET);
-    refs.push(...(refs.includes(runner) ? [] : [runner]), bufLinuxX64(m.toolchains.buf));
+    refs.push(...(refs.includes(runner) ? [] : [runner]));
   }
+  // GitHub's proto job and the Makefile's buf on Linux x86_64, so every repo has it.
+  refs.push(bufLinuxX64(m.toolchains.buf));
   if (m.docker && gitlab) refs.push(DOCKER_CLI, DOCKER_DIND);
   if (m.docker && m.ci.providers.length > 0) refs.push(BUILDKIT);
   return refs;
@@ -210,7 +213,8 @@ export function ciPins(m: PinScope & { images: Record<string, string>; orchestra
     gitlabPackages: !m.ci.providers.includes("gitlab") ? [] : [...(m.orchestrator.ingress !== "http" ? [CI_PACKAGES.python3Venv] : []), ...(m.docker ? [CI_PACKAGES.skopeo] : [])],
     // GitHub's runners: rustup-init and buf, each fetched at its version and checked against its sha256.
     githubRustupInit: github ? { target: GITHUB_RUSTUP_TARGET, sha256: sha256(rustupInit(m.toolchains.rustup, GITHUB_RUSTUP_TARGET)) } : null,
-    githubBuf: github ? { url: `https://${bufLinuxX64(m.toolchains.buf)}`, sha256: sha256(bufLinuxX64(m.toolchains.buf)) } : null,
+    // buf's Linux x64 release, fetched and checked by GitHub's proto job and by the Makefile on such a host.
+    buf: { url: `https://${bufLinuxX64(m.toolchains.buf)}`, sha256: sha256(bufLinuxX64(m.toolchains.buf)) },
     // The deploy job's tools, for a repo with deploy/kubernetes to check (null: no deploy job).
     deployCheck: m.deploy.includes("kubernetes") ? DEPLOY_CHECK : null,
     dockerCli: DOCKER_CLI,
