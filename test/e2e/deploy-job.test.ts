@@ -29,7 +29,9 @@ interface GitHubJob {
 }
 
 let schemas = "";
+let modCache = "";
 beforeAll(async () => {
+  modCache = (await execa("go", ["env", "GOMODCACHE"])).stdout.trim();
   await ensurePythonLinter("kubernetesValidate");
   schemas = kubernetesSchemaMirror("1.33.0");
 }, 600_000);
@@ -45,7 +47,7 @@ describe.each([
     ...process.env,
     GOPATH: gopath,
     // The machine's module and build caches: the proxy's downloads and builds are reused across runs.
-    GOMODCACHE: process.env.GOMODCACHE ?? join(process.env.HOME ?? "/root", "go", "pkg", "mod"),
+    GOMODCACHE: modCache,
     GOFLAGS: "-mod=mod",
     KUBE_SCHEMAS: schemas,
   });
