@@ -40,7 +40,8 @@ describe("make gen / make lint's buf", () => {
 
   it("is the pinned release, checked against its recorded sha256, on Linux x86_64 when the installed buf is another version, or none is", () => {
     const sha256 = m.images[bufLinuxX64(version)]!.slice("sha256:".length);
-    for (const tools of [{ buf: "echo 1.0.0", uname: linux }, { uname: linux }]) {
+    const cases: Record<string, string>[] = [{ buf: "echo 1.0.0", uname: linux }, { uname: linux }];
+    for (const tools of cases) {
       const lines = bufCommand(tools).split("\n");
       const exe = `bin/buf-${version}/buf`;
       expect(lines).toContain(`curl --proto '=https' --tlsv1.2 -sSf -o ${exe}.tgz "https://${bufLinuxX64(version)}"`);
