@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What CI's deploy job runs, and what to run before pushing a change here:
+# kustomize builds every overlay, then kubeconform holds the output to the
+# Kubernetes 1.33 API's schemas in strict mode (a misspelt or unknown
+# field fails, as the API server would reject it) and the KEDA objects to
+# KEDA's CRD schemas, vendored in schemas/ with their license. An object with
+# no schema fails rather than passing unchecked.
+#
+# Needs kustomize and kubeconform on PATH at the releases the CI job installs.
+# KUBE_SCHEMAS replaces the schemas' base URL (a mirror laid out like
+# yannh/kubernetes-json-schema, for a machine without internet access).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# One commit of the schema repository, never its moving master.
+pinned="https://raw.githubusercontent.com/yannh/kubernetes-json-schema/8d21367eb974e6a9b6cfd19c6d2a209a962d7769"
+base="${KUBE_SCHEMAS:-${pinned}}"
+out=$(mktemp -d)
+trap 'rm -rf "${out}"' EXIT
+
+status=0
+for overlay in overlays/*/; do
+  name=$(basename "${overlay}")
+  kustomize build "${overlay}" >"${out}/${name}.yaml"
+  echo "${name}:"
+  kubeconform -strict -summary -kubernetes-version "1.33.0" \
+    -schema-location 'schemas/keda/{{ .ResourceKind }}.json' \
+    -schema-location "${base}/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    "${out}/${name}.yaml" || status=1
+done
+exit "${status}"
