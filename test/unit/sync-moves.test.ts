@@ -1,30 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { FileEntry, FileTree } from "../../src/render/index.js";
-import { blobId, type Ledger } from "../../src/sync/ledger.js";
-import { mergeFile } from "../../src/sync/merge.js";
+import { blobId } from "../../src/sync/ledger.js";
 import { movedTo } from "../../src/sync/moves.js";
 import { planSync } from "../../src/sync/plan.js";
-
-const file = (text: string): FileEntry => ({ content: Buffer.from(text), mode: 0o644 });
-const lines = (...l: string[]) => `${l.join("\n")}\n`;
+import { lines, syncInput } from "../helpers/sync-scenario.js";
 
 /** base: the old layout's render; disk: the team's files; next: the new render. */
 function plan(base: Record<string, string>, disk: Record<string, string>, next: Record<string, string>) {
-  const ledger: Ledger = {
-    generator: "0.1.0",
-    manifest: {} as Ledger["manifest"],
-    files: Object.fromEntries(Object.entries(base).map(([p, t]) => [p, { blob: blobId(Buffer.from(t)), mode: 0o644 }])),
-  };
-  const blobs = new Map(Object.values(base).map((t) => [blobId(Buffer.from(t)), Buffer.from(t)]));
-  const tree: FileTree = new Map(Object.entries(next).map(([p, t]) => [p, file(t)]));
-  return planSync({
-    next: tree,
-    ledger,
-    disk: (p) => (p in disk ? file(disk[p]!) : undefined),
-    exists: (p) => p in disk,
-    base: (id) => blobs.get(id),
-    merge: mergeFile,
-  });
+  return planSync(syncInput(base, disk, next));
 }
 
 const KIT = "workers/worker-kit/src/shed/limit.rs";

@@ -3,31 +3,12 @@ import type { FileEntry, FileTree } from "../../src/render/index.js";
 import { blobId, type Ledger } from "../../src/sync/ledger.js";
 import { mergeFile } from "../../src/sync/merge.js";
 import { findDrift, mergeMode, planSync } from "../../src/sync/plan.js";
-
-const file = (text: string, mode = 0o644): FileEntry => ({ content: Buffer.from(text), mode });
+import { file, lines, syncInput } from "../helpers/sync-scenario.js";
 
 /** Last generated = base, what is on disk = ours, new render = theirs. */
 function scenario(base: Record<string, string>, disk: Record<string, string>, next: Record<string, string>, { basesLost = false } = {}) {
-  const ledger: Ledger = {
-    generator: "0.1.0",
-    manifest: {} as Ledger["manifest"],
-    files: Object.fromEntries(Object.entries(base).map(([p, t]) => [p, { blob: blobId(Buffer.from(t)), mode: 0o644 }])),
-  };
-  const blobs = new Map(Object.values(base).map((t) => [blobId(Buffer.from(t)), Buffer.from(t)]));
-  const tree: FileTree = new Map(Object.entries(next).map(([p, t]) => [p, file(t)]));
-  return (force = false) =>
-    planSync({
-      next: tree,
-      ledger,
-      disk: (p) => (p in disk ? file(disk[p]!) : undefined),
-      exists: (p) => p in disk,
-      base: (id) => (basesLost ? undefined : blobs.get(id)),
-      merge: mergeFile,
-      force,
-    });
+  return (force = false) => planSync({ ...syncInput(base, disk, next, { basesLost }), force });
 }
-
-const lines = (...l: string[]) => `${l.join("\n")}\n`;
 
 describe("sync plan", () => {
   it("rewrites files the user never touched and leaves current ones alone", async () => {
