@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
 import { manifestJsonSchema } from "./manifest.js";
 import { COMPILE_OPTIONS, templateHash } from "./render/handlebars.js";
+import { walk } from "./render/template-files.js";
 import { templateNamesIn } from "./template-names.js";
 
 /**
@@ -30,13 +31,8 @@ export function prebuiltModule(templatesDir: string): string {
 }
 
 /** Relative POSIX paths of the `.hbs` files under dir (build output skipped, as render's walk does). */
-function templateFiles(dir: string, prefix = ""): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "target" || entry.name === "node_modules") continue;
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...templateFiles(join(dir, entry.name), rel));
-    else if (entry.isFile() && entry.name.endsWith(".hbs")) out.push(rel);
-  }
-  return out.sort();
+function templateFiles(dir: string): string[] {
+  return walk(dir)
+    .filter((rel) => rel.endsWith(".hbs"))
+    .sort();
 }

@@ -41,7 +41,7 @@ function hasSources(templatesDir: string): boolean {
 }
 
 /** Relative POSIX paths of every file under dir, skipping build output. */
-function walk(dir: string, prefix = ""): string[] {
+export function walk(dir: string, prefix = ""): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === "target" || entry.name === "node_modules") continue;
