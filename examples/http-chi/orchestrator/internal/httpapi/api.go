@@ -66,15 +66,15 @@ func New(cfg Config) http.Handler {
 	// and both routers dispatch the same table.
 	primary := &h.workers[0]
 	h.routes = []route{
-		{http.MethodPost, "/v1/score", unary(h, primary.Worker, validation.ScoreRequest, primary.Worker.Score)},
-		{http.MethodPost, "/v1/score/batch", unary(h, primary.Worker, validation.ScoreBatchRequest, primary.Worker.ScoreBatch)},
+		{http.MethodPost, "/v1/score", unary(h, primary, validation.ScoreRequest, primary.Worker.Score)},
+		{http.MethodPost, "/v1/score/batch", unary(h, primary, validation.ScoreBatchRequest, primary.Worker.ScoreBatch)},
 	}
 	for i := range h.workers {
 		nw := &h.workers[i]
 		base := "/v1/workers/" + nw.Name
 		h.routes = append(h.routes,
-			route{http.MethodPost, base + "/score", unary(h, nw.Worker, validation.ScoreRequest, nw.Worker.Score)},
-			route{http.MethodPost, base + "/score/batch", unary(h, nw.Worker, validation.ScoreBatchRequest, nw.Worker.ScoreBatch)},
+			route{http.MethodPost, base + "/score", unary(h, nw, validation.ScoreRequest, nw.Worker.Score)},
+			route{http.MethodPost, base + "/score/batch", unary(h, nw, validation.ScoreBatchRequest, nw.Worker.ScoreBatch)},
 		)
 	}
 	if cfg.Ops != nil {
@@ -114,15 +114,15 @@ type message[M any] interface {
 	proto.Message
 }
 
-// unary adapts one worker RPC to HTTP: admit, read, charge, decode, validate, check health,
-// call, encode.
-func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Worker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
+// unary adapts one worker RPC to HTTP: check the headers, admit, read, charge, decode,
+// validate, check health, call, encode.
+func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker *NamedWorker, validate func(PReq) error, call func(context.Context, PReq) (Resp, error)) http.HandlerFunc {
 	limit := min(h.maxBodyBytes, validation.MaxJSONBytes(PReq(new(Req))))
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.admission.precheck(w, r) {
+		req := PReq(new(Req))
+		if !acceptable(w, r, req, limit) || !h.admission.precheck(w, r) {
 			return
 		}
-		req := PReq(new(Req))
 		body, ok := readBody(w, r, req, limit)
 		if !ok {
 			return
@@ -142,18 +142,18 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker Wo
 		}
 		// Only a known-bad answer short-circuits: while health is still unknown
 		// (just after startup), the call itself is the best probe.
-		if worker.Health() == workerclient.HealthNotServing {
+		if worker.Worker.Health() == workerclient.HealthNotServing {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is not serving")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker.Name+" is not serving")
 			return
 		}
 		ctx := metadata.AppendToOutgoingContext(r.Context(), "x-request-id", requestIDFrom(r.Context()))
 		resp, err := call(ctx, req)
 		if err != nil {
-			h.writeWorkerError(w, r, err)
+			h.writeWorkerError(w, r, worker.Name, err)
 			return
 		}
-		h.writeProto(w, r, resp)
+		h.writeProto(w, r, worker.Name, resp)
 		charged.answered()
 	}
 }

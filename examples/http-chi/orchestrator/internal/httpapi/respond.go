@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,22 +93,45 @@ func writeInvalid(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusBadRequest, body)
 }
 
-// readBody reads a protojson body for m, of at most limit bytes, into a pooled buffer (give it
-// back with putBody), answering the client itself when it cannot.
-func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) (*bytes.Buffer, bool) {
+// acceptable answers 415 or 413 itself for a request its headers alone rule out: a body
+// that is not JSON, or one declared longer than limit. It runs before admission, since no
+// retry fixes either, and a 429 under load would have the client try again.
+func acceptable(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) bool {
 	// The plain value skips the parse (and its map); anything else gets the full one.
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
-			return nil, false
+			return false
 		}
 	}
+	if r.ContentLength > limit {
+		writeTooLarge(w, m, limit)
+		return false
+	}
+	return true
+}
+
+func writeTooLarge(w http.ResponseWriter, m proto.Message, limit int64) {
+	name := m.ProtoReflect().Descriptor().Name()
+	writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", limit, name))
+}
+
+// readBody reads a protojson body for m, of at most limit bytes, into a pooled buffer (give it
+// back with putBody), answering the client itself when it cannot. acceptable has checked its
+// headers.
+func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int64) (*bytes.Buffer, bool) {
 	buf := getBody()
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		putBody(buf)
-		name := m.ProtoReflect().Descriptor().Name()
-		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", tooBig.Limit, name))
+		writeTooLarge(w, m, tooBig.Limit)
+		return nil, false
+	}
+	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
+		// The server's ReadTimeout passed mid-body: the connection was too slow for the body's
+		// size, which says nothing against its content, so not a 400.
+		putBody(buf)
+		writeError(w, http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time; send it again, or in smaller requests")
 		return nil, false
 	}
 	if err != nil {
@@ -128,14 +152,14 @@ func decode(w http.ResponseWriter, body []byte, m proto.Message) bool {
 	return true
 }
 
-func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, m proto.Message) {
+func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, worker string, m proto.Message) {
 	buf := getBody()
 	defer putBody(buf)
 	body, err := marshalOptions.MarshalAppend(buf.AvailableBuffer(), m)
 	if err != nil {
 		// Only content the worker sent, such as invalid UTF-8, can make this fail.
-		h.logger.ErrorContext(r.Context(), "encoding worker response", "error", err, "request_id", requestIDFrom(r.Context()))
-		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker sent a response that cannot be encoded")
+		h.logger.ErrorContext(r.Context(), "encoding worker response", "worker", worker, "error", err, "request_id", requestIDFrom(r.Context()))
+		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker "+worker+" sent a response that cannot be encoded")
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -145,10 +169,11 @@ func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, m proto.Mes
 	}
 }
 
-// writeWorkerError maps a failed worker call onto HTTP. Only INVALID_ARGUMENT passes the
-// worker's message through: it describes the client's input, while other messages
-// describe the worker's internals and go to the log instead.
-func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, err error) {
+// writeWorkerError maps a failed call to the named worker onto HTTP; its messages name the
+// worker, as the API may front several. Only INVALID_ARGUMENT passes the worker's message
+// through: it describes the client's input, while other messages describe the worker's
+// internals and go to the log instead.
+func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worker string, err error) {
 	st := status.Convert(err)
 	if st.Code() == codes.InvalidArgument {
 		writeError(w, http.StatusBadRequest, "invalid_argument", st.Message())
@@ -158,34 +183,43 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, err e
 		writeError(w, statusClientClosedRequest, "canceled", "client closed the request")
 		return
 	}
-	h.logger.WarnContext(r.Context(), "worker call failed",
+	h.logger.WarnContext(r.Context(), "worker call failed", "worker", worker,
 		"grpc_code", st.Code().String(), "grpc_message", st.Message(), "request_id", requestIDFrom(r.Context()))
 	switch st.Code() {
 	case codes.DeadlineExceeded:
-		writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "scoring worker did not answer in time")
+		writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "scoring worker "+worker+" did not answer in time")
 	case codes.Unavailable:
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker is unavailable")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker+" is unavailable")
 	case codes.ResourceExhausted:
 		if workerclient.TooLarge(err) {
 			// A gRPC message size limit, not load: the same request fails the same way however
 			// often it is retried, so no 429, while a smaller one (fewer requests in a batch)
 			// may pass, which 413 says and a 502 would not.
-			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over the scoring worker's message size limit; send fewer requests per call")
+			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call")
 			return
 		}
 		// The worker shed the call before doing its work: it is up and will take the call
 		// once load drops, so 429 plus Retry-After asks the client to slow down and retry,
 		// where a 503 would read as an outage (and make load balancers eject the instance).
 		w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
-		writeError(w, http.StatusTooManyRequests, "resource_exhausted", "scoring worker is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
+		writeError(w, http.StatusTooManyRequests, "resource_exhausted", "scoring worker "+worker+" is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
 	default:
-		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker failed")
+		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker "+worker+" failed")
 	}
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "not_found", "no route for "+r.URL.Path)
+	msg := "no route for " + r.URL.Path
+	if strings.HasPrefix(r.URL.Path, "/v1/workers/") {
+		// A misspelt or not yet added worker: say which names there are.
+		names := make([]string, len(h.workers))
+		for i, nw := range h.workers {
+			names[i] = nw.Name
+		}
+		msg += "; workers: " + strings.Join(names, ", ")
+	}
+	writeError(w, http.StatusNotFound, "not_found", msg)
 }
 
 // methodNotAllowed answers 405 with an Allow header taken from the route table.

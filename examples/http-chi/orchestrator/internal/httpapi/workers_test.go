@@ -1,11 +1,17 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
 	"example.com/http-chi/orchestrator/internal/httpapi"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
@@ -46,7 +52,12 @@ func TestEachWorkerHasItsOwnRoutes(t *testing.T) {
 			t.Errorf("POST %s: status %d; body %s", path, rec.Code, rec.Body)
 		}
 	}
-	wantError(t, post(api, "/v1/workers/gamma/score", []byte(`{"id":"a"}`)), http.StatusNotFound, "not_found")
+	unknown := post(api, "/v1/workers/gamma/score", []byte(`{"id":"a"}`))
+	wantError(t, unknown, http.StatusNotFound, "not_found")
+	// The next step: which names there are.
+	if !strings.Contains(unknown.Body.String(), "workers: alpha, beta") {
+		t.Errorf("404 for an unknown worker: %s; want the workers there are", unknown.Body)
+	}
 	rec := do(api, http.MethodGet, "/v1/workers/beta/score", "", nil)
 	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
 		t.Errorf("GET /v1/workers/beta/score: status %d, Allow %q; want 405 and POST", rec.Code, rec.Header().Get("Allow"))
@@ -60,4 +71,39 @@ func TestOneWorkerDownFailsOnlyItsOwnRoutes(t *testing.T) {
 		t.Errorf("alpha with beta down: status %d, want 200", rec.Code)
 	}
 	wantError(t, post(api, "/v1/workers/beta/score", []byte(`{"id":"a"}`)), http.StatusServiceUnavailable, "unavailable")
+}
+
+// failingWorker is a serving worker whose every Score call fails with err.
+type failingWorker struct {
+	stubWorker
+	err error
+}
+
+func (f failingWorker) Score(context.Context, *scoringv1.ScoreRequest) (*scoringv1.ScoreResponse, error) {
+	return nil, f.err
+}
+
+// With several workers, an error about one of them names it: "the scoring worker is
+// unavailable" from /v1/score would not say which service to look at.
+func TestAWorkerErrorNamesTheWorker(t *testing.T) {
+	serving := stubWorker{health: workerclient.HealthServing}
+	for _, tt := range []struct {
+		worker httpapi.Worker
+		status int
+	}{
+		{stubWorker{health: workerclient.HealthNotServing}, http.StatusServiceUnavailable},
+		{failingWorker{serving, status.Error(codes.Unavailable, "")}, http.StatusServiceUnavailable},
+		{failingWorker{serving, status.Error(codes.DeadlineExceeded, "")}, http.StatusGatewayTimeout},
+		{failingWorker{serving, status.Error(codes.ResourceExhausted, "")}, http.StatusTooManyRequests},
+		{failingWorker{serving, status.Error(codes.Internal, "")}, http.StatusBadGateway},
+	} {
+		api := httpapi.New(httpapi.Config{
+			Workers: []httpapi.NamedWorker{{Name: "alpha", Worker: serving}, {Name: "beta", Worker: tt.worker}},
+			Logger:  slog.New(slog.DiscardHandler),
+		})
+		rec := post(api, "/v1/workers/beta/score", []byte(`{"id":"a"}`))
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), `scoring worker beta `) {
+			t.Errorf("status %d, body %s; want %d naming worker beta", rec.Code, rec.Body, tt.status)
+		}
+	}
 }

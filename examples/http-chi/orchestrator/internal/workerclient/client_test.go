@@ -117,7 +117,8 @@ func TestDoesNotRetryOtherCodes(t *testing.T) {
 }
 
 func TestCallTimeout(t *testing.T) {
-	addr, _, _ := serve(t, &flakyWorker{delay: time.Minute})
+	const answerAfter = time.Minute
+	addr, _, _ := serve(t, &flakyWorker{delay: answerAfter})
 	c := newClient(t, addr, 100*time.Millisecond)
 
 	start := time.Now()
@@ -125,8 +126,10 @@ func TestCallTimeout(t *testing.T) {
 	if status.Code(err) != codes.DeadlineExceeded {
 		t.Errorf("error %v, want DEADLINE_EXCEEDED", err)
 	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("took %v, want about the 100ms call timeout", elapsed)
+	// Over real gRPC, so a bound a loaded machine cannot reach, not one near the timeout:
+	// what matters is that the call ended long before the worker would have answered.
+	if elapsed := time.Since(start); elapsed > answerAfter/2 {
+		t.Errorf("took %v, want the 100ms call timeout, not the worker's %v", elapsed, answerAfter)
 	}
 }
 

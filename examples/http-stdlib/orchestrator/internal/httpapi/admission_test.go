@@ -110,3 +110,34 @@ func TestBodyLargerThanTheWholeBudgetRunsAlone(t *testing.T) {
 		}
 	}
 }
+
+// What the headers alone rule out (a non-JSON body, a declared length over the route's
+// limit) is answered 415 or 413 even while the budget is full: a 429 would have the client
+// retry a request that can never pass.
+func TestWhatNoRetryFixesIsRefusedBeforeTheInFlightBudget(t *testing.T) {
+	held := heldWorker{stubWorker: stubWorker{health: workerclient.HealthServing}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	body := `{"id":"a"}`
+	api := httpapi.New(httpapi.Config{Workers: primaryOnly(held), MaxBodyBytes: 64, MaxInFlightBytes: int64(len(body)), Logger: slog.New(slog.DiscardHandler)})
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(api, "/v1/score", []byte(body)) }()
+	<-held.entered
+
+	for _, tt := range []struct {
+		contentType string
+		length      int64
+		status      int
+		code        string
+	}{
+		{"text/plain", int64(len(body)), http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"application/json", 65, http.StatusRequestEntityTooLarge, "payload_too_large"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/v1/score", io.NopCloser(unreadBody{t}))
+		req.ContentLength = tt.length
+		req.Header.Set("Content-Type", tt.contentType)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		wantError(t, rec, tt.status, tt.code)
+	}
+	close(held.release)
+	<-first
+}

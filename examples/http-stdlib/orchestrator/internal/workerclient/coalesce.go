@@ -55,9 +55,10 @@ type CoalesceOptions struct {
 // Every caller keeps its own deadline (CallTimeout from arrival, or its context's if
 // sooner): one that expires while queued is taken out and gets DEADLINE_EXCEEDED; one that
 // expires while its batch is out gets it at once, and the batch's answer for it is dropped.
-// A batch's call lasts until its latest member's deadline. Each caller gets its own
-// response, or its own error: an item the worker refuses fails that caller alone. Score and
-// ScoreBatch calls made through it count as in flight; ScoreBatch passes straight through.
+// A batch's call lasts until its latest member's deadline, or until every member has left.
+// Each caller gets its own response, or its own error: an item the worker refuses fails that
+// caller alone. Score and ScoreBatch calls made through it count as in flight; ScoreBatch
+// passes straight through.
 // It is safe for concurrent use.
 type Coalescer struct {
 	next Caller

@@ -3,6 +3,7 @@ package workerclient
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -34,7 +35,9 @@ func (c *Coalescer) send(batch []*waiter) {
 // batchContext is the coalesced call's context: it lasts until the latest member's deadline
 // (each member gives up at its own), and is the child of the first member's span, so one
 // member's trace shows the worker call; the others link to it (see links). It carries no
-// caller's cancellation or metadata: the call serves them all.
+// caller's metadata, and no one caller's cancellation, since the call serves them all; once
+// every member has left (its client gone or its deadline passed), nobody reads the answer,
+// so the call is cancelled and the worker stops spending CPU on it.
 func batchContext(batch []*waiter) (context.Context, context.CancelFunc) {
 	ctx := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(batch[0].ctx))
 	var latest time.Time
@@ -43,7 +46,23 @@ func batchContext(batch []*waiter) (context.Context, context.CancelFunc) {
 			latest = d
 		}
 	}
-	return context.WithDeadline(ctx, latest)
+	ctx, cancel := context.WithDeadline(ctx, latest)
+	var staying atomic.Int32
+	staying.Store(int32(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, w := range batch {
+		stops[i] = context.AfterFunc(w.ctx, func() {
+			if staying.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
 }
 
 // links ties the batch's span to every member's trace.

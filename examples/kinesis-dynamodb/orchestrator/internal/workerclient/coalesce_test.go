@@ -240,48 +240,6 @@ func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
 	})
 }
 
-func TestCloseDrainsTheQueueAndRefusesNewRequests(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{CallTimeout: time.Minute, Name: "t"})
-	first := score(context.Background(), c, "first")
-	g.expectStart(t, "Score")
-	queued := []<-chan answered{score(context.Background(), c, "q1"), score(context.Background(), c, "q2")}
-	waitQueued(t, c, 2)
-	closed := make(chan struct{})
-	go func() { c.Close(); close(closed) }()
-	for start := time.Now(); ; time.Sleep(time.Millisecond) {
-		c.mu.Lock()
-		closing := c.closed
-		c.mu.Unlock()
-		if closing {
-			break
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatal("Close did not begin")
-		}
-	}
-	if _, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "late"}); status.Code(err) != codes.Unavailable {
-		t.Errorf("a request after Close got %v, want UNAVAILABLE", err)
-	}
-	select {
-	case <-closed:
-		t.Fatal("Close returned with requests still queued")
-	case <-time.After(20 * time.Millisecond):
-	}
-	close(g.gate)
-	recv(t, first)
-	for _, ch := range queued {
-		if a := recv(t, ch); a.err != nil {
-			t.Errorf("queued request: %+v", a)
-		}
-	}
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not return after the drain")
-	}
-}
-
 func TestOffSendsEveryRequestAlone(t *testing.T) {
 	g := newGatedWorker()
 	c := NewCoalescer(g, CoalesceOptions{Off: true, Name: "t"})
