@@ -234,10 +234,11 @@ func TestWorkerDownFailsFast(t *testing.T) {
 	}
 }
 
-// The API's two 503 messages: a call that failed, and a worker known down, not called.
+// The API's two 503 messages about primaryOnly's worker: a call that failed, and a worker
+// known down, not called.
 const (
-	calledMessage     = "scoring worker is unavailable"
-	notServingMessage = "scoring worker is not serving"
+	calledMessage     = "scoring worker primary is unavailable"
+	notServingMessage = "scoring worker primary is not serving"
 )
 
 func TestValidationErrorNamesTheField(t *testing.T) {
