@@ -16,7 +16,7 @@ import { templateNamesIn } from "./template-names.js";
  * reserved names are read from the templates the bundle ships with.
  */
 export function prebuiltModule(templatesDir: string): string {
-  const entries = templateFiles(templatesDir).map((id) => {
+  const entries = hbsSources(templatesDir).map((id) => {
     const source = readFileSync(join(templatesDir, ...id.split("/")), "utf8");
     // A copy: precompile writes its defaults into the options it is given.
     const spec = Handlebars.precompile(source, { ...COMPILE_OPTIONS });
@@ -31,7 +31,7 @@ export function prebuiltModule(templatesDir: string): string {
 }
 
 /** Relative POSIX paths of the `.hbs` files under dir (build output skipped, as render's walk does). */
-function templateFiles(dir: string): string[] {
+function hbsSources(dir: string): string[] {
   return walk(dir)
     .filter((rel) => rel.endsWith(".hbs"))
     .sort();
