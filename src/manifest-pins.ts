@@ -146,6 +146,8 @@ export const DEPLOY_CHECK = {
   kustomize: { module: "sigs.k8s.io/kustomize/kustomize/v5", version: "5.8.1" },
   kubeconform: { module: "github.com/yannh/kubeconform/cmd/kubeconform", version: "0.7.0" },
   // The commit that holds v1.33.0's schemas (v1.33.0-standalone/index.json), from the public repository's history.
+  // kubeconform -strict reads v1.33.0-standalone-strict: that repository's build.sh writes the
+  // -standalone-strict folder of a version in the same step as its -standalone one, before it.
   schemas: "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/8d21367eb974e6a9b6cfd19c6d2a209a962d7769",
 } as const;
 
