@@ -35,8 +35,10 @@ export const KUBE_COLLECTOR_HOST = `otel-collector.${MONITORING_NAMESPACE}.svc`;
 const SQS_MESSAGES_PER_REPLICA = 20 * 10;
 /** Shards per replica for the kinesis-stream scaler: one consumer per shard at most. */
 const KINESIS_SHARDS_PER_REPLICA = 1;
-/** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to one. */
+/** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to DEV_SCALE_MIN. */
 export const SCALE = { min: 2, max: 10 } as const;
+/** The dev overlay's replica floor: every field the base derives from SCALE.min (scaleFloors). */
+export const DEV_SCALE_MIN = 1;
 /**
  * KEDA's fallback when the scaler cannot read its metric: after this many
  * failed reads, keep the current replicas (never fewer than the floor), so an
@@ -207,11 +209,13 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const sidecars = kube.filter((w) => w.uds);
   // What a HorizontalPodAutoscaler scales (base/kustomization.yaml renders one for each): the README names these alone.
   const hpaTargets = [...(queue ? [] : ["orchestrator"]), ...kube.filter((w) => !w.uds).map((w) => w.name)];
-  // The replica floor of every autoscaler kind the base renders, which the dev overlay lowers to one.
+  // Every field the base derives from the replica floor, by the autoscaler kind that holds it, which
+  // the dev overlay lowers to DEV_SCALE_MIN: KEDA's fallback count too, or a dev backlog KEDA cannot
+  // read (a dev role not set up yet) would scale dev up to prod's floor.
   // Only kinds present: kustomize applies a patch whose target matches nothing as a silent no-op.
   const scaleFloors = [
-    ...(hpaTargets.length > 0 ? [{ kind: "HorizontalPodAutoscaler", field: "/spec/minReplicas" }] : []),
-    ...(queue ? [{ kind: "ScaledObject", field: "/spec/minReplicaCount" }] : []),
+    ...(hpaTargets.length > 0 ? [{ kind: "HorizontalPodAutoscaler", fields: ["/spec/minReplicas"] }] : []),
+    ...(queue ? [{ kind: "ScaledObject", fields: ["/spec/minReplicaCount", "/spec/fallback/replicas"] }] : []),
   ];
   const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
   // A queue consumer has no endpoints to leave (nothing routes to it; KEDA reads the queue), so only the API waits for them.
@@ -255,6 +259,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     /** checkov's skip of CKV_K8S_11 for a pod with a container that has no CPU limit, and why. */
     noCpuLimitReason: NO_CPU_LIMIT_REASON,
     scale: SCALE,
+    devScaleMin: DEV_SCALE_MIN,
     otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
     kedaFallback: KEDA_FALLBACK,
     hpaTargets,

@@ -7,7 +7,7 @@ import { flagsLayer, toManifest } from "../../src/answers.js";
 import { parseArgv } from "../../src/args.js";
 import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
+import { DEV_SCALE_MIN, DEV_TAG, KEDA_FALLBACK, OTEL_ENV_ATTRIBUTE, UNPINNED_TAG } from "../../src/render/kubernetes.js";
 import { PROBES } from "../../src/render/probes.js";
 import { ORCHESTRATOR_OPS_PORT, ORCHESTRATOR_PORT } from "../../src/render/settings.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, ORCHESTRATOR_STOP_MARGIN_SECS, SIDECAR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS } from "../../src/render/workers.js";
@@ -152,6 +152,10 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     // A backlog KEDA cannot read (IAM, an AWS outage) keeps the replicas that run instead of scaling on nothing.
     const fallback = (parse(scaled) as { spec: { fallback?: object; minReplicaCount: number } }).spec;
     expect(fallback.fallback).toEqual({ failureThreshold: KEDA_FALLBACK.failureThreshold, replicas: fallback.minReplicaCount, behavior: "currentReplicasIfHigher" });
+    // dev's lower floor is its fallback's too: a dev backlog KEDA cannot read (its role not set up yet) must not scale dev up to prod's floor.
+    const dev = (parse(one(build(manifest(orchestrator, [["scorer", "tcp"]]), "dev"), "ScaledObject", "orchestrator")) as { spec: { fallback: { replicas: number }; minReplicaCount: number } }).spec;
+    expect(dev.minReplicaCount).toBe(DEV_SCALE_MIN);
+    expect(dev.fallback.replicas).toBe(dev.minReplicaCount);
     expect(one(objs, "TriggerAuthentication", "orchestrator-aws")).toMatch(/podIdentity:\n\s+identityOwner: workload\n\s+provider: aws/);
     expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
     expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
