@@ -285,6 +285,12 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       /** A container of its pod (itself or a sidecar) runs without a CPU limit: checkov's CKV_K8S_11 is skipped with the reason. */
       uncappedCpu: [serviceResources("orchestrator"), ...sidecars.map((w) => w.resources)].some((r) => r.limits.cpu === null),
       config: orchestratorConfig,
+      /**
+       * The pod's containers that must not get its AWS role (the EKS webhook's
+       * eks.amazonaws.com/skip-containers): the sidecars, which call no AWS API. Empty
+       * where the orchestrator has no role (http) or no sidecar shares its pod.
+       */
+      awsSkipContainers: queue ? sidecars.map((w) => w.name).join(",") : "",
       grace: orchestratorPodGraceSecs(orchestratorStopGraceSecs(ORCHESTRATOR_DRAIN_SECS, shutdownDelaySecs), sidecars),
     },
     workers: kube,

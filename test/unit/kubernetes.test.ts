@@ -111,6 +111,11 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     // The API's shutdown delay, the orchestrator's drain and the steps after it, then each sidecar's stop in turn: a probe's drain and its margin, no calls.
     const delay = queue ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
     expect(pod).toContain(`terminationGracePeriodSeconds: ${delay + ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS + 2 * (SIDECAR_DRAIN_SECS + STOP_GRACE_MARGIN_SECS)}`);
+    // The EKS webhook would hand the orchestrator's AWS role to every container of its pod; the workers call no AWS API.
+    const annotations = (parse(pod) as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
+    const skipped = annotations["eks.amazonaws.com/skip-containers"];
+    if (queue) expect(skipped?.split(",").sort()).toEqual(["pricing", "scorer"]);
+    else expect(skipped).toBeUndefined();
   });
 
   it("probes and scrapes the ops port: the HTTP API's own listener off its public port, a consumer's only one", () => {
