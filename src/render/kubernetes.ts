@@ -3,7 +3,7 @@ import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingConte
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
-import { ORCHESTRATOR_OPS_PORT, orchestratorSettings } from "./settings.js";
+import { ORCHESTRATOR_OPS_PORT, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
@@ -31,8 +31,10 @@ export const MONITORING_NAMESPACE = "observability";
  */
 export const KUBE_COLLECTOR_HOST = `otel-collector.${MONITORING_NAMESPACE}.svc`;
 
-/** Messages one orchestrator replica works on at once: CONCURRENCY (20, config.go) × 10 per SQS batch. */
-const SQS_MESSAGES_PER_REPLICA = 20 * 10;
+/** KEDA's queueLength: the messages one orchestrator replica works on at once, CONCURRENCY batches of up to SQS_RECEIVE_MAX. */
+export function sqsQueueLength(concurrency: number): number {
+  return concurrency * SQS_RECEIVE_MAX;
+}
 /** Shards per replica for the kinesis-stream scaler: one consumer per shard at most. */
 const KINESIS_SHARDS_PER_REPLICA = 1;
 /** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to DEV_SCALE_MIN. */
@@ -229,6 +231,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     // Shown here, beside the grace period derived from it: raise both together (validate checks they fit).
     ["SHUTDOWN_TIMEOUT", `${ORCHESTRATOR_DRAIN_SECS}s`],
     ...(queue ? [] : [["SHUTDOWN_DELAY", shutdownDelay] as [string, string]]),
+    // Shown here, beside KEDA's queueLength derived from it: raise both together (validate checks they agree).
+    ...(m.orchestrator.ingress === "sqs" ? [["CONCURRENCY", String(SQS_CONCURRENCY)] as [string, string]] : []),
     ...(queue ? [] : [["OPS_LISTEN_ADDR", `0.0.0.0:${opsPort}`] as [string, string]]),
     ...kube.map((w): [string, string] => [w.env, w.addr]),
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
@@ -271,7 +275,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     sidecarList: list(sidecars.map((w) => w.name)),
     // Every probe's figures, and the uds workers' own --probe deadline within each.
     probes: probesContext(),
-    sqsQueueLength: SQS_MESSAGES_PER_REPLICA,
+    sqsQueueLength: sqsQueueLength(SQS_CONCURRENCY),
+    sqsConcurrency: SQS_CONCURRENCY,
+    sqsReceiveMax: SQS_RECEIVE_MAX,
     kinesisShardCount: KINESIS_SHARDS_PER_REPLICA,
     orchestrator: {
       image: orchestratorImage,

@@ -108,6 +108,14 @@ export const OTEL_VARIABLES: readonly SharedSetting[] = [
  */
 export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
 
+/**
+ * The SQS consumer's CONCURRENCY default (receive-and-handle loops at once) and the most
+ * messages one receive returns (SQS's own limit): their product is what one replica works on
+ * at once, which KEDA's queueLength in deploy/kubernetes is derived from.
+ */
+export const SQS_CONCURRENCY = 20;
+export const SQS_RECEIVE_MAX = 10;
+
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;
 /** The HTTP orchestrator's ops port in the cluster (OPS_LISTEN_ADDR there): health, readiness and metrics off the public port. */
@@ -165,7 +173,11 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     rows.push(
       { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)" },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", meaning: "visibility per receive, whole seconds; extended while work is slow" },
-      { name: "CONCURRENCY", default: "20", meaning: "batches of up to ten messages handled at once" },
+      {
+        name: "CONCURRENCY",
+        default: String(SQS_CONCURRENCY),
+        meaning: `batches of up to ${SQS_RECEIVE_MAX} messages handled at once${kube ? "; the Kubernetes manifests set it beside KEDA's `queueLength`, derived from it: raise both together" : ""}`,
+      },
     );
   }
   if (ingress === "kinesis") {

@@ -4,6 +4,7 @@ import { TEMPLATES_DIR } from "../paths.js";
 import { track } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
 import { graceFaults } from "./grace.js";
+import { scalerFaults } from "./scaler.js";
 import { LINTERS, ensurePythonLinter } from "./linters.js";
 import type { StepContext } from "./steps.js";
 import { makeDirs } from "../make-dirs.js";
@@ -11,7 +12,8 @@ import { makeDirs } from "../make-dirs.js";
 /**
  * deploy/kubernetes, proved offline (there is no cluster to dry-run
  * against): every overlay builds with kustomize; the core objects pass
- * every pod's grace period covers the drains its settings ask for (grace.ts);
+ * every pod's grace period covers the drains its settings ask for (grace.ts)
+ * and KEDA's SQS target fits what a replica's CONCURRENCY takes (scaler.ts);
  * kubernetes-validate --strict for the Kubernetes version the manifest names;
  * the KEDA objects pass KEDA's own CRD schemas (vendored, see KEDA_VERSION);
  * checkov finds no failed policy in the built manifests or the Dockerfiles
@@ -78,8 +80,8 @@ export async function deployStep(ctx: StepContext): Promise<void> {
     const file = join(out, `${overlay}.yaml`);
     writeFileSync(file, yaml);
     built.push(file);
-    const tooShort = graceFaults(yaml);
-    if (tooShort.length) throw new CommandFailed("deploy", tooShort.map((f) => `${overlay}: ${f}`).join("\n"));
+    const faults = [...graceFaults(yaml), ...scalerFaults(yaml)];
+    if (faults.length) throw new CommandFailed("deploy", faults.map((f) => `${overlay}: ${f}`).join("\n"));
     const docs = splitDocs(yaml);
     const coreDocs = docs.filter((d) => !d.apiVersion.startsWith("keda.sh/"));
     const coreFile = join(out, `${overlay}.core.yaml`);

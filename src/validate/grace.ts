@@ -10,7 +10,7 @@ import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, 
  * a drain midway, which nothing else notices, so validate refuses it.
  */
 
-interface Container {
+export interface Container {
   name: string;
   envFrom?: { configMapRef?: { name: string } }[];
   env?: { name: string; value?: string }[];
@@ -43,7 +43,7 @@ export function goDurationSecs(text: string): number | undefined {
 }
 
 /** A container's value of an environment variable: its own env wins over its envFrom ConfigMaps. */
-function envOf(c: Container, maps: Map<string, Record<string, string>>, name: string): string | undefined {
+export function envOf(c: Container, maps: Map<string, Record<string, string>>, name: string): string | undefined {
   const own = c.env?.find((e) => e.name === name)?.value;
   if (own !== undefined) return own;
   for (const ref of c.envFrom ?? []) {
