@@ -165,6 +165,14 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(objs.some((o) => /secretTargetRef|awsAccessKeyID|AWS_SECRET_ACCESS_KEY/.test(o.text))).toBe(false);
     expect(objs.find((o) => o.kind === "ServiceAccount" && o.name === "orchestrator")!.text).toMatch(/eks.amazonaws.com\/role-arn: arn:aws:iam::/);
     expect(one(objs, "ConfigMap", "orchestrator-config")).toContain("DYNAMODB_TABLE: risk-api-results");
+    // The overlay's region reaches the process: the EKS webhook injects the cluster's into a container whose
+    // own env names none, and env wins over envFrom, so the region must be in env (from the same ConfigMap).
+    interface Env { name: string; valueFrom?: { configMapKeyRef?: { name: string; key: string } } }
+    const pod = parse(one(objs, "Deployment", "orchestrator")) as { spec: { template: { spec: { containers: { name: string; env?: Env[] }[] } } } };
+    const region = pod.spec.template.spec.containers.find((c) => c.name === "orchestrator")!.env?.find((e) => e.name === "AWS_REGION");
+    const config = objs.find((o) => o.kind === "ConfigMap" && o.name.startsWith("orchestrator-config"))!;
+    expect(region?.valueFrom?.configMapKeyRef).toEqual({ name: config.name, key: "AWS_REGION" });
+    expect(config.text).toMatch(/^ {2}AWS_REGION: \S+$/m);
   });
 });
 
