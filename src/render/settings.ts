@@ -115,6 +115,8 @@ export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
  */
 export const SQS_CONCURRENCY = 20;
 export const SQS_RECEIVE_MAX = 10;
+/** Both, for the consumer's template (sqsconsumer/consumer.go). */
+export const SQS_RECEIVE = { concurrency: SQS_CONCURRENCY, receiveMax: SQS_RECEIVE_MAX } as const;
 
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */
 export const ORCHESTRATOR_PORT = 8080;

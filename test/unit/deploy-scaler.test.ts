@@ -65,6 +65,14 @@ describe("KEDA's SQS target against the CONCURRENCY an overlay configures", () =
     }
   });
 
+  it("the consumer the repo compiles takes the same two numbers, with no literal of its own", () => {
+    const consumer = readFileSync(join(generate(), "orchestrator/internal/sqsconsumer/consumer.go"), "utf8");
+    expect(consumer).toMatch(new RegExp(`\\bdefaultConcurrency = ${SQS_CONCURRENCY}\\n`));
+    expect(consumer).toMatch(new RegExp(`\\breceiveMax\\s+= ${SQS_RECEIVE_MAX}\\n`));
+    expect(consumer).toContain("MaxNumberOfMessages: receiveMax,");
+    expect(consumer).toContain("cfg.Concurrency = defaultConcurrency");
+  });
+
   it("refuses a CONCURRENCY lowered below what queueLength counts on a replica to take", () => {
     const dir = generate();
     setConcurrency(dir, 5);
