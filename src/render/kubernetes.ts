@@ -3,7 +3,7 @@ import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingConte
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
-import { ORCHESTRATOR_OPS_PORT, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
+import { ORCHESTRATOR_OPS_PORT, SAMPLED_TRACES, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
@@ -66,6 +66,7 @@ const AWS_RESOURCE_SETTINGS = ["SQS_QUEUE_NAME", "KINESIS_STREAM_NAME", "LEASE_T
 
 /** The OpenTelemetry resource attribute naming an environment (semantic conventions 1.27+). */
 export const OTEL_ENV_ATTRIBUTE = "deployment.environment.name";
+
 
 export interface KubeWorker extends WorkerContext {
   image: string;
@@ -140,8 +141,9 @@ function resourceSettings(m: Manifest, workers: WorkerContext[]) {
 function environmentContext(m: Manifest, workers: WorkerContext[], env: Environment, kube: KubeWorker[], orchestratorImage: string) {
   const queue = m.orchestrator.ingress !== "http";
   const { names, settings } = environmentResources(m, workers, env);
-  const otel: [string, string] = ["OTEL_RESOURCE_ATTRIBUTES", `${OTEL_ENV_ATTRIBUTE}=${env}`];
-  const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings, otel];
+  const sampled: [string, string][] = env === "prod" ? [["OTEL_TRACES_SAMPLER", SAMPLED_TRACES.sampler], ["OTEL_TRACES_SAMPLER_ARG", SAMPLED_TRACES.ratio]] : [];
+  const otel: [string, string][] = [["OTEL_RESOURCE_ATTRIBUTES", `${OTEL_ENV_ATTRIBUTE}=${env}`], ...sampled];
+  const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings, ...otel];
   const scalerMetadata: [string, string][] =
     m.orchestrator.ingress === "sqs"
       ? [["queueURL", names.queueName], ["awsRegion", DEFAULT_AWS_REGION]]
@@ -163,7 +165,7 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
     resourceList: settings.map(([, v]) => `\`${v}\``).join(", "),
     config: [
       { name: "orchestrator-config", literals: orchestratorLiterals },
-      ...kube.map((w) => ({ name: `${w.name}-config`, literals: [otel] })),
+      ...kube.map((w) => ({ name: `${w.name}-config`, literals: otel })),
     ],
     scalerMetadata,
     // Every image of every pod, sidecars included: an image left out would run the base's bare name.

@@ -181,7 +181,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
 
   // The HTTP preset's tracing overhead row: off, 1% and always_on, exporting to loadgen's OTLP sink.
   const tracing = r.tracing_overhead;
-  expect(tracing.map((t: { variant: string }) => t.variant)).toEqual(["off", "1pct", "always"]);
+  expect(tracing.map((t: { variant: string }) => t.variant)).toEqual(["off", "sampled", "always"]);
   for (const t of tracing) {
     expect(t.max_requests_per_s, t.variant).toBeGreaterThan(0);
     expect(t.p50_ms, t.variant).toBeGreaterThan(0);
@@ -195,7 +195,7 @@ it("runs make bench in the default preset and reports every figure", async () =>
   // always_on fills the batch processor's 512-span batches within a phase: the sink received them.
   expect(tracing[2].otlp_sink.export_requests).toBeGreaterThan(0);
   expect(tracing[2].otlp_sink.bytes).toBeGreaterThan(0);
-  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/tracing overhead[\s\S]*\n  off [\s\S]*\n  1pct [\s\S]*\n  always /);
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/tracing overhead[\s\S]*\n  off [\s\S]*\n  sampled [\s\S]*\n  always /);
 
   // The coalescing comparison: COALESCE=off then on, single requests through HTTP. Off, every
   // request is its own worker call; on, concurrent requests shared calls (more than one per call).

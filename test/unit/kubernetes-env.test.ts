@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { OTEL_VARIABLES, orchestratorSettings, workerSettings } from "../../src/render/settings.js";
+import { OTEL_VARIABLES, SAMPLED_TRACES, orchestratorSettings, workerSettings } from "../../src/render/settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { splitDocs } from "../../src/validate/deploy.js";
 import { writeTree } from "../../src/write/create.js";
@@ -71,5 +71,13 @@ describe.each(Object.entries(PRESETS))("container environments, %s", (_preset, o
     }
     expect(checked).toBeGreaterThan(20);
     expect(unread).toEqual([]);
+    // prod samples traces as make bench's tracing overhead measures; dev keeps every one.
+    for (const o of objs) {
+      for (const c of o.spec?.template?.spec ? [...o.spec.template.spec.containers, ...(o.spec.template.spec.initContainers ?? [])] : []) {
+        const config = Object.assign({}, ...(c.envFrom ?? []).map((f) => maps.get(f.configMapRef?.name ?? "") ?? {})) as Record<string, string>;
+        const want = env === "prod" ? [SAMPLED_TRACES.sampler, SAMPLED_TRACES.ratio] : [undefined, undefined];
+        expect([config.OTEL_TRACES_SAMPLER, config.OTEL_TRACES_SAMPLER_ARG], `${env} ${c.name}`).toEqual(want);
+      }
+    }
   });
 });
