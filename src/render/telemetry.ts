@@ -28,6 +28,15 @@ export const WORKER_PHASE_SPANS = ["decode", "validate", "queue", "score"] as co
  */
 export const COALESCE_SPAN = "coalesce";
 
+/**
+ * The queue orchestrator's span around an isolation canary: the known-valid
+ * Score call it sends when records failed alone and nothing else scored, to
+ * tell poison from a broken worker. It starts a trace of its own (it must not
+ * carry a record's trace context to the worker), linked to the span of each
+ * record it speaks for, and is the parent of the call's CLIENT span.
+ */
+export const CANARY_SPAN = "canary";
+
 export interface MetricDoc {
   name: string;
   type: "counter" | "gauge" | "histogram" | "info";
@@ -88,6 +97,13 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       { name: "orchestrator_retries_total", type: "counter", labels: [], meaning: "retries of worker and sink calls after transient failures" },
       { name: "orchestrator_messages_dead_lettered_total", type: "counter", labels: [], meaning: "poison messages dead-lettered" },
       { name: "orchestrator_conflicts_total", type: "counter", labels: [], meaning: "requests whose id was already stored for a different request" },
+      {
+        name: "orchestrator_canaries_total",
+        type: "counter",
+        labels: ["outcome"],
+        meaning:
+          "known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held)",
+      },
     );
   }
   if (ingress === "sqs") {
@@ -154,6 +170,7 @@ export function telemetryContext(m: Manifest) {
     metrics: orchestratorMetrics(m).map((row) => ({ ...row, goName: goName(row.name) })),
     rpc: { score: rpcSpanName(m, "Score"), scoreBatch: rpcSpanName(m, "ScoreBatch") },
     coalesceSpan: COALESCE_SPAN,
+    canarySpan: CANARY_SPAN,
   };
 }
 
