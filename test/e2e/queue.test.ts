@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
-import { QueueRig, counter, freePort, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
+import { QueueRig, counter, freePort, readinessFailures, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
 import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { expectGoLintersPass } from "../helpers/go-linters.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
@@ -42,6 +42,21 @@ async function until(what: string, check: () => Promise<boolean>, { timeoutMs = 
 /** Waits for the first results, polling fast so the failure lands early in the stream. */
 const firstResults = (base: string) =>
   until("the first results", async () => (await counter(base, "orchestrator_messages_processed_total")) >= 20, { everyMs: 20 });
+
+/**
+ * A trace context SQS carries and the orchestrator's propagator accepts, but
+ * too large for the worker to take: 32 trace-state members of 513 characters
+ * and 8 KB of baggage, where hyper's HTTP/2 server admits 16 KiB of headers
+ * a call. grpc-go fails such a call INTERNAL before sending it.
+ */
+function oversizedTraceContext(): Record<string, string> {
+  const members = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, "0")}${"a".repeat(253)}=${"v".repeat(256)}`);
+  return {
+    traceparent: `00-${"4bf92f3577b34da6a3ce929d0e0e4736"}-00f067aa0ba902b7-01`,
+    tracestate: members.join(","),
+    baggage: `a=${"x".repeat(4000)},b=${"y".repeat(4000)}`,
+  };
+}
 
 /**
  * The queue presets: generated and proven by validate (which starts moto by
@@ -182,6 +197,48 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
         await stopWorker(worker);
       });
     }
+
+    // Alone on a quiet queue, nothing else vouches for the worker, so isolation sends a canary
+    // (pipeline.Isolation); it must not fail readiness, be stored, or keep the poison from the
+    // dead-letter queue. The real worker refuses nothing the orchestrator's own validation
+    // passes (both enforce the contract), so the SQS poison is one the worker cannot take for
+    // its headers. Kinesis records carry no trace context: its poison is a record the contract
+    // forbids, dead-lettered before any worker call, and so without a canary.
+    it("dead-letters a lone poison request on a quiet queue with its reason, readiness never failing and no canary stored", async () => {
+      const env = rig.env("poison");
+      await rig.bootstrap(env);
+      const workerAddr = `127.0.0.1:${await freePort()}`;
+      const worker = await rig.startWorker(env, workerAddr, "poison");
+      services.push(worker);
+      const o = await rig.startOrchestrator(env, workerAddr, "poison");
+      services.push(o.service);
+      const request = { id: "poison-00001", numericFeatures: { amount: 10.5 }, categoricalFeatures: { country: "US" } };
+      if (ingress === "sqs") await rig.sendMessage(env, JSON.stringify(request), oversizedTraceContext());
+      else await rig.putRecord(env, JSON.stringify({ ...request, categoricalFeatures: { country: "x".repeat(10_000) } }), request.id);
+      const deadLettered = until("the poison to be dead-lettered", async () =>
+        ingress === "sqs" ? (await rig.deadLettered(env)) >= 1 : (await rig.deadLetterItems(env)).length >= 1,
+      );
+      expect(await readinessFailures(o.base, deadLettered), "/readyz answers other than 200 meanwhile").toEqual([]);
+      await deadLettered;
+
+      const canaries = async (outcome: string) => counter(o.base, `orchestrator_canaries_total{outcome="${outcome}"}`);
+      if (ingress === "sqs") {
+        const [dead, ...rest] = await rig.receiveDeadLetters(env);
+        expect(rest, "only the poison is dead-lettered").toHaveLength(0);
+        expect(JSON.parse(dead!.Body).id).toBe(request.id);
+        expect(dead!.MessageAttributes?.poison_reason?.StringValue).toMatch(/header list size/);
+        expect([await canaries("scored"), await canaries("failed")], "canaries scored, failed").toEqual([1, 0]);
+      } else {
+        const [dead, ...rest] = await rig.deadLetterItems(env);
+        expect(rest, "only the poison is dead-lettered").toHaveLength(0);
+        expect(dead!.reason).toMatch(/categorical_features\["country"\]: must be at most \d+ characters/);
+        expect([await canaries("scored"), await canaries("failed")], "canaries scored, failed").toEqual([0, 0]);
+      }
+      expect(await rig.results(env), "results stored: neither the poison nor the canary").toEqual([]);
+      console.log(`${ingress} lone poison: dead-lettered with its reason, /readyz 200 throughout, nothing stored`);
+      await stopOrchestrator(o.service);
+      await stopWorker(worker);
+    });
 
     it("sets aside a different request under a stored id and takes an exact redelivery as done", async () => {
       const env = rig.env("conflict");

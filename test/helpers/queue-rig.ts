@@ -126,10 +126,46 @@ export class QueueRig {
     return out.Messages ?? [];
   }
 
+  /** Sends one message as it is, with these String attributes, around the repo's produce. */
+  async sendMessage(env: Record<string, string>, body: string, attributes: Record<string, string>): Promise<void> {
+    const { QueueUrl } = await awsJson<{ QueueUrl: string }>(this.moto.endpoint, "sqs", "AmazonSQS.GetQueueUrl", { QueueName: env.SQS_QUEUE_NAME });
+    const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]));
+    await awsJson(this.moto.endpoint, "sqs", "AmazonSQS.SendMessage", { QueueUrl, MessageBody: body, MessageAttributes });
+  }
+
+  /** Puts one record as it is on the stream, past the repo's produce, which sends only valid requests. */
+  async putRecord(env: Record<string, string>, data: string, partitionKey: string): Promise<void> {
+    await awsJson(this.moto.endpoint, "kinesis", "Kinesis_20131202.PutRecord", { StreamName: env.KINESIS_STREAM_NAME, Data: Buffer.from(data).toString("base64"), PartitionKey: partitionKey });
+  }
+
+  /** The Kinesis preset's dead-letter table. */
+  deadLetterItems(env: Record<string, string>): Promise<Record<string, unknown>[]> {
+    return scanTable(this.moto.endpoint, env.DEAD_LETTER_TABLE!);
+  }
+
   async teardown(services: Service[]): Promise<void> {
     for (const s of services) if (!s.exited) s.proc.kill("SIGKILL");
     await this.moto?.stop().catch(() => {});
   }
+}
+
+/**
+ * Polls the orchestrator's /readyz every 100 ms until `done` resolves, then
+ * for `settleMs` more, and returns every answer that was not a 200.
+ */
+export async function readinessFailures(base: string, done: Promise<unknown>, settleMs = 2_000): Promise<string[]> {
+  const failures: string[] = [];
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => {});
+  let settleUntil = Infinity;
+  while (Date.now() < settleUntil) {
+    const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch((e: Error) => e);
+    if (res instanceof Error) failures.push(res.message);
+    else if (res.status !== 200) failures.push(`${res.status} ${await res.text()}`);
+    if (finished && settleUntil === Infinity) settleUntil = Date.now() + settleMs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return failures;
 }
 
 /** A counter's value from the orchestrator's /metrics. */
