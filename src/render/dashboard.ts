@@ -73,6 +73,21 @@ export function dashboardPanels(m: Manifest): Panel[] {
     { title: "In-flight scoring calls", unit: "none", targets: [{ expr: `sum by (job) (${inFlight})`, legend: "{{job}}" }], description: `${inFlight}: calls queued or running per worker.` },
     { title: "Memory (RSS)", unit: "bytes", targets: [{ expr: `sum by (job) (${rss})`, legend: "{{job}}" }], description: `${rss} of every service.` },
     ...queueLag(m, o),
+    ...canaries(m, o),
+  ];
+}
+
+/** The queue presets' isolation canaries: Score calls no message asked for, and whether the worker failed them. */
+function canaries(m: Manifest, o: MetricDoc[]): Panel[] {
+  if (m.orchestrator.ingress === "http") return [];
+  const sent = metric(o, "orchestrator_canaries_total");
+  return [
+    {
+      title: "Isolation canaries by outcome",
+      unit: "reqps",
+      targets: [{ expr: `sum by (outcome) (rate(${sent}[${RATE}]))`, legend: "{{outcome}}" }],
+      description: `${sent}: canaries sent because requests failed alone with nothing else scored; failed ones put the worker, not the requests, under suspicion.`,
+    },
   ];
 }
 

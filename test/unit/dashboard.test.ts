@@ -53,6 +53,11 @@ describe.each(["http", "sqs", "kinesis"])("Grafana dashboard, %s", (ingress) => 
       expect(exprs).toContain(name);
     }
   });
+
+  it("shows the queue presets' isolation canaries by outcome", () => {
+    const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
+    expect(exprs.includes("orchestrator_canaries_total")).toBe(ingress !== "http");
+  });
 });
 
 it("the dashboard is there without Docker; the compose stack's configs are not", () => {
