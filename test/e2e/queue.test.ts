@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Service } from "../../src/validate/processes.js";
 import { normalizeResponse } from "../../src/validate/vectors.js";
 import { expectValidated, runCli, tempDir } from "../helpers/cli.js";
-import { QueueRig, counter, freePort, readinessFailures, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
+import { QueueRig, counter, freePort, oversizedTraceContext, readinessFailures, stopOrchestrator, stopWorker } from "../helpers/queue-rig.js";
 import { sharedQueueProject } from "../helpers/shared-projects.js";
 import { expectGoLintersPass } from "../helpers/go-linters.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
@@ -42,21 +42,6 @@ async function until(what: string, check: () => Promise<boolean>, { timeoutMs = 
 /** Waits for the first results, polling fast so the failure lands early in the stream. */
 const firstResults = (base: string) =>
   until("the first results", async () => (await counter(base, "orchestrator_messages_processed_total")) >= 20, { everyMs: 20 });
-
-/**
- * A trace context SQS carries and the orchestrator's propagator accepts, but
- * too large for the worker to take: 32 trace-state members of 513 characters
- * and 8 KB of baggage, where hyper's HTTP/2 server admits 16 KiB of headers
- * a call. grpc-go fails such a call INTERNAL before sending it.
- */
-function oversizedTraceContext(): Record<string, string> {
-  const members = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, "0")}${"a".repeat(253)}=${"v".repeat(256)}`);
-  return {
-    traceparent: `00-${"4bf92f3577b34da6a3ce929d0e0e4736"}-00f067aa0ba902b7-01`,
-    tracestate: members.join(","),
-    baggage: `a=${"x".repeat(4000)},b=${"y".repeat(4000)}`,
-  };
-}
 
 /**
  * The queue presets: generated and proven by validate (which starts moto by

@@ -168,6 +168,21 @@ export async function readinessFailures(base: string, done: Promise<unknown>, se
   return failures;
 }
 
+/**
+ * A trace context SQS carries and the orchestrator's propagator accepts, but
+ * too large for the worker to take: 32 trace-state members of 513 characters
+ * and 8 KB of baggage, where hyper's HTTP/2 server admits 16 KiB of headers
+ * a call. grpc-go fails such a call INTERNAL before sending it.
+ */
+export function oversizedTraceContext(): Record<string, string> {
+  const members = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, "0")}${"a".repeat(253)}=${"v".repeat(256)}`);
+  return {
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    tracestate: members.join(","),
+    baggage: `a=${"x".repeat(4000)},b=${"y".repeat(4000)}`,
+  };
+}
+
 /** A counter's value from the orchestrator's /metrics. */
 export async function counter(base: string, name: string): Promise<number> {
   return metricValue(await (await fetch(`${base}/metrics`)).text(), name);
