@@ -249,7 +249,11 @@ mod tests {
         let modes = watcher.join().unwrap();
         let octal: Vec<String> = modes.iter().map(|mode| format!("{mode:o}")).collect();
         assert!(!modes.is_empty(), "the watcher never saw the socket");
-        assert_eq!(modes, BTreeSet::from([SOCKET_MODE]), "modes seen: {octal:?}");
+        assert_eq!(
+            modes,
+            BTreeSet::from([SOCKET_MODE]),
+            "modes seen: {octal:?}"
+        );
         let name = path.file_name().unwrap().to_string_lossy();
         let private = path.with_file_name(format!(".{name}~"));
         assert!(!private.exists(), "{} is left behind", private.display());
