@@ -169,7 +169,7 @@ fn serve(
     tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
-        let signal = server::shutdown_signal()?;
+        let mut signals = server::StopSignals::new()?;
         // Bound before gRPC, so a taken metrics port stops start-up.
         let metrics_listener = TcpListener::bind(config.metrics_addr)
             .await
@@ -186,9 +186,20 @@ fn serve(
                 tracing::error!(%error, "metrics server failed");
             }
         });
-        let shutdown = async {
-            let name = signal.await;
-            tracing::info!(signal = name, "stop signal received");
+        let shutdown = async move {
+            let first = signals.recv().await;
+            tracing::info!(signal = first.name, "stop signal received");
+            // The handlers stay installed, so without this a second signal
+            // would do nothing: an operator who sends one does not want to
+            // wait out the drain.
+            tokio::spawn(async move {
+                let second = signals.recv().await;
+                tracing::warn!(
+                    signal = second.name,
+                    "second stop signal: exiting now, calls in flight are dropped"
+                );
+                std::process::exit(128 + i32::from(second.number));
+            });
         };
         let options = ServeOptions {
             max_in_flight: config.max_in_flight,
