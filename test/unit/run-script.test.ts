@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -203,5 +203,39 @@ describe("scripts/run.sh (make run) of a queue preset", () => {
     expect(r.all).toContain("run failed: orchestrator did not start (its log above says why; if an address is in use, set another: LISTEN_ADDR=");
     expect(r.all).not.toContain("is an address already in use?");
     expect(r.all, "no endpoint to blame: real AWS").not.toContain("nothing answers");
+  });
+});
+
+/**
+ * make smoke and make bench read their own settings (SMOKE_*, BENCH_*) only
+ * where they apply: one that does not (a worker port with every worker on a
+ * Unix socket, an emulator port with HTTP ingress) or a misspelt one stops
+ * the script before it starts anything, naming the ones it reads.
+ */
+describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignore", () => {
+  const cases: [string, string, string, string, string][] = [
+    ["http", "uds", "SMOKE_WORKER_PORT", "every worker listens on a Unix socket: no worker port; HTTP ingress: no emulator", "SMOKE_HTTP_PORT"],
+    ["sqs", "uds", "SMOKE_WORKER_PORT", "every worker listens on a Unix socket: no worker port", "SMOKE_HTTP_PORT SMOKE_EMULATOR_PORT"],
+    ["http", "tcp", "SMOKE_EMULATOR_PORT", "HTTP ingress: no emulator", "SMOKE_HTTP_PORT SMOKE_WORKER_PORT"],
+    ["sqs", "tcp", "SMOKE_HTTP_PROT", "", "SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_PORT"],
+  ];
+  it.each(cases)("smoke, %s with a %s worker: %s", async (ingress, transport, variable, note, reads) => {
+    const preset = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress }, workers: [{ name: "scorer", transport }] } as never));
+    const dir = tempDir("chb-smoke-");
+    mkdirSync(join(dir, "scripts"));
+    for (const path of ["scripts/smoke.sh", "scripts/lib.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), preset.get(path)!.content);
+    const r = await execa("bash", ["scripts/smoke.sh"], { cwd: dir, env: { [variable]: "50200" }, reject: false, all: true, timeout: 60_000 });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toBe(`smoke: ${variable}=50200 does not apply here${note ? ` (${note})` : ""}; smoke reads only ${reads}`);
+    expect(existsSync(join(dir, ".smoke")), "started nothing").toBe(false);
+  });
+
+  it("bench: a misspelt BENCH_ setting", async () => {
+    const dir = tempDir("chb-bench-");
+    mkdirSync(join(dir, "scripts"));
+    for (const path of ["scripts/bench.sh", "scripts/lib.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), text(path));
+    const r = await execa("bash", ["scripts/bench.sh"], { cwd: dir, env: { BENCH_RUN: "3" }, reject: false, all: true, timeout: 60_000 });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toMatch(/^bench: BENCH_RUN=3 does not apply here; bench reads only BENCH_DURATION BENCH_RUNS /);
   });
 });
