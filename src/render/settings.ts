@@ -47,7 +47,7 @@ export interface SharedSetting extends Setting {
   ownEntry?: { key: string; use: string };
 }
 
-/** A name a service no longer reads, and the setting that replaced it: naming it stops start-up. */
+/** A name a service no longer reads (or a library's own variable it overrides), and the setting that does its job: naming it stops start-up. */
 export interface Retired {
   name: string;
   use: string;
@@ -240,7 +240,7 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         doc: "the CPUs it may run on",
         run: "shared",
         meaning:
-          `whole CPUs the worker sizes itself for: its scoring threads, its async runtime's threads and the default \`MAX_IN_FLIGHT\`; unset, the CPUs it may run on, which without a CPU quota are all the machine's${m.deploy.includes("kubernetes") ? "; the Kubernetes manifests set it to the container's CPU request, rounded up" : ""}`,
+          `whole CPUs the worker sizes itself for: its scoring threads, its async runtime's threads and the default \`MAX_IN_FLIGHT\`; unset, the CPUs it may run on, which without a CPU quota are all the machine's${m.deploy.includes("kubernetes") ? "; the Kubernetes manifests set it to the container's CPU request, rounded up" : ""}. The only one: rayon's \`RAYON_NUM_THREADS\` and tokio's \`TOKIO_WORKER_THREADS\` stop the worker at start, naming it`,
       },
       {
         name: "MAX_IN_FLIGHT",
@@ -265,7 +265,12 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
       },
     ],
     prefixes: ["MODEL_"],
-    retired: [],
+    // The thread pools' own sizing variables: CPU_BUDGET sizes both pools and
+    // the default MAX_IN_FLIGHT together, so either one would be overridden.
+    retired: [
+      { name: "RAYON_NUM_THREADS", use: "CPU_BUDGET" },
+      { name: "TOKIO_WORKER_THREADS", use: "CPU_BUDGET" },
+    ],
   };
 }
 

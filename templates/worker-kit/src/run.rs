@@ -104,7 +104,9 @@ fn probe_deadline(args: &[OsString]) -> Result<Option<Duration>, String> {
 // is the CPUs the process may run on, the whole node's when the container has
 // no CPU quota, which would start a thread per node core and, through the
 // default MAX_IN_FLIGHT, admit far more work than the pod's CPUs can finish.
-// One setting for both: rayon's own RAYON_NUM_THREADS is overridden.
+// One setting for both: rayon's RAYON_NUM_THREADS and tokio's
+// TOKIO_WORKER_THREADS would be overridden, so setting either stops start-up
+// naming CPU_BUDGET (the worker's `retired` settings, config.rs).
 
 /// The async runtime that admits, refuses and answers calls.
 fn io_runtime(name: &str, cpus: NonZeroUsize) -> std::io::Result<Runtime> {
