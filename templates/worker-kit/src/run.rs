@@ -13,7 +13,7 @@ use crate::{
     metrics,
     model::{Compiled, Model},
     priority, probe,
-    server::{self, ServeOptions},
+    server::{self, ServeOptions, StopSignal},
     telemetry,
 };
 
@@ -195,7 +195,19 @@ fn serve(
             // would do nothing: an operator who sends one does not want to
             // wait out the drain.
             tokio::spawn(async move {
-                let second = signals.recv().await;
+                let second = loop {
+                    let next = signals.recv().await;
+                    // Ctrl-C in a terminal and then the SIGTERM a supervisor
+                    // sends on it are one request to stop, as the orchestrator
+                    // takes them (its cmd/orchestrator/main.go).
+                    if first == StopSignal::INTERRUPT && next == StopSignal::TERMINATE {
+                        tracing::info!(
+                            "SIGTERM after SIGINT: the same request to stop; still draining"
+                        );
+                        continue;
+                    }
+                    break next;
+                };
                 tracing::warn!(
                     signal = second.name,
                     "second stop signal: exiting now, calls in flight are dropped"
