@@ -21,7 +21,7 @@ import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
 import { COALESCE, SAMPLED_TRACES, SQS_RECEIVE, settingsContext } from "./settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
-import { exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
+import { UDS_STAGING_EXTRA, exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
 
 export type { FileTree, FileEntry } from "./tree.js";
@@ -69,7 +69,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER };
   if (target.includes(PER_ENV)) {
     return ENVIRONMENTS.map((env) => ({ target: target.replace(PER_ENV, env), context: { ...base, settings: settingsContext(m, workers), env: k8s.environments[env] } }));
   }

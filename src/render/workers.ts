@@ -8,6 +8,14 @@ export const FIRST_WORKER_PORT = 50051;
 /** Where uds workers' Unix sockets live in a container: the pod's shared emptyDir, compose's shared volume. */
 export const SOCKETS_DIR = "/sockets";
 
+/**
+ * The bytes a worker adds to its socket's path while it binds: worker-kit's
+ * uds.rs binds at DIR/.NAME~/s, then links that into place at DIR/NAME. The
+ * orchestrator's config (internal/config/addrs.go) leaves room for it, and a
+ * worker-kit test binds at the longest path that config accepts.
+ */
+export const UDS_STAGING_EXTRA = 4;
+
 /** A uds worker's socket in a container (compose, the pod). */
 export function socketAddr(name: string): string {
   return `unix://${SOCKETS_DIR}/${name}.sock`;
