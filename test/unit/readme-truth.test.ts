@@ -183,6 +183,23 @@ describe("the settings table", () => {
   });
 });
 
+describe("the HTTP API's error table", () => {
+  it("states the body pace and each Retry-After as the Go constants declare them", () => {
+    const tree = render(manifestFor(combos[0]!));
+    const file = (path: string) => tree.get(path)!.content.toString("utf8");
+    const readme = file("README.md");
+    const pace = file("orchestrator/internal/httpapi/pace.go");
+    const respond = file("orchestrator/internal/httpapi/respond.go");
+    const shift = /^const MinBodyBytesPerSecond = (\d+) << (\d+)$/m.exec(pace)!;
+    const mib = (Number(shift[1]) * 2 ** Number(shift[2])) / 2 ** 20;
+    const allowance = /^const BodyReadAllowance = (\d+) \* time\.Second$/m.exec(pace)![1];
+    const seconds = (name: string) => new RegExp(`^const ${name} = (\\d+)$`, "m").exec(respond)![1];
+    expect(readme).toContain(`${allowance} s plus its length at ${mib} MiB/s`);
+    expect(readme).toMatch(new RegExp(`429 with \`Retry-After: ${seconds("ShedRetryAfterSeconds")}\``));
+    expect(readme).toMatch(new RegExp(`503 with \`Retry-After: ${seconds("UnavailableRetryAfterSeconds")}\``));
+  });
+});
+
 /**
  * A block that starts services in the background stops them before what they
  * depend on: the emulator (`make emulator &`) is killed only once every other
