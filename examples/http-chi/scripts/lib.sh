@@ -8,6 +8,21 @@ orchestrator_addr() {
   echo "${LISTEN_ADDR:-127.0.0.1:8080}"
 }
 
+# only_settings SCRIPT PREFIX NOTE NAME...: exits 2, before SCRIPT starts
+# anything, on a PREFIX* variable set that is none of the NAMEs it reads here,
+# with NOTE (what this repo lacks, if anything) in the message: a setting that
+# does not apply to this repo (a worker port with every worker on a Unix
+# socket) or a misspelt one would otherwise be ignored without a word.
+only_settings() {
+  local script=$1 prefix=$2 note=$3 var
+  shift 3
+  for var in $(compgen -e); do
+    if [[ $var != "$prefix"* || " $* " == *" $var "* ]]; then continue; fi
+    printf '%s: %s=%q does not apply here%s; %s reads only %s\n' "$script" "$var" "${!var}" "${note:+ ($note)}" "$script" "$*" >&2
+    exit 2
+  done
+}
+
 # duration_secs DURATION: a Go duration, as the orchestrator reads SHUTDOWN_TIMEOUT
 # (time.ParseDuration: "10s", "1h2m3.5s", "500ms", "1.5µs", "-2m", "0"), in whole
 # seconds rounded up. Fails, printing nothing, on what ParseDuration refuses: no

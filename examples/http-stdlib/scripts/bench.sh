@@ -28,6 +28,7 @@ cd "$(dirname "$0")/.."
 # every service alike.
 . scripts/services.sh
 check_settings bench
+only_settings bench BENCH_ "" BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURRENCY BENCH_TRANSPORT BENCH_PIN
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
@@ -164,10 +165,10 @@ for var in "${tracing_vars[@]}"; do
   for prefix in "${service_prefixes[@]}"; do unset "$prefix$var"; done
 done
 for run in $(seq "$runs"); do
-  for variant in off 1pct always; do
+  for variant in off sampled always; do
     case $variant in
       off) sampler="none (no OTLP endpoint)" ;;
-      1pct)
+      sampled)
         sampler="parentbased_traceidratio 0.01"
         export OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
       always)

@@ -17,7 +17,8 @@ check_settings smoke
 # drain; a worker's drain and its margin.
 orchestrator_grace=17 worker_grace=25
 
-# Workers take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
+only_settings smoke SMOKE_ "HTTP ingress: no emulator" SMOKE_HTTP_PORT SMOKE_WORKER_PORT
+# Workers on TCP take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke

@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 # every service alike.
 . scripts/services.sh
 check_settings bench
+only_settings bench BENCH_ "" BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURRENCY BENCH_TRANSPORT BENCH_PIN
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP

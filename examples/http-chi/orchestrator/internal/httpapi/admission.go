@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -122,6 +121,5 @@ func (t ticket) answered() {
 func (t ticket) release() { t.a.give(t.n) }
 
 func refuseAtCapacity(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
-	writeError(w, http.StatusTooManyRequests, "resource_exhausted", "orchestrator is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
+	writeRetryable(w, http.StatusTooManyRequests, "resource_exhausted", "orchestrator is at capacity")
 }

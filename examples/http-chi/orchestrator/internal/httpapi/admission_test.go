@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,8 +55,8 @@ func TestRequestPastTheInFlightBudgetIs429BeforeItsBodyIsRead(t *testing.T) {
 		refused := httptest.NewRecorder()
 		api.ServeHTTP(refused, req)
 		wantError(t, refused, http.StatusTooManyRequests, "resource_exhausted")
-		if refused.Header().Get("Retry-After") != "1" {
-			t.Errorf("Content-Length %d: Retry-After %q, want 1", length, refused.Header().Get("Retry-After"))
+		if want := strconv.Itoa(httpapi.ShedRetryAfterSeconds); refused.Header().Get("Retry-After") != want {
+			t.Errorf("Content-Length %d: Retry-After %q, want %s", length, refused.Header().Get("Retry-After"), want)
 		}
 		if !strings.Contains(refused.Body.String(), "orchestrator is at capacity") {
 			t.Errorf("Content-Length %d: body %s: want the orchestrator named as the one at capacity", length, refused.Body)

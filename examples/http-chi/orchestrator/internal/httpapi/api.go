@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -42,6 +43,9 @@ type Config struct {
 	// that gets 429 with Retry-After before its body is decoded (see admission). Default
 	// DefaultInFlightBytesPerCore per GOMAXPROCS.
 	MaxInFlightBytes int64
+	// RequestTimeout bounds each worker call (REQUEST_TIMEOUT); a request has
+	// WriteTimeout(RequestTimeout) from its body's arrival to the end of its answer.
+	RequestTimeout time.Duration
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
 	// Untraced skips the server span, for a process with no tracer provider installed
@@ -55,7 +59,7 @@ type Config struct {
 
 // New returns the API's root handler, middleware included.
 func New(cfg Config) http.Handler {
-	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, logger: cfg.Logger, admission: newAdmission(cfg.MaxInFlightBytes)}
+	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, answerTime: WriteTimeout(cfg.RequestTimeout), logger: cfg.Logger, admission: newAdmission(cfg.MaxInFlightBytes)}
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
 	}
@@ -84,16 +88,18 @@ func New(cfg Config) http.Handler {
 	}
 	// The middleware wraps the router rather than living inside it, so both router
 	// choices trace, tag, log and recover requests identically, 404s and 405s included.
+	// paced wraps the rest so the deadlines it sets reach the server's own writer at once.
 	inner := requestID(logRequests(h.logger, recoverPanics(h.logger, h.router())))
 	if cfg.Untraced {
-		return propagated(inner)
+		return paced(h.maxBodyBytes, h.answerTime, propagated(inner))
 	}
-	return traced(inner)
+	return paced(h.maxBodyBytes, h.answerTime, traced(inner))
 }
 
 type handler struct {
 	workers      []NamedWorker
 	maxBodyBytes int64
+	answerTime   time.Duration // WriteTimeout(Config.RequestTimeout)
 	logger       *slog.Logger
 	admission    *admission
 	routes       []route
@@ -128,6 +134,7 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker *N
 			return
 		}
 		defer putBody(body)
+		h.bodyRead(w)
 		charged, ok := h.admission.charge(w, int64(body.Len()))
 		if !ok {
 			return
@@ -143,8 +150,7 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker *N
 		// Only a known-bad answer short-circuits: while health is still unknown
 		// (just after startup), the call itself is the best probe.
 		if worker.Worker.Health() == workerclient.HealthNotServing {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker.Name+" is not serving")
+			writeRetryable(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker.Name+" is not serving")
 			return
 		}
 		ctx := metadata.AppendToOutgoingContext(r.Context(), "x-request-id", requestIDFrom(r.Context()))

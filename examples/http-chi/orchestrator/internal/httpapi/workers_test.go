@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,6 +105,36 @@ func TestAWorkerErrorNamesTheWorker(t *testing.T) {
 		rec := post(api, "/v1/workers/beta/score", []byte(`{"id":"a"}`))
 		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), `scoring worker beta `) {
 			t.Errorf("status %d, body %s; want %d naming worker beta", rec.Code, rec.Body, tt.status)
+		}
+	}
+}
+
+// What the orchestrator refuses itself, before any worker sees the call, says so: a full
+// batching queue is not "scoring worker beta is at capacity", and a client or an operator
+// reading that would look at the wrong service.
+func TestTheOrchestratorsOwnRefusalsSaySo(t *testing.T) {
+	serving := stubWorker{health: workerclient.HealthServing}
+	for _, tt := range []struct {
+		err        error
+		status     int
+		code       string
+		message    string
+		retryAfter int
+	}{
+		{workerclient.ErrQueueFull, http.StatusTooManyRequests, "resource_exhausted", "the orchestrator's queue of requests for scoring worker beta is full", httpapi.ShedRetryAfterSeconds},
+		{workerclient.ErrClosed, http.StatusServiceUnavailable, "unavailable", "the orchestrator is shutting down", httpapi.UnavailableRetryAfterSeconds},
+	} {
+		api := httpapi.New(httpapi.Config{
+			Workers: []httpapi.NamedWorker{{Name: "alpha", Worker: serving}, {Name: "beta", Worker: failingWorker{serving, tt.err}}},
+			Logger:  slog.New(slog.DiscardHandler),
+		})
+		rec := post(api, "/v1/workers/beta/score", []byte(`{"id":"a"}`))
+		wantError(t, rec, tt.status, tt.code)
+		if !strings.Contains(rec.Body.String(), tt.message) {
+			t.Errorf("%v: body %s, want %q", tt.err, rec.Body, tt.message)
+		}
+		if got, want := rec.Header().Get("Retry-After"), strconv.Itoa(tt.retryAfter); got != want {
+			t.Errorf("%v: Retry-After %q, want %q", tt.err, got, want)
 		}
 	}
 }

@@ -236,6 +236,20 @@ func TestTooLargeTellsASizeLimitFromShedding(t *testing.T) {
 		t.Error("TooLarge misses a wrapped size-limit error")
 	}
 
+	// tonic, the workers' gRPC, refuses with OUT_OF_RANGE and words of its own (tonic 0.14,
+	// src/codec/decode.rs and encode.rs); any other OUT_OF_RANGE is no size limit.
+	for _, msg := range []string{
+		"Error, decoded message length too large: found 70000 bytes, the limit is: 65536 bytes",
+		"Error, encoded message length too large: found 70000 bytes, the limit is: 65536 bytes",
+	} {
+		if err := status.Error(codes.OutOfRange, msg); !workerclient.TooLarge(err) {
+			t.Errorf("tonic's %q: not TooLarge", msg)
+		}
+	}
+	if err := status.Error(codes.OutOfRange, "score out of range"); workerclient.TooLarge(err) {
+		t.Error("an OUT_OF_RANGE about a value is TooLarge")
+	}
+
 	shed := &flakyWorker{failures: 100, code: codes.ResourceExhausted}
 	addr, _, _ = serve(t, shed)
 	_, err = newClient(t, addr, 2*time.Second).Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})

@@ -1,6 +1,6 @@
 //! `scorer`'s environment variables; `worker_kit::config` parses them.
 
-pub use worker_kit::config::{Config, ConfigError, ListenAddr, Setting, Settings};
+pub use worker_kit::config::{Config, ConfigError, ListenAddr, Retired, Setting, Settings};
 
 /// Every variable the worker reads. It is rendered from the same table as the
 /// README's Configuration section (create-hybrid-backend's
@@ -39,6 +39,16 @@ pub const SETTINGS: Settings = Settings {
         },
     ],
     owned_prefixes: &["MODEL_"],
+    retired: &[
+        Retired {
+            name: "RAYON_NUM_THREADS",
+            instead: "CPU_BUDGET",
+        },
+        Retired {
+            name: "TOKIO_WORKER_THREADS",
+            instead: "CPU_BUDGET",
+        },
+    ],
 };
 
 #[cfg(test)]
@@ -75,6 +85,17 @@ mod tests {
         table.sort_unstable();
         read.sort_unstable();
         assert_eq!(table, read);
+    }
+
+    #[test]
+    fn the_pools_own_sizing_variables_stop_start_up_naming_cpu_budget() {
+        // CPU_BUDGET sizes both pools and the default MAX_IN_FLIGHT together;
+        // one of them set apart would be silently overridden.
+        for name in ["RAYON_NUM_THREADS", "TOKIO_WORKER_THREADS"] {
+            let err = config(&[(name, "4")]).unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.reason.contains("CPU_BUDGET"), "{err}");
+        }
     }
 
     #[test]

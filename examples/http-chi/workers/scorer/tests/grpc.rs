@@ -1,21 +1,17 @@
-#![cfg(unix)] // Sends SIGTERM with kill(1).
+#![cfg(unix)] // Sends stop signals with kill(1).
 
 //! End to end: starts the real `scorer` binary on an ephemeral loopback port
 //! and talks to it over gRPC, as the orchestrator and Kubernetes would.
 
+mod child;
 mod common;
 
 // Every worker crate shares this code; the alias keeps it identical across them.
 use scorer as worker;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, ExitStatus, Stdio},
-    sync::mpsc,
-    thread,
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 
+use child::Worker;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -28,114 +24,6 @@ use worker_kit::pb::{
     ScoreBatchRequest, ScoreRequest, score_result::Outcome,
     scoring_service_client::ScoringServiceClient,
 };
-
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A running worker process; killed on drop if a test fails midway.
-struct Worker {
-    child: Child,
-    addr: String,
-    logs: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Worker {
-    fn start(env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_scorer"));
-        command
-            .env_remove("MODEL_PATH")
-            .env_remove("MAX_IN_FLIGHT")
-            .env_remove("CPU_BUDGET")
-            .env("LISTEN_ADDR", "127.0.0.1:0")
-            .env("METRICS_ADDR", "127.0.0.1:0")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("scorer starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, logs) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut worker = Self {
-            child,
-            addr: String::new(),
-            logs,
-            seen: Vec::new(),
-        };
-        let line = worker.wait_for_log("listening");
-        let event: serde_json::Value = serde_json::from_str(&line).expect("logs are JSON");
-        worker.addr = event["addr"]
-            .as_str()
-            .expect("listening log has addr")
-            .to_owned();
-        worker
-    }
-
-    /// Waits for a log line whose message is `message` and returns it.
-    fn wait_for_log(&mut self, message: &str) -> String {
-        let needle = format!(r#""message":"{message}""#);
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.logs.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(&needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no {message:?} log; saw:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connects to the worker")
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit and returns its status and remaining logs.
-    fn wait(mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut logs = std::mem::take(&mut self.seen);
-                logs.extend(self.logs.try_iter());
-                return (status, logs);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "worker did not exit within {timeout:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn health_status(channel: Channel, service: &str) -> ServingStatus {
     let response = HealthClient::new(channel)
@@ -286,21 +174,6 @@ async fn list_services(channel: Channel) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_streams_do_not_block_shutdown_past_the_grace_period() {
-    let mut worker = Worker::start(&[("SHUTDOWN_GRACE_SECS", "1")]);
-    let channel = worker.channel().await;
-    let _watch = HealthClient::new(channel)
-        .watch(HealthCheckRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    worker.terminate();
-    worker.wait_for_log("drain deadline passed; dropping remaining connections");
-    let (status, _) = worker.wait(Duration::from_secs(10));
-    assert!(status.success(), "exit status {status}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_path_overrides_the_embedded_model() {
     let path = std::env::temp_dir().join(format!("worker-test-model-{}.json", std::process::id()));
     let model = worker::model::COMPILED
@@ -366,8 +239,13 @@ fn a_bad_model_path_fails_at_start() {
 
 #[test]
 fn bad_configuration_exits_with_usage_error() {
-    // CPU_BUDGET as a millicore quantity, not the whole CPUs the downward API gives.
-    for (name, value) in [("MAX_IN_FLIGHT", "0"), ("CPU_BUDGET", "250m")] {
+    // CPU_BUDGET as a millicore quantity, not the whole CPUs the downward API
+    // gives; rayon's own pool size, which CPU_BUDGET overrides.
+    for (name, value) in [
+        ("MAX_IN_FLIGHT", "0"),
+        ("CPU_BUDGET", "250m"),
+        ("RAYON_NUM_THREADS", "4"),
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
             .env(name, value)
             .output()

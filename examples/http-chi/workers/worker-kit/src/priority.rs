@@ -21,12 +21,14 @@
 //! asked for. Linux keeps the nice value per thread, which is what lets one
 //! pool run below the other.
 //!
-//! So a blocking-pool thread lowered by a big call stays lowered when tokio
-//! later hands it another blocking task. In this worker those are the name
-//! lookups of the OTLP exporter's HTTP client (hyper-util's resolver runs
-//! `getaddrinfo` on the blocking pool): background work, never on the path
-//! that admits or refuses a call, and due no more than the scoring it waits
-//! behind.
+//! Nothing but admitted work may run lowered. A thread keeps its nice value
+//! for life and hands it to the threads it starts, so lowering a thread of
+//! tokio's blocking pool, which the runtime reuses for any blocking task
+//! (name lookups of the OTLP exporter's HTTP client, file reads) and which
+//! starts more of them, would leave work at the lower priority that was never
+//! meant to be. Big calls therefore decode on a blocking pool of their own
+//! ([`spawn_admitted`]), whose every thread is lowered as it starts, and the
+//! runtime's blocking pool keeps the process's priority.
 
 /// The nice value of the threads doing admitted work (0 is the default;
 /// 19 the lowest priority).
@@ -76,6 +78,25 @@ pub fn lower_current_thread_or_warn() {
     }
 }
 
+/// Runs `work`, admitted work that blocks, on a thread of a blocking pool
+/// whose threads all run at [`ADMITTED_WORK_NICE`]. Admission bounds how many
+/// run at once; idle threads end after tokio's keep-alive, as the runtime's do.
+pub fn spawn_admitted<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> tokio::task::JoinHandle<R> {
+    static POOL: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        // Only its blocking pool is used: nothing drives its (single) task
+        // queue, and nothing is spawned on it.
+        tokio::runtime::Builder::new_current_thread()
+            .thread_name("admitted")
+            .on_thread_start(lower_current_thread_or_warn)
+            .build()
+            .expect("the admitted-work pool starts")
+    })
+    .spawn_blocking(work)
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
@@ -97,5 +118,14 @@ mod tests {
         .unwrap();
         assert_eq!(lowered, ADMITTED_WORK_NICE.max(before));
         assert_eq!(nice(), before, "the test thread keeps its priority");
+    }
+
+    #[tokio::test]
+    async fn admitted_work_runs_lowered_and_other_blocking_work_does_not() {
+        let before = nice();
+        let admitted = spawn_admitted(nice).await.unwrap();
+        assert_eq!(admitted, ADMITTED_WORK_NICE.max(before));
+        let blocking = tokio::task::spawn_blocking(nice).await.unwrap();
+        assert_eq!(blocking, before);
     }
 }

@@ -266,15 +266,15 @@ where
             // call's I/O, refusals included, which then wait for a decode to
             // end. So the call runs on a blocking-pool thread; admission
             // bounds how many do at once.
-            // Admitted work, so it runs below the runtime threads (priority.rs).
+            // Admitted work, so it runs below the runtime threads, on a pool
+            // of its own (priority.rs).
             // Dropping this future (the client cancelled, or tonic ended the
             // call at its deadline) drops `_caller`, which ends the call on
             // the blocking thread too: its decoding and scoring stop and its
             // permits come back, rather than serving nobody at full cost.
             let (_caller, hung_up) = tokio::sync::oneshot::channel::<()>();
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                crate::priority::lower_current_thread_or_warn();
+            crate::priority::spawn_admitted(move || {
                 runtime.block_on(async move {
                     tokio::select! {
                         response = inner.call(request) => response,

@@ -129,7 +129,7 @@ func readSinkStats(ctx context.Context, client *http.Client, base string) (sinkS
 	return s, json.NewDecoder(res.Body).Decode(&s)
 }
 
-// readTracingRows reads the variants' runs (bench.sh alternates off, 1pct and always run by
+// readTracingRows reads the variants' runs (bench.sh alternates off, sampled and always run by
 // run; the first variant is the baseline) and folds each variant's runs into one row:
 // medians of the figures, sums of errors and exports, and ratios to the baseline that are
 // medians of the per-run ratios, since run i of every variant met the same moment of the

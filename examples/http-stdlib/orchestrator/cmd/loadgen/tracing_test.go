@@ -2,7 +2,7 @@ package main
 
 import "testing"
 
-// Runs alternate off, 1pct, always; run i of each met the same moment of the machine, so a
+// Runs alternate off, sampled, always; run i of each met the same moment of the machine, so a
 // ratio is the median of the per-run ratios, and errors and exports add up over runs.
 func TestTracingRowsFoldAlternatedRuns(t *testing.T) {
 	run := func(v string, perSecond, cpu float64, exports int64) tracingRow {

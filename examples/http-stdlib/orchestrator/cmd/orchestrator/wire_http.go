@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"time"
 
 	"example.com/http-stdlib/orchestrator/internal/config"
 	"example.com/http-stdlib/orchestrator/internal/httpapi"
@@ -39,11 +38,11 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 		inFlight = int64(runtime.GOMAXPROCS(0)) * httpapi.DefaultInFlightBytesPerCore
 	}
 	apiOpts := server.Options{
-		// The whole request: reading the body (the server's 10s ReadTimeout), decoding and
-		// checking it (seconds for a body near the contract's ceiling, more under load), the
-		// worker call, then writing the answer; past it the client gets a dropped connection
-		// instead of the 504, so it is generous.
-		WriteTimeout:    cfg.RequestTimeout + 20*time.Second,
+		// None for the whole request: the API sets each request's read deadline from its
+		// body's declared length (httpapi.MinBodyBytesPerSecond), and moves the write
+		// deadline once the body is in, so the worker call gets its full REQUEST_TIMEOUT
+		// however long the body took. This one bounds requests until then.
+		WriteTimeout:    httpapi.WriteTimeout(cfg.RequestTimeout),
 		DrainDelay:      cfg.ShutdownDelay,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	}
@@ -65,7 +64,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, opsLn, opsHandler, server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
+		served <- server.Run(opsCtx, opsLn, opsHandler, server.OpsOptions(opsStopTimeout), logger)
 	}()
 	err = server.Run(ctx, ln, api, apiOpts, logger)
 	stopOps()
@@ -83,5 +82,5 @@ func newAPI(cfg config.Config, ws *workers, inFlight int64, opsHandler http.Hand
 	for i, w := range cfg.Workers {
 		named[i] = httpapi.NamedWorker{Name: w.Name, Worker: ws.route(i)}
 	}
-	return httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlightBytes: inFlight, Logger: logger, Untraced: !telemetry.Exporting(), Ops: opsHandler})
+	return httpapi.New(httpapi.Config{Workers: named, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlightBytes: inFlight, RequestTimeout: cfg.RequestTimeout, Logger: logger, Untraced: !telemetry.Exporting(), Ops: opsHandler})
 }

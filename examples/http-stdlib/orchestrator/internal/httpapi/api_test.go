@@ -122,15 +122,20 @@ func TestWorkerErrors(t *testing.T) {
 		err        error
 		status     int
 		code       string
-		retryAfter bool
+		retryAfter string // "" for none
 	}{
-		{"invalid argument", status.Error(codes.InvalidArgument, "id: too long"), http.StatusBadRequest, "invalid_argument", false},
-		{"resource exhausted (shed)", status.Error(codes.ResourceExhausted, "queue full"), http.StatusTooManyRequests, "resource_exhausted", true},
-		{"unavailable", status.Error(codes.Unavailable, "model reloading"), http.StatusServiceUnavailable, "unavailable", true},
-		{"internal", status.Error(codes.Internal, "boom"), http.StatusBadGateway, "bad_gateway", false},
-		{"deadline", nil, http.StatusGatewayTimeout, "deadline_exceeded", false},
+		{"invalid argument", status.Error(codes.InvalidArgument, "id: too long"), http.StatusBadRequest, "invalid_argument", ""},
+		{"resource exhausted (shed)", status.Error(codes.ResourceExhausted, "queue full"), http.StatusTooManyRequests, "resource_exhausted", strconv.Itoa(httpapi.ShedRetryAfterSeconds)},
+		{"unavailable", status.Error(codes.Unavailable, "model reloading"), http.StatusServiceUnavailable, "unavailable", strconv.Itoa(httpapi.UnavailableRetryAfterSeconds)},
+		{"internal", status.Error(codes.Internal, "boom"), http.StatusBadGateway, "bad_gateway", ""},
+		{"deadline", nil, http.StatusGatewayTimeout, "deadline_exceeded", ""},
 		// tonic's answer when the deadline it was sent runs out.
-		{"cancelled at the deadline", status.Error(codes.Canceled, "Timeout expired"), http.StatusGatewayTimeout, "deadline_exceeded", false},
+		{"cancelled at the deadline", status.Error(codes.Canceled, "Timeout expired"), http.StatusGatewayTimeout, "deadline_exceeded", ""},
+		// tonic refusing a request over its decoding limit (tonic 0.14, src/codec/decode.rs),
+		// as a worker built with a smaller limit than the orchestrator's does.
+		{"tonic: request too large", status.Error(codes.OutOfRange, "Error, decoded message length too large: found 70000 bytes, the limit is: 65536 bytes"), http.StatusRequestEntityTooLarge, "payload_too_large", ""},
+		// tonic refusing to send an answer over its encoding limit (src/codec/encode.rs).
+		{"tonic: answer too large", status.Error(codes.OutOfRange, "Error, encoded message length too large: found 70000 bytes, the limit is: 65536 bytes"), http.StatusRequestEntityTooLarge, "payload_too_large", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,11 +151,8 @@ func TestWorkerErrors(t *testing.T) {
 			})
 			rec := post(e.api, "/v1/score", []byte(`{"id":"a"}`))
 			wantError(t, rec, tt.status, tt.code)
-			if got := rec.Header().Get("Retry-After") != ""; got != tt.retryAfter {
-				t.Errorf("Retry-After present = %v, want %v", got, tt.retryAfter)
-			}
-			if want := strconv.Itoa(httpapi.ShedRetryAfterSeconds); tt.status == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != want {
-				t.Errorf("shed: Retry-After %q, want %q", rec.Header().Get("Retry-After"), want)
+			if got := rec.Header().Get("Retry-After"); got != tt.retryAfter {
+				t.Errorf("Retry-After %q, want %q", got, tt.retryAfter)
 			}
 			if tt.code == "invalid_argument" && !strings.Contains(rec.Body.String(), "id: too long") {
 				t.Errorf("body %s does not pass the worker's message through", rec.Body)
@@ -224,8 +226,8 @@ func TestWorkerDownFailsFast(t *testing.T) {
 	eventually(t, "health to become not_serving", func() bool { return c.Health() == workerclient.HealthNotServing })
 	rec = post(api, "/v1/score/batch", []byte(`{"requests":[{"id":"a"}]}`))
 	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
-	if rec.Header().Get("Retry-After") == "" {
-		t.Error("503 without Retry-After")
+	if got, want := rec.Header().Get("Retry-After"), strconv.Itoa(httpapi.UnavailableRetryAfterSeconds); got != want {
+		t.Errorf("503: Retry-After %q, want %q", got, want)
 	}
 	// Which answer it is, not how fast it came: the known-bad one is decided before any
 	// call, so it never waits on a dial or grpc's reconnect backoff, however busy the machine.

@@ -28,6 +28,24 @@ import (
 // well inside it.
 const ShedRetryAfterSeconds = 1
 
+// UnavailableRetryAfterSeconds is the Retry-After of a 503: a worker down, unreachable or
+// known not serving, or the orchestrator stopping. Whole seconds again, and the least: a
+// worker restarting or reloading is back within seconds, and the API answers this at once
+// without waiting on a connection, so an early retry costs it nothing and finds the worker
+// back soonest.
+const UnavailableRetryAfterSeconds = 1
+
+// writeRetryable answers a refusal that passes on its own, 429 (load) or 503 (an outage),
+// with the Retry-After of its status.
+func writeRetryable(w http.ResponseWriter, httpStatus int, code, message string) {
+	seconds := ShedRetryAfterSeconds
+	if httpStatus == http.StatusServiceUnavailable {
+		seconds = UnavailableRetryAfterSeconds
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	writeError(w, httpStatus, code, message+"; retry after "+strconv.Itoa(seconds)+"s")
+}
+
 // statusClientClosedRequest is nginx's convention for "the client gave up first";
 // nobody reads the response, but it keeps such requests apart from server errors in the logs.
 const statusClientClosedRequest = 499
@@ -128,8 +146,8 @@ func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int
 		return nil, false
 	}
 	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
-		// The server's ReadTimeout passed mid-body: the connection was too slow for the body's
-		// size, which says nothing against its content, so not a 400.
+		// The body's read deadline (paced) passed mid-body: the connection was slower than
+		// MinBodyBytesPerSecond, which says nothing against the content, so not a 400.
 		putBody(buf)
 		writeError(w, http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time; send it again, or in smaller requests")
 		return nil, false
@@ -155,7 +173,7 @@ func decode(w http.ResponseWriter, body []byte, m proto.Message) bool {
 func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, worker string, m proto.Message) {
 	buf := getBody()
 	defer putBody(buf)
-	body, err := marshalOptions.MarshalAppend(buf.AvailableBuffer(), m)
+	body, err := appendAnswer(buf.AvailableBuffer(), m)
 	if err != nil {
 		// Only content the worker sent, such as invalid UTF-8, can make this fail.
 		h.logger.ErrorContext(r.Context(), "encoding worker response", "worker", worker, "error", err, "request_id", requestIDFrom(r.Context()))
@@ -175,12 +193,26 @@ func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, worker stri
 // internals and go to the log instead.
 func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worker string, err error) {
 	st := status.Convert(err)
-	if st.Code() == codes.InvalidArgument {
+	switch {
+	case st.Code() == codes.InvalidArgument:
 		writeError(w, http.StatusBadRequest, "invalid_argument", st.Message())
 		return
-	}
-	if st.Code() == codes.Canceled && r.Context().Err() != nil {
+	case st.Code() == codes.Canceled && r.Context().Err() != nil:
 		writeError(w, statusClientClosedRequest, "canceled", "client closed the request")
+		return
+	case errors.Is(err, workerclient.ErrQueueFull):
+		// No worker saw the call: the orchestrator's own queue for it is full, load that
+		// passes as the calls out return.
+		writeRetryable(w, http.StatusTooManyRequests, "resource_exhausted", "the orchestrator's queue of requests for scoring worker "+worker+" is full")
+		return
+	case errors.Is(err, workerclient.ErrClosed):
+		writeRetryable(w, http.StatusServiceUnavailable, "unavailable", "the orchestrator is shutting down")
+		return
+	case workerclient.TooLarge(err):
+		// A gRPC message size limit, not load: the same request fails the same way however
+		// often it is retried, so no 429, while a smaller one (fewer requests in a batch)
+		// may pass, which 413 says and a 502 would not.
+		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call")
 		return
 	}
 	h.logger.WarnContext(r.Context(), "worker call failed", "worker", worker,
@@ -189,21 +221,12 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worke
 	case codes.DeadlineExceeded:
 		writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "scoring worker "+worker+" did not answer in time")
 	case codes.Unavailable:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker+" is unavailable")
+		writeRetryable(w, http.StatusServiceUnavailable, "unavailable", "scoring worker "+worker+" is unavailable")
 	case codes.ResourceExhausted:
-		if workerclient.TooLarge(err) {
-			// A gRPC message size limit, not load: the same request fails the same way however
-			// often it is retried, so no 429, while a smaller one (fewer requests in a batch)
-			// may pass, which 413 says and a 502 would not.
-			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call")
-			return
-		}
 		// The worker shed the call before doing its work: it is up and will take the call
 		// once load drops, so 429 plus Retry-After asks the client to slow down and retry,
 		// where a 503 would read as an outage (and make load balancers eject the instance).
-		w.Header().Set("Retry-After", strconv.Itoa(ShedRetryAfterSeconds))
-		writeError(w, http.StatusTooManyRequests, "resource_exhausted", "scoring worker "+worker+" is at capacity; retry after "+strconv.Itoa(ShedRetryAfterSeconds)+"s")
+		writeRetryable(w, http.StatusTooManyRequests, "resource_exhausted", "scoring worker "+worker+" is at capacity")
 	default:
 		writeError(w, http.StatusBadGateway, "bad_gateway", "scoring worker "+worker+" failed")
 	}

@@ -28,6 +28,9 @@ const (
 
 	// CoalesceSpan names the span around a coalesced ScoreBatch call.
 	CoalesceSpan = "coalesce"
+
+	// CanarySpan names the span around a queue consumer's isolation canary.
+	CanarySpan = "canary"
 )
 
 // docs is each metric's help text and label names, from the same table.

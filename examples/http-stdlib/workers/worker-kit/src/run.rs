@@ -13,7 +13,7 @@ use crate::{
     metrics,
     model::{Compiled, Model},
     priority, probe,
-    server::{self, ServeOptions},
+    server::{self, ServeOptions, StopSignal},
     telemetry,
 };
 
@@ -104,7 +104,9 @@ fn probe_deadline(args: &[OsString]) -> Result<Option<Duration>, String> {
 // is the CPUs the process may run on, the whole node's when the container has
 // no CPU quota, which would start a thread per node core and, through the
 // default MAX_IN_FLIGHT, admit far more work than the pod's CPUs can finish.
-// One setting for both: rayon's own RAYON_NUM_THREADS is overridden.
+// One setting for both: rayon's RAYON_NUM_THREADS and tokio's
+// TOKIO_WORKER_THREADS would be overridden, so setting either stops start-up
+// naming CPU_BUDGET (the worker's `retired` settings, config.rs).
 
 /// The async runtime that admits, refuses and answers calls.
 fn io_runtime(name: &str, cpus: NonZeroUsize) -> std::io::Result<Runtime> {
@@ -169,7 +171,7 @@ fn serve(
     tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
-        let signal = server::shutdown_signal()?;
+        let mut signals = server::StopSignals::new()?;
         // Bound before gRPC, so a taken metrics port stops start-up.
         let metrics_listener = TcpListener::bind(config.metrics_addr)
             .await
@@ -186,9 +188,32 @@ fn serve(
                 tracing::error!(%error, "metrics server failed");
             }
         });
-        let shutdown = async {
-            let name = signal.await;
-            tracing::info!(signal = name, "stop signal received");
+        let shutdown = async move {
+            let first = signals.recv().await;
+            tracing::info!(signal = first.name, "stop signal received");
+            // The handlers stay installed, so without this a second signal
+            // would do nothing: an operator who sends one does not want to
+            // wait out the drain.
+            tokio::spawn(async move {
+                let second = loop {
+                    let next = signals.recv().await;
+                    // Ctrl-C in a terminal and then the SIGTERM a supervisor
+                    // sends on it are one request to stop, as the orchestrator
+                    // takes them (its cmd/orchestrator/main.go).
+                    if first == StopSignal::INTERRUPT && next == StopSignal::TERMINATE {
+                        tracing::info!(
+                            "SIGTERM after SIGINT: the same request to stop; still draining"
+                        );
+                        continue;
+                    }
+                    break next;
+                };
+                tracing::warn!(
+                    signal = second.name,
+                    "second stop signal: exiting now, calls in flight are dropped"
+                );
+                std::process::exit(128 + i32::from(second.number));
+            });
         };
         let options = ServeOptions {
             max_in_flight: config.max_in_flight,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"go.opentelemetry.io/otel/trace"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
@@ -65,7 +66,8 @@ func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.S
 			confirming++
 			reqs, records = s.reqs, s.records
 			continue
-		case c.isolation.Isolated(ctx, s.mark, len(s.records), s.reason):
+		// A canary is linked to the batch's span, the round it serves.
+		case c.isolation.Isolated(ctx, s.mark, len(s.records), s.reason, trace.LinkFromContext(ctx)):
 			confirming = 1
 			c.cfg.Logger.WarnContext(ctx, "records failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "shard_id", shard, "records", len(s.records), "error", s.reason)
 			reqs, records = s.reqs, s.records

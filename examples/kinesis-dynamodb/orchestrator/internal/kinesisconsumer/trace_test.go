@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -11,9 +12,11 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
+	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 	"example.com/kinesis-dynamodb/orchestrator/internal/telemetry"
 )
 
@@ -74,5 +77,54 @@ func TestEachBatchStartsATraceOfItsOwn(t *testing.T) {
 		if attrs[k] != want {
 			t.Errorf("attribute %s = %q, want %q (all: %v)", k, attrs[k], want, attrs)
 		}
+	}
+}
+
+// A lone poison record on a quiet stream costs a canary, a Score call no record asked for: it
+// is a span of its own, linked to the batch as the round it serves, and the canaries counter
+// says so without traces.
+func TestACanaryIsASpanLinkedToTheBatchItServes(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+	proc := scoringOver(t, &refusingWorker{code: codes.FailedPrecondition}, &orderedSink{})
+	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+	dead := &memoryDeadLetters{}
+	c := New(&fakeKinesis{}, nil, dead, proc, Config{StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler)})
+	if err := c.process(context.Background(), "s0", records(body("poison-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if len(dead.records) != 1 {
+		t.Fatalf("dead letters %.80q, want the poison record", dead.records)
+	}
+	var batch, canary sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		switch s.Name() {
+		case "process requests":
+			batch = s
+		case telemetry.CanarySpan:
+			canary = s
+		}
+	}
+	if batch == nil || canary == nil {
+		t.Fatalf("batch span %v, canary span %v: want both", batch, canary)
+	}
+	if canary.Parent().IsValid() || canary.SpanContext().TraceID() == batch.SpanContext().TraceID() {
+		t.Errorf("canary span under %v, want a trace of its own", canary.Parent())
+	}
+	if l := canary.Links(); len(l) != 1 || l[0].SpanContext.SpanID() != batch.SpanContext().SpanID() {
+		t.Errorf("canary span links %v, want the batch's span", l)
+	}
+	attrs := map[string]string{}
+	for _, kv := range canary.Attributes() {
+		attrs[string(kv.Key)] = kv.Value.String()
+	}
+	if attrs["canary.outcome"] != "scored" || attrs["canary.verdict"] != "poison_pending" || attrs["canary.suspects"] != "1" {
+		t.Errorf("canary span attributes %v, want outcome scored, verdict poison_pending, 1 suspect", attrs)
+	}
+	if got := [2]int64{proc.Metrics.CanariesScored.Load(), proc.Metrics.CanariesFailed.Load()}; got != [2]int64{1, 0} {
+		t.Errorf("canaries scored, failed = %v, want [1 0]", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -128,8 +129,9 @@ func (iso *Isolation) ScoredSince(r Round) bool {
 // Isolated ends a round that left n records failing alone, the last with reason: it reports
 // whether they are poison, the worker having scored another record since mark, or, with
 // nothing else scored, the canary. If not, the round counts towards BrokenAfter and the
-// caller holds the records for another round.
-func (iso *Isolation) Isolated(ctx context.Context, mark Round, n int, reason error) bool {
+// caller holds the records for another round. The canary, if sent, has a trace of its own
+// (startCanary), linked to round: the spans the n records are handled in.
+func (iso *Isolation) Isolated(ctx context.Context, mark Round, n int, reason error, round ...trace.Link) bool {
 	iso.mu.Lock()
 	vouched := iso.scored > mark.scored
 	// One canary a round at most, whichever loop or shard asks: one sent since mark that
@@ -142,19 +144,30 @@ func (iso *Isolation) Isolated(ctx context.Context, mark Round, n int, reason er
 	if vouched {
 		return true
 	}
-	if ask && iso.Canary(ctx) == nil {
-		iso.Scored(1) // vouches for every other round held meanwhile, too
-		return true
+	var span trace.Span
+	var failed error
+	if ask {
+		var canaryCtx context.Context
+		canaryCtx, span = startCanary(ctx, n, round)
+		if failed = iso.Canary(canaryCtx); failed == nil {
+			iso.Scored(1) // vouches for every other round held meanwhile, too
+			endCanary(span, nil, true, 0, false)
+			return true
+		}
 	}
 	iso.mu.Lock()
-	defer iso.mu.Unlock()
-	if iso.scored > mark.scored { // scored elsewhere while the canary was out
-		return true
+	isolated := iso.scored > mark.scored // scored elsewhere while the canary was out
+	if !isolated {
+		if iso.strikes++; iso.strikes >= BrokenAfter && iso.broken == nil {
+			iso.broken = fmt.Errorf("the worker scored no record, canary included, while it failed %d tried alone, %d rounds in a row (last: %w); they are held, not dead-lettered, until it scores again", n, iso.strikes, reason)
+		}
 	}
-	if iso.strikes++; iso.strikes >= BrokenAfter && iso.broken == nil {
-		iso.broken = fmt.Errorf("the worker scored no record, canary included, while it failed %d tried alone, %d rounds in a row (last: %w); they are held, not dead-lettered, until it scores again", n, iso.strikes, reason)
+	strikes, broken := iso.strikes, iso.broken != nil
+	iso.mu.Unlock()
+	if span != nil {
+		endCanary(span, failed, isolated, strikes, broken)
 	}
-	return false
+	return isolated
 }
 
 // Broke marks the worker broken at once, for reason (see Broken).

@@ -23,7 +23,12 @@ const idleTimeout = 120 * time.Second
 
 // Options are the server's timeouts.
 type Options struct {
-	// WriteTimeout bounds a whole request, so it must exceed the slowest worker call.
+	// ReadTimeout bounds reading a whole request, its body included; zero for none, for a
+	// handler that sets each request's read deadline itself (as the API does, from the body's
+	// declared length) after the headers' fixed ReadHeaderTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from its headers' arrival to the end of its answer, unless
+	// the handler moves its write deadline; it must exceed the slowest worker call.
 	WriteTimeout time.Duration
 	// DrainDelay is how long the server goes on accepting and serving after ctx is done,
 	// before it stops accepting. Kubernetes takes a terminating pod out of its Service's
@@ -36,6 +41,17 @@ type Options struct {
 	ShutdownTimeout time.Duration
 }
 
+// opsTimeout bounds each request to the health and metrics endpoints, reading and answering
+// alike: a probe or scrape sends no body and its answer is small, so only a stalled client
+// takes longer.
+const opsTimeout = 10 * time.Second
+
+// OpsOptions are the Options of a server of the health and metrics endpoints alone, which
+// stops within stop.
+func OpsOptions(stop time.Duration) Options {
+	return Options{ReadTimeout: opsTimeout, WriteTimeout: opsTimeout, ShutdownTimeout: stop}
+}
+
 // Run serves h on ln until ctx is done, serves on for DrainDelay, then stops accepting
 // connections and waits up to ShutdownTimeout for in-flight requests. It returns nil after a
 // clean drain.
@@ -44,7 +60,7 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, log
 		Handler: h,
 		// Slow or idle clients must not pin connections and goroutines indefinitely.
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadTimeout:       opts.ReadTimeout,
 		WriteTimeout:      opts.WriteTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -27,6 +27,9 @@ const (
 	// OrchestratorConflictsTotal is a counter: requests whose id was already stored for a different request.
 	OrchestratorConflictsTotal = "orchestrator_conflicts_total"
 
+	// OrchestratorCanariesTotal is a counter: known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held).
+	OrchestratorCanariesTotal = "orchestrator_canaries_total"
+
 	// OrchestratorLeasesTakenTotal is a counter: Kinesis shard leases taken.
 	OrchestratorLeasesTakenTotal = "orchestrator_leases_taken_total"
 
@@ -64,6 +67,9 @@ const (
 
 	// CoalesceSpan names the span around a coalesced ScoreBatch call.
 	CoalesceSpan = "coalesce"
+
+	// CanarySpan names the span around a queue consumer's isolation canary.
+	CanarySpan = "canary"
 )
 
 // docs is each metric's help text and label names, from the same table.
@@ -76,6 +82,7 @@ var docs = []doc{
 	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
+	{OrchestratorCanariesTotal, "known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held)", []string{"outcome"}},
 	{OrchestratorLeasesTakenTotal, "Kinesis shard leases taken", []string{}},
 	{OrchestratorLeasesLostTotal, "Kinesis shard leases found taken by another replica, by reason: rebalanced (taken from this live replica to even out the shares, routine) or expired (taken once this replica's renewals had stopped landing for a lease duration)", []string{"reason"}},
 	{OrchestratorLeasesReleasedOnErrorTotal, "Kinesis shard leases given up after too many failures in a row", []string{}},

@@ -108,7 +108,7 @@ func (c *Coalescer) Health() Health { return c.next.Health() }
 // ScoreBatch sends a caller's own batch as it is, counted as a call in flight.
 func (c *Coalescer) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRequest) (*scoringv1.ScoreBatchResponse, error) {
 	if !c.opts.Off && !c.begin() {
-		return nil, errClosed
+		return nil, ErrClosed
 	}
 	resp, err := c.next.ScoreBatch(ctx, req)
 	if !c.opts.Off {
@@ -130,7 +130,7 @@ func (c *Coalescer) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*sc
 	switch {
 	case c.closed:
 		c.mu.Unlock()
-		return nil, errClosed
+		return nil, ErrClosed
 	case c.inFlight == 0 && len(c.queue) == 0:
 		c.inFlight++
 		c.calls.Add(1)
@@ -141,7 +141,7 @@ func (c *Coalescer) Score(ctx context.Context, req *scoringv1.ScoreRequest) (*sc
 		return resp, err
 	case len(c.queue) >= c.opts.MaxQueue:
 		c.mu.Unlock()
-		return nil, status.Errorf(codes.ResourceExhausted, "orchestrator: %d requests already wait for worker %s; retry with backoff", len(c.queue), c.opts.Name)
+		return nil, ErrQueueFull
 	}
 	w := &waiter{ctx: ctx, req: req, done: make(chan outcome, 1)}
 	c.queue = append(c.queue, w)
@@ -174,7 +174,16 @@ func (c *Coalescer) Close() {
 	c.calls.Wait()
 }
 
-var errClosed = status.Error(codes.Unavailable, "orchestrator is shutting down")
+// The Coalescer's own refusals, made before any worker sees the call; their codes are those
+// of a worker's refusals alike (a full queue is load, so RESOURCE_EXHAUSTED, retried with
+// backoff), and errors.Is tells them apart from the worker's for a caller that reports who
+// refused.
+var (
+	// ErrQueueFull is Score refused because MaxQueue requests already wait for the worker.
+	ErrQueueFull = status.Error(codes.ResourceExhausted, "orchestrator: the queue of requests for the worker is full; retry with backoff")
+	// ErrClosed is a call after Close.
+	ErrClosed = status.Error(codes.Unavailable, "orchestrator is shutting down")
+)
 
 // begin counts a call in flight, unless the Coalescer is closed.
 func (c *Coalescer) begin() bool {

@@ -2,6 +2,7 @@ package workerclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -232,8 +233,8 @@ func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
 		waitQueued(t, c, 2)
 		start := time.Now()
 		_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "over"})
-		if status.Code(err) != codes.ResourceExhausted || time.Since(start) != 0 {
-			t.Errorf("got %v after %v, want RESOURCE_EXHAUSTED at once", err, time.Since(start))
+		if !errors.Is(err, ErrQueueFull) || status.Code(err) != codes.ResourceExhausted || time.Since(start) != 0 {
+			t.Errorf("got %v after %v, want ErrQueueFull (RESOURCE_EXHAUSTED) at once", err, time.Since(start))
 		}
 		close(g.gate)
 		c.Close()

@@ -156,11 +156,11 @@ mod tests {
         drop(held);
     }
 
-    #[test]
-    fn a_file_that_is_not_a_socket_is_left_alone() {
+    #[tokio::test]
+    async fn a_file_that_is_not_a_socket_is_left_alone() {
         let path = socket_path("regular");
         std::fs::write(&path, b"data").unwrap();
-        let err = uds::bind(&path).unwrap_err();
+        let err = uds::bind(&path).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&path).unwrap(), b"data");
         std::fs::remove_file(&path).unwrap();

@@ -96,7 +96,7 @@ func runConsumer(ctx context.Context, cfg config.Config, ws *workers, p *pipe, c
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(p.metrics), ready, ws.health), server.Options{WriteTimeout: 10 * time.Second, ShutdownTimeout: opsStopTimeout}, logger)
+		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(p.metrics), ready, ws.health), server.OpsOptions(opsStopTimeout), logger)
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { p.metrics.LogEvery(opsCtx, logger, 30*time.Second) })

@@ -10,11 +10,16 @@ import (
 // unixScheme starts a Unix domain socket address, as gRPC spells one.
 const unixScheme = "unix:"
 
+// stagingExtra is what a worker adds to its socket's path while it binds: it binds at
+// DIR/.NAME~/s, where no one else may connect yet, then links that into place at DIR/NAME.
+const stagingExtra = 4
+
 // maxSocketPath is the longest Unix socket path a worker can listen on: a socket address holds
 // this platform's sun_path bytes, one of which Rust's std (the workers) keeps for the closing
-// NUL. Go would dial a path one byte longer, and a longer one fails on every attempt, so the
-// orchestrator would start and stay unready instead of naming the setting.
-const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1
+// NUL, and the worker's bind needs stagingExtra more. Go would dial a longer path, and one the
+// worker cannot bind fails on every attempt, so the orchestrator would start and stay unready
+// instead of naming the setting.
+const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1 - stagingExtra
 
 // addrs reads a worker's address: one gRPC target, or a comma-separated list of
 // replicas (for local runs and tests, where there is no DNS name that lists them).

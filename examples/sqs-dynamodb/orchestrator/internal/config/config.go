@@ -33,7 +33,7 @@ type Config struct {
 	// VisibilityTimeout is how long a received message stays hidden from other consumers
 	// (extended while it is being handled), and the queue's default that bootstrap sets.
 	VisibilityTimeout time.Duration
-	// Concurrency is how many batches of up to ten messages are handled at once.
+	// Concurrency is how many receive-and-handle loops run at once, each on one receive's batch.
 	Concurrency int
 	// ResultsTable is the DynamoDB table the results are stored in, one item per request id.
 	ResultsTable string

@@ -32,6 +32,11 @@ type Metrics struct {
 	// Conflicts counts requests whose id was stored already for a different request: recorded
 	// on the stored result, and dead-lettered too (SQS).
 	Conflicts atomic.Int64
+	// CanariesScored and CanariesFailed count the canaries (pipeline.Isolation) the worker
+	// scored and failed: each one a Score call no message asked for, sent because records
+	// failed alone with nothing else scored.
+	CanariesScored atomic.Int64
+	CanariesFailed atomic.Int64
 	// LeasesTaken, LeasesLost and LeasesReleasedOnError count Kinesis shard leases taken, found
 	// taken by another replica after this one's renewals had stopped landing (a real loss), and
 	// given up after too many failures in a row. LeasesRebalanced counts those taken from this
@@ -86,7 +91,7 @@ func (m *Metrics) counters() []counter {
 			telemetry.OrchestratorMessagesProcessedTotal, telemetry.OrchestratorMessagesStoredBeforeTotal,
 			telemetry.OrchestratorMessagesFailedTotal,
 			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
-			telemetry.OrchestratorConflictsTotal,
+			telemetry.OrchestratorConflictsTotal, telemetry.OrchestratorCanariesTotal,
 		} {
 			m.descs[name] = telemetry.Desc(name)
 		}
@@ -98,6 +103,8 @@ func (m *Metrics) counters() []counter {
 		{desc: m.descs[telemetry.OrchestratorRetriesTotal], value: &m.Retried},
 		{desc: m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], value: &m.DeadLettered},
 		{desc: m.descs[telemetry.OrchestratorConflictsTotal], value: &m.Conflicts},
+		{desc: m.descs[telemetry.OrchestratorCanariesTotal], value: &m.CanariesScored, labels: []string{"scored"}},
+		{desc: m.descs[telemetry.OrchestratorCanariesTotal], value: &m.CanariesFailed, labels: []string{"failed"}},
 	}
 	return cs
 }

@@ -14,6 +14,7 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 	m.StoredBefore.Add(4)
 	m.DeadLettered.Add(1)
 	m.Conflicts.Add(2)
+	m.CanariesScored.Add(3)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 
@@ -29,6 +30,8 @@ func TestMetricsInPrometheusTextFormat(t *testing.T) {
 		"orchestrator_retries_total 0\n",
 		"orchestrator_messages_dead_lettered_total 1\n",
 		"orchestrator_conflicts_total 2\n",
+		`orchestrator_canaries_total{outcome="scored"} 3` + "\n",
+		`orchestrator_canaries_total{outcome="failed"} 0` + "\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

@@ -100,9 +100,18 @@ func New(client API, handler Handler, cfg Config) *Consumer {
 	return c
 }
 
+// defaultConcurrency is CONCURRENCY's default and receiveMax the most messages SQS returns per
+// receive (its own limit). Their product is what one replica works on at once, which KEDA's
+// queueLength in deploy/kubernetes is derived from: both are rendered from one table
+// (create-hybrid-backend's src/render/settings.ts).
+const (
+	defaultConcurrency = 20
+	receiveMax         = 10
+)
+
 func (cfg Config) withDefaults() Config {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 20
+		cfg.Concurrency = defaultConcurrency
 	}
 	if cfg.VisibilityTimeout < time.Second {
 		cfg.VisibilityTimeout = 30 * time.Second
@@ -239,13 +248,13 @@ func (c *Consumer) loop(ctx, work context.Context) {
 	}
 }
 
-// receiveMessages long-polls for up to ten messages, bounded by receiveTimeout.
+// receiveMessages long-polls for up to receiveMax messages, bounded by receiveTimeout.
 func (c *Consumer) receiveMessages(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.receiveTimeout())
 	defer cancel()
 	return c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(c.queueURL),
-		MaxNumberOfMessages: 10,
+		MaxNumberOfMessages: receiveMax,
 		WaitTimeSeconds:     int32(c.cfg.LongPoll / time.Second),
 		VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
 		// Kept so that a message moved to the dead-letter queue keeps them.

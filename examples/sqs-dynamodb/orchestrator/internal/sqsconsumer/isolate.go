@@ -59,7 +59,7 @@ func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.S
 			confirming++
 			reqs, from = s.reqs, s.from
 			continue
-		case c.isolation.Isolated(ctx, s.mark, len(s.from), s.reason):
+		case c.isolated(ctx, h, &s):
 			confirming = 1
 			c.cfg.Logger.WarnContext(ctx, "messages failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "messages", len(s.from), "error", s.reason)
 			reqs, from = s.reqs, s.from
@@ -71,6 +71,12 @@ func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.S
 		}
 		reqs, from, held = s.reqs, s.from, true
 	}
+}
+
+// isolated ends s's round (pipeline.Isolation.Isolated); a canary it sends is linked to each
+// suspect's span.
+func (c *Consumer) isolated(ctx context.Context, h *handling, s *suspects) bool {
+	return c.isolation.Isolated(ctx, s.mark, len(s.from), s.reason, h.got.links(s.from)...)
 }
 
 // canaryOf is h's Canary, or nil when h has none (see Handler).

@@ -130,6 +130,15 @@ func (r *receipt) batch(ctx context.Context, from []int) (context.Context, func(
 	return ctx, func() { span.End() }
 }
 
+// links links to the spans of the messages at from.
+func (r *receipt) links(from []int) []trace.Link {
+	links := make([]trace.Link, len(from))
+	for k, i := range from {
+		links[k] = trace.LinkFromContext(r.ctxs[i])
+	}
+	return links
+}
+
 // finish ends every message's span and records its duration, receive to delete, by outcome;
 // a message with no outcome set failed and will be redelivered.
 func (r *receipt) finish(err error) {

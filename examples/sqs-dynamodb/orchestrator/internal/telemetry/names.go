@@ -27,6 +27,9 @@ const (
 	// OrchestratorConflictsTotal is a counter: requests whose id was already stored for a different request.
 	OrchestratorConflictsTotal = "orchestrator_conflicts_total"
 
+	// OrchestratorCanariesTotal is a counter: known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held).
+	OrchestratorCanariesTotal = "orchestrator_canaries_total"
+
 	// OrchestratorMessageAgeSeconds is a histogram: each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue.
 	OrchestratorMessageAgeSeconds = "orchestrator_message_age_seconds"
 
@@ -49,6 +52,9 @@ const (
 
 	// CoalesceSpan names the span around a coalesced ScoreBatch call.
 	CoalesceSpan = "coalesce"
+
+	// CanarySpan names the span around a queue consumer's isolation canary.
+	CanarySpan = "canary"
 )
 
 // docs is each metric's help text and label names, from the same table.
@@ -61,6 +67,7 @@ var docs = []doc{
 	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
+	{OrchestratorCanariesTotal, "known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held)", []string{"outcome"}},
 	{OrchestratorMessageAgeSeconds, "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue", []string{"messaging_destination_name"}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},

@@ -231,3 +231,46 @@ async fn a_big_call_dropped_by_its_caller_stops_and_frees_its_permits() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A service that answers with the nice value of the thread it runs on.
+#[cfg(target_os = "linux")]
+#[derive(Clone)]
+struct Nice(Arc<std::sync::Mutex<Option<i32>>>);
+
+#[cfg(target_os = "linux")]
+fn thread_nice() -> i32 {
+    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+}
+
+#[cfg(target_os = "linux")]
+impl Service<http::Request<Body>> for Nice {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<Body>) -> Self::Future {
+        *self.0.lock().unwrap() = Some(thread_nice());
+        std::future::ready(Ok(http::Response::new(Body::empty())))
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_big_call_runs_lowered_and_leaves_the_runtimes_blocking_threads_as_they_were() {
+    let before = thread_nice();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let mut shed = Shed::new(Nice(Arc::clone(&seen)), Admission::new(64));
+    let len = u32::try_from(DECODE_INLINE_MAX_BYTES + 1).unwrap();
+    let request = http::Request::new(Body::new(PrefixThenStall::new(len)));
+    shed.call(request).await.unwrap();
+    let admitted = seen.lock().unwrap().take();
+    let lowered = crate::priority::ADMITTED_WORK_NICE.max(before);
+    assert_eq!(admitted, Some(lowered), "the big call's priority");
+    // Tokio reuses an idle blocking thread, here the only one it has.
+    let blocking = tokio::task::spawn_blocking(thread_nice).await.unwrap();
+    assert_eq!(blocking, before, "a later blocking task's priority");
+}

@@ -29,6 +29,17 @@ pub struct Settings {
     /// typo (or a retired name), and ignoring it would silently leave a
     /// default in force, so it stops start-up.
     pub owned_prefixes: &'static [&'static str],
+    /// Names the worker does not read though they look as if it would, each
+    /// with the setting to use instead; set, one stops start-up rather than
+    /// be ignored.
+    pub retired: &'static [Retired],
+}
+
+/// A variable the worker does not read, and the setting that does its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retired {
+    pub name: &'static str,
+    pub instead: &'static str,
 }
 
 impl Settings {
@@ -244,10 +255,25 @@ impl Config {
     }
 }
 
-/// A variable in the worker's namespaces that is not one of its settings.
+/// A retired name, or a variable in the worker's namespaces that is not one
+/// of its settings.
 fn reject_unknown(settings: &Settings, vars: &HashMap<String, String>) -> Result<(), ConfigError> {
     let mut names: Vec<&String> = vars.keys().collect();
     names.sort();
+    let retired = names.iter().find_map(|name| {
+        let retired = settings.retired.iter().find(|r| r.name == name.as_str())?;
+        Some((*name, retired))
+    });
+    if let Some((name, retired)) = retired {
+        return Err(ConfigError {
+            name: name.clone(),
+            value: vars[name].clone(),
+            reason: format!(
+                "the worker does not read it; set {} instead",
+                retired.instead
+            ),
+        });
+    }
     let unknown = names.into_iter().find(|name| {
         settings
             .owned_prefixes

@@ -33,6 +33,10 @@ const SETTINGS: Settings = Settings {
         },
     ],
     owned_prefixes: &["MODEL_"],
+    retired: &[Retired {
+        name: "RAYON_NUM_THREADS",
+        instead: "CPU_BUDGET",
+    }],
 };
 
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -137,6 +141,16 @@ fn unknown_names_in_the_workers_namespaces_stop_start_up() {
     let err = config(&[("MODEL_FILE", "/m.json")]).unwrap_err();
     assert_eq!(err.name, "MODEL_FILE");
     assert!(err.reason.contains("MODEL_PATH"), "{err}");
+}
+
+#[test]
+fn a_retired_name_stops_start_up_naming_the_setting_to_use() {
+    let err = config(&[("RAYON_NUM_THREADS", "4"), ("CPU_BUDGET", "2")]).unwrap_err();
+    assert_eq!(err.name, "RAYON_NUM_THREADS");
+    assert_eq!(
+        err.to_string(),
+        "RAYON_NUM_THREADS=\"4\": the worker does not read it; set CPU_BUDGET instead"
+    );
 }
 
 #[test]
