@@ -10,9 +10,15 @@ import { touchEntry } from "../cache/entries.js";
  * toolchain and Cargo.lock, so the second project does not recompile tonic
  * and tokio; the binaries themselves still land in the repo's own
  * workers/target (cargo's build-dir, stable since Rust 1.91), so two repos
- * with a worker of the same name never overwrite each other's. Sharing is
- * safe because cargo keys each unit by package id (which includes a path
- * crate's location), features and profile. Keyed by lock file too, so one
+ * with a worker of the same name never overwrite each other's. Sharing the
+ * dependencies is safe: cargo keys each registry crate by name, version,
+ * features and profile. Sharing the repo's own crates is not: cargo hashes a
+ * path crate by its path relative to the workspace root, so two repos'
+ * `scorer` get the same unit, and it decides freshness by mtime, so a repo
+ * whose sources are older than another repo's build would get that build
+ * (rust-lang/cargo#12516, #17312). So the repo's crates are pruned from the
+ * folder before the build and after it (pruneMembers); two validates at the
+ * same moment can still meet there. Keyed by lock file too, so one
  * repo's dependency bump gets its own folder, evicted whole when unused
  * instead of growing a shared one forever. Incremental compilation is off:
  * validate builds once, and its per-crate session folders were the larger

@@ -116,6 +116,10 @@ export async function rustStep(ctx: StepContext): Promise<void> {
     packages: { name: string; targets: { kind: string[]; name: string }[] }[];
   };
   const clippy = ctx.toolVersions.find((t) => t.startsWith("clippy "))?.replace(/^clippy /, "");
+  // Another repo's workers of the same names may be in the shared folder (a run
+  // interrupted before its prune below): cargo would take them for this repo's
+  // own if this repo's sources are older than that build (rust-build.ts).
+  if (env.CARGO_BUILD_BUILD_DIR) pruneMembers(env.CARGO_BUILD_BUILD_DIR, meta.packages);
   const linting = await lintingEnv(opts.cwd, env, clippy);
   // The repo's own `make test`, so the dependencies it compiles are the ones that command needs.
   const [cargo, ...testArgs] = CARGO_COMMANDS.test.split(" ");

@@ -52,8 +52,10 @@ case "$1" in
     # validate's linted test build (src/validate/clippy-lint.ts): record what
     # cargo would hand the workspace's crates.
     [ -n "$RUSTC_WORKSPACE_WRAPPER" ] && printf '%s|%s' "$RUSTC_WORKSPACE_WRAPPER" "$CLIPPY_ARGS" > "$FAKE_PIDS/linted-test"
+    # What the shared build folder held when the build began.
+    [ -n "$CARGO_BUILD_BUILD_DIR" ] && ls "$CARGO_BUILD_BUILD_DIR/debug/.fingerprint" > "$FAKE_PIDS/fingerprints-at-test" 2>/dev/null
     sleep 0.2 ;;
-  metadata) printf '{"target_directory":"%s/target","packages":[{"targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
+  metadata) printf '{"target_directory":"%s/target","packages":[{"name":"scorer","targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
   *) sleep 0.2 ;;
 esac
 exit 0

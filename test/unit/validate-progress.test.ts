@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +69,23 @@ describe("validate progress", { timeout: 120_000 }, () => {
     const rustLog = readFileSync(join(logs!, "rust.log"), "utf8");
     expect(rustLog).toContain("Compiling fakecrate");
     expect(rustLog).not.toContain("Building [");
+  });
+
+  // cargo hashes a path crate by its place in the workspace and judges it by mtime, so
+  // another repo's `scorer` left in the shared folder (a validate interrupted before its
+  // prune) would pass for this repo's own when this repo's sources are older.
+  it("removes another repo's workers of the same names from the shared build folder before building", async () => {
+    const fake = fakeToolchain();
+    const first = await runCli(["validate", app], process.cwd(), fake.env);
+    // The fakes fail validate's smoke; the rust step is what this is about.
+    expect(first.stdout).toMatch(/^  ok   rust\b/m);
+    const shared = readdirSync(join(fake.cache, "create-hybrid-backend")).find((d) => d.startsWith("rust-build-"));
+    expect(shared).toBeDefined();
+    const fingerprints = join(fake.cache, "create-hybrid-backend", shared!, "debug", ".fingerprint");
+    for (const unit of ["scorer-0123456789abcdef", "tokio-5052a53827468635"]) mkdirSync(join(fingerprints, unit), { recursive: true });
+    const again = await runCli(["validate", app], process.cwd(), fake.env);
+    expect(again.stdout).toMatch(/^  ok   rust\b/m);
+    expect(readFileSync(join(fake.pids, "fingerprints-at-test"), "utf8").split("\n").filter(Boolean)).toEqual(["tokio-5052a53827468635"]);
   });
 
   it("still runs the contract's generate when the go step fails before go vet", async () => {
