@@ -39,7 +39,14 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
   if (kind === "worker") {
     const worker = workerContexts(m).find((w) => w.name === value);
     if (verb === "add" && worker) {
-      steps.push(["make test smoke", `build and test every worker, ${value} too, then send every test vector through the orchestrator into each`]);
+      // Only a routed worker gets the smoke's vectors: under a queue ingress the
+      // consumer calls the primary alone, so saying "into each" would promise a
+      // check of the new worker that smoke never makes.
+      const primary = workerContexts(m).find((w) => w.primary)!.name;
+      const why = worker.routed
+        ? `build and test every worker, ${value} too, then send every test vector through the orchestrator into each`
+        : `build and test every worker, ${value} too, then send every test vector through the orchestrator into ${primary}, the primary: nothing sends ${value} work until you route it (README.md, Workers)`;
+      steps.push(["make test smoke", why]);
       const addr = worker.transport === "uds" ? `a Unix socket, ${value}.sock, under make run` : `127.0.0.1:${worker.port}`;
       const route = m.orchestrator.ingress === "http" ? `, and serves it at POST /v1/workers/${value}/score` : "";
       steps.push(["", `${value}'s code is in ${WORKERS_DIR}/${value}/; the orchestrator dials it at ${worker.env} (${addr})${route}`]);

@@ -95,6 +95,22 @@ describe("add worker", () => {
   );
 });
 
+describe("add worker's next step says where smoke sends the vectors", () => {
+  // Under a queue ingress the consumer calls the primary alone: smoke's vectors never reach an added worker.
+  it.each(INGRESS)("%s", (ingress) => {
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress }, workers: [{ name: "scorer" }, { name: "pricing" }] });
+    const smoke = changeSteps("add", "worker", "pricing", m, ".").find((l) => l.startsWith("  make test smoke"))!;
+    if (ingress === "http") {
+      expect(smoke).toContain("through the orchestrator into each");
+    } else {
+      expect(smoke).not.toContain("into each");
+      expect(smoke).toContain("into scorer, the primary: nothing sends pricing work until you route it");
+      const readme = render(m).get("README.md")!.content.toString("utf8");
+      expect(readme).toContain("nothing sends them work");
+    }
+  });
+});
+
 describe("add and remove ci", () => {
   it("say which pipeline file the change wrote or removed", () => {
     const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" } });
