@@ -1,0 +1,64 @@
+import { execa } from "execa";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer as httpServer, type Server } from "node:http";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { tempDir } from "../helpers/temp-dirs.js";
+
+/**
+ * The queue presets' local commands that need the AWS endpoint say so when
+ * nothing answers there (scripts/aws.sh aws_endpoint_up), rather than fail on
+ * what they would do next: `make produce` without `make emulator` used to
+ * print the SDK's "connection refused" under a hint to run bootstrap. Here the
+ * rendered Makefile's produce target runs with a stand-in `go`.
+ */
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function repo(ingress: "sqs" | "kinesis"): string {
+  const tree = render(parseManifest({ name: "up-app", orchestrator: { module: "example.com/up-app/orchestrator", ingress } }));
+  const dir = tempDir("chb-up-");
+  for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
+  writeFileSync(join(dir, "Makefile"), tree.get("Makefile")!.content);
+  for (const f of ["lib.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
+  writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$*" > "${dir}/go-call"\n`);
+  chmodSync(join(dir, "fakebin/go"), 0o755);
+  return dir;
+}
+
+const produce = (dir: string, endpoint: string) =>
+  execa("make", ["produce"], { cwd: dir, env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, AWS_ENDPOINT_URL: endpoint }, reject: false, all: true, timeout: 30_000 });
+
+describe.each(["sqs", "kinesis"] as const)("make produce, %s", (ingress) => {
+  it("with nothing at AWS_ENDPOINT_URL, says to start the emulator and sends nothing", async () => {
+    const dir = repo(ingress);
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const r = await produce(dir, endpoint);
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(r.all).toContain(`nothing answers at AWS_ENDPOINT_URL=${endpoint}: start the emulator (make emulator`);
+    expect(existsSync(join(dir, "go-call")), "cmd/produce ran").toBe(false);
+  });
+
+  it("with the emulator answering, runs cmd/produce", async () => {
+    const dir = repo(ingress);
+    server = httpServer((_req, res) => res.end(""));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const r = await produce(dir, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(existsSync(join(dir, "go-call")), r.all).toBe(true);
+  });
+});
