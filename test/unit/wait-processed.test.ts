@@ -76,3 +76,36 @@ describe("make wait-ready PROCESSED=N", () => {
     expect(r.all).toContain("PROCESSED=lots: want a number of requests");
   });
 });
+
+/**
+ * A wait that times out says why: what /readyz answered (it names what the
+ * orchestrator waits for), or that nothing answers and `make run` is what
+ * starts it. It used to print only "timed out after 60s".
+ */
+describe("make wait-ready that times out", () => {
+  const timeOut = (dir: string, port: number) =>
+    execa("bash", ["scripts/wait-ready.sh"], { cwd: dir, env: { LISTEN_ADDR: `127.0.0.1:${port}`, WAIT_TIMEOUT: "1" }, reject: false, all: true, timeout: 30_000 });
+
+  it("with nothing listening, says to start the services with make run", async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const r = await timeOut(repo("none", 0), port);
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toContain(`/readyz): nothing answers there`);
+    expect(r.all).toContain("start the services first (make run");
+  });
+
+  it("with the orchestrator not ready, shows what /readyz answered", async () => {
+    server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end("not ready: lease app-requests:shardId-0 renewal failing\n");
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const r = await timeOut(repo("none", 0), (server.address() as { port: number }).port);
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toContain("/readyz): it answers 503: not ready: lease app-requests:shardId-0 renewal failing");
+    expect(r.all).not.toContain("make run");
+  });
+});
