@@ -282,3 +282,17 @@ describe("the Deploy section and the compose file name only what is rendered", (
     }
   });
 });
+
+describe("the README's npx commands", () => {
+  // npx finds only a release on the npm registry: one run from a checkout or a
+  // tarball (every release before it is published) answers E404 there, and the
+  // README must say how to run the same commands then.
+  it.each(presets)("name another way to run them when the registry lacks the release ($ingress)", (orchestrator) => {
+    const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator } });
+    const readme = render(m).get("README.md")!.content.toString("utf8");
+    expect(readme).toContain(`npx create-hybrid-backend@${m.generator.version} sync`);
+    expect(readme).toContain("E404");
+    expect(readme).toContain("`node CHECKOUT/dist/cli.js sync`");
+    expect(readme).toContain(`\`npx -p /path/to/create-hybrid-backend-${m.generator.version}.tgz hybrid-backend sync\``);
+  });
+});
