@@ -33,7 +33,7 @@ export function inspectTarget(dir: string): TargetState {
   throw new UsageError(
     "directory",
     dir,
-    `it is not empty (${entries.length} entries: ${listed(entries)}); choose a new or empty folder`,
+    `it is not empty (${entries.length} ${entries.length === 1 ? "entry" : "entries"}: ${listed(entries)}); choose a new or empty folder`,
   );
 }
 

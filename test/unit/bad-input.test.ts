@@ -60,7 +60,7 @@ const cases: [string, Case][] = [
       args: ["taken"],
       field: "directory",
       value: "taken",
-      allowed: "1 entries: notes.md",
+      allowed: "(1 entry: notes.md)",
       setup: (cwd) => {
         mkdirSync(join(cwd, "taken"));
         writeFileSync(join(cwd, "taken", "notes.md"), "mine");
