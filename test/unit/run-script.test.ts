@@ -239,3 +239,19 @@ describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignor
     expect(r.all).toMatch(/^bench: BENCH_RUN=3 does not apply here; bench reads only BENCH_DURATION BENCH_RUNS /);
   });
 });
+
+describe("scripts/run.sh (make run) when every service runs but the orchestrator is never ready", () => {
+  // A Kinesis orchestrator started before `make bootstrap` keeps retrying the missing stream:
+  // nothing exited, so no address is in use, and run used to guess one anyway.
+  it.each(["http", "sqs", "kinesis"] as const)("%s: says so, and does not guess a taken address", async (ingress) => {
+    const queue = ingress !== "http";
+    const tree = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress } }));
+    const dir = repo(`echo "orchestrator: describing the stream: ResourceNotFoundException"\nexec sleep 30`, `echo "scorer: serving"\nexec sleep 30`);
+    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", ...(queue ? ["scripts/aws.sh"] : [])]) writeFileSync(join(dir, path), tree.get(path)!.content);
+    const r = await run(dir, { WAIT_TIMEOUT: "2", ...(queue ? { AWS_ENDPOINT_URL: "" } : {}) });
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toContain("run failed: every service is running, but the orchestrator was not ready within 2s: /readyz's answer and the logs above say why (a worker not SERVING");
+    expect(r.all).toContain(queue ? `, or the ${ingress === "sqs" ? "queue" : "stream"} not made yet: make bootstrap)` : "SERVING); WAIT_TIMEOUT=SECONDS waits longer");
+    expect(r.all).not.toContain("if an address is in use");
+  });
+});
