@@ -113,6 +113,35 @@ describe("scripts/run.sh (make run)", () => {
     expect(r.all).not.toContain("run failed");
   });
 
+  it("a second SIGTERM during the stop (make's group signalled, and make forwarding it) still stops every worker", async () => {
+    // The orchestrator takes a while to drain; the worker records that it was stopped.
+    const orchestrator = `${serving.replace(`trap 'kill $!; echo "orchestrator: drained"; exit 0' TERM`, `trap 'echo "orchestrator: draining"; sleep 1.5; kill $!; echo "orchestrator: drained"; exit 0' TERM`)}`;
+    const dir = repo(orchestrator, `trap 'echo stopped > "$PWD/scorer-stopped"; exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0.1; done`);
+    const port = await freePort();
+    const proc = execa("bash", ["scripts/run.sh"], {
+      cwd: dir,
+      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
+      reject: false,
+      all: true,
+      timeout: 60_000,
+    });
+    let seen = "";
+    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    const until = async (re: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(/^ready:/m);
+    proc.kill("SIGTERM");
+    await until(/orchestrator: draining/);
+    proc.kill("SIGTERM");
+    const r = await proc;
+    expect(r.all).toContain("orchestrator: drained");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(join(dir, "scorer-stopped")), r.all).toBe(true);
+    expect(r.exitCode, r.all).toBe(0);
+  });
+
   it("Ctrl-C in a terminal (SIGINT to the whole process group) stops the orchestrator first, drained, then the workers", async () => {
     // Stand-ins in Python: a non-interactive bash ignores SIGINT in what it starts with &, and a
     // shell cannot trap a signal ignored at entry, while Go and Rust programs (as Python) install
