@@ -148,8 +148,20 @@ wait_http() {
     done
     sleep 0.25
   done
-  echo "timed out after ${seconds}s waiting for $what ($url)" >&2
+  echo "timed out after ${seconds}s waiting for $what ($url): $(not_ready "$url")" >&2
   return 1
+}
+
+# not_ready URL: why URL did not answer 200, for a timeout's message: the
+# status and first line of what it answered (/readyz names what it waits for),
+# or that nothing answers there at all.
+not_ready() {
+  local out
+  if out=$(curl -sS --max-time 2 -w '\n%{http_code}' "$1" 2>/dev/null); then
+    echo "it answers $(tail -n 1 <<<"$out"): $(head -n 1 <<<"$out")"
+  else
+    echo "nothing answers there"
+  fi
 }
 
 # answers URL: whether anything answers an HTTP request to URL (any status), within 2s.

@@ -18,7 +18,10 @@ cd "$(dirname "$0")/.."
 seconds=${WAIT_TIMEOUT:-60}
 if [ $# -eq 0 ]; then
   url="$(local_url "$(orchestrator_addr)")/readyz"
-  wait_http "$url" "the orchestrator to be ready" "$seconds"
+  if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then
+    answers "$url" || echo "start the services first (make run, in a terminal of its own), or set LISTEN_ADDR to the orchestrator's address" >&2
+    exit 1
+  fi
   echo "ready: $url" >&2
   if [ -n "${PROCESSED:-}" ]; then
     case $PROCESSED in

@@ -20,3 +20,14 @@ aws_env() {
       ;;
   esac
 }
+
+# aws_endpoint_up: fails, saying what to start, when AWS_ENDPOINT_URL names an
+# endpoint (the emulator) and nothing answers there, so a command that needs it
+# says so at once instead of blaming what it would have done next (a stream or
+# queue not bootstrapped). Real AWS ("") passes. Needs scripts/lib.sh (answers).
+aws_endpoint_up() {
+  if [ -n "$AWS_ENDPOINT_URL" ] && ! answers "$AWS_ENDPOINT_URL"; then
+    echo "nothing answers at AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL: start the emulator (make emulator, in a terminal of its own, then make bootstrap), or set AWS_ENDPOINT_URL (\"\" for real AWS)" >&2
+    return 1
+  fi
+}

@@ -138,9 +138,15 @@ placement() {
 }
 # stop_all: stops every service still running, the orchestrator first (the
 # workers only once it has exited: its drain still calls them), and fails
-# when one does not stop cleanly (exit 0 within its grace).
+# when one does not stop cleanly (exit 0 within its grace). A stop signal
+# seldom comes alone: `kill %N`, timeout(1) or a closed terminal signal make's
+# whole process group, and make sends its recipe's shell one more. So once the
+# stop has begun, further ones are ignored: one arriving mid-stop would end this
+# script and leave the workers it had yet to stop running. Each stop is bounded
+# by its service's grace (then SIGKILL), so the stop itself cannot hang.
 stop_all() {
-  trap - INT TERM EXIT
+  trap - EXIT
+  trap '' INT TERM
   local ok=0 i
   if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || ok=1; fi
   for i in "${!worker_pids[@]}"; do stop "${worker_pids[$i]}" "${worker_names[$i]}" "${worker_graces[$i]}" || ok=1; done
@@ -174,11 +180,16 @@ if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be re
   # The settings that move the services that exited (all of them if none has).
   exited=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
-  # The orchestrator exits once its first AWS calls have failed: the likeliest cause.
-  if [ -n "$AWS_ENDPOINT_URL" ] && ! answers "$AWS_ENDPOINT_URL"; then
-    echo "nothing answers at AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL: start the emulator (make emulator, in a terminal of its own, then make bootstrap), or set AWS_ENDPOINT_URL (\"\" for real AWS)" >&2
+  # No AWS endpoint is the likeliest cause: the SQS orchestrator exits when its
+  # first calls fail, the Kinesis one retries them and is never ready.
+  aws_endpoint_up || :
+  # Every service still running: each bound its address, so none is in use; the
+  # orchestrator runs but is not ready, and /readyz's answer above says on what.
+  # (Without its queue the SQS orchestrator exits; the Kinesis one waits for its stream.)
+  if [ ${#exited[@]} -eq 0 ]; then
+    blame "every service is running, but the orchestrator was not ready within ${WAIT_TIMEOUT:-60}s: /readyz's answer and the logs above say why (a worker not SERVING); WAIT_TIMEOUT=SECONDS waits longer"
   fi
-  blame "${exited[*]:-a service} did not start (its log above says why; if an address is in use, set another: $(placement ${exited[@]+"${exited[@]}"}))"
+  blame "${exited[*]} did not start (its log above says why; if an address is in use, set another: $(placement "${exited[@]}"))"
 fi
 echo "ready: orchestrator health and metrics on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 # Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.

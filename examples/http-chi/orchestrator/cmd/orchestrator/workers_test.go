@@ -43,8 +43,9 @@ func setHealth(hs *health.Server, serving bool) {
 }
 
 // twoWorkers connects to a primary "scorer" and an added "pricing" worker, both real gRPC
-// health servers, and follows their health until the test ends.
-func twoWorkers(t *testing.T) (cfg config.Config, ws *workers, scorer, pricing *health.Server) {
+// health servers, and follows their health until the test ends; changed signals each change
+// of a client's health, which waitHealth waits on.
+func twoWorkers(t *testing.T) (cfg config.Config, ws *workers, scorer, pricing *health.Server, changed logSignal) {
 	t.Helper()
 	scorerAddr, scorer := healthyWorker(t)
 	pricingAddr, pricing := healthyWorker(t)
@@ -52,23 +53,27 @@ func twoWorkers(t *testing.T) (cfg config.Config, ws *workers, scorer, pricing *
 		Workers:        []config.Worker{{Name: "scorer", Addrs: []string{scorerAddr}}, {Name: "pricing", Addrs: []string{pricingAddr}}},
 		RequestTimeout: time.Second,
 	}
-	ws, err := dialWorkers(cfg, slog.New(slog.DiscardHandler))
+	changed = onLog(func(r slog.Record) bool { return r.Message == "worker health changed" })
+	ws, err := dialWorkers(cfg, slog.New(changed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ws.close)
 	t.Cleanup(ws.watch(context.Background()))
-	return cfg, ws, scorer, pricing
+	return cfg, ws, scorer, pricing, changed
 }
 
-// waitHealth waits until worker i's client has learned want.
-func waitHealth(t *testing.T, ws *workers, i int, want workerclient.Health) {
+// waitHealth waits until worker i's client has learned want, woken by each health change
+// changed signals (the client stores its health before it logs the change).
+func waitHealth(t *testing.T, ws *workers, changed logSignal, i int, want workerclient.Health) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	ceiling := time.NewTimer(realCeiling)
+	defer ceiling.Stop()
 	for ws.clients[i].Health() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("worker %d health is %s after 10s, want %s", i, ws.clients[i].Health(), want)
+		select {
+		case <-changed.ch:
+		case <-ceiling.C:
+			t.Fatalf("worker %d health is %s after %v, want %s", i, ws.clients[i].Health(), realCeiling, want)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -65,6 +65,9 @@ func serveOn(t *testing.T, lis net.Listener, w scoringv1.ScoringServiceServer, o
 	return hs, srv
 }
 
+// newClient is a client for the worker at addr whose calls time out after timeout: realCeiling
+// where the timeout is not what the test is about, so a call slowed by a loaded machine is not
+// taken for a failure.
 func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.Client {
 	t.Helper()
 	c, err := workerclient.New([]string{addr}, workerclient.Options{
@@ -81,7 +84,7 @@ func newClient(t *testing.T, addr string, timeout time.Duration) *workerclient.C
 func TestRetriesUnavailable(t *testing.T) {
 	w := &flakyWorker{failures: 1, code: codes.Unavailable}
 	addr, _, _ := serve(t, w)
-	c := newClient(t, addr, 2*time.Second)
+	c := newClient(t, addr, realCeiling)
 
 	resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
 	if err != nil {
@@ -97,7 +100,7 @@ func TestRetriesUnavailable(t *testing.T) {
 func TestGivesUpAfterTwoAttempts(t *testing.T) {
 	w := &flakyWorker{failures: 100, code: codes.Unavailable}
 	addr, _, _ := serve(t, w)
-	c := newClient(t, addr, 2*time.Second)
+	c := newClient(t, addr, realCeiling)
 
 	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
 	if status.Code(err) != codes.Unavailable || w.calls.Load() != 2 {
@@ -108,7 +111,7 @@ func TestGivesUpAfterTwoAttempts(t *testing.T) {
 func TestDoesNotRetryOtherCodes(t *testing.T) {
 	w := &flakyWorker{failures: 100, code: codes.InvalidArgument}
 	addr, _, _ := serve(t, w)
-	c := newClient(t, addr, 2*time.Second)
+	c := newClient(t, addr, realCeiling)
 
 	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
 	if status.Code(err) != codes.InvalidArgument || w.calls.Load() != 1 {
@@ -133,33 +136,75 @@ func TestCallTimeout(t *testing.T) {
 	}
 }
 
+// realCeiling bounds, on the real clock, the waits of the tests that talk to a worker over real
+// gRPC, which no synctest bubble can host (a goroutine blocked on a socket never lets the
+// bubble's clock move). Each waits for an event (a health change the client logs, a call's
+// answer, WatchHealth returning), so this bounds only a test that is already failing:
+// generous, so that a loaded machine never reaches it.
+const realCeiling = time.Minute
+
+// healthLog is a log handler that signals each health change the client logs, the event
+// Health() follows: setHealth stores the new health before it logs the change. Signals
+// coalesce (a buffer of one), as a waiter reads the latest health whenever woken.
+type healthLog chan struct{}
+
+func newHealthLog() healthLog { return make(healthLog, 1) }
+
+func (h healthLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h healthLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "worker health changed" {
+		select {
+		case h <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (h healthLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h healthLog) WithGroup(string) slog.Handler      { return h }
+
+// watchingClient is a client for addrs whose health changes changes signals.
+func watchingClient(t *testing.T, changes healthLog, addrs ...string) *workerclient.Client {
+	t.Helper()
+	c, err := workerclient.New(addrs, workerclient.Options{CallTimeout: time.Second, Logger: slog.New(changes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 func TestWatchHealth(t *testing.T) {
 	addr, hs, srv := serve(t, &flakyWorker{})
 	svc := scoringv1.ScoringService_ServiceDesc.ServiceName
 	hs.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
-	c := newClient(t, addr, time.Second)
+	changes := newHealthLog()
+	c := watchingClient(t, changes, addr)
 	if got := c.Health(); got != workerclient.HealthUnknown {
 		t.Fatalf("Health() before watching = %v, want unknown", got)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		c.WatchHealth(ctx)
 	}()
 
-	waitFor(t, c, workerclient.HealthNotServing)
+	waitFor(t, c, changes, workerclient.HealthNotServing)
 	hs.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
-	waitFor(t, c, workerclient.HealthServing)
+	waitFor(t, c, changes, workerclient.HealthServing)
 	srv.Stop()
-	waitFor(t, c, workerclient.HealthNotServing)
+	waitFor(t, c, changes, workerclient.HealthNotServing)
 
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatal("WatchHealth did not return after its context was cancelled")
+	case <-time.After(realCeiling):
+		t.Fatalf("WatchHealth did not return within %v of its context being cancelled", realCeiling)
 	}
 }
 
@@ -171,21 +216,25 @@ func TestWatchHealthUnregisteredService(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveOn(t, lis, &flakyWorker{})
-	c := newClient(t, lis.Addr().String(), time.Second)
+	changes := newHealthLog()
+	c := watchingClient(t, changes, lis.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.WatchHealth(ctx)
-	waitFor(t, c, workerclient.HealthNotServing)
+	waitFor(t, c, changes, workerclient.HealthNotServing)
 }
 
-func waitFor(t *testing.T, c *workerclient.Client, want workerclient.Health) {
+// waitFor waits until c's health is want, woken by each change changes signals.
+func waitFor(t *testing.T, c *workerclient.Client, changes healthLog, want workerclient.Health) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	ceiling := time.NewTimer(realCeiling)
+	defer ceiling.Stop()
 	for c.Health() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("Health() = %v, want %v", c.Health(), want)
+		select {
+		case <-changes:
+		case <-ceiling.C:
+			t.Fatalf("Health() = %v after %v, want %v", c.Health(), realCeiling, want)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -227,7 +276,7 @@ func TestCancelledByTheCallerStaysCancelled(t *testing.T) {
 func TestTooLargeTellsASizeLimitFromShedding(t *testing.T) {
 	w := &flakyWorker{}
 	addr, _, _ := serve(t, w, grpc.MaxRecvMsgSize(64))
-	c := newClient(t, addr, 2*time.Second)
+	c := newClient(t, addr, realCeiling)
 	_, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: strings.Repeat("x", 128)})
 	if status.Code(err) != codes.ResourceExhausted || !workerclient.TooLarge(err) {
 		t.Errorf("a request over the worker's receive limit: %v, TooLarge %v; want RESOURCE_EXHAUSTED, TooLarge", err, workerclient.TooLarge(err))
@@ -252,7 +301,7 @@ func TestTooLargeTellsASizeLimitFromShedding(t *testing.T) {
 
 	shed := &flakyWorker{failures: 100, code: codes.ResourceExhausted}
 	addr, _, _ = serve(t, shed)
-	_, err = newClient(t, addr, 2*time.Second).Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
+	_, err = newClient(t, addr, realCeiling).Score(context.Background(), &scoringv1.ScoreRequest{Id: "a"})
 	if status.Code(err) != codes.ResourceExhausted || workerclient.TooLarge(err) {
 		t.Errorf("a shed call: %v, TooLarge %v; want RESOURCE_EXHAUSTED, not TooLarge", err, workerclient.TooLarge(err))
 	}

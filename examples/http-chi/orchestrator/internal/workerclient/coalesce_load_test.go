@@ -16,7 +16,7 @@ import (
 
 func TestEveryMemberKeepsItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newGatedWorker()
+		g := newGatedWorker(t)
 		c := NewCoalescer(g, CoalesceOptions{CallTimeout: time.Minute, Name: "t"})
 		first := score(context.Background(), c, "first")
 		g.expectStart(t, "Score")
@@ -32,7 +32,7 @@ func TestEveryMemberKeepsItsDeadline(t *testing.T) {
 			t.Errorf("hurried: %+v after %v, want DEADLINE_EXCEEDED at its %v deadline", a, time.Since(sent), hurry)
 		}
 		waitQueued(t, c, 1)
-		close(g.gate)
+		g.open()
 		recv(t, first)
 		if a := recv(t, patient); a.err != nil {
 			t.Errorf("patient: %+v", a)
@@ -50,7 +50,7 @@ func TestEveryMemberKeepsItsDeadline(t *testing.T) {
 
 func TestAMemberThatExpiresInFlightIsAnsweredAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newGatedWorker()
+		g := newGatedWorker(t)
 		c := NewCoalescer(g, CoalesceOptions{CallTimeout: time.Minute, Name: "t"})
 		score(context.Background(), c, "first")
 		g.expectStart(t, "Score")
@@ -68,7 +68,7 @@ func TestAMemberThatExpiresInFlightIsAnsweredAtOnce(t *testing.T) {
 		if a := recv(t, hurried); status.Code(a.err) != codes.DeadlineExceeded || time.Since(sent) != hurry {
 			t.Errorf("hurried: %+v after %v, want DEADLINE_EXCEEDED at its %v deadline", a, time.Since(sent), hurry)
 		}
-		close(g.gate)
+		g.open()
 		if a := recv(t, patient); a.err != nil || a.id != "patient" {
 			t.Errorf("patient: %+v", a)
 		}
@@ -79,7 +79,7 @@ func TestAMemberThatExpiresInFlightIsAnsweredAtOnce(t *testing.T) {
 // On synctest's clock, so "Close has not returned" is checked once all else is settled.
 func TestCloseDrainsTheQueueAndRefusesNewRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newGatedWorker()
+		g := newGatedWorker(t)
 		c := NewCoalescer(g, CoalesceOptions{CallTimeout: time.Minute, Name: "t"})
 		first := score(context.Background(), c, "first")
 		g.expectStart(t, "Score")
@@ -109,7 +109,7 @@ func TestCloseDrainsTheQueueAndRefusesNewRequests(t *testing.T) {
 			t.Fatal("Close returned with requests still queued")
 		default:
 		}
-		close(g.gate)
+		g.open()
 		recv(t, first)
 		for _, ch := range queued {
 			if a := recv(t, ch); a.err != nil {
@@ -138,39 +138,41 @@ func (s *slowWorker) ScoreBatch(ctx context.Context, req *scoringv1.ScoreBatchRe
 }
 
 func TestUnderLoadEveryCallerGetsItsOwnAnswer(t *testing.T) {
-	w := &slowWorker{gatedWorker{started: make(chan string, 100000)}}
-	c := NewCoalescer(w, CoalesceOptions{MaxBatch: 16, MaxQueue: 64, Name: "t"})
-	// Alone, an invalid request goes out as Score, and is answered as the worker would: the
-	// load below sends some that way too, whenever nothing happens to be in flight.
-	if _, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "bad-alone"}); status.Code(err) != codes.InvalidArgument {
-		t.Fatalf("bad-alone: got %v, want INVALID_ARGUMENT", err)
-	}
-	var wg sync.WaitGroup
-	for g := range 64 {
-		wg.Go(func() {
-			for i := range 20 {
-				id := fmt.Sprintf("g%d-%d", g, i)
-				if i%7 == 3 {
-					id = "bad" + id
-				}
-				resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: id})
-				switch {
-				case id[:3] == "bad" && status.Code(err) != codes.InvalidArgument:
-					t.Errorf("%s: got %v, want INVALID_ARGUMENT", id, err)
-				case id[:3] != "bad" && (err != nil || resp.GetId() != id):
-					t.Errorf("%s: got %v, %v", id, resp, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	c.Close()
-	for _, b := range w.batches {
-		if n := len(b.GetRequests()); n > 16 {
-			t.Errorf("a batch of %d requests, over MaxBatch", n)
+	synctest.Test(t, func(t *testing.T) {
+		w := &slowWorker{gatedWorker{started: make(chan string, 100000)}}
+		c := NewCoalescer(w, CoalesceOptions{MaxBatch: 16, MaxQueue: 64, Name: "t"})
+		// Alone, an invalid request goes out as Score, and is answered as the worker would: the
+		// load below sends some that way too, whenever nothing happens to be in flight.
+		if _, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: "bad-alone"}); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("bad-alone: got %v, want INVALID_ARGUMENT", err)
 		}
-	}
-	if len(w.batches) == 0 {
-		t.Error("64 concurrent callers never shared a call")
-	}
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				for i := range 20 {
+					id := fmt.Sprintf("g%d-%d", g, i)
+					if i%7 == 3 {
+						id = "bad" + id
+					}
+					resp, err := c.Score(context.Background(), &scoringv1.ScoreRequest{Id: id})
+					switch {
+					case id[:3] == "bad" && status.Code(err) != codes.InvalidArgument:
+						t.Errorf("%s: got %v, want INVALID_ARGUMENT", id, err)
+					case id[:3] != "bad" && (err != nil || resp.GetId() != id):
+						t.Errorf("%s: got %v, %v", id, resp, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		c.Close()
+		for _, b := range w.batches {
+			if n := len(b.GetRequests()); n > 16 {
+				t.Errorf("a batch of %d requests, over MaxBatch", n)
+			}
+		}
+		if len(w.batches) == 0 {
+			t.Error("64 concurrent callers never shared a call")
+		}
+	})
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"net"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -13,22 +13,26 @@ func TestRunToldToStopDuringStartUpReturnsNil(t *testing.T) {
 	workers, _ := silentPeer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := startRun(ctx, t, workers)
 	// Stopped only once it serves: a stop before that would test a different moment, and a
-	// fixed sleep cannot tell which one a loaded machine gave.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("tcp", os.Getenv("LISTEN_ADDR")); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run returned %v before serving", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("run never served")
-		}
+	// fixed sleep cannot tell which one a loaded machine gave. The server logs "listening"
+	// once its listener is bound.
+	listening := onLog(func(r slog.Record) bool {
+		addr := ""
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "addr" {
+				addr = a.Value.String()
+			}
+			return true
+		})
+		return r.Message == "listening" && addr == os.Getenv("LISTEN_ADDR")
+	})
+	done := startRun(ctx, t, workers, listening)
+	select {
+	case <-listening.ch:
+	case err := <-done:
+		t.Fatalf("run returned %v before serving", err)
+	case <-time.After(realCeiling):
+		t.Fatalf("run never served within %v", realCeiling)
 	}
 	stopRun(t, cancel, done)
 }

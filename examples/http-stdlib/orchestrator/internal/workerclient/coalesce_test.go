@@ -22,15 +22,24 @@ import (
 type gatedWorker struct {
 	mu        sync.Mutex
 	gate      chan struct{}
+	opened    sync.Once
 	started   chan string
 	scores    int
 	batches   []*scoringv1.ScoreBatchRequest
 	deadlines []time.Time
 }
 
-func newGatedWorker() *gatedWorker {
-	return &gatedWorker{gate: make(chan struct{}), started: make(chan string, 100)}
+// newGatedWorker is a gatedWorker whose gate is shut until open, or the test's end: a test
+// that fails with calls still at the gate leaves no goroutine blocked behind it, which in a
+// synctest bubble would panic after the failure and bury it.
+func newGatedWorker(t *testing.T) *gatedWorker {
+	g := &gatedWorker{gate: make(chan struct{}), started: make(chan string, 100)}
+	t.Cleanup(g.open)
+	return g
 }
+
+// open lets every call through the gate, now and later.
+func (g *gatedWorker) open() { g.opened.Do(func() { close(g.gate) }) }
 
 func (g *gatedWorker) wait(ctx context.Context, kind string) error {
 	g.started <- kind
@@ -115,7 +124,9 @@ func score(ctx context.Context, c *Coalescer, id string) <-chan answered {
 	return out
 }
 
-// waitQueued returns once n requests wait in c's queue.
+// waitQueued returns once n requests wait in c's queue. Like recv and expectStart, it is
+// for tests in a synctest bubble, where its bound is on the bubble's clock: exact, and spent
+// at once when nothing else can happen, however loaded the machine.
 func waitQueued(t *testing.T, c *Coalescer, n int) {
 	t.Helper()
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
@@ -165,66 +176,72 @@ func TestAnIdleWorkerGetsASingleRequestAtOnce(t *testing.T) {
 }
 
 func TestConcurrentRequestsShareOneBatch(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
-	first := score(context.Background(), c, "first")
-	g.expectStart(t, "Score")
-	var waiting []<-chan answered
-	for i := range 10 {
-		waiting = append(waiting, score(context.Background(), c, fmt.Sprint("r", i)))
-	}
-	waitQueued(t, c, 10)
-	close(g.gate)
-	if a := recv(t, first); a.err != nil || a.id != "first" {
-		t.Errorf("first: %+v", a)
-	}
-	for i, ch := range waiting {
-		if a := recv(t, ch); a.err != nil || a.id != fmt.Sprint("r", i) {
-			t.Errorf("r%d: %+v", i, a)
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWorker(t)
+		c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+		first := score(context.Background(), c, "first")
+		g.expectStart(t, "Score")
+		var waiting []<-chan answered
+		for i := range 10 {
+			waiting = append(waiting, score(context.Background(), c, fmt.Sprint("r", i)))
 		}
-	}
-	c.Close()
-	if len(g.batches) != 1 || len(g.batches[0].GetRequests()) != 10 || !g.batches[0].GetItemResults() {
-		t.Fatalf("worker got batches %v, want one of 10 asking for item results", g.batches)
-	}
+		waitQueued(t, c, 10)
+		g.open()
+		if a := recv(t, first); a.err != nil || a.id != "first" {
+			t.Errorf("first: %+v", a)
+		}
+		for i, ch := range waiting {
+			if a := recv(t, ch); a.err != nil || a.id != fmt.Sprint("r", i) {
+				t.Errorf("r%d: %+v", i, a)
+			}
+		}
+		c.Close()
+		if len(g.batches) != 1 || len(g.batches[0].GetRequests()) != 10 || !g.batches[0].GetItemResults() {
+			t.Fatalf("worker got batches %v, want one of 10 asking for item results", g.batches)
+		}
+	})
 }
 
 func TestAFullBatchGoesOutWithoutWaiting(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{MaxBatch: 3, Name: "t"})
-	score(context.Background(), c, "first")
-	g.expectStart(t, "Score")
-	for i := range 3 {
-		score(context.Background(), c, fmt.Sprint("r", i))
-	}
-	g.expectStart(t, "ScoreBatch") // while the first call is still out
-	close(g.gate)
-	c.Close()
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWorker(t)
+		c := NewCoalescer(g, CoalesceOptions{MaxBatch: 3, Name: "t"})
+		score(context.Background(), c, "first")
+		g.expectStart(t, "Score")
+		for i := range 3 {
+			score(context.Background(), c, fmt.Sprint("r", i))
+		}
+		g.expectStart(t, "ScoreBatch") // while the first call is still out
+		g.open()
+		c.Close()
+	})
 }
 
 func TestAnInvalidItemFailsOnlyItsCaller(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{Name: "t"})
-	score(context.Background(), c, "first")
-	g.expectStart(t, "Score")
-	good := score(context.Background(), c, "good")
-	waitQueued(t, c, 1)
-	bad := score(context.Background(), c, "bad")
-	waitQueued(t, c, 2)
-	close(g.gate)
-	if a := recv(t, bad); status.Code(a.err) != codes.InvalidArgument || status.Convert(a.err).Message() != "id: bad" {
-		t.Errorf("bad: %+v, want its own INVALID_ARGUMENT", a)
-	}
-	if a := recv(t, good); a.err != nil || a.id != "good" {
-		t.Errorf("good: %+v", a)
-	}
-	c.Close()
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWorker(t)
+		c := NewCoalescer(g, CoalesceOptions{Name: "t"})
+		score(context.Background(), c, "first")
+		g.expectStart(t, "Score")
+		good := score(context.Background(), c, "good")
+		waitQueued(t, c, 1)
+		bad := score(context.Background(), c, "bad")
+		waitQueued(t, c, 2)
+		g.open()
+		if a := recv(t, bad); status.Code(a.err) != codes.InvalidArgument || status.Convert(a.err).Message() != "id: bad" {
+			t.Errorf("bad: %+v, want its own INVALID_ARGUMENT", a)
+		}
+		if a := recv(t, good); a.err != nil || a.id != "good" {
+			t.Errorf("good: %+v", a)
+		}
+		c.Close()
+	})
 }
 
 // On synctest's clock, as TestAnIdleWorkerGetsASingleRequestAtOnce.
 func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newGatedWorker()
+		g := newGatedWorker(t)
 		c := NewCoalescer(g, CoalesceOptions{MaxQueue: 2, Name: "t"})
 		score(context.Background(), c, "first")
 		g.expectStart(t, "Score")
@@ -236,26 +253,28 @@ func TestAFullQueueFailsFastWithResourceExhausted(t *testing.T) {
 		if !errors.Is(err, ErrQueueFull) || status.Code(err) != codes.ResourceExhausted || time.Since(start) != 0 {
 			t.Errorf("got %v after %v, want ErrQueueFull (RESOURCE_EXHAUSTED) at once", err, time.Since(start))
 		}
-		close(g.gate)
+		g.open()
 		c.Close()
 	})
 }
 
 func TestOffSendsEveryRequestAlone(t *testing.T) {
-	g := newGatedWorker()
-	c := NewCoalescer(g, CoalesceOptions{Off: true, Name: "t"})
-	var all []<-chan answered
-	for i := range 5 {
-		all = append(all, score(context.Background(), c, fmt.Sprint("r", i)))
-	}
-	for range 5 {
-		g.expectStart(t, "Score")
-	}
-	close(g.gate)
-	for _, ch := range all {
-		recv(t, ch)
-	}
-	if len(g.batches) != 0 {
-		t.Errorf("COALESCE=off made %d batches", len(g.batches))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWorker(t)
+		c := NewCoalescer(g, CoalesceOptions{Off: true, Name: "t"})
+		var all []<-chan answered
+		for i := range 5 {
+			all = append(all, score(context.Background(), c, fmt.Sprint("r", i)))
+		}
+		for range 5 {
+			g.expectStart(t, "Score")
+		}
+		g.open()
+		for _, ch := range all {
+			recv(t, ch)
+		}
+		if len(g.batches) != 0 {
+			t.Errorf("COALESCE=off made %d batches", len(g.batches))
+		}
+	})
 }

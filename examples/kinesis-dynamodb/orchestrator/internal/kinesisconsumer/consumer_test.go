@@ -100,12 +100,16 @@ func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, f
 		Logger:          cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
+	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	return c, func() error {
+	stop := sync.OnceValue(func() error {
 		cancel()
 		return <-done
-	}
+	})
+	// A test that fails before it stops the consumer stops it here: its timers would
+	// otherwise keep the bubble's clock running, and the bubble would never end.
+	t.Cleanup(func() { _ = stop() })
+	return c, stop
 }
 
 // settle lets the consumer work for d of fake time, until everything is blocked.

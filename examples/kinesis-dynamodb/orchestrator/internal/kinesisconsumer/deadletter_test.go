@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -177,10 +178,13 @@ func runWith(t *testing.T, k API, cps Leases, dead DeadLetters, h Handler) (*Con
 		Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
+	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	return c, func() error {
+	stop := sync.OnceValue(func() error {
 		cancel()
 		return <-done
-	}
+	})
+	// A test that fails before it stops the consumer stops it here (see runAs).
+	t.Cleanup(func() { _ = stop() })
+	return c, stop
 }

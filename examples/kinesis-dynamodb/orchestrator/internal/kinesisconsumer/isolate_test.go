@@ -46,6 +46,13 @@ func (w *brokenWorker) ScoreBatch(_ context.Context, in *scoringv1.ScoreBatchReq
 	return out, nil
 }
 
+// realCeiling bounds each isolation test's wait on the real clock. The worker is served over
+// real gRPC on loopback, which no synctest bubble can host (a goroutine blocked on a socket
+// never lets the bubble's clock move), so these tests wait for events instead (a held round's
+// backoff, a call's answer), and this bounds only a test that is already failing: generous,
+// so that a loaded machine never reaches it.
+const realCeiling = time.Minute
+
 // A worker that refuses or crashes on every record is broken, not shown a shard of poison: the
 // shard must dead-letter nothing and keep its checkpoint (the batch unfinished) however long it
 // lasts, readiness must say why, and once the worker is fixed the same records are stored, in
@@ -54,31 +61,43 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 	for _, code := range []codes.Code{codes.FailedPrecondition, codes.Unimplemented, codes.Internal} {
 		t.Run(code.String(), func(t *testing.T) {
 			worker, sink, dead := &brokenWorker{code: code}, &orderedSink{}, &memoryDeadLetters{}
-			// The backoff between held rounds is real, but short. Every wait is counted.
-			var waits atomic.Int64
+			// Each wait between held rounds hands the test a turn, until the worker is fixed:
+			// the test counts the rounds exactly and waits for them rather than polling.
+			held, fixed := make(chan struct{}), make(chan struct{})
 			sleep := func(ctx context.Context, _ time.Duration) error {
-				waits.Add(1)
-				return pipeline.Sleep(ctx, time.Millisecond)
+				select {
+				case held <- struct{}{}:
+				case <-fixed:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return nil
 			}
 			c := New(&fakeKinesis{}, nil, dead, scoringOver(t, worker, sink), Config{
 				StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
 			defer cancel()
 			processed := make(chan error, 1)
 			go func() {
 				processed <- c.process(ctx, "s0", records(body("a"), body("b"), body("c"), body("d"), body("e")))
 			}()
-			for c.WorkerBroken() == nil {
+			// nextWait waits for the shard's next wait between held rounds.
+			nextWait := func(what string) {
+				t.Helper()
 				select {
+				case <-held:
 				case err := <-processed:
 					dead.mu.Lock()
 					defer dead.mu.Unlock()
 					t.Fatalf("process() = %v (%d dead-lettered) while the worker fails everything, want it to hold the batch", err, len(dead.records))
 				case <-ctx.Done():
-					t.Fatal("readiness never reported the broken worker")
-				case <-time.After(10 * time.Millisecond):
+					t.Fatalf("%s within %v", what, realCeiling)
 				}
+			}
+			// The isolation marks the worker broken as a round ends, before its wait.
+			for c.WorkerBroken() == nil {
+				nextWait("readiness never reported the broken worker")
 			}
 			dead.mu.Lock()
 			if len(dead.records) != 0 {
@@ -87,14 +106,16 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 			dead.mu.Unlock()
 			// Held, the batch costs the broken worker two calls per wait (a record tried alone
 			// and a canary), not a halving per round.
-			calls, from := worker.calls.Load(), waits.Load()
-			for waits.Load() < from+10 && ctx.Err() == nil {
-				time.Sleep(time.Millisecond)
+			const waits = 10
+			calls := worker.calls.Load()
+			for range waits {
+				nextWait("the shard stopped trying the held batch again")
 			}
-			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > 2*w+pipeline.PoisonAttempts {
-				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, w)
+			if n := worker.calls.Load() - calls; n > 2*waits+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, waits)
 			}
 			worker.fixed.Store(true)
+			close(fixed)
 			if err := <-processed; err != nil {
 				t.Fatalf("process() = %v once the worker was fixed, want nil", err)
 			}
@@ -123,26 +144,31 @@ func TestALonePoisonRecordOnAQuietStreamIsDeadLetteredWithoutFailingReadiness(t 
 	for _, code := range []codes.Code{codes.FailedPrecondition, codes.Internal} {
 		t.Run(code.String(), func(t *testing.T) {
 			sink, dead := &orderedSink{}, &memoryDeadLetters{}
-			sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
-			c := New(&fakeKinesis{}, nil, dead, scoringOver(t, &refusingWorker{code: code}, sink), Config{
+			ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
+			defer cancel()
+			// Readiness is read at every wait, where a round that found the worker broken
+			// ends (the verdict comes before the wait), so no verdict goes unseen, as one
+			// between samples of a poll could; the first ends the test.
+			var c *Consumer
+			var reported atomic.Pointer[error]
+			sleep := func(ctx context.Context, _ time.Duration) error {
+				if err := c.WorkerBroken(); err != nil && reported.CompareAndSwap(nil, &err) {
+					cancel()
+				}
+				return ctx.Err()
+			}
+			c = New(&fakeKinesis{}, nil, dead, scoringOver(t, &refusingWorker{code: code}, sink), Config{
 				StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			processed := make(chan error, 1)
-			go func() { processed <- c.process(ctx, "s0", records(body("poison-1"))) }()
-			for done := false; !done; {
-				select {
-				case err := <-processed:
-					if err != nil {
-						t.Fatalf("process() = %v, want nil: the poison record dead-lettered", err)
-					}
-					done = true
-				case <-time.After(time.Millisecond):
-				}
-				if err := c.WorkerBroken(); err != nil {
-					t.Fatalf("readiness reports %v for a worker that fails one record", err)
-				}
+			err := c.process(ctx, "s0", records(body("poison-1")))
+			if err := reported.Load(); err != nil {
+				t.Fatalf("readiness reported %v for a worker that fails one record", *err)
+			}
+			if err != nil {
+				t.Fatalf("process() = %v, want nil: the poison record dead-lettered", err)
+			}
+			if err := c.WorkerBroken(); err != nil {
+				t.Fatalf("readiness reports %v for a worker that fails one record", err)
 			}
 			dead.mu.Lock()
 			defer dead.mu.Unlock()
@@ -172,26 +198,27 @@ func TestARecordABrokenReplicaRefusesIsStoredByASoundOne(t *testing.T) {
 	proc := scoringAt(t, sink, serve(t, broken), serve(t, &refusingWorker{code: codes.FailedPrecondition}))
 	// steer makes the client's next call go to the broken replica: round_robin takes the
 	// replicas in turn, so it calls until the sound one has just answered, both being ready.
-	steer := func() {
+	// Until both replicas are connected, the calls go to those that are: each call waits for
+	// its answer, so the loop needs no sleep, only realCeiling.
+	steer := func(ctx context.Context) {
 		t.Helper()
-		for range 1000 {
+		for ctx.Err() == nil {
 			calls := broken.calls.Load()
-			_, err := proc.Scorer.Score(context.Background(), pipeline.CanaryRequest())
+			_, err := proc.Scorer.Score(ctx, pipeline.CanaryRequest())
 			if err == nil && broken.calls.Load() == calls && calls > 0 {
 				return
 			}
-			time.Sleep(time.Millisecond) // while a replica is still connecting
 		}
-		t.Fatal("the calls never reached both replicas")
+		t.Fatalf("the calls never reached both replicas within %v", realCeiling)
 	}
-	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+	sleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	var want []string
 	for i := range 4 {
 		c := New(&fakeKinesis{}, nil, dead, proc, Config{
 			StreamName: "requests", Retry: pipeline.Retry{Sleep: sleep}, Logger: slog.New(slog.DiscardHandler),
 		})
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		steer()
+		ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
+		steer(ctx)
 		id := fmt.Sprintf("r%d", i)
 		want = append(want, id)
 		if err := c.process(ctx, "s0", records(body(id))); err != nil {

@@ -168,7 +168,8 @@ func TestARecordTheWorkerRefusesIsDeadLetteredAloneAndTheRestStored(t *testing.T
 			c := New(&fakeKinesis{}, nil, dead, scoringOver(t, tc.worker, sink, tc.opts...), Config{
 				StreamName: "requests", Retry: pipeline.Retry{Max: 10 * time.Millisecond}, Logger: slog.New(slog.DiscardHandler),
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// Real gRPC, so a real-clock bound: realCeiling, which only a failing test reaches.
+			ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
 			defer cancel()
 			batch := records(body("a"), tc.poison[0], body("b"), body("c"), body("d"), tc.poison[1], body("e"))
 			if err := c.process(ctx, "s0", batch); err != nil {

@@ -2,7 +2,6 @@ package workerclient_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"testing"
@@ -14,13 +13,12 @@ import (
 	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
 )
 
-// watched is a client for addrs whose health is followed until the test ends.
-func watched(t *testing.T, addrs ...string) *workerclient.Client {
+// watched is a client for addrs whose health is followed until the test ends, and the
+// signal of its health changing.
+func watched(t *testing.T, addrs ...string) (*workerclient.Client, healthLog) {
 	t.Helper()
-	c, err := workerclient.New(addrs, workerclient.Options{CallTimeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	changes := newHealthLog()
+	c := watchingClient(t, changes, addrs...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -30,9 +28,8 @@ func watched(t *testing.T, addrs ...string) *workerclient.Client {
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		_ = c.Close()
 	})
-	return c
+	return c, changes
 }
 
 func scoreN(t *testing.T, c *workerclient.Client, n int) {
@@ -50,11 +47,11 @@ func TestReplicasBalanceAndFailOverOnHealth(t *testing.T) {
 	a, b := &flakyWorker{}, &flakyWorker{}
 	addrA, hsA, _ := serve(t, a)
 	addrB, _, srvB := serve(t, b)
-	c := watched(t, addrA, addrB)
-	waitFor(t, c, workerclient.HealthServing)
+	c, changes := watched(t, addrA, addrB)
+	waitFor(t, c, changes, workerclient.HealthServing)
 
 	// Both replicas connected and healthy before counting: round_robin may start on one.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(realCeiling)
 	for a.calls.Load() == 0 || b.calls.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("calls a=%d b=%d, want both replicas used", a.calls.Load(), b.calls.Load())
@@ -63,7 +60,7 @@ func TestReplicasBalanceAndFailOverOnHealth(t *testing.T) {
 	}
 
 	hsA.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(realCeiling)
 	for {
 		before := a.calls.Load()
 		scoreN(t, c, 20)
@@ -79,7 +76,7 @@ func TestReplicasBalanceAndFailOverOnHealth(t *testing.T) {
 	}
 
 	srvB.Stop()
-	waitFor(t, c, workerclient.HealthNotServing)
+	waitFor(t, c, changes, workerclient.HealthNotServing)
 }
 
 // A worker on a Unix socket is reached as unix:///path, alone or in a replica list.
@@ -93,8 +90,8 @@ func TestUnixSocketReplicas(t *testing.T) {
 	hs, _ := serveOn(t, lis, onUnix)
 	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 
-	c := watched(t, "unix://"+path)
-	waitFor(t, c, workerclient.HealthServing)
+	c, changes := watched(t, "unix://"+path)
+	waitFor(t, c, changes, workerclient.HealthServing)
 	scoreN(t, c, 3)
 	if got := onUnix.calls.Load(); got != 3 {
 		t.Fatalf("worker on the socket got %d calls, want 3", got)
@@ -102,9 +99,9 @@ func TestUnixSocketReplicas(t *testing.T) {
 
 	onTCP := &flakyWorker{}
 	addr, _, _ := serve(t, onTCP)
-	both := watched(t, "unix://"+path, addr)
-	waitFor(t, both, workerclient.HealthServing)
-	deadline := time.Now().Add(5 * time.Second)
+	both, bothChanges := watched(t, "unix://"+path, addr)
+	waitFor(t, both, bothChanges, workerclient.HealthServing)
+	deadline := time.Now().Add(realCeiling)
 	for onTCP.calls.Load() == 0 || onUnix.calls.Load() == 3 {
 		if time.Now().After(deadline) {
 			t.Fatalf("calls unix=%d tcp=%d, want both replicas used", onUnix.calls.Load()-3, onTCP.calls.Load())

@@ -22,11 +22,11 @@ func (nopSink) Probe(context.Context) error { return nil }
 // An added worker the consumer never calls must not make the orchestrator unready (and block
 // rollouts) while consuming goes on; /healthz still reports it.
 func TestReadinessIgnoresAWorkerNothingCalls(t *testing.T) {
-	cfg, ws, scorer, pricing := twoWorkers(t)
+	cfg, ws, scorer, pricing, changed := twoWorkers(t)
 	newPipe(cfg, ws, nopSink{}, slog.New(slog.DiscardHandler))
 	setHealth(pricing, false)
-	waitHealth(t, ws, 0, workerclient.HealthServing)
-	waitHealth(t, ws, 1, workerclient.HealthNotServing)
+	waitHealth(t, ws, changed, 0, workerclient.HealthServing)
+	waitHealth(t, ws, changed, 1, workerclient.HealthNotServing)
 	if err := ws.ready(); err != nil {
 		t.Errorf("ready() = %v with only the uncalled pricing worker NOT_SERVING, want nil", err)
 	}
@@ -36,7 +36,7 @@ func TestReadinessIgnoresAWorkerNothingCalls(t *testing.T) {
 
 	// The worker the consumer calls does gate.
 	setHealth(scorer, false)
-	waitHealth(t, ws, 0, workerclient.HealthNotServing)
+	waitHealth(t, ws, changed, 0, workerclient.HealthNotServing)
 	if err := ws.ready(); err == nil || !strings.Contains(err.Error(), "scorer") {
 		t.Errorf("ready() = %v with the primary NOT_SERVING, want an error naming scorer", err)
 	}

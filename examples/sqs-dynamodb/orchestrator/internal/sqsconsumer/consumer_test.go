@@ -169,7 +169,8 @@ func TestShutdownLetsInFlightWorkFinish(t *testing.T) {
 			return nil, nil
 		})
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(time.Second)
 		cancel()
@@ -194,7 +195,8 @@ func TestShutdownReleasesWhatIsUnfinishedAtTheTimeout(t *testing.T) {
 			return nil, ctx.Err()
 		})
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		synctest.Wait()
 		cancel()
@@ -220,7 +222,8 @@ func TestDoesNotReceiveWhileTheWorkerIsDown(t *testing.T) {
 		var up atomic.Bool
 		c.cfg.Ready = up.Load
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(10 * time.Second)
 		synctest.Wait()

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
@@ -20,7 +21,9 @@ import (
 )
 
 // watchdog turns a hang into a failure: a call or loop left unbounded would otherwise freeze
-// the test until go test's own timeout, minutes later, without saying what hung.
+// the test until go test's own timeout, minutes later, without saying what hung. Arm it outside
+// a synctest bubble, on the real clock: a loop that spins without blocking, or a goroutine
+// waiting on a mutex, never lets the bubble's clock move, so only real time ends those.
 func watchdog(t *testing.T, limit time.Duration, what string) {
 	timer := time.AfterFunc(limit, func() {
 		panic(fmt.Sprintf("%s still running after %v: %s", t.Name(), limit, what))
@@ -30,10 +33,12 @@ func watchdog(t *testing.T, limit time.Duration, what string) {
 
 // silentEndpoint is an AWS endpoint that accepts every connection and request and never
 // answers, but for the operations in answers (by X-Amz-Target, "AmazonSQS.GetQueueUrl"), which
-// it answers with the JSON given.
-func silentEndpoint(t *testing.T, answers map[string]string) *httptest.Server {
+// it answers with the JSON given. It is served in memory (pipeListener), so a test can run in a
+// synctest bubble and hold the SDK's timeouts to the bubble's exact clock: call it inside one.
+func silentEndpoint(t *testing.T, answers map[string]string) *pipeListener {
+	ln := newPipeListener()
 	released := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if body, ok := answers[r.Header.Get("X-Amz-Target")]; ok {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 			_, _ = w.Write([]byte(body))
@@ -43,18 +48,22 @@ func silentEndpoint(t *testing.T, answers map[string]string) *httptest.Server {
 		case <-r.Context().Done():
 		case <-released:
 		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(released) }) // First: Close waits for the handlers.
-	return srv
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	// Closing every connection ends the SDK's idle ones too, which would otherwise outlive
+	// the bubble's test; on a failure as well.
+	t.Cleanup(func() { _ = srv.Close() })
+	t.Cleanup(func() { close(released) })
+	return ln
 }
 
-// awsConfig loads the configuration main does, pointed at endpoint, with attempts bounded by attempt.
-func awsConfig(t *testing.T, endpoint string, attempt time.Duration) aws.Config {
+// awsConfig loads the configuration main does, pointed at endpoint, with attempts bounded by
+// attempt: main's HTTP client and its timeouts, only dialing endpoint in memory.
+func awsConfig(t *testing.T, endpoint *pipeListener, attempt time.Duration) aws.Config {
 	dir := t.TempDir()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-		"AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ENDPOINT_URL": "http://aws.pipe", "AWS_EC2_METADATA_DISABLED": "true",
 		"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
 	} {
 		t.Setenv(k, v)
@@ -63,6 +72,11 @@ func awsConfig(t *testing.T, endpoint string, attempt time.Duration) aws.Config 
 	if err != nil {
 		t.Fatal(err)
 	}
+	client, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		t.Fatalf("awsenv.Load made a %T, want the SDK's buildable client, whose dialer a test can swap", cfg.HTTPClient)
+	}
+	cfg.HTTPClient = client.WithTransportOptions(func(tr *http.Transport) { tr.DialContext = endpoint.DialContext })
 	return cfg
 }
 
@@ -76,7 +90,8 @@ func hangConfig() Config {
 	}
 }
 
-// waitFor polls cond until it holds or within has passed, and reports whether it held.
+// waitFor polls cond until it holds or within has passed, and reports whether it held. Call it
+// in a synctest bubble: the polls are on its clock, so within is exact, however loaded the machine.
 func waitFor(within time.Duration, cond func() bool) bool {
 	for end := time.Now().Add(within); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(end) {
@@ -87,37 +102,43 @@ func waitFor(within time.Duration, cond func() bool) bool {
 }
 
 // stopWithin cancels Run's context and fails t unless Run returns within its shutdown bound.
+// Call it in a synctest bubble, whose clock makes the bound exact.
 func stopWithin(t *testing.T, c *Consumer, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
-	start := time.Now()
+	bound := c.cfg.ShutdownTimeout + c.cfg.TidyGrace
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
-	if took, bound := time.Since(start), c.cfg.ShutdownTimeout+c.cfg.TidyGrace; took > bound {
-		t.Errorf("Run returned %v after its context ended, want at most %v (shutdown timeout + tidy grace)", took, bound)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(bound + time.Nanosecond):
+		t.Fatalf("Run still running %v after its context ended, want it to return within %v (shutdown timeout + tidy grace)", bound, bound)
 	}
 }
 
 // A queue that accepts connections and stops answering once the consumer found it: receives
 // fail within their bound, so readiness reports the queue unreachable, and shutdown keeps its
-// bound.
+// bound. On synctest's clock, so the bounds are exact.
 func TestAQueueThatNeverAnswersIsReportedAndShutdownKeepsItsBound(t *testing.T) {
 	watchdog(t, time.Minute, "a queue call hangs")
-	srv := silentEndpoint(t, map[string]string{
-		"AmazonSQS.GetQueueUrl":        `{"QueueUrl":"` + queueURL + `"}`,
-		"AmazonSQS.GetQueueAttributes": `{"Attributes":{}}`,
+	synctest.Test(t, func(t *testing.T) {
+		endpoint := silentEndpoint(t, map[string]string{
+			"AmazonSQS.GetQueueUrl":        `{"QueueUrl":"` + queueURL + `"}`,
+			"AmazonSQS.GetQueueAttributes": `{"Attributes":{}}`,
+		})
+		cfg := hangConfig()
+		c := New(sqs.NewFromConfig(awsConfig(t, endpoint, QueueAttemptTimeout(cfg))), handlerFunc(succeed), cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		within := 3 * c.cfg.receiveTimeout()
+		if !waitFor(within, func() bool { return c.Running() && c.Unreachable() != nil }) {
+			t.Errorf("running %v, Unreachable() = %v %v into receives that never answer; want the queue reported unreachable", c.Running(), c.Unreachable(), within)
+		} else if err := c.Unreachable(); !strings.Contains(err.Error(), "ReceiveMessage") {
+			t.Errorf("Unreachable() = %v, want the failed ReceiveMessage", err)
+		}
+		stopWithin(t, c, cancel, done)
 	})
-	cfg := hangConfig()
-	c := New(sqs.NewFromConfig(awsConfig(t, srv.URL, QueueAttemptTimeout(cfg))), handlerFunc(succeed), cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	within := 3 * c.cfg.receiveTimeout()
-	if !waitFor(within, func() bool { return c.Running() && c.Unreachable() != nil }) {
-		t.Errorf("running %v, Unreachable() = %v %v into receives that never answer; want the queue reported unreachable", c.Running(), c.Unreachable(), within)
-	} else if err := c.Unreachable(); !strings.Contains(err.Error(), "ReceiveMessage") {
-		t.Errorf("Unreachable() = %v, want the failed ReceiveMessage", err)
-	}
-	stopWithin(t, c, cancel, done)
 }

@@ -49,11 +49,17 @@ func (w *brokenWorker) ScoreBatch(_ context.Context, b *scoringv1.ScoreBatchRequ
 	return out, nil
 }
 
+// realCeiling bounds each isolation test's wait on the real clock. The worker is served over
+// real gRPC on loopback, which no synctest bubble can host (a goroutine blocked on a socket
+// never lets the bubble's clock move), so these tests wait for events instead (a held round's
+// backoff, a call's answer), and this bounds only a test that is already failing: generous,
+// so that a loaded machine never reaches it.
+const realCeiling = time.Minute
+
 // A worker that refuses or crashes on everything is broken, not shown ten poison messages:
 // nothing may be dead-lettered for it, however long it lasts, and readiness must say why
 // consuming stalls. The messages stay in hand and are stored once the worker is fixed.
 func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T) {
-	watchdog(t, time.Minute, "messages held for a broken worker were not retried once it was fixed")
 	for _, tc := range []struct {
 		name    string
 		failure error
@@ -71,11 +77,18 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				Retry: pipeline.Retry{Sleep: noSleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
 			}
 			c := newConsumerOf(t, q, proc)
-			// The backoff between held rounds is real, but short. Every wait is counted.
-			var waits atomic.Int64
+			// Each wait between held rounds hands the test a turn, until the worker is fixed
+			// (or the test ends): the test counts the waits exactly and waits for them rather
+			// than polling.
+			held, fixed := make(chan struct{}), make(chan struct{})
 			c.cfg.Retry = pipeline.Retry{Sleep: func(ctx context.Context, _ time.Duration) error {
-				waits.Add(1)
-				return pipeline.Sleep(ctx, time.Millisecond)
+				select {
+				case held <- struct{}{}:
+				case <-fixed:
+				case <-t.Context().Done():
+					return t.Context().Err()
+				}
+				return nil
 			}}
 			var msgs []types.Message
 			var all []string
@@ -89,28 +102,44 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 				defer close(handled)
 				c.handle(context.Background(), msgs)
 			}()
-			for deadline := time.After(20 * time.Second); c.WorkerBroken() == nil; {
+			ceiling := time.NewTimer(realCeiling)
+			defer ceiling.Stop()
+			// nextWait waits for the consumer's next wait between held rounds.
+			nextWait := func(what string) {
+				t.Helper()
 				select {
+				case <-held:
 				case <-handled:
 					_, _, dead := q.snapshot()
 					t.Fatalf("handled the messages (%d dead-lettered) while the worker fails everything, want them held", dead)
-				case <-deadline:
-					t.Fatal("readiness never reported the broken worker")
-				case <-time.After(10 * time.Millisecond):
+				case <-ceiling.C:
+					t.Fatalf("%s within %v", what, realCeiling)
 				}
+			}
+			// The isolation marks the worker broken as a round ends, before its wait.
+			for c.WorkerBroken() == nil {
+				nextWait("readiness never reported the broken worker")
 			}
 			if _, _, dead := q.snapshot(); dead != 0 {
 				t.Errorf("%d messages dead-lettered for a broken worker, want none", dead)
 			}
 			// Held, the batch costs the broken worker two calls per wait (a message tried alone
 			// and a canary), not a halving per round.
-			calls, from := worker.calls.Load(), waits.Load()
-			waitFor(20*time.Second, func() bool { return waits.Load() >= from+10 })
-			if n, w := worker.calls.Load()-calls, waits.Load()-from; n > 2*w+pipeline.PoisonAttempts {
-				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, w)
+			const waits = 10
+			calls := worker.calls.Load()
+			for range waits {
+				nextWait("the consumer stopped trying the held messages again")
+			}
+			if n := worker.calls.Load() - calls; n > 2*waits+pipeline.PoisonAttempts {
+				t.Errorf("%d calls to the broken worker over %d waits, want about two per wait", n, waits)
 			}
 			worker.fixed.Store(true)
-			<-handled
+			close(fixed)
+			select {
+			case <-handled:
+			case <-ceiling.C:
+				t.Fatalf("messages held for a broken worker were not retried within %v of its fix", realCeiling)
+			}
 			deleted, _, dead := q.snapshot()
 			slices.Sort(deleted)
 			if !slices.Equal(deleted, all) || dead != 0 {
@@ -128,7 +157,6 @@ func TestAWorkerThatFailsEverythingDeadLettersNothingAndIsReported(t *testing.T)
 // readiness never fails, rather than holding it and reporting the worker broken until other
 // traffic comes.
 func TestALonePoisonMessageOnAQuietQueueIsDeadLetteredWithoutFailingReadiness(t *testing.T) {
-	watchdog(t, time.Minute, "a lone poison message was held without end")
 	for _, tc := range []struct {
 		name    string
 		refusal error
@@ -139,27 +167,34 @@ func TestALonePoisonMessageOnAQuietQueueIsDeadLetteredWithoutFailingReadiness(t 
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := &fakeSQS{redrive: redrive}
-			sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+			ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
+			defer cancel()
+			// Readiness is read at every wait, where a round that found the worker broken
+			// ends (the verdict comes before the wait), so no verdict goes unseen, as one
+			// between samples of a poll could; the first ends the test.
+			var c *Consumer
+			var reported atomic.Pointer[error]
+			sleep := func(ctx context.Context, _ time.Duration) error {
+				if err := c.WorkerBroken(); err != nil && reported.CompareAndSwap(nil, &err) {
+					cancel()
+				}
+				return ctx.Err()
+			}
 			proc := &pipeline.Processor{
 				Scorer: serveWorker(t, refusingWorker{refusal: tc.refusal}), Sink: storeAll{},
 				Retry: pipeline.Retry{Sleep: sleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
 			}
-			c := newConsumerOf(t, q, proc)
+			c = newConsumerOf(t, q, proc)
 			c.cfg.Retry = pipeline.Retry{Sleep: sleep}
-			handled := make(chan struct{})
-			go func() {
-				defer close(handled)
-				c.handle(context.Background(), []types.Message{valid("poison-m0")})
-			}()
-			for done := false; !done; {
-				select {
-				case <-handled:
-					done = true
-				case <-time.After(time.Millisecond):
-				}
-				if err := c.WorkerBroken(); err != nil {
-					t.Fatalf("readiness reports %v for a worker that fails one message", err)
-				}
+			c.handle(ctx, []types.Message{valid("poison-m0")})
+			if err := reported.Load(); err != nil {
+				t.Fatalf("readiness reported %v for a worker that fails one message", *err)
+			}
+			if err := c.WorkerBroken(); err != nil {
+				t.Fatalf("readiness reports %v for a worker that fails one message", err)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the lone poison message was still held after %v", realCeiling)
 			}
 			q.mu.Lock()
 			defer q.mu.Unlock()
@@ -183,35 +218,37 @@ func TestALonePoisonMessageOnAQuietQueueIsDeadLetteredWithoutFailingReadiness(t 
 // round_robin spreads over both replicas, so it is stored. Each message's first try is steered
 // onto the broken replica, where a single try after the canary would land again.
 func TestAMessageABrokenReplicaRefusesIsStoredByASoundOne(t *testing.T) {
-	watchdog(t, time.Minute, "a message refused by one broken replica was held without end")
 	broken := &brokenWorker{failure: status.Error(codes.FailedPrecondition, "model not loaded")}
 	client := serveReplicas(t, broken, refusingWorker{refusal: status.Error(codes.FailedPrecondition, "cannot score")})
-	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
+	sleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	proc := &pipeline.Processor{
 		Scorer: client, Sink: storeAll{},
 		Retry: pipeline.Retry{Sleep: sleep}, Metrics: &ops.Metrics{}, Logger: slog.New(slog.DiscardHandler),
 	}
 	// steer makes the client's next call go to the broken replica: round_robin takes the
 	// replicas in turn, so it calls until the sound one has just answered, both being ready.
-	steer := func() {
+	// Until both replicas are connected, the calls go to those that are: each call waits for
+	// its answer, so the loop needs no sleep, only realCeiling.
+	steer := func(ctx context.Context) {
 		t.Helper()
-		for range 1000 {
+		for ctx.Err() == nil {
 			calls := broken.calls.Load()
-			_, err := client.Score(context.Background(), pipeline.CanaryRequest())
+			_, err := client.Score(ctx, pipeline.CanaryRequest())
 			if err == nil && broken.calls.Load() == calls && calls > 0 {
 				return
 			}
-			time.Sleep(time.Millisecond) // while a replica is still connecting
 		}
-		t.Fatal("the calls never reached both replicas")
+		t.Fatalf("the calls never reached both replicas within %v", realCeiling)
 	}
 	for i := range 4 {
 		q := &fakeSQS{redrive: redrive}
 		c := newConsumerOf(t, q, proc)
 		c.cfg.Retry = pipeline.Retry{Sleep: sleep}
-		steer()
+		ctx, cancel := context.WithTimeout(context.Background(), realCeiling)
+		steer(ctx)
 		id := fmt.Sprintf("m%d", i)
-		c.handle(context.Background(), []types.Message{valid(id)})
+		c.handle(ctx, []types.Message{valid(id)})
+		cancel()
 		if deleted, _, dead := q.snapshot(); !slices.Equal(deleted, []string{id}) || dead != 0 {
 			t.Errorf("deleted %v with %d dead-lettered, want %s stored by the sound replica", deleted, dead, id)
 		}

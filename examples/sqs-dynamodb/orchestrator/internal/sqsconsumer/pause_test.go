@@ -38,7 +38,8 @@ func TestASinkOutageKeepsMessagesInHandAndCostsNoReceive(t *testing.T) {
 		})
 		c.cfg.Ready = healthy.Load
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(10 * time.Minute) // Twenty visibility timeouts.
 		synctest.Wait()
@@ -116,7 +117,8 @@ func TestShutdownDuringAnOutageReleasesTheMessagesInHand(t *testing.T) {
 		})
 		c.cfg.Ready = healthy.Load
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(time.Minute)
 		synctest.Wait()
@@ -157,7 +159,8 @@ func TestShutdownEndsWithinTheTimeoutAndTidyGrace(t *testing.T) {
 		})
 		c.client = releaseHangs{q}
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(time.Second)
 		synctest.Wait()
@@ -196,7 +199,8 @@ func TestSheddingBacksOffInPlaceAndCostsNoReceive(t *testing.T) {
 			},
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()

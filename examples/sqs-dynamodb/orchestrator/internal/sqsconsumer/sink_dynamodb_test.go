@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,34 +42,37 @@ func (s stubScorer) ScoreBatch(ctx context.Context, b *scoringv1.ScoreBatchReque
 // A results table that accepts connections and never answers, wired as main wires it: the
 // sink's health says so (readiness, and receiving pauses) once one write has gone unanswered
 // for its whole bound, not after the store's whole retry budget of such writes; the messages
-// stay on the queue, and shutdown keeps its bound.
+// stay on the queue, and shutdown keeps its bound. On synctest's clock, so the bounds are exact.
 func TestAResultsTableThatNeverAnswersFailsTheWritesInTime(t *testing.T) {
 	watchdog(t, time.Minute, "a results table call hangs")
-	srv := silentEndpoint(t, nil)
-	cfg := hangConfig()
-	base := awsConfig(t, srv.URL, QueueAttemptTimeout(cfg))
-	sink := results.NewDynamoDB(dynamodb.NewFromConfig(awsenv.Bounded(base, SinkAttemptTimeout(cfg))), "results")
-	health := &pipeline.SinkHealth{Probe: sink.Probe, Logger: cfg.Logger}
-	proc := &pipeline.Processor{
-		Scorer: stubScorer{}, Sink: sink, SinkHealth: health, Metrics: cfg.Metrics, Logger: cfg.Logger,
-		Retry: pipeline.Retry{Base: 10 * time.Millisecond}, // the default budget of tries
-	}
-	q := &fakeSQS{pending: []types.Message{valid("a"), valid("b")}}
-	cfg.Ready = func() bool { return health.Err() == nil }
-	c := New(q, proc, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	// One unanswered write, within awsenv.CallTimeout of the sink's attempt bound, and slack
-	// for a busy machine: far less than the eight such writes of the retry budget.
-	within := 3 * awsenv.CallTimeout(SinkAttemptTimeout(cfg))
-	if !waitFor(within, func() bool { return health.Err() != nil }) {
-		t.Errorf("sink health %v after %v of writes that never answer; want the failure reported", health.Err(), within)
-	}
-	if deleted, _, _ := q.snapshot(); len(deleted) != 0 {
-		t.Errorf("deleted %v though nothing was stored", deleted)
-	}
-	stopWithin(t, c, cancel, done)
+	synctest.Test(t, func(t *testing.T) {
+		endpoint := silentEndpoint(t, nil)
+		cfg := hangConfig()
+		base := awsConfig(t, endpoint, QueueAttemptTimeout(cfg))
+		sink := results.NewDynamoDB(dynamodb.NewFromConfig(awsenv.Bounded(base, SinkAttemptTimeout(cfg))), "results")
+		health := &pipeline.SinkHealth{Probe: sink.Probe, Logger: cfg.Logger}
+		proc := &pipeline.Processor{
+			Scorer: stubScorer{}, Sink: sink, SinkHealth: health, Metrics: cfg.Metrics, Logger: cfg.Logger,
+			Retry: pipeline.Retry{Base: 10 * time.Millisecond}, // the default budget of tries
+		}
+		q := &fakeSQS{pending: []types.Message{valid("a"), valid("b")}}
+		cfg.Ready = func() bool { return health.Err() == nil }
+		c := New(q, proc, cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel() // on a failure too, so Run ends with the bubble
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		// One unanswered write takes awsenv.CallTimeout of the sink's attempt bound; three
+		// such bounds are far less than the eight such writes of the retry budget.
+		within := 3 * awsenv.CallTimeout(SinkAttemptTimeout(cfg))
+		if !waitFor(within, func() bool { return health.Err() != nil }) {
+			t.Errorf("sink health %v after %v of writes that never answer; want the failure reported", health.Err(), within)
+		}
+		if deleted, _, _ := q.snapshot(); len(deleted) != 0 {
+			t.Errorf("deleted %v though nothing was stored", deleted)
+		}
+		stopWithin(t, c, cancel, done)
+	})
 }
 
 // landsUnseen is a results table whose next conditional write lands and then answers as a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -82,7 +81,7 @@ func TestWorkerCallsUseTheCodec(t *testing.T) {
 		}
 		return next(ctx, req)
 	}))
-	c := newClient(t, addr, 2*time.Second)
+	c := newClient(t, addr, realCeiling)
 	if _, err := c.Score(context.Background(), request("a")); err != nil {
 		t.Fatal(err)
 	}

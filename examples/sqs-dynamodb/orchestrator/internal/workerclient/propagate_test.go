@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -37,7 +36,7 @@ func TestUntracedCallsCarryTheCallersTrace(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	w := &headerWorker{}
 	addr, _, _ := serve(t, w)
-	c, err := workerclient.New([]string{addr}, workerclient.Options{CallTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Untraced: true})
+	c, err := workerclient.New([]string{addr}, workerclient.Options{CallTimeout: realCeiling, Logger: slog.New(slog.DiscardHandler), Untraced: true})
 	if err != nil {
 		t.Fatal(err)
 	}
