@@ -89,6 +89,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/orchestrator\/wire_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/cmd\/orchestrator\/(consume|ready_queue_test|start_queue_test)\.go$/, queue],
   [/^orchestrator\/cmd\/verify\/deadletter_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
+  [/^orchestrator\/cmd\/produce\/send_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
+  [/^orchestrator\/cmd\/produce\/send_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   // Draining a handler pool at shutdown: the SQS consumer's; Kinesis readers stop with their leases.
   [/^orchestrator\/internal\/pipeline\/drain(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],

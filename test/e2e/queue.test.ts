@@ -76,6 +76,17 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
     beforeAll(() => rig.setup());
     afterAll(() => rig.teardown(services));
 
+    it("produce before bootstrap names the missing queue or stream and bootstrap; an endpoint that is down is not blamed on bootstrap", async () => {
+      const env = rig.env("unmade");
+      const missing = await rig.tryProduce(env);
+      expect(missing.exitCode, missing.all).toBe(1);
+      expect(missing.all).toMatch(new RegExp(`${ingress === "sqs" ? "queue" : "stream"} "${env[ingress === "sqs" ? "SQS_QUEUE_NAME" : "KINESIS_STREAM_NAME"]}" does not exist \\(make bootstrap creates it\\)`));
+      const down = await rig.tryProduce({ ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}` });
+      expect(down.exitCode, down.all).toBe(1);
+      expect(down.all).toMatch(/connection refused/);
+      expect(down.all).not.toContain("bootstrap");
+    });
+
     it(`loses and duplicates nothing when the worker dies and comes back mid-stream (${BACKLOG[ingress]} requests)`, async () => {
       const env = rig.env("kill");
       await rig.bootstrap(env);

@@ -93,6 +93,11 @@ export class QueueRig {
     await execa(join(this.goBin, "produce"), ["-vectors", file], { cwd: join(this.repo, "orchestrator"), env });
   }
 
+  /** The repo's produce with its synthetic requests, as `make produce` runs it; its exit and output kept. */
+  tryProduce(env: Record<string, string>) {
+    return execa(join(this.goBin, "produce"), [], { cwd: join(this.repo, "orchestrator"), env, reject: false, all: true });
+  }
+
   /** Sends these requests as they are, through the repo's own produce. */
   async produceRequests(env: Record<string, string>, tag: string, requests: object[]): Promise<void> {
     const file = join(this.logs, `${tag}-vectors.json`);
