@@ -49,7 +49,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "max_in_flight_bytes", inFlight, "coalesce", cfg.Coalesce, "ops_addr", cfg.OpsListenAddr)
 	if cfg.OpsListenAddr == "" {
 		api := newAPI(cfg, ws, inFlight, opsHandler, logger)
-		return server.Run(ctx, ln, api, apiOpts, logger)
+		return server.Run(ctx, ln, api, apiOpts, logger.With("server", "api"))
 	}
 
 	// Routed before the ops server starts: readiness reads which workers are routed.
@@ -64,9 +64,9 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, opsLn, opsHandler, server.OpsOptions(opsStopTimeout), logger)
+		served <- server.Run(opsCtx, opsLn, opsHandler, server.OpsOptions(opsStopTimeout), logger.With("server", "ops"))
 	}()
-	err = server.Run(ctx, ln, api, apiOpts, logger)
+	err = server.Run(ctx, ln, api, apiOpts, logger.With("server", "api"))
 	stopOps()
 	if opsErr := <-served; err == nil {
 		err = opsErr

@@ -85,6 +85,10 @@ func runConsumer(ctx context.Context, cfg config.Config, ws *workers, p *pipe, c
 			return fmt.Errorf("results sink failing: %w", err)
 		}
 		if !c.Running() {
+			// The Kinesis consumer says why it has not joined the stream yet.
+			if w, ok := c.(interface{ Waiting() error }); ok && w.Waiting() != nil {
+				return fmt.Errorf("consumer is not running: %w", w.Waiting())
+			}
 			return errors.New("consumer is not running")
 		}
 		if err := c.WorkerBroken(); err != nil {
@@ -96,7 +100,7 @@ func runConsumer(ctx context.Context, cfg config.Config, ws *workers, p *pipe, c
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(p.metrics), ready, ws.health), server.OpsOptions(opsStopTimeout), logger)
+		served <- server.Run(opsCtx, ln, ops.NewHandler(telemetry.Handler(p.metrics), ready, ws.health), server.OpsOptions(opsStopTimeout), logger.With("server", "ops"))
 	}()
 	var logging sync.WaitGroup
 	logging.Go(func() { p.metrics.LogEvery(opsCtx, logger, 30*time.Second) })

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
@@ -88,6 +89,9 @@ type Consumer struct {
 	handler     Handler
 	cfg         Config
 	running     atomic.Bool
+	// waiting holds why Run has not joined the stream's leases yet (the stream cannot be
+	// described, the lease table not read), for readiness; nil once it has.
+	waiting atomic.Pointer[error]
 	// failing holds, by lease key, the last error of a renewal or checkpoint that did not land,
 	// for readiness: a replica that cannot keep or move its leases is not doing its share.
 	failing sync.Map
@@ -145,6 +149,24 @@ func defaultOwner() string {
 
 // Running reports whether the consumer is taking part in the stream's leases, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
+
+// Waiting returns, for readiness, why the consumer has not joined the stream's leases yet, or
+// nil: the last error describing the stream or reading the lease table before it first did.
+func (c *Consumer) Waiting() error {
+	if err := c.waiting.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// wait records why the consumer has not joined the stream's leases yet; nil once it has.
+func (c *Consumer) wait(why error) {
+	if why == nil {
+		c.waiting.Store(nil)
+		return
+	}
+	c.waiting.Store(&why)
+}
 
 // Stalled returns, for readiness, why a shard this replica holds is stuck, or nil: its lease is
 // not being renewed or checkpointed (the last write failed or timed out), or the dead-letter
@@ -205,6 +227,13 @@ func (c *Consumer) streamEpoch(ctx context.Context) (int64, error) {
 			return aws.ToTime(out.StreamDescriptionSummary.StreamCreationTimestamp).Unix(), nil
 		}
 		c.cfg.Logger.Error("describing the stream", "stream", c.cfg.StreamName, "error", err, "attempt", attempt)
+		// A missing stream is a step left out, not an outage: say which.
+		var missing *types.ResourceNotFoundException
+		if errors.As(err, &missing) {
+			c.wait(fmt.Errorf("stream %q does not exist (locally, make bootstrap creates it)", c.cfg.StreamName))
+		} else {
+			c.wait(fmt.Errorf("describing stream %q: %w", c.cfg.StreamName, err))
+		}
 		if werr := c.cfg.Retry.Wait(ctx, attempt); werr != nil {
 			return 0, werr
 		}

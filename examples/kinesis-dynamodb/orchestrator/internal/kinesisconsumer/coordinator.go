@@ -62,9 +62,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 			failures++
 			wait = min(tick, c.cfg.Retry.Delay(failures))
 			c.cfg.Logger.Error("reading the lease table", "error", err, "consecutive_failures", failures)
+			if !c.running.Load() {
+				c.wait(fmt.Errorf("reading the lease table: %w", err))
+			}
 		} else {
 			failures = 0
 			c.running.Store(true)
+			c.wait(nil)
 		}
 		timer := time.NewTimer(wait)
 		select {

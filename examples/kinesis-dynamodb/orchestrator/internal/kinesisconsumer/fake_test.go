@@ -33,6 +33,8 @@ type fakeKinesis struct {
 	// expire makes the next GetRecords on these shards fail with ExpiredIteratorException.
 	expire    map[string]bool
 	iterators []string // "shard type sequence" per GetShardIterator call
+	// describeErr, while set, is what DescribeStreamSummary fails with.
+	describeErr error
 }
 
 func (f *fakeKinesis) shard(id string) *fakeShard {
@@ -60,6 +62,11 @@ func (f *fakeKinesis) put(shard, parent string, bodies ...string) {
 }
 
 func (f *fakeKinesis) DescribeStreamSummary(context.Context, *kinesis.DescribeStreamSummaryInput, ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.describeErr != nil {
+		return nil, f.describeErr
+	}
 	return &kinesis.DescribeStreamSummaryOutput{StreamDescriptionSummary: &types.StreamDescriptionSummary{StreamCreationTimestamp: aws.Time(time.Unix(1700000000, 0))}}, nil
 }
 

@@ -88,7 +88,8 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, opts Options, log
 		}
 	}
 
-	logger.Info("shutting down", "timeout", opts.ShutdownTimeout.String())
+	// This server's own drain bound: the ops server's is a second, not SHUTDOWN_TIMEOUT.
+	logger.Info("shutting down", "drain_timeout", opts.ShutdownTimeout.String())
 	// ctx is already done, so the drain needs a deadline of its own.
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 	defer cancel()

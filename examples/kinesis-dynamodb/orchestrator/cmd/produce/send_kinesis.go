@@ -32,7 +32,12 @@ func (s *streamSender) send(ctx context.Context, batch []message) (map[int]error
 	}
 	out, err := s.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.name), Records: entries})
 	if err != nil {
-		return nil, fmt.Errorf("putting records on %q (run bootstrap first?): %w", s.name, err)
+		// Only a missing stream is bootstrap's to fix; a wrong endpoint or credentials are not.
+		var missing *types.ResourceNotFoundException
+		if errors.As(err, &missing) {
+			return nil, fmt.Errorf("stream %q does not exist (make bootstrap creates it): %w", s.name, err)
+		}
+		return nil, fmt.Errorf("putting records on %q: %w", s.name, err)
 	}
 	if len(out.Records) != len(batch) {
 		return nil, errors.New("PutRecords answered for a different number of records than it was sent")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -33,7 +34,12 @@ func (s *queueSender) send(ctx context.Context, batch []message) (map[int]error,
 	if s.url == "" {
 		out, err := s.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(s.name)})
 		if err != nil {
-			return nil, fmt.Errorf("finding queue %q (run bootstrap first?): %w", s.name, err)
+			// Only a missing queue is bootstrap's to fix; a wrong endpoint or credentials are not.
+			var missing *types.QueueDoesNotExist
+			if errors.As(err, &missing) {
+				return nil, fmt.Errorf("queue %q does not exist (make bootstrap creates it): %w", s.name, err)
+			}
+			return nil, fmt.Errorf("finding queue %q: %w", s.name, err)
 		}
 		s.url = aws.ToString(out.QueueUrl)
 	}
