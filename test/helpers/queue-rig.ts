@@ -174,12 +174,12 @@ export async function readinessFailures(base: string, done: Promise<unknown>, se
 }
 
 /**
- * A trace context SQS carries and the orchestrator's propagator accepts, but
- * too large for the worker to take: 32 trace-state members of 513 characters
- * and 8 KB of baggage, where hyper's HTTP/2 server admits 16 KiB of headers
- * a call. grpc-go fails such a call INTERNAL before sending it.
+ * The largest trace context W3C allows, which SQS carries and the
+ * orchestrator passes on to the worker: 32 trace-state members of 513
+ * characters and 8 KB of baggage, more than hyper's default 16 KiB of
+ * headers a call (the worker raises it: worker-kit's MAX_HEADER_LIST_BYTES).
  */
-export function oversizedTraceContext(): Record<string, string> {
+export function largestTraceContext(): Record<string, string> {
   const members = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, "0")}${"a".repeat(253)}=${"v".repeat(256)}`);
   return {
     traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
