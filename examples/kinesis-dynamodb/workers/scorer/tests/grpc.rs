@@ -190,6 +190,33 @@ async fn model_path_overrides_the_embedded_model() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_valid_trace_context_is_taken() {
+    // The W3C limits: 32 tracestate members with 256-byte keys and values, and
+    // 8,192 bytes of baggage; the orchestrator passes on what a message carries.
+    let tracestate = (0..32)
+        .map(|i| format!("k{i:02}{}={}", "a".repeat(253), "v".repeat(256)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let baggage = format!("a={},b={}", "x".repeat(4094), "y".repeat(4093));
+    assert_eq!(baggage.len(), 8192);
+    let mut request = tonic::Request::new(common::load().remove(0).request);
+    let metadata = request.metadata_mut();
+    metadata.insert(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .unwrap(),
+    );
+    metadata.insert("tracestate", tracestate.parse().unwrap());
+    metadata.insert("baggage", baggage.parse().unwrap());
+    let worker = Worker::start(&[]);
+    ScoringServiceClient::new(worker.channel().await)
+        .score(request)
+        .await
+        .expect("a valid trace context fits the worker's header limit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_largest_batch_the_contract_allows_is_scored() {
     // 1000 requests with 64 numeric and 64 categorical features: over 4 MiB.
     let request = |i: usize| ScoreRequest {
