@@ -17,8 +17,8 @@ import { touchEntry } from "../cache/entries.js";
  * `scorer` get the same unit, and it decides freshness by mtime, so a repo
  * whose sources are older than another repo's build would get that build
  * (rust-lang/cargo#12516, #17312). So the repo's crates are pruned from the
- * folder before the build and after it (pruneMembers); two validates at the
- * same moment can still meet there. Keyed by lock file too, so one
+ * folder before the build and after it (pruneMembers), and validates take
+ * the folder in turns (build-dir-lock.ts). Keyed by lock file too, so one
  * repo's dependency bump gets its own folder, evicted whole when unused
  * instead of growing a shared one forever. Incremental compilation is off:
  * validate builds once, and its per-crate session folders were the larger

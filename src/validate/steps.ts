@@ -4,7 +4,8 @@ import type { Manifest } from "../manifest.js";
 import { CARGO_COMMANDS } from "../render/cargo-commands.js";
 import { track, type Activity } from "./activity.js";
 import { LINTED_TEST_LABEL, lintingEnv } from "./clippy-lint.js";
-import { CommandFailed, run } from "./exec.js";
+import { withBuildDirLock } from "./build-dir-lock.js";
+import { CommandFailed, run, type RunOptions } from "./exec.js";
 import { interrupted, removeTemp, tempFolder } from "./lifecycle.js";
 import { QUEUE_SMOKE_COMMANDS } from "./queue-smoke.js";
 import { pruneMembers, rustBuildEnv, seedTarget } from "./rust-build.js";
@@ -111,10 +112,30 @@ export async function rustStep(ctx: StepContext): Promise<void> {
   const log = ctx.log("rust");
   const env = rustBuildEnv(ctx);
   const opts = { cwd: join(ctx.dir, "workers"), env, track: track(ctx, "rust") };
-  const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as {
-    target_directory: string;
-    packages: { name: string; targets: { kind: string[]; name: string }[] }[];
-  };
+  const meta = JSON.parse(await run(log, "cargo", ["metadata", "--no-deps", "--format-version", "1"], opts)) as CargoMetadata;
+  const build = () => rustBuild(ctx, log, opts, meta);
+  const shared = opts.env.CARGO_BUILD_BUILD_DIR;
+  if (!shared) await build();
+  else await withBuildDirLock(shared, ctx.dir, (line) => ctx.activity.commandStarted("rust", line, ""), build);
+  const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
+  ctx.binaries.workers = ctx.manifest.workers.map(({ name, transport }) => {
+    if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
+    return { name, bin: join(meta.target_directory, "debug", name), transport };
+  });
+}
+
+interface CargoMetadata {
+  target_directory: string;
+  packages: { name: string; targets: { kind: string[]; name: string }[] }[];
+}
+
+/**
+ * The Rust step's builds: lint and test, with the shared build folder's
+ * pruning around them and the seeding of the repo's target after them
+ * (rust-build.ts); rustStep holds that folder's lock meanwhile.
+ */
+async function rustBuild(ctx: StepContext, log: string, opts: RunOptions & { env: Record<string, string> }, meta: CargoMetadata): Promise<void> {
+  const env = opts.env;
   const clippy = ctx.toolVersions.find((t) => t.startsWith("clippy "))?.replace(/^clippy /, "");
   // Another repo's workers of the same names may be in the shared folder (a run
   // interrupted before its prune below): cargo would take them for this repo's
@@ -155,11 +176,6 @@ export async function rustStep(ctx: StepContext): Promise<void> {
       if (tested) seedTarget(env.CARGO_BUILD_BUILD_DIR, meta.target_directory);
     }
   }
-  const bins = new Set(meta.packages.flatMap((p) => p.targets).filter((t) => t.kind.includes("bin")).map((t) => t.name));
-  ctx.binaries.workers = ctx.manifest.workers.map(({ name, transport }) => {
-    if (!bins.has(name)) throw new CommandFailed("cargo metadata", `the workspace has no binary named ${name} (workers/${name}/)`);
-    return { name, bin: join(meta.target_directory, "debug", name), transport };
-  });
 }
 
 /** Paths that differ between two trees (missing on either side included). */

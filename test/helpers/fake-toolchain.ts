@@ -39,6 +39,12 @@ case "$1" in
   fmt) [ "$2" = "--version" ] && echo "rustfmt 1.8.0-stable (fake)" ;;
   clippy)
     [ "$2" = "--version" ] && { echo "clippy 0.1.95 (fake)"; exit 0; }
+    # What the shared build folder held when the build began.
+    [ -n "$CARGO_BUILD_BUILD_DIR" ] && ls "$CARGO_BUILD_BUILD_DIR/debug/.fingerprint" > "$FAKE_PIDS/fingerprints-at-build" 2>/dev/null
+    # This repo's worker, as cargo would build it into the shared folder: under
+    # the same name and hash in every repo (cargo hashes a path crate by its
+    # relative path), holding which repo built it.
+    [ -n "$CARGO_BUILD_BUILD_DIR" ] && mkdir -p "$CARGO_BUILD_BUILD_DIR/debug/.fingerprint" && echo "$PWD" > "$CARGO_BUILD_BUILD_DIR/debug/.fingerprint/scorer-5c0e5c0e5c0e5c0e"
     echo "   Compiling fakecrate v0.1.0" >&2
     if [ -n "$FAKE_HANG" ]; then
       sleep 300 & echo "$$ $!" > "$FAKE_PIDS/clippy"; wait; exit 1
@@ -52,8 +58,9 @@ case "$1" in
     # validate's linted test build (src/validate/clippy-lint.ts): record what
     # cargo would hand the workspace's crates.
     [ -n "$RUSTC_WORKSPACE_WRAPPER" ] && printf '%s|%s' "$RUSTC_WORKSPACE_WRAPPER" "$CLIPPY_ARGS" > "$FAKE_PIDS/linted-test"
-    # What the shared build folder held when the build began.
-    [ -n "$CARGO_BUILD_BUILD_DIR" ] && ls "$CARGO_BUILD_BUILD_DIR/debug/.fingerprint" > "$FAKE_PIDS/fingerprints-at-test" 2>/dev/null
+    # The tests run the worker the build above left: another repo's is a fault.
+    unit="$CARGO_BUILD_BUILD_DIR/debug/.fingerprint/scorer-5c0e5c0e5c0e5c0e"
+    [ -f "$unit" ] && [ "$(cat "$unit")" != "$PWD" ] && echo "$PWD got the worker of $(cat "$unit")" >> "$FAKE_PIDS/handed-another-build"
     sleep 0.2 ;;
   metadata) printf '{"target_directory":"%s/target","packages":[{"name":"scorer","targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
   *) sleep 0.2 ;;

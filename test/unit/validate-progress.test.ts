@@ -85,7 +85,7 @@ describe("validate progress", { timeout: 120_000 }, () => {
     for (const unit of ["scorer-0123456789abcdef", "tokio-5052a53827468635"]) mkdirSync(join(fingerprints, unit), { recursive: true });
     const again = await runCli(["validate", app], process.cwd(), fake.env);
     expect(again.stdout).toMatch(/^  ok   rust\b/m);
-    expect(readFileSync(join(fake.pids, "fingerprints-at-test"), "utf8").split("\n").filter(Boolean)).toEqual(["tokio-5052a53827468635"]);
+    expect(readFileSync(join(fake.pids, "fingerprints-at-build"), "utf8").split("\n").filter(Boolean)).toEqual(["tokio-5052a53827468635"]);
   });
 
   it("still runs the contract's generate when the go step fails before go vet", async () => {
