@@ -108,6 +108,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^observability\/(otel-collector\.yaml|prometheus\.yml|grafana-(datasource|dashboards)\.yaml)$/, (m) => m.docker],
   [/^deploy\/kubernetes\/base\/orchestrator-(service|hpa)\.yaml$/, (m) => !queue(m)],
   [/^deploy\/kubernetes\/base\/orchestrator-keda\.yaml$/, queue],
+  // The AWS APIs' egress: only a queue preset calls AWS.
+  [/^deploy\/kubernetes\/base\/orchestrator-egress-aws\.yaml$/, queue],
   [/^deploy\/kubernetes\/overlays\/[^/]+\/service-account\.yaml$/, queue],
 ];
 

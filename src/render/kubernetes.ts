@@ -2,6 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingContext, type Resources } from "./resources.js";
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
+import { egressContext } from "./network-policy.js";
 import { otelEnv, workerMetricsPort } from "./otel-env.js";
 import { ORCHESTRATOR_OPS_PORT, SAMPLED_TRACES, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
@@ -240,6 +241,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
   ];
   const orchestratorImage = `${m.ci.registry}/orchestrator`;
+  const otlpEndpoint = otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1];
   const environments = Object.fromEntries(ENVIRONMENTS.map((env) => [env, environmentContext(m, workers, env, kube, orchestratorImage)])) as Record<Environment, KubeEnvironment>;
   // What bootstrap creates (compose) and your infrastructure code must (the cluster), in prose.
   const awsResources = [
@@ -256,7 +258,9 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     environments,
     // The settings' own defaults (config.go, compose); no environment uses them.
     ...resourceSettings(m, workers).names,
-    otlpEndpoint: otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1],
+    otlpEndpoint,
+    // Where the NetworkPolicies let the pods connect: DNS, that endpoint, and AWS for a queue preset.
+    egress: egressContext(otlpEndpoint),
     socketsDir: SOCKETS_DIR,
     monitoringNamespace: MONITORING_NAMESPACE,
     region: DEFAULT_AWS_REGION,

@@ -62,7 +62,9 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(names(objs, "PodDisruptionBudget")).toEqual(queue ? ["orchestrator", "scorer"] : ["orchestrator", "pricing", "scorer"]);
     const floor = (name: string) => (parse(one(objs, "HorizontalPodAutoscaler", name)) as { spec: { minReplicas: number } }).spec.minReplicas;
     expect([floor("scorer"), floor("pricing")]).toEqual(queue ? [2, 1] : [2, 2]);
-    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-ingress", "orchestrator", "pricing", "scorer"]);
+    // Egress: network-egress.test.ts.
+    const aws = queue ? ["orchestrator-egress-aws"] : [];
+    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-egress", "default-deny-ingress", "egress-dns-and-telemetry", "orchestrator", ...aws, "orchestrator-to-pricing", "orchestrator-to-scorer", "pricing", "scorer"]);
     expect(one(objs, "Service", "scorer")).toMatch(/clusterIP: None/);
     expect(one(objs, "NetworkPolicy", "scorer")).toMatch(/from:\n\s+- podSelector:\n\s+matchLabels:\n\s+app.kubernetes.io\/name: orchestrator/);
     const config = one(objs, "ConfigMap", "orchestrator-config");
@@ -89,7 +91,7 @@ describe.each(Object.entries(PRESETS))("kustomize build, %s", (preset, orchestra
     expect(names(objs, "Service")).toEqual(queue ? [] : ["orchestrator"]);
     expect(names(objs, "HorizontalPodAutoscaler")).toEqual(queue ? [] : ["orchestrator"]);
     expect(names(objs, "PodDisruptionBudget")).toEqual(["orchestrator"]);
-    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-ingress", "orchestrator"]);
+    expect(names(objs, "NetworkPolicy")).toEqual(["default-deny-egress", "default-deny-ingress", "egress-dns-and-telemetry", "orchestrator", ...(queue ? ["orchestrator-egress-aws"] : [])]);
     const pod = one(objs, "Deployment", "orchestrator");
     const [from, to] = [pod.indexOf("initContainers:"), pod.indexOf("securityContext:\n        fsGroup")];
     expect(from).toBeGreaterThan(pod.indexOf("containers:"));

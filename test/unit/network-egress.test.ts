@@ -1,0 +1,140 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import { writeTree } from "../../src/write/create.js";
+import { tempDir } from "../helpers/cli.js";
+
+/**
+ * The egress NetworkPolicies as kustomize builds them: where each pod may
+ * connect, worked out the way a CNI does (the union of the rules of every
+ * policy selecting it, nothing when one selects it and none allows), held to
+ * what its work needs: DNS, the OTLP endpoint its ConfigMap sets, the
+ * orchestrator's tcp workers on their gRPC port, and for a queue preset AWS
+ * over HTTPS but never the instance metadata service.
+ */
+type Labels = Record<string, string>;
+interface Peer { podSelector?: { matchLabels?: Labels }; namespaceSelector?: { matchLabels?: Labels }; ipBlock?: { cidr: string; except?: string[] } }
+interface Rule { to?: Peer[]; ports?: { protocol?: string; port: number | string }[] }
+interface Obj {
+  kind: string;
+  metadata: { name: string };
+  data?: Labels;
+  spec: {
+    podSelector?: { matchLabels?: Labels };
+    policyTypes?: string[];
+    egress?: Rule[];
+    selector?: { matchLabels: Labels };
+    template?: { metadata: { labels: Labels }; spec: { containers: { ports?: { name: string; containerPort: number }[]; envFrom?: { configMapRef: { name: string } }[] }[]; initContainers?: { envFrom?: { configMapRef: { name: string } }[] }[] } };
+  };
+}
+
+const pairs = (l: Labels = {}) => Object.entries(l).map(([k, v]) => `${k}=${v}`).sort().join(",");
+const selects = (sel: Labels | undefined, pod: Labels) => Object.entries(sel ?? {}).every(([k, v]) => pod[k] === v);
+
+function peerKey(p: Peer): string {
+  if (p.ipBlock) return `ip:${p.ipBlock.cidr}-${(p.ipBlock.except ?? []).join(",")}`;
+  const ns = p.namespaceSelector ? `ns:${pairs(p.namespaceSelector.matchLabels)}` : "";
+  const pods = p.podSelector ? `pods:${pairs(p.podSelector.matchLabels)}` : "";
+  return [ns, pods].filter(Boolean).join("/");
+}
+
+function ipv4(a: string): number {
+  return a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/");
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(ip) / size) === Math.floor(ipv4(base!) / size);
+}
+/** Whether a pod with these egress rules may open a TCP connection to this address on this port. */
+function reachesIp(rules: Rule[], ip: string, port: number): boolean {
+  return rules.some(
+    (r) => (r.ports ?? []).some((p) => p.port === port && (p.protocol ?? "TCP") === "TCP") && (r.to ?? []).some((t) => t.ipBlock && inCidr(ip, t.ipBlock.cidr) && !(t.ipBlock.except ?? []).some((e) => inCidr(ip, e))),
+  );
+}
+
+const cases = (["http", "sqs", "kinesis"] as const).flatMap((ingress) => (["tcp", "uds"] as const).map((transport) => ({ ingress, transport })));
+
+describe.each(cases)("egress NetworkPolicies, $ingress × $transport", ({ ingress, transport }) => {
+  const queue = ingress !== "http";
+  const m = parseManifest({
+    name: "risk-api",
+    orchestrator: { module: "github.com/acme/risk-api/orchestrator", ingress },
+    workers: [{ name: "scorer", transport }, { name: "pricing", transport }],
+  });
+  const dir = join(tempDir("chb-egress-"), "repo");
+  mkdirSync(dir);
+  const tree = render(m);
+  writeTree(dir, tree);
+  const objs = parseAllDocuments(execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays/prod")], { encoding: "utf8" })).map((d) => d.toJS() as Obj);
+  const policies = objs.filter((o) => o.kind === "NetworkPolicy" && o.spec.policyTypes?.includes("Egress"));
+  const deployments = objs.filter((o) => o.kind === "Deployment");
+  const configMap = (name: string) => objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith(`${name}-`))!.data!;
+
+  const rulesOf = (pod: Labels) => policies.filter((p) => selects(p.spec.podSelector?.matchLabels, pod)).flatMap((p) => p.spec.egress ?? []);
+  const allowed = (pod: Labels) =>
+    new Set(rulesOf(pod).flatMap((r) => (r.to ?? []).filter((t) => !t.ipBlock).flatMap((t) => (r.ports ?? []).map((p) => `${peerKey(t)} ${p.protocol ?? "TCP"}/${p.port}`))));
+
+  /** What a pod's containers need: DNS, and the collector each one's ConfigMap sends traces to. */
+  function needs(d: Obj): string[] {
+    const pod = d.spec.template!.spec;
+    const maps = [...pod.containers, ...(pod.initContainers ?? [])].flatMap((c) => c.envFrom ?? []).map((e) => e.configMapRef.name.replace(/-[a-z0-9]{10}$/, ""));
+    expect(maps.length, d.metadata.name).toBeGreaterThan(0);
+    const collectors = maps.map((name) => {
+      const url = new URL(configMap(name).OTEL_EXPORTER_OTLP_ENDPOINT!);
+      return `ns:kubernetes.io/metadata.name=${url.hostname.split(".")[1]} TCP/${url.port}`;
+    });
+    return ["ns:kubernetes.io/metadata.name=kube-system/pods:k8s-app=kube-dns UDP/53", "ns:kubernetes.io/metadata.name=kube-system/pods:k8s-app=kube-dns TCP/53", ...collectors];
+  }
+
+  it("denies every pod's egress by default", () => {
+    const deny = policies.filter((p) => Object.keys(p.spec.podSelector?.matchLabels ?? {}).length === 0 && !p.spec.egress);
+    expect(deny.map((p) => p.metadata.name)).toEqual(["default-deny-egress"]);
+  });
+
+  it("lets each worker pod reach only DNS and its OTLP collector", () => {
+    const workers = deployments.filter((d) => d.metadata.name !== "orchestrator");
+    expect(workers.map((d) => d.metadata.name).sort()).toEqual(transport === "tcp" ? ["pricing", "scorer"] : []);
+    for (const d of workers) {
+      expect([...allowed(d.spec.template!.metadata.labels)].sort(), d.metadata.name).toEqual([...new Set(needs(d))].sort());
+      expect(rulesOf(d.spec.template!.metadata.labels).some((r) => r.to?.some((t) => t.ipBlock)), d.metadata.name).toBe(false);
+    }
+  });
+
+  it("lets the orchestrator's pod reach DNS, its collector and each tcp worker's gRPC port, nothing else in the cluster", () => {
+    const orchestrator = deployments.find((d) => d.metadata.name === "orchestrator")!;
+    const workers = deployments.filter((d) => d.metadata.name !== "orchestrator").map((d) => {
+      const grpc = d.spec.template!.spec.containers[0]!.ports!.find((p) => p.name === "grpc")!.containerPort;
+      // The Deployment's own selector: its pods and no other's.
+      return `pods:${pairs(d.spec.selector!.matchLabels)} TCP/${grpc}`;
+    });
+    expect([...allowed(orchestrator.spec.template!.metadata.labels)].sort()).toEqual([...new Set([...needs(orchestrator), ...workers])].sort());
+  });
+
+  it(queue ? "lets the orchestrator reach AWS over HTTPS anywhere but the metadata service and Pod Identity's agent" : "gives the HTTP API no way out of the cluster", () => {
+    const pod = deployments.find((d) => d.metadata.name === "orchestrator")!.spec.template!.metadata.labels;
+    // A pod no egress policy selects may connect anywhere.
+    expect(policies.some((p) => selects(p.spec.podSelector?.matchLabels, pod))).toBe(true);
+    const rules = rulesOf(pod);
+    // An SQS and an STS address (AWS's published ranges); the metadata service, the node's role; EKS Pod Identity's agent.
+    for (const ip of ["52.94.133.131", "54.239.29.25"]) expect(reachesIp(rules, ip, 443), ip).toBe(queue);
+    for (const ip of ["169.254.169.254", "169.254.170.23"]) for (const port of [80, 443]) expect(reachesIp(rules, ip, port), `${ip}:${port}`).toBe(false);
+    for (const port of [80, 22, 6443]) expect(reachesIp(rules, "52.94.133.131", port), `port ${port}`).toBe(false);
+  });
+
+  it("says what the policies allow in the README's Hardening", () => {
+    const readme = tree.get("README.md")!.content.toString("utf8");
+    const hardening = /\*\*Hardening\*\*[\s\S]*?\n\n/.exec(readme)![0].replace(/\s+/g, " ");
+    const endpoint = configMap("orchestrator-config").OTEL_EXPORTER_OTLP_ENDPOINT!;
+    const url = new URL(endpoint);
+    expect(hardening).toContain("They deny egress by default too: every pod reaches only the cluster's DNS (pods labelled `k8s-app=kube-dns` in `kube-system`, port 53 UDP and TCP)");
+    expect(hardening).toContain(`namespace \`${url.hostname.split(".")[1]}\` on port ${url.port}, where its ConfigMap sends traces (\`${endpoint}\``);
+    expect(hardening.includes("each tcp worker's pods on its gRPC port")).toBe(transport === "tcp");
+    expect(hardening.includes("reaches AWS's APIs")).toBe(queue);
+    expect(hardening.includes("instance metadata service")).toBe(queue);
+  });
+});
