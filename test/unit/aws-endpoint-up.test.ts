@@ -1,11 +1,11 @@
 import { execa } from "execa";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer as httpServer, type Server } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
@@ -17,17 +17,6 @@ import { tempDir } from "../helpers/temp-dirs.js";
  */
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function repo(ingress: "sqs" | "kinesis"): string {
   const tree = render(parseManifest({ name: "up-app", orchestrator: { module: "example.com/up-app/orchestrator", ingress } }));

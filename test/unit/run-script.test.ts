@@ -1,10 +1,11 @@
 import { execa } from "execa";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { freePort } from "../../src/validate/ports.js";
+import { standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
@@ -16,47 +17,21 @@ import { tempDir } from "../helpers/temp-dirs.js";
 const tree = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress: "http" } }));
 const text = (path: string) => tree.get(path)!.content.toString("utf8");
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+/** A repo with run.sh, lib.sh and smoke.sh as generated (from `from`), and the given stand-ins for the orchestrator and the scorer worker. */
+function repo(orchestrator: string, scorer: string, from: (path: string) => string | Uint8Array = text, queue = false): string {
+  const paths = ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/smoke.sh", ...(queue ? ["scripts/aws.sh"] : [])];
+  return standInRepo("chb-run-", {
+    scripts: Object.fromEntries(paths.map((p) => [p, from(p)])),
+    orchestrator,
+    workers: { scorer },
+    // cmd/smoke, which would find no orchestrator to talk to.
+    commands: { go: `sleep 1; echo "smoke: the orchestrator does not answer" >&2; exit 1` },
   });
 }
 
-/** A repo with run.sh and lib.sh as generated, and the given stand-ins for the orchestrator and the scorer worker. */
-function repo(orchestrator: string, scorer: string): string {
-  const dir = tempDir("chb-run-");
-  for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, "scripts/run.sh"), text("scripts/run.sh"));
-  writeFileSync(join(dir, "scripts/lib.sh"), text("scripts/lib.sh"));
-  writeFileSync(join(dir, "scripts/services.sh"), text("scripts/services.sh"));
-  writeFileSync(join(dir, "scripts/smoke.sh"), text("scripts/smoke.sh"));
-  const exe = (path: string, body: string) => {
-    writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
-    chmodSync(join(dir, path), 0o755);
-  };
-  exe("fakebin/cargo", `echo '{"packages":[],"target_directory":"${dir}/target","version":1}'`);
-  // cmd/smoke, which would find no orchestrator to talk to.
-  exe("fakebin/go", `sleep 1; echo "smoke: the orchestrator does not answer" >&2; exit 1`);
-  mkdirSync(join(dir, "orchestrator"));
-  exe("bin/orchestrator", orchestrator);
-  exe("target/release/scorer", scorer);
-  return dir;
-}
-
+/** run.sh to its end, with the orchestrator on a free port and the scorer on an address nothing dials. */
 async function run(dir: string, env: Record<string, string> = {}) {
-  const port = await freePort();
-  return execa("bash", ["scripts/run.sh"], {
-    cwd: dir,
-    env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1", WAIT_TIMEOUT: "20", ...env },
-    reject: false,
-    all: true,
-    timeout: 60_000,
-  });
+  return startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1", WAIT_TIMEOUT: "20", ...env }).proc;
 }
 
 /** An orchestrator that serves /readyz and stops cleanly on SIGTERM, as the real one does. */
@@ -85,8 +60,7 @@ describe("scripts/run.sh (make run)", () => {
   it("reports all a service wrote before it exited, though its log's copy (tee) lags, as on a busy machine", async () => {
     // The race seen under load: tee had not yet made the log when run read its end.
     const dir = repo(`echo "orchestrator failed: listen tcp 127.0.0.1:8080: bind: address already in use" >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`);
-    writeFileSync(join(dir, "fakebin/tee"), `#!/usr/bin/env bash\nsleep 1\nPATH=\${PATH#*:} exec tee "$@"\n`);
-    chmodSync(join(dir, "fakebin/tee"), 0o755);
+    writeExecutable(dir, "fakebin/tee", `sleep 1\nPATH=\${PATH#*:} exec tee "$@"`);
     const r = await run(dir);
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).toMatch(/orchestrator \(pid \d+\) exited with status 1; the end of \.run\/orchestrator\.log:\norchestrator failed: listen tcp/);
@@ -104,18 +78,8 @@ describe("scripts/run.sh (make run)", () => {
 
   it("stops everything on SIGTERM and exits 0 when every service stops cleanly", async () => {
     const dir = repo(serving, `trap 'exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0.1; done`);
-    const port = await freePort();
-    const proc = execa("bash", ["scripts/run.sh"], {
-      cwd: dir,
-      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
-      reject: false,
-      all: true,
-      timeout: 60_000,
-    });
-    let seen = "";
-    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!/^ready:/m.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const { proc, until } = startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" });
+    await until(/^ready:/m);
     proc.kill("SIGTERM");
     const r = await proc;
     expect(r.all).toMatch(/^ready:/m);
@@ -128,20 +92,7 @@ describe("scripts/run.sh (make run)", () => {
     // The orchestrator takes a while to drain; the worker records that it was stopped.
     const orchestrator = `${serving.replace(`trap 'kill $!; echo "orchestrator: drained"; exit 0' TERM`, `trap 'echo "orchestrator: draining"; sleep 1.5; kill $!; echo "orchestrator: drained"; exit 0' TERM`)}`;
     const dir = repo(orchestrator, `trap 'echo stopped > "$PWD/scorer-stopped"; exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0.1; done`);
-    const port = await freePort();
-    const proc = execa("bash", ["scripts/run.sh"], {
-      cwd: dir,
-      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
-      reject: false,
-      all: true,
-      timeout: 60_000,
-    });
-    let seen = "";
-    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
-    const until = async (re: RegExp) => {
-      const deadline = Date.now() + 20_000;
-      while (!re.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    };
+    const { proc, until } = startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" });
     await until(/^ready:/m);
     proc.kill("SIGTERM");
     await until(/orchestrator: draining/);
@@ -178,22 +129,13 @@ signal.signal(signal.SIGTERM, stop)
 print("scorer: serving")
 while True: time.sleep(0.1)'`;
     const dir = repo(orchestrator, scorer);
-    const port = await freePort();
     // A process group of its own, as make run's in a terminal: the group is what Ctrl-C signals.
-    const proc = execa("bash", ["scripts/run.sh"], {
-      cwd: dir,
-      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
-      detached: true,
-      forceKillAfterDelay: false,
-      reject: false,
-      all: true,
-      timeout: 60_000,
-    });
-    let seen = "";
-    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!/^ready:/m.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(seen).toMatch(/^ready:/m);
+    const { proc, until, seen } = startScript(
+      dir,
+      { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
+      { detached: true, forceKillAfterDelay: false },
+    );
+    expect(await until(/^ready:/m), seen()).toBe(true);
     process.kill(-proc.pid!, "SIGINT");
     const r = await proc;
     expect(r.exitCode, r.all).toBe(0);
@@ -209,13 +151,7 @@ while True: time.sleep(0.1)'`;
 
   it("make smoke names the service that died too, with its status and log", async () => {
     const dir = repo(`echo "orchestrator: starting"\nexec sleep 30`, `echo "Error: binding: Address already in use (os error 98)" >&2\nexit 1`);
-    const r = await execa("bash", ["scripts/smoke.sh"], {
-      cwd: dir,
-      env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, SMOKE_HTTP_PORT: String(await freePort()) },
-      reject: false,
-      all: true,
-      timeout: 60_000,
-    });
+    const r = await startScript(dir, { SMOKE_HTTP_PORT: String(await freePort()) }, {}, "smoke.sh").proc;
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).toMatch(/scorer \(pid \d+\) exited with status 1; the end of \.smoke\/scorer\.log:\nError: binding: Address already in use/);
     expect(r.all).not.toMatch(/orchestrator \(pid/);
@@ -224,9 +160,9 @@ while True: time.sleep(0.1)'`;
 
 describe("scripts/run.sh (make run) of a queue preset", () => {
   const sqs = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress: "sqs" }, workers: [{ name: "scorer", transport: "uds" }] } as never));
+  const fromSqs = (path: string) => sqs.get(path)!.content;
   it("says to start the emulator when the orchestrator gave up and nothing answers at AWS_ENDPOINT_URL", async () => {
-    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": connection refused' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`);
-    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/aws.sh"]) writeFileSync(join(dir, path), sqs.get(path)!.content);
+    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": connection refused' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`, fromSqs, true);
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const r = await run(dir, { AWS_ENDPOINT_URL: endpoint, WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
     expect(r.exitCode, r.all).toBe(1);
@@ -235,8 +171,7 @@ describe("scripts/run.sh (make run) of a queue preset", () => {
   });
 
   it("does not guess a taken address when the orchestrator exits for another reason (a queue bootstrap never made)", async () => {
-    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": NonExistentQueue' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`);
-    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/aws.sh"]) writeFileSync(join(dir, path), sqs.get(path)!.content);
+    const dir = repo(`echo 'orchestrator failed: finding queue "run-app-requests": NonExistentQueue' >&2\nexit 1`, `echo "scorer: serving"\nexec sleep 30`, fromSqs, true);
     const r = await run(dir, { AWS_ENDPOINT_URL: "", WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).toMatch(/orchestrator \(pid \d+\) exited with status 1; the end of \.run\/orchestrator\.log:\norchestrator failed: finding queue/);
@@ -286,8 +221,7 @@ describe("scripts/run.sh (make run) when every service runs but the orchestrator
   it.each(["http", "sqs", "kinesis"] as const)("%s: says so, and does not guess a taken address", async (ingress) => {
     const queue = ingress !== "http";
     const tree = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress } }));
-    const dir = repo(`echo "orchestrator: describing the stream: ResourceNotFoundException"\nexec sleep 30`, `echo "scorer: serving"\nexec sleep 30`);
-    for (const path of ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", ...(queue ? ["scripts/aws.sh"] : [])]) writeFileSync(join(dir, path), tree.get(path)!.content);
+    const dir = repo(`echo "orchestrator: describing the stream: ResourceNotFoundException"\nexec sleep 30`, `echo "scorer: serving"\nexec sleep 30`, (path) => tree.get(path)!.content, queue);
     const r = await run(dir, { WAIT_TIMEOUT: "2", ...(queue ? { AWS_ENDPOINT_URL: "" } : {}) });
     expect(r.exitCode, r.all).toBe(1);
     expect(r.all).toContain("run failed: every service is running, but the orchestrator was not ready within 2s: /readyz's answer and the logs above say why (a worker not SERVING");

@@ -1,11 +1,10 @@
-import { execa } from "execa";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { tempDir } from "../helpers/temp-dirs.js";
+import { freePort } from "../../src/validate/ports.js";
+import { standInRepo, startScript } from "../helpers/run-script-repo.js";
 import { envOf } from "../helpers/service-env.js";
 
 /**
@@ -19,17 +18,6 @@ import { envOf } from "../helpers/service-env.js";
  * own value where the row gives per-service names, and no other. The services
  * are stand-ins that write down the environment they were started with.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const WORKERS = [
   { name: "scorer", transport: "uds" },
   { name: "pricing", transport: "tcp" },
@@ -53,35 +41,19 @@ trap 'exit 0' TERM
 while :; do sleep 0.1; done`;
 
 function repo(text: (path: string) => string, workers: string[], orchestrator = ORCHESTRATOR, worker = WORKER): string {
-  const dir = tempDir("chb-runenv-");
-  for (const sub of ["scripts", "bin", "workers", "target/release", "fakebin", "orchestrator"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["run.sh", "lib.sh", "services.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
-  const exe = (path: string, body: string) => {
-    writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
-    chmodSync(join(dir, path), 0o755);
-  };
-  exe("fakebin/cargo", `echo '{"packages":[],"target_directory":"${dir}/target","version":1}'`);
-  exe("bin/orchestrator", orchestrator);
-  for (const w of workers) exe(`target/release/${w}`, worker);
-  return dir;
+  const scripts = ["run.sh", "lib.sh", "services.sh", "aws.sh"].map((s) => `scripts/${s}`);
+  return standInRepo("chb-runenv-", {
+    scripts: Object.fromEntries(scripts.map((p) => [p, text(p)])),
+    orchestrator,
+    workers: Object.fromEntries(workers.map((w) => [w, worker])),
+  });
 }
 
 /** Runs run.sh with env; once it says ready (or ends), SIGTERM; returns its output and exit code. */
 async function runUntilReady(dir: string, env: Record<string, string>) {
-  const proc = execa("bash", ["scripts/run.sh"], {
-    cwd: dir,
-    env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, WAIT_TIMEOUT: "20", ...env },
-    extendEnv: false,
-    // run.sh's own stop may take its graces in full: no SIGKILL 5 s after the SIGTERM.
-    forceKillAfterDelay: false,
-    reject: false,
-    all: true,
-    timeout: 90_000,
-  });
-  let seen = "";
-  proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!/^ready:/m.test(seen) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  // run.sh's own stop may take its graces in full: no SIGKILL 5 s after the SIGTERM.
+  const { proc, until } = startScript(dir, { WAIT_TIMEOUT: "20", ...env }, { extendEnv: false, forceKillAfterDelay: false, timeout: 90_000 });
+  await until(/^ready:/m, 30_000);
   proc.kill("SIGTERM");
   return proc;
 }
