@@ -88,6 +88,20 @@ describe("scripts/run.sh (make run)", () => {
     expect(r.all).not.toContain("run failed");
   });
 
+  it("on SIGTERM, the orchestrator's drain is on screen before the workers are stopped, though its copy (tee) lags", async () => {
+    const dir = repo(serving, `trap 'echo "scorer: stopped"; exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0.1; done`);
+    // The orchestrator's tee, a line a second behind it; the others as they are.
+    writeExecutable(dir, "fakebin/tee", `[[ $1 == *orchestrator.log ]] || PATH=\${PATH#*:} exec tee "$@"\n: >"$1"\nwhile IFS= read -r line; do sleep 1; printf '%s\\n' "$line" | tee -a "$1"; done`);
+    const { proc, until } = startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" });
+    expect(await until(/^ready:/m)).toBe(true);
+    proc.kill("SIGTERM");
+    const r = await proc;
+    expect(r.exitCode, r.all).toBe(0);
+    const drained = r.stdout.indexOf("orchestrator: drained");
+    expect(drained, r.all).toBeGreaterThan(0);
+    expect(r.stdout.indexOf("scorer: stopped"), r.all).toBeGreaterThan(drained);
+  });
+
   it("a second SIGTERM during the stop (make's group signalled, and make forwarding it) still stops every worker", async () => {
     // The orchestrator takes a while to drain; the worker records that it was stopped.
     const orchestrator = `${serving.replace(`trap 'kill $!; echo "orchestrator: drained"; exit 0' TERM`, `trap 'echo "orchestrator: draining"; sleep 1.5; kill $!; echo "orchestrator: drained"; exit 0' TERM`)}`;
