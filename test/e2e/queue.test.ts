@@ -258,10 +258,17 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       await until("the redelivery to be found stored", async () => (await counter(o.base, "orchestrator_messages_stored_before_total")) >= 1);
       await new Promise((r) => setTimeout(r, 1_000));
 
-      expect(await counter(o.base, "orchestrator_conflicts_total"), "conflicts").toBe(1);
-      // Processed counts results stored, each once: the redelivery is not one more.
+      // SQS and Kinesis deliver at least once: any message here may arrive twice (a
+      // visibility timeout run out on a busy machine, a re-read after a checkpoint). The
+      // counters of deliveries are therefore at least what was sent; what the conditional
+      // write promises is exact: each id stored once, the first result standing, and each
+      // conflicting request recorded once on it however often it came.
+      const conflicts = await counter(o.base, "orchestrator_conflicts_total");
+      const storedBefore = await counter(o.base, "orchestrator_messages_stored_before_total");
+      expect(conflicts, "conflicts: the conflicting request, once a delivery").toBeGreaterThanOrEqual(1);
+      // Processed counts results stored, each once: the redelivery (or any second delivery) is not one more.
       expect(await counter(o.base, "orchestrator_messages_processed_total"), "processed").toBe(20);
-      expect(await counter(o.base, "orchestrator_messages_stored_before_total"), "stored before").toBe(1);
+      expect(storedBefore, "stored before: the exact redelivery, once a delivery").toBeGreaterThanOrEqual(1);
       const items = await rig.results(env);
       expectExactlyOnce(items, expected); // the first result for each id stands
       const stored = items.find((i) => i.id === conflicting.id)!;
@@ -269,14 +276,21 @@ describe.each(["sqs", "kinesis"] as const)("%s preset", (ingress) => {
       expect(recorded, "conflicts recorded on the stored item").toHaveLength(1);
       expect(JSON.parse(recorded[0]!.M.request.S).numericFeatures.amount).toBe(123456.5);
       expect(items.find((i) => i.id === again.id)!.conflicts, "the redelivery is no conflict").toBeUndefined();
+      // Nor is any other second delivery: what the counters took beyond what was sent went to stored before.
+      expect(items.filter((i) => i.id !== conflicting.id && i.conflicts !== undefined).map((i) => i.id), "conflicts on other items").toEqual([]);
       if (ingress === "sqs") {
         await until("the conflict to be dead-lettered", async () => (await rig.deadLettered(env)) >= 1);
-        const [dead, ...rest] = await rig.receiveDeadLetters(env);
-        expect(rest, "only the conflicting message is dead-lettered").toHaveLength(0);
-        expect(JSON.parse(dead!.Body).id).toBe(conflicting.id);
-        expect(dead!.MessageAttributes?.poison_reason?.StringValue).toMatch(/^conflict: id "conflict-00005" is already stored for a different request/);
+        // The conflicting message, dead-lettered (once a delivery), and nothing else.
+        const dead = await rig.receiveDeadLetters(env);
+        expect(dead.length, "dead letters").toBeGreaterThanOrEqual(1);
+        for (const letter of dead) {
+          expect(JSON.parse(letter.Body).id, "only the conflicting message is dead-lettered").toBe(conflicting.id);
+          expect(letter.MessageAttributes?.poison_reason?.StringValue).toMatch(/^conflict: id "conflict-00005" is already stored for a different request/);
+        }
       }
-      console.log(`${ingress} conflict: 20 stored, 1 exact redelivery absorbed, 1 conflicting request counted, recorded on the item${ingress === "sqs" ? " and dead-lettered" : ""}`);
+      console.log(
+        `${ingress} conflict: 20 stored, the exact redelivery absorbed (stored before ${storedBefore}), the conflicting request counted ${conflicts} time(s), recorded once on the item${ingress === "sqs" ? " and dead-lettered" : ""}`,
+      );
       await stopOrchestrator(o.service);
       await stopWorker(worker);
     });
