@@ -25,13 +25,16 @@ interface TreeRow {
 
 /**
  * The processes under root, root first (pid, parent, seconds running, state,
- * command line, from one `ps` snapshot): which git or tool a hung run waits
- * on. A string when ps could not run.
+ * kernel wait channel, command line, from one `ps` snapshot): which git or
+ * tool a hung run waits on, and, for a process with no child left, on what:
+ * do_epoll_wait is an idle event loop (Node waiting on a handle: a pipe a
+ * grandchild still holds, a timer), pipe_read / pipe_write a blocking read or
+ * write, futex_wait a lock or a thread. A string when ps could not run.
  */
 function treeRows(root: number): TreeRow[] | string {
   let rows: { pid: number; ppid: number; line: string }[];
   try {
-    rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,etimes=,stat=,args="], { encoding: "utf8" })
+    rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,etimes=,stat=,wchan:32=,args="], { encoding: "utf8" })
       .split("\n")
       .filter(Boolean)
       .map((line) => {
