@@ -47,6 +47,8 @@ target=$(workers_target)
 # Each service's output is also kept in .run/NAME.log (this run's only), for
 # the report when one exits and for reading after.
 mkdir -p .run
+# Where each service's tee marks that it has copied all (launch), this run's only.
+ended=$(mktemp -d)
 worker_pids=()
 worker_names=()
 worker_graces=()
@@ -61,14 +63,31 @@ failed=
 # and this script but no service: the INT trap below stops them in order, the
 # orchestrator drained first, while the workers still answer its calls. tee
 # ignores Ctrl-C and SIGTERM, so a service draining after either still has
-# somewhere to write its logs.
+# somewhere to write its logs. tee is a process of its own, and on a busy
+# machine it can be yet to copy a service's last lines (or to make its log at
+# all) when the service has exited; it leaves a mark in $ended once it has
+# copied everything, and what reads a log waits for that (logs_ended). (A tee
+# outliving run, behind a child its service left, finds no $ended: quietly.)
 launch() {
   local name=$1
   shift
   set -m
-  "$@" > >(trap '' INT TERM; exec tee ".run/$name.log") 2>&1 &
+  "$@" > >(trap '' INT TERM; tee ".run/$name.log"; : 2>/dev/null >"$ended/$name") 2>&1 &
   set +m
   started $! "$name" ".run/$name.log"
+}
+# logs_ended NAME...: waits until the output of each named service, which has
+# exited, is all in its log and on screen. The wait is bounded (log_end_secs in
+# all): a child the service left behind holding its output keeps tee going.
+log_end_secs=5
+logs_ended() {
+  local polls=$((log_end_secs * 20)) name
+  for name in "$@"; do
+    while [ ! -e "$ended/$name" ] && [ "$polls" -gt 0 ]; do
+      sleep 0.05
+      polls=$((polls - 1))
+    done
+  done
 }
 # The variables that place each service, and their values, by service name:
 # what the failure hint names when that service could not start.
@@ -143,15 +162,28 @@ placement() {
 stop_all() {
   trap - EXIT
   trap '' INT TERM
-  local ok=0 i
-  if [ -n "$orchestrator_pid" ]; then stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || ok=1; fi
-  for i in "${!worker_pids[@]}"; do stop "${worker_pids[$i]}" "${worker_names[$i]}" "${worker_graces[$i]}" || ok=1; done
+  local ok=0 i workers=()
+  # Each one's last lines (a drain's) on screen before what comes after: the
+  # orchestrator's before the workers', all before run returns.
+  if [ -n "$orchestrator_pid" ]; then
+    stop "$orchestrator_pid" orchestrator "$orchestrator_grace" || ok=1
+    logs_ended orchestrator
+  fi
+  for i in "${!worker_pids[@]}"; do
+    stop "${worker_pids[$i]}" "${worker_names[$i]}" "${worker_graces[$i]}" || ok=1
+    workers+=("${worker_names[$i]}")
+  done
+  logs_ended ${workers[@]+"${workers[@]}"}
+  rm -rf "$ended"
   return $ok
 }
 # blame WHY: names every service that has exited, with its status and the end
 # of its log (report_exited), then fails run with WHY.
 blame() {
+  local i gone=()
   failed=1
+  for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || gone+=("${names[$i]}"); done
+  logs_ended ${gone[@]+"${gone[@]}"}
   report_exited
   echo "run failed: $1" >&2
   exit 1

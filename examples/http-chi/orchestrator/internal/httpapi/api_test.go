@@ -193,7 +193,8 @@ func TestWorkerDownFailsFast(t *testing.T) {
 
 	// Long, so that "did not wait out the deadline" keeps a wide margin on a busy machine.
 	const timeout = time.Minute
-	c, err := workerclient.New([]string{addr}, workerclient.Options{CallTimeout: timeout, Logger: slog.New(slog.DiscardHandler)})
+	changes := make(healthChanges, 1)
+	c, err := workerclient.New([]string{addr}, workerclient.Options{CallTimeout: timeout, Logger: slog.New(changes)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestWorkerDownFailsFast(t *testing.T) {
 		cancel()
 		<-done
 	})
-	eventually(t, "health to become not_serving", func() bool { return c.Health() == workerclient.HealthNotServing })
+	awaitHealth(t, c, changes, workerclient.HealthNotServing)
 	rec = post(api, "/v1/score/batch", []byte(`{"requests":[{"id":"a"}]}`))
 	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
 	if got, want := rec.Header().Get("Retry-After"), strconv.Itoa(httpapi.UnavailableRetryAfterSeconds); got != want {

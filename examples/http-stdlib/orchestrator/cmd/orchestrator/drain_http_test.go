@@ -69,21 +69,30 @@ func TestStopServesThroughShutdownDelayWithReadinessFailing(t *testing.T) {
 }
 
 // drainWatch is run's log handler: it marks the end of the API's SHUTDOWN_DELAY, which
-// server.Run logs as "shutting down" just before it closes the listener.
+// server.Run logs as "shutting down" just before it closes the listener, and signals on
+// changed each step towards readiness, logged once taken: a listener bound, a worker's
+// health learned.
 type drainWatch struct {
-	once  sync.Once
-	ended chan struct{}
+	once    sync.Once
+	ended   chan struct{}
+	changed logSignal
+}
+
+func newDrainWatch() *drainWatch {
+	return &drainWatch{ended: make(chan struct{}), changed: onLog(func(r slog.Record) bool {
+		return r.Message == "listening" || r.Message == "worker health changed"
+	})}
 }
 
 func (w *drainWatch) Enabled(context.Context, slog.Level) bool { return true }
 func (w *drainWatch) WithAttrs([]slog.Attr) slog.Handler       { return w }
 func (w *drainWatch) WithGroup(string) slog.Handler            { return w }
 
-func (w *drainWatch) Handle(_ context.Context, r slog.Record) error {
+func (w *drainWatch) Handle(ctx context.Context, r slog.Record) error {
 	if r.Message == "shutting down" { // the API's; the ops server's comes after its drain
 		w.once.Do(func() { close(w.ended) })
 	}
-	return nil
+	return w.changed.Handle(ctx, r)
 }
 
 func (w *drainWatch) over() bool {
@@ -127,7 +136,7 @@ func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Dura
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	watch := &drainWatch{ended: make(chan struct{})}
+	watch := newDrainWatch()
 	done := make(chan error, 1)
 	go func() {
 		var level slog.LevelVar
@@ -149,12 +158,18 @@ func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Dura
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	// Asked again at each step towards readiness rather than polled, so a loaded machine
+	// neither waits out a poll interval nor runs out a deadline.
+	ceiling := time.NewTimer(realCeiling)
+	defer ceiling.Stop()
 	for code, _ := get(opsBase + "/readyz"); code != http.StatusOK; code, _ = get(opsBase + "/readyz") {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz never answered 200")
+		select {
+		case <-watch.changed.ch:
+		case err := <-done:
+			t.Fatalf("run() = %v before /readyz answered 200", err)
+		case <-ceiling.C:
+			t.Fatalf("/readyz never answered 200 within %v", realCeiling)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	if code, err := get(api + "/metrics"); separateOps && (err != nil || code != http.StatusNotFound) {
 		t.Errorf("GET /metrics on the API's port with OPS_LISTEN_ADDR set: %d, %v; want 404", code, err)
@@ -183,7 +198,7 @@ func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Dura
 		if err != nil {
 			t.Errorf("run() = %v, want nil", err)
 		}
-	case <-time.After(delay + 10*time.Second):
+	case <-time.After(delay + realCeiling):
 		t.Fatal("run did not return after the delay and the drain")
 	}
 	// A lower bound, which load only makes later, so it holds on any machine.

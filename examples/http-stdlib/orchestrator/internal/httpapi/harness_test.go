@@ -211,15 +211,43 @@ func post(h http.Handler, path string, body []byte) *httptest.ResponseRecorder {
 	return do(h, http.MethodPost, path, "application/json", body)
 }
 
-// eventually polls cond, because health changes reach the API over a stream.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+// healthChanges is a log handler that signals each health change a worker client logs, the
+// event its Health() follows: the client stores the new health before it logs the change.
+// Signals coalesce (a buffer of one), as a waiter reads the latest health whenever woken.
+type healthChanges chan struct{}
+
+func (h healthChanges) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h healthChanges) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "worker health changed" {
+		select {
+		case h <- struct{}{}:
+		default:
 		}
-		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+func (h healthChanges) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h healthChanges) WithGroup(string) slog.Handler      { return h }
+
+// realCeiling bounds, on the real clock, a wait for the client to learn a worker's health:
+// it learns it over real sockets, which no synctest bubble can host (a goroutine blocked on
+// a socket never lets the bubble's clock move). The wait is for the change the client logs,
+// so this bounds only a test that is already failing: generous, so a loaded machine never
+// reaches it.
+const realCeiling = time.Minute
+
+// awaitHealth waits until c, logging to changes, reports want.
+func awaitHealth(t *testing.T, c *workerclient.Client, changes healthChanges, want workerclient.Health) {
+	t.Helper()
+	ceiling := time.After(realCeiling)
+	for c.Health() != want {
+		select {
+		case <-changes:
+		case <-ceiling:
+			t.Fatalf("worker health still %v after %v, want %v", c.Health(), realCeiling, want)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
 	"example.com/http-stdlib/orchestrator/internal/httpapi"
@@ -53,7 +54,7 @@ func (slowWorker) Health() workerclient.Health { return workerclient.HealthServi
 
 // serveAPI serves the API in front of worker on ln until the test ends, with the options
 // cmd/orchestrator gives it.
-func serveAPI(t *testing.T, ln *pipeListener, requestTimeout time.Duration, worker httpapi.Worker) {
+func serveAPI(t *testing.T, ln *bufconn.Listener, requestTimeout time.Duration, worker httpapi.Worker) {
 	logger := slog.New(slog.DiscardHandler)
 	api := httpapi.New(httpapi.Config{
 		Workers:        []httpapi.NamedWorker{{Name: "scorer", Worker: worker}},
@@ -81,9 +82,9 @@ func batchBody(size int) string {
 
 // upload sends a POST of body to the batch route at bytesPerSecond, in 64 KiB pieces, and
 // stops after sending stopAfter bytes of it (len(body) for all); then it reads the answer.
-func upload(t *testing.T, ln *pipeListener, body string, bytesPerSecond, stopAfter int) (*http.Response, []byte) {
+func upload(t *testing.T, ln *bufconn.Listener, body string, bytesPerSecond, stopAfter int) (*http.Response, []byte) {
 	t.Helper()
-	conn, err := ln.DialContext(t.Context(), "pipe", "pipe")
+	conn, err := ln.DialContext(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ const steadyRate = httpapi.MinBodyBytesPerSecond * 5 / 4
 // allowance alone (a fixed 10 s ReadTimeout, before bodies were paced, answered 408).
 func TestASteadyClientSendsABodyLongerThanTheAllowance(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
+		ln := bufconn.Listen(connBuffer)
 		serveAPI(t, ln, 2*time.Second, slowWorker{})
 		body := batchBody(16 << 20)
 		start := time.Now()
@@ -132,7 +133,7 @@ func TestASteadyClientSendsABodyLongerThanTheAllowance(t *testing.T) {
 // A client that stops sending is cut off at its body's deadline, no sooner, with a 408.
 func TestAStalledBodyIs408AtItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
+		ln := bufconn.Listen(connBuffer)
 		serveAPI(t, ln, 2*time.Second, slowWorker{})
 		body := batchBody(16 << 20)
 		start := time.Now()
@@ -157,7 +158,7 @@ func TestAStalledBodyIs408AtItsDeadline(t *testing.T) {
 // (REQUEST_TIMEOUT plus the answer allowance) cuts it off.
 func TestAWorkerCallAfterASlowBodyGetsItsWholeTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
+		ln := bufconn.Listen(connBuffer)
 		// 28 MiB take 22.4 s at steadyRate, and the call 29 s more: past the body's read
 		// deadline (38 s) and REQUEST_TIMEOUT plus the answer allowance (50 s).
 		const requestTimeout = 30 * time.Second

@@ -4,15 +4,29 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"google.golang.org/grpc/test/bufconn"
 )
 
 // The server's timing is tested in a synctest bubble over in-memory connections: its clock
 // moves only when every goroutine waits, so "within the delay" and "after the timeout" are
 // exact instead of margins a loaded machine can overrun.
+
+// connBuffer is each in-memory connection's buffer, a socket's worth. bufconn blocks on a
+// sync.Cond, which a synctest bubble counts as durably blocked, so its clock moves while
+// the server and client wait on each other; a blocked read on a real socket does not.
+const connBuffer = 64 << 10
+
+// httpClient is an HTTP client whose connections go to ln.
+func httpClient(ln *bufconn.Listener) *http.Client {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) { return ln.DialContext(ctx) }
+	return &http.Client{Transport: &http.Transport{DialContext: dial}}
+}
 
 // get fetches url through c and reads the answer.
 func get(c *http.Client) (*http.Response, string, error) {
@@ -27,8 +41,8 @@ func get(c *http.Client) (*http.Response, string, error) {
 
 func TestRunDrainsInFlightRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		client := ln.client()
+		ln := bufconn.Listen(connBuffer)
+		client := httpClient(ln)
 		defer client.CloseIdleConnections()
 		started := make(chan struct{})
 		release := make(chan struct{})
@@ -74,7 +88,7 @@ func TestRunDrainsInFlightRequests(t *testing.T) {
 		if err := <-ran; err != nil {
 			t.Errorf("Run() = %v, want nil after a clean drain", err)
 		}
-		if _, err := ln.DialContext(ctx, "", ""); err == nil {
+		if _, err := ln.DialContext(ctx); err == nil {
 			t.Error("listener still accepts connections after shutdown")
 		}
 	})
@@ -82,8 +96,8 @@ func TestRunDrainsInFlightRequests(t *testing.T) {
 
 func TestRunGivesUpAfterShutdownTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		client := ln.client()
+		ln := bufconn.Listen(connBuffer)
+		client := httpClient(ln)
 		defer client.CloseIdleConnections()
 		started := make(chan struct{})
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -121,8 +135,8 @@ func TestRunGivesUpAfterShutdownTimeout(t *testing.T) {
 // then does the listener close and the drain begin.
 func TestRunServesNewRequestsThroughTheDrainDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		client := ln.client()
+		ln := bufconn.Listen(connBuffer)
+		client := httpClient(ln)
 		defer client.CloseIdleConnections()
 		h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 		ctx, cancel := context.WithCancel(context.Background())
@@ -152,7 +166,7 @@ func TestRunServesNewRequestsThroughTheDrainDelay(t *testing.T) {
 		if took := time.Since(stopped); took != delay {
 			t.Errorf("Run returned %v after ctx was done, want at the end of the %v drain delay", took, delay)
 		}
-		if _, err := ln.DialContext(ctx, "", ""); err == nil {
+		if _, err := ln.DialContext(ctx); err == nil {
 			t.Error("listener still accepts connections after shutdown")
 		}
 	})

@@ -40,7 +40,7 @@ func (w canaryTracingWorker) Score(ctx context.Context, r *scoringv1.ScoreReques
 // oversized trace state or baggage is one reason a worker refuses a message.
 func TestACanaryIsTracedLinkedToThePoisonMessageAndCounted(t *testing.T) {
 	rec := recordSpans()
-	watchdog(t, time.Minute, "a lone poison message was held without end")
+	watchdog(t, "a lone poison message was held without end")
 	sleep := func(ctx context.Context, _ time.Duration) error { return pipeline.Sleep(ctx, time.Millisecond) }
 	metrics := &ops.Metrics{}
 	worker := canaryTracingWorker{

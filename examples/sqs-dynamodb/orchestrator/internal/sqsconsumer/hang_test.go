@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,29 +15,41 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"google.golang.org/grpc/test/bufconn"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
 
-// watchdog turns a hang into a failure: a call or loop left unbounded would otherwise freeze
-// the test until go test's own timeout, minutes later, without saying what hung. Arm it outside
-// a synctest bubble, on the real clock: a loop that spins without blocking, or a goroutine
-// waiting on a mutex, never lets the bubble's clock move, so only real time ends those.
-func watchdog(t *testing.T, limit time.Duration, what string) {
+// watchdog turns a hang into a failure that says what hung, where go test's own -timeout
+// would panic without saying. Arm it outside a synctest bubble, on the real clock: a loop that
+// spins without blocking, or a goroutine waiting on a mutex, never lets the bubble's clock move,
+// so only real time ends those. It fires just before the binary's deadline rather than on a
+// clock of its own, which a loaded machine could overrun.
+func watchdog(t *testing.T, what string) {
+	deadline, ok := t.Deadline()
+	if !ok { // -timeout 0
+		return
+	}
+	limit := time.Until(deadline) * 19 / 20
 	timer := time.AfterFunc(limit, func() {
 		panic(fmt.Sprintf("%s still running after %v: %s", t.Name(), limit, what))
 	})
 	t.Cleanup(func() { timer.Stop() })
 }
 
+// connBuffer is each in-memory connection's buffer, a socket's worth. bufconn blocks on a
+// sync.Cond, which a synctest bubble counts as durably blocked, so its clock moves while the
+// SDK and the endpoint wait on each other; a blocked read on a real socket does not.
+const connBuffer = 64 << 10
+
 // silentEndpoint is an AWS endpoint that accepts every connection and request and never
 // answers, but for the operations in answers (by X-Amz-Target, "AmazonSQS.GetQueueUrl"), which
-// it answers with the JSON given. It is served in memory (pipeListener), so a test can run in a
+// it answers with the JSON given. It is served in memory (bufconn), so a test can run in a
 // synctest bubble and hold the SDK's timeouts to the bubble's exact clock: call it inside one.
-func silentEndpoint(t *testing.T, answers map[string]string) *pipeListener {
-	ln := newPipeListener()
+func silentEndpoint(t *testing.T, answers map[string]string) *bufconn.Listener {
+	ln := bufconn.Listen(connBuffer)
 	released := make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if body, ok := answers[r.Header.Get("X-Amz-Target")]; ok {
@@ -59,7 +72,7 @@ func silentEndpoint(t *testing.T, answers map[string]string) *pipeListener {
 
 // awsConfig loads the configuration main does, pointed at endpoint, with attempts bounded by
 // attempt: main's HTTP client and its timeouts, only dialing endpoint in memory.
-func awsConfig(t *testing.T, endpoint *pipeListener, attempt time.Duration) aws.Config {
+func awsConfig(t *testing.T, endpoint *bufconn.Listener, attempt time.Duration) aws.Config {
 	dir := t.TempDir()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
@@ -76,7 +89,9 @@ func awsConfig(t *testing.T, endpoint *pipeListener, attempt time.Duration) aws.
 	if !ok {
 		t.Fatalf("awsenv.Load made a %T, want the SDK's buildable client, whose dialer a test can swap", cfg.HTTPClient)
 	}
-	cfg.HTTPClient = client.WithTransportOptions(func(tr *http.Transport) { tr.DialContext = endpoint.DialContext })
+	cfg.HTTPClient = client.WithTransportOptions(func(tr *http.Transport) {
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return endpoint.DialContext(ctx) }
+	})
 	return cfg
 }
 
@@ -121,7 +136,7 @@ func stopWithin(t *testing.T, c *Consumer, cancel context.CancelFunc, done <-cha
 // fail within their bound, so readiness reports the queue unreachable, and shutdown keeps its
 // bound. On synctest's clock, so the bounds are exact.
 func TestAQueueThatNeverAnswersIsReportedAndShutdownKeepsItsBound(t *testing.T) {
-	watchdog(t, time.Minute, "a queue call hangs")
+	watchdog(t, "a queue call hangs")
 	synctest.Test(t, func(t *testing.T) {
 		endpoint := silentEndpoint(t, map[string]string{
 			"AmazonSQS.GetQueueUrl":        `{"QueueUrl":"` + queueURL + `"}`,

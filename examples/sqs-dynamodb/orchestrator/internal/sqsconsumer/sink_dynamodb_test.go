@@ -44,7 +44,7 @@ func (s stubScorer) ScoreBatch(ctx context.Context, b *scoringv1.ScoreBatchReque
 // for its whole bound, not after the store's whole retry budget of such writes; the messages
 // stay on the queue, and shutdown keeps its bound. On synctest's clock, so the bounds are exact.
 func TestAResultsTableThatNeverAnswersFailsTheWritesInTime(t *testing.T) {
-	watchdog(t, time.Minute, "a results table call hangs")
+	watchdog(t, "a results table call hangs")
 	synctest.Test(t, func(t *testing.T) {
 		endpoint := silentEndpoint(t, nil)
 		cfg := hangConfig()
