@@ -163,6 +163,51 @@ while True: time.sleep(0.1)'`;
     expect(workerStopped, r.all).toBeGreaterThan(drained);
   });
 
+  it("a second Ctrl-C during the stop reaches the services as one SIGINT each: the draining orchestrator exits at once", async () => {
+    // Stand-ins with the services' stop-signal rule (README "Stopping"): the first SIGTERM or
+    // SIGINT starts a drain (the orchestrator's lasts 20 s), a later SIGINT exits at once with 130.
+    const rule = (name: string, drainSecs: number) => `import functools, http.server as h, os, signal, sys, threading, time
+told = []
+def on(sig, _):
+    print("${name}: got", signal.Signals(sig).name)
+    if told and sig == signal.SIGINT:
+        print("${name}: exiting at once")
+        os._exit(130)
+    told.append(sig)
+signal.signal(signal.SIGINT, on)
+signal.signal(signal.SIGTERM, on)
+if len(sys.argv) > 1:
+    srv = h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.SimpleHTTPRequestHandler, directory=sys.argv[2]))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+while not told: time.sleep(0.1)
+print("${name}: draining")
+time.sleep(${drainSecs})
+print("${name}: drained")`;
+    const orchestrator = `mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
+exec python3 -u -c '${rule("orchestrator", 20)}' "\${LISTEN_ADDR##*:}" "$PWD/.www"`;
+    const dir = repo(orchestrator, `exec python3 -u -c '${rule("scorer", 0)}'`);
+    // A process group of its own, as make run's in a terminal: the group is what Ctrl-C signals.
+    const { proc, until, seen } = startScript(
+      dir,
+      { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
+      { detached: true, forceKillAfterDelay: false },
+    );
+    expect(await until(/^ready:/m), seen()).toBe(true);
+    process.kill(-proc.pid!, "SIGINT");
+    expect(await until(/orchestrator: draining/), seen()).toBe(true);
+    const second = Date.now();
+    process.kill(-proc.pid!, "SIGINT");
+    const r = await proc;
+    // Well within the orchestrator's 20 s drain.
+    expect(Date.now() - second, r.all).toBeLessThan(10_000);
+    expect(r.all).toContain("orchestrator: exiting at once");
+    expect(r.all).not.toContain("orchestrator: drained");
+    // One signal per Ctrl-C: the first became the SIGTERM of the ordered stop, the second a SIGINT.
+    expect(r.all!.match(/orchestrator: got \w+/g), r.all).toEqual(["orchestrator: got SIGTERM", "orchestrator: got SIGINT"]);
+    expect(r.all).toMatch(/scorer: drained/);
+    expect(r.exitCode, r.all).not.toBe(0);
+  });
+
   it("make smoke names the service that died too, with its status and log", async () => {
     const dir = repo(`echo "orchestrator: starting"\nexec sleep 30`, `echo "Error: binding: Address already in use (os error 98)" >&2\nexit 1`);
     const r = await startScript(dir, { SMOKE_HTTP_PORT: String(await freePort()) }, {}, "smoke.sh").proc;
