@@ -254,7 +254,7 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         name: "SHUTDOWN_GRACE_SECS",
         default: String(WORKER_DRAIN_SECS),
         run: "shared",
-        meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL. A second SIGTERM or SIGINT during the drain stops it at once, with exit status 128 + that signal's number, except a SIGTERM after a SIGINT: a terminal's Ctrl-C and the stop a supervisor sends on it are one request`,
+        meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL. A later SIGINT (Ctrl-C again) stops it at once, with exit status 130; a later SIGTERM is the same request and changes nothing (the root README, Stopping)`,
       },
       { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,worker_kit=debug\` (the code every worker shares)`, run: "shared" },
       {
