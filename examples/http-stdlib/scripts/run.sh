@@ -153,15 +153,19 @@ placement() {
 }
 # stop_all: stops every service still running, the orchestrator first (the
 # workers only once it has exited: its drain still calls them), and fails
-# when one does not stop cleanly (exit 0 within its grace). A stop signal
+# when one does not stop cleanly (exit 0 within its grace). Whatever asked for
+# it, each service gets one SIGTERM, so the stop is a graceful drain. A SIGTERM
 # seldom comes alone: `kill %N`, timeout(1) or a closed terminal signal make's
 # whole process group, and make sends its recipe's shell one more. So once the
-# stop has begun, further ones are ignored: one arriving mid-stop would end this
-# script and leave the workers it had yet to stop running. Each stop is bounded
-# by its service's grace (then SIGKILL), so the stop itself cannot hang.
+# stop has begun, SIGTERM is ignored (it is the same request: the services'
+# stop-signal rule, README "Stopping"), as it would otherwise end this script
+# and leave the workers it had yet to stop running; a Ctrl-C is a person's
+# second, passed on (hurry). Each stop is bounded by its service's grace (then
+# SIGKILL), so the stop itself cannot hang.
 stop_all() {
   trap - EXIT
-  trap '' INT TERM
+  trap '' TERM
+  trap hurry INT
   local ok=0 i workers=()
   # Each one's last lines (a drain's) on screen before what comes after: the
   # orchestrator's before the workers', all before run returns.
@@ -176,6 +180,19 @@ stop_all() {
   logs_ended ${workers[@]+"${workers[@]}"}
   rm -rf "$ended"
   return $ok
+}
+# hurry: a Ctrl-C during the stop. Only a person sends this script a second
+# SIGINT (make does not pass one on, and a terminal's reaches no service: each
+# has a process group of its own), so it is passed on as SIGINT to every
+# service still running: one draining exits at once, by the services' rule,
+# and a worker not yet told starts its drain with no orchestrator left to call
+# it, then takes its SIGTERM as the same request.
+hurry() {
+  echo "Ctrl-C again: stopping every service now, dropping work in flight" >&2
+  local pid
+  for pid in "$orchestrator_pid" "${worker_pids[@]}"; do
+    if [ -n "$pid" ]; then kill -INT "$pid" 2>/dev/null || :; fi
+  done
 }
 # blame WHY: names every service that has exited, with its status and the end
 # of its log (report_exited), then fails run with WHY.

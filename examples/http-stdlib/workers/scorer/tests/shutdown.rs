@@ -25,8 +25,12 @@ async fn open_streams_do_not_block_shutdown_past_the_grace_period() {
     assert!(status.success(), "exit status {status}");
 }
 
-/// A worker whose drain lasts its whole grace period: a health `Watch`
-/// stream holds it open.
+// The stop-signal rule (worker-kit's run.rs, `stop_requested`): the first
+// SIGTERM or SIGINT starts the drain, a later SIGINT exits at once, a later
+// SIGTERM lets the drain finish.
+
+/// A worker draining after `first`, its drain held open by a health `Watch`
+/// stream (for up to its 30 s grace) until the stream is dropped.
 async fn draining(first: &str) -> (Worker, impl Sized) {
     let mut worker = Worker::start(&[("SHUTDOWN_GRACE_SECS", "30")]);
     let watch = HealthClient::new(worker.channel().await)
@@ -39,34 +43,55 @@ async fn draining(first: &str) -> (Worker, impl Sized) {
     (worker, watch)
 }
 
-fn exits_at_once_saying_why(worker: Worker, signal_number: i32) {
+fn exits_at_once_saying_why(worker: Worker) {
     // Well within the 30 s drain.
     let (status, logs) = worker.wait(Duration::from_secs(10));
-    assert_eq!(
-        status.code(),
-        Some(128 + signal_number),
-        "exit status {status}"
-    );
+    assert_eq!(status.code(), Some(128 + 2), "exit status {status}");
     let said = logs
         .iter()
-        .filter(|line| line.contains("second stop signal"))
+        .filter(|line| line.contains("SIGINT again: exiting now"))
         .count();
     assert_eq!(said, 1, "one line says why; logs:\n{}", logs.join("\n"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_sigterm_stops_the_worker_without_waiting_for_the_drain() {
-    let (worker, _watch) = draining("TERM").await;
+/// Sends SIGTERM to a worker draining after `first`, then lets the drain end:
+/// the worker must still be draining when it does, and exit 0.
+async fn a_later_sigterm_lets_the_drain_finish(first: &str) {
+    let (mut worker, watch) = draining(first).await;
     worker.signal("TERM");
-    exits_at_once_saying_why(worker, 15);
+    worker.wait_for_log("SIGTERM again: the same request to stop; still draining");
+    drop(watch);
+    let (status, logs) = worker.wait(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !logs
+            .iter()
+            .any(|line| line.contains("drain deadline passed")),
+        "the drain finished, not its deadline; logs:\n{}",
+        logs.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_after_ctrl_c_is_the_same_request_and_a_second_ctrl_c_stops_at_once() {
-    // A terminal's SIGINT, then the SIGTERM a supervisor sends on it.
-    let (mut worker, _watch) = draining("INT").await;
-    worker.signal("TERM");
-    worker.wait_for_log("SIGTERM after SIGINT: the same request to stop; still draining");
+async fn sigterm_then_sigterm_lets_the_drain_finish() {
+    a_later_sigterm_lets_the_drain_finish("TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_then_sigterm_lets_the_drain_finish() {
+    a_later_sigterm_lets_the_drain_finish("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_then_ctrl_c_exits_at_once() {
+    let (worker, _watch) = draining("INT").await;
     worker.signal("INT");
-    exits_at_once_saying_why(worker, 2);
+    exits_at_once_saying_why(worker);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_then_ctrl_c_exits_at_once() {
+    let (worker, _watch) = draining("TERM").await;
+    worker.signal("INT");
+    exits_at_once_saying_why(worker);
 }

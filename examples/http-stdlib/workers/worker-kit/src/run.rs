@@ -13,7 +13,7 @@ use crate::{
     metrics,
     model::{Compiled, Model},
     priority, probe,
-    server::{self, ServeOptions, StopSignal},
+    server::{self, ServeOptions, StopSignal, StopSignals},
     telemetry,
 };
 
@@ -171,7 +171,7 @@ fn serve(
     tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
-        let mut signals = server::StopSignals::new()?;
+        let signals = StopSignals::new()?;
         // Bound before gRPC, so a taken metrics port stops start-up.
         let metrics_listener = TcpListener::bind(config.metrics_addr)
             .await
@@ -188,33 +188,7 @@ fn serve(
                 tracing::error!(%error, "metrics server failed");
             }
         });
-        let shutdown = async move {
-            let first = signals.recv().await;
-            tracing::info!(signal = first.name, "stop signal received");
-            // The handlers stay installed, so without this a second signal
-            // would do nothing: an operator who sends one does not want to
-            // wait out the drain.
-            tokio::spawn(async move {
-                let second = loop {
-                    let next = signals.recv().await;
-                    // Ctrl-C in a terminal and then the SIGTERM a supervisor
-                    // sends on it are one request to stop, as the orchestrator
-                    // takes them (its cmd/orchestrator/main.go).
-                    if first == StopSignal::INTERRUPT && next == StopSignal::TERMINATE {
-                        tracing::info!(
-                            "SIGTERM after SIGINT: the same request to stop; still draining"
-                        );
-                        continue;
-                    }
-                    break next;
-                };
-                tracing::warn!(
-                    signal = second.name,
-                    "second stop signal: exiting now, calls in flight are dropped"
-                );
-                std::process::exit(128 + i32::from(second.number));
-            });
-        };
+        let shutdown = stop_requested(signals);
         let options = ServeOptions {
             max_in_flight: config.max_in_flight,
             shutdown_grace: config.shutdown_grace,
@@ -222,6 +196,32 @@ fn serve(
         server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
         Ok(())
     })
+}
+
+/// Resolves at the first SIGTERM or SIGINT, which starts the graceful drain,
+/// and leaves the signals after it to one rule, the orchestrator's too (its
+/// cmd/orchestrator/main.go, `stopSignals`) and the README's: a later SIGINT,
+/// someone pressing Ctrl-C again, exits at once (130, calls in flight
+/// dropped) whatever the first signal was; a later SIGTERM changes nothing.
+/// Supervisors (Kubernetes, docker, systemd, make run) send SIGTERM to ask
+/// for a graceful stop and SIGKILL when they want it now, so a repeated
+/// SIGTERM, or one after Ctrl-C, is the same request, and no time window
+/// tells the two apart.
+async fn stop_requested(mut signals: StopSignals) {
+    let first = signals.recv().await;
+    tracing::info!(signal = first.name, "stop signal received");
+    // The handlers stay installed (StopSignals), so a later signal does only
+    // what this task does with it.
+    tokio::spawn(async move {
+        loop {
+            let next = signals.recv().await;
+            if next == StopSignal::INTERRUPT {
+                tracing::warn!("SIGINT again: exiting now, calls in flight are dropped");
+                std::process::exit(128 + i32::from(next.number));
+            }
+            tracing::info!("SIGTERM again: the same request to stop; still draining");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -18,8 +18,7 @@ import (
 func main() {
 	// First of all, so that SIGTERM at any point of start-up asks for a clean stop (exit 0)
 	// instead of killing the process.
-	ctx, stop := stopSignals()
-	defer stop()
+	ctx := stopSignals()
 
 	var level slog.LevelVar
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
@@ -28,25 +27,50 @@ func main() {
 	workerclient.RouteGRPCLogs(logger)
 	if err := run(ctx, logger, &level); err != nil {
 		logger.Error("orchestrator failed", "error", err)
-		stop()
 		os.Exit(1)
 	}
 }
 
-// stopSignals returns a context done at the first SIGTERM or Ctrl-C (SIGINT). After it, a
-// second Ctrl-C kills the process the default way, for when a drain hangs and someone at a
-// terminal wants out; a second SIGTERM changes nothing: the terminal's signal and then the
-// one make run (or a supervisor) sends its process are one request to stop, not two.
-func stopSignals() (context.Context, context.CancelFunc) {
-	// Wanted for the process's life, so SIGTERM never gets its default action (exit) while
-	// the drain runs. Not signal.Ignore once the first signal is in: the runtime clears its
-	// interest in a signal before it marks it ignored, and a SIGTERM handled in between
-	// killed the process (1 run in 30 of main_test's second-signal test under -race).
-	held := make(chan os.Signal, 1)
-	signal.Notify(held, syscall.SIGTERM)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop) // restores SIGINT's default action
-	return ctx, stop
+// stopSignals returns a context done at the first SIGTERM or SIGINT, which starts the graceful
+// drain. The signals after it follow one rule, the Rust worker's too (worker-kit's run.rs) and
+// the README's: a later SIGINT, someone pressing Ctrl-C again, exits at once with
+// interruptedExit, work in flight dropped, whatever the first signal was; a later SIGTERM changes
+// nothing. Supervisors (Kubernetes, docker, systemd, make run) send SIGTERM to ask for a graceful
+// stop and SIGKILL when they want it now, so a repeated SIGTERM, or one after Ctrl-C, is the
+// same request, and no time window tells the two apart.
+func stopSignals() context.Context {
+	// Both stay Notify'd for the process's life, so neither gets its default action back:
+	// SIGTERM's would kill the drain, and SIGINT's is to stay ignored in a process started with
+	// it ignored (a non-interactive shell's background job), which made a second Ctrl-C do
+	// nothing. Never signal.Stop or signal.Ignore either: the runtime clears its interest in a
+	// signal before it installs the new action, and a SIGTERM handled in between killed the
+	// process (1 run in 30 of the signal tests under -race).
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	go func() {
+		slog.Info("stop signal received", "signal", signalName(<-signals))
+		stop()
+		for sig := range signals {
+			if sig == os.Interrupt {
+				slog.Warn("SIGINT again: exiting now, work in flight is dropped")
+				os.Exit(interruptedExit)
+			}
+			slog.Info("SIGTERM again: the same request to stop; still draining")
+		}
+	}()
+	return ctx
+}
+
+// interruptedExit is the status of a stop cut short by a second SIGINT: 128 + SIGINT's number,
+// what a shell reports for a process SIGINT killed, and what the worker exits with.
+const interruptedExit = 128 + 2
+
+func signalName(sig os.Signal) string {
+	if sig == os.Interrupt {
+		return "SIGINT"
+	}
+	return "SIGTERM"
 }
 
 // stoppedEarly reports whether err is only what being told to stop (ctx done) cut short: a
