@@ -9,6 +9,7 @@ import { withRepoLock } from "../write/repo-lock.js";
 import { readRecords } from "../write/repo.js";
 import { cargoTomlOnDisk, crateTargets, removeWorkerLeftovers } from "../write/worker-leftovers.js";
 import { locate } from "../write/worktree.js";
+import type { SyncConflict } from "../sync/conflicts.js";
 import { changeSteps } from "./next-steps.js";
 import { syncIn, type Afterword, type SyncOptions } from "./sync.js";
 
@@ -32,7 +33,7 @@ export async function runChange(
     const manifest = parseEdited(edited, kind!, value!);
     // Read before the sync removes the worker's Cargo.toml: its targets name its build output.
     const targets = verb === "remove" && kind === "worker" ? workerTargets(target, value!, current) : undefined;
-    const after = ({ dryRun, code }: { dryRun: boolean; code: number }): Afterword => {
+    const after = ({ dryRun, code, conflicts }: { dryRun: boolean; code: number; conflicts: SyncConflict[] }): Afterword => {
       const lines: string[] = [];
       let json: Record<string, unknown> = {};
       if (targets) {
@@ -49,8 +50,9 @@ export async function runChange(
           lines.push(human`  left         docker image ${image}, if make docker or make up built it (docker compose down --remove-orphans, then docker image rm ${image})`);
         }
       }
-      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".");
-      if (!dryRun && code === EXIT.ok) lines.push("", "Next:", ...next);
+      // A conflict leaves the change made and the file to the user: its steps come first.
+      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".", conflicts);
+      if (!dryRun && (code === EXIT.ok || conflicts.length > 0)) lines.push("", "Next:", ...next);
       return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
     };
     return syncIn(target, { ...options, manifest, migrated, command: `${verb} ${kind} ${value}`, after });

@@ -1,6 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { shellQuote } from "../human.js";
 import { CI_FILES } from "../render/ci-jobs.js";
+import { besidePath, type SyncConflict } from "../sync/conflicts.js";
 import { WORKERS_DIR } from "../render/components.js";
 import { workerAddrVar, workerContexts } from "../render/workers.js";
 
@@ -33,9 +34,10 @@ export function nextSteps(dir: string, m: Manifest, validated: boolean): string[
  * them with `make -n` in a repo changed this way); other lines are notes.
  * `smoke` builds first and, for a queue preset, starts the emulator itself.
  */
-export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string): string[] {
+export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string, conflicts: SyncConflict[] = []): string[] {
   const steps: [string, string][] = [];
   if (dir !== ".") steps.push([`cd ${shellQuote(dir)}`, ""]);
+  steps.push(...conflictSteps(conflicts));
   if (kind === "worker") {
     const worker = workerContexts(m).find((w) => w.name === value);
     if (verb === "add" && worker) {
@@ -60,4 +62,23 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (cmd ? (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`) : `  ${why}`).trimEnd());
+}
+
+/**
+ * The change is recorded (hybrid-backend.json and the other files are
+ * written) but a conflicted file holds markers or has its new render beside
+ * it: building now would build them. So resolving comes first, each file
+ * named, then the check that says none is left (the same one CI runs; it
+ * exits 3 until then, as every later sync does), then the change's own steps.
+ */
+function conflictSteps(conflicts: SyncConflict[]): [string, string][] {
+  if (conflicts.length === 0) return [];
+  const steps: [string, string][] = conflicts.map(({ path, beside }) => [
+    "",
+    beside
+      ? `resolve ${path}: take what you need from ${besidePath(path)} into it, then delete ${besidePath(path)}`
+      : `resolve ${path}: edit the <<<<<<< ======= >>>>>>> blocks down to the lines you want`,
+  ]);
+  steps.push(["hybrid-backend sync --check", "exits 0 once no conflict is left; then commit"]);
+  return steps;
 }

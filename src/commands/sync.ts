@@ -5,7 +5,7 @@ import { formatMigrations, parseRecordedManifest, type MigrationNotice } from ".
 import { render, type FileEntry, type FileTree } from "../render/index.js";
 import { loadBases } from "../sync/bases.js";
 import { describeChanges } from "../sync/diff.js";
-import { besidePath, conflictOpen } from "../sync/conflicts.js";
+import { besidePath, conflictOpen, type SyncConflict } from "../sync/conflicts.js";
 import { LEDGER_FILE, blobId, managedFiles, recordedLedger, serializeLedger, type Ledger } from "../sync/ledger.js";
 import { manifestBytes, recordFile } from "../sync/records.js";
 import { mergeFile } from "../sync/merge.js";
@@ -40,7 +40,7 @@ export interface SyncOptions {
    * what it would do), told whether the sync left conflicts: its report's
    * lines follow the file report, its JSON joins the JSON report.
    */
-  after?: (run: { dryRun: boolean; code: number }) => Afterword;
+  after?: (run: { dryRun: boolean; code: number; conflicts: SyncConflict[] }) => Afterword;
 }
 
 export interface Afterword {
@@ -98,6 +98,9 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const manifestFile = recordFile(onDisk.get(MANIFEST_FILE), manifestBytes(manifest));
   const manifestChanged = manifestFile.changed;
   const code = hasConflicts(actions) ? EXIT.drift : EXIT.ok;
+  const conflicts: SyncConflict[] = actions
+    .filter((a) => a.status === "conflict")
+    .map((a) => ({ path: a.path, beside: a.beside !== undefined || a.record?.conflict === "beside" }));
   const style = { command: options.command, verbose: options.verbose };
 
   if (options.dryRun) {
@@ -107,7 +110,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       return e && { content: storedForm(e), mode: e.mode };
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
-    const after = options.after?.({ dryRun: true, code }) ?? { lines: [] };
+    const after = options.after?.({ dryRun: true, code, conflicts }) ?? { lines: [] };
     if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
     else {
       const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(recorded.notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
@@ -128,7 +131,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       ledgerStyle: recordFile(onDisk.get(LEDGER_FILE), serializeLedger(newLedger)).style,
     });
   }
-  const after = options.after?.({ dryRun: false, code }) ?? { lines: [] };
+  const after = options.after?.({ dryRun: false, code, conflicts }) ?? { lines: [] };
   if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
   else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(recorded.notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;

@@ -10,6 +10,12 @@ import type { LedgerEntry } from "./ledger.js";
 /** How a conflict was left: markers in the file, or the new render beside it. */
 export type ConflictKind = "markers" | "beside";
 
+/** A file a sync left in conflict, and whether the new render went beside it (FILE.generated) rather than into markers. */
+export interface SyncConflict {
+  path: string;
+  beside: boolean;
+}
+
 /** Where the new render goes when a file cannot be merged line by line (e.g. binary). */
 export function besidePath(path: string): string {
   return `${path}.generated`;

@@ -64,8 +64,20 @@ describe("add worker", () => {
     expect(add.exitCode, add.stdout).toBe(3);
     expect(add.stdout).toMatch(/^ {2}conflict {5}README\.md/m);
     expect(add.stdout).not.toMatch(/^ {2}added /m);
-    // With a conflict open, the next step is resolving it (the note says how), not building.
-    expect(add.stdout).not.toContain("Next:");
+    // The change is made, a file is left to the user: Next names it, how to resolve it, the
+    // check that says it is done, and then the change's own steps (building before would build markers).
+    const next = add.stdout.slice(add.stdout.indexOf("\nNext:\n") + 7).split("\n");
+    expect(add.stdout).toContain("\nNext:\n");
+    expect(next[0]).toBe("  resolve README.md: edit the <<<<<<< ======= >>>>>>> blocks down to the lines you want");
+    expect(next[1]).toMatch(/^ {2}hybrid-backend sync --check +# exits 0 once no conflict is left; then commit$/);
+    expect(commands(add.stdout)).toEqual(["make test smoke"]);
+    // The steps are true: the check fails while the markers are there and passes once they are gone.
+    const check = () => runCli(["sync", "--check"], dir, env);
+    expect((await check()).exitCode).toBe(3);
+    const ours = readFileSync(readme, "utf8").replace(/^<<<<<<< .*\n([\s\S]*?)^(?:\|\|\|\|\|\|\| [\s\S]*?)?^=======\n[\s\S]*?^>>>>>>> .*\n/gm, "$1");
+    writeFileSync(readme, ours);
+    const after = await check();
+    expect(after.exitCode, after.stdout).toBe(0);
   });
 
   it("lists a file it merged into your edits without --verbose, so you can review it", async () => {
@@ -93,6 +105,22 @@ describe("add worker", () => {
       expect(steps).toContain("  cd 'sub dir'");
     },
   );
+});
+
+describe("a change that leaves a conflict says how to finish it, then what the change needs", () => {
+  it("names each file, the way to resolve it (markers or FILE.generated), and the check", () => {
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress: "sqs" } });
+    const conflicts = [{ path: "README.md", beside: false }, { path: "docs/logo.png", beside: true }];
+    const steps = changeSteps("remove", "ci", "github", m, "sub dir", conflicts);
+    expect(steps.slice(0, 4)).toEqual([
+      "  cd 'sub dir'",
+      "  resolve README.md: edit the <<<<<<< ======= >>>>>>> blocks down to the lines you want",
+      "  resolve docs/logo.png: take what you need from docs/logo.png.generated into it, then delete docs/logo.png.generated",
+      expect.stringMatching(/^ {2}hybrid-backend sync --check +# exits 0 once no conflict is left; then commit$/),
+    ]);
+    expect(steps.at(-1)).toBe("  .github/workflows/ci.yml is gone: github runs no pipeline for this repo on the next push");
+    expect(changeSteps("remove", "ci", "github", m, ".")).not.toContainEqual(expect.stringContaining("sync --check"));
+  });
 });
 
 describe("add worker's next step says where smoke sends the vectors", () => {
