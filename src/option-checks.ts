@@ -79,7 +79,9 @@ export function rejectRepeats(tokens: readonly Token[]): void {
     seen.set(token.name, values);
     if (values.length < 2) continue;
     const flag = `--${token.name}`;
-    const list = LIST_OPTIONS.has(token.name) ? `, with every entry in one comma-separated list: ${flag} ${values.join(",")}` : "";
+    // Each entry once: the list refuses a repeated entry, so a repeat must not be suggested.
+    const entries = [...new Set(values.flatMap((v) => v.split(",")))].join(",");
+    const list = LIST_OPTIONS.has(token.name) ? `, with every entry in one comma-separated list: ${flag} ${entries}` : "";
     throw new UsageError(flag, token.value, `it is given twice (first ${JSON.stringify(values[0])}); give ${flag} once${list}`);
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseArgv } from "../../src/args.js";
 import { UsageError } from "../../src/errors.js";
 import { OPTIONS, takesValue, type OptionName } from "../../src/options.js";
+import { runCli, tempDir } from "../helpers/cli.js";
 
 const VALUE_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).filter(takesValue);
 
@@ -40,6 +41,20 @@ describe("parseArgv: an option given twice", () => {
   it("tells a list option's user to combine the values", () => {
     expect(refusal(["app", "--ci", "github", "--ci", "gitlab"])).toContain("one comma-separated list: --ci github,gitlab");
     expect(refusal(["app", "--deploy", "kubernetes", "--deploy", "none"])).toContain("--deploy kubernetes,none");
+  });
+
+  it("suggests each entry once: the list itself refuses a repeat, so the suggestion must be accepted", async () => {
+    const cases: [string[], string][] = [
+      [["--ci", "gitlab", "--ci", "gitlab"], "--ci gitlab"],
+      [["--ci", "gitlab", "--ci", "gitlab,github"], "--ci gitlab,github"],
+      [["--ci=github,gitlab", "--ci", "github"], "--ci github,gitlab"],
+    ];
+    for (const [flags, suggested] of cases) {
+      const message = refusal(["app", ...flags]);
+      expect(message).toMatch(new RegExp(`one comma-separated list: ${suggested}$`));
+      const typed = await runCli([".", "--name", "app", ...suggested.split(" "), "--yes", "--dry-run"], tempDir());
+      expect(typed.exitCode, typed.stderr).toBe(0);
+    }
   });
 
   it("lets a switch repeat: it means the same thing twice and drops nothing", () => {
