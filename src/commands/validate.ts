@@ -43,7 +43,9 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
     console.log(toJson(report));
   } else if (!report.ok) {
     const failed = report.steps.find((s) => s.status === "failed")!;
-    console.error(`\n${failed.name} failed: ${humanLines(failed.error ?? "")}\n${human`logs: ${report.logs}`}`);
+    // The repo stays as written (create keeps it too): say how to check it again, as Ctrl-C does.
+    const again = `next: once it is fixed, \`hybrid-backend validate ${shellQuote(dir)}\` checks again (a check that passed is not rerun while its inputs are unchanged)`;
+    console.error(`\n${failed.name} failed: ${humanLines(failed.error ?? "")}\n${human`logs: ${report.logs}`}\n${human`${again}`}`);
   } else {
     // Name what actually ran: a step with nothing to check here (no CI, no deploy target) was skipped.
     const ran = report.steps.filter((s) => s.status === "passed" && s.name !== "doctor" && s.name !== "smoke").map((s) => s.name);
