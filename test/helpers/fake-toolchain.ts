@@ -61,7 +61,9 @@ case "$1" in
     # The tests run the worker the build above left: another repo's is a fault.
     unit="$CARGO_BUILD_BUILD_DIR/debug/.fingerprint/scorer-5c0e5c0e5c0e5c0e"
     [ -f "$unit" ] && [ "$(cat "$unit")" != "$PWD" ] && echo "$PWD got the worker of $(cat "$unit")" >> "$FAKE_PIDS/handed-another-build"
-    sleep 0.2 ;;
+    sleep 0.2
+    # FAKE_TEST_FAIL: a failing test, after the build.
+    [ -n "$FAKE_TEST_FAIL" ] && { echo "test result: FAILED. 0 passed; 1 failed" >&2; exit 101; } ;;
   metadata) printf '{"target_directory":"%s/target","packages":[{"name":"scorer","targets":[{"kind":["bin"],"name":"scorer"}]}]}\\n' "$PWD" ;;
   *) sleep 0.2 ;;
 esac

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -86,6 +86,21 @@ describe("validate progress", { timeout: 120_000 }, () => {
     const again = await runCli(["validate", app], process.cwd(), fake.env);
     expect(again.stdout).toMatch(/^  ok   rust\b/m);
     expect(readFileSync(join(fake.pids, "fingerprints-at-build"), "utf8").split("\n").filter(Boolean)).toEqual(["tokio-5052a53827468635"]);
+  });
+
+  // The dependencies a failed test run compiled are the ones the user's next `make test` needs.
+  it("seeds the repo's target with the shared dependencies when the Rust tests fail too", async () => {
+    const fake = fakeToolchain();
+    const target = join(app, "workers", "target", "debug", ".fingerprint");
+    rmSync(join(app, "workers", "target"), { recursive: true, force: true });
+    const first = await runCli(["validate", app], process.cwd(), fake.env);
+    expect(first.stdout).toMatch(/^  ok   rust\b/m);
+    const shared = readdirSync(join(fake.cache, "create-hybrid-backend")).find((d) => d.startsWith("rust-build-"));
+    mkdirSync(join(fake.cache, "create-hybrid-backend", shared!, "debug", ".fingerprint", "tokio-5052a53827468635"), { recursive: true });
+    rmSync(join(app, "workers", "target"), { recursive: true, force: true });
+    const failed = await runCli(["validate", app, "--no-cache"], process.cwd(), { ...fake.env, FAKE_TEST_FAIL: "1" });
+    expect(failed.stdout, failed.stdout + failed.stderr).toMatch(/^  FAIL rust\b/m);
+    expect(readdirSync(target)).toEqual(["tokio-5052a53827468635"]);
   });
 
   it("still runs the contract's generate when the go step fails before go vet", async () => {
