@@ -73,8 +73,11 @@ export function ciJobs(m: Manifest): CiJob[] {
       name: `rust-${w.name}`,
       key: `rust_${w.name}`,
       reads: [`${WORKERS_DIR}/${w.name}/**/*`, ...WORKSPACE],
-      why: `cargo fmt, clippy, test and build of ${w.name}`,
-      // tonic, prost and tokio compile three times over (clippy, test, release): ~10 min cold.
+      // No release build here: smoke's `make build` builds every worker in
+      // release, and smoke reads all that this job reads, so it runs whenever
+      // this one does (test/unit/cargo-commands.test.ts holds that).
+      why: `cargo fmt, clippy and test of ${w.name}`,
+      // tonic, prost and tokio compile twice over (clippy, test): ~7 min cold.
       minutes: 30,
     })),
     {
@@ -141,7 +144,7 @@ export function ciTimeouts(m: Manifest): Record<string, number> {
   return { ...Object.fromEntries(ciJobs(m).map((j) => [j.name, j.minutes])), ...SUPPORT_MINUTES };
 }
 
-/** A Rust job's commands, for the CI templates: which packages it checks, and whether it builds release binaries. */
+/** A Rust job's commands, for the CI templates: which packages it checks. */
 export interface RustJob {
   name: string;
   key: string;
@@ -149,14 +152,12 @@ export interface RustJob {
   cacheKey: string;
   /** Cargo's package selection, `-p A -p B`. */
   packages: string;
-  /** A worker's job builds its release binary; the shared crates have none of their own. */
-  build: boolean;
 }
 
 export function rustJobs(m: Manifest): RustJob[] {
   return [
-    { ...SHARED_JOB, cacheKey: "worker-kit", packages: SHARED_CRATES.map((c) => `-p ${c}`).join(" "), build: false },
-    ...m.workers.map((w) => ({ name: `rust-${w.name}`, key: `rust_${w.name}`, cacheKey: w.name, packages: `-p ${w.name}`, build: true })),
+    { ...SHARED_JOB, cacheKey: "worker-kit", packages: SHARED_CRATES.map((c) => `-p ${c}`).join(" ") },
+    ...m.workers.map((w) => ({ name: `rust-${w.name}`, key: `rust_${w.name}`, cacheKey: w.name, packages: `-p ${w.name}` })),
   ];
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest, type ManifestInput } from "../../src/manifest.js";
 import { CARGO_COMMANDS } from "../../src/render/cargo-commands.js";
-import { CI_FILES, SHARED_JOB } from "../../src/render/ci-jobs.js";
+import { CI_FILES, SHARED_JOB, ciJobs } from "../../src/render/ci-jobs.js";
 import { SHARED_CRATES } from "../../src/render/components.js";
 import { render, type FileTree } from "../../src/render/index.js";
 
@@ -43,7 +43,7 @@ describe.each(presets)("the workers' cargo commands, %s", (_, input) => {
     const shared = SHARED_CRATES.map((c) => `-p ${c}`).join(" ");
     const expected: [string, string[]][] = [
       [SHARED_JOB.name, [`${CARGO_COMMANDS.test} ${shared}`]],
-      ...m.workers.map((w): [string, string[]] => [`rust-${w.name}`, [`${CARGO_COMMANDS.test} -p ${w.name}`, `${CARGO_COMMANDS.build} -p ${w.name}`]]),
+      ...m.workers.map((w): [string, string[]] => [`rust-${w.name}`, [`${CARGO_COMMANDS.test} -p ${w.name}`]]),
     ];
     for (const [job, commands] of expected) {
       const github = gh.jobs[job]!.steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
@@ -52,6 +52,21 @@ describe.each(presets)("the workers' cargo commands, %s", (_, input) => {
         const cargo = lines.filter((l) => /^cargo (test|build)\b/.test(l));
         expect(cargo, `${provider} ${job}`).toEqual(commands);
       }
+    }
+  });
+
+  // A release build in a worker's job compiled the tree a third time and passed nothing on.
+  it("build every worker in release once a pipeline, in smoke's make build, which runs whenever a worker's job does", () => {
+    expect(/^smoke: (.*)$/m.exec(makefile)?.[1]?.split(/\s+/)).toContain("build");
+    const gh = parse(text(tree, CI_FILES.github)) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const gl = parse(text(tree, CI_FILES.gitlab)) as Record<string, { script?: string[] }>;
+    expect(gh.jobs.smoke!.steps.map((s) => s.run?.trim())).toContain("make smoke");
+    expect(gl.smoke!.script).toContain("make smoke");
+    const jobs = ciJobs(m);
+    const smoke = jobs.find((j) => j.name === "smoke")!.reads!;
+    const covered = (glob: string) => smoke.some((s) => s === glob || (s.endsWith("/**/*") && glob.startsWith(s.slice(0, -"**/*".length))));
+    for (const job of jobs.filter((j) => j.name.startsWith("rust-"))) {
+      expect(job.reads!.filter((g) => !covered(g)), job.name).toEqual([]);
     }
   });
 });
