@@ -179,7 +179,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       name: "MAX_IN_FLIGHT_BYTES",
       default: "",
       doc: "1 MiB per core (GOMAXPROCS)",
-      meaning: "most request body bytes the scoring routes handle at once; within it an adaptive limit (gauge `orchestrator_admission_limit_bytes`, at least 256 KiB per core) falls while requests take over three times their unloaded time; a request past the limit gets 429 with `Retry-After` before its body is decoded, and one larger than the limit runs only when nothing else is in flight (see Limits and retries)",
+      meaning: "most request body bytes the scoring routes handle at once; within it an adaptive limit (gauge `orchestrator_admission_limit_bytes`, at least 256 KiB per core unless the worker refuses calls for load) falls while requests take over three times their unloaded time, and by a tenth for each call the worker refuses for load; a request past the limit gets 429 with `Retry-After` before its body is decoded, and one larger than the limit runs only when nothing else is in flight (see Limits and retries)",
     });
   }
   if (ingress === "sqs") {

@@ -59,7 +59,7 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       name: "orchestrator_admission_limit_bytes",
       type: "gauge",
       labels: [],
-      meaning: "request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body",
+      meaning: "request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body, and by a tenth for each call the worker refuses for load",
     });
   } else {
     rows.push(
