@@ -71,7 +71,7 @@ fi
 model_round_ms=$((phase_ms < 1000 ? phase_ms : 1000))
 model_round=$(awk -v ms="$model_round_ms" 'BEGIN { print ms / 1000 }')
 # The README's "how long" comes from the same counts.
-echo "bench: $runs run(s) of 31 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (31 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring, plus builds, warm-ups and service starts" >&2
+echo "bench: $runs run(s) of 31 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (31 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring and $(((runs * 15 * 500 + 500) / 1000))s of warm-ups (0.5s before each of 15 closed loops a run), plus builds, the model memory test and service starts (README.md, Benchmarks: how long it takes)" >&2
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
@@ -184,7 +184,7 @@ for run in $(seq "$runs"); do
     unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -tracing-variant "$variant" -tracing-sampler "$sampler" -tracing-out "bench/tracing-$variant-$run.json" \
       -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
-      -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -runs 1 \
+      -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -runs 1 \
       -rate "$rate" -concurrency "$concurrency"
     stop_services
     tracing_rows+=("bench/tracing-$variant-$run.json")
@@ -204,7 +204,7 @@ for run in $(seq "$runs"); do
     unset COALESCE
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant-$run.json" \
       -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
-      -vectors testdata/vectors.json -duration "$duration" -runs 1 -rate "$rate" -concurrency "$concurrency"
+      -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -runs 1 -rate "$rate" -concurrency "$concurrency"
     stop_services
     coalesce_rows+=("bench/coalesce-$variant-$run.json")
   done
@@ -223,7 +223,7 @@ for run in $(seq "$runs"); do
     esac
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -gateway-variant "$variant" -gateway-out "bench/gateway-$variant-$run.json" \
       -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
-      -vectors testdata/vectors.json -duration "$duration" -concurrency "$concurrency"
+      -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -concurrency "$concurrency"
     stop_services
     gateway_rows+=("bench/gateway-$variant-$run.json")
   done
@@ -254,7 +254,7 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -http-floor "http://$floor_addr" -http-floor-pid "$floor_pid" \
   -preset http -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" ${model_memory[@]+"${model_memory[@]}"} \
-  -out bench -duration "$duration" -runs "$runs" \
+  -out bench -duration "$duration" -warmup 500ms -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency" \
   -tracing "$(IFS=,; echo "${tracing_rows[*]}")" -coalescing "$(IFS=,; echo "${coalesce_rows[*]}")" \
   -gateway "$(IFS=,; echo "${gateway_rows[*]}")"

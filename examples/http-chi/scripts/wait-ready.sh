@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-seconds=${WAIT_TIMEOUT:-60}
+seconds=$(wait_timeout wait-ready) || exit 2
 if [ $# -eq 0 ]; then
   url="$(local_url "$(orchestrator_addr)")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then

@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+wait_seconds=$(wait_timeout run) || exit 2
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose, but after the drains the services are given here: the
 # orchestrator's SHUTDOWN_TIMEOUT (default 10s) and the steps after its
@@ -221,7 +222,7 @@ orchestrator_pid=$!
 pids=("${worker_pids[@]}" "$orchestrator_pid")
 names=("${worker_names[@]}" orchestrator)
 
-if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "${WAIT_TIMEOUT:-60}" "${pids[@]}"; then
+if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "$wait_seconds" "${pids[@]}"; then
   # The settings that move the services that exited (all of them if none has).
   exited=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
@@ -229,7 +230,7 @@ if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be re
   # orchestrator runs but is not ready, and /readyz's answer above says on what.
   # (Without its queue the SQS orchestrator exits; the Kinesis one waits for its stream.)
   if [ ${#exited[@]} -eq 0 ]; then
-    blame "every service is running, but the orchestrator was not ready within ${WAIT_TIMEOUT:-60}s: /readyz's answer and the logs above say why (a worker not SERVING); WAIT_TIMEOUT=SECONDS waits longer"
+    blame "every service is running, but the orchestrator was not ready within ${wait_seconds}s: /readyz's answer and the logs above say why (a worker not SERVING); WAIT_TIMEOUT=SECONDS waits longer"
   fi
   blame "${exited[*]} did not start (its log above says why; if an address is in use, set another: $(placement "${exited[@]}"))"
 fi

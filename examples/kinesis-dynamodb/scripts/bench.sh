@@ -63,7 +63,7 @@ fi
 model_round_ms=$((phase_ms < 1000 ? phase_ms : 1000))
 model_round=$(awk -v ms="$model_round_ms" 'BEGIN { print ms / 1000 }')
 # The README's "how long" comes from the same counts.
-echo "bench: $runs run(s) of 10 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (10 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring, plus builds, warm-ups and service starts" >&2
+echo "bench: $runs run(s) of 10 phases of $duration and 8 model rounds of ${model_round}s: about $(((runs * (10 * phase_ms + 8 * model_round_ms) + 500) / 1000))s of measuring and $(((runs * 4 * 500 + 500) / 1000))s of warm-ups (0.5s before each of 4 closed loops a run), plus builds, the model memory test and service starts (README.md, Benchmarks: how long it takes)" >&2
 mkdir -p bench
 
 (cd orchestrator && CGO_ENABLED=0 go build -trimpath -o ../bin/loadgen ./cmd/loadgen)
@@ -144,7 +144,7 @@ ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -worker "$worker_addr" -worker
   -worker-alt "$alt_addr" -worker-alt-pid "$alt_pid" -pinning "$pinning" \
   -preset kinesis -vectors testdata/vectors.json -model workers/scorer/model/model.json \
   -rust-model "$(IFS=,; echo "${rust_models[*]}")" -go-model "$(IFS=,; echo "${go_models[*]}")" ${model_memory[@]+"${model_memory[@]}"} \
-  -out bench -duration "$duration" -runs "$runs" \
+  -out bench -duration "$duration" -warmup 500ms -runs "$runs" \
   -rate "$rate" -concurrency "$concurrency"
 
 stop_services

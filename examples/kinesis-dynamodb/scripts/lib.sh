@@ -131,6 +131,18 @@ workers_target() {
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
 }
 
+# wait_timeout SCRIPT: WAIT_TIMEOUT's seconds (default 60), refused with exit 2 before
+# anything starts unless a whole number, 1 or more (bash arithmetic would fail on it later,
+# naming a line of this file).
+wait_timeout() {
+  local seconds=${WAIT_TIMEOUT:-60}
+  if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
+    printf '%s: WAIT_TIMEOUT=%q: want a whole number of seconds, 1 or more\n' "$1" "$seconds" >&2
+    return 2
+  fi
+  echo "$seconds"
+}
+
 # wait_http URL WHAT [SECONDS] [PID...]: poll until URL answers 200, for up to
 # SECONDS (default 60). Fails at once, naming it, when one of the PIDs (the
 # processes that should be serving) has exited, e.g. because its port is taken.

@@ -15,7 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-seconds=${WAIT_TIMEOUT:-60}
+seconds=$(wait_timeout wait-ready) || exit 2
+# Checked before the wait, which a wrong number would only end in a refusal.
+case ${PROCESSED:-} in
+  *[!0-9]*) echo "wait-ready: PROCESSED=$PROCESSED: want a number of requests, e.g. PROCESSED=1000" >&2 && exit 2 ;;
+esac
 if [ $# -eq 0 ]; then
   url="$(local_url "$(orchestrator_addr)")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then
@@ -24,9 +28,6 @@ if [ $# -eq 0 ]; then
   fi
   echo "ready: $url" >&2
   if [ -n "${PROCESSED:-}" ]; then
-    case $PROCESSED in
-      *[!0-9]*) echo "PROCESSED=$PROCESSED: want a number of requests, e.g. PROCESSED=1000" >&2 && exit 2 ;;
-    esac
     left=$((seconds - SECONDS > 0 ? seconds - SECONDS : 1))
     . scripts/aws.sh && aws_env
     (cd orchestrator && go run ./cmd/verify -count "$PROCESSED" -wait "${left}s")

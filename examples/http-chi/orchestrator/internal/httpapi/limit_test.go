@@ -128,3 +128,28 @@ func TestALoweredLimitRefusesWithTheBudgetFreeButAnIdleAPIAdmitsAnyBody(t *testi
 		t.Errorf("%d bytes still in flight after every charge was released", got)
 	}
 }
+
+// A worker's refusals take the limit below its floor, where more in flight is only work the
+// worker throws away; the latency rule leaves it there to grow back with the 200s.
+func TestRefusalsLowerTheLimitPastItsFloorAndItGrowsBack(t *testing.T) {
+	l := newGradientLimit(64<<10, 1<<20)
+	for range 100 {
+		l.backoff()
+	}
+	if got := l.current(); got != costUnitBytes {
+		t.Fatalf("limit %d after 100 refusals, want one unit, %d", got, costUnitBytes)
+	}
+	l.observe(time.Millisecond, 250)
+	for range 10 {
+		l.observe(50*time.Millisecond, 250) // slow, yet not lifted to the floor
+	}
+	if got := l.current(); got < costUnitBytes || got >= 64<<10 {
+		t.Fatalf("limit %d after slow samples, want it between one unit and the floor", got)
+	}
+	for range 100 {
+		l.observe(time.Millisecond, 250)
+	}
+	if got := l.current(); got < 64<<10 {
+		t.Errorf("limit %d after 100 requests at the baseline's pace, want back over the floor %d", got, 64<<10)
+	}
+}

@@ -27,3 +27,11 @@ func TooLarge(err error) bool {
 	}
 	return false
 }
+
+// Shed reports whether err is a refusal for load: the worker's RESOURCE_EXHAUSTED, or
+// ErrQueueFull, the orchestrator's own queue for it full. The worker is up and the request
+// blameless, so the same call passes once load drops. A message over a size limit is
+// RESOURCE_EXHAUSTED too, but no load (TooLarge).
+func Shed(err error) bool {
+	return status.Code(err) == codes.ResourceExhausted && !TooLarge(err)
+}

@@ -117,6 +117,13 @@ func (t ticket) answered() {
 	admissionLimit.Set(float64(t.a.limit.current()))
 }
 
+// shed feeds the worker's refusal of the request for load to the adaptive limit, so that
+// the next requests past what the worker takes are refused here, before their bodies are read.
+func (t ticket) shed() {
+	t.a.limit.backoff()
+	admissionLimit.Set(float64(t.a.limit.current()))
+}
+
 // release gives the charge back.
 func (t ticket) release() { t.a.give(t.n) }
 

@@ -39,9 +39,9 @@ type Config struct {
 	// allows, which is also the default.
 	MaxBodyBytes int64
 	// MaxInFlightBytes is the most request body bytes the scoring routes handle at once; within
-	// it an adaptive limit falls while requests queue (see gradientLimit), and a request past
-	// that gets 429 with Retry-After before its body is decoded (see admission). Default
-	// DefaultInFlightBytesPerCore per GOMAXPROCS.
+	// it an adaptive limit falls while requests queue or the worker refuses them for load (see
+	// gradientLimit), and a request past that gets 429 with Retry-After before its body is
+	// decoded (see admission). Default DefaultInFlightBytesPerCore per GOMAXPROCS.
 	MaxInFlightBytes int64
 	// RequestTimeout bounds each worker call (REQUEST_TIMEOUT); a request has
 	// WriteTimeout(RequestTimeout) from its body's arrival to the end of its answer.
@@ -156,6 +156,9 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker *N
 		ctx := metadata.AppendToOutgoingContext(r.Context(), "x-request-id", requestIDFrom(r.Context()))
 		resp, err := call(ctx, req)
 		if err != nil {
+			if workerclient.Shed(err) {
+				charged.shed()
+			}
 			h.writeWorkerError(w, r, worker.Name, err)
 			return
 		}

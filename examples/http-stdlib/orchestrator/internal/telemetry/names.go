@@ -6,7 +6,7 @@ const (
 	// HTTPServerRequestDurationSeconds is a histogram: time from request to response, per route.
 	HTTPServerRequestDurationSeconds = "http_server_request_duration_seconds"
 
-	// OrchestratorAdmissionLimitBytes is a gauge: request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body.
+	// OrchestratorAdmissionLimitBytes is a gauge: request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body, and by a tenth for each call the worker refuses for load.
 	OrchestratorAdmissionLimitBytes = "orchestrator_admission_limit_bytes"
 
 	// RPCClientCallDurationSeconds is a histogram: each call to a worker, retries included, by gRPC status.
@@ -36,7 +36,7 @@ const (
 // docs is each metric's help text and label names, from the same table.
 var docs = []doc{
 	{HTTPServerRequestDurationSeconds, "time from request to response, per route", []string{"http_request_method", "http_route", "http_response_status_code"}},
-	{OrchestratorAdmissionLimitBytes, "request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body", []string{}},
+	{OrchestratorAdmissionLimitBytes, "request body bytes the scoring routes admit at once now: an adaptive limit within MAX_IN_FLIGHT_BYTES that falls while requests take over three times their unloaded time per 4 KiB of body, and by a tenth for each call the worker refuses for load", []string{}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},
 	{OrchestratorWorkerBatchItems, "requests per ScoreBatch call to a worker", []string{"worker"}},

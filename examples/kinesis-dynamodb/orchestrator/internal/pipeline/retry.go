@@ -114,13 +114,10 @@ func Transient(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || awsenv.Retryable(err)
 }
 
-// Shed reports whether err is the worker refusing a call for load (RESOURCE_EXHAUSTED): the
-// worker is up and the message blameless, so the consumers back off and retry it in place,
-// without spending its redelivery budget, however long the overload lasts. A message over a
-// size limit is RESOURCE_EXHAUSTED too, but no load: it is Refused.
-func Shed(err error) bool {
-	return status.Code(err) == codes.ResourceExhausted && !workerclient.TooLarge(err)
-}
+// Shed reports whether err is the worker refusing a call for load (workerclient.Shed): the
+// consumers back off and retry it in place, without spending its redelivery budget, however
+// long the overload lasts. A message over a size limit is no load: it is Refused.
+func Shed(err error) bool { return workerclient.Shed(err) }
 
 // Refused reports whether err is the worker turning a call down for what it carries, with
 // the worker itself up: a request it finds invalid (INVALID_ARGUMENT, OUT_OF_RANGE), cannot

@@ -99,20 +99,31 @@ impl Worker {
         assert!(status.success());
     }
 
-    /// Waits for the process to exit and returns its status and remaining logs.
+    /// Waits for the process to exit and returns its status and remaining
+    /// logs, all of them: the reader thread may not yet have read what the
+    /// worker wrote just before it exited (a line lost that way failed a test
+    /// asserting its exit message), so they are read up to end of file.
     pub fn wait(mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
         let deadline = Instant::now() + timeout;
-        loop {
+        let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                let mut logs = std::mem::take(&mut self.seen);
-                logs.extend(self.logs.try_iter());
-                return (status, logs);
+                break status;
             }
             assert!(
                 Instant::now() < deadline,
                 "worker did not exit within {timeout:?}"
             );
             thread::sleep(Duration::from_millis(20));
+        };
+        let mut logs = std::mem::take(&mut self.seen);
+        loop {
+            match self.logs.recv_timeout(STARTUP_TIMEOUT) {
+                Ok(line) => logs.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return (status, logs),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the worker's stdout stayed open after it exited")
+                }
+            }
         }
     }
 }
