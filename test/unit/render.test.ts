@@ -119,7 +119,7 @@ describe("render", () => {
     ["kinesis", "dynamodb", ["wire_kinesis.go", "sink_dynamodb.go", "consume.go", "ready_queue_test.go", "start_queue_test.go"]],
     ["kinesis", "none", ["wire_kinesis.go", "sink_none.go", "consume.go", "ready_queue_test.go", "start_queue_test.go"]],
   ])("cmd/orchestrator for %s with sink %s holds that ingress's and that sink's files", (ingress, sink, files) => {
-    const shared = ["main.go", "main_test.go", "gc.go", "gc_test.go", "workers.go", "workers_test.go"];
+    const shared = ["main.go", "main_test.go", "signals_test.go", "gc.go", "gc_test.go", "workers.go", "workers_test.go"];
     const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress, sink } }));
     const dir = "orchestrator/cmd/orchestrator/";
     const got = [...tree.keys()].filter((p) => p.startsWith(dir)).map((p) => p.slice(dir.length));
