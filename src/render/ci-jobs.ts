@@ -185,3 +185,32 @@ export function jobPaths(job: CiJob, provider: keyof typeof CI_FILES): string[] 
   if (!job.reads) throw new Error(`CI job ${job.name} runs in every pipeline: it has no path filter`);
   return [...job.reads, CI_FILES[provider]];
 }
+
+/** How the README names a CI's requests and the branch that publishes. */
+export interface CiWords {
+  /** One request: "pull request", "merge request", or "pull or merge request". */
+  request: string;
+  /** Requests in general: "pull requests", "merge requests", or "pull and merge requests". */
+  requests: string;
+  /** The pipelines a request starts, at the head of a sentence. */
+  requestPipelines: string;
+  /** The branch that runs every job and publishes, as the CI files name it. */
+  branch: string;
+}
+
+/**
+ * The README's CI wording in the terms of the providers the repo has: GitHub
+ * has pull requests and workflow runs, GitLab merge requests and pipelines. The
+ * branch is what each file really names: GitHub's workflow `main`, literally
+ * (its `on: push: branches` takes no expression), GitLab's `$CI_DEFAULT_BRANCH`,
+ * whatever the project's default branch is called.
+ */
+export function ciWords(m: Manifest): CiWords {
+  const github = m.ci.providers.includes("github");
+  const gitlab = m.ci.providers.includes("gitlab");
+  if (github && gitlab) {
+    return { request: "pull or merge request", requests: "pull and merge requests", requestPipelines: "Pull- and merge-request pipelines", branch: "`main` (on GitLab, the default branch)" };
+  }
+  if (gitlab) return { request: "merge request", requests: "merge requests", requestPipelines: "Merge-request pipelines", branch: "the default branch" };
+  return { request: "pull request", requests: "pull requests", requestPipelines: "Pull-request runs", branch: "`main`" };
+}

@@ -20,3 +20,42 @@ describe("the README's CI section counts the providers the repo has", () => {
     expect(readme([...CI_PROVIDERS])).toContain("(both providers list the same files)");
   });
 });
+
+/**
+ * A GitLab-only user read "main" and "Pull-request pipelines": the README's CI
+ * wording is the providers' own, and its branch is the one the CI files name
+ * (GitHub's workflow `main` by name, GitLab's `$CI_DEFAULT_BRANCH`).
+ */
+describe("the README's CI section speaks each provider's terms", () => {
+  const repo = (providers: string[]) => render(parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress: "sqs" }, ci: { providers } }));
+  const ciSection = (providers: string[]) => {
+    const text = repo(providers).get("README.md")!.content.toString("utf8");
+    return text.slice(text.indexOf("## CI\n"), text.indexOf("\n## ", text.indexOf("## CI\n") + 1)).replace(/\s+/g, " ");
+  };
+  const file = (providers: string[], path: string) => repo(providers).get(path)!.content.toString("utf8");
+
+  it("GitLab alone: merge requests and the default branch, as .gitlab-ci.yml reads them", () => {
+    const text = ciSection(["gitlab"]);
+    expect(text).toContain("on a merge request all but audit");
+    expect(text).toContain("Merge-request pipelines cancel the run they replace; those on the default branch never do.");
+    expect(text).toContain("a push to the default branch only");
+    expect(text).not.toMatch(/\bmain\b|pull[- ]request/i);
+    const ci = file(["gitlab"], ".gitlab-ci.yml");
+    expect(ci).toContain("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+    expect(ci).not.toMatch(/\bmain\b/);
+  });
+
+  it("GitHub alone: pull requests and main, the branch its workflow names", () => {
+    const text = ciSection(["github"]);
+    expect(text).toContain("on a pull request all but audit");
+    expect(text).toContain("Pull-request runs cancel the run they replace; those on `main` never do.");
+    expect(text).not.toMatch(/merge request|default branch/i);
+    expect(file(["github"], ".github/workflows/ci.yml")).toMatch(/branches: \[main\]/);
+  });
+
+  it("both: names each provider's terms", () => {
+    const text = ciSection(["github", "gitlab"]);
+    expect(text).toContain("on a pull or merge request all but audit");
+    expect(text).toContain("while on `main` (on GitLab, the default branch) every job runs");
+  });
+});
