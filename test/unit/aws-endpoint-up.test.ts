@@ -23,7 +23,7 @@ function repo(ingress: "sqs" | "kinesis"): string {
   const dir = tempDir("chb-up-");
   for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
   writeFileSync(join(dir, "Makefile"), tree.get("Makefile")!.content);
-  for (const f of ["lib.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
+  for (const f of ["lib.sh", "checks.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
   writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$*" > "${dir}/go-call"\n`);
   chmodSync(join(dir, "fakebin/go"), 0o755);
   return dir;

@@ -19,7 +19,7 @@ const text = (path: string) => tree.get(path)!.content.toString("utf8");
 
 /** A repo with run.sh, lib.sh and smoke.sh as generated (from `from`), and the given stand-ins for the orchestrator and the scorer worker. */
 function repo(orchestrator: string, scorer: string, from: (path: string) => string | Uint8Array = text, queue = false): string {
-  const paths = ["scripts/run.sh", "scripts/lib.sh", "scripts/services.sh", "scripts/smoke.sh", ...(queue ? ["scripts/aws.sh"] : [])];
+  const paths = ["scripts/run.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh", "scripts/smoke.sh", ...(queue ? ["scripts/aws.sh"] : [])];
   return standInRepo("chb-run-", {
     scripts: Object.fromEntries(paths.map((p) => [p, from(p)])),
     orchestrator,
@@ -53,7 +53,7 @@ describe("scripts/run.sh (make run)", () => {
     // The log it names is still there to read after run has ended.
     expect(readFileSync(join(dir, ".run", "scorer.log"), "utf8")).toContain("Address already in use");
     // The hint names the variable that moves the service that could not start.
-    expect(r.all).toContain("run failed: scorer did not start (its log above says why; if an address is in use, set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
+    expect(r.all).toContain("run failed: scorer could not listen: an address is in use (its log above says which); set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
     expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
   });
 
@@ -234,7 +234,8 @@ describe("scripts/run.sh (make run) of a queue preset", () => {
     const r = await run(dir, { AWS_ENDPOINT_URL: "", WORKER_SCORER_ADDR: `unix://${dir}/scorer.sock` });
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).toMatch(/orchestrator \(pid \d+\) exited with status 1; the end of \.run\/orchestrator\.log:\norchestrator failed: finding queue/);
-    expect(r.all).toContain("run failed: orchestrator did not start (its log above says why; if an address is in use, set another: LISTEN_ADDR=");
+    expect(r.all).toMatch(/run failed: orchestrator did not start \(its log above says why\)\n*$/);
+    expect(r.all, "no address is taken: no hint to move one").not.toContain("set another");
     expect(r.all).not.toContain("is an address already in use?");
     expect(r.all, "no endpoint to blame: real AWS").not.toContain("nothing answers");
   });
@@ -257,7 +258,7 @@ describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignor
     const preset = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress }, workers: [{ name: "scorer", transport }] } as never));
     const dir = tempDir("chb-smoke-");
     mkdirSync(join(dir, "scripts"));
-    for (const path of ["scripts/smoke.sh", "scripts/lib.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), preset.get(path)!.content);
+    for (const path of ["scripts/smoke.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), preset.get(path)!.content);
     const r = await execa("bash", ["scripts/smoke.sh"], { cwd: dir, env: { [variable]: "50200" }, reject: false, all: true, timeout: 60_000 });
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toBe(`smoke: ${variable}=50200 does not apply here${note ? ` (${note})` : ""}; smoke reads only ${reads}`);
@@ -267,7 +268,7 @@ describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignor
   it("bench: a misspelt BENCH_ setting", async () => {
     const dir = tempDir("chb-bench-");
     mkdirSync(join(dir, "scripts"));
-    for (const path of ["scripts/bench.sh", "scripts/lib.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), text(path));
+    for (const path of ["scripts/bench.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), text(path));
     const r = await execa("bash", ["scripts/bench.sh"], { cwd: dir, env: { BENCH_RUN: "3" }, reject: false, all: true, timeout: 60_000 });
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toMatch(/^bench: BENCH_RUN=3 does not apply here; bench reads only BENCH_DURATION BENCH_RUNS /);

@@ -41,7 +41,7 @@ trap 'exit 0' TERM
 while :; do sleep 0.1; done`;
 
 function repo(text: (path: string) => string, workers: string[], orchestrator = ORCHESTRATOR, worker = WORKER): string {
-  const scripts = ["run.sh", "lib.sh", "services.sh", "aws.sh"].map((s) => `scripts/${s}`);
+  const scripts = ["run.sh", "lib.sh", "checks.sh", "services.sh", "aws.sh"].map((s) => `scripts/${s}`);
   return standInRepo("chb-runenv-", {
     scripts: Object.fromEntries(scripts.map((p) => [p, text(p)])),
     orchestrator,
@@ -178,7 +178,7 @@ describe("make run's per-worker metrics address", () => {
     const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}` }));
     expect(result.exitCode).toBe(1);
     expect(result.all).toContain("cannot listen on METRICS_ADDR=127.0.0.1:51051");
-    expect(result.all).toMatch(/run failed: scorer did not start \(its log above says why; if an address is in use, set another: WORKER_SCORER_ADDR=unix:\/\/\S+\/scorer\.sock WORKER_SCORER_METRICS_ADDR=127\.0\.0\.1:51051\)/);
+    expect(result.all).toMatch(/run failed: scorer could not listen: an address is in use \(its log above says which\); set another: WORKER_SCORER_ADDR=unix:\/\/\S+\/scorer\.sock WORKER_SCORER_METRICS_ADDR=127\.0\.0\.1:51051/);
   });
 });
 

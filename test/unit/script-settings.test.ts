@@ -35,7 +35,7 @@ while :; do sleep 0.1; done`;
 function repo(text: (path: string) => string): string {
   const dir = tempDir("chb-scriptenv-");
   for (const sub of ["scripts", "bin", "target/release/examples", "fakebin", "orchestrator", "workers/scorer/model", "testdata"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["run.sh", "smoke.sh", "bench.sh", "lib.sh", "services.sh", "pinning.sh", "aws.sh", "emulator.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  for (const s of ["run.sh", "smoke.sh", "bench.sh", "lib.sh", "checks.sh", "services.sh", "pinning.sh", "aws.sh", "emulator.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
   const exe = (path: string, body: string) => {
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(dir, path), 0o755);

@@ -30,7 +30,7 @@ function repo(sink: "none" | "dynamodb", goExit: number): string {
   const tree = render(parseManifest({ name: "wait-app", orchestrator: { module: "example.com/wait-app/orchestrator", ingress: "sqs", sink } }));
   const dir = tempDir("chb-wait-");
   for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
-  for (const f of ["wait-ready.sh", "lib.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
+  for (const f of ["wait-ready.sh", "lib.sh", "checks.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
   writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$PWD $*" > "${dir}/go-call"\nexit ${goExit}\n`);
   chmodSync(join(dir, "fakebin/go"), 0o755);
   return dir;
@@ -73,7 +73,7 @@ describe("make wait-ready PROCESSED=N", () => {
     const dir = repo("none", 0);
     const r = await wait(dir, { PROCESSED: "lots" });
     expect(r.exitCode).toBe(2);
-    expect(r.all).toContain("PROCESSED=lots: want a number of requests");
+    expect(r.all).toContain("wait-ready: PROCESSED=lots: want a whole number of requests, 1 or more");
   });
 });
 
