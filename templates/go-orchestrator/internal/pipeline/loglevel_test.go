@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 )
@@ -57,5 +58,26 @@ func TestRetriesWarnOnlyForWhatLoadDoesNotExplain(t *testing.T) {
 				t.Errorf("4 retries after %v logged %d WARN lines, want %d: %q", tt.code, len(logs.msgs), tt.warns, logs.msgs)
 			}
 		})
+	}
+}
+
+// A worker whose validation drifted rejects every such message: each is unexpected, but the
+// WARNs are paced all the same.
+func TestDriftedRejectionsWarnAtMostOnceASecond(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{}
+	p := newProcessor(w, s)
+	var logs warns
+	p.Logger = slog.New(&logs)
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = "bad"
+	}
+	start := time.Now()
+	rejected, err := p.Handle(context.Background(), requests(ids...))
+	if err != nil || len(rejected) != len(ids) {
+		t.Fatalf("Handle() = %d rejected, %v; want all %d rejected", len(rejected), err, len(ids))
+	}
+	if most := 1 + int(time.Since(start)/time.Second); len(logs.msgs) == 0 || len(logs.msgs) > most {
+		t.Errorf("%d rejections logged %d WARN lines, want 1 to %d: %q", len(ids), len(logs.msgs), most, logs.msgs[:min(len(logs.msgs), 5)])
 	}
 }

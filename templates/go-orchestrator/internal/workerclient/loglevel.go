@@ -33,6 +33,13 @@ func (f *FailureLog) Level(err error) slog.Level {
 	if expected(err) {
 		return slog.LevelDebug
 	}
+	return f.Unexpected()
+}
+
+// Unexpected is the level of a line about a failure the caller knows load and clients do not
+// explain, such as a worker refusing as invalid a request the orchestrator validated: WARN,
+// at most once a second, as for Level.
+func (f *FailureLog) Unexpected() slog.Level {
 	now := time.Now().UnixNano()
 	last := f.lastWarn.Load()
 	if now-last >= int64(time.Second) && f.lastWarn.CompareAndSwap(last, now) {
