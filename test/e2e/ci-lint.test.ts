@@ -1,9 +1,10 @@
 import { execa } from "execa";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { ciStep } from "../../src/validate/ci-lint.js";
+import { LINTERS } from "../../src/validate/linters.js";
 import { NO_ACTIVITY } from "../../src/validate/activity.js";
 import type { StepContext } from "../../src/validate/steps.js";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -12,7 +13,7 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
 /**
  * Every preset's CI files, Dockerfiles and cargo-deny policy, linted the way
  * their own pipelines would read them, without building anything: validate's
- * ci step (actionlint, the GitLab CI schema), hadolint, and cargo-deny's
+ * ci step (actionlint, the GitLab CI schema), hadolint, ShellCheck, and cargo-deny's
  * offline-capable checks (licenses, bans, sources; advisories need the
  * RustSec database and run in the generated CI's audit job).
  */
@@ -44,6 +45,15 @@ describe.each(presets)("CI files of %s", (_, flags, extraWorkers) => {
     const manifest = parseManifest(JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), "utf8")));
     const ctx = { activity: NO_ACTIVITY, dir, manifest, work, buf: "", log: (step: string) => join(work, `${step}.log`), binaries: {}, toolVersions: [] } as unknown as StepContext;
     await expect(ciStep(ctx)).resolves.toBeUndefined();
+  });
+
+  it("has shell scripts ShellCheck accepts, each read as it runs (sourced files followed)", async () => {
+    const scripts = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".sh") && !f.startsWith(".lint")).sort();
+    expect(scripts).toEqual(expect.arrayContaining(["scripts/lib.sh", "scripts/pinning.sh", "scripts/run.sh"]));
+    const version = await tool("shellcheck", ["--version"], dir);
+    expect(version.stdout).toContain(`version: ${LINTERS.shellcheck.version.split(".").slice(0, 3).join(".")}`);
+    const lint = await tool("shellcheck", ["--external-sources", "--severity=style", ...scripts], dir);
+    expect(lint.exitCode, lint.all).toBe(0);
   });
 
   it("has Dockerfiles hadolint accepts, every base pinned by digest", async () => {

@@ -24,6 +24,8 @@ export default async function setup(): Promise<void> {
     // validate's deploy step (Kubernetes manifests).
     ensurePythonLinter("kubernetesValidate", note),
     ensurePythonLinter("checkov", note),
+    // the generated scripts (test/e2e/ci-lint.test.ts).
+    ensurePythonLinter("shellcheck", note),
     // the collector's own check of the compose stack's otel-collector.yaml (test/e2e/collector-config.test.ts).
     ensureCollectorValidator(note),
     ensureRustComponents(note),

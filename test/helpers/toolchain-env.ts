@@ -9,7 +9,7 @@ import { E2E_TARGET_DIR } from "./e2e-target.js";
  * shared by default. PATH gains the buf that validate fetches into its cache
  * (for the generated Makefile) and the pinned linters the e2e globalSetup
  * (linters-setup.ts) fetches into the same cache: staticcheck, deadcode, actionlint,
- * kustomize, hadolint, cargo-deny. They come first, so another release on the machine is not used.
+ * kustomize, hadolint, cargo-deny, shellcheck. They come first, so another release on the machine is not used.
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: E2E_TARGET_DIR,
@@ -26,6 +26,7 @@ export const E2E_ENV: Record<string, string> = {
     goLinterDir("kustomize"),
     pythonLinterDir("hadolint"),
     pythonLinterDir("cargoDeny"),
+    pythonLinterDir("shellcheck"),
     process.env.PATH,
   ].join(":"),
 };
