@@ -33,7 +33,8 @@ only_settings bench BENCH_ "" BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURR
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
 # floor) hold no work to drain.
-orchestrator_grace=17 worker_grace=25 tool_grace=5
+worker_grace=25
+orchestrator_grace=17 tool_grace=5
 
 # The defaults, from which the README's "how long" is computed too.
 duration=2s runs=3 rate=2000 concurrency=32
@@ -61,7 +62,7 @@ case $pin in
 esac
 # Prefixes for the processes' command lines: empty unless pinned (scripts/pinning.sh).
 . scripts/pinning.sh
-pin_worker=() pin_orchestrator=() pin_loadgen=() pin_model=()
+pin_worker=() pin_loadgen=() pin_model=() pin_orchestrator=()
 pinning="not pinned to cores (BENCH_PIN=1 pins them)"
 if [ "$pin" = 1 ]; then
   plan_pinning "$(getconf _NPROCESSORS_ONLN)"
@@ -109,7 +110,7 @@ worker_pids=()
 # then kill the rest, quietly.
 trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
 rm -rf "$sockets"
-kill_quietly ${worker_pids[@]+"${worker_pids[@]}"} ${orchestrator_pid:-} ${sink_pid:-} ${alt_pid:-} ${floor_pid:-}' EXIT
+kill_quietly ${worker_pids[@]+"${worker_pids[@]}"} ${sink_pid:-} ${alt_pid:-} ${orchestrator_pid:-} ${floor_pid:-}' EXIT
 # start_services NAME [SERVER]: starts every worker and the orchestrator (SERVER=gateway: bin/gateway
 # in its place, the grpc-gateway baseline) with the environment as it is,
 # logging to bench/<service><NAME>.log; each start gets fresh sockets and ports.

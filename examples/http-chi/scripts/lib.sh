@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # Shared by run.sh, smoke.sh, wait-ready.sh and bench.sh: where the binaries are,
-# how to wait for a service and how to stop one.
+# how to wait for a service and how to stop one. The settings' checks are in
+# scripts/checks.sh, beside it.
+
+# shellcheck source=scripts/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # The orchestrator's address for local runs: LISTEN_ADDR as you set it (the
 # orchestrator's own setting, passed through), else loopback on port 8080.
@@ -129,18 +133,6 @@ local_url() {
 workers_target() {
   (cd workers && cargo metadata --no-deps --format-version 1) |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
-}
-
-# wait_timeout SCRIPT: WAIT_TIMEOUT's seconds (default 60), refused with exit 2 before
-# anything starts unless a whole number, 1 or more (bash arithmetic would fail on it later,
-# naming a line of this file).
-wait_timeout() {
-  local seconds=${WAIT_TIMEOUT:-60}
-  if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
-    printf '%s: WAIT_TIMEOUT=%q: want a whole number of seconds, 1 or more\n' "$1" "$seconds" >&2
-    return 2
-  fi
-  echo "$seconds"
 }
 
 # wait_http URL WHAT [SECONDS] [PID...]: poll until URL answers 200, for up to

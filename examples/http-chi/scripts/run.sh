@@ -18,6 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 wait_seconds=$(wait_timeout run) || exit 2
+# Every address run places, refused at once if malformed (scripts/lib.sh).
+check_addr run LISTEN_ADDR
+check_addr run METRICS_ADDR
+check_addr run WORKER_SCORER_ADDR unix
+check_addr run WORKER_SCORER_METRICS_ADDR
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose, but after the drains the services are given here: the
 # orchestrator's SHUTDOWN_TIMEOUT (default 10s) and the steps after its
@@ -223,16 +228,23 @@ pids=("${worker_pids[@]}" "$orchestrator_pid")
 names=("${worker_names[@]}" orchestrator)
 
 if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "$wait_seconds" "${pids[@]}"; then
-  # The settings that move the services that exited (all of them if none has).
-  exited=()
+  # The services that exited, and those of them whose log says their address is taken.
+  exited=() taken=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done
+  logs_ended ${exited[@]+"${exited[@]}"}
+  for name in ${exited[@]+"${exited[@]}"}; do
+    if grep -qi 'address already in use' ".run/$name.log" 2>/dev/null; then taken+=("$name"); fi
+  done
+  if [ ${#taken[@]} -gt 0 ]; then
+    blame "${taken[*]} could not listen: an address is in use (its log above says which); set another: $(placement "${taken[@]}")"
+  fi
   # Every service still running: each bound its address, so none is in use; the
   # orchestrator runs but is not ready, and /readyz's answer above says on what.
   # (Without its queue the SQS orchestrator exits; the Kinesis one waits for its stream.)
   if [ ${#exited[@]} -eq 0 ]; then
     blame "every service is running, but the orchestrator was not ready within ${wait_seconds}s: /readyz's answer and the logs above say why (a worker not SERVING); WAIT_TIMEOUT=SECONDS waits longer"
   fi
-  blame "${exited[*]} did not start (its log above says why; if an address is in use, set another: $(placement "${exited[@]}"))"
+  blame "${exited[*]} did not start (its log above says why)"
 fi
 echo "ready: orchestrator on $(local_url "$addr"), scorer on $WORKER_SCORER_ADDR; Ctrl-C stops everything" >&2
 # Until Ctrl-C (or SIGTERM), or until a service exits by itself: then name it.

@@ -9,7 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# Every setting checked before the wait, which a malformed one would only end in
+# a timeout or a refusal (scripts/lib.sh).
 seconds=$(wait_timeout wait-ready) || exit 2
+check_addr wait-ready LISTEN_ADDR
+if [ $# -gt 0 ] && ! is_addr "$1"; then
+  printf 'wait-ready: address %q: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$1" >&2
+  exit 2
+fi
 if [ $# -eq 0 ]; then
   url="$(local_url "$(orchestrator_addr)")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then

@@ -1,4 +1,6 @@
+# shellcheck shell=bash
 # Sourced by bench.sh: which cores BENCH_PIN=1 gives each process of the bench.
+# shellcheck disable=SC2034 # sets pin_* and pinning for bench.sh, which reads them
 
 # plan_pinning CORES: for a machine with CORES online, sets the taskset prefixes
 # pin_worker, pin_orchestrator, pin_loadgen and pin_model (empty arrays when

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the queue presets' local commands that reach AWS (make run,
 # bootstrap, produce, emulator): where the local emulator is, and the AWS
 # settings they run with.

@@ -21,6 +21,7 @@ orchestrator_grace=17 worker_grace=25
 only_settings smoke SMOKE_ "" SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_PORT
 # Workers on TCP take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
+for var in SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_PORT; do check_port smoke "$var"; done
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 

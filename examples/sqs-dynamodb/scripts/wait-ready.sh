@@ -15,11 +15,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# Every setting checked before the wait, which a malformed one would only end in
+# a timeout or a refusal (scripts/lib.sh).
 seconds=$(wait_timeout wait-ready) || exit 2
-# Checked before the wait, which a wrong number would only end in a refusal.
-case ${PROCESSED:-} in
-  *[!0-9]*) echo "wait-ready: PROCESSED=$PROCESSED: want a number of requests, e.g. PROCESSED=1000" >&2 && exit 2 ;;
-esac
+check_addr wait-ready LISTEN_ADDR
+check_count wait-ready PROCESSED requests
+if [ $# -gt 0 ] && ! is_addr "$1"; then
+  printf 'wait-ready: address %q: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$1" >&2
+  exit 2
+fi
 if [ $# -eq 0 ]; then
   url="$(local_url "$(orchestrator_addr)")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then

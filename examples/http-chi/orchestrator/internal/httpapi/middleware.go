@@ -102,8 +102,14 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		info := infoFrom(r.Context())
 		observeRequest(r, info.route, rec.status, time.Since(start))
 		level := slog.LevelInfo
-		if (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && rec.status < 400 {
+		switch {
+		case (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && rec.status < 400:
 			// Probes arrive every few seconds; their successes would bury the real traffic.
+			level = slog.LevelDebug
+		case rec.status == http.StatusTooManyRequests || rec.status == http.StatusServiceUnavailable || rec.status == http.StatusGatewayTimeout:
+			// Refusals for load or an outage, and deadlines passed, counted by the histogram just
+			// above: DEBUG by workerclient.FailureLog's rule, as they come fastest exactly when
+			// the orchestrator has the least to spare.
 			level = slog.LevelDebug
 		}
 		logger.LogAttrs(r.Context(), level, "request",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -190,7 +191,7 @@ func (h *handler) writeProto(w http.ResponseWriter, r *http.Request, worker stri
 // writeWorkerError maps a failed call to the named worker onto HTTP; its messages name the
 // worker, as the API may front several. Only INVALID_ARGUMENT passes the worker's message
 // through: it describes the client's input, while other messages describe the worker's
-// internals and go to the log instead.
+// internals and go to the log instead, at the level workerclient.FailureLog gives them.
 func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worker string, err error) {
 	st := status.Convert(err)
 	switch {
@@ -215,8 +216,8 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worke
 		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call")
 		return
 	}
-	h.logger.WarnContext(r.Context(), "worker call failed", "worker", worker,
-		"grpc_code", st.Code().String(), "grpc_message", st.Message(), "request_id", requestIDFrom(r.Context()))
+	h.logger.LogAttrs(r.Context(), h.failures.Level(err), "worker call failed", slog.String("worker", worker),
+		slog.String("grpc_code", st.Code().String()), slog.String("grpc_message", st.Message()), slog.String("request_id", requestIDFrom(r.Context())))
 	switch st.Code() {
 	case codes.DeadlineExceeded:
 		writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "scoring worker "+worker+" did not answer in time")

@@ -101,6 +101,7 @@ type handler struct {
 	maxBodyBytes int64
 	answerTime   time.Duration // WriteTimeout(Config.RequestTimeout)
 	logger       *slog.Logger
+	failures     workerclient.FailureLog // paces the WARNs of unexpected worker failures
 	admission    *admission
 	routes       []route
 }

@@ -126,6 +126,8 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		log.InfoContext(ctx, "the dead-letter table took the record it refused; the shard resumes", "refusals", refused)
 	}
 	c.cfg.Metrics.DeadLettered.Add(1)
-	log.WarnContext(ctx, "poison record dead-lettered")
+	// A client's fault, counted in orchestrator_messages_dead_lettered_total and kept with
+	// its reason in the dead-letter queue: DEBUG, by workerclient.FailureLog's rule.
+	log.DebugContext(ctx, "poison record dead-lettered")
 	return nil
 }

@@ -59,7 +59,8 @@ type Processor struct {
 	WorkerName string
 	Logger     *slog.Logger
 
-	writes writeIDs
+	writes   writeIDs
+	failures workerclient.FailureLog
 }
 
 // Handle scores reqs (in batches when there are several) and stores every result, retrying
@@ -215,7 +216,9 @@ func (p *Processor) scoreEach(ctx context.Context, chunk []*scoringv1.ScoreReque
 
 func (p *Processor) reject(ctx context.Context, rejected map[int]error, i int, req *scoringv1.ScoreRequest, err error) {
 	rejected[i] = err
-	p.Logger.WarnContext(ctx, "worker rejected a request that passed validation", "id", req.GetId(), "error", err)
+	// The worker's validation has drifted from the orchestrator's: unexpected, but then true
+	// of every such message, so paced.
+	p.Logger.Log(ctx, p.failures.Unexpected(), "worker rejected a request that passed validation", "id", req.GetId(), "error", err)
 }
 
 func (p *Processor) retried(ctx context.Context, what string) func(int, error) {
@@ -224,6 +227,6 @@ func (p *Processor) retried(ctx context.Context, what string) func(int, error) {
 		if what == "score" {
 			workerclient.Retries.WithLabelValues(p.WorkerName).Inc()
 		}
-		p.Logger.WarnContext(ctx, "retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
+		p.Logger.Log(ctx, p.failures.Level(err), "retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
 	}
 }

@@ -127,7 +127,9 @@ func (c *Consumer) deadLetter(ctx context.Context, m types.Message, reason error
 		log.ErrorContext(ctx, "poison message could not be dead-lettered", "error", err)
 		return false
 	}
-	log.WarnContext(ctx, "poison message moved to the dead-letter queue")
+	// A client's fault, counted in orchestrator_messages_dead_lettered_total and kept with
+	// its reason in the dead-letter queue: DEBUG, by workerclient.FailureLog's rule.
+	log.DebugContext(ctx, "poison message moved to the dead-letter queue")
 	c.cfg.Metrics.DeadLettered.Add(1)
 	return true
 }

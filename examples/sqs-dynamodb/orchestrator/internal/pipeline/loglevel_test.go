@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// warns is a log handler that keeps the message of every line at WARN or above.
+type warns struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warns) Enabled(context.Context, slog.Level) bool { return true }
+
+func (w *warns) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r.Level >= slog.LevelWarn {
+		w.msgs = append(w.msgs, r.Message)
+	}
+	return nil
+}
+
+func (w *warns) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warns) WithGroup(string) slog.Handler      { return w }
+
+// A retry after the worker shed the call is the queue's backoff under load, counted in
+// orchestrator_retries_total: no WARN, however often. A transient failure that load does not
+// explain (ABORTED here) still warns, once a second at most.
+func TestRetriesWarnOnlyForWhatLoadDoesNotExplain(t *testing.T) {
+	for _, tt := range []struct {
+		code  codes.Code
+		warns int
+	}{
+		{codes.ResourceExhausted, 0},
+		{codes.DeadlineExceeded, 0},
+		{codes.Aborted, 1},
+	} {
+		t.Run(tt.code.String(), func(t *testing.T) {
+			w, s := &fakeWorker{failures: 4, code: tt.code}, &memorySink{}
+			p := newProcessor(w, s)
+			p.Retry.Attempts = 5
+			var logs warns
+			p.Logger = slog.New(&logs)
+			if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
+				t.Fatalf("Handle() = %v, want success on the fifth attempt", err)
+			}
+			if got := p.Metrics.Retried.Load(); got != 4 {
+				t.Errorf("retried = %d, want 4", got)
+			}
+			if len(logs.msgs) != tt.warns {
+				t.Errorf("4 retries after %v logged %d WARN lines, want %d: %q", tt.code, len(logs.msgs), tt.warns, logs.msgs)
+			}
+		})
+	}
+}
+
+// A worker whose validation drifted rejects every such message: each is unexpected, but the
+// WARNs are paced all the same.
+func TestDriftedRejectionsWarnAtMostOnceASecond(t *testing.T) {
+	w, s := &fakeWorker{}, &memorySink{}
+	p := newProcessor(w, s)
+	var logs warns
+	p.Logger = slog.New(&logs)
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = "bad"
+	}
+	start := time.Now()
+	rejected, err := p.Handle(context.Background(), requests(ids...))
+	if err != nil || len(rejected) != len(ids) {
+		t.Fatalf("Handle() = %d rejected, %v; want all %d rejected", len(rejected), err, len(ids))
+	}
+	if most := 1 + int(time.Since(start)/time.Second); len(logs.msgs) == 0 || len(logs.msgs) > most {
+		t.Errorf("%d rejections logged %d WARN lines, want 1 to %d: %q", len(ids), len(logs.msgs), most, logs.msgs[:min(len(logs.msgs), 5)])
+	}
+}
