@@ -33,7 +33,7 @@ export async function runChange(
     const manifest = parseEdited(edited, kind!, value!);
     // Read before the sync removes the worker's Cargo.toml: its targets name its build output.
     const targets = verb === "remove" && kind === "worker" ? workerTargets(target, value!, current) : undefined;
-    const after = ({ dryRun, code, conflicts }: { dryRun: boolean; code: number; conflicts: SyncConflict[] }): Afterword => {
+    const after = ({ dryRun, code, conflicts, kept }: { dryRun: boolean; code: number; conflicts: SyncConflict[]; kept: string[] }): Afterword => {
       const lines: string[] = [];
       let json: Record<string, unknown> = {};
       if (targets) {
@@ -51,7 +51,7 @@ export async function runChange(
         }
       }
       // A conflict leaves the change made and the file to the user: its steps come first.
-      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".", conflicts);
+      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".", conflicts, kept);
       if (!dryRun && (code === EXIT.ok || conflicts.length > 0)) lines.push("", "Next:", ...next);
       return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
     };

@@ -33,8 +33,11 @@ export function nextSteps(dir: string, m: Manifest, validated: boolean): string[
  * `make` word is a target of the generated Makefile (the unit tests run
  * them with `make -n` in a repo changed this way); other lines are notes.
  * `smoke` builds first and, for a queue preset, starts the emulator itself.
+ * `kept` are the files the sync left in place though no longer generated
+ * (the user edited them): a note says a removed thing is gone only when its
+ * files are, and otherwise what the kept ones still do.
  */
-export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string, conflicts: SyncConflict[] = []): string[] {
+export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string, conflicts: SyncConflict[] = [], kept: string[] = []): string[] {
   const steps: [string, string][] = [];
   if (dir !== ".") steps.push([`cd ${shellQuote(dir)}`, ""]);
   steps.push(...conflictSteps(conflicts));
@@ -55,10 +58,17 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
     } else {
       steps.push(["make test smoke", `rebuild and test the workers left: ${m.workers.map((w) => w.name).join(", ")}`]);
       steps.push(["", `the orchestrator no longer dials ${value} (${workerAddrVar(value)} is no longer read)`]);
+      const left = kept.filter((path) => path.startsWith(`${WORKERS_DIR}/${value}/`));
+      if (left.length > 0) {
+        const folder = `${WORKERS_DIR}/${value}/`;
+        steps.push(["", `${folder} still holds ${left.length === 1 ? "the file" : `the ${left.length} files`} you edited (kept, above), outside the Cargo workspace: nothing builds ${left.length === 1 ? "it" : "them"}; delete ${folder} once you no longer need ${left.length === 1 ? "it" : "them"}`]);
+      }
     }
   } else {
     const file = CI_FILES[value as keyof typeof CI_FILES];
-    steps.push(["", verb === "add" ? `commit ${file}: ${value} runs the pipeline on the next push` : `${file} is gone: ${value} runs no pipeline for this repo on the next push`]);
+    if (verb === "add") steps.push(["", `commit ${file}: ${value} runs the pipeline on the next push`]);
+    else if (kept.includes(file)) steps.push(["", `${file} is still there (you edited it, so it was kept): ${value} runs it on the next push until you delete it`]);
+    else steps.push(["", `${file} is gone: ${value} runs no pipeline for this repo on the next push`]);
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (cmd ? (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`) : `  ${why}`).trimEnd());

@@ -37,10 +37,11 @@ export interface SyncOptions {
   command?: string;
   /**
    * Work for `add`/`remove` once the files are written (or, for --dry-run,
-   * what it would do), told whether the sync left conflicts: its report's
-   * lines follow the file report, its JSON joins the JSON report.
+   * what it would do), told whether the sync left conflicts and which files
+   * it left in place that are no longer generated (edited, so kept): its
+   * report's lines follow the file report, its JSON joins the JSON report.
    */
-  after?: (run: { dryRun: boolean; code: number; conflicts: SyncConflict[] }) => Afterword;
+  after?: (run: { dryRun: boolean; code: number; conflicts: SyncConflict[]; kept: string[] }) => Afterword;
 }
 
 export interface Afterword {
@@ -101,6 +102,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const conflicts: SyncConflict[] = actions
     .filter((a) => a.status === "conflict")
     .map((a) => ({ path: a.path, beside: a.beside !== undefined || a.record?.conflict === "beside" }));
+  // A moved file's edit is kept at its new path; only the rest stay where they were, still on disk.
+  const kept = actions.filter((a) => a.status === "kept" && a.movedTo === undefined).map((a) => a.path);
   const style = { command: options.command, verbose: options.verbose };
 
   if (options.dryRun) {
@@ -110,7 +113,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       return e && { content: storedForm(e), mode: e.mode };
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
-    const after = options.after?.({ dryRun: true, code, conflicts }) ?? { lines: [] };
+    const after = options.after?.({ dryRun: true, code, conflicts, kept }) ?? { lines: [] };
     if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
     else {
       const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(recorded.notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
@@ -131,7 +134,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
       ledgerStyle: recordFile(onDisk.get(LEDGER_FILE), serializeLedger(newLedger)).style,
     });
   }
-  const after = options.after?.({ dryRun: false, code, conflicts }) ?? { lines: [] };
+  const after = options.after?.({ dryRun: false, code, conflicts, kept }) ?? { lines: [] };
   if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
   else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(recorded.notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;

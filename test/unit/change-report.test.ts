@@ -145,6 +145,20 @@ describe("add and remove ci", () => {
     expect(changeSteps("add", "ci", "gitlab", m, ".")).toEqual(["  commit .gitlab-ci.yml: gitlab runs the pipeline on the next push"]);
     expect(changeSteps("remove", "ci", "github", m, ".")).toEqual(["  .github/workflows/ci.yml is gone: github runs no pipeline for this repo on the next push"]);
   });
+
+  // sync keeps a no-longer-generated file the user edited, so the pipeline file of a removed provider may still be there.
+  it("remove says the pipeline file is still there, and still runs, when sync kept it for your edit", async () => {
+    const file = ".github/workflows/ci.yml";
+    const addCi = await runCli(["add", "ci", "gitlab"], dir, env);
+    expect(addCi.exitCode, addCi.stderr).toBe(0);
+    writeFileSync(join(dir, file), readFileSync(join(dir, file), "utf8") + "# ours\n");
+    const remove = await runCli(["remove", "ci", "github"], dir, env);
+    expect(remove.exitCode, remove.stderr).toBe(0);
+    expect(existsSync(join(dir, file))).toBe(true);
+    expect(remove.stdout).toMatch(/^ {2}kept {9}\.github\/workflows\/ci\.yml$/m);
+    expect(remove.stdout).not.toContain("is gone");
+    expect(remove.stdout).toContain(`\nNext:\n  ${file} is still there (you edited it, so it was kept): github runs it on the next push until you delete it`);
+  });
 });
 
 describe("remove worker", () => {
@@ -182,6 +196,19 @@ describe("remove worker", () => {
     `${CARGO_TARGET}/notes/pricing`, // not a profile folder
     `${BENCH_DIR}/pricing.log`, // a bench run's record
   ];
+
+  it("says the worker's folder still holds the files you edited, when sync kept them", async () => {
+    writeFileSync(join(dir, "workers/pricing/src/main.rs"), readFileSync(join(dir, "workers/pricing/src/main.rs"), "utf8") + "// ours\n");
+    const remove = await runCli(["remove", "worker", "pricing"], dir, env);
+    expect(remove.exitCode, remove.stderr).toBe(0);
+    expect(existsSync(join(dir, "workers/pricing/src/main.rs"))).toBe(true);
+    expect(remove.stdout).toContain(
+      "\n  workers/pricing/ still holds the file you edited (kept, above), outside the Cargo workspace: nothing builds it; delete workers/pricing/ once you no longer need it",
+    );
+    // Without a kept file there is no such note.
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" } });
+    expect(changeSteps("remove", "worker", "pricing", m, ".", [], ["workers/scorer/src/main.rs"]).join("\n")).not.toContain("still holds");
+  });
 
   it("removes the worker's build output and logs, reports a bench run's, and leaves everything else", async () => {
     [...ours, ...theirs].forEach((path) => plant(path));
