@@ -198,6 +198,42 @@ describe("the HTTP API's error table", () => {
     expect(readme).toMatch(new RegExp(`429 with \`Retry-After: ${seconds("ShedRetryAfterSeconds")}\``));
     expect(readme).toMatch(new RegExp(`503 with \`Retry-After: ${seconds("UnavailableRetryAfterSeconds")}\``));
   });
+
+  // A client reads the table to handle each answer: every status and code the handlers write is
+  // a row, and no row names one they never write (404 and 405 were once missing).
+  it("has one row per status and code the orchestrator's handlers write, and no other", () => {
+    const STATUS: Record<string, number> = {
+      StatusBadRequest: 400,
+      StatusNotFound: 404,
+      StatusMethodNotAllowed: 405,
+      StatusRequestTimeout: 408,
+      StatusRequestEntityTooLarge: 413,
+      StatusUnsupportedMediaType: 415,
+      StatusTooManyRequests: 429,
+      StatusInternalServerError: 500,
+      StatusBadGateway: 502,
+      StatusServiceUnavailable: 503,
+      StatusGatewayTimeout: 504,
+    };
+    for (const router of ["stdlib", "chi"] as const) {
+      const tree = render(manifestFor({ ...combos[0]!, orchestrator: { ingress: "http", router } }));
+      const readme = tree.get("README.md")!.content.toString("utf8");
+      const written = new Set<string>();
+      for (const [path, file] of tree) {
+        if (!path.startsWith("orchestrator/internal/") || !path.endsWith(".go") || path.endsWith("_test.go")) continue;
+        for (const [, status, code] of file.content.toString("utf8").matchAll(/write(?:Error|Retryable)\(w, (\w+(?:\.\w+)?), "([a-z_]+)"/g)) {
+          // 499 answers a client that has already gone: nobody reads it but the access log.
+          if (status === "statusClientClosedRequest") continue;
+          const number = STATUS[status!.replace(/^http\./, "")];
+          expect(number, `${path}: ${status} needs a number in this test`).toBeDefined();
+          written.add(`${number} ${code}`);
+        }
+      }
+      const rows = [...readme.matchAll(/^\| (\d{3})(?: with `Retry-After: \d+`)? \| `([a-z_]+)` \|/gm)].map(([, status, code]) => `${status} ${code}`);
+      expect(written.size).toBeGreaterThan(5);
+      expect(rows.sort(), router).toEqual([...written].sort());
+    }
+  });
 });
 
 /**
