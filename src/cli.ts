@@ -15,6 +15,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(GENERATOR_VERSION);
     return EXIT.ok;
   }
+  // validate [dir], sync [dir], add/remove KIND VALUE [dir]: the folder they work in.
+  const repoArg = ({ validate: 0, sync: 0, add: 2, remove: 2 } as Record<string, number>)[args.command];
+  if (repoArg !== undefined) (await import("./write/repo.js")).checkRepoDir(args.positionals[repoArg] ?? ".");
   switch (args.command) {
     case "create":
       return runCreate(args);

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE } from "../manifest.js";
@@ -5,6 +6,26 @@ import { stripBom } from "../user-file.js";
 import { LEDGER_FILE, blobId, parseLedger, type Ledger } from "../sync/ledger.js";
 import { readEntry } from "./repo-path.js";
 import { storedForms, type Worktree } from "./worktree.js";
+
+const USE_A_REPO = "use a repo made by create-hybrid-backend";
+
+/**
+ * The folder a repo command (validate, sync, add, remove) was pointed at, checked before
+ * anything runs in it: git and the builds start there, and a file or a missing folder
+ * would fail them with a spawn error (ENOTDIR) rather than name the argument.
+ */
+export function checkRepoDir(dir: string): void {
+  let folder: boolean;
+  try {
+    folder = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError("directory", dir, `it does not exist; ${USE_A_REPO}`);
+    if (code === "ENOTDIR") throw new UsageError("directory", dir, `a folder on its path is a file; ${USE_A_REPO}`);
+    throw new UsageError("directory", dir, `it cannot be read (${code ?? String(err)}); ${USE_A_REPO}`);
+  }
+  if (!folder) throw new UsageError("directory", dir, `it is not a folder; ${USE_A_REPO}`);
+}
 
 /** A generated repo's two records, read and checked before anything changes. */
 export interface RepoRecords {

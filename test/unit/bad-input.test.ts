@@ -87,6 +87,12 @@ const cases: [string, Case][] = [
   configCase("duplicate worker", '{"workers": [{"name": "scorer"}, {"name": "scorer"}]}', "workers.1.name", "scorer", "give each worker a different name"),
   configCase("no workers", '{"workers": []}', "workers", "[]", "list 1 to 8 workers"),
   ["validate a folder without a manifest", { args: ["validate", "."], field: "directory", value: "." }],
+  // Every command that works in a repo folder checks it first: git and the builds would fail to start in it (spawn ENOTDIR).
+  ...(["validate", "sync", "sync --check", "add worker pricing", "remove ci github"] as const).flatMap((command): [string, Case][] => [
+    [`${command} a file`, { args: [...command.split(" "), "taken"], field: "directory", value: "taken", allowed: "it is not a folder", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
+    [`${command} under a file`, { args: [...command.split(" "), "taken/app"], field: "directory", value: "taken/app", allowed: "a folder on its path is a file", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
+    [`${command} a missing folder`, { args: [...command.split(" "), "gone"], field: "directory", value: "gone", allowed: "it does not exist" }],
+  ]),
   ["manifest that is a folder", { args: ["sync", "--check"], field: "hybrid-backend.json", value: "a folder", setup: (cwd) => mkdirSync(join(cwd, "hybrid-backend.json")) }],
   ["--ci none with a provider", { args: ["app", "--ci", "none,github"], field: "--ci", value: "none,github", allowed: "none stands alone" }],
   ["--ci with an empty entry", { args: ["app", "--ci", "github,"], field: "--ci", value: "github,", allowed: "comma-separated" }],
