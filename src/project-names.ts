@@ -10,6 +10,7 @@ interface DerivedName {
   of: (name: string) => string;
   /** The most characters its system accepts. */
   max: number;
+  /** What it names, with the preset that has it when not every repo does: the name rule cites it to any repo. */
   what: string;
 }
 
@@ -42,16 +43,16 @@ const longestEnvProject = (name: string) => ENVIRONMENTS.map((env) => envProject
 export const PROJECT_NAMES = {
   namespace: { of: (n) => n, max: DNS_LABEL, what: "the prod namespace and the app.kubernetes.io/part-of label" },
   devNamespace: { of: (n) => `${n}-dev`, max: DNS_LABEL, what: "the dev overlay's namespace" },
-  devRole: { of: (n) => `${n}-dev-orchestrator`, max: IAM_ROLE, what: "the dev overlay's IAM role" },
-  prodRole: { of: (n) => `${n}-prod-orchestrator`, max: IAM_ROLE, what: "the prod overlay's IAM role" },
-  queue: { of: queue, max: SQS_QUEUE, what: "the SQS queue" },
+  devRole: { of: (n) => `${n}-dev-orchestrator`, max: IAM_ROLE, what: "a queue preset's dev IAM role" },
+  prodRole: { of: (n) => `${n}-prod-orchestrator`, max: IAM_ROLE, what: "a queue preset's prod IAM role" },
+  queue: { of: queue, max: SQS_QUEUE, what: "an sqs preset's queue" },
   // The Go bootstrap (cmd/bootstrap) names the dead-letter queue QUEUE-dlq.
-  deadLetterQueue: { of: (n) => `${queue(n)}-dlq`, max: SQS_QUEUE, what: "the SQS dead-letter queue" },
-  envDeadLetterQueue: { of: (n) => `${queue(longestEnvProject(n))}-dlq`, max: SQS_QUEUE, what: "an environment's SQS dead-letter queue" },
-  stream: { of: queue, max: KINESIS_STREAM, what: "the Kinesis stream" },
-  leaseTable: { of: (n) => `${n}-leases`, max: DYNAMODB_TABLE, what: "the lease table" },
-  deadLetterTable: { of: (n) => `${n}-dead-letters`, max: DYNAMODB_TABLE, what: "the dead-letter table" },
-  resultsTable: { of: (n) => `${n}-results`, max: DYNAMODB_TABLE, what: "the results table" },
+  deadLetterQueue: { of: (n) => `${queue(n)}-dlq`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue" },
+  envDeadLetterQueue: { of: (n) => `${queue(longestEnvProject(n))}-dlq`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue of an environment" },
+  stream: { of: queue, max: KINESIS_STREAM, what: "a kinesis preset's stream" },
+  leaseTable: { of: (n) => `${n}-leases`, max: DYNAMODB_TABLE, what: "a kinesis preset's lease table" },
+  deadLetterTable: { of: (n) => `${n}-dead-letters`, max: DYNAMODB_TABLE, what: "a kinesis preset's dead-letter table" },
+  resultsTable: { of: (n) => `${n}-results`, max: DYNAMODB_TABLE, what: "a dynamodb sink's results table" },
 } satisfies Record<string, DerivedName>;
 
 export const PROJECT_NAME_MIN = 2;

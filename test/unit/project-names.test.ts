@@ -17,6 +17,17 @@ describe("names derived from the project name", () => {
     expect(PROJECT_NAME_MAX).toBe(46);
   });
 
+  // The name rule cites the tightest derived name to every repo: an http repo has no IAM role, so
+  // "the prod overlay's IAM role" told its user of a thing their repo lacks.
+  it("names the preset of each derived name an http repo does not have", () => {
+    const name = "zq-app";
+    const files = [...render(manifest(name)).values()].map((f) => Buffer.from(f.content).toString("utf8")).join("\n");
+    for (const d of Object.values(PROJECT_NAMES)) {
+      if (files.includes(d.of(name))) expect(d.what, d.of(name)).not.toMatch(/preset|sink/);
+      else expect(d.what, d.of(name)).toMatch(/\b(queue|sqs|kinesis) preset's\b|\bdynamodb sink's\b/);
+    }
+  });
+
   it.each([PROJECT_NAME_MAX + 1, 63, 64])("refuses a %i-character name, naming the limit", (length) => {
     const name = "a".repeat(length);
     expect(() => manifest(name)).toThrow(UsageError);
