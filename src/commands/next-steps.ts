@@ -4,6 +4,7 @@ import { CI_FILES } from "../render/ci-jobs.js";
 import { besidePath, type SyncConflict } from "../sync/conflicts.js";
 import { WORKERS_DIR } from "../render/components.js";
 import { workerAddrVar, workerContexts } from "../render/workers.js";
+import { selfCommand } from "../self-command.js";
 
 /**
  * What to type after create, for the chosen ingress. Every `make` word here
@@ -89,6 +90,6 @@ function conflictSteps(conflicts: SyncConflict[]): [string, string][] {
       ? `resolve ${path}: take what you need from ${besidePath(path)} into it, then delete ${besidePath(path)}`
       : `resolve ${path}: edit the <<<<<<< ======= >>>>>>> blocks down to the lines you want`,
   ]);
-  steps.push(["hybrid-backend sync --check", "exits 0 once no conflict is left; then commit"]);
+  steps.push([`${selfCommand()} sync --check`, "exits 0 once no conflict is left; then commit"]);
   return steps;
 }

@@ -6,6 +6,7 @@ import { interrupted, onInterrupt } from "../validate/lifecycle.js";
 import { liveDisplay, plainDisplay, silentDisplay, type Display } from "../validate/progress.js";
 import { toJson } from "../validate/report.js";
 import { probeTools } from "../validate/toolchains.js";
+import { selfCommand } from "../self-command.js";
 
 /** The live block on a terminal, a line per command in a log, nothing with --json. */
 function chooseDisplay(json: boolean): Display {
@@ -20,7 +21,7 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
   const display = chooseDisplay(opts.json);
   // Ctrl-C: stop every build and service, remove the temporary folders, say how to resume.
   const release = onInterrupt(
-    () => `\ninterrupted: stopped every build and service validate started; run \`hybrid-backend validate ${shellQuote(dir)}\` to check it later`,
+    () => `\ninterrupted: stopped every build and service validate started; run \`${selfCommand()} validate ${shellQuote(dir)}\` to check it later`,
     () => display.stop(),
   );
   let report;
@@ -31,7 +32,7 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
       onStep: (r) => display.stepDone(r),
       onNote: (msg) => display.note(msg),
       onEvict: (e) =>
-        display.note(`cache: removed ${e.removed.length} least recently used ${e.removed.length === 1 ? "entry" : "entries"} to stay under the size cap (now ${formatSize(e.bytes)}; see \`hybrid-backend cache info\`)`),
+        display.note(`cache: removed ${e.removed.length} least recently used ${e.removed.length === 1 ? "entry" : "entries"} to stay under the size cap (now ${formatSize(e.bytes)}; see \`${selfCommand()} cache info\`)`),
     });
   } finally {
     display.stop();
@@ -44,7 +45,7 @@ export async function runValidate(dir: string, opts: { json: boolean; noCache?: 
   } else if (!report.ok) {
     const failed = report.steps.find((s) => s.status === "failed")!;
     // The repo stays as written (create keeps it too): say how to check it again, as Ctrl-C does.
-    const again = `next: once it is fixed, \`hybrid-backend validate ${shellQuote(dir)}\` checks again (a check that passed is not rerun while its inputs are unchanged)`;
+    const again = `next: once it is fixed, \`${selfCommand()} validate ${shellQuote(dir)}\` checks again (a check that passed is not rerun while its inputs are unchanged)`;
     console.error(`\n${failed.name} failed: ${humanLines(failed.error ?? "")}\n${human`logs: ${report.logs}`}\n${human`${again}`}`);
   } else {
     // Name what actually ran: a step with nothing to check here (no CI, no deploy target) was skipped.

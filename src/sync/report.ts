@@ -1,6 +1,7 @@
 import { human } from "../human.js";
 import { besidePath } from "./conflicts.js";
 import type { Drift, FileAction, Status } from "./plan.js";
+import { selfCommand } from "../self-command.js";
 
 const ORDER: Status[] = ["conflict", "merged", "updated", "added", "restored", "removed", "kept", "kept-deleted", "unchanged"];
 
@@ -92,7 +93,7 @@ export function formatDrift(dir: string, drift: Drift[], unconverted: { path: st
   const conflicts = drift.filter((d) => d.change === "conflict").length;
   const stale = drift.length - conflicts;
   const parts = [
-    ...(stale > 0 ? [`${stale} generated file(s) are stale; run \`hybrid-backend sync\` and commit`] : []),
+    ...(stale > 0 ? [`${stale} generated file(s) are stale; run \`${selfCommand()} sync\` and commit`] : []),
     ...(conflicts > 0 ? [`${conflicts} file(s) have unresolved sync conflicts`] : []),
   ];
   const lines = [`sync --check ${human`${dir}`}: ${parts.join("; ")}`];

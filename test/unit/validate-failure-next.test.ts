@@ -1,6 +1,9 @@
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { GENERATOR_VERSION } from "../../src/version.js";
+import { CLI, runCli, tempDir } from "../helpers/cli.js";
 import { fakeToolchain } from "../helpers/fake-toolchain.js";
 
 /**
@@ -22,6 +25,15 @@ describe("a failed validate says what to do next", { timeout: 120_000 }, () => {
     expect(r.exitCode, r.stderr).toBe(1);
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines.at(-2)).toMatch(/^logs: /);
-    expect(lines.at(-1)).toBe(`next: once it is fixed, \`hybrid-backend validate '${app}'\` checks again (a check that passed is not rerun while its inputs are unchanged)`);
+    // Started as npm create or npx create-hybrid-backend does: no hybrid-backend on PATH.
+    expect(lines.at(-1)).toBe(`next: once it is fixed, \`npx create-hybrid-backend@${GENERATOR_VERSION} validate '${app}'\` checks again (a check that passed is not rerun while its inputs are unchanged)`);
+  });
+
+  it("names the installed command when the tool was started as hybrid-backend", async () => {
+    const bin = tempDir();
+    symlinkSync(CLI, join(bin, "hybrid-backend"));
+    const r = await execa(join(bin, "hybrid-backend"), ["validate", app], { env: { CI: "1", ...fakeToolchain().env, PATH: `${bin}:${fakeToolchain().env.PATH}:${process.env.PATH}` }, reject: false, stdin: "ignore" });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`^next: once it is fixed, \`hybrid-backend validate '${app}'\` checks again`));
   });
 });
