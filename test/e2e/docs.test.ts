@@ -172,7 +172,7 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     expect(taken.timedOut).toBe(false);
     expect(Date.now() - started).toBeLessThan(2 * MINUTES);
     expect(taken.exitCode).not.toBe(0);
-    expect(taken.all).toContain(`run failed: orchestrator did not start (its log above says why; if an address is in use, set another: LISTEN_ADDR=127.0.0.1:${ports.api})`);
+    expect(taken.all).toContain(`run failed: orchestrator could not listen: an address is in use (its log above says which); set that one to a free address (now LISTEN_ADDR=127.0.0.1:${ports.api}`);
     expect(taken.all).not.toMatch(/^ready:/m);
   });
 

@@ -53,7 +53,7 @@ describe("scripts/run.sh (make run)", () => {
     // The log it names is still there to read after run has ended.
     expect(readFileSync(join(dir, ".run", "scorer.log"), "utf8")).toContain("Address already in use");
     // The hint names the variable that moves the service that could not start.
-    expect(r.all).toContain("run failed: scorer could not listen: an address is in use (its log above says which); set another: WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
+    expect(r.all).toContain("run failed: scorer could not listen: an address is in use (its log above says which); set that one to a free address (now WORKER_SCORER_ADDR=127.0.0.1:1 WORKER_SCORER_METRICS_ADDR=");
     expect(r.all).not.toMatch(/orchestrator \(pid|orchestrator exited|after SIGTERM/);
   });
 
@@ -235,7 +235,7 @@ describe("scripts/run.sh (make run) of a queue preset", () => {
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).toMatch(/orchestrator \(pid \d+\) exited with status 1; the end of \.run\/orchestrator\.log:\norchestrator failed: finding queue/);
     expect(r.all).toMatch(/run failed: orchestrator did not start \(its log above says why\)\n*$/);
-    expect(r.all, "no address is taken: no hint to move one").not.toContain("set another");
+    expect(r.all, "no address is taken: no hint to move one").not.toContain("free address");
     expect(r.all).not.toContain("is an address already in use?");
     expect(r.all, "no endpoint to blame: real AWS").not.toContain("nothing answers");
   });

@@ -178,7 +178,7 @@ describe("make run's per-worker metrics address", () => {
     const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}` }));
     expect(result.exitCode).toBe(1);
     expect(result.all).toContain("cannot listen on METRICS_ADDR=127.0.0.1:51051");
-    expect(result.all).toMatch(/run failed: scorer could not listen: an address is in use \(its log above says which\); set another: WORKER_SCORER_ADDR=unix:\/\/\S+\/scorer\.sock WORKER_SCORER_METRICS_ADDR=127\.0\.0\.1:51051/);
+    expect(result.all).toMatch(/run failed: scorer could not listen: an address is in use \(its log above says which\); set that one to a free address \(now WORKER_SCORER_ADDR=unix:\/\/\S+\/scorer\.sock WORKER_SCORER_METRICS_ADDR=127\.0\.0\.1:51051\)/);
   });
 });
 

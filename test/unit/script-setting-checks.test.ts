@@ -76,7 +76,7 @@ describe("make run refuses a malformed address before starting anything", () => 
     const port = await freePort();
     const r = await startScript(dir, { LISTEN_ADDR: `127.0.0.1:${port}`, WORKER_SCORER_ADDR: "127.0.0.1:1", AWS_ENDPOINT_URL: "http://127.0.0.1:1", WAIT_TIMEOUT: "20" }).proc;
     expect(r.exitCode, r.all).toBe(1);
-    expect(r.all).toContain(`run failed: orchestrator could not listen: an address is in use (its log above says which); set another: LISTEN_ADDR=127.0.0.1:${port}`);
+    expect(r.all).toContain(`run failed: orchestrator could not listen: an address is in use (its log above says which); set that one to a free address (now LISTEN_ADDR=127.0.0.1:${port}`);
     expect(r.all).not.toContain("nothing answers at AWS_ENDPOINT_URL");
   });
 });
