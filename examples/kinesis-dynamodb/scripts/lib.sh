@@ -146,7 +146,7 @@ wait_http() {
     if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
     for pid in "$@"; do
       if ! kill -0 "$pid" 2>/dev/null; then
-        echo "gave up waiting for $what ($url): $(started_name "$pid") exited; see its log above" >&2
+        echo "gave up waiting for $what ($url): $(started_name "$pid") exited (the end of its log follows)" >&2
         return 1
       fi
     done

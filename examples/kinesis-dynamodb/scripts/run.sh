@@ -240,7 +240,7 @@ if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be re
     if grep -qi 'address already in use' ".run/$name.log" 2>/dev/null; then taken+=("$name"); fi
   done
   if [ ${#taken[@]} -gt 0 ]; then
-    blame "${taken[*]} could not listen: an address is in use (its log above says which); set another: $(placement "${taken[@]}")"
+    blame "${taken[*]} could not listen: an address is in use (its log above says which); set that one to a free address (now $(placement "${taken[@]}"))"
   fi
   # No AWS endpoint is the likeliest cause: the SQS orchestrator exits when its
   # first calls fail, the Kinesis one retries them and is never ready.

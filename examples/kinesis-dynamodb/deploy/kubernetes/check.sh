@@ -12,6 +12,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Without them, the first overlay failed on a bare "kustomize: command not
+# found", naming neither the release nor how to get it.
+missing=()
+command -v kustomize >/dev/null || missing+=("go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.1")
+command -v kubeconform >/dev/null || missing+=("go install github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0")
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "check.sh: needs kustomize 5.8.1 and kubeconform 0.7.0 on PATH, as CI's deploy job installs them; missing here, install with:" >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 2
+fi
+
 # One commit of the schema repository, never its moving master.
 pinned="https://raw.githubusercontent.com/yannh/kubernetes-json-schema/8d21367eb974e6a9b6cfd19c6d2a209a962d7769"
 base="${KUBE_SCHEMAS:-${pinned}}"

@@ -254,6 +254,21 @@ func TestValidationErrorNamesTheField(t *testing.T) {
 	}
 }
 
+// An empty body is named as such, not as protojson's syntax error at an unnamed token.
+func TestEmptyBodySaysSo(t *testing.T) {
+	e := newEnv(t, nil, 2*time.Second)
+	for _, tt := range []struct{ path, body, message string }{
+		{"/v1/score", "", "the body is empty; send a ScoreRequest as a JSON object"},
+		{"/v1/score/batch", " \r\n\t", "the body is empty; send a ScoreBatchRequest as a JSON object"},
+	} {
+		rec := post(e.api, tt.path, []byte(tt.body))
+		wantError(t, rec, http.StatusBadRequest, "invalid_argument")
+		if !strings.Contains(rec.Body.String(), tt.message) {
+			t.Errorf("%s %q: body %s, want the message %q", tt.path, tt.body, rec.Body, tt.message)
+		}
+	}
+}
+
 // The default body limit is the contract's: the largest batch it allows (1000 requests of
 // 64 + 64 features) gets through, one byte past the derived ceiling gets 413 naming it.
 func TestDefaultBodyLimitIsTheContracts(t *testing.T) {

@@ -163,8 +163,13 @@ func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int
 
 // decode unmarshals a body readBody read into m, answering the client itself when it is not one.
 func decode(w http.ResponseWriter, body []byte, m proto.Message) bool {
+	name := m.ProtoReflect().Descriptor().Name()
+	// protojson reports an empty body as a syntax error at an unnamed token.
+	if len(bytes.TrimSpace(body)) == 0 {
+		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("the body is empty; send a %s as a JSON object", name))
+		return false
+	}
 	if err := unmarshalOptions.Unmarshal(body, m); err != nil {
-		name := m.ProtoReflect().Descriptor().Name()
 		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err))
 		return false
 	}
