@@ -29,6 +29,17 @@ function repo(orchestrator: string, scorer: string, from: (path: string) => stri
   });
 }
 
+/**
+ * run.sh in a process group of its own, as make run's is in a terminal (the group is what
+ * Ctrl-C signals), Ctrl-C'd once it is ready.
+ */
+async function readyThenCtrlC(dir: string) {
+  const started = startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" }, { detached: true, forceKillAfterDelay: false });
+  expect(await started.until(/^ready:/m), started.seen()).toBe(true);
+  process.kill(-started.proc.pid!, "SIGINT");
+  return started;
+}
+
 /** run.sh to its end, with the orchestrator on a free port and the scorer on an address nothing dials. */
 async function run(dir: string, env: Record<string, string> = {}) {
   return startScript(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1", WAIT_TIMEOUT: "20", ...env }).proc;
@@ -143,14 +154,7 @@ signal.signal(signal.SIGTERM, stop)
 print("scorer: serving")
 while True: time.sleep(0.1)'`;
     const dir = repo(orchestrator, scorer);
-    // A process group of its own, as make run's in a terminal: the group is what Ctrl-C signals.
-    const { proc, until, seen } = startScript(
-      dir,
-      { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
-      { detached: true, forceKillAfterDelay: false },
-    );
-    expect(await until(/^ready:/m), seen()).toBe(true);
-    process.kill(-proc.pid!, "SIGINT");
+    const { proc, until, seen } = await readyThenCtrlC(dir);
     const r = await proc;
     expect(r.exitCode, r.all).toBe(0);
     // The Ctrl-C reached run.sh only: it stopped the orchestrator with SIGTERM, waited for its
@@ -189,14 +193,7 @@ say("${name}: drained")`;
     const orchestrator = `mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
 exec python3 -u -c '${rule("orchestrator", 20)}' "\${LISTEN_ADDR##*:}" "$PWD/.www"`;
     const dir = repo(orchestrator, `exec python3 -u -c '${rule("scorer", 0)}'`);
-    // A process group of its own, as make run's in a terminal: the group is what Ctrl-C signals.
-    const { proc, until, seen } = startScript(
-      dir,
-      { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_ADDR: "127.0.0.1:1" },
-      { detached: true, forceKillAfterDelay: false },
-    );
-    expect(await until(/^ready:/m), seen()).toBe(true);
-    process.kill(-proc.pid!, "SIGINT");
+    const { proc, until, seen } = await readyThenCtrlC(dir);
     expect(await until(/orchestrator: draining/), seen()).toBe(true);
     const second = Date.now();
     process.kill(-proc.pid!, "SIGINT");
