@@ -55,6 +55,24 @@ export const goModulePath = z
     if (problem) ctx.addIssue({ code: "custom", message: `${problem}; ${MODULE_RULE}` });
   });
 
+/**
+ * The versions a new manifest pins for every tool its repo runs: the one source
+ * for the templates (through the manifest) and for the tool's own tests and
+ * validate, which must run the same releases the generated Makefile and CI do.
+ */
+export const TOOLCHAIN_DEFAULTS = {
+  go: "1.26",
+  rust: "1.95.0",
+  buf: "1.75.0",
+  govulncheck: "1.9.0",
+  cargoDeny: "0.20.2",
+  rustup: "1.28.2",
+  kubernetes: "1.33",
+  staticcheck: "0.8.2",
+  moto: "5.2.5",
+  grpcurl: "1.9.4",
+} as const;
+
 const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "use MAJOR.MINOR.PATCH, for example 1.75.0" });
 /**
@@ -118,16 +136,22 @@ const manifestFields = z.strictObject({
     deploy: z.array(z.enum(DEPLOY_TARGETS)).default(["kubernetes"]),
     toolchains: z
       .strictObject({
-        go: toolchainVersion.default("1.26"),
-        rust: rustRelease.default("1.95.0"),
-        buf: semver.default("1.75.0"),
+        go: toolchainVersion.default(TOOLCHAIN_DEFAULTS.go),
+        rust: rustRelease.default(TOOLCHAIN_DEFAULTS.rust),
+        buf: semver.default(TOOLCHAIN_DEFAULTS.buf),
         /** The vulnerability gate's scanners (the audit job): golang.org/x/vuln and cargo-deny. */
-        govulncheck: semver.default("1.9.0"),
-        cargoDeny: semver.default("0.20.2"),
+        govulncheck: semver.default(TOOLCHAIN_DEFAULTS.govulncheck),
+        cargoDeny: semver.default(TOOLCHAIN_DEFAULTS.cargoDeny),
         /** The rustup installer GitLab's Go-image jobs fetch (its sha256 per host is in images). */
-        rustup: semver.default("1.28.2"),
+        rustup: semver.default(TOOLCHAIN_DEFAULTS.rustup),
         /** The Kubernetes API version deploy/kubernetes is written and validated for (native sidecars need 1.29+). */
-        kubernetes: toolchainVersion.default("1.33"),
+        kubernetes: toolchainVersion.default(TOOLCHAIN_DEFAULTS.kubernetes),
+        /** The Go linter `make lint` and CI's Go job run (honnef.co/go/tools). */
+        staticcheck: semver.default(TOOLCHAIN_DEFAULTS.staticcheck),
+        /** The local AWS emulator `make emulator` installs, queue presets only (PyPI moto[server]). */
+        moto: semver.default(TOOLCHAIN_DEFAULTS.moto),
+        /** The gRPC client the workers' READMEs call them with (github.com/fullstorydev/grpcurl). */
+        grpcurl: semver.default(TOOLCHAIN_DEFAULTS.grpcurl),
       })
       .prefault({}),
     images: BASE_IMAGES,

@@ -6,9 +6,10 @@ import { type WorkerContext } from "./workers.js";
 /**
  * The local observability stack compose runs beside the services (issue 13):
  * an OpenTelemetry Collector taking the services' OTLP, Jaeger showing the
- * traces, Prometheus scraping every /metrics, Grafana showing the dashboard. Images pinned by version here,
- * in one place, as compose pins moto; the base images the Dockerfiles build
- * FROM are the ones pinned by digest in the manifest's `images`.
+ * traces, Prometheus scraping every /metrics, Grafana showing the dashboard.
+ * Images pinned by version here, in one place (moto's is the manifest's
+ * toolchains.moto, which `make emulator` installs too); the base images the
+ * Dockerfiles build FROM are the ones pinned by digest in the manifest's `images`.
  */
 /**
  * The OpenTelemetry Collector release compose runs (the contrib image's tag,

@@ -167,5 +167,5 @@ async function doctorStep(ctx: StepContext, note?: (msg: string) => void): Promi
   }
   ctx.buf = await ensureBuf(note ?? (() => {}));
   ctx.toolVersions = tools.map((t) => `${t.name} ${t.version ?? "-"}`);
-  if (queue) ctx.motoBin = await ensureMoto(note ?? (() => {}));
+  if (queue) ctx.motoBin = await ensureMoto(ctx.manifest.toolchains.moto, note ?? (() => {}));
 }

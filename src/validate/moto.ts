@@ -2,12 +2,12 @@ import { ensurePythonTool } from "./cache.js";
 import { freePort } from "./ports.js";
 import { startService, stopGracefully, waitFor, type Service } from "./processes.js";
 
-/** The AWS emulator validate runs queue presets against; pinned like buf. */
-export const MOTO_VERSION = "5.2.5";
-
-/** moto_server, installed once into the tool's cache (see ensurePythonTool). */
-export function ensureMoto(note: (msg: string) => void): Promise<string> {
-  return ensurePythonTool(`moto[server]==${MOTO_VERSION}`, "moto_server", note);
+/**
+ * moto_server of RELEASE (the repo's toolchains.moto, which its `make emulator`
+ * installs too), once into the tool's cache (see ensurePythonTool).
+ */
+export function ensureMoto(release: string, note: (msg: string) => void): Promise<string> {
+  return ensurePythonTool(`moto[server]==${release}`, "moto_server", note);
 }
 
 export interface Moto {

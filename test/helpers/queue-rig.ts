@@ -37,7 +37,8 @@ export class QueueRig {
     await execa("cargo", ["build", "--locked"], { cwd: worker, env: E2E_ENV });
     const meta = JSON.parse((await execa("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: worker, env: E2E_ENV })).stdout);
     this.workerBin = join(meta.target_directory, "debug", "scorer");
-    this.moto = await startMoto(await ensureMoto(() => {}), join(this.logs, "moto.log"));
+    const { toolchains } = parseManifest(JSON.parse(readFileSync(join(this.repo, "hybrid-backend.json"), "utf8")));
+    this.moto = await startMoto(await ensureMoto(toolchains.moto, () => {}), join(this.logs, "moto.log"));
   }
 
   /** Environment for one scenario: its own resource names. */
