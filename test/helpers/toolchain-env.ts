@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { goLinterDir, pythonLinterDir } from "../../src/validate/linters.js";
 import { bufCacheDir } from "../../src/validate/toolchains.js";
 import { E2E_TARGET_DIR } from "./e2e-target.js";
@@ -10,6 +11,8 @@ import { E2E_TARGET_DIR } from "./e2e-target.js";
  * (for the generated Makefile) and the pinned linters the e2e globalSetup
  * (linters-setup.ts) fetches into the same cache: staticcheck, deadcode, actionlint,
  * kustomize, hadolint, cargo-deny, shellcheck. They come first, so another release on the machine is not used.
+ * First of all comes the cargo guard (cargo-guard/guard.mjs), which keeps one
+ * repo's build of a same-named crate from standing in for another's.
  */
 export const E2E_ENV: Record<string, string> = {
   CARGO_TARGET_DIR: E2E_TARGET_DIR,
@@ -19,6 +22,7 @@ export const E2E_ENV: Record<string, string> = {
   CARGO_INCREMENTAL: "0",
   CARGO_TERM_COLOR: "never",
   PATH: [
+    fileURLToPath(new URL("cargo-guard", import.meta.url)),
     join(bufCacheDir(), "node_modules", ".bin"),
     goLinterDir("staticcheck"),
     goLinterDir("deadcode"),
