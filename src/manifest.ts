@@ -9,6 +9,7 @@ import { generatorVersion } from "./generator-version.js";
 import { goModulePathProblem } from "./go-module-path.js";
 import { PROJECT_NAME_BOUND, PROJECT_NAME_MAX, PROJECT_NAME_MIN } from "./project-names.js";
 import { ACTIONS, BASE_IMAGES, actionPins, baseImages, imagePins } from "./manifest-pins.js";
+import { TOOLCHAIN_DEFAULTS } from "./toolchain-defaults.js";
 
 export { DIGEST_RE, baseImages } from "./manifest-pins.js";
 
@@ -54,24 +55,6 @@ export const goModulePath = z
     const problem = goModulePathProblem(path);
     if (problem) ctx.addIssue({ code: "custom", message: `${problem}; ${MODULE_RULE}` });
   });
-
-/**
- * The versions a new manifest pins for every tool its repo runs: the one source
- * for the templates (through the manifest) and for the tool's own tests and
- * validate, which must run the same releases the generated Makefile and CI do.
- */
-export const TOOLCHAIN_DEFAULTS = {
-  go: "1.26",
-  rust: "1.95.0",
-  buf: "1.75.0",
-  govulncheck: "1.9.0",
-  cargoDeny: "0.20.2",
-  rustup: "1.28.2",
-  kubernetes: "1.33",
-  staticcheck: "0.8.2",
-  moto: "5.2.5",
-  grpcurl: "1.9.4",
-} as const;
 
 const toolchainVersion = z.string().regex(/^\d+\.\d+$/, { message: VERSION_RULE });
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "use MAJOR.MINOR.PATCH, for example 1.75.0" });

@@ -5,7 +5,7 @@ import { spawn } from "./exec.js";
 import { cacheDir, ensurePythonTool, pythonToolDir } from "./cache.js";
 import { makeDirs } from "../make-dirs.js";
 import { DEPLOY_CHECK } from "../manifest-pins.js";
-import { TOOLCHAIN_DEFAULTS } from "../manifest.js";
+import { TOOLCHAIN_DEFAULTS } from "../toolchain-defaults.js";
 
 /**
  * The one place the linters generated repos are held to are pinned, and

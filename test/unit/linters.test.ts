@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseManifest, TOOLCHAIN_DEFAULTS } from "../../src/manifest.js";
+import { parseManifest } from "../../src/manifest.js";
+import { TOOLCHAIN_DEFAULTS } from "../../src/toolchain-defaults.js";
 import { render } from "../../src/render/index.js";
 import { LINTERS } from "../../src/validate/linters.js";
 
