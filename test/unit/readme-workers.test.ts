@@ -63,3 +63,28 @@ describe("README add worker example", () => {
     for (const name of EXAMPLE_NEW_WORKERS) expect(() => parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" }, workers: [{ name }] }), name).not.toThrow();
   });
 });
+
+/**
+ * The sentence giving the addresses used when nothing sets them names each
+ * worker beside its own: a bare list ("a worker's LISTEN_ADDR is 0.0.0.0:50051,
+ * 0.0.0.0:50052") left a reader of a two-worker repo to guess which is whose.
+ */
+describe("README unset worker addresses", () => {
+  it.each(["http", "kinesis"])("pairs each address with its worker, %s", (ingress) => {
+    const readme = render(
+      parseManifest({
+        name: "risk-api",
+        orchestrator: { module: "example.com/risk-api/orchestrator", ingress },
+        workers: [{ name: "scorer" }, { name: "pricing", transport: "uds" }],
+      }),
+    )
+      .get("README.md")!
+      .content.toString("utf8")
+      .replace(/\s+/g, " ");
+    const sentence = /Unset, (.*?), whatever the transport\./.exec(readme)?.[1];
+    expect(sentence).toBe(
+      "worker scorer's `LISTEN_ADDR` is `0.0.0.0:50051` and the orchestrator's `WORKER_SCORER_ADDR` `127.0.0.1:50051`; " +
+        "worker pricing's `LISTEN_ADDR` is `0.0.0.0:50052` and the orchestrator's `WORKER_PRICING_ADDR` `127.0.0.1:50052`",
+    );
+  });
+});
