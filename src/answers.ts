@@ -4,7 +4,7 @@ import { UsageError } from "./errors.js";
 import { checkJsonDepth } from "./json-depth.js";
 import { readUserText } from "./user-file.js";
 import { checkConfigGenerator } from "./generator-version.js";
-import { type Origin, fromFlags } from "./manifest-faults.js";
+import { type Origin, fromFlags, listFlagAllowed } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
   DEFAULT_WORKERS,
@@ -104,7 +104,7 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
  */
 function parseList(raw: string, field: string, choices: readonly string[], what: string): string[] {
   const items = raw.split(",").map((s) => s.trim());
-  const allowed = `give none, or a comma-separated list of ${choices.join(", ")}`;
+  const allowed = listFlagAllowed(choices);
   if (items.includes("none")) {
     if (items.length === 1) return [];
     throw new UsageError(field, raw, `none stands alone (it means no ${what}); ${allowed}`);

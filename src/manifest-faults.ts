@@ -40,8 +40,19 @@ export function issuePath(issue: z.core.$ZodIssue): readonly PropertyKey[] {
 
 export function faultFor(issue: z.core.$ZodIssue, input: unknown, origin: Origin, jsonSchema: object): UsageError {
   if (issue.code === "unrecognized_keys") return unknownKey(issue.path, issue.keys, origin, jsonSchema);
-  return new UsageError(fieldAt(issue.path, origin), valueAt(input, issue.path), allowedFor(issue));
+  return new UsageError(fieldAt(issue.path, origin), valueAt(input, issue.path), allowedFor(issue, origin));
 }
+
+/**
+ * What a list flag (--ci, --deploy) takes: the schema's values, or the word
+ * none alone, which the flag turns into the empty list before the schema sees
+ * it (answers.ts), so the schema's own "allowed" would leave none out.
+ */
+export function listFlagAllowed(choices: readonly string[]): string {
+  return `give none, or a comma-separated list of ${choices.join(", ")}`;
+}
+
+const LIST_FLAGS = new Set(["ci.providers", "deploy"]);
 
 /**
  * An unknown key is named by itself, in the object that holds it, with the
@@ -81,9 +92,12 @@ function keysAt(schema: object, at: readonly PropertyKey[]): string[] | undefine
   return node.properties ? Object.keys(node.properties) : undefined;
 }
 
-function allowedFor(issue: z.core.$ZodIssue): string {
+function allowedFor(issue: z.core.$ZodIssue, origin: Origin): string {
   if (issue.code === "invalid_value") {
-    return `allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
+    const values = issue.values.map((v) => String(v));
+    // Set by a flag (no file to name), a list's entry is a word of that flag's own vocabulary.
+    const listEntry = LIST_FLAGS.has(issue.path.slice(0, -1).map(String).join(".")) && typeof issue.path.at(-1) === "number";
+    return listEntry && origin(issue.path) === undefined ? listFlagAllowed(values) : `allowed: ${values.join(", ")}`;
   }
   if (issue.code === "invalid_type") {
     return `expected ${issue.expected}`;

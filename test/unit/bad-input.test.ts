@@ -43,7 +43,9 @@ const cases: [string, Case][] = [
   ["sink without a queue", { args: ["app", "--sink", "dynamodb"], field: "orchestrator.sink", value: "dynamodb" }],
   ["router with a queue ingress", { args: ["app", "--ingress", "kinesis", "--router", "chi"], field: "orchestrator.router", value: "chi" }],
   ["unknown sink", { args: ["app", "--ingress", "sqs", "--sink", "s3"], field: "orchestrator.sink", value: "s3" }],
-  ["unknown CI provider", { args: ["app", "--ci", "travis"], field: "ci.providers.0", value: "travis" }],
+  // A list flag's error offers its own vocabulary, none included, as --help does.
+  ["unknown CI provider", { args: ["app", "--ci", "travis"], field: "ci.providers.0", value: "travis", allowed: "give none, or a comma-separated list of github, gitlab" }],
+  ["unknown deploy target", { args: ["app", "--deploy", "k8s"], field: "deploy.0", value: "k8s", allowed: "give none, or a comma-separated list of kubernetes" }],
   ["CI provider twice", { args: ["app", "--ci", "github,github"], field: "ci.providers.1", value: "github" }],
   ["module without a domain", { args: ["app", "--module", "myapp/orchestrator"], field: "orchestrator.module", value: "myapp/orchestrator" }],
   ["module with uppercase domain", { args: ["app", "--module", "Example.com/x"], field: "orchestrator.module", value: "Example.com/x" }],
@@ -106,6 +108,8 @@ const cases: [string, Case][] = [
   ["--docker with --no-docker", { args: ["app", "--no-docker", "--docker"], field: "--docker", value: "--no-docker", allowed: "contradict" }],
   ["parent of the folder is a file", { args: ["taken/app"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
   configCase("--config --ci none with a provider", '{"ci": "none,gitlab"}', "ci", "none,gitlab", "none stands alone"),
+  // In a file the list is JSON, where none is [], not a word: the schema's own values.
+  configCase("--config unknown deploy target", '{"deploy": ["k8s"]}', "deploy.0", "k8s", "allowed: kubernetes"),
   configCase("--config router twice", '{"router": "chi", "orchestrator": {"router": "stdlib"}}', "router", "chi", "keep one"),
   // Invisible and control characters are spelled as a \u escape of four hex digits in the error, never printed raw.
   ["name with a byte order mark", { args: ["\ufeffapp"], field: "name", value: "\\ufeffapp" }],

@@ -287,7 +287,7 @@ describe("deploy and transport choices", () => {
 
   it("name the field, the flag and what is allowed for a bad value", () => {
     expect(() => create(["--transport", "quic"])).toThrow(/workers\.0\.transport \(--transport\).*"quic".*allowed: tcp, uds/);
-    expect(() => create(["--deploy", "ecs"])).toThrow(/deploy\.0 \(--deploy\).*"ecs".*allowed: kubernetes/);
+    expect(() => create(["--deploy", "ecs"])).toThrow(/deploy\.0 \(--deploy\).*"ecs".*give none, or a comma-separated list of kubernetes/);
   });
 });
 
