@@ -48,7 +48,7 @@ export const DEV_SCALE_MIN = 1;
  * IAM or AWS outage freezes the count instead of scaling on nothing.
  */
 export const KEDA_FALLBACK = { failureThreshold: 3, replicas: SCALE.min } as const;
-/** The region each overlay renders (AWS_REGION, the KEDA trigger's awsRegion); an edit there changes it. */
+/** The region each overlay renders (AWS_REGION, which the KEDA trigger's awsRegion copies); an edit there changes both. */
 export const DEFAULT_AWS_REGION = "us-east-1";
 
 /**
@@ -145,19 +145,27 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
   const sampled: [string, string][] = env === "prod" ? [["OTEL_TRACES_SAMPLER", SAMPLED_TRACES.sampler], ["OTEL_TRACES_SAMPLER_ARG", SAMPLED_TRACES.ratio]] : [];
   const otel: [string, string][] = [["OTEL_RESOURCE_ATTRIBUTES", `${OTEL_ENV_ATTRIBUTE}=${env}`], ...sampled];
   const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings, ...otel];
-  const scalerMetadata: [string, string][] =
+  // The backlog KEDA reads is the one the orchestrator consumes: each trigger field is copied
+  // (kustomize replacements) from the orchestrator's own setting, so an edit there moves both.
+  const scalerFromConfig: { field: string; setting: string }[] =
     m.orchestrator.ingress === "sqs"
-      ? [["queueURL", names.queueName], ["awsRegion", DEFAULT_AWS_REGION]]
+      ? [{ field: "queueURL", setting: "SQS_QUEUE_NAME" }, { field: "awsRegion", setting: "AWS_REGION" }]
       : m.orchestrator.ingress === "kinesis"
-        ? [["streamName", names.streamName], ["awsRegion", DEFAULT_AWS_REGION]]
+        ? [{ field: "streamName", setting: "KINESIS_STREAM_NAME" }, { field: "awsRegion", setting: "AWS_REGION" }]
         : [];
+  // Every setting copied must be one this overlay sets: a replacement from a missing key fails the build.
+  for (const { setting } of scalerFromConfig) {
+    if (!orchestratorLiterals.some(([k]) => k === setting)) throw new Error(`overlay ${env}: KEDA's trigger reads ${setting}, which orchestrator-config does not set`);
+  }
   const pinned = env === "prod";
   const tag = pinned ? UNPINNED_TAG : DEV_TAG;
   return {
     name: env,
     dev: env === "dev",
-    // dev lowers the replica floors; a queue preset points KEDA at the environment's backlog.
+    // dev lowers the replica floors; a queue preset sets the environment's IAM role.
     patched: env === "dev" || queue,
+    /** The orchestrator calls AWS: the overlay's service-account.yaml gives it this environment's role. */
+    awsRole: queue,
     pinned,
     namespace: env === "dev" ? PROJECT_NAMES.devNamespace.of(m.name) : PROJECT_NAMES.namespace.of(m.name),
     role: env === "dev" ? PROJECT_NAMES.devRole.of(m.name) : PROJECT_NAMES.prodRole.of(m.name),
@@ -168,7 +176,7 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
       { name: "orchestrator-config", literals: orchestratorLiterals },
       ...kube.map((w) => ({ name: `${w.name}-config`, literals: otel })),
     ],
-    scalerMetadata,
+    scalerFromConfig,
     // Every image of every pod, sidecars included: an image left out would run the base's bare name.
     images: [{ name: "orchestrator", newName: orchestratorImage }, ...kube.map((w) => ({ name: w.name, newName: w.image }))].map((i) => ({ ...i, newTag: tag })),
   };

@@ -79,6 +79,26 @@ describe.each(["sqs", "kinesis"] as const)("environments, %s", (ingress) => {
     }
   });
 
+  it("KEDA's trigger follows the orchestrator's settings: an edit to the queue or stream, or the region, moves both", () => {
+    // One source per overlay: the README has users set their region (and their resources) in
+    // orchestrator-config; a trigger that kept its own copy would read another region's backlog
+    // (or none) while the orchestrator consumed this one, and KEDA's fallback would hide it.
+    const edited = generate(manifest({ ingress, sink: "dynamodb" }, [["scorer", "uds"]]));
+    const backlog = AWS_NAMES[ingress][0];
+    for (const env of ENVIRONMENTS) {
+      const file = join(edited, `deploy/kubernetes/overlays/${env}/kustomization.yaml`);
+      const text = readFileSync(file, "utf8");
+      const changed = text.replace(/^( {6}- AWS_REGION=).*$/m, "$1eu-west-2").replace(new RegExp(`^( {6}- ${backlog}=).*$`, "m"), "$1edited-backlog");
+      expect(changed, env).not.toBe(text);
+      writeFileSync(file, changed);
+      const objs = kustomize(edited, `overlays/${env}`);
+      const config = configMap(objs, "orchestrator-config");
+      expect([config.AWS_REGION, config[backlog]], env).toEqual(["eu-west-2", "edited-backlog"]);
+      const trigger = objs.find((o) => o.kind === "ScaledObject")!.spec!.triggers![0]!.metadata;
+      expect([trigger.awsRegion, ingress === "sqs" ? trigger.queueURL : trigger.streamName], env).toEqual(["eu-west-2", "edited-backlog"]);
+    }
+  });
+
   it("the base names no environment's resource: an overlay cannot inherit one", () => {
     const base = kustomize(dir, "base");
     const config = configMap(base, "orchestrator-config");

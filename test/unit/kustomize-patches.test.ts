@@ -32,6 +32,11 @@ interface Patch {
   target?: Target;
 }
 
+interface Replacement {
+  source: Target & { fieldPath: string };
+  targets: { select: Target; fieldPaths: string[] }[];
+}
+
 const kustomize = (dir: string) => execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
 
 /** kind and name of every object a built kustomization holds. */
@@ -44,7 +49,12 @@ function objects(yaml: string): Required<Target>[] {
 
 /** What each patch of an overlay means to change: its target, or the objects its file names. */
 function targets(overlay: string): { patch: string; target: Target }[] {
-  const k = parse(readFileSync(join(overlay, "kustomization.yaml"), "utf8")) as { patches?: Patch[]; patchesStrategicMerge?: string[]; patchesJson6902?: Patch[] };
+  const k = parse(readFileSync(join(overlay, "kustomization.yaml"), "utf8")) as {
+    patches?: Patch[];
+    patchesStrategicMerge?: string[];
+    patchesJson6902?: Patch[];
+    replacements?: Replacement[];
+  };
   const out: { patch: string; target: Target }[] = [];
   for (const p of [...(k.patches ?? []), ...(k.patchesJson6902 ?? []), ...(k.patchesStrategicMerge ?? []).map((path): Patch => ({ path }))]) {
     const label = p.path ?? p.patch ?? "";
@@ -55,6 +65,10 @@ function targets(overlay: string): { patch: string; target: Target }[] {
     // A strategic-merge patch (a file or inline) names its own targets.
     const text = p.path ? readFileSync(join(overlay, p.path), "utf8") : (p.patch ?? "");
     for (const o of objects(text)) out.push({ patch: label, target: o });
+  }
+  // A replacement whose target selects nothing is as silent as such a patch (its source, missing, fails the build).
+  for (const r of k.replacements ?? []) {
+    for (const t of r.targets) out.push({ patch: `replacement from ${r.source.fieldPath} to ${t.fieldPaths.join(", ")}`, target: t.select });
   }
   return out;
 }
