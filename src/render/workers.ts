@@ -21,6 +21,15 @@ export function socketAddr(name: string): string {
   return `unix://${SOCKETS_DIR}/${name}.sock`;
 }
 
+/**
+ * Where a worker's image installs its binary (its Dockerfile's COPY and
+ * ENTRYPOINT), which the uds sidecars' exec probes (Kubernetes, compose) run
+ * as `BINARY --probe`: a probe naming another path could never pass.
+ */
+export function workerBinary(name: string): string {
+  return `/usr/local/bin/${name}`;
+}
+
 /** What templates know about one worker. */
 export interface WorkerContext {
   name: string;
@@ -33,6 +42,8 @@ export interface WorkerContext {
   port: number;
   /** Local Prometheus `/metrics` port (the worker's METRICS_ADDR default). */
   metricsPort: number;
+  /** Its binary's path in its image (workerBinary). */
+  binary: string;
   /** The orchestrator's environment variable for this worker's address. */
   env: string;
   /** The prefix of the scripts' per-service names for this worker (WORKER_<NAME>_), of `env` too. */
@@ -55,6 +66,7 @@ export function workerContexts(m: Manifest): WorkerContext[] {
     index,
     port: FIRST_WORKER_PORT + index,
     metricsPort: FIRST_WORKER_PORT + index + WORKER_METRICS_PORT_OFFSET,
+    binary: workerBinary(w.name),
     env: workerAddrVar(w.name),
     envPrefix: workerEnvPrefix(w.name),
     goName: w.name[0]!.toUpperCase() + w.name.slice(1),
