@@ -63,9 +63,28 @@ export const HPA_CPU_UTILIZATION = 70;
  * on. The orchestrator keeps one well above its request: it waits on I/O
  * rather than computing, and the Go runtime sizes GOMAXPROCS (and with it the
  * garbage collector's workers and the API's in-flight budget) from a CPU
- * limit, which without one would follow the node's core count instead.
+ * limit, which without one would follow the node's core count instead. That
+ * limit is whole CPUs and at least GO_MIN_GOMAXPROCS (goCpuLimit).
  */
 export const CPU_LIMIT_FACTOR: Record<Service, number | undefined> = { orchestrator: 4, worker: undefined };
+
+/**
+ * The least GOMAXPROCS the Go runtime (1.25+) derives from a CPU limit: it
+ * takes the limit rounded up to whole CPUs, and never fewer than this.
+ */
+export const GO_MIN_GOMAXPROCS = 2;
+
+/**
+ * A Go service's CPU limit: its request × factor, rounded up to whole CPUs and
+ * at least GO_MIN_GOMAXPROCS, which is then exactly the GOMAXPROCS the runtime
+ * picks. A fractional limit below it (600m gives GOMAXPROCS 2) lets every P
+ * spend the 100 ms period's quota in a fraction of it and stall for the rest,
+ * the throttling the workers avoid by having no limit, and sizes the API's
+ * in-flight budget for CPUs the quota does not give.
+ */
+export function goCpuLimitCores(requestMilli: number, factor: number): number {
+  return Math.max(GO_MIN_GOMAXPROCS, Math.ceil((requestMilli * factor) / 1000));
+}
 
 /** Why a pod has a container without a CPU limit: checkov's CKV_K8S_11 (CPU limits should be set) is skipped with this. */
 export const NO_CPU_LIMIT_REASON = "the worker scores CPU-bound within the orchestrator's REQUEST_TIMEOUT, which CFS quota throttling would eat into; its CPU request is sized from make bench";
@@ -81,14 +100,15 @@ export interface Resources {
 /**
  * cpu request = µs per request × design rps / 1e6 cores, in millicores,
  * at least 50m; memory request = peak RSS × headroom, rounded up to 16 MiB;
- * memory limit = request; cpu limit = request × cpuLimitFactor, if any.
+ * memory limit = request; cpu limit, if any, = request × cpuLimitFactor in
+ * whole CPUs, at least GOMAXPROCS' floor (goCpuLimitCores).
  */
 export function resourcesFor(f: BenchFigures, cpuLimitFactor: number | undefined): Resources {
   const cpuMilli = Math.max(50, roundUp((f.cpuMicrosPerRequest * DESIGN_RPS_PER_REPLICA) / 1000, 50));
   const memory = `${roundUp(f.peakRssMiB * MEMORY_HEADROOM, 16)}Mi`;
   return {
     requests: { cpu: `${cpuMilli}m`, memory },
-    limits: { cpu: cpuLimitFactor === undefined ? null : `${cpuMilli * cpuLimitFactor}m`, memory },
+    limits: { cpu: cpuLimitFactor === undefined ? null : String(goCpuLimitCores(cpuMilli, cpuLimitFactor)), memory },
   };
 }
 
@@ -103,6 +123,7 @@ export function sizingContext() {
     memoryHeadroom: MEMORY_HEADROOM,
     designRps: DESIGN_RPS_PER_REPLICA,
     orchestratorCpuLimitFactor: CPU_LIMIT_FACTOR.orchestrator ?? null,
+    goMinGomaxprocs: GO_MIN_GOMAXPROCS,
     workerCpuLimitFactor: CPU_LIMIT_FACTOR.worker ?? null,
   };
 }

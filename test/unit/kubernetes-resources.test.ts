@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { CPU_LIMIT_FACTOR, NO_CPU_LIMIT_REASON, resourcesFor, serviceResources } from "../../src/render/resources.js";
+import { CPU_LIMIT_FACTOR, GO_MIN_GOMAXPROCS, NO_CPU_LIMIT_REASON, resourcesFor, serviceResources } from "../../src/render/resources.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
@@ -49,8 +49,10 @@ describe("resources derived from bench figures", () => {
   it("memory request = limit = peak RSS × 2 rounded up to 16 Mi; cpu request from µs per request at the design rate; cpu limit only with a factor", () => {
     expect(resourcesFor({ peakRssMiB: 12, cpuMicrosPerRequest: 30 }, 4)).toEqual({
       requests: { cpu: "50m", memory: "32Mi" },
-      limits: { cpu: "200m", memory: "32Mi" },
+      limits: { cpu: "2", memory: "32Mi" },
     });
+    // Whole CPUs above GOMAXPROCS' floor: 750m × 4 is 3.
+    expect(resourcesFor({ peakRssMiB: 12, cpuMicrosPerRequest: 750 }, 4).limits.cpu).toBe("3");
     expect(resourcesFor({ peakRssMiB: 40, cpuMicrosPerRequest: 120 }, undefined)).toEqual({
       requests: { cpu: "150m", memory: "80Mi" },
       limits: { cpu: null, memory: "80Mi" },
@@ -91,6 +93,17 @@ describe.each(["tcp", "uds"] as const)("built resources, %s workers", (transport
     }
   });
 
+  it("the orchestrator's cpu limit is the GOMAXPROCS the Go runtime derives from it: whole CPUs, at least 2", () => {
+    // Go (1.25+) sets GOMAXPROCS to the limit rounded up, never below 2, and sizes the API's
+    // in-flight budget by it. A quota below that (600m gave GOMAXPROCS 2) lets both Ps spend the
+    // period's quota in a fraction of it and stall for the rest, and admits work for CPUs it lacks.
+    const orchestrator = deployments.flatMap(containers).find((c) => c.name === "orchestrator")!;
+    const limit = String(orchestrator.resources.limits.cpu);
+    const cores = limit.endsWith("m") ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
+    const gomaxprocs = Math.max(2, Math.ceil(cores));
+    expect(cores, `limits.cpu ${limit}`).toBe(gomaxprocs);
+  });
+
   it("the README tells how the uncapped workers size themselves", () => {
     expect(readme).toContain("`CPU_BUDGET` to its CPU request, rounded up to whole CPUs");
   });
@@ -105,6 +118,6 @@ describe.each(["tcp", "uds"] as const)("built resources, %s workers", (transport
   it("the README's sizing text says what the manifests do", () => {
     expect(readme).toContain("Every memory limit equals its request");
     expect(readme).toContain("The workers have no CPU limit");
-    expect(readme).toContain(`The\norchestrator's CPU limit is ${CPU_LIMIT_FACTOR.orchestrator}× its request`);
+    expect(readme).toContain(`The\norchestrator's CPU limit is ${CPU_LIMIT_FACTOR.orchestrator}× its request, in whole CPUs and at least ${GO_MIN_GOMAXPROCS}`);
   });
 });
