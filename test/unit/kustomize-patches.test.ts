@@ -77,16 +77,18 @@ function targets(overlay: string): { patch: string; target: Target }[] {
 const matches = (t: Target, o: Required<Target>) => (t.kind === undefined || t.kind === o.kind) && (t.name === undefined || t.name === o.name);
 
 describe.each(Object.entries(PRESETS))("overlay patches, %s", (_preset, orchestrator) => {
-  it.each(["tcp", "uds"])("every patch targets an object the base renders (workers %s)", (transport) => {
+  it.each([
+    ["tcp", 1],
+    ["tcp", 2],
+    ["uds", 1],
+    ["uds", 2],
+  ] as const)("every patch targets an object the base renders (%s workers: %i)", (transport, count) => {
     const dir = join(tempDir("chb-patches-"), "repo");
     mkdirSync(dir);
     const m = parseManifest({
       name: "risk-api",
       orchestrator: { module: "github.com/acme/risk-api/orchestrator", ...orchestrator },
-      workers: [
-        { name: "scorer", transport },
-        { name: "pricing", transport },
-      ],
+      workers: ["scorer", "pricing"].slice(0, count).map((name) => ({ name, transport })),
     });
     writeTree(dir, render(m));
     const base = objects(kustomize(join(dir, "deploy/kubernetes/base")));
