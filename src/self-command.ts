@@ -1,4 +1,5 @@
-import { basename } from "node:path";
+import { basename, resolve, sep } from "node:path";
+import { shellQuote } from "./human.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
 
 /**
@@ -8,9 +9,15 @@ import { GENERATOR_NAME, GENERATOR_VERSION } from "./version.js";
  * hybrid-backend` or `npx create-hybrid-backend`, nothing of the tool stays
  * on PATH, so a next step saying `hybrid-backend sync` answered "command not
  * found"; there the line names this very release through npx, as the
- * generated README does. Decided by the name the tool was started under
+ * generated README does. Run from a checkout (`node CHECKOUT/dist/cli.js`,
+ * as the README tells contributors), the release may not be on the registry
+ * at all, so the line names that same script by its absolute path, which
+ * works from any folder. Decided by the path the tool was started as
  * (process.argv[1], a bin link's own name: Node does not resolve it).
  */
 export function selfCommand(argv1: string = process.argv[1] ?? ""): string {
-  return basename(argv1) === "hybrid-backend" ? "hybrid-backend" : `npx ${GENERATOR_NAME}@${GENERATOR_VERSION}`;
+  if (basename(argv1) === "hybrid-backend") return "hybrid-backend";
+  const script = resolve(argv1);
+  if (/\.[cm]?js$/.test(script) && !script.split(sep).includes("node_modules")) return `node ${shellQuote(script)}`;
+  return `npx ${GENERATOR_NAME}@${GENERATOR_VERSION}`;
 }

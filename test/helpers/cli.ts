@@ -3,10 +3,13 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, vi } from "vitest";
+import { shellQuote } from "../../src/human.js";
 import { untilHung } from "./hang-watch.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
+/** How the CLI, run as runCli runs it (from this checkout), names itself in the next steps it prints. */
+export const SELF = `node ${shellQuote(CLI)}`;
 
 /**
  * Run the built CLI as a user would: no TTY, CI set, in the given folder.

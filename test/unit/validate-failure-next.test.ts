@@ -2,8 +2,7 @@ import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GENERATOR_VERSION } from "../../src/version.js";
-import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { CLI, SELF, runCli, tempDir } from "../helpers/cli.js";
 import { fakeToolchain } from "../helpers/fake-toolchain.js";
 
 /**
@@ -26,7 +25,7 @@ describe("a failed validate says what to do next", { timeout: 120_000 }, () => {
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines.at(-2)).toMatch(/^logs: /);
     // Started as npm create or npx create-hybrid-backend does: no hybrid-backend on PATH.
-    expect(lines.at(-1)).toBe(`next: once it is fixed, \`npx create-hybrid-backend@${GENERATOR_VERSION} validate '${app}'\` checks again (a check that passed is not rerun while its inputs are unchanged)`);
+    expect(lines.at(-1)).toBe(`next: once it is fixed, \`${SELF} validate '${app}'\` checks again (a check that passed is not rerun while its inputs are unchanged)`);
   });
 
   it("names the installed command when the tool was started as hybrid-backend", async () => {

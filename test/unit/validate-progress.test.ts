@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GENERATOR_VERSION } from "../../src/version.js";
-import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { CLI, SELF, runCli, tempDir } from "../helpers/cli.js";
 import { fakeToolchain, type FakeToolchain } from "../helpers/fake-toolchain.js";
 import { frameSplitter, parseCargoProgress, withoutFrames } from "../../src/validate/activity.js";
 import { elapsed, liveDisplay, plainDisplay } from "../../src/validate/progress.js";
@@ -152,7 +151,7 @@ describe("validate progress", { timeout: 120_000 }, () => {
     const r = await proc;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr.trim().split("\n").at(-1)).toBe(
-      `interrupted: stopped every build and service validate started; run \`npx create-hybrid-backend@${GENERATOR_VERSION} validate ${app}\` to check it later`,
+      `interrupted: stopped every build and service validate started; run \`${SELF} validate ${app}\` to check it later`,
     );
     // cargo and the child it started are both gone, not orphaned.
     for (const pid of readFileSync(pidFile, "utf8").trim().split(" ").map(Number)) {
