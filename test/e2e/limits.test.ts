@@ -88,7 +88,7 @@ describe("limits and error mapping, real worker", () => {
     expect(JSON.parse(hugeName.text).error).toEqual({
       code: "invalid_argument",
       field: `requests[0].numeric_features["${"n".repeat(40)}"...]`,
-      message: `requests[0].numeric_features["${"n".repeat(40)}"...]: must be at most 32 characters`,
+      message: `requests[0].numeric_features["${"n".repeat(40)}"...]: key must be at most 32 characters`,
     });
 
     // The fault this file was written for: 20 MiB in one value, once 502 from the worker's size limit.
@@ -100,7 +100,7 @@ describe("limits and error mapping, real worker", () => {
 
     const tooMany = await post(base, "/v1/score/batch", batch(1001, (i) => `r${i}`, (f) => `n${f}`, (f) => `c${f}`, "v"));
     expect(tooMany.status).toBe(400);
-    expect(JSON.parse(tooMany.text).error.message).toBe("requests: must contain no more than 1000 item(s)");
+    expect(JSON.parse(tooMany.text).error.message).toBe("requests: must have at most 1000 items");
   });
 
   it("maps the worker's timeouts to 504, not 502", async () => {
