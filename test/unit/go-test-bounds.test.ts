@@ -13,20 +13,23 @@ describe("generated Go tests: one bound for hangs", () => {
     const goFiles = [...tree.keys()].filter((p) => p.startsWith("orchestrator/") && p.endsWith(".go"));
     const text = (p: string) => tree.get(p)!.content.toString("utf8");
 
-    it(`${ingress}: only hangwatch reads t.Deadline(), and every real-clock ceiling is hangwatch.Ceiling`, () => {
-      for (const path of goFiles.filter((p) => !p.startsWith("orchestrator/internal/hangwatch/"))) {
+    it(`${ingress}: a watchdog fires at hangwatch.Ceiling with every goroutine's stack, and every real-clock ceiling is hangwatch.Ceiling`, () => {
+      for (const path of goFiles) {
         const src = text(path);
-        expect(src, path).not.toMatch(/\bt\.Deadline\(\)/);
+        // A watch on t.Deadline() alone fires at 95% of go test's -timeout: ~9.5 minutes.
+        if (/\bt\.Deadline\(\)/.test(src)) {
+          expect(src, path).toMatch(/limit := hangwatch\.Ceiling\n\s*if deadline, ok := t\.Deadline\(\); ok \{\n\s*limit = min\(limit, /);
+          expect(src, path).toMatch(/debug\.SetTraceback\("all"\)/);
+        }
         for (const [, value] of src.matchAll(/const realCeiling\s*=\s*(.+)/g)) expect(value, path).toBe("hangwatch.Ceiling");
       }
     });
 
-    it(`${ingress}: the ceiling is tens of seconds, capped by go test's -timeout`, () => {
+    it(`${ingress}: the ceiling is tens of seconds`, () => {
       const src = text("orchestrator/internal/hangwatch/hangwatch.go");
       const seconds = Number(/const Ceiling = (\d+) \* time\.Second/.exec(src)?.[1]);
       expect(seconds).toBeGreaterThanOrEqual(10);
       expect(seconds).toBeLessThanOrEqual(60);
-      expect(src).toMatch(/min\(Ceiling, time\.Until\(deadline\)/);
     });
   }
 });
