@@ -95,6 +95,13 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
       },
       { name: "orchestrator_messages_failed_total", type: "counter", labels: [], meaning: "requests whose handling failed and will be tried again" },
       { name: "orchestrator_retries_total", type: "counter", labels: [], meaning: "retries of worker and sink calls after transient failures" },
+      {
+        name: "orchestrator_throttled_calls_total",
+        type: "counter",
+        labels: [],
+        meaning:
+          "AWS calls throttled (Kinesis reads, lease and results table writes, SQS receives), each tried again after a backoff: routine under load, so logged at DEBUG only, and a sustained rate calls for more capacity",
+      },
       { name: "orchestrator_messages_dead_lettered_total", type: "counter", labels: [], meaning: "poison messages dead-lettered" },
       { name: "orchestrator_conflicts_total", type: "counter", labels: [], meaning: "requests whose id was already stored for a different request" },
       {
