@@ -99,8 +99,10 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
         name: "orchestrator_throttled_calls_total",
         type: "counter",
         labels: [],
-        meaning:
-          "AWS calls throttled (Kinesis reads, lease and results table writes, SQS receives), each tried again after a backoff: routine under load, so logged at DEBUG only, and a sustained rate calls for more capacity",
+        meaning: `AWS calls throttled (${[
+          ingress === "kinesis" ? "Kinesis reads, lease table writes" : "SQS receives",
+          ...(m.orchestrator.sink === "dynamodb" ? ["results table writes"] : []),
+        ].join(", ")}), each tried again after a backoff: routine under load, so logged at DEBUG only, and a sustained rate calls for more capacity`,
       },
       { name: "orchestrator_messages_dead_lettered_total", type: "counter", labels: [], meaning: "poison messages dead-lettered" },
       { name: "orchestrator_conflicts_total", type: "counter", labels: [], meaning: "requests whose id was already stored for a different request" },
