@@ -5,6 +5,7 @@ import { track } from "./activity.js";
 import { CommandFailed, run } from "./exec.js";
 import { graceFaults } from "./grace.js";
 import { scalerFaults } from "./scaler.js";
+import { servedBy, wiringFaults } from "./wiring.js";
 import { LINTERS, ensurePythonLinter } from "./linters.js";
 import type { StepContext } from "./steps.js";
 import { makeDirs } from "../make-dirs.js";
@@ -14,6 +15,8 @@ import { makeDirs } from "../make-dirs.js";
  * against): every overlay builds with kustomize; the core objects pass
  * every pod's grace period covers the drains its settings ask for (grace.ts)
  * and KEDA's SQS target fits what a replica's CONCURRENCY takes (scaler.ts);
+ * every probe, scrape, Service, policy port and worker address reaches what
+ * the containers serve (wiring.ts);
  * kubernetes-validate --strict for the Kubernetes version the manifest names;
  * the KEDA objects pass KEDA's own CRD schemas (vendored, see KEDA_VERSION);
  * checkov finds no failed policy in the built manifests or the Dockerfiles
@@ -72,6 +75,7 @@ export async function deployStep(ctx: StepContext): Promise<void> {
   const overlays = readdirSync(join(root, "overlays"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   if (!overlays.length) throw new CommandFailed("deploy", `no overlays in ${root}/overlays`);
 
+  const served = servedBy(ctx.dir);
   const built: string[] = [];
   const core: string[] = [];
   const keda = new Map<string, string[]>();
@@ -80,7 +84,7 @@ export async function deployStep(ctx: StepContext): Promise<void> {
     const file = join(out, `${overlay}.yaml`);
     writeFileSync(file, yaml);
     built.push(file);
-    const faults = [...graceFaults(yaml), ...scalerFaults(yaml)];
+    const faults = [...graceFaults(yaml), ...scalerFaults(yaml), ...wiringFaults(yaml, served)];
     if (faults.length) throw new CommandFailed("deploy", faults.map((f) => `${overlay}: ${f}`).join("\n"));
     const docs = splitDocs(yaml);
     const coreDocs = docs.filter((d) => !d.apiVersion.startsWith("keda.sh/"));

@@ -101,6 +101,13 @@ describe("deploy step fails on", () => {
     await expect(runStep(dir, m)).rejects.toThrow(/prod: Deployment scorer: terminationGracePeriodSeconds/);
   });
 
+  it("an overlay that moves a listener but not what points at it (OPS_LISTEN_ADDR in prod)", async () => {
+    const dir = generate(m);
+    const file = join(dir, "deploy/kubernetes/overlays/prod/kustomization.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("  - name: orchestrator-config\n    behavior: merge\n    literals:\n", "$&      - OPS_LISTEN_ADDR=0.0.0.0:9090\n"));
+    await expect(runStep(dir, m)).rejects.toThrow(/prod: orchestrator\/orchestrator: containerPorts .* but listens on .*9090/);
+  });
+
   it("an overlay kustomize cannot build", async () => {
     const dir = generate(m);
     writeFileSync(join(dir, "deploy/kubernetes/overlays/dev/kustomization.yaml"), "resources:\n  - ../../missing\n");

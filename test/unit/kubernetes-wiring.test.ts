@@ -2,14 +2,15 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { servedBy, wiringFaults } from "../../src/validate/wiring.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
 /**
- * What the manifests point at is what the processes serve, as kustomize
+ * What the manifests point at is what the processes serve (src/validate/wiring.ts), as kustomize
  * builds every overlay of every preset × transport × one or two workers: each
  * probe, scrape, Service, NetworkPolicy port and worker address lands on a
  * listener the container's own settings open (LISTEN_ADDR, OPS_LISTEN_ADDR,
@@ -28,46 +29,6 @@ const cases = Object.entries(PRESETS).flatMap(([preset, orchestrator]) =>
   (["tcp", "uds"] as const).flatMap((transport) => [1, 2].map((workers) => ({ preset, orchestrator, transport, workers }))),
 );
 
-interface Port {
-  name?: string;
-  containerPort: number;
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-  grpc?: { port: number };
-  exec?: { command: string[] };
-}
-interface Container {
-  name: string;
-  image: string;
-  ports?: Port[];
-  envFrom?: { configMapRef: { name: string } }[];
-  env?: { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string } } }[];
-  volumeMounts?: { name: string; mountPath: string }[];
-  startupProbe?: Probe;
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-}
-interface PodSpec {
-  containers: Container[];
-  initContainers?: Container[];
-  volumes?: { name: string }[];
-}
-interface Obj {
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
-  data?: Record<string, string>;
-  spec?: {
-    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
-    template?: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
-    ports?: { name: string; port: number; targetPort: string | number }[];
-    podSelector?: { matchLabels?: Record<string, string> };
-    ingress?: { ports?: { port: string | number }[] }[];
-    egress?: { to?: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports?: { port: number }[] }[];
-    scaleTargetRef?: { name: string };
-  };
-}
-
 function generate(orchestrator: object, transport: string, workers: number): string {
   const dir = join(tempDir("chb-wiring-"), "repo");
   mkdirSync(dir);
@@ -76,140 +37,35 @@ function generate(orchestrator: object, transport: string, workers: number): str
   return dir;
 }
 
-const build = (dir: string, overlay: string) =>
-  parseAllDocuments(execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays", overlay)], { encoding: "utf8" })).map((d) => d.toJS() as Obj);
-
-/** A container's environment as the kubelet gives it: its ConfigMaps (envFrom), then env. */
-function envOf(c: Container, objs: Obj[]): Record<string, string> {
-  const map = (name: string) => objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === name)?.data ?? {};
-  const env: Record<string, string> = {};
-  for (const from of c.envFrom ?? []) Object.assign(env, map(from.configMapRef.name));
-  for (const e of c.env ?? []) {
-    const ref = e.valueFrom?.configMapKeyRef;
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (ref) env[e.name] = map(ref.name)[ref.key]!;
-  }
-  return env;
-}
-
-/** The TCP port of a listen address (host:port), or undefined for a Unix socket. */
-const tcpPort = (addr: string | undefined) => (addr && !addr.startsWith("unix://") ? Number(addr.split(":").at(-1)) : undefined);
-const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
-  selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
+const build = (dir: string, overlay: string) => execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays", overlay)], { encoding: "utf8" });
 
 describe.each(cases)("wiring, $preset × $transport × $workers worker(s)", ({ orchestrator, transport, workers }) => {
   const dir = generate(orchestrator, transport, workers);
-  // The paths the orchestrator's ops mux serves (the probes' and Prometheus' only HTTP targets).
-  const served = [...readFileSync(join(dir, "orchestrator/internal/ops/ops.go"), "utf8").matchAll(/Handle(?:Func)?\("GET (\/\S*)"/g)].map((m) => m[1]!);
-  const entrypoint = (image: string) => JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(dir, "workers", image, "Dockerfile"), "utf8"))![1]!) as string[];
+  const served = servedBy(dir);
 
   it.each(["dev", "prod"])("%s: probes, scrapes, Services, policies and addresses land on what the containers serve", (overlay) => {
-    const objs = build(dir, overlay);
-    const deployments = objs.filter((o) => o.kind === "Deployment");
-    const faults: string[] = [];
-    const podPorts = new Map<string, Port[]>();
-
-    for (const d of deployments) {
-      const pod = d.spec!.template!;
-      const all = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
-      podPorts.set(d.metadata.name, all.flatMap((c) => c.ports ?? []));
-      const where = (c: Container) => `${d.metadata.name}/${c.name}`;
-      const listening = new Set<number>();
-      for (const c of all) {
-        const env = envOf(c, objs);
-        const listen = tcpPort(env.LISTEN_ADDR);
-        const ops = tcpPort(env.OPS_LISTEN_ADDR) ?? listen;
-        const own = [listen, tcpPort(env.OPS_LISTEN_ADDR), tcpPort(env.METRICS_ADDR)].filter((p): p is number => p !== undefined);
-        own.forEach((p) => listening.add(p));
-        // Every containerPort is one it listens on, and every port it listens on is declared (policies and scrapes name them).
-        const declared = (c.ports ?? []).map((p) => p.containerPort);
-        if ([...declared].sort().join() !== [...own].sort().join()) faults.push(`${where(c)}: containerPorts ${declared} but listens on ${own}`);
-        const byName = (port: string | number) => (typeof port === "number" ? port : c.ports?.find((p) => p.name === port)?.containerPort);
-        for (const [kind, probe] of Object.entries({ startup: c.startupProbe, liveness: c.livenessProbe, readiness: c.readinessProbe })) {
-          if (!probe) continue;
-          if (probe.httpGet) {
-            if (byName(probe.httpGet.port) !== ops) faults.push(`${where(c)} ${kind}: httpGet port ${probe.httpGet.port}, ops listener ${ops}`);
-            if (!served.includes(probe.httpGet.path)) faults.push(`${where(c)} ${kind}: ${probe.httpGet.path} is not served (${served})`);
-          } else if (probe.grpc) {
-            if (probe.grpc.port !== listen) faults.push(`${where(c)} ${kind}: grpc port ${probe.grpc.port}, LISTEN_ADDR ${env.LISTEN_ADDR}`);
-          } else if (probe.exec) {
-            // The worker's own binary, as its image installs it, checking the socket its LISTEN_ADDR names.
-            const image = c.image.split("/").at(-1)!.split(":")[0]!;
-            if (probe.exec.command[0] !== entrypoint(image)[0]) faults.push(`${where(c)} ${kind}: runs ${probe.exec.command[0]}, the image's entrypoint is ${entrypoint(image)[0]}`);
-            if (!env.LISTEN_ADDR?.startsWith("unix://")) faults.push(`${where(c)} ${kind}: exec probe on a tcp listener`);
-          } else faults.push(`${where(c)} ${kind}: no handler`);
-        }
-        // A socket lives on a volume every container of the pod that uses it mounts.
-        if (env.LISTEN_ADDR?.startsWith("unix://")) {
-          const socket = env.LISTEN_ADDR.slice("unix://".length);
-          const mount = c.volumeMounts?.find((m) => socket.startsWith(`${m.mountPath}/`));
-          if (!mount || !pod.spec.volumes?.some((v) => v.name === mount.name)) faults.push(`${where(c)}: ${socket} is on no pod volume`);
-        }
-      }
-      // Prometheus' annotation names a port some container of the pod serves /metrics on.
-      const scrape = pod.metadata.annotations?.["prometheus.io/port"];
-      if (scrape !== undefined && !listening.has(Number(scrape))) faults.push(`${d.metadata.name}: prometheus.io/port ${scrape} is no listener (${[...listening]})`);
-      if (d.metadata.name === "orchestrator" && !served.includes(pod.metadata.annotations?.["prometheus.io/path"] ?? "")) faults.push("orchestrator: prometheus.io/path not served");
-
-      // The orchestrator's address of each worker: a Service in front of that worker's pods, or the socket its sidecar serves.
-      if (d.metadata.name !== "orchestrator") continue;
-      const env = envOf(pod.spec.containers.find((c) => c.name === "orchestrator")!, objs);
-      for (const [key, addr] of Object.entries(env).filter(([k]) => /^WORKER_\w+_ADDR$/.test(k))) {
-        if (addr.startsWith("unix://")) {
-          const sidecar = (pod.spec.initContainers ?? []).find((c) => envOf(c, objs).LISTEN_ADDR === addr);
-          if (!sidecar) faults.push(`orchestrator ${key}=${addr}: no sidecar listens there`);
-          const mounted = pod.spec.containers[0]!.volumeMounts?.some((m) => addr.slice("unix://".length).startsWith(`${m.mountPath}/`));
-          if (!mounted) faults.push(`orchestrator ${key}=${addr}: its directory is not mounted in the orchestrator`);
-          continue;
-        }
-        const m = /^dns:\/\/\/([^:]+):(\d+)$/.exec(addr);
-        const svc = m && objs.find((o) => o.kind === "Service" && o.metadata.name === m[1]);
-        const port = svc?.spec!.ports!.find((p) => p.port === Number(m![2]));
-        const target = svc && deployments.find((t) => selects(svc.spec!.selector, t.spec!.template!.metadata.labels));
-        const served = target && port && target.spec!.template!.spec.containers.some((c) => c.ports?.some((p) => p.name === port.targetPort && p.containerPort === tcpPort(envOf(c, objs).LISTEN_ADDR)));
-        if (!served) faults.push(`orchestrator ${key}=${addr}: no Service port reaches a worker's LISTEN_ADDR`);
-      }
-    }
-
-    // Services, disruption budgets and autoscalers select or target pods the overlay renders; each Service port reaches a declared port.
-    for (const o of objs) {
-      const labels = deployments.map((d) => d.spec!.template!.metadata.labels);
-      if (o.kind === "Service") {
-        const target = deployments.filter((d) => selects(o.spec!.selector, d.spec!.template!.metadata.labels));
-        if (target.length !== 1) faults.push(`Service ${o.metadata.name}: selects ${target.length} Deployments`);
-        for (const p of o.spec!.ports ?? []) if (!podPorts.get(target[0]?.metadata.name ?? "")?.some((c) => c.name === p.targetPort)) faults.push(`Service ${o.metadata.name}: targetPort ${p.targetPort} is no containerPort`);
-      }
-      if (o.kind === "PodDisruptionBudget" && !labels.some((l) => selects(o.spec!.selector!.matchLabels, l))) faults.push(`PDB ${o.metadata.name}: selects no pod`);
-      if ((o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject") && !deployments.some((d) => d.metadata.name === o.spec!.scaleTargetRef!.name)) faults.push(`${o.kind} ${o.metadata.name}: no such Deployment`);
-      if (o.kind !== "NetworkPolicy") continue;
-      const selected = deployments.filter((d) => selects(o.spec!.podSelector!.matchLabels ?? {}, d.spec!.template!.metadata.labels));
-      if (selected.length === 0) faults.push(`NetworkPolicy ${o.metadata.name}: selects no pod`);
-      // An admitted port is one the selected pods declare (a named one resolves only so).
-      for (const rule of o.spec!.ingress ?? []) {
-        for (const { port } of rule.ports ?? []) {
-          const ok = selected.every((d) => podPorts.get(d.metadata.name)!.some((p) => p.name === port || p.containerPort === port));
-          if (!ok) faults.push(`NetworkPolicy ${o.metadata.name}: ingress port ${port} on no container of its pods`);
-        }
-      }
-      // Egress to pods of this namespace goes to a port they declare.
-      for (const rule of o.spec!.egress ?? []) {
-        for (const to of rule.to ?? []) {
-          if (!to.podSelector || Object.keys(to).length !== 1) continue;
-          const peers = deployments.filter((d) => selects(to.podSelector!.matchLabels, d.spec!.template!.metadata.labels));
-          if (peers.length === 0) faults.push(`NetworkPolicy ${o.metadata.name}: egress to no pod`);
-          for (const { port } of rule.ports ?? []) {
-            if (!peers.every((d) => podPorts.get(d.metadata.name)!.some((p) => p.containerPort === port))) faults.push(`NetworkPolicy ${o.metadata.name}: egress port ${port} on no peer container`);
-          }
-        }
-      }
-    }
-    expect(faults).toEqual([]);
+    expect(wiringFaults(build(dir, overlay), served)).toEqual([]);
   });
 
   it("compose probes a uds worker with the binary its image installs, as the cluster does", () => {
     const compose = parse(readFileSync(join(dir, "docker-compose.yml"), "utf8")) as { services: Record<string, { healthcheck?: { test: string[] }; environment?: Record<string, string> }> };
     const probed = Object.entries(compose.services).filter(([, s]) => s.healthcheck?.test.includes("--probe"));
     expect(probed.length).toBe(transport === "uds" ? workers : 0);
-    for (const [name, service] of probed) expect(service.healthcheck!.test[1], name).toBe(entrypoint(name)[0]);
+    for (const [name, service] of probed) expect(service.healthcheck!.test[1], name).toBe(served.entrypoint(name));
+  });
+});
+
+describe("wiring faults in an overlay a team edited", () => {
+  const dir = generate(PRESETS["http-chi"], "tcp", 1);
+  const served = servedBy(dir);
+  const yaml = build(dir, "prod");
+
+  it.each([
+    ["the ops listener moved, the probes not", [/OPS_LISTEN_ADDR: 0\.0\.0\.0:(\d+)/, "OPS_LISTEN_ADDR: 0.0.0.0:9999"], /orchestrator\/orchestrator: containerPorts .* but listens on .*9999/],
+    ["a probe asks a path nothing serves", [/path: \/readyz/, "path: /ready"], /readiness: \/ready is not served/],
+    ["a Service aims at a port no container declares", [/targetPort: grpc/, "targetPort: grpc-tls"], /targetPort grpc-tls is no containerPort/],
+  ] as const)("%s", (_what, [from, to], fault) => {
+    expect(from.test(yaml), `the overlay has ${from}`).toBe(true);
+    expect(wiringFaults(yaml.replace(from, to), served).join("\n")).toMatch(fault);
   });
 });
