@@ -53,7 +53,8 @@ export const DEFAULT_AWS_REGION = "us-east-1";
 
 /**
  * The tag prod's images carry until the deploy step pins the commit CI
- * published (`kustomize edit set image NAME=IMAGE:SHA`, README, Rolling out).
+ * published and the digest its publish job recorded (`kustomize edit set image
+ * NAME=IMAGE:SHA@DIGEST`, README, Rolling out).
  * Not a valid reference, so a forgotten pin fails at once (InvalidImageName,
  * no registry asked) instead of running whatever :latest holds.
  */

@@ -86,11 +86,11 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
 
     // Cluster blocks (no cluster here): only kubectl and kustomize against the generated overlays,
     // each of which kustomize builds (validate's deploy step holds them to the schemas and checkov),
-    // and the commit prod's images are pinned to (kubernetes-environments.test.ts runs that
+    // and the commit and publish record prod's images are pinned to (deploy-pin.test.ts runs that
     // block's `kustomize edit set image` line against the overlay).
     const cluster = blocks.filter((b) => isShell(b) && needsCluster(b));
     expect(cluster.length).toBe(2);
-    for (const b of cluster) for (const line of commands(b.text)) expect(line).toMatch(/^(kubectl|kustomize|cd deploy\/kubernetes\/overlays\/[a-z]+$|SHA=\$\(git rev-parse HEAD\)$)/);
+    for (const b of cluster) for (const line of commands(b.text)) expect(line).toMatch(/^(kubectl|kustomize|cd deploy\/kubernetes\/overlays\/[a-z]+$|SHA=\$\(git rev-parse HEAD\)$|IMAGES=~\/images\.env$)/);
     const overlays = readdirSync(join(dir, "deploy", "kubernetes", "overlays"));
     for (const b of cluster) for (const m of b.text.matchAll(/overlays\/([a-z]+)/g)) expect(overlays).toContain(m[1]);
     for (const overlay of overlays) {
