@@ -197,6 +197,13 @@ describe("every pod", () => {
     }
   });
 
+  it("skips checkov's checks only in the form checkov reads: ID=reason, with no other = (one fails the whole scan)", () => {
+    const skips = pods.flatMap(({ text }) => Object.entries((parse(text) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {}));
+    const checkov = skips.filter(([key]) => key.startsWith("checkov.io/skip"));
+    expect(checkov.length).toBeGreaterThan(0);
+    for (const [key, value] of checkov) expect(value.split("="), `${key}: ${value}`).toHaveLength(2);
+  });
+
   it("gets no service-link variables: the configs refuse unknown ones in their prefixes (WORKER_, SQS_, ...)", () => {
     const templates = objs.map((o) => (parse(o.text) as { spec?: { template?: { spec?: { enableServiceLinks?: boolean } } } }).spec?.template?.spec).filter((s) => s !== undefined);
     expect(templates).toHaveLength(pods.length);
