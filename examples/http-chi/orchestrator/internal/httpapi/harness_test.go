@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/hangwatch"
 	"example.com/http-chi/orchestrator/internal/httpapi"
 	"example.com/http-chi/orchestrator/internal/ops"
 	"example.com/http-chi/orchestrator/internal/telemetry"
@@ -236,7 +237,7 @@ func (h healthChanges) WithGroup(string) slog.Handler      { return h }
 // a socket never lets the bubble's clock move). The wait is for the change the client logs,
 // so this bounds only a test that is already failing: generous, so a loaded machine never
 // reaches it.
-const realCeiling = time.Minute
+const realCeiling = hangwatch.Ceiling
 
 // awaitHealth waits until c, logging to changes, reports want.
 func awaitHealth(t *testing.T, c *workerclient.Client, changes healthChanges, want workerclient.Health) {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/hangwatch"
 	"example.com/http-chi/orchestrator/internal/workerclient"
 )
 
@@ -141,7 +142,7 @@ func TestCallTimeout(t *testing.T) {
 // bubble's clock move). Each waits for an event (a health change the client logs, a call's
 // answer, WatchHealth returning), so this bounds only a test that is already failing:
 // generous, so that a loaded machine never reaches it.
-const realCeiling = time.Minute
+const realCeiling = hangwatch.Ceiling
 
 // healthLog is a log handler that signals each health change the client logs, the event
 // Health() follows: setHealth stores the new health before it logs the change. Signals

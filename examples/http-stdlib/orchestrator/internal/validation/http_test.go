@@ -26,9 +26,9 @@ func TestScoreBatchRequest(t *testing.T) {
 	}{
 		{name: "one", req: batch(1)},
 		{name: "1000", req: batch(1000)},
-		{name: "empty", req: batch(0), wantErr: "requests: must contain at least 1 item(s)"},
-		{name: "1001", req: batch(1001), wantErr: "requests: must contain no more than 1000 item(s)"},
-		{name: "first bad element", req: withBadSecond, wantErr: "requests[1].id: must be at least 1 characters"},
+		{name: "empty", req: batch(0), wantErr: "requests: must not be empty"},
+		{name: "1001", req: batch(1001), wantErr: "requests: must have at most 1000 items"},
+		{name: "first bad element", req: withBadSecond, wantErr: "requests[1].id: must not be empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,11 @@
 //! The contract's rules, checked before any scoring work is queued.
 //!
 //! The limits come from scoring.proto's buf.validate rules (see
-//! `build/limits.rs`); the messages are protovalidate's, with the field path
-//! first and the same choice of which problem to report (the first by field
-//! number, list index and map key), so a client sees the same error whether
-//! the orchestrator or the worker caught it.
+//! `build/limits.rs`); the messages are the orchestrator's (protovalidate's
+//! rules in plain English: "must not be empty", "must be at most 1 character"),
+//! with the field path first and the same choice of which problem to report
+//! (the first by field number, list index and map key), so a client sees the
+//! same error whether the orchestrator or the worker caught it.
 
 use std::collections::HashMap;
 
@@ -42,9 +43,11 @@ fn invalid(field: impl Into<String>, message: String) -> Invalid {
 }
 
 /// Checks a string's length in characters (Unicode code points, as
-/// protovalidate counts them).
+/// protovalidate counts them). `what` starts the message: "" for a field's
+/// value, "key " for a map's key, which the path alone would not tell apart.
 fn length(
     field: impl FnOnce() -> String,
+    what: &str,
     value: &str,
     min: usize,
     max: usize,
@@ -53,27 +56,54 @@ fn length(
     if chars < min {
         return Err(invalid(
             field(),
-            format!("must be at least {min} characters"),
+            format!(
+                "{what}{}",
+                at_least(min, "be at least", "character", "characters")
+            ),
         ));
     }
     if chars > max {
         return Err(invalid(
             field(),
-            format!("must be at most {max} characters"),
+            format!(
+                "{what}must be at most {}",
+                count(max, "character", "characters")
+            ),
         ));
     }
     Ok(())
 }
 
+/// Words a lower bound of `n`: "must not be empty" for 1, else "must `verb`
+/// `n` `many`".
+fn at_least(n: usize, verb: &str, one: &str, many: &str) -> String {
+    if n == 1 {
+        "must not be empty".to_owned()
+    } else {
+        format!("must {verb} {}", count(n, one, many))
+    }
+}
+
+/// `n` with its unit, singular for 1.
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Checks one request against the contract's rules.
 pub fn score_request(request: &ScoreRequest) -> Result<(), Invalid> {
-    length(|| "id".to_owned(), &request.id, ID_MIN, ID_MAX)?;
+    length(|| "id".to_owned(), "", &request.id, ID_MIN, ID_MAX)?;
     feature_map(
         "numeric_features",
         &request.numeric_features,
         MAX_NUMERIC,
         (NUMERIC_NAME_MIN, NUMERIC_NAME_MAX),
-        |value| (NUMERIC_FINITE && !value.is_finite()).then(|| "must be finite".to_owned()),
+        |value| {
+            (NUMERIC_FINITE && !value.is_finite()).then(|| "must be a finite number".to_owned())
+        },
     )?;
     feature_map(
         "categorical_features",
@@ -81,8 +111,12 @@ pub fn score_request(request: &ScoreRequest) -> Result<(), Invalid> {
         MAX_CATEGORICAL,
         (CATEGORICAL_NAME_MIN, CATEGORICAL_NAME_MAX),
         |value| {
-            (value.chars().count() > CATEGORICAL_VALUE_MAX)
-                .then(|| format!("must be at most {CATEGORICAL_VALUE_MAX} characters"))
+            (value.chars().count() > CATEGORICAL_VALUE_MAX).then(|| {
+                format!(
+                    "must be at most {}",
+                    count(CATEGORICAL_VALUE_MAX, "character", "characters")
+                )
+            })
         },
     )
 }
@@ -99,7 +133,7 @@ fn feature_map<V>(
     if map.len() > max_pairs {
         return Err(invalid(
             name,
-            format!("map must be at most {max_pairs} entries"),
+            format!("must have at most {}", count(max_pairs, "entry", "entries")),
         ));
     }
     let path = |key: &str| format!("{name}[{}]", quote_key(key));
@@ -114,7 +148,7 @@ fn feature_map<V>(
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
     for key in keys {
-        length(|| path(key), key, name_min, name_max)?;
+        length(|| path(key), "key ", key, name_min, name_max)?;
         if let Some(message) = value_problem(&map[key]) {
             return Err(invalid(path(key), message));
         }
@@ -140,13 +174,13 @@ pub fn batch_size(len: usize) -> Result<(), Invalid> {
     if len < MIN_BATCH {
         return Err(invalid(
             "requests",
-            format!("must contain at least {MIN_BATCH} item(s)"),
+            at_least(MIN_BATCH, "have at least", "item", "items"),
         ));
     }
     if len > MAX_BATCH {
         return Err(invalid(
             "requests",
-            format!("must contain no more than {MAX_BATCH} item(s)"),
+            format!("must have at most {}", count(MAX_BATCH, "item", "items")),
         ));
     }
     Ok(())
@@ -232,7 +266,7 @@ mod tests {
     fn id_length_is_counted_in_characters() {
         assert_eq!(
             message(score_request(&request(""))),
-            "id: must be at least 1 characters"
+            "id: must not be empty"
         );
         assert_eq!(score_request(&request(&"é".repeat(128))), Ok(()));
         assert_eq!(
@@ -254,7 +288,7 @@ mod tests {
         too_many.numeric_features = numeric(MAX_NUMERIC + 1);
         assert_eq!(
             message(score_request(&too_many)),
-            "numeric_features: map must be at most 64 entries"
+            "numeric_features: must have at most 64 entries"
         );
 
         let mut too_many = ok;
@@ -263,7 +297,7 @@ mod tests {
             .insert("one-more".to_owned(), "x".to_owned());
         assert_eq!(
             message(score_request(&too_many)),
-            "categorical_features: map must be at most 64 entries"
+            "categorical_features: must have at most 64 entries"
         );
     }
 
@@ -275,7 +309,7 @@ mod tests {
         assert_eq!(
             message(score_request(&req)),
             format!(
-                "numeric_features[\"{}\"]: must be at most 32 characters",
+                "numeric_features[\"{}\"]: key must be at most 32 characters",
                 "n".repeat(33)
             )
         );
@@ -285,7 +319,7 @@ mod tests {
             .insert(String::new(), "x".to_owned());
         assert_eq!(
             message(score_request(&req)),
-            "categorical_features[\"\"]: must be at least 1 characters"
+            "categorical_features[\"\"]: key must not be empty"
         );
 
         let mut req = request("a");
@@ -305,7 +339,7 @@ mod tests {
         assert_eq!(
             message(score_request(&req)),
             format!(
-                "categorical_features[\"{}\"...]: must be at most 32 characters",
+                "categorical_features[\"{}\"...]: key must be at most 32 characters",
                 "\\x1b".repeat(40)
             )
         );
@@ -327,7 +361,7 @@ mod tests {
             req.numeric_features.insert("beta".to_owned(), bad);
             assert_eq!(
                 message(score_request(&req)),
-                "numeric_features[\"beta\"]: must be finite"
+                "numeric_features[\"beta\"]: must be a finite number"
             );
         }
         let mut extreme = request("a");
@@ -345,13 +379,13 @@ mod tests {
         };
         assert_eq!(
             message(batch_request(&batch(0))),
-            "requests: must contain at least 1 item(s)"
+            "requests: must not be empty"
         );
         assert_eq!(batch_request(&batch(1)), Ok(()));
         assert_eq!(batch_request(&batch(MAX_BATCH)), Ok(()));
         assert_eq!(
             message(batch_request(&batch(MAX_BATCH + 1))),
-            "requests: must contain no more than 1000 item(s)"
+            "requests: must have at most 1000 items"
         );
     }
 
@@ -364,7 +398,7 @@ mod tests {
         batch.requests.push(request(""));
         assert_eq!(
             message(batch_request(&batch)),
-            "requests[2].id: must be at least 1 characters"
+            "requests[2].id: must not be empty"
         );
     }
 }

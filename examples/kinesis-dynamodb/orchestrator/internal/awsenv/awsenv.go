@@ -110,3 +110,10 @@ const sdkBackoff = time.Second
 func Retryable(err error) bool {
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
+
+// Throttled reports whether err is AWS throttling a call (a shard's or table's throughput
+// exceeded, a request rate over its limit): routine under load, and over once the caller backs
+// off, so the loops that meet it log it at DEBUG and count it (workerclient.FailureLog's rule).
+func Throttled(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
+}

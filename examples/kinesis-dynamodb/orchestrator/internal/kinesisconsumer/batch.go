@@ -113,7 +113,7 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 			}
 			continue
 		}
-		log.WarnContext(ctx, "dead-lettering a record", "error", err, "attempt", attempt)
+		c.logFailure(ctx, log, err, false, "dead-lettering a record", "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
 			return errGaveUp
 		}

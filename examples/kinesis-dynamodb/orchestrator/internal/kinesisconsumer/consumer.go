@@ -24,6 +24,7 @@ import (
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
+	"example.com/kinesis-dynamodb/orchestrator/internal/workerclient"
 )
 
 // API is the part of *kinesis.Client the consumer uses.
@@ -97,6 +98,8 @@ type Consumer struct {
 	failing sync.Map
 	// isolation tells records the worker fails on from a worker that fails everything.
 	isolation pipeline.Isolation
+	// failures paces the WARNs of the loops' failed calls (see logFailure).
+	failures workerclient.FailureLog
 }
 
 // New returns a consumer; Run starts it. leasesFor returns the lease table of the stream's
@@ -226,7 +229,7 @@ func (c *Consumer) streamEpoch(ctx context.Context) (int64, error) {
 		if err == nil {
 			return aws.ToTime(out.StreamDescriptionSummary.StreamCreationTimestamp).Unix(), nil
 		}
-		c.cfg.Logger.Error("describing the stream", "stream", c.cfg.StreamName, "error", err, "attempt", attempt)
+		c.logFailure(ctx, c.cfg.Logger, err, false, "describing the stream", "stream", c.cfg.StreamName, "attempt", attempt)
 		// A missing stream is a step left out, not an outage: say which.
 		var missing *types.ResourceNotFoundException
 		if errors.As(err, &missing) {

@@ -53,7 +53,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		wait := tick
 		if time.Since(lastSync) >= c.cfg.ShardSyncInterval {
 			if err := c.syncShards(ctx, co.leases); err != nil {
-				c.cfg.Logger.Error("looking for shards", "error", err)
+				c.logFailure(ctx, c.cfg.Logger, err, false, "looking for shards")
 			} else {
 				lastSync = time.Now()
 			}
@@ -61,7 +61,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := co.balance(ctx); err != nil {
 			failures++
 			wait = min(tick, c.cfg.Retry.Delay(failures))
-			c.cfg.Logger.Error("reading the lease table", "error", err, "consecutive_failures", failures)
+			c.logFailure(ctx, c.cfg.Logger, err, false, "reading the lease table", "consecutive_failures", failures)
 			if !c.running.Load() {
 				c.wait(fmt.Errorf("reading the lease table: %w", err))
 			}
@@ -159,7 +159,7 @@ func (co *coordinator) renewOne(key string, h *held) {
 		co.cfg.Logger.Warn("lease lost: taken over after our renewals stopped landing", "lease_key", key, "shard_id", l.ShardID, "proven_until", h.proof.deadline().UTC())
 		h.lose()
 	case err != nil:
-		co.cfg.Logger.Warn("renewing a lease", "lease_key", key, "error", err, "proven_for", time.Until(h.proof.deadline()).Round(time.Millisecond).String())
+		co.logFailure(co.tidy, co.cfg.Logger, err, false, "renewing a lease", "lease_key", key, "proven_for", time.Until(h.proof.deadline()).Round(time.Millisecond).String())
 	}
 }
 

@@ -2,9 +2,13 @@ package kinesisconsumer
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"example.com/kinesis-dynamodb/orchestrator/internal/hangwatch"
 )
 
 // checkpointHangs is a lease table whose checkpoint writes to one shard never answer: each
@@ -28,24 +32,27 @@ func (c checkpointHangs) Checkpoint(ctx context.Context, l Lease, owner, cp stri
 func TestAHungCheckpointHoldsUpOnlyItsShard(t *testing.T) {
 	// A goroutine waiting on a mutex keeps synctest's clock still, and so does one that spins
 	// without blocking: a lock held across the hung write would freeze the bubble rather than
-	// fail it, and nothing inside it can tell. Only real time ends that, so the watch is kept
-	// outside the bubble; but on go test's own -timeout, not a clock of its own that a loaded
-	// machine could overrun: it only names the freeze before the binary's timeout would
-	// panic without saying what froze.
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		synctest.Test(t, hungCheckpoint)
-	}()
-	var frozen <-chan time.Time // never, with -timeout 0
+	// fail it, and nothing inside it can tell. Only real time ends that, so the watch is armed
+	// outside the bubble.
+	watchdog(t, "the consumer froze behind a hung checkpoint write (a lock held across the call?), or never stopped")
+	synctest.Test(t, hungCheckpoint)
+}
+
+// watchdog ends the test binary if t is still running hangwatch.Ceiling from now (or just before
+// go test's -timeout, if sooner), with what (the hang suspected) and every goroutine's stack,
+// as -timeout itself does but sooner and naming the hang. Arm it outside any synctest bubble:
+// its timer is on the real clock, the only one that moves while a bubble spins without blocking
+// or waits on a mutex. It panics rather than failing t, since a frozen test cannot return.
+func watchdog(t *testing.T, what string) {
+	limit := hangwatch.Ceiling
 	if deadline, ok := t.Deadline(); ok {
-		frozen = time.After(time.Until(deadline) * 19 / 20)
+		limit = min(limit, time.Until(deadline)*19/20)
 	}
-	select {
-	case <-finished:
-	case <-frozen:
-		t.Fatal("the consumer froze behind a hung checkpoint write (a lock held across the call?), or never stopped (see above)")
-	}
+	timer := time.AfterFunc(limit, func() {
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("%s still running after %v: %s", t.Name(), limit, what))
+	})
+	t.Cleanup(func() { timer.Stop() })
 }
 
 func hungCheckpoint(t *testing.T) {

@@ -69,11 +69,11 @@ func (c *Consumer) handle(ctx context.Context, shard string, reqs []*scoringv1.S
 		// A canary is linked to the batch's span, the round it serves.
 		case c.isolation.Isolated(ctx, s.mark, len(s.records), s.reason, trace.LinkFromContext(ctx)):
 			confirming = 1
-			c.cfg.Logger.WarnContext(ctx, "records failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "shard_id", shard, "records", len(s.records), "error", s.reason)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "records failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "shard_id", shard, "records", len(s.records), "error", s.reason)
 			reqs, records = s.reqs, s.records
 			continue
 		}
-		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else, canary included, while records failed alone; the shard holds them, not dead-lettered, and tries again after a backoff", "shard_id", shard, "records", len(s.records), "round", round, "error", s.reason)
+		c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker scored nothing else, canary included, while records failed alone; the shard holds them, not dead-lettered, and tries again after a backoff", "shard_id", shard, "records", len(s.records), "round", round, "error", s.reason)
 		if err := c.cfg.Retry.Wait(ctx, round); err != nil {
 			return err
 		}
@@ -152,14 +152,14 @@ func (c *Consumer) narrow(ctx context.Context, shard string, reqs []*scoringv1.S
 			// The worker refused the batch for load: it is up and the records are blameless, so
 			// the shard backs off and retries in place however long it lasts, as for throttling,
 			// rather than giving up its lease (another reader would only add to the load).
-			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the shard backs off and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
+			c.cfg.Logger.Log(ctx, c.failures.Level(err), "the worker is shedding load; the shard backs off and retries", "shard_id", shard, "records", len(reqs), "error", err, "attempt", attempt)
 			if err := c.cfg.Retry.Wait(ctx, attempt); err != nil {
 				return err
 			}
 		case !c.cfg.Ready():
 			// An outage of the worker or the sink is no fault of the records: the shard pauses
 			// (await) with its lease renewed, and retries once they are back.
-			c.cfg.Logger.WarnContext(ctx, "handling records failed while the worker or the sink is down; the shard waits for them", "shard_id", shard, "records", len(reqs), "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Level(err), "handling records failed while the worker or the sink is down; the shard waits for them", "shard_id", shard, "records", len(reqs), "error", err)
 		case pipeline.Broken(err):
 			c.isolation.Broke(err)
 			c.cfg.Logger.ErrorContext(ctx, "the worker answered a call UNIMPLEMENTED; the shard holds its records, not dead-lettered", "shard_id", shard, "records", len(reqs), "error", err)
@@ -167,7 +167,7 @@ func (c *Consumer) narrow(ctx context.Context, shard string, reqs []*scoringv1.S
 			s.broken = true
 			return nil
 		case pipeline.Suspect(err) && len(reqs) > 1:
-			c.cfg.Logger.WarnContext(ctx, "the worker failed the records whole; halving them to find those that fail alone", "shard_id", shard, "records", len(reqs), "first_sequence_number", aws.ToString(records[0].SequenceNumber), "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker failed the records whole; halving them to find those that fail alone", "shard_id", shard, "records", len(reqs), "first_sequence_number", aws.ToString(records[0].SequenceNumber), "error", err)
 			half := len(reqs) / 2
 			if err := c.narrow(ctx, shard, reqs[:half], records[:half], s); err != nil {
 				return err
@@ -181,7 +181,7 @@ func (c *Consumer) narrow(ctx context.Context, shard string, reqs []*scoringv1.S
 				s.add(reqs, records, err)
 				return nil
 			}
-			c.cfg.Logger.WarnContext(ctx, "the worker crashed on a record alone; it is tried again", "shard_id", shard, "sequence_number", aws.ToString(records[0].SequenceNumber), "attempt", crashed, "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker crashed on a record alone; it is tried again", "shard_id", shard, "sequence_number", aws.ToString(records[0].SequenceNumber), "attempt", crashed, "error", err)
 			if err := c.cfg.Retry.Wait(ctx, crashed); err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/hangwatch"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 )
 
@@ -51,7 +52,7 @@ func (w *brokenWorker) ScoreBatch(_ context.Context, in *scoringv1.ScoreBatchReq
 // never lets the bubble's clock move), so these tests wait for events instead (a held round's
 // backoff, a call's answer), and this bounds only a test that is already failing: generous,
 // so that a loaded machine never reaches it.
-const realCeiling = time.Minute
+const realCeiling = hangwatch.Ceiling
 
 // A worker that refuses or crashes on every record is broken, not shown a shard of poison: the
 // shard must dead-letter nothing and keep its checkpoint (the batch unfinished) however long it

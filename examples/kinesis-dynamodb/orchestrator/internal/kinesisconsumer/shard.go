@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/pipeline"
 )
 
@@ -84,14 +86,14 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 				return how(nil)
 			}
 			// Throttling is shared with every consumer of the stream and backing off is all there
-			// is to do; anything else is bounded.
+			// is to do, for as long as it lasts; anything else is bounded.
 			if !throttled(err) {
 				if failures++; failures >= c.cfg.MaxAttempts {
 					log.Error("reading records", "error", err, "consecutive_failures", failures)
 					return failed
 				}
 			}
-			log.Warn("reading records", "error", err, "consecutive_failures", failures)
+			c.logFailure(ctx, log, err, false, "reading records", "consecutive_failures", failures)
 			_ = c.cfg.Retry.Wait(ctx, max(failures, 1))
 			continue
 		}
@@ -136,14 +138,24 @@ func (c *Consumer) unproven(h *held) outcome {
 	return lost
 }
 
-// throttled reports read-limit errors, which are retried for as long as they last.
+// throttled reports AWS throttling a call (a shard's read limit, the lease table's capacity,
+// KMS decrypting the stream's records), which is retried for as long as it lasts.
 func throttled(err error) bool {
-	var (
-		pte *types.ProvisionedThroughputExceededException
-		lee *types.LimitExceededException
-		kte *types.KMSThrottlingException
-	)
-	return errors.As(err, &pte) || errors.As(err, &lee) || errors.As(err, &kte)
+	var kte *types.KMSThrottlingException // not among the SDK's throttling codes
+	return awsenv.Throttled(err) || errors.As(err, &kte)
+}
+
+// logFailure logs a failed call (msg, with args and err) of a loop that tries it again, by
+// workerclient.FailureLog's rule, as such a loop can fail on every turn: throttling is routine
+// under load, so it is counted (orchestrator_throttled_calls_total) and logged at DEBUG, as is
+// a failure the caller knows to be routine; anything else is WARN, once a second at most across
+// the consumer's loops and shards.
+func (c *Consumer) logFailure(ctx context.Context, log *slog.Logger, err error, routine bool, msg string, args ...any) {
+	busy := throttled(err)
+	if busy {
+		c.cfg.Metrics.Throttled.Add(1)
+	}
+	log.Log(ctx, c.failures.Outcome(routine || busy), msg, append(args, "error", err)...)
 }
 
 // vanished reports the stream answering that it does not know the shard: it has aged out of
@@ -177,7 +189,7 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 		if vanished(err) {
 			return "", err // retrying cannot bring it back
 		}
-		c.cfg.Logger.Warn("getting a shard iterator", "shard_id", shard, "error", err, "attempt", attempt)
+		c.logFailure(ctx, c.cfg.Logger, err, false, "getting a shard iterator", "shard_id", shard, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts && !throttled(err) {
 			return "", errGaveUp
 		}
@@ -213,15 +225,17 @@ func (c *Consumer) save(ctx context.Context, h *held, cp string) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		if errors.Is(err, ErrLeaseLost) {
+		crossed := errors.Is(err, ErrLeaseLost)
+		if crossed {
 			if !h.moved(l) {
 				return err
 			}
-			// A renewal of ours crossed the write; try again on the counter it leaves.
+			// A renewal of ours crossed the write, which is routine; try again on the counter it
+			// leaves.
 		} else {
 			c.noteWrite(l.Key, checkpointing, err)
 		}
-		c.cfg.Logger.Warn("writing a checkpoint", "shard_id", l.ShardID, "error", err, "attempt", attempt)
+		c.logFailure(ctx, c.cfg.Logger, err, crossed, "writing a checkpoint", "shard_id", l.ShardID, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts {
 			return errGaveUp
 		}

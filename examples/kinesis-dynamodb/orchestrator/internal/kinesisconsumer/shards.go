@@ -70,7 +70,7 @@ func (c *Consumer) agedOut(ctx context.Context, leases Leases, l Lease) {
 	case errors.Is(err, ErrLeaseLost):
 		return // checkpointed since it was listed: the next sync looks again
 	case err != nil:
-		c.cfg.Logger.Warn("finishing the lease of a shard that aged out", "lease_key", l.Key, "shard_id", l.ShardID, "error", err)
+		c.logFailure(ctx, c.cfg.Logger, err, false, "finishing the lease of a shard that aged out", "lease_key", l.Key, "shard_id", l.ShardID)
 		return
 	}
 	c.cfg.Metrics.ShardsAgedOut.Add(1)
@@ -99,7 +99,7 @@ func (c *Consumer) collect(ctx context.Context, leases Leases, all []Lease, list
 		err := leases.Delete(call, l)
 		cancel()
 		if err != nil && !errors.Is(err, ErrLeaseLost) {
-			c.cfg.Logger.Warn("deleting a finished lease", "lease_key", l.Key, "error", err)
+			c.logFailure(ctx, c.cfg.Logger, err, false, "deleting a finished lease", "lease_key", l.Key)
 			continue
 		}
 		c.cfg.Logger.Info("finished lease deleted", "lease_key", l.Key, "shard_id", l.ShardID)

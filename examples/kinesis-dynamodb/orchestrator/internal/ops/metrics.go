@@ -27,6 +27,9 @@ type Metrics struct {
 	Failed atomic.Int64
 	// Retried counts retries of worker and sink calls after transient failures.
 	Retried atomic.Int64
+	// Throttled counts AWS calls throttled, each tried again after a backoff (see the
+	// consumers' loops and the pipeline's store): routine under load, so logged at DEBUG.
+	Throttled atomic.Int64
 	// DeadLettered counts poison messages: unparseable or invalid requests, moved to the
 	// dead-letter queue (SQS) or table (Kinesis).
 	DeadLettered atomic.Int64
@@ -91,7 +94,7 @@ func (m *Metrics) counters() []counter {
 		for _, name := range []string{
 			telemetry.OrchestratorMessagesProcessedTotal, telemetry.OrchestratorMessagesStoredBeforeTotal,
 			telemetry.OrchestratorMessagesFailedTotal,
-			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
+			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorThrottledCallsTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
 			telemetry.OrchestratorConflictsTotal, telemetry.OrchestratorCanariesTotal,
 			telemetry.OrchestratorLeasesTakenTotal, telemetry.OrchestratorLeasesLostTotal,
 			telemetry.OrchestratorLeasesReleasedOnErrorTotal, telemetry.OrchestratorShardMillisBehindLatest,
@@ -105,6 +108,7 @@ func (m *Metrics) counters() []counter {
 		{desc: m.descs[telemetry.OrchestratorMessagesStoredBeforeTotal], value: &m.StoredBefore},
 		{desc: m.descs[telemetry.OrchestratorMessagesFailedTotal], value: &m.Failed},
 		{desc: m.descs[telemetry.OrchestratorRetriesTotal], value: &m.Retried},
+		{desc: m.descs[telemetry.OrchestratorThrottledCallsTotal], value: &m.Throttled},
 		{desc: m.descs[telemetry.OrchestratorMessagesDeadLetteredTotal], value: &m.DeadLettered},
 		{desc: m.descs[telemetry.OrchestratorConflictsTotal], value: &m.Conflicts},
 		{desc: m.descs[telemetry.OrchestratorCanariesTotal], value: &m.CanariesScored, labels: []string{"scored"}},
@@ -155,6 +159,7 @@ func (m *Metrics) LogValue() slog.Value {
 		slog.Int64("stored_before", m.StoredBefore.Load()),
 		slog.Int64("failed", m.Failed.Load()),
 		slog.Int64("retried", m.Retried.Load()),
+		slog.Int64("throttled", m.Throttled.Load()),
 		slog.Int64("dead_lettered", m.DeadLettered.Load()),
 		slog.Int64("conflicts", m.Conflicts.Load()),
 	)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"google.golang.org/grpc/codes"
 )
 
@@ -79,5 +80,34 @@ func TestDriftedRejectionsWarnAtMostOnceASecond(t *testing.T) {
 	}
 	if most := 1 + int(time.Since(start)/time.Second); len(logs.msgs) == 0 || len(logs.msgs) > most {
 		t.Errorf("%d rejections logged %d WARN lines, want 1 to %d: %q", len(ids), len(logs.msgs), most, logs.msgs[:min(len(logs.msgs), 5)])
+	}
+}
+
+// A store the results table throttles is retried as routine: counted, and no WARN however
+// often; a store failing otherwise still warns, once a second at most.
+func TestStoreRetriesWarnOnlyForWhatThrottlingDoesNotExplain(t *testing.T) {
+	for _, tt := range []struct {
+		code            string
+		warns, throttle int
+	}{
+		{"ProvisionedThroughputExceededException", 0, 4},
+		{"RequestTimeoutException", 1, 0},
+	} {
+		t.Run(tt.code, func(t *testing.T) {
+			w, s := &fakeWorker{}, &memorySink{failures: 4, err: &smithy.GenericAPIError{Code: tt.code, Message: "no"}}
+			p := newProcessor(w, s)
+			p.Retry.Attempts = 5
+			var logs warns
+			p.Logger = slog.New(&logs)
+			if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
+				t.Fatalf("Handle() = %v, want success on the fifth attempt", err)
+			}
+			if got := p.Metrics.Throttled.Load(); got != int64(tt.throttle) {
+				t.Errorf("throttled = %d, want %d", got, tt.throttle)
+			}
+			if len(logs.msgs) != tt.warns {
+				t.Errorf("4 store retries after %s logged %d WARN lines, want %d: %q", tt.code, len(logs.msgs), tt.warns, logs.msgs)
+			}
+		})
 	}
 }

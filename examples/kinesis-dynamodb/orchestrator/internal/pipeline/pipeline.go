@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
 	"example.com/kinesis-dynamodb/orchestrator/internal/results"
 	"example.com/kinesis-dynamodb/orchestrator/internal/validation"
@@ -227,6 +228,10 @@ func (p *Processor) retried(ctx context.Context, what string) func(int, error) {
 		if what == "score" {
 			workerclient.Retries.WithLabelValues(p.WorkerName).Inc()
 		}
-		p.Logger.Log(ctx, p.failures.Level(err), "retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
+		busy := awsenv.Throttled(err)
+		if busy {
+			p.Metrics.Throttled.Add(1)
+		}
+		p.Logger.Log(ctx, p.failures.Outcome(busy || workerclient.Expected(err)), "retrying after a transient failure", "op", what, "attempt", attempt, "error", err)
 	}
 }

@@ -21,6 +21,9 @@ const (
 	// OrchestratorRetriesTotal is a counter: retries of worker and sink calls after transient failures.
 	OrchestratorRetriesTotal = "orchestrator_retries_total"
 
+	// OrchestratorThrottledCallsTotal is a counter: AWS calls throttled (Kinesis reads, lease table writes, results table writes), each tried again after a backoff: routine under load, so logged at DEBUG only, and a sustained rate calls for more capacity.
+	OrchestratorThrottledCallsTotal = "orchestrator_throttled_calls_total"
+
 	// OrchestratorMessagesDeadLetteredTotal is a counter: poison messages dead-lettered.
 	OrchestratorMessagesDeadLetteredTotal = "orchestrator_messages_dead_lettered_total"
 
@@ -80,6 +83,7 @@ var docs = []doc{
 	{OrchestratorMessagesStoredBeforeTotal, "redelivered requests scored again whose result an earlier delivery had stored: the stored result stands, nothing is written", []string{}},
 	{OrchestratorMessagesFailedTotal, "requests whose handling failed and will be tried again", []string{}},
 	{OrchestratorRetriesTotal, "retries of worker and sink calls after transient failures", []string{}},
+	{OrchestratorThrottledCallsTotal, "AWS calls throttled (Kinesis reads, lease table writes, results table writes), each tried again after a backoff: routine under load, so logged at DEBUG only, and a sustained rate calls for more capacity", []string{}},
 	{OrchestratorMessagesDeadLetteredTotal, "poison messages dead-lettered", []string{}},
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
 	{OrchestratorCanariesTotal, "known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held)", []string{"outcome"}},

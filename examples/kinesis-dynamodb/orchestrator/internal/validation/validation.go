@@ -25,7 +25,8 @@ type Error struct {
 	Field string
 	// Rule is the rule's id, e.g. string.max_len.
 	Rule string
-	// Message says what the rule wants, e.g. "must be at most 32 characters".
+	// Message says what the rule wants in plain English, e.g. "must be at most 32 characters"
+	// or "must not be empty" (see sentence).
 	Message string
 }
 
@@ -54,7 +55,7 @@ func check(m proto.Message) error {
 	first := slices.MinFunc(verr.Violations, func(a, b *protovalidate.Violation) int {
 		return comparePaths(a.Proto.GetField().GetElements(), b.Proto.GetField().GetElements())
 	})
-	return &Error{Field: fieldPath(first.Proto.GetField()), Rule: first.Proto.GetRuleId(), Message: first.Proto.GetMessage()}
+	return &Error{Field: fieldPath(first.Proto.GetField()), Rule: first.Proto.GetRuleId(), Message: sentence(first)}
 }
 
 // comparePaths orders field paths by field number, then list index or map key, shorter first.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/hangwatch"
 )
 
 // silentPeer listens on loopback and takes every connection without reading or answering,
@@ -45,7 +47,7 @@ func silentPeer(t *testing.T) (addr string, accepted <-chan struct{}) {
 // socket never lets the bubble's clock move). Each waits for an event (a fact the code logs
 // once it holds, a call's answer), so this bounds only a test that is already failing:
 // generous, so that a loaded machine never reaches it.
-const realCeiling = time.Minute
+const realCeiling = hangwatch.Ceiling
 
 // logSignal is a log handler that signals each record match accepts. Signals coalesce (a
 // buffer of one): a waiter re-reads the state it waits on whenever woken.

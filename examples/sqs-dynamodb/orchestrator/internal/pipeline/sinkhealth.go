@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
 )
 
 // SinkHealth tracks whether the sink takes writes. A consumer that kept receiving while the
@@ -18,10 +21,11 @@ type SinkHealth struct {
 	Retry  Retry
 	Logger *slog.Logger
 
-	mu   sync.Mutex
-	err  error // nil while healthy
-	once sync.Once
-	down chan struct{}
+	mu       sync.Mutex
+	err      error // nil while healthy
+	once     sync.Once
+	down     chan struct{}
+	failures workerclient.FailureLog // paces the WARNs of failed probes, which come with backoff
 }
 
 func (h *SinkHealth) init() {
@@ -78,7 +82,9 @@ func (h *SinkHealth) Watch(ctx context.Context) {
 				h.Logger.Info("results sink healthy again: consuming resumes", "probes", attempt)
 				break
 			}
-			h.Logger.Warn("results sink still failing", "error", err, "probes", attempt)
+			// The gate's closing was logged at ERROR: each probe after is routine when throttled,
+			// and WARN at most once a second otherwise (workerclient.FailureLog).
+			h.Logger.Log(ctx, h.failures.Outcome(awsenv.Throttled(err)), "results sink still failing", "error", err, "probes", attempt)
 		}
 	}
 }

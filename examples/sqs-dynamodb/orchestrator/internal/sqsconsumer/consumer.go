@@ -17,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
+	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
 )
 
 // API is the part of *sqs.Client the consumer uses.
@@ -91,6 +93,8 @@ type Consumer struct {
 	tidy context.Context
 	// isolation tells messages the worker fails on from a worker that fails everything.
 	isolation pipeline.Isolation
+	// failures paces the WARNs of the loops' failed calls (see logFailure).
+	failures workerclient.FailureLog
 }
 
 // New returns a consumer; Run starts it.
@@ -234,7 +238,7 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			}
 			c.receiveErr.Store(&err)
 			failures++
-			c.cfg.Logger.Error("receiving messages", "error", err, "consecutive_failures", failures)
+			c.logFailure(ctx, err, "receiving messages", "consecutive_failures", failures)
 			_ = c.cfg.Retry.Wait(ctx, failures)
 			continue
 		}
@@ -246,6 +250,18 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			c.handle(work, out.Messages)
 		}
 	}
+}
+
+// logFailure logs a failed queue call (msg, with args and err) by workerclient.FailureLog's
+// rule, as the loops that make one can fail on every turn: throttling is routine under load, so
+// it is counted (orchestrator_throttled_calls_total) and logged at DEBUG; anything else is WARN,
+// once a second at most across the consumer's loops (readiness reports a receive failing).
+func (c *Consumer) logFailure(ctx context.Context, err error, msg string, args ...any) {
+	busy := awsenv.Throttled(err)
+	if busy {
+		c.cfg.Metrics.Throttled.Add(1)
+	}
+	c.cfg.Logger.Log(ctx, c.failures.Outcome(busy), msg, append(args, "error", err)...)
 }
 
 // receiveMessages long-polls for up to receiveMax messages, bounded by receiveTimeout.

@@ -153,7 +153,7 @@ func (c *Consumer) delete(msgs []types.Message) {
 		case err != nil && pipeline.Transient(err):
 			again = msgs
 		case err != nil:
-			c.cfg.Logger.Warn("messages not deleted; they will be redelivered", "messages", len(msgs), "error", err)
+			c.logFailure(ctx, err, "messages not deleted; they will be redelivered", "messages", len(msgs))
 		default:
 			for _, f := range out.Failed {
 				i, convErr := strconv.Atoi(aws.ToString(f.Id))
@@ -161,7 +161,7 @@ func (c *Consumer) delete(msgs []types.Message) {
 					continue
 				}
 				if f.SenderFault || attempt == attempts {
-					c.cfg.Logger.Warn("message not deleted; it will be redelivered", "message_id", aws.ToString(msgs[i].MessageId), "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
+					c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "message not deleted; it will be redelivered", "message_id", aws.ToString(msgs[i].MessageId), "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
 					continue
 				}
 				again = append(again, msgs[i])
@@ -186,7 +186,7 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 	}
 	out, err := c.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
 	if err != nil {
-		c.cfg.Logger.Warn("changing message visibility", "messages", len(msgs), "timeout", d.String(), "error", err)
+		c.logFailure(ctx, err, "changing message visibility", "messages", len(msgs), "timeout", d.String())
 		return false
 	}
 	// A message deleted or redelivered meanwhile has a stale handle: nothing to extend or release.

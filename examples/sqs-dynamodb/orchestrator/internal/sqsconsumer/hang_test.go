@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -18,22 +19,23 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/hangwatch"
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
 
-// watchdog turns a hang into a failure that says what hung, where go test's own -timeout
-// would panic without saying. Arm it outside a synctest bubble, on the real clock: a loop that
-// spins without blocking, or a goroutine waiting on a mutex, never lets the bubble's clock move,
-// so only real time ends those. It fires just before the binary's deadline rather than on a
-// clock of its own, which a loaded machine could overrun.
+// watchdog ends the test binary if t is still running hangwatch.Ceiling from now (or just before
+// go test's -timeout, if sooner), with what (the hang suspected) and every goroutine's stack,
+// as -timeout itself does but sooner and naming the hang. Arm it outside any synctest bubble:
+// its timer is on the real clock, the only one that moves while a bubble spins without blocking
+// or waits on a mutex. It panics rather than failing t, since a frozen test cannot return.
 func watchdog(t *testing.T, what string) {
-	deadline, ok := t.Deadline()
-	if !ok { // -timeout 0
-		return
+	limit := hangwatch.Ceiling
+	if deadline, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(deadline)*19/20)
 	}
-	limit := time.Until(deadline) * 19 / 20
 	timer := time.AfterFunc(limit, func() {
+		debug.SetTraceback("all")
 		panic(fmt.Sprintf("%s still running after %v: %s", t.Name(), limit, what))
 	})
 	t.Cleanup(func() { timer.Stop() })

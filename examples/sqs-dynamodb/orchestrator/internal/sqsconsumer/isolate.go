@@ -61,11 +61,11 @@ func (c *Consumer) process(ctx context.Context, h *handling, reqs []*scoringv1.S
 			continue
 		case c.isolated(ctx, h, &s):
 			confirming = 1
-			c.cfg.Logger.WarnContext(ctx, "messages failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "messages", len(s.from), "error", s.reason)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "messages failed alone while the worker scored others or a canary; they are tried alone again before they are dead-lettered", "messages", len(s.from), "error", s.reason)
 			reqs, from = s.reqs, s.from
 			continue
 		}
-		c.cfg.Logger.WarnContext(ctx, "the worker scored nothing else, canary included, while messages failed alone; they are held, not dead-lettered, and tried again after a backoff", "messages", len(s.from), "round", round, "error", s.reason)
+		c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker scored nothing else, canary included, while messages failed alone; they are held, not dead-lettered, and tried again after a backoff", "messages", len(s.from), "round", round, "error", s.reason)
 		if err := c.cfg.Retry.Wait(ctx, round); err != nil {
 			return err
 		}
@@ -156,14 +156,14 @@ func (c *Consumer) narrow(ctx context.Context, h *handling, reqs []*scoringv1.Sc
 			// They stay hidden (the heartbeat) and are retried in place after a jittered,
 			// exponentially growing and capped wait, so shedding never costs a receive.
 			shed++
-			c.cfg.Logger.WarnContext(ctx, "the worker is shedding load; the messages stay hidden and are retried after a backoff", "messages", len(retryReqs), "attempt", shed, "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Level(err), "the worker is shedding load; the messages stay hidden and are retried after a backoff", "messages", len(retryReqs), "attempt", shed, "error", err)
 			if c.cfg.Retry.Wait(ctx, shed) != nil {
 				return err
 			}
 		case !c.cfg.Ready():
 			// The outage is not these messages' fault. Their stored results, if any, make the
 			// retry a no-op for those already stored.
-			c.cfg.Logger.WarnContext(ctx, "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Level(err), "handling failed and consuming is paused; the messages stay hidden and are retried when it resumes", "messages", len(retryReqs), "error", err)
 		case pipeline.Broken(err):
 			c.isolation.Broke(err)
 			c.cfg.Logger.ErrorContext(ctx, "the worker answered a call UNIMPLEMENTED; the messages are held, not dead-lettered", "messages", len(retryReqs), "error", err)
@@ -171,7 +171,7 @@ func (c *Consumer) narrow(ctx context.Context, h *handling, reqs []*scoringv1.Sc
 			s.broken = true
 			return nil
 		case pipeline.Suspect(err) && len(retryReqs) > 1:
-			c.cfg.Logger.WarnContext(ctx, "the worker failed a batch whole; its halves are tried apart to single out the messages at fault", "messages", len(retryReqs), "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker failed a batch whole; its halves are tried apart to single out the messages at fault", "messages", len(retryReqs), "error", err)
 			half := len(retryReqs) / 2
 			first := c.narrow(ctx, h, retryReqs[:half], retryFrom[:half], s)
 			if ctx.Err() != nil {
@@ -186,7 +186,7 @@ func (c *Consumer) narrow(ctx context.Context, h *handling, reqs []*scoringv1.Sc
 				s.add(retryReqs, retryFrom, err)
 				return nil
 			}
-			c.cfg.Logger.WarnContext(ctx, "the worker crashed on a message alone; it is tried again", "attempt", crashed, "error", err)
+			c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "the worker crashed on a message alone; it is tried again", "attempt", crashed, "error", err)
 			if c.cfg.Retry.Wait(ctx, crashed) != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/hangwatch"
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
@@ -54,7 +55,7 @@ func (w *brokenWorker) ScoreBatch(_ context.Context, b *scoringv1.ScoreBatchRequ
 // never lets the bubble's clock move), so these tests wait for events instead (a held round's
 // backoff, a call's answer), and this bounds only a test that is already failing: generous,
 // so that a loaded machine never reaches it.
-const realCeiling = time.Minute
+const realCeiling = hangwatch.Ceiling
 
 // A worker that refuses or crashes on everything is broken, not shown ten poison messages:
 // nothing may be dead-lettered for it, however long it lasts, and readiness must say why

@@ -91,7 +91,7 @@ async fn serves_scoring_health_and_reflection_then_drains_on_sigterm() {
         match (i.cmp(&bad), result.outcome) {
             (std::cmp::Ordering::Equal, Some(Outcome::Error(error))) => {
                 assert_eq!(error.code, Code::InvalidArgument as i32);
-                assert_eq!(error.message, "id: must be at least 1 characters");
+                assert_eq!(error.message, "id: must not be empty");
             }
             (order, Some(Outcome::Response(response))) if order != std::cmp::Ordering::Equal => {
                 let case = &cases[if order.is_lt() { i } else { i - 1 }];
@@ -103,7 +103,7 @@ async fn serves_scoring_health_and_reflection_then_drains_on_sigterm() {
 
     let invalid = scoring.score(ScoreRequest::default()).await.unwrap_err();
     assert_eq!(invalid.code(), Code::InvalidArgument);
-    assert_eq!(invalid.message(), "id: must be at least 1 characters");
+    assert_eq!(invalid.message(), "id: must not be empty");
 
     let mut services = list_services(channel.clone()).await;
     services.sort();

@@ -106,7 +106,7 @@ async fn rejects_invalid_requests_before_queueing() {
         .unwrap();
     let status = service.score(Request::new(request(""))).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(status.message(), "id: must be at least 1 characters");
+    assert_eq!(status.message(), "id: must not be empty");
 
     let empty = ScoreBatchRequest::default();
     let status = service.score_batch(Request::new(empty)).await.unwrap_err();
@@ -176,7 +176,7 @@ async fn item_results_fail_only_the_invalid_items() {
             match result.outcome {
                 Some(Outcome::Error(e)) if bad.contains(&i) => {
                     assert_eq!(e.code, Code::InvalidArgument as i32);
-                    assert_eq!(e.message, "id: must be at least 1 characters");
+                    assert_eq!(e.message, "id: must not be empty");
                 }
                 Some(Outcome::Response(r)) if !bad.contains(&i) => {
                     assert_eq!(r.id, format!("r{i}"))
