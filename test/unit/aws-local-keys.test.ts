@@ -33,6 +33,6 @@ describe.each(["sqs", "kinesis"])("fake AWS keys, %s", (ingress) => {
       while (i > 0 && lines[i - 1]!.endsWith("\\")) i--;
       expect(lines[i], r).toMatch(/aws_env/);
     }
-    expect(tree.get("scripts/run.sh")!.content.toString("utf8")).toMatch(/^\. scripts\/aws\.sh\naws_env$/m);
+    expect(tree.get("scripts/run.sh")!.content.toString("utf8")).toMatch(/^\. scripts\/aws\.sh\naws_env run$/m);
   });
 });

@@ -133,7 +133,7 @@ describe("scripts/aws.sh aws_env", () => {
   /** AWS_* after aws_env, started from an environment without AWS settings plus env. */
   async function awsEnv(env: Record<string, string>) {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
-    const r = await execa("bash", ["-c", `. ${AWS}; aws_env; env | grep '^AWS_' || true`], { env: { ...clean, ...env }, extendEnv: false });
+    const r = await execa("bash", ["-c", `. ${LIB}; . ${AWS}; aws_env test; env | grep '^AWS_' || true`], { env: { ...clean, ...env }, extendEnv: false });
     return Object.fromEntries(r.stdout.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   }
 
@@ -148,6 +148,22 @@ describe("scripts/aws.sh aws_env", () => {
       AWS_ENDPOINT_URL: "https://sqs.eu-west-1.amazonaws.com",
       AWS_PROFILE: "dev",
     });
+  });
+
+  it.each([
+    ["localhost:5000", ", or empty for AWS itself"],
+    ["http://127.0.0.1:99999", ", or empty for AWS itself"],
+    ["http://127.0.0.1:5000 ", ", or empty for AWS itself"],
+    ["ftp://127.0.0.1:5000", ", or empty for AWS itself"],
+  ])("refuses AWS_ENDPOINT_URL=%j at once, in one line", async (value, tail) => {
+    const r = await execa("bash", ["-c", `. ${LIB}; . ${AWS}; aws_env test; echo reached`], { env: { AWS_ENDPOINT_URL: value }, reject: false, all: true });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toBe(`test: AWS_ENDPOINT_URL=${value}: want an http:// or https:// URL, e.g. http://127.0.0.1:5000${tail}`);
+  });
+
+  it.each(["http://[::1]:4566/", "https://sqs.eu-west-1.amazonaws.com", "http://moto:5000/base"])("takes AWS_ENDPOINT_URL=%s", async (value) => {
+    const r = await execa("bash", ["-c", `. ${LIB}; . ${AWS}; aws_env test; echo "$AWS_ENDPOINT_URL"`], { env: { AWS_ENDPOINT_URL: value }, reject: false, all: true });
+    expect(r.all).toBe(value);
   });
 
   it("keeps keys already set, even for the emulator", async () => {

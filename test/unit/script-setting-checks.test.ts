@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
@@ -21,7 +21,7 @@ const http = render(parseManifest({ name: "chk-app", orchestrator: { module: "ex
 type Tree = typeof sqs;
 const text = (tree: Tree, path: string) => tree.get(path)!.content;
 
-const scripts = ["scripts/run.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh", "scripts/smoke.sh", "scripts/wait-ready.sh", "scripts/aws.sh", "Makefile"];
+const scripts = ["run", "lib", "checks", "services", "smoke", "bench", "pinning", "wait-ready", "aws", "emulator"].map((s) => `scripts/${s}.sh`).concat("Makefile");
 
 /** A repo of the tree's scripts and Makefile whose services, curl and go only leave a mark in started/. */
 function repo(tree: Tree, orchestrator = `touch started/orchestrator`, scorer = `touch started/scorer`): string {
@@ -128,5 +128,80 @@ describe("make produce N=", () => {
     const r = await make(dir, ["produce", "N=1000"]);
     expect(r.exitCode, r.all).toBe(0);
     expect(readFileSync(join(dir, "started", "go-args"), "utf8")).toBe("run\n./cmd/produce\n-count\n1000\n");
+  });
+});
+
+/**
+ * `make run`, `make smoke` and `make bench` depended on build alone, so a bad
+ * setting (`make smoke SMOKE_WORKER_PORT=99999`, `make bench BENCH_RATE=abc`,
+ * a misspelt `BENCH_ONLY=`) was refused only after minutes of go and cargo
+ * builds. Each script's --check makes its checks (scripts/checks.sh) and
+ * nothing else, and build waits for the checks of the goals named (make -j
+ * too). Here go and cargo record every call: a refused setting leaves none.
+ */
+describe("make run, smoke and bench refuse a bad setting before building anything", () => {
+  const kinesis = render(parseManifest({ name: "chk-app", orchestrator: { module: "example.com/chk-app/orchestrator", ingress: "kinesis" } }));
+  const trees: Record<string, Tree> = { http, sqs, kinesis };
+  const SERVICE_SETTING = "the orchestrator reads no WORKER_ name but WORKER_SCORER_ADDR and a per-service WORKER_<NAME>_<VAR> (README, Configuration)";
+
+  /** The repo of repo(), with go and cargo stand-ins that append their arguments to started/toolchain. */
+  function toolchainRepo(tree: Tree): string {
+    const dir = repo(tree);
+    for (const script of readdirSync(join(dir, "scripts"))) chmodSync(join(dir, "scripts", script), 0o755);
+    const record = (tool: string) => `echo "${tool} $*" >> "${join(dir, "started", "toolchain")}"\nexit 1`;
+    writeExecutable(dir, "fakebin/go", record("go"));
+    writeExecutable(dir, "fakebin/cargo", record("cargo"));
+    return dir;
+  }
+  const make = (dir: string, args: string[]) =>
+    execa("make", ["--no-print-directory", "-s", ...args], { cwd: dir, env: { PATH: standInPath(dir) }, extendEnv: false, stdin: "ignore", reject: false, all: true, timeout: 20_000 });
+  const toolchain = (dir: string) => (existsSync(join(dir, "started", "toolchain")) ? readFileSync(join(dir, "started", "toolchain"), "utf8") : "");
+
+  it.each([
+    ["http", ["run", "LISTEN_ADDR=nonsense"], `run: LISTEN_ADDR=nonsense: want ${ADDR}`],
+    ["http", ["-j4", "run", "WORKER_SCORER_ADDR=scorer"], `run: WORKER_SCORER_ADDR=scorer: want ${ADDR}, or unix://PATH`],
+    ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), as scorer does (WORKER_SCORER_ADDR): set LISTEN_ADDR to another address"],
+    ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
+    ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
+    ["kinesis", ["run", "KINESIS_STREAM=s"], "run failed: KINESIS_STREAM=s is not a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS"],
+    ["sqs", ["smoke", "SMOKE_WORKER_PORT=99999"], "smoke: SMOKE_WORKER_PORT=99999: want a port number, 1 to 65535"],
+    ["sqs", ["smoke", "WORKER_PORT=99999"], `smoke failed: WORKER_PORT=99999 is not a setting: ${SERVICE_SETTING}`],
+    ["http", ["smoke", "SMOKE_EMULATOR_PORT=15000"], "smoke: SMOKE_EMULATOR_PORT=15000 does not apply here (HTTP ingress: no emulator); smoke reads only SMOKE_HTTP_PORT SMOKE_WORKER_PORT"],
+    ["http", ["bench", "BENCH_RATE=abc"], "bench: BENCH_RATE=abc: want a number of requests per second above 0, e.g. 500 or 12.5"],
+    ["http", ["bench", "BENCH_RATE=0"], "bench: BENCH_RATE=0: want a number of requests per second above 0, e.g. 500 or 12.5"],
+    ["sqs", ["bench", "BENCH_CONCURRENCY=1.5"], "bench: BENCH_CONCURRENCY=1.5: want a whole number of requests in flight, 1 or more"],
+    ["http", ["bench", "BENCH_DURATION=5"], "bench: BENCH_DURATION=5: want a positive Go duration such as 2s or 500ms"],
+    ["http", ["bench", "BENCH_TRANSPORT=unix"], "bench: BENCH_TRANSPORT=unix: want tcp or uds"],
+    ["http", ["bench", "BENCH_ONLY=model"], "bench: BENCH_ONLY=model does not apply here; bench reads only BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURRENCY BENCH_TRANSPORT BENCH_PIN"],
+    ["kinesis", ["bench", "MODEL_FILE=/m.json"], "bench failed: MODEL_FILE=/m.json is not a setting: the worker reads no MODEL_ name but MODEL_PATH"],
+  ])("%s: make %j", async (preset, args, line) => {
+    const dir = toolchainRepo(trees[preset]!);
+    const r = await make(dir, args);
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(r.all.split("\n")[0]).toBe(line);
+    expect(r.all).not.toMatch(/\bbuild\b/);
+    expect(toolchain(dir)).toBe("");
+    expect(started(dir)).toEqual([]);
+  });
+
+  it("escapes a control character in the value, as every check does", async () => {
+    const dir = toolchainRepo(http);
+    const r = await execa("make", ["-s", "bench"], { cwd: dir, env: { PATH: standInPath(dir), BENCH_RATE: "12\u001b[2J" }, extendEnv: false, stdin: "ignore", reject: false, all: true });
+    expect(r.all.split("\n")[0]).toBe("bench: BENCH_RATE=$'12\\E[2J': want a number of requests per second above 0, e.g. 500 or 12.5");
+    expect(toolchain(dir)).toBe("");
+  });
+
+  it.each([
+    ["run", ["run", "LISTEN_ADDR=127.0.0.1:18080", "AWS_ENDPOINT_URL="]],
+    ["smoke", ["smoke", "SMOKE_WORKER_PORT=50200"]],
+    ["bench", ["bench", "BENCH_RATE=12.5", "BENCH_CONCURRENCY=4", "BENCH_DURATION=500ms"]],
+    ["build alone, which checks nothing", ["build", "LISTEN_ADDR=nonsense"]],
+  ])("good settings pass to the build: %s", async (_, args) => {
+    const dir = toolchainRepo(sqs);
+    const r = await make(dir, args);
+    // The stand-in go fails the build, so nothing runs after it.
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(toolchain(dir)).toBe("go build -trimpath -o ../bin/orchestrator ./cmd/orchestrator\n");
+    expect(started(dir)).toEqual([]);
   });
 });

@@ -1,18 +1,20 @@
 # shellcheck shell=bash
-# Sourced by the queue presets' local commands that reach AWS (make run,
-# bootstrap, produce, emulator): where the local emulator is, and the AWS
-# settings they run with.
+# Sourced, after scripts/lib.sh, by the queue presets' local commands that
+# reach AWS (make run, bootstrap, produce, wait-ready, emulator): where the
+# local emulator is, and the AWS settings they run with.
 
 # Where `make emulator` serves moto: the queue presets' default AWS_ENDPOINT_URL.
 LOCAL_AWS_ENDPOINT=http://127.0.0.1:5000
 
-# aws_env: the AWS settings of the queue presets' local commands (make run,
-# bootstrap, produce). AWS_ENDPOINT_URL defaults to the local emulator; set it
-# to "" for real AWS. Only an endpoint on this machine (an emulator, which takes
+# aws_env SCRIPT: the AWS settings of the queue presets' local commands (make
+# run, bootstrap, produce, wait-ready), SCRIPT refused at once (check_endpoint,
+# scripts/checks.sh) on a malformed AWS_ENDPOINT_URL. It defaults to the local
+# emulator; set it to "" for real AWS. Only an endpoint on this machine (an emulator, which takes
 # any key) gets a default region and the fake keys "test", and only where none
 # are set: real AWS calls are signed by the SDK's own credential chain (your
 # environment, profile, SSO or instance role), never as "test".
 aws_env() {
+  check_endpoint "${1:?aws_env SCRIPT}" AWS_ENDPOINT_URL
   export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL-$LOCAL_AWS_ENDPOINT}
   case $AWS_ENDPOINT_URL in
     http://127.0.0.1:* | http://localhost:* | "http://[::1]:"*)

@@ -2,16 +2,26 @@
 # Sourced by scripts/lib.sh: the checks of the settings the scripts read.
 
 # A malformed value is refused with exit 2 before a script starts or probes
-# anything, in one line naming the setting, its value (%q, so an invisible or
-# control character shows as an escape) and what is allowed; left to run, it
+# anything, in one line naming the setting, its value (shown: a control
+# character escaped) and what is allowed; left to run, it
 # fails later as something else (a port "in use", an emulator "down", an
 # arithmetic error naming a line of a script). Each check passes an unset or
-# empty VAR: the script's default applies.
+# empty VAR: the script's default applies. run.sh, smoke.sh and bench.sh make
+# every check first, and with --check only those: make runs that before it
+# builds anything (the Makefile's SETTINGS_CHECKS), so a bad setting is refused
+# in a second, not after minutes of go and cargo builds.
 
 # refuse_setting SCRIPT VAR VALUE WANT: that line, and exit 2.
 refuse_setting() {
-  printf '%s: %s=%q: want %s\n' "$1" "$2" "$3" "$4" >&2
+  printf '%s: %s=%s: want %s\n' "$1" "$2" "$(shown "$3")" "$4" >&2
   exit 2
+}
+
+# shown VALUE: VALUE for a message: as it is, unless it holds a control
+# character (an escape sequence would act on the terminal, a newline split the
+# line), then %q-escaped ($'...').
+shown() {
+  if [[ $1 == *[[:cntrl:]]* ]]; then printf '%q' "$1"; else printf '%s' "$1"; fi
 }
 
 # check_count SCRIPT VAR WHAT: VAR, if set, must be a whole number of WHAT, 1 or more.
@@ -48,6 +58,56 @@ check_addr() {
   local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535"
   if [ -z "$value" ] || is_addr "$value" || [[ ${3-} == unix && $value == unix://?* ]]; then return 0; fi
   refuse_setting "$1" "$2" "$value" "$want${3:+, or unix://PATH}"
+}
+
+# check_rate SCRIPT VAR WHAT: VAR, if set, must be a decimal number of WHAT above 0.
+check_rate() {
+  local value=${!2:-}
+  if [ -n "$value" ] && ! { [[ $value =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ $value =~ [1-9] ]]; }; then
+    refuse_setting "$1" "$2" "$value" "a number of $3 above 0, e.g. 500 or 12.5"
+  fi
+}
+
+# check_duration SCRIPT VAR: VAR, if set, must be a positive Go duration
+# (duration_ms, scripts/lib.sh, reads it as Go does).
+check_duration() {
+  local value=${!2:-} ms
+  if [ -n "$value" ] && ! { ms=$(duration_ms "$value") && [ "$ms" -gt 0 ]; }; then
+    refuse_setting "$1" "$2" "$value" "a positive Go duration such as 2s or 500ms"
+  fi
+}
+
+# check_choice SCRIPT VAR CHOICE...: VAR, if set, must be one of the CHOICEs.
+check_choice() {
+  local script=$1 var=$2 value=${!2:-} choices
+  shift 2
+  if [ -z "$value" ] || [[ " $* " == *" $value "* && $value != *" "* ]]; then return 0; fi
+  choices="$*"
+  refuse_setting "$script" "$var" "$value" "${choices% *} or ${choices##* }"
+}
+
+# check_endpoint SCRIPT VAR [port]: VAR, if set and not empty (AWS itself), must
+# be an http:// or https:// URL of a host (given "port", with its port: where
+# the emulator serves). A malformed one would otherwise surface as the emulator
+# "down", or as an SDK error once everything is built and started. Needs
+# scripts/aws.sh (LOCAL_AWS_ENDPOINT, the example).
+check_endpoint() {
+  local value=${!2:-} port
+  local re='^https?://([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?(/[^[:space:][:cntrl:]]*)?$'
+  if [ -z "$value" ]; then return 0; fi
+  if [[ $value =~ $re ]]; then
+    port=${BASH_REMATCH[3]}
+    if [ -z "$port" ] && [ -z "${3-}" ]; then return 0; fi
+    if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
+  fi
+  refuse_setting "$1" "$2" "$value" "an http:// or https:// URL${3:+ with a port, 1 to 65535}, e.g. $LOCAL_AWS_ENDPOINT${3:-, or empty for AWS itself}"
+}
+
+# endpoint_port URL: the port of a URL check_endpoint took with "port".
+endpoint_port() {
+  local rest=${1#*://}
+  rest=${rest%%/*}
+  echo "${rest##*:}"
 }
 
 # wait_timeout SCRIPT: WAIT_TIMEOUT's seconds (default 60), refused with exit 2 before
