@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { INGRESS, parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { orchestratorSettings, workerSettings } from "../../src/render/settings.js";
+import { workerContexts } from "../../src/render/workers.js";
 
 /**
  * `make help` is a newcomer's first map. Its bench line said "both services"
@@ -9,7 +11,8 @@ import { render } from "../../src/render/index.js";
  * number of workers.
  */
 describe.each(INGRESS)("make help tells the truth (%s)", (ingress) => {
-  const tree = render(parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress }, workers: [{ name: "scorer" }, { name: "pricing" }] }));
+  const manifest = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress }, workers: [{ name: "scorer" }, { name: "pricing" }] });
+  const tree = render(manifest);
   const text = (path: string) => tree.get(path)!.content.toString("utf8");
   const help = (target: string) => new RegExp(`^${target}:.*## (.*)$`, "m").exec(text("Makefile"))![1]!;
 
@@ -24,6 +27,31 @@ describe.each(INGRESS)("make help tells the truth (%s)", (ingress) => {
     const startsOrchestrator = /"bin\/\$server"/.test(text("scripts/bench.sh"));
     expect(startsOrchestrator).toBe(ingress === "http");
     expect(help("bench").includes("orchestrator")).toBe(startsOrchestrator);
+  });
+
+  // Every setting a target's script checks is named on its help line (a new user tried
+  // `make bench BENCH_ONLY=`: help named no BENCH_* at all), or, being a service's own,
+  // left to the README's Configuration, to which the line points.
+  it.each([
+    ["run", "scripts/run.sh"],
+    ["smoke", "scripts/smoke.sh"],
+    ["bench", "scripts/bench.sh"],
+    ["wait-ready", "scripts/wait-ready.sh"],
+  ])("%s: names every setting %s checks", (target, script) => {
+    const body = text(script);
+    const workers = workerContexts(manifest);
+    const services = [...orchestratorSettings(manifest, workers).settings, ...workerSettings(workers[0]!, manifest).settings].map((s) => s.name);
+    const checked = new Set<string>();
+    for (const m of body.matchAll(/\bcheck_\w+ [\w-]+ "?([A-Z][A-Z0-9_]+)/g)) checked.add(m[1]!);
+    for (const m of body.matchAll(/^only_settings \S+ \S+ "[^"]*" (.*)$/gm)) for (const name of m[1]!.split(" ")) checked.add(name);
+    if (/\bwait_timeout /.test(body)) checked.add("WAIT_TIMEOUT");
+    if (/\baws_env [\w-]+/.test(body)) checked.add("AWS_ENDPOINT_URL");
+    expect(checked.size).toBeGreaterThan(0);
+    const line = help(target);
+    const unnamed = [...checked]
+      .map((name) => name.replace(/^WORKER_(SCORER|PRICING)_ADDR$/, "WORKER_<NAME>_ADDR").replace(/^WORKER_(SCORER|PRICING)_\w+$/, "WORKER_<NAME>_<VAR>"))
+      .filter((name) => !line.includes(name) && !(services.includes(name) && line.includes("README Configuration")));
+    expect(unnamed).toEqual([]);
   });
 
   it("no target speaks of two services: a repo has the orchestrator and any number of workers", () => {
