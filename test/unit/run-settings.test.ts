@@ -107,6 +107,9 @@ describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration s
       if (given === "METRICS_ADDR") return "127.0.0.1:0";
       if (/_ADDR$/.test(given)) return `127.0.0.1:${await freePort()}`;
       if (given === "AWS_ENDPOINT_URL") return "http://127.0.0.1:1";
+      // The drains run.sh derives its stop graces from, which it checks: well-formed, each its own.
+      const drains: Record<string, string> = { SHUTDOWN_TIMEOUT: "13s", SHUTDOWN_DELAY: "1ms", SHUTDOWN_GRACE_SECS: "7", WORKER_SCORER_SHUTDOWN_GRACE_SECS: "8", WORKER_PRICING_SHUTDOWN_GRACE_SECS: "9" };
+      if (drains[given]) return drains[given];
       return `set-${tag}${given.toLowerCase()}`;
     };
     for (const row of rows) {

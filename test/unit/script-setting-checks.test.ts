@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
 import { standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 
@@ -164,6 +165,10 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
     ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
     ["kinesis", ["run", "KINESIS_STREAM=s"], "run failed: KINESIS_STREAM=s is not a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS"],
+    ["http", ["run", "SHUTDOWN_TIMEOUT=10"], "run: SHUTDOWN_TIMEOUT=10: want a positive Go duration such as 2s or 500ms"],
+    ["http", ["run", "SHUTDOWN_DELAY=-1s"], "run: SHUTDOWN_DELAY=-1s: want a Go duration of 0 or more, such as 5s"],
+    ["sqs", ["run", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5"], `run: WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5: want whole seconds from 0 to ${WORKER_MAX_DRAIN_SECS}`],
+    ["sqs", ["run", `SHUTDOWN_GRACE_SECS=${WORKER_MAX_DRAIN_SECS + 1}`], `run: SHUTDOWN_GRACE_SECS=${WORKER_MAX_DRAIN_SECS + 1}: want whole seconds from 0 to ${WORKER_MAX_DRAIN_SECS}`],
     ["sqs", ["smoke", "SMOKE_WORKER_PORT=99999"], "smoke: SMOKE_WORKER_PORT=99999: want a port number, 1 to 65535"],
     ["sqs", ["smoke", "WORKER_PORT=99999"], `smoke failed: WORKER_PORT=99999 is not a setting: ${SERVICE_SETTING}`],
     ["http", ["smoke", "SMOKE_EMULATOR_PORT=15000"], "smoke: SMOKE_EMULATOR_PORT=15000 does not apply here (HTTP ingress: no emulator); smoke reads only SMOKE_HTTP_PORT SMOKE_WORKER_PORT"],
@@ -192,7 +197,7 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
   });
 
   it.each([
-    ["run", ["run", "LISTEN_ADDR=127.0.0.1:18080", "AWS_ENDPOINT_URL="]],
+    ["run", ["run", "LISTEN_ADDR=127.0.0.1:18080", "AWS_ENDPOINT_URL=", "SHUTDOWN_TIMEOUT=1m30s", "SHUTDOWN_GRACE_SECS=+007", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=0"]],
     ["smoke", ["smoke", "SMOKE_WORKER_PORT=50200"]],
     ["bench", ["bench", "BENCH_RATE=12.5", "BENCH_CONCURRENCY=4", "BENCH_DURATION=500ms"]],
     ["build alone, which checks nothing", ["build", "LISTEN_ADDR=nonsense"]],

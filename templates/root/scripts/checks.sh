@@ -68,13 +68,23 @@ check_rate() {
   fi
 }
 
-# check_duration SCRIPT VAR: VAR, if set, must be a positive Go duration
-# (duration_ms, scripts/lib.sh, reads it as Go does).
+# check_duration SCRIPT VAR [0]: VAR, if set, must be a positive Go duration
+# (duration_ms, scripts/lib.sh, reads it as Go does), or given "0", 0 or more.
 check_duration() {
   local value=${!2:-} ms
-  if [ -n "$value" ] && ! { ms=$(duration_ms "$value") && [ "$ms" -gt 0 ]; }; then
-    refuse_setting "$1" "$2" "$value" "a positive Go duration such as 2s or 500ms"
-  fi
+  if [ -z "$value" ] || { ms=$(duration_ms "$value") && [ "$ms" -ge "${3:-1}" ]; }; then return 0; fi
+  if [ -n "${3-}" ]; then refuse_setting "$1" "$2" "$value" "a Go duration of 0 or more, such as 5s"; fi
+  refuse_setting "$1" "$2" "$value" "a positive Go duration such as 2s or 500ms"
+}
+
+# check_seconds SCRIPT VAR MAX: VAR, if set, must be whole seconds from 0 to
+# MAX, read as Rust reads a u64 (an optional +).
+check_seconds() {
+  local value=${!2:-} digits
+  digits=${value#+}
+  digits=${digits#"${digits%%[!0]*}"}
+  if [ -z "$value" ] || { [[ $value =~ ^\+?[0-9]+$ ]] && [ ${#digits} -le ${#3} ] && [ "${digits:-0}" -le "$3" ]; }; then return 0; fi
+  refuse_setting "$1" "$2" "$value" "whole seconds from 0 to $3"
 }
 
 # check_choice SCRIPT VAR CHOICE...: VAR, if set, must be one of the CHOICEs.
