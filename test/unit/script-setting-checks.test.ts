@@ -88,6 +88,7 @@ describe("the other scripts check their settings before waiting or probing", () 
     [{ PROCESSED: "0" }, [], "wait-ready: PROCESSED=0: want a whole number of requests, 1 or more"],
     [{}, ["scorer"], "wait-ready: address scorer: want HOST:PORT, e.g. 127.0.0.1:50051"],
     [{}, ["127.0.0.1:70000"], "wait-ready: address 127.0.0.1:70000: want HOST:PORT, e.g. 127.0.0.1:50051"],
+    [{ PROCESSED: "10", AWS_ENDPOINT_URL: "127.0.0.1:5000" }, [], "wait-ready: AWS_ENDPOINT_URL=127.0.0.1:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
   ])("wait-ready %j %j", async (env, args, line) => {
     const dir = repo(sqs);
     const r = await script(dir, "wait-ready", { WAIT_TIMEOUT: "5", ...env }, args);
@@ -119,6 +120,21 @@ describe("make produce N=", () => {
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all.split("\n")[0]).toBe(`produce: N=${n}: want a whole number of requests, 1 or more`);
     expect(r.all).not.toContain("nothing answers");
+    expect(started(dir)).toEqual([]);
+  });
+
+  it.each([
+    [["bootstrap", "AWS_ENDPOINT_URL=moto:5000"], "bootstrap: AWS_ENDPOINT_URL=moto:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
+    [["produce", "AWS_ENDPOINT_URL=http://127.0.0.1:500000"], "produce: AWS_ENDPOINT_URL=http://127.0.0.1:500000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
+    // The emulator serves on the URL's port: it needs one, checked before the install.
+    [["emulator", "AWS_ENDPOINT_URL=http://127.0.0.1"], "emulator: AWS_ENDPOINT_URL=http://127.0.0.1: want an http:// or https:// URL with a port, 1 to 65535, e.g. http://127.0.0.1:5000"],
+  ])("make %j refuses a malformed AWS_ENDPOINT_URL before reaching for it", async (args, line) => {
+    const dir = repo(sqs);
+    chmodSync(join(dir, "scripts", "emulator.sh"), 0o755);
+    writeExecutable(dir, "fakebin/python3", `touch "${join(dir, "started", "go")}"`);
+    const r = await make(dir, args);
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(r.all.split("\n")[0]).toBe(line);
     expect(started(dir)).toEqual([]);
   });
 

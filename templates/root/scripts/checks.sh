@@ -110,7 +110,10 @@ check_endpoint() {
     if [ -z "$port" ] && [ -z "${3-}" ]; then return 0; fi
     if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
   fi
-  refuse_setting "$1" "$2" "$value" "an http:// or https:// URL${3:+ with a port, 1 to 65535}, e.g. $LOCAL_AWS_ENDPOINT${3:-, or empty for AWS itself}"
+  if [ -n "${3-}" ]; then
+    refuse_setting "$1" "$2" "$value" "an http:// or https:// URL with a port, 1 to 65535, e.g. $LOCAL_AWS_ENDPOINT"
+  fi
+  refuse_setting "$1" "$2" "$value" "an http:// or https:// URL, e.g. $LOCAL_AWS_ENDPOINT, or empty for AWS itself"
 }
 
 # endpoint_port URL: the port of a URL check_endpoint took with "port".
