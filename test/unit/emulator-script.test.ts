@@ -22,7 +22,7 @@ const MOTO = `echo " * Running on http://127.0.0.1:$4"\necho '127.0.0.1 - - "POS
 function repo(installed: boolean): string {
   const dir = tempDir("chb-emulator-");
   for (const sub of ["scripts", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["emulator.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  for (const s of ["emulator.sh", "aws.sh", "lib.sh", "checks.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
   const exe = (path: string, body: string) => {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);

@@ -96,33 +96,6 @@ check_choice() {
   refuse_setting "$script" "$var" "$value" "${choices% *} or ${choices##* }"
 }
 
-# check_endpoint SCRIPT VAR [port]: VAR, if set and not empty (AWS itself), must
-# be an http:// or https:// URL of a host (given "port", with its port: where
-# the emulator serves). A malformed one would otherwise surface as the emulator
-# "down", or as an SDK error once everything is built and started. Needs
-# scripts/aws.sh (LOCAL_AWS_ENDPOINT, the example).
-check_endpoint() {
-  local value=${!2:-} port
-  local re='^https?://([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?(/[^[:space:][:cntrl:]]*)?$'
-  if [ -z "$value" ]; then return 0; fi
-  if [[ $value =~ $re ]]; then
-    port=${BASH_REMATCH[3]}
-    if [ -z "$port" ] && [ -z "${3-}" ]; then return 0; fi
-    if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
-  fi
-  if [ -n "${3-}" ]; then
-    refuse_setting "$1" "$2" "$value" "an http:// or https:// URL with a port, 1 to 65535, e.g. $LOCAL_AWS_ENDPOINT"
-  fi
-  refuse_setting "$1" "$2" "$value" "an http:// or https:// URL, e.g. $LOCAL_AWS_ENDPOINT, or empty for AWS itself"
-}
-
-# endpoint_port URL: the port of a URL check_endpoint took with "port".
-endpoint_port() {
-  local rest=${1#*://}
-  rest=${rest%%/*}
-  echo "${rest##*:}"
-}
-
 # wait_timeout SCRIPT: WAIT_TIMEOUT's seconds (default 60), refused with exit 2 before
 # anything starts unless a whole number, 1 or more.
 wait_timeout() {
