@@ -2,16 +2,26 @@
 # Sourced by scripts/lib.sh: the checks of the settings the scripts read.
 
 # A malformed value is refused with exit 2 before a script starts or probes
-# anything, in one line naming the setting, its value (%q, so an invisible or
-# control character shows as an escape) and what is allowed; left to run, it
+# anything, in one line naming the setting, its value (shown: a control
+# character escaped) and what is allowed; left to run, it
 # fails later as something else (a port "in use", an emulator "down", an
 # arithmetic error naming a line of a script). Each check passes an unset or
-# empty VAR: the script's default applies.
+# empty VAR: the script's default applies. run.sh, smoke.sh and bench.sh make
+# every check first, and with --check only those: make runs that before it
+# builds anything (the Makefile's SETTINGS_CHECKS), so a bad setting is refused
+# in a second, not after minutes of go and cargo builds.
 
 # refuse_setting SCRIPT VAR VALUE WANT: that line, and exit 2.
 refuse_setting() {
-  printf '%s: %s=%q: want %s\n' "$1" "$2" "$3" "$4" >&2
+  printf '%s: %s=%s: want %s\n' "$1" "$2" "$(shown "$3")" "$4" >&2
   exit 2
+}
+
+# shown VALUE: VALUE for a message: as it is, unless it holds a control
+# character (an escape sequence would act on the terminal, a newline split the
+# line), then %q-escaped ($'...').
+shown() {
+  if [[ $1 == *[[:cntrl:]]* ]]; then printf '%q' "$1"; else printf '%s' "$1"; fi
 }
 
 # check_count SCRIPT VAR WHAT: VAR, if set, must be a whole number of WHAT, 1 or more.
@@ -48,6 +58,42 @@ check_addr() {
   local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535"
   if [ -z "$value" ] || is_addr "$value" || [[ ${3-} == unix && $value == unix://?* ]]; then return 0; fi
   refuse_setting "$1" "$2" "$value" "$want${3:+, or unix://PATH}"
+}
+
+# check_rate SCRIPT VAR WHAT: VAR, if set, must be a decimal number of WHAT above 0.
+check_rate() {
+  local value=${!2:-}
+  if [ -n "$value" ] && ! { [[ $value =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ $value =~ [1-9] ]]; }; then
+    refuse_setting "$1" "$2" "$value" "a number of $3 above 0, e.g. 500 or 12.5"
+  fi
+}
+
+# check_duration SCRIPT VAR [0]: VAR, if set, must be a positive Go duration
+# (duration_ms, scripts/lib.sh, reads it as Go does), or given "0", 0 or more.
+check_duration() {
+  local value=${!2:-} ms
+  if [ -z "$value" ] || { ms=$(duration_ms "$value") && [ "$ms" -ge "${3:-1}" ]; }; then return 0; fi
+  if [ -n "${3-}" ]; then refuse_setting "$1" "$2" "$value" "a Go duration of 0 or more, such as 5s"; fi
+  refuse_setting "$1" "$2" "$value" "a positive Go duration such as 2s or 500ms"
+}
+
+# check_seconds SCRIPT VAR MAX: VAR, if set, must be whole seconds from 0 to
+# MAX, read as Rust reads a u64 (an optional +).
+check_seconds() {
+  local value=${!2:-} digits
+  digits=${value#+}
+  digits=${digits#"${digits%%[!0]*}"}
+  if [ -z "$value" ] || { [[ $value =~ ^\+?[0-9]+$ ]] && [ ${#digits} -le ${#3} ] && [ "${digits:-0}" -le "$3" ]; }; then return 0; fi
+  refuse_setting "$1" "$2" "$value" "whole seconds from 0 to $3"
+}
+
+# check_choice SCRIPT VAR CHOICE...: VAR, if set, must be one of the CHOICEs.
+check_choice() {
+  local script=$1 var=$2 value=${!2:-} choices
+  shift 2
+  if [ -z "$value" ] || [[ " $* " == *" $value "* && $value != *" "* ]]; then return 0; fi
+  choices="$*"
+  refuse_setting "$script" "$var" "$value" "${choices% *} or ${choices##* }"
 }
 
 # wait_timeout SCRIPT: WAIT_TIMEOUT's seconds (default 60), refused with exit 2 before

@@ -23,13 +23,25 @@ check_addr run LISTEN_ADDR
 check_addr run METRICS_ADDR
 check_addr run WORKER_SCORER_ADDR unix
 check_addr run WORKER_SCORER_METRICS_ADDR
+# The drains the stop graces below are derived from, refused here as the
+# services would refuse them at start (config.go, worker-kit's config).
+check_duration run SHUTDOWN_TIMEOUT
+check_duration run SHUTDOWN_DELAY 0
+check_seconds run SHUTDOWN_GRACE_SECS 3600
+check_seconds run WORKER_SCORER_SHUTDOWN_GRACE_SECS 3600
+# Each service's settings from this one environment (scripts/services.sh,
+# shared with smoke.sh and bench.sh), refused before anything starts if one
+# would reach every service alike; the addresses are placed by start_worker.
+. scripts/services.sh
+check_settings run
+
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose, but after the drains the services are given here: the
 # orchestrator's SHUTDOWN_TIMEOUT (default 10s) and the steps after its
 # drain (7s); a worker's SHUTDOWN_GRACE_SECS (default 20) and its margin
-# (5s). A value the service refuses stops it at start, so its default serves.
+# (5s).
 orchestrator_grace=17
-# The orchestrator refuses a duration that is not positive (config.go).
+# Unset or empty: its default.
 if drain=$(duration_secs "${SHUTDOWN_TIMEOUT:-}") && [ "$drain" -gt 0 ]; then orchestrator_grace=$((drain + 7)); fi
 # The API serves on for SHUTDOWN_DELAY (default 0) before that drain.
 if delay=$(duration_secs "${SHUTDOWN_DELAY:-}") && [ "$delay" -gt 0 ]; then orchestrator_grace=$((orchestrator_grace + delay)); fi
@@ -43,11 +55,67 @@ worker_grace() {
   fi
 }
 
-# Each service's settings from this one environment (scripts/services.sh,
-# shared with smoke.sh and bench.sh); the addresses are placed by start_worker.
-. scripts/services.sh
-
 addr=$(orchestrator_addr)
+worker_names=()
+worker_graces=()
+# The variables that place each service, and their values, by service name:
+# what the failure hint names when that service could not start.
+placed_names=() placed_vars=()
+# start_worker NAME VAR DEFAULT METRICS_PORT: places worker NAME on
+# ${VAR:-DEFAULT} and exports VAR so the orchestrator dials the same address;
+# launch_workers starts it there, once every service has its addresses.
+# Its /metrics is on ${NAME's WORKER_<NAME>_METRICS_ADDR}, else on METRICS_ADDR
+# if set (one METRICS_ADDR for several workers works only with port 0: each
+# gets a free port), else on the gRPC host at the gRPC port plus the offset its
+# METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
+# a free port for port 0), so workers moved to other ports never clash.
+start_worker() {
+  local addr=${!2:-$3} prefix=${2%ADDR} metrics
+  metrics=$(setting "$prefix" METRICS_ADDR)
+  if [ -z "$metrics" ]; then
+    case $addr in
+      unix://*) metrics=127.0.0.1:$4 ;;
+      *:0) metrics=${addr%:*}:0 ;;
+      # A moved gRPC port moves the metrics port with it (both defaults are derived).
+      *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
+    esac
+  fi
+  claim "$1" "$2" "$addr"
+  claim "$1" "${prefix}METRICS_ADDR" "$metrics"
+  export "$2=$addr"
+  worker_names+=("$1") worker_addrs+=("$addr") worker_metrics+=("$metrics")
+  worker_graces+=("$(worker_grace "$(setting "$prefix" SHUTDOWN_GRACE_SECS)")")
+}
+worker_addrs=() worker_metrics=()
+# claim SERVICE VAR ADDR: SERVICE listens on ADDR, set by VAR. Fails at once,
+# naming both variables, when another service was given the same address
+# (port 0 aside: each listener gets a free one).
+claim() {
+  local i
+  if [[ $3 != *:0 ]]; then
+    for ((i = 0; i < ${#placed_vars[@]}; i++)); do
+      if [ "${placed_vars[$i]#*=}" = "$3" ]; then
+        echo "run failed: $1 would listen on $3 ($2), as ${placed_names[$i]} does (${placed_vars[$i]%%=*}): set $2 to another address" >&2
+        exit 1
+      fi
+    done
+  fi
+  placed_names+=("$1") placed_vars+=("$2=$3")
+}
+# placement SERVICE...: "VAR=VALUE ..." for the addresses of those services
+# (every service when none is named): the variables that move them.
+placement() {
+  local i out=()
+  for ((i = 0; i < ${#placed_vars[@]}; i++)); do
+    if [ $# -eq 0 ] || [[ " $* " == *" ${placed_names[$i]} "* ]]; then out+=("${placed_vars[$i]}"); fi
+  done
+  echo "${out[*]}"
+}
+start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
+claim orchestrator LISTEN_ADDR "$addr"
+# Every setting is checked and every address placed: --check (make, before it
+# builds) stops here.
+if [ "${1-}" = --check ]; then exit 0; fi
 
 target=$(workers_target)
 # Each service's output is also kept in .run/NAME.log (this run's only), for
@@ -56,8 +124,6 @@ mkdir -p .run
 # Where each service's tee marks that it has copied all (launch), this run's only.
 ended=$(mktemp -d)
 worker_pids=()
-worker_names=()
-worker_graces=()
 orchestrator_pid=
 # failed: set once run has failed because a service exited, so stopping the
 # rest reports nothing of theirs (one stopped mid start-up is no culprit).
@@ -95,35 +161,6 @@ logs_ended() {
     done
   done
 }
-# The variables that place each service, and their values, by service name:
-# what the failure hint names when that service could not start.
-placed_names=() placed_vars=()
-# start_worker NAME VAR DEFAULT METRICS_PORT: places worker NAME on
-# ${VAR:-DEFAULT} and exports VAR so the orchestrator dials the same address;
-# launch_workers starts it there, once every service has its addresses.
-# Its /metrics is on ${NAME's WORKER_<NAME>_METRICS_ADDR}, else on METRICS_ADDR
-# if set (one METRICS_ADDR for several workers works only with port 0: each
-# gets a free port), else on the gRPC host at the gRPC port plus the offset its
-# METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
-# a free port for port 0), so workers moved to other ports never clash.
-start_worker() {
-  local addr=${!2:-$3} prefix=${2%ADDR} metrics
-  metrics=$(setting "$prefix" METRICS_ADDR)
-  if [ -z "$metrics" ]; then
-    case $addr in
-      unix://*) metrics=127.0.0.1:$4 ;;
-      *:0) metrics=${addr%:*}:0 ;;
-      # A moved gRPC port moves the metrics port with it (both defaults are derived).
-      *) [[ $3 == unix://* ]] && metrics=${addr%:*}:$4 || metrics=${addr%:*}:$((${addr##*:} + $4 - ${3##*:})) ;;
-    esac
-  fi
-  claim "$1" "$2" "$addr"
-  claim "$1" "${prefix}METRICS_ADDR" "$metrics"
-  export "$2=$addr"
-  worker_names+=("$1") worker_addrs+=("$addr") worker_metrics+=("$metrics")
-  worker_graces+=("$(worker_grace "$(setting "$prefix" SHUTDOWN_GRACE_SECS)")")
-}
-worker_addrs=() worker_metrics=()
 # launch_workers: starts every worker start_worker placed.
 launch_workers() {
   local i
@@ -132,30 +169,6 @@ launch_workers() {
     launch "${worker_names[$i]}" env "${env_args[@]}" LISTEN_ADDR="${worker_addrs[$i]}" METRICS_ADDR="${worker_metrics[$i]}" "$target/release/${worker_names[$i]}"
     worker_pids+=($!)
   done
-}
-# claim SERVICE VAR ADDR: SERVICE listens on ADDR, set by VAR. Fails at once,
-# naming both variables, when another service was given the same address
-# (port 0 aside: each listener gets a free one).
-claim() {
-  local i
-  if [[ $3 != *:0 ]]; then
-    for ((i = 0; i < ${#placed_vars[@]}; i++)); do
-      if [ "${placed_vars[$i]#*=}" = "$3" ]; then
-        echo "run failed: $1 would listen on $3 ($2), as ${placed_names[$i]} does (${placed_vars[$i]%%=*}): set $2 to another address" >&2
-        exit 1
-      fi
-    done
-  fi
-  placed_names+=("$1") placed_vars+=("$2=$3")
-}
-# placement SERVICE...: "VAR=VALUE ..." for the addresses of those services
-# (every service when none is named): the variables that move them.
-placement() {
-  local i out=()
-  for ((i = 0; i < ${#placed_vars[@]}; i++)); do
-    if [ $# -eq 0 ] || [[ " $* " == *" ${placed_names[$i]} "* ]]; then out+=("${placed_vars[$i]}"); fi
-  done
-  echo "${out[*]}"
 }
 # stop_all: stops every service still running, the orchestrator first (the
 # workers only once it has exited: its drain still calls them), and fails
@@ -216,9 +229,6 @@ blame() {
 trap 'if [ -n "$failed" ]; then stop_all 2>/dev/null; else stop_all; fi' EXIT
 trap 'stop_all && exit 0 || exit 1' INT TERM
 
-start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
-claim orchestrator LISTEN_ADDR "$addr"
-check_settings run
 launch_workers
 # The per-service names are this script's: the orchestrator's WORKER_ namespace would refuse them.
 service_env orchestrator

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=$(wait_timeout wait-ready) || exit 2
 check_addr wait-ready LISTEN_ADDR
 if [ $# -gt 0 ] && ! is_addr "$1"; then
-  printf 'wait-ready: address %q: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$1" >&2
+  printf 'wait-ready: address %s: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$(shown "$1")" >&2
   exit 2
 fi
 if [ $# -eq 0 ]; then

@@ -1,18 +1,47 @@
 # shellcheck shell=bash
-# Sourced by the queue presets' local commands that reach AWS (make run,
-# bootstrap, produce, emulator): where the local emulator is, and the AWS
-# settings they run with.
+# Sourced, after scripts/lib.sh, by the queue presets' local commands that
+# reach AWS (make run, bootstrap, produce, wait-ready, emulator): where the
+# local emulator is, and the AWS settings they run with.
 
 # Where `make emulator` serves moto: the queue presets' default AWS_ENDPOINT_URL.
 LOCAL_AWS_ENDPOINT=http://127.0.0.1:5000
 
-# aws_env: the AWS settings of the queue presets' local commands (make run,
-# bootstrap, produce). AWS_ENDPOINT_URL defaults to the local emulator; set it
-# to "" for real AWS. Only an endpoint on this machine (an emulator, which takes
+# check_endpoint SCRIPT VAR [port]: VAR, if set and not empty (AWS itself), must
+# be an http:// or https:// URL of a host (given "port", with its port: where
+# the emulator serves). A malformed one would otherwise surface as the emulator
+# "down", or as an SDK error once everything is built and started. One of the
+# checks of scripts/checks.sh (refuse_setting), here as only these presets read it.
+check_endpoint() {
+  local value=${!2:-} port
+  local re='^https?://([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?(/[^[:space:][:cntrl:]]*)?$'
+  if [ -z "$value" ]; then return 0; fi
+  if [[ $value =~ $re ]]; then
+    port=${BASH_REMATCH[3]}
+    if [ -z "$port" ] && [ -z "${3-}" ]; then return 0; fi
+    if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
+  fi
+  if [ -n "${3-}" ]; then
+    refuse_setting "$1" "$2" "$value" "an http:// or https:// URL with a port, 1 to 65535, e.g. $LOCAL_AWS_ENDPOINT"
+  fi
+  refuse_setting "$1" "$2" "$value" "an http:// or https:// URL, e.g. $LOCAL_AWS_ENDPOINT, or empty for AWS itself"
+}
+
+# endpoint_port URL: the port of a URL check_endpoint took with "port".
+endpoint_port() {
+  local rest=${1#*://}
+  rest=${rest%%/*}
+  echo "${rest##*:}"
+}
+
+# aws_env SCRIPT: the AWS settings of the queue presets' local commands (make
+# run, bootstrap, produce, wait-ready), SCRIPT refused at once (check_endpoint)
+# on a malformed AWS_ENDPOINT_URL. It defaults to the local emulator; set it to
+# "" for real AWS. Only an endpoint on this machine (an emulator, which takes
 # any key) gets a default region and the fake keys "test", and only where none
 # are set: real AWS calls are signed by the SDK's own credential chain (your
 # environment, profile, SSO or instance role), never as "test".
 aws_env() {
+  check_endpoint "${1:?aws_env SCRIPT}" AWS_ENDPOINT_URL
   export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL-$LOCAL_AWS_ENDPOINT}
   case $AWS_ENDPOINT_URL in
     http://127.0.0.1:* | http://localhost:* | "http://[::1]:"*)

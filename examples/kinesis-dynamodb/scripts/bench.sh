@@ -17,10 +17,19 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 # Each service gets its own settings from this environment, as under make run
 # (scripts/services.sh): refused before anything builds if one would reach
-# every service alike.
+# every service alike. Then every setting of its own is checked (scripts/checks.sh),
+# a misspelt BENCH_* one too; --check (make, before it builds) stops there.
+# No orchestrator runs here: only the workers' namespaces apply.
 . scripts/services.sh
-check_settings bench
+check_settings bench worker
 only_settings bench BENCH_ "" BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURRENCY BENCH_TRANSPORT BENCH_PIN
+check_duration bench BENCH_DURATION
+check_count bench BENCH_RUNS runs
+check_rate bench BENCH_RATE "requests per second"
+check_count bench BENCH_CONCURRENCY "requests in flight"
+check_choice bench BENCH_TRANSPORT tcp uds
+check_choice bench BENCH_PIN 0 1
+if [ "${1-}" = --check ]; then exit 0; fi
 # Seconds to wait for a clean exit after SIGTERM (scripts/lib.sh stop), as in
 # compose: the orchestrator's default SHUTDOWN_TIMEOUT and the steps after its
 # drain; a worker's drain and its margin. The bench's own servers (the OTLP sink, the HTTP
@@ -33,24 +42,9 @@ duration=${BENCH_DURATION:-$duration}
 runs=${BENCH_RUNS:-$runs}
 rate=${BENCH_RATE:-$rate}
 concurrency=${BENCH_CONCURRENCY:-$concurrency}
-if ! phase_ms=$(duration_ms "$duration") || [ "$phase_ms" -le 0 ]; then
-  printf 'bench: BENCH_DURATION=%q: want a positive Go duration such as 2s or 500ms\n' "$duration" >&2
-  exit 2
-fi
-if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
-  printf 'bench: BENCH_RUNS=%q: want a whole number of runs, 1 or more\n' "$runs" >&2
-  exit 2
-fi
+phase_ms=$(duration_ms "$duration")
 transport=${BENCH_TRANSPORT:-tcp}
-case $transport in
-  tcp | uds) ;;
-  *) printf 'bench: BENCH_TRANSPORT=%q: want tcp or uds\n' "$transport" >&2; exit 2 ;;
-esac
 pin=${BENCH_PIN:-0}
-case $pin in
-  0 | 1) ;;
-  *) printf 'bench: BENCH_PIN=%q: want 0 or 1\n' "$pin" >&2; exit 2 ;;
-esac
 # Prefixes for the processes' command lines: empty unless pinned (scripts/pinning.sh).
 . scripts/pinning.sh
 pin_worker=() pin_loadgen=() pin_model=()

@@ -9,12 +9,13 @@
 # this script's output (smoke.sh, which keeps it in .smoke/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 . scripts/aws.sh
 
 MOTO_VERSION=5.2.5
-endpoint=${AWS_ENDPOINT_URL:-$LOCAL_AWS_ENDPOINT}
-port=${endpoint##*:}
-port=${1:-${port%%/*}}
+# Refused at once, before the install, unless a URL with a port (scripts/aws.sh).
+check_endpoint emulator AWS_ENDPOINT_URL port
+port=${1:-$(endpoint_port "${AWS_ENDPOINT_URL:-$LOCAL_AWS_ENDPOINT}")}
 log=${2:-.run/emulator.log}
 if [ ! -x .venv/bin/moto_server ]; then
   echo "emulator: installing moto $MOTO_VERSION into .venv, once (about a minute)" >&2

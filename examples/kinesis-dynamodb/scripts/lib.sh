@@ -22,7 +22,7 @@ only_settings() {
   shift 3
   for var in $(compgen -e); do
     if [[ $var != "$prefix"* || " $* " == *" $var "* ]]; then continue; fi
-    printf '%s: %s=%q does not apply here%s; %s reads only %s\n' "$script" "$var" "${!var}" "${note:+ ($note)}" "$script" "$*" >&2
+    printf '%s: %s=%s does not apply here%s; %s reads only %s\n' "$script" "$var" "$(shown "${!var}")" "${note:+ ($note)}" "$script" "$*" >&2
     exit 2
   done
 }

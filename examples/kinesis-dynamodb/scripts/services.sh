@@ -18,6 +18,15 @@ worker_own=(MODEL_PATH OTEL_SERVICE_NAME)
 # that one value would be wrong for every service alike; OWN is the setting
 # that sets it per service.
 refused_entries=("OTEL_RESOURCE_ATTRIBUTES service.name OTEL_SERVICE_NAME")
+# What the services refuse at start themselves (config.go, each worker's
+# config.rs, from the same tables): a name in a namespace one owns that is none
+# of its settings (a typo: WORKER_PORT), and a retired name, "NAME USE".
+# check_settings refuses them first, before anything builds.
+orchestrator_settings=(LISTEN_ADDR WORKER_SCORER_ADDR REQUEST_TIMEOUT COALESCE KINESIS_STREAM_NAME LEASE_TABLE LEASE_DURATION KINESIS_MAX_ATTEMPTS DEAD_LETTER_TABLE DYNAMODB_TABLE SHUTDOWN_TIMEOUT LOG_LEVEL)
+orchestrator_prefixes=(WORKER_ KINESIS_)
+worker_settings=(LISTEN_ADDR MODEL_PATH CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS RUST_LOG METRICS_ADDR)
+worker_prefixes=(MODEL_)
+retired_names=("WORKER_ADDR WORKER_SCORER_ADDR" "HTTP_LISTEN LISTEN_ADDR" "CHECKPOINT_TABLE LEASE_TABLE" "RAYON_NUM_THREADS CPU_BUDGET" "TOKIO_WORKER_THREADS CPU_BUDGET")
 # Every service, its kind (which lists apply) and the prefix of its per-service
 # names; per_service: every per-service name of every service, which no service
 # is given as is.
@@ -76,15 +85,17 @@ per_service_names() {
   echo "${names[*]}"
 }
 
-# check_settings SCRIPT: fails SCRIPT (run, smoke, bench), before anything
-# starts, on a plain name that must be set per service, on a shared one holding
-# an entry that must be, and on a per-service name no service reads (a typo
-# would otherwise leave a default in force unnoticed).
+# check_settings SCRIPT [KIND...]: fails SCRIPT (run, smoke, bench), before
+# anything starts, on a plain name that must be set per service, on a shared
+# one holding an entry that must be, on a per-service name no service reads (a
+# typo would otherwise leave a default in force unnoticed), and on a name the
+# services of the KINDs SCRIPT starts (default both) would refuse.
 check_settings() {
-  local i var list names=() known item key use entry entries
+  local i var list table allowed names=() known item key use entry entries kind prefix kinds=(orchestrator worker)
+  if [ $# -gt 1 ]; then kinds=("${@:2}"); fi
   for var in "${orchestrator_own[@]}" "${worker_own[@]}"; do
     if [ -z "${!var:-}" ]; then continue; fi
-    echo "$1 failed: $var=${!var} would reach every service that reads it alike: set it per service instead ($(per_service_names "$var"))" >&2
+    printf '%s failed: %s=%s would reach every service that reads it alike: set it per service instead (%s)\n' "$1" "$var" "$(shown "${!var}")" "$(per_service_names "$var")" >&2
     exit 1
   done
   for item in ${refused_entries[@]+"${refused_entries[@]}"}; do
@@ -95,7 +106,7 @@ check_settings() {
       # Trimmed as the SDKs read the key: spaces around it do not count.
       entry=${entry#"${entry%%[![:space:]]*}"} && entry=${entry%"${entry##*[![:space:]]}"}
       if [ "$entry" = "$key" ]; then
-        echo "$1 failed: $var=${!var} would give every service that reads it one $key: set $use per service instead ($(per_service_names "$use"))" >&2
+        printf '%s failed: %s=%s would give every service that reads it one %s: set %s per service instead (%s)\n' "$1" "$var" "$(shown "${!var}")" "$key" "$use" "$(per_service_names "$use")" >&2
         exit 1
       fi
     done
@@ -112,6 +123,26 @@ check_settings() {
       for list in "${service_kinds[$i]}_shared[@]" "${service_kinds[$i]}_own[@]"; do names+=("${!list}"); done
       echo "$1 failed: $var is not a setting of ${service_names[$i]} under make $1; ${service_prefixes[$i]} is followed by one of: ${names[*]}" >&2
       exit 1
+    done
+    for item in "${retired_names[@]}"; do
+      if [ "${item%% *}" = "$var" ] && [ -n "${!var}" ]; then
+        echo "$1 failed: $var is no longer read: set ${item#* } instead" >&2
+        exit 1
+      fi
+    done
+    for kind in "${kinds[@]}"; do
+      list="${kind}_prefixes[@]"
+      for prefix in "${!list}"; do
+        if [[ $var != "$prefix"* || -z ${!var} ]]; then continue; fi
+        table="${kind}_settings[@]" allowed=
+        for item in "${!table}"; do
+          if [[ $item == "$prefix"* ]]; then allowed+="${allowed:+, }$item"; fi
+        done
+        if [[ ", $allowed, " == *", $var, "* ]]; then continue; fi
+        if [[ " ${per_service[*]} " == *" $prefix"* ]]; then allowed+="${allowed:+ and }a per-service $prefix<NAME>_<VAR> (README, Configuration)"; fi
+        printf '%s failed: %s=%s is not a setting: the %s reads no %s name but %s\n' "$1" "$var" "$(shown "${!var}")" "$kind" "$prefix" "${allowed:-none}" >&2
+        exit 1
+      done
     done
   done
 }

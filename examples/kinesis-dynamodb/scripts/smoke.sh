@@ -22,6 +22,8 @@ only_settings smoke SMOKE_ "" SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_P
 # Workers on TCP take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
 for var in SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_PORT; do check_port smoke "$var"; done
+# Every setting is checked by now: --check (make, before it builds) stops here.
+if [ "${1-}" = --check ]; then exit 0; fi
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
 mkdir -p .smoke
 

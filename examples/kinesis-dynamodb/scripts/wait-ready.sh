@@ -20,8 +20,10 @@ cd "$(dirname "$0")/.."
 seconds=$(wait_timeout wait-ready) || exit 2
 check_addr wait-ready LISTEN_ADDR
 check_count wait-ready PROCESSED requests
+# PROCESSED's wait reads the results where AWS_ENDPOINT_URL says.
+if [ -n "${PROCESSED:-}" ]; then . scripts/aws.sh && aws_env wait-ready; fi
 if [ $# -gt 0 ] && ! is_addr "$1"; then
-  printf 'wait-ready: address %q: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$1" >&2
+  printf 'wait-ready: address %s: want HOST:PORT, e.g. 127.0.0.1:50051\n' "$(shown "$1")" >&2
   exit 2
 fi
 if [ $# -eq 0 ]; then
@@ -33,7 +35,6 @@ if [ $# -eq 0 ]; then
   echo "ready: $url" >&2
   if [ -n "${PROCESSED:-}" ]; then
     left=$((seconds - SECONDS > 0 ? seconds - SECONDS : 1))
-    . scripts/aws.sh && aws_env
     (cd orchestrator && go run ./cmd/verify -count "$PROCESSED" -wait "${left}s")
   fi
   exit 0

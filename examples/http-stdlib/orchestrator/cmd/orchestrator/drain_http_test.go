@@ -43,15 +43,20 @@ func scoringWorker(t *testing.T) string {
 	return lis.Addr().String()
 }
 
-// freeAddr is a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
+// freeAddrs are n distinct loopback addresses that were free a moment ago: held open
+// together until all are known, since a port closed at once may be the next one handed out.
+func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 // A pod told to stop is still sent requests until the balancers catch up: through
@@ -122,11 +127,12 @@ func testStopServesThroughShutdownDelay(t *testing.T, separateOps bool) {
 // stopAndProbe stops run and probes it during delay, reporting whether the probes came in
 // time to say anything.
 func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Duration) (probed bool) {
-	addr := freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	addr := addrs[0]
 	t.Setenv("LISTEN_ADDR", addr)
 	api, opsBase := "http://"+addr, "http://"+addr
 	if separateOps {
-		opsAddr := freeAddr(t)
+		opsAddr := addrs[1]
 		t.Setenv("OPS_LISTEN_ADDR", opsAddr)
 		opsBase = "http://" + opsAddr
 	}

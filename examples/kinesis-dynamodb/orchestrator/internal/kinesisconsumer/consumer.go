@@ -93,9 +93,8 @@ type Consumer struct {
 	// waiting holds why Run has not joined the stream's leases yet (the stream cannot be
 	// described, the lease table not read), for readiness; nil once it has.
 	waiting atomic.Pointer[error]
-	// failing holds, by lease key, the last error of a renewal or checkpoint that did not land,
-	// for readiness: a replica that cannot keep or move its leases is not doing its share.
-	failing sync.Map
+	// failing holds the dependencies failing now, for readiness (see stall.go).
+	failing failures
 	// isolation tells records the worker fails on from a worker that fails everything.
 	isolation pipeline.Isolation
 	// failures paces the WARNs of the loops' failed calls (see logFailure).
@@ -171,48 +170,9 @@ func (c *Consumer) wait(why error) {
 	c.waiting.Store(&why)
 }
 
-// Stalled returns, for readiness, why a shard this replica holds is stuck, or nil: its lease is
-// not being renewed or checkpointed (the last write failed or timed out), or the dead-letter
-// table refuses one of its records.
-func (c *Consumer) Stalled() error {
-	var err error
-	c.failing.Range(func(key, v any) bool {
-		w := key.(write)
-		err = fmt.Errorf("%s %s: %w", w.what, w.lease, v.(error))
-		return false
-	})
-	return err
-}
-
 // WorkerBroken returns, for readiness, why the worker counts as broken (it scores nothing while
 // it refuses or crashes on every record tried alone), or nil. See pipeline.Isolation.
 func (c *Consumer) WorkerBroken() error { return c.isolation.Err() }
-
-// write names a lease's renewals or checkpoints, or a shard's dead letters, in failing.
-type write struct{ lease, what string }
-
-// noteWrite records how a renewal or checkpoint (what) of key's lease ended, for Stalled. A
-// lost lease is no stall: it is simply no longer ours.
-func (c *Consumer) noteWrite(key, what string, err error) {
-	if err == nil || errors.Is(err, ErrLeaseLost) {
-		c.failing.Delete(write{key, what})
-		return
-	}
-	c.failing.Store(write{key, what}, err)
-}
-
-// forget drops key's lease from Stalled.
-func (c *Consumer) forget(key string) {
-	c.failing.Delete(write{key, renewing})
-	c.failing.Delete(write{key, checkpointing})
-}
-
-// The writes failing tells apart.
-const (
-	renewing      = "renewing lease"
-	checkpointing = "checkpointing lease"
-	deadLettering = "dead-lettering a record of shard"
-)
 
 // call bounds one AWS call by CallTimeout.
 func (c *Consumer) call(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -46,19 +46,25 @@ func (c *Consumer) Run(ctx context.Context) error {
 		Consumer: c, leases: c.leases, work: shutdown.Work, tidy: shutdown.Tidy, held: map[string]*held{},
 		ended: make(chan ended), expiry: expiry{duration: c.cfg.LeaseDuration}, coolOff: map[string]time.Time{},
 	}
-	tick := c.cfg.LeaseDuration / 3
+	tick := renewInterval(c.cfg.LeaseDuration)
 	var lastSync time.Time
 	for failures := 0; ; {
 		co.renew()
 		wait := tick
 		if time.Since(lastSync) >= c.cfg.ShardSyncInterval {
-			if err := c.syncShards(ctx, co.leases); err != nil {
+			err := c.syncShards(ctx, co.leases)
+			c.failing.note(write{what: listingShards}, err)
+			if err != nil {
 				c.logFailure(ctx, c.cfg.Logger, err, false, "looking for shards")
 			} else {
 				lastSync = time.Now()
 			}
 		}
-		if err := co.balance(ctx); err != nil {
+		// Once joined, a table that cannot be read is a stall like any other: the leases run
+		// out, and none are taken, while it lasts (stall.go).
+		err := co.balance(ctx)
+		c.failing.note(write{what: listingLeases}, err)
+		if err != nil {
 			failures++
 			wait = min(tick, c.cfg.Retry.Delay(failures))
 			c.logFailure(ctx, c.cfg.Logger, err, false, "reading the lease table", "consecutive_failures", failures)
@@ -246,7 +252,7 @@ func (co *coordinator) end(e ended) outcome {
 	l := h.get()
 	switch e.how {
 	case lost:
-		co.forget(e.key)
+		co.forgetAfterRenewal(h, e.key)
 		return e.how
 	case failed:
 		// Its failures stay on Stalled until the cool-off ends: the shard is not being read.
@@ -255,10 +261,10 @@ func (co *coordinator) end(e ended) outcome {
 		co.cfg.Logger.Error("releasing the lease of a shard that keeps failing, for another replica to try", "lease_key", e.key, "shard_id", l.ShardID, "checkpoint", l.Checkpoint)
 	case gone:
 		// Not taken again until the shard sync, which runs now, has finished it if it aged out.
-		co.forget(e.key)
+		co.forgetAfterRenewal(h, e.key)
 		co.coolOff[e.key] = time.Now().Add(co.cfg.LeaseDuration)
 	default:
-		co.forget(e.key)
+		co.forgetAfterRenewal(h, e.key)
 	}
 	co.calls.Go(func() {
 		h.renewals.Wait()
@@ -282,7 +288,7 @@ func (co *coordinator) drain(cutOff func()) {
 	go func() { co.readers.Wait(); close(done) }()
 	deadline := time.NewTimer(co.cfg.ShutdownTimeout)
 	defer deadline.Stop()
-	tick := time.NewTicker(co.cfg.LeaseDuration / 3)
+	tick := time.NewTicker(renewInterval(co.cfg.LeaseDuration))
 	defer tick.Stop()
 	for len(co.held) > 0 {
 		select {

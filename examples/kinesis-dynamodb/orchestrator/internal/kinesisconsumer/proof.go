@@ -25,6 +25,10 @@ func proofMargin(lease time.Duration) time.Duration { return lease / 10 }
 // others' leases or the shutdown.
 func CallTimeout(lease time.Duration) time.Duration { return lease / 4 }
 
+// renewInterval is how often the leases held are renewed: three times a lease duration, so
+// that one renewal lost or late leaves two more to prove the lease before it runs out.
+func renewInterval(lease time.Duration) time.Duration { return lease / 3 }
+
 // proof is how long a held lease is proven to be ours. Its own lock, not held's, keeps a check
 // from waiting on a renewal or checkpoint in flight.
 type proof struct {

@@ -44,7 +44,7 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 		return stopped
 	}
 	pos := position(l.Checkpoint)
-	iter, err := c.iterator(ctx, shard, pos)
+	iter, err := c.iterator(ctx, l, pos)
 	if err != nil {
 		return how(err)
 	}
@@ -75,7 +75,7 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 			// Iterators last five minutes, which a long worker outage outlasts: start again after
 			// the last checkpoint, which is exactly where handling stopped.
 			log.Info("shard iterator expired; getting a new one", "after_sequence_number", pos)
-			if iter, err = c.iterator(ctx, shard, pos); err != nil {
+			if iter, err = c.iterator(ctx, l, pos); err != nil {
 				return how(err)
 			}
 			continue
@@ -88,6 +88,7 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 			// Throttling is shared with every consumer of the stream and backing off is all there
 			// is to do, for as long as it lasts; anything else is bounded.
 			if !throttled(err) {
+				c.noteWrite(l.Key, reading, err)
 				if failures++; failures >= c.cfg.MaxAttempts {
 					log.Error("reading records", "error", err, "consecutive_failures", failures)
 					return failed
@@ -98,6 +99,7 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 			continue
 		}
 		failures = 0
+		c.noteWrite(l.Key, reading, nil)
 		behind := aws.ToInt64(out.MillisBehindLatest)
 		c.cfg.Metrics.SetShardLag(shard, behind)
 		if n := len(out.Records); n > 0 {
@@ -165,8 +167,10 @@ func vanished(err error) bool {
 	return errors.As(err, &rnf)
 }
 
-// iterator returns an iterator just after pos, or at the oldest record when pos is "".
-func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, error) {
+// iterator returns an iterator into l's shard just after pos, or at the oldest record when pos
+// is "". Its failures count as the shard's reads failing, for Stalled; the next read clears them.
+func (c *Consumer) iterator(ctx context.Context, l Lease, pos string) (string, error) {
+	shard := l.ShardID
 	in := &kinesis.GetShardIteratorInput{
 		StreamName:        aws.String(c.cfg.StreamName),
 		ShardId:           aws.String(shard),
@@ -188,6 +192,9 @@ func (c *Consumer) iterator(ctx context.Context, shard, pos string) (string, err
 		}
 		if vanished(err) {
 			return "", err // retrying cannot bring it back
+		}
+		if !throttled(err) {
+			c.noteWrite(l.Key, reading, err)
 		}
 		c.logFailure(ctx, c.cfg.Logger, err, false, "getting a shard iterator", "shard_id", shard, "attempt", attempt)
 		if attempt >= c.cfg.MaxAttempts && !throttled(err) {

@@ -106,7 +106,9 @@ func TestEveryRuleOfTheContractReadsAsEnglish(t *testing.T) {
 			`requests[0].categorical_features[""]: key must not be empty`},
 		"ScoreRequest.categorical_features string.max_len (key)": {one(func(r *scoringv1.ScoreRequest) { r.CategoricalFeatures = map[string]string{long: "v"} }),
 			`requests[0].categorical_features["` + long + `"]: key must be at most 32 characters`},
-		"ScoreRequest.categorical_features string.max_len (value)": {one(func(r *scoringv1.ScoreRequest) { r.CategoricalFeatures = map[string]string{"country": strings.Repeat("x", 65)} }),
+		"ScoreRequest.categorical_features string.max_len (value)": {one(func(r *scoringv1.ScoreRequest) {
+			r.CategoricalFeatures = map[string]string{"country": strings.Repeat("x", 65)}
+		}),
 			`requests[0].categorical_features["country"]: must be at most 64 characters`},
 	}
 	rules := contractRules((&scoringv1.ScoreBatchRequest{}).ProtoReflect().Descriptor())
