@@ -15,7 +15,8 @@ import { pinnedRustReleases, rustImage } from "./manifest-pins.js";
 
 export interface MigrationNotice {
   field: string;
-  from: string;
+  /** Absent when the field was not recorded at all and the schema's default was taken. */
+  from?: string;
   to: string;
   why: string;
 }
@@ -84,12 +85,33 @@ export function migrateRecorded(input: unknown): { input: unknown; notices: Migr
 /** A repo's recorded manifest, migrated, parsed, and what the migration changed. */
 export function parseRecordedManifest(input: unknown, origin: Origin | string = MANIFEST_FILE): { manifest: Manifest; notices: MigrationNotice[] } {
   const { input: migrated, notices } = migrateRecorded(input);
-  return { manifest: parseManifest(migrated, origin), notices };
+  const manifest = parseManifest(migrated, origin);
+  return { manifest, notices: [...notices, ...defaultsTaken(migrated, manifest)] };
+}
+
+/**
+ * A field a later release added reaches an older manifest as the schema's
+ * default, and sync writes it: said here, whatever the field, so no release
+ * has to remember a migration step for it. The team may have pinned another
+ * value in a file the older release hard-coded it in, which now reads the field.
+ */
+function defaultsTaken(input: unknown, parsed: unknown, at: string[] = []): MigrationNotice[] {
+  if (!isObject(input) || !isObject(parsed)) return [];
+  return Object.entries(parsed).flatMap(([key, value]) => {
+    if (value === undefined) return [];
+    if (key in input) return defaultsTaken(input[key], value, [...at, key]);
+    const why = `recorded from this release on, and absent from yours, so the default is taken; if you pinned another value in a file that now reads this field, set it here`;
+    return [{ field: [...at, key].join("."), to: typeof value === "string" ? value : JSON.stringify(value), why }];
+  });
 }
 
 /** One line per change, for sync's report. */
 export function formatMigrations(notices: MigrationNotice[], dryRun: boolean): string[] {
-  return notices.map((n) => `  ${dryRun ? "would change" : "changed"} ${n.field} in ${MANIFEST_FILE} from "${n.from}" to "${n.to}": ${n.why}`);
+  return notices.map((n) =>
+    n.from === undefined
+      ? `  ${dryRun ? "would add" : "added"} ${n.field} "${n.to}" to ${MANIFEST_FILE}: ${n.why}`
+      : `  ${dryRun ? "would change" : "changed"} ${n.field} in ${MANIFEST_FILE} from "${n.from}" to "${n.to}": ${n.why}`,
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

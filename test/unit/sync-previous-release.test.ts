@@ -35,9 +35,13 @@ const write = (path: string, text: string) => {
 };
 const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
 
-/** MAJOR.MINOR and the image pinned under that tag, as the older release recorded them. */
+/** The tools that release hard-coded in the files, not yet in the manifest. */
+const ADDED = { staticcheck: "0.8.2", moto: "5.2.5", grpcurl: "1.9.4" };
+
+/** MAJOR.MINOR and the image pinned under that tag, as the older release recorded them, without the fields added since. */
 function olderManifest(m: Record<string, any>) {
   m.toolchains.rust = "1.95";
+  for (const tool of Object.keys(ADDED)) delete m.toolchains[tool];
   delete m.images["rust:1.95.0-bookworm"];
   m.images["rust:1.95-bookworm"] = RUST_DIGEST;
 }
@@ -87,6 +91,24 @@ describe("sync of a repo made by the previous release", () => {
     const again = await runCli(["sync"], dir);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).not.toContain("toolchains.rust");
+  });
+
+  it("names each field it added to the manifest with the value taken, in a preview and in the run, once", async () => {
+    previousRelease((r) => r);
+    const added = (out: string) => out.split("\n").filter((l) => /^ {2}(would add|added) toolchains\./.test(l));
+    const preview = await runCli(["sync", "--dry-run"], dir);
+    expect(preview.exitCode, preview.stderr).toBe(0);
+    expect(added(preview.stdout).map((l) => l.split(":")[0])).toEqual(
+      Object.entries(ADDED).map(([tool, v]) => `  would add toolchains.${tool} "${v}" to hybrid-backend.json`),
+    );
+    expect(JSON.parse(read("hybrid-backend.json")).toolchains).not.toHaveProperty("moto");
+    const sync = await runCli(["sync"], dir);
+    expect(sync.exitCode, sync.stderr + sync.stdout).toBe(0);
+    expect(added(sync.stdout)).toHaveLength(3);
+    expect(added(sync.stdout)[0]).toMatch(/added toolchains\.staticcheck "0\.8\.2" to hybrid-backend\.json: .*set it here/);
+    expect(JSON.parse(read("hybrid-backend.json")).toolchains).toMatchObject(ADDED);
+    const again = await runCli(["sync"], dir);
+    expect(added(again.stdout)).toEqual([]);
   });
 
   it("carries the team's edit of a moved file to its new path and removes the old one", async () => {
