@@ -100,7 +100,7 @@ function defaultsTaken(input: unknown, parsed: unknown, at: string[] = []): Migr
   return Object.entries(parsed).flatMap(([key, value]) => {
     if (value === undefined) return [];
     if (key in input) return defaultsTaken(input[key], value, [...at, key]);
-    const why = `recorded from this release on, and absent from yours, so the default is taken; if you pinned another value in a file that now reads this field, set it here`;
+    const why = `this release records it and the one that wrote yours did not, so its default is taken; if you pinned another value in a file that now reads this field, set it here`;
     return [{ field: [...at, key].join("."), to: typeof value === "string" ? value : JSON.stringify(value), why }];
   });
 }
@@ -109,7 +109,8 @@ function defaultsTaken(input: unknown, parsed: unknown, at: string[] = []): Migr
 export function formatMigrations(notices: MigrationNotice[], dryRun: boolean): string[] {
   return notices.map((n) =>
     n.from === undefined
-      ? `  ${dryRun ? "would add" : "added"} ${n.field} "${n.to}" to ${MANIFEST_FILE}: ${n.why}`
+      ? // Not "added": the report's file column says that of a file.
+        `  ${dryRun ? "would record" : "recorded"} ${n.field} "${n.to}" in ${MANIFEST_FILE}, a new field: ${n.why}`
       : `  ${dryRun ? "would change" : "changed"} ${n.field} in ${MANIFEST_FILE} from "${n.from}" to "${n.to}": ${n.why}`,
   );
 }

@@ -95,17 +95,17 @@ describe("sync of a repo made by the previous release", () => {
 
   it("names each field it added to the manifest with the value taken, in a preview and in the run, once", async () => {
     previousRelease((r) => r);
-    const added = (out: string) => out.split("\n").filter((l) => /^ {2}(would add|added) toolchains\./.test(l));
+    const added = (out: string) => out.split("\n").filter((l) => /^ {2}(would record|recorded) toolchains\./.test(l));
     const preview = await runCli(["sync", "--dry-run"], dir);
     expect(preview.exitCode, preview.stderr).toBe(0);
     expect(added(preview.stdout).map((l) => l.split(":")[0])).toEqual(
-      Object.entries(ADDED).map(([tool, v]) => `  would add toolchains.${tool} "${v}" to hybrid-backend.json`),
+      Object.entries(ADDED).map(([tool, v]) => `  would record toolchains.${tool} "${v}" in hybrid-backend.json, a new field`),
     );
     expect(JSON.parse(read("hybrid-backend.json")).toolchains).not.toHaveProperty("moto");
     const sync = await runCli(["sync"], dir);
     expect(sync.exitCode, sync.stderr + sync.stdout).toBe(0);
     expect(added(sync.stdout)).toHaveLength(3);
-    expect(added(sync.stdout)[0]).toMatch(/added toolchains\.staticcheck "0\.8\.2" to hybrid-backend\.json: .*set it here/);
+    expect(added(sync.stdout)[0]).toMatch(/^  recorded toolchains\.staticcheck "0\.8\.2" in hybrid-backend\.json, a new field: .*set it here$/);
     expect(JSON.parse(read("hybrid-backend.json")).toolchains).toMatchObject(ADDED);
     const again = await runCli(["sync"], dir);
     expect(added(again.stdout)).toEqual([]);
