@@ -95,12 +95,14 @@ export function parseRecordedManifest(input: unknown, origin: Origin | string = 
  * has to remember a migration step for it. The team may have pinned another
  * value in a file the older release hard-coded it in, which now reads the field.
  */
+export const DEFAULT_TAKEN = "this release records it and the one that wrote yours did not, so its default is taken";
+
 function defaultsTaken(input: unknown, parsed: unknown, at: string[] = []): MigrationNotice[] {
   if (!isObject(input) || !isObject(parsed)) return [];
   return Object.entries(parsed).flatMap(([key, value]) => {
     if (value === undefined) return [];
     if (key in input) return defaultsTaken(input[key], value, [...at, key]);
-    const why = `this release records it and the one that wrote yours did not, so its default is taken; if you pinned another value in a file that now reads this field, set it here`;
+    const why = `${DEFAULT_TAKEN}; if you pinned another value in a file that now reads this field, set it here`;
     return [{ field: [...at, key].join("."), to: typeof value === "string" ? value : JSON.stringify(value), why }];
   });
 }

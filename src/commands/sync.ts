@@ -10,6 +10,7 @@ import { LEDGER_FILE, blobId, managedFiles, recordedLedger, serializeLedger, typ
 import { manifestBytes, recordFile } from "../sync/records.js";
 import { mergeFile } from "../sync/merge.js";
 import { movedTo } from "../sync/moves.js";
+import { pinnedInFiles } from "../sync/new-fields.js";
 import { findDrift, hasConflicts, planSync, storedForm, type DiskEntry, type FileAction } from "../sync/plan.js";
 import { countByStatus, formatDrift, formatSyncReport } from "../sync/report.js";
 import { GENERATOR_VERSION } from "../version.js";
@@ -68,7 +69,6 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const records = await readRecords(dir, worktree);
   const recorded = options.manifest ? { manifest: options.manifest, notices: options.migrated ?? [] } : parseRecordedManifest(records.manifestJson);
   const manifest = withCurrentGenerator(recorded.manifest);
-  const migrated = recorded.notices.length > 0 ? { migrated: recorded.notices } : {};
   const { ledger } = records;
   const next = managedFiles(render(manifest));
 
@@ -76,6 +76,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     const onDisk = await readDisk(dir, worktree, [...new Set([...next.keys(), ...Object.keys(ledger.files)])]);
     const drift = findDrift(next, ledger, openConflicts(dir, ledger, onDisk));
     const unconverted = [...onDisk].flatMap(([path, e]) => (e.unconverted ? [{ path, unconverted: e.unconverted }] : []));
+    const migrated = recorded.notices.length > 0 ? { migrated: recorded.notices } : {};
     if (options.json) console.log(JSON.stringify({ dir, drift, ...(unconverted.length > 0 ? { unconverted } : {}), ...migrated }, null, 2));
     else console.log([formatDrift(shown, drift, unconverted), ...formatMigrations(recorded.notices, true)].join("\n"));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
@@ -94,6 +95,13 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const disk = (path: string) => onDisk.get(path);
   const exists = (path: string) => readEntry(dir, path) !== undefined;
   const actions = await planSync({ next, ledger, disk, exists, base: (id) => bases.get(id), merge: mergeFile, force: options.force });
+  const edited = (path: string) => {
+    const e = disk(path);
+    const stored = e && storedForm(e);
+    return stored && ledger.files[path] && ledger.files[path].blob !== blobId(stored) ? stored : undefined;
+  };
+  const notices = pinnedInFiles(recorded.notices, manifest, next, edited, (m) => managedFiles(render(m)));
+  const migrated = notices.length > 0 ? { migrated: notices } : {};
 
   // The records are compared and written like generated files (sync/records.ts).
   const manifestFile = recordFile(onDisk.get(MANIFEST_FILE), manifestBytes(manifest));
@@ -116,7 +124,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     const after = options.after?.({ dryRun: true, code, conflicts, kept }) ?? { lines: [] };
     if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
     else {
-      const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(recorded.notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
+      const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
       console.log([lines.join("\n"), diff].filter(Boolean).join("\n\n"));
     }
     return code;
@@ -136,7 +144,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   }
   const after = options.after?.({ dryRun: false, code, conflicts, kept }) ?? { lines: [] };
   if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
-  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(recorded.notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
+  else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;
 }
 

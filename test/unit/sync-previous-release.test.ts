@@ -148,3 +148,36 @@ describe("sync of a repo made by the previous release", () => {
     expect(existsSync(join(parent, "app"))).toBe(false);
   });
 });
+
+describe("sync of a queue repo whose team pinned a tool the manifest did not record yet", () => {
+  /** An sqs repo as the previous release recorded it, the team's edit of scripts/emulator.sh committed. */
+  async function teamPinned(edit: (script: string) => string) {
+    const parent = tempDir("chb-sync-prev-pin-");
+    dir = join(parent, "app");
+    const created = await runCli(["app", "--yes", "--no-validate", "--ingress", "sqs"], parent);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const ledger = JSON.parse(read(LEDGER));
+    olderManifest(ledger.manifest);
+    write(LEDGER, `${JSON.stringify(ledger, null, 2)}\n`);
+    const manifest = JSON.parse(read("hybrid-backend.json"));
+    olderManifest(manifest);
+    write("hybrid-backend.json", `${JSON.stringify(manifest, null, 2)}\n`);
+    write("scripts/emulator.sh", edit(read("scripts/emulator.sh")));
+    git("commit", "-qam", "team: emulator");
+    const sync = await runCli(["sync"], dir);
+    expect(sync.exitCode, sync.stderr + sync.stdout).toBe(0);
+    return (tool: string) => sync.stdout.split("\n").find((l) => l.startsWith(`  recorded toolchains.${tool} `))!;
+  }
+
+  it("names the file whose own value the default now contradicts", async () => {
+    const notice = await teamPinned((s) => s.replace(`MOTO_VERSION=${ADDED.moto}`, "MOTO_VERSION=5.2.6"));
+    expect(notice("moto")).toMatch(/default is taken, but scripts\/emulator\.sh has your own value where this field now lands.*set that value here/);
+    expect(notice("staticcheck")).not.toContain("emulator.sh");
+    expect(read("scripts/emulator.sh")).toContain("MOTO_VERSION=5.2.6");
+  });
+
+  it("names no file when the team's edit is elsewhere in it", async () => {
+    const notice = await teamPinned((s) => s.replace("set -euo pipefail", "set -euo pipefail\n# ours"));
+    expect(notice("moto")).not.toContain("emulator.sh");
+  });
+});
