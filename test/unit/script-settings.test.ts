@@ -32,6 +32,13 @@ const SERVICE = `trap 'exit 0' TERM
 env > "$PWD/.env-$(basename "$0")"
 while :; do sleep 0.1; done`;
 
+/** The orchestrator: SERVICE, answering /readyz (smoke waits for it, and for the process to live) until SIGTERM. */
+const ORCHESTRATOR = `mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
+python3 -m http.server --bind 127.0.0.1 "\${LISTEN_ADDR##*:}" --directory "$PWD/.www" >/dev/null 2>&1 &
+trap 'kill $!; exit 0' TERM
+env > "$PWD/.env-$(basename "$0")"
+while :; do sleep 0.1; done`;
+
 function repo(text: (path: string) => string): string {
   const dir = tempDir("chb-scriptenv-");
   for (const sub of ["scripts", "bin", "target/release/examples", "fakebin", "orchestrator", "workers/scorer/model", "testdata"]) mkdirSync(join(dir, sub), { recursive: true });
@@ -54,7 +61,8 @@ if [ "$1" = run ]; then for i in $(seq 100); do [ -e ../.env-orchestrator ] && [
   *) sleep 0.3 ;;
 esac`,
   );
-  for (const bin of ["bin/orchestrator", "bin/gateway", ...WORKERS.map((w) => `target/release/${w.name}`)]) exe(bin, SERVICE);
+  for (const bin of ["bin/gateway", ...WORKERS.map((w) => `target/release/${w.name}`)]) exe(bin, SERVICE);
+  exe("bin/orchestrator", ORCHESTRATOR);
   exe("target/release/examples/scorer_bench_model", "echo '{}'");
   return dir;
 }
