@@ -51,3 +51,28 @@ describe.each(["sqs", "kinesis"] as const)("make produce, %s", (ingress) => {
     expect(existsSync(join(dir, "go-call")), r.all).toBe(true);
   });
 });
+
+const bootstrap = (dir: string, endpoint: string) =>
+  execa("make", ["bootstrap"], { cwd: dir, env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, AWS_ENDPOINT_URL: endpoint }, reject: false, all: true, timeout: 60_000 });
+
+/**
+ * make bootstrap waits up to 300 s for the endpoint to answer (make emulator may still be
+ * starting): it used to wait all of that without a word. (A value that is no URL is
+ * refused before any wait: script-setting-checks.test.ts.)
+ */
+describe.each(["sqs", "kinesis"] as const)("make bootstrap, %s", (ingress) => {
+  it("says what it waits for and how long, then bootstraps once the endpoint answers", async () => {
+    const dir = repo(ingress);
+    const port = await freePort();
+    const proc = bootstrap(dir, `http://127.0.0.1:${port}`);
+    let seen = "";
+    proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    for (let i = 0; i < 200 && !seen.includes("waiting"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toContain(`waiting up to 300 s for the AWS endpoint at http://127.0.0.1:${port}`);
+    server = httpServer((_req, res) => res.end(""));
+    await new Promise<void>((r) => server!.listen(port, "127.0.0.1", r));
+    const r = await proc;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(existsSync(join(dir, "go-call")), r.all).toBe(true);
+  });
+});
