@@ -213,14 +213,16 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
   });
 
   it.each([
-    ["run", ["run", "LISTEN_ADDR=127.0.0.1:18080", "AWS_ENDPOINT_URL=", "SHUTDOWN_TIMEOUT=1m30s", "SHUTDOWN_GRACE_SECS=+007", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=0"]],
-    ["smoke", ["smoke", "SMOKE_WORKER_PORT=50200"]],
+    ["run", ["run", "LISTEN_ADDR=127.0.0.1:FREE", "AWS_ENDPOINT_URL=", "SHUTDOWN_TIMEOUT=1m30s", "SHUTDOWN_GRACE_SECS=+007", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=0"]],
+    ["smoke", ["smoke", "SMOKE_WORKER_PORT=FREE", "SMOKE_HTTP_PORT=FREE", "SMOKE_EMULATOR_PORT=FREE"]],
     ["bench", ["bench", "BENCH_RATE=12.5", "BENCH_CONCURRENCY=4", "BENCH_DURATION=500ms"]],
     // A queue preset's bench starts no orchestrator, whose namespace SQS_ is then none of its business.
     ["bench of a queue preset, with a name only the orchestrator would refuse", ["bench", "SQS_QUEUE=q"]],
     ["build alone, which checks nothing", ["build", "LISTEN_ADDR=nonsense"]],
-  ])("good settings pass to the build: %s", async (_, args) => {
+  ])("good settings pass to the build: %s", async (_, given) => {
     const dir = toolchainRepo(sqs);
+    // FREE: a free port, as the checks refuse one another process holds.
+    const args = await Promise.all(given.map(async (a) => a.replace("FREE", String(await freePort()))));
     const r = await make(dir, args);
     // The stand-in go fails the build, so nothing runs after it.
     expect(r.exitCode, r.all).not.toBe(0);

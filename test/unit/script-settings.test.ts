@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 import { envOf } from "../helpers/service-env.js";
 
@@ -91,7 +92,9 @@ const PER_SERVICE = {
 describe.each(["smoke", "bench"])("make %s hands each service its own settings, as make run does", (name) => {
   it("a per-service name reaches its service alone, under the plain name; no service sees the per-service names", async () => {
     const dir = repo(treeFor("http"));
-    const r = await script(dir, name, PER_SERVICE);
+    // Ports of smoke's own, as it refuses taken ones (the defaults may be another test's).
+    const ports = name === "smoke" ? { SMOKE_HTTP_PORT: String(await freePort()), SMOKE_WORKER_PORT: String(await freePort()) } : {};
+    const r = await script(dir, name, { ...PER_SERVICE, ...ports });
     expect(r.exitCode, r.all).toBe(0);
     const orchestrator = envOf(dir, "orchestrator");
     const scorer = envOf(dir, "scorer");

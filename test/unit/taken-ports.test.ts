@@ -67,6 +67,14 @@ describe("make smoke with a port taken", () => {
     expect(existsSync(join(dir, ".smoke/running")), "left its lock").toBe(false);
   });
 
+  it("refuses it with --check too, which make runs before it builds", async () => {
+    const port = await squatter();
+    const dir = repo(bindFails);
+    const r = await execa("bash", ["scripts/smoke.sh", "--check"], { cwd: dir, env: { SMOKE_HTTP_PORT: String(port) }, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toContain(`smoke failed: 127.0.0.1:${port} is in use by another process`);
+  });
+
   it("a worker's port: names SMOKE_WORKER_PORT", async () => {
     const port = await squatter();
     const r = await startScript(repo(bindFails), { SMOKE_HTTP_PORT: String(await freePort()), SMOKE_WORKER_PORT: String(port) }, {}, "smoke.sh").proc;
