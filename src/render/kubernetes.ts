@@ -3,7 +3,7 @@ import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingConte
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { egressContext } from "./network-policy.js";
-import { otelEnv, workerMetricsPort } from "./otel-env.js";
+import { otelServiceName, otelSharedEnv, workerMetricsPort } from "./otel-env.js";
 import { ORCHESTRATOR_OPS_PORT, SAMPLED_TRACES, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
@@ -68,6 +68,14 @@ const AWS_RESOURCE_SETTINGS = ["SQS_QUEUE_NAME", "KINESIS_STREAM_NAME", "LEASE_T
 
 /** The OpenTelemetry resource attribute naming an environment (semantic conventions 1.27+). */
 export const OTEL_ENV_ATTRIBUTE = "deployment.environment.name";
+
+/**
+ * The ConfigMap of the telemetry settings every container shares (the
+ * collector's address in the base; each overlay's environment label and
+ * sampling): one copy per environment, read by every pod through envFrom, so
+ * no service can be left with an old value.
+ */
+export const TELEMETRY_CONFIG = "telemetry-config";
 
 
 export interface KubeWorker extends WorkerContext {
@@ -145,7 +153,7 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
   const { names, settings } = environmentResources(m, workers, env);
   const sampled: [string, string][] = env === "prod" ? [["OTEL_TRACES_SAMPLER", SAMPLED_TRACES.sampler], ["OTEL_TRACES_SAMPLER_ARG", SAMPLED_TRACES.ratio]] : [];
   const otel: [string, string][] = [["OTEL_RESOURCE_ATTRIBUTES", `${OTEL_ENV_ATTRIBUTE}=${env}`], ...sampled];
-  const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings, ...otel];
+  const orchestratorLiterals: [string, string][] = [...(queue ? [["AWS_REGION", DEFAULT_AWS_REGION] as [string, string]] : []), ...settings];
   // KEDA reads the backlog the orchestrator consumes: each trigger field is copied (kustomize
   // replacements) from the orchestrator's setting this overlay sets, so an edit there moves both.
   const scalerFromConfig: { field: string; setting: string }[] =
@@ -169,9 +177,10 @@ function environmentContext(m: Manifest, workers: WorkerContext[], env: Environm
     iam: orchestratorIam(m, names),
     /** Its AWS resources, for the README: `NAME-dev-requests` in dev, `NAME-requests` in prod, ... */
     resourceList: settings.map(([, v]) => `\`${v}\``).join(", "),
+    // The orchestrator's own (its AWS resources; none for http), then what every service shares, once.
     config: [
-      { name: "orchestrator-config", literals: orchestratorLiterals },
-      ...kube.map((w) => ({ name: `${w.name}-config`, literals: otel })),
+      ...(orchestratorLiterals.length > 0 ? [{ name: "orchestrator-config", literals: orchestratorLiterals }] : []),
+      { name: TELEMETRY_CONFIG, literals: otel },
     ],
     scalerFromConfig,
     // Every image of every pod, sidecars included: an image left out would run the base's bare name.
@@ -195,7 +204,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
       ["METRICS_ADDR", `0.0.0.0:${metricsPort}`],
       ["RUST_LOG", "info"],
       ["SHUTDOWN_GRACE_SECS", String(drainSecs)],
-      ...otelEnv(m, w.name, KUBE_COLLECTOR_HOST),
+      ["OTEL_SERVICE_NAME", otelServiceName(m, w.name)],
     ];
     return {
       ...w,
@@ -243,10 +252,11 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     ...(m.orchestrator.ingress === "sqs" ? [["CONCURRENCY", String(SQS_CONCURRENCY)] as [string, string]] : []),
     ...(queue ? [] : [["OPS_LISTEN_ADDR", `0.0.0.0:${opsPort}`] as [string, string]]),
     ...kube.map((w): [string, string] => [w.env, w.addr]),
-    ...otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST),
+    ["OTEL_SERVICE_NAME", otelServiceName(m, "orchestrator")],
   ];
   const orchestratorImage = `${m.ci.registry}/orchestrator`;
-  const otlpEndpoint = otelEnv(m, "orchestrator", KUBE_COLLECTOR_HOST)[0]![1];
+  const telemetryConfig = otelSharedEnv(KUBE_COLLECTOR_HOST);
+  const otlpEndpoint = telemetryConfig[0]![1];
   const environments = Object.fromEntries(ENVIRONMENTS.map((env) => [env, environmentContext(m, workers, env, kube, orchestratorImage)])) as Record<Environment, KubeEnvironment>;
   // What bootstrap creates (compose) and your infrastructure code must (the cluster), in prose.
   const awsResources = [
@@ -264,6 +274,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     // The settings' own defaults (config.go, compose); no environment uses them.
     ...resourceSettings(m, workers).names,
     otlpEndpoint,
+    telemetryConfig: { name: TELEMETRY_CONFIG, literals: telemetryConfig },
     // Where the NetworkPolicies let the pods connect: DNS, that endpoint, and AWS for a queue preset.
     egress: egressContext(otlpEndpoint),
     socketsDir: SOCKETS_DIR,

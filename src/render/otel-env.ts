@@ -35,11 +35,19 @@ export function workerMetricsPort(grpcPort: number): number {
   return grpcPort + WORKER_METRICS_PORT_OFFSET;
 }
 
-/** The OTEL_* settings a deployed service gets: export to the collector over gRPC, name the service. */
-export function otelEnv(m: Manifest, component: string, collectorHost: string): [string, string][] {
+/**
+ * The OTEL_* settings every deployed service shares: export to the collector
+ * over gRPC. One ConfigMap holds them for all (Kubernetes: telemetry-config),
+ * so a change reaches every service at once.
+ */
+export function otelSharedEnv(collectorHost: string): [string, string][] {
   return [
     ["OTEL_EXPORTER_OTLP_ENDPOINT", `http://${collectorHost}:${OTLP_GRPC_PORT}`],
     ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
-    ["OTEL_SERVICE_NAME", otelServiceName(m, component)],
   ];
+}
+
+/** The OTEL_* settings a deployed service gets: the shared ones, then its own name. */
+export function otelEnv(m: Manifest, component: string, collectorHost: string): [string, string][] {
+  return [...otelSharedEnv(collectorHost), ["OTEL_SERVICE_NAME", otelServiceName(m, component)]];
 }
