@@ -73,9 +73,11 @@ export const OTEL_ENV_ATTRIBUTE = "deployment.environment.name";
  * The ConfigMap of the telemetry settings every container shares (the
  * collector's address in the base; each overlay's environment label and
  * sampling): one copy per environment, read by every pod through envFrom, so
- * no service can be left with an old value.
+ * no service can be left with an old value. Not `telemetry-config`: that is
+ * worker `telemetry`'s own ConfigMap, while no worker's objects (NAME,
+ * NAME-config; a name has no hyphen) can be called this.
  */
-export const TELEMETRY_CONFIG = "telemetry-config";
+export const TELEMETRY_CONFIG = "shared-telemetry";
 
 
 export interface KubeWorker extends WorkerContext {

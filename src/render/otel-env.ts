@@ -37,7 +37,7 @@ export function workerMetricsPort(grpcPort: number): number {
 
 /**
  * The OTEL_* settings every deployed service shares: export to the collector
- * over gRPC. One ConfigMap holds them for all (Kubernetes: telemetry-config),
+ * over gRPC. One ConfigMap holds them for all (Kubernetes: TELEMETRY_CONFIG),
  * so a change reaches every service at once.
  */
 export function otelSharedEnv(collectorHost: string): [string, string][] {

@@ -5,12 +5,13 @@ import { describe, expect, it, vi } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { TELEMETRY_CONFIG } from "../../src/render/kubernetes.js";
 import { SAMPLED_TRACES } from "../../src/render/settings.js";
 import { writeTree } from "../../src/write/create.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 /**
- * A setting every service reads lives once per overlay (telemetry-config),
+ * A setting every service reads lives once per overlay (shared-telemetry),
  * and every container of every pod takes it: a team that changes prod's
  * sampling edits one line and cannot leave a service behind, and `add worker`
  * has no per-service copy to write beside that edited line.
@@ -82,6 +83,10 @@ describe("one source per overlay for the settings every service reads", () => {
 });
 
 const CONFLICT = /\d+ conflicts?\b|^\s*conflict\s/m;
+
+it("names the shared ConfigMap so that no worker's own objects (NAME, NAME-config) can take its name", () => {
+  expect(TELEMETRY_CONFIG).not.toMatch(/^[a-z][a-z0-9]{1,23}(?:-config)?$/);
+});
 
 describe("add/remove worker after the team changed prod's sampling", () => {
   it("merge with no conflict, keep the edit, and the new worker samples as the rest", async () => {

@@ -34,7 +34,7 @@ const scorerMetrics = workerMetricsPort(FIRST_WORKER_PORT);
 const pricingMetrics = workerMetricsPort(FIRST_WORKER_PORT + 1);
 
 describe("telemetry in deploy/kubernetes", () => {
-  it("tcp workers: scrape annotations, a metrics containerPort, a network rule for it, METRICS_ADDR and OTEL_* in the ConfigMap", () => {
+  it("tcp workers: scrape annotations, a metrics containerPort, a network rule for it, METRICS_ADDR and OTEL_SERVICE_NAME in its ConfigMap, the collector in shared-telemetry", () => {
     const one = build([["scorer", "tcp"], ["pricing", "tcp"]]);
     const scorer = one("Deployment", "scorer");
     expect(scorer).toContain(`prometheus.io/port: "${scorerMetrics}"`);
@@ -43,7 +43,7 @@ describe("telemetry in deploy/kubernetes", () => {
     expect(one("NetworkPolicy", "scorer")).toMatch(/- from:\n\s+- namespaceSelector:\n\s+matchLabels:\n\s+kubernetes.io\/metadata.name: observability\n\s+ports:\n\s+- port: metrics/);
     const config = one("ConfigMap", "pricing-config");
     expect(config).toContain(`METRICS_ADDR: 0.0.0.0:${pricingMetrics}`);
-    expect(config).toContain(`OTEL_EXPORTER_OTLP_ENDPOINT: http://${KUBE_COLLECTOR_HOST}:${OTLP_GRPC_PORT}`);
+    expect(one("ConfigMap", "shared-telemetry")).toContain(`OTEL_EXPORTER_OTLP_ENDPOINT: http://${KUBE_COLLECTOR_HOST}:${OTLP_GRPC_PORT}`);
     expect(config).toContain("OTEL_SERVICE_NAME: risk-api-pricing");
     const o = one("Deployment", "orchestrator");
     // The HTTP API's /metrics is on its ops port, off the public one.

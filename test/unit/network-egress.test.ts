@@ -79,13 +79,14 @@ describe.each(cases)("egress NetworkPolicies, $ingress × $transport", ({ ingres
   const allowed = (pod: Labels) =>
     new Set(rulesOf(pod).flatMap((r) => (r.to ?? []).filter((t) => !t.ipBlock).flatMap((t) => (r.ports ?? []).map((p) => `${peerKey(t)} ${p.protocol ?? "TCP"}/${p.port}`))));
 
-  /** What a pod's containers need: DNS, and the collector each one's ConfigMap sends traces to. */
+  /** What a pod's containers need: DNS, and the collector each one's ConfigMaps (envFrom, the later winning) send traces to. */
   function needs(d: Obj): string[] {
     const pod = d.spec.template!.spec;
-    const maps = [...pod.containers, ...(pod.initContainers ?? [])].flatMap((c) => c.envFrom ?? []).map((e) => e.configMapRef.name.replace(/-[a-z0-9]{10}$/, ""));
-    expect(maps.length, d.metadata.name).toBeGreaterThan(0);
-    const collectors = maps.map((name) => {
-      const url = new URL(configMap(name).OTEL_EXPORTER_OTLP_ENDPOINT!);
+    const containers = [...pod.containers, ...(pod.initContainers ?? [])];
+    const collectors = containers.map((c) => {
+      const env = Object.assign({}, ...(c.envFrom ?? []).map((e) => configMap(e.configMapRef.name.replace(/-[a-z0-9]{10}$/, ""))));
+      expect(env.OTEL_EXPORTER_OTLP_ENDPOINT, d.metadata.name).toBeDefined();
+      const url = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT);
       return `ns:kubernetes.io/metadata.name=${url.hostname.split(".")[1]} TCP/${url.port}`;
     });
     return ["ns:kubernetes.io/metadata.name=kube-system/pods:k8s-app=kube-dns UDP/53", "ns:kubernetes.io/metadata.name=kube-system/pods:k8s-app=kube-dns TCP/53", ...collectors];
@@ -129,10 +130,10 @@ describe.each(cases)("egress NetworkPolicies, $ingress × $transport", ({ ingres
   it("says what the policies allow in the README's Hardening", () => {
     const readme = tree.get("README.md")!.content.toString("utf8");
     const hardening = /\*\*Hardening\*\*[\s\S]*?\n\n/.exec(readme)![0].replace(/\s+/g, " ");
-    const endpoint = configMap("orchestrator-config").OTEL_EXPORTER_OTLP_ENDPOINT!;
+    const endpoint = configMap("shared-telemetry").OTEL_EXPORTER_OTLP_ENDPOINT!;
     const url = new URL(endpoint);
     expect(hardening).toContain("They deny egress by default too: every pod reaches only the cluster's DNS (pods labelled `k8s-app=kube-dns` in `kube-system`, port 53 UDP and TCP)");
-    expect(hardening).toContain(`namespace \`${url.hostname.split(".")[1]}\` on port ${url.port}, where its ConfigMap sends traces (\`${endpoint}\``);
+    expect(hardening).toContain(`namespace \`${url.hostname.split(".")[1]}\` on port ${url.port}, where \`shared-telemetry\` sends traces (\`${endpoint}\``);
     expect(hardening.includes("each tcp worker's pods on its gRPC port")).toBe(transport === "tcp");
     expect(hardening.includes("reaches AWS's APIs")).toBe(queue);
     expect(hardening.includes("instance metadata service")).toBe(queue);
