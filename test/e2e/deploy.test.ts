@@ -97,7 +97,11 @@ describe("deploy step fails on", () => {
   it("a pod whose drain outlasts its grace period (SHUTDOWN_GRACE_SECS raised in an overlay)", async () => {
     const dir = generate(m);
     const file = join(dir, "deploy/kubernetes/overlays/prod/kustomization.yaml");
-    writeFileSync(file, readFileSync(file, "utf8").replace("  - name: scorer-config\n    behavior: merge\n    literals:\n", "$&      - SHUTDOWN_GRACE_SECS=120\n"));
+    // The overlay sets nothing of scorer's own: the team adds the block, as the README's settings say.
+    const before = readFileSync(file, "utf8");
+    const after = before.replace("configMapGenerator:\n", "$&  - name: scorer-config\n    behavior: merge\n    literals:\n      - SHUTDOWN_GRACE_SECS=120\n");
+    expect(after).not.toBe(before);
+    writeFileSync(file, after);
     await expect(runStep(dir, m)).rejects.toThrow(/prod: Deployment scorer: terminationGracePeriodSeconds/);
   });
 
