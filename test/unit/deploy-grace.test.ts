@@ -31,14 +31,19 @@ function generate(transport: "tcp" | "uds", ingress: "sqs" | "http" = "sqs"): st
 const overlay = (dir: string, env = "prod") => join(dir, "deploy/kubernetes/overlays", env);
 const build = (dir: string, env = "prod") => execFileSync("kubectl", ["kustomize", overlay(dir, env)], { encoding: "utf8" });
 
-/** Set one setting in an overlay's merge of a ConfigMap, as a team would. */
+/**
+ * Set one setting in an overlay's merge of a ConfigMap, as a team would: in
+ * its block, or in a block of its own where the overlay has none (it sets
+ * only what differs by environment, so no worker's).
+ */
 function raise(dir: string, configMap: string, setting: string) {
   const file = join(overlay(dir), "kustomization.yaml");
   const text = readFileSync(file, "utf8");
-  const at = text.indexOf(`  - name: ${configMap}\n    behavior: merge\n    literals:\n`);
-  expect(at, configMap).toBeGreaterThan(-1);
-  const end = text.indexOf("literals:\n", at) + "literals:\n".length;
-  writeFileSync(file, `${text.slice(0, end)}      - ${setting}\n${text.slice(end)}`);
+  const block = `  - name: ${configMap}\n    behavior: merge\n    literals:\n`;
+  const at = text.indexOf(block);
+  const [head, tail] = at > -1 ? [text.slice(0, at + block.length), text.slice(at + block.length)] : text.split(/(?<=^configMapGenerator:\n)/m).map((t, i) => (i === 0 ? `${t}${block}` : t));
+  expect(tail, configMap).toBeDefined();
+  writeFileSync(file, `${head}      - ${setting}\n${tail}`);
 }
 
 /** Patch the orchestrator pod's grace in the prod overlay, as a team would. */
