@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { configMaps, containerEnv, type EnvSource } from "./pod-env.js";
 import { orchestratorPodGraceSecs } from "../render/kubernetes.js";
 import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs } from "../render/workers.js";
 
@@ -10,10 +11,8 @@ import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, 
  * a drain midway, which nothing else notices, so validate refuses it.
  */
 
-export interface Container {
+export interface Container extends EnvSource {
   name: string;
-  envFrom?: { configMapRef?: { name: string } }[];
-  env?: { name: string; value?: string }[];
   restartPolicy?: string;
 }
 
@@ -42,21 +41,15 @@ export function goDurationSecs(text: string): number | undefined {
   return Math.ceil(parts.reduce((sum, [, n, unit]) => sum + Number(n) * GO_UNITS[unit!]!, 0));
 }
 
-/** A container's value of an environment variable: its own env wins over its envFrom ConfigMaps. */
+/** A container's value of an environment variable, as the kubelet sets it (pod-env.ts). */
 export function envOf(c: Container, maps: Map<string, Record<string, string>>, name: string): string | undefined {
-  const own = c.env?.find((e) => e.name === name)?.value;
-  if (own !== undefined) return own;
-  for (const ref of c.envFrom ?? []) {
-    const value = ref.configMapRef ? maps.get(ref.configMapRef.name)?.[name] : undefined;
-    if (value !== undefined) return value;
-  }
-  return undefined;
+  return containerEnv(c, maps)[name];
 }
 
 /** One line per pod whose grace ends before the drains it is configured for; none when all fit. */
 export function graceFaults(yaml: string): string[] {
   const objects = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
-  const maps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata?.name ?? "", o.data ?? {}]));
+  const maps = configMaps(objects);
   const faults: string[] = [];
   for (const o of objects) {
     const pod = o.spec?.template?.spec;

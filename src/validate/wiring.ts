@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { configMaps, containerEnv, type EnvSource } from "./pod-env.js";
 
 /**
  * What a built overlay's manifests point at is what the processes serve: each
@@ -47,12 +48,10 @@ interface Probe {
   grpc?: { port: number };
   exec?: { command: string[] };
 }
-interface Container {
+interface Container extends EnvSource {
   name: string;
   image: string;
   ports?: Port[];
-  envFrom?: { configMapRef: { name: string } }[];
-  env?: { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string } } }[];
   volumeMounts?: { name: string; mountPath: string }[];
   startupProbe?: Probe;
   livenessProbe?: Probe;
@@ -78,19 +77,6 @@ interface Obj {
   };
 }
 
-/** A container's environment as the kubelet gives it: its ConfigMaps (envFrom), then env. */
-function envOf(c: Container, objs: Obj[]): Record<string, string> {
-  const map = (name: string) => objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === name)?.data ?? {};
-  const env: Record<string, string> = {};
-  for (const from of c.envFrom ?? []) Object.assign(env, map(from.configMapRef.name));
-  for (const e of c.env ?? []) {
-    const ref = e.valueFrom?.configMapKeyRef;
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (ref) env[e.name] = map(ref.name)[ref.key]!;
-  }
-  return env;
-}
-
 /** The TCP port of a listen address (host:port), or undefined for a Unix socket. */
 const tcpPort = (addr: string | undefined) => (addr && !addr.startsWith("unix://") ? Number(addr.split(":").at(-1)) : undefined);
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
@@ -99,6 +85,8 @@ const selects = (selector: Record<string, string> | undefined, labels: Record<st
 /** The faults of one built overlay (kustomize's YAML), each a line naming the object and both ends. */
 export function wiringFaults(yaml: string, served: Served): string[] {
   const objs = parseAllDocuments(yaml).map((d) => d.toJS() as Obj).filter((o) => o && o.kind);
+  const maps = configMaps(objs);
+  const envOf = (c: Container) => containerEnv(c, maps);
   const deployments = objs.filter((o) => o.kind === "Deployment");
   const faults: string[] = [];
   const podPorts = new Map<string, Port[]>();
@@ -110,7 +98,7 @@ export function wiringFaults(yaml: string, served: Served): string[] {
     const where = (c: Container) => `${d.metadata.name}/${c.name}`;
     const listening = new Set<number>();
     for (const c of all) {
-      const env = envOf(c, objs);
+      const env = envOf(c);
       const listen = tcpPort(env.LISTEN_ADDR);
       const ops = tcpPort(env.OPS_LISTEN_ADDR) ?? listen;
       const own = [listen, tcpPort(env.OPS_LISTEN_ADDR), tcpPort(env.METRICS_ADDR)].filter((p): p is number => p !== undefined);
@@ -147,10 +135,10 @@ export function wiringFaults(yaml: string, served: Served): string[] {
 
     // The orchestrator's address of each worker: a Service in front of that worker's pods, or the socket its sidecar serves.
     if (d.metadata.name !== "orchestrator") continue;
-    const env = envOf(pod.spec.containers.find((c) => c.name === "orchestrator")!, objs);
+    const env = envOf(pod.spec.containers.find((c) => c.name === "orchestrator")!);
     for (const [key, addr] of Object.entries(env).filter(([k]) => /^WORKER_\w+_ADDR$/.test(k))) {
       if (addr.startsWith("unix://")) {
-        const sidecar = (pod.spec.initContainers ?? []).find((c) => envOf(c, objs).LISTEN_ADDR === addr);
+        const sidecar = (pod.spec.initContainers ?? []).find((c) => envOf(c).LISTEN_ADDR === addr);
         if (!sidecar) faults.push(`orchestrator ${key}=${addr}: no sidecar listens there`);
         const mounted = pod.spec.containers[0]!.volumeMounts?.some((m) => addr.slice("unix://".length).startsWith(`${m.mountPath}/`));
         if (!mounted) faults.push(`orchestrator ${key}=${addr}: its directory is not mounted in the orchestrator`);
@@ -160,7 +148,7 @@ export function wiringFaults(yaml: string, served: Served): string[] {
       const svc = m && objs.find((o) => o.kind === "Service" && o.metadata.name === m[1]);
       const port = svc?.spec!.ports!.find((p) => p.port === Number(m![2]));
       const target = svc && deployments.find((t) => selects(svc.spec!.selector, t.spec!.template!.metadata.labels));
-      const reached = target && port && target.spec!.template!.spec.containers.some((c) => c.ports?.some((p) => p.name === port.targetPort && p.containerPort === tcpPort(envOf(c, objs).LISTEN_ADDR)));
+      const reached = target && port && target.spec!.template!.spec.containers.some((c) => c.ports?.some((p) => p.name === port.targetPort && p.containerPort === tcpPort(envOf(c).LISTEN_ADDR)));
       if (!reached) faults.push(`orchestrator ${key}=${addr}: no Service port reaches a worker's LISTEN_ADDR`);
     }
   }

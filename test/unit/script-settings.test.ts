@@ -93,7 +93,7 @@ describe.each(["smoke", "bench"])("make %s hands each service its own settings, 
   it("a per-service name reaches its service alone, under the plain name; no service sees the per-service names", async () => {
     const dir = repo(treeFor("http"));
     // Ports of smoke's own, as it refuses taken ones (the defaults may be another test's).
-    const ports = name === "smoke" ? { SMOKE_HTTP_PORT: String(await freePort()), SMOKE_WORKER_PORT: String(await freePort()) } : {};
+    const ports: Record<string, string> = name === "smoke" ? { SMOKE_HTTP_PORT: String(await freePort()), SMOKE_WORKER_PORT: String(await freePort()) } : {};
     const r = await script(dir, name, { ...PER_SERVICE, ...ports });
     expect(r.exitCode, r.all).toBe(0);
     const orchestrator = envOf(dir, "orchestrator");
