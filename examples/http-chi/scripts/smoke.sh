@@ -21,10 +21,35 @@ only_settings smoke SMOKE_ "HTTP ingress: no emulator" SMOKE_HTTP_PORT SMOKE_WOR
 # Workers on TCP take consecutive ports from SMOKE_WORKER_PORT, in manifest order.
 worker_port=${SMOKE_WORKER_PORT:-50151}
 for var in SMOKE_HTTP_PORT SMOKE_WORKER_PORT SMOKE_EMULATOR_PORT; do check_port smoke "$var"; done
-# Every setting is checked by now: --check (make, before it builds) stops here.
-if [ "${1-}" = --check ]; then exit 0; fi
 http_addr=127.0.0.1:${SMOKE_HTTP_PORT:-18080}
+# Every port smoke listens on must be free: a service started on a taken one
+# exits, while the process holding it (another smoke's) answers the waits.
+refuse_taken smoke "$http_addr" "set SMOKE_HTTP_PORT to a free port"
+refuse_taken smoke "127.0.0.1:$((worker_port + 0))" "set SMOKE_WORKER_PORT to move the workers (each takes the next port from it)"
+# Every setting is checked, and every port free, by now: --check (make, before
+# it builds) stops here.
+if [ "${1-}" = --check ]; then exit 0; fi
+
+# lock_run LOCK: holds LOCK, a symlink naming this shell's pid (made in one
+# step, so two runs cannot both take it), for this run: a second make smoke in
+# this repo fails at once, naming the first, rather than share its logs in
+# .smoke/. A lock whose process is gone (killed before it could remove it) is
+# taken over.
+lock_run() {
+  local holder
+  if ln -s "$$" "$1" 2>/dev/null; then return 0; fi
+  holder=$(readlink "$1" 2>/dev/null || true)
+  if [ -z "$holder" ] || ! kill -0 "$holder" 2>/dev/null; then
+    rm -f "$1"
+    if ln -s "$$" "$1" 2>/dev/null; then return 0; fi
+    holder=$(readlink "$1" 2>/dev/null || true)
+  fi
+  echo "smoke failed: another make smoke (pid ${holder:-unknown}) is running in this repo: wait for it to end, or remove $1 if none runs" >&2
+  exit 1
+}
 mkdir -p .smoke
+lock_run .smoke/running
+trap 'rm -f .smoke/running' EXIT
 
 target=$(workers_target)
 worker_pids=()
@@ -40,9 +65,10 @@ orchestrator_pid=$!
 started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
 # On failure, first name any service that died (a readiness wait only says it gave up);
 # then kill the rest, quietly.
-trap 'status=$?; if [ "$status" -ne 0 ]; then report_exited; fi
+trap 'status=$?; rm -f .smoke/running; if [ "$status" -ne 0 ]; then report_exited; fi
 kill_quietly "${worker_pids[@]}" $orchestrator_pid' EXIT
 
+wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
 if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
   echo "smoke failed; logs in .smoke/" >&2
   exit 1

@@ -137,19 +137,21 @@ workers_target() {
 
 # wait_http URL WHAT [SECONDS] [PID...]: poll until URL answers 200, for up to
 # SECONDS (default 60). Fails at once, naming it, when one of the PIDs (the
-# processes that should be serving) has exited, e.g. because its port is taken.
+# processes that should be serving) has exited, e.g. because its port is taken:
+# checked before each poll, so an answer from another process on that port
+# (another run's) is never taken for theirs.
 wait_http() {
   local url=$1 what=$2 seconds=${3:-60} pid
   shift 3 2>/dev/null || shift $#
   local deadline=$((SECONDS + seconds))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
     for pid in "$@"; do
       if ! kill -0 "$pid" 2>/dev/null; then
         echo "gave up waiting for $what ($url): $(started_name "$pid") exited (the end of its log follows)" >&2
         return 1
       fi
     done
+    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
     sleep 0.25
   done
   echo "timed out after ${seconds}s waiting for $what ($url): $(not_ready "$url")" >&2
@@ -173,15 +175,47 @@ answers() {
   curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null
 }
 
-# wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL.
+# wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL, saying
+# first what it waits for and how long, unless it answers at once: a silent
+# wait of minutes looks like a hang.
 wait_answer() {
   local deadline=$((SECONDS + $3))
+  if answers "$1"; then return 0; fi
+  echo "waiting up to $3 s for $2 at $1" >&2
   while [ "$SECONDS" -lt "$deadline" ]; do
     if answers "$1"; then return 0; fi
     sleep 0.25
   done
-  echo "timed out after $3s waiting for $2 ($1)" >&2
+  echo "timed out after $3s waiting for $2 at $1" >&2
   return 1
+}
+
+# port_taken HOST:PORT: whether another process already accepts connections at
+# HOST:PORT, an address of this machine (loopback, or every interface: ":PORT",
+# 0.0.0.0, [::]). A Unix socket, port 0 (a free port) or another host's address
+# is never taken here: a connect there could hang, and a bind there fails anyway.
+port_taken() {
+  local host=${1%:*} port=${1##*:}
+  case $host in
+    "" | 0.0.0.0) host=127.0.0.1 ;;
+    127.* | localhost) ;;
+    "[::]" | "[::1]") host=::1 ;;
+    *) return 1 ;;
+  esac
+  if ! is_port "$port" || [ $((10#$port)) -eq 0 ]; then return 1; fi
+  (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+# refuse_taken SCRIPT HOST:PORT MOVE: fails SCRIPT (exit 1), before it starts a
+# service there, when HOST:PORT is taken (port_taken), MOVE saying which
+# setting moves it. Started anyway, the service would exit "address already in
+# use" while the other process (often the same script's earlier run) answered
+# every check in its place.
+refuse_taken() {
+  if port_taken "$2"; then
+    echo "$1 failed: $2 is in use by another process (another make $1?): $3" >&2
+    exit 1
+  fi
 }
 
 # The services a script started in the background, for report_exited: parallel

@@ -17,6 +17,10 @@ MOTO_VERSION=5.2.5
 check_endpoint emulator AWS_ENDPOINT_URL port
 port=${1:-$(endpoint_port "${AWS_ENDPOINT_URL:-$LOCAL_AWS_ENDPOINT}")}
 log=${2:-.run/emulator.log}
+# Given no PORT, the port is AWS_ENDPOINT_URL's; a caller giving one checks it.
+if [ $# -eq 0 ]; then
+  refuse_taken emulator "127.0.0.1:$port" "set AWS_ENDPOINT_URL to move it (e.g. http://127.0.0.1:5001), for the commands after it too"
+fi
 if [ ! -x .venv/bin/moto_server ]; then
   echo "emulator: installing moto $MOTO_VERSION into .venv, once (about a minute)" >&2
   python3 -m venv .venv

@@ -114,8 +114,18 @@ placement() {
   done
   echo "${out[*]}"
 }
+# refuse_placed_taken: fails run at once when an address placed for a service
+# is taken by another process (scripts/lib.sh refuse_taken), naming the
+# variable that moves it.
+refuse_placed_taken() {
+  local i
+  for ((i = 0; i < ${#placed_vars[@]}; i++)); do
+    refuse_taken run "${placed_vars[$i]#*=}" "set ${placed_vars[$i]%%=*} to a free address"
+  done
+}
 start_worker scorer WORKER_SCORER_ADDR 127.0.0.1:50051 51051
 claim orchestrator LISTEN_ADDR "$addr"
+refuse_placed_taken
 # Every setting is checked and every address placed: --check (make, before it
 # builds) stops here.
 if [ "${1-}" = --check ]; then exit 0; fi

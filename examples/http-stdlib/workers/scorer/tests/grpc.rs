@@ -249,19 +249,34 @@ async fn the_largest_batch_the_contract_allows_is_scored() {
 }
 
 #[test]
-fn a_bad_model_path_fails_at_start() {
-    let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
-        .env("LISTEN_ADDR", "127.0.0.1:0")
-        .env("MODEL_PATH", "/nonexistent/model.json")
-        .env("RUST_LOG", "info")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("cannot read model file /nonexistent/model.json"),
-        "{stdout}"
-    );
+fn a_bad_model_path_fails_at_start_naming_the_setting() {
+    let invalid =
+        std::env::temp_dir().join(format!("worker-bad-model-{}.json", std::process::id()));
+    std::fs::write(&invalid, r#"{"format_version": 1}"#).unwrap();
+    for (path, problem) in [
+        ("/nonexistent/model.json", "cannot read model file"),
+        (invalid.to_str().unwrap(), "missing field `version`"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_scorer"))
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("MODEL_PATH", path)
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let error = stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find_map(|line| line["error"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no error logged: {stdout}"));
+        assert!(
+            error.starts_with(&format!("MODEL_PATH={path:?}: ")),
+            "{error}"
+        );
+        assert!(error.contains(problem), "{error}");
+    }
+    std::fs::remove_file(invalid).unwrap();
 }
 
 #[test]

@@ -153,7 +153,11 @@ fn serve(
     runtime: &Runtime,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let model = match &config.model_path {
-        Some(path) => Model::from_path_with(path, worker.model)?,
+        // Named as a bad setting is: a parse or validation error alone does
+        // not say which file it is about, or that the file is not the
+        // embedded model.
+        Some(path) => Model::from_path_with(path, worker.model)
+            .map_err(|error| format!("MODEL_PATH={path:?}: {error}"))?,
         None => Model::embedded(worker.model)?,
     };
     tracing::info!(

@@ -21,7 +21,12 @@ use tokio::{
     net::{TcpListener, TcpStream},
     sync::oneshot,
 };
-use tracing_subscriber::{filter::Targets, fmt::MakeWriter};
+use tracing_subscriber::{
+    Registry,
+    filter::Targets,
+    fmt::{FormattedFields, MakeWriter, format::JsonFields},
+    registry::{LookupSpan, SpanData as _},
+};
 
 use super::{names, subscriber};
 use crate::{
@@ -101,11 +106,7 @@ impl SpanExporter for Spans {
 /// never "never", and each thread's own subscriber decides. Installing it
 /// (and each test's subscriber) re-asks every callsite already cached.
 fn capture() -> (tracing::subscriber::DefaultGuard, Spans, Logs) {
-    static BASELINE: Once = Once::new();
-    BASELINE.call_once(|| {
-        tracing::subscriber::set_global_default(tracing_subscriber::registry())
-            .expect("no other global subscriber in the unit tests");
-    });
+    baseline();
     let exporter = Spans::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -115,6 +116,15 @@ fn capture() -> (tracing::subscriber::DefaultGuard, Spans, Logs) {
     let tracer = provider.tracer("test");
     let guard = tracing::subscriber::set_default(subscriber(filter, Some(tracer), logs.clone()));
     (guard, exporter, logs)
+}
+
+/// The bare global registry [`capture`] describes, installed once.
+fn baseline() {
+    static BASELINE: Once = Once::new();
+    BASELINE.call_once(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry())
+            .expect("no other global subscriber in the unit tests");
+    });
 }
 
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
@@ -141,6 +151,38 @@ fn a_log_line_in_a_span_carries_its_trace_and_span_ids() {
     assert_eq!(inside["span_id"], span.span_context.span_id().to_string());
     let outside = lines.iter().find(|l| l["message"] == "outside").unwrap();
     assert!(outside.get("trace_id").is_none(), "{outside}");
+}
+
+#[test]
+fn spans_are_made_for_the_exporter_alone() {
+    baseline();
+    // Export off: a call's spans cost nothing, as no layer wants them. Asked
+    // of the subscriber alone, as the worker's only one: the macros here
+    // would also ask the baseline, which wants every callsite.
+    let off = tracing::Dispatch::new(subscriber("info".parse().unwrap(), None, Logs::default()));
+    for span in [tracing::info_span!("rpc"), tracing::warn_span!("rpc")] {
+        let metadata = span.metadata().expect("a span from a macro has metadata");
+        assert!(off.register_callsite(metadata).is_never(), "{metadata:?}");
+    }
+    // Export on: made, but the log layer formats no fields it never prints.
+    let provider = SdkTracerProvider::builder().build();
+    let tracer = provider.tracer("test");
+    let on = tracing::Dispatch::new(subscriber(
+        "info".parse().unwrap(),
+        Some(tracer),
+        Logs::default(),
+    ));
+    tracing::dispatcher::with_default(&on, || {
+        let span = tracing::info_span!("rpc", rpc.method = "Score");
+        let id = span.id().expect("an exported span is made");
+        let registry = on.downcast_ref::<Registry>().expect("a registry beneath");
+        let data = registry.span_data(&id).expect("the span is live");
+        let formatted = data
+            .extensions()
+            .get::<FormattedFields<JsonFields>>()
+            .is_some();
+        assert!(!formatted, "the log layer formatted the span's fields");
+    });
 }
 
 /// GETs `/metrics` with a bare HTTP/1.1 request and returns the body.
