@@ -44,19 +44,13 @@ func TestRetriesWarnOnlyForWhatLoadDoesNotExplain(t *testing.T) {
 		{codes.Aborted, 1},
 	} {
 		t.Run(tt.code.String(), func(t *testing.T) {
-			w, s := &fakeWorker{failures: 4, code: tt.code}, &memorySink{}
-			p := newProcessor(w, s)
-			p.Retry.Attempts = 5
-			var logs warns
-			p.Logger = slog.New(&logs)
-			if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
-				t.Fatalf("Handle() = %v, want success on the fifth attempt", err)
-			}
+			p := newProcessor(&fakeWorker{failures: 4, code: tt.code}, &memorySink{})
+			msgs := warnsAfterFourRetries(t, p)
 			if got := p.Metrics.Retried.Load(); got != 4 {
 				t.Errorf("retried = %d, want 4", got)
 			}
-			if len(logs.msgs) != tt.warns {
-				t.Errorf("4 retries after %v logged %d WARN lines, want %d: %q", tt.code, len(logs.msgs), tt.warns, logs.msgs)
+			if len(msgs) != tt.warns {
+				t.Errorf("4 retries after %v logged %d WARN lines, want %d: %q", tt.code, len(msgs), tt.warns, msgs)
 			}
 		})
 	}
@@ -94,20 +88,27 @@ func TestStoreRetriesWarnOnlyForWhatThrottlingDoesNotExplain(t *testing.T) {
 		{"RequestTimeoutException", 1, 0},
 	} {
 		t.Run(tt.code, func(t *testing.T) {
-			w, s := &fakeWorker{}, &memorySink{failures: 4, err: &smithy.GenericAPIError{Code: tt.code, Message: "no"}}
-			p := newProcessor(w, s)
-			p.Retry.Attempts = 5
-			var logs warns
-			p.Logger = slog.New(&logs)
-			if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
-				t.Fatalf("Handle() = %v, want success on the fifth attempt", err)
-			}
+			p := newProcessor(&fakeWorker{}, &memorySink{failures: 4, err: &smithy.GenericAPIError{Code: tt.code, Message: "no"}})
+			msgs := warnsAfterFourRetries(t, p)
 			if got := p.Metrics.Throttled.Load(); got != int64(tt.throttle) {
 				t.Errorf("throttled = %d, want %d", got, tt.throttle)
 			}
-			if len(logs.msgs) != tt.warns {
-				t.Errorf("4 store retries after %s logged %d WARN lines, want %d: %q", tt.code, len(logs.msgs), tt.warns, logs.msgs)
+			if len(msgs) != tt.warns {
+				t.Errorf("4 store retries after %s logged %d WARN lines, want %d: %q", tt.code, len(msgs), tt.warns, msgs)
 			}
 		})
 	}
+}
+
+// warnsAfterFourRetries handles two requests with p, whose worker or sink fails four times,
+// requires success on the fifth attempt, and returns the WARN lines it logged.
+func warnsAfterFourRetries(t *testing.T, p *Processor) []string {
+	t.Helper()
+	p.Retry.Attempts = 5
+	var logs warns
+	p.Logger = slog.New(&logs)
+	if _, err := p.Handle(context.Background(), requests("a", "b")); err != nil {
+		t.Fatalf("Handle() = %v, want success on the fifth attempt", err)
+	}
+	return logs.msgs
 }
