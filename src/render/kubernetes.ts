@@ -1,5 +1,6 @@
 import type { Manifest } from "../manifest.js";
-import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, serviceResources, sizingContext, type Resources } from "./resources.js";
+import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, SCALE, serviceResources, sizingContext } from "./resources.js";
+import { kubeWorker, orchestratorPodGraceSecs, type KubeWorker } from "./kube-workers.js";
 import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { egressContext } from "./network-policy.js";
@@ -38,8 +39,6 @@ export function sqsQueueLength(concurrency: number): number {
 }
 /** Shards per replica for the kinesis-stream scaler: one consumer per shard at most. */
 const KINESIS_SHARDS_PER_REPLICA = 1;
-/** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to DEV_SCALE_MIN. */
-export const SCALE = { min: 2, max: 10 } as const;
 /** The dev overlay's replica floor: every field the base derives from SCALE.min (scaleFloors). */
 export const DEV_SCALE_MIN = 1;
 /**
@@ -78,52 +77,6 @@ export const OTEL_ENV_ATTRIBUTE = "deployment.environment.name";
  * NAME-config; a name has no hyphen) can be called this.
  */
 export const TELEMETRY_CONFIG = "shared-telemetry";
-
-
-export interface KubeWorker extends WorkerContext {
-  image: string;
-  /** The orchestrator's value of WORKER_<NAME>_ADDR. */
-  addr: string;
-  /** The worker's LISTEN_ADDR. */
-  listenAddr: string;
-  /** Port of the gRPC health service the kubelet probes (tcp workers; uds sidecars are probed with --probe). */
-  probePort: number;
-  /** Its SHUTDOWN_GRACE_SECS. */
-  drainSecs: number;
-  /** Seconds from SIGTERM to its exit in a pod of its own (tcp): its SHUTDOWN_GRACE_SECS plus the steps after it. */
-  stopGraceSecs: number;
-  /** Its /metrics port (METRICS_ADDR); unique in the pod, as sidecars share one. */
-  metricsPort: number;
-  /** The metrics containerPort's name: at most 15 characters, unique in the pod. */
-  metricsPortName: string;
-  uds: boolean;
-  /**
-   * Its HorizontalPodAutoscaler's floor: two of a worker the orchestrator
-   * calls (one survives a disruption), one of a worker nothing routes to yet,
-   * which gets no PodDisruptionBudget either.
-   */
-  minReplicas: number;
-  resources: Resources;
-  /**
-   * The resource its CPU_BUDGET comes from (downward API): its cpu limit if
-   * it has one, else its request; never left unset, as without a limit the
-   * CPUs it may run on are the node's.
-   */
-  cpuBudgetFrom: "limits.cpu" | "requests.cpu";
-  env: string;
-  config: [string, string][];
-}
-
-/**
- * The orchestrator pod's terminationGracePeriodSeconds: the longest path from
- * SIGTERM to the last exit. The kubelet signals native sidecars only once the
- * main container has exited, then one after another in reverse order, so the
- * path is the orchestrator's stop grace followed by every sidecar's in turn,
- * each the stop of a worker whose one client is gone (sidecarStopGraceSecs).
- */
-export function orchestratorPodGraceSecs(orchestratorGraceSecs: number, sidecars: Pick<KubeWorker, "drainSecs">[]): number {
-  return sidecars.reduce((total, w) => total + sidecarStopGraceSecs(w.drainSecs), orchestratorGraceSecs);
-}
 
 /** The AWS resource names an environment's orchestrator uses: the settings' defaults for the project envProject names. */
 export function environmentResources(m: Manifest, workers: WorkerContext[], env: Environment) {
@@ -194,39 +147,7 @@ export type KubeEnvironment = ReturnType<typeof environmentContext>;
 
 export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   const queue = m.orchestrator.ingress !== "http";
-  const kube = workers.map((w): KubeWorker => {
-    const uds = w.transport === "uds";
-    const socket = socketAddr(w.name);
-    const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
-    const metricsPort = workerMetricsPort(w.port);
-    const drainSecs = WORKER_DRAIN_SECS;
-    const resources = serviceResources("worker");
-    const config: [string, string][] = [
-      ["LISTEN_ADDR", listenAddr],
-      ["METRICS_ADDR", `0.0.0.0:${metricsPort}`],
-      ["RUST_LOG", "info"],
-      ["SHUTDOWN_GRACE_SECS", String(drainSecs)],
-      ["OTEL_SERVICE_NAME", otelServiceName(m, w.name)],
-    ];
-    return {
-      ...w,
-      image: `${m.ci.registry}/${w.name}`,
-      // dns:/// resolves every address of the headless Service, for client-side balancing.
-      addr: uds ? socket : `dns:///${w.name}:${w.port}`,
-      listenAddr,
-      probePort: w.port,
-      metricsPort,
-      drainSecs,
-      stopGraceSecs: workerStopGraceSecs(drainSecs),
-      // A tcp worker has the pod to itself; sidecars are told apart by their index.
-      metricsPortName: uds ? `metrics-${w.index}` : "metrics",
-      uds,
-      minReplicas: w.routed ? SCALE.min : 1,
-      resources,
-      cpuBudgetFrom: resources.limits.cpu === null ? "requests.cpu" : "limits.cpu",
-      config,
-    };
-  });
+  const kube = workers.map((w) => kubeWorker(m, w));
   const sidecars = kube.filter((w) => w.uds);
   // What a HorizontalPodAutoscaler scales (base/kustomization.yaml renders one for each): the README names these alone.
   const hpaTargets = [...(queue ? [] : ["orchestrator"]), ...kube.filter((w) => !w.uds).map((w) => w.name)];

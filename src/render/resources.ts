@@ -46,6 +46,8 @@ export const MEMORY_HEADROOM = 2;
 export const DESIGN_RPS_PER_REPLICA = 1000;
 /** The HPA's target: average CPU use as a share of the request. */
 export const HPA_CPU_UTILIZATION = 70;
+/** Every autoscaler's replica bounds (HPAs, the ScaledObject); the dev overlay lowers the floor to DEV_SCALE_MIN. */
+export const SCALE = { min: 2, max: 10 } as const;
 
 /**
  * Each service's CPU limit as a multiple of its request, or none.

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
 import { configMaps, containerEnv, type EnvSource } from "./pod-env.js";
-import { orchestratorPodGraceSecs } from "../render/kubernetes.js";
+import { orchestratorPodGraceSecs } from "../render/kube-workers.js";
 import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, workerStopGraceSecs } from "../render/workers.js";
 
 /**
