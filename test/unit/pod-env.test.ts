@@ -9,7 +9,7 @@ import { envOf } from "../../src/validate/grace.js";
  * key the shared ConfigMap holds too was checked against the shared value.
  */
 describe("a container's environment", () => {
-  const maps = new Map([
+  const maps = new Map<string, Record<string, string>>([
     ["shared-telemetry", { OTEL_TRACES_SAMPLER_ARG: "0.01", SHUTDOWN_GRACE_SECS: "20" }],
     ["scorer-config", { SHUTDOWN_GRACE_SECS: "90", LISTEN_ADDR: "0.0.0.0:50051" }],
     ["other", { PORT: "7" }],
