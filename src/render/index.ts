@@ -8,7 +8,7 @@ import {
 import { ciPins } from "../manifest-pins.js";
 import { TEMPLATES_DIR } from "../paths.js";
 import { benchContext } from "./bench.js";
-import { WORKER_SERVER } from "./worker-server.js";
+import { GRPC_KEEPALIVE, WORKER_SERVER } from "./worker-server.js";
 import { CARGO_COMMANDS } from "./cargo-commands.js";
 import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, WORKSPACE_VERSION, includes, targetName } from "./components.js";
@@ -69,7 +69,7 @@ function instances(target: string, m: Manifest): { target: string; context: obje
   const workers = workerContexts(m);
   // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER };
+  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE };
   if (target.includes(PER_ENV)) {
     return ENVIRONMENTS.map((env) => ({ target: target.replace(PER_ENV, env), context: { ...base, settings: settingsContext(m, workers), env: k8s.environments[env] } }));
   }

@@ -2,6 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { PROJECT_NAMES } from "../project-names.js";
 import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
+import { GRPC_KEEPALIVE } from "./worker-server.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, STOP_GRACE_MARGIN_SECS, WORKER_DRAIN_SECS, type WorkerContext } from "./workers.js";
 
 /**
@@ -255,6 +256,19 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         default: String(WORKER_DRAIN_SECS),
         run: "shared",
         meaning: `after SIGTERM/SIGINT, how long calls may drain before the worker exits anyway; whatever stops the worker should wait ${STOP_GRACE_MARGIN_SECS} s more before SIGKILL. A later SIGINT (Ctrl-C again) stops it at once, with exit status 130; a later SIGTERM is the same request and changes nothing (the root README, Stopping)`,
+      },
+      {
+        name: "KEEPALIVE_INTERVAL_SECS",
+        default: String(GRPC_KEEPALIVE.intervalSecs),
+        run: "shared",
+        meaning:
+          "seconds a gRPC client connection may stay silent before the worker sends it an HTTP/2 PING (and, on TCP, before the kernel's first keepalive probe); a client that answers none within `KEEPALIVE_TIMEOUT_SECS` (one vanished without closing, a lost node or a dropped NAT entry) is disconnected and its calls' permits freed. The orchestrator pings its workers on the same period; tonic enforces no ping policy, so a client's pings never get GOAWAY `too_many_pings`",
+      },
+      {
+        name: "KEEPALIVE_TIMEOUT_SECS",
+        default: String(GRPC_KEEPALIVE.timeoutSecs),
+        run: "shared",
+        meaning: "seconds a client may take to answer the worker's keepalive PING before its connection is closed (on TCP also the gap between the kernel's keepalive probes, three of them)",
       },
       { name: "RUST_LOG", default: "info", meaning: `log filter, \`target=level\` directives such as \`info,worker_kit=debug\` (the code every worker shares)`, run: "shared" },
       {

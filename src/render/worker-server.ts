@@ -11,3 +11,16 @@
  * gives a new replica calls within about that.
  */
 export const WORKER_SERVER = { maxConnectionAgeSecs: 60 } as const;
+
+/**
+ * HTTP/2 keepalive between the orchestrator and a worker, both ways: the
+ * orchestrator's gRPC client pings every worker connection this often and
+ * gives up on one unanswered for the timeout (workerclient/client.go), and
+ * the worker's defaults for KEEPALIVE_INTERVAL_SECS and
+ * KEEPALIVE_TIMEOUT_SECS (its settings table) do the same the other way, so
+ * neither end is stricter than the other. A peer that vanished without a
+ * FIN or RST (a lost node, a dropped NAT or conntrack entry) is noticed
+ * within interval + timeout, instead of when the kernel gives up on it
+ * (hours), and the calls and permits it held are freed.
+ */
+export const GRPC_KEEPALIVE = { intervalSecs: 30, timeoutSecs: 10 } as const;
