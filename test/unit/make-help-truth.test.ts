@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { INGRESS, parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { orchestratorSettings, workerSettings } from "../../src/render/settings.js";
+import { orchestratorSettings } from "../../src/render/settings.js";
+import { workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 
 /**
