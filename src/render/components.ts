@@ -98,6 +98,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/ops\/ops(_test)?\.go$/, () => true],
   // The Kinesis consumer's series (leases, shard lag), tested where they exist.
   [/^orchestrator\/internal\/ops\/metrics_kinesis_test\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
+  // The SQS consumer's series (acknowledgement failures by call), likewise.
+  [/^orchestrator\/internal\/ops\/metrics_sqs_test\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/(internal\/(results|awsenv|ops|pipeline|synthetic)|cmd\/(bootstrap|produce|verify))\//, queue],
   // Custom collectors (read when scraped) belong to the queue ingresses' ops metrics, plain
   // gauges to the HTTP API's admission limit: neither orchestrator holds the other's helper.

@@ -74,6 +74,21 @@ export function dashboardPanels(m: Manifest): Panel[] {
     { title: "Memory (RSS)", unit: "bytes", targets: [{ expr: `sum by (job) (${rss})`, legend: "{{job}}" }], description: `${rss} of every service.` },
     ...queueLag(m, o),
     ...canaries(m, o),
+    ...acknowledgements(m, o),
+  ];
+}
+
+/** The SQS consumer's deletes and visibility changes that failed: stored results to be redelivered, messages that may reappear. */
+function acknowledgements(m: Manifest, o: MetricDoc[]): Panel[] {
+  if (m.orchestrator.ingress !== "sqs") return [];
+  const failed = metric(o, "orchestrator_acknowledge_failures_total");
+  return [
+    {
+      title: "SQS acknowledgement failures by call",
+      unit: "reqps",
+      targets: [{ expr: `sum by (call) (rate(${failed}[${RATE}]))`, legend: "{{call}}" }],
+      description: `${failed}: messages a DeleteMessageBatch left undeleted (redelivered) or a ChangeMessageVisibilityBatch failed for (may reappear); /readyz fails naming the call once it keeps failing.`,
+    },
   ];
 }
 

@@ -116,12 +116,21 @@ export function orchestratorMetrics(m: Manifest): MetricDoc[] {
     );
   }
   if (ingress === "sqs") {
-    rows.push({
-      name: "orchestrator_message_age_seconds",
-      type: "histogram",
-      labels: ["messaging_destination_name"],
-      meaning: "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue",
-    });
+    rows.push(
+      {
+        name: "orchestrator_message_age_seconds",
+        type: "histogram",
+        labels: ["messaging_destination_name"],
+        meaning: "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue",
+      },
+      {
+        name: "orchestrator_acknowledge_failures_total",
+        type: "counter",
+        labels: ["call"],
+        meaning:
+          "SQS messages an acknowledgement failed for, by call: DeleteMessageBatch (stored but left undeleted after its retries, so redelivered; the stored result makes that a no-op) or ChangeMessageVisibilityBatch (an extension or release failed, so a message in hand may reappear to another consumer); logged too, and /readyz answers 503 naming the call once it keeps failing",
+      },
+    );
   }
   if (ingress === "kinesis") {
     rows.push(

@@ -9,7 +9,7 @@ const manifest = (ingress: string) =>
 
 /** PromQL's words in the dashboard's expressions; any other identifier must be a metric from telemetry.ts. */
 const PROMQL = new Set(["histogram_quantile", "sum", "max", "by", "rate"]);
-const LABELS = new Set(["le", "worker", "job", "rpc_method", "outcome", "http_response_status_code", "shard_id"]);
+const LABELS = new Set(["le", "worker", "job", "rpc_method", "outcome", "http_response_status_code", "shard_id", "call"]);
 
 function identifiers(expr: string): string[] {
   return [...expr.replace(/\$__rate_interval/g, "").matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((x) => x[0]).filter((t) => !PROMQL.has(t) && !LABELS.has(t));
@@ -57,6 +57,11 @@ describe.each(["http", "sqs", "kinesis"])("Grafana dashboard, %s", (ingress) => 
   it("shows the queue presets' isolation canaries by outcome", () => {
     const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
     expect(exprs.includes("orchestrator_canaries_total")).toBe(ingress !== "http");
+  });
+
+  it("shows the SQS consumer's failed deletes and visibility changes by call", () => {
+    const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
+    expect(exprs.includes("sum by (call) (rate(orchestrator_acknowledge_failures_total")).toBe(ingress === "sqs");
   });
 });
 
