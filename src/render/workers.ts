@@ -10,9 +10,9 @@ export const SOCKETS_DIR = "/sockets";
 
 /**
  * The bytes a worker adds to its socket's path while it binds: worker-kit's
- * uds.rs binds at DIR/.NAME~/s, then links that into place at DIR/NAME. The
- * orchestrator's config (internal/config/addrs.go) leaves room for it, and a
- * worker-kit test binds at the longest path that config accepts.
+ * src/uds/socket_file.rs binds at DIR/.NAME~/s, then links that into place at
+ * DIR/NAME. The orchestrator's config (internal/config/addrs.go) leaves room
+ * for it, and a worker-kit test binds at the longest path that config accepts.
  */
 export const UDS_STAGING_EXTRA = 4;
 
