@@ -42,19 +42,34 @@ const FROM_WORKER_CRATE: ReadonlyMap<string, string> = new Map([
     "src/telemetry/otel.rs",
     "src/telemetry/rpc.rs",
     "src/telemetry/tests.rs",
-    "src/uds.rs",
-    "src/validate.rs",
     "tests/model_memory.rs",
     "tests/overload.rs",
   ].map((rel) => [rel, `${WORKERS_DIR}/${WORKER_KIT}/${rel}`] as const),
+  // Split into modules since: an edit lands in the part that keeps the most of the old file.
+  ["src/uds.rs", `${WORKERS_DIR}/${WORKER_KIT}/src/uds/socket_file.rs`],
+  ["src/validate.rs", `${WORKERS_DIR}/${WORKER_KIT}/src/validate/mod.rs`],
   ...["caps", "codegen", "compiled_tests", "eval", "file", "flat", "hash", "oracle_tests", "tests"].map(
     (mod) => [`src/model/${mod}.rs`, `${WORKERS_DIR}/${WORKER_MODEL}/src/${mod}.rs`] as const,
   ),
   ["src/model/mod.rs", `${WORKERS_DIR}/${WORKER_MODEL}/src/lib.rs`],
 ]);
 
+/**
+ * Shared-crate files a release split into a module directory. Left in place,
+ * an edited old file would sit next to the new directory and stop the crate
+ * compiling (E0761), so its edit is carried to the part that keeps the most of it.
+ */
+const SPLIT_IN_SHARED: ReadonlyMap<string, string> = new Map(
+  [
+    ["src/uds.rs", "src/uds/socket_file.rs"],
+    ["src/validate.rs", "src/validate/mod.rs"],
+  ].map(([from, to]) => [`${WORKERS_DIR}/${WORKER_KIT}/${from}`, `${WORKERS_DIR}/${WORKER_KIT}/${to}`] as const),
+);
+
 /** Where a generated file at `path` lives now, if a release moved it. */
 export function movedTo(path: string): string | undefined {
+  const split = SPLIT_IN_SHARED.get(path);
+  if (split) return split;
   const [top, crate, ...rest] = path.split("/");
   if (top !== WORKERS_DIR || crate === undefined || (SHARED_CRATES as readonly string[]).includes(crate)) return undefined;
   return FROM_WORKER_CRATE.get(rest.join("/"));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { blobId } from "../../src/sync/ledger.js";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
 import { movedTo } from "../../src/sync/moves.js";
 import { planSync } from "../../src/sync/plan.js";
 import { lines, syncInput } from "../helpers/sync-scenario.js";
@@ -23,6 +25,23 @@ describe("sync of files a release moved", () => {
     expect(movedTo("workers/scorer/src/main.rs")).toBeUndefined();
     expect(movedTo("workers/worker-kit/src/server.rs")).toBeUndefined();
     expect(movedTo("orchestrator/src/server.rs")).toBeUndefined();
+  });
+
+  it("moves each old file to a path the generator renders now, so a later split of a shared file keeps the map current", () => {
+    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "github.com/acme/risk-api/orchestrator" }, workers: [{ name: "scorer" }] }));
+    const old = ["src/server.rs", "src/uds.rs", "src/validate.rs", "src/shed/limit.rs", "src/model/mod.rs", "build/limits.rs"];
+    for (const rel of old) expect(tree.has(movedTo(`workers/scorer/${rel}`)!), rel).toBe(true);
+  });
+
+  it("carries an edit of a shared file a release split into modules to the new module, so no old file is left beside it", async () => {
+    const OLD = "workers/worker-kit/src/validate.rs";
+    const NEW = "workers/worker-kit/src/validate/mod.rs";
+    const mine = lines("one", "two", "three", "four (mine)", "five", "six", "seven");
+    const by = Object.fromEntries((await plan({ [OLD]: old }, { [OLD]: mine }, { [NEW]: now })).map((x) => [x.path, x]));
+    expect(by[NEW]).toMatchObject({ status: "merged", movedFrom: [OLD] });
+    expect(by[NEW]!.write!.content.toString()).toBe(lines("ONE (new)", "two", "three", "four (mine)", "five", "six", "seven"));
+    expect(by[OLD]).toMatchObject({ status: "removed", remove: true, movedTo: NEW });
+    expect(movedTo("workers/worker-kit/src/uds.rs")).toBe("workers/worker-kit/src/uds/socket_file.rs");
   });
 
   it("merges every worker's edit of one shared file into it, removing the old copies", async () => {
