@@ -6,8 +6,10 @@
  * Re-deriving for your model and hardware: run `make bench` on a machine like
  * your nodes, read bench/results.json (`memory.<service>.load_peak` in KiB,
  * `cpu_us_per_request.<service>` for the gRPC Score and e2e phases), put the
- * figures below (or edit the rendered manifests: sync keeps your edits), and
- * re-render with `npx create-hybrid-backend sync`.
+ * figures below, build, and re-render a repo with this checkout (`make sync
+ * HYBRID_BACKEND='node CHECKOUT/dist/cli.js'` in it: a plain `make sync` runs
+ * the published release the repo records, with its own figures); or edit the
+ * rendered manifests, which sync keeps.
  */
 
 /** Figures from `make bench` for one service. */
