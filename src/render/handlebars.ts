@@ -78,12 +78,13 @@ hbs.registerHelper("registryHost", (registry: string) => registry.split("/")[0])
 
 /**
  * The one-line header of generated config files (where the format has
- * comments): where they come from, and that edits survive `sync`.
+ * comments): where they come from, and that edits survive a sync. It names
+ * `make sync`, which runs the generator release hybrid-backend.json records
+ * (templates/root/Makefile.hbs): a bare `npx create-hybrid-backend sync` ran
+ * whatever release was newest that day, upgrading the repo as a side effect,
+ * and a release written here would change every generated file each release.
  */
-hbs.registerHelper(
-  "generatedHeader",
-  () => "# Generated from hybrid-backend.json by create-hybrid-backend. Edit freely: `npx create-hybrid-backend sync` merges template updates into your edits.",
-);
+hbs.registerHelper("generatedHeader", () => "# Generated from hybrid-backend.json by create-hybrid-backend. Edit freely: `make sync` merges template updates into your edits.");
 
 /**
  * How every template is compiled, at run time or by the build (prebuild.ts).

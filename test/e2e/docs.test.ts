@@ -1,12 +1,12 @@
 import { execa } from "execa";
-import { readFileSync, readdirSync, realpathSync } from "node:fs";
+import { chmodSync, readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { freePort } from "../../src/validate/ports.js";
 import { ensurePythonLinter } from "../../src/validate/linters.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
-import { CLI, runCli, tempDir } from "../helpers/cli.js";
+import { CLI, ROOT, runCli, tempDir } from "../helpers/cli.js";
 import { dockerfileStages } from "../helpers/dockerfile-stages.js";
 import { composeHeaderCommands, fencedBlocks, helpTargets, isShell, needsCluster, needsDocker, runBlock, type DocBlock } from "../helpers/doc-blocks.js";
 import { E2E_ENV } from "../helpers/toolchain-env.js";
@@ -21,7 +21,10 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
  * same ports written into the commands that name them. Only what needs a
  * Docker engine is skipped, and it must be marked so (```sh docker, or a
  * `docker` command line); it is checked statically instead: the compose file
- * against the compose spec, every service and Dockerfile it names.
+ * against the compose spec, every service and Dockerfile it names. The
+ * generator's commands (the README's npx lines, make sync and upgrade) reach
+ * a stand-in npx that runs this checkout's CLI for the release the repo
+ * records (and for latest, which it is here) and fails on any other.
  */
 const PRESETS: [string, string[]][] = [
   ["http", ["--ingress", "http", "--router", "stdlib"]],
@@ -37,6 +40,7 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
   let blocks: DocBlock[] = [];
   let compose: string[] = [];
   let ports: { api: number; worker: number; emulator: number };
+  const npxLog = join(tempDir("chb-docs-npx-"), "calls");
 
   const read = (path: string) => readFileSync(join(dir, path), "utf8");
   const run = async (text: string, cwd = dir, extra: Record<string, string> = {}, minutes = 15) => {
@@ -49,6 +53,24 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     const created = await runCli([dir, "--yes", "--no-validate", ...flags], process.cwd(), E2E_ENV);
     expect(created.exitCode, created.stderr).toBe(0);
     ports = { api: await freePort(), worker: await freePort(), emulator: await freePort() };
+    const recorded = (JSON.parse(read("hybrid-backend.json")) as { generator: { version: string } }).generator.version;
+    expect(recorded).toBe(GENERATOR_VERSION);
+    const npxDir = tempDir("chb-docs-npx-");
+    writeFileSync(
+      join(npxDir, "npx"),
+      [
+        "#!/usr/bin/env bash",
+        `echo "$*" >> ${npxLog}`,
+        '[ "$1" = --yes ] && shift',
+        'case "$1" in',
+        `  create-hybrid-backend@${recorded} | create-hybrid-backend@latest) shift; exec node ${CLI} "$@" ;;`,
+        "esac",
+        'echo "stand-in npx: not a generator command the docs give: $*" >&2',
+        "exit 127",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(npxDir, "npx"), 0o755);
     env = {
       ...(process.env as Record<string, string>),
       ...E2E_ENV,
@@ -61,13 +83,13 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
       ...(preset === "http" ? {} : { SMOKE_EMULATOR_PORT: String(await freePort()) }),
       RUST_LOG: "warn",
     };
+    env.PATH = `${npxDir}:${env.PATH}`;
     // The docs name the default ports; this machine's are taken by others, so the same commands
     // run on free ones, given through the settings above.
     subst = (t) =>
       t
         .replaceAll("localhost:8080", `127.0.0.1:${ports.api}`)
-        .replaceAll("127.0.0.1:50051", `127.0.0.1:${ports.worker}`)
-        .replaceAll(`npx create-hybrid-backend@${GENERATOR_VERSION} `, `node ${CLI} `);
+        .replaceAll("127.0.0.1:50051", `127.0.0.1:${ports.worker}`);
     // Each worker's crate has its README; the shared crates beside them are libraries with none.
     const workerNames = (JSON.parse(read("hybrid-backend.json")) as { workers: { name: string }[] }).workers.map((w) => w.name);
     const readmes = ["README.md", ...workerNames.map((w) => `workers/${w}/README.md`)];
@@ -232,7 +254,8 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
       bench: { BENCH_DURATION: "300ms", BENCH_RUNS: "1" },
       gen: {},
     };
-    const skipped = targets.filter((t) => !inBlocks.has(t) && !(t in runHere) && t !== "help" && t !== "clean");
+    // clean and upgrade run in the last case, after everything that builds.
+    const skipped = targets.filter((t) => !inBlocks.has(t) && !(t in runHere) && !["help", "clean", "upgrade"].includes(t));
     expect(skipped).toEqual(["docker", "up", "down"]);
     // No Docker engine here: the compose targets are checked statically (the compose file itself above).
     const makefile = read("Makefile");
@@ -252,7 +275,7 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     expect((await execa("git", ["status", "--porcelain", "workers", "testdata"], { cwd: dir })).stdout).toBe("");
   });
 
-  it("runs make clean (on a target dir of its own: the shared one stays) and the manifest block", async () => {
+  it("runs make clean (on a target dir of its own: the shared one stays), the manifest block, make upgrade and the README's checkout sync", async () => {
     await run("make clean", dir, { CARGO_TARGET_DIR: tempDir("chb-docs-clean-") });
     // Every build output goes; only the pinned buf (if a block above fetched it) may stay.
     const pinnedBuf = `buf-${(JSON.parse(read("hybrid-backend.json")) as { toolchains: { buf: string } }).toolchains.buf}`;
@@ -261,6 +284,16 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     await run(manifest.text);
     const added = /add worker (\w+)/.exec(manifest.text)![1]!;
     expect(read("hybrid-backend.json")).toContain(`"${added}"`);
+    // The block's make sync lines ran the release the repo records.
+    const synced = readFileSync(npxLog, "utf8").split("\n").filter((l) => / sync/.test(l));
+    expect(synced).toEqual([`--yes create-hybrid-backend@${GENERATOR_VERSION} sync --dry-run`, `--yes create-hybrid-backend@${GENERATOR_VERSION} sync`]);
+    // make upgrade syncs with the newest release, this one: nothing changes, and the manifest still records it.
+    await run("make upgrade");
+    expect(readFileSync(npxLog, "utf8")).toMatch(/^--yes create-hybrid-backend@latest sync$/m);
+    expect(read("hybrid-backend.json")).toContain(`"version": "${GENERATOR_VERSION}"`);
+    // The README's way to sync with a checkout, this one, checking.
+    const checkout = /`(make sync HYBRID_BACKEND='node CHECKOUT\/dist\/cli\.js')`/.exec(read("README.md"))![1]!;
+    await run(`${checkout.replace("CHECKOUT", ROOT.replace(/\/$/, ""))} SYNC_FLAGS=--check`);
     expect((await runCli(["sync", "--check"], dir, E2E_ENV)).exitCode).toBe(0);
   });
 });

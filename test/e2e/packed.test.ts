@@ -94,4 +94,20 @@ describe("packed package", () => {
     const after = await fetch(`http://${http}/healthz`).then((r) => r.status, () => "refused");
     expect(after).toBe("refused");
   });
+
+  it("syncs with the tarball as the README says for a release npx cannot fetch", async () => {
+    const repo = join(work, "empty", "my-app");
+    const line = /`(make sync HYBRID_BACKEND='npx --yes -p \/path\/to\/(create-hybrid-backend-[^']+\.tgz) hybrid-backend')`/.exec(readFileSync(join(repo, "README.md"), "utf8"));
+    expect(line, "README lost its tarball sync").not.toBeNull();
+    expect(line![2]).toBe(basename(tarball));
+    const sync = await execa("bash", ["-c", `${line![1]!.replace("/path/to/", `${work}/`)} SYNC_FLAGS=--check`], {
+      cwd: repo,
+      env: { ...E2E_ENV, npm_config_loglevel: "error", CI: "1" },
+      reject: false,
+      stdin: "ignore",
+      all: true,
+    });
+    expect(sync.exitCode, sync.all).toBe(0);
+    expect(sync.stdout).toContain("generated files are current");
+  });
 });

@@ -77,7 +77,9 @@ function makeTargets(makefile: string): Set<string> {
 function targetsNamed(code: string[]): string[] {
   const out: string[] = [];
   for (const text of code) {
-    for (const m of text.matchAll(/(?:^|[\s;&|(])make((?:[ \t]+[^\s#;&|)]+)+)/gm)) {
+    // A variable's quoted value (make sync HYBRID_BACKEND='node CHECKOUT/dist/cli.js') is one word, and no target.
+    const unquoted = text.replace(/\b([A-Z][A-Z0-9_]*)=(?:'[^'\n]*'|"[^"\n]*")/g, "$1=");
+    for (const m of unquoted.matchAll(/(?:^|[\s;&|(])make((?:[ \t]+[^\s#;&|)]+)+)/gm)) {
       out.push(...m[1]!.trim().split(/\s+/).filter((w) => !w.includes("=") && !w.startsWith("-")));
     }
   }
@@ -326,9 +328,10 @@ describe("the README's npx commands", () => {
   it.each(presets)("name another way to run them when the registry lacks the release ($ingress)", (orchestrator) => {
     const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator } });
     const readme = render(m).get("README.md")!.content.toString("utf8");
-    expect(readme).toContain(`npx create-hybrid-backend@${m.generator.version} sync`);
+    expect(readme).toContain(`npx --yes create-hybrid-backend@${m.generator.version} sync`);
     expect(readme).toContain("E404");
-    expect(readme).toContain("`node CHECKOUT/dist/cli.js sync`");
-    expect(readme).toContain(`\`npx -p /path/to/create-hybrid-backend-${m.generator.version}.tgz hybrid-backend sync\``);
+    // generator-commands.test.ts runs both with the rendered Makefile.
+    expect(readme).toContain("`make sync HYBRID_BACKEND='node CHECKOUT/dist/cli.js'`");
+    expect(readme).toContain(`\`make sync HYBRID_BACKEND='npx --yes -p /path/to/create-hybrid-backend-${m.generator.version}.tgz hybrid-backend'\``);
   });
 });
