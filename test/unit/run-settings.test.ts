@@ -228,8 +228,9 @@ describe("make run refuses a setting it would hand to every service alike", () =
     const text = treeFor("http");
     const dir = repo(text, ["scorer", "pricing"]);
     const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, [name]: "/tmp/x" });
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toBe(`run failed: ${name}=/tmp/x would reach every service that reads it alike: set it per service instead (${perService})`);
+    // Bad input, as every refused setting: exit 2 and one line naming it, its value and what is wanted.
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toBe(`run: ${name}=/tmp/x: want it set per service (${perService}), not once for every service that reads it`);
     expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
   });
 
@@ -237,8 +238,8 @@ describe("make run refuses a setting it would hand to every service alike", () =
     const text = treeFor("http", [{ name: "scorer", transport: "tcp" }]);
     const dir = repo(text, ["scorer"]);
     const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WORKER_SCORER_MODLE_PATH: "/tmp/x" });
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toMatch(/^run failed: WORKER_SCORER_MODLE_PATH is not a setting of scorer under make run; WORKER_SCORER_ is followed by one of: ADDR .*METRICS_ADDR .*MODEL_PATH/);
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toMatch(/^run: WORKER_SCORER_MODLE_PATH=\/tmp\/x: want a setting of scorer under make run: WORKER_SCORER_ followed by one of ADDR .*METRICS_ADDR .*MODEL_PATH/);
     expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
   });
 

@@ -180,13 +180,13 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
     ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), as scorer does (WORKER_SCORER_ADDR): set LISTEN_ADDR to another address"],
     ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
-    ["kinesis", ["run", "KINESIS_STREAM=s"], "run failed: KINESIS_STREAM=s is not a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS"],
+    ["kinesis", ["run", "KINESIS_STREAM=s"], "run: KINESIS_STREAM=s: want a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS"],
     ["http", ["run", "SHUTDOWN_TIMEOUT=10"], "run: SHUTDOWN_TIMEOUT=10: want a positive Go duration such as 2s or 500ms"],
     ["http", ["run", "SHUTDOWN_DELAY=-1s"], "run: SHUTDOWN_DELAY=-1s: want a Go duration of 0 or more, such as 5s"],
     ["sqs", ["run", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5"], `run: WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5: want whole seconds from 0 to ${WORKER_MAX_DRAIN_SECS}`],
     ["sqs", ["run", `SHUTDOWN_GRACE_SECS=${WORKER_MAX_DRAIN_SECS + 1}`], `run: SHUTDOWN_GRACE_SECS=${WORKER_MAX_DRAIN_SECS + 1}: want whole seconds from 0 to ${WORKER_MAX_DRAIN_SECS}`],
     ["sqs", ["smoke", "SMOKE_WORKER_PORT=99999"], "smoke: SMOKE_WORKER_PORT=99999: want a port number, 1 to 65535"],
-    ["sqs", ["smoke", "WORKER_PORT=99999"], `smoke failed: WORKER_PORT=99999 is not a setting: ${SERVICE_SETTING}`],
+    ["sqs", ["smoke", "WORKER_PORT=99999"], `smoke: WORKER_PORT=99999: want a setting: ${SERVICE_SETTING}`],
     ["http", ["smoke", "SMOKE_EMULATOR_PORT=15000"], "smoke: SMOKE_EMULATOR_PORT=15000 does not apply here (HTTP ingress: no emulator); smoke reads only SMOKE_HTTP_PORT SMOKE_WORKER_PORT"],
     ["http", ["bench", "BENCH_RATE=abc"], "bench: BENCH_RATE=abc: want a number of requests per second above 0, e.g. 500 or 12.5"],
     ["http", ["bench", "BENCH_RATE=0"], "bench: BENCH_RATE=0: want a number of requests per second above 0, e.g. 500 or 12.5"],
@@ -194,7 +194,7 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
     ["http", ["bench", "BENCH_DURATION=5"], "bench: BENCH_DURATION=5: want a positive Go duration such as 2s or 500ms"],
     ["http", ["bench", "BENCH_TRANSPORT=unix"], "bench: BENCH_TRANSPORT=unix: want tcp or uds"],
     ["http", ["bench", "BENCH_ONLY=model"], "bench: BENCH_ONLY=model does not apply here; bench reads only BENCH_DURATION BENCH_RUNS BENCH_RATE BENCH_CONCURRENCY BENCH_TRANSPORT BENCH_PIN"],
-    ["kinesis", ["bench", "MODEL_FILE=/m.json"], "bench failed: MODEL_FILE=/m.json is not a setting: the worker reads no MODEL_ name but MODEL_PATH"],
+    ["kinesis", ["bench", "MODEL_FILE=/m.json"], "bench: MODEL_FILE=/m.json: want a setting: the worker reads no MODEL_ name but MODEL_PATH"],
   ])("%s: make %j", async (preset, args, line) => {
     const dir = toolchainRepo(trees[preset]!);
     const r = await make(dir, args);

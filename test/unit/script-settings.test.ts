@@ -118,17 +118,23 @@ describe.each(["smoke", "bench"])("make %s hands each service its own settings, 
 
 describe.each(["run", "smoke", "bench"])("make %s refuses a setting it would hand to every service alike", (name) => {
   it.each([
-    ["MODEL_PATH", "/tmp/m.json", "would reach every service that reads it alike: set it per service instead (WORKER_SCORER_MODEL_PATH WORKER_PRICING_MODEL_PATH)"],
+    ["MODEL_PATH", "/tmp/m.json", "it set per service (WORKER_SCORER_MODEL_PATH WORKER_PRICING_MODEL_PATH), not once for every service that reads it"],
     [
       "OTEL_RESOURCE_ATTRIBUTES",
       "deployment.environment=dev, service.name =one",
-      "would give every service that reads it one service.name: set OTEL_SERVICE_NAME per service instead (ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME)",
+      "no service.name entry, one for every service that reads it: set OTEL_SERVICE_NAME per service (ORCHESTRATOR_OTEL_SERVICE_NAME WORKER_SCORER_OTEL_SERVICE_NAME WORKER_PRICING_OTEL_SERVICE_NAME)",
     ],
-  ])("%s=%s, before anything starts", async (variable, value, why) => {
-    const dir = repo(treeFor("sqs"));
+    // A name the services would refuse at start: a typo, a retired name, a per-service typo.
+    ["WORKER_PORT", "abc", "a setting: the orchestrator reads no WORKER_ name but WORKER_SCORER_ADDR, WORKER_PRICING_ADDR and a per-service WORKER_<NAME>_<VAR> (README, Configuration)"],
+    ["WORKER_ADDR", "127.0.0.1:1", "WORKER_SCORER_ADDR instead: WORKER_ADDR is no longer read"],
+    ["WORKER_PRICING_RUSTLOG", "debug", "a setting of pricing under make NAME: WORKER_PRICING_ followed by one of ADDR"],
+  ])("%s=%s, before anything starts: bad input, exit 2", async (variable, value, why) => {
+    // http: every script starts the orchestrator too, whose WORKER_ namespace refuses WORKER_PORT.
+    const dir = repo(treeFor("http"));
     const r = await script(dir, name, { [variable]: value });
-    expect(r.exitCode).toBe(1);
-    expect(r.all).toBe(`${name} failed: ${variable}=${value} ${why}`);
+    expect(r.exitCode).toBe(2);
+    expect(r.all.split("\n")).toHaveLength(1);
+    expect(r.all.startsWith(`${name}: ${variable}=${value}: want ${why.replace("make NAME", `make ${name}`)}`), r.all).toBe(true);
     for (const service of ["orchestrator", "scorer", "pricing"]) expect(existsSync(join(dir, `.env-${service}`))).toBe(false);
   });
 });
