@@ -59,3 +59,29 @@ describe("the README's CI section speaks each provider's terms", () => {
     expect(text).toContain("while on `main` (on GitLab, the default branch) every job runs");
   });
 });
+
+/**
+ * A GitLab-only repo's publish job stopped with "publish needs REGISTRY_USER
+ * and REGISTRY_PASSWORD" while its README named neither, nor where the
+ * registry (a registry.example.com placeholder) is set: every credential a CI
+ * file reads that the team must provide is named in the README's CI section.
+ */
+describe("the README's CI section names the credentials publish needs", () => {
+  const cases = ["example.com/app/orchestrator", "gitlab.com/acme/app/orchestrator", "github.com/acme/app/orchestrator"].flatMap((module) =>
+    [["github"], ["gitlab"], ["github", "gitlab"]].map((providers) => [module, providers] as const),
+  );
+  it.each(cases)("%s, %j", (module, providers) => {
+    const tree = render(parseManifest({ name: "app", orchestrator: { module }, ci: { providers: [...providers] } }));
+    const text = (path: string) => tree.get(path)?.content.toString("utf8") ?? "";
+    const readme = text("README.md");
+    const ci = readme.slice(readme.indexOf("## CI\n"), readme.indexOf("\n## ", readme.indexOf("## CI\n") + 1));
+    const needed = new Set<string>();
+    for (const [, name] of text(".github/workflows/ci.yml").matchAll(/secrets\.([A-Z_]+)/g)) if (name !== "GITHUB_TOKEN") needed.add(name!);
+    const gitlab = text(".gitlab-ci.yml");
+    // Variables the job reads that no line of the file itself sets.
+    for (const name of ["REGISTRY_USER", "REGISTRY_PASSWORD"]) if (gitlab.includes(`\${${name}`) && !new RegExp(`^\\s+${name}: `, "m").test(gitlab)) needed.add(name);
+    expect(ci).toContain("`ci.registry` in `hybrid-backend.json`");
+    for (const name of needed) expect(ci, name).toContain(`\`${name}\``);
+    if (module.startsWith("example.com/")) expect(ci).toContain("a placeholder");
+  });
+});
