@@ -31,6 +31,8 @@ export type Partial = {
   ci?: { providers?: string[] };
   docker?: boolean;
   deploy?: string[];
+  /** --workers, or the manifest's own list. */
+  workers?: { name: string; transport?: string }[];
   /** --transport: the transport of every worker (the manifest can also set each). */
   transport?: string;
   toolchains?: { go?: string; rust?: string };
@@ -68,6 +70,7 @@ const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
 function hoistFlagKeys(config: Record<string, unknown>, file: string): Record<string, unknown> {
   const out = { ...config };
   if (typeof out.ci === "string") out.ci = { providers: parseList(out.ci, `${file} ci`, CI_PROVIDERS, "CI") };
+  if (typeof out.workers === "string") out.workers = parseWorkers(out.workers, `${file} workers`);
   if (out.orchestrator !== undefined && (typeof out.orchestrator !== "object" || out.orchestrator === null)) return out;
   const nested = (typeof out.orchestrator === "object" && out.orchestrator !== null ? out.orchestrator : {}) as Record<string, unknown>;
   const moved: Record<string, unknown> = {};
@@ -93,6 +96,7 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   if (values.ci !== undefined) layer.ci = { providers: parseList(values.ci, "--ci", CI_PROVIDERS, "CI") };
   if (values.deploy !== undefined) layer.deploy = parseList(values.deploy, "--deploy", DEPLOY_TARGETS, "deploy target");
   if (values.transport !== undefined) layer.transport = values.transport;
+  if (values.workers !== undefined) layer.workers = parseWorkers(values.workers, "--workers");
   if (values["no-docker"]) layer.docker = false;
   else if (values.docker) layer.docker = true;
   return layer;
@@ -111,6 +115,16 @@ function parseList(raw: string, field: string, choices: readonly string[], what:
   }
   if (items.includes("")) throw new UsageError(field, raw, `an empty entry; ${allowed}`);
   return items;
+}
+
+/**
+ * --workers (or "workers": "a,b" in an answers file): names only, each worker
+ * taking --transport or the default; the schema judges each name.
+ */
+function parseWorkers(raw: string, field: string): { name: string }[] {
+  const names = raw.split(",").map((s) => s.trim());
+  if (names.includes("")) throw new UsageError(field, raw, "an empty entry; give a comma-separated list of 1 to 8 worker names, the first the primary");
+  return names.map((name) => ({ name }));
 }
 
 export function merge(...layers: Partial[]): Partial {

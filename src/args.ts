@@ -44,6 +44,7 @@ export interface ParsedArgs {
     ci?: string;
     deploy?: string;
     transport?: string;
+    workers?: string;
     "no-docker"?: boolean;
     docker?: boolean;
     config?: string;
@@ -140,6 +141,7 @@ Create options (prompted for on a TTY unless --yes):
   --deploy LIST        ${DEPLOY_TARGETS.join(", ")}, or none: manifests under deploy/ (default: kubernetes)
   --transport KIND     ${TRANSPORTS.join(" | ")}: every worker its own Deployment behind a Service (tcp), or a
                        sidecar in the orchestrator's pod over a Unix socket (uds) (default: tcp)
+  --workers LIST       comma-separated Rust worker names, 1 to 8, the first the primary (default: scorer)
   --no-docker          skip Dockerfiles and compose
   --config FILE        answers as JSON (the shape of hybrid-backend.json); flags override it
   -y, --yes            accept defaults, never prompt

@@ -27,6 +27,8 @@ const FLAG_FOR: Record<string, string> = {
   "ci.providers": "--ci",
   deploy: "--deploy",
   "workers.transport": "--transport",
+  "workers.name": "--workers",
+  workers: "--workers",
 };
 
 /**

@@ -8,6 +8,7 @@ export const OPTIONS = {
   ci: { type: "string" },
   deploy: { type: "string" },
   transport: { type: "string" },
+  workers: { type: "string" },
   "no-docker": { type: "boolean" },
   docker: { type: "boolean" },
   config: { type: "string" },
@@ -42,6 +43,7 @@ const EXAMPLE: Record<ValueOption, string> = {
   ci: "github,gitlab",
   deploy: "kubernetes",
   transport: "uds",
+  workers: "scorer,pricing",
   config: "answers.json",
 };
 

@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { shellQuote } from "../human.js";
-import { defaultModule } from "../manifest.js";
+import { DEFAULT_WORKERS, defaultModule } from "../manifest.js";
 
 /** The one-line, prompt-free command that reproduces an interactive run. */
 export function equivalentCommand(dir: string, m: Manifest): string {
@@ -11,6 +11,8 @@ export function equivalentCommand(dir: string, m: Manifest): string {
   flags.push(`--ci ${m.ci.providers.length ? m.ci.providers.join(",") : "none"}`);
   if (!m.docker) flags.push("--no-docker");
   if (!m.deploy.length) flags.push("--deploy none");
+  const names = m.workers.map((w) => w.name).join(",");
+  if (names !== DEFAULT_WORKERS.map((w) => w.name).join(",")) flags.push(`--workers ${names}`);
   // Only when every worker shares one transport; per-worker choices live in hybrid-backend.json.
   const transports = new Set(m.workers.map((w) => w.transport));
   if (transports.size === 1 && !transports.has("tcp")) flags.push(`--transport ${[...transports][0]}`);

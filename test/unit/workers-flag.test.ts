@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { equivalentCommand } from "../../src/commands/equivalent.js";
+import { parseManifest } from "../../src/manifest.js";
+import { runCli, snapshot, tempDir } from "../helpers/cli.js";
+
+/**
+ * A new user asked for two workers found no flag for it: --help named none,
+ * `--workers` was "an unknown option", and --config with
+ * {"workers": ["scorer", "pricing"]} answered only "expected object". The
+ * workers are a create option like the others, in the flags and in an answers
+ * file by the flag's own name, each taking --transport.
+ */
+describe("--workers", () => {
+  it("names the workers, the first the primary, each with --transport", async () => {
+    const cwd = tempDir();
+    const r = await runCli(["app", "--workers", "scorer, pricing", "--transport", "uds", "--ci", "gitlab", "--no-validate", "--no-git"], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(cwd, "app", "hybrid-backend.json"), "utf8"));
+    expect(m.workers).toEqual([
+      { name: "scorer", transport: "uds" },
+      { name: "pricing", transport: "uds" },
+    ]);
+  });
+
+  it('an answers file may give them by the flag\'s name: "workers": "scorer,pricing"', async () => {
+    const cwd = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(cwd, "answers.json"), JSON.stringify({ workers: "scorer,pricing" }));
+    const r = await runCli(["app", "--config", "answers.json", "--dry-run", "--json"], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { files: string[] }).files).toContain("workers/pricing/src/main.rs");
+  });
+
+  it("--help lists it", async () => {
+    const r = await runCli(["--help"], tempDir());
+    expect(r.stdout).toMatch(/^ {2}--workers LIST {7}comma-separated Rust worker names/m);
+  });
+
+  it.each([
+    ["scorer,Bad", 'workers.1.name (--workers): "Bad" is not valid; use 2-24 characters'],
+    ["scorer,,x", '--workers: "scorer,,x" is not valid; an empty entry; give a comma-separated list of 1 to 8 worker names'],
+    ["scorer,scorer", 'workers.1.name (--workers): "scorer" is not valid; give each worker a different name'],
+  ])("%s: exit 2, one line naming it, nothing written", async (value, line) => {
+    const cwd = tempDir();
+    const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--workers", value], cwd);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(line);
+    expect(snapshot(cwd)).toEqual([]);
+  });
+
+  it("the equivalent command of an interactive run gives them", () => {
+    const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" }, workers: [{ name: "scorer" }, { name: "pricing" }] });
+    expect(equivalentCommand("app", m)).toContain("--workers scorer,pricing");
+    expect(equivalentCommand("app", parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" } }))).not.toContain("--workers");
+  });
+});
