@@ -35,14 +35,14 @@ describe("manifest schema", () => {
     ["toolchain", { ...minimal, toolchains: { go: "latest" } }, /toolchains\.go: "latest" .*MAJOR\.MINOR/],
     ["toolchain bump without its base image's digest", { ...minimal, toolchains: { rust: "1.96.0" } }, /^images\.rust:1\.96\.0-bookworm: \(missing\) .*add the sha256 digest of rust:1\.96\.0-bookworm/],
     ["base image digest that is a tag", { ...minimal, images: { "golang:1.26-bookworm": "latest" } }, /^images\.golang:1\.26-bookworm: "latest" .*sha256: and the 64 hex digits/],
-    ["worker name", { ...minimal, workers: [{ name: "Pricing" }] }, /^workers\.0\.name: "Pricing" is not valid; use 2-24 characters: lowercase letters and digits/],
-    ["worker name with a hyphen", { ...minimal, workers: [{ name: "risk-v2" }] }, /^workers\.0\.name: "risk-v2" .*lowercase letters and digits/],
-    ["reserved worker name", { ...minimal, workers: [{ name: "scorer" }, { name: "orchestrator" }] }, /^workers\.1\.name: "orchestrator" .*reserved \(it names another service/],
-    ["worker named like a dependency", { ...minimal, workers: [{ name: "tokio" }] }, /^workers\.0\.name: "tokio" .*reserved \(a dependency/],
-    ["worker named by a Rust keyword", { ...minimal, workers: [{ name: "fn" }] }, /^workers\.0\.name: "fn" .*Rust keyword/],
-    ["duplicate worker", { ...minimal, workers: [{ name: "scorer" }, { name: "scorer" }] }, /^workers\.1\.name: "scorer" .*different name/],
-    ["no workers", { ...minimal, workers: [] }, /^workers: \[\] .*list 1 to 8 workers/],
-    ["nine workers", { ...minimal, workers: [..."abcdefghi"].map((c) => ({ name: `w${c}` })) }, /^workers: .*list 1 to 8 workers/],
+    ["worker name", { ...minimal, workers: [{ name: "Pricing" }] }, /^workers\.0\.name \(--workers\): "Pricing" is not valid; use 2-24 characters: lowercase letters and digits/],
+    ["worker name with a hyphen", { ...minimal, workers: [{ name: "risk-v2" }] }, /^workers\.0\.name \(--workers\): "risk-v2" .*lowercase letters and digits/],
+    ["reserved worker name", { ...minimal, workers: [{ name: "scorer" }, { name: "orchestrator" }] }, /^workers\.1\.name \(--workers\): "orchestrator" .*reserved \(it names another service/],
+    ["worker named like a dependency", { ...minimal, workers: [{ name: "tokio" }] }, /^workers\.0\.name \(--workers\): "tokio" .*reserved \(a dependency/],
+    ["worker named by a Rust keyword", { ...minimal, workers: [{ name: "fn" }] }, /^workers\.0\.name \(--workers\): "fn" .*Rust keyword/],
+    ["duplicate worker", { ...minimal, workers: [{ name: "scorer" }, { name: "scorer" }] }, /^workers\.1\.name \(--workers\): "scorer" .*different name/],
+    ["no workers", { ...minimal, workers: [] }, /^workers \(--workers\): \[\] .*list 1 to 8 workers/],
+    ["nine workers", { ...minimal, workers: [..."abcdefghi"].map((c) => ({ name: `w${c}` })) }, /^workers \(--workers\): .*list 1 to 8 workers/],
   ])("rejects %s with a one-line message naming field and value", (_label, input, message) => {
     try {
       parseManifest(input);
