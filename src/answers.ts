@@ -17,6 +17,7 @@ import {
   type Manifest,
   type ManifestInput,
 } from "./manifest.js";
+import { isPlainObject } from "./plain-object.js";
 
 export const DEFAULT_NAME = "my-app";
 
@@ -202,5 +203,8 @@ export function answersFault(answers: Partial, origin: Origin, acrossFields = fa
 }
 
 function manifestInput(answers: Omit<Partial, "transport">, name: string): ManifestInput {
-  return { ...answers, name, orchestrator: { module: defaultModule(name), ...answers.orchestrator } } as ManifestInput;
+  const given: unknown = answers.orchestrator;
+  // Anything but an object is left as given, for the schema to name its type.
+  const orchestrator = given === undefined || isPlainObject(given) ? { module: defaultModule(name), ...given } : given;
+  return { ...answers, name, orchestrator } as ManifestInput;
 }

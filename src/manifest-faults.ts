@@ -42,7 +42,10 @@ export function issuePath(issue: z.core.$ZodIssue): readonly PropertyKey[] {
 
 export function faultFor(issue: z.core.$ZodIssue, input: unknown, origin: Origin, jsonSchema: object): UsageError {
   if (issue.code === "unrecognized_keys") return unknownKey(issue.path, issue.keys, origin, jsonSchema);
-  return new UsageError(fieldAt(issue.path, origin), valueAt(input, issue.path), allowedFor(issue, origin));
+  const keys = issue.code === "invalid_type" && issue.expected === "object" ? keysAt(jsonSchema, issue.path) : undefined;
+  // "expected object" alone left the user to guess its shape: name its keys.
+  const allowed = keys ? `expected an object with the keys ${keys.join(", ")}` : allowedFor(issue, origin);
+  return new UsageError(fieldAt(issue.path, origin), valueAt(input, issue.path), allowed);
 }
 
 /**

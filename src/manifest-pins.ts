@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isPlainObject } from "./plain-object.js";
 
 /**
  * What the manifest pins outside the code: the GitHub Actions the workflow
@@ -191,8 +192,8 @@ export function baseImages(m: PinScope): string[] {
 export function actionPins(input: unknown): unknown {
   if (input === null || typeof input !== "object") return input;
   const m = input as { ci?: unknown };
-  const ci = (m.ci ?? {}) as Record<string, unknown>;
-  if (typeof ci !== "object") return input;
+  const ci = m.ci ?? {};
+  if (!isPlainObject(ci)) return input;
   const providers = ci.providers === undefined ? ["github"] : ci.providers;
   const github = Array.isArray(providers) && providers.includes("github");
   if (github) return "actions" in ci ? input : { ...m, ci: { ...ci, actions: {} } };

@@ -10,6 +10,7 @@ import { goModulePathProblem } from "./go-module-path.js";
 import { PROJECT_NAME_BOUND, PROJECT_NAME_MAX, PROJECT_NAME_MIN } from "./project-names.js";
 import { ACTIONS, BASE_IMAGES, actionPins, baseImages, imagePins } from "./manifest-pins.js";
 import { TOOLCHAIN_DEFAULTS } from "./toolchain-defaults.js";
+import { isPlainObject } from "./plain-object.js";
 
 export { DIGEST_RE, baseImages } from "./manifest-pins.js";
 
@@ -223,8 +224,8 @@ function defaultDeploy(input: unknown): unknown {
 function defaultRegistry(input: unknown): unknown {
   if (input === null || typeof input !== "object") return input;
   const m = input as { name?: unknown; orchestrator?: { module?: unknown }; ci?: unknown };
-  const ci = (m.ci ?? {}) as Record<string, unknown>;
-  if (typeof ci !== "object" || "registry" in ci) return input;
+  const ci = m.ci ?? {};
+  if (!isPlainObject(ci) || "registry" in ci) return input;
   const name = typeof m.name === "string" ? m.name : "app";
   const module = typeof m.orchestrator?.module === "string" ? m.orchestrator.module : "";
   const [host, rawOwner] = module.toLowerCase().split("/");
