@@ -20,16 +20,33 @@ export function silentDisplay(): Display {
   return { stepStarted() {}, stepFinished() {}, commandStarted() {}, cargoProgress() {}, stepDone() {}, note() {}, stop() {} };
 }
 
-export function plainDisplay(print: (line: string) => void): Display {
+/**
+ * How often a log gets a line of cargo's progress: a first cargo build runs
+ * ten minutes and more, and a log silent that long reads as a hang (and some
+ * CI runners stop a job after minutes without output).
+ */
+export const PLAIN_PROGRESS_MS = 30_000;
+
+export function plainDisplay(print: (line: string) => void, now: () => number = Date.now): Display {
   let stopped = false;
+  // Per step, when it last printed a line: its command, or cargo's count.
+  const lastLine = new Map<string, number>();
   const write = (line: string) => {
     if (!stopped) print(line);
   };
   return {
     stepStarted() {},
     stepFinished() {},
-    commandStarted: (step, command, where) => write(human`  ${step}: ${command}${where ? ` (${where})` : ""}`),
-    cargoProgress() {},
+    commandStarted: (step, command, where) => {
+      lastLine.set(step, now());
+      write(human`  ${step}: ${command}${where ? ` (${where})` : ""}`);
+    },
+    cargoProgress(step, done, total, building) {
+      const at = now();
+      if (at - (lastLine.get(step) ?? at) < PLAIN_PROGRESS_MS) return;
+      lastLine.set(step, at);
+      write(human`  ${step}: cargo ${done}/${total} units built${building ? ` (now ${building})` : ""}`);
+    },
     stepDone: (r) => write(stepLine(r)),
     note: (msg) => write(human`  ${msg}`),
     stop() {

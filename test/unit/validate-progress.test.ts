@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CLI, SELF, runCli, tempDir } from "../helpers/cli.js";
 import { fakeToolchain, type FakeToolchain } from "../helpers/fake-toolchain.js";
 import { frameSplitter, parseCargoProgress, withoutFrames } from "../../src/validate/activity.js";
-import { elapsed, liveDisplay, plainDisplay } from "../../src/validate/progress.js";
+import { PLAIN_PROGRESS_MS, elapsed, liveDisplay, plainDisplay } from "../../src/validate/progress.js";
 
 /**
  * validate's progress display and Ctrl-C handling, driven through the built
@@ -192,6 +192,22 @@ describe("progress pieces", () => {
     d.stop();
     d.note("ignored after stop");
     expect(written.at(-1)).toBe("  ok   rust       133.0s\n");
+  });
+
+  it("in plain form, cargo's count every PLAIN_PROGRESS_MS of a long build, so a log is never silent for minutes", () => {
+    const lines: string[] = [];
+    let clock = 0;
+    const d = plainDisplay((l) => lines.push(l), () => clock);
+    d.commandStarted("rust", "cargo test --locked", "workers/");
+    clock = PLAIN_PROGRESS_MS - 1;
+    d.cargoProgress("rust", 10, 243, "tokio");
+    clock = PLAIN_PROGRESS_MS;
+    d.cargoProgress("rust", 12, 243, "tokio, prost");
+    clock = PLAIN_PROGRESS_MS + 1_000;
+    d.cargoProgress("rust", 13, 243, "prost");
+    clock = 2 * PLAIN_PROGRESS_MS;
+    d.cargoProgress("rust", 90, 243, "");
+    expect(lines).toEqual(["  rust: cargo test --locked (workers/)", "  rust: cargo 12/243 units built (now tokio, prost)", "  rust: cargo 90/243 units built"]);
   });
 
   it("in plain form, one line per command", () => {
