@@ -192,7 +192,8 @@ export function baseImages(m: PinScope): string[] {
 export function actionPins(input: unknown): unknown {
   if (input === null || typeof input !== "object") return input;
   const m = input as { ci?: unknown };
-  const ci = m.ci ?? {};
+  // Only an absent ci takes the defaults: a null is a value, and the schema refuses it.
+  const ci = m.ci === undefined ? {} : m.ci;
   if (!isPlainObject(ci)) return input;
   const providers = ci.providers === undefined ? ["github"] : ci.providers;
   const github = Array.isArray(providers) && providers.includes("github");

@@ -224,7 +224,8 @@ function defaultDeploy(input: unknown): unknown {
 function defaultRegistry(input: unknown): unknown {
   if (input === null || typeof input !== "object") return input;
   const m = input as { name?: unknown; orchestrator?: { module?: unknown }; ci?: unknown };
-  const ci = m.ci ?? {};
+  // Only an absent ci takes the defaults: a null is a value, and the schema refuses it.
+  const ci = m.ci === undefined ? {} : m.ci;
   if (!isPlainObject(ci) || "registry" in ci) return input;
   const name = typeof m.name === "string" ? m.name : "app";
   const module = typeof m.orchestrator?.module === "string" ? m.orchestrator.module : "";

@@ -32,3 +32,35 @@ describe("a list or string where an object belongs", () => {
     );
   });
 });
+
+/**
+ * {"ci": null} was read as no ci at all (`m.ci ?? {}` in the defaulting
+ * steps), so the defaults applied and GitHub CI was generated without a word.
+ * Only an absent field takes its default; a null is refused like any other
+ * value of the wrong type, in every object and list the manifest holds.
+ */
+describe("a null where a value belongs", () => {
+  it.each([
+    [{ ci: null }, "ci: null is not valid; expected an object with the keys providers, registry, actions"],
+    [{ orchestrator: null }, "orchestrator: null is not valid; expected an object with the keys module, ingress, router, sink"],
+    [{ toolchains: null }, "toolchains: null is not valid; expected an object with the keys"],
+    [{ deploy: null }, "deploy: null is not valid; expected array"],
+    [{ workers: null }, "workers: null is not valid; expected array"],
+    [{ ci: { providers: null } }, "ci.providers: null is not valid; expected array"],
+    [{ orchestrator: { ingress: null } }, "orchestrator.ingress: null is not valid; allowed: http, sqs, kinesis"],
+  ])("--config %j: exit 2, one line, nothing written", async (config, line) => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "answers.json"), JSON.stringify(config));
+    const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--config", "answers.json"], cwd);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toContain(`error: --config answers.json ${line}`);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(snapshot(cwd)).toEqual(["answers.json"]);
+  });
+
+  it("in the manifest too", () => {
+    expect(() => parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" }, ci: null })).toThrow(
+      "ci: null is not valid; expected an object with the keys providers, registry, actions",
+    );
+  });
+});
