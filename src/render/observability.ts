@@ -52,6 +52,8 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     otlpDefaultPort: OTLP_PORTS[OTLP_DEFAULT_PROTOCOL],
     stackDir: STACK_DIR,
     metricsPortOffset: WORKER_METRICS_PORT_OFFSET,
+    /** A worker on a Unix socket still serves /metrics over TCP: the README says from which port, only where one exists. */
+    udsWorkers: workers.some((w) => w.transport === "uds"),
     dashboardPath: DASHBOARD_PATH,
     orchestratorEnv: env("orchestrator"),
     producerEnv: env(PRODUCER_COMPONENT),

@@ -88,3 +88,28 @@ describe("README unset worker addresses", () => {
     );
   });
 });
+
+/**
+ * What the READMEs say of a worker's connections and metrics port holds for
+ * its transport: a sidecar on a Unix socket has no gRPC port to add the
+ * metrics offset to and no headless Service to re-resolve, and a repo with
+ * no such worker is not told about one.
+ */
+describe("README transport wording", () => {
+  const treeOf = (transport: string) =>
+    render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" }, workers: [{ name: "scorer", transport }] }));
+  const text = (transport: string, path: string) => treeOf(transport).get(path)!.content.toString("utf8").replace(/\s+/g, " ");
+
+  it("uds: the metrics port comes from the default port, and GOAWAY only costs a reconnect", () => {
+    expect(text("uds", "README.md")).toMatch(/a `unix:\/\/` worker's, TCP on its default port plus \d+/);
+    const worker = text("uds", "workers/scorer/README.md");
+    expect(worker).toMatch(/costs a sidecar's one client only a reconnect to the same socket/);
+    expect(worker).not.toMatch(/GOAWAY\) after \d+ seconds, so clients resolve/);
+  });
+
+  it("tcp: no word of Unix sockets or sidecars where the repo has none", () => {
+    expect(text("tcp", "README.md")).not.toMatch(/a `unix:\/\/` worker's, TCP/);
+    expect(text("tcp", "workers/scorer/README.md")).toMatch(/GOAWAY\) after \d+ seconds, so clients resolve the worker's name again/);
+    expect(text("tcp", "workers/scorer/README.md")).not.toMatch(/sidecar's one client/);
+  });
+});
