@@ -1,5 +1,5 @@
 import type { Manifest } from "../manifest.js";
-import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelEnv, otelServiceName, PRODUCER_COMPONENT } from "./otel-env.js";
+import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelServiceName, otelSharedEnv, PRODUCER_COMPONENT } from "./otel-env.js";
 import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
 import { type WorkerContext } from "./workers.js";
 
@@ -39,7 +39,6 @@ export const DASHBOARD_PATH = `${STACK_DIR}/grafana-dashboard.json`;
 
 /** What the compose file, the stack's configs and the README see as `obs`. */
 export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
-  const env = (component: string) => otelEnv(m, component, COLLECTOR_HOST);
   return {
     images: STACK_IMAGES,
     jaegerPort: JAEGER_UI_PORT,
@@ -55,12 +54,15 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     /** A worker on a Unix socket still serves /metrics over TCP: the README says from which port, only where one exists. */
     udsWorkers: workers.some((w) => w.transport === "uds"),
     dashboardPath: DASHBOARD_PATH,
-    orchestratorEnv: env("orchestrator"),
-    producerEnv: env(PRODUCER_COMPONENT),
+    // Compose's x-otel: the OTEL_* settings every service shares, written once
+    // and merged into each service's environment; OTEL_SERVICE_NAME is its own.
+    sharedEnv: otelSharedEnv(COLLECTOR_HOST),
+    orchestratorService: otelServiceName(m, "orchestrator"),
+    producerService: otelServiceName(m, PRODUCER_COMPONENT),
     workers: workers.map((w) => ({
       name: w.name,
       // Ports as everywhere else (workers.ts), so the image's defaults, compose and the README agree.
-      env: env(w.name),
+      service: otelServiceName(m, w.name),
       // Its LISTEN_ADDR under compose: the socket the orchestrator dials, or the gRPC port on every interface.
       listenAddr: w.transport === "uds" ? w.composeAddr : `0.0.0.0:${w.port}`,
       metricsAddr: `0.0.0.0:${w.metricsPort}`,

@@ -46,8 +46,3 @@ export function otelSharedEnv(collectorHost: string): [string, string][] {
     ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
   ];
 }
-
-/** The OTEL_* settings a deployed service gets: the shared ones, then its own name. */
-export function otelEnv(m: Manifest, component: string, collectorHost: string): [string, string][] {
-  return [...otelSharedEnv(collectorHost), ["OTEL_SERVICE_NAME", otelServiceName(m, component)]];
-}

@@ -48,7 +48,7 @@ describe.each(cases)("wiring, $preset × $transport × $workers worker(s)", ({ o
   });
 
   it("compose probes a uds worker with the binary its image installs, as the cluster does", () => {
-    const compose = parse(readFileSync(join(dir, "docker-compose.yml"), "utf8")) as { services: Record<string, { healthcheck?: { test: string[] }; environment?: Record<string, string> }> };
+    const compose = parse(readFileSync(join(dir, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, { healthcheck?: { test: string[] }; environment?: Record<string, string> }> };
     const probed = Object.entries(compose.services).filter(([, s]) => s.healthcheck?.test.includes("--probe"));
     expect(probed.length).toBe(transport === "uds" ? workers : 0);
     for (const [name, service] of probed) expect(service.healthcheck!.test[1], name).toBe(served.entrypoint(name));

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { OTLP_GRPC_PORT } from "../../src/render/otel-env.js";
-import { DASHBOARD_PATH, STACK_IMAGES } from "../../src/render/observability.js";
+import { OTLP_GRPC_PORT, otelSharedEnv } from "../../src/render/otel-env.js";
+import { COLLECTOR_HOST, DASHBOARD_PATH, STACK_IMAGES } from "../../src/render/observability.js";
 
 /**
  * The compose stack held together across its files: every service exports to
@@ -22,7 +22,8 @@ const hostPort = (url: string) => /^(?:https?:\/\/)?([^:/]+):(\d+)$/.exec(url)!.
 describe.each(presets)("compose observability stack, $ingress", (orchestrator) => {
   const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ...orchestrator }, workers: [{ name: "scorer" }, { name: "pricing" }] });
   const tree = render(m);
-  const file = (p: string) => parse(tree.get(p)!.content.toString("utf8")) as Obj;
+  // merge: compose resolves the `<<: *otel` keys (YAML's merge type), and so must the tests.
+  const file = (p: string) => parse(tree.get(p)!.content.toString("utf8"), { merge: true }) as Obj;
   const compose = file("docker-compose.yml") as { services: Record<string, { image?: string; environment?: Obj; ports?: string[]; volumes?: string[] }> };
   const collector = file("observability/otel-collector.yaml") as Record<string, Obj> & { service: { extensions: string[]; pipelines: Record<string, Record<string, string[]>> } };
 
@@ -45,6 +46,17 @@ describe.each(presets)("compose observability stack, $ingress", (orchestrator) =
       expect(compose.services[host!]?.image).toBe(STACK_IMAGES.collector);
       expect(port).toBe(grpcPort);
       expect(s.environment!.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("grpc");
+    }
+  });
+
+  it("writes each shared OTEL_* setting once, in x-otel, which every exporting service merges", () => {
+    const text = tree.get("docker-compose.yml")!.content.toString("utf8");
+    for (const [key, value] of otelSharedEnv(COLLECTOR_HOST)) {
+      expect(text.match(new RegExp(`^ +${key}:`, "gm")), key).toHaveLength(1);
+      expect((compose as unknown as { "x-otel": Obj })["x-otel"][key]).toBe(value);
+      for (const name of ["orchestrator", "scorer", "pricing", ...(orchestrator.ingress === "http" ? [] : ["bootstrap"])]) {
+        expect(compose.services[name]!.environment![key], `${name}'s ${key}`).toBe(value);
+      }
     }
   });
 

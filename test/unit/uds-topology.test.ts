@@ -32,7 +32,7 @@ type Service = { environment: Record<string, string>; volumes?: string[]; health
 
 describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (ingress) => {
   const tree = repo(ingress);
-  const compose = parse(text(tree, "docker-compose.yml")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+  const compose = parse(text(tree, "docker-compose.yml"), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
   const socket = `unix://${SOCKETS_DIR}/scorer.sock`;
 
   it("compose: the uds worker listens on a socket in a named volume it shares with the orchestrator", () => {
@@ -78,7 +78,7 @@ describe.each(["http", "sqs"])("a uds worker beside a tcp one (ingress %s)", (in
 describe("tcp workers only", () => {
   it("render no socket volume and no socket directory", () => {
     const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator" } }));
-    const compose = parse(text(tree, "docker-compose.yml")) as { volumes?: unknown; services: Record<string, Service> };
+    const compose = parse(text(tree, "docker-compose.yml"), { merge: true }) as { volumes?: unknown; services: Record<string, Service> };
     expect(compose.volumes).toBeUndefined();
     expect(compose.services.orchestrator!.volumes).toBeUndefined();
     expect(text(tree, "orchestrator/Dockerfile")).not.toContain("/sockets");
