@@ -21,6 +21,16 @@ export interface StandIns {
   commands?: Record<string, string>;
 }
 
+/**
+ * scripts/lib.sh and the files it sources beside it: what a script's
+ * `. scripts/lib.sh` needs in a test's folder (script-lib.test.ts holds this
+ * list to lib.sh's own).
+ */
+export const LIB_SCRIPTS = ["scripts/lib.sh", "scripts/checks.sh", "scripts/durations.sh", "scripts/ports.sh"];
+
+/** What scripts/run.sh sources: lib.sh's, the services' settings and its supervisor. */
+export const RUN_SCRIPTS = ["scripts/run.sh", ...LIB_SCRIPTS, "scripts/services.sh", "scripts/supervise.sh"];
+
 /** Writes an executable bash script with this body at dir/path. */
 export function writeExecutable(dir: string, path: string, body: string): void {
   writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);

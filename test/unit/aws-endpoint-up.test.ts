@@ -7,6 +7,7 @@ import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
+import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
 
 /**
  * The queue presets' local commands that need the AWS endpoint say so when
@@ -23,7 +24,7 @@ function repo(ingress: "sqs" | "kinesis"): string {
   const dir = tempDir("chb-up-");
   for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
   writeFileSync(join(dir, "Makefile"), tree.get("Makefile")!.content);
-  for (const f of ["lib.sh", "checks.sh", "aws.sh"]) writeFileSync(join(dir, "scripts", f), tree.get(`scripts/${f}`)!.content);
+  for (const p of [...LIB_SCRIPTS, "scripts/aws.sh"]) writeFileSync(join(dir, p), tree.get(p)!.content);
   writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$*" > "${dir}/go-call"\n`);
   chmodSync(join(dir, "fakebin/go"), 0o755);
   return dir;

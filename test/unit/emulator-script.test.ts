@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
+import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
 
 /**
  * `make emulator` (scripts/emulator.sh) in the README's Try-it shares its
@@ -22,7 +23,7 @@ const MOTO = `echo " * Running on http://127.0.0.1:$4"\necho '127.0.0.1 - - "POS
 function repo(installed: boolean): string {
   const dir = tempDir("chb-emulator-");
   for (const sub of ["scripts", "fakebin"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["emulator.sh", "aws.sh", "lib.sh", "checks.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  for (const p of ["scripts/emulator.sh", "scripts/aws.sh", ...LIB_SCRIPTS]) writeFileSync(join(dir, p), text(p));
   const exe = (path: string, body: string) => {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);

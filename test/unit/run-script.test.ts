@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
-import { standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
+import { LIB_SCRIPTS, RUN_SCRIPTS, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
@@ -19,7 +19,7 @@ const text = (path: string) => tree.get(path)!.content.toString("utf8");
 
 /** A repo with run.sh, lib.sh and smoke.sh as generated (from `from`), and the given stand-ins for the orchestrator and the scorer worker. */
 function repo(orchestrator: string, scorer: string, from: (path: string) => string | Uint8Array = text, queue = false): string {
-  const paths = ["scripts/run.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh", "scripts/smoke.sh", ...(queue ? ["scripts/aws.sh"] : [])];
+  const paths = [...RUN_SCRIPTS, "scripts/smoke.sh", ...(queue ? ["scripts/aws.sh"] : [])];
   return standInRepo("chb-run-", {
     scripts: Object.fromEntries(paths.map((p) => [p, from(p)])),
     orchestrator,
@@ -258,7 +258,7 @@ describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignor
     const preset = render(parseManifest({ name: "run-app", orchestrator: { module: "example.com/run-app/orchestrator", ingress }, workers: [{ name: "scorer", transport }] } as never));
     const dir = tempDir("chb-smoke-");
     mkdirSync(join(dir, "scripts"));
-    for (const path of ["scripts/smoke.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), preset.get(path)!.content);
+    for (const path of ["scripts/smoke.sh", ...LIB_SCRIPTS, "scripts/services.sh"]) writeFileSync(join(dir, path), preset.get(path)!.content);
     const r = await execa("bash", ["scripts/smoke.sh"], { cwd: dir, env: { [variable]: "50200" }, reject: false, all: true, timeout: 60_000 });
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toBe(`smoke: ${variable}=50200 does not apply here${note ? ` (${note})` : ""}; smoke reads only ${reads}`);
@@ -268,7 +268,7 @@ describe("scripts/smoke.sh and scripts/bench.sh refuse settings they would ignor
   it("bench: a misspelt BENCH_ setting", async () => {
     const dir = tempDir("chb-bench-");
     mkdirSync(join(dir, "scripts"));
-    for (const path of ["scripts/bench.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh"]) writeFileSync(join(dir, path), text(path));
+    for (const path of ["scripts/bench.sh", ...LIB_SCRIPTS, "scripts/services.sh"]) writeFileSync(join(dir, path), text(path));
     const r = await execa("bash", ["scripts/bench.sh"], { cwd: dir, env: { BENCH_RUN: "3" }, reject: false, all: true, timeout: 60_000 });
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toMatch(/^bench: BENCH_RUN=3 does not apply here; bench reads only BENCH_DURATION BENCH_RUNS /);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
-import { standInRepo, startScript } from "../helpers/run-script-repo.js";
+import { RUN_SCRIPTS, standInRepo, startScript } from "../helpers/run-script-repo.js";
 import { envOf } from "../helpers/service-env.js";
 
 /**
@@ -41,7 +41,7 @@ trap 'exit 0' TERM
 while :; do sleep 0.1; done`;
 
 function repo(text: (path: string) => string, workers: string[], orchestrator = ORCHESTRATOR, worker = WORKER): string {
-  const scripts = ["run.sh", "lib.sh", "checks.sh", "services.sh", "aws.sh"].map((s) => `scripts/${s}`);
+  const scripts = [...RUN_SCRIPTS, "scripts/aws.sh"];
   return standInRepo("chb-runenv-", {
     scripts: Object.fromEntries(scripts.map((p) => [p, text(p)])),
     orchestrator,

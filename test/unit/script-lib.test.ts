@@ -1,7 +1,8 @@
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 const LIB = resolve("templates/root/scripts/lib.sh");
@@ -36,6 +37,20 @@ async function run(path: string) {
   const pids = r.stdout.trim().split(" ").map(Number);
   return { ...r, pids };
 }
+
+describe("the scripts' files", () => {
+  const dir = resolve("templates/root/scripts");
+
+  // The project's limit: past it a script is split by what its parts do (ports.sh, durations.sh, supervise.sh).
+  it.each(readdirSync(dir))("%s stays within 300 lines", (file) => {
+    expect(readFileSync(join(dir, file), "utf8").trimEnd().split("\n").length).toBeLessThanOrEqual(300);
+  });
+
+  it("lib.sh sources exactly the files the tests copy beside it (LIB_SCRIPTS)", () => {
+    const sourced = [...readFileSync(LIB, "utf8").matchAll(/^\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/([\w.-]+)"$/gm)].map((m) => `scripts/${m[1]}`);
+    expect(["scripts/lib.sh", ...sourced].sort()).toEqual([...LIB_SCRIPTS].sort());
+  });
+});
 
 describe("scripts/lib.sh kill_quietly", () => {
   it("kills and reaps every job, keeps the exit status and prints no job report", async () => {

@@ -7,6 +7,7 @@ import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 import { envOf } from "../helpers/service-env.js";
+import { RUN_SCRIPTS } from "../helpers/run-script-repo.js";
 
 /**
  * `make smoke` and `make bench` start every service from one environment, as
@@ -43,7 +44,7 @@ while :; do sleep 0.1; done`;
 function repo(text: (path: string) => string): string {
   const dir = tempDir("chb-scriptenv-");
   for (const sub of ["scripts", "bin", "target/release/examples", "fakebin", "orchestrator", "workers/scorer/model", "testdata"]) mkdirSync(join(dir, sub), { recursive: true });
-  for (const s of ["run.sh", "smoke.sh", "bench.sh", "lib.sh", "checks.sh", "services.sh", "pinning.sh", "aws.sh", "emulator.sh"]) writeFileSync(join(dir, "scripts", s), text(`scripts/${s}`));
+  for (const p of [...RUN_SCRIPTS, ...["smoke.sh", "bench.sh", "pinning.sh", "aws.sh", "emulator.sh"].map((s) => `scripts/${s}`)]) writeFileSync(join(dir, p), text(p));
   const exe = (path: string, body: string) => {
     writeFileSync(join(dir, path), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(dir, path), 0o755);

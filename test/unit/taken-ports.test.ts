@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
-import { standInRepo, startScript } from "../helpers/run-script-repo.js";
+import { LIB_SCRIPTS, RUN_SCRIPTS, standInRepo, startScript } from "../helpers/run-script-repo.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 /**
@@ -44,7 +44,7 @@ const serving = `trap 'exit 0' TERM\necho "scorer: serving"\nwhile :; do sleep 0
  * orchestrator's address answers /readyz, whoever answers, as the real one's wait does.
  */
 function repo(orchestrator: string): string {
-  const paths = ["scripts/run.sh", "scripts/lib.sh", "scripts/checks.sh", "scripts/services.sh", "scripts/smoke.sh"];
+  const paths = [...RUN_SCRIPTS, "scripts/smoke.sh"];
   return standInRepo("chb-ports-", {
     scripts: Object.fromEntries(paths.map((p) => [p, text(p)])),
     orchestrator,
@@ -126,7 +126,7 @@ describe("scripts/lib.sh wait_http", () => {
     const port = await squatter();
     const dir = tempDir("chb-wait-");
     mkdirSync(join(dir, "scripts"));
-    for (const p of ["scripts/lib.sh", "scripts/checks.sh"]) writeFileSync(join(dir, p), text(p));
+    for (const p of LIB_SCRIPTS) writeFileSync(join(dir, p), text(p));
     writeFileSync(join(dir, "wait.sh"), `. scripts/lib.sh\n(exit 1) & started $! orchestrator log\nsleep 0.3\nwait_http http://127.0.0.1:${port}/readyz "the orchestrator" 5 "$!"`);
     const r = await execa("bash", ["wait.sh"], { cwd: dir, reject: false, all: true });
     expect(r.exitCode, r.all).toBe(1);
@@ -140,7 +140,7 @@ describe("make emulator with its port taken", () => {
     const queue = render(parseManifest({ name: "port-app", orchestrator: { module: "example.com/port-app/orchestrator", ingress: "sqs" } }));
     const dir = tempDir("chb-emu-");
     for (const sub of ["scripts", ".venv/bin"]) mkdirSync(join(dir, sub), { recursive: true });
-    for (const s of ["emulator.sh", "aws.sh", "lib.sh", "checks.sh"]) writeFileSync(join(dir, "scripts", s), queue.get(`scripts/${s}`)!.content);
+    for (const p of ["scripts/emulator.sh", "scripts/aws.sh", ...LIB_SCRIPTS]) writeFileSync(join(dir, p), queue.get(p)!.content);
     writeFileSync(join(dir, ".venv/bin/moto_server"), `#!/usr/bin/env bash\ntouch "$PWD/moto-started"\n`);
     chmodSync(join(dir, ".venv/bin/moto_server"), 0o755);
     const r = await execa("bash", ["scripts/emulator.sh"], { cwd: dir, env: { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }, reject: false, all: true });
