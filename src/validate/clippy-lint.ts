@@ -1,12 +1,12 @@
 import { execa } from "execa";
+import { LINTED_BUILD_ENV } from "../render/cargo-commands.js";
 
 /**
  * Clippy, linting the workspace while `cargo test` compiles it.
  *
- * `cargo clippy` is `cargo check` run with clippy-driver as
- * RUSTC_WORKSPACE_WRAPPER and the arguments after its `--` in CLIPPY_ARGS,
- * joined by `__CLIPPY_HACKERY__` (rust-clippy's src/main.rs). Check mode
- * cannot reuse a build's artifacts, so on cold caches a separate clippy pass
+ * The environment is LINTED_BUILD_ENV (src/render/cargo-commands.ts), the
+ * one the generated `make lint` sets too. Check mode cannot reuse a
+ * build's artifacts, so on cold caches a separate clippy pass
  * type-checks every dependency a second time: about 100 s of CPU for the
  * default workers, a third of validate's Rust step. Setting the same two
  * variables on the test build lints the workspace's own crates as they
@@ -17,9 +17,6 @@ import { execa } from "execa";
  * equal `cargo clippy --version`'s, else (or when the user already set a
  * workspace wrapper) validate keeps the separate `cargo clippy` pass.
  */
-
-/** What `cargo clippy -- -D warnings` puts in CLIPPY_ARGS. */
-export const CLIPPY_ARGS = ["-D", "warnings"].map((a) => `${a}__CLIPPY_HACKERY__`).join("");
 
 /** How the linted test build is shown in the progress display and the log. */
 export const LINTED_TEST_LABEL = "(clippy -D warnings while compiling)";
@@ -35,12 +32,12 @@ export async function lintingEnv(
   clippyVersion: string | undefined,
 ): Promise<Record<string, string> | undefined> {
   if (!clippyVersion || process.env.RUSTC_WORKSPACE_WRAPPER) return undefined;
-  const driver = "clippy-driver";
+  const driver = LINTED_BUILD_ENV.RUSTC_WORKSPACE_WRAPPER;
   try {
     const { stdout } = await execa(driver, ["--version"], { cwd, env, stdin: "ignore" });
     if (stdout.split("\n")[0]?.trim() !== clippyVersion.trim()) return undefined;
   } catch {
     return undefined;
   }
-  return { RUSTC_WORKSPACE_WRAPPER: driver, CLIPPY_ARGS };
+  return { ...LINTED_BUILD_ENV };
 }

@@ -156,7 +156,8 @@ async function rustBuild(ctx: StepContext, log: string, opts: RunOptions & { env
           // as tests, the integration tests and the examples.
           await run(log, cargo!, testArgs, { ...opts, env: { ...env, ...linting }, label: LINTED_TEST_LABEL });
         } else {
-          await run(log, "cargo", ["clippy", "--all-targets", "--locked", "--", "-D", "warnings"], opts);
+          const [clippyCargo, ...clippyArgs] = CARGO_COMMANDS.clippy.split(" ");
+          await run(log, clippyCargo!, clippyArgs, opts);
           await run(log, cargo!, testArgs, opts);
         }
         // No `cargo build` after it: `cargo test` built each binary for the

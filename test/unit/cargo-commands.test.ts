@@ -55,6 +55,29 @@ describe.each(presets)("the workers' cargo commands, %s", (_, input) => {
     }
   });
 
+  // `cargo clippy` is a check-only build: after `make build test` it type-checked
+  // every dependency again (58 s). The Makefile lints in test's build instead.
+  it("lint in the Makefile in test's own build, the CI jobs with the same clippy -D warnings", () => {
+    expect(recipe(makefile, "lint").filter((c) => !c.startsWith("cargo fmt"))).toEqual([CARGO_COMMANDS.lint.slice(CARGO_COMMANDS.lint.indexOf("cargo "))]);
+    expect(makefile).toContain(CARGO_COMMANDS.lint);
+    expect(CARGO_COMMANDS.lint.endsWith(`${CARGO_COMMANDS.test} --no-run`)).toBe(true);
+    const gh = parse(text(tree, CI_FILES.github)) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const gl = parse(text(tree, CI_FILES.gitlab)) as Record<string, { script?: string[] }>;
+    const [clippy, rest] = [CARGO_COMMANDS.clippy.slice(0, "cargo clippy".length), CARGO_COMMANDS.clippy.slice("cargo clippy".length)];
+    for (const job of [SHARED_JOB.name, ...m.workers.map((w) => `rust-${w.name}`)]) {
+      const packages = job === SHARED_JOB.name ? SHARED_CRATES.map((c) => `-p ${c}`).join(" ") : `-p ${job.slice("rust-".length)}`;
+      const lines = [...gh.jobs[job]!.steps.flatMap((s) => (s.run ? [s.run.trim()] : [])), ...gl[job]!.script!];
+      expect(lines.filter((l) => l.startsWith("cargo clippy")), job).toEqual(Array(2).fill(`${clippy} ${packages}${rest}`));
+    }
+  });
+
+  // The linted test build compiles every target `clippy --all-targets` checks but benches.
+  it("give the workers no benches, which make lint's build would leave unlinted", () => {
+    const workers = [...tree.keys()].filter((p) => p.startsWith("workers/"));
+    expect(workers.filter((p) => /(^|\/)benches\//.test(p))).toEqual([]);
+    for (const p of workers.filter((p) => p.endsWith("Cargo.toml"))) expect(text(tree, p), p).not.toMatch(/^\[\[bench\]\]/m);
+  });
+
   // A release build in a worker's job compiled the tree a third time and passed nothing on.
   it("build every worker in release once a pipeline, in smoke's make build, which runs whenever a worker's job does", () => {
     expect(/^smoke: (.*)$/m.exec(makefile)?.[1]?.split(/\s+/)).toContain("build");
