@@ -90,8 +90,10 @@ export class ReadSet {
 
   /** Shell commands: scripts they run or source, folders they cd into, files under testdata/ they name. */
   commands(text: string, seenScripts = new Set<string>()): this {
-    for (const m of text.matchAll(/(?:^|[\s(;&|])(?:\.\/|\.\s+)?(scripts\/[\w.-]+\.sh)\b/g)) {
-      const script = m[1]!;
+    // A script in scripts/ sources its neighbours by its own folder: "$(dirname "${BASH_SOURCE[0]}")/checks.sh".
+    const beside = [...text.matchAll(/\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/([\w.-]+\.sh)\b/g)].map((m) => `scripts/${m[1]}`);
+    const named = [...text.matchAll(/(?:^|[\s(;&|])(?:\.\/|\.\s+)?(scripts\/[\w.-]+\.sh)\b/g)].map((m) => m[1]!);
+    for (const script of [...named, ...beside]) {
       if (seenScripts.has(script)) continue;
       seenScripts.add(script);
       this.file(script).commands(this.text(script), seenScripts);

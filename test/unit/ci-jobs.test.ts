@@ -6,6 +6,7 @@ import { CI_FILES, SHARED_JOB, ciImages, ciJobs, ciTimeouts, jobPaths, type CiJo
 import { SHARED_CRATES } from "../../src/render/components.js";
 import { render, type FileTree } from "../../src/render/index.js";
 import { ReadSet } from "../helpers/ci-reads.js";
+import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
 
 /**
  * The generated CI is held to the job table (src/render/ci-jobs.ts), and the
@@ -118,7 +119,7 @@ describe.each(presets)("CI of %s", (_, input) => {
       for (const file of gitlabFiles) expect(matches(changesOf(gl, job.name), file), `${file} triggers ${job.name} on GitLab`).toBe(true);
     }
     // The case that was missed: a change to the smoke test's own scripts or the Makefile runs it.
-    const smokeReads = ["scripts/smoke.sh", "scripts/lib.sh", "Makefile", "testdata/vectors.json", ...(m.orchestrator.ingress === "http" ? [] : ["scripts/emulator.sh"])];
+    const smokeReads = ["scripts/smoke.sh", ...LIB_SCRIPTS, "Makefile", "testdata/vectors.json", ...(m.orchestrator.ingress === "http" ? [] : ["scripts/emulator.sh"])];
     for (const file of smokeReads) expect(reads.get("smoke")!.files.has(file), file).toBe(true);
   });
 

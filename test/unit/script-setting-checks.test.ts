@@ -6,7 +6,7 @@ import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
-import { standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
+import { RUN_SCRIPTS, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * A new user's `make run LISTEN_ADDR=nonsense` started everything, then ended in
@@ -22,7 +22,7 @@ const http = render(parseManifest({ name: "chk-app", orchestrator: { module: "ex
 type Tree = typeof sqs;
 const text = (tree: Tree, path: string) => tree.get(path)!.content;
 
-const scripts = ["run", "lib", "checks", "services", "smoke", "bench", "pinning", "wait-ready", "aws", "emulator"].map((s) => `scripts/${s}.sh`).concat("Makefile");
+const scripts = [...RUN_SCRIPTS, ...["smoke", "bench", "pinning", "wait-ready", "aws", "emulator"].map((s) => `scripts/${s}.sh`), "Makefile"];
 
 /** A repo of the tree's scripts and Makefile whose services, curl and go only leave a mark in started/. */
 function repo(tree: Tree, orchestrator = `touch started/orchestrator`, scorer = `touch started/scorer`): string {
