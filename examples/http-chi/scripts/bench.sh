@@ -16,8 +16,9 @@
 # BENCH_DURATION (a Go duration, default 2s), BENCH_RUNS (3), BENCH_RATE (2000 req/s) and
 # BENCH_CONCURRENCY (32) shorten or reshape it; every phase is bounded by them:
 # each run measures 31 phases of BENCH_DURATION and 8 model scoring rounds.
-# BENCH_TRANSPORT=uds puts the workers on Unix sockets instead of loopback TCP; the verdict
-# measures the hop over the other transport too, on a second primary worker.
+# BENCH_TRANSPORT (tcp: loopback TCP, or uds: Unix sockets) is where the workers listen; unset,
+# the primary's transport in hybrid-backend.json, so the figures are those of the hop deployed.
+# The verdict measures the hop over the other transport too, on a second primary worker.
 # BENCH_PIN=1 pins the worker(s), the orchestrator and loadgen to cores with taskset: each its
 # own on 3 cores or more, loadgen apart from the services on 2 (see scripts/pinning.sh).
 set -euo pipefail
@@ -51,7 +52,8 @@ runs=${BENCH_RUNS:-$runs}
 rate=${BENCH_RATE:-$rate}
 concurrency=${BENCH_CONCURRENCY:-$concurrency}
 phase_ms=$(duration_ms "$duration")
-transport=${BENCH_TRANSPORT:-tcp}
+primary_transport=tcp
+transport=${BENCH_TRANSPORT:-$primary_transport}
 pin=${BENCH_PIN:-0}
 # Prefixes for the processes' command lines: empty unless pinned (scripts/pinning.sh).
 . scripts/pinning.sh

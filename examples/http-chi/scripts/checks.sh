@@ -69,7 +69,7 @@ check_rate() {
 }
 
 # check_duration SCRIPT VAR [0]: VAR, if set, must be a positive Go duration
-# (duration_ms, scripts/lib.sh, reads it as Go does), or given "0", 0 or more.
+# (duration_ms, scripts/durations.sh, reads it as Go does), or given "0", 0 or more.
 check_duration() {
   local value=${!2:-} ms
   if [ -z "$value" ] || { ms=$(duration_ms "$value") && [ "$ms" -ge "${3:-1}" ]; }; then return 0; fi

@@ -12,7 +12,7 @@
 # shellcheck disable=SC2034
 orchestrator_shared=(OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_RESOURCE_ATTRIBUTES OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
 orchestrator_own=(OTEL_SERVICE_NAME)
-worker_shared=(CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS RUST_LOG METRICS_ADDR OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_RESOURCE_ATTRIBUTES OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
+worker_shared=(CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS KEEPALIVE_INTERVAL_SECS KEEPALIVE_TIMEOUT_SECS RUST_LOG METRICS_ADDR OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_RESOURCE_ATTRIBUTES OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG OTEL_BSP_SCHEDULE_DELAY OTEL_SDK_DISABLED OTEL_TRACES_EXPORTER)
 worker_own=(MODEL_PATH OTEL_SERVICE_NAME)
 # "VAR KEY OWN": a shared VAR whose plain value must not hold a KEY entry, as
 # that one value would be wrong for every service alike; OWN is the setting
@@ -24,7 +24,7 @@ refused_entries=("OTEL_RESOURCE_ATTRIBUTES service.name OTEL_SERVICE_NAME")
 # check_settings refuses them first, before anything builds.
 orchestrator_settings=(LISTEN_ADDR OPS_LISTEN_ADDR WORKER_SCORER_ADDR REQUEST_TIMEOUT COALESCE SHUTDOWN_DELAY MAX_BODY_BYTES MAX_IN_FLIGHT_BYTES SHUTDOWN_TIMEOUT LOG_LEVEL)
 orchestrator_prefixes=(WORKER_)
-worker_settings=(LISTEN_ADDR MODEL_PATH CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS RUST_LOG METRICS_ADDR)
+worker_settings=(LISTEN_ADDR MODEL_PATH CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS KEEPALIVE_INTERVAL_SECS KEEPALIVE_TIMEOUT_SECS RUST_LOG METRICS_ADDR)
 worker_prefixes=(MODEL_)
 retired_names=("WORKER_ADDR WORKER_SCORER_ADDR" "HTTP_LISTEN LISTEN_ADDR" "RAYON_NUM_THREADS CPU_BUDGET" "TOKIO_WORKER_THREADS CPU_BUDGET")
 # Every service, its kind (which lists apply) and the prefix of its per-service
@@ -85,8 +85,8 @@ per_service_names() {
   echo "${names[*]}"
 }
 
-# check_settings SCRIPT [KIND...]: fails SCRIPT (run, smoke, bench), before
-# anything starts, on a plain name that must be set per service, on a shared
+# check_settings SCRIPT [KIND...]: refuses (refuse_setting: exit 2, bad input)
+# for SCRIPT (run, smoke, bench), before anything starts, on a plain name that must be set per service, on a shared
 # one holding an entry that must be, on a per-service name no service reads (a
 # typo would otherwise leave a default in force unnoticed), and on a name the
 # services of the KINDs SCRIPT starts (default both) would refuse.
@@ -95,8 +95,7 @@ check_settings() {
   if [ $# -gt 1 ]; then kinds=("${@:2}"); fi
   for var in "${orchestrator_own[@]}" "${worker_own[@]}"; do
     if [ -z "${!var:-}" ]; then continue; fi
-    printf '%s failed: %s=%s would reach every service that reads it alike: set it per service instead (%s)\n' "$1" "$var" "$(shown "${!var}")" "$(per_service_names "$var")" >&2
-    exit 1
+    refuse_setting "$1" "$var" "${!var}" "it set per service ($(per_service_names "$var")), not once for every service that reads it"
   done
   for item in ${refused_entries[@]+"${refused_entries[@]}"}; do
     read -r var key use <<<"$item"
@@ -106,8 +105,7 @@ check_settings() {
       # Trimmed as the SDKs read the key: spaces around it do not count.
       entry=${entry#"${entry%%[![:space:]]*}"} && entry=${entry%"${entry##*[![:space:]]}"}
       if [ "$entry" = "$key" ]; then
-        printf '%s failed: %s=%s would give every service that reads it one %s: set %s per service instead (%s)\n' "$1" "$var" "$(shown "${!var}")" "$key" "$use" "$(per_service_names "$use")" >&2
-        exit 1
+        refuse_setting "$1" "$var" "${!var}" "no $key entry, one for every service that reads it: set $use per service ($(per_service_names "$use"))"
       fi
     done
   done
@@ -121,13 +119,11 @@ check_settings() {
       names=()
       if [ "${service_kinds[$i]}" = worker ]; then names=(ADDR); fi
       for list in "${service_kinds[$i]}_shared[@]" "${service_kinds[$i]}_own[@]"; do names+=("${!list}"); done
-      echo "$1 failed: $var is not a setting of ${service_names[$i]} under make $1; ${service_prefixes[$i]} is followed by one of: ${names[*]}" >&2
-      exit 1
+      refuse_setting "$1" "$var" "${!var}" "a setting of ${service_names[$i]} under make $1: ${service_prefixes[$i]} followed by one of ${names[*]}"
     done
     for item in "${retired_names[@]}"; do
       if [ "${item%% *}" = "$var" ] && [ -n "${!var}" ]; then
-        echo "$1 failed: $var is no longer read: set ${item#* } instead" >&2
-        exit 1
+        refuse_setting "$1" "$var" "${!var}" "${item#* } instead: $var is no longer read"
       fi
     done
     for kind in "${kinds[@]}"; do
@@ -140,8 +136,7 @@ check_settings() {
         done
         if [[ ", $allowed, " == *", $var, "* ]]; then continue; fi
         if [[ " ${per_service[*]} " == *" $prefix"* ]]; then allowed+="${allowed:+ and }a per-service $prefix<NAME>_<VAR> (README, Configuration)"; fi
-        printf '%s failed: %s=%s is not a setting: the %s reads no %s name but %s\n' "$1" "$var" "$(shown "${!var}")" "$kind" "$prefix" "${allowed:-none}" >&2
-        exit 1
+        refuse_setting "$1" "$var" "${!var}" "a setting: the $kind reads no $prefix name but ${allowed:-none}"
       done
     done
   done

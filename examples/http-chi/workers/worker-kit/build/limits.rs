@@ -1,13 +1,13 @@
 //! The contract's limits, read from scoring.proto's buf.validate rules at
 //! build time and written to `$OUT_DIR/limits.rs` as constants that
-//! `src/validate.rs` checks and `src/service` sizes its message limits with.
+//! `src/validate/` checks and `src/service` sizes its message limits with.
 //!
 //! Why not a protovalidate library: buf maintains none for Rust, and the
 //! community crate (prost-protovalidate) validates through prost-reflect,
 //! copying every decoded batch into a dynamic message and bringing a CEL
 //! interpreter into a hot path that scores a batch in about a millisecond.
 //! The rules the contract uses are few and plain, so the checks are written
-//! out in `src/validate.rs`, and this build step keeps them honest: every
+//! out in `src/validate/mod.rs`, and this build step keeps them honest: every
 //! rule in the contract must be one listed in `SUPPORTED`, whose values
 //! become constants that code uses; a rule added to the .proto fails the
 //! build until the worker checks it, and a rule removed fails to compile.
@@ -85,7 +85,7 @@ pub fn generate(pool: &DescriptorPool) -> Result<String, BoxError> {
                 if !SUPPORTED.contains(&(name.as_str(), rule.as_str())) {
                     return Err(format!(
                         "scoring.proto: {name} has the rule {rule}, which the worker does not \
-                         check yet: add it to src/validate.rs and to SUPPORTED in build/limits.rs"
+                         check yet: add it to src/validate/mod.rs and to SUPPORTED in build/limits.rs"
                     )
                     .into());
                 }

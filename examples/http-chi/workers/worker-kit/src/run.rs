@@ -196,6 +196,7 @@ fn serve(
         let options = ServeOptions {
             max_in_flight: config.max_in_flight,
             shutdown_grace: config.shutdown_grace,
+            keepalive: config.keepalive,
         };
         server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
         Ok(())

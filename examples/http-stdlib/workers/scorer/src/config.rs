@@ -30,6 +30,14 @@ pub const SETTINGS: Settings = Settings {
             default: "20",
         },
         Setting {
+            name: "KEEPALIVE_INTERVAL_SECS",
+            default: "30",
+        },
+        Setting {
+            name: "KEEPALIVE_TIMEOUT_SECS",
+            default: "10",
+        },
+        Setting {
             name: "RUST_LOG",
             default: "info",
         },

@@ -101,6 +101,10 @@ mod tests {
     const OPTIONS: ServeOptions = ServeOptions {
         max_in_flight: 4,
         shutdown_grace: Duration::from_secs(1),
+        keepalive: crate::config::Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        },
     };
 
     #[tokio::test]

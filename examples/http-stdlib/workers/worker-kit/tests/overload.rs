@@ -73,6 +73,10 @@ fn start_worker(max_in_flight: usize) -> (String, oneshot::Sender<()>, thread::J
     let options = ServeOptions {
         max_in_flight,
         shutdown_grace: Duration::from_secs(1),
+        keepalive: worker_kit::config::Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        },
     };
     let server = thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()

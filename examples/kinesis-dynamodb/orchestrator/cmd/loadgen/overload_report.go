@@ -129,3 +129,95 @@ func machineCPU() time.Duration {
 	// USER_HZ is 100 on every Linux platform Go supports (as in cpuTime).
 	return time.Duration(busy) * 10 * time.Millisecond
 }
+
+// summarizeOverload fills f from the runs: medians over runs, as everywhere in the report.
+func summarizeOverload(f overloadFigures, runs []overloadPhase) overloadFigures {
+	var shedP99, acceptedP99, workerP99 []float64
+	var workerSum float64
+	var goodput, peaks []float64
+	cores := map[string][]float64{}
+	var machine []float64
+	var probes []probeResult
+	var probeErrs []error
+	for _, p := range runs {
+		if p.probe != nil {
+			probes = append(probes, *p.probe)
+		}
+		if p.noProbe != nil {
+			probeErrs = append(probeErrs, p.noProbe)
+		}
+		f.Accepted += len(p.accepted)
+		f.Shed += len(p.shed)
+		f.TimedOut += p.timedOut
+		f.PeakShed += p.peakShed
+		f.Errors += p.errors
+		if p.firstErr != nil && f.FirstError == "" {
+			f.FirstError = p.firstErr.Error()
+		}
+		if p.elapsed > 0 && p.peak > 0 {
+			// The shed probe's accepted calls are the worker's work too: counted, as its
+			// calls (a few percent of the rate) took their share of the worker's cores.
+			scored := len(p.accepted)
+			if p.probe != nil {
+				scored += p.probe.Accepted
+			}
+			goodput = append(goodput, float64(scored)/p.elapsed.Seconds())
+			peaks = append(peaks, p.peak)
+			f.PeakRuns = append(f.PeakRuns, round3(p.peak))
+			f.GoodputRuns = append(f.GoodputRuns, round3(goodput[len(goodput)-1]/p.peak))
+			for name, t := range p.cpu {
+				cores[name] = append(cores[name], t.Seconds()/p.elapsed.Seconds())
+			}
+			machine = append(machine, p.machine.Seconds()/p.elapsed.Seconds())
+		}
+		if len(p.shed) > 0 {
+			shedP99 = append(shedP99, summarize(p.shed).P99)
+		}
+		if p.noWorker != nil && f.WorkerShedNote == "" {
+			f.WorkerShedNote = "worker-side shed timing not read: " + p.noWorker.Error()
+		}
+		if n := p.worker.count(); n > 0 {
+			f.WorkerShedCalls += int(n)
+			workerSum += p.worker.sum
+			workerP99 = append(workerP99, round3(1000*p.worker.quantile(0.99)))
+		}
+		// A run that accepted nothing has no accepted latency; a 0 here would pull the median down.
+		if len(p.accepted) > 0 {
+			acceptedP99 = append(acceptedP99, summarize(p.accepted).P99)
+		}
+	}
+	f.GoodputPS = round3(median(goodput))
+	f.PeakPerSec = round3(median(peaks))
+	f.Rate = round3(overloadFactor * median(peaks))
+	f.goodput = medianRatio(goodput, peaks)
+	f.Goodput = round3(f.goodput)
+	f.ShedP99 = median(shedP99)
+	f.AcceptedP99 = median(acceptedP99)
+	if f.WorkerShedCalls > 0 {
+		f.WorkerShedP99 = median(workerP99)
+		f.WorkerShedMean = round3(1000 * workerSum / float64(f.WorkerShedCalls))
+	}
+	if f.UnloadedP99 > 0 {
+		f.p99Ratio = f.AcceptedP99 / f.UnloadedP99
+		f.P99Ratio = round3(f.p99Ratio)
+	}
+	f.MachineCores = round3(median(machine))
+	f.Probe = summarizeProbes(probes, probeErrs)
+	for name, xs := range cores {
+		f.Cores = cmpOr(f.Cores)
+		f.Cores[name] = round3(median(xs))
+	}
+	return f
+}
+
+// checks are the overload row's targets. A row whose shed probe got no refusal (or did not
+// run) has no shed latency to judge, and says so rather than passing.
+func (f overloadFigures) checks(add func(name string, value float64, target string, met bool)) {
+	add("goodput at 2x saturation / peak", f.Goodput, fmt.Sprintf(">= %g", goodputTarget), f.goodput >= goodputTarget)
+	var probe probeFigures
+	if f.Probe != nil {
+		probe = *f.Probe
+	}
+	add("shed latency p99 at 2x saturation, ms (probe client)", probe.ShedP99, fmt.Sprintf("<= %g", shedLatencyTarget), probe.Shed > 0 && probe.ShedP99 <= shedLatencyTarget)
+	add("accepted p99 at 2x saturation / unloaded p99", f.P99Ratio, fmt.Sprintf("<= %g", acceptedP99Target), f.p99Ratio > 0 && f.p99Ratio <= acceptedP99Target)
+}

@@ -88,8 +88,8 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 		log.WarnContext(ctx, "conflicting record recorded on the stored result and skipped")
 		return nil
 	}
-	stalled := write{shard, deadLettering}
-	defer c.failing.note(stalled, nil)
+	stalled := pipeline.Dependency{What: deadLettering, Of: shard}
+	defer c.failing.Note(stalled, nil)
 	attempt, refused := 1, 0
 	for {
 		call, cancel := c.call(ctx)
@@ -107,7 +107,7 @@ func (c *Consumer) poison(ctx context.Context, shard string, r types.Record, rea
 				c.cfg.Metrics.DeadLetterFailures.Add(1)
 				log.ErrorContext(ctx, "the dead-letter table refuses the record for good; the shard pauses, its checkpoint held before the record, until the table takes it", "error", err, "payload_bytes", len(r.Data), "payload_sha256", hex.EncodeToString(sum[:]))
 			}
-			c.failing.note(stalled, err)
+			c.failing.Note(stalled, err)
 			if err := c.cfg.Retry.Wait(ctx, refused); err != nil {
 				return err
 			}

@@ -94,7 +94,7 @@ type Consumer struct {
 	// described, the lease table not read), for readiness; nil once it has.
 	waiting atomic.Pointer[error]
 	// failing holds the dependencies failing now, for readiness (see stall.go).
-	failing failures
+	failing pipeline.Stalls
 	// isolation tells records the worker fails on from a worker that fails everything.
 	isolation pipeline.Isolation
 	// failures paces the WARNs of the loops' failed calls (see logFailure).

@@ -53,7 +53,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		wait := tick
 		if time.Since(lastSync) >= c.cfg.ShardSyncInterval {
 			err := c.syncShards(ctx, co.leases)
-			c.failing.note(write{what: listingShards}, err)
+			c.failing.Note(pipeline.Dependency{What: listingShards}, err)
 			if err != nil {
 				c.logFailure(ctx, c.cfg.Logger, err, false, "looking for shards")
 			} else {
@@ -63,7 +63,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		// Once joined, a table that cannot be read is a stall like any other: the leases run
 		// out, and none are taken, while it lasts (stall.go).
 		err := co.balance(ctx)
-		c.failing.note(write{what: listingLeases}, err)
+		c.failing.Note(pipeline.Dependency{What: listingLeases}, err)
 		if err != nil {
 			failures++
 			wait = min(tick, c.cfg.Retry.Delay(failures))

@@ -55,6 +55,11 @@ type Metrics struct {
 	// ShardsAgedOut counts Kinesis shards that aged out of the stream's retention before they
 	// were read to their end: the records after their checkpoint were lost.
 	ShardsAgedOut atomic.Int64
+	// DeleteFailures counts SQS messages a delete left undeleted after its retries, to be
+	// redelivered; VisibilityFailures those a visibility change (an extension or a release)
+	// failed for, which may reappear to other consumers before they are done.
+	DeleteFailures     atomic.Int64
+	VisibilityFailures atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip

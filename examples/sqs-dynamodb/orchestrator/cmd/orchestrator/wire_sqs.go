@@ -37,8 +37,8 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	queueCfg.Metrics = p.metrics
 	sc := sqsconsumer.New(sqs.NewFromConfig(awsCfg), p.proc, queueCfg)
 	return runConsumer(ctx, cfg, ws, p, sc, func() error {
-		if err := sc.Unreachable(); err != nil {
-			return fmt.Errorf("queue cannot be reached: %w", err)
+		if err := sc.Stalled(); err != nil {
+			return fmt.Errorf("queue calls failing: %w", err)
 		}
 		return nil
 	}, logger)

@@ -54,6 +54,11 @@ type Metrics struct {
 	// ShardsAgedOut counts Kinesis shards that aged out of the stream's retention before they
 	// were read to their end: the records after their checkpoint were lost.
 	ShardsAgedOut atomic.Int64
+	// DeleteFailures counts SQS messages a delete left undeleted after its retries, to be
+	// redelivered; VisibilityFailures those a visibility change (an extension or a release)
+	// failed for, which may reappear to other consumers before they are done.
+	DeleteFailures     atomic.Int64
+	VisibilityFailures atomic.Int64
 
 	mu  sync.Mutex
 	lag map[string]int64 // Kinesis shard id → milliseconds behind the tip
@@ -79,6 +84,13 @@ func (m *Metrics) DropShard(shard string) {
 	delete(m.lag, shard)
 }
 
+// The SQS calls whose failures DeleteFailures and VisibilityFailures count, as the call label
+// of their series and readiness's reasons name them.
+const (
+	CallDeleteMessageBatch           = "DeleteMessageBatch"
+	CallChangeMessageVisibilityBatch = "ChangeMessageVisibilityBatch"
+)
+
 // counter is one of the Metrics' counters with the table's name for it, and its label values
 // when the table gives it labels.
 type counter struct {
@@ -95,6 +107,7 @@ func (m *Metrics) counters() []counter {
 			telemetry.OrchestratorMessagesFailedTotal,
 			telemetry.OrchestratorRetriesTotal, telemetry.OrchestratorThrottledCallsTotal, telemetry.OrchestratorMessagesDeadLetteredTotal,
 			telemetry.OrchestratorConflictsTotal, telemetry.OrchestratorCanariesTotal,
+			telemetry.OrchestratorAcknowledgeFailuresTotal,
 		} {
 			m.descs[name] = telemetry.Desc(name)
 		}
@@ -110,6 +123,10 @@ func (m *Metrics) counters() []counter {
 		{desc: m.descs[telemetry.OrchestratorCanariesTotal], value: &m.CanariesScored, labels: []string{"scored"}},
 		{desc: m.descs[telemetry.OrchestratorCanariesTotal], value: &m.CanariesFailed, labels: []string{"failed"}},
 	}
+	cs = append(cs,
+		counter{desc: m.descs[telemetry.OrchestratorAcknowledgeFailuresTotal], value: &m.DeleteFailures, labels: []string{CallDeleteMessageBatch}},
+		counter{desc: m.descs[telemetry.OrchestratorAcknowledgeFailuresTotal], value: &m.VisibilityFailures, labels: []string{CallChangeMessageVisibilityBatch}},
+	)
 	return cs
 }
 

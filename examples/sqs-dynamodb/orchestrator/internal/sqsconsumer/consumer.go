@@ -85,9 +85,8 @@ type Consumer struct {
 	queueURL string
 	dlqURL   string // "" when the queue has no redrive policy
 	running  atomic.Bool
-	// receiveErr is the error of the last receive to end, nil once one succeeded: the queue
-	// cannot be reached while it is set (Unreachable).
-	receiveErr atomic.Pointer[error]
+	// stalls holds the queue calls failing now, for readiness (see stall.go).
+	stalls pipeline.Stalls
 	// tidy bounds the calls that tidy up after handling (deletes, releases): they run even
 	// after work is cut off, but only for a short grace period after that.
 	tidy context.Context
@@ -144,14 +143,6 @@ func (cfg Config) withDefaults() Config {
 
 // Running reports whether the consumer is receiving, for readiness.
 func (c *Consumer) Running() bool { return c.running.Load() }
-
-// Unreachable returns why the last receive failed, for readiness, or nil once one succeeded.
-func (c *Consumer) Unreachable() error {
-	if err := c.receiveErr.Load(); err != nil {
-		return *err
-	}
-	return nil
-}
 
 // WorkerBroken returns, for readiness, why the worker counts as broken (it scores nothing while
 // it refuses or crashes on every message tried alone), or nil. See pipeline.Isolation.
@@ -236,13 +227,13 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.receiveErr.Store(&err)
+			c.noteCall(ctx, receiving, err)
 			failures++
 			c.logFailure(ctx, err, "receiving messages", "consecutive_failures", failures)
 			_ = c.cfg.Retry.Wait(ctx, failures)
 			continue
 		}
-		c.receiveErr.Store(nil)
+		c.noteCall(ctx, receiving, nil)
 		failures = 0
 		// Even if the worker or the sink went down during the long poll: handle keeps the
 		// messages hidden until it is back, where releasing them would spend a receive each.
@@ -255,7 +246,7 @@ func (c *Consumer) loop(ctx, work context.Context) {
 // logFailure logs a failed queue call (msg, with args and err) by workerclient.FailureLog's
 // rule, as the loops that make one can fail on every turn: throttling is routine under load, so
 // it is counted (orchestrator_throttled_calls_total) and logged at DEBUG; anything else is WARN,
-// once a second at most across the consumer's loops (readiness reports a receive failing).
+// once a second at most across the consumer's loops (readiness reports a call that keeps failing).
 func (c *Consumer) logFailure(ctx context.Context, err error, msg string, args ...any) {
 	busy := awsenv.Throttled(err)
 	if busy {

@@ -32,6 +32,15 @@ type fakeSQS struct {
 	visibility   map[string][]int32 // message id → every visibility timeout set
 	deadLettered []*sqs.SendMessageInput
 	bodies       map[string]*string // message id → body, to deliver a released message again
+	// receiveErr, deleteErr and visibilityErr, while set, fail every call of their kind whole.
+	receiveErr, deleteErr, visibilityErr error
+}
+
+// fail sets what every call of one kind (one of the fake's *Err fields) fails with; nil heals it.
+func (f *fakeSQS) fail(kind *error, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*kind = err
 }
 
 func message(id, body string) types.Message {
@@ -59,6 +68,10 @@ func (f *fakeSQS) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInp
 func (f *fakeSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
 	f.mu.Lock()
 	f.receives++
+	if err := f.receiveErr; err != nil {
+		f.mu.Unlock()
+		return nil, err
+	}
 	n := min(int(in.MaxNumberOfMessages), len(f.pending))
 	got := slices.Clone(f.pending[:n])
 	f.pending = f.pending[n:]
@@ -89,6 +102,9 @@ func idOf(handle *string) string { return aws.ToString(handle)[len("rh-"):] }
 func (f *fakeSQS) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.deleteErr != nil {
+		return nil, f.deleteErr
+	}
 	out := &sqs.DeleteMessageBatchOutput{}
 	var call []string
 	for _, e := range in.Entries {
@@ -108,6 +124,9 @@ func (f *fakeSQS) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBat
 func (f *fakeSQS) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.visibilityErr != nil {
+		return nil, f.visibilityErr
+	}
 	if f.visibility == nil {
 		f.visibility = map[string][]int32{}
 	}

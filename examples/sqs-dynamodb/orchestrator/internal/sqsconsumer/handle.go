@@ -2,6 +2,7 @@ package sqsconsumer
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 )
 
@@ -137,12 +139,19 @@ func (c *Consumer) deadLetter(ctx context.Context, m types.Message, reason error
 // delete acknowledges msgs. An entry that fails is retried when SQS takes the blame; a sender
 // fault, most often a receipt handle gone stale because the visibility timeout ran out, will
 // not change, and the message simply comes back: its stored result makes that redelivery a no-op.
+// Every message left undeleted counts in orchestrator_acknowledge_failures_total, and deletes
+// that keep failing show on readiness (stall.go): the queue would redeliver everything.
 func (c *Consumer) delete(msgs []types.Message) {
+	if len(msgs) == 0 {
+		return // no call, so nothing for readiness to learn
+	}
 	// Even past the shutdown deadline: these results are stored, and redelivering them is waste.
 	ctx, cancel := c.tidying()
 	defer cancel()
 	const attempts = 3
-	for attempt := 1; len(msgs) > 0; attempt++ {
+	var failed error // why the last message left undeleted was, or nil
+	defer func() { c.noteCall(ctx, ops.CallDeleteMessageBatch, failed) }()
+	for attempt := 1; ; attempt++ {
 		entries := make([]types.DeleteMessageBatchRequestEntry, len(msgs))
 		for i, m := range msgs {
 			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
@@ -150,9 +159,11 @@ func (c *Consumer) delete(msgs []types.Message) {
 		out, err := c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
 		var again []types.Message
 		switch {
-		case err != nil && pipeline.Transient(err):
+		case err != nil && pipeline.Transient(err) && attempt < attempts:
 			again = msgs
 		case err != nil:
+			failed = err
+			c.cfg.Metrics.DeleteFailures.Add(int64(len(msgs)))
 			c.logFailure(ctx, err, "messages not deleted; they will be redelivered", "messages", len(msgs))
 		default:
 			for _, f := range out.Failed {
@@ -161,13 +172,20 @@ func (c *Consumer) delete(msgs []types.Message) {
 					continue
 				}
 				if f.SenderFault || attempt == attempts {
+					failed = entriesFailed(aws.ToString(f.Code), aws.ToString(f.Message))
+					c.cfg.Metrics.DeleteFailures.Add(1)
 					c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "message not deleted; it will be redelivered", "message_id", aws.ToString(msgs[i].MessageId), "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
 					continue
 				}
 				again = append(again, msgs[i])
 			}
 		}
-		if len(again) == 0 || attempt == attempts || c.cfg.Retry.Wait(ctx, attempt) != nil {
+		if len(again) == 0 {
+			return
+		}
+		if c.cfg.Retry.Wait(ctx, attempt) != nil {
+			failed = ctx.Err()
+			c.cfg.Metrics.DeleteFailures.Add(int64(len(again)))
 			return
 		}
 		msgs = again
@@ -176,6 +194,8 @@ func (c *Consumer) delete(msgs []types.Message) {
 
 // changeVisibility sets msgs' visibility timeout: 0 releases them to other consumers at once.
 // It reports whether SQS answered; entries it failed (stale handles) do not count against that.
+// Messages it failed for count in orchestrator_acknowledge_failures_total, and calls that keep
+// failing show on readiness (stall.go): the messages in hand reappear to other consumers.
 func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration) bool {
 	if len(msgs) == 0 {
 		return true
@@ -186,13 +206,26 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 	}
 	out, err := c.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
 	if err != nil {
+		if !errors.Is(ctx.Err(), context.Canceled) { // not cut short by handling's end or shutdown
+			c.cfg.Metrics.VisibilityFailures.Add(int64(len(msgs)))
+		}
+		c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, err)
 		c.logFailure(ctx, err, "changing message visibility", "messages", len(msgs), "timeout", d.String())
 		return false
 	}
-	// A message deleted or redelivered meanwhile has a stale handle: nothing to extend or release.
+	var failed error
 	for _, f := range out.Failed {
-		c.cfg.Logger.Debug("changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
+		// A message deleted or redelivered meanwhile has a stale handle (the sender's fault):
+		// nothing to extend or release. Any other failure is SQS's, and the message may reappear.
+		if f.SenderFault {
+			c.cfg.Logger.Debug("changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
+			continue
+		}
+		failed = entriesFailed(aws.ToString(f.Code), aws.ToString(f.Message))
+		c.cfg.Metrics.VisibilityFailures.Add(1)
+		c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
 	}
+	c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, failed)
 	return true
 }
 

@@ -135,7 +135,7 @@ func stopWithin(t *testing.T, c *Consumer, cancel context.CancelFunc, done <-cha
 }
 
 // A queue that accepts connections and stops answering once the consumer found it: receives
-// fail within their bound, so readiness reports the queue unreachable, and shutdown keeps its
+// fail within their bound, so readiness reports the receives stalled, and shutdown keeps its
 // bound. On synctest's clock, so the bounds are exact.
 func TestAQueueThatNeverAnswersIsReportedAndShutdownKeepsItsBound(t *testing.T) {
 	watchdog(t, "a queue call hangs")
@@ -151,10 +151,10 @@ func TestAQueueThatNeverAnswersIsReportedAndShutdownKeepsItsBound(t *testing.T) 
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		within := 3 * c.cfg.receiveTimeout()
-		if !waitFor(within, func() bool { return c.Running() && c.Unreachable() != nil }) {
-			t.Errorf("running %v, Unreachable() = %v %v into receives that never answer; want the queue reported unreachable", c.Running(), c.Unreachable(), within)
-		} else if err := c.Unreachable(); !strings.Contains(err.Error(), "ReceiveMessage") {
-			t.Errorf("Unreachable() = %v, want the failed ReceiveMessage", err)
+		if !waitFor(within, func() bool { return c.Running() && c.Stalled() != nil }) {
+			t.Errorf("running %v, Stalled() = %v %v into receives that never answer; want the queue reported stalled", c.Running(), c.Stalled(), within)
+		} else if err := c.Stalled(); !strings.Contains(err.Error(), "ReceiveMessage") {
+			t.Errorf("Stalled() = %v, want the failed ReceiveMessage", err)
 		}
 		stopWithin(t, c, cancel, done)
 	})

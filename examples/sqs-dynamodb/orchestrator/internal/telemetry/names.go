@@ -36,6 +36,9 @@ const (
 	// OrchestratorMessageAgeSeconds is a histogram: each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue.
 	OrchestratorMessageAgeSeconds = "orchestrator_message_age_seconds"
 
+	// OrchestratorAcknowledgeFailuresTotal is a counter: SQS messages an acknowledgement failed for, by call: DeleteMessageBatch (stored but left undeleted after its retries, so redelivered; the stored result makes that a no-op) or ChangeMessageVisibilityBatch (an extension or release failed, so a message in hand may reappear to another consumer); logged too, and /readyz answers 503 naming the call once it keeps failing.
+	OrchestratorAcknowledgeFailuresTotal = "orchestrator_acknowledge_failures_total"
+
 	// RPCClientCallDurationSeconds is a histogram: each call to a worker, retries included, by gRPC status.
 	RPCClientCallDurationSeconds = "rpc_client_call_duration_seconds"
 
@@ -73,6 +76,7 @@ var docs = []doc{
 	{OrchestratorConflictsTotal, "requests whose id was already stored for a different request", []string{}},
 	{OrchestratorCanariesTotal, "known-valid Score calls (canaries) sent when records failed alone and nothing else scored, by outcome: scored (the worker works, so the records are poison once they fail alone again) or failed (the worker itself is suspected, and the records are held)", []string{"outcome"}},
 	{OrchestratorMessageAgeSeconds, "each SQS message's age when received (now − its SentTimestamp): how far consuming is behind the queue", []string{"messaging_destination_name"}},
+	{OrchestratorAcknowledgeFailuresTotal, "SQS messages an acknowledgement failed for, by call: DeleteMessageBatch (stored but left undeleted after its retries, so redelivered; the stored result makes that a no-op) or ChangeMessageVisibilityBatch (an extension or release failed, so a message in hand may reappear to another consumer); logged too, and /readyz answers 503 naming the call once it keeps failing", []string{"call"}},
 	{RPCClientCallDurationSeconds, "each call to a worker, retries included, by gRPC status", []string{"worker", "rpc_method", "rpc_grpc_status_code"}},
 	{OrchestratorWorkerRetriesTotal, "worker calls tried again after a transient failure", []string{"worker"}},
 	{OrchestratorWorkerBatchItems, "requests per ScoreBatch call to a worker", []string{"worker"}},

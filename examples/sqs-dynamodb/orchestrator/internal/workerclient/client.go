@@ -114,9 +114,10 @@ func New(addrs []string, opts Options) (*Client, error) {
 		tracing,
 		grpc.WithStatsHandler(attempts{}),
 		// The health watch keeps a stream open, so pings run on it and notice a worker that
-		// vanished without closing its connections (a lost node, a dropped network). tonic
-		// accepts pings this often; a grpc-go server would need a keepalive.EnforcementPolicy
-		// with MinTime under 30s, or it answers GOAWAY "too_many_pings".
+		// vanished without closing its connections (a lost node, a dropped network). The
+		// worker pings back on the same period (its KEEPALIVE_* settings). tonic (h2) enforces
+		// no ping policy, so it accepts pings this often; a grpc-go server would need a
+		// keepalive.EnforcementPolicy with MinTime under 30s, or it answers GOAWAY "too_many_pings".
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Sized from the contract, like the worker's own limits: every valid request fits
 		// (grpc-go's 4 MiB receive default would not fit the largest valid batch response).

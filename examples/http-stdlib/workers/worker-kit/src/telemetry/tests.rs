@@ -221,6 +221,10 @@ async fn a_call_continues_the_callers_trace_and_is_counted() {
     let options = ServeOptions {
         max_in_flight: 4,
         shutdown_grace: Duration::from_secs(1),
+        keepalive: crate::config::Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        },
     };
     let model = Arc::new(crate::fixture_model());
     // A test beside this one with no subscriber reaching the service's spans

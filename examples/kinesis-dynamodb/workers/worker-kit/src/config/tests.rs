@@ -24,6 +24,14 @@ const SETTINGS: Settings = Settings {
             default: "20",
         },
         Setting {
+            name: "KEEPALIVE_INTERVAL_SECS",
+            default: "30",
+        },
+        Setting {
+            name: "KEEPALIVE_TIMEOUT_SECS",
+            default: "10",
+        },
+        Setting {
             name: "RUST_LOG",
             default: "info",
         },
@@ -58,6 +66,13 @@ fn defaults_apply_when_unset_or_empty() {
     assert_eq!(config.cpu_budget, cpus);
     assert_eq!(config.max_in_flight, cpus.get() * IN_FLIGHT_PER_CPU);
     assert_eq!(config.shutdown_grace, Duration::from_secs(20));
+    assert_eq!(
+        config.keepalive,
+        Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        }
+    );
     assert_eq!(config.log_filter, "info");
     assert_eq!(config.metrics_addr, "0.0.0.0:9464".parse().unwrap());
 }
@@ -70,6 +85,8 @@ fn values_are_read() {
         ("CPU_BUDGET", "3"),
         ("MAX_IN_FLIGHT", "8"),
         ("SHUTDOWN_GRACE_SECS", "5"),
+        ("KEEPALIVE_INTERVAL_SECS", "2"),
+        ("KEEPALIVE_TIMEOUT_SECS", "1"),
         ("RUST_LOG", "debug"),
         ("METRICS_ADDR", "127.0.0.1:0"),
     ])
@@ -82,6 +99,8 @@ fn values_are_read() {
     assert_eq!(config.cpu_budget.get(), 3);
     assert_eq!(config.max_in_flight, 8);
     assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+    assert_eq!(config.keepalive.interval, Duration::from_secs(2));
+    assert_eq!(config.keepalive.timeout, Duration::from_secs(1));
     assert_eq!(config.log_filter, "debug");
     assert_eq!(config.metrics_addr, "127.0.0.1:0".parse().unwrap());
 }
@@ -119,6 +138,12 @@ fn bad_values_name_the_variable() {
         ("MAX_IN_FLIGHT", "-1"),
         ("MAX_IN_FLIGHT", "lots"),
         ("SHUTDOWN_GRACE_SECS", "1.5"),
+        ("KEEPALIVE_INTERVAL_SECS", "0"),
+        ("KEEPALIVE_INTERVAL_SECS", "30s"),
+        ("KEEPALIVE_INTERVAL_SECS", "3601"),
+        ("KEEPALIVE_TIMEOUT_SECS", "0"),
+        ("KEEPALIVE_TIMEOUT_SECS", "-1"),
+        ("KEEPALIVE_TIMEOUT_SECS", "0.5"),
         ("METRICS_ADDR", "unix:///tmp/metrics.sock"),
         ("METRICS_ADDR", "9090"),
     ] {
@@ -126,6 +151,21 @@ fn bad_values_name_the_variable() {
         assert_eq!(err.name, name);
         assert!(err.to_string().starts_with(&format!("{name}=")), "{err}");
     }
+}
+
+#[test]
+fn a_bad_keepalive_is_one_line_naming_the_variable_value_and_range() {
+    // 0 is refused: a PING every instant, or a timeout no client can meet.
+    let err = config(&[("KEEPALIVE_INTERVAL_SECS", "0")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "KEEPALIVE_INTERVAL_SECS=\"0\": expected whole seconds from 1 to 3600"
+    );
+    let err = config(&[("KEEPALIVE_TIMEOUT_SECS", "10s")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "KEEPALIVE_TIMEOUT_SECS=\"10s\": expected whole seconds from 1 to 3600"
+    );
 }
 
 #[test]
@@ -171,9 +211,10 @@ fn every_setting_read_is_listed() {
     let source = include_str!("mod.rs");
     let body = &source
         [source.find("pub fn from_vars").unwrap()..source.find("fn reject_unknown").unwrap()];
-    let asked: Vec<&str> = body
-        .split("get(\"")
-        .skip(1)
+    // Read through `get`, or through `seconds`, which calls it.
+    let asked: Vec<&str> = ["get(\"", "seconds(\""]
+        .iter()
+        .flat_map(|call| body.split(call).skip(1))
         .map(|rest| &rest[..rest.find('"').unwrap()])
         .collect();
     let mut read = READ.to_vec();

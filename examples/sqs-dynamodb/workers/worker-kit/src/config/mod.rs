@@ -1,14 +1,13 @@
 //! Settings from the environment, parsed once at start.
 
 use std::{
-    collections::HashMap,
-    env, fmt,
-    net::SocketAddr,
-    num::NonZeroUsize,
-    path::{Path, PathBuf},
-    thread,
-    time::Duration,
+    collections::HashMap, env, net::SocketAddr, num::NonZeroUsize, ops::RangeInclusive,
+    path::PathBuf, thread, time::Duration,
 };
+
+mod listen;
+
+pub use listen::{KEEPALIVE_LIMIT_SECS, Keepalive, ListenAddr, UNIX_PREFIX};
 
 /// One environment variable the worker reads, with its default in the
 /// variable's own syntax (empty: computed at start, see [`Config`]).
@@ -61,6 +60,8 @@ pub const READ: &[&str] = &[
     "CPU_BUDGET",
     "MAX_IN_FLIGHT",
     "SHUTDOWN_GRACE_SECS",
+    "KEEPALIVE_INTERVAL_SECS",
+    "KEEPALIVE_TIMEOUT_SECS",
     "RUST_LOG",
     "METRICS_ADDR",
 ];
@@ -103,43 +104,14 @@ pub struct Config {
     /// `SHUTDOWN_GRACE_SECS`: how long to drain in-flight calls after a stop
     /// signal before exiting anyway.
     pub shutdown_grace: Duration,
+    /// `KEEPALIVE_INTERVAL_SECS` and `KEEPALIVE_TIMEOUT_SECS`: when a silent
+    /// client connection is pinged, and closed if it does not answer.
+    pub keepalive: Keepalive,
     /// `RUST_LOG`: log filter, e.g. `info` or `info,worker_kit=debug`.
     pub log_filter: String,
     /// `METRICS_ADDR`: where Prometheus `/metrics` is served over HTTP, also
     /// when gRPC is on a Unix socket. Port 0 picks a free port.
     pub metrics_addr: SocketAddr,
-}
-
-/// Prefix of a Unix domain socket address, as gRPC clients spell one.
-pub const UNIX_PREFIX: &str = "unix://";
-
-/// Where the worker listens: a TCP address, or a Unix domain socket for a
-/// sidecar that shares a volume with the orchestrator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    Tcp(SocketAddr),
-    /// An absolute path, from `unix:///path`.
-    Unix(PathBuf),
-}
-
-impl ListenAddr {
-    /// Parses `IP:PORT` or `unix:///absolute/path`; `None` if it is neither.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value.strip_prefix(UNIX_PREFIX) {
-            Some(path) if Path::new(path).is_absolute() => Some(Self::Unix(path.into())),
-            Some(_) => None,
-            None => value.parse().ok().map(Self::Tcp),
-        }
-    }
-}
-
-impl fmt::Display for ListenAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Tcp(addr) => addr.fmt(f),
-            Self::Unix(path) => write!(f, "{UNIX_PREFIX}{}", path.display()),
-        }
-    }
 }
 
 /// An environment variable with a value the worker cannot use.
@@ -225,13 +197,22 @@ impl Config {
             },
         };
 
-        let value = get("SHUTDOWN_GRACE_SECS").unwrap_or_default();
-        let shutdown_grace = match value.parse::<u64>() {
-            Ok(secs) if secs <= 3600 => Duration::from_secs(secs),
-            _ => {
-                let reason = "expected whole seconds from 0 to 3600".into();
-                return Err(invalid("SHUTDOWN_GRACE_SECS", value, reason));
+        // Whole seconds within `range`; each of these has a default.
+        let seconds = |name: &'static str, range: RangeInclusive<u64>| {
+            let value = get(name).unwrap_or_default();
+            match value.parse::<u64>() {
+                Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+                _ => {
+                    let (low, high) = range.into_inner();
+                    let reason = format!("expected whole seconds from {low} to {high}");
+                    Err(invalid(name, value, reason))
+                }
             }
+        };
+        let shutdown_grace = seconds("SHUTDOWN_GRACE_SECS", 0..=3600)?;
+        let keepalive = Keepalive {
+            interval: seconds("KEEPALIVE_INTERVAL_SECS", 1..=KEEPALIVE_LIMIT_SECS)?,
+            timeout: seconds("KEEPALIVE_TIMEOUT_SECS", 1..=KEEPALIVE_LIMIT_SECS)?,
         };
 
         let value = get("METRICS_ADDR").unwrap_or_default();
@@ -250,6 +231,7 @@ impl Config {
             cpu_budget,
             max_in_flight,
             shutdown_grace,
+            keepalive,
             log_filter: get("RUST_LOG").unwrap_or_default(),
         })
     }
