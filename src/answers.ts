@@ -18,6 +18,7 @@ import {
   type ManifestInput,
 } from "./manifest.js";
 import { isPlainObject } from "./plain-object.js";
+import { MAX_WORKERS } from "./worker-names.js";
 
 export const DEFAULT_NAME = "my-app";
 
@@ -124,7 +125,10 @@ function parseList(raw: string, field: string, choices: readonly string[], what:
  */
 function parseWorkers(raw: string, field: string): { name: string }[] {
   const names = raw.split(",").map((s) => s.trim());
-  if (names.includes("")) throw new UsageError(field, raw, "an empty entry; give a comma-separated list of 1 to 8 worker names, the first the primary");
+  const allowed = `give a comma-separated list of 1 to ${MAX_WORKERS} worker names, the first the primary`;
+  if (names.includes("")) throw new UsageError(field, raw, `an empty entry; ${allowed}`);
+  // Judged here, on the text as typed: the schema would quote the list it became.
+  if (names.length > MAX_WORKERS) throw new UsageError(field, raw, `${names.length} workers; ${allowed}`);
   return names.map((name) => ({ name }));
 }
 
