@@ -123,7 +123,7 @@ function parseList(raw: string, field: string, choices: readonly string[], what:
  * --workers (or "workers": "a,b" in an answers file): names only, each worker
  * taking --transport or the default; the schema judges each name.
  */
-function parseWorkers(raw: string, field: string): { name: string }[] {
+export function parseWorkers(raw: string, field: string): { name: string }[] {
   const names = raw.split(",").map((s) => s.trim());
   const allowed = `give a comma-separated list of 1 to ${MAX_WORKERS} worker names, the first the primary`;
   if (names.includes("")) throw new UsageError(field, raw, `an empty entry; ${allowed}`);

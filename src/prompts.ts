@@ -1,9 +1,11 @@
 import nodePlop from "node-plop";
 import type { Partial } from "./answers.js";
-import { DEFAULT_NAME, answersFault, merge } from "./answers.js";
+import { DEFAULT_NAME, answersFault, merge, parseWorkers } from "./answers.js";
+import { UsageError } from "./errors.js";
 import { fromFlags } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
+  DEFAULT_WORKERS,
   INGRESS,
   MODULE_RULE,
   NAME_RULE,
@@ -108,6 +110,22 @@ export async function promptAnswers(
       message: "CI providers (none selected = no CI)",
       choices: CI_PROVIDERS.map((p) => ({ name: p, value: p, checked: p === "github" })),
     },
+    given.workers === undefined && {
+      type: "input",
+      name: "workers",
+      message: "Rust workers (comma-separated names, the first the primary)",
+      default: DEFAULT_WORKERS.map((w) => w.name).join(","),
+      // Judged as --workers is, against the flags and the answers so far (each name valid, none twice, at most the limit).
+      validate: (v: string, a: Record<string, unknown> = {}) => {
+        try {
+          const fault = answersFault(merge(given, toPartial({ ...a, workers: v })), fromFlags, true);
+          return fault === undefined ? true : fault.message;
+        } catch (err) {
+          if (err instanceof UsageError) return err.message;
+          throw err;
+        }
+      },
+    },
     given.transport === undefined && {
       type: "list",
       name: "transport",
@@ -154,6 +172,7 @@ function toPartial(raw: Record<string, unknown>): Partial {
   if (Object.keys(orchestrator).length) answers.orchestrator = orchestrator;
   if (Array.isArray(raw.ci)) answers.ci = { providers: raw.ci as string[] };
   if (typeof raw.docker === "boolean") answers.docker = raw.docker;
+  if (typeof raw.workers === "string") answers.workers = parseWorkers(raw.workers, "workers");
   if (typeof raw.transport === "string") answers.transport = raw.transport;
   if (typeof raw.kubernetes === "boolean") answers.deploy = raw.kubernetes ? ["kubernetes"] : [];
   return answers;

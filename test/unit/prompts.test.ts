@@ -42,10 +42,11 @@ describe("interactive prompts", () => {
       [/Ingress/, ENTER],
       [/HTTP router/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
+      [/Rust workers/, ENTER],
       [/Worker transport/, `${DOWN}${ENTER}`],
       [/Dockerfiles and compose/, `n${ENTER}`],
     ]);
-    expect(result.answered, result.screen).toBe(7);
+    expect(result.answered, result.screen).toBe(8);
     // Without images there is nothing for Kubernetes to run: not asked, answered "none".
     expect(result.screen).not.toContain("Kubernetes manifests");
     expect(result.code, result.screen).toBe(0);
@@ -68,11 +69,12 @@ describe("interactive prompts", () => {
       [/Ingress/, `${DOWN}${ENTER}`],
       [/Results sink/, ENTER],
       [/CI providers/, ` ${ENTER}`],
+      [/Rust workers/, ENTER],
       [/Worker transport/, ENTER],
       [/Dockerfiles and compose/, ENTER],
       [/Kubernetes manifests/, ENTER],
     ]);
-    expect(result.answered, result.screen).toBe(8);
+    expect(result.answered, result.screen).toBe(9);
     expect(result.code, result.screen).toBe(0);
     for (const text of ["http (JSON API over HTTP", "sqs (consume an SQS queue", "kinesis (consume a Kinesis stream", "none selected = no CI"]) {
       expect(result.screen).toContain(text);
@@ -114,11 +116,12 @@ describe("interactive prompts", () => {
       [/Go module path/, ENTER],
       [/Ingress/, `${DOWN}${ENTER}`],
       [/CI providers/, ENTER],
+      [/Rust workers/, ENTER],
       [/Worker transport/, ENTER],
       [/Dockerfiles and compose/, ENTER],
       [/Kubernetes manifests/, ENTER],
     ]);
-    expect(result.answered, result.screen).toBe(6);
+    expect(result.answered, result.screen).toBe(7);
     expect(result.code, result.screen).toBe(0);
     expect(result.screen).toContain("kinesis (consume a Kinesis stream");
     expect(result.screen).not.toContain("http (JSON API over HTTP");
@@ -128,9 +131,9 @@ describe("interactive prompts", () => {
 
   // One possible answer is no question: it is recorded, and the rest go on.
   it.each([
-    ["--router chi allows only the http ingress", ["--router", "chi"], "Ingress", [/CI providers/, /Worker transport/, /Dockerfiles/, /Kubernetes/], { orchestrator: { ingress: "http", router: "chi" } }],
-    ["--deploy kubernetes needs the Dockerfiles", ["--deploy", "kubernetes"], "Dockerfiles and compose", [/Ingress/, /HTTP router/, /CI providers/, /Worker transport/], { docker: true, deploy: ["kubernetes"] }],
-    ["--no-docker leaves Kubernetes nothing to run", ["--no-docker"], "Kubernetes manifests", [/Ingress/, /HTTP router/, /CI providers/, /Worker transport/], { docker: false, deploy: [] }],
+    ["--router chi allows only the http ingress", ["--router", "chi"], "Ingress", [/CI providers/, /Rust workers/, /Worker transport/, /Dockerfiles/, /Kubernetes/], { orchestrator: { ingress: "http", router: "chi" } }],
+    ["--deploy kubernetes needs the Dockerfiles", ["--deploy", "kubernetes"], "Dockerfiles and compose", [/Ingress/, /HTTP router/, /CI providers/, /Rust workers/, /Worker transport/], { docker: true, deploy: ["kubernetes"] }],
+    ["--no-docker leaves Kubernetes nothing to run", ["--no-docker"], "Kubernetes manifests", [/Ingress/, /HTTP router/, /CI providers/, /Rust workers/, /Worker transport/], { docker: false, deploy: [] }],
   ] as const)("does not ask what has one possible answer: %s", async (_name, flags, unasked, asked, expected) => {
     const cwd = tempDir();
     const steps: [RegExp, string][] = [[/Go module path/, ENTER], ...asked.map((q): [RegExp, string] => [q, ENTER])];
@@ -152,13 +155,38 @@ describe("interactive prompts", () => {
       [/Ingress/, ENTER],
       [/HTTP router/, ENTER],
       [/CI providers/, ENTER],
+      [/Rust workers/, ENTER],
       [/Worker transport/, ENTER],
       [/Dockerfiles and compose/, ENTER],
       [/Kubernetes manifests/, ENTER],
     ]);
-    expect(result.answered, result.screen).toBe(9);
+    expect(result.answered, result.screen).toBe(10);
     expect(result.code, result.screen).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, "fresh", "hybrid-backend.json"), "utf8")).name).toBe("fresh");
+  });
+
+  // --workers was the only way to more than one worker; asked, a bad list is refused where it is typed.
+  it("asks for the workers and judges the list as --workers does", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["crew", "--ingress", "sqs", "--no-validate", "--no-git"], [
+      [/Go module path/, ENTER],
+      [/Results sink/, ENTER],
+      [/CI providers/, ENTER],
+      [/Rust workers/, `scorer,scorer${ENTER}`],
+      // The terminal wraps the error line: match a part of it that stays on one row.
+      [/different name/, `${"\x7f".repeat(6)}pricing${ENTER}`],
+      [/Worker transport/, ENTER],
+      [/Dockerfiles and compose/, ENTER],
+      [/Kubernetes manifests/, ENTER],
+    ]);
+    expect(result.answered, result.screen).toBe(8);
+    expect(result.code, result.screen).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(cwd, "crew", "hybrid-backend.json"), "utf8"));
+    expect(manifest.workers).toEqual([
+      { name: "scorer", transport: "tcp" },
+      { name: "pricing", transport: "tcp" },
+    ]);
+    expect(result.screen).toContain("--workers scorer,pricing");
   });
 
   it("does not prompt with --yes even on a TTY", async () => {
