@@ -4,6 +4,17 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { runCli, snapshot, tempDir } from "../helpers/cli.js";
 
+/** create with config as its answers file: exit 2, one line starting with line, nothing written. */
+async function refusedAsConfig(config: object, line: string) {
+  const cwd = tempDir();
+  writeFileSync(join(cwd, "answers.json"), JSON.stringify(config));
+  const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--config", "answers.json"], cwd);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr.trim().startsWith(`error: --config answers.json ${line}`), r.stderr).toBe(true);
+  expect(snapshot(cwd)).toEqual(["answers.json"]);
+}
+
 /**
  * {"ci": ["gitlab"]} or {"orchestrator": "http"} in an answers file or the
  * manifest was spread into an object keyed "0", "1", ... by the defaulting
@@ -17,14 +28,7 @@ describe("a list or string where an object belongs", () => {
     [{ orchestrator: "http" }, 'orchestrator: "http" is not valid; expected an object with the keys module, ingress, router, sink'],
     [{ orchestrator: ["http"] }, 'orchestrator: ["http"] is not valid; expected an object with the keys module, ingress, router, sink'],
     [{ workers: ["scorer"] }, 'workers.0: "scorer" is not valid; expected an object with the keys name, transport'],
-  ])("--config %j: exit 2, one line, nothing written", async (config, line) => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, "answers.json"), JSON.stringify(config));
-    const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--config", "answers.json"], cwd);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toBe(`error: --config answers.json ${line}`);
-    expect(snapshot(cwd)).toEqual(["answers.json"]);
-  });
+  ])("--config %j: exit 2, one line, nothing written", refusedAsConfig);
 
   it("in the manifest too", () => {
     expect(() => parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" }, ci: ["gitlab"] })).toThrow(
@@ -48,15 +52,7 @@ describe("a null where a value belongs", () => {
     [{ workers: null }, "workers: null is not valid; expected array"],
     [{ ci: { providers: null } }, "ci.providers: null is not valid; expected array"],
     [{ orchestrator: { ingress: null } }, "orchestrator.ingress: null is not valid; allowed: http, sqs, kinesis"],
-  ])("--config %j: exit 2, one line, nothing written", async (config, line) => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, "answers.json"), JSON.stringify(config));
-    const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--config", "answers.json"], cwd);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toContain(`error: --config answers.json ${line}`);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(snapshot(cwd)).toEqual(["answers.json"]);
-  });
+  ])("--config %j: exit 2, one line, nothing written", refusedAsConfig);
 
   it("in the manifest too", () => {
     expect(() => parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator" }, ci: null })).toThrow(
