@@ -78,7 +78,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     const unconverted = [...onDisk].flatMap(([path, e]) => (e.unconverted ? [{ path, unconverted: e.unconverted }] : []));
     const migrated = recorded.notices.length > 0 ? { migrated: recorded.notices } : {};
     if (options.json) console.log(JSON.stringify({ dir, drift, ...(unconverted.length > 0 ? { unconverted } : {}), ...migrated }, null, 2));
-    else console.log([formatDrift(shown, drift, unconverted), ...formatMigrations(recorded.notices, true)].join("\n"));
+    else console.log([formatDrift(shown, drift, unconverted, recorded.manifest.generator.version), ...formatMigrations(recorded.notices, true)].join("\n"));
     return drift.length > 0 ? EXIT.drift : EXIT.ok;
   }
 

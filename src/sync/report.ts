@@ -2,6 +2,7 @@ import { human } from "../human.js";
 import { besidePath } from "./conflicts.js";
 import type { Drift, FileAction, Status } from "./plan.js";
 import { selfCommand } from "../self-command.js";
+import { GENERATOR_VERSION } from "../version.js";
 
 const ORDER: Status[] = ["conflict", "merged", "updated", "added", "restored", "removed", "kept", "kept-deleted", "unchanged"];
 
@@ -88,12 +89,21 @@ function detail(a: FileAction): string {
   return "";
 }
 
-export function formatDrift(dir: string, drift: Drift[], unconverted: { path: string; unconverted?: string }[] = []): string {
+/**
+ * The --check report. recorded is the generator release the manifest names:
+ * when another release ran the check, its files can differ for that reason
+ * alone, and its own sync would upgrade the repo, so both ways are named.
+ */
+export function formatDrift(dir: string, drift: Drift[], unconverted: { path: string; unconverted?: string }[] = [], recorded: string = GENERATOR_VERSION): string {
   if (drift.length === 0) return [human`sync --check ${dir}: generated files are current`, ...formatUnconverted(unconverted)].join("\n");
   const conflicts = drift.filter((d) => d.change === "conflict").length;
   const stale = drift.length - conflicts;
+  const fix =
+    recorded === GENERATOR_VERSION
+      ? `run \`${selfCommand()} sync\` and commit`
+      : human`checked by release ${GENERATOR_VERSION}, while the repo records ${recorded}: \`make sync\` re-syncs with ${recorded}, \`${selfCommand()} sync\` upgrades the repo to ${GENERATOR_VERSION}`;
   const parts = [
-    ...(stale > 0 ? [`${stale} generated file(s) are stale; run \`${selfCommand()} sync\` and commit`] : []),
+    ...(stale > 0 ? [`${stale} generated file(s) are stale; ${fix}`] : []),
     ...(conflicts > 0 ? [`${conflicts} file(s) have unresolved sync conflicts`] : []),
   ];
   const lines = [`sync --check ${human`${dir}`}: ${parts.join("; ")}`];
