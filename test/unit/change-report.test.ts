@@ -263,13 +263,15 @@ describe("the logs the generated scripts write per worker", () => {
     const tree = render(m);
     const scripts = [...tree].filter(([path]) => path.startsWith("scripts/") || path === "Makefile");
     const found: string[] = [];
+    // The scripts source one another (run.sh makes $ended, supervise.sh writes into it): read as one.
+    const all = scripts.map(([, entry]) => entry.content.toString("utf8")).join("\n");
+    // Outside the repo: a folder of this run's own, made (mktemp -d) and removed by the scripts.
+    const ownTemp = (target: string) => {
+      const v = /^\$\{?(\w+)\}?\//.exec(target)?.[1];
+      return v !== undefined && new RegExp(`\\b${v}=\\$\\(mktemp -d\\)`).test(all) && all.includes(`rm -rf "$${v}"`);
+    };
     for (const [path, entry] of scripts) {
       const text = entry.content.toString("utf8");
-      // Outside the repo: a folder of this run's own, made (mktemp -d) and removed by the script.
-      const ownTemp = (target: string) => {
-        const v = /^\$\{?(\w+)\}?\//.exec(target)?.[1];
-        return v !== undefined && new RegExp(`\\b${v}=\\$\\(mktemp -d\\)`).test(text) && text.includes(`rm -rf "$${v}"`);
-      };
       for (const match of text.matchAll(/(?:>|\btee )\s*"?([^\s"&;|)]+)/g)) {
         const target = match[1]!;
         if (/pricing|\$name\b|\$\{?name\}?/.test(target) && !ownTemp(target)) found.push(`${path}: ${target}`);
