@@ -38,12 +38,12 @@ describe("npm pack", () => {
     paths = packed.files.map((f) => f.path);
   }, 60_000);
 
-  it("ships the bundle, the templates (the .hbs only compiled, in the bundle), README, LICENSE and package.json, and nothing else", () => {
+  it("ships the bundle, the templates (the .hbs only compiled, in the bundle), README, CHANGELOG, LICENSE and package.json, and nothing else", () => {
     const templates = walk("templates").filter((p) => !p.endsWith(".hbs"));
-    const expected = [...walk("dist"), ...templates, "README.md", "LICENSE", "package.json"];
+    const expected = [...walk("dist"), ...templates, "README.md", "CHANGELOG.md", "LICENSE", "package.json"];
     expect(paths.slice().sort()).toEqual(expected.sort());
     // Spelled out, since the list above is derived: no sources, tests, scripts, examples or CI.
-    expect(paths.filter((p) => /^(src|test|scripts|examples|\.ci)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(src|test|scripts|examples|\.ci|\.github)\//.test(p))).toEqual([]);
   });
 
   it("has executable bins with a node shebang", () => {
