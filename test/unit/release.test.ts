@@ -126,12 +126,17 @@ describe("release workflow", () => {
   const check = steps.find((s) => s.name === "Tag matches package.json")!.run!;
   const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
 
-  it("its tag check passes v<package.json version> and fails any other tag, before npm ci", async () => {
-    const run = (tag: string) => execa("bash", ["-eo", "pipefail", "-c", check], { cwd: ROOT, reject: false, env: { GITHUB_REF_NAME: tag } });
+  it("its tag check passes v<package.json version> and fails any other tag or a prerelease, before npm ci", async () => {
+    const run = (tag: string, cwd = ROOT) => execa("bash", ["-eo", "pipefail", "-c", check], { cwd, reject: false, env: { GITHUB_REF_NAME: tag } });
     expect((await run(`v${version}`)).exitCode).toBe(0);
     const wrong = await run("v999.0.0");
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stdout).toContain(`tag v999.0.0 is not v${version}`);
+    // Main's X.Y.Z-dev is never published, even when a tag names it.
+    const dev = await repo("0.3.0-dev");
+    const pre = await run("v0.3.0-dev", dev);
+    expect(pre.exitCode).toBe(1);
+    expect(pre.stdout).toContain("version 0.3.0-dev is a prerelease");
     expect(steps.findIndex((s) => s.run === check)).toBeLessThan(steps.findIndex((s) => s.run === "npm ci"));
   });
 
