@@ -119,6 +119,11 @@ describe("npm run release", () => {
   });
 });
 
+it("the README names package.json's version nowhere (a bump would leave it stale): the tarball as X.Y.Z", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  expect(readme.match(/create-hybrid-backend-\d+\.\d+\.\d+[\w.-]*\.tgz/g)).toBeNull();
+});
+
 describe("release workflow", () => {
   const file = join(ROOT, ".github", "workflows", "release.yml");
   const workflow = parse(readFileSync(file, "utf8"));
