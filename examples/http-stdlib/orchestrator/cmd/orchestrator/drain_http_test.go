@@ -26,8 +26,9 @@ func (echoScorer) Score(_ context.Context, req *scoringv1.ScoreRequest) (*scorin
 	return &scoringv1.ScoreResponse{Id: req.GetId()}, nil
 }
 
-// scoringWorker serves the scoring and health services on loopback, SERVING.
-func scoringWorker(t *testing.T) string {
+// scoringWorker serves the scoring and health services on loopback, SERVING, and returns its
+// address and the health server that sets that status (setHealth).
+func scoringWorker(t *testing.T) (string, *health.Server) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,7 +41,7 @@ func scoringWorker(t *testing.T) string {
 	hs.SetServingStatus(scoringv1.ScoringService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	return lis.Addr().String()
+	return lis.Addr().String(), hs
 }
 
 // freeAddrs are n distinct loopback addresses that were free a moment ago: held open
@@ -114,7 +115,7 @@ func (w *drainWatch) over() bool {
 // while the delay was still running says the API stopped too soon; one that failed after it
 // proves nothing, and the run is repeated with a longer delay.
 func testStopServesThroughShutdownDelay(t *testing.T, separateOps bool) {
-	worker := scoringWorker(t)
+	worker, _ := scoringWorker(t)
 	for _, delay := range []time.Duration{1500 * time.Millisecond, 6 * time.Second, 24 * time.Second} {
 		if stopAndProbe(t, worker, separateOps, delay) || t.Failed() {
 			return
@@ -218,4 +219,65 @@ func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Dura
 		t.Error("the ops endpoints still accept after the drain")
 	}
 	return probed
+}
+
+// Through SHUTDOWN_DELAY the API still takes requests, and gates each on its worker's health:
+// that health must go on following the worker after the stop signal. A worker that was down
+// when the signal came and is back within the delay is scored on again, not answered 503
+// for the rest of the delay.
+func TestWorkerHealthFollowedThroughShutdownDelay(t *testing.T) {
+	worker, hs := scoringWorker(t)
+	addr := freeAddrs(t, 1)[0]
+	t.Setenv("LISTEN_ADDR", addr)
+	t.Setenv("WORKER_SCORER_ADDR", worker)
+	// Long enough for a worker's health to reach the client many times over, even when loaded.
+	t.Setenv("SHUTDOWN_DELAY", "5s")
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watch := newDrainWatch()
+	done := make(chan error, 1)
+	go func() {
+		var level slog.LevelVar
+		done <- run(ctx, slog.New(watch), &level)
+	}()
+	score := func() int {
+		resp, err := http.Post("http://"+addr+"/v1/score", "application/json", strings.NewReader(`{"id":"a"}`))
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// awaitScore waits for want, asking again at each health change, or fails the test.
+	awaitScore := func(want int, what string) {
+		ceiling := time.NewTimer(realCeiling)
+		defer ceiling.Stop()
+		for code := score(); code != want; code = score() {
+			select {
+			case <-watch.changed.ch:
+			case <-time.After(50 * time.Millisecond): // listening and a health change race the log
+			case <-ceiling.C:
+				t.Fatalf("%s: POST /v1/score answered %d, want %d", what, code, want)
+			}
+		}
+	}
+	awaitScore(http.StatusOK, "worker serving")
+	setHealth(hs, false)
+	awaitScore(http.StatusServiceUnavailable, "worker not serving")
+
+	cancel() // as SIGTERM does
+	setHealth(hs, true)
+	for code := score(); code != http.StatusOK; code = score() {
+		if watch.over() {
+			t.Fatal("POST /v1/score never answered 200 through SHUTDOWN_DELAY with the worker back serving")
+		}
+		if code != http.StatusServiceUnavailable {
+			t.Fatalf("POST /v1/score during SHUTDOWN_DELAY answered %d; want 503, then 200 once the worker is back", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("run() = %v, want nil", err)
+	}
 }

@@ -32,7 +32,7 @@ var admissionLimit = telemetry.NewGauge(telemetry.OrchestratorAdmissionLimitByte
 // admission is the API's in-flight budget, in request body bytes (the cost of decoding), and
 // within it the adaptive limit (gradientLimit) that keeps requests from queueing past it.
 // A request is charged the bytes of its body once they are read, so a slow or chunked upload
-// holds nothing while it arrives; before the read, precheck refuses what could not be charged
+// holds none of the budget while it arrives (held bounds the memory it takes meanwhile); before the read, precheck refuses what could not be charged
 // now anyway. A counter rather than golang.org/x/sync/semaphore: nothing ever waits here (a
 // request past the budget is refused, not queued), so Weighted's queue of waiters would go
 // unused, and a refuse-only weighted count is one compare-and-swap loop.
@@ -40,6 +40,7 @@ type admission struct {
 	inFlight atomic.Int64
 	capacity int64
 	limit    *gradientLimit
+	held     heldBodies // bodies in memory, arriving or admitted: a bound the budget is not
 }
 
 func newAdmission(capacity int64) *admission {
@@ -48,6 +49,7 @@ func newAdmission(capacity int64) *admission {
 		capacity = cores * DefaultInFlightBytesPerCore
 	}
 	a := &admission{capacity: capacity, limit: newGradientLimit(cores*FloorBytesPerCore, capacity)}
+	a.held.bound = heldBodiesPerBudget * capacity
 	admissionLimit.Set(float64(a.limit.current()))
 	return a
 }

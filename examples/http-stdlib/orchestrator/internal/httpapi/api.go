@@ -130,6 +130,9 @@ func unary[Req any, PReq message[Req], Resp proto.Message](h *handler, worker *N
 		if !acceptable(w, r, req, limit) || !h.admission.precheck(w, r) {
 			return
 		}
+		var release func()
+		r.Body, release = h.admission.held.hold(r.Body)
+		defer release()
 		body, ok := readBody(w, r, req, limit)
 		if !ok {
 			return

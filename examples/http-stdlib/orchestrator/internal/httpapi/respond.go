@@ -146,6 +146,11 @@ func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int
 		writeTooLarge(w, m, tooBig.Limit)
 		return nil, false
 	}
+	if errors.Is(err, errHeldFull) {
+		putBody(buf)
+		refuseAtCapacity(w)
+		return nil, false
+	}
 	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
 		// The body's read deadline (paced) passed mid-body: the connection was slower than
 		// MinBodyBytesPerSecond, which says nothing against the content, so not a 400.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"testing"
@@ -59,7 +58,7 @@ func twoWorkers(t *testing.T) (cfg config.Config, ws *workers, scorer, pricing *
 		t.Fatal(err)
 	}
 	t.Cleanup(ws.close)
-	t.Cleanup(ws.watch(context.Background()))
+	t.Cleanup(ws.watch())
 	return cfg, ws, scorer, pricing, changed
 }
 

@@ -122,7 +122,8 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err er
 	}
 	// Deferred before anything that uses them, so they close last: work still draining needs them.
 	defer ws.close()
-	stopWatching := ws.watch(ctx)
+	// Stopped only after serve has drained: see watch.
+	stopWatching := ws.watch()
 	defer stopWatching()
 	return serve(ctx, cfg, ws, logger)
 }

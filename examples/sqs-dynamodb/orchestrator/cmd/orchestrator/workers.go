@@ -71,8 +71,13 @@ func (ws *workers) health() map[string]string {
 }
 
 // watch follows every worker's health, routed or not, until the returned stop is called.
-func (ws *workers) watch(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
+// It takes no context on purpose: the health it keeps gates work through the drain after the
+// stop signal (the API's per-request check, the consumers' wait for a worker to come back),
+// so it must outlive that signal; a watch ended by it froze each worker's health as it was
+// then, answering 503 all through SHUTDOWN_DELAY for a worker back meanwhile, or holding
+// queue messages until the shutdown timeout.
+func (ws *workers) watch() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
 	var watchers sync.WaitGroup
 	for _, c := range ws.clients {
 		watchers.Go(func() { c.WatchHealth(ctx) })

@@ -222,7 +222,7 @@ func (c *Consumer) loop(ctx, work context.Context) {
 			_ = pipeline.Sleep(ctx, time.Second)
 			continue
 		}
-		out, err := c.receiveMessages(ctx)
+		out, err := c.receiveMessages(ctx, work)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -255,11 +255,24 @@ func (c *Consumer) logFailure(ctx context.Context, err error, msg string, args .
 	c.cfg.Logger.Log(ctx, c.failures.Outcome(busy), msg, append(args, "error", err)...)
 }
 
-// receiveMessages long-polls for up to receiveMax messages, bounded by receiveTimeout.
-func (c *Consumer) receiveMessages(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.receiveTimeout())
+// receiveMessages long-polls for up to receiveMax messages, bounded by receiveTimeout. Once ctx
+// is done the receive has receiveGrace left, not none: SQS hides and counts the messages it
+// picks before its answer is on the way, so a receive cut off then would leave each hidden for
+// a visibility timeout, a receive of its poison budget spent for nothing, at every scale-in.
+// work, which outlives ctx until the shutdown timeout cuts it, bounds that grace too.
+func (c *Consumer) receiveMessages(ctx, work context.Context) (*sqs.ReceiveMessageOutput, error) {
+	call, cancel := context.WithTimeout(work, c.cfg.receiveTimeout())
 	defer cancel()
-	return c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+	defer context.AfterFunc(ctx, func() {
+		timer := time.NewTimer(receiveGrace)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			cancel()
+		case <-call.Done():
+		}
+	})()
+	return c.client.ReceiveMessage(call, &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(c.queueURL),
 		MaxNumberOfMessages: receiveMax,
 		WaitTimeSeconds:     int32(c.cfg.LongPoll / time.Second),

@@ -11,13 +11,18 @@ import (
 // derive here from Config's LongPoll, which a receive must outlast, and AnswerTimeout, what
 // any call may take on top of the waiting it asks for:
 //
-//   - a receive: LongPoll + AnswerTimeout (receiveTimeout);
+//   - a receive: LongPoll + AnswerTimeout (receiveTimeout), and receiveGrace once told to stop;
 //   - finding the queues, deletes, releases, dead-letter copies: AnswerTimeout (answering);
 //   - a heartbeat's extension: the visibility it has left, less a margin (heartbeat.go), so
 //     it ends well inside the visibility timeout;
 //   - each HTTP attempt: QueueAttemptTimeout for the queue's client, whose longest call is a
 //     receive, and SinkAttemptTimeout for the results table's, whose calls
 //     wait for nothing; the whole call within awsenv.CallTimeout of that (awsenv.Bounded).
+
+// receiveGrace is how long a receive in flight when the consumer is told to stop may still
+// take (receiveMessages): ample for an answer SQS has already sent, while an idle long poll,
+// which would wait out LongPoll, is cut after it.
+const receiveGrace = time.Second
 
 // maxLongPoll is SQS's longest receive wait.
 const maxLongPoll = 20 * time.Second

@@ -100,6 +100,7 @@ func TestKeepsWhatArrivesOnceUnreadyUntilReady(t *testing.T) {
 			t.Errorf("once up: handled %d times, deleted %v, visibility %v; want handled once and deleted, never released", handled.Load(), deleted, visibility)
 		}
 		cancel()
+		time.Sleep(receiveGrace) // the long poll in flight
 		synctest.Wait()
 	})
 }
