@@ -45,7 +45,7 @@ describe("worker names the templates already use", () => {
     ["loadgen", "an orchestrator command"],
   ])("refuses a worker named %s", (name, why) => {
     expect(() => parseManifest({ ...minimal, workers: [{ name: "scorer" }, { name }] })).toThrow(
-      new RegExp(`^workers\\.1\\.name: "${name}" is not valid; "${name}" is reserved \\((?:it names )?${why}`),
+      new RegExp(`^workers\\.1\\.name \\(--workers\\): "${name}" is not valid; "${name}" is reserved \\((?:it names )?${why}`),
     );
   });
 

@@ -38,8 +38,10 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encodin
 /** The tools that release hard-coded in the files, not yet in the manifest. */
 const ADDED = { staticcheck: "0.8.2", moto: "5.2.5", grpcurl: "1.9.4" };
 
-/** MAJOR.MINOR and the image pinned under that tag, as the older release recorded them, without the fields added since. */
+/** Its release, MAJOR.MINOR and the image pinned under that tag, as the older release recorded them, without the fields added since. */
 function olderManifest(m: Record<string, any>) {
+  // The release that wrote it: every build of main before the -dev versions recorded 0.1.0.
+  m.generator.version = "0.1.0";
   m.toolchains.rust = "1.95";
   for (const tool of Object.keys(ADDED)) delete m.toolchains[tool];
   delete m.images["rust:1.95.0-bookworm"];
