@@ -56,8 +56,8 @@ worker_grace() {
 }
 
 addr=$(orchestrator_addr)
-# The uds workers' socket folder, which stop_all removes: none unless one is made here.
-sockets=
+# Folders of this run's own, which stop_all removes.
+run_dirs=()
 worker_names=()
 worker_graces=()
 # The variables that place each service, and their values, by service name:

@@ -3,7 +3,7 @@
 # its own, its output shown and kept in .run/NAME.log (launch); stopped in
 # order, the orchestrator drained first, on Ctrl-C, SIGTERM or a failure
 # (stop_all, hurry); a service that exited named with its log (blame). Sourced
-# by run.sh once the services are placed; it uses run's $ended,
+# by run.sh once the services are placed; it uses run's $ended, run_dirs,
 # $orchestrator_grace, the worker_* arrays and $target, and lib.sh's started,
 # stop and report_exited.
 # Those variables are assigned in run.sh (and failed is read there), which
@@ -84,9 +84,7 @@ stop_all() {
     workers+=("${worker_names[$i]}")
   done
   logs_ended ${workers[@]+"${workers[@]}"}
-  rm -rf "$ended"
-  # The uds workers' socket folder, when run made one.
-  if [ -n "${sockets:-}" ]; then rm -rf "$sockets"; fi
+  rm -rf "$ended" ${run_dirs[@]+"${run_dirs[@]}"}
   return $ok
 }
 # hurry: a Ctrl-C during the stop. Only a person sends this script a second
