@@ -127,7 +127,7 @@ export const SQS_RECEIVE_MAX = 10;
 const SAMPLED_ONE_IN = 100;
 export const SAMPLED_TRACES = { sampler: "parentbased_traceidratio", ratio: String(1 / SAMPLED_ONE_IN), oneIn: SAMPLED_ONE_IN } as const;
 
-/** Both, for the consumer's template (sqsconsumer/consumer.go). */
+/** Both, for the consumer's template (sqsconsumer/consumer.go, receive.go). */
 export const SQS_RECEIVE = { concurrency: SQS_CONCURRENCY, receiveMax: SQS_RECEIVE_MAX } as const;
 
 /** The orchestrator's default listen address (in a container); scripts/run.sh uses 127.0.0.1 on the same port. */

@@ -66,7 +66,8 @@ describe("KEDA's SQS target against the CONCURRENCY an overlay configures", () =
   });
 
   it("the consumer the repo compiles takes the same two numbers, with no literal of its own", () => {
-    const consumer = readFileSync(join(generate(), "orchestrator/internal/sqsconsumer/consumer.go"), "utf8");
+    const dir = generate();
+    const consumer = ["consumer.go", "receive.go"].map((f) => readFileSync(join(dir, "orchestrator/internal/sqsconsumer", f), "utf8")).join("\n");
     expect(consumer).toMatch(new RegExp(`\\bdefaultConcurrency = ${SQS_CONCURRENCY}\\n`));
     expect(consumer).toMatch(new RegExp(`\\breceiveMax\\s+= ${SQS_RECEIVE_MAX}\\n`));
     expect(consumer).toContain("MaxNumberOfMessages: receiveMax,");
