@@ -151,10 +151,18 @@ function templateFor(id: string, source: string | undefined): Handlebars.Templat
   return template;
 }
 
-export function renderTemplate(id: string, source: string | undefined, context: object): string {
+/** What a template includes as `{{> name}}`, by name (see partialName in template-files.ts). */
+export type Partials = Readonly<Record<string, Handlebars.TemplateDelegate>>;
+
+/** The partials of one component, each compiled (or taken precompiled) as any template is. */
+export function partialTemplates(partials: readonly { name: string; id: string; source: string | undefined }[]): Partials {
+  return Object.fromEntries(partials.map(({ name, id, source }) => [name, templateFor(id, source)]));
+}
+
+export function renderTemplate(id: string, source: string | undefined, context: object, partials: Partials = {}): string {
   const template = templateFor(id, source);
   try {
-    return template(context);
+    return template(context, { partials });
   } catch (err) {
     throw new Error(`template ${id}: ${(err as Error).message}`);
   }

@@ -14,8 +14,8 @@ import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, WORKSPACE_VERSION, includes, targetName } from "./components.js";
 import { ENVIRONMENTS } from "../project-names.js";
 import { ciImages, ciJobs, ciTimeouts, ciWords, rustJobs } from "./ci-jobs.js";
-import { renderTemplate } from "./handlebars.js";
-import { templateFiles } from "./template-files.js";
+import { partialTemplates, renderTemplate } from "./handlebars.js";
+import { partialName, templateFiles } from "./template-files.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
@@ -35,13 +35,20 @@ export { sortedPaths, sortTree } from "./tree.js";
 export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTree {
   const tree: FileTree = new Map();
   for (const component of COMPONENTS) {
-    const files = templateFiles(templatesDir, component.source);
+    const all = templateFiles(templatesDir, component.source);
+    const files = all.filter(({ rel }) => partialName(rel) === undefined);
+    const partials = partialTemplates(
+      all.flatMap(({ rel, source }) => {
+        const name = partialName(rel);
+        return name === undefined ? [] : [{ name, id: `${component.source}/${rel}`, source: source?.toString("utf8") }];
+      }),
+    );
     for (const { target, context } of instances(component.target, manifest)) {
       for (const { rel, source } of files) {
         const out = posix.join(target, ...rel.replace(/\.hbs$/, "").split("/").map(targetName));
         if (!includes(out, manifest)) continue;
         const content = rel.endsWith(".hbs")
-          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, source?.toString("utf8"), context))
+          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, source?.toString("utf8"), context, partials))
           : source!;
         if (tree.has(out)) throw new Error(`two templates render ${out}`);
         tree.set(out, { content, mode: modeOf(out) });

@@ -30,6 +30,20 @@ export function templateFiles(templatesDir: string, component: string): Template
   return files;
 }
 
+/**
+ * A component's partials folder. `partials/github/checks.yml.hbs` renders no
+ * file of its own: its component's templates include it as
+ * `{{> github/checks}}`, so a long generated file (a CI pipeline) can be kept
+ * as an outline plus one template per concern while rendering as one file.
+ */
+const PARTIALS = "partials/";
+
+/** The partial name of a template file (its path under partials/, up to the first dot of its file name), or undefined for a file that renders itself. */
+export function partialName(rel: string): string | undefined {
+  if (!rel.startsWith(PARTIALS) || !rel.endsWith(".hbs")) return undefined;
+  return rel.slice(PARTIALS.length).replace(/\.[^/]*$/, "");
+}
+
 const sourcesIn = new Map<string, boolean>();
 function hasSources(templatesDir: string): boolean {
   let has = sourcesIn.get(templatesDir);
