@@ -25,8 +25,12 @@ export interface CargoCommands {
   test: string;
   /** `cargo clippy` over every target, warnings denied: each CI rust job's lint, and validate's when it cannot lint the test build. */
   clippy: string;
-  /** `make lint`'s clippy: test's build, compiled (so linted) by clippy-driver; see LINTED_BUILD_ENV. */
+  /** Test's build, compiled (so linted) by clippy-driver; see LINTED_BUILD_ENV. */
+  lintBuild: string;
+  /** `make lint`'s clippy, a bash command: lintBuild, or clippy when the user has a workspace wrapper of their own (see OWN_WRAPPER). */
   lint: string;
+  /** lint as a Makefile recipe writes it (`$` doubled). */
+  lintRecipe: string;
 }
 
 /** What clippy gets after `cargo clippy --`, wherever it runs: every warning an error. */
@@ -50,10 +54,28 @@ export const LINTED_BUILD_ENV = {
 } as const;
 
 const TEST = "cargo test --locked";
+const CLIPPY = `cargo clippy --all-targets --locked -- ${CLIPPY_DENY.join(" ")}`;
+const LINT_BUILD = `${Object.entries(LINTED_BUILD_ENV).map(([k, v]) => `${k}=${v}`).join(" ")} ${TEST} --no-run`;
+
+/**
+ * Cargo takes one workspace wrapper, so linting test's build would replace a
+ * team's own RUSTC_WORKSPACE_WRAPPER (a tool of theirs) for the build `make
+ * test` then reuses, and silently. With one set, lint runs the separate
+ * `cargo clippy` pass instead (a check build of its own, which re-checks the
+ * dependencies) and says why on stderr; validate keeps that pass then too
+ * (src/validate/clippy-lint.ts). RUSTC_WRAPPER (sccache) wraps clippy-driver
+ * and is not affected.
+ */
+const OWN_WRAPPER =
+  'if [ -n "${RUSTC_WORKSPACE_WRAPPER:-}" ]; then ' +
+  'echo "make lint: RUSTC_WORKSPACE_WRAPPER is set (${RUSTC_WORKSPACE_WRAPPER}), so clippy runs as a separate cargo clippy pass rather than as the workspace wrapper of the test build" >&2; ' +
+  `${CLIPPY}; else ${LINT_BUILD}; fi`;
 
 export const CARGO_COMMANDS: CargoCommands = {
   build: "cargo build --release --locked",
   test: TEST,
-  clippy: `cargo clippy --all-targets --locked -- ${CLIPPY_DENY.join(" ")}`,
-  lint: `${Object.entries(LINTED_BUILD_ENV).map(([k, v]) => `${k}=${v}`).join(" ")} ${TEST} --no-run`,
+  clippy: CLIPPY,
+  lintBuild: LINT_BUILD,
+  lint: OWN_WRAPPER,
+  lintRecipe: OWN_WRAPPER.replaceAll("$", () => "$$"),
 };

@@ -8,7 +8,7 @@ import { tempDir } from "../helpers/cli.js";
 /**
  * `make lint` after `make build test` (or validate) spent 58 s in `cargo
  * clippy`, whose check-only build type-checks every dependency again. The
- * Makefile now lints in test's own build (CARGO_COMMANDS.lint, which
+ * Makefile now lints in test's own build (CARGO_COMMANDS.lintBuild, which
  * cargo-commands.test.ts holds the Makefile to): here cargo itself shows that
  * after the test build it compiles the member alone, linted, and that a clippy
  * lint still fails it. Crates pinned as in rust-seed.test.ts.
@@ -29,7 +29,7 @@ it("make lint's clippy reuses the test build's dependencies and still denies cli
 
   const test = await sh(`${CARGO_COMMANDS.test} --no-run`);
   expect(test.exitCode, test.all).toBe(0);
-  const lint = await sh(`${CARGO_COMMANDS.lint} -v`);
+  const lint = await sh(`${CARGO_COMMANDS.lintBuild} -v`);
   expect(lint.exitCode, lint.all).toBe(0);
   expect([...lint.all.matchAll(/^\s*(?:Compiling|Checking) (\S+)/gm)].map((m) => m[1])).toEqual(["member"]);
   expect(lint.all).toMatch(/Fresh libc v0\.2\.191/);
@@ -37,7 +37,7 @@ it("make lint's clippy reuses the test build's dependencies and still denies cli
 
   // clippy::needless_return, a lint of clippy's own (rustc passes it): denied.
   writeFileSync(lib, "pub fn pid() -> u32 {\n    return std::process::id();\n}\n");
-  const denied = await sh(CARGO_COMMANDS.lint);
+  const denied = await sh(CARGO_COMMANDS.lintBuild);
   expect(denied.exitCode, denied.all).not.toBe(0);
   expect(denied.all).toMatch(/error: unneeded `return` statement/);
   expect(denied.all).toMatch(/-D warnings|clippy::needless_return/);
