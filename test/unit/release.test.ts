@@ -150,6 +150,20 @@ describe("release workflow", () => {
     expect(workflow.permissions).toEqual({ contents: "read" });
     expect(workflow.jobs.publish.permissions).toEqual({ contents: "read", "id-token": "write" });
     expect(steps.at(-1)!.run).toBe("npm publish");
+    expect(steps.at(-1)!).not.toHaveProperty("env");
+  });
+
+  // npm trusted publishing (https://docs.npmjs.com/trusted-publishers): OIDC
+  // instead of a long-lived token, which needs npm 11.5.1 or later.
+  it("publishes by trusted publishing: no npm token, and a pinned npm new enough for it installed before npm ci", () => {
+    expect(readFileSync(file, "utf8")).not.toMatch(/NPM_TOKEN|NODE_AUTH_TOKEN|secrets\./);
+    const installs = steps.filter((s) => /\bnpm (install|i) (--global|-g) npm@/.test(s.run ?? ""));
+    expect(installs).toHaveLength(1);
+    const version = /npm@(\d+)\.(\d+)\.(\d+)$/.exec(installs[0]!.run!.trim());
+    expect(version, `${installs[0]!.run}: an exact version`).not.toBeNull();
+    const [major, minor, patch] = version!.slice(1).map(Number) as [number, number, number];
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(11_005_001);
+    expect(steps.indexOf(installs[0]!)).toBeLessThan(steps.findIndex((s) => s.run === "npm ci"));
     for (const s of steps.filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
     // The same checkout the generated CI pins, bumped in one place.
     expect(steps[0]!.uses).toBe(`actions/checkout@${ACTIONS.parse({})["actions/checkout"].sha}`);
