@@ -32,6 +32,11 @@ export function compareSemver(a: string, b: string): number | undefined {
   return comparePrerelease(pa[4], pb[4]);
 }
 
+/** Whether version is a semver prerelease (X.Y.Z-dev, say): npm's registry holds none of this tool's, as main carries them. */
+export function isPrerelease(version: string): boolean {
+  return SEMVER_RE.exec(version)?.[4] !== undefined;
+}
+
 /** A release outranks its prereleases; identifiers compare numerically when both are numbers, else as ASCII, numbers first. */
 function comparePrerelease(a: string | undefined, b: string | undefined): number {
   if (a === b) return 0;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import Handlebars from "handlebars";
 import { PRECOMPILED, type PrecompiledTemplate } from "../prebuilt.js";
+import { isPrerelease } from "../generator-version.js";
 import { jobPaths, type CiJob } from "./ci-jobs.js";
 
 /** The argument of env.template(): what Handlebars.precompile returned, evaluated. */
@@ -72,6 +73,13 @@ hbs.registerHelper("timeout", (...args: unknown[]) => {
 
 /** A job's path filter for one provider, as a list (`{{#each (jobPaths this "github")}}`). */
 hbs.registerHelper("jobPaths", (job: CiJob, provider: "github" | "gitlab") => jobPaths(job, provider));
+
+/**
+ * Whether a recorded generator version is a prerelease, which npx cannot
+ * fetch (main carries X.Y.Z-dev, never published): the README then names the
+ * copy that wrote the repo, as `make sync HYBRID_BACKEND=...` does.
+ */
+hbs.registerHelper("prerelease", (version: string) => isPrerelease(version));
 
 /** The registry host of an image repository prefix (what `docker login` takes). */
 hbs.registerHelper("registryHost", (registry: string) => registry.split("/")[0]);
