@@ -3,21 +3,15 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
-	"example.com/http-chi/orchestrator/internal/validation"
 )
 
 // Config holds every setting the orchestrator reads at startup.
 type Config struct {
-	// ListenAddr is the HTTP API's host:port.
+	// ListenAddr is the host:port served on: the HTTP API's, or a queue consumer's health and
+	// metrics endpoints.
 	ListenAddr string
 	// Workers are the scoring workers, in hybrid-backend.json's order; the first is the primary.
 	Workers []Worker
@@ -25,21 +19,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Coalesce puts concurrent single requests for a busy worker into shared ScoreBatch calls.
 	Coalesce bool
-	// OpsListenAddr is the host:port of the health and metrics endpoints; empty, the API's
-	// port serves them too.
-	OpsListenAddr string
-	// ShutdownDelay is how long the API serves on after SIGTERM, readiness failing, while
-	// load balancers stop sending; zero stops accepting at once.
-	ShutdownDelay time.Duration
-	// ShutdownTimeout bounds how long in-flight requests may take to drain after ShutdownDelay.
+	// ShutdownTimeout bounds how long in-flight work may take to finish on SIGTERM (the HTTP
+	// API's requests, after ShutdownDelay); a queue's unfinished work is read again later.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes caps request bodies. It may lower, never raise, the contract's ceiling
-	// (validation.MaxJSONBytes of the largest valid ScoreBatchRequest), its default.
-	MaxBodyBytes int64
-	// MaxInFlightBytes is the request body bytes handled at once; 0 leaves httpapi's default.
-	MaxInFlightBytes int64
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// Ingress holds the settings of the ingress this repo was generated with, and Sink those of
+	// its results sink: each is declared and read in that choice's own file (config_*.go).
+	Ingress
+	Sink
 }
 
 // Worker is one scoring worker the orchestrator calls over gRPC. The JSON names are the start-up
@@ -103,180 +91,15 @@ func load(environ []string) (Config, *parser) {
 		ListenAddr:      p.hostPort("LISTEN_ADDR"),
 		RequestTimeout:  p.duration("REQUEST_TIMEOUT"),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT"),
-		MaxBodyBytes:    p.bytes("MAX_BODY_BYTES", bodyCeiling),
 		LogLevel:        p.level("LOG_LEVEL"),
 		Coalesce:        p.onOff("COALESCE"),
-	}
-	cfg.MaxInFlightBytes = p.positiveBytes("MAX_IN_FLIGHT_BYTES")
-	cfg.ShutdownDelay = p.delay("SHUTDOWN_DELAY")
-	if p.value("OPS_LISTEN_ADDR") != "" {
-		cfg.OpsListenAddr = p.hostPort("OPS_LISTEN_ADDR")
-		if cfg.OpsListenAddr == cfg.ListenAddr {
-			p.fail("OPS_LISTEN_ADDR", cfg.OpsListenAddr, "want another address than LISTEN_ADDR, or unset to serve both on it")
-		}
 	}
 	// The defaults are the ports scripts/run.sh starts the workers on.
 	cfg.Workers = []Worker{
 		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
 	}
+	cfg.Ingress = loadIngress(p, cfg)
+	cfg.Sink = loadSink(p)
 	p.rejectUnknown()
 	return cfg, p
-}
-
-type parser struct {
-	env      map[string]string
-	read     map[string]bool
-	problems []string
-}
-
-func newParser(environ []string) *parser {
-	p := &parser{env: make(map[string]string, len(environ)), read: make(map[string]bool, len(settings))}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			p.env[k] = v
-		}
-	}
-	return p
-}
-
-// Default is key's default from the settings table, in the variable's own syntax, for tools
-// that must act as the orchestrator does (cmd/loadgen's deadline). It panics on a name outside the table.
-func Default(key string) string {
-	return newParser(nil).value(key)
-}
-
-func (p *parser) fail(key, value, reason string) {
-	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
-}
-
-// value is the variable's value, or its default from the settings table when it is unset or empty
-// (compose files often pass VAR= to mean "default"). Reading a name outside the table is a bug in
-// this package, which its tests catch.
-func (p *parser) value(key string) string {
-	for _, s := range settings {
-		if s.name == key {
-			p.read[key] = true
-			if v := p.env[key]; v != "" {
-				return v
-			}
-			return s.def
-		}
-	}
-	panic("config: " + key + " is not in the settings table")
-}
-
-// rejectUnknown reports retired names, and names in the orchestrator's namespaces that are not settings.
-func (p *parser) rejectUnknown() {
-	keys := make([]string, 0, len(p.env))
-	for k, v := range p.env {
-		if v != "" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	known := make([]string, len(settings))
-	for i, s := range settings {
-		known[i] = s.name
-	}
-	for _, k := range keys {
-		if i := slices.IndexFunc(retired, func(r rename) bool { return r.name == k }); i >= 0 {
-			p.problems = append(p.problems, fmt.Sprintf("%s is no longer read: set %s instead", k, retired[i].use))
-			continue
-		}
-		if slices.Contains(known, k) {
-			continue
-		}
-		for _, prefix := range ownedPrefixes {
-			if strings.HasPrefix(k, prefix) {
-				p.problems = append(p.problems, fmt.Sprintf("%s is not a setting (the orchestrator reads %s)", strconv.QuoteToASCII(k), strings.Join(known, ", ")))
-				break
-			}
-		}
-	}
-}
-
-func (p *parser) hostPort(key string) string {
-	v := p.value(key)
-	if _, port, err := net.SplitHostPort(v); err != nil {
-		p.fail(key, v, "want host:port, e.g. :8080")
-	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		// Port 0 would pick a random port that nothing in front of the service could find.
-		p.fail(key, v, "want a port number from 1 to 65535")
-	}
-	return v
-}
-
-func (p *parser) duration(key string) time.Duration {
-	v := p.value(key)
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
-		return 0
-	}
-	return d
-}
-
-// delay reads a duration that may be zero (none).
-func (p *parser) delay(key string) time.Duration {
-	v := p.value(key)
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		p.fail(key, v, "want a duration of 0s or more, e.g. 5s")
-		return 0
-	}
-	return d
-}
-
-// bodyCeiling is the largest body a valid request needs, derived from scoring.proto's
-// rules; a bigger limit would only let through bodies that must fail validation.
-var bodyCeiling = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
-
-// bytes reads a byte count from 1 to max; unset, it is max.
-func (p *parser) bytes(key string, max int64) int64 {
-	v := p.value(key)
-	if v == "" {
-		return max
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 || n > max {
-		p.fail(key, v, fmt.Sprintf("want a number of bytes from 1 to %d, the largest request scoring.proto allows in JSON", max))
-		return max
-	}
-	return n
-}
-
-// positiveBytes is a number of bytes above zero, or 0 when the variable is unset.
-func (p *parser) positiveBytes(key string) int64 {
-	v := p.value(key)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		p.fail(key, v, "want a positive number of bytes")
-		return 0
-	}
-	return n
-}
-
-func (p *parser) level(key string) slog.Level {
-	v := p.value(key)
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		p.fail(key, v, "want debug, info, warn or error")
-		return 0
-	}
-	return l
-}
-
-func (p *parser) onOff(key string) bool {
-	switch v := p.value(key); v {
-	case "on":
-		return true
-	case "off":
-		return false
-	default:
-		p.fail(key, v, "want on or off")
-		return false
-	}
 }

@@ -37,9 +37,18 @@ import (
 // function of the request, so a replay is safe. Only once, and inside the one CallTimeout:
 // the callers own retrying (the queue pipelines back off and try again, HTTP clients get
 // 429 or 503 with Retry-After), and retries at two layers multiply.
+//
+// retryThrottling (gRPC's retry design, gRFC A6) stops even that one replay once the worker
+// is failing as a whole: the channel holds maxTokens, every retryable failure takes one,
+// every success gives back tokenRatio, and replays go out only while more than half are
+// left. With 10 and 0.1, a replica restarting among healthy ones (a failure now and then
+// among many successes) keeps its replay, but about five failures in a row, as when every
+// replica is down, turn replays off until roughly ten successes per failure have come back,
+// so a dead worker gets one call per message attempt, not two.
 var serviceConfig = fmt.Sprintf(`{
   "loadBalancingConfig": [{"round_robin": {}}],
   "healthCheckConfig": {"serviceName": %[1]q},
+  "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
   "methodConfig": [{
     "name": [{"service": %[1]q}],
     "retryPolicy": {

@@ -64,13 +64,13 @@ func TestLoadDefaults(t *testing.T) {
 		ListenAddr:      ":8080",
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
-		MaxBodyBytes:    bodyCeiling,
 		LogLevel:        slog.LevelInfo,
 		Coalesce:        true,
 	}
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
 	}
+	want.MaxBodyBytes = bodyCeiling
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v, want %+v", cfg, want)
 	}
@@ -97,12 +97,12 @@ func TestLoadOverrides(t *testing.T) {
 		ListenAddr:      "127.0.0.1:9000",
 		RequestTimeout:  750 * time.Millisecond,
 		ShutdownTimeout: 30 * time.Second,
-		MaxBodyBytes:    2048,
 		LogLevel:        slog.LevelDebug,
 	}
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
+	want.MaxBodyBytes = 2048
 	want.MaxInFlightBytes = 65536
 	want.ShutdownDelay = 7 * time.Second
 	want.OpsListenAddr = "127.0.0.1:9001"

@@ -3,18 +3,15 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // Config holds every setting the orchestrator reads at startup.
 type Config struct {
-	// ListenAddr is the host:port of the health and metrics endpoints.
+	// ListenAddr is the host:port served on: the HTTP API's, or a queue consumer's health and
+	// metrics endpoints.
 	ListenAddr string
 	// Workers are the scoring workers, in hybrid-backend.json's order; the first is the primary.
 	Workers []Worker
@@ -22,25 +19,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Coalesce puts concurrent single requests for a busy worker into shared ScoreBatch calls.
 	Coalesce bool
-	// ShutdownTimeout bounds how long in-flight work may take to finish on SIGTERM; what is
-	// unfinished then is read again later.
+	// ShutdownTimeout bounds how long in-flight work may take to finish on SIGTERM (the HTTP
+	// API's requests, after ShutdownDelay); a queue's unfinished work is read again later.
 	ShutdownTimeout time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
-	// StreamName is the Kinesis stream the requests arrive on.
-	StreamName string
-	// LeaseTable is the DynamoDB table of shard leases (in the KCL's shape), which share the
-	// stream's shards among the orchestrator's replicas and keep each shard's checkpoint.
-	LeaseTable string
-	// LeaseDuration is how long a replica that stops renewing keeps its leases before the
-	// others take them over.
-	LeaseDuration time.Duration
-	// MaxAttempts bounds the failures in a row of one shard before its lease is given up.
-	MaxAttempts int
-	// DeadLetterTable keeps the records that cannot be handled, with their payload.
-	DeadLetterTable string
-	// ResultsTable is the DynamoDB table the results are stored in, one item per request id.
-	ResultsTable string
+	// Ingress holds the settings of the ingress this repo was generated with, and Sink those of
+	// its results sink: each is declared and read in that choice's own file (config_*.go).
+	Ingress
+	Sink
 }
 
 // Worker is one scoring worker the orchestrator calls over gRPC. The JSON names are the start-up
@@ -114,141 +101,8 @@ func load(environ []string) (Config, *parser) {
 	cfg.Workers = []Worker{
 		{Name: "scorer", Addrs: p.addrs("WORKER_SCORER_ADDR")},
 	}
-	cfg.StreamName = p.value("KINESIS_STREAM_NAME")
-	cfg.LeaseTable = p.value("LEASE_TABLE")
-	cfg.LeaseDuration = p.duration("LEASE_DURATION")
-	if cfg.LeaseDuration > 0 && cfg.LeaseDuration < time.Second {
-		// Leases are renewed every third of it; under a second, one slow write loses them.
-		p.fail("LEASE_DURATION", cfg.LeaseDuration.String(), "want at least 1s, e.g. 10s")
-	}
-	cfg.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS")
-	cfg.DeadLetterTable = p.value("DEAD_LETTER_TABLE")
-	cfg.ResultsTable = p.value("DYNAMODB_TABLE")
+	cfg.Ingress = loadIngress(p, cfg)
+	cfg.Sink = loadSink(p)
 	p.rejectUnknown()
 	return cfg, p
-}
-
-type parser struct {
-	env      map[string]string
-	read     map[string]bool
-	problems []string
-}
-
-func newParser(environ []string) *parser {
-	p := &parser{env: make(map[string]string, len(environ)), read: make(map[string]bool, len(settings))}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			p.env[k] = v
-		}
-	}
-	return p
-}
-
-// Default is key's default from the settings table, in the variable's own syntax, for tools
-// that must act as the orchestrator does (cmd/loadgen's deadline). It panics on a name outside the table.
-func Default(key string) string {
-	return newParser(nil).value(key)
-}
-
-func (p *parser) fail(key, value, reason string) {
-	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
-}
-
-// value is the variable's value, or its default from the settings table when it is unset or empty
-// (compose files often pass VAR= to mean "default"). Reading a name outside the table is a bug in
-// this package, which its tests catch.
-func (p *parser) value(key string) string {
-	for _, s := range settings {
-		if s.name == key {
-			p.read[key] = true
-			if v := p.env[key]; v != "" {
-				return v
-			}
-			return s.def
-		}
-	}
-	panic("config: " + key + " is not in the settings table")
-}
-
-// rejectUnknown reports retired names, and names in the orchestrator's namespaces that are not settings.
-func (p *parser) rejectUnknown() {
-	keys := make([]string, 0, len(p.env))
-	for k, v := range p.env {
-		if v != "" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	known := make([]string, len(settings))
-	for i, s := range settings {
-		known[i] = s.name
-	}
-	for _, k := range keys {
-		if i := slices.IndexFunc(retired, func(r rename) bool { return r.name == k }); i >= 0 {
-			p.problems = append(p.problems, fmt.Sprintf("%s is no longer read: set %s instead", k, retired[i].use))
-			continue
-		}
-		if slices.Contains(known, k) {
-			continue
-		}
-		for _, prefix := range ownedPrefixes {
-			if strings.HasPrefix(k, prefix) {
-				p.problems = append(p.problems, fmt.Sprintf("%s is not a setting (the orchestrator reads %s)", strconv.QuoteToASCII(k), strings.Join(known, ", ")))
-				break
-			}
-		}
-	}
-}
-
-func (p *parser) hostPort(key string) string {
-	v := p.value(key)
-	if _, port, err := net.SplitHostPort(v); err != nil {
-		p.fail(key, v, "want host:port, e.g. :8080")
-	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		// Port 0 would pick a random port that nothing in front of the service could find.
-		p.fail(key, v, "want a port number from 1 to 65535")
-	}
-	return v
-}
-
-func (p *parser) duration(key string) time.Duration {
-	v := p.value(key)
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
-		return 0
-	}
-	return d
-}
-
-func (p *parser) count(key string) int {
-	v := p.value(key)
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000 {
-		p.fail(key, v, "want a whole number from 1 to 1000")
-		return 0
-	}
-	return n
-}
-
-func (p *parser) level(key string) slog.Level {
-	v := p.value(key)
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		p.fail(key, v, "want debug, info, warn or error")
-		return 0
-	}
-	return l
-}
-
-func (p *parser) onOff(key string) bool {
-	switch v := p.value(key); v {
-	case "on":
-		return true
-	case "off":
-		return false
-	default:
-		p.fail(key, v, "want on or off")
-		return false
-	}
 }

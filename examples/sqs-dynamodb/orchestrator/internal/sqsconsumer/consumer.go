@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
-	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
@@ -173,22 +172,28 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return nil
 }
 
-// resolve finds the queue's URL and, from its redrive policy, the dead-letter queue's.
+// resolve finds the queue's URL and, from its redrive policy, the dead-letter queue's. Each
+// call has its own bound (answer), and Run's Retry tries again after any failure.
 func (c *Consumer) resolve(ctx context.Context) error {
-	// Every call waits for nothing: each is bounded by AnswerTimeout, and Run's Retry tries again.
-	call, cancel := c.answering(ctx)
-	defer cancel()
-	out, err := c.client.GetQueueUrl(call, &sqs.GetQueueUrlInput{QueueName: aws.String(c.cfg.QueueName)})
-	if err != nil {
-		return fmt.Errorf("finding queue %q: %w", c.cfg.QueueName, err)
-	}
-	c.queueURL = aws.ToString(out.QueueUrl)
-	attrs, err := c.client.GetQueueAttributes(call, &sqs.GetQueueAttributesInput{
-		QueueUrl:       out.QueueUrl,
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameRedrivePolicy},
+	var out *sqs.GetQueueUrlOutput
+	err := c.answer(ctx, fmt.Sprintf("GetQueueUrl (finding queue %q)", c.cfg.QueueName), func(ctx context.Context) (err error) {
+		out, err = c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(c.cfg.QueueName)})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("reading the redrive policy of %q: %w", c.cfg.QueueName, err)
+		return err
+	}
+	c.queueURL = aws.ToString(out.QueueUrl)
+	var attrs *sqs.GetQueueAttributesOutput
+	err = c.answer(ctx, fmt.Sprintf("GetQueueAttributes (reading the redrive policy of %q)", c.cfg.QueueName), func(ctx context.Context) (err error) {
+		attrs, err = c.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl:       out.QueueUrl,
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameRedrivePolicy},
+		})
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	policy := attrs.Attributes[string(types.QueueAttributeNameRedrivePolicy)]
 	if policy == "" {
@@ -206,80 +211,14 @@ func (c *Consumer) resolve(ctx context.Context) error {
 	if len(arn) != 6 {
 		return fmt.Errorf("queue %q: redrive policy names no queue ARN: %q", c.cfg.QueueName, policy)
 	}
-	dlq, err := c.client.GetQueueUrl(call, &sqs.GetQueueUrlInput{QueueName: aws.String(arn[5]), QueueOwnerAWSAccountId: aws.String(arn[4])})
+	var dlq *sqs.GetQueueUrlOutput
+	err = c.answer(ctx, fmt.Sprintf("GetQueueUrl (finding dead-letter queue %q)", arn[5]), func(ctx context.Context) (err error) {
+		dlq, err = c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(arn[5]), QueueOwnerAWSAccountId: aws.String(arn[4])})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("finding dead-letter queue %q: %w", arn[5], err)
+		return err
 	}
 	c.dlqURL = aws.ToString(dlq.QueueUrl)
 	return nil
-}
-
-// loop receives and handles one batch at a time until ctx is done. Receiving only when there is
-// a free handler means no message waits in a buffer with its visibility timeout running.
-func (c *Consumer) loop(ctx, work context.Context) {
-	for failures := 0; ctx.Err() == nil; {
-		if !c.cfg.Ready() {
-			_ = pipeline.Sleep(ctx, time.Second)
-			continue
-		}
-		out, err := c.receiveMessages(ctx, work)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			c.noteCall(ctx, receiving, err)
-			failures++
-			c.logFailure(ctx, err, "receiving messages", "consecutive_failures", failures)
-			_ = c.cfg.Retry.Wait(ctx, failures)
-			continue
-		}
-		c.noteCall(ctx, receiving, nil)
-		failures = 0
-		// Even if the worker or the sink went down during the long poll: handle keeps the
-		// messages hidden until it is back, where releasing them would spend a receive each.
-		if len(out.Messages) > 0 {
-			c.handle(work, out.Messages)
-		}
-	}
-}
-
-// logFailure logs a failed queue call (msg, with args and err) by workerclient.FailureLog's
-// rule, as the loops that make one can fail on every turn: throttling is routine under load, so
-// it is counted (orchestrator_throttled_calls_total) and logged at DEBUG; anything else is WARN,
-// once a second at most across the consumer's loops (readiness reports a call that keeps failing).
-func (c *Consumer) logFailure(ctx context.Context, err error, msg string, args ...any) {
-	busy := awsenv.Throttled(err)
-	if busy {
-		c.cfg.Metrics.Throttled.Add(1)
-	}
-	c.cfg.Logger.Log(ctx, c.failures.Outcome(busy), msg, append(args, "error", err)...)
-}
-
-// receiveMessages long-polls for up to receiveMax messages, bounded by receiveTimeout. Once ctx
-// is done the receive has receiveGrace left, not none: SQS hides and counts the messages it
-// picks before its answer is on the way, so a receive cut off then would leave each hidden for
-// a visibility timeout, a receive of its poison budget spent for nothing, at every scale-in.
-// work, which outlives ctx until the shutdown timeout cuts it, bounds that grace too.
-func (c *Consumer) receiveMessages(ctx, work context.Context) (*sqs.ReceiveMessageOutput, error) {
-	call, cancel := context.WithTimeout(work, c.cfg.receiveTimeout())
-	defer cancel()
-	defer context.AfterFunc(ctx, func() {
-		timer := time.NewTimer(receiveGrace)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-			cancel()
-		case <-call.Done():
-		}
-	})()
-	return c.client.ReceiveMessage(call, &sqs.ReceiveMessageInput{
-		QueueUrl:            aws.String(c.queueURL),
-		MaxNumberOfMessages: receiveMax,
-		WaitTimeSeconds:     int32(c.cfg.LongPoll / time.Second),
-		VisibilityTimeout:   int32(c.cfg.VisibilityTimeout / time.Second),
-		// Kept so that a message moved to the dead-letter queue keeps them.
-		MessageAttributeNames: []string{"All"},
-		// For orchestrator_message_age_seconds: how far consuming is behind.
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
-	})
 }

@@ -2,6 +2,8 @@ package sqsconsumer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -12,7 +14,8 @@ import (
 // any call may take on top of the waiting it asks for:
 //
 //   - a receive: LongPoll + AnswerTimeout (receiveTimeout), and receiveGrace once told to stop;
-//   - finding the queues, deletes, releases, dead-letter copies: AnswerTimeout (answering);
+//   - finding the queues, deletes, releases, dead-letter copies: AnswerTimeout (answering),
+//     each of resolve's calls its own (answer), so a slow one cannot starve the next;
 //   - a heartbeat's extension: the visibility it has left, less a margin (heartbeat.go), so
 //     it ends well inside the visibility timeout;
 //   - each HTTP attempt: QueueAttemptTimeout for the queue's client, whose longest call is a
@@ -41,3 +44,19 @@ func QueueAttemptTimeout(cfg Config) time.Duration { return cfg.withDefaults().r
 // SinkAttemptTimeout bounds each HTTP attempt of the results table's calls, which wait for
 // nothing, unlike the queue's receives.
 func SinkAttemptTimeout(cfg Config) time.Duration { return cfg.withDefaults().AnswerTimeout }
+
+// answer makes one call that waits for nothing, op naming it (its SQS operation and what it
+// is for), under its own AnswerTimeout: a bound shared by several calls lets a slow one spend
+// the next one's time, and the deadline then names a call that was not at fault.
+func (c *Consumer) answer(ctx context.Context, op string, call func(context.Context) error) error {
+	ctx, cancel := c.answering(ctx)
+	defer cancel()
+	err := call(ctx)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: no answer within %v: %w", op, c.cfg.AnswerTimeout, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

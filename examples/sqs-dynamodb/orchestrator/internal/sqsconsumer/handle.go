@@ -95,7 +95,7 @@ func (c *Consumer) awaitReady(ctx context.Context) error {
 func (c *Consumer) release(msgs []types.Message) {
 	tidy, cancel := c.tidying()
 	defer cancel()
-	c.changeVisibility(tidy, msgs, 0)
+	c.changeVisibility(tidy, msgs, 0, false)
 }
 
 // deadLetter copies a poison message to the dead-letter queue, with the reason as an attribute,
@@ -196,7 +196,10 @@ func (c *Consumer) delete(msgs []types.Message) {
 // It reports whether SQS answered; entries it failed (stale handles) do not count against that.
 // Messages it failed for count in orchestrator_acknowledge_failures_total, and calls that keep
 // failing show on readiness (stall.go): the messages in hand reappear to other consumers.
-func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration) bool {
+// retry marks a retry of a call whose failure is already counted (the heartbeat's, which
+// retries within the period): its failure is logged but not counted again, so the metric
+// counts messages, not tries, and one failure is not taken for a run of them on readiness.
+func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration, retry bool) bool {
 	if len(msgs) == 0 {
 		return true
 	}
@@ -206,10 +209,12 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 	}
 	out, err := c.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
 	if err != nil {
-		if !errors.Is(ctx.Err(), context.Canceled) { // not cut short by handling's end or shutdown
-			c.cfg.Metrics.VisibilityFailures.Add(int64(len(msgs)))
+		if !retry {
+			if !errors.Is(ctx.Err(), context.Canceled) { // not cut short by handling's end or shutdown
+				c.cfg.Metrics.VisibilityFailures.Add(int64(len(msgs)))
+			}
+			c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, err)
 		}
-		c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, err)
 		c.logFailure(ctx, err, "changing message visibility", "messages", len(msgs), "timeout", d.String())
 		return false
 	}
@@ -235,14 +240,17 @@ func (c *Consumer) tidying() (context.Context, context.CancelFunc) {
 	return c.answering(c.tidy)
 }
 
+// without returns msgs less those in done. A message is known by its receipt handle, as
+// deletes and visibility changes know it, not by its MessageId: delivery is at least once, so
+// one receive can hold two copies of a message, each with its own handle and its own fate.
 func without(msgs, done []types.Message) []types.Message {
 	gone := make(map[string]bool, len(done))
 	for _, m := range done {
-		gone[aws.ToString(m.MessageId)] = true
+		gone[aws.ToString(m.ReceiptHandle)] = true
 	}
 	var rest []types.Message
 	for _, m := range msgs {
-		if !gone[aws.ToString(m.MessageId)] {
+		if !gone[aws.ToString(m.ReceiptHandle)] {
 			rest = append(rest, m)
 		}
 	}

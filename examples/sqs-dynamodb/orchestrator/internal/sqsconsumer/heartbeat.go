@@ -17,7 +17,8 @@ import (
 // attempt may take all the time left before the messages' current visibility runs out (tracked
 // on the monotonic clock from the last extension that succeeded), less a margin for the
 // request's own latency. A fixed bound would give up on a slow but working SQS while time
-// was left, and let the messages reappear.
+// was left, and let the messages reappear. The retries of one period count as one failure, on
+// orchestrator_acknowledge_failures_total and readiness (changeVisibility's retry).
 func (c *Consumer) heartbeat(ctx context.Context, msgs []types.Message, received time.Time) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	stopped := make(chan struct{})
@@ -40,7 +41,7 @@ func (c *Consumer) heartbeat(ctx context.Context, msgs []types.Message, received
 				}
 				asked := time.Now()
 				extendCtx, cancelExtend := context.WithTimeout(ctx, left)
-				ok := c.changeVisibility(extendCtx, msgs, timeout)
+				ok := c.changeVisibility(extendCtx, msgs, timeout, attempt > 1)
 				cancelExtend()
 				if ctx.Err() != nil {
 					return

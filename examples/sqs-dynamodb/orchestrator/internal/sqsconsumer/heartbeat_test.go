@@ -110,3 +110,19 @@ func TestFailedExtensionIsRetriedPromptly(t *testing.T) {
 		}
 	})
 }
+
+// An extension that keeps failing is retried every 200ms until the visibility runs out; those
+// retries are one failure per message, not one per try, on orchestrator_acknowledge_failures_total.
+func TestRetriedExtensionCountsEachMessageOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{visibilityErr: errors.New("InternalError: try again")}
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			time.Sleep(40 * time.Second) // past the visibility timeout: every extension fails
+			return nil, nil
+		})
+		c.handle(context.Background(), []types.Message{valid("a"), valid("b")})
+		if got := c.cfg.Metrics.VisibilityFailures.Load(); got != 2 {
+			t.Errorf("orchestrator_acknowledge_failures_total{call=ChangeMessageVisibilityBatch} counted %d, want 2: each message once for its period", got)
+		}
+	})
+}

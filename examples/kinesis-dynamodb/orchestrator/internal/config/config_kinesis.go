@@ -1,0 +1,34 @@
+package config
+
+import "time"
+
+// Ingress is the Kinesis consumer's own settings.
+type Ingress struct {
+	// StreamName is the Kinesis stream the requests arrive on.
+	StreamName string
+	// LeaseTable is the DynamoDB table of shard leases (in the KCL's shape), which share the
+	// stream's shards among the orchestrator's replicas and keep each shard's checkpoint.
+	LeaseTable string
+	// LeaseDuration is how long a replica that stops renewing keeps its leases before the
+	// others take them over.
+	LeaseDuration time.Duration
+	// MaxAttempts bounds the failures in a row of one shard before its lease is given up.
+	MaxAttempts int
+	// DeadLetterTable keeps the records that cannot be handled, with their payload.
+	DeadLetterTable string
+}
+
+func loadIngress(p *parser, _ Config) Ingress {
+	in := Ingress{
+		StreamName:    p.value("KINESIS_STREAM_NAME"),
+		LeaseTable:    p.value("LEASE_TABLE"),
+		LeaseDuration: p.duration("LEASE_DURATION"),
+	}
+	if in.LeaseDuration > 0 && in.LeaseDuration < time.Second {
+		// Leases are renewed every third of it; under a second, one slow write loses them.
+		p.fail("LEASE_DURATION", in.LeaseDuration.String(), "want at least 1s, e.g. 10s")
+	}
+	in.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS")
+	in.DeadLetterTable = p.value("DEAD_LETTER_TABLE")
+	return in
+}

@@ -1,0 +1,128 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parser reads settings from the environment, collecting every problem rather than stopping
+// at the first; the parsers one ingress alone needs live in that ingress's file.
+type parser struct {
+	env      map[string]string
+	read     map[string]bool
+	problems []string
+}
+
+func newParser(environ []string) *parser {
+	p := &parser{env: make(map[string]string, len(environ)), read: make(map[string]bool, len(settings))}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			p.env[k] = v
+		}
+	}
+	return p
+}
+
+// Default is key's default from the settings table, in the variable's own syntax, for tools
+// that must act as the orchestrator does (cmd/loadgen's deadline). It panics on a name outside the table.
+func Default(key string) string {
+	return newParser(nil).value(key)
+}
+
+func (p *parser) fail(key, value, reason string) {
+	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
+}
+
+// value is the variable's value, or its default from the settings table when it is unset or empty
+// (compose files often pass VAR= to mean "default"). Reading a name outside the table is a bug in
+// this package, which its tests catch.
+func (p *parser) value(key string) string {
+	for _, s := range settings {
+		if s.name == key {
+			p.read[key] = true
+			if v := p.env[key]; v != "" {
+				return v
+			}
+			return s.def
+		}
+	}
+	panic("config: " + key + " is not in the settings table")
+}
+
+// rejectUnknown reports retired names, and names in the orchestrator's namespaces that are not settings.
+func (p *parser) rejectUnknown() {
+	keys := make([]string, 0, len(p.env))
+	for k, v := range p.env {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	known := make([]string, len(settings))
+	for i, s := range settings {
+		known[i] = s.name
+	}
+	for _, k := range keys {
+		if i := slices.IndexFunc(retired, func(r rename) bool { return r.name == k }); i >= 0 {
+			p.problems = append(p.problems, fmt.Sprintf("%s is no longer read: set %s instead", k, retired[i].use))
+			continue
+		}
+		if slices.Contains(known, k) {
+			continue
+		}
+		for _, prefix := range ownedPrefixes {
+			if strings.HasPrefix(k, prefix) {
+				p.problems = append(p.problems, fmt.Sprintf("%s is not a setting (the orchestrator reads %s)", strconv.QuoteToASCII(k), strings.Join(known, ", ")))
+				break
+			}
+		}
+	}
+}
+
+func (p *parser) hostPort(key string) string {
+	v := p.value(key)
+	if _, port, err := net.SplitHostPort(v); err != nil {
+		p.fail(key, v, "want host:port, e.g. :8080")
+	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		// Port 0 would pick a random port that nothing in front of the service could find.
+		p.fail(key, v, "want a port number from 1 to 65535")
+	}
+	return v
+}
+
+func (p *parser) duration(key string) time.Duration {
+	v := p.value(key)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(key, v, "want a positive duration, e.g. 2s or 500ms")
+		return 0
+	}
+	return d
+}
+
+func (p *parser) level(key string) slog.Level {
+	v := p.value(key)
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(key, v, "want debug, info, warn or error")
+		return 0
+	}
+	return l
+}
+
+func (p *parser) onOff(key string) bool {
+	switch v := p.value(key); v {
+	case "on":
+		return true
+	case "off":
+		return false
+	default:
+		p.fail(key, v, "want on or off")
+		return false
+	}
+}
