@@ -72,7 +72,7 @@ describe("several workers", () => {
     expect(text(two, "workers/Cargo.toml")).toMatch(/members = \[\n {4}"worker-kit",\n {4}"worker-model",\n {4}"scorer",\n {4}"pricing",\n\]/);
     expect(text(two, "workers/pricing/Cargo.toml")).toMatch(/^\[package\]\nname = "pricing"\n/);
     expect(text(two, "workers/pricing/src/main.rs")).toContain("worker_kit::run(&pricing::WORKER)");
-    expect(text(two, "workers/pricing/tests/grpc.rs")).toContain('env!("CARGO_BIN_EXE_pricing")');
+    expect(text(two, "workers/pricing/tests/start.rs")).toContain('env!("CARGO_BIN_EXE_pricing")');
     expect(text(two, "workers/pricing/Dockerfile")).toContain("cargo build --release --locked -p pricing");
     expect([...two.keys()].filter((p) => p.startsWith("workers/") && !/^workers\/(scorer|pricing|worker-kit|worker-model)\//.test(p))).toEqual([
       "workers/Cargo.lock",
