@@ -154,6 +154,15 @@ fn serve(
     config: Config,
     runtime: &Runtime,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    // First, before the model loads (seconds, for a big MODEL_PATH): with no
+    // handler installed, the kernel drops a SIGTERM to a container's PID 1,
+    // which the worker is in its image, so it served on until SIGKILL; and
+    // outside a container the signal killed it. Caught from here on, one that
+    // comes during start-up is kept, and the worker drains as soon as it serves.
+    let signals = {
+        let _runtime = runtime.enter();
+        StopSignals::new()?
+    };
     let model = load_model(worker, config.model_path.as_deref())?;
     tracing::info!(
         version = model.version(),
@@ -170,7 +179,6 @@ fn serve(
     tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
-        let signals = StopSignals::new()?;
         // Bound before gRPC, so a taken metrics port stops start-up.
         let metrics_listener = TcpListener::bind(config.metrics_addr)
             .await
