@@ -3,7 +3,9 @@
 //! whether it is serving and exits 0 if so: an exec probe for a Unix socket,
 //! which a kubelet gRPC probe cannot reach.
 
-use std::{ffi::OsString, num::NonZeroUsize, process::ExitCode, sync::Arc, time::Duration};
+use std::{
+    ffi::OsString, num::NonZeroUsize, path::Path, process::ExitCode, sync::Arc, time::Duration,
+};
 
 use rayon::ThreadPoolBuilder;
 use tokio::{net::TcpListener, runtime::Runtime};
@@ -14,7 +16,7 @@ use crate::{
     model::{Compiled, Model},
     priority, probe,
     server::{self, ServeOptions, StopSignal, StopSignals},
-    telemetry,
+    telemetry, validate,
 };
 
 /// What makes one worker binary differ from another.
@@ -152,14 +154,16 @@ fn serve(
     config: Config,
     runtime: &Runtime,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let model = match &config.model_path {
-        // Named as a bad setting is: a parse or validation error alone does
-        // not say which file it is about, or that the file is not the
-        // embedded model.
-        Some(path) => Model::from_path_with(path, worker.model)
-            .map_err(|error| format!("MODEL_PATH={path:?}: {error}"))?,
-        None => Model::embedded(worker.model)?,
+    // First, before the model loads (seconds, for a big MODEL_PATH): with no
+    // handler installed, the kernel drops a SIGTERM to a container's PID 1,
+    // which the worker is in its image, so it served on until SIGKILL; and
+    // outside a container the signal killed it. Caught from here on, one that
+    // comes during start-up is kept, and the worker drains as soon as it serves.
+    let signals = {
+        let _runtime = runtime.enter();
+        StopSignals::new()?
     };
+    let model = load_model(worker, config.model_path.as_deref())?;
     tracing::info!(
         version = model.version(),
         trees = model.tree_count(),
@@ -175,7 +179,6 @@ fn serve(
     tracing::info!(cpu_budget = config.cpu_budget.get(), "scoring pool started");
 
     runtime.block_on(async {
-        let signals = StopSignals::new()?;
         // Bound before gRPC, so a taken metrics port stops start-up.
         let metrics_listener = TcpListener::bind(config.metrics_addr)
             .await
@@ -200,6 +203,25 @@ fn serve(
         };
         server::run(config.listen_addr, Arc::new(model), options, shutdown).await?;
         Ok(())
+    })
+}
+
+/// The model to serve: `MODEL_PATH`'s, or the one compiled in, held to the
+/// contract's response rules (`validate::model`) as well as the engine's.
+fn load_model(worker: &Worker, model_path: Option<&Path>) -> Result<Model, String> {
+    let loaded = match model_path {
+        Some(path) => Model::from_path_with(path, worker.model),
+        None => Model::embedded(worker.model),
+    };
+    let checked = loaded.map_err(|error| error.to_string()).and_then(|model| {
+        validate::model(&model).map_err(|error| format!("invalid model: {error}"))?;
+        Ok(model)
+    });
+    // Named as a bad setting is: a parse or validation error alone does not
+    // say which file it is about, or that the file is not the embedded model.
+    checked.map_err(|error| match model_path {
+        Some(path) => format!("MODEL_PATH={path:?}: {error}"),
+        None => format!("the embedded model: {error}"),
     })
 }
 

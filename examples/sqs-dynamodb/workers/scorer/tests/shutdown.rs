@@ -5,7 +5,13 @@
 
 mod child;
 
-use std::time::Duration;
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
 
 use child::Worker;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -94,4 +100,44 @@ async fn sigterm_then_ctrl_c_exits_at_once() {
     let (worker, _watch) = draining("TERM").await;
     worker.signal("INT");
     exits_at_once_saying_why(worker);
+}
+
+/// A stop signal that comes while the model loads is kept: the worker drains
+/// as soon as it serves and exits 0. Before the handlers were installed
+/// first, it killed the worker there, and to a container's PID 1 it was
+/// dropped, so the worker served on until SIGKILL.
+#[test]
+fn a_stop_signal_during_start_up_is_not_lost() {
+    // The model comes through a FIFO, so loading it waits for this test.
+    let fifo = std::env::temp_dir().join(format!("worker-start-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let child = Command::new(env!("CARGO_BIN_EXE_scorer"))
+        .env("MODEL_PATH", &fifo)
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("METRICS_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let (done, exited) = mpsc::channel();
+    thread::spawn(move || done.send(child.wait_with_output()));
+    // Opening a FIFO to write waits until the worker opens it to read.
+    let mut model = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let kill = |signal: &str| Command::new("kill").args([signal, &pid]).status().unwrap();
+    assert!(kill("-TERM").success());
+    // The worker, if the signal killed it, is no longer reading.
+    let _ = model.write_all(include_bytes!("../model/model.json"));
+    drop(model);
+    std::fs::remove_file(&fifo).unwrap();
+    let Ok(output) = exited.recv_timeout(Duration::from_secs(30)) else {
+        let _ = kill("-KILL");
+        panic!("the worker served on after a SIGTERM during start-up");
+    };
+    let output = output.unwrap();
+    let (status, logs) = (output.status, String::from_utf8_lossy(&output.stdout));
+    assert!(status.success(), "exit status {status}; logs:\n{logs}");
+    assert!(logs.contains("stop signal received"), "{logs}");
 }

@@ -41,7 +41,7 @@ use tonic::{
     server::NamedService,
 };
 
-use crate::metrics;
+use crate::{limits::MAX_REQUEST_BYTES, metrics};
 pub use lease::{Admitted, Lease};
 use limit::Limit;
 use prefix::{Replay, message_len, read_prefix};
@@ -251,11 +251,18 @@ where
             let (parts, body) = request.into_parts();
             let (head, rest) = read_prefix(body).await;
             let bytes = message_len(&head).unwrap_or(0);
+            let body = Body::new(Replay { head, rest });
+            if bytes > MAX_REQUEST_BYTES {
+                // Never decoded: tonic refuses it from this prefix (OUT_OF_RANGE,
+                // "message length too large"), so it costs no permit. Charged,
+                // it was refused as load while any call ran, which told its
+                // client to retry a call that can never pass.
+                return inner.call(http::Request::from_parts(parts, body)).await;
+            }
             let lease = match admission.try_take(admission.for_bytes(bytes)) {
                 Ok(permit) => Lease::new(permit, bytes),
                 Err(status) => return Ok(status.into_http()),
             };
-            let body = Body::new(Replay { head, rest });
             let mut request = http::Request::from_parts(parts, body);
             request.extensions_mut().insert(Admitted::new(lease));
             if bytes <= DECODE_INLINE_MAX_BYTES {

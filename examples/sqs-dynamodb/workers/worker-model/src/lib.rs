@@ -228,6 +228,11 @@ impl Model {
         self.features.iter().map(|f| f.name.as_str())
     }
 
+    /// The reason codes a score may report, in file order.
+    pub fn feature_reason_codes(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.reason_code.as_str())
+    }
+
     /// Scores one request's features. Features the model does not know are
     /// ignored; features it knows but are absent count as missing.
     pub fn score(

@@ -216,13 +216,24 @@ impl Config {
         };
 
         let value = get("METRICS_ADDR").unwrap_or_default();
-        let metrics_addr = value.parse().map_err(|_| {
+        let metrics_addr: SocketAddr = value.parse().map_err(|_| {
             let reason = format!(
                 "expected IP:PORT, e.g. {} or 127.0.0.1:0",
                 settings.default_of("METRICS_ADDR")
             );
             invalid("METRICS_ADDR", value.clone(), reason)
         })?;
+        // Else the second bind failed, naming LISTEN_ADDR's address (exit 1).
+        if let ListenAddr::Tcp(listen) = listen_addr
+            && listen.port() != 0
+            && listen.port() == metrics_addr.port()
+            && (listen.ip() == metrics_addr.ip()
+                || listen.ip().is_unspecified()
+                || metrics_addr.ip().is_unspecified())
+        {
+            let reason = format!("takes LISTEN_ADDR's port ({listen}); expected another, or 0");
+            return Err(invalid("METRICS_ADDR", value, reason));
+        }
 
         Ok(Self {
             listen_addr,

@@ -24,8 +24,10 @@ use crate::limits::{
 };
 use crate::pb::{ScoreBatchRequest, ScoreRequest};
 
+mod model;
 mod wording;
 
+pub use model::model;
 pub use wording::quote_key;
 use wording::{at_least, count};
 

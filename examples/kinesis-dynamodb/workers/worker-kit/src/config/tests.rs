@@ -154,6 +154,24 @@ fn bad_values_name_the_variable() {
 }
 
 #[test]
+fn metrics_on_the_grpc_port_is_a_bad_setting_not_a_failed_bind() {
+    for metrics in ["0.0.0.0:50051", "127.0.0.1:50051"] {
+        let err = config(&[("METRICS_ADDR", metrics)]).unwrap_err();
+        let reason = "takes LISTEN_ADDR's port (0.0.0.0:50051); expected another, or 0";
+        assert_eq!(
+            err.to_string(),
+            format!("METRICS_ADDR={metrics:?}: {reason}")
+        );
+    }
+    for (listen, metrics) in [
+        ("127.0.0.1:50051", "127.0.0.2:50051"),
+        ("[::1]:0", "[::1]:0"),
+    ] {
+        config(&[("LISTEN_ADDR", listen), ("METRICS_ADDR", metrics)]).unwrap();
+    }
+}
+
+#[test]
 fn a_bad_keepalive_is_one_line_naming_the_variable_value_and_range() {
     // 0 is refused: a PING every instant, or a timeout no client can meet.
     let err = config(&[("KEEPALIVE_INTERVAL_SECS", "0")]).unwrap_err();

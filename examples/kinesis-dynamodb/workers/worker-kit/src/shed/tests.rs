@@ -174,6 +174,28 @@ impl http_body::Body for PrefixThenStall {
     }
 }
 
+/// A message over the decoding limit is refused as tonic refuses it, whatever
+/// the load: charged, it was refused as load ("retry with backoff") while any
+/// call ran, and a client that retries on RESOURCE_EXHAUSTED never stopped.
+#[tokio::test]
+async fn a_message_over_the_decoding_limit_is_too_large_not_load_under_load_too() {
+    let model = Arc::new(crate::fixture_model());
+    let mut shed = crate::service::ScoringService::new(model, 64).into_shedding_server();
+    let _busy = shed.admission.try_take(1).unwrap();
+    let len = u32::try_from(crate::limits::MAX_REQUEST_BYTES + 1).unwrap();
+    let path = format!("/{}/ScoreBatch", crate::server::SCORING_SERVICE_NAME);
+    let request = http::Request::builder().uri(path);
+    let request = request.body(Body::new(PrefixThenStall::new(len))).unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(5), shed.call(request))
+        .await
+        .expect("answered from the prefix")
+        .unwrap();
+    let status = Status::from_header_map(response.headers()).expect("a gRPC status");
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+    let message = status.message();
+    assert!(message.contains("message length too large"), "{message}");
+}
+
 /// A service whose calls take `Slow::TAKES` and say when they are dropped.
 #[derive(Clone)]
 struct Slow(Arc<std::sync::atomic::AtomicBool>);
