@@ -1,9 +1,16 @@
 import type { Manifest } from "../manifest.js";
 import { shellQuote } from "../human.js";
 import { DEFAULT_WORKERS, defaultModule } from "../manifest.js";
+import { selfCommand } from "../self-command.js";
 
-/** The one-line, prompt-free command that reproduces an interactive run. */
-export function equivalentCommand(dir: string, m: Manifest): string {
+/**
+ * The one-line, prompt-free command that reproduces an interactive run. It
+ * starts the tool the way this run was started (selfCommand): `npm create
+ * hybrid-backend@latest` failed from a checkout or a tarball (a release not on
+ * the registry) and, once published, could run another release than the one
+ * that asked the questions.
+ */
+export function equivalentCommand(dir: string, m: Manifest, self: string = selfCommand()): string {
   const flags: string[] = ["--yes"];
   if (m.orchestrator.module !== defaultModule(m.name)) flags.push(`--module ${m.orchestrator.module}`);
   const { ingress, router, sink } = m.orchestrator;
@@ -17,5 +24,5 @@ export function equivalentCommand(dir: string, m: Manifest): string {
   const transports = new Set(m.workers.map((w) => w.transport));
   if (transports.size === 1 && !transports.has("tcp")) flags.push(`--transport ${[...transports][0]}`);
   const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;
-  return `npm create hybrid-backend@latest ${shellQuote(dir)} -- ${flags.join(" ")}${nameFlag}`;
+  return `${self} ${shellQuote(dir)} ${flags.join(" ")}${nameFlag}`;
 }

@@ -56,8 +56,9 @@ describe("interactive prompts", () => {
     expect(manifest.ci.providers).toEqual(["github"]);
     expect(manifest.deploy).toEqual([]);
     expect(manifest.workers).toEqual([{ name: "scorer", transport: "uds" }]);
+    // Started from a checkout (CLI), as the line says to start it again: npm create would fetch another release, or none.
     expect(result.screen).toContain(
-      "npm create hybrid-backend@latest risk-api -- --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds",
+      `node ${CLI} risk-api --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds`,
     );
   });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { equivalentCommand } from "../../src/commands/equivalent.js";
+import { parseManifest } from "../../src/manifest.js";
 import { selfCommand } from "../../src/self-command.js";
 import { GENERATOR_VERSION } from "../../src/version.js";
 
@@ -20,5 +22,22 @@ describe("selfCommand", () => {
     expect(selfCommand("/src/create-hybrid-backend/dist/cli.js")).toBe("node /src/create-hybrid-backend/dist/cli.js");
     expect(selfCommand("/home/u/my tools/chb/dist/cli.js")).toBe("node '/home/u/my tools/chb/dist/cli.js'");
     expect(selfCommand("dist/cli.js")).toMatch(/^node \/.*\/dist\/cli\.js$/);
+  });
+});
+
+/**
+ * An interactive create ends with the prompt-free command that does it again.
+ * It said `npm create hybrid-backend@latest`, which fails until the package is
+ * published (the tool's README says so) and later runs whatever release is
+ * newest, not this one: it starts the tool as selfCommand does.
+ */
+describe("equivalentCommand", () => {
+  const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress: "kinesis" } });
+
+  it("reruns this very release, however it was started", () => {
+    const npx = `npx create-hybrid-backend@${GENERATOR_VERSION}`;
+    expect(equivalentCommand("app", m, npx)).toBe(`${npx} app --yes --ingress kinesis --sink dynamodb --ci github`);
+    expect(equivalentCommand("my app", m, "node /src/chb/dist/cli.js")).toBe("node /src/chb/dist/cli.js 'my app' --yes --ingress kinesis --sink dynamodb --ci github --name app");
+    expect(equivalentCommand("app", m)).not.toContain("@latest");
   });
 });
