@@ -1,3 +1,6 @@
+import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
+import { listFlagAllowed } from "./manifest-faults.js";
+
 /** Every option the CLI knows, in node:util parseArgs' shape (args.ts decides which command takes which). */
 export const OPTIONS = {
   name: { type: "string" },
@@ -55,7 +58,22 @@ export function takesValue(name: OptionName): name is ValueOption {
   return OPTIONS[name].type === "string";
 }
 
-/** "it needs a value, e.g. --ci github,gitlab". */
+/**
+ * What a value option with a fixed set of values takes, from the manifest's
+ * own lists: an example alone ("e.g. --ingress sqs") left the user to guess
+ * the other values, where a wrong value's message lists them all.
+ */
+const ALLOWED: Partial<Record<ValueOption, string>> = {
+  ingress: `allowed: ${INGRESS.join(", ")}`,
+  router: `allowed: ${ROUTERS.join(", ")}`,
+  sink: `allowed: ${SINKS.join(", ")}`,
+  transport: `allowed: ${TRANSPORTS.join(", ")}`,
+  ci: listFlagAllowed(CI_PROVIDERS),
+  deploy: listFlagAllowed(DEPLOY_TARGETS),
+};
+
+/** "it needs a value; allowed: http, sqs, kinesis", or by example where the values are open: "it needs a value, e.g. --name my-app". */
 export function needsValue(name: ValueOption): string {
-  return `it needs a value, e.g. --${name} ${EXAMPLE[name]}`;
+  const allowed = ALLOWED[name];
+  return allowed ? `it needs a value; ${allowed}` : `it needs a value, e.g. --${name} ${EXAMPLE[name]}`;
 }

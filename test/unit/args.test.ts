@@ -1,10 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { parseArgv } from "../../src/args.js";
 import { UsageError } from "../../src/errors.js";
+import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "../../src/manifest.js";
 import { OPTIONS, takesValue, type OptionName } from "../../src/options.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 const VALUE_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).filter(takesValue);
+/** Value options with a fixed set of values: a missing one is answered with all of them, as a wrong one is. */
+const CHOICES: Partial<Record<OptionName, readonly string[]>> = {
+  ingress: INGRESS, router: ROUTERS, sink: SINKS, transport: TRANSPORTS, ci: [...CI_PROVIDERS, "none"], deploy: [...DEPLOY_TARGETS, "none"],
+};
+const OPEN_OPTIONS = VALUE_OPTIONS.filter((o) => CHOICES[o] === undefined);
+
+/** A missing or empty value of a choice option: the line names every value allowed, not one example. */
+function expectAllowedNamed(message: string, option: OptionName): void {
+  expect(message).toContain("it needs a value;");
+  for (const value of CHOICES[option]!) expect(message).toMatch(new RegExp(`\\b${value}\\b`));
+  expect(message).not.toContain("e.g.");
+}
 
 /** The one-line message parseArgv throws for argv (fails the test if it accepts it). */
 function refusal(argv: string[]): string {
@@ -22,10 +35,18 @@ describe("parseArgv: empty values", () => {
     expect(VALUE_OPTIONS).toEqual(expect.arrayContaining(["name", "ingress", "config", "ci"]));
   });
 
-  it.each(VALUE_OPTIONS)("--%s \"\" is refused, as a separate word and after =", (option) => {
+  it.each(OPEN_OPTIONS)("--%s \"\" is refused, as a separate word and after =", (option) => {
     for (const argv of [["app", `--${option}`, ""], ["app", `--${option}=`]]) {
       const message = refusal(argv);
       expect(message).toMatch(new RegExp(`^--${option}: "" is not valid; it needs a value, e\\.g\\. --${option} \\S+$`));
+    }
+  });
+
+  it.each(Object.keys(CHOICES) as OptionName[])("--%s \"\" is refused naming every value it takes", (option) => {
+    for (const argv of [["app", `--${option}`, ""], ["app", `--${option}=`]]) {
+      const message = refusal(argv);
+      expect(message).toMatch(new RegExp(`^--${option}: "" is not valid; `));
+      expectAllowedNamed(message, option);
     }
   });
 });
@@ -75,11 +96,19 @@ describe("parseArgv: usage messages name the option once, as typed", () => {
     expect(refusal(["app", `${short}=1`])).toBe(`option: "${short}" is not valid; it is a switch and takes no value`);
   });
 
-  it.each(VALUE_OPTIONS)("--%s with nothing after it needs a value, shown by example", (option) => {
+  it.each(OPEN_OPTIONS)("--%s with nothing after it needs a value, shown by example", (option) => {
     for (const argv of [["app", `--${option}`], ["app", `--${option}`, "--yes"], ["app", `--${option}`, "-y"]]) {
       const message = refusal(argv);
       expect(message).toMatch(new RegExp(`^option: "--${option}" is not valid; it needs a value, e\\.g\\. --${option} [^\\s<>]+$`));
       expect(message).not.toMatch(/VALUE|<value>|, --/);
+    }
+  });
+
+  it.each(Object.keys(CHOICES) as OptionName[])("--%s with nothing after it names every value it takes", (option) => {
+    for (const argv of [["app", `--${option}`], ["app", `--${option}`, "--yes"]]) {
+      const message = refusal(argv);
+      expect(message).toMatch(new RegExp(`^option: "--${option}" is not valid; `));
+      expectAllowedNamed(message, option);
     }
   });
 

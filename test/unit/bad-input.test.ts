@@ -34,7 +34,7 @@ const cases: [string, Case][] = [
   ["empty --name", { args: ["app", "--name", ""], field: "--name", value: '""' }],
   // An empty value is refused the same way for every value option, never read as "not given".
   ["empty --config", { args: ["cfgapp", "--yes", "--no-validate", "--config", ""], field: "--config", value: '""', allowed: "needs a value" }],
-  ["empty --ci after =", { args: ["app", "--ci="], field: "--ci", value: '""', allowed: "e.g. --ci github,gitlab" }],
+  ["empty --ci after =", { args: ["app", "--ci="], field: "--ci", value: '""', allowed: "give none, or a comma-separated list of github, gitlab" }],
   ["--name with a space", { args: ["app", "--name", "my app"], field: "name", value: "my app" }],
   ["unknown flag", { args: ["app", "--frob"], field: "option", value: "--frob" }],
   ["unknown short flag", { args: ["app", "-x"], field: "option", value: "-x" }],
