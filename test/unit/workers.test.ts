@@ -138,6 +138,14 @@ describe("several workers", () => {
     expect(text(sqs, "docker-compose.yml")).toMatch(/ {6}pricing:\n {8}condition: service_started/);
     const readme = text(sqs, "README.md");
     expect(readme).toContain("the others (`pricing`) are connected");
-    expect(readme).toContain("`pricing`, which nothing calls, does not gate it");
+    expect(readme).toContain("a worker nothing calls (`pricing`) does not gate it");
+  });
+
+  it("words the README's sentences on the workers nothing calls for any number of them", () => {
+    // With two, "`ranker`, `pricing`, which nothing calls, does not gate it" read as a slip.
+    const readme = text(repo(["scorer", "ranker", "pricing"], "kinesis"), "README.md");
+    expect(readme).toContain("a worker nothing calls (`ranker`, `pricing`) does not gate it");
+    expect(readme).toContain("a worker nothing routes to\nyet (`ranker`, `pricing`) from 1");
+    expect(readme).not.toMatch(/`, which nothing (calls|routes)/);
   });
 });
