@@ -1,8 +1,9 @@
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { answersFault, flagsLayer, merge, originOf, readConfig, resolveName, toManifest, type Layer } from "../answers.js";
 import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
+import { shownPath } from "../shown-path.js";
 import type { Manifest } from "../manifest.js";
 import { render, sortedPaths, type FileTree } from "../render/index.js";
 import { withLedger } from "../sync/ledger.js";
@@ -71,12 +72,12 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     commitMessage: values["no-git"] ? undefined : `Initial commit from ${GENERATOR_NAME} ${GENERATOR_VERSION}`,
     forceGitInit: values["git-init"],
   });
-  const shown = relative(process.cwd(), result.dir) || ".";
+  const shown = shownPath(result.dir);
   if (!values.json) {
     console.log(human`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
     if (values.verbose && rendered) for (const path of sortedPaths(rendered)) console.log(human`  ${path}`);
     if (result.enclosingRepo !== undefined) {
-      const repo = relative(process.cwd(), result.enclosingRepo) || ".";
+      const repo = shownPath(result.enclosingRepo);
       console.log(human`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
     }
     if (result.notCheckedOut) console.log(formatUnconverted(result.notCheckedOut, NOT_CHECKED_OUT).join("\n"));

@@ -1,5 +1,6 @@
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { EXIT } from "../errors.js";
+import { shownPath } from "../shown-path.js";
 import { MANIFEST_FILE, type Manifest } from "../manifest.js";
 import { formatMigrations, parseRecordedManifest, type MigrationNotice } from "../manifest-migrations.js";
 import { render, type FileEntry, type FileTree } from "../render/index.js";
@@ -64,7 +65,7 @@ export async function runSync(dirArg: string | undefined, options: SyncOptions =
 
 /** runSync's work, for a caller that already holds the lock (or needs none). */
 export async function syncIn(dir: string, options: SyncOptions): Promise<number> {
-  const shown = relative(process.cwd(), dir) || ".";
+  const shown = shownPath(dir);
   const worktree = await locate(dir);
   const records = await readRecords(dir, worktree);
   const recorded = options.manifest ? { manifest: options.manifest, notices: options.migrated ?? [] } : parseRecordedManifest(records.manifestJson);
