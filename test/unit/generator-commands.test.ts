@@ -174,6 +174,20 @@ describe("make sync and make upgrade", () => {
     expect(tarball.calls).toBe(`--yes -p /path/to/create-hybrid-backend-${RECORDED}.tgz hybrid-backend sync\n`);
   });
 
+  it.each([["sync", "HYBRID_BACKEND"], ["gen", "BUF"]])("make %s with %s set empty stops naming it, and runs no stand-in command", async (target, variable) => {
+    // Empty, HYBRID_BACKEND left `sync` to run alone: coreutils' sync, exit 0, nothing synced.
+    const dir = repo(RECORDED);
+    writeExecutable(dir, "fakebin/sync", `echo "$0 $*" >> "$PWD/npx-calls"`);
+    writeExecutable(dir, "fakebin/generate", `echo "$0 $*" >> "$PWD/npx-calls"`);
+    for (const args of [[target, `${variable}=`], [target, `${variable}= `]]) {
+      const r = await make(dir, args);
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.calls).toBe("");
+      expect(r.all.trim().split("\n"), r.all).toHaveLength(1);
+      expect(r.all).toContain(`make ${target}: ${variable} is empty; unset it for the default, or name a command, e.g. ${variable}=`);
+    }
+  });
+
   it("upgrade runs the newest release, or TO=VERSION, whatever the manifest records", async () => {
     const dir = repo(RECORDED);
     await make(dir, ["upgrade"]);
