@@ -1,4 +1,5 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE } from "../manifest.js";
@@ -72,13 +73,29 @@ async function readRecordTexts(dir: string, worktree: Worktree | undefined, path
 }
 
 /**
+ * Why dir is no generated repo. Run from one of its folders (workers/,
+ * orchestrator/), as people run git, the answer "use a repo made by
+ * create-hybrid-backend" did not say that the repo was one folder up: the
+ * nearest folder above that holds the manifest is named.
+ */
+export function noManifest(dir: string, shown: string = dir): UsageError {
+  let root: string | undefined;
+  for (let at = resolve(dir); dirname(at) !== at && !root; ) {
+    at = dirname(at);
+    if (existsSync(join(at, MANIFEST_FILE))) root = at;
+  }
+  const next = root ? `the repo is ${root}: run there, or give it as the [dir] argument` : USE_A_REPO;
+  return new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; ${next}`);
+}
+
+/**
  * hybrid-backend.json's text and JSON, or a UsageError saying why this is
  * not such a repo. worktree: the git work tree holding dir, whose
  * attributes shape the file (worktree.ts locate); none reads the bytes.
  */
 export async function readManifestFile(dir: string, worktree: Worktree | undefined, shown: string = dir): Promise<{ text: string; json: unknown }> {
   const found = (await readRecordTexts(dir, worktree, [MANIFEST_FILE])).get(MANIFEST_FILE);
-  if (!found) throw new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
+  if (!found) throw noManifest(dir, shown);
   return { text: found.text, json: parseManifestText(found) };
 }
 
@@ -97,7 +114,7 @@ function parseManifestText({ text, unconverted }: RecordText): unknown {
 export async function readRecords(dir: string, worktree: Worktree | undefined): Promise<RepoRecords> {
   const texts = await readRecordTexts(dir, worktree, [MANIFEST_FILE, LEDGER_FILE]);
   const manifest = texts.get(MANIFEST_FILE);
-  if (!manifest) throw new UsageError("directory", dir, `it has no ${MANIFEST_FILE}; use a repo made by create-hybrid-backend`);
+  if (!manifest) throw noManifest(dir, dir);
   const manifestJson = parseManifestText(manifest);
   const ledgerText = texts.get(LEDGER_FILE);
   if (!ledgerText) {
