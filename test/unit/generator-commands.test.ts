@@ -174,8 +174,8 @@ describe("make sync and make upgrade", () => {
     expect(tarball.calls).toBe(`--yes -p /path/to/create-hybrid-backend-${RECORDED}.tgz hybrid-backend sync\n`);
   });
 
-  it.each([["sync", "HYBRID_BACKEND"], ["gen", "BUF"]])("make %s with %s set empty stops naming it, and runs no stand-in command", async (target, variable) => {
-    // Empty, HYBRID_BACKEND left `sync` to run alone: coreutils' sync, exit 0, nothing synced.
+  it.each([["sync", "HYBRID_BACKEND"], ["gen", "BUF"], ["upgrade", "TO"]])("make %s with %s set empty stops naming it, and runs no stand-in command", async (target, variable) => {
+    // Empty, HYBRID_BACKEND left `sync` to run alone: coreutils' sync, exit 0, nothing synced; TO upgraded to the newest release.
     const dir = repo(RECORDED);
     writeExecutable(dir, "fakebin/sync", `echo "$0 $*" >> "$PWD/npx-calls"`);
     writeExecutable(dir, "fakebin/generate", `echo "$0 $*" >> "$PWD/npx-calls"`);
@@ -184,7 +184,7 @@ describe("make sync and make upgrade", () => {
       expect(r.exitCode, r.all).toBe(2);
       expect(r.calls).toBe("");
       expect(r.all.trim().split("\n"), r.all).toHaveLength(1);
-      expect(r.all).toContain(`make ${target}: ${variable} is empty; unset it for the default, or name a command, e.g. ${variable}=`);
+      expect(r.all).toContain(`make ${target}: ${variable} is empty; unset it for the default, or set it, e.g. ${variable}=`);
     }
   });
 
