@@ -78,11 +78,11 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   // The log sink, for the sink that stores nothing.
   [/^orchestrator\/internal\/results\/log\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // The orchestrator's settings: those of its ingress, of its sink, and the parser the queue ingresses share.
-  [/^orchestrator\/internal\/config\/config_http\.go$/, (m) => !queue(m)],
-  [/^orchestrator\/internal\/config\/config_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
-  [/^orchestrator\/internal\/config\/config_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
+  [/^orchestrator\/internal\/config\/config_http(_test)?\.go$/, (m) => !queue(m)],
+  [/^orchestrator\/internal\/config\/config_sqs(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],
+  [/^orchestrator\/internal\/config\/config_kinesis(_test)?\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/internal\/config\/parse_queue\.go$/, queue],
-  [/^orchestrator\/internal\/config\/sink_dynamodb\.go$/, (m) => m.orchestrator.sink === "dynamodb"],
+  [/^orchestrator\/internal\/config\/sink_dynamodb(_test)?\.go$/, (m) => m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/internal\/config\/sink_none\.go$/, (m) => m.orchestrator.sink === "none"],
   // The orchestrator's results sink, one file per sink, each making it with newSink.
   [/^orchestrator\/cmd\/orchestrator\/sink_dynamodb\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],

@@ -16,7 +16,6 @@ const CHOICE_BLOCK = /\{\{[#^](?:if|unless)\s+\(?(?:eq\s+)?(?:orchestrator\.|wor
 const NOT_YET_SPLIT = [
   "go-orchestrator/cmd/bootstrap/main.go.hbs",
   "go-orchestrator/cmd/produce/main.go.hbs",
-  "go-orchestrator/internal/config/config_test.go.hbs",
   "go-orchestrator/internal/httpapi/router.go.hbs",
   "go-orchestrator/internal/ops/metrics.go.hbs",
 ];
