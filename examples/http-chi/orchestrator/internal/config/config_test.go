@@ -55,6 +55,13 @@ func TestLoadLeavesOtherProgramsVariablesAlone(t *testing.T) {
 	}
 }
 
+// common is cfg without its ingress's and sink's own settings, which the tests in their own
+// files (config_<ingress>_test.go, sink_<sink>_test.go) check.
+func common(cfg Config) Config {
+	cfg.Ingress, cfg.Sink = Ingress{}, Sink{}
+	return cfg
+}
+
 func TestLoadDefaults(t *testing.T) {
 	cfg, err := Load(env(nil))
 	if err != nil {
@@ -70,23 +77,18 @@ func TestLoadDefaults(t *testing.T) {
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
 	}
-	want.MaxBodyBytes = bodyCeiling
-	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	if got := common(cfg); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load() = %+v, want %+v", got, want)
 	}
 }
 
 func TestLoadOverrides(t *testing.T) {
 	vars := map[string]string{
-		"LISTEN_ADDR":         "127.0.0.1:9000",
-		"REQUEST_TIMEOUT":     "750ms",
-		"SHUTDOWN_TIMEOUT":    "30s",
-		"SHUTDOWN_DELAY":      "7s",
-		"OPS_LISTEN_ADDR":     "127.0.0.1:9001",
-		"MAX_BODY_BYTES":      "2048",
-		"MAX_IN_FLIGHT_BYTES": "65536",
-		"LOG_LEVEL":           "debug",
-		"COALESCE":            "off",
+		"LISTEN_ADDR":      "127.0.0.1:9000",
+		"REQUEST_TIMEOUT":  "750ms",
+		"SHUTDOWN_TIMEOUT": "30s",
+		"LOG_LEVEL":        "debug",
+		"COALESCE":         "off",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
 	cfg, err := Load(env(vars))
@@ -102,39 +104,16 @@ func TestLoadOverrides(t *testing.T) {
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
-	want.MaxBodyBytes = 2048
-	want.MaxInFlightBytes = 65536
-	want.ShutdownDelay = 7 * time.Second
-	want.OpsListenAddr = "127.0.0.1:9001"
-	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	if got := common(cfg); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load() = %+v, want %+v", got, want)
 	}
 }
 
-func TestLoadRejectsBadValues(t *testing.T) {
-	tests := []struct {
-		key, value string
-	}{
-		{"LISTEN_ADDR", "8080"},
-		{"LISTEN_ADDR", ":http-alt"},
-		{"LISTEN_ADDR", ":0"},
-		{"LISTEN_ADDR", ":70000"},
-		{"REQUEST_TIMEOUT", "2"},
-		{"REQUEST_TIMEOUT", "-1s"},
-		{"REQUEST_TIMEOUT", "0s"},
-		{"SHUTDOWN_TIMEOUT", "soon"},
-		{"MAX_BODY_BYTES", "1MiB"},
-		{"MAX_BODY_BYTES", "0"},
-		{"MAX_BODY_BYTES", "1099511627776"}, // Past the contract's ceiling: the worker could never take it.
-		{"MAX_IN_FLIGHT_BYTES", "0"},
-		{"MAX_IN_FLIGHT_BYTES", "1MiB"},
-		{"SHUTDOWN_DELAY", "-1s"},
-		{"SHUTDOWN_DELAY", "5"},
-		{"OPS_LISTEN_ADDR", "8081"},
-		{"OPS_LISTEN_ADDR", ":8080"}, // the API's own
-		{"LOG_LEVEL", "loud"},
-		{"COALESCE", "yes"},
-	}
+// badValue is a setting and a value Load must refuse, naming the setting.
+type badValue struct{ key, value string }
+
+func rejects(t *testing.T, tests []badValue) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
 			_, err := Load(env(map[string]string{tt.key: tt.value}))
@@ -148,12 +127,27 @@ func TestLoadRejectsBadValues(t *testing.T) {
 	}
 }
 
+func TestLoadRejectsBadValues(t *testing.T) {
+	rejects(t, []badValue{
+		{"LISTEN_ADDR", "8080"},
+		{"LISTEN_ADDR", ":http-alt"},
+		{"LISTEN_ADDR", ":0"},
+		{"LISTEN_ADDR", ":70000"},
+		{"REQUEST_TIMEOUT", "2"},
+		{"REQUEST_TIMEOUT", "-1s"},
+		{"REQUEST_TIMEOUT", "0s"},
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"LOG_LEVEL", "loud"},
+		{"COALESCE", "yes"},
+	})
+}
+
 func TestLoadReportsEveryBadVariable(t *testing.T) {
-	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "x", "MAX_BODY_BYTES": "y"}))
+	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "x", "LOG_LEVEL": "y"}))
 	if err == nil {
 		t.Fatal("Load() accepted two bad variables")
 	}
-	for _, key := range []string{"REQUEST_TIMEOUT", "MAX_BODY_BYTES"} {
+	for _, key := range []string{"REQUEST_TIMEOUT", "LOG_LEVEL"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error %q does not name %s", err, key)
 		}

@@ -56,6 +56,13 @@ func TestLoadLeavesOtherProgramsVariablesAlone(t *testing.T) {
 	}
 }
 
+// common is cfg without its ingress's and sink's own settings, which the tests in their own
+// files (config_<ingress>_test.go, sink_<sink>_test.go) check.
+func common(cfg Config) Config {
+	cfg.Ingress, cfg.Sink = Ingress{}, Sink{}
+	return cfg
+}
+
 func TestLoadDefaults(t *testing.T) {
 	cfg, err := Load(env(nil))
 	if err != nil {
@@ -71,33 +78,18 @@ func TestLoadDefaults(t *testing.T) {
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"127.0.0.1:50051"}},
 	}
-	want.StreamName = "kinesis-dynamodb-requests"
-	want.LeaseTable = "kinesis-dynamodb-leases"
-	want.LeaseDuration = 10 * time.Second
-	want.MaxAttempts = 10
-	want.DeadLetterTable = "kinesis-dynamodb-dead-letters"
-	want.ResultsTable = "kinesis-dynamodb-results"
-	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	if got := common(cfg); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load() = %+v, want %+v", got, want)
 	}
 }
 
 func TestLoadOverrides(t *testing.T) {
 	vars := map[string]string{
-		"LISTEN_ADDR":            "127.0.0.1:9000",
-		"REQUEST_TIMEOUT":        "750ms",
-		"SHUTDOWN_TIMEOUT":       "30s",
-		"LOG_LEVEL":              "debug",
-		"COALESCE":               "off",
-		"SQS_QUEUE_NAME":         "orders",
-		"SQS_VISIBILITY_TIMEOUT": "2m",
-		"CONCURRENCY":            "4",
-		"KINESIS_STREAM_NAME":    "orders-stream",
-		"LEASE_TABLE":            "orders-leases",
-		"LEASE_DURATION":         "3s",
-		"KINESIS_MAX_ATTEMPTS":   "4",
-		"DEAD_LETTER_TABLE":      "orders-dead",
-		"DYNAMODB_TABLE":         "orders-results",
+		"LISTEN_ADDR":      "127.0.0.1:9000",
+		"REQUEST_TIMEOUT":  "750ms",
+		"SHUTDOWN_TIMEOUT": "30s",
+		"LOG_LEVEL":        "debug",
+		"COALESCE":         "off",
 	}
 	vars["WORKER_SCORER_ADDR"] = "dns:///scorer.internal:6000"
 	cfg, err := Load(env(vars))
@@ -113,32 +105,16 @@ func TestLoadOverrides(t *testing.T) {
 	want.Workers = []Worker{
 		{Name: "scorer", Addrs: []string{"dns:///scorer.internal:6000"}},
 	}
-	want.StreamName = "orders-stream"
-	want.LeaseTable = "orders-leases"
-	want.LeaseDuration = 3 * time.Second
-	want.MaxAttempts = 4
-	want.DeadLetterTable = "orders-dead"
-	want.ResultsTable = "orders-results"
-	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Load() = %+v, want %+v", cfg, want)
+	if got := common(cfg); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load() = %+v, want %+v", got, want)
 	}
 }
 
-func TestLoadRejectsBadValues(t *testing.T) {
-	tests := []struct {
-		key, value string
-	}{
-		{"LISTEN_ADDR", "8080"},
-		{"LISTEN_ADDR", ":http-alt"},
-		{"LISTEN_ADDR", ":0"},
-		{"LISTEN_ADDR", ":70000"},
-		{"REQUEST_TIMEOUT", "2"},
-		{"REQUEST_TIMEOUT", "-1s"},
-		{"REQUEST_TIMEOUT", "0s"},
-		{"SHUTDOWN_TIMEOUT", "soon"},
-		{"LOG_LEVEL", "loud"},
-		{"COALESCE", "yes"},
-	}
+// badValue is a setting and a value Load must refuse, naming the setting.
+type badValue struct{ key, value string }
+
+func rejects(t *testing.T, tests []badValue) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
 			_, err := Load(env(map[string]string{tt.key: tt.value}))
@@ -150,6 +126,21 @@ func TestLoadRejectsBadValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	rejects(t, []badValue{
+		{"LISTEN_ADDR", "8080"},
+		{"LISTEN_ADDR", ":http-alt"},
+		{"LISTEN_ADDR", ":0"},
+		{"LISTEN_ADDR", ":70000"},
+		{"REQUEST_TIMEOUT", "2"},
+		{"REQUEST_TIMEOUT", "-1s"},
+		{"REQUEST_TIMEOUT", "0s"},
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"LOG_LEVEL", "loud"},
+		{"COALESCE", "yes"},
+	})
 }
 
 func TestLoadReportsEveryBadVariable(t *testing.T) {
