@@ -30,6 +30,10 @@ async function lint(wrapper: string | undefined) {
   const { RUSTC_WORKSPACE_WRAPPER: _w, CLIPPY_ARGS: _c, ...env } = process.env;
   const run = await execa("make", ["-s", "lint"], {
     cwd: dir,
+    // Not node's default socketpair: bash (the recipe shell) with a socket on stdin and a low
+    // SHLVL reads /etc/bash.bashrc as if started by sshd, and Debian's trips on `set -u` there,
+    // writing to stderr whatever the Makefile does.
+    stdin: "ignore",
     env: { ...env, PATH: `${join(dir, "bin")}:${env.PATH}`, ...(wrapper === undefined ? {} : { RUSTC_WORKSPACE_WRAPPER: wrapper }) },
     extendEnv: false,
     reject: false,
