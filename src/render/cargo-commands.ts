@@ -29,7 +29,7 @@ export interface CargoCommands {
   lintBuild: string;
   /** `make lint`'s clippy, a bash command: lintBuild, or clippy when the user has a workspace wrapper of their own (see OWN_WRAPPER). */
   lint: string;
-  /** lint as a Makefile recipe writes it (`$` doubled). */
+  /** lint as a Makefile recipe writes it: over continued lines, `$` doubled. */
   lintRecipe: string;
 }
 
@@ -66,16 +66,21 @@ const LINT_BUILD = `${Object.entries(LINTED_BUILD_ENV).map(([k, v]) => `${k}=${v
  * (src/validate/clippy-lint.ts). RUSTC_WRAPPER (sccache) wraps clippy-driver
  * and is not affected.
  */
-const OWN_WRAPPER =
-  'if [ -n "${RUSTC_WORKSPACE_WRAPPER:-}" ]; then ' +
-  'echo "make lint: RUSTC_WORKSPACE_WRAPPER is set (${RUSTC_WORKSPACE_WRAPPER}), so clippy runs as a separate cargo clippy pass rather than as the workspace wrapper of the test build" >&2; ' +
-  `${CLIPPY}; else ${LINT_BUILD}; fi`;
+const OWN_WRAPPER = [
+  'if [ -n "${RUSTC_WORKSPACE_WRAPPER:-}" ]; then',
+  '  echo "make lint: RUSTC_WORKSPACE_WRAPPER is set (${RUSTC_WORKSPACE_WRAPPER}), so clippy runs as a separate cargo clippy pass rather than as the workspace wrapper of the test build" >&2;',
+  `  ${CLIPPY};`,
+  "else",
+  `  ${LINT_BUILD};`,
+  "fi",
+];
 
 export const CARGO_COMMANDS: CargoCommands = {
   build: "cargo build --release --locked",
   test: TEST,
   clippy: CLIPPY,
   lintBuild: LINT_BUILD,
-  lint: OWN_WRAPPER,
-  lintRecipe: OWN_WRAPPER.replaceAll("$", () => "$$"),
+  lint: OWN_WRAPPER.map((l) => l.trim()).join(" "),
+  // One shell command over continued lines: make hands backslash-newline to the shell, which joins them.
+  lintRecipe: OWN_WRAPPER.join(" \\\n\t").replaceAll("$", () => "$$"),
 };

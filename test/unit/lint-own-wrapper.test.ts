@@ -16,7 +16,8 @@ import { tempDir } from "../helpers/cli.js";
  */
 const makefile = render(parseManifest({ name: "shop", orchestrator: { module: "example.com/shop/orchestrator" } } as never)).get("Makefile")!.content.toString("utf8");
 const shell = makefile.split("\n").filter((l) => /^\.?SHELL(FLAGS)? :=/.test(l));
-const lintLine = makefile.split("\n").find((l) => l.startsWith("\tcd workers && cargo fmt --check && "))!;
+// The recipe's Rust line and the lines it continues with a backslash.
+const lintLine = /^\tcd workers && cargo fmt --check && (?:.*\\\n)*.*$/m.exec(makefile)![0];
 
 async function lint(wrapper: string | undefined) {
   const dir = tempDir("chb-lint-wrapper-");
