@@ -36,6 +36,8 @@ describe.each(presets)("sync on examples/%s", (preset) => {
     // New files are listed in the report; their whole text in the diff would
     // only repeat the templates, so the golden keeps the changes to existing ones.
     const text = dry.out
+      // The report names the repo relative to the current folder when it is below it, else whole (src/shown-path.ts).
+      .replaceAll(dir, "<repo>")
       .replaceAll(relative(process.cwd(), dir), "<repo>")
       .split(/^(?=diff --git )/m)
       .filter((chunk) => !/^new file mode /m.test(chunk))
