@@ -58,7 +58,9 @@ export interface ServiceSettings {
   settings: Setting[];
   /**
    * Prefixes the service owns: a variable starting with one that is not a
-   * setting is a typo or a retired name, and stops start-up. Only
+   * setting is a typo or a retired name, and stops start-up (the
+   * orchestrator, which also takes each setting's first word for one, warns
+   * instead: Kubernetes' service links share its namespaces). Only
    * distinctive prefixes: `make run` gives every service the same
    * environment, so a service must not claim the other's names.
    */

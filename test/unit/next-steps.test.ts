@@ -59,18 +59,18 @@ describe("next steps", { timeout: 30_000 }, () => {
 
 /**
  * After `remove worker`, a leftover WORKER_<NAME>_ADDR is not ignored: the
- * orchestrator's config refuses a WORKER_ name that is not a setting, so
- * `make run` and a deployment that still sets it fail to start. The step says
- * that, for every ingress, rather than "no longer read".
+ * orchestrator's config warns of a WORKER_ name that is not a setting, and
+ * `make run` refuses to start with one. The step says that, for every
+ * ingress, rather than "no longer read".
  */
 describe.each(INGRESS)("remove worker's next steps, %s", (ingress) => {
-  it("says a leftover address variable stops the orchestrator", async () => {
+  it("says a leftover address variable is warned of, and stops make run", async () => {
     const { changeSteps } = await import("../../src/commands/next-steps.js");
     const m = parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress }, workers: [{ name: "scorer" }] });
     const config = render(m).get("orchestrator/internal/config/config.go")!.content.toString("utf8");
     expect(config).toMatch(/ownedPrefixes = \[\]string\{"WORKER_"/);
     const text = changeSteps("remove", "worker", "pricing", m, "/tmp/risk-api").join("\n");
     expect(text).not.toContain("no longer read");
-    expect(text).toContain("the orchestrator no longer dials pricing and refuses to start while WORKER_PRICING_ADDR is set");
+    expect(text).toContain("the orchestrator no longer dials pricing and warns at start while WORKER_PRICING_ADDR is set, and make run refuses it");
   });
 });
