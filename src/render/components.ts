@@ -74,7 +74,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/verify\/store_dynamodb(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/cmd\/verify\/store_log(_test)?\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // The DynamoDB sink, for the sink that uses it: the orchestrator of another sink holds no code it cannot call.
-  [/^orchestrator\/internal\/results\/(dynamodb(_test)?|conflict)\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
+  [/^orchestrator\/internal\/results\/(dynamodb(_test|_conflict_test)?|conflict)\.go$/, (m) => queue(m) && m.orchestrator.sink === "dynamodb"],
   // The log sink, for the sink that stores nothing.
   [/^orchestrator\/internal\/results\/log\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // The orchestrator's settings: those of its ingress, of its sink, and the parser the queue ingresses share.
