@@ -58,7 +58,7 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
       steps.push(["", `${value}'s code is in ${WORKERS_DIR}/${value}/; the orchestrator dials it at ${worker.env} (${addr})${route}`]);
     } else {
       steps.push(["make test smoke", `rebuild and test the workers left: ${m.workers.map((w) => w.name).join(", ")}`]);
-      // Its config warns of a WORKER_ name that is no setting and make run refuses one (a typo's guard), so a leftover one is no no-op.
+      // Its config warns of a WORKER_ name that is not a setting and make run refuses one (a typo guard): a leftover one is not harmless.
       steps.push(["", `the orchestrator no longer dials ${value} and warns at start while ${workerAddrVar(value)} is set, and make run refuses it: unset it wherever you set it (a shell, CI, your infrastructure)`]);
       const left = kept.filter((path) => path.startsWith(`${WORKERS_DIR}/${value}/`));
       if (left.length > 0) {

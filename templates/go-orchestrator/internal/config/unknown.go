@@ -14,7 +14,7 @@ type Unknown struct {
 	Closest string
 }
 
-// unknown lists the set variables in the orchestrator's namespaces that are no setting, by name.
+// unknown lists the set variables in the orchestrator's namespaces that are not settings, by name.
 // They are reported, not refused: the namespaces are not the orchestrator's alone (Kubernetes
 // sets <SERVICE>_PORT, <SERVICE>_SERVICE_HOST and the like for every Service in the namespace
 // unless a pod turns enableServiceLinks off), and a start-up that fails on another program's

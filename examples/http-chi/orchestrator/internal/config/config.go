@@ -28,6 +28,9 @@ type Config struct {
 	// its results sink: each is declared and read in that choice's own file (config_*.go).
 	Ingress
 	Sink
+	// Unknown are the variables in the orchestrator's namespaces that are not settings, for
+	// start-up to warn of (see parser.unknown).
+	Unknown []Unknown
 }
 
 // Worker is one scoring worker the orchestrator calls over gRPC. The JSON names are the start-up
@@ -60,10 +63,13 @@ var settings = []setting{
 	{"LOG_LEVEL", "info"},
 }
 
-// ownedPrefixes are the orchestrator's namespaces: a variable in one that is not a setting is a typo
-// or a retired name, and ignoring it would silently leave a default in force, so it stops start-up.
-// Only prefixes no other program here uses (make run gives the workers the same environment).
+// ownedPrefixes are the orchestrator's namespaces beyond its settings' first words: a variable in
+// one that is not a setting is a typo or a retired name, and start-up warns of it (unknown).
 var ownedPrefixes = []string{"WORKER_"}
+
+// workerSettings are the names the workers read: make run gives every service one environment,
+// so these are theirs, not typos of the orchestrator's.
+var workerSettings = []string{"LISTEN_ADDR", "MODEL_PATH", "CPU_BUDGET", "MAX_IN_FLIGHT", "SHUTDOWN_GRACE_SECS", "KEEPALIVE_INTERVAL_SECS", "KEEPALIVE_TIMEOUT_SECS", "RUST_LOG", "METRICS_ADDR"}
 
 // rename is a retired name and the setting that replaced it.
 type rename struct{ name, use string }
@@ -100,6 +106,7 @@ func load(environ []string) (Config, *parser) {
 	}
 	cfg.Ingress = loadIngress(p, cfg)
 	cfg.Sink = loadSink(p)
-	p.rejectUnknown()
+	p.rejectRetired()
+	cfg.Unknown = p.unknown()
 	return cfg, p
 }

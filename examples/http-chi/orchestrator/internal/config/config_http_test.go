@@ -45,3 +45,11 @@ func TestLoadHTTPRejectsBadValues(t *testing.T) {
 		{"OPS_LISTEN_ADDR", ":8080"}, // the API's own
 	})
 }
+
+func TestLoadHTTPReportsMisspeltSettings(t *testing.T) {
+	warns(t, []Unknown{
+		{"MAX_BODY_BYTE", "MAX_BODY_BYTES"},
+		{"OPS_LISTEN", "OPS_LISTEN_ADDR"},
+		{"SHUTDOWN_DELAYS", "SHUTDOWN_DELAY"},
+	})
+}

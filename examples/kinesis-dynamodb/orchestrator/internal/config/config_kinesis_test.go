@@ -47,3 +47,11 @@ func TestLoadKinesisRejectsBadValues(t *testing.T) {
 		{"KINESIS_MAX_ATTEMPTS", "many"},
 	})
 }
+
+func TestLoadKinesisReportsMisspeltSettings(t *testing.T) {
+	warns(t, []Unknown{
+		{"KINESIS_STRAEM", "KINESIS_STREAM_NAME"},
+		{"LEASE_TABEL", "LEASE_TABLE"},
+		{"DEAD_LETTERS_TABLE", "DEAD_LETTER_TABLE"},
+	})
+}

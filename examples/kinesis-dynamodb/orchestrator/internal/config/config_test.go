@@ -27,13 +27,10 @@ func TestLoadReadsEverySettingInTheTable(t *testing.T) {
 	}
 }
 
-func TestLoadRejectsUnknownAndRetiredNames(t *testing.T) {
+func TestLoadRejectsRetiredNames(t *testing.T) {
 	tests := []struct{ key, want string }{
 		{"WORKER_ADDR", "WORKER_SCORER_ADDR"},
 		{"HTTP_LISTEN", "LISTEN_ADDR"},
-		{"WORKER_TYPO_ADDR", "LISTEN_ADDR"},
-		{"WORKER_TYPO", "WORKER_"},
-		{"KINESIS_TYPO", "KINESIS_"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -48,11 +45,55 @@ func TestLoadRejectsUnknownAndRetiredNames(t *testing.T) {
 	}
 }
 
+// warns checks that Load starts with each variable set, and reports it with the closest setting.
+func warns(t *testing.T, tests []Unknown) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.Name, func(t *testing.T) {
+			cfg, err := Load(env(map[string]string{tt.Name: "x"}))
+			if err != nil {
+				t.Fatalf("Load() refused %s (%v); want it started and the variable reported", tt.Name, err)
+			}
+			if want := []Unknown{tt}; !reflect.DeepEqual(cfg.Unknown, want) {
+				t.Errorf("Load().Unknown = %+v, want %+v", cfg.Unknown, want)
+			}
+		})
+	}
+}
+
+// A misspelt setting in any of the orchestrator's namespaces is reported with the setting meant.
+func TestLoadReportsMisspeltSettings(t *testing.T) {
+	warns(t, []Unknown{
+		{"WORKER_ADRESS", "WORKER_SCORER_ADDR"},
+		{"LISTEN_ADRESS", "LISTEN_ADDR"},
+		{"REQUEST_TIMEOUTS", "REQUEST_TIMEOUT"},
+		{"SHUTDOWN_TIMOUT", "SHUTDOWN_TIMEOUT"},
+		{"LOG_LEVLE", "LOG_LEVEL"},
+	})
+}
+
+// Kubernetes sets these for a Service named worker in the pod's namespace unless the pod turns
+// enableServiceLinks off: a deployment that does not must still start.
+func TestLoadStartsBesideKubernetesServiceLinks(t *testing.T) {
+	vars := map[string]string{"WORKER_SERVICE_HOST": "10.0.0.7", "WORKER_SERVICE_PORT": "50051", "WORKER_PORT": "tcp://10.0.0.7:50051", "WORKER_PORT_50051_TCP_ADDR": "10.0.0.7"}
+	cfg, err := Load(env(vars))
+	if err != nil {
+		t.Fatalf("Load() refused Kubernetes' service links: %v", err)
+	}
+	if len(cfg.Unknown) != len(vars) {
+		t.Errorf("Load().Unknown = %+v, want each of %d variables reported", cfg.Unknown, len(vars))
+	}
+}
+
 func TestLoadLeavesOtherProgramsVariablesAlone(t *testing.T) {
 	// The workers' settings share the environment under make run; empty means unset.
-	vars := map[string]string{"CPU_BUDGET": "2", "MAX_IN_FLIGHT": "8", "MODEL_PATH": "/m.json", "SHUTDOWN_GRACE_SECS": "5", "RUST_LOG": "warn", "WORKER_ADDR": ""}
-	if _, err := Load(env(vars)); err != nil {
+	vars := map[string]string{"CPU_BUDGET": "2", "MAX_IN_FLIGHT": "8", "MODEL_PATH": "/m.json", "SHUTDOWN_GRACE_SECS": "5", "RUST_LOG": "warn", "WORKER_ADDR": "", "WORKER_SCORER_ADDRX": "", "OTEL_SERVICE_NAME": "o", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1"}
+	cfg, err := Load(env(vars))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Unknown != nil {
+		t.Errorf("Load().Unknown = %+v, want none: these are other programs' variables", cfg.Unknown)
 	}
 }
 

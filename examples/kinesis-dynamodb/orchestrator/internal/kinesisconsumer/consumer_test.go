@@ -4,18 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
 	"example.com/kinesis-dynamodb/orchestrator/internal/ops"
@@ -224,174 +219,6 @@ func TestSkipsPoisonRecordsAndCheckpointsPastThem(t *testing.T) {
 		dead := c.deadLetters.(*memoryDeadLetters).records
 		if !slices.Equal(dead, []string{"s0 2 not json", `s0 3 {"id":""}`}) {
 			t.Errorf("dead letters %q, want both poison records with their payload", dead)
-		}
-	})
-}
-
-func TestShutdownFinishesAndCheckpointsTheBatchInHand(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{delay: 3 * time.Second}
-		k.put("s0", "", body("a"))
-		_, stop := run(t, k, cps, h)
-		time.Sleep(time.Second)
-		if err := stop(); err != nil {
-			t.Fatalf("Run() = %v, want nil", err)
-		}
-		if cp := cps.get("s0").Checkpoint; cp != "1" || !slices.Equal(h.ids(), []string{"a"}) {
-			t.Errorf("checkpoint %+v after storing %v, want the batch finished and checkpointed", cp, h.ids())
-		}
-		if owner := cps.get("s0").Owner; owner != "" {
-			t.Errorf("lease held by %q after shutdown, want it released", owner)
-		}
-	})
-}
-
-func owners(m *memoryLeases) map[string]int {
-	out := map[string]int{}
-	for _, l := range m.leases {
-		out[l.Owner]++
-	}
-	return out
-}
-
-func TestReplicasShareTheShardsAndTakeOverOnStop(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
-		for _, s := range []string{"s0", "s1", "s2", "s3"} {
-			k.put(s, "", body(s+"-a"))
-		}
-		cfg := Config{LeaseDuration: 3 * time.Second, MaxAttempts: 10}
-		cfg.Owner = "a"
-		_, stopA := runAs(t, k, cps, h, cfg)
-		settle(2 * time.Second)
-		cfg.Owner = "b"
-		_, stopB := runAs(t, k, cps, h, cfg)
-		settle(10 * time.Second) // b steals one lease a round until both hold two
-		if got := owners(cps); got["a"] != 2 || got["b"] != 2 {
-			t.Fatalf("owners %v, want two shards each", got)
-		}
-		if err := stopA(); err != nil {
-			t.Fatal(err)
-		}
-		settle(2 * time.Second) // released on stop: taken within a round, not a lease duration
-		if got := owners(cps); got["b"] != 4 {
-			t.Errorf("owners %v after a stopped, want b holding all 4", got)
-		}
-		if err := stopB(); err != nil {
-			t.Fatal(err)
-		}
-		if got := h.ids(); len(got) != 4 {
-			t.Errorf("stored %v, want each shard's record once", got)
-		}
-	})
-}
-
-func TestReleasesTheLeaseOfAShardThatKeepsFailing(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{failing: true}
-		k.put("s0", "", body("a"))
-		c, stop := runAs(t, k, cps, h, Config{MaxAttempts: 3})
-		settle(20 * time.Second)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		if got := c.cfg.Metrics.LeasesReleasedOnError.Load(); got < 1 {
-			t.Errorf("leases released on error = %d, want at least 1", got)
-		}
-		if cp := cps.get("s0").Checkpoint; cp != TrimHorizon {
-			t.Errorf("checkpoint %s, want none past records never stored", cp)
-		}
-	})
-}
-
-func TestShutdownReleasesLeasesEvenWhenTheBatchIsCutOff(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{delay: time.Minute}
-		k.put("s0", "", body("a"))
-		_, stop := runAs(t, k, cps, h, Config{MaxAttempts: 10, ShutdownTimeout: 2 * time.Second})
-		time.Sleep(time.Second)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		if l := cps.get("s0"); l.Owner != "" {
-			t.Errorf("lease %+v after a cut-off shutdown, want it released", l)
-		}
-	})
-}
-
-// releaseHangs is a lease table whose releases hang until their context ends, as on a
-// DynamoDB endpoint that stopped answering.
-type releaseHangs struct{ *memoryLeases }
-
-func (releaseHangs) Release(ctx context.Context, _ Lease, _ string) error {
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-// scoresUntilCut is a Handler whose batch is still scoring when the work is cut off.
-type scoresUntilCut struct{}
-
-func (scoresUntilCut) Handle(ctx context.Context, _ []*scoringv1.ScoreRequest) (map[int]error, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
-// Shutdown is bounded however the lease table behaves: the batch is cut off at the shutdown
-// timeout, and the release after it (here one that never answers) at CallTimeout, within
-// TidyGrace more, which is what the platform's grace period is sized by. The lease then
-// expires instead.
-func TestShutdownEndsWithinTheTimeoutAndTidyGrace(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k := &fakeKinesis{}
-		k.put("s0", "", body("a"))
-		c, stop := runAs(t, k, releaseHangs{&memoryLeases{}}, scoresUntilCut{}, Config{MaxAttempts: 10, ShutdownTimeout: 2 * time.Second})
-		time.Sleep(time.Second)
-		start := time.Now()
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		if took, want := time.Since(start), c.cfg.ShutdownTimeout+c.cfg.TidyGrace; took > want {
-			t.Errorf("Run returned %v after its context ended; want at most %v (shutdown timeout %v + tidy grace %v)", took, want, c.cfg.ShutdownTimeout, c.cfg.TidyGrace)
-		}
-	})
-}
-
-// shedder is a Handler whose worker refuses every call for load until shedding is cleared.
-type shedder struct {
-	recorder
-	shedding atomic.Bool
-	calls    atomic.Int32
-}
-
-func (s *shedder) Handle(ctx context.Context, reqs []*scoringv1.ScoreRequest) (map[int]error, error) {
-	s.calls.Add(1)
-	if s.shedding.Load() {
-		return nil, fmt.Errorf("scoring: %w", status.Error(codes.ResourceExhausted, "scoring worker is at its in-flight limit"))
-	}
-	return s.recorder.Handle(ctx, reqs)
-}
-
-// Shedding is the worker's load, not the shard's failure: however long it lasts (here far
-// more retries than MaxAttempts), the shard keeps its lease and backs off, and the records
-// are stored once the worker takes them, never dead-lettered.
-func TestSheddingBacksOffWithoutGivingUpTheShard(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &shedder{}
-		h.shedding.Store(true)
-		k.put("s0", "", body("a"), body("b"))
-		c, stop := runAs(t, k, cps, h, Config{MaxAttempts: 3})
-		settle(time.Minute)
-		if calls := h.calls.Load(); calls <= 3 || c.cfg.Metrics.LeasesReleasedOnError.Load() != 0 || cps.get("s0").Checkpoint != TrimHorizon {
-			t.Fatalf("while shedding: %d calls, %d leases released on error, checkpoint %s; want retries past MaxAttempts, the lease kept, no checkpoint",
-				calls, c.cfg.Metrics.LeasesReleasedOnError.Load(), cps.get("s0").Checkpoint)
-		}
-		h.shedding.Store(false)
-		settle(5 * time.Second)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		if cp := cps.get("s0").Checkpoint; cp != "2" || !slices.Equal(h.ids(), []string{"a", "b"}) || c.cfg.Metrics.DeadLettered.Load() != 0 {
-			t.Errorf("after shedding: checkpoint %s, stored %v, dead-lettered %d; want 2, [a b], 0", cp, h.ids(), c.cfg.Metrics.DeadLettered.Load())
 		}
 	})
 }

@@ -29,18 +29,32 @@ type DynamoDBAPI interface {
 // "<stream name>:<creation epoch>:<shard id>", as the KCL's multi-stream keys are, so one table
 // may serve several streams, and a stream deleted and created again under the same name (whose
 // shard ids and sequence numbers start over) never resumes from the old one's checkpoints:
-// List drops those leases.
+// List drops those leases, and fails with errStreamCreatedAgain on a later incarnation's.
 type DynamoDBLeases struct {
 	client DynamoDBAPI
 	table  string
 	stream string
+	epoch  int64
 	prefix string // "<stream name>:<creation epoch>:"
 	logger *slog.Logger
 }
 
+// errStreamCreatedAgain is List finding leases of a later incarnation of the stream than the one
+// this replica joined: the stream was deleted and created again while it ran. Its leases are
+// the stale ones then, and dropping the others' would set every new checkpoint back to the
+// start of its shard at each of its rounds; Run ends instead, for a restart to join the new one.
+var errStreamCreatedAgain = errors.New("the stream was created again since this replica joined it")
+
 // NewDynamoDBLeases returns the leases of stream, created at epoch (Unix seconds), in table.
 func NewDynamoDBLeases(client DynamoDBAPI, table, stream string, epoch int64, logger *slog.Logger) *DynamoDBLeases {
-	return &DynamoDBLeases{client: client, table: table, stream: stream, prefix: fmt.Sprintf("%s:%d:", stream, epoch), logger: logger}
+	return &DynamoDBLeases{client: client, table: table, stream: stream, epoch: epoch, prefix: fmt.Sprintf("%s:%d:", stream, epoch), logger: logger}
+}
+
+// later reports whether key is a lease of a later incarnation of the stream than d's.
+func (d *DynamoDBLeases) later(key string) bool {
+	epoch, _, _ := strings.Cut(strings.TrimPrefix(key, d.stream+":"), ":")
+	n, err := strconv.ParseInt(epoch, 10, 64)
+	return err == nil && n > d.epoch
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -73,6 +87,9 @@ func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 		for _, item := range out.Items {
 			l := decodeLease(item)
 			if !strings.HasPrefix(l.Key, d.prefix) {
+				if d.later(l.Key) {
+					return nil, fmt.Errorf("lease %s in table %s: %w", l.Key, d.table, errStreamCreatedAgain)
+				}
 				d.dropStale(ctx, l)
 				continue
 			}

@@ -48,6 +48,23 @@ func TestAStreamCreatedAgainDoesNotResumeFromTheOldCheckpoints(t *testing.T) {
 	}
 }
 
+// A replica that joined the stream before it was created again finds the new incarnation's
+// leases: it must leave them alone, as dropping them would set their shards' checkpoints back
+// to the start at each of its rounds, and say its own incarnation is gone.
+func TestALeaseOfALaterIncarnationIsNotDropped(t *testing.T) {
+	table := &scanTable{items: []map[string]types.AttributeValue{
+		{LeaseKey: str("orders:1000:shardId-0"), "streamName": str("orders"), "checkpoint": str("4960"), "leaseCounter": num(3)},
+		{LeaseKey: str("orders:2000:shardId-0"), "streamName": str("orders"), "checkpoint": str("17"), "leaseCounter": num(7)},
+	}}
+	_, err := NewDynamoDBLeases(table, "leases", "orders", 1000, slog.New(slog.DiscardHandler)).List(context.Background())
+	if !errors.Is(err, errStreamCreatedAgain) {
+		t.Errorf("List() error %v, want %v", err, errStreamCreatedAgain)
+	}
+	if len(table.deleted) != 0 {
+		t.Errorf("deleted %v, want none: those leases are the new stream's", table.deleted)
+	}
+}
+
 // getTable answers GetItem from items by key, and fails a Scan: reading one lease must not
 // scan the table.
 type getTable struct {

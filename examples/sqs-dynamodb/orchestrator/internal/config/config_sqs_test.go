@@ -35,3 +35,10 @@ func TestLoadSQSRejectsBadValues(t *testing.T) {
 		{"SQS_QUEUE_NAME", "orders.fifo"},
 	})
 }
+
+func TestLoadSQSReportsMisspeltSettings(t *testing.T) {
+	warns(t, []Unknown{
+		{"SQS_QUEUE_URL", "SQS_QUEUE_NAME"},
+		{"SQS_VISIBILITY", "SQS_VISIBILITY_TIMEOUT"},
+	})
+}

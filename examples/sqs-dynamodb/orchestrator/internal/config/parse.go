@@ -54,8 +54,9 @@ func (p *parser) value(key string) string {
 	panic("config: " + key + " is not in the settings table")
 }
 
-// rejectUnknown reports retired names, and names in the orchestrator's namespaces that are not settings.
-func (p *parser) rejectUnknown() {
+// rejectRetired reports retired names: each is exactly a name this orchestrator once read, so
+// setting one is a mistake, never another program's variable.
+func (p *parser) rejectRetired() {
 	keys := make([]string, 0, len(p.env))
 	for k, v := range p.env {
 		if v != "" {
@@ -63,23 +64,9 @@ func (p *parser) rejectUnknown() {
 		}
 	}
 	slices.Sort(keys)
-	known := make([]string, len(settings))
-	for i, s := range settings {
-		known[i] = s.name
-	}
 	for _, k := range keys {
 		if i := slices.IndexFunc(retired, func(r rename) bool { return r.name == k }); i >= 0 {
 			p.problems = append(p.problems, fmt.Sprintf("%s is no longer read: set %s instead", k, retired[i].use))
-			continue
-		}
-		if slices.Contains(known, k) {
-			continue
-		}
-		for _, prefix := range ownedPrefixes {
-			if strings.HasPrefix(k, prefix) {
-				p.problems = append(p.problems, fmt.Sprintf("%s is not a setting (the orchestrator reads %s)", strconv.QuoteToASCII(k), strings.Join(known, ", ")))
-				break
-			}
 		}
 	}
 }

@@ -13,3 +13,9 @@ func TestLoadDynamoDBSink(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadDynamoDBReportsMisspeltTable(t *testing.T) {
+	warns(t, []Unknown{
+		{"DYNAMODB_TABEL", "DYNAMODB_TABLE"},
+	})
+}

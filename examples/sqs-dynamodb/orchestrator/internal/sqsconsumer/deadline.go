@@ -15,7 +15,8 @@ import (
 //
 //   - a receive: LongPoll + AnswerTimeout (receiveTimeout), and receiveGrace once told to stop;
 //   - finding the queues, deletes, releases, dead-letter copies: AnswerTimeout (answering),
-//     each of resolve's calls its own (answer), so a slow one cannot starve the next;
+//     each of resolve's calls and each attempt of a delete its own (answer), so a slow one
+//     cannot starve the next;
 //   - a heartbeat's extension: the visibility it has left, less a margin (heartbeat.go), so
 //     it ends well inside the visibility timeout;
 //   - each HTTP attempt: QueueAttemptTimeout for the queue's client, whose longest call is a

@@ -146,8 +146,9 @@ func (c *Consumer) delete(msgs []types.Message) {
 		return // no call, so nothing for readiness to learn
 	}
 	// Even past the shutdown deadline: these results are stored, and redelivering them is waste.
-	ctx, cancel := c.tidying()
-	defer cancel()
+	// Each attempt has its own AnswerTimeout (answer), the whole only the tidying bound: under
+	// one AnswerTimeout a first attempt that never answers would leave the retries no time.
+	ctx := c.tidy
 	const attempts = 3
 	var failed error // why the last message left undeleted was, or nil
 	defer func() { c.noteCall(ctx, ops.CallDeleteMessageBatch, failed) }()
@@ -156,7 +157,11 @@ func (c *Consumer) delete(msgs []types.Message) {
 		for i, m := range msgs {
 			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
 		}
-		out, err := c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
+		var out *sqs.DeleteMessageBatchOutput
+		err := c.answer(ctx, "DeleteMessageBatch (acknowledging handled messages)", func(ctx context.Context) (err error) {
+			out, err = c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.queueURL), Entries: entries})
+			return err
+		})
 		var again []types.Message
 		switch {
 		case err != nil && pipeline.Transient(err) && attempt < attempts:
