@@ -19,12 +19,12 @@ export const MAX_WORKERS = 8;
  * paths. A unit test keeps this list equal to the lock.
  */
 export const LOCKED_CRATES = [
-  "anyhow", "axum", "base64", "bitflags", "bumpalo", "bytes", "cc", "either", "equivalent", "errno", "fastrand",
+  "anyhow", "axum", "base64", "bitflags", "bumpalo", "bytes", "cc", "deranged", "either", "equivalent", "errno", "fastrand",
   "fixedbitset", "fnv", "foldhash", "getrandom", "h2", "hashbrown", "heck", "hex", "http", "httparse",
   "httpdate", "hyper", "indexmap", "itertools", "itoa", "libc", "log", "logos", "matchit", "memchr",
-  "miette", "mimalloc", "mime", "mio", "multimap", "opentelemetry", "petgraph", "prettyplease", "procfs", "prometheus",
+  "miette", "mimalloc", "mime", "mio", "multimap", "opentelemetry", "petgraph", "powerfmt", "prettyplease", "procfs", "prometheus",
   "prost", "protox", "quote", "rand", "rayon", "regex", "rustix", "rustversion", "scopeguard", "serde",
-  "shlex", "slab", "smallvec", "socket2", "syn", "tempfile", "thiserror", "tokio", "tonic", "tower", "tracing",
+  "shlex", "slab", "smallvec", "socket2", "symlink", "syn", "tempfile", "thiserror", "time", "tokio", "tonic", "tower", "tracing",
   "valuable", "want", "wasi", "wasip2", "zerocopy", "zmij",
 ] as const;
 
