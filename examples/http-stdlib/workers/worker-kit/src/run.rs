@@ -244,6 +244,7 @@ async fn stop_requested(mut signals: StopSignals) {
             let next = signals.recv().await;
             if next == StopSignal::INTERRUPT {
                 tracing::warn!("SIGINT again: exiting now, calls in flight are dropped");
+                telemetry::flush_logs();
                 std::process::exit(128 + i32::from(next.number));
             }
             tracing::info!("SIGTERM again: the same request to stop; still draining");

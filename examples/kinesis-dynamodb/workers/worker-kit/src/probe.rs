@@ -18,9 +18,9 @@ use tonic_health::pb::{
 
 use crate::{config::ListenAddr, server::SCORING_SERVICE_NAME};
 
-/// Bounds connecting and the call each when `--probe` is given no deadline,
-/// inside the kubelet's default `timeoutSeconds` (1 s). The generated probes
-/// pass their own, derived from their `timeoutSeconds`.
+/// The whole probe's deadline when `--probe` is given none, inside the
+/// kubelet's default `timeoutSeconds` (1 s). The generated probes pass their
+/// own, derived from their `timeoutSeconds`.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
 
 /// Why a probe failed.
@@ -36,6 +36,8 @@ pub enum ProbeError {
         addr: String,
         source: tonic::transport::Error,
     },
+    #[error("no answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
     #[error("health check failed: {0}")]
     Call(#[from] tonic::Status),
     #[error("worker reports {0}")]
@@ -43,20 +45,27 @@ pub enum ProbeError {
 }
 
 /// Checks the scoring service's health at `addr`, where the worker listens;
-/// an unspecified IP (`0.0.0.0`, `[::]`) is reached over loopback.
+/// an unspecified IP (`0.0.0.0`, `[::]`) is reached over loopback. `timeout`
+/// bounds the whole probe, connecting and the call together: given to each
+/// (tonic's `connect_timeout` and `timeout`), a worker that accepted the
+/// connection slowly and then answered nothing held the probe for twice it,
+/// past the kubelet's own timeout.
 pub async fn check(addr: &ListenAddr, timeout: Duration) -> Result<(), ProbeError> {
+    tokio::time::timeout(timeout, check_health(addr))
+        .await
+        .unwrap_or(Err(ProbeError::Timeout(timeout)))
+}
+
+async fn check_health(addr: &ListenAddr) -> Result<(), ProbeError> {
     let uri = match addr {
         ListenAddr::Tcp(tcp) => format!("http://{}", reachable(*tcp)),
         // tonic's Endpoint takes unix:///path as it is.
         ListenAddr::Unix(_) => addr.to_string(),
     };
-    let endpoint = Endpoint::from_shared(uri.clone())
-        .map_err(|source| ProbeError::Address {
-            addr: uri.clone(),
-            source,
-        })?
-        .connect_timeout(timeout)
-        .timeout(timeout);
+    let endpoint = Endpoint::from_shared(uri.clone()).map_err(|source| ProbeError::Address {
+        addr: uri.clone(),
+        source,
+    })?;
     let channel = endpoint
         .connect()
         .await

@@ -8,14 +8,24 @@
 //! build for the same text; `metrics-exporter-prometheus` brings its own
 //! HTTP stack and no process metrics.
 
-use std::{future::Future, sync::LazyLock, time::Duration};
+use std::{
+    future::Future,
+    sync::{Arc, LazyLock, Mutex, OnceLock},
+    time::Duration,
+};
 
 use axum::{Router, http::header, routing::get};
-use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder, exponential_buckets,
+use hyper::server::conn::http1;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
 };
-use tokio::net::TcpListener;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
+};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tracing_appender::non_blocking::ErrorCounter;
 
 use crate::telemetry::names::{self, MetricName};
 
@@ -30,7 +40,11 @@ struct Metrics {
     admission_limit: IntGauge,
     pool_queue: Histogram,
     model_info: IntGaugeVec,
+    log_lines_dropped: IntCounter,
 }
+
+/// The log writer's count of lines it dropped, read at each scrape.
+static DROPPED_LOG_LINES: OnceLock<Mutex<ErrorCounter>> = OnceLock::new();
 
 fn opts(metric: MetricName) -> Opts {
     Opts::new(metric.name, metric.help)
@@ -115,6 +129,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             IntGaugeVec::new(opts(names::SCORING_MODEL_INFO), &["model_version"])
                 .expect("valid gauge"),
         ),
+        log_lines_dropped: register(
+            r,
+            IntCounter::with_opts(opts(names::WORKER_LOG_LINES_DROPPED_TOTAL))
+                .expect("valid counter"),
+        ),
         registry,
     };
     // Series exist from the start, so a scrape (and a rate() over it) sees
@@ -189,8 +208,22 @@ impl Drop for InFlight {
     }
 }
 
+/// Counts, on `/metrics`, the log lines `dropped` counts (the writer's, which
+/// drops lines rather than block on a full stdout).
+pub fn count_dropped_log_lines(dropped: ErrorCounter) {
+    let _ = DROPPED_LOG_LINES.set(Mutex::new(dropped));
+}
+
 /// The current metrics in the Prometheus text format.
 pub fn render() -> String {
+    if let Some(dropped) = DROPPED_LOG_LINES.get() {
+        // Under the lock, so two scrapes at once do not both add the same lines.
+        if let Ok(dropped) = dropped.lock() {
+            let total = u64::try_from(dropped.dropped_lines()).unwrap_or(u64::MAX);
+            let counter = &METRICS.log_lines_dropped;
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+    }
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&METRICS.registry.gather(), &mut out)
@@ -198,7 +231,24 @@ pub fn render() -> String {
     String::from_utf8(out).expect("the text format is UTF-8")
 }
 
+/// How long a `/metrics` connection may take to send a request's headers,
+/// and stay idle between requests (hyper's header read timer covers both:
+/// it starts when the connection waits for a request). A scraper sends its
+/// headers at once, so this only ends connections that send nothing, or
+/// trickle bytes, to hold the listener (slowloris). Prometheus reconnects on
+/// its next scrape when an idle keep-alive connection was closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `/metrics` connections served at once. A worker is scraped by a
+/// Prometheus or two and an occasional curl; a connection beyond this is
+/// closed at once, so idle ones cannot take memory and tasks without bound.
+pub const MAX_CONNECTIONS: usize = 8;
+
 /// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+///
+/// hyper's own HTTP/1 connection builder rather than `axum::serve`, which
+/// sets no header read timeout and no connection limit: a client that
+/// opened connections and sent nothing held each of them forever.
 pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -207,7 +257,35 @@ pub async fn serve(
         "/metrics",
         get(|| async { ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], render()) }),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let service = TowerToHyperService::new(app);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A connection reset before it was accepted, or out of file
+                // descriptors for now: neither stops the listener.
+                Err(error) => {
+                    tracing::debug!(%error, "metrics accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let connection = http.serve_connection(TokioIo::new(stream), service.clone());
+        tokio::spawn(async move {
+            // Its end (a timeout, a reset) is the client's business.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
 }

@@ -12,6 +12,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     config::{Keepalive, ListenAddr},
+    connections,
     model::Model,
     pb::{self, scoring_service_server::ScoringServiceServer},
     service::ScoringService,
@@ -142,6 +143,12 @@ where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    // A peer silent for the keepalive timeout is as gone as one not answering a PING.
+    let incoming = connections::limit(
+        incoming,
+        connections::MAX_CONNECTIONS,
+        options.keepalive.timeout,
+    );
     crate::metrics::set_model(model.version());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
@@ -176,6 +183,8 @@ where
     // only this way. The server enforces no ping policy of its own (h2 has
     // none, unlike grpc-go's `keepalive.EnforcementPolicy`), so clients may
     // ping as often as they like without a GOAWAY `too_many_pings`.
+    // No `concurrency_limit_per_connection`: it would queue calls in the worker
+    // ahead of the shedding layer; the stream cap makes the client queue them.
     let server = Server::builder()
         .http2_keepalive_interval(Some(options.keepalive.interval))
         .http2_keepalive_timeout(Some(options.keepalive.timeout))

@@ -60,3 +60,8 @@ pub const SCORING_MODEL_INFO: MetricName = MetricName {
     name: "scoring_model_info",
     help: "The loaded model (value 1).",
 };
+/// counter.
+pub const WORKER_LOG_LINES_DROPPED_TOTAL: MetricName = MetricName {
+    name: "worker_log_lines_dropped_total",
+    help: "Log lines dropped because stdout did not keep up (a full pipe, a stalled collector).",
+};

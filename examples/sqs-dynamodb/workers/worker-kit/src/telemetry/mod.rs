@@ -9,8 +9,11 @@ pub mod names;
 pub mod otel;
 pub mod rpc;
 
+use std::sync::Mutex;
+
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::{Level, Subscriber};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{
     Layer, Registry,
     filter::{FilterExt, Targets, filter_fn},
@@ -36,6 +39,27 @@ pub enum TelemetryError {
     AlreadySet(#[from] tracing_subscriber::util::TryInitError),
 }
 
+/// Log lines queued for stdout's writer thread at most; past it a line is
+/// dropped, and counted (`/metrics`), rather than waited for. A blocked
+/// stdout (a full pipe, a stalled log collector) then stalls no runtime
+/// thread, which each wrote its lines on, under a lock, while it held
+/// calls. At ~300 bytes a line this is ~2.5 MiB; tracing-appender's default
+/// (128,000 lines) would let the queue grow to ~40 MiB, four times what the
+/// worker takes otherwise.
+pub const LOG_QUEUE_LINES: usize = 8_192;
+
+/// The stdout writer's guard: dropping it writes out the queued lines.
+/// Global so an exit that skips the normal return ([`flush_logs`]) can too.
+static LOG_WRITER: Mutex<Option<WorkerGuard>> = Mutex::new(None);
+
+/// Writes out the log lines still queued (waiting at most a second, as
+/// tracing-appender does); later lines are dropped. Call it last, before
+/// the process exits.
+pub fn flush_logs() {
+    let guard = LOG_WRITER.lock().map(|mut held| held.take());
+    drop(guard);
+}
+
 /// What [`init`] set up that must be shut down at exit.
 #[derive(Debug)]
 pub struct Telemetry {
@@ -43,11 +67,13 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Sends the spans not yet exported, within [`otel::FLUSH_TIMEOUT`].
+    /// Sends the spans not yet exported, within [`otel::FLUSH_TIMEOUT`], then
+    /// the log lines still queued.
     pub fn shutdown(self) {
         if let Some(provider) = self.provider {
             otel::shutdown(provider);
         }
+        flush_logs();
     }
 }
 
@@ -63,7 +89,16 @@ pub fn init(filter: &str) -> Result<Telemetry, TelemetryError> {
     })?;
     let provider = otel::provider()?;
     let tracer = provider.as_ref().map(otel::tracer);
-    subscriber(targets, tracer, std::io::stdout).try_init()?;
+    let (stdout, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("log-writer")
+        .finish(std::io::stdout());
+    crate::metrics::count_dropped_log_lines(stdout.error_counter());
+    subscriber(targets, tracer, stdout).try_init()?;
+    if let Ok(mut held) = LOG_WRITER.lock() {
+        *held = Some(guard);
+    }
     Ok(Telemetry { provider })
 }
 
