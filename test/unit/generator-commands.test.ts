@@ -188,11 +188,24 @@ describe("make sync and make upgrade", () => {
     }
   });
 
+  it.each(["abc", "1.2", "^1.0.0", "latest", "1.2.3;touch pwned", "1.2.3' x"])("make upgrade TO=%s stops in one line naming TO, and runs nothing", async (to) => {
+    // Unchecked, TO went into the recipe's shell line as it was: npm's 404 for a
+    // typo, a range resolved to another release, and `;CMD` ran CMD.
+    const dir = repo(RECORDED);
+    const r = await make(dir, ["upgrade", `TO=${to}`]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.calls).toBe("");
+    expect(existsSync(join(dir, "pwned"))).toBe(false);
+    expect(r.all.trim().split("\n"), r.all).toHaveLength(1);
+    expect(r.all).toContain(`make upgrade: TO=${to} is no release; give the MAJOR.MINOR.PATCH of a create-hybrid-backend release, e.g. TO=1.2.3, or leave TO unset for the newest`);
+  });
+
   it("upgrade runs the newest release, or TO=VERSION, whatever the manifest records", async () => {
     const dir = repo(RECORDED);
     await make(dir, ["upgrade"]);
     await make(dir, ["upgrade", "TO=0.4.0", "SYNC_FLAGS=--dry-run"]);
-    expect(readFileSync(join(dir, "npx-calls"), "utf8")).toBe("--yes create-hybrid-backend@latest sync\n--yes create-hybrid-backend@0.4.0 sync --dry-run\n");
+    await make(dir, ["upgrade", "TO=0.5.0-rc.1+build.7"]);
+    expect(readFileSync(join(dir, "npx-calls"), "utf8")).toBe("--yes create-hybrid-backend@latest sync\n--yes create-hybrid-backend@0.4.0 sync --dry-run\n--yes create-hybrid-backend@0.5.0-rc.1+build.7 sync\n");
   });
 
   it("no other target reads the manifest (node is not needed to build)", async () => {
