@@ -63,6 +63,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     else {
       console.log(human`Would create ${resolve(dir)} with ${tree.size} files:`);
       for (const path of sortedPaths(tree)) console.log(`  ${path}`);
+      printSameAgain(values, shownPath(resolve(dir)), manifest);
     }
     return EXIT.ok;
   }
@@ -81,7 +82,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
       console.log(human`Inside the git repository at ${repo}: not initialising a new one; commit when ready (--git-init makes a separate repository).`);
     }
     if (result.notCheckedOut) console.log(formatUnconverted(result.notCheckedOut, NOT_CHECKED_OUT).join("\n"));
-    if (isInteractive(values)) console.log(`Same again without prompts:\n  ${equivalentCommand(shown, manifest)}`);
+    printSameAgain(values, shown, manifest);
   }
   if (values["no-validate"]) {
     if (values.json) {
@@ -100,6 +101,20 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
 /** As sync says it (sync/report.ts CHECKOUT_NOTE), for what create wrote. */
 const NOT_CHECKED_OUT =
   "git could not convert these to the form it checks out, so create wrote them as generated; fix the filter or the .gitattributes rule, then git checkout -- FILE";
+
+/**
+ * The switches that change what a run does, carried into "Same again": without
+ * them the line for a `--no-validate --no-git` session validated for minutes
+ * and made a commit, and a dry run's line wrote the repo.
+ */
+const RUN_SWITCHES = ["dry-run", "no-validate", "no-git", "git-init"] as const;
+
+/** After an interactive run, the one-line command that repeats it without prompts. */
+function printSameAgain(values: ParsedArgs["values"], dir: string, manifest: Manifest) {
+  if (!isInteractive(values)) return;
+  const switches = RUN_SWITCHES.filter((name) => values[name]).map((name) => `--${name}`);
+  console.log(`Same again without prompts:\n  ${equivalentCommand(dir, manifest, undefined, switches)}`);
+}
 
 /** A usage error's line, for a prompt to show and ask again; anything else still fails the run. */
 function problemWith(check: () => unknown): string | undefined {

@@ -10,7 +10,7 @@ import { selfCommand } from "../self-command.js";
  * the registry) and, once published, could run another release than the one
  * that asked the questions.
  */
-export function equivalentCommand(dir: string, m: Manifest, self: string = selfCommand()): string {
+export function equivalentCommand(dir: string, m: Manifest, self: string = selfCommand(), switches: readonly string[] = []): string {
   const flags: string[] = ["--yes"];
   if (m.orchestrator.module !== defaultModule(m.name)) flags.push(`--module ${m.orchestrator.module}`);
   const { ingress, router, sink } = m.orchestrator;
@@ -24,5 +24,5 @@ export function equivalentCommand(dir: string, m: Manifest, self: string = selfC
   const transports = new Set(m.workers.map((w) => w.transport));
   if (transports.size === 1 && !transports.has("tcp")) flags.push(`--transport ${[...transports][0]}`);
   const nameFlag = dir.split("/").at(-1) === m.name ? "" : ` --name ${m.name}`;
-  return `${self} ${shellQuote(dir)} ${flags.join(" ")}${nameFlag}`;
+  return `${self} ${shellQuote(dir)} ${[...flags, ...switches].join(" ")}${nameFlag}`;
 }

@@ -58,8 +58,27 @@ describe("interactive prompts", () => {
     expect(manifest.workers).toEqual([{ name: "scorer", transport: "uds" }]);
     // Started from a checkout (CLI), as the line says to start it again: npm create would fetch another release, or none.
     expect(result.screen).toContain(
-      `node ${CLI} risk-api --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds`,
+      `node ${CLI} risk-api --yes --ingress http --router chi --ci github --no-docker --deploy none --transport uds --no-validate --no-git\r\n`,
     );
+  });
+
+  it("a dry run prints the equivalent command too, as a dry run", async () => {
+    // A dry run is where a new user tries the questions out; its line was missing,
+    // and the line of a --no-validate --no-git run dropped both switches.
+    const cwd = tempDir();
+    const result = await session(cwd, ["app-x", "--dry-run", "--no-validate"], [
+      [/Go module path/, ENTER],
+      [/Ingress/, ENTER],
+      [/HTTP router/, ENTER],
+      [/CI providers/, ENTER],
+      [/Rust workers/, ENTER],
+      [/Worker transport/, ENTER],
+      [/Dockerfiles and compose/, ENTER],
+      [/Kubernetes manifests/, ENTER],
+    ]);
+    expect(result.code, result.screen).toBe(0);
+    expect(result.screen).toContain("Would create");
+    expect(result.screen).toContain(`Same again without prompts:\r\n  node ${CLI} app-x --yes --ingress http --router stdlib --ci github --dry-run --no-validate\r\n`);
   });
 
   it("describes each ingress, and an empty CI selection means none", async () => {
