@@ -16,7 +16,7 @@ const ALLOWED: Record<Command, readonly OptionName[]> = {
   validate: ["json", "no-cache", "help", "version"],
   doctor: ["json", "help", "version"],
   sync: [...SYNC_OPTIONS, "check"],
-  add: SYNC_OPTIONS,
+  add: [...SYNC_OPTIONS, "transport"],
   remove: SYNC_OPTIONS,
   cache: ["json", "help", "version"],
 };
@@ -124,7 +124,8 @@ export const HELP = `Usage:
   hybrid-backend sync [dir]                  re-render generated files from hybrid-backend.json,
                                              three-way merging your edits
   hybrid-backend sync --check [dir]          exit 3 if generated files are stale (for CI)
-  hybrid-backend add worker NAME [dir]       add a Rust worker, then sync
+  hybrid-backend add worker NAME [dir]       add a Rust worker, then sync (--transport ${TRANSPORTS.join("|")};
+                                             default: the primary worker's)
   hybrid-backend add ci PROVIDER [dir]       add a CI provider (${CI_PROVIDERS.join(", ")}), then sync
   hybrid-backend remove worker|ci VALUE [dir]
   hybrid-backend cache info [--json]         where the tool's cache lives, its size and entries

@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./commands/sync.js")).runSync(args.positionals[0], syncOptions(args));
     case "add":
     case "remove":
-      return (await import("./commands/change.js")).runChange(args.command, args.positionals, syncOptions(args));
+      return (await import("./commands/change.js")).runChange(args.command, args.positionals, syncOptions(args), args.values.transport);
     case "cache":
       return (await import("./commands/cache.js")).runCache(args.positionals[0]!, { json: Boolean(args.values.json) });
   }

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
-import { CI_PROVIDERS, MANIFEST_FILE, parseManifest, type Manifest } from "../manifest.js";
+import { CI_PROVIDERS, MANIFEST_FILE, TRANSPORTS, parseManifest, type Manifest } from "../manifest.js";
 import { WORKERS_DIR } from "../render/components.js";
 import { render } from "../render/index.js";
 import { parseRecordedManifest } from "../manifest-migrations.js";
@@ -25,11 +25,12 @@ export async function runChange(
   verb: "add" | "remove",
   [kind, value, dir]: string[],
   options: Omit<SyncOptions, "manifest" | "check" | "command" | "after">,
+  transport?: string,
 ): Promise<number> {
   const target = resolve(dir ?? ".");
   const change = async () => {
     const { manifest: current, notices: migrated } = parseRecordedManifest((await readRecords(target, await locate(target))).manifestJson);
-    const edited = edit(verb, kind!, value!, current);
+    const edited = edit(verb, kind!, value!, current, transport);
     const manifest = parseEdited(edited, kind!, value!);
     // Read before the sync removes the worker's Cargo.toml: its targets name its build output.
     const targets = verb === "remove" && kind === "worker" ? workerTargets(target, value!, current) : undefined;
@@ -60,13 +61,19 @@ export async function runChange(
   return options.dryRun ? change() : withRepoLock(target, change);
 }
 
-function edit(verb: "add" | "remove", kind: string, value: string, m: Manifest): unknown {
+function edit(verb: "add" | "remove", kind: string, value: string, m: Manifest, transport?: string): unknown {
   const copy = structuredClone(m) as Manifest;
+  if (transport !== undefined && kind !== "worker") throw new UsageError("--transport", transport, "only add worker takes it (the new worker's transport)");
+  if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new UsageError("--transport", transport, `allowed: ${TRANSPORTS.join(", ")}`);
+  }
   if (kind === "worker") {
     const exists = copy.workers.some((w) => w.name === value);
     if (verb === "add") {
       if (exists) throw new UsageError("worker NAME", value, `a worker with that name exists (${names(copy)})`);
-      copy.workers.push({ ...copy.workers[0]!, name: value });
+      // Without --transport the new worker runs as the primary does; a tcp worker
+      // beside a uds primary needed a hand edit of hybrid-backend.json before.
+      copy.workers.push({ ...copy.workers[0]!, name: value, ...(transport ? { transport: transport as Manifest["workers"][number]["transport"] } : {}) });
     } else {
       if (!exists) throw new UsageError("worker NAME", value, `no such worker; workers: ${names(copy)}`);
       if (copy.workers.length === 1) throw new UsageError("worker NAME", value, "it is the only worker; a repo needs at least one");
