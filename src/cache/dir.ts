@@ -1,14 +1,17 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.js";
 
 /**
  * The tool's own cache: fetched buf and actionlint, the Python virtualenvs,
  * the shared Rust build folder and one small entry per validated repo.
  * $XDG_CACHE_HOME/create-hybrid-backend, else ~/.cache/create-hybrid-backend.
+ * A relative XDG_CACHE_HOME is ignored, as the XDG spec says: taken as it was,
+ * each run cached under its own current folder (a generated repo's too).
  */
 export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
   return join(base, "create-hybrid-backend");
 }
 

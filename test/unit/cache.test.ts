@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -114,6 +115,12 @@ describe("cache entries", () => {
     process.env.XDG_CACHE_HOME = "/x/cache";
     try {
       expect(cacheDir()).toBe("/x/cache/create-hybrid-backend");
+      // A relative one is ignored, as the XDG spec says: it named a folder under
+      // whatever the current one was, a generated repo's among them.
+      for (const relative of ["cache", "./cache", "~/cache"]) {
+        process.env.XDG_CACHE_HOME = relative;
+        expect(cacheDir()).toBe(join(homedir(), ".cache", "create-hybrid-backend"));
+      }
     } finally {
       if (saved === undefined) delete process.env.XDG_CACHE_HOME;
       else process.env.XDG_CACHE_HOME = saved;
