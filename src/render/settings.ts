@@ -2,7 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { PROJECT_NAMES } from "../project-names.js";
 import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
-import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, type WorkerContext } from "./workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
 import { workerSettings } from "./worker-settings.js";
 
 /**
@@ -156,7 +156,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     ...workers.map((w) => ({
       name: w.env,
       default: `127.0.0.1:${w.port}`,
-      meaning: `worker ${w.name}'s gRPC address (\`make run\` sets ${w.transport === "uds" ? "a Unix socket in a temp dir" : `\`127.0.0.1:${w.port}\``}${m.docker ? `, compose \`${w.composeAddr}\`` : ""}): \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\` (its path at most 107 bytes on Linux, 103 on macOS: what a socket address holds), or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
+      meaning: `worker ${w.name}'s gRPC address (\`make run\` sets ${w.transport === "uds" ? "a Unix socket in a temp dir" : `\`127.0.0.1:${w.port}\``}${m.docker ? `, compose \`${w.composeAddr}\`` : ""}): \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\` (its path at most ${SUN_PATH_BYTES.linux - 1 - UDS_STAGING_EXTRA} bytes on Linux, ${SUN_PATH_BYTES.macos - 1 - UDS_STAGING_EXTRA} on macOS: what a socket address holds, less its closing NUL and the worker\'s staging suffix), or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
     { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
     {

@@ -15,6 +15,8 @@ export const SOCKETS_DIR = "/sockets";
  * for it, and a worker-kit test binds at the longest path that config accepts.
  */
 export const UDS_STAGING_EXTRA = 4;
+/** The bytes a Unix socket address holds for its path (sockaddr_un's sun_path); scripts/checks.sh's sun_path_bytes says the same. */
+export const SUN_PATH_BYTES = { linux: 108, macos: 104 } as const;
 
 /** A uds worker's socket in a container (compose, the pod). */
 export function socketAddr(name: string): string {

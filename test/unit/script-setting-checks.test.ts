@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
+import { UDS_STAGING_EXTRA, WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
 import { RUN_SCRIPTS, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 
@@ -42,6 +42,8 @@ const script = (dir: string, name: string, env: Record<string, string>, args: st
 const started = (dir: string) => ["orchestrator", "scorer", "curl", "go"].filter((m) => existsSync(join(dir, "started", m)));
 
 const ADDR = "HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535";
+/** Linux's 108 sun_path bytes, less the NUL and the worker's staging suffix. */
+const UNIX = `${ADDR}, or unix:///PATH, an absolute path of at most ${108 - 1 - UDS_STAGING_EXTRA} bytes`;
 
 describe("make run refuses a malformed address before starting anything", () => {
   it.each([
@@ -50,7 +52,13 @@ describe("make run refuses a malformed address before starting anything", () => 
     ["LISTEN_ADDR", "127.0.0.1:", ADDR],
     ["LISTEN_ADDR", "unix:///tmp/o.sock", ADDR],
     ["METRICS_ADDR", "localhost", ADDR],
-    ["WORKER_SCORER_ADDR", "scorer", `${ADDR}, or unix://PATH`],
+    ["WORKER_SCORER_ADDR", "scorer", UNIX],
+    // A path the worker cannot bind (the socket address's bytes, less its NUL and the
+    // staging suffix), a relative one and a bare scheme passed, to fail after the build.
+    ["WORKER_SCORER_ADDR", `unix:///tmp/${"x".repeat(94)}.sock`, UNIX],
+    ["WORKER_SCORER_ADDR", `unix:///tmp/${"é".repeat(47)}.sock`, UNIX],
+    ["WORKER_SCORER_ADDR", "unix://scorer.sock", UNIX],
+    ["WORKER_SCORER_ADDR", "unix:///", UNIX],
     ["WORKER_SCORER_METRICS_ADDR", "127.0.0.1:9x", ADDR],
   ])("%s=%s", async (name, value, want) => {
     const dir = repo(sqs);
@@ -58,6 +66,14 @@ describe("make run refuses a malformed address before starting anything", () => 
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toBe(`run: ${name}=${value}: want ${want}`);
     expect(started(dir)).toEqual([]);
+  });
+
+  it("takes a socket path of exactly the longest a worker binds", async () => {
+    const path = `/tmp/${"x".repeat(108 - 1 - UDS_STAGING_EXTRA - 10)}.sock`;
+    const r = await script(repo(http), "run", { WORKER_SCORER_ADDR: `unix://${path}` }, ["--check"]);
+    expect(r.exitCode, r.all).toBe(0);
+    // The README's Configuration table gives the same limit (it said 107 bytes, which no worker binds).
+    expect(text(http, "README.md").toString()).toContain(`its path at most ${108 - 1 - UDS_STAGING_EXTRA} bytes on Linux, ${104 - 1 - UDS_STAGING_EXTRA} on macOS`);
   });
 
   it("escapes an invisible character in the value it echoes", async () => {
@@ -176,7 +192,7 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
 
   it.each([
     ["http", ["run", "LISTEN_ADDR=nonsense"], `run: LISTEN_ADDR=nonsense: want ${ADDR}`],
-    ["http", ["-j4", "run", "WORKER_SCORER_ADDR=scorer"], `run: WORKER_SCORER_ADDR=scorer: want ${ADDR}, or unix://PATH`],
+    ["http", ["-j4", "run", "WORKER_SCORER_ADDR=scorer"], `run: WORKER_SCORER_ADDR=scorer: want ${UNIX}`],
     ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), as scorer does (WORKER_SCORER_ADDR): set LISTEN_ADDR to another address"],
     ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
