@@ -19,9 +19,12 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 wait_seconds=$(wait_timeout run) || exit 2
 # Every address run places, refused at once if malformed (scripts/checks.sh).
+# The longest socket path a worker binds: a socket address's path bytes, less
+# the closing NUL and what its staging path adds while it binds (worker-kit's uds).
+uds_path_max=$(($(sun_path_bytes) - 1 - 4))
 check_addr run LISTEN_ADDR
 check_addr run METRICS_ADDR
-check_addr run WORKER_SCORER_ADDR unix
+check_addr run WORKER_SCORER_ADDR "$uds_path_max"
 check_addr run WORKER_SCORER_METRICS_ADDR
 # The drains the stop graces below are derived from, refused here as the
 # services would refuse them at start (config.go, worker-kit's config).

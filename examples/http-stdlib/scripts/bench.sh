@@ -97,7 +97,7 @@ fi
 
 # Every worker runs (the orchestrator is ready only when all are); the load
 # goes to the primary, scorer, which also serves /v1/score.
-# A socket path must fit in 107 bytes, which a deep checkout can exceed: a short temp dir.
+# A worker binds only a short socket path (run.sh's uds_path_max says how short), which a deep checkout can exceed: a short temp dir.
 sockets=$(mktemp -d)
 sink_pid=
 worker_pids=()

@@ -52,12 +52,25 @@ is_addr() {
     [[ ${1%:*} =~ ^([A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\])$ ]]
 }
 
-# check_addr SCRIPT VAR [unix]: VAR, if set, must be HOST:PORT (or, given
-# "unix", a worker's unix://PATH).
+# sun_path_bytes: the bytes a Unix socket address holds for its path here
+# (sockaddr_un's sun_path): 104 on macOS and the BSDs, 108 on Linux.
+sun_path_bytes() {
+  case $(uname -s) in
+    Darwin | *BSD | DragonFly) echo 104 ;;
+    *) echo 108 ;;
+  esac
+}
+
+# check_addr SCRIPT VAR [MAX]: VAR, if set, must be HOST:PORT (or, given MAX, a
+# worker's unix:///PATH, absolute and at most MAX bytes: a longer one passed
+# this check, then the worker failed to bind it after the build, as a relative
+# one failed the orchestrator's own check).
 check_addr() {
-  local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535"
-  if [ -z "$value" ] || is_addr "$value" || [[ ${3-} == unix && $value == unix://?* ]]; then return 0; fi
-  refuse_setting "$1" "$2" "$value" "$want${3:+, or unix://PATH}"
+  local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535" bytes
+  if [ -z "$value" ] || is_addr "$value"; then return 0; fi
+  # ${#...} counts bytes in the C locale, as the socket address does.
+  if [ -n "${3-}" ] && [[ $value == unix:///?* ]] && bytes=$(LC_ALL=C; path=${value#unix://}; echo "${#path}") && [ "$bytes" -le "$3" ]; then return 0; fi
+  refuse_setting "$1" "$2" "$value" "$want${3:+, or unix:///PATH, an absolute path of at most $3 bytes}"
 }
 
 # check_rate SCRIPT VAR WHAT: VAR, if set, must be a decimal number of WHAT above 0.
