@@ -13,6 +13,9 @@
 //   --system F  the generated system's rows (throughput, p99, grpc-gateway, Rust per
 //               core, goodput, model memory) from F, a generated repo's bench/results.json
 //               written by its `make bench` (this script does not run it)
+//   --against D another checkout D of this tool (built: D/dist exists), packed and
+//               installed the same way, its default command alternated with ours and
+//               create-vite: a change's before/after in the same run, on the same disk
 // Usage: USAGE below
 //        (or BENCH_VALIDATE=1, BENCH_COLD=1, BENCH_SYSTEM=FILE in the environment)
 import { execFileSync, spawnSync } from "node:child_process";
@@ -22,7 +25,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const CREATE_VITE = "create-vite@9.3.0";
-const USAGE = "usage: npm run bench [-- --runs N] [--validate] [--cold] [--system FILE] [--json FILE]";
+const USAGE = "usage: npm run bench [-- --runs N] [--validate] [--cold] [--system FILE] [--against DIR] [--json FILE]";
 let values;
 try {
   ({ values } = parseArgs({
@@ -32,6 +35,7 @@ try {
       cold: { type: "boolean", default: Boolean(process.env.BENCH_COLD) },
       system: { type: "string", default: process.env.BENCH_SYSTEM },
       json: { type: "string" },
+      against: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -49,6 +53,10 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.exit(2);
 }
 const cli = join(process.cwd(), "dist", "cli.js");
+if (values.against !== undefined && !statSync(join(resolve(values.against), "dist", "cli.js"), { throwIfNoEntry: false })) {
+  console.error(`bench: --against ${JSON.stringify(values.against)}: a checkout of this tool with dist/cli.js built (npm run build there)\n${USAGE}`);
+  process.exit(2);
+}
 const work = mkdtempSync(join(tmpdir(), "chb-bench-"));
 const results = {};
 
@@ -80,7 +88,7 @@ function du(dir) {
  * carries its templates compiled only (this repo's dist/ would read and hash
  * every .hbs source as well).
  */
-function generation(installed) {
+function generation(installed, other) {
   const viteTool = join(work, "vite-tool");
   execFileSync("npm", ["install", "--prefix", viteTool, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", CREATE_VITE]);
   const viteBin = join(viteTool, "node_modules", "create-vite", "index.js");
@@ -97,29 +105,48 @@ function generation(installed) {
   const git = [];
   const noGit = [];
   const theirs = [];
+  const before = [];
   // One warm-up of each: the first run reads everything from disk.
   time("node", [installed, join(gen, "warm-git"), "--yes", "--no-validate"]);
+  if (other) time("node", [other, join(gen, "warm-against"), "--yes", "--no-validate"]);
   vite("warm-vite");
   for (let i = 0; i < runs; i++) {
     git.push(time("node", [installed, join(gen, `git-${i}`), "--yes", "--no-validate"]));
+    if (other) before.push(time("node", [other, join(gen, `against-${i}`), "--yes", "--no-validate"]));
     theirs.push(vite(`vite-${i}`));
     noGit.push(time("node", [installed, join(gen, `nogit-${i}`), "--yes", "--no-validate", "--no-git"]));
   }
   report("generation (with git)", git, theirs, "create-vite");
   report("generation --no-git", noGit, theirs, "create-vite");
+  if (other) {
+    report("generation, --against", before, theirs, "create-vite");
+    report("this vs --against", git, before, values.against);
+  }
   rmSync(gen, { recursive: true, force: true });
 }
 
-/** What `npm create` downloads and installs; returns the installed CLI. */
-function footprint() {
-  const pack = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { encoding: "utf8" }))[0];
-  const proj = join(work, "install");
-  mkdirSync(proj);
+/**
+ * What `npm create` downloads and installs: checkout packed (its prepack
+ * builds it, unless scripts are off) into its own folder under work, then
+ * installed; returns the installed CLI and both sizes.
+ */
+function install(checkout, name, scripts = true) {
+  const dir = join(work, name);
+  mkdirSync(join(dir, "project"), { recursive: true });
+  const args = ["pack", "--json", "--pack-destination", dir, ...(scripts ? [] : ["--ignore-scripts"])];
+  const tarball = join(dir, JSON.parse(execFileSync("npm", args, { encoding: "utf8", cwd: checkout }))[0].filename);
+  const proj = join(dir, "project");
   execFileSync("npm", ["init", "-y"], { cwd: proj, stdio: "ignore" });
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(work, pack.filename)], { cwd: proj });
-  results.footprint = { tarballBytes: statSync(join(work, pack.filename)).size, installedBytes: du(join(proj, "node_modules")) };
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: proj });
+  return { cli: join(proj, "node_modules", "create-hybrid-backend", "dist", "cli.js"), tarballBytes: statSync(tarball).size, installedBytes: du(join(proj, "node_modules")) };
+}
+
+/** This checkout's footprint; returns its installed CLI. */
+function footprint() {
+  const { cli: installed, ...sizes } = install(process.cwd(), "install");
+  results.footprint = sizes;
   console.log(`footprint                tarball ${(results.footprint.tarballBytes / 1e6).toFixed(2)} MB, installed ${(results.footprint.installedBytes / 1e6).toFixed(2)} MB`);
-  return join(proj, "node_modules", "create-hybrid-backend", "dist", "cli.js");
+  return installed;
 }
 
 /**
@@ -288,7 +315,7 @@ function targetsTable() {
 }
 
 try {
-  generation(footprint());
+  generation(footprint(), values.against === undefined ? undefined : install(resolve(values.against), "against", false).cli);
   if (values.validate) warmValidate();
   if (values.cold) coldValidate();
   targetsTable();
