@@ -15,7 +15,7 @@ import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, WORKSPACE_
 import { ENVIRONMENTS } from "../project-names.js";
 import { ciImages, ciJobs, ciTimeouts, ciWords, rustJobs } from "./ci-jobs.js";
 import { partialTemplates, renderTemplate } from "./handlebars.js";
-import { partialName, templateFiles } from "./template-files.js";
+import { partialName, templateFiles, templateListing } from "./template-files.js";
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
@@ -34,22 +34,25 @@ export { sortedPaths, sortTree } from "./tree.js";
  */
 export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTree {
   const tree: FileTree = new Map();
+  const listing = templateListing(templatesDir);
+  const base = baseContext(manifest);
   for (const component of COMPONENTS) {
-    const all = templateFiles(templatesDir, component.source);
+    const all = templateFiles(listing, component.source);
     const files = all.filter(({ rel }) => partialName(rel) === undefined);
     const partials = partialTemplates(
       all.flatMap(({ rel, source }) => {
         const name = partialName(rel);
-        return name === undefined ? [] : [{ name, id: `${component.source}/${rel}`, source: source?.toString("utf8") }];
+        return name === undefined ? [] : [{ name, id: `${component.source}/${rel}`, source: source()?.toString("utf8") }];
       }),
     );
-    for (const { target, context } of instances(component.target, manifest)) {
+    for (const { target, context } of instances(component.target, manifest, base)) {
       for (const { rel, source } of files) {
         const out = posix.join(target, ...rel.replace(/\.hbs$/, "").split("/").map(targetName));
+        // Before reading it: the files a project leaves out are never read.
         if (!includes(out, manifest)) continue;
         const content = rel.endsWith(".hbs")
-          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, source?.toString("utf8"), context, partials))
-          : source!;
+          ? Buffer.from(renderTemplate(`${component.source}/${rel}`, source()?.toString("utf8"), context, partials))
+          : source()!;
         if (tree.has(out)) throw new Error(`two templates render ${out}`);
         tree.set(out, { content, mode: modeOf(out) });
       }
@@ -68,15 +71,24 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 }
 
 /**
- * Where a component lands and what its templates see: once with the manifest,
- * or once per worker with that `worker` added.
+ * What every template sees, derived once per render rather than once per
+ * component: the workers with what they derive from a name (port, env var,
+ * Go name), and the CI job table, the cargo build and test commands,
+ * shutdown timings and cluster objects, each derived in one place.
  */
-function instances(target: string, m: Manifest): { target: string; context: object }[] {
-  // Templates see the workers with what they derive from a name (port, env var, Go name).
+function baseContext(m: Manifest) {
   const workers = workerContexts(m);
-  // ...and the CI job table, the cargo build and test commands, shutdown timings, settings tables and cluster objects, each derived in one place.
   const k8s = kubernetesContext(m, workers);
-  const base = { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE };
+  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE };
+}
+
+/**
+ * Where a component lands and what its templates see: once with the base
+ * context, or once per environment or worker with that added (and the
+ * settings tables as that one sees them).
+ */
+function instances(target: string, m: Manifest, base: ReturnType<typeof baseContext>): { target: string; context: object }[] {
+  const { workers, k8s } = base;
   if (target.includes(PER_ENV)) {
     return ENVIRONMENTS.map((env) => ({ target: target.replace(PER_ENV, env), context: { ...base, settings: settingsContext(m, workers), env: k8s.environments[env] } }));
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { precompiledIds } from "./handlebars.js";
 
@@ -6,8 +6,29 @@ import { precompiledIds } from "./handlebars.js";
 export interface TemplateFile {
   /** POSIX path under the component's folder, `.hbs` kept. */
   rel: string;
-  /** The bytes on disk; undefined for a template that ships only compiled. */
-  source: Buffer | undefined;
+  /**
+   * The bytes on disk, read when first asked (render reads only the files
+   * its project includes); undefined for a template that ships only compiled.
+   */
+  source(): Buffer | undefined;
+}
+
+/**
+ * Every file under a templates folder, listed once for one render: each
+ * component's files are a slice of it, where every component walked its own
+ * folder after a walk of the whole folder had looked for sources, so each
+ * folder was read twice (about 150 directory reads for a default create).
+ */
+export interface TemplateListing {
+  dir: string;
+  files: readonly string[];
+  /** Whether any `.hbs` is there: false for the published package (see templateFiles). */
+  hasSources: boolean;
+}
+
+export function templateListing(templatesDir: string): TemplateListing {
+  const files = walk(templatesDir);
+  return { dir: templatesDir, files, hasSources: files.some((rel) => rel.endsWith(".hbs")) };
 }
 
 /**
@@ -19,15 +40,24 @@ export interface TemplateFile {
  * is read as it is, so a template edited, added or deleted after the build
  * takes effect without one.
  */
-export function templateFiles(templatesDir: string, component: string): TemplateFile[] {
-  const root = join(templatesDir, component);
-  // npm keeps no empty folder, so a component of templates only has none in the package.
-  const files: TemplateFile[] = (existsSync(root) ? walk(root) : []).map((rel) => ({ rel, source: readFileSync(join(root, ...rel.split("/"))) }));
-  if (!hasSources(templatesDir)) {
-    const prefix = `${component}/`;
-    for (const id of precompiledIds()) if (id.startsWith(prefix)) files.push({ rel: id.slice(prefix.length), source: undefined });
+export function templateFiles(listing: TemplateListing, component: string): TemplateFile[] {
+  const prefix = `${component}/`;
+  const files: TemplateFile[] = listing.files
+    .filter((rel) => rel.startsWith(prefix))
+    .map((rel) => ({ rel: rel.slice(prefix.length), source: once(() => readFileSync(join(listing.dir, ...rel.split("/")))) }));
+  if (!listing.hasSources) {
+    for (const id of precompiledIds()) if (id.startsWith(prefix)) files.push({ rel: id.slice(prefix.length), source: () => undefined });
   }
   return files;
+}
+
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) [value, done] = [compute(), true];
+    return value;
+  };
 }
 
 /**
@@ -42,16 +72,6 @@ const PARTIALS = "partials/";
 export function partialName(rel: string): string | undefined {
   if (!rel.startsWith(PARTIALS) || !rel.endsWith(".hbs")) return undefined;
   return rel.slice(PARTIALS.length).replace(/\.[^/]*$/, "");
-}
-
-const sourcesIn = new Map<string, boolean>();
-function hasSources(templatesDir: string): boolean {
-  let has = sourcesIn.get(templatesDir);
-  if (has === undefined) {
-    has = walk(templatesDir).some((rel) => rel.endsWith(".hbs"));
-    sourcesIn.set(templatesDir, has);
-  }
-  return has;
 }
 
 /** Relative POSIX paths of every file under dir, skipping build output. */
