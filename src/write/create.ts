@@ -179,15 +179,33 @@ async function planGit(dir: string, state: TargetState, options: CreateOptions):
 }
 
 export function writeTree(root: string, tree: FileTree): void {
+  // Folders known to exist: below root, a folder is made with one mkdir once
+  // its parent is known, where makeDirs would first stat it (failing, so
+  // an exception) and its parent: ~120 stats fewer for a default project.
+  const top = resolve(root);
   const made = new Set<string>();
+  const folderFor = (folder: string): void => {
+    if (made.has(folder)) return;
+    if (folder === top || dirname(folder) === folder) {
+      makeDirs(folder);
+      made.add(folder);
+      return;
+    }
+    folderFor(dirname(folder));
+    try {
+      mkdirSync(folder);
+    } catch (err) {
+      // Already there (rewriting a tree written before): fine if it is a folder.
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(folder).isDirectory()) throw err;
+    }
+    made.add(folder);
+  };
   // Per mode: whether a new file gets exactly it (the umask clears none of
   // its bits), checked on the first file; if not, each file is chmod-ed.
   const exact = new Map<number, boolean>();
   for (const [path, entry] of tree) {
-    const file = join(root, ...path.split("/"));
-    const folder = dirname(file);
-    if (!made.has(folder)) makeDirs(folder);
-    made.add(folder);
+    const file = join(top, ...path.split("/"));
+    folderFor(dirname(file));
     writeFileSync(file, entry.content, { mode: entry.mode });
     let same = exact.get(entry.mode);
     if (same === undefined) exact.set(entry.mode, (same = (statSync(file).mode & 0o7777) === entry.mode));
