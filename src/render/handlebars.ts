@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import Handlebars from "handlebars";
+import { createRequire } from "node:module";
+import type Handlebars from "handlebars";
+import HandlebarsRuntime from "handlebars/runtime";
 import { PRECOMPILED, type PrecompiledTemplate } from "../prebuilt.js";
 import { isPrerelease } from "../generator-version.js";
 import { jobPaths, type CiJob } from "./ci-jobs.js";
@@ -11,7 +13,7 @@ type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
  * Our own Handlebars instance: no HTML escaping (we emit Go, Rust, YAML), and
  * strict, so a misspelt variable fails the render instead of printing "".
  */
-const hbs = Handlebars.create();
+const hbs = (HandlebarsRuntime as unknown as typeof Handlebars).create();
 
 hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 hbs.registerHelper("includes", (list: unknown, item: unknown) =>
@@ -140,6 +142,21 @@ export function precompiledIds(): string[] {
   return Object.keys(precompiled);
 }
 
+/**
+ * Templates run on Handlebars' runtime alone, as the bundle's come
+ * precompiled: the full build (compiler, parser, source-map) was bundled
+ * and evaluated on every create only to be unused. It is loaded here, from
+ * node_modules, when a template must be compiled after all (a checkout's
+ * template edited since its build, tests); the published package, whose
+ * templates ship compiled only, never does, and does not carry it. Its
+ * spec runs on the same runtime as a precompiled one.
+ */
+let compiler: typeof Handlebars | undefined;
+function compiledSpec(source: string): TemplateSpecification {
+  compiler ??= createRequire(import.meta.url)("handlebars") as typeof Handlebars;
+  return new Function(`return ${compiler.precompile(source, { ...COMPILE_OPTIONS })}`)() as TemplateSpecification;
+}
+
 /** source undefined: the template ships compiled only (see template-files.ts), so its spec is used unchecked. */
 function templateFor(id: string, source: string | undefined): Handlebars.TemplateDelegate {
   const hash = source === undefined ? undefined : templateHash(source);
@@ -152,7 +169,7 @@ function templateFor(id: string, source: string | undefined): Handlebars.Templat
     stats.precompiled++;
   } else {
     if (source === undefined) throw new Error(`template ${id}: neither its source nor its compiled form is here`);
-    template = hbs.compile(source, { ...COMPILE_OPTIONS });
+    template = hbs.template(compiledSpec(source));
     stats.compiled++;
   }
   cache.set(key, template);
