@@ -10,7 +10,7 @@ import { withLedger } from "../sync/ledger.js";
 import { formatUnconverted } from "../sync/report.js";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../version.js";
 import { createProject } from "../write/create.js";
-import { inspectTarget, preflightTarget } from "../write/target.js";
+import { preflightTarget } from "../write/target.js";
 import { equivalentCommand } from "./equivalent.js";
 import { nextSteps } from "./next-steps.js";
 
@@ -32,8 +32,8 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
   if (values.config !== undefined) layers.unshift({ answers: readConfig(values.config), file: `--config ${values.config}` });
   let answers = merge(...layers.map((layer) => layer.answers));
 
-  // A dry run writes nothing, so only what is in the folder matters to it.
-  const checkTarget = (folder: string) => (values["dry-run"] ? inspectTarget(resolve(folder)) : preflightTarget(resolve(folder)));
+  // A dry run too: it writes nothing, but it answers what the real run would, a folder it may not write to included.
+  const checkTarget = (folder: string) => preflightTarget(resolve(folder));
   if (isInteractive(values)) {
     // What is already known about the folder (and the name taken from it) is
     // checked before the first question, so no answers are lost to it.

@@ -18,7 +18,8 @@ import { GENERATOR_VERSION } from "../version.js";
 import { readRecords } from "../write/repo.js";
 import { removeStaleTemps } from "../write/stale-temps.js";
 import { readEntry } from "../write/repo-path.js";
-import { applySync, readDisk, type Unconverted } from "../write/sync.js";
+import { applySync, readDisk, syncPaths, type Unconverted } from "../write/sync.js";
+import { firstObstacle } from "../write/stage.js";
 import { withRepoLock } from "../write/repo-lock.js";
 import { locate, type Worktree } from "../write/worktree.js";
 import { snapshotBlobs, snapshotRef, storeSnapshot } from "../write/snapshot.js";
@@ -115,7 +116,15 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const kept = actions.filter((a) => a.status === "kept" && a.movedTo === undefined).map((a) => a.path);
   const style = { command: options.command, verbose: options.verbose };
 
+  const newLedger = recordedLedger(actions, manifest);
+  const changes = actions.some((a) => a.write || a.remove || a.beside) || manifestChanged;
+  const applies = changes || !serializeLedger(newLedger).equals(serializeLedger(ledger));
+
   if (options.dryRun) {
+    // Refused as the real run would be (a file where a generated folder goes...), with its error: exit 2, not a preview.
+    const { writes, removals } = syncPaths(actions, manifestChanged ? MANIFEST_FILE : undefined);
+    const blocked = applies ? firstObstacle(dir, writes, removals) : undefined;
+    if (blocked) throw blocked;
     // Compared in git's stored form, so a CRLF checkout's diff shows only the real changes.
     const stored = (path: string) => {
       const e = disk(path);
@@ -131,10 +140,8 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     return code;
   }
 
-  const newLedger = recordedLedger(actions, manifest);
-  const changes = actions.some((a) => a.write || a.remove || a.beside) || manifestChanged;
   let notCheckedOut: Unconverted[] = [];
-  if (changes || !serializeLedger(newLedger).equals(serializeLedger(ledger))) {
+  if (applies) {
     notCheckedOut = await applySync(dir, actions, {
       worktree,
       ledger: newLedger,

@@ -30,6 +30,19 @@ const FIX = {
   remove: "fix that (its folder must be writable, on a disk that is not read-only)",
 };
 
+/**
+ * The first thing in the way of writing `writes` and removing `removals` (obstacle,
+ * per path, as stage checks each before its step), for a dry run to refuse what
+ * the real run would, with the same error.
+ */
+export function firstObstacle(dir: string, writes: string[], removals: string[]): UsageError | undefined {
+  for (const path of [...writes, ...removals]) {
+    const blocked = obstacle(dir, path);
+    if (blocked) return blocked;
+  }
+  return undefined;
+}
+
 export function stage(dir: string, writes: { path: string; entry: FileEntry }[], removals: string[]): Staged {
   const files: Staged["files"] = [];
   const aside: Staged["aside"] = [];

@@ -9,7 +9,7 @@ import { checkoutForms, storedForms, type Worktree } from "./worktree.js";
 import { holdSignals } from "./held-signals.js";
 import { removeEmptyFolders } from "./prune.js";
 import { readEntry } from "./repo-path.js";
-import { stage } from "./stage.js";
+import { firstObstacle, stage } from "./stage.js";
 
 /**
  * The files at these paths as sync compares them: bytes, mode, and (in a git
@@ -65,6 +65,10 @@ export interface ApplyOptions {
  * git's message (as readDisk names those it could not convert).
  */
 export async function applySync(dir: string, actions: FileAction[], options: ApplyOptions): Promise<Unconverted[]> {
+  // What stands in the way refuses the run before anything moves, the snapshot ref included (a dry run checks the same).
+  const { writes: paths, removals } = syncPaths(actions, options.manifest?.path);
+  const blocked = firstObstacle(dir, paths, removals);
+  if (blocked) throw blocked;
   const held = holdSignals();
   try {
     await storeSnapshot(options.worktree, options.generated);
@@ -87,7 +91,6 @@ export async function applySync(dir: string, actions: FileAction[], options: App
       if (action.beside) writes.push({ path: besidePath(action.path), entry: checkedOut(action.path, action.beside) });
     }
     writes.push({ path: LEDGER_FILE, entry: checkedOut(LEDGER_FILE, { content: ledgerBytes, mode: 0o644 }) });
-    const removals = actions.filter((a) => !a.write && a.remove).map((a) => a.path);
     const staged = stage(dir, writes, removals);
     // Interrupted while staging: nothing is in place yet, so the staging is undone and the repo is as it was.
     await held.checkpoint(staged.undo);
@@ -107,4 +110,19 @@ export async function applySync(dir: string, actions: FileAction[], options: App
   } finally {
     held.release();
   }
+}
+
+/**
+ * The paths applySync writes (in its order: the manifest, each file or its
+ * copy beside it, the ledger) and removes for these actions, so a dry run
+ * checks the very places the real run would stage.
+ */
+export function syncPaths(actions: FileAction[], manifestPath: string | undefined): { writes: string[]; removals: string[] } {
+  const writes = manifestPath ? [manifestPath] : [];
+  for (const action of actions) {
+    if (action.write) writes.push(action.path);
+    if (action.beside) writes.push(besidePath(action.path));
+  }
+  writes.push(LEDGER_FILE);
+  return { writes, removals: actions.filter((a) => !a.write && a.remove).map((a) => a.path) };
 }

@@ -9,7 +9,7 @@ import { RUN_TMP_VAR } from "../helpers/temp-dirs.js";
  * A target folder that exists, is empty, but refuses us is the user's to
  * fix, like an unwritable parent: exit 2, one line naming the folder, nothing
  * written. Root may write anywhere, so as root the CLI runs as nobody (65534)
- * against root's own folder, as the tester did.
+ * against root's own folder, as the tester did. --dry-run is refused alike.
  */
 const root = process.getuid?.() === 0;
 
@@ -35,8 +35,11 @@ describe.runIf(process.platform === "linux")("a target folder that refuses us", 
     mkdirSync(target);
     chmodSync(target, mode);
     const result = await runAsUser([arg, "--yes", "--no-validate", "--no-git"], cwd);
+    // A dry run is refused as the real run is, not shown the files it could not write.
+    const dry = await runAsUser([arg, "--yes", "--dry-run"], cwd);
     chmodSync(target, 0o755);
     expect(result.exitCode, result.stderr).toBe(2);
+    expect({ exit: dry.exitCode, stderr: dry.stderr }).toEqual({ exit: 2, stderr: result.stderr });
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^error: directory: ".*/${arg}" is not valid; `));
