@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
+import { shownPath } from "../shown-path.js";
 import { CI_PROVIDERS, MANIFEST_FILE, TRANSPORTS, parseManifest, type Manifest } from "../manifest.js";
 import { WORKERS_DIR } from "../render/components.js";
 import { render } from "../render/index.js";
@@ -52,11 +53,11 @@ export async function runChange(
         }
       }
       // A conflict leaves the change made and the file to the user: its steps come first.
-      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, dir ?? ".", conflicts, kept);
+      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, shownPath(target, dir ?? "."), conflicts, kept);
       if (!dryRun && (code === EXIT.ok || conflicts.length > 0)) lines.push("", "Next:", ...next);
       return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
     };
-    return syncIn(target, { ...options, manifest, migrated, command: `${verb} ${kind} ${value}`, after });
+    return syncIn(target, { ...options, manifest, migrated, typedDir: dir, command: `${verb} ${kind} ${value}`, after });
   };
   return options.dryRun ? change() : withRepoLock(target, change);
 }

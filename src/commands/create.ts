@@ -73,7 +73,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     commitMessage: values["no-git"] ? undefined : `Initial commit from ${GENERATOR_NAME} ${GENERATOR_VERSION}`,
     forceGitInit: values["git-init"],
   });
-  const shown = shownPath(result.dir);
+  const shown = shownPath(result.dir, dir);
   if (!values.json) {
     console.log(human`Created ${shown} (${result.files} files${result.committed ? ", initial commit" : ""}).`);
     if (values.verbose && rendered) for (const path of sortedPaths(rendered)) console.log(human`  ${path}`);

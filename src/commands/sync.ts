@@ -36,6 +36,8 @@ export interface SyncOptions {
   manifest?: Manifest;
   /** What reading the recorded manifest migrated (manifest-migrations.ts), when the caller read it. */
   migrated?: MigrationNotice[];
+  /** The folder as the user typed it (undefined: none, the current one), for shownPath. */
+  typedDir?: string;
   /** What ran, for the report's first line (`add worker pricing`); sync by default. */
   command?: string;
   /**
@@ -60,13 +62,14 @@ export interface Afterword {
  */
 export async function runSync(dirArg: string | undefined, options: SyncOptions = {}): Promise<number> {
   const dir = resolve(dirArg ?? ".");
-  if (options.check || options.dryRun) return syncIn(dir, options);
-  return withRepoLock(dir, () => syncIn(dir, options));
+  const typed = { ...options, typedDir: dirArg };
+  if (options.check || options.dryRun) return syncIn(dir, typed);
+  return withRepoLock(dir, () => syncIn(dir, typed));
 }
 
 /** runSync's work, for a caller that already holds the lock (or needs none). */
 export async function syncIn(dir: string, options: SyncOptions): Promise<number> {
-  const shown = shownPath(dir);
+  const shown = shownPath(dir, options.typedDir ?? ".");
   const worktree = await locate(dir);
   const records = await readRecords(dir, worktree);
   const recorded = options.manifest ? { manifest: options.manifest, notices: options.migrated ?? [] } : parseRecordedManifest(records.manifestJson);
