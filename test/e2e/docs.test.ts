@@ -137,7 +137,7 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
       expect(stages.commands.get(target)).toContain(entrypoint!.split("/").at(-1));
     }
     expect(read("Makefile")).toMatch(/^COMPOSE = \$\(if \$\(shell docker compose version 2>\/dev\/null\),docker compose,/m);
-    expect(read("Makefile")).toMatch(/^docker: .*\n\t\$\(COMPOSE\) build$/m);
+    expect(read("Makefile")).toMatch(/^docker: .*\n\t\$\(call given,COMPOSE\) build$/m);
   });
 
   it("runs the README's try-it block, with the compose header's curls against the stack it starts", async () => {
@@ -259,8 +259,8 @@ describe.each(PRESETS)("%s: every command the docs give", (preset, flags) => {
     expect(skipped).toEqual(["docker", "up", "down"]);
     // No Docker engine here: the compose targets are checked statically (the compose file itself above).
     const makefile = read("Makefile");
-    expect(makefile).toMatch(/^up: .*\n\t\$\(COMPOSE\) up --build --detach\n\t@echo "orchestrator: http:\/\/localhost:8080 .*Jaeger.*Prometheus.*Grafana/m);
-    expect(makefile).toMatch(/^down: .*\n\t\$\(COMPOSE\) down$/m);
+    expect(makefile).toMatch(/^up: .*\n\t\$\(call given,COMPOSE\) up --build --detach\n\t@echo "orchestrator: http:\/\/localhost:8080 .*Jaeger.*Prometheus.*Grafana/m);
+    expect(makefile).toMatch(/^down: .*\n\t\$\(call given,COMPOSE\) down$/m);
     for (const t of targets.filter((x) => x in runHere)) await run(`make ${t}`, dir, runHere[t], 20);
     // make gen regenerates exactly the committed stubs.
     expect((await execa("git", ["status", "--porcelain", "orchestrator/gen"], { cwd: dir })).stdout).toBe("");
