@@ -16,7 +16,7 @@ function readme(version: string): string {
   return render(m).get("README.md")!.content.toString("utf8");
 }
 
-describe("the README's validate command", () => {
+describe("the README's generator commands", () => {
   it("for a released version, is npx of that release", () => {
     const text = readme("0.1.0");
     expect(text).toContain("`npx create-hybrid-backend@0.1.0 validate`");
@@ -30,6 +30,16 @@ describe("the README's validate command", () => {
     expect(text).toMatch(new RegExp(`${version.replaceAll(".", "\\.")} is a prerelease`));
     // The same copy make sync is told to use.
     expect(text).toContain("`make sync HYBRID_BACKEND='node CHECKOUT/dist/cli.js'`");
+    // And every command block: none sends the user to npx for a release it cannot fetch.
+    const blocks = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    expect(blocks.join("\n")).toContain("node CHECKOUT/dist/cli.js add worker");
+    expect(blocks.filter((b) => b.includes(`create-hybrid-backend@${version}`))).toEqual([]);
+  });
+
+  it("for a released version, gives npx of that release in the manifest block", () => {
+    const text = readme("0.1.0");
+    expect(text).toMatch(/^npx create-hybrid-backend@0\.1\.0 add worker \w+ /m);
+    expect(text).not.toMatch(/^node CHECKOUT\/dist\/cli\.js add worker/m);
   });
 
   it("takes only a prerelease part for one: build metadata is not", () => {
