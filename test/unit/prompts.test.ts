@@ -32,6 +32,17 @@ function session(cwd: string, args: string[], steps: [RegExp, string][]) {
 
 const ENTER = "\r";
 const DOWN = "\x1b[B";
+/** Every question after the name of an HTTP project, each answered with its default. */
+const HTTP_DEFAULTS: [RegExp, string][] = [
+  [/Go module path/, ENTER],
+  [/Ingress/, ENTER],
+  [/HTTP router/, ENTER],
+  [/CI providers/, ENTER],
+  [/Rust workers/, ENTER],
+  [/Worker transport/, ENTER],
+  [/Dockerfiles and compose/, ENTER],
+  [/Kubernetes manifests/, ENTER],
+];
 
 describe("interactive prompts", () => {
   it("asks every question, writes the answers and prints the equivalent command", async () => {
@@ -66,16 +77,7 @@ describe("interactive prompts", () => {
     // A dry run is where a new user tries the questions out; its line was missing,
     // and the line of a --no-validate --no-git run dropped both switches.
     const cwd = tempDir();
-    const result = await session(cwd, ["app-x", "--dry-run", "--no-validate"], [
-      [/Go module path/, ENTER],
-      [/Ingress/, ENTER],
-      [/HTTP router/, ENTER],
-      [/CI providers/, ENTER],
-      [/Rust workers/, ENTER],
-      [/Worker transport/, ENTER],
-      [/Dockerfiles and compose/, ENTER],
-      [/Kubernetes manifests/, ENTER],
-    ]);
+    const result = await session(cwd, ["app-x", "--dry-run", "--no-validate"], HTTP_DEFAULTS);
     expect(result.code, result.screen).toBe(0);
     expect(result.screen).toContain("Would create");
     expect(result.screen).toContain(`Same again without prompts:\r\n  node ${CLI} app-x --yes --ingress http --router stdlib --ci github --dry-run --no-validate\r\n`);
@@ -171,14 +173,7 @@ describe("interactive prompts", () => {
     const result = await session(cwd, ["--no-validate", "--no-git"], [
       [/Project name/, `taken${ENTER}`],
       [/not empty/, `${"\x7f".repeat(5)}fresh${ENTER}`],
-      [/Go module path/, ENTER],
-      [/Ingress/, ENTER],
-      [/HTTP router/, ENTER],
-      [/CI providers/, ENTER],
-      [/Rust workers/, ENTER],
-      [/Worker transport/, ENTER],
-      [/Dockerfiles and compose/, ENTER],
-      [/Kubernetes manifests/, ENTER],
+      ...HTTP_DEFAULTS,
     ]);
     expect(result.answered, result.screen).toBe(10);
     expect(result.code, result.screen).toBe(0);
