@@ -8,8 +8,8 @@ import { workerSettings } from "./worker-settings.js";
 /**
  * Every environment variable each generated service reads: the one table per
  * service. The orchestrator's config.go and each worker's config.rs render
- * their settings tables from it (parsing takes each default from there and
- * rejects unknown or retired names in the service's namespaces), and both
+ * their settings tables from it (parsing takes each default from there,
+ * refuses retired names and warns of unknown ones in the service's namespaces), and both
  * READMEs render their Configuration tables from it, so code and docs cannot
  * disagree on a name or a default.
  */
@@ -58,9 +58,9 @@ export interface ServiceSettings {
   settings: Setting[];
   /**
    * Prefixes the service owns: a variable starting with one that is not a
-   * setting is a typo or a retired name, and stops start-up (the
-   * orchestrator, which also takes each setting's first word for one, warns
-   * instead: Kubernetes' service links share its namespaces). Only
+   * setting is most likely a typo, logged at start naming the closest setting
+   * (not refused: Kubernetes' service links share the namespaces; the
+   * orchestrator also takes each setting's first word for one). Only
    * distinctive prefixes: `make run` gives every service the same
    * environment, so a service must not claim the other's names.
    */
