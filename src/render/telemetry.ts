@@ -202,6 +202,7 @@ export const WORKER_METRICS: readonly MetricDoc[] = [
   { name: "scoring_admission_limit", type: "gauge", labels: [], meaning: "permits the adaptive admission limit lets be in use now; it falls while calls take longer than unloaded ones" },
   { name: "scoring_pool_queue_duration_seconds", type: "histogram", labels: [], meaning: "time a call waits for the CPU pool" },
   { name: "scoring_model_info", type: "info", labels: ["model_version"], meaning: "the loaded model (value 1)" },
+  { name: "worker_grpc_connections_refused_total", type: "counter", labels: [], meaning: "gRPC connections closed on arrival because the worker already held its most (worker_kit::connections::MAX_CONNECTIONS); clients see them reset" },
   { name: "worker_log_lines_dropped_total", type: "counter", labels: [], meaning: "log lines dropped because stdout did not keep up (a full pipe, a stalled collector)" },
 ];
 

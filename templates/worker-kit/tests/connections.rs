@@ -1,7 +1,7 @@
 //! The real gRPC server over real TCP against peers that connect and send
 //! nothing: each is closed once the keepalive timeout passes without its
-//! HTTP/2 preface, one beyond the connection cap is closed at once, and a
-//! client that speaks gRPC is still served.
+//! HTTP/2 preface, one beyond the connection cap is closed at once and
+//! counted, and a client that speaks gRPC is still served.
 
 use std::{
     io,
@@ -13,6 +13,7 @@ use tokio::{io::AsyncReadExt, net::TcpStream, sync::oneshot, time::timeout};
 use worker_kit::{
     config::{Keepalive, ListenAddr},
     connections::MAX_CONNECTIONS,
+    metrics,
     model::Model,
     probe,
     server::{self, ServeOptions},
@@ -63,6 +64,12 @@ async fn silent_connections_are_capped_and_closed_and_calls_still_served() {
     assert!(
         closed_within(&mut over, KEEPALIVE.timeout / 3).await,
         "a connection beyond the cap of {MAX_CONNECTIONS} was kept"
+    );
+    // Counted, so a cap too low for the clients shows on /metrics.
+    let metrics = metrics::render();
+    assert!(
+        metrics.contains("\nworker_grpc_connections_refused_total 1\n"),
+        "{metrics}"
     );
     for stream in &mut silent {
         let left = deadline.saturating_duration_since(Instant::now());
