@@ -25,9 +25,7 @@ const MACHINE_WRITTEN = [
 ];
 
 /** Hand-written files already past the limit when it came to cover every template, each at most its size then: they may shrink, not grow. */
-const OVER_LIMIT: Readonly<Record<string, number>> = {
-  "worker-kit/src/server.rs.hbs": 305,
-};
+const OVER_LIMIT: Readonly<Record<string, number>> = {};
 
 describe("template partials", () => {
   it("keeps every template, partials included, within the file-size limit", () => {
