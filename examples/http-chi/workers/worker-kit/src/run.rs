@@ -11,7 +11,7 @@ use rayon::ThreadPoolBuilder;
 use tokio::{net::TcpListener, runtime::Runtime};
 
 use crate::{
-    config::{Config, Settings},
+    config::{Config, Settings, Unknown},
     metrics,
     model::{Compiled, Model},
     priority, probe,
@@ -71,6 +71,7 @@ pub fn run(worker: &Worker) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    config.unknown.iter().for_each(Unknown::warn);
     let code = match serve(worker, config, &runtime) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -28,13 +28,20 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::transport::server::Connected;
 
 /// Connections served at once; one more is closed as soon as it is accepted,
-/// so its client fails fast and tries another replica rather than queueing.
+/// so its client fails fast and tries another replica rather than queueing,
+/// and counted in `worker_grpc_connections_refused_total` (with a warning at
+/// most every [`WARN_EVERY`]). `make bench`'s burst, a connection per
+/// client, stays well under it, so its figures are the worker's, not the cap's.
 /// Each connection may make the worker buffer up to its HTTP/2 connection
 /// window (hyper's 1 MiB) of call data it has not read yet, so this bounds
 /// that memory (256 MiB at worst) and the file descriptors the listener
 /// takes. The orchestrator holds one connection per worker address per
 /// replica (grpc-go), far fewer; kubelet probes and tools add a few.
 pub const MAX_CONNECTIONS: usize = 256;
+
+/// At most one warning per this while connections are refused: a client
+/// that reconnects in a loop would otherwise flood the log as well.
+const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// HTTP/2's client connection preface (RFC 9113, 3.4).
 const PREFACE_BYTES: usize = 24;
@@ -51,6 +58,8 @@ where
     I: Stream<Item = Result<IO, IE>>,
 {
     let slots = Arc::new(Semaphore::new(max));
+    // Connections refused since the last warning, which names how many.
+    let (mut refused, mut last_warned) = (0_u64, None);
     incoming.filter_map(move |accepted| match accepted {
         Ok(io) => match Arc::clone(&slots).try_acquire_owned() {
             Ok(slot) => Some(Ok(Limited {
@@ -62,7 +71,17 @@ where
                 ))),
             })),
             Err(_) => {
-                tracing::debug!(max, "connection limit reached; closing a new connection");
+                crate::metrics::record_connection_refused();
+                refused += 1;
+                if last_warned.is_none_or(|at: Instant| at.elapsed() >= WARN_EVERY) {
+                    last_warned = Some(Instant::now());
+                    tracing::warn!(
+                        max,
+                        refused,
+                        "connection limit reached; closed new connections (worker_grpc_connections_refused_total)"
+                    );
+                    refused = 0;
+                }
                 None
             }
         },

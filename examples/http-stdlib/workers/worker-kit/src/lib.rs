@@ -31,6 +31,7 @@ mod run;
 pub mod server;
 pub mod service;
 pub mod shed;
+mod signals;
 pub mod telemetry;
 #[cfg(unix)]
 pub mod uds;

@@ -2,11 +2,11 @@
 //!
 //! The `prometheus` crate (the Prometheus client library for Rust, kept by
 //! TiKV): one small dependency that also collects the Linux process metrics
-//! (`process_cpu_seconds_total`, `process_resident_memory_bytes`, …) the
-//! Go orchestrator's client exposes too. The OpenTelemetry metrics SDK with
-//! its Prometheus exporter would pull a second metrics pipeline into the
-//! build for the same text; `metrics-exporter-prometheus` brings its own
-//! HTTP stack and no process metrics.
+//! (`process_cpu_seconds_total`, `process_resident_memory_bytes`, …) the Go
+//! orchestrator's client exposes too. The OpenTelemetry metrics SDK with its
+//! Prometheus exporter would pull a second metrics pipeline into the build for
+//! the same text; `metrics-exporter-prometheus` brings its own HTTP stack and
+//! no process metrics.
 
 use std::{
     future::Future,
@@ -41,6 +41,7 @@ struct Metrics {
     pool_queue: Histogram,
     model_info: IntGaugeVec,
     log_lines_dropped: IntCounter,
+    connections_refused: IntCounter,
 }
 
 /// The log writer's count of lines it dropped, read at each scrape.
@@ -134,6 +135,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             IntCounter::with_opts(opts(names::WORKER_LOG_LINES_DROPPED_TOTAL))
                 .expect("valid counter"),
         ),
+        connections_refused: register(
+            r,
+            IntCounter::with_opts(opts(names::WORKER_GRPC_CONNECTIONS_REFUSED_TOTAL))
+                .expect("valid counter"),
+        ),
         registry,
     };
     // Series exist from the start, so a scrape (and a rate() over it) sees
@@ -172,6 +178,11 @@ pub fn record_batch_items(items: usize) {
     METRICS.batch_items.observe(items as f64);
 }
 
+/// Records a gRPC connection closed for the cap (`crate::connections`).
+pub fn record_connection_refused() {
+    METRICS.connections_refused.inc();
+}
+
 /// Records how long a job waited for the CPU pool.
 pub fn record_pool_queue(waited: Duration) {
     METRICS.pool_queue.observe(waited.as_secs_f64());
@@ -208,8 +219,7 @@ impl Drop for InFlight {
     }
 }
 
-/// Counts, on `/metrics`, the log lines `dropped` counts (the writer's, which
-/// drops lines rather than block on a full stdout).
+/// Counts on `/metrics` the lines the log writer dropped rather than block on a full stdout.
 pub fn count_dropped_log_lines(dropped: ErrorCounter) {
     let _ = DROPPED_LOG_LINES.set(Mutex::new(dropped));
 }
@@ -231,12 +241,11 @@ pub fn render() -> String {
     String::from_utf8(out).expect("the text format is UTF-8")
 }
 
-/// How long a `/metrics` connection may take to send a request's headers,
-/// and stay idle between requests (hyper's header read timer covers both:
-/// it starts when the connection waits for a request). A scraper sends its
-/// headers at once, so this only ends connections that send nothing, or
-/// trickle bytes, to hold the listener (slowloris). Prometheus reconnects on
-/// its next scrape when an idle keep-alive connection was closed.
+/// How long a `/metrics` connection may take to send a request's headers, and
+/// stay idle between requests (hyper's header read timer starts when the
+/// connection waits for a request). A scraper sends its headers at once, so
+/// this only ends connections that send nothing, or trickle bytes, to hold the
+/// listener (slowloris); Prometheus reconnects on its next scrape.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `/metrics` connections served at once. A worker is scraped by a

@@ -1,11 +1,11 @@
 //! The real gRPC server over real TCP against peers that connect and send
 //! nothing: each is closed once the keepalive timeout passes without its
-//! HTTP/2 preface, one beyond the connection cap is closed at once, and a
-//! client that speaks gRPC is still served.
+//! HTTP/2 preface, ones beyond the connection cap are closed at once,
+//! counted and warned of once, and a client that speaks gRPC is still served.
 
 use std::{
     io,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -13,6 +13,7 @@ use tokio::{io::AsyncReadExt, net::TcpStream, sync::oneshot, time::timeout};
 use worker_kit::{
     config::{Keepalive, ListenAddr},
     connections::MAX_CONNECTIONS,
+    metrics,
     model::Model,
     probe,
     server::{self, ServeOptions},
@@ -24,6 +25,23 @@ const KEEPALIVE: Keepalive = Keepalive {
     interval: Duration::from_secs(3),
     timeout: Duration::from_secs(3),
 };
+/// Connections opened past the cap, each refused.
+const OVER: usize = 3;
+
+/// Log output kept for the test to read.
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// For the scheduler of a busy machine.
 const SLACK: Duration = Duration::from_millis(750);
 
@@ -40,6 +58,12 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_connections_are_capped_and_closed_and_calls_still_served() {
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let writer = Arc::clone(&logs);
+    // Global: the server logs from the runtime's other threads.
+    tracing_subscriber::fmt()
+        .with_writer(move || Log(Arc::clone(&writer)))
+        .init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let model = Model::from_json(include_str!("../../worker-model/testdata/model.json")).unwrap();
@@ -59,10 +83,23 @@ async fn silent_connections_are_capped_and_closed_and_calls_still_served() {
     }
     // Each is due to close a timeout after it was accepted, the last by then.
     let deadline = Instant::now() + KEEPALIVE.timeout + SLACK;
-    let mut over = TcpStream::connect(addr).await.unwrap();
-    assert!(
-        closed_within(&mut over, KEEPALIVE.timeout / 3).await,
-        "a connection beyond the cap of {MAX_CONNECTIONS} was kept"
+    for _ in 0..OVER {
+        let mut over = TcpStream::connect(addr).await.unwrap();
+        assert!(
+            closed_within(&mut over, KEEPALIVE.timeout / 3).await,
+            "a connection beyond the cap of {MAX_CONNECTIONS} was kept"
+        );
+    }
+    // Each counted, so a cap too low for the clients shows on /metrics; one
+    // warning for them all, so a reconnect loop does not flood the log.
+    let metrics = metrics::render();
+    let counted = format!("\nworker_grpc_connections_refused_total {OVER}\n");
+    assert!(metrics.contains(&counted), "{metrics}");
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        logs.matches("connection limit reached").count(),
+        1,
+        "{logs}"
     );
     for stream in &mut silent {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -1,5 +1,10 @@
 //! End to end: the real `scorer` binary refuses to start, in one
-//! line naming the setting, on configuration or a model it cannot serve.
+//! line naming the setting, on configuration or a model it cannot serve, and
+//! starts despite variables it does not read.
+
+// The other end-to-end tests use the rest of the child's methods.
+#[allow(dead_code)]
+mod child;
 
 use std::{
     path::PathBuf,
@@ -122,4 +127,21 @@ fn bad_configuration_exits_with_usage_error() {
         assert!(stderr.contains(&format!("{name}={value:?}")), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
+}
+
+#[test]
+fn a_kubernetes_service_link_in_the_workers_namespace_is_logged_not_refused() {
+    // Kubernetes sets this in every pod of a namespace with a Service named
+    // `model`, unless the pod turns enableServiceLinks off.
+    let worker = child::Worker::start(&[("MODEL_PORT", "tcp://10.0.0.1:80")]);
+    worker.terminate();
+    let (status, logs) = worker.wait(EXIT_TIMEOUT);
+    assert!(status.success(), "{status}");
+    let warning = logs
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["variable"] == "MODEL_PORT")
+        .unwrap_or_else(|| panic!("no warning naming MODEL_PORT: {logs:#?}"));
+    assert_eq!(warning["level"], "WARN", "{warning}");
+    assert_eq!(warning["closest_setting"], "MODEL_PATH", "{warning}");
 }

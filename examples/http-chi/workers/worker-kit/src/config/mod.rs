@@ -6,8 +6,10 @@ use std::{
 };
 
 mod listen;
+mod unknown;
 
 pub use listen::{KEEPALIVE_LIMIT_SECS, Keepalive, ListenAddr, UNIX_PREFIX};
+pub use unknown::Unknown;
 
 /// One environment variable the worker reads, with its default in the
 /// variable's own syntax (empty: computed at start, see [`Config`]).
@@ -24,9 +26,9 @@ pub struct Setting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     pub table: &'static [Setting],
-    /// The worker's namespaces: a variable in one that is not a setting is a
-    /// typo (or a retired name), and ignoring it would silently leave a
-    /// default in force, so it stops start-up.
+    /// The worker's namespaces: a variable in one that is not a setting is
+    /// most likely a typo, which would silently leave a default in force, so
+    /// it is logged at start (see [`Config::unknown`]).
     pub owned_prefixes: &'static [&'static str],
     /// Names the worker does not read though they look as if it would, each
     /// with the setting to use instead; set, one stops start-up rather than
@@ -112,6 +114,9 @@ pub struct Config {
     /// `METRICS_ADDR`: where Prometheus `/metrics` is served over HTTP, also
     /// when gRPC is on a Unix socket. Port 0 picks a free port.
     pub metrics_addr: SocketAddr,
+    /// The set variables in the worker's namespaces that are not settings,
+    /// for the caller to log once logging is set up (`RUST_LOG` is read here).
+    pub unknown: Vec<Unknown>,
 }
 
 /// An environment variable with a value the worker cannot use.
@@ -148,7 +153,7 @@ impl Config {
             .into_iter()
             .filter(|(_, value)| !value.trim().is_empty())
             .collect();
-        reject_unknown(settings, &vars)?;
+        unknown::reject_retired(settings, &vars)?;
         let get = |name: &'static str| -> Option<String> {
             debug_assert!(READ.contains(&name), "{name} is not in READ");
             let default = settings.default_of(name);
@@ -244,46 +249,8 @@ impl Config {
             shutdown_grace,
             keepalive,
             log_filter: get("RUST_LOG").unwrap_or_default(),
+            unknown: unknown::unknown(settings, &vars),
         })
-    }
-}
-
-/// A retired name, or a variable in the worker's namespaces that is not one
-/// of its settings.
-fn reject_unknown(settings: &Settings, vars: &HashMap<String, String>) -> Result<(), ConfigError> {
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    let retired = names.iter().find_map(|name| {
-        let retired = settings.retired.iter().find(|r| r.name == name.as_str())?;
-        Some((*name, retired))
-    });
-    if let Some((name, retired)) = retired {
-        return Err(ConfigError {
-            name: name.clone(),
-            value: vars[name].clone(),
-            reason: format!(
-                "the worker does not read it; set {} instead",
-                retired.instead
-            ),
-        });
-    }
-    let unknown = names.into_iter().find(|name| {
-        settings
-            .owned_prefixes
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-            && !settings.table.iter().any(|s| s.name == name.as_str())
-    });
-    match unknown {
-        None => Ok(()),
-        Some(name) => {
-            let known: Vec<&str> = settings.table.iter().map(|s| s.name).collect();
-            Err(ConfigError {
-                name: name.escape_debug().to_string(),
-                value: vars[name].clone(),
-                reason: format!("not a setting; the worker reads {}", known.join(", ")),
-            })
-        }
     }
 }
 

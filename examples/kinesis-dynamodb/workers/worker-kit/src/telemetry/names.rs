@@ -61,6 +61,11 @@ pub const SCORING_MODEL_INFO: MetricName = MetricName {
     help: "The loaded model (value 1).",
 };
 /// counter.
+pub const WORKER_GRPC_CONNECTIONS_REFUSED_TOTAL: MetricName = MetricName {
+    name: "worker_grpc_connections_refused_total",
+    help: "GRPC connections closed on arrival because the worker already held its most (worker_kit::connections::MAX_CONNECTIONS); clients see them reset.",
+};
+/// counter.
 pub const WORKER_LOG_LINES_DROPPED_TOTAL: MetricName = MetricName {
     name: "worker_log_lines_dropped_total",
     help: "Log lines dropped because stdout did not keep up (a full pipe, a stalled collector).",
