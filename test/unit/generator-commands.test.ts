@@ -55,7 +55,7 @@ function unpinned(path: string, text: string, version: string): string[] {
   for (const m of text.matchAll(VERSIONED)) {
     const spec = m[1]!.replace(/[.,;:)\]]+$/, "");
     const ciVar = spec === "${GENERATOR_VERSION}" && text.includes(`GENERATOR_VERSION: "${version}"`);
-    const makeFn = /(^|\/)Makefile(\.hbs)?$/.test(path) && m[1] === "$(1)" && /^generator = npx --yes create-hybrid-backend@\$\(1\)$/m.test(text);
+    const makeFn = /(^|\/)Makefile(\.hbs)?$/.test(path) && m[1] === "$(1)" && /^(?:override )?generator = npx --yes create-hybrid-backend@\$\(1\)$/m.test(text);
     if (spec !== version && !ciVar && !makeFn) faults.push(`${path}: ${line(m.index)}`);
   }
   for (const m of text.matchAll(BARE)) {

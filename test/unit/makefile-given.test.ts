@@ -113,6 +113,23 @@ for (const [label, fields] of MANIFESTS) {
       expect(missing).toEqual([]);
     });
 
+    // A fact (a pinned version, a helper) is not a knob: set on the command
+    // line, `make clean BUF_VERSION=` deleted the pinned buf and
+    // `STATICCHECK_VERSION=` ran `go run ...@v`. Every variable that is neither
+    // a ?= default nor in the given list is `override`, so make keeps its own.
+    it("keeps every fact it defines when the command line sets it (real make)", async () => {
+      const facts = [...makefile.defined].filter(([name, { op }]) => op !== "?=" && !makefile.examples.has(name) && !(name in OPTIONAL)).map(([name]) => name);
+      expect(facts).toEqual(expect.arrayContaining(["BUF_VERSION", "STATICCHECK_VERSION"]));
+      const dir = tempDir("chb-make-facts-");
+      writeFileSync(join(dir, "Makefile"), `${makefile.text}\n__origins:\n\t@:${facts.map((f) => ` $(info ${f} $(origin ${f}))`).join("")}\n`);
+      const stand = [...makefile.examples.keys()].map((name) => `${name}=true`);
+      const r = await execa("make", ["--no-print-directory", "__origins", ...facts.map((f) => `${f}=`), ...stand], { cwd: dir, env: { PATH: process.env.PATH! }, extendEnv: false, stdin: "ignore", reject: false, all: true, timeout: 20_000 });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.all.trim().split("\n").sort()).toEqual(facts.map((f) => `${f} override`).sort());
+      const clean = await execa("make", ["--no-print-directory", "-n", "clean", "BUF_VERSION="], { cwd: dir, env: { PATH: process.env.PATH! }, extendEnv: false, stdin: "ignore", reject: false, all: true, timeout: 20_000 });
+      expect(clean.all).toMatch(/! -name 'buf-\d+\.\d+\.\d+'/);
+    });
+
     /** The targets whose recipe reads `name` through given, directly or through a variable whose definition does. */
     function targetsReading(name: string): string[] {
       const via = new Set([name]);
