@@ -4,7 +4,7 @@ import { UsageError } from "./errors.js";
 import { checkJsonDepth } from "./json-depth.js";
 import { readUserText } from "./user-file.js";
 import { checkConfigGenerator } from "./generator-version.js";
-import { type Origin, fromFlags, listFlagAllowed } from "./manifest-faults.js";
+import { type Origin, fieldAt, flagField, fromFlags, listFlagAllowed } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
   DEFAULT_WORKERS,
@@ -95,10 +95,10 @@ export function flagsLayer(values: ParsedArgs["values"]): Partial {
   if (values.router !== undefined) orchestrator.router = values.router;
   if (values.sink !== undefined) orchestrator.sink = values.sink;
   if (Object.keys(orchestrator).length) layer.orchestrator = orchestrator;
-  if (values.ci !== undefined) layer.ci = { providers: parseList(values.ci, "--ci", CI_PROVIDERS, "CI") };
-  if (values.deploy !== undefined) layer.deploy = parseList(values.deploy, "--deploy", DEPLOY_TARGETS, "deploy target");
+  if (values.ci !== undefined) layer.ci = { providers: parseList(values.ci, flagField("--ci"), CI_PROVIDERS, "CI") };
+  if (values.deploy !== undefined) layer.deploy = parseList(values.deploy, flagField("--deploy"), DEPLOY_TARGETS, "deploy target");
   if (values.transport !== undefined) layer.transport = values.transport;
-  if (values.workers !== undefined) layer.workers = parseWorkers(values.workers, "--workers");
+  if (values.workers !== undefined) layer.workers = parseWorkers(values.workers, flagField("--workers"));
   if (values["no-docker"]) layer.docker = false;
   else if (values.docker) layer.docker = true;
   return layer;
@@ -156,8 +156,8 @@ export function merge(...layers: Partial[]): Partial {
  */
 export function resolveName(answers: Partial, dir: string | undefined, origin: Origin = fromFlags): string {
   const name = answers.name ?? (dir ? basename(resolve(dir)) : DEFAULT_NAME);
-  const file = answers.name !== undefined ? origin(["name"]) : undefined;
-  const field = answers.name !== undefined ? (file ? `${file} name` : "name") : dir ? "name (from the folder)" : "name";
+  // Named as every other field is (fieldAt): "name (--name)", or where a --config file wrote it.
+  const field = answers.name !== undefined ? fieldAt(["name"], origin) : dir ? "name (from the folder)" : "name";
   if (!projectName.safeParse(name).success) throw new UsageError(field, name, NAME_RULE);
   return name;
 }

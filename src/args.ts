@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "./manifest.js";
-import { checkOptionWords, rejectEmptyValues, rejectRepeats } from "./option-checks.js";
+import { checkOptionWords, rejectEmptyValues, trimValues, rejectRepeats } from "./option-checks.js";
 import { OPTIONS, type OptionName } from "./options.js";
 import { nearest, oneTypo } from "./suggest.js";
 
@@ -90,10 +90,11 @@ export function parseArgv(argv: string[]): ParsedArgs {
       throw new UsageError("option", `--${key}`, `not an option of ${command}; run with --help`);
     }
   }
-  rejectEmptyValues(parsed.values);
+  const values = trimValues(parsed.values);
+  rejectEmptyValues(values);
   rejectRepeats(parsed.tokens);
   // checkOptionWords held every option to its type, as strict parsing would have.
-  return { command, positionals, values: parsed.values as ParsedArgs["values"] };
+  return { command, positionals, values: values as ParsedArgs["values"] };
 }
 
 /**

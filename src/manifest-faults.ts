@@ -17,8 +17,11 @@ export type Origin = (path: readonly PropertyKey[]) => string | undefined;
 export const fromFile = (file: string): Origin => () => file;
 export const fromFlags: Origin = () => undefined;
 
-/** The CLI flag that sets a manifest field, named in errors next to the field. */
-const FLAG_FOR: Record<string, string> = {
+/**
+ * The CLI flag that sets a manifest field, named in errors next to the field:
+ * the one table every error about a flag's value reads (fieldAt, flagField).
+ */
+export const FLAG_FOR: Readonly<Record<string, string>> = {
   name: "--name",
   "orchestrator.module": "--module",
   "orchestrator.ingress": "--ingress",
@@ -78,7 +81,18 @@ export function unknownKey(at: readonly PropertyKey[], keys: readonly string[], 
   );
 }
 
-function fieldAt(at: readonly PropertyKey[], origin: Origin, top = "manifest", originPath = at): string {
+/**
+ * How an error names a flag: with the manifest field it sets, as a schema
+ * fault names it ("orchestrator.ingress (--ingress)"), or alone when it sets
+ * none (--config). A list flag is named by its whole field (workers, not workers.name).
+ */
+export function flagField(flag: string): string {
+  const paths = Object.keys(FLAG_FOR).filter((path) => FLAG_FOR[path] === flag);
+  const path = paths.sort((a, b) => a.length - b.length)[0];
+  return path === undefined ? flag : `${path} (${flag})`;
+}
+
+export function fieldAt(at: readonly PropertyKey[], origin: Origin, top = "manifest", originPath = at): string {
   const path = at.map(String).join(".");
   const file = origin(originPath);
   if (file !== undefined) return path ? `${file} ${path}` : file;

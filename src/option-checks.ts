@@ -1,4 +1,5 @@
 import { UsageError } from "./errors.js";
+import { flagField } from "./manifest-faults.js";
 import { OPTIONS, isOption, needsValue, takesValue } from "./options.js";
 import { nearest } from "./suggest.js";
 
@@ -60,8 +61,25 @@ const SHORT: ReadonlySet<string> = new Set(Object.values(OPTIONS).flatMap((o) =>
  */
 export function rejectEmptyValues(values: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(values)) {
-    if (value === "" && isOption(key) && takesValue(key)) throw new UsageError(`--${key}`, value, needsValue(key));
+    if (value === "" && isOption(key) && takesValue(key)) throw new UsageError(flagField(`--${key}`), value, needsValue(key));
   }
+}
+
+/**
+ * Whitespace around a value, or around an entry of a list option, is dropped
+ * for every value option alike: lists trimmed their entries while single
+ * values reached the schema as typed, so `--deploy " kubernetes"` passed and
+ * `--ingress " http"` failed. Trimmed before the empty check, so a value of
+ * blanks alone is refused as empty. Whitespace inside a value stays, for the
+ * schema to judge ("my app").
+ */
+export function trimValues(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const trims = typeof value === "string" && isOption(key) && takesValue(key);
+    out[key] = !trims ? value : LIST_OPTIONS.has(key) ? value.split(",").map((entry) => entry.trim()).join(",") : value.trim();
+  }
+  return out;
 }
 
 /**
@@ -82,8 +100,9 @@ export function rejectRepeats(tokens: readonly Token[]): void {
     // Each entry once: the list refuses a repeated entry, so a repeat must not be suggested.
     const entries = [...new Set(values.flatMap((v) => v.split(",")))].join(",");
     const list = LIST_OPTIONS.has(token.name) ? `, with every entry in one comma-separated list: ${flag} ${entries}` : "";
-    throw new UsageError(flag, token.value, `it is given twice (first ${JSON.stringify(values[0])}); give ${flag} once${list}`);
+    throw new UsageError(flagField(flag), token.value, `it is given twice (first ${JSON.stringify(values[0])}); give ${flag} once${list}`);
   }
 }
 
-const LIST_OPTIONS: ReadonlySet<string> = new Set(["ci", "deploy"] satisfies (keyof typeof OPTIONS)[]);
+/** The comma-separated options: each entry is a value of its own. */
+const LIST_OPTIONS: ReadonlySet<string> = new Set(["ci", "deploy", "workers"] satisfies (keyof typeof OPTIONS)[]);

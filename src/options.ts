@@ -37,7 +37,7 @@ export type ValueOption = { [K in OptionName]: (typeof OPTIONS)[K]["type"] exten
  * a usage message that only says VALUE leaves the user to guess its form.
  * A Record over ValueOption, so a new value option cannot be added without one.
  */
-const EXAMPLE: Record<ValueOption, string> = {
+export const EXAMPLE: Readonly<Record<ValueOption, string>> = {
   name: "my-app",
   module: "example.com/my-app/orchestrator",
   ingress: "sqs",

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { EXIT, UsageError } from "../errors.js";
+import { flagField } from "../manifest-faults.js";
 import { human } from "../human.js";
 import { shownPath } from "../shown-path.js";
 import { CI_PROVIDERS, MANIFEST_FILE, TRANSPORTS, parseManifest, type Manifest } from "../manifest.js";
@@ -64,9 +65,9 @@ export async function runChange(
 
 function edit(verb: "add" | "remove", kind: string, value: string, m: Manifest, transport?: string): unknown {
   const copy = structuredClone(m) as Manifest;
-  if (transport !== undefined && kind !== "worker") throw new UsageError("--transport", transport, "only add worker takes it (the new worker's transport)");
+  if (transport !== undefined && kind !== "worker") throw new UsageError(flagField("--transport"), transport, "only add worker takes it (the new worker's transport)");
   if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) {
-    throw new UsageError("--transport", transport, `allowed: ${TRANSPORTS.join(", ")}`);
+    throw new UsageError(flagField("--transport"), transport, `allowed: ${TRANSPORTS.join(", ")}`);
   }
   if (kind === "worker") {
     const exists = copy.workers.some((w) => w.name === value);

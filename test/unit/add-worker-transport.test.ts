@@ -22,9 +22,9 @@ const workers = () => JSON.parse(readFileSync(join(dir, "hybrid-backend.json"), 
 
 describe("add worker --transport", () => {
   it.each([
-    [["--transport", "udp"], '--transport: "udp" is not valid; allowed: tcp, uds'],
-    [["--transport", "TCP"], '--transport: "TCP" is not valid; allowed: tcp, uds'],
-    [["--transport="], '--transport: "" is not valid; it needs a value; allowed: tcp, uds'],
+    [["--transport", "udp"], 'workers.transport (--transport): "udp" is not valid; allowed: tcp, uds'],
+    [["--transport", "TCP"], 'workers.transport (--transport): "TCP" is not valid; allowed: tcp, uds'],
+    [["--transport="], 'workers.transport (--transport): "" is not valid; it needs a value; allowed: tcp, uds'],
   ])("%j: exit 2, one line naming it, nothing written", async (flags, line) => {
     const before = snapshot(dir);
     const manifest = readFileSync(join(dir, "hybrid-backend.json"), "utf8");
@@ -38,7 +38,7 @@ describe("add worker --transport", () => {
   it("is refused on add ci, which has no worker to place", async () => {
     const r = await runCli(["add", "ci", "github", "--transport", "tcp"], dir);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toBe('error: --transport: "tcp" is not valid; only add worker takes it (the new worker\'s transport)');
+    expect(r.stderr.trim()).toBe('error: workers.transport (--transport): "tcp" is not valid; only add worker takes it (the new worker\'s transport)');
   });
 
   it("places a tcp worker beside a uds primary; without it the new worker takes the primary's", async () => {

@@ -1,9 +1,15 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseArgv } from "../../src/args.js";
 import { UsageError } from "../../src/errors.js";
 import { CI_PROVIDERS, DEPLOY_TARGETS, INGRESS, ROUTERS, SINKS, TRANSPORTS } from "../../src/manifest.js";
-import { OPTIONS, takesValue, type OptionName } from "../../src/options.js";
+import { flagField } from "../../src/manifest-faults.js";
+import { EXAMPLE, OPTIONS, takesValue, type OptionName, type ValueOption } from "../../src/options.js";
 import { runCli, tempDir } from "../helpers/cli.js";
+
+/** How an error names the option: with the manifest field it sets (flagField), as a pattern. */
+const field = (option: string) => flagField(`--${option}`).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const VALUE_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).filter(takesValue);
 /** Value options with a fixed set of values: a missing one is answered with all of them, as a wrong one is. */
@@ -38,14 +44,14 @@ describe("parseArgv: empty values", () => {
   it.each(OPEN_OPTIONS)("--%s \"\" is refused, as a separate word and after =", (option) => {
     for (const argv of [["app", `--${option}`, ""], ["app", `--${option}=`]]) {
       const message = refusal(argv);
-      expect(message).toMatch(new RegExp(`^--${option}: "" is not valid; it needs a value, e\\.g\\. --${option} \\S+$`));
+      expect(message).toMatch(new RegExp(`^${field(option)}: "" is not valid; it needs a value, e\\.g\\. --${option} \\S+$`));
     }
   });
 
   it.each(Object.keys(CHOICES) as OptionName[])("--%s \"\" is refused naming every value it takes", (option) => {
     for (const argv of [["app", `--${option}`, ""], ["app", `--${option}=`]]) {
       const message = refusal(argv);
-      expect(message).toMatch(new RegExp(`^--${option}: "" is not valid; `));
+      expect(message).toMatch(new RegExp(`^${field(option)}: "" is not valid; `));
       expectAllowedNamed(message, option);
     }
   });
@@ -55,7 +61,7 @@ describe("parseArgv: an option given twice", () => {
   it.each(VALUE_OPTIONS)("--%s twice is refused, naming it and both values", (option) => {
     for (const argv of [["app", `--${option}`, "a", `--${option}`, "b"], ["app", `--${option}=a`, "--yes", `--${option}=b`]]) {
       const message = refusal(argv);
-      expect(message).toMatch(new RegExp(`^--${option}: "b" is not valid; it is given twice \\(first "a"\\); give --${option} once`));
+      expect(message).toMatch(new RegExp(`^${field(option)}: "b" is not valid; it is given twice \\(first "a"\\); give --${option} once`));
     }
   });
 
@@ -119,5 +125,28 @@ describe("parseArgv: usage messages name the option once, as typed", () => {
   it("names an unknown option as typed, with a suggestion", () => {
     expect(refusal(["app", "--rooter=chi"])).toBe('option: "--rooter" is not valid; unknown option; did you mean --router?');
     expect(refusal(["app", "-yx"])).toMatch(/^option: "-x" is not valid; unknown option/);
+  });
+});
+
+/**
+ * One whitespace rule for every value option, from the option table: what
+ * surrounds a value, or an entry of a list, is dropped where flags are parsed.
+ * Lists trimmed their entries while single values reached the schema as
+ * typed (`--deploy " kubernetes"` passed, `--ingress " http"` failed).
+ */
+describe("whitespace around a value", () => {
+  it.each(VALUE_OPTIONS)("--%s is trimmed, each list entry too", (option) => {
+    const example = EXAMPLE[option as ValueOption];
+    const padded = ` ${example.split(",").join(" , ")}\t`;
+    for (const argv of [["app", `--${option}`, padded], ["app", `--${option}=${padded}`]]) {
+      expect(parseArgv(argv).values[option as ValueOption]).toBe(example);
+    }
+  });
+
+  it("is dropped end to end: ' sqs', ' kubernetes' and ' answers.json' create as typed without", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "answers.json"), '{"workers": [{"name": "scorer"}]}');
+    const r = await runCli(["app", "--yes", "--dry-run", "--ingress", " sqs", "--deploy", " kubernetes", "--config", " answers.json\t"], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
   });
 });

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RAW_INVISIBLE, runCli, snapshot, tempDir } from "../helpers/cli.js";
+import { FLAG_FOR } from "../../src/manifest-faults.js";
+import { EXAMPLE, OPTIONS, takesValue, type OptionName, type ValueOption } from "../../src/options.js";
 
 /**
  * Every case: exit 2, exactly one line on stderr naming the field and the
@@ -31,11 +33,11 @@ const cases: [string, Case][] = [
   ["name with double hyphen", { args: ["my--app"], field: "name", value: "my--app" }],
   ["name ending with a hyphen", { args: ["app-"], field: "name", value: "app-" }],
   ["name too long", { args: ["a".repeat(65)], field: "name", value: "a".repeat(65) }],
-  ["empty --name", { args: ["app", "--name", ""], field: "--name", value: '""' }],
+  ["empty --name", { args: ["app", "--name", ""], field: "name (--name)", value: '""' }],
   // An empty value is refused the same way for every value option, never read as "not given".
   ["empty --config", { args: ["cfgapp", "--yes", "--no-validate", "--config", ""], field: "--config", value: '""', allowed: "needs a value" }],
-  ["empty --ci after =", { args: ["app", "--ci="], field: "--ci", value: '""', allowed: "give none, or a comma-separated list of github, gitlab" }],
-  ["--name with a space", { args: ["app", "--name", "my app"], field: "name", value: "my app" }],
+  ["empty --ci after =", { args: ["app", "--ci="], field: "ci.providers (--ci)", value: '""', allowed: "give none, or a comma-separated list of github, gitlab" }],
+  ["--name with a space", { args: ["app", "--name", "my app"], field: "name (--name)", value: "my app" }],
   ["unknown flag", { args: ["app", "--frob"], field: "option", value: "--frob" }],
   ["unknown short flag", { args: ["app", "-x"], field: "option", value: "-x" }],
   ["unknown router", { args: ["app", "--router", "gin"], field: "orchestrator.router", value: "gin" }],
@@ -96,15 +98,15 @@ const cases: [string, Case][] = [
     [`${command} a missing folder`, { args: [...command.split(" "), "gone"], field: "directory", value: "gone", allowed: "it does not exist" }],
   ]),
   ["manifest that is a folder", { args: ["sync", "--check"], field: "hybrid-backend.json", value: "a folder", setup: (cwd) => mkdirSync(join(cwd, "hybrid-backend.json")) }],
-  ["--ci none with a provider", { args: ["app", "--ci", "none,github"], field: "--ci", value: "none,github", allowed: "none stands alone" }],
-  ["--ci with an empty entry", { args: ["app", "--ci", "github,"], field: "--ci", value: "github,", allowed: "comma-separated" }],
+  ["--ci none with a provider", { args: ["app", "--ci", "none,github"], field: "ci.providers (--ci)", value: "none,github", allowed: "none stands alone" }],
+  ["--ci with an empty entry", { args: ["app", "--ci", "github,"], field: "ci.providers (--ci)", value: "github,", allowed: "comma-separated" }],
   ["mistyped flag", { args: ["app", "--ingres", "sqs"], field: "option", value: "--ingres", allowed: "did you mean --ingress?" }],
   ["mistyped flag with =", { args: ["app", "--rooter=chi"], field: "option", value: "--rooter", allowed: "did you mean --router?" }],
   ["mistyped command", { args: ["valdate"], field: "command", value: "valdate", allowed: "did you mean validate?" }],
   ["mistyped command before a folder", { args: ["synk", "."], field: "command", value: "synk", allowed: "did you mean sync?" }],
   ["--git-init with --no-git", { args: ["app", "--git-init", "--no-git"], field: "--git-init", value: "--no-git" }],
-  ["--ci given twice", { args: ["app", "--yes", "--ci", "github", "--ci", "gitlab"], field: "--ci", value: "gitlab", allowed: "given twice" }],
-  ["--ingress given twice", { args: ["app", "--ingress", "sqs", "--ingress=http"], field: "--ingress", value: "http", allowed: 'first "sqs"' }],
+  ["--ci given twice", { args: ["app", "--yes", "--ci", "github", "--ci", "gitlab"], field: "ci.providers (--ci)", value: "gitlab", allowed: "given twice" }],
+  ["--ingress given twice", { args: ["app", "--ingress", "sqs", "--ingress=http"], field: "orchestrator.ingress (--ingress)", value: "http", allowed: 'first "sqs"' }],
   ["--docker with --no-docker", { args: ["app", "--no-docker", "--docker"], field: "--docker", value: "--no-docker", allowed: "contradict" }],
   ["parent of the folder is a file", { args: ["taken/app"], field: "directory", value: "taken", setup: (cwd) => writeFileSync(join(cwd, "taken"), "mine") }],
   configCase("--config --ci none with a provider", '{"ci": "none,gitlab"}', "ci", "none,gitlab", "none stands alone"),
@@ -118,7 +120,7 @@ const cases: [string, Case][] = [
   ["ingress with a zero-width joiner", { args: ["app", "--ingress", "sqs\u200d"], field: "orchestrator.ingress", value: "sqs\\u200d" }],
   ["router with a bidi override", { args: ["app", "--router", "chi\u202e"], field: "orchestrator.router", value: "chi\\u202e" }],
   ["module with a bidi isolate", { args: ["app", "--module", "example.com/\u2066x"], field: "orchestrator.module", value: "\\u2066" }],
-  ["--name with a newline", { args: ["app", "--name", "my\napp"], field: "name", value: "my\\napp" }],
+  ["--name with a newline", { args: ["app", "--name", "my\napp"], field: "name (--name)", value: "my\\napp" }],
   ["mistyped flag with a right-to-left mark", { args: ["app", "--ingress\u200f", "sqs"], field: "option", value: "--ingress\\u200f" }],
   configCase("--config key with a control character", '{"fr\\u0001ob": 1}', "", "fr\\u0001ob"),
   // Folders the system refuses: Node's recursive mkdir spun forever on /proc's ENOENT (see src/make-dirs.ts).
@@ -160,5 +162,46 @@ describe("bad input loses nothing", () => {
     if (c.allowed) expect(lines[0]).toContain(c.allowed);
     expect(result.stdout).toBe("");
     expect(snapshot(cwd)).toEqual(before);
+  });
+});
+
+/**
+ * Every value option, from the option table rather than a hand list: an empty
+ * value, or one of blanks alone (trimmed to empty, args.ts), is refused, and
+ * the error names the manifest field the flag sets beside the flag
+ * ("orchestrator.ingress (--ingress)", "name (--name)"), from the one table
+ * that maps them (FLAG_FOR); a flag that sets no field (--config) alone.
+ */
+describe("every value option: empty values, named in both forms", () => {
+  const valueOptions: ValueOption[] = (Object.keys(OPTIONS) as OptionName[]).filter(takesValue);
+  const fieldOf = (flag: string) => {
+    const path = Object.keys(FLAG_FOR).filter((p) => FLAG_FOR[p] === flag).sort((a, b) => a.length - b.length)[0];
+    return path === undefined ? flag : `${path} (${flag})`;
+  };
+
+  it("maps every flag of the field table to a value option", () => {
+    expect(Object.values(FLAG_FOR).filter((flag) => !valueOptions.includes(flag.slice(2) as ValueOption))).toEqual([]);
+    expect(valueOptions.length).toBeGreaterThanOrEqual(10);
+  });
+
+  const flagCases = valueOptions.flatMap((name) => [
+    { label: `--${name}= empty`, args: [`--${name}=`] },
+    { label: `--${name} of blanks`, args: [`--${name}`, " \t "] },
+  ].map((c) => ({ ...c, field: fieldOf(`--${name}`) })));
+
+  it.each(flagCases)("$label", async (c) => {
+    const cwd = tempDir();
+    const result = await runCli(["app", "--yes", "--no-validate", "--no-git", ...c.args], cwd);
+    expect(result.exitCode, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]!.startsWith(`error: ${c.field}: `), lines[0]).toBe(true);
+    expect(lines[0]).toContain("needs a value");
+    expect(snapshot(cwd)).toEqual([]);
+  });
+
+  it("names a schema fault of --name as every other flag's", async () => {
+    const result = await runCli(["app", "--name", "Bad"], tempDir());
+    expect(result.stderr.trim()).toMatch(/^error: name \(--name\): "?Bad"? is not valid/);
   });
 });

@@ -40,10 +40,10 @@ describe("--workers", () => {
 
   it.each([
     ["scorer,Bad", 'workers.1.name (--workers): "Bad" is not valid; use 2-24 characters'],
-    ["scorer,,x", '--workers: "scorer,,x" is not valid; an empty entry; give a comma-separated list of 1 to 8 worker names'],
+    ["scorer,,x", 'workers (--workers): "scorer,,x" is not valid; an empty entry; give a comma-separated list of 1 to 8 worker names'],
     ["scorer,scorer", 'workers.1.name (--workers): "scorer" is not valid; give each worker a different name'],
     // As typed, where the schema quoted the list it became ([{"name":"a1"},...).
-    ["a1,a2,a3,a4,a5,a6,a7,a8,a9", '--workers: "a1,a2,a3,a4,a5,a6,a7,a8,a9" is not valid; 9 workers; give a comma-separated list of 1 to 8 worker names'],
+    ["a1,a2,a3,a4,a5,a6,a7,a8,a9", 'workers (--workers): "a1,a2,a3,a4,a5,a6,a7,a8,a9" is not valid; 9 workers; give a comma-separated list of 1 to 8 worker names'],
   ])("%s: exit 2, one line naming it, nothing written", async (value, line) => {
     const cwd = tempDir();
     const r = await runCli(["app", "--yes", "--no-validate", "--no-git", "--workers", value], cwd);
