@@ -4,6 +4,7 @@ import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
 import { workerSettings } from "./worker-settings.js";
+import { INT64_MAX, positiveDuration, ruleLine, whole, type SettingRule } from "./setting-rules.js";
 
 /**
  * Every environment variable each generated service reads: the one table per
@@ -20,7 +21,16 @@ export interface Setting {
   /** The README's "default" cell when the default is not a plain value. */
   doc?: string;
   meaning: string;
+  /**
+   * What the service accepts, as its parser reads it (setting-rules.ts); none:
+   * free text (a name, a path, a filter) or an address the scripts place and
+   * check themselves (run.sh).
+   */
+  rule?: SettingRule;
 }
+
+/** The most the queue consumers' counts take (CONCURRENCY, KINESIS_MAX_ATTEMPTS: config.go's count). */
+export const QUEUE_COUNT_MAX = 1000;
 
 /**
  * How `make run`, `make smoke` and `make bench`, which start every service
@@ -158,10 +168,11 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       default: `127.0.0.1:${w.port}`,
       meaning: `worker ${w.name}'s gRPC address (\`make run\` sets ${w.transport === "uds" ? "a Unix socket in a temp dir" : `\`127.0.0.1:${w.port}\``}${m.docker ? `, compose \`${w.composeAddr}\`` : ""}): \`host:port\`, \`dns:///name:port\` (a headless Service: every pod a replica), \`unix:///path.sock\` (its path at most ${SUN_PATH_BYTES.linux - 1 - UDS_STAGING_EXTRA} bytes on Linux, ${SUN_PATH_BYTES.macos - 1 - UDS_STAGING_EXTRA} on macOS: what a socket address holds, less its closing NUL and the worker\'s staging suffix), or a comma list of \`host:port\`/\`unix:///path\` replicas; calls go round robin to the replicas whose health is \`SERVING\``,
     })),
-    { name: "REQUEST_TIMEOUT", default: "2s", meaning: "deadline for each call to a worker, retries included" },
+    { name: "REQUEST_TIMEOUT", default: "2s", rule: positiveDuration, meaning: "deadline for each call to a worker, retries included" },
     {
       name: "COALESCE",
       default: "on",
+      rule: { kind: "choice", values: ["on", "off"] },
       meaning:
         "`on`: a single request goes to its worker at once while no call to it is in flight, and waits for the next shared `ScoreBatch` while one is (see Coalescing); `off`: every request is its own call",
     },
@@ -170,28 +181,33 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     rows.push({
       name: "SHUTDOWN_DELAY",
       default: "0s",
+      rule: { kind: "duration", minMs: 0, want: "a Go duration of 0 or more, such as 5s" },
       meaning: `after SIGTERM, how long the API goes on serving, \`/readyz\` answering 503, before it stops accepting and drains (\`SHUTDOWN_TIMEOUT\`): the time load balancers take to stop sending${kube ? `; the Kubernetes manifests set \`${KUBE_SHUTDOWN_DELAY_SECS}s\` and add it to the pod's grace period` : ""}`,
     });
     rows.push({
       name: "MAX_BODY_BYTES",
       default: "",
       doc: "the contract's ceiling",
+      // Go also refuses one above the contract's ceiling, which it computes from scoring.proto at start.
+      rule: whole(1, INT64_MAX, "a whole number of bytes"),
       meaning: "request body limit; may lower, never raise, the largest request scoring.proto allows (see Limits and retries)",
     });
     rows.push({
       name: "MAX_IN_FLIGHT_BYTES",
       default: "",
       doc: "1 MiB per core (GOMAXPROCS)",
+      rule: whole(1, INT64_MAX, "a whole number of bytes"),
       meaning: "most request body bytes the scoring routes handle at once; within it an adaptive limit (gauge `orchestrator_admission_limit_bytes`, at least 256 KiB per core unless the worker refuses calls for load) falls while requests take over three times their unloaded time, and by a tenth for each call the worker refuses for load; a request past the limit gets 429 with `Retry-After` before its body is decoded, and one larger than the limit runs only when nothing else is in flight (see Limits and retries)",
     });
   }
   if (ingress === "sqs") {
     rows.push(
       { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)" },
-      { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", meaning: "visibility per receive, whole seconds; extended while work is slow" },
+      { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", rule: { kind: "duration", minMs: 1000, maxMs: 12 * 3600 * 1000, wholeSecs: true, want: "whole seconds from 1s to 12h, e.g. 30s" }, meaning: "visibility per receive, whole seconds; extended while work is slow" },
       {
         name: "CONCURRENCY",
         default: String(SQS_CONCURRENCY),
+        rule: whole(1, QUEUE_COUNT_MAX, "a whole number"),
         meaning: `batches of up to ${SQS_RECEIVE_MAX} messages handled at once${kube ? "; the Kubernetes manifests set it beside KEDA's `queueLength`, derived from it: raise both together" : ""}`,
       },
     );
@@ -200,15 +216,15 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
     rows.push(
       { name: "KINESIS_STREAM_NAME", default: PROJECT_NAMES.stream.of(m.name), meaning: "stream to consume" },
       { name: "LEASE_TABLE", default: PROJECT_NAMES.leaseTable.of(m.name), meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
-      { name: "LEASE_DURATION", default: "10s", meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
-      { name: "KINESIS_MAX_ATTEMPTS", default: "10", meaning: "failures in a row before a shard's lease is released for another try" },
+      { name: "LEASE_DURATION", default: "10s", rule: { kind: "duration", minMs: 1000, want: "a Go duration of at least 1s, e.g. 10s" }, meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
+      { name: "KINESIS_MAX_ATTEMPTS", default: "10", rule: whole(1, QUEUE_COUNT_MAX, "a whole number"), meaning: "failures in a row before a shard's lease is released for another try" },
       { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
     );
   }
   if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), meaning: "results table (partition key `id`, a string)" });
   rows.push(
-    { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, meaning: http ? "how long in-flight requests may finish once the API stops accepting (after `SHUTDOWN_DELAY`)" : "how long in-flight work may finish after SIGTERM" },
-    { name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
+    { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, rule: positiveDuration, meaning: http ? "how long in-flight requests may finish once the API stops accepting (after `SHUTDOWN_DELAY`)" : "how long in-flight work may finish after SIGTERM" },
+    { name: "LOG_LEVEL", default: "info", rule: { kind: "level" }, meaning: "`debug`, `info`, `warn` or `error`" },
   );
   const prefixes = ["WORKER_"];
   if (ingress === "sqs") prefixes.push("SQS_");
@@ -225,6 +241,10 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       ...(ingress === "kinesis" ? [{ name: "CHECKPOINT_TABLE", use: "LEASE_TABLE" }] : []),
     ],
   };
+}
+
+function ruleLines(rows: readonly Setting[]): string[] {
+  return rows.flatMap((r) => (r.rule ? [ruleLine(r.name, r.rule)] : []));
 }
 
 /** The README's default cell: the value in backticks, or its description. */
@@ -256,6 +276,8 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
     orchestrator: { shared: names(OTEL_VARIABLES, "shared"), own: names(OTEL_VARIABLES, "own") },
     worker: { shared: [...names(own.settings, "shared"), ...names(OTEL_VARIABLES, "shared")], own: [...names(own.settings, "own"), ...names(OTEL_VARIABLES, "own")] },
     refusedEntries: [...OTEL_VARIABLES, ...own.settings].flatMap((r) => (r.ownEntry ? [{ name: r.name, entry: r.ownEntry.key, use: r.ownEntry.use }] : [])),
+    // Each service's rules (check_values), from the same tables its parser is rendered from.
+    rules: { orchestrator: ruleLines(orchestratorSettings(m, workers).settings), worker: ruleLines(own.settings) },
   };
   if (!worker) {
     // The root README has one row per setting for every worker: what differs by worker is named by NAME.

@@ -1,0 +1,123 @@
+import { execa } from "execa";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { render } from "../../src/render/index.js";
+import type { SettingRule } from "../../src/render/setting-rules.js";
+import { QUEUE_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
+import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
+import { workerContexts } from "../../src/render/workers.js";
+import { RUN_SCRIPTS, standInPath, standInRepo, writeExecutable } from "../helpers/run-script-repo.js";
+
+/**
+ * A new user's `make run WORKER_SCORER_CPU_BUDGET=abc` (or MAX_IN_FLIGHT=abc,
+ * REQUEST_TIMEOUT=abc, LOG_LEVEL=loud) passed `--check`, built for minutes,
+ * then the service refused the value. Every setting the services parse carries
+ * its rule in the settings tables, and the scripts check each set value
+ * against it, under its plain and per-service names, before the build.
+ */
+const manifest = (ingress: string) => parseManifest({ name: "chk-app", orchestrator: { module: "example.com/chk-app/orchestrator", ingress } });
+const presets = ["http", "sqs", "kinesis"] as const;
+const trees = Object.fromEntries(presets.map((p) => [p, render(manifest(p))]));
+type Tree = (typeof trees)[string];
+
+function repo(tree: Tree): string {
+  const scripts = [...RUN_SCRIPTS, "scripts/smoke.sh", "scripts/bench.sh", "scripts/pinning.sh", "scripts/wait-ready.sh", "scripts/aws.sh", "Makefile"];
+  const dir = standInRepo("chb-svc-", {
+    scripts: Object.fromEntries(scripts.filter((p) => tree.has(p)).map((p) => [p, tree.get(p)!.content])),
+    orchestrator: "touch started/orchestrator",
+    workers: { scorer: "touch started/scorer" },
+  });
+  mkdirSync(join(dir, "started"));
+  for (const s of readdirSync(join(dir, "scripts"))) chmodSync(join(dir, "scripts", s), 0o755);
+  const record = (tool: string) => `echo "${tool} $*" >> "${join(dir, "started", "toolchain")}"\nexit 1`;
+  writeExecutable(dir, "fakebin/go", record("go"));
+  writeExecutable(dir, "fakebin/cargo", record("cargo"));
+  return dir;
+}
+
+const check = (dir: string, script: string, env: Record<string, string>) =>
+  execa("bash", [`scripts/${script}.sh`, "--check"], { cwd: dir, env: { PATH: standInPath(dir), ...env }, extendEnv: false, reject: false, all: true, timeout: 20_000 });
+
+/** One more than a whole number written in digits. */
+const plusOne = (n: string) => (BigInt(n) + 1n).toString();
+
+/** Values each rule must refuse, and ones it must take, as the service's parser does. */
+function examples(rule: SettingRule): { bad: string[]; good: string[] } {
+  switch (rule.kind) {
+    case "whole":
+      return { bad: ["abc", "-1", "1.5", "1e3", " ", plusOne(rule.max), ...(rule.min > 0 ? [String(rule.min - 1)] : [])].filter((v) => v.trim()), good: [String(rule.min), rule.max, `+${rule.max}`, `0${rule.max}`] };
+    case "duration":
+      return {
+        bad: ["abc", "10", "-1s", "1x", ...(rule.minMs > 0 ? [rule.minMs >= 1000 ? "999ms" : "0s"] : []), ...(rule.wholeSecs ? ["1500ms"] : []), ...(rule.maxMs ? [`${rule.maxMs / 1000 + 1}s`] : [])],
+        good: ["1h2m3s", ...(rule.minMs >= 1000 ? ["1s"] : ["500ms"]), ...(rule.minMs === 0 ? ["0", "0s"] : [])],
+      };
+    case "choice":
+      return { bad: ["maybe", rule.values[0]!.toUpperCase(), `${rule.values[0]} `], good: [...rule.values] };
+    case "level":
+      return { bad: ["loud", "info+", "inf", "debug+1.5"], good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4"] };
+  }
+}
+
+describe.each(presets)("%s: each service's settings are checked by the rule of its table", (preset) => {
+  const m = manifest(preset);
+  const workers = workerContexts(m);
+  const rows = [
+    ...orchestratorSettings(m, workers).settings.flatMap((s) => (s.rule ? [{ names: [s.name], rule: s.rule }] : [])),
+    ...workerSettings(workers[0]!, m).settings.flatMap((s) => (s.rule ? [{ names: [s.name, `${workers[0]!.envPrefix}${s.name}`], rule: s.rule }] : [])),
+  ];
+  const cases = rows.flatMap(({ names, rule }) => names.map((name) => [name, rule] as const));
+
+  it.each(cases)("%s", async (name, rule) => {
+    const dir = repo(trees[preset]!);
+    const { bad, good } = examples(rule);
+    for (const value of bad) {
+      const r = await check(dir, "run", { [name]: value });
+      expect(r.exitCode, `${name}=${value}: ${r.all}`).toBe(2);
+      expect(r.all).toMatch(new RegExp(`^run: ${name}=.*: want [^\\n]+$`));
+    }
+    for (const value of good) {
+      const r = await check(dir, "run", { [name]: value });
+      expect(r.exitCode, `${name}=${value}: ${r.all}`).toBe(0);
+    }
+    expect(existsSync(join(dir, "started", "orchestrator"))).toBe(false);
+  });
+});
+
+describe("the values the new user set are refused by make run, smoke and bench before the build", () => {
+  const make = (dir: string, args: string[]) =>
+    execa("make", ["--no-print-directory", "-s", ...args], { cwd: dir, env: { PATH: standInPath(dir) }, extendEnv: false, stdin: "ignore", reject: false, all: true, timeout: 20_000 });
+
+  it.each([
+    ["sqs", ["run", "WORKER_SCORER_CPU_BUDGET=abc"], `run: WORKER_SCORER_CPU_BUDGET=abc: want whole CPUs from 1 to ${WORKER_LIMITS.cpuBudget}`],
+    ["sqs", ["smoke", "WORKER_SCORER_MAX_IN_FLIGHT=-1"], `smoke: WORKER_SCORER_MAX_IN_FLIGHT=-1: want a whole number from 1 to ${WORKER_LIMITS.maxInFlight}`],
+    ["http", ["bench", "MAX_IN_FLIGHT=abc"], `bench: MAX_IN_FLIGHT=abc: want a whole number from 1 to ${WORKER_LIMITS.maxInFlight}`],
+    ["http", ["run", "REQUEST_TIMEOUT=abc"], "run: REQUEST_TIMEOUT=abc: want a positive Go duration such as 2s or 500ms"],
+    ["http", ["smoke", "LOG_LEVEL=loud"], "smoke: LOG_LEVEL=loud: want debug, info, warn or error"],
+    ["http", ["bench", "COALESCE=yes"], "bench: COALESCE=yes: want on or off"],
+    ["sqs", ["run", "CONCURRENCY=0"], `run: CONCURRENCY=0: want a whole number from 1 to ${QUEUE_COUNT_MAX}`],
+    ["sqs", ["run", "SQS_VISIBILITY_TIMEOUT=1500ms"], "run: SQS_VISIBILITY_TIMEOUT=1500ms: want whole seconds from 1s to 12h, e.g. 30s"],
+    ["kinesis", ["run", "LEASE_DURATION=500ms"], "run: LEASE_DURATION=500ms: want a Go duration of at least 1s, e.g. 10s"],
+    ["kinesis", ["bench", "KEEPALIVE_INTERVAL_SECS=0"], "bench: KEEPALIVE_INTERVAL_SECS=0: want whole seconds from 1 to 3600"],
+  ])("%s: make %j", async (preset, args, line) => {
+    const dir = repo(trees[preset]!);
+    const r = await make(dir, args);
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(r.all.split("\n")[0]).toBe(line);
+    expect(existsSync(join(dir, "started", "toolchain"))).toBe(false);
+  });
+});
+
+describe("the scripts' bounds are the services' own", () => {
+  const kit = readFileSync("templates/worker-kit/src/config/mod.rs.hbs", "utf8") + readFileSync("templates/worker-kit/src/config/listen.rs", "utf8");
+  const rustConst = (name: string) => Number(kit.match(new RegExp(`pub const ${name}: \\w+ = ([0-9_]+);`))![1]!.replace(/_/g, ""));
+
+  it("worker-kit's limits are WORKER_LIMITS", () => {
+    expect({ cpuBudget: rustConst("CPU_BUDGET_LIMIT"), maxInFlight: rustConst("MAX_IN_FLIGHT_LIMIT"), keepaliveSecs: rustConst("KEEPALIVE_LIMIT_SECS") }).toEqual(WORKER_LIMITS);
+  });
+
+  it("config.go's queue counts end at QUEUE_COUNT_MAX", () => {
+    expect(readFileSync("templates/go-orchestrator/internal/config/parse_queue.go", "utf8")).toContain(`n > ${QUEUE_COUNT_MAX}`);
+  });
+});
