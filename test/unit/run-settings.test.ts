@@ -3,6 +3,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import type { SettingRule } from "../../src/render/setting-rules.js";
+import { orchestratorSettings } from "../../src/render/settings.js";
+import { workerSettings } from "../../src/render/worker-settings.js";
+import { workerContexts } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
 import { RUN_SCRIPTS, standInRepo, startScript } from "../helpers/run-script-repo.js";
 import { envOf } from "../helpers/service-env.js";
@@ -89,6 +93,20 @@ function configurationRows(readme: string): Row[] {
     });
 }
 
+/** The nth value a rule takes. */
+function valid(rule: SettingRule, n: number): string {
+  switch (rule.kind) {
+    case "whole":
+      return String(rule.min + n);
+    case "duration":
+      return `${n}s`;
+    case "choice":
+      return rule.values[n % rule.values.length]!;
+    case "level":
+      return ["debug", "info", "warn", "error"][n % 4]!;
+  }
+}
+
 describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration setting through, %s", (ingress) => {
   it("each variable of the README's table reaches the services its row names", async () => {
     const text = treeFor(ingress);
@@ -99,6 +117,10 @@ describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration s
     /** service → variable the service reads → the value it must get. */
     const want: Record<string, Record<string, string>> = { orchestrator: {}, scorer: {}, pricing: {} };
     const apiPort = await freePort();
+    const m = parseManifest({ name: "set-app", orchestrator: { module: "example.com/set-app/orchestrator", ingress }, workers: WORKERS.map((w) => ({ ...w })) });
+    const rules = new Map<string, SettingRule>();
+    for (const row of [...orchestratorSettings(m, workerContexts(m)).settings, ...workerSettings(workerContexts(m)[0]!, m).settings]) if (row.rule) rules.set(row.name, row.rule);
+    let distinct = 0;
     /** The value VAR gets: an address where one is wanted, else one that names the variable. */
     const valueFor = async (given: string, tag = ""): Promise<string> => {
       if (given === "LISTEN_ADDR") return `127.0.0.1:${apiPort}`;
@@ -110,6 +132,9 @@ describe.each(["http", "sqs", "kinesis"])("make run passes every Configuration s
       // The drains run.sh derives its stop graces from, which it checks: well-formed, each its own.
       const drains: Record<string, string> = { SHUTDOWN_TIMEOUT: "13s", SHUTDOWN_DELAY: "1ms", SHUTDOWN_GRACE_SECS: "7", WORKER_SCORER_SHUTDOWN_GRACE_SECS: "8", WORKER_PRICING_SHUTDOWN_GRACE_SECS: "9" };
       if (drains[given]) return drains[given];
+      // A setting with a rule, which run.sh checks: a value it takes, each its own where the rule allows.
+      const rule = rules.get(given.replace(/^(ORCHESTRATOR|WORKER_SCORER|WORKER_PRICING)_/, ""));
+      if (rule) return valid(rule, ++distinct);
       return `set-${tag}${given.toLowerCase()}`;
     };
     for (const row of rows) {

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
@@ -8,6 +8,7 @@ import type { SettingRule } from "../../src/render/setting-rules.js";
 import { QUEUE_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
 import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
+import { tempDir } from "../helpers/temp-dirs.js";
 import { RUN_SCRIPTS, standInPath, standInRepo, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
@@ -120,4 +121,64 @@ describe("the scripts' bounds are the services' own", () => {
   it("config.go's queue counts end at QUEUE_COUNT_MAX", () => {
     expect(readFileSync("templates/go-orchestrator/internal/config/parse_queue.go", "utf8")).toContain(`n > ${QUEUE_COUNT_MAX}`);
   });
+});
+
+/**
+ * The orchestrator's own parser (config.Load, rendered for a queue preset, whose
+ * config package needs only the standard library) takes and refuses the same
+ * examples as the scripts' rules: a rule narrower or wider than the parser is a
+ * fault either way.
+ */
+describe.each(["sqs", "kinesis"] as const)("%s: config.go agrees with the scripts' rules", (preset) => {
+  it("on every example", async () => {
+    const m = manifest(preset);
+    const tree = trees[preset]!;
+    const cases = orchestratorSettings(m, workerContexts(m)).settings.flatMap((s) => {
+      if (!s.rule) return [];
+      const { bad, good } = examples(s.rule);
+      return [...bad.map((v) => [s.name, v, "refused"]), ...good.map((v) => [s.name, v, "ok"])];
+    });
+    const dir = tempDir("chb-svc-go-");
+    mkdirSync(join(dir, "internal", "config"), { recursive: true });
+    for (const path of tree.keys()) {
+      const file = path.replace("orchestrator/internal/config/", "");
+      if (path.startsWith("orchestrator/internal/config/") && !file.includes("/") && file.endsWith(".go") && !file.endsWith("_test.go")) {
+        writeFileSync(join(dir, "internal", "config", file), tree.get(path)!.content);
+      }
+    }
+    writeFileSync(join(dir, "go.mod"), "module example.com/chk-app/orchestrator\n\ngo 1.22\n");
+    writeFileSync(
+      join(dir, "main.go"),
+      `package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"example.com/chk-app/orchestrator/internal/config"
+)
+
+func main() {
+	var cases [][2]string
+	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil {
+		panic(err)
+	}
+	for _, c := range cases {
+		_, err := config.Load([]string{c[0] + "=" + c[1]})
+		if err != nil && strings.Contains(err.Error(), c[0]+"=") {
+			fmt.Println("refused")
+		} else {
+			fmt.Println("ok")
+		}
+	}
+}
+`,
+    );
+    const r = await execa("go", ["run", "."], { cwd: dir, input: JSON.stringify(cases.map(([n, v]) => [n, v])), env: { GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" }, reject: false, all: true, timeout: 120_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    const answers = r.stdout.split("\n");
+    expect(cases.map(([n, v], i) => `${n}=${v}: ${answers[i]}`)).toEqual(cases.map(([n, v, want]) => `${n}=${v}: ${want}`));
+  }, 180_000);
 });
