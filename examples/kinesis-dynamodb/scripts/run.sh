@@ -30,14 +30,11 @@ check_addr run LISTEN_ADDR
 check_addr run METRICS_ADDR
 check_addr run WORKER_SCORER_ADDR "$uds_path_max"
 check_addr run WORKER_SCORER_METRICS_ADDR
-# The drains the stop graces below are derived from, refused here as the
-# services would refuse them at start (config.go, worker-kit's config).
-check_duration run SHUTDOWN_TIMEOUT
-check_seconds run SHUTDOWN_GRACE_SECS 3600
-check_seconds run WORKER_SCORER_SHUTDOWN_GRACE_SECS 3600
 # Each service's settings from this one environment (scripts/services.sh,
 # shared with smoke.sh and bench.sh), refused before anything starts if one
-# would reach every service alike; the addresses are placed by start_worker.
+# would reach every service alike, or if a service would refuse its value (the
+# drains the stop graces below are derived from too); the addresses are placed
+# by start_worker.
 . scripts/services.sh
 check_settings run
 . scripts/aws.sh

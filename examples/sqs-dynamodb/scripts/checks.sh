@@ -90,14 +90,48 @@ check_duration() {
   refuse_setting "$1" "$2" "$value" "a positive Go duration such as 2s or 500ms"
 }
 
-# check_seconds SCRIPT VAR MAX: VAR, if set, must be whole seconds from 0 to
-# MAX, read as Rust reads a u64 (an optional +).
-check_seconds() {
-  local value=${!2:-} digits
-  digits=${value#+}
+# is_whole VALUE MIN MAX: a whole number from MIN to MAX as Go's strconv and
+# Rust's str::parse read one: an optional +, leading zeros. Compared as digit
+# strings: MAX may pass what shell arithmetic holds.
+is_whole() {
+  local digits
+  [[ $1 =~ ^\+?[0-9]+$ ]] || return 1
+  digits=${1#+}
   digits=${digits#"${digits%%[!0]*}"}
-  if [ -z "$value" ] || { [[ $value =~ ^\+?[0-9]+$ ]] && [ ${#digits} -le ${#3} ] && [ "${digits:-0}" -le "$3" ]; }; then return 0; fi
-  refuse_setting "$1" "$2" "$value" "whole seconds from 0 to $3"
+  digits=${digits:-0}
+  if [ ${#digits} -gt ${#3} ] || { [ ${#digits} -eq ${#3} ] && [[ $digits > $3 ]]; }; then return 1; fi
+  [ ${#digits} -gt ${#2} ] || [ "$digits" -ge "$2" ]
+}
+
+# is_level VALUE: slog.Level's text as the orchestrator reads LOG_LEVEL: debug,
+# info, warn or error in any case, then an optional +N or -N.
+is_level() {
+  local lower
+  lower=$(printf '%s' "$1" | LC_ALL=C tr '[:upper:]' '[:lower:]')
+  [[ $lower =~ ^(debug|info|warn|error)([+-][0-9]{1,18})?$ ]]
+}
+
+# check_rule SCRIPT VAR RULE: VAR, if set, must pass RULE, a settings table's
+# rule as services.sh renders it ("VAR|KIND|ARG...|WANT", setting-rules.ts).
+check_rule() {
+  local value=${!2:-} name kind a b c want ms
+  if [ -z "$value" ]; then return 0; fi
+  IFS='|' read -r name kind a b c want <<<"$3"
+  case $kind in
+    duration)
+      if ms=$(duration_ms "$value") && [ "$ms" -ge "$a" ] && { [ -z "$b" ] || [ "$ms" -le "$b" ]; } &&
+        { [ -z "$c" ] || [ $((ms % 1000)) -eq 0 ]; }; then return 0; fi ;;
+    whole)
+      want=$c
+      if is_whole "$value" "$a" "$b"; then return 0; fi ;;
+    level)
+      want="debug, info, warn or error"
+      if is_level "$value"; then return 0; fi ;;
+    choice)
+      want=${3#"$name|choice|"} want=${want//|/ or }
+      if [[ "|${3#"$name|choice|"}|" == *"|$value|"* ]]; then return 0; fi ;;
+  esac
+  refuse_setting "$1" "$2" "$value" "$want"
 }
 
 # check_choice SCRIPT VAR CHOICE...: VAR, if set, must be one of the CHOICEs.

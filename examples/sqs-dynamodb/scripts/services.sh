@@ -27,6 +27,10 @@ orchestrator_prefixes=(WORKER_ SQS_)
 worker_settings=(LISTEN_ADDR MODEL_PATH CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS KEEPALIVE_INTERVAL_SECS KEEPALIVE_TIMEOUT_SECS RUST_LOG METRICS_ADDR)
 worker_prefixes=(MODEL_)
 retired_names=("WORKER_ADDR WORKER_SCORER_ADDR" "HTTP_LISTEN LISTEN_ADDR" "RAYON_NUM_THREADS CPU_BUDGET" "TOKIO_WORKER_THREADS CPU_BUDGET")
+# Each kind's settings rules, "VAR|KIND|ARG...|WANT" (check_rule, scripts/checks.sh):
+# what the service's own parser accepts, from the same table.
+orchestrator_rules=("REQUEST_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "COALESCE|choice|on|off" "SQS_VISIBILITY_TIMEOUT|duration|1000|43200000|1|whole seconds from 1s to 12h, e.g. 30s" "CONCURRENCY|whole|1|1000|a whole number from 1 to 1000" "SHUTDOWN_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "LOG_LEVEL|level")
+worker_rules=("CPU_BUDGET|whole|1|1024|whole CPUs from 1 to 1024" "MAX_IN_FLIGHT|whole|1|1000000|a whole number from 1 to 1000000" "SHUTDOWN_GRACE_SECS|whole|0|3600|whole seconds from 0 to 3600" "KEEPALIVE_INTERVAL_SECS|whole|1|3600|whole seconds from 1 to 3600" "KEEPALIVE_TIMEOUT_SECS|whole|1|3600|whole seconds from 1 to 3600")
 # Every service, its kind (which lists apply) and the prefix of its per-service
 # names; per_service: every per-service name of every service, which no service
 # is given as is.
@@ -85,11 +89,28 @@ per_service_names() {
   echo "${names[*]}"
 }
 
+# check_values SCRIPT KIND...: refuses each set value a service of the KINDs
+# would refuse at start, under its plain name and each per-service one.
+check_values() {
+  local script=$1 kind i list item
+  shift
+  for kind in "$@"; do
+    list="${kind}_rules[@]"
+    for item in "${!list}"; do
+      check_rule "$script" "${item%%|*}" "$item"
+      for i in "${!service_names[@]}"; do
+        if [ "${service_kinds[$i]}" = "$kind" ]; then check_rule "$script" "${service_prefixes[$i]}${item%%|*}" "$item"; fi
+      done
+    done
+  done
+}
+
 # check_settings SCRIPT [KIND...]: refuses (refuse_setting: exit 2, bad input)
 # for SCRIPT (run, smoke, bench), before anything starts, on a plain name that must be set per service, on a shared
 # one holding an entry that must be, on a per-service name no service reads (a
-# typo would otherwise leave a default in force unnoticed), and on a name the
-# services of the KINDs SCRIPT starts (default both) would refuse.
+# typo would otherwise leave a default in force unnoticed), on a name the
+# services of the KINDs SCRIPT starts (default both) would refuse, and on a
+# value they would (check_values).
 check_settings() {
   local i var list table allowed names=() known item key use entry entries kind prefix kinds=(orchestrator worker)
   if [ $# -gt 1 ]; then kinds=("${@:2}"); fi
@@ -140,4 +161,5 @@ check_settings() {
       done
     done
   done
+  check_values "$1" "${kinds[@]}"
 }
