@@ -19,7 +19,8 @@ import { partialName, templateFiles, templateListing } from "./template-files.js
 import { kubernetesContext } from "./kubernetes.js";
 import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
-import { COALESCE, SAMPLED_TRACES, SQS_RECEIVE, settingsContext } from "./settings.js";
+import { SAMPLED_TRACES } from "./otel-env.js";
+import { COALESCE, SQS_RECEIVE, settingsContext } from "./settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
 import { UDS_STAGING_EXTRA, exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";

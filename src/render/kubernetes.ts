@@ -5,7 +5,8 @@ import { orchestratorIam } from "./iam.js";
 import { probesContext } from "./probes.js";
 import { egressContext } from "./network-policy.js";
 import { otelServiceName, otelSharedEnv, workerMetricsPort } from "./otel-env.js";
-import { ORCHESTRATOR_OPS_PORT, SAMPLED_TRACES, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
+import { SAMPLED_TRACES } from "./otel-env.js";
+import { ORCHESTRATOR_OPS_PORT, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 

@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest.js";
 import { PROJECT_NAMES } from "../project-names.js";
-import { OTLP_DEFAULT_PROTOCOL } from "./otel-env.js";
+import { OTEL_VARIABLES } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
 import { workerSettings } from "./worker-settings.js";
@@ -79,43 +79,6 @@ export interface ServiceSettings {
 }
 
 /**
- * The OpenTelemetry SDK's standard variables the orchestrator and the workers
- * honour (Setup in telemetry/tracing.go, the SDK and otel.rs). Not the orchestrator's
- * settings (config.go neither reads nor checks them: `OTEL_` is no prefix of
- * its own); listed so the README documents them beside the settings.
- */
-export const OTEL_VARIABLES: readonly SharedSetting[] = [
-  {
-    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
-    default: "",
-    doc: "unset: no export",
-    run: "shared",
-    meaning: "OTLP collector for traces (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` overrides it); unset, spans are not recorded and cost next to nothing, while an incoming `traceparent` still reaches the workers",
-  },
-  {
-    name: "OTEL_EXPORTER_OTLP_PROTOCOL",
-    default: OTLP_DEFAULT_PROTOCOL,
-    doc: OTLP_DEFAULT_PROTOCOL,
-    run: "shared",
-    meaning: "grpc or http/protobuf (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` overrides it)",
-  },
-  { name: "OTEL_SERVICE_NAME", default: "orchestrator", doc: "`orchestrator`; a worker: its name", meaning: "the traces' `service.name`, over a `service.name` entry of `OTEL_RESOURCE_ATTRIBUTES`", run: "own" },
-  {
-    name: "OTEL_RESOURCE_ATTRIBUTES",
-    default: "",
-    doc: "unset",
-    meaning: "more attributes of every span's resource, `key=value` pairs separated by commas (e.g. `deployment.environment=dev`); a `service.name` entry names the service where `OTEL_SERVICE_NAME` does not, as the OpenTelemetry specification orders them",
-    run: "shared",
-    ownEntry: { key: "service.name", use: "OTEL_SERVICE_NAME" },
-  },
-  { name: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", meaning: "the SDK's sampler; `parentbased_` ones follow an incoming `traceparent`'s decision", run: "shared" },
-  { name: "OTEL_TRACES_SAMPLER_ARG", default: "", doc: "unset", meaning: "the sampler's argument: for `parentbased_traceidratio`, the share of new traces kept, 0 to 1", run: "shared" },
-  { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", meaning: "milliseconds between span batch exports; spans still buffered are flushed at shutdown, after the drain", run: "shared" },
-  { name: "OTEL_SDK_DISABLED", default: "false", meaning: "`true` turns tracing off even with an endpoint set", run: "shared" },
-  { name: "OTEL_TRACES_EXPORTER", default: "otlp", meaning: "`none` turns trace export off even with an endpoint set", run: "shared" },
-];
-
-/**
  * The orchestrator's coalescer (COALESCE): calls to one worker out at once
  * when batches fill, and how many full batches may wait. Rendered into
  * workerclient/coalesce.go and the README's Coalescing section.
@@ -129,16 +92,6 @@ export const COALESCE = { maxInFlight: 4, queueBatches: 2 } as const;
  */
 export const SQS_CONCURRENCY = 20;
 export const SQS_RECEIVE_MAX = 10;
-/**
- * The sampler the prod overlay sets and `make bench`'s tracing overhead
- * measures (its `sampled` variant, beside always_on): 1 new trace in 100;
- * workers follow the orchestrator's decision through `traceparent`, as
- * `parentbased_` samplers do. At the 1,000 req/s a replica is sized for that
- * is about 10 traces/s a replica, where always_on would export every request.
- */
-const SAMPLED_ONE_IN = 100;
-export const SAMPLED_TRACES = { sampler: "parentbased_traceidratio", ratio: String(1 / SAMPLED_ONE_IN), oneIn: SAMPLED_ONE_IN } as const;
-
 /** Both, for the consumer's template (sqsconsumer/consumer.go, receive.go). */
 export const SQS_RECEIVE = { concurrency: SQS_CONCURRENCY, receiveMax: SQS_RECEIVE_MAX } as const;
 

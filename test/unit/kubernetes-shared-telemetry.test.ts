@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { TELEMETRY_CONFIG } from "../../src/render/kubernetes.js";
-import { SAMPLED_TRACES } from "../../src/render/settings.js";
+import { SAMPLED_TRACES } from "../../src/render/otel-env.js";
 import { writeTree } from "../../src/write/create.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { OTEL_VARIABLES } from "../../src/render/settings.js";
+import { OTEL_VARIABLES } from "../../src/render/otel-env.js";
 
 /**
  * The orchestrator (telemetry.Exporting) and the workers (otel.rs

@@ -4,7 +4,8 @@ import { parseManifest, type Manifest } from "../../src/manifest.js";
 import { render, type FileTree } from "../../src/render/index.js";
 import { GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT } from "../../src/render/observability.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../../src/render/otel-env.js";
-import { ORCHESTRATOR_OPS_PORT, OTEL_VARIABLES, orchestratorSettings } from "../../src/render/settings.js";
+import { OTEL_VARIABLES } from "../../src/render/otel-env.js";
+import { ORCHESTRATOR_OPS_PORT, orchestratorSettings } from "../../src/render/settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { withLedger } from "../../src/sync/ledger.js";
 
