@@ -65,7 +65,7 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   // The server's test of the API's paced body reads, which serves the API itself.
   [/^orchestrator\/internal\/server\/api_pace_test\.go$/, (m) => !queue(m)],
   // The checks only the HTTP API makes (whole batches, protojson body limits).
-  [/^orchestrator\/internal\/validation\/http(_test)?\.go$/, (m) => !queue(m)],
+  [/^orchestrator\/internal\/validation\/http(_[a-z]+)?\.go$/, (m) => !queue(m)],
   // The test of the results table's bound, for the sink that has one.
   [/^orchestrator\/internal\/sqsconsumer\/sink_dynamodb_test\.go$/, (m) => m.orchestrator.ingress === "sqs" && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],

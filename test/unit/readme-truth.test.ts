@@ -224,7 +224,7 @@ describe("the HTTP API's error table", () => {
       const written = new Set<string>();
       for (const [path, file] of tree) {
         if (!path.startsWith("orchestrator/internal/") || !path.endsWith(".go") || path.endsWith("_test.go")) continue;
-        for (const [, status, code] of file.content.toString("utf8").matchAll(/write(?:Error|Retryable)\(w, (\w+(?:\.\w+)?), "([a-z_]+)"/g)) {
+        for (const [, status, code] of file.content.toString("utf8").matchAll(/write(?:Error|Retryable|BodyError)\(w, (\w+(?:\.\w+)?), "([a-z_]+)"/g)) {
           // 499 answers a client that has already gone: nobody reads it but the access log.
           if (status === "statusClientClosedRequest") continue;
           const number = STATUS[status!.replace(/^http\./, "")];
