@@ -87,8 +87,11 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// Field is the path of the field a rule rejected, e.g. requests[2].id, for 400s from validation.
-	Field string `json:"field,omitempty"`
+	// Field is, on every 400 and 413 about the body, the path of the field at fault in the
+	// contract's names (requests[2].id), whichever layer refused it: JSON syntax, protojson,
+	// or a rule. "" is the body as a whole (empty, not a JSON object, too large, unreadable).
+	// Answers about anything else have none.
+	Field *string `json:"field,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, httpStatus int, body []byte) {
@@ -102,14 +105,19 @@ func writeError(w http.ResponseWriter, httpStatus int, code, message string) {
 	writeJSON(w, httpStatus, body)
 }
 
+// writeBodyError answers a refusal of the body at field ("" for the body as a whole).
+func writeBodyError(w http.ResponseWriter, httpStatus int, code, message, field string) {
+	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: message, Field: &field}}) // Strings always marshal.
+	writeJSON(w, httpStatus, body)
+}
+
 // writeInvalid answers 400 for a request that breaks the contract's rules.
 func writeInvalid(w http.ResponseWriter, err error) {
-	detail := errorDetail{Code: "invalid_argument", Message: err.Error()}
+	field := ""
 	if verr, ok := errors.AsType[*validation.Error](err); ok {
-		detail.Field = verr.Field
+		field = verr.Field
 	}
-	body, _ := json.Marshal(errorBody{Error: detail}) // Strings always marshal.
-	writeJSON(w, http.StatusBadRequest, body)
+	writeBodyError(w, http.StatusBadRequest, "invalid_argument", err.Error(), field)
 }
 
 // acceptable answers 415 or 413 itself for a request its headers alone rule out: a body
@@ -132,7 +140,7 @@ func acceptable(w http.ResponseWriter, r *http.Request, m proto.Message, limit i
 
 func writeTooLarge(w http.ResponseWriter, m proto.Message, limit int64) {
 	name := m.ProtoReflect().Descriptor().Name()
-	writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", limit, name))
+	writeBodyError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes, the limit for a %s", limit, name), "")
 }
 
 // readBody reads a protojson body for m, of at most limit bytes, into a pooled buffer (give it
@@ -160,7 +168,7 @@ func readBody(w http.ResponseWriter, r *http.Request, m proto.Message, limit int
 	}
 	if err != nil {
 		putBody(buf)
-		writeError(w, http.StatusBadRequest, "invalid_argument", "reading request body: "+err.Error())
+		writeBodyError(w, http.StatusBadRequest, "invalid_argument", "reading request body: "+err.Error(), "")
 		return nil, false
 	}
 	return buf, true
@@ -171,11 +179,12 @@ func decode(w http.ResponseWriter, body []byte, m proto.Message) bool {
 	name := m.ProtoReflect().Descriptor().Name()
 	// protojson reports an empty body as a syntax error at an unnamed token.
 	if len(bytes.TrimSpace(body)) == 0 {
-		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("the body is empty; send a %s as a JSON object", name))
+		writeBodyError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("the body is empty; send a %s as a JSON object", name), "")
 		return false
 	}
 	if err := unmarshalOptions.Unmarshal(body, m); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err))
+		// protojson names no field, so the body is walked again for it: only once refused.
+		writeBodyError(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("body is not a valid %s: %v", name, err), validation.JSONField(body, m))
 		return false
 	}
 	return true
@@ -206,7 +215,7 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worke
 	st := status.Convert(err)
 	switch {
 	case st.Code() == codes.InvalidArgument:
-		writeError(w, http.StatusBadRequest, "invalid_argument", st.Message())
+		writeBodyError(w, http.StatusBadRequest, "invalid_argument", st.Message(), validation.FieldOf(st.Message()))
 		return
 	case st.Code() == codes.Canceled && r.Context().Err() != nil:
 		writeError(w, statusClientClosedRequest, "canceled", "client closed the request")
@@ -223,7 +232,7 @@ func (h *handler) writeWorkerError(w http.ResponseWriter, r *http.Request, worke
 		// A gRPC message size limit, not load: the same request fails the same way however
 		// often it is retried, so no 429, while a smaller one (fewer requests in a batch)
 		// may pass, which 413 says and a 502 would not.
-		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call")
+		writeBodyError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request or its answer is over scoring worker "+worker+"'s message size limit; send fewer requests per call", "")
 		return
 	}
 	h.logger.LogAttrs(r.Context(), h.failures.Level(err), "worker call failed", slog.String("worker", worker),

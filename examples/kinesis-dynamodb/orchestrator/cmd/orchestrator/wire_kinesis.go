@@ -27,7 +27,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	db := dynamodb.NewFromConfig(awsCfg)
 	p := newPipe(cfg, ws, newSink(awsCfg, cfg, logger), logger)
 	leases := func(epoch int64) kinesisconsumer.Leases {
-		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, logger)
+		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, cfg.LeaseDuration, logger)
 	}
 	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName)
 	kc := kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, p.proc, kinesisconsumer.Config{

@@ -115,9 +115,7 @@ func (co *coordinator) leaveIfCreatedAgain(ctx context.Context, err error, leave
 
 // balance lists the leases and takes those plan picks.
 func (co *coordinator) balance(ctx context.Context) error {
-	call, cancel := co.call(ctx)
-	all, err := co.leases.List(call)
-	cancel()
+	all, err := co.leases.List(ctx)
 	if err != nil {
 		return err
 	}

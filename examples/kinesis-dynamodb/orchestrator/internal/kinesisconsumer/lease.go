@@ -52,7 +52,8 @@ var ErrLeaseLost = errors.New("lease lost")
 // Leases is the lease table of one stream. Every write is conditional on the holder's view of
 // the lease, so two replicas can never both believe they hold it and write its checkpoint.
 type Leases interface {
-	// List returns the stream's leases, read consistently.
+	// List returns the stream's leases, read consistently. It may make many calls (a page of
+	// the table each, and deletions), so it bounds each itself; ctx only ends the whole.
 	List(ctx context.Context) ([]Lease, error)
 	// Get reads the lease under key consistently, to settle what a conditional write whose
 	// answer was lost left there; ErrNoLease when it is gone.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -36,6 +37,7 @@ type DynamoDBLeases struct {
 	stream string
 	epoch  int64
 	prefix string // "<stream name>:<creation epoch>:"
+	bound  time.Duration
 	logger *slog.Logger
 }
 
@@ -45,9 +47,10 @@ type DynamoDBLeases struct {
 // start of its shard at each of its rounds; Run ends instead, for a restart to join the new one.
 var errStreamCreatedAgain = errors.New("the stream was created again since this replica joined it")
 
-// NewDynamoDBLeases returns the leases of stream, created at epoch (Unix seconds), in table.
-func NewDynamoDBLeases(client DynamoDBAPI, table, stream string, epoch int64, logger *slog.Logger) *DynamoDBLeases {
-	return &DynamoDBLeases{client: client, table: table, stream: stream, epoch: epoch, prefix: fmt.Sprintf("%s:%d:", stream, epoch), logger: logger}
+// NewDynamoDBLeases returns the leases of stream, created at epoch (Unix seconds), in table,
+// for replicas holding them for lease: List bounds each of its calls by CallTimeout(lease).
+func NewDynamoDBLeases(client DynamoDBAPI, table, stream string, epoch int64, lease time.Duration, logger *slog.Logger) *DynamoDBLeases {
+	return &DynamoDBLeases{client: client, table: table, stream: stream, epoch: epoch, prefix: fmt.Sprintf("%s:%d:", stream, epoch), bound: CallTimeout(lease), logger: logger}
 }
 
 // later reports whether key is a lease of a later incarnation of the stream than d's.
@@ -70,7 +73,9 @@ func (d *DynamoDBLeases) key(l Lease) map[string]types.AttributeValue {
 // List scans the table for the stream's leases. The table holds one item per shard that is
 // open, or closed with children not yet started (collect deletes the rest), so a scan stays
 // cheap however often the stream is resharded; a consistent one sees every renewal made
-// before it.
+// before it. Each page and each stale lease's deletion is bounded by CallTimeout on its own,
+// so a table shared with other streams, or holding many stale leases, never starves the later
+// pages of their time; ctx bounds the whole.
 func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 	in := &dynamodb.ScanInput{
 		TableName:                 aws.String(d.table),
@@ -80,7 +85,9 @@ func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 	}
 	var leases []Lease
 	for {
-		out, err := d.client.Scan(ctx, in)
+		call, cancel := context.WithTimeout(ctx, d.bound)
+		out, err := d.client.Scan(call, in)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("scanning lease table %s: %w", d.table, err)
 		}
@@ -105,6 +112,8 @@ func (d *DynamoDBLeases) List(ctx context.Context) ([]Lease, error) {
 // dropStale deletes a lease of an earlier stream of the same name. Failing is harmless: the
 // lease is ignored either way, and the next listing tries again.
 func (d *DynamoDBLeases) dropStale(ctx context.Context, l Lease) {
+	ctx, cancel := context.WithTimeout(ctx, d.bound)
+	defer cancel()
 	_, err := d.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(d.table), Key: d.key(l)})
 	d.logger.Warn("stream was created again since this lease was written; dropping the stale lease", "lease_key", l.Key, "checkpoint", l.Checkpoint, "error", err)
 }

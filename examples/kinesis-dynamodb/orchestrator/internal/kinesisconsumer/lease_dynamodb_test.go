@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strconv"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -36,7 +40,7 @@ func TestAStreamCreatedAgainDoesNotResumeFromTheOldCheckpoints(t *testing.T) {
 		lease("orders:1000:shardId-0", "4960"), // the stream deleted since
 		lease("orders:2000:shardId-0", TrimHorizon),
 	}}
-	got, err := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler)).List(context.Background())
+	got, err := NewDynamoDBLeases(table, "leases", "orders", 2000, 10*time.Second, slog.New(slog.DiscardHandler)).List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestALeaseOfALaterIncarnationIsNotDropped(t *testing.T) {
 		{LeaseKey: str("orders:1000:shardId-0"), "streamName": str("orders"), "checkpoint": str("4960"), "leaseCounter": num(3)},
 		{LeaseKey: str("orders:2000:shardId-0"), "streamName": str("orders"), "checkpoint": str("17"), "leaseCounter": num(7)},
 	}}
-	_, err := NewDynamoDBLeases(table, "leases", "orders", 1000, slog.New(slog.DiscardHandler)).List(context.Background())
+	_, err := NewDynamoDBLeases(table, "leases", "orders", 1000, 10*time.Second, slog.New(slog.DiscardHandler)).List(context.Background())
 	if !errors.Is(err, errStreamCreatedAgain) {
 		t.Errorf("List() error %v, want %v", err, errStreamCreatedAgain)
 	}
@@ -87,7 +91,7 @@ func TestALeaseIsReadByAConsistentGetItem(t *testing.T) {
 	table := &getTable{items: map[string]map[string]types.AttributeValue{
 		key: {LeaseKey: str(key), "shardId": str("shardId-0"), "leaseOwner": str("a"), "leaseCounter": num(7), "checkpoint": str("4960")},
 	}}
-	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, 10*time.Second, slog.New(slog.DiscardHandler))
 	got, err := leases.Get(context.Background(), key)
 	if err != nil || got.Owner != "a" || got.Counter != 7 || got.Checkpoint != "4960" {
 		t.Fatalf("Get() = %+v, %v; want the stored lease", got, err)
@@ -130,7 +134,7 @@ func (f *writeTable) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput,
 func TestFinishAndDeleteAreConditional(t *testing.T) {
 	ctx := context.Background()
 	table := &writeTable{}
-	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, slog.New(slog.DiscardHandler))
+	leases := NewDynamoDBLeases(table, "leases", "orders", 2000, 10*time.Second, slog.New(slog.DiscardHandler))
 	l := Lease{Key: "orders:2000:shardId-0", ShardID: "shardId-0", Owner: "a", Counter: 7, Checkpoint: "4960"}
 	if err := leases.Finish(ctx, l); err != nil {
 		t.Fatal(err)
@@ -154,4 +158,82 @@ func TestFinishAndDeleteAreConditional(t *testing.T) {
 	if err := leases.Delete(ctx, l); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("Delete on a failed condition = %v, want ErrLeaseLost", err)
 	}
+}
+
+// slowTable answers each Scan page and each DeleteItem after wait, unless the call's context
+// ends first: a table shared by many streams, or holding many stale leases, answering slowly.
+type slowTable struct {
+	DynamoDBAPI
+	pages   [][]map[string]types.AttributeValue
+	wait    time.Duration
+	deleted []string
+}
+
+func (f *slowTable) pause(ctx context.Context) error {
+	select {
+	case <-time.After(f.wait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *slowTable) Scan(ctx context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if err := f.pause(ctx); err != nil {
+		return nil, err
+	}
+	page := 0
+	if in.ExclusiveStartKey != nil {
+		page, _ = strconv.Atoi(in.ExclusiveStartKey[LeaseKey].(*types.AttributeValueMemberS).Value)
+	}
+	out := &dynamodb.ScanOutput{Items: f.pages[page]}
+	if page+1 < len(f.pages) {
+		out.LastEvaluatedKey = map[string]types.AttributeValue{LeaseKey: str(strconv.Itoa(page + 1))}
+	}
+	return out, nil
+}
+
+func (f *slowTable) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if err := f.pause(ctx); err != nil {
+		return nil, err
+	}
+	f.deleted = append(f.deleted, in.Key[LeaseKey].(*types.AttributeValueMemberS).Value)
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// Each page of the lease table and each stale lease's deletion gets CallTimeout of its own:
+// under one bound for the whole listing, a slow table's later pages never came, and the shard
+// sync failed at every round however healthy each call was.
+func TestEachPageAndDeletionOfAListingHasItsOwnBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const lease = 10 * time.Second
+		item := func(key string) map[string]types.AttributeValue {
+			return map[string]types.AttributeValue{LeaseKey: str(key), "streamName": str("requests"), "shardId": str("shardId-0"), "leaseCounter": num(1)}
+		}
+		// Each call takes 60% of its bound: together, three are far past one.
+		table := &slowTable{wait: CallTimeout(lease) * 6 / 10, pages: [][]map[string]types.AttributeValue{
+			{item("requests:1000:shardId-0")}, // a stale lease, deleted in passing
+			{},                                // the rest of a table shared with other streams
+		}}
+		leases := NewDynamoDBLeases(table, "leases", "requests", 2000, lease, slog.New(slog.DiscardHandler))
+		c := New(&fakeKinesis{}, func(int64) Leases { return leases }, &memoryDeadLetters{}, &recorder{}, Config{
+			StreamName: "requests", LeaseDuration: lease, Logger: slog.New(slog.DiscardHandler),
+		})
+		if err := c.syncShards(context.Background(), leases); err != nil {
+			t.Fatalf("syncing shards over a slow table: %v", err)
+		}
+		if !slices.Equal(table.deleted, []string{"requests:1000:shardId-0"}) {
+			t.Errorf("deleted %v, want the stale lease", table.deleted)
+		}
+
+		// A page that never answers still fails the listing, within its own bound.
+		table.wait = time.Hour
+		start := time.Now()
+		if _, err := leases.List(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("List() over a hung table = %v, want its deadline exceeded", err)
+		}
+		if took := time.Since(start); took != CallTimeout(lease) {
+			t.Errorf("a hung page took %v, want CallTimeout %v", took, CallTimeout(lease))
+		}
+	})
 }

@@ -20,9 +20,7 @@ import (
 // listing older than this one, so a shard missing from this one can only have aged out, never
 // be too new to be listed.
 func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
-	call, cancel := c.call(ctx)
-	all, err := leases.List(call)
-	cancel()
+	all, err := leases.List(ctx)
 	if err != nil {
 		return err
 	}
