@@ -26,7 +26,7 @@ function facts(diskFree: number, ram?: { free: number; memAvailable: number }, d
 
 describe("the e2e run's room plan", () => {
   it("keeps every place where it is when the disk holds the run", () => {
-    expect(planRoom(facts(13 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }), ALL)).toEqual({ spill: [] });
+    expect(planRoom(facts(15 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }), ALL)).toEqual({ spill: [] });
   });
 
   it("moves the rebuilt places to RAM, and keeps the module caches on disk, when the disk is short (the CI machine's 3.6 GiB)", () => {
@@ -35,14 +35,15 @@ describe("the e2e run's room plan", () => {
   });
 
   it("moves only the places on the short disk", () => {
-    const plan = planRoom(facts(3.6 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { cargoTarget: 2 }), ALL);
-    // Both disks report 3.6 GiB: the target alone (its 3.4 GiB budget) fits on its own disk.
+    const split = facts(3.6 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { cargoTarget: 2 });
+    // The target alone (its 4.8 GiB budget) fits on its own 6 GiB disk; the other holds 3.6 GiB.
+    const plan = planRoom({ ...split, free: new Map([[1, 3.6 * GiB], [2, 6 * GiB]]) }, ALL);
     expect(plan).toEqual({ spill: ["goBuildCache", "staticcheckCache", "toolCache", "runTemp"] });
   });
 
   it("refuses, naming the places and both figures, when even the module caches do not fit", () => {
     const plan = planRoom(facts(0.3 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }), ALL);
-    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 13\.0 GiB more on the filesystem of \/disk1\/cargoTarget, 0\.3 GiB free; free some, or point CARGO_TARGET_DIR, GOCACHE, GOMODCACHE, CARGO_HOME, XDG_CACHE_HOME or TMPDIR at another disk$/) });
+    expect(plan).toEqual({ short: expect.stringMatching(/^disk: cargoTarget, .*need 14\.7 GiB more on the filesystem of \/disk1\/cargoTarget, 0\.3 GiB free; free some, or point CARGO_TARGET_DIR, GOCACHE, GOMODCACHE, CARGO_HOME, XDG_CACHE_HOME or TMPDIR at another disk$/) });
   });
 
   it("refuses when there is no tmpfs to move to", () => {
@@ -53,7 +54,7 @@ describe("the e2e run's room plan", () => {
     const plan = planRoom(facts(3.6 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { goModCache: 2, cargoRegistry: 2 }), ALL);
     expect(plan).toEqual({ spill: ["cargoTarget", "goBuildCache", "staticcheckCache", "toolCache", "runTemp"] });
     const tiny = facts(0.1 * GiB, { free: 24 * GiB, memAvailable: 22 * GiB }, { goModCache: 2 });
-    expect(planRoom({ ...tiny, free: new Map([[1, 13 * GiB], [2, 0.1 * GiB]]) }, ALL)).toEqual({
+    expect(planRoom({ ...tiny, free: new Map([[1, 15 * GiB], [2, 0.1 * GiB]]) }, ALL)).toEqual({
       short: "disk: goModCache need 1.3 GiB more on the filesystem of /disk2/goModCache, 0.1 GiB free; free some, or point GOMODCACHE at another disk",
     });
   });
