@@ -223,5 +223,8 @@ export function workerTelemetry(m: Manifest) {
     scoreBatchSpan: rpcSpanName(m, "ScoreBatch"),
     phases: WORKER_PHASE_SPANS.map((name) => ({ name, constant: name.toUpperCase() })),
     metrics: WORKER_METRICS.map((row) => ({ ...row, constant: row.name.toUpperCase(), help: `${row.meaning[0]!.toUpperCase()}${row.meaning.slice(1)}.` })),
+    // Each name by itself, for a template that reads one series (loadgen): strict rendering
+    // fails on a name the table no longer has, rather than scraping a series that is gone.
+    name: Object.fromEntries(WORKER_METRICS.map((row) => [row.name, row.name])),
   };
 }
