@@ -62,8 +62,8 @@ const queue = (m: Manifest) => m.orchestrator.ingress !== "http";
 const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   // cmd/gateway and its generated reverse proxy: the bench's grpc-gateway baseline for the HTTP API.
   [/^orchestrator\/(internal\/httpapi\/|cmd\/(smoke|gateway)\/|gen\/go\/.*\.pb\.gw\.go$)/, (m) => !queue(m)],
-  // The server's test of the API's paced body reads, which serves the API itself.
-  [/^orchestrator\/internal\/server\/api_pace_test\.go$/, (m) => !queue(m)],
+  // The API's server bounds, and the server's test of its paced body reads, which serves the API itself.
+  [/^orchestrator\/internal\/server\/api(_pace_test)?\.go$/, (m) => !queue(m)],
   // The checks only the HTTP API makes (whole batches, protojson body limits).
   [/^orchestrator\/internal\/validation\/http(_[a-z]+)?\.go$/, (m) => !queue(m)],
   // The test of the results table's bound, for the sink that has one.
