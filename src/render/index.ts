@@ -21,6 +21,7 @@ import { dashboardJson } from "./dashboard.js";
 import { DASHBOARD_PATH, observabilityContext } from "./observability.js";
 import { SAMPLED_TRACES } from "./otel-env.js";
 import { COALESCE, SQS_RECEIVE, settingsContext } from "./settings.js";
+import { foreignSettings } from "./foreign-settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
 import { UDS_STAGING_EXTRA, exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
 import { sortTree, type FileTree } from "./tree.js";
@@ -80,7 +81,7 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function baseContext(m: Manifest) {
   const workers = workerContexts(m);
   const k8s = kubernetesContext(m, workers);
-  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE };
+  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE, foreignSettings: foreignSettings(m, workers) };
 }
 
 /**
