@@ -66,6 +66,14 @@ func (s *Stalls) Lost(d Dependency, err error) {
 	s.fail(d, err, true)
 }
 
+// Failing reports whether d has a run of failures now, one success not yet ending it.
+func (s *Stalls) Failing(d Dependency) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.run[d]
+	return ok
+}
+
 // fail adds err to d's run; s.mu is held.
 func (s *Stalls) fail(d Dependency, err error, lost bool) {
 	if s.run == nil {
