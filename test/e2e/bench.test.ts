@@ -148,6 +148,12 @@ it("runs make bench in the default preset and reports every figure", async () =>
   expect(r.targets).toContainEqual(expect.objectContaining({ name: "burst: calls neither scored nor shed", value: 0, met: true }));
   expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\nburst: 200 clients x 3 ScoreBatch calls of 1000 items[^\n]*\n[^\n]*, 0 timed out, 0 other errors\n/);
 
+  // The worker's connection cap, read from its /metrics before the first call and after the
+  // last: the whole run, burst included, stayed under it, and the report says so.
+  expect(r.worker_grpc_connections, JSON.stringify(r.worker_grpc_connections)).toEqual({ refused: 0 });
+  expect(r.targets).toContainEqual(expect.objectContaining({ name: "worker gRPC connections refused at its cap", value: 0, met: true }));
+  expect(readFileSync(join(dir, "bench", "summary.txt"), "utf8")).toMatch(/\nworker gRPC connections refused at its cap \(worker_grpc_connections_refused_total\): none\n/);
+
   // The verdict: the hop over both transports, scoring per item, break-even, CPU saved or lost.
   const v = r.verdict;
   expect(v.note, JSON.stringify(v)).toBeUndefined();
