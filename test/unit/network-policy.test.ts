@@ -21,7 +21,10 @@ interface Rule {
 interface Policy {
   kind: string;
   metadata: { name: string };
-  spec: { ingress?: Rule[] };
+  spec: {
+    ingress?: Rule[];
+    template?: { metadata: { annotations?: Record<string, string> }; spec: { containers: { ports?: { name: string; containerPort: number }[] }[] } };
+  };
 }
 
 const cases = (["http", "sqs", "kinesis"] as const).flatMap((ingress) => (["tcp", "uds"] as const).map((transport) => ({ ingress, transport })));
@@ -36,9 +39,11 @@ describe.each(cases)("NetworkPolicies, $ingress × $transport", ({ ingress, tran
   mkdirSync(dir);
   const tree = render(m);
   writeTree(dir, tree);
-  const policies = parseAllDocuments(execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays/prod")], { encoding: "utf8" }))
-    .map((d) => d.toJS() as Policy)
-    .filter((o) => o.kind === "NetworkPolicy");
+  const objects = parseAllDocuments(execFileSync("kubectl", ["kustomize", join(dir, "deploy/kubernetes/overlays/prod")], { encoding: "utf8" })).map((d) => d.toJS() as Policy);
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+  const orchestrator = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "orchestrator")!.spec.template!;
+  const orchestratorPorts = orchestrator.spec.containers[0]!.ports ?? [];
+  const scraped = Number(orchestrator.metadata.annotations?.["prometheus.io/port"]);
   const readme = tree.get("README.md")!.content.toString("utf8");
   const hardening = /\*\*Hardening\*\*[\s\S]*?\n\n/.exec(readme)![0].replace(/\s+/g, " ");
 
@@ -59,7 +64,12 @@ describe.each(cases)("NetworkPolicies, $ingress × $transport", ({ ingress, tran
     }
     expect(open).toEqual(ingress === "http" ? ["orchestrator:http"] : []);
     expect(hardening.includes("admits any client")).toBe(open.length > 0);
-    expect(hardening).toContain(`metrics ports${ingress === "http" ? "" : " (the orchestrator's ops port among them)"} admit only namespace \`${MONITORING_NAMESPACE}\``);
+    // What the open port serves, as the README tells it: /metrics only where Prometheus' annotation names that port.
+    for (const rule of open) {
+      const port = orchestratorPorts.find((p) => p.name === rule.split(":")[1])!.containerPort;
+      expect(hardening).toContain(`HTTP port (its API${port === scraped ? " and `/metrics`" : ""}) admits any client`);
+    }
+    expect(hardening).toContain(`metrics ports (the orchestrator's ops port, \`/metrics\` and its health, among them) admit only namespace \`${MONITORING_NAMESPACE}\``);
     expect(hardening.includes("gRPC port admits only the orchestrator's pods")).toBe(transport === "tcp");
   });
 });
