@@ -48,6 +48,19 @@ export const DEV_SCALE_MIN = 1;
  * IAM or AWS outage freezes the count instead of scaling on nothing.
  */
 export const KEDA_FALLBACK = { failureThreshold: 3, replicas: SCALE.min } as const;
+/**
+ * Kubernetes' recommended labels (app.kubernetes.io/*, "Recommended Labels" in
+ * its docs) beyond name, which the selectors use, and part-of (the project,
+ * on every object): what tool manages the objects, which component each
+ * service is, and, per overlay, the instance (its namespace). Never in a
+ * selector: a Deployment's is immutable, so a new key there would fail every
+ * apply over a running release.
+ */
+export const RECOMMENDED_LABELS = {
+  managedBy: "kustomize",
+  worker: "worker",
+  orchestrator: { http: "api", sqs: "consumer", kinesis: "consumer" },
+} as const;
 /** The region each overlay renders (AWS_REGION, which the KEDA trigger's awsRegion copies); an edit there changes both. */
 export const DEFAULT_AWS_REGION = "us-east-1";
 
@@ -211,6 +224,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     scale: SCALE,
     devScaleMin: DEV_SCALE_MIN,
     otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
+    labels: { managedBy: RECOMMENDED_LABELS.managedBy, orchestrator: RECOMMENDED_LABELS.orchestrator[m.orchestrator.ingress], worker: RECOMMENDED_LABELS.worker },
     kedaFallback: KEDA_FALLBACK,
     hpaTargets,
     scaleFloors,
