@@ -61,6 +61,13 @@ export const RECOMMENDED_LABELS = {
   worker: "worker",
   orchestrator: { http: "api", sqs: "consumer", kinesis: "consumer" },
 } as const;
+/**
+ * The Pod Security Standard the namespace holds every pod to, in each
+ * admission mode: enforce rejects violating pods; warn and audit also check
+ * workload templates, which enforce never sees (its rejection surfaces only as
+ * a ReplicaSet's FailedCreate events, after the apply succeeded).
+ */
+export const POD_SECURITY = { level: "restricted", modes: ["enforce", "warn", "audit"] } as const;
 /** The region each overlay renders (AWS_REGION, which the KEDA trigger's awsRegion copies); an edit there changes both. */
 export const DEFAULT_AWS_REGION = "us-east-1";
 
@@ -224,6 +231,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     scale: SCALE,
     devScaleMin: DEV_SCALE_MIN,
     otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
+    podSecurity: POD_SECURITY,
     labels: { managedBy: RECOMMENDED_LABELS.managedBy, orchestrator: RECOMMENDED_LABELS.orchestrator[m.orchestrator.ingress], worker: RECOMMENDED_LABELS.worker },
     kedaFallback: KEDA_FALLBACK,
     hpaTargets,

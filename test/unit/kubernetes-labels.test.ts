@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { RECOMMENDED_LABELS } from "../../src/render/kubernetes.js";
+import { POD_SECURITY, RECOMMENDED_LABELS } from "../../src/render/kubernetes.js";
 import { writeTree } from "../../src/write/create.js";
 import { tempDir } from "../helpers/cli.js";
 
@@ -14,7 +14,8 @@ import { tempDir } from "../helpers/cli.js";
  * the managing tool and the instance on every object and pod; each service's
  * name and component on every object of that service (what `kubectl get all
  * -l app.kubernetes.io/name=orchestrator` lists); and none of them but name in
- * a selector, which a Deployment cannot change once applied.
+ * a selector, which a Deployment cannot change once applied. And the
+ * namespace's Pod Security labels, in every admission mode.
  */
 interface Obj {
   kind: string;
@@ -64,6 +65,10 @@ describe.each(cases)("recommended labels, $ingress × $transport", ({ ingress, t
       const selector = (o.spec?.selector?.matchLabels ?? o.spec?.selector ?? o.spec?.podSelector?.matchLabels) as Record<string, string> | undefined;
       if (selector) expect(Object.keys(selector), `${where} selector`).toEqual([`${K}/name`]);
     }
+    // The Pod Security Standard in every mode: enforce alone checks pods only, so a Deployment
+    // whose template violates it applies without a word and its ReplicaSet fails to create pods.
+    const ns = objs.find((o) => o.kind === "Namespace")!.metadata.labels!;
+    for (const mode of ["enforce", "warn", "audit"]) expect(ns[`pod-security.kubernetes.io/${mode}`], mode).toBe(POD_SECURITY.level);
     const named = (service: string) => objs.filter((o) => o.metadata.labels?.[`${K}/name`] === service).map((o) => o.kind);
     expect(named("orchestrator")).toEqual(expect.arrayContaining(["Deployment", "ServiceAccount", "PodDisruptionBudget", "ConfigMap", "NetworkPolicy", ingress === "http" ? "HorizontalPodAutoscaler" : "ScaledObject"]));
     if (transport === "tcp") expect(named("scorer")).toEqual(expect.arrayContaining(["Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "NetworkPolicy", "ConfigMap"]));
