@@ -2,6 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { OTLP_DEFAULT_PROTOCOL, OTLP_GRPC_PORT, OTLP_HTTP_PORT, OTLP_PORTS, otelServiceName, otelSharedEnv, PRODUCER_COMPONENT } from "./otel-env.js";
 import { orchestratorMetrics, WORKER_METRICS, WORKER_METRICS_PORT_OFFSET, WORKER_PHASE_SPANS } from "./telemetry.js";
 import { type WorkerContext } from "./workers.js";
+import { ORCHESTRATOR_PORT } from "./kubernetes.js";
 
 /**
  * The local observability stack compose runs beside the services (issue 13):
@@ -59,6 +60,8 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
     sharedEnv: otelSharedEnv(COLLECTOR_HOST),
     orchestratorService: otelServiceName(m, "orchestrator"),
     producerService: otelServiceName(m, PRODUCER_COMPONENT),
+    // Compose's orchestrator serves /metrics on its LISTEN_ADDR (no OPS_LISTEN_ADDR there): config.go's default port.
+    orchestratorTarget: `orchestrator:${ORCHESTRATOR_PORT}`,
     workers: workers.map((w) => ({
       name: w.name,
       // Ports as everywhere else (workers.ts), so the image's defaults, compose and the README agree.

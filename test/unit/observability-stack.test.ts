@@ -1,9 +1,15 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { TEMPLATES_DIR } from "../../src/paths.js";
+import { ORCHESTRATOR_PORT } from "../../src/render/kubernetes.js";
+import { FIRST_WORKER_PORT } from "../../src/render/workers.js";
+import { workerMetricsPort } from "../../src/render/otel-env.js";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { OTLP_GRPC_PORT, otelSharedEnv } from "../../src/render/otel-env.js";
-import { COLLECTOR_HOST, DASHBOARD_PATH, STACK_IMAGES } from "../../src/render/observability.js";
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelSharedEnv } from "../../src/render/otel-env.js";
+import { COLLECTOR_HOST, DASHBOARD_PATH, GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT, STACK_IMAGES } from "../../src/render/observability.js";
 
 /**
  * The compose stack held together across its files: every service exports to
@@ -88,5 +94,16 @@ describe.each(presets)("compose observability stack, $ingress", (orchestrator) =
       for (const v of s.volumes ?? []) expect(tree.has(v.split(":")[0]!.replace(/^\.\//, "")), v).toBe(true);
       if (s.image) expect(s.image).toMatch(/:v?\d+\.\d+\.\d+$/);
     }
+  });
+});
+
+describe("the stack's config templates", () => {
+  // A port the generator owns (a service's listener, the stack's UIs and OTLP) is placed from its
+  // constant, never written out: a copy would go on scraping or exporting to the old one after a move.
+  const owned = [ORCHESTRATOR_PORT, FIRST_WORKER_PORT, workerMetricsPort(FIRST_WORKER_PORT), OTLP_GRPC_PORT, OTLP_HTTP_PORT, PROMETHEUS_PORT, GRAFANA_PORT, JAEGER_UI_PORT];
+  const dir = join(TEMPLATES_DIR, "root", "observability");
+  it.each(readdirSync(dir))("%s names no owned port literally", (file) => {
+    const text = readFileSync(join(dir, file), "utf8");
+    expect(owned.filter((port) => new RegExp(`\\b${port}\\b`).test(text))).toEqual([]);
   });
 });
