@@ -68,6 +68,15 @@ export const RECOMMENDED_LABELS = {
  * a ReplicaSet's FailedCreate events, after the apply succeeded).
  */
 export const POD_SECURITY = { level: "restricted", modes: ["enforce", "warn", "audit"] } as const;
+/**
+ * How fast every autoscaler (the HPAs, KEDA's) may take replicas away once
+ * the stabilization window has passed: by default all the surplus in one
+ * 15-second step, so a lull of a few minutes leaves the floor to take the
+ * load's return while new pods start. A quarter a minute (or one pod, where
+ * that is more) takes 10 to 2 over minutes. Scaling up keeps the defaults:
+ * it should be fast.
+ */
+export const SCALE_DOWN = { stabilizationWindowSeconds: 300, percent: 25, pods: 1, periodSeconds: 60 } as const;
 /** The region each overlay renders (AWS_REGION, which the KEDA trigger's awsRegion copies); an edit there changes both. */
 export const DEFAULT_AWS_REGION = "us-east-1";
 
@@ -232,6 +241,7 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     devScaleMin: DEV_SCALE_MIN,
     otelEnvAttribute: OTEL_ENV_ATTRIBUTE,
     podSecurity: POD_SECURITY,
+    scaleDown: SCALE_DOWN,
     labels: { managedBy: RECOMMENDED_LABELS.managedBy, orchestrator: RECOMMENDED_LABELS.orchestrator[m.orchestrator.ingress], worker: RECOMMENDED_LABELS.worker },
     kedaFallback: KEDA_FALLBACK,
     hpaTargets,
