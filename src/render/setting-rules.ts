@@ -5,24 +5,42 @@
  * them for `--check` (check_values), so `make run`, `make smoke` and
  * `make bench` refuse a value before the build that the service would refuse
  * after it. `want` is the refusal's "what is allowed", in checks.sh's style.
+ *
+ * Every parser reads a value the same way first: empty is unset (its default),
+ * and whitespace around a value, or a value of only whitespace, is refused, as
+ * nothing the services read means anything with it (the scripts would use it as
+ * it is).
  */
 export type SettingRule =
-  /** A Go duration (time.ParseDuration) of at least minMs milliseconds; `wholeSecs`: a whole number of seconds up to maxMs. */
+  /**
+   * A Go duration (time.ParseDuration) of at least minMs milliseconds (minMs 1: above 0, as 1ns is);
+   * `wholeSecs`: a whole number of seconds; maxMs: at most that.
+   */
   | { kind: "duration"; minMs: number; maxMs?: number; wholeSecs?: boolean; want: string }
-  /** A whole number from min to max, as Go's strconv and Rust's str::parse read one (an optional +, leading zeros). */
-  | { kind: "whole"; min: number; max: string; want: string }
+  /**
+   * A whole number from min to max, as Go's strconv and Rust's str::parse read one (an optional +, leading zeros).
+   * `capped`: the service refuses more than a bound below max that only its build knows (the contract's).
+   */
+  | { kind: "whole"; min: number; max: string; want: string; capped?: boolean }
   /** One of the values, exactly. */
   | { kind: "choice"; values: readonly string[] }
   /** slog.Level's text: debug, info, warn or error in any case, with an optional +N or -N. */
-  | { kind: "level" };
+  | { kind: "level" }
+  /**
+   * HOST:PORT to listen on. `ip`: HOST an IP address (an IPv6 one in brackets), as Rust's
+   * SocketAddr reads one; else also empty (every interface) or a name. `port0`: port 0 (a
+   * free one, logged) too, else 1 to 65535. `unix`: or unix:///absolute/path. `port`: the
+   * setting's own port, which its examples use (another setting's would clash).
+   */
+  | { kind: "addr"; ip: boolean; port0: boolean; unix?: boolean; port: number; want: string };
 
 /** The most an int64 holds: the bound of a byte count Go parses with ParseInt(v, 10, 64). */
 export const INT64_MAX = "9223372036854775807";
 
 export const positiveDuration: SettingRule = { kind: "duration", minMs: 1, want: "a positive Go duration such as 2s or 500ms" };
 
-export function whole(min: number, max: number | string, of: string): SettingRule {
-  return { kind: "whole", min, max: String(max), want: `${of} from ${min} to ${max}` };
+export function whole(min: number, max: number | string, of: string, capped = false): SettingRule {
+  return { kind: "whole", min, max: String(max), want: `${of} from ${min} to ${max}`, ...(capped ? { capped } : {}) };
 }
 
 /** The rule as scripts/services.sh's check_values reads it: "VAR|FUNCTION|ARG|...", the want text last. */
@@ -36,5 +54,80 @@ export function ruleLine(name: string, rule: SettingRule): string {
       return [name, "choice", ...rule.values].join("|");
     case "level":
       return [name, "level"].join("|");
+    case "addr":
+      if (rule.unix) throw new Error(`${name}: the scripts place unix:// addresses themselves (run.sh), so no rule line takes one`);
+      return [name, "addr", rule.ip ? 1 : "", rule.port0 ? 1 : "", rule.want].join("|");
+  }
+}
+
+/** One more than a whole number written in digits. */
+const plusOne = (n: string) => (BigInt(n) + 1n).toString();
+
+/**
+ * Values a rule must refuse, and ones it must take, as every parser of the
+ * setting does: the scripts' check_rule, config.go and worker-kit's config
+ * each run them (unit tests, and the tests rendered into the repo), so a parser
+ * that drifts from its rule, or from the other languages', fails a test.
+ */
+export function ruleExamples(rule: SettingRule): { bad: string[]; good: string[] } {
+  const { bad, good } = kindExamples(rule);
+  return { bad: [...bad, ...spaced(good)], good };
+}
+
+/** A value every parser refuses: a good one with whitespace around it, and only whitespace. */
+function spaced(good: readonly string[]): string[] {
+  return [` ${good[0]!} `, `\t${good[good.length - 1]!}`, `${good[0]!}\n`, " "];
+}
+
+/**
+ * A setting's examples: its rule's, or for free text (a name, a path, a
+ * filter) its default or a word, which every parser takes, and that with
+ * whitespace around it, which every parser refuses.
+ */
+export function settingExamples(s: { rule?: SettingRule; default: string }): { bad: string[]; good: string[] } {
+  if (s.rule) return ruleExamples(s.rule);
+  const good = [s.default || "x"];
+  return { bad: spaced(good), good };
+}
+
+function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
+  switch (rule.kind) {
+    case "whole": {
+      const high = rule.capped ? String(rule.min) : rule.max;
+      return {
+        bad: ["abc", "-1", "1.5", "1e3", "1 0", "0x10", "99999999999999999999999", plusOne(rule.max), ...(rule.min > 0 ? [String(rule.min - 1), `-${rule.min}`] : [])],
+        good: [String(rule.min), high, `+${high}`, `0${high}`],
+      };
+    }
+    case "duration": {
+      const bad = ["abc", "10", "-1s", "1x", "1S", "1 s", "s"];
+      const good = ["+2s", "1h30m", ".5h"];
+      if (rule.minMs >= 1000) bad.push(`${rule.minMs - 1}ms`, `${rule.minMs * 1000 - 1}us`);
+      if (rule.minMs === 1) bad.push("0", "0s", "-0s", "0.1ns");
+      if (rule.minMs === 0) bad.push("-1us", "-1ns");
+      if (rule.wholeSecs) bad.push("1500ms", "2000001us");
+      if (rule.maxMs) bad.push(`${rule.maxMs / 1000 + 1}s`, `${rule.maxMs}001us`);
+      good.push(...(rule.minMs >= 1000 ? [`${rule.minMs}ms`] : ["500ms", "1h2m3.5s"]), ...(rule.minMs === 1 ? ["1ns"] : []), ...(rule.minMs === 0 ? ["0", "0s", "-0s"] : []));
+      if (rule.maxMs) good.push(`${rule.maxMs / 1000}s`);
+      return { bad, good };
+    }
+    case "choice":
+      return { bad: ["maybe", rule.values[0]!.toUpperCase(), `${rule.values[0]!.slice(0, 1)} ${rule.values[0]!.slice(1)}`], good: [...rule.values] };
+    case "level":
+      return {
+        bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809"],
+        good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4", "info+0000000000000000000002", "error-9223372036854775808"],
+      };
+    case "addr": {
+      const p = rule.port;
+      const bad = [String(p), "localhost", `:${p}x`, ":65536", `:-${p}`, `::1:${p}`, `[::1]`, `a b:${p}`, `1.2.3.4:${p}:${p}`, `localhost:${p}/x`];
+      const good = [`127.0.0.1:${p}`, `[::1]:${p}`, `0.0.0.0:${p}`, `[::]:${p}`];
+      if (rule.ip) bad.push(`localhost:${p}`, `:${p}`, `01.2.3.4:${p}`, `1.2.3:${p}`, `256.0.0.1:${p}`);
+      else good.push(`:${p}`, `localhost:${p}`, "127.0.0.1:65535");
+      (rule.port0 ? good : bad).push("127.0.0.1:0");
+      if (rule.unix) good.push("unix:///tmp/worker.sock");
+      bad.push("unix://worker.sock");
+      return { bad, good };
+    }
   }
 }

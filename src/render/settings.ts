@@ -4,7 +4,7 @@ import { OTEL_VARIABLES } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
 import { workerSettings } from "./worker-settings.js";
-import { INT64_MAX, positiveDuration, ruleLine, whole, type SettingRule } from "./setting-rules.js";
+import { INT64_MAX, positiveDuration, ruleLine, settingExamples, whole, type SettingRule } from "./setting-rules.js";
 
 /**
  * Every environment variable each generated service reads: the one table per
@@ -105,13 +105,14 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   const http = ingress === "http";
   const kube = m.deploy.includes("kubernetes");
   const rows: Setting[] = [
-    { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, meaning: http ? "HTTP listen address (`make run`: `127.0.0.1:8080`)" : "ops listen address: health, readiness, metrics (`make run`: `127.0.0.1:8080`)" },
+    { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, rule: listenRule(ORCHESTRATOR_PORT), meaning: http ? "HTTP listen address (`make run`: `127.0.0.1:8080`)" : "ops listen address: health, readiness, metrics (`make run`: `127.0.0.1:8080`)" },
     ...(http
       ? [
           {
             name: "OPS_LISTEN_ADDR",
             default: "",
             doc: "unset: on `LISTEN_ADDR`",
+            rule: listenRule(ORCHESTRATOR_OPS_PORT),
             meaning: `ops listen address: \`/healthz\`, \`/readyz\`, \`/metrics\`, off the API's port${kube ? ` (the Kubernetes manifests set \`0.0.0.0:${ORCHESTRATOR_OPS_PORT}\`)` : ""}; unset, the API's port serves them too`,
           },
         ]
@@ -141,8 +142,9 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       name: "MAX_BODY_BYTES",
       default: "",
       doc: "the contract's ceiling",
-      // Go also refuses one above the contract's ceiling, which it computes from scoring.proto at start.
-      rule: whole(1, INT64_MAX, "a whole number of bytes"),
+      // Go also refuses one above the contract's ceiling, which it computes from scoring.proto at
+      // start; the scripts check before any build, so only the int64 bound.
+      rule: whole(1, INT64_MAX, "a whole number of bytes", true),
       meaning: "request body limit; may lower, never raise, the largest request scoring.proto allows (see Limits and retries)",
     });
     rows.push({
@@ -196,8 +198,33 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   };
 }
 
-function ruleLines(rows: readonly Setting[]): string[] {
-  return rows.flatMap((r) => (r.rule ? [ruleLine(r.name, r.rule)] : []));
+/**
+ * An orchestrator listen address: a name or an IP (or empty, every interface), and a
+ * port others can be pointed at, never 0 (a free port nothing in front of it could find).
+ */
+function listenRule(port: number): SettingRule {
+  return { kind: "addr", ip: false, port0: false, port, want: `HOST:PORT, PORT 1 to 65535, e.g. 127.0.0.1:${port} or :${port}` };
+}
+
+/** The scripts' rules: not for an address they place themselves (a worker's LISTEN_ADDR, from WORKER_<NAME>_ADDR). */
+function ruleLines(rows: readonly (Setting & { run?: RunScope })[]): string[] {
+  return rows.flatMap((r) => (r.rule && r.run !== "placed" ? [ruleLine(r.name, r.rule)] : []));
+}
+
+/** A string as a Go or Rust literal: JSON's escapes, with Rust's spelling of \u. */
+const literal = (v: string) => JSON.stringify(v).replace(/\\u([0-9a-f]{4})/g, "\\u{$1}");
+
+/**
+ * Every setting's examples (settingExamples), for the tests rendered into the repo that run
+ * config.go's and worker-kit's own parsers on them: each a row of a Go and a Rust table of
+ * (name, value, whether the service takes it).
+ */
+function exampleRows(rows: readonly Setting[]): { go: string; rust: string }[] {
+  return rows.flatMap((r) => {
+    const { bad, good } = settingExamples(r);
+    const row = (v: string, ok: boolean) => `"${r.name}", ${literal(v)}, ${ok}`;
+    return [...bad.map((v) => row(v, false)), ...good.map((v) => row(v, true))].map((e) => ({ go: `{${e}}`, rust: `(${e})` }));
+  });
 }
 
 /** The README's default cell: the value in backticks, or its description. */
@@ -232,6 +259,7 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
     // Each service's rules (check_values), from the same tables its parser is rendered from.
     rules: { orchestrator: ruleLines(orchestratorSettings(m, workers).settings), worker: ruleLines(own.settings) },
   };
+  const examples = { orchestrator: exampleRows(orchestratorSettings(m, workers).settings), worker: exampleRows(own.settings) };
   if (!worker) {
     // The root README has one row per setting for every worker: what differs by worker is named by NAME.
     const perWorker: Record<string, string> = {
@@ -240,9 +268,9 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
       METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
     own.settings = own.settings.map((s) => ({ ...s, ...(perWorker[s.name] ? { doc: perWorker[s.name] } : {}), meaning: s.meaning + underRun(s, false) }));
-    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run };
+    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run, examples };
   }
-  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run };
+  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run, examples };
 }
 
 /**

@@ -19,6 +19,7 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         name: "LISTEN_ADDR",
         default: `0.0.0.0:${worker.port}`,
         run: "placed",
+        rule: { kind: "addr", ip: true, port0: true, unix: true, port: worker.port, want: `IP:PORT, e.g. 0.0.0.0:${worker.port}, or unix:///absolute/path.sock` },
         meaning: "`IP:PORT` to serve gRPC on; port `0` picks a free one (logged as `listening`); or `unix:///absolute/path.sock` for a sidecar (a stale socket is replaced, one another process still serves is refused, the socket is mode 0660 and removed at exit unless another worker has bound the path since; `WORKER --probe` checks its health there, for an exec probe)",
       },
       { name: "MODEL_PATH", default: "", doc: "embedded `model/model.json`", meaning: "model file to load instead of the one compiled in", run: "own" },
@@ -67,6 +68,8 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         name: "METRICS_ADDR",
         default: `0.0.0.0:${worker.metricsPort}`,
         run: "shared",
+        // An IP, as Rust's SocketAddr reads one: a name, or no host, stops the worker at start.
+        rule: { kind: "addr", ip: true, port0: true, port: worker.metricsPort, want: `IP:PORT, e.g. 0.0.0.0:${worker.metricsPort}, or port 0 for a free one` },
         meaning: "`IP:PORT` serving Prometheus `/metrics` over HTTP (also for a `unix://` worker); port `0` picks a free one (logged as `metrics listening`)",
       },
     ],

@@ -104,6 +104,8 @@ function valid(rule: SettingRule, n: number): string {
       return rule.values[n % rule.values.length]!;
     case "level":
       return ["debug", "info", "warn", "error"][n % 4]!;
+    case "addr":
+      return `127.0.0.1:${rule.port}`;
   }
 }
 

@@ -82,7 +82,21 @@ describe("make run refuses a malformed address before starting anything", () => 
     expect(r.all).toBe(`run: LISTEN_ADDR=$'127.0.0.1:80\\E[2J80': want ${ADDR}`);
   });
 
-  it.each([":0", "0.0.0.0:8080", "[::1]:8080", "localhost:65535"])("takes LISTEN_ADDR=%s", async (value) => {
+  // The orchestrator refuses port 0 (config.go: nothing in front of it could find a free port it
+  // picked), and a worker a name for its metrics (Rust's SocketAddr): the scripts' rules agree.
+  it.each([
+    ["LISTEN_ADDR", ":0", "HOST:PORT, PORT 1 to 65535, e.g. 127.0.0.1:8080 or :8080"],
+    ["METRICS_ADDR", "localhost:9464", "IP:PORT, e.g. 0.0.0.0:51051, or port 0 for a free one"],
+    ["WORKER_SCORER_METRICS_ADDR", ":9464", "IP:PORT, e.g. 0.0.0.0:51051, or port 0 for a free one"],
+  ])("refuses %s=%s, as the service does", async (name, value, want) => {
+    const dir = repo(http);
+    const r = await script(dir, "run", { [name]: value, WAIT_TIMEOUT: "1" });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toBe(`run: ${name}=${value}: want ${want}`);
+    expect(started(dir)).toEqual([]);
+  });
+
+  it.each(["0.0.0.0:8080", "[::1]:8080", "localhost:65535"])("takes LISTEN_ADDR=%s", async (value) => {
     const r = await script(repo(http), "run", { LISTEN_ADDR: value, WORKER_SCORER_ADDR: "unix:///tmp/chk-scorer.sock", WAIT_TIMEOUT: "1" });
     expect(r.all).not.toContain("want HOST:PORT");
     expect(r.exitCode, r.all).toBe(1);

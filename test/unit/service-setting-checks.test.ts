@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import type { SettingRule } from "../../src/render/setting-rules.js";
+import { settingExamples } from "../../src/render/setting-rules.js";
 import { QUEUE_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
 import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
@@ -41,38 +41,21 @@ function repo(tree: Tree): string {
 const check = (dir: string, script: string, env: Record<string, string>) =>
   execa("bash", [`scripts/${script}.sh`, "--check"], { cwd: dir, env: { PATH: standInPath(dir), ...env }, extendEnv: false, reject: false, all: true, timeout: 20_000 });
 
-/** One more than a whole number written in digits. */
-const plusOne = (n: string) => (BigInt(n) + 1n).toString();
-
-/** Values each rule must refuse, and ones it must take, as the service's parser does. */
-function examples(rule: SettingRule): { bad: string[]; good: string[] } {
-  switch (rule.kind) {
-    case "whole":
-      return { bad: ["abc", "-1", "1.5", "1e3", " ", plusOne(rule.max), ...(rule.min > 0 ? [String(rule.min - 1)] : [])].filter((v) => v.trim()), good: [String(rule.min), rule.max, `+${rule.max}`, `0${rule.max}`] };
-    case "duration":
-      return {
-        bad: ["abc", "10", "-1s", "1x", ...(rule.minMs > 0 ? [rule.minMs >= 1000 ? "999ms" : "0s"] : []), ...(rule.wholeSecs ? ["1500ms"] : []), ...(rule.maxMs ? [`${rule.maxMs / 1000 + 1}s`] : [])],
-        good: ["1h2m3s", ...(rule.minMs >= 1000 ? ["1s"] : ["500ms"]), ...(rule.minMs === 0 ? ["0", "0s"] : [])],
-      };
-    case "choice":
-      return { bad: ["maybe", rule.values[0]!.toUpperCase(), `${rule.values[0]} `], good: [...rule.values] };
-    case "level":
-      return { bad: ["loud", "info+", "inf", "debug+1.5"], good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4"] };
-  }
-}
+/** A worker setting's names under make run: a placed one (LISTEN_ADDR, from WORKER_<NAME>_ADDR) has none, an own one only its per-service name. */
+const runNames = (s: { name: string; run: string }, prefix: string) => (s.run === "placed" ? [] : s.run === "own" ? [prefix + s.name] : [s.name, prefix + s.name]);
 
 describe.each(presets)("%s: each service's settings are checked by the rule of its table", (preset) => {
   const m = manifest(preset);
   const workers = workerContexts(m);
   const rows = [
-    ...orchestratorSettings(m, workers).settings.flatMap((s) => (s.rule ? [{ names: [s.name], rule: s.rule }] : [])),
-    ...workerSettings(workers[0]!, m).settings.flatMap((s) => (s.rule ? [{ names: [s.name, `${workers[0]!.envPrefix}${s.name}`], rule: s.rule }] : [])),
+    ...orchestratorSettings(m, workers).settings.map((s) => ({ names: [s.name], s })),
+    ...workerSettings(workers[0]!, m).settings.map((s) => ({ names: runNames(s, workers[0]!.envPrefix), s })),
   ];
-  const cases = rows.flatMap(({ names, rule }) => names.map((name) => [name, rule] as const));
+  const cases = rows.flatMap(({ names, s }) => names.map((name) => [name, s] as const));
 
-  it.each(cases)("%s", async (name, rule) => {
+  it.each(cases)("%s", async (name, s) => {
     const dir = repo(trees[preset]!);
-    const { bad, good } = examples(rule);
+    const { bad, good } = settingExamples(s);
     for (const value of bad) {
       const r = await check(dir, "run", { [name]: value });
       expect(r.exitCode, `${name}=${value}: ${r.all}`).toBe(2);
@@ -134,8 +117,7 @@ describe.each(["sqs", "kinesis"] as const)("%s: config.go agrees with the script
     const m = manifest(preset);
     const tree = trees[preset]!;
     const cases = orchestratorSettings(m, workerContexts(m)).settings.flatMap((s) => {
-      if (!s.rule) return [];
-      const { bad, good } = examples(s.rule);
+      const { bad, good } = settingExamples(s);
       return [...bad.map((v) => [s.name, v, "refused"]), ...good.map((v) => [s.name, v, "ok"])];
     });
     const dir = tempDir("chb-svc-go-");
