@@ -121,7 +121,7 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
     case "addr": {
       const p = rule.port;
       const bad = [String(p), "localhost", `:${p}x`, ":65536", `:-${p}`, `::1:${p}`, `[::1]`, `a b:${p}`, `1.2.3.4:${p}:${p}`, `localhost:${p}/x`];
-      const good = [`127.0.0.1:${p}`, `[::1]:${p}`, `0.0.0.0:${p}`, `[::]:${p}`];
+      const good = [`127.0.0.1:${p}`, `[::1]:${p}`, `0.0.0.0:${p}`, `[::]:${p}`, `127.0.0.1:000${p}`, `[fe80::1%2]:${p}`];
       if (rule.ip) bad.push(`localhost:${p}`, `:${p}`, `01.2.3.4:${p}`, `1.2.3:${p}`, `256.0.0.1:${p}`);
       else good.push(`:${p}`, `localhost:${p}`, "127.0.0.1:65535");
       (rule.port0 ? good : bad).push("127.0.0.1:0");

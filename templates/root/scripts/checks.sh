@@ -32,9 +32,10 @@ check_count() {
   fi
 }
 
-# is_port PORT: a TCP port number, 0 (any free port) to 65535.
+# is_port PORT: a TCP port number, 0 (any free port) to 65535, in digits, leading
+# zeros and all, as Go's ParseUint and Rust's SocketAddr read one.
 is_port() {
-  [[ $1 =~ ^[0-9]{1,5}$ ]] && [ $((10#$1)) -le 65535 ]
+  [[ $1 =~ ^[0-9]+$ ]] && is_whole "$1" 0 65535
 }
 
 # check_port SCRIPT VAR: VAR, if set, must be a port, 1 to 65535.
@@ -116,10 +117,11 @@ is_level() {
 }
 
 # is_ip HOST: an IP address as Rust's SocketAddr reads a HOST: IPv4 in four
-# decimal parts without leading zeros, or IPv6 in brackets (its form loosely).
+# decimal parts without leading zeros, or IPv6 in brackets (its form loosely),
+# with a numeric zone.
 is_ip() {
   local octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])'
-  [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]$ ]]
+  [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9]+)?\]$ ]]
 }
 
 # duration_bounds DURATION: "FLOOR CEIL", a Go duration in whole milliseconds
@@ -161,8 +163,8 @@ check_rule() {
     addr)
       # a: the host must be an IP; b: port 0 (a free one) is taken too.
       want=$c host=${value%:*} port=${value##*:}
-      if [[ $value == *:* ]] && is_port "$port" && { [ -n "$b" ] || [ $((10#$port)) -gt 0 ]; } &&
-        if [ -n "$a" ]; then is_ip "$host"; else is_addr "$value"; fi; then return 0; fi ;;
+      if [[ $value == *:* ]] && is_port "$port" && { [ -n "$b" ] || is_whole "$port" 1 65535; } &&
+        if [ -n "$a" ]; then is_ip "$host"; else is_addr "$host:0"; fi; then return 0; fi ;;
   esac
   refuse_setting "$1" "$2" "$value" "$want"
 }

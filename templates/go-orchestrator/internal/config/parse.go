@@ -91,14 +91,16 @@ func (p *parser) hostPort(key string) string {
 	return v
 }
 
-// listenHost is whether host is one to listen on: empty (every interface), an IP address, or a
-// name of letters, digits, dots, dashes and underscores; anything else fails only at listen, after
-// the scripts' checks took it.
+// listenHost is whether host is one to listen on: empty (every interface), an IP address (an IPv6
+// one with an optional %zone), or a name of letters, digits, dots, dashes and underscores, as the
+// scripts' checks read one; anything else would fail only at listen.
 func listenHost(host string) bool {
-	if host == "" || net.ParseIP(host) != nil {
-		return true
+	const name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+	ip, zone, zoned := strings.Cut(host, "%")
+	if zoned {
+		return strings.Contains(ip, ":") && net.ParseIP(ip) != nil && zone != "" && strings.Trim(zone, name) == ""
 	}
-	return strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
+	return host == "" || net.ParseIP(host) != nil || strings.Trim(host, name) == ""
 }
 
 func (p *parser) duration(key string) time.Duration {
