@@ -32,7 +32,9 @@ export type SettingRule =
    * free one, logged) too, else 1 to 65535. `unix`: or unix:///absolute/path. `port`: the
    * setting's own port, which its examples use (another setting's would clash).
    */
-  | { kind: "addr"; ip: boolean; port0: boolean; unix?: boolean; port: number; want: string };
+  | { kind: "addr"; ip: boolean; port0: boolean; unix?: boolean; port: number; want: string }
+  /** Free text (a name) that must not end in `notSuffix`; `example`: one it takes. */
+  | { kind: "text"; notSuffix: string; example: string; want: string };
 
 /** The most an int64 holds: the bound of a byte count Go parses with ParseInt(v, 10, 64). */
 export const INT64_MAX = "9223372036854775807";
@@ -54,6 +56,8 @@ export function ruleLine(name: string, rule: SettingRule): string {
       return [name, "choice", ...rule.values].join("|");
     case "level":
       return [name, "level"].join("|");
+    case "text":
+      return [name, "text", rule.notSuffix, rule.want].join("|");
     case "addr":
       if (rule.unix) throw new Error(`${name}: the scripts place unix:// addresses themselves (run.sh), so no rule line takes one`);
       return [name, "addr", rule.ip ? 1 : "", rule.port0 ? 1 : "", rule.want].join("|");
@@ -118,6 +122,8 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
         bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809"],
         good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4", "info+0000000000000000000002", "error-9223372036854775808"],
       };
+    case "text":
+      return { bad: [`${rule.example}${rule.notSuffix}`], good: [rule.example, `${rule.notSuffix}${rule.example}`] };
     case "addr": {
       const p = rule.port;
       const bad = [String(p), "localhost", `:${p}x`, ":65536", `:-${p}`, `::1:${p}`, `[::1]`, `a b:${p}`, `1.2.3.4:${p}:${p}`, `localhost:${p}/x`];

@@ -157,7 +157,13 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   }
   if (ingress === "sqs") {
     rows.push(
-      { name: "SQS_QUEUE_NAME", default: PROJECT_NAMES.queue.of(m.name), meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)" },
+      {
+        name: "SQS_QUEUE_NAME",
+        default: PROJECT_NAMES.queue.of(m.name),
+        // Handling is concurrent and dead letters carry no MessageGroupId (config_sqs.go).
+        rule: { kind: "text", notSuffix: ".fifo", example: PROJECT_NAMES.queue.of(m.name), want: "a standard queue's name, without .fifo: FIFO queues are not supported" },
+        meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)",
+      },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", rule: { kind: "duration", minMs: 1000, maxMs: 12 * 3600 * 1000, wholeSecs: true, want: "whole seconds from 1s to 12h, e.g. 30s" }, meaning: "visibility per receive, whole seconds; extended while work is slow" },
       {
         name: "CONCURRENCY",

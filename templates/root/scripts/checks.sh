@@ -160,6 +160,9 @@ check_rule() {
     choice)
       want=${3#"$name|choice|"} want=${want//|/ or }
       if [[ "|${3#"$name|choice|"}|" == *"|$value|"* ]]; then return 0; fi ;;
+    text)
+      want=$b
+      if [[ $value != *"$a" ]]; then return 0; fi ;;
     addr)
       # a: the host must be an IP; b: port 0 (a free one) is taken too.
       want=$c host=${value%:*} port=${value##*:}
