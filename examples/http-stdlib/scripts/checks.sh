@@ -32,9 +32,10 @@ check_count() {
   fi
 }
 
-# is_port PORT: a TCP port number, 0 (any free port) to 65535.
+# is_port PORT: a TCP port number, 0 (any free port) to 65535, in digits, leading
+# zeros and all, as Go's ParseUint and Rust's SocketAddr read one.
 is_port() {
-  [[ $1 =~ ^[0-9]{1,5}$ ]] && [ $((10#$1)) -le 65535 ]
+  [[ $1 =~ ^[0-9]+$ ]] && is_whole "$1" 0 65535
 }
 
 # check_port SCRIPT VAR: VAR, if set, must be a port, 1 to 65535.
@@ -104,23 +105,52 @@ is_whole() {
 }
 
 # is_level VALUE: slog.Level's text as the orchestrator reads LOG_LEVEL: debug,
-# info, warn or error in any case, then an optional +N or -N.
+# info, warn or error in any case, then an optional +N or -N, N as strconv.Atoi
+# reads it (leading zeros, within an int64).
 is_level() {
-  local lower
+  local lower offset
   lower=$(printf '%s' "$1" | LC_ALL=C tr '[:upper:]' '[:lower:]')
-  [[ $lower =~ ^(debug|info|warn|error)([+-][0-9]{1,18})?$ ]]
+  [[ $lower =~ ^(debug|info|warn|error)([+-][0-9]+)?$ ]] || return 1
+  offset=${BASH_REMATCH[2]}
+  if [ -z "$offset" ]; then return 0; fi
+  if [[ $offset == -* ]]; then is_whole "${offset#-}" 0 9223372036854775808; else is_whole "${offset#+}" 0 9223372036854775807; fi
+}
+
+# is_ip HOST: an IP address as Rust's SocketAddr reads a HOST: IPv4 in four
+# decimal parts without leading zeros, or IPv6 in brackets (its form loosely),
+# with a numeric zone.
+is_ip() {
+  local octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])'
+  [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9]+)?\]$ ]]
+}
+
+# duration_bounds DURATION: "FLOOR CEIL", a Go duration in whole milliseconds
+# rounded down and up (duration_ms rounds a positive one up, a negative one
+# toward 0), so a rule compares it exactly: 999.5ms is under 1s, not 1000ms.
+duration_bounds() {
+  local abs=${1#[+-]} up down
+  up=$(duration_ms "$abs") && down=$(duration_ms "-$abs") || return 1
+  if [[ $1 == -* ]]; then
+    # Negative: only -0 passes any rule, as 0.
+    if [ "$up" != 0 ]; then echo "-$up -$up"; else echo "0 0"; fi
+  else
+    echo "${down#-} $up"
+  fi
 }
 
 # check_rule SCRIPT VAR RULE: VAR, if set, must pass RULE, a settings table's
 # rule as services.sh renders it ("VAR|KIND|ARG...|WANT", setting-rules.ts).
 check_rule() {
-  local value=${!2:-} name kind a b c want ms
+  local value=${!2:-} name kind a b c want ms floor host port
   if [ -z "$value" ]; then return 0; fi
   IFS='|' read -r name kind a b c want <<<"$3"
   case $kind in
     duration)
-      if ms=$(duration_ms "$value") && [ "$ms" -ge "$a" ] && { [ -z "$b" ] || [ "$ms" -le "$b" ]; } &&
-        { [ -z "$c" ] || [ $((ms % 1000)) -eq 0 ]; }; then return 0; fi ;;
+      # A minimum of 1 ms is "above 0" (1ns is): the duration rounded up; any other, rounded down.
+      if read -r floor ms < <(duration_bounds "$value") && [ -n "$ms" ] &&
+        { [ "$a" -le 1 ] && [ "$ms" -ge "$a" ] || [ "$floor" -ge "$a" ]; } &&
+        { [ -z "$b" ] || [ "$ms" -le "$b" ]; } &&
+        { [ -z "$c" ] || { [ "$floor" = "$ms" ] && [ $((ms % 1000)) -eq 0 ]; }; }; then return 0; fi ;;
     whole)
       want=$c
       if is_whole "$value" "$a" "$b"; then return 0; fi ;;
@@ -130,8 +160,25 @@ check_rule() {
     choice)
       want=${3#"$name|choice|"} want=${want//|/ or }
       if [[ "|${3#"$name|choice|"}|" == *"|$value|"* ]]; then return 0; fi ;;
+    text)
+      want=$b
+      if [[ $value != *"$a" ]]; then return 0; fi ;;
+    addr)
+      # a: the host must be an IP; b: port 0 (a free one) is taken too.
+      want=$c host=${value%:*} port=${value##*:}
+      if [[ $value == *:* ]] && is_port "$port" && { [ -n "$b" ] || is_whole "$port" 1 65535; } &&
+        if [ -n "$a" ]; then is_ip "$host"; else is_addr "$host:0"; fi; then return 0; fi ;;
   esac
   refuse_setting "$1" "$2" "$value" "$want"
+}
+
+# check_unspaced SCRIPT VAR: VAR, if set, must have no whitespace around it (nor
+# be only whitespace), which every service refuses in any of its settings.
+check_unspaced() {
+  local value=${!2:-}
+  if [[ $value == [[:space:]]* || $value == *[[:space:]] ]]; then
+    refuse_setting "$1" "$2" "$value" "the value without whitespace around it"
+  fi
 }
 
 # check_choice SCRIPT VAR CHOICE...: VAR, if set, must be one of the CHOICEs.

@@ -29,8 +29,8 @@ worker_prefixes=(MODEL_)
 retired_names=("WORKER_ADDR WORKER_SCORER_ADDR" "HTTP_LISTEN LISTEN_ADDR" "CHECKPOINT_TABLE LEASE_TABLE" "RAYON_NUM_THREADS CPU_BUDGET" "TOKIO_WORKER_THREADS CPU_BUDGET")
 # Each kind's settings rules, "VAR|KIND|ARG...|WANT" (check_rule, scripts/checks.sh):
 # what the service's own parser accepts, from the same table.
-orchestrator_rules=("REQUEST_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "COALESCE|choice|on|off" "LEASE_DURATION|duration|1000|||a Go duration of at least 1s, e.g. 10s" "KINESIS_MAX_ATTEMPTS|whole|1|1000|a whole number from 1 to 1000" "SHUTDOWN_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "LOG_LEVEL|level")
-worker_rules=("CPU_BUDGET|whole|1|1024|whole CPUs from 1 to 1024" "MAX_IN_FLIGHT|whole|1|1000000|a whole number from 1 to 1000000" "SHUTDOWN_GRACE_SECS|whole|0|3600|whole seconds from 0 to 3600" "KEEPALIVE_INTERVAL_SECS|whole|1|3600|whole seconds from 1 to 3600" "KEEPALIVE_TIMEOUT_SECS|whole|1|3600|whole seconds from 1 to 3600")
+orchestrator_rules=("LISTEN_ADDR|addr|||HOST:PORT, PORT 1 to 65535, e.g. 127.0.0.1:8080 or :8080" "REQUEST_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "COALESCE|choice|on|off" "LEASE_DURATION|duration|1000|||a Go duration of at least 1s, e.g. 10s" "KINESIS_MAX_ATTEMPTS|whole|1|1000|a whole number from 1 to 1000" "SHUTDOWN_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "LOG_LEVEL|level")
+worker_rules=("CPU_BUDGET|whole|1|1024|whole CPUs from 1 to 1024" "MAX_IN_FLIGHT|whole|1|1000000|a whole number from 1 to 1000000" "SHUTDOWN_GRACE_SECS|whole|0|3600|whole seconds from 0 to 3600" "KEEPALIVE_INTERVAL_SECS|whole|1|3600|whole seconds from 1 to 3600" "KEEPALIVE_TIMEOUT_SECS|whole|1|3600|whole seconds from 1 to 3600" "METRICS_ADDR|addr|1|1|IP:PORT, e.g. 0.0.0.0:51051, or port 0 for a free one")
 # Every service, its kind (which lists apply) and the prefix of its per-service
 # names; per_service: every per-service name of every service, which no service
 # is given as is.
@@ -90,11 +90,19 @@ per_service_names() {
 }
 
 # check_values SCRIPT KIND...: refuses each set value a service of the KINDs
-# would refuse at start, under its plain name and each per-service one.
+# would refuse at start, under its plain name and each per-service one: any
+# setting's with whitespace around it, and each rule's.
 check_values() {
   local script=$1 kind i list item
   shift
   for kind in "$@"; do
+    list="${kind}_settings[@]"
+    for item in "${!list}"; do
+      check_unspaced "$script" "$item"
+      for i in "${!service_names[@]}"; do
+        if [ "${service_kinds[$i]}" = "$kind" ]; then check_unspaced "$script" "${service_prefixes[$i]}$item"; fi
+      done
+    done
     list="${kind}_rules[@]"
     for item in "${!list}"; do
       check_rule "$script" "${item%%|*}" "$item"

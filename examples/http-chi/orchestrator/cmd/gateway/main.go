@@ -5,6 +5,8 @@
 // compares the CPU each spends per request (README "Benchmarks"). It has none of the
 // orchestrator's validation, limits, coalescing, metrics or tracing: it is the
 // off-the-shelf floor for this layer, what the orchestrator's extra work is weighed against.
+// Only its server is the API's (serve), so that neither side is weighed with a bound the
+// other lacks.
 //
 //	LISTEN_ADDR=127.0.0.1:8081 WORKER_SCORER_ADDR=127.0.0.1:50051 gateway
 package main
@@ -14,12 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -27,6 +29,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/config"
+	"example.com/http-chi/orchestrator/internal/httpapi"
+	"example.com/http-chi/orchestrator/internal/server"
 )
 
 func main() {
@@ -54,20 +59,29 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: listen, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	// The orchestrator's own settings (REQUEST_TIMEOUT, MAX_BODY_BYTES, SHUTDOWN_DELAY,
+	// SHUTDOWN_TIMEOUT) bound this server as they bound the API's, so the bench weighs the two
+	// under the same limits.
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", listen, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("listening", "addr", listen, "worker", worker)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	slog.Info("forwarding", "worker", worker)
+	return serve(ctx, ln, handler, cfg, slog.Default())
+}
+
+// serve answers h's routes on ln until ctx is done and requests in flight have drained, under
+// the API's server bounds (server.APIOptions) and body pacing (httpapi.Paced): slow headers,
+// a stalled body, a slow answer and an idle keep-alive connection are each cut off as the
+// orchestrator's server cuts them.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg config.Config, logger *slog.Logger) error {
+	return server.Run(ctx, ln, httpapi.Paced(cfg.MaxBodyBytes, cfg.RequestTimeout, h), server.APIOptions(cfg), logger)
 }
 
 // newHandler is the generated routes on grpc-gateway's mux, plus GET /readyz answered by the

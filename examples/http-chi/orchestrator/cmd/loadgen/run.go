@@ -82,6 +82,8 @@ func run(ctx context.Context, o options) error {
 	if err := waitServing(ctx, conn, time.Minute, service{"worker", o.workerPID}); err != nil {
 		return err
 	}
+	// Read before any load, and again after the last, so every refusal of the run counts.
+	refusedBefore, refusedErr := refusedSoFar(ctx, o.workerMetrics)
 	httpClient := newHTTPClient(o.concurrency)
 	batch, err := batchCall(conn, batchOf(reqs, o.batchSize))
 	if err != nil {
@@ -229,6 +231,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	r.Burst = &burst
+	refusedAfter := refusedBefore
+	if refusedErr == nil {
+		refusedAfter, refusedErr = refusedSoFar(ctx, o.workerMetrics)
+	}
+	r.WorkerConnections = connectionsBetween(refusedBefore, refusedAfter, refusedErr)
 	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)

@@ -103,6 +103,9 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err er
 		return err
 	}
 	level.Set(cfg.LogLevel)
+	for _, f := range cfg.Foreign {
+		logger.Warn("ignoring a setting of another ingress: this orchestrator's ingress is http", "variable", f.Name, "read_by_ingress", f.Ingress)
+	}
 	for _, u := range cfg.Unknown {
 		logger.Warn("ignoring an environment variable that is not a setting (a typo?)", "variable", u.Name, "closest_setting", u.Closest)
 	}

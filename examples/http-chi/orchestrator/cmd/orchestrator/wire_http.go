@@ -37,15 +37,7 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	if inFlight == 0 {
 		inFlight = int64(runtime.GOMAXPROCS(0)) * httpapi.DefaultInFlightBytesPerCore
 	}
-	apiOpts := server.Options{
-		// None for the whole request: the API sets each request's read deadline from its
-		// body's declared length (httpapi.MinBodyBytesPerSecond), and moves the write
-		// deadline once the body is in, so the worker call gets its full REQUEST_TIMEOUT
-		// however long the body took. This one bounds requests until then.
-		WriteTimeout:    httpapi.WriteTimeout(cfg.RequestTimeout),
-		DrainDelay:      cfg.ShutdownDelay,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	}
+	apiOpts := server.APIOptions(cfg)
 	logger.Info("starting", "workers", cfg.Workers, "request_timeout", cfg.RequestTimeout.String(), "max_body_bytes", cfg.MaxBodyBytes, "max_in_flight_bytes", inFlight, "coalesce", cfg.Coalesce, "ops_addr", cfg.OpsListenAddr)
 	if cfg.OpsListenAddr == "" {
 		api := newAPI(cfg, ws, inFlight, opsHandler, logger)

@@ -31,6 +31,9 @@ type Config struct {
 	// Unknown are the variables in the orchestrator's namespaces that are not settings, for
 	// start-up to warn of (see parser.unknown).
 	Unknown []Unknown
+	// Foreign are the settings of another ingress's orchestrator that are set, for start-up
+	// to warn of (see parser.foreign).
+	Foreign []Foreign
 }
 
 // Worker is one scoring worker the orchestrator calls over gRPC. The JSON names are the start-up
@@ -108,5 +111,6 @@ func load(environ []string) (Config, *parser) {
 	cfg.Sink = loadSink(p)
 	p.rejectRetired()
 	cfg.Unknown = p.unknown()
+	cfg.Foreign = p.foreign()
 	return cfg, p
 }

@@ -3,6 +3,9 @@ package httpapi
 import (
 	"net/http"
 	"time"
+
+	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/validation"
 )
 
 // MinBodyBytesPerSecond is the slowest upload the API waits for: a body has BodyReadAllowance
@@ -57,6 +60,23 @@ func paced(limit int64, answer time.Duration, next http.Handler) http.Handler {
 		_ = rc.SetWriteDeadline(readBy.Add(answer))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Paced bounds a request to next as the API bounds its own (paced): its body must arrive at
+// MinBodyBytesPerSecond, maxBodyBytes (MAX_BODY_BYTES; 0 for the contract's largest) the most
+// it is given time for, and its answer within WriteTimeout(requestTimeout) of that. It is for a
+// stand-in served on the API's routes (cmd/gateway), which the server's own ReadTimeout, none
+// (server.APIOptions), leaves otherwise unbounded.
+func Paced(maxBodyBytes int64, requestTimeout time.Duration, next http.Handler) http.Handler {
+	return paced(bodyLimit(maxBodyBytes), WriteTimeout(requestTimeout), next)
+}
+
+// bodyLimit is MAX_BODY_BYTES as the API applies it: 0 for the contract's largest batch.
+func bodyLimit(maxBodyBytes int64) int64 {
+	if maxBodyBytes <= 0 {
+		return validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
+	}
+	return maxBodyBytes
 }
 
 // bodyRead is called once a request's body is read, to give the rest of the request its

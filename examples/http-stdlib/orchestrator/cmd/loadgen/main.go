@@ -107,7 +107,7 @@ func main() {
 	flag.StringVar(&o.tracing, "tracing", "", "comma-separated variant rows to report, tracing off first")
 	flag.StringVar(&o.workerAlt, "worker-alt", "", "the primary worker over the other transport (unix:///path or host:port), for the verdict's hop per transport; empty: not measured")
 	flag.IntVar(&o.workerAltPID, "worker-alt-pid", 0, "that worker's process, for its CPU")
-	flag.StringVar(&o.workerMetrics, "worker-metrics", "", "the primary worker's /metrics URL, for its own shed timing in the overload rows (empty: not read)")
+	flag.StringVar(&o.workerMetrics, "worker-metrics", "", "the primary worker's /metrics URL, for its own shed timing in the overload rows and the connections it refused (empty: not read)")
 	flag.StringVar(&o.pinning, "pinning", "not pinned to cores", "how the bench pinned the processes to cores, for the report")
 	flag.StringVar(&o.coalesceVariant, "coalesce-variant", "", "drive only the HTTP path and write this coalescing variant's row to -coalesce-out")
 	flag.StringVar(&o.coalesceOut, "coalesce-out", "", "file for the coalescing variant's row")

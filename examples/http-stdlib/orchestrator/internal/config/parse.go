@@ -39,13 +39,22 @@ func (p *parser) fail(key, value, reason string) {
 }
 
 // value is the variable's value, or its default from the settings table when it is unset or empty
-// (compose files often pass VAR= to mean "default"). Reading a name outside the table is a bug in
-// this package, which its tests catch.
+// (compose files often pass VAR= to mean "default"). Whitespace around a value (or only
+// whitespace) is refused, once, as the workers and the scripts' checks refuse it: one value, one
+// answer from all three. Reading a name outside the table is a bug in this package, which its
+// tests catch.
 func (p *parser) value(key string) string {
 	for _, s := range settings {
 		if s.name == key {
+			v := p.env[key]
+			if t := strings.TrimSpace(v); t != v {
+				if !p.read[key] {
+					p.fail(key, v, "want the value without whitespace around it")
+				}
+				v = t
+			}
 			p.read[key] = true
-			if v := p.env[key]; v != "" {
+			if v != "" {
 				return v
 			}
 			return s.def
@@ -73,13 +82,25 @@ func (p *parser) rejectRetired() {
 
 func (p *parser) hostPort(key string) string {
 	v := p.value(key)
-	if _, port, err := net.SplitHostPort(v); err != nil {
+	if host, port, err := net.SplitHostPort(v); err != nil || !listenHost(host) {
 		p.fail(key, v, "want host:port, e.g. :8080")
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		// Port 0 would pick a random port that nothing in front of the service could find.
 		p.fail(key, v, "want a port number from 1 to 65535")
 	}
 	return v
+}
+
+// listenHost is whether host is one to listen on: empty (every interface), an IP address (an IPv6
+// one with an optional %zone), or a name of letters, digits, dots, dashes and underscores, as the
+// scripts' checks read one; anything else would fail only at listen.
+func listenHost(host string) bool {
+	const name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+	ip, zone, zoned := strings.Cut(host, "%")
+	if zoned {
+		return strings.Contains(ip, ":") && net.ParseIP(ip) != nil && zone != "" && strings.Trim(zone, name) == ""
+	}
+	return host == "" || net.ParseIP(host) != nil || strings.Trim(host, name) == ""
 }
 
 func (p *parser) duration(key string) time.Duration {

@@ -59,10 +59,7 @@ type Config struct {
 
 // New returns the API's root handler, middleware included.
 func New(cfg Config) http.Handler {
-	h := &handler{workers: cfg.Workers, maxBodyBytes: cfg.MaxBodyBytes, answerTime: WriteTimeout(cfg.RequestTimeout), logger: cfg.Logger, admission: newAdmission(cfg.MaxInFlightBytes)}
-	if h.maxBodyBytes <= 0 {
-		h.maxBodyBytes = validation.MaxJSONBytes(&scoringv1.ScoreBatchRequest{})
-	}
+	h := &handler{workers: cfg.Workers, maxBodyBytes: bodyLimit(cfg.MaxBodyBytes), answerTime: WriteTimeout(cfg.RequestTimeout), logger: cfg.Logger, admission: newAdmission(cfg.MaxInFlightBytes)}
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}

@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_unset_or_empty() {
-        let config = config(&[("MODEL_PATH", ""), ("RUST_LOG", " ")]).unwrap();
+        let config = config(&[("MODEL_PATH", ""), ("RUST_LOG", "")]).unwrap();
         assert_eq!(
             config.listen_addr,
             ListenAddr::Tcp("0.0.0.0:50051".parse().unwrap())

@@ -79,6 +79,9 @@ func (r *results) checks() {
 	if r.Burst != nil {
 		r.Burst.checks(add)
 	}
+	if r.WorkerConnections != nil {
+		r.WorkerConnections.checks(add)
+	}
 }
 
 // writeSummary prints the human-readable version of results.json.
@@ -155,6 +158,9 @@ func (r *results) writeSummary(w io.Writer) {
 	}
 	if r.Burst != nil {
 		r.Burst.write(w)
+	}
+	if r.WorkerConnections != nil {
+		r.WorkerConnections.write(w)
 	}
 	writeTargets(w, r.Targets)
 	r.Verdict.write(w)

@@ -29,9 +29,11 @@ type results struct {
 	// OverloadHTTP is the HTTP batch route at twice its peak (HTTP preset).
 	OverloadHTTP *overloadFigures `json:"overload_http,omitempty"`
 	// Burst is issue 12's burst of full batches straight at the worker (burst.go).
-	Burst   *burstFigures `json:"burst,omitempty"`
-	Verdict verdict       `json:"verdict"`
-	Targets []check       `json:"targets"`
+	Burst *burstFigures `json:"burst,omitempty"`
+	// WorkerConnections is the connections the worker refused at its cap (connections.go).
+	WorkerConnections *workerConnections `json:"worker_grpc_connections,omitempty"`
+	Verdict           verdict            `json:"verdict"`
+	Targets           []check            `json:"targets"`
 
 	// Coalescing is the HTTP path with COALESCE off and on (see coalesce.go).
 	Coalescing []coalesceRow `json:"coalescing,omitempty"`

@@ -14,13 +14,52 @@ type Unknown struct {
 	Closest string
 }
 
+// Foreign is a variable set that is a setting of another ingress's orchestrator, not this
+// one's: set for another deployment, or left over from a change of ingress, it does nothing
+// here, and whatever this orchestrator has for the purpose keeps its default. Like Unknown, it
+// is reported, never refused.
+type Foreign struct {
+	// Name is the variable as set.
+	Name string
+	// Ingress names the ingress, or ingresses, whose orchestrator reads it.
+	Ingress string
+}
+
+// foreignSettings are the settings only the orchestrators of this generator's other ingresses
+// read, rendered from the settings table (create-hybrid-backend's src/render/foreign-settings.ts):
+// a list copied here would miss the names the table gains.
+var foreignSettings = []Foreign{
+	{Name: "OPS_LISTEN_ADDR", Ingress: "http"},
+	{Name: "SHUTDOWN_DELAY", Ingress: "http"},
+	{Name: "MAX_BODY_BYTES", Ingress: "http"},
+	{Name: "MAX_IN_FLIGHT_BYTES", Ingress: "http"},
+	{Name: "KINESIS_STREAM_NAME", Ingress: "kinesis"},
+	{Name: "LEASE_TABLE", Ingress: "kinesis"},
+	{Name: "LEASE_DURATION", Ingress: "kinesis"},
+	{Name: "KINESIS_MAX_ATTEMPTS", Ingress: "kinesis"},
+	{Name: "DEAD_LETTER_TABLE", Ingress: "kinesis"},
+}
+
+// foreign lists the set variables that are settings of another ingress's orchestrator, by name.
+func (p *parser) foreign() []Foreign {
+	var found []Foreign
+	for _, f := range foreignSettings {
+		if p.env[f.Name] != "" {
+			found = append(found, f)
+		}
+	}
+	slices.SortFunc(found, func(a, b Foreign) int { return strings.Compare(a.Name, b.Name) })
+	return found
+}
+
 // unknown lists the set variables in the orchestrator's namespaces that are not settings, by name.
 // They are reported, not refused: the namespaces are not the orchestrator's alone (Kubernetes
 // sets <SERVICE>_PORT, <SERVICE>_SERVICE_HOST and the like for every Service in the namespace
 // unless a pod turns enableServiceLinks off), and a start-up that fails on another program's
 // variable is worse than a default left in force. The namespaces are ownedPrefixes and the
 // first word of every setting, so the settings table is the one list of names; the names
-// the workers read, which make run passes in the same environment, are theirs.
+// the workers read, which make run passes in the same environment, are theirs. A setting of
+// another ingress is not among them: foreign reports it, as such.
 func (p *parser) unknown() []Unknown {
 	known := make([]string, 0, len(settings))
 	namespaces := slices.Clone(ownedPrefixes)
@@ -33,6 +72,9 @@ func (p *parser) unknown() []Unknown {
 	var found []Unknown
 	for name, v := range p.env {
 		if v == "" || slices.Contains(known, name) || slices.Contains(workerSettings, name) || slices.ContainsFunc(retired, func(r rename) bool { return r.name == name }) {
+			continue
+		}
+		if slices.ContainsFunc(foreignSettings, func(f Foreign) bool { return f.Name == name }) {
 			continue
 		}
 		if slices.ContainsFunc(namespaces, func(ns string) bool { return strings.HasPrefix(name, ns) }) {

@@ -15,6 +15,11 @@ import (
 // on a shared hiccup would stop all consuming for nothing; a dependency that is really down is
 // retried, fails again and shows within the period and a retry. Each consumer derives its
 // period from its own figures (the Kinesis lease's renewal interval, the SQS receive's bound).
+//
+// A failure whose harm is already done is no blip, though: a message whose visibility ran out
+// before it could be extended is free for another consumer to receive, whether one call or
+// many failed on the way. Lost records it as a run by itself, so a lone message in hand counts
+// as much as many; the period and the success that ends a run apply as to any other.
 
 // Dependency names one kind of call failures are told apart by: What it does, and Of what ("" if
 // it concerns the whole consumer), such as a lease's renewals or a shard's reads.
@@ -37,6 +42,7 @@ type Stalls struct {
 type stallRun struct {
 	since    time.Time // the run's first failure
 	failures int
+	lost     bool  // a failure of the run cost what the call was to keep (Lost)
 	err      error // the latest failure
 }
 
@@ -49,6 +55,27 @@ func (s *Stalls) Note(d Dependency, err error) {
 		delete(s.run, d)
 		return
 	}
+	s.fail(d, err, false)
+}
+
+// Lost records a failure of d whose harm is done (see above): err starts or extends d's run,
+// which counts without a second failure.
+func (s *Stalls) Lost(d Dependency, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail(d, err, true)
+}
+
+// Failing reports whether d has a run of failures now, one success not yet ending it.
+func (s *Stalls) Failing(d Dependency) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.run[d]
+	return ok
+}
+
+// fail adds err to d's run; s.mu is held.
+func (s *Stalls) fail(d Dependency, err error, lost bool) {
 	if s.run == nil {
 		s.run = map[Dependency]stallRun{}
 	}
@@ -57,6 +84,7 @@ func (s *Stalls) Note(d Dependency, err error) {
 		r.since = time.Now()
 	}
 	r.failures++
+	r.lost = r.lost || lost
 	r.err = err
 	s.run[d] = r
 }
@@ -69,7 +97,7 @@ func (s *Stalls) Longest(after time.Duration) error {
 	var worst Dependency
 	var run stallRun
 	for d, r := range s.run {
-		if r.failures < 2 {
+		if r.failures < 2 && !r.lost {
 			continue // a single failure, not (yet) a run
 		}
 		if run.err == nil || r.since.Before(run.since) {

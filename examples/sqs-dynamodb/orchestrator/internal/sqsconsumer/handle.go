@@ -95,7 +95,8 @@ func (c *Consumer) awaitReady(ctx context.Context) error {
 func (c *Consumer) release(msgs []types.Message) {
 	tidy, cancel := c.tidying()
 	defer cancel()
-	c.changeVisibility(tidy, msgs, 0, false)
+	// A failure is counted and logged there; the messages reappear when their timeout runs out.
+	_ = c.changeVisibility(tidy, msgs, 0, false)
 }
 
 // deadLetter copies a poison message to the dead-letter queue, with the reason as an attribute,
@@ -198,15 +199,17 @@ func (c *Consumer) delete(msgs []types.Message) {
 }
 
 // changeVisibility sets msgs' visibility timeout: 0 releases them to other consumers at once.
-// It reports whether SQS answered; entries it failed (stale handles) do not count against that.
-// Messages it failed for count in orchestrator_acknowledge_failures_total, and calls that keep
+// It returns nil once every message's visibility is set, or its handle has gone stale (deleted
+// or redelivered meanwhile: nothing left to set), and otherwise why not: the call failed, or
+// SQS failed an entry of its own fault, which leaves that message's old timeout running. The
+// messages it fails for count in orchestrator_acknowledge_failures_total, and calls that keep
 // failing show on readiness (stall.go): the messages in hand reappear to other consumers.
 // retry marks a retry of a call whose failure is already counted (the heartbeat's, which
 // retries within the period): its failure is logged but not counted again, so the metric
 // counts messages, not tries, and one failure is not taken for a run of them on readiness.
-func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration, retry bool) bool {
+func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d time.Duration, retry bool) error {
 	if len(msgs) == 0 {
-		return true
+		return nil
 	}
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(msgs))
 	for i, m := range msgs {
@@ -221,7 +224,7 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 			c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, err)
 		}
 		c.logFailure(ctx, err, "changing message visibility", "messages", len(msgs), "timeout", d.String())
-		return false
+		return err
 	}
 	var failed error
 	for _, f := range out.Failed {
@@ -232,11 +235,15 @@ func (c *Consumer) changeVisibility(ctx context.Context, msgs []types.Message, d
 			continue
 		}
 		failed = entriesFailed(aws.ToString(f.Code), aws.ToString(f.Message))
-		c.cfg.Metrics.VisibilityFailures.Add(1)
+		if !retry {
+			c.cfg.Metrics.VisibilityFailures.Add(1)
+		}
 		c.cfg.Logger.Log(ctx, c.failures.Unexpected(), "changing message visibility", "code", aws.ToString(f.Code), "detail", aws.ToString(f.Message))
 	}
-	c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, failed)
-	return true
+	if failed == nil || !retry {
+		c.noteCall(ctx, ops.CallChangeMessageVisibilityBatch, failed)
+	}
+	return failed
 }
 
 // tidying returns a context for a call that tidies up after handling. It outlives the work

@@ -3,6 +3,7 @@ package sqsconsumer
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	scoringv1 "example.com/sqs-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/sqs-dynamodb/orchestrator/internal/ops"
 )
 
 // slowSQS answers ChangeMessageVisibilityBatch late, as a loaded SQS (or moto) does, and keeps
@@ -22,6 +24,8 @@ type slowSQS struct {
 	*fakeSQS
 	delays []time.Duration // per call, in order; then instant
 	fail   int             // the first fail calls answer with an error, as a throttled SQS does
+	// entryFault fails every entry as SQS's own fault (InternalError), leaving its timeout as it was.
+	entryFault bool
 
 	mu          sync.Mutex
 	calls       int
@@ -51,6 +55,10 @@ func (s *slowSQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.Chan
 	out := &sqs.ChangeMessageVisibilityBatchOutput{}
 	for _, e := range in.Entries {
 		id := idOf(e.ReceiptHandle)
+		if s.entryFault && time.Now().Before(s.hiddenUntil[id]) {
+			out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+			continue
+		}
 		if !time.Now().Before(s.hiddenUntil[id]) {
 			s.lapsed[id] = true
 			out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ReceiptHandleIsInvalid"), SenderFault: true})
@@ -123,6 +131,79 @@ func TestRetriedExtensionCountsEachMessageOnce(t *testing.T) {
 		c.handle(context.Background(), []types.Message{valid("a"), valid("b")})
 		if got := c.cfg.Metrics.VisibilityFailures.Load(); got != 2 {
 			t.Errorf("orchestrator_acknowledge_failures_total{call=ChangeMessageVisibilityBatch} counted %d, want 2: each message once for its period", got)
+		}
+	})
+}
+
+// A lone message in hand whose extension fails until its visibility runs out has lost its
+// lease: another consumer may receive it and spend a receive of its poison budget. That
+// counts on readiness by itself, however few calls failed on the way. Before, the retries of
+// one period counted as one failure, and one failure never stalls: only a second message's
+// failing heartbeat made the lapse show. Each case is one way a lease lapses.
+func TestALoneMessageWhoseVisibilityLapsesStallsTheConsumer(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sqs  func(*fakeSQS) *slowSQS
+	}{
+		// One extension that takes all the time left: cut off as the visibility runs out,
+		// no time for a second attempt.
+		{"one slow extension", func(q *fakeSQS) *slowSQS { return &slowSQS{fakeSQS: q, delays: []time.Duration{time.Hour}} }},
+		// SQS answers, but fails the entry itself: the old timeout runs on, unextended.
+		{"a failed entry", func(q *fakeSQS) *slowSQS { return &slowSQS{fakeSQS: q, entryFault: true} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				q := &fakeSQS{}
+				slow := tt.sqs(q)
+				slow.hiddenUntil, slow.lapsed = map[string]time.Time{}, map[string]bool{}
+				c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+					time.Sleep(40 * time.Second) // past the visibility timeout
+					return nil, nil
+				})
+				c.client = slow
+				slow.hiddenUntil["a"] = time.Now().Add(c.cfg.VisibilityTimeout)
+				c.handle(context.Background(), []types.Message{valid("a")})
+				time.Sleep(c.cfg.stallAfter()) // nothing else extends anything meanwhile
+				err := c.Stalled()
+				if err == nil || !strings.Contains(err.Error(), ops.CallChangeMessageVisibilityBatch+" failing for") || !strings.Contains(err.Error(), "ran out") {
+					t.Errorf("Stalled() = %v after a lone message's visibility ran out unextended; want %s failing, the visibility run out", err, ops.CallChangeMessageVisibilityBatch)
+				}
+				if got := c.cfg.Metrics.VisibilityFailures.Load(); got != 1 {
+					t.Errorf("orchestrator_acknowledge_failures_total{call=ChangeMessageVisibilityBatch} counted %d, want 1: the message once for its period", got)
+				}
+			})
+		})
+	}
+}
+
+// Once visibility changes work again, the next receive's messages end the run on readiness,
+// though handled too fast to need an extension: their heartbeat tries one at once while the
+// run is open. Before, a lapse (or any run of them) held the replica unready for as long as
+// no handling was slow enough to need one.
+func TestAnOpenVisibilityRunEndsWithTheNextReceive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeSQS{}
+		slow := &slowSQS{fakeSQS: q, delays: []time.Duration{time.Hour}, hiddenUntil: map[string]time.Time{}, lapsed: map[string]bool{}}
+		var work time.Duration
+		c := newConsumer(t, q, func(context.Context, []*scoringv1.ScoreRequest) (map[int]error, error) {
+			time.Sleep(work)
+			return nil, nil
+		})
+		c.client = slow
+		slow.hiddenUntil["a"] = time.Now().Add(c.cfg.VisibilityTimeout)
+		work = 40 * time.Second // the one extension hangs until a's visibility runs out
+		c.handle(context.Background(), []types.Message{valid("a")})
+		time.Sleep(c.cfg.stallAfter())
+		if err := c.Stalled(); err == nil {
+			t.Fatal("Stalled() = nil after a's visibility ran out; want the lapse reported")
+		}
+		work = time.Millisecond // SQS answers again; this handling needs no extension
+		slow.mu.Lock()
+		slow.hiddenUntil["b"] = time.Now().Add(c.cfg.VisibilityTimeout)
+		slow.mu.Unlock()
+		c.handle(context.Background(), []types.Message{valid("b")})
+		if err := c.Stalled(); err != nil {
+			t.Errorf("Stalled() = %v after b was received and handled with SQS answering; want nil", err)
 		}
 	})
 }

@@ -144,21 +144,23 @@ impl Config {
 
     /// Reads settings from `vars` (name, value pairs), so tests need not
     /// touch the real environment. Empty values count as unset, as deploy
-    /// templates often render an unset variable as an empty string.
+    /// templates often render an unset variable as an empty string; a value
+    /// with whitespace around it (or only whitespace) is refused, as the
+    /// orchestrator and the scripts' checks refuse it.
     pub fn from_vars(
         settings: &Settings,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let vars: HashMap<String, String> = vars
             .into_iter()
-            .filter(|(_, value)| !value.trim().is_empty())
+            .filter(|(_, value)| !value.is_empty())
             .collect();
         unknown::reject_retired(settings, &vars)?;
         let get = |name: &'static str| -> Option<String> {
             debug_assert!(READ.contains(&name), "{name} is not in READ");
             let default = settings.default_of(name);
             vars.get(name)
-                .map(|value| value.trim().to_owned())
+                .cloned()
                 .or_else(|| (!default.is_empty()).then(|| default.to_owned()))
         };
         let invalid = |name: &'static str, value: String, reason: String| ConfigError {
@@ -166,6 +168,14 @@ impl Config {
             value,
             reason,
         };
+        for setting in settings.table {
+            if let Some(value) = vars.get(setting.name)
+                && value.trim() != value
+            {
+                let reason = "expected the value without whitespace around it".to_owned();
+                return Err(invalid(setting.name, value.clone(), reason));
+            }
+        }
 
         let value = get("LISTEN_ADDR").unwrap_or_default();
         let listen_addr = ListenAddr::parse(&value).ok_or_else(|| {
@@ -254,5 +264,7 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod rule_examples;
 #[cfg(test)]
 mod tests;
