@@ -200,6 +200,42 @@ describe("make sync and make upgrade", () => {
     expect(r.all).toContain(`make upgrade: TO=${to} is no release; give the MAJOR.MINOR.PATCH of a create-hybrid-backend release, e.g. TO=1.2.3, or leave TO unset for the newest`);
   });
 
+  /**
+   * For a release the npm registry lacks (a checkout's or a tarball's, such as
+   * the prerelease a new user generates from a checkout), npx ended make sync on
+   * npm's page of E404 lines, naming neither the release nor HYBRID_BACKEND.
+   */
+  it.each([
+    ["sync", [], `make sync: create-hybrid-backend@${RECORDED} is not on the npm registry (npm's E404 above); name your copy of it instead, e.g. make sync HYBRID_BACKEND='node CHECKOUT/dist/cli.js' (README, The manifest)`],
+    ["upgrade", ["TO=9.9.9"], "make upgrade: create-hybrid-backend@9.9.9 is not on the npm registry (npm's E404 above); give TO a release it has (npm view create-hybrid-backend versions)"],
+  ])("make %s of a release npm answers E404 for ends on one line naming it and the way out", async (target, args, hint) => {
+    const dir = repo(RECORDED);
+    writeExecutable(dir, "fakebin/npx", `echo "$*" >> "$PWD/npx-calls"; echo "npm error code E404" >&2; echo "npm error 404 Not Found - GET https://registry.npmjs.org/create-hybrid-backend" >&2; exit 1`);
+    const r = await make(dir, [target, ...args]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.calls).not.toBe("");
+    const lines = r.all.trim().split("\n");
+    expect(lines.at(-2), r.all).toBe(hint);
+    expect(r.all).toContain("npm error code E404");
+  });
+
+  it("make sync keeps any other npx failure and the tool's own exit and output as they were, with no E404 line", async () => {
+    const dir = repo(RECORDED);
+    writeExecutable(dir, "fakebin/npx", `echo "npm error code ETIMEDOUT" >&2; exit 1`);
+    const outage = await make(dir, ["sync"]);
+    expect(outage.exitCode, outage.all).toBe(2);
+    expect(outage.all).toContain("npm error code ETIMEDOUT");
+    expect(outage.all).not.toContain("not on the npm registry");
+    // sync --check's exit 3 (stale files) and its report pass through.
+    writeExecutable(dir, "fakebin/npx", `echo "sync --check .: 1 stale"; echo "a warning" >&2; exit 3`);
+    const stale = await make(dir, ["sync", "SYNC_FLAGS=--check"]);
+    expect(stale.exitCode, stale.all).toBe(2);
+    expect(stale.all).toContain("sync --check .: 1 stale");
+    expect(stale.all).toContain("a warning");
+    expect(stale.all).toContain("Error 3");
+    expect(stale.all).not.toContain("not on the npm registry");
+  });
+
   it("upgrade runs the newest release, or TO=VERSION, whatever the manifest records", async () => {
     const dir = repo(RECORDED);
     await make(dir, ["upgrade"]);
