@@ -13,6 +13,9 @@ import { selfCommand } from "../self-command.js";
  * the local AWS emulator running before `run` can start, which `smoke` does
  * on its own but `run` does not.
  */
+/** The synthetic load the queue presets' next steps send and wait for, as their README's "Try it locally". */
+export const TRY_COUNT = 1000;
+
 export function nextSteps(dir: string, m: Manifest, validated: boolean): string[] {
   const steps: [string, string][] = [];
   if (dir !== ".") steps.push([`cd ${shellQuote(dir)}`, ""]);
@@ -23,7 +26,11 @@ export function nextSteps(dir: string, m: Manifest, validated: boolean): string[
   } else {
     steps.push(["make emulator", "terminal 1: the local AWS emulator (moto)"]);
     steps.push(["make bootstrap run", "terminal 2: create the AWS resources, then run every service"]);
-    steps.push(["make produce", "terminal 3: send the test vectors (N=1000 for synthetic load)"]);
+    // Ending on produce left the user with work sent and no sign of it done: the
+    // results go to the sink, not to a terminal, so the last step waits for them.
+    const where = m.orchestrator.sink === "dynamodb" ? "in DynamoDB" : "in the orchestrator's log";
+    steps.push([`make produce N=${TRY_COUNT}`, `terminal 3: send ${TRY_COUNT} synthetic requests (without N: the test vectors)`]);
+    steps.push([`make wait-ready PROCESSED=${TRY_COUNT}`, `until each has its result ${where} (README.md, Try it locally)`]);
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`).trimEnd());

@@ -35,7 +35,24 @@ describe("next steps", { timeout: 30_000 }, () => {
   it("queue presets start the emulator and the resources before run, and produce work", () => {
     for (const ingress of INGRESS.filter((i) => i !== "http")) {
       const words = makeWords(nextSteps("app", manifestFor(ingress), true));
-      expect(words).toEqual(["emulator", "bootstrap", "run", "produce"]);
+      expect(words).toEqual(["emulator", "bootstrap", "run", "produce", "wait-ready"]);
+    }
+  });
+
+  it.each(["sqs", "kinesis"])("%s ends on a wait for the results of the requests it sent, as the README's Try it block does", (ingress) => {
+    // Ending on `make produce` left work sent and no step that shows it done: results go to the sink, not a terminal.
+    for (const sink of ["dynamodb", "none"]) {
+      const m = parseManifest({ name: "app", orchestrator: { module: "example.com/app/orchestrator", ingress, sink } });
+      const lines = nextSteps("app", m, true);
+      const produce = lines.find((l) => /^\s*make produce /.test(l));
+      const wait = lines.at(-1)!;
+      expect(produce, lines.join("\n")).toMatch(/^\s*make produce N=(\d+) /);
+      const n = /N=(\d+)/.exec(produce!)![1];
+      expect(wait).toMatch(new RegExp(`^\\s*make wait-ready PROCESSED=${n} `));
+      expect(wait).toContain(sink === "dynamodb" ? "in DynamoDB" : "in the orchestrator's log");
+      const readme = render(m).get("README.md")!.content.toString("utf8");
+      expect(readme).toContain(`make produce N=${n}`);
+      expect(readme).toContain(`make wait-ready PROCESSED=${n}`);
     }
   });
 
@@ -52,7 +69,7 @@ describe("next steps", { timeout: 30_000 }, () => {
     const cwd = tempDir();
     const result = await runCli([".", "--name", "app", "--ingress", ingress, "--yes", "--no-validate", "--no-git"], cwd);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Next:\n {2}make test smoke .*\n {2}make emulator .*\n {2}make bootstrap run .*\n {2}make produce /);
+    expect(result.stdout).toMatch(/Next:\n {2}make test smoke .*\n {2}make emulator .*\n {2}make bootstrap run .*\n {2}make produce N=1000 .*\n {2}make wait-ready PROCESSED=1000 /);
     expect(result.stdout).not.toContain("cd .");
   });
 });
