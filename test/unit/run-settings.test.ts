@@ -199,7 +199,8 @@ describe("make run's per-worker metrics address", () => {
     const text = treeFor("http");
     const dir = repo(text, ["scorer", "pricing"]);
     const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, METRICS_ADDR: "127.0.0.1:9999" }));
-    expect(result.exitCode).toBe(1);
+    // Bad input, as every refused setting: 2 (1 is a port another process holds).
+    expect(result.exitCode).toBe(2);
     expect(result.all).toContain("run failed: pricing would listen on 127.0.0.1:9999 (WORKER_PRICING_METRICS_ADDR), as scorer does (WORKER_SCORER_METRICS_ADDR): set WORKER_PRICING_METRICS_ADDR to another address");
     expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
   });
