@@ -60,6 +60,13 @@ describe("make emulator", () => {
     expect(readFileSync(join(dir, ".run/emulator.log"), "utf8")).toContain(" * Running on http://127.0.0.1:5999");
   });
 
+  it.each(["http://localhost:5998/", "http://127.0.0.1:5998"])("serves where AWS_ENDPOINT_URL=%s points the other commands", async (url) => {
+    const dir = repo(true);
+    const r = await execa("bash", ["scripts/emulator.sh"], { cwd: dir, env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, AWS_ENDPOINT_URL: url }, extendEnv: false, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toBe("emulator: moto on http://127.0.0.1:5998, logging every request to .run/emulator.log");
+  });
+
   it("keeps moto's log on its output with LOG -, as make smoke keeps it in .smoke/", async () => {
     const dir = repo(true);
     const r = await emulator(dir, "5999", "-");

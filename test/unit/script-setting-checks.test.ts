@@ -22,6 +22,12 @@ const http = render(parseManifest({ name: "chk-app", orchestrator: { module: "ex
 type Tree = typeof sqs;
 const text = (tree: Tree, path: string) => tree.get(path)!.content;
 
+/**
+ * What the emulator accepts: it took only the port of any URL, so with https://,
+ * another host or a path moto served where none of the commands given the same
+ * URL looked (TLS to a plain-HTTP server, or another machine).
+ */
+const EMULATOR_URL = "http://127.0.0.1:PORT or http://localhost:PORT, PORT 1 to 65535, e.g. http://127.0.0.1:5000: the emulator serves plain HTTP on this machine, at no path";
 const scripts = [...RUN_SCRIPTS, ...["smoke", "bench", "pinning", "wait-ready", "aws", "emulator"].map((s) => `scripts/${s}.sh`), "Makefile"];
 
 /** A repo of the tree's scripts and Makefile whose services, curl and go only leave a mark in started/. */
@@ -156,8 +162,10 @@ describe("make produce N=", () => {
   it.each([
     [["bootstrap", "AWS_ENDPOINT_URL=moto:5000"], "bootstrap: AWS_ENDPOINT_URL=moto:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     [["produce", "AWS_ENDPOINT_URL=http://127.0.0.1:500000"], "produce: AWS_ENDPOINT_URL=http://127.0.0.1:500000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
-    // The emulator serves on the URL's port: it needs one, checked before the install.
-    [["emulator", "AWS_ENDPOINT_URL=http://127.0.0.1"], "emulator: AWS_ENDPOINT_URL=http://127.0.0.1: want an http:// or https:// URL with a port, 1 to 65535, e.g. http://127.0.0.1:5000"],
+    // The emulator serves plain HTTP on 127.0.0.1 at the URL's port: it needs one, checked before the install.
+    ...["http://127.0.0.1", "https://127.0.0.1:5001", "http://example.com:5001", "http://127.0.0.1:5001/moto", "http://[::1]:5001", "http://127.0.0.1:0"].map(
+      (url) => [["emulator", `AWS_ENDPOINT_URL=${url}`], `emulator: AWS_ENDPOINT_URL=${url}: want ${EMULATOR_URL}`] as [string[], string],
+    ),
   ])("make %j refuses a malformed AWS_ENDPOINT_URL before reaching for it", async (args, line) => {
     const dir = repo(sqs);
     chmodSync(join(dir, "scripts", "emulator.sh"), 0o755);
