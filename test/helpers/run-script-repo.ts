@@ -80,3 +80,18 @@ export function startScript(dir: string, env: Record<string, string>, options: S
   };
   return { proc, until, seen: () => seen };
 }
+
+/**
+ * A stand-in `go` for the scripts that run the orchestrator's tools (lib.sh's
+ * go_tool: `go build -o OUT ./cmd/NAME`, then OUT ARG... from orchestrator/):
+ * the build writes OUT as a script of BODY, with $TOOL set to NAME and the
+ * tool's arguments in "$@". Any other go command fails.
+ */
+export function goBuildStandIn(body: string): string {
+  return [
+    'if [ "$1" != build ] || [ "$2" != -o ]; then echo "stand-in go: only go build -o OUT ./cmd/NAME" >&2; exit 2; fi',
+    'mkdir -p "$(dirname "$3")"',
+    `{ echo '#!/usr/bin/env bash'; echo "TOOL=\${4#./cmd/}"; cat <<'TOOL_BODY'\n${body}\nTOOL_BODY\n} > "$3"`,
+    'chmod +x "$3"',
+  ].join("\n");
+}

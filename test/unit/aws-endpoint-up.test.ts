@@ -7,7 +7,7 @@ import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
-import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
+import { LIB_SCRIPTS, goBuildStandIn, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * The queue presets' local commands that need the AWS endpoint say so when
@@ -25,8 +25,7 @@ function repo(ingress: "sqs" | "kinesis"): string {
   for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
   writeFileSync(join(dir, "Makefile"), tree.get("Makefile")!.content);
   for (const p of [...LIB_SCRIPTS, "scripts/aws.sh"]) writeFileSync(join(dir, p), tree.get(p)!.content);
-  writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$*" > "${dir}/go-call"\n`);
-  chmodSync(join(dir, "fakebin/go"), 0o755);
+  writeExecutable(dir, "fakebin/go", goBuildStandIn(`echo "$TOOL $*" > "${dir}/go-call"`));
   return dir;
 }
 
@@ -50,6 +49,33 @@ describe.each(["sqs", "kinesis"] as const)("make produce, %s", (ingress) => {
     const r = await produce(dir, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
     expect(r.exitCode, r.all).toBe(0);
     expect(existsSync(join(dir, "go-call")), r.all).toBe(true);
+  });
+});
+
+/**
+ * The tools ran as `go run ./cmd/NAME`, which ends a failing program with exit
+ * status 1 whatever its own, and a line of its own, "exit status N", under the
+ * tool's one-line error. The stand-in go does as go does for both commands.
+ */
+describe.each(["sqs", "kinesis"] as const)("a failing tool under make, %s", (ingress) => {
+  const TOOL = `echo "$TOOL: the stream is missing (make bootstrap creates it)" >&2; exit 3`;
+  const GO = [
+    // go run: the program's failure is reported as "exit status N" and exit 1.
+    `if [ "$1" = run ]; then TOOL=\${2#./cmd/}; shift 2; ( ${TOOL} ); s=$?; if [ $s -ne 0 ]; then echo "exit status $s" >&2; exit 1; fi; exit 0; fi`,
+    goBuildStandIn(TOOL),
+  ].join("\n");
+
+  it.each(["produce", "bootstrap"])("make %s ends on the tool's own line, with its exit status", async (target) => {
+    const dir = repo(ingress);
+    writeExecutable(dir, "fakebin/go", GO);
+    server = httpServer((_req, res) => res.end(""));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const r = await execa("make", ["-s", target], { cwd: dir, env: { PATH: `${join(dir, "fakebin")}:${process.env.PATH}`, AWS_ENDPOINT_URL: endpoint }, stdin: "ignore", reject: false, all: true, timeout: 30_000 });
+    const lines = r.all.trim().split("\n");
+    expect(lines[0], r.all).toBe(`${target}: the stream is missing (make bootstrap creates it)`);
+    expect(r.all).not.toContain("exit status");
+    expect(lines.at(-1)).toMatch(/\bError 3$/);
   });
 });
 

@@ -24,7 +24,7 @@ describe.each(["sqs", "kinesis"])("fake AWS keys, %s", (ingress) => {
   it("the Makefile exports no AWS settings, and its AWS commands take them from aws_env", () => {
     const make = tree.get("Makefile")!.content.toString("utf8");
     expect(make).not.toMatch(/^\s*export AWS_/m);
-    const recipes = make.split("\n").filter((l) => /go run \.\/cmd\/(bootstrap|produce)/.test(l));
+    const recipes = make.split("\n").filter((l) => /go_tool (bootstrap|produce)\b/.test(l));
     expect(recipes.length).toBe(2);
     const lines = make.split("\n");
     for (const r of recipes) {

@@ -109,7 +109,7 @@ describe("render", () => {
     const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress, sink } }));
     const verify = [...tree.keys()].filter((p) => p.startsWith("orchestrator/cmd/verify/")).map((p) => p.slice("orchestrator/cmd/verify/".length));
     expect(verify.sort()).toEqual([...files].sort());
-    expect(text(tree, "scripts/smoke.sh")).toContain("go run ./cmd/verify");
+    expect(text(tree, "scripts/smoke.sh")).toContain("go_tool verify");
   });
 
   it.each([

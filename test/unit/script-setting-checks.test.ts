@@ -6,7 +6,7 @@ import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { UDS_STAGING_EXTRA, WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
-import { RUN_SCRIPTS, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
+import { RUN_SCRIPTS, goBuildStandIn, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * A new user's `make run LISTEN_ADDR=nonsense` started everything, then ended in
@@ -179,10 +179,10 @@ describe("make produce N=", () => {
   it("passes a good N on to cmd/produce as one argument", async () => {
     const dir = repo(sqs);
     writeExecutable(dir, "fakebin/curl", "exit 0");
-    writeExecutable(dir, "fakebin/go", `printf '%s\\n' "$@" > "$PWD/../started/go-args"`);
+    writeExecutable(dir, "fakebin/go", goBuildStandIn(`printf '%s\\n' "$TOOL" "$@" > "$PWD/../started/go-args"`));
     const r = await make(dir, ["produce", "N=1000"]);
     expect(r.exitCode, r.all).toBe(0);
-    expect(readFileSync(join(dir, "started", "go-args"), "utf8")).toBe("run\n./cmd/produce\n-count\n1000\n");
+    expect(readFileSync(join(dir, "started", "go-args"), "utf8")).toBe("produce\n-count\n1000\n");
   });
 });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { tempDir } from "../helpers/temp-dirs.js";
-import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
+import { LIB_SCRIPTS, goBuildStandIn, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * `make wait-ready PROCESSED=N` (scripts/wait-ready.sh), which the queue
@@ -32,8 +32,7 @@ function repo(sink: "none" | "dynamodb", goExit: number): string {
   const dir = tempDir("chb-wait-");
   for (const sub of ["scripts", "orchestrator", "fakebin"]) mkdirSync(join(dir, sub));
   for (const p of ["scripts/wait-ready.sh", ...LIB_SCRIPTS, "scripts/aws.sh"]) writeFileSync(join(dir, p), tree.get(p)!.content);
-  writeFileSync(join(dir, "fakebin/go"), `#!/usr/bin/env bash\necho "$PWD $*" > "${dir}/go-call"\nexit ${goExit}\n`);
-  chmodSync(join(dir, "fakebin/go"), 0o755);
+  writeExecutable(dir, "fakebin/go", goBuildStandIn(`echo "$PWD run ./cmd/$TOOL $*" > "${dir}/go-call"\nexit ${goExit}`));
   return dir;
 }
 

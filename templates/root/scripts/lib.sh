@@ -106,6 +106,16 @@ wait_answer() {
   return 1
 }
 
+# go_tool NAME ARG...: the orchestrator's cmd/NAME run from orchestrator/ with
+# ARG..., built into bin/NAME first (Go's build cache makes an unchanged one
+# cheap). Not `go run`: it ended every failure of the tool with exit status 1
+# and an "exit status N" line under the tool's own one-line error.
+go_tool() {
+  local name=$1
+  shift
+  (cd orchestrator && go build -o "../bin/$name" "./cmd/$name" && exec "../bin/$name" "$@")
+}
+
 # The services a script started in the background, for report_exited: parallel
 # arrays, as bash 3.2 (macOS's) has no associative ones. stop clears an entry.
 started_pids=() started_names=() started_logs=()
