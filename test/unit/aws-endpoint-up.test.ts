@@ -95,7 +95,8 @@ describe.each(["sqs", "kinesis"] as const)("make bootstrap, %s", (ingress) => {
     let seen = "";
     proc.all?.on("data", (chunk: Buffer) => (seen += chunk.toString()));
     for (let i = 0; i < 200 && !seen.includes("waiting"); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(seen).toContain(`waiting up to 300 s for the AWS endpoint at http://127.0.0.1:${port}`);
+    // It says what serves it: waiting five minutes on an emulator nobody started told no one to start it.
+    expect(seen).toContain(`waiting up to 300 s for the AWS endpoint at http://127.0.0.1:${port} (the local one is make emulator's, in a terminal of its own)`);
     server = httpServer((_req, res) => res.end(""));
     await new Promise<void>((r) => server!.listen(port, "127.0.0.1", r));
     const r = await proc;

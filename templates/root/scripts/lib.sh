@@ -91,13 +91,14 @@ answers() {
   curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null
 }
 
-# wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL, saying
-# first what it waits for and how long, unless it answers at once: a silent
-# wait of minutes looks like a hang.
+# wait_answer URL WHAT SECONDS [HINT]: poll until anything answers HTTP at URL,
+# saying first what it waits for and how long, and HINT, what serves it, unless
+# it answers at once: a silent wait of minutes looks like a hang, and one that
+# does not say what it waits on leaves a user who never started it waiting.
 wait_answer() {
   local deadline=$((SECONDS + $3))
   if answers "$1"; then return 0; fi
-  echo "waiting up to $3 s for $2 at $1" >&2
+  echo "waiting up to $3 s for $2 at $1${4:+ ($4)}" >&2
   while [ "$SECONDS" -lt "$deadline" ]; do
     if answers "$1"; then return 0; fi
     sleep 0.25
