@@ -51,9 +51,14 @@ function repo(text: (path: string) => string): string {
   };
   // cargo: the workspace's metadata; builds and tests do nothing (the bench's model memory rows are left out).
   exe("fakebin/cargo", `if [ "$1" = metadata ]; then echo '{"packages":[],"target_directory":"${dir}/target","version":1}'; fi`);
-  // go: cmd/smoke, once the services have written their environment; builds do nothing (fail with STOP_AT_BUILD).
+  // go: builds do nothing (fail with STOP_AT_BUILD), but a tool smoke runs (lib.sh's go_tool: go build -o ../bin/NAME ./cmd/NAME,
+  // then that) is one that returns once the services have written their environment.
   exe("fakebin/go", `if [ "$1" = build ] && [ -n "\${STOP_AT_BUILD:-}" ]; then exit 1; fi
-if [ "$1" = run ]; then for i in $(seq 100); do [ -e ../.env-orchestrator ] && [ -e ../.env-scorer ] && [ -e ../.env-pricing ] && break; sleep 0.1; done; fi`);
+case $1:\${4-} in
+  build:./cmd/smoke | build:./cmd/bootstrap | build:./cmd/produce | build:./cmd/verify)
+    printf '%s\\n' '#!/usr/bin/env bash' 'for i in $(seq 100); do [ -e ../.env-orchestrator ] && [ -e ../.env-scorer ] && [ -e ../.env-pricing ] && break; sleep 0.1; done' >"$3"
+    chmod +x "$3" ;;
+esac`);
   exe(
     "bin/loadgen",
     `case $1 in
