@@ -69,7 +69,7 @@ trap 'status=$?; rm -f .smoke/running; if [ "$status" -ne 0 ]; then report_exite
 kill_quietly "${worker_pids[@]}" $orchestrator_pid' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
-if ! (cd orchestrator && go run ./cmd/smoke -base "http://$http_addr" -vectors ../testdata/vectors.json); then
+if ! go_tool smoke -base "http://$http_addr" -vectors ../testdata/vectors.json; then
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi

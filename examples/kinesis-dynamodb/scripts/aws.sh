@@ -6,27 +6,33 @@
 # Where `make emulator` serves moto: the queue presets' default AWS_ENDPOINT_URL.
 LOCAL_AWS_ENDPOINT=http://127.0.0.1:5000
 
-# check_endpoint SCRIPT VAR [port]: VAR, if set and not empty (AWS itself), must
-# be an http:// or https:// URL of a host (given "port", with its port: where
-# the emulator serves). A malformed one would otherwise surface as the emulator
-# "down", or as an SDK error once everything is built and started. One of the
-# checks of scripts/checks.sh (refuse_setting), here as only these presets read it.
+# check_endpoint SCRIPT VAR [local]: VAR, if set and not empty (AWS itself), must
+# be an http:// or https:// URL of a host. A malformed one would otherwise surface
+# as the emulator "down", or as an SDK error once everything is built and started.
+# Given "local" (the emulator's own check), it must be where the emulator serves:
+# plain http on 127.0.0.1 or localhost, with a port and no path. The emulator
+# took only the port of any URL, so with https://, another host or a path, moto
+# served where none of the commands given the same URL looked. One of the checks
+# of scripts/checks.sh (refuse_setting), here as only these presets read it.
 check_endpoint() {
-  local value=${!2:-} port
+  local value=${!2:-} port=
   local re='^https?://([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?(/[^[:space:][:cntrl:]]*)?$'
+  local local_re='^http://(127\.0\.0\.1|localhost):([0-9]{1,5})/?$'
   if [ -z "$value" ]; then return 0; fi
+  if [ -n "${3-}" ]; then
+    if [[ $value =~ $local_re ]]; then port=${BASH_REMATCH[2]}; fi
+    if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
+    refuse_setting "$1" "$2" "$value" "http://127.0.0.1:PORT or http://localhost:PORT, PORT 1 to 65535, e.g. $LOCAL_AWS_ENDPOINT: the emulator serves plain HTTP on this machine, at no path"
+  fi
   if [[ $value =~ $re ]]; then
     port=${BASH_REMATCH[3]}
-    if [ -z "$port" ] && [ -z "${3-}" ]; then return 0; fi
-    if [ -n "$port" ] && is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
-  fi
-  if [ -n "${3-}" ]; then
-    refuse_setting "$1" "$2" "$value" "an http:// or https:// URL with a port, 1 to 65535, e.g. $LOCAL_AWS_ENDPOINT"
+    if [ -z "$port" ]; then return 0; fi
+    if is_port "$port" && [ $((10#$port)) -gt 0 ]; then return 0; fi
   fi
   refuse_setting "$1" "$2" "$value" "an http:// or https:// URL, e.g. $LOCAL_AWS_ENDPOINT, or empty for AWS itself"
 }
 
-# endpoint_port URL: the port of a URL check_endpoint took with "port".
+# endpoint_port URL: the port of a URL check_endpoint took with "local".
 endpoint_port() {
   local rest=${1#*://}
   rest=${rest%%/*}

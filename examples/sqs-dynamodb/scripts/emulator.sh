@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 . scripts/aws.sh
 
 MOTO_VERSION=5.2.5
-# Refused at once, before the install, unless a URL with a port (scripts/aws.sh).
-check_endpoint emulator AWS_ENDPOINT_URL port
+# Refused at once, before the install, unless where moto serves: plain http on
+# 127.0.0.1 or localhost, with a port (scripts/aws.sh).
+check_endpoint emulator AWS_ENDPOINT_URL local
 port=${1:-$(endpoint_port "${AWS_ENDPOINT_URL:-$LOCAL_AWS_ENDPOINT}")}
 log=${2:-.run/emulator.log}
 # Given no PORT, the port is AWS_ENDPOINT_URL's; a caller giving one checks it.

@@ -91,19 +91,30 @@ answers() {
   curl -sS -o /dev/null --max-time 2 "$1" 2>/dev/null
 }
 
-# wait_answer URL WHAT SECONDS: poll until anything answers HTTP at URL, saying
-# first what it waits for and how long, unless it answers at once: a silent
-# wait of minutes looks like a hang.
+# wait_answer URL WHAT SECONDS [HINT]: poll until anything answers HTTP at URL,
+# saying first what it waits for and how long, and HINT, what serves it, unless
+# it answers at once: a silent wait of minutes looks like a hang, and one that
+# does not say what it waits on leaves a user who never started it waiting.
 wait_answer() {
   local deadline=$((SECONDS + $3))
   if answers "$1"; then return 0; fi
-  echo "waiting up to $3 s for $2 at $1" >&2
+  echo "waiting up to $3 s for $2 at $1${4:+ ($4)}" >&2
   while [ "$SECONDS" -lt "$deadline" ]; do
     if answers "$1"; then return 0; fi
     sleep 0.25
   done
   echo "timed out after $3s waiting for $2 at $1" >&2
   return 1
+}
+
+# go_tool NAME ARG...: the orchestrator's cmd/NAME run from orchestrator/ with
+# ARG..., built into bin/NAME first (Go's build cache makes an unchanged one
+# cheap). Not `go run`: it ended every failure of the tool with exit status 1
+# and an "exit status N" line under the tool's own one-line error.
+go_tool() {
+  local name=$1
+  shift
+  (cd orchestrator && go build -o "../bin/$name" "./cmd/$name" && exec "../bin/$name" "$@")
 }
 
 # The services a script started in the background, for report_exited: parallel

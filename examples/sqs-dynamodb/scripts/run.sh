@@ -94,14 +94,15 @@ start_worker() {
 worker_addrs=() worker_metrics=()
 # claim SERVICE VAR ADDR: SERVICE listens on ADDR, set by VAR. Fails at once,
 # naming both variables, when another service was given the same address
-# (port 0 aside: each listener gets a free one).
+# (port 0 aside: each listener gets a free one): bad input, so exit 2 as every
+# refused setting, not 1 as a port another process holds.
 claim() {
   local i
   if [[ $3 != *:0 ]]; then
     for ((i = 0; i < ${#placed_vars[@]}; i++)); do
       if [ "${placed_vars[$i]#*=}" = "$3" ]; then
         echo "run failed: $1 would listen on $3 ($2), as ${placed_names[$i]} does (${placed_vars[$i]%%=*}): set $2 to another address" >&2
-        exit 1
+        exit 2
       fi
     done
   fi

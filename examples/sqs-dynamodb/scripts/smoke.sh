@@ -62,7 +62,7 @@ started "$emulator_pid" emulator .smoke/emulator.log
 trap 'status=$?; rm -f .smoke/running; if [ "$status" -ne 0 ]; then report_exited; fi
 kill_quietly $emulator_pid' EXIT
 wait_http "$AWS_ENDPOINT_URL/moto-api/" "the emulator" 300 "$emulator_pid"
-(cd orchestrator && go run ./cmd/bootstrap)
+go_tool bootstrap
 
 target=$(workers_target)
 worker_pids=()
@@ -82,8 +82,8 @@ trap 'status=$?; rm -f .smoke/running; if [ "$status" -ne 0 ]; then report_exite
 kill_quietly "${worker_pids[@]}" $orchestrator_pid $emulator_pid' EXIT
 
 wait_http "http://$http_addr/readyz" "the orchestrator to be ready" 60 "${worker_pids[@]}" "$orchestrator_pid"
-(cd orchestrator && go run ./cmd/produce -vectors ../testdata/vectors.json -poison)
-if ! (cd orchestrator && go run ./cmd/verify -vectors ../testdata/vectors.json -dlq); then
+go_tool produce -vectors ../testdata/vectors.json -poison
+if ! go_tool verify -vectors ../testdata/vectors.json -dlq; then
   echo "smoke failed; logs in .smoke/" >&2
   exit 1
 fi

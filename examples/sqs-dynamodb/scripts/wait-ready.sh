@@ -35,7 +35,7 @@ if [ $# -eq 0 ]; then
   echo "ready: $url" >&2
   if [ -n "${PROCESSED:-}" ]; then
     left=$((seconds - SECONDS > 0 ? seconds - SECONDS : 1))
-    (cd orchestrator && go run ./cmd/verify -count "$PROCESSED" -wait "${left}s")
+    go_tool verify -count "$PROCESSED" -wait "${left}s"
   fi
   exit 0
 fi
