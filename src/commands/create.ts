@@ -3,6 +3,7 @@ import { answersFault, flagsLayer, merge, originOf, readConfig, resolveName, toM
 import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
+import { rejectBareWordInsideRepo } from "../inside-repo.js";
 import { shownPath } from "../shown-path.js";
 import type { Manifest } from "../manifest.js";
 import { render, sortedPaths, type FileTree } from "../render/index.js";
@@ -28,6 +29,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     throw new UsageError("--docker", "--docker --no-docker", "the two contradict each other; pass one of them");
   }
   let dir = args.positionals[0];
+  rejectBareWordInsideRepo(dir);
   const layers: Layer[] = [{ answers: flagsLayer(values) }];
   if (values.config !== undefined) layers.unshift({ answers: readConfig(values.config), file: `--config ${values.config}` });
   let answers = merge(...layers.map((layer) => layer.answers));

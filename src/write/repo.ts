@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { enclosingGeneratedRepo } from "../inside-repo.js";
 import { checkJsonDepth } from "../json-depth.js";
 import { MANIFEST_FILE } from "../manifest.js";
 import { stripBom } from "../user-file.js";
@@ -79,11 +80,7 @@ async function readRecordTexts(dir: string, worktree: Worktree | undefined, path
  * nearest folder above that holds the manifest is named.
  */
 export function noManifest(dir: string, shown: string = dir): UsageError {
-  let root: string | undefined;
-  for (let at = resolve(dir); dirname(at) !== at && !root; ) {
-    at = dirname(at);
-    if (existsSync(join(at, MANIFEST_FILE))) root = at;
-  }
+  const root = enclosingGeneratedRepo(dirname(resolve(dir)));
   const next = root ? `the repo is ${root}: run there, or give it as the [dir] argument` : USE_A_REPO;
   return new UsageError("directory", shown, `it has no ${MANIFEST_FILE}; ${next}`);
 }
