@@ -13,6 +13,7 @@ import { CARGO_COMMANDS } from "./cargo-commands.js";
 import { workspaceLock } from "./cargo-lock.js";
 import { COMPONENTS, PER_ENV, PER_WORKER, SHARED_CRATES, WORKERS_DIR, WORKSPACE_VERSION, includes, targetName } from "./components.js";
 import { ENVIRONMENTS } from "../project-names.js";
+import { composeContext } from "./compose.js";
 import { ciImages, ciJobs, ciTimeouts, ciWords, rustJobs } from "./ci-jobs.js";
 import { partialTemplates, renderTemplate } from "./handlebars.js";
 import { partialName, templateFiles, templateListing } from "./template-files.js";
@@ -81,7 +82,7 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function baseContext(m: Manifest) {
   const workers = workerContexts(m);
   const k8s = kubernetesContext(m, workers);
-  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE, foreignSettings: foreignSettings(m, workers) };
+  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), compose: composeContext(m), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE, foreignSettings: foreignSettings(m, workers) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { probesContext } from "./probes.js";
 import { egressContext } from "./network-policy.js";
 import { otelServiceName, otelSharedEnv, workerMetricsPort } from "./otel-env.js";
 import { SAMPLED_TRACES } from "./otel-env.js";
-import { ORCHESTRATOR_OPS_PORT, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
+import { ORCHESTRATOR_OPS_PORT, ORCHESTRATOR_PORT, SQS_CONCURRENCY, SQS_RECEIVE_MAX, orchestratorSettings } from "./settings.js";
 import { ENVIRONMENTS, PROJECT_NAMES, envProject, type Environment } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
@@ -16,8 +16,8 @@ import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SOCKETS_DIR, WORKER_
  * place them.
  */
 
-/** The orchestrator's main port: the HTTP API (http) or the health/metrics endpoints (queue presets); config.go's LISTEN_ADDR default. */
-export const ORCHESTRATOR_PORT = 8080;
+// The orchestrator's main port is settings.ts's (config.go's LISTEN_ADDR default): one number.
+export { ORCHESTRATOR_PORT };
 export { SOCKETS_DIR };
 
 /**

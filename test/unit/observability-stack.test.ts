@@ -83,7 +83,7 @@ describe.each(presets)("compose observability stack, $ingress", (orchestrator) =
     expect(ds).toHaveLength(1);
     const [host, port] = hostPort(ds[0]!.url);
     expect(compose.services[host!]?.image).toBe(STACK_IMAGES.prometheus);
-    expect(compose.services[host!]!.ports).toContain(`${port}:${port}`);
+    expect(compose.services[host!]!.ports).toContain(`127.0.0.1:${port}:${port}`);
     const provider = (file("observability/grafana-dashboards.yaml") as { providers: { options: { path: string } }[] }).providers[0]!;
     const mount = compose.services.grafana!.volumes!.find((v) => v.startsWith(`./${DASHBOARD_PATH}:`))!;
     expect(mount.split(":")[1]!.startsWith(`${provider.options.path}/`)).toBe(true);
