@@ -24,6 +24,7 @@ import { withRepoLock } from "../write/repo-lock.js";
 import { locate, type Worktree } from "../write/worktree.js";
 import { snapshotBlobs, snapshotRef, storeSnapshot } from "../write/snapshot.js";
 import { snapshotStale } from "../sync/snapshot-check.js";
+import { generatorNotice } from "../sync/generator-notice.js";
 
 export interface SyncOptions {
   check?: boolean;
@@ -74,6 +75,10 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
   const records = await readRecords(dir, worktree);
   const recorded = options.manifest ? { manifest: options.manifest, notices: options.migrated ?? [] } : parseRecordedManifest(records.manifestJson);
   const manifest = withCurrentGenerator(recorded.manifest);
+  const versionNote = options.check ? undefined : generatorNotice(recorded.manifest.generator.version, Boolean(options.dryRun));
+  // On stderr, so --json's report stays the whole of stdout; its JSON carries it too.
+  if (versionNote) console.error(versionNote.line);
+  const generator = versionNote ? { generator: versionNote.json } : {};
   const { ledger } = records;
   const next = managedFiles(render(manifest));
 
@@ -135,7 +140,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     };
     const diff = await describeChanges(withManifest(forDiff(actions, stored), manifestChanged, manifestFile.content), stored);
     const after = options.after?.({ dryRun: true, code, conflicts, kept }) ?? { lines: [] };
-    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
+    if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, true, diff), ...migrated, ...generator, ...snapshotNote?.json, ...after.json }, null, 2));
     else {
       const lines = [formatSyncReport(shown, actions, true, [], style), ...formatMigrations(notices, true), ...(snapshotNote?.lines ?? []), ...after.lines];
       console.log([lines.join("\n"), diff].filter(Boolean).join("\n\n"));
@@ -154,7 +159,7 @@ export async function syncIn(dir: string, options: SyncOptions): Promise<number>
     });
   }
   const after = options.after?.({ dryRun: false, code, conflicts, kept }) ?? { lines: [] };
-  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...snapshotNote?.json, ...after.json }, null, 2));
+  if (options.json) console.log(JSON.stringify({ ...jsonReport(dir, actions, code, false), ...(notCheckedOut.length > 0 ? { notCheckedOut } : {}), ...migrated, ...generator, ...snapshotNote?.json, ...after.json }, null, 2));
   else console.log([formatSyncReport(shown, actions, false, notCheckedOut, style), ...formatMigrations(notices, false), ...(snapshotNote?.lines ?? []), ...after.lines].join("\n"));
   return code;
 }
