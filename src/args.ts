@@ -119,6 +119,7 @@ const USAGE_OF: Record<Command, string> = {
 
 export const HELP = `Usage:
   create-hybrid-backend [dir] [options]      generate a repo, then validate it
+                                             (inside a generated repo, dir must be a path: ./NAME)
   hybrid-backend validate [dir] [--json]     re-prove a generated repo (--no-cache: rerun every
                                              check even if nothing changed since the last pass)
   hybrid-backend doctor [--json]             check the toolchains validate needs
