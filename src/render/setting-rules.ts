@@ -116,7 +116,8 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
       return { bad, good };
     }
     case "choice":
-      return { bad: ["maybe", rule.values[0]!.toUpperCase(), `${rule.values[0]!.slice(0, 1)} ${rule.values[0]!.slice(1)}`], good: [...rule.values] };
+      // The first value in the other case (upper case values: lower case).
+      return { bad: ["maybe", rule.values[0] === rule.values[0]!.toUpperCase() ? rule.values[0]!.toLowerCase() : rule.values[0]!.toUpperCase(), `${rule.values[0]!.slice(0, 1)} ${rule.values[0]!.slice(1)}`], good: [...rule.values] };
     case "level":
       return {
         bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809"],

@@ -179,6 +179,13 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       { name: "LEASE_TABLE", default: PROJECT_NAMES.leaseTable.of(m.name), meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
       { name: "LEASE_DURATION", default: "10s", rule: { kind: "duration", minMs: 1000, want: "a Go duration of at least 1s, e.g. 10s" }, meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
       { name: "KINESIS_MAX_ATTEMPTS", default: "10", rule: whole(1, QUEUE_COUNT_MAX, "a whole number"), meaning: "failures in a row before a shard's lease is released for another try" },
+      {
+        name: "KINESIS_INITIAL_POSITION",
+        default: "TRIM_HORIZON",
+        rule: { kind: "choice", values: ["TRIM_HORIZON", "LATEST"] },
+        meaning:
+          "where a shard with no checkpoint is first read: `TRIM_HORIZON`, every record the stream still holds (a first deploy against a stream in use handles its whole retention, 24 hours to 365 days); `LATEST`, the records added from the time its lease is created. A checkpoint always wins, and a shard split or merged from one already read starts at `TRIM_HORIZON` either way, so nothing between the two is skipped",
+      },
       { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
     );
   }

@@ -218,7 +218,7 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
     ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), as scorer does (WORKER_SCORER_ADDR): set LISTEN_ADDR to another address"],
     ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
-    ["kinesis", ["run", "KINESIS_STREAM=s"], "run: KINESIS_STREAM=s: want a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS"],
+    ["kinesis", ["run", "KINESIS_STREAM=s"], "run: KINESIS_STREAM=s: want a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS, KINESIS_INITIAL_POSITION"],
     ["http", ["run", "SHUTDOWN_TIMEOUT=10"], "run: SHUTDOWN_TIMEOUT=10: want a positive Go duration such as 2s or 500ms"],
     ["http", ["run", "SHUTDOWN_DELAY=-1s"], "run: SHUTDOWN_DELAY=-1s: want a Go duration of 0 or more, such as 5s"],
     ["sqs", ["run", "WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5"], `run: WORKER_SCORER_SHUTDOWN_GRACE_SECS=1.5: want whole seconds from 0 to ${WORKER_MAX_DRAIN_SECS}`],

@@ -16,6 +16,9 @@ type Ingress struct {
 	MaxAttempts int
 	// DeadLetterTable keeps the records that cannot be handled, with their payload.
 	DeadLetterTable string
+	// InitialPosition is where a shard without a checkpoint is first read: TRIM_HORIZON or
+	// LATEST.
+	InitialPosition string
 }
 
 func loadIngress(p *parser, _ Config) Ingress {
@@ -30,5 +33,10 @@ func loadIngress(p *parser, _ Config) Ingress {
 	}
 	in.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS")
 	in.DeadLetterTable = p.value("DEAD_LETTER_TABLE")
+	switch in.InitialPosition = p.value("KINESIS_INITIAL_POSITION"); in.InitialPosition {
+	case "TRIM_HORIZON", "LATEST":
+	default:
+		p.fail("KINESIS_INITIAL_POSITION", in.InitialPosition, "want TRIM_HORIZON or LATEST")
+	}
 	return in
 }
