@@ -187,6 +187,12 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
           "where a shard with no checkpoint is first read: `TRIM_HORIZON`, every record the stream still holds (a first deploy against a stream in use handles its whole retention, 24 hours to 365 days); `LATEST`, the records added from the time its lease is created. A checkpoint always wins, and a shard split or merged from one already read starts at `TRIM_HORIZON` either way, so nothing between the two is skipped",
       },
       { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
+      {
+        name: "DEAD_LETTER_RETENTION",
+        default: "336h",
+        rule: { kind: "duration", minMs: 1000, want: "a Go duration of at least 1s, e.g. 336h" },
+        meaning: "how long a dead letter is kept: each item's `expires_at` (Unix seconds), on which `make bootstrap` turns the table's TTL on, so DynamoDB deletes it after that (within a few days); 336h is 14 days",
+      },
     );
   }
   if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), meaning: "results table (partition key `id`, a string)" });
