@@ -1,3 +1,5 @@
+import { AWS_NAMES } from "./render/setting-rules.js";
+
 /**
  * Every name the generated repo derives from the project name, with the
  * limit of the system that has to accept it. The renderers build these names
@@ -19,11 +21,13 @@ const DNS_LABEL = 63;
 /** IAM role names (the overlays' IRSA role ARNs). */
 const IAM_ROLE = 64;
 /** SQS queue names, the dead-letter queue included. */
-const SQS_QUEUE = 80;
+const SQS_QUEUE = AWS_NAMES.queue.max;
 /** Kinesis stream names. */
-const KINESIS_STREAM = 128;
+const KINESIS_STREAM = AWS_NAMES.stream.max;
 /** DynamoDB table names. */
-const DYNAMODB_TABLE = 255;
+const DYNAMODB_TABLE = AWS_NAMES.table.max;
+/** What cmd/bootstrap adds to the queue's name for its dead-letter queue's. */
+export const DEAD_LETTER_QUEUE_SUFFIX = "-dlq";
 
 const queue = (name: string) => `${name}-requests`;
 
@@ -47,8 +51,8 @@ export const PROJECT_NAMES = {
   prodRole: { of: (n) => `${n}-prod-orchestrator`, max: IAM_ROLE, what: "a queue preset's prod IAM role" },
   queue: { of: queue, max: SQS_QUEUE, what: "an sqs preset's queue" },
   // The Go bootstrap (cmd/bootstrap) names the dead-letter queue QUEUE-dlq.
-  deadLetterQueue: { of: (n) => `${queue(n)}-dlq`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue" },
-  envDeadLetterQueue: { of: (n) => `${queue(longestEnvProject(n))}-dlq`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue of an environment" },
+  deadLetterQueue: { of: (n) => `${queue(n)}${DEAD_LETTER_QUEUE_SUFFIX}`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue" },
+  envDeadLetterQueue: { of: (n) => `${queue(longestEnvProject(n))}${DEAD_LETTER_QUEUE_SUFFIX}`, max: SQS_QUEUE, what: "an sqs preset's dead-letter queue of an environment" },
   stream: { of: queue, max: KINESIS_STREAM, what: "a kinesis preset's stream" },
   leaseTable: { of: (n) => `${n}-leases`, max: DYNAMODB_TABLE, what: "a kinesis preset's lease table" },
   deadLetterTable: { of: (n) => `${n}-dead-letters`, max: DYNAMODB_TABLE, what: "a kinesis preset's dead-letter table" },

@@ -33,13 +33,33 @@ export type SettingRule =
    * setting's own port, which its examples use (another setting's would clash).
    */
   | { kind: "addr"; ip: boolean; port0: boolean; unix?: boolean; port: number; want: string }
-  /** Free text (a name) that must not end in `notSuffix`; `example`: one it takes. */
-  | { kind: "text"; notSuffix: string; example: string; want: string };
+  /**
+   * A name AWS takes for a resource: min to max bytes, each one of `chars` (a bracket
+   * expression's ASCII ranges and characters, as shell and Go regexps read it alike).
+   */
+  | { kind: "name"; min: number; max: number; chars: string; want: string };
 
 /** The most an int64 holds: the bound of a byte count Go parses with ParseInt(v, 10, 64). */
 export const INT64_MAX = "9223372036854775807";
 
 export const positiveDuration: SettingRule = { kind: "duration", minMs: 1, want: "a positive Go duration such as 2s or 500ms" };
+
+/**
+ * AWS's own limits on the names the orchestrator's settings give its resources (CreateQueue,
+ * CreateStream, CreateTable): a name past them passes an emulator and fails only on AWS.
+ * `.` is no standard queue's (only a FIFO queue's .fifo suffix has one).
+ */
+export const AWS_NAMES = {
+  queue: { min: 1, max: 80, chars: "A-Za-z0-9_-", what: "letters, digits, - and _" },
+  stream: { min: 1, max: 128, chars: "A-Za-z0-9_.-", what: "letters, digits, -, _ and ." },
+  table: { min: 3, max: 255, chars: "A-Za-z0-9_.-", what: "letters, digits, -, _ and ." },
+} as const;
+
+/** A name rule of AWS's limits for `kind`, less `reserve` bytes a suffix the scripts add takes. */
+export function awsName(kind: keyof typeof AWS_NAMES, reserve = 0, note = ""): SettingRule {
+  const { min, max, chars, what } = AWS_NAMES[kind];
+  return { kind: "name", min, max: max - reserve, chars, want: `${min} to ${max - reserve} ${what}${note}` };
+}
 
 export function whole(min: number, max: number | string, of: string, capped = false): SettingRule {
   return { kind: "whole", min, max: String(max), want: `${of} from ${min} to ${max}`, ...(capped ? { capped } : {}) };
@@ -56,8 +76,8 @@ export function ruleLine(name: string, rule: SettingRule): string {
       return [name, "choice", ...rule.values].join("|");
     case "level":
       return [name, "level"].join("|");
-    case "text":
-      return [name, "text", rule.notSuffix, rule.want].join("|");
+    case "name":
+      return [name, "name", rule.min, rule.max, rule.chars, rule.want].join("|");
     case "addr":
       if (rule.unix) throw new Error(`${name}: the scripts place unix:// addresses themselves (run.sh), so no rule line takes one`);
       return [name, "addr", rule.ip ? 1 : "", rule.port0 ? 1 : "", rule.want].join("|");
@@ -123,8 +143,13 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
         bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809"],
         good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4", "info+0000000000000000000002", "error-9223372036854775808"],
       };
-    case "text":
-      return { bad: [`${rule.example}${rule.notSuffix}`], good: [rule.example, `${rule.notSuffix}${rule.example}`] };
+    case "name": {
+      // What AWS refuses: a space, punctuation outside the set, a letter outside ASCII, too long, too short.
+      const bad = ["bad name!", "a b", "a/b", "na\u00efve", "x".repeat(rule.max + 1), ...(rule.min > 1 ? ["x".repeat(rule.min - 1)] : [])];
+      const dot = rule.chars.includes(".");
+      (dot ? [] : bad).push("requests.fifo");
+      return { bad, good: ["x".repeat(rule.min), "x".repeat(rule.max), "Ab-9_z", ...(dot ? ["a.b"] : [])] };
+    }
     case "addr": {
       const p = rule.port;
       const bad = [String(p), "localhost", `:${p}x`, ":65536", `:-${p}`, `::1:${p}`, `[::1]`, `a b:${p}`, `1.2.3.4:${p}:${p}`, `localhost:${p}/x`];

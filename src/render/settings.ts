@@ -1,10 +1,10 @@
 import type { Manifest } from "../manifest.js";
-import { PROJECT_NAMES } from "../project-names.js";
+import { DEAD_LETTER_QUEUE_SUFFIX, PROJECT_NAMES } from "../project-names.js";
 import { OTEL_VARIABLES } from "./otel-env.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
 import { workerSettings } from "./worker-settings.js";
-import { INT64_MAX, positiveDuration, ruleLine, settingExamples, whole, type SettingRule } from "./setting-rules.js";
+import { INT64_MAX, awsName, positiveDuration, ruleLine, settingExamples, whole, type SettingRule } from "./setting-rules.js";
 
 /**
  * Every environment variable each generated service reads: the one table per
@@ -161,7 +161,8 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
         name: "SQS_QUEUE_NAME",
         default: PROJECT_NAMES.queue.of(m.name),
         // Handling is concurrent and dead letters carry no MessageGroupId (config_sqs.go).
-        rule: { kind: "text", notSuffix: ".fifo", example: PROJECT_NAMES.queue.of(m.name), want: "a standard queue's name, without .fifo: FIFO queues are not supported" },
+        // Less the dead-letter queue's suffix: make bootstrap creates NAME-dlq, which AWS must take too.
+        rule: awsName("queue", DEAD_LETTER_QUEUE_SUFFIX.length, ` (a standard queue: FIFO queues are not supported; ${DEAD_LETTER_QUEUE_SUFFIX} is added for its dead-letter queue)`),
         meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)",
       },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", rule: { kind: "duration", minMs: 1000, maxMs: 12 * 3600 * 1000, wholeSecs: true, want: "whole seconds from 1s to 12h, e.g. 30s" }, meaning: "visibility per receive, whole seconds; extended while work is slow" },
@@ -175,8 +176,8 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   }
   if (ingress === "kinesis") {
     rows.push(
-      { name: "KINESIS_STREAM_NAME", default: PROJECT_NAMES.stream.of(m.name), meaning: "stream to consume" },
-      { name: "LEASE_TABLE", default: PROJECT_NAMES.leaseTable.of(m.name), meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
+      { name: "KINESIS_STREAM_NAME", default: PROJECT_NAMES.stream.of(m.name), rule: awsName("stream"), meaning: "stream to consume" },
+      { name: "LEASE_TABLE", default: PROJECT_NAMES.leaseTable.of(m.name), rule: awsName("table"), meaning: "DynamoDB table of shard leases and checkpoints (partition key `leaseKey`)" },
       { name: "LEASE_DURATION", default: "10s", rule: { kind: "duration", minMs: 1000, want: "a Go duration of at least 1s, e.g. 10s" }, meaning: "a lease not renewed for this long is taken over (renewed every third of it; at least 1s)" },
       { name: "KINESIS_MAX_ATTEMPTS", default: "10", rule: whole(1, QUEUE_COUNT_MAX, "a whole number"), meaning: "failures in a row before a shard's lease is released for another try" },
       {
@@ -186,7 +187,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
         meaning:
           "where a shard with no checkpoint is first read: `TRIM_HORIZON`, every record the stream still holds (a first deploy against a stream in use handles its whole retention, 24 hours to 365 days); `LATEST`, the records added from the time its lease is created. A checkpoint always wins, and a shard split or merged from one already read starts at `TRIM_HORIZON` either way, so nothing between the two is skipped",
       },
-      { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
+      { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), rule: awsName("table"), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
       {
         name: "DEAD_LETTER_RETENTION",
         default: "336h",
@@ -195,7 +196,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       },
     );
   }
-  if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), meaning: "results table (partition key `id`, a string)" });
+  if (sink === "dynamodb") rows.push({ name: "DYNAMODB_TABLE", default: PROJECT_NAMES.resultsTable.of(m.name), rule: awsName("table"), meaning: "results table (partition key `id`, a string)" });
   rows.push(
     { name: "SHUTDOWN_TIMEOUT", default: `${ORCHESTRATOR_DRAIN_SECS}s`, rule: positiveDuration, meaning: http ? "how long in-flight requests may finish once the API stops accepting (after `SHUTDOWN_DELAY`)" : "how long in-flight work may finish after SIGTERM" },
     { name: "LOG_LEVEL", default: "info", rule: { kind: "level" }, meaning: "`debug`, `info`, `warn` or `error`" },
@@ -258,6 +259,8 @@ export interface SettingView extends Setting {
 
 export interface ServiceView extends Omit<ServiceSettings, "settings"> {
   settings: SettingView[];
+  /** The settings that name an AWS resource, with AWS's limits on the name: config.go's nameRules. */
+  nameRules: Setting[];
 }
 
 /**
@@ -266,7 +269,11 @@ export interface ServiceView extends Omit<ServiceSettings, "settings"> {
  * address described per worker).
  */
 export function settingsContext(m: Manifest, workers: readonly WorkerContext[], worker?: WorkerContext) {
-  const view = (s: ServiceSettings): ServiceView => ({ ...s, settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })) });
+  const view = (s: ServiceSettings): ServiceView => ({
+    ...s,
+    settings: s.settings.map((row) => ({ ...row, cell: docDefault(row) })),
+    nameRules: s.settings.filter((row) => row.rule?.kind === "name"),
+  });
   const own = workerSettings(worker ?? workers[0]!, m);
   const otel = OTEL_VARIABLES.map((row) => ({ ...row, cell: docDefault(row) }));
   const names = (rows: readonly SharedSetting[], run: RunScope) => rows.filter((r) => r.run === run).map((r) => r.name);

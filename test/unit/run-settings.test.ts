@@ -106,8 +106,8 @@ function valid(rule: SettingRule, n: number): string {
       return ["debug", "info", "warn", "error"][n % 4]!;
     case "addr":
       return `127.0.0.1:${rule.port}`;
-    case "text":
-      return `${rule.example}-${n}`;
+    case "name":
+      return `name-${n}`;
   }
 }
 

@@ -84,6 +84,10 @@ describe("the values the new user set are refused by make run, smoke and bench b
     ["sqs", ["run", "SQS_VISIBILITY_TIMEOUT=1500ms"], "run: SQS_VISIBILITY_TIMEOUT=1500ms: want whole seconds from 1s to 12h, e.g. 30s"],
     ["kinesis", ["run", "LEASE_DURATION=500ms"], "run: LEASE_DURATION=500ms: want a Go duration of at least 1s, e.g. 10s"],
     ["kinesis", ["bench", "KEEPALIVE_INTERVAL_SECS=0"], "bench: KEEPALIVE_INTERVAL_SECS=0: want whole seconds from 1 to 3600"],
+    // Names an emulator takes and AWS refuses.
+    ["kinesis", ["run", "KINESIS_STREAM_NAME=bad name!"], "run: KINESIS_STREAM_NAME=bad name!: want 1 to 128 letters, digits, -, _ and ."],
+    ["kinesis", ["smoke", "LEASE_TABLE=ab"], "smoke: LEASE_TABLE=ab: want 3 to 255 letters, digits, -, _ and ."],
+    ["sqs", ["run", "DYNAMODB_TABLE=a b"], "run: DYNAMODB_TABLE=a b: want 3 to 255 letters, digits, -, _ and ."],
   ])("%s: make %j", async (preset, args, line) => {
     const dir = repo(trees[preset]!);
     const r = await make(dir, args);

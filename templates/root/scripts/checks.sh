@@ -124,6 +124,14 @@ is_ip() {
   [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9]+)?\]$ ]]
 }
 
+# is_name VALUE MIN MAX CHARS: MIN to MAX bytes, each in the bracket expression
+# CHARS (ASCII ranges): a name AWS takes. The C locale: elsewhere a range such as
+# a-z may take a letter AWS refuses, and a length count characters, not bytes.
+is_name() {
+  local LC_ALL=C
+  [ ${#1} -ge "$2" ] && [ ${#1} -le "$3" ] && [[ $1 =~ ^[$4]+$ ]]
+}
+
 # duration_bounds DURATION: "FLOOR CEIL", a Go duration in whole milliseconds
 # rounded down and up (duration_ms rounds a positive one up, a negative one
 # toward 0), so a rule compares it exactly: 999.5ms is under 1s, not 1000ms.
@@ -160,9 +168,8 @@ check_rule() {
     choice)
       want=${3#"$name|choice|"} want=${want//|/ or }
       if [[ "|${3#"$name|choice|"}|" == *"|$value|"* ]]; then return 0; fi ;;
-    text)
-      want=$b
-      if [[ $value != *"$a" ]]; then return 0; fi ;;
+    name)
+      if is_name "$value" "$a" "$b" "$c"; then return 0; fi ;;
     addr)
       # a: the host must be an IP; b: port 0 (a free one) is taken too.
       want=$c host=${value%:*} port=${value##*:}
