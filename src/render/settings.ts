@@ -29,6 +29,13 @@ export interface Setting {
   rule?: SettingRule;
 }
 
+/**
+ * The most synthetic requests `make produce N=` sends and `make wait-ready PROCESSED=` waits for:
+ * produce builds every message in memory first. The scripts' check_count and the tools' -count
+ * flag (internal/synthetic) refuse more.
+ */
+export const SYNTHETIC_COUNT_MAX = 1_000_000;
+
 /** The most the queue consumers' counts take (CONCURRENCY, KINESIS_MAX_ATTEMPTS: config.go's count). */
 export const QUEUE_COUNT_MAX = 1000;
 
@@ -294,9 +301,9 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
       METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
     own.settings = own.settings.map((s) => ({ ...s, ...(perWorker[s.name] ? { doc: perWorker[s.name] } : {}), meaning: s.meaning + underRun(s, false) }));
-    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run, examples };
+    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run, examples, syntheticMax: SYNTHETIC_COUNT_MAX };
   }
-  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run, examples };
+  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run, examples, syntheticMax: SYNTHETIC_COUNT_MAX };
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { SYNTHETIC_COUNT_MAX } from "../../src/render/settings.js";
 import { UDS_STAGING_EXTRA, WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
 import { RUN_SCRIPTS, goBuildStandIn, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
@@ -121,7 +122,7 @@ describe("make run refuses a malformed address before starting anything", () => 
 describe("the other scripts check their settings before waiting or probing", () => {
   it.each([
     [{ LISTEN_ADDR: "nonsense" }, [], `wait-ready: LISTEN_ADDR=nonsense: want ${ADDR}`],
-    [{ PROCESSED: "0" }, [], "wait-ready: PROCESSED=0: want a whole number of requests, 1 or more"],
+    [{ PROCESSED: "0" }, [], `wait-ready: PROCESSED=0: want a whole number of requests, 1 to ${SYNTHETIC_COUNT_MAX}`],
     [{}, ["scorer"], "wait-ready: address scorer: want HOST:PORT, e.g. 127.0.0.1:50051"],
     [{}, ["127.0.0.1:70000"], "wait-ready: address 127.0.0.1:70000: want HOST:PORT, e.g. 127.0.0.1:50051"],
     [{ PROCESSED: "10", AWS_ENDPOINT_URL: "127.0.0.1:5000" }, [], "wait-ready: AWS_ENDPOINT_URL=127.0.0.1:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
@@ -150,11 +151,11 @@ describe("make produce N=", () => {
   const make = (dir: string, args: string[]) =>
     execa("make", ["--no-print-directory", "-s", ...args], { cwd: dir, env: { PATH: standInPath(dir) }, stdin: "ignore", reject: false, all: true, timeout: 20_000 });
 
-  it.each(["abc", "0", "-5", "1e3"])("refuses N=%s before probing the emulator", async (n) => {
+  it.each(["abc", "0", "-5", "1e3", String(SYNTHETIC_COUNT_MAX + 1), "99999999999999999999"])("refuses N=%s before probing the emulator", async (n) => {
     const dir = repo(sqs);
     const r = await make(dir, ["produce", `N=${n}`]);
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.all.split("\n")[0]).toBe(`produce: N=${n}: want a whole number of requests, 1 or more`);
+    expect(r.all.split("\n")[0]).toBe(`produce: N=${n}: want a whole number of requests, 1 to ${SYNTHETIC_COUNT_MAX}`);
     expect(r.all).not.toContain("nothing answers");
     expect(started(dir)).toEqual([]);
   });

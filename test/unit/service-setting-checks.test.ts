@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { settingExamples } from "../../src/render/setting-rules.js";
-import { QUEUE_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
+import { QUEUE_COUNT_MAX, SYNTHETIC_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
 import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { tempDir } from "../helpers/temp-dirs.js";
@@ -84,10 +84,12 @@ describe("the values the new user set are refused by make run, smoke and bench b
     ["sqs", ["run", "SQS_VISIBILITY_TIMEOUT=1500ms"], "run: SQS_VISIBILITY_TIMEOUT=1500ms: want whole seconds from 1s to 12h, e.g. 30s"],
     ["kinesis", ["run", "LEASE_DURATION=500ms"], "run: LEASE_DURATION=500ms: want a Go duration of at least 1s, e.g. 10s"],
     ["kinesis", ["bench", "KEEPALIVE_INTERVAL_SECS=0"], "bench: KEEPALIVE_INTERVAL_SECS=0: want whole seconds from 1 to 3600"],
-    // Names an emulator takes and AWS refuses.
+    // Names an emulator takes and AWS refuses, and counts past what produce holds in memory (or Go's int).
     ["kinesis", ["run", "KINESIS_STREAM_NAME=bad name!"], "run: KINESIS_STREAM_NAME=bad name!: want 1 to 128 letters, digits, -, _ and ."],
     ["kinesis", ["smoke", "LEASE_TABLE=ab"], "smoke: LEASE_TABLE=ab: want 3 to 255 letters, digits, -, _ and ."],
     ["sqs", ["run", "DYNAMODB_TABLE=a b"], "run: DYNAMODB_TABLE=a b: want 3 to 255 letters, digits, -, _ and ."],
+    ["sqs", ["produce", "N=99999999999999999999"], `produce: N=99999999999999999999: want a whole number of requests, 1 to ${SYNTHETIC_COUNT_MAX}`],
+    ["kinesis", ["wait-ready", `PROCESSED=${SYNTHETIC_COUNT_MAX + 1}`], `wait-ready: PROCESSED=${SYNTHETIC_COUNT_MAX + 1}: want a whole number of requests, 1 to ${SYNTHETIC_COUNT_MAX}`],
   ])("%s: make %j", async (preset, args, line) => {
     const dir = repo(trees[preset]!);
     const r = await make(dir, args);

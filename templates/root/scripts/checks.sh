@@ -24,11 +24,14 @@ shown() {
   if [[ $1 == *[[:cntrl:]]* ]]; then printf '%q' "$1"; else printf '%s' "$1"; fi
 }
 
-# check_count SCRIPT VAR WHAT: VAR, if set, must be a whole number of WHAT, 1 or more.
+# check_count SCRIPT VAR WHAT [MAX]: VAR, if set, must be a whole number of
+# WHAT, 1 or more (and at most MAX: a number past it, or past what Go's int
+# holds, passed here and failed in the tool after the build).
 check_count() {
-  local value=${!2:-}
-  if [ -n "$value" ] && ! [[ $value =~ ^[1-9][0-9]*$ ]]; then
-    refuse_setting "$1" "$2" "$value" "a whole number of $3, 1 or more"
+  local value=${!2:-} range="1 or more"
+  if [ -n "${4-}" ]; then range="1 to $4"; fi
+  if [ -n "$value" ] && ! { [[ $value =~ ^[1-9][0-9]*$ ]] && { [ -z "${4-}" ] || is_whole "$value" 1 "$4"; }; }; then
+    refuse_setting "$1" "$2" "$value" "a whole number of $3, $range"
   fi
 }
 
