@@ -24,11 +24,14 @@ shown() {
   if [[ $1 == *[[:cntrl:]]* ]]; then printf '%q' "$1"; else printf '%s' "$1"; fi
 }
 
-# check_count SCRIPT VAR WHAT: VAR, if set, must be a whole number of WHAT, 1 or more.
+# check_count SCRIPT VAR WHAT [MAX]: VAR, if set, must be a whole number of
+# WHAT, 1 or more (and at most MAX: a number past it, or past what Go's int
+# holds, passed here and failed in the tool after the build).
 check_count() {
-  local value=${!2:-}
-  if [ -n "$value" ] && ! [[ $value =~ ^[1-9][0-9]*$ ]]; then
-    refuse_setting "$1" "$2" "$value" "a whole number of $3, 1 or more"
+  local value=${!2:-} range="1 or more"
+  if [ -n "${4-}" ]; then range="1 to $4"; fi
+  if [ -n "$value" ] && ! { [[ $value =~ ^[1-9][0-9]*$ ]] && { [ -z "${4-}" ] || is_whole "$value" 1 "$4"; }; }; then
+    refuse_setting "$1" "$2" "$value" "a whole number of $3, $range"
   fi
 }
 
@@ -124,6 +127,14 @@ is_ip() {
   [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9]+)?\]$ ]]
 }
 
+# is_name VALUE MIN MAX CHARS: MIN to MAX bytes, each in the bracket expression
+# CHARS (ASCII ranges): a name AWS takes. The C locale: elsewhere a range such as
+# a-z may take a letter AWS refuses, and a length count characters, not bytes.
+is_name() {
+  local LC_ALL=C
+  [ ${#1} -ge "$2" ] && [ ${#1} -le "$3" ] && [[ $1 =~ ^[$4]+$ ]]
+}
+
 # duration_bounds DURATION: "FLOOR CEIL", a Go duration in whole milliseconds
 # rounded down and up (duration_ms rounds a positive one up, a negative one
 # toward 0), so a rule compares it exactly: 999.5ms is under 1s, not 1000ms.
@@ -160,9 +171,8 @@ check_rule() {
     choice)
       want=${3#"$name|choice|"} want=${want//|/ or }
       if [[ "|${3#"$name|choice|"}|" == *"|$value|"* ]]; then return 0; fi ;;
-    text)
-      want=$b
-      if [[ $value != *"$a" ]]; then return 0; fi ;;
+    name)
+      if is_name "$value" "$a" "$b" "$c"; then return 0; fi ;;
     addr)
       # a: the host must be an IP; b: port 0 (a free one) is taken too.
       want=$c host=${value%:*} port=${value##*:}

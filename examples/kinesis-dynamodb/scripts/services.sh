@@ -22,14 +22,14 @@ refused_entries=("OTEL_RESOURCE_ATTRIBUTES service.name OTEL_SERVICE_NAME")
 # config.rs, from the same tables): a name in a namespace one owns that is none
 # of its settings (a typo: WORKER_PORT), and a retired name, "NAME USE".
 # check_settings refuses them first, before anything builds.
-orchestrator_settings=(LISTEN_ADDR WORKER_SCORER_ADDR REQUEST_TIMEOUT COALESCE KINESIS_STREAM_NAME LEASE_TABLE LEASE_DURATION KINESIS_MAX_ATTEMPTS DEAD_LETTER_TABLE DYNAMODB_TABLE SHUTDOWN_TIMEOUT LOG_LEVEL)
+orchestrator_settings=(LISTEN_ADDR WORKER_SCORER_ADDR REQUEST_TIMEOUT COALESCE KINESIS_STREAM_NAME LEASE_TABLE LEASE_DURATION KINESIS_MAX_ATTEMPTS KINESIS_INITIAL_POSITION DEAD_LETTER_TABLE DEAD_LETTER_RETENTION DYNAMODB_TABLE SHUTDOWN_TIMEOUT LOG_LEVEL)
 orchestrator_prefixes=(WORKER_ KINESIS_)
 worker_settings=(LISTEN_ADDR MODEL_PATH CPU_BUDGET MAX_IN_FLIGHT SHUTDOWN_GRACE_SECS KEEPALIVE_INTERVAL_SECS KEEPALIVE_TIMEOUT_SECS RUST_LOG METRICS_ADDR)
 worker_prefixes=(MODEL_)
 retired_names=("WORKER_ADDR WORKER_SCORER_ADDR" "HTTP_LISTEN LISTEN_ADDR" "CHECKPOINT_TABLE LEASE_TABLE" "RAYON_NUM_THREADS CPU_BUDGET" "TOKIO_WORKER_THREADS CPU_BUDGET")
 # Each kind's settings rules, "VAR|KIND|ARG...|WANT" (check_rule, scripts/checks.sh):
 # what the service's own parser accepts, from the same table.
-orchestrator_rules=("LISTEN_ADDR|addr|||HOST:PORT, PORT 1 to 65535, e.g. 127.0.0.1:8080 or :8080" "REQUEST_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "COALESCE|choice|on|off" "LEASE_DURATION|duration|1000|||a Go duration of at least 1s, e.g. 10s" "KINESIS_MAX_ATTEMPTS|whole|1|1000|a whole number from 1 to 1000" "SHUTDOWN_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "LOG_LEVEL|level")
+orchestrator_rules=("LISTEN_ADDR|addr|||HOST:PORT, PORT 1 to 65535, e.g. 127.0.0.1:8080 or :8080" "REQUEST_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "COALESCE|choice|on|off" "KINESIS_STREAM_NAME|name|1|128|A-Za-z0-9_.-|1 to 128 letters, digits, -, _ and ." "LEASE_TABLE|name|3|255|A-Za-z0-9_.-|3 to 255 letters, digits, -, _ and ." "LEASE_DURATION|duration|1000|||a Go duration of at least 1s, e.g. 10s" "KINESIS_MAX_ATTEMPTS|whole|1|1000|a whole number from 1 to 1000" "KINESIS_INITIAL_POSITION|choice|TRIM_HORIZON|LATEST" "DEAD_LETTER_TABLE|name|3|255|A-Za-z0-9_.-|3 to 255 letters, digits, -, _ and ." "DEAD_LETTER_RETENTION|duration|1000|||a Go duration of at least 1s, e.g. 336h" "DYNAMODB_TABLE|name|3|255|A-Za-z0-9_.-|3 to 255 letters, digits, -, _ and ." "SHUTDOWN_TIMEOUT|duration|1|||a positive Go duration such as 2s or 500ms" "LOG_LEVEL|level")
 worker_rules=("CPU_BUDGET|whole|1|1024|whole CPUs from 1 to 1024" "MAX_IN_FLIGHT|whole|1|1000000|a whole number from 1 to 1000000" "SHUTDOWN_GRACE_SECS|whole|0|3600|whole seconds from 0 to 3600" "KEEPALIVE_INTERVAL_SECS|whole|1|3600|whole seconds from 1 to 3600" "KEEPALIVE_TIMEOUT_SECS|whole|1|3600|whole seconds from 1 to 3600" "METRICS_ADDR|addr|1|1|IP:PORT, e.g. 0.0.0.0:51051, or port 0 for a free one")
 # Every service, its kind (which lists apply) and the prefix of its per-service
 # names; per_service: every per-service name of every service, which no service

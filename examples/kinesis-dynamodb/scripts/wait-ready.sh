@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 # a timeout or a refusal (scripts/lib.sh).
 seconds=$(wait_timeout wait-ready) || exit 2
 check_addr wait-ready LISTEN_ADDR
-check_count wait-ready PROCESSED requests
+check_count wait-ready PROCESSED requests 1000000
 # PROCESSED's wait reads the results where AWS_ENDPOINT_URL says.
 if [ -n "${PROCESSED:-}" ]; then . scripts/aws.sh && aws_env wait-ready; fi
 if [ $# -gt 0 ] && ! is_addr "$1"; then

@@ -66,6 +66,11 @@ var settings = []setting{
 	{"LOG_LEVEL", "info"},
 }
 
+// nameRules are AWS's limits on the names settings give its resources (CreateQueue,
+// CreateStream, CreateTable), rendered from the same table as the scripts' checks: an emulator
+// takes a name AWS refuses, so without them a bad one passed every local run and failed on AWS.
+var nameRules []nameRule
+
 // ownedPrefixes are the orchestrator's namespaces beyond its settings' first words: a variable in
 // one that is not a setting is a typo or a retired name, and start-up warns of it (unknown).
 var ownedPrefixes = []string{"WORKER_"}

@@ -36,7 +36,9 @@ var foreignSettings = []Foreign{
 	{Name: "LEASE_TABLE", Ingress: "kinesis"},
 	{Name: "LEASE_DURATION", Ingress: "kinesis"},
 	{Name: "KINESIS_MAX_ATTEMPTS", Ingress: "kinesis"},
+	{Name: "KINESIS_INITIAL_POSITION", Ingress: "kinesis"},
 	{Name: "DEAD_LETTER_TABLE", Ingress: "kinesis"},
+	{Name: "DEAD_LETTER_RETENTION", Ingress: "kinesis"},
 }
 
 // foreign lists the set variables that are settings of another ingress's orchestrator, by name.

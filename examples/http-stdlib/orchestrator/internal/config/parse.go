@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,10 +39,21 @@ func (p *parser) fail(key, value, reason string) {
 	p.problems = append(p.problems, fmt.Sprintf("%s=%q: %s", key, value, reason))
 }
 
+// nameRule is the names AWS takes for the resource setting names: min to max bytes, each in the
+// bracket expression chars (ASCII ranges, as the scripts' check reads it too).
+type nameRule struct {
+	setting, chars, want string
+	min, max             int
+}
+
+func (r nameRule) takes(v string) bool {
+	return len(v) >= r.min && len(v) <= r.max && regexp.MustCompile("^["+r.chars+"]+$").MatchString(v)
+}
+
 // value is the variable's value, or its default from the settings table when it is unset or empty
 // (compose files often pass VAR= to mean "default"). Whitespace around a value (or only
 // whitespace) is refused, once, as the workers and the scripts' checks refuse it: one value, one
-// answer from all three. Reading a name outside the table is a bug in this package, which its
+// answer from all three; so is a name AWS would not take for the resource it names (nameRules). Reading a name outside the table is a bug in this package, which its
 // tests catch.
 func (p *parser) value(key string) string {
 	for _, s := range settings {
@@ -53,11 +65,14 @@ func (p *parser) value(key string) string {
 				}
 				v = t
 			}
-			p.read[key] = true
-			if v != "" {
-				return v
+			if v == "" {
+				v = s.def
 			}
-			return s.def
+			if i := slices.IndexFunc(nameRules, func(r nameRule) bool { return r.setting == key }); i >= 0 && !p.read[key] && !nameRules[i].takes(v) {
+				p.fail(key, v, "want "+nameRules[i].want)
+			}
+			p.read[key] = true
+			return v
 		}
 	}
 	panic("config: " + key + " is not in the settings table")

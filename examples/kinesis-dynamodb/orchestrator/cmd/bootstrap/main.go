@@ -25,17 +25,19 @@ import (
 const activeTimeout = 5 * time.Minute
 
 func main() {
-	if err := run(); err != nil {
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		// Bad input (exit 2), told apart from a failing AWS call: nothing was created.
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bootstrap:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
+func run(cfg config.Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*activeTimeout)
 	defer cancel()
 	awsCfg, err := awsenv.Load(ctx, 0)
@@ -53,6 +55,9 @@ func run() error {
 			return err
 		}
 		fmt.Println("table ready:", t.name)
+	}
+	if err := kinesisconsumer.EnsureExpiry(ctx, dynamodb.NewFromConfig(awsCfg), cfg.DeadLetterTable); err != nil {
+		return err
 	}
 	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.ResultsTable, results.DynamoDBKey, activeTimeout); err != nil {
 		return err

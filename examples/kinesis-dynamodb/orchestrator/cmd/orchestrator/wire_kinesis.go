@@ -29,11 +29,12 @@ func serve(ctx context.Context, cfg config.Config, ws *workers, logger *slog.Log
 	leases := func(epoch int64) kinesisconsumer.Leases {
 		return kinesisconsumer.NewDynamoDBLeases(db, cfg.LeaseTable, cfg.StreamName, epoch, cfg.LeaseDuration, logger)
 	}
-	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName)
+	deadLetters := kinesisconsumer.NewDynamoDBDeadLetters(db, cfg.DeadLetterTable, cfg.StreamName, cfg.DeadLetterRetention)
 	kc := kinesisconsumer.New(kinesis.NewFromConfig(awsCfg), leases, deadLetters, p.proc, kinesisconsumer.Config{
 		StreamName:      cfg.StreamName,
 		LeaseDuration:   cfg.LeaseDuration,
 		MaxAttempts:     cfg.MaxAttempts,
+		InitialPosition: cfg.InitialPosition,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		TidyGrace:       tidyGrace,
 		// While a batch would fail whole, the shards pause with their leases kept, rather

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 	"example.com/kinesis-dynamodb/orchestrator/internal/synthetic"
 )
 
@@ -36,18 +37,23 @@ var afterResults []func(context.Context) error
 
 func main() {
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors whose results to check")
-	count := flag.Int("count", 0, "instead of the vectors, wait for a result of each of this many synthetic requests")
+	var count synthetic.Count
+	flag.Var(&count, "count", fmt.Sprintf("instead of the vectors, wait for a result of each of this many synthetic requests (at most %d)", synthetic.MaxCount))
 	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (-count; default: the one in -run-file)")
 	runFile := flag.String("run-file", synthetic.RunFile, "where cmd/produce recorded its synthetic requests' prefix")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for every result")
-	flag.Parse()
+	synthetic.ParseFlags("verify")
+	// The stores read the orchestrator's settings: a bad one is bad input, refused before any wait.
+	if _, err := config.Load(os.Environ()); err != nil {
+		synthetic.BadInput("verify", err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
 	var err error
-	if *count > 0 {
+	if count > 0 {
 		var want map[string]*scoringv1.ScoreResponse
-		if want, err = runIDs(*prefix, *runFile, *count); err == nil {
+		if want, err = runIDs(*prefix, *runFile, int(count)); err == nil {
 			err = run(ctx, want, false)
 		}
 	} else {

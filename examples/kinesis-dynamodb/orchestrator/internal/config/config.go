@@ -62,10 +62,22 @@ var settings = []setting{
 	{"LEASE_TABLE", "kinesis-dynamodb-leases"},
 	{"LEASE_DURATION", "10s"},
 	{"KINESIS_MAX_ATTEMPTS", "10"},
+	{"KINESIS_INITIAL_POSITION", "TRIM_HORIZON"},
 	{"DEAD_LETTER_TABLE", "kinesis-dynamodb-dead-letters"},
+	{"DEAD_LETTER_RETENTION", "336h"},
 	{"DYNAMODB_TABLE", "kinesis-dynamodb-results"},
 	{"SHUTDOWN_TIMEOUT", "10s"},
 	{"LOG_LEVEL", "info"},
+}
+
+// nameRules are AWS's limits on the names settings give its resources (CreateQueue,
+// CreateStream, CreateTable), rendered from the same table as the scripts' checks: an emulator
+// takes a name AWS refuses, so without them a bad one passed every local run and failed on AWS.
+var nameRules = []nameRule{
+	{setting: "KINESIS_STREAM_NAME", min: 1, max: 128, chars: "A-Za-z0-9_.-", want: "1 to 128 letters, digits, -, _ and ."},
+	{setting: "LEASE_TABLE", min: 3, max: 255, chars: "A-Za-z0-9_.-", want: "3 to 255 letters, digits, -, _ and ."},
+	{setting: "DEAD_LETTER_TABLE", min: 3, max: 255, chars: "A-Za-z0-9_.-", want: "3 to 255 letters, digits, -, _ and ."},
+	{setting: "DYNAMODB_TABLE", min: 3, max: 255, chars: "A-Za-z0-9_.-", want: "3 to 255 letters, digits, -, _ and ."},
 }
 
 // ownedPrefixes are the orchestrator's namespaces beyond its settings' first words: a variable in

@@ -16,6 +16,11 @@ type Ingress struct {
 	MaxAttempts int
 	// DeadLetterTable keeps the records that cannot be handled, with their payload.
 	DeadLetterTable string
+	// DeadLetterRetention is how long a dead letter is kept before DynamoDB's TTL deletes it.
+	DeadLetterRetention time.Duration
+	// InitialPosition is where a shard without a checkpoint is first read: TRIM_HORIZON or
+	// LATEST.
+	InitialPosition string
 }
 
 func loadIngress(p *parser, _ Config) Ingress {
@@ -30,5 +35,14 @@ func loadIngress(p *parser, _ Config) Ingress {
 	}
 	in.MaxAttempts = p.count("KINESIS_MAX_ATTEMPTS")
 	in.DeadLetterTable = p.value("DEAD_LETTER_TABLE")
+	if in.DeadLetterRetention = p.duration("DEAD_LETTER_RETENTION"); in.DeadLetterRetention > 0 && in.DeadLetterRetention < time.Second {
+		// expires_at is in whole seconds.
+		p.fail("DEAD_LETTER_RETENTION", in.DeadLetterRetention.String(), "want at least 1s, e.g. 336h")
+	}
+	switch in.InitialPosition = p.value("KINESIS_INITIAL_POSITION"); in.InitialPosition {
+	case "TRIM_HORIZON", "LATEST":
+	default:
+		p.fail("KINESIS_INITIAL_POSITION", in.InitialPosition, "want TRIM_HORIZON or LATEST")
+	}
 	return in
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// on top of the Handler's: one failure with Ready true releases the lease the same way,
 	// unless the worker failed it for what it carries, which handle narrows down in place.
 	MaxAttempts int
+	// InitialPosition is where a shard without a checkpoint is first read, TrimHorizon (the
+	// default: every record the stream holds) or Latest (the records added from then on); see
+	// syncShards' start. A checkpoint always wins.
+	InitialPosition string
 	// RecordLimit caps the records of one GetRecords call, and so of one batch. Default 1000.
 	RecordLimit int32
 	// PollInterval is the wait between reads of a shard that is caught up. Default 1s.

@@ -75,7 +75,7 @@ func run(t *testing.T, k *fakeKinesis, cps *memoryLeases, h Handler) (*Consumer,
 	return runAs(t, k, cps, h, Config{MaxAttempts: 1000})
 }
 
-// runAs starts a consumer with cfg's owner, lease duration, attempts and logger.
+// runAs starts a consumer with cfg's owner, lease duration, attempts, initial position and logger.
 func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, func() error) {
 	t.Helper()
 	var ready func() bool
@@ -88,6 +88,7 @@ func runAs(t *testing.T, k API, cps Leases, h Handler, cfg Config) (*Consumer, f
 		Owner:           cfg.Owner,
 		LeaseDuration:   cfg.LeaseDuration,
 		MaxAttempts:     cfg.MaxAttempts,
+		InitialPosition: cfg.InitialPosition,
 		ShutdownTimeout: cmp.Or(cfg.ShutdownTimeout, 10*time.Second),
 		TidyGrace:       3 * time.Second,
 		Retry:           pipeline.Retry{Max: time.Second},

@@ -22,19 +22,26 @@ type DeadLetters interface {
 // DeadLetterKey is the dead-letter table's partition key, a string attribute.
 const DeadLetterKey = "dead_letter_id"
 
+// DeadLetterExpiry is the dead-letter table's TTL attribute: the Unix time in seconds after which
+// DynamoDB deletes the item (cmd/bootstrap enables TTL on it, see EnsureExpiry). Items are up
+// to 400 KB each, and a table that keeps every one for ever only grows.
+const DeadLetterExpiry = "expires_at"
+
 // DynamoDBDeadLetters keeps one item per record, keyed "<stream>:<shard id>:<sequence number>",
 // so a record dead-lettered again (after a replica stopped before its checkpoint) is one item.
 type DynamoDBDeadLetters struct {
 	client DynamoDBAPI
 	table  string
 	stream string
+	// retention is how long after dead_lettered_at an item expires (DeadLetterExpiry).
+	retention time.Duration
 	// Now stamps dead_lettered_at. Default time.Now.
 	Now func() time.Time
 }
 
-// NewDynamoDBDeadLetters returns the dead letters of stream kept in table.
-func NewDynamoDBDeadLetters(client DynamoDBAPI, table, stream string) *DynamoDBDeadLetters {
-	return &DynamoDBDeadLetters{client: client, table: table, stream: stream, Now: time.Now}
+// NewDynamoDBDeadLetters returns the dead letters of stream kept in table, each for retention.
+func NewDynamoDBDeadLetters(client DynamoDBAPI, table, stream string, retention time.Duration) *DynamoDBDeadLetters {
+	return &DynamoDBDeadLetters{client: client, table: table, stream: stream, retention: retention, Now: time.Now}
 }
 
 // maxItemBytes is DynamoDB's item size limit, 400 KB counting attribute names and values
@@ -52,6 +59,7 @@ const maxReasonBytes = 4 * 1024
 func (d *DynamoDBDeadLetters) Put(ctx context.Context, shardID string, r kinesistypes.Record, reason error) error {
 	seq := aws.ToString(r.SequenceNumber)
 	sum := sha256.Sum256(r.Data)
+	now := d.Now()
 	item := map[string]types.AttributeValue{
 		DeadLetterKey:      str(d.stream + ":" + shardID + ":" + seq),
 		"stream_name":      str(d.stream),
@@ -59,7 +67,8 @@ func (d *DynamoDBDeadLetters) Put(ctx context.Context, shardID string, r kinesis
 		"sequence_number":  str(seq),
 		"partition_key":    str(aws.ToString(r.PartitionKey)),
 		"reason":           str(truncate(reason.Error(), maxReasonBytes)),
-		"dead_lettered_at": str(d.Now().UTC().Format(time.RFC3339Nano)),
+		"dead_lettered_at": str(now.UTC().Format(time.RFC3339Nano)),
+		DeadLetterExpiry:   num(now.Add(d.retention).Unix()),
 		"payload_bytes":    num(int64(len(r.Data))),
 		"payload_sha256":   str(hex.EncodeToString(sum[:])),
 	}

@@ -62,7 +62,7 @@ func TestADeadLetterAlwaysFitsInAnItem(t *testing.T) {
 	table := &sizedTable{}
 	data := bytes.Repeat([]byte("x"), 500_000)
 	r := kinesistypes.Record{Data: data, SequenceNumber: aws.String("4960"), PartitionKey: aws.String("k")}
-	if err := NewDynamoDBDeadLetters(table, "dead-letters", "requests").Put(context.Background(), "shardId-0", r, errors.New("not a ScoreRequest")); err != nil {
+	if err := NewDynamoDBDeadLetters(table, "dead-letters", "requests", time.Hour).Put(context.Background(), "shardId-0", r, errors.New("not a ScoreRequest")); err != nil {
 		t.Fatalf("Put of a 500,000-byte record: %v, want it kept", err)
 	}
 	item := table.items[0]
@@ -104,7 +104,7 @@ func TestARecordOverTheItemLimitIsDeadLettered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
 		k.put("s0", "", strings.Repeat("x", 500_000), body("a"), body("b"))
-		c, stop := runWith(t, k, cps, NewDynamoDBDeadLetters(&sizedTable{}, "dead-letters", "requests"), h)
+		c, stop := runWith(t, k, cps, NewDynamoDBDeadLetters(&sizedTable{}, "dead-letters", "requests", time.Hour), h)
 		settle(time.Minute)
 		if err := stop(); err != nil {
 			t.Fatal(err)

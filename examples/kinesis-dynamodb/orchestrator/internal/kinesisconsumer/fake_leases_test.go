@@ -36,7 +36,7 @@ func (m *memoryLeases) List(context.Context) ([]Lease, error) {
 	return out, nil
 }
 
-func (m *memoryLeases) Create(_ context.Context, shard string, parents []string) error {
+func (m *memoryLeases) Create(_ context.Context, shard string, parents []string, start string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.leases == nil {
@@ -47,7 +47,7 @@ func (m *memoryLeases) Create(_ context.Context, shard string, parents []string)
 		m.leases[shard] = l
 		return nil
 	}
-	m.leases[shard] = Lease{Key: shard, ShardID: shard, Checkpoint: TrimHorizon, Parents: parents}
+	m.leases[shard] = Lease{Key: shard, ShardID: shard, Checkpoint: start, Parents: parents}
 	return nil
 }
 

@@ -57,7 +57,7 @@ func (f *fakeKinesis) put(shard, parent string, bodies ...string) {
 	}
 	for _, b := range bodies {
 		f.seq++
-		s.records = append(s.records, types.Record{Data: []byte(b), SequenceNumber: aws.String(strconv.Itoa(f.seq)), PartitionKey: aws.String("k")})
+		s.records = append(s.records, types.Record{Data: []byte(b), SequenceNumber: aws.String(strconv.Itoa(f.seq)), PartitionKey: aws.String("k"), ApproximateArrivalTimestamp: aws.Time(time.Now())})
 	}
 }
 
@@ -95,6 +95,9 @@ func (f *fakeKinesis) ListShards(_ context.Context, in *kinesis.ListShardsInput,
 	if s.parent != "" {
 		out.Shards[0].ParentShardId = aws.String(s.parent)
 	}
+	if s.closed {
+		out.Shards[0].SequenceNumberRange = &types.SequenceNumberRange{StartingSequenceNumber: aws.String("0"), EndingSequenceNumber: aws.String(strconv.Itoa(f.seq))}
+	}
 	if start+1 < len(listed) {
 		out.NextToken = aws.String(strconv.Itoa(start + 1))
 	}
@@ -109,11 +112,16 @@ func (f *fakeKinesis) GetShardIterator(_ context.Context, in *kinesis.GetShardIt
 	if s := f.shard(id); s == nil || s.agedOut {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("Shard " + id + " does not exist")}
 	}
-	index := 0
-	if in.ShardIteratorType == types.ShardIteratorTypeAfterSequenceNumber {
-		index = 1 + slices.IndexFunc(f.shard(id).records, func(r types.Record) bool {
+	index, records := 0, f.shard(id).records
+	switch in.ShardIteratorType {
+	case types.ShardIteratorTypeAfterSequenceNumber:
+		index = 1 + slices.IndexFunc(records, func(r types.Record) bool {
 			return aws.ToString(r.SequenceNumber) == aws.ToString(in.StartingSequenceNumber)
 		})
+	case types.ShardIteratorTypeAtTimestamp:
+		if index = slices.IndexFunc(records, func(r types.Record) bool { return !r.ApproximateArrivalTimestamp.Before(*in.Timestamp) }); index < 0 {
+			index = len(records)
+		}
 	}
 	return &kinesis.GetShardIteratorOutput{ShardIterator: aws.String(fmt.Sprintf("%s/%d", id, index))}, nil
 }

@@ -15,12 +15,18 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Checkpoint sentinels, as the KCL writes them.
 const (
-	// TrimHorizon is a new lease's checkpoint: read from the oldest record.
+	// TrimHorizon is a new lease's checkpoint that reads from the oldest record.
 	TrimHorizon = "TRIM_HORIZON"
+	// Latest, the setting KINESIS_INITIAL_POSITION=LATEST, starts a new lease at the time it
+	// is created (see latestFrom; syncShards picks the leases that get it).
+	Latest = "LATEST"
 	// ShardEnd marks a shard closed by a split or merge and read to its end.
 	ShardEnd = "SHARD_END"
 )
@@ -34,7 +40,8 @@ type Lease struct {
 	// release, so an owner that stops renewing shows as a counter that stands still.
 	Owner   string
 	Counter int64
-	// Checkpoint is the sequence number of the last record handled, TrimHorizon or ShardEnd.
+	// Checkpoint is the sequence number of the last record handled, TrimHorizon, a
+	// latestFrom time or ShardEnd.
 	Checkpoint string
 	Parents    []string
 	// OwnerSwitches counts takes since the last checkpoint: a shard that keeps changing hands
@@ -58,8 +65,9 @@ type Leases interface {
 	// Get reads the lease under key consistently, to settle what a conditional write whose
 	// answer was lost left there; ErrNoLease when it is gone.
 	Get(ctx context.Context, key string) (Lease, error)
-	// Create adds a lease for a new shard, unowned at TrimHorizon; an existing one is kept.
-	Create(ctx context.Context, shardID string, parents []string) error
+	// Create adds a lease for a new shard, unowned at checkpoint start (TrimHorizon or latestFrom);
+	// an existing one is kept.
+	Create(ctx context.Context, shardID string, parents []string, start string) error
 	// Take makes owner the holder of l if l is still as listed (its counter unchanged), and
 	// returns the lease as held.
 	Take(ctx context.Context, l Lease, owner string) (Lease, error)
@@ -92,10 +100,10 @@ func checkForward(from, to string) error {
 	if !ok || t.Sign() < 0 {
 		return fmt.Errorf("checkpoint %q is not a sequence number", to)
 	}
-	switch from {
-	case TrimHorizon, "":
+	if from == "" || !started(from) {
 		return nil
-	case ShardEnd:
+	}
+	if from == ShardEnd {
 		return fmt.Errorf("checkpoint %s would reopen a finished shard", to)
 	}
 	f, ok := new(big.Int).SetString(from, 10)
@@ -108,10 +116,26 @@ func checkForward(from, to string) error {
 	return nil
 }
 
-// position is where reading a lease resumes: "" for the oldest record.
-func position(cp string) string {
-	if cp == TrimHorizon {
-		return ""
+// latestFrom is the checkpoint of a lease created at t under Latest: read from the records
+// added at t or later. The time is kept, rather than the KCL's bare LATEST, so that a reader
+// that fails or loses its lease before its first checkpoint hands on the same start, and the
+// records it had read are read again rather than skipped.
+func latestFrom(t time.Time) string {
+	return Latest + "@" + strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+// startTime is the time a latestFrom checkpoint reads from.
+func startTime(cp string) (time.Time, bool) {
+	ms, ok := strings.CutPrefix(cp, Latest+"@")
+	if !ok {
+		return time.Time{}, false
 	}
-	return cp
+	n, err := strconv.ParseInt(ms, 10, 64)
+	return time.UnixMilli(n), err == nil
+}
+
+// started reports whether a lease has a checkpoint of its own: a sequence number or ShardEnd.
+func started(cp string) bool {
+	_, latest := startTime(cp)
+	return cp != TrimHorizon && !latest
 }

@@ -159,13 +159,13 @@ func decodeLease(item map[string]types.AttributeValue) Lease {
 }
 
 // Create puts a new lease unless one exists.
-func (d *DynamoDBLeases) Create(ctx context.Context, shardID string, parents []string) error {
+func (d *DynamoDBLeases) Create(ctx context.Context, shardID string, parents []string, start string) error {
 	item := map[string]types.AttributeValue{
 		LeaseKey:                       str(d.prefix + shardID),
 		"streamName":                   str(d.stream),
 		"shardId":                      str(shardID),
 		"leaseCounter":                 num(0),
-		"checkpoint":                   str(TrimHorizon),
+		"checkpoint":                   str(start),
 		"ownerSwitchesSinceCheckpoint": num(0),
 	}
 	if len(parents) > 0 {

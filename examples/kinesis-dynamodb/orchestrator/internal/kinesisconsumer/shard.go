@@ -43,12 +43,12 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 		}
 		return stopped
 	}
-	pos := position(l.Checkpoint)
+	pos := l.Checkpoint
 	iter, err := c.iterator(ctx, l, pos)
 	if err != nil {
 		return how(err)
 	}
-	log.Info("reading shard", "after_sequence_number", pos)
+	log.Info("reading shard", "checkpoint", pos)
 	for failures := 0; ctx.Err() == nil; {
 		if !h.proof.holds() {
 			return c.unproven(h)
@@ -74,7 +74,7 @@ func (c *Consumer) readShard(ctx, work context.Context, h *held) outcome {
 		case errors.As(err, &expired):
 			// Iterators last five minutes, which a long worker outage outlasts: start again after
 			// the last checkpoint, which is exactly where handling stopped.
-			log.Info("shard iterator expired; getting a new one", "after_sequence_number", pos)
+			log.Info("shard iterator expired; getting a new one", "checkpoint", pos)
 			if iter, err = c.iterator(ctx, l, pos); err != nil {
 				return how(err)
 			}
@@ -167,8 +167,9 @@ func vanished(err error) bool {
 	return errors.As(err, &rnf)
 }
 
-// iterator returns an iterator into l's shard just after pos, or at the oldest record when pos
-// is "". Its failures count as the shard's reads failing, for Stalled; the next read clears them.
+// iterator returns an iterator into l's shard just after checkpoint pos: at the oldest record
+// for TrimHorizon, at a latestFrom's time for one. Its failures count as the shard's reads
+// failing, for Stalled; the next read clears them.
 func (c *Consumer) iterator(ctx context.Context, l Lease, pos string) (string, error) {
 	shard := l.ShardID
 	in := &kinesis.GetShardIteratorInput{
@@ -176,7 +177,10 @@ func (c *Consumer) iterator(ctx context.Context, l Lease, pos string) (string, e
 		ShardId:           aws.String(shard),
 		ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
 	}
-	if pos != "" {
+	if at, ok := startTime(pos); ok {
+		in.ShardIteratorType = types.ShardIteratorTypeAtTimestamp
+		in.Timestamp = aws.Time(at)
+	} else if pos != TrimHorizon {
 		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
 		in.StartingSequenceNumber = aws.String(pos)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -41,9 +42,14 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 		if leased[id] || descends(id) {
 			continue
 		}
+		start, ok := c.start(s, leased)
+		if !ok {
+			continue
+		}
 		call, cancel := c.call(ctx)
-		err := leases.Create(call, id, parents(s))
+		err := leases.Create(call, id, parents(s), start)
 		cancel()
+		leased[id] = true
 		if err != nil {
 			return fmt.Errorf("creating the lease of %s: %w", id, err)
 		}
@@ -55,6 +61,26 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 	}
 	c.collect(ctx, leases, all, listed)
 	return nil
+}
+
+// start is the checkpoint a new lease of s starts at, and whether to create it at all. A child
+// of a leased shard starts at TrimHorizon whatever the setting, as the KCL's do: its parent is
+// read to its end first, so nothing between the two is skipped. Any other shard is where this
+// consumer group first meets the stream (or a lineage whose leases were collected), and starts
+// at InitialPosition: under Latest an open shard at the time its lease is created, and a
+// closed one not at all, as it holds only records from before the consumer group (its
+// children, unleased parent and all, start at Latest).
+func (c *Consumer) start(s types.Shard, leased map[string]bool) (string, bool) {
+	for _, p := range parents(s) {
+		if leased[p] {
+			return TrimHorizon, true
+		}
+	}
+	if c.cfg.InitialPosition != Latest {
+		return TrimHorizon, true
+	}
+	closed := s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil
+	return latestFrom(time.Now()), !closed
 }
 
 // agedOut finishes the lease of a shard the stream no longer lists. Unless it was read to its
@@ -107,7 +133,7 @@ func (c *Consumer) collect(ctx context.Context, leases Leases, all []Lease, list
 // allStarted reports whether there are children and each has been taken or has checkpointed.
 func allStarted(children []Lease) bool {
 	for _, l := range children {
-		if l.Owner == "" && l.Checkpoint == TrimHorizon {
+		if l.Owner == "" && !started(l.Checkpoint) {
 			return false
 		}
 	}

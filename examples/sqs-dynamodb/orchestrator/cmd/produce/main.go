@@ -36,22 +36,24 @@ type message struct {
 
 func main() {
 	vectors := flag.String("vectors", "../testdata/vectors.json", "shared test vectors to send")
-	count := flag.Int("count", 0, "send this many synthetic requests instead of the vectors")
+	var count synthetic.Count
+	flag.Var(&count, "count", fmt.Sprintf("send this many synthetic requests (at most %d) instead of the vectors", synthetic.MaxCount))
 	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (default: one new to this run)")
 	runFile := flag.String("run-file", synthetic.RunFile, "where to record the synthetic requests' prefix for cmd/verify (empty: nowhere)")
 	poison := flag.Bool("poison", false, "also send one message that is not a ScoreRequest")
-	flag.Parse()
-	if err := run(*vectors, *count, *prefix, *runFile, *poison); err != nil {
+	synthetic.ParseFlags("produce")
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		synthetic.BadInput("produce", err)
+	}
+	if err := run(cfg, *vectors, int(count), *prefix, *runFile, *poison); err != nil {
 		fmt.Fprintln(os.Stderr, "produce:", err)
 		os.Exit(1)
 	}
 }
 
-func run(vectorsPath string, count int, prefix, runFile string, poison bool) error {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
+func run(cfg config.Config, vectorsPath string, count int, prefix, runFile string, poison bool) error {
+	var err error
 	var msgs []message
 	if count > 0 {
 		if prefix, err = startRun(prefix, runFile, time.Now()); err != nil {

@@ -66,6 +66,14 @@ var settings = []setting{
 	{"LOG_LEVEL", "info"},
 }
 
+// nameRules are AWS's limits on the names settings give its resources (CreateQueue,
+// CreateStream, CreateTable), rendered from the same table as the scripts' checks: an emulator
+// takes a name AWS refuses, so without them a bad one passed every local run and failed on AWS.
+var nameRules = []nameRule{
+	{setting: "SQS_QUEUE_NAME", min: 1, max: 76, chars: "A-Za-z0-9_-", want: "1 to 76 letters, digits, - and _ (a standard queue: FIFO queues are not supported; -dlq is added for its dead-letter queue)"},
+	{setting: "DYNAMODB_TABLE", min: 3, max: 255, chars: "A-Za-z0-9_.-", want: "3 to 255 letters, digits, -, _ and ."},
+}
+
 // ownedPrefixes are the orchestrator's namespaces beyond its settings' first words: a variable in
 // one that is not a setting is a typo or a retired name, and start-up warns of it (unknown).
 var ownedPrefixes = []string{"WORKER_", "SQS_"}

@@ -1,9 +1,6 @@
 package config
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Ingress is the SQS consumer's own settings.
 type Ingress struct {
@@ -18,12 +15,9 @@ type Ingress struct {
 }
 
 func loadIngress(p *parser, _ Config) Ingress {
+	// The name rule refuses a FIFO queue's .fifo: handling is concurrent and dead-letter copies
+	// carry no MessageGroupId, so FIFO order and deduplication would silently not hold.
 	in := Ingress{QueueName: p.value("SQS_QUEUE_NAME")}
-	if strings.HasSuffix(in.QueueName, ".fifo") {
-		// Handling is concurrent and dead-letter copies carry no MessageGroupId: FIFO order and
-		// deduplication would silently not hold.
-		p.fail("SQS_QUEUE_NAME", in.QueueName, "FIFO queues are not supported; name a standard queue (no .fifo suffix)")
-	}
 	in.VisibilityTimeout = p.seconds("SQS_VISIBILITY_TIMEOUT")
 	in.Concurrency = p.count("CONCURRENCY")
 	return in

@@ -1,0 +1,88 @@
+package kinesisconsumer
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Under LATEST a first deploy against a stream in use skips what the stream already holds (a
+// closed shard is not leased at all), yet a shard split from one it reads starts at its oldest
+// record: the child's records from before its lease was created are not lost.
+func TestLatestSkipsTheBacklogButNotAChildsRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("old", "", body("o1"))
+		k.put("s0", "old", body("a1"))
+		k.shards[0].closed = true
+		time.Sleep(time.Second) // the backlog is older than the deploy
+		_, stop := runAs(t, k, cps, h, Config{MaxAttempts: 1000, InitialPosition: Latest})
+		settle(5 * time.Second)
+		k.put("s0", "", body("a2"))
+		settle(5 * time.Second)
+		// A split: s0 closes, and its child holds a record well before the next shard sync
+		// creates its lease.
+		k.put("s1", "s0", body("c1"))
+		k.mu.Lock()
+		k.shards[1].closed = true
+		k.mu.Unlock()
+		settle(60 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"a2", "c1"}) {
+			t.Errorf("stored %v, want [a2 c1]: the records added after the deploy, the child's all", h.ids())
+		}
+		if _, ok := cps.leases["old"]; ok {
+			t.Errorf("leases %v: want none for the closed shard from before the deploy", cps.leases)
+		}
+	})
+}
+
+// A checkpoint wins over LATEST: a shard is read on from it.
+func TestLatestResumesAfterACheckpoint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, seeded(map[string]string{"s0": "1"}), &recorder{}
+		k.put("s0", "", body("a"), body("b"))
+		_, stop := runAs(t, k, cps, h, Config{MaxAttempts: 1000, InitialPosition: Latest})
+		settle(5 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"b"}) {
+			t.Errorf("stored %v, want [b], the record after the checkpoint", h.ids())
+		}
+	})
+}
+
+// A batch that fails before a LATEST lease's first checkpoint is read again when the lease is
+// taken again: the lease keeps the time it started at, where the KCL's bare LATEST would start
+// again after the failed records.
+func TestLatestReadsAFailedFirstBatchAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{}, &memoryLeases{}, &recorder{}
+		k.put("s0", "", body("old"))
+		time.Sleep(time.Second)
+		_, stop := runAs(t, k, cps, h, Config{MaxAttempts: 1000, InitialPosition: Latest})
+		settle(5 * time.Second)
+		h.mu.Lock()
+		h.failing = true
+		h.mu.Unlock()
+		k.put("s0", "", body("a"))
+		settle(5 * time.Second)
+		h.mu.Lock()
+		h.failing = false
+		h.mu.Unlock()
+		settle(30 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.ids(), []string{"a"}) {
+			t.Errorf("stored %v, want [a]: the failed batch again, nothing from before the deploy", h.ids())
+		}
+		if _, ok := startTime(cps.get("s0").Checkpoint); ok {
+			t.Errorf("checkpoint %q, want a's sequence number", cps.get("s0").Checkpoint)
+		}
+	})
+}
