@@ -89,6 +89,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/orchestrator\/sink_none\.go$/, (m) => queue(m) && m.orchestrator.sink === "none"],
   // DynamoDB tables: the results table (sink dynamodb) and Kinesis' lease and dead-letter tables.
   [/^orchestrator\/internal\/awsenv\/table\.go$/, (m) => m.orchestrator.ingress === "kinesis" || (queue(m) && m.orchestrator.sink === "dynamodb")],
+  // TTL on Kinesis' dead-letter table (bootstrap's, like table.go).
+  [/^orchestrator\/internal\/awsenv\/ttl(_test)?\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   // The orchestrator's wiring, one file per ingress (its package doc and serve), and what the
   // queue ingresses share: the consumer's pipe, its readiness and the ops endpoints.
   [/^orchestrator\/cmd\/orchestrator\/(wire_http|ready_http_test|start_http_test|drain_http_test)\.go$/, (m) => !queue(m)],
