@@ -56,8 +56,8 @@ func run(cfg config.Config) error {
 		}
 		fmt.Println("table ready:", t.name)
 	}
-	if err := kinesisconsumer.EnsureExpiry(ctx, dynamodb.NewFromConfig(awsCfg), cfg.DeadLetterTable); err != nil {
-		return err
+	if err := awsenv.EnsureTTL(ctx, dynamodb.NewFromConfig(awsCfg), cfg.DeadLetterTable, kinesisconsumer.DeadLetterExpiry); err != nil {
+		return fmt.Errorf("dead letters expire (DEAD_LETTER_TABLE): %w", err)
 	}
 	if err := awsenv.EnsureTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.ResultsTable, results.DynamoDBKey, activeTimeout); err != nil {
 		return err

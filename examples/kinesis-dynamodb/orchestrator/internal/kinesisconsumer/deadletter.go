@@ -23,7 +23,7 @@ type DeadLetters interface {
 const DeadLetterKey = "dead_letter_id"
 
 // DeadLetterExpiry is the dead-letter table's TTL attribute: the Unix time in seconds after which
-// DynamoDB deletes the item (cmd/bootstrap enables TTL on it, see EnsureExpiry). Items are up
+// DynamoDB deletes the item (cmd/bootstrap enables TTL on it, see awsenv.EnsureTTL). Items are up
 // to 400 KB each, and a table that keeps every one for ever only grows.
 const DeadLetterExpiry = "expires_at"
 
