@@ -29,3 +29,21 @@ export function rejectBareWordInsideRepo(dir: string | undefined, cwd: string = 
     `not a command (${commands}), and this folder is inside the generated repo ${repo}; to create a new project in a folder of that name on purpose, pass ./${dir}`,
   );
 }
+
+/**
+ * No folder given, and no prompt to choose one (--yes, CI, not a TTY), inside
+ * a generated repo: the default folder (the project's name) would nest a
+ * second project in the repo, which is almost never what `create --yes` run
+ * there meant (re-validate or re-sync this one). Refused like a bare word; a
+ * path given on purpose (./NAME) still creates there.
+ */
+export function rejectDefaultFolderInsideRepo(name: string, cwd: string = process.cwd()): void {
+  const repo = enclosingGeneratedRepo(cwd);
+  if (repo === undefined) return;
+  const commands = COMMANDS.filter((c) => c !== "create").join(", ");
+  throw new UsageError(
+    "folder",
+    undefined,
+    `this folder is inside the generated repo ${repo}, where the default ./${name} would nest a second project; to work on this repo run a command (${commands}); to create ./${name} there on purpose, pass ./${name}`,
+  );
+}

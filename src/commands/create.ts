@@ -3,7 +3,7 @@ import { answersFault, flagsLayer, merge, originOf, readConfig, resolveName, toM
 import type { ParsedArgs } from "../args.js";
 import { EXIT, UsageError } from "../errors.js";
 import { human } from "../human.js";
-import { rejectBareWordInsideRepo } from "../inside-repo.js";
+import { rejectBareWordInsideRepo, rejectDefaultFolderInsideRepo } from "../inside-repo.js";
 import { shownPath } from "../shown-path.js";
 import type { Manifest } from "../manifest.js";
 import { render, sortedPaths, type FileTree } from "../render/index.js";
@@ -52,6 +52,7 @@ export async function runCreate(args: ParsedArgs): Promise<number> {
     dir = prompted.dir;
   }
   const name = resolveName(answers, dir, originOf(layers));
+  if (dir === undefined) rejectDefaultFolderInsideRepo(name);
   dir ??= name;
   const manifest = toManifest(answers, name, originOf(layers));
   // Fail on an unusable target before rendering or writing anything.

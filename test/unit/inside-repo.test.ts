@@ -40,3 +40,22 @@ describe("create from a bare word inside a generated repo", () => {
     expect(result.stdout).toMatch(/Would create .*my-app with \d+ files:/);
   });
 });
+
+describe("create with no folder and no prompt inside a generated repo", () => {
+  it.each([
+    ["--yes", ["--yes", "--no-validate"]],
+    ["--yes --name", ["--yes", "--no-validate", "--name", "other"]],
+    ["--dry-run", ["--yes", "--dry-run"]],
+  ])("refuses the default folder (%s), writing nothing", async (_, args) => {
+    const repo = generatedRepo();
+    const before = snapshot(repo);
+    const result = await runCli(args, join(repo, "workers"));
+    expect(result.exitCode).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const name = args.includes("--name") ? "other" : "my-app";
+    expect(lines[0]).toContain(`folder: (missing) is not valid; this folder is inside the generated repo ${repo}`);
+    expect(lines[0]).toContain(`pass ./${name}`);
+    expect(snapshot(repo)).toEqual(before);
+  });
+});
