@@ -27,6 +27,28 @@ export const STACK_IMAGES = {
   grafana: "grafana/grafana:12.2.1",
 } as const;
 
+/**
+ * The collector's memory under compose, one figure the rest derives from:
+ * compose's mem_limit (the container's cgroup limit), and the memory_limiter's
+ * limits in MiB. Not limit_percentage: that is a share of the cgroup's limit,
+ * and with none set (compose's default) of the whole host's memory, so on a
+ * 32 GiB laptop the collector could grow past 25 GiB before refusing a span.
+ * The hard limit leaves the rest of the container for what the limiter does
+ * not count (the Go runtime's own, the binary); the spike allowance is the
+ * headroom between the soft limit, where it starts refusing, and the hard one.
+ * GOMEMLIMIT, at the hard limit, has the Go GC work harder before the limiter
+ * must refuse (the processor's README recommends setting both). 256 MiB holds
+ * a development stack's traces many times over.
+ */
+export const COLLECTOR_MEMORY = { containerMib: 256, limitPercent: 80, spikePercent: 25 } as const;
+
+/** What the compose file and the collector's config see as `obs.collectorMemory`. */
+export function collectorMemory() {
+  const { containerMib, limitPercent, spikePercent } = COLLECTOR_MEMORY;
+  const limitMib = Math.floor((containerMib * limitPercent) / 100);
+  return { containerMib, limitMib, spikeMib: Math.floor((limitMib * spikePercent) / 100) };
+}
+
 /** Host ports of the stack's UIs (the images' defaults). */
 export const JAEGER_UI_PORT = 16686;
 export const PROMETHEUS_PORT = 9090;
@@ -42,6 +64,7 @@ export const DASHBOARD_PATH = `${STACK_DIR}/grafana-dashboard.json`;
 export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
   return {
     images: STACK_IMAGES,
+    collectorMemory: collectorMemory(),
     jaegerPort: JAEGER_UI_PORT,
     prometheusPort: PROMETHEUS_PORT,
     grafanaPort: GRAFANA_PORT,

@@ -66,9 +66,10 @@ describe("the collector validates the generated otel-collector.yaml", () => {
   const good = () => configOf(presets[0]);
   it.each([
     ["a pipeline naming an undefined exporter", (t: string) => t.replace("exporters: [otlp_grpc/jaeger]", "exporters: [otlp_grpc/tempo]"), 'references exporter "otlp_grpc/tempo" which is not configured'],
-    ["a misspelt setting", (t: string) => t.replace("limit_percentage:", "limit_percent:"), "invalid keys: limit_percent"],
+    ["a misspelt setting", (t: string) => t.replace(/^(\s+)limit_mib:/m, "$1limit_mb:"), "invalid keys: limit_mb"],
     ["a component type the distribution lacks", (t: string) => t.replaceAll("otlp_grpc/jaeger", "zipkin/jaeger"), "unknown type"],
-    ["an invalid value", (t: string) => t.replace("limit_percentage: 80", "limit_percentage: 180"), "memory_limiter"],
+    // A spike allowance above the hard limit leaves no soft limit.
+    ["an invalid value", (t: string) => t.replace(/^(\s+)limit_mib: \d+/m, "$1limit_mib: 1"), "memory_limiter"],
   ])("rejects %s", async (_what, breakIt, says) => {
     const broken = breakIt(good());
     expect(broken).not.toBe(good());

@@ -9,7 +9,7 @@ import { workerMetricsPort } from "../../src/render/otel-env.js";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT, otelSharedEnv } from "../../src/render/otel-env.js";
-import { COLLECTOR_HOST, DASHBOARD_PATH, GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT, STACK_IMAGES } from "../../src/render/observability.js";
+import { COLLECTOR_HOST, COLLECTOR_MEMORY, DASHBOARD_PATH, GRAFANA_PORT, JAEGER_UI_PORT, PROMETHEUS_PORT, STACK_IMAGES } from "../../src/render/observability.js";
 
 /**
  * The compose stack held together across its files: every service exports to
@@ -40,6 +40,21 @@ describe.each(presets)("compose observability stack, $ingress", (orchestrator) =
     const [host, port] = hostPort(exporter.endpoint);
     expect(compose.services[host!]?.image).toBe(STACK_IMAGES.jaeger);
     expect(port).toBe(String(OTLP_GRPC_PORT));
+  });
+
+  it("the collector's memory_limiter works within a memory limit compose sets, not a share of the host's", () => {
+    // A *_percentage is of the container's cgroup limit, or the host's memory where there is none.
+    const limiter = (collector.processors as Record<string, Record<string, number>>).memory_limiter!;
+    expect(Object.keys(limiter).filter((k) => k.endsWith("_percentage"))).toEqual([]);
+    const service = compose.services["otel-collector"] as { mem_limit?: string; environment?: Record<string, string> };
+    const containerMib = Number(/^(\d+)m$/.exec(service.mem_limit ?? "")?.[1]);
+    expect(containerMib, "otel-collector's mem_limit").toBeGreaterThan(0);
+    expect(containerMib).toBe(COLLECTOR_MEMORY.containerMib);
+    expect(limiter.limit_mib).toBeLessThan(containerMib);
+    expect(limiter.spike_limit_mib).toBeGreaterThan(0);
+    expect(limiter.spike_limit_mib).toBeLessThan(limiter.limit_mib!);
+    // The Go GC's soft limit at the limiter's hard one: it collects harder before spans are refused.
+    expect(service.environment?.GOMEMLIMIT).toBe(`${limiter.limit_mib}MiB`);
   });
 
   it("every service exports to the collector compose runs, on a port its receiver listens on", () => {
