@@ -11,16 +11,22 @@ export const KUBE_DNS = { namespace: "kube-system", labels: { "k8s-app": "kube-d
 export const AWS_API_PORT = 443;
 
 /**
- * What the AWS rule leaves out of "anywhere": link-local addresses. No AWS API
- * is there, but the instance metadata service (169.254.169.254: the node's
- * role) and EKS Pod Identity's agent (169.254.170.23) are, so a pod cannot
- * take the node's credentials, and IRSA's token, exchanged with STS over 443,
- * stays its only way to AWS credentials.
+ * Where the AWS rule lets the orchestrator connect: every address of each IP
+ * family, as AWS endpoints have none fixed (and the cluster's own ranges are
+ * not known here), but never the addresses that hand out credentials. Both
+ * families, or a dual-stack or IPv6 cluster's pods (EKS gives them IPv6
+ * addresses, and dual-stack endpoints answer on both) could not reach AWS at
+ * all; each family leaves out its own link-local range and AWS's own
+ * addresses for the instance metadata service (the node's role) and EKS Pod
+ * Identity's agent, so a pod cannot take the node's credentials, and IRSA's
+ * token, exchanged with STS over 443, stays its only way to AWS credentials.
+ * IPv4 has both in its link-local range (169.254.169.254, 169.254.170.23);
+ * IPv6 has them outside it, at fd00:ec2::254 and fd00:ec2::23.
  */
-export const LINK_LOCAL_CIDR = "169.254.0.0/16";
-
-/** Every address: AWS endpoints have none fixed (the cluster's own ranges are not known here). */
-export const ANY_IPV4 = "0.0.0.0/0";
+export const AWS_EGRESS_BLOCKS = [
+  { family: "IPv4", cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] },
+  { family: "IPv6", cidr: "::/0", except: ["fe80::/10", "fd00:ec2::254/128", "fd00:ec2::23/128"] },
+] as const;
 
 export interface CollectorEgress {
   namespace: string;
@@ -44,6 +50,11 @@ export function egressContext(otlpEndpoint: string) {
   return {
     dns: KUBE_DNS,
     collector: collectorEgress(otlpEndpoint),
-    aws: { port: AWS_API_PORT, cidr: ANY_IPV4, except: [LINK_LOCAL_CIDR] },
+    aws: {
+      port: AWS_API_PORT,
+      blocks: AWS_EGRESS_BLOCKS,
+      /** For prose: every excepted range, both families. */
+      exceptList: AWS_EGRESS_BLOCKS.flatMap((b) => b.except).join(", "),
+    },
   };
 }

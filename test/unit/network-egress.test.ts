@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { BlockList, isIPv6 } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -42,13 +43,16 @@ function peerKey(p: Peer): string {
   return [ns, pods].filter(Boolean).join("/");
 }
 
-function ipv4(a: string): number {
-  return a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-}
+/**
+ * Whether a CIDR holds an address, either family: node's BlockList does the
+ * arithmetic (an address of one family is never in a block of the other).
+ */
 function inCidr(ip: string, cidr: string): boolean {
   const [base, bits] = cidr.split("/");
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(ipv4(ip) / size) === Math.floor(ipv4(base!) / size);
+  const family = isIPv6(base!) ? "ipv6" : "ipv4";
+  const list = new BlockList();
+  list.addSubnet(base!, Number(bits), family);
+  return isIPv6(ip) === (family === "ipv6") && list.check(ip, family);
 }
 /** Whether a pod with these egress rules may open a TCP connection to this address on this port. */
 function reachesIp(rules: Rule[], ip: string, port: number): boolean {
@@ -121,10 +125,25 @@ describe.each(cases)("egress NetworkPolicies, $ingress × $transport", ({ ingres
     // A pod no egress policy selects may connect anywhere.
     expect(policies.some((p) => selects(p.spec.podSelector?.matchLabels, pod))).toBe(true);
     const rules = rulesOf(pod);
-    // An SQS and an STS address (AWS's published ranges); the metadata service, the node's role; EKS Pod Identity's agent.
-    for (const ip of ["52.94.133.131", "54.239.29.25"]) expect(reachesIp(rules, ip, 443), ip).toBe(queue);
-    for (const ip of ["169.254.169.254", "169.254.170.23"]) for (const port of [80, 443]) expect(reachesIp(rules, ip, port), `${ip}:${port}`).toBe(false);
-    for (const port of [80, 22, 6443]) expect(reachesIp(rules, "52.94.133.131", port), `port ${port}`).toBe(false);
+    // An SQS and an STS address (AWS's published ranges), then the same over IPv6 (a dual-stack
+    // endpoint's, in AWS's 2600:1f00::/24), as a dual-stack or IPv6 cluster's pod reaches them.
+    for (const ip of ["52.94.133.131", "54.239.29.25", "2600:1f18:4000::1", "2600:1f14:fff:f800::1"]) expect(reachesIp(rules, ip, 443), ip).toBe(queue);
+    // The metadata service (the node's role) and EKS Pod Identity's agent, each at its IPv4 and
+    // its IPv6 address, and the rest of IPv6's link-local range: never.
+    for (const ip of ["169.254.169.254", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23", "fe80::1"]) for (const port of [80, 443]) expect(reachesIp(rules, ip, port), `${ip}:${port}`).toBe(false);
+    for (const ip of ["52.94.133.131", "2600:1f18:4000::1"]) for (const port of [80, 22, 6443]) expect(reachesIp(rules, ip, port), `${ip} port ${port}`).toBe(false);
+  });
+
+  it("opens no address range in one IP family alone: a rule with an ipBlock holds both", () => {
+    // A rule that opened only IPv4 (0.0.0.0/0) would leave a dual-stack or IPv6 cluster's pods
+    // without the destination; both families in the same rule, with the same ports.
+    for (const p of policies) {
+      for (const r of p.spec.egress ?? []) {
+        const blocks = (r.to ?? []).filter((t) => t.ipBlock).map((t) => t.ipBlock!);
+        if (blocks.length === 0) continue;
+        expect(new Set(blocks.map((b) => (isIPv6(b.cidr.split("/")[0]!) ? "IPv6" : "IPv4"))), p.metadata.name).toEqual(new Set(["IPv4", "IPv6"]));
+      }
+    }
   });
 
   it("says what the policies allow in the README's Hardening", () => {
