@@ -1,7 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { SCALE, serviceResources, type Resources } from "./resources.js";
 import { otelServiceName, workerMetricsPort } from "./otel-env.js";
-import { WORKER_DRAIN_SECS, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
+import { KUBE_SHUTDOWN_DELAY_SECS, WORKER_DRAIN_SECS, sidecarStopGraceSecs, socketAddr, workerStopGraceSecs, type WorkerContext } from "./workers.js";
 
 /** A worker as the Kubernetes templates see it (k8s.workers): WorkerContext plus where it listens and how it is sized. */
 export interface KubeWorker extends WorkerContext {
@@ -14,7 +14,19 @@ export interface KubeWorker extends WorkerContext {
   probePort: number;
   /** Its SHUTDOWN_GRACE_SECS. */
   drainSecs: number;
-  /** Seconds from SIGTERM to its exit in a pod of its own (tcp): its SHUTDOWN_GRACE_SECS plus the steps after it. */
+  /**
+   * Its preStop sleep (tcp): it serves on, SERVING, while what routes to its
+   * Service follows the endpoint's removal (KUBE_SHUTDOWN_DELAY_SECS, the
+   * orchestrator's SHUTDOWN_DELAY too). A sleep in the pod rather than a
+   * setting of the worker's that turned NOT_SERVING first, as the
+   * orchestrator's /readyz does: the orchestrator's client routes by the
+   * workers' health and learns of new replicas only when it resolves the name
+   * again, so a replica leaving at once could leave it, mid-rollout, with none
+   * it knows of. 0 for a sidecar: nothing routes to it by endpoints, and the
+   * kubelet stops it after its one client has exited.
+   */
+  shutdownDelaySecs: number;
+  /** Seconds from the stop to its exit in a pod of its own (tcp): the delay, its SHUTDOWN_GRACE_SECS, the steps after it. */
   stopGraceSecs: number;
   /** Its /metrics port (METRICS_ADDR); unique in the pod, as sidecars share one. */
   metricsPort: number;
@@ -56,6 +68,7 @@ export function kubeWorker(m: Manifest, w: WorkerContext): KubeWorker {
   const listenAddr = uds ? socket : `0.0.0.0:${w.port}`;
   const metricsPort = workerMetricsPort(w.port);
   const drainSecs = WORKER_DRAIN_SECS;
+  const shutdownDelaySecs = uds ? 0 : KUBE_SHUTDOWN_DELAY_SECS;
   const resources = serviceResources("worker");
   const config: [string, string][] = [
     ["LISTEN_ADDR", listenAddr],
@@ -73,7 +86,8 @@ export function kubeWorker(m: Manifest, w: WorkerContext): KubeWorker {
     probePort: w.port,
     metricsPort,
     drainSecs,
-    stopGraceSecs: workerStopGraceSecs(drainSecs),
+    shutdownDelaySecs,
+    stopGraceSecs: workerStopGraceSecs(drainSecs, shutdownDelaySecs),
     // A tcp worker has the pod to itself; sidecars are told apart by their index.
     metricsPortName: uds ? `metrics-${w.index}` : "metrics",
     uds,

@@ -221,6 +221,10 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
   return {
     version: m.toolchains.kubernetes,
     shutdownDelay,
+    /** How long a pod a Service routes to serves on after it is told to stop (the README states it for all of them). */
+    clusterShutdownDelaySecs: KUBE_SHUTDOWN_DELAY_SECS,
+    /** The pods a Service routes to, which wait that long: the HTTP API, each tcp worker. */
+    routedPods: list([...(queue ? [] : ["orchestrator"]), ...kube.filter((w) => !w.uds).map((w) => w.name)]),
     namespace: PROJECT_NAMES.namespace.of(m.name),
     devNamespace: PROJECT_NAMES.devNamespace.of(m.name),
     environments,

@@ -152,15 +152,25 @@ export const ORCHESTRATOR_AFTER_DRAIN = { tidySecs: 3, opsStopSecs: 1, traceFlus
 export const ORCHESTRATOR_STOP_MARGIN_SECS = Object.values(ORCHESTRATOR_AFTER_DRAIN).reduce((a, b) => a + b, 0);
 
 /**
- * The HTTP orchestrator's SHUTDOWN_DELAY in a cluster: after SIGTERM it
- * serves on this long, /readyz answering 503, before it stops accepting.
- * Kubernetes takes a terminating pod out of its Service's endpoints as it
- * sends SIGTERM, and kube-proxy and ingress controllers follow within
- * seconds; until they have, connections still arrive. The setting's default
- * is 0 (make run, smoke, compose: nothing there routes by endpoints), so
- * local stops stay fast; the cluster's ConfigMap sets this.
+ * How long a pod that a Service routes to keeps serving, in a cluster, after
+ * it is told to stop: the HTTP orchestrator's SHUTDOWN_DELAY (its ConfigMap)
+ * and each tcp worker's preStop sleep. Kubernetes removes a terminating pod's
+ * endpoint as it signals it, and whatever routes there follows only later:
+ * kube-proxy and in-cluster ingress controllers (nginx, Envoy) watch the
+ * endpoints and follow within seconds; the headless Service's DNS drops a
+ * worker's address while clients that resolved it keep it until they resolve
+ * again; and the AWS Load Balancer Controller, the usual way into an EKS
+ * cluster (IP targets: an ALB for an Ingress, an NLB for a LoadBalancer
+ * Service), must see the change, deregister the pod through the ELB API, and
+ * then the load balancer must act on it, which takes the longest: its users
+ * see new requests reach a deregistering target for ten seconds and more.
+ * That slowest path is the one the manifests assume, so the delay covers it
+ * with room. Each pod's terminationGracePeriodSeconds adds it before the
+ * drain; behind a slower path, raise it in both places (validate refuses a
+ * grace it outlasts). The setting's default is 0 (make run, smoke, compose:
+ * nothing there routes by endpoints), so local stops stay fast.
  */
-export const KUBE_SHUTDOWN_DELAY_SECS = 5;
+export const KUBE_SHUTDOWN_DELAY_SECS = 20;
 
 /**
  * How long to wait for an orchestrator started with SHUTDOWN_TIMEOUT =
@@ -171,9 +181,13 @@ export function orchestratorStopGraceSecs(shutdownSecs = ORCHESTRATOR_DRAIN_SECS
   return delaySecs + shutdownSecs + ORCHESTRATOR_STOP_MARGIN_SECS;
 }
 
-/** How long to wait for a worker started with SHUTDOWN_GRACE_SECS = drainSecs to exit after SIGTERM: the drain and a margin. */
-export function workerStopGraceSecs(drainSecs = WORKER_DRAIN_SECS): number {
-  return drainSecs + STOP_GRACE_MARGIN_SECS;
+/**
+ * How long to wait for a worker started with SHUTDOWN_GRACE_SECS = drainSecs
+ * to exit once told to stop: a preStop sleep of delaySecs (before SIGTERM, in
+ * a cluster), the drain, and a margin.
+ */
+export function workerStopGraceSecs(drainSecs = WORKER_DRAIN_SECS, delaySecs = 0): number {
+  return delaySecs + drainSecs + STOP_GRACE_MARGIN_SECS;
 }
 
 /**

@@ -6,14 +6,17 @@ import { ORCHESTRATOR_DRAIN_SECS, WORKER_DRAIN_SECS, orchestratorStopGraceSecs, 
 /**
  * Every pod's terminationGracePeriodSeconds against the drains its containers
  * are configured for, in a built overlay. The generated grace is derived from
- * the default SHUTDOWN_TIMEOUT, SHUTDOWN_DELAY and SHUTDOWN_GRACE_SECS (render/workers.ts); an
- * overlay that raises either without the grace would have the kubelet SIGKILL
- * a drain midway, which nothing else notices, so validate refuses it.
+ * the default SHUTDOWN_TIMEOUT, SHUTDOWN_DELAY, SHUTDOWN_GRACE_SECS and the
+ * tcp workers' preStop sleep (render/workers.ts); an overlay that raises one
+ * without the grace would have the kubelet SIGKILL a drain midway, which
+ * nothing else notices, so validate refuses it. The kubelet counts the grace
+ * from the stop, preStop hook included, so a sleep there comes off the drain.
  */
 
 export interface Container extends EnvSource {
   name: string;
   restartPolicy?: string;
+  lifecycle?: { preStop?: { sleep?: { seconds?: number } } };
 }
 
 interface PodSpec {
@@ -46,6 +49,11 @@ export function envOf(c: Container, maps: Map<string, Record<string, string>>, n
   return containerEnv(c, maps)[name];
 }
 
+/** A container's preStop sleep in seconds (0 without one): it runs before SIGTERM, inside the grace. */
+function preStopSecs(c: Container): number {
+  return c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+}
+
 /** One line per pod whose grace ends before the drains it is configured for; none when all fit. */
 export function graceFaults(yaml: string): string[] {
   const objects = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
@@ -58,9 +66,10 @@ export function graceFaults(yaml: string): string[] {
     const workerGrace = (c: Container) => {
       const raw = envOf(c, maps, "SHUTDOWN_GRACE_SECS");
       const secs = raw === undefined ? WORKER_DRAIN_SECS : Number(raw);
+      if (preStopSecs(c) > 0) why.push(`${c.name} preStop sleep ${preStopSecs(c)}s`);
       if (raw !== undefined) why.push(`${c.name} SHUTDOWN_GRACE_SECS=${raw}`);
       const drainSecs = Number.isFinite(secs) ? secs : WORKER_DRAIN_SECS;
-      return { drainSecs, stopGraceSecs: workerStopGraceSecs(drainSecs) };
+      return { drainSecs, stopGraceSecs: workerStopGraceSecs(drainSecs, preStopSecs(c)) };
     };
     const orchestrator = pod.containers.find((c) => c.name === "orchestrator");
     const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map(workerGrace);
@@ -72,7 +81,9 @@ export function graceFaults(yaml: string): string[] {
       const rawDelay = envOf(orchestrator, maps, "SHUTDOWN_DELAY");
       if (rawDelay !== undefined) why.unshift(`SHUTDOWN_DELAY=${rawDelay}`);
       const drain = raw === undefined ? ORCHESTRATOR_DRAIN_SECS : (goDurationSecs(raw) ?? ORCHESTRATOR_DRAIN_SECS);
-      needed = orchestratorPodGraceSecs(orchestratorStopGraceSecs(drain, rawDelay === undefined ? 0 : (goDurationSecs(rawDelay) ?? 0)), sidecars);
+      if (preStopSecs(orchestrator) > 0) why.unshift(`orchestrator preStop sleep ${preStopSecs(orchestrator)}s`);
+      const delay = (rawDelay === undefined ? 0 : (goDurationSecs(rawDelay) ?? 0)) + preStopSecs(orchestrator);
+      needed = orchestratorPodGraceSecs(orchestratorStopGraceSecs(drain, delay), sidecars);
     } else {
       needed = Math.max(...pod.containers.map((c) => workerGrace(c).stopGraceSecs));
     }

@@ -258,10 +258,11 @@ describe("terminationGracePeriodSeconds", () => {
     expect(alone).toBe(ORCHESTRATOR_DRAIN_SECS + ORCHESTRATOR_STOP_MARGIN_SECS);
     expect(orchestratorGrace([["scorer", "uds"]])).toBe(alone + sidecar);
     expect(orchestratorGrace([["scorer", "uds"], ["pricing", "uds"]])).toBe(alone + 2 * sidecar);
-    // A tcp worker stops in its own pod, its clients still running: it adds nothing to the orchestrator's, and its own is its full drain and margin.
+    // A tcp worker stops in its own pod, its clients still running: it adds nothing to the orchestrator's, and its own
+    // is the cluster's shutdown delay (its preStop sleep, while its Service's DNS and clients follow), its full drain and margin.
     const mixed = build(manifest(PRESETS.sqs, [["scorer", "uds"], ["pricing", "tcp"]]));
     expect(grace(one(mixed, "Deployment", "orchestrator"))).toBe(alone + sidecar);
-    expect(grace(one(mixed, "Deployment", "pricing"))).toBe(worker);
+    expect(grace(one(mixed, "Deployment", "pricing"))).toBe(KUBE_SHUTDOWN_DELAY_SECS + worker);
   });
 
   it("adds the HTTP API's SHUTDOWN_DELAY, which its ConfigMap sets, ahead of its drain; a queue consumer has none", () => {
