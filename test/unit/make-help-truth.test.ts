@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { INGRESS, parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { orchestratorSettings } from "../../src/render/settings.js";
+import { SYNTHETIC_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
 import { workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 
@@ -53,6 +53,19 @@ describe.each(INGRESS)("make help tells the truth (%s)", (ingress) => {
       .map((name) => name.replace(/^WORKER_(SCORER|PRICING)_ADDR$/, "WORKER_<NAME>_ADDR").replace(/^WORKER_(SCORER|PRICING)_\w+$/, "WORKER_<NAME>_<VAR>"))
       .filter((name) => !line.includes(name) && !(services.includes(name) && line.includes("README Configuration")));
     expect(unnamed).toEqual([]);
+  });
+
+  // N= past the most produce sends (and PROCESSED= past the most wait-ready waits for) is
+  // refused (scripts/checks.sh's check_count, tested in service-setting-checks); help and the
+  // README said nothing of a maximum, so the refusal was a newcomer's first word of it.
+  it.runIf(ingress !== "http")("produce and wait-ready: name the most N and PROCESSED take, as the README does", () => {
+    const most = `at most ${SYNTHETIC_COUNT_MAX}`;
+    expect(help("produce")).toContain(`N at most ${SYNTHETIC_COUNT_MAX}`);
+    expect(help("wait-ready")).toContain(`PROCESSED=N (${most})`);
+    const readme = text("README.md");
+    expect(readme).toMatch(new RegExp(`^\\| \`make produce\` \\|.*\`N\` ${most}\\b`, "m"));
+    expect(readme).toMatch(new RegExp(`^\\| \`make wait-ready\` \\|.*\`PROCESSED=N\` \\(${most}\\)`, "m"));
+    expect(readme).toContain(`make produce N=1000   # 1000 synthetic requests (N ${most})`);
   });
 
   it("no target speaks of two services: a repo has the orchestrator and any number of workers", () => {
