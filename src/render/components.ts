@@ -66,6 +66,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/server\/api(_pace_test)?\.go$/, (m) => !queue(m)],
   // The checks only the HTTP API makes (whole batches, protojson body limits).
   [/^orchestrator\/internal\/validation\/http(_[a-z]+)?\.go$/, (m) => !queue(m)],
+  // The contract's limits for the scripts' MAX_BODY_BYTES check (an HTTP setting), and the buf plugin that writes them.
+  [/^orchestrator\/(internal\/validation\/protoc-gen-limits\/|gen\/limits\/)/, (m) => !queue(m)],
   // The test of the results table's bound, for the sink that has one.
   [/^orchestrator\/internal\/sqsconsumer\/sink_dynamodb_test\.go$/, (m) => m.orchestrator.ingress === "sqs" && m.orchestrator.sink === "dynamodb"],
   [/^orchestrator\/internal\/sqsconsumer\//, (m) => m.orchestrator.ingress === "sqs"],

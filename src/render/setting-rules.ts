@@ -19,12 +19,13 @@ export type SettingRule =
   | { kind: "duration"; minMs: number; maxMs?: number; wholeSecs?: boolean; want: string }
   /**
    * A whole number from min to max, as Go's strconv and Rust's str::parse read one (an optional +, leading zeros).
-   * `capped`: the service refuses more than a bound below max that only its build knows (the contract's).
+   * `ceiling`: "FILE:KEY", a lower bound than max that the service derives from the contract at
+   * start and make gen writes to FILE (CONTRACT_LIMITS) for the scripts; `{ceiling}` in want is it.
    */
-  | { kind: "whole"; min: number; max: string; want: string; capped?: boolean }
+  | { kind: "whole"; min: number; max: string; want: string; ceiling?: string }
   /** One of the values, exactly. */
   | { kind: "choice"; values: readonly string[] }
-  /** slog.Level's text: debug, info, warn or error in any case, with an optional +N or -N. */
+  /** slog.Level's text: debug, info, warn or error in any ASCII case (no other letter folds), with an optional +N or -N. */
   | { kind: "level" }
   /**
    * HOST:PORT to listen on. `ip`: HOST an IP address (an IPv6 one in brackets), as Rust's
@@ -61,9 +62,19 @@ export function awsName(kind: keyof typeof AWS_NAMES, reserve = 0, note = ""): S
   return { kind: "name", min, max: max - reserve, chars, want: `${min} to ${max - reserve} ${what}${note}` };
 }
 
-export function whole(min: number, max: number | string, of: string, capped = false): SettingRule {
-  return { kind: "whole", min, max: String(max), want: `${of} from ${min} to ${max}`, ...(capped ? { capped } : {}) };
+export function whole(min: number, max: number | string, of: string): SettingRule {
+  return { kind: "whole", min, max: String(max), want: `${of} from ${min} to ${max}` };
 }
+
+/**
+ * Where make gen writes the contract's limits (buf.gen.yaml's protoc-gen-limits, the
+ * orchestrator's own sizing code): KEY=VALUE lines a rule's `ceiling` names, so the scripts
+ * check against the bound the orchestrator derives from scoring.proto, never a copy of it.
+ */
+export const CONTRACT_LIMITS = { dir: "orchestrator/gen/limits", file: "contract.env" } as const;
+
+/** A rule's ceiling: KEY in the contract's limits. */
+export const contractCeiling = (key: string) => `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}:${key}`;
 
 /** The rule as scripts/services.sh's check_values reads it: "VAR|FUNCTION|ARG|...", the want text last. */
 export function ruleLine(name: string, rule: SettingRule): string {
@@ -71,7 +82,7 @@ export function ruleLine(name: string, rule: SettingRule): string {
     case "duration":
       return [name, "duration", rule.minMs, rule.maxMs ?? "", rule.wholeSecs ? 1 : "", rule.want].join("|");
     case "whole":
-      return [name, "whole", rule.min, rule.max, rule.want].join("|");
+      return [name, "whole", rule.min, rule.max, rule.ceiling ?? "", rule.want].join("|");
     case "choice":
       return [name, "choice", ...rule.values].join("|");
     case "level":
@@ -82,6 +93,47 @@ export function ruleLine(name: string, rule: SettingRule): string {
       if (rule.unix) throw new Error(`${name}: the scripts place unix:// addresses themselves (run.sh), so no rule line takes one`);
       return [name, "addr", rule.ip ? 1 : "", rule.port0 ? 1 : "", rule.want].join("|");
   }
+}
+
+/**
+ * unix:// addresses as each parser of one reads them (worker-kit's ListenAddr, config.go's
+ * addrs, run.sh's check_addr): unix:// then an absolute path that names a file, so neither /
+ * nor one ending in /, . or .. (unix:/// passed every check and the worker failed at bind).
+ * `dir` is a path that is a directory on every machine: the worker, and run.sh that places it,
+ * refuse it too, as no socket can be bound there.
+ */
+export const SOCKET_EXAMPLES = {
+  bad: ["unix:///", "unix:///tmp/", "unix:///tmp/.", "unix:///tmp/..", "unix:///tmp/x/", "unix://worker.sock", "unix:/worker.sock"],
+  good: ["unix:///tmp/worker.sock", "unix:///tmp/.worker.sock"],
+  dir: "unix:///tmp",
+} as const;
+
+/** Two listen settings of one service, each with its own port (its addr rule's). */
+export interface ListenPair {
+  first: { name: string; port: number; port0: boolean };
+  second: { name: string; port: number; port0: boolean };
+}
+
+/**
+ * Values of two listen settings of one service (a setting's distinctPort, settings.ts) and
+ * whether the service takes them together: never one port for both, whatever the hosts (a
+ * name, every interface, another loopback address, IPv6, leading zeros), but port 0 (each a
+ * free one). config.go, worker-kit and run.sh's claim each run them, so none drifts.
+ */
+export function distinctPortExamples({ first, second }: ListenPair): { vars: [string, string][]; ok: boolean }[] {
+  const p = first.port;
+  const pair = (a: string, b: string, ok: boolean) => ({ vars: [[first.name, a], [second.name, b]] as [string, string][], ok });
+  return [
+    pair(`127.0.0.1:${p}`, `127.0.0.1:${p}`, false),
+    pair(`0.0.0.0:${p}`, `127.0.0.1:${p}`, false),
+    pair(`127.0.0.1:${p}`, `0.0.0.0:${p}`, false),
+    pair(`127.0.0.1:${p}`, `127.0.0.2:${p}`, false),
+    pair(`127.0.0.1:${p}`, `[::1]:${p}`, false),
+    pair(`127.0.0.1:${p}`, `127.0.0.1:0${p}`, false),
+    pair(`127.0.0.1:${p}`, `127.0.0.1:${second.port}`, true),
+    pair(`[::1]:${p}`, `127.0.0.1:${second.port}`, true),
+    ...(first.port0 && second.port0 ? [pair("127.0.0.1:0", "127.0.0.1:0", true)] : []),
+  ];
 }
 
 /** One more than a whole number written in digits. */
@@ -117,7 +169,8 @@ export function settingExamples(s: { rule?: SettingRule; default: string }): { b
 function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
   switch (rule.kind) {
     case "whole": {
-      const high = rule.capped ? String(rule.min) : rule.max;
+      // The ceiling is only the build's to know: its examples are the tests' (service-setting-checks, protoc-gen-limits).
+      const high = rule.ceiling ? String(rule.min) : rule.max;
       return {
         bad: ["abc", "-1", "1.5", "1e3", "1 0", "0x10", "99999999999999999999999", plusOne(rule.max), ...(rule.min > 0 ? [String(rule.min - 1), `-${rule.min}`] : [])],
         good: [String(rule.min), high, `+${high}`, `0${high}`],
@@ -140,7 +193,8 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
       return { bad: ["maybe", rule.values[0] === rule.values[0]!.toUpperCase() ? rule.values[0]!.toLowerCase() : rule.values[0]!.toUpperCase(), `${rule.values[0]!.slice(0, 1)} ${rule.values[0]!.slice(1)}`], good: [...rule.values] };
     case "level":
       return {
-        bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809"],
+        // Case folds in ASCII only: slog's Unicode folding took ınfo (a dotless ı) for INFO, the scripts did not.
+        bad: ["loud", "info+", "inf", "debug+1.5", "in fo", "info +2", "info+-2", "info+9223372036854775808", "info-9223372036854775809", "\u0131nfo", "\u0130NFO", "\uff29\uff2e\uff26\uff2f", "\u0131nfo+1"],
         good: ["debug", "INFO", "Warn", "error", "info+2", "debug-4", "info+0000000000000000000002", "error-9223372036854775808"],
       };
     case "name": {
@@ -154,11 +208,15 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
       const p = rule.port;
       const bad = [String(p), "localhost", `:${p}x`, ":65536", `:-${p}`, `::1:${p}`, `[::1]`, `a b:${p}`, `1.2.3.4:${p}:${p}`, `localhost:${p}/x`];
       const good = [`127.0.0.1:${p}`, `[::1]:${p}`, `0.0.0.0:${p}`, `[::]:${p}`, `127.0.0.1:000${p}`, `[fe80::1%2]:${p}`];
-      if (rule.ip) bad.push(`localhost:${p}`, `:${p}`, `01.2.3.4:${p}`, `1.2.3:${p}`, `256.0.0.1:${p}`);
-      else good.push(`:${p}`, `localhost:${p}`, "127.0.0.1:65535");
+      // IPv6 as Go's net.ParseIP and Rust's Ipv6Addr read it: a bracketed pattern of hex digits and colons took these.
+      bad.push(`[:::]:${p}`, `[1:2]:${p}`, `[::1::]:${p}`, `[12345::]:${p}`, `[1:2:3:4:5:6:7::8]:${p}`, `[::ffff:1.2.3.256]:${p}`, `[1.2.3.4]:${p}`, `[]:${p}`);
+      good.push(`[::ffff:1.2.3.4]:${p}`, `[1:2:3:4:5:6:7:8]:${p}`, `[1::]:${p}`);
+      // A zone: Go takes a name, Rust's SocketAddrV6 a u32 scope id only.
+      if (rule.ip) bad.push(`localhost:${p}`, `:${p}`, `01.2.3.4:${p}`, `1.2.3:${p}`, `256.0.0.1:${p}`, `[fe80::1%eth0]:${p}`, `[fe80::1%4294967296]:${p}`);
+      else good.push(`:${p}`, `localhost:${p}`, "127.0.0.1:65535", `[fe80::1%eth0]:${p}`);
       (rule.port0 ? good : bad).push("127.0.0.1:0");
-      if (rule.unix) good.push("unix:///tmp/worker.sock");
-      bad.push("unix://worker.sock");
+      if (rule.unix) good.push(...SOCKET_EXAMPLES.good);
+      bad.push(...SOCKET_EXAMPLES.bad, ...(rule.unix ? [SOCKET_EXAMPLES.dir] : []));
       return { bad, good };
     }
   }

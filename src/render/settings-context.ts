@@ -1,6 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { OTEL_VARIABLES } from "./otel-env.js";
-import { ruleLine, settingExamples } from "./setting-rules.js";
+import { posix } from "node:path";
+import { CONTRACT_LIMITS, SOCKET_EXAMPLES, distinctPortExamples, ruleLine, settingExamples, type ListenPair } from "./setting-rules.js";
 import { SYNTHETIC_COUNT_MAX, orchestratorSettings, type RunScope, type ServiceSettings, type Setting, type SharedSetting } from "./settings.js";
 import { WORKER_METRICS_PORT_OFFSET } from "./telemetry.js";
 import { workerSettings } from "./worker-settings.js";
@@ -28,6 +29,34 @@ function exampleRows(rows: readonly Setting[]): { go: string; rust: string }[] {
     const row = (v: string, ok: boolean) => `"${r.name}", ${literal(v)}, ${ok}`;
     return [...bad.map((v) => row(v, false)), ...good.map((v) => row(v, true))].map((e) => ({ go: `{${e}}`, rust: `(${e})` }));
   });
+}
+
+/** The pairs of a service's listen settings that may not share a port (distinctPort), each with its rule's port. */
+export function listenPairs(rows: readonly Setting[]): ListenPair[] {
+  const listen = (name: string) => {
+    const rule = rows.find((r) => r.name === name)?.rule;
+    if (rule?.kind !== "addr") throw new Error(`${name}: a distinctPort names listen addresses only`);
+    return { name, port: rule.port, port0: rule.port0 };
+  };
+  return rows.flatMap((r) => (r.distinctPort ? [{ first: listen(r.distinctPort), second: listen(r.name) }] : []));
+}
+
+/**
+ * Each pair's examples (distinctPortExamples), for the same tests as exampleRows: a row of a Go
+ * table of (the variables, the setting refused, the one it names, whether taken).
+ */
+function pairRows(rows: readonly Setting[]): string[] {
+  return listenPairs(rows).flatMap((pair) =>
+    distinctPortExamples(pair).map(({ vars, ok }) => `{[]string{${vars.map(([n, v]) => literal(`${n}=${v}`)).join(", ")}}, "${pair.second.name}", "${pair.first.name}", ${ok}}`),
+  );
+}
+
+/** The worker's one pair (worker-kit checks one), its examples as Rust rows of (first's value, second's, whether taken): rows short enough for rustfmt to keep on a line. */
+function workerPair(rows: readonly Setting[]) {
+  const pairs = listenPairs(rows);
+  if (pairs.length !== 1) throw new Error(`worker-kit's config checks one pair of listen addresses, not ${pairs.length}`);
+  const pair = pairs[0]!;
+  return { first: pair.first.name, second: pair.second.name, rows: distinctPortExamples(pair).map(({ vars, ok }) => `(${literal(vars[0]![1])}, ${literal(vars[1]![1])}, ${ok})`) };
 }
 
 /** The README's default cell: the value in backticks, or its description. */
@@ -68,7 +97,20 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
     // Each service's rules (check_values), from the same tables its parser is rendered from.
     rules: { orchestrator: ruleLines(orchestratorSettings(m, workers).settings), worker: ruleLines(own.settings) },
   };
-  const examples = { orchestrator: exampleRows(orchestratorSettings(m, workers).settings), worker: exampleRows(own.settings) };
+  // Where make gen writes the contract's limits: buf.gen.yaml's out, the plugin's file, its test's path to it.
+  const contractLimits = {
+    ...CONTRACT_LIMITS,
+    path: `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}`,
+    fromPlugin: posix.relative("orchestrator/internal/validation/protoc-gen-limits", `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}`),
+  };
+  const examples = {
+    orchestrator: exampleRows(orchestratorSettings(m, workers).settings),
+    worker: exampleRows(own.settings),
+    orchestratorPairs: pairRows(orchestratorSettings(m, workers).settings),
+    workerPair: workerPair(own.settings),
+    // The unix:// addresses a worker binds and refuses, for config.go's addrs, which dials them.
+    sockets: [...SOCKET_EXAMPLES.bad.map((v) => `{${literal(v)}, false}`), ...SOCKET_EXAMPLES.good.map((v) => `{${literal(v)}, true}`)],
+  };
   if (!worker) {
     // The root README has one row per setting for every worker: what differs by worker is named by NAME.
     const perWorker: Record<string, string> = {
@@ -77,9 +119,9 @@ export function settingsContext(m: Manifest, workers: readonly WorkerContext[], 
       METRICS_ADDR: `\`0.0.0.0:\` its port + ${WORKER_METRICS_PORT_OFFSET}`,
     };
     own.settings = own.settings.map((s) => ({ ...s, ...(perWorker[s.name] ? { doc: perWorker[s.name] } : {}), meaning: s.meaning + underRun(s, false) }));
-    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run, examples, syntheticMax: SYNTHETIC_COUNT_MAX };
+    return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel: otel.map((s) => ({ ...s, meaning: s.meaning + underRun(s, true) })), run, examples, syntheticMax: SYNTHETIC_COUNT_MAX, contractLimits };
   }
-  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run, examples, syntheticMax: SYNTHETIC_COUNT_MAX };
+  return { orchestrator: view(orchestratorSettings(m, workers)), worker: view(own), otel, run, examples, syntheticMax: SYNTHETIC_COUNT_MAX, contractLimits };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Manifest } from "../manifest.js";
 import { DEAD_LETTER_QUEUE_SUFFIX, PROJECT_NAMES } from "../project-names.js";
 import { KUBE_SHUTDOWN_DELAY_SECS, ORCHESTRATOR_DRAIN_SECS, SUN_PATH_BYTES, UDS_STAGING_EXTRA, type WorkerContext } from "./workers.js";
-import { INT64_MAX, awsName, positiveDuration, whole, type SettingRule } from "./setting-rules.js";
+import { INT64_MAX, awsName, contractCeiling, positiveDuration, whole, type SettingRule } from "./setting-rules.js";
 
 /**
  * Every environment variable each generated service reads: the one table per
@@ -24,6 +24,14 @@ export interface Setting {
    * check themselves (run.sh).
    */
   rule?: SettingRule;
+  /**
+   * Another of the service's listen addresses, whose port this one may not take (port 0, a free
+   * one, aside): the second bind failed at start, "address in use", naming neither setting.
+   * Ports alone, whatever the hosts: distinct specific addresses could share one, which nothing
+   * here needs, and every parser (config.go, worker-kit, the scripts) can compare ports alike
+   * without resolving a name or reading the many spellings of one IPv6 address.
+   */
+  distinctPort?: string;
 }
 
 /**
@@ -117,6 +125,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
             default: "",
             doc: "unset: on `LISTEN_ADDR`",
             rule: listenRule(ORCHESTRATOR_OPS_PORT),
+            distinctPort: "LISTEN_ADDR",
             meaning: `ops listen address: \`/healthz\`, \`/readyz\`, \`/metrics\`, off the API's port${kube ? ` (the Kubernetes manifests set \`0.0.0.0:${ORCHESTRATOR_OPS_PORT}\`)` : ""}; unset, the API's port serves them too`,
           },
         ]
@@ -146,9 +155,9 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
       name: "MAX_BODY_BYTES",
       default: "",
       doc: "the contract's ceiling",
-      // Go also refuses one above the contract's ceiling, which it computes from scoring.proto at
-      // start; the scripts check before any build, so only the int64 bound.
-      rule: whole(1, INT64_MAX, "a whole number of bytes", true),
+      // At most the contract's ceiling, which Go computes from scoring.proto at start, and make gen
+      // writes for the scripts, which check before any build.
+      rule: { kind: "whole", min: 1, max: INT64_MAX, ceiling: contractCeiling("MAX_BODY_BYTES"), want: "a whole number of bytes from 1 to {ceiling}, the largest request scoring.proto allows in JSON" },
       meaning: "request body limit; may lower, never raise, the largest request scoring.proto allows (see Limits and retries)",
     });
     rows.push({

@@ -70,6 +70,7 @@ export function workerSettings(worker: WorkerContext, m: Pick<Manifest, "deploy"
         run: "shared",
         // An IP, as Rust's SocketAddr reads one: a name, or no host, stops the worker at start.
         rule: { kind: "addr", ip: true, port0: true, port: worker.metricsPort, want: `IP:PORT, e.g. 0.0.0.0:${worker.metricsPort}, or port 0 for a free one` },
+        distinctPort: "LISTEN_ADDR",
         meaning: "`IP:PORT` serving Prometheus `/metrics` over HTTP (also for a `unix://` worker); port `0` picks a free one (logged as `metrics listening`)",
       },
     ],

@@ -201,7 +201,7 @@ describe("make run's per-worker metrics address", () => {
     const result = await (runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, METRICS_ADDR: "127.0.0.1:9999" }));
     // Bad input, as every refused setting: 2 (1 is a port another process holds).
     expect(result.exitCode).toBe(2);
-    expect(result.all).toContain("run failed: pricing would listen on 127.0.0.1:9999 (WORKER_PRICING_METRICS_ADDR), as scorer does (WORKER_SCORER_METRICS_ADDR): set WORKER_PRICING_METRICS_ADDR to another address");
+    expect(result.all).toContain("run failed: pricing would listen on 127.0.0.1:9999 (METRICS_ADDR), where scorer listens on 127.0.0.1:9999 (METRICS_ADDR): set WORKER_PRICING_METRICS_ADDR to another port");
     expect(existsSync(join(dir, ".env-scorer"))).toBe(false);
   });
 

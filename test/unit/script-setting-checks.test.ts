@@ -50,7 +50,7 @@ const started = (dir: string) => ["orchestrator", "scorer", "curl", "go"].filter
 
 const ADDR = "HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535";
 /** Linux's 108 sun_path bytes, less the NUL and the worker's staging suffix. */
-const UNIX = `${ADDR}, or unix:///PATH, an absolute path of at most ${108 - 1 - UDS_STAGING_EXTRA} bytes`;
+const UNIX = `${ADDR}, or unix:///PATH, an absolute path to a socket file (no directory) of at most ${108 - 1 - UDS_STAGING_EXTRA} bytes`;
 
 describe("make run refuses a malformed address before starting anything", () => {
   it.each([
@@ -216,7 +216,7 @@ describe("make run, smoke and bench refuse a bad setting before building anythin
   it.each([
     ["http", ["run", "LISTEN_ADDR=nonsense"], `run: LISTEN_ADDR=nonsense: want ${ADDR}`],
     ["http", ["-j4", "run", "WORKER_SCORER_ADDR=scorer"], `run: WORKER_SCORER_ADDR=scorer: want ${UNIX}`],
-    ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), as scorer does (WORKER_SCORER_ADDR): set LISTEN_ADDR to another address"],
+    ["sqs", ["run", "LISTEN_ADDR=127.0.0.1:50051"], "run failed: orchestrator would listen on 127.0.0.1:50051 (LISTEN_ADDR), where scorer listens on 127.0.0.1:50051 (WORKER_SCORER_ADDR): set LISTEN_ADDR to another port"],
     ["sqs", ["run", "AWS_ENDPOINT_URL=localhost:5000"], "run: AWS_ENDPOINT_URL=localhost:5000: want an http:// or https:// URL, e.g. http://127.0.0.1:5000, or empty for AWS itself"],
     ["kinesis", ["run", "WAIT_TIMEOUT=soon"], "run: WAIT_TIMEOUT=soon: want a whole number of seconds, 1 or more"],
     ["kinesis", ["run", "KINESIS_STREAM=s"], "run: KINESIS_STREAM=s: want a setting: the orchestrator reads no KINESIS_ name but KINESIS_STREAM_NAME, KINESIS_MAX_ATTEMPTS, KINESIS_INITIAL_POSITION"],

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
-import { settingExamples } from "../../src/render/setting-rules.js";
+import { CONTRACT_LIMITS, distinctPortExamples, settingExamples } from "../../src/render/setting-rules.js";
+import { listenPairs } from "../../src/render/settings-context.js";
 import { QUEUE_COUNT_MAX, SYNTHETIC_COUNT_MAX, orchestratorSettings } from "../../src/render/settings.js";
 import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
@@ -31,6 +32,12 @@ function repo(tree: Tree): string {
     workers: { scorer: "touch started/scorer" },
   });
   mkdirSync(join(dir, "started"));
+  // make gen's contract limits, which the MAX_BODY_BYTES check reads.
+  const limits = `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}`;
+  if (tree.has(limits)) {
+    mkdirSync(join(dir, CONTRACT_LIMITS.dir), { recursive: true });
+    writeFileSync(join(dir, limits), tree.get(limits)!.content);
+  }
   for (const s of readdirSync(join(dir, "scripts"))) chmodSync(join(dir, "scripts", s), 0o755);
   const record = (tool: string) => `echo "${tool} $*" >> "${join(dir, "started", "toolchain")}"\nexit 1`;
   writeExecutable(dir, "fakebin/go", record("go"));
@@ -66,6 +73,94 @@ describe.each(presets)("%s: each service's settings are checked by the rule of i
       expect(r.exitCode, `${name}=${value}: ${r.all}`).toBe(0);
     }
     expect(existsSync(join(dir, "started", "orchestrator"))).toBe(false);
+  });
+});
+
+/**
+ * MAX_BODY_BYTES past the contract's ceiling passed the scripts' check (only int64's bound), and
+ * the orchestrator refused it after the build. The ceiling is make gen's (protoc-gen-limits, the
+ * orchestrator's own sizing of scoring.proto, whose test holds the committed file to it): the
+ * check reads it there, and without the file keeps the int64 bound, never a copy of the number.
+ */
+describe("http: MAX_BODY_BYTES is checked against the contract's ceiling that make gen wrote", () => {
+  const path = `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}`;
+  const limits = trees.http!.get(path)?.content.toString("utf8") ?? "";
+  const ceiling = BigInt(/^MAX_BODY_BYTES=(\d+)$/m.exec(limits)?.[1] ?? "0");
+
+  it("make gen's limits are in the http repo", () => expect(ceiling).toBeGreaterThan(0n));
+  const want = `want a whole number of bytes from 1 to ${ceiling}, the largest request scoring.proto allows in JSON`;
+
+  it.each([
+    [`${ceiling + 1n}`, 2],
+    [`${ceiling * 2n}`, 2],
+    [`${ceiling}`, 0],
+    [`0${ceiling}`, 0],
+    [`${ceiling - 1n}`, 0],
+  ])("MAX_BODY_BYTES=%s: exit %i", async (value, code) => {
+    const r = await check(repo(trees.http!), "run", { MAX_BODY_BYTES: value });
+    expect(r.exitCode, r.all).toBe(code);
+    if (code) expect(r.all).toBe(`run: MAX_BODY_BYTES=${value}: ${want}`);
+  });
+
+  it("reads the ceiling from the file: another one there is the bound", async () => {
+    const dir = repo(trees.http!);
+    writeFileSync(join(dir, path), "MAX_BODY_BYTES=100\n");
+    expect((await check(dir, "run", { MAX_BODY_BYTES: "100" })).exitCode).toBe(0);
+    expect((await check(dir, "run", { MAX_BODY_BYTES: "101" })).all).toBe("run: MAX_BODY_BYTES=101: want a whole number of bytes from 1 to 100, the largest request scoring.proto allows in JSON");
+  });
+});
+
+/**
+ * WORKER_<NAME>_ADDR=unix:/// (or a path ending in /, . or .., or a directory) passed run.sh's
+ * check, and the worker failed at bind: run.sh refuses the unix:// examples worker-kit's own
+ * parser is tested on (its LISTEN_ADDR rule's), as run.sh places the worker there.
+ */
+describe("a worker's unix:// address is read by run.sh as the worker reads it", () => {
+  const m = manifest("http");
+  const w = workerContexts(m)[0]!;
+  const { bad, good } = settingExamples(workerSettings(w, m).settings.find((s) => s.name === "LISTEN_ADDR")!);
+  const unix = (values: string[]) => values.filter((v) => v.startsWith("unix:"));
+  expect(unix(bad)).toContain("unix:///");
+
+  it.each([...unix(bad).map((v) => [v, 2]), ...unix(good).map((v) => [v, 0])])("%s: exit %i", async (value, code) => {
+    const r = await check(repo(trees.http!), "run", { [w.env]: value as string });
+    expect(r.exitCode, r.all).toBe(code);
+    if (code) expect(r.all).toMatch(new RegExp(`^run: ${w.env}=\\S+: want [^\n]+$`));
+  });
+});
+
+/**
+ * OPS_LISTEN_ADDR=:8080 beside LISTEN_ADDR=127.0.0.1:8080 (or a worker's METRICS_ADDR on its
+ * gRPC port) passed every check and failed at the second bind, naming neither setting. run.sh
+ * refuses the examples config.go and worker-kit are tested on, naming both, under the names
+ * make run gives them.
+ */
+describe.each(presets)("%s: two listeners of one service on one port are refused naming both", (preset) => {
+  const m = manifest(preset);
+  const workers = workerContexts(m);
+  const w = workers[0]!;
+  const worker = (name: string) => (name === "LISTEN_ADDR" ? [w.env] : [name, w.envPrefix + name]);
+  const pairs = [
+    ...listenPairs(orchestratorSettings(m, workers).settings).map((pair) => ({ pair, names: (n: string) => [n] })),
+    ...listenPairs(workerSettings(w, m).settings).map((pair) => ({ pair, names: worker })),
+  ];
+  const cases = pairs.flatMap(({ pair, names }) =>
+    names(pair.first.name).flatMap((first) => names(pair.second.name).map((second) => [`${first} and ${second}`, pair, first, second] as const)),
+  );
+  if (preset === "http") expect(cases.map(([title]) => title)).toContain("LISTEN_ADDR and OPS_LISTEN_ADDR");
+
+  it.each(cases)("%s", async (_, pair, first, second) => {
+    const dir = repo(trees[preset]!);
+    for (const { vars, ok } of distinctPortExamples(pair)) {
+      const env = { [first]: vars[0]![1], [second]: vars[1]![1] };
+      const r = await check(dir, "run", env);
+      expect(r.exitCode, `${JSON.stringify(env)}: ${r.all}`).toBe(ok ? 0 : 2);
+      if (!ok) {
+        expect(r.all.split("\n")).toHaveLength(1);
+        expect(r.all).toContain(`(${first})`);
+        expect(r.all).toContain(`(${second})`);
+      }
+    }
   });
 });
 
