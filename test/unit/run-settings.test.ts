@@ -33,11 +33,16 @@ function treeFor(ingress: string, workers: readonly { name: string; transport: s
   return (path: string) => tree.get(path)?.content.toString("utf8") ?? "";
 }
 
-/** An orchestrator that records its environment, serves /readyz and stops cleanly on SIGTERM. */
+/**
+ * An orchestrator that records its environment, serves /readyz and stops cleanly on SIGTERM:
+ * as the HTTP one, on OPS_LISTEN_ADDR's port when that is set, the API's port then serving none.
+ */
 const ORCHESTRATOR = `env > "$PWD/.env-orchestrator"
-mkdir -p "$PWD/.www" && echo ok > "$PWD/.www/readyz"
-python3 -m http.server --bind 127.0.0.1 "\${LISTEN_ADDR##*:}" --directory "$PWD/.www" >/dev/null 2>&1 &
-trap 'kill $!; exit 0' TERM
+mkdir -p "$PWD/.www" "$PWD/.api" && echo ok > "$PWD/.www/readyz"
+ready=\${OPS_LISTEN_ADDR:-$LISTEN_ADDR}
+if [ "$ready" != "$LISTEN_ADDR" ]; then python3 -m http.server --bind 127.0.0.1 "\${LISTEN_ADDR##*:}" --directory "$PWD/.api" >/dev/null 2>&1 & fi
+python3 -m http.server --bind 127.0.0.1 "\${ready##*:}" --directory "$PWD/.www" >/dev/null 2>&1 &
+trap 'kill $(jobs -p); exit 0' TERM
 wait`;
 /** A worker that records its environment and serves until SIGTERM. */
 const WORKER = `env > "$PWD/.env-$(basename "$0")"
@@ -212,6 +217,18 @@ describe("make run's per-worker metrics address", () => {
     expect(result.exitCode).toBe(1);
     expect(result.all).toContain("cannot listen on METRICS_ADDR=127.0.0.1:51051");
     expect(result.all).toMatch(/run failed: scorer could not listen: an address is in use \(its log above says which\); set that one to a free address \(now WORKER_SCORER_ADDR=unix:\/\/\S+\/scorer\.sock WORKER_SCORER_METRICS_ADDR=127\.0\.0\.1:51051\)/);
+  });
+});
+
+/**
+ * make run OPS_LISTEN_ADDR=... waited for /readyz on the API's port, where the orchestrator
+ * serves it only while OPS_LISTEN_ADDR is unset, and so timed out on a ready orchestrator.
+ */
+describe("make run's readiness wait follows OPS_LISTEN_ADDR", () => {
+  it("says ready once /readyz answers on the ops port", async () => {
+    const dir = repo(treeFor("http"), ["scorer", "pricing"]);
+    const result = await runUntilReady(dir, { LISTEN_ADDR: `127.0.0.1:${await freePort()}`, OPS_LISTEN_ADDR: `127.0.0.1:${await freePort()}`, WAIT_TIMEOUT: "8" });
+    expect(result.all).toMatch(/^ready: /m);
   });
 });
 

@@ -120,6 +120,16 @@ describe.each(["smoke", "bench"])("make %s hands each service its own settings, 
       expect(`${service}: ${perService.join(" ")}`).toBe(`${service}: `);
     }
   }, 120_000);
+
+  // The addresses are the script's own: OPS_LISTEN_ADDR moved /readyz (and /metrics) off the
+  // port it waits on and reads, and the run timed out on a ready orchestrator.
+  it("OPS_LISTEN_ADDR does not reach the orchestrator it starts", async () => {
+    const dir = repo(treeFor("http"));
+    const ports: Record<string, string> = name === "smoke" ? { SMOKE_HTTP_PORT: String(await freePort()), SMOKE_WORKER_PORT: String(await freePort()) } : {};
+    const r = await script(dir, name, { ...ports, OPS_LISTEN_ADDR: `127.0.0.1:${await freePort()}` });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(envOf(dir, "orchestrator").OPS_LISTEN_ADDR).toBeUndefined();
+  }, 120_000);
 });
 
 describe.each(["run", "smoke", "bench"])("make %s refuses a setting it would hand to every service alike", (name) => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
 import { SYNTHETIC_COUNT_MAX } from "../../src/render/settings.js";
+import { freePort } from "../../src/validate/ports.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 import { LIB_SCRIPTS, goBuildStandIn, writeExecutable } from "../helpers/run-script-repo.js";
 
@@ -109,5 +110,23 @@ describe("make wait-ready that times out", () => {
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain("/readyz): it answers 503: not ready: lease app-requests:shardId-0 renewal failing");
     expect(r.all).not.toContain("make run");
+  });
+});
+
+/**
+ * `make wait-ready` beside `make run OPS_LISTEN_ADDR=...` waited for /readyz on the API's port,
+ * which serves none once OPS_LISTEN_ADDR moves it (the HTTP orchestrator), and timed out.
+ */
+describe("make wait-ready follows OPS_LISTEN_ADDR (http)", () => {
+  it("waits for /readyz on the ops port", async () => {
+    const tree = render(parseManifest({ name: "wait-app", orchestrator: { module: "example.com/wait-app/orchestrator", ingress: "http" } }));
+    const dir = tempDir("chb-wait-ops-");
+    mkdirSync(join(dir, "scripts"));
+    for (const p of ["scripts/wait-ready.sh", ...LIB_SCRIPTS]) writeFileSync(join(dir, p), tree.get(p)!.content);
+    const ops = await readyOrchestrator();
+    const api = await freePort();
+    const r = await execa("bash", ["scripts/wait-ready.sh"], { cwd: dir, env: { LISTEN_ADDR: `127.0.0.1:${api}`, OPS_LISTEN_ADDR: `127.0.0.1:${ops}`, WAIT_TIMEOUT: "3" }, reject: false, all: true, timeout: 30_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toContain(`ready: http://127.0.0.1:${ops}/readyz`);
   });
 });
