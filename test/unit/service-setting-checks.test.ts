@@ -265,3 +265,11 @@ func main() {
     expect(cases.map(([n, v], i) => `${n}=${v}: ${answers[i]}`)).toEqual(cases.map(([n, v, want]) => `${n}=${v}: ${want}`));
   }, 180_000);
 });
+
+describe("the README says where the scripts read the body ceiling", () => {
+  it("names the file make gen writes and the MAX_BODY_BYTES check reads", () => {
+    const path = `${CONTRACT_LIMITS.dir}/${CONTRACT_LIMITS.file}`;
+    expect(trees.http!.get("README.md")!.content.toString("utf8")).toContain(`\`make gen\` writes it to\n\`${path}\``);
+    expect(trees.http!.has(path)).toBe(true);
+  });
+});
