@@ -4,8 +4,8 @@ import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "./otel-env.js";
 import { ORCHESTRATOR_PORT } from "./settings.js";
 
 /**
- * moto's port: `make emulator`'s default (scripts/aws.sh's LOCAL_AWS_ENDPOINT,
- * a static script held equal to this by a unit test) and compose's, so the host's
+ * moto's port: `make emulator`'s default (scripts/aws.sh's LOCAL_AWS_ENDPOINT and
+ * the README's, rendered from this) and compose's, so the host's
  * tools (make bootstrap, produce, verify) reach either emulator at one address.
  */
 export const EMULATOR_PORT = 5000;

@@ -174,9 +174,9 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
         name: "SQS_QUEUE_NAME",
         default: PROJECT_NAMES.queue.of(m.name),
         // Handling is concurrent and dead letters carry no MessageGroupId (config_sqs.go).
-        // Less the dead-letter queue's suffix: make bootstrap creates NAME-dlq, which AWS must take too.
+        // Less the dead-letter queue's suffix: make bootstrap creates NAME plus it, which AWS must take too.
         rule: awsName("queue", DEAD_LETTER_QUEUE_SUFFIX.length, ` (a standard queue: FIFO queues are not supported; ${DEAD_LETTER_QUEUE_SUFFIX} is added for its dead-letter queue)`),
-        meaning: "queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (`make bootstrap` creates it as this name with `-dlq`)",
+        meaning: `queue to consume (its URL is resolved); its dead-letter queue is the one its redrive policy names, read at start-up (\`make bootstrap\` creates it as this name with \`${DEAD_LETTER_QUEUE_SUFFIX}\`)`,
       },
       { name: "SQS_VISIBILITY_TIMEOUT", default: "30s", rule: { kind: "duration", minMs: 1000, maxMs: 12 * 3600 * 1000, wholeSecs: true, want: "whole seconds from 1s to 12h, e.g. 30s" }, meaning: "visibility per receive, whole seconds; extended while work is slow" },
       {

@@ -2,11 +2,16 @@ import { execa } from "execa";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/manifest.js";
+import { EMULATOR_PORT } from "../../src/render/compose.js";
+import { render } from "../../src/render/index.js";
 import { LIB_SCRIPTS } from "../helpers/run-script-repo.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 
 const LIB = resolve("templates/root/scripts/lib.sh");
-const AWS = resolve("templates/root/scripts/aws.sh");
+/** aws.sh as a queue preset renders it (its emulator address comes from compose.ts). */
+const AWS = join(tempDir("chb-aws-sh-"), "aws.sh");
+writeFileSync(AWS, render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress: "sqs" } })).get("scripts/aws.sh")!.content);
 
 /**
  * A script's EXIT trap kills what it started. CI once failed because bash printed
@@ -153,7 +158,7 @@ describe("scripts/aws.sh aws_env", () => {
   }
 
   it("defaults to the local emulator, with its fake keys and a region", async () => {
-    expect(await awsEnv({})).toEqual({ AWS_ENDPOINT_URL: "http://127.0.0.1:5000", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+    expect(await awsEnv({})).toEqual({ AWS_ENDPOINT_URL: `http://127.0.0.1:${EMULATOR_PORT}`, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
     expect(await awsEnv({ AWS_ENDPOINT_URL: "http://localhost:4566" })).toMatchObject({ AWS_ACCESS_KEY_ID: "test" });
   });
 
