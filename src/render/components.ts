@@ -103,6 +103,9 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/cmd\/produce\/send_sqs\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   [/^orchestrator\/cmd\/produce\/send_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
   [/^orchestrator\/cmd\/verify\/deadletter_kinesis\.go$/, (m) => m.orchestrator.ingress === "kinesis"],
+  // The bad-input cases of the preset's own tools (smoke, or bootstrap, produce and verify).
+  [/^orchestrator\/internal\/cmdline\/tools_http_test\.go$/, (m) => !queue(m)],
+  [/^orchestrator\/internal\/cmdline\/tools_queue_test\.go$/, queue],
   // Draining a handler pool at shutdown: the SQS consumer's; Kinesis readers stop with their leases.
   [/^orchestrator\/internal\/pipeline\/drain(_test)?\.go$/, (m) => m.orchestrator.ingress === "sqs"],
   // The ops endpoints' handler serves every preset (the HTTP API's on OPS_LISTEN_ADDR); their counters are the consumers'.
