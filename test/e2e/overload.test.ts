@@ -43,7 +43,9 @@ describe("a burst of full batches straight at the worker (issue 12)", () => {
     const run = await execa(loadgen, ["burst", "-worker", addr, "-worker-metrics", `http://${metrics}/metrics`], { env: E2E_ENV, reject: false });
     expect(run.exitCode, run.stderr).toBe(0);
     console.log(run.stderr.trim());
-    const f = JSON.parse(run.stdout) as Record<string, number>;
+    const { worker_grpc_connections: connections, ...f } = JSON.parse(run.stdout) as Record<string, number> & { worker_grpc_connections: unknown };
+    // Run alone, the row reports the connections the worker refused, as the full bench does.
+    expect(connections).toEqual({ refused: 0 });
 
     expect(f).toMatchObject({ clients: 200, batches_per_client: 3, items_per_batch: 1000, deadline_ms: 2000, timed_out: 0, errors: 0 });
     expect(f.accepted! + f.shed!).toBe(600);
@@ -64,13 +66,14 @@ describe("a burst of full batches straight at the worker (issue 12)", () => {
   // worker's and not the probe's. The bench's e2e run drives it under overload.
   it("shed probe: paces its calls and sorts out the answers, here all scored", async () => {
     const addr = `127.0.0.1:${await freePort()}`;
-    services.push(await startWorker(bins.repo, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", METRICS_ADDR: `127.0.0.1:${await freePort()}` }, addr, join(scratch, "probe-worker.log")));
+    const metrics = `127.0.0.1:${await freePort()}`;
+    services.push(await startWorker(bins.repo, bins.workers[0]!, { ...E2E_ENV, RUST_LOG: "warn", METRICS_ADDR: metrics }, addr, join(scratch, "probe-worker.log")));
     const vectors = join(bins.repo, "testdata", "vectors.json");
-    const run = await execa(loadgen, ["shed-probe", "-worker", addr, "-vectors", vectors, "-rate", "100", "-duration", "1s"], { env: E2E_ENV, reject: false });
+    const run = await execa(loadgen, ["shed-probe", "-worker", addr, "-worker-metrics", `http://${metrics}/metrics`, "-vectors", vectors, "-rate", "100", "-duration", "1s"], { env: E2E_ENV, reject: false });
     expect(run.exitCode, run.stderr).toBe(0);
     // "ready" once connected and warmed up (loadgen starts its overload run on it), then the result.
     const [ready, result, ...rest] = run.stdout.split("\n");
     expect([ready, rest]).toEqual(["ready", []]);
-    expect(JSON.parse(result!)).toEqual({ shed_us: [], accepted: 100, timed_out: 0, errors: 0 });
+    expect(JSON.parse(result!)).toEqual({ shed_us: [], accepted: 100, timed_out: 0, errors: 0, worker_grpc_connections: { refused: 0 } });
   });
 });
