@@ -108,17 +108,6 @@ func (p *parser) hostPort(key string) string {
 	return v
 }
 
-// listenPort is addr's port as a number (leading zeros and all, as the listener reads it), if it
-// has one.
-func listenPort(addr string) (uint64, bool) {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	return n, err == nil
-}
-
 // listenHost is whether host is one to listen on: empty (every interface), an IP address (an IPv6
 // one with an optional %zone), or a name of letters, digits, dots, dashes and underscores, as the
 // scripts' checks read one; anything else would fail only at listen.
