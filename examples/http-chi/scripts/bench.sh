@@ -133,7 +133,8 @@ start_services() {
   # about a tenth of its CPU (see README "Benchmarks").
   local server=${2:-orchestrator}
   service_env orchestrator
-  env "${env_args[@]}" LISTEN_ADDR="$http_addr" LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
+  # Its addresses are bench's own: OPS_LISTEN_ADDR would move /readyz and /metrics off the port bench reads.
+  env -u OPS_LISTEN_ADDR "${env_args[@]}" LISTEN_ADDR="$http_addr" LOG_LEVEL=warn ${pin_orchestrator[@]+"${pin_orchestrator[@]}"} "bin/$server" >"bench/$server$1.log" 2>&1 &
   orchestrator_pid=$!
   started "$orchestrator_pid" "$server" "bench/$server$1.log"
 }

@@ -50,10 +50,46 @@ check_port() {
 }
 
 # is_addr HOST:PORT: a listen or dial address as the services take one: HOST
-# empty (every interface), a name or IPv4 address, or an IPv6 one in brackets.
+# empty (every interface), a name or IPv4 address, or an IPv6 one in brackets
+# with an optional %zone (a name, as Go reads one).
 is_addr() {
-  [[ $1 == *:* ]] && is_port "${1##*:}" &&
-    [[ ${1%:*} =~ ^([A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\])$ ]]
+  local host=${1%:*}
+  [[ $1 == *:* ]] && is_port "${1##*:}" || return 1
+  if [[ $host =~ ^\[([^]%]*)(%[A-Za-z0-9._-]+)?\]$ ]]; then is_ipv6 "${BASH_REMATCH[1]}"; else [[ $host =~ ^[A-Za-z0-9._-]*$ ]]; fi
+}
+
+# is_ipv4 ADDR: four decimal parts, 0 to 255, without leading zeros, as Go's
+# net.ParseIP and Rust's Ipv4Addr read one.
+is_ipv4() {
+  local octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])'
+  [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ ]]
+}
+
+# is_ipv6 ADDR: an IPv6 address (no brackets, no zone) as Go's net.ParseIP and
+# Rust's Ipv6Addr read one: eight groups of 1 to 4 hex digits, the last two
+# maybe an IPv4 address, or fewer around one :: that stands for at least one
+# zero group. A pattern alone took [:::] and [1:2], which both refuse.
+is_ipv6() {
+  local s=$1 v4 head tail n
+  [[ $s == *:* ]] || return 1
+  if [[ $s == *.* ]]; then
+    v4=${s##*:}
+    is_ipv4 "$v4" || return 1
+    s=${s%"$v4"}0:0
+  fi
+  if [[ $s == *::*::* ]]; then return 1; fi
+  if [[ $s == *::* ]]; then
+    head=$(hex_groups "${s%%::*}") && tail=$(hex_groups "${s#*::}") && [ $((head + tail)) -le 7 ]
+  else
+    n=$(hex_groups "$s") && [ "$n" = 8 ]
+  fi
+}
+
+# hex_groups TEXT: how many colon-separated groups of 1 to 4 hex digits TEXT
+# is (0 when empty); fails when it is not such a list.
+hex_groups() {
+  local colons=${1//[!:]/}
+  if [ -z "$1" ]; then echo 0; elif [[ $1 =~ ^[0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4})*$ ]]; then echo $((${#colons} + 1)); else return 1; fi
 }
 
 # sun_path_bytes: the bytes a Unix socket address holds for its path here
@@ -68,13 +104,16 @@ sun_path_bytes() {
 # check_addr SCRIPT VAR [MAX]: VAR, if set, must be HOST:PORT (or, given MAX, a
 # worker's unix:///PATH, absolute and at most MAX bytes: a longer one passed
 # this check, then the worker failed to bind it after the build, as a relative
-# one failed the orchestrator's own check).
+# one failed the orchestrator's own check; and naming a file, as worker-kit and
+# config.go read one: not /, nor ending in /, . or .., nor a directory here).
 check_addr() {
-  local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535" bytes
+  local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535" path last bytes
   if [ -z "$value" ] || is_addr "$value"; then return 0; fi
+  path=${value#unix://} last=${value##*/}
   # ${#...} counts bytes in the C locale, as the socket address does.
-  if [ -n "${3-}" ] && [[ $value == unix:///?* ]] && bytes=$(LC_ALL=C; path=${value#unix://}; echo "${#path}") && [ "$bytes" -le "$3" ]; then return 0; fi
-  refuse_setting "$1" "$2" "$value" "$want${3:+, or unix:///PATH, an absolute path of at most $3 bytes}"
+  if [ -n "${3-}" ] && [[ $value == unix:///* && -n $last && $last != . && $last != .. ]] && [ ! -d "$path" ] &&
+    bytes=$(LC_ALL=C && echo "${#path}") && [ "$bytes" -le "$3" ]; then return 0; fi
+  refuse_setting "$1" "$2" "$value" "$want${3:+, or unix:///PATH, an absolute path to a socket file (no directory) of at most $3 bytes}"
 }
 
 # check_rate SCRIPT VAR WHAT: VAR, if set, must be a decimal number of WHAT above 0.
@@ -119,12 +158,14 @@ is_level() {
   if [[ $offset == -* ]]; then is_whole "${offset#-}" 0 9223372036854775808; else is_whole "${offset#+}" 0 9223372036854775807; fi
 }
 
-# is_ip HOST: an IP address as Rust's SocketAddr reads a HOST: IPv4 in four
-# decimal parts without leading zeros, or IPv6 in brackets (its form loosely),
-# with a numeric zone.
+# is_ip HOST: an IP address as Rust's SocketAddr reads a HOST: IPv4, or IPv6 in
+# brackets with an optional zone, a number that fits a u32 (the scope id).
 is_ip() {
-  local octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])'
-  [[ $1 =~ ^$octet\.$octet\.$octet\.$octet$ || $1 =~ ^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9]+)?\]$ ]]
+  local ip zone
+  is_ipv4 "$1" && return 0
+  [[ $1 =~ ^\[([^]%]*)(%([0-9]+))?\]$ ]] || return 1
+  ip=${BASH_REMATCH[1]} zone=${BASH_REMATCH[3]}
+  is_ipv6 "$ip" && { [ -z "$zone" ] || is_whole "$zone" 0 4294967295; }
 }
 
 # is_name VALUE MIN MAX CHARS: MIN to MAX bytes, each in the bracket expression
@@ -150,9 +191,10 @@ duration_bounds() {
 }
 
 # check_rule SCRIPT VAR RULE: VAR, if set, must pass RULE, a settings table's
-# rule as services.sh renders it ("VAR|KIND|ARG...|WANT", setting-rules.ts).
+# rule as services.sh renders it ("VAR|KIND|ARG...|WANT", setting-rules.ts),
+# from the repo's root.
 check_rule() {
-  local value=${!2:-} name kind a b c want ms floor host port
+  local value=${!2:-} name kind a b c want ms floor host port ceiling
   if [ -z "$value" ]; then return 0; fi
   IFS='|' read -r name kind a b c want <<<"$3"
   case $kind in
@@ -163,7 +205,10 @@ check_rule() {
         { [ -z "$b" ] || [ "$ms" -le "$b" ]; } &&
         { [ -z "$c" ] || { [ "$floor" = "$ms" ] && [ $((ms % 1000)) -eq 0 ]; }; }; then return 0; fi ;;
     whole)
-      want=$c
+      # c: FILE:KEY, a bound make gen wrote from scoring.proto, as the service derives it at start
+      # (the file gone: the bound b alone; the service still refuses past its own).
+      if [ -n "$c" ] && ceiling=$(contract_limit "${c%:*}" "${c##*:}"); then b=$ceiling; fi
+      want=${want//\{ceiling\}/$b}
       if is_whole "$value" "$a" "$b"; then return 0; fi ;;
     level)
       want="debug, info, warn or error"
@@ -180,6 +225,13 @@ check_rule() {
         if [ -n "$a" ]; then is_ip "$host"; else is_addr "$host:0"; fi; then return 0; fi ;;
   esac
   refuse_setting "$1" "$2" "$value" "$want"
+}
+
+# contract_limit FILE KEY: KEY's value in FILE's KEY=VALUE lines (make gen writes the
+# contract's limits there); fails when there is none.
+contract_limit() {
+  local line
+  line=$(grep -m1 -E "^$2=[0-9]+$" "$1" 2>/dev/null) && echo "${line#*=}"
 }
 
 # check_unspaced SCRIPT VAR: VAR, if set, must have no whitespace around it (nor

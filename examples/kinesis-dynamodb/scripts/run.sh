@@ -75,8 +75,11 @@ placed_names=() placed_vars=()
 # METRICS_PORT has to DEFAULT's (127.0.0.1:METRICS_PORT for a unix:// worker,
 # a free port for port 0), so workers moved to other ports never clash.
 start_worker() {
-  local addr=${!2:-$3} prefix=${2%ADDR} metrics
+  local addr=${!2:-$3} prefix=${2%ADDR} metrics metrics_var
   metrics=$(setting "$prefix" METRICS_ADDR)
+  # The variable that set it, for claim's message: the per-service one, else the plain one.
+  metrics_var=${prefix}METRICS_ADDR
+  if [ -z "${!metrics_var:-}" ] && [ -n "${METRICS_ADDR:-}" ]; then metrics_var=METRICS_ADDR; fi
   if [ -z "$metrics" ]; then
     case $addr in
       unix://*) metrics=127.0.0.1:$4 ;;
@@ -86,27 +89,43 @@ start_worker() {
     esac
   fi
   claim "$1" "$2" "$addr"
-  claim "$1" "${prefix}METRICS_ADDR" "$metrics"
+  claim "$1" "$metrics_var" "$metrics" "${prefix}METRICS_ADDR"
   export "$2=$addr"
   worker_names+=("$1") worker_addrs+=("$addr") worker_metrics+=("$metrics")
   worker_graces+=("$(worker_grace "$(setting "$prefix" SHUTDOWN_GRACE_SECS)")")
 }
 worker_addrs=() worker_metrics=()
-# claim SERVICE VAR ADDR: SERVICE listens on ADDR, set by VAR. Fails at once,
-# naming both variables, when another service was given the same address
-# (port 0 aside: each listener gets a free one): bad input, so exit 2 as every
-# refused setting, not 1 as a port another process holds.
+# claim SERVICE VAR ADDR [MOVE]: SERVICE listens on ADDR, set by VAR (moved for
+# SERVICE alone by MOVE, default VAR). Fails at once,
+# naming both variables, when a listener was placed on the same port before,
+# whatever the hosts (:8080 beside 127.0.0.1:8080 failed only at the second
+# bind), or on the same socket path; port 0 aside: each listener gets a free
+# one. Ports alone, as config.go and worker-kit compare a service's own two
+# (the generator's distinctPort). Bad input, so exit 2 as every refused
+# setting, not 1 as a port another process holds.
 claim() {
-  local i
-  if [[ $3 != *:0 ]]; then
+  local i at other
+  at=$(listen_at "$3")
+  if [ "$at" != 0 ]; then
     for ((i = 0; i < ${#placed_vars[@]}; i++)); do
-      if [ "${placed_vars[$i]#*=}" = "$3" ]; then
-        echo "run failed: $1 would listen on $3 ($2), as ${placed_names[$i]} does (${placed_vars[$i]%%=*}): set $2 to another address" >&2
+      other=${placed_vars[$i]#*=}
+      if [ "$(listen_at "$other")" = "$at" ]; then
+        echo "run failed: $1 would listen on $3 ($2), where ${placed_names[$i]} listens on $other (${placed_vars[$i]%%=*}): set ${4:-$2} to another ${at%% *}" >&2
         exit 2
       fi
     done
   fi
   placed_names+=("$1") placed_vars+=("$2=$3")
+}
+# listen_at ADDR: what two listeners may not share: a unix:// address's path,
+# else "port N" (leading zeros dropped: 08080 is port 8080), "0" for port 0.
+# Every ADDR here has passed check_addr or check_rule.
+listen_at() {
+  local port
+  case $1 in
+    unix://*) echo "path ${1#unix://}" ;;
+    *) port=$((10#${1##*:})) && if [ "$port" = 0 ]; then echo 0; else echo "port $port"; fi ;;
+  esac
 }
 # placement SERVICE...: "VAR=VALUE ..." for the addresses of those services
 # (every service when none is named): the variables that move them.
@@ -155,7 +174,8 @@ orchestrator_pid=$!
 pids=("${worker_pids[@]}" "$orchestrator_pid")
 names=("${worker_names[@]}" orchestrator)
 
-if ! wait_http "$(local_url "$addr")/readyz" "the orchestrator on $addr to be ready" "$wait_seconds" "${pids[@]}"; then
+ready_addr=$addr
+if ! wait_http "$(local_url "$ready_addr")/readyz" "the orchestrator on $ready_addr to be ready" "$wait_seconds" "${pids[@]}"; then
   # The services that exited, and those of them whose log says their address is taken.
   exited=() taken=()
   for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || exited+=("${names[$i]}"); done

@@ -73,7 +73,8 @@ env "${env_args[@]}" LISTEN_ADDR="$WORKER_SCORER_ADDR" METRICS_ADDR=127.0.0.1:0 
 worker_pids+=($!)
 started $! scorer .smoke/scorer.log
 service_env orchestrator
-env "${env_args[@]}" LISTEN_ADDR="$http_addr" bin/orchestrator >.smoke/orchestrator.log 2>&1 &
+# Its addresses are smoke's own: OPS_LISTEN_ADDR would move /readyz off the port smoke waits on.
+env -u OPS_LISTEN_ADDR "${env_args[@]}" LISTEN_ADDR="$http_addr" bin/orchestrator >.smoke/orchestrator.log 2>&1 &
 orchestrator_pid=$!
 started "$orchestrator_pid" orchestrator .smoke/orchestrator.log
 # On failure, first name any service that died (a readiness wait only says it gave up);

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/cmdline"
 	"example.com/http-chi/orchestrator/internal/config"
 	"example.com/http-chi/orchestrator/internal/validation"
 )
@@ -191,18 +191,19 @@ func (f burstFigures) write(w io.Writer) {
 	}
 }
 
-// burstCommand is `loadgen burst`: the burst row alone, its JSON on stdout and its text on stderr.
+// burstCommand is `loadgen burst`: the burst row alone, its JSON on stdout and its text on
+// stderr, with the connections the worker refused meanwhile (runRow).
 func burstCommand(args []string) error {
 	flags := flag.NewFlagSet("burst", flag.ContinueOnError)
 	addr := flags.String("worker", "127.0.0.1:50051", "worker gRPC address")
-	metrics := flags.String("worker-metrics", "", "the worker's /metrics URL, for its own shed timing (empty: not read)")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	f, err := runBurst(context.Background(), *addr, *metrics)
-	if err != nil {
-		return err
-	}
-	f.write(os.Stderr)
-	return json.NewEncoder(os.Stdout).Encode(f)
+	metrics := flags.String("worker-metrics", "", "the worker's /metrics URL, for its own shed timing and the connections it refused (empty: not read)")
+	cmdline.Parse("loadgen burst", flags, args)
+	return runRow(context.Background(), *metrics, os.Stdout, func(ctx context.Context) (any, error) {
+		f, err := runBurst(ctx, *addr, *metrics)
+		if err != nil {
+			return nil, err
+		}
+		f.write(os.Stderr)
+		return f, nil
+	})
 }

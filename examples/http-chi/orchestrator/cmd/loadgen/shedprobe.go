@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"example.com/http-chi/orchestrator/internal/cmdline"
+	"example.com/http-chi/orchestrator/internal/validation"
 )
 
 // The shed probe: while loadgen drives the worker at twice its peak, a second client in a
@@ -62,7 +65,7 @@ func startShedProbe(ctx context.Context, o options, d time.Duration) (*probeRun,
 		return nil, fmt.Errorf("finding loadgen's executable for the shed probe: %w", err)
 	}
 	p := &probeRun{}
-	p.cmd = exec.CommandContext(ctx, self, probeCommand, "-worker", o.worker, "-vectors", o.vectors,
+	p.cmd = exec.CommandContext(ctx, self, probeCommand, "-worker", o.worker, "-worker-metrics", o.workerMetrics, "-vectors", o.vectors,
 		"-batch-size", strconv.Itoa(o.batchSize), "-rate", strconv.Itoa(probeRate), "-duration", d.String())
 	p.cmd.Stderr = &p.stderr
 	stdout, err := p.cmd.StdoutPipe()
@@ -99,39 +102,49 @@ func (p *probeRun) wait() (probeResult, error) {
 }
 
 // shedProbeCommand is `loadgen shed-probe`: the batch at a fixed rate for a duration; on
-// stdout, probeReady once connected and warmed up, then its probeResult as JSON.
+// stdout, probeReady once connected and warmed up, then its probeResult as JSON with the
+// connections the worker refused meanwhile (runRow).
 func shedProbeCommand(args []string) error {
 	flags := flag.NewFlagSet(probeCommand, flag.ContinueOnError)
 	addr := flags.String("worker", "127.0.0.1:50051", "worker gRPC address")
+	metrics := flags.String("worker-metrics", "", "the worker's /metrics URL, for the connections it refused (empty: not read)")
 	vectors := flags.String("vectors", "../testdata/vectors.json", "shared test vectors: the requests sent")
-	batchSize := flags.Int("batch-size", 100, "requests per ScoreBatch call")
-	rate := flags.Float64("rate", probeRate, "calls per second")
-	d := flags.Duration("duration", 2*time.Second, "how long to probe")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	reqs, err := loadRequests(*vectors)
+	var batchSize int
+	var rate float64
+	var d time.Duration
+	cmdline.IntVar(flags, &batchSize, "batch-size", 100, 1, validation.MaxBatchSize, "requests per ScoreBatch call")
+	cmdline.PositiveFloatVar(flags, &rate, "rate", probeRate, "calls per second")
+	cmdline.PositiveDurationVar(flags, &d, "duration", 2*time.Second, "how long to probe")
+	cmdline.Parse("loadgen "+probeCommand, flags, args)
+	return runRow(context.Background(), *metrics, os.Stdout, func(ctx context.Context) (any, error) {
+		return runShedProbe(ctx, *addr, *vectors, batchSize, rate, d)
+	})
+}
+
+// runShedProbe is the probe's run: probeReady on stdout once connected and warmed up, then
+// the run's result.
+func runShedProbe(ctx context.Context, addr, vectors string, batchSize int, rate float64, d time.Duration) (probeResult, error) {
+	reqs, err := loadRequests(vectors)
 	if err != nil {
-		return err
+		return probeResult{}, err
 	}
-	conn, err := dialWorker(*addr)
+	conn, err := dialWorker(addr)
 	if err != nil {
-		return err
+		return probeResult{}, err
 	}
 	defer conn.Close()
-	c, err := batchCall(conn, batchOf(reqs, *batchSize))
+	c, err := batchCall(conn, batchOf(reqs, batchSize))
 	if err != nil {
-		return err
+		return probeResult{}, err
 	}
 	sparePacingProc()
 	// One unmeasured call first: the connection is up and the worker known to answer before
 	// the run's clock starts (the overload run starts on probeReady).
-	if err := send(context.Background(), c); err != nil && !shed(err) {
-		return fmt.Errorf("the shed probe's first call: %w", err)
+	if err := send(ctx, c); err != nil && !shed(err) {
+		return probeResult{}, fmt.Errorf("the shed probe's first call: %w", err)
 	}
 	fmt.Println(probeReady)
-	r := probe(context.Background(), c, *rate, *d)
-	return json.NewEncoder(os.Stdout).Encode(r)
+	return probe(ctx, c, rate, d), nil
 }
 
 // probe sends c at rate for d and sorts out the answers.

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/http-chi/orchestrator/gen/go/scoring/v1"
+	"example.com/http-chi/orchestrator/internal/cmdline"
 )
 
 type vector struct {
@@ -37,7 +38,7 @@ func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "orchestrator base URL")
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors")
 	wait := flag.Duration("wait", 60*time.Second, "how long to wait for /readyz")
-	flag.Parse()
+	cmdline.Parse("smoke", flag.CommandLine, os.Args[1:])
 
 	if err := run(*base, *vectorsPath, *wait); err != nil {
 		fmt.Fprintln(os.Stderr, "smoke:", err)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
@@ -32,8 +33,12 @@ func loadIngress(p *parser, cfg Config) Ingress {
 	}
 	if p.value("OPS_LISTEN_ADDR") != "" {
 		in.OpsListenAddr = p.hostPort("OPS_LISTEN_ADDR")
-		if in.OpsListenAddr == cfg.ListenAddr {
-			p.fail("OPS_LISTEN_ADDR", in.OpsListenAddr, "want another address than LISTEN_ADDR, or unset to serve both on it")
+		// Any host: ":8080" beside LISTEN_ADDR=127.0.0.1:8080 failed only at the second bind, "address
+		// already in use", naming neither setting. Ports alone, as the scripts' check compares them.
+		ops, opsOK := listenPort(in.OpsListenAddr)
+		api, apiOK := listenPort(cfg.ListenAddr)
+		if opsOK && apiOK && ops == api {
+			p.fail("OPS_LISTEN_ADDR", in.OpsListenAddr, fmt.Sprintf("want a port other than LISTEN_ADDR's (%s), or unset to serve both on it", cfg.ListenAddr))
 		}
 	}
 	return in
@@ -80,4 +85,15 @@ func (p *parser) positiveBytes(key string) int64 {
 		return 0
 	}
 	return n
+}
+
+// listenPort is addr's port as a number (leading zeros and all, as the listener reads it), if it
+// has one. Only the HTTP API has a second listener (OPS_LISTEN_ADDR) to compare.
+func listenPort(addr string) (uint64, bool) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return n, err == nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // parser reads settings from the environment, collecting every problem rather than stopping
@@ -97,7 +98,8 @@ func (p *parser) rejectRetired() {
 
 func (p *parser) hostPort(key string) string {
 	v := p.value(key)
-	if host, port, err := net.SplitHostPort(v); err != nil || !listenHost(host) {
+	// Brackets hold an IPv6 address only ([1.2.3.4] and [] were taken here, refused by the scripts).
+	if host, port, err := net.SplitHostPort(v); err != nil || !listenHost(host) || strings.HasPrefix(v, "[") != strings.Contains(host, ":") {
 		p.fail(key, v, "want host:port, e.g. :8080")
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		// Port 0 would pick a random port that nothing in front of the service could find.
@@ -131,11 +133,18 @@ func (p *parser) duration(key string) time.Duration {
 func (p *parser) level(key string) slog.Level {
 	v := p.value(key)
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
+	// slog folds case by Unicode's rules, so "ınfo" (a dotless ı) read as INFO; the scripts' check
+	// and every other case-blind setting fold ASCII only, so a letter outside it is refused.
+	if err := l.UnmarshalText([]byte(v)); err != nil || !ascii(v) {
 		p.fail(key, v, "want debug, info, warn or error")
 		return 0
 	}
 	return l
+}
+
+// ascii is whether v is all ASCII.
+func ascii(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r > unicode.MaxASCII })
 }
 
 func (p *parser) onOff(key string) bool {

@@ -5,6 +5,7 @@ package validation
 
 import (
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
 )
@@ -21,7 +22,13 @@ const JSONExpansion = 2
 
 // MaxJSONBytes is the body limit for a message of m's type in protojson; see JSONExpansion.
 func MaxJSONBytes(m proto.Message) int64 {
-	return int64(JSONExpansion * MaxWireBytes(m))
+	return MaxJSONBytesOf(m.ProtoReflect().Descriptor())
+}
+
+// MaxJSONBytesOf is MaxJSONBytes of a message's descriptor: protoc-gen-limits sizes the contract
+// buf generate hands it, whose stubs need not be the ones compiled in.
+func MaxJSONBytesOf(md protoreflect.MessageDescriptor) int64 {
+	return int64(JSONExpansion * messageSize(md))
 }
 
 // ScoreBatchRequest reports the first problem with req or any of its requests.

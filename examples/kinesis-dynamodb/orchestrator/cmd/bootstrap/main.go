@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"example.com/kinesis-dynamodb/orchestrator/internal/awsenv"
+	"example.com/kinesis-dynamodb/orchestrator/internal/cmdline"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 	"example.com/kinesis-dynamodb/orchestrator/internal/kinesisconsumer"
 	"example.com/kinesis-dynamodb/orchestrator/internal/results"
@@ -25,11 +27,12 @@ import (
 const activeTimeout = 5 * time.Minute
 
 func main() {
+	// It takes no flags: its settings are the orchestrator's environment variables.
+	cmdline.Parse("bootstrap", flag.CommandLine, os.Args[1:])
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		// Bad input (exit 2), told apart from a failing AWS call: nothing was created.
-		fmt.Fprintln(os.Stderr, "bootstrap:", err)
-		os.Exit(2)
+		cmdline.BadInput("bootstrap", err)
 	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bootstrap:", err)

@@ -71,3 +71,52 @@ func TestConnectionsRefusedUnreadIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// A row run alone (`loadgen burst`, `loadgen shed-probe`) reports the connections the worker
+// refused while it ran as the full run reports them in results.json: same key, same figure.
+// `loadgen burst` once printed its figures without them, so a burst that met the cap passed.
+func TestARowRunAloneReportsTheConnectionsTheWorkerRefused(t *testing.T) {
+	refused := []int{3, 5}
+	scrapes := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "%s %d\n", connectionsRefused, refused[min(scrapes, 1)])
+		scrapes++
+	}))
+	defer srv.Close()
+	for name, row := range map[string]func(context.Context) (any, error){
+		"burst":      func(context.Context) (any, error) { return burstFigures{Clients: 7}, nil },
+		probeCommand: func(context.Context) (any, error) { return probeResult{Accepted: 7}, nil },
+	} {
+		scrapes = 0
+		var out bytes.Buffer
+		if err := runRow(context.Background(), srv.URL, &out, row); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("%s printed %q: %v", name, out.String(), err)
+		}
+		if string(got[connectionsKey]) != `{"refused":2}` {
+			t.Errorf("%s printed %s; want %s {\"refused\":2}", name, out.String(), connectionsKey)
+		}
+		if _, ok := got["clients"]; !ok && name == "burst" {
+			t.Errorf("burst's own figures are not at the top: %s", out.String())
+		}
+	}
+	// The key is results.json's.
+	data, err := json.Marshal(&results{WorkerConnections: &workerConnections{Refused: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"`+connectionsKey+`":{"refused":2}`) {
+		t.Errorf("results.json has no %s: %s", connectionsKey, data)
+	}
+	// Without the worker's metrics address, the row says the figure was not read.
+	var out bytes.Buffer
+	if err := runRow(context.Background(), "", &out, func(context.Context) (any, error) { return burstFigures{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"`+connectionsKey+`":{"refused":0,"note":"not read: the worker's metrics address was not given (-worker-metrics)"}`) {
+		t.Errorf("a row without -worker-metrics printed %s", out.String())
+	}
+}

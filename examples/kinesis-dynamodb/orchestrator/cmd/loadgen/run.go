@@ -83,7 +83,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	// Read before any load, and again after the last, so every refusal of the run counts.
-	refusedBefore, refusedErr := refusedSoFar(ctx, o.workerMetrics)
+	connections := watchConnections(ctx, o.workerMetrics)
 	httpClient := newHTTPClient(o.concurrency)
 	batch, err := batchCall(conn, batchOf(reqs, o.batchSize))
 	if err != nil {
@@ -231,11 +231,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	r.Burst = &burst
-	refusedAfter := refusedBefore
-	if refusedErr == nil {
-		refusedAfter, refusedErr = refusedSoFar(ctx, o.workerMetrics)
-	}
-	r.WorkerConnections = connectionsBetween(refusedBefore, refusedAfter, refusedErr)
+	r.WorkerConnections = connections.done(ctx)
 	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)

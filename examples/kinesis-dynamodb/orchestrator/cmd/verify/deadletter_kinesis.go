@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,20 +19,16 @@ import (
 var dlq = flag.Bool("dlq", false, "also require a record, with its payload and reason, in the dead-letter table")
 
 func init() {
-	afterResults = append(afterResults, func(ctx context.Context) error {
+	afterResults = append(afterResults, func(ctx context.Context, cfg config.Config) error {
 		if !*dlq {
 			return nil
 		}
-		return awaitDeadLetter(ctx)
+		return awaitDeadLetter(ctx, cfg)
 	})
 }
 
 // awaitDeadLetter waits until the dead-letter table holds a record with a payload and a reason.
-func awaitDeadLetter(ctx context.Context) error {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
+func awaitDeadLetter(ctx context.Context, cfg config.Config) error {
 	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err

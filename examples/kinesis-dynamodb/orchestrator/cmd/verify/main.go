@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	scoringv1 "example.com/kinesis-dynamodb/orchestrator/gen/go/scoring/v1"
+	"example.com/kinesis-dynamodb/orchestrator/internal/cmdline"
 	"example.com/kinesis-dynamodb/orchestrator/internal/config"
 	"example.com/kinesis-dynamodb/orchestrator/internal/synthetic"
 )
@@ -33,38 +34,39 @@ type vector struct {
 
 // afterResults are the checks other files of this command add, run once every result
 // matched: the dead-letter check of this project's ingress.
-var afterResults []func(context.Context) error
+var afterResults []func(context.Context, config.Config) error
 
 func main() {
 	vectorsPath := flag.String("vectors", "../testdata/vectors.json", "shared test vectors whose results to check")
-	var count synthetic.Count
-	flag.Var(&count, "count", fmt.Sprintf("instead of the vectors, wait for a result of each of this many synthetic requests (at most %d)", synthetic.MaxCount))
+	var count int
+	cmdline.IntVar(flag.CommandLine, &count, "count", 0, 0, synthetic.MaxCount, "instead of the vectors, wait for a result of each of N synthetic requests")
 	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (-count; default: the one in -run-file)")
 	runFile := flag.String("run-file", synthetic.RunFile, "where cmd/produce recorded its synthetic requests' prefix")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for every result")
-	synthetic.ParseFlags("verify")
-	// The stores read the orchestrator's settings: a bad one is bad input, refused before any wait.
-	if _, err := config.Load(os.Environ()); err != nil {
-		synthetic.BadInput("verify", err)
+	cmdline.Parse("verify", flag.CommandLine, os.Args[1:])
+	// The stores and checks read the orchestrator's settings, loaded here once: a bad one is
+	// bad input, refused before any wait.
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		cmdline.BadInput("verify", err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
-	var err error
 	if count > 0 {
 		var want map[string]*scoringv1.ScoreResponse
-		if want, err = runIDs(*prefix, *runFile, int(count)); err == nil {
-			err = run(ctx, want, false)
+		if want, err = runIDs(*prefix, *runFile, count); err == nil {
+			err = run(ctx, cfg, want, false)
 		}
 	} else {
 		var want map[string]*scoringv1.ScoreResponse
 		if want, err = expected(*vectorsPath); err == nil {
-			err = run(ctx, want, true)
+			err = run(ctx, cfg, want, true)
 		}
 	}
 	for _, check := range afterResults {
 		if err == nil {
-			err = check(ctx)
+			err = check(ctx, cfg)
 		}
 	}
 	if err != nil {
@@ -77,7 +79,8 @@ func main() {
 // as many as were logged for a log, where a redelivered message is logged again.
 type found map[string][]*scoringv1.ScoreResponse
 
-// resultStore is where the sink keeps results; openStore (store_SINK.go) opens it.
+// resultStore is where the sink keeps results; openStore (store_SINK.go) opens it, from the
+// orchestrator's settings.
 type resultStore interface {
 	// read returns the results held so far for the wanted ids, and any others it holds.
 	read(ctx context.Context, want map[string]*scoringv1.ScoreResponse) (found, error)
@@ -87,8 +90,8 @@ type resultStore interface {
 
 // run waits until every id of want has a result in the store; with compare, it then checks
 // each result against want's expected response, and that the store holds no other id.
-func run(ctx context.Context, want map[string]*scoringv1.ScoreResponse, compare bool) error {
-	store, err := openStore(ctx)
+func run(ctx context.Context, cfg config.Config, want map[string]*scoringv1.ScoreResponse, compare bool) error {
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -15,19 +16,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/cmdline"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
 	"example.com/sqs-dynamodb/orchestrator/internal/results"
+	"example.com/sqs-dynamodb/orchestrator/internal/sqsconsumer"
 )
 
 // How long to wait for a new stream or table to become ACTIVE.
 const activeTimeout = 5 * time.Minute
 
 func main() {
+	// It takes no flags: its settings are the orchestrator's environment variables.
+	cmdline.Parse("bootstrap", flag.CommandLine, os.Args[1:])
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		// Bad input (exit 2), told apart from a failing AWS call: nothing was created.
-		fmt.Fprintln(os.Stderr, "bootstrap:", err)
-		os.Exit(2)
+		cmdline.BadInput("bootstrap", err)
 	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bootstrap:", err)
@@ -52,15 +56,13 @@ func run(cfg config.Config) error {
 	return nil
 }
 
-// maxReceiveCount is how many receives a message gets before the redrive policy moves it to
-// the dead-letter queue: enough to ride out a worker restart, few enough to surface a real fault.
-const maxReceiveCount = 5
-
-// ensureQueue creates the queue and NAME-dlq, then sets their attributes. CreateQueue is called
-// without attributes because it fails on an existing queue whose attributes differ; setting them
-// afterwards converges an existing queue instead.
+// ensureQueue creates the queue and its dead-letter queue (sqsconsumer.DeadLetterQueueName),
+// then sets their attributes. CreateQueue is called without attributes because it fails on an
+// existing queue whose attributes differ; setting them afterwards converges an existing queue
+// instead.
 func ensureQueue(ctx context.Context, client *sqs.Client, name string, visibility time.Duration) error {
-	dlqURL, err := createQueue(ctx, client, name+"-dlq", map[string]string{
+	dlqName := sqsconsumer.DeadLetterQueueName(name)
+	dlqURL, err := createQueue(ctx, client, dlqName, map[string]string{
 		// The longest SQS allows, to leave time to look into what landed there.
 		string(types.QueueAttributeNameMessageRetentionPeriod): "1209600",
 	})
@@ -72,12 +74,12 @@ func ensureQueue(ctx context.Context, client *sqs.Client, name string, visibilit
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
-		return fmt.Errorf("reading the ARN of %s-dlq: %w", name, err)
+		return fmt.Errorf("reading the ARN of %s: %w", dlqName, err)
 	}
-	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, attrs.Attributes[string(types.QueueAttributeNameQueueArn)], maxReceiveCount)
+	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, attrs.Attributes[string(types.QueueAttributeNameQueueArn)], sqsconsumer.MaxReceiveCount)
 	_, err = createQueue(ctx, client, name, map[string]string{
 		string(types.QueueAttributeNameVisibilityTimeout):             fmt.Sprint(int(visibility / time.Second)),
-		string(types.QueueAttributeNameReceiveMessageWaitTimeSeconds): "20",
+		string(types.QueueAttributeNameReceiveMessageWaitTimeSeconds): fmt.Sprint(int(sqsconsumer.MaxLongPoll / time.Second)),
 		string(types.QueueAttributeNameRedrivePolicy):                 policy,
 	})
 	return err

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // workerConnections is what the worker's cap on gRPC connections did to the run: how many
@@ -54,4 +56,58 @@ func (c *workerConnections) write(w io.Writer) {
 	default:
 		fmt.Fprintln(w, "none")
 	}
+}
+
+// connectionWatch is the worker's count of refused connections, read before a mode's first
+// call; done reads it again. Every mode that drives the worker itself reports through one:
+// the full run in results.json, a row run alone (runRow) in its JSON, under the same key and
+// with the same line, so no mode measures the connection cap without saying so.
+type connectionWatch struct {
+	url    string
+	before float64
+	err    error
+}
+
+func watchConnections(ctx context.Context, url string) connectionWatch {
+	before, err := refusedSoFar(ctx, url)
+	return connectionWatch{url, before, err}
+}
+
+// done is the refusals since the watch began, or why they are unknown.
+func (w connectionWatch) done(ctx context.Context) *workerConnections {
+	after, err := w.before, w.err
+	if err == nil {
+		after, err = refusedSoFar(ctx, w.url)
+	}
+	return connectionsBetween(w.before, after, err)
+}
+
+// connectionsKey is results.json's key for the connections (results.WorkerConnections).
+const connectionsKey = "worker_grpc_connections"
+
+// runRow runs row, a row of the bench run alone straight at the worker (`loadgen burst`,
+// `loadgen shed-probe`), and prints on stdout its figures as JSON with connectionsKey added,
+// and on stderr the connections line the full run's summary has. metrics is the worker's
+// /metrics URL ("": the row says it was not read).
+func runRow(ctx context.Context, metrics string, stdout io.Writer, row func(context.Context) (any, error)) error {
+	watch := watchConnections(ctx, metrics)
+	figures, err := row(ctx)
+	if err != nil {
+		return err
+	}
+	conns := watch.done(ctx)
+	conns.write(os.Stderr)
+	// The row's own fields stay at the top, as its readers (the full run, the e2e test) read them.
+	raw, err := json.Marshal(figures)
+	if err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return fmt.Errorf("a row's figures must be a JSON object: %w", err)
+	}
+	if fields[connectionsKey], err = json.Marshal(conns); err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(fields)
 }

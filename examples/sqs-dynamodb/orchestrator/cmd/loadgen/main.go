@@ -18,11 +18,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"net"
 	"os"
 	"os/signal"
 	"time"
+
+	"example.com/sqs-dynamodb/orchestrator/internal/cmdline"
+	"example.com/sqs-dynamodb/orchestrator/internal/validation"
 )
 
 type options struct {
@@ -51,7 +57,10 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == "freeport" {
+	if len(os.Args) >= 2 && os.Args[1] == "freeport" {
+		if len(os.Args) > 2 {
+			cmdline.BadInput("loadgen freeport", fmt.Errorf("unexpected argument %q: it takes none", os.Args[2]))
+		}
 		port, err := freePort()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -71,7 +80,13 @@ func main() {
 	}
 	// The bench's helper servers, each a process of its own: `loadgen NAME ADDR`.
 	servers := map[string]func(string) error{"otlp-sink": otlpSink, "http-floor": httpFloor}
-	if len(os.Args) == 3 && servers[os.Args[1]] != nil {
+	if len(os.Args) >= 2 && servers[os.Args[1]] != nil {
+		if len(os.Args) != 3 {
+			cmdline.BadInput("loadgen "+os.Args[1], fmt.Errorf("want one listen address, e.g. 127.0.0.1:4318; got %q", os.Args[2:]))
+		}
+		if _, _, err := net.SplitHostPort(os.Args[2]); err != nil {
+			cmdline.BadInput("loadgen "+os.Args[1], fmt.Errorf("listen address %q: want host:port, e.g. 127.0.0.1:4318", os.Args[2]))
+		}
 		if err := servers[os.Args[1]](os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
@@ -89,15 +104,16 @@ func main() {
 	flag.StringVar(&o.modelOut, "model-out", "", "only time the Go baseline (-model, -vectors, -runs rounds of -model-round) and write its figures to this file")
 	flag.StringVar(&o.modelMemory, "model-memory", "", "the worker's model_memory test's figures (MODEL_MEMORY_OUT), for the model load memory rows; empty: not measured")
 	flag.StringVar(&o.out, "out", "../bench", "folder for results.json, summary.txt and latency.svg")
-	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each measured phase")
+	cmdline.PositiveDurationVar(flag.CommandLine, &o.duration, "duration", 2*time.Second, "length of each measured phase")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each target's phases")
 	flag.DurationVar(&o.modelRound, "model-round", time.Second, "length of each model scoring round")
-	flag.IntVar(&o.runs, "runs", 3, "runs of every phase; figures are medians")
-	flag.IntVar(&o.concurrency, "concurrency", 32, "requests in flight in the fixed-concurrency phases")
-	flag.Float64Var(&o.rate, "rate", 2000, "requests per second in the fixed-rate phases")
-	flag.IntVar(&o.batchSize, "batch-size", 100, "requests per ScoreBatch call")
-	flag.Float64Var(&o.batchRate, "batch-rate", 100, "ScoreBatch calls per second in its fixed-rate phase")
-	flag.IntVar(&o.maxInFlight, "max-in-flight", 1000, "cap on outstanding requests in the fixed-rate phases")
+	cmdline.IntVar(flag.CommandLine, &o.runs, "runs", 3, 1, math.MaxInt, "runs of every phase; figures are medians")
+	cmdline.IntVar(flag.CommandLine, &o.concurrency, "concurrency", 32, 1, math.MaxInt, "requests in flight in the fixed-concurrency phases")
+	cmdline.PositiveFloatVar(flag.CommandLine, &o.rate, "rate", 2000, "requests per second in the fixed-rate phases")
+	// At most the contract's largest batch: the worker refuses a larger one.
+	cmdline.IntVar(flag.CommandLine, &o.batchSize, "batch-size", 100, 1, validation.MaxBatchSize, "requests per ScoreBatch call")
+	cmdline.PositiveFloatVar(flag.CommandLine, &o.batchRate, "batch-rate", 100, "ScoreBatch calls per second in its fixed-rate phase")
+	cmdline.IntVar(flag.CommandLine, &o.maxInFlight, "max-in-flight", 1000, 1, math.MaxInt, "cap on outstanding requests in the fixed-rate phases")
 	flag.IntVar(&o.workerPID, "worker-pid", 0, "worker process, for its memory (0: not measured)")
 	flag.IntVar(&o.orchestratorPID, "orchestrator-pid", 0, "orchestrator process, for its memory (0: not measured)")
 	flag.StringVar(&o.tracingVariant, "tracing-variant", "", "drive only the HTTP path and write this tracing variant's row to -tracing-out")
@@ -117,25 +133,19 @@ func main() {
 	flag.StringVar(&o.gateway, "gateway", "", "comma-separated grpc-gateway comparison runs to report")
 	flag.StringVar(&o.httpFloor, "http-floor", "", "base URL of `loadgen http-floor`, for the e2e throughput ceiling (empty: not measured)")
 	flag.IntVar(&o.httpFloorPID, "http-floor-pid", 0, "that server's process, for its CPU")
-	flag.Parse()
-	if o.runs < 1 || o.concurrency < 1 || o.rate <= 0 || o.batchRate <= 0 || o.batchSize < 1 || o.batchSize > 1000 || o.duration <= 0 {
-		fmt.Fprintln(os.Stderr, "loadgen: -runs, -concurrency, -rate, -batch-rate and -duration must be positive; -batch-size 1..1000")
-		os.Exit(2)
-	}
+	cmdline.Parse("loadgen", flag.CommandLine, os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	do := run
 	if o.tracingVariant != "" {
 		if o.http == "" || o.tracingOut == "" {
-			fmt.Fprintln(os.Stderr, "loadgen: -tracing-variant needs -http and -tracing-out")
-			os.Exit(2)
+			cmdline.BadInput("loadgen", errors.New("-tracing-variant needs -http and -tracing-out"))
 		}
 		do = runTracingVariant
 	}
 	if o.coalesceVariant != "" {
 		if o.http == "" || o.coalesceOut == "" {
-			fmt.Fprintln(os.Stderr, "loadgen: -coalesce-variant needs -http and -coalesce-out")
-			os.Exit(2)
+			cmdline.BadInput("loadgen", errors.New("-coalesce-variant needs -http and -coalesce-out"))
 		}
 		do = runCoalesceVariant
 	}
@@ -144,8 +154,7 @@ func main() {
 	}
 	if o.gatewayVariant != "" {
 		if o.http == "" || o.gatewayOut == "" {
-			fmt.Fprintln(os.Stderr, "loadgen: -gateway-variant needs -http and -gateway-out")
-			os.Exit(2)
+			cmdline.BadInput("loadgen", errors.New("-gateway-variant needs -http and -gateway-out"))
 		}
 		do = runGatewayVariant
 	}

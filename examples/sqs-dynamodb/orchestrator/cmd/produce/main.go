@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
+	"example.com/sqs-dynamodb/orchestrator/internal/cmdline"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
 	"example.com/sqs-dynamodb/orchestrator/internal/pipeline"
 	"example.com/sqs-dynamodb/orchestrator/internal/synthetic"
@@ -36,17 +37,17 @@ type message struct {
 
 func main() {
 	vectors := flag.String("vectors", "../testdata/vectors.json", "shared test vectors to send")
-	var count synthetic.Count
-	flag.Var(&count, "count", fmt.Sprintf("send this many synthetic requests (at most %d) instead of the vectors", synthetic.MaxCount))
+	var count int
+	cmdline.IntVar(flag.CommandLine, &count, "count", 0, 0, synthetic.MaxCount, "send N synthetic requests instead of the vectors")
 	prefix := flag.String("prefix", "", "id prefix of the synthetic requests (default: one new to this run)")
 	runFile := flag.String("run-file", synthetic.RunFile, "where to record the synthetic requests' prefix for cmd/verify (empty: nowhere)")
 	poison := flag.Bool("poison", false, "also send one message that is not a ScoreRequest")
-	synthetic.ParseFlags("produce")
+	cmdline.Parse("produce", flag.CommandLine, os.Args[1:])
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
-		synthetic.BadInput("produce", err)
+		cmdline.BadInput("produce", err)
 	}
-	if err := run(cfg, *vectors, int(count), *prefix, *runFile, *poison); err != nil {
+	if err := run(cfg, *vectors, count, *prefix, *runFile, *poison); err != nil {
 		fmt.Fprintln(os.Stderr, "produce:", err)
 		os.Exit(1)
 	}

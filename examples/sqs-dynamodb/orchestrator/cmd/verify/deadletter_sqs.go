@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"example.com/sqs-dynamodb/orchestrator/internal/awsenv"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
+	"example.com/sqs-dynamodb/orchestrator/internal/sqsconsumer"
 )
 
 // With -dlq, verify also requires the dead-letter queue to hold at least one message
@@ -21,26 +21,22 @@ import (
 var dlq = flag.Bool("dlq", false, "also require a message in the dead-letter queue")
 
 func init() {
-	afterResults = append(afterResults, func(ctx context.Context) error {
+	afterResults = append(afterResults, func(ctx context.Context, cfg config.Config) error {
 		if !*dlq {
 			return nil
 		}
-		return awaitDeadLetter(ctx)
+		return awaitDeadLetter(ctx, cfg)
 	})
 }
 
 // awaitDeadLetter waits until the queue's dead-letter queue holds a message.
-func awaitDeadLetter(ctx context.Context) error {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
+func awaitDeadLetter(ctx context.Context, cfg config.Config) error {
 	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return err
 	}
 	client := sqs.NewFromConfig(awsCfg)
-	name := cfg.QueueName + "-dlq"
+	name := sqsconsumer.DeadLetterQueueName(cfg.QueueName)
 	url, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 	if err != nil {
 		return fmt.Errorf("finding %s: %w", name, err)

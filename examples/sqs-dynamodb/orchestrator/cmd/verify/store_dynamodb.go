@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,11 +21,7 @@ type table struct {
 	name   string
 }
 
-func openStore(ctx context.Context) (resultStore, error) {
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return nil, err
-	}
+func openStore(ctx context.Context, cfg config.Config) (resultStore, error) {
 	awsCfg, err := awsenv.Load(ctx, 0)
 	if err != nil {
 		return nil, err

@@ -53,9 +53,12 @@ func (p *parser) addrs(key string) []string {
 	return addrs
 }
 
+// validUnix is whether a is unix:// and an absolute path that names a file, as a worker binds one:
+// not /, nor one ending in /, . or .. (each a directory, where no worker can listen).
 func validUnix(a string) bool {
 	path, ok := strings.CutPrefix(a, unixScheme+"//")
-	return ok && strings.HasPrefix(path, "/") && len(path) > 1 && len(path) <= maxSocketPath
+	last := path[strings.LastIndex(path, "/")+1:]
+	return ok && strings.HasPrefix(path, "/") && last != "" && last != "." && last != ".." && len(path) <= maxSocketPath
 }
 
 func validHostPort(a string) bool {

@@ -5,7 +5,7 @@ import "time"
 // Ingress is the SQS consumer's own settings.
 type Ingress struct {
 	// QueueName is the SQS queue the requests arrive on; bootstrap creates it with a
-	// dead-letter queue named QueueName-dlq.
+	// dead-letter queue (sqsconsumer.DeadLetterQueueName).
 	QueueName string
 	// VisibilityTimeout is how long a received message stays hidden from other consumers
 	// (extended while it is being handled), and the queue's default that bootstrap sets.

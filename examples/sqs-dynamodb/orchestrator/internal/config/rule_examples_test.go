@@ -22,10 +22,24 @@ var ruleExamples = []struct {
 	{"LISTEN_ADDR", "a b:8080", false},
 	{"LISTEN_ADDR", "1.2.3.4:8080:8080", false},
 	{"LISTEN_ADDR", "localhost:8080/x", false},
+	{"LISTEN_ADDR", "[:::]:8080", false},
+	{"LISTEN_ADDR", "[1:2]:8080", false},
+	{"LISTEN_ADDR", "[::1::]:8080", false},
+	{"LISTEN_ADDR", "[12345::]:8080", false},
+	{"LISTEN_ADDR", "[1:2:3:4:5:6:7::8]:8080", false},
+	{"LISTEN_ADDR", "[::ffff:1.2.3.256]:8080", false},
+	{"LISTEN_ADDR", "[1.2.3.4]:8080", false},
+	{"LISTEN_ADDR", "[]:8080", false},
 	{"LISTEN_ADDR", "127.0.0.1:0", false},
+	{"LISTEN_ADDR", "unix:///", false},
+	{"LISTEN_ADDR", "unix:///tmp/", false},
+	{"LISTEN_ADDR", "unix:///tmp/.", false},
+	{"LISTEN_ADDR", "unix:///tmp/..", false},
+	{"LISTEN_ADDR", "unix:///tmp/x/", false},
 	{"LISTEN_ADDR", "unix://worker.sock", false},
+	{"LISTEN_ADDR", "unix:/worker.sock", false},
 	{"LISTEN_ADDR", " 127.0.0.1:8080 ", false},
-	{"LISTEN_ADDR", "\t127.0.0.1:65535", false},
+	{"LISTEN_ADDR", "\t[fe80::1%eth0]:8080", false},
 	{"LISTEN_ADDR", "127.0.0.1:8080\n", false},
 	{"LISTEN_ADDR", " ", false},
 	{"LISTEN_ADDR", "127.0.0.1:8080", true},
@@ -34,9 +48,13 @@ var ruleExamples = []struct {
 	{"LISTEN_ADDR", "[::]:8080", true},
 	{"LISTEN_ADDR", "127.0.0.1:0008080", true},
 	{"LISTEN_ADDR", "[fe80::1%2]:8080", true},
+	{"LISTEN_ADDR", "[::ffff:1.2.3.4]:8080", true},
+	{"LISTEN_ADDR", "[1:2:3:4:5:6:7:8]:8080", true},
+	{"LISTEN_ADDR", "[1::]:8080", true},
 	{"LISTEN_ADDR", ":8080", true},
 	{"LISTEN_ADDR", "localhost:8080", true},
 	{"LISTEN_ADDR", "127.0.0.1:65535", true},
+	{"LISTEN_ADDR", "[fe80::1%eth0]:8080", true},
 	{"WORKER_SCORER_ADDR", " 127.0.0.1:50051 ", false},
 	{"WORKER_SCORER_ADDR", "\t127.0.0.1:50051", false},
 	{"WORKER_SCORER_ADDR", "127.0.0.1:50051\n", false},
@@ -169,6 +187,10 @@ var ruleExamples = []struct {
 	{"LOG_LEVEL", "info+-2", false},
 	{"LOG_LEVEL", "info+9223372036854775808", false},
 	{"LOG_LEVEL", "info-9223372036854775809", false},
+	{"LOG_LEVEL", "ınfo", false},
+	{"LOG_LEVEL", "İNFO", false},
+	{"LOG_LEVEL", "ＩＮＦＯ", false},
+	{"LOG_LEVEL", "ınfo+1", false},
 	{"LOG_LEVEL", " debug ", false},
 	{"LOG_LEVEL", "\terror-9223372036854775808", false},
 	{"LOG_LEVEL", "debug\n", false},
@@ -190,6 +212,34 @@ func TestLoadAgreesWithTheScriptsRules(t *testing.T) {
 		refused := err != nil && (strings.Contains(err.Error(), ": "+ex.name+"=") || strings.Contains(err.Error(), "; "+ex.name+"="))
 		if refused == ex.ok {
 			t.Errorf("%s=%q: refused %v, the scripts' rule says %v (%v)", ex.name, ex.value, refused, !ex.ok, err)
+		}
+	}
+}
+
+// socketExamples are unix:// addresses a worker binds (ok) or refuses at start, and run.sh before
+// it: the orchestrator, which dials the same, takes and refuses each alike, from the same source.
+var socketExamples = []struct {
+	value string
+	ok    bool
+}{
+	{"unix:///", false},
+	{"unix:///tmp/", false},
+	{"unix:///tmp/.", false},
+	{"unix:///tmp/..", false},
+	{"unix:///tmp/x/", false},
+	{"unix://worker.sock", false},
+	{"unix:/worker.sock", false},
+	{"unix:///tmp/worker.sock", true},
+	{"unix:///tmp/.worker.sock", true},
+}
+
+func TestAddrsReadsSocketsAsTheWorkersDo(t *testing.T) {
+	for _, ex := range socketExamples {
+		key := workerKey(t)
+		p := newParser([]string{key + "=" + ex.value})
+		p.addrs(key)
+		if refused := len(p.problems) > 0; refused == ex.ok {
+			t.Errorf("%s=%q: refused %v, a worker's refusal %v (%q)", key, ex.value, refused, !ex.ok, p.problems)
 		}
 	}
 }

@@ -118,8 +118,8 @@ func (cfg Config) withDefaults() Config {
 	if cfg.VisibilityTimeout < time.Second {
 		cfg.VisibilityTimeout = 30 * time.Second
 	}
-	if cfg.LongPoll < time.Second || cfg.LongPoll > maxLongPoll {
-		cfg.LongPoll = maxLongPoll
+	if cfg.LongPoll < time.Second || cfg.LongPoll > MaxLongPoll {
+		cfg.LongPoll = MaxLongPoll
 	}
 	cfg.LongPoll = cfg.LongPoll.Truncate(time.Second)
 	if cfg.AnswerTimeout <= 0 {

@@ -28,8 +28,8 @@ import (
 // which would wait out LongPoll, is cut after it.
 const receiveGrace = time.Second
 
-// maxLongPoll is SQS's longest receive wait.
-const maxLongPoll = 20 * time.Second
+// MaxLongPoll is SQS's longest receive wait: the consumer's default, and the queue's that bootstrap sets.
+const MaxLongPoll = 20 * time.Second
 
 // receiveTimeout bounds a receive: its long poll, then the answer.
 func (cfg Config) receiveTimeout() time.Duration { return cfg.LongPoll + cfg.AnswerTimeout }

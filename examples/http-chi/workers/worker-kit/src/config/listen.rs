@@ -20,10 +20,17 @@ pub enum ListenAddr {
 }
 
 impl ListenAddr {
-    /// Parses `IP:PORT` or `unix:///absolute/path`; `None` if it is neither.
+    /// Parses `IP:PORT` or `unix:///absolute/path`, a path that names a
+    /// file: not `/`, nor one ending in `/`, `.` or `..`, each a directory,
+    /// where the bind failed after start-up. `None` if it is neither.
     pub fn parse(value: &str) -> Option<Self> {
         match value.strip_prefix(UNIX_PREFIX) {
-            Some(path) if Path::new(path).is_absolute() => Some(Self::Unix(path.into())),
+            Some(path)
+                if Path::new(path).is_absolute()
+                    && !matches!(path.rsplit('/').next(), Some("" | "." | "..")) =>
+            {
+                Some(Self::Unix(path.into()))
+            }
             Some(_) => None,
             None => value.parse().ok().map(Self::Tcp),
         }

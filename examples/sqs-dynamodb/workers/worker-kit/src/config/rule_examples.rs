@@ -58,14 +58,31 @@ const EXAMPLES: &[(&str, &str, bool)] = &[
     ("LISTEN_ADDR", "a b:50051", false),
     ("LISTEN_ADDR", "1.2.3.4:50051:50051", false),
     ("LISTEN_ADDR", "localhost:50051/x", false),
+    ("LISTEN_ADDR", "[:::]:50051", false),
+    ("LISTEN_ADDR", "[1:2]:50051", false),
+    ("LISTEN_ADDR", "[::1::]:50051", false),
+    ("LISTEN_ADDR", "[12345::]:50051", false),
+    ("LISTEN_ADDR", "[1:2:3:4:5:6:7::8]:50051", false),
+    ("LISTEN_ADDR", "[::ffff:1.2.3.256]:50051", false),
+    ("LISTEN_ADDR", "[1.2.3.4]:50051", false),
+    ("LISTEN_ADDR", "[]:50051", false),
     ("LISTEN_ADDR", "localhost:50051", false),
     ("LISTEN_ADDR", ":50051", false),
     ("LISTEN_ADDR", "01.2.3.4:50051", false),
     ("LISTEN_ADDR", "1.2.3:50051", false),
     ("LISTEN_ADDR", "256.0.0.1:50051", false),
+    ("LISTEN_ADDR", "[fe80::1%eth0]:50051", false),
+    ("LISTEN_ADDR", "[fe80::1%4294967296]:50051", false),
+    ("LISTEN_ADDR", "unix:///", false),
+    ("LISTEN_ADDR", "unix:///tmp/", false),
+    ("LISTEN_ADDR", "unix:///tmp/.", false),
+    ("LISTEN_ADDR", "unix:///tmp/..", false),
+    ("LISTEN_ADDR", "unix:///tmp/x/", false),
     ("LISTEN_ADDR", "unix://worker.sock", false),
+    ("LISTEN_ADDR", "unix:/worker.sock", false),
+    ("LISTEN_ADDR", "unix:///tmp", false),
     ("LISTEN_ADDR", " 127.0.0.1:50051 ", false),
-    ("LISTEN_ADDR", "\tunix:///tmp/worker.sock", false),
+    ("LISTEN_ADDR", "\tunix:///tmp/.worker.sock", false),
     ("LISTEN_ADDR", "127.0.0.1:50051\n", false),
     ("LISTEN_ADDR", " ", false),
     ("LISTEN_ADDR", "127.0.0.1:50051", true),
@@ -74,8 +91,12 @@ const EXAMPLES: &[(&str, &str, bool)] = &[
     ("LISTEN_ADDR", "[::]:50051", true),
     ("LISTEN_ADDR", "127.0.0.1:00050051", true),
     ("LISTEN_ADDR", "[fe80::1%2]:50051", true),
+    ("LISTEN_ADDR", "[::ffff:1.2.3.4]:50051", true),
+    ("LISTEN_ADDR", "[1:2:3:4:5:6:7:8]:50051", true),
+    ("LISTEN_ADDR", "[1::]:50051", true),
     ("LISTEN_ADDR", "127.0.0.1:0", true),
     ("LISTEN_ADDR", "unix:///tmp/worker.sock", true),
+    ("LISTEN_ADDR", "unix:///tmp/.worker.sock", true),
     ("MODEL_PATH", " x ", false),
     ("MODEL_PATH", "\tx", false),
     ("MODEL_PATH", "x\n", false),
@@ -184,12 +205,28 @@ const EXAMPLES: &[(&str, &str, bool)] = &[
     ("METRICS_ADDR", "a b:51051", false),
     ("METRICS_ADDR", "1.2.3.4:51051:51051", false),
     ("METRICS_ADDR", "localhost:51051/x", false),
+    ("METRICS_ADDR", "[:::]:51051", false),
+    ("METRICS_ADDR", "[1:2]:51051", false),
+    ("METRICS_ADDR", "[::1::]:51051", false),
+    ("METRICS_ADDR", "[12345::]:51051", false),
+    ("METRICS_ADDR", "[1:2:3:4:5:6:7::8]:51051", false),
+    ("METRICS_ADDR", "[::ffff:1.2.3.256]:51051", false),
+    ("METRICS_ADDR", "[1.2.3.4]:51051", false),
+    ("METRICS_ADDR", "[]:51051", false),
     ("METRICS_ADDR", "localhost:51051", false),
     ("METRICS_ADDR", ":51051", false),
     ("METRICS_ADDR", "01.2.3.4:51051", false),
     ("METRICS_ADDR", "1.2.3:51051", false),
     ("METRICS_ADDR", "256.0.0.1:51051", false),
+    ("METRICS_ADDR", "[fe80::1%eth0]:51051", false),
+    ("METRICS_ADDR", "[fe80::1%4294967296]:51051", false),
+    ("METRICS_ADDR", "unix:///", false),
+    ("METRICS_ADDR", "unix:///tmp/", false),
+    ("METRICS_ADDR", "unix:///tmp/.", false),
+    ("METRICS_ADDR", "unix:///tmp/..", false),
+    ("METRICS_ADDR", "unix:///tmp/x/", false),
     ("METRICS_ADDR", "unix://worker.sock", false),
+    ("METRICS_ADDR", "unix:/worker.sock", false),
     ("METRICS_ADDR", " 127.0.0.1:51051 ", false),
     ("METRICS_ADDR", "\t127.0.0.1:0", false),
     ("METRICS_ADDR", "127.0.0.1:51051\n", false),
@@ -200,6 +237,9 @@ const EXAMPLES: &[(&str, &str, bool)] = &[
     ("METRICS_ADDR", "[::]:51051", true),
     ("METRICS_ADDR", "127.0.0.1:00051051", true),
     ("METRICS_ADDR", "[fe80::1%2]:51051", true),
+    ("METRICS_ADDR", "[::ffff:1.2.3.4]:51051", true),
+    ("METRICS_ADDR", "[1:2:3:4:5:6:7:8]:51051", true),
+    ("METRICS_ADDR", "[1::]:51051", true),
     ("METRICS_ADDR", "127.0.0.1:0", true),
 ];
 
@@ -219,6 +259,48 @@ fn every_rule_example_gets_the_scripts_answer() {
             (refused == ok).then(|| {
                 format!("{name}={value:?}: refused {refused}, the scripts' rule says {want}")
             })
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Two listen settings set together: refused (the second, naming the first)
+/// when they share a port (port 0, a free one, aside), as run.sh's claim
+/// refuses them.
+const PAIR: (&str, &str) = ("LISTEN_ADDR", "METRICS_ADDR");
+
+/// (the first's value, the second's, whether the worker takes them).
+const PAIRS: &[(&str, &str, bool)] = &[
+    ("127.0.0.1:50051", "127.0.0.1:50051", false),
+    ("0.0.0.0:50051", "127.0.0.1:50051", false),
+    ("127.0.0.1:50051", "0.0.0.0:50051", false),
+    ("127.0.0.1:50051", "127.0.0.2:50051", false),
+    ("127.0.0.1:50051", "[::1]:50051", false),
+    ("127.0.0.1:50051", "127.0.0.1:050051", false),
+    ("127.0.0.1:50051", "127.0.0.1:51051", true),
+    ("[::1]:50051", "127.0.0.1:51051", true),
+    ("127.0.0.1:0", "127.0.0.1:0", true),
+];
+
+#[test]
+fn two_listeners_on_one_port_are_refused_naming_both() {
+    let settings = Settings {
+        table: TABLE,
+        owned_prefixes: &[],
+        retired: &[],
+    };
+    let wrong: Vec<String> = PAIRS
+        .iter()
+        .filter_map(|&(a, b, ok)| {
+            let (first, second) = PAIR;
+            let vars = [(first, a), (second, b)];
+            let env = vars.map(|(n, v)| (n.to_owned(), v.to_owned()));
+            let refused = matches!(
+                Config::from_vars(&settings, env),
+                Err(e) if e.name == second && e.reason.contains(first)
+            );
+            let want = !ok;
+            (refused == ok).then(|| format!("{vars:?}: refused {refused}, want {want}"))
         })
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");

@@ -164,7 +164,7 @@ fn metrics_on_the_grpc_port_is_a_bad_setting_not_a_failed_bind() {
         );
     }
     for (listen, metrics) in [
-        ("127.0.0.1:50051", "127.0.0.2:50051"),
+        ("127.0.0.1:50051", "127.0.0.1:50052"),
         ("[::1]:0", "[::1]:0"),
     ] {
         config(&[("LISTEN_ADDR", listen), ("METRICS_ADDR", metrics)]).unwrap();
