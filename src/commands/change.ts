@@ -54,7 +54,7 @@ export async function runChange(
         }
       }
       // A conflict leaves the change made and the file to the user: its steps come first.
-      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, shownPath(target, dir ?? "."), conflicts, kept);
+      const next = changeSteps(verb, kind as "worker" | "ci", value!, manifest, shownPath(target, dir ?? "."), conflicts, kept, current);
       if (!dryRun && (code === EXIT.ok || conflicts.length > 0)) lines.push("", "Next:", ...next);
       return { lines, json: { ...json, next: next.map((l) => l.trim()) } };
     };

@@ -45,7 +45,7 @@ export function nextSteps(dir: string, m: Manifest, validated: boolean): string[
  * (the user edited them): a note says a removed thing is gone only when its
  * files are, and otherwise what the kept ones still do.
  */
-export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string, conflicts: SyncConflict[] = [], kept: string[] = []): string[] {
+export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value: string, m: Manifest, dir: string, conflicts: SyncConflict[] = [], kept: string[] = [], before?: Manifest): string[] {
   const steps: [string, string][] = [];
   if (dir !== ".") steps.push([`cd ${shellQuote(dir)}`, ""]);
   steps.push(...conflictSteps(conflicts));
@@ -65,6 +65,9 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
       steps.push(["", `${value}'s code is in ${WORKERS_DIR}/${value}/; the orchestrator dials it at ${worker.env} (${addr})${route}`]);
     } else {
       steps.push(["make test smoke", `rebuild and test the workers left: ${m.workers.map((w) => w.name).join(", ")}`]);
+      // The primary's role passes to the first worker left, silently otherwise: from now on
+      // its model answers what the removed one's did.
+      if (before?.workers[0]?.name === value) steps.push(["", promotedNote(value, m)]);
       // Its config warns of a WORKER_ name that is not a setting and make run refuses one (a typo guard): a leftover one is not harmless.
       steps.push(["", `the orchestrator no longer dials ${value} and warns at start while ${workerAddrVar(value)} is set, and make run refuses it: unset it wherever you set it (a shell, CI, your infrastructure)`]);
       const left = kept.filter((path) => path.startsWith(`${WORKERS_DIR}/${value}/`));
@@ -81,6 +84,16 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (cmd ? (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`) : `  ${why}`).trimEnd());
+}
+
+/** What a worker promoted to primary by a removal now answers (README.md, Workers). */
+function promotedNote(removed: string, m: Manifest): string {
+  const primary = m.workers[0]!.name;
+  const answers =
+    m.orchestrator.ingress === "http"
+      ? "POST /v1/score and /v1/score/batch"
+      : `every message from the ${m.orchestrator.ingress === "sqs" ? "queue" : "stream"}`;
+  return `${removed} was the primary: ${primary}, the first worker left, is the primary now and answers ${answers}, scored by its own model (${WORKERS_DIR}/${primary}/model/); reorder "workers" in hybrid-backend.json and sync to choose another`;
 }
 
 /**
