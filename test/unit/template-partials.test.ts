@@ -66,7 +66,7 @@ describe("template partials", () => {
       return [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     };
     const tail = ["Configuration", "Benchmarks", "Limits and retries", "Coalescing", "Changing the contract", "CI"];
-        expect(sections("http", true, ["kubernetes"])).toEqual(["Workers", "Requirements", "Commands", "HTTP API", ...tail, "Containers", "Observability", "Deploy", "The manifest"]);
-    expect(sections("sqs", false, [])).toEqual(["Workers", "Requirements", "Commands", "Delivery semantics", ...tail, "Observability", "The manifest"]);
+        expect(sections("http", true, ["kubernetes"])).toEqual(["Workers", "Requirements", "Try it", "Commands", "HTTP API", ...tail, "Containers", "Observability", "Deploy", "The manifest"]);
+    expect(sections("sqs", false, [])).toEqual(["Workers", "Requirements", "Try it locally", "Commands", "Delivery semantics", ...tail, "Observability", "The manifest"]);
   });
 });
