@@ -229,15 +229,18 @@ function defaultRegistry(input: unknown): unknown {
   if (!isPlainObject(ci) || "registry" in ci) return input;
   const name = typeof m.name === "string" ? m.name : "app";
   const module = typeof m.orchestrator?.module === "string" ? m.orchestrator.module : "";
+  return { ...m, ci: { ...ci, registry: derivedRegistry(name, module) } };
+}
+
+/** The registry a project of this name and module path gets unless ci.registry is set (the README says which it has). */
+export function derivedRegistry(name: string, module: string): string {
   const [host, rawOwner] = module.toLowerCase().split("/");
   // Image paths allow less than module paths (no ~, no leading punctuation).
   const owner = rawOwner?.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  const registry =
-    host === "github.com" && owner ? `ghcr.io/${owner}/${name}`
+  return host === "github.com" && owner ? `ghcr.io/${owner}/${name}`
     : host === "gitlab.com" && owner ? `registry.gitlab.com/${owner}/${name}`
     : host && owner ? `registry.${host}/${owner}/${name}`
     : `registry.example.com/${name}`;
-  return { ...m, ci: { ...ci, registry } };
 }
 
 /**
