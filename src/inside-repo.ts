@@ -4,6 +4,9 @@ import { COMMANDS } from "./args.js";
 import { UsageError } from "./errors.js";
 import { MANIFEST_FILE } from "./manifest.js";
 
+/** The commands that work on a generated repo, as a refusal lists them. */
+const REPO_COMMANDS = COMMANDS.filter((c) => c !== "create").join(", ");
+
 /** The nearest of from and the folders above it that holds hybrid-backend.json. */
 export function enclosingGeneratedRepo(from: string): string | undefined {
   for (let at = resolve(from); ; at = dirname(at)) {
@@ -22,11 +25,10 @@ export function rejectBareWordInsideRepo(dir: string | undefined, cwd: string = 
   if (dir === undefined || dir === "." || dir === ".." || isAbsolute(dir) || /[/\\]/.test(dir)) return;
   const repo = enclosingGeneratedRepo(cwd);
   if (repo === undefined) return;
-  const commands = COMMANDS.filter((c) => c !== "create").join(", ");
   throw new UsageError(
     "command",
     dir,
-    `not a command (${commands}), and this folder is inside the generated repo ${repo}; to create a new project in a folder of that name on purpose, pass ./${dir}`,
+    `not a command (${REPO_COMMANDS}), and this folder is inside the generated repo ${repo}; to create a new project in a folder of that name on purpose, pass ./${dir}`,
   );
 }
 
@@ -40,10 +42,9 @@ export function rejectBareWordInsideRepo(dir: string | undefined, cwd: string = 
 export function rejectDefaultFolderInsideRepo(name: string, cwd: string = process.cwd()): void {
   const repo = enclosingGeneratedRepo(cwd);
   if (repo === undefined) return;
-  const commands = COMMANDS.filter((c) => c !== "create").join(", ");
   throw new UsageError(
     "folder",
     undefined,
-    `this folder is inside the generated repo ${repo}, where the default ./${name} would nest a second project; to work on this repo run a command (${commands}); to create ./${name} there on purpose, pass ./${name}`,
+    `this folder is inside the generated repo ${repo}, where the default ./${name} would nest a second project; to work on this repo run a command (${REPO_COMMANDS}); to create ./${name} there on purpose, pass ./${name}`,
   );
 }
