@@ -5,9 +5,10 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestJsonSchema, parseManifest } from "../../src/manifest.js";
 import { TEMPLATES_DIR } from "../../src/paths.js";
-import { prebuiltModule } from "../../src/prebuild.js";
+import { prebuiltModule, withoutHelperLocations } from "../../src/prebuild.js";
 import type { PrecompiledTemplate } from "../../src/prebuilt.js";
-import { templateHash, templateStats, usePrecompiled } from "../../src/render/handlebars.js";
+import { COMPILE_OPTIONS, templateHash, templateStats, usePrecompiled } from "../../src/render/handlebars.js";
+import Handlebars from "handlebars";
 import { render, type FileTree } from "../../src/render/index.js";
 import { type TemplateNames, templateNames } from "../../src/template-names.js";
 import { ROOT } from "../helpers/cli.js";
@@ -105,5 +106,21 @@ describe("prebuilt", () => {
   it("the names the templates reserve, read at build time, are the ones read from them now", () => {
     expect(prebuilt.TEMPLATE_NAMES).toEqual(templateNames());
     expect(prebuilt.TEMPLATE_NAMES.composeServices).toContain("orchestrator");
+  });
+
+  // Each helper call's source location was ~60 KB of the bundle that nothing reads;
+  // the line a missing variable is on, which strict mode reports, is kept.
+  it("carries no helper call's source location, and a missing variable still names its line", () => {
+    const module = prebuiltModule(TEMPLATES_DIR);
+    expect(module).toContain('"column":');
+    expect(module).not.toContain('"loc":{');
+    const source = "{{#if (eq a 1)}}\n  {{missing}}\n{{/if}}\n";
+    const raw = Handlebars.precompile(source, { ...COMPILE_OPTIONS }) as string;
+    expect(raw).toContain('"loc":{');
+    const stripped = withoutHelperLocations(raw);
+    expect(stripped.length).toBeLessThan(raw.length);
+    const template = Handlebars.template(new Function(`return ${stripped}`)());
+    expect(() => template({ a: 1 }, { helpers: { eq: (x: unknown, y: unknown) => x === y } })).toThrow(/"missing" not defined in .* - 2:4/);
+    expect(template({ a: 2 }, { helpers: { eq: (x: unknown, y: unknown) => x === y } })).toBe("");
   });
 });
