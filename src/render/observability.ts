@@ -42,6 +42,45 @@ export const STACK_IMAGES = {
  */
 export const COLLECTOR_MEMORY = { containerMib: 256, limitPercent: 80, spikePercent: 25 } as const;
 
+/**
+ * The rest of the stack's memory under compose (mem_limit), MiB, beside the
+ * collector's above; compose.ts's composeMemoryMib puts every service's in one
+ * table. Without a limit a container may take the whole host's memory, and two
+ * of these keep everything they are sent: Jaeger's memory store holds every
+ * trace until the process exits, and Prometheus every sample for 15 days.
+ * Each is capped inside its limit (jaegerMaxTraces, PROMETHEUS_RETENTION).
+ */
+export const STACK_MEMORY_MIB = { jaeger: 512, prometheus: 512, grafana: 256 } as const;
+
+/**
+ * What one trace of this stack costs Jaeger's memory store, KiB, at most: a
+ * request is a dozen spans (the orchestrator's, the gRPC client and server
+ * spans, the worker's phases) of a few hundred bytes each once held as Go
+ * values; 16 KiB over-counts it so the cap stays inside the limit.
+ */
+export const JAEGER_TRACE_KIB = 16;
+/** The share of Jaeger's limit its traces may fill; the rest is the query service, the UI and the Go runtime. */
+export const JAEGER_TRACES_PERCENT = 50;
+
+/**
+ * The in-memory store's cap on traces (extensions.jaeger_storage.backends.
+ * some_storage.memory.max_traces of the all-in-one config the image runs
+ * without --config, which caps it at 100000 traces, over 1.5 GiB at the
+ * estimate above); the oldest go first.
+ */
+export function jaegerMaxTraces(): number {
+  return Math.floor((STACK_MEMORY_MIB.jaeger * 1024 * JAEGER_TRACES_PERCENT) / 100 / JAEGER_TRACE_KIB);
+}
+
+/**
+ * Prometheus's size-based retention (--storage.tsdb.retention.size), MB:
+ * its blocks live on the container's disk, but the kernel charges the pages it
+ * reads of them to the container's memory, so they are kept to half its limit
+ * (the rest is the head block of the last two hours, a few MiB for a
+ * development stack's series, and the query engine).
+ */
+export const PROMETHEUS_RETENTION = { sizeMb: Math.floor(STACK_MEMORY_MIB.prometheus / 2) } as const;
+
 /** What the compose file and the collector's config see as `obs.collectorMemory`. */
 export function collectorMemory() {
   const { containerMib, limitPercent, spikePercent } = COLLECTOR_MEMORY;
@@ -65,6 +104,8 @@ export function observabilityContext(m: Manifest, workers: WorkerContext[]) {
   return {
     images: STACK_IMAGES,
     collectorMemory: collectorMemory(),
+    jaegerMaxTraces: jaegerMaxTraces(),
+    prometheusRetentionSize: `${PROMETHEUS_RETENTION.sizeMb}MB`,
     jaegerPort: JAEGER_UI_PORT,
     prometheusPort: PROMETHEUS_PORT,
     grafanaPort: GRAFANA_PORT,
