@@ -19,6 +19,8 @@ import { makeDirs } from "../make-dirs.js";
  * the containers serve (wiring.ts);
  * kubernetes-validate --strict for the Kubernetes version the manifest names;
  * the KEDA objects pass KEDA's own CRD schemas (vendored, see KEDA_VERSION);
+ * every Deployment sets each request or limit its containers' env reads
+ * (resourceFieldRef), with the schema the generated check.sh uses;
  * checkov finds no failed policy in the built manifests or the Dockerfiles
  * (skips are annotated with their reason where they apply).
  */
@@ -79,6 +81,7 @@ export async function deployStep(ctx: StepContext): Promise<void> {
   const built: string[] = [];
   const core: string[] = [];
   const keda = new Map<string, string[]>();
+  const deployments: string[] = [];
   for (const overlay of overlays) {
     const yaml = await run(log, "kubectl", ["kustomize", join(root, "overlays", overlay)], opts);
     const file = join(out, `${overlay}.yaml`);
@@ -97,6 +100,11 @@ export async function deployStep(ctx: StepContext): Promise<void> {
       writeFileSync(f, d.text);
       keda.set(d.kind, [...(keda.get(d.kind) ?? []), f]);
     });
+    docs.filter((d) => d.kind === "Deployment").forEach((d, i) => {
+      const f = join(out, `${overlay}.deployment-${i}.yaml`);
+      writeFileSync(f, d.text);
+      deployments.push(f);
+    });
   }
 
   const version = `${ctx.manifest.toolchains.kubernetes}.0`;
@@ -109,10 +117,12 @@ export async function deployStep(ctx: StepContext): Promise<void> {
   for (const [kind, files] of keda) {
     await run(log, checkJsonschema, ["--schemafile", join(schemas, KEDA_SCHEMAS[kind]!), ...files], opts);
   }
+  // A request or limit read by env but unset is no error to the API server: the kubelet gives 0 (or the node's allocatable).
+  if (deployments.length) await run(log, checkJsonschema, ["--schemafile", join(schemas, "..", "resource-fields", "deployment.json"), ...deployments], opts);
 
   const summary = await checkovScan(ctx, checkov, built, log);
   ctx.note?.(
-    `deploy: ${overlays.length} overlays built; Kubernetes ${ctx.manifest.toolchains.kubernetes} schemas (strict) and KEDA ${KEDA_VERSION} CRD schemas pass; ` +
+    `deploy: ${overlays.length} overlays built; Kubernetes ${ctx.manifest.toolchains.kubernetes} schemas (strict) and KEDA ${KEDA_VERSION} CRD schemas pass; every resource env reads is set; ` +
       `checkov ${LINTERS.checkov.version}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped (annotated). ` +
       "No cluster here, so no server-side dry run (kubectl apply --dry-run=server) or admission check.",
   );

@@ -89,6 +89,20 @@ describe.each([
     // An overlay kustomize cannot build.
     ["a missing resource", "deploy/kubernetes/base/kustomization.yaml", (t) => t.replace(/^resources:\n/m, "resources:\n  - gone.yaml\n"), /gone\.yaml/],
   ];
+  // CPU_BUDGET reads the worker's cpu request (resourceFieldRef): deleted, the
+  // kubelet gives 0 (a missing limit: the node's allocatable), which the API
+  // server accepts; check.sh's second pass (schemas/resource-fields) refuses it.
+  const unread = /check\.sh: prod: a container's env reads a request or limit \(resourceFieldRef\) its resources do not set/;
+  const removeInProd = (kind: string, name: string, path: string) => (t: string) => {
+    const patch = `  - target: {kind: ${kind}, name: ${name}}\n    patch: |-\n      - op: remove\n        path: ${path}\n`;
+    return /^patches:\n/m.test(t) ? t.replace(/^patches:\n/m, `patches:\n${patch}`) : `${t}patches:\n${patch}`;
+  };
+  broken.push(["a tcp worker's cpu request deleted in an overlay", "deploy/kubernetes/overlays/prod/kustomization.yaml", removeInProd("Deployment", "pricing", "/spec/template/spec/containers/0/resources/requests/cpu"), unread]);
+  broken.push(["a tcp worker's cpu request deleted in its base", "deploy/kubernetes/base/workers/pricing/deployment.yaml", (t) => t.replace(/^( +requests:\n) +cpu: .*\n/m, "$1"), /check\.sh: dev: a container's env reads a request or limit/]);
+  if (transport === "uds") {
+    // The sidecar's, in the orchestrator's pod.
+    broken.push(["a sidecar's cpu request deleted in an overlay", "deploy/kubernetes/overlays/prod/kustomization.yaml", removeInProd("Deployment", "orchestrator", "/spec/template/spec/initContainers/0/resources/requests/cpu"), unread]);
+  }
   if (ingress !== "http") {
     // KEDA's own CRD schema, vendored beside check.sh.
     broken.push(["a misspelt KEDA field", "deploy/kubernetes/base/orchestrator-keda.yaml", (t) => t.replace(/^spec:\n/m, "spec:\n  pollingIntervall: 5\n"), /ScaledObject orchestrator is invalid/]);

@@ -112,6 +112,17 @@ describe("deploy step fails on", () => {
     await expect(runStep(dir, m)).rejects.toThrow(/prod: orchestrator\/orchestrator: containerPorts .* but listens on .*9090/);
   });
 
+  it("a worker's cpu request, which its CPU_BUDGET reads, deleted in an overlay", async () => {
+    // The API server takes it; the kubelet would give CPU_BUDGET 0.
+    const dir = generate(m);
+    const file = join(dir, "deploy/kubernetes/overlays/prod/kustomization.yaml");
+    const before = readFileSync(file, "utf8");
+    const after = before.replace(/^patches:\n/m, "$&  - target: {kind: Deployment, name: scorer}\n    patch: |-\n      - op: remove\n        path: /spec/template/spec/containers/0/resources/requests/cpu\n");
+    expect(after).not.toBe(before);
+    writeFileSync(file, after);
+    await expect(runStep(dir, m)).rejects.toThrow(/check-jsonschema[\s\S]*deployment-\d+\.yaml/);
+  });
+
   it("an overlay kustomize cannot build", async () => {
     const dir = generate(m);
     writeFileSync(join(dir, "deploy/kubernetes/overlays/dev/kustomization.yaml"), "resources:\n  - ../../missing\n");
