@@ -120,6 +120,8 @@ const BY_CHOICE: [RegExp, (m: Manifest) => boolean][] = [
   [/^orchestrator\/internal\/telemetry\/collector\.go$/, queue],
   [/^orchestrator\/internal\/telemetry\/gauge\.go$/, (m) => !queue(m)],
   [/^scripts\/(emulator|aws)\.sh$/, queue],
+  // The publish job's record of each push: only where there is a publish job (images and a CI).
+  [/^scripts\/record-digest\.sh$/, (m) => m.docker && m.ci.providers.length > 0],
   // The local observability stack's configs go with the compose file that runs it.
   [/^observability\/(otel-collector\.yaml|prometheus\.yml|grafana-(datasource|dashboards)\.yaml)$/, (m) => m.docker],
   [/^deploy\/kubernetes\/base\/orchestrator-(service|hpa)\.yaml$/, (m) => !queue(m)],

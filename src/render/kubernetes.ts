@@ -1,3 +1,4 @@
+import { DIGEST_RE } from "../manifest-pins.js";
 import type { Manifest } from "../manifest.js";
 import { HPA_CPU_UTILIZATION, NO_CPU_LIMIT_REASON, SCALE, serviceResources, sizingContext } from "./resources.js";
 import { kubeWorker, orchestratorPodGraceSecs, type KubeWorker } from "./kube-workers.js";
@@ -237,6 +238,8 @@ export function kubernetesContext(m: Manifest, workers: WorkerContext[]) {
     socketsDir: SOCKETS_DIR,
     monitoringNamespace: MONITORING_NAMESPACE,
     region: DEFAULT_AWS_REGION,
+    /** An image digest as the publish record holds it and the deploy step pins it (the manifest's DIGEST_RE, unanchored). */
+    digestPattern: DIGEST_RE.source.replace(/^\^|\$$/g, ""),
     hpaCpu: HPA_CPU_UTILIZATION,
     sizing: sizingContext(),
     /** checkov's skip of CKV_K8S_11 for a pod with a container that has no CPU limit, and why. */

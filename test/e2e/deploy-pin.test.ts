@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -27,7 +27,9 @@ import { E2E_ENV } from "../helpers/toolchain-env.js";
  * included, must run its image at that commit and that digest, and validate's
  * deploy step (schemas, checkov) passes the pinned overlay. A record that
  * lacks an image, or is another commit's, stops the step with the overlay
- * untouched.
+ * untouched. A push that leaves no digest, or a garbled one, fails the
+ * publish job in scripts/record-digest.sh, which both providers call, with
+ * nothing recorded.
  */
 const env = { ...process.env, ...E2E_ENV, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
 const REGISTRY = "ghcr.io/acme/risk-api";
@@ -43,7 +45,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ -n "\${digestfile}" ]; then printf 'sha256:%s' "$(sha256sum "\${src}" | cut -d' ' -f1)" >"\${digestfile}"; fi
+# FAKE_DIGEST: what a failed or garbled push leaves instead ("missing": no file at all).
+if [ -n "\${digestfile}" ] && [ -n "\${FAKE_DIGEST+x}" ]; then
+  if [ "\${FAKE_DIGEST}" != missing ]; then printf '%s' "\${FAKE_DIGEST}" >"\${digestfile}"; fi
+elif [ -n "\${digestfile}" ]; then printf 'sha256:%s' "$(sha256sum "\${src}" | cut -d' ' -f1)" >"\${digestfile}"; fi
 `;
 
 interface K8sObject {
@@ -99,29 +104,50 @@ describe.each([
   /** The archive each images job hands publish: distinct bytes, so each image has its own digest. */
   const archive = (path: string, name: string) => writeFileSync(path, `${name} build`);
 
-  async function githubRecord(): Promise<string> {
-    const temp = join(root, "runner-temp");
+  interface Published {
+    exitCode: number | undefined;
+    all: string;
+    record: string | null;
+  }
+  const fresh = (what: string) => join(root, `${what}-${Math.random().toString(36).slice(2)}`);
+  /** The publish job's checkout: the record script alone (GitHub's sparse checkout), or the repo (GitLab's). */
+  const workspace = (what: string) => {
+    const ws = fresh(what);
+    mkdirSync(join(ws, "scripts"), { recursive: true });
+    copyFileSync(join(dir, "scripts/record-digest.sh"), join(ws, "scripts/record-digest.sh"));
+    chmodSync(join(ws, "scripts/record-digest.sh"), statSync(join(dir, "scripts/record-digest.sh")).mode);
+    return ws;
+  };
+  const readRecord = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : null);
+
+  async function githubRecord(extra: Record<string, string> = {}): Promise<Published> {
+    const temp = fresh("runner-temp");
     mkdirSync(join(temp, "images"), { recursive: true });
     for (const name of images) archive(join(temp, "images", `${name}.tar`), name);
     writeFileSync(join(temp, "output"), "");
     const job = (parse(readFileSync(join(dir, ".github/workflows/ci.yml"), "utf8")) as { jobs: Record<string, { env: Record<string, string>; steps: GitHubStep[] }> }).jobs.publish!;
     expect(job.env.REGISTRY).toBe(REGISTRY);
+    const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))!;
+    expect(checkout.with).toMatchObject({ "sparse-checkout": "scripts/record-digest.sh", "sparse-checkout-cone-mode": false });
+    const ws = workspace("github");
     const pushes = job.steps.filter((s) => s.name?.startsWith("Push "));
     expect(pushes.map((s) => s.name)).toEqual(images.map((n) => `Push ${n}`));
+    const outputs: string[] = [];
     for (const s of pushes) {
-      const r = await run(s.run!, root, { PATH: `${bin}:${E2E_ENV.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: join(temp, "output"), GITHUB_SHA: sha, REGISTRY: job.env.REGISTRY! });
-      expect(r.exitCode, `${s.run}\n${r.all}`).toBe(0);
+      const r = await run(s.run!, ws, { PATH: `${bin}:${E2E_ENV.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: join(temp, "output"), GITHUB_SHA: sha, REGISTRY: job.env.REGISTRY!, ...extra });
+      outputs.push(r.all);
+      // Actions stops the job at a failed step.
+      if (r.exitCode !== 0) return { exitCode: r.exitCode, all: outputs.join("\n"), record: readRecord(join(temp, "images.env")) };
     }
     // The attestations name the digests the record holds.
     expect(readFileSync(join(temp, "output"), "utf8")).toBe(images.map((n) => `digest=${digestOf(n)}\n`).join(""));
     const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
     expect(upload.with).toMatchObject({ name: "images-${{ github.sha }}", path: "${{ runner.temp }}/images.env", "if-no-files-found": "error" });
-    return readFileSync(join(temp, "images.env"), "utf8");
+    return { exitCode: 0, all: outputs.join("\n"), record: readRecord(join(temp, "images.env")) };
   }
 
-  async function gitlabRecord(): Promise<string> {
-    const work = join(root, "gitlab");
-    mkdirSync(work);
+  async function gitlabRecord(extra: Record<string, string> = {}): Promise<Published> {
+    const work = workspace("gitlab");
     for (const name of images) archive(join(work, `image-${name}.tar`), name);
     const ci = parse(readFileSync(join(dir, ".gitlab-ci.yml"), "utf8")) as Record<string, { variables?: Record<string, string>; script?: string[]; artifacts?: { paths: string[] } }>;
     const publish = ci.publish!;
@@ -129,15 +155,19 @@ describe.each([
     // Its pushes; the script's last line moves :latest, which the record does not name.
     const pushes = publish.script!.slice(0, -1);
     expect(pushes.join("\n")).not.toContain("latest");
-    const r = await run(pushes.join("\n"), work, { PATH: `${bin}:${E2E_ENV.PATH}`, CI_COMMIT_SHA: sha, REGISTRY: ci[".registry"]!.variables!.REGISTRY! });
-    expect(r.exitCode, `${pushes.join("\n")}\n${r.all}`).toBe(0);
-    return readFileSync(join(work, "images.env"), "utf8");
+    // GitLab runs each line in turn and stops the job at the first that fails (sh -e); busybox's sh in docker:cli, sh here.
+    const r = await execa("sh", ["-e", "-c", pushes.join("\n")], { cwd: work, env: { ...env, PATH: `${bin}:${E2E_ENV.PATH}`, CI_COMMIT_SHA: sha, REGISTRY: ci[".registry"]!.variables!.REGISTRY!, ...extra }, reject: false, all: true, stdin: "ignore", timeout: 60_000 });
+    return { exitCode: r.exitCode, all: r.all ?? "", record: readRecord(join(work, "images.env")) };
   }
 
   it("pins every prod image to the commit and the digest publish recorded, as the README runs it", async () => {
-    const record = await githubRecord();
+    const github = await githubRecord();
+    expect(github.exitCode, github.all).toBe(0);
+    const record = github.record!;
     expect(record).toBe(images.map((n) => `${n}=${REGISTRY}/${n}:${sha}@${digestOf(n)}\n`).join(""));
-    expect(await gitlabRecord(), "both providers record alike").toBe(record);
+    const gitlab = await gitlabRecord();
+    expect(gitlab.exitCode, gitlab.all).toBe(0);
+    expect(gitlab.record, "both providers record alike").toBe(record);
 
     const home = join(root, "home");
     mkdirSync(home);
@@ -163,6 +193,21 @@ describe.each([
     const work = tempDir("chb-deploy-pin-work-");
     const ctx = { activity: NO_ACTIVITY, dir, manifest: m, work, buf: "", log: (s: string) => join(work, `${s}.log`), binaries: {}, toolVersions: [], note: () => {}, ...goDepsGate() } as StepContext;
     await deployStep(ctx);
+  });
+
+  it.each([
+    ["left no digest file", "missing", /the push left no digest in .*orchestrator.*nothing recorded/],
+    ["left an empty digest file", "", /the push left no digest in .*orchestrator.*nothing recorded/],
+    ["left a truncated digest", "sha256:abc123", /orchestrator: .* holds 'sha256:abc123', not a digest \(sha256:\[0-9a-f\]\{64\}\); nothing recorded/],
+    ["left a digest and more", `${digestOf("orchestrator")}\nsha256:${"1".repeat(64)}`, /orchestrator: .* holds 'sha256:[0-9a-f]{64}', not a digest/],
+    ["left a garbled digest", `sha256:${"0".repeat(64)}\u001b[31m\nmore`, /holds 'sha256:0{64}\?\[31m', not a digest/],
+  ])("fails the publish job, nothing recorded, when a push %s", async (_, digest, message) => {
+    for (const [provider, publish] of [["github", githubRecord], ["gitlab", gitlabRecord]] as const) {
+      const r = await publish({ FAKE_DIGEST: digest });
+      expect(r.exitCode, `${provider}: ${r.all}`).not.toBe(0);
+      expect(r.all, provider).toMatch(message);
+      expect(r.record, `${provider}'s record`).toBeNull();
+    }
   });
 
   it.each([
