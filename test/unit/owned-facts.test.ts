@@ -6,6 +6,7 @@ import { PROJECT_NAMES, DEAD_LETTER_QUEUE_SUFFIX } from "../../src/project-names
 import { EMULATOR_PORT } from "../../src/render/compose.js";
 import { SQS_DEAD_LETTER } from "../../src/render/dead-letters.js";
 import { render } from "../../src/render/index.js";
+import { RETRIES, retryWorstWaitMs } from "../../src/render/retries.js";
 
 /**
  * A fact create-hybrid-backend owns in one TypeScript constant reaches the
@@ -43,10 +44,38 @@ const FACTS: { what: string; owner: string; pattern: RegExp; skip?: RegExp }[] =
     // A Go test's own example endpoints are not the emulator's default.
     skip: /_test\.go(\.hbs)?$/,
   },
+  {
+    what: "the pipeline's retry attempts",
+    owner: "retries.ts RETRIES.pipelineAttempts",
+    // Go's pipeline.Retry default, cmd/produce's resends (once `const attempts = 8`) and the README's budget.
+    pattern: new RegExp(`\\b${RETRIES.pipelineAttempts} attempts\\b|[Aa]ttempts = ${RETRIES.pipelineAttempts}\\b|\\b${RETRIES.pipelineAttempts} × `),
+    skip: /_test\.go(\.hbs)?$/,
+  },
+  {
+    what: "the pipeline's backoff",
+    owner: "retries.ts RETRIES.pipelineBaseMs, pipelineMaxMs",
+    // Retry.Delay's defaults and their doc comments (once `base = 100 * time.Millisecond`, `Default 5s.`), the README's shed cap.
+    pattern: new RegExp(`base = ${RETRIES.pipelineBaseMs} \\* time\\.Millisecond|first delay\\. Default ${RETRIES.pipelineBaseMs}ms|ceiling = ${RETRIES.pipelineMaxMs / 1000} \\* time\\.Second|every delay\\. Default ${RETRIES.pipelineMaxMs / 1000}s|capped at ${RETRIES.pipelineMaxMs / 1000} ?s\\b`),
+  },
+  {
+    what: "the pipeline's longest wait",
+    owner: "retries.ts retryWorstWaitMs (computed from the backoff)",
+    pattern: new RegExp(`about ${Math.round(retryWorstWaitMs() / 1000)} ?s of waiting|${Math.round(retryWorstWaitMs() / 1000)} ?s at most|about ${Math.round(retryWorstWaitMs() / 2000)} ?s in all`),
+  },
+  {
+    what: "the AWS SDK's attempts",
+    owner: "retries.ts RETRIES.sdkAttempts",
+    pattern: new RegExp(`SDKAttempts = ${RETRIES.sdkAttempts}\\b|at most ${RETRIES.sdkAttempts} attempts|× ${RETRIES.sdkAttempts} calls per AWS`),
+  },
+  {
+    what: "the gRPC retry policy's attempts",
+    owner: "retries.ts RETRIES.grpcAttempts",
+    pattern: new RegExp(`"maxAttempts": ${RETRIES.grpcAttempts}\\b|\\(${RETRIES.grpcAttempts} attempts\\)|× ${RETRIES.grpcAttempts} worker calls`),
+  },
 ];
 
 describe("facts owned by one constant", () => {
-  const sources = files(TEMPLATES).map((path) => ({ path: relative(TEMPLATES, path), text: readFileSync(path, "latin1") }));
+  const sources = files(TEMPLATES).map((path) => ({ path: relative(TEMPLATES, path), text: readFileSync(path, "utf8") }));
 
   it.each(FACTS)("no template spells $what ($owner) itself", ({ pattern, skip }) => {
     const spelled = sources.filter((f) => !skip?.test(f.path)).flatMap((f) => f.text.split("\n").flatMap((line, i) => (pattern.test(line) ? [`${f.path}:${i + 1}: ${line.trim()}`] : [])));
@@ -66,5 +95,27 @@ describe("facts owned by one constant", () => {
     expect(PROJECT_NAMES.deadLetterQueue.of("risk-api")).toBe(`${PROJECT_NAMES.queue.of("risk-api")}${SQS_DEAD_LETTER.suffix}`);
     expect(text("README.md")).toContain(`\`<queue>${SQS_DEAD_LETTER.suffix}\``);
     expect(text("scripts/aws.sh")).toContain(`LOCAL_AWS_ENDPOINT=http://127.0.0.1:${EMULATOR_PORT}\n`);
+  });
+
+  it("the retry budget reaches Go and the README from retries.ts, its longest wait computed", () => {
+    // Sum of the capped ceilings: 0.1 + 0.2 + 0.4 + 0.8 + 1.6 + 3.2 + 5 s with the defaults.
+    expect(retryWorstWaitMs({ pipelineAttempts: 8, pipelineBaseMs: 100, pipelineMaxMs: 5000 })).toBe(11300);
+    expect(retryWorstWaitMs({ pipelineAttempts: 3, pipelineBaseMs: 1000, pipelineMaxMs: 1500 })).toBe(2500);
+    const tree = render(parseManifest({ name: "risk-api", orchestrator: { module: "example.com/risk-api/orchestrator", ingress: "sqs" } }));
+    const text = (p: string) => tree.get(p)!.content.toString("utf8");
+    const retry = text("orchestrator/internal/pipeline/retry.go");
+    expect(retry).toContain(`DefaultAttempts = ${RETRIES.pipelineAttempts}\n`);
+    expect(retry).toContain(`DefaultBase     = ${RETRIES.pipelineBaseMs} * time.Millisecond\n`);
+    expect(retry).toContain(`DefaultMax      = ${RETRIES.pipelineMaxMs} * time.Millisecond\n`);
+    expect(text("orchestrator/internal/awsenv/attempts.go")).toContain(`const SDKAttempts = ${RETRIES.sdkAttempts}\n`);
+    expect(text("orchestrator/internal/workerclient/client.go")).toContain(`"maxAttempts": ${RETRIES.grpcAttempts},`);
+    // produce resends on the shared budget rather than a count of its own.
+    expect(text("orchestrator/cmd/produce/main.go")).toContain("attempts := retry.MaxAttempts()");
+    const readme = text("README.md").replace(/\s+/g, " ");
+    const worst = Math.round(retryWorstWaitMs() / 1000);
+    expect(readme).toContain(`up to ${RETRIES.pipelineAttempts} attempts with jittered backoff (at most about ${worst} s of waiting)`);
+    expect(readme).toContain(`at most ${RETRIES.sdkAttempts} attempts (\`awsenv.SDKAttempts\`)`);
+    expect(readme).toContain(`${RETRIES.pipelineAttempts} × ${RETRIES.grpcAttempts} worker calls`);
+    expect(readme).toContain(`capped at ${RETRIES.pipelineMaxMs / 1000} s`);
   });
 });
