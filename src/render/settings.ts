@@ -117,7 +117,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
   const http = ingress === "http";
   const kube = m.deploy.includes("kubernetes");
   const rows: Setting[] = [
-    { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, rule: listenRule(ORCHESTRATOR_PORT), meaning: http ? "HTTP listen address (`make run`: `127.0.0.1:8080`)" : "ops listen address: health, readiness, metrics (`make run`: `127.0.0.1:8080`)" },
+    { name: "LISTEN_ADDR", default: `:${ORCHESTRATOR_PORT}`, rule: listenRule(ORCHESTRATOR_PORT), meaning: `${http ? "HTTP listen address" : "ops listen address: health, readiness, metrics"} (\`make run\`: \`127.0.0.1:${ORCHESTRATOR_PORT}\`)` },
     ...(http
       ? [
           {

@@ -7,6 +7,8 @@ import { EMULATOR_PORT } from "../../src/render/compose.js";
 import { SQS_DEAD_LETTER } from "../../src/render/dead-letters.js";
 import { render } from "../../src/render/index.js";
 import { RETRIES, retryWorstWaitMs } from "../../src/render/retries.js";
+import { ORCHESTRATOR_PORT } from "../../src/render/settings.js";
+import { FIRST_WORKER_PORT } from "../../src/render/workers.js";
 
 /**
  * A fact create-hybrid-backend owns in one TypeScript constant reaches the
@@ -71,6 +73,23 @@ const FACTS: { what: string; owner: string; pattern: RegExp; skip?: RegExp }[] =
     what: "the gRPC retry policy's attempts",
     owner: "retries.ts RETRIES.grpcAttempts",
     pattern: new RegExp(`"maxAttempts": ${RETRIES.grpcAttempts}\\b|\\(${RETRIES.grpcAttempts} attempts\\)|× ${RETRIES.grpcAttempts} worker calls`),
+  },
+  {
+    what: "the orchestrator's port",
+    owner: "settings.ts ORCHESTRATOR_PORT (LISTEN_ADDR's default)",
+    // An address on it, the image's EXPOSE, the README's "port N" (scripts/lib.sh, checks.sh,
+    // wait-ready.sh, run.sh, the Dockerfile and four README partials once typed 8080).
+    pattern: new RegExp(`:${ORCHESTRATOR_PORT}(?!\\d)|EXPOSE ${ORCHESTRATOR_PORT}\\b|port ${ORCHESTRATOR_PORT}\\b`),
+    // A Go test's own addresses are not the default.
+    skip: /_test\.go(\.hbs)?$/,
+  },
+  {
+    what: "the first worker's port",
+    owner: "workers.ts FIRST_WORKER_PORT",
+    pattern: new RegExp(`:${FIRST_WORKER_PORT}(?!\\d)`),
+    // Tests' own addresses (Go's, worker-kit's test modules); addrs.go's list example belongs to
+    // the socket-path checks (another change's).
+    skip: /_test\.go(\.hbs)?$|worker-kit\/src\/(config\/tests|probe)\.rs$|internal\/config\/addrs\.go\.hbs$/,
   },
 ];
 

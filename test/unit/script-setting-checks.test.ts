@@ -48,7 +48,7 @@ const script = (dir: string, name: string, env: Record<string, string>, args: st
 
 const started = (dir: string) => ["orchestrator", "scorer", "curl", "go"].filter((m) => existsSync(join(dir, "started", m)));
 
-const ADDR = "HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535";
+const ADDR = "HOST:PORT (127.0.0.1:PORT, :PORT or [::1]:PORT), PORT 0 to 65535";
 /** Linux's 108 sun_path bytes, less the NUL and the worker's staging suffix. */
 const UNIX = `${ADDR}, or unix:///PATH, an absolute path to a socket file (no directory) of at most ${108 - 1 - UDS_STAGING_EXTRA} bytes`;
 
