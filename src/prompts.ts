@@ -2,6 +2,7 @@ import nodePlop from "node-plop";
 import type { Partial } from "./answers.js";
 import { DEFAULT_NAME, answersFault, merge, parseWorkers } from "./answers.js";
 import { UsageError } from "./errors.js";
+import { STRICT_TYPES, strictPrompts } from "./strict-prompts.js";
 import { fromFlags } from "./manifest-faults.js";
 import {
   CI_PROVIDERS,
@@ -34,6 +35,10 @@ export async function promptAnswers(
   folderProblem: (folder: string) => string | undefined = () => undefined,
 ): Promise<{ answers: Partial; dir: string | undefined }> {
   const plop = await nodePlop();
+  // Every closed-choice question refuses a typed answer outside its choices (strict-prompts.ts),
+  // built on the prompts node-plop's inquirer registered (plop passes that inquirer through, untyped).
+  const { inquirer } = plop as unknown as { inquirer: { prompt: { prompts: Parameters<typeof strictPrompts>[0] } } };
+  for (const [type, prompt] of Object.entries(strictPrompts(inquirer.prompt.prompts))) plop.setPrompt(type, prompt as never);
   /** The values of one question that, with the flags and the answers so far, break no rule of the manifest. */
   const fitting = <T>(key: string, values: T[], soFar: Record<string, unknown>) =>
     values.filter((value) => answersFault(merge(given, toPartial({ ...soFar, [key]: value })), fromFlags, true) === undefined);
@@ -152,7 +157,9 @@ export async function promptAnswers(
       when: onlyIfOpen("kubernetes", [true, false]),
       default: true,
     },
-  ].filter(Boolean);
+  ]
+    .filter((q) => q !== false)
+    .map((q) => ({ ...q, type: STRICT_TYPES[q.type] ?? q.type }));
 
   const generator = plop.setGenerator("create", { description: "new project", prompts: prompts as never, actions: [] });
   const raw = (await generator.runPrompts()) as Record<string, unknown>;

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readChoice, readPicks, readYesNo } from "../../src/typed-answers.js";
 import { CLI, tempDir } from "../helpers/cli.js";
 
 /**
@@ -202,6 +203,47 @@ describe("interactive prompts", () => {
       { name: "pricing", transport: "tcp" },
     ]);
     expect(result.screen).toContain("--workers scorer,pricing");
+  });
+
+  // A closed question took any typed answer but its choices for the default (maybe, ja), or
+  // for yes (yse), and a list ignored what was typed: "queue" then Enter answered http.
+  it("refuses a typed answer outside a question's choices and asks again, naming them", async () => {
+    const cwd = tempDir();
+    const result = await session(cwd, ["picky", "--no-validate", "--no-git"], [
+      [/Go module path/, ENTER],
+      [/Ingress/, `queue${ENTER}`],
+      // The terminal wraps a long line: match a part of it that stays on one row.
+      [/"queue" is not one of/, `SQS${ENTER}`],
+      [/Results sink/, ENTER],
+      [/CI providers/, `jenkins${ENTER}`],
+      [/"jenkins" is not a list of/, `gitlab${ENTER}`],
+      [/Rust workers/, ENTER],
+      [/Worker transport/, `2${ENTER}`],
+      [/Dockerfiles and compose/, `maybe${ENTER}`],
+      [/"maybe" is not an answer/, `yse${ENTER}`],
+      [/"yse" is not an answer/, `YES${ENTER}`],
+      [/Kubernetes manifests/, `ja${ENTER}`],
+      [/"ja" is not an answer/, `n${ENTER}`],
+    ]);
+    expect(result.answered, result.screen).toBe(13);
+    expect(result.code, result.screen).toBe(0);
+    const screen = result.screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, " ");
+    for (const allowed of ["one of http, sqs, kinesis", "a list of github, gitlab", "type y, yes, n or no (Enter alone: yes)"]) expect(screen).toContain(allowed);
+    const manifest = JSON.parse(readFileSync(join(cwd, "picky", "hybrid-backend.json"), "utf8"));
+    expect(manifest.orchestrator).toMatchObject({ ingress: "sqs", sink: "dynamodb" });
+    expect(manifest.ci.providers).toEqual(["gitlab"]);
+    expect(manifest.workers).toEqual([{ name: "scorer", transport: "uds" }]);
+    expect(manifest.docker).toBe(true);
+    expect(manifest.deploy).toEqual([]);
+  });
+
+  it("names a typed answer's invisible characters escaped in its refusal", () => {
+    expect(readYesNo("y\u001b[2J", true)).toEqual({ refused: '"y\\u001b[2J" is not an answer: type y, yes, n or no (Enter alone: yes)' });
+    expect(readChoice(" Kinesis ", ["http", "sqs", "kinesis"], 0)).toEqual({ answer: 2 });
+    expect(readChoice("4", ["http", "sqs", "kinesis"], 0)).toHaveProperty("refused");
+    expect(readPicks(" a i ", ["github", "gitlab"])).toEqual({ answer: undefined });
+    expect(readPicks("GitLab, github", ["github", "gitlab"])).toEqual({ answer: ["github", "gitlab"] });
+    expect(readPicks("none", ["github", "gitlab"])).toEqual({ answer: [] });
   });
 
   it("does not prompt with --yes even on a TTY", async () => {
