@@ -98,14 +98,14 @@ export function ruleLine(name: string, rule: SettingRule): string {
 /**
  * unix:// addresses as each parser of one reads them (worker-kit's ListenAddr, config.go's
  * addrs, run.sh's check_addr): unix:// then an absolute path that names a file, so neither /
- * nor one ending in /, . or .. (unix:/// passed every check and the worker failed at bind).
- * `dir` is a path that is a directory on every machine: the worker, and run.sh that places it,
- * refuse it too, as no socket can be bound there.
+ * nor one ending in /, . or .. (unix:/// passed every check and the worker failed at bind),
+ * nor an existing directory (unix:///tmp, one on every machine): no socket can be bound
+ * there, and the orchestrator, which took it, dialled it for ever, unready. One list for
+ * all three, so a parser that misses one fails its test.
  */
 export const SOCKET_EXAMPLES = {
-  bad: ["unix:///", "unix:///tmp/", "unix:///tmp/.", "unix:///tmp/..", "unix:///tmp/x/", "unix://worker.sock", "unix:/worker.sock"],
+  bad: ["unix:///", "unix:///tmp/", "unix:///tmp/.", "unix:///tmp/..", "unix:///tmp/x/", "unix://worker.sock", "unix:/worker.sock", "unix:///tmp"],
   good: ["unix:///tmp/worker.sock", "unix:///tmp/.worker.sock"],
-  dir: "unix:///tmp",
 } as const;
 
 /** Two listen settings of one service, each with its own port (its addr rule's). */
@@ -216,7 +216,7 @@ function kindExamples(rule: SettingRule): { bad: string[]; good: string[] } {
       else good.push(`:${p}`, `localhost:${p}`, "127.0.0.1:65535", `[fe80::1%eth0]:${p}`);
       (rule.port0 ? good : bad).push("127.0.0.1:0");
       if (rule.unix) good.push(...SOCKET_EXAMPLES.good);
-      bad.push(...SOCKET_EXAMPLES.bad, ...(rule.unix ? [SOCKET_EXAMPLES.dir] : []));
+      bad.push(...SOCKET_EXAMPLES.bad);
       return { bad, good };
     }
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../src/manifest.js";
 import { render } from "../../src/render/index.js";
+import { SOCKET_EXAMPLES } from "../../src/render/setting-rules.js";
 import { SYNTHETIC_COUNT_MAX } from "../../src/render/settings.js";
 import { UDS_STAGING_EXTRA, WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
@@ -74,6 +75,17 @@ describe("make run refuses a malformed address before starting anything", () => 
     expect(r.all).toBe(`run: ${name}=${value}: want ${want}`);
     expect(started(dir)).toEqual([]);
   });
+
+  // The list the worker's and config.go's tests run too (setting-rules.ts): a parser that
+  // misses one (config.go took an existing directory) fails its own test.
+  it.each([...SOCKET_EXAMPLES.bad.map((v) => [v, false] as const), ...SOCKET_EXAMPLES.good.map((v) => [v, true] as const)])(
+    "reads WORKER_SCORER_ADDR=%s as the worker and the orchestrator do (taken: %s)",
+    async (value, taken) => {
+      const r = await script(repo(http), "run", { WORKER_SCORER_ADDR: value }, ["--check"]);
+      if (taken) expect(r.exitCode, r.all).toBe(0);
+      else expect([r.exitCode, r.all]).toEqual([2, `run: WORKER_SCORER_ADDR=${value}: want ${UNIX}`]);
+    },
+  );
 
   it("takes a socket path of exactly the longest a worker binds", async () => {
     const path = `/tmp/${"x".repeat(108 - 1 - UDS_STAGING_EXTRA - 10)}.sock`;
