@@ -2,7 +2,7 @@ import type { Manifest } from "../manifest.js";
 import { shellQuote } from "../human.js";
 import { CI_FILES } from "../render/ci-jobs.js";
 import { besidePath, type SyncConflict } from "../sync/conflicts.js";
-import { WORKERS_DIR } from "../render/components.js";
+import { MODEL_FILE, WORKERS_DIR } from "../render/components.js";
 import { workerAddrVar, workerContexts } from "../render/workers.js";
 import { selfCommand } from "../self-command.js";
 
@@ -63,6 +63,9 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
       const addr = worker.transport === "uds" ? `a Unix socket, ${value}.sock, under make run` : `127.0.0.1:${worker.port}`;
       const route = m.orchestrator.ingress === "http" ? `, and serves it at POST /v1/workers/${value}/score` : "";
       steps.push(["", `${value}'s code is in ${WORKERS_DIR}/${value}/; the orchestrator dials it at ${worker.env} (${addr})${route}`]);
+      // The render is the manifest's alone: a new worker gets the model create ships, not the
+      // primary's as the team may have changed it, and the shared vectors hold one model's answers.
+      steps.push(["", modelNote(value, primary)]);
     } else {
       steps.push(["make test smoke", `rebuild and test the workers left: ${m.workers.map((w) => w.name).join(", ")}`]);
       // The primary's role passes to the first worker left, silently otherwise: from now on
@@ -84,6 +87,12 @@ export function changeSteps(verb: "add" | "remove", kind: "worker" | "ci", value
   }
   const width = Math.max(...steps.map(([cmd]) => cmd.length));
   return steps.map(([cmd, why]) => (cmd ? (why ? `  ${cmd.padEnd(width)}  # ${why}` : `  ${cmd}`) : `  ${why}`).trimEnd());
+}
+
+/** Which model an added worker scores with, where its own goes, and what checks it (README.md, Workers). */
+function modelNote(added: string, primary: string): string {
+  const file = `${WORKERS_DIR}/${added}/${MODEL_FILE}`;
+  return `${added} scores with the model create ships (${file}), not ${primary}'s if you changed that: put ${added}'s own model in ${file} (how: ${WORKERS_DIR}/${added}/README.md under Changing the model); make test checks every worker against testdata/vectors.json, one model's answers (README.md, Workers)`;
 }
 
 /** What a worker promoted to primary by a removal now answers (README.md, Workers). */

@@ -22,6 +22,8 @@ export const PER_ENV = "{env}";
 export const WORKER_KIT = "worker-kit";
 export const WORKER_MODEL = "worker-model";
 export const SHARED_CRATES = [WORKER_KIT, WORKER_MODEL] as const;
+/** A worker's model, in its folder: every worker gets the one templates/rust-worker ships, byte for byte (build.rs compiles it in). */
+export const MODEL_FILE = "model/model.json";
 /**
  * The version of every crate in the workspace (each takes it with
  * version.workspace): the path dependencies on the shared crates name it,
