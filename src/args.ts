@@ -11,7 +11,7 @@ export type Command = (typeof COMMANDS)[number];
 
 /** Which options make sense for which command; the rest are usage errors. */
 const SYNC_OPTIONS = ["dry-run", "force", "json", "verbose", "help", "version"] as const;
-const ALLOWED: Record<Command, readonly OptionName[]> = {
+export const OPTIONS_OF: Record<Command, readonly OptionName[]> = {
   create: (Object.keys(OPTIONS) as OptionName[]).filter((k) => !["check", "force", "no-cache"].includes(k)),
   validate: ["json", "no-cache", "help", "version"],
   doctor: ["json", "help", "version"],
@@ -86,7 +86,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
     throw new UsageError("arguments", positionals.join(" ") || undefined, USAGE_OF[command]);
   }
   for (const key of Object.keys(parsed.values)) {
-    if (!ALLOWED[command].includes(key as OptionName)) {
+    if (!OPTIONS_OF[command].includes(key as OptionName)) {
       throw new UsageError("option", `--${key}`, `not an option of ${command}; run with --help`);
     }
   }
@@ -145,7 +145,7 @@ Create options (prompted for on a TTY unless --yes):
   --transport KIND     ${TRANSPORTS.join(" | ")}: every worker its own Deployment behind a Service (tcp), or a
                        sidecar in the orchestrator's pod over a Unix socket (uds) (default: tcp)
   --workers LIST       comma-separated Rust worker names, 1 to 8, the first the primary (default: scorer)
-  --no-docker          skip Dockerfiles and compose
+  --no-docker          skip Dockerfiles and compose (--docker: keep them, whatever --config says)
   --config FILE        answers as JSON (the shape of hybrid-backend.json); flags override it
   -y, --yes            accept defaults, never prompt
   --dry-run            print the files that would be written; write nothing
