@@ -80,6 +80,8 @@ function strictConfirm(Base: PromptClass): PromptClass {
         this,
         (line) => this.take(readYesNo(line, fallback), (answer) => {
           stop();
+          // Answered: the refusal goes with the question's last render.
+          this.refusal = undefined;
           this.status = "answered";
           this.render(answer);
           this.screen.done();
@@ -117,6 +119,7 @@ function strictList(Base: PromptClass): PromptClass {
             return;
           }
           stop();
+          this.refusal = undefined;
           this.selected = typed.answer;
           this.onSubmit(this.opt.choices.realChoices[typed.answer]!.value);
         },

@@ -227,7 +227,11 @@ describe("interactive prompts", () => {
     ]);
     expect(result.answered, result.screen).toBe(13);
     expect(result.code, result.screen).toBe(0);
-    const screen = result.screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, " ");
+    const plain = result.screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+    // Answered, a question is drawn without its refusal under it.
+    expect(plain).not.toMatch(/Ingress sqs \(consume an SQS queue[^\n]*\n>> /);
+    expect(plain).not.toMatch(/Dockerfiles and compose Yes\s*\n>> /);
+    const screen = plain.replace(/\s+/g, " ");
     for (const allowed of ["one of http, sqs, kinesis", "a list of github, gitlab", "type y, yes, n or no (Enter alone: yes)"]) expect(screen).toContain(allowed);
     const manifest = JSON.parse(readFileSync(join(cwd, "picky", "hybrid-backend.json"), "utf8"));
     expect(manifest.orchestrator).toMatchObject({ ingress: "sqs", sink: "dynamodb" });
