@@ -198,7 +198,7 @@ export function orchestratorSettings(m: Manifest, workers: readonly WorkerContex
         default: "TRIM_HORIZON",
         rule: { kind: "choice", values: ["TRIM_HORIZON", "LATEST"] },
         meaning:
-          "where a shard with no checkpoint is first read: `TRIM_HORIZON`, every record the stream still holds (a first deploy against a stream in use handles its whole retention, 24 hours to 365 days); `LATEST`, the records added from the time its lease is created. A checkpoint always wins, and a shard split or merged from one already read starts at `TRIM_HORIZON` either way, so nothing between the two is skipped",
+          "where a shard with no checkpoint is first read: `TRIM_HORIZON`, every record the stream still holds (a first deploy against a stream in use handles its whole retention, 24 hours to 365 days); `LATEST`, the records added from the time its lease is created, by the service's clock (Delivery semantics). A checkpoint always wins, and a shard split or merged from one being read starts at `TRIM_HORIZON`, or at its parent's start while the parent has no record read, so nothing between the two is skipped",
       },
       { name: "DEAD_LETTER_TABLE", default: PROJECT_NAMES.deadLetterTable.of(m.name), rule: awsName("table"), meaning: "records that cannot be handled, with their payload (partition key `dead_letter_id`)" },
       {
