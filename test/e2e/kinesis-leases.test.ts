@@ -76,6 +76,11 @@ async function lastSequenceNumbers(endpoint: string, stream: string): Promise<Ma
   return last;
 }
 
+/** The stream's leases, finished ones left out. */
+async function openLeases(endpoint: string, table: string): Promise<Record<string, unknown>[]> {
+  return (await scanTable(endpoint, table)).filter((l) => l.checkpoint !== "SHARD_END");
+}
+
 describe("kinesis consumer group", () => {
   // The project queue.test.ts validates, generated once per run (shared-projects.ts).
   let rig: QueueRig;
@@ -226,4 +231,44 @@ describe("kinesis consumer group", () => {
     );
     await stopWorker(worker);
   }, 240_000);
+
+  it("with KINESIS_INITIAL_POSITION=LATEST scores exactly the records produced after the consumer is ready", async () => {
+    const env: Record<string, string> = { ...rig.env("latest"), KINESIS_INITIAL_POSITION: "LATEST" };
+    const endpoint = rig.moto.endpoint;
+    await awsJson(endpoint, "kinesis", "Kinesis_20131202.CreateStream", { StreamName: env.KINESIS_STREAM_NAME, ShardCount: 2 });
+    await rig.bootstrap(env);
+    const workerAddr = `127.0.0.1:${await freePort()}`;
+    const worker = await rig.startWorker(env, workerAddr, "latest");
+    services.push(worker);
+    // A backlog the stream already holds when the consumer first meets it.
+    await rig.produce(env, (await rig.workload(workerAddr, 100, "latest-old-")).file);
+    // A LATEST start is the service's Date header, whole seconds cut down (delivery.md): a
+    // record from the second the lease is created in may be read too.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const o = await rig.startOrchestrator(env, workerAddr, "latest");
+    services.push(o.service);
+    const leases = () => openLeases(endpoint, env.LEASE_TABLE!);
+    await until("a LATEST lease on each shard", async () => {
+      const ls = await leases();
+      return ls.length === 2 && ls.every((l) => String(l.checkpoint).startsWith("LATEST@"));
+    }, 30_000);
+    // The start is the service's time, from the Date header of ListShards' answer: whole seconds,
+    // where the replica's clock would show milliseconds (delivery.md).
+    for (const l of await leases()) expect(String(l.checkpoint), `${String(l.shardId)}: a start in whole seconds, the service's`).toMatch(/^LATEST@\d+000$/);
+    const { file, expected } = await rig.workload(workerAddr, 100, "latest-new-");
+    await rig.produce(env, file);
+    const last = await lastSequenceNumbers(endpoint, env.KINESIS_STREAM_NAME!);
+    const behind = async () => (await leases()).filter((l) => l.checkpoint !== last.get(String(l.shardId)));
+    await until("every shard checkpointed at its last record", async () => (await behind()).length === 0, 60_000, 500, async () =>
+      (await behind()).map((l) => `${String(l.shardId)} at ${String(l.checkpoint)} of ${last.get(String(l.shardId))}`).join("; "),
+    );
+    const items = await rig.results(env);
+    expect(items.map((i) => i.id as string).sort(), "the ids stored: the records produced after the consumer was ready, none from before").toEqual([...expected.keys()].sort());
+    for (const item of items) {
+      const got = normalizeResponse({ id: item.id, score: item.score, modelVersion: item.model_version, reasonCodes: item.reason_codes });
+      expect(got, `result ${String(item.id)}`).toEqual(expected.get(item.id as string));
+    }
+    await stopOrchestrator(o.service);
+    await stopWorker(worker);
+  }, 180_000);
 });
