@@ -180,7 +180,7 @@ for run in $(seq "$runs"); do
     start_services "-tracing-$variant-$run"
     unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -tracing-variant "$variant" -tracing-sampler "$sampler" -tracing-out "bench/tracing-$variant-$run.json" \
-      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" -worker-metrics "$worker_metrics_url" \
       -otlp-sink "http://127.0.0.1:$sink_port" -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -runs 1 \
       -rate "$rate" -concurrency "$concurrency"
     stop_services
@@ -200,7 +200,7 @@ for run in $(seq "$runs"); do
     start_services "-coalesce-$variant-$run"
     unset COALESCE
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -coalesce-variant "$variant" -coalesce-out "bench/coalesce-$variant-$run.json" \
-      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" -worker-metrics "$worker_metrics_url" \
       -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -runs 1 -rate "$rate" -concurrency "$concurrency"
     stop_services
     coalesce_rows+=("bench/coalesce-$variant-$run.json")
@@ -219,7 +219,7 @@ for run in $(seq "$runs"); do
       *) COALESCE=${variant##*-} start_services "-$variant-$run" ;;
     esac
     ${pin_loadgen[@]+"${pin_loadgen[@]}"} bin/loadgen -gateway-variant "$variant" -gateway-out "bench/gateway-$variant-$run.json" \
-      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" \
+      -http "http://$http_addr" -worker-pid "$worker_pid" -orchestrator-pid "$orchestrator_pid" -worker-metrics "$worker_metrics_url" \
       -vectors testdata/vectors.json -duration "$duration" -warmup 500ms -concurrency "$concurrency"
     stop_services
     gateway_rows+=("bench/gateway-$variant-$run.json")

@@ -19,7 +19,7 @@ if [ $# -gt 0 ] && ! is_addr "$1"; then
 fi
 if [ $# -eq 0 ]; then
   # On the ops port when OPS_LISTEN_ADDR moves /readyz off the API's (config.go), as make run does.
-  url="$(local_url "${OPS_LISTEN_ADDR:-$(orchestrator_addr)}")/readyz"
+  url="$(local_url "${OPS_LISTEN_ADDR:-$(orchestrator_addr 8080)}")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then
     answers "$url" || echo "start the services first (make run, in a terminal of its own), or set LISTEN_ADDR to the orchestrator's address" >&2
     exit 1

@@ -107,7 +107,7 @@ sun_path_bytes() {
 # one failed the orchestrator's own check; and naming a file, as worker-kit and
 # config.go read one: not /, nor ending in /, . or .., nor a directory here).
 check_addr() {
-  local value=${!2:-} want="HOST:PORT, e.g. 127.0.0.1:8080, :8080 or [::1]:8080, PORT 0 to 65535" path last bytes
+  local value=${!2:-} want="HOST:PORT (127.0.0.1:PORT, :PORT or [::1]:PORT), PORT 0 to 65535" path last bytes
   if [ -z "$value" ] || is_addr "$value"; then return 0; fi
   path=${value#unix://} last=${value##*/}
   # ${#...} counts bytes in the C locale, as the socket address does.

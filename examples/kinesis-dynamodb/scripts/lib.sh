@@ -11,10 +11,12 @@
 # shellcheck source=scripts/ports.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
-# The orchestrator's address for local runs: LISTEN_ADDR as you set it (the
-# orchestrator's own setting, passed through), else loopback on port 8080.
+# orchestrator_addr PORT: the orchestrator's address for local runs: LISTEN_ADDR
+# as you set it (the orchestrator's own setting, passed through), else loopback
+# on PORT, LISTEN_ADDR's default port, which the rendered callers (run.sh,
+# wait-ready.sh) pass from the generator's settings table.
 orchestrator_addr() {
-  echo "${LISTEN_ADDR:-127.0.0.1:8080}"
+  echo "${LISTEN_ADDR:-127.0.0.1:$1}"
 }
 
 # only_settings SCRIPT PREFIX NOTE NAME...: exits 2, before SCRIPT starts
@@ -33,7 +35,7 @@ only_settings() {
 }
 
 # local_url HOST:PORT: an http:// URL for it that works from this machine
-# (":8080" and "0.0.0.0:8080" listen everywhere, loopback included).
+# (":PORT" and "0.0.0.0:PORT" listen everywhere, loopback included).
 local_url() {
   local addr=$1
   case $addr in

@@ -58,7 +58,7 @@ worker_grace() {
   fi
 }
 
-addr=$(orchestrator_addr)
+addr=$(orchestrator_addr 8080)
 # Folders of this run's own, which stop_all removes.
 run_dirs=()
 worker_names=()

@@ -27,7 +27,7 @@ if [ $# -gt 0 ] && ! is_addr "$1"; then
   exit 2
 fi
 if [ $# -eq 0 ]; then
-  url="$(local_url "$(orchestrator_addr)")/readyz"
+  url="$(local_url "$(orchestrator_addr 8080)")/readyz"
   if ! wait_http "$url" "the orchestrator to be ready" "$seconds"; then
     answers "$url" || echo "start the services first (make run, in a terminal of its own), or set LISTEN_ADDR to the orchestrator's address" >&2
     exit 1

@@ -4,7 +4,8 @@
 # Kubernetes 1.33 API's schemas in strict mode (a misspelt or unknown
 # field fails, as the API server would reject it) and the KEDA objects to
 # KEDA's CRD schemas, vendored in schemas/ with their license. An object with
-# no schema fails rather than passing unchecked.
+# no schema fails rather than passing unchecked. Then every Deployment's env
+# is held to the resources it reads (schemas/resource-fields).
 #
 # Needs kustomize and kubeconform on PATH at the releases the CI job installs.
 # KUBE_SCHEMAS replaces the schemas' base URL (a mirror laid out like
@@ -38,5 +39,14 @@ for overlay in overlays/*/; do
     -schema-location 'schemas/keda/{{ .ResourceKind }}.json' \
     -schema-location "${base}/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     "${out}/${name}.yaml" || status=1
+  # A second pass the API server does not make: every request or limit a
+  # container's env reads (resourceFieldRef, as the workers' CPU_BUDGET does) is set,
+  # since the kubelet gives 0 for a missing request and the node's allocatable
+  # for a missing limit (schemas/resource-fields; other kinds are not checked).
+  if ! kubeconform -ignore-missing-schemas \
+    -schema-location 'schemas/resource-fields/{{ .ResourceKind }}.json' "${out}/${name}.yaml"; then
+    echo "check.sh: ${name}: a container's env reads a request or limit (resourceFieldRef) its resources do not set: set it again, or drop the env" >&2
+    status=1
+  fi
 done
 exit "${status}"

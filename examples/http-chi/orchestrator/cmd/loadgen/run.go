@@ -33,23 +33,9 @@ func run(ctx context.Context, o options) error {
 		Transport: transportOf(o.worker), Pinning: o.pinning,
 	}}
 
-	if o.tracing != "" {
-		if r.Tracing, err = readTracingRows(o.tracing); err != nil {
-			return err
-		}
-	} else if o.http == "" {
-		r.TracingNote = "measured for the HTTP preset only (no queue in the loop); this repo's ingress is " + o.preset
-	}
-
-	if o.coalescing != "" {
-		if r.Coalescing, err = readCoalesceRows(o.coalescing); err != nil {
-			return err
-		}
-	}
-	if o.gateway != "" {
-		if r.Gateway, err = readGatewayRows(o.gateway); err != nil {
-			return err
-		}
+	variants, err := readVariants(r, o)
+	if err != nil {
+		return err
 	}
 
 	if o.goModel != "" {
@@ -231,7 +217,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	r.Burst = &burst
-	r.WorkerConnections = connections.done(ctx)
+	r.WorkerConnections = connections.done(ctx).plus(variants)
 	r.Verdict = verdictFor(r)
 	r.checks()
 	return errors.Join(append(errs, write(o.out, r, chart))...)

@@ -144,10 +144,11 @@ func stopAndProbe(t *testing.T, worker string, separateOps bool, delay time.Dura
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watch := newDrainWatch()
+	cfg := loadConfig(t)
 	done := make(chan error, 1)
 	go func() {
 		var level slog.LevelVar
-		done <- run(ctx, slog.New(watch), &level)
+		done <- run(ctx, cfg, slog.New(watch), &level)
 	}()
 	get := func(url string) (int, error) {
 		resp, err := http.Get(url)
@@ -236,10 +237,11 @@ func TestWorkerHealthFollowedThroughShutdownDelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watch := newDrainWatch()
+	cfg := loadConfig(t)
 	done := make(chan error, 1)
 	go func() {
 		var level slog.LevelVar
-		done <- run(ctx, slog.New(watch), &level)
+		done <- run(ctx, cfg, slog.New(watch), &level)
 	}()
 	score := func() int {
 		resp, err := http.Post("http://"+addr+"/v1/score", "application/json", strings.NewReader(`{"id":"a"}`))

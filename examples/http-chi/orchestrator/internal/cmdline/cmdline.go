@@ -1,5 +1,6 @@
-// Package cmdline reads the command lines of the repo's own tools (bootstrap, produce,
-// verify, loadgen, smoke) one way: make and the scripts tell bad input (exit 2) from a
+// Package cmdline reads the command lines of the repo's own commands (the tools bootstrap,
+// produce, verify, loadgen, smoke, and the services orchestrator and gateway, which take no
+// arguments but refuse a bad setting the same way) one way: make and the scripts tell bad input (exit 2) from a
 // failure (1), so a bad flag, value or argument is one line naming it and what is allowed,
 // then exit 2, never flag's usage dump after it, which buried that line, nor its exit 1.
 package cmdline

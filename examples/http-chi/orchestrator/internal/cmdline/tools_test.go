@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,25 +17,38 @@ import (
 	"example.com/http-chi/orchestrator/internal/validation"
 )
 
-// badInput is one bad command line of a tool, an environment variable (NAME=value, or ""),
-// and what its one line must contain.
+// badInput is one bad command line of a tool, environment variables (NAME=value), and what
+// its one line must contain.
 type badInput struct {
 	args []string
-	env  string
+	env  []string
 	want string
 }
 
-// The commands under cmd/ that are services, started with settings and no command line.
+// The commands under cmd/ that are services, started with settings and no command line. Each
+// case runs them listening on a port free when the test began (beneath the case's own
+// environment): should one start anyway, it binds that rather than a developer's port, and the
+// case's time bound stops it.
 var services = map[string]bool{"orchestrator": true, "gateway": true}
 
-// TestEveryToolRefusesBadInputOnOneLineWithExitTwo builds every command under cmd/ but the
-// services and runs each with bad input, as make and the scripts do: each must exit 2 with one
-// line naming the flag, value or setting and what is allowed, never flag's usage dump after it
-// nor exit 1, and none may start the work it was not asked for. A tool added without cases
-// here fails it.
+// badSetting is a setting every command that reads the orchestrator's settings refuses, and the
+// words it refuses it with.
+const badSetting = `invalid configuration: LOG_LEVEL="loud": want debug, info, warn or error`
+
+// TestEveryToolRefusesBadInputOnOneLineWithExitTwo builds every command under cmd/, services
+// included, and runs each with bad input, as make and the scripts do: each must exit 2 with one
+// line naming the argument, flag, value or setting and what is allowed, never flag's usage dump
+// after it nor exit 1, and none may start the work it was not asked for (a service that starts
+// its server on a stray argument runs into the time bound). A command added without cases here
+// fails it.
 func TestEveryToolRefusesBadInputOnOneLineWithExitTwo(t *testing.T) {
 	overBatch := strconv.Itoa(validation.MaxBatchSize + 1)
 	cases := map[string][]badInput{
+		"orchestrator": {
+			{args: []string{"foo"}, want: `orchestrator: unexpected argument "foo"`},
+			{args: []string{"-listen", ":1"}, want: "orchestrator: flag provided but not defined: -listen"},
+			{env: []string{"LOG_LEVEL=loud"}, want: "orchestrator: " + badSetting},
+		},
 		// Every preset's.
 		"loadgen": {
 			{args: []string{"-runs", "0"}, want: `loadgen: invalid value "0" for flag -runs: want a whole number 1 or more`},
@@ -54,14 +68,17 @@ func TestEveryToolRefusesBadInputOnOneLineWithExitTwo(t *testing.T) {
 	// Those of this preset's own tools (tools_PRESET_test.go).
 	maps.Copy(cases, presetToolCases())
 	bin := buildTools(t, cases)
+	listen := "LISTEN_ADDR=" + freeAddr(t)
 	for tool, inputs := range cases {
 		for _, in := range inputs {
 			ctx, cancel := context.WithTimeout(context.Background(), hangwatch.Ceiling)
 			cmd := exec.CommandContext(ctx, filepath.Join(bin, tool), in.args...)
+			// Later entries win: the case's own over the service's, over the test's.
 			cmd.Env = os.Environ()
-			if in.env != "" {
-				cmd.Env = append(cmd.Env, in.env)
+			if services[tool] {
+				cmd.Env = append(cmd.Env, listen)
 			}
+			cmd.Env = append(cmd.Env, in.env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
@@ -80,8 +97,8 @@ func TestEveryToolRefusesBadInputOnOneLineWithExitTwo(t *testing.T) {
 	}
 }
 
-// buildTools builds every command under cmd/ but the services into a folder of its own,
-// failing the test for one with no cases.
+// buildTools builds every command under cmd/ into a folder of its own, failing the test for
+// one with no cases.
 func buildTools(t *testing.T, cases map[string][]badInput) string {
 	t.Helper()
 	root := filepath.Join("..", "..")
@@ -91,7 +108,7 @@ func buildTools(t *testing.T, cases map[string][]badInput) string {
 	}
 	var pkgs []string
 	for _, e := range entries {
-		if !e.IsDir() || services[e.Name()] {
+		if !e.IsDir() {
 			continue
 		}
 		if len(cases[e.Name()]) == 0 {
@@ -106,4 +123,15 @@ func buildTools(t *testing.T, cases map[string][]badInput) string {
 		t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 	}
 	return bin
+}
+
+// freeAddr is a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

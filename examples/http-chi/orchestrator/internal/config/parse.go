@@ -100,7 +100,7 @@ func (p *parser) hostPort(key string) string {
 	v := p.value(key)
 	// Brackets hold an IPv6 address only ([1.2.3.4] and [] were taken here, refused by the scripts).
 	if host, port, err := net.SplitHostPort(v); err != nil || !listenHost(host) || strings.HasPrefix(v, "[") != strings.Contains(host, ":") {
-		p.fail(key, v, "want host:port, e.g. :8080")
+		p.fail(key, v, "want host:port, e.g. "+Default("LISTEN_ADDR"))
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		// Port 0 would pick a random port that nothing in front of the service could find.
 		p.fail(key, v, "want a port number from 1 to 65535")

@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,51 +30,69 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	scoringv1 "example.com/http-stdlib/orchestrator/gen/go/scoring/v1"
+	"example.com/http-stdlib/orchestrator/internal/cmdline"
 	"example.com/http-stdlib/orchestrator/internal/config"
 	"example.com/http-stdlib/orchestrator/internal/httpapi"
 	"example.com/http-stdlib/orchestrator/internal/server"
 )
 
 func main() {
-	if err := run(); err != nil {
+	// Bad input is one line and exit 2, as every tool under cmd/ refuses it (cmdline); only a
+	// failure once the settings are good (a port in use) exits 1.
+	cmdline.Parse("gateway", flag.CommandLine, os.Args[1:])
+	s, err := loadSettings(os.Getenv, os.Environ())
+	if err != nil {
+		cmdline.BadInput("gateway", err)
+	}
+	if err := run(s); err != nil {
 		slog.Error("gateway failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	listen, worker := os.Getenv("LISTEN_ADDR"), os.Getenv("WORKER_SCORER_ADDR")
-	if listen == "" || worker == "" {
-		return errors.New("LISTEN_ADDR and WORKER_SCORER_ADDR must be set")
+// settings is what the gateway reads from its environment: where it listens, its one worker,
+// and the orchestrator's own settings that bound its server.
+type settings struct {
+	listen, worker string
+	cfg            config.Config
+}
+
+// loadSettings reads and checks the settings, every problem a setting's fault (bad input).
+func loadSettings(getenv func(string) string, environ []string) (settings, error) {
+	s := settings{listen: getenv("LISTEN_ADDR"), worker: getenv("WORKER_SCORER_ADDR")}
+	if s.listen == "" || s.worker == "" {
+		return s, errors.New("LISTEN_ADDR and WORKER_SCORER_ADDR must be set")
 	}
 	// One address (host:port or unix:///path): a baseline needs no replica list.
-	if strings.Contains(worker, ",") {
-		return fmt.Errorf("WORKER_SCORER_ADDR=%q: the gateway takes one address, not a list", worker)
+	if strings.Contains(s.worker, ",") {
+		return s, fmt.Errorf("WORKER_SCORER_ADDR=%q: the gateway takes one address, not a list", s.worker)
 	}
-	conn, err := grpc.NewClient(worker, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The orchestrator's own settings (REQUEST_TIMEOUT, MAX_BODY_BYTES, SHUTDOWN_DELAY,
+	// SHUTDOWN_TIMEOUT) bound this server as they bound the API's, so the bench weighs the two
+	// under the same limits.
+	var err error
+	s.cfg, err = config.Load(environ)
+	return s, err
+}
+
+func run(s settings) error {
+	conn, err := grpc.NewClient(s.worker, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return fmt.Errorf("WORKER_SCORER_ADDR=%q: %w", worker, err)
+		return fmt.Errorf("WORKER_SCORER_ADDR=%q: %w", s.worker, err)
 	}
 	defer conn.Close()
 	handler, err := newHandler(conn)
 	if err != nil {
 		return err
 	}
-	// The orchestrator's own settings (REQUEST_TIMEOUT, MAX_BODY_BYTES, SHUTDOWN_DELAY,
-	// SHUTDOWN_TIMEOUT) bound this server as they bound the API's, so the bench weighs the two
-	// under the same limits.
-	cfg, err := config.Load(os.Environ())
+	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", listen, err)
+		return fmt.Errorf("listening on %s: %w", s.listen, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.Info("forwarding", "worker", worker)
-	return serve(ctx, ln, handler, cfg, slog.Default())
+	slog.Info("forwarding", "worker", s.worker)
+	return serve(ctx, ln, handler, s.cfg, slog.Default())
 }
 
 // serve answers h's routes on ln until ctx is done and requests in flight have drained, under

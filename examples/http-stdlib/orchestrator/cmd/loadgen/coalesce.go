@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,50 +45,50 @@ func runCoalesceVariant(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
-	var closed, open []phase
+	// Errors of the phases still leave the row written, counted in it, and then fail the run.
 	var errs []error
-	var sum, count float64
-	for run := range o.runs {
-		fmt.Fprintf(os.Stderr, "loadgen: coalescing %s: run %d/%d\n", o.coalesceVariant, run+1, o.runs)
-		closedLoop(ctx, c, o.concurrency, o.warmup)
-		s0, n0, err := coalescedBatches(ctx, client, o.http)
-		if err != nil {
-			return err
+	err = runRowToFile(ctx, o.workerMetrics, o.coalesceOut, func(ctx context.Context) (any, error) {
+		pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
+		var closed, open []phase
+		var sum, count float64
+		for run := range o.runs {
+			fmt.Fprintf(os.Stderr, "loadgen: coalescing %s: run %d/%d\n", o.coalesceVariant, run+1, o.runs)
+			closedLoop(ctx, c, o.concurrency, o.warmup)
+			s0, n0, err := coalescedBatches(ctx, client, o.http)
+			if err != nil {
+				return nil, err
+			}
+			t0 := cpuTimes(pids)
+			p := closedLoop(ctx, c, o.concurrency, o.duration)
+			p.cpu = cpuSince(t0, pids)
+			s1, n1, err := coalescedBatches(ctx, client, o.http)
+			if err != nil {
+				return nil, err
+			}
+			sum, count = sum+s1-s0, count+n1-n0
+			closed = append(closed, p)
+			open = append(open, openLoop(ctx, c, o.rate, o.duration, o.maxInFlight))
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		t0 := cpuTimes(pids)
-		p := closedLoop(ctx, c, o.concurrency, o.duration)
-		p.cpu = cpuSince(t0, pids)
-		s1, n1, err := coalescedBatches(ctx, client, o.http)
-		if err != nil {
-			return err
+		for _, p := range append(closed, open...) {
+			if p.firstErr != nil {
+				errs = append(errs, fmt.Errorf("coalescing %s: %d errors, first: %w", o.coalesceVariant, p.errors, p.firstErr))
+			}
 		}
-		sum, count = sum+s1-s0, count+n1-n0
-		closed = append(closed, p)
-		open = append(open, openLoop(ctx, c, o.rate, o.duration, o.maxInFlight))
-		if err := ctx.Err(); err != nil {
-			return err
+		f := figures(closed, open, o.concurrency, 1, o.rate)
+		row := coalesceRow{
+			Variant: o.coalesceVariant, MaxPerSecond: f.Closed.PerSecond, P50: f.Open.P50, P99: f.Open.P99,
+			CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
+			Errors:        f.Closed.Errors + f.Open.Errors, Runs: o.runs, Figures: []targetFigures{f},
 		}
-	}
-	for _, p := range append(closed, open...) {
-		if p.firstErr != nil {
-			errs = append(errs, fmt.Errorf("coalescing %s: %d errors, first: %w", o.coalesceVariant, p.errors, p.firstErr))
+		if count > 0 {
+			row.MeanBatch = round3(sum / count)
 		}
-	}
-	f := figures(closed, open, o.concurrency, 1, o.rate)
-	row := coalesceRow{
-		Variant: o.coalesceVariant, MaxPerSecond: f.Closed.PerSecond, P50: f.Open.P50, P99: f.Open.P99,
-		CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
-		Errors:        f.Closed.Errors + f.Open.Errors, Runs: o.runs, Figures: []targetFigures{f},
-	}
-	if count > 0 {
-		row.MeanBatch = round3(sum / count)
-	}
-	data, err := json.MarshalIndent(row, "", "  ")
-	if err != nil {
-		return err
-	}
-	return errors.Join(append(errs, os.WriteFile(o.coalesceOut, append(data, '\n'), 0o644))...)
+		return row, nil
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // coalescedBatches reads the orchestrator's orchestrator_coalesced_batch_size sum and count

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,9 +60,10 @@ func (c *workerConnections) write(w io.Writer) {
 }
 
 // connectionWatch is the worker's count of refused connections, read before a mode's first
-// call; done reads it again. Every mode that drives the worker itself reports through one:
-// the full run in results.json, a row run alone (runRow) in its JSON, under the same key and
-// with the same line, so no mode measures the connection cap without saying so.
+// call; done reads it again. Every mode that drives the worker reports through one: the full
+// run in results.json, every other mode (`loadgen burst`, `loadgen shed-probe`, the tracing,
+// coalescing and grpc-gateway variants) through runRow, under the same key and with the same
+// line, so no mode measures the connection cap without saying so.
 type connectionWatch struct {
 	url    string
 	before float64
@@ -85,11 +87,14 @@ func (w connectionWatch) done(ctx context.Context) *workerConnections {
 // connectionsKey is results.json's key for the connections (results.WorkerConnections).
 const connectionsKey = "worker_grpc_connections"
 
-// runRow runs row, a row of the bench run alone straight at the worker (`loadgen burst`,
-// `loadgen shed-probe`), and prints on stdout its figures as JSON with connectionsKey added,
-// and on stderr the connections line the full run's summary has. metrics is the worker's
-// /metrics URL ("": the row says it was not read).
-func runRow(ctx context.Context, metrics string, stdout io.Writer, row func(context.Context) (any, error)) error {
+// runRow runs row, one mode's measurement with the worker's refused connections watched around
+// it, and writes to out its figures as JSON with connectionsKey added, and on stderr the
+// connections line the full run's summary has. The modes that run a row alone straight at the
+// worker (`loadgen burst`, `loadgen shed-probe`) write to stdout; the variants the bench runs
+// against fresh services (tracing, coalescing, grpc-gateway) to their -*-out file. metrics is
+// the worker's /metrics URL ("": the row says it was not read). An error from row means no
+// figures: nothing is written.
+func runRow(ctx context.Context, metrics string, out io.Writer, row func(context.Context) (any, error)) error {
 	watch := watchConnections(ctx, metrics)
 	figures, err := row(ctx)
 	if err != nil {
@@ -109,5 +114,15 @@ func runRow(ctx context.Context, metrics string, stdout io.Writer, row func(cont
 	if fields[connectionsKey], err = json.Marshal(conns); err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(fields)
+	return json.NewEncoder(out).Encode(fields)
+}
+
+// runRowToFile is runRow writing to the file at path, for the bench's variant runs, which the
+// full run reads back (readRows).
+func runRowToFile(ctx context.Context, metrics, path string, row func(context.Context) (any, error)) error {
+	var out bytes.Buffer
+	if err := runRow(ctx, metrics, &out, row); err != nil {
+		return err
+	}
+	return os.WriteFile(path, out.Bytes(), 0o644)
 }

@@ -68,47 +68,46 @@ func runTracingVariant(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	before, err := readSinkStats(ctx, client, o.otlpSink)
-	if err != nil {
-		return err
-	}
-	pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
-	var closed, open []phase
+	// Errors of the phases still leave the row written, counted in it, and then fail the run.
 	var errs []error
-	for run := range o.runs {
-		fmt.Fprintf(os.Stderr, "loadgen: tracing %s: run %d/%d\n", o.tracingVariant, run+1, o.runs)
-		closedLoop(ctx, c, o.concurrency, o.warmup)
-		t0 := cpuTimes(pids)
-		p := closedLoop(ctx, c, o.concurrency, o.duration)
-		p.cpu = cpuSince(t0, pids)
-		closed = append(closed, p)
-		open = append(open, openLoop(ctx, c, o.rate, o.duration, o.maxInFlight))
-		if err := ctx.Err(); err != nil {
-			return err
+	err = runRowToFile(ctx, o.workerMetrics, o.tracingOut, func(ctx context.Context) (any, error) {
+		before, err := readSinkStats(ctx, client, o.otlpSink)
+		if err != nil {
+			return nil, err
 		}
-	}
-	for _, p := range append(closed, open...) {
-		if p.firstErr != nil {
-			errs = append(errs, fmt.Errorf("tracing %s: %d errors, first: %w", o.tracingVariant, p.errors, p.firstErr))
+		pids := map[string]int{"worker": o.workerPID, "orchestrator": o.orchestratorPID}
+		var closed, open []phase
+		for run := range o.runs {
+			fmt.Fprintf(os.Stderr, "loadgen: tracing %s: run %d/%d\n", o.tracingVariant, run+1, o.runs)
+			closedLoop(ctx, c, o.concurrency, o.warmup)
+			t0 := cpuTimes(pids)
+			p := closedLoop(ctx, c, o.concurrency, o.duration)
+			p.cpu = cpuSince(t0, pids)
+			closed = append(closed, p)
+			open = append(open, openLoop(ctx, c, o.rate, o.duration, o.maxInFlight))
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-	}
-	after, err := readSinkStats(ctx, client, o.otlpSink)
-	if err != nil {
-		return err
-	}
-	f := figures(closed, open, o.concurrency, 1, o.rate)
-	row := tracingRow{
-		Variant: o.tracingVariant, Sampler: o.tracingSampler, MaxPerSecond: f.Closed.PerSecond,
-		P50: f.Open.P50, P99: f.Open.P99, Errors: f.Closed.Errors + f.Open.Errors,
-		CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
-		Sink:          sinkStats{after.Requests - before.Requests, after.Bytes - before.Bytes},
-		Runs:          o.runs, Figures: []targetFigures{f},
-	}
-	data, err := json.MarshalIndent(row, "", "  ")
-	if err != nil {
-		return err
-	}
-	return errors.Join(append(errs, os.WriteFile(o.tracingOut, append(data, '\n'), 0o644))...)
+		for _, p := range append(closed, open...) {
+			if p.firstErr != nil {
+				errs = append(errs, fmt.Errorf("tracing %s: %d errors, first: %w", o.tracingVariant, p.errors, p.firstErr))
+			}
+		}
+		after, err := readSinkStats(ctx, client, o.otlpSink)
+		if err != nil {
+			return nil, err
+		}
+		f := figures(closed, open, o.concurrency, 1, o.rate)
+		return tracingRow{
+			Variant: o.tracingVariant, Sampler: o.tracingSampler, MaxPerSecond: f.Closed.PerSecond,
+			P50: f.Open.P50, P99: f.Open.P99, Errors: f.Closed.Errors + f.Open.Errors,
+			CPUPerRequest: round3(f.Closed.CPUPerRequest["orchestrator"] + f.Closed.CPUPerRequest["worker"]),
+			Sink:          sinkStats{after.Requests - before.Requests, after.Bytes - before.Bytes},
+			Runs:          o.runs, Figures: []targetFigures{f},
+		}, nil
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // readSinkStats asks the sink what it received so far; no sink (tracing off) reads as zero.

@@ -93,12 +93,6 @@ func callDeadline(d time.Duration) func(*middleware.Stack) error {
 	}
 }
 
-// SDKAttempts bounds each AWS call's attempts, the first included: one quick retry for a
-// dropped connection. The consumers own retrying on their own schedule (pipeline.Retry), and
-// attempts at the two layers multiply, so this one is set here rather than left to
-// AWS_MAX_ATTEMPTS.
-const SDKAttempts = 2
-
 // sdkBackoff caps the SDK's wait before its retry: the retry is for a dropped connection, which
 // a new one fixes at once, and the wait counts towards CallTimeout.
 const sdkBackoff = time.Second

@@ -38,6 +38,7 @@ var ruleExamples = []struct {
 	{"LISTEN_ADDR", "unix:///tmp/x/", false},
 	{"LISTEN_ADDR", "unix://worker.sock", false},
 	{"LISTEN_ADDR", "unix:/worker.sock", false},
+	{"LISTEN_ADDR", "unix:///tmp", false},
 	{"LISTEN_ADDR", " 127.0.0.1:8080 ", false},
 	{"LISTEN_ADDR", "\t[fe80::1%eth0]:8080", false},
 	{"LISTEN_ADDR", "127.0.0.1:8080\n", false},
@@ -278,6 +279,7 @@ var socketExamples = []struct {
 	{"unix:///tmp/x/", false},
 	{"unix://worker.sock", false},
 	{"unix:/worker.sock", false},
+	{"unix:///tmp", false},
 	{"unix:///tmp/worker.sock", true},
 	{"unix:///tmp/.worker.sock", true},
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 type fakeShard struct {
@@ -35,6 +36,19 @@ type fakeKinesis struct {
 	iterators []string // "shard type sequence" per GetShardIterator call
 	// describeErr, while set, is what DescribeStreamSummary fails with.
 	describeErr error
+	// skew is how far the service's clock is ahead of the consumer's (behind, if negative): it
+	// stamps the records' arrival and the responses' Date.
+	skew time.Duration
+}
+
+// fakeDate is the key of a fake response's Date in its metadata.
+type fakeDate struct{}
+
+func init() {
+	serviceTime = func(m middleware.Metadata) (time.Time, bool) {
+		t, ok := m.Get(fakeDate{}).(time.Time)
+		return t, ok
+	}
 }
 
 func (f *fakeKinesis) shard(id string) *fakeShard {
@@ -57,7 +71,7 @@ func (f *fakeKinesis) put(shard, parent string, bodies ...string) {
 	}
 	for _, b := range bodies {
 		f.seq++
-		s.records = append(s.records, types.Record{Data: []byte(b), SequenceNumber: aws.String(strconv.Itoa(f.seq)), PartitionKey: aws.String("k"), ApproximateArrivalTimestamp: aws.Time(time.Now())})
+		s.records = append(s.records, types.Record{Data: []byte(b), SequenceNumber: aws.String(strconv.Itoa(f.seq)), PartitionKey: aws.String("k"), ApproximateArrivalTimestamp: aws.Time(time.Now().Add(f.skew))})
 	}
 }
 
@@ -82,16 +96,19 @@ func (f *fakeKinesis) ListShards(_ context.Context, in *kinesis.ListShardsInput,
 		start, _ = strconv.Atoi(aws.ToString(in.NextToken))
 	}
 	var listed []*fakeShard
+	// A Date header is whole seconds.
+	var meta middleware.Metadata
+	meta.Set(fakeDate{}, time.Now().Add(f.skew).Truncate(time.Second))
 	for _, s := range f.shards {
 		if !s.agedOut {
 			listed = append(listed, s)
 		}
 	}
 	if start >= len(listed) {
-		return &kinesis.ListShardsOutput{}, nil
+		return &kinesis.ListShardsOutput{ResultMetadata: meta}, nil
 	}
 	s := listed[start]
-	out := &kinesis.ListShardsOutput{Shards: []types.Shard{{ShardId: aws.String(s.id)}}}
+	out := &kinesis.ListShardsOutput{Shards: []types.Shard{{ShardId: aws.String(s.id)}}, ResultMetadata: meta}
 	if s.parent != "" {
 		out.Shards[0].ParentShardId = aws.String(s.parent)
 	}

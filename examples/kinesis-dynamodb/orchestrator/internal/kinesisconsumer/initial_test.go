@@ -1,7 +1,9 @@
 package kinesisconsumer
 
 import (
+	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -34,8 +36,72 @@ func TestLatestSkipsTheBacklogButNotAChildsRecords(t *testing.T) {
 		if !slices.Equal(h.ids(), []string{"a2", "c1"}) {
 			t.Errorf("stored %v, want [a2 c1]: the records added after the deploy, the child's all", h.ids())
 		}
-		if _, ok := cps.leases["old"]; ok {
-			t.Errorf("leases %v: want none for the closed shard from before the deploy", cps.leases)
+	})
+}
+
+// A replica that listed the lease table before another created the lease of a shard, and the
+// shards after that shard split, starts the child where the other started the parent: the
+// child's records from between the split and its own listing are not lost.
+func TestLatestChildOfAParentLeasedElsewhereStartsWithIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, h := &fakeKinesis{}, &recorder{}
+		k.put("s0", "", body("before"))
+		time.Sleep(time.Second)
+		// Another replica met s0 open and leased it from now on.
+		cps := seeded(map[string]string{"s0": latestFrom(time.Now())})
+		time.Sleep(time.Second)
+		k.put("s0", "", body("a"))
+		k.shards[0].closed = true
+		k.put("s1", "s0", body("c1"))
+		time.Sleep(time.Second)
+		_, stop := runAs(t, k, &staleListing{memoryLeases: cps}, h, Config{MaxAttempts: 1000, InitialPosition: Latest})
+		settle(60 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ids(); !slices.Equal(got, []string{"a", "c1"}) {
+			t.Errorf("stored %v, want [a c1]: everything after the parent's start, the child's records too", got)
+		}
+	})
+}
+
+// staleListing is a lease table whose first List answers from before another replica's
+// Create: empty.
+type staleListing struct {
+	*memoryLeases
+	listed atomic.Bool
+}
+
+func (s *staleListing) List(ctx context.Context) ([]Lease, error) {
+	if s.listed.CompareAndSwap(false, true) {
+		return nil, nil
+	}
+	return s.memoryLeases.List(ctx)
+}
+
+// Under LATEST a consumer whose clock runs ahead of the service's still reads the records that
+// arrive after its lease was created, when the lease is read from its start again (a restart, a
+// handover, a failed first batch): the start is the service's time, which stamps the records'
+// arrival, not the consumer's.
+func TestLatestStartsAtTheServicesTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k, cps, h := &fakeKinesis{skew: -30 * time.Second}, &memoryLeases{}, &recorder{}
+		k.put("s0", "", body("old"))
+		time.Sleep(2 * time.Second)
+		cfg := Config{MaxAttempts: 1000, InitialPosition: Latest}
+		_, stop := runAs(t, k, cps, h, cfg)
+		settle(5 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		k.put("s0", "", body("a"))
+		_, stop = runAs(t, k, cps, h, cfg)
+		settle(10 * time.Second)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ids(); !slices.Equal(got, []string{"a"}) {
+			t.Errorf("stored %v, want [a]: the record after the lease's start, none from before", got)
 		}
 	})
 }

@@ -24,8 +24,8 @@ import (
 const (
 	// TrimHorizon is a new lease's checkpoint that reads from the oldest record.
 	TrimHorizon = "TRIM_HORIZON"
-	// Latest, the setting KINESIS_INITIAL_POSITION=LATEST, starts a new lease at the time it
-	// is created (see latestFrom; syncShards picks the leases that get it).
+	// Latest, the setting KINESIS_INITIAL_POSITION=LATEST, starts a new lease at the service's
+	// time when it is created (see latestFrom; start picks the leases that get it).
 	Latest = "LATEST"
 	// ShardEnd marks a shard closed by a split or merge and read to its end.
 	ShardEnd = "SHARD_END"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
@@ -25,13 +26,15 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 	if err != nil {
 		return err
 	}
-	shards, err := c.listShards(ctx)
+	shards, now, err := c.listShards(ctx)
 	if err != nil {
 		return err
 	}
 	leased, listed := map[string]bool{}, map[string]bool{}
+	starts := map[string]string{} // each leased shard's checkpoint, for its children's start
 	for _, l := range all {
 		leased[l.ShardID] = true
+		starts[l.ShardID] = l.Checkpoint
 	}
 	descends := leasedDescendant(shards, leased)
 	for _, s := range parentsFirst(shards) {
@@ -42,10 +45,7 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 		if leased[id] || descends(id) {
 			continue
 		}
-		start, ok := c.start(s, leased)
-		if !ok {
-			continue
-		}
+		start := c.start(s, starts, now)
 		call, cancel := c.call(ctx)
 		err := leases.Create(call, id, parents(s), start)
 		cancel()
@@ -53,6 +53,18 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 		if err != nil {
 			return fmt.Errorf("creating the lease of %s: %w", id, err)
 		}
+		if _, latest := startTime(start); latest {
+			// Create keeps a lease another replica made first, from an older listing and so
+			// perhaps at an earlier time: the children start from the time the table holds.
+			call, cancel := c.call(ctx)
+			l, err := leases.Get(call, id)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("reading back the lease of %s: %w", id, err)
+			}
+			start = l.Checkpoint
+		}
+		starts[id] = start
 	}
 	for _, l := range all {
 		if !l.Finished() && !listed[l.ShardID] {
@@ -63,24 +75,44 @@ func (c *Consumer) syncShards(ctx context.Context, leases Leases) error {
 	return nil
 }
 
-// start is the checkpoint a new lease of s starts at, and whether to create it at all. A child
-// of a leased shard starts at TrimHorizon whatever the setting, as the KCL's do: its parent is
-// read to its end first, so nothing between the two is skipped. Any other shard is where this
-// consumer group first meets the stream (or a lineage whose leases were collected), and starts
-// at InitialPosition: under Latest an open shard at the time its lease is created, and a
-// closed one not at all, as it holds only records from before the consumer group (its
-// children, unleased parent and all, start at Latest).
-func (c *Consumer) start(s types.Shard, leased map[string]bool) (string, bool) {
+// start is the checkpoint a new lease of s starts at, now being the service's time (see
+// listShards). A lineage is read from one start on, without a gap: a child whose leased parents
+// all still hold a latestFrom time (none has a record read yet) starts at the earliest of them,
+// and at TrimHorizon if a parent has been read from, as the KCL's children do: the parent is read
+// to its end first, so nothing between the two is skipped, and the child's records all came
+// after the consumer group met its parent. A shard without a leased parent is where the group
+// first meets the stream (or a lineage whose leases were collected) and starts at
+// InitialPosition: under Latest at now, a closed shard too, which then holds nothing to read but
+// hands the time on to its children. Were a closed shard left unleased, a replica that listed the
+// leases before another created its parent's (at a time before the split) would start the child
+// at its own later time, and lose the child's records between the split and then.
+//
+// The one race left reads more, never less: a parent created at a time after it closed and read
+// to its end before another replica creates the child's lease gives the child TrimHorizon.
+func (c *Consumer) start(s types.Shard, starts map[string]string, now time.Time) string {
+	var from time.Time
+	inherited := false
 	for _, p := range parents(s) {
-		if leased[p] {
-			return TrimHorizon, true
+		cp, ok := starts[p]
+		if !ok {
+			continue
 		}
+		at, latest := startTime(cp)
+		if !latest {
+			return TrimHorizon
+		}
+		if !inherited || at.Before(from) {
+			from = at
+		}
+		inherited = true
 	}
-	if c.cfg.InitialPosition != Latest {
-		return TrimHorizon, true
+	switch {
+	case inherited:
+		return latestFrom(from)
+	case c.cfg.InitialPosition == Latest:
+		return latestFrom(now)
 	}
-	closed := s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil
-	return latestFrom(time.Now()), !closed
+	return TrimHorizon
 }
 
 // agedOut finishes the lease of a shard the stream no longer lists. Unless it was read to its
@@ -205,19 +237,36 @@ func parentsFirst(shards []types.Shard) []types.Shard {
 	return out
 }
 
-func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
+// serviceTime is the time a response's Date header gives, as the SDK records it; a variable so
+// that the tests' fake stream can answer with a clock of its own.
+var serviceTime = awsmiddleware.GetServerTime
+
+// listShards returns the stream's shards and the service's time before the listing. A Latest
+// start is that time, not this machine's: AT_TIMESTAMP compares it with the records' arrival
+// times, which the service stamps, and a replica whose clock runs ahead would skip the records
+// that arrive in between. The Date header is whole seconds, cut down, so the start is up to a
+// second early: a record from that second may be read, as at-least-once delivery allows.
+// Without the header (AWS always sends it), this machine's clock is used.
+func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, time.Time, error) {
 	in := &kinesis.ListShardsInput{StreamName: aws.String(c.cfg.StreamName)}
 	var shards []types.Shard
+	var now time.Time
 	for {
 		call, cancel := c.call(ctx)
 		out, err := c.client.ListShards(call, in)
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("listing the shards of %q: %w", c.cfg.StreamName, err)
+			return nil, time.Time{}, fmt.Errorf("listing the shards of %q: %w", c.cfg.StreamName, err)
+		}
+		if now.IsZero() {
+			var ok bool
+			if now, ok = serviceTime(out.ResultMetadata); !ok {
+				now = time.Now()
+			}
 		}
 		shards = append(shards, out.Shards...)
 		if out.NextToken == nil {
-			return shards, nil
+			return shards, now, nil
 		}
 		// A call with a token must not name the stream again.
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}

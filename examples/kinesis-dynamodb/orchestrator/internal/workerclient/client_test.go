@@ -98,7 +98,7 @@ func TestRetriesUnavailable(t *testing.T) {
 
 // The pipelines own retrying; gRPC's own retry policy only adds one attempt, so the two
 // layers do not multiply into a storm.
-func TestGivesUpAfterTwoAttempts(t *testing.T) {
+func TestGivesUpAfterThePolicysAttempts(t *testing.T) {
 	w := &flakyWorker{failures: 100, code: codes.Unavailable}
 	addr, _, _ := serve(t, w)
 	c := newClient(t, addr, realCeiling)

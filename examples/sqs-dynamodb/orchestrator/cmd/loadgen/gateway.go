@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,32 +55,31 @@ func runGatewayVariant(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "loadgen: grpc-gateway comparison: %s\n", o.gatewayVariant)
-	pids := map[string]int{"server": o.orchestratorPID, "worker": o.workerPID}
-	closedLoop(ctx, c, o.concurrency, o.warmup)
-	t0 := cpuTimes(pids)
-	p := closedLoop(ctx, c, o.concurrency, o.duration)
-	p.cpu = cpuSince(t0, pids)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, ok := p.cpu["server"]; !ok {
-		return fmt.Errorf("no CPU time for process %d (needs Linux /proc)", o.orchestratorPID)
-	}
-	ok := float64(max(p.requests-p.errors, 1))
-	run := gatewayRun{
-		Variant: o.gatewayVariant, PerSecond: round3(p.perSecond()),
-		ServerCPU: round3(p.cpu["server"].Seconds() * 1e6 / ok), WorkerCPU: round3(p.cpu["worker"].Seconds() * 1e6 / ok),
-		Requests: p.requests, Errors: p.errors,
-	}
-	data, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return err
-	}
+	// Errors of the run still leave its figures written, counted in them, and then fail it.
 	var errs []error
-	if p.firstErr != nil {
-		errs = append(errs, fmt.Errorf("%s: %d errors, first: %w", o.gatewayVariant, p.errors, p.firstErr))
-	}
-	return errors.Join(append(errs, os.WriteFile(o.gatewayOut, append(data, '\n'), 0o644))...)
+	err = runRowToFile(ctx, o.workerMetrics, o.gatewayOut, func(ctx context.Context) (any, error) {
+		pids := map[string]int{"server": o.orchestratorPID, "worker": o.workerPID}
+		closedLoop(ctx, c, o.concurrency, o.warmup)
+		t0 := cpuTimes(pids)
+		p := closedLoop(ctx, c, o.concurrency, o.duration)
+		p.cpu = cpuSince(t0, pids)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, ok := p.cpu["server"]; !ok {
+			return nil, fmt.Errorf("no CPU time for process %d (needs Linux /proc)", o.orchestratorPID)
+		}
+		if p.firstErr != nil {
+			errs = append(errs, fmt.Errorf("%s: %d errors, first: %w", o.gatewayVariant, p.errors, p.firstErr))
+		}
+		ok := float64(max(p.requests-p.errors, 1))
+		return gatewayRun{
+			Variant: o.gatewayVariant, PerSecond: round3(p.perSecond()),
+			ServerCPU: round3(p.cpu["server"].Seconds() * 1e6 / ok), WorkerCPU: round3(p.cpu["worker"].Seconds() * 1e6 / ok),
+			Requests: p.requests, Errors: p.errors,
+		}, nil
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // readGatewayRows reads the runs' files and makes one row per variant, in the order the

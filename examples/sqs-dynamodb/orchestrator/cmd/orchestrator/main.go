@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"example.com/sqs-dynamodb/orchestrator/internal/cmdline"
 	"example.com/sqs-dynamodb/orchestrator/internal/config"
 	"example.com/sqs-dynamodb/orchestrator/internal/telemetry"
 	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
@@ -19,13 +21,20 @@ func main() {
 	// First of all, so that SIGTERM at any point of start-up asks for a clean stop (exit 0)
 	// instead of killing the process.
 	ctx := stopSignals()
+	// Bad input before anything is logged or started: one line and exit 2, as every tool under
+	// cmd/ refuses it (cmdline), so `orchestrator foo` or a bad setting never starts a server.
+	cmdline.Parse("orchestrator", flag.CommandLine, os.Args[1:])
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		cmdline.BadInput("orchestrator", err)
+	}
 
 	var level slog.LevelVar
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: &level})))
 	slog.SetDefault(logger)
 	logger.Info("runtime", "gogc", tuneGC(os.Getenv), "gomaxprocs", runtime.GOMAXPROCS(0), "gomemlimit", limitMemory(logger))
 	workerclient.RouteGRPCLogs(logger)
-	if err := run(ctx, logger, &level); err != nil {
+	if err := run(ctx, cfg, logger, &level); err != nil {
 		logger.Error("orchestrator failed", "error", err)
 		os.Exit(1)
 	}
@@ -91,17 +100,13 @@ const traceFlushTimeout = 2 * time.Second
 const opsStopTimeout = 1 * time.Second
 
 // run runs the orchestrator until ctx is done (SIGTERM) and its work has drained.
-func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) (err error) {
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, level *slog.LevelVar) (err error) {
 	defer func() {
 		if err != nil && stoppedEarly(ctx, err) {
 			logger.Info("told to stop, which cut a call short: no failure", "cut_short", err.Error())
 			err = nil
 		}
 	}()
-	cfg, err := config.Load(os.Environ())
-	if err != nil {
-		return err
-	}
 	level.Set(cfg.LogLevel)
 	for _, f := range cfg.Foreign {
 		logger.Warn("ignoring a setting of another ingress: this orchestrator's ingress is sqs", "variable", f.Name, "read_by_ingress", f.Ingress)

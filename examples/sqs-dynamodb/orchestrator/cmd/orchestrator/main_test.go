@@ -4,11 +4,23 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"testing"
 	"time"
 
+	"example.com/sqs-dynamodb/orchestrator/internal/config"
 	"example.com/sqs-dynamodb/orchestrator/internal/hangwatch"
 )
+
+// loadConfig is the settings the test set with t.Setenv, loaded as main loads them.
+func loadConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 // silentPeer listens on loopback and takes every connection without reading or answering,
 // like a peer that hangs; accepted receives once a connection is taken.
@@ -87,10 +99,11 @@ func startRun(ctx context.Context, t *testing.T, workerAddr string, logs slog.Ha
 	free.Close()
 	t.Setenv("WORKER_SCORER_ADDR", workerAddr)
 	t.Setenv("OTEL_SDK_DISABLED", "true")
+	cfg := loadConfig(t)
 	returned := make(chan error, 1)
 	go func() {
 		var level slog.LevelVar
-		returned <- run(ctx, slog.New(logs), &level)
+		returned <- run(ctx, cfg, slog.New(logs), &level)
 	}()
 	return returned
 }

@@ -85,7 +85,7 @@ func run(cfg config.Config, vectorsPath string, count int, prefix, runFile strin
 		return err
 	}
 	start := time.Now()
-	if err := send(ctx, newSender(awsCfg, cfg), msgs); err != nil {
+	if err := send(ctx, newSender(awsCfg, cfg), msgs, pipeline.Retry{}); err != nil {
 		return err
 	}
 	fmt.Printf("sent %d messages in %s\n", len(msgs), time.Since(start).Round(time.Millisecond))
@@ -93,10 +93,10 @@ func run(cfg config.Config, vectorsPath string, count int, prefix, runFile strin
 }
 
 // send sends msgs in batches, sending again the entries that failed until none is left or
-// the attempts run out. A failed entry is most often throttling, which passes.
-func send(ctx context.Context, s sender, msgs []message) error {
-	const attempts = 8
-	var retry pipeline.Retry
+// the attempts of retry (the consumers' own budget, pipeline.Retry) run out. A failed entry is
+// most often throttling, which passes.
+func send(ctx context.Context, s sender, msgs []message, retry pipeline.Retry) error {
+	attempts := retry.MaxAttempts()
 	for start := 0; start < len(msgs); start += s.batchSize() {
 		pending := msgs[start:min(start+s.batchSize(), len(msgs))]
 		for attempt := 1; ; attempt++ {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 )
@@ -39,14 +40,14 @@ func (p *parser) addrs(key string) []string {
 	}
 	if len(addrs) == 1 {
 		if strings.HasPrefix(addrs[0], unixScheme) && !validUnix(addrs[0]) {
-			p.fail(key, v, fmt.Sprintf("want unix:///absolute/path.sock, the path at most %d bytes", maxSocketPath))
+			p.fail(key, v, fmt.Sprintf("want unix:///absolute/path.sock, a socket file (no directory), the path at most %d bytes", maxSocketPath))
 			return nil
 		}
 		return addrs
 	}
 	for _, a := range addrs {
 		if !validUnix(a) && !validHostPort(a) {
-			p.fail(key, v, fmt.Sprintf("want each entry of a list to be host:port or unix:///absolute/path.sock (the path at most %d bytes), e.g. 127.0.0.1:50051,127.0.0.1:50052", maxSocketPath))
+			p.fail(key, v, fmt.Sprintf("want each entry of a list to be host:port or unix:///absolute/path.sock (a socket file, no directory, the path at most %d bytes), e.g. 127.0.0.1:50051,127.0.0.1:50052", maxSocketPath))
 			return nil
 		}
 	}
@@ -54,11 +55,18 @@ func (p *parser) addrs(key string) []string {
 }
 
 // validUnix is whether a is unix:// and an absolute path that names a file, as a worker binds one:
-// not /, nor one ending in /, . or .. (each a directory, where no worker can listen).
+// not /, nor one ending in /, . or .., nor a directory that exists (no worker can listen at any of
+// them; dialled, each failed on every attempt and left the orchestrator unready without a word).
 func validUnix(a string) bool {
 	path, ok := strings.CutPrefix(a, unixScheme+"//")
 	last := path[strings.LastIndex(path, "/")+1:]
-	return ok && strings.HasPrefix(path, "/") && last != "" && last != "." && last != ".." && len(path) <= maxSocketPath
+	return ok && strings.HasPrefix(path, "/") && last != "" && last != "." && last != ".." && len(path) <= maxSocketPath && !isDir(path)
+}
+
+// isDir is whether path names a directory now; one that does not exist yet is the worker's to create.
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
 }
 
 func validHostPort(a string) bool {

@@ -13,18 +13,26 @@ import (
 	"example.com/sqs-dynamodb/orchestrator/internal/workerclient"
 )
 
+// The defaults of Retry, from create-hybrid-backend's retry budget (src/render/retries.ts),
+// which the README's "Limits and retries" states too.
+const (
+	DefaultAttempts = 8
+	DefaultBase     = 100 * time.Millisecond
+	DefaultMax      = 5000 * time.Millisecond
+)
+
 // Retry retries transient failures with exponential backoff and full jitter: each delay is
 // drawn uniformly from zero to min(Max, Base·2ⁿ), which spreads out consumers that failed
 // together, so they do not hammer a recovering worker or table in lockstep.
 // The zero value is usable.
 type Retry struct {
-	// Attempts bounds the calls, the first included. Default 8: with the default delays that
-	// waits about 6s in all on average (11s at most), enough to ride out a worker restart
-	// without giving up the messages in hand.
+	// Attempts bounds the calls, the first included. Default DefaultAttempts: with the default
+	// delays that waits about 6s in all on average (11s at most), enough to ride out a
+	// worker restart without giving up the messages in hand.
 	Attempts int
-	// Base is the ceiling of the first delay. Default 100ms.
+	// Base is the ceiling of the first delay. Default DefaultBase.
 	Base time.Duration
-	// Max caps every delay. Default 5s.
+	// Max caps every delay. Default DefaultMax.
 	Max time.Duration
 	// Sleep waits d or until ctx is done. Default: a timer. Tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -35,10 +43,7 @@ type Retry struct {
 // Do calls op until it succeeds, fails with an error that is not transient, runs out of
 // attempts or ctx is done, calling retried before each retry. It returns op's last error.
 func (r Retry) Do(ctx context.Context, op func(context.Context) error, retried func(attempt int, err error)) error {
-	attempts := r.Attempts
-	if attempts <= 0 {
-		attempts = 8
-	}
+	attempts := r.MaxAttempts()
 	for attempt := 1; ; attempt++ {
 		err := op(ctx)
 		if err == nil || attempt >= attempts || !Transient(err) || ctx.Err() != nil {
@@ -51,6 +56,16 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error, retried f
 			return err
 		}
 	}
+}
+
+// MaxAttempts is how many calls Do makes at most, the first included: Attempts, or
+// DefaultAttempts when it is unset. Callers that retry in their own loop (cmd/produce resends
+// only a batch's failed entries) stop at the same count.
+func (r Retry) MaxAttempts() int {
+	if r.Attempts <= 0 {
+		return DefaultAttempts
+	}
+	return r.Attempts
 }
 
 // Wait sleeps the jittered delay that follows failed attempt number attempt (counting from 1).
@@ -67,10 +82,10 @@ func (r Retry) Wait(ctx context.Context, attempt int) error {
 func (r Retry) Delay(attempt int) time.Duration {
 	base, ceiling := r.Base, r.Max
 	if base <= 0 {
-		base = 100 * time.Millisecond
+		base = DefaultBase
 	}
 	if ceiling <= 0 {
-		ceiling = 5 * time.Second
+		ceiling = DefaultMax
 	}
 	d := base
 	for i := 1; i < attempt && d < ceiling; i++ {

@@ -227,6 +227,7 @@ const EXAMPLES: &[(&str, &str, bool)] = &[
     ("METRICS_ADDR", "unix:///tmp/x/", false),
     ("METRICS_ADDR", "unix://worker.sock", false),
     ("METRICS_ADDR", "unix:/worker.sock", false),
+    ("METRICS_ADDR", "unix:///tmp", false),
     ("METRICS_ADDR", " 127.0.0.1:51051 ", false),
     ("METRICS_ADDR", "\t127.0.0.1:0", false),
     ("METRICS_ADDR", "127.0.0.1:51051\n", false),
