@@ -28,6 +28,7 @@ import { settingsContext } from "./settings-context.js";
 import { SQS_DEAD_LETTER } from "./dead-letters.js";
 import { retriesContext } from "./retries.js";
 import { portsContext } from "./ports.js";
+import { COUNTERS_LOG } from "./ops-log.js";
 import { foreignSettings } from "./foreign-settings.js";
 import { telemetryContext, workerTelemetry } from "./telemetry.js";
 import { UDS_STAGING_EXTRA, exampleNewWorker, readinessContext, shutdownContext, workerContexts } from "./workers.js";
@@ -88,7 +89,7 @@ export function render(manifest: Manifest, templatesDir = TEMPLATES_DIR): FileTr
 function baseContext(m: Manifest) {
   const workers = workerContexts(m);
   const k8s = kubernetesContext(m, workers);
-  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), compose: composeContext(m), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sqsDeadLetter: SQS_DEAD_LETTER, retries: retriesContext(), ports: portsContext(), sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE, foreignSettings: foreignSettings(m, workers), awsResources: awsResources(m), registryDerived: m.ci.registry === derivedRegistry(m.name, m.orchestrator.module) };
+  return { ...m, workers, primary: workers[0], ciJobs: ciJobs(m), ciTimeouts: ciTimeouts(m), rustJobs: rustJobs(m), ciImages: ciImages(m), ciPins: ciPins(m), ciWords: ciWords(m), shutdown: shutdownContext(), bench: benchContext(m), k8s, obs: observabilityContext(m, workers), compose: composeContext(m), telemetry: telemetryContext(m), workerTelemetry: workerTelemetry(m), coalesce: COALESCE, sqsReceive: SQS_RECEIVE, sqsDeadLetter: SQS_DEAD_LETTER, retries: retriesContext(), ports: portsContext(), countersLog: COUNTERS_LOG, sampledTraces: SAMPLED_TRACES, udsStagingExtra: UDS_STAGING_EXTRA, newWorker: exampleNewWorker(m), readiness: readinessContext(m, workers), cargo: CARGO_COMMANDS, sharedCrates: SHARED_CRATES, workspaceVersion: WORKSPACE_VERSION, workerServer: WORKER_SERVER, grpcKeepalive: GRPC_KEEPALIVE, foreignSettings: foreignSettings(m, workers), awsResources: awsResources(m), registryDerived: m.ci.registry === derivedRegistry(m.name, m.orchestrator.module) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { EMULATOR_PORT } from "../../src/render/compose.js";
 import { SQS_DEAD_LETTER } from "../../src/render/dead-letters.js";
 import { render } from "../../src/render/index.js";
 import { RETRIES, retryWorstWaitMs } from "../../src/render/retries.js";
+import { COUNTERS_LOG } from "../../src/render/ops-log.js";
 import { ORCHESTRATOR_PORT } from "../../src/render/settings.js";
 import { FIRST_WORKER_PORT } from "../../src/render/workers.js";
 
@@ -90,6 +91,13 @@ const FACTS: { what: string; owner: string; pattern: RegExp; skip?: RegExp }[] =
     // Tests' own addresses (Go's, worker-kit's test modules); addrs.go's list example belongs to
     // the socket-path checks (another change's).
     skip: /_test\.go(\.hbs)?$|worker-kit\/src\/(config\/tests|probe)\.rs$|internal\/config\/addrs\.go\.hbs$/,
+  },
+  {
+    what: "how often the counters are logged",
+    owner: "ops-log.ts COUNTERS_LOG.everySeconds",
+    // consume.go's LogEvery interval, and the README's promise of the line (which once said
+    // "periodic" where the walkthrough ended long before the first).
+    pattern: new RegExp(`LogEvery\\([^)]*\\b${COUNTERS_LOG.everySeconds}\\*time\\.Second|counters\\W+line every ${COUNTERS_LOG.everySeconds} s`),
   },
 ];
 
