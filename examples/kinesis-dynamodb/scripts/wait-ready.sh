@@ -8,7 +8,7 @@
 # With PROCESSED=N (a queue preset's `make wait-ready PROCESSED=1000` after
 # `make produce N=1000`), it then waits, within the same time, until each of
 # the N synthetic requests has a result where the sink keeps it (cmd/verify
-# -count): N requests, however often the queue delivered each of them, and
+# -count): N requests, however often each one's record was read, and
 # only the last produce run's (the id prefix it recorded in .run/), whatever
 # an earlier run left in the same table or log.
 set -euo pipefail
