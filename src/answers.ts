@@ -138,9 +138,11 @@ export function merge(...layers: Partial[]): Partial {
     for (const [key, value] of Object.entries(layer)) {
       const prev = Object.hasOwn(out, key) ? (out as Record<string, unknown>)[key] : undefined;
       const next =
-        value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object"
-          ? { ...prev, ...value }
-          : value;
+        key === "workers"
+          ? keepTransports(prev, value)
+          : value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object"
+            ? { ...prev, ...value }
+            : value;
       // Defined, not assigned: assigning a "__proto__" key (JSON.parse keeps
       // it as an own key) would set out's prototype and hide the key from the
       // schema, which reports it as unknown.
@@ -148,6 +150,22 @@ export function merge(...layers: Partial[]): Partial {
     }
   }
   return out;
+}
+
+/**
+ * A later layer's workers replace the list, but one it names without a
+ * transport (--workers gives names only) keeps the transport an earlier
+ * layer (--config) gave that name: `--config answers.json --workers
+ * scorer,ranker,pricing` made the file's uds ranker tcp, unsaid. Anything
+ * but a list of objects is left as given, for the schema to name.
+ */
+function keepTransports(prev: unknown, next: unknown): unknown {
+  if (!Array.isArray(prev) || !Array.isArray(next)) return next;
+  const given = new Map<unknown, unknown>();
+  for (const w of prev) if (isPlainObject(w) && Object.hasOwn(w, "transport")) given.set(w.name, w.transport);
+  return next.map((w: unknown) =>
+    isPlainObject(w) && !Object.hasOwn(w, "transport") && given.has(w.name) ? { ...w, transport: given.get(w.name) } : w,
+  );
 }
 
 /**
@@ -171,7 +189,22 @@ export type Layer = { answers: Partial; file?: string };
  * values as written there, and the others by their flag.
  */
 export function originOf(layers: readonly Layer[]): Origin {
-  return (path) => [...layers].reverse().find((layer) => gives(layer.answers, path))?.file;
+  return (path) => (keptTransportFrom(layers, path) ?? [...layers].reverse().find((layer) => gives(layer.answers, path)))?.file;
+}
+
+/** The earlier layer whose transport a worker kept (keepTransports), when path is that transport. */
+function keptTransportFrom(layers: readonly Layer[], path: readonly PropertyKey[]): Layer | undefined {
+  // --transport sets every worker's: nothing is kept then.
+  if (path[0] !== "workers" || path[2] !== "transport" || layers.some((layer) => gives(layer.answers, ["transport"]))) return undefined;
+  let at = layers.length - 1;
+  while (at >= 0 && !gives(layers[at]!.answers, ["workers"])) at--;
+  const worker: unknown = at < 0 ? undefined : (layers[at]!.answers.workers as unknown[] | undefined)?.[path[1] as number];
+  if (!isPlainObject(worker) || Object.hasOwn(worker, "transport")) return undefined;
+  const named = (w: unknown) => isPlainObject(w) && w.name === worker.name && Object.hasOwn(w, "transport");
+  return layers
+    .slice(0, at)
+    .reverse()
+    .find((layer) => Array.isArray(layer.answers.workers) && layer.answers.workers.some(named));
 }
 
 function gives(layer: unknown, path: readonly PropertyKey[]): boolean {
@@ -185,7 +218,10 @@ function gives(layer: unknown, path: readonly PropertyKey[]): boolean {
 
 export function toManifest(answers: Partial, name: string, origin: Origin = fromFlags): Manifest {
   const { transport, ...rest } = answers;
-  const manifest = parseManifest(manifestInput(rest, name), origin);
+  // --transport replaces every listed worker's before the schema reads them, so a
+  // transport it overrides (one --config gave) is never judged.
+  const listed = transport !== undefined && Array.isArray(rest.workers) ? { ...rest, workers: rest.workers.map((w) => ({ ...w, transport })) } : rest;
+  const manifest = parseManifest(manifestInput(listed, name), origin);
   if (transport === undefined) return manifest;
   // Applied to the parsed workers, so it reaches the default worker too.
   return parseManifest({ ...manifest, workers: manifest.workers.map((w) => ({ ...w, transport })) }, origin);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { equivalentCommand } from "../../src/commands/equivalent.js";
@@ -31,6 +31,36 @@ describe("--workers", () => {
     const r = await runCli(["app", "--config", "answers.json", "--dry-run", "--json"], cwd);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { files: string[] }).files).toContain("workers/pricing/src/main.rs");
+  });
+
+  // --workers over a --config that gave each worker its transport replaced the list
+  // with bare names, so the file's uds worker became tcp, unsaid.
+  it("over a --config, a worker the file gave a transport keeps it; --transport still sets every one", async () => {
+    const cwd = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    const config = { workers: [{ name: "scorer", transport: "tcp" }, { name: "ranker", transport: "uds" }] };
+    writeFileSync(join(cwd, "answers.json"), JSON.stringify(config));
+    const workers = async (...flags: string[]) => {
+      const dir = `app${flags.length}`;
+      const r = await runCli([dir, "--config", "answers.json", "--yes", "--no-validate", "--no-git", ...flags], cwd);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return JSON.parse(readFileSync(join(cwd, dir, "hybrid-backend.json"), "utf8")).workers;
+    };
+    expect(await workers("--workers", "ranker,scorer,pricing")).toEqual([
+      { name: "ranker", transport: "uds" },
+      { name: "scorer", transport: "tcp" },
+      { name: "pricing", transport: "tcp" },
+    ]);
+    expect(await workers("--workers", "scorer,ranker", "--transport", "tcp")).toEqual([
+      { name: "scorer", transport: "tcp" },
+      { name: "ranker", transport: "tcp" },
+    ]);
+    // A kept transport the schema refuses is named where it was written.
+    writeFileSync(join(cwd, "bad.json"), JSON.stringify({ workers: [{ name: "scorer" }, { name: "ranker", transport: "udp" }] }));
+    const r = await runCli(["bad", "--config", "bad.json", "--workers", "ranker,scorer", "--yes", "--no-validate", "--no-git"], cwd);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^error: --config bad\.json workers\.\d\.transport: "udp" is not valid; allowed: tcp, uds$/);
+    expect(existsSync(join(cwd, "bad"))).toBe(false);
   });
 
   it("--help lists it", async () => {
