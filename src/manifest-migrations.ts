@@ -2,6 +2,7 @@ import { compareSemver } from "./generator-version.js";
 import { MANIFEST_FILE, parseManifest, type Manifest } from "./manifest.js";
 import type { Origin } from "./manifest-faults.js";
 import { pinnedRustReleases, rustImage } from "./manifest-pins.js";
+import { GENERATOR_VERSION } from "./version.js";
 
 /**
  * A manifest recorded by an older release is brought to this release's
@@ -17,6 +18,8 @@ export interface MigrationNotice {
   field: string;
   /** Absent when the field was not recorded at all and the schema's default was taken. */
   from?: string;
+  /** The field was deleted by hand: a release no older than this one wrote the manifest. */
+  deleted?: boolean;
   to: string;
   why: string;
 }
@@ -86,7 +89,10 @@ export function migrateRecorded(input: unknown): { input: unknown; notices: Migr
 export function parseRecordedManifest(input: unknown, origin: Origin | string = MANIFEST_FILE): { manifest: Manifest; notices: MigrationNotice[] } {
   const { input: migrated, notices } = migrateRecorded(input);
   const manifest = parseManifest(migrated, origin);
-  return { manifest, notices: [...notices, ...defaultsTaken(migrated, manifest)] };
+  const version = isObject(migrated) && isObject(migrated.generator) ? migrated.generator.version : undefined;
+  // This release, or a later one, records every field: one missing was deleted by hand.
+  const deleted = typeof version === "string" && (compareSemver(version, GENERATOR_VERSION) ?? -1) >= 0;
+  return { manifest, notices: [...notices, ...defaultsTaken(migrated, manifest, [], deleted)] };
 }
 
 /**
@@ -97,20 +103,28 @@ export function parseRecordedManifest(input: unknown, origin: Origin | string = 
  */
 export const DEFAULT_TAKEN = "this release records it and the one that wrote yours did not, so its default is taken";
 
-function defaultsTaken(input: unknown, parsed: unknown, at: string[] = []): MigrationNotice[] {
+/** Said of a field deleted from a manifest this release (or a later one) wrote, where DEFAULT_TAKEN would blame an older release. */
+export const DEFAULT_RESTORED = "so its default is taken; if you deleted it by mistake, restore it (git show HEAD:hybrid-backend.json has it) and sync again";
+
+function defaultsTaken(input: unknown, parsed: unknown, at: string[] = [], deleted = false): MigrationNotice[] {
   if (!isObject(input) || !isObject(parsed)) return [];
   return Object.entries(parsed).flatMap(([key, value]) => {
     if (value === undefined) return [];
-    if (key in input) return defaultsTaken(input[key], value, [...at, key]);
+    if (key in input) return defaultsTaken(input[key], value, [...at, key], deleted);
+    const to = typeof value === "string" ? value : JSON.stringify(value);
+    const field = [...at, key].join(".");
+    if (deleted) return [{ field, to, deleted, why: `absent from ${MANIFEST_FILE}, which this release ${GENERATOR_VERSION} wrote, ${DEFAULT_RESTORED}` }];
     const why = `${DEFAULT_TAKEN}; if you pinned another value in a file that now reads this field, set it here`;
-    return [{ field: [...at, key].join("."), to: typeof value === "string" ? value : JSON.stringify(value), why }];
+    return [{ field, to, why }];
   });
 }
 
 /** One line per change, for sync's report. */
 export function formatMigrations(notices: MigrationNotice[], dryRun: boolean): string[] {
   return notices.map((n) =>
-    n.from === undefined
+    n.deleted
+      ? `  ${dryRun ? "would record" : "recorded"} ${n.field} "${n.to}" in ${MANIFEST_FILE}: ${n.why}`
+      : n.from === undefined
       ? // Not "added": the report's file column says that of a file.
         `  ${dryRun ? "would record" : "recorded"} ${n.field} "${n.to}" in ${MANIFEST_FILE}, a new field: ${n.why}`
       : `  ${dryRun ? "would change" : "changed"} ${n.field} in ${MANIFEST_FILE} from "${n.from}" to "${n.to}": ${n.why}`,
