@@ -11,6 +11,7 @@ import {
   DEPLOY_TARGETS,
   defaultModule,
   givenFault,
+  manifestJsonSchema,
   parseManifest,
   projectName,
   NAME_RULE,
@@ -18,6 +19,7 @@ import {
   type ManifestInput,
 } from "./manifest.js";
 import { isPlainObject } from "./plain-object.js";
+import { nearest } from "./suggest.js";
 import { MAX_WORKERS } from "./worker-names.js";
 
 export const DEFAULT_NAME = "my-app";
@@ -63,6 +65,8 @@ export function readConfig(path: string): Partial {
 }
 
 const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
+/** The flags' names an answers file may use at top level beside the manifest's own keys. */
+const FLAG_KEYS = [...ORCHESTRATOR_KEYS, "transport"] as const;
 
 /**
  * An answers file may also use the flags' own names at top level
@@ -71,7 +75,9 @@ const ORCHESTRATOR_KEYS = ["module", "ingress", "router", "sink"] as const;
  */
 function hoistFlagKeys(config: Record<string, unknown>, file: string): Record<string, unknown> {
   const out = { ...config };
+  unknownTopKey(out, file);
   if (typeof out.ci === "string") out.ci = { providers: parseList(out.ci, `${file} ci`, CI_PROVIDERS, "CI") };
+  if (typeof out.deploy === "string") out.deploy = parseList(out.deploy, `${file} deploy`, DEPLOY_TARGETS, "deploy target");
   if (typeof out.workers === "string") out.workers = parseWorkers(out.workers, `${file} workers`);
   if (out.orchestrator !== undefined && (typeof out.orchestrator !== "object" || out.orchestrator === null)) return out;
   const nested = (typeof out.orchestrator === "object" && out.orchestrator !== null ? out.orchestrator : {}) as Record<string, unknown>;
@@ -84,6 +90,22 @@ function hoistFlagKeys(config: Record<string, unknown>, file: string): Record<st
   }
   if (Object.keys(moved).length) out.orchestrator = { ...nested, ...moved };
   return out;
+}
+
+/**
+ * A top-level key an answers file may not hold, named with the keys it may:
+ * the schema alone knows only the manifest's, so a misspelt flag name
+ * ("routr") got no guess and a list that left the flags' names out.
+ */
+function unknownTopKey(config: Record<string, unknown>, file: string): void {
+  const own = Object.keys((manifestJsonSchema() as { properties?: object }).properties ?? {});
+  const known: readonly string[] = [...own, ...FLAG_KEYS];
+  // __proto__ is left to the schema's own check (protoKeyPath), which names it at any depth.
+  const key = Object.keys(config).find((k) => !known.includes(k) && k !== "__proto__");
+  if (key === undefined) return;
+  const guess = nearest(key, known);
+  const keys = `the keys here are ${own.join(", ")}, or the flags' names ${FLAG_KEYS.join(", ")}`;
+  throw new UsageError(file, key, `an unknown key; remove it${guess ? ` (did you mean ${guess}?)` : ""}; ${keys}`);
 }
 
 export function flagsLayer(values: ParsedArgs["values"]): Partial {

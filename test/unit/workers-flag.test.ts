@@ -63,6 +63,25 @@ describe("--workers", () => {
     expect(existsSync(join(cwd, "bad"))).toBe(false);
   });
 
+  // The flags' names at top level of an answers file: a list flag's string worked for ci and
+  // workers but "deploy": "none" was "expected array", and a misspelt flag name ("routr")
+  // got neither a guess nor the flags' names among the keys listed.
+  it('an answers file takes every list flag\'s string ("deploy": "none") and names the flags\' keys when one is misspelt', async () => {
+    const cwd = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(cwd, "deploy.json"), JSON.stringify({ deploy: "none", ci: "gitlab" }));
+    const ok = await runCli(["app", "--config", "deploy.json", "--dry-run", "--json"], cwd);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { files: string[] }).files.some((f) => f.startsWith("deploy/"))).toBe(false);
+    writeFileSync(join(cwd, "typo.json"), JSON.stringify({ routr: "chi" }));
+    const typo = await runCli(["app", "--config", "typo.json", "--yes", "--no-validate", "--no-git"], cwd);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr.trim().split("\n")).toHaveLength(1);
+    expect(typo.stderr).toContain('--config typo.json: "routr" is not valid; an unknown key; remove it (did you mean router?)');
+    expect(typo.stderr).toMatch(/the keys here are .*orchestrator.*, or the flags' names module, ingress, router, sink, transport$/m);
+    expect(snapshot(cwd).filter((f) => !f.endsWith(".json"))).toEqual([]);
+  });
+
   it("--help lists it", async () => {
     const r = await runCli(["--help"], tempDir());
     expect(r.stdout).toMatch(/^ {2}--workers LIST {7}comma-separated Rust worker names/m);
