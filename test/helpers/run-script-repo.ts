@@ -95,3 +95,24 @@ export function goBuildStandIn(body: string): string {
     'chmod +x "$3"',
   ].join("\n");
 }
+
+/**
+ * Where `run.sh --check` may place every listener of a one-worker repo (scorer)
+ * that the test's own env leaves at its default: the orchestrator on a free
+ * port (it refuses port 0), the worker and its metrics on port 0. The check
+ * refuses an address another process holds, so a case that expected exit 0
+ * with the defaults (8080, 50051, 51051) failed whenever anything on the
+ * machine held one, such as a `make run` of another checkout. Only for cases
+ * that expect the check to pass: a case about two listeners on one port needs
+ * the defaults it collides with. Names in `own` are the test's and stay unset
+ * here (METRICS_ADDR as well moves the worker's metrics).
+ */
+export async function freeListeners(own: Record<string, string>): Promise<Record<string, string>> {
+  const { freePort } = await import("../../src/validate/ports.js");
+  const set = (name: string) => name in own;
+  const env: Record<string, string> = {};
+  if (!set("LISTEN_ADDR")) env.LISTEN_ADDR = `127.0.0.1:${await freePort()}`;
+  if (!set("WORKER_SCORER_ADDR")) env.WORKER_SCORER_ADDR = "127.0.0.1:0";
+  if (!set("WORKER_SCORER_METRICS_ADDR") && !set("METRICS_ADDR")) env.WORKER_SCORER_METRICS_ADDR = "127.0.0.1:0";
+  return { ...env, ...own };
+}

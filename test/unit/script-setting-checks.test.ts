@@ -8,7 +8,7 @@ import { SOCKET_EXAMPLES } from "../../src/render/setting-rules.js";
 import { SYNTHETIC_COUNT_MAX } from "../../src/render/settings.js";
 import { UDS_STAGING_EXTRA, WORKER_MAX_DRAIN_SECS } from "../../src/render/workers.js";
 import { freePort } from "../../src/validate/ports.js";
-import { RUN_SCRIPTS, goBuildStandIn, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
+import { RUN_SCRIPTS, freeListeners, goBuildStandIn, standInPath, standInRepo, startScript, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * A new user's `make run LISTEN_ADDR=nonsense` started everything, then ended in
@@ -81,7 +81,7 @@ describe("make run refuses a malformed address before starting anything", () => 
   it.each([...SOCKET_EXAMPLES.bad.map((v) => [v, false] as const), ...SOCKET_EXAMPLES.good.map((v) => [v, true] as const)])(
     "reads WORKER_SCORER_ADDR=%s as the worker and the orchestrator do (taken: %s)",
     async (value, taken) => {
-      const r = await script(repo(http), "run", { WORKER_SCORER_ADDR: value }, ["--check"]);
+      const r = await script(repo(http), "run", taken ? await freeListeners({ WORKER_SCORER_ADDR: value }) : { WORKER_SCORER_ADDR: value }, ["--check"]);
       if (taken) expect(r.exitCode, r.all).toBe(0);
       else expect([r.exitCode, r.all]).toEqual([2, `run: WORKER_SCORER_ADDR=${value}: want ${UNIX}`]);
     },
@@ -89,7 +89,7 @@ describe("make run refuses a malformed address before starting anything", () => 
 
   it("takes a socket path of exactly the longest a worker binds", async () => {
     const path = `/tmp/${"x".repeat(108 - 1 - UDS_STAGING_EXTRA - 10)}.sock`;
-    const r = await script(repo(http), "run", { WORKER_SCORER_ADDR: `unix://${path}` }, ["--check"]);
+    const r = await script(repo(http), "run", await freeListeners({ WORKER_SCORER_ADDR: `unix://${path}` }), ["--check"]);
     expect(r.exitCode, r.all).toBe(0);
     // The README's Configuration table gives the same limit (it said 107 bytes, which no worker binds).
     expect(text(http, "README.md").toString()).toContain(`its path at most ${108 - 1 - UDS_STAGING_EXTRA} bytes on Linux, ${104 - 1 - UDS_STAGING_EXTRA} on macOS`);

@@ -10,7 +10,7 @@ import { QUEUE_COUNT_MAX, SYNTHETIC_COUNT_MAX, orchestratorSettings } from "../.
 import { WORKER_LIMITS, workerSettings } from "../../src/render/worker-settings.js";
 import { workerContexts } from "../../src/render/workers.js";
 import { tempDir } from "../helpers/temp-dirs.js";
-import { RUN_SCRIPTS, standInPath, standInRepo, writeExecutable } from "../helpers/run-script-repo.js";
+import { RUN_SCRIPTS, freeListeners, standInPath, standInRepo, writeExecutable } from "../helpers/run-script-repo.js";
 
 /**
  * A new user's `make run WORKER_SCORER_CPU_BUDGET=abc` (or MAX_IN_FLIGHT=abc,
@@ -69,7 +69,7 @@ describe.each(presets)("%s: each service's settings are checked by the rule of i
       expect(r.all).toMatch(new RegExp(`^run: ${name}=.*: want [^\\n]+$`));
     }
     for (const value of good) {
-      const r = await check(dir, "run", { [name]: value });
+      const r = await check(dir, "run", await freeListeners({ [name]: value }));
       expect(r.exitCode, `${name}=${value}: ${r.all}`).toBe(0);
     }
     expect(existsSync(join(dir, "started", "orchestrator"))).toBe(false);
@@ -105,7 +105,7 @@ describe("http: MAX_BODY_BYTES is checked against the contract's ceiling that ma
   it("reads the ceiling from the file: another one there is the bound", async () => {
     const dir = repo(trees.http!);
     writeFileSync(join(dir, path), "MAX_BODY_BYTES=100\n");
-    expect((await check(dir, "run", { MAX_BODY_BYTES: "100" })).exitCode).toBe(0);
+    expect((await check(dir, "run", await freeListeners({ MAX_BODY_BYTES: "100" }))).exitCode).toBe(0);
     expect((await check(dir, "run", { MAX_BODY_BYTES: "101" })).all).toBe("run: MAX_BODY_BYTES=101: want a whole number of bytes from 1 to 100, the largest request scoring.proto allows in JSON");
   });
 });
@@ -153,7 +153,8 @@ describe.each(presets)("%s: two listeners of one service on one port are refused
     const dir = repo(trees[preset]!);
     for (const { vars, ok } of distinctPortExamples(pair)) {
       const env = { [first]: vars[0]![1], [second]: vars[1]![1] };
-      const r = await check(dir, "run", env);
+      // A pair that may share no port is refused before any port is looked at, so its own defaults stay.
+      const r = await check(dir, "run", ok ? await freeListeners(env) : env);
       expect(r.exitCode, `${JSON.stringify(env)}: ${r.all}`).toBe(ok ? 0 : 2);
       if (!ok) {
         expect(r.all.split("\n")).toHaveLength(1);
