@@ -1,12 +1,13 @@
 #!/bin/sh
 # CI's publish job, after each push: records the image in images.env, the
 # record prod's deploy step pins from (README, Rolling out), and prints the
-# digest (GitHub attests it). One line a push, NAME=REF@DIGEST, REF the
-# image:commit-sha tag pushed and DIGEST what skopeo's --digestfile wrote.
+# digest (for the job's provenance step, where it has one). One line a push,
+# NAME=REF@DIGEST, REF the image:commit-sha tag pushed and DIGEST what
+# skopeo's --digestfile wrote.
 # A push that wrote no digest, or anything but one, fails the job here rather
 # than leave a record the deploy step cannot pin from.
 #   scripts/record-digest.sh NAME REF DIGESTFILE RECORD
-# POSIX sh: GitLab runs it in the docker:cli image (busybox), GitHub in bash.
+# POSIX sh: a job's image may have busybox's sh and no bash.
 set -eu
 if [ "$#" -ne 4 ]; then
   echo "usage: scripts/record-digest.sh NAME REF DIGESTFILE RECORD" >&2

@@ -72,6 +72,39 @@ func TestVectorsThroughHTTP(t *testing.T) {
 	})
 }
 
+// TestEveryAnswerEndsItsLine holds every answer, an error too, to one line ending in a
+// newline, as /healthz and /readyz already are (json.Encoder's): without it the answer ran
+// into the shell prompt, or into the next log line of `make run` in the same terminal,
+// for whoever tried the README's curl.
+func TestEveryAnswerEndsItsLine(t *testing.T) {
+	vectors := loadVectors(t)
+	e := newEnv(t, vectors, 2*time.Second)
+	batch := `{"requests":[` + string(vectors[0].rawReq) + `]}`
+	tests := []struct {
+		name   string
+		rec    *httptest.ResponseRecorder
+		status int
+	}{
+		{"score", post(e.api, "/v1/score", vectors[0].rawReq), http.StatusOK},
+		{"batch", post(e.api, "/v1/score/batch", []byte(batch)), http.StatusOK},
+		{"malformed JSON", post(e.api, "/v1/score", []byte(`{`)), http.StatusBadRequest},
+		{"no such route", post(e.api, "/v1/nope", []byte(`{}`)), http.StatusNotFound},
+		{"wrong method", do(e.api, http.MethodGet, "/v1/score", "", nil), http.StatusMethodNotAllowed},
+		{"wrong media type", do(e.api, http.MethodPost, "/v1/score", "text/plain", vectors[0].rawReq), http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := tt.rec.Body.String()
+			if tt.rec.Code != tt.status {
+				t.Fatalf("status %d, want %d; body %q", tt.rec.Code, tt.status, body)
+			}
+			if !strings.HasSuffix(body, "\n") || strings.Count(body, "\n") != 1 {
+				t.Errorf("body %q is not one line ending in a newline", body)
+			}
+		})
+	}
+}
+
 func TestWorkerErrors(t *testing.T) {
 	e := newEnv(t, nil, 200*time.Millisecond)
 	tests := []struct {
