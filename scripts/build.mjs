@@ -3,6 +3,7 @@
 // Prompt and gRPC code land in their own chunks, loaded only when used.
 import { build } from "esbuild";
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -45,9 +46,36 @@ const prebuiltPlugin = {
   },
 };
 
+/**
+ * Two of the prompts' dependencies, shaped for the bundle (together about
+ * 0.6 MB of what `npm create` installed against its 5 MB budget):
+ * - rxjs: inquirer imports it as ESM, but for platform node esbuild takes the
+ *   package's "node" export, its CommonJS build, which cannot be tree-shaken,
+ *   so all of rxjs was bundled for the few pieces inquirer uses. Its ES2015
+ *   build (the "es2015" export; the package declares no side effects) keeps
+ *   only those.
+ * - @inquirer/external-editor: only inquirer's editor prompt uses it (to open
+ *   $EDITOR, decoding the file with iconv-lite and chardet, most of that size),
+ *   and no question of this tool is an editor one; inquirer registers every
+ *   prompt type when loaded, so its import stays unless replaced. The stand-in
+ *   fails loudly if a question ever becomes one (prompts.test.ts would).
+ */
+const rxjsEsm = join(createRequire(import.meta.url).resolve("rxjs/package.json"), "..", "dist", "esm", "index.js");
+const promptDependencies = {
+  name: "prompt-dependencies",
+  setup(b) {
+    b.onResolve({ filter: /^rxjs$/ }, () => ({ path: rxjsEsm }));
+    b.onResolve({ filter: /^@inquirer\/external-editor$/ }, () => ({ path: "external-editor", namespace: "stand-in" }));
+    b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({
+      contents: 'export function editAsync() { throw new Error("create-hybrid-backend bundles no editor prompt (@inquirer/external-editor)"); }',
+      loader: "js",
+    }));
+  },
+};
+
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
-  plugins: [prebuiltPlugin],
+  plugins: [prebuiltPlugin, promptDependencies],
   // dist/cli.js is src/entry.ts, which enables the compile cache and then
   // loads the CLI (src/cli.ts) as a chunk.
   entryPoints: { cli: "src/entry.ts" },
